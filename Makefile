@@ -1,0 +1,54 @@
+# certhall: two commands, `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY_FOR_VENV = $(shell scripts/find-python)
+
+.PHONY: run test lint typecheck pytest bench system-deps-run system-deps-test clean
+
+$(BIN)/python:
+	"$(PY_FOR_VENV)" -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.base: $(BIN)/python requirements/base.lock pyproject.toml
+	$(BIN)/pip install -q --require-hashes -r requirements/base.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e . || $(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base requirements/dev.lock
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
+	touch $@
+
+system-deps-run:
+	scripts/system-deps run
+
+system-deps-test:
+	scripts/system-deps test
+
+run: system-deps-run $(VENV)/.base
+	$(BIN)/certhall setup --demo
+	$(BIN)/certhall serve --host 127.0.0.1 --port 8000
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test: system-deps-test lint typecheck pytest
+
+bench: system-deps-test $(VENV)/.dev
+	$(BIN)/python -m bench
+
+# Regenerate the lock files after a change to pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.12 pyproject.toml -o requirements/base.lock
+	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.12 --extra dev pyproject.toml -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .venv-bootstrap

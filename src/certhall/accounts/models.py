@@ -1,0 +1,84 @@
+"""Who is who: CA providers, enterprises and the people acting for them or for a CA."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Provider(models.Model):
+    """An electronic certification service provider (电子认证服务机构), e.g. 深圳CA.
+
+    Our platform operates one provider's CA; the refund programme knows four. A provider's staff
+    see only their provider's data.
+    """
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=128)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(models.Model):
+    """An enterprise (单位) identified by its Unified Social Credit Code."""
+
+    name = models.CharField(max_length=128)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    legal_representative = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uscc})"
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", "申请单位"
+    CLERK = "clerk", "受理员"
+    REVIEWER = "reviewer", "审核员"
+    ISSUER = "issuer", "制证员"
+    REFUND_OFFICER = "refund_officer", "返还审核员"
+    CA_ADMIN = "ca_admin", "CA管理员"
+    AUDITOR = "auditor", "审计员"
+
+
+#: Roles that belong to a CA provider and see only that provider's data.
+PROVIDER_ROLES = frozenset(
+    {Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN, Role.AUDITOR}
+)
+
+
+class User(AbstractUser):
+    """One account, one role: separation of duties is easier to reason about that way."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.APPLICANT)
+    phone = models.CharField(max_length=20, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    is_system = models.BooleanField(
+        default=False, help_text="A non-human actor (command line, scheduler); cannot log in."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="applicant_has_organization",
+                condition=~models.Q(role="applicant")
+                | models.Q(organization__isnull=False)
+                | models.Q(is_superuser=True),
+            ),
+            models.CheckConstraint(
+                name="provider_staff_has_provider",
+                condition=~models.Q(role__in=[r.value for r in PROVIDER_ROLES])
+                | models.Q(provider__isnull=False),
+            ),
+        ]
+
+    def label(self) -> str:
+        """How this actor appears in the audit log."""
+        kind = "system" if self.is_system else self.role
+        return f"{kind}:{self.username}"

@@ -1,0 +1,40 @@
+"""The append-only, hash-chained audit log.
+
+Each event stores the hash of its predecessor and its own hash over its content, so changing,
+deleting or reordering any row breaks the chain at that row. ``AuditHead`` remembers the last
+sequence number and hash: it is the lock that serialises writers and it reveals truncation.
+Database triggers (see the migration) refuse UPDATE and DELETE on events.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    actor_id = models.BigIntegerField(null=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=128, blank=True)
+    before = models.JSONField(null=True)
+    after = models.JSONField(null=True)
+    result = models.CharField(max_length=16)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} {self.result}"
+
+
+class AuditHead(models.Model):
+    """A single row: the chain's last sequence number and hash."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CaConfig(AppConfig):
+    name = "certhall.ca"
+    verbose_name = "证书颁发机构"

@@ -1,0 +1,79 @@
+"""Publishing and serving CRLs. A CRL is signed on every revocation and on schedule, and the
+one served is never past its nextUpdate: a stale one is replaced before it is served."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from django.db import transaction
+
+from certhall import config
+from certhall.accounts.models import User
+from certhall.accounts.services import system_actor
+from certhall.audit import services as audit
+from certhall.ca import signers
+from certhall.ca.models import CRL, Certificate, CertificateAuthority
+from certhall.ca.services import REASONS
+from certhall.pki.crl import build_crl
+
+#: Older CRLs are kept for a while for audits, then pruned (the newest one is all that is served).
+KEEP_CRLS = 10
+
+
+def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.ReasonFlags | None]]:
+    rows = (
+        Certificate.objects.filter(ca=ca, status=Certificate.Status.REVOKED)
+        .order_by()
+        .values_list("serial", "revoked_at", "revocation_reason")
+        .iterator(chunk_size=20000)
+    )
+    for serial, revoked_at, reason in rows:
+        yield int(serial, 16), revoked_at, REASONS.get(reason)
+
+
+def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
+    """Sign a new full CRL with the next CRLNumber."""
+    validity = timedelta(hours=config.get().crl_validity_hours)
+    issuer = signers.issuer_for(ca)
+    with transaction.atomic():
+        locked = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
+        number = locked.crl_number + 1
+        now = datetime.now(UTC).replace(microsecond=0)
+        entries = list(_entries(ca))
+        der = build_crl(issuer, entries, number, now, now + validity)
+        crl = CRL.objects.create(
+            ca=ca, number=number, this_update=now, next_update=now + validity,
+            entries=len(entries), der=der,
+        )
+        locked.crl_number = number
+        locked.save(update_fields=["crl_number"])
+        CRL.objects.filter(ca=ca, number__lte=number - KEEP_CRLS).delete()
+        audit.record(
+            actor,
+            "ca.crl.publish",
+            object_type="crl",
+            object_id=f"{ca.slug}#{number}",
+            after={"entries": len(entries), "next_update": crl.next_update.isoformat()},
+        )
+    return crl
+
+
+def current_crl(ca: CertificateAuthority) -> CRL:
+    """The newest CRL, replaced first if it is past (or within a minute of) its nextUpdate."""
+    crl = CRL.objects.filter(ca=ca).order_by("-number").first()
+    if crl is None or crl.next_update <= datetime.now(UTC) + timedelta(minutes=1):
+        crl = publish_crl(system_actor("crl"), ca)
+    return crl
+
+
+def refresh_due(now: datetime | None = None) -> list[CRL]:
+    """Scheduled job: re-sign every CA's CRL once half its validity has passed."""
+    now = now or datetime.now(UTC)
+    published = []
+    for ca in CertificateAuthority.objects.all():
+        crl = CRL.objects.filter(ca=ca).order_by("-number").first()
+        if crl is None or now >= crl.this_update + (crl.next_update - crl.this_update) / 2:
+            published.append(publish_crl(system_actor("scheduler"), ca))
+    return published

@@ -1,0 +1,19 @@
+"""Scheduled CA jobs: keep CRLs and OCSP responder certificates fresh before anyone asks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from certhall.ca import crls, ocsp
+from certhall.ca.models import CertificateAuthority
+
+log = logging.getLogger(__name__)
+
+
+def run_due_jobs() -> None:
+    for crl in crls.refresh_due():
+        log.info("published CRL %s #%s", crl.ca.slug, crl.number)
+    now = datetime.now(UTC)
+    for ca in CertificateAuthority.objects.all():
+        ocsp.ensure_responder(ca, now)

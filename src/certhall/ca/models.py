@@ -1,0 +1,94 @@
+"""CA records, the certificate registry, published CRLs and OCSP responders."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from certhall.accounts.models import Organization, Provider, User
+
+
+class CertificateAuthority(models.Model):
+    class Kind(models.TextChoices):
+        ROOT = "root", "根CA"
+        ISSUING = "issuing", "签发CA"
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="cas")
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT)
+    certificate_der = models.BinaryField()
+    key_ref = models.CharField(max_length=200, help_text="Where the private key lives")
+    key_type = models.CharField(max_length=10)
+    crl_number = models.BigIntegerField(default=0, help_text="Number of the last CRL issued")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "CA"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Certificate(models.Model):
+    """Every certificate a CA of ours ever issued, with its holder and status."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", "有效"
+        REVOKED = "revoked", "已吊销"
+
+    ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="certs")
+    # Lower-case hex without leading zeros, as `openssl x509 -serial` prints it (case aside).
+    serial = models.CharField(max_length=40, unique=True)
+    profile = models.CharField(max_length=20)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="certs"
+    )
+    org_name = models.CharField(max_length=128, blank=True)
+    uscc = models.CharField(max_length=18, blank=True, db_index=True)
+    person_name = models.CharField(max_length=64, blank=True)
+    id_number = models.CharField(max_length=18, blank=True)
+    subject = models.CharField(max_length=512)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revocation_reason = models.CharField(max_length=32, blank=True)
+    der = models.BinaryField()
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ca", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                name="revoked_has_time_and_reason",
+                condition=models.Q(status="valid", revoked_at__isnull=True)
+                | models.Q(status="revoked", revoked_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} {self.subject}"
+
+
+class CRL(models.Model):
+    ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="crls")
+    number = models.BigIntegerField()
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField()
+    entries = models.BigIntegerField()
+    der = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ca", "number"], name="crl_number_once")]
+
+
+class OCSPResponder(models.Model):
+    """A delegated OCSP signing certificate of a CA; the newest valid one answers."""
+
+    ca = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="ocsp")
+    certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT)
+    key_ref = models.CharField(max_length=200)
+    not_after = models.DateTimeField()

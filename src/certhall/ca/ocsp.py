@@ -1,0 +1,195 @@
+"""The OCSP responder (RFC 6960): status from the registry, signed by a delegated responder.
+
+Requests without a nonce (the RFC 5019 profile browsers and most clients use) are answered from
+a per-process cache of signed responses, keyed by everything the answer depends on: the CA, the
+serial, its current status and revocation time, and the responder certificate. The registry row
+is read on every request, so a revocation shows at once in every process. Requests with a nonce
+are signed fresh. Nothing here raises: every failure becomes an OCSP error status.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.ocsp import OCSPResponseStatus
+from django.db import transaction
+
+from certhall import config
+from certhall.accounts.services import system_actor
+from certhall.ca import signers
+from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponder
+from certhall.ca.services import REASONS, serial_hex, store_issued
+from certhall.pki import authority
+from certhall.pki.ocsp import (
+    MalformedRequest,
+    OCSPQuery,
+    build_response,
+    error_response,
+    issuer_matches,
+    parse_request,
+)
+
+log = logging.getLogger(__name__)
+
+RESPONDER_DAYS = 30
+#: A responder certificate is replaced when less than this is left, so clients never see one
+#: that expires before the responses it signed.
+RESPONDER_ROLLOVER = timedelta(days=10)
+CACHE_SIZE = 200_000
+
+
+@dataclass(frozen=True)
+class _Responder:
+    pk: int
+    certificate: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+    not_after: datetime
+
+
+_lock = threading.Lock()
+_cas: list[tuple[int, x509.Certificate]] = []
+_responders: dict[int, _Responder] = {}
+_cache: OrderedDict[tuple[object, ...], tuple[bytes, datetime]] = OrderedDict()
+
+
+def reset() -> None:
+    with _lock:
+        _cas.clear()
+        _responders.clear()
+        _cache.clear()
+
+
+def _find_ca(query: OCSPQuery) -> int | None:
+    for refresh in (False, True):
+        if refresh or not _cas:
+            loaded = [
+                (pk, x509.load_der_x509_certificate(bytes(der)))
+                for pk, der in CertificateAuthority.objects.values_list("pk", "certificate_der")
+            ]
+            with _lock:
+                _cas[:] = loaded
+        for pk, cert in _cas:
+            if issuer_matches(query, cert):
+                return pk
+    return None
+
+
+def _responder(ca_id: int, now: datetime) -> _Responder:
+    current = _responders.get(ca_id)
+    if current is not None and current.not_after - now > RESPONDER_ROLLOVER:
+        return current
+    with transaction.atomic():
+        # The CA row lock makes one process create the new responder, the others reuse it.
+        ca = CertificateAuthority.objects.select_for_update().get(pk=ca_id)
+        row = (
+            OCSPResponder.objects.filter(ca=ca, not_after__gt=now + RESPONDER_ROLLOVER)
+            .select_related("certificate")
+            .order_by("-not_after")
+            .first()
+        )
+        if row is None:
+            row = _new_responder(ca, now)
+    key = signers.load_key(row.key_ref)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    responder = _Responder(
+        row.pk,
+        x509.load_der_x509_certificate(bytes(row.certificate.der)),
+        key,
+        row.not_after,
+    )
+    with _lock:
+        _responders[ca_id] = responder
+    return responder
+
+
+def _new_responder(ca: CertificateAuthority, now: datetime) -> OCSPResponder:
+    """Issue a delegated responder certificate to a fresh software key (encrypted at rest)."""
+    actor = system_actor("ocsp")
+    store = signers.software_keystore()
+    ref = store.generate(f"ocsp-{ca.slug}-{now:%Y%m%d%H%M%S%f}", "ec")
+    key = store.load(ref)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, ca.provider.name),
+            x509.NameAttribute(x509.NameOID.COMMON_NAME, f"{ca.name} OCSP"),
+        ]
+    )
+    cert = authority.build_ocsp_responder(
+        signers.issuer_for(ca), key.public_key(), subject, now, days=RESPONDER_DAYS
+    )
+    registered = store_issued(actor, ca, cert, "ocsp")
+    return OCSPResponder.objects.create(
+        ca=ca, certificate=registered, key_ref=ref, not_after=registered.not_after
+    )
+
+
+def _answer(query: OCSPQuery, now: datetime) -> bytes:
+    ca_id = _find_ca(query)
+    if ca_id is None:
+        return error_response(OCSPResponseStatus.UNAUTHORIZED)
+    row = (
+        Certificate.objects.filter(serial=serial_hex(query.serial))
+        .values_list("ca_id", "status", "revoked_at", "revocation_reason")
+        .first()
+    )
+    if row is None or row[0] != ca_id:
+        status, revoked_at, reason = "unknown", None, None
+    elif row[1] == Certificate.Status.REVOKED:
+        status, revoked_at, reason = "revoked", row[2], REASONS.get(row[3])
+    else:
+        status, revoked_at, reason = "good", None, None
+
+    responder = _responder(ca_id, now)
+    key = (ca_id, query.serial, query.hash_algorithm.name, status, revoked_at, responder.pk)
+    if query.nonce is None:
+        hit = _cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+
+    validity = timedelta(hours=config.get().ocsp_response_validity_hours)
+    next_update = min(now + validity, responder.not_after)
+    issuer_cert = next(cert for pk, cert in _cas if pk == ca_id)
+    der = build_response(
+        query,
+        status=status,  # type: ignore[arg-type]
+        revoked_at=revoked_at,
+        reason=reason,
+        issuer_cert=issuer_cert,
+        responder_cert=responder.certificate,
+        responder_key=responder.key,
+        this_update=now,
+        next_update=next_update,
+    )
+    if query.nonce is None:
+        # Re-sign once half the validity has passed, so cached answers stay fresh.
+        with _lock:
+            _cache[key] = (der, now + (next_update - now) / 2)
+            _cache.move_to_end(key)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return der
+
+
+def respond(request_der: bytes) -> bytes:
+    """Answer one DER OCSP request with a DER OCSP response; never raises."""
+    try:
+        query = parse_request(request_der)
+    except MalformedRequest:
+        return error_response(OCSPResponseStatus.MALFORMED_REQUEST)
+    try:
+        return _answer(query, datetime.now(UTC).replace(microsecond=0))
+    except Exception:
+        log.exception("OCSP request failed")
+        return error_response(OCSPResponseStatus.INTERNAL_ERROR)
+
+
+def ensure_responder(ca: CertificateAuthority, now: datetime) -> x509.Certificate:
+    """The CA's current responder certificate, rolled over first if it is due."""
+    return _responder(ca.pk, now).certificate

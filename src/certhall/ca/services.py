@@ -1,0 +1,304 @@
+"""CA services: initialise the hierarchy, issue, revoke, look up. Each takes an explicit actor,
+checks permissions, changes state in one transaction and records it in the audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.db import IntegrityError, transaction
+
+from certhall.accounts.models import Organization, Role, User
+from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.services import home_provider
+from certhall.audit import services as audit
+from certhall.ca import signers
+from certhall.ca.models import Certificate, CertificateAuthority
+from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.pki import authority
+from certhall.pki.csr import load_csr
+from certhall.pki.issuance import Subscriber, build_certificate, new_serial
+from certhall.pki.profiles import get_profile
+
+ROOT_SLUG = "szca-root"
+ISSUING_SLUG = "szca-issuing"
+KEY_TYPES = ("ec", "rsa2048", "rsa3072")
+
+#: RFC 5280 reason names accepted for revocation. certificateHold is left out on purpose:
+#: certhall never suspends, a revocation is final.
+REASONS: dict[str, x509.ReasonFlags] = {
+    "unspecified": x509.ReasonFlags.unspecified,
+    "keyCompromise": x509.ReasonFlags.key_compromise,
+    "cACompromise": x509.ReasonFlags.ca_compromise,
+    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
+    "superseded": x509.ReasonFlags.superseded,
+    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
+    "privilegeWithdrawn": x509.ReasonFlags.privilege_withdrawn,
+}
+
+ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
+REVOKE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def serial_hex(serial: int) -> str:
+    return format(serial, "x")
+
+
+def parse_serial(text: str) -> str:
+    """Normalise a serial typed by a person (hex, optional 0x, colons or spaces)."""
+    cleaned = text.strip().lower().removeprefix("0x").replace(":", "").replace(" ", "")
+    try:
+        value = int(cleaned, 16)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a certificate serial number (hexadecimal)") from None
+    if value <= 0 or value.bit_length() > 160:
+        raise InvalidInput(f"{text!r} is not a certificate serial number")
+    return serial_hex(value)
+
+
+def parse_reason(name: str) -> x509.ReasonFlags:
+    try:
+        return REASONS[name]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown revocation reason {name!r}; use one of: {', '.join(REASONS)}"
+        ) from None
+
+
+# --- the hierarchy -------------------------------------------------------------------------
+
+
+def active_issuing_ca() -> CertificateAuthority:
+    ca = CertificateAuthority.objects.filter(kind=CertificateAuthority.Kind.ISSUING).last()
+    if ca is None:
+        raise NotFound("no CA yet: run `certhall ca init` first")
+    return ca
+
+
+def get_ca(slug: str) -> CertificateAuthority:
+    try:
+        return CertificateAuthority.objects.get(slug=slug)
+    except CertificateAuthority.DoesNotExist:
+        raise NotFound(f"no CA named {slug!r}") from None
+
+
+def init_ca(actor: User, key_type: str = "ec") -> tuple[CertificateAuthority, CertificateAuthority]:
+    """Create the demo root CA and the issuing CA under it; refuse if they exist."""
+    require_role(actor, Role.CA_ADMIN)
+    if key_type not in KEY_TYPES:
+        raise InvalidInput(f"key type must be one of {', '.join(KEY_TYPES)}, not {key_type!r}")
+    with audit.refusals_recorded(actor, "ca.init", object_type="ca"):
+        if CertificateAuthority.objects.exists():
+            raise Conflict("the CA is already initialised")
+        provider = home_provider()
+        require_provider(actor, provider.pk)
+        store = signers.keystore()
+        now = _now()
+        root_name, issuing_name = authority.demo_names()
+        # Keys first (outside the transaction: a token is not transactional). A failure after
+        # this point leaves an unused key on the token and no CA rows; init can be run again.
+        suffix = now.strftime("%Y%m%d%H%M%S")
+        root_ref = store.generate(f"{ROOT_SLUG}-{suffix}", key_type)
+        issuing_ref = store.generate(f"{ISSUING_SLUG}-{suffix}", key_type)
+        root_key, issuing_key = store.load(root_ref), store.load(issuing_ref)
+        root_cert = authority.build_root(root_key, root_name, now)
+        root_crl, _, root_issuers = signers.urls_for(ROOT_SLUG)
+        issuing_cert = authority.build_intermediate(
+            root_cert,
+            root_key,
+            issuing_key.public_key(),
+            issuing_name,
+            now,
+            crl_url=root_crl,
+            ca_issuers_url=root_issuers,
+        )
+        with transaction.atomic():
+            root = CertificateAuthority.objects.create(
+                provider=provider,
+                slug=ROOT_SLUG,
+                name=_cn(root_cert),
+                kind=CertificateAuthority.Kind.ROOT,
+                certificate_der=root_cert.public_bytes(Encoding.DER),
+                key_ref=root_ref,
+                key_type=key_type,
+            )
+            issuing = CertificateAuthority.objects.create(
+                provider=provider,
+                slug=ISSUING_SLUG,
+                name=_cn(issuing_cert),
+                kind=CertificateAuthority.Kind.ISSUING,
+                parent=root,
+                certificate_der=issuing_cert.public_bytes(Encoding.DER),
+                key_ref=issuing_ref,
+                key_type=key_type,
+            )
+            for ca in (root, issuing):
+                audit.record(
+                    actor,
+                    "ca.init",
+                    object_type="ca",
+                    object_id=ca.slug,
+                    after={"name": ca.name, "key_type": key_type, "key_ref": ca.key_ref},
+                )
+    return root, issuing
+
+
+def _cn(cert: x509.Certificate) -> str:
+    attrs = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(attrs[0].value) if attrs else cert.subject.rfc4514_string()
+
+
+def chain_pem() -> bytes:
+    """The issuing CA then the root, PEM: what relying parties install."""
+    issuing = active_issuing_ca()
+    pems = []
+    ca: CertificateAuthority | None = issuing
+    while ca is not None:
+        cert = x509.load_der_x509_certificate(bytes(ca.certificate_der))
+        pems.append(cert.public_bytes(Encoding.PEM))
+        ca = ca.parent
+    return b"".join(pems)
+
+
+# --- issuance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    csr: bytes
+    profile: str
+    years: int
+    subscriber: Subscriber
+    organization: Organization | None = None
+
+
+def issue(actor: User, request: IssueRequest) -> Certificate:
+    """Issue a certificate from a CSR; subject and extensions come from the approved data."""
+    require_role(actor, *ISSUE_ROLES)
+    with audit.refusals_recorded(actor, "ca.certificate.issue", object_type="certificate"):
+        ca = active_issuing_ca()
+        require_provider(actor, ca.provider_id)
+        csr = load_csr(request.csr)
+        profile = get_profile(request.profile)
+        issuer = signers.issuer_for(ca)
+        now = _now()
+        # A 127-bit random serial never collides in practice; the unique index makes sure.
+        for _attempt in range(3):
+            cert = build_certificate(
+                issuer, csr.public_key(), profile, request.years, request.subscriber,
+                new_serial(), now,
+            )
+            try:
+                return _store(actor, ca, cert, profile.name, request)
+            except IntegrityError:
+                continue
+        raise Conflict("could not allocate a unique serial number; try again")
+
+
+def _store(
+    actor: User,
+    ca: CertificateAuthority,
+    cert: x509.Certificate,
+    profile: str,
+    request: IssueRequest | None,
+) -> Certificate:
+    der = cert.public_bytes(Encoding.DER)
+    sub = request.subscriber if request else None
+    with transaction.atomic():
+        row = Certificate.objects.create(
+            ca=ca,
+            serial=serial_hex(cert.serial_number),
+            profile=profile,
+            organization=request.organization if request else None,
+            org_name=sub.org_name if sub else "",
+            uscc=sub.uscc if sub else "",
+            person_name=(sub.person_name or "") if sub else "",
+            id_number=(sub.id_number or "") if sub else "",
+            subject=cert.subject.rfc4514_string(),
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            der=der,
+            fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+            issued_by=actor,
+        )
+        audit.record(
+            actor,
+            "ca.certificate.issue",
+            object_type="certificate",
+            object_id=row.serial,
+            after={
+                "ca": ca.slug,
+                "profile": profile,
+                "subject": row.subject,
+                "not_after": row.not_after.isoformat(),
+                "sha256": row.fingerprint_sha256,
+            },
+        )
+    return row
+
+
+def store_issued(actor: User, ca: CertificateAuthority, cert: x509.Certificate, profile: str) -> Certificate:
+    """Register a certificate the CA built for itself (OCSP responder certificates)."""
+    return _store(actor, ca, cert, profile, None)
+
+
+# --- revocation ----------------------------------------------------------------------------
+
+
+def get_certificate(serial: str) -> Certificate:
+    try:
+        return Certificate.objects.select_related("ca").get(serial=parse_serial(serial))
+    except Certificate.DoesNotExist:
+        raise NotFound(f"no certificate with serial {serial}") from None
+
+
+def revoke(actor: User, serial: str, reason: str) -> Certificate:
+    """Revoke once. The conditional UPDATE is the only place "already revoked" is decided, so
+    two clerks revoking at the same moment get one revocation and one clear refusal."""
+    require_role(actor, *REVOKE_ROLES)
+    parse_reason(reason)
+    with audit.refusals_recorded(actor, "ca.certificate.revoke", object_type="certificate",
+                                 object_id=serial):
+        cert = get_certificate(serial)
+        require_provider(actor, cert.ca.provider_id)
+        now = _now()
+        with transaction.atomic():
+            changed = Certificate.objects.filter(
+                pk=cert.pk, status=Certificate.Status.VALID
+            ).update(status=Certificate.Status.REVOKED, revoked_at=now, revocation_reason=reason)
+            if not changed:
+                cert.refresh_from_db()
+                raise Conflict(
+                    f"certificate {cert.serial} is already revoked "
+                    f"({cert.revocation_reason}, {cert.revoked_at:%Y-%m-%d %H:%M:%S} UTC)"
+                )
+            audit.record(
+                actor,
+                "ca.certificate.revoke",
+                object_type="certificate",
+                object_id=cert.serial,
+                before={"status": "valid"},
+                after={"status": "revoked", "reason": reason, "at": now.isoformat()},
+            )
+        cert.refresh_from_db()
+    # The CRL follows every revocation (RFC 5280 leaves the cadence to the CA).
+    from certhall.ca.crls import publish_crl
+
+    publish_crl(actor, cert.ca)
+    return cert
+
+
+def list_certificates(actor: User) -> list[Certificate]:
+    require_role(actor, Role.CA_ADMIN, Role.AUDITOR, Role.ISSUER, Role.CLERK, Role.REVIEWER)
+    return list(
+        Certificate.objects.filter(ca__provider_id=actor.provider_id)
+        .select_related("ca")
+        .order_by("created_at", "pk")
+    )

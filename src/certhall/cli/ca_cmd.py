@@ -1,0 +1,155 @@
+"""certhall ca init | issue | revoke | crl | list | chain"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from certhall.cli.output import atomic_output, read_input
+from certhall.errors import InvalidInput
+
+MAX_CSR_FILE = 64 * 1024
+
+
+def register(commands: Any) -> None:
+    ca = commands.add_parser("ca", help="the certification authority")
+    sub = ca.add_subparsers(dest="ca_command", required=True, parser_class=type(ca))
+
+    p = sub.add_parser("init", help="create the root CA and the issuing CA")
+    p.add_argument("--key-type", choices=["ec", "rsa2048", "rsa3072"], default="ec")
+    p.set_defaults(handler=init)
+
+    p = sub.add_parser("issue", help="issue a certificate from a PKCS#10 CSR")
+    p.add_argument("--csr", required=True)
+    p.add_argument("--profile", required=True, choices=["org", "personal"])
+    p.add_argument("--years", required=True, type=int)
+    p.add_argument("--org-name", required=True)
+    p.add_argument("--uscc", required=True)
+    p.add_argument("--person-name")
+    p.add_argument("--id-number")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=issue)
+
+    p = sub.add_parser("revoke", help="revoke a certificate")
+    p.add_argument("serial")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=revoke)
+
+    p = sub.add_parser("crl", help="sign a new CRL of the issuing CA and write it (DER)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=crl)
+
+    p = sub.add_parser("list", help="list issued certificates")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=list_)
+
+    p = sub.add_parser("chain", help="write the issuing CA and root certificates (PEM)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=chain)
+
+
+def _actor() -> Any:
+    from certhall.accounts.services import system_actor
+
+    return system_actor()
+
+
+def init(args: argparse.Namespace) -> int:
+    from certhall.ca.services import init_ca
+
+    root, issuing = init_ca(_actor(), args.key_type)
+    print(f"root CA:    {root.slug}  {root.name}  ({root.key_ref})")
+    print(f"issuing CA: {issuing.slug}  {issuing.name}  ({issuing.key_ref})")
+    return 0
+
+
+def issue(args: argparse.Namespace) -> int:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from certhall.ca.services import IssueRequest
+    from certhall.ca.services import issue as issue_certificate
+    from certhall.pki.issuance import Subscriber
+
+    if (args.person_name is None) != (args.id_number is None):
+        raise InvalidInput("--person-name and --id-number go together")
+    csr = read_input(args.csr)
+    if len(csr) > MAX_CSR_FILE:
+        raise InvalidInput(f"{args.csr} is too large to be a CSR")
+    request = IssueRequest(
+        csr=csr,
+        profile=args.profile,
+        years=args.years,
+        subscriber=Subscriber(
+            org_name=args.org_name,
+            uscc=args.uscc,
+            person_name=args.person_name,
+            id_number=args.id_number,
+        ),
+    )
+    with atomic_output(args.out) as out:
+        row = issue_certificate(_actor(), request)
+        out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+    print(row.serial)
+    return 0
+
+
+def revoke(args: argparse.Namespace) -> int:
+    from certhall.ca.services import revoke as revoke_certificate
+
+    cert = revoke_certificate(_actor(), args.serial, args.reason)
+    print(f"revoked {cert.serial} ({cert.revocation_reason})")
+    return 0
+
+
+def crl(args: argparse.Namespace) -> int:
+    from certhall.ca.crls import publish_crl
+    from certhall.ca.services import active_issuing_ca
+
+    with atomic_output(args.out) as out:
+        published = publish_crl(_actor(), active_issuing_ca())
+        out.write(bytes(published.der))
+    print(f"CRL #{published.number}: {published.entries} entries, next update {published.next_update:%Y-%m-%d %H:%M:%S} UTC")
+    return 0
+
+
+def list_(args: argparse.Namespace) -> int:
+    from certhall.ca.services import list_certificates
+
+    rows = list_certificates(_actor())
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "serial": c.serial,
+                        "ca": c.ca.slug,
+                        "profile": c.profile,
+                        "subject": c.subject,
+                        "org_name": c.org_name,
+                        "uscc": c.uscc,
+                        "not_before": c.not_before.isoformat(),
+                        "not_after": c.not_after.isoformat(),
+                        "status": c.status,
+                        "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+                        "revocation_reason": c.revocation_reason or None,
+                    }
+                    for c in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    for c in rows:
+        print(f"{c.serial:<34} {c.status:<8} {c.profile:<9} {c.not_after:%Y-%m-%d} {c.subject}")
+    return 0
+
+
+def chain(args: argparse.Namespace) -> int:
+    from certhall.ca.services import chain_pem
+
+    with atomic_output(args.out) as out:
+        out.write(chain_pem())
+    return 0

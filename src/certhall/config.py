@@ -1,0 +1,162 @@
+"""Typed instance configuration, read once from the environment and validated at start-up.
+
+Every piece of state of an instance lives under ``home`` (``CERTHALL_HOME``, default ``./var``):
+the SQLite database, CA key files, the SoftHSM2 token store, uploads and logs. In development the
+secrets are generated on first start into ``home/secrets.json`` (mode 0600, never in the
+repository); in production (``CERTHALL_ENV=production``) they must come from the environment and
+the process refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from certhall.errors import ConfigurationError
+
+KeyBackend = Literal["pkcs11", "file"]
+
+DEFAULT_PKCS11_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+MIN_SECRET_KEY_LENGTH = 50
+MIN_PASSPHRASE_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Config:
+    home: Path
+    production: bool
+    secret_key: str
+    ca_key_passphrase: str
+    database_url: str
+    base_url: str
+    allowed_hosts: tuple[str, ...]
+    ca_key_backend: KeyBackend
+    pkcs11_module: str
+    crl_validity_hours: int
+    ocsp_response_validity_hours: int
+
+    @property
+    def softhsm_dir(self) -> Path:
+        return self.home / "softhsm"
+
+    @property
+    def softhsm_conf(self) -> Path:
+        return self.softhsm_dir / "softhsm2.conf"
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.home / "ca"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "log"
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigurationError(f"CERTHALL_BASE_URL must be an http(s) URL, not {raw!r}")
+    return raw.rstrip("/")
+
+
+def _dev_secrets(home: Path) -> dict[str, str]:
+    """Instance-local secrets for development, created once with owner-only permissions."""
+    path = home / "secrets.json"
+    if path.exists():
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+    home.mkdir(parents=True, exist_ok=True)
+    data = {
+        "secret_key": secrets.token_urlsafe(64),
+        "ca_key_passphrase": secrets.token_urlsafe(24),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+    return data
+
+
+def load(env: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ) if env is None else env
+    home = Path(env.get("CERTHALL_HOME", "var")).resolve()
+    mode = env.get("CERTHALL_ENV", "development")
+    if mode not in ("development", "production"):
+        raise ConfigurationError(f"CERTHALL_ENV must be development or production, not {mode!r}")
+    production = mode == "production"
+
+    if production:
+        secret_key = env.get("CERTHALL_SECRET_KEY", "")
+        passphrase = env.get("CERTHALL_CA_KEY_PASSPHRASE", "")
+        if len(secret_key) < MIN_SECRET_KEY_LENGTH or secret_key.startswith("django-insecure"):
+            raise ConfigurationError(
+                f"production needs CERTHALL_SECRET_KEY: a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters, not a default"
+            )
+        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+            raise ConfigurationError(
+                f"production needs CERTHALL_CA_KEY_PASSPHRASE of at least "
+                f"{MIN_PASSPHRASE_LENGTH} characters: CA keys are never stored in plain text"
+            )
+    else:
+        dev = _dev_secrets(home)
+        secret_key = env.get("CERTHALL_SECRET_KEY") or dev["secret_key"]
+        passphrase = env.get("CERTHALL_CA_KEY_PASSPHRASE") or dev["ca_key_passphrase"]
+
+    pkcs11_module = env.get("CERTHALL_PKCS11_MODULE", DEFAULT_PKCS11_MODULE)
+    backend = env.get("CERTHALL_CA_KEY_BACKEND", "auto")
+    if backend == "auto":
+        backend = "pkcs11" if Path(pkcs11_module).exists() else "file"
+    if backend not in ("pkcs11", "file"):
+        raise ConfigurationError(
+            f"CERTHALL_CA_KEY_BACKEND must be pkcs11, file or auto, not {backend!r}"
+        )
+    if backend == "pkcs11" and not Path(pkcs11_module).exists():
+        raise ConfigurationError(f"PKCS#11 module {pkcs11_module} not found (install softhsm2)")
+
+    hosts = tuple(h for h in env.get("CERTHALL_ALLOWED_HOSTS", "").split(",") if h)
+    base_url = _base_url(env.get("CERTHALL_BASE_URL", DEFAULT_BASE_URL))
+    if not hosts:
+        hosts = (urlsplit(base_url).hostname or "127.0.0.1", "127.0.0.1", "localhost")
+
+    return Config(
+        home=home,
+        production=production,
+        secret_key=secret_key,
+        ca_key_passphrase=passphrase,
+        database_url=env.get(
+            "CERTHALL_DATABASE_URL", f"sqlite:///{home / 'certhall.sqlite3'}"
+        ),
+        base_url=base_url,
+        allowed_hosts=hosts,
+        ca_key_backend=backend,  # type: ignore[arg-type]
+        pkcs11_module=pkcs11_module,
+        crl_validity_hours=_int(env, "CERTHALL_CRL_NEXT_UPDATE_HOURS", 24, 1, 24 * 31),
+        ocsp_response_validity_hours=_int(env, "CERTHALL_OCSP_VALIDITY_HOURS", 24, 1, 24 * 7),
+    )
+
+
+@cache
+def get() -> Config:
+    return load()

@@ -1,0 +1,75 @@
+"""The error hierarchy shared by every layer.
+
+Framework-free on purpose: the cores (``pki``, ``tokens``, ``rules``) raise these, and exactly one
+place per entry point translates them (HTTP status in ``certhall.web.errors``, exit code in
+``certhall.cli.main``). Messages are written for the person who caused the error.
+"""
+
+
+class CerthallError(Exception):
+    """Base class. ``code`` is a stable machine-readable identifier for API clients."""
+
+    code = "error"
+    http_status = 400
+    exit_code = 1
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(CerthallError):
+    """The caller sent something malformed: a bad CSR, a wrong check digit, an unknown option."""
+
+    code = "invalid_input"
+    http_status = 400
+    exit_code = 2
+
+
+class RuleViolation(CerthallError):
+    """Well-formed, but a business rule forbids it (the message quotes the rule)."""
+
+    code = "rule_violation"
+    http_status = 422
+    exit_code = 3
+
+
+class NotFound(CerthallError):
+    code = "not_found"
+    http_status = 404
+    exit_code = 4
+
+
+class Conflict(CerthallError):
+    """The current state does not allow it (already revoked, already paid, ...)."""
+
+    code = "conflict"
+    http_status = 409
+    exit_code = 5
+
+
+class Forbidden(CerthallError):
+    code = "forbidden"
+    http_status = 403
+    exit_code = 6
+
+
+class TokenError(CerthallError):
+    """A PKCS#11 token refused or failed (wrong PIN, locked, removed)."""
+
+    code = "token_error"
+    http_status = 409
+    exit_code = 7
+
+
+class ConfigurationError(CerthallError):
+    """The instance is not configured correctly; raised at start-up, never at first use."""
+
+    code = "configuration_error"
+    http_status = 500
+    exit_code = 8

@@ -1,0 +1,73 @@
+"""Certificate signing requests (PKCS#10) from the certificate helper or the online hall.
+
+A CSR is only a proof of possession: certhall takes the public key from it and nothing else.
+Subject, extensions and attributes in the CSR are ignored; the certificate content comes from the
+reviewed application and the profile.
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from certhall.errors import InvalidInput
+from certhall.pki.keys import SubscriberPublicKey, check_public_key, unsupported_curve_name
+
+MAX_CSR_BYTES = 64 * 1024
+
+_PEM_MARKER = b"-----BEGIN"
+
+
+def load_csr(data: bytes) -> x509.CertificateSigningRequest:
+    """Parse a PEM or DER CSR, check its signature and its key; return it.
+
+    Raises InvalidInput ("CSR too large", not a CSR, bad signature, key not accepted).
+    """
+    if len(data) > MAX_CSR_BYTES:
+        raise InvalidInput(
+            f"CSR too large: {len(data)} bytes, at most {MAX_CSR_BYTES} are accepted",
+            code="csr_too_large",
+        )
+    stripped = data.strip()
+    if not stripped:
+        raise InvalidInput("CSR is empty", code="csr_malformed")
+    is_pem = stripped.startswith(_PEM_MARKER)
+    try:
+        if is_pem:
+            csr = x509.load_pem_x509_csr(stripped)
+        else:
+            csr = x509.load_der_x509_csr(data)
+    except (ValueError, TypeError):
+        kind = "PEM" if is_pem else "DER"
+        raise InvalidInput(
+            f"CSR is not a valid PKCS#10 certificate request ({kind} could not be parsed)",
+            code="csr_malformed",
+        ) from None
+    csr_public_key(csr)  # key policy first: its message says more than "bad signature"
+    try:
+        valid = csr.is_signature_valid
+    except (UnsupportedAlgorithm, ValueError):
+        valid = False
+    if not valid:
+        raise InvalidInput(
+            "CSR signature does not verify: the request is damaged or was not signed with its key",
+            code="csr_signature",
+        )
+    return csr
+
+
+def csr_public_key(csr: x509.CertificateSigningRequest) -> SubscriberPublicKey:
+    """The CSR's public key, checked against the key policy (InvalidInput if refused)."""
+    try:
+        key = csr.public_key()
+    except UnsupportedAlgorithm as exc:
+        curve = unsupported_curve_name(str(exc))
+        what = f"{curve} keys are" if curve else "the CSR's key type is"
+        raise InvalidInput(
+            f"{what} not accepted: use EC P-256 or RSA 2048-8192", code="key_policy"
+        ) from None
+    except ValueError:
+        raise InvalidInput(
+            "CSR public key could not be parsed", code="csr_malformed"
+        ) from None
+    return check_public_key(key)

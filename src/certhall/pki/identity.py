@@ -1,0 +1,142 @@
+"""Chinese identity numbers that go into certificates.
+
+* 统一社会信用代码 (Unified Social Credit Code, USCC): GB 32100-2015, 18 characters from a
+  31-character alphabet, the last one a mod-31 check character.
+* 居民身份证号码 (resident identity card number): GB 11643-1999, 17 digits and an ISO 7064
+  MOD 11-2 check character (0-9 or X), with the birth date in digits 7-14.
+
+Both validators normalise what people actually type (full-width characters from Chinese input
+methods, spaces, lowercase) and return the canonical form. Error messages never echo the number:
+it is personal data and messages end up in logs.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
+
+from certhall.errors import InvalidInput
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_LENGTH = 18
+_USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+
+RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RESIDENT_ID_CHECK = "10X98765432"
+RESIDENT_ID_LENGTH = 18
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def _normalise(text: str) -> str:
+    """NFKC (full-width to ASCII), drop all whitespace, uppercase."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(folded.split()).upper()
+
+
+def uscc_check_character(body: str) -> str:
+    """The GB 32100-2015 check character for the first 17 characters ``body``.
+
+    ``body`` must already be 17 characters of the USCC alphabet (ValueError otherwise).
+    """
+    if len(body) != USCC_LENGTH - 1 or any(ch not in _USCC_VALUE for ch in body):
+        raise ValueError("a USCC body is 17 characters of the USCC alphabet")
+    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(body, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_uscc(code: str) -> str:
+    """Check a 统一社会信用代码 and return it normalised (uppercase, no spaces).
+
+    Raises InvalidInput for a wrong length, characters outside the GB 32100 alphabet, or a wrong
+    check character.
+    """
+    value = _normalise(code)
+    if not value:
+        raise InvalidInput("统一社会信用代码 (USCC) is empty", code="uscc_empty")
+    if len(value) != USCC_LENGTH:
+        raise InvalidInput(
+            f"统一社会信用代码 (USCC) must be 18 characters, got {len(value)}",
+            code="uscc_length",
+        )
+    bad = [i + 1 for i, ch in enumerate(value) if ch not in _USCC_VALUE]
+    if bad:
+        where = ", ".join(str(i) for i in bad)
+        raise InvalidInput(
+            "统一社会信用代码 (USCC) has characters that are never used in a USCC at position "
+            f"{where} (allowed: digits and letters except I, O, S, V, Z)",
+            code="uscc_characters",
+        )
+    if uscc_check_character(value[:-1]) != value[-1]:
+        raise InvalidInput(
+            "统一社会信用代码 (USCC) check character is wrong: please check the code for typos",
+            code="uscc_check",
+        )
+    return value
+
+
+def resident_id_check_character(body: str) -> str:
+    """The GB 11643-1999 check character for the first 17 digits ``body``."""
+    if len(body) != RESIDENT_ID_LENGTH - 1 or not (body.isascii() and body.isdigit()):
+        raise ValueError("a resident ID body is 17 ASCII digits")
+    total = sum(int(ch) * w for ch, w in zip(body, RESIDENT_ID_WEIGHTS, strict=True))
+    return RESIDENT_ID_CHECK[total % 11]
+
+
+def resident_id_birth_date(number: str) -> date:
+    """The birth date in a validated resident ID number (digits 7-14)."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def validate_resident_id(number: str, *, today: date | None = None) -> str:
+    """Check an 18-digit 居民身份证号码 and return it normalised (uppercase X, no spaces).
+
+    ``today`` (default: today in UTC+8, China Standard Time) bounds the birth date.
+    Raises InvalidInput for a wrong length, wrong characters, a birth date that is not a real date,
+    in the future or before 1900, or a wrong check character.
+    """
+    value = _normalise(number)
+    if not value:
+        raise InvalidInput("身份证号码 (resident ID number) is empty", code="resident_id_empty")
+    if len(value) != RESIDENT_ID_LENGTH:
+        raise InvalidInput(
+            f"身份证号码 (resident ID number) must be 18 characters, got {len(value)} "
+            "(15-digit first-generation numbers are not accepted)",
+            code="resident_id_length",
+        )
+    body, check = value[:-1], value[-1]
+    if not (body.isascii() and body.isdigit()) or check not in "0123456789X":
+        raise InvalidInput(
+            "身份证号码 (resident ID number) must be 17 digits followed by a digit or X",
+            code="resident_id_characters",
+        )
+    try:
+        born = resident_id_birth_date(value)
+    except ValueError:
+        raise InvalidInput(
+            "身份证号码 (resident ID number): the birth date (digits 7-14) is not a real date",
+            code="resident_id_birth_date",
+        ) from None
+    if today is None:
+        today = _china_today()
+    if born > today:
+        raise InvalidInput(
+            "身份证号码 (resident ID number): the birth date (digits 7-14) is in the future",
+            code="resident_id_birth_date",
+        )
+    if born.year < EARLIEST_BIRTH_YEAR:
+        raise InvalidInput(
+            "身份证号码 (resident ID number): the birth date (digits 7-14) is before 1900",
+            code="resident_id_birth_date",
+        )
+    if resident_id_check_character(body) != check:
+        raise InvalidInput(
+            "身份证号码 (resident ID number) check character is wrong: please check it for typos",
+            code="resident_id_check",
+        )
+    return value
+
+
+def _china_today() -> date:
+    """Today's date in China (UTC+8, no daylight saving time)."""
+    return (datetime.now(UTC) + timedelta(hours=8)).date()

@@ -1,0 +1,172 @@
+"""Certificate profiles as declarative data.
+
+A profile says what a certificate type is allowed to be: how long it lives, what it may be used
+for, under which policy it is issued and which subscriber data it carries. The issuance code reads
+these values; it has no per-type ``if`` chains. docs/profiles.md describes the resulting
+certificates field by field.
+
+Policy OIDs are UUID-based OIDs under ``2.25`` (ITU-T X.667): they need no registration and are
+globally unique. They are fixed forever; a new policy version gets a new OID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from certhall.errors import InvalidInput
+from certhall.pki.der import as_utc
+
+#: id-kp-documentSigning (RFC 9336).
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+
+#: certhall 机构证书 policy, from UUID a3323e92-e5e6-44b2-b2b4-0f59c793e490.
+ORG_POLICY_OID = x509.ObjectIdentifier("2.25.216925047303725626755824248846319608976")
+#: certhall 机构个人证书 policy, from UUID 32a04e6c-181e-4aff-9fed-62716d9a1541.
+PERSONAL_POLICY_OID = x509.ObjectIdentifier("2.25.67293757878666264617460927350177404225")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One certificate type. Instances are validated when created, i.e. at import time."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    min_years: int
+    max_years: int
+    extended_key_usages: tuple[x509.ObjectIdentifier, ...]
+    policy_oid: x509.ObjectIdentifier
+    #: True when the certificate names a person (subject CN = person name, ID number extension).
+    requires_person: bool
+    #: keyUsage bits set (the rest are false); the extension is always critical.
+    key_usage: frozenset[str] = frozenset({"digital_signature", "content_commitment"})
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"profile name must be an identifier: {self.name!r}")
+        if not 1 <= self.min_years <= self.max_years:
+            raise ValueError(f"profile {self.name}: need 1 <= min_years <= max_years")
+        if not self.extended_key_usages:
+            raise ValueError(f"profile {self.name}: no extended key usage")
+        unknown = self.key_usage - _KEY_USAGE_BITS
+        if unknown or not self.key_usage:
+            raise ValueError(f"profile {self.name}: bad key usage {sorted(unknown)}")
+
+    @property
+    def label(self) -> str:
+        """``机构证书 (org)``: how messages name the profile."""
+        return f"{self.label_zh} ({self.name})"
+
+    def check_years(self, years: int) -> None:
+        """Raise InvalidInput unless ``years`` is a validity this profile allows."""
+        if isinstance(years, bool) or not isinstance(years, int):
+            raise InvalidInput(f"{self.label}: validity must be a whole number of years")
+        if self.min_years <= years <= self.max_years:
+            return
+        if self.min_years == self.max_years:
+            unit = "year" if self.min_years == 1 else "years"
+            raise InvalidInput(
+                f"{self.label} is issued for exactly {self.min_years} {unit}, not {years} "
+                f"(只能办理{self.min_years}年期)",
+                code="validity_years",
+            )
+        raise InvalidInput(
+            f"{self.label} is issued for {self.min_years} to {self.max_years} whole years, "
+            f"not {years} (可办理{self.min_years}-{self.max_years}年期)",
+            code="validity_years",
+        )
+
+    def key_usage_extension(self) -> x509.KeyUsage:
+        flags = dict.fromkeys(_KEY_USAGE_BITS, False)
+        flags.update(dict.fromkeys(self.key_usage, True))
+        return x509.KeyUsage(**flags)
+
+
+_KEY_USAGE_BITS = frozenset(
+    {
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    }
+)
+
+_SIGNING_EKUS = (ExtendedKeyUsageOID.CLIENT_AUTH, DOCUMENT_SIGNING)
+
+ORG = Profile(
+    name="org",
+    label_zh="机构证书",
+    label_en="organisation certificate (ODC)",
+    min_years=1,
+    max_years=1,
+    extended_key_usages=_SIGNING_EKUS,
+    policy_oid=ORG_POLICY_OID,
+    requires_person=False,
+)
+
+PERSONAL = Profile(
+    name="personal",
+    label_zh="机构个人证书",
+    label_en="organisation-personal (legal representative, 法人证书) certificate",
+    min_years=1,
+    max_years=5,
+    extended_key_usages=_SIGNING_EKUS,
+    policy_oid=PERSONAL_POLICY_OID,
+    requires_person=True,
+)
+
+PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in (ORG, PERSONAL)})
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise InvalidInput(
+            f"unknown certificate profile {name!r} (known: {known})", code="unknown_profile"
+        ) from None
+
+
+def add_years(when: datetime, years: int) -> datetime:
+    """``when`` plus whole calendar years; 29 February becomes 28 February in common years."""
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:  # 29 February into a common year
+        return when.replace(year=when.year + years, day=28)
+
+
+def truncate_to_second(when: datetime) -> datetime:
+    """``when`` in UTC without microseconds (aware datetimes only)."""
+    return as_utc(when).replace(microsecond=0)
+
+
+def span(now: datetime, years: int) -> tuple[datetime, datetime]:
+    """(notBefore, notAfter) for ``years`` calendar years starting at ``now``, unchecked.
+
+    RFC 5280 validity is inclusive of both ends, so notAfter is one second before the anniversary:
+    the certificate is valid for exactly ``years`` years.
+    """
+    not_before = truncate_to_second(now)
+    return not_before, add_years(not_before, years) - timedelta(seconds=1)
+
+
+def validity(profile: Profile, years: int, now: datetime) -> tuple[datetime, datetime]:
+    """(notBefore, notAfter) in UTC for a certificate of ``profile`` issued at ``now``.
+
+    Raises InvalidInput when ``years`` is not allowed by the profile.
+    """
+    profile.check_years(years)
+    return span(now, years)
+

@@ -1,0 +1,14 @@
+from django.urls import path, re_path
+
+from certhall.ca import views as ca_views
+from certhall.web import views as web_views
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("crl/<slug:slug>.crl", ca_views.crl, name="crl"),
+    path("ca/<slug:slug>.crt", ca_views.ca_certificate, name="ca-certificate"),
+    path("ocsp", ca_views.ocsp_post, name="ocsp"),
+    path("ocsp/", ca_views.ocsp_post),
+    re_path(r"^ocsp/(?P<encoded>[A-Za-z0-9+/=%]+)$", ca_views.ocsp_get, name="ocsp-get"),
+]
