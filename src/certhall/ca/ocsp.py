@@ -10,6 +10,7 @@ are signed fresh. Nothing here raises: every failure becomes an OCSP error statu
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def _new_responder(ca: CertificateAuthority, now: datetime) -> OCSPResponder:
     """Issue a delegated responder certificate to a fresh software key (encrypted at rest)."""
     actor = system_actor("ocsp")
     store = signers.software_keystore()
-    ref = store.generate(f"ocsp-{ca.slug}-{now:%Y%m%d%H%M%S%f}", "ec")
+    ref = store.generate(f"ocsp-{ca.slug}-{now:%Y%m%d}-{secrets.token_hex(4)}", "ec")
     key = store.load(ref)
     subject = x509.Name(
         [

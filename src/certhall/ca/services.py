@@ -4,6 +4,7 @@ checks permissions, changes state in one transaction and records it in the audit
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -104,7 +105,7 @@ def init_ca(actor: User, key_type: str = "ec") -> tuple[CertificateAuthority, Ce
         root_name, issuing_name = authority.demo_names()
         # Keys first (outside the transaction: a token is not transactional). A failure after
         # this point leaves an unused key on the token and no CA rows; init can be run again.
-        suffix = now.strftime("%Y%m%d%H%M%S")
+        suffix = f"{now:%Y%m%d}-{secrets.token_hex(4)}"
         root_ref = store.generate(f"{ROOT_SLUG}-{suffix}", key_type)
         issuing_ref = store.generate(f"{ISSUING_SLUG}-{suffix}", key_type)
         root_key, issuing_key = store.load(root_ref), store.load(issuing_ref)

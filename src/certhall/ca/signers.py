@@ -72,9 +72,7 @@ def issuer_for(ca: CertificateAuthority) -> Issuer:
 
 
 def forget() -> None:
-    """Drop cached signers (tests switch instances; a new CA replaces the old one)."""
+    """Drop cached signers (tests create a new CA per test). Keystores stay open."""
     with _lock:
         _issuers.clear()
         _keys.clear()
-        keystore.cache_clear()
-        software_keystore.cache_clear()

@@ -1,0 +1,307 @@
+"""Subscriber certificates: 机构证书 (org) and 机构个人证书 / 法人证书 (personal).
+
+``build_certificate`` is the only place an end-entity certificate is assembled. Its content comes
+from the profile (validity, usages, policy) and the reviewed subscriber data; from the request
+only the public key is used. docs/profiles.md describes the result field by field.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    PublicKeyTypes,
+)
+from cryptography.x509.oid import NameOID
+
+from certhall.errors import ConfigurationError, InvalidInput, RuleViolation
+from certhall.pki import der
+from certhall.pki.identity import validate_resident_id, validate_uscc
+from certhall.pki.keys import (
+    authority_key_identifier,
+    check_public_key,
+    same_public_key,
+    signature_hash,
+)
+from certhall.pki.profiles import Profile, validity
+
+#: GM/T 0015-2012 个人身份标识码 (IdentifyCode): the person's resident ID number.
+OID_GMT_IDENTIFY_CODE = x509.ObjectIdentifier("1.2.156.10260.4.1.1")
+#: GM/T 0015-2012 企业工商注册号; carries the USCC since the 2015 registration reform.
+OID_GMT_BUSINESS_REGISTRATION = x509.ObjectIdentifier("1.2.156.10260.4.1.4")
+#: 统一社会信用代码 as read by relying-party software of Chinese CAs.
+OID_GMT_USCC = x509.ObjectIdentifier("1.2.156.10260.4.4")
+
+#: ETSI EN 319 412-1 section 5.1.4 semantics identifier prefix: national trade register, China.
+ORGANIZATION_IDENTIFIER_PREFIX = "NTRCN-"
+
+#: X.520 upper bounds (characters).
+UB_ORGANIZATION_NAME = 64
+UB_COMMON_NAME = 64
+UB_STATE_NAME = 128
+UB_LOCALITY_NAME = 128
+
+SERIAL_BITS = 127
+MAX_SERIAL = (1 << 159) - 1  # 20 octets, positive (RFC 5280 section 4.1.2.2)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """One issuing CA as the core sees it. Checked when created: fail at start-up, not at use."""
+
+    certificate: x509.Certificate
+    key: CertificateIssuerPrivateKeyTypes
+    crl_url: str  # e.g. http://127.0.0.1:8000/crl/sz-issuing.crl
+    ocsp_url: str  # http://127.0.0.1:8000/ocsp
+    ca_issuers_url: str  # http://127.0.0.1:8000/ca/sz-issuing.crt
+
+    def __post_init__(self) -> None:
+        check_ca_certificate(self.certificate, self.key)
+        for field in ("crl_url", "ocsp_url", "ca_issuers_url"):
+            check_url(getattr(self, field), field)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """The reviewed identity data a certificate certifies."""
+
+    org_name: str
+    uscc: str
+    person_name: str | None = None
+    id_number: str | None = None
+    province: str = "广东省"
+    locality: str = "深圳市"
+
+
+def check_ca_certificate(
+    certificate: x509.Certificate, key: CertificateIssuerPrivateKeyTypes
+) -> None:
+    """ConfigurationError unless ``certificate`` is a CA certificate for ``key``."""
+    subject = certificate.subject.rfc4514_string()
+    signature_hash(key)  # EC or RSA only
+    try:
+        bc = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        ku = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        raise ConfigurationError(
+            f"certificate {subject} is not a CA certificate (no basicConstraints or keyUsage)"
+        ) from None
+    if not bc.ca or not ku.key_cert_sign:
+        raise ConfigurationError(f"certificate {subject} is not a CA certificate")
+    if not same_public_key(key.public_key(), certificate.public_key()):
+        raise ConfigurationError(f"the CA key does not match the certificate {subject}")
+
+
+def check_url(url: str, what: str) -> None:
+    if not url.startswith(("http://", "https://")) or any(ch.isspace() for ch in url):
+        raise ConfigurationError(f"{what} must be an http(s) URL, got {url!r}")
+
+
+def new_serial() -> int:
+    """A fresh certificate serial: 127 bits from ``secrets`` with the top bit set.
+
+    126 random bits (RFC 5280 and the CA/B Forum ask for at least 64), always positive, always
+    encoded in exactly 16 octets. Uniqueness is still the registry's job (a unique constraint).
+    """
+    return (1 << (SERIAL_BITS - 1)) | secrets.randbits(SERIAL_BITS - 1)
+
+
+def check_serial(serial: int) -> None:
+    if isinstance(serial, bool) or not isinstance(serial, int) or not 0 < serial <= MAX_SERIAL:
+        raise InvalidInput(
+            "certificate serial must be a positive integer of at most 20 octets", code="serial"
+        )
+
+
+def _text(value: str | None, what: str, limit: int) -> str:
+    """A subject text value: trimmed, NFC, non-empty, no control characters, at most ``limit``."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    if not text:
+        raise InvalidInput(f"{what} is required", code="subject_missing")
+    if len(text) > limit:
+        raise InvalidInput(
+            f"{what} is too long: {len(text)} characters, at most {limit} fit in a certificate",
+            code="subject_too_long",
+        )
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in text):
+        raise InvalidInput(f"{what} contains control or invalid characters", code="subject_chars")
+    return text
+
+
+def check_subscriber(profile: Profile, subscriber: Subscriber) -> Subscriber:
+    """Validate ``subscriber`` for ``profile``; return it normalised (InvalidInput if not valid).
+
+    The profile decides which fields are used: a person given for an ``org`` certificate is ignored
+    (and dropped from the result).
+    """
+    org_name = _text(subscriber.org_name, "organisation name (单位名称)", UB_ORGANIZATION_NAME)
+    uscc = validate_uscc(subscriber.uscc)
+    province = _text(subscriber.province, "province (省份)", UB_STATE_NAME)
+    locality = _text(subscriber.locality, "locality (城市)", UB_LOCALITY_NAME)
+    person_name: str | None = None
+    id_number: str | None = None
+    if profile.requires_person:
+        person_name = _text(
+            subscriber.person_name, f"{profile.label}: person name (姓名)", UB_COMMON_NAME
+        )
+        if not subscriber.id_number:
+            raise InvalidInput(
+                f"{profile.label}: the person's resident ID number (身份证号码) is required",
+                code="subject_missing",
+            )
+        id_number = validate_resident_id(subscriber.id_number)
+    return replace(
+        subscriber,
+        org_name=org_name,
+        uscc=uscc,
+        person_name=person_name,
+        id_number=id_number,
+        province=province,
+        locality=locality,
+    )
+
+
+def subject_name(profile: Profile, subscriber: Subscriber) -> x509.Name:
+    """The subject DN of a (validated) subscriber: C, ST, L, O, organizationIdentifier, CN."""
+    common_name = subscriber.person_name if profile.requires_person else subscriber.org_name
+    if common_name is None:
+        raise InvalidInput(f"{profile.label}: person name (姓名) is required")
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, subscriber.province),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, subscriber.locality),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, subscriber.org_name),
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_IDENTIFIER, ORGANIZATION_IDENTIFIER_PREFIX + subscriber.uscc
+            ),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def identity_extensions(profile: Profile, subscriber: Subscriber) -> list[x509.Extension[x509.ExtensionType]]:
+    """The GM/T 0015 identity extensions (non-critical), DER-encoded by hand.
+
+    USCC:       PrintableString (SIZE (18))          in 1.2.156.10260.4.1.4 and 1.2.156.10260.4.4
+    ID number:  IdentifyCode ::= CHOICE { residenterCardNumber [0] IMPLICIT PrintableString, ... }
+                                                     in 1.2.156.10260.4.1.1 (persons only)
+    """
+    uscc = der.printable_string(subscriber.uscc)
+    values: list[tuple[x509.ObjectIdentifier, bytes]] = [
+        (OID_GMT_BUSINESS_REGISTRATION, uscc),
+        (OID_GMT_USCC, uscc),
+    ]
+    if profile.requires_person:
+        if subscriber.id_number is None:
+            raise InvalidInput(f"{profile.label}: resident ID number (身份证号码) is required")
+        values.append((OID_GMT_IDENTIFY_CODE, der.printable_string(subscriber.id_number, 0x80)))
+    return [
+        x509.Extension(oid, False, x509.UnrecognizedExtension(oid, value)) for oid, value in values
+    ]
+
+
+def check_within_issuer(
+    issuer_certificate: x509.Certificate, not_before: datetime, not_after: datetime
+) -> None:
+    """RuleViolation unless [not_before, not_after] lies inside the issuer's own validity."""
+    if not_before < issuer_certificate.not_valid_before_utc:
+        raise RuleViolation(
+            "the issuing CA certificate is not valid yet at the requested start date",
+            code="issuer_not_valid",
+        )
+    if not_after > issuer_certificate.not_valid_after_utc:
+        raise RuleViolation(
+            "the certificate would outlive its issuing CA "
+            f"(CA valid until {issuer_certificate.not_valid_after_utc:%Y-%m-%d}): "
+            "choose fewer years or renew the CA first",
+            code="issuer_expires",
+        )
+
+
+def build_certificate(
+    issuer: Issuer,
+    public_key: PublicKeyTypes,
+    profile: Profile,
+    years: int,
+    subscriber: Subscriber,
+    serial: int,
+    now: datetime,
+) -> x509.Certificate:
+    """Build and sign one subscriber certificate.
+
+    Raises InvalidInput (years not allowed, subscriber data invalid, key refused, bad serial) or
+    RuleViolation (the issuing CA is not valid for the whole requested period).
+    """
+    key = check_public_key(public_key)
+    check_serial(serial)
+    not_before, not_after = validity(profile, years, now)
+    subscriber = check_subscriber(profile, subscriber)
+    check_within_issuer(issuer.certificate, not_before, not_after)
+
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject_name(profile, subscriber))
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(profile.key_usage_extension(), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usages)), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
+        .add_extension(authority_key_identifier(issuer.certificate), critical=False)
+        .add_extension(crl_distribution_points(issuer.crl_url), critical=False)
+        .add_extension(
+            authority_information_access(
+                ocsp_url=issuer.ocsp_url, ca_issuers_url=issuer.ca_issuers_url
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(profile.policy_oid, None)]),
+            critical=False,
+        )
+    )
+    for extension in identity_extensions(profile, subscriber):
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    return builder.sign(issuer.key, signature_hash(issuer.key))
+
+
+def crl_distribution_points(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(url)],
+                relative_name=None,
+                reasons=None,
+                crl_issuer=None,
+            )
+        ]
+    )
+
+
+def authority_information_access(
+    *, ocsp_url: str | None, ca_issuers_url: str | None
+) -> x509.AuthorityInformationAccess:
+    descriptions = []
+    if ocsp_url:
+        descriptions.append(
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+            )
+        )
+    if ca_issuers_url:
+        descriptions.append(
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(ca_issuers_url),
+            )
+        )
+    return x509.AuthorityInformationAccess(descriptions)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.accounts.permissions import (
+    require_different_person,
+    require_organization,
+    require_provider,
+    require_role,
+)
+from certhall.errors import Forbidden
+
+
+@pytest.mark.django_db
+def test_roles(make_user) -> None:  # type: ignore[no-untyped-def]
+    clerk = make_user(Role.CLERK)
+    require_role(clerk, Role.CLERK, Role.ISSUER)
+    with pytest.raises(Forbidden, match="审核员"):
+        require_role(clerk, Role.REVIEWER)
+    clerk.is_active = False
+    with pytest.raises(Forbidden, match="disabled"):
+        require_role(clerk, Role.CLERK)
+
+
+@pytest.mark.django_db
+def test_staff_see_only_their_provider(make_user, other_provider: Provider) -> None:  # type: ignore[no-untyped-def]
+    clerk = make_user(Role.CLERK)
+    require_provider(clerk, clerk.provider_id)
+    with pytest.raises(Forbidden, match="another certification service provider"):
+        require_provider(clerk, other_provider.pk)
+    with pytest.raises(Forbidden):
+        require_provider(clerk, None)
+
+
+@pytest.mark.django_db
+def test_enterprises_see_only_their_own(make_user) -> None:  # type: ignore[no-untyped-def]
+    applicant = make_user(Role.APPLICANT)
+    other = Organization.objects.create(name="另一家公司", uscc="91440300MA5FXXXX1X")
+    require_organization(applicant, applicant.organization_id)
+    with pytest.raises(Forbidden, match="another organisation"):
+        require_organization(applicant, other.pk)
+
+
+@pytest.mark.django_db
+def test_separation_of_duties(make_user) -> None:  # type: ignore[no-untyped-def]
+    clerk, reviewer = make_user(Role.CLERK), make_user(Role.REVIEWER)
+    require_different_person(reviewer, clerk.pk, "approve")
+    with pytest.raises(Forbidden, match="separation of duties"):
+        require_different_person(clerk, clerk.pk, "approve")
+
+
+@pytest.mark.django_db
+def test_role_invariants_are_database_constraints(provider: Provider) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="orphan-applicant", role=Role.APPLICANT)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="orphan-clerk", role=Role.CLERK)
+    User.objects.create(username="officer", role=Role.REFUND_OFFICER)
+    User.objects.create(username="clerk", role=Role.CLERK, provider=provider)

@@ -1,0 +1,77 @@
+"""Shared fixtures: actors for each role, and a freshly initialised CA per test."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.accounts.services import home_provider, system_actor
+
+
+@pytest.fixture
+def provider(db: None) -> Provider:
+    return home_provider()
+
+
+@pytest.fixture
+def other_provider(db: None) -> Provider:
+    return Provider.objects.create(slug="otherca", name="另一家电子认证服务机构")
+
+
+@pytest.fixture
+def organization(db: None) -> Organization:
+    return Organization.objects.create(name="深圳市演示医疗科技有限公司", uscc="91350100M000100Y43")
+
+
+@pytest.fixture
+def make_user(db: None, provider: Provider, organization: Organization):  # type: ignore[no-untyped-def]
+    counter = iter(range(10_000))
+
+    def make(role: Role, **fields: object) -> User:
+        defaults: dict[str, object] = {
+            "provider": provider if role not in (Role.APPLICANT, Role.REFUND_OFFICER) else None,
+            "organization": organization if role == Role.APPLICANT else None,
+        }
+        defaults.update(fields)
+        return User.objects.create(username=f"{role.value}-{next(counter)}", role=role, **defaults)
+
+    return make
+
+
+@pytest.fixture
+def audit_flushable(transactional_db: None):  # type: ignore[no-untyped-def]
+    """Transactional tests end with a flush, which the append-only triggers refuse on SQLite
+    (it deletes row by row; PostgreSQL truncates). Lift them just for the flush."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    triggers = importlib.import_module("certhall.audit.migrations.0002_append_only")
+    with connection.cursor() as cursor:
+        for sql in triggers.SQLITE_REVERSE:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM audit_auditevent")
+        for sql in triggers.SQLITE:
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    return system_actor("test")
+
+
+@pytest.fixture
+def ca(admin: User):  # type: ignore[no-untyped-def]
+    """A new root and issuing CA (keys on the instance's SoftHSM token or in files)."""
+    from certhall.ca import ocsp, signers
+    from certhall.ca.services import init_ca
+
+    signers.forget()
+    ocsp.reset()
+    root, issuing = init_ca(admin)
+    yield root, issuing
+    signers.forget()
+    ocsp.reset()

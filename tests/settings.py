@@ -1,0 +1,19 @@
+"""Test settings: every test process (each xdist worker too) gets its own instance home, so
+SoftHSM tokens, key files and the SQLite database never leak between runs or workers.
+
+``CERTHALL_DATABASE_URL`` selects PostgreSQL (the Makefile sets it from
+``CERTHALL_TEST_POSTGRES_URL`` for the second pass over the database tests)."""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+if "CERTHALL_HOME" not in os.environ:
+    _home = tempfile.mkdtemp(prefix="certhall-test-")
+    os.environ["CERTHALL_HOME"] = _home
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
+
+from certhall.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 in prod
