@@ -33,7 +33,10 @@ class Instance:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "certhall.cli.main", *args],
-            env=self.env, capture_output=True, text=True, timeout=120,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"certhall {' '.join(args)} failed: {result.stderr}")
@@ -75,9 +78,20 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     inst = Instance(home, f"http://127.0.0.1:{port}", _env(home, port))
     inst.cli("setup", "--demo")
     server = subprocess.Popen(
-        [sys.executable, "-m", "certhall.cli.main", "serve", "--port", str(port),
-         "--workers", "2", "--no-jobs"],
-        env=inst.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "certhall.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-jobs",
+        ],
+        env=inst.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 30

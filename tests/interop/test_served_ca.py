@@ -47,8 +47,18 @@ def _crl_pem(instance: Instance, tmp: Path, slug: str) -> Path:
 def _ocsp(instance: Instance, tmp: Path, chain: Path, issuing: Path, *target: str) -> str:
     resp = tmp / "resp.der"
     result = run(
-        "openssl", "ocsp", "-issuer", issuing, *target, "-url", f"{instance.url}/ocsp",
-        "-CAfile", chain, "-respout", resp, check=False,
+        "openssl",
+        "ocsp",
+        "-issuer",
+        issuing,
+        *target,
+        "-url",
+        f"{instance.url}/ocsp",
+        "-CAfile",
+        chain,
+        "-respout",
+        resp,
+        check=False,
     )
     output = result.stdout + result.stderr
     if resp.exists() and resp.stat().st_size:
@@ -58,7 +68,9 @@ def _ocsp(instance: Instance, tmp: Path, chain: Path, issuing: Path, *target: st
 
 def _issue(instance: Instance, tmp: Path, name: str, *extra: str) -> tuple[str, Path]:
     out = tmp / f"{name}.pem"
-    result = instance.cli("ca", "issue", "--csr", str(new_csr(tmp, name)), "--out", str(out), *extra)
+    result = instance.cli(
+        "ca", "issue", "--csr", str(new_csr(tmp, name)), "--out", str(out), *extra
+    )
     serial = result.stdout.strip()
     assert int(serial, 16) == x509.load_pem_x509_certificate(out.read_bytes()).serial_number
     return serial, out
@@ -92,8 +104,18 @@ def test_issue_verify_revoke_with_openssl(
     pkilint("chain", issuing, cert)
 
     crl = _crl_pem(instance, tmp_path, "szca-issuing")
-    verify = ["openssl", "verify", "-CAfile", root, "-untrusted", issuing, "-crl_check",
-              "-CRLfile", crl, cert]
+    verify = [
+        "openssl",
+        "verify",
+        "-CAfile",
+        root,
+        "-untrusted",
+        issuing,
+        "-crl_check",
+        "-CRLfile",
+        crl,
+        cert,
+    ]
     assert run(*verify).stdout.strip().endswith("OK")
 
     output = _ocsp(instance, tmp_path, chain, issuing, "-cert", cert)
@@ -128,10 +150,37 @@ def test_ocsp_unknown_malformed_and_foreign_ca(instance: Instance, tmp_path: Pat
 
     # A CA we are not authoritative for gets "unauthorized", not "unknown".
     other_key, other = tmp_path / "other.key", tmp_path / "other.pem"
-    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-        "-nodes", "-keyout", other_key, "-subj", "/CN=Some Other CA", "-days", "30", "-out", other)
-    result = run("openssl", "ocsp", "-issuer", other, "-serial", "0x1234", "-url",
-                 f"{instance.url}/ocsp", "-CAfile", chain, check=False)
+    run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        other_key,
+        "-subj",
+        "/CN=Some Other CA",
+        "-days",
+        "30",
+        "-out",
+        other,
+    )
+    result = run(
+        "openssl",
+        "ocsp",
+        "-issuer",
+        other,
+        "-serial",
+        "0x1234",
+        "-url",
+        f"{instance.url}/ocsp",
+        "-CAfile",
+        chain,
+        check=False,
+    )
     assert "unauthorized" in result.stdout + result.stderr
 
 
@@ -139,19 +188,56 @@ def test_bad_input_changes_nothing(instance: Instance, tmp_path: Path) -> None:
     before = json.loads(instance.cli("ca", "list", "--json").stdout)
     good_csr = new_csr(tmp_path, "good")
     cases = {
-        "rsa1024": (["--csr", str(new_csr(tmp_path, "weak", "rsa1024")), "--profile", "org",
-                     "--years", "1", *ORG], "RSA"),
-        "p384": (["--csr", str(new_csr(tmp_path, "p384", "p384")), "--profile", "org",
-                  "--years", "1", *ORG], "curve"),
-        "uscc": (["--csr", str(good_csr), "--profile", "org", "--years", "1", "--org-name",
-                  "x", "--uscc", "91350100M000100Y44"], "check character"),
+        "rsa1024": (
+            [
+                "--csr",
+                str(new_csr(tmp_path, "weak", "rsa1024")),
+                "--profile",
+                "org",
+                "--years",
+                "1",
+                *ORG,
+            ],
+            "RSA",
+        ),
+        "p384": (
+            [
+                "--csr",
+                str(new_csr(tmp_path, "p384", "p384")),
+                "--profile",
+                "org",
+                "--years",
+                "1",
+                *ORG,
+            ],
+            "secp384r1",
+        ),
+        "uscc": (
+            [
+                "--csr",
+                str(good_csr),
+                "--profile",
+                "org",
+                "--years",
+                "1",
+                "--org-name",
+                "x",
+                "--uscc",
+                "91350100M000100Y44",
+            ],
+            "check character",
+        ),
         "years": (["--csr", str(good_csr), "--profile", "org", "--years", "2", *ORG], "1 year"),
-        "years6": (["--csr", str(good_csr), "--profile", "personal", "--years", "6", *ORG,
-                    *PERSON], "5"),
+        "years6": (
+            ["--csr", str(good_csr), "--profile", "personal", "--years", "6", *ORG, *PERSON],
+            "5",
+        ),
     }
     (tmp_path / "garbage.csr").write_bytes(b"-----BEGIN CERTIFICATE REQUEST-----\nnope\n")
-    cases["garbage"] = (["--csr", str(tmp_path / "garbage.csr"), "--profile", "org",
-                         "--years", "1", *ORG], "CSR")
+    cases["garbage"] = (
+        ["--csr", str(tmp_path / "garbage.csr"), "--profile", "org", "--years", "1", *ORG],
+        "CSR",
+    )
     for name, (args, words) in cases.items():
         out = tmp_path / f"{name}.pem"
         result = instance.cli("ca", "issue", *args, "--out", str(out), check=False)

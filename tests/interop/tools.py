@@ -38,6 +38,17 @@ def new_csr(directory: Path, name: str, key: str = "ec") -> Path:
         "rsa2048": ["-newkey", "rsa:2048"],
     }[key]
     csr = directory / f"{name}.csr"
-    run("openssl", "req", "-new", *newkey, "-nodes", "-keyout", directory / f"{name}.key",
-        "-subj", "/CN=whatever the CSR says/O=ignored", "-out", csr)
+    run(
+        "openssl",
+        "req",
+        "-new",
+        *newkey,
+        "-nodes",
+        "-keyout",
+        directory / f"{name}.key",
+        "-subj",
+        "/CN=whatever the CSR says/O=ignored",
+        "-out",
+        csr,
+    )
     return csr

@@ -53,7 +53,9 @@ def write_softhsm_conf(token_dir: Path, conf_path: Path | None = None) -> Path:
     """
     token_dir = token_dir.resolve()
     if "\n" in str(token_dir) or "\r" in str(token_dir):
-        raise ConfigurationError(f"token directory name must not contain a line break: {token_dir!r}")
+        raise ConfigurationError(
+            f"token directory name must not contain a line break: {token_dir!r}"
+        )
     token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     conf = (conf_path if conf_path is not None else token_dir / CONF_NAME).resolve()
     conf.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -1,0 +1,461 @@
+"""Key pairs on a token, and token keys as ``cryptography`` private key objects.
+
+:func:`generate_keypair` makes a signing key pair on the token: the private key is a token
+object that is sensitive and never extractable (``CKA_SENSITIVE`` true, ``CKA_EXTRACTABLE``
+false), may sign and nothing else. :func:`load_private_key` finds one by label.
+
+Both return an adapter, :class:`Pkcs11ECPrivateKey` or :class:`Pkcs11RSAPrivateKey`, that
+subclasses ``cryptography``'s private key class, so ``x509.CertificateBuilder.sign``,
+``CertificateSigningRequestBuilder.sign``, ``CertificateRevocationListBuilder.sign``,
+``OCSPResponseBuilder.sign`` and direct ``key.sign(...)`` calls work unchanged. The adapter reads
+the public key once, keeps the key handle, and signs under the session lock; only ``sign``,
+``public_key``, ``key_size`` and ``curve`` work, everything that would need the private value
+raises TokenError (code ``key_not_extractable``).
+
+* EC (P-256): SoftHSM2 has only raw ``CKM_ECDSA``, so the data is hashed here and the raw
+  ``r || s`` the token returns is DER-encoded (``Ecdsa-Sig-Value``) as ``cryptography`` does.
+* RSA: ``CKM_SHA{224,256,384,512}_RSA_PKCS`` (the token hashes), ``CKM_RSA_PKCS`` over a
+  DigestInfo for ``Prehashed``, and the matching ``*_RSA_PKCS_PSS`` mechanisms for PSS.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any, Literal, cast, overload
+
+from cryptography.hazmat.primitives import _serialization, hashes
+from cryptography.hazmat.primitives._asymmetric import AsymmetricPadding
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    NoDigestInfo,
+    Prehashed,
+    encode_dss_signature,
+)
+from cryptography.utils import Buffer
+from pkcs11 import MGF, Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass, PKCS11Error
+from pkcs11.types import SignMixin
+
+from certhall.errors import Conflict, TokenError
+from certhall.tokens.session import TokenSession
+
+KeySpec = Literal["ec", "rsa2048", "rsa3072"]
+KEY_SPECS: tuple[KeySpec, ...] = ("ec", "rsa2048", "rsa3072")
+_RSA_BITS: dict[str, int] = {"rsa2048": 2048, "rsa3072": 3072}
+
+#: DER ECParameters (namedCurve OID) of the curves certhall reads from tokens.
+_P256_PARAMS = bytes.fromhex("06082a8648ce3d030107")
+_CURVES: dict[bytes, ec.EllipticCurve] = {
+    _P256_PARAMS: ec.SECP256R1(),
+    bytes.fromhex("06052b81040022"): ec.SECP384R1(),
+}
+
+_KEY_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+_PRIVATE_TEMPLATE: dict[Attribute, Any] = {
+    Attribute.TOKEN: True,
+    Attribute.PRIVATE: True,
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.SIGN: True,
+    Attribute.SIGN_RECOVER: False,
+    Attribute.DECRYPT: False,
+    Attribute.UNWRAP: False,
+    Attribute.DERIVE: False,
+}
+_PUBLIC_TEMPLATE: dict[Attribute, Any] = {
+    Attribute.TOKEN: True,
+    Attribute.PRIVATE: False,
+    Attribute.VERIFY: True,
+    Attribute.ENCRYPT: False,
+    Attribute.WRAP: False,
+}
+
+_RSA_PKCS1_MECHANISMS: dict[str, Mechanism] = {
+    "sha224": Mechanism.SHA224_RSA_PKCS,
+    "sha256": Mechanism.SHA256_RSA_PKCS,
+    "sha384": Mechanism.SHA384_RSA_PKCS,
+    "sha512": Mechanism.SHA512_RSA_PKCS,
+}
+_RSA_PSS_MECHANISMS: dict[str, Mechanism] = {
+    "sha224": Mechanism.SHA224_RSA_PKCS_PSS,
+    "sha256": Mechanism.SHA256_RSA_PKCS_PSS,
+    "sha384": Mechanism.SHA384_RSA_PKCS_PSS,
+    "sha512": Mechanism.SHA512_RSA_PKCS_PSS,
+}
+_HASH_MECHANISMS: dict[str, Mechanism] = {
+    "sha224": Mechanism.SHA224,
+    "sha256": Mechanism.SHA256,
+    "sha384": Mechanism.SHA384,
+    "sha512": Mechanism.SHA512,
+}
+_MGFS: dict[str, MGF] = {
+    "sha224": MGF.SHA224,
+    "sha256": MGF.SHA256,
+    "sha384": MGF.SHA384,
+    "sha512": MGF.SHA512,
+}
+#: DER DigestInfo prefixes (RFC 8017 section 9.2, note 1) for PKCS#1 v1.5 over a prehashed value.
+_DIGEST_INFO: dict[str, bytes] = {
+    "sha224": bytes.fromhex("302d300d06096086480165030402040500041c"),
+    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
+    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
+    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
+}
+
+
+def check_key_label(label: str) -> None:
+    """Key labels are also file names in the file key store: letters, digits, ``._-``."""
+    if not _KEY_LABEL.fullmatch(label):
+        raise TokenError(
+            f"key label must be 1-100 letters, digits, '.', '_' or '-' (starting with a letter "
+            f"or digit), not {label!r}",
+            code="key_label_invalid",
+        )
+
+
+def _pkcs11_failure(what: str, label: str, error: PKCS11Error) -> TokenError:
+    return TokenError(
+        f"{what} with key {label!r} failed: {type(error).__name__}", code="token_failed"
+    )
+
+
+def _not_extractable(label: str, what: str) -> TokenError:
+    return TokenError(
+        f"key {label!r} lives on a PKCS#11 token and cannot be exported ({what})",
+        code="key_not_extractable",
+    )
+
+
+class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
+    """An EC private key on a token: ECDSA signing through ``CKM_ECDSA``."""
+
+    def __init__(
+        self,
+        session: TokenSession,
+        key: SignMixin,
+        public_key: ec.EllipticCurvePublicKey,
+        label: str,
+    ) -> None:
+        self._session = session
+        self._key = key
+        self._public_key = public_key
+        self._label = label
+        self._half = (public_key.curve.key_size + 7) // 8
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @property
+    def session(self) -> TokenSession:
+        return self._session
+
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return self._public_key.curve
+
+    @property
+    def key_size(self) -> int:
+        return self._public_key.curve.key_size
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self._public_key
+
+    def sign(self, data: Buffer, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
+        if not isinstance(signature_algorithm, ec.ECDSA):
+            raise TokenError(
+                "token EC keys only make ECDSA signatures, not "
+                f"{type(signature_algorithm).__name__}",
+                code="algorithm_unsupported",
+            )
+        if signature_algorithm.deterministic_signing:
+            raise TokenError(
+                "deterministic ECDSA (RFC 6979) is not available on the token",
+                code="algorithm_unsupported",
+            )
+        algorithm = signature_algorithm.algorithm
+        if isinstance(algorithm, Prehashed):
+            digest = bytes(data)
+            if len(digest) != algorithm.digest_size:
+                raise ValueError("the prehashed digest does not match the hash algorithm's size")
+        else:
+            hasher = hashes.Hash(algorithm)
+            hasher.update(data)
+            digest = hasher.finalize()
+        session = self._session
+        with session.lock:
+            if session.closed:
+                raise TokenError(
+                    f"the session of key {self._label!r} is closed", code="session_closed"
+                )
+            try:
+                raw = self._key.sign(digest, mechanism=Mechanism.ECDSA)
+            except PKCS11Error as e:
+                raise _pkcs11_failure("ECDSA signing", self._label, e) from None
+        half = self._half
+        return encode_dss_signature(
+            int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
+        )
+
+    def exchange(self, algorithm: ec.ECDH, peer_public_key: ec.EllipticCurvePublicKey) -> bytes:
+        raise TokenError(
+            f"key {self._label!r} is a signing key: no key exchange", code="not_supported"
+        )
+
+    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
+        raise _not_extractable(self._label, "private_numbers")
+
+    def private_bytes(
+        self,
+        encoding: _serialization.Encoding,
+        format: _serialization.PrivateFormat,
+        encryption_algorithm: _serialization.KeySerializationEncryption,
+    ) -> bytes:
+        raise _not_extractable(self._label, "private_bytes")
+
+    def __copy__(self) -> Pkcs11ECPrivateKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Pkcs11ECPrivateKey:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Pkcs11ECPrivateKey {self._label!r} on {self._session.label!r}>"
+
+
+class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
+    """An RSA private key on a token: PKCS#1 v1.5 and PSS signatures."""
+
+    def __init__(
+        self,
+        session: TokenSession,
+        key: SignMixin,
+        public_key: rsa.RSAPublicKey,
+        label: str,
+    ) -> None:
+        self._session = session
+        self._key = key
+        self._public_key = public_key
+        self._label = label
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @property
+    def session(self) -> TokenSession:
+        return self._session
+
+    @property
+    def key_size(self) -> int:
+        return self._public_key.key_size
+
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._public_key
+
+    def _mechanism(
+        self,
+        data: bytes,
+        pad: AsymmetricPadding,
+        algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
+    ) -> tuple[bytes, Mechanism, tuple[Mechanism, MGF, int] | None]:
+        if isinstance(algorithm, NoDigestInfo):
+            if not isinstance(pad, asym_padding.PKCS1v15):
+                raise ValueError("NoDigestInfo can only be used with PKCS1v15 padding")
+            return data, Mechanism.RSA_PKCS, None
+        prehashed = isinstance(algorithm, Prehashed)
+        hash_algorithm = algorithm._algorithm if isinstance(algorithm, Prehashed) else algorithm
+        name = hash_algorithm.name
+        if name not in _RSA_PKCS1_MECHANISMS:
+            raise TokenError(
+                f"token RSA keys do not sign with {name}", code="algorithm_unsupported"
+            )
+        if prehashed and len(data) != hash_algorithm.digest_size:
+            raise ValueError("the prehashed digest does not match the hash algorithm's size")
+        if isinstance(pad, asym_padding.PKCS1v15):
+            if prehashed:
+                return _DIGEST_INFO[name] + data, Mechanism.RSA_PKCS, None
+            return data, _RSA_PKCS1_MECHANISMS[name], None
+        if isinstance(pad, asym_padding.PSS):
+            mgf = pad.mgf
+            if not isinstance(mgf, asym_padding.MGF1) or mgf._algorithm.name not in _MGFS:
+                raise TokenError("PSS needs MGF1 with a SHA-2 hash", code="algorithm_unsupported")
+            salt = pad._salt_length
+            if isinstance(salt, asym_padding._MaxLength):
+                salt = asym_padding.calculate_max_pss_salt_length(self, hash_algorithm)
+            elif isinstance(salt, asym_padding._DigestLength):
+                salt = hash_algorithm.digest_size
+            elif isinstance(salt, asym_padding._Auto):
+                raise ValueError("PSS salt length can only be set to AUTO when verifying")
+            params = (_HASH_MECHANISMS[name], _MGFS[mgf._algorithm.name], salt)
+            if prehashed:
+                return data, Mechanism.RSA_PKCS_PSS, params
+            return data, _RSA_PSS_MECHANISMS[name], params
+        raise TokenError(
+            f"token RSA keys do not sign with {pad.name} padding", code="algorithm_unsupported"
+        )
+
+    def sign(
+        self,
+        data: bytes,
+        padding: AsymmetricPadding,
+        algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
+    ) -> bytes:
+        payload, mechanism, params = self._mechanism(bytes(data), padding, algorithm)
+        session = self._session
+        with session.lock:
+            if session.closed:
+                raise TokenError(
+                    f"the session of key {self._label!r} is closed", code="session_closed"
+                )
+            try:
+                if params is None:
+                    return self._key.sign(payload, mechanism=mechanism)
+                return self._key.sign(payload, mechanism=mechanism, mechanism_param=params)
+            except PKCS11Error as e:
+                raise _pkcs11_failure("RSA signing", self._label, e) from None
+
+    def decrypt(self, ciphertext: bytes, padding: AsymmetricPadding) -> bytes:
+        raise TokenError(
+            f"key {self._label!r} is a signing key: no decryption", code="not_supported"
+        )
+
+    def private_numbers(self) -> rsa.RSAPrivateNumbers:
+        raise _not_extractable(self._label, "private_numbers")
+
+    def private_bytes(
+        self,
+        encoding: _serialization.Encoding,
+        format: _serialization.PrivateFormat,
+        encryption_algorithm: _serialization.KeySerializationEncryption,
+    ) -> bytes:
+        raise _not_extractable(self._label, "private_bytes")
+
+    def __copy__(self) -> Pkcs11RSAPrivateKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Pkcs11RSAPrivateKey:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Pkcs11RSAPrivateKey {self._label!r} on {self._session.label!r}>"
+
+
+TokenPrivateKey = Pkcs11ECPrivateKey | Pkcs11RSAPrivateKey
+
+
+def _ec_public_key(params: bytes, point: bytes) -> ec.EllipticCurvePublicKey:
+    curve = _CURVES.get(params)
+    if curve is None:
+        raise TokenError(f"EC key on an unsupported curve (parameters {params.hex()})")
+    size = 2 * ((curve.key_size + 7) // 8) + 1
+    if len(point) != size:  # CKA_EC_POINT is a DER OCTET STRING, unwrap it
+        header = 2 if point[1] < 0x80 else 2 + (point[1] & 0x7F)
+        point = point[header:]
+    return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+
+
+def _adapter(
+    session: TokenSession, label: str, private: Any, public: Any | None
+) -> TokenPrivateKey:
+    """Build the adapter; caller holds the session lock."""
+    key_type = private[Attribute.KEY_TYPE]
+    if key_type == KeyType.EC:
+        if public is None:
+            raise TokenError(f"EC key {label!r} has no public key object on the token")
+        attrs = public.get_attributes([Attribute.EC_PARAMS, Attribute.EC_POINT])
+        ec_public = _ec_public_key(attrs[Attribute.EC_PARAMS], attrs[Attribute.EC_POINT])
+        return Pkcs11ECPrivateKey(session, cast(SignMixin, private), ec_public, label)
+    if key_type == KeyType.RSA:
+        attrs = private.get_attributes([Attribute.MODULUS, Attribute.PUBLIC_EXPONENT])
+        numbers = rsa.RSAPublicNumbers(
+            int.from_bytes(attrs[Attribute.PUBLIC_EXPONENT], "big"),
+            int.from_bytes(attrs[Attribute.MODULUS], "big"),
+        )
+        return Pkcs11RSAPrivateKey(session, cast(SignMixin, private), numbers.public_key(), label)
+    raise TokenError(f"key {label!r} has unsupported key type {key_type!r}")
+
+
+def _objects(session: TokenSession, object_class: ObjectClass, label: str) -> list[Any]:
+    return list(session.raw.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}))
+
+
+@overload
+def generate_keypair(
+    session: TokenSession, label: str, key_type: Literal["ec"]
+) -> Pkcs11ECPrivateKey: ...
+@overload
+def generate_keypair(
+    session: TokenSession, label: str, key_type: Literal["rsa2048", "rsa3072"]
+) -> Pkcs11RSAPrivateKey: ...
+@overload
+def generate_keypair(session: TokenSession, label: str, key_type: KeySpec) -> TokenPrivateKey: ...
+def generate_keypair(session: TokenSession, label: str, key_type: KeySpec) -> TokenPrivateKey:
+    """Generate a non-extractable signing key pair ``label`` on the token; return its adapter.
+
+    Conflict if the token already has an object with that label.
+    """
+    check_key_label(label)
+    if key_type not in KEY_SPECS:
+        raise TokenError(f"key type must be one of {', '.join(KEY_SPECS)}, not {key_type!r}")
+    key_id = secrets.token_bytes(16)
+    with session.lock:
+        raw = session.raw
+        try:
+            if list(raw.get_objects({Attribute.LABEL: label})):
+                raise Conflict(
+                    f"token {session.label!r} already has a key labelled {label!r}",
+                    code="key_exists",
+                )
+            common: dict[str, Any] = {
+                "label": label,
+                "id": key_id,
+                "store": True,
+                "capabilities": MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                "private_template": _PRIVATE_TEMPLATE,
+            }
+            if key_type == "ec":
+                public, private = raw.generate_keypair(
+                    KeyType.EC,
+                    public_template={**_PUBLIC_TEMPLATE, Attribute.EC_PARAMS: _P256_PARAMS},
+                    **common,
+                )
+            else:
+                public, private = raw.generate_keypair(
+                    KeyType.RSA,
+                    _RSA_BITS[key_type],
+                    public_template=_PUBLIC_TEMPLATE,
+                    **common,
+                )
+            return _adapter(session, label, private, public)
+        except PKCS11Error as e:
+            raise TokenError(
+                f"generating key {label!r} on token {session.label!r} failed: {type(e).__name__}",
+                code="token_failed",
+            ) from None
+
+
+def load_private_key(session: TokenSession, label: str) -> TokenPrivateKey:
+    """The adapter for the key pair ``label`` on the token (TokenError ``key_not_found``)."""
+    with session.lock:
+        try:
+            private = _objects(session, ObjectClass.PRIVATE_KEY, label)
+            if not private:
+                raise TokenError(
+                    f"token {session.label!r} has no private key labelled {label!r}",
+                    code="key_not_found",
+                )
+            if len(private) > 1:
+                raise TokenError(
+                    f"token {session.label!r} has {len(private)} private keys labelled {label!r}",
+                    code="key_ambiguous",
+                )
+            public = _objects(session, ObjectClass.PUBLIC_KEY, label)
+            return _adapter(session, label, private[0], public[0] if len(public) == 1 else None)
+        except PKCS11Error as e:
+            raise TokenError(
+                f"reading key {label!r} from token {session.label!r} failed: {type(e).__name__}",
+                code="token_failed",
+            ) from None

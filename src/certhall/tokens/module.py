@@ -1,0 +1,297 @@
+"""Loading PKCS#11 modules, one initialised copy per (module file, configuration).
+
+The constraint this module exists for: SoftHSM2 reads its configuration (the file named by
+``SOFTHSM2_CONF``, which names the token directory) once, in ``C_Initialize``, and a shared
+library is loaded once per process: ``dlopen`` of the same file returns the same library with
+the same global state, and ``python-pkcs11`` additionally caches one ``pkcs11.lib`` per path.
+So one loaded library can serve one token directory at a time.
+
+How certhall lives with it (:func:`acquire`):
+
+* A :class:`ModuleBinding` is one loaded library initialised with one configuration. Every
+  :class:`~certhall.tokens.session.TokenSession` holds a reservation on its binding.
+* A request for a configuration that a binding already has reuses that binding.
+* Otherwise an idle binding (no reservations) is re-bound: ``SOFTHSM2_CONF`` is set for the
+  duration of ``C_Finalize`` + ``C_Initialize`` (~0.1 ms) and restored afterwards. The server
+  process uses only its instance's store, so this is the only case there.
+* When every binding is busy (two token directories open at the same time, in tests), a private
+  copy of the library file is loaded: ``dlopen`` of a different file gives an independent
+  library. The copy is unlinked right after loading; copies stay loaded for reuse, so there are
+  as many as the largest number of token directories in use at once.
+
+Nothing else in the process may load the same module file through ``pkcs11.lib`` directly: a
+re-bind would pull the configuration from under it. All PKCS#11 access goes through
+:mod:`certhall.tokens`.
+
+``C_Login`` and ``C_Logout`` are called through ``ctypes`` on the module's own function list,
+because ``python-pkcs11`` only logs in inside ``Token.open`` and, when that login fails, leaves
+the just-opened session behind with no handle to close it (a later SO login then fails with
+``CKR_SESSION_READ_ONLY_EXISTS``). Calling them on a session certhall opened itself means the
+session is always closed. Linux only (``CK_FUNCTION_LIST`` is not packed there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pkcs11
+from pkcs11 import PKCS11Error
+from pkcs11.types import Token
+
+from certhall.errors import ConfigurationError, TokenError
+from certhall.tokens.softhsm import CONF_ENV
+
+if TYPE_CHECKING:
+    from pkcs11._pkcs11 import lib as Pkcs11Lib
+
+CKR_OK = 0x00
+CKR_PIN_INCORRECT = 0xA0
+CKR_PIN_INVALID = 0xA1
+CKR_PIN_LEN_RANGE = 0xA2
+CKR_PIN_EXPIRED = 0xA3
+CKR_PIN_LOCKED = 0xA4
+CKR_USER_ALREADY_LOGGED_IN = 0x100
+CKR_USER_NOT_LOGGED_IN = 0x101
+CKR_USER_PIN_NOT_INITIALIZED = 0x102
+CKR_USER_ANOTHER_ALREADY_LOGGED_IN = 0x104
+CKU_SO = 0
+CKU_USER = 1
+
+_CK_ULONG = ctypes.c_ulong
+# The start of CK_FUNCTION_LIST (PKCS#11 2.40, pkcs11f.h order), up to the last entry we call.
+_FUNCTION_NAMES = (
+    "C_Initialize",
+    "C_Finalize",
+    "C_GetInfo",
+    "C_GetFunctionList",
+    "C_GetSlotList",
+    "C_GetSlotInfo",
+    "C_GetTokenInfo",
+    "C_GetMechanismList",
+    "C_GetMechanismInfo",
+    "C_InitToken",
+    "C_InitPIN",
+    "C_SetPIN",
+    "C_OpenSession",
+    "C_CloseSession",
+    "C_CloseAllSessions",
+    "C_GetSessionInfo",
+    "C_GetOperationState",
+    "C_SetOperationState",
+    "C_Login",
+    "C_Logout",
+)
+
+
+class _Version(ctypes.Structure):
+    _fields_ = (("major", ctypes.c_ubyte), ("minor", ctypes.c_ubyte))
+
+
+class _FunctionList(ctypes.Structure):
+    _fields_ = (("version", _Version), *((name, ctypes.c_void_p) for name in _FUNCTION_NAMES))
+
+
+class _SessionInfo(ctypes.Structure):
+    _fields_ = (
+        ("slotID", _CK_ULONG),
+        ("state", _CK_ULONG),
+        ("flags", _CK_ULONG),
+        ("ulDeviceError", _CK_ULONG),
+    )
+
+
+_LOGIN = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG)
+_LOGOUT = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG)
+_GET_SESSION_INFO = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.POINTER(_SessionInfo))
+
+
+class _RawFunctions:
+    """``C_Login`` / ``C_Logout`` of a loaded module (same ``dlopen`` handle as python-pkcs11's)."""
+
+    def __init__(self, load_path: str) -> None:
+        library = ctypes.CDLL(load_path)
+        get_function_list = library.C_GetFunctionList
+        get_function_list.restype = _CK_ULONG
+        get_function_list.argtypes = (ctypes.POINTER(ctypes.POINTER(_FunctionList)),)
+        table = ctypes.POINTER(_FunctionList)()
+        rv = get_function_list(ctypes.byref(table))
+        if rv != CKR_OK or not table:
+            raise ConfigurationError(f"C_GetFunctionList of {load_path} failed (0x{rv:x})")
+        functions = table.contents
+        self._library = library  # keeps the handle referenced
+        self._login = _LOGIN(functions.C_Login)
+        self._logout = _LOGOUT(functions.C_Logout)
+        self._get_session_info = _GET_SESSION_INFO(functions.C_GetSessionInfo)
+
+    def login(self, session_handle: int, user_type: int, pin: str) -> int:
+        data = pin.encode("utf-8")
+        return int(self._login(session_handle, user_type, data, len(data)))
+
+    def logout(self, session_handle: int) -> int:
+        return int(self._logout(session_handle))
+
+    def session_state(self, session_handle: int) -> int | None:
+        """``CKS_*`` state of a session handle, None when it is not an open session."""
+        info = _SessionInfo()
+        if self._get_session_info(session_handle, ctypes.byref(info)) != CKR_OK:
+            return None
+        return int(info.state)
+
+
+@dataclass
+class LoginState:
+    """This process's login on one token (PKCS#11 login state is per application and token)."""
+
+    verifier_key: bytes
+    verifier: bytes
+    sessions: int = 0
+
+
+_UNBOUND = Path("/nonexistent/unbound")
+
+
+@dataclass(eq=False)
+class ModuleBinding:
+    """One loaded copy of a PKCS#11 module, initialised with one configuration."""
+
+    module_path: str
+    load_path: str
+    lib: Pkcs11Lib
+    raw: _RawFunctions
+    conf: Path | None = _UNBOUND
+    users: int = 0
+    #: Logins of this process, by slot id; maintained by certhall.tokens.session.
+    logins: dict[int, LoginState] = field(default_factory=dict)
+
+    def tokens(self, label: str) -> list[Token]:
+        """Initialised tokens with this label (a module may have several)."""
+        try:
+            return list(self.lib.get_tokens(token_label=label))
+        except PKCS11Error as e:
+            raise TokenError(f"PKCS#11 module {self.module_path}: {_describe(e)}") from None
+
+    def refresh(self) -> bool:
+        """Re-initialise to see tokens created by other processes; only when nobody else uses it.
+
+        The caller must hold its own reservation. Returns whether it re-initialised.
+        """
+        with _lock:
+            if self.users > 1 or self.logins:
+                return False
+            _initialise(self, self.conf)
+            return True
+
+
+_lock = threading.RLock()
+_bindings: dict[str, list[ModuleBinding]] = {}
+
+
+def _describe(error: PKCS11Error) -> str:
+    return f"{type(error).__name__} {error}".strip()
+
+
+@contextlib.contextmanager
+def _conf_env(conf: Path | None) -> Iterator[None]:
+    """``SOFTHSM2_CONF`` = ``conf`` while the module initialises; caller holds ``_lock``."""
+    if conf is None:
+        yield
+        return
+    saved = os.environ.get(CONF_ENV)
+    os.environ[CONF_ENV] = str(conf)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(CONF_ENV, None)
+        else:
+            os.environ[CONF_ENV] = saved
+
+
+def _initialise(binding: ModuleBinding, conf: Path | None) -> None:
+    """(Re-)initialise ``binding`` with ``conf``; caller holds ``_lock``."""
+    binding.conf = _UNBOUND
+    binding.logins.clear()
+    try:
+        with _conf_env(conf):
+            if binding.lib.initialized:
+                binding.lib.finalize()
+            binding.lib.initialize()
+    except PKCS11Error as e:
+        where = f" with configuration {conf}" if conf is not None else ""
+        raise TokenError(
+            f"could not initialise PKCS#11 module {binding.module_path}{where}: {_describe(e)}",
+            code="module_init_failed",
+        ) from None
+    binding.conf = conf
+
+
+def _load(module_path: str, real_path: str, conf: Path | None, private_copy: bool) -> ModuleBinding:
+    """Load a module (or a private copy of it) and initialise it with ``conf``."""
+    load_path = real_path
+    copy_dir = None
+    if private_copy:
+        copy_dir = tempfile.mkdtemp(prefix="certhall-pkcs11-")
+        load_path = os.path.join(copy_dir, os.path.basename(real_path))
+        shutil.copy2(real_path, load_path)
+    try:
+        with _conf_env(conf):
+            lib = pkcs11.lib(load_path)  # initialises the module in its constructor
+        raw = _RawFunctions(load_path)
+    except PKCS11Error as e:
+        raise TokenError(
+            f"could not load PKCS#11 module {module_path}: {_describe(e)}",
+            code="module_init_failed",
+        ) from None
+    finally:
+        if copy_dir is not None:
+            shutil.rmtree(copy_dir, ignore_errors=True)  # the mapping outlives the file
+    binding = ModuleBinding(module_path=module_path, load_path=load_path, lib=lib, raw=raw)
+    # Once more, in case python-pkcs11 handed back a library someone had already initialised.
+    _initialise(binding, conf)
+    return binding
+
+
+def acquire(module_path: str, conf: Path | None) -> ModuleBinding:
+    """A binding of ``module_path`` initialised with ``conf``, reserved for the caller.
+
+    ``conf`` None means "whatever the environment says" (real HSMs, or a process-wide
+    ``SOFTHSM2_CONF``). Every call must be paired with :func:`release`.
+    """
+    real_path = os.path.realpath(module_path)
+    if not os.path.isfile(real_path):
+        raise ConfigurationError(f"PKCS#11 module {module_path} not found")
+    conf = conf.resolve() if conf is not None else None
+    if conf is not None and not conf.is_file():
+        raise ConfigurationError(f"PKCS#11 module configuration {conf} does not exist")
+    with _lock:
+        bindings = _bindings.setdefault(real_path, [])
+        chosen = next((b for b in bindings if b.conf == conf and b.lib.initialized), None)
+        if chosen is None:
+            chosen = next((b for b in bindings if b.users == 0), None)
+            if chosen is not None:
+                _initialise(chosen, conf)
+        if chosen is None:
+            chosen = _load(module_path, real_path, conf, private_copy=bool(bindings))
+            bindings.append(chosen)
+        chosen.users += 1
+        return chosen
+
+
+def release(binding: ModuleBinding) -> None:
+    with _lock:
+        binding.users = max(0, binding.users - 1)
+
+
+def loaded_copies(module_path: str) -> int:
+    """How many copies of a module this process has loaded (for tests and diagnostics)."""
+    with _lock:
+        return len(_bindings.get(os.path.realpath(module_path), []))
