@@ -14,6 +14,6 @@ if "CERTHALL_HOME" not in os.environ:
     os.environ["CERTHALL_HOME"] = _home
     atexit.register(shutil.rmtree, _home, ignore_errors=True)
 
-from certhall.settings import *  # noqa: E402, F403
+from certhall.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 in prod

@@ -24,16 +24,24 @@ def test_development_generates_private_secrets_once(tmp_path: Path) -> None:
 
 
 def test_production_refuses_missing_or_default_secrets(tmp_path: Path) -> None:
-    base = {"CERTHALL_HOME": str(tmp_path), "CERTHALL_ENV": "production",
-            "CERTHALL_CA_KEY_BACKEND": "file"}
+    base = {
+        "CERTHALL_HOME": str(tmp_path),
+        "CERTHALL_ENV": "production",
+        "CERTHALL_CA_KEY_BACKEND": "file",
+    }
     with pytest.raises(ConfigurationError, match="CERTHALL_SECRET_KEY"):
         load(base)
     with pytest.raises(ConfigurationError, match="CERTHALL_SECRET_KEY"):
         load({**base, "CERTHALL_SECRET_KEY": "django-insecure-" + "x" * 60})
     with pytest.raises(ConfigurationError, match="CERTHALL_CA_KEY_PASSPHRASE"):
         load({**base, "CERTHALL_SECRET_KEY": GOOD_SECRET})
-    cfg = load({**base, "CERTHALL_SECRET_KEY": GOOD_SECRET,
-                "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery"})
+    cfg = load(
+        {
+            **base,
+            "CERTHALL_SECRET_KEY": GOOD_SECRET,
+            "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
+        }
+    )
     assert cfg.production
     assert not (tmp_path / "secrets.json").exists()
 
@@ -55,7 +63,12 @@ def test_bad_settings_fail_at_start(tmp_path: Path, name: str, value: str, messa
 
 
 def test_base_url_goes_without_trailing_slash(tmp_path: Path) -> None:
-    cfg = load({"CERTHALL_HOME": str(tmp_path), "CERTHALL_CA_KEY_BACKEND": "file",
-                "CERTHALL_BASE_URL": "https://ca.example.cn/"})
+    cfg = load(
+        {
+            "CERTHALL_HOME": str(tmp_path),
+            "CERTHALL_CA_KEY_BACKEND": "file",
+            "CERTHALL_BASE_URL": "https://ca.example.cn/",
+        }
+    )
     assert cfg.base_url == "https://ca.example.cn"
     assert "ca.example.cn" in cfg.allowed_hosts

@@ -14,7 +14,9 @@ from certhall.errors import Conflict
 
 def _record_three(actor: User) -> None:
     for i in range(3):
-        audit.record(actor, "test.step", object_type="thing", object_id=i, after={"i": i, "名": "值"})
+        audit.record(
+            actor, "test.step", object_type="thing", object_id=i, after={"i": i, "名": "值"}
+        )
 
 
 def _drop_triggers() -> None:
@@ -96,10 +98,13 @@ def test_reordered_rows_are_reported(admin: User) -> None:
 
 @pytest.mark.django_db
 def test_refusals_are_recorded_even_though_the_action_rolls_back(admin: User) -> None:
-    with pytest.raises(Conflict), audit.refusals_recorded(admin, "test.act", object_id="x"):
-        with transaction.atomic():
-            audit.record(admin, "test.act", object_id="x")
-            raise Conflict("no")
+    with (
+        pytest.raises(Conflict),
+        audit.refusals_recorded(admin, "test.act", object_id="x"),
+        transaction.atomic(),
+    ):
+        audit.record(admin, "test.act", object_id="x")
+        raise Conflict("no")
     events = list(AuditEvent.objects.values_list("action", "result", "after"))
     assert events == [("test.act", "refused", {"error": "conflict", "message": "no"})]
     assert audit.verify().ok

@@ -77,7 +77,7 @@ def _issue(instance: Instance, tmp: Path, name: str, *extra: str) -> tuple[str, 
 
 
 def test_ca_certificates_are_served_and_lint_clean(instance: Instance, tmp_path: Path) -> None:
-    chain, issuing, root = _split_chain(instance, tmp_path)
+    _, issuing, root = _split_chain(instance, tmp_path)
     for slug, local in (("szca-root", root), ("szca-issuing", issuing)):
         status, headers, der = instance.get(f"/ca/{slug}.crt")
         assert status == 200

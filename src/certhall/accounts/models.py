@@ -43,9 +43,7 @@ class Role(models.TextChoices):
 
 
 #: Roles that belong to a CA provider and see only that provider's data.
-PROVIDER_ROLES = frozenset(
-    {Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN, Role.AUDITOR}
-)
+PROVIDER_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN, Role.AUDITOR})
 
 
 class User(AbstractUser):

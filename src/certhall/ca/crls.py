@@ -30,7 +30,8 @@ def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.Rea
         .iterator(chunk_size=20000)
     )
     for serial, revoked_at, reason in rows:
-        yield int(serial, 16), revoked_at, REASONS.get(reason)
+        # The revoked_has_time_and_reason constraint guarantees revoked_at on revoked rows.
+        yield int(serial, 16), revoked_at or datetime.min, REASONS.get(reason)
 
 
 def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
@@ -44,8 +45,12 @@ def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
         entries = list(_entries(ca))
         der = build_crl(issuer, entries, number, now, now + validity)
         crl = CRL.objects.create(
-            ca=ca, number=number, this_update=now, next_update=now + validity,
-            entries=len(entries), der=der,
+            ca=ca,
+            number=number,
+            this_update=now,
+            next_update=now + validity,
+            entries=len(entries),
+            der=der,
         )
         locked.crl_number = number
         locked.save(update_fields=["crl_number"])

@@ -84,6 +84,9 @@ class CRL(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ca", "number"], name="crl_number_once")]
 
+    def __str__(self) -> str:
+        return f"CRL {self.ca_id}#{self.number}"
+
 
 class OCSPResponder(models.Model):
     """A delegated OCSP signing certificate of a CA; the newest valid one answers."""
@@ -92,3 +95,6 @@ class OCSPResponder(models.Model):
     certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT)
     key_ref = models.CharField(max_length=200)
     not_after = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"OCSP responder of CA {self.ca_id} until {self.not_after:%Y-%m-%d}"

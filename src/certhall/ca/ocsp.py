@@ -97,7 +97,8 @@ def _responder(ca_id: int, now: datetime) -> _Responder:
         if row is None:
             row = _new_responder(ca, now)
     key = signers.load_key(row.key_ref)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"OCSP responder key {row.key_ref} is not an EC key")
     responder = _Responder(
         row.pk,
         x509.load_der_x509_certificate(bytes(row.certificate.der)),

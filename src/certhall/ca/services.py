@@ -193,8 +193,13 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
         # A 127-bit random serial never collides in practice; the unique index makes sure.
         for _attempt in range(3):
             cert = build_certificate(
-                issuer, csr.public_key(), profile, request.years, request.subscriber,
-                new_serial(), now,
+                issuer,
+                csr.public_key(),
+                profile,
+                request.years,
+                request.subscriber,
+                new_serial(),
+                now,
             )
             try:
                 return _store(actor, ca, cert, profile.name, request)
@@ -245,7 +250,9 @@ def _store(
     return row
 
 
-def store_issued(actor: User, ca: CertificateAuthority, cert: x509.Certificate, profile: str) -> Certificate:
+def store_issued(
+    actor: User, ca: CertificateAuthority, cert: x509.Certificate, profile: str
+) -> Certificate:
     """Register a certificate the CA built for itself (OCSP responder certificates)."""
     return _store(actor, ca, cert, profile, None)
 
@@ -265,8 +272,9 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
     two clerks revoking at the same moment get one revocation and one clear refusal."""
     require_role(actor, *REVOKE_ROLES)
     parse_reason(reason)
-    with audit.refusals_recorded(actor, "ca.certificate.revoke", object_type="certificate",
-                                 object_id=serial):
+    with audit.refusals_recorded(
+        actor, "ca.certificate.revoke", object_type="certificate", object_id=serial
+    ):
         cert = get_certificate(serial)
         require_provider(actor, cert.ca.provider_id)
         now = _now()
@@ -299,7 +307,7 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
 def list_certificates(actor: User) -> list[Certificate]:
     require_role(actor, Role.CA_ADMIN, Role.AUDITOR, Role.ISSUER, Role.CLERK, Role.REVIEWER)
     return list(
-        Certificate.objects.filter(ca__provider_id=actor.provider_id)
+        Certificate.objects.filter(ca__provider=actor.provider)
         .select_related("ca")
         .order_by("created_at", "pk")
     )

@@ -28,9 +28,7 @@ _keys: dict[str, PrivateKey] = {}
 @cache
 def keystore() -> KeyStore:
     cfg = config.get()
-    return open_keystore(
-        cfg.ca_key_backend, cfg.home, cfg.ca_key_passphrase, cfg.pkcs11_module
-    )
+    return open_keystore(cfg.ca_key_backend, cfg.home, cfg.ca_key_passphrase, cfg.pkcs11_module)
 
 
 @cache

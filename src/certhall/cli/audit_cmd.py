@@ -22,5 +22,7 @@ def verify(args: argparse.Namespace) -> int:
     if result.ok:
         print(f"audit log intact: {result.checked} events")
         return 0
-    print(f"certhall: error: audit log broken at row {result.seq}: {result.problem}", file=sys.stderr)
+    print(
+        f"certhall: error: audit log broken at row {result.seq}: {result.problem}", file=sys.stderr
+    )
     return 1

@@ -110,7 +110,10 @@ def crl(args: argparse.Namespace) -> int:
     with atomic_output(args.out) as out:
         published = publish_crl(_actor(), active_issuing_ca())
         out.write(bytes(published.der))
-    print(f"CRL #{published.number}: {published.entries} entries, next update {published.next_update:%Y-%m-%d %H:%M:%S} UTC")
+    print(
+        f"CRL #{published.number}: {published.entries} entries, "
+        f"next update {published.next_update:%Y-%m-%d %H:%M:%S} UTC"
+    )
     return 0
 
 

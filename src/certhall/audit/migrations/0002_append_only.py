@@ -6,6 +6,8 @@ schema change an operator would notice). TRUNCATE stays possible for the databas
 flushes use it); the chain head still reveals a truncated log.
 """
 
+from typing import Any
+
 from django.db import migrations
 
 SQLITE = [
@@ -30,8 +32,8 @@ POSTGRES_REVERSE = [
 ]
 
 
-def _run(statements_by_vendor):
-    def apply(apps, schema_editor):
+def _run(statements_by_vendor: dict[str, list[str]]) -> Any:
+    def apply(apps: Any, schema_editor: Any) -> None:
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(sql)
 
