@@ -37,7 +37,11 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.dev
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2
+	@if [ -n "$${CERTHALL_TEST_POSTGRES_URL:-}" ]; then \
+	  echo "== database tests again on PostgreSQL ($$CERTHALL_TEST_POSTGRES_URL)"; \
+	  CERTHALL_DATABASE_URL="$$CERTHALL_TEST_POSTGRES_URL" $(BIN)/pytest -n 2 -m database; \
+	fi
 
 test: system-deps-test lint typecheck pytest
 

@@ -10,6 +10,18 @@ from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.accounts.services import home_provider, system_actor
 
 
+DB_FIXTURES = {"db", "transactional_db", "django_db_setup"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches the database, so `make test` can run exactly those again
+    on PostgreSQL (`-m database`)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & DB_FIXTURES or item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture
 def provider(db: None) -> Provider:
     return home_provider()
