@@ -9,7 +9,6 @@ import pytest
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.accounts.services import home_provider, system_actor
 
-
 DB_FIXTURES = {"db", "transactional_db", "django_db_setup"}
 
 

@@ -75,7 +75,7 @@ def test_issued_certificate_takes_subject_from_approved_data(admin: User, ca) ->
 
 @pytest.mark.django_db
 def test_bad_requests_write_nothing_but_a_refusal(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
-    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
     cases = [
         (IssueRequest(csr=csr(weak), profile="org", years=1, subscriber=ORG), InvalidInput),
         (IssueRequest(csr=b"garbage", profile="org", years=1, subscriber=ORG), InvalidInput),

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from certhall.errors import InvalidInput
+from certhall.pki.identity import (
+    RESIDENT_ID_CHECK,
+    USCC_ALPHABET,
+    resident_id_birth_date,
+    resident_id_check_character,
+    uscc_check_character,
+    validate_resident_id,
+    validate_uscc,
+)
+
+TODAY = date(2026, 3, 3)
+
+# --- 统一社会信用代码 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "91350100M000100Y43",  # the widely published GB 32100 example
+        "91110000802100433B",
+    ],
+)
+def test_valid_uscc(code: str) -> None:
+    assert validate_uscc(code) == code
+
+
+def test_check_character_by_hand() -> None:
+    # The arithmetic again, independently of the implementation's tables.
+    body = "91350100M000100Y4"
+    values = [USCC_ALPHABET.index(ch) for ch in body]
+    weights = [pow(3, i, 31) for i in range(17)]  # GB 32100 weights are 3^i mod 31
+    total = sum(v * w for v, w in zip(values, weights, strict=True))
+    assert USCC_ALPHABET[(31 - total % 31) % 31] == "3" == uscc_check_character(body)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("91350100m000100y43", "91350100M000100Y43"),
+        (" 9135 0100 M000 100Y 43 ", "91350100M000100Y43"),
+        ("９１３５０１００Ｍ０００１００Ｙ４３", "91350100M000100Y43"),  # full-width input method
+        ("91350100M000100Y43\u3000", "91350100M000100Y43"),  # ideographic space
+    ],
+)
+def test_uscc_is_normalised(typed: str, canonical: str) -> None:
+    assert validate_uscc(typed) == canonical
+
+
+@pytest.mark.parametrize(
+    ("code", "error_code", "message"),
+    [
+        ("", "uscc_empty", "is empty"),
+        ("   ", "uscc_empty", "is empty"),
+        ("91350100M000100Y4", "uscc_length", "must be 18 characters, got 17"),
+        ("91350100M000100Y433", "uscc_length", "must be 18 characters, got 19"),
+        ("91350100I000100Y43", "uscc_characters", "position 9"),
+        ("O1350100M000100Y43", "uscc_characters", "position 1"),
+        ("91350100M000100Y4Z", "uscc_characters", "position 18"),
+        ("9135010SM00010VY43", "uscc_characters", "positions 8, 15"),
+        ("91350100M000100Y44", "uscc_check", "check character is wrong"),
+        ("91350100M000100Y34", "uscc_check", "check character is wrong"),
+    ],
+)
+def test_invalid_uscc(code: str, error_code: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as info:
+        validate_uscc(code)
+    assert info.value.code == error_code
+
+
+def test_wrong_check_character_message_does_not_reveal_the_expected_one() -> None:
+    with pytest.raises(InvalidInput) as info:
+        validate_uscc("91350100M000100Y40")
+    assert "3" not in str(info.value).replace("USCC", "")
+
+
+def test_uscc_check_character_refuses_bad_body() -> None:
+    with pytest.raises(ValueError, match="17 characters"):
+        uscc_check_character("91350100M000100Y")
+    with pytest.raises(ValueError, match="17 characters"):
+        uscc_check_character("91350100M000100I4")
+
+
+uscc_bodies = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17)
+
+
+@given(uscc_bodies)
+def test_any_body_with_its_check_character_validates(body: str) -> None:
+    code = body + uscc_check_character(body)
+    assert validate_uscc(code) == code
+    assert validate_uscc(code.lower()) == code
+
+
+@given(uscc_bodies, st.integers(min_value=0, max_value=17), st.sampled_from(USCC_ALPHABET))
+def test_changing_one_uscc_character_is_detected(body: str, position: int, new: str) -> None:
+    code = body + uscc_check_character(body)
+    assume(code[position] != new)
+    changed = code[:position] + new + code[position + 1 :]
+    with pytest.raises(InvalidInput) as info:
+        validate_uscc(changed)
+    assert info.value.code == "uscc_check"
+
+
+@given(uscc_bodies, st.integers(min_value=0, max_value=17), st.sampled_from("IOSVZ*-#"))
+def test_foreign_characters_are_refused(body: str, position: int, new: str) -> None:
+    code = body + uscc_check_character(body)
+    changed = code[:position] + new + code[position + 1 :]
+    with pytest.raises(InvalidInput) as info:
+        validate_uscc(changed)
+    assert info.value.code == "uscc_characters"
+
+
+# --- 居民身份证号码 ------------------------------------------------------------------------------
+
+
+def test_valid_resident_id_from_the_standard() -> None:
+    assert validate_resident_id("11010519491231002X", today=TODAY) == "11010519491231002X"
+    assert resident_id_birth_date("11010519491231002X") == date(1949, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("11010519491231002x", "11010519491231002X"),
+        ("110105 19491231 002X", "11010519491231002X"),
+        ("１１０１０５１９４９１２３１００２ｘ", "11010519491231002X"),
+    ],
+)
+def test_resident_id_is_normalised(typed: str, canonical: str) -> None:
+    assert validate_resident_id(typed, today=TODAY) == canonical
+
+
+def _with_check(body: str) -> str:
+    return body + resident_id_check_character(body)
+
+
+@pytest.mark.parametrize(
+    ("number", "error_code", "message"),
+    [
+        ("", "resident_id_empty", "is empty"),
+        ("110105194912310", "resident_id_length", "got 15"),
+        ("11010519491231002X1", "resident_id_length", "got 19"),
+        ("1101051949123100AX", "resident_id_characters", "17 digits followed by a digit or X"),
+        ("11010519491231002Y", "resident_id_characters", "17 digits followed by a digit or X"),
+        (_with_check("11010519490231002"), "resident_id_birth_date", "not a real date"),
+        (_with_check("11010519491301002"), "resident_id_birth_date", "not a real date"),
+        (_with_check("11010520250229002"), "resident_id_birth_date", "not a real date"),
+        (_with_check("11010520260304002"), "resident_id_birth_date", "in the future"),
+        (_with_check("11010518991231002"), "resident_id_birth_date", "before 1900"),
+        ("110105194912310021", "resident_id_check", "check character is wrong"),
+        ("11010519491231003X", "resident_id_check", "check character is wrong"),
+    ],
+)
+def test_invalid_resident_id(number: str, error_code: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as info:
+        validate_resident_id(number, today=TODAY)
+    assert info.value.code == error_code
+    if number:
+        assert number not in str(info.value)  # personal data is never echoed
+
+
+def test_birthday_today_and_leap_day_are_fine() -> None:
+    assert validate_resident_id(_with_check("44030520260303001"), today=TODAY)
+    assert validate_resident_id(_with_check("44030520000229001"), today=TODAY)
+    assert validate_resident_id(_with_check("44030519000101001"), today=TODAY)
+
+
+def test_default_today_is_used() -> None:
+    tomorrow = date.today() + timedelta(days=2)
+    with pytest.raises(InvalidInput, match="in the future"):
+        validate_resident_id(_with_check(f"440305{tomorrow:%Y%m%d}001"))
+
+
+def test_resident_id_check_character_refuses_bad_body() -> None:
+    with pytest.raises(ValueError, match="17 ASCII digits"):
+        resident_id_check_character("1101051949123100")
+
+
+@st.composite
+def resident_bodies(draw: st.DrawFn) -> str:
+    area = draw(st.integers(min_value=110000, max_value=829999))
+    born = draw(st.dates(min_value=date(1900, 1, 1), max_value=TODAY))
+    sequence = draw(st.integers(min_value=0, max_value=999))
+    return f"{area}{born:%Y%m%d}{sequence:03d}"
+
+
+@given(resident_bodies())
+def test_any_resident_body_with_its_check_character_validates(body: str) -> None:
+    number = _with_check(body)
+    assert validate_resident_id(number, today=TODAY) == number
+    assert number[-1] in RESIDENT_ID_CHECK
+
+
+@given(resident_bodies(), st.integers(min_value=0, max_value=17), st.sampled_from("0123456789X"))
+def test_changing_one_resident_id_character_is_detected(body: str, position: int, new: str) -> None:
+    number = _with_check(body)
+    assume(number[position] != new)
+    changed = number[:position] + new + number[position + 1 :]
+    with pytest.raises(InvalidInput) as info:
+        validate_resident_id(changed, today=TODAY)
+    if new == "X" and position < 17:
+        assert info.value.code == "resident_id_characters"
+    elif 6 <= position <= 13:  # inside the birth date: maybe no longer a date, else the check
+        assert info.value.code in {"resident_id_birth_date", "resident_id_check"}
+    else:
+        assert info.value.code == "resident_id_check"

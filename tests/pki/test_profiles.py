@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from hypothesis import given
+from hypothesis import strategies as st
+
+from certhall.errors import InvalidInput
+from certhall.pki import profiles
+from certhall.pki.profiles import (
+    DOCUMENT_SIGNING,
+    ORG,
+    PERSONAL,
+    PROFILES,
+    Profile,
+    add_years,
+    get_profile,
+    validity,
+)
+
+NOW = datetime(2026, 3, 3, 1, 30, 15, 987654, tzinfo=UTC)
+
+
+def test_registry() -> None:
+    assert set(PROFILES) == {"org", "personal"}
+    assert get_profile("org") is ORG
+    assert get_profile("personal") is PERSONAL
+    with pytest.raises(TypeError):
+        PROFILES["other"] = ORG  # type: ignore[index]
+
+
+def test_unknown_profile() -> None:
+    with pytest.raises(InvalidInput, match=r"unknown certificate profile 'ODC' \(known: org, per"):
+        get_profile("ODC")
+
+
+def test_profile_data() -> None:
+    assert (ORG.label_zh, ORG.min_years, ORG.max_years, ORG.requires_person) == (
+        "机构证书",
+        1,
+        1,
+        False,
+    )
+    assert (PERSONAL.label_zh, PERSONAL.min_years, PERSONAL.max_years) == ("机构个人证书", 1, 5)
+    assert PERSONAL.requires_person
+    for profile in PROFILES.values():
+        assert profile.extended_key_usages == (ExtendedKeyUsageOID.CLIENT_AUTH, DOCUMENT_SIGNING)
+        assert profile.key_usage == {"digital_signature", "content_commitment"}
+    assert DOCUMENT_SIGNING.dotted_string == "1.3.6.1.5.5.7.3.36"
+
+
+def test_policy_oids_are_distinct_and_portable() -> None:
+    oids = [p.policy_oid.dotted_string for p in PROFILES.values()]
+    assert len(set(oids)) == len(oids)
+    for dotted in oids:
+        assert dotted.startswith(profiles.POLICY_ARC + ".")
+        # every arc below 2^28: the minimum RFC 5280 relying parties must handle
+        assert all(int(arc) < 2**28 for arc in dotted.split("."))
+
+
+def test_key_usage_extension() -> None:
+    ku = ORG.key_usage_extension()
+    assert ku.digital_signature and ku.content_commitment
+    assert not (ku.key_encipherment or ku.key_cert_sign or ku.crl_sign or ku.key_agreement)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": "org cert"}, "identifier"),
+        ({"min_years": 0}, "min_years"),
+        ({"min_years": 3, "max_years": 2}, "min_years"),
+        ({"extended_key_usages": ()}, "extended key usage"),
+        ({"key_usage": frozenset({"digital_signature", "sign_everything"})}, "key usage"),
+        ({"key_usage": frozenset()}, "key usage"),
+    ],
+)
+def test_profiles_are_validated_when_defined(changes: dict[str, object], message: str) -> None:
+    fields = {
+        "name": "test",
+        "label_zh": "测试",
+        "label_en": "test",
+        "min_years": 1,
+        "max_years": 2,
+        "extended_key_usages": (DOCUMENT_SIGNING,),
+        "policy_oid": ORG.policy_oid,
+        "requires_person": False,
+    }
+    fields.update(changes)
+    with pytest.raises(ValueError, match=message):
+        Profile(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("years", [0, 2, 5, -1])
+def test_org_is_exactly_one_year(years: int) -> None:
+    with pytest.raises(
+        InvalidInput, match=rf"机构证书 \(org\) is issued for exactly 1 year, not {years}"
+    ):
+        validity(ORG, years, NOW)
+
+
+@pytest.mark.parametrize("years", [0, 6, 10])
+def test_personal_is_one_to_five_years(years: int) -> None:
+    with pytest.raises(InvalidInput, match=rf"1 to 5 whole years, not {years}") as info:
+        validity(PERSONAL, years, NOW)
+    assert info.value.code == "validity_years"
+
+
+@pytest.mark.parametrize("years", [True, 1.0, "1"])
+def test_years_must_be_an_integer(years: object) -> None:
+    with pytest.raises(InvalidInput, match="whole number of years"):
+        validity(ORG, years, NOW)  # type: ignore[arg-type]
+
+
+def test_validity_span_is_exactly_n_years() -> None:
+    not_before, not_after = validity(ORG, 1, NOW)
+    assert not_before == datetime(2026, 3, 3, 1, 30, 15, tzinfo=UTC)
+    assert not_after == datetime(2027, 3, 3, 1, 30, 14, tzinfo=UTC)
+    for years in range(1, 6):
+        not_before, not_after = validity(PERSONAL, years, NOW)
+        assert not_after + timedelta(seconds=1) == not_before.replace(year=2026 + years)
+
+
+def test_leap_day() -> None:
+    leap = datetime(2028, 2, 29, 10, 0, 0, tzinfo=UTC)
+    assert validity(ORG, 1, leap)[1] == datetime(2029, 2, 28, 9, 59, 59, tzinfo=UTC)
+    assert validity(PERSONAL, 4, leap)[1] == datetime(2032, 2, 29, 9, 59, 59, tzinfo=UTC)
+    assert validity(PERSONAL, 3, leap)[1] == datetime(2031, 2, 28, 9, 59, 59, tzinfo=UTC)
+
+
+def test_validity_is_in_utc() -> None:
+    shenzhen = timezone(timedelta(hours=8))
+    local = datetime(2026, 3, 3, 9, 30, 15, 5, tzinfo=shenzhen)
+    not_before, _ = validity(ORG, 1, local)
+    assert not_before == datetime(2026, 3, 3, 1, 30, 15, tzinfo=UTC)
+    assert not_before.tzinfo is UTC
+    with pytest.raises(ValueError, match="naive"):
+        validity(ORG, 1, datetime(2026, 3, 3))
+
+
+@given(
+    st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2090, 12, 31)),
+    st.integers(min_value=1, max_value=5),
+)
+def test_add_years_keeps_the_calendar_date(when: datetime, years: int) -> None:
+    later = add_years(when, years)
+    assert later.year == when.year + years
+    assert (later.month, later.hour, later.minute, later.second) == (
+        when.month,
+        when.hour,
+        when.minute,
+        when.second,
+    )
+    if (when.month, when.day) == (2, 29) and later.day != 29:
+        assert later.day == 28
+    else:
+        assert later.day == when.day

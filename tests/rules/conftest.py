@@ -1,0 +1,44 @@
+"""Fixtures for the rules tests: the packaged catalog (also as raw JSON to break on purpose) and
+named moments in Shanghai local time. No database, no wall clock."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from certhall.rules import SHANGHAI, Catalog, default_catalog
+
+
+def sh(
+    year: int, month: int, day: int, hour: int = 10, minute: int = 0, second: int = 0
+) -> datetime:
+    """A moment in Shanghai local time."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
+
+
+# Named moments (2026; weekdays checked in test_workdays.py).
+MONDAY = sh(2026, 11, 23)  # an ordinary Monday
+SATURDAY = sh(2026, 11, 21)  # an ordinary Saturday
+SUNDAY = sh(2026, 11, 22)  # an ordinary Sunday
+SPRING_FESTIVAL = sh(2026, 2, 17)  # Tuesday inside 春节 2026-02-15..02-23
+NATIONAL_DAY = sh(2026, 10, 5)  # Monday inside 国庆节 2026-10-01..10-07
+MAKEUP_SATURDAY = sh(2026, 2, 14)  # 调休上班 for 春节
+MAKEUP_SUNDAY = sh(2026, 9, 20)  # 调休上班 for 国庆节
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+@pytest.fixture
+def raw_catalog() -> dict[str, Any]:
+    """A fresh, mutable copy of the packaged catalog.json."""
+    text = resources.files("certhall.rules").joinpath("catalog.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return copy.deepcopy(data)

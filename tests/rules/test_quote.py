@@ -1,0 +1,558 @@
+"""quote() and enforce(): every rule of seed 001 as a table."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from certhall.errors import InvalidInput, RuleViolation
+from certhall.rules import (
+    Business,
+    CalendarUnknown,
+    Catalog,
+    CertType,
+    QuoteRefused,
+    enforce,
+    parse_catalog,
+    quote,
+)
+from tests.rules.conftest import (
+    MAKEUP_SATURDAY,
+    MAKEUP_SUNDAY,
+    MONDAY,
+    NATIONAL_DAY,
+    SATURDAY,
+    SPRING_FESTIVAL,
+    SUNDAY,
+    sh,
+)
+
+WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
+ONLY_PERSONAL_ONLINE = "注:仅支持机构个人证书网厅办理。"
+ODC_NEW_FEE = "机构证书(ODC证书):300元(只能办理1年期)"
+ODC_RENEW_FEE = "机构证书(ODC证书):免费(只能办理1年期)"
+PERSONAL_FEE = "机构个人证书(法人证书):150元/个/年(可办理1-5年期)"
+NO_TERM = ["change", "unlock", "replace", "revoke"]
+ALL = [b.value for b in Business]
+
+
+def onsite(business: str, cert: str, years: int | None = None, **kw: Any) -> Any:
+    kw.setdefault("point", "kejiyuan")
+    kw.setdefault("at", MONDAY)
+    return quote(business, cert, years=years, channel="onsite", **kw)
+
+
+# --- fees: every business x certificate type x term ------------------------------------------
+
+FEES: list[tuple[str, str, int | None, int]] = [
+    ("new", "org", 1, 300),
+    ("new", "org", None, 300),  # 1 year is the only term: the default
+    *[("new", "personal", years, 150 * years) for years in range(1, 6)],
+    ("renew", "org", 1, 0),
+    ("renew", "org", None, 0),
+    *[("renew", "personal", years, 150 * years) for years in range(1, 6)],
+    ("change", "org", None, 0),
+    ("change", "personal", None, 0),
+    ("unlock", "org", None, 0),
+    ("unlock", "personal", None, 0),
+    ("replace", "org", None, 120),
+    ("replace", "personal", None, 50),
+    ("revoke", "org", None, 0),
+    ("revoke", "personal", None, 0),
+]
+
+
+@pytest.mark.parametrize(("business", "cert", "years", "fee"), FEES)
+def test_fees(business: str, cert: str, years: int | None, fee: int) -> None:
+    answer = onsite(business, cert, years)
+    assert answer.allowed, answer.reasons
+    assert answer.reasons == ()
+    assert answer.fee_yuan == Decimal(fee)
+    assert answer.as_json()["fee_yuan"] == fee
+    assert (answer.payee is not None) is (fee > 0)
+    expected_years = years if years is not None else (1 if business in ("new", "renew") else None)
+    assert answer.years == expected_years
+
+
+def test_every_business_and_type_is_in_the_table(catalog: Catalog) -> None:
+    assert {(b, c) for b, c, _, _ in FEES} == {
+        (b.value, c.value) for b in Business for c in CertType
+    }
+    for business in Business:
+        for cert in CertType:
+            assert catalog.offer(business, cert).fee_text
+
+
+def test_fee_texts_are_the_seed_lines() -> None:
+    assert onsite("new", "org").fee_text == ODC_NEW_FEE
+    assert onsite("new", "personal", 1).fee_text == PERSONAL_FEE
+    assert onsite("renew", "org").fee_text == ODC_RENEW_FEE
+    assert onsite("change", "personal").fee_text == (
+        "机构个人证书(法人证书):免费(若法人变更,则按新申请流程办理新法人证书)"
+    )
+    assert onsite("replace", "org").fee_text == "机构证书(ODC证书):120元/个"
+    assert onsite("replace", "personal").fee_text == "机构个人证书(法人证书):50元/个"
+    assert onsite("unlock", "org").fee_text == "免费"
+
+
+def test_bank_transfer_payee() -> None:
+    payee = onsite("new", "org").payee
+    assert payee is not None
+    assert (payee.company, payee.bank, payee.account) == (
+        "深圳市电子商务安全证书管理有限公司",
+        "平安银行深圳高新技术区支行",
+        "154 739 697 600 74",
+    )
+
+
+# --- terms -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("business", "cert", "years", "words"),
+    [
+        ("new", "org", 2, ODC_NEW_FEE),
+        ("new", "org", 5, ODC_NEW_FEE),
+        ("renew", "org", 2, ODC_RENEW_FEE),
+        ("new", "personal", 6, PERSONAL_FEE),
+        ("renew", "personal", 6, PERSONAL_FEE),
+        ("new", "personal", 10, PERSONAL_FEE),
+    ],
+)
+def test_terms_refused(business: str, cert: str, years: int, words: str) -> None:
+    answer = onsite(business, cert, years)
+    assert not answer.allowed
+    assert answer.reasons == (words,)
+    assert [r.rule for r in answer.refusals] == ["term"]
+    assert f"{years} 年期" in answer.refusals[0].detail
+
+
+@pytest.mark.parametrize(
+    ("business", "cert", "years", "message"),
+    [
+        ("new", "personal", None, "give the term"),  # 1-5: no silent default
+        ("renew", "personal", None, "give the term"),
+        ("new", "personal", 0, "whole number of years >= 1"),
+        ("new", "org", -1, "whole number of years >= 1"),
+        *[(b, "org", 1, "only applies to 新办 and 续期") for b in NO_TERM],
+        *[(b, "personal", 3, "only applies to 新办 and 续期") for b in NO_TERM],
+    ],
+)
+def test_terms_malformed(business: str, cert: str, years: int | None, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        onsite(business, cert, years)
+
+
+# --- channels --------------------------------------------------------------------------------
+
+IN_WINDOW = MONDAY.date() + timedelta(days=30)  # an expiry inside the online renewal window
+
+
+@pytest.mark.parametrize(
+    ("business", "cert", "words"),
+    [
+        ("new", "org", ONLY_PERSONAL_ONLINE),
+        ("new", "personal", None),
+        ("renew", "org", None),
+        ("renew", "personal", None),
+        *[
+            (b, c, f"{n} 办理途径:现场办理")
+            for b, n in [
+                ("change", "变更"),
+                ("unlock", "解锁"),
+                ("replace", "介质补办"),
+                ("revoke", "吊销"),
+            ]
+            for c in ("org", "personal")
+        ],
+    ],
+)
+def test_online_channel(business: str, cert: str, words: str | None) -> None:
+    years = 1 if business in ("new", "renew") else None
+    expiry = IN_WINDOW if business == "renew" else None
+    answer = quote(business, cert, years=years, channel="online", at=MONDAY, cert_expiry=expiry)
+    if words is None:
+        assert answer.allowed, answer.reasons
+    else:
+        assert answer.reasons == (words,)
+        assert [r.rule for r in answer.refusals] == ["channel"]
+        assert "网上营业厅" in answer.refusals[0].detail
+
+
+@pytest.mark.parametrize("business", ALL)
+@pytest.mark.parametrize("cert", ["org", "personal"])
+@pytest.mark.parametrize("point", ["kejiyuan", "longgang-hall", "longgang"])
+def test_onsite_everything_allowed_on_a_monday_morning(
+    business: str, cert: str, point: str
+) -> None:
+    years = 1 if business in ("new", "renew") else None
+    assert onsite(business, cert, years, point=point).allowed
+
+
+def test_online_has_no_opening_hours() -> None:
+    """The online hall takes applications at night, on weekends and on holidays."""
+    for at in (sh(2026, 11, 23, 3), SATURDAY, SUNDAY, SPRING_FESTIVAL, NATIONAL_DAY):
+        assert quote("new", "personal", years=1, channel="online", at=at).allowed
+        assert quote(
+            "renew", "org", channel="online", at=at, cert_expiry=at.date() + timedelta(days=10)
+        ).allowed
+
+
+def test_point_required_onsite_and_refused_online() -> None:
+    with pytest.raises(InvalidInput, match="needs a service point"):
+        quote("unlock", "org", channel="onsite", at=MONDAY)
+    with pytest.raises(InvalidInput, match="only applies to on-site"):
+        quote("new", "personal", years=1, channel="online", point="kejiyuan", at=MONDAY)
+
+
+@pytest.mark.parametrize("slug", ["nanshan", "KEJIYUAN", "", "longgang hall"])
+def test_unknown_service_point(slug: str) -> None:
+    with pytest.raises(InvalidInput, match="unknown service point") as caught:
+        onsite("unlock", "org", point=slug)
+    assert "kejiyuan, longgang-hall, longgang" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("business", "cert", "channel", "message"),
+    [
+        ("renewal", "org", "onsite", "unknown business"),
+        ("new", "odc", "onsite", "unknown certificate type"),
+        ("new", "org", "post", "unknown channel"),
+    ],
+)
+def test_unknown_names(business: str, cert: str, channel: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        quote(business, cert, channel=channel, point="kejiyuan", at=MONDAY)
+
+
+def test_naive_datetime_refused() -> None:
+    with pytest.raises(InvalidInput, match="no time zone"):
+        onsite("unlock", "org", at=datetime(2026, 11, 23, 10, 0))
+
+
+# --- weekend rule ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("business", ALL)
+@pytest.mark.parametrize("moment", [SATURDAY, SUNDAY])
+def test_no_org_business_on_weekends_at_kejiyuan(business: str, moment: datetime) -> None:
+    answer = onsite(business, "org", at=moment)
+    assert answer.reasons == (WEEKEND_WORDS,)
+    assert [r.rule for r in answer.refusals] == ["weekend"]
+
+
+@pytest.mark.parametrize("business", ALL)
+@pytest.mark.parametrize("moment", [SATURDAY, SUNDAY])
+def test_personal_business_as_usual_on_weekends_at_kejiyuan(
+    business: str, moment: datetime
+) -> None:
+    years = 2 if business in ("new", "renew") else None
+    assert onsite(business, "personal", years, at=moment).allowed
+
+
+@pytest.mark.parametrize("point", ["longgang-hall", "longgang"])
+@pytest.mark.parametrize("moment", [SATURDAY, SUNDAY])
+def test_longgang_points_closed_on_weekends(point: str, moment: datetime) -> None:
+    personal = onsite("unlock", "personal", point=point, at=moment)
+    assert [r.rule for r in personal.refusals] == ["closed_day"]
+    assert personal.reasons[0].endswith("周六日及法定节假日休息")
+    org = onsite("unlock", "org", point=point, at=moment)
+    assert [r.rule for r in org.refusals] == ["closed_day", "weekend"]
+    assert org.reasons[1] == WEEKEND_WORDS
+
+
+@pytest.mark.parametrize("moment", [MAKEUP_SATURDAY, MAKEUP_SUNDAY])
+@pytest.mark.parametrize("point", ["kejiyuan", "longgang-hall", "longgang"])
+def test_makeup_working_weekend_days_allow_org_business(moment: datetime, point: str) -> None:
+    """Decision: a 调休 Saturday/Sunday is a working day, not 周末 (docs/rules.md)."""
+    assert onsite("new", "org", point=point, at=moment).allowed
+    assert onsite("unlock", "personal", point=point, at=moment).allowed
+
+
+def test_weekend_rule_is_onsite_only() -> None:
+    answer = quote("renew", "org", channel="online", at=SATURDAY, cert_expiry=SATURDAY.date())
+    assert answer.allowed
+
+
+# --- opening hours and holidays --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("point", "clock", "allowed"),
+    [
+        ("kejiyuan", (8, 59), False),
+        ("kejiyuan", (9, 0), True),
+        ("kejiyuan", (11, 59), True),
+        ("kejiyuan", (12, 0), False),
+        ("kejiyuan", (13, 29), False),
+        ("kejiyuan", (13, 30), True),
+        ("kejiyuan", (17, 59), True),
+        ("kejiyuan", (18, 0), False),
+        ("longgang-hall", (13, 30), False),
+        ("longgang-hall", (13, 59), False),
+        ("longgang-hall", (14, 0), True),
+        ("longgang", (13, 30), True),
+        ("longgang", (18, 0), False),
+    ],
+)
+def test_hours(point: str, clock: tuple[int, int], allowed: bool) -> None:
+    answer = onsite("unlock", "personal", point=point, at=sh(2026, 11, 23, *clock))
+    assert answer.allowed is allowed
+    if not allowed:
+        assert [r.rule for r in answer.refusals] == ["hours"]
+        assert "服务时间" in answer.reasons[0]
+
+
+@pytest.mark.parametrize("moment", [SPRING_FESTIVAL, NATIONAL_DAY, sh(2026, 2, 15)])
+@pytest.mark.parametrize("point", ["kejiyuan", "longgang-hall", "longgang"])
+def test_statutory_holidays_refused(moment: datetime, point: str) -> None:
+    answer = onsite("unlock", "personal", point=point, at=moment)
+    assert [r.rule for r in answer.refusals] == ["statutory_holiday"]
+    assert "法定节假日休息" in answer.reasons[0]
+
+
+def test_hours_words_quote_the_point() -> None:
+    answer = onsite("unlock", "personal", point="longgang-hall", at=sh(2026, 11, 23, 13, 45))
+    assert answer.reasons == (
+        "龙岗行政服务大厅受理点 服务时间:周一至周五:9:00-12:00,14:00-18:00  周六日及法定节假日休息",
+    )
+
+
+def test_every_refusing_rule_is_reported() -> None:
+    answer = onsite("new", "org", 2, point="longgang", at=SATURDAY)
+    assert [r.rule for r in answer.refusals] == ["term", "closed_day", "weekend"]
+
+
+# --- online renewal window (the issue's decision) --------------------------------------------
+
+TODAY = MONDAY.date()  # 2026-11-23
+
+
+@pytest.mark.parametrize(
+    ("expiry", "rule"),
+    [
+        (TODAY + timedelta(days=120), "renewal_too_early"),
+        (TODAY + timedelta(days=91), "renewal_too_early"),
+        (TODAY + timedelta(days=90), None),  # exactly 90 days before expiry: window opens
+        (TODAY + timedelta(days=89), None),
+        (TODAY + timedelta(days=1), None),
+        (TODAY, None),  # the expiry day itself
+        (TODAY - timedelta(days=1), "renewal_expired"),  # the day after expiry
+        (TODAY - timedelta(days=400), "renewal_expired"),
+    ],
+)
+@pytest.mark.parametrize("cert", ["org", "personal"])
+def test_online_renewal_window(expiry: date, rule: str | None, cert: str) -> None:
+    answer = quote("renew", cert, years=1, channel="online", at=MONDAY, cert_expiry=expiry)
+    assert [r.rule for r in answer.refusals] == ([rule] if rule else [])
+    if rule == "renewal_too_early":
+        assert answer.reasons == ("网厅续期须在证书到期前90天内办理",)
+        assert (expiry - timedelta(days=90)).isoformat() in answer.refusals[0].detail
+    if rule == "renewal_expired":
+        assert answer.reasons == ("证书已过期的,须至受理点现场办理续期",)
+
+
+def test_window_edges_use_shanghai_dates() -> None:
+    expiry = date(2026, 11, 22)
+    # 15:59 UTC on 11-22 is 23:59 on 11-22 in Shenzhen: still the expiry day
+    before = datetime(2026, 11, 22, 15, 59, tzinfo=UTC)
+    assert quote("renew", "org", channel="online", at=before, cert_expiry=expiry).allowed
+    # 16:30 UTC on 11-22 is 00:30 on 11-23 in Shenzhen: the certificate has expired
+    after = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
+    answer = quote("renew", "org", channel="online", at=after, cert_expiry=expiry)
+    assert [r.rule for r in answer.refusals] == ["renewal_expired"]
+
+
+@pytest.mark.parametrize("expiry", [TODAY - timedelta(days=30), TODAY + timedelta(days=200)])
+def test_onsite_renewal_has_no_window(expiry: date) -> None:
+    """Expired certificates are renewed on site; the seed sets no window at the counter."""
+    assert onsite("renew", "personal", 1, cert_expiry=expiry).allowed
+    assert onsite("renew", "org", cert_expiry=expiry).allowed
+
+
+def test_online_renewal_needs_the_expiry() -> None:
+    with pytest.raises(InvalidInput, match="expiry date"):
+        quote("renew", "personal", years=1, channel="online", at=MONDAY)
+
+
+# --- documents, notes, processing, delivery --------------------------------------------------
+
+BASE_ORG = ["org_form", "licence_copy", "legal_rep_id_copy", "handler_id_copy"]
+BASE_PERSONAL = [
+    "personal_form",
+    "personal_annex",
+    "licence_copy",
+    "legal_rep_id_copy",
+    "handler_id_copy",
+]
+
+
+@pytest.mark.parametrize(
+    ("business", "with_ukey"),
+    [
+        ("new", False),
+        ("renew", True),
+        ("change", True),
+        ("unlock", True),
+        ("replace", False),  # the Ukey is lost or broken
+        ("revoke", False),
+    ],
+)
+def test_documents_onsite(business: str, with_ukey: bool) -> None:
+    years = 1 if business in ("new", "renew") else None
+    extra = ["ukey"] if with_ukey else []
+    for cert, base in (("org", BASE_ORG), ("personal", BASE_PERSONAL)):
+        answer = onsite(business, cert, years)
+        assert [d.id for d in answer.documents] == base + extra
+
+
+def test_document_wording_and_flags() -> None:
+    docs = {d.id: d for d in onsite("new", "personal", 1).documents}
+    assert docs["personal_form"].text == (
+        "《机构数字证书申请表》(含申请表两联,服务协议两联,个人信息授权书一联)"
+    )
+    assert docs["personal_annex"].text == "《机构个人数字证书附页》"
+    assert docs["legal_rep_id_copy"].text == "法人有效身份证复印件一份(正反两面复印在同一张A4纸)"
+    shared = {d.id for d in docs.values() if d.shared_when_both_types}
+    assert shared == {"licence_copy", "legal_rep_id_copy", "handler_id_copy"}  # 注3
+    originals = {d.id for d in docs.values() if d.original_checked_onsite}
+    assert originals == {"licence_copy", "handler_id_copy"}  # 注2
+    org_form = onsite("new", "org").documents[0]
+    assert org_form.text == "《单位数字证书申请表》一份(含个人信息授权书)"
+
+
+def test_notes() -> None:
+    seal = "注1:以上资料均须加盖单位公章"
+    originals = "注2:现场办理时:营业执照、经办人身份证须核验原件收复印件"
+    once = (
+        "注3:若同时办理机构证书及机构个人证书,"
+        "营业执照复印件、法人身份证复印件及经办人身份证复印件只需提供一份"
+    )
+    here = onsite("new", "org").notes
+    assert (seal in here, originals in here, once in here) == (True, True, True)
+    online = quote("new", "personal", years=1, channel="online", at=MONDAY).notes
+    assert (seal in online, originals in online, once in online) == (True, False, True)
+    assert "证书密码将会通过短信方式告知经办人" in online
+    assert "若法人变更,则按新申请流程办理新法人证书" in onsite("change", "personal").notes
+    assert "若法人变更,则按新申请流程办理新法人证书" not in onsite("change", "org").notes
+
+
+def test_online_renewal_keeps_the_ukey() -> None:
+    answer = quote("renew", "org", channel="online", at=MONDAY, cert_expiry=IN_WINDOW)
+    assert [d.id for d in answer.documents] == BASE_ORG
+    assert answer.delivery is not None
+    assert answer.delivery.method == "online_update"
+
+
+def test_mailed_ukey_postage_is_not_in_the_fee() -> None:
+    answer = quote("new", "personal", years=2, channel="online", at=MONDAY)
+    assert answer.fee_yuan == 300
+    assert answer.delivery is not None
+    assert answer.delivery.method == "mail"
+    assert answer.delivery.postage_paid_by_customer
+    assert "邮费自付" in answer.delivery.text
+    assert onsite("new", "personal", 2).delivery.method == "pickup"
+
+
+@pytest.mark.parametrize(
+    ("at", "due"),
+    [
+        (sh(2026, 2, 13, 20), date(2026, 2, 25)),  # Friday evening before 春节
+        (SPRING_FESTIVAL, date(2026, 2, 26)),  # applied during 春节
+        (sh(2026, 9, 30, 9), date(2026, 10, 10)),  # before 国庆节, due on the 调休 Saturday
+        (MONDAY, date(2026, 11, 26)),
+    ],
+)
+def test_online_processing_is_three_working_days(at: datetime, due: date) -> None:
+    answer = quote("new", "personal", years=1, channel="online", at=at)
+    assert (answer.processing.kind, answer.processing.working_days) == ("working_days", 3)
+    assert answer.processing.due == due
+    assert answer.processing.text == "网厅办理:三个工作日(前提是资料无误)"
+
+
+def test_onsite_processing_is_same_day() -> None:
+    answer = onsite("replace", "org", at=sh(2026, 11, 23, 17, 59))
+    assert (answer.processing.kind, answer.processing.due) == ("same_day", date(2026, 11, 23))
+    assert answer.processing.text == "现场办理:当天办结(前提是资料无误)"
+
+
+def test_online_deadline_into_2027_is_an_explicit_error() -> None:
+    with pytest.raises(CalendarUnknown, match="2027 is not published/known yet"):
+        quote("new", "personal", years=1, channel="online", at=sh(2026, 12, 30))
+
+
+def test_onsite_in_2027_is_an_explicit_error() -> None:
+    with pytest.raises(CalendarUnknown, match="2027"):
+        onsite("unlock", "personal", at=sh(2027, 3, 1))
+
+
+# --- enforce: the one place services call ----------------------------------------------------
+
+
+def test_enforce_returns_the_quote_when_allowed() -> None:
+    answer = enforce("new", "personal", years=5, channel="onsite", point="longgang", at=MONDAY)
+    assert answer.allowed
+    assert answer.fee_yuan == 750
+
+
+def test_enforce_raises_with_every_rule_quoted() -> None:
+    with pytest.raises(QuoteRefused) as caught:
+        enforce("new", "org", years=2, channel="onsite", point="kejiyuan", at=SATURDAY)
+    error = caught.value
+    assert isinstance(error, RuleViolation)
+    assert error.exit_code == 3
+    assert error.code == "rule_violation"
+    assert str(error) == f"{ODC_NEW_FEE}；{WEEKEND_WORDS}"
+    assert error.quote.reasons == (ODC_NEW_FEE, WEEKEND_WORDS)
+
+
+def test_enforce_online_odc_new() -> None:
+    with pytest.raises(RuleViolation, match=ONLY_PERSONAL_ONLINE):
+        enforce("new", "org", channel="online", at=MONDAY)
+
+
+def test_invalid_input_is_not_a_refusal() -> None:
+    with pytest.raises(InvalidInput):
+        enforce("new", "org", channel="onsite", point="futian", at=MONDAY)
+
+
+# --- a fee change is a data change -----------------------------------------------------------
+
+
+def test_fee_change_is_a_catalog_change(raw_catalog: dict[str, Any]) -> None:
+    raw_catalog["businesses"]["replace"]["cert_types"]["org"]["fee_yuan"] = "99.50"
+    raw_catalog["version"] = "test"
+    changed = parse_catalog(raw_catalog)
+    answer = quote("replace", "org", channel="onsite", point="kejiyuan", at=MONDAY, catalog=changed)
+    assert answer.fee_yuan == Decimal("99.50")
+    assert answer.as_json()["fee_yuan"] == 99.5
+    assert answer.catalog_version == "test"
+
+
+def test_weekend_rule_flag_for_makeup_days(raw_catalog: dict[str, Any]) -> None:
+    raw_catalog["weekend_rule"]["applies_on_makeup_workdays"] = True
+    strict = parse_catalog(raw_catalog)
+    answer = quote(
+        "new", "org", channel="onsite", point="kejiyuan", at=MAKEUP_SATURDAY, catalog=strict
+    )
+    assert answer.reasons == (WEEKEND_WORDS,)
+
+
+def test_json_shape() -> None:
+    data = onsite("new", "org", at=SATURDAY).as_json()
+    assert data["allowed"] is False
+    assert data["fee_yuan"] == 300
+    assert data["reasons"] == [WEEKEND_WORDS]
+    assert isinstance(data["documents"], list)
+    assert data["documents"][0]["text"] == "《单位数字证书申请表》一份(含个人信息授权书)"
+    assert data["point"] == "kejiyuan"
+    assert data["at"] == "2026-11-21T10:00:00+08:00"
+    assert data["processing"] == {
+        "kind": "same_day",
+        "working_days": None,
+        "due": "2026-11-21",
+        "text": "现场办理:当天办结(前提是资料无误)",
+    }

@@ -1,0 +1,194 @@
+"""The working-day calendar: facts verified against chinese-calendar 1.11.0, deadlines across
+春节 and 国庆节 2026, the explicit error beyond the known years, and properties."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from certhall.errors import InvalidInput
+from certhall.rules import (
+    CalendarUnknown,
+    DayKind,
+    add_working_days,
+    day_kind,
+    holiday_name,
+    is_working_day,
+    known_years,
+    skipped_days,
+)
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+# --- the calendar facts the tests below rely on (verified, not remembered) -------------------
+
+
+def test_known_years() -> None:
+    assert known_years() == (2004, 2026)
+
+
+def test_spring_festival_2026() -> None:
+    holiday = days(date(2026, 2, 15), date(2026, 2, 23))  # Sunday .. Monday, 9 days
+    assert all(day_kind(d) is DayKind.STATUTORY_HOLIDAY for d in holiday)
+    assert {holiday_name(d) for d in holiday} == {"春节"}
+    for makeup in (date(2026, 2, 14), date(2026, 2, 28)):  # both Saturdays
+        assert makeup.isoweekday() == 6
+        assert day_kind(makeup) is DayKind.MAKEUP_WORKDAY
+        assert holiday_name(makeup) == "春节"
+    assert day_kind(date(2026, 2, 13)) is DayKind.WORKDAY  # Friday before
+    assert day_kind(date(2026, 2, 24)) is DayKind.WORKDAY  # Tuesday after
+    assert day_kind(date(2026, 3, 1)) is DayKind.WEEKEND  # the Sunday after the make-up Saturday
+
+
+def test_national_day_2026() -> None:
+    holiday = days(date(2026, 10, 1), date(2026, 10, 7))  # Thursday .. Wednesday, 7 days
+    assert all(day_kind(d) is DayKind.STATUTORY_HOLIDAY for d in holiday)
+    assert {holiday_name(d) for d in holiday} == {"国庆节"}
+    assert day_kind(date(2026, 10, 8)) is DayKind.WORKDAY
+    # make-up days: Sunday 09-20 and Saturday 10-10
+    assert date(2026, 9, 20).isoweekday() == 7
+    assert date(2026, 10, 10).isoweekday() == 6
+    for makeup in (date(2026, 9, 20), date(2026, 10, 10)):
+        assert day_kind(makeup) is DayKind.MAKEUP_WORKDAY
+        assert holiday_name(makeup) == "国庆节"
+    # 中秋节 is a separate block that year: Friday 09-25 .. Sunday 09-27
+    assert [day_kind(d) for d in days(date(2026, 9, 25), date(2026, 9, 27))] == [
+        DayKind.STATUTORY_HOLIDAY
+    ] * 3
+    assert holiday_name(date(2026, 9, 25)) == "中秋"
+
+
+@pytest.mark.parametrize(
+    ("day", "kind"),
+    [
+        (date(2026, 11, 23), DayKind.WORKDAY),  # Monday
+        (date(2026, 11, 21), DayKind.WEEKEND),  # Saturday
+        (date(2026, 11, 22), DayKind.WEEKEND),  # Sunday
+        (date(2026, 1, 1), DayKind.STATUTORY_HOLIDAY),  # 元旦, Thursday
+        (date(2026, 1, 3), DayKind.STATUTORY_HOLIDAY),  # 元旦 block, Saturday
+        (date(2026, 1, 4), DayKind.MAKEUP_WORKDAY),  # Sunday worked for 元旦
+        (date(2026, 5, 9), DayKind.MAKEUP_WORKDAY),  # Saturday worked for 劳动节
+        (date(2004, 1, 1), DayKind.STATUTORY_HOLIDAY),  # first known year
+    ],
+)
+def test_day_kinds(day: date, kind: DayKind) -> None:
+    assert day_kind(day) is kind
+    assert is_working_day(day) is (kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY))
+
+
+# --- add_working_days: the n-th working day after the start day ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "n", "due"),
+    [
+        # 春节 2026: Friday 02-13 -> Saturday 02-14 (调休, counts) -> 02-24 -> 02-25
+        (date(2026, 2, 13), 1, date(2026, 2, 14)),
+        (date(2026, 2, 13), 2, date(2026, 2, 24)),
+        (date(2026, 2, 13), 3, date(2026, 2, 25)),
+        (date(2026, 2, 14), 3, date(2026, 2, 26)),  # from the make-up Saturday
+        (date(2026, 2, 16), 1, date(2026, 2, 24)),  # from inside the holiday
+        (date(2026, 2, 16), 3, date(2026, 2, 26)),
+        (date(2026, 2, 26), 3, date(2026, 3, 2)),  # counts make-up Saturday 02-28, skips Sunday
+        (date(2026, 2, 27), 1, date(2026, 2, 28)),
+        # 国庆节 2026: Wednesday 09-30 -> 10-08, 10-09, Saturday 10-10 (调休)
+        (date(2026, 9, 30), 1, date(2026, 10, 8)),
+        (date(2026, 9, 30), 3, date(2026, 10, 10)),
+        (date(2026, 10, 1), 3, date(2026, 10, 10)),
+        (date(2026, 9, 18), 1, date(2026, 9, 20)),  # Friday -> Sunday 09-20 (调休); Sat skipped
+        (date(2026, 9, 24), 1, date(2026, 9, 28)),  # 中秋 Friday-Sunday skipped
+        (date(2026, 9, 24), 3, date(2026, 9, 30)),
+        # ordinary weeks: the start day never counts, weekends skipped
+        (date(2026, 11, 23), 3, date(2026, 11, 26)),  # Monday -> Thursday
+        (date(2026, 11, 20), 3, date(2026, 11, 25)),  # Friday -> Wednesday
+        (date(2026, 11, 21), 1, date(2026, 11, 23)),  # Saturday -> Monday
+        (date(2026, 12, 28), 3, date(2026, 12, 31)),  # the last date that can be computed
+    ],
+)
+def test_add_working_days(start: date, n: int, due: date) -> None:
+    assert add_working_days(start, n) == due
+
+
+def test_skipped_days_across_spring_festival() -> None:
+    assert skipped_days(date(2026, 2, 13), date(2026, 2, 25)) == tuple(
+        days(date(2026, 2, 15), date(2026, 2, 23))
+    )
+
+
+@pytest.mark.parametrize("n", [0, -1, True])
+def test_add_working_days_needs_a_positive_count(n: int) -> None:
+    with pytest.raises(InvalidInput, match="whole number >= 1"):
+        add_working_days(date(2026, 3, 2), n)
+
+
+# --- beyond the known calendar: an explicit error, never a guess -----------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: day_kind(date(2027, 3, 1)),
+        lambda: is_working_day(date(2027, 1, 4)),
+        lambda: holiday_name(date(2027, 10, 1)),
+        lambda: add_working_days(date(2027, 3, 1), 1),
+        lambda: add_working_days(date(2026, 12, 29), 3),  # 2026-12-30, 12-31, then 2027
+        lambda: add_working_days(date(2026, 12, 31), 1),
+    ],
+)
+def test_2027_is_an_explicit_error(call: object) -> None:
+    with pytest.raises(CalendarUnknown) as caught:
+        call()  # type: ignore[operator]
+    message = str(caught.value)
+    assert "the official holiday calendar for 2027 is not published/known yet" in message
+    assert "2004-2026" in message
+    assert isinstance(caught.value, InvalidInput)
+    assert caught.value.code == "calendar_unknown"
+
+
+def test_before_2004_is_an_explicit_error() -> None:
+    with pytest.raises(CalendarUnknown, match="calendar for 2003 is not known"):
+        day_kind(date(2003, 12, 31))
+
+
+# --- properties ------------------------------------------------------------------------------
+
+KNOWN = st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 11, 30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=KNOWN, n=st.integers(min_value=1, max_value=20))
+def test_result_is_a_working_day_strictly_after_start(start: date, n: int) -> None:
+    due = add_working_days(start, n)
+    assert due > start
+    assert is_working_day(due)
+    between = days(start + timedelta(days=1), due)
+    assert sum(is_working_day(d) for d in between) == n  # exactly n working days counted
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=KNOWN, n=st.integers(min_value=1, max_value=20))
+def test_one_more_day_is_later(start: date, n: int) -> None:
+    assert add_working_days(start, n + 1) > add_working_days(start, n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=KNOWN, n=st.integers(min_value=1, max_value=10), m=st.integers(1, 10))
+def test_adding_in_steps_is_the_same(start: date, n: int, m: int) -> None:
+    assert add_working_days(add_working_days(start, n), m) == add_working_days(start, n + m)
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=KNOWN)
+def test_working_day_agrees_with_day_kind(day: date) -> None:
+    kind = day_kind(day)
+    if kind is DayKind.MAKEUP_WORKDAY or kind is DayKind.WEEKEND:
+        assert day.isoweekday() >= 6
+    if kind is DayKind.WORKDAY:
+        assert day.isoweekday() <= 5
+    assert (holiday_name(day) is not None) >= (kind is DayKind.STATUTORY_HOLIDAY)
