@@ -22,6 +22,9 @@ INSTALLED_APPS = [
     "certhall.accounts",
     "certhall.audit",
     "certhall.ca",
+    "certhall.ukeys",
+    "certhall.notify",
+    "certhall.certlogin",
     "certhall.web",
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UkeysConfig(AppConfig):
+    name = "certhall.ukeys"
+    verbose_name = "Ukey库存"
