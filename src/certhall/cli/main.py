@@ -28,7 +28,7 @@ def _django() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from certhall.cli import audit_cmd, ca_cmd, serve_cmd, setup_cmd
+    from certhall.cli import audit_cmd, ca_cmd, rules_cmd, serve_cmd, setup_cmd
 
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.register(commands)
     serve_cmd.register(commands)
     setup_cmd.register(commands)
+    rules_cmd.register(commands)
     return parser
 
 

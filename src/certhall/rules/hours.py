@@ -1,0 +1,83 @@
+"""Whether a service point (受理点) is open at a moment, in Shanghai local time.
+
+Decisions where the seed is silent (docs/rules.md, "Opening hours"):
+
+* Sessions are half-open ``[start, end)``: open at 9:00:00 and 13:30:00, closed from 12:00:00
+  and 18:00:00 on (a customer arriving at 18:00 is not served).
+* 法定节假日 is every day of an official holiday period, weekend days swapped into it included.
+* A 调休 Saturday/Sunday (a make-up working day) is a working day: a point with
+  ``open_on_makeup_workdays`` is open on it with its usual sessions, even when the seed says
+  "周六日...休息" (the catalog sets this for all three points; flip the flag to change it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from certhall.errors import InvalidInput
+from certhall.rules.catalog import ServicePoint
+from certhall.rules.workdays import DayKind, day_kind, holiday_name
+
+__all__ = ["SHANGHAI", "PointStatus", "is_open", "is_service_day", "local", "point_status"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_WEEKDAY_NAMES = "一二三四五六日"
+
+
+def local(at: datetime) -> datetime:
+    """``at`` in Shanghai local time. Naive datetimes are refused rather than guessed at."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(
+            f"{at.isoformat()} has no time zone; give an aware datetime (Asia/Shanghai local time)"
+        )
+    return at.astimezone(SHANGHAI)
+
+
+@dataclass(frozen=True)
+class PointStatus:
+    point: ServicePoint
+    at: datetime
+    open: bool
+    #: Why it is closed: "statutory_holiday", "closed_day" or "hours"; ``None`` when open.
+    rule: str | None
+    detail: str
+
+
+def _day_label(day: date) -> str:
+    return f"{day.isoformat()} 星期{_WEEKDAY_NAMES[day.weekday()]}"
+
+
+def _closed_day(point: ServicePoint, day: date) -> tuple[str, str] | None:
+    """(rule, detail) when the point does not open at all on ``day``."""
+    kind = day_kind(day)
+    if kind is DayKind.STATUTORY_HOLIDAY and point.closed_on_statutory_holidays:
+        return "statutory_holiday", f"{_day_label(day)} 为法定节假日({holiday_name(day)})"
+    if kind is DayKind.MAKEUP_WORKDAY and point.open_on_makeup_workdays:
+        return None
+    if day.isoweekday() in point.open_weekdays:
+        return None
+    return "closed_day", f"{_day_label(day)} 不是{point.name}的服务日"
+
+
+def is_service_day(point: ServicePoint, day: date) -> bool:
+    return _closed_day(point, day) is None
+
+
+def point_status(point: ServicePoint, at: datetime) -> PointStatus:
+    moment = local(at)
+    closed = _closed_day(point, moment.date())
+    if closed is not None:
+        return PointStatus(point, moment, False, closed[0], closed[1])
+    clock = moment.time().replace(tzinfo=None)
+    if any(session.contains(clock) for session in point.sessions):
+        return PointStatus(point, moment, True, None, "")
+    sessions = ",".join(session.text() for session in point.sessions)
+    detail = f"{moment.strftime('%H:%M')} 不在服务时间 {sessions} 内"
+    return PointStatus(point, moment, False, "hours", detail)
+
+
+def is_open(point: ServicePoint, at: datetime) -> bool:
+    return point_status(point, at).open

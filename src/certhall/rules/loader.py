@@ -1,0 +1,506 @@
+"""Load and validate the rules catalog (``catalog.json``).
+
+Validation is complete and happens once, at load: unknown or missing keys, a business or a
+business x certificate type combination missing, a document id that does not exist, a fee per
+year on a business without a term, opening hours that are malformed, overlapping or disagree
+with the seed's 服务时间 text, a channel refused without the rule's words... Any problem raises
+:class:`~certhall.errors.ConfigurationError` naming the file and the JSON path, so a bad catalog
+stops the process at start-up instead of quoting a wrong fee later.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import re
+from collections.abc import Iterable
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import NoReturn
+
+from certhall.errors import ConfigurationError
+from certhall.rules.catalog import (
+    Business,
+    BusinessSpec,
+    Catalog,
+    CertType,
+    CertTypeSpec,
+    Channel,
+    ChannelSpec,
+    Delivery,
+    DocumentSpec,
+    Offer,
+    OnlineRenewal,
+    Payee,
+    ProcessingSpec,
+    ServicePoint,
+    Session,
+    WeekendRule,
+)
+
+__all__ = ["SCHEMA", "default_catalog", "load_catalog", "parse_catalog"]
+
+#: The catalog layout this loader understands.
+SCHEMA = 1
+
+WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+DELIVERY_METHODS = frozenset({"pickup", "mail", "online_update", "none"})
+FEE_PER = frozenset({"certificate", "year"})
+PROCESSING_KINDS = frozenset({"same_day", "working_days"})
+_SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_ACCOUNT = re.compile(r"\d+(?: \d+)*")
+
+
+class _Reader:
+    """Typed access to the raw JSON with the path of every value for error messages."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, problem: str) -> NoReturn:
+        raise ConfigurationError(f"rules catalog {self.source}: {path}: {problem}")
+
+    def obj(
+        self, raw: object, path: str, required: Iterable[str], optional: Iterable[str] = ()
+    ) -> dict[str, object]:
+        if not isinstance(raw, dict):
+            self.fail(path, f"expected an object, got {type(raw).__name__}")
+        required, optional = set(required), set(optional)
+        unknown = sorted(set(raw) - required - optional)
+        if unknown:
+            self.fail(path, f"unknown key(s) {', '.join(map(repr, unknown))}")
+        missing = sorted(required - set(raw))
+        if missing:
+            self.fail(path, f"missing key(s) {', '.join(map(repr, missing))}")
+        return raw
+
+    def mapping(self, raw: object, path: str) -> dict[str, object]:
+        """A non-empty object with free keys."""
+        if not isinstance(raw, dict):
+            self.fail(path, f"expected an object, got {type(raw).__name__}")
+        if not raw:
+            self.fail(path, "must not be empty")
+        return raw
+
+    def keyed[E: enum.StrEnum](self, raw: object, path: str, kind: type[E]) -> dict[E, object]:
+        """An object whose keys are exactly the members of ``kind``."""
+        data = self.obj(raw, path, [member.value for member in kind])
+        return {member: data[member.value] for member in kind}
+
+    def partial[E: enum.StrEnum](self, raw: object, path: str, kind: type[E]) -> dict[E, object]:
+        """An object whose keys are some (at least one) members of ``kind``."""
+        data = self.obj(raw, path, [], [member.value for member in kind])
+        if not data:
+            self.fail(path, "must not be empty")
+        return {kind(key): value for key, value in data.items()}
+
+    def text(self, raw: object, path: str) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            self.fail(path, "expected a non-empty string")
+        if raw != raw.strip() or "\xa0" in raw or "\n" in raw:
+            self.fail(path, "no leading/trailing, non-breaking or line-breaking spaces")
+        return raw
+
+    def optional_text(self, raw: object, path: str) -> str | None:
+        return None if raw is None else self.text(raw, path)
+
+    def integer(self, raw: object, path: str, lowest: int, highest: int | None = None) -> int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            self.fail(path, f"expected a whole number, got {raw!r}")
+        if raw < lowest or (highest is not None and raw > highest):
+            bound = f"{lowest}..{highest}" if highest is not None else f">= {lowest}"
+            self.fail(path, f"{raw} is out of range ({bound})")
+        return raw
+
+    def flag(self, raw: object, path: str) -> bool:
+        if not isinstance(raw, bool):
+            self.fail(path, f"expected true or false, got {raw!r}")
+        return raw
+
+    def array(self, raw: object, path: str, *, nonempty: bool = True) -> list[object]:
+        if not isinstance(raw, list):
+            self.fail(path, f"expected a list, got {type(raw).__name__}")
+        if nonempty and not raw:
+            self.fail(path, "must not be empty")
+        return raw
+
+    def texts(self, raw: object, path: str, *, nonempty: bool = False) -> tuple[str, ...]:
+        items = self.array(raw, path, nonempty=nonempty)
+        return tuple(self.text(item, f"{path}[{i}]") for i, item in enumerate(items))
+
+    def members[E: enum.StrEnum](self, raw: object, path: str, kind: type[E]) -> frozenset[E]:
+        items = self.array(raw, path)
+        out: list[E] = []
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or item not in {m.value for m in kind}:
+                self.fail(f"{path}[{i}]", f"unknown value {item!r}")
+            out.append(kind(item))
+        if len(set(out)) != len(out):
+            self.fail(path, "duplicate values")
+        return frozenset(out)
+
+    def choice(self, raw: object, path: str, choices: frozenset[str]) -> str:
+        if not isinstance(raw, str) or raw not in choices:
+            self.fail(path, f"{raw!r} is not one of {', '.join(sorted(choices))}")
+        return raw
+
+    def money(self, raw: object, path: str) -> Decimal:
+        """A fee in yuan: a whole number, or a string with at most two decimals (fen)."""
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            self.fail(path, f"expected yuan as a number or a decimal string, got {raw!r}")
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            self.fail(path, f"{raw!r} is not an amount")
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            self.fail(path, f"{raw!r} is not an amount in yuan (>= 0, at most 2 decimals)")
+        return amount
+
+    def clock(self, raw: object, path: str) -> time:
+        match = _CLOCK.fullmatch(raw) if isinstance(raw, str) else None
+        if match is None:
+            self.fail(path, f"expected a time HH:MM, got {raw!r}")
+        return time(int(match.group(1)), int(match.group(2)))
+
+
+def _document(r: _Reader, key: str, raw: object, path: str) -> DocumentSpec:
+    if not _ID.fullmatch(key):
+        r.fail(path, "document ids are lower_case_with_underscores")
+    flags = ("shared_when_both_types", "original_checked_onsite", "onsite_only")
+    data = r.obj(raw, path, ["text", *flags])
+    return DocumentSpec(
+        id=key,
+        text=r.text(data["text"], f"{path}.text"),
+        shared_when_both_types=r.flag(
+            data["shared_when_both_types"], f"{path}.shared_when_both_types"
+        ),
+        original_checked_onsite=r.flag(
+            data["original_checked_onsite"], f"{path}.original_checked_onsite"
+        ),
+        onsite_only=r.flag(data["onsite_only"], f"{path}.onsite_only"),
+    )
+
+
+def _channel(r: _Reader, channel: Channel, raw: object, path: str) -> ChannelSpec:
+    data = r.obj(raw, path, ["how", "delivery", "notes"])
+    dpath = f"{path}.delivery"
+    delivery = r.obj(data["delivery"], dpath, ["method", "text", "postage_paid_by_customer"])
+    method = r.choice(delivery["method"], f"{dpath}.method", DELIVERY_METHODS)
+    postage = r.flag(delivery["postage_paid_by_customer"], f"{dpath}.postage_paid_by_customer")
+    if postage and method != "mail":
+        r.fail(dpath, "postage only applies to a mailed Ukey (method 'mail')")
+    return ChannelSpec(
+        channel=channel,
+        how=r.text(data["how"], f"{path}.how"),
+        delivery=Delivery(method, r.text(delivery["text"], f"{dpath}.text"), postage),
+        notes=r.texts(data["notes"], f"{path}.notes"),
+    )
+
+
+def _offer(
+    r: _Reader,
+    business: Business,
+    has_term: bool,
+    cert_type: CertType,
+    channels: frozenset[Channel],
+    documents: dict[str, DocumentSpec],
+    raw: object,
+    path: str,
+) -> Offer:
+    keys = ["fee_yuan", "fee_per", "fee_text", "channels", "channel_rule", "documents", "notes"]
+    data = r.obj(raw, path, keys)
+    fee_per = r.choice(data["fee_per"], f"{path}.fee_per", FEE_PER)
+    if fee_per == "year" and not has_term:
+        r.fail(f"{path}.fee_per", f"a fee per year needs a term, and {business} has none")
+    allowed = r.members(data["channels"], f"{path}.channels", Channel)
+    if not allowed <= channels:
+        extra = ", ".join(sorted(allowed - channels))
+        r.fail(f"{path}.channels", f"{extra} not described under the business's channels")
+    rule = r.optional_text(data["channel_rule"], f"{path}.channel_rule")
+    if rule is None and allowed != frozenset(Channel):
+        r.fail(f"{path}.channel_rule", "a refused channel needs the rule's words")
+    if rule is not None and allowed == frozenset(Channel):
+        r.fail(f"{path}.channel_rule", "must be null when every channel is allowed")
+    ids = r.array(data["documents"], f"{path}.documents")
+    docs: list[DocumentSpec] = []
+    for i, doc_id in enumerate(ids):
+        if not isinstance(doc_id, str) or doc_id not in documents:
+            r.fail(f"{path}.documents[{i}]", f"unknown document {doc_id!r}")
+        docs.append(documents[doc_id])
+    if len(set(ids)) != len(ids):
+        r.fail(f"{path}.documents", "duplicate documents")
+    return Offer(
+        business=business,
+        cert_type=cert_type,
+        fee_yuan=r.money(data["fee_yuan"], f"{path}.fee_yuan"),
+        fee_per=fee_per,
+        fee_text=r.text(data["fee_text"], f"{path}.fee_text"),
+        channels=allowed,
+        channel_rule=rule,
+        documents=tuple(docs),
+        notes=r.texts(data["notes"], f"{path}.notes"),
+    )
+
+
+def _business(
+    r: _Reader, key: Business, documents: dict[str, DocumentSpec], raw: object, path: str
+) -> BusinessSpec:
+    data = r.obj(raw, path, ["name", "summary", "has_term", "channels", "cert_types"])
+    has_term = r.flag(data["has_term"], f"{path}.has_term")
+    channels = {
+        channel: _channel(r, channel, spec, f"{path}.channels.{channel}")
+        for channel, spec in r.partial(data["channels"], f"{path}.channels", Channel).items()
+    }
+    offers = {
+        cert_type: _offer(
+            r,
+            key,
+            has_term,
+            cert_type,
+            frozenset(channels),
+            documents,
+            spec,
+            f"{path}.cert_types.{cert_type}",
+        )
+        for cert_type, spec in r.keyed(data["cert_types"], f"{path}.cert_types", CertType).items()
+    }
+    return BusinessSpec(
+        key=key,
+        name=r.text(data["name"], f"{path}.name"),
+        summary=r.text(data["summary"], f"{path}.summary"),
+        has_term=has_term,
+        channels=MappingProxyType(channels),
+        offers=MappingProxyType(offers),
+    )
+
+
+def _point(r: _Reader, raw: object, path: str) -> ServicePoint:
+    keys = [
+        "slug",
+        "name",
+        "address",
+        "hours_text",
+        "open_weekdays",
+        "sessions",
+        "closed_on_statutory_holidays",
+        "open_on_makeup_workdays",
+    ]
+    data = r.obj(raw, path, keys)
+    slug = r.text(data["slug"], f"{path}.slug")
+    if not _SLUG.fullmatch(slug):
+        r.fail(f"{path}.slug", f"{slug!r} is not a slug (lower-case letters, digits, hyphens)")
+    days = r.array(data["open_weekdays"], f"{path}.open_weekdays")
+    weekdays: set[int] = set()
+    for i, day in enumerate(days):
+        if not isinstance(day, str) or day not in WEEKDAYS:
+            r.fail(f"{path}.open_weekdays[{i}]", f"{day!r} is not one of {', '.join(WEEKDAYS)}")
+        if WEEKDAYS[day] in weekdays:
+            r.fail(f"{path}.open_weekdays", f"{day} appears twice")
+        weekdays.add(WEEKDAYS[day])
+    sessions: list[Session] = []
+    for i, raw_session in enumerate(r.array(data["sessions"], f"{path}.sessions")):
+        spath = f"{path}.sessions[{i}]"
+        pair = r.array(raw_session, spath)
+        if len(pair) != 2:
+            r.fail(spath, "expected [start, end]")
+        session = Session(r.clock(pair[0], f"{spath}[0]"), r.clock(pair[1], f"{spath}[1]"))
+        if session.start >= session.end:
+            r.fail(spath, "a session must end after it starts")
+        if sessions and session.start < sessions[-1].end:
+            r.fail(spath, "sessions must be in order and must not overlap")
+        sessions.append(session)
+    hours_text = r.text(data["hours_text"], f"{path}.hours_text")
+    rendered = ",".join(session.text() for session in sessions)
+    if rendered not in hours_text:
+        r.fail(f"{path}.sessions", f"{rendered} disagrees with hours_text {hours_text!r}")
+    return ServicePoint(
+        slug=slug,
+        name=r.text(data["name"], f"{path}.name"),
+        address=r.text(data["address"], f"{path}.address"),
+        hours_text=hours_text,
+        open_weekdays=frozenset(weekdays),
+        sessions=tuple(sessions),
+        closed_on_statutory_holidays=r.flag(
+            data["closed_on_statutory_holidays"], f"{path}.closed_on_statutory_holidays"
+        ),
+        open_on_makeup_workdays=r.flag(
+            data["open_on_makeup_workdays"], f"{path}.open_on_makeup_workdays"
+        ),
+    )
+
+
+def _processing(r: _Reader, channel: Channel, raw: object, path: str) -> ProcessingSpec:
+    data = r.obj(raw, path, ["kind", "working_days", "text"])
+    kind = r.choice(data["kind"], f"{path}.kind", PROCESSING_KINDS)
+    days: int | None = None
+    if kind == "working_days":
+        days = r.integer(data["working_days"], f"{path}.working_days", 1, 60)
+    elif data["working_days"] is not None:
+        r.fail(f"{path}.working_days", "must be null for same-day processing")
+    return ProcessingSpec(channel, kind, days, r.text(data["text"], f"{path}.text"))
+
+
+def parse_catalog(raw: object, source: str = "<data>") -> Catalog:
+    """Validate decoded JSON and build the :class:`Catalog`."""
+    r = _Reader(source)
+    top = [
+        "schema",
+        "version",
+        "source",
+        "online_hall_url",
+        "cert_types",
+        "documents",
+        "document_notes",
+        "businesses",
+        "service_points",
+        "weekend_rule",
+        "processing",
+        "online_renewal",
+        "payee",
+    ]
+    data = r.obj(raw, "$", top)
+    schema = r.integer(data["schema"], "$.schema", SCHEMA, SCHEMA)
+    url = r.text(data["online_hall_url"], "$.online_hall_url")
+    if not url.startswith("https://"):
+        r.fail("$.online_hall_url", "expected an https:// address")
+
+    cert_types: dict[CertType, CertTypeSpec] = {}
+    for cert_type, spec in r.keyed(data["cert_types"], "$.cert_types", CertType).items():
+        path = f"$.cert_types.{cert_type}"
+        fields = r.obj(spec, path, ["name", "min_years", "max_years"])
+        lowest = r.integer(fields["min_years"], f"{path}.min_years", 1, 50)
+        highest = r.integer(fields["max_years"], f"{path}.max_years", lowest, 50)
+        cert_types[cert_type] = CertTypeSpec(
+            cert_type, r.text(fields["name"], f"{path}.name"), lowest, highest
+        )
+
+    raw_documents = r.mapping(data["documents"], "$.documents")
+    documents = {
+        key: _document(r, key, spec, f"$.documents.{key}") for key, spec in raw_documents.items()
+    }
+
+    notes: list[tuple[str, frozenset[Channel]]] = []
+    for i, note in enumerate(r.array(data["document_notes"], "$.document_notes", nonempty=False)):
+        path = f"$.document_notes[{i}]"
+        fields = r.obj(note, path, ["text", "channels"])
+        notes.append(
+            (
+                r.text(fields["text"], f"{path}.text"),
+                r.members(fields["channels"], f"{path}.channels", Channel),
+            )
+        )
+
+    businesses = {
+        key: _business(r, key, documents, spec, f"$.businesses.{key}")
+        for key, spec in r.keyed(data["businesses"], "$.businesses", Business).items()
+    }
+    used = {doc.id for b in businesses.values() for o in b.offers.values() for doc in o.documents}
+    unused = sorted(set(documents) - used)
+    if unused:
+        r.fail("$.documents", f"document(s) never required: {', '.join(unused)}")
+
+    points = tuple(
+        _point(r, spec, f"$.service_points[{i}]")
+        for i, spec in enumerate(r.array(data["service_points"], "$.service_points"))
+    )
+    slugs = [point.slug for point in points]
+    if len(set(slugs)) != len(slugs):
+        r.fail("$.service_points", "duplicate slugs")
+
+    wpath = "$.weekend_rule"
+    weekend = r.obj(
+        data["weekend_rule"], wpath, ["text", "cert_types", "applies_on_makeup_workdays"]
+    )
+    weekend_rule = WeekendRule(
+        text=r.text(weekend["text"], f"{wpath}.text"),
+        cert_types=r.members(weekend["cert_types"], f"{wpath}.cert_types", CertType),
+        applies_on_makeup_workdays=r.flag(
+            weekend["applies_on_makeup_workdays"], f"{wpath}.applies_on_makeup_workdays"
+        ),
+    )
+
+    processing = {
+        channel: _processing(r, channel, spec, f"$.processing.{channel}")
+        for channel, spec in r.keyed(data["processing"], "$.processing", Channel).items()
+    }
+
+    rpath = "$.online_renewal"
+    renewal = r.obj(
+        data["online_renewal"], rpath, ["days_before_expiry", "too_early_rule", "expired_rule"]
+    )
+    online_renewal = OnlineRenewal(
+        days_before_expiry=r.integer(
+            renewal["days_before_expiry"], f"{rpath}.days_before_expiry", 1, 366
+        ),
+        too_early_rule=r.text(renewal["too_early_rule"], f"{rpath}.too_early_rule"),
+        expired_rule=r.text(renewal["expired_rule"], f"{rpath}.expired_rule"),
+    )
+
+    payee_data = r.obj(data["payee"], "$.payee", ["company", "bank", "account"])
+    account = r.text(payee_data["account"], "$.payee.account")
+    if not _ACCOUNT.fullmatch(account):
+        r.fail("$.payee.account", "expected digits in groups separated by single spaces")
+    payee = Payee(
+        company=r.text(payee_data["company"], "$.payee.company"),
+        bank=r.text(payee_data["bank"], "$.payee.bank"),
+        account=account,
+    )
+
+    return Catalog(
+        schema=schema,
+        version=r.text(data["version"], "$.version"),
+        source=r.text(data["source"], "$.source"),
+        online_hall_url=url,
+        cert_types=MappingProxyType(cert_types),
+        documents=MappingProxyType(documents),
+        document_notes=tuple(notes),
+        businesses=MappingProxyType(businesses),
+        points=points,
+        weekend_rule=weekend_rule,
+        processing=MappingProxyType(processing),
+        online_renewal=online_renewal,
+        payee=payee,
+    )
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _decode(text: str, source: str) -> object:
+    try:
+        decoded: object = json.loads(text, object_pairs_hook=_no_duplicates)
+    except ValueError as error:  # JSONDecodeError is a ValueError, so is a duplicate key
+        raise ConfigurationError(f"rules catalog {source}: not valid JSON: {error}") from None
+    return decoded
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Read and validate a catalog file; without ``path``, the packaged ``catalog.json``."""
+    if path is None:
+        source = "certhall/rules/catalog.json"
+        text = resources.files("certhall.rules").joinpath("catalog.json").read_text("utf-8")
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigurationError(f"rules catalog {source}: cannot read: {error}") from None
+    return parse_catalog(_decode(text, source), source)
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, loaded and validated once per process."""
+    return load_catalog()

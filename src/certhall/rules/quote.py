@@ -1,0 +1,315 @@
+"""Quote and enforce one business: the single place every channel (web, API, counter, CLI) asks.
+
+:func:`quote` answers what a business costs, what to bring, how long it takes and whether the
+rules allow it at that moment, with every refusing rule's own words. :func:`enforce` is the same
+question for services that are about to do the business: it raises :class:`QuoteRefused` (a
+:class:`~certhall.errors.RuleViolation`) carrying the quote.
+
+Malformed requests (an unknown business, certificate type, channel or service point, a missing
+term, a naive datetime, a date the holiday calendar does not know) raise
+:class:`~certhall.errors.InvalidInput`; they are not refusals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from certhall.errors import InvalidInput, RuleViolation
+from certhall.rules.catalog import (
+    Business,
+    Catalog,
+    CertType,
+    Channel,
+    Delivery,
+    DocumentSpec,
+    Offer,
+    Payee,
+    ServicePoint,
+    parse_enum,
+)
+from certhall.rules.hours import local, point_status
+from certhall.rules.loader import default_catalog
+from certhall.rules.workdays import DayKind, add_working_days, day_kind
+
+__all__ = ["Processing", "Quote", "QuoteRefused", "Refusal", "enforce", "quote"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    #: Stable identifier: term, channel, statutory_holiday, closed_day, hours, weekend,
+    #: renewal_too_early, renewal_expired.
+    rule: str
+    #: The rule's own words (Chinese), quoted from the seed or from the recorded decision.
+    words: str
+    #: Why the rule applies to this request.
+    detail: str
+
+
+@dataclass(frozen=True)
+class Processing:
+    kind: str  # "same_day" | "working_days"
+    working_days: int | None
+    #: Same day: the local date of ``at``; online: ``add_working_days(date of at, n)``.
+    due: date
+    text: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    business: Business
+    business_name: str
+    cert_type: CertType
+    cert_name: str
+    years: int | None
+    channel: Channel
+    point: ServicePoint | None
+    at: datetime  # Shanghai local time
+    fee_yuan: Decimal  # the tariff for the request as asked; postage not included
+    fee_text: str
+    refusals: tuple[Refusal, ...]
+    documents: tuple[DocumentSpec, ...]
+    notes: tuple[str, ...]
+    processing: Processing
+    delivery: Delivery | None  # None when the channel is refused for this business
+    payee: Payee | None  # for a bank transfer; None when free
+    catalog_version: str
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(refusal.words for refusal in self.refusals)
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON shape of ``certhall rules quote --json`` (and of API answers)."""
+        point = self.point
+        delivery = self.delivery
+        payee = self.payee
+        return {
+            "allowed": self.allowed,
+            "fee_yuan": json_number(self.fee_yuan),
+            "reasons": list(self.reasons),
+            "refusals": [
+                {"rule": r.rule, "words": r.words, "detail": r.detail} for r in self.refusals
+            ],
+            "business": self.business.value,
+            "business_name": self.business_name,
+            "cert": self.cert_type.value,
+            "cert_name": self.cert_name,
+            "years": self.years,
+            "channel": self.channel.value,
+            "point": point.slug if point is not None else None,
+            "point_name": point.name if point is not None else None,
+            "at": self.at.isoformat(),
+            "fee_text": self.fee_text,
+            "documents": [
+                {
+                    "id": doc.id,
+                    "text": doc.text,
+                    "shared_when_both_types": doc.shared_when_both_types,
+                    "original_checked_onsite": doc.original_checked_onsite,
+                }
+                for doc in self.documents
+            ],
+            "notes": list(self.notes),
+            "processing": {
+                "kind": self.processing.kind,
+                "working_days": self.processing.working_days,
+                "due": self.processing.due.isoformat(),
+                "text": self.processing.text,
+            },
+            "delivery": None
+            if delivery is None
+            else {
+                "method": delivery.method,
+                "text": delivery.text,
+                "postage_paid_by_customer": delivery.postage_paid_by_customer,
+            },
+            "payee": None
+            if payee is None
+            else {"company": payee.company, "bank": payee.bank, "account": payee.account},
+            "catalog_version": self.catalog_version,
+        }
+
+
+def json_number(amount: Decimal) -> int | float:
+    """A fee as a JSON number: whole yuan as an integer."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+class QuoteRefused(RuleViolation):
+    """:func:`enforce` refused; ``quote`` has every refusal. The message quotes the rules."""
+
+    def __init__(self, refused: Quote) -> None:
+        super().__init__("；".join(refused.reasons))
+        self.quote = refused
+
+
+def _years(offer: Offer, catalog: Catalog, has_term: bool, years: int | None) -> int | None:
+    spec = catalog.cert_types[offer.cert_type]
+    if not has_term:
+        if years is not None:
+            raise InvalidInput(
+                f"a term (years) only applies to 新办 and 续期, not to {offer.business}"
+            )
+        return None
+    if years is None:
+        if spec.min_years == spec.max_years:
+            return spec.min_years
+        raise InvalidInput(
+            f"give the term (years, {spec.min_years}-{spec.max_years}) for {offer.business} "
+            f"of a {offer.cert_type} certificate"
+        )
+    if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+        raise InvalidInput(f"the term must be a whole number of years >= 1, not {years!r}")
+    return years
+
+
+def _renewal_refusals(catalog: Catalog, today: date, expiry: date | None) -> list[Refusal]:
+    if expiry is None:
+        raise InvalidInput("online renewal needs the certificate's expiry date (cert_expiry)")
+    window = catalog.online_renewal
+    opens = expiry - timedelta(days=window.days_before_expiry)
+    if today > expiry:
+        detail = f"证书已于 {expiry.isoformat()} 到期"
+        return [Refusal("renewal_expired", window.expired_rule, detail)]
+    if today < opens:
+        detail = f"证书 {expiry.isoformat()} 到期,网厅续期自 {opens.isoformat()} 起可办理"
+        return [Refusal("renewal_too_early", window.too_early_rule, detail)]
+    return []
+
+
+def quote(
+    business: Business | str,
+    cert_type: CertType | str,
+    *,
+    years: int | None = None,
+    channel: Channel | str,
+    point: str | None = None,
+    at: datetime,
+    cert_expiry: date | None = None,
+    catalog: Catalog | None = None,
+) -> Quote:
+    """Quote ``business`` for ``cert_type`` through ``channel`` at moment ``at`` (aware).
+
+    ``years``: the term, for 新办/续期 only (defaults to 1 for the 1-year-only 机构证书; required
+    for 机构个人证书). ``point``: a service point slug, required on site, refused online.
+    ``cert_expiry``: the expiry date of the certificate being renewed, required for an online
+    renewal. Every refusing rule is collected (not only the first).
+    """
+    if catalog is None:
+        catalog = default_catalog()
+    business = parse_enum(Business, business, "business")
+    cert_type = parse_enum(CertType, cert_type, "certificate type")
+    channel = parse_enum(Channel, channel, "channel")
+    moment = local(at)
+    today = moment.date()
+    spec = catalog.businesses[business]
+    offer = spec.offers[cert_type]
+    term = _years(offer, catalog, spec.has_term, years)
+
+    where: ServicePoint | None = None
+    if channel is Channel.ONSITE:
+        if point is None:
+            raise InvalidInput("on-site business needs a service point (--point)")
+        where = catalog.point(point)
+    elif point is not None:
+        raise InvalidInput("a service point only applies to on-site business")
+
+    refusals: list[Refusal] = []
+    cert = catalog.cert_types[cert_type]
+    if term is not None and not cert.min_years <= term <= cert.max_years:
+        detail = f"申请 {term} 年期,{cert.name} 可办理 {cert.min_years}-{cert.max_years} 年期"
+        refusals.append(Refusal("term", offer.fee_text, detail))
+    if channel not in offer.channels:
+        words = offer.channel_rule or ""  # the loader guarantees words for a refused channel
+        detail = f"{spec.name}({cert.name})不能通过{_channel_name(channel)}办理"
+        refusals.append(Refusal("channel", words, detail))
+    if where is not None:
+        status = point_status(where, moment)
+        if status.rule is not None:
+            refusals.append(Refusal(status.rule, where.hours_rule, status.detail))
+        weekend = catalog.weekend_rule
+        kind = day_kind(today)
+        rest_day = today.weekday() >= 5 and (
+            kind is not DayKind.MAKEUP_WORKDAY or weekend.applies_on_makeup_workdays
+        )
+        if cert_type in weekend.cert_types and rest_day:
+            detail = f"{today.isoformat()} 是周末"
+            refusals.append(Refusal("weekend", weekend.text, detail))
+    if business is Business.RENEW and channel is Channel.ONLINE:
+        refusals.extend(_renewal_refusals(catalog, today, cert_expiry))
+
+    processing_spec = catalog.processing[channel]
+    if processing_spec.working_days is None:
+        due = today
+    else:
+        due = add_working_days(today, processing_spec.working_days)
+    processing = Processing(
+        processing_spec.kind, processing_spec.working_days, due, processing_spec.text
+    )
+
+    channel_spec = spec.channels.get(channel)
+    documents = tuple(
+        doc for doc in offer.documents if channel is Channel.ONSITE or not doc.onsite_only
+    )
+    notes = [text for text, channels in catalog.document_notes if channel in channels]
+    notes.extend(offer.notes)
+    if channel_spec is not None:
+        notes.extend(channel_spec.notes)
+    fee = offer.fee_for(term or 1)
+    return Quote(
+        business=business,
+        business_name=spec.name,
+        cert_type=cert_type,
+        cert_name=cert.name,
+        years=term,
+        channel=channel,
+        point=where,
+        at=moment,
+        fee_yuan=fee,
+        fee_text=offer.fee_text,
+        refusals=tuple(refusals),
+        documents=documents,
+        notes=tuple(notes),
+        processing=processing,
+        delivery=channel_spec.delivery if channel_spec is not None else None,
+        payee=catalog.payee if fee > 0 else None,
+        catalog_version=catalog.version,
+    )
+
+
+def _channel_name(channel: Channel) -> str:
+    return "网上营业厅" if channel is Channel.ONLINE else "现场"
+
+
+def enforce(
+    business: Business | str,
+    cert_type: CertType | str,
+    *,
+    years: int | None = None,
+    channel: Channel | str,
+    point: str | None = None,
+    at: datetime,
+    cert_expiry: date | None = None,
+    catalog: Catalog | None = None,
+) -> Quote:
+    """:func:`quote`, raising :class:`QuoteRefused` (a ``RuleViolation`` quoting every refusing
+    rule's words) unless the business is allowed. Services call this before doing business."""
+    answer = quote(
+        business,
+        cert_type,
+        years=years,
+        channel=channel,
+        point=point,
+        at=at,
+        cert_expiry=cert_expiry,
+        catalog=catalog,
+    )
+    if not answer.allowed:
+        raise QuoteRefused(answer)
+    return answer
