@@ -145,9 +145,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         production=production,
         secret_key=secret_key,
         ca_key_passphrase=passphrase,
-        database_url=env.get(
-            "CERTHALL_DATABASE_URL", f"sqlite:///{home / 'certhall.sqlite3'}"
-        ),
+        database_url=env.get("CERTHALL_DATABASE_URL", f"sqlite:///{home / 'certhall.sqlite3'}"),
         base_url=base_url,
         allowed_hosts=hosts,
         ca_key_backend=backend,  # type: ignore[arg-type]

@@ -23,9 +23,7 @@ class CerthallErrorMiddleware:
         if request.path.startswith("/api/") or "application/json" in request.headers.get(
             "Accept", ""
         ):
-            return JsonResponse(
-                {"error": exc.code, "message": exc.message}, status=exc.http_status
-            )
+            return JsonResponse({"error": exc.code, "message": exc.message}, status=exc.http_status)
         return render(
             request,
             "web/error.html",
