@@ -52,6 +52,8 @@ def test_pem_variants(ec_key: ec.EllipticCurvePrivateKey) -> None:
     )
     legacy = pem.replace(b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST")
     assert load_csr(legacy).public_key() == ec_key.public_key()
+    with_text = b"Certificate Request:\n    Data:\n        Version: 1 (0x0)\n" + pem
+    assert load_csr(with_text).public_key() == ec_key.public_key()
 
 
 def test_rsa_keys_in_policy() -> None:
@@ -159,3 +161,14 @@ def test_key_policy_bounds_without_csr() -> None:
 def test_csr_public_key_helper(ec_key: ec.EllipticCurvePrivateKey) -> None:
     csr = x509.load_pem_x509_csr(make_csr(ec_key))
     assert csr_public_key(csr) == ec_key.public_key()
+
+
+def test_der_containing_a_pem_marker_is_still_der(ec_key: ec.EllipticCurvePrivateKey) -> None:
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "-----BEGIN x")]))
+        .sign(ec_key, hashes.SHA256())
+    )
+    assert load_csr(csr.public_bytes(serialization.Encoding.DER)).public_key() == (
+        ec_key.public_key()
+    )

@@ -230,6 +230,10 @@ def test_unknown_serial_and_unknown_issuer(pki: PKI, cert: x509.Certificate) -> 
         ({"status": "good", "revoked_at": NOW}, "good OCSP answer has no revocation"),
         ({"status": "unknown", "reason": x509.ReasonFlags.superseded}, "unknown OCSP answer"),
         ({"status": "fine"}, "must be good, revoked or unknown"),
+        (
+            {"status": "revoked", "revoked_at": NOW, "reason": x509.ReasonFlags.remove_from_crl},
+            "removeFromCRL is not a revocation reason",
+        ),
         ({"next_update": NOW}, "nextUpdate must be later"),
         ({"next_update": NOW - timedelta(hours=1)}, "nextUpdate must be later"),
     ],

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     PublicKeyTypes,
 )
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import CertificatePoliciesOID, ExtendedKeyUsageOID, NameOID
 
 from certhall.errors import InvalidInput
 from certhall.pki.issuance import (
@@ -164,7 +164,7 @@ def build_intermediate(
         .add_extension(authority_key_identifier(root_cert), critical=False)
         .add_extension(
             x509.CertificatePolicies(
-                [x509.PolicyInformation(x509.CertificatePoliciesOID.ANY_POLICY, None)]
+                [x509.PolicyInformation(CertificatePoliciesOID.ANY_POLICY, None)]
             ),
             critical=False,
         )

@@ -45,7 +45,7 @@ REASON_CODES: dict[x509.ReasonFlags, int] = {
     x509.ReasonFlags.aa_compromise: 10,
 }
 
-_TIME_CACHE_LIMIT = 1 << 16
+_TIME_CACHE_LIMIT = 1 << 18  # bounded: ~25 MB of cached encodings at most
 
 Entry = tuple[int, datetime, x509.ReasonFlags | None]
 
@@ -63,7 +63,7 @@ _REASON_TAIL: dict[x509.ReasonFlags | None, bytes] = {
     **{reason: _reason_extensions(code) for reason, code in REASON_CODES.items()},
 }
 #: SEQUENCE headers by content length (entries are short: serial <= 22 + time <= 17 + 16).
-_SEQUENCE_HEADER = [der.tlv(der.SEQUENCE, b"")[:1] + der.length(n) for n in range(128)]
+_SEQUENCE_HEADER = [bytes((der.SEQUENCE,)) + der.length(n) for n in range(128)]
 _INTEGER_HEADER = [bytes((der.INTEGER, n)) for n in range(MAX_SERIAL_OCTETS + 2)]
 
 
@@ -147,7 +147,7 @@ def build_tbs_cert_list(
     ):
         raise InvalidInput("CRL nextUpdate must be later than thisUpdate")
     revoked, count = encode_revoked_certificates(entries)
-    parts = [
+    parts: list[bytes | bytearray] = [
         b"\x02\x01\x01",  # version v2
         signature_algorithm_der,
         issuer_name_der,
@@ -191,6 +191,4 @@ def build_crl(
     )
     signature = der.bit_string(sign(issuer.key, tbs))
     content_length = len(tbs) + len(algorithm) + len(signature)
-    return b"".join(
-        (bytes((der.SEQUENCE,)), der.length(content_length), tbs, algorithm, signature)
-    )
+    return b"".join((bytes((der.SEQUENCE,)), der.length(content_length), tbs, algorithm, signature))

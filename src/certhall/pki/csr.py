@@ -31,18 +31,7 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     stripped = data.strip()
     if not stripped:
         raise InvalidInput("CSR is empty", code="csr_malformed")
-    is_pem = stripped.startswith(_PEM_MARKER)
-    try:
-        if is_pem:
-            csr = x509.load_pem_x509_csr(stripped)
-        else:
-            csr = x509.load_der_x509_csr(data)
-    except (ValueError, TypeError):
-        kind = "PEM" if is_pem else "DER"
-        raise InvalidInput(
-            f"CSR is not a valid PKCS#10 certificate request ({kind} could not be parsed)",
-            code="csr_malformed",
-        ) from None
+    csr = _parse(data, stripped)
     csr_public_key(csr)  # key policy first: its message says more than "bad signature"
     try:
         valid = csr.is_signature_valid
@@ -56,6 +45,22 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     return csr
 
 
+def _parse(data: bytes, stripped: bytes) -> x509.CertificateSigningRequest:
+    # DER starts with SEQUENCE; PEM may follow text, as in `openssl req -text` output.
+    is_der = data[:1] == b"\x30"
+    if not is_der and _PEM_MARKER in stripped:
+        loader, blob, kind = x509.load_pem_x509_csr, stripped, "PEM"
+    else:
+        loader, blob, kind = x509.load_der_x509_csr, data, "DER"
+    try:
+        return loader(blob)
+    except (ValueError, TypeError):
+        raise InvalidInput(
+            f"CSR is not a valid PKCS#10 certificate request ({kind} could not be parsed)",
+            code="csr_malformed",
+        ) from None
+
+
 def csr_public_key(csr: x509.CertificateSigningRequest) -> SubscriberPublicKey:
     """The CSR's public key, checked against the key policy (InvalidInput if refused)."""
     try:
@@ -67,7 +72,5 @@ def csr_public_key(csr: x509.CertificateSigningRequest) -> SubscriberPublicKey:
             f"{what} not accepted: use EC P-256 or RSA 2048-8192", code="key_policy"
         ) from None
     except ValueError:
-        raise InvalidInput(
-            "CSR public key could not be parsed", code="csr_malformed"
-        ) from None
+        raise InvalidInput("CSR public key could not be parsed", code="csr_malformed") from None
     return check_public_key(key)

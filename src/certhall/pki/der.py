@@ -1,4 +1,4 @@
-"""Minimal DER (ITU-T X.690) encoders, plus a tiny reader, for the structures certhall writes by hand.
+"""Minimal DER (ITU-T X.690) encoders, and a tiny reader, for what certhall encodes by hand.
 
 Only what the CA core needs: the GM/T 0015 identity extensions and the fast CRL encoder. Everything
 else goes through ``cryptography``'s builders. Times follow RFC 5280 section 4.1.2.5: UTCTime for
@@ -29,7 +29,7 @@ _PRINTABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 
 
 def length(n: int) -> bytes:
-    """The DER length octets for a content of ``n`` octets (short form below 128, else long form)."""
+    """DER length octets for ``n`` content octets (short form below 128, else long form)."""
     if n < 0:
         raise ValueError(f"DER length cannot be negative: {n}")
     if n < 0x80:
@@ -47,7 +47,8 @@ def tlv(tag: int, content: bytes) -> bytes:
 
 def integer_content(value: int) -> bytes:
     """The content octets of an INTEGER: minimal two's complement."""
-    size = value.bit_length() // 8 + 1  # one spare bit for the sign
+    magnitude = value if value >= 0 else ~value  # ~v == -v - 1 fits the same octets as v
+    size = magnitude.bit_length() // 8 + 1  # one spare bit for the sign
     return value.to_bytes(size, "big", signed=True)
 
 
@@ -135,6 +136,8 @@ def oid(dotted: str) -> bytes:
 
 def as_utc(when: datetime) -> datetime:
     """``when`` in UTC. Naive datetimes are refused: they are a bug waiting for a time zone."""
+    if when.tzinfo is UTC:
+        return when
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError(f"naive datetime {when.isoformat()}: pass an aware (UTC) datetime")
     return when.astimezone(UTC)
@@ -145,21 +148,47 @@ def utc_time(when: datetime) -> bytes:
     when = as_utc(when)
     if not 1950 <= when.year <= 2049:
         raise ValueError(f"UTCTime covers 1950-2049 only, got {when.year}")
-    return tlv(UTC_TIME, when.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    return _utc_time(when)
 
 
 def generalized_time(when: datetime) -> bytes:
     """GeneralizedTime ``YYYYMMDDHHMMSSZ`` without fractional seconds (RFC 5280 4.1.2.5.2)."""
-    when = as_utc(when)
-    return tlv(GENERALIZED_TIME, f"{when.year:04d}{when.strftime('%m%d%H%M%S')}Z".encode("ascii"))
+    return _generalized_time(as_utc(when))
 
 
 def x509_time(when: datetime) -> bytes:
-    """The RFC 5280 ``Time`` CHOICE: UTCTime through 2049, GeneralizedTime from 2050 (and < 1950)."""
-    when = as_utc(when)
+    """The RFC 5280 ``Time`` CHOICE: UTCTime for 1950-2049, GeneralizedTime otherwise.
+
+    (RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; years before 1950 cannot
+    be UTCTime either.) Fractional seconds are dropped. This is on the CRL encoder's hot path.
+    """
+    if when.tzinfo is not UTC:
+        when = as_utc(when)
     if 1950 <= when.year <= 2049:
-        return utc_time(when)
-    return generalized_time(when)
+        return _utc_time(when)
+    return _generalized_time(when)
+
+
+def _utc_time(when: datetime) -> bytes:
+    return b"\x17\x0d" + b"%02d%02d%02d%02d%02d%02dZ" % (
+        when.year % 100,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+    )
+
+
+def _generalized_time(when: datetime) -> bytes:
+    return b"\x18\x0f" + b"%04d%02d%02d%02d%02d%02dZ" % (
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+    )
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -61,9 +61,9 @@ def validate_uscc(code: str) -> str:
         )
     bad = [i + 1 for i, ch in enumerate(value) if ch not in _USCC_VALUE]
     if bad:
-        where = ", ".join(str(i) for i in bad)
+        where = ("position " if len(bad) == 1 else "positions ") + ", ".join(map(str, bad))
         raise InvalidInput(
-            "统一社会信用代码 (USCC) has characters that are never used in a USCC at position "
+            "统一社会信用代码 (USCC) has a character that is never used in a USCC at "
             f"{where} (allowed: digits and letters except I, O, S, V, Z)",
             code="uscc_characters",
         )

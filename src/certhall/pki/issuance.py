@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+import warnings
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     PublicKeyTypes,
 )
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from certhall.errors import ConfigurationError, InvalidInput, RuleViolation
 from certhall.pki import der
@@ -180,12 +181,31 @@ def subject_name(profile: Profile, subscriber: Subscriber) -> x509.Name:
             x509.NameAttribute(
                 NameOID.ORGANIZATION_IDENTIFIER, ORGANIZATION_IDENTIFIER_PREFIX + subscriber.uscc
             ),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            common_name_attribute(common_name),
         ]
     )
 
 
-def identity_extensions(profile: Profile, subscriber: Subscriber) -> list[x509.Extension[x509.ExtensionType]]:
+def common_name_attribute(value: str) -> x509.NameAttribute[str]:
+    """A commonName of up to 64 *characters* (X.520 ub-common-name), as UTF8String.
+
+    ``cryptography`` counts the 64 in UTF-8 octets, which would cap Chinese names at 21
+    characters; X.520 size constraints on UTF8String count characters (pkilint and zlint agree).
+    Longer CNs are therefore built with validation off; ``cryptography`` still warns about them
+    (UserWarning) when such a certificate is parsed.
+    """
+    if len(value.encode("utf-8")) <= UB_COMMON_NAME:
+        return x509.NameAttribute(NameOID.COMMON_NAME, value)
+    if len(value) > UB_COMMON_NAME:
+        raise InvalidInput(f"common name is longer than {UB_COMMON_NAME} characters")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return x509.NameAttribute(NameOID.COMMON_NAME, value, _validate=False)
+
+
+def identity_extensions(
+    profile: Profile, subscriber: Subscriber
+) -> list[x509.Extension[x509.ExtensionType]]:
     """The GM/T 0015 identity extensions (non-critical), DER-encoded by hand.
 
     USCC:       PrintableString (SIZE (18))          in 1.2.156.10260.4.1.4 and 1.2.156.10260.4.4
@@ -294,13 +314,13 @@ def authority_information_access(
     if ocsp_url:
         descriptions.append(
             x509.AccessDescription(
-                x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
             )
         )
     if ca_issuers_url:
         descriptions.append(
             x509.AccessDescription(
-                x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                AuthorityInformationAccessOID.CA_ISSUERS,
                 x509.UniformResourceIdentifier(ca_issuers_url),
             )
         )

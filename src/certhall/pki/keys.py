@@ -11,12 +11,11 @@ v1.5) for RSA keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import (
-    dh,
     dsa,
     ec,
     ed448,
@@ -51,7 +50,6 @@ _OTHER_KEY_NAMES: tuple[tuple[type, str], ...] = (
     (ed448.Ed448PublicKey, "Ed448"),
     (x25519.X25519PublicKey, "X25519"),
     (x448.X448PublicKey, "X448"),
-    (dh.DHPublicKey, "DH"),
 )
 
 
@@ -138,6 +136,10 @@ def signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256:
     """The hash for ``builder.sign(key, ...)``; ConfigurationError for non-EC/RSA issuer keys."""
     if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         return hashes.SHA256()
+    _unsupported_ca_key(key)
+
+
+def _unsupported_ca_key(key: object) -> NoReturn:
     raise ConfigurationError(
         f"CA keys must be EC or RSA, got {type(key).__name__}", code="ca_key_type"
     )
@@ -149,8 +151,7 @@ def signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> bytes:
         return der.sequence(der.oid(ECDSA_WITH_SHA256))  # parameters absent (RFC 5758)
     if isinstance(key, rsa.RSAPrivateKey):
         return der.sequence(der.oid(SHA256_WITH_RSA), der.null())  # NULL parameters (RFC 4055)
-    signature_hash(key)  # raises
-    raise AssertionError("unreachable")
+    _unsupported_ca_key(key)
 
 
 def sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
@@ -159,8 +160,7 @@ def sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
         return key.sign(data, ec.ECDSA(hashes.SHA256()))
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    signature_hash(key)  # raises
-    raise AssertionError("unreachable")
+    _unsupported_ca_key(key)
 
 
 def spki(key: PublicKeyTypes) -> bytes:

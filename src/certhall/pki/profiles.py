@@ -5,8 +5,15 @@ for, under which policy it is issued and which subscriber data it carries. The i
 these values; it has no per-type ``if`` chains. docs/profiles.md describes the resulting
 certificates field by field.
 
-Policy OIDs are UUID-based OIDs under ``2.25`` (ITU-T X.667): they need no registration and are
-globally unique. They are fixed forever; a new policy version gets a new OID.
+Policy OIDs: certhall has no registered arc, so they hang below ``POLICY_ARC``: the IANA enterprise
+number reserved for documentation and examples (32473, RFC 5612; this is a demo CA) followed by the
+top 28 bits of a random UUID, to keep clear of other examples. They are deliberately not UUID OIDs
+(``2.25.<128-bit uuid>``): a 128-bit arc breaks relying parties that keep arcs in machine integers
+(Go's x509 has refused such policy OIDs; Botan, wolfSSL, RustCrypto stop at 32 bits) and pkilint
+cannot decode it; ``2.999`` (the X.660 example arc) trips pkilint's DER decoder as well. Every arc
+stays below 2^28, which every implementation handles. A production deployment replaces
+``POLICY_ARC`` with the CA's registered arc. Once used, an OID is fixed forever; a new version of a
+policy gets a new OID.
 """
 
 from __future__ import annotations
@@ -25,10 +32,12 @@ from certhall.pki.der import as_utc
 #: id-kp-documentSigning (RFC 9336).
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
-#: certhall 机构证书 policy, from UUID a3323e92-e5e6-44b2-b2b4-0f59c793e490.
-ORG_POLICY_OID = x509.ObjectIdentifier("2.25.216925047303725626755824248846319608976")
-#: certhall 机构个人证书 policy, from UUID 32a04e6c-181e-4aff-9fed-62716d9a1541.
-PERSONAL_POLICY_OID = x509.ObjectIdentifier("2.25.67293757878666264617460927350177404225")
+#: 1.3.6.1.4.1.32473 (RFC 5612 documentation PEN) . top 28 bits of UUID a3323e92-e5e6-44b2-....
+POLICY_ARC = "1.3.6.1.4.1.32473.171123689"
+#: certhall 机构证书 (org) certificate policy, version 1.
+ORG_POLICY_OID = x509.ObjectIdentifier(POLICY_ARC + ".1.1")
+#: certhall 机构个人证书 (personal) certificate policy, version 1.
+PERSONAL_POLICY_OID = x509.ObjectIdentifier(POLICY_ARC + ".1.2")
 
 
 @dataclass(frozen=True)
@@ -169,4 +178,3 @@ def validity(profile: Profile, years: int, now: datetime) -> tuple[datetime, dat
     """
     profile.check_years(years)
     return span(now, years)
-

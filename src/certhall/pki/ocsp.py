@@ -1,0 +1,240 @@
+"""OCSP (RFC 6960): parse a request, match it to an issuer, build the signed answer.
+
+The responder never consults the certificate itself: a query is a CertID (issuer name hash,
+issuer key hash, serial). ``issuer_matches`` says whether the query is about our issuing CA; the
+caller looks the serial up in the registry and calls ``build_response`` with good / revoked /
+unknown. Unknown serials get a signed "unknown", never an error response.
+
+Responses: BasicOCSPResponse signed with SHA-256 by the delegated responder, responderID byKey,
+the responder certificate in ``certs`` (when it is not the CA itself), the request nonce echoed
+(RFC 8954), thisUpdate/nextUpdate as given.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.x509 import ocsp
+from cryptography.x509.ocsp import OCSPResponseStatus
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from certhall.errors import ConfigurationError, InvalidInput
+from certhall.pki import der
+from certhall.pki.keys import signature_hash, spki
+from certhall.pki.profiles import truncate_to_second
+
+#: CertID hash algorithms accepted in requests, by their ``name``.
+_HASHES_BY_NAME: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+SUPPORTED_HASHES: tuple[type[hashes.HashAlgorithm], ...] = tuple(_HASHES_BY_NAME.values())
+#: RFC 8954 section 2.1: nonces are 1 to 32 octets.
+MAX_NONCE_OCTETS = 32
+#: Requests bigger than this are refused before parsing (a single CertID request is ~100 bytes).
+MAX_REQUEST_BYTES = 8 * 1024
+
+CertStatus = Literal["good", "revoked", "unknown"]
+
+_STATUS = {
+    "good": ocsp.OCSPCertStatus.GOOD,
+    "revoked": ocsp.OCSPCertStatus.REVOKED,
+    "unknown": ocsp.OCSPCertStatus.UNKNOWN,
+}
+
+
+class MalformedRequest(InvalidInput):
+    """The bytes are not an OCSP request certhall can answer: reply ``malformedRequest``."""
+
+    code = "ocsp_malformed_request"
+
+
+@dataclass(frozen=True)
+class OCSPQuery:
+    """The one CertID of a request, plus its nonce."""
+
+    serial: int
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    hash_algorithm: hashes.HashAlgorithm
+    nonce: bytes | None
+
+
+def parse_request(data: bytes) -> OCSPQuery:
+    """Parse a DER OCSPRequest with exactly one CertID (MalformedRequest otherwise).
+
+    Refused: garbage, more or fewer than one request, CertID hash algorithms other than SHA-1 /
+    SHA-256 / SHA-384 / SHA-512, hash lengths that do not fit the algorithm, nonces longer than
+    32 octets. A request signature, if any, is ignored (certhall does not require signed requests).
+    """
+    if len(data) > MAX_REQUEST_BYTES:
+        raise MalformedRequest(f"OCSP request too large: {len(data)} bytes")
+    try:
+        request = ocsp.load_der_ocsp_request(data)
+    except NotImplementedError:
+        raise MalformedRequest("OCSP request must ask about exactly one certificate") from None
+    except ValueError:
+        raise MalformedRequest("not a DER OCSP request") from None
+    try:
+        algorithm = request.hash_algorithm
+    except UnsupportedAlgorithm:
+        raise MalformedRequest("OCSP request uses an unsupported CertID hash algorithm") from None
+    if not isinstance(algorithm, SUPPORTED_HASHES):
+        raise MalformedRequest(f"OCSP request CertID hash {algorithm.name} is not supported")
+    name_hash, key_hash = request.issuer_name_hash, request.issuer_key_hash
+    if len(name_hash) != algorithm.digest_size or len(key_hash) != algorithm.digest_size:
+        raise MalformedRequest("OCSP request CertID hashes do not match their algorithm")
+    try:
+        extensions = request.extensions
+    except ValueError:
+        raise MalformedRequest("OCSP request has malformed extensions") from None
+    nonce: bytes | None = None
+    for extension in extensions:
+        if isinstance(extension.value, x509.OCSPNonce):
+            nonce = extension.value.nonce
+            if not 1 <= len(nonce) <= MAX_NONCE_OCTETS:
+                raise MalformedRequest(
+                    f"OCSP request nonce must be 1 to {MAX_NONCE_OCTETS} octets, got {len(nonce)}"
+                )
+    return OCSPQuery(
+        serial=request.serial_number,
+        issuer_name_hash=name_hash,
+        issuer_key_hash=key_hash,
+        hash_algorithm=algorithm,
+        nonce=nonce,
+    )
+
+
+def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
+    h = hashes.Hash(algorithm)
+    h.update(data)
+    return h.finalize()
+
+
+def issuer_hashes(
+    issuer_cert: x509.Certificate, algorithm: hashes.HashAlgorithm
+) -> tuple[bytes, bytes]:
+    """(issuerNameHash, issuerKeyHash) of CertIDs for certificates ``issuer_cert`` issued.
+
+    The name hash covers the DER of the issuer's subject; the key hash the value of the
+    subjectPublicKey BIT STRING (RFC 6960 section 4.1.1). Cached: a responder asks this for every
+    request and there are only a few CA certificates.
+    """
+    if algorithm.name in _HASHES_BY_NAME:
+        return _cached_issuer_hashes(issuer_cert, algorithm.name)
+    return _issuer_hashes(issuer_cert, algorithm)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_issuer_hashes(issuer_cert: x509.Certificate, algorithm: str) -> tuple[bytes, bytes]:
+    return _issuer_hashes(issuer_cert, _HASHES_BY_NAME[algorithm]())
+
+
+def _issuer_hashes(
+    issuer_cert: x509.Certificate, algorithm: hashes.HashAlgorithm
+) -> tuple[bytes, bytes]:
+    name_hash = _digest(algorithm, issuer_cert.subject.public_bytes())
+    key_hash = _digest(algorithm, der.spki_public_key_bits(spki(issuer_cert.public_key())))
+    return name_hash, key_hash
+
+
+def issuer_matches(query: OCSPQuery, issuer_cert: x509.Certificate) -> bool:
+    """True when ``query`` asks about a certificate issued by ``issuer_cert``."""
+    name_hash, key_hash = issuer_hashes(issuer_cert, query.hash_algorithm)
+    return query.issuer_name_hash == name_hash and query.issuer_key_hash == key_hash
+
+
+def _check_responder(issuer_cert: x509.Certificate, responder_cert: x509.Certificate) -> bool:
+    """True when the responder is delegated (False when the CA signs itself); else raise."""
+    if responder_cert == issuer_cert:
+        return False
+    if responder_cert.issuer != issuer_cert.subject:
+        raise ConfigurationError("the OCSP responder certificate was not issued by this CA")
+    try:
+        eku = responder_cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        eku = x509.ExtendedKeyUsage([])
+    if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
+        raise ConfigurationError("the OCSP responder certificate lacks id-kp-OCSPSigning")
+    return True
+
+
+def build_response(
+    query: OCSPQuery,
+    *,
+    status: CertStatus,
+    revoked_at: datetime | None,
+    reason: x509.ReasonFlags | None,
+    issuer_cert: x509.Certificate,
+    responder_cert: x509.Certificate,
+    responder_key: CertificateIssuerPrivateKeyTypes,
+    this_update: datetime,
+    next_update: datetime,
+) -> bytes:
+    """A signed, successful OCSP response (DER) about ``query``'s certificate.
+
+    ``revoked_at`` is required for "revoked" and refused otherwise; ``reason`` only goes with
+    "revoked" (unspecified is left out, as on the CRL). "good" and "revoked" are only answered for
+    queries about ``issuer_cert`` (InvalidInput otherwise: answer "unknown" or ``unauthorized``).
+    """
+    if status not in _STATUS:
+        raise InvalidInput(f"OCSP status must be good, revoked or unknown, not {status!r}")
+    if status == "revoked":
+        if revoked_at is None:
+            raise InvalidInput("a revoked OCSP answer needs the revocation time")
+        if reason is x509.ReasonFlags.remove_from_crl:
+            raise InvalidInput("removeFromCRL is not a revocation reason: the answer is good")
+        revocation_time: datetime | None = truncate_to_second(revoked_at)
+        revocation_reason = None if reason is x509.ReasonFlags.unspecified else reason
+    else:
+        if revoked_at is not None or reason is not None:
+            raise InvalidInput(f"a {status} OCSP answer has no revocation time or reason")
+        revocation_time = revocation_reason = None
+    if status != "unknown" and not issuer_matches(query, issuer_cert):
+        raise InvalidInput(
+            "the OCSP query is about another issuer: answer unknown or unauthorized instead"
+        )
+    this_update = truncate_to_second(this_update)
+    next_update = truncate_to_second(next_update)
+    if next_update <= this_update:
+        raise InvalidInput("OCSP nextUpdate must be later than thisUpdate")
+    delegated = _check_responder(issuer_cert, responder_cert)
+
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            issuer_name_hash=query.issuer_name_hash,
+            issuer_key_hash=query.issuer_key_hash,
+            serial_number=query.serial,
+            algorithm=query.hash_algorithm,
+            cert_status=_STATUS[status],
+            this_update=this_update,
+            next_update=next_update,
+            revocation_time=revocation_time,
+            revocation_reason=revocation_reason,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, responder_cert)
+    )
+    if delegated:
+        builder = builder.certificates([responder_cert])
+    if query.nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(query.nonce), critical=False)
+    response = builder.sign(responder_key, signature_hash(responder_key))
+    return response.public_bytes(serialization.Encoding.DER)
+
+
+def error_response(status: OCSPResponseStatus) -> bytes:
+    """An unsigned error response: malformedRequest, internalError, tryLater, unauthorized..."""
+    if status is OCSPResponseStatus.SUCCESSFUL:
+        raise InvalidInput("an error response cannot have status successful")
+    response = ocsp.OCSPResponseBuilder.build_unsuccessful(status)
+    return response.public_bytes(serialization.Encoding.DER)
