@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(VENV)/.base: $(BIN)/python requirements/base.lock pyproject.toml
 	$(BIN)/pip install -q --require-hashes -r requirements/base.lock
-	$(BIN)/pip install -q --no-deps --no-build-isolation -e . || $(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base requirements/dev.lock
@@ -30,8 +30,8 @@ run: system-deps-run $(VENV)/.base
 	$(BIN)/certhall serve --host 127.0.0.1 --port 8000
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
