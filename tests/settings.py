@@ -9,10 +9,11 @@ import os
 import shutil
 import tempfile
 
-if "CERTHALL_HOME" not in os.environ:
-    _home = tempfile.mkdtemp(prefix="certhall-test-")
-    os.environ["CERTHALL_HOME"] = _home
-    atexit.register(shutil.rmtree, _home, ignore_errors=True)
+# Always a new home: xdist workers inherit the controller's environment, and two processes must
+# never share one SoftHSM token store.
+_home = tempfile.mkdtemp(prefix=f"certhall-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+os.environ["CERTHALL_HOME"] = _home
+atexit.register(shutil.rmtree, _home, ignore_errors=True)
 
 from certhall.settings import *  # noqa: F403
 
