@@ -27,6 +27,7 @@ def setup(args: argparse.Namespace) -> int:
     from certhall.ca.services import init_ca
 
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     if not CertificateAuthority.objects.exists():
         root, issuing = init_ca(system_actor(), args.key_type)
         print(f"initialised CA: {root.name} / {issuing.name}")
