@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from certhall.errors import TokenError
-from certhall.tokens import softhsm
+from certhall.tokens import module
 from certhall.tokens.softhsm import init_token, token_labels, write_softhsm_conf
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
@@ -73,19 +73,28 @@ def test_bad_label_or_pin_is_refused_without_showing_the_pins(
     assert token_labels(softhsm_store.conf) == []
 
 
-def test_softhsm_util_failure_message_hides_pins(
+def test_init_token_runs_no_subprocess(
     softhsm_store: SoftHSMStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_run = softhsm._run
+    """PINs never go on a command line: formatting is C_InitToken in this process."""
 
-    def failing_run(conf: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
-        if "--init-token" not in args:
-            return real_run(conf, args)
-        return subprocess.CompletedProcess(args, 1, "", f"ERROR: bad {SO_PIN} and {USER_PIN}\n")
+    def no_subprocess(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a subprocess was started")
 
-    monkeypatch.setattr(softhsm, "_run", failing_run)
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    monkeypatch.setattr(subprocess, "Popen", no_subprocess)
+    serial = init_token(softhsm_store.conf, "in-process", SO_PIN, USER_PIN)
+    assert len(serial) == 16
+    assert token_labels(softhsm_store.conf) == ["in-process"]
+
+
+def test_c_inittoken_failure_message_hides_pins(
+    softhsm_store: SoftHSMStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module._RawFunctions, "init_token", lambda self, *args: 0x5)
     with pytest.raises(TokenError) as err:
         init_token(softhsm_store.conf, "fails", SO_PIN, USER_PIN)
     assert err.value.code == "token_init_failed"
-    assert "ERROR: bad *** and ***" in str(err.value)
+    assert "CKR 0x5" in str(err.value)
     assert SO_PIN not in str(err.value) and USER_PIN not in str(err.value)
+    assert token_labels(softhsm_store.conf) == []

@@ -71,7 +71,7 @@ class User(AbstractUser):
             ),
             models.CheckConstraint(
                 name="provider_staff_has_provider",
-                condition=~models.Q(role__in=[r.value for r in PROVIDER_ROLES])
+                condition=~models.Q(role__in=sorted(r.value for r in PROVIDER_ROLES))
                 | models.Q(provider__isnull=False),
             ),
         ]

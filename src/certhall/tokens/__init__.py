@@ -5,9 +5,13 @@ Framework-free. See docs/tokens.md. Modules:
 * :mod:`~certhall.tokens.softhsm`: token store configuration files and token initialisation;
 * :mod:`~certhall.tokens.module`: one initialised module per (module file, configuration);
 * :mod:`~certhall.tokens.session`: :func:`open_token` and :class:`TokenSession`;
-* :mod:`~certhall.tokens.keys`: key generation and the private key adapters.
+* :mod:`~certhall.tokens.keys`: key generation and the private key adapters;
+* :mod:`~certhall.tokens.pin`: the Ukey PIN policy (retry counter on the token, SO unlock);
+* :mod:`~certhall.tokens.admin`: formatting tokens (``C_InitToken``) and listing them;
+* :mod:`~certhall.tokens.objects`: certificates on the token, signing, CSRs.
 """
 
+from certhall.tokens.admin import TokenInfo, format_token, list_tokens, token_info
 from certhall.tokens.keys import (
     KEY_SPECS,
     KeySpec,
@@ -17,20 +21,67 @@ from certhall.tokens.keys import (
     generate_keypair,
     load_private_key,
 )
-from certhall.tokens.session import TokenSession, open_token
+from certhall.tokens.objects import (
+    TokenCertificate,
+    TokenObject,
+    build_csr,
+    delete_certificate,
+    delete_key_pair,
+    key_label_for,
+    list_certificates,
+    list_objects,
+    new_key_label,
+    private_key_labels,
+    sign,
+    write_certificate,
+)
+from certhall.tokens.pin import (
+    DEFAULT_MAX_TRIES,
+    PinError,
+    PinStatus,
+    change_pin,
+    pin_status,
+    so_reset_pin,
+    user_login,
+)
+from certhall.tokens.session import TokenSession, open_public, open_token
 from certhall.tokens.softhsm import DEFAULT_MODULE, init_token, write_softhsm_conf
 
 __all__ = [
+    "DEFAULT_MAX_TRIES",
     "DEFAULT_MODULE",
     "KEY_SPECS",
     "KeySpec",
+    "PinError",
+    "PinStatus",
     "Pkcs11ECPrivateKey",
     "Pkcs11RSAPrivateKey",
+    "TokenCertificate",
+    "TokenInfo",
+    "TokenObject",
     "TokenPrivateKey",
     "TokenSession",
+    "build_csr",
+    "change_pin",
+    "delete_certificate",
+    "delete_key_pair",
+    "format_token",
     "generate_keypair",
     "init_token",
+    "key_label_for",
+    "list_certificates",
+    "list_objects",
+    "list_tokens",
     "load_private_key",
+    "new_key_label",
+    "open_public",
     "open_token",
+    "pin_status",
+    "private_key_labels",
+    "sign",
+    "so_reset_pin",
+    "token_info",
+    "user_login",
+    "write_certificate",
     "write_softhsm_conf",
 ]

@@ -54,6 +54,15 @@ if TYPE_CHECKING:
     from pkcs11._pkcs11 import lib as Pkcs11Lib
 
 CKR_OK = 0x00
+CKR_SLOT_ID_INVALID = 0x03
+CKR_GENERAL_ERROR = 0x05
+CKR_DEVICE_REMOVED = 0x32
+CKR_SESSION_CLOSED = 0xB0
+CKR_SESSION_HANDLE_INVALID = 0xB3
+CKR_SESSION_READ_ONLY = 0xB5
+CKR_SESSION_READ_ONLY_EXISTS = 0xB7
+CKR_TOKEN_NOT_PRESENT = 0xE0
+CKR_TOKEN_WRITE_PROTECTED = 0xE2
 CKR_PIN_INCORRECT = 0xA0
 CKR_PIN_INVALID = 0xA1
 CKR_PIN_LEN_RANGE = 0xA2
@@ -110,12 +119,22 @@ class _SessionInfo(ctypes.Structure):
 
 
 _LOGIN = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG)
+_INIT_TOKEN = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG, ctypes.c_char_p)
+_INIT_PIN = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG)
+_SET_PIN = ctypes.CFUNCTYPE(
+    _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG, ctypes.c_char_p, _CK_ULONG
+)
 _LOGOUT = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG)
 _GET_SESSION_INFO = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.POINTER(_SessionInfo))
 
 
 class _RawFunctions:
-    """``C_Login`` / ``C_Logout`` of a loaded module (same ``dlopen`` handle as python-pkcs11's)."""
+    """PIN functions of a loaded module (same ``dlopen`` handle as python-pkcs11's).
+
+    ``C_Login``, ``C_Logout``, ``C_InitToken``, ``C_InitPIN`` and ``C_SetPIN`` return the raw
+    ``CKR_*`` value, so callers decide what a failure means and never lose a session handle.
+    PINs are passed as bytes in memory only: nothing is put on a command line.
+    """
 
     def __init__(self, load_path: str) -> None:
         library = ctypes.CDLL(load_path)
@@ -131,6 +150,9 @@ class _RawFunctions:
         self._login = _LOGIN(functions.C_Login)
         self._logout = _LOGOUT(functions.C_Logout)
         self._get_session_info = _GET_SESSION_INFO(functions.C_GetSessionInfo)
+        self._init_token = _INIT_TOKEN(functions.C_InitToken)
+        self._init_pin = _INIT_PIN(functions.C_InitPIN)
+        self._set_pin = _SET_PIN(functions.C_SetPIN)
 
     def login(self, session_handle: int, user_type: int, pin: str) -> int:
         data = pin.encode("utf-8")
@@ -138,6 +160,22 @@ class _RawFunctions:
 
     def logout(self, session_handle: int) -> int:
         return int(self._logout(session_handle))
+
+    def init_token(self, slot_id: int, so_pin: str, label: str) -> int:
+        """``C_InitToken``; ``label`` is blank-padded to 32 bytes here."""
+        data = so_pin.encode("utf-8")
+        padded = label.encode("utf-8").ljust(32, b" ")
+        return int(self._init_token(slot_id, data, len(data), padded))
+
+    def init_pin(self, session_handle: int, pin: str) -> int:
+        """``C_InitPIN`` (needs an SO session)."""
+        data = pin.encode("utf-8")
+        return int(self._init_pin(session_handle, data, len(data)))
+
+    def set_pin(self, session_handle: int, old_pin: str, new_pin: str) -> int:
+        """``C_SetPIN`` (the user PIN in a public or user read/write session)."""
+        old, new = old_pin.encode("utf-8"), new_pin.encode("utf-8")
+        return int(self._set_pin(session_handle, old, len(old), new, len(new)))
 
     def session_state(self, session_handle: int) -> int | None:
         """``CKS_*`` state of a session handle, None when it is not an open session."""
@@ -280,6 +318,32 @@ def acquire(module_path: str, conf: Path | None) -> ModuleBinding:
             if chosen is not None:
                 _initialise(chosen, conf)
         if chosen is None:
+            chosen = _load(module_path, real_path, conf, private_copy=bool(bindings))
+            bindings.append(chosen)
+        chosen.users += 1
+        return chosen
+
+
+def acquire_fresh(module_path: str, conf: Path | None) -> ModuleBinding:
+    """A binding initialised just now with ``conf``, so it sees every token on disk.
+
+    For operations that must not miss a token another process created (formatting a token:
+    label uniqueness). An idle binding is re-initialised; when every binding is busy, a private
+    copy of the module is loaded. Pair with :func:`release`.
+    """
+    real_path = os.path.realpath(module_path)
+    if not os.path.isfile(real_path):
+        raise ConfigurationError(f"PKCS#11 module {module_path} not found")
+    conf = conf.resolve() if conf is not None else None
+    if conf is not None and not conf.is_file():
+        raise ConfigurationError(f"PKCS#11 module configuration {conf} does not exist")
+    with _lock:
+        bindings = _bindings.setdefault(real_path, [])
+        idle = [b for b in bindings if b.users == 0]
+        chosen = next((b for b in idle if b.conf == conf), idle[0] if idle else None)
+        if chosen is not None:
+            _initialise(chosen, conf)
+        else:
             chosen = _load(module_path, real_path, conf, private_copy=bool(bindings))
             bindings.append(chosen)
         chosen.users += 1

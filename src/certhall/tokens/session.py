@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from pkcs11 import PKCS11Error
-from pkcs11.types import Session
+from pkcs11.types import Session, Token
 
 from certhall.errors import TokenError
 from certhall.tokens import module as _module
@@ -84,20 +84,22 @@ def _login(binding: ModuleBinding, slot_id: int, label: str, handle: int, pin: s
             state.sessions += 1
             return
         rv = binding.raw.login(handle, CKU_USER, pin)
+        if rv == CKR_PIN_EXPIRED:  # logged in, but only C_SetPIN would work: do not stay so
+            binding.raw.logout(handle)
         if rv != CKR_OK:
             raise _login_error(label, rv)
         key = secrets.token_bytes(32)
         binding.logins[slot_id] = LoginState(key, _pin_mac(key, pin), sessions=1)
 
 
-def _close(binding: ModuleBinding, slot_id: int, raw: Session) -> None:
+def _close(binding: ModuleBinding, slot_id: int, raw: Session, logged_in: bool = True) -> None:
     """Close one session: log out if it is this process's last on the token, release the module.
 
     Also the finaliser of a TokenSession, so it must not refer to the TokenSession.
     """
     with _module._lock:
         try:
-            state = binding.logins.get(slot_id)
+            state = binding.logins.get(slot_id) if logged_in else None
             if state is not None:
                 state.sessions -= 1
                 if state.sessions <= 0:
@@ -112,14 +114,26 @@ def _close(binding: ModuleBinding, slot_id: int, raw: Session) -> None:
 class TokenSession:
     """A logged-in read/write session on one token. Use :attr:`lock` around every operation."""
 
-    def __init__(self, binding: ModuleBinding, label: str, slot_id: int, raw: Session) -> None:
+    def __init__(
+        self,
+        binding: ModuleBinding,
+        label: str,
+        slot_id: int,
+        raw: Session,
+        *,
+        logged_in: bool = True,
+    ) -> None:
         self.label = label
         self.module_path = binding.module_path
         self.conf = binding.conf
+        #: False for :func:`open_public` sessions (public objects only).
+        self.logged_in = logged_in
+        self.binding = binding
+        self.slot_id = slot_id
         self.lock = threading.RLock()
         self.closed = False
         self._raw = raw
-        self._finalizer = weakref.finalize(self, _close, binding, slot_id, raw)
+        self._finalizer = weakref.finalize(self, _close, binding, slot_id, raw, logged_in)
         self._finalizer.atexit = False
 
     @property
@@ -154,6 +168,44 @@ class TokenSession:
         return f"<TokenSession {self.label!r} {state}>"
 
 
+def find_token(binding: ModuleBinding, label: str) -> Token:
+    """The one initialised token labelled ``label`` on ``binding`` (caller holds a reservation).
+
+    TokenError ``token_not_found`` / ``token_ambiguous``. Re-initialises an idle binding once
+    when the label is not found, to see tokens another process created.
+    """
+    tokens = binding.tokens(label)
+    refreshed = True
+    if not tokens:  # perhaps created by another process since the module was initialised
+        refreshed = binding.refresh()
+        if refreshed:
+            tokens = binding.tokens(label)
+    if not tokens:
+        conf = binding.conf
+        where = f" (configuration {conf})" if conf is not None else ""
+        hint = (
+            ""
+            if refreshed
+            else "; a token created by another process becomes visible once this process "
+            "has no session open on the same module and configuration"
+        )
+        raise TokenError(f"no token labelled {label!r}{where}{hint}", code="token_not_found")
+    if len(tokens) > 1:
+        raise TokenError(f"{len(tokens)} tokens are labelled {label!r}", code="token_ambiguous")
+    return tokens[0]
+
+
+def open_raw_session(token: Token, label: str, *, rw: bool = True) -> Session:
+    """A new PKCS#11 session on ``token`` (not logged in); TokenError ``session_failed``."""
+    try:
+        return token.open(rw=rw)
+    except PKCS11Error as e:
+        raise TokenError(
+            f"cannot open a session on token {label!r}: {type(e).__name__}",
+            code="session_failed",
+        ) from None
+
+
 def open_token(module_path: str, label: str, pin: str, *, conf: Path | None = None) -> TokenSession:
     """Open a logged-in read/write session on the token labelled ``label``.
 
@@ -161,36 +213,16 @@ def open_token(module_path: str, label: str, pin: str, *, conf: Path | None = No
     the environment as it is. TokenError with code ``token_not_found``, ``token_ambiguous``,
     ``wrong_pin``, ``pin_locked`` ...; ConfigurationError when the module or configuration file
     does not exist. No session is left open when this fails.
+
+    This is the plain login for the CA's own token: it applies no retry policy. Ukeys are
+    opened with :func:`certhall.tokens.pin.user_login`, which counts wrong PINs on the token.
     """
     check_label(label)
     binding = _module.acquire(module_path, conf)
     try:
-        tokens = binding.tokens(label)
-        refreshed = True
-        if not tokens:  # perhaps created by another process since the module was initialised
-            refreshed = binding.refresh()
-            if refreshed:
-                tokens = binding.tokens(label)
-        if not tokens:
-            where = f" (configuration {conf})" if conf is not None else ""
-            hint = (
-                ""
-                if refreshed
-                else "; a token created by another process becomes visible once this process "
-                "has no session open on the same module and configuration"
-            )
-            raise TokenError(f"no token labelled {label!r}{where}{hint}", code="token_not_found")
-        if len(tokens) > 1:
-            raise TokenError(f"{len(tokens)} tokens are labelled {label!r}", code="token_ambiguous")
-        token = tokens[0]
+        token = find_token(binding, label)
         slot_id = int(token.slot.slot_id)
-        try:
-            raw = token.open(rw=True)
-        except PKCS11Error as e:
-            raise TokenError(
-                f"cannot open a session on token {label!r}: {type(e).__name__}",
-                code="session_failed",
-            ) from None
+        raw = open_raw_session(token, label)
         try:
             _login(binding, slot_id, label, session_handle(raw), pin)
         except BaseException:
@@ -201,3 +233,17 @@ def open_token(module_path: str, label: str, pin: str, *, conf: Path | None = No
         _module.release(binding)
         raise
     return TokenSession(binding, label, slot_id, raw)
+
+
+def open_public(module_path: str, label: str, *, conf: Path | None = None) -> TokenSession:
+    """A read/write session that is not logged in: it sees and changes public objects only
+    (certificates, public keys, data objects). ``logged_in`` is False."""
+    check_label(label)
+    binding = _module.acquire(module_path, conf)
+    try:
+        token = find_token(binding, label)
+        raw = open_raw_session(token, label)
+    except BaseException:
+        _module.release(binding)
+        raise
+    return TokenSession(binding, label, int(token.slot.slot_id), raw, logged_in=False)

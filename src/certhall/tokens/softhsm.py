@@ -5,26 +5,19 @@ points at it. The library reads the file named by ``SOFTHSM2_CONF`` once, in ``C
 :mod:`certhall.tokens.module` takes care of giving each configuration its own initialised copy of
 the library, so several stores can be used in one process.
 
-``python-pkcs11`` has no ``C_InitToken``, so tokens are initialised by ``softhsm2-util`` in a
-subprocess. Two consequences:
+Tokens are initialised through PKCS#11 in this process (``C_InitToken`` and ``C_InitPIN`` via
+:func:`certhall.tokens.admin.format_token`), so no PIN is ever on a command line. A process that
+already has the store's module initialised only sees a token formatted elsewhere after a
+re-initialisation, which :func:`certhall.tokens.session.open_token` does when the store has no
+open session (see :meth:`certhall.tokens.module.ModuleBinding.refresh`).
 
-* the PINs are on that subprocess's command line for the few milliseconds it runs (visible in
-  ``/proc/PID/cmdline`` to local users unless ``/proc`` is mounted with ``hidepid``);
-* a process that already has the store's module initialised only sees the new token after a
-  re-initialisation, which :func:`certhall.tokens.session.open_token` does when the store has no
-  open session (see :meth:`certhall.tokens.module.ModuleBinding.refresh`).
-
-``softhsm2-util`` happily creates two tokens with the same label; :func:`init_token` refuses
-instead, under a lock file, because tokens are found by label.
+PKCS#11 lets two tokens share a label; :func:`init_token` refuses instead, under a lock file,
+because tokens are found by label.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 from certhall.errors import ConfigurationError, TokenError
@@ -38,9 +31,6 @@ MAX_LABEL_BYTES = 32
 #: SoftHSM2's PIN length limits.
 MIN_PIN_LENGTH = 4
 MAX_PIN_LENGTH = 255
-
-_TIMEOUT_SECONDS = 60
-_LABEL_LINE = re.compile(r"^\s*Label:\s*(.*?)\s*$")
 
 
 def write_softhsm_conf(token_dir: Path, conf_path: Path | None = None) -> Path:
@@ -86,7 +76,8 @@ def check_label(label: str) -> None:
         )
 
 
-def _check_pin(pin: str, what: str) -> None:
+def check_pin_length(pin: str, what: str) -> None:
+    """TokenError ``pin_length`` unless SoftHSM2 accepts the PIN's length (never shows it)."""
     if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
         raise TokenError(
             f"{what} must be {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} characters",
@@ -94,68 +85,28 @@ def _check_pin(pin: str, what: str) -> None:
         )
 
 
-def _util() -> str:
-    util = shutil.which("softhsm2-util")
-    if util is None:
-        raise ConfigurationError("softhsm2-util not found: install the softhsm2 package")
-    return util
+def token_labels(conf: Path, *, module_path: str = DEFAULT_MODULE) -> list[str]:
+    """Labels of the initialised tokens of the store ``conf``."""
+    from certhall.tokens.admin import list_tokens
 
-
-def _run(conf: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
     if not conf.is_file():
         raise ConfigurationError(f"SoftHSM2 configuration {conf} does not exist")
-    env = {**os.environ, CONF_ENV: str(conf)}
-    try:
-        return subprocess.run(
-            [_util(), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise TokenError(f"softhsm2-util did not finish within {_TIMEOUT_SECONDS} s") from None
+    return [info.label for info in list_tokens(module_path, conf=conf)]
 
 
-def token_labels(conf: Path) -> list[str]:
-    """Labels of the initialised tokens of the store ``conf`` (read by ``softhsm2-util``)."""
-    result = _run(conf, ["--show-slots"])
-    if result.returncode != 0:
-        raise TokenError(f"softhsm2-util --show-slots failed: {result.stderr.strip()}")
-    labels = []
-    for line in result.stdout.splitlines():
-        match = _LABEL_LINE.match(line)
-        if match and match.group(1):
-            labels.append(match.group(1))
-    return labels
+def init_token(
+    conf: Path, label: str, so_pin: str, pin: str, *, module_path: str = DEFAULT_MODULE
+) -> str:
+    """Initialise a new token ``label`` in the store ``conf`` with the given SO PIN and user PIN;
+    return its serial.
 
-
-def init_token(conf: Path, label: str, so_pin: str, pin: str) -> None:
-    """Initialise a new token ``label`` in the store ``conf`` with the given SO PIN and user PIN.
-
-    TokenError when a token with that label already exists, a PIN has a length SoftHSM2 refuses,
-    or ``softhsm2-util`` fails (its message, with any PIN blanked out, is included).
+    Through PKCS#11 (``C_InitToken``, ``C_InitPIN``) in this process: no PIN on a command
+    line. TokenError when a token with that label already exists or a PIN has a length SoftHSM2
+    refuses; no PIN appears in a message. No PIN retry state is written (see
+    :func:`certhall.tokens.admin.format_token` for Ukeys).
     """
-    check_label(label)
-    _check_pin(so_pin, "SO PIN")
-    _check_pin(pin, "user PIN")
-    lock_path = conf.with_name(f".{conf.name}.init-lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if label in token_labels(conf):
-            raise TokenError(f"a token labelled {label!r} already exists", code="token_exists")
-        result = _run(
-            conf,
-            ["--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin],
-        )
-    if result.returncode != 0:
-        message = (result.stderr.strip() or result.stdout.strip() or "no message").replace(
-            "\n", " "
-        )
-        for secret in (so_pin, pin):
-            message = message.replace(secret, "***")
-        raise TokenError(
-            f"softhsm2-util could not initialise token {label!r}: {message}",
-            code="token_init_failed",
-        )
+    from certhall.tokens.admin import format_token
+
+    if not conf.is_file():
+        raise ConfigurationError(f"SoftHSM2 configuration {conf} does not exist")
+    return format_token(module_path, label, so_pin, pin, conf=conf, pin_state=False).serial

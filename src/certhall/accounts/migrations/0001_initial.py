@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='accounts.provider')),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('role', 'applicant'), _negated=True), ('organization__isnull', False), ('is_superuser', True), _connector='OR'), name='applicant_has_organization'), models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['issuer', 'clerk', 'auditor', 'reviewer', 'ca_admin']), _negated=True), ('provider__isnull', False), _connector='OR'), name='provider_staff_has_provider')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('role', 'applicant'), _negated=True), ('organization__isnull', False), ('is_superuser', True), _connector='OR'), name='applicant_has_organization'), models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['auditor', 'ca_admin', 'clerk', 'issuer', 'reviewer']), _negated=True), ('provider__isnull', False), _connector='OR'), name='provider_staff_has_provider')],
             },
             managers=[
                 ('objects', django.contrib.auth.models.UserManager()),

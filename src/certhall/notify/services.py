@@ -1,0 +1,103 @@
+"""Notification services: send a text message (to the outbox by default), list the outbox.
+
+``send_sms`` joins the caller's transaction: if the action that sends the message rolls back,
+the message disappears with it (an unlock that failed never "sends" its PIN).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
+from certhall.audit import services as audit
+from certhall.errors import InvalidInput
+from certhall.notify.backends import sms_backend
+from certhall.notify.models import SmsMessage, mask_phone
+
+#: Mainland China mobile numbers: 11 digits, 1 then 3-9.
+MOBILE = re.compile(r"1[3-9]\d{9}")
+MAX_TEXT = 500
+KIND = re.compile(r"[a-z][a-z0-9_.-]{0,31}")
+OUTBOX_LIMIT = 200
+
+
+def normalise_phone(phone: str) -> str:
+    """A mainland mobile number as 11 digits; blanks, dashes and a +86 / 0086 prefix are
+    accepted. InvalidInput otherwise (the message shows what was given)."""
+    cleaned = re.sub(r"[\s-]", "", phone or "")
+    for prefix in ("+86", "0086"):
+        if cleaned.startswith(prefix) and len(cleaned) == len(prefix) + 11:
+            cleaned = cleaned[len(prefix) :]
+    if not MOBILE.fullmatch(cleaned):
+        raise InvalidInput(
+            f"{phone!r} is not a mainland mobile number (11 digits starting with 13-19)",
+            code="phone_invalid",
+        )
+    return cleaned
+
+
+def send_sms(phone: str, text: str, kind: str, *, actor: User | None = None) -> SmsMessage:
+    """Send one text message through the configured backend (the outbox by default).
+
+    ``kind`` says what it is for (``ukey.pin``, ``ukey.unlock_pin`` ...). With an ``actor`` the
+    sending is audited: kind, masked number, message id; never the text.
+    """
+    number = normalise_phone(phone)
+    if not text or not text.strip():
+        raise InvalidInput("a text message needs a text", code="sms_empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"a text message is at most {MAX_TEXT} characters", code="sms_too_long")
+    if not KIND.fullmatch(kind):
+        raise InvalidInput(f"{kind!r} is not a message kind", code="sms_kind_invalid")
+    backend = sms_backend()
+    with transaction.atomic():
+        message = SmsMessage.objects.create(
+            phone=number, text=text, kind=kind, backend=backend.name
+        )
+        backend.deliver(message)
+        message.save(update_fields=["status", "sent_at", "error"])
+        if actor is not None:
+            audit.record(
+                actor,
+                "notify.sms.send",
+                object_type="sms",
+                object_id=message.pk,
+                after={
+                    "phone": mask_phone(number),
+                    "kind": kind,
+                    "backend": backend.name,
+                    "status": message.status,
+                },
+            )
+    return message
+
+
+def list_outbox(
+    actor: User, *, phone: str | None = None, kind: str | None = None, limit: int = OUTBOX_LIMIT
+) -> list[SmsMessage]:
+    """The newest messages, for CA administrators (they may hold PINs: reading is audited)."""
+    require_role(actor, Role.CA_ADMIN)
+    with audit.refusals_recorded(actor, "notify.outbox.read", object_type="sms"):
+        query = SmsMessage.objects.all()
+        number = normalise_phone(phone) if phone else None
+        if number:
+            query = query.filter(phone=number)
+        if kind:
+            query = query.filter(kind=kind)
+        if not 1 <= limit <= 10_000:
+            raise InvalidInput("limit must be between 1 and 10000")
+        messages = list(query.order_by("-created_at", "-pk")[:limit])
+        audit.record(
+            actor,
+            "notify.outbox.read",
+            object_type="sms",
+            after={
+                "phone": mask_phone(number) if number else None,
+                "kind": kind,
+                "count": len(messages),
+            },
+        )
+    return messages

@@ -1,0 +1,212 @@
+"""Formatting tokens and listing the tokens of a module, through PKCS#11 itself.
+
+:func:`format_token` is ``C_InitToken`` on an empty slot, then an SO login and ``C_InitPIN`` for
+the user PIN, called through the module's function list (ctypes, see
+:mod:`certhall.tokens.module`). No PIN is ever on a command line, and it works for any module
+that offers an empty slot (SoftHSM2 always keeps one free; a real Ukey is re-formatted in its
+own slot by its vendor's tool, which is out of scope).
+
+Token labels must be unique in a store, because tokens are found by label: the check and the
+formatting happen under a lock file beside the SoftHSM2 configuration, on a binding initialised
+just now (:func:`certhall.tokens.module.acquire_fresh`), so tokens formatted by other processes
+are seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pkcs11 import PKCS11Error, TokenFlag
+from pkcs11.types import Token
+
+from certhall.errors import TokenError
+from certhall.tokens import module as _module
+from certhall.tokens.module import CKR_OK, ModuleBinding
+from certhall.tokens.pin import (
+    DEFAULT_MAX_TRIES,
+    PinStatus,
+    _combine,
+    _read_state,
+    set_user_pin_as_so,
+    so_session_run,
+)
+from certhall.tokens.session import find_token, open_raw_session
+from certhall.tokens.softhsm import check_label, check_pin_length
+
+#: How long a token serial can be (CK_TOKEN_INFO.serialNumber is 16 bytes, blank padded).
+SERIAL_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """One initialised token of a module, as ``C_GetTokenInfo`` reports it."""
+
+    label: str
+    serial: str
+    model: str
+    manufacturer: str
+    slot_id: int
+    flags: int
+    pin: PinStatus | None = None
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value).rstrip(" \x00")
+
+
+def _initialised(binding: ModuleBinding) -> list[Token]:
+    tokens = []
+    try:
+        for slot in binding.lib.get_slots(token_present=True):
+            try:
+                token = slot.get_token()
+            except PKCS11Error:
+                continue
+            if token.flags & TokenFlag.TOKEN_INITIALIZED:
+                tokens.append(token)
+    except PKCS11Error as e:
+        raise TokenError(
+            f"PKCS#11 module {binding.module_path}: {type(e).__name__}", code="token_failed"
+        ) from None
+    return tokens
+
+
+def _info(binding: ModuleBinding, token: Token, with_pin: bool) -> TokenInfo:
+    status = None
+    if with_pin:
+        label = _text(token.label)
+        with contextlib.suppress(TokenError, PKCS11Error):
+            raw = open_raw_session(token, label, rw=False)
+            try:
+                with _module._lock:
+                    state, _ = _read_state(raw, label)
+                status = _combine(state, TokenFlag(token.flags))
+            finally:
+                with contextlib.suppress(PKCS11Error):
+                    raw.close()
+    return TokenInfo(
+        label=_text(token.label),
+        serial=_text(token.serial),
+        model=_text(token.model),
+        manufacturer=_text(token.manufacturer_id),
+        slot_id=int(token.slot.slot_id),
+        flags=int(token.flags),
+        pin=status,
+    )
+
+
+def list_tokens(
+    module_path: str, *, conf: Path | None = None, with_pin_status: bool = False
+) -> list[TokenInfo]:
+    """The initialised tokens of a module / store, in slot order (a fresh view)."""
+    binding = _module.acquire_fresh(module_path, conf)
+    try:
+        return [_info(binding, t, with_pin_status) for t in _initialised(binding)]
+    finally:
+        _module.release(binding)
+
+
+@contextlib.contextmanager
+def _store_lock(conf: Path | None) -> Iterator[None]:
+    if conf is None:
+        yield
+        return
+    lock_path = conf.with_name(f".{conf.name}.init-lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def format_token(
+    module_path: str,
+    label: str,
+    so_pin: str,
+    pin: str,
+    *,
+    conf: Path | None = None,
+    must_change: bool = False,
+    max_tries: int = DEFAULT_MAX_TRIES,
+    pin_state: bool = True,
+) -> TokenInfo:
+    """Initialise a new token ``label`` in an empty slot with the SO PIN and the user PIN.
+
+    Also writes the PIN state (counter at ``max_tries``, ``must_change``) unless ``pin_state`` is
+    False (tokens that are not Ukeys, like the CA's own token). Returns the new
+    token's info (its serial is what the Ukey inventory records). TokenError ``token_exists``
+    when the label is taken, ``no_free_slot``, ``pin_length``; no PIN appears in a message.
+    """
+    check_label(label)
+    check_pin_length(so_pin, "SO PIN")
+    check_pin_length(pin, "user PIN")
+    with _store_lock(conf.resolve() if conf is not None else None):
+        binding = _module.acquire_fresh(module_path, conf)
+        try:
+            tokens = _initialised(binding)
+            if any(_text(t.label) == label for t in tokens):
+                raise TokenError(f"a token labelled {label!r} already exists", code="token_exists")
+            slot_id = _free_slot(binding)
+            with _module._lock:
+                rv = binding.raw.init_token(slot_id, so_pin, label)
+            if rv != CKR_OK:
+                raise TokenError(
+                    f"could not initialise token {label!r} (CKR 0x{rv:x})",
+                    code="token_init_failed",
+                )
+            token = next((t for t in _initialised(binding) if _text(t.label) == label), None)
+            if token is None:
+                raise TokenError(
+                    f"token {label!r} was initialised but cannot be found",
+                    code="token_init_failed",
+                )
+            so_session_run(
+                binding,
+                token,
+                label,
+                so_pin,
+                lambda raw: set_user_pin_as_so(
+                    binding,
+                    raw,
+                    label,
+                    pin,
+                    must_change=must_change,
+                    max_tries=max_tries,
+                    write_state=pin_state,
+                ),
+            )
+            return _info(binding, token.slot.get_token(), with_pin=False)
+        finally:
+            _module.release(binding)
+
+
+def _free_slot(binding: ModuleBinding) -> int:
+    try:
+        for slot in binding.lib.get_slots(token_present=True):
+            with contextlib.suppress(PKCS11Error):
+                if not slot.get_token().flags & TokenFlag.TOKEN_INITIALIZED:
+                    return int(slot.slot_id)
+    except PKCS11Error as e:
+        raise TokenError(
+            f"PKCS#11 module {binding.module_path}: {type(e).__name__}", code="token_failed"
+        ) from None
+    raise TokenError(
+        f"PKCS#11 module {binding.module_path} has no empty slot for a new token",
+        code="no_free_slot",
+    )
+
+
+def token_info(
+    module_path: str, label: str, *, conf: Path | None = None, with_pin_status: bool = False
+) -> TokenInfo:
+    """The info of the token labelled ``label`` (TokenError ``token_not_found``)."""
+    check_label(label)
+    binding = _module.acquire(module_path, conf)
+    try:
+        return _info(binding, find_token(binding, label), with_pin_status)
+    finally:
+        _module.release(binding)

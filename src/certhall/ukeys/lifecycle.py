@@ -1,0 +1,69 @@
+"""The Ukey lifecycle: states and the one table of allowed transitions.
+
+Modelled on Dogtag TPS's token states (``tokendb.allowedTransitions``)::
+
+    in_stock --> issued <--> locked
+        |          |           |
+        |          +-> lost <--+---> retired
+        +--------> damaged <---+---> retired
+
+* ``in_stock`` (库存): formatted, SO PIN sealed, nobody holds it;
+* ``issued`` (已发放): a certificate was issued onto it and it was handed over;
+* ``locked`` (已锁定): the holder's PIN is locked (reported at the counter);
+* ``lost`` / ``damaged`` (已遗失 / 已损坏): reported; media replacement follows;
+* ``retired`` (已注销): out of service for good, its certificates revoked.
+
+``in_stock -> damaged`` is there for faulty stock. Everything not in the table is refused.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    IN_STOCK = "in_stock", "库存"
+    ISSUED = "issued", "已发放"
+    LOCKED = "locked", "已锁定"
+    LOST = "lost", "已遗失"
+    DAMAGED = "damaged", "已损坏"
+    RETIRED = "retired", "已注销"
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.IN_STOCK: frozenset({Status.ISSUED, Status.DAMAGED}),
+    Status.ISSUED: frozenset({Status.LOCKED, Status.LOST, Status.DAMAGED}),
+    Status.LOCKED: frozenset({Status.ISSUED, Status.LOST, Status.DAMAGED}),
+    Status.LOST: frozenset({Status.RETIRED}),
+    Status.DAMAGED: frozenset({Status.RETIRED}),
+    Status.RETIRED: frozenset(),
+}
+
+#: The audit action of each target state.
+ACTIONS: dict[Status, str] = {
+    Status.ISSUED: "ukey.issue",
+    Status.LOCKED: "ukey.lock",
+    Status.LOST: "ukey.lost",
+    Status.DAMAGED: "ukey.damaged",
+    Status.RETIRED: "ukey.retire",
+    Status.IN_STOCK: "ukey.stock",
+}
+
+
+def allowed(current: str, target: str) -> bool:
+    return Status(target) in TRANSITIONS[Status(current)]
+
+
+def describe(status: str) -> str:
+    value = Status(status)
+    return f"{value.label} ({value.value})"
+
+
+def refusal(serial: str, current: str, target: str) -> str:
+    """The Conflict message for a transition the table does not allow."""
+    options = sorted(s.value for s in TRANSITIONS[Status(current)])
+    possible = ", ".join(options) if options else "nothing (final state)"
+    return (
+        f"Ukey {serial} is {describe(current)} and cannot become {describe(target)}; "
+        f"from {Status(current).value} it can become: {possible}"
+    )

@@ -1,0 +1,492 @@
+"""Ukey inventory services: stock, issuance onto a Ukey, unlock, lifecycle, media replacement.
+
+Every service takes an explicit actor, checks roles and the object's provider, changes the
+database in one transaction with its audit event, and records refusals. Token work (PKCS#11)
+cannot join a database transaction; the order is chosen so that a failure leaves nothing
+half-done that matters:
+
+* ``prepare_stock``: format, then record (a failure to record leaves a formatted token nobody
+  knows; format it again under another label);
+* ``issue_onto_token``: SO sets a fresh PIN, the key is generated and the CSR made on the token;
+  then in one transaction: CA issuance, certificate + chain written to the token, inventory
+  update, PIN SMS. If anything fails the transaction rolls back (no certificate is registered)
+  and the new key pair is deleted from the token;
+* ``unlock``: SO resets the PIN on the token, then the transaction records the state change and
+  queues the SMS. If recording fails the token has a PIN nobody knows: unlock again.
+
+The SO PIN is unsealed only inside these functions and goes nowhere but to the token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.db import transaction
+from django.db.models import QuerySet
+
+from certhall import config
+from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
+from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.audit import services as audit
+from certhall.ca import services as ca_services
+from certhall.ca.models import Certificate
+from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, NotFound
+from certhall.notify.services import normalise_phone, send_sms
+from certhall.pki.issuance import Subscriber
+from certhall.tokens import (
+    TokenInfo,
+    build_csr,
+    delete_key_pair,
+    format_token,
+    generate_keypair,
+    new_key_label,
+    pin_status,
+    so_reset_pin,
+    token_info,
+    user_login,
+    write_certificate,
+)
+from certhall.tokens.keys import KEY_SPECS, KeySpec
+from certhall.tokens.pin import check_new_pin, random_user_pin
+from certhall.ukeys import lifecycle, sealing
+from certhall.ukeys.lifecycle import Status
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.store import UkeyStore, instance_store
+
+STOCK_ROLES = (Role.ISSUER, Role.CA_ADMIN)
+ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
+UNLOCK_ROLES = (Role.CLERK, Role.CA_ADMIN)
+CHANGE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
+VIEW_ROLES = (*sorted(PROVIDER_ROLES), Role.APPLICANT)
+
+#: States in which a Ukey's PIN may be reset by the SO.
+UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
+#: Media replacement: why the old Ukey's certificates are revoked.
+REPLACEMENT_REASONS = {Status.LOST: "keyCompromise", Status.DAMAGED: "superseded"}
+
+UKEY_PREFIX = "ukey"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _store(store: UkeyStore | None) -> UkeyStore:
+    return store if store is not None else instance_store()
+
+
+def _passphrase() -> str:
+    return config.get().ca_key_passphrase
+
+
+def _so_pin(ukey: Ukey) -> str:
+    return sealing.unseal(_passphrase(), ukey.model, ukey.serial, bytes(ukey.so_pin_sealed))
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def visible_ukeys(actor: User) -> QuerySet[Ukey]:
+    """Staff see their provider's Ukeys; an applicant sees the Ukeys its organisation holds."""
+    require_role(actor, *VIEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        if actor.organization_id is None:
+            return Ukey.objects.none()
+        return Ukey.objects.filter(organization_id=actor.organization_id)
+    if actor.provider_id is None:
+        return Ukey.objects.none()
+    return Ukey.objects.filter(provider_id=actor.provider_id)
+
+
+def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
+    query = visible_ukeys(actor)
+    if status is not None:
+        if status not in Status.values:
+            raise InvalidInput(f"unknown Ukey status {status!r}; use one of {Status.values}")
+        query = query.filter(status=status)
+    return list(query.select_related("organization").order_by("created_at", "pk"))
+
+
+def check_access(actor: User, ukey: Ukey) -> None:
+    """Forbidden unless ``actor`` may see ``ukey``."""
+    require_role(actor, *VIEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        require_organization(actor, ukey.organization_id)
+    else:
+        require_provider(actor, ukey.provider_id)
+
+
+def get_ukey(actor: User, serial: str) -> Ukey:
+    ukey = Ukey.objects.filter(serial=serial.strip()).order_by("pk").first()
+    if ukey is None:
+        raise NotFound(f"no Ukey with serial {serial!r}")
+    check_access(actor, ukey)
+    return ukey
+
+
+def find_on_store(label: str, *, store: UkeyStore | None = None) -> Ukey:
+    """The inventory record of the token labelled ``label`` in the store (by its serial)."""
+    target = _store(store)
+    info = token_info(target.module, label, conf=target.conf)
+    ukey = Ukey.objects.filter(model=info.model, serial=info.serial).first()
+    if ukey is None:
+        raise NotFound(
+            f"token {label!r} (serial {info.serial}) is not in the Ukey inventory",
+            code="ukey_unknown",
+        )
+    return ukey
+
+
+def _check_token(ukey: Ukey, store: UkeyStore) -> TokenInfo:
+    """The token on the store really is this Ukey (labels can be reused, serials cannot)."""
+    info = token_info(store.module, ukey.label, conf=store.conf)
+    if (info.model, info.serial) != (ukey.model, ukey.serial):
+        raise Conflict(
+            f"the token labelled {ukey.label!r} is serial {info.serial}, not Ukey {ukey.serial}",
+            code="ukey_mismatch",
+        )
+    return info
+
+
+# --- the lifecycle -------------------------------------------------------------------------
+
+
+def _transition(
+    actor: User,
+    ukey: Ukey,
+    target: Status,
+    *,
+    action: str | None = None,
+    extra_before: Mapping[str, object] | None = None,
+    extra_after: Mapping[str, object] | None = None,
+    fields: Mapping[str, object] | None = None,
+) -> Ukey:
+    """Move ``ukey`` to ``target`` if the table allows it; caller is in a transaction.
+
+    The UPDATE is conditional on the state read, so two clerks acting at once get one change
+    and one Conflict.
+    """
+    current = ukey.status
+    if not lifecycle.allowed(current, target):
+        raise Conflict(lifecycle.refusal(ukey.serial, current, target), code="ukey_transition")
+    if target == Status.RETIRED and ukey.certificates.filter(status="valid").exists():
+        raise Conflict(
+            f"Ukey {ukey.serial} still holds valid certificates: revoke them first "
+            "(media replacement does)",
+            code="ukey_has_valid_certificates",
+        )
+    before = ukey.snapshot()
+    changed = Ukey.objects.filter(pk=ukey.pk, status=current).update(
+        status=target, updated_at=_now(), **(fields or {})
+    )
+    if not changed:
+        ukey.refresh_from_db()
+        raise Conflict(
+            f"Ukey {ukey.serial} was changed meanwhile (now {lifecycle.describe(ukey.status)})",
+            code="ukey_changed",
+        )
+    ukey.refresh_from_db()
+    audit.record(
+        actor,
+        action or lifecycle.ACTIONS[target],
+        object_type="ukey",
+        object_id=ukey.serial,
+        before={**before, **(extra_before or {})},
+        after={**ukey.snapshot(), **(extra_after or {})},
+    )
+    return ukey
+
+
+def transition(actor: User, ukey: Ukey, target: str) -> Ukey:
+    """Record a lifecycle change (a Ukey reported locked, lost, damaged; retired).
+
+    Bookkeeping only, the token is not touched: :func:`issue_onto_token`, :func:`unlock` and
+    :func:`replace_medium` do the token work and call this table themselves. Conflict when the
+    transition table does not allow it.
+    """
+    require_role(actor, *CHANGE_ROLES)
+    if target not in Status.values:
+        raise InvalidInput(f"unknown Ukey status {target!r}; use one of {Status.values}")
+    action = lifecycle.ACTIONS[Status(target)]
+    with audit.refusals_recorded(actor, action, object_type="ukey", object_id=ukey.serial):
+        require_provider(actor, ukey.provider_id)
+        with transaction.atomic():
+            ukey.refresh_from_db()
+            extra: dict[str, object] = {}
+            if target == Status.RETIRED:
+                extra["retired_at"] = _now()
+            return _transition(actor, ukey, Status(target), fields=extra)
+
+
+# --- stock ---------------------------------------------------------------------------------
+
+
+def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
+    """Record a formatted token in stock, with its SO PIN sealed."""
+    require_role(actor, *STOCK_ROLES)
+    with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=info.serial):
+        if actor.provider_id is None:
+            raise Forbidden("only a provider's staff keep Ukeys in stock")
+        if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
+            raise Conflict(f"Ukey {info.serial} is already in the inventory", code="ukey_exists")
+        sealed = sealing.seal(_passphrase(), info.model, info.serial, so_pin)
+        with transaction.atomic():
+            ukey = Ukey.objects.create(
+                serial=info.serial,
+                model=info.model,
+                manufacturer=info.manufacturer,
+                label=info.label,
+                provider_id=actor.provider_id,
+                so_pin_sealed=sealed,
+            )
+            audit.record(
+                actor,
+                "ukey.stock",
+                object_type="ukey",
+                object_id=ukey.serial,
+                after={**ukey.snapshot(), "model": ukey.model},
+            )
+    return ukey
+
+
+def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) -> Ukey:
+    """Format a new Ukey ``label`` in the Ukey store with a random SO PIN (sealed) and a random
+    initial user PIN that nobody keeps (issuance sets the holder's PIN); record it in stock."""
+    require_role(actor, *STOCK_ROLES)
+    target = _store(store)
+    with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=label):
+        if actor.provider_id is None:
+            raise Forbidden("only a provider's staff keep Ukeys in stock")
+        so_pin = sealing.random_so_pin()
+        info = format_token(
+            target.module, label, so_pin, random_user_pin(), conf=target.conf, must_change=True
+        )
+    return register_ukey(actor, info, so_pin)
+
+
+# --- issuance onto a Ukey (制证) ------------------------------------------------------------
+
+
+def _pin_text(serial: str, pin: str, what: str) -> str:
+    return (
+        f"【深圳CA】您的Ukey（序列号{serial}）{what}，PIN码：{pin}。"
+        "首次使用请先修改PIN码，连续输错6次将锁定。请勿将PIN码告诉他人。"
+    )
+
+
+def issue_onto_token(
+    actor: User,
+    token: Ukey,
+    profile: str,
+    years: int,
+    subscriber: Subscriber,
+    *,
+    phone: str,
+    organization: Organization | None = None,
+    key_type: str = "ec",
+    store: UkeyStore | None = None,
+) -> Certificate:
+    """制证: issue a certificate onto an in-stock Ukey and hand it over.
+
+    On the token: a fresh random user PIN (SO login, must change), a new key pair, a CSR signed
+    by it. Then, all or nothing: CA issuance (``certhall.ca.services.issue``), certificate and
+    chain written to the token, the Ukey ``in_stock -> issued`` with its holder and linked
+    certificate, and the PIN sent by SMS to ``phone`` (the handler). Returns the certificate.
+    """
+    require_role(actor, *ISSUE_ROLES)
+    target = _store(store)
+    with audit.refusals_recorded(actor, "ukey.issue", object_type="ukey", object_id=token.serial):
+        token.refresh_from_db()
+        require_provider(actor, token.provider_id)
+        if token.status != Status.IN_STOCK:
+            raise Conflict(
+                lifecycle.refusal(token.serial, token.status, Status.ISSUED)
+                if not lifecycle.allowed(token.status, Status.ISSUED)
+                else f"Ukey {token.serial} is {lifecycle.describe(token.status)}: "
+                "only a Ukey in stock is issued onto",
+                code="ukey_transition",
+            )
+        number = normalise_phone(phone)
+        spec = _key_spec(key_type)
+        holder = organization or Organization.objects.filter(uscc=subscriber.uscc).first()
+        _check_token(token, target)
+        pin = random_user_pin()
+        so_reset_pin(target.module, token.label, _so_pin(token), pin, conf=target.conf)
+        with user_login(
+            target.module, token.label, pin, conf=target.conf, allow_must_change=True
+        ) as session:
+            key_label = new_key_label(session, UKEY_PREFIX)
+            generate_keypair(session, key_label, spec)
+            try:
+                csr = build_csr(session, key_label).public_bytes(Encoding.PEM)
+                with transaction.atomic():
+                    row = ca_services.issue(
+                        actor,
+                        ca_services.IssueRequest(
+                            csr=csr,
+                            profile=profile,
+                            years=years,
+                            subscriber=subscriber,
+                            organization=holder,
+                        ),
+                    )
+                    cert = x509.load_der_x509_certificate(bytes(row.der))
+                    chain = x509.load_pem_x509_certificates(ca_services.chain_pem())
+                    write_certificate(session, key_label, cert, chain)
+                    token.certificates.add(row)
+                    sms = send_sms(
+                        number, _pin_text(token.serial, pin, "证书已制作"), "ukey.pin", actor=actor
+                    )
+                    _transition(
+                        actor,
+                        token,
+                        Status.ISSUED,
+                        extra_after={
+                            "certificate": row.serial,
+                            "key_label": key_label,
+                            "sms": sms.pk,
+                        },
+                        fields={
+                            "organization": holder,
+                            "handler_phone": number,
+                            "issued_at": _now(),
+                        },
+                    )
+            except BaseException:
+                with contextlib.suppress(CerthallError):
+                    delete_key_pair(session, key_label)
+                raise
+    return row
+
+
+def _key_spec(key_type: str) -> KeySpec:
+    for spec in KEY_SPECS:
+        if spec == key_type and spec != "rsa3072":
+            return spec
+    raise InvalidInput(f"Ukey key type must be ec or rsa2048, not {key_type!r}")
+
+
+# --- unlock (解锁) --------------------------------------------------------------------------
+
+
+def unlock(
+    actor: User,
+    token: Ukey,
+    *,
+    phone: str | None = None,
+    new_pin: str | None = None,
+    store: UkeyStore | None = None,
+) -> Ukey:
+    """解锁: the SO sets a new user PIN (must be changed on first use) and resets the counter.
+
+    For a locked Ukey (``locked -> issued``), an issued one whose PIN was forgotten, and one in
+    stock (formatted by ``certhall token init``, say); those two keep their state. The new PIN
+    is random (six digits) and goes by SMS to ``phone`` or the Ukey's handler phone; an operator
+    may give ``new_pin`` instead (then the SMS is only sent when a phone is given). The PIN is
+    never in the audit log.
+    """
+    require_role(actor, *UNLOCK_ROLES)
+    target = _store(store)
+    with audit.refusals_recorded(actor, "ukey.unlock", object_type="ukey", object_id=token.serial):
+        token.refresh_from_db()
+        require_provider(actor, token.provider_id)
+        if token.status not in UNLOCKABLE:
+            raise Conflict(
+                f"Ukey {token.serial} is {lifecycle.describe(token.status)}: only a Ukey in "
+                "stock, issued or locked is unlocked",
+                code="ukey_transition",
+            )
+        number = normalise_phone(phone) if phone else (token.handler_phone or None)
+        if new_pin is None and number is None:
+            raise InvalidInput(
+                f"Ukey {token.serial} has no handler phone: give the phone to send the new PIN to",
+                code="phone_missing",
+            )
+        if new_pin is not None:
+            check_new_pin(new_pin)
+        pin = new_pin if new_pin is not None else random_user_pin()
+        _check_token(token, target)
+        before = pin_status(target.module, token.label, conf=target.conf)
+        so_reset_pin(target.module, token.label, _so_pin(token), pin, conf=target.conf)
+        with transaction.atomic():
+            sms_id = None
+            if number is not None:
+                sms_id = send_sms(
+                    number, _pin_text(token.serial, pin, "已解锁"), "ukey.unlock_pin", actor=actor
+                ).pk
+            extra_before = {"pin_locked": before.locked, "tries_left": before.tries_left}
+            extra_after = {"pin_reset": True, "must_change": True, "sms": sms_id}
+            if token.status == Status.LOCKED:
+                _transition(
+                    actor,
+                    token,
+                    Status.ISSUED,
+                    action="ukey.unlock",
+                    extra_before=extra_before,
+                    extra_after=extra_after,
+                )
+            else:
+                audit.record(
+                    actor,
+                    "ukey.unlock",
+                    object_type="ukey",
+                    object_id=token.serial,
+                    before={**token.snapshot(), **extra_before},
+                    after={**token.snapshot(), **extra_after},
+                )
+    return token
+
+
+# --- media replacement (介质补办) ------------------------------------------------------------
+
+
+def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[Certificate]:
+    """介质补办, first half: the old Ukey is lost or damaged. Revoke every valid certificate on
+    it (``keyCompromise`` if lost, ``superseded`` if damaged) and retire it, all or nothing: if
+    a revocation fails the Ukey is not retired and no certificate is revoked.
+
+    ``cause`` is ``lost`` or ``damaged``; it may be left out for a Ukey already reported so.
+    The new certificate then goes onto a new Ukey with :func:`issue_onto_token`. Returns the
+    revoked certificates.
+    """
+    require_role(actor, *CHANGE_ROLES)
+    with audit.refusals_recorded(actor, "ukey.replace", object_type="ukey", object_id=token.serial):
+        token.refresh_from_db()
+        require_provider(actor, token.provider_id)
+        reported = Status(token.status) if token.status in REPLACEMENT_REASONS else None
+        if cause is None:
+            if reported is None:
+                raise InvalidInput("say whether the Ukey was lost or damaged", code="cause_missing")
+            cause = reported
+        if cause not in REPLACEMENT_REASONS:
+            raise InvalidInput(f"a Ukey is replaced when lost or damaged, not {cause!r}")
+        status = Status(cause)
+        if reported is not None and reported != status:
+            raise Conflict(
+                f"Ukey {token.serial} was reported {reported.value}, not {status.value}",
+                code="ukey_transition",
+            )
+        if token.status not in (Status.ISSUED, Status.LOCKED) and reported is None:
+            raise Conflict(
+                lifecycle.refusal(token.serial, token.status, status), code="ukey_transition"
+            )
+        reason = REPLACEMENT_REASONS[status]
+        with transaction.atomic():
+            if reported is None:
+                _transition(actor, token, status)
+            revoked = []
+            for cert in token.certificates.filter(status=Certificate.Status.VALID).order_by("pk"):
+                revoked.append(ca_services.revoke(actor, cert.serial, reason))
+            _transition(
+                actor,
+                token,
+                Status.RETIRED,
+                action="ukey.replace",
+                extra_after={"revoked": [c.serial for c in revoked], "reason": reason},
+                fields={"retired_at": _now()},
+            )
+    return revoked
