@@ -15,6 +15,6 @@ _home = tempfile.mkdtemp(prefix=f"certhall-test-{os.environ.get('PYTEST_XDIST_WO
 os.environ["CERTHALL_HOME"] = _home
 atexit.register(shutil.rmtree, _home, ignore_errors=True)
 
-from certhall.settings import *  # noqa: F403
+from certhall.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 in prod

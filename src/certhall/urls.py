@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from certhall.ca import views as ca_views
 from certhall.web import views as web_views
@@ -6,6 +6,7 @@ from certhall.web import views as web_views
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("", include("certhall.certlogin.urls")),
     path("crl/<slug:slug>.crl", ca_views.crl, name="crl"),
     path("ca/<slug:slug>.crt", ca_views.ca_certificate, name="ca-certificate"),
     path("ocsp", ca_views.ocsp_post, name="ocsp"),

@@ -28,7 +28,16 @@ def _django() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from certhall.cli import audit_cmd, ca_cmd, rules_cmd, serve_cmd, setup_cmd
+    from certhall.cli import (
+        agent_cmd,
+        audit_cmd,
+        ca_cmd,
+        outbox_cmd,
+        rules_cmd,
+        serve_cmd,
+        setup_cmd,
+        token_cmd,
+    )
 
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -37,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.register(commands)
     setup_cmd.register(commands)
     rules_cmd.register(commands)
+    token_cmd.register(commands)
+    outbox_cmd.register(commands)
+    agent_cmd.register(commands)
     return parser
 
 

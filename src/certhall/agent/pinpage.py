@@ -1,0 +1,85 @@
+"""The helper's own pages (zh-CN): the PIN window, and a small index page.
+
+Rendered with ``html.escape`` on every value; the script and style are separate files so the
+Content-Security-Policy can forbid inline code.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from certhall.agent.requests import Request
+
+_OPS = {"login": "证书登录", "renew": "证书在线续期"}
+
+
+def _layout(title: str, body: str, *, data: str = "") -> str:
+    return (
+        "<!doctype html>\n"
+        '<html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title>"
+        '<link rel="stylesheet" href="/static/pin.css"></head>'
+        f"<body{data}>"
+        '<header class="bar">证书助手 · certhall</header>'
+        f'<main class="box">{body}</main>'
+        '<script src="/static/pin.js"></script>'
+        "</body></html>\n"
+    )
+
+
+def render_pin(request: Request) -> str:
+    cert = request.entry.certificate
+    info = request.entry.as_json()
+    what = _OPS[request.op]
+    if request.op == "renew" and request.years:
+        what += f"（{request.years}年）"
+    rows = [
+        ("请求来源", request.origin),
+        ("操作", what),
+        ("证书", str(info["subject_cn"])),
+        ("单位", str(info["organization"]) or "—"),
+        ("序列号", str(info["serial"])),
+        ("有效期至", cert.not_valid_after_utc.strftime("%Y-%m-%d")),
+        ("Ukey", request.entry.token_label),
+    ]
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    closed = request.state != "waiting_pin"
+    message = ""
+    if request.error is not None:
+        message = escape(request.error.message)
+    elif closed:
+        message = "该请求已处理，可以关闭此窗口。"
+    body = (
+        "<h1>请输入Ukey的PIN码</h1>"
+        '<p class="hint">PIN码只交给您电脑上的Ukey，网站看不到它。请核对请求来源与证书信息。</p>'
+        f'<table class="info">{table}</table>'
+        '<form id="pin-form" autocomplete="off">'
+        '<label for="pin">PIN码</label>'
+        '<input id="pin" name="pin" type="password" inputmode="text" maxlength="64" '
+        f'autocomplete="off" required autofocus{" disabled" if closed else ""}>'
+        '<div class="actions">'
+        f'<button id="submit" type="submit"{" disabled" if closed else ""}>确定</button>'
+        '<button id="cancel" type="button" class="secondary">取消</button>'
+        "</div></form>"
+        f'<p id="message" class="message" role="alert">{message}</p>'
+    )
+    data = (
+        f' data-request="{escape(request.id)}" data-form-token="{escape(request.form_token)}"'
+        f' data-state="{escape(request.state)}"'
+    )
+    return _layout("证书助手 · 输入PIN码", body, data=data)
+
+
+def render_gone(message: str) -> str:
+    body = f'<h1>请求已失效</h1><p class="message">{escape(message)}</p>'
+    return _layout("证书助手", body)
+
+
+def render_index(hall_origin: str) -> str:
+    body = (
+        "<h1>证书助手正在运行</h1>"
+        f"<p>本助手只为 <code>{escape(hall_origin)}</code> 的网页读取Ukey证书和签名。</p>"
+        "<p>请回到网上营业厅页面继续操作。</p>"
+    )
+    return _layout("证书助手", body)

@@ -1,0 +1,372 @@
+"""Online renewal (网上续期) of a certificate onto a new key on the same Ukey.
+
+The hall's renewal flow (a separate issue: order, payment) calls :func:`renew` **after
+payment** with the payment reference, then :func:`confirm_installed` once the certificate helper
+wrote the new certificate to the Ukey. :func:`quote_renewal` tells the page what the renewal
+costs and whether the rules allow it, before payment.
+
+Authentication is the current certificate: the renewal request is signed by the old key
+(``certhall.agent.protocol.renewal_message``: origin, old serial, SHA-256 of the new public key,
+years), on the Ukey, after the user typed the PIN into the helper. The new key's CSR proves the
+new key. The actor must be an applicant of the certificate's organisation (or CA staff of our
+provider, for assisted renewals).
+
+States (:data:`TRANSITIONS`)::
+
+    requested --issue--> issued --helper wrote it--> installed --old revoked--> completed
+
+* The old certificate stays valid until the new one is on the Ukey; only then is it revoked
+  (reason ``superseded``). An interruption at any step leaves a working certificate: before
+  ``installed`` the old one, after it the new one (and, until ``completed``, both).
+* Idempotent per old serial + new public key: a retry with the same key (the helper finds the
+  key it generated, by its label ``renew-<old serial>``) continues where it stopped and returns
+  the same new certificate; issuance and the state change commit together, so a crash never
+  leaves an issued certificate without its renewal record.
+* One open renewal per certificate: another key while one is open is refused
+  (``renewal_in_progress``), so a paid renewal cannot be issued twice.
+* Refused: a revoked certificate (``certificate_revoked``), an expired one and one outside the
+  window — 90 days before expiry until expiry, checked by ``certhall.rules.enforce`` (the one
+  place the window lives) — and a chargeable renewal without a payment reference
+  (``payment_required``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from django.db import IntegrityError, transaction
+
+from certhall import config
+from certhall.accounts.models import Organization, Role, User
+from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.services import system_actor
+from certhall.agent import protocol
+from certhall.audit import services as audit
+from certhall.ca import services as ca_services
+from certhall.ca.models import Certificate
+from certhall.certlogin.models import Renewal
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from certhall.pki.csr import load_csr
+from certhall.pki.issuance import Subscriber
+from certhall.pki.keys import same_public_key
+from certhall.pki.profiles import get_profile
+from certhall.rules import Quote, QuoteRefused, default_catalog, enforce, local, quote
+
+State = Renewal.State
+
+#: The allowed transitions; every other one is refused. Tested exhaustively.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.REQUESTED: frozenset({State.ISSUED}),
+    State.ISSUED: frozenset({State.INSTALLED}),
+    State.INSTALLED: frozenset({State.COMPLETED}),
+    State.COMPLETED: frozenset(),
+}
+
+RENEW_ROLES = (Role.APPLICANT, *ca_services.ISSUE_ROLES)
+
+
+def can_transition(current: str, new: str) -> bool:
+    return new in TRANSITIONS.get(current, frozenset())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _transition(renewal: Renewal, new: str, **fields: object) -> bool:
+    """Move ``renewal`` to ``new`` if it is still in its current state (conditional UPDATE).
+
+    Caller holds a transaction. Returns whether this call made the change.
+    """
+    current = renewal.state
+    if not can_transition(current, new):
+        raise Conflict(f"a renewal cannot go from {current} to {new}", code="renewal_state")
+    changed = Renewal.objects.filter(pk=renewal.pk, state=current).update(state=new, **fields)
+    renewal.refresh_from_db()
+    return bool(changed)
+
+
+def _expiry_date(cert: Certificate) -> date:
+    """The certificate's expiry as a Shanghai calendar date (what the window rule counts)."""
+    return local(cert.not_after).date()
+
+
+def _check_actor(actor: User, cert: Certificate) -> None:
+    require_role(actor, *RENEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        org = actor.organization
+        if org is None or not (
+            cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)
+        ):
+            raise Forbidden("this certificate belongs to another organisation")
+    else:
+        require_provider(actor, cert.ca.provider_id)
+
+
+def _renewer() -> User:
+    """The system actor that issues and revokes for online renewals (the CA side of it)."""
+    return system_actor("renewal")
+
+
+@dataclass(frozen=True)
+class RenewalRequest:
+    """What the helper produced (CSR of the new key, old key's signature) and the order."""
+
+    old_serial: str
+    csr: bytes
+    years: int
+    signature: bytes
+    #: The origin the helper signed for; must be this hall's (CERTHALL_BASE_URL).
+    origin: str
+    #: The payment of a chargeable renewal (the hall's payment flow sets it).
+    payment_ref: str = ""
+
+
+def quote_renewal(actor: User, old_serial: str, years: int, at: datetime | None = None) -> Quote:
+    """The fee and every refusing rule of renewing ``old_serial`` online for ``years``."""
+    cert = ca_services.get_certificate(old_serial)
+    _check_actor(actor, cert)
+    return quote(
+        "renew",
+        cert.profile,
+        years=years,
+        channel="online",
+        at=at or _now(),
+        cert_expiry=_expiry_date(cert),
+    )
+
+
+def get_renewal(actor: User, renewal_id: int) -> Renewal:
+    try:
+        renewal = Renewal.objects.select_related("old_certificate__ca", "new_certificate").get(
+            pk=renewal_id
+        )
+    except Renewal.DoesNotExist:
+        raise NotFound(f"no renewal {renewal_id}") from None
+    _check_actor(actor, renewal.old_certificate)
+    return renewal
+
+
+def _check_signature(old: x509.Certificate, request: RenewalRequest, new_key_sha256: str) -> None:
+    expected = protocol.normalise_origin(config.get().base_url)
+    try:
+        signed = protocol.normalise_origin(request.origin)
+    except InvalidInput:
+        signed = ""
+    if signed != expected:
+        raise Forbidden("续期请求签名所针对的网站地址与本站不符。", code="origin_mismatch")
+    message = protocol.renewal_message(
+        expected, format(old.serial_number, "x"), new_key_sha256, request.years
+    )
+    if not protocol.verify_signature(old.public_key(), request.signature, message):
+        raise Forbidden(
+            "续期请求的签名验证失败：续期须由原证书所在的Ukey签名确认。", code="bad_signature"
+        )
+
+
+def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -> Renewal:
+    """Request the renewal and issue the new certificate; on a retry, continue.
+
+    Called by the hall's renewal flow after payment. Returns the renewal in state ``issued``
+    (or later, on a retry after the install step), with ``new_certificate``.
+    """
+    require_role(actor, *RENEW_ROLES)
+    now = at or _now()
+    with audit.refusals_recorded(
+        actor, "ca.renewal.request", object_type="certificate", object_id=request.old_serial
+    ):
+        old = ca_services.get_certificate(request.old_serial)
+        _check_actor(actor, old)
+        old_cert = x509.load_der_x509_certificate(bytes(old.der))
+        csr = load_csr(request.csr)
+        new_key = csr.public_key()
+        if same_public_key(new_key, old_cert.public_key()):
+            raise InvalidInput("a renewal needs a new key pair", code="same_key")
+        new_hash = protocol.public_key_sha256(new_key)
+        _check_signature(old_cert, request, new_hash)
+        renewal = Renewal.objects.filter(old_certificate=old, new_key_sha256=new_hash).first()
+        if renewal is None:
+            renewal = _create(actor, old, request, csr, new_hash, now)
+        if renewal.state == State.REQUESTED:
+            renewal = _issue(actor, renewal, old, now)
+    return Renewal.objects.select_related("new_certificate", "old_certificate").get(pk=renewal.pk)
+
+
+def _create(
+    actor: User,
+    old: Certificate,
+    request: RenewalRequest,
+    csr: x509.CertificateSigningRequest,
+    new_hash: str,
+    now: datetime,
+) -> Renewal:
+    if old.status != Certificate.Status.VALID:
+        raise Conflict(
+            "证书已吊销，不能续期。如需证书，请按新办流程申请。", code="certificate_revoked"
+        )
+    if old.not_after <= now:
+        raise RuleViolation(default_catalog().online_renewal.expired_rule, code="renewal_expired")
+    get_profile(old.profile).check_years(request.years)
+    try:
+        answer = enforce(
+            "renew",
+            old.profile,
+            years=request.years,
+            channel="online",
+            at=now,
+            cert_expiry=_expiry_date(old),
+        )
+    except QuoteRefused as refused:
+        refused.code = refused.quote.refusals[0].rule  # renewal_too_early, renewal_expired ...
+        raise
+    payment_ref = request.payment_ref.strip()[:64]
+    if answer.fee_yuan > 0 and not payment_ref:
+        raise RuleViolation(
+            f"续期费用 {answer.fee_yuan} 元尚未支付，请先完成支付。", code="payment_required"
+        )
+    try:
+        with transaction.atomic():
+            if Renewal.objects.filter(old_certificate=old).exclude(state=State.COMPLETED).exists():
+                raise Conflict(
+                    "该证书已有一个进行中的续期（使用另一个新密钥）。请用原Ukey继续该续期，"
+                    "或到受理点办理。",
+                    code="renewal_in_progress",
+                )
+            renewal = Renewal.objects.create(
+                old_certificate=old,
+                new_key_sha256=new_hash,
+                csr_der=csr.public_bytes(Encoding.DER),
+                years=request.years,
+                fee_yuan=answer.fee_yuan,
+                payment_ref=payment_ref,
+                requested_by=actor,
+            )
+            audit.record(
+                actor,
+                "ca.renewal.request",
+                object_type="renewal",
+                object_id=renewal.pk,
+                after={
+                    "old_serial": old.serial,
+                    "new_key_sha256": new_hash,
+                    "years": request.years,
+                    "fee_yuan": str(answer.fee_yuan),
+                    "payment_ref": payment_ref,
+                },
+            )
+    except IntegrityError:  # the same request at the same moment: the other one won
+        existing = Renewal.objects.filter(old_certificate=old, new_key_sha256=new_hash).first()
+        if existing is None:
+            raise Conflict("该证书已有一个进行中的续期。", code="renewal_in_progress") from None
+        return existing
+    return renewal
+
+
+def _subscriber(old: Certificate) -> Subscriber:
+    """The subscriber data of the old certificate, so the new one has the same subject."""
+    subject = x509.load_der_x509_certificate(bytes(old.der)).subject
+
+    def first(oid: x509.ObjectIdentifier, default: str) -> str:
+        values = subject.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else default
+
+    return Subscriber(
+        org_name=old.org_name,
+        uscc=old.uscc,
+        person_name=old.person_name or None,
+        id_number=old.id_number or None,
+        province=first(NameOID.STATE_OR_PROVINCE_NAME, "广东省"),
+        locality=first(NameOID.LOCALITY_NAME, "深圳市"),
+    )
+
+
+def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Renewal:
+    """Issue the new certificate and record it, in one transaction."""
+    organization = old.organization or Organization.objects.filter(uscc=old.uscc).first()
+    with transaction.atomic():
+        locked = Renewal.objects.select_for_update().get(pk=renewal.pk)
+        if locked.state != State.REQUESTED:
+            return locked  # issued by a concurrent retry
+        current = Certificate.objects.get(pk=old.pk)
+        if current.status != Certificate.Status.VALID:
+            raise Conflict("证书已吊销，不能续期。", code="certificate_revoked")
+        row = ca_services.issue(
+            _renewer(),
+            ca_services.IssueRequest(
+                csr=bytes(locked.csr_der),
+                profile=old.profile,
+                years=locked.years,
+                subscriber=_subscriber(old),
+                organization=organization,
+            ),
+        )
+        if row.subject != old.subject:
+            raise Conflict(
+                f"the renewed subject {row.subject} differs from {old.subject}",
+                code="subject_changed",
+            )
+        _transition(locked, State.ISSUED, new_certificate=row, issued_at=now)
+        audit.record(
+            actor,
+            "ca.renewal.issue",
+            object_type="renewal",
+            object_id=locked.pk,
+            before={"state": State.REQUESTED},
+            after={"state": State.ISSUED, "old_serial": old.serial, "new_serial": row.serial},
+        )
+    return locked
+
+
+def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = None) -> Renewal:
+    """The helper wrote the new certificate to the Ukey: revoke the old one (superseded) and
+    complete. Idempotent; a retry after an interruption completes."""
+    require_role(actor, *RENEW_ROLES)
+    now = at or _now()
+    with audit.refusals_recorded(
+        actor, "ca.renewal.install", object_type="renewal", object_id=renewal_id
+    ):
+        renewal = get_renewal(actor, renewal_id)
+        if renewal.state == State.REQUESTED:
+            raise Conflict("新证书尚未签发，不能确认写入。", code="renewal_not_issued")
+        if renewal.state == State.ISSUED:
+            with transaction.atomic():
+                if _transition(renewal, State.INSTALLED, installed_at=now):
+                    audit.record(
+                        actor,
+                        "ca.renewal.install",
+                        object_type="renewal",
+                        object_id=renewal.pk,
+                        before={"state": State.ISSUED},
+                        after={"state": State.INSTALLED},
+                    )
+        if renewal.state == State.INSTALLED:
+            _complete(actor, renewal, now)
+    return Renewal.objects.select_related("new_certificate", "old_certificate").get(pk=renewal.pk)
+
+
+def _complete(actor: User, renewal: Renewal, now: datetime) -> None:
+    old = Certificate.objects.get(pk=renewal.old_certificate_id)
+    if old.status == Certificate.Status.VALID:
+        # Revoked in the meantime (a concurrent retry, or a clerk): nothing to undo.
+        with contextlib.suppress(Conflict):
+            ca_services.revoke(_renewer(), old.serial, "superseded")
+    old.refresh_from_db()
+    with transaction.atomic():
+        if _transition(renewal, State.COMPLETED, completed_at=now):
+            audit.record(
+                actor,
+                "ca.renewal.complete",
+                object_type="renewal",
+                object_id=renewal.pk,
+                before={"state": State.INSTALLED},
+                after={
+                    "state": State.COMPLETED,
+                    "old_serial": old.serial,
+                    "old_revocation_reason": old.revocation_reason,
+                },
+            )

@@ -1,0 +1,245 @@
+// certhall certificate login. Talks to the certificate helper on 127.0.0.1 (list certificates,
+// ask for a signature) and to this site (challenge, verify). The PIN is typed into the
+// helper's own window: this page never sees it.
+(function () {
+  "use strict";
+  var root = document.getElementById("certlogin");
+  if (!root) { return; }
+  var agent = root.getAttribute("data-agent");
+  var list = document.getElementById("cert-list");
+  var agentStatus = document.getElementById("agent-status");
+  var loginButton = document.getElementById("login-button");
+  var refreshButton = document.getElementById("refresh-button");
+  var message = document.getElementById("login-message");
+  var pinLink = document.getElementById("pin-link");
+  var pinLinkA = document.getElementById("pin-link-a");
+  var selected = null;
+  var busy = false;
+  var current = null; // {id, state}
+  var popup = null;
+
+  function show(element, text, kind) {
+    element.textContent = text || "";
+    element.className = "notice" + (kind ? " " + kind : "");
+  }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function asJson(response) {
+    return response.json().catch(function () { return {}; }).then(function (data) {
+      return { status: response.status, data: data };
+    });
+  }
+
+  function callAgent(path, options) {
+    var init = options || {};
+    init.mode = "cors";
+    init.cache = "no-store";
+    init.credentials = "omit";
+    return fetch(agent + path, init).then(asJson);
+  }
+
+  function postAgent(path, body) {
+    return callAgent(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {})
+    });
+  }
+
+  function postSite(path, body) {
+    return fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": csrfToken()
+      },
+      body: JSON.stringify(body || {})
+    }).then(asJson);
+  }
+
+  function agentError(answer, fallback) {
+    var error = answer && answer.data && answer.data.error;
+    if (error && typeof error === "object" && error.message) { return error.message; }
+    return fallback;
+  }
+
+  function day(iso) { return (iso || "").slice(0, 10); }
+
+  function render(data) {
+    list.textContent = "";
+    selected = null;
+    var tokens = data.tokens || [];
+    var certs = data.certificates || [];
+    if (!tokens.length) {
+      show(agentStatus, "证书助手已连接，但未检测到Ukey。请插入Ukey后点击“刷新证书列表”。", "error");
+    } else if (!certs.length) {
+      show(agentStatus, "Ukey中没有可用于登录的证书。", "error");
+    } else {
+      show(agentStatus, "证书助手已连接，请选择证书。", "ok");
+    }
+    var locked = {};
+    tokens.forEach(function (t) { locked[t.serial] = t.pin_locked; });
+    var now = new Date().toISOString();
+    certs.forEach(function (cert, index) {
+      var item = document.createElement("label");
+      item.className = "cert-item";
+      var radio = document.createElement("input");
+      radio.type = "radio";
+      radio.name = "certificate";
+      radio.value = cert.id;
+      radio.setAttribute("data-serial", cert.serial);
+      radio.addEventListener("change", function () { selected = cert.id; update(); });
+      var text = document.createElement("span");
+      var title = document.createElement("strong");
+      title.textContent = cert.subject_cn;
+      var detail = document.createElement("small");
+      var expired = cert.not_after < now;
+      detail.textContent = "颁发者：" + cert.issuer_cn + "　序列号：" + cert.serial +
+        "　有效期：" + day(cert.not_before) + " 至 " + day(cert.not_after) +
+        "　Ukey：" + cert.token.label +
+        (expired ? "　（已过期）" : "") + (locked[cert.token.serial] ? "　（PIN已锁定）" : "");
+      text.appendChild(title);
+      text.appendChild(document.createElement("br"));
+      text.appendChild(detail);
+      item.appendChild(radio);
+      item.appendChild(text);
+      list.appendChild(item);
+      if (index === 0) { radio.checked = true; selected = cert.id; }
+    });
+    update();
+  }
+
+  function update() { loginButton.disabled = busy || !selected; }
+
+  function loadCertificates() {
+    show(agentStatus, "正在读取Ukey中的证书……", "");
+    return callAgent("/v1/certificates").then(function (answer) {
+      if (answer.status !== 200) {
+        show(agentStatus, agentError(answer, "证书助手拒绝了请求。"), "error");
+        return;
+      }
+      render(answer.data);
+    }, function () {
+      list.textContent = "";
+      selected = null;
+      update();
+      show(agentStatus, "未检测到证书助手。请安装并启动证书助手（certhall agent）后点击“刷新证书列表”。", "error");
+    });
+  }
+
+  function finish(text, kind) {
+    busy = false;
+    current = null;
+    pinLink.hidden = true;
+    if (popup && !popup.closed) { popup.close(); }
+    popup = null;
+    update();
+    if (text) { show(message, text, kind || "error"); }
+  }
+
+  function watchPopup(request) {
+    var closedSince = 0;
+    var timer = setInterval(function () {
+      if (current !== request) { clearInterval(timer); return; }
+      if (popup && popup.closed && request.state === "waiting_pin") {
+        closedSince = closedSince || Date.now();
+        if (Date.now() - closedSince > 1500) {
+          clearInterval(timer);
+          postAgent("/v1/requests/" + request.id + "/cancel", {});
+        }
+      }
+    }, 500);
+  }
+
+  function poll(request, version) {
+    callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
+      if (current !== request) { return; }
+      if (answer.status !== 200) {
+        finish(agentError(answer, "证书助手请求失败，请重试。"));
+        return;
+      }
+      var data = answer.data;
+      request.state = data.state;
+      if (data.state === "waiting_pin" || data.state === "working") {
+        if (data.error) {
+          show(message, data.error.message, "error");
+        } else if (data.state === "working") {
+          show(message, "正在验证PIN码并签名……", "");
+        }
+        poll(request, data.version);
+      } else if (data.state === "done") {
+        submit(data.result);
+      } else {
+        finish(data.error ? data.error.message : "操作已取消。");
+      }
+    }, function () {
+      if (current === request) { finish("与证书助手的连接中断，请确认证书助手正在运行后重试。"); }
+    });
+  }
+
+  function submit(result) {
+    show(message, "签名完成，正在验证证书……", "");
+    postSite("/login/certificate/verify", {
+      certificate: result.certificate,
+      chain: result.chain,
+      signature: result.signature,
+      signed_origin: result.signed_origin
+    }).then(function (answer) {
+      if (answer.status === 200 && answer.data.ok) {
+        show(message, "登录成功，正在进入……", "ok");
+        window.location.assign(answer.data.redirect);
+        return;
+      }
+      var code = answer.data.error ? " [" + answer.data.error + "]" : "";
+      finish((answer.data.message || "登录失败，请重试。") + code);
+    }, function () { finish("无法连接本站，请检查网络后重试。"); });
+  }
+
+  loginButton.addEventListener("click", function () {
+    if (!selected || busy) { return; }
+    busy = true;
+    update();
+    show(message, "正在准备登录……", "");
+    // Open the window now, in the click: browsers block pop-ups opened later.
+    popup = window.open("", "certhall-pin", "popup=yes,width=480,height=660");
+    postSite("/login/certificate/challenge", {}).then(function (answer) {
+      if (answer.status !== 200) {
+        finish(answer.data.message || "无法获取登录请求，请稍后再试。");
+        return null;
+      }
+      return postAgent("/v1/requests", {
+        op: "login",
+        certificate: selected,
+        challenge: answer.data.challenge
+      });
+    }).then(function (answer) {
+      if (!answer) { return; }
+      if (answer.status !== 201) {
+        finish(agentError(answer, "证书助手拒绝了请求。"));
+        return;
+      }
+      var request = { id: answer.data.id, state: answer.data.state };
+      current = request;
+      if (popup && !popup.closed) {
+        popup.location.href = answer.data.pin_url;
+      } else {
+        pinLinkA.href = answer.data.pin_url;
+        pinLink.hidden = false;
+      }
+      show(message, "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
+      watchPopup(request);
+      poll(request, answer.data.version);
+    }, function () {
+      finish("未检测到证书助手，请确认证书助手正在运行后重试。");
+    });
+  });
+
+  refreshButton.addEventListener("click", function () { loadCertificates(); });
+  loadCertificates();
+})();

@@ -1,0 +1,115 @@
+"""Certificate login pages and JSON endpoints. Thin: read the request, call one service.
+
+Errors are CerthallErrors, turned into JSON (the page sends ``Accept: application/json``) or a
+page by ``certhall.web.errors.CerthallErrorMiddleware``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_POST
+
+from certhall.accounts.models import User
+from certhall.agent import protocol
+from certhall.certlogin import conf, services
+from certhall.errors import InvalidInput
+
+SESSION_CHALLENGE = "certlogin_challenge"
+SESSION_CERTIFICATE = "certlogin_certificate"
+MAX_BODY = 128 * 1024
+
+
+def _client(request: HttpRequest) -> str | None:
+    """The client address (REMOTE_ADDR; a proxy's X-Forwarded-For is not believed)."""
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_BODY:
+        raise InvalidInput("请求太大。")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("请求不是有效的JSON。") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("请求必须是JSON对象。")
+    return data
+
+
+@require_GET
+@ensure_csrf_cookie
+def login_page(request: HttpRequest) -> HttpResponse:
+    settings = conf.get()
+    return render(
+        request,
+        "certlogin/login.html",
+        {"agent_url": settings.agent_url, "origin": settings.origin},
+    )
+
+
+@require_POST
+def challenge(request: HttpRequest) -> JsonResponse:
+    issued = services.issue_challenge(client=_client(request))
+    request.session[SESSION_CHALLENGE] = issued.nonce
+    return JsonResponse(
+        {"challenge": issued.nonce, "expires_at": issued.expires_at.isoformat()},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@require_POST
+def verify(request: HttpRequest) -> JsonResponse:
+    data = _json_body(request)
+    # The challenge is the one this browser session was given, never one the page names:
+    # a signature captured elsewhere cannot be replayed into another session.
+    nonce = request.session.pop(SESSION_CHALLENGE, "")
+    chain = data.get("chain") or []
+    if not isinstance(chain, list):
+        raise InvalidInput("证书链格式不正确。")
+    attempt = services.LoginAttempt(
+        challenge=str(nonce),
+        certificate=protocol.b64decode(data.get("certificate"), "certificate"),
+        signature=protocol.b64decode(data.get("signature"), "signature", limit=2048),
+        signed_origin=str(data.get("signed_origin") or ""),
+        chain=tuple(protocol.b64decode(item, "chain") for item in chain[:5]),
+        client=_client(request),
+    )
+    result = services.certificate_login(attempt)
+    login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_CERTIFICATE] = result.session_data()
+    return JsonResponse({"ok": True, "redirect": "/my/"}, headers={"Cache-Control": "no-store"})
+
+
+@require_GET
+@login_required(login_url="/login/certificate/")
+def my_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User):  # login_required let an anonymous user through: cannot be
+        return HttpResponseRedirect("/login/certificate/")
+    certificates = services.organization_certificates(user)
+    return render(
+        request,
+        "certlogin/my.html",
+        {
+            "organization": user.organization,
+            "certificates": certificates,
+            "login_certificate": request.session.get(SESSION_CERTIFICATE),
+        },
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponseRedirect("/")

@@ -1,0 +1,287 @@
+"""The helper's HTTP API: origin, host and CORS checks; listing; the PIN flow for a login."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from certhall.agent import protocol
+from certhall.agent.server import AgentServer
+from tests.agent.support import (
+    HALL,
+    PIN,
+    Answer,
+    SoftwareCA,
+    call,
+    fingerprint,
+    running_agent,
+    ukey_with_certificate,
+)
+from tests.conftest_softhsm import SoftHSMStore
+
+pytestmark = pytest.mark.softhsm
+
+CHALLENGE = protocol.new_challenge_text(bytes(range(32)))
+
+
+@pytest.fixture
+def ca() -> SoftwareCA:
+    return SoftwareCA.create()
+
+
+@pytest.fixture
+def cert(softhsm_store: SoftHSMStore, ca: SoftwareCA) -> x509.Certificate:
+    return ukey_with_certificate(softhsm_store, ca)
+
+
+@pytest.fixture
+def agent(softhsm_store: SoftHSMStore, cert: x509.Certificate):  # type: ignore[no-untyped-def]
+    with running_agent(softhsm_store) as server:
+        yield server
+
+
+def new_login(agent: AgentServer, cert: x509.Certificate) -> Answer:
+    return call(
+        agent,
+        "POST",
+        "/v1/requests",
+        body={"op": "login", "certificate": fingerprint(cert), "challenge": CHALLENGE},
+    )
+
+
+def pin_page_post(agent: AgentServer, request_id: str, form_token: str, pin: str) -> Answer:
+    return call(
+        agent,
+        "POST",
+        f"/pin/{request_id}",
+        origin=agent.url,
+        body={"pin": pin, "form_token": form_token},
+    )
+
+
+def form_token(agent: AgentServer, request_id: str) -> str:
+    page = call(agent, "GET", f"/pin/{request_id}", origin=None)
+    assert page.status == 200
+    marker = b'data-form-token="'
+    start = page.body.index(marker) + len(marker)
+    return page.body[start : page.body.index(b'"', start)].decode()
+
+
+def test_lists_certificates_for_the_hall_origin(agent: AgentServer, cert: x509.Certificate) -> None:
+    answer = call(agent, "GET", "/v1/certificates")
+    assert answer.status == 200
+    assert answer.headers["access-control-allow-origin"] == HALL
+    data = answer.json
+    assert [t["label"] for t in data["tokens"]] == ["ukey-1"]  # type: ignore[index]
+    [listed] = data["certificates"]  # type: ignore[misc]
+    assert listed["id"] == fingerprint(cert)
+    assert listed["serial"] == format(cert.serial_number, "x")
+    assert listed["subject_cn"] == "深圳市演示医疗科技有限公司"
+    assert listed["issuer_cn"] == "其他CA 签发CA"
+    assert listed["not_after"] == cert.not_valid_after_utc.isoformat()
+    assert listed["has_key"] is True
+
+
+def test_foreign_origin_is_refused_without_cors(agent: AgentServer) -> None:
+    for method, path, body in [
+        ("GET", "/v1/certificates", None),
+        ("GET", "/v1/status", None),
+        ("POST", "/v1/requests", {"op": "login"}),
+    ]:
+        answer = call(agent, method, path, origin="http://evil.example", body=body)
+        assert answer.status == 403, path
+        assert answer.error_code() == "origin_refused"
+        assert "access-control-allow-origin" not in answer.headers
+    # the same host on another port or scheme is another origin
+    for origin in ("http://hall.example:8001", "https://hall.example:8000", "null"):
+        assert call(agent, "GET", "/v1/certificates", origin=origin).status == 403
+
+
+def test_missing_origin_is_refused_except_for_status(agent: AgentServer) -> None:
+    answer = call(agent, "POST", "/v1/requests", origin=None, body={"op": "login"})
+    assert answer.status == 403
+    assert answer.error_code() == "origin_missing"
+    assert call(agent, "GET", "/v1/certificates", origin=None).status == 403
+    status = call(agent, "GET", "/v1/status", origin=None)
+    assert status.status == 200
+    assert status.json["hall_origin"] == HALL
+
+
+def test_preflight(agent: AgentServer) -> None:
+    ok = call(
+        agent,
+        "OPTIONS",
+        "/v1/requests",
+        headers={
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Private-Network": "true",
+        },
+    )
+    assert ok.status == 204
+    assert ok.headers["access-control-allow-origin"] == HALL
+    assert "POST" in ok.headers["access-control-allow-methods"]
+    assert ok.headers["access-control-allow-headers"].lower() == "content-type"
+    assert ok.headers["access-control-allow-private-network"] == "true"
+    refused = call(
+        agent,
+        "OPTIONS",
+        "/v1/requests",
+        origin="http://evil.example",
+        headers={"Access-Control-Request-Method": "POST"},
+    )
+    assert refused.status == 403
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_host_must_be_loopback_with_the_port(agent: AgentServer) -> None:
+    for host in ("evil.example", f"evil.example:{agent.port}", "127.0.0.1:1", "127.0.0.1"):
+        answer = call(agent, "GET", "/v1/certificates", host=host)
+        assert answer.status == 403, host
+        assert answer.error_code() == "host_refused"
+        assert call(agent, "OPTIONS", "/v1/requests", host=host).status == 403
+    assert call(agent, "GET", "/v1/certificates", host=f"localhost:{agent.port}").status == 200
+
+
+def test_json_only(agent: AgentServer, cert: x509.Certificate) -> None:
+    answer = call(
+        agent,
+        "POST",
+        "/v1/requests",
+        body=None,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert answer.status == 415
+
+
+def test_login_signature_after_pin(agent: AgentServer, cert: x509.Certificate) -> None:
+    created = new_login(agent, cert)
+    assert created.status == 201, created.body
+    request_id = str(created.json["id"])
+    assert created.json["pin_url"] == f"{agent.url}/pin/{request_id}"
+    assert created.json["state"] == "waiting_pin"
+    version = int(created.json["version"])  # type: ignore[call-overload]
+    token = form_token(agent, request_id)
+
+    done = pin_page_post(agent, request_id, token, PIN)
+    assert done.status == 200
+    assert done.json["state"] == "done"
+    assert "result" not in done.json  # the PIN page never sees the signature
+
+    polled = call(agent, "GET", f"/v1/requests/{request_id}?after={version}&wait=5").json
+    assert polled["state"] == "done"
+    result = polled["result"]
+    assert isinstance(result, dict)
+    assert result["signed_origin"] == HALL
+    assert protocol.b64decode(result["certificate"], "c") == cert.public_bytes(Encoding.DER)
+    assert len(result["chain"]) == 2
+    signature = protocol.b64decode(result["signature"], "signature")
+    message = protocol.login_message(HALL, CHALLENGE)
+    assert protocol.verify_signature(cert.public_key(), signature, message)
+    assert PIN not in repr(polled)
+
+
+def test_wrong_pin_shows_tries_left_then_locks(agent: AgentServer, cert: x509.Certificate) -> None:
+    request_id = str(new_login(agent, cert).json["id"])
+    token = form_token(agent, request_id)
+    first = pin_page_post(agent, request_id, token, "000000").json
+    assert first["state"] == "waiting_pin"
+    error = first["error"]
+    assert isinstance(error, dict)
+    assert error["code"] == "wrong_pin"
+    assert error["tries_left"] == 5
+    assert "还可以尝试 5 次" in str(error["message"])
+    polled = call(agent, "GET", f"/v1/requests/{request_id}").json
+    assert polled["error"]["code"] == "wrong_pin"  # type: ignore[index]
+    assert polled["error"]["tries_left"] == 5  # type: ignore[index]
+    for left in (4, 3, 2, 1):
+        answer = pin_page_post(agent, request_id, token, "000000").json
+        assert answer["error"]["tries_left"] == left  # type: ignore[index]
+    locked = pin_page_post(agent, request_id, token, "000000").json
+    assert locked["state"] == "failed"
+    assert locked["error"]["code"] == "pin_locked"  # type: ignore[index]
+    assert "锁定" in locked["error"]["message"]  # type: ignore[index]
+    # a locked Ukey refuses the right PIN too, in a new request
+    again = str(new_login(agent, cert).json["id"])
+    answer = pin_page_post(agent, again, form_token(agent, again), PIN).json
+    assert answer["state"] == "failed"
+    assert answer["error"]["code"] == "pin_locked"  # type: ignore[index]
+    listed = call(agent, "GET", "/v1/certificates").json
+    assert listed["tokens"][0]["pin_locked"] is True  # type: ignore[index]
+
+
+def test_pin_page_accepts_posts_from_its_own_origin_only(
+    agent: AgentServer, cert: x509.Certificate
+) -> None:
+    request_id = str(new_login(agent, cert).json["id"])
+    token = form_token(agent, request_id)
+    for origin in (HALL, None, "http://evil.example"):
+        answer = call(
+            agent,
+            "POST",
+            f"/pin/{request_id}",
+            origin=origin,
+            body={"pin": PIN, "form_token": token},
+        )
+        assert answer.status == 403
+    wrong_token = pin_page_post(agent, request_id, "x" * 24, PIN)
+    assert wrong_token.status == 403
+    assert call(agent, "GET", f"/v1/requests/{request_id}").json["state"] == "waiting_pin"
+
+
+def test_pin_page_cannot_be_framed_and_runs_no_inline_script(
+    agent: AgentServer, cert: x509.Certificate
+) -> None:
+    request_id = str(new_login(agent, cert).json["id"])
+    page = call(agent, "GET", f"/pin/{request_id}", origin=None)
+    assert page.headers["x-frame-options"] == "DENY"
+    csp = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "<script>" not in page.body.decode()
+    assert HALL in page.body.decode()  # the user sees who asks
+
+
+def test_no_token(softhsm_store: SoftHSMStore) -> None:
+    with running_agent(softhsm_store) as agent:
+        listed = call(agent, "GET", "/v1/certificates")
+        assert listed.status == 200
+        assert listed.json == {"tokens": [], "certificates": []}
+        answer = call(
+            agent,
+            "POST",
+            "/v1/requests",
+            body={"op": "login", "certificate": "0" * 64, "challenge": CHALLENGE},
+        )
+        assert answer.status == 409
+        assert answer.error_code() == "no_token"
+        assert "未检测到Ukey" in answer.json["error"]["message"]  # type: ignore[index]
+
+
+def test_cancel_and_expiry(softhsm_store: SoftHSMStore, cert: x509.Certificate) -> None:
+    with running_agent(softhsm_store, request_ttl=0.5) as agent:
+        request_id = str(new_login(agent, cert).json["id"])
+        token = form_token(agent, request_id)
+        time.sleep(0.7)
+        polled = call(agent, "GET", f"/v1/requests/{request_id}").json
+        assert polled["state"] == "expired"
+        assert pin_page_post(agent, request_id, token, PIN).status == 409
+        other = str(new_login(agent, cert).json["id"])
+        cancelled = call(agent, "POST", f"/v1/requests/{other}/cancel", body={})
+        assert cancelled.json["state"] == "cancelled"
+
+
+def test_long_poll_wakes_up_on_a_change(agent: AgentServer, cert: x509.Certificate) -> None:
+    created = new_login(agent, cert).json
+    request_id, version = str(created["id"]), int(created["version"])  # type: ignore[call-overload]
+    token = form_token(agent, request_id)
+    timer = threading.Timer(0.5, pin_page_post, (agent, request_id, token, PIN))
+    started = time.monotonic()
+    timer.start()
+    polled = call(agent, "GET", f"/v1/requests/{request_id}?after={version}&wait=20").json
+    timer.join()
+    assert time.monotonic() - started < 10
+    assert polled["state"] in ("working", "done")

@@ -1,0 +1,143 @@
+"""A served certhall instance, a certificate helper subprocess with a SoftHSM2 Ukey holding a
+certificate that instance's CA issued, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from certhall.tokens import format_token, generate_keypair, user_login, write_certificate
+from certhall.tokens.objects import build_csr
+from certhall.tokens.softhsm import DEFAULT_MODULE, write_softhsm_conf
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PIN = "135790"
+SO_PIN = "so-pin-97531"
+ORG_NAME = "深圳市演示医疗科技有限公司"  # the demo organisation of `certhall setup --demo`
+USCC = "91350100M000100Y43"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stderr = process.stderr.read().decode()[-2000:] if process.stderr else ""
+            raise RuntimeError(f"{what} did not start: {stderr}")
+        time.sleep(0.2)
+
+
+@dataclass
+class Stack:
+    url: str
+    agent_url: str
+    env: dict[str, str]
+    serial: str
+    shots: Path
+    agent: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "certhall.cli.main", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"certhall {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+
+def _ukey(store_dir: Path, stack_cli: Stack) -> tuple[str, Path]:
+    """A Ukey with a key pair and a certificate issued by the instance's CA: (serial, conf)."""
+    conf = write_softhsm_conf(store_dir / "tokens", store_dir / "softhsm2.conf")
+    format_token(DEFAULT_MODULE, "ukey-demo", SO_PIN, PIN, conf=conf)
+    with user_login(DEFAULT_MODULE, "ukey-demo", PIN, conf=conf) as session:
+        generate_keypair(session, "key-1", "ec")
+        csr = build_csr(session, "key-1").public_bytes(serialization.Encoding.PEM)
+    (store_dir / "req.csr").write_bytes(csr)
+    serial = stack_cli.cli(
+        "ca", "issue", "--csr", str(store_dir / "req.csr"), "--profile", "org", "--years", "1",
+        "--org-name", ORG_NAME, "--uscc", USCC, "--out", str(store_dir / "cert.pem"),
+    ).strip()  # fmt: skip
+    stack_cli.cli("ca", "chain", "--out", str(store_dir / "chain.pem"))
+    cert = x509.load_pem_x509_certificate((store_dir / "cert.pem").read_bytes())
+    chain = x509.load_pem_x509_certificates((store_dir / "chain.pem").read_bytes())
+    with user_login(DEFAULT_MODULE, "ukey-demo", PIN, conf=conf) as session:
+        write_certificate(session, "key-1", cert, chain)
+    return serial, conf
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("instance")
+    shots = tmp_path_factory.mktemp("screenshots")
+    port, agent_port = free_port(), free_port()
+    url, agent_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{agent_port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
+    env.update(
+        CERTHALL_HOME=str(home),
+        CERTHALL_BASE_URL=url,
+        CERTHALL_AGENT_URL=agent_url,
+        DJANGO_SETTINGS_MODULE="certhall.settings",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    )
+    env.pop("SOFTHSM2_CONF", None)
+    stack = Stack(url, agent_url, env, "", shots)
+    stack.cli("setup", "--demo")
+    stack.serial, conf = _ukey(tmp_path_factory.mktemp("ukey"), stack)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "certhall.cli.main", "serve", "--port", str(port),
+         "--workers", "2", "--no-jobs"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "certhall.cli.main", "agent", "--hall-origin", url,
+         "--port", str(agent_port), "--conf", str(conf)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    stack.agent = agent
+    try:
+        wait_for(f"{url}/healthz", server, "certhall serve")
+        wait_for(f"{agent_url}/v1/status", agent, "certhall agent")
+        yield stack
+    finally:
+        for process in (agent, server):
+            process.terminate()
+        for process in (agent, server):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,102 @@
+"""Certificate login in a real browser: the served hall, the helper with a SoftHSM2 Ukey, the
+PIN typed into the helper's own window; then the same certificate revoked and refused.
+
+Screenshots go to the stack's screenshot directory (printed on failure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, PIN, USCC, Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 760})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_pin_window(page: Page, stack: Stack) -> Page:
+    """Click 登录 and return the helper's PIN window once it shows the PIN field."""
+    page.goto(f"{stack.url}/login/certificate/")
+    expect(page.locator("#cert-list input[type=radio]")).to_have_count(1)
+    with page.expect_popup() as popup_info:
+        page.click("#login-button")
+    popup = popup_info.value
+    popup.wait_for_url(f"{stack.agent_url}/pin/**")
+    expect(popup.locator("#pin")).to_be_visible()
+    return popup
+
+
+def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/login/certificate/")
+    radio = page.locator("#cert-list input[type=radio]")
+    expect(radio).to_have_count(1)
+    expect(radio).to_have_attribute("data-serial", stack.serial)
+    expect(page.locator("#agent-status")).to_contain_text("证书助手已连接")
+    page.screenshot(path=stack.shots / "1-login-page.png", full_page=True)
+
+    # a wrong PIN: the helper's window and the hall page both say how many tries are left
+    popup = open_pin_window(page, stack)
+    expect(popup.locator("body")).to_contain_text(stack.url)  # the user sees who asks
+    popup.fill("#pin", "000000")
+    popup.click("#submit")
+    expect(popup.locator("#message")).to_contain_text("PIN码错误，还可以尝试 5 次")
+    expect(page.locator("#login-message")).to_contain_text("还可以尝试 5 次")
+    popup.screenshot(path=stack.shots / "2-pin-window-wrong-pin.png", full_page=True)
+    page.screenshot(path=stack.shots / "3-login-page-wrong-pin.png", full_page=True)
+
+    # the right PIN: the window closes, the hall logs in and shows the organisation
+    popup.fill("#pin", PIN)
+    popup.click("#submit")
+    page.wait_for_url(f"{stack.url}/my/")
+    expect(page.locator("#org-name")).to_have_text(ORG_NAME)
+    expect(page.locator("#org-uscc")).to_have_text(USCC)
+    expect(page.locator("#login-serial")).to_have_text(stack.serial)
+    row = page.locator(f'#org-certificates tr[data-serial="{stack.serial}"]')
+    expect(row).to_contain_text("有效")
+    page.screenshot(path=stack.shots / "4-my-certificates.png", full_page=True)
+    for _ in range(50):  # the helper's window closes itself after success
+        if popup.is_closed():
+            break
+        page.wait_for_timeout(100)
+    assert popup.is_closed()
+
+    # revoked at the counter: the next login is refused with the revoked message
+    stack.cli("ca", "revoke", stack.serial, "--reason", "keyCompromise")
+    popup = open_pin_window(page, stack)
+    popup.fill("#pin", PIN)
+    popup.click("#submit")
+    expect(page.locator("#login-message")).to_contain_text("证书已吊销，无法登录。")
+    expect(page.locator("#login-message")).to_contain_text("certificate_revoked")
+    page.screenshot(path=stack.shots / "5-revoked-refused.png", full_page=True)
+    page.goto(f"{stack.url}/my/")  # still logged in from before: now the status shows it
+    expect(row).to_contain_text("已吊销")
+
+    # the helper stopped: the page says so instead of failing silently
+    assert stack.agent is not None
+    stack.agent.terminate()
+    stack.agent.wait(timeout=15)
+    page.goto(f"{stack.url}/login/certificate/")
+    expect(page.locator("#agent-status")).to_contain_text("未检测到证书助手")
+    expect(page.locator("#login-button")).to_be_disabled()
+    page.screenshot(path=stack.shots / "6-no-helper.png", full_page=True)
+    print(f"screenshots: {stack.shots}")

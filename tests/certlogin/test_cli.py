@@ -1,0 +1,140 @@
+"""certhall certlogin (trust list) and certhall agent's start-up checks, in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from certhall.audit.models import AuditEvent
+from certhall.certlogin.models import TrustedRoot
+from certhall.cli.main import main
+from tests.agent.support import SoftwareCA
+from tests.certlogin.support import crl_of, der
+
+
+@pytest.mark.django_db
+def test_trust_import_list_refresh_disable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = SoftwareCA.create("广东数字证书认证中心")
+    cert_file = tmp_path / "issuing.pem"
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert_file.write_bytes(other.issuer.certificate.public_bytes(Encoding.PEM))
+    crl_file = tmp_path / "issuing.crl"
+    crl_file.write_bytes(crl_of(other, number=7))
+    assert (
+        main(["certlogin", "trust-import", "--cert", str(cert_file), "--crl", str(crl_file)]) == 0
+    )
+    out = capsys.readouterr().out
+    root = TrustedRoot.objects.get()
+    assert root.fingerprint_sha256 in out
+    assert "CRL: 0 entries" in out
+    assert root.crl_number == 7
+    assert not root.self_signed
+
+    assert main(["certlogin", "trust-list", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["name"] == "广东数字证书认证中心 签发CA"
+    assert listed["crl_number"] == 7
+
+    # an older CRL is refused, a newer one stored
+    crl_file.write_bytes(crl_of(other, number=6))
+    fp = root.fingerprint_sha256[:12]
+    assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 5
+    assert "older" in capsys.readouterr().err
+    crl_file.write_bytes(crl_of(other, [42], number=8))
+    assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 0
+    root.refresh_from_db()
+    assert (root.crl_number, root.crl_entries) == (8, 1)
+
+    # a CRL of another CA, or one already past its nextUpdate, is refused
+    stranger = SoftwareCA.create("别的CA")
+    crl_file.write_bytes(crl_of(stranger, number=9))
+    assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 2
+    from datetime import UTC, datetime, timedelta
+
+    stale = crl_of(other, number=10, now=datetime.now(UTC) - timedelta(days=3))
+    crl_file.write_bytes(stale)
+    assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 2
+    assert "out of date" in capsys.readouterr().err
+
+    # importing twice is refused; our own CA is not imported
+    assert main(["certlogin", "trust-import", "--cert", str(cert_file)]) == 5
+    assert main(["certlogin", "trust-disable", fp]) == 0
+    root.refresh_from_db()
+    assert not root.enabled
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"certlogin.trust.import", "certlogin.trust.crl", "certlogin.trust.disable"} <= actions
+
+
+@pytest.mark.django_db
+def test_our_own_ca_is_not_imported(tmp_path: Path, ca, capsys) -> None:  # type: ignore[no-untyped-def]
+    root, _ = ca
+    path = tmp_path / "root.der"
+    path.write_bytes(bytes(root.certificate_der))
+    assert main(["certlogin", "trust-import", "--cert", str(path)]) == 5
+    assert "own" in capsys.readouterr().err
+    assert not TrustedRoot.objects.exists()
+
+
+def test_agent_refuses_a_bad_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["agent", "--hall-origin", "http://hall.example/path"]) == 8
+    assert "not an origin" in capsys.readouterr().err
+    assert main(["agent", "--hall-origin", "http://hall.example", "--module", "/nope.so"]) == 8
+    assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_crl_is_fetched_from_its_url(tmp_path: Path, admin, capsys) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from certhall.certlogin import trust
+
+    other = SoftwareCA.create()
+    served = {"crl": crl_of(other, number=1)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = served["crl"]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/issuing.crl"
+        root = trust.import_trusted_ca(admin, der(other.issuer.certificate), crl_url=url)
+        assert root.crl_number == 1
+        served["crl"] = crl_of(other, [7], number=2)
+        assert main(["certlogin", "crl-refresh"]) == 0
+        assert "next update" in capsys.readouterr().out
+        root.refresh_from_db()
+        assert (root.crl_number, root.crl_entries) == (2, 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.django_db
+def test_a_refused_crl_imports_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    other, stranger = SoftwareCA.create("甲CA"), SoftwareCA.create("乙CA")
+    cert_file, crl_file = tmp_path / "ca.der", tmp_path / "ca.crl"
+    cert_file.write_bytes(der(other.issuer.certificate))
+    crl_file.write_bytes(crl_of(stranger))
+    assert (
+        main(["certlogin", "trust-import", "--cert", str(cert_file), "--crl", str(crl_file)]) == 2
+    )
+    assert "not by" in capsys.readouterr().err
+    assert not TrustedRoot.objects.exists()
+    refusal = AuditEvent.objects.get(action="certlogin.trust.import")
+    assert refusal.result == "refused" and refusal.after["error"] == "crl_issuer"
