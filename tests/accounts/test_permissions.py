@@ -59,3 +59,68 @@ def test_role_invariants_are_database_constraints(provider: Provider) -> None:
         User.objects.create(username="orphan-clerk", role=Role.CLERK)
     User.objects.create(username="officer", role=Role.REFUND_OFFICER)
     User.objects.create(username="clerk", role=Role.CLERK, provider=provider)
+
+
+@pytest.mark.django_db
+def test_handlers_are_validated_and_scoped(make_user, organization: Organization) -> None:  # type: ignore[no-untyped-def]
+    from certhall.accounts.services import add_handler
+    from certhall.audit.models import AuditEvent
+    from certhall.errors import Conflict, InvalidInput
+
+    applicant = make_user(Role.APPLICANT)
+    handler = add_handler(
+        applicant,
+        organization.pk,
+        name="李四",
+        id_kind="resident_id",
+        id_number="11010519491231002x",
+        phone="13800138000",
+    )
+    assert handler.id_number == "11010519491231002X"
+    assert AuditEvent.objects.filter(action="accounts.handler.add").count() == 1
+    with pytest.raises(Conflict):
+        add_handler(
+            applicant,
+            organization.pk,
+            name="李四",
+            id_kind="resident_id",
+            id_number="11010519491231002X",
+            phone="13800138000",
+        )
+    with pytest.raises(InvalidInput):
+        add_handler(
+            applicant,
+            organization.pk,
+            name="王五",
+            id_kind="resident_id",
+            id_number="110105194912310021",
+            phone="13800138000",
+        )
+    with pytest.raises(InvalidInput):
+        add_handler(
+            applicant,
+            organization.pk,
+            name="王五",
+            id_kind="passport",
+            id_number="E12345678",
+            phone="12345",
+        )
+    other = Organization.objects.create(name="另一家公司", uscc="91440300MA5FXXXX1X")
+    with pytest.raises(Forbidden):
+        add_handler(
+            applicant,
+            other.pk,
+            name="赵六",
+            id_kind="passport",
+            id_number="E12345678",
+            phone="13800138000",
+        )
+    clerk = make_user(Role.CLERK)
+    add_handler(
+        clerk,
+        other.pk,
+        name="赵六",
+        id_kind="hk_macau_permit",
+        id_number="H12345678",
+        phone="13800138001",
+    )

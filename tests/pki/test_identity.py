@@ -7,6 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from certhall.errors import InvalidInput
+from certhall.pki import identity
 from certhall.pki.identity import (
     RESIDENT_ID_CHECK,
     USCC_ALPHABET,
@@ -212,3 +213,34 @@ def test_changing_one_resident_id_character_is_detected(body: str, position: int
         assert info.value.code in {"resident_id_birth_date", "resident_id_check"}
     else:
         assert info.value.code == "resident_id_check"
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "normalised"),
+    [
+        ("resident_id", "11010519491231002x", "11010519491231002X"),
+        ("hk_macau_permit", "H12345678", "H12345678"),
+        ("hk_macau_permit", "m1234567801", "M1234567801"),
+        ("taiwan_permit", "12345678", "12345678"),
+        ("passport", "e 1234 5678", "E12345678"),
+    ],
+)
+def test_id_documents_by_kind(kind: str, number: str, normalised: str) -> None:
+    assert identity.validate_id_document(kind, number) == normalised
+
+
+@pytest.mark.parametrize(
+    ("kind", "number", "code"),
+    [
+        ("resident_id", "110105194912310021", "resident_id_check"),
+        ("hk_macau_permit", "X12345678", "id_document_number"),
+        ("hk_macau_permit", "H1234567", "id_document_number"),
+        ("taiwan_permit", "1234567", "id_document_number"),
+        ("passport", "E12", "id_document_number"),
+        ("driving_licence", "123456", "id_document_kind"),
+    ],
+)
+def test_bad_id_documents(kind: str, number: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        identity.validate_id_document(kind, number)
+    assert error.value.code == code

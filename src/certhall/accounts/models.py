@@ -32,6 +32,35 @@ class Organization(models.Model):
         return f"{self.name} ({self.uscc})"
 
 
+class Handler(models.Model):
+    """经办人: the employee who does certificate business for an organisation."""
+
+    class IdKind(models.TextChoices):
+        RESIDENT_ID = "resident_id", "居民身份证"
+        HK_MACAU_PERMIT = "hk_macau_permit", "港澳居民来往内地通行证"
+        TAIWAN_PERMIT = "taiwan_permit", "台湾居民来往大陆通行证"
+        PASSPORT = "passport", "护照"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="handlers"
+    )
+    name = models.CharField(max_length=64)
+    id_kind = models.CharField(max_length=20, choices=IdKind.choices)
+    id_number = models.CharField(max_length=20)
+    phone = models.CharField(max_length=11)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "id_kind", "id_number"], name="handler_once_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organization.name})"
+
+
 class Role(models.TextChoices):
     APPLICANT = "applicant", "申请单位"
     CLERK = "clerk", "受理员"

@@ -6,8 +6,9 @@ import getpass
 
 from django.db import transaction
 
-from certhall.accounts.models import Provider, Role, User
-from certhall.errors import NotFound
+from certhall.accounts.models import Handler, Provider, Role, User
+from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.pki.identity import validate_id_document
 
 HOME_PROVIDER_SLUG = "szca"
 HOME_PROVIDER_NAME = "深圳市电子商务安全证书管理有限公司"
@@ -40,3 +41,39 @@ def get_user(username: str) -> User:
         return User.objects.get(username=username)
     except User.DoesNotExist:
         raise NotFound(f"no account named {username!r}") from None
+
+
+def add_handler(
+    actor: User, organization_id: int, *, name: str, id_kind: str, id_number: str, phone: str
+) -> Handler:
+    """Register a handler for an organisation: its own applicants or the CA's counter staff."""
+    from certhall.accounts.permissions import require_organization, require_role
+    from certhall.audit import services as audit
+    from certhall.notify.services import normalise_phone
+
+    if actor.role == Role.APPLICANT:
+        require_organization(actor, organization_id)
+    else:
+        require_role(actor, Role.CLERK, Role.CA_ADMIN)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidInput("经办人姓名不能为空，且不超过64个字")
+    number = validate_id_document(id_kind, id_number)
+    mobile = normalise_phone(phone)
+    with transaction.atomic():
+        handler, created = Handler.objects.get_or_create(
+            organization_id=organization_id,
+            id_kind=id_kind,
+            id_number=number,
+            defaults={"name": name, "phone": mobile},
+        )
+        if not created:
+            raise Conflict("该经办人已登记 (this handler is already registered)")
+        audit.record(
+            actor,
+            "accounts.handler.add",
+            object_type="handler",
+            object_id=handler.pk,
+            after={"organization": organization_id, "name": name, "id_kind": id_kind},
+        )
+    return handler

@@ -12,6 +12,7 @@ it is personal data and messages end up in logs.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
@@ -140,3 +141,38 @@ def validate_resident_id(number: str, *, today: date | None = None) -> str:
 def _china_today() -> date:
     """Today's date in China (UTC+8, no daylight saving time)."""
     return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+#: The identity documents a handler (经办人) or legal representative may present.
+ID_DOCUMENT_KINDS = {
+    "resident_id": "居民身份证",
+    "hk_macau_permit": "港澳居民来往内地通行证",
+    "taiwan_permit": "台湾居民来往大陆通行证",
+    "passport": "护照",
+}
+# Permit numbers: H/M + 8 digits (+ 2-digit issue count on the 2012+ cards); Taiwan permits
+# are 8 digits (2015+ cards) or 10 characters on the older booklets; passports 5-17 letters/digits.
+_PERMIT_PATTERNS = {
+    "hk_macau_permit": re.compile(r"[HM]\d{8}(\d{2})?"),
+    "taiwan_permit": re.compile(r"\d{8}|[A-Z0-9]{10}"),
+    "passport": re.compile(r"[A-Z0-9]{5,17}"),
+}
+
+
+def validate_id_document(kind: str, number: str) -> str:
+    """Check an identity document number by kind and return it normalised.
+
+    Mainland resident IDs get the full GB 11643-1999 check; the others a format check, since
+    their numbers carry no check character."""
+    if kind == "resident_id":
+        return validate_resident_id(number)
+    if kind not in _PERMIT_PATTERNS:
+        kinds = "、".join(ID_DOCUMENT_KINDS.values())
+        raise InvalidInput(f"证件类型只能是：{kinds}", code="id_document_kind")
+    value = _normalise(number)
+    if not _PERMIT_PATTERNS[kind].fullmatch(value):
+        raise InvalidInput(
+            f"{ID_DOCUMENT_KINDS[kind]}号码格式不正确 ({kind} number is malformed)",
+            code="id_document_number",
+        )
+    return value
