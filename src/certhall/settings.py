@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "certhall.ukeys",
     "certhall.notify",
     "certhall.certlogin",
+    "certhall.hall",
+    "certhall.payments",
     "certhall.web",
 ]
 

@@ -1,11 +1,13 @@
 from django.urls import include, path, re_path
 
+from certhall.api import api
 from certhall.ca import views as ca_views
 from certhall.web import views as web_views
 
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("api/", api.urls),
     path("", include("certhall.certlogin.urls")),
     path("crl/<slug:slug>.crl", ca_views.crl, name="crl"),
     path("ca/<slug:slug>.crt", ca_views.ca_certificate, name="ca-certificate"),
