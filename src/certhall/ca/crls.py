@@ -15,7 +15,7 @@ from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.ca import signers
 from certhall.ca.models import CRL, Certificate, CertificateAuthority
-from certhall.ca.services import REASONS
+from certhall.ca.reasons import REASONS
 from certhall.pki.crl import build_crl
 
 #: Older CRLs are kept for a while for audits, then pruned (the newest one is all that is served).

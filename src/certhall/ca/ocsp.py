@@ -25,7 +25,8 @@ from certhall import config
 from certhall.accounts.services import system_actor
 from certhall.ca import signers
 from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponder
-from certhall.ca.services import REASONS, serial_hex, store_issued
+from certhall.ca.reasons import REASONS
+from certhall.ca.services import serial_hex, store_issued
 from certhall.pki import authority
 from certhall.pki.ocsp import (
     MalformedRequest,

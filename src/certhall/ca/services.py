@@ -16,8 +16,9 @@ from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.ca import signers
+from certhall.ca import crls, signers
 from certhall.ca.models import Certificate, CertificateAuthority
+from certhall.ca.reasons import parse_reason
 from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.pki import authority
 from certhall.pki.csr import load_csr
@@ -27,18 +28,6 @@ from certhall.pki.profiles import get_profile
 ROOT_SLUG = "szca-root"
 ISSUING_SLUG = "szca-issuing"
 KEY_TYPES = ("ec", "rsa2048", "rsa3072")
-
-#: RFC 5280 reason names accepted for revocation. certificateHold is left out on purpose:
-#: certhall never suspends, a revocation is final.
-REASONS: dict[str, x509.ReasonFlags] = {
-    "unspecified": x509.ReasonFlags.unspecified,
-    "keyCompromise": x509.ReasonFlags.key_compromise,
-    "cACompromise": x509.ReasonFlags.ca_compromise,
-    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
-    "superseded": x509.ReasonFlags.superseded,
-    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
-    "privilegeWithdrawn": x509.ReasonFlags.privilege_withdrawn,
-}
 
 ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
 REVOKE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
@@ -62,15 +51,6 @@ def parse_serial(text: str) -> str:
     if value <= 0 or value.bit_length() > 160:
         raise InvalidInput(f"{text!r} is not a certificate serial number")
     return serial_hex(value)
-
-
-def parse_reason(name: str) -> x509.ReasonFlags:
-    try:
-        return REASONS[name]
-    except KeyError:
-        raise InvalidInput(
-            f"unknown revocation reason {name!r}; use one of: {', '.join(REASONS)}"
-        ) from None
 
 
 # --- the hierarchy -------------------------------------------------------------------------
@@ -298,9 +278,7 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
             )
         cert.refresh_from_db()
     # The CRL follows every revocation (RFC 5280 leaves the cadence to the CA).
-    from certhall.ca.crls import publish_crl
-
-    publish_crl(actor, cert.ca)
+    crls.publish_crl(actor, cert.ca)
     return cert
 
 
