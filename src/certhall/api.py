@@ -22,6 +22,11 @@ def _certhall_error(request: HttpRequest, exc: CerthallError) -> HttpResponse:
 
 
 # Routers, one per bounded context (import paths, so this module stays import-light):
-ROUTERS: list[tuple[str, str]] = []
+ROUTERS: list[tuple[str, str]] = [
+    ("/accounts/", "certhall.accounts.api.router"),
+    ("/payments/", "certhall.payments.api.router"),
+    ("/hall/", "certhall.hall.api.router"),
+    ("/status/", "certhall.web.status_api.router"),
+]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)

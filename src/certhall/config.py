@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -28,6 +30,26 @@ MIN_SECRET_KEY_LENGTH = 50
 MIN_PASSPHRASE_LENGTH = 16
 
 
+SmtpSecurity = Literal["none", "starttls", "ssl"]
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Outgoing email (``CERTHALL_SMTP_*``). No host means no email: notices go by SMS only."""
+
+    host: str = ""
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    from_address: str = "深圳CA数字证书服务平台 <noreply@localhost>"
+    security: SmtpSecurity = "none"
+    timeout: int = 10
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
 @dataclass(frozen=True)
 class Config:
     home: Path
@@ -41,6 +63,10 @@ class Config:
     pkcs11_module: str
     crl_validity_hours: int
     ocsp_response_validity_hours: int
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    sms_backend: str = "certhall.notify.backends.OutboxSmsBackend"
+    #: The local sandbox gateway standing in for Alipay / WeChat Pay (CERTHALL_PAYMENT_SANDBOX).
+    payment_sandbox: bool = False
 
     @property
     def softhsm_dir(self) -> Path:
@@ -152,7 +178,75 @@ def load(env: dict[str, str] | None = None) -> Config:
         pkcs11_module=pkcs11_module,
         crl_validity_hours=_int(env, "CERTHALL_CRL_NEXT_UPDATE_HOURS", 24, 1, 24 * 31),
         ocsp_response_validity_hours=_int(env, "CERTHALL_OCSP_VALIDITY_HOURS", 24, 1, 24 * 7),
+        smtp=_smtp(env),
+        sms_backend=_sms_backend(env),
+        payment_sandbox=_flag(env, "CERTHALL_PAYMENT_SANDBOX", default=not production),
     )
+
+
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_DOTTED_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _smtp(env: dict[str, str]) -> SmtpConfig:
+    """``CERTHALL_SMTP_HOST`` / ``_PORT`` / ``_USER`` / ``_PASSWORD`` / ``_FROM`` / ``_SECURITY``
+    (none, starttls or ssl) / ``_TIMEOUT`` (seconds)."""
+    default = SmtpConfig()
+    host = env.get("CERTHALL_SMTP_HOST", "").strip()
+    if host and not _HOSTNAME.fullmatch(host):
+        raise ConfigurationError(f"CERTHALL_SMTP_HOST must be a host name or address, not {host!r}")
+    security = env.get("CERTHALL_SMTP_SECURITY", "none")
+    if security not in ("none", "starttls", "ssl"):
+        raise ConfigurationError(
+            f"CERTHALL_SMTP_SECURITY must be none, starttls or ssl, not {security!r}"
+        )
+    port = _int(env, "CERTHALL_SMTP_PORT", 465 if security == "ssl" else 25, 1, 65535)
+    user = env.get("CERTHALL_SMTP_USER", "")
+    password = env.get("CERTHALL_SMTP_PASSWORD", "")
+    if bool(user) != bool(password):
+        raise ConfigurationError(
+            "CERTHALL_SMTP_USER and CERTHALL_SMTP_PASSWORD go together: give both or neither"
+        )
+    from_address = env.get("CERTHALL_SMTP_FROM", default.from_address).strip()
+    _name, address = parseaddr(from_address)
+    if "@" not in address or any(ch in from_address for ch in "\r\n"):
+        raise ConfigurationError(
+            f"CERTHALL_SMTP_FROM must be an address such as 'Name <user@example.com>', "
+            f"not {from_address!r}"
+        )
+    return SmtpConfig(
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        from_address=from_address,
+        security=security,  # type: ignore[arg-type]
+        timeout=_int(env, "CERTHALL_SMTP_TIMEOUT", default.timeout, 1, 300),
+    )
+
+
+def _sms_backend(env: dict[str, str]) -> str:
+    """``CERTHALL_SMS_BACKEND``: the dotted path of an SMS backend class (default: the outbox).
+    Only its form is checked here; ``certhall.notify`` imports it when the apps load."""
+    path = env.get("CERTHALL_SMS_BACKEND", "").strip() or Config.sms_backend
+    if not _DOTTED_PATH.fullmatch(path):
+        raise ConfigurationError(
+            f"CERTHALL_SMS_BACKEND must be a dotted path such as "
+            f"certhall.notify.backends.OutboxSmsBackend, not {path!r}"
+        )
+    return path
+
+
+def _flag(env: dict[str, str], name: str, *, default: bool) -> bool:
+    """A yes/no setting: 1/0, true/false, yes/no, on/off (any case); unset is ``default``."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {raw!r}")
 
 
 @cache

@@ -112,6 +112,27 @@ if CONFIG.production and CONFIG.base_url.startswith("https://"):
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
 
+# Outgoing mail through SMTP (CERTHALL_SMTP_*), Django 6.1's MAILERS (the EMAIL_* host settings
+# are deprecated); without a host the notifier sends no email.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": CONFIG.smtp.host or "localhost",
+            "port": CONFIG.smtp.port,
+            "username": CONFIG.smtp.user or None,
+            "password": CONFIG.smtp.password or None,
+            "use_tls": CONFIG.smtp.security == "starttls",
+            "use_ssl": CONFIG.smtp.security == "ssl",
+            "timeout": CONFIG.smtp.timeout,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = CONFIG.smtp.from_address
+SERVER_EMAIL = CONFIG.smtp.from_address
+CERTHALL_EMAIL_ENABLED = CONFIG.smtp.enabled
+CERTHALL_SMS_BACKEND = CONFIG.sms_backend
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

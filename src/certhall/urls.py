@@ -2,13 +2,18 @@ from django.urls import include, path, re_path
 
 from certhall.api import api
 from certhall.ca import views as ca_views
+from certhall.web import status as web_status
 from certhall.web import views as web_views
 
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("status/", web_status.status_page, name="status"),
     path("api/", api.urls),
     path("", include("certhall.certlogin.urls")),
+    path("accounts/", include("certhall.accounts.urls")),
+    path("", include("certhall.payments.urls")),
+    path("", include("certhall.hall.urls")),
     path("crl/<slug:slug>.crl", ca_views.crl, name="crl"),
     path("ca/<slug:slug>.crt", ca_views.ca_certificate, name="ca-certificate"),
     path("ocsp", ca_views.ocsp_post, name="ocsp"),

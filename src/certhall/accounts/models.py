@@ -109,3 +109,88 @@ class User(AbstractUser):
         """How this actor appears in the audit log."""
         kind = "system" if self.is_system else self.role
         return f"{kind}:{self.username}"
+
+
+class EnterpriseAccount(models.Model):
+    """An applicant account registered on the online hall (网上营业厅) with a verified mobile.
+
+    The phone logs in (password or SMS code) and is unique: one phone, one account.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="enterprise_account")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="enterprise_accounts"
+    )
+    phone = models.CharField("注册手机号", max_length=11, unique=True)
+    registered_at = models.DateTimeField()
+    registered_from = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "网上营业厅账户"
+
+    def __str__(self) -> str:
+        return f"{self.user.username} ({self.organization.name})"
+
+
+class SmsCode(models.Model):
+    """A 6-digit verification code sent by SMS: stored as a keyed hash, never in plain text.
+
+    States and transitions: ``certhall.accounts.codes.TRANSITIONS``. At most one active code per
+    phone and purpose: a new code voids the previous one.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "注册"
+        LOGIN = "login", "登录"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "有效"
+        USED = "used", "已使用"
+        VOID = "void", "已作废"
+
+    phone = models.CharField(max_length=11)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=100)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    client = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        indexes = [models.Index(fields=["phone", "purpose", "state"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone", "purpose"],
+                condition=models.Q(state="active"),
+                name="one_active_sms_code",
+            ),
+            models.CheckConstraint(
+                name="sms_code_state_known",
+                condition=models.Q(state__in=["active", "used", "void"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the phone in full, never the hash.
+        return f"SMS code #{self.pk} {self.purpose} ({self.state})"
+
+
+class RateLimitEvent(models.Model):
+    """One counted request (or one refusal) of a rate-limited kind, for a sliding window.
+
+    ``key`` is a keyed hash of the phone number, account name or client address: the table
+    holds no personal data in clear.
+    """
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)
+    refused = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:8]} {self.at:%H:%M:%S}{' refused' if self.refused else ''}"

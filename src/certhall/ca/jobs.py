@@ -17,3 +17,6 @@ def run_due_jobs() -> None:
     now = datetime.now(UTC)
     for ca in CertificateAuthority.objects.all():
         ocsp.ensure_responder(ca, now)
+    from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
+
+    run_due_notifications(now)

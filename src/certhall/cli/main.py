@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         setup_cmd,
         token_cmd,
     )
+    from certhall.payments import cli as payments_cmd
 
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_cmd.register(commands)
     outbox_cmd.register(commands)
     agent_cmd.register(commands)
+    payments_cmd.register(commands)
     return parser
 
 

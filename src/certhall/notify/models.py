@@ -42,3 +42,71 @@ def mask_phone(phone: str) -> str:
     if len(phone) != 11:
         return "***"
     return f"{phone[:3]}****{phone[7:]}"
+
+
+class OutgoingEmail(models.Model):
+    """One email, handed to the SMTP server after the sender's transaction committed.
+
+    Only notices go by email (status changes, review results, renewal reminders): never a PIN
+    or a verification code. ``failed`` messages are tried again by the job runner.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    kind = models.CharField(max_length=32, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "邮件"
+
+    def __str__(self) -> str:
+        return f"email #{self.pk} {self.kind} ({self.status})"
+
+
+class RenewalReminder(models.Model):
+    """One renewal reminder of one certificate at one threshold (30 or 7 days before expiry).
+
+    Unique per (certificate, threshold): the reminder job sends each one once, however often it
+    runs. ``skipped`` is a 30-day reminder that was never sent because the job first saw the
+    certificate inside 7 days (the 7-day one went instead); ``no_contact`` means the holder has
+    no phone and no email on file.
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", "已发送"
+        SKIPPED = "skipped", "已跳过（已发送更近的提醒）"
+        NO_CONTACT = "no_contact", "无联系方式"
+
+    certificate = models.ForeignKey(
+        "ca.Certificate", on_delete=models.PROTECT, related_name="renewal_reminders"
+    )
+    threshold_days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    sms_count = models.PositiveSmallIntegerField(default=0)
+    email_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "续期提醒"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "threshold_days"], name="renewal_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"reminder {self.threshold_days}d of certificate {self.certificate_id} ({self.status})"
+        )

@@ -1,0 +1,257 @@
+"""JSON API of the accounts (under /api/accounts/): the same services as the pages.
+
+Sessions: a login opens a Django session (cookie). Every unsafe call is CSRF-protected, the
+logins too (login CSRF): send the ``csrftoken`` cookie's value as ``X-CSRFToken``
+(``GET /api/accounts/csrf`` sets the cookie and returns the token).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.contrib.auth import login, logout
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from ninja import Router, Schema
+from ninja.security import SessionAuth
+from ninja.utils import check_csrf
+
+from certhall.accounts import codes, profile, registration
+from certhall.accounts import login as login_services
+from certhall.accounts.errors import NotLoggedIn
+from certhall.accounts.models import Handler, Organization, User
+from certhall.accounts.views import BACKEND, client_address
+from certhall.errors import Forbidden
+from certhall.notify.models import mask_phone
+
+
+class _Session(SessionAuth):
+    """The Django session, CSRF-checked on unsafe methods; refusals as ``{"error", "message"}``."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        _require_csrf(request)
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        if user.is_authenticated and isinstance(user, User):
+            return user
+        raise NotLoggedIn()
+
+
+def _require_csrf(request: HttpRequest) -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        return
+    if check_csrf(request) is not None:
+        raise Forbidden(
+            "CSRF校验失败：请先 GET /api/accounts/csrf，并在请求头 X-CSRFToken 中带上返回的令牌。",
+            code="csrf_failed",
+        )
+
+
+router = Router(tags=["accounts"])
+session = _Session()
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    if not isinstance(user, User):  # pragma: no cover - the auth class returns Users only
+        raise NotLoggedIn()
+    return user
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+
+class CsrfOut(Schema):
+    csrf_token: str
+
+
+class CodeIn(Schema):
+    phone: str
+    purpose: Literal["login", "register"]
+
+
+class CodeOut(Schema):
+    sent: bool
+    phone: str
+    expires_in: int
+    resend_after: int
+    message: str
+
+
+class PasswordLoginIn(Schema):
+    username: str
+    password: str
+
+
+class CodeLoginIn(Schema):
+    phone: str
+    code: str
+
+
+class RegisterIn(Schema):
+    organization_name: str
+    uscc: str
+    legal_representative: str
+    phone: str
+    code: str
+    password: str
+    password_again: str
+    email: str = ""
+
+
+class OrganizationOut(Schema):
+    id: int
+    name: str
+    uscc: str
+    legal_representative: str
+
+
+class MeOut(Schema):
+    username: str
+    role: str
+    role_name: str
+    phone: str
+    email: str
+    organization: OrganizationOut | None
+
+
+class HandlerIn(Schema):
+    name: str
+    id_kind: Literal["resident_id", "hk_macau_permit", "taiwan_permit", "passport"]
+    id_number: str
+    phone: str
+
+
+class HandlerOut(Schema):
+    id: int
+    organization_id: int
+    name: str
+    id_kind: str
+    id_kind_name: str
+    id_number_masked: str
+    phone_masked: str
+
+
+class OkOut(Schema):
+    ok: bool
+
+
+def _org(org: Organization | None) -> OrganizationOut | None:
+    if org is None:
+        return None
+    return OrganizationOut(
+        id=org.pk, name=org.name, uscc=org.uscc, legal_representative=org.legal_representative
+    )
+
+
+def _me(user: User) -> MeOut:
+    shown = profile.profile(user)
+    return MeOut(
+        username=user.username,
+        role=user.role,
+        role_name=str(user.get_role_display()),
+        phone=mask_phone(user.phone) if user.phone else "",
+        email=user.email,
+        organization=_org(shown.organization),
+    )
+
+
+def _handler(handler: Handler) -> HandlerOut:
+    return HandlerOut(
+        id=handler.pk,
+        organization_id=handler.organization_id,
+        name=handler.name,
+        id_kind=handler.id_kind,
+        id_kind_name=str(handler.get_id_kind_display()),
+        id_number_masked=profile.mask_id_number(handler.id_number),
+        phone_masked=mask_phone(handler.phone),
+    )
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+@router.get("/csrf", response=CsrfOut, summary="CSRF token (and cookie) for the calls below")
+def csrf(request: HttpRequest) -> CsrfOut:
+    return CsrfOut(csrf_token=get_token(request))
+
+
+@router.post(
+    "/sms-code",
+    response=CodeOut,
+    summary="Send an SMS code (6 digits, 5 minutes) for login or registration",
+)
+def sms_code(request: HttpRequest, body: CodeIn) -> CodeOut:
+    _require_csrf(request)
+    sent = codes.request_code(body.phone, body.purpose, client=client_address(request))
+    return CodeOut(
+        sent=True,
+        phone=sent.phone_masked,
+        expires_in=sent.expires_in,
+        resend_after=sent.resend_after,
+        message=sent.message,
+    )
+
+
+@router.post("/register", response=MeOut, summary="Register an enterprise account (logs in)")
+def register(request: HttpRequest, body: RegisterIn) -> MeOut:
+    _require_csrf(request)
+    user = registration.register(
+        registration.Registration(**body.dict()), client=client_address(request)
+    )
+    login(request, user, backend=BACKEND)
+    return _me(user)
+
+
+@router.post("/login/password", response=MeOut, summary="Log in with a password (session)")
+def login_password(request: HttpRequest, body: PasswordLoginIn) -> MeOut:
+    _require_csrf(request)
+    user = login_services.login_with_password(
+        body.username, body.password, client=client_address(request)
+    )
+    login(request, user, backend=BACKEND)
+    return _me(user)
+
+
+@router.post("/login/sms", response=MeOut, summary="Log in with an SMS code (session)")
+def login_sms(request: HttpRequest, body: CodeLoginIn) -> MeOut:
+    _require_csrf(request)
+    user = login_services.login_with_code(body.phone, body.code, client=client_address(request))
+    login(request, user, backend=BACKEND)
+    return _me(user)
+
+
+@router.post("/logout", response=OkOut, auth=session, summary="End the session")
+def logout_endpoint(request: HttpRequest) -> OkOut:
+    logout(request)
+    return OkOut(ok=True)
+
+
+@router.get("/me", response=MeOut, auth=session, summary="The account and its organisation")
+def me(request: HttpRequest) -> MeOut:
+    return _me(_actor(request))
+
+
+@router.get(
+    "/handlers",
+    response=list[HandlerOut],
+    auth=session,
+    summary="Handlers (经办人) of the own organisation (staff: of organization_id)",
+)
+def handlers(request: HttpRequest, organization_id: int | None = None) -> list[HandlerOut]:
+    return [_handler(h) for h in profile.list_handlers(_actor(request), organization_id)]
+
+
+@router.post(
+    "/handlers",
+    response={201: HandlerOut},
+    auth=session,
+    summary="Register a handler (经办人) of the own organisation (clerks: of organization_id)",
+)
+def add_handler(
+    request: HttpRequest, body: HandlerIn, organization_id: int | None = None
+) -> tuple[int, HandlerOut]:
+    added = profile.add_handler(_actor(request), organization_id, **body.dict())
+    return 201, _handler(added)

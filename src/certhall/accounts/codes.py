@@ -1,0 +1,252 @@
+"""SMS verification codes (短信验证码): 6 digits, valid 5 minutes, single use, rate limited.
+
+A code is stored as a keyed hash (HMAC-SHA256 under the instance's secret key, with a random
+salt per code); the plain code exists only in the text message in the SMS outbox. States::
+
+    active --> used      (a registration or login took it)
+       |
+       +-----> void      (a newer code for the same phone and purpose replaced it)
+
+An expired code stays ``active`` in the table but is refused: expiry is a matter of time, not a
+transition. At most one code is active per phone and purpose (a partial unique index).
+
+Sending is limited per phone (1 per 60 s, 5 per hour) and per client address (20 per hour);
+a refused request sends nothing. A login code is only sent to a phone that has an account, but
+the answer is the same either way (the page does not tell who is registered).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from certhall.accounts import ratelimit
+from certhall.accounts.errors import TooManyRequests
+from certhall.accounts.models import EnterpriseAccount, SmsCode, User
+from certhall.accounts.validation import mobile
+from certhall.audit import services as audit
+from certhall.errors import Conflict, InvalidInput
+from certhall.notify.models import mask_phone
+
+State = SmsCode.State
+Purpose = SmsCode.Purpose
+
+CODE_DIGITS = 6
+VALID_FOR = timedelta(minutes=5)
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.ACTIVE: frozenset({State.USED, State.VOID}),
+    State.USED: frozenset(),
+    State.VOID: frozenset(),
+}
+
+SEND_LIMITS_PHONE = (
+    ratelimit.Limit(
+        "code_phone_min",
+        1,
+        60,
+        "验证码发送过于频繁：同一手机号每60秒只能获取一次，请{wait}后再试。",
+    ),
+    ratelimit.Limit(
+        "code_phone_hour", 5, 3600, "同一手机号每小时最多获取5次验证码，请{wait}后再试。"
+    ),
+)
+SEND_LIMIT_CLIENT = ratelimit.Limit(
+    "code_client_hour",
+    20,
+    3600,
+    "您的网络地址获取验证码次数过多（每小时最多20次），请{wait}后再试。",
+)
+
+SMS_KIND = {Purpose.REGISTER: "register_code", Purpose.LOGIN: "login_code"}
+
+
+def allowed(current: str, target: str) -> bool:
+    return State(target) in TRANSITIONS[State(current)]
+
+
+def code_hash(phone: str, purpose: str, code: str, salt: str | None = None) -> str:
+    salt = salt or secrets.token_hex(8)
+    digest = salted_hmac(
+        "certhall.accounts.sms_code", f"{purpose}\0{phone}\0{salt}\0{code}", algorithm="sha256"
+    ).hexdigest()
+    return f"{salt}${digest}"
+
+
+def _matches(row: SmsCode, code: str) -> bool:
+    salt, _, _digest = row.code_hash.partition("$")
+    expected = code_hash(row.phone, row.purpose, code, salt)
+    return hmac.compare_digest(expected, row.code_hash)
+
+
+def transition(row: SmsCode, target: str, now: datetime) -> None:
+    """Move a code to ``target`` if the table allows it from the state it has in the database
+    now (a conditional UPDATE: a code is used once even by two simultaneous requests)."""
+    if not allowed(row.state, target):
+        raise Conflict(
+            f"验证码状态为“{State(row.state).label}”，不能变为“{State(target).label}”。",
+            code="sms_code_transition",
+        )
+    fields: dict[str, object] = {"state": target}
+    if target == State.USED:
+        fields["used_at"] = now
+    changed = SmsCode.objects.filter(pk=row.pk, state=row.state).update(**fields)
+    if not changed:
+        raise Conflict("验证码已被使用或已作废，请重新获取。", code="sms_code_transition")
+    row.state = target
+    if target == State.USED:
+        row.used_at = now
+
+
+def recorder() -> User:
+    """The actor that records anonymous steps (code requests, logins, registrations)."""
+    from certhall.accounts.services import system_actor
+
+    return system_actor("accounts")
+
+
+def purpose_of(value: str) -> str:
+    if value not in Purpose.values:
+        raise InvalidInput("验证码用途只能是注册（register）或登录（login）。", code="code_purpose")
+    return value
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    """The answer to a code request: the same whether or not a message was really sent."""
+
+    phone_masked: str
+    expires_in: int
+    resend_after: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"验证码已发送至 {self.phone_masked}，{self.expires_in // 60}分钟内有效。"
+            "如未收到，请在60秒后重新获取。"
+        )
+
+
+def request_code(
+    phone: str, purpose: str, *, client: str | None, now: datetime | None = None
+) -> CodeSent:
+    """Send a new code (voiding the previous one) within the rate limits."""
+    now = now or timezone.now()
+    number = mobile(phone)
+    purpose = purpose_of(purpose)
+    actor = recorder()
+    try:
+        ratelimit.reserve(
+            [(limit, number) for limit in SEND_LIMITS_PHONE] + [(SEND_LIMIT_CLIENT, client)],
+            now=now,
+        )
+    except TooManyRequests as refusal:
+        if refusal.first_refusal:
+            audit.record(
+                actor,
+                "accounts.code.send",
+                object_type="phone",
+                object_id=mask_phone(number),
+                after={
+                    "purpose": purpose,
+                    "client": client,
+                    "error": refusal.code,
+                    "limit": refusal.scope,
+                },
+                result=audit.REFUSED,
+            )
+        raise
+    with transaction.atomic():
+        for old in SmsCode.objects.select_for_update().filter(
+            phone=number, purpose=purpose, state=State.ACTIVE
+        ):
+            transition(old, State.VOID, now)
+        send = purpose == Purpose.REGISTER or _has_account(number)
+        sms_id = None
+        if send:
+            code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+            SmsCode.objects.create(
+                phone=number,
+                purpose=purpose,
+                code_hash=code_hash(number, purpose, code),
+                client=client or "",
+                created_at=now,
+                expires_at=now + VALID_FOR,
+            )
+            sms_id = _send(number, purpose, code)
+        audit.record(
+            actor,
+            "accounts.code.send",
+            object_type="phone",
+            object_id=mask_phone(number),
+            after={"purpose": purpose, "client": client, "sent": send, "sms": sms_id},
+        )
+    return CodeSent(mask_phone(number), int(VALID_FOR.total_seconds()), 60)
+
+
+def _has_account(phone: str) -> bool:
+    return EnterpriseAccount.objects.filter(phone=phone, user__is_active=True).exists()
+
+
+def _send(phone: str, purpose: str, code: str) -> int:
+    from certhall.notify.notifier import notify
+
+    minutes = int(VALID_FOR.total_seconds() // 60)
+    delivery = notify(
+        SMS_KIND[Purpose(purpose)], phone=phone, context={"code": code, "minutes": minutes}
+    )
+    if delivery.sms is None:  # pragma: no cover - the code kinds always have an SMS text
+        raise InvalidInput("验证码短信未能发送。")
+    return delivery.sms.pk
+
+
+class CodeRefused(Exception):
+    """The code given does not open anything; ``reason`` for the audit log and the message."""
+
+    MESSAGES = {
+        "missing": "验证码不正确，请核对或重新获取。",
+        "wrong": "验证码不正确，请核对或重新获取。",
+        "expired": "验证码已过期（有效期5分钟），请重新获取。",
+        "used": "验证码已使用过，请重新获取。",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        return self.MESSAGES[self.reason]
+
+
+def take(phone: str, purpose: str, code: str, now: datetime) -> SmsCode:
+    """Use up the active code of ``phone`` for ``purpose`` if ``code`` is it and in time.
+
+    Call inside the transaction of the action the code authorises: if the action rolls back,
+    the code stays usable. Raises :class:`CodeRefused` (the caller turns it into its error).
+    """
+    given = "".join(code.split())
+    if len(given) != CODE_DIGITS or not given.isascii() or not given.isdigit():
+        raise CodeRefused("wrong")
+    row = (
+        SmsCode.objects.select_for_update()
+        .filter(phone=phone, purpose=purpose, state=State.ACTIVE)
+        .first()
+    )
+    if row is None:
+        used = SmsCode.objects.filter(phone=phone, purpose=purpose, state=State.USED)
+        if any(_matches(r, given) for r in used.order_by("-created_at")[:3]):
+            raise CodeRefused("used")
+        raise CodeRefused("missing")
+    if not _matches(row, given):
+        raise CodeRefused("wrong")
+    if now >= row.expires_at:
+        raise CodeRefused("expired")
+    transition(row, State.USED, now)
+    return row

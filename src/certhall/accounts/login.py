@@ -1,0 +1,161 @@
+"""Password and SMS-code login (密码登录 / 短信验证码登录) for every kind of account.
+
+The services decide *who* may log in; the view or API endpoint then opens the Django session
+(``django.contrib.auth.login``, which rotates the session key).
+
+* Password login takes the login name (``username``; an enterprise account's is its phone) or
+  the registered phone. Unknown account, wrong password, disabled account, an account without a
+  password (certificate-only accounts) and system actors all get the same message
+  (:data:`~certhall.accounts.errors.PASSWORD_LOGIN_FAILED`), after the same amount of hashing
+  work.
+* SMS-code login takes the registered phone and a login code (see ``certhall.accounts.codes``);
+  every refusal reads :data:`~certhall.accounts.errors.SMS_LOGIN_FAILED`.
+* Attempts are limited per account name (5 failures in 15 minutes) and per client address
+  (20 failures in 15 minutes); over the limit even the right password is refused until the
+  window has moved on. A successful attempt does not count.
+
+Every failure and every refusal by a limit (the first of its window) is audited, with the
+account name (a phone masked) and the client address; never the password or the code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from certhall.accounts import codes, ratelimit
+from certhall.accounts.errors import (
+    PASSWORD_LOGIN_FAILED,
+    SMS_LOGIN_FAILED,
+    LoginFailed,
+    TooManyRequests,
+)
+from certhall.accounts.models import EnterpriseAccount, User
+from certhall.accounts.validation import mobile
+from certhall.audit import services as audit
+from certhall.errors import InvalidInput
+from certhall.notify.models import mask_phone
+from certhall.notify.services import normalise_phone
+
+ACCOUNT_LIMIT = ratelimit.Limit(
+    "login_fail_account", 5, 900, "该账号登录失败次数过多，已暂停登录，请{wait}后再试。"
+)
+CLIENT_LIMIT = ratelimit.Limit(
+    "login_fail_client", 20, 900, "您的网络地址登录失败次数过多，请{wait}后再试。"
+)
+MAX_FIELD = 150
+
+
+def account_key(identifier: str) -> str:
+    """The name a login attempt is counted under: the 11-digit phone when it is one (however it
+    was typed), else the login name in lower case."""
+    cleaned = "".join((identifier or "").split())[:MAX_FIELD]
+    try:
+        return normalise_phone(cleaned)
+    except InvalidInput:
+        return cleaned.lower()
+
+
+def _shown(key: str) -> str:
+    return mask_phone(key) if len(key) == 11 and key.isdigit() else key
+
+
+def _find_user(identifier: str, key: str) -> User | None:
+    user = User.objects.filter(username="".join(identifier.split())).first()
+    if user is None and len(key) == 11 and key.isdigit():
+        account = EnterpriseAccount.objects.select_related("user").filter(phone=key).first()
+        user = account.user if account else None
+    return user
+
+
+def _limited(key: str, client: str | None, method: str, now: datetime) -> ratelimit.Reservation:
+    try:
+        return ratelimit.reserve([(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, client)], now=now)
+    except TooManyRequests as refusal:
+        if refusal.first_refusal:
+            audit.record(
+                codes.recorder(),
+                "accounts.login",
+                object_type="account",
+                object_id=_shown(key),
+                after={
+                    "method": method,
+                    "client": client,
+                    "error": refusal.code,
+                    "limit": refusal.scope,
+                },
+                result=audit.REFUSED,
+            )
+        raise
+
+
+def _refuse(key: str, client: str | None, method: str, reason: str, message: str) -> LoginFailed:
+    audit.record(
+        codes.recorder(),
+        "accounts.login",
+        object_type="account",
+        object_id=_shown(key),
+        after={"method": method, "client": client, "error": "login_failed", "reason": reason},
+        result=audit.REFUSED,
+    )
+    return LoginFailed(message)
+
+
+def _succeeded(
+    user: User, client: str | None, method: str, reservation: ratelimit.Reservation
+) -> User:
+    ratelimit.release(reservation)
+    audit.record(
+        user,
+        "accounts.login",
+        object_type="user",
+        object_id=user.username,
+        after={"method": method, "client": client},
+    )
+    return user
+
+
+def _may_log_in(user: User | None) -> bool:
+    return user is not None and user.is_active and not user.is_system
+
+
+def login_with_password(
+    identifier: str, password: str, *, client: str | None, now: datetime | None = None
+) -> User:
+    now = now or timezone.now()
+    key = account_key(identifier)
+    if not key or not password:
+        raise InvalidInput("请输入账号和密码。", code="login_incomplete")
+    reservation = _limited(key, client, "password", now)
+    user = _find_user(identifier, key)
+    if user is None:
+        make_password(password)  # the same hashing work as for a real account
+        raise _refuse(key, client, "password", "unknown_account", PASSWORD_LOGIN_FAILED)
+    if not user.check_password(password[:4096]):
+        raise _refuse(key, client, "password", "wrong_password", PASSWORD_LOGIN_FAILED)
+    if not _may_log_in(user):
+        raise _refuse(key, client, "password", "account_disabled", PASSWORD_LOGIN_FAILED)
+    return _succeeded(user, client, "password", reservation)
+
+
+def login_with_code(
+    phone: str, code: str, *, client: str | None, now: datetime | None = None
+) -> User:
+    now = now or timezone.now()
+    number = mobile(phone)
+    if not (code or "").strip():
+        raise InvalidInput("请输入短信验证码。", code="login_incomplete")
+    reservation = _limited(number, client, "sms", now)
+    account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
+    if account is None or not _may_log_in(account.user):
+        reason = "unknown_account" if account is None else "account_disabled"
+        raise _refuse(number, client, "sms", reason, SMS_LOGIN_FAILED)
+    try:
+        with transaction.atomic():
+            codes.take(number, codes.Purpose.LOGIN, code, now)
+    except codes.CodeRefused as refused:
+        raise _refuse(number, client, "sms", f"code_{refused.reason}", SMS_LOGIN_FAILED) from None
+    return _succeeded(account.user, client, "sms", reservation)

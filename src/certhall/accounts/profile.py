@@ -1,0 +1,113 @@
+"""What an account may see of itself: its organisation and the organisation's handlers.
+
+An applicant sees only its own organisation (``require_organization``); CA staff may look up
+the handlers of any organisation (the counter needs them). ID numbers are shown masked in
+every listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from certhall.accounts.models import (
+    PROVIDER_ROLES,
+    EnterpriseAccount,
+    Handler,
+    Organization,
+    Role,
+    User,
+)
+from certhall.accounts.permissions import require_organization, require_role
+from certhall.errors import Forbidden, NotFound
+
+STAFF_ROLES = tuple(sorted(PROVIDER_ROLES))
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    organization: Organization | None
+    account: EnterpriseAccount | None
+    handlers: list[Handler]
+
+
+def mask_id_number(number: str) -> str:
+    """``4403**********123X``: the first and last four characters."""
+    if len(number) <= 8:
+        return number[:2] + "*" * max(0, len(number) - 2)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def _active(actor: User) -> None:
+    if not actor.is_active or actor.is_system:
+        raise Forbidden("该账户已停用。")
+
+
+def profile(actor: User) -> Profile:
+    _active(actor)
+    org = actor.organization if actor.role == Role.APPLICANT else None
+    account = EnterpriseAccount.objects.filter(user=actor).first()
+    handlers = list_handlers(actor, org.pk) if org is not None else []
+    return Profile(actor, org, account, handlers)
+
+
+def list_handlers(actor: User, organization_id: int | None = None) -> list[Handler]:
+    """The handlers of an organisation: an applicant's own (the default), or for CA staff the
+    one named."""
+    _active(actor)
+    if actor.role == Role.APPLICANT:
+        organization_id = organization_id or actor.organization_id
+        try:
+            require_organization(actor, organization_id)
+        except Forbidden:
+            raise Forbidden("无权查看其他单位的信息。", code="other_organization") from None
+    else:
+        require_role(actor, *STAFF_ROLES)
+        if not Organization.objects.filter(pk=organization_id or 0).exists():
+            raise NotFound("没有该单位（请指定 organization_id）。")
+    if organization_id is None:  # pragma: no cover - require_organization refused it
+        raise NotFound("请指定单位。")
+    return list(
+        Handler.objects.filter(organization_id=organization_id).order_by("created_at", "pk")
+    )
+
+
+ID_MESSAGES = {
+    "resident_id_empty": "请填写身份证号码。",
+    "resident_id_length": "身份证号码应为18位（不接受15位的第一代身份证号码）。",
+    "resident_id_characters": "身份证号码应为17位数字加1位数字或X。",
+    "resident_id_birth_date": "身份证号码中的出生日期不正确。",
+    "resident_id_check": "身份证号码校验位不正确，请核对是否输入有误。",
+}
+
+
+def add_handler(
+    actor: User, organization_id: int | None, *, name: str, id_kind: str, id_number: str, phone: str
+) -> Handler:
+    """Register a handler (经办人) through ``accounts.services.add_handler``, with the
+    refusals in Chinese. An applicant adds to its own organisation only."""
+    from certhall.accounts import services, validation
+    from certhall.errors import InvalidInput
+    from certhall.pki.identity import ID_DOCUMENT_KINDS
+
+    _active(actor)
+    if actor.role == Role.APPLICANT:
+        organization_id = organization_id or actor.organization_id
+        try:
+            require_organization(actor, organization_id)
+        except Forbidden:
+            raise Forbidden("无权为其他单位登记经办人。", code="other_organization") from None
+    if organization_id is None:
+        raise NotFound("请指定单位。")
+    mobile = validation.mobile(phone)
+    try:
+        return services.add_handler(
+            actor, organization_id, name=name, id_kind=id_kind, id_number=id_number, phone=mobile
+        )
+    except InvalidInput as error:
+        if error.code in ID_MESSAGES:
+            raise InvalidInput(ID_MESSAGES[error.code], code=error.code) from None
+        if error.code == "id_document_number":
+            kind = ID_DOCUMENT_KINDS.get(id_kind, "证件")
+            raise InvalidInput(f"{kind}号码格式不正确。", code=error.code) from None
+        raise

@@ -1,0 +1,183 @@
+"""Registration of an enterprise account on the online hall (网上营业厅注册).
+
+The registering person gives the organisation (name, USCC, legal representative), their own
+mobile phone — verified first by an SMS code — and a password. The result is an applicant
+account whose login name is the phone, an :class:`EnterpriseAccount` and, if the USCC is new,
+the :class:`Organization`.
+
+An organisation registers once (docs/accounts.md):
+
+* a USCC that already has an account (registered here, or created by a certificate login) is
+  refused, pointing to the login page and to the service points;
+* a USCC known without any account (the counter entered it) may be claimed only by a phone that
+  is one of that organisation's handlers (经办人): the SMS code proves the person holds it;
+  otherwise refused the same way. The organisation's recorded data is kept as it is.
+* one phone, one account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from certhall.accounts import codes, ratelimit, validation
+from certhall.accounts.errors import TooManyRequests
+from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
+from certhall.audit import services as audit
+from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.notify.models import mask_phone
+
+#: Wrong codes typed while registering, per phone and per client address.
+VERIFY_LIMITS_PHONE = ratelimit.Limit(
+    "register_fail_phone", 5, 900, "验证码错误次数过多，请{wait}后再试。"
+)
+VERIFY_LIMITS_CLIENT = ratelimit.Limit(
+    "register_fail_client", 20, 900, "您的网络地址尝试次数过多，请{wait}后再试。"
+)
+
+ALREADY_REGISTERED = (
+    "该统一社会信用代码已注册网上营业厅账户，请直接登录（可用密码、短信验证码或数字证书登录）；"
+    "如无法登录，请联系客服或携带营业执照到受理点办理。"
+)
+PHONE_TAKEN = "该手机号已注册网上营业厅账户，请直接登录；忘记密码可使用短信验证码登录。"
+
+
+@dataclass(frozen=True)
+class Registration:
+    organization_name: str
+    uscc: str
+    legal_representative: str
+    phone: str
+    code: str
+    password: str
+    password_again: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class _Checked:
+    organization_name: str
+    uscc: str
+    legal_representative: str
+    phone: str
+    password: str
+    email: str
+
+
+def check(data: Registration) -> _Checked:
+    """Every field, in the order of the form; the first problem is the message."""
+    name = validation.text(data.organization_name, "单位名称", 128)
+    uscc = validation.uscc(data.uscc)
+    legal_rep = validation.text(data.legal_representative, "法定代表人姓名", 64)
+    phone = validation.mobile(data.phone)
+    email = validation.email(data.email)
+    password = validation.password(
+        data.password, data.password_again, User(username=phone, email=email)
+    )
+    return _Checked(name, uscc, legal_rep, phone, password, email)
+
+
+def register(data: Registration, *, client: str | None, now: datetime | None = None) -> User:
+    """Create the account (and the organisation); the SMS code is used up only on success."""
+    now = now or timezone.now()
+    recorder = codes.recorder()
+    checked = check(data)
+    try:
+        reservation = ratelimit.reserve(
+            [(VERIFY_LIMITS_PHONE, checked.phone), (VERIFY_LIMITS_CLIENT, client)], now=now
+        )
+    except TooManyRequests as refusal:
+        if refusal.first_refusal:  # one event per window, not one per request of a flood
+            audit.record(
+                recorder,
+                "accounts.register",
+                object_type="organization",
+                object_id=checked.uscc,
+                after={"error": refusal.code, "limit": refusal.scope, "client": client},
+                result=audit.REFUSED,
+            )
+        raise
+    with audit.refusals_recorded(
+        recorder, "accounts.register", object_type="organization", object_id=checked.uscc
+    ):
+        try:
+            with transaction.atomic():
+                user = _create(checked, data.code, client, now)
+        except codes.CodeRefused as refused:  # a guess at the code: it counts
+            raise InvalidInput(refused.message, code=f"code_{refused.reason}") from None
+        except IntegrityError:
+            ratelimit.release(reservation)
+            raise Conflict(ALREADY_REGISTERED, code="already_registered") from None
+        except CerthallError:
+            ratelimit.release(reservation)  # not a guess at the code: it does not count
+            raise
+        ratelimit.release(reservation)
+    return user
+
+
+def _create(checked: _Checked, code: str, client: str | None, now: datetime) -> User:
+    codes.take(checked.phone, codes.Purpose.REGISTER, code, now)
+    if (
+        EnterpriseAccount.objects.filter(phone=checked.phone).exists()
+        or User.objects.filter(username=checked.phone).exists()
+    ):
+        raise Conflict(PHONE_TAKEN, code="phone_registered")
+    org = Organization.objects.select_for_update().filter(uscc=checked.uscc).first()
+    claimed = org is not None
+    if org is None:
+        org = Organization.objects.create(
+            name=checked.organization_name,
+            uscc=checked.uscc,
+            legal_representative=checked.legal_representative,
+        )
+    else:
+        if User.objects.filter(organization=org).exists():
+            raise Conflict(ALREADY_REGISTERED, code="already_registered")
+        if not Handler.objects.filter(organization=org, phone=checked.phone).exists():
+            raise Conflict(ALREADY_REGISTERED, code="already_registered")
+    user = User(
+        username=checked.phone,
+        role=Role.APPLICANT,
+        organization=org,
+        phone=checked.phone,
+        email=checked.email,
+    )
+    user.set_password(checked.password)
+    user.save()
+    EnterpriseAccount.objects.create(
+        user=user,
+        organization=org,
+        phone=checked.phone,
+        registered_at=now,
+        registered_from=client or "",
+    )
+    if not claimed:
+        audit.record(
+            user,
+            "accounts.organization.create",
+            object_type="organization",
+            object_id=org.uscc,
+            after={
+                "name": org.name,
+                "legal_representative": org.legal_representative,
+                "via": "registration",
+            },
+        )
+    audit.record(
+        user,
+        "accounts.register",
+        object_type="user",
+        object_id=user.username,
+        after={
+            "role": user.role,
+            "organization": org.uscc,
+            "phone": mask_phone(checked.phone),
+            "email": bool(checked.email),
+            "claimed_existing_organization": claimed,
+            "client": client,
+        },
+    )
+    return user

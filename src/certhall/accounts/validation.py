@@ -1,0 +1,77 @@
+"""Input checks of the account services, with messages in Chinese for the person typing.
+
+The checks themselves live elsewhere (``certhall.pki.identity`` for the USCC, the notifier for
+mobile numbers, Django's password validators); this module only gives their refusals the words
+a user of the online hall reads.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import translation
+
+from certhall.accounts.models import User
+from certhall.errors import InvalidInput
+from certhall.notify.services import normalise_phone
+from certhall.pki.identity import validate_uscc
+
+USCC_MESSAGES = {
+    "uscc_empty": "请填写统一社会信用代码。",
+    "uscc_length": "统一社会信用代码应为18位。",
+    "uscc_characters": "统一社会信用代码含有不会出现的字符"
+    "（只用数字和除I、O、S、V、Z以外的大写字母）。",
+    "uscc_check": "统一社会信用代码校验位不正确，请核对是否输入有误。",
+}
+
+
+def mobile(phone: str) -> str:
+    try:
+        return normalise_phone(phone)
+    except InvalidInput:
+        raise InvalidInput("请输入正确的11位中国大陆手机号码。", code="phone_invalid") from None
+
+
+def uscc(code: str) -> str:
+    try:
+        return validate_uscc(code)
+    except InvalidInput as error:
+        raise InvalidInput(
+            USCC_MESSAGES.get(error.code, "统一社会信用代码不正确。"), code=error.code
+        ) from None
+
+
+def text(value: str, what: str, max_length: int) -> str:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        raise InvalidInput(f"请填写{what}。", code="required")
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{what}不能超过{max_length}个字。", code="too_long")
+    return cleaned
+
+
+def email(value: str) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        return ""
+    try:
+        validate_email(cleaned)
+    except ValidationError:
+        raise InvalidInput("电子邮箱格式不正确。", code="email_invalid") from None
+    return cleaned
+
+
+def password(value: str, again: str, user: User) -> str:
+    """Django's password validators (at least 8 characters, not common, not all digits), in
+    Chinese; and the two entries must match."""
+    if value != again:
+        raise InvalidInput("两次输入的密码不一致。", code="password_mismatch")
+    with translation.override("zh-hans"):
+        try:
+            validate_password(value, user)
+        except ValidationError as error:
+            raise InvalidInput(
+                "".join(str(m) for m in error.messages), code="password_weak"
+            ) from None
+    return value

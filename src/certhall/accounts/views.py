@@ -1,0 +1,183 @@
+"""The account pages under /accounts/: register, login (password / SMS code), logout, profile,
+handlers. Thin: read the form, call one service, render or redirect. A refusal is shown on the
+same page, with the form as typed (never the passwords) and the error's HTTP status.
+
+All POSTs are CSRF-protected by Django's middleware.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from certhall.accounts import codes, profile, registration
+from certhall.accounts import login as login_services
+from certhall.accounts.errors import TooManyRequests
+from certhall.accounts.models import Handler, User
+from certhall.errors import CerthallError
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+HOME = "/accounts/profile/"
+REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
+HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """REMOTE_ADDR (a proxy's X-Forwarded-For is not believed)."""
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
+
+
+def _field(request: HttpRequest, name: str, limit: int = 200) -> str:
+    return str(request.POST.get(name, ""))[:limit]
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], error: CerthallError | None = None
+) -> HttpResponse:
+    status = 200
+    if error is not None:
+        context["error"] = error.message
+        status = error.http_status
+    response = render(request, template, context, status=status)
+    if isinstance(error, TooManyRequests):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _next(request: HttpRequest) -> str:
+    target = str(request.POST.get("next") or request.GET.get("next") or "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return HOME
+
+
+def _open_session(request: HttpRequest, user: User) -> HttpResponse:
+    login(request, user, backend=BACKEND)
+    return HttpResponseRedirect(_next(request))
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def register_page(request: HttpRequest) -> HttpResponse:
+    form = {name: _field(request, name) for name in REGISTER_FIELDS} if request.POST else {}
+    context: dict[str, Any] = {"form": form}
+    if request.method != "POST":
+        return _page(request, "accounts/register.html", context)
+    try:
+        if request.POST.get("action") == "send_code":
+            sent = codes.request_code(form["phone"], "register", client=client_address(request))
+            context["notice"] = sent.message
+            return _page(request, "accounts/register.html", context)
+        user = registration.register(
+            registration.Registration(
+                organization_name=form["organization_name"],
+                uscc=form["uscc"],
+                legal_representative=form["legal_representative"],
+                phone=form["phone"],
+                code=form["code"],
+                password=_field(request, "password", 4096),
+                password_again=_field(request, "password_again", 4096),
+                email=form["email"],
+            ),
+            client=client_address(request),
+        )
+    except CerthallError as error:
+        return _page(request, "accounts/register.html", context, error)
+    login(request, user, backend=BACKEND)
+    messages.success(request, "注册成功，已为您登录。请登记经办人后办理证书业务。")
+    return HttpResponseRedirect(HOME)
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def login_page(request: HttpRequest) -> HttpResponse:
+    tab = "sms" if (request.POST or request.GET).get("tab") == "sms" else "password"
+    context: dict[str, Any] = {
+        "tab": tab,
+        "next": _next(request),
+        "username": _field(request, "username", 150),
+        "phone": _field(request, "phone", 40),
+    }
+    if request.method != "POST":
+        return _page(request, "accounts/login.html", context)
+    action = request.POST.get("action")
+    client = client_address(request)
+    try:
+        if action == "send_code":
+            context["notice"] = codes.request_code(context["phone"], "login", client=client).message
+            return _page(request, "accounts/login.html", context)
+        if tab == "sms":
+            user = login_services.login_with_code(
+                context["phone"], _field(request, "code", 20), client=client
+            )
+        else:
+            user = login_services.login_with_password(
+                context["username"], _field(request, "password", 4096), client=client
+            )
+    except CerthallError as error:
+        return _page(request, "accounts/login.html", context, error)
+    return _open_session(request, user)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponseRedirect("/accounts/login/")
+
+
+@never_cache
+@login_required
+def profile_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover - login_required let no anonymous in
+        return HttpResponseRedirect("/accounts/login/")
+    return render(request, "accounts/profile.html", {"profile": profile.profile(user)})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def handlers_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover
+        return HttpResponseRedirect("/accounts/login/")
+    form = {name: _field(request, name) for name in HANDLER_FIELDS} if request.POST else {}
+    error: CerthallError | None = None
+    if request.method == "POST":
+        try:
+            added = profile.add_handler(
+                user,
+                None,
+                name=form["name"],
+                id_kind=form["id_kind"],
+                id_number=form["id_number"],
+                phone=form["phone"],
+            )
+        except CerthallError as refusal:
+            error = refusal
+        else:
+            messages.success(request, f"已登记经办人：{added.name}")
+            return HttpResponseRedirect("/accounts/handlers/")
+    context = {
+        "profile": profile.profile(user),
+        "form": form,
+        "id_kinds": Handler.IdKind.choices,
+    }
+    return _page(request, "accounts/handlers.html", context, error)

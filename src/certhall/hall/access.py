@@ -1,0 +1,78 @@
+"""Who may see and do what with an application. Called by every service, before anything else.
+
+* An applicant sees and acts only on its own organisation's **online** applications (counter
+  applications are entered and changed by the clerk, though the organisation can read them).
+* CA staff see only their provider's applications, and act according to their role:
+  clerk (受理员) the counter, reviewer (审核员) the review, issuer (制证员) issuance onto Ukeys,
+  CA admin everything a member of staff does. Auditors read.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from certhall.accounts.models import PROVIDER_ROLES, Role, User
+from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.errors import Forbidden, NotFound
+from certhall.hall.models import Application, Channel
+
+VIEW_ROLES = (Role.APPLICANT, *sorted(PROVIDER_ROLES))
+#: Counter work: open an application for a customer, checklist, counter payment.
+COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
+REVIEW_ROLES = (Role.REVIEWER, Role.CA_ADMIN)
+#: Issuance onto Ukeys: the issuer for online applications, also the clerk at the counter.
+ONLINE_ISSUE_ROLES = (Role.ISSUER, Role.CA_ADMIN)
+ONSITE_ISSUE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
+DELIVERY_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
+REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
+
+
+def visible(actor: User) -> QuerySet[Application]:
+    """The applications ``actor`` may see."""
+    require_role(actor, *VIEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        if actor.organization_id is None:
+            return Application.objects.none()
+        return Application.objects.filter(organization_id=actor.organization_id)
+    if actor.provider_id is None:
+        return Application.objects.none()
+    return Application.objects.filter(provider_id=actor.provider_id)
+
+
+def check_view(actor: User, application: Application) -> None:
+    require_role(actor, *VIEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        require_organization(actor, application.organization_id)
+    else:
+        require_provider(actor, application.provider_id)
+
+
+def load(actor: User, number: str, *, lock: bool = False) -> Application:
+    """The application ``number`` if ``actor`` may see it (``lock``: SELECT ... FOR UPDATE,
+    inside the caller's transaction)."""
+    query = Application.objects.select_related("organization", "handler")
+    if lock:
+        query = query.select_for_update(of=("self",))
+    application = query.filter(number=str(number).strip().upper()).first()
+    if application is None:
+        raise NotFound(f"没有编号为 {number} 的申请。", code="application_not_found")
+    check_view(actor, application)
+    return application
+
+
+def require_staff(actor: User, application: Application, *roles: Role) -> None:
+    """Staff in one of ``roles`` of the application's provider."""
+    require_role(actor, *roles)
+    require_provider(actor, application.provider_id)
+
+
+def require_editor(actor: User, application: Application) -> None:
+    """Who may change an application's data, items and documents: the applicant's own
+    organisation for an online application, the counter for an on-site one."""
+    if application.channel == Channel.ONLINE:
+        require_role(actor, Role.APPLICANT)
+        require_organization(actor, application.organization_id)
+    else:
+        if actor.role == Role.APPLICANT:
+            raise Forbidden("柜台受理的申请由受理员办理。", code="onsite_application")
+        require_staff(actor, application, *COUNTER_ROLES)

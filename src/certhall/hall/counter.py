@@ -1,0 +1,126 @@
+"""The counter (受理点柜台): a clerk opens an application for a customer at the service point
+they work at, adds the business lines (the same ``services.add_item``, so the same rules: the
+point's hours, holidays and the weekend rule for ODC certificates, checked at the real current
+moment), ticks the document checklist (``documents.check_at_counter``), takes the payment
+(``payment.take_counter_payment``) and, once a reviewer approved, issues on the spot
+(``issuance.issue_application``).
+
+A walk-in customer needs no online account: the organisation is found by its USCC or recorded
+here; the handler (经办人) present is chosen or registered (``accounts.services.add_handler``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from certhall.accounts import services as accounts
+from certhall.accounts.models import Handler, Organization, User
+from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.services import home_provider
+from certhall.audit import services as audit
+from certhall.errors import InvalidInput, NotFound
+from certhall.hall import access, services
+from certhall.hall.models import Application, Channel, Project
+from certhall.pki.identity import validate_id_document, validate_uscc
+from certhall.rules import default_catalog
+
+
+@dataclass(frozen=True)
+class Customer:
+    """The organisation at the counter, as on its business licence."""
+
+    uscc: str
+    name: str = ""
+    legal_representative: str = ""
+
+
+@dataclass(frozen=True)
+class HandlerData:
+    name: str
+    id_kind: str
+    id_number: str
+    phone: str
+
+
+def check_point(point: str) -> str:
+    """A service point slug of the rules catalog (InvalidInput naming the three otherwise)."""
+    return default_catalog().point(point).slug
+
+
+def _organization(actor: User, customer: Customer) -> Organization:
+    uscc = validate_uscc(customer.uscc)
+    organization = Organization.objects.filter(uscc=uscc).first()
+    if organization is not None:
+        return organization
+    name = customer.name.strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("新客户须填写单位名称（与营业执照一致，不超过128个字）。")
+    organization = Organization.objects.create(
+        name=name, uscc=uscc, legal_representative=customer.legal_representative.strip()[:64]
+    )
+    audit.record(
+        actor,
+        "hall.organization.create",
+        object_type="organization",
+        object_id=organization.pk,
+        after={"name": name, "uscc": uscc},
+    )
+    return organization
+
+
+def _handler(
+    actor: User, organization: Organization, handler_id: int | None, data: HandlerData | None
+) -> Handler:
+    if handler_id is not None:
+        handler = Handler.objects.filter(pk=handler_id, organization=organization).first()
+        if handler is None:
+            raise NotFound("该单位没有这个经办人。", code="handler_not_found")
+        return handler
+    if data is None:
+        raise InvalidInput("请登记到场办理的经办人（姓名、证件、手机号码）。")
+    number = validate_id_document(data.id_kind, data.id_number)
+    existing = Handler.objects.filter(
+        organization=organization, id_kind=data.id_kind, id_number=number
+    ).first()
+    if existing is not None:
+        return existing
+    return accounts.add_handler(
+        actor,
+        organization.pk,
+        name=data.name,
+        id_kind=data.id_kind,
+        id_number=number,
+        phone=data.phone,
+    )
+
+
+def open_application(
+    actor: User,
+    *,
+    point: str,
+    customer: Customer,
+    handler_id: int | None = None,
+    handler: HandlerData | None = None,
+    project: str = Project.SZ_MEDICAL_INSURANCE,
+) -> Application:
+    """受理: a new on-site draft at ``point`` (the clerk's service point) for ``customer``."""
+    require_role(actor, *access.COUNTER_ROLES)
+    with audit.refusals_recorded(actor, "hall.application.create", object_type="application"):
+        provider = home_provider()
+        require_provider(actor, provider.pk)
+        if not point:
+            raise InvalidInput("请先选择您所在的受理点。", code="point_missing")
+        slug = check_point(point)
+        with transaction.atomic():
+            organization = _organization(actor, customer)
+            person = _handler(actor, organization, handler_id, handler)
+            return services.create(
+                actor,
+                organization=organization,
+                channel=Channel.ONSITE,
+                point=slug,
+                handler=person,
+                project=project,
+            )

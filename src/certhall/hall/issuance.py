@@ -1,0 +1,503 @@
+"""Issuance (制证) of an approved application, and delivery.
+
+Per business:
+
+* 新办: a new Ukey from stock, ``ukeys.issue_onto_token`` (new key on the token, CSR, CA core,
+  certificate and chain written back, PIN to the handler by SMS);
+* 介质补办: ``ukeys.replace_medium`` (revokes the old certificate — keyCompromise when lost,
+  superseded when damaged — and retires the old Ukey), then a new Ukey from stock as for 新办;
+* 续期 / 变更: a new key on the customer's own Ukey (the customer types the PIN at the counter),
+  the new certificate written to it, the old one revoked (superseded / affiliationChanged) and
+  its key removed. 变更 and 续期 of one certificate in one visit give one new certificate;
+* 解锁: ``ukeys.unlock`` (SO resets the PIN; a random PIN by SMS, or the PIN the customer chose);
+* 吊销: ``ca.services.revoke`` at once, with the customer's reason.
+
+The application is claimed first (``approved -> issuing``, committed): of two simultaneous
+issuances one proceeds and the other is refused before touching a token. Token work cannot join
+a database transaction; each line is recorded as done as soon as its certificate exists, so a
+failure half-way goes back to ``approved`` and a retry continues with the lines not done.
+On site the Ukey is handed over at once (领取方式:自取): ``issued -> delivered``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.db import transaction
+
+from certhall.accounts.models import Organization, User
+from certhall.audit import services as audit
+from certhall.ca import services as ca_services
+from certhall.ca.models import Certificate
+from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.hall import access, clock, notices, states, workflow
+from certhall.hall.items import remaining_years
+from certhall.hall.models import (
+    Application,
+    ApplicationItem,
+    Business,
+    Channel,
+    Delivery,
+)
+from certhall.hall.states import State
+from certhall.pki.issuance import Subscriber
+from certhall.tokens import (
+    build_csr,
+    delete_key_pair,
+    generate_keypair,
+    key_label_for,
+    new_key_label,
+    token_info,
+    user_login,
+    write_certificate,
+)
+from certhall.ukeys import services as ukeys
+from certhall.ukeys.lifecycle import Status as UkeyStatus
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.store import UkeyStore, instance_store
+
+#: The order lines are worked in: a PIN reset before a new key on the same Ukey.
+ORDER = (
+    Business.UNLOCK,
+    Business.CHANGE,
+    Business.RENEW,
+    Business.REPLACE,
+    Business.NEW,
+    Business.REVOKE,
+)
+FROM_STOCK = frozenset({Business.NEW, Business.REPLACE})
+REKEY = frozenset({Business.CHANGE, Business.RENEW})
+KEY_TYPES = ("ec", "rsa2048")
+TRACKING = re.compile(r"[A-Za-z0-9-]{6,40}")
+
+
+def _pending(lines: list[ApplicationItem]) -> list[ApplicationItem]:
+    return sorted(
+        (line for line in lines if line.done_at is None),
+        key=lambda line: (ORDER.index(Business(line.business)), line.pk),
+    )
+
+
+def _is_online_renewal(application: Application, lines: list[ApplicationItem]) -> bool:
+    return application.channel == Channel.ONLINE and any(
+        line.business == Business.RENEW for line in lines
+    )
+
+
+def _stock_tokens(
+    actor: User, lines: list[ApplicationItem], tokens: Mapping[int, str]
+) -> dict[int, Ukey]:
+    """The Ukey from stock for each line that needs one, checked before anything is done."""
+    chosen: dict[int, Ukey] = {}
+    for line in _pending(lines):
+        if line.business not in FROM_STOCK:
+            continue
+        serial = tokens.get(line.pk)
+        if not serial and line.token is not None:
+            serial = line.token.serial  # a retry: the Ukey chosen the first time
+        if not serial:
+            raise InvalidInput(
+                f"请为第 {line.pk} 项业务（{Business(line.business).label}）选择一个库存Ukey。",
+                code="token_missing",
+            )
+        ukey = ukeys.get_ukey(actor, serial)
+        if ukey.status != UkeyStatus.IN_STOCK and not _finished_on(line, ukey):
+            raise Conflict(
+                f"Ukey {ukey.serial} 不在库存中，不能用于制证。", code="ukey_not_in_stock"
+            )
+        if any(other.pk == ukey.pk for other in chosen.values()):
+            raise InvalidInput(f"Ukey {ukey.serial} 被选了两次：每项业务用一个Ukey。")
+        chosen[line.pk] = ukey
+    return chosen
+
+
+def _finished_on(line: ApplicationItem, ukey: Ukey) -> Certificate | None:
+    """A certificate an interrupted earlier attempt already put on ``ukey`` for ``line``."""
+    if line.token_id != ukey.pk or ukey.status != UkeyStatus.ISSUED:
+        return None
+    approved_at = line.application.approved_at
+    certs = ukey.certificates.filter(status=Certificate.Status.VALID, profile=line.cert_type)
+    if approved_at is not None:
+        certs = certs.filter(created_at__gte=approved_at)
+    return certs.order_by("-pk").first()
+
+
+def _check_pin(lines: list[ApplicationItem], pin: str | None) -> None:
+    if pin is None and any(line.business in REKEY for line in _pending(lines)):
+        raise InvalidInput(
+            "续期、变更要在客户自己的Ukey上生成新密钥：请客户输入Ukey的PIN码"
+            "（忘记PIN码的，同时办理解锁并设置新PIN码）。",
+            code="pin_missing",
+        )
+
+
+def issue_application(
+    actor: User,
+    number: str,
+    *,
+    tokens: Mapping[int, str] | None = None,
+    pin: str | None = None,
+    store: UkeyStore | None = None,
+    key_type: str = "ec",
+) -> Application:
+    """制证: do every business line of an approved application.
+
+    ``tokens``: line id -> serial of the Ukey from stock for 新办 and 介质补办 lines. ``pin``:
+    the PIN of the customer's own Ukey for 续期 / 变更 (with 解锁 in the same visit: the new PIN
+    the customer chose). ``store``: where the Ukeys are reached (default: the instance's).
+    """
+    with audit.refusals_recorded(
+        actor, "hall.application.issue", object_type="application", object_id=number
+    ):
+        application = access.load(actor, number)
+        onsite = application.channel == Channel.ONSITE
+        roles = access.ONSITE_ISSUE_ROLES if onsite else access.ONLINE_ISSUE_ROLES
+        access.require_staff(actor, application, *roles)
+        if key_type not in KEY_TYPES:
+            raise InvalidInput(f"Ukey密钥类型只能是 {' 或 '.join(KEY_TYPES)}。")
+        lines = _lines(application)
+        if _is_online_renewal(application, lines):
+            raise Conflict(
+                "网厅续期由客户通过证书助手在线更新，不在此制证。", code="online_renewal"
+            )
+        if application.state != State.APPROVED:
+            raise Conflict(
+                states.refusal(application.number, application.state, State.ISSUING),
+                code="application_state",
+            )
+        stock = _stock_tokens(actor, lines, tokens or {})
+        _check_pin(lines, pin)
+        with transaction.atomic():
+            application = access.load(actor, number, lock=True)
+            workflow.move(actor, application, State.ISSUING, action="hall.application.issuing")
+        try:
+            _perform(actor, application, stock, pin, store or instance_store(), key_type)
+        except Exception as error:
+            workflow.back_to_approved(actor, application, error, "制证未完成")
+            raise
+        with transaction.atomic():
+            application.refresh_from_db()
+            serials = [
+                line.result_certificate.serial
+                for line in _lines(application)
+                if line.result_certificate is not None
+            ]
+            now = clock.now()
+            workflow.move(
+                actor,
+                application,
+                State.ISSUED,
+                action="hall.application.issue",
+                fields={"issued_at": now},
+                extra={"certificates": serials},
+            )
+            if onsite:
+                workflow.move(
+                    actor,
+                    application,
+                    State.DELIVERED,
+                    action="hall.application.deliver",
+                    reason="现场办理，领取方式:自取",
+                    fields={"delivered_at": now},
+                )
+    return application
+
+
+def _lines(application: Application) -> list[ApplicationItem]:
+    return list(
+        application.items.select_related(
+            "application", "target_certificate", "token", "old_token", "result_certificate"
+        ).order_by("pk")
+    )
+
+
+def _perform(
+    actor: User,
+    application: Application,
+    stock: dict[int, Ukey],
+    pin: str | None,
+    store: UkeyStore,
+    key_type: str,
+) -> None:
+    for line in _pending(_lines(application)):
+        line.refresh_from_db()
+        if line.done_at is not None:
+            continue  # done together with another line (变更 + 续期)
+        business = Business(line.business)
+        if business == Business.UNLOCK:
+            _unlock(actor, application, line, pin, store)
+        elif business in REKEY:
+            _rekey(actor, application, line, pin, store, key_type)
+        elif business == Business.REPLACE:
+            _replace(actor, application, line, stock[line.pk], store, key_type)
+        elif business == Business.NEW:
+            _new(actor, application, line, stock[line.pk], store, key_type)
+        else:
+            _revoke(actor, line)
+
+
+def _done(actor: User, line: ApplicationItem, cert: Certificate | None) -> None:
+    """Record a line as done (the caller may hold the transaction of the work itself)."""
+    with transaction.atomic():
+        changed = ApplicationItem.objects.filter(pk=line.pk, done_at__isnull=True).update(
+            result_certificate=cert, done_at=clock.now()
+        )
+        if changed:
+            audit.record(
+                actor,
+                "hall.item.done",
+                object_type="application",
+                object_id=line.application.number,
+                after={
+                    "item": line.pk,
+                    "business": line.business,
+                    "certificate": cert.serial if cert is not None else None,
+                },
+            )
+    line.refresh_from_db()
+
+
+def _subscriber(line: ApplicationItem) -> Subscriber:
+    return Subscriber(
+        org_name=line.org_name,
+        uscc=line.uscc,
+        person_name=line.person_name or None,
+        id_number=line.person_id_number or None,
+    )
+
+
+def _handler_phone(application: Application) -> str:
+    if application.handler is None:
+        raise InvalidInput("申请没有经办人：证书密码要发送给经办人。", code="handler_missing")
+    return application.handler.phone
+
+
+def _from_stock(
+    actor: User,
+    application: Application,
+    line: ApplicationItem,
+    token: Ukey,
+    years: int,
+    store: UkeyStore,
+    key_type: str,
+) -> Certificate:
+    finished = _finished_on(line, token)
+    if finished is not None:
+        return finished
+    ApplicationItem.objects.filter(pk=line.pk).update(token=token)
+    line.token = token
+    return ukeys.issue_onto_token(
+        actor,
+        token,
+        line.cert_type,
+        years,
+        _subscriber(line),
+        phone=_handler_phone(application),
+        organization=application.organization,
+        key_type=key_type,
+        store=store,
+    )
+
+
+def _new(
+    actor: User,
+    application: Application,
+    line: ApplicationItem,
+    token: Ukey,
+    store: UkeyStore,
+    key_type: str,
+) -> None:
+    years = line.years or 1
+    cert = _from_stock(actor, application, line, token, years, store, key_type)
+    _done(actor, line, cert)
+
+
+def _replace(
+    actor: User,
+    application: Application,
+    line: ApplicationItem,
+    token: Ukey,
+    store: UkeyStore,
+    key_type: str,
+) -> None:
+    old = line.old_token
+    target = line.target_certificate
+    assert old is not None and target is not None  # noqa: S101 - guaranteed by items.build
+    old.refresh_from_db()
+    if old.status != UkeyStatus.RETIRED:
+        ukeys.replace_medium(actor, old, line.replace_cause or None)
+    years = remaining_years(target, clock.now())
+    cert = _from_stock(actor, application, line, token, years, store, key_type)
+    with transaction.atomic():
+        Ukey.objects.filter(pk=old.pk).update(replaced_by=token)
+        _done(actor, line, cert)
+
+
+def _unlock(
+    actor: User,
+    application: Application,
+    line: ApplicationItem,
+    pin: str | None,
+    store: UkeyStore,
+) -> None:
+    assert line.token is not None  # noqa: S101 - guaranteed by items.build
+    ukeys.unlock(
+        actor,
+        line.token,
+        phone=_handler_phone(application) if pin is None else None,
+        new_pin=pin,
+        store=store,
+    )
+    _done(actor, line, None)
+
+
+def _revoke(actor: User, line: ApplicationItem) -> None:
+    target = line.target_certificate
+    assert target is not None  # noqa: S101 - guaranteed by items.build
+    target.refresh_from_db()
+    if target.status == Certificate.Status.VALID:
+        ca_services.revoke(actor, target.serial, line.revocation_reason)
+    _done(actor, line, None)
+
+
+def _rekey(
+    actor: User,
+    application: Application,
+    line: ApplicationItem,
+    pin: str | None,
+    store: UkeyStore,
+    key_type: str,
+) -> None:
+    """续期 / 变更 on the customer's own Ukey (both at once when both are asked for)."""
+    token, target = line.token, line.target_certificate
+    assert token is not None and target is not None and pin is not None  # noqa: S101
+    group = [
+        other
+        for other in application.items.filter(target_certificate=target, done_at__isnull=True)
+        if other.business in REKEY
+    ]
+    change = next((g for g in group if g.business == Business.CHANGE), None)
+    renew = next((g for g in group if g.business == Business.RENEW), None)
+    years = (
+        renew.years if renew is not None and renew.years else remaining_years(target, clock.now())
+    )
+    subscriber = _subscriber(change or line)
+    reason = "affiliationChanged" if change is not None else "superseded"
+    token.refresh_from_db()
+    info = token_info(store.module, token.label, conf=store.conf)
+    if (info.model, info.serial) != (token.model, token.serial):
+        raise Conflict(
+            f"插入的Ukey（序列号 {info.serial}）不是证书所在的Ukey {token.serial}。",
+            code="ukey_mismatch",
+        )
+    old_key = x509.load_der_x509_certificate(bytes(target.der)).public_key()
+    with user_login(
+        store.module, token.label, pin, conf=store.conf, allow_must_change=True
+    ) as session:
+        key_label = new_key_label(session, ukeys.UKEY_PREFIX)
+        generate_keypair(session, key_label, "ec" if key_type == "ec" else "rsa2048")
+        try:
+            csr = build_csr(session, key_label).public_bytes(Encoding.PEM)
+            with transaction.atomic():
+                row = ca_services.issue(
+                    actor,
+                    ca_services.IssueRequest(
+                        csr=csr,
+                        profile=line.cert_type,
+                        years=years,
+                        subscriber=subscriber,
+                        organization=application.organization,
+                    ),
+                )
+                cert = x509.load_der_x509_certificate(bytes(row.der))
+                chain = x509.load_pem_x509_certificates(ca_services.chain_pem())
+                write_certificate(session, key_label, cert, chain)
+                token.certificates.add(row)
+                ca_services.revoke(actor, target.serial, reason)
+                if change is not None:
+                    _rename(actor, application.organization, change.org_name)
+                audit.record(
+                    actor,
+                    "hall.ukey.rekey",
+                    object_type="ukey",
+                    object_id=token.serial,
+                    after={
+                        "old": target.serial,
+                        "new": row.serial,
+                        "key_label": key_label,
+                        "revocation_reason": reason,
+                        "application": application.number,
+                    },
+                )
+                for member in group:
+                    _done(actor, member, row)
+        except BaseException:
+            with contextlib.suppress(CerthallError):
+                delete_key_pair(session, key_label)
+            raise
+        # The revoked certificate's key is of no use any more.
+        with contextlib.suppress(CerthallError):
+            delete_key_pair(session, key_label_for(session, old_key))
+
+
+def _rename(actor: User, organization: Organization, name: str) -> None:
+    """变更 of the organisation's name: the registered name follows the new licence."""
+    if not name or name == organization.name:
+        return
+    before = organization.name
+    Organization.objects.filter(pk=organization.pk).update(name=name)
+    organization.name = name
+    audit.record(
+        actor,
+        "hall.organization.rename",
+        object_type="organization",
+        object_id=organization.pk,
+        before={"name": before},
+        after={"name": name},
+    )
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+
+def deliver(
+    actor: User, number: str, *, tracking_number: str = "", carrier: str = ""
+) -> Application:
+    """An issued online application leaves the CA: mailed with a tracking number (the handler
+    is told by SMS) or picked up at the chosen service point."""
+    with (
+        audit.refusals_recorded(
+            actor, "hall.application.deliver", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_staff(actor, application, *access.DELIVERY_ROLES)
+        fields: dict[str, object] = {"delivered_at": clock.now()}
+        reason = "自取"
+        if application.delivery == Delivery.ONLINE_UPDATE:
+            raise Conflict(
+                "网厅续期在证书助手写入新证书后自动完成，无需交付。", code="online_renewal"
+            )
+        if application.delivery == Delivery.MAIL:
+            tracking = tracking_number.strip()
+            if not TRACKING.fullmatch(tracking):
+                raise InvalidInput("请填写快递运单号（6-40位字母、数字）。", code="tracking")
+            fields["tracking_number"] = tracking
+            fields["carrier"] = (carrier.strip() or "快递")[:32]
+            reason = f"邮寄：{fields['carrier']} {tracking}"
+        workflow.move(
+            actor,
+            application,
+            State.DELIVERED,
+            action="hall.application.deliver",
+            reason=reason,
+            fields=fields,
+        )
+        if application.delivery == Delivery.MAIL:
+            notices.mailed(actor, application)
+    return application

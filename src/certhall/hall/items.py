@@ -1,0 +1,243 @@
+"""Business lines (申请业务): what may be asked for, checked by the rules and the registry.
+
+Every line is quoted by ``certhall.rules.enforce`` for the application's channel, service point
+and the current moment, so what the rules forbid (an online 变更, a 6-year certificate, ODC
+business on a weekend at a counter, an online renewal outside its window) is refused with the
+rule's own words in every channel. The fee is the quote's, never computed here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from certhall.ca import services as ca_services
+from certhall.ca.models import Certificate
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.hall import clock
+from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
+from certhall.hall.states import FINAL
+from certhall.pki.identity import validate_resident_id
+from certhall.pki.profiles import get_profile
+from certhall.rules import Quote, enforce, local
+from certhall.ukeys.lifecycle import Status as UkeyStatus
+from certhall.ukeys.models import Ukey
+
+#: Why a certificate is revoked at the customer's request (RFC 5280 names, see ca.services).
+REVOCATION_REASONS = {
+    "keyCompromise": "密钥泄露或Ukey遗失",
+    "affiliationChanged": "单位信息变更",
+    "superseded": "证书已被替换",
+    "cessationOfOperation": "单位注销或停止使用",
+    "privilegeWithdrawn": "授权撤销",
+    "unspecified": "其他原因",
+}
+REPLACE_CAUSES = {"lost": "遗失", "damaged": "损坏"}
+#: Businesses done on the customer's own Ukey (they bring it: the seed's "Ukey" document).
+OWN_UKEY = frozenset({Business.RENEW, Business.CHANGE, Business.UNLOCK})
+#: Businesses that must be alone on their certificate within an application.
+EXCLUSIVE = frozenset({Business.REPLACE, Business.REVOKE})
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    business: str
+    #: Required for 新办; for the other businesses it is the certificate's own type.
+    cert_type: str | None = None
+    #: The term (新办, 续期); the rules default it for the 1-year-only ODC.
+    years: int | None = None
+    #: 机构个人证书 新办: the person (the legal representative) and their resident ID number.
+    person_name: str = ""
+    person_id_number: str = ""
+    #: The existing certificate of 续期 / 变更 / 解锁 / 介质补办 / 吊销.
+    serial: str = ""
+    #: 变更: the organisation's new name (defaults to the organisation's registered name).
+    org_name: str = ""
+    #: 吊销: one of REVOCATION_REASONS.
+    revocation_reason: str = ""
+    #: 介质补办: lost or damaged.
+    replace_cause: str = ""
+
+
+def parse_business(value: str) -> Business:
+    try:
+        return Business(value)
+    except ValueError:
+        names = "、".join(f"{b.value}（{b.label}）" for b in Business)
+        raise InvalidInput(f"未知的业务类型 {value!r}，可选：{names}", code="business") from None
+
+
+def parse_cert_type(value: str | None) -> CertType:
+    if not value:
+        raise InvalidInput("请选择证书类型：org（机构证书）或 personal（机构个人证书）。")
+    try:
+        return CertType(value)
+    except ValueError:
+        raise InvalidInput(
+            f"未知的证书类型 {value!r}：org（机构证书）或 personal（机构个人证书）。",
+            code="cert_type",
+        ) from None
+
+
+def expiry_date(cert: Certificate) -> datetime:
+    return local(cert.not_after)
+
+
+def quote_item(
+    application: Application,
+    business: Business,
+    cert_type: CertType,
+    years: int | None,
+    target: Certificate | None,
+    at: datetime,
+) -> Quote:
+    """The rules' answer for one line now; QuoteRefused with the rules' words if forbidden."""
+    online = application.channel == Channel.ONLINE
+    return enforce(
+        business.value,
+        cert_type.value,
+        years=years if business in (Business.NEW, Business.RENEW) else None,
+        channel=application.channel,
+        point=None if online else application.point,
+        at=at,
+        cert_expiry=expiry_date(target).date()
+        if (online and business == Business.RENEW and target is not None)
+        else None,
+    )
+
+
+def _holder_check(application: Application, cert: Certificate) -> None:
+    org = application.organization
+    if not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
+        raise Forbidden("该证书不属于本单位。", code="certificate_other_organization")
+
+
+def _ukey_of(cert: Certificate, statuses: tuple[str, ...]) -> Ukey | None:
+    return cert.ukeys.filter(status__in=statuses).order_by("pk").first()
+
+
+def build(application: Application, request: ItemRequest) -> ApplicationItem:
+    """A checked, quoted, unsaved line for ``application``."""
+    now = clock.now()
+    business = parse_business(request.business)
+    target: Certificate | None = None
+    serial = request.serial.strip()
+    if business != Business.NEW:
+        if not serial:
+            raise InvalidInput(f"{business.label}须填写证书序列号。", code="serial_missing")
+        target = ca_services.get_certificate(serial)
+        _holder_check(application, target)
+        cert_type = parse_cert_type(target.profile)
+        if request.cert_type and request.cert_type != cert_type.value:
+            raise InvalidInput(
+                f"证书 {target.serial} 是{cert_type.label}，与所选证书类型不符。",
+                code="cert_type_mismatch",
+            )
+    else:
+        cert_type = parse_cert_type(request.cert_type)
+    answer = quote_item(application, business, cert_type, request.years, target, now)
+    _check_combination(application, business, target)
+
+    item = ApplicationItem(
+        application=application,
+        business=business,
+        cert_type=cert_type,
+        years=answer.years,
+        fee=answer.fee_yuan,
+        org_name=application.organization.name,
+        uscc=application.organization.uscc,
+        target_certificate=target,
+        created_at=now,
+    )
+    if target is None:
+        if cert_type == CertType.PERSONAL:
+            item.person_name = _person_name(request.person_name)
+            item.person_id_number = validate_resident_id(request.person_id_number)
+        return item
+
+    if target.status != Certificate.Status.VALID:
+        raise Conflict(f"证书 {target.serial} 已吊销，不能办理{business.label}。", code="revoked")
+    item.org_name, item.uscc = target.org_name, target.uscc
+    item.person_name, item.person_id_number = target.person_name, target.id_number
+    if business == Business.CHANGE:
+        item.org_name = (request.org_name or application.organization.name).strip()[:128]
+    if business == Business.REVOKE:
+        if request.revocation_reason not in REVOCATION_REASONS:
+            choices = "、".join(f"{k}（{v}）" for k, v in REVOCATION_REASONS.items())
+            raise InvalidInput(f"请选择吊销原因：{choices}", code="revocation_reason")
+        item.revocation_reason = request.revocation_reason
+    if business == Business.REPLACE:
+        if request.replace_cause not in REPLACE_CAUSES:
+            raise InvalidInput("介质补办须说明Ukey是遗失（lost）还是损坏（damaged）。")
+        item.replace_cause = request.replace_cause
+        item.old_token = _ukey_of(
+            target,
+            (UkeyStatus.ISSUED, UkeyStatus.LOCKED, UkeyStatus.LOST, UkeyStatus.DAMAGED),
+        )
+        if item.old_token is None:
+            raise Conflict(
+                f"证书 {target.serial} 不在本CA登记的Ukey上，无法办理介质补办。", code="no_ukey"
+            )
+    if business in OWN_UKEY and application.channel == Channel.ONSITE:
+        item.token = _ukey_of(target, (UkeyStatus.ISSUED, UkeyStatus.LOCKED))
+        if item.token is None:
+            raise Conflict(
+                f"证书 {target.serial} 不在本CA登记的可用Ukey上，"
+                f"无法在Ukey上办理{business.label}。",
+                code="no_ukey",
+            )
+    return item
+
+
+def _person_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise InvalidInput("机构个人证书须填写持证人（法定代表人）姓名，不超过64个字。")
+    return name
+
+
+def _check_combination(
+    application: Application, business: Business, target: Certificate | None
+) -> None:
+    """Several businesses in one visit, but each at most once per certificate; 介质补办 and
+    吊销 alone on theirs; an online renewal alone in its application; and a certificate in at
+    most one open application."""
+    items = list(application.items.all())
+    if application.channel == Channel.ONLINE:
+        has_renewal = any(i.business == Business.RENEW for i in items)
+        if (business == Business.RENEW and items) or has_renewal:
+            raise Conflict(
+                "网厅续期单独办理：每个续期申请只含一张证书的续期。", code="renewal_alone"
+            )
+    if target is None:
+        return
+    same = [i for i in items if i.target_certificate_id == target.pk]
+    if any(i.business == business for i in same):
+        raise Conflict(f"申请中已有证书 {target.serial} 的{business.label}。", code="duplicate")
+    if same and (business in EXCLUSIVE or any(i.business in EXCLUSIVE for i in same)):
+        raise Conflict(
+            f"证书 {target.serial} 的介质补办或吊销须单独办理，不能与其他业务同时办理。",
+            code="exclusive",
+        )
+    elsewhere = (
+        ApplicationItem.objects.filter(target_certificate=target)
+        .exclude(application=application)
+        .exclude(application__state__in=[s.value for s in FINAL])
+        .select_related("application")
+        .first()
+    )
+    if elsewhere is not None:
+        raise Conflict(
+            f"证书 {target.serial} 已有办理中的申请 {elsewhere.application.number}。",
+            code="certificate_busy",
+        )
+
+
+def remaining_years(cert: Certificate, at: datetime) -> int:
+    """Whole years covering what is left of ``cert`` (at least one, at most the profile's
+    maximum): the term of the certificate that replaces it after 变更 or 介质补办. The CA core
+    issues whole years only; rounding up means a customer never loses validity."""
+    profile = get_profile(cert.profile)
+    days = max(0, (cert.not_after - at).days)
+    return max(profile.min_years, min(profile.max_years, math.ceil(days / 365) or 1))

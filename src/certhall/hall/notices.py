@@ -1,0 +1,63 @@
+"""What the hall tells the customer, through the one notifier (``certhall.notify.notifier``):
+the review result of an online application and the mailing of its Ukey. SMS to the handler,
+email to the account that applied when it has an address. Sent inside the caller's transaction
+(the SMS rolls back with the action; the email leaves after the commit). On-site customers are
+at the counter and are told there. The PIN itself is sent by ``ukeys`` when the Ukey is made.
+"""
+
+from __future__ import annotations
+
+from certhall.accounts.models import User
+from certhall.hall.models import Application, Business, Channel
+from certhall.notify.notifier import notify
+
+
+def _businesses(application: Application) -> str:
+    names = dict.fromkeys(str(Business(i.business).label) for i in application.items.all())
+    return "、".join(names) or "证书"
+
+
+def _send(actor: User, application: Application, kind: str, context: dict[str, str]) -> None:
+    if application.channel != Channel.ONLINE:
+        return
+    phone = application.handler.phone if application.handler is not None else None
+    email = application.entered_by.email or None
+    if not phone and not email:
+        return
+    notify(
+        kind,
+        context={
+            "organization": application.organization.name,
+            "business": _businesses(application),
+            "application": application.number,
+            **context,
+        },
+        phone=phone,
+        email=email,
+        actor=actor,
+    )
+
+
+def review_result(actor: User, application: Application, *, approved: bool, reason: str) -> None:
+    _send(
+        actor,
+        application,
+        "review_result",
+        {
+            "result": "通过" if approved else "未通过，请补正资料后重新提交",
+            "reason": reason,
+        },
+    )
+
+
+def mailed(actor: User, application: Application) -> None:
+    _send(
+        actor,
+        application,
+        "application_status",
+        {
+            "status": "证书Ukey已寄出",
+            "detail": f"{application.carrier}运单号{application.tracking_number}，"
+            "证书密码已另行短信发送给经办人。",
+        },
+    )

@@ -1,0 +1,228 @@
+"""The hall and ``certhall.payments``: orders for applications, the paid / refunded signals,
+counter payments and refunds.
+
+``order_paid`` and ``order_refunded`` are sent inside the transaction that records the payment
+or the refund; the receivers here move the application in that same transaction, so order and
+application never disagree (a receiver that refuses rolls the payment back). Both receivers are
+idempotent: the same order seen again changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from certhall.accounts.models import User
+from certhall.accounts.permissions import require_role
+from certhall.accounts.services import system_actor
+from certhall.audit import services as audit
+from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.hall import access, clock, workflow
+from certhall.hall.models import Application, Business, CertType, Channel
+from certhall.hall.states import IN_REVIEW, State
+from certhall.payments import services as payments
+from certhall.payments.models import Order
+
+PURPOSE = "hall.application"
+#: States after payment: a payment notification seen again in these changes nothing.
+PAID_OR_LATER = frozenset(
+    {
+        State.PAID,
+        State.RETURNED,
+        State.RESUBMITTED,
+        State.APPROVED,
+        State.ISSUING,
+        State.ISSUED,
+        State.DELIVERED,
+    }
+)
+#: A refund is possible until issuance starts; after that the certificate exists.
+REFUNDABLE = frozenset({State.PAID, State.RETURNED, State.RESUBMITTED, State.APPROVED})
+
+
+def _lines(application: Application) -> list[tuple[str, object]]:
+    lines: list[tuple[str, object]] = []
+    for item in application.items.order_by("pk"):
+        text = f"{Business(item.business).label} {CertType(item.cert_type).label}"
+        if item.years:
+            text += f" {item.years}年"
+        lines.append((text[:100], item.fee))
+    if application.postage:
+        lines.append(("Ukey邮寄费（邮费自付）", application.postage))
+    return lines
+
+
+def create_order_for(actor: User, application: Application) -> Order:
+    """The order for what the application costs (items and postage as receipt lines)."""
+    businesses = "、".join(
+        dict.fromkeys(str(Business(i.business).label) for i in application.items.all())
+    )
+    return payments.create_order(
+        actor,
+        purpose=PURPOSE,
+        object_id=application.number,
+        organization=application.organization,
+        amount=application.total,
+        description=(
+            f"{application.get_project_display()} {businesses}（申请 {application.number}）"
+        ),
+        items=_lines(application),
+    )
+
+
+def cancel_order_of(actor: User, application: Application) -> None:
+    """The withdrawn application's pending order is cancelled too (caller's transaction)."""
+    order = Order.objects.filter(reference=application.payment_reference).first()
+    if order is not None and order.status == Order.Status.PENDING:
+        payments.cancel_order(actor, order, f"申请 {application.number} 已取消")
+
+
+def _application_of(order: Order) -> Application | None:
+    if order.purpose != PURPOSE:
+        return None
+    application = Application.objects.select_for_update().filter(number=order.object_id).first()
+    if application is None:
+        raise NotFound(f"订单 {order.reference} 对应的申请 {order.object_id} 不存在。")
+    return application
+
+
+def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
+    """awaiting_payment -> paid, in the payment's transaction; the review clock starts."""
+    application = _application_of(order)
+    if application is None:
+        return
+    if application.payment_reference != order.reference:
+        raise Conflict(
+            f"订单 {order.reference} 不是申请 {application.number} 的当前订单。",
+            code="order_mismatch",
+        )
+    if application.state in PAID_OR_LATER:
+        return  # seen before
+    if order.amount != application.total:
+        raise Conflict(
+            f"订单金额 {order.amount} 元与申请 {application.number} 的应付金额 "
+            f"{application.total} 元不符。",
+            code="amount_mismatch",
+        )
+    payment = kwargs.get("payment")
+    actor = getattr(payment, "recorded_by", None) or system_actor("payments")
+    now = clock.now()
+    workflow.move(
+        actor,
+        application,
+        State.PAID,
+        action="hall.application.paid",
+        reason=f"订单 {order.reference} 已支付",
+        fields={"paid_at": now, **workflow.queue_entry_fields(application, now)},
+        extra={"order": order.reference, "amount": str(order.amount)},
+    )
+    auto_approve_online_renewal(application)
+
+
+def auto_approve_online_renewal(application: Application) -> None:
+    """网厅续期: "付款成功后即可在线更新证书" — no document review; the renewal is signed by
+    the certificate's own key and the rules were checked. The hall approves it itself."""
+    if application.channel != Channel.ONLINE or application.state not in IN_REVIEW:
+        return
+    if not application.items.filter(business=Business.RENEW).exists():
+        return
+    workflow.move(
+        workflow.hall_system(),
+        application,
+        State.APPROVED,
+        action="hall.application.approve",
+        reason="网厅续期：付款成功后即可在线更新证书（无需人工审核）",
+        fields={"approved_at": clock.now()},
+    )
+
+
+def on_order_refunded(sender: object, order: Order, **kwargs: Any) -> None:
+    """paid (or returned, resubmitted, approved) -> refunded, in the refund's transaction."""
+    application = _application_of(order)
+    if application is None or application.payment_reference != order.reference:
+        return
+    if application.state == State.REFUNDED:
+        return
+    if application.state not in REFUNDABLE:
+        raise Conflict(
+            f"申请 {application.number} 已{application.get_state_display()}，不能退款。",
+            code="application_state",
+        )
+    actor = kwargs.get("actor") or system_actor("payments")
+    workflow.move(
+        actor,
+        application,
+        State.REFUNDED,
+        action="hall.application.refund",
+        reason=str(kwargs.get("reason") or ""),
+        fields={"closed_at": clock.now()},
+        extra={"order": order.reference},
+    )
+
+
+def _order(application: Application) -> Order:
+    order = Order.objects.filter(reference=application.payment_reference).first()
+    if order is None:
+        raise Conflict(f"申请 {application.number} 没有待支付的订单。", code="no_order")
+    return order
+
+
+def take_counter_payment(
+    actor: User, number: str, *, method: str, voucher: str | None = None
+) -> Application:
+    """The clerk takes the fee of a counter application (cash, POS, WeChat or Alipay at the
+    counter); the paid signal moves the application on."""
+    require_role(actor, *access.COUNTER_ROLES)
+    with audit.refusals_recorded(
+        actor, "hall.application.counter_payment", object_type="application", object_id=number
+    ):
+        application = access.load(actor, number)
+        access.require_staff(actor, application, *access.COUNTER_ROLES)
+        if application.channel != Channel.ONSITE:
+            raise Conflict("网上申请请在线支付。", code="not_onsite")
+        if application.state != State.AWAITING_PAYMENT:
+            raise Conflict(
+                f"申请 {application.number} 当前为“{application.get_state_display()}”，无需收款。",
+                code="application_state",
+            )
+        order = _order(application)
+        payments.record_counter_payment(
+            actor, order, method=method, amount=order.amount, voucher=voucher
+        )
+    application.refresh_from_db()
+    return application
+
+
+def refund_application(actor: User, number: str, reason: str) -> Application:
+    """Refund a paid application that will not be issued (returned and given up, withdrawn);
+    the refunded signal closes it."""
+    require_role(actor, *access.REFUND_ROLES)
+    with audit.refusals_recorded(
+        actor, "hall.application.refund", object_type="application", object_id=number
+    ):
+        if not reason.strip():
+            raise InvalidInput("请填写退款原因。")
+        with transaction.atomic():
+            application = access.load(actor, number, lock=True)
+            access.require_staff(actor, application, *access.REFUND_ROLES)
+            if application.state not in REFUNDABLE:
+                raise Conflict(
+                    f"申请 {application.number} 当前为“{application.get_state_display()}”，"
+                    "不能退款。",
+                    code="application_state",
+                )
+            order = _order(application)
+            # The clerk closes the application; the refunded signal then finds it closed.
+            workflow.move(
+                actor,
+                application,
+                State.REFUNDED,
+                action="hall.application.refund",
+                reason=reason.strip()[:200],
+                fields={"closed_at": clock.now()},
+                extra={"order": order.reference},
+            )
+            payments.refund(actor, order, reason)
+    application.refresh_from_db()
+    return application

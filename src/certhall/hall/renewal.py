@@ -1,0 +1,212 @@
+"""网厅续期: online renewal through the hall, on the customer's own Ukey by the certificate helper.
+
+Seed: "点击“续期” → ... 输入证书序列号 → 根据提示填写续期信息,并提交申请 → 在线使用支付宝、微信进行
+缴费 → 付款成功后即可在线更新证书". So:
+
+1. :func:`lookup`: the serial typed by the customer; the certificate must be the organisation's
+   own; the rules answer the window and the fee (``certhall.rules``, via ``quote``);
+2. :func:`start`: one application with one 续期 line, submitted at once (no documents: the
+   renewal request is signed by the certificate's own key); with a fee it awaits payment;
+3. payment (``certhall.payments``): the paid signal approves it automatically (no review);
+4. :func:`ticket`: what the helper needs (old serial, term, payment reference);
+   :func:`request_renewal`: the helper's signed request goes to ``certhall.ca.renewal.renew``
+   with the payment reference; the application is ``issued`` with the new certificate;
+5. :func:`confirm_installed`: the helper wrote it to the Ukey; the old certificate is revoked
+   (``ca.renewal.confirm_installed``) and the application is ``delivered``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from certhall import config
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
+from certhall.audit import services as audit
+from certhall.ca import renewal as ca_renewal
+from certhall.ca import services as ca_services
+from certhall.ca.models import Certificate
+from certhall.certlogin.models import Renewal
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.hall import access, clock, services, workflow
+from certhall.hall.items import ItemRequest
+from certhall.hall.models import Application, ApplicationItem, Business, Channel
+from certhall.hall.states import FINAL, State
+from certhall.rules import Quote, local, quote
+
+
+@dataclass(frozen=True)
+class Lookup:
+    certificate: Certificate
+    quote: Quote
+    #: An application already open for this certificate (pay or continue that one).
+    open_application: str | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    number: str
+    old_serial: str
+    years: int
+    payment_reference: str
+    fee_yuan: str
+    origin: str
+    state: str
+
+
+def _own_certificate(actor: User, serial: str) -> Certificate:
+    require_role(actor, Role.APPLICANT)
+    cert = ca_services.get_certificate(serial)
+    org = actor.organization
+    if org is None or not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
+        raise Forbidden("该证书不属于本单位，不能在此续期。", code="certificate_other_organization")
+    return cert
+
+
+def lookup(actor: User, serial: str, years: int | None = None) -> Lookup:
+    """What renewing ``serial`` online would cost and whether the rules allow it now."""
+    cert = _own_certificate(actor, serial)
+    answer = quote(
+        "renew",
+        cert.profile,
+        years=years if years is not None else (1 if cert.profile == "org" else None),
+        channel="online",
+        at=clock.now(),
+        cert_expiry=local(cert.not_after).date(),
+    )
+    busy = (
+        ApplicationItem.objects.filter(target_certificate=cert)
+        .exclude(application__state__in=[s.value for s in FINAL])
+        .select_related("application")
+        .first()
+    )
+    return Lookup(cert, answer, busy.application.number if busy else None)
+
+
+def start(actor: User, serial: str, years: int | None = None) -> Application:
+    """Create and submit the renewal application (an order when there is a fee)."""
+    require_role(actor, Role.APPLICANT)
+    with audit.refusals_recorded(
+        actor, "hall.renewal.start", object_type="certificate", object_id=serial
+    ):
+        _own_certificate(actor, serial)
+        with transaction.atomic():
+            draft = services.create_draft(actor)
+            services.add_item(
+                actor, draft.number, ItemRequest(business="renew", serial=serial, years=years)
+            )
+            return services.submit(actor, draft.number)
+
+
+def _renewal_line(actor: User, number: str) -> tuple[Application, ApplicationItem]:
+    application = access.load(actor, number)
+    access.require_editor(actor, application)
+    line = application.items.select_related("target_certificate", "result_certificate").first()
+    if (
+        application.channel != Channel.ONLINE
+        or line is None
+        or line.business != Business.RENEW
+        or line.target_certificate is None
+    ):
+        raise Conflict(f"申请 {application.number} 不是网厅续期申请。", code="not_renewal")
+    return application, line
+
+
+def ticket(actor: User, number: str) -> Ticket:
+    """What the certificate helper needs to renew: the old serial, the term, the payment."""
+    application, line = _renewal_line(actor, number)
+    assert line.target_certificate is not None  # noqa: S101 - checked by _renewal_line
+    return Ticket(
+        number=application.number,
+        old_serial=line.target_certificate.serial,
+        years=line.years or 1,
+        payment_reference=application.payment_reference,
+        fee_yuan=str(line.fee),
+        origin=config.get().base_url,
+        state=application.state,
+    )
+
+
+def request_renewal(
+    actor: User, number: str, *, csr: bytes, signature: bytes, origin: str
+) -> Renewal:
+    """The helper's signed request: the new certificate is issued (``ca.renewal.renew``, with
+    the payment reference) and the application becomes ``issued``. A retry with the same new
+    key gives the same certificate."""
+    with audit.refusals_recorded(
+        actor, "hall.renewal.request", object_type="application", object_id=number
+    ):
+        application, line = _renewal_line(actor, number)
+        assert line.target_certificate is not None  # noqa: S101 - checked by _renewal_line
+        request = ca_renewal.RenewalRequest(
+            old_serial=line.target_certificate.serial,
+            csr=csr,
+            years=line.years or 1,
+            signature=signature,
+            origin=origin,
+            payment_ref=application.payment_reference,
+        )
+        if application.state in (State.ISSUED, State.DELIVERED):
+            return ca_renewal.renew(actor, request)  # a retry: the same renewal back
+        if application.state == State.AWAITING_PAYMENT:
+            raise Conflict("请先完成续期费用的支付。", code="payment_required")
+        if application.state != State.APPROVED:
+            raise Conflict(
+                f"申请 {application.number} 当前为“{application.get_state_display()}”，不能续期。",
+                code="application_state",
+            )
+        with transaction.atomic():
+            application = access.load(actor, number, lock=True)
+            workflow.move(actor, application, State.ISSUING, action="hall.application.issuing")
+        try:
+            renewal = ca_renewal.renew(actor, request)
+        except Exception as error:
+            workflow.back_to_approved(actor, application, error, "续期未完成")
+            raise
+        with transaction.atomic():
+            application.refresh_from_db()
+            ApplicationItem.objects.filter(pk=line.pk).update(
+                result_certificate=renewal.new_certificate, done_at=clock.now()
+            )
+            serial = renewal.new_certificate.serial if renewal.new_certificate else None
+            workflow.move(
+                actor,
+                application,
+                State.ISSUED,
+                action="hall.application.issue",
+                fields={"issued_at": clock.now()},
+                extra={"certificates": [serial], "renewal": renewal.pk},
+            )
+    return renewal
+
+
+def confirm_installed(actor: User, number: str) -> Application:
+    """The helper wrote the new certificate to the Ukey: the old one is revoked and the
+    application is delivered. Idempotent."""
+    with audit.refusals_recorded(
+        actor, "hall.renewal.install", object_type="application", object_id=number
+    ):
+        application, line = _renewal_line(actor, number)
+        if application.state == State.DELIVERED:
+            return application
+        if application.state != State.ISSUED or line.result_certificate is None:
+            raise Conflict("新证书尚未签发，不能确认写入。", code="renewal_not_issued")
+        renewal = Renewal.objects.filter(
+            old_certificate=line.target_certificate, new_certificate=line.result_certificate
+        ).first()
+        if renewal is None:
+            raise InvalidInput("找不到这次续期的记录。")
+        ca_renewal.confirm_installed(actor, renewal.pk)
+        with transaction.atomic():
+            application = access.load(actor, number, lock=True)
+            workflow.move(
+                actor,
+                application,
+                State.DELIVERED,
+                action="hall.application.deliver",
+                reason="证书助手已将新证书写入Ukey，原证书已吊销",
+                fields={"delivered_at": clock.now()},
+            )
+    return application

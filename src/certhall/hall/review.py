@@ -1,0 +1,150 @@
+"""Review (审核): the queue ordered by deadline, approval, return with a reason per document.
+
+Separation of duties: whoever entered an application (the clerk at the counter, a CA admin)
+cannot approve it. The queue shows each application's working-day deadline and flags the
+overdue ones; a deadline the holiday calendar cannot compute yet is shown as unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import F
+
+from certhall.accounts.models import User
+from certhall.accounts.permissions import require_different_person, require_role
+from certhall.audit import services as audit
+from certhall.errors import Forbidden, InvalidInput
+from certhall.hall import access, clock, notices, workflow
+from certhall.hall.models import Application, Document
+from certhall.hall.services import ITEMS
+from certhall.hall.states import IN_REVIEW, State
+
+QUEUE_LIMIT = 500
+REASON_LIMIT = 200
+NOTE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    application: Application
+    due_date: date | None
+    overdue: bool
+    due_today: bool
+
+
+def entry(application: Application, today: date) -> QueueEntry:
+    due = application.due_date
+    return QueueEntry(
+        application=application,
+        due_date=due,
+        overdue=due is not None and today > due,
+        due_today=due is not None and today == due,
+    )
+
+
+def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
+    """Applications waiting for review at the actor's provider, the earliest deadline first
+    (unknown deadlines last), then in the order they became complete."""
+    require_role(actor, *access.REVIEW_ROLES)
+    if actor.provider_id is None:
+        raise Forbidden("只有电子认证服务机构的工作人员可以审核。")
+    if not 1 <= limit <= QUEUE_LIMIT:
+        raise InvalidInput(f"limit 须在 1-{QUEUE_LIMIT} 之间。")
+    today = clock.today()
+    rows = (
+        Application.objects.filter(provider_id=actor.provider_id, state__in=list(IN_REVIEW))
+        .select_related("organization", "handler")
+        .prefetch_related(ITEMS)
+        .order_by(F("due_date").asc(nulls_last=True), "complete_at", "pk")[:limit]
+    )
+    return [entry(application, today) for application in rows]
+
+
+def approve(actor: User, number: str, *, note: str = "") -> Application:
+    """审核通过: every current document is accepted and the application awaits issuance."""
+    require_role(actor, *access.REVIEW_ROLES)
+    with (
+        audit.refusals_recorded(
+            actor, "hall.application.approve", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_staff(actor, application, *access.REVIEW_ROLES)
+        require_different_person(actor, application.entered_by_id, "approve")
+        now = clock.now()
+        workflow.move(
+            actor,
+            application,
+            State.APPROVED,
+            action="hall.application.approve",
+            reason=note.strip()[:NOTE_LIMIT],
+            fields={"approved_at": now, "approved_by_id": actor.pk},
+        )
+        application.documents.filter(superseded=False, status=Document.Status.PENDING).update(
+            status=Document.Status.ACCEPTED, reviewed_by=actor, reviewed_at=now
+        )
+        notices.review_result(actor, application, approved=True, reason=note.strip()[:NOTE_LIMIT])
+    return application
+
+
+def return_application(
+    actor: User, number: str, *, reasons: Mapping[int, str], note: str = ""
+) -> Application:
+    """退回补正: each document named in ``reasons`` (document id -> reason) is returned with
+    its reason, the others are accepted; ``note`` is a general remark. At least one reason."""
+    require_role(actor, *access.REVIEW_ROLES)
+    with audit.refusals_recorded(
+        actor, "hall.application.return", object_type="application", object_id=number
+    ):
+        note = note.strip()
+        if len(note) > NOTE_LIMIT:
+            raise InvalidInput(f"退回说明不能超过{NOTE_LIMIT}个字。")
+        cleaned = {int(k): str(v).strip() for k, v in reasons.items()}
+        if any(not text or len(text) > REASON_LIMIT for text in cleaned.values()):
+            raise InvalidInput(f"每份退回的资料都要写明原因（不超过{REASON_LIMIT}个字）。")
+        if not cleaned and not note:
+            raise InvalidInput("退回须写明原因：逐份资料的原因或总体说明。", code="reason_missing")
+        with transaction.atomic():
+            application = access.load(actor, number, lock=True)
+            access.require_staff(actor, application, *access.REVIEW_ROLES)
+            require_different_person(actor, application.entered_by_id, "review")
+            current = {d.pk: d for d in application.documents.filter(superseded=False)}
+            unknown = sorted(set(cleaned) - set(current))
+            if unknown:
+                raise InvalidInput(
+                    f"资料 {unknown} 不是申请 {application.number} 当前的资料。",
+                    code="document_unknown",
+                )
+            now = clock.now()
+            returned = {}
+            for document in current.values():
+                if document.pk in cleaned:
+                    document.status = Document.Status.RETURNED
+                    document.review_reason = cleaned[document.pk]
+                    returned[document.kind] = document.review_reason
+                else:
+                    document.status = Document.Status.ACCEPTED
+                    document.review_reason = ""
+                document.reviewed_by = actor
+                document.reviewed_at = now
+                document.save(
+                    update_fields=["status", "review_reason", "reviewed_by", "reviewed_at"]
+                )
+            workflow.move(
+                actor,
+                application,
+                State.RETURNED,
+                action="hall.application.return",
+                reason=note or "；".join(returned.values()),
+                fields={"return_note": note},
+                extra={"documents": returned},
+            )
+            notices.review_result(
+                actor, application, approved=False, reason=note or "；".join(returned.values())
+            )
+    return application

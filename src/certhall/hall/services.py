@@ -1,0 +1,493 @@
+"""Application services for both channels: drafts, details, business lines, submission,
+cancellation, reading. Review, counter, payment, issuance and online renewal have their own
+modules; all of them change state through :func:`certhall.hall.workflow.move`.
+
+Every service takes an explicit actor, checks what the actor may do to this object
+(:mod:`certhall.hall.access`), does its change in one transaction with its audit event, and
+records refusals (``refusals_recorded``) after the transaction rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
+
+from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.permissions import require_role
+from certhall.accounts.services import home_provider
+from certhall.audit import services as audit
+from certhall.audit.models import AuditEvent
+from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.hall import access, clock, documents, items, payment, workflow
+from certhall.hall.models import (
+    Application,
+    ApplicationItem,
+    Business,
+    Channel,
+    Delivery,
+    Document,
+    Project,
+)
+from certhall.hall.states import EDITABLE, State
+from certhall.notify.services import normalise_phone
+from certhall.rules import default_catalog, local
+
+#: Postage of a mailed Ukey (seed: "邮费自付", the customer pays it). The seed gives no amount;
+#: 12 yuan is a demo figure (a domestic express letter within Guangdong). Collected with the fee.
+POSTAGE_YUAN = Decimal("12.00")
+LIST_LIMIT = 200
+#: The lines of listed applications, with what they show, in one query per page.
+ITEMS = Prefetch(
+    "items",
+    queryset=ApplicationItem.objects.select_related(
+        "target_certificate", "token", "result_certificate"
+    ).order_by("pk"),
+)
+
+
+def _project(value: str) -> Project:
+    try:
+        return Project(value)
+    except ValueError:
+        raise InvalidInput(
+            f"未知的项目 {value!r}；目前只办理：{Project.SZ_MEDICAL_INSURANCE.label}",
+            code="project",
+        ) from None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def list_applications(
+    actor: User, *, state: str | None = None, limit: int = 50, offset: int = 0
+) -> list[Application]:
+    query = access.visible(actor)
+    if state:
+        if state not in State.values:
+            raise InvalidInput(f"未知的申请状态 {state!r}", code="state")
+        query = query.filter(state=state)
+    if not 1 <= limit <= LIST_LIMIT or offset < 0:
+        raise InvalidInput(f"limit 须在 1-{LIST_LIMIT} 之间，offset 不能为负。")
+    return list(
+        query.select_related("organization", "handler")
+        .prefetch_related(ITEMS)
+        .order_by("-created_at", "-pk")[offset : offset + limit]
+    )
+
+
+def get_application(actor: User, number: str) -> Application:
+    application = access.load(actor, number)
+    prefetch_related_objects([application], ITEMS)
+    return application
+
+
+def history(actor: User, application: Application) -> list[dict[str, Any]]:
+    """The application's state changes from the audit chain (staff also see who)."""
+    access.check_view(actor, application)
+    events = AuditEvent.objects.filter(
+        object_type="application", object_id=application.number, result=audit.OK
+    ).order_by("seq")
+    staff = actor.role != Role.APPLICANT
+    rows = []
+    for event in events:
+        after = event.after if isinstance(event.after, dict) else {}
+        before = event.before if isinstance(event.before, dict) else {}
+        if "state" not in after or before.get("state") == after.get("state"):
+            continue
+        row: dict[str, Any] = {
+            "at": event.at,
+            "action": event.action,
+            "state": after["state"],
+            "reason": after.get("reason", ""),
+        }
+        if staff:
+            row["actor"] = event.actor
+        rows.append(row)
+    return rows
+
+
+# --- drafts --------------------------------------------------------------------------------
+
+
+def create(
+    actor: User,
+    *,
+    organization: Organization,
+    channel: Channel,
+    point: str = "",
+    handler: Handler | None = None,
+    project: str = Project.SZ_MEDICAL_INSURANCE,
+) -> Application:
+    """A new draft; the caller checked the actor and holds the transaction."""
+    now = clock.now()
+    delivery = Delivery.MAIL if channel == Channel.ONLINE else Delivery.PICKUP
+    application = Application.objects.create(
+        number=f"TMP{uuid.uuid4().hex[:21]}",  # replaced below, in the same transaction
+        project=_project(project),
+        provider=home_provider(),
+        organization=organization,
+        handler=handler,
+        channel=channel,
+        point=point,
+        entered_by=actor,
+        created_at=now,
+        updated_at=now,
+        delivery=delivery,
+        pickup_point=point,
+        postage=POSTAGE_YUAN if delivery == Delivery.MAIL else Decimal("0.00"),
+    )
+    application.number = workflow.number_for(application.pk, now)
+    application.save(update_fields=["number"])
+    audit.record(
+        actor,
+        "hall.application.create",
+        object_type="application",
+        object_id=application.number,
+        after={
+            **workflow.snapshot(application),
+            "channel": channel,
+            "point": point,
+            "organization": organization.pk,
+            "project": application.project,
+        },
+    )
+    return application
+
+
+def create_draft(
+    actor: User, *, project: str = Project.SZ_MEDICAL_INSURANCE, handler_id: int | None = None
+) -> Application:
+    """网上营业厅: an applicant starts an application for its organisation."""
+    require_role(actor, Role.APPLICANT)
+    with audit.refusals_recorded(actor, "hall.application.create", object_type="application"):
+        organization = actor.organization
+        if organization is None:
+            raise InvalidInput("账户没有所属单位。")
+        with transaction.atomic():
+            handler = _handler(organization, handler_id) if handler_id is not None else None
+            return create(
+                actor,
+                organization=organization,
+                channel=Channel.ONLINE,
+                handler=handler,
+                project=project,
+            )
+
+
+def _handler(organization: Organization, handler_id: int) -> Handler:
+    handler = Handler.objects.filter(pk=handler_id, organization=organization).first()
+    if handler is None:
+        raise NotFound("本单位没有这个经办人，请先登记经办人。", code="handler_not_found")
+    return handler
+
+
+@dataclass(frozen=True)
+class Details:
+    """What the applicant fills in besides the business lines; None leaves a field as it is."""
+
+    handler_id: int | None = None
+    delivery: str | None = None
+    recipient_name: str | None = None
+    recipient_phone: str | None = None
+    address: str | None = None
+    pickup_point: str | None = None
+
+
+def update_details(actor: User, number: str, details: Details) -> Application:
+    """Handler and delivery. The delivery method (and so the postage) only while a draft."""
+    with (
+        audit.refusals_recorded(
+            actor, "hall.application.update", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_editor(actor, application)
+        if application.state not in EDITABLE:
+            raise Conflict("申请已提交，不能再修改。", code="application_state")
+        before = _details(application)
+        if details.handler_id is not None:
+            application.handler = _handler(application.organization, details.handler_id)
+        if details.delivery is not None:
+            _set_delivery(application, details.delivery)
+        if details.recipient_name is not None:
+            application.recipient_name = details.recipient_name.strip()[:64]
+        if details.recipient_phone is not None:
+            phone = details.recipient_phone.strip()
+            application.recipient_phone = normalise_phone(phone) if phone else ""
+        if details.address is not None:
+            application.address = details.address.strip()[:200]
+        if details.pickup_point is not None:
+            if details.pickup_point:
+                default_catalog().point(details.pickup_point)  # InvalidInput if unknown
+            application.pickup_point = details.pickup_point
+        application.updated_at = clock.now()
+        application.save()
+        audit.record(
+            actor,
+            "hall.application.update",
+            object_type="application",
+            object_id=application.number,
+            before=before,
+            after=_details(application),
+        )
+    return application
+
+
+def _details(application: Application) -> dict[str, object]:
+    return {
+        "handler": application.handler_id,
+        "delivery": application.delivery,
+        "postage": str(application.postage),
+        "pickup_point": application.pickup_point,
+        "address_given": bool(application.address),
+    }
+
+
+def _set_delivery(application: Application, value: str) -> None:
+    if application.state != State.DRAFT:
+        raise Conflict("领取方式只能在提交前修改。", code="application_state")
+    if application.channel != Channel.ONLINE or _is_online_renewal(application):
+        raise InvalidInput("现场办理为自取，网厅续期为在线更新，领取方式不可选择。")
+    if value not in (Delivery.MAIL, Delivery.PICKUP):
+        raise InvalidInput("领取方式只能是 mail（邮寄，邮费自付）或 pickup（到受理点自取）。")
+    application.delivery = value
+    application.postage = POSTAGE_YUAN if value == Delivery.MAIL else Decimal("0.00")
+
+
+def _is_online_renewal(application: Application) -> bool:
+    return application.channel == Channel.ONLINE and any(
+        i.business == Business.RENEW for i in application.items.all()
+    )
+
+
+# --- business lines ------------------------------------------------------------------------
+
+
+def add_item(actor: User, number: str, request: items.ItemRequest) -> ApplicationItem:
+    """Add one business line to a draft; the rules are asked now, for this channel."""
+    with (
+        audit.refusals_recorded(
+            actor, "hall.item.add", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_editor(actor, application)
+        if application.state != State.DRAFT:
+            raise Conflict("只有草稿可以增减业务。", code="application_state")
+        item = items.build(application, request)
+        item.save()
+        if item.business == Business.RENEW and application.channel == Channel.ONLINE:
+            application.delivery = Delivery.ONLINE_UPDATE
+            application.postage = Decimal("0.00")
+        _refresh_fees(application)
+        audit.record(
+            actor,
+            "hall.item.add",
+            object_type="application",
+            object_id=application.number,
+            after={
+                "item": item.pk,
+                "business": item.business,
+                "cert_type": item.cert_type,
+                "years": item.years,
+                "fee": str(item.fee),
+                "target": item.target_certificate.serial if item.target_certificate else None,
+                "fee_total": str(application.fee_total),
+            },
+        )
+    return item
+
+
+def remove_item(actor: User, number: str, item_id: int) -> Application:
+    with (
+        audit.refusals_recorded(
+            actor, "hall.item.remove", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_editor(actor, application)
+        if application.state != State.DRAFT:
+            raise Conflict("只有草稿可以增减业务。", code="application_state")
+        item = application.items.filter(pk=item_id).first()
+        if item is None:
+            raise NotFound(f"申请 {application.number} 没有这项业务。")
+        business = item.business
+        item.delete()
+        _refresh_fees(application)
+        audit.record(
+            actor,
+            "hall.item.remove",
+            object_type="application",
+            object_id=application.number,
+            after={"item": item_id, "business": business},
+        )
+    return application
+
+
+def _refresh_fees(application: Application) -> None:
+    fees = [item.fee for item in application.items.all()]
+    application.fee_total = sum(fees, Decimal("0.00"))
+    application.updated_at = clock.now()
+    application.save(update_fields=["fee_total", "postage", "delivery", "updated_at"])
+
+
+# --- submission ----------------------------------------------------------------------------
+
+
+def _check_ready(application: Application, lines: list[ApplicationItem]) -> None:
+    """Everything a submission needs besides the money: lines, handler, delivery, documents."""
+    if not lines:
+        raise InvalidInput("申请中还没有任何业务。", code="no_items")
+    renewal = _is_online_renewal(application)
+    if application.handler_id is None and not renewal:
+        raise InvalidInput("请选择经办人：证书密码等短信发送给经办人。", code="handler_missing")
+    if application.delivery == Delivery.MAIL and not (
+        application.recipient_name and application.recipient_phone and application.address
+    ):
+        raise InvalidInput("邮寄须填写收件人、手机号码和地址。", code="address_missing")
+    if application.delivery == Delivery.PICKUP and not application.pickup_point:
+        raise InvalidInput("请选择自取的受理点。", code="pickup_point_missing")
+    problems = documents.missing(application, lines)
+    if problems:
+        raise InvalidInput("资料不齐：" + "；".join(problems), code="documents_incomplete")
+
+
+def _requote(application: Application, lines: list[ApplicationItem]) -> None:
+    """Ask the rules again at submission (the renewal window, the day may have changed); the
+    fee is the tariff at submission.
+
+    At the counter a line entered earlier the same day stands: the customer was served during
+    opening hours and is finished even if that takes past 12:00 or 18:00 ("当天办结"). A line
+    entered on an earlier day is a new visit and is asked again (hours, holidays, weekend).
+    """
+    now = clock.now()
+    today = local(now).date()
+    for line in lines:
+        if application.channel == Channel.ONSITE and local(line.created_at).date() == today:
+            continue
+        answer = items.quote_item(
+            application,
+            Business(line.business),
+            items.parse_cert_type(line.cert_type),
+            line.years,
+            line.target_certificate,
+            now,
+        )
+        if answer.fee_yuan != line.fee:
+            line.fee = answer.fee_yuan
+            line.save(update_fields=["fee"])
+    _refresh_fees(application)
+
+
+def submit(actor: User, number: str) -> Application:
+    """Submit a complete draft: with a fee it awaits payment (an order is created), without
+    one it goes to review at once. The rules are asked again now."""
+    with (
+        audit.refusals_recorded(
+            actor, "hall.application.submit", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_editor(actor, application)
+        if application.state != State.DRAFT:
+            raise Conflict(
+                f"申请 {application.number} 已提交（{application.get_state_display()}）。",
+                code="application_state",
+            )
+        lines = list(application.items.select_related("target_certificate"))
+        _check_ready(application, lines)
+        _requote(application, lines)
+        now = clock.now()
+        if application.total > 0:
+            order = payment.create_order_for(actor, application)
+            workflow.move(
+                actor,
+                application,
+                State.AWAITING_PAYMENT,
+                action="hall.application.submit",
+                fields={"submitted_at": now, "payment_reference": order.reference},
+                extra={"total": str(application.total)},
+            )
+        else:
+            workflow.move(
+                actor,
+                application,
+                State.SUBMITTED,
+                action="hall.application.submit",
+                fields={"submitted_at": now, **workflow.queue_entry_fields(application, now)},
+            )
+            payment.auto_approve_online_renewal(application)
+    return application
+
+
+def resubmit(actor: User, number: str) -> Application:
+    """Submit a returned application again with the documents corrected; the working-day
+    clock starts again ("前提是资料无误")."""
+    with (
+        audit.refusals_recorded(
+            actor, "hall.application.resubmit", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        access.require_editor(actor, application)
+        if application.state != State.RETURNED:
+            raise Conflict(
+                f"申请 {application.number} 不是“已退回补正”状态，不需要重新提交。",
+                code="application_state",
+            )
+        lines = list(application.items.all())
+        _check_ready(application, lines)
+        now = clock.now()
+        workflow.move(
+            actor,
+            application,
+            State.RESUBMITTED,
+            action="hall.application.resubmit",
+            fields=workflow.queue_entry_fields(application, now),
+        )
+    return application
+
+
+def cancel(actor: User, number: str, reason: str = "") -> Application:
+    """Withdraw an application nothing was paid for (a paid one is refunded instead)."""
+    with (
+        audit.refusals_recorded(
+            actor, "hall.application.cancel", object_type="application", object_id=number
+        ),
+        transaction.atomic(),
+    ):
+        application = access.load(actor, number, lock=True)
+        if actor.role == Role.CA_ADMIN:
+            access.require_staff(actor, application, Role.CA_ADMIN)
+        else:
+            access.require_editor(actor, application)
+        if application.paid_at is not None:
+            raise Conflict(
+                f"申请 {application.number} 已付款，请到受理点或联系客服办理退款。",
+                code="application_paid",
+            )
+        workflow.move(
+            actor,
+            application,
+            State.CANCELLED,
+            action="hall.application.cancel",
+            reason=reason.strip()[:200],
+            fields={"closed_at": clock.now()},
+        )
+        if application.payment_reference:
+            payment.cancel_order_of(actor, application)
+    return application
+
+
+def documents_of(application: Application) -> list[Document]:
+    return list(application.documents.order_by("pk"))

@@ -1,0 +1,88 @@
+"""The application state machine: one table of allowed transitions for all six businesses.
+
+The seed's own order is followed (证书办理须知: "提交资料--->缴费--->领取证书"; online 新办:
+"在线支付宝/微信支付证书费用后,等待三个工作日深圳CA审核"): the customer submits complete
+documents, **pays, then the CA reviews**, issues and delivers::
+
+    draft --submit--> awaiting_payment --paid--> paid ----+
+      |                      |                            |--approve--> approved --> issuing
+      +--submit (free)--> submitted ----------------------+                ^    |     |
+                                                          |--return--> returned |     v
+                     resubmitted <--resubmit-- returned <-+            (back on |  issued
+                          |                                             failure)    |
+                          +--approve / return                                   delivered
+
+    cancelled: nothing was paid (draft, awaiting_payment, submitted, returned, resubmitted,
+               approved of a free application)
+    refunded:  the fee was paid and refunded before issuance (paid, returned, resubmitted,
+               approved)
+
+``submitted`` and ``paid`` are the same place in the flow (in the review queue, the working-day
+clock running); ``submitted`` is for a free business (nothing to pay, e.g. 变更, 解锁, an ODC
+续期), ``paid`` for one whose fee was paid. ``issuing`` claims the application for one issuer at
+a time (two simultaneous issuances give one certificate); a failure goes back to ``approved``
+with what was already done kept on the items. Everything not in the table is refused.
+
+Whether ``cancelled`` or ``refunded`` applies also depends on whether money was paid; that is a
+guard in the services (``services.cancel``, ``payment.refund_application``), not a transition.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    AWAITING_PAYMENT = "awaiting_payment", "待付款"
+    SUBMITTED = "submitted", "已提交，待审核"
+    PAID = "paid", "已付款，待审核"
+    RETURNED = "returned", "已退回补正"
+    RESUBMITTED = "resubmitted", "已补正，待审核"
+    APPROVED = "approved", "审核通过，待制证"
+    ISSUING = "issuing", "制证中"
+    ISSUED = "issued", "已制证"
+    DELIVERED = "delivered", "已交付"
+    CANCELLED = "cancelled", "已取消"
+    REFUNDED = "refunded", "已退款"
+
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.DRAFT: frozenset({State.AWAITING_PAYMENT, State.SUBMITTED, State.CANCELLED}),
+    State.AWAITING_PAYMENT: frozenset({State.PAID, State.CANCELLED}),
+    State.SUBMITTED: frozenset({State.APPROVED, State.RETURNED, State.CANCELLED}),
+    State.PAID: frozenset({State.APPROVED, State.RETURNED, State.REFUNDED}),
+    State.RETURNED: frozenset({State.RESUBMITTED, State.CANCELLED, State.REFUNDED}),
+    State.RESUBMITTED: frozenset({State.APPROVED, State.RETURNED, State.CANCELLED, State.REFUNDED}),
+    State.APPROVED: frozenset({State.ISSUING, State.CANCELLED, State.REFUNDED}),
+    State.ISSUING: frozenset({State.ISSUED, State.APPROVED}),
+    State.ISSUED: frozenset({State.DELIVERED}),
+    State.DELIVERED: frozenset(),
+    State.CANCELLED: frozenset(),
+    State.REFUNDED: frozenset(),
+}
+
+#: In the review queue (审核): documents complete, nothing to pay or paid.
+IN_REVIEW = frozenset({State.SUBMITTED, State.PAID, State.RESUBMITTED})
+#: The application is over; its items no longer hold their certificates.
+FINAL = frozenset({State.DELIVERED, State.CANCELLED, State.REFUNDED})
+#: The customer may still change data, items and documents.
+EDITABLE = frozenset({State.DRAFT, State.RETURNED})
+
+
+def allowed(current: str, target: str) -> bool:
+    return State(target) in TRANSITIONS[State(current)]
+
+
+def describe(state: str) -> str:
+    return str(State(state).label)
+
+
+def refusal(number: str, current: str, target: str) -> str:
+    """The Conflict message for a transition the table does not allow (zh-CN, one line)."""
+    options = sorted(TRANSITIONS[State(current)], key=list(State).index)
+    possible = "、".join(str(s.label) for s in options) if options else "无（已结束）"
+    return (
+        f"申请 {number} 当前为“{describe(current)}”，不能变为“{describe(target)}”"
+        f"（可变为：{possible}）"
+    )

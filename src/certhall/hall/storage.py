@@ -1,0 +1,128 @@
+"""Uploaded documents: type sniffed from the content, size-limited, stored by SHA-256.
+
+Files live outside the web root, under ``certhall.config.get().uploads_dir`` as
+``<sha256[:2]>/<sha256>`` (content-addressed: the same scan uploaded twice is stored once). A
+file is written to a temporary name in ``uploads_dir/tmp`` (same file system) and renamed into
+place, so a reader never sees half a file; a refused file (wrong type, too big) leaves nothing.
+
+Only PDF, JPEG and PNG are accepted, recognised by their first bytes; the client's file name
+and Content-Type are never believed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from certhall import config
+from certhall.errors import InvalidInput, NotFound
+
+#: 5 MiB per file: a scanned A4 page at 300 dpi as JPEG or PDF is well below it.
+MAX_BYTES = 5 * 1024 * 1024
+
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+SNIFF_BYTES = max(len(magic) for magic, _ in SIGNATURES)
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@dataclass(frozen=True)
+class Blob:
+    sha256: str
+    size: int
+    content_type: str
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type of a file starting with ``head``, or None when not accepted."""
+    for magic, content_type in SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def root() -> Path:
+    return config.get().uploads_dir
+
+
+def path_of(sha256: str, base: Path | None = None) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise InvalidInput("not a SHA-256 digest")
+    return (base or root()) / sha256[:2] / sha256
+
+
+def too_big_message(limit: int = MAX_BYTES) -> str:
+    return f"文件超过 {limit // (1024 * 1024)} MB 的大小限制，请压缩或降低扫描分辨率后重新上传。"
+
+
+def store(chunks: Iterable[bytes], *, limit: int = MAX_BYTES, base: Path | None = None) -> Blob:
+    """Sniff, measure, hash and store the file given as ``chunks``.
+
+    InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, or one that is
+    not a PDF, JPEG or PNG.
+    """
+    folder = base or root()
+    tmp_dir = folder / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = tmp_dir / f"{secrets.token_hex(16)}.part"
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    content_type: str | None = None
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                if content_type is None:
+                    head += chunk[:SNIFF_BYTES]
+                    if len(head) >= SNIFF_BYTES:
+                        content_type = _accepted(head)
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidInput(too_big_message(limit), code="file_too_big")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise InvalidInput("文件是空的。", code="file_empty")
+        if content_type is None:
+            content_type = _accepted(head)
+        sha256 = digest.hexdigest()
+        target = path_of(sha256, folder)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if target.exists():
+            tmp.unlink()  # the same content is already stored
+        else:
+            os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return Blob(sha256=sha256, size=size, content_type=content_type)
+
+
+def _accepted(head: bytes) -> str:
+    content_type = sniff(head)
+    if content_type is None:
+        raise InvalidInput(
+            "只接受PDF、JPEG或PNG格式的文件（按文件内容识别，不看扩展名）。", code="file_type"
+        )
+    return content_type
+
+
+def read(sha256: str, base: Path | None = None) -> bytes:
+    path = path_of(sha256, base)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound("文件不存在（存储中找不到该文件）。") from None

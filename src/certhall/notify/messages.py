@@ -1,0 +1,149 @@
+"""The message kinds and their zh-CN texts: one SMS text, and for kinds that may go by email a
+subject and a body. A wording change is a change here, nothing else.
+
+Each template names its fields; :func:`render` refuses a missing or an unexpected field, so a
+caller cannot send a text with a hole in it. Kinds that carry a secret (a PIN, a verification
+code) have no email text: they go by SMS only.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from certhall.errors import InvalidInput
+
+SIGNATURE = "【深圳CA】"
+EMAIL_FOOTER = (
+    "\n\n——\n深圳市电子商务安全证书管理有限公司（深圳CA）\n"
+    "本邮件由系统自动发送，请勿直接回复。如有疑问，请登录网上营业厅或到受理点咨询。\n"
+)
+
+
+class Kind(StrEnum):
+    PIN = "pin"
+    LOGIN_CODE = "login_code"
+    REGISTER_CODE = "register_code"
+    APPLICATION_STATUS = "application_status"
+    REVIEW_RESULT = "review_result"
+    RENEWAL_REMINDER = "renewal_reminder"
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: Kind
+    label: str
+    sms: str
+    subject: str | None = None
+    email: str | None = None
+
+    @property
+    def fields(self) -> frozenset[str]:
+        names: set[str] = set()
+        for text in (self.sms, self.subject or "", self.email or ""):
+            names.update(f for _, f, _, _ in string.Formatter().parse(text) if f)
+        return frozenset(names)
+
+    @property
+    def by_email(self) -> bool:
+        return self.email is not None
+
+
+TEMPLATES: dict[Kind, Template] = {
+    t.kind: t
+    for t in (
+        Template(
+            Kind.PIN,
+            "证书密码（PIN码）",
+            SIGNATURE + "您单位的数字证书Ukey（序列号{ukey}）{event}，证书密码（PIN码）为{pin}。"
+            "首次使用请修改密码，切勿告诉他人。",
+        ),
+        Template(
+            Kind.LOGIN_CODE,
+            "登录验证码",
+            SIGNATURE + "您的登录验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
+        ),
+        Template(
+            Kind.REGISTER_CODE,
+            "注册验证码",
+            SIGNATURE + "您正在注册深圳CA网上营业厅账户，验证码为{code}，{minutes}分钟内有效。"
+            "请勿将验证码告诉他人。",
+        ),
+        Template(
+            Kind.APPLICATION_STATUS,
+            "申请状态变更",
+            SIGNATURE + "您单位的{business}申请（编号{application}）状态已变更为：{status}。"
+            "{detail}详情请登录网上营业厅查看。",
+            subject="{business}申请（编号{application}）状态变更：{status}",
+            email="{organization}：\n\n您单位的{business}申请（编号{application}）状态已变更为：{status}。\n"
+            "{detail}\n\n详情请登录深圳CA网上营业厅查看。",
+        ),
+        Template(
+            Kind.REVIEW_RESULT,
+            "审核结果",
+            SIGNATURE + "您单位的{business}申请（编号{application}）审核{result}。{reason}"
+            "请登录网上营业厅查看。",
+            subject="{business}申请（编号{application}）审核{result}",
+            email="{organization}：\n\n您单位的{business}申请（编号{application}）审核{result}。\n"
+            "{reason}\n\n请登录深圳CA网上营业厅查看详情并办理后续事项。",
+        ),
+        Template(
+            Kind.RENEWAL_REMINDER,
+            "证书到期续期提醒",
+            SIGNATURE + "您单位（{organization}）的{cert_type}（序列号{serial}）将于{expires}到期，"
+            "剩余{days}天。请及时办理续期：到期前90天内可在网上营业厅在线续期，"
+            "证书过期后须到受理点现场办理。",
+            subject="数字证书将于{expires}到期（剩余{days}天），请及时续期",
+            email="{organization}：\n\n您单位的{cert_type}（序列号{serial}）将于{expires}到期，"
+            "剩余{days}天。\n\n"
+            "请及时办理续期：\n"
+            "1. 到期前90天内可登录深圳CA网上营业厅，点击“续期”，输入证书序列号，"
+            "缴费后即可在线更新证书；\n"
+            "2. 证书过期后须携带办理资料和Ukey到受理点现场办理续期。\n"
+            "机构证书（ODC证书）续期免费；机构个人证书（法人证书）续期150元/个/年。",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kind: Kind
+    sms: str
+    subject: str | None
+    email: str | None
+
+
+def template(kind: Kind | str) -> Template:
+    try:
+        return TEMPLATES[Kind(kind)]
+    except ValueError:
+        known = ", ".join(k.value for k in Kind)
+        raise InvalidInput(f"unknown message kind {kind!r} (known: {known})") from None
+
+
+def render(kind: Kind | str, context: Mapping[str, object]) -> Rendered:
+    """The texts of one message; every field of the template must be given, and no other."""
+    tpl = template(kind)
+    given = set(context)
+    missing, extra = tpl.fields - given, given - tpl.fields
+    if missing or extra:
+        raise InvalidInput(
+            f"message {tpl.kind.value}: missing fields {sorted(missing)}, "
+            f"unexpected fields {sorted(extra)}",
+            code="message_fields",
+        )
+    values = {name: _one_line(value) for name, value in context.items()}
+    return Rendered(
+        kind=tpl.kind,
+        sms=tpl.sms.format_map(values),
+        subject=tpl.subject.format_map(values) if tpl.subject else None,
+        email=(tpl.email.format_map(values) + EMAIL_FOOTER) if tpl.email else None,
+    )
+
+
+def _one_line(value: object) -> str:
+    """Field values are single lines (no header or line injection into a subject or a text)."""
+    return " ".join(str(value if value is not None else "").split())

@@ -1,0 +1,85 @@
+"""Order states, payment channels and methods, and the one table of allowed transitions.
+
+::
+
+    pending --> paid --> refunded
+       |
+       +------> cancelled
+
+* ``pending`` (待支付): created, waiting for the money;
+* ``paid`` (已支付): exactly one payment was recorded (counter, bank transfer or online);
+* ``refunded`` (已退款): the money went back; final;
+* ``cancelled`` (已取消): nobody will pay this order; final.
+
+Everything not in the table is refused with a Conflict naming the current state.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "待支付"
+    PAID = "paid", "已支付"
+    REFUNDED = "refunded", "已退款"
+    CANCELLED = "cancelled", "已取消"
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.PAID, Status.CANCELLED}),
+    Status.PAID: frozenset({Status.REFUNDED}),
+    Status.REFUNDED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+#: The audit action of each target state.
+ACTIONS: dict[Status, str] = {
+    Status.PAID: "payments.order.paid",
+    Status.REFUNDED: "payments.order.refund",
+    Status.CANCELLED: "payments.order.cancel",
+    Status.PENDING: "payments.order.create",
+}
+
+
+class Channel(models.TextChoices):
+    """Where the money came in: one gateway each (``certhall.payments.gateways``)."""
+
+    COUNTER = "counter", "受理点柜台收款"
+    BANK = "bank", "银行转账"
+    ALIPAY = "alipay", "支付宝"
+    WECHAT = "wechat", "微信支付"
+
+
+class Method(models.TextChoices):
+    """How the customer paid; printed on the receipt."""
+
+    CASH = "cash", "现金（柜台）"
+    POS = "pos", "POS刷卡（柜台）"
+    WECHAT = "wechat", "微信支付（柜台）"
+    ALIPAY = "alipay", "支付宝（柜台）"
+    BANK_TRANSFER = "bank_transfer", "银行转账"
+    ALIPAY_ONLINE = "alipay_online", "支付宝（网上支付）"
+    WECHAT_ONLINE = "wechat_online", "微信支付（网上支付）"
+
+
+#: The methods a clerk records at the counter.
+COUNTER_METHODS = (Method.CASH, Method.POS, Method.WECHAT, Method.ALIPAY)
+
+
+def allowed(current: str, target: str) -> bool:
+    return Status(target) in TRANSITIONS[Status(current)]
+
+
+def describe(status: str) -> str:
+    return str(Status(status).label)
+
+
+def refusal(reference: str, current: str, target: str) -> str:
+    """The Conflict message for a transition the table does not allow (zh-CN, one line)."""
+    options = sorted(TRANSITIONS[Status(current)], key=list(Status).index)
+    possible = "、".join(str(s.label) for s in options) if options else "无（终态）"
+    return (
+        f"订单 {reference} 当前为“{describe(current)}”，不能变为“{describe(target)}”"
+        f"（可变为：{possible}）"
+    )

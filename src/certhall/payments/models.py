@@ -1,0 +1,163 @@
+"""Orders, the payments that settle them, and the sandbox gateway's own trade records.
+
+Money is ``Decimal`` yuan with two places everywhere (``DecimalField(decimal_places=2)``),
+never a float. An order is paid by exactly one ``Payment`` (a database constraint); a payment
+is identified by its gateway's transaction id, unique per gateway (channel), which is what
+makes a notification delivered twice change nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from certhall.accounts.models import Organization, Provider, User
+from certhall.payments.lifecycle import Channel, Method, Status
+
+LIVE_STATUSES = (Status.PENDING.value, Status.PAID.value)
+
+
+class Order(models.Model):
+    """Something an organisation owes: one business (``purpose`` + ``object_id``), one amount."""
+
+    Status = Status
+
+    reference = models.CharField(
+        "订单号",
+        max_length=32,
+        unique=True,
+        help_text="ZF<YYYYMMDD>-<NNNNNN>, also the bank transfer note",
+    )
+    purpose = models.CharField(max_length=64, help_text='What is paid for, e.g. "hall.application"')
+    object_id = models.CharField(max_length=64, help_text="The paid object's id within purpose")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="orders", help_text="Who is paid"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    description = models.CharField(max_length=200)
+    #: The receipt's lines: [{"description": str, "amount": "150.00"}]; they sum to ``amount``.
+    items = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    method = models.CharField(max_length=16, choices=Method.choices, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "订单"
+        indexes = [
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["provider", "status"]),
+            models.Index(fields=["purpose", "object_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="order_status_known",
+                condition=models.Q(status__in=[s.value for s in Status]),
+            ),
+            models.CheckConstraint(name="order_amount_positive", condition=models.Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="order_paid_has_method_and_time",
+                condition=models.Q(status__in=[Status.PENDING.value, Status.CANCELLED.value])
+                | (models.Q(paid_at__isnull=False) & ~models.Q(method="")),
+            ),
+            # One live (pending or paid) order per paid object: paying twice needs a refund.
+            models.UniqueConstraint(
+                fields=["purpose", "object_id"],
+                condition=models.Q(status__in=LIVE_STATUSES),
+                name="order_one_live_per_object",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} {self.status}"
+
+    @property
+    def receipt_number(self) -> str:
+        """收据编号: the order's number with the receipt prefix (one receipt per order)."""
+        return "SJ" + self.reference.removeprefix("ZF")
+
+    def snapshot(self) -> dict[str, object]:
+        """What the audit log records of an order."""
+        return {
+            "reference": self.reference,
+            "status": self.status,
+            "amount": str(self.amount),
+            "method": self.method,
+            "organization": self.organization_id,
+        }
+
+
+class Payment(models.Model):
+    """Money received for an order, as the gateway reported it."""
+
+    Channel = Channel
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    transaction_id = models.CharField(
+        "交易流水号", max_length=64, help_text="The gateway's id of the transaction"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    received_at = models.DateTimeField(help_text="When the gateway says the money arrived")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    #: SHA-256 of the raw notification body / bank statement line this payment came from.
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name = "收款记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "transaction_id"], name="payment_transaction_once"
+            ),
+            models.UniqueConstraint(fields=["order"], name="payment_once_per_order"),
+            models.CheckConstraint(
+                name="payment_amount_positive", condition=models.Q(amount__gt=Decimal("0"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.transaction_id} {self.amount}"
+
+
+class SandboxTrade(models.Model):
+    """The sandbox gateway's side: a trade the buyer confirmed on the sandbox cashier page.
+
+    This is the stand-in for Alipay's / WeChat Pay's own records, not the platform's: the
+    platform learns about a trade only from the signed notification.
+    """
+
+    gateway = models.CharField(
+        max_length=10, choices=[("alipay", "支付宝"), ("wechat", "微信支付")]
+    )
+    trade_no = models.CharField(max_length=64, unique=True)
+    out_trade_no = models.CharField(max_length=32)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    subject = models.CharField(max_length=200)
+    buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    notify_id = models.CharField(max_length=64)
+    paid_at = models.DateTimeField()
+    notify_attempts = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "沙箱交易"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "out_trade_no"], name="sandbox_trade_once_per_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.trade_no} {self.out_trade_no}"

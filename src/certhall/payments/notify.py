@@ -1,0 +1,205 @@
+"""The platform receiving an online gateway's asynchronous notification (异步通知).
+
+:func:`handle` is what ``POST /payments/notify/<gateway>`` runs on the raw body:
+
+1. parse the form body (UTF-8, ``application/x-www-form-urlencoded``, each field once);
+2. verify the RSA2 signature with the gateway's PUBLIC key and the merchant ``app_id``;
+3. ``WAIT_BUYER_PAY`` / ``TRADE_CLOSED``: acknowledged, nothing changes;
+   ``TRADE_SUCCESS`` / ``TRADE_FINISHED``: go on;
+4. in one transaction, with the order row locked: a payment with this ``trade_no`` already
+   recorded -> nothing changes, answer ``success`` again (idempotent by trade_no); an amount
+   that is not the order's -> refused; an order that is no longer pending (paid another way,
+   cancelled, refunded) -> the money arrived but is not applied: recorded as a refused
+   ``payment_unexpected`` for staff to refund, answer ``success`` (retrying would not help);
+   otherwise the payment is recorded (``services.apply_payment``) and ``order_paid`` sent.
+
+Every refusal (bad signature, wrong app, unknown order, wrong amount, malformed body) is
+recorded in the audit chain (action ``payments.notify``, result ``refused``) with the body's
+SHA-256, and answered ``fail``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from django.db import transaction
+
+from certhall.accounts.models import User
+from certhall.audit import services as audit
+from certhall.errors import (
+    CerthallError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+)
+from certhall.payments import gateways, keys, services, signing
+from certhall.payments.gateways import OnlineGateway
+from certhall.payments.lifecycle import Status
+from certhall.payments.models import Order, Payment
+from certhall.payments.money import to_amount, yuan
+from certhall.rules import SHANGHAI
+
+MAX_BODY = 16 * 1024
+PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
+IGNORED_STATUSES = frozenset({"WAIT_BUYER_PAY", "TRADE_CLOSED"})
+ACTION = "payments.notify"
+#: ``total_amount`` as the gateways write it: yuan with up to two decimals, nothing else.
+AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
+class UnexpectedPayment(Conflict):
+    """Money arrived for an order that is no longer waiting for it."""
+
+    code = "payment_unexpected"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``paid`` (recorded now), ``duplicate`` (recorded before), ``ignored`` (not a payment),
+    ``unexpected`` (money for an order no longer pending; recorded for a refund)."""
+
+    result: str
+    reference: str = ""
+    trade_no: str = ""
+    payment_id: int | None = None
+
+    @property
+    def answer(self) -> str:
+        return "success"
+
+
+def parse_body(raw: bytes) -> dict[str, str]:
+    if len(raw) > MAX_BODY:
+        raise InvalidInput("通知内容过大")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("通知内容不是UTF-8编码") from None
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key in params:
+            raise InvalidInput(f"通知字段 {key} 出现了不止一次")
+        params[key] = value
+    if not params:
+        raise InvalidInput("通知内容为空")
+    return params
+
+
+def _field(params: dict[str, str], name: str, limit: int = 64) -> str:
+    value = params.get(name, "").strip()
+    if not value or len(value) > limit:
+        raise InvalidInput(f"通知缺少字段 {name} 或其值过长")
+    return value
+
+
+def _gmt(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+    except ValueError:
+        return None
+
+
+@contextmanager
+def _refusals(actor: User, gateway: str, params: dict[str, str], digest: str) -> Iterator[None]:
+    """Like ``audit.refusals_recorded``, with what identifies the notification."""
+    try:
+        yield
+    except CerthallError as error:
+        audit.record(
+            actor,
+            ACTION,
+            object_type="order",
+            object_id=params.get("out_trade_no", "")[:64],
+            after={
+                "error": error.code,
+                "message": error.message,
+                "gateway": gateway,
+                "trade_no": params.get("trade_no", "")[:64],
+                "total_amount": params.get("total_amount", "")[:32],
+                "notify_id": params.get("notify_id", "")[:64],
+                "sha256": digest,
+            },
+            result=audit.REFUSED,
+        )
+        raise
+
+
+def handle(gateway_name: str, raw: bytes) -> Outcome:
+    """Verify and apply one notification; raises a ``CerthallError`` (recorded) to refuse it.
+    An unknown gateway is NotFound (not recorded: it is just a wrong URL)."""
+    gateway = gateways.online(gateway_name)
+    digest = hashlib.sha256(raw).hexdigest()
+    actor = gateway.actor()
+    params: dict[str, str] = {}
+    try:
+        with _refusals(actor, gateway.name, params, digest):
+            params.update(parse_body(raw))
+            return _apply(gateway, actor, params, digest)
+    except UnexpectedPayment:
+        return Outcome("unexpected", params.get("out_trade_no", ""), params.get("trade_no", ""))
+
+
+def _apply(gateway: OnlineGateway, actor: User, params: dict[str, str], digest: str) -> Outcome:
+    signing.verify(params, keys.public_key(gateway.name))
+    if params.get("app_id") != gateway.app_id:
+        raise Forbidden(
+            f"通知的 app_id “{params.get('app_id', '')}” 不是本平台的", code="wrong_app"
+        )
+    status = _field(params, "trade_status")
+    reference = services.normalise_reference(_field(params, "out_trade_no"))
+    trade_no = _field(params, "trade_no")
+    if status in IGNORED_STATUSES:
+        return Outcome("ignored", reference, trade_no)
+    if status not in PAID_STATUSES:
+        raise InvalidInput(f"未知的交易状态 {status}")
+    total = _field(params, "total_amount", 16)
+    if not AMOUNT.fullmatch(total):
+        raise InvalidInput(f"通知金额“{total}”格式不正确（应为如 300.00 的元金额）")
+    amount = to_amount(total, what="通知金额")
+    received_at = _gmt(params.get("gmt_payment", ""))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(reference=reference).first()
+        if order is None:
+            raise NotFound(f"通知的订单 {reference} 不存在", code="order_not_found")
+        existing = Payment.objects.filter(channel=gateway.channel, transaction_id=trade_no).first()
+        if existing is not None:
+            if existing.order_id != order.pk or existing.amount != amount:
+                raise Conflict(
+                    f"交易 {trade_no} 已入账到订单 {existing.order.reference}，与本次通知不符",
+                    code="trade_mismatch",
+                )
+            return Outcome("duplicate", reference, trade_no, existing.pk)
+        if amount != order.amount:
+            raise RuleViolation(
+                f"通知金额 {yuan(amount)} 元与订单 {reference} 的金额 {yuan(order.amount)} 元不符",
+                code="amount_mismatch",
+            )
+        if order.status != Status.PENDING:
+            raise UnexpectedPayment(
+                f"订单 {reference} {order.get_status_display()}，又收到{gateway.label}交易 "
+                f"{trade_no} 的 {yuan(amount)} 元：未入账，请原路退回",
+            )
+        payment = services.apply_payment(
+            actor,
+            order,
+            channel=gateway.channel,
+            method=gateway.method,
+            transaction_id=trade_no,
+            amount=amount,
+            received_at=received_at or datetime.now(UTC).replace(microsecond=0),
+            source_sha256=digest,
+            details={
+                "notify_id": params.get("notify_id", ""),
+                "buyer_id": params.get("buyer_id", ""),
+                "gmt_payment": params.get("gmt_payment", ""),
+            },
+        )
+    return Outcome("paid", reference, trade_no, payment.pk)

@@ -1,0 +1,325 @@
+"""The LOCAL SANDBOX GATEWAY standing in for Alipay / WeChat Pay.
+
+The real gateways cannot be reached from this platform's environment; this module implements
+their shape so the platform side (``certhall.payments.notify``) is the code a real integration
+would run:
+
+* a cashier page on our own site (``/payments/sandbox/<reference>``, ``views.sandbox_page``)
+  where the buyer confirms (确认支付) or goes back (取消);
+* on confirmation a trade is recorded on the sandbox's side (``SandboxTrade``) and an
+  ASYNCHRONOUS notification is delivered by a real HTTP POST to the platform's notify URL
+  (``<CERTHALL_BASE_URL>/payments/notify/<gateway>``) from a background thread, with retries
+  until the platform answers ``success``;
+* the notification is signed with the gateway's RSA-2048 private key (RSA2, see
+  ``certhall.payments.signing``). The key pair is generated into the instance home on first
+  use: the private key (PKCS#8, encrypted under the CA key passphrase, mode 0600) stays here;
+  only the public key is written where the platform reads it (``certhall.payments.keys``).
+
+Turned off in production unless ``CERTHALL_PAYMENT_SANDBOX=1``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
+from django.db import connections, transaction
+from django.db.models import F
+from django.urls import reverse
+
+from certhall import config
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
+from certhall.audit import services as audit
+from certhall.errors import ConfigurationError, Conflict, NotFound
+from certhall.payments import gateways, keys, services, signing
+from certhall.payments.lifecycle import Status
+from certhall.payments.models import Order, SandboxTrade
+from certhall.rules import local
+
+logger = logging.getLogger(__name__)
+
+KEY_BITS = 2048
+#: Seconds to wait before each delivery attempt (the real Alipay retries over 25 hours:
+#: 4m, 10m, 10m, 1h, 2h, 6h, 15h; the sandbox is quicker).
+RETRY_DELAYS: tuple[float, ...] = (0.0, 1.0, 3.0, 10.0, 30.0, 120.0)
+TIMEOUT = 10.0
+
+_key_lock = threading.Lock()
+_private: dict[Path, tuple[int, rsa.RSAPrivateKey]] = {}
+_threads_lock = threading.Lock()
+_threads: list[threading.Thread] = []
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _stamp(at: datetime) -> str:
+    """Alipay's time format: Beijing time ``YYYY-MM-DD HH:MM:SS``."""
+    return local(at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def require_enabled() -> None:
+    if not config.get().payment_sandbox:
+        raise NotFound("沙箱支付未启用", code="sandbox_disabled")
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def private_key_path(gateway: str) -> Path:
+    return keys.payments_dir() / "sandbox" / f"{gateway}-private.pem"
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> bool:
+    """Create ``path`` with ``data`` unless it exists (atomically: another process may race)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _load_private(path: Path) -> rsa.RSAPrivateKey:
+    stat = path.stat()
+    cached = _private.get(path)
+    if cached is not None and cached[0] == stat.st_mtime_ns:
+        return cached[1]
+    passphrase = config.get().ca_key_passphrase.encode("utf-8")
+    try:
+        key = load_pem_private_key(path.read_bytes(), passphrase)
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            f"the sandbox gateway key {path} cannot be opened with this instance's CA key "
+            "passphrase"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigurationError(f"{path} is not an RSA private key")
+    _private[path] = (stat.st_mtime_ns, key)
+    return key
+
+
+def provision(gateway: str) -> rsa.RSAPrivateKey:
+    """The sandbox gateway's private key, generated on first use; its public key is written
+    for the platform when the key pair is new or the platform has none."""
+    gateways.online(gateway)
+    path = private_key_path(gateway)
+    public_path = keys.public_key_path(gateway)
+    with _key_lock:
+        created = False
+        if not path.exists():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+            passphrase = config.get().ca_key_passphrase.encode("utf-8")
+            pem = key.private_bytes(
+                Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(passphrase)
+            )
+            created = _write_new(path, pem, 0o600)
+        key = _load_private(path)
+        if created or not public_path.exists():
+            public_pem = key.public_key().public_bytes(
+                Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+            )
+            public_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = public_path.with_name(f".{public_path.name}.{secrets.token_hex(4)}")
+            tmp.write_bytes(public_pem)
+            os.replace(tmp, public_path)
+            logger.info("sandbox gateway %s: new key pair, public key at %s", gateway, public_path)
+        return key
+
+
+# --- the cashier page's actions ------------------------------------------------------------
+
+
+def cashier(actor: User, reference: str, gateway: str) -> Order:
+    """The order the cashier page shows: the buyer's own organisation's, still pending."""
+    require_enabled()
+    gateways.online(gateway)
+    require_role(actor, Role.APPLICANT)
+    return services.get_order(actor, reference)
+
+
+def _trade_no(gateway: str, at: datetime) -> str:
+    """Like the real ones: Alipay ``YYYYMMDD22001…`` (28 digits), WeChat ``42000…``."""
+    digits = f"{secrets.randbelow(10**15):015d}"
+    if gateway == "wechat":
+        return f"42000{local(at):%Y%m%d}{digits}"
+    return f"{local(at):%Y%m%d}22001{digits}"
+
+
+def pay(actor: User, reference: str, gateway: str) -> SandboxTrade:
+    """The buyer pressed 确认支付: record the trade on the sandbox's side (once per order and
+    gateway: pressing twice gives the same trade). Deliver the notification afterwards with
+    :func:`deliver_in_background`."""
+    order = cashier(actor, reference, gateway)
+    with (
+        audit.refusals_recorded(
+            actor, "payments.sandbox.pay", object_type="order", object_id=order.reference
+        ),
+        transaction.atomic(),
+    ):
+        existing = (
+            SandboxTrade.objects.select_for_update()
+            .filter(gateway=gateway, out_trade_no=order.reference)
+            .first()
+        )
+        if existing is not None:
+            return existing
+        order.refresh_from_db()
+        if order.status != Status.PENDING:
+            raise Conflict(
+                f"订单 {order.reference} {order.get_status_display()}，无需支付",
+                code="order_not_payable",
+            )
+        now = _now()
+        trade = SandboxTrade.objects.create(
+            gateway=gateway,
+            trade_no=_trade_no(gateway, now),
+            out_trade_no=order.reference,
+            total_amount=order.amount,
+            subject=order.description[:200],
+            buyer=actor,
+            notify_id=secrets.token_hex(16),
+            paid_at=now,
+        )
+        audit.record(
+            actor,
+            "payments.sandbox.pay",
+            object_type="order",
+            object_id=order.reference,
+            after={"gateway": gateway, "trade_no": trade.trade_no, "amount": str(order.amount)},
+        )
+    return trade
+
+
+def pay_and_notify(actor: User, reference: str, gateway: str) -> SandboxTrade:
+    """:func:`pay`, then deliver the notification in the background once the trade is
+    committed (pressing 确认支付 on a trade already notified delivers it again: harmless)."""
+    trade = pay(actor, reference, gateway)
+    transaction.on_commit(lambda: deliver_in_background(trade.pk))
+    return trade
+
+
+# --- the notification ----------------------------------------------------------------------
+
+
+def notification(trade: SandboxTrade, *, at: datetime | None = None) -> dict[str, str]:
+    """The signed asynchronous notification of ``trade`` (Alipay's field names)."""
+    gateway = gateways.online(trade.gateway)
+    params = {
+        "notify_time": _stamp(at or _now()),
+        "notify_type": "trade_status_sync",
+        "notify_id": trade.notify_id,
+        "app_id": gateway.app_id,
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": trade.trade_no,
+        "out_trade_no": trade.out_trade_no,
+        "total_amount": str(trade.total_amount),
+        "receipt_amount": str(trade.total_amount),
+        "trade_status": "TRADE_SUCCESS",
+        "gmt_create": _stamp(trade.paid_at),
+        "gmt_payment": _stamp(trade.paid_at),
+        "subject": trade.subject,
+        "buyer_id": f"sandbox-buyer-{trade.buyer_id}",
+    }
+    return signing.signed(params, provision(trade.gateway))
+
+
+def notify_url(gateway: str) -> str:
+    """Where the platform listens: its own notify endpoint under ``CERTHALL_BASE_URL``."""
+    return config.get().base_url + reverse("payments-notify", args=[gateway])
+
+
+def deliver_once(trade_pk: int, url: str | None = None) -> bool:
+    """POST the notification once; True when the platform answered ``success``."""
+    trade = SandboxTrade.objects.get(pk=trade_pk)
+    target = url or notify_url(trade.gateway)
+    body = urlencode(notification(trade)).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - our own http(s) base URL (validated config)
+        target,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    error = ""
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            answer = response.read(64).decode("utf-8", "replace").strip()
+    except urllib.error.HTTPError as failure:
+        answer = failure.read(64).decode("utf-8", "replace").strip()
+        error = f"HTTP {failure.code}: {answer}"
+    except OSError as failure:
+        answer, error = "", f"{type(failure).__name__}: {failure}"
+    ok = answer == "success" and not error
+    SandboxTrade.objects.filter(pk=trade_pk).update(
+        notify_attempts=F("notify_attempts") + 1,
+        notified_at=_now() if ok else F("notified_at"),
+        last_error="" if ok else (error or f"answer {answer!r}")[:200],
+    )
+    if not ok:
+        logger.warning("sandbox notification of trade %s not accepted: %s", trade.trade_no, error)
+    return ok
+
+
+def deliver(trade_pk: int, url: str | None = None) -> bool:
+    """Deliver with retries (``RETRY_DELAYS``); True once the platform said ``success``."""
+    for delay in RETRY_DELAYS:
+        time.sleep(delay)
+        try:
+            if deliver_once(trade_pk, url):
+                return True
+        except Exception:
+            logger.exception("sandbox notification of trade #%s failed", trade_pk)
+    return False
+
+
+def _deliver_thread(trade_pk: int, url: str | None) -> None:
+    try:
+        deliver(trade_pk, url)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def deliver_in_background(trade_pk: int, url: str | None = None) -> threading.Thread:
+    """Start delivering from a daemon thread, as the gateway's servers would, asynchronously."""
+    thread = threading.Thread(
+        target=_deliver_thread,
+        args=(trade_pk, url),
+        name=f"sandbox-notify-{trade_pk}",
+        daemon=True,
+    )
+    with _threads_lock:
+        _threads[:] = [t for t in _threads if t.is_alive()]
+        _threads.append(thread)
+    thread.start()
+    return thread
+
+
+def deliveries() -> list[threading.Thread]:
+    """Delivery threads still running (tests wait for them)."""
+    with _threads_lock:
+        return [t for t in _threads if t.is_alive()]

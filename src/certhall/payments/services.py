@@ -1,0 +1,457 @@
+"""Payment services: orders, counter payments, refunds, cancellation, who sees what.
+
+Every service takes an explicit actor, checks roles and the order's organisation or provider,
+changes the database in one transaction together with its audit event, and records refusals
+(``refusals_recorded``, outside the transaction). Recording a payment (:func:`apply_payment`)
+is shared by the three gateways: the counter here, bank reconciliation
+(``certhall.payments.reconcile``) and the online notification (``certhall.payments.notify``).
+
+``order_paid`` / ``order_refunded`` (``certhall.payments.signals``) are sent inside that
+transaction: a receiver that raises undoes the payment or the refund.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
+from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.accounts.services import home_provider
+from certhall.audit import services as audit
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from certhall.payments import lifecycle
+from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method, Status
+from certhall.payments.models import LIVE_STATUSES, Order, Payment
+from certhall.payments.money import order_amount, to_amount, yuan
+from certhall.payments.signals import order_paid, order_refunded
+from certhall.rules import local
+
+#: Who may create an order: the organisation itself (online) or the counter.
+CREATE_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
+#: Counter payments are taken by clerks (and CA administrators).
+COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
+REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
+CANCEL_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
+VIEW_ROLES = (*sorted(PROVIDER_ROLES), Role.APPLICANT)
+
+REFERENCE_PREFIX = "ZF"
+REFERENCE = re.compile(r"ZF(\d{8})-?(\d{6})")
+PURPOSE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+MAX_ITEMS = 20
+
+
+class AlreadyRecorded(Conflict):
+    """This gateway transaction was recorded before (a notification or statement line again)."""
+
+    code = "payment_already_recorded"
+
+    def __init__(self, message: str, payment: Payment) -> None:
+        super().__init__(message)
+        self.payment = payment
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+# --- references ----------------------------------------------------------------------------
+
+
+def normalise_reference(text: str) -> str:
+    """An order number as printed (``ZF20261120-000123``); blanks, case and a missing hyphen
+    are forgiven. InvalidInput for anything else."""
+    cleaned = re.sub(r"\s", "", str(text or "")).upper()
+    match = REFERENCE.fullmatch(cleaned)
+    if match is None:
+        raise InvalidInput(f"“{text}”不是订单号（格式如 ZF20261120-000123）", code="bad_reference")
+    return f"{REFERENCE_PREFIX}{match[1]}-{match[2]}"
+
+
+def _next_reference(day: date) -> str:
+    prefix = f"{REFERENCE_PREFIX}{day:%Y%m%d}-"
+    last = (
+        Order.objects.filter(reference__startswith=prefix)
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    number = int(last[len(prefix) :]) + 1 if last else 1
+    if number > 999_999:
+        raise Conflict("今日订单号已用完，请明天再试")
+    return f"{prefix}{number:06d}"
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def visible_orders(actor: User) -> QuerySet[Order]:
+    """An applicant sees its organisation's orders; a provider's staff see their provider's."""
+    require_role(actor, *VIEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        if actor.organization_id is None:
+            return Order.objects.none()
+        return Order.objects.filter(organization_id=actor.organization_id)
+    if actor.provider_id is None:
+        return Order.objects.none()
+    return Order.objects.filter(provider_id=actor.provider_id)
+
+
+def check_access(actor: User, order: Order) -> None:
+    """Forbidden unless ``actor`` may see ``order``."""
+    require_role(actor, *VIEW_ROLES)
+    if actor.role == Role.APPLICANT:
+        require_organization(actor, order.organization_id)
+    else:
+        require_provider(actor, order.provider_id)
+
+
+def find_order(reference: str) -> Order:
+    """The order with this number, without a permission check (gateways, reconciliation)."""
+    order = (
+        Order.objects.select_related("organization", "provider")
+        .filter(reference=normalise_reference(reference))
+        .first()
+    )
+    if order is None:
+        raise NotFound(f"没有订单号为 {reference} 的订单", code="order_not_found")
+    return order
+
+
+def get_order(actor: User, reference: str) -> Order:
+    order = find_order(reference)
+    check_access(actor, order)
+    return order
+
+
+def list_orders(actor: User, *, status: str | None = None, limit: int = 200) -> list[Order]:
+    query = visible_orders(actor)
+    if status is not None:
+        if status not in Status.values:
+            raise InvalidInput(f"未知的订单状态 {status!r}（可选：{', '.join(Status.values)}）")
+        query = query.filter(status=status)
+    return list(query.select_related("organization").order_by("-created_at", "-pk")[:limit])
+
+
+def payment_of(order: Order) -> Payment | None:
+    return order.payments.first()
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+def _text(value: object, what: str, limit: int) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidInput(f"{what}不能为空")
+    if len(text) > limit:
+        raise InvalidInput(f"{what}不能超过{limit}个字")
+    return text
+
+
+def _items(
+    items: Sequence[Mapping[str, object] | tuple[str, object]] | None,
+    description: str,
+    amount: Decimal,
+) -> list[dict[str, str]]:
+    """The receipt lines; they must add up to the order's amount."""
+    if items is None:
+        return [{"description": description, "amount": str(amount)}]
+    if not items or len(items) > MAX_ITEMS:
+        raise InvalidInput(f"订单明细须有1到{MAX_ITEMS}项")
+    lines = []
+    for item in items:
+        text, value = (
+            (item.get("description"), item.get("amount"))
+            if isinstance(item, Mapping)
+            else (item[0], item[1])
+        )
+        line_amount = to_amount(value, what="明细金额")
+        if line_amount < 0:
+            raise InvalidInput("明细金额不能为负数")
+        lines.append({"description": _text(text, "明细名称", 100), "amount": str(line_amount)})
+    total = sum((Decimal(line["amount"]) for line in lines), Decimal("0.00"))
+    if total != amount:
+        raise InvalidInput(f"订单明细合计 {yuan(total)} 元与订单金额 {yuan(amount)} 元不符")
+    return lines
+
+
+def _reuse(order: Order, organization: Organization, amount: Decimal) -> Order:
+    """A live order for the same object: give it back if it is the same bill, else refuse."""
+    if order.status == Status.PAID:
+        raise Conflict(f"该业务已支付（订单 {order.reference}），无需再次支付", code="order_paid")
+    if order.organization_id != organization.pk or order.amount != amount:
+        raise Conflict(
+            f"该业务已有待支付订单 {order.reference}（{yuan(order.amount)} 元），请先取消该订单",
+            code="order_pending_exists",
+        )
+    return order
+
+
+def create_order(
+    actor: User,
+    *,
+    purpose: str,
+    object_id: str,
+    organization: Organization,
+    amount: Decimal,
+    description: str,
+    items: Sequence[Mapping[str, object] | tuple[str, object]] | None = None,
+) -> Order:
+    """An order for ``organization`` to pay ``amount`` yuan for ``purpose``/``object_id``.
+
+    Free businesses need no order: an amount of zero is refused (``InvalidInput``), the caller
+    goes straight on. One live (pending or paid) order per ``purpose``/``object_id``: asking
+    again for the same bill returns the pending order (idempotent); a different amount while
+    one is pending, or any new order once it is paid, is a Conflict. ``items`` (description,
+    amount) are the receipt's lines and must add up to ``amount``; by default one line.
+    """
+    require_role(actor, *CREATE_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.order.create", object_type="order", object_id=f"{purpose}:{object_id}"
+    ):
+        value = order_amount(amount)
+        purpose = str(purpose or "").strip()
+        if not PURPOSE.fullmatch(purpose):
+            raise InvalidInput(f"订单用途 {purpose!r} 无效（如 hall.application）")
+        object_id = _text(object_id, "业务编号", 64)
+        description = _text(description, "订单说明", 200)
+        lines = _items(items, description, value)
+        if actor.role == Role.APPLICANT:
+            require_organization(actor, organization.pk)
+            provider_id = home_provider().pk
+        elif actor.provider_id is None:
+            raise Forbidden("只有电子认证服务机构的工作人员可以为单位开具订单")
+        else:
+            provider_id = actor.provider_id
+        for _attempt in range(5):
+            live = Order.objects.filter(
+                purpose=purpose, object_id=object_id, status__in=LIVE_STATUSES
+            ).first()
+            if live is not None:
+                return _reuse(live, organization, value)
+            now = _now()
+            try:
+                with transaction.atomic():
+                    order = Order.objects.create(
+                        reference=_next_reference(local(now).date()),
+                        purpose=purpose,
+                        object_id=object_id,
+                        organization=organization,
+                        provider_id=provider_id,
+                        amount=value,
+                        description=description,
+                        items=lines,
+                        created_by=actor,
+                        created_at=now,
+                    )
+                    audit.record(
+                        actor,
+                        "payments.order.create",
+                        object_type="order",
+                        object_id=order.reference,
+                        after={
+                            **order.snapshot(),
+                            "purpose": purpose,
+                            "object_id": object_id,
+                            "description": description,
+                        },
+                    )
+                return order
+            except IntegrityError:
+                continue  # another order took the number (or the object) meanwhile: look again
+        raise Conflict("暂时无法生成订单号，请稍后重试", code="order_reference_busy")
+
+
+def _transition(
+    actor: User,
+    order: Order,
+    target: Status,
+    *,
+    fields: Mapping[str, object] | None = None,
+    extra_after: Mapping[str, object] | None = None,
+) -> Order:
+    """Move ``order`` to ``target`` if the table allows it; the caller is in a transaction.
+    The UPDATE is conditional on the state read: of two simultaneous changes one wins."""
+    current = order.status
+    if not lifecycle.allowed(current, target):
+        raise Conflict(lifecycle.refusal(order.reference, current, target), code="order_transition")
+    before = order.snapshot()
+    changed = Order.objects.filter(pk=order.pk, status=current).update(
+        status=target, **(fields or {})
+    )
+    if not changed:
+        order.refresh_from_db()
+        raise Conflict(
+            f"订单 {order.reference} 已被他人处理（现为“{lifecycle.describe(order.status)}”）",
+            code="order_changed",
+        )
+    order.refresh_from_db()
+    audit.record(
+        actor,
+        lifecycle.ACTIONS[target],
+        object_type="order",
+        object_id=order.reference,
+        before=before,
+        after={**order.snapshot(), **(extra_after or {})},
+    )
+    return order
+
+
+def apply_payment(
+    actor: User,
+    order: Order,
+    *,
+    channel: Channel,
+    method: Method,
+    transaction_id: str,
+    amount: Decimal,
+    received_at: datetime,
+    source_sha256: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> Payment:
+    """Record that ``amount`` arrived for ``order`` through ``channel``: the one place a payment
+    is recorded. Must run inside ``transaction.atomic()``; the order row is locked first, so
+    two notifications of one payment give one Payment (the other gets ``AlreadyRecorded``).
+
+    Refused: an order that is not pending (Conflict), the same gateway transaction recorded
+    for another order (AlreadyRecorded), an amount that is not the order's (RuleViolation
+    ``amount_mismatch``).
+    Sends ``order_paid`` before returning; a receiver that raises undoes everything.
+    """
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status != Status.PENDING:
+        raise Conflict(
+            lifecycle.refusal(locked.reference, locked.status, Status.PAID),
+            code="order_not_payable",
+        )
+    existing = Payment.objects.filter(channel=channel, transaction_id=transaction_id).first()
+    if existing is not None:
+        raise AlreadyRecorded(
+            f"交易 {transaction_id} 已入账（订单 {existing.order.reference}）", existing
+        )
+    if amount != locked.amount:
+        raise RuleViolation(
+            f"收款金额 {yuan(amount)} 元与订单 {locked.reference} 的金额 "
+            f"{yuan(locked.amount)} 元不符",
+            code="amount_mismatch",
+        )
+    now = _now()
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                order=locked,
+                channel=channel,
+                method=method,
+                transaction_id=transaction_id,
+                amount=amount,
+                received_at=received_at,
+                recorded_at=now,
+                recorded_by=actor,
+                source_sha256=source_sha256,
+                details=dict(details or {}),
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"订单 {locked.reference} 的收款已由另一请求记录", code="payment_concurrent"
+        ) from None
+    _transition(
+        actor,
+        locked,
+        Status.PAID,
+        fields={"method": method, "paid_at": now},
+        extra_after={
+            "channel": channel,
+            "transaction_id": transaction_id,
+            "payment": payment.pk,
+            "source_sha256": source_sha256,
+        },
+    )
+    order.refresh_from_db()
+    order_paid.send(sender=Order, order=order, payment=payment, actor=actor)
+    return payment
+
+
+def record_counter_payment(
+    actor: User, order: Order, *, method: str, amount: Decimal, voucher: str | None = None
+) -> Payment:
+    """A clerk took the money at the counter: cash, POS, or the customer scanned the counter's
+    WeChat / Alipay code. ``amount`` must be the order's amount exactly. ``voucher`` is the POS
+    slip or mobile payment transaction number when there is one (a voucher is used once)."""
+    require_role(actor, *COUNTER_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.counter.record", object_type="order", object_id=order.reference
+    ):
+        if method not in COUNTER_METHODS:
+            choices = "、".join(f"{m.value}（{m.label}）" for m in COUNTER_METHODS)
+            raise InvalidInput(f"柜台收款方式只能是：{choices}")
+        value = to_amount(amount, what="收款金额")
+        require_provider(actor, order.provider_id)
+        transaction_id = (
+            _text(voucher, "凭证号", 64) if voucher is not None else f"counter-{order.reference}"
+        )
+        with transaction.atomic():
+            return apply_payment(
+                actor,
+                order,
+                channel=Channel.COUNTER,
+                method=Method(method),
+                transaction_id=transaction_id,
+                amount=value,
+                received_at=_now(),
+                details={"voucher": voucher or ""},
+            )
+
+
+def refund(actor: User, order: Order, reason: str) -> Order:
+    """退款: a paid order becomes refunded (final) and ``order_refunded`` is sent.
+
+    Bookkeeping: the money itself goes back the way it came (cash at the counter, a transfer
+    back to the payer's account, the gateway's refund for online payments).
+    """
+    require_role(actor, *REFUND_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.order.refund", object_type="order", object_id=order.reference
+    ):
+        text = _text(reason, "退款原因", 200)
+        require_provider(actor, order.provider_id)
+        with transaction.atomic():
+            order.refresh_from_db()
+            _transition(
+                actor,
+                order,
+                Status.REFUNDED,
+                fields={"refunded_at": _now(), "refund_reason": text},
+                extra_after={"reason": text},
+            )
+            order_refunded.send(sender=Order, order=order, reason=text, actor=actor)
+    return order
+
+
+def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
+    """A pending order nobody will pay (the application was withdrawn, the bill was wrong)."""
+    require_role(actor, *CANCEL_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.order.cancel", object_type="order", object_id=order.reference
+    ):
+        if actor.role == Role.APPLICANT:
+            require_organization(actor, order.organization_id)
+        else:
+            require_provider(actor, order.provider_id)
+        text = str(reason or "").strip()[:200]
+        with transaction.atomic():
+            order.refresh_from_db()
+            _transition(
+                actor,
+                order,
+                Status.CANCELLED,
+                fields={"cancelled_at": _now()},
+                extra_after={"reason": text},
+            )
+    return order

@@ -1,0 +1,15 @@
+from django.urls import path, re_path
+
+from certhall.payments import views
+
+urlpatterns = [
+    path("payments/orders/", views.order_list, name="payments-orders"),
+    path("payments/orders/<str:reference>", views.order_detail, name="payments-order"),
+    path("payments/sandbox/<str:reference>", views.sandbox_page, name="payments-sandbox"),
+    path("payments/notify/<slug:gateway>", views.notify_view, name="payments-notify"),
+    re_path(
+        r"^payments/receipt/(?P<reference>[A-Za-z0-9-]{1,32})\.pdf$",
+        views.receipt_pdf,
+        name="payments-receipt",
+    ),
+]

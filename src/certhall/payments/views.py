@@ -1,0 +1,129 @@
+"""Payment pages. Thin: read the request, call one service, render.
+
+* ``/payments/orders/`` and ``/payments/orders/<reference>``: an organisation's (or a
+  provider's staff's) orders and how to pay one;
+* ``/payments/sandbox/<reference>?gateway=alipay|wechat``: the sandbox cashier page;
+* ``/payments/notify/<gateway>``: the gateways' server-to-server notification (CSRF-exempt:
+  authenticated by its RSA signature, not by a session);
+* ``/payments/receipt/<reference>.pdf``: the receipt of a paid order.
+
+Errors are ``CerthallError``s, rendered by ``certhall.web.errors.CerthallErrorMiddleware``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from certhall.accounts.models import User
+from certhall.errors import CerthallError, Forbidden, InvalidInput
+from certhall.payments import gateways, notify, receipts, sandbox, services
+from certhall.payments.lifecycle import Status
+from certhall.payments.money import amount_in_words, yuan
+from certhall.rules import default_catalog
+
+logger = logging.getLogger(__name__)
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # login_required lets only accounts through
+        raise Forbidden("请先登录")
+    return user
+
+
+@require_GET
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = services.list_orders(_actor(request))
+    return render(request, "payments/orders.html", {"orders": orders})
+
+
+@require_GET
+@login_required
+def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    order = services.get_order(_actor(request), reference)
+    pending = order.status == Status.PENDING
+    return render(
+        request,
+        "payments/order.html",
+        {
+            "order": order,
+            "amount": yuan(order.amount),
+            "amount_words": amount_in_words(order.amount),
+            "payment": services.payment_of(order),
+            "options": gateways.payment_options(order) if pending else [],
+            "waiting": pending and request.GET.get("paid") in gateways.ONLINE,
+            "has_receipt": order.status in (Status.PAID, Status.REFUNDED),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def sandbox_page(request: HttpRequest, reference: str) -> HttpResponse:
+    name = request.GET.get("gateway", "alipay")
+    actor = _actor(request)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "pay":
+            trade = sandbox.pay_and_notify(actor, reference, name)
+            target = reverse("payments-order", args=[trade.out_trade_no]) + f"?paid={name}"
+            return HttpResponseRedirect(target)
+        if action == "cancel":
+            order = sandbox.cashier(actor, reference, name)
+            return HttpResponseRedirect(reverse("payments-order", args=[order.reference]))
+        raise InvalidInput("请选择“确认支付”或“取消”")
+    order = sandbox.cashier(actor, reference, name)
+    return render(
+        request,
+        "payments/sandbox.html",
+        {
+            "order": order,
+            "gateway": gateways.online(name),
+            "amount": yuan(order.amount),
+            "payee": default_catalog().payee,
+            "payable": order.status == Status.PENDING,
+        },
+    )
+
+
+@csrf_exempt
+@require_POST
+def notify_view(request: HttpRequest, gateway: str) -> HttpResponse:
+    """The gateway's asynchronous notification: ``success`` or ``fail``, plain text."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = notify.MAX_BODY + 1
+    if length > notify.MAX_BODY:
+        return HttpResponse("fail", status=413, content_type="text/plain")
+    try:
+        outcome = notify.handle(gateway, request.body)
+    except CerthallError as error:
+        logger.warning("payment notification refused (%s): %s", error.code, error.message)
+        return HttpResponse("fail", status=error.http_status, content_type="text/plain")
+    except Exception:
+        logger.exception("payment notification failed")
+        return HttpResponse("fail", status=500, content_type="text/plain")
+    return HttpResponse(outcome.answer, content_type="text/plain")
+
+
+@require_GET
+@login_required
+def receipt_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    filename, pdf = receipts.receipt(_actor(request), reference)
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,232 @@
+"""The public certificate status page (``/status/``) and its lookup service.
+
+Anyone, without logging in, can look one of our certificates up by its serial number and see
+what a relying party needs: the holder organisation, the certificate type, the validity period,
+the status (有效 / 已吊销 with the date / 已过期 / 尚未生效) and the issuing CA. Personal data is
+not shown: the person's name on a 机构个人证书 is masked to its first character (张三 -> 张*),
+and the identity number (which the certificate carries) never appears. docs/forms.md explains
+the choices.
+
+Lookups are rate-limited per client address (:func:`check_rate`), counted in the database so
+that every gunicorn worker shares the count; the JSON API (``certhall.web.status_api``) uses the
+same service and the same counter.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from certhall.ca.models import Certificate
+from certhall.ca.services import parse_serial
+from certhall.certlogin.errors import RateLimited
+from certhall.certlogin.models import RateCounter
+from certhall.errors import InvalidInput, NotFound
+from certhall.rules import CertType, default_catalog
+
+log = logging.getLogger(__name__)
+
+#: (lookups, per seconds) per client address; ``CERTHALL_STATUS_RATE_LIMIT`` in Django settings
+#: overrides it.
+DEFAULT_RATE_LIMIT = (20, 60)
+RATE_SCOPE = "status-lookup"
+MAX_INPUT = 128
+
+NOT_FOUND = "未找到该证书，请核对证书序列号。"
+BAD_SERIAL = "证书序列号格式不正确：请输入十六进制序列号（0-9、A-F，可带空格、冒号或 0x 前缀）。"
+EMPTY_SERIAL = "请输入证书序列号。"
+
+STATUS_NAMES = {
+    "valid": "有效",
+    "revoked": "已吊销",
+    "expired": "已过期",
+    "not_yet_valid": "尚未生效",
+}
+
+
+@dataclass(frozen=True)
+class CertificateStatus:
+    """What the public may know about one certificate (no identity numbers, masked names)."""
+
+    serial: str
+    cert_type: str
+    cert_type_name: str
+    organization: str
+    holder: str
+    not_before: datetime
+    not_after: datetime
+    status: str
+    revoked_at: datetime | None
+    issuer: str
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    def as_json(self) -> dict[str, Any]:
+        def local(moment: datetime | None) -> str | None:
+            return timezone.localtime(moment).isoformat() if moment else None
+
+        return {
+            "serial": self.serial,
+            "cert_type": self.cert_type,
+            "cert_type_name": self.cert_type_name,
+            "organization": self.organization,
+            "holder": self.holder or None,
+            "not_before": local(self.not_before),
+            "not_after": local(self.not_after),
+            "status": self.status,
+            "status_name": self.status_name,
+            "revoked_at": local(self.revoked_at),
+            "issuer": self.issuer,
+        }
+
+
+def mask_name(name: str) -> str:
+    """The first character and one ``*`` per further character: 张三 -> 张*, 欧阳娜娜 -> 欧***.
+
+    Latin names keep their spaces (``JOHN SMITH`` -> ``J*** *****``); a one-character name is
+    shown as ``*``.
+    """
+    name = name.strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    return name[0] + "".join(ch if ch.isspace() else "*" for ch in name[1:])
+
+
+def normalise_serial(text: str) -> str:
+    """The registry form of a typed serial (hex, tolerant of case, 0x, colons and blanks)."""
+    if len(text) > MAX_INPUT:
+        raise InvalidInput(BAD_SERIAL, code="bad_serial")
+    # full-width characters from Chinese input methods (０ｘ３Ｆ：Ａ２) become ASCII
+    folded = "".join(unicodedata.normalize("NFKC", text).split())
+    if not folded:
+        raise InvalidInput(EMPTY_SERIAL, code="bad_serial")
+    try:
+        return parse_serial(folded)
+    except InvalidInput:
+        raise InvalidInput(BAD_SERIAL, code="bad_serial") from None
+
+
+def certificate_status(serial_text: str, *, now: datetime | None = None) -> CertificateStatus:
+    """Look one of our subscriber certificates up. NotFound for anything else (including the
+    CA's own OCSP responder certificates, which are not a customer's business)."""
+    serial = normalise_serial(serial_text)
+    now = now or timezone.now()
+    cert = (
+        Certificate.objects.select_related("ca")
+        .filter(serial=serial, profile__in=[t.value for t in CertType])
+        .first()
+    )
+    if cert is None:
+        raise NotFound(NOT_FOUND, code="certificate_not_found")
+    if cert.status == Certificate.Status.REVOKED:
+        status = "revoked"
+    elif cert.not_after <= now:
+        status = "expired"
+    elif cert.not_before > now:
+        status = "not_yet_valid"
+    else:
+        status = "valid"
+    cert_type = CertType(cert.profile)
+    return CertificateStatus(
+        serial=cert.serial,
+        cert_type=cert_type.value,
+        cert_type_name=default_catalog().cert_types[cert_type].name,
+        organization=cert.org_name,
+        holder=mask_name(cert.person_name) if cert_type is CertType.PERSONAL else "",
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        status=status,
+        revoked_at=cert.revoked_at if status == "revoked" else None,
+        issuer=cert.ca.name,
+    )
+
+
+# --- rate limit --------------------------------------------------------------------------------
+
+
+def rate_limit() -> tuple[int, int]:
+    limit, seconds = getattr(settings, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    return int(limit), int(seconds)
+
+
+def client_key(request: HttpRequest) -> str:
+    """Whom to count: ``REMOTE_ADDR`` (a proxy's X-Forwarded-For is not believed); IPv6
+    clients by their /64 network, since one subscriber line usually holds a whole /64."""
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def check_rate(client: str, *, now: datetime | None = None) -> None:
+    """Count one lookup of ``client`` in the current fixed window; RateLimited (HTTP 429) once
+    the window's limit is exceeded. The counter rows are certlogin's ``RateCounter`` (one row
+    per scope, client and window), under our own scope."""
+    limit, seconds = rate_limit()
+    moment = now or timezone.now()
+    epoch = int(moment.timestamp())
+    start = datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+    key = client[:64]
+    with transaction.atomic():
+        counter, created = RateCounter.objects.get_or_create(
+            scope=RATE_SCOPE, client=key, window_start=start
+        )
+        RateCounter.objects.filter(pk=counter.pk).update(count=F("count") + 1)
+        count = RateCounter.objects.values_list("count", flat=True).get(pk=counter.pk)
+    if created:
+        RateCounter.objects.filter(
+            scope=RATE_SCOPE, window_start__lt=moment - timedelta(days=1)
+        ).delete()
+    if count > limit:
+        if count == limit + 1:
+            log.warning("status lookups rate-limited for %s (%d per %ds)", key, limit, seconds)
+        retry_after = max(1, int((start + timedelta(seconds=seconds) - moment).total_seconds()))
+        raise RateLimited(retry_after)
+
+
+def lookup(serial_text: str, *, client: str, now: datetime | None = None) -> CertificateStatus:
+    """The service of the page and the API: count the lookup, then answer it."""
+    check_rate(client, now=now)
+    return certificate_status(serial_text, now=now)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+@require_GET
+def status_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("serial")
+    context: dict[str, Any] = {"query": (query or "").strip()[:MAX_INPUT]}
+    status = 200
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    if query is not None:
+        try:
+            context["result"] = lookup(query, client=client_key(request))
+        except (InvalidInput, NotFound, RateLimited) as exc:
+            context["error"] = exc.message
+            status = exc.http_status
+            if isinstance(exc, RateLimited):
+                headers["Retry-After"] = str(exc.retry_after)
+    response = render(request, "web/status.html", context, status=status)
+    for name, header in headers.items():
+        response[name] = header
+    return response

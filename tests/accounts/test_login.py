@@ -1,0 +1,191 @@
+"""Password and SMS-code login: who may log in, one message for every failure, and the limits
+per account and per client address."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from certhall.accounts.errors import PASSWORD_LOGIN_FAILED, SMS_LOGIN_FAILED, TooManyRequests
+from certhall.accounts.login import login_with_code, login_with_password
+from certhall.accounts.models import Role, User
+from certhall.audit.models import AuditEvent
+from certhall.errors import CerthallError, InvalidInput
+from tests.accounts.conftest import CLIENT, OTHER_PHONE, PASSWORD, PHONE, Clock
+
+pytestmark = pytest.mark.django_db
+
+
+def refusal(call: Callable[[], object]) -> CerthallError:
+    with pytest.raises(CerthallError) as refused:
+        call()
+    return refused.value
+
+
+def test_password_login_by_phone_or_login_name(registered: User) -> None:
+    assert login_with_password(PHONE, PASSWORD, client=CLIENT) == registered
+    assert login_with_password("138 0013 8000", PASSWORD, client=CLIENT) == registered
+    event = AuditEvent.objects.filter(action="accounts.login", result="ok").last()
+    assert event is not None and event.actor_id == registered.pk
+    assert event.after == {"method": "password", "client": CLIENT}
+
+
+def test_staff_log_in_by_login_name(make_user) -> None:  # type: ignore[no-untyped-def]
+    clerk = make_user(Role.CLERK)
+    clerk.set_password(PASSWORD)
+    clerk.save()
+    assert login_with_password(clerk.username, PASSWORD, client=CLIENT) == clerk
+
+
+def test_every_password_failure_reads_the_same(registered: User, make_user, admin) -> None:  # type: ignore[no-untyped-def]
+    disabled = make_user(Role.APPLICANT, is_active=False)
+    disabled.set_password(PASSWORD)
+    disabled.save()
+    certificate_only = make_user(Role.APPLICANT)  # unusable password, like a certificate login's
+    certificate_only.set_unusable_password()
+    certificate_only.save()
+    failures = [
+        refusal(lambda: login_with_password(OTHER_PHONE, PASSWORD, client=CLIENT)),  # unknown
+        refusal(lambda: login_with_password("nobody", PASSWORD, client=CLIENT)),  # unknown
+        refusal(lambda: login_with_password(PHONE, PASSWORD + "x", client=CLIENT)),  # wrong
+        refusal(lambda: login_with_password(disabled.username, PASSWORD, client=CLIENT)),
+        refusal(lambda: login_with_password(certificate_only.username, "x" * 9, client=CLIENT)),
+        refusal(lambda: login_with_password(admin.username, "anything1", client=CLIENT)),  # system
+    ]
+    assert {(f.code, f.http_status, f.message) for f in failures} == {
+        ("login_failed", 403, PASSWORD_LOGIN_FAILED)
+    }
+    reasons = [
+        e.after["reason"]
+        for e in AuditEvent.objects.filter(action="accounts.login", result="refused").order_by(
+            "seq"
+        )
+    ]
+    assert reasons == [
+        "unknown_account",
+        "unknown_account",
+        "wrong_password",
+        "account_disabled",
+        "wrong_password",
+        "wrong_password",
+    ]
+    for event in AuditEvent.objects.filter(action="accounts.login"):
+        assert PASSWORD not in str(event.after)
+
+
+def test_empty_fields(registered: User) -> None:
+    with pytest.raises(InvalidInput, match="请输入账号和密码"):
+        login_with_password("", PASSWORD, client=CLIENT)
+    with pytest.raises(InvalidInput, match="请输入账号和密码"):
+        login_with_password(PHONE, "", client=CLIENT)
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(clock: Clock, registered: User) -> None:
+    for _ in range(5):
+        with pytest.raises(CerthallError, match="账号或密码不正确"):
+            login_with_password(PHONE, "wrong-password", client=CLIENT)
+        clock.advance(10)
+    # the right password is refused too while the account is limited
+    refused = refusal(lambda: login_with_password(PHONE, PASSWORD, client="198.51.100.1"))
+    assert isinstance(refused, TooManyRequests)
+    assert refused.http_status == 429
+    assert refused.message == "该账号登录失败次数过多，已暂停登录，请15分钟后再试。"
+    # an unknown account is limited exactly the same way (the limit tells nothing)
+    for _ in range(5):
+        refusal(lambda: login_with_password(OTHER_PHONE, "wrong-password", client=CLIENT))
+    unknown = refusal(lambda: login_with_password(OTHER_PHONE, PASSWORD, client="198.51.100.1"))
+    assert unknown.message == refused.message
+    assert isinstance(unknown, TooManyRequests)
+    # the first failure leaves the window 15 minutes after it happened
+    clock.advance(900 - 50)
+    assert login_with_password(PHONE, PASSWORD, client=CLIENT) == registered
+    limited = AuditEvent.objects.filter(action="accounts.login", after__error="rate_limited")
+    assert limited.count() == 2  # once per account and window, not per refused request
+
+
+def test_successes_do_not_count(clock: Clock, registered: User) -> None:
+    for _ in range(10):
+        login_with_password(PHONE, PASSWORD, client=CLIENT)
+    for _ in range(4):
+        refusal(lambda: login_with_password(PHONE, "wrong-password", client=CLIENT))
+    assert login_with_password(PHONE, PASSWORD, client=CLIENT) == registered
+
+
+def test_twenty_failures_per_client_address(clock: Clock, registered: User) -> None:
+    for n in range(20):
+        refusal(lambda n=n: login_with_password(f"user{n}", "wrong-password", client=CLIENT))  # type: ignore[misc]
+    refused = refusal(lambda: login_with_password(PHONE, PASSWORD, client=CLIENT))
+    assert isinstance(refused, TooManyRequests)
+    assert "您的网络地址登录失败次数过多" in refused.message
+    assert login_with_password(PHONE, PASSWORD, client="198.51.100.1") == registered
+
+
+# --- SMS code login -------------------------------------------------------------------------
+
+
+def test_sms_login(clock: Clock, registered: User, send_code: Callable[..., str]) -> None:
+    code = send_code(purpose="login")
+    assert login_with_code("138-0013-8000", code, client=CLIENT) == registered
+    event = AuditEvent.objects.filter(action="accounts.login", result="ok").last()
+    assert event is not None and event.after["method"] == "sms"
+
+
+def test_sms_login_failures_read_the_same(
+    clock: Clock, registered: User, send_code: Callable[..., str], make_user
+) -> None:  # type: ignore[no-untyped-def]
+    code = send_code(purpose="login")
+    wrong = "000000" if code != "000000" else "111111"
+    failures = [
+        refusal(lambda: login_with_code(PHONE, wrong, client=CLIENT)),  # wrong
+        refusal(lambda: login_with_code(OTHER_PHONE, code, client=CLIENT)),  # unknown phone
+    ]
+    register_code = send_code(OTHER_PHONE, purpose="register")
+    failures.append(  # a registration code does not log in
+        refusal(lambda: login_with_code(OTHER_PHONE, register_code, client=CLIENT))
+    )
+    login_with_code(PHONE, code, client=CLIENT)
+    failures.append(refusal(lambda: login_with_code(PHONE, code, client=CLIENT)))  # reused
+    clock.advance(60)
+    code = send_code(purpose="login")
+    clock.advance(300)
+    failures.append(refusal(lambda: login_with_code(PHONE, code, client=CLIENT)))  # expired
+    assert {(f.code, f.message) for f in failures} == {("login_failed", SMS_LOGIN_FAILED)}
+    reasons = [
+        e.after["reason"]
+        for e in AuditEvent.objects.filter(action="accounts.login", result="refused").order_by(
+            "seq"
+        )
+    ]
+    assert reasons == [
+        "code_wrong",
+        "unknown_account",
+        "unknown_account",
+        "code_used",
+        "code_expired",
+    ]
+
+
+def test_sms_login_of_a_disabled_account(
+    clock: Clock, registered: User, send_code: Callable[..., str]
+) -> None:
+    code = send_code(purpose="login")
+    registered.is_active = False
+    registered.save()
+    failed = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
+    assert failed.message == SMS_LOGIN_FAILED
+
+
+def test_sms_login_guesses_are_limited(
+    clock: Clock, registered: User, send_code: Callable[..., str]
+) -> None:
+    code = send_code(purpose="login")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        refusal(lambda: login_with_code(PHONE, wrong, client=CLIENT))
+    refused = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
+    assert isinstance(refused, TooManyRequests)
+    # password and code failures count for the same account
+    assert isinstance(
+        refusal(lambda: login_with_password(PHONE, PASSWORD, client=CLIENT)), TooManyRequests
+    )

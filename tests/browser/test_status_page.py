@@ -1,0 +1,91 @@
+"""The public status page in Debian's Chromium, against pytest-django's live server: look a
+personal certificate up the way people type serials, see the masked holder and 有效; then an
+unknown serial. Screenshots go to the test's tmp_path (printed on failure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from playwright.sync_api import Page, expect, sync_playwright
+
+from certhall.accounts.models import User
+from certhall.ca.models import Certificate
+from certhall.ca.services import IssueRequest, issue
+from certhall.pki.issuance import Subscriber
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, USCC
+
+pytestmark = [pytest.mark.browser]
+
+ID_NUMBER = "11010519491231002X"
+
+
+@pytest.fixture
+def clock() -> Iterator[None]:
+    # ticking: the live server thread must see time pass
+    with time_machine.travel(datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        yield
+
+
+@pytest.fixture
+def certificate(clock: None, audit_flushable: None, admin: User, ca) -> Certificate:  # type: ignore[no-untyped-def]
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+    subscriber = Subscriber(org_name=ORG_NAME, uscc=USCC, person_name="张三", id_number=ID_NUMBER)
+    return issue(admin, IssueRequest(csr=csr, profile="personal", years=3, subscriber=subscriber))
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 760})
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_status_page_in_chromium(
+    certificate: Certificate, live_server, page: Page, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # (the database fixtures come before ``page``: Playwright's sync API runs an event loop,
+    # and Django refuses ORM calls while one runs in the thread)
+    serial = certificate.serial.rjust(len(certificate.serial) + len(certificate.serial) % 2, "0")
+    typed = ":".join(serial[i : i + 2] for i in range(0, len(serial), 2)).upper()
+
+    page.goto(f"{live_server.url}/")
+    page.click("text=证书查询")
+    page.wait_for_url(f"{live_server.url}/status/")
+    page.fill("#serial", f"  {typed} ")
+    page.click("button[type=submit]")
+    expect(page.locator("#status-badge")).to_have_text("有效")
+    expect(page.locator("#result-serial")).to_have_text(certificate.serial.upper())
+    expect(page.locator("#result-organization")).to_have_text(ORG_NAME)
+    expect(page.locator("#result-type")).to_have_text("机构个人证书(法人证书)")
+    expect(page.locator("#result-holder")).to_have_text("张*")
+    expect(page.locator("#result-validity")).to_contain_text("2026-11-20 10:00:")
+    body = page.locator("body").inner_text()
+    assert "张三" not in body and ID_NUMBER not in body
+    page.screenshot(path=tmp_path / "status-valid.png", full_page=True)
+
+    page.fill("#serial", "abcdef0123")
+    page.click("button[type=submit]")
+    expect(page.locator("#status-error")).to_contain_text("未找到该证书")
+    expect(page.locator("#status-result")).to_have_count(0)
+    page.screenshot(path=tmp_path / "status-unknown.png", full_page=True)

@@ -1,0 +1,271 @@
+"""Hall fixtures: the parties, a CA created early in 2026, named frozen moments, documents,
+and helpers that walk an application through its states.
+
+The holiday calendar knows 2026 only (docs/rules.md): every clock here is pinned to a 2026
+moment whose three-working-day deadline stays within 2026.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.db import transaction
+
+from certhall.accounts.models import Handler, Organization, Provider, Role, User
+from certhall.ca.models import Certificate
+from certhall.ca.services import IssueRequest, issue
+from certhall.hall import documents, services, storage
+from certhall.hall.items import ItemRequest
+from certhall.hall.models import Application
+from certhall.payments import services as payments
+from certhall.payments.lifecycle import Channel as PayChannel
+from certhall.payments.lifecycle import Method
+from certhall.payments.models import Order
+from certhall.pki.issuance import Subscriber
+from certhall.rules import SHANGHAI
+from certhall.ukeys import services as ukeys
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.store import UkeyStore
+from tests.conftest_softhsm import SoftHSMStore, make_softhsm_store  # noqa: F401
+
+#: When the test CA is made (before every other moment below).
+CA_CREATED_AT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+#: Friday 2026-11-20 10:00 in Shanghai: every service point is open.
+FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+#: Saturday 2026-11-21 10:00: 科技园 is open, but no ODC business (the weekend rule).
+SATURDAY = datetime(2026, 11, 21, 10, 0, tzinfo=SHANGHAI)
+#: Monday 2026-11-23 10:00.
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+
+OTHER_USCC = "91440300MA5F00001A"
+LEGAL_REP_ID = "11010519491231002X"
+HANDLER_ID = "440301199001011234"
+PHONE = "13800138000"
+
+PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 20 + b"%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 100
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
+
+#: Every document of an online 新办 of a 机构个人证书, with content.
+ONLINE_NEW_DOCUMENTS = {
+    "personal_form": PDF,
+    "personal_annex": PDF + b"annex",
+    "licence_copy": JPEG,
+    "legal_rep_id_copy": PNG,
+    "handler_id_copy": PNG + b"copy",
+    "handler_id_front": JPEG + b"front",
+    "handler_id_back": JPEG + b"back",
+}
+
+
+def at(moment: datetime):  # type: ignore[no-untyped-def]
+    """A frozen clock at ``moment``."""
+    return time_machine.travel(moment, tick=False)
+
+
+@pytest.fixture(autouse=True)
+def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test stores its uploads under its own directory."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns otherwise
+    root = tmp_path / "uploads"
+    monkeypatch.setattr(storage, "root", lambda: root)
+    return root
+
+
+@pytest.fixture
+def hall_ca(admin: User) -> Iterator[object]:
+    """Like tests/conftest.py's ``ca``, made on CA_CREATED_AT so 2026 clocks are inside it."""
+    from certhall.ca import ocsp, signers
+    from certhall.ca.services import init_ca
+
+    signers.forget()
+    ocsp.reset()
+    with at(CA_CREATED_AT):
+        cas = init_ca(admin)
+    yield cas
+    signers.forget()
+    ocsp.reset()
+
+
+@pytest.fixture
+def other_organization(db: None) -> Organization:
+    return Organization.objects.create(name="深圳市另一家医疗有限公司", uscc=OTHER_USCC)
+
+
+@pytest.fixture
+def applicant(make_user: Callable[..., User]) -> User:
+    return make_user(Role.APPLICANT, phone=PHONE)
+
+
+@pytest.fixture
+def stranger(make_user: Callable[..., User], other_organization: Organization) -> User:
+    """An applicant of another enterprise."""
+    return make_user(Role.APPLICANT, organization=other_organization)
+
+
+@pytest.fixture
+def clerk(make_user: Callable[..., User]) -> User:
+    return make_user(Role.CLERK)
+
+
+@pytest.fixture
+def reviewer(make_user: Callable[..., User]) -> User:
+    return make_user(Role.REVIEWER)
+
+
+@pytest.fixture
+def issuer(make_user: Callable[..., User]) -> User:
+    return make_user(Role.ISSUER)
+
+
+@pytest.fixture
+def ca_admin(make_user: Callable[..., User]) -> User:
+    return make_user(Role.CA_ADMIN)
+
+
+@pytest.fixture
+def foreign_staff(make_user: Callable[..., User], other_provider: Provider) -> dict[str, User]:
+    """Staff of another certification service provider, one per role."""
+    return {
+        role.value: make_user(role, provider=other_provider)
+        for role in (Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN)
+    }
+
+
+@pytest.fixture
+def handler(organization: Organization) -> Handler:
+    return Handler.objects.create(
+        organization=organization,
+        name="李四",
+        id_kind=Handler.IdKind.RESIDENT_ID,
+        id_number=HANDLER_ID,
+        phone=PHONE,
+    )
+
+
+def upload(actor: User, number: str, kind: str, content: bytes, name: str = "scan.pdf"):  # type: ignore[no-untyped-def]
+    return documents.upload(actor, number, kind, filename=name, chunks=[content])
+
+
+def online_draft(applicant: User, handler: Handler, years: int = 2) -> Application:
+    """An online 新办 of a 机构个人证书, complete and ready to submit (mailed)."""
+    draft = services.create_draft(applicant, handler_id=handler.pk)
+    services.add_item(
+        applicant,
+        draft.number,
+        ItemRequest(
+            business="new",
+            cert_type="personal",
+            years=years,
+            person_name="王五",
+            person_id_number=LEGAL_REP_ID,
+        ),
+    )
+    services.update_details(
+        applicant,
+        draft.number,
+        services.Details(
+            recipient_name="李四", recipient_phone=PHONE, address="深圳市南山区科技园"
+        ),
+    )
+    for kind, content in ONLINE_NEW_DOCUMENTS.items():
+        upload(applicant, draft.number, kind, content)
+    draft.refresh_from_db()
+    return draft
+
+
+def pay_online(number: str, actor: User) -> Order:
+    """The online gateway reports the payment (the one entry point all gateways share)."""
+    application = Application.objects.get(number=number)
+    order = Order.objects.get(reference=application.payment_reference)
+    with transaction.atomic():
+        payments.apply_payment(
+            actor,
+            order,
+            channel=PayChannel.ALIPAY,
+            method=Method.ALIPAY_ONLINE,
+            transaction_id=f"trade-{order.reference}",
+            amount=order.amount,
+            received_at=datetime.now(UTC),
+        )
+    order.refresh_from_db()
+    return order
+
+
+def csr_for(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "x")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+
+
+ORG_SUBSCRIBER = Subscriber(org_name="深圳市演示医疗科技有限公司", uscc="91350100M000100Y43")
+PERSON_SUBSCRIBER = Subscriber(
+    org_name="深圳市演示医疗科技有限公司",
+    uscc="91350100M000100Y43",
+    person_name="王五",
+    id_number=LEGAL_REP_ID,
+)
+
+
+def software_certificate(
+    admin: User,
+    organization: Organization,
+    *,
+    profile: str = "org",
+    years: int = 1,
+    when: datetime = datetime(2026, 1, 10, 2, 0, tzinfo=UTC),
+) -> tuple[ec.EllipticCurvePrivateKey, Certificate]:
+    """A certificate of ours for a software key, issued at ``when``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subscriber = Subscriber(
+        org_name=organization.name,
+        uscc=organization.uscc,
+        person_name="王五" if profile == "personal" else None,
+        id_number=LEGAL_REP_ID if profile == "personal" else None,
+    )
+    with at(when):
+        row = issue(
+            admin,
+            IssueRequest(
+                csr=csr_for(key),
+                profile=profile,
+                years=years,
+                subscriber=subscriber,
+                organization=organization,
+            ),
+        )
+    return key, row
+
+
+@pytest.fixture
+def ukey_store(make_softhsm_store: Callable[[str], SoftHSMStore]) -> UkeyStore:  # noqa: F811
+    store = make_softhsm_store("ukeys")
+    return UkeyStore(store.module, store.conf)
+
+
+@pytest.fixture
+def stock(admin: User, ukey_store: UkeyStore) -> Callable[[str], Ukey]:
+    """Format a Ukey into stock: ``stock("ukey-0001")``."""
+
+    def make(label: str) -> Ukey:
+        return ukeys.prepare_stock(admin, label, store=ukey_store)
+
+    return make
+
+
+def fee(amount: str) -> Decimal:
+    return Decimal(amount)

@@ -1,0 +1,236 @@
+"""The hall's JSON API: the applicant's and the staff's flows over the same services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import Handler, User
+from certhall.hall.models import Application
+from certhall.hall.states import State
+from tests.hall.conftest import (
+    FRIDAY,
+    LEGAL_REP_ID,
+    ONLINE_NEW_DOCUMENTS,
+    PDF,
+    PHONE,
+    SATURDAY,
+    at,
+    pay_online,
+)
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/hall"
+
+
+def as_user(user: User, **options: object) -> Client:
+    client = Client(**options)  # type: ignore[arg-type]
+    client.force_login(user)
+    return client
+
+
+def test_online_new_through_the_api(
+    applicant: User, handler: Handler, reviewer: User, uploads
+) -> None:  # type: ignore[no-untyped-def]
+    web = as_user(applicant)
+    with at(FRIDAY):
+        created = web.post(
+            f"{API}/applications", {"handler_id": handler.pk}, content_type="application/json"
+        )
+        assert created.status_code == 201, created.content
+        number = created.json()["number"]
+        assert created.json()["state"] == "draft"
+        assert created.json()["delivery"]["method"] == "mail"
+
+        item = web.post(
+            f"{API}/applications/{number}/items",
+            {
+                "business": "new",
+                "cert_type": "personal",
+                "years": 2,
+                "person_name": "王五",
+                "person_id_number": LEGAL_REP_ID,
+            },
+            content_type="application/json",
+        )
+        assert item.status_code == 201, item.content
+        assert item.json()["fee"] == "300.00"
+        assert item.json()["person_id_number"] == "110***********002X"
+
+        refused = web.post(
+            f"{API}/applications/{number}/items",
+            {"business": "new", "cert_type": "org"},
+            content_type="application/json",
+        )
+        assert refused.status_code == 422
+        assert refused.json() == {
+            "error": "rule_violation",
+            "message": "注:仅支持机构个人证书网厅办理。",
+        }
+
+        details = web.patch(
+            f"{API}/applications/{number}",
+            {"recipient_name": "李四", "recipient_phone": PHONE, "address": "深圳市南山区"},
+            content_type="application/json",
+        )
+        assert details.status_code == 200, details.content
+        assert details.json()["total"] == "312.00"
+
+        for kind, content in ONLINE_NEW_DOCUMENTS.items():
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            uploaded = web.post(
+                f"{API}/applications/{number}/documents",
+                {"kind": kind, "file": SimpleUploadedFile("scan.pdf", content)},
+            )
+            assert uploaded.status_code == 201, uploaded.content
+        bad = web.post(
+            f"{API}/applications/{number}/documents",
+            {"kind": "licence_copy", "file": SimpleUploadedFile("a.pdf", b"MZ\x90\x00" * 8)},
+        )
+        assert bad.status_code == 400 and bad.json()["error"] == "file_type"
+
+        detail = web.get(f"{API}/applications/{number}").json()
+        assert detail["missing"] == []
+        assert {d["kind"] for d in detail["documents"]} == set(ONLINE_NEW_DOCUMENTS)
+        first = detail["documents"][0]
+        download = web.get(f"{API}/applications/{number}/documents/{first['id']}")
+        assert download.status_code == 200
+        assert download["Content-Type"] == "application/pdf"
+        assert download["X-Content-Type-Options"] == "nosniff"
+        assert download.content == PDF
+
+        submitted = web.post(f"{API}/applications/{number}/submit")
+        assert submitted.status_code == 200, submitted.content
+        assert submitted.json()["state"] == "awaiting_payment"
+        assert submitted.json()["payment_reference"].startswith("ZF")
+
+        pay_online(number, applicant)
+        listed = web.get(f"{API}/applications").json()
+        assert [(a["number"], a["state"]) for a in listed] == [(number, "paid")]
+
+        staff = as_user(reviewer)
+        queue = staff.get(f"{API}/review/queue").json()
+        assert [e["application"]["number"] for e in queue] == [number]
+        assert queue[0]["due_date"] == "2026-11-25" and queue[0]["overdue"] is False
+        # staff see the identity numbers in full, to compare with the ID copies
+        assert queue[0]["application"]["items"][0]["person_id_number"] == LEGAL_REP_ID
+        approved = staff.post(
+            f"{API}/applications/{number}/approve", {"note": "ok"}, content_type="application/json"
+        )
+        assert approved.status_code == 200 and approved.json()["state"] == "approved"
+        assert [h["state"] for h in approved.json()["history"]] == [
+            "draft",
+            "awaiting_payment",
+            "paid",
+            "approved",
+        ]
+
+
+def test_session_calls_are_csrf_protected(applicant: User) -> None:
+    web = as_user(applicant, enforce_csrf_checks=True)
+    with at(FRIDAY):
+        response = web.post(f"{API}/applications", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert not Application.objects.exists()
+    # a GET needs no token
+    assert web.get(f"{API}/applications").status_code == 200
+
+
+def test_anonymous_is_refused() -> None:
+    assert Client().get(f"{API}/applications").status_code == 401
+
+
+def test_counter_through_the_api(clerk: User, handler: Handler, reviewer: User) -> None:
+    web = as_user(clerk)
+    with at(SATURDAY):
+        no_point = web.post(
+            f"{API}/counter/applications",
+            {"customer": {"uscc": handler.organization.uscc}, "handler_id": handler.pk},
+            content_type="application/json",
+        )
+        assert no_point.status_code == 400
+        point = web.put(
+            f"{API}/counter/point", {"point": "kejiyuan"}, content_type="application/json"
+        )
+        assert point.json() == {"point": "kejiyuan", "name": "科技园文化广场"}
+        assert web.get(f"{API}/counter/point").json()["point"] == "kejiyuan"
+        opened = web.post(
+            f"{API}/counter/applications",
+            {
+                "customer": {"uscc": "91440300MA5F00001A", "name": "深圳市新客户有限公司"},
+                "handler": {
+                    "name": "赵六",
+                    "id_kind": "resident_id",
+                    "id_number": "440301199001011234",
+                    "phone": "13900139000",
+                },
+            },
+            content_type="application/json",
+        )
+        assert opened.status_code == 201, opened.content
+        body = opened.json()
+        number = body["number"]
+        assert (body["channel"], body["point"], body["organization"]["name"]) == (
+            "onsite",
+            "kejiyuan",
+            "深圳市新客户有限公司",
+        )
+        weekend = web.post(
+            f"{API}/applications/{number}/items",
+            {"business": "new", "cert_type": "org"},
+            content_type="application/json",
+        )
+        assert weekend.status_code == 422
+        assert (
+            weekend.json()["message"] == "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
+        )
+        added = web.post(
+            f"{API}/applications/{number}/items",
+            {
+                "business": "new",
+                "cert_type": "personal",
+                "years": 1,
+                "person_name": "王五",
+                "person_id_number": LEGAL_REP_ID,
+            },
+            content_type="application/json",
+        )
+        assert added.status_code == 201
+        for kind in (
+            "personal_form",
+            "personal_annex",
+            "licence_copy",
+            "legal_rep_id_copy",
+            "handler_id_copy",
+        ):
+            ticked = web.post(
+                f"{API}/applications/{number}/checklist",
+                {"kind": kind, "original_seen": True},
+                content_type="application/json",
+            )
+            assert ticked.status_code == 200, ticked.content
+        submitted = web.post(f"{API}/applications/{number}/submit")
+        assert submitted.json()["state"] == "awaiting_payment"
+        paid = web.post(
+            f"{API}/applications/{number}/counter-payment",
+            {"method": "pos", "voucher": "POS-0001"},
+            content_type="application/json",
+        )
+        assert paid.status_code == 200, paid.content
+        assert paid.json()["state"] == "paid" and paid.json()["due_date"] == "2026-11-21"
+        assert Decimal(paid.json()["total"]) == Decimal("150.00")
+        # the clerk who entered it cannot approve it (and is no reviewer anyway)
+        assert (
+            web.post(
+                f"{API}/applications/{number}/approve", {}, content_type="application/json"
+            ).status_code
+            == 403
+        )
+        approved = as_user(reviewer).post(
+            f"{API}/applications/{number}/approve", {}, content_type="application/json"
+        )
+        assert approved.json()["state"] == State.APPROVED

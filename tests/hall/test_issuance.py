@@ -1,0 +1,343 @@
+"""Issuance onto real SoftHSM2 Ukeys with a real CA: online 新办 end to end, the counter's
+介质补办, 续期 + 变更 on the customer's own Ukey, 解锁, 吊销; retries after a failure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from certhall.accounts.models import Handler, Organization, User
+from certhall.audit.services import verify as verify_audit
+from certhall.ca.models import Certificate
+from certhall.errors import Conflict, Forbidden, InvalidInput, TokenError
+from certhall.hall import counter, documents, issuance, payment, review, services
+from certhall.hall.items import ItemRequest
+from certhall.hall.models import Application
+from certhall.hall.states import State
+from certhall.notify.models import SmsMessage
+from certhall.rules import SHANGHAI
+from certhall.tokens import change_pin, list_certificates, user_login
+from certhall.ukeys import services as ukeys
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.store import UkeyStore
+from tests.hall.conftest import (
+    FRIDAY,
+    MONDAY,
+    ORG_SUBSCRIBER,
+    PERSON_SUBSCRIBER,
+    PHONE,
+    at,
+    online_draft,
+    pay_online,
+)
+
+pytestmark = [pytest.mark.softhsm, pytest.mark.django_db]
+
+PIN_IN_TEXT = re.compile(r"PIN码：(\d{6})")
+CUSTOMER_PIN = "135790"
+
+
+def sms_pin(kind: str = "ukey.pin") -> str:
+    message = SmsMessage.objects.filter(kind=kind).order_by("-pk").first()
+    assert message is not None
+    match = PIN_IN_TEXT.search(message.text)
+    assert match, message.text
+    return match.group(1)
+
+
+def token_serials(store: UkeyStore, label: str, pin: str) -> set[str]:
+    with user_login(store.module, label, pin, conf=store.conf, allow_must_change=True) as s:
+        return {c.serial_hex for c in list_certificates(s) if not c.is_ca}
+
+
+def test_online_new_end_to_end(
+    hall_ca: object,
+    applicant: User,
+    handler: Handler,
+    reviewer: User,
+    issuer: User,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    ukey = stock("ukey-0001")
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler, years=2)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+    with at(MONDAY):
+        review.approve(reviewer, draft.number)
+        line = draft.items.get()
+        with pytest.raises(InvalidInput) as refused:
+            issuance.issue_application(issuer, draft.number, store=ukey_store)
+        assert refused.value.code == "token_missing"
+        issued = issuance.issue_application(
+            issuer, draft.number, tokens={line.pk: ukey.serial}, store=ukey_store
+        )
+    assert issued.state == State.ISSUED
+    line.refresh_from_db()
+    cert = line.result_certificate
+    assert cert is not None and line.done_at is not None and line.token == ukey
+    assert (cert.profile, cert.person_name, cert.uscc) == ("personal", "王五", "91350100M000100Y43")
+    assert cert.organization == draft.organization
+    assert (cert.not_after - cert.not_before).days in (730, 731)
+    ukey.refresh_from_db()
+    assert ukey.status == "issued" and ukey.organization == draft.organization
+    # the PIN went to the handler by SMS; with it the certificate is on the Ukey
+    assert SmsMessage.objects.get(kind="ukey.pin").phone == PHONE
+    assert cert.serial in token_serials(ukey_store, ukey.label, sms_pin())
+
+    with at(MONDAY):
+        with pytest.raises(InvalidInput):
+            issuance.deliver(issuer, draft.number, tracking_number="x")
+        delivered = issuance.deliver(
+            issuer, draft.number, tracking_number="SF1234567890", carrier="顺丰速运"
+        )
+    assert delivered.state == State.DELIVERED
+    assert (delivered.tracking_number, delivered.carrier) == ("SF1234567890", "顺丰速运")
+    mailed = SmsMessage.objects.get(kind="application_status")
+    assert "SF1234567890" in mailed.text and mailed.phone == PHONE
+    approval = SmsMessage.objects.get(kind="review_result")
+    assert "审核通过" in approval.text and draft.number in approval.text
+    assert [h["state"] for h in services.history(applicant, delivered)] == [
+        "draft",
+        "awaiting_payment",
+        "paid",
+        "approved",
+        "issuing",
+        "issued",
+        "delivered",
+    ]
+    assert verify_audit().ok
+
+
+def test_a_clerk_does_not_issue_online_applications(
+    hall_ca: object,
+    applicant: User,
+    handler: Handler,
+    reviewer: User,
+    clerk: User,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    ukey = stock("ukey-0001")
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+        review.approve(reviewer, draft.number)
+        with pytest.raises(Forbidden):
+            issuance.issue_application(
+                clerk, draft.number, tokens={draft.items.get().pk: ukey.serial}, store=ukey_store
+            )
+    assert Application.objects.get(pk=draft.pk).state == State.APPROVED
+
+
+def issued_ukey(
+    issuer: User,
+    stock: Callable[[str], Ukey],
+    store: UkeyStore,
+    organization: Organization,
+    label: str = "ukey-old",
+    profile: str = "personal",
+    years: int = 3,
+) -> tuple[Ukey, Certificate]:
+    """A Ukey the customer holds (issued in January), its PIN changed to CUSTOMER_PIN."""
+    ukey = stock(label)
+    with at(datetime(2026, 1, 12, 10, 0, tzinfo=SHANGHAI)):
+        cert = ukeys.issue_onto_token(
+            issuer,
+            ukey,
+            profile,
+            years if profile == "personal" else 1,
+            PERSON_SUBSCRIBER if profile == "personal" else ORG_SUBSCRIBER,
+            phone=PHONE,
+            organization=organization,
+            store=store,
+        )
+    change_pin(store.module, ukey.label, sms_pin(), CUSTOMER_PIN, conf=store.conf)
+    ukey.refresh_from_db()
+    return ukey, cert
+
+
+def at_counter(clerk: User, handler: Handler, *requests: ItemRequest) -> Application:
+    """Open, add the lines, tick every document with originals, submit (and pay if due)."""
+    draft = counter.open_application(
+        clerk,
+        point="kejiyuan",
+        customer=counter.Customer(uscc=handler.organization.uscc),
+        handler_id=handler.pk,
+    )
+    for request in requests:
+        services.add_item(clerk, draft.number, request)
+    for kind in documents.required(draft, list(draft.items.all())):
+        documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
+    submitted = services.submit(clerk, draft.number)
+    if submitted.state == State.AWAITING_PAYMENT:
+        payment.take_counter_payment(clerk, draft.number, method="cash")
+    return Application.objects.get(pk=draft.pk)
+
+
+def test_counter_replacement_of_a_lost_ukey(
+    hall_ca: object,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    old, old_cert = issued_ukey(issuer, stock, ukey_store, organization)
+    new = stock("ukey-new")
+    with at(FRIDAY):
+        application = at_counter(
+            clerk,
+            handler,
+            ItemRequest(business="replace", serial=old_cert.serial, replace_cause="lost"),
+        )
+        assert application.state == State.PAID and application.total == 50  # personal: 50 yuan
+        review.approve(reviewer, application.number)
+        line = application.items.get()
+        done = issuance.issue_application(
+            clerk, application.number, tokens={line.pk: new.serial}, store=ukey_store
+        )
+    # issued on the spot and handed over (领取方式:自取)
+    assert done.state == State.DELIVERED and done.delivered_at is not None
+    old_cert.refresh_from_db()
+    assert (old_cert.status, old_cert.revocation_reason) == ("revoked", "keyCompromise")
+    old.refresh_from_db()
+    assert old.status == "retired" and old.replaced_by == new
+    line.refresh_from_db()
+    fresh = line.result_certificate
+    assert fresh is not None and fresh.status == "valid"
+    assert (fresh.person_name, fresh.id_number) == (old_cert.person_name, old_cert.id_number)
+    # the new certificate keeps (at least) what was left of the old one's validity
+    assert fresh.not_after >= old_cert.not_after
+    new.refresh_from_db()
+    assert new.status == "issued"
+    assert fresh.serial in token_serials(ukey_store, new.label, sms_pin())
+
+
+def test_renewal_and_change_on_the_customers_own_ukey(
+    hall_ca: object,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    """变更 and 续期 of one certificate in one visit: one new certificate with the new name
+    and the renewed term, on the same Ukey; the old one revoked and its key removed."""
+    ukey, old_cert = issued_ukey(issuer, stock, ukey_store, organization, years=1)
+    with at(FRIDAY):
+        application = at_counter(
+            clerk,
+            handler,
+            ItemRequest(
+                business="change", serial=old_cert.serial, org_name="深圳市新名医疗科技有限公司"
+            ),
+            ItemRequest(business="renew", serial=old_cert.serial, years=2),
+        )
+        assert application.total == 300  # change free, renewal 150 x 2
+        review.approve(reviewer, application.number)
+        with pytest.raises(InvalidInput) as refused:
+            issuance.issue_application(clerk, application.number, store=ukey_store)
+        assert refused.value.code == "pin_missing"
+        with pytest.raises(TokenError):
+            issuance.issue_application(clerk, application.number, pin="000000", store=ukey_store)
+        # a wrong PIN changed nothing and the application can be issued again
+        assert Application.objects.get(pk=application.pk).state == State.APPROVED
+        done = issuance.issue_application(
+            clerk, application.number, pin=CUSTOMER_PIN, store=ukey_store
+        )
+    assert done.state == State.DELIVERED
+    results = {line.result_certificate for line in done.items.all()}
+    assert len(results) == 1
+    fresh = results.pop()
+    assert fresh is not None
+    assert fresh.org_name == "深圳市新名医疗科技有限公司"
+    assert (fresh.not_after - fresh.not_before).days in (730, 731)
+    old_cert.refresh_from_db()
+    assert (old_cert.status, old_cert.revocation_reason) == ("revoked", "affiliationChanged")
+    organization.refresh_from_db()
+    assert organization.name == "深圳市新名医疗科技有限公司"
+    on_token = token_serials(ukey_store, ukey.label, CUSTOMER_PIN)
+    assert fresh.serial in on_token and old_cert.serial not in on_token
+    assert set(ukey.certificates.values_list("serial", flat=True)) == {
+        old_cert.serial,
+        fresh.serial,
+    }
+
+
+def test_unlock_and_revoke_at_the_counter(
+    hall_ca: object,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    ukey, cert = issued_ukey(issuer, stock, ukey_store, organization)
+    _, other = issued_ukey(issuer, stock, ukey_store, organization, label="ukey-two")
+    with at(FRIDAY):
+        application = at_counter(
+            clerk,
+            handler,
+            ItemRequest(business="unlock", serial=cert.serial),
+            ItemRequest(
+                business="revoke", serial=other.serial, revocation_reason="cessationOfOperation"
+            ),
+        )
+        assert application.state == State.SUBMITTED  # both free: straight to review
+        review.approve(reviewer, application.number)
+        done = issuance.issue_application(clerk, application.number, store=ukey_store)
+    assert done.state == State.DELIVERED
+    other.refresh_from_db()
+    assert (other.status, other.revocation_reason) == ("revoked", "cessationOfOperation")
+    # the new PIN went to the handler; the old one no longer works
+    new_pin = sms_pin("ukey.unlock_pin")
+    assert cert.serial in token_serials(ukey_store, ukey.label, new_pin)
+    with pytest.raises(TokenError):
+        token_serials(ukey_store, ukey.label, CUSTOMER_PIN)
+
+
+def test_a_failed_issuance_goes_back_to_approved_and_a_retry_finishes(
+    hall_ca: object,
+    applicant: User,
+    handler: Handler,
+    reviewer: User,
+    issuer: User,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ukey = stock("ukey-0001")
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+        review.approve(reviewer, draft.number)
+        line = draft.items.get()
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise Conflict("the token was pulled out", code="token_removed")
+
+        monkeypatch.setattr(issuance.ukeys, "issue_onto_token", broken)
+        with pytest.raises(Conflict):
+            issuance.issue_application(
+                issuer, draft.number, tokens={line.pk: ukey.serial}, store=ukey_store
+            )
+        failed = Application.objects.get(pk=draft.pk)
+        assert failed.state == State.APPROVED
+        assert services.history(issuer, failed)[-1]["reason"].startswith("制证未完成")
+        monkeypatch.undo()
+        done = issuance.issue_application(issuer, draft.number, store=ukey_store)  # same Ukey
+    assert done.state == State.ISSUED
+    assert Certificate.objects.filter(person_name="王五", status="valid").count() == 1

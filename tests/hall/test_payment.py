@@ -1,0 +1,106 @@
+"""The hall and payments: the paid / refunded signals move the application inside the
+payment's transaction; counter payments; refunds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from certhall.accounts.models import Handler, User
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.hall import payment, review, services
+from certhall.hall.models import Application
+from certhall.hall.states import State
+from certhall.payments import services as payments
+from certhall.payments.models import Order, Payment
+from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+from tests.hall.test_review import counter_submitted
+
+pytestmark = pytest.mark.django_db
+
+
+def awaiting(applicant: User, handler: Handler) -> Application:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        return services.submit(applicant, draft.number)
+
+
+def test_a_refusing_receiver_rolls_the_payment_back(applicant: User, handler: Handler) -> None:
+    """The order says 312 yuan but the application now costs something else: the hall refuses
+    the payment inside its transaction, so no payment is recorded and the order stays open."""
+    application = awaiting(applicant, handler)
+    Application.objects.filter(pk=application.pk).update(fee_total=Decimal("1.00"))
+    with at(FRIDAY), pytest.raises(Conflict) as refused:
+        pay_online(application.number, applicant)
+    assert refused.value.code == "amount_mismatch"
+    assert not Payment.objects.exists()
+    assert Order.objects.get(object_id=application.number).status == "pending"
+    assert Application.objects.get(pk=application.pk).state == State.AWAITING_PAYMENT
+
+
+def test_a_refund_recorded_by_payments_closes_the_application(
+    applicant: User, handler: Handler, clerk: User
+) -> None:
+    application = awaiting(applicant, handler)
+    with at(FRIDAY):
+        order = pay_online(application.number, applicant)
+        payments.refund(clerk, order, "客户申请退款")
+    refunded = Application.objects.get(pk=application.pk)
+    assert refunded.state == State.REFUNDED and refunded.closed_at is not None
+
+
+def test_no_refund_once_issuance_started(
+    applicant: User, handler: Handler, clerk: User, reviewer: User
+) -> None:
+    application = awaiting(applicant, handler)
+    with at(FRIDAY):
+        order = pay_online(application.number, applicant)
+        review.approve(reviewer, application.number)
+        Application.objects.filter(pk=application.pk).update(state=State.ISSUED)
+        with pytest.raises(Conflict):
+            payment.refund_application(clerk, application.number, "不要了")
+        with pytest.raises(Conflict):
+            payments.refund(clerk, order, "不要了")  # the receiver refuses: rolled back
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert Application.objects.get(pk=application.pk).state == State.ISSUED
+
+
+def test_counter_payments(applicant: User, handler: Handler, clerk: User, make_user) -> None:  # type: ignore[no-untyped-def]
+    online = awaiting(applicant, handler)
+    with at(FRIDAY):
+        with pytest.raises(Conflict) as refused:
+            payment.take_counter_payment(clerk, online.number, method="cash")
+        assert refused.value.code == "not_onsite"
+        onsite = counter_submitted(clerk, handler, FRIDAY)  # taken in cash already
+        with pytest.raises(Conflict) as refused:
+            payment.take_counter_payment(clerk, onsite.number, method="cash")
+        assert refused.value.code == "application_state"
+    paid = Payment.objects.get(order__object_id=onsite.number)
+    assert (paid.method, paid.amount, paid.recorded_by) == ("cash", Decimal("150.00"), clerk)
+    assert onsite.state == State.PAID and onsite.paid_at is not None
+
+
+def test_counter_payment_needs_a_counter_method_and_a_clerk(
+    clerk: User, handler: Handler, reviewer: User
+) -> None:
+    from certhall.hall import counter, documents
+    from certhall.hall.items import ItemRequest
+
+    with at(FRIDAY):
+        draft = counter.open_application(
+            clerk,
+            point="kejiyuan",
+            customer=counter.Customer(uscc=handler.organization.uscc),
+            handler_id=handler.pk,
+        )
+        services.add_item(clerk, draft.number, ItemRequest(business="new", cert_type="org"))
+        for kind in documents.required(draft, list(draft.items.all())):
+            documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
+        services.submit(clerk, draft.number)
+        with pytest.raises(InvalidInput):
+            payment.take_counter_payment(clerk, draft.number, method="alipay_online")
+        with pytest.raises(Forbidden):
+            payment.take_counter_payment(reviewer, draft.number, method="cash")
+    assert Application.objects.get(pk=draft.pk).state == State.AWAITING_PAYMENT

@@ -1,0 +1,140 @@
+"""网厅续期 through the hall: lookup, application and order, payment, automatic approval, the
+helper's signed request (ca.renewal), installation; retries and refusals."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.test import Client
+
+from certhall import config
+from certhall.accounts.models import Organization, User
+from certhall.agent import protocol
+from certhall.ca.models import Certificate
+from certhall.errors import Conflict, Forbidden
+from certhall.hall import issuance, renewal
+from certhall.hall.models import Application
+from certhall.hall.states import State
+from certhall.pki.keys import sign
+from tests.hall.conftest import FRIDAY, MONDAY, at, csr_for, pay_online, software_certificate
+
+pytestmark = pytest.mark.django_db
+
+
+def signed(old_key: ec.EllipticCurvePrivateKey, serial: str, years: int) -> dict[str, object]:
+    """What the helper sends: a new key's CSR and the old key's signature over the request."""
+    new_key = ec.generate_private_key(ec.SECP256R1())
+    origin = config.get().base_url
+    message = protocol.renewal_message(
+        origin, serial, protocol.public_key_sha256(new_key.public_key()), years
+    )
+    return {
+        "csr": csr_for(new_key),
+        "signature": sign(old_key, message),
+        "origin": origin,
+    }
+
+
+def test_paid_personal_renewal_end_to_end(
+    admin: User, hall_ca: object, applicant: User, organization: Organization, issuer: User
+) -> None:
+    old_key, old = software_certificate(admin, organization, profile="personal")
+    with at(FRIDAY):
+        found = renewal.lookup(applicant, old.serial, 2)
+        assert found.quote.allowed and found.quote.fee_yuan == Decimal("300")
+        assert found.open_application is None
+        application = renewal.start(applicant, old.serial, 2)
+        assert application.state == State.AWAITING_PAYMENT
+        assert (application.total, application.delivery) == (Decimal("300.00"), "online_update")
+        assert renewal.lookup(applicant, old.serial, 2).open_application == application.number
+        with pytest.raises(Conflict) as refused:
+            renewal.start(applicant, old.serial, 2)
+        assert refused.value.code == "certificate_busy"
+        request = signed(old_key, old.serial, 2)
+        with pytest.raises(Conflict) as refused:
+            renewal.request_renewal(applicant, application.number, **request)  # type: ignore[arg-type]
+        assert refused.value.code == "payment_required"
+
+        pay_online(application.number, applicant)
+        # paid: approved by the hall itself ("付款成功后即可在线更新证书"), no review queue
+        paid = Application.objects.get(pk=application.pk)
+        assert paid.state == State.APPROVED and paid.approved_by is None
+        ticket = renewal.ticket(applicant, application.number)
+        assert (ticket.old_serial, ticket.years, ticket.payment_reference) == (
+            old.serial,
+            2,
+            paid.payment_reference,
+        )
+        # the issuer's console does not issue online renewals
+        with pytest.raises(Conflict):
+            issuance.issue_application(issuer, application.number)
+
+        request = signed(old_key, old.serial, 2)
+        done = renewal.request_renewal(applicant, application.number, **request)  # type: ignore[arg-type]
+        assert done.payment_ref == paid.payment_reference
+        issued = Application.objects.get(pk=application.pk)
+        assert issued.state == State.ISSUED
+        line = issued.items.get()
+        assert line.result_certificate == done.new_certificate
+        # a retry of the same request gives the same certificate
+        again = renewal.request_renewal(applicant, application.number, **request)  # type: ignore[arg-type]
+        assert again.pk == done.pk and again.new_certificate == done.new_certificate
+        assert Certificate.objects.filter(person_name="王五").count() == 2
+
+    with at(MONDAY):
+        delivered = renewal.confirm_installed(applicant, application.number)
+        assert delivered.state == State.DELIVERED
+        assert renewal.confirm_installed(applicant, application.number).state == State.DELIVERED
+    old.refresh_from_db()
+    assert (old.status, old.revocation_reason) == ("revoked", "superseded")
+
+
+def test_free_odc_renewal_through_the_api(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    old_key, old = software_certificate(admin, organization)
+    web = Client()
+    web.force_login(applicant)
+    with at(FRIDAY):
+        looked = web.get("/api/hall/renewals/lookup", {"serial": old.serial.upper()})
+        assert looked.status_code == 200, looked.content
+        assert looked.json()["quote"]["allowed"] is True
+        assert looked.json()["quote"]["fee_yuan"] == 0
+        started = web.post(
+            "/api/hall/renewals", {"serial": old.serial}, content_type="application/json"
+        )
+        assert started.status_code == 201, started.content
+        number = started.json()["number"]
+        assert started.json()["state"] == "approved"  # free: nothing to pay
+        ticket = web.get(f"/api/hall/applications/{number}/renewal").json()
+        assert ticket["old_serial"] == old.serial and ticket["payment_reference"] == ""
+        request = signed(old_key, old.serial, 1)
+        body = {
+            "csr": request["csr"].decode(),  # type: ignore[attr-defined]
+            "signature": base64.b64encode(request["signature"]).decode(),  # type: ignore[arg-type]
+            "origin": request["origin"],
+        }
+        renewed = web.post(
+            f"/api/hall/applications/{number}/renewal", body, content_type="application/json"
+        )
+        assert renewed.status_code == 200, renewed.content
+        assert renewed.json()["new_serial"] and renewed.json()["state"] == "issued"
+        installed = web.post(f"/api/hall/applications/{number}/renewal/installed")
+        assert installed.json()["state"] == "delivered"
+
+
+def test_a_bad_signature_goes_back_to_approved(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    _, old = software_certificate(admin, organization)
+    issued = Certificate.objects.count()
+    with at(FRIDAY):
+        application = renewal.start(applicant, old.serial)
+        request = signed(ec.generate_private_key(ec.SECP256R1()), old.serial, 1)
+        with pytest.raises(Forbidden):
+            renewal.request_renewal(applicant, application.number, **request)  # type: ignore[arg-type]
+    assert Application.objects.get(pk=application.pk).state == State.APPROVED
+    assert Certificate.objects.count() == issued

@@ -1,0 +1,133 @@
+"""The message kinds and their texts; the notifier's checks and its audit event."""
+
+from __future__ import annotations
+
+import pytest
+
+from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
+from certhall.errors import InvalidInput
+from certhall.notify.messages import TEMPLATES, Kind, render
+from certhall.notify.models import SmsMessage
+from certhall.notify.notifier import mask_email, notify
+
+CONTEXTS: dict[Kind, dict[str, object]] = {
+    Kind.PIN: {"ukey": "UK2026001", "event": "证书已制作", "pin": "246810"},
+    Kind.LOGIN_CODE: {"code": "135790", "minutes": 5},
+    Kind.REGISTER_CODE: {"code": "135790", "minutes": 5},
+    Kind.APPLICATION_STATUS: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "business": "新办",
+        "application": "XB20261120001",
+        "status": "已邮寄",
+        "detail": "快递单号SF1234567890。",
+    },
+    Kind.REVIEW_RESULT: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "business": "续期",
+        "application": "XQ20261120002",
+        "result": "已通过",
+        "reason": "",
+    },
+    Kind.RENEWAL_REMINDER: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "cert_type": "机构证书（ODC证书）",
+        "serial": "5a3c9e",
+        "expires": "2026年12月20日",
+        "days": 30,
+    },
+}
+
+EXPECTED_SMS = {
+    Kind.PIN: "【深圳CA】您单位的数字证书Ukey（序列号UK2026001）证书已制作，"
+    "证书密码（PIN码）为246810。首次使用请修改密码，切勿告诉他人。",
+    Kind.LOGIN_CODE: "【深圳CA】您的登录验证码为135790，5分钟内有效。如非本人操作，请忽略本短信。",
+    Kind.REGISTER_CODE: "【深圳CA】您正在注册深圳CA网上营业厅账户，验证码为135790，5分钟内有效。"
+    "请勿将验证码告诉他人。",
+    Kind.APPLICATION_STATUS: "【深圳CA】您单位的新办申请（编号XB20261120001）状态已变更为：已邮寄。"
+    "快递单号SF1234567890。详情请登录网上营业厅查看。",
+    Kind.REVIEW_RESULT: "【深圳CA】您单位的续期申请（编号XQ20261120002）审核已通过。"
+    "请登录网上营业厅查看。",
+    Kind.RENEWAL_REMINDER: "【深圳CA】您单位（深圳市测试医疗器械有限公司）的机构证书（ODC证书）"
+    "（序列号5a3c9e）将于2026年12月20日到期，剩余30天。请及时办理续期：到期前90天内可在网上营业厅"
+    "在线续期，证书过期后须到受理点现场办理。",
+}
+
+
+def test_every_kind_has_a_context_here() -> None:
+    assert set(TEMPLATES) == set(Kind) == set(CONTEXTS) == set(EXPECTED_SMS)
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_sms_texts(kind: Kind) -> None:
+    rendered = render(kind, CONTEXTS[kind])
+    assert rendered.sms == EXPECTED_SMS[kind]
+    assert len(rendered.sms) <= 500
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_only_notices_go_by_email(kind: Kind) -> None:
+    rendered = render(kind, CONTEXTS[kind])
+    secret = kind in (Kind.PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE)
+    assert (rendered.email is None) is secret
+    assert (rendered.subject is None) is secret
+    if not secret:
+        assert rendered.email is not None and rendered.subject is not None
+        assert str(CONTEXTS[kind]["organization"]) in rendered.email
+        assert "\n" not in rendered.subject
+
+
+def test_renewal_email() -> None:
+    rendered = render(Kind.RENEWAL_REMINDER, CONTEXTS[Kind.RENEWAL_REMINDER])
+    assert rendered.subject == "数字证书将于2026年12月20日到期（剩余30天），请及时续期"
+    assert rendered.email is not None
+    assert "到期前90天内可登录深圳CA网上营业厅" in rendered.email
+    assert "续期150元/个/年" in rendered.email
+
+
+def test_missing_and_unexpected_fields_are_refused() -> None:
+    with pytest.raises(InvalidInput, match=r"missing fields \['minutes'\]"):
+        render(Kind.LOGIN_CODE, {"code": "123456"})
+    with pytest.raises(InvalidInput, match=r"unexpected fields \['pin'\]"):
+        render(Kind.LOGIN_CODE, {"code": "123456", "minutes": 5, "pin": "1"})
+    with pytest.raises(InvalidInput, match="unknown message kind"):
+        render("fax", {})
+
+
+def test_values_cannot_break_lines() -> None:
+    context = {**CONTEXTS[Kind.REVIEW_RESULT], "result": "已通过\r\nBcc: x@example.com"}
+    rendered = render(Kind.REVIEW_RESULT, context)
+    assert rendered.subject is not None and "\n" not in rendered.subject
+    assert "已通过 Bcc: x@example.com" in rendered.subject
+
+
+def test_mask_email() -> None:
+    assert mask_email("li.si@example.com") == "l***@example.com"
+    assert mask_email("nonsense") == "***"
+
+
+@pytest.mark.django_db
+def test_notify_sends_by_sms_and_audits_without_the_text(admin: User, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CERTHALL_EMAIL_ENABLED = False
+    delivery = notify(Kind.PIN, context=CONTEXTS[Kind.PIN], phone="13800138000", actor=admin)
+    assert delivery.sms is not None
+    message = SmsMessage.objects.get()
+    assert (message.kind, message.status, message.text) == ("pin", "outbox", EXPECTED_SMS[Kind.PIN])
+    event = AuditEvent.objects.get(action="notify.send")
+    assert event.after == {
+        "kind": "pin",
+        "sms": message.pk,
+        "phone": "138****8000",
+        "email": None,
+        "to": None,
+    }
+    assert "246810" not in str(event.after)
+
+
+@pytest.mark.django_db
+def test_notify_needs_somebody() -> None:
+    with pytest.raises(InvalidInput, match="no phone and no email"):
+        notify(Kind.REVIEW_RESULT, context=CONTEXTS[Kind.REVIEW_RESULT])
+    with pytest.raises(InvalidInput):
+        notify(Kind.REVIEW_RESULT, context={}, phone="13800138000")
+    assert not SmsMessage.objects.exists()

@@ -1,0 +1,112 @@
+"""Payments fixtures: actors of two organisations and two providers, orders, frozen clocks,
+and notifications signed like the sandbox gateway signs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.payments import sandbox, services, signing
+from certhall.payments.gateways import ONLINE
+from certhall.payments.models import Order
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: A Friday in 2026 (working-day computations stay inside the known calendar).
+NOW = datetime(2026, 11, 20, 10, 30, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def applicant(make_user: Callable[..., User]) -> User:
+    return make_user(Role.APPLICANT)
+
+
+@pytest.fixture
+def clerk(make_user: Callable[..., User]) -> User:
+    return make_user(Role.CLERK)
+
+
+@pytest.fixture
+def other_organization(db: None) -> Organization:
+    return Organization.objects.create(name="深圳市另一家科技有限公司", uscc="91440300MA5FXXXX1K")
+
+
+@pytest.fixture
+def other_applicant(make_user: Callable[..., User], other_organization: Organization) -> User:
+    return make_user(Role.APPLICANT, organization=other_organization)
+
+
+@pytest.fixture
+def other_clerk(make_user: Callable[..., User], other_provider: Provider) -> User:
+    return make_user(Role.CLERK, provider=other_provider)
+
+
+@pytest.fixture
+def make_order(applicant: User, organization: Organization) -> Callable[..., Order]:
+    counter = iter(range(1, 10_000))
+
+    def make(amount: object = "300.00", **fields: object) -> Order:
+        args: dict[str, object] = {
+            "purpose": "tests.payments",  # not the hall's: its receivers stay out
+            "object_id": f"SQ20261120-{next(counter):06d}",
+            "organization": organization,
+            "amount": Decimal(amount) if isinstance(amount, str) else amount,
+            "description": "机构证书（ODC证书）新办 1年",
+        }
+        args.update(fields)
+        actor = args.pop("actor", applicant)
+        return services.create_order(actor, **args)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def order(make_order: Callable[..., Order]) -> Order:
+    return make_order()
+
+
+@pytest.fixture(scope="session")
+def stranger_key() -> rsa.RSAPrivateKey:
+    """An RSA key that is not the gateway's."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def notification_params(order: Order, **overrides: str) -> dict[str, str]:
+    """The fields of an Alipay-style TRADE_SUCCESS notification for ``order`` (unsigned)."""
+    params = {
+        "notify_time": "2026-11-20 10:31:00",
+        "notify_type": "trade_status_sync",
+        "notify_id": "notify-0001",
+        "app_id": ONLINE["alipay"].app_id,
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": "2026112022001000000000000001",
+        "out_trade_no": order.reference,
+        "total_amount": str(order.amount),
+        "trade_status": "TRADE_SUCCESS",
+        "gmt_payment": "2026-11-20 10:30:59",
+        "subject": order.description,
+        "buyer_id": "sandbox-buyer-1",
+    }
+    params.update(overrides)
+    return params
+
+
+def signed_body(
+    params: dict[str, str], key: rsa.RSAPrivateKey | None = None, gateway: str = "alipay"
+) -> bytes:
+    """``params`` signed with the gateway's key (the sandbox's) or ``key``, form-encoded."""
+    return urlencode(signing.signed(params, key or sandbox.provision(gateway))).encode()

@@ -1,0 +1,88 @@
+"""Paying online in Debian's headless Chromium (Playwright) against pytest-django's live server:
+the order page, the sandbox cashier, 确认支付, the asynchronous notification over HTTP, the
+paid order with its receipt. Screenshots are saved under the test's tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from certhall.accounts.models import User
+from certhall.payments import sandbox
+from certhall.payments.models import Order
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in this thread; the test still uses the ORM
+    (the live server answers from its own thread), which Django would refuse otherwise."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser: Browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_pay_online_through_the_sandbox(
+    audit_flushable: None,
+    live_server: Any,
+    page: Page,
+    applicant: User,
+    make_order: Callable[..., Order],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    url = live_server.url
+    monkeypatch.setattr(sandbox, "notify_url", lambda gateway: f"{url}/payments/notify/{gateway}")
+    print(f"screenshots in {tmp_path}")
+    order = make_order("150.00", description="机构个人证书（法人证书）新办 1年")
+    client = Client()
+    client.force_login(applicant)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": url,
+            }
+        ]
+    )
+
+    page.goto(f"{url}/payments/orders/{order.reference}")
+    expect(page.locator("#order-status")).to_have_text("待支付")
+    expect(page.locator("#pay-options")).to_contain_text("154 739 697 600 74")
+    page.screenshot(path=str(tmp_path / "1-order.png"), full_page=True)
+
+    page.locator('[data-gateway="alipay"] a.button').click()
+    expect(page.locator("#cashier-amount")).to_have_text("¥150.00")
+    expect(page.locator("#cashier-payee")).to_have_text("深圳市电子商务安全证书管理有限公司")
+    page.screenshot(path=str(tmp_path / "2-cashier.png"), full_page=True)
+
+    page.locator("#confirm-pay").click()
+    expect(page.locator("#order-reference")).to_have_text(order.reference)
+    for thread in sandbox.deliveries():
+        thread.join(timeout=20)
+    page.reload()
+    expect(page.locator("#order-status")).to_have_text("已支付")
+    page.screenshot(path=str(tmp_path / "3-paid.png"), full_page=True)
+    receipt = page.request.get(url + (page.locator("#receipt-link").get_attribute("href") or ""))
+    assert receipt.status == 200
+    assert receipt.body().startswith(b"%PDF-")

@@ -1,0 +1,36 @@
+"""CERTHALL_PAYMENT_SANDBOX: on in development, off in production, validated at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from certhall.config import load
+from certhall.errors import ConfigurationError
+
+PRODUCTION = {
+    "CERTHALL_ENV": "production",
+    "CERTHALL_SECRET_KEY": "x" * 64,
+    "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
+}
+
+
+def env(tmp_path: Path, **values: str) -> dict[str, str]:
+    return {"CERTHALL_HOME": str(tmp_path), "CERTHALL_CA_KEY_BACKEND": "file", **values}
+
+
+def test_sandbox_defaults(tmp_path: Path) -> None:
+    assert load(env(tmp_path)).payment_sandbox is True
+    assert load(env(tmp_path, **PRODUCTION)).payment_sandbox is False
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("on", True), ("0", False), ("NO", False)])
+def test_sandbox_can_be_set(tmp_path: Path, raw: str, value: bool) -> None:
+    assert load(env(tmp_path, CERTHALL_PAYMENT_SANDBOX=raw)).payment_sandbox is value
+    assert load(env(tmp_path, CERTHALL_PAYMENT_SANDBOX=raw, **PRODUCTION)).payment_sandbox is value
+
+
+def test_a_bad_value_fails_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="CERTHALL_PAYMENT_SANDBOX must be 1 or 0"):
+        load(env(tmp_path, CERTHALL_PAYMENT_SANDBOX="maybe"))
