@@ -1,6 +1,9 @@
-"""Web pages of the hall (the applicant's pages and the review, counter and issuer consoles)
-come with the pages; the JSON API is ``certhall.hall.api`` under ``/api/hall/``."""
+"""Web pages of the hall: the applicant's pages and the staff consoles (review, counter, issuer).
+The JSON API over the same services is ``certhall.hall.api`` under ``/api/hall/``."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("hall/", include("certhall.hall.web.applicant_urls")),
+    path("console/", include("certhall.hall.web.staff_urls")),
+]
