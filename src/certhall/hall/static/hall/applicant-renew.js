@@ -1,0 +1,162 @@
+// 网厅续期: 在线更新证书 through the certificate helper on 127.0.0.1 (the same approach as the
+// certificate login page, certlogin/login.js). The PIN is typed into the helper's own window;
+// this page never sees it. Steps: find the old certificate on the Ukey -> helper request
+// "renew" (new key + CSR, signed by the old key) -> POST the request to the hall
+// (/api/hall/applications/<n>/renewal) -> the helper writes the new certificate -> the hall
+// revokes the old one (/renewal/installed) -> the helper removes the old key.
+(function () {
+  "use strict";
+  var root = document.getElementById("renew-panel");
+  if (!root) { return; }
+  var agent = root.getAttribute("data-agent");
+  var number = root.getAttribute("data-number");
+  var serial = root.getAttribute("data-serial");
+  var years = parseInt(root.getAttribute("data-years"), 10) || 1;
+  var status = document.getElementById("agent-status");
+  var message = document.getElementById("renew-message");
+  var button = document.getElementById("renew-button");
+  var pinLink = document.getElementById("pin-link");
+  var pinLinkA = document.getElementById("pin-link-a");
+  var certificate = null;
+  var busy = false;
+  var popup = null;
+  var api = "/api/hall/applications/" + encodeURIComponent(number);
+
+  function show(element, text, kind) {
+    element.textContent = text || "";
+    element.className = "agent-status" + (kind ? " " + kind : "");
+  }
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  function asJson(response) {
+    return response.json().catch(function () { return {}; }).then(function (data) {
+      return { status: response.status, data: data };
+    });
+  }
+  function callAgent(path, init) {
+    init = init || {};
+    init.mode = "cors";
+    init.cache = "no-store";
+    init.credentials = "omit";
+    return fetch(agent + path, init).then(asJson);
+  }
+  function postAgent(path, body) {
+    return callAgent(path, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {})
+    });
+  }
+  function postSite(path, body) {
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body || {})
+    }).then(asJson);
+  }
+  function agentError(answer, fallback) {
+    var error = answer && answer.data && answer.data.error;
+    if (error && typeof error === "object" && error.message) { return error.message; }
+    return fallback;
+  }
+  function siteError(answer, fallback) {
+    return (answer && answer.data && answer.data.message) || fallback;
+  }
+  function plain(hex) { return String(hex || "").toLowerCase().replace(/^0+/, ""); }
+
+  function finish(text, kind) {
+    busy = false;
+    pinLink.hidden = true;
+    if (popup && !popup.closed) { popup.close(); }
+    popup = null;
+    button.disabled = !certificate;
+    show(message, text, kind || "error");
+  }
+
+  function find() {
+    show(status, "正在读取Ukey中的证书……", "");
+    return callAgent("/v1/certificates").then(function (answer) {
+      if (answer.status !== 200) {
+        show(status, agentError(answer, "证书助手拒绝了请求。"), "error");
+        return;
+      }
+      var certs = answer.data.certificates || [];
+      certificate = null;
+      certs.forEach(function (cert) {
+        if (plain(cert.serial) === plain(serial)) { certificate = cert; }
+      });
+      if (certificate) {
+        show(status, "已找到要续期的证书（序列号 " + serial + "，Ukey " + certificate.token.label + "）。", "ok");
+      } else {
+        show(status, "证书助手已连接，但插入的Ukey中没有序列号为 " + serial + " 的证书。请插入原证书所在的Ukey后刷新本页。", "error");
+      }
+      button.disabled = busy || !certificate;
+    }, function () {
+      show(status, "未检测到证书助手。请安装并启动证书助手（certhall agent），插入Ukey后刷新本页。", "error");
+    });
+  }
+
+  function poll(request, version) {
+    callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
+      if (answer.status !== 200) { finish(agentError(answer, "证书助手请求失败，请重试。")); return; }
+      var data = answer.data;
+      if (data.state === "waiting_pin" || data.state === "working") {
+        if (data.error) { show(message, data.error.message, "error"); }
+        else if (data.state === "working") { show(message, "正在生成新密钥并签名……", ""); }
+        poll(request, data.version);
+      } else if (data.state === "done") {
+        issue(request, data.result);
+      } else {
+        finish(data.error ? data.error.message : "操作已取消。");
+      }
+    }, function () { finish("与证书助手的连接中断，请确认证书助手正在运行后重试。"); });
+  }
+
+  function issue(request, result) {
+    show(message, "正在签发新证书……", "");
+    postSite(api + "/renewal", {
+      csr: result.csr, signature: result.signature, origin: result.signed_origin
+    }).then(function (answer) {
+      if (answer.status !== 200 || !answer.data.new_certificate_der_b64) {
+        finish(siteError(answer, "新证书签发失败，请稍后重试。"));
+        return null;
+      }
+      show(message, "新证书已签发，正在写入Ukey……", "");
+      return postAgent("/v1/requests/" + request.id + "/install", {
+        certificate: answer.data.new_certificate_der_b64, chain: []
+      });
+    }).then(function (answer) {
+      if (!answer) { return null; }
+      if (answer.status !== 200) { finish(agentError(answer, "新证书写入Ukey失败，请重试。")); return null; }
+      return postSite(api + "/renewal/installed", {});
+    }).then(function (answer) {
+      if (!answer) { return null; }
+      if (answer.status !== 200) { finish(siteError(answer, "无法确认续期，请稍后重试。")); return null; }
+      return postAgent("/v1/requests/" + request.id + "/finish", {}).then(function () { return true; },
+        function () { return true; });
+    }).then(function (done) {
+      if (!done) { return; }
+      finish("续期完成：新证书已写入Ukey，原证书已吊销。", "ok");
+      setTimeout(function () { window.location.reload(); }, 1200);
+    }, function () { finish("无法连接本站，请检查网络后重试。"); });
+  }
+
+  button.addEventListener("click", function () {
+    if (!certificate || busy) { return; }
+    busy = true;
+    button.disabled = true;
+    show(message, "正在准备续期……", "");
+    popup = window.open("", "certhall-pin", "popup=yes,width=480,height=660");
+    postAgent("/v1/requests", { op: "renew", certificate: certificate.id, years: years }).then(function (answer) {
+      if (answer.status !== 201) { finish(agentError(answer, "证书助手拒绝了请求。")); return; }
+      if (popup && !popup.closed) { popup.location.href = answer.data.pin_url; }
+      else { pinLinkA.href = answer.data.pin_url; pinLink.hidden = false; }
+      show(message, "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
+      poll({ id: answer.data.id }, answer.data.version);
+    }, function () { finish("未检测到证书助手，请确认证书助手正在运行后重试。"); });
+  });
+
+  find();
+})();

@@ -1,0 +1,618 @@
+"""The staff consoles under /console/: counter (受理), review (审核), issuance (制证), Ukey stock.
+
+Thin views over the same services as the JSON API (``certhall.hall.api``): read the request,
+call one service, render or redirect. Every permission and rule is checked by the service (the
+``can_*`` flags below only decide which buttons a page shows). A refusal of a POST is shown on
+the page it came from, in the service's own words (a rule's refusal quotes the rule); a
+``Forbidden`` is a 403 page, a ``NotFound`` the 404 page. POSTs are CSRF-protected by Django's
+middleware; the pages are never cached.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.permissions import require_role
+from certhall.ca.models import Certificate
+from certhall.errors import CerthallError, Forbidden, InvalidInput
+from certhall.forms import FORM_FILES, render_forms_for
+from certhall.hall import (
+    access,
+    clock,
+    counter,
+    documents,
+    issuance,
+    payment,
+    review,
+    services,
+)
+from certhall.hall.api import SESSION_POINT
+from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
+from certhall.hall.models import Application, Business, Channel, Delivery
+from certhall.hall.schemas import application_detail
+from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State
+from certhall.hall.web import staff_forms
+from certhall.payments.lifecycle import COUNTER_METHODS
+from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_uscc
+from certhall.rules import default_catalog, point_status, quote
+from certhall.ukeys import services as ukeys
+from certhall.ukeys.lifecycle import Status as UkeyStatus
+
+#: Who works in the console (auditors read through the audit tools, not here).
+CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
+LOGIN = "/accounts/login/"
+STOCK_BATCH = 20
+
+View = Callable[..., HttpResponse]
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise Forbidden("请先登录。")
+    return user
+
+
+def _denied(request: HttpRequest, error: Forbidden) -> HttpResponse:
+    return render(request, "hall/staff/denied.html", {"message": error.message}, status=403)
+
+
+def staff(view: View) -> View:
+    """Console pages: a login, then a staff role of a CA; a Forbidden from a service becomes
+    the console's 403 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': request.get_full_path()})}")
+        user = request.user
+        if not isinstance(user, User) or user.role not in CONSOLE_ROLES or not user.provider_id:
+            return _denied(request, Forbidden("工作台只对受理员、审核员、制证员和CA管理员开放。"))
+        try:
+            return view(request, *args, **kwargs)
+        except Forbidden as error:
+            return _denied(request, error)
+
+    return never_cache(wrapped)
+
+
+def _back(
+    request: HttpRequest, target: str, action: Callable[[], object], done: str
+) -> HttpResponse:
+    """Do ``action`` (one service call); show ``done`` or the refusal on ``target``.
+
+    Forbidden and NotFound are not shown as a notice: they are the 403 and 404 pages."""
+    try:
+        action()
+    except Forbidden:
+        raise
+    except CerthallError as error:
+        if error.http_status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(target, status=303)
+
+
+def _detail_url(number: str) -> str:
+    return reverse("hall-staff:application", args=[number])
+
+
+# --- home ----------------------------------------------------------------------------------
+
+
+@require_GET
+@staff
+def home(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    role = actor.role
+    context: dict[str, Any] = {"section": "home", "role": role, "role_label": Role(role).label}
+    if role in access.COUNTER_ROLES:
+        context["point"] = _session_point(request)
+        context["counter_open"] = [
+            a
+            for a in services.list_applications(actor, limit=100)
+            if a.channel == Channel.ONSITE and a.state not in FINAL
+        ][:10]
+    if role in access.REVIEW_ROLES:
+        context["queue"] = review.review_queue(actor, limit=10)
+    if role in access.ONLINE_ISSUE_ROLES:
+        context["to_issue"] = services.list_applications(actor, state=State.APPROVED, limit=10)
+        context["stock"] = _stock_counts(actor)
+    return render(request, "hall/staff/home.html", context)
+
+
+def _stock_counts(actor: User) -> list[tuple[str, int]]:
+    rows = ukeys.list_ukeys(actor)
+    return [(str(s.label), sum(1 for u in rows if u.status == s)) for s in UkeyStatus]
+
+
+# --- counter (受理) --------------------------------------------------------------------------
+
+
+def _session_point(request: HttpRequest) -> Any:
+    slug = request.session.get(SESSION_POINT)
+    if not slug:
+        return None
+    try:
+        return default_catalog().point(str(slug))
+    except CerthallError:
+        return None
+
+
+def _allowed_now(slug: str) -> list[dict[str, Any]]:
+    """What the rules allow now at the point, per business and certificate type (the rules'
+    own words for a refusal)."""
+    catalog = default_catalog()
+    now = clock.now()
+    rows = []
+    for business in Business:
+        cells = []
+        for cert_type in catalog.cert_types:
+            years = 1 if catalog.businesses[business.value].has_term else None  # type: ignore[index]
+            answer = quote(
+                business.value, cert_type, years=years, channel="onsite", point=slug, at=now
+            )
+            cells.append({"allowed": answer.allowed, "reasons": answer.reasons})
+        rows.append({"label": business.label, "cells": cells})
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+@staff
+def counter_page(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if request.method == "POST":
+        point = staff_forms.field(request.POST, "point", 32)
+
+        def choose() -> None:
+            require_role(actor, *access.COUNTER_ROLES)
+            request.session[SESSION_POINT] = counter.check_point(point)
+
+        return _back(request, reverse("hall-staff:counter"), choose, "已选择受理点。")
+    require_role(actor, *access.COUNTER_ROLES)
+    catalog = default_catalog()
+    now = clock.now()
+    chosen = _session_point(request)
+    context: dict[str, Any] = {
+        "section": "counter",
+        "points": [(p, point_status(p, now)) for p in catalog.points],
+        "point": chosen,
+        "now": now,
+        "cert_types": [spec.name for spec in catalog.cert_types.values()],
+        "id_kinds": ID_DOCUMENT_KINDS,
+    }
+    if chosen is not None:
+        context["allowed_now"] = _allowed_now(chosen.slug)
+    uscc = staff_forms.field(request.GET, "uscc", 32)
+    if uscc:
+        try:
+            context["uscc"] = validate_uscc(uscc)
+        except CerthallError as error:
+            context["uscc"] = uscc
+            context["lookup_error"] = error.message
+        else:
+            found = Organization.objects.filter(uscc=context["uscc"]).first()
+            context["customer"] = found
+            context["handlers"] = (
+                list(Handler.objects.filter(organization=found).order_by("pk")) if found else []
+            )
+    context["recent"] = [
+        a
+        for a in services.list_applications(actor, limit=100)
+        if a.channel == Channel.ONSITE and a.state not in FINAL
+    ][:20]
+    return render(request, "hall/staff/counter.html", context)
+
+
+@require_POST
+@staff
+def counter_open(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    data = request.POST
+    handler_id = staff_forms.field(data, "handler_id", 12)
+    try:
+        application = counter.open_application(
+            actor,
+            point=str(request.session.get(SESSION_POINT) or ""),
+            customer=counter.Customer(
+                uscc=staff_forms.field(data, "uscc", 32),
+                name=staff_forms.field(data, "name", 128),
+                legal_representative=staff_forms.field(data, "legal_representative", 64),
+            ),
+            handler_id=int(handler_id) if handler_id.isdigit() else None,
+            handler=None
+            if handler_id.isdigit()
+            else counter.HandlerData(
+                name=staff_forms.field(data, "handler_name", 64),
+                id_kind=staff_forms.field(data, "handler_id_kind", 32),
+                id_number=staff_forms.field(data, "handler_id_number", 32),
+                phone=staff_forms.field(data, "handler_phone", 20),
+            ),
+        )
+    except Forbidden:
+        raise
+    except CerthallError as error:
+        if error.http_status == 404:
+            raise
+        messages.error(request, error.message)
+        query = urlencode({"uscc": staff_forms.field(data, "uscc", 32)})
+        return HttpResponseRedirect(f"{reverse('hall-staff:counter')}?{query}", status=303)
+    messages.success(request, f"已受理，申请编号 {application.number}。请添加业务。")
+    return HttpResponseRedirect(_detail_url(application.number), status=303)
+
+
+# --- one application -----------------------------------------------------------------------
+
+
+def _checklist(application: Application, detail: dict[str, Any]) -> list[dict[str, Any]]:
+    catalog = default_catalog()
+    have = {d["kind"]: d for d in detail["documents"] if not d["superseded"]}
+    rows = []
+    for kind in detail["required_documents"]:
+        spec = catalog.documents.get(kind)
+        rows.append(
+            {
+                "kind": kind,
+                "name": documents.document_name(kind),
+                "original_required": bool(spec and spec.original_checked_onsite),
+                "document": have.get(kind),
+            }
+        )
+    return rows
+
+
+def _flags(actor: User, application: Application, lines: list[Any]) -> dict[str, bool]:
+    """Which actions the page offers (display only: the services decide)."""
+    role, state = actor.role, application.state
+    onsite = application.channel == Channel.ONSITE
+    counter_role = role in access.COUNTER_ROLES and onsite
+    online_renewal = not onsite and any(line.business == Business.RENEW for line in lines)
+    issue_roles = access.ONSITE_ISSUE_ROLES if onsite else access.ONLINE_ISSUE_ROLES
+    return {
+        "can_edit_items": counter_role and state == State.DRAFT,
+        "can_check": counter_role and state in EDITABLE,
+        "can_submit": counter_role and state == State.DRAFT,
+        "can_resubmit": counter_role and state == State.RETURNED,
+        "can_pay": counter_role and state == State.AWAITING_PAYMENT,
+        "can_review": role in access.REVIEW_ROLES and state in IN_REVIEW,
+        "self_entered": application.entered_by_id == actor.pk,
+        "can_issue": role in issue_roles and state == State.APPROVED and not online_renewal,
+        "can_deliver": role in access.DELIVERY_ROLES
+        and state == State.ISSUED
+        and application.delivery != Delivery.ONLINE_UPDATE,
+        "can_cancel": (counter_role or role == Role.CA_ADMIN)
+        and application.paid_at is None
+        and state not in FINAL | {State.ISSUING, State.ISSUED},
+        "can_refund": role in access.REFUND_ROLES and state in payment.REFUNDABLE,
+        "can_print": onsite and bool(lines) and application.handler_id is not None,
+    }
+
+
+@require_GET
+@staff
+def application_page(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    application = services.get_application(actor, number)
+    detail = application_detail(application, actor)
+    lines = list(application.items.all())
+    flags = _flags(actor, application, lines)
+    context: dict[str, Any] = {
+        "section": "counter" if application.channel == Channel.ONSITE else "review",
+        "application": application,
+        "detail": detail,
+        "history": [{**h, "label": State(h["state"]).label} for h in detail["history"]],
+        "in_review": application.state in IN_REVIEW,
+        "checklist": _checklist(application, detail),
+        "notes": [
+            text
+            for text, channels in default_catalog().document_notes
+            if application.channel in channels
+        ],
+        "point_name": default_catalog().point(application.point).name if application.point else "",
+        "businesses": list(Business),
+        "revocation_reasons": list(REVOCATION_REASONS.items()),
+        "replace_causes": list(REPLACE_CAUSES.items()),
+        "counter_methods": [(m.value, m.label) for m in COUNTER_METHODS],
+        "forms": _forms_offered(lines),
+        **flags,
+    }
+    if flags["can_edit_items"]:
+        context["certificates"] = list(
+            Certificate.objects.filter(
+                organization=application.organization, status=Certificate.Status.VALID
+            )
+            .prefetch_related("ukeys")
+            .order_by("-not_after")[:20]
+        )
+    if flags["can_issue"]:
+        pending = [line for line in lines if line.done_at is None]
+        context["stock_lines"] = [line for line in pending if line.business in issuance.FROM_STOCK]
+        context["pin_needed"] = any(line.business in issuance.REKEY for line in pending)
+        context["unlock_pending"] = any(line.business == Business.UNLOCK for line in pending)
+        if context["stock_lines"]:
+            context["stock"] = ukeys.list_ukeys(actor, status=UkeyStatus.IN_STOCK)
+    return render(request, "hall/staff/application.html", context)
+
+
+def _forms_offered(lines: list[Any]) -> list[tuple[str, str]]:
+    types = {line.cert_type for line in lines}
+    keys = (["unit_application"] if "org" in types else []) + (
+        ["org_application", "personal_annex"] if "personal" in types else []
+    )
+    return [(key, FORM_FILES[key].removesuffix(".pdf")) for key in keys]
+
+
+@require_POST
+@staff
+def add_item(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        line_request = staff_forms.item_request(request.POST)
+    except InvalidInput as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(_detail_url(number), status=303)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: services.add_item(actor, number, line_request),
+        "已添加业务，费用按收费标准计算。",
+    )
+
+
+@require_POST
+@staff
+def remove_item(request: HttpRequest, number: str, item_id: int) -> HttpResponse:
+    actor = _actor(request)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: services.remove_item(actor, number, item_id),
+        "已删除该项业务。",
+    )
+
+
+@require_POST
+@staff
+def checklist(request: HttpRequest, number: str) -> HttpResponse:
+    """The checklist form: every ticked document is recorded (copy received, original seen)."""
+    actor = _actor(request)
+    received = request.POST.getlist("received")
+    originals = set(request.POST.getlist("original"))
+
+    def tick() -> None:
+        kinds = list(dict.fromkeys([*received, *originals]))
+        if not kinds:
+            raise InvalidInput("请勾选已收取的资料。", code="nothing_ticked")
+        for kind in kinds:
+            documents.check_at_counter(actor, number, kind[:32], original_seen=kind in originals)
+
+    return _back(request, _detail_url(number), tick, "资料核验已记录。")
+
+
+@require_POST
+@staff
+def submit(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    return _back(request, _detail_url(number), lambda: services.submit(actor, number), "已提交。")
+
+
+@require_POST
+@staff
+def resubmit(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: services.resubmit(actor, number),
+        "已重新提交审核。",
+    )
+
+
+@require_POST
+@staff
+def take_payment(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    method = staff_forms.field(request.POST, "method", 16)
+    voucher = staff_forms.field(request.POST, "voucher", 64) or None
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: payment.take_counter_payment(actor, number, method=method, voucher=voucher),
+        "已登记收款。",
+    )
+
+
+@require_POST
+@staff
+def approve(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    note = staff_forms.field(request.POST, "note", 500)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: review.approve(actor, number, note=note),
+        "审核通过。",
+    )
+
+
+@require_POST
+@staff
+def return_application(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    reasons, note = staff_forms.return_reasons(request.POST)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: review.return_application(actor, number, reasons=reasons, note=note),
+        "已退回补正，客户将收到通知。",
+    )
+
+
+@require_POST
+@staff
+def issue(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    tokens, pin = staff_forms.issue_choices(request.POST)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: issuance.issue_application(actor, number, tokens=tokens, pin=pin),
+        "制证完成。",
+    )
+
+
+@require_POST
+@staff
+def deliver(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    tracking = staff_forms.field(request.POST, "tracking_number", 40)
+    carrier = staff_forms.field(request.POST, "carrier", 32)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: issuance.deliver(actor, number, tracking_number=tracking, carrier=carrier),
+        "已交付。",
+    )
+
+
+@require_POST
+@staff
+def cancel(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    reason = staff_forms.field(request.POST, "reason", 200)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: services.cancel(actor, number, reason),
+        "申请已取消。",
+    )
+
+
+@require_POST
+@staff
+def refund(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _actor(request)
+    reason = staff_forms.field(request.POST, "reason", 200)
+    return _back(
+        request,
+        _detail_url(number),
+        lambda: payment.refund_application(actor, number, reason),
+        "已退款，申请关闭。",
+    )
+
+
+@require_GET
+@staff
+def document_file(request: HttpRequest, number: str, document_id: int) -> HttpResponse:
+    document, content = documents.open_document(_actor(request), number, document_id)
+    response = HttpResponse(content, content_type=document.content_type)
+    disposition = "inline" if request.GET.get("view") else "attachment"
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+        document.content_type, "bin"
+    )
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="{number}-{document.kind}.{extension}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@staff
+def form_pdf(request: HttpRequest, number: str, key: str) -> HttpResponse:
+    """One printed form of the application, filled in (for printing and stamping)."""
+    actor = _actor(request)
+    application = services.get_application(actor, number)
+    if key not in FORM_FILES:
+        raise InvalidInput(f"没有这种申请表：{key}")
+    pdfs = render_forms_for(staff_forms.form_data(application))
+    if key not in pdfs:
+        raise InvalidInput("这份申请表与本申请的证书类型无关。", code="form_not_needed")
+    return HttpResponse(
+        pdfs[key],
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{number}-{key}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# --- queues --------------------------------------------------------------------------------
+
+
+@require_GET
+@staff
+def review_queue(request: HttpRequest) -> HttpResponse:
+    entries = review.review_queue(_actor(request))
+    return render(
+        request,
+        "hall/staff/review_queue.html",
+        {"section": "review", "entries": entries, "today": clock.today()},
+    )
+
+
+@require_GET
+@staff
+def issuance_queue(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require_role(actor, *access.ONSITE_ISSUE_ROLES)
+    return render(
+        request,
+        "hall/staff/issuance_queue.html",
+        {
+            "section": "issuance",
+            "approved": services.list_applications(actor, state=State.APPROVED, limit=200),
+            "issued": services.list_applications(actor, state=State.ISSUED, limit=200),
+            "stock_count": len(ukeys.list_ukeys(actor, status=UkeyStatus.IN_STOCK)),
+        },
+    )
+
+
+# --- Ukey stock ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff
+def ukey_stock(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if request.method == "POST":
+        text = staff_forms.field(request.POST, "count", 4)
+
+        def add() -> None:
+            if not text.isdigit() or not 1 <= int(text) <= STOCK_BATCH:
+                raise InvalidInput(f"一次可入库1-{STOCK_BATCH}个Ukey。", code="count")
+            for _ in range(int(text)):
+                ukeys.prepare_stock(actor, f"ukey-{secrets.token_hex(5)}")
+
+        return _back(request, reverse("hall-staff:ukeys"), add, f"已入库 {text} 个Ukey。")
+    status = staff_forms.field(request.GET, "status", 16) or None
+    rows = ukeys.list_ukeys(actor, status=status)
+    return render(
+        request,
+        "hall/staff/ukeys.html",
+        {
+            "section": "ukeys",
+            "ukeys": rows,
+            "status": status,
+            "counts": _stock_counts(actor),
+            "statuses": [(s.value, s.label) for s in UkeyStatus],
+            "can_add": actor.role in ukeys.STOCK_ROLES,
+        },
+    )

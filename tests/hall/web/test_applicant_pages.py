@@ -1,0 +1,533 @@
+"""网上营业厅 pages (/hall/): the online 新办 wizard, the progress page, cancel, correction
+after a return, the printed forms, online 续期, refusals shown on the page, authorization on
+every URL and CSRF on every POST. The pages call the same services as the JSON API; these tests
+check what a person sees and that nothing changes where it must not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern
+
+from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.audit.models import AuditEvent
+from certhall.hall import review, storage
+from certhall.hall.models import Application, Document
+from certhall.hall.states import State
+from certhall.hall.web import applicant_urls
+from certhall.rules import default_catalog
+from tests.hall.conftest import (
+    EXE,
+    FRIDAY,
+    HANDLER_ID,
+    JPEG,
+    LEGAL_REP_ID,
+    ONLINE_NEW_DOCUMENTS,
+    PDF,
+    PHONE,
+    at,
+    online_draft,
+    pay_online,
+    software_certificate,
+)
+
+pytestmark = pytest.mark.django_db
+
+WRONG_CHECK_DIGIT = LEGAL_REP_ID[:-1] + "1"  # 11010519491231002X with a wrong last character
+
+
+@pytest.fixture(autouse=True)
+def _static_root() -> None:
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def client_a(applicant: User) -> Client:
+    client = Client()
+    client.force_login(applicant)
+    return client
+
+
+def new_form(**fields: str) -> dict[str, str]:
+    form = {
+        "project": "sz_medical_insurance",
+        "cert_type": "personal",
+        "years": "2",
+        "person_name": "王五",
+        "person_id_number": LEGAL_REP_ID,
+    }
+    form.update(fields)
+    return form
+
+
+def file(content: bytes, name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.content.decode()
+
+
+# --- access --------------------------------------------------------------------------------
+
+
+def test_anonymous_goes_to_login(client: Client) -> None:
+    for url in ("/hall/", "/hall/new/", "/hall/applications/", "/hall/renew/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_staff_are_sent_away(make_user: Callable[..., User]) -> None:
+    client = Client()
+    client.force_login(make_user(Role.CLERK))
+    response = client.get("/hall/")
+    assert response.status_code == 403
+    assert "网上营业厅仅供单位账户使用" in text(response)
+
+
+def test_hall_home_shows_businesses_points_and_my_applications(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        page = client_a.get("/hall/")
+    body = text(page)
+    assert page.status_code == 200
+    for point in default_catalog().points:
+        assert point.name in body and point.address in body and point.hours_text in body
+    assert default_catalog().weekend_rule.text in body
+    assert draft.number in body and "申请尚未提交，请继续填写" in body
+    assert 'href="/hall/"' in body  # the nav link for applicants
+    # online: 新办 and 续期; the others on site only
+    assert body.count("可网上办理") == 2 and body.count("仅现场办理") == 4
+
+
+# --- the online 新办 wizard ------------------------------------------------------------------
+
+
+def test_online_new_through_the_pages(
+    client_a: Client, applicant: User, handler: Handler, organization: Organization
+) -> None:
+    with at(FRIDAY):
+        form_page = client_a.get("/hall/new/")
+        assert "2年 · 300.00 元" in text(form_page)  # the fee from the rules, per term
+        response = client_a.post("/hall/new/", new_form())
+        application = Application.objects.get(organization=organization)
+        assert response.status_code == 302
+        assert response["Location"] == f"/hall/applications/{application.number}/handler/"
+        line = application.items.get()
+        assert (line.business, line.cert_type, line.years, line.fee) == (
+            "new",
+            "personal",
+            2,
+            Decimal("300.00"),
+        )
+
+        base = f"/hall/applications/{application.number}"
+        response = client_a.post(f"{base}/handler/", {"action": "pick", "handler_id": handler.pk})
+        assert response["Location"] == f"{base}/delivery/"
+        delivery = client_a.get(f"{base}/delivery/")
+        assert "12.00 元" in text(delivery)  # postage shown (邮费自付)
+        response = client_a.post(
+            f"{base}/delivery/",
+            {
+                "delivery": "mail",
+                "recipient_name": "李四",
+                "recipient_phone": PHONE,
+                "address": "深圳市南山区科技园",
+            },
+        )
+        assert response["Location"] == f"{base}/documents/"
+        page = text(client_a.get(f"{base}/documents/"))
+        assert "《机构个人数字证书附页》" in page and "经办人身份证正面照" in page
+        assert "注1:以上资料均须加盖单位公章" in page
+        for kind, content in ONLINE_NEW_DOCUMENTS.items():
+            response = client_a.post(
+                f"{base}/documents/", {"kind": kind, "file": file(content, f"{kind}.pdf")}
+            )
+            assert response.status_code == 302, text(response)
+        confirm = text(client_a.get(f"{base}/confirm/"))
+        assert "312.00 元" in confirm and "1101**********002X" in confirm
+        response = client_a.post(f"{base}/confirm/")
+        assert response["Location"] == f"{base}/"
+        application.refresh_from_db()
+        assert application.state == State.AWAITING_PAYMENT
+        detail = text(client_a.get(f"{base}/"))
+        assert f"/payments/sandbox/{application.payment_reference}?gateway=alipay" in detail
+        assert "请支付 312.00 元" in detail
+
+        pay_online(application.number, applicant)
+        detail = text(client_a.get(f"{base}/"))
+    assert "已付款，待审核" in detail
+    assert 'id="due-date">2026-11-25<' in detail  # three working days after Friday 20 Nov
+    assert "取消申请" not in detail  # paid: no cancel
+
+
+def test_forms_pdf_of_the_application(client_a: Client, applicant: User, handler: Handler) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    base = f"/hall/applications/{draft.number}/forms"
+    for key in ("org_application", "personal_annex"):
+        response = client_a.get(f"{base}/{key}.pdf")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF-")
+    assert client_a.get(f"{base}/unit_application.pdf").status_code == 404  # no ODC here
+    assert client_a.get(f"{base}/nothing.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "words"),
+    [
+        ({"person_id_number": WRONG_CHECK_DIGIT}, 400, "身份证号码校验位不正确"),
+        ({"years": "6"}, 422, "机构个人证书(法人证书):150元/个/年(可办理1-5年期)"),
+        ({"cert_type": "org", "years": "1"}, 422, "注:仅支持机构个人证书网厅办理。"),
+        ({"years": "两年"}, 400, "证书年限应为整数"),
+        ({"project": "other"}, 400, "请选择办理的项目"),
+    ],
+    ids=["id-check-digit", "six-years", "odc-online", "years-not-a-number", "project"],
+)
+def test_bad_new_application_is_explained_on_the_page(
+    client_a: Client, organization: Organization, fields: dict[str, str], status: int, words: str
+) -> None:
+    with at(FRIDAY):
+        response = client_a.post("/hall/new/", new_form(**fields))
+    assert response.status_code == status
+    assert words in text(response)
+    assert 'id="form-error"' in text(response)
+    assert not Application.objects.filter(organization=organization).exists()  # no orphan draft
+
+
+def test_refused_start_is_audited_once(client_a: Client, organization: Organization) -> None:
+    with at(FRIDAY):
+        client_a.post("/hall/new/", new_form(years="6"))
+    refused = AuditEvent.objects.filter(result="refused")
+    assert [e.action for e in refused] == ["hall.application.start"]
+
+
+def _draft_without_documents(client_a: Client, applicant: User, handler: Handler) -> Application:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    Document.objects.filter(application=draft).delete()
+    return draft
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"%PDF-" + b"0" * storage.MAX_BYTES, "文件超过 5 MB 的大小限制"),
+        (EXE, "PDF"),
+        (b"", "空"),
+    ],
+    ids=["oversized", "exe-named-pdf", "empty"],
+)
+def test_bad_upload_is_explained_on_the_page(
+    client_a: Client, applicant: User, handler: Handler, content: bytes, words: str
+) -> None:
+    draft = _draft_without_documents(client_a, applicant, handler)
+    with at(FRIDAY):
+        response = client_a.post(
+            f"/hall/applications/{draft.number}/documents/",
+            {"kind": "licence_copy", "file": file(content, "licence.pdf")},
+        )
+    assert response.status_code == 400
+    assert words in text(response) and 'id="form-error"' in text(response)
+    assert not draft.documents.exists()
+
+
+def test_upload_without_a_file(client_a: Client, applicant: User, handler: Handler) -> None:
+    draft = _draft_without_documents(client_a, applicant, handler)
+    response = client_a.post(
+        f"/hall/applications/{draft.number}/documents/", {"kind": "licence_copy"}
+    )
+    assert response.status_code == 400 and "请选择要上传的文件" in text(response)
+
+
+def test_handler_added_on_the_way(client_a: Client, applicant: User, handler: Handler) -> None:
+    with at(FRIDAY):
+        client_a.post("/hall/new/", new_form())
+        number = Application.objects.get().number
+        bad = client_a.post(
+            f"/hall/applications/{number}/handler/",
+            {
+                "action": "add",
+                "name": "赵六",
+                "id_kind": "resident_id",
+                "id_number": HANDLER_ID[:-1] + "0",
+                "phone": "13900139000",
+            },
+        )
+        assert bad.status_code == 400 and "校验位不正确" in text(bad)
+        good = client_a.post(
+            f"/hall/applications/{number}/handler/",
+            {
+                "action": "add",
+                "name": "赵六",
+                "id_kind": "passport",
+                "id_number": "E12345678",
+                "phone": "13900139000",
+            },
+        )
+    assert good.status_code == 302
+    assert Application.objects.get().handler == Handler.objects.get(name="赵六")
+
+
+def test_submit_incomplete_says_what_is_missing(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    draft = _draft_without_documents(client_a, applicant, handler)
+    with at(FRIDAY):
+        response = client_a.post(f"/hall/applications/{draft.number}/confirm/")
+    assert response.status_code == 400
+    assert "资料不齐：缺少：《机构数字证书申请表》" in text(response)
+    assert Application.objects.get(pk=draft.pk).state == State.DRAFT
+
+
+# --- after submission ----------------------------------------------------------------------
+
+
+def test_cancel_before_payment_only(client_a: Client, applicant: User, handler: Handler) -> None:
+    with at(FRIDAY):
+        first = online_draft(applicant, handler)
+        client_a.post(f"/hall/applications/{first.number}/confirm/")
+        response = client_a.post(f"/hall/applications/{first.number}/cancel/")
+        assert response.status_code == 302
+        assert Application.objects.get(pk=first.pk).state == State.CANCELLED
+        assert "已取消" in text(client_a.get(response["Location"]))
+
+        second = online_draft(applicant, handler)
+        client_a.post(f"/hall/applications/{second.number}/confirm/")
+        pay_online(second.number, applicant)
+        response = client_a.post(f"/hall/applications/{second.number}/cancel/", follow=True)
+    assert "已付款，请到受理点或联系客服办理退款" in text(response)
+    assert Application.objects.get(pk=second.pk).state == State.PAID
+
+
+def test_returned_documents_are_replaced_and_resubmitted(
+    client_a: Client, applicant: User, handler: Handler, reviewer: User
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        client_a.post(f"/hall/applications/{draft.number}/confirm/")
+        pay_online(draft.number, applicant)
+        licence = draft.documents.get(kind="licence_copy")
+        review.return_application(
+            reviewer, draft.number, reasons={licence.pk: "营业执照复印件未加盖公章"}
+        )
+        detail = text(client_a.get(f"/hall/applications/{draft.number}/"))
+        assert "单位新版营业执照复印件一份：营业执照复印件未加盖公章" in detail
+        early = client_a.post(f"/hall/applications/{draft.number}/resubmit/", follow=True)
+        assert "须重新提交：单位新版营业执照复印件一份" in text(early)
+        client_a.post(
+            f"/hall/applications/{draft.number}/documents/",
+            {"kind": "licence_copy", "file": file(JPEG + b"stamped", "licence.jpg")},
+        )
+        response = client_a.post(f"/hall/applications/{draft.number}/resubmit/")
+    assert response.status_code == 302
+    assert Application.objects.get(pk=draft.pk).state == State.RESUBMITTED
+
+
+def test_delivered_shows_tracking_number_and_certificate(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    Application.objects.filter(pk=draft.pk).update(
+        state=State.DELIVERED, carrier="顺丰速运", tracking_number="SF1234567890"
+    )
+    page = text(client_a.get(f"/hall/applications/{draft.number}/"))
+    assert "已办结" in page and 'id="tracking-number">SF1234567890<' in page
+    listing = text(client_a.get("/hall/applications/"))
+    assert "已办结：Ukey已寄出（顺丰速运 SF1234567890）" in listing
+
+
+def test_list_filters_by_state(client_a: Client, applicant: User, handler: Handler) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    assert draft.number in text(client_a.get("/hall/applications/?state=draft"))
+    assert draft.number not in text(client_a.get("/hall/applications/?state=paid"))
+    bad = client_a.get("/hall/applications/?state=nonsense")
+    assert bad.status_code == 400 and "未知的申请状态" in text(bad)
+
+
+# --- online 续期 ------------------------------------------------------------------------------
+
+
+def test_online_renewal_lookup_pay_and_helper_panel(
+    client_a: Client, applicant: User, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    _key, cert = software_certificate(admin, organization, profile="personal")  # to 2027-01-10
+    with at(FRIDAY):
+        page = client_a.get("/hall/renew/", {"serial": cert.serial.upper(), "years": "1"})
+        assert page.status_code == 200
+        assert 'id="renew-fee">150.00 元<' in text(page) and 'id="renew-allowed"' in text(page)
+        response = client_a.post("/hall/renew/", {"serial": cert.serial, "years": "1"})
+        application = Application.objects.get(organization=organization)
+        assert response["Location"] == f"/hall/applications/{application.number}/"
+        assert application.state == State.AWAITING_PAYMENT
+        pay_online(application.number, applicant)
+        detail = text(client_a.get(f"/hall/applications/{application.number}/"))
+    assert Application.objects.get(pk=application.pk).state == State.APPROVED
+    assert 'id="renew-panel"' in detail and f'data-serial="{cert.serial}"' in detail
+    assert "hall/applicant-renew.js" in detail
+
+
+def test_online_renewal_refusals_in_the_rules_words(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    _key, cert = software_certificate(admin, organization, profile="personal", years=2)
+    with at(FRIDAY):
+        page = client_a.get("/hall/renew/", {"serial": cert.serial, "years": "1"})
+        assert default_catalog().online_renewal.too_early_rule in text(page)
+        assert 'id="renew-form"' not in text(page)
+        response = client_a.post("/hall/renew/", {"serial": cert.serial, "years": "1"})
+    assert response.status_code == 422
+    assert default_catalog().online_renewal.too_early_rule in text(response)
+    assert not Application.objects.exists()
+
+
+# --- authorization: enterprise A never reaches enterprise B's application ----------------------
+
+
+@pytest.fixture
+def b_application(stranger: User, other_organization: Organization) -> Application:
+    handler_b = Handler.objects.create(
+        organization=other_organization,
+        name="钱七",
+        id_kind=Handler.IdKind.RESIDENT_ID,
+        id_number=HANDLER_ID,
+        phone="13700137000",
+    )
+    with at(FRIDAY):
+        return online_draft(stranger, handler_b)
+
+
+#: Every URL taking an application number, with the method and data tried on B's application.
+OBJECT_URLS = [
+    ("get", "detail", "", {}),
+    ("get", "handler", "handler/", {}),
+    ("post", "handler", "handler/", {"action": "pick", "handler_id": "{handler}"}),
+    ("get", "delivery", "delivery/", {}),
+    ("post", "delivery", "delivery/", {"delivery": "pickup", "pickup_point": "kejiyuan"}),
+    ("get", "documents", "documents/", {}),
+    ("post", "documents", "documents/", {"kind": "licence_copy", "file": "FILE"}),
+    ("get", "confirm", "confirm/", {}),
+    ("post", "confirm", "confirm/", {}),
+    ("post", "cancel", "cancel/", {}),
+    ("post", "resubmit", "resubmit/", {}),
+    ("get", "form-pdf", "forms/org_application.pdf", {}),
+]
+
+
+def _snapshot(application: Application) -> tuple[object, ...]:
+    application.refresh_from_db()
+    return (
+        application.state,
+        application.updated_at,
+        application.handler_id,
+        application.delivery,
+        application.pickup_point,
+        application.documents.count(),
+        Application.objects.count(),
+        sorted(p.name for p in storage.root().rglob("*") if p.is_file()),
+    )
+
+
+@pytest.mark.parametrize(("method", "name", "suffix", "data"), OBJECT_URLS)
+def test_another_enterprise_cannot_reach_the_application(
+    client_a: Client,
+    b_application: Application,
+    handler: Handler,
+    method: str,
+    name: str,
+    suffix: str,
+    data: dict[str, str],
+) -> None:
+    before = _snapshot(b_application)
+    payload: dict[str, object] = {
+        k: (file(PDF, "x.pdf") if v == "FILE" else v.format(handler=handler.pk))
+        for k, v in data.items()
+    }
+    url = f"/hall/applications/{b_application.number}/{suffix}"
+    with at(FRIDAY):
+        response = getattr(client_a, method)(url, payload)
+    assert response.status_code in (403, 404), (url, response.status_code)
+    assert b_application.number not in text(response) or response.status_code == 404
+    assert _snapshot(b_application) == before  # state, data, documents, stored files
+
+
+def test_every_applicant_url_is_tried_for_another_enterprise() -> None:
+    names = {p.name for p in applicant_urls.urlpatterns if isinstance(p, URLPattern)}
+    with_number = {
+        p.name
+        for p in applicant_urls.urlpatterns
+        if isinstance(p, URLPattern) and "<str:number>" in str(p.pattern)
+    }
+    assert with_number == {name for _m, name, _s, _d in OBJECT_URLS}
+    # the URLs without an application are the applicant's own: home, list, new, renew
+    assert names - with_number == {"home", "list", "new", "renew"}
+
+
+def test_another_enterprises_certificate_cannot_be_renewed(
+    client_a: Client, admin: User, other_organization: Organization, hall_ca: object
+) -> None:
+    _key, cert = software_certificate(admin, other_organization, profile="personal")
+    with at(FRIDAY):
+        looked = client_a.get("/hall/renew/", {"serial": cert.serial, "years": "1"})
+        posted = client_a.post("/hall/renew/", {"serial": cert.serial, "years": "1"})
+    for response in (looked, posted):
+        assert response.status_code == 403
+        assert "该证书不属于本单位" in text(response)
+        assert other_organization.name not in text(response)
+    assert not Application.objects.exists()
+
+
+def test_lists_show_only_the_own_enterprise(client_a: Client, b_application: Application) -> None:
+    for url in ("/hall/", "/hall/applications/"):
+        assert b_application.number not in text(client_a.get(url))
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+
+def test_posts_without_csrf_token_are_refused(
+    applicant: User, handler: Handler, organization: Organization
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(applicant)
+    posts = [
+        ("/hall/new/", new_form()),
+        ("/hall/renew/", {"serial": "01", "years": "1"}),
+        *[
+            (f"/hall/applications/{draft.number}/{suffix}", {})
+            for method, _name, suffix, _data in OBJECT_URLS
+            if method == "post"
+        ],
+    ]
+    before = _snapshot(draft)
+    with at(FRIDAY):
+        for url, data in posts:
+            response = client.post(url, data)
+            assert response.status_code == 403, url
+    assert _snapshot(draft) == before
+    assert Application.objects.filter(organization=organization).count() == 1
+    # with the token the same client gets through
+    token_page = client.get("/hall/new/")
+    token = token_page.cookies[settings.CSRF_COOKIE_NAME].value
+    with at(FRIDAY):
+        response = client.post("/hall/new/", {**new_form(), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+
+
+def test_pages_are_not_cached(client_a: Client) -> None:
+    response = client_a.get("/hall/")
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]

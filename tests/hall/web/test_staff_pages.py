@@ -1,0 +1,577 @@
+"""The staff consoles under /console/: counter, review, issuance, Ukey stock.
+
+Pages are thin views over the hall services, so these tests check what a person sees and that
+each page reaches the service (the rules and permissions themselves are tested in tests/hall):
+the counter flow with the checklist and the counter payment, the rule's own words for a
+Saturday ODC, the review queue's deadlines, separation of duties (the button is missing and
+the service refuses), issuance onto a Ukey from stock and delivery, the stock page, printed
+forms; then every URL as an applicant, as staff of another provider, and without a CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from certhall.accounts.models import Handler, Role, User
+from certhall.audit.models import AuditEvent
+from certhall.hall import counter, documents, issuance, review, services
+from certhall.hall.items import ItemRequest
+from certhall.hall.models import Application, ApplicationItem, Document
+from certhall.hall.states import State
+from certhall.hall.web import staff_urls
+from certhall.payments.models import Order
+from certhall.rules import SHANGHAI
+from certhall.ukeys import services as ukeys
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.store import UkeyStore
+from tests.hall.conftest import FRIDAY, SATURDAY, at, online_draft, pay_online
+
+pytestmark = pytest.mark.django_db
+
+NEW_USCC = "91440300MA5F00001A"
+HANDLER_ID = "440301199001011234"
+WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
+
+
+def login(user: User, **kwargs: Any) -> Client:
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def text(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def flashes(response: Any) -> list[str]:
+    return re.findall(r'class="flash flash-\w+"[^>]*>([^<]*)<', response.content.decode())
+
+
+def counter_client(clerk: User, point: str = "kejiyuan") -> Client:
+    client = login(clerk)
+    response = client.post(reverse("hall-staff:counter"), {"point": point})
+    assert response.status_code == 303
+    return client
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "applications": sorted(Application.objects.values_list("number", "state", "updated_at")),
+        "items": sorted(ApplicationItem.objects.values_list("pk", "done_at", "fee")),
+        "documents": sorted(Document.objects.values_list("pk", "status", "original_seen")),
+        "orders": sorted(Order.objects.values_list("reference", "status")),
+        "ukeys": sorted(Ukey.objects.values_list("serial", "status")),
+        "ok_events": AuditEvent.objects.filter(result="ok").count(),
+    }
+
+
+# --- counter ---------------------------------------------------------------------------------
+
+
+def test_counter_walk_in_customer_through_payment(clerk: User, reviewer: User) -> None:
+    with at(FRIDAY):
+        client = counter_client(clerk)
+        page = client.get(reverse("hall-staff:counter"))
+        assert page.status_code == 200
+        body = text(page)
+        assert "科技园文化广场" in body and "服务中" in body
+        # the lookup of an unknown organisation asks for its name
+        lookup = client.get(reverse("hall-staff:counter"), {"uscc": NEW_USCC.lower()})
+        assert "未登记的单位" in text(lookup)
+        opened = client.post(
+            reverse("hall-staff:counter-open"),
+            {
+                "uscc": NEW_USCC,
+                "name": "深圳市新客户医疗有限公司",
+                "legal_representative": "赵六",
+                "handler_id": "new",
+                "handler_name": "钱七",
+                "handler_id_kind": "resident_id",
+                "handler_id_number": HANDLER_ID,
+                "handler_phone": "13900139000",
+            },
+        )
+        assert opened.status_code == 303
+        application = Application.objects.get(organization__uscc=NEW_USCC)
+        assert opened["Location"] == reverse("hall-staff:application", args=[application.number])
+        assert (application.channel, application.point, application.entered_by) == (
+            "onsite",
+            "kejiyuan",
+            clerk,
+        )
+        assert application.handler is not None and application.handler.name == "钱七"
+        url = reverse("hall-staff:application", args=[application.number])
+        added = client.post(
+            reverse("hall-staff:add-item", args=[application.number]),
+            {"business": "new", "cert_type": "org", "years": "1"},
+            follow=True,
+        )
+        assert "已添加业务" in " ".join(flashes(added))
+        body = text(added)
+        # the checklist from the catalog, originals to check for the licence and handler ID
+        for name in ("单位新版营业执照复印件", "经办人有效身份证复印件", "注2:现场办理时"):
+            assert name in body
+        assert 'id="original-licence_copy"' in body and 'id="original-org_form"' not in body
+        # submitting before the checklist is complete is refused with what is missing
+        refused = client.post(reverse("hall-staff:submit", args=[application.number]), follow=True)
+        assert "资料不齐" in " ".join(flashes(refused))
+        required = documents.required(application, list(application.items.all()))
+        client.post(
+            reverse("hall-staff:checklist", args=[application.number]),
+            {"received": required, "original": ["licence_copy", "handler_id_copy"]},
+        )
+        assert all(
+            d.original_seen == (d.kind in ("licence_copy", "handler_id_copy"))
+            for d in application.documents.all()
+        )
+        client.post(reverse("hall-staff:submit", args=[application.number]))
+        application.refresh_from_db()
+        assert application.state == State.AWAITING_PAYMENT and str(application.total) == "300.00"
+        assert "¥300.00" in text(client.get(url))
+        paid = client.post(
+            reverse("hall-staff:payment", args=[application.number]),
+            {"method": "pos", "voucher": "POS-0001"},
+            follow=True,
+        )
+        application.refresh_from_db()
+        assert application.state == State.PAID
+        assert Order.objects.get(reference=application.payment_reference).method == "pos"
+        body = text(paid)
+        assert reverse("payments-receipt", args=[application.payment_reference]) in body
+        # the clerk entered it: no approval on the clerk's page, the reviewer's queue has it
+        assert 'id="approve"' not in body and "须由审核员审核通过后制证" in body
+        receipt = client.get(reverse("payments-receipt", args=[application.payment_reference]))
+        assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
+        queue = login(reviewer).get(reverse("hall-staff:review"))
+        assert application.number in text(queue)
+        # the printed forms, filled from the application
+        form = client.get(reverse("hall-staff:form", args=[application.number, "unit_application"]))
+        assert form.status_code == 200 and form.content.startswith(b"%PDF")
+        assert form["Content-Type"] == "application/pdf"
+
+
+def test_saturday_odc_refused_with_the_rules_words(clerk: User, handler: Handler) -> None:
+    with at(SATURDAY):
+        client = counter_client(clerk)
+        page = text(client.get(reverse("hall-staff:counter")))
+        # the matrix of what is allowed now at this point quotes the rule
+        assert WEEKEND_WORDS in page
+        opened = client.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": str(handler.pk)},
+        )
+        number = Application.objects.get().number
+        assert opened["Location"].endswith(f"/{number}/")
+        refused = client.post(
+            reverse("hall-staff:add-item", args=[number]),
+            {"business": "new", "cert_type": "org", "years": "1"},
+            follow=True,
+        )
+        assert WEEKEND_WORDS in " ".join(flashes(refused))
+        assert not ApplicationItem.objects.exists()
+        # a personal certificate is done as usual on a Saturday
+        client.post(
+            reverse("hall-staff:add-item", args=[number]),
+            {
+                "business": "new",
+                "cert_type": "personal",
+                "years": "2",
+                "person_name": "王五",
+                "person_id_number": "11010519491231002X",
+            },
+        )
+        assert ApplicationItem.objects.get().fee == 300
+
+
+def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: User) -> None:
+    with at(FRIDAY):
+        client = login(clerk)
+        refused = client.post(
+            reverse("hall-staff:counter-open"), {"uscc": NEW_USCC, "name": "x"}, follow=True
+        )
+        assert "请先选择您所在的受理点" in " ".join(flashes(refused))
+        bad = client.post(reverse("hall-staff:counter"), {"point": "nowhere"}, follow=True)
+        assert "unknown service point" in " ".join(flashes(bad))
+        assert login(reviewer).get(reverse("hall-staff:counter")).status_code == 403
+    assert not Application.objects.exists()
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def _online_paid(applicant: User, handler: Handler, when: datetime) -> Application:
+    with at(when):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+    return Application.objects.get(pk=draft.pk)
+
+
+def test_review_queue_by_deadline_and_overdue(
+    applicant: User, handler: Handler, reviewer: User
+) -> None:
+    late = _online_paid(applicant, handler, datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
+    # (one certificate-free online application at a time per organisation is not a rule;
+    # a second one is simply another draft)
+    fresh = _online_paid(applicant, handler, FRIDAY)
+    with at(FRIDAY):
+        response = login(reviewer).get(reverse("hall-staff:review"))
+    body = text(response)
+    assert body.index(late.number) < body.index(fresh.number)
+    assert late.due_date is not None and late.due_date.isoformat() == "2026-11-05"
+    assert "2026-11-05" in body and "已超时" in body
+    rows = re.findall(r'<tr class="([^"]*)" data-number="([^"]+)"', response.content.decode())
+    assert rows == [("row-overdue", late.number), ("", fresh.number)]
+    assert fresh.due_date is not None and fresh.due_date.isoformat() in body
+
+
+def test_reviewer_views_documents_approves_and_returns(
+    applicant: User, handler: Handler, reviewer: User, foreign_staff: dict[str, User]
+) -> None:
+    first = _online_paid(applicant, handler, FRIDAY)
+    second = _online_paid(applicant, handler, FRIDAY)
+    client = login(reviewer)
+    with at(FRIDAY):
+        page = text(client.get(reverse("hall-staff:application", args=[first.number])))
+        assert 'id="approve"' in page and "退回补正" in page
+        licence = first.documents.get(kind="licence_copy")
+        url = reverse("hall-staff:document", args=[first.number, licence.pk])
+        download = client.get(url)
+        assert download.status_code == 200
+        assert download.content.startswith(b"\xff\xd8\xff")
+        assert download["Content-Type"] == "image/jpeg"
+        assert download["X-Content-Type-Options"] == "nosniff"
+        assert download["Content-Disposition"].startswith("attachment;")
+        assert client.get(url, {"view": "1"})["Content-Disposition"].startswith("inline;")
+        assert login(foreign_staff["reviewer"]).get(url).status_code == 403
+        client.post(reverse("hall-staff:approve", args=[first.number]), {"note": "资料齐全"})
+        # a return without any reason is refused and changes nothing
+        empty = client.post(reverse("hall-staff:return", args=[second.number]), follow=True)
+        assert "退回须写明原因" in " ".join(flashes(empty))
+        assert Application.objects.get(pk=second.pk).state == State.PAID
+        bad = second.documents.get(kind="legal_rep_id_copy")
+        client.post(
+            reverse("hall-staff:return", args=[second.number]),
+            {f"reason_{bad.pk}": "复印件不清晰，请重新扫描", "note": ""},
+        )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, first.approved_by) == (State.APPROVED, reviewer)
+    assert second.state == State.RETURNED
+    bad.refresh_from_db()
+    assert (bad.status, bad.review_reason) == ("returned", "复印件不清晰，请重新扫描")
+    assert second.documents.filter(status="accepted").count() == second.documents.count() - 1
+
+
+def test_separation_of_duties_button_absent_and_service_refuses(
+    ca_admin: User, handler: Handler
+) -> None:
+    """A CA admin may both enter at the counter and review, but not their own application."""
+    with at(FRIDAY):
+        client = counter_client(ca_admin)
+        client.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": str(handler.pk)},
+        )
+        application = Application.objects.get()
+        services.add_item(
+            ca_admin,
+            application.number,
+            ItemRequest(business="new", cert_type="org", years=1),
+        )
+        for kind in documents.required(application, list(application.items.all())):
+            documents.check_at_counter(ca_admin, application.number, kind, original_seen=True)
+        services.submit(ca_admin, application.number)
+        client.post(reverse("hall-staff:payment", args=[application.number]), {"method": "cash"})
+        assert Application.objects.get().state == State.PAID
+        page = text(client.get(reverse("hall-staff:application", args=[application.number])))
+        assert 'id="approve-disabled"' in page and "disabled" in page
+        assert 'id="approve"' not in page and "职责分离" in page
+        queue = text(client.get(reverse("hall-staff:review")))
+        assert "本人录入" in queue
+        before = snapshot()
+        refused = client.post(reverse("hall-staff:approve", args=[application.number]))
+        assert refused.status_code == 403 and "separation of duties" in text(refused)
+        assert snapshot() == before
+    assert Application.objects.get().state == State.PAID
+
+
+# --- issuance and Ukey stock (SoftHSM) -------------------------------------------------------
+
+
+@pytest.fixture
+def instance_ukeys(ukey_store: UkeyStore, monkeypatch: pytest.MonkeyPatch) -> UkeyStore:
+    """The pages use the instance's Ukey store: here, the test's own SoftHSM store."""
+    monkeypatch.setattr(issuance, "instance_store", lambda: ukey_store)
+    monkeypatch.setattr(ukeys, "instance_store", lambda: ukey_store)
+    return ukey_store
+
+
+@pytest.mark.softhsm
+def test_issuer_issues_onto_stock_and_mails(
+    hall_ca: object,
+    applicant: User,
+    handler: Handler,
+    reviewer: User,
+    issuer: User,
+    instance_ukeys: UkeyStore,
+) -> None:
+    application = _online_paid(applicant, handler, FRIDAY)
+    client = login(issuer)
+    with at(FRIDAY):
+        review.approve(reviewer, application.number)
+        added = client.post(reverse("hall-staff:ukeys"), {"count": "2"}, follow=True)
+        assert "已入库 2 个Ukey" in " ".join(flashes(added))
+        stock = list(Ukey.objects.filter(status="in_stock").order_by("pk"))
+        assert len(stock) == 2
+        queue = text(client.get(reverse("hall-staff:issuance")))
+        assert application.number in queue and "库存Ukey 2 个" in queue
+        line = application.items.get()
+        page = text(client.get(reverse("hall-staff:application", args=[application.number])))
+        assert f'name="token_{line.pk}"' in page and stock[0].serial in page
+        missing = client.post(reverse("hall-staff:issue", args=[application.number]), follow=True)
+        assert "请为第" in " ".join(flashes(missing))
+        done = client.post(
+            reverse("hall-staff:issue", args=[application.number]),
+            {f"token_{line.pk}": stock[1].serial},
+            follow=True,
+        )
+        assert "制证完成" in " ".join(flashes(done))
+        application.refresh_from_db()
+        assert application.state == State.ISSUED
+        line.refresh_from_db()
+        assert line.token == stock[1] and line.result_certificate is not None
+        assert line.result_certificate.serial in text(done)
+        bad = client.post(
+            reverse("hall-staff:deliver", args=[application.number]),
+            {"tracking_number": "x"},
+            follow=True,
+        )
+        assert "运单号" in " ".join(flashes(bad))
+        client.post(
+            reverse("hall-staff:deliver", args=[application.number]),
+            {"tracking_number": "SF1234567890", "carrier": "顺丰速运"},
+        )
+    application.refresh_from_db()
+    assert (application.state, application.tracking_number) == (State.DELIVERED, "SF1234567890")
+
+
+@pytest.mark.softhsm
+def test_stock_page_lists_by_state_and_only_stock_roles_add(
+    clerk: User, issuer: User, instance_ukeys: UkeyStore, foreign_staff: dict[str, User]
+) -> None:
+    ukeys.prepare_stock(issuer, "ukey-listed", store=instance_ukeys)
+    listed = Ukey.objects.get()
+    page = text(login(issuer).get(reverse("hall-staff:ukeys"), {"status": "in_stock"}))
+    assert listed.serial in page and 'id="add-stock"' in page
+    assert listed.serial not in text(
+        login(issuer).get(reverse("hall-staff:ukeys"), {"status": "issued"})
+    )
+    clerk_client = login(clerk)
+    clerk_page = text(clerk_client.get(reverse("hall-staff:ukeys")))
+    assert listed.serial in clerk_page and 'id="add-stock"' not in clerk_page
+    assert clerk_client.post(reverse("hall-staff:ukeys"), {"count": "1"}).status_code == 403
+    foreign = text(login(foreign_staff["issuer"]).get(reverse("hall-staff:ukeys")))
+    assert listed.serial not in foreign
+    refused = login(issuer).post(reverse("hall-staff:ukeys"), {"count": "99"}, follow=True)
+    assert "一次可入库1-20个Ukey" in " ".join(flashes(refused))
+    assert Ukey.objects.count() == 1
+
+
+# --- home and navigation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (Role.CLERK, ["home-counter"], ["home-review", "home-issuance"]),
+        (Role.REVIEWER, ["home-review"], ["home-counter", "home-issuance"]),
+        (Role.ISSUER, ["home-issuance", "home-stock"], ["home-counter", "home-review"]),
+        (Role.CA_ADMIN, ["home-counter", "home-review", "home-issuance", "home-stock"], []),
+    ],
+)
+def test_home_by_role(
+    make_user: Callable[..., User], role: Role, shown: list[str], hidden: list[str]
+) -> None:
+    with at(FRIDAY):
+        body = text(login(make_user(role)).get(reverse("hall-staff:home")))
+    assert '<a href="/console/">工作台</a>' in body
+    for section in shown:
+        assert f'id="{section}"' in body
+    for section in hidden:
+        assert f'id="{section}"' not in body
+
+
+def test_applicants_have_no_console_link(applicant: User) -> None:
+    assert "/console/" not in text(login(applicant).get("/status/"))
+
+
+def test_anonymous_is_sent_to_the_login() -> None:
+    response = Client().get(reverse("hall-staff:review"))
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fconsole%2Freview%2F"
+
+
+# --- every URL: applicants, other providers, CSRF --------------------------------------------
+
+
+ROUTES: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "home", {}),
+    ("GET", "counter", {}),
+    ("POST", "counter", {"point": "kejiyuan"}),
+    ("POST", "counter-open", {"uscc": NEW_USCC, "name": "x", "handler_id": "<handler>"}),
+    ("GET", "review", {}),
+    ("GET", "issuance", {}),
+    ("GET", "ukeys", {}),
+    ("POST", "ukeys", {"count": "1"}),
+    ("GET", "application", {}),
+    ("POST", "add-item", {"business": "new", "cert_type": "personal", "years": "1"}),
+    ("POST", "remove-item", {}),
+    ("POST", "checklist", {"received": ["licence_copy"], "original": ["licence_copy"]}),
+    ("POST", "submit", {}),
+    ("POST", "resubmit", {}),
+    ("POST", "payment", {"method": "cash"}),
+    ("POST", "approve", {}),
+    ("POST", "return", {"note": "x"}),
+    ("POST", "issue", {}),
+    ("POST", "deliver", {}),
+    ("POST", "cancel", {"reason": "x"}),
+    ("POST", "refund", {"reason": "x"}),
+    ("GET", "document", {}),
+    ("GET", "form", {}),
+]
+LISTINGS = {"home", "review", "issuance", "ukeys", "counter"}
+
+
+def test_every_url_is_tried() -> None:
+    names = {pattern.name for pattern in staff_urls.urlpatterns}  # type: ignore[union-attr]
+    assert names == {name for _, name, _ in ROUTES}
+
+
+@pytest.fixture
+def counter_draft(clerk: User, handler: Handler) -> Application:
+    """An on-site draft with a line and a checked document, at 科技园 on Friday."""
+    with at(FRIDAY):
+        draft = counter.open_application(
+            clerk,
+            point="kejiyuan",
+            customer=counter.Customer(uscc=handler.organization.uscc),
+            handler_id=handler.pk,
+        )
+        services.add_item(clerk, draft.number, ItemRequest(business="new", cert_type="org"))
+        documents.check_at_counter(clerk, draft.number, "licence_copy")
+    return draft
+
+
+@pytest.fixture
+def online_paid(applicant: User, handler: Handler) -> Application:
+    return _online_paid(applicant, handler, FRIDAY)
+
+
+def _url(name: str, application: Application) -> str:
+    if name in LISTINGS or name == "counter-open":
+        return reverse(f"hall-staff:{name}")
+    args: list[Any] = [application.number]
+    if name == "remove-item":
+        args.append(application.items.get().pk)
+    elif name == "document":
+        args.append(application.documents.order_by("pk").first().pk)  # type: ignore[union-attr]
+    elif name == "form":
+        args.append("unit_application")
+    return reverse(f"hall-staff:{name}", args=args)
+
+
+def _target(name: str, draft: Application, online: Application) -> Application:
+    return online if name in ("approve", "return", "document") else draft
+
+
+@pytest.mark.parametrize(("method", "name", "data"), ROUTES, ids=[f"{m} {n}" for m, n, _ in ROUTES])
+def test_applicants_are_refused_everywhere(
+    method: str,
+    name: str,
+    data: dict[str, Any],
+    applicant: User,
+    handler: Handler,
+    counter_draft: Application,
+    online_paid: Application,
+) -> None:
+    client = login(applicant)
+    target = _target(name, counter_draft, online_paid)
+    payload = {k: (str(handler.pk) if v == "<handler>" else v) for k, v in data.items()}
+    with at(FRIDAY):
+        before = snapshot()
+        url = _url(name, target)
+        response = client.get(url) if method == "GET" else client.post(url, payload)
+        assert response.status_code == 403, (name, response.status_code)
+        assert "工作台只对受理员" in text(response)
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize(("method", "name", "data"), ROUTES, ids=[f"{m} {n}" for m, n, _ in ROUTES])
+def test_other_providers_staff_see_and_change_nothing(
+    method: str,
+    name: str,
+    data: dict[str, Any],
+    handler: Handler,
+    counter_draft: Application,
+    online_paid: Application,
+    foreign_staff: dict[str, User],
+) -> None:
+    target = _target(name, counter_draft, online_paid)
+    payload = {k: (str(handler.pk) if v == "<handler>" else v) for k, v in data.items()}
+    with at(FRIDAY):
+        url = _url(name, target)
+        for role, user in foreign_staff.items():
+            client = login(user)
+            if name == "counter-open":
+                client.post(reverse("hall-staff:counter"), {"point": "kejiyuan"})
+            if (method, name) == ("POST", "ukeys") and role in ("issuer", "ca_admin"):
+                continue  # they stock their own provider's Ukeys (tested with SoftHSM above)
+            before = snapshot()
+            response = client.get(url) if method == "GET" else client.post(url, payload)
+            if name in LISTINGS:
+                # their own (empty) listings; none of ours
+                assert response.status_code in (200, 303, 403), role
+                if response.status_code == 200:
+                    body = text(response)
+                    assert counter_draft.number not in body and online_paid.number not in body
+            elif name == "counter-open":
+                # a clerk of another provider cannot open an application for our provider
+                assert response.status_code in (303, 403), role
+                assert not Application.objects.exclude(
+                    pk__in=[counter_draft.pk, online_paid.pk]
+                ).exists()
+            else:
+                assert response.status_code in (403, 404), (role, response.status_code)
+            assert snapshot() == before, role
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "data"),
+    [r for r in ROUTES if r[0] == "POST"],
+    ids=[n for m, n, _ in ROUTES if m == "POST"],
+)
+def test_posts_need_the_csrf_token(
+    method: str,
+    name: str,
+    data: dict[str, Any],
+    ca_admin: User,
+    handler: Handler,
+    counter_draft: Application,
+    online_paid: Application,
+) -> None:
+    client = login(ca_admin, enforce_csrf_checks=True)
+    target = _target(name, counter_draft, online_paid)
+    payload = {k: (str(handler.pk) if v == "<handler>" else v) for k, v in data.items()}
+    with at(FRIDAY):
+        before = snapshot()
+        response = client.post(_url(name, target), payload)
+        assert response.status_code == 403
+        assert snapshot() == before
