@@ -246,3 +246,36 @@ def test_ocsp_nonce_echoed_and_errors_never_raise(admin: User, ca) -> None:  # t
     for garbage in (b"", b"\x30\x00", b"\x00" * 100, ocsp_query(row, issuing)[:-3]):
         answer = x509_ocsp.load_der_ocsp_response(ocsp.respond(garbage))
         assert answer.response_status == x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+@pytest.mark.django_db
+def test_crl_signed_while_another_was_published_takes_the_next_number(  # type: ignore[no-untyped-def]
+    admin: User, ca, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, issuing = ca
+    first = crls.publish_crl(admin, issuing)
+    real_build = crls.build_crl
+    raced = []
+
+    def build_while_someone_publishes(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not raced:  # another process stores its CRL while we sign ours
+            raced.append(True)
+            monkeypatch.setattr(crls, "build_crl", real_build)
+            crls.publish_crl(admin, issuing)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(crls, "build_crl", build_while_someone_publishes)
+    row = issue_org(admin)
+    Certificate.objects.filter(pk=row.pk).update(
+        status=Certificate.Status.REVOKED,
+        revoked_at=datetime.now(UTC),
+        revocation_reason="superseded",
+    )
+    ours = crls.publish_crl(admin, issuing)
+    assert ours.number == first.number + 2
+    assert list(
+        CRL.objects.filter(ca=issuing).values_list("number", flat=True).order_by("number")
+    ) == [first.number, first.number + 1, first.number + 2]
+    crl = x509.load_der_x509_crl(bytes(ours.der))
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == ours.number
+    assert ours.entries == 1

@@ -16,10 +16,12 @@ from certhall.audit import services as audit
 from certhall.ca import signers
 from certhall.ca.models import CRL, Certificate, CertificateAuthority
 from certhall.ca.reasons import REASONS
+from certhall.errors import Conflict
 from certhall.pki.crl import build_crl
 
 #: Older CRLs are kept for a while for audits, then pruned (the newest one is all that is served).
 KEEP_CRLS = 10
+PUBLISH_ATTEMPTS = 5
 
 
 def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.ReasonFlags | None]]:
@@ -34,35 +36,60 @@ def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.Rea
         yield int(serial, 16), revoked_at or datetime.min, REASONS.get(reason)
 
 
+class _Counted:
+    """Counts entries as ``build_crl`` streams them, so a million rows are never a list."""
+
+    def __init__(self, entries: Iterator[tuple[int, datetime, x509.ReasonFlags | None]]) -> None:
+        self._entries = entries
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[int, datetime, x509.ReasonFlags | None]]:
+        for entry in self._entries:
+            self.count += 1
+            yield entry
+
+
 def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
-    """Sign a new full CRL with the next CRLNumber."""
+    """Sign a new full CRL with the next CRLNumber.
+
+    Reading the entries and signing happen outside any write transaction: for a large CA that
+    takes seconds, and on SQLite a write transaction locks the whole database. Only storing the
+    CRL takes the CA row lock. If another process stored a CRL meanwhile, its number is taken:
+    read and sign again with the next one. So the newest CRL always holds every revocation
+    committed before it was read, and numbers only grow.
+    """
     validity = timedelta(hours=config.get().crl_validity_hours)
     issuer = signers.issuer_for(ca)
-    with transaction.atomic():
-        locked = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
-        number = locked.crl_number + 1
+    for _attempt in range(PUBLISH_ATTEMPTS):
+        last = CertificateAuthority.objects.values_list("crl_number", flat=True).get(pk=ca.pk)
+        number = last + 1
         now = datetime.now(UTC).replace(microsecond=0)
-        entries = list(_entries(ca))
+        entries = _Counted(_entries(ca))
         der = build_crl(issuer, entries, number, now, now + validity)
-        crl = CRL.objects.create(
-            ca=ca,
-            number=number,
-            this_update=now,
-            next_update=now + validity,
-            entries=len(entries),
-            der=der,
-        )
-        locked.crl_number = number
-        locked.save(update_fields=["crl_number"])
-        CRL.objects.filter(ca=ca, number__lte=number - KEEP_CRLS).delete()
-        audit.record(
-            actor,
-            "ca.crl.publish",
-            object_type="crl",
-            object_id=f"{ca.slug}#{number}",
-            after={"entries": len(entries), "next_update": crl.next_update.isoformat()},
-        )
-    return crl
+        with transaction.atomic():
+            locked = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
+            if locked.crl_number != last:
+                continue
+            crl = CRL.objects.create(
+                ca=ca,
+                number=number,
+                this_update=now,
+                next_update=now + validity,
+                entries=entries.count,
+                der=der,
+            )
+            locked.crl_number = number
+            locked.save(update_fields=["crl_number"])
+            CRL.objects.filter(ca=ca, number__lte=number - KEEP_CRLS).delete()
+            audit.record(
+                actor,
+                "ca.crl.publish",
+                object_type="crl",
+                object_id=f"{ca.slug}#{number}",
+                after={"entries": entries.count, "next_update": crl.next_update.isoformat()},
+            )
+            return crl
+    raise Conflict(f"CRLs of {ca.slug} are being published by others all the time; try again")
 
 
 def current_crl(ca: CertificateAuthority) -> CRL:
