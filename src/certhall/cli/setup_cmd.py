@@ -35,7 +35,26 @@ def setup(args: argparse.Namespace) -> int:
         crls.current_crl(ca)
     if args.demo:
         _demo_accounts()
+        _demo_ukey_stock()
+        print("SMS (verification codes, Ukey PINs) go to the outbox in this demo: certhall outbox")
     return 0
+
+
+DEMO_STOCK = 5
+
+
+def _demo_ukey_stock() -> None:
+    """A few blank Ukeys (SoftHSM tokens) in stock, so issuers can issue onto them."""
+    from certhall.accounts.services import system_actor
+    from certhall.ukeys.models import Ukey
+    from certhall.ukeys.services import prepare_stock
+
+    if Ukey.objects.exists():
+        return
+    actor = system_actor()
+    for n in range(1, DEMO_STOCK + 1):
+        prepare_stock(actor, f"demo-ukey-{n:02d}")
+    print(f"{DEMO_STOCK} blank Ukeys (SoftHSM tokens) are in stock for issuance")
 
 
 DEMO_ORG = ("深圳市演示医疗科技有限公司", "91350100M000100Y43", "张三")
