@@ -40,8 +40,8 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import clock, documents, renewal, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Business, CertType, Delivery, Document
+from certhall.hall.printing import form_data
 from certhall.hall.states import EDITABLE, IN_REVIEW, TRANSITIONS, State
-from certhall.hall.web.applicant_forms import form_data_for
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import Channel as RuleChannel
@@ -743,7 +743,7 @@ def form_pdf(request: HttpRequest, actor: User, number: str, key: str) -> HttpRe
         raise NotFound("没有这份表格。")
     if is_online_renewal(application):
         raise NotFound("网厅续期不需要打印申请表。")
-    pdfs = render_forms_for(form_data_for(application))
+    pdfs = render_forms_for(form_data(application))
     if key not in pdfs:
         raise NotFound("本申请不需要这份表格。")
     filename = FORM_FILES[key]

@@ -35,6 +35,7 @@ from certhall.hall import (
     documents,
     issuance,
     payment,
+    printing,
     review,
     services,
 )
@@ -541,7 +542,7 @@ def form_pdf(request: HttpRequest, number: str, key: str) -> HttpResponse:
     application = services.get_application(actor, number)
     if key not in FORM_FILES:
         raise InvalidInput(f"没有这种申请表：{key}")
-    pdfs = render_forms_for(staff_forms.form_data(application))
+    pdfs = render_forms_for(printing.form_data(application))
     if key not in pdfs:
         raise InvalidInput("这份申请表与本申请的证书类型无关。", code="form_not_needed")
     return HttpResponse(
