@@ -1,6 +1,6 @@
-"""``python -m bench [issuance|ocsp|crl ...]``: run the benchmarks, print one line each.
+"""``python -m bench [issuance|ocsp|crl|hall ...]``: run the benchmarks, print one line each.
 
-Without arguments all three run (``make bench``, ~10-15 minutes on 2 cores). Each measurement
+Without arguments all four run (``make bench``, ~10-15 minutes on 2 cores). Each measurement
 runs in a child process on a fresh instance; see the module docstrings and docs/performance.md.
 """
 
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import crl, issuance, ocsp
+from bench import crl, hall, issuance, ocsp
 from bench.common import (
     handle_signals,
     instance,
@@ -23,7 +23,7 @@ from bench.common import (
     run_worker,
 )
 
-BENCHMARKS = ("issuance", "ocsp", "crl")
+BENCHMARKS = ("issuance", "ocsp", "crl", "hall")
 
 
 def run_issuance(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
@@ -53,7 +53,10 @@ def run_issuance(args: argparse.Namespace) -> tuple[list[str], list[dict[str, An
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument(
-        "which", nargs="*", metavar="BENCHMARK", help="issuance, ocsp, crl (default: all three)"
+        "which",
+        nargs="*",
+        metavar="BENCHMARK",
+        help="issuance, ocsp, crl, hall (default: all four)",
     )
     ap.add_argument(
         "--db",
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write all results to this file")
     ocsp.add_arguments(ap)
     crl.add_arguments(ap)
+    hall.add_arguments(ap)
     args = ap.parse_args(argv)
     unknown = [w for w in args.which if w not in BENCHMARKS]
     if unknown:
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         args.rounds, args.batch = 3, 100
         ocsp.quick(args)
         crl.quick(args)
+        hall.quick(args)
     handle_signals()
 
     start = time.monotonic()
@@ -91,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                 got, recs = run_issuance(args)
             elif name == "ocsp":
                 got, recs = ocsp.orchestrate(args)
-            else:
+            elif name == "crl":
                 got, recs = crl.orchestrate(args)
+            else:
+                got, recs = hall.orchestrate(args)
             lines += got
             records += recs
             sys.stderr.flush()
