@@ -23,51 +23,11 @@
     element.className = "notice" + (kind ? " " + kind : "");
   }
 
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function asJson(response) {
-    return response.json().catch(function () { return {}; }).then(function (data) {
-      return { status: response.status, data: data };
-    });
-  }
-
-  function callAgent(path, options) {
-    var init = options || {};
-    init.mode = "cors";
-    init.cache = "no-store";
-    init.credentials = "omit";
-    return fetch(agent + path, init).then(asJson);
-  }
-
-  function postAgent(path, body) {
-    return callAgent(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || {})
-    });
-  }
-
-  function postSite(path, body) {
-    return fetch(path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRFToken": csrfToken()
-      },
-      body: JSON.stringify(body || {})
-    }).then(asJson);
-  }
-
-  function agentError(answer, fallback) {
-    var error = answer && answer.data && answer.data.error;
-    if (error && typeof error === "object" && error.message) { return error.message; }
-    return fallback;
-  }
+  var client = window.certhallAgent(agent);
+  var callAgent = client.callAgent;
+  var postAgent = client.postAgent;
+  var postSite = client.postSite;
+  var agentError = client.agentError;
 
   function day(iso) { return (iso || "").slice(0, 10); }
 

@@ -1,5 +1,5 @@
-// 网厅续期: 在线更新证书 through the certificate helper on 127.0.0.1 (the same approach as the
-// certificate login page, certlogin/login.js). The PIN is typed into the helper's own window;
+// 网厅续期: 在线更新证书 through the certificate helper on 127.0.0.1 (the same approach and the
+// same transport, certlogin/agent-client.js, as the certificate login page). The PIN is typed into the helper's own window;
 // this page never sees it. Steps: find the old certificate on the Ukey -> helper request
 // "renew" (new key + CSR, signed by the old key) -> POST the request to the hall
 // (/api/hall/applications/<n>/renewal) -> the helper writes the new certificate -> the hall
@@ -26,41 +26,11 @@
     element.textContent = text || "";
     element.className = "agent-status" + (kind ? " " + kind : "");
   }
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-  function asJson(response) {
-    return response.json().catch(function () { return {}; }).then(function (data) {
-      return { status: response.status, data: data };
-    });
-  }
-  function callAgent(path, init) {
-    init = init || {};
-    init.mode = "cors";
-    init.cache = "no-store";
-    init.credentials = "omit";
-    return fetch(agent + path, init).then(asJson);
-  }
-  function postAgent(path, body) {
-    return callAgent(path, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || {})
-    });
-  }
-  function postSite(path, body) {
-    return fetch(path, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json",
-                 "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body || {})
-    }).then(asJson);
-  }
-  function agentError(answer, fallback) {
-    var error = answer && answer.data && answer.data.error;
-    if (error && typeof error === "object" && error.message) { return error.message; }
-    return fallback;
-  }
+  var client = window.certhallAgent(agent);
+  var callAgent = client.callAgent;
+  var postAgent = client.postAgent;
+  var postSite = client.postSite;
+  var agentError = client.agentError;
   function siteError(answer, fallback) {
     return (answer && answer.data && answer.data.message) || fallback;
   }
