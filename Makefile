@@ -51,8 +51,8 @@ bench: system-deps-test $(VENV)/.dev
 # Regenerate the lock files after a change to pyproject.toml.
 lock: $(BIN)/python
 	$(BIN)/pip install -q uv
-	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.12 pyproject.toml -o requirements/base.lock
-	$(BIN)/uv pip compile -q --generate-hashes --python-version 3.12 --extra dev pyproject.toml -o requirements/dev.lock
+	$(BIN)/uv pip compile -q --custom-compile-command "uv pip compile (see Makefile: make lock)" --generate-hashes --python-version 3.12 pyproject.toml -o requirements/base.lock
+	$(BIN)/uv pip compile -q --custom-compile-command "uv pip compile (see Makefile: make lock)" --generate-hashes --python-version 3.12 --extra dev pyproject.toml -o requirements/dev.lock
 
 clean:
 	rm -rf $(VENV) .venv-bootstrap

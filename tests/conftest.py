@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,6 +20,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & DB_FIXTURES or item.get_closest_marker("django_db"):
             item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar() -> Iterator[None]:
+    """A test's imported holiday arrangements roll back with its transaction: forget the
+    process's cached copy of them too."""
+    from certhall.hall import calendar
+
+    calendar.invalidate()
+    yield
+    calendar.invalidate()
 
 
 @pytest.fixture

@@ -234,14 +234,12 @@ def test_deadline_is_three_working_days_after_payment(
     assert Application.objects.get(pk=draft.pk).due_date == due
 
 
-def test_deadline_unknown_when_the_calendar_does_not_know_the_year(
-    applicant: User, handler: Handler
-) -> None:
-    """Paid on 2026-12-30: three working days run into 2027, which chinese-calendar 1.11
-    does not know. The payment is kept; the deadline is left unknown, not guessed."""
+def test_deadline_into_an_unpublished_year_is_provisional() -> None:
+    """Paid on 2026-12-30: three working days run into 2027, whose arrangement nobody has
+    published (chinese-calendar 1.11 stops at 2026). Counted by the law's holidays, marked."""
     application = Application(channel="online")
-    assert workflow.deadline(application, datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI)) is None
+    due = workflow.deadline(application, datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI))
+    assert (due.due, due.provisional) == (date(2027, 1, 5), True)
     onsite = Application(channel="onsite")
-    assert workflow.deadline(onsite, datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI)) == date(
-        2026, 12, 30
-    )
+    due = workflow.deadline(onsite, datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI))
+    assert (due.due, due.provisional) == (date(2026, 12, 30), False)

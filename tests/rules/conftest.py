@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
 import pytest
 
-from certhall.rules import SHANGHAI, Catalog, default_catalog
+from certhall.rules import SHANGHAI, Catalog, default_catalog, workdays
 
 
 def sh(
@@ -29,6 +30,16 @@ SPRING_FESTIVAL = sh(2026, 2, 17)  # Tuesday inside 春节 2026-02-15..02-23
 NATIONAL_DAY = sh(2026, 10, 5)  # Monday inside 国庆节 2026-10-01..10-07
 MAKEUP_SATURDAY = sh(2026, 2, 14)  # 调休上班 for 春节
 MAKEUP_SUNDAY = sh(2026, 9, 20)  # 调休上班 for 国庆节
+
+
+@pytest.fixture(autouse=True)
+def builtin_calendar() -> Iterator[None]:
+    """The rules alone: the packaged calendar and the law, no imported years (no database)."""
+    workdays.install(None)
+    yield
+    from certhall.hall import calendar
+
+    workdays.install(calendar.provider)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """certhall rules quote | deadline | points: names, JSON keys and exit codes operators rely on.
-No database: these commands never set Django up."""
+No database: the built-in calendar (the rules conftest), Django already set up by pytest."""
 
 from __future__ import annotations
 
@@ -17,11 +17,8 @@ WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证�
 
 
 @pytest.fixture(autouse=True)
-def no_django(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse() -> None:
-        raise AssertionError("certhall rules must not set Django up")
-
-    monkeypatch.setattr(cli_main, "_django", refuse)
+def django_already_set_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_main, "_django", lambda: None)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -143,13 +140,28 @@ def test_quote_with_an_offset(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["at"] == "2026-11-23T10:00:00+08:00"
 
 
+def test_deadline_into_a_provisional_year(capsys: pytest.CaptureFixture[str]) -> None:
+    code, data = run_json(capsys, "deadline", "--from", "2026-12-30")
+    assert code == 0
+    assert (data["due"], data["provisional"]) == ("2027-01-05", True)
+    assert [(y["year"], y["provisional"]) for y in data["calendar"]] == [
+        (2026, False),
+        (2027, True),
+    ]
+    code, data = run_json(capsys, "deadline", "--from", "2026-12-01")
+    assert (data["due"], data["provisional"]) == ("2026-12-04", False)
+    code, out, _ = run(capsys, "deadline", "--from", "2026-12-30")
+    assert out.splitlines()[0] == "2027-01-05 (provisional: 预计)"
+    assert "2027: no official holiday arrangement yet" in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--point", "futian", "--at", "2026-11-23T10:00"], "unknown service point 'futian'"),
         (["--point", "kejiyuan", "--at", "tomorrow"], "--at 'tomorrow' is not a date"),
         (["--at", "2026-11-23T10:00"], "needs a service point"),
-        (["--point", "kejiyuan", "--at", "2027-03-01T10:00"], "2027 is not published/known yet"),
+        (["--point", "kejiyuan", "--at", "2003-03-03T10:00"], "2003 年的节假日安排未知"),
     ],
 )
 def test_quote_invalid_input_exits_2(
@@ -225,8 +237,7 @@ def test_deadline(capsys: pytest.CaptureFixture[str], start: str, n: str, due: s
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--from", "2026-12-30"], "the official holiday calendar for 2027 is not published"),
-        (["--from", "2027-01-04", "--working-days", "1"], "2027"),
+        (["--from", "2003-12-30"], "2003 年的节假日安排未知"),
         (["--from", "13/02/2026"], "is not a date YYYY-MM-DD"),
         (["--from", "2026-02-13", "--working-days", "0"], "whole number >= 1"),
     ],

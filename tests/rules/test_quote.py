@@ -11,7 +11,6 @@ import pytest
 from certhall.errors import InvalidInput, RuleViolation
 from certhall.rules import (
     Business,
-    CalendarUnknown,
     Catalog,
     CertType,
     QuoteRefused,
@@ -479,14 +478,21 @@ def test_onsite_processing_is_same_day() -> None:
     assert answer.processing.text == "现场办理:当天办结(前提是资料无误)"
 
 
-def test_online_deadline_into_2027_is_an_explicit_error() -> None:
-    with pytest.raises(CalendarUnknown, match="2027 is not published/known yet"):
-        quote("new", "personal", years=1, channel="online", at=sh(2026, 12, 30))
+def test_online_deadline_into_2027_is_provisional() -> None:
+    answer = quote("new", "personal", years=1, channel="online", at=sh(2026, 12, 30))
+    assert answer.allowed
+    assert (answer.processing.due, answer.processing.provisional) == (date(2027, 1, 5), True)
+    assert answer.as_json()["processing"]["provisional"] is True  # type: ignore[index]
+    before = quote("new", "personal", years=1, channel="online", at=sh(2026, 12, 1))
+    assert before.processing.provisional is False
+    assert before.as_json()["processing"]["provisional"] is False  # type: ignore[index]
 
 
-def test_onsite_in_2027_is_an_explicit_error() -> None:
-    with pytest.raises(CalendarUnknown, match="2027"):
-        onsite("unlock", "personal", at=sh(2027, 3, 1))
+def test_onsite_in_2027_is_quoted() -> None:
+    assert onsite("unlock", "personal", at=sh(2027, 3, 1)).allowed  # a Monday
+    refused = onsite("unlock", "personal", at=sh(2027, 2, 8))  # 春节 by law
+    assert [r.rule for r in refused.refusals] == ["statutory_holiday"]
+    assert "春节" in refused.refusals[0].detail
 
 
 # --- enforce: the one place services call ----------------------------------------------------
@@ -555,4 +561,5 @@ def test_json_shape() -> None:
         "working_days": None,
         "due": "2026-11-21",
         "text": "现场办理:当天办结(前提是资料无误)",
+        "provisional": False,
     }

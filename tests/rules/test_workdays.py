@@ -1,5 +1,6 @@
 """The working-day calendar: facts verified against chinese-calendar 1.11.0, deadlines across
-春节 and 国庆节 2026, the explicit error beyond the known years, and properties."""
+春节 and 国庆节 2026, provisional counting and imported arrangements beyond the packaged years,
+and properties."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ from certhall.rules import (
     is_working_day,
     known_years,
     skipped_days,
+)
+from certhall.rules.statutory import statutory_holidays
+from certhall.rules.workdays import (
+    Arrangement,
+    Deadline,
+    Source,
+    WorkCalendar,
+    current,
+    working_deadline,
 )
 
 
@@ -127,33 +137,124 @@ def test_add_working_days_needs_a_positive_count(n: int) -> None:
         add_working_days(date(2026, 3, 2), n)
 
 
-# --- beyond the known calendar: an explicit error, never a guess -----------------------------
+# --- beyond the packaged years: provisional, never a stop -----------------------------------
+
+
+def test_2027_is_counted_provisionally_not_refused() -> None:
+    # The hall used to stop here: 2026-12-29 + 3 working days runs into 2027.
+    deadline = working_deadline(date(2026, 12, 29), 3)
+    assert deadline == Deadline(date(2027, 1, 4), provisional=True)  # 12-30, 12-31, (元旦) 01-04
+    assert working_deadline(date(2026, 12, 24), 3) == Deadline(date(2026, 12, 29), False)
+    assert current().status(2027).source is Source.PROVISIONAL
+
+
+def test_provisional_year_has_the_laws_thirteen_days() -> None:
+    law = statutory_holidays(2027)
+    assert len(law) == 13
+    assert {d for d, name in law.items() if name == "春节"} == set(
+        days(date(2027, 2, 5), date(2027, 2, 8))  # 除夕 02-05, 正月初一 02-06 .. 初三 02-08
+    )
+    assert law[date(2027, 4, 5)] == "清明节"
+    assert law[date(2027, 6, 9)] == "端午节"
+    assert law[date(2027, 9, 15)] == "中秋节"
+    assert [law.get(date(2027, 5, d)) for d in (1, 2, 3)] == ["劳动节", "劳动节", None]
+    assert day_kind(date(2027, 2, 8)) is DayKind.STATUTORY_HOLIDAY  # a Monday, by law
+    assert holiday_name(date(2027, 2, 8)) == "春节"
+    assert day_kind(date(2027, 2, 9)) is DayKind.WORKDAY  # no 调休 is guessed
+    assert day_kind(date(2027, 2, 20)) is DayKind.WEEKEND  # no make-up day is guessed
+
+
+def test_years_nobody_can_count_are_an_explicit_error() -> None:
+    with pytest.raises(CalendarUnknown, match="2003 年的节假日安排未知") as caught:
+        day_kind(date(2003, 12, 31))
+    assert caught.value.code == "calendar_unknown"
+    assert isinstance(caught.value, InvalidInput)
+    with pytest.raises(CalendarUnknown):
+        day_kind(date(2100, 1, 4))
+
+
+# --- imported arrangements override the package and the law ----------------------------------
+
+ARRANGEMENT_2027 = {
+    "year": 2027,
+    "holidays": [
+        *(d.isoformat() for d in days(date(2027, 1, 1), date(2027, 1, 3))),
+        *(d.isoformat() for d in days(date(2027, 2, 5), date(2027, 2, 13))),
+        "2027-04-05",
+        *(d.isoformat() for d in days(date(2027, 5, 1), date(2027, 5, 5))),
+        "2027-06-09",
+        "2027-09-15",
+        *(d.isoformat() for d in days(date(2027, 10, 1), date(2027, 10, 7))),
+    ],
+    "workdays": ["2027-02-20", "2027-10-09"],
+    "source": "国务院办公厅关于2027年部分节假日安排的通知（测试）",
+}
+
+
+def test_an_imported_year_is_official() -> None:
+    calendar = WorkCalendar([Arrangement.parse(ARRANGEMENT_2027)])
+    assert calendar.status(2027).source is Source.IMPORTED
+    assert calendar.status(2027).text.startswith("国务院办公厅")
+    assert calendar.day_kind(date(2027, 2, 9)) is DayKind.STATUTORY_HOLIDAY  # swapped in
+    assert calendar.day_kind(date(2027, 2, 20)) is DayKind.MAKEUP_WORKDAY
+    assert calendar.holiday_name(date(2027, 2, 12)) == "春节"
+    assert calendar.holiday_name(date(2027, 2, 20)) == "春节"
+    assert calendar.holiday_name(date(2027, 10, 9)) == "国庆节"
+    assert calendar.holiday_name(date(2027, 3, 1)) is None
+    # From Thursday 02-04: 02-05..02-13 off, then Monday 02-15 .. Wednesday 02-17.
+    assert calendar.working_deadline(date(2027, 2, 4), 3) == Deadline(date(2027, 2, 17), False)
+    assert calendar.working_deadline(date(2026, 12, 29), 3).provisional is False
+
+
+def test_an_import_overrides_the_package() -> None:
+    data = {"year": 2026, "holidays": ["2026-01-01", "2026-03-02"], "workdays": [], "source": "x"}
+    calendar = WorkCalendar([Arrangement.parse(data)])
+    assert calendar.day_kind(date(2026, 3, 2)) is DayKind.STATUTORY_HOLIDAY
+    assert calendar.day_kind(date(2026, 2, 17)) is DayKind.WORKDAY  # only what was imported
+    assert calendar.status(2026).source is Source.IMPORTED
+
+
+def test_missing_statutory_days_are_reported() -> None:
+    data = {
+        **ARRANGEMENT_2027,
+        "holidays": [d for d in ARRANGEMENT_2027["holidays"] if d != "2027-06-09"],
+    }
+    assert Arrangement.parse(data).missing_statutory_days() == (date(2027, 6, 9),)
+    assert Arrangement.parse(ARRANGEMENT_2027).missing_statutory_days() == ()
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("change", "message"),
     [
-        lambda: day_kind(date(2027, 3, 1)),
-        lambda: is_working_day(date(2027, 1, 4)),
-        lambda: holiday_name(date(2027, 10, 1)),
-        lambda: add_working_days(date(2027, 3, 1), 1),
-        lambda: add_working_days(date(2026, 12, 29), 3),  # 2026-12-30, 12-31, then 2027
-        lambda: add_working_days(date(2026, 12, 31), 1),
+        ({"year": "2027"}, "须为整数年份"),
+        ({"year": 1999}, "超出可导入范围"),
+        ({"holidays": ["2028-01-01"]}, "不在 2027 年内"),
+        ({"holidays": ["2027-13-01"]}, "不是日期"),
+        ({"holidays": [20270101]}, "不是日期字符串"),
+        ({"holidays": "2027-01-01"}, "须为日期列表"),
+        ({"holidays": []}, "不能为空"),
+        ({"holidays": ["2027-01-01", "2027-01-01"]}, "日期重复"),
+        ({"workdays": ["2027-10-01"]}, "既是假日又是调休上班日"),
+        ({"workdays": ["2027-10-08"]}, "本是工作日"),  # a Friday
+        ({"source": " "}, "注明来源"),
+        ({"extra": 1}, "未知字段 extra"),
     ],
 )
-def test_2027_is_an_explicit_error(call: object) -> None:
-    with pytest.raises(CalendarUnknown) as caught:
-        call()  # type: ignore[operator]
-    message = str(caught.value)
-    assert "the official holiday calendar for 2027 is not published/known yet" in message
-    assert "2004-2026" in message
-    assert isinstance(caught.value, InvalidInput)
-    assert caught.value.code == "calendar_unknown"
+def test_bad_arrangements_are_refused(change: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        Arrangement.parse({**ARRANGEMENT_2027, **change})
 
 
-def test_before_2004_is_an_explicit_error() -> None:
-    with pytest.raises(CalendarUnknown, match="calendar for 2003 is not known"):
-        day_kind(date(2003, 12, 31))
+def test_missing_keys_are_named() -> None:
+    with pytest.raises(InvalidInput, match="缺少 source, workdays"):
+        Arrangement.parse({"year": 2027, "holidays": ["2027-01-01"]})
+    with pytest.raises(InvalidInput, match="JSON 对象"):
+        Arrangement.parse([2027])
+
+
+def test_arrangement_round_trips() -> None:
+    arrangement = Arrangement.parse(ARRANGEMENT_2027)
+    assert Arrangement.parse(arrangement.as_json()) == arrangement
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -20,3 +20,8 @@ def run_due_jobs() -> None:
     from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
 
     run_due_notifications(now)
+    from certhall.hall import calendar, clock  # the hall's deadlines count this calendar
+
+    warning = calendar.next_year_warning(clock.today())
+    if warning:
+        log.warning("%s", warning)

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         agent_cmd,
         audit_cmd,
         ca_cmd,
+        calendar_cmd,
         outbox_cmd,
         rules_cmd,
         serve_cmd,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.register(commands)
     setup_cmd.register(commands)
     rules_cmd.register(commands)
+    calendar_cmd.register(commands)
     token_cmd.register(commands)
     outbox_cmd.register(commands)
     agent_cmd.register(commands)

@@ -1,6 +1,7 @@
 """certhall rules quote | deadline | points
 
-No Django: the rules are pure functions over the packaged catalog (docs/rules.md).
+The rules are pure functions over the packaged catalog (docs/rules.md); ``quote`` and
+``deadline`` start Django only to read the operator's imported holiday arrangements.
 
 Exit codes: ``quote`` exits 0 when the business is allowed and 3 (RuleViolation's code) when a
 rule refuses it, printing the quote either way; malformed input, an unknown service point or a
@@ -22,13 +23,13 @@ from certhall.rules import (
     Channel,
     Quote,
     ServicePoint,
-    add_working_days,
     day_kind,
     default_catalog,
     holiday_name,
     quote,
     skipped_days,
 )
+from certhall.rules.workdays import current, working_deadline
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -48,13 +49,13 @@ def register(commands: Any) -> None:
     p.add_argument("--at", help="local time in Shanghai, e.g. 2026-11-21T10:00 (default: now)")
     p.add_argument("--cert-expiry", help="expiry date of the certificate to renew (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=quote_, needs_django=False)
+    p.set_defaults(handler=quote_)
 
     p = sub.add_parser("deadline", help="the N-th working day after a date (start not counted)")
     p.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD")
     p.add_argument("--working-days", type=int, default=3)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=deadline, needs_django=False)
+    p.set_defaults(handler=deadline)
 
     p = sub.add_parser("points", help="service points and opening hours")
     p.add_argument("--json", action="store_true")
@@ -135,7 +136,9 @@ def _day(day: date) -> dict[str, object]:
 
 def deadline(args: argparse.Namespace) -> int:
     start = _date(args.start, "--from")
-    due = add_working_days(start, args.working_days)
+    deadline = working_deadline(start, args.working_days)
+    due = deadline.due
+    years = [current().status(year) for year in range(start.year, due.year + 1)]
     skipped = set(skipped_days(start, due))
     between = [start + timedelta(days=i) for i in range(1, (due - start).days + 1)]
     counted = [_day(day) for day in between if day not in skipped]
@@ -143,21 +146,26 @@ def deadline(args: argparse.Namespace) -> int:
         _print_json(
             {
                 "due": due.isoformat(),
+                "provisional": deadline.provisional,
                 "from": start.isoformat(),
                 "working_days": args.working_days,
                 "start_day_counts": False,
                 "counted": counted,
                 "skipped": [_day(day) for day in sorted(skipped)],
+                "calendar": [year.as_json() for year in years],
             }
         )
         return 0
-    print(due.isoformat())
+    print(f"{due.isoformat()}{' (provisional: 预计)' if deadline.provisional else ''}")
     print(f"  {args.working_days} working day(s) after {start.isoformat()} (start not counted)")
     for day in between:
         info = _day(day)
         state = "skipped" if day in skipped else "counted"
         name = f" {info['holiday']}" if info["holiday"] else ""
         print(f"  {state} {info['date']} {info['kind']}{name}")
+    for year in years:
+        if year.provisional:
+            print(f"  {year.year}: no official holiday arrangement yet; counted with {year.text}")
     return 0
 
 

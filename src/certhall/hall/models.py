@@ -80,8 +80,10 @@ class Application(models.Model):
     #: When the documents were complete and nothing was left to pay: the review clock starts.
     complete_at = models.DateTimeField(null=True, blank=True)
     #: The processing deadline (online: 3 working days from complete_at; on site: that day).
-    #: Null while unknown, or when the holiday calendar does not know the year yet.
+    #: Null while unknown.
     due_date = models.DateField(null=True, blank=True)
+    #: The deadline counts days of a year without an official holiday arrangement (预计).
+    due_provisional = models.BooleanField(default=False)
     paid_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
@@ -246,3 +248,25 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}:{self.kind} ({self.status})"
+
+
+class CalendarYear(models.Model):
+    """A year's official holiday arrangement as an operator imported it (overrides the package).
+
+    ``holidays`` and ``workdays`` are ISO date lists in the import format of
+    ``certhall calendar import`` (docs/rules.md, "Working-day calendar").
+    """
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    holidays = models.JSONField()
+    workdays = models.JSONField()
+    source = models.CharField(max_length=200)
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "节假日安排"
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.source}"

@@ -109,6 +109,8 @@ class ApplicationOut(Schema):
     submitted_at: datetime | None
     complete_at: datetime | None
     due_date: date | None
+    #: The deadline counts a year whose official holiday arrangement is not known yet (预计).
+    due_provisional: bool
     paid_at: datetime | None
     approved_at: datetime | None
     issued_at: datetime | None
@@ -211,6 +213,7 @@ def application_out(application: Application, actor: User) -> dict[str, Any]:
         "submitted_at": application.submitted_at,
         "complete_at": application.complete_at,
         "due_date": application.due_date,
+        "due_provisional": application.due_provisional,
         "paid_at": application.paid_at,
         "approved_at": application.approved_at,
         "issued_at": application.issued_at,

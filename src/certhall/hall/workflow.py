@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -22,8 +22,9 @@ from certhall.errors import CerthallError, Conflict
 from certhall.hall import clock, states
 from certhall.hall.models import Application
 from certhall.hall.states import State
-from certhall.rules import CalendarUnknown, add_working_days, default_catalog, local
 from certhall.rules import Channel as RuleChannel
+from certhall.rules import default_catalog, local
+from certhall.rules.workdays import Deadline, working_deadline
 
 #: The actor of what the hall does by itself (auto-approval of a paid online renewal).
 SYSTEM_NAME = "hall"
@@ -39,6 +40,7 @@ def snapshot(application: Application) -> dict[str, Any]:
         "fee_total": str(application.fee_total),
         "postage": str(application.postage),
         "due_date": application.due_date.isoformat() if application.due_date else None,
+        "due_provisional": application.due_provisional,
         "payment_reference": application.payment_reference,
     }
 
@@ -107,24 +109,21 @@ def number_for(pk: int, created: datetime) -> str:
     return f"SQ{local(created):%Y%m%d}-{pk:06d}"
 
 
-def deadline(application: Application, at: datetime) -> date | None:
+def deadline(application: Application, at: datetime) -> Deadline:
     """The processing deadline of an application whose documents are complete at ``at``.
 
     On site: that day ("现场办理:当天办结"). Online: the catalog's working days (3) from that
-    day on the statutory calendar (the start day never counts). None when the holiday calendar
-    does not know the year yet (``CalendarUnknown``): the queue shows the deadline as unknown
-    rather than guessing one, and the payment that triggered this is not refused for it.
+    day on the working-day calendar (the start day never counts); provisional (预计) when it
+    counts days of a year whose official holiday arrangement is not known yet.
     """
     day = local(at).date()
     spec = default_catalog().processing[RuleChannel(application.channel)]
     if spec.working_days is None:
-        return day
-    try:
-        return add_working_days(day, spec.working_days)
-    except CalendarUnknown:
-        return None
+        return Deadline(day, provisional=False)
+    return working_deadline(day, spec.working_days)
 
 
 def queue_entry_fields(application: Application, at: datetime) -> dict[str, object]:
     """What entering the review queue sets: the clock start and the deadline."""
-    return {"complete_at": at, "due_date": deadline(application, at)}
+    due = deadline(application, at)
+    return {"complete_at": at, "due_date": due.due, "due_provisional": due.provisional}

@@ -31,7 +31,7 @@ from certhall.rules.catalog import (
 )
 from certhall.rules.hours import local, point_status
 from certhall.rules.loader import default_catalog
-from certhall.rules.workdays import DayKind, add_working_days, day_kind
+from certhall.rules.workdays import DayKind, day_kind, working_deadline
 
 __all__ = ["Processing", "Quote", "QuoteRefused", "Refusal", "enforce", "quote"]
 
@@ -54,6 +54,8 @@ class Processing:
     #: Same day: the local date of ``at``; online: ``add_working_days(date of at, n)``.
     due: date
     text: str
+    #: ``due`` counts days of a year whose official holiday arrangement is not known yet (预计).
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Quote:
                 "working_days": self.processing.working_days,
                 "due": self.processing.due.isoformat(),
                 "text": self.processing.text,
+                "provisional": self.processing.provisional,
             },
             "delivery": None
             if delivery is None
@@ -246,11 +249,12 @@ def quote(
 
     processing_spec = catalog.processing[channel]
     if processing_spec.working_days is None:
-        due = today
+        due, provisional = today, False
     else:
-        due = add_working_days(today, processing_spec.working_days)
+        deadline = working_deadline(today, processing_spec.working_days)
+        due, provisional = deadline.due, deadline.provisional
     processing = Processing(
-        processing_spec.kind, processing_spec.working_days, due, processing_spec.text
+        processing_spec.kind, processing_spec.working_days, due, processing_spec.text, provisional
     )
 
     channel_spec = spec.channels.get(channel)

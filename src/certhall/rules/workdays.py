@@ -1,43 +1,58 @@
-"""The working-day calendar: the Chinese statutory calendar of the State Council (国务院办公厅
-关于节假日安排的通知), as packaged by ``chinese-calendar``.
+"""The working-day calendar: the State Council's arrangement of each year, or a provisional count.
 
 * A *working day* is a Monday-Friday that is not a statutory holiday, or a make-up working day
   (调休上班, a Saturday or Sunday the State Council declares a working day).
 * A *statutory holiday* (法定节假日) is every day of an official holiday period, including the
   weekend days swapped into it (the whole 放假调休 block, e.g. 春节 2026-02-15..2026-02-23).
-* A date outside the years the calendar knows is an explicit :class:`CalendarUnknown` error:
-  the holidays of a year are published by the State Council late in the previous year, and a
-  guess ("just skip the weekends") would give wrong deadlines around every festival.
 
-All functions take ``datetime.date`` values in Shanghai local time; callers convert datetimes
-first (see :func:`certhall.rules.hours.local`).
+Where a year's arrangement comes from, first match wins:
+
+1. ``imported``: the operator loaded the State Council's notice (``certhall calendar import``);
+2. ``package``: ``chinese-calendar`` knows the year (2004-2026 in 1.11.0);
+3. ``provisional``: nobody has published it yet. The hall must not stop for want of data, so the
+   year is counted with weekends and the law's statutory holidays alone (:mod:`statutory`), and
+   every date derived from it says so (:attr:`Deadline.provisional`, shown as 预计).
+
+The Django side installs a provider of imported years (:func:`install`); without one only the
+package and the law are used. All functions take ``datetime.date`` values in Shanghai local time.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 import chinese_calendar
 
 from certhall.errors import InvalidInput
+from certhall.rules.statutory import FIRST_LAW_YEAR, LAST_LUNAR_YEAR, statutory_holidays
 
 __all__ = [
+    "Arrangement",
     "CalendarUnknown",
     "DayKind",
+    "Deadline",
+    "Source",
+    "WorkCalendar",
+    "YearStatus",
     "add_working_days",
+    "current",
     "day_kind",
     "holiday_name",
+    "install",
     "is_working_day",
     "known_years",
     "skipped_days",
+    "working_deadline",
 ]
 
 
 class CalendarUnknown(InvalidInput):
-    """The official holiday calendar of the year is not known (not published yet, or not yet in
-    the installed ``chinese-calendar``). Never guessed."""
+    """A year nobody can count: before the packaged calendar and outside the law's range."""
 
     code = "calendar_unknown"
 
@@ -49,6 +64,126 @@ class DayKind(enum.StrEnum):
     STATUTORY_HOLIDAY = "statutory_holiday"  # any day of an official holiday period
 
 
+class Source(enum.StrEnum):
+    IMPORTED = "imported"
+    PACKAGE = "package"
+    PROVISIONAL = "provisional"
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    year: int
+    source: Source
+    #: The notice's title, the package and its version, or the law the provisional count uses.
+    text: str
+
+    @property
+    def provisional(self) -> bool:
+        return self.source is Source.PROVISIONAL
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "source": self.source.value,
+            "official": not self.provisional,
+            "provisional": self.provisional,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date
+    #: Some day counted lies in a year without an official arrangement: the date is 预计.
+    provisional: bool
+
+
+def _iso_day(text: object, where: str, year: int) -> date:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{where}: {text!r} 不是日期字符串 YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{where}: {text!r} 不是日期 YYYY-MM-DD") from None
+    if day.year != year:
+        raise InvalidInput(f"{where}: {text} 不在 {year} 年内")
+    return day
+
+
+def _day_list(data: Mapping[str, object], key: str, year: int) -> frozenset[date]:
+    raw = data.get(key)
+    if not isinstance(raw, list):
+        raise InvalidInput(f"“{key}” 须为日期列表")
+    days = [_iso_day(item, f"{key}[{i}]", year) for i, item in enumerate(raw)]
+    repeated = sorted({d for d in days if days.count(d) > 1})
+    if repeated:
+        raise InvalidInput(f"“{key}” 中日期重复：{', '.join(d.isoformat() for d in repeated)}")
+    return frozenset(days)
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """One year's official arrangement (国务院办公厅关于YYYY年部分节假日安排的通知).
+
+    ``holidays``: every day off of the holiday periods, weekend days swapped into them included;
+    ``workdays``: the weekend days made working days (调休上班).
+    """
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    source: str
+
+    KEYS = frozenset({"year", "holidays", "workdays", "source"})
+
+    @classmethod
+    def parse(cls, data: object) -> Arrangement:
+        """Validate the import format ``{"year", "holidays", "workdays", "source"}``."""
+        if not isinstance(data, Mapping):
+            raise InvalidInput("节假日安排须为 JSON 对象 {year, holidays, workdays, source}")
+        missing = sorted(cls.KEYS - set(data))
+        unknown = sorted(set(data) - cls.KEYS)
+        if missing or unknown:
+            parts = [f"缺少 {', '.join(missing)}"] if missing else []
+            parts += [f"未知字段 {', '.join(unknown)}"] if unknown else []
+            raise InvalidInput(f"节假日安排格式错误：{'；'.join(parts)}")
+        year = data["year"]
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise InvalidInput(f"“year” 须为整数年份，不是 {year!r}")
+        if not 2004 <= year <= LAST_LUNAR_YEAR:
+            raise InvalidInput(f"年份 {year} 超出可导入范围 2004-{LAST_LUNAR_YEAR}")
+        source = data["source"]
+        if not isinstance(source, str) or not source.strip():
+            raise InvalidInput("“source” 须注明来源（如国务院办公厅通知的标题）")
+        holidays = _day_list(data, "holidays", year)
+        workdays = _day_list(data, "workdays", year)
+        if not holidays:
+            raise InvalidInput("“holidays” 不能为空")
+        both = sorted(holidays & workdays)
+        if both:
+            days = ", ".join(d.isoformat() for d in both)
+            raise InvalidInput(f"日期不能既是假日又是调休上班日：{days}")
+        weekdays = sorted(d for d in workdays if d.weekday() < 5)
+        if weekdays:
+            days = ", ".join(d.isoformat() for d in weekdays)
+            raise InvalidInput(f"“workdays” 只列调休上班的周六、周日，这些日期本是工作日：{days}")
+        return cls(year, holidays, workdays, source.strip())
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "holidays": [d.isoformat() for d in sorted(self.holidays)],
+            "workdays": [d.isoformat() for d in sorted(self.workdays)],
+            "source": self.source,
+        }
+
+    def missing_statutory_days(self) -> tuple[date, ...]:
+        """The law's holidays this arrangement does not give off (a likely typo: warn)."""
+        if self.year < FIRST_LAW_YEAR:
+            return ()
+        return tuple(sorted(set(statutory_holidays(self.year)) - self.holidays))
+
+
 def _library_version() -> str:
     try:
         return version("chinese-calendar")
@@ -57,81 +192,167 @@ def _library_version() -> str:
 
 
 def known_years() -> tuple[int, int]:
-    """The first and last year the installed calendar knows (2004-2026 for chinese-calendar
+    """The first and last year the packaged calendar knows (2004-2026 for chinese-calendar
     1.11.0)."""
     days: dict[date, str] = chinese_calendar.holidays
     return min(days).year, max(days).year
 
 
-def _check_known(day: date) -> None:
-    first, last = known_years()
-    if first <= day.year <= last:
-        return
-    when = "is not published/known yet" if day.year > last else "is not known"
-    raise CalendarUnknown(
-        f"the official holiday calendar for {day.year} {when} "
-        f"(chinese-calendar {_library_version()} covers {first}-{last}): "
-        f"cannot tell whether {day.isoformat()} is a working day; "
-        f"{day.year}年法定节假日安排未知,无法计算工作日"
-    )
+@cache
+def _law_days(year: int) -> dict[date, str]:
+    return statutory_holidays(year)
 
 
-def _detail(day: date) -> tuple[bool, str | None]:
-    _check_known(day)
-    is_holiday, name = chinese_calendar.get_holiday_detail(day)
-    return bool(is_holiday), (str(name) if name is not None else None)
+def _law_name_near(day: date, within: int) -> str | None:
+    """The name of the law's holiday nearest ``day`` (for naming an imported block)."""
+    best: tuple[int, str] | None = None
+    for year in {day.year - 1, day.year, day.year + 1}:
+        if not FIRST_LAW_YEAR <= year <= LAST_LUNAR_YEAR:
+            continue
+        for holiday, name in _law_days(year).items():
+            distance = abs((holiday - day).days)
+            if distance <= within and (best is None or distance < best[0]):
+                best = (distance, name)
+    return best[1] if best else None
+
+
+class WorkCalendar:
+    """The calendar with a given set of imported years; immutable once built."""
+
+    def __init__(self, imported: Iterable[Arrangement] = ()) -> None:
+        self._imported = {arrangement.year: arrangement for arrangement in imported}
+        self._first, self._last = known_years()
+
+    @property
+    def imported(self) -> Mapping[int, Arrangement]:
+        return self._imported
+
+    def status(self, year: int) -> YearStatus:
+        if year in self._imported:
+            return YearStatus(year, Source.IMPORTED, self._imported[year].source)
+        if self._first <= year <= self._last:
+            return YearStatus(year, Source.PACKAGE, f"chinese-calendar {_library_version()}")
+        if FIRST_LAW_YEAR <= year <= LAST_LUNAR_YEAR:
+            return YearStatus(
+                year, Source.PROVISIONAL, "《全国年节及纪念日放假办法》法定节假日（不含调休）"
+            )
+        raise CalendarUnknown(
+            f"{year} 年的节假日安排未知，无法计算工作日"
+            f"（可用年份 {self._first}-{LAST_LUNAR_YEAR}，或导入该年的安排）"
+        )
+
+    def day_kind(self, day: date) -> DayKind:
+        weekend = day.weekday() >= 5
+        source = self.status(day.year).source
+        if source is Source.IMPORTED:
+            arrangement = self._imported[day.year]
+            if day in arrangement.holidays:
+                return DayKind.STATUTORY_HOLIDAY
+            if day in arrangement.workdays:
+                return DayKind.MAKEUP_WORKDAY
+        elif source is Source.PACKAGE:
+            is_holiday, name = chinese_calendar.get_holiday_detail(day)
+            if is_holiday and name is not None:
+                return DayKind.STATUTORY_HOLIDAY
+            if not is_holiday and weekend:
+                return DayKind.MAKEUP_WORKDAY
+        elif day in _law_days(day.year):
+            return DayKind.STATUTORY_HOLIDAY
+        return DayKind.WEEKEND if weekend else DayKind.WORKDAY
+
+    def is_working_day(self, day: date) -> bool:
+        return self.day_kind(day) in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
+
+    def holiday_name(self, day: date) -> str | None:
+        """The Chinese name of the holiday period ``day`` belongs to (春节, 国庆节, ...), also for
+        the make-up working days of that holiday; ``None`` for ordinary days."""
+        source = self.status(day.year).source
+        if source is Source.PACKAGE:
+            _, name = chinese_calendar.get_holiday_detail(day)
+            if name is None:
+                return None
+            try:
+                chinese: str = chinese_calendar.Holiday(name).chinese
+            except ValueError:  # pragma: no cover - a holiday newer than this code
+                return str(name)
+            return chinese
+        kind = self.day_kind(day)
+        if kind is DayKind.STATUTORY_HOLIDAY:
+            return _law_name_near(day, within=7)
+        if kind is DayKind.MAKEUP_WORKDAY:
+            return _law_name_near(day, within=14)
+        return None
+
+    def working_deadline(self, start: date, n: int) -> Deadline:
+        """The ``n``-th working day after ``start`` (自受理之日起N个工作日).
+
+        ``start`` itself never counts, whether or not it is a working day: from Friday
+        2026-02-13, 3 working days are Saturday 02-14 (调休上班), Tuesday 02-24 and Wednesday
+        02-25 (春节 is 02-15..02-23), so the result is 2026-02-25. ``n`` must be at least 1.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidInput(f"the number of working days must be a whole number >= 1, not {n!r}")
+        day = start
+        counted = 0
+        provisional = False
+        while counted < n:
+            day += timedelta(days=1)
+            provisional = provisional or self.status(day.year).provisional
+            if self.is_working_day(day):
+                counted += 1
+        return Deadline(day, provisional)
+
+    def add_working_days(self, start: date, n: int) -> date:
+        return self.working_deadline(start, n).due
+
+    def skipped_days(self, start: date, due: date) -> tuple[date, ...]:
+        """The non-working days strictly between ``start`` and ``due`` (explaining a deadline)."""
+        out: list[date] = []
+        day = start + timedelta(days=1)
+        while day < due:
+            if not self.is_working_day(day):
+                out.append(day)
+            day += timedelta(days=1)
+        return tuple(out)
+
+
+@cache
+def _builtin() -> WorkCalendar:
+    return WorkCalendar()
+
+
+_provider: Callable[[], WorkCalendar] = _builtin
+
+
+def install(provider: Callable[[], WorkCalendar] | None) -> None:
+    """Make ``provider`` the source of the current calendar (``None``: the built-in one)."""
+    global _provider
+    _provider = provider if provider is not None else _builtin
+
+
+def current() -> WorkCalendar:
+    return _provider()
 
 
 def day_kind(day: date) -> DayKind:
-    is_holiday, name = _detail(day)
-    weekend = day.weekday() >= 5
-    if is_holiday:
-        return DayKind.STATUTORY_HOLIDAY if name is not None else DayKind.WEEKEND
-    return DayKind.MAKEUP_WORKDAY if weekend else DayKind.WORKDAY
+    return current().day_kind(day)
 
 
 def is_working_day(day: date) -> bool:
-    return day_kind(day) in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
+    return current().is_working_day(day)
 
 
 def holiday_name(day: date) -> str | None:
-    """The Chinese name of the holiday period ``day`` belongs to (春节, 国庆节, ...), also for the
-    make-up working days of that holiday; ``None`` for ordinary days."""
-    _, name = _detail(day)
-    if name is None:
-        return None
-    try:
-        chinese: str = chinese_calendar.Holiday(name).chinese
-    except ValueError:  # pragma: no cover - a holiday newer than this code
-        return name
-    return chinese
+    return current().holiday_name(day)
+
+
+def working_deadline(start: date, n: int) -> Deadline:
+    return current().working_deadline(start, n)
 
 
 def add_working_days(start: date, n: int) -> date:
-    """The ``n``-th working day after ``start`` (自受理之日起N个工作日).
-
-    ``start`` itself never counts, whether or not it is a working day: from Friday 2026-02-13,
-    3 working days are Saturday 02-14 (调休上班), Tuesday 02-24 and Wednesday 02-25 (春节 is
-    02-15..02-23), so the result is 2026-02-25. ``n`` must be at least 1. Raises
-    :class:`CalendarUnknown` when the count reaches a year the calendar does not know.
-    """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise InvalidInput(f"the number of working days must be a whole number >= 1, not {n!r}")
-    day = start
-    counted = 0
-    while counted < n:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
+    return current().add_working_days(start, n)
 
 
 def skipped_days(start: date, due: date) -> tuple[date, ...]:
-    """The non-working days strictly between ``start`` and ``due`` (for explaining a deadline)."""
-    out: list[date] = []
-    day = start + timedelta(days=1)
-    while day < due:
-        if not is_working_day(day):
-            out.append(day)
-        day += timedelta(days=1)
-    return tuple(out)
+    return current().skipped_days(start, due)

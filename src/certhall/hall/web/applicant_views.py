@@ -205,7 +205,8 @@ def next_action(application: Application) -> NextAction:
     state = State(application.state)
     number = application.number
     detail = reverse("hall-applicant:detail", args=[number])
-    due = f"，审核期限 {application.due_date:%Y-%m-%d}" if application.due_date else ""
+    estimate = "（预计）" if application.due_provisional else ""
+    due = f"，审核期限 {application.due_date:%Y-%m-%d}{estimate}" if application.due_date else ""
     if state == State.DRAFT:
         if is_online_renewal(application):
             return NextAction("续期申请尚未提交", detail, "查看")

@@ -30,6 +30,7 @@ from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import (
     access,
+    calendar,
     clock,
     counter,
     documents,
@@ -120,7 +121,12 @@ def _detail_url(number: str) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     role = actor.role
-    context: dict[str, Any] = {"section": "home", "role": role, "role_label": Role(role).label}
+    context: dict[str, Any] = {
+        "section": "home",
+        "role": role,
+        "role_label": Role(role).label,
+        "calendar_warning": calendar.next_year_warning(clock.today()),
+    }
     if role in access.COUNTER_ROLES:
         context["point"] = _session_point(request)
         context["counter_open"] = [

@@ -1,0 +1,171 @@
+"""The working-day calendar as the operator's data (docs/rules.md, "Working-day calendar").
+
+Imported years (the State Council's notice, loaded with ``certhall calendar import``) live in
+:class:`CalendarYear` and override the packaged calendar; years nobody has published are counted
+provisionally by :mod:`certhall.rules.workdays`. This module feeds the imported years to the
+rules (:func:`provider`, installed at start-up), imports a year with its audit event, and
+recomputes the deadlines of open applications when a year changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+
+from certhall.accounts.models import User
+from certhall.audit import services as audit
+from certhall.hall import clock, workflow
+from certhall.hall.models import Application, CalendarYear
+from certhall.hall.states import FINAL
+from certhall.rules.workdays import Arrangement, WorkCalendar, YearStatus
+
+log = logging.getLogger(__name__)
+
+#: How long a process trusts its copy of the imported years. An import invalidates the copy of
+#: the importing process at once; other processes (app servers, jobs) follow within this time.
+CACHE_SECONDS = 60.0
+
+_lock = threading.Lock()
+_cached: tuple[float, WorkCalendar] | None = None
+
+
+def _arrangement(row: CalendarYear) -> Arrangement:
+    return Arrangement.parse(
+        {"year": row.year, "holidays": row.holidays, "workdays": row.workdays, "source": row.source}
+    )
+
+
+def load() -> WorkCalendar:
+    """The calendar with every imported year, read from the database now."""
+    return WorkCalendar(_arrangement(row) for row in CalendarYear.objects.all())
+
+
+def provider() -> WorkCalendar:
+    """The current calendar for :func:`certhall.rules.workdays.install`.
+
+    Never stops the hall: if the imported years cannot be read (no table yet, database down), it
+    logs and counts with the packaged calendar and the law until they can.
+    """
+    global _cached
+    with _lock:
+        if _cached is not None and time.monotonic() - _cached[0] < CACHE_SECONDS:
+            return _cached[1]
+    try:
+        with transaction.atomic():  # a savepoint: a failure here must not poison the caller's
+            calendar = load()
+    except Exception:
+        log.warning("imported holiday arrangements unreadable; counting without them")
+        return WorkCalendar()
+    with _lock:
+        _cached = (time.monotonic(), calendar)
+    return calendar
+
+
+def invalidate() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
+@dataclass
+class ImportResult:
+    year: int
+    created: bool
+    changed: bool
+    #: (application number, old due date, new due date) of every deadline that moved.
+    recomputed: list[tuple[str, date | None, date | None]] = field(default_factory=list)
+    #: The law's holidays the arrangement does not give off (probably a typo; not refused).
+    missing_statutory_days: tuple[date, ...] = ()
+
+
+def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
+    """Store ``arrangement`` (replacing an earlier import of its year) and recompute the
+    deadlines of open applications, all in one transaction with its audit events."""
+    result = ImportResult(
+        arrangement.year,
+        created=False,
+        changed=False,
+        missing_statutory_days=arrangement.missing_statutory_days(),
+    )
+    data = arrangement.as_json()
+    with transaction.atomic():
+        row = CalendarYear.objects.select_for_update().filter(year=arrangement.year).first()
+        before = None if row is None else _arrangement(row).as_json()
+        if before == data:
+            return result
+        fields = {
+            "holidays": data["holidays"],
+            "workdays": data["workdays"],
+            "source": arrangement.source,
+            "imported_at": clock.now(),
+            "imported_by": actor,
+        }
+        CalendarYear.objects.update_or_create(year=arrangement.year, defaults=fields)
+        result.created, result.changed = row is None, True
+        audit.record(
+            actor,
+            "calendar.import",
+            object_type="calendar_year",
+            object_id=arrangement.year,
+            before=before,
+            after=data,
+        )
+        invalidate()
+        transaction.on_commit(invalidate)
+        result.recomputed = recompute_deadlines(actor)
+    return result
+
+
+def recompute_deadlines(actor: User) -> list[tuple[str, date | None, date | None]]:
+    """Recompute the deadline of every open application whose review clock has started; each
+    change is an audit event of that application. The caller holds the transaction."""
+    changes: list[tuple[str, date | None, date | None]] = []
+    open_apps = (
+        Application.objects.select_for_update()
+        .exclude(state__in=FINAL)
+        .exclude(complete_at=None)
+        .order_by("pk")
+    )
+    for application in open_apps:
+        complete_at = application.complete_at or clock.now()  # never None: excluded above
+        due = workflow.deadline(application, complete_at)
+        if (due.due, due.provisional) == (application.due_date, application.due_provisional):
+            continue
+        before, old_due = workflow.snapshot(application), application.due_date
+        Application.objects.filter(pk=application.pk).update(
+            due_date=due.due, due_provisional=due.provisional
+        )
+        application.due_date, application.due_provisional = due.due, due.provisional
+        audit.record(
+            actor,
+            "hall.application.deadline_recomputed",
+            object_type="application",
+            object_id=application.number,
+            before=before,
+            after=workflow.snapshot(application),
+        )
+        changes.append((application.number, old_due, application.due_date))
+    return changes
+
+
+def statuses(calendar: WorkCalendar, years: range) -> list[YearStatus]:
+    return [calendar.status(year) for year in years]
+
+
+def next_year_warning(today: date, calendar: WorkCalendar | None = None) -> str | None:
+    """From 1 November, while next year is provisional: the warning staff and the jobs see."""
+    if today.month < 11:
+        return None
+    calendar = calendar or provider()
+    following = today.year + 1
+    if not calendar.status(following).provisional:
+        return None
+    return (
+        f"{following}年节假日安排尚未导入：{following}年的办理时限按法定节假日预计（不含调休），"
+        f"国务院办公厅通知发布后请运行 certhall calendar import 导入"
+    )
