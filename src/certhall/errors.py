@@ -1,9 +1,21 @@
 """The error hierarchy shared by every layer.
 
 Framework-free on purpose: the cores (``pki``, ``tokens``, ``rules``) raise these, and exactly one
-place per entry point translates them (HTTP status in ``certhall.web.errors``, exit code in
-``certhall.cli.main``). Messages are written for the person who caused the error.
+place per entry point translates them (HTTP status and page or JSON in ``certhall.web.errors``,
+exit code in ``certhall.cli.main``).
+
+Every error has a stable ``code``; the words a person reads come from the one message catalogue
+(``certhall.messages``), filled with the error's ``params``::
+
+    raise Conflict(code="application_state", number=number, current="已付款", target="草稿")
+
+A raise site that still passes its own text (``Conflict("...")``) is a site not yet moved to
+the catalogue; ``tests/test_messages.py`` counts them down to zero.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 
 class CerthallError(Exception):
@@ -13,11 +25,16 @@ class CerthallError(Exception):
     http_status = 400
     exit_code = 1
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | None = None, *, code: str | None = None, **params: Any):
         if code is not None:
             self.code = code
+        self.params = params
+        if message is None:
+            from certhall.messages import text
+
+            message = text(self.code, **params)
+        super().__init__(message)
+        self.message = message
 
     def __str__(self) -> str:
         return self.message
@@ -65,6 +82,25 @@ class TokenError(CerthallError):
     code = "token_error"
     http_status = 409
     exit_code = 7
+
+
+class TooManyRequests(CerthallError):
+    """A rate limit refused the request; ``retry_after`` seconds until it is allowed again."""
+
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 9
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        **params: Any,
+    ) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, code=code, retry_after=self.retry_after, **params)
 
 
 class ConfigurationError(CerthallError):

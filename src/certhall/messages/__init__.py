@@ -1,0 +1,58 @@
+"""The one message catalogue: every refusal's Chinese text, by its stable code.
+
+Framework-free (the cores raise catalogued errors too). Each bounded context keeps its entries
+in its own module below (``messages/hall.py`` ...), so that changes to one context do not touch
+the others' files; :data:`CATALOGUE` is their union, and a code defined twice is an error at
+import. Templates are ``str.format`` fields (``{number}``); a missing parameter is left visible
+(``{number}``) rather than failing the refusal itself, and ``tests/test_messages.py`` checks
+every raise site's parameters against its template.
+
+**Decision** (docs/architecture.md): one catalogue module instead of Django's gettext. The UI is
+zh-CN only, so translation machinery (msgids, .po/.mo compilation) would add a build step and a
+second language nobody reads; what we need is one place per code and a test that every code and
+parameter is there.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+from certhall.messages import common
+
+__all__ = ["CATALOGUE", "placeholders", "text"]
+
+
+def _merge(*modules: ModuleType) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for module in modules:
+        entries: Mapping[str, str] = module.MESSAGES
+        for code, template in entries.items():
+            if code in merged:
+                raise RuntimeError(f"message code {code!r} defined twice ({module.__name__})")
+            merged[code] = template
+    return merged
+
+
+CATALOGUE: dict[str, str] = _merge(common)
+
+
+class _Visible(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def text(code: str, **params: Any) -> str:
+    """The Chinese text of ``code`` with ``params`` filled in (the code's generic class text if
+    the code is unknown: never an English fallback on a page)."""
+    template = CATALOGUE.get(code)
+    if template is None:
+        template = CATALOGUE["error"]
+    return string.Formatter().vformat(template, (), _Visible(params))
+
+
+def placeholders(code: str) -> frozenset[str]:
+    """The parameter names the template of ``code`` uses."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(CATALOGUE[code]) if name)

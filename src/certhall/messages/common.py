@@ -1,0 +1,21 @@
+"""Messages shared by every context: the generic text of each error class, and the refusals of
+the web entry points themselves (CSRF, unknown pages, methods)."""
+
+MESSAGES: dict[str, str] = {
+    # The generic text of each error class (errors.py), used when a raise names no own code.
+    "error": "操作未能完成，请稍后再试。",
+    "invalid_input": "提交的内容格式不正确，请检查后再试。",
+    "rule_violation": "业务规则不允许此操作。",
+    "not_found": "未找到请求的内容。",
+    "conflict": "当前状态不允许此操作，请刷新后再试。",
+    "forbidden": "您没有权限执行此操作。",
+    "token_error": "Ukey 操作失败，请确认 Ukey 已插好后再试。",
+    "rate_limited": "操作过于频繁，请 {retry_after} 秒后再试。",
+    "configuration_error": "系统配置有误，请联系管理员。",
+    # The web entry points.
+    "csrf_failed": "页面已过期或请求来源不正确，请刷新页面后再提交。",
+    "page_not_found": "页面不存在。",
+    "method_not_allowed": "不支持该请求方式。",
+    "not_authenticated": "请先登录。",
+    "server_error": "系统繁忙，请稍后再试。",
+}

@@ -1,0 +1,129 @@
+"""The message catalogue holds every refusal's words (certhall.messages).
+
+A static read of every ``raise`` in src/: a catalogued raise names a code that exists and gives
+every parameter its template uses; raises that still carry their own text are counted, and the
+count may only go down (LEGACY_CEILING) until it is zero.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from certhall import messages
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "certhall"
+ROOTS = {"CerthallError"}
+
+#: Raise sites that still pass their own message text. Only ever lower this number.
+LEGACY_CEILING = 600
+
+
+@dataclass(frozen=True)
+class Site:
+    path: str
+    line: int
+    cls: str
+    code: str | None
+    keywords: frozenset[str]
+    splat: bool
+    legacy: bool
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} {self.cls}(code={self.code!r})"
+
+
+def _trees() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text("utf-8"), str(path)))
+        for path in sorted(SRC.rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+
+
+def _error_classes(trees: list[tuple[Path, ast.Module]]) -> set[str]:
+    """Names of every class that derives from CerthallError, transitively (by name)."""
+    bases: dict[str, set[str]] = {}
+    for _, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names = {
+                    b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases
+                }
+                bases.setdefault(node.name, set()).update(names)
+    found = set(ROOTS)
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if name not in found and parents & found:
+                found.add(name)
+                changed = True
+    return found
+
+
+def _sites() -> list[Site]:
+    trees = _trees()
+    classes = _error_classes(trees)
+    out: list[Site] = []
+    for path, tree in trees:
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            func = node.exc.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name not in classes:
+                continue
+            code = None
+            for kw in node.exc.keywords:
+                if kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                    code = str(kw.value.value)
+            out.append(
+                Site(
+                    path=str(path.relative_to(SRC.parent)),
+                    line=node.lineno,
+                    cls=name,
+                    code=code,
+                    keywords=frozenset(kw.arg for kw in node.exc.keywords if kw.arg),
+                    splat=any(kw.arg is None for kw in node.exc.keywords),
+                    legacy=bool(node.exc.args),
+                )
+            )
+    return out
+
+
+SITES = _sites()
+
+
+def test_the_sites_are_found() -> None:
+    assert len(SITES) > 300
+
+
+@pytest.mark.parametrize("site", [s for s in SITES if not s.legacy and s.code], ids=str)
+def test_catalogued_raise_names_a_known_code_with_its_parameters(site: Site) -> None:
+    assert site.code in messages.CATALOGUE, f"{site}: no such code in certhall.messages"
+    if not site.splat:
+        missing = messages.placeholders(site.code) - site.keywords
+        assert not missing, f"{site}: parameters {sorted(missing)} missing"
+
+
+def test_legacy_messages_only_go_down() -> None:
+    legacy = [s for s in SITES if s.legacy]
+    assert len(legacy) <= LEGACY_CEILING, (
+        f"{len(legacy)} raise sites pass their own text (ceiling {LEGACY_CEILING}); "
+        "use a catalogued code instead"
+    )
+
+
+def test_every_template_formats() -> None:
+    for code, template in messages.CATALOGUE.items():
+        names = messages.placeholders(code)
+        assert messages.text(code, **{n: "X" for n in names}).count("{") == template.count("{{")
+
+
+def test_a_missing_parameter_stays_visible() -> None:
+    assert "{retry_after}" in messages.text("rate_limited")
+    assert messages.text("no-such-code") == messages.CATALOGUE["error"]
