@@ -6,7 +6,14 @@ import sys
 import pytest
 
 FORBIDDEN = ("django", "certhall.accounts", "certhall.ca.", "certhall.hall", "certhall.audit")
-CORES = ["certhall.pki", "certhall.tokens", "certhall.rules", "certhall.forms", "certhall.agent"]
+CORES = [
+    "certhall.pki",
+    "certhall.tokens",
+    "certhall.rules",
+    "certhall.forms",
+    "certhall.agent",
+    "certhall.money",
+]
 
 
 @pytest.mark.parametrize("package", CORES)
@@ -14,7 +21,7 @@ def test_core_imports_no_django(package: str) -> None:
     code = (
         "import importlib, pkgutil, sys\n"
         f"pkg = importlib.import_module({package!r})\n"
-        "for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "for m in pkgutil.walk_packages(getattr(pkg, '__path__', []), pkg.__name__ + '.'):\n"
         "    importlib.import_module(m.name)\n"
         f"bad = sorted(n for n in sys.modules if n.startswith({FORBIDDEN!r}))\n"
         "print(','.join(bad))\n"

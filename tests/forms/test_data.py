@@ -69,10 +69,10 @@ def test_parties_refuse_missing_or_malformed_fields(build: Any, words: str) -> N
         ({"holder": "王小明"}, "机构证书没有持证人"),
         ({"serial": "12", "years": 1}, "新办业务没有原证书序列号"),
         ({"business": "revoke", "years": None, "serial": "xyz"}, "证书序列号应为十六进制"),
-        ({"fee_yuan": 300.0}, "费用必须是以元为单位的十进制金额"),
+        ({"fee_yuan": 300.0}, "费用必须是精确的十进制数，不能是浮点数"),
         ({"fee_yuan": Decimal("-1")}, "费用不能为负数"),
-        ({"fee_yuan": Decimal("0.001")}, "最多两位小数"),
-        ({"fee_yuan": Decimal("NaN")}, "十进制金额"),
+        ({"fee_yuan": Decimal("0.001")}, "最多只能有两位小数"),
+        ({"fee_yuan": Decimal("NaN")}, "费用“NaN”不是有效的金额"),
     ],
 )
 def test_org_request_refuses(fields: dict[str, Any], words: str) -> None:

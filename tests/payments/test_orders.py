@@ -156,12 +156,17 @@ def test_items_must_add_up(clock: Any, make_order: Callable[..., Order]) -> None
     ]
     with pytest.raises(InvalidInput, match=r"合计 460\.00 元与订单金额 470\.00 元不符"):
         make_order("470.00", items=[("新办", "450.00"), ("邮费", "10.00")])
+    with pytest.raises(InvalidInput, match="明细金额不能为负数"):
+        make_order("470.00", items=[("新办", "480.00"), ("优惠", "-10.00")])
 
 
 @pytest.mark.parametrize(
     ("fields", "error", "message"),
     [
         ({"amount": Decimal("0")}, InvalidInput, "免费业务无需支付"),
+        ({"amount": Decimal("-1")}, InvalidInput, "免费业务无需支付"),
+        ({"amount": "1000000.01"}, InvalidInput, "订单金额不能超过 1,000,000.00 元"),
+        ({"amount": None}, InvalidInput, "订单金额必须是金额（元）"),
         ({"amount": 300.0}, InvalidInput, "浮点数"),
         ({"amount": Decimal("300.001")}, InvalidInput, "两位小数"),
         ({"purpose": "Hall Application"}, InvalidInput, "用途"),

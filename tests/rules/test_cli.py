@@ -89,7 +89,7 @@ def test_quote_text_output(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     assert out.splitlines()[1] == "allowed"
-    assert "fee: 0 元" in out
+    assert "fee: 0.00 元" in out
 
 
 def test_quote_online(capsys: pytest.CaptureFixture[str]) -> None:

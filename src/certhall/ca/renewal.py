@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
 
-from certhall import config
+from certhall import config, money
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import system_actor
@@ -226,9 +226,7 @@ def _create(
         raise
     payment_ref = request.payment_ref.strip()[:64]
     if answer.fee_yuan > 0 and not payment_ref:
-        raise RuleViolation(
-            f"续期费用 {answer.fee_yuan} 元尚未支付，请先完成支付。", code="payment_required"
-        )
+        raise RuleViolation(code="payment_required", fee=money.grouped(answer.fee_yuan))
     try:
         with transaction.atomic():
             if Renewal.objects.filter(old_certificate=old).exclude(state=State.COMPLETED).exists():

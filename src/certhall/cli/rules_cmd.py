@@ -15,6 +15,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from certhall import money
 from certhall.errors import InvalidInput, RuleViolation
 from certhall.rules import (
     SHANGHAI,
@@ -112,7 +113,7 @@ def _print_quote(answer: Quote) -> None:
         print("REFUSED:")
         for refusal in answer.refusals:
             print(f"  - {refusal.words}  [{refusal.rule}: {refusal.detail}]")
-    print(f"fee: {answer.fee_yuan} 元  ({answer.fee_text})")
+    print(f"fee: {money.grouped(answer.fee_yuan)} 元  ({answer.fee_text})")
     if answer.delivery is not None and answer.delivery.postage_paid_by_customer:
         print("     postage of the mailed Ukey not included (邮费自付)")
     print("documents:")

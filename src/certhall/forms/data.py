@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from certhall import money
 from certhall.errors import InvalidInput
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document, validate_uscc
 from certhall.rules import Business, CertType, default_catalog
@@ -256,11 +257,7 @@ class CertificateRequest:
         _set(self, "serial", serial)
         _set(self, "note", _text(self.note, "备注", limit=200, required=False))
         if self.fee_yuan is not None:
-            if not isinstance(self.fee_yuan, Decimal) or not self.fee_yuan.is_finite():
-                raise InvalidInput("费用必须是以元为单位的十进制金额", code="form_fee")
-            if self.fee_yuan < 0 or self.fee_yuan != self.fee_yuan.quantize(Decimal("0.01")):
-                raise InvalidInput("费用不能为负数，且最多两位小数", code="form_fee")
-            _set(self, "fee_yuan", self.fee_yuan.quantize(Decimal("0.01")))
+            _set(self, "fee_yuan", money.parse(self.fee_yuan, what="费用").yuan)
 
     @property
     def cert_type_name(self) -> str:

@@ -14,12 +14,12 @@ both types together gives all three, and the document checklist lists the shared
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 
+from certhall import money
 from certhall.errors import InvalidInput
 from certhall.forms import texts
 from certhall.forms.data import CertificateRequest, FormData, Holder, id_kind_name
@@ -49,7 +49,6 @@ from certhall.forms.layout import (
     style_table,
     value,
 )
-from certhall.forms.money import rmb_upper, yuan
 from certhall.rules import Business, CertType, Channel, default_catalog
 
 __all__ = [
@@ -93,8 +92,8 @@ def _fee_text(requests: Sequence[CertificateRequest]) -> str:
     fees = [r.fee_yuan for r in requests]
     if any(fee is None for fee in fees):
         return ""
-    total = sum((fee for fee in fees if fee is not None), Decimal("0.00"))
-    return f"{yuan(total)}（{rmb_upper(total)}）"
+    total = sum((money.parse(fee) for fee in fees if fee is not None), money.Money(0))
+    return f"{money.with_symbol(total)}（人民币{money.in_words(total)}）"
 
 
 def _business_line(requests: Sequence[CertificateRequest]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from certhall import money
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
@@ -101,9 +102,11 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
         return  # seen before
     if order.amount != application.total:
         raise Conflict(
-            f"订单金额 {order.amount} 元与申请 {application.number} 的应付金额 "
-            f"{application.total} 元不符。",
             code="amount_mismatch",
+            what="订单金额",
+            amount=money.grouped(order.amount),
+            against=f"申请 {application.number} 的应付金额",
+            expected=money.grouped(application.total),
         )
     payment = kwargs.get("payment")
     actor = getattr(payment, "recorded_by", None) or system_actor("payments")

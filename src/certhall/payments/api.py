@@ -14,12 +14,12 @@ from django.urls import reverse
 from ninja import Router, Schema
 from ninja.security import django_auth
 
+from certhall import money
 from certhall.accounts.models import User
 from certhall.errors import Conflict, Forbidden
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
-from certhall.payments.money import amount_in_words
 
 router = Router(tags=["payments"], auth=django_auth)
 
@@ -90,7 +90,7 @@ def _out(order: Order, *, options: bool = False) -> dict[str, object]:
         "object_id": order.object_id,
         "organization": {"name": order.organization.name, "uscc": order.organization.uscc},
         "amount": str(order.amount),
-        "amount_in_words": amount_in_words(order.amount),
+        "amount_in_words": money.in_words(order.amount),
         "description": order.description,
         "items": order.items,
         "status": order.status,

@@ -22,13 +22,12 @@ from typing import Protocol
 
 from django.urls import reverse
 
-from certhall import config
+from certhall import config, money
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.errors import NotFound
 from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method
 from certhall.payments.models import Order
-from certhall.payments.money import yuan
 from certhall.rules import default_catalog
 
 
@@ -68,7 +67,7 @@ class CounterGateway:
             self.name,
             self.label,
             f"在受理点办理时于柜台缴费（{ways}），受理员当场登记收款。",
-            fields=(("订单号", order.reference), ("金额", f"¥{yuan(order.amount)}")),
+            fields=(("订单号", order.reference), ("金额", money.with_symbol(order.amount))),
         )
 
 
@@ -90,7 +89,7 @@ class BankTransferGateway:
                 ("收款单位", payee.company),
                 ("开户行", payee.bank),
                 ("账号", payee.account),
-                ("金额", f"¥{yuan(order.amount)}"),
+                ("金额", money.with_symbol(order.amount)),
                 ("转账附言", order.reference),
             ),
         )

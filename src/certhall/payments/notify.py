@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 from django.db import transaction
 
+from certhall import money
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import (
@@ -44,7 +45,6 @@ from certhall.payments import gateways, keys, services, signing
 from certhall.payments.gateways import OnlineGateway
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order, Payment
-from certhall.payments.money import to_amount, yuan
 from certhall.rules import SHANGHAI
 
 MAX_BODY = 16 * 1024
@@ -163,7 +163,7 @@ def _apply(gateway: OnlineGateway, actor: User, params: dict[str, str], digest: 
     total = _field(params, "total_amount", 16)
     if not AMOUNT.fullmatch(total):
         raise InvalidInput(f"通知金额“{total}”格式不正确（应为如 300.00 的元金额）")
-    amount = to_amount(total, what="通知金额")
+    amount = money.parse(total, what="通知金额").yuan
     received_at = _gmt(params.get("gmt_payment", ""))
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(reference=reference).first()
@@ -179,13 +179,19 @@ def _apply(gateway: OnlineGateway, actor: User, params: dict[str, str], digest: 
             return Outcome("duplicate", reference, trade_no, existing.pk)
         if amount != order.amount:
             raise RuleViolation(
-                f"通知金额 {yuan(amount)} 元与订单 {reference} 的金额 {yuan(order.amount)} 元不符",
                 code="amount_mismatch",
+                what="通知金额",
+                amount=money.grouped(amount),
+                against=f"订单 {reference} 的金额",
+                expected=money.grouped(order.amount),
             )
         if order.status != Status.PENDING:
             raise UnexpectedPayment(
-                f"订单 {reference} {order.get_status_display()}，又收到{gateway.label}交易 "
-                f"{trade_no} 的 {yuan(amount)} 元：未入账，请原路退回",
+                reference=reference,
+                status=order.get_status_display(),
+                gateway=gateway.label,
+                trade_no=trade_no,
+                amount=money.grouped(amount),
             )
         payment = services.apply_payment(
             actor,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -23,12 +22,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from certhall import money
 from certhall.accounts.models import User
 from certhall.errors import ConfigurationError, Conflict
 from certhall.payments import services
 from certhall.payments.lifecycle import Channel, Status
 from certhall.payments.models import Order, Payment
-from certhall.payments.money import amount_in_words, yuan
 from certhall.rules import default_catalog, local
 
 FONT_NAME = "WQYMicroHei"
@@ -161,15 +160,15 @@ def render_receipt(order: Order, payment: Payment, *, invariant: bool = False) -
                 _p(str(number), style["base"]),
                 _p(str(item["description"]), style["base"]),
                 "",
-                _p(yuan(Decimal(str(item["amount"]))), style["right"]),
+                _p(money.grouped(money.parse(str(item["amount"]))), style["right"]),
             ]
         )
     rows.append(
         [
             _p("合计（大写）", style["base"]),
-            _p(f"人民币{amount_in_words(order.amount)}", style["base"]),
+            _p(f"人民币{money.in_words(order.amount)}", style["base"]),
             _p("（小写）", style["right"]),
-            _p(f"¥{yuan(order.amount)}", style["right"]),
+            _p(money.with_symbol(order.amount), style["right"]),
         ]
     )
     wide("收款单位", payee.company)

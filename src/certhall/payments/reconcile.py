@@ -35,6 +35,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from certhall import money
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -42,7 +43,6 @@ from certhall.errors import CerthallError, InvalidInput
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Channel, Status
 from certhall.payments.models import Order, Payment
-from certhall.payments.money import to_amount, yuan
 from certhall.rules import SHANGHAI
 
 RECONCILE_ROLES = (Role.CA_ADMIN,)
@@ -166,7 +166,7 @@ def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]
                 StatementLine(
                     line=number,
                     date=_date(cells[0]),
-                    amount=to_amount(cells[1]),
+                    amount=money.parse(cells[1], negative=True).yuan,
                     payer=cells[2][:100],
                     note=cells[3][:200],
                     serial=cells[4][:48] if width == 5 else "",
@@ -219,7 +219,7 @@ def _reconcile_line(actor: User, line: StatementLine) -> LineResult:
         return _result(
             line,
             UNMATCHED,
-            f"到账 {yuan(line.amount)} 元与订单金额 {yuan(order.amount)} 元不符",
+            f"到账 {money.grouped(line.amount)} 元与订单金额 {money.grouped(order.amount)} 元不符",
             reference,
         )
     if order.status == Status.PAID:

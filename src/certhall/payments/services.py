@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from certhall import money
 from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
@@ -29,7 +30,6 @@ from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleVio
 from certhall.payments import lifecycle
 from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method, Status
 from certhall.payments.models import LIVE_STATUSES, Order, Payment
-from certhall.payments.money import order_amount, to_amount, yuan
 from certhall.payments.signals import order_paid, order_refunded
 from certhall.rules import local
 
@@ -45,6 +45,8 @@ REFERENCE_PREFIX = "ZF"
 REFERENCE = re.compile(r"ZF(\d{8})-?(\d{6})")
 PURPOSE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 MAX_ITEMS = 20
+#: The largest amount an order may have (a certificate costs a few hundred yuan).
+MAX_AMOUNT = money.Money(100_000_000)
 
 
 class AlreadyRecorded(Conflict):
@@ -166,20 +168,33 @@ def _items(
     if not items or len(items) > MAX_ITEMS:
         raise InvalidInput(f"订单明细须有1到{MAX_ITEMS}项")
     lines = []
+    total = money.Money(0)
     for item in items:
         text, value = (
             (item.get("description"), item.get("amount"))
             if isinstance(item, Mapping)
             else (item[0], item[1])
         )
-        line_amount = to_amount(value, what="明细金额")
-        if line_amount < 0:
-            raise InvalidInput("明细金额不能为负数")
+        line_amount = money.parse(value, what="明细金额")
         lines.append({"description": _text(text, "明细名称", 100), "amount": str(line_amount)})
-    total = sum((Decimal(line["amount"]) for line in lines), Decimal("0.00"))
-    if total != amount:
-        raise InvalidInput(f"订单明细合计 {yuan(total)} 元与订单金额 {yuan(amount)} 元不符")
+        total += line_amount
+    if total.yuan != amount:
+        raise InvalidInput(
+            code="order_items_total_mismatch",
+            total=money.grouped(total),
+            amount=money.grouped(amount),
+        )
     return lines
+
+
+def _order_amount(value: object) -> Decimal:
+    """An order's amount: positive, at most ``MAX_AMOUNT``; Decimal yuan for the database."""
+    amount = money.parse(value, what="订单金额", negative=True)
+    if amount.fen <= 0:
+        raise InvalidInput(code="amount_not_positive")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(code="order_amount_too_large", limit=money.grouped(MAX_AMOUNT))
+    return amount.yuan
 
 
 def _reuse(order: Order, organization: Organization, amount: Decimal) -> Order:
@@ -188,8 +203,9 @@ def _reuse(order: Order, organization: Organization, amount: Decimal) -> Order:
         raise Conflict(f"该业务已支付（订单 {order.reference}），无需再次支付", code="order_paid")
     if order.organization_id != organization.pk or order.amount != amount:
         raise Conflict(
-            f"该业务已有待支付订单 {order.reference}（{yuan(order.amount)} 元），请先取消该订单",
             code="order_pending_exists",
+            reference=order.reference,
+            amount=money.grouped(order.amount),
         )
     return order
 
@@ -216,7 +232,7 @@ def create_order(
     with audit.refusals_recorded(
         actor, "payments.order.create", object_type="order", object_id=f"{purpose}:{object_id}"
     ):
-        value = order_amount(amount)
+        value = _order_amount(amount)
         purpose = str(purpose or "").strip()
         if not PURPOSE.fullmatch(purpose):
             raise InvalidInput(f"订单用途 {purpose!r} 无效（如 hall.application）")
@@ -338,9 +354,11 @@ def apply_payment(
         )
     if amount != locked.amount:
         raise RuleViolation(
-            f"收款金额 {yuan(amount)} 元与订单 {locked.reference} 的金额 "
-            f"{yuan(locked.amount)} 元不符",
             code="amount_mismatch",
+            what="收款金额",
+            amount=money.grouped(amount),
+            against=f"订单 {locked.reference} 的金额",
+            expected=money.grouped(locked.amount),
         )
     now = _now()
     try:
@@ -391,7 +409,7 @@ def record_counter_payment(
         if method not in COUNTER_METHODS:
             choices = "、".join(f"{m.value}（{m.label}）" for m in COUNTER_METHODS)
             raise InvalidInput(f"柜台收款方式只能是：{choices}")
-        value = to_amount(amount, what="收款金额")
+        value = money.parse(amount, what="收款金额", negative=True).yuan
         require_provider(actor, order.provider_id)
         transaction_id = (
             _text(voucher, "凭证号", 64) if voucher is not None else f"counter-{order.reference}"

@@ -21,11 +21,11 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certhall import money
 from certhall.accounts.models import User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.payments import gateways, notify, receipts, sandbox, services
 from certhall.payments.lifecycle import Status
-from certhall.payments.money import amount_in_words, yuan
 from certhall.rules import default_catalog
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,8 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "payments/order.html",
         {
             "order": order,
-            "amount": yuan(order.amount),
-            "amount_words": amount_in_words(order.amount),
+            "amount": money.grouped(order.amount),
+            "amount_words": money.in_words(order.amount),
             "payment": services.payment_of(order),
             "options": gateways.payment_options(order) if pending else [],
             "waiting": pending and request.GET.get("paid") in gateways.ONLINE,
@@ -87,7 +87,7 @@ def sandbox_page(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "order": order,
             "gateway": gateways.online(name),
-            "amount": yuan(order.amount),
+            "amount": money.grouped(order.amount),
             "payee": default_catalog().payee,
             "payable": order.status == Status.PENDING,
         },

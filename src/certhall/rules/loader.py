@@ -16,13 +16,14 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import NoReturn
 
-from certhall.errors import ConfigurationError
+from certhall import money
+from certhall.errors import ConfigurationError, InvalidInput
 from certhall.rules.catalog import (
     Business,
     BusinessSpec,
@@ -150,17 +151,15 @@ class _Reader:
             self.fail(path, f"{raw!r} is not one of {', '.join(sorted(choices))}")
         return raw
 
-    def money(self, raw: object, path: str) -> Decimal:
-        """A fee in yuan: a whole number, or a string with at most two decimals (fen)."""
+    def yuan(self, raw: object, path: str) -> Decimal:
+        """A fee in yuan: a whole number, or a string with at most two decimals (fen); as
+        Decimal yuan with two places, like every stored amount (:mod:`certhall.money`)."""
         if isinstance(raw, bool) or not isinstance(raw, int | str):
             self.fail(path, f"expected yuan as a number or a decimal string, got {raw!r}")
         try:
-            amount = Decimal(raw)
-        except InvalidOperation:
-            self.fail(path, f"{raw!r} is not an amount")
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            return money.parse(raw).yuan
+        except InvalidInput:
             self.fail(path, f"{raw!r} is not an amount in yuan (>= 0, at most 2 decimals)")
-        return amount
 
     def clock(self, raw: object, path: str) -> time:
         match = _CLOCK.fullmatch(raw) if isinstance(raw, str) else None
@@ -238,7 +237,7 @@ def _offer(
     return Offer(
         business=business,
         cert_type=cert_type,
-        fee_yuan=r.money(data["fee_yuan"], f"{path}.fee_yuan"),
+        fee_yuan=r.yuan(data["fee_yuan"], f"{path}.fee_yuan"),
         fee_per=fee_per,
         fee_text=r.text(data["fee_text"], f"{path}.fee_text"),
         channels=allowed,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import wraps
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +29,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certhall import money
 from certhall.accounts import profile
 from certhall.accounts.models import Handler, Role, User
 from certhall.accounts.permissions import require_role
@@ -50,7 +50,6 @@ from certhall.rules import default_catalog
 ViewFunc = Callable[..., HttpResponse]
 #: The catalog's documents that are the printed forms (downloaded here, stamped, uploaded).
 FORM_KINDS = frozenset({"org_form", "personal_form", "personal_annex"})
-CENTS = Decimal("0.01")
 
 #: The wizard of an online 新办, in order: (key, title, url name or None).
 STEPS = (
@@ -213,7 +212,7 @@ def next_action(application: Application) -> NextAction:
         return NextAction("申请尚未提交，请继续填写", next_step_url(application), "继续填写")
     if state == State.AWAITING_PAYMENT:
         return NextAction(
-            f"请支付 {application.total} 元",
+            f"请支付 {money.grouped(application.total)} 元",
             f"/payments/orders/{application.payment_reference}",
             "去支付",
         )
@@ -359,8 +358,7 @@ def _years_choices() -> list[dict[str, Any]]:
     spec = catalog.cert_types[RuleCertType.PERSONAL]
     offer = catalog.offer(RuleBusiness.NEW, RuleCertType.PERSONAL)
     return [
-        {"years": y, "fee": offer.fee_for(y).quantize(CENTS)}
-        for y in range(spec.min_years, spec.max_years + 1)
+        {"years": y, "fee": offer.fee_for(y)} for y in range(spec.min_years, spec.max_years + 1)
     ]
 
 
@@ -617,7 +615,8 @@ def confirm_step(request: HttpRequest, actor: User, number: str) -> HttpResponse
             application = _draft_of(actor, number)
         else:
             if submitted.state == State.AWAITING_PAYMENT:
-                messages.success(request, f"申请已提交，请支付 {submitted.total} 元。")
+                total = money.grouped(submitted.total)
+                messages.success(request, f"申请已提交，请支付 {total} 元。")
             else:
                 messages.success(request, "申请已提交，等待深圳CA审核。")
             return _to("detail", submitted.number)
