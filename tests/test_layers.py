@@ -13,6 +13,7 @@ CORES = [
     "certhall.forms",
     "certhall.agent",
     "certhall.money",
+    "certhall.pdf",
 ]
 
 

@@ -1,71 +1,57 @@
-"""Page furniture and building blocks shared by the three forms (reportlab platypus).
+"""Page furniture and building blocks shared by the three forms, on the one PDF stack
+(:mod:`certhall.pdf`: font, palette, geometry, document builder).
 
-A4 portrait, 18 mm side margins. Every page carries the CA's name, the form number as text and
+Every page carries the CA's name, the form number as text and
 as a Code 128 barcode (so the counter can scan it), the copy label (第一联 CA留存 / 第二联 客户
 留存) where the form has copies, a 演示文本 watermark on demo wording, and a footer with the
 form code and 第 x 页 共 y 页. Field grids are tables with shaded label cells, sized for
 handwriting where a value is left blank.
-
-Only the embedded CJK TrueType font is ever used (also for digits and Latin letters): no PDF
-standard font appears, so ``pdffonts`` lists one embedded font and nothing unembedded.
 """
 
 from __future__ import annotations
 
-import io
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (
-    BaseDocTemplate,
-    Flowable,
-    Frame,
-    NextPageTemplate,
-    PageBreak,
-    PageTemplate,
-    Paragraph,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import Flowable, Spacer, Table
 
 from certhall.forms import texts
-from certhall.forms.fonts import cjk_font
+from certhall.pdf.fonts import cjk_font
+from certhall.pdf.layout import (
+    BRAND,
+    CONTENT_WIDTH,
+    INK,
+    LINE,
+    MARGIN_X,
+    MUTED,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    SECTION,
+    SHADE,
+    WATERMARK,
+    Metadata,
+    Part,
+    build_document,
+    para,
+    space,
+    style_table,
+    text_style,
+)
 
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN_X = 18 * mm
-CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X
 TOP_MARGIN = 29 * mm
 BOTTOM_MARGIN = 17 * mm
 
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#52606d")
-LINE = colors.HexColor("#3e4c59")
-SHADE = colors.HexColor("#e9eef4")
-SECTION = colors.HexColor("#d5dfea")
-BRAND = colors.HexColor("#0b5cad")
-WATERMARK = colors.Color(0.75, 0.78, 0.82, alpha=0.35)
-
 CHECKED = "■"
 UNCHECKED = "□"
-NBSP = "\u00a0"
-
-
-def space(em: float) -> str:
-    """Horizontal blank that paragraphs keep (they collapse ordinary and ideographic spaces)."""
-    return NBSP * round(em * 3.85)
-
 
 GAP = space(2)
 BLANK_DATE = f"{space(3.5)}年{space(2)}月{space(2)}日"
@@ -75,11 +61,8 @@ class Styles:
     """The paragraph styles, all in the embedded CJK font."""
 
     def __init__(self) -> None:
-        font = cjk_font()
-        self.font = font
-        base = ParagraphStyle(
-            "base", fontName=font, fontSize=9.5, leading=12.5, textColor=INK, wordWrap="CJK"
-        )
+        self.font = cjk_font()
+        base = text_style("base", 9.5, 12.5)
         self.value = base
         self.label = ParagraphStyle("label", parent=base, textColor=INK, alignment=TA_CENTER)
         self.section = ParagraphStyle("section", parent=base, fontSize=10.5, leading=13)
@@ -100,55 +83,12 @@ class Styles:
         self.left = ParagraphStyle("left", parent=base, alignment=TA_LEFT)
 
 
-def style_table(table: Table, commands: Sequence[tuple[Any, ...]]) -> Table:
-    """Apply ``commands``; string cells (even empty ones) use the CJK font, never Helvetica."""
-    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), cjk_font()), *commands]))
-    return table
-
-
-def para(text: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of plain text (escaped: user data never becomes markup)."""
-    return Paragraph(escape(text), style)
-
-
 def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
 def checkbox_line(options: Sequence[tuple[str, bool]]) -> str:
     return space(1.2).join(f"{CHECKED if on else UNCHECKED} {name}" for name, on in options)
-
-
-class Heading(Flowable):  # type: ignore[misc]  # reportlab has no type hints
-    """A centred title drawn with fill + stroke (the font has no bold face)."""
-
-    def __init__(self, text: str, size: float = 18, space_after: float = 2 * mm) -> None:
-        super().__init__()
-        self.text = text
-        self.size = size
-        self.space_after = space_after
-        self._width = 0.0
-
-    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        self._width = available_width
-        return available_width, self.size * 1.35 + self.space_after
-
-    def draw(self) -> None:
-        canvas = self.canv
-        font = cjk_font()
-        spacing = self.size * 0.08
-        width = stringWidth(self.text, font, self.size) + spacing * (len(self.text) - 1)
-        canvas.saveState()
-        canvas.setFillColor(INK)
-        canvas.setStrokeColor(INK)
-        canvas.setLineWidth(self.size * 0.025)
-        text = canvas.beginText((self._width - width) / 2, self.space_after + self.size * 0.3)
-        text.setFont(font, self.size)
-        text.setCharSpace(spacing)
-        text.setTextRenderMode(2)
-        text.textOut(self.text)
-        canvas.drawText(text)
-        canvas.restoreState()
 
 
 # --- grids -------------------------------------------------------------------------------------
@@ -377,56 +317,25 @@ def _draw_page(info: DocumentInfo, kind: PageKind, canvas: Canvas, _doc: Any) ->
 
 
 def build_pdf(info: DocumentInfo, sections: Sequence[Section], *, invariant: bool) -> bytes:
-    """Lay out the sections (each starting on a new page) and return the PDF bytes.
-
-    ``invariant``: reportlab's reproducible mode (fixed creation date and document id), so the
-    same data gives byte-identical PDFs (tests, caching).
-    """
-    buffer = io.BytesIO()
-    doc = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN_X,
-        rightMargin=MARGIN_X,
-        topMargin=TOP_MARGIN,
-        bottomMargin=BOTTOM_MARGIN,
-        title=info.title,
-        author=texts.CA_NAME,
-        subject=info.subject,
-        creator="certhall",
-        producer="certhall (reportlab)",
-        lang="zh-CN",
-        invariant=1 if invariant else 0,
-        initialFontName=cjk_font(),
+    """Lay out the sections (each starting on a new page) and return the PDF bytes;
+    ``invariant`` makes the bytes reproducible (:func:`certhall.pdf.layout.build_document`)."""
+    meta = Metadata(title=info.title, author=texts.CA_NAME, subject=info.subject)
+    parts = [
+        Part(
+            section.kind.id,
+            section.flowables,
+            functools.partial(_draw_page, info, section.kind),
+        )
+        for section in sections
+    ]
+    return build_document(
+        meta,
+        parts,
+        top=TOP_MARGIN,
+        bottom=BOTTOM_MARGIN,
+        invariant=invariant,
+        canvasmaker=_NumberedCanvas,
     )
-    templates: dict[str, PageTemplate] = {}
-    for section in sections:
-        kind = section.kind
-        if kind.id not in templates:
-            frame = Frame(
-                MARGIN_X,
-                BOTTOM_MARGIN,
-                CONTENT_WIDTH,
-                PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN,
-                leftPadding=0,
-                rightPadding=0,
-                topPadding=0,
-                bottomPadding=0,
-                id="body",
-            )
-            templates[kind.id] = PageTemplate(
-                id=kind.id,
-                frames=[frame],
-                onPage=lambda canvas, doc, kind=kind: _draw_page(info, kind, canvas, doc),
-            )
-    doc.addPageTemplates(list(templates.values()))
-    story: list[Flowable] = []
-    for index, section in enumerate(sections):
-        if index:
-            story += [NextPageTemplate(section.kind.id), PageBreak()]
-        story += section.flowables
-    doc.build(story, canvasmaker=_NumberedCanvas)
-    return buffer.getvalue()
 
 
 def gap(height_mm: float) -> Spacer:

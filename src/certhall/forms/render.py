@@ -25,14 +25,10 @@ from certhall.forms import texts
 from certhall.forms.data import CertificateRequest, FormData, Holder, id_kind_name
 from certhall.forms.layout import (
     BLANK_DATE,
-    CONTENT_WIDTH,
     GAP,
-    LINE,
-    SHADE,
     UNCHECKED,
     DocumentInfo,
     Grid,
-    Heading,
     PageKind,
     Section,
     Styles,
@@ -43,12 +39,10 @@ from certhall.forms.layout import (
     gap,
     label,
     notes,
-    para,
     signature_block,
-    space,
-    style_table,
     value,
 )
+from certhall.pdf.layout import CONTENT_WIDTH, LINE, SHADE, Heading, para, space, style_table
 from certhall.rules import Business, CertType, Channel, default_catalog
 
 __all__ = [

@@ -1,9 +1,9 @@
-"""The CJK TrueType font every form is set in, embedded (subset) into each PDF.
+"""The CJK TrueType font every document is set in, embedded (subset) into each PDF.
 
 WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``): one TrueType face in a collection, covering
 GB 2312/GBK Chinese, Latin, digits and the form glyphs used here (□ ■ ✓). reportlab embeds a
 subset of every TrueType font it uses, so the PDFs print the same on any computer. The font has
-no bold face: headings are drawn with fill+stroke (see :mod:`certhall.forms.layout`).
+no bold face: headings are drawn with fill+stroke (:class:`certhall.pdf.layout.Heading`).
 """
 
 from __future__ import annotations
