@@ -4,6 +4,9 @@ at load with the JSON path of the problem."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -269,6 +272,43 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ("bad account", _set("payee.account", "154 739 697 600 7O"), "expected digits"),
     ("plain http hall", _set("online_hall_url", "http://wt.szca.net/index"), "https://"),
     ("sections not an object", _set("businesses", []), "$.businesses: expected an object"),
+    # fee_text says what fee_yuan and fee_per say
+    (
+        "fee words name another amount",
+        _set(f"{NEW_ORG}.fee_text", "机构证书(ODC证书):200元(只能办理1年期)"),
+        f"${'.' + NEW_ORG}.fee_text: '机构证书(ODC证书):200元(只能办理1年期)' says 200元, "
+        "fee_yuan is 300.00",
+    ),
+    (
+        "fee words say free",
+        _set(f"{NEW_ORG}.fee_text", "机构证书(ODC证书):免费"),
+        "disagrees with fee_yuan 300.00: no amount in 元",
+    ),
+    (
+        "a fee where the words say free",
+        _set("businesses.change.cert_types.org.fee_yuan", 50),
+        "disagrees with fee_yuan 50.00: no amount in 元",
+    ),
+    (
+        "an amount in the words of a free business",
+        _set("businesses.unlock.cert_types.org.fee_text", "50元"),
+        "'50元' disagrees with fee_yuan 0",
+    ),
+    (
+        "fee in fen the words round",
+        _set("businesses.replace.cert_types.personal.fee_yuan", "50.50"),
+        "says 50元, fee_yuan is 50.50",
+    ),
+    (
+        "words per year on a fee per certificate",
+        _set("businesses.replace.cert_types.org.fee_text", "机构证书(ODC证书):120元/个/年"),
+        "disagrees with fee_per: the fee is per certificate",
+    ),
+    (
+        "words per certificate on a fee per year",
+        _set("businesses.new.cert_types.personal.fee_text", "机构个人证书(法人证书):150元/个"),
+        "disagrees with fee_per: the fee is per year",
+    ),
 ]
 
 
@@ -308,3 +348,37 @@ def test_unreadable_catalogs(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_catalog_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot read"):
         load_catalog(tmp_path / "nope.json")
+
+
+@pytest.mark.parametrize("command", [["setup"], ["serve", "--port", "0", "--no-jobs"]])
+def test_a_broken_catalog_stops_the_platform_at_start_up(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """The catalog is validated when Django starts (the hall's AppConfig.ready), so the command
+    stops with one line before it migrates or serves anything."""
+    script = (
+        "import sys\n"
+        "from certhall.rules import loader\n"
+        "parse = loader.parse_catalog\n"
+        "def disagreeing(raw, source):\n"
+        "    offer = raw['businesses']['new']['cert_types']['org']\n"
+        "    offer['fee_text'] = '机构证书(ODC证书):200元(只能办理1年期)'\n"
+        "    return parse(raw, source)\n"
+        "loader.parse_catalog = disagreeing\n"
+        "from certhall.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = {"PATH": os.environ["PATH"], "CERTHALL_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-c", script, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == ConfigurationError.exit_code, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("certhall: error: rules catalog certhall/rules/catalog.json: ")
+    assert "says 200元, fee_yuan is 300.00" in result.stderr
+    assert not list((tmp_path / "home").glob("*.sqlite3"))  # nothing migrated

@@ -529,7 +529,9 @@ def test_invalid_input_is_not_a_refusal() -> None:
 
 
 def test_fee_change_is_a_catalog_change(raw_catalog: dict[str, Any]) -> None:
-    raw_catalog["businesses"]["replace"]["cert_types"]["org"]["fee_yuan"] = "99.50"
+    offer = raw_catalog["businesses"]["replace"]["cert_types"]["org"]
+    offer["fee_yuan"] = "99.50"
+    offer["fee_text"] = "机构证书(ODC证书):99.50元/个"
     raw_catalog["version"] = "test"
     changed = parse_catalog(raw_catalog)
     answer = quote("replace", "org", channel="onsite", point="kejiyuan", at=MONDAY, catalog=changed)

@@ -6,14 +6,16 @@ class HallConfig(AppConfig):
     verbose_name = "网上营业厅"
 
     def ready(self) -> None:
-        # Paid and refunded orders move their application, inside the payment's transaction.
         from certhall.hall import calendar, payment
         from certhall.payments import signals
-        from certhall.rules import workdays
+        from certhall.rules import default_catalog, workdays
 
+        # The rules catalog is parsed and validated now, once: a broken catalog stops the
+        # process at start-up (ConfigurationError, one line from the CLI), not a request.
+        default_catalog()
         # The rules count working days with the operator's imported holiday arrangements.
         workdays.install(calendar.provider)
-
+        # Paid and refunded orders move their application, inside the payment's transaction.
         signals.order_paid.connect(payment.on_order_paid, dispatch_uid="hall.order_paid")
         signals.order_refunded.connect(
             payment.on_order_refunded, dispatch_uid="hall.order_refunded"

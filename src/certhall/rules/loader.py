@@ -2,10 +2,23 @@
 
 Validation is complete and happens once, at load: unknown or missing keys, a business or a
 business x certificate type combination missing, a document id that does not exist, a fee per
-year on a business without a term, opening hours that are malformed, overlapping or disagree
-with the seed's 服务时间 text, a channel refused without the rule's words... Any problem raises
-:class:`~certhall.errors.ConfigurationError` naming the file and the JSON path, so a bad catalog
-stops the process at start-up instead of quoting a wrong fee later.
+year on a business without a term, a ``fee_text`` whose words disagree with ``fee_yuan`` or
+``fee_per``, opening hours that are malformed, overlapping or disagree with the seed's 服务时间
+text, a channel refused without the rule's words... Any problem raises
+:class:`~certhall.errors.ConfigurationError` naming the file and the JSON path.
+
+**When:** :func:`default_catalog` is called by the hall's ``AppConfig.ready()``, so the packaged
+catalog is parsed and validated once when the platform starts (``certhall serve``, ``setup``,
+every command that loads Django, each gunicorn worker): a broken catalog stops the process with
+one line instead of failing the first request that quotes a fee.
+
+**Decision: a hand-written reader, not pydantic.** The frozen dataclasses of
+:mod:`certhall.rules.catalog` are what the rules code reads; pydantic models would define each
+type a second time (or turn the dataclasses into pydantic types for the core), and most checks
+here are across fields and sections (documents named by offers, channels described by the
+business, sessions against the hours text, fee words against the fee), which would be validators
+either way. The reader is small, gives the JSON path of every problem in one form, and keeps
+``certhall.rules`` free of a validation framework.
 """
 
 from __future__ import annotations
@@ -56,6 +69,9 @@ _SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _ACCOUNT = re.compile(r"\d+(?: \d+)*")
+#: An amount in a fee's words and what follows it: "150元/个/年", "300元", "99.50元/个".
+_FEE_IN_TEXT = re.compile(r"(\d+(?:\.\d{1,2})?)元((?:/[个年])*)")
+FREE = "免费"
 
 
 class _Reader:
@@ -202,6 +218,24 @@ def _channel(r: _Reader, channel: Channel, raw: object, path: str) -> ChannelSpe
     )
 
 
+def _fee_text_agrees(r: _Reader, path: str, text: str, fee: Decimal, *, per_year: bool) -> None:
+    """The words customers read say the fee the platform charges: 免费 for 0, otherwise every
+    amount in the words is ``fee``, "/年" after it exactly when the fee is per year."""
+    amounts = _FEE_IN_TEXT.findall(text)
+    if not fee:
+        if FREE not in text or amounts:
+            r.fail(path, f"{text!r} disagrees with fee_yuan 0: free fees say {FREE}, no amount")
+        return
+    if FREE in text or not amounts:
+        r.fail(path, f"{text!r} disagrees with fee_yuan {fee}: no amount in 元")
+    for amount, units in amounts:
+        if Decimal(amount) != fee:
+            r.fail(path, f"{text!r} says {amount}元, fee_yuan is {fee}")
+        if ("/年" in units) != per_year:
+            basis = "per year" if per_year else "per certificate"
+            r.fail(path, f"{text!r} disagrees with fee_per: the fee is {basis}")
+
+
 def _offer(
     r: _Reader,
     business: Business,
@@ -234,12 +268,15 @@ def _offer(
         docs.append(documents[doc_id])
     if len(set(ids)) != len(ids):
         r.fail(f"{path}.documents", "duplicate documents")
+    fee_yuan = r.yuan(data["fee_yuan"], f"{path}.fee_yuan")
+    fee_text = r.text(data["fee_text"], f"{path}.fee_text")
+    _fee_text_agrees(r, f"{path}.fee_text", fee_text, fee_yuan, per_year=fee_per == "year")
     return Offer(
         business=business,
         cert_type=cert_type,
-        fee_yuan=r.yuan(data["fee_yuan"], f"{path}.fee_yuan"),
+        fee_yuan=fee_yuan,
         fee_per=fee_per,
-        fee_text=r.text(data["fee_text"], f"{path}.fee_text"),
+        fee_text=fee_text,
         channels=allowed,
         channel_rule=rule,
         documents=tuple(docs),
