@@ -3,6 +3,8 @@ resubmit, cancel and refund; deadlines on the statutory calendar."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -17,7 +19,8 @@ from certhall.hall.models import Application, Document
 from certhall.hall.states import State
 from certhall.notify.models import SmsMessage
 from certhall.payments.models import Order
-from certhall.rules import SHANGHAI
+from certhall.rules import SHANGHAI, default_catalog, loader
+from certhall.rules.catalog import Postage
 from tests.hall.conftest import FRIDAY, JPEG, MONDAY, PHONE, at, online_draft, pay_online, upload
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +113,28 @@ def test_submit_needs_everything(applicant: User, handler: Handler) -> None:
         )
         # picked up: no postage
         assert Application.objects.get(pk=draft.pk).postage == Decimal("0.00")
+
+
+@pytest.fixture
+def dearer_postage(monkeypatch: pytest.MonkeyPatch) -> Iterator[Postage]:
+    """The packaged catalog with another postage, as every caller of default_catalog() sees it."""
+    postage = Postage(Decimal("15.50"), "Ukey快递费（邮费自付）")
+    changed = dataclasses.replace(default_catalog(), postage=postage)
+    default_catalog.cache_clear()
+    monkeypatch.setattr(loader, "load_catalog", lambda path=None: changed)
+    yield postage
+    default_catalog.cache_clear()  # the packaged catalog again once monkeypatch undoes
+
+
+def test_postage_is_the_catalogs(
+    applicant: User, handler: Handler, dearer_postage: Postage
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler, years=1)
+        assert (draft.postage, draft.total) == (Decimal("15.50"), Decimal("165.50"))
+        submitted = services.submit(applicant, draft.number)
+        order = Order.objects.get(reference=submitted.payment_reference)
+    assert order.items[-1] == {"description": "Ukey快递费（邮费自付）", "amount": "15.50"}
 
 
 def test_handler_of_another_organization_is_refused(

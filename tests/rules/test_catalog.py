@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from certhall.errors import ConfigurationError
 from certhall.rules import Business, Catalog, CertType, Channel, default_catalog, load_catalog
+from certhall.rules.catalog import Postage
 from certhall.rules.loader import parse_catalog
 
 SEED = Path(__file__).with_name("seed_001.txt")  # copy of seeds/001_f2a442355e11cfcd.txt
@@ -31,6 +33,11 @@ def test_packaged_catalog_loads_once(catalog: Catalog) -> None:
 def test_raw_fixture_is_valid(raw_catalog: dict[str, Any]) -> None:
     """The mutations below start from a valid catalog, so each one tests one problem."""
     assert parse_catalog(raw_catalog) == default_catalog()
+
+
+def test_postage_of_a_mailed_ukey(catalog: Catalog) -> None:
+    """邮费自付: the seed gives no amount; 12 yuan is the operator's (demo) tariff."""
+    assert catalog.postage == Postage(Decimal("12.00"), "Ukey邮寄费（邮费自付）")
 
 
 def test_cert_types(catalog: Catalog) -> None:
@@ -272,6 +279,9 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ("bad account", _set("payee.account", "154 739 697 600 7O"), "expected digits"),
     ("plain http hall", _set("online_hall_url", "http://wt.szca.net/index"), "https://"),
     ("sections not an object", _set("businesses", []), "$.businesses: expected an object"),
+    ("missing postage", _delete("postage"), "$: missing key(s) 'postage'"),
+    ("negative postage", _set("postage.fee_yuan", -12), "$.postage.fee_yuan: -12 is not an amount"),
+    ("postage without words", _set("postage.text", ""), "$.postage.text: expected a non-empty"),
     # fee_text says what fee_yuan and fee_per say
     (
         "fee words name another amount",

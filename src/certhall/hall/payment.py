@@ -24,6 +24,7 @@ from certhall.hall.models import Application, Business, CertType, Channel
 from certhall.hall.states import IN_REVIEW, State
 from certhall.payments import services as payments
 from certhall.payments.models import Order
+from certhall.rules import default_catalog
 
 PURPOSE = "hall.application"
 #: States after payment: a payment notification seen again in these changes nothing.
@@ -50,7 +51,7 @@ def _lines(application: Application) -> list[tuple[str, object]]:
             text += f" {item.years}年"
         lines.append((text[:100], item.fee))
     if application.postage:
-        lines.append(("Ukey邮寄费（邮费自付）", application.postage))
+        lines.append((default_catalog().postage.text, application.postage))
     return lines
 
 

@@ -37,9 +37,6 @@ from certhall.hall.states import EDITABLE, State
 from certhall.notify.services import normalise_phone
 from certhall.rules import default_catalog, local
 
-#: Postage of a mailed Ukey (seed: "邮费自付", the customer pays it). The seed gives no amount;
-#: 12 yuan is a demo figure (a domestic express letter within Guangdong). Collected with the fee.
-POSTAGE_YUAN = Decimal("12.00")
 LIST_LIMIT = 200
 #: The lines of listed applications, with what they show, in one query per page.
 ITEMS = Prefetch(
@@ -139,7 +136,7 @@ def create(
         updated_at=now,
         delivery=delivery,
         pickup_point=point,
-        postage=POSTAGE_YUAN if delivery == Delivery.MAIL else Decimal("0.00"),
+        postage=_postage(delivery),
     )
     application.number = workflow.number_for(application.pk, now)
     application.save(update_fields=["number"])
@@ -257,7 +254,12 @@ def _set_delivery(application: Application, value: str) -> None:
     if value not in (Delivery.MAIL, Delivery.PICKUP):
         raise InvalidInput("领取方式只能是 mail（邮寄，邮费自付）或 pickup（到受理点自取）。")
     application.delivery = value
-    application.postage = POSTAGE_YUAN if value == Delivery.MAIL else Decimal("0.00")
+    application.postage = _postage(value)
+
+
+def _postage(delivery: str) -> Decimal:
+    """The catalog's postage for a mailed Ukey (邮费自付, collected with the fee), else none."""
+    return default_catalog().postage.fee_yuan if delivery == Delivery.MAIL else Decimal("0.00")
 
 
 def _is_online_renewal(application: Application) -> bool:

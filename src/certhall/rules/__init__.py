@@ -2,7 +2,8 @@
 
 * ``catalog.json``  the rules as versioned data: certificate types, the six businesses with fee,
                     documents and channels per certificate type, service points and hours, the
-                    weekend rule, processing times, the online renewal window, the payee
+                    weekend rule, processing times, the online renewal window, the payee,
+                    the postage of a mailed Ukey
 * ``catalog``       the frozen dataclasses and enums (``Business``, ``CertType``, ``Channel``)
 * ``loader``        validates ``catalog.json`` at load (``default_catalog()``, ``load_catalog``)
 * ``workdays``      the Chinese statutory working-day calendar (``add_working_days``)

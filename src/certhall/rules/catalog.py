@@ -2,7 +2,8 @@
 
 ``catalog.json`` (package data, next to this module) holds the certificate types, the six
 businesses with their fee, documents and channels per certificate type, the service points and
-their hours, the weekend rule, processing times, the online renewal window and the payee. The
+their hours, the weekend rule, processing times, the online renewal window, the payee and the
+postage of a mailed Ukey. The
 loader in :mod:`certhall.rules.loader` validates it completely and builds these objects; the
 functions in :mod:`certhall.rules.quote` only read them. A fee change is a change of
 ``catalog.json`` (and of its ``version``), not of code.
@@ -31,6 +32,7 @@ __all__ = [
     "Offer",
     "OnlineRenewal",
     "Payee",
+    "Postage",
     "ProcessingSpec",
     "ServicePoint",
     "Session",
@@ -201,6 +203,16 @@ class Payee:
 
 
 @dataclass(frozen=True)
+class Postage:
+    """Postage of a mailed Ukey: 邮费自付, the customer pays it with the fee. The seed gives no
+    amount; the catalog's is the operator's tariff (docs/rules.md)."""
+
+    fee_yuan: Decimal
+    #: The words of the order's and receipt's line for it.
+    text: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     schema: int
     version: str
@@ -216,6 +228,7 @@ class Catalog:
     processing: Mapping[Channel, ProcessingSpec]
     online_renewal: OnlineRenewal
     payee: Payee
+    postage: Postage
 
     def point(self, slug: str) -> ServicePoint:
         for point in self.points:

@@ -50,6 +50,7 @@ from certhall.rules.catalog import (
     Offer,
     OnlineRenewal,
     Payee,
+    Postage,
     ProcessingSpec,
     ServicePoint,
     Session,
@@ -399,6 +400,7 @@ def parse_catalog(raw: object, source: str = "<data>") -> Catalog:
         "processing",
         "online_renewal",
         "payee",
+        "postage",
     ]
     data = r.obj(raw, "$", top)
     schema = r.integer(data["schema"], "$.schema", SCHEMA, SCHEMA)
@@ -406,32 +408,10 @@ def parse_catalog(raw: object, source: str = "<data>") -> Catalog:
     if not url.startswith("https://"):
         r.fail("$.online_hall_url", "expected an https:// address")
 
-    cert_types: dict[CertType, CertTypeSpec] = {}
-    for cert_type, spec in r.keyed(data["cert_types"], "$.cert_types", CertType).items():
-        path = f"$.cert_types.{cert_type}"
-        fields = r.obj(spec, path, ["name", "min_years", "max_years"])
-        lowest = r.integer(fields["min_years"], f"{path}.min_years", 1, 50)
-        highest = r.integer(fields["max_years"], f"{path}.max_years", lowest, 50)
-        cert_types[cert_type] = CertTypeSpec(
-            cert_type, r.text(fields["name"], f"{path}.name"), lowest, highest
-        )
-
     raw_documents = r.mapping(data["documents"], "$.documents")
     documents = {
         key: _document(r, key, spec, f"$.documents.{key}") for key, spec in raw_documents.items()
     }
-
-    notes: list[tuple[str, frozenset[Channel]]] = []
-    for i, note in enumerate(r.array(data["document_notes"], "$.document_notes", nonempty=False)):
-        path = f"$.document_notes[{i}]"
-        fields = r.obj(note, path, ["text", "channels"])
-        notes.append(
-            (
-                r.text(fields["text"], f"{path}.text"),
-                r.members(fields["channels"], f"{path}.channels", Channel),
-            )
-        )
-
     businesses = {
         key: _business(r, key, documents, spec, f"$.businesses.{key}")
         for key, spec in r.keyed(data["businesses"], "$.businesses", Business).items()
@@ -449,59 +429,96 @@ def parse_catalog(raw: object, source: str = "<data>") -> Catalog:
     if len(set(slugs)) != len(slugs):
         r.fail("$.service_points", "duplicate slugs")
 
-    wpath = "$.weekend_rule"
-    weekend = r.obj(
-        data["weekend_rule"], wpath, ["text", "cert_types", "applies_on_makeup_workdays"]
-    )
-    weekend_rule = WeekendRule(
-        text=r.text(weekend["text"], f"{wpath}.text"),
-        cert_types=r.members(weekend["cert_types"], f"{wpath}.cert_types", CertType),
-        applies_on_makeup_workdays=r.flag(
-            weekend["applies_on_makeup_workdays"], f"{wpath}.applies_on_makeup_workdays"
-        ),
-    )
-
     processing = {
         channel: _processing(r, channel, spec, f"$.processing.{channel}")
         for channel, spec in r.keyed(data["processing"], "$.processing", Channel).items()
     }
-
-    rpath = "$.online_renewal"
-    renewal = r.obj(
-        data["online_renewal"], rpath, ["days_before_expiry", "too_early_rule", "expired_rule"]
-    )
-    online_renewal = OnlineRenewal(
-        days_before_expiry=r.integer(
-            renewal["days_before_expiry"], f"{rpath}.days_before_expiry", 1, 366
-        ),
-        too_early_rule=r.text(renewal["too_early_rule"], f"{rpath}.too_early_rule"),
-        expired_rule=r.text(renewal["expired_rule"], f"{rpath}.expired_rule"),
-    )
-
-    payee_data = r.obj(data["payee"], "$.payee", ["company", "bank", "account"])
-    account = r.text(payee_data["account"], "$.payee.account")
-    if not _ACCOUNT.fullmatch(account):
-        r.fail("$.payee.account", "expected digits in groups separated by single spaces")
-    payee = Payee(
-        company=r.text(payee_data["company"], "$.payee.company"),
-        bank=r.text(payee_data["bank"], "$.payee.bank"),
-        account=account,
-    )
-
     return Catalog(
         schema=schema,
         version=r.text(data["version"], "$.version"),
         source=r.text(data["source"], "$.source"),
         online_hall_url=url,
-        cert_types=MappingProxyType(cert_types),
+        cert_types=MappingProxyType(_cert_types(r, data["cert_types"])),
         documents=MappingProxyType(documents),
-        document_notes=tuple(notes),
+        document_notes=_document_notes(r, data["document_notes"]),
         businesses=MappingProxyType(businesses),
         points=points,
-        weekend_rule=weekend_rule,
+        weekend_rule=_weekend_rule(r, data["weekend_rule"]),
         processing=MappingProxyType(processing),
-        online_renewal=online_renewal,
-        payee=payee,
+        online_renewal=_online_renewal(r, data["online_renewal"]),
+        payee=_payee(r, data["payee"]),
+        postage=_postage(r, data["postage"]),
+    )
+
+
+def _cert_types(r: _Reader, raw: object) -> dict[CertType, CertTypeSpec]:
+    cert_types: dict[CertType, CertTypeSpec] = {}
+    for cert_type, spec in r.keyed(raw, "$.cert_types", CertType).items():
+        path = f"$.cert_types.{cert_type}"
+        fields = r.obj(spec, path, ["name", "min_years", "max_years"])
+        lowest = r.integer(fields["min_years"], f"{path}.min_years", 1, 50)
+        highest = r.integer(fields["max_years"], f"{path}.max_years", lowest, 50)
+        cert_types[cert_type] = CertTypeSpec(
+            cert_type, r.text(fields["name"], f"{path}.name"), lowest, highest
+        )
+    return cert_types
+
+
+def _document_notes(r: _Reader, raw: object) -> tuple[tuple[str, frozenset[Channel]], ...]:
+    notes: list[tuple[str, frozenset[Channel]]] = []
+    for i, note in enumerate(r.array(raw, "$.document_notes", nonempty=False)):
+        path = f"$.document_notes[{i}]"
+        fields = r.obj(note, path, ["text", "channels"])
+        notes.append(
+            (
+                r.text(fields["text"], f"{path}.text"),
+                r.members(fields["channels"], f"{path}.channels", Channel),
+            )
+        )
+    return tuple(notes)
+
+
+def _weekend_rule(r: _Reader, raw: object) -> WeekendRule:
+    path = "$.weekend_rule"
+    weekend = r.obj(raw, path, ["text", "cert_types", "applies_on_makeup_workdays"])
+    return WeekendRule(
+        text=r.text(weekend["text"], f"{path}.text"),
+        cert_types=r.members(weekend["cert_types"], f"{path}.cert_types", CertType),
+        applies_on_makeup_workdays=r.flag(
+            weekend["applies_on_makeup_workdays"], f"{path}.applies_on_makeup_workdays"
+        ),
+    )
+
+
+def _online_renewal(r: _Reader, raw: object) -> OnlineRenewal:
+    path = "$.online_renewal"
+    renewal = r.obj(raw, path, ["days_before_expiry", "too_early_rule", "expired_rule"])
+    return OnlineRenewal(
+        days_before_expiry=r.integer(
+            renewal["days_before_expiry"], f"{path}.days_before_expiry", 1, 366
+        ),
+        too_early_rule=r.text(renewal["too_early_rule"], f"{path}.too_early_rule"),
+        expired_rule=r.text(renewal["expired_rule"], f"{path}.expired_rule"),
+    )
+
+
+def _payee(r: _Reader, raw: object) -> Payee:
+    data = r.obj(raw, "$.payee", ["company", "bank", "account"])
+    account = r.text(data["account"], "$.payee.account")
+    if not _ACCOUNT.fullmatch(account):
+        r.fail("$.payee.account", "expected digits in groups separated by single spaces")
+    return Payee(
+        company=r.text(data["company"], "$.payee.company"),
+        bank=r.text(data["bank"], "$.payee.bank"),
+        account=account,
+    )
+
+
+def _postage(r: _Reader, raw: object) -> Postage:
+    data = r.obj(raw, "$.postage", ["fee_yuan", "text"])
+    return Postage(
+        fee_yuan=r.yuan(data["fee_yuan"], "$.postage.fee_yuan"),
+        text=r.text(data["text"], "$.postage.text"),
     )
 
 

@@ -524,7 +524,7 @@ def delivery_step(request: HttpRequest, actor: User, number: str) -> HttpRespons
         application,
         "delivery",
         form=form,
-        postage=services.POSTAGE_YUAN,
+        postage=catalog.postage.fee_yuan,
         points=catalog.points,
         mail_text=catalog.businesses[RuleBusiness.NEW].channels[RuleChannel.ONLINE].delivery.text,
     )
