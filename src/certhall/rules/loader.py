@@ -230,7 +230,7 @@ def _fee_text_agrees(r: _Reader, path: str, text: str, fee: Decimal, *, per_year
     if FREE in text or not amounts:
         r.fail(path, f"{text!r} disagrees with fee_yuan {fee}: no amount in 元")
     for amount, units in amounts:
-        if Decimal(amount) != fee:
+        if money.parse(amount).yuan != fee:
             r.fail(path, f"{text!r} says {amount}元, fee_yuan is {fee}")
         if ("/年" in units) != per_year:
             basis = "per year" if per_year else "per certificate"
