@@ -26,7 +26,7 @@ from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import AuditEvent, AuditHead
 from certhall.audit.services import OK, _jsonable
-from certhall.ca import services
+from certhall.ca import registry, services
 from certhall.ca.models import Certificate
 from certhall.pki.csr import load_csr
 from certhall.pki.issuance import build_certificate, new_serial
@@ -52,7 +52,7 @@ def issue_many(
         rows.append(
             Certificate(
                 ca=ca,
-                serial=services.serial_hex(cert.serial_number),
+                serial=registry.serial_hex(cert.serial_number),
                 profile=profile.name,
                 organization=request.organization,
                 org_name=sub.org_name,

@@ -540,7 +540,7 @@ def per_request_breakdown(
     from bench.whatif_wsgi import lean
     from certhall.ca import ocsp as ca_ocsp
     from certhall.ca.models import Certificate
-    from certhall.ca.services import serial_hex
+    from certhall.ca.registry import serial_hex
     from certhall.pki import ocsp as pki_ocsp
 
     n = min(len(plain), 2000)

@@ -67,6 +67,8 @@ class Config:
     sms_backend: str = "certhall.notify.backends.OutboxSmsBackend"
     #: The local sandbox gateway standing in for Alipay / WeChat Pay (CERTHALL_PAYMENT_SANDBOX).
     payment_sandbox: bool = False
+    #: Django request threads per server process (``certhall serve --threads`` sets it).
+    serve_threads: int = 8
 
     @property
     def softhsm_dir(self) -> Path:
@@ -181,6 +183,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         smtp=_smtp(env),
         sms_backend=_sms_backend(env),
         payment_sandbox=_flag(env, "CERTHALL_PAYMENT_SANDBOX", default=not production),
+        serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),
     )
 
 

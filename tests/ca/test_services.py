@@ -20,7 +20,8 @@ from certhall.audit.models import AuditEvent
 from certhall.audit.services import verify
 from certhall.ca import crls, ocsp
 from certhall.ca.models import CRL, Certificate, CertificateAuthority, OCSPResponder
-from certhall.ca.services import IssueRequest, init_ca, issue, parse_serial, revoke
+from certhall.ca.registry import parse_serial
+from certhall.ca.services import IssueRequest, init_ca, issue, revoke
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
 from certhall.pki.issuance import Subscriber
 

@@ -1,5 +1,5 @@
 """A real certhall instance for interop checks: its own home, `certhall setup`, then
-`certhall serve` (gunicorn) on a free loopback port. External tools talk to it over HTTP."""
+`certhall serve` (granian) on a free loopback port. External tools talk to it over HTTP."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -42,12 +43,13 @@ class Instance:
             raise AssertionError(f"certhall {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+    def get(self, path: str) -> tuple[int, Message, bytes]:
+        """Status, headers (case-insensitive, as HTTP's are) and body."""
         try:
             with urllib.request.urlopen(self.url + path, timeout=30) as response:  # noqa: S310
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, error.headers, error.read()
 
     def post(self, path: str, body: bytes, content_type: str) -> tuple[int, bytes]:
         request = urllib.request.Request(  # noqa: S310

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from certhall.ca import crls, ocsp
+from certhall.ca import crls, ocsp, ocsp_store
 from certhall.ca.models import CertificateAuthority
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,9 @@ def run_due_jobs() -> None:
     now = datetime.now(UTC)
     for ca in CertificateAuthority.objects.all():
         ocsp.ensure_responder(ca, now)
+    signed = ocsp_store.refresh_due(now)
+    if signed:
+        log.info("pre-signed %s OCSP answers", signed)
     from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
 
     run_due_notifications(now)

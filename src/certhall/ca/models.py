@@ -98,3 +98,38 @@ class OCSPResponder(models.Model):
 
     def __str__(self) -> str:
         return f"OCSP responder of CA {self.ca_id} until {self.not_after:%Y-%m-%d}"
+
+
+class OCSPResponse(models.Model):
+    """The pre-signed OCSP answer about one certificate (RFC 5019: SHA-1 CertID, no nonce).
+
+    Written by the jobs (new certificates, answers past half their validity) and by a revocation,
+    in the revocation's own transaction. Every write takes a new ``generation`` from
+    :class:`OCSPGeneration` under its row lock, so each serving process can follow the changes
+    with ``generation > last seen`` and never miss one. An empty ``der`` withdraws the answer
+    (the dynamic responder answers instead).
+    """
+
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.CASCADE, related_name="ocsp_response"
+    )
+    ca = models.ForeignKey(CertificateAuthority, on_delete=models.CASCADE, related_name="+")
+    #: The certificate's serial (hex), copied so that servers load answers without a join.
+    serial = models.CharField(max_length=40)
+    status = models.CharField(max_length=10)
+    der = models.BinaryField()
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField(db_index=True)
+    generation = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"OCSP answer {self.certificate_id} ({self.status}) until {self.next_update}"
+
+
+class OCSPGeneration(models.Model):
+    """One row: the last generation handed out to :class:`OCSPResponse` writes."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"OCSP generation {self.value}"

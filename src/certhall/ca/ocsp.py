@@ -26,7 +26,7 @@ from certhall.accounts.services import system_actor
 from certhall.ca import signers
 from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponder
 from certhall.ca.reasons import REASONS
-from certhall.ca.services import serial_hex, store_issued
+from certhall.ca.registry import register, serial_hex
 from certhall.pki import authority
 from certhall.pki.ocsp import (
     MalformedRequest,
@@ -67,19 +67,34 @@ def reset() -> None:
         _cache.clear()
 
 
+def _load_cas() -> None:
+    loaded = [
+        (pk, x509.load_der_x509_certificate(bytes(der)))
+        for pk, der in CertificateAuthority.objects.values_list("pk", "certificate_der")
+    ]
+    with _lock:
+        _cas[:] = loaded
+
+
 def _find_ca(query: OCSPQuery) -> int | None:
     for refresh in (False, True):
         if refresh or not _cas:
-            loaded = [
-                (pk, x509.load_der_x509_certificate(bytes(der)))
-                for pk, der in CertificateAuthority.objects.values_list("pk", "certificate_der")
-            ]
-            with _lock:
-                _cas[:] = loaded
+            _load_cas()
         for pk, cert in _cas:
             if issuer_matches(query, cert):
                 return pk
     return None
+
+
+def issuer_certificate(ca_id: int) -> x509.Certificate:
+    """The CA certificate of ``ca_id`` (cached per process; CA certificates never change)."""
+    for refresh in (False, True):
+        if refresh or not _cas:
+            _load_cas()
+        for pk, cert in _cas:
+            if pk == ca_id:
+                return cert
+    raise LookupError(f"no CA {ca_id}")
 
 
 def _responder(ca_id: int, now: datetime) -> _Responder:
@@ -127,7 +142,7 @@ def _new_responder(ca: CertificateAuthority, now: datetime) -> OCSPResponder:
     cert = authority.build_ocsp_responder(
         signers.issuer_for(ca), key.public_key(), subject, now, days=RESPONDER_DAYS
     )
-    registered = store_issued(actor, ca, cert, "ocsp")
+    registered = register(actor, ca, cert, "ocsp")
     return OCSPResponder.objects.create(
         ca=ca, certificate=registered, key_ref=ref, not_after=registered.not_after
     )
@@ -156,20 +171,7 @@ def _answer(query: OCSPQuery, now: datetime) -> bytes:
         if hit is not None and hit[1] > now:
             return hit[0]
 
-    validity = timedelta(hours=config.get().ocsp_response_validity_hours)
-    next_update = min(now + validity, responder.not_after)
-    issuer_cert = next(cert for pk, cert in _cas if pk == ca_id)
-    der = build_response(
-        query,
-        status=status,  # type: ignore[arg-type]
-        revoked_at=revoked_at,
-        reason=reason,
-        issuer_cert=issuer_cert,
-        responder_cert=responder.certificate,
-        responder_key=responder.key,
-        this_update=now,
-        next_update=next_update,
-    )
+    der, next_update = sign(query, ca_id, status, revoked_at, reason, now)
     if query.nonce is None:
         # Re-sign once half the validity has passed, so cached answers stay fresh.
         with _lock:
@@ -178,6 +180,33 @@ def _answer(query: OCSPQuery, now: datetime) -> bytes:
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
     return der
+
+
+def sign(
+    query: OCSPQuery,
+    ca_id: int,
+    status: str,
+    revoked_at: datetime | None,
+    reason: x509.ReasonFlags | None,
+    now: datetime,
+) -> tuple[bytes, datetime]:
+    """A signed answer about ``query`` by the CA's current responder, valid from ``now``; and
+    its nextUpdate (the configured validity, never beyond the responder certificate)."""
+    responder = _responder(ca_id, now)
+    validity = timedelta(hours=config.get().ocsp_response_validity_hours)
+    next_update = min(now + validity, responder.not_after)
+    der = build_response(
+        query,
+        status=status,  # type: ignore[arg-type]
+        revoked_at=revoked_at,
+        reason=reason,
+        issuer_cert=issuer_certificate(ca_id),
+        responder_cert=responder.certificate,
+        responder_key=responder.key,
+        this_update=now,
+        next_update=next_update,
+    )
+    return der, next_update
 
 
 def respond(request_der: bytes) -> bytes:

@@ -47,6 +47,7 @@ from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import system_actor
 from certhall.agent import protocol
 from certhall.audit import services as audit
+from certhall.ca import registry
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
@@ -129,7 +130,7 @@ class RenewalRequest:
 
 def quote_renewal(actor: User, old_serial: str, years: int, at: datetime | None = None) -> Quote:
     """The fee and every refusing rule of renewing ``old_serial`` online for ``years``."""
-    cert = ca_services.get_certificate(old_serial)
+    cert = registry.get_certificate(old_serial)
     _check_actor(actor, cert)
     return quote(
         "renew",
@@ -180,7 +181,7 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
     with audit.refusals_recorded(
         actor, "ca.renewal.request", object_type="certificate", object_id=request.old_serial
     ):
-        old = ca_services.get_certificate(request.old_serial)
+        old = registry.get_certificate(request.old_serial)
         _check_actor(actor, old)
         old_cert = x509.load_der_x509_certificate(bytes(old.der))
         csr = load_csr(request.csr)

@@ -3,7 +3,6 @@ checks permissions, changes state in one transaction and records it in the audit
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +15,10 @@ from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.ca import crls, signers
+from certhall.ca import crls, ocsp_store, signers
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.reasons import parse_reason
+from certhall.ca.registry import get_certificate, register
 from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.pki import authority
 from certhall.pki.csr import load_csr
@@ -35,22 +35,6 @@ REVOKE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def serial_hex(serial: int) -> str:
-    return format(serial, "x")
-
-
-def parse_serial(text: str) -> str:
-    """Normalise a serial typed by a person (hex, optional 0x, colons or spaces)."""
-    cleaned = text.strip().lower().removeprefix("0x").replace(":", "").replace(" ", "")
-    try:
-        value = int(cleaned, 16)
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not a certificate serial number (hexadecimal)") from None
-    if value <= 0 or value.bit_length() > 160:
-        raise InvalidInput(f"{text!r} is not a certificate serial number")
-    return serial_hex(value)
 
 
 # --- the hierarchy -------------------------------------------------------------------------
@@ -182,69 +166,15 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
                 now,
             )
             try:
-                return _store(actor, ca, cert, profile.name, request)
+                return register(
+                    actor, ca, cert, profile.name, request.subscriber, request.organization
+                )
             except IntegrityError:
                 continue
         raise Conflict("could not allocate a unique serial number; try again")
 
 
-def _store(
-    actor: User,
-    ca: CertificateAuthority,
-    cert: x509.Certificate,
-    profile: str,
-    request: IssueRequest | None,
-) -> Certificate:
-    der = cert.public_bytes(Encoding.DER)
-    sub = request.subscriber if request else None
-    with transaction.atomic():
-        row = Certificate.objects.create(
-            ca=ca,
-            serial=serial_hex(cert.serial_number),
-            profile=profile,
-            organization=request.organization if request else None,
-            org_name=sub.org_name if sub else "",
-            uscc=sub.uscc if sub else "",
-            person_name=(sub.person_name or "") if sub else "",
-            id_number=(sub.id_number or "") if sub else "",
-            subject=cert.subject.rfc4514_string(),
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
-            der=der,
-            fingerprint_sha256=hashlib.sha256(der).hexdigest(),
-            issued_by=actor,
-        )
-        audit.record(
-            actor,
-            "ca.certificate.issue",
-            object_type="certificate",
-            object_id=row.serial,
-            after={
-                "ca": ca.slug,
-                "profile": profile,
-                "subject": row.subject,
-                "not_after": row.not_after.isoformat(),
-                "sha256": row.fingerprint_sha256,
-            },
-        )
-    return row
-
-
-def store_issued(
-    actor: User, ca: CertificateAuthority, cert: x509.Certificate, profile: str
-) -> Certificate:
-    """Register a certificate the CA built for itself (OCSP responder certificates)."""
-    return _store(actor, ca, cert, profile, None)
-
-
 # --- revocation ----------------------------------------------------------------------------
-
-
-def get_certificate(serial: str) -> Certificate:
-    try:
-        return Certificate.objects.select_related("ca").get(serial=parse_serial(serial))
-    except Certificate.DoesNotExist:
-        raise NotFound(f"no certificate with serial {serial}") from None
 
 
 def revoke(actor: User, serial: str, reason: str) -> Certificate:
@@ -259,6 +189,8 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
         require_provider(actor, cert.ca.provider_id)
         now = _now()
         with transaction.atomic():
+            # Taken first: pre-signed OCSP writes are ordered by it (ca/ocsp_store.py).
+            generation = ocsp_store.next_generation()
             changed = Certificate.objects.filter(
                 pk=cert.pk, status=Certificate.Status.VALID
             ).update(status=Certificate.Status.REVOKED, revoked_at=now, revocation_reason=reason)
@@ -276,7 +208,8 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
                 before={"status": "valid"},
                 after={"status": "revoked", "reason": reason, "at": now.isoformat()},
             )
-        cert.refresh_from_db()
+            cert.refresh_from_db()
+            ocsp_store.answer_revocation(cert, now, generation)
     # The CRL follows every revocation (RFC 5280 leaves the cadence to the CA).
     crls.publish_crl(actor, cert.ca)
     return cert

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import time
 from datetime import UTC, datetime
 
+from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.ocsp import OCSPResponseStatus
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certhall.ca import crls, ocsp
+from certhall.ca.ocsp_serve import answer_of, caching_headers, request_from_path
 from certhall.ca.services import get_ca
 from certhall.pki.ocsp import error_response
 
@@ -44,8 +45,16 @@ def ca_certificate(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _ocsp_response(der: bytes, cacheable: bool) -> HttpResponse:
+    """POST answers are not cached; GET answers carry RFC 5019 §6.2 headers (the same as the
+    gateway's fast path), error answers none."""
     response = HttpResponse(der, content_type=OCSP_RESPONSE_TYPE)
-    response["Cache-Control"] = "public, max-age=60" if cacheable else "no-store"
+    response["Cache-Control"] = "no-store"
+    if cacheable:
+        parsed = x509_ocsp.load_der_ocsp_response(der)
+        if parsed.response_status is OCSPResponseStatus.SUCCESSFUL and parsed.next_update_utc:
+            answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc)
+            for name, value in caching_headers(answer, time.time()):
+                response[name] = value
     return response
 
 
@@ -60,10 +69,4 @@ def ocsp_post(request: HttpRequest) -> HttpResponse:
 @require_GET
 def ocsp_get(request: HttpRequest, encoded: str) -> HttpResponse:
     """RFC 6960 A.1: GET {url}/{url-encoding of base-64 encoding of the DER request}."""
-    try:
-        der = base64.b64decode(encoded, validate=False)
-    except (binascii.Error, ValueError):
-        der = b""
-    if len(der) > OCSP_MAX_REQUEST:
-        der = b""
-    return _ocsp_response(ocsp.respond(der), True)
+    return _ocsp_response(ocsp.respond(request_from_path(encoded) or b""), True)

@@ -12,11 +12,11 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("serve", help="serve the platform (gunicorn) and run its jobs")
+    p = commands.add_parser("serve", help="serve the platform (granian) and run its jobs")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--threads", type=int, help="Django threads per worker (default 8)")
     p.add_argument("--no-jobs", action="store_true", help="do not start the job runner")
     p.set_defaults(handler=serve)
 
@@ -25,43 +25,38 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=jobs)
 
 
+#: A client gets this long to send its request headers (a slow one is cut off, not waited for).
+HEADER_READ_MS = 5_000
+
+
 def serve(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
+    """granian serves ``certhall.rsgi:application`` (docs/security.md, "Serving stack")."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     from certhall import config
 
+    if args.threads is not None:
+        os.environ["CERTHALL_SERVE_THREADS"] = str(args.threads)  # the workers' config reads it
     cfg = config.get()
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
-    options = {
-        "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        "worker_class": "gthread",
-        "threads": args.threads,
-        "accesslog": str(cfg.log_dir / "access.log"),
-        "errorlog": "-",
-        "loglevel": "warning",
-        "timeout": 60,
-        "graceful_timeout": 10,
-        # Workers import the app after fork: PKCS#11 modules must not be shared across fork.
-        "preload_app": False,
-    }
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            from certhall.wsgi import application
-
-            return application
-
+    server = Granian(
+        "certhall.rsgi:application",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.RSGI,
+        workers=args.workers,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_MS),
+        log_level="warning",  # type: ignore[arg-type]
+        websockets=False,
+    )
     runner = None
     if not args.no_jobs:
         runner = subprocess.Popen([sys.executable, "-m", "certhall.cli.main", "jobs", "--loop"])
     print(f"certhall serving on http://{args.host}:{args.port}  (state in {cfg.home})", flush=True)
     try:
-        Server().run()
+        server.serve()
     finally:
         if runner is not None:
             runner.terminate()

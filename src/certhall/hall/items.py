@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from certhall.ca import services as ca_services
+from certhall.ca import registry
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import clock
@@ -126,7 +126,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
     if business != Business.NEW:
         if not serial:
             raise InvalidInput(f"{business.label}须填写证书序列号。", code="serial_missing")
-        target = ca_services.get_certificate(serial)
+        target = registry.get_certificate(serial)
         _holder_check(application, target)
         cert_type = parse_cert_type(target.profile)
         if request.cert_type and request.cert_type != cert_type.value:

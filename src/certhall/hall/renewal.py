@@ -25,8 +25,8 @@ from certhall import config
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
+from certhall.ca import registry
 from certhall.ca import renewal as ca_renewal
-from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput
@@ -58,7 +58,7 @@ class Ticket:
 
 def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
-    cert = ca_services.get_certificate(serial)
+    cert = registry.get_certificate(serial)
     org = actor.organization
     if org is None or not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
         raise Forbidden("该证书不属于本单位，不能在此续期。", code="certificate_other_organization")

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from certhall.ca.models import Certificate
-from certhall.ca.services import parse_serial
+from certhall.ca.registry import parse_serial
 from certhall.certlogin.errors import RateLimited
 from certhall.certlogin.models import RateCounter
 from certhall.errors import InvalidInput, NotFound

@@ -1,0 +1,179 @@
+"""Serving pre-signed OCSP answers without Django: the gateway's OCSP fast path.
+
+Each serving process keeps every stored answer (``ca/ocsp_store.py``) in memory, keyed by the
+issuer hashes and serial of its SHA-1 CertID, and follows the database in a background thread:
+every :data:`POLL_SECONDS` it reads the rows written since the last generation it saw, so a
+revocation is served within a poll of its commit. A request the store cannot answer exactly
+(a nonce, another CertID hash, an unknown or expired answer, anything malformed) falls through
+to Django's responder (``ca/ocsp.py``), which answers from the registry.
+
+HTTP caching (RFC 5019 §6.2): GET answers carry ``Cache-Control: max-age`` up to nextUpdate,
+``ETag``, ``Last-Modified`` (thisUpdate) and ``Expires`` (nextUpdate), so caches and CDNs can
+carry the load; POST answers are not cacheable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import formatdate
+from urllib.parse import unquote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp
+from django.db import close_old_connections
+from django.db.models import Q
+
+from certhall.ca.models import CertificateAuthority, OCSPResponse
+from certhall.pki.ocsp import MAX_REQUEST_BYTES, issuer_hashes
+from certhall.web.gateway import Reply
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+LOAD_BATCH = 5000
+CONTENT_TYPE = "application/ocsp-response"
+
+
+@dataclass(frozen=True)
+class Answer:
+    der: bytes
+    this_update: float  # POSIX seconds
+    next_update: float
+    etag: str
+
+
+def caching_headers(answer: Answer, now: float) -> list[tuple[str, str]]:
+    """RFC 5019 §6.2 headers of a GET answer, valid until its nextUpdate."""
+    max_age = max(0, int(answer.next_update - now))
+    return [
+        ("cache-control", f"max-age={max_age}, public, no-transform, must-revalidate"),
+        ("etag", answer.etag),
+        ("last-modified", formatdate(answer.this_update, usegmt=True)),
+        ("expires", formatdate(answer.next_update, usegmt=True)),
+    ]
+
+
+def answer_of(der: bytes, this_update: datetime, next_update: datetime) -> Answer:
+    etag = '"' + hashlib.sha256(der).hexdigest()[:32] + '"'
+    return Answer(der, this_update.timestamp(), next_update.timestamp(), etag)
+
+
+def request_from_path(path: str) -> bytes | None:
+    """The DER request of ``GET /ocsp/<url-encoded base64>`` (RFC 6960 A.1), or None."""
+    try:
+        der = base64.b64decode(unquote(path), validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    return der if 0 < len(der) <= MAX_REQUEST_BYTES else None
+
+
+class AnswerStore:
+    """The pre-signed answers of the database, in memory, followed by a poller thread."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[int, int], Answer] = {}
+        self._issuers: dict[tuple[bytes, bytes], int] = {}
+        #: (generation, pk) of the last row read: rows are read in that order.
+        self._cursor = (0, 0)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._poll, name="ocsp-poll", daemon=True)
+                self._thread.start()
+
+    def _poll(self) -> None:
+        while True:
+            try:
+                while self.poll_once() == LOAD_BATCH:
+                    pass
+            except Exception:
+                log.exception("could not read pre-signed OCSP answers")
+                close_old_connections()
+            time.sleep(POLL_SECONDS)
+
+    def _load_issuers(self) -> None:
+        sha1 = hashes.SHA1()  # noqa: S303 - RFC 5019 CertIDs are SHA-1
+        issuers = {}
+        for pk, der in CertificateAuthority.objects.values_list("pk", "certificate_der"):
+            issuers[issuer_hashes(x509.load_der_x509_certificate(bytes(der)), sha1)] = pk
+        self._issuers = issuers
+
+    def poll_once(self) -> int:
+        """Read up to LOAD_BATCH rows written since the last poll; returns how many."""
+        generation, pk = self._cursor
+        newer = Q(generation__gt=generation) | Q(generation=generation, pk__gt=pk)
+        rows = list(
+            OCSPResponse.objects.filter(newer)
+            .order_by("generation", "pk")
+            .values_list(
+                "ca_id", "serial", "der", "this_update", "next_update", "generation", "pk"
+            )[:LOAD_BATCH]
+        )
+        if not rows:
+            return 0
+        if any(ca_id not in self._issuers.values() for ca_id, *_ in rows):
+            self._load_issuers()
+        answers = self._answers
+        for ca_id, serial, der, this_update, next_update, _, _ in rows:
+            key = (ca_id, int(serial, 16))
+            if der:
+                answers[key] = answer_of(bytes(der), this_update, next_update)
+            else:
+                answers.pop(key, None)
+        self._cursor = (rows[-1][5], rows[-1][6])
+        return len(rows)
+
+    def lookup(self, request_der: bytes, now: float) -> Answer | None:
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+            if not isinstance(request.hash_algorithm, hashes.SHA1) or len(request.extensions):
+                return None
+            ca_id = self._issuers.get((request.issuer_name_hash, request.issuer_key_hash))
+            serial = request.serial_number
+        except Exception:
+            return None
+        if ca_id is None:
+            return None
+        answer = self._answers.get((ca_id, serial))
+        if answer is None or answer.next_update <= now:
+            return None
+        return answer
+
+
+class OCSPFastPath:
+    """The gateway fast path: ``POST /ocsp`` and ``GET /ocsp/<request>`` from the store."""
+
+    def __init__(self, store: AnswerStore | None = None) -> None:
+        self.store = store or AnswerStore()
+
+    def start(self) -> None:
+        self.store.start()
+
+    def __call__(self, method: str, path: str, body: bytes) -> Reply | None:
+        if path == "/ocsp" and method == "POST":
+            request_der: bytes | None = body if len(body) <= MAX_REQUEST_BYTES else None
+        elif method == "GET" and path.startswith("/ocsp/"):
+            request_der = request_from_path(path[len("/ocsp/") :])
+        else:
+            return None
+        now = time.time()
+        answer = self.store.lookup(request_der, now) if request_der else None
+        if answer is None:
+            return None
+        headers = [("content-type", CONTENT_TYPE)]
+        if method == "GET":
+            headers += caching_headers(answer, now)
+        else:
+            headers.append(("cache-control", "no-store"))
+        return Reply(200, headers, answer.der)

@@ -1,0 +1,194 @@
+"""The HTTP gateway: an RSGI application for granian in front of Django's WSGI handler.
+
+Why not granian's own WSGI interface (docs/security.md, "Serving stack"): it hands the request
+body to the application as a stream, so a client that sends its body one byte a second holds a
+Python thread; 100 such clients starve the server. Here the event loop reads each body whole,
+bounded in size (413) and time (408), before a thread is taken; granian bounds the header read
+time. A slow or idle client therefore costs a coroutine, never a thread.
+
+Fast paths (the pre-signed OCSP responses) answer on the event loop without Django; everything
+else runs Django's WSGI handler in a bounded thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class FastPath(Protocol):
+    def __call__(self, method: str, path: str, body: bytes) -> Reply | None: ...
+
+    def start(self) -> None:
+        """Called once per worker process before it serves (load caches, start pollers)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Limits:
+    #: Whole request bodies larger than this are refused with 413 before they are read.
+    max_body: int = 32 * 1024 * 1024
+    #: A body must arrive within ``grace_seconds`` plus its size at ``min_bytes_per_second``
+    #: (408 otherwise): a 10 MB upload may take 17 minutes, a 10-byte one 10 seconds.
+    grace_seconds: float = 10.0
+    min_bytes_per_second: int = 10_000
+
+    def body_deadline(self, size: int) -> float:
+        return self.grace_seconds + size / self.min_bytes_per_second
+
+
+class _FileWrapper:
+    """``wsgi.file_wrapper``: lets a FileResponse be sent by granian straight from disk."""
+
+    def __init__(self, filelike: Any, block_size: int = 8192) -> None:
+        self.filelike = filelike
+        self.block_size = block_size
+
+    def __iter__(self) -> Any:
+        return iter(lambda: self.filelike.read(self.block_size), b"")
+
+    def close(self) -> None:
+        self.filelike.close()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _reply(status: int, text: str) -> Reply:
+    body = text.encode()
+    return Reply(status, [("content-type", "text/plain; charset=utf-8")], body)
+
+
+class Gateway:
+    def __init__(
+        self,
+        wsgi: WSGIApp,
+        *,
+        threads: int,
+        limits: Limits | None = None,
+        fast_paths: tuple[FastPath, ...] = (),
+    ) -> None:
+        self.wsgi = wsgi
+        self.limits = limits or Limits()
+        self.fast_paths = fast_paths
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
+        self.base_environ: dict[str, Any] = {
+            "SCRIPT_NAME": "",
+            "wsgi.errors": sys.stderr,
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+            "wsgi.file_wrapper": _FileWrapper,
+        }
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":  # websockets: none here
+            return
+        length = scope.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limits.max_body):
+            return self._send(proto, _reply(413, "请求内容过大。"))
+        try:
+            body = await self._read_body(proto, int(length or 0))
+        except TimeoutError:
+            return self._send(proto, _reply(408, "请求超时。"))
+        except _TooLarge:
+            return self._send(proto, _reply(413, "请求内容过大。"))
+        for fast in self.fast_paths:
+            reply = fast(scope.method, scope.path, body)
+            if reply is not None:
+                return self._send(proto, reply)
+        environ = self._environ(scope, body)
+        loop = asyncio.get_running_loop()
+        status, headers, result = await loop.run_in_executor(self.pool, self._call, environ)
+        if isinstance(result, str):
+            proto.response_file(status, headers, result)
+        else:
+            proto.response_bytes(status, headers, result)
+
+    def __rsgi_init__(self, loop: Any) -> None:  # granian calls it once per worker
+        for fast in self.fast_paths:
+            fast.start()
+
+    async def _read_body(self, proto: Any, announced: int) -> bytes:
+        """The whole body, within its deadline (which grows with what a chunked body sends)."""
+        limits = self.limits
+        chunks: list[bytes] = []
+        size = 0
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        async with asyncio.timeout_at(began + limits.body_deadline(announced)) as deadline:
+            async for chunk in proto:
+                size += len(chunk)
+                if size > limits.max_body:
+                    raise _TooLarge
+                chunks.append(chunk)
+                if size > announced:
+                    deadline.reschedule(began + limits.body_deadline(size))
+        return b"".join(chunks)
+
+    @staticmethod
+    def _send(proto: Any, reply: Reply) -> None:
+        proto.response_bytes(reply.status, reply.headers, reply.body)
+
+    def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
+        host, _, port = scope.server.rpartition(":")
+        client = scope.client.rpartition(":")[0] if ":" in scope.client else scope.client
+        environ = {
+            **self.base_environ,
+            "REQUEST_METHOD": scope.method,
+            "PATH_INFO": scope.path,
+            "QUERY_STRING": scope.query_string,
+            "SERVER_NAME": host,
+            "SERVER_PORT": port,
+            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+            "REMOTE_ADDR": client.strip("[]"),
+            "wsgi.url_scheme": scope.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        for name, value in scope.headers.items():
+            key = name.upper().replace("-", "_")
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                if key == "CONTENT_TYPE":
+                    environ[key] = value
+                continue
+            key = f"HTTP_{key}"
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return environ
+
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes | str]:
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
+            started[:] = [int(status.split(" ", 1)[0]), headers]
+            return lambda data: None  # the legacy write() callable: Django never uses it
+
+        result = self.wsgi(environ, start_response)
+        try:
+            if isinstance(result, _FileWrapper):
+                path = getattr(result.filelike, "name", None)
+                if isinstance(path, str) and os.path.isfile(path):
+                    return started[0], started[1], path
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return started[0], started[1], body
