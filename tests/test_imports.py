@@ -13,6 +13,11 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def _modules() -> Iterator[tuple[str, ast.Module]]:
     for path in sorted((SRC / "certhall").rglob("*.py")):
         if "migrations" not in path.parts:
@@ -49,3 +54,52 @@ def test_cryptography_only_through_its_public_api() -> None:
         if _private_cryptography(name)
     ]
     assert found == [], "use cryptography's public names (hazmat.primitives ...)"
+
+
+def _package_graph(package: str) -> dict[str, set[str]]:
+    """Which modules of ``package`` each of its modules imports (the package itself counts as
+    a node when a name is taken from it: that runs its ``__init__``)."""
+    root = SRC / package.replace(".", "/")
+    paths = {_module_name(path): path for path in root.rglob("*.py")}
+    nodes = set(paths)
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        edges: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in nodes and a.name != package}
+            elif isinstance(node, ast.ImportFrom) and node.module in nodes:
+                for alias in node.names:
+                    target = f"{node.module}.{alias.name}"
+                    edges.add(target if target in nodes else node.module)
+        graph[name] = edges - {name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        for target in sorted(graph.get(node, ())):
+            found = visit(target, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        found = visit(start, [])
+        if found:
+            return found
+    return None
+
+
+def test_the_token_layer_has_no_import_cycle() -> None:
+    graph = _package_graph("certhall.tokens")
+    assert "certhall.tokens.pin" in graph["certhall.tokens.admin"]  # the graph sees imports
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])

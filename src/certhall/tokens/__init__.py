@@ -1,14 +1,15 @@
 """PKCS#11 token access: SoftHSM2 stores, logged-in sessions, token keys as ``cryptography`` keys.
 
-Framework-free. See docs/tokens.md. Modules:
+Framework-free. See docs/tokens.md. Modules, each importing only the ones listed before it
+(tests/test_imports.py checks that there is no cycle):
 
-* :mod:`~certhall.tokens.softhsm`: token store configuration files and token initialisation;
 * :mod:`~certhall.tokens.module`: one initialised module per (module file, configuration);
 * :mod:`~certhall.tokens.session`: :func:`open_token` and :class:`TokenSession`;
 * :mod:`~certhall.tokens.keys`: key generation and the private key adapters;
+* :mod:`~certhall.tokens.objects`: certificates on the token, signing, CSRs;
 * :mod:`~certhall.tokens.pin`: the Ukey PIN policy (retry counter on the token, SO unlock);
 * :mod:`~certhall.tokens.admin`: formatting tokens (``C_InitToken``) and listing them;
-* :mod:`~certhall.tokens.objects`: certificates on the token, signing, CSRs.
+* :mod:`~certhall.tokens.softhsm`: SoftHSM2 token store configuration files, the CA's token.
 """
 
 from certhall.tokens.admin import TokenInfo, format_token, list_tokens, token_info

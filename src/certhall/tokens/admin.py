@@ -34,11 +34,13 @@ from certhall.tokens.pin import (
     set_user_pin_as_so,
     so_session_run,
 )
-from certhall.tokens.session import find_token, open_raw_session
-from certhall.tokens.softhsm import check_label, check_pin_length
+from certhall.tokens.session import check_label, find_token, open_raw_session
 
 #: How long a token serial can be (CK_TOKEN_INFO.serialNumber is 16 bytes, blank padded).
 SERIAL_LENGTH = 16
+#: SoftHSM2's PIN length limits.
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,15 @@ def list_tokens(
         return [_info(binding, t, with_pin_status) for t in _initialised(binding)]
     finally:
         _module.release(binding)
+
+
+def check_pin_length(pin: str, what: str) -> None:
+    """TokenError ``pin_length`` unless SoftHSM2 accepts the PIN's length (never shows it)."""
+    if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
+        raise TokenError(
+            f"{what} must be {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} characters",
+            code="pin_length",
+        )
 
 
 @contextlib.contextmanager

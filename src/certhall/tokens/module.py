@@ -48,10 +48,12 @@ from pkcs11 import PKCS11Error
 from pkcs11.types import Token
 
 from certhall.errors import ConfigurationError, TokenError
-from certhall.tokens.softhsm import CONF_ENV
 
 if TYPE_CHECKING:
     from pkcs11._pkcs11 import lib as Pkcs11Lib
+
+#: The environment variable SoftHSM2 reads its configuration file name from.
+CONF_ENV = "SOFTHSM2_CONF"
 
 CKR_OK = 0x00
 CKR_SLOT_ID_INVALID = 0x03

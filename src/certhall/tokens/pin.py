@@ -66,11 +66,11 @@ from certhall.tokens.session import (
     _close,
     _login,
     _pin_mac,
+    check_label,
     find_token,
     open_raw_session,
     session_handle,
 )
-from certhall.tokens.softhsm import check_label
 
 PIN_STATE_LABEL = "certhall-pin-state"
 PIN_STATE_APPLICATION = "certhall"

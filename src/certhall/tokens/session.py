@@ -46,7 +46,19 @@ from certhall.tokens.module import (
     LoginState,
     ModuleBinding,
 )
-from certhall.tokens.softhsm import check_label
+
+#: PKCS#11 token labels are 32 bytes of UTF-8, blank padded.
+MAX_LABEL_BYTES = 32
+
+
+def check_label(label: str) -> None:
+    """TokenError unless ``label`` is a usable token label (1-32 bytes of UTF-8, no padding)."""
+    if not label or label != label.strip() or len(label.encode("utf-8")) > MAX_LABEL_BYTES:
+        raise TokenError(
+            f"token label must be 1 to {MAX_LABEL_BYTES} bytes without leading or trailing "
+            f"blanks, not {label!r}",
+            code="token_label_invalid",
+        )
 
 
 def session_handle(raw: Session) -> int:
