@@ -1,4 +1,4 @@
-"""Imports stay honest: libraries through their public API.
+"""Imports stay honest: modules and libraries through their public names only.
 
 A static read of every module in src/ (the source, not the imported modules, so an import
 inside a function or under TYPE_CHECKING counts too).
@@ -35,6 +35,42 @@ def _imported_modules(tree: ast.Module) -> Iterator[tuple[int, str]]:
             yield node.lineno, node.module
             for alias in node.names:
                 yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """``from x import _name``, and ``m._name`` where ``m`` came from an import of certhall."""
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if _private(alias.name):
+                    yield node.lineno, f"from {node.module} import {alias.name}"
+                if (node.module or "").startswith("certhall"):
+                    imported.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("certhall"):
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in imported
+            and _private(node.attr)
+        ):
+            yield node.lineno, f"{node.value.id}.{node.attr}"
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    """What another module needs is public API of its module (or lives where it is used)."""
+    found = [
+        f"{path}:{line} {what}" for path, tree in _modules() for line, what in _private_names(tree)
+    ]
+    assert found == []
 
 
 def _private_cryptography(name: str) -> bool:

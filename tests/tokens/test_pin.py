@@ -21,6 +21,7 @@ from certhall.tokens import (
 )
 from certhall.tokens import pin as pin_module
 from certhall.tokens.pin import PIN_STATE_LABEL, _State
+from certhall.tokens.session import RawSession
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
 pytestmark = pytest.mark.softhsm
@@ -234,7 +235,7 @@ def test_the_try_is_used_when_the_token_is_pulled_during_login(
     def pulled(*args: object) -> None:
         raise TokenError("token removed", code="device_removed")
 
-    monkeypatch.setattr(pin_module, "_login", pulled)
+    monkeypatch.setattr(RawSession, "login_user", pulled)
     with pytest.raises(TokenError) as err:
         login(softhsm_store, USER_PIN)
     assert err.value.code == "device_removed"
@@ -252,12 +253,13 @@ def test_the_try_is_used_when_the_process_dies_during_login(
         f"""
         import os
         from pathlib import Path
-        from certhall.tokens import pin, user_login
+        from certhall.tokens import user_login
+        from certhall.tokens.session import RawSession
 
         def die(*args):
             os._exit(9)
 
-        pin._login = die
+        RawSession.login_user = die
         conf = Path({str(softhsm_store.conf)!r})
         user_login({softhsm_store.module!r}, "ukey", {USER_PIN!r}, conf=conf)
         """
@@ -387,7 +389,7 @@ def test_hardware_lock_reported_by_c_login(
     def locked(*args: object) -> None:
         raise TokenError("locked", code="pin_locked")
 
-    monkeypatch.setattr(pin_module, "_login", locked)
+    monkeypatch.setattr(RawSession, "login_user", locked)
     with pytest.raises(PinError) as err:
         login(softhsm_store, USER_PIN)
     assert err.value.code == "pin_locked"

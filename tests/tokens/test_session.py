@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from certhall.errors import ConfigurationError, TokenError
 from certhall.tokens import generate_keypair, load_private_key, module, open_token
-from certhall.tokens.session import TokenSession
+from certhall.tokens.session import TokenSession, raw_session
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
 pytestmark = pytest.mark.softhsm
@@ -57,6 +57,41 @@ def test_wrong_pin_leaves_no_session_and_the_right_pin_works(softhsm_store: Soft
         module.release(binding)
     with softhsm_store.open("t1") as session:
         assert not session.closed
+
+
+@pytest.mark.parametrize(
+    ("pins", "code"),
+    [
+        (("not-the-pin", None), "wrong_pin"),
+        ((None, "not-the-so-pin"), "wrong_so_pin"),
+        ((USER_PIN, None), "boom"),
+        ((None, SO_PIN), "boom"),
+        ((None, None), "boom"),
+    ],
+)
+def test_raw_session_always_closes_and_logs_out(
+    softhsm_store: SoftHSMStore, pins: tuple[str | None, str | None], code: str
+) -> None:
+    """After a refused C_Login, and after a failure inside the block, nothing stays open or
+    logged in: the SO can log in (it cannot beside any other session) and the user PIN is
+    checked again."""
+    softhsm_store.init_token("t1")
+    with module.reserved(softhsm_store.module, softhsm_store.conf) as binding:
+        token = binding.lib.get_token(token_label="t1")
+        user_pin, so_pin = pins
+        with (
+            pytest.raises(TokenError) as err,
+            raw_session(binding, token, "t1", user_pin=user_pin, so_pin=so_pin),
+        ):
+            raise TokenError("failed inside the block", code="boom")
+        assert err.value.code == code
+        assert binding.logins == {}
+        assert open_handles(softhsm_store) == []
+        with raw_session(binding, token, "t1", so_pin=SO_PIN) as raw:
+            raw.init_user_pin(USER_PIN)
+        with pytest.raises(TokenError), raw_session(binding, token, "t1", user_pin="not-the-pin"):
+            pass
+    assert open_handles(softhsm_store) == []
 
 
 def test_the_handle_probe_sees_a_leaked_session(softhsm_store: SoftHSMStore) -> None:
