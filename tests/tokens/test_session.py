@@ -11,7 +11,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from certhall.errors import ConfigurationError, TokenError
-from certhall.tokens import generate_keypair, load_private_key, module, open_token
+from certhall.tokens import (
+    TokenNotFound,
+    WrongPin,
+    generate_keypair,
+    load_private_key,
+    module,
+    open_token,
+)
 from certhall.tokens.session import TokenSession, raw_session
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
@@ -43,9 +50,10 @@ def test_open_token_logs_in(softhsm_store: SoftHSMStore) -> None:
 def test_wrong_pin_leaves_no_session_and_the_right_pin_works(softhsm_store: SoftHSMStore) -> None:
     softhsm_store.init_token("t1")
     for _ in range(3):
-        with pytest.raises(TokenError, match="wrong PIN") as err:
+        with pytest.raises(WrongPin, match="PIN码错误") as err:
             open_token(softhsm_store.module, "t1", "not-the-pin", conf=softhsm_store.conf)
         assert err.value.code == "wrong_pin"
+        assert err.value.tries_left is None  # open_token counts nothing
         assert "not-the-pin" not in str(err.value)
     assert open_handles(softhsm_store) == []
     # SO login is refused while any read-only session exists: it works, nothing is left over
@@ -130,7 +138,7 @@ def test_second_session_checks_the_pin_although_the_token_is_logged_in(
 
 def test_unknown_token_label(softhsm_store: SoftHSMStore) -> None:
     softhsm_store.init_token("t1")
-    with pytest.raises(TokenError, match="no token labelled 'nope'") as err:
+    with pytest.raises(TokenNotFound, match="未找到标签为“nope”的令牌") as err:
         open_token(softhsm_store.module, "nope", USER_PIN, conf=softhsm_store.conf)
     assert err.value.code == "token_not_found"
 
@@ -150,7 +158,7 @@ def test_token_created_while_the_store_is_in_use_needs_the_store_idle(
 ) -> None:
     first = softhsm_store.new_token("first")
     softhsm_store.init_token("second")
-    with pytest.raises(TokenError, match="becomes visible once") as err:
+    with pytest.raises(TokenNotFound, match="其他程序新建的令牌") as err:
         softhsm_store.open("second")
     assert err.value.code == "token_not_found"
     first.close()

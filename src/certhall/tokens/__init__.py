@@ -3,6 +3,7 @@
 Framework-free. See docs/tokens.md. Modules, each importing only the ones listed before it
 (tests/test_imports.py checks that there is no cycle):
 
+* :mod:`~certhall.tokens.errors`: the outcomes of PIN checks as exception classes;
 * :mod:`~certhall.tokens.module`: one initialised module per (module file, configuration);
 * :mod:`~certhall.tokens.session`: :func:`open_token` and :class:`TokenSession`;
 * :mod:`~certhall.tokens.keys`: key generation and the private key adapters;
@@ -13,6 +14,24 @@ Framework-free. See docs/tokens.md. Modules, each importing only the ones listed
 """
 
 from certhall.tokens.admin import TokenInfo, format_token, list_tokens, token_info
+from certhall.tokens.errors import (
+    PinChangeRequired,
+    PinError,
+    PinExpired,
+    PinLengthInvalid,
+    PinLocked,
+    PinNotInitialised,
+    PinPolicyViolation,
+    PinRejected,
+    SessionFailed,
+    SoPinLocked,
+    TokenBusy,
+    TokenInitFailed,
+    TokenNotFound,
+    TokenRefusal,
+    WrongPin,
+    WrongSoPin,
+)
 from certhall.tokens.keys import (
     KEY_SPECS,
     KeySpec,
@@ -38,7 +57,6 @@ from certhall.tokens.objects import (
 )
 from certhall.tokens.pin import (
     DEFAULT_MAX_TRIES,
-    PinError,
     PinStatus,
     change_pin,
     pin_status,
@@ -53,15 +71,30 @@ __all__ = [
     "DEFAULT_MODULE",
     "KEY_SPECS",
     "KeySpec",
+    "PinChangeRequired",
     "PinError",
+    "PinExpired",
+    "PinLengthInvalid",
+    "PinLocked",
+    "PinNotInitialised",
+    "PinPolicyViolation",
+    "PinRejected",
     "PinStatus",
     "Pkcs11ECPrivateKey",
     "Pkcs11RSAPrivateKey",
+    "SessionFailed",
+    "SoPinLocked",
+    "TokenBusy",
     "TokenCertificate",
     "TokenInfo",
+    "TokenInitFailed",
+    "TokenNotFound",
     "TokenObject",
     "TokenPrivateKey",
+    "TokenRefusal",
     "TokenSession",
+    "WrongPin",
+    "WrongSoPin",
     "build_csr",
     "change_pin",
     "delete_certificate",

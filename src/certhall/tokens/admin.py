@@ -24,6 +24,7 @@ from pkcs11 import PKCS11Error, TokenFlag
 from pkcs11.types import Token
 
 from certhall.errors import TokenError
+from certhall.tokens.errors import PinLengthInvalid, TokenInitFailed
 from certhall.tokens.module import CKR_OK, ModuleBinding, binding_lock, reserved
 from certhall.tokens.pin import DEFAULT_MAX_TRIES, PinStatus, read_status, set_user_pin_as_so
 from certhall.tokens.session import check_label, find_token, raw_session
@@ -98,12 +99,12 @@ def list_tokens(
         return [_info(binding, t, with_pin_status) for t in _initialised(binding)]
 
 
-def check_pin_length(pin: str, what: str) -> None:
-    """TokenError ``pin_length`` unless SoftHSM2 accepts the PIN's length (never shows it)."""
+def check_pin_length(pin: str, *, so: bool = False) -> None:
+    """PinLengthInvalid unless SoftHSM2 accepts the length of the user (or SO) PIN (never shows
+    it)."""
     if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
-        raise TokenError(
-            f"{what} must be {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} characters",
-            code="pin_length",
+        raise PinLengthInvalid(
+            min_length=MIN_PIN_LENGTH, max_length=MAX_PIN_LENGTH, variant="so" if so else None
         )
 
 
@@ -134,32 +135,26 @@ def format_token(
     Also writes the PIN state (counter at ``max_tries``, ``must_change``) unless ``pin_state`` is
     False (tokens that are not Ukeys, like the CA's own token). Returns the new
     token's info (its serial is what the Ukey inventory records). TokenError ``token_exists``
-    when the label is taken, ``no_free_slot``, ``pin_length``; no PIN appears in a message.
+    when the label is taken, ``no_free_slot``; PinLengthInvalid; no PIN appears in a message.
     """
     check_label(label)
-    check_pin_length(so_pin, "SO PIN")
-    check_pin_length(pin, "user PIN")
+    check_pin_length(so_pin, so=True)
+    check_pin_length(pin)
     with (
         _store_lock(conf.resolve() if conf is not None else None),
         reserved(module_path, conf, fresh=True) as binding,
     ):
         tokens = _initialised(binding)
         if any(_text(t.label) == label for t in tokens):
-            raise TokenError(f"a token labelled {label!r} already exists", code="token_exists")
+            raise TokenError(code="token_exists", label=label)
         slot_id = _free_slot(binding)
         with binding_lock:
             rv = binding.raw.init_token(slot_id, so_pin, label)
         if rv != CKR_OK:
-            raise TokenError(
-                f"could not initialise token {label!r} (CKR 0x{rv:x})",
-                code="token_init_failed",
-            )
+            raise TokenInitFailed(label=label, ckr=f"0x{rv:x}")
         token = next((t for t in _initialised(binding) if _text(t.label) == label), None)
         if token is None:
-            raise TokenError(
-                f"token {label!r} was initialised but cannot be found",
-                code="token_init_failed",
-            )
+            raise TokenInitFailed(label=label, variant="lost")
         with binding_lock, raw_session(binding, token, label, so_pin=so_pin) as raw:
             set_user_pin_as_so(
                 raw, pin, must_change=must_change, max_tries=max_tries, write_state=pin_state
@@ -177,16 +172,13 @@ def _free_slot(binding: ModuleBinding) -> int:
         raise TokenError(
             f"PKCS#11 module {binding.module_path}: {type(e).__name__}", code="token_failed"
         ) from None
-    raise TokenError(
-        f"PKCS#11 module {binding.module_path} has no empty slot for a new token",
-        code="no_free_slot",
-    )
+    raise TokenError(code="no_free_slot", module=binding.module_path)
 
 
 def token_info(
     module_path: str, label: str, *, conf: Path | None = None, with_pin_status: bool = False
 ) -> TokenInfo:
-    """The info of the token labelled ``label`` (TokenError ``token_not_found``)."""
+    """The info of the token labelled ``label`` (TokenNotFound)."""
     check_label(label)
     with reserved(module_path, conf) as binding:
         return _info(binding, find_token(binding, label), with_pin_status)

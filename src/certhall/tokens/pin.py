@@ -8,11 +8,12 @@ JSON document (tries left, maximum, locked, must change, a sequence number).
 
 The order of one attempt (:func:`user_login`, :func:`change_pin`):
 
-1. read the state; a locked token is refused, even with the right PIN (``pin_locked``);
+1. read the state; a locked token is refused, even with the right PIN (PinLocked);
 2. **write the decremented counter first**;
 3. ask the token to check the PIN (``C_Login`` / ``C_SetPIN``);
 4. on success write the counter back to the maximum; on a wrong PIN report the tries left
-   (``wrong_pin``) or, at zero, lock (``pin_locked``).
+   (WrongPin) or, at zero, lock (PinLocked). The outcomes are the classes of
+   :mod:`certhall.tokens.errors`.
 
 So a token pulled out (or a process killed) between steps 2 and 4 has used up the try.
 
@@ -45,6 +46,14 @@ from pkcs11 import Attribute, ObjectClass, PKCS11Error, TokenFlag
 from pkcs11.types import Token
 
 from certhall.errors import TokenError
+from certhall.tokens.errors import (
+    PinChangeRequired,
+    PinExpired,
+    PinLocked,
+    PinPolicyViolation,
+    TokenBusy,
+    WrongPin,
+)
 from certhall.tokens.module import binding_lock, reserved
 from certhall.tokens.session import (
     RawSession,
@@ -75,14 +84,6 @@ class PinStatus:
     count_low: bool = False
     #: True when the token has no certhall state object yet (never logged in through certhall).
     fresh: bool = False
-
-
-class PinError(TokenError):
-    """A PIN refusal. ``tries_left`` is the number of attempts left (0 when locked)."""
-
-    def __init__(self, message: str, *, code: str, tries_left: int | None = None) -> None:
-        super().__init__(message, code=code)
-        self.tries_left = tries_left
 
 
 @dataclass(frozen=True)
@@ -216,15 +217,6 @@ def _combine(state: _State | None, flags: TokenFlag) -> PinStatus:
     )
 
 
-def _locked_error(label: str) -> PinError:
-    return PinError(
-        f"PIN 已锁定，请到受理点解锁 / the PIN of token {label!r} is locked: "
-        "a service point can unlock it",
-        code="pin_locked",
-        tries_left=0,
-    )
-
-
 def read_status(raw: RawSession) -> PinStatus:
     """The PIN state of the token ``raw`` is a session on, without trying a PIN."""
     with binding_lock:
@@ -232,23 +224,18 @@ def read_status(raw: RawSession) -> PinStatus:
     return _combine(state, _flags(raw.token))
 
 
-def check_new_pin(pin: str, *, what: str = "the new PIN") -> None:
-    """PinError ``pin_policy`` unless ``pin`` is 6 to 32 characters (never shows the PIN)."""
+def check_new_pin(pin: str) -> None:
+    """PinPolicyViolation unless ``pin`` is 6 to 32 characters without blanks at either end
+    (never shows the PIN)."""
     if not MIN_USER_PIN <= len(pin) <= MAX_USER_PIN or len(pin.encode("utf-8")) > 255:
-        raise PinError(
-            f"{what} must be {MIN_USER_PIN} to {MAX_USER_PIN} characters", code="pin_policy"
-        )
+        raise PinPolicyViolation(min_length=MIN_USER_PIN, max_length=MAX_USER_PIN)
     if pin != pin.strip():
-        raise PinError(f"{what} must not start or end with a blank", code="pin_policy")
+        raise PinPolicyViolation(variant="blank")
 
 
 def random_user_pin() -> str:
     """Six random digits, as a Ukey PIN sent by SMS."""
     return f"{secrets.randbelow(10**6):06d}"
-
-
-#: TokenError codes that mean the PIN was never shown to the token: the try is given back.
-_NOT_EVALUATED = frozenset({"token_busy"})
 
 
 def _counted(
@@ -257,7 +244,7 @@ def _counted(
     on_success: Callable[[_State], _State],
 ) -> _State:
     """One counted PIN attempt; caller holds ``binding_lock``. Returns the state written after
-    success. ``verify`` raises TokenError ``wrong_pin`` / ``pin_locked`` on refusal."""
+    success. ``verify`` raises WrongPin / PinLocked on refusal."""
     label = raw.label
     state, old = _read_state(raw)
     status = _combine(state, _flags(raw.token))
@@ -265,43 +252,31 @@ def _counted(
     if status.locked:
         if not current.locked:
             _write_state(raw, replace(current, tries_left=0, locked=True), old)
-        raise _locked_error(label)
+        raise PinLocked(label=label)
     # 1. decrement first: a token pulled out from here on has used the try
     before = current
     current = _write_state(raw, replace(current, tries_left=status.tries_left - 1), old)
     try:
         verify()
-    except TokenError as error:
-        if error.code == "pin_expired":  # right PIN, but the token wants it changed
-            return _store(
-                raw, replace(on_success(current), tries_left=current.max_tries, must_change=True)
-            )
-        if error.code in _NOT_EVALUATED:
-            _store(raw, replace(current, tries_left=before.tries_left))
-            raise
-        if error.code == "pin_locked":  # the hardware says so
-            _store(raw, replace(current, tries_left=0, locked=True))
-            raise _locked_error(label) from None
-        if error.code != "wrong_pin":
-            raise  # device removed, session lost ...: the try stays used
-        after = _combine(current, _flags(raw.token))
-        left = after.tries_left
+    except PinExpired:  # right PIN, but the token wants it changed
+        return _store(
+            raw, replace(on_success(current), tries_left=current.max_tries, must_change=True)
+        )
+    except TokenBusy:  # the PIN was never shown to the token: the try is given back
+        _store(raw, replace(current, tries_left=before.tries_left))
+        raise
+    except PinLocked:  # the hardware says so
+        _store(raw, replace(current, tries_left=0, locked=True))
+        raise PinLocked(label=label) from None
+    except WrongPin:
+        left = _combine(current, _flags(raw.token)).tries_left
         if left <= 0:
             _store(raw, replace(current, tries_left=0, locked=True))
-            raise PinError(
-                f"PIN 错误，PIN 已锁定 / wrong PIN: the PIN of token {label!r} is now locked; "
-                "a service point can unlock it",
-                code="pin_locked",
-                tries_left=0,
-            ) from None
+            raise PinLocked(label=label, variant="now") from None
         if left != current.tries_left:
             _store(raw, replace(current, tries_left=left))
-        tries = "1 try" if left == 1 else f"{left} tries"
-        raise PinError(
-            f"PIN 错误，还可尝试 {left} 次 / wrong PIN for token {label!r}, {tries} left",
-            code="wrong_pin",
-            tries_left=left,
-        ) from None
+        raise WrongPin(label=label, tries_left=left) from None
+    # Anything else (device removed, session lost ...) propagates: the try stays used.
     # 2. success: back to the maximum
     return _store(raw, on_success(replace(current, tries_left=current.max_tries)))
 
@@ -316,11 +291,11 @@ def user_login(
 ) -> TokenSession:
     """Log in to a Ukey as the user, under the retry policy; return the session.
 
-    PinError ``wrong_pin`` (with ``tries_left``), ``pin_locked`` (the right PIN is refused too
-    until :func:`so_reset_pin`), ``pin_must_change`` when the PIN was set by the SO (unlock, new
-    Ukey) and has to be changed with :func:`change_pin` first. The PIN is right in that last case
-    and the counter is reset. ``allow_must_change=True`` skips that check, for the staff services
-    that set the PIN themselves. TokenError ``token_not_found`` etc. as for
+    WrongPin (with ``tries_left``), PinLocked (the right PIN is refused too until
+    :func:`so_reset_pin`), PinChangeRequired when the PIN was set by the SO (unlock, new Ukey)
+    and has to be changed with :func:`change_pin` first. The PIN is right in that last case and
+    the counter is reset. ``allow_must_change=True`` skips that check, for the staff services
+    that set the PIN themselves. TokenNotFound etc. as for
     :func:`~certhall.tokens.session.open_token`. No session is left open on failure.
     """
     check_label(label)
@@ -331,11 +306,7 @@ def user_login(
                 state = _counted(raw, lambda: raw.login_user(pin), lambda s: s)
             must_change = state.must_change or _flags(token) & TokenFlag.USER_PIN_TO_BE_CHANGED
             if must_change and not allow_must_change:
-                raise PinError(
-                    f"请先修改 PIN / the PIN of token {label!r} must be changed before first use",
-                    code="pin_must_change",
-                    tries_left=state.tries_left,
-                )
+                raise PinChangeRequired(label=label, tries_left=state.tries_left)
             return TokenSession(raw)
 
 
@@ -353,13 +324,13 @@ def change_pin(
 ) -> None:
     """Change the user PIN (``C_SetPIN``), counting the old PIN like a login.
 
-    Clears "must change". PinError ``pin_policy`` when the new PIN is not acceptable (checked
-    before anything is tried), otherwise as :func:`user_login`.
+    Clears "must change". PinPolicyViolation when the new PIN is not acceptable (checked before
+    anything is tried), otherwise as :func:`user_login`.
     """
     check_label(label)
     check_new_pin(new_pin)
     if new_pin == old_pin:
-        raise PinError("the new PIN must differ from the old one", code="pin_policy")
+        raise PinPolicyViolation(variant="same")
     with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
         with raw_session(binding, token, label) as raw, binding_lock:
@@ -401,14 +372,13 @@ def so_reset_pin(
     """Unlock: log in as SO, set a new user PIN (``C_InitPIN``), reset the counter and mark the
     PIN "must change" (unless ``must_change=False``).
 
-    TokenError ``wrong_so_pin``, ``token_busy`` (this process has a user session open on the
-    token: the SO cannot log in beside it), PinError ``pin_policy``. Neither PIN ever appears
-    in a message.
+    WrongSoPin, TokenBusy (this process has a user session open on the token: the SO cannot log
+    in beside it), PinPolicyViolation. Neither PIN ever appears in a message.
     """
     check_label(label)
     check_new_pin(new_pin)
     if max_tries is not None and not 1 <= max_tries <= 100:
-        raise PinError("max_tries must be between 1 and 100", code="pin_policy")
+        raise PinPolicyViolation(variant="max_tries")
     with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
         with binding_lock, raw_session(binding, token, label, so_pin=so_pin) as raw:

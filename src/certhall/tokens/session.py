@@ -35,6 +35,18 @@ from pkcs11 import PKCS11Error
 from pkcs11.types import Session, Token
 
 from certhall.errors import TokenError
+from certhall.tokens.errors import (
+    PinExpired,
+    PinLocked,
+    PinNotInitialised,
+    PinRejected,
+    SessionFailed,
+    SoPinLocked,
+    TokenBusy,
+    TokenNotFound,
+    WrongPin,
+    WrongSoPin,
+)
 from certhall.tokens.module import (
     CKR_OK,
     CKR_PIN_EXPIRED,
@@ -63,50 +75,40 @@ MAX_LABEL_BYTES = 32
 def check_label(label: str) -> None:
     """TokenError unless ``label`` is a usable token label (1-32 bytes of UTF-8, no padding)."""
     if not label or label != label.strip() or len(label.encode("utf-8")) > MAX_LABEL_BYTES:
-        raise TokenError(
-            f"token label must be 1 to {MAX_LABEL_BYTES} bytes without leading or trailing "
-            f"blanks, not {label!r}",
-            code="token_label_invalid",
-        )
+        raise TokenError(code="token_label_invalid", label=label, max_bytes=MAX_LABEL_BYTES)
 
 
 def _login_error(label: str, rv: int) -> TokenError:
     if rv in (CKR_PIN_INCORRECT, CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
-        return TokenError(f"wrong PIN for token {label!r}", code="wrong_pin")
+        return WrongPin(label=label, variant="uncounted")
     if rv == CKR_PIN_LOCKED:
-        return TokenError(f"the PIN of token {label!r} is locked", code="pin_locked")
+        return PinLocked(label=label)
     if rv == CKR_PIN_EXPIRED:
-        return TokenError(f"the PIN of token {label!r} has expired", code="pin_expired")
+        return PinExpired(label=label)
     if rv == CKR_USER_PIN_NOT_INITIALIZED:
-        return TokenError(f"token {label!r} has no user PIN yet", code="pin_not_initialised")
+        return PinNotInitialised(label=label)
     if rv in (CKR_USER_ALREADY_LOGGED_IN, CKR_USER_ANOTHER_ALREADY_LOGGED_IN):
-        return TokenError(
-            f"token {label!r} is already logged in by code outside certhall.tokens",
-            code="token_busy",
-        )
+        return TokenBusy(label=label)
     return TokenError(f"login to token {label!r} failed (CKR 0x{rv:x})", code="login_failed")
 
 
 def _so_login_error(label: str, rv: int) -> TokenError:
     if rv in (CKR_PIN_INCORRECT, CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
-        return TokenError(f"wrong SO PIN for token {label!r}", code="wrong_so_pin")
+        return WrongSoPin(label=label)
     if rv == CKR_PIN_LOCKED:
-        return TokenError(f"the SO PIN of token {label!r} is locked", code="so_pin_locked")
+        return SoPinLocked(label=label)
     if rv in (
         CKR_USER_ALREADY_LOGGED_IN,
         CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
         CKR_SESSION_READ_ONLY_EXISTS,
     ):
-        return TokenError(
-            f"token {label!r} is in use (a user session is open): close it and try again",
-            code="token_busy",
-        )
+        return TokenBusy(label=label, variant="user_session")
     return TokenError(f"SO login to token {label!r} failed (CKR 0x{rv:x})", code="login_failed")
 
 
 def _new_pin_error(label: str, rv: int, what: str) -> TokenError:
     if rv in (CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
-        return TokenError(f"token {label!r} does not accept the new PIN", code="pin_rejected")
+        return PinRejected(label=label)
     return TokenError(f"{what} of token {label!r} failed (CKR 0x{rv:x})", code="token_failed")
 
 
@@ -114,9 +116,10 @@ class RawSession:
     """One PKCS#11 session opened by :func:`raw_session`, logged in at most once (user or SO).
 
     PIN functions go through the module's function list (ctypes, see
-    :mod:`certhall.tokens.module`) and raise TokenError with a code; PINs never appear in a
-    message. Take :data:`~certhall.tokens.module.binding_lock` around work that must not
-    interleave with other logins on the token.
+    :mod:`certhall.tokens.module`) and raise the outcome classes of
+    :mod:`certhall.tokens.errors`; PINs never appear in a message. Take
+    :data:`~certhall.tokens.module.binding_lock` around work that must not interleave with
+    other logins on the token.
     """
 
     def __init__(self, binding: ModuleBinding, token: Token, label: str, session: Session) -> None:
@@ -136,7 +139,7 @@ class RawSession:
             state = self.binding.logins.get(self.slot_id)
             if state is not None:
                 if not state.matches(pin):
-                    raise TokenError(f"wrong PIN for token {self.label!r}", code="wrong_pin")
+                    raise WrongPin(label=self.label, variant="uncounted")
                 state.sessions += 1
             else:
                 self._login(CKU_USER, pin, _login_error)
@@ -144,7 +147,7 @@ class RawSession:
             self.user = CKU_USER
 
     def login_so(self, so_pin: str) -> None:
-        """Log in as the SO; ``token_busy`` while this process has a user login on the token."""
+        """Log in as the SO; TokenBusy while this process has a user login on the token."""
         with binding_lock:
             if self.slot_id in self.binding.logins:
                 raise _so_login_error(self.label, CKR_USER_ANOTHER_ALREADY_LOGGED_IN)
@@ -159,12 +162,12 @@ class RawSession:
             raise error(self.label, rv)
 
     def set_user_pin(self, old_pin: str, new_pin: str) -> None:
-        """``C_SetPIN`` of the user PIN (``wrong_pin``, ``pin_locked``, ``pin_rejected`` ...)."""
+        """``C_SetPIN`` of the user PIN (WrongPin, PinLocked, PinRejected ...)."""
         rv = self.binding.raw.set_pin(self.handle, old_pin, new_pin)
         if rv == CKR_PIN_INCORRECT:
-            raise TokenError("wrong PIN", code="wrong_pin")
+            raise WrongPin(label=self.label, variant="uncounted")
         if rv == CKR_PIN_LOCKED:
-            raise TokenError("PIN locked", code="pin_locked")
+            raise PinLocked(label=self.label)
         if rv != CKR_OK:
             raise _new_pin_error(self.label, rv, "changing the PIN")
 
@@ -217,16 +220,13 @@ def raw_session(
     with ``so_pin`` or as the user with ``user_pin``, or not logged in; logged out and closed
     when the block ends, however it ends (unless :meth:`RawSession.keep` was called).
 
-    TokenError ``session_failed`` when no session can be opened; login errors as
+    SessionFailed when no session can be opened; login errors as
     :meth:`RawSession.login_user` / :meth:`RawSession.login_so`.
     """
     try:
         session = token.open(rw=rw)
     except PKCS11Error as e:
-        raise TokenError(
-            f"cannot open a session on token {label!r}: {type(e).__name__}",
-            code="session_failed",
-        ) from None
+        raise SessionFailed(label=label, error=type(e).__name__) from None
     raw = RawSession(binding, token, label, session)
     try:
         if so_pin is not None:
@@ -273,9 +273,7 @@ class TokenSession:
     def raw(self) -> Session:
         """The python-pkcs11 session. TokenError once closed."""
         if self.closed:
-            raise TokenError(
-                f"the session on token {self.label!r} is closed", code="session_closed"
-            )
+            raise TokenError(code="session_closed", label=self.label)
         return self._raw
 
     def close(self) -> None:
@@ -304,8 +302,8 @@ class TokenSession:
 def find_token(binding: ModuleBinding, label: str) -> Token:
     """The one initialised token labelled ``label`` on ``binding`` (caller holds a reservation).
 
-    TokenError ``token_not_found`` / ``token_ambiguous``. Re-initialises an idle binding once
-    when the label is not found, to see tokens another process created.
+    TokenNotFound, TokenError ``token_ambiguous``. Re-initialises an idle binding once when the
+    label is not found, to see tokens another process created.
     """
     tokens = binding.tokens(label)
     refreshed = True
@@ -314,17 +312,11 @@ def find_token(binding: ModuleBinding, label: str) -> Token:
         if refreshed:
             tokens = binding.tokens(label)
     if not tokens:
-        conf = binding.conf
-        where = f" (configuration {conf})" if conf is not None else ""
-        hint = (
-            ""
-            if refreshed
-            else "; a token created by another process becomes visible once this process "
-            "has no session open on the same module and configuration"
+        raise TokenNotFound(
+            label=label, conf=str(binding.conf), variant=None if refreshed else "not_refreshed"
         )
-        raise TokenError(f"no token labelled {label!r}{where}{hint}", code="token_not_found")
     if len(tokens) > 1:
-        raise TokenError(f"{len(tokens)} tokens are labelled {label!r}", code="token_ambiguous")
+        raise TokenError(code="token_ambiguous", label=label, count=len(tokens))
     return tokens[0]
 
 
@@ -332,9 +324,9 @@ def open_token(module_path: str, label: str, pin: str, *, conf: Path | None = No
     """Open a logged-in read/write session on the token labelled ``label``.
 
     ``conf`` is the module's configuration file (``SOFTHSM2_CONF`` for SoftHSM2); None leaves
-    the environment as it is. TokenError with code ``token_not_found``, ``token_ambiguous``,
-    ``wrong_pin``, ``pin_locked`` ...; ConfigurationError when the module or configuration file
-    does not exist. No session is left open when this fails.
+    the environment as it is. TokenNotFound, WrongPin (without ``tries_left``), PinLocked ...;
+    ConfigurationError when the module or configuration file does not exist. No session is left
+    open when this fails.
 
     This is the plain login for the CA's own token: it applies no retry policy. Ukeys are
     opened with :func:`certhall.tokens.pin.user_login`, which counts wrong PINs on the token.
