@@ -259,8 +259,6 @@ class TokenSession:
         self.conf = binding.conf
         #: False for :func:`open_public` sessions (public objects only).
         self.logged_in = raw.user == CKU_USER
-        self.binding = binding
-        self.slot_id = raw.slot_id
         self.lock = threading.RLock()
         self.closed = False
         self._raw = raw.session
