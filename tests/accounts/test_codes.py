@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def take(code: str, phone: str = PHONE, purpose: str = "register") -> SmsCode:
     with transaction.atomic():
-        return codes.take(phone, purpose, code, codes.timezone.now())
+        return codes.take(phone, purpose, code, codes.clock.now())
 
 
 def test_a_code_is_six_digits_sent_by_sms_and_stored_hashed(clock: Clock) -> None:

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from certhall import clock
 from certhall.accounts import ratelimit
 from certhall.accounts.errors import TooManyRequests
 from certhall.accounts.models import EnterpriseAccount, SmsCode, User
@@ -137,7 +137,7 @@ def request_code(
     phone: str, purpose: str, *, client: str | None, now: datetime | None = None
 ) -> CodeSent:
     """Send a new code (voiding the previous one) within the rate limits."""
-    now = now or timezone.now()
+    now = now or clock.now()
     number = mobile(phone)
     purpose = purpose_of(purpose)
     actor = recorder()

@@ -24,8 +24,8 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 
+from certhall import clock
 from certhall.accounts import codes, ratelimit
 from certhall.accounts.errors import (
     PASSWORD_LOGIN_FAILED,
@@ -125,7 +125,7 @@ def _may_log_in(user: User | None) -> bool:
 def login_with_password(
     identifier: str, password: str, *, client: str | None, now: datetime | None = None
 ) -> User:
-    now = now or timezone.now()
+    now = now or clock.now()
     key = account_key(identifier)
     if not key or not password:
         raise InvalidInput("请输入账号和密码。", code="login_incomplete")
@@ -144,7 +144,7 @@ def login_with_password(
 def login_with_code(
     phone: str, code: str, *, client: str | None, now: datetime | None = None
 ) -> User:
-    now = now or timezone.now()
+    now = now or clock.now()
     number = mobile(phone)
     if not (code or "").strip():
         raise InvalidInput("请输入短信验证码。", code="login_incomplete")

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from certhall import clock
 from certhall.accounts import codes, ratelimit, validation
 from certhall.accounts.errors import TooManyRequests
 from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
@@ -82,7 +82,7 @@ def check(data: Registration) -> _Checked:
 
 def register(data: Registration, *, client: str | None, now: datetime | None = None) -> User:
     """Create the account (and the organisation); the SMS code is used up only on success."""
-    now = now or timezone.now()
+    now = now or clock.now()
     recorder = codes.recorder()
     checked = check(data)
     try:

@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import system_actor
@@ -72,10 +72,6 @@ RENEW_ROLES = (Role.APPLICANT, *ca_services.ISSUE_ROLES)
 
 def can_transition(current: str, new: str) -> bool:
     return new in TRANSITIONS.get(current, frozenset())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _transition(renewal: Renewal, new: str, **fields: object) -> bool:
@@ -136,7 +132,7 @@ def quote_renewal(actor: User, old_serial: str, years: int, at: datetime | None 
         cert.profile,
         years=years,
         channel="online",
-        at=at or _now(),
+        at=at or clock.now(),
         cert_expiry=_expiry_date(cert),
     )
 
@@ -176,7 +172,7 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
     (or later, on a retry after the install step), with ``new_certificate``.
     """
     require_role(actor, *RENEW_ROLES)
-    now = at or _now()
+    now = at or clock.now()
     with audit.refusals_recorded(
         actor, "ca.renewal.request", object_type="certificate", object_id=request.old_serial
     ):
@@ -326,7 +322,7 @@ def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = Non
     """The helper wrote the new certificate to the Ukey: revoke the old one (superseded) and
     complete. Idempotent; a retry after an interruption completes."""
     require_role(actor, *RENEW_ROLES)
-    now = at or _now()
+    now = at or clock.now()
     with audit.refusals_recorded(
         actor, "ca.renewal.install", object_type="renewal", object_id=renewal_id
     ):

@@ -20,12 +20,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from certhall import clock
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
@@ -44,10 +45,6 @@ MAX_SIGNATURE_BYTES = 1024
 _USERNAME_SAFE = re.compile(r"[^A-Za-z0-9]")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _recorder() -> User:
     return system_actor("certlogin")
 
@@ -57,7 +54,7 @@ def _recorder() -> User:
 
 def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginChallenge:
     """A fresh login challenge (rate limited per client address)."""
-    now = at or _now()
+    now = at or clock.now()
     _limited("challenge", client, now)
     with transaction.atomic():
         challenge = LoginChallenge.objects.create(
@@ -157,7 +154,7 @@ def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> L
 
     LoginRefused (code per reason, audited) or RateLimited.
     """
-    now = at or _now()
+    now = at or clock.now()
     _limited("login", attempt.client, now)
     cert: x509.Certificate | None = None
     try:

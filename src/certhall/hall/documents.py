@@ -16,10 +16,11 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
-from certhall.hall import access, clock, storage
+from certhall.hall import access, storage
 from certhall.hall.models import (
     Application,
     ApplicationItem,

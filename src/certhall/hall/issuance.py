@@ -29,12 +29,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import Organization, User
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, InvalidInput
-from certhall.hall import access, clock, notices, states, workflow
+from certhall.hall import access, notices, states, workflow
 from certhall.hall.items import remaining_years
 from certhall.hall.models import (
     Application,

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from certhall import clock
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, Forbidden, InvalidInput
-from certhall.hall import clock
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_resident_id

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
-from certhall.hall import access, clock, workflow
+from certhall.hall import access, workflow
 from certhall.hall.models import Application, Business, CertType, Channel
 from certhall.hall.states import IN_REVIEW, State
 from certhall.payments import services as payments

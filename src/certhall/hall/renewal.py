@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -30,7 +30,7 @@ from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput
-from certhall.hall import access, clock, services, workflow
+from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Business, Channel
 from certhall.hall.states import FINAL, State

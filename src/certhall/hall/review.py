@@ -14,11 +14,12 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
-from certhall.hall import access, clock, notices, workflow
+from certhall.hall import access, notices, workflow
 from certhall.hall.models import Application, Document
 from certhall.hall.services import ITEMS
 from certhall.hall.states import IN_REVIEW, State

@@ -17,13 +17,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
+from certhall import clock
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, InvalidInput, NotFound
-from certhall.hall import access, clock, documents, items, payment, workflow
+from certhall.hall import access, documents, items, payment, workflow
 from certhall.hall.models import (
     Application,
     ApplicationItem,

@@ -15,9 +15,9 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from certhall import clock
 from certhall.errors import ConfigurationError
 from certhall.notify.models import SmsMessage
 
@@ -82,7 +82,7 @@ class CarrierSmsBackend:
             log.warning("SMS #%s not sent by %s: %s", pk, self.name, str(error)[:200])
             return
         SmsMessage.objects.filter(pk=pk).update(
-            status=SmsMessage.Status.SENT, sent_at=timezone.now(), error=""
+            status=SmsMessage.Status.SENT, sent_at=clock.now(), error=""
         )
 
 

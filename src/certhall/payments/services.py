@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from certhall import clock
 from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
@@ -55,10 +56,6 @@ class AlreadyRecorded(Conflict):
     def __init__(self, message: str, payment: Payment) -> None:
         super().__init__(message)
         self.payment = payment
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 # --- references ----------------------------------------------------------------------------
@@ -236,7 +233,7 @@ def create_order(
             ).first()
             if live is not None:
                 return _reuse(live, organization, value)
-            now = _now()
+            now = clock.now()
             try:
                 with transaction.atomic():
                     order = Order.objects.create(
@@ -342,7 +339,7 @@ def apply_payment(
             f"{yuan(locked.amount)} 元不符",
             code="amount_mismatch",
         )
-    now = _now()
+    now = clock.now()
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -404,7 +401,7 @@ def record_counter_payment(
                 method=Method(method),
                 transaction_id=transaction_id,
                 amount=value,
-                received_at=_now(),
+                received_at=clock.now(),
                 details={"voucher": voucher or ""},
             )
 
@@ -427,7 +424,7 @@ def refund(actor: User, order: Order, reason: str) -> Order:
                 actor,
                 order,
                 Status.REFUNDED,
-                fields={"refunded_at": _now(), "refund_reason": text},
+                fields={"refunded_at": clock.now(), "refund_reason": text},
                 extra_after={"reason": text},
             )
             order_refunded.send(sender=Order, order=order, reason=text, actor=actor)
@@ -451,7 +448,7 @@ def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
                 actor,
                 order,
                 Status.CANCELLED,
-                fields={"cancelled_at": _now()},
+                fields={"cancelled_at": clock.now()},
                 extra_after={"reason": text},
             )
     return order

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 from django.db.models import QuerySet
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.audit import services as audit
@@ -69,10 +68,6 @@ UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
 REPLACEMENT_REASONS = {Status.LOST: "keyCompromise", Status.DAMAGED: "superseded"}
 
 UKEY_PREFIX = "ukey"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _store(store: UkeyStore | None) -> UkeyStore:
@@ -181,7 +176,7 @@ def _transition(
         )
     before = ukey.snapshot()
     changed = Ukey.objects.filter(pk=ukey.pk, status=current).update(
-        status=target, updated_at=_now(), **(fields or {})
+        status=target, updated_at=clock.now(), **(fields or {})
     )
     if not changed:
         ukey.refresh_from_db()
@@ -218,7 +213,7 @@ def transition(actor: User, ukey: Ukey, target: str) -> Ukey:
             ukey.refresh_from_db()
             extra: dict[str, object] = {}
             if target == Status.RETIRED:
-                extra["retired_at"] = _now()
+                extra["retired_at"] = clock.now()
             return _transition(actor, ukey, Status(target), fields=extra)
 
 
@@ -353,7 +348,7 @@ def issue_onto_token(
                         fields={
                             "organization": holder,
                             "handler_phone": number,
-                            "issued_at": _now(),
+                            "issued_at": clock.now(),
                         },
                     )
             except BaseException:
@@ -487,6 +482,6 @@ def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[C
                 Status.RETIRED,
                 action="ukey.replace",
                 extra_after={"revoked": [c.serial for c in revoked], "reason": reason},
-                fields={"retired_at": _now()},
+                fields={"retired_at": clock.now()},
             )
     return revoked

@@ -29,6 +29,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from certhall import clock
 from certhall.ca.models import Certificate
 from certhall.ca.services import parse_serial
 from certhall.certlogin.errors import RateLimited
@@ -124,7 +125,7 @@ def certificate_status(serial_text: str, *, now: datetime | None = None) -> Cert
     """Look one of our subscriber certificates up. NotFound for anything else (including the
     CA's own OCSP responder certificates, which are not a customer's business)."""
     serial = normalise_serial(serial_text)
-    now = now or timezone.now()
+    now = now or clock.now()
     cert = (
         Certificate.objects.select_related("ca")
         .filter(serial=serial, profile__in=[t.value for t in CertType])
@@ -182,7 +183,7 @@ def check_rate(client: str, *, now: datetime | None = None) -> None:
     the window's limit is exceeded. The counter rows are certlogin's ``RateCounter`` (one row
     per scope, client and window), under our own scope."""
     limit, seconds = rate_limit()
-    moment = now or timezone.now()
+    moment = now or clock.now()
     epoch = int(moment.timestamp())
     start = datetime.fromtimestamp(epoch - epoch % seconds, UTC)
     key = client[:64]

@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certhall import clock
 from certhall.accounts import profile
 from certhall.accounts.models import Handler, Role, User
 from certhall.accounts.permissions import require_role
@@ -37,7 +38,7 @@ from certhall.audit import services as audit
 from certhall.certlogin import conf as certlogin_conf
 from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
 from certhall.forms import FORM_FILES, render_forms_for
-from certhall.hall import clock, documents, renewal, services, storage
+from certhall.hall import documents, renewal, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Business, CertType, Delivery, Document
 from certhall.hall.printing import form_data

@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certhall import clock
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.ca.models import Certificate
@@ -31,7 +32,6 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import (
     access,
     calendar,
-    clock,
     counter,
     documents,
     issuance,
