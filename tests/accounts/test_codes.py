@@ -10,10 +10,9 @@ import pytest
 from django.db import transaction
 
 from certhall.accounts import codes
-from certhall.accounts.errors import TooManyRequests
 from certhall.accounts.models import SmsCode, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, InvalidInput
+from certhall.errors import Conflict, InvalidInput, TooManyRequests
 from certhall.notify.models import SmsMessage
 from tests.accounts.conftest import CLIENT, OTHER_PHONE, PHONE, Clock, last_code
 

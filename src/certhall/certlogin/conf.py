@@ -3,8 +3,9 @@
 * the origin logins are bound to: the origin of ``CERTHALL_BASE_URL`` (the hall's own address);
 * ``CERTHALL_AGENT_URL``: where the login page finds the certificate helper on the user's
   computer, default ``http://127.0.0.1:17443`` (``certhall agent``'s default port). It is read
-  here rather than in ``certhall.config`` because only this app uses it;
-* rate limits: ``CERTLOGIN_RATE_LIMITS`` in Django settings may override the defaults below.
+  here rather than in ``certhall.config`` because only this app uses it.
+
+The rate limits are ``certhall.certlogin.services.CHALLENGE_LIMIT`` and ``LOGIN_LIMIT``.
 """
 
 from __future__ import annotations
@@ -13,26 +14,18 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-from django.conf import settings
-
 from certhall import config
 from certhall.agent import DEFAULT_PORT, protocol
 from certhall.errors import ConfigurationError, InvalidInput
 
 #: A challenge is valid this many seconds.
 CHALLENGE_SECONDS = 120
-#: (requests, per seconds) per client address.
-DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
-    "challenge": (20, 60),
-    "login": (10, 60),
-}
 
 
 @dataclass(frozen=True)
 class Settings:
     origin: str
     agent_url: str
-    rate_limits: dict[str, tuple[int, int]]
 
 
 @cache
@@ -48,6 +41,4 @@ def get() -> Settings:
         raise ConfigurationError(
             f"CERTHALL_AGENT_URL must be http://127.0.0.1:PORT, not {raw_agent!r}"
         ) from None
-    limits = dict(DEFAULT_RATE_LIMITS)
-    limits.update(getattr(settings, "CERTLOGIN_RATE_LIMITS", {}))
-    return Settings(origin=origin, agent_url=agent_url, rate_limits=limits)
+    return Settings(origin=origin, agent_url=agent_url)
