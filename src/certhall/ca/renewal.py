@@ -43,7 +43,7 @@ from django.db import IntegrityError, transaction
 
 from certhall import clock, config
 from certhall.accounts.models import Organization, Role, User
-from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.agent import protocol
 from certhall.audit import services as audit
@@ -94,14 +94,7 @@ def _expiry_date(cert: Certificate) -> date:
 
 def _check_actor(actor: User, cert: Certificate) -> None:
     require_role(actor, *RENEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        org = actor.organization
-        if org is None or not (
-            cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)
-        ):
-            raise Forbidden("this certificate belongs to another organisation")
-    else:
-        require_provider(actor, cert.ca.provider_id)
+    Certificate.objects.require_visible(actor, cert)
 
 
 def _renewer() -> User:

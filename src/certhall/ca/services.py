@@ -281,7 +281,5 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
 def list_certificates(actor: User) -> list[Certificate]:
     require_role(actor, Role.CA_ADMIN, Role.AUDITOR, Role.ISSUER, Role.CLERK, Role.REVIEWER)
     return list(
-        Certificate.objects.filter(ca__provider=actor.provider)
-        .select_related("ca")
-        .order_by("created_at", "pk")
+        Certificate.objects.visible_to(actor).select_related("ca").order_by("created_at", "pk")
     )

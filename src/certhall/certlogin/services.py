@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import Organization, Role, User
@@ -321,11 +320,10 @@ def _log_in_once(
 def organization_certificates(actor: User) -> list[Certificate]:
     """The certificates our CA issued to the actor's organisation (and to no one else)."""
     require_role(actor, Role.APPLICANT)
-    org = actor.organization
-    if org is None:
+    if actor.organization_id is None:
         raise Forbidden("this account belongs to no organisation")
     return list(
-        Certificate.objects.filter(Q(organization=org) | Q(uscc=org.uscc))
+        Certificate.objects.visible_to(actor)
         .exclude(profile="ocsp")
         .select_related("ca")
         .order_by("-not_after", "pk")

@@ -108,8 +108,7 @@ def quote_item(
 
 
 def _holder_check(application: Application, cert: Certificate) -> None:
-    org = application.organization
-    if not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
+    if not cert.belongs_to(application.organization):
         raise Forbidden("该证书不属于本单位。", code="certificate_other_organization")
 
 

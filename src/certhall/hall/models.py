@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import models
 
 from certhall.accounts.models import Handler, Organization, Provider, User
+from certhall.accounts.visibility import VisibleQuerySet
 from certhall.ca.models import Certificate
 from certhall.hall.states import State
 from certhall.ukeys.models import Ukey
@@ -104,6 +105,8 @@ class Application(models.Model):
     payment_reference = models.CharField(max_length=32, blank=True)
     #: The reviewer's general remark when the application was last returned.
     return_note = models.CharField(max_length=500, blank=True)
+
+    objects = VisibleQuerySet["Application"].as_manager()
 
     class Meta:
         verbose_name = "申请"

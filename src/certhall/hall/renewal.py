@@ -59,8 +59,7 @@ class Ticket:
 def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
     cert = ca_services.get_certificate(serial)
-    org = actor.organization
-    if org is None or not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
+    if not cert.belongs_to(actor.organization):
         raise Forbidden("该证书不属于本单位，不能在此续期。", code="certificate_other_organization")
     return cert
 

@@ -57,7 +57,8 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
         raise InvalidInput(f"limit 须在 1-{QUEUE_LIMIT} 之间。")
     today = clock.today()
     rows = (
-        Application.objects.filter(provider_id=actor.provider_id, state__in=list(IN_REVIEW))
+        Application.objects.visible_to(actor)
+        .filter(state__in=list(IN_REVIEW))
         .select_related("organization", "handler")
         .prefetch_related(ITEMS)
         .order_by(F("due_date").asc(nulls_last=True), "complete_at", "pk")[:limit]

@@ -67,7 +67,7 @@ def _project(value: str) -> Project:
 def list_applications(
     actor: User, *, state: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[Application]:
-    query = access.visible(actor)
+    query = Application.objects.visible_to(actor)
     if state:
         if state not in State.values:
             raise InvalidInput(f"未知的申请状态 {state!r}", code="state")
@@ -89,7 +89,7 @@ def get_application(actor: User, number: str) -> Application:
 
 def history(actor: User, application: Application) -> list[dict[str, Any]]:
     """The application's state changes from the audit chain (staff also see who)."""
-    access.check_view(actor, application)
+    Application.objects.require_visible(actor, application)
     events = AuditEvent.objects.filter(
         object_type="application", object_id=application.number, result=audit.OK
     ).order_by("seq")

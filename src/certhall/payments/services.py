@@ -19,10 +19,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
 from certhall import clock
-from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
+from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
@@ -40,7 +39,6 @@ CREATE_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
 COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
 REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
 CANCEL_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
-VIEW_ROLES = (*sorted(PROVIDER_ROLES), Role.APPLICANT)
 
 REFERENCE_PREFIX = "ZF"
 REFERENCE = re.compile(r"ZF(\d{8})-?(\d{6})")
@@ -85,28 +83,7 @@ def _next_reference(day: date) -> str:
     return f"{prefix}{number:06d}"
 
 
-# --- who sees what -------------------------------------------------------------------------
-
-
-def visible_orders(actor: User) -> QuerySet[Order]:
-    """An applicant sees its organisation's orders; a provider's staff see their provider's."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        if actor.organization_id is None:
-            return Order.objects.none()
-        return Order.objects.filter(organization_id=actor.organization_id)
-    if actor.provider_id is None:
-        return Order.objects.none()
-    return Order.objects.filter(provider_id=actor.provider_id)
-
-
-def check_access(actor: User, order: Order) -> None:
-    """Forbidden unless ``actor`` may see ``order``."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        require_organization(actor, order.organization_id)
-    else:
-        require_provider(actor, order.provider_id)
+# --- who sees what: Order.objects.visible_to (certhall.accounts.visibility) -----------------
 
 
 def find_order(reference: str) -> Order:
@@ -123,12 +100,12 @@ def find_order(reference: str) -> Order:
 
 def get_order(actor: User, reference: str) -> Order:
     order = find_order(reference)
-    check_access(actor, order)
+    Order.objects.require_visible(actor, order)
     return order
 
 
 def list_orders(actor: User, *, status: str | None = None, limit: int = 200) -> list[Order]:
-    query = visible_orders(actor)
+    query = Order.objects.visible_to(actor)
     if status is not None:
         if status not in Status.values:
             raise InvalidInput(f"未知的订单状态 {status!r}（可选：{', '.join(Status.values)}）")

@@ -25,11 +25,10 @@ from collections.abc import Mapping
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
-from django.db.models import QuerySet
 
 from certhall import clock, config
-from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
-from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.accounts.models import Organization, Role, User
+from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
@@ -60,7 +59,6 @@ STOCK_ROLES = (Role.ISSUER, Role.CA_ADMIN)
 ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
 UNLOCK_ROLES = (Role.CLERK, Role.CA_ADMIN)
 CHANGE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
-VIEW_ROLES = (*sorted(PROVIDER_ROLES), Role.APPLICANT)
 
 #: States in which a Ukey's PIN may be reset by the SO.
 UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
@@ -82,23 +80,11 @@ def _so_pin(ukey: Ukey) -> str:
     return sealing.unseal(_passphrase(), ukey.model, ukey.serial, bytes(ukey.so_pin_sealed))
 
 
-# --- who sees what -------------------------------------------------------------------------
-
-
-def visible_ukeys(actor: User) -> QuerySet[Ukey]:
-    """Staff see their provider's Ukeys; an applicant sees the Ukeys its organisation holds."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        if actor.organization_id is None:
-            return Ukey.objects.none()
-        return Ukey.objects.filter(organization_id=actor.organization_id)
-    if actor.provider_id is None:
-        return Ukey.objects.none()
-    return Ukey.objects.filter(provider_id=actor.provider_id)
+# --- who sees what: Ukey.objects.visible_to (certhall.accounts.visibility) ------------------
 
 
 def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
-    query = visible_ukeys(actor)
+    query = Ukey.objects.visible_to(actor)
     if status is not None:
         if status not in Status.values:
             raise InvalidInput(f"unknown Ukey status {status!r}; use one of {Status.values}")
@@ -106,20 +92,11 @@ def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
     return list(query.select_related("organization").order_by("created_at", "pk"))
 
 
-def check_access(actor: User, ukey: Ukey) -> None:
-    """Forbidden unless ``actor`` may see ``ukey``."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        require_organization(actor, ukey.organization_id)
-    else:
-        require_provider(actor, ukey.provider_id)
-
-
 def get_ukey(actor: User, serial: str) -> Ukey:
     ukey = Ukey.objects.filter(serial=serial.strip()).order_by("pk").first()
     if ukey is None:
         raise NotFound(f"no Ukey with serial {serial!r}")
-    check_access(actor, ukey)
+    Ukey.objects.require_visible(actor, ukey)
     return ukey
 
 
