@@ -61,7 +61,7 @@ def required(application: Application, items: Iterable[ApplicationItem]) -> list
     online = application.channel == Channel.ONLINE
     kinds: list[str] = []
     for item in items:
-        if online and item.business == Business.RENEW:
+        if item.is_online_renewal:
             continue  # the renewal is signed by the certificate's own key (docs/hall.md)
         offer = catalog.offer(RuleBusiness(item.business), RuleCertType(item.cert_type))
         for spec in offer.documents:

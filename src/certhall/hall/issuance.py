@@ -83,12 +83,6 @@ def _pending(lines: list[ApplicationItem]) -> list[ApplicationItem]:
     )
 
 
-def _is_online_renewal(application: Application, lines: list[ApplicationItem]) -> bool:
-    return application.channel == Channel.ONLINE and any(
-        line.business == Business.RENEW for line in lines
-    )
-
-
 def _stock_tokens(
     actor: User, lines: list[ApplicationItem], tokens: Mapping[int, str]
 ) -> dict[int, Ukey]:
@@ -161,7 +155,7 @@ def issue_application(
         if key_type not in KEY_TYPES:
             raise InvalidInput(f"Ukey密钥类型只能是 {' 或 '.join(KEY_TYPES)}。")
         lines = _lines(application)
-        if _is_online_renewal(application, lines):
+        if application.is_online_renewal:
             raise Conflict(
                 "网厅续期由客户通过证书助手在线更新，不在此制证。", code="online_renewal"
             )
@@ -480,7 +474,7 @@ def deliver(
         access.require_staff(actor, application, *access.DELIVERY_ROLES)
         fields: dict[str, object] = {"delivered_at": clock.now()}
         reason = "自取"
-        if application.delivery == Delivery.ONLINE_UPDATE:
+        if application.is_online_renewal:
             raise Conflict(
                 "网厅续期在证书助手写入新证书后自动完成，无需交付。", code="online_renewal"
             )

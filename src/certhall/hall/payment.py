@@ -124,9 +124,7 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
 def auto_approve_online_renewal(application: Application) -> None:
     """网厅续期: "付款成功后即可在线更新证书" — no document review; the renewal is signed by
     the certificate's own key and the rules were checked. The hall approves it itself."""
-    if application.channel != Channel.ONLINE or application.state not in IN_REVIEW:
-        return
-    if not application.items.filter(business=Business.RENEW).exists():
+    if application.state not in IN_REVIEW or not application.is_online_renewal:
         return
     workflow.move(
         workflow.hall_system(),

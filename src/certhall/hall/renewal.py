@@ -32,7 +32,7 @@ from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, ApplicationItem, Business, Channel
+from certhall.hall.models import Application, ApplicationItem
 from certhall.hall.states import FINAL, State
 from certhall.rules import Quote, local, quote
 
@@ -103,12 +103,7 @@ def _renewal_line(actor: User, number: str) -> tuple[Application, ApplicationIte
     application = access.load(actor, number)
     access.require_editor(actor, application)
     line = application.items.select_related("target_certificate", "result_certificate").first()
-    if (
-        application.channel != Channel.ONLINE
-        or line is None
-        or line.business != Business.RENEW
-        or line.target_certificate is None
-    ):
+    if line is None or not line.is_online_renewal or line.target_certificate is None:
         raise Conflict(f"申请 {application.number} 不是网厅续期申请。", code="not_renewal")
     return application, line
 

@@ -253,18 +253,12 @@ def _details(application: Application) -> dict[str, object]:
 def _set_delivery(application: Application, value: str) -> None:
     if application.state != State.DRAFT:
         raise Conflict("领取方式只能在提交前修改。", code="application_state")
-    if application.channel != Channel.ONLINE or _is_online_renewal(application):
+    if application.channel != Channel.ONLINE or application.is_online_renewal:
         raise InvalidInput("现场办理为自取，网厅续期为在线更新，领取方式不可选择。")
     if value not in (Delivery.MAIL, Delivery.PICKUP):
         raise InvalidInput("领取方式只能是 mail（邮寄，邮费自付）或 pickup（到受理点自取）。")
     application.delivery = value
     application.postage = POSTAGE_YUAN if value == Delivery.MAIL else Decimal("0.00")
-
-
-def _is_online_renewal(application: Application) -> bool:
-    return application.channel == Channel.ONLINE and any(
-        i.business == Business.RENEW for i in application.items.all()
-    )
 
 
 # --- business lines ------------------------------------------------------------------------
@@ -284,7 +278,7 @@ def add_item(actor: User, number: str, request: items.ItemRequest) -> Applicatio
             raise Conflict("只有草稿可以增减业务。", code="application_state")
         item = items.build(application, request)
         item.save()
-        if item.business == Business.RENEW and application.channel == Channel.ONLINE:
+        if item.is_online_renewal:
             application.delivery = Delivery.ONLINE_UPDATE
             application.postage = Decimal("0.00")
         _refresh_fees(application)
@@ -347,14 +341,11 @@ def _check_ready(application: Application, lines: list[ApplicationItem]) -> None
     """Everything a submission needs besides the money: lines, handler, delivery, documents."""
     if not lines:
         raise InvalidInput("申请中还没有任何业务。", code="no_items")
-    renewal = _is_online_renewal(application)
-    if application.handler_id is None and not renewal:
+    if application.handler_id is None and not application.is_online_renewal:
         raise InvalidInput("请选择经办人：证书密码等短信发送给经办人。", code="handler_missing")
-    if application.delivery == Delivery.MAIL and not (
-        application.recipient_name and application.recipient_phone and application.address
-    ):
+    if application.mail_address_missing:
         raise InvalidInput("邮寄须填写收件人、手机号码和地址。", code="address_missing")
-    if application.delivery == Delivery.PICKUP and not application.pickup_point:
+    if application.pickup_point_missing:
         raise InvalidInput("请选择自取的受理点。", code="pickup_point_missing")
     problems = documents.missing(application, lines)
     if problems:
