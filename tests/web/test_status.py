@@ -6,7 +6,7 @@ Certificates are issued by a fresh CA at a frozen moment (2026-11-20 10:00 Beiji
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,11 +22,13 @@ from certhall.accounts.models import RateLimitEvent, User
 from certhall.ca import ocsp
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.services import IssueRequest, issue, revoke
+from certhall.config import RateSetting
 from certhall.pki.issuance import Subscriber
 from certhall.web.status import (
     BAD_SERIAL,
     NOT_FOUND,
     mask_name,
+    rate_limit,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -219,10 +221,18 @@ def test_the_page_without_a_query_shows_the_form(client: Client, db: None) -> No
     assert '<a href="/status/">证书查询</a>' in html  # the nav link
 
 
+def test_the_limit_is_twenty_a_minute_by_default() -> None:
+    limit = rate_limit()
+    assert (limit.max_events, limit.window) == (20, 60)
+
+
 def test_rate_limit_per_client(
-    client: Client, settings, certs: dict[str, Certificate], clock: time_machine.Coordinates
-) -> None:  # type: ignore[no-untyped-def]
-    settings.CERTHALL_STATUS_RATE_LIMIT = (3, 60)
+    client: Client,
+    certs: dict[str, Certificate],
+    clock: time_machine.Coordinates,
+    configure: Callable[..., object],
+) -> None:
+    configure(status_rate_limit=RateSetting(3, 60))
     clock.move_to(datetime(2026, 11, 20, 12, 0, 10, tzinfo=SHANGHAI))
     serial = certs["org"].serial
     assert page(client, serial).status_code == 200

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-from certhall.messages import common, ratelimit
+from certhall.messages import common, config, ratelimit
 
 __all__ = ["CATALOGUE", "placeholders", "text"]
 
@@ -36,7 +36,7 @@ def _merge(*modules: ModuleType) -> dict[str, str]:
     return merged
 
 
-CATALOGUE: dict[str, str] = _merge(common, ratelimit)
+CATALOGUE: dict[str, str] = _merge(common, config, ratelimit)
 
 
 class _Visible(dict[str, Any]):

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 
-from certhall import clock
+from certhall import clock, config
 from certhall.notify.models import OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ RETRY_AFTER = timedelta(minutes=5)
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "CERTHALL_EMAIL_ENABLED", False))
+    """Email goes out only with an SMTP host (``CERTHALL_SMTP_HOST``)."""
+    return config.get().smtp.enabled
 
 
 def queue_email(to: str, subject: str, body: str, kind: str) -> OutgoingEmail:

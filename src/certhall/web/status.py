@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from certhall import clock, ratelimit
+from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
 from certhall.ca.services import parse_serial
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
@@ -34,9 +33,6 @@ from certhall.rules import CertType, default_catalog
 
 log = logging.getLogger(__name__)
 
-#: (lookups, per seconds) per client address; ``CERTHALL_STATUS_RATE_LIMIT`` in Django settings
-#: overrides it.
-DEFAULT_RATE_LIMIT = (20, 60)
 RATE_SCOPE = "status_lookup"
 MAX_INPUT = 128
 
@@ -155,8 +151,9 @@ def certificate_status(serial_text: str, *, now: datetime | None = None) -> Cert
 
 
 def rate_limit() -> ratelimit.Limit:
-    limit, seconds = getattr(settings, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-    return ratelimit.Limit(RATE_SCOPE, int(limit), int(seconds))
+    """``CERTHALL_STATUS_RATE_LIMIT`` look-ups per client (default 20 in any 60 seconds)."""
+    setting = config.get().status_rate_limit
+    return ratelimit.Limit(RATE_SCOPE, setting.events, setting.seconds)
 
 
 def check_rate(client: str | None, *, now: datetime | None = None) -> None:
