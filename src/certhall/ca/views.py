@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
 
 from cryptography.x509.ocsp import OCSPResponseStatus
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +11,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from certhall import clock
 from certhall.ca import crls, ocsp
 from certhall.ca.services import get_ca
 from certhall.pki.ocsp import error_response
@@ -25,7 +25,7 @@ def crl(request: HttpRequest, slug: str) -> HttpResponse:
     current = crls.current_crl(get_ca(slug))
     der = bytes(current.der)
     response = HttpResponse(der, content_type="application/pkix-crl")
-    remaining = int((current.next_update - datetime.now(UTC)).total_seconds())
+    remaining = int((current.next_update - clock.now()).total_seconds())
     response["Cache-Control"] = f"public, max-age={max(0, min(remaining, 3600))}"
     response["Expires"] = http_date(current.next_update.timestamp())
     response["Last-Modified"] = http_date(current.this_update.timestamp())
