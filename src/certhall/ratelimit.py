@@ -156,7 +156,9 @@ def _lock(keys: Sequence[tuple[str, str]]) -> None:
         return  # SQLite: the IMMEDIATE transaction already holds the database write lock
     with connection.cursor() as cursor:
         for scope, key in sorted(set(keys)):
-            digest = salted_hmac("certhall.lock", f"{scope}\0{key}").digest()[:8]
+            digest = salted_hmac("certhall.lock", f"{scope}\0{key}", algorithm="sha256").digest()[
+                :8
+            ]
             (number,) = struct.unpack(">q", digest)
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
 
