@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from certhall import config
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.accounts.services import home_provider, system_actor
 
@@ -31,6 +34,19 @@ def _fresh_calendar() -> Iterator[None]:
     calendar.invalidate()
     yield
     calendar.invalidate()
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., config.Config]:
+    """Change some of the instance's settings (``certhall.config``, read once and cached) for
+    the rest of the test: ``configure(sms_backend="...")``."""
+
+    def change(**changes: Any) -> config.Config:
+        changed = dataclasses.replace(config.get(), **changes)
+        monkeypatch.setattr(config, "get", lambda: changed)
+        return changed
+
+    return change
 
 
 @pytest.fixture

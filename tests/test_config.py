@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
-from certhall.config import load
+from certhall.config import RateSetting, TokenTools, load, token_tools
 from certhall.errors import ConfigurationError
 
 GOOD_SECRET = "x" * 64
@@ -55,6 +56,13 @@ def test_production_refuses_missing_or_default_secrets(tmp_path: Path) -> None:
         ("CERTHALL_CRL_NEXT_UPDATE_HOURS", "soon", "whole number"),
         ("CERTHALL_CA_KEY_BACKEND", "hsm", "pkcs11, file or auto"),
         ("CERTHALL_ENV", "staging", "development or production"),
+        ("CERTHALL_BASE_URL", "https://ca.example.cn/hall", "not an origin"),
+        ("CERTHALL_AGENT_URL", "127.0.0.1:17443", "CERTHALL_AGENT_URL"),
+        ("CERTHALL_AGENT_URL", "http://127.0.0.1:17443/x", "CERTHALL_AGENT_URL"),
+        ("CERTHALL_STATUS_RATE_LIMIT", "20", "CERTHALL_STATUS_RATE_LIMIT 须写成“次数/秒数”"),
+        ("CERTHALL_STATUS_RATE_LIMIT", "20 per minute", "例如 20/60，而不是 '20 per minute'"),
+        ("CERTHALL_STATUS_RATE_LIMIT", "0/60", "1-100000 次"),
+        ("CERTHALL_STATUS_RATE_LIMIT", "20/-5", "1-86400 秒"),
     ],
 )
 def test_bad_settings_fail_at_start(tmp_path: Path, name: str, value: str, message: str) -> None:
@@ -72,3 +80,81 @@ def test_base_url_goes_without_trailing_slash(tmp_path: Path) -> None:
     )
     assert cfg.base_url == "https://ca.example.cn"
     assert "ca.example.cn" in cfg.allowed_hosts
+
+
+def test_agent_url_and_status_rate_limit(tmp_path: Path) -> None:
+    base = {"CERTHALL_HOME": str(tmp_path), "CERTHALL_CA_KEY_BACKEND": "file"}
+    default = load(base)
+    assert default.agent_url == "http://127.0.0.1:17443"
+    assert default.status_rate_limit == RateSetting(20, 60)
+    cfg = load(
+        {
+            **base,
+            "CERTHALL_AGENT_URL": "http://127.0.0.1:18000/",
+            "CERTHALL_STATUS_RATE_LIMIT": " 100 / 3600 ",
+        }
+    )
+    assert cfg.agent_url == "http://127.0.0.1:18000"
+    assert cfg.status_rate_limit == RateSetting(100, 3600)
+
+
+def test_token_tools_need_no_secrets(tmp_path: Path) -> None:
+    tools = token_tools(
+        {
+            "CERTHALL_HOME": str(tmp_path),
+            "CERTHALL_ENV": "production",  # no secrets given: the token commands do not care
+            "CERTHALL_PKCS11_MODULE": "/opt/vendor/libpkcs11.so",
+            "SOFTHSM2_CONF": str(tmp_path / "softhsm2.conf"),
+        }
+    )
+    assert tools == TokenTools(tmp_path, "/opt/vendor/libpkcs11.so", tmp_path / "softhsm2.conf")
+    assert token_tools({"CERTHALL_HOME": str(tmp_path)}).softhsm_conf is None
+    assert not (tmp_path / "secrets.json").exists()
+
+
+#: Places in src/ that touch the process environment without reading a setting.
+ENVIRONMENT_WRITERS = {
+    "certhall/cli/main.py": "names Django's settings module before django.setup()",
+    "certhall/wsgi.py": "names Django's settings module for the WSGI server",
+    "certhall/rsgi.py": "names Django's settings module for the granian workers",
+    "certhall/cli/serve_cmd.py": "hands `serve --threads` to the workers' config",
+    "certhall/tokens/module.py": "hands SOFTHSM2_CONF to the PKCS#11 library while it loads",
+}
+SETTING_READS = re.compile(r"\bos\.environ\b|\bos\.getenv\b|\benviron\b|getattr\(settings\b")
+DJANGO_SETTING_READS = re.compile(r"\bsettings\.CERTHALL_|\bsettings\.CERTLOGIN_")
+
+
+def test_settings_are_read_only_in_config() -> None:
+    """Every setting is read once, in certhall.config (typed, checked at start-up): no module
+    reads the environment or a Django setting of ours on its own."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        name = path.relative_to(src).as_posix()
+        if name in ("certhall/config.py", "certhall/settings.py") or "/migrations/" in name:
+            continue
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            environment = SETTING_READS.search(line) and not line.lstrip().startswith("#")
+            if (environment and name not in ENVIRONMENT_WRITERS) or DJANGO_SETTING_READS.search(
+                line
+            ):
+                found.append(f"{name}:{number}: {line.strip()}")
+    assert not found, "settings read outside certhall.config:\n" + "\n".join(found)
+
+
+CONFIG_VARIABLE = re.compile(r'"((?:CERTHALL|SOFTHSM2)_[A-Z0-9_]+)"')
+README_VARIABLE = re.compile(r"`((?:CERTHALL|SOFTHSM2)?_[A-Z0-9_]+)`")
+
+
+def test_the_readme_lists_every_variable() -> None:
+    """The README's configuration table and certhall.config name the same variables (the
+    Makefile reads CERTHALL_TEST_POSTGRES_URL)."""
+    root = Path(__file__).resolve().parents[1]
+    read = set(CONFIG_VARIABLE.findall((root / "src/certhall/config.py").read_text("utf-8")))
+    listed: set[str] = set()
+    for row in (root / "README.md").read_text("utf-8").splitlines():
+        names = README_VARIABLE.findall(row.split("|")[1]) if row.startswith("| `") else []
+        if names:  # `CERTHALL_SMTP_HOST`, `_PORT`, ... share the first name's prefix
+            prefix = names[0].rsplit("_", 1)[0]
+            listed.update(prefix + n if n.startswith("_") else n for n in names)
+    assert listed - {"CERTHALL_TEST_POSTGRES_URL"} == read

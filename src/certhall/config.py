@@ -1,5 +1,9 @@
 """Typed instance configuration, read once from the environment and validated at start-up.
 
+This module is the only reader of settings: nothing else in ``src/`` reads ``os.environ`` or
+``getattr(settings, ...)`` (``tests/test_config.py`` checks), and Django's settings are derived
+from it (``certhall.settings``). The README's configuration table lists every variable.
+
 Every piece of state of an instance lives under ``home`` (``CERTHALL_HOME``, default ``./var``):
 the SQLite database, CA key files, the SoftHSM2 token store, uploads and logs. In development the
 secrets are generated on first start into ``home/secrets.json`` (mode 0600, never in the
@@ -20,7 +24,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from certhall.errors import ConfigurationError
+from certhall.agent import DEFAULT_PORT as AGENT_PORT
+from certhall.agent.protocol import normalise_origin
+from certhall.errors import ConfigurationError, InvalidInput
 
 KeyBackend = Literal["pkcs11", "file"]
 
@@ -51,6 +57,28 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class RateSetting:
+    """At most ``events`` per ``seconds`` (``N/SECONDS`` in the environment, e.g. ``20/60``)."""
+
+    events: int
+    seconds: int
+
+
+DEFAULT_STATUS_RATE_LIMIT = RateSetting(20, 60)
+
+
+@dataclass(frozen=True)
+class TokenTools:
+    """What ``certhall token`` needs, without the rest of the instance (no secrets, no
+    database): where the instance lives, the PKCS#11 module, and SoftHSM2's own
+    ``SOFTHSM2_CONF`` as the default token store."""
+
+    home: Path
+    pkcs11_module: str
+    softhsm_conf: Path | None
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path
     production: bool
@@ -67,6 +95,10 @@ class Config:
     sms_backend: str = "certhall.notify.backends.OutboxSmsBackend"
     #: The local sandbox gateway standing in for Alipay / WeChat Pay (CERTHALL_PAYMENT_SANDBOX).
     payment_sandbox: bool = False
+    #: Where pages find the certificate helper on the user's computer (CERTHALL_AGENT_URL).
+    agent_url: str = f"http://127.0.0.1:{AGENT_PORT}"
+    #: Public certificate status look-ups per client (CERTHALL_STATUS_RATE_LIMIT).
+    status_rate_limit: RateSetting = DEFAULT_STATUS_RATE_LIMIT
     #: Django request threads per server process (``certhall serve --threads`` sets it).
     serve_threads: int = 8
 
@@ -106,7 +138,49 @@ def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigurationError(f"CERTHALL_BASE_URL must be an http(s) URL, not {raw!r}")
+    try:
+        normalise_origin(raw)  # logins and renewals are bound to this origin
+    except InvalidInput as e:
+        raise ConfigurationError(f"CERTHALL_BASE_URL: {e.message}") from None
     return raw.rstrip("/")
+
+
+def _agent_url(env: dict[str, str]) -> str:
+    raw = env.get("CERTHALL_AGENT_URL", Config.agent_url)
+    try:
+        return normalise_origin(raw)
+    except InvalidInput:
+        raise ConfigurationError(
+            f"CERTHALL_AGENT_URL must be http://127.0.0.1:PORT, not {raw!r}"
+        ) from None
+
+
+def _rate(env: dict[str, str], name: str, default: RateSetting) -> RateSetting:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    events, _, seconds = raw.partition("/")
+    rate = RateSetting(
+        int(events) if events.strip().isdigit() else 0,
+        int(seconds) if seconds.strip().isdigit() else 0,
+    )
+    if not (1 <= rate.events <= 100_000 and 1 <= rate.seconds <= 86_400):
+        raise ConfigurationError(code="setting_rate", name=name, value=raw)
+    return rate
+
+
+def _home(env: dict[str, str]) -> Path:
+    return Path(env.get("CERTHALL_HOME", "var")).resolve()
+
+
+def _pkcs11_module(env: dict[str, str]) -> str:
+    return env.get("CERTHALL_PKCS11_MODULE", DEFAULT_PKCS11_MODULE)
+
+
+def token_tools(env: dict[str, str] | None = None) -> TokenTools:
+    env = dict(os.environ) if env is None else env
+    conf = env.get("SOFTHSM2_CONF", "").strip()
+    return TokenTools(_home(env), _pkcs11_module(env), Path(conf) if conf else None)
 
 
 def _dev_secrets(home: Path) -> dict[str, str]:
@@ -128,7 +202,7 @@ def _dev_secrets(home: Path) -> dict[str, str]:
 
 def load(env: dict[str, str] | None = None) -> Config:
     env = dict(os.environ) if env is None else env
-    home = Path(env.get("CERTHALL_HOME", "var")).resolve()
+    home = _home(env)
     mode = env.get("CERTHALL_ENV", "development")
     if mode not in ("development", "production"):
         raise ConfigurationError(f"CERTHALL_ENV must be development or production, not {mode!r}")
@@ -152,7 +226,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         secret_key = env.get("CERTHALL_SECRET_KEY") or dev["secret_key"]
         passphrase = env.get("CERTHALL_CA_KEY_PASSPHRASE") or dev["ca_key_passphrase"]
 
-    pkcs11_module = env.get("CERTHALL_PKCS11_MODULE", DEFAULT_PKCS11_MODULE)
+    pkcs11_module = _pkcs11_module(env)
     backend = env.get("CERTHALL_CA_KEY_BACKEND", "auto")
     if backend == "auto":
         backend = "pkcs11" if Path(pkcs11_module).exists() else "file"
@@ -183,6 +257,8 @@ def load(env: dict[str, str] | None = None) -> Config:
         smtp=_smtp(env),
         sms_backend=_sms_backend(env),
         payment_sandbox=_flag(env, "CERTHALL_PAYMENT_SANDBOX", default=not production),
+        agent_url=_agent_url(env),
+        status_rate_limit=_rate(env, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_STATUS_RATE_LIMIT),
         serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),
     )
 

@@ -85,7 +85,13 @@ class TokenError(CerthallError):
 
 
 class TooManyRequests(CerthallError):
-    """A rate limit refused the request; ``retry_after`` seconds until it is allowed again."""
+    """A rate limit (``certhall.ratelimit``) refused the request: HTTP 429, and
+    ``retry_after`` seconds until it is allowed again (the ``Retry-After`` header).
+
+    The code clients see is always ``rate_limited``; ``message_code`` names the catalogue entry
+    of the words when a limit has its own ("同一手机号每小时最多获取5次验证码..."). ``scope`` names
+    the limit; ``first_refusal`` is true for the first refusal of its window, the one worth an
+    audit event or a log line (not every request of a flood)."""
 
     code = "rate_limited"
     http_status = 429
@@ -97,10 +103,20 @@ class TooManyRequests(CerthallError):
         *,
         retry_after: int,
         code: str | None = None,
+        message_code: str | None = None,
+        scope: str = "",
+        first_refusal: bool = True,
         **params: Any,
     ) -> None:
         self.retry_after = max(1, int(retry_after))
-        super().__init__(message, code=code, retry_after=self.retry_after, **params)
+        self.scope = scope
+        self.first_refusal = first_refusal
+        params["retry_after"] = self.retry_after
+        if message is None and message_code is not None:
+            from certhall.messages import text
+
+            message = text(message_code, **params)
+        super().__init__(message, code=code, **params)
 
 
 class ConfigurationError(CerthallError):

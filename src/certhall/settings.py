@@ -130,8 +130,6 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = CONFIG.smtp.from_address
 SERVER_EMAIL = CONFIG.smtp.from_address
-CERTHALL_EMAIL_ENABLED = CONFIG.smtp.enabled
-CERTHALL_SMS_BACKEND = CONFIG.sms_backend
 
 LOGGING = {
     "version": 1,

@@ -10,10 +10,9 @@ import pytest
 from django.db import transaction
 
 from certhall.accounts import codes
-from certhall.accounts.errors import TooManyRequests
 from certhall.accounts.models import SmsCode, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, InvalidInput
+from certhall.errors import Conflict, InvalidInput, TooManyRequests
 from certhall.notify.models import SmsMessage
 from tests.accounts.conftest import CLIENT, OTHER_PHONE, PHONE, Clock, last_code
 
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def take(code: str, phone: str = PHONE, purpose: str = "register") -> SmsCode:
     with transaction.atomic():
-        return codes.take(phone, purpose, code, codes.timezone.now())
+        return codes.take(phone, purpose, code, codes.clock.now())
 
 
 def test_a_code_is_six_digits_sent_by_sms_and_stored_hashed(clock: Clock) -> None:

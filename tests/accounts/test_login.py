@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from certhall.accounts.errors import PASSWORD_LOGIN_FAILED, SMS_LOGIN_FAILED, TooManyRequests
+from certhall.accounts.errors import PASSWORD_LOGIN_FAILED, SMS_LOGIN_FAILED
 from certhall.accounts.login import login_with_code, login_with_password
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import CerthallError, InvalidInput
+from certhall.errors import CerthallError, InvalidInput, TooManyRequests
 from tests.accounts.conftest import CLIENT, OTHER_PHONE, PASSWORD, PHONE, Clock
 
 pytestmark = pytest.mark.django_db

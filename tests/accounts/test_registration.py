@@ -7,11 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from certhall.accounts.errors import TooManyRequests
 from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
 from certhall.accounts.registration import register
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, InvalidInput
+from certhall.errors import Conflict, InvalidInput, TooManyRequests
 from tests.accounts.conftest import (
     CLIENT,
     OTHER_PHONE,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from certhall.certlogin import conf, verify
+from certhall.certlogin import verify
 from tests.conftest_softhsm import (  # noqa: F401
     make_softhsm_store,
     softhsm_store,
@@ -24,10 +24,8 @@ def fresh_settings() -> Iterator[None]:
     from django.conf import settings
 
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns otherwise
-    conf.get.cache_clear()
     verify._crl_cache.clear()
     yield
-    conf.get.cache_clear()
     verify._crl_cache.clear()
 
 

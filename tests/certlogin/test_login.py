@@ -18,14 +18,14 @@ from certhall.audit.services import verify as verify_audit
 from certhall.ca.models import Certificate
 from certhall.ca.services import revoke
 from certhall.certlogin import trust
-from certhall.certlogin.errors import LoginRefused, RateLimited
+from certhall.certlogin.errors import LoginRefused
 from certhall.certlogin.models import CertificateAccount, LoginChallenge
 from certhall.certlogin.services import (
     certificate_login,
     issue_challenge,
     organization_certificates,
 )
-from certhall.errors import Forbidden
+from certhall.errors import Forbidden, TooManyRequests
 from certhall.pki.issuance import Subscriber
 from tests.agent.support import (
     ORG,
@@ -386,24 +386,24 @@ def test_disabled_imported_ca_is_not_trusted(admin: User, ca) -> None:  # type: 
 # --- rate limits -----------------------------------------------------------------------------
 
 
-def test_rate_limits(admin: User, ca, settings) -> None:  # type: ignore[no-untyped-def]
-    from certhall.certlogin import conf
+def test_rate_limits(admin: User, ca, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from certhall import ratelimit
+    from certhall.certlogin import services
 
-    settings.CERTLOGIN_RATE_LIMITS = {"challenge": (3, 60), "login": (2, 60)}
-    conf.get.cache_clear()
+    monkeypatch.setattr(services, "CHALLENGE_LIMIT", ratelimit.Limit("certlogin_challenge", 3, 60))
     start = datetime(2026, 5, 1, 10, 0, 5, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(3):
             issue_challenge(client=CLIENT)
         for _ in range(3):
-            with pytest.raises(RateLimited) as caught:
+            with pytest.raises(TooManyRequests) as caught:
                 issue_challenge(client=CLIENT)
         assert caught.value.http_status == 429
         issue_challenge(client="198.51.100.7")  # another address has its own budget
         refusals = AuditEvent.objects.filter(action="certlogin.challenge", result="refused")
         assert refusals.count() == 1  # one event per window, not one per request
     with time_machine.travel(start + timedelta(seconds=60), tick=False):
-        issue_challenge(client=CLIENT)  # a new window
+        issue_challenge(client=CLIENT)  # the first three have left the window
 
 
 # --- after login -----------------------------------------------------------------------------

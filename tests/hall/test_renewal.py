@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
 from certhall import config
-from certhall.accounts.models import Organization, User
+from certhall.accounts.models import Handler, Organization, User
 from certhall.agent import protocol
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, Forbidden
@@ -19,7 +19,15 @@ from certhall.hall import issuance, renewal
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.pki.keys import sign
-from tests.hall.conftest import FRIDAY, MONDAY, at, csr_for, pay_online, software_certificate
+from tests.hall.conftest import (
+    FRIDAY,
+    MONDAY,
+    at,
+    csr_for,
+    online_draft,
+    pay_online,
+    software_certificate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +146,39 @@ def test_a_bad_signature_goes_back_to_approved(
             renewal.request_renewal(applicant, application.number, **request)  # type: ignore[arg-type]
     assert Application.objects.get(pk=application.pk).state == State.APPROVED
     assert Certificate.objects.count() == issued
+
+
+def test_what_an_online_renewal_is(
+    admin: User, hall_ca: object, applicant: User, organization: Organization, handler: Handler
+) -> None:
+    _, old = software_certificate(admin, organization, profile="personal")
+    with at(FRIDAY):
+        started = renewal.start(applicant, old.serial, 2)
+        draft = online_draft(applicant, handler)
+    application = Application.objects.get(pk=started.pk)
+    assert application.is_online_renewal and application.items.get().is_online_renewal
+    assert not draft.is_online_renewal
+    application.channel = Application.Channel.ONSITE  # the same line at a counter
+    assert not application.is_online_renewal
+
+
+RECIPIENT = {"recipient_name": "王五", "recipient_phone": "13800138000"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "address_missing", "point_missing"),
+    [
+        ({"delivery": "mail"}, True, False),
+        ({"delivery": "mail", **RECIPIENT}, True, False),
+        ({"delivery": "mail", **RECIPIENT, "address": "深圳市南山区科技园"}, False, False),
+        ({"delivery": "pickup"}, False, True),
+        ({"delivery": "pickup", "pickup_point": "kejiyuan"}, False, False),
+        ({"delivery": "online_update"}, False, False),
+    ],
+)
+def test_what_a_delivery_is_missing(
+    fields: dict[str, str], address_missing: bool, point_missing: bool
+) -> None:
+    application = Application(**fields)
+    assert application.mail_address_missing is address_missing
+    assert application.pickup_point_missing is point_missing

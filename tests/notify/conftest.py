@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from certhall.config import SmtpConfig
 
 SMTP_USER = "certhall"
 SMTP_PASSWORD = "smtp-test-password"
@@ -69,7 +71,7 @@ class SmtpServer:
 
 
 @pytest.fixture
-def smtp_server(settings: Any) -> Iterator[SmtpServer]:
+def smtp_server(settings: Any, configure: Callable[..., object]) -> Iterator[SmtpServer]:
     """A local SMTP server that requires a login, and MAILERS pointing at it."""
     handler = Handler()
     port = free_port()
@@ -95,7 +97,7 @@ def smtp_server(settings: Any) -> Iterator[SmtpServer]:
         }
     }
     settings.DEFAULT_FROM_EMAIL = FROM
-    settings.CERTHALL_EMAIL_ENABLED = True
+    configure(smtp=SmtpConfig(host="127.0.0.1", port=port, user=SMTP_USER, password=SMTP_PASSWORD))
     try:
         yield SmtpServer(port, handler)
     finally:

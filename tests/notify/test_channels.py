@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
 
 from certhall.config import load
 from certhall.errors import ConfigurationError
@@ -36,8 +35,9 @@ class RecordingCarrier(CarrierSmsBackend):
 
 
 @pytest.fixture
-def carrier() -> type[RecordingCarrier]:
+def carrier(configure: Callable[..., object]) -> type[RecordingCarrier]:
     RecordingCarrier.handed = []
+    configure(sms_backend=CARRIER)
     return RecordingCarrier
 
 
@@ -46,7 +46,6 @@ def test_a_carrier_gets_the_message_after_commit(
     carrier: type[RecordingCarrier], django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     with (
-        override_settings(CERTHALL_SMS_BACKEND=CARRIER),
         django_capture_on_commit_callbacks(execute=True),
     ):
         message = send_sms("13800138001", "您好", "test")
@@ -63,7 +62,6 @@ def test_a_carrier_refusal_is_recorded_not_raised(
     carrier: type[RecordingCarrier], django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     with (
-        override_settings(CERTHALL_SMS_BACKEND=CARRIER),
         django_capture_on_commit_callbacks(execute=True),
     ):
         message = send_sms("13800138000", "您好", "test")
@@ -77,7 +75,6 @@ def test_a_carrier_never_gets_a_message_that_rolled_back(
     carrier: type[RecordingCarrier], django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     with (
-        override_settings(CERTHALL_SMS_BACKEND=CARRIER),
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -158,8 +155,9 @@ def test_bad_settings_fail_at_start_up(
 def _django_settings(tmp_path: Path, **values: str) -> subprocess.CompletedProcess[str]:
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
+        "from certhall import config; from certhall.notify import mail; "
         "print(json.dumps({'mailer': s.MAILERS['default'], 'from': s.DEFAULT_FROM_EMAIL, "
-        "'enabled': s.CERTHALL_EMAIL_ENABLED, 'sms': s.CERTHALL_SMS_BACKEND}))"
+        "'enabled': mail.enabled(), 'sms': config.get().sms_backend}))"
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
     environ.update(env(tmp_path, **values), DJANGO_SETTINGS_MODULE="certhall.settings")

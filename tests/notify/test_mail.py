@@ -13,6 +13,7 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
+from certhall.config import SmtpConfig
 from certhall.notify import mail
 from certhall.notify.models import OutgoingEmail
 from certhall.notify.notifier import notify
@@ -105,7 +106,9 @@ def test_secrets_never_go_by_email(
 
 
 def test_a_failure_is_recorded_then_retried(
-    settings: Any, django_capture_on_commit_callbacks: Callable[..., Any]
+    settings: Any,
+    configure: Callable[..., object],
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     closed = free_port()  # nothing listens here
     settings.MAILERS = {
@@ -114,7 +117,7 @@ def test_a_failure_is_recorded_then_retried(
             "OPTIONS": {"host": "127.0.0.1", "port": closed, "timeout": 2},
         }
     }
-    settings.CERTHALL_EMAIL_ENABLED = True
+    configure(smtp=SmtpConfig(host="127.0.0.1", port=closed, timeout=2))
     with django_capture_on_commit_callbacks(execute=True):
         delivery = notify("review_result", context=REVIEW, email="li.si@example.com")
     assert delivery.email is not None
@@ -145,8 +148,8 @@ def test_a_retry_delivers_once_the_server_answers(
     assert len(smtp_server.received) == 1
 
 
-def test_without_an_smtp_host_no_email_is_queued(settings: Any) -> None:
-    settings.CERTHALL_EMAIL_ENABLED = False
+def test_without_an_smtp_host_no_email_is_queued(configure: Callable[..., object]) -> None:
+    configure(smtp=SmtpConfig())
     delivery = notify(
         "review_result", context=REVIEW, phone="13800138000", email="li.si@example.com"
     )

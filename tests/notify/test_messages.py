@@ -6,6 +6,7 @@ import pytest
 
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
+from certhall.config import SmtpConfig
 from certhall.errors import InvalidInput
 from certhall.notify.messages import TEMPLATES, Kind, render
 from certhall.notify.models import SmsMessage
@@ -107,8 +108,10 @@ def test_mask_email() -> None:
 
 
 @pytest.mark.django_db
-def test_notify_sends_by_sms_and_audits_without_the_text(admin: User, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.CERTHALL_EMAIL_ENABLED = False
+def test_notify_sends_by_sms_and_audits_without_the_text(  # type: ignore[no-untyped-def]
+    admin: User, configure
+) -> None:
+    configure(smtp=SmtpConfig())  # no SMTP host: no email
     delivery = notify(Kind.PIN, context=CONTEXTS[Kind.PIN], phone="13800138000", actor=admin)
     assert delivery.sms is not None
     message = SmsMessage.objects.get()

@@ -16,6 +16,7 @@ from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.accounts.services import home_provider
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate, CertificateAuthority
+from certhall.config import SmtpConfig
 from certhall.notify import reminders
 from certhall.notify.jobs import run_due_notifications
 from certhall.notify.models import OutgoingEmail, RenewalReminder, SmsMessage
@@ -45,9 +46,9 @@ def issuing_ca(db: None) -> CertificateAuthority:
 
 
 @pytest.fixture
-def holder(organization: Organization, settings: Any) -> Organization:
+def holder(organization: Organization, configure: Callable[..., object]) -> Organization:
     """The demo organisation with an online-hall account (phone and email)."""
-    settings.CERTHALL_EMAIL_ENABLED = False
+    configure(smtp=SmtpConfig())  # no SMTP host: no email
     user = User.objects.create(
         username=ACCOUNT_PHONE,
         role=Role.APPLICANT,

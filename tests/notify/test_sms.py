@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
 
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
@@ -112,16 +111,14 @@ class FakeCarrier:
         message.sent_at = timezone.now()
 
 
-def test_the_backend_is_a_setting() -> None:
-    with override_settings(CERTHALL_SMS_BACKEND="tests.notify.test_sms.FakeCarrier"):
-        message = send_sms("13800138000", "hello", "test")
+def test_the_backend_is_a_setting(configure: Callable[..., object]) -> None:
+    configure(sms_backend="tests.notify.test_sms.FakeCarrier")
+    message = send_sms("13800138000", "hello", "test")
     message.refresh_from_db()
     assert (message.status, message.backend) == ("sent", "fake-carrier")
     assert message.sent_at is not None
-    with (
-        override_settings(CERTHALL_SMS_BACKEND="tests.notify.nope.Nope"),
-        pytest.raises(ConfigurationError),
-    ):
+    configure(sms_backend="tests.notify.nope.Nope")
+    with pytest.raises(ConfigurationError):
         send_sms("13800138000", "hello", "test")
 
 

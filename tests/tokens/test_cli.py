@@ -68,7 +68,7 @@ def test_init_without_registering(
         "--no-register",
     )
     assert code == 7
-    assert err == "certhall: error: a token labelled 'fresh' already exists\n"
+    assert err == "certhall: error: 标签为“fresh”的令牌已存在。\n"
 
 
 def test_csr_import_list_sign(
@@ -159,9 +159,7 @@ def test_wrong_pin_prints_the_tries_left_and_writes_nothing(
     )
     assert code == 7
     assert out == ""
-    assert err == (
-        "certhall: error: PIN 错误，还可尝试 5 次 / wrong PIN for token 'ukey', 5 tries left\n"
-    )
+    assert err == "certhall: error: PIN码错误，还可以尝试 5 次；次数用完后Ukey将被锁定。\n"
     assert list(out_dir.iterdir()) == []  # no file, no temporary left behind
     for left in (4, 3, 2, 1):
         code, _, err = run(
@@ -175,17 +173,17 @@ def test_wrong_pin_prints_the_tries_left_and_writes_nothing(
             "--new-pin",
             "654321",
         )
-        assert code == 7 and f"还可尝试 {left} 次" in err
+        assert code == 7 and f"还可以尝试 {left} 次" in err
     code, _, err = run(
         softhsm_store, capsys, "sign", "--label", ukey, "--pin", "000000", "--in", __file__,
         "--out", str(out_dir / "x.sig"),
     )  # fmt: skip
-    assert code == 7 and "now locked" in err
+    assert code == 7 and "PIN码错误，次数已用完，Ukey的PIN码已被锁定" in err
     code, _, err = run(
         softhsm_store, capsys, "csr", "--label", ukey, "--pin", USER_PIN, "--out", str(out_path)
     )
     assert code == 7
-    assert err.startswith("certhall: error: PIN 已锁定") and err.count("\n") == 1
+    assert err.startswith("certhall: error: Ukey的PIN码已被锁定") and err.count("\n") == 1
     code, out, _ = run(softhsm_store, capsys, "list")
     assert "PIN locked" in out
     assert list(out_dir.iterdir()) == []
@@ -210,7 +208,7 @@ def test_change_pin(
     code, _, err = run(
         softhsm_store, capsys, "change-pin", "--label", ukey, "--pin", "654321", "--new-pin", "12"
     )
-    assert code == 7 and "6 to 32 characters" in err and "12\n" not in err
+    assert code == 7 and "新PIN码须为 6 至 32 个字符" in err and "12\n" not in err
 
 
 def test_unknown_label_and_bad_input(
@@ -227,9 +225,9 @@ def test_unknown_label_and_bad_input(
         "--out",
         str(tmp_path / "a"),
     )
-    assert code == 7 and "no token labelled 'nope'" in err and err.count("\n") == 1
+    assert code == 7 and "未找到标签为“nope”的令牌" in err and err.count("\n") == 1
     code, _, err = run(softhsm_store, capsys, "list", "--label", "nope")
-    assert code == 7 and "no token labelled 'nope'" in err
+    assert code == 7 and "未找到标签为“nope”的令牌" in err
     not_a_cert = tmp_path / "x.pem"
     not_a_cert.write_text("hello")
     code, _, err = run(
@@ -299,8 +297,8 @@ def test_the_installed_command(softhsm_store: SoftHSMStore, ukey: str, tmp_path:
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 7
-    assert result.stderr == (
-        "certhall: error: PIN 错误，还可尝试 5 次 / wrong PIN for token 'ukey', 5 tries left\n"
+    assert (
+        result.stderr == "certhall: error: PIN码错误，还可以尝试 5 次；次数用完后Ukey将被锁定。\n"
     )
     result = subprocess.run(
         [str(certhall), "token", "list"], env=env, capture_output=True, text=True, timeout=60

@@ -11,7 +11,13 @@ from pkcs11 import Attribute, ObjectClass, TokenFlag
 
 from certhall.errors import TokenError
 from certhall.tokens import (
+    PinChangeRequired,
     PinError,
+    PinLocked,
+    PinPolicyViolation,
+    TokenBusy,
+    WrongPin,
+    WrongSoPin,
     change_pin,
     format_token,
     generate_keypair,
@@ -21,6 +27,7 @@ from certhall.tokens import (
 )
 from certhall.tokens import pin as pin_module
 from certhall.tokens.pin import PIN_STATE_LABEL, _State
+from certhall.tokens.session import RawSession
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
 pytestmark = pytest.mark.softhsm
@@ -64,16 +71,14 @@ def test_a_new_ukey_has_six_tries(softhsm_store: SoftHSMStore, ukey: str) -> Non
 
 
 def test_each_wrong_pin_reports_the_tries_left(softhsm_store: SoftHSMStore, ukey: str) -> None:
-    for left in (5, 4, 3, 2):
+    for left in (5, 4, 3, 2, 1):
         error = wrong(softhsm_store)
+        assert isinstance(error, WrongPin)
         assert error.code == "wrong_pin"
         assert error.tries_left == left
-        assert str(error) == (
-            f"PIN 错误，还可尝试 {left} 次 / wrong PIN for token 'ukey', {left} tries left"
-        )
+        assert str(error) == f"PIN码错误，还可以尝试 {left} 次；次数用完后Ukey将被锁定。"
         assert WRONG not in str(error)
         assert status(softhsm_store).tries_left == left
-    assert wrong(softhsm_store).message.endswith("1 try left")
 
 
 def test_six_wrong_pins_lock_and_the_right_pin_is_refused(
@@ -82,16 +87,17 @@ def test_six_wrong_pins_lock_and_the_right_pin_is_refused(
     for _ in range(5):
         assert wrong(softhsm_store).code == "wrong_pin"
     sixth = wrong(softhsm_store)
+    assert isinstance(sixth, PinLocked)
     assert sixth.code == "pin_locked"
     assert sixth.tries_left == 0
-    assert "now locked" in str(sixth)
+    assert str(sixth).startswith("PIN码错误，次数已用完，Ukey的PIN码已被锁定。")
     assert status(softhsm_store).locked
     for pin in (USER_PIN, WRONG):
-        with pytest.raises(PinError) as err:
+        with pytest.raises(PinLocked) as err:
             login(softhsm_store, pin)
         assert err.value.code == "pin_locked"
         assert err.value.tries_left == 0
-        assert "PIN 已锁定" in str(err.value)
+        assert str(err.value).startswith("Ukey的PIN码已被锁定")
     # the refusals while locked do not touch the counter
     assert status(softhsm_store) == pin_module.PinStatus(0, 6, True, False, count_low=True)
 
@@ -112,10 +118,10 @@ def test_so_unlock_restores_the_token_and_sets_must_change(
         wrong(softhsm_store)
     so_reset_pin(softhsm_store.module, "ukey", SO_PIN, "246810", conf=softhsm_store.conf)
     assert status(softhsm_store) == pin_module.PinStatus(6, 6, False, True)
-    with pytest.raises(PinError) as err:
+    with pytest.raises(PinChangeRequired) as err:
         login(softhsm_store, "246810")
     assert err.value.code == "pin_must_change"
-    assert "must be changed" in str(err.value)
+    assert "请先修改PIN码" in str(err.value)
     # the PIN was right: the counter is full, and nothing is left logged in
     assert status(softhsm_store).tries_left == 6
     so_reset_pin(softhsm_store.module, "ukey", SO_PIN, "135790", conf=softhsm_store.conf)
@@ -155,7 +161,7 @@ def test_wrong_so_pin_is_refused_and_changes_nothing(
     softhsm_store: SoftHSMStore, ukey: str
 ) -> None:
     wrong(softhsm_store)
-    with pytest.raises(TokenError) as err:
+    with pytest.raises(WrongSoPin) as err:
         so_reset_pin(
             softhsm_store.module, "ukey", "not-the-so-pin", "246810", conf=softhsm_store.conf
         )
@@ -169,7 +175,7 @@ def test_so_reset_refuses_while_a_user_session_is_open(
     softhsm_store: SoftHSMStore, ukey: str
 ) -> None:
     session = user_login(softhsm_store.module, "ukey", USER_PIN, conf=softhsm_store.conf)
-    with pytest.raises(TokenError) as err:
+    with pytest.raises(TokenBusy) as err:
         so_reset_pin(softhsm_store.module, "ukey", SO_PIN, "246810", conf=softhsm_store.conf)
     assert err.value.code == "token_busy"
     session.close()
@@ -178,14 +184,18 @@ def test_so_reset_refuses_while_a_user_session_is_open(
 
 def test_new_pin_policy(softhsm_store: SoftHSMStore, ukey: str) -> None:
     for new in ("12345", "x" * 33, " 123456"):
-        with pytest.raises(PinError) as err:
+        with pytest.raises(PinPolicyViolation) as err:
             change_pin(softhsm_store.module, "ukey", USER_PIN, new, conf=softhsm_store.conf)
         assert err.value.code == "pin_policy"
         assert new not in str(err.value)
-        with pytest.raises(PinError):
+        with pytest.raises(PinPolicyViolation):
             so_reset_pin(softhsm_store.module, "ukey", SO_PIN, new, conf=softhsm_store.conf)
-    with pytest.raises(PinError, match="differ"):
+    with pytest.raises(PinPolicyViolation, match="不能与原PIN码相同"):
         change_pin(softhsm_store.module, "ukey", USER_PIN, USER_PIN, conf=softhsm_store.conf)
+    with pytest.raises(PinPolicyViolation, match="重试次数"):
+        so_reset_pin(
+            softhsm_store.module, "ukey", SO_PIN, "246810", conf=softhsm_store.conf, max_tries=0
+        )
     # refused before anything was tried
     assert status(softhsm_store).tries_left == 6
 
@@ -234,7 +244,7 @@ def test_the_try_is_used_when_the_token_is_pulled_during_login(
     def pulled(*args: object) -> None:
         raise TokenError("token removed", code="device_removed")
 
-    monkeypatch.setattr(pin_module, "_login", pulled)
+    monkeypatch.setattr(RawSession, "login_user", pulled)
     with pytest.raises(TokenError) as err:
         login(softhsm_store, USER_PIN)
     assert err.value.code == "device_removed"
@@ -252,12 +262,13 @@ def test_the_try_is_used_when_the_process_dies_during_login(
         f"""
         import os
         from pathlib import Path
-        from certhall.tokens import pin, user_login
+        from certhall.tokens import user_login
+        from certhall.tokens.session import RawSession
 
         def die(*args):
             os._exit(9)
 
-        pin._login = die
+        RawSession.login_user = die
         conf = Path({str(softhsm_store.conf)!r})
         user_login({softhsm_store.module!r}, "ukey", {USER_PIN!r}, conf=conf)
         """
@@ -384,10 +395,10 @@ def test_hardware_flags_win(
 def test_hardware_lock_reported_by_c_login(
     softhsm_store: SoftHSMStore, ukey: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def locked(*args: object) -> None:
-        raise TokenError("locked", code="pin_locked")
+    def locked(raw: RawSession, pin: str) -> None:
+        raise PinLocked(label=raw.label)  # what C_Login's CKR_PIN_LOCKED becomes
 
-    monkeypatch.setattr(pin_module, "_login", locked)
+    monkeypatch.setattr(RawSession, "login_user", locked)
     with pytest.raises(PinError) as err:
         login(softhsm_store, USER_PIN)
     assert err.value.code == "pin_locked"

@@ -11,8 +11,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from certhall.errors import ConfigurationError, TokenError
-from certhall.tokens import generate_keypair, load_private_key, module, open_token
-from certhall.tokens.session import TokenSession
+from certhall.tokens import (
+    TokenNotFound,
+    WrongPin,
+    generate_keypair,
+    load_private_key,
+    module,
+    open_token,
+)
+from certhall.tokens.session import TokenSession, raw_session
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
 pytestmark = pytest.mark.softhsm
@@ -43,9 +50,10 @@ def test_open_token_logs_in(softhsm_store: SoftHSMStore) -> None:
 def test_wrong_pin_leaves_no_session_and_the_right_pin_works(softhsm_store: SoftHSMStore) -> None:
     softhsm_store.init_token("t1")
     for _ in range(3):
-        with pytest.raises(TokenError, match="wrong PIN") as err:
+        with pytest.raises(WrongPin, match="PIN码错误") as err:
             open_token(softhsm_store.module, "t1", "not-the-pin", conf=softhsm_store.conf)
         assert err.value.code == "wrong_pin"
+        assert err.value.tries_left is None  # open_token counts nothing
         assert "not-the-pin" not in str(err.value)
     assert open_handles(softhsm_store) == []
     # SO login is refused while any read-only session exists: it works, nothing is left over
@@ -57,6 +65,41 @@ def test_wrong_pin_leaves_no_session_and_the_right_pin_works(softhsm_store: Soft
         module.release(binding)
     with softhsm_store.open("t1") as session:
         assert not session.closed
+
+
+@pytest.mark.parametrize(
+    ("pins", "code"),
+    [
+        (("not-the-pin", None), "wrong_pin"),
+        ((None, "not-the-so-pin"), "wrong_so_pin"),
+        ((USER_PIN, None), "boom"),
+        ((None, SO_PIN), "boom"),
+        ((None, None), "boom"),
+    ],
+)
+def test_raw_session_always_closes_and_logs_out(
+    softhsm_store: SoftHSMStore, pins: tuple[str | None, str | None], code: str
+) -> None:
+    """After a refused C_Login, and after a failure inside the block, nothing stays open or
+    logged in: the SO can log in (it cannot beside any other session) and the user PIN is
+    checked again."""
+    softhsm_store.init_token("t1")
+    with module.reserved(softhsm_store.module, softhsm_store.conf) as binding:
+        token = binding.lib.get_token(token_label="t1")
+        user_pin, so_pin = pins
+        with (
+            pytest.raises(TokenError) as err,
+            raw_session(binding, token, "t1", user_pin=user_pin, so_pin=so_pin),
+        ):
+            raise TokenError("failed inside the block", code="boom")
+        assert err.value.code == code
+        assert binding.logins == {}
+        assert open_handles(softhsm_store) == []
+        with raw_session(binding, token, "t1", so_pin=SO_PIN) as raw:
+            raw.init_user_pin(USER_PIN)
+        with pytest.raises(TokenError), raw_session(binding, token, "t1", user_pin="not-the-pin"):
+            pass
+    assert open_handles(softhsm_store) == []
 
 
 def test_the_handle_probe_sees_a_leaked_session(softhsm_store: SoftHSMStore) -> None:
@@ -95,7 +138,7 @@ def test_second_session_checks_the_pin_although_the_token_is_logged_in(
 
 def test_unknown_token_label(softhsm_store: SoftHSMStore) -> None:
     softhsm_store.init_token("t1")
-    with pytest.raises(TokenError, match="no token labelled 'nope'") as err:
+    with pytest.raises(TokenNotFound, match="未找到标签为“nope”的令牌") as err:
         open_token(softhsm_store.module, "nope", USER_PIN, conf=softhsm_store.conf)
     assert err.value.code == "token_not_found"
 
@@ -115,7 +158,7 @@ def test_token_created_while_the_store_is_in_use_needs_the_store_idle(
 ) -> None:
     first = softhsm_store.new_token("first")
     softhsm_store.init_token("second")
-    with pytest.raises(TokenError, match="becomes visible once") as err:
+    with pytest.raises(TokenNotFound, match="其他程序新建的令牌") as err:
         softhsm_store.open("second")
     assert err.value.code == "token_not_found"
     first.close()

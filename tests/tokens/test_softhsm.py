@@ -47,7 +47,7 @@ def test_init_token_creates_a_token(softhsm_store: SoftHSMStore) -> None:
 
 def test_duplicate_label_is_refused(softhsm_store: SoftHSMStore) -> None:
     init_token(softhsm_store.conf, "twice", SO_PIN, USER_PIN)
-    with pytest.raises(TokenError, match="already exists") as err:
+    with pytest.raises(TokenError, match="标签为“twice”的令牌已存在") as err:
         init_token(softhsm_store.conf, "twice", SO_PIN, USER_PIN)
     assert err.value.code == "token_exists"
     assert token_labels(softhsm_store.conf) == ["twice"]

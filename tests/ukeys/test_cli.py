@@ -68,7 +68,7 @@ def test_unlock_uses_the_stored_so_pin(
     assert code == 2 and "cannot write" in err  # the output is checked before the token
     code, _, err = token(ukey_store, capsys, "change-pin", "--label", "cli-ukey", "--pin", PIN,
                          "--new-pin", "135790")  # fmt: skip
-    assert code == 7 and "PIN 已锁定" in err
+    assert code == 7 and "PIN码已被锁定" in err
     code, out, err = token(
         ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "135790",
         "--phone", "13800138000",
@@ -79,7 +79,7 @@ def test_unlock_uses_the_stored_so_pin(
     assert (status.locked, status.tries_left, status.must_change) == (False, 6, True)
     code, _, err = token(ukey_store, capsys, "sign", "--label", "cli-ukey", "--pin", "135790",
                          "--in", __file__, "--out", "/tmp/never-written.sig")  # fmt: skip
-    assert code == 7 and "must be changed" in err
+    assert code == 7 and "请先修改PIN码" in err
     code, _, err = token(ukey_store, capsys, "change-pin", "--label", "cli-ukey", "--pin",
                          "135790", "--new-pin", "864200")  # fmt: skip
     assert (code, err) == (0, "")
@@ -95,7 +95,7 @@ def test_unlock_refusals(
     registered: Ukey, ukey_store: UkeyStore, capsys: pytest.CaptureFixture[str], admin: User
 ) -> None:
     code, _, err = token(ukey_store, capsys, "unlock", "--label", "nope", "--new-pin", "135790")
-    assert code == 7 and "no token labelled 'nope'" in err
+    assert code == 7 and "未找到标签为“nope”的令牌" in err
     code, _, err = token(
         ukey_store, capsys, "init", "--label", "unknown-ukey", "--so-pin", SO_PIN, "--pin", PIN,
         "--no-register",
@@ -111,7 +111,7 @@ def test_unlock_refusals(
         " is not in the Ukey inventory\n"
     )
     code, _, err = token(ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "1")
-    assert code == 7 and "6 to 32 characters" in err
+    assert code == 7 and "新PIN码须为 6 至 32 个字符" in err
     code, _, err = token(
         ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "135790",
         "--phone", "12345",

@@ -23,15 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from certhall.accounts import ratelimit
-from certhall.accounts.errors import TooManyRequests
+from certhall import clock, ratelimit
 from certhall.accounts.models import EnterpriseAccount, SmsCode, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput
+from certhall.errors import Conflict, InvalidInput, TooManyRequests
 from certhall.notify.models import mask_phone
 
 State = SmsCode.State
@@ -47,22 +45,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 SEND_LIMITS_PHONE = (
-    ratelimit.Limit(
-        "code_phone_min",
-        1,
-        60,
-        "验证码发送过于频繁：同一手机号每60秒只能获取一次，请{wait}后再试。",
-    ),
-    ratelimit.Limit(
-        "code_phone_hour", 5, 3600, "同一手机号每小时最多获取5次验证码，请{wait}后再试。"
-    ),
+    ratelimit.Limit("code_phone_min", 1, 60, "rate_limited_code_phone_min"),
+    ratelimit.Limit("code_phone_hour", 5, 3600, "rate_limited_code_phone_hour"),
 )
-SEND_LIMIT_CLIENT = ratelimit.Limit(
-    "code_client_hour",
-    20,
-    3600,
-    "您的网络地址获取验证码次数过多（每小时最多20次），请{wait}后再试。",
-)
+SEND_LIMIT_CLIENT = ratelimit.Limit("code_client_hour", 20, 3600, "rate_limited_code_client_hour")
 
 SMS_KIND = {Purpose.REGISTER: "register_code", Purpose.LOGIN: "login_code"}
 
@@ -137,13 +123,14 @@ def request_code(
     phone: str, purpose: str, *, client: str | None, now: datetime | None = None
 ) -> CodeSent:
     """Send a new code (voiding the previous one) within the rate limits."""
-    now = now or timezone.now()
+    now = now or clock.now()
     number = mobile(phone)
     purpose = purpose_of(purpose)
     actor = recorder()
     try:
         ratelimit.reserve(
-            [(limit, number) for limit in SEND_LIMITS_PHONE] + [(SEND_LIMIT_CLIENT, client)],
+            [(limit, number) for limit in SEND_LIMITS_PHONE]
+            + [(SEND_LIMIT_CLIENT, ratelimit.client_key(client))],
             now=now,
         )
     except TooManyRequests as refusal:

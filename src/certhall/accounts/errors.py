@@ -1,6 +1,5 @@
 """Refusals of the account services that the shared hierarchy has no class for.
 
-``TooManyRequests`` is HTTP 429 (the API and the pages answer with that status);
 ``LoginFailed`` is a ``Forbidden`` whose message never says which part was wrong;
 ``NotLoggedIn`` is HTTP 401 for API calls without a session.
 """
@@ -14,21 +13,6 @@ from certhall.errors import CerthallError, Forbidden
 PASSWORD_LOGIN_FAILED = "账号或密码不正确。"  # noqa: S105 - a message, not a password
 #: The one message of a failed SMS-code login (unknown phone, wrong, expired or used code).
 SMS_LOGIN_FAILED = "手机号或验证码不正确，或验证码已失效，请重新获取。"
-
-
-class TooManyRequests(CerthallError):
-    code = "rate_limited"
-    http_status = 429
-    exit_code = 9
-
-    def __init__(
-        self, message: str, retry_after: int, *, scope: str = "", first_refusal: bool = True
-    ) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.scope = scope
-        #: The first refusal of its window (the one worth an audit event).
-        self.first_refusal = first_refusal
 
 
 class LoginFailed(Forbidden):

@@ -24,28 +24,23 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 
-from certhall.accounts import codes, ratelimit
+from certhall import clock, ratelimit
+from certhall.accounts import codes
 from certhall.accounts.errors import (
     PASSWORD_LOGIN_FAILED,
     SMS_LOGIN_FAILED,
     LoginFailed,
-    TooManyRequests,
 )
 from certhall.accounts.models import EnterpriseAccount, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput
+from certhall.errors import InvalidInput, TooManyRequests
 from certhall.notify.models import mask_phone
 from certhall.notify.services import normalise_phone
 
-ACCOUNT_LIMIT = ratelimit.Limit(
-    "login_fail_account", 5, 900, "该账号登录失败次数过多，已暂停登录，请{wait}后再试。"
-)
-CLIENT_LIMIT = ratelimit.Limit(
-    "login_fail_client", 20, 900, "您的网络地址登录失败次数过多，请{wait}后再试。"
-)
+ACCOUNT_LIMIT = ratelimit.Limit("login_fail_account", 5, 900, "rate_limited_login_account")
+CLIENT_LIMIT = ratelimit.Limit("login_fail_client", 20, 900, "rate_limited_login_client")
 MAX_FIELD = 150
 
 
@@ -73,7 +68,9 @@ def _find_user(identifier: str, key: str) -> User | None:
 
 def _limited(key: str, client: str | None, method: str, now: datetime) -> ratelimit.Reservation:
     try:
-        return ratelimit.reserve([(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, client)], now=now)
+        return ratelimit.reserve(
+            [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))], now=now
+        )
     except TooManyRequests as refusal:
         if refusal.first_refusal:
             audit.record(
@@ -125,7 +122,7 @@ def _may_log_in(user: User | None) -> bool:
 def login_with_password(
     identifier: str, password: str, *, client: str | None, now: datetime | None = None
 ) -> User:
-    now = now or timezone.now()
+    now = now or clock.now()
     key = account_key(identifier)
     if not key or not password:
         raise InvalidInput("请输入账号和密码。", code="login_incomplete")
@@ -144,7 +141,7 @@ def login_with_password(
 def login_with_code(
     phone: str, code: str, *, client: str | None, now: datetime | None = None
 ) -> User:
-    now = now or timezone.now()
+    now = now or clock.now()
     number = mobile(phone)
     if not (code or "").strip():
         raise InvalidInput("请输入短信验证码。", code="login_incomplete")

@@ -177,6 +177,10 @@ class SmsCode(models.Model):
         return f"SMS code #{self.pk} {self.purpose} ({self.state})"
 
 
+#: The longest name of a rate limit (``certhall.ratelimit.Limit.scope``).
+RATE_SCOPE_LENGTH = 32
+
+
 class RateLimitEvent(models.Model):
     """One counted request (or one refusal) of a rate-limited kind, for a sliding window.
 
@@ -184,7 +188,7 @@ class RateLimitEvent(models.Model):
     holds no personal data in clear.
     """
 
-    scope = models.CharField(max_length=32)
+    scope = models.CharField(max_length=RATE_SCOPE_LENGTH)
     key = models.CharField(max_length=64)
     at = models.DateTimeField(db_index=True)
     refused = models.BooleanField(default=False)

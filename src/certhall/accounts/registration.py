@@ -21,21 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from certhall.accounts import codes, ratelimit, validation
-from certhall.accounts.errors import TooManyRequests
+from certhall import clock, ratelimit
+from certhall.accounts import codes, validation
 from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.errors import CerthallError, Conflict, InvalidInput, TooManyRequests
 from certhall.notify.models import mask_phone
 
 #: Wrong codes typed while registering, per phone and per client address.
-VERIFY_LIMITS_PHONE = ratelimit.Limit(
-    "register_fail_phone", 5, 900, "验证码错误次数过多，请{wait}后再试。"
-)
+VERIFY_LIMITS_PHONE = ratelimit.Limit("register_fail_phone", 5, 900, "rate_limited_register_phone")
 VERIFY_LIMITS_CLIENT = ratelimit.Limit(
-    "register_fail_client", 20, 900, "您的网络地址尝试次数过多，请{wait}后再试。"
+    "register_fail_client", 20, 900, "rate_limited_register_client"
 )
 
 ALREADY_REGISTERED = (
@@ -82,12 +79,16 @@ def check(data: Registration) -> _Checked:
 
 def register(data: Registration, *, client: str | None, now: datetime | None = None) -> User:
     """Create the account (and the organisation); the SMS code is used up only on success."""
-    now = now or timezone.now()
+    now = now or clock.now()
     recorder = codes.recorder()
     checked = check(data)
     try:
         reservation = ratelimit.reserve(
-            [(VERIFY_LIMITS_PHONE, checked.phone), (VERIFY_LIMITS_CLIENT, client)], now=now
+            [
+                (VERIFY_LIMITS_PHONE, checked.phone),
+                (VERIFY_LIMITS_CLIENT, ratelimit.client_key(client)),
+            ],
+            now=now,
         )
     except TooManyRequests as refusal:
         if refusal.first_refusal:  # one event per window, not one per request of a flood

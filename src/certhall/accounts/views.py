@@ -7,7 +7,6 @@ All POSTs are CSRF-protected by Django's middleware.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.contrib import messages
@@ -22,22 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from certhall.accounts import codes, profile, registration
 from certhall.accounts import login as login_services
-from certhall.accounts.errors import TooManyRequests
 from certhall.accounts.models import Handler, User
-from certhall.errors import CerthallError
+from certhall.errors import CerthallError, TooManyRequests
+from certhall.ratelimit import client_address
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 HOME = "/accounts/profile/"
 REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
 HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR (a proxy's X-Forwarded-For is not believed)."""
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
-    except ValueError:
-        return None
 
 
 def _field(request: HttpRequest, name: str, limit: int = 200) -> str:

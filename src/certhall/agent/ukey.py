@@ -31,6 +31,14 @@ from certhall.agent import protocol
 from certhall.errors import CerthallError, TokenError
 from certhall.pki.keys import same_public_key
 from certhall.tokens.admin import list_tokens
+from certhall.tokens.errors import (
+    PinChangeRequired,
+    PinError,
+    PinLocked,
+    SessionFailed,
+    TokenNotFound,
+    WrongPin,
+)
 from certhall.tokens.keys import KeySpec, TokenPrivateKey, generate_keypair, load_private_key
 from certhall.tokens.objects import (
     build_csr,
@@ -96,18 +104,11 @@ def token_removed() -> AgentError:
     return AgentError("操作过程中Ukey被拔出，请重新插入Ukey后再试。", code="token_removed")
 
 
-def wrong_pin(tries_left: int | None) -> AgentError:
-    if tries_left is None:
-        message = "PIN码错误，请重新输入。"
-    else:
-        message = f"PIN码错误，还可以尝试 {tries_left} 次；次数用完后Ukey将被锁定。"
-    return AgentError(message, code="wrong_pin", tries_left=tries_left)
-
-
-def pin_locked() -> AgentError:
-    return AgentError(
-        "Ukey的PIN码已被锁定，无法使用。请携带Ukey到受理点办理解锁。", code="pin_locked"
-    )
+def pin_refused(error: PinError) -> AgentError:
+    """The helper's answer to a refused PIN: same code, the catalogue's words, the tries left
+    after a wrong PIN (the page shows them)."""
+    tries_left = error.tries_left if isinstance(error, WrongPin) else None
+    return AgentError(error.message, code=error.code, tries_left=tries_left)
 
 
 @dataclass(frozen=True)
@@ -314,20 +315,11 @@ class Ukeys:
         """A logged-in session on ``entry``'s token, under the Ukey PIN policy."""
         try:
             return user_login(self.module_path, entry.token_label, pin, conf=self.conf)
+        except (WrongPin, PinLocked, PinChangeRequired) as e:
+            raise pin_refused(e) from None
+        except (TokenNotFound, SessionFailed):
+            raise token_removed() from None
         except TokenError as e:
-            if e.code == "wrong_pin":
-                raise wrong_pin(getattr(e, "tries_left", None)) from None
-            if e.code == "pin_locked":
-                raise pin_locked() from None
-            if e.code == "pin_must_change":
-                raise AgentError(
-                    "该Ukey的PIN码是初始PIN码或已被重置，请先修改PIN码后再使用。",
-                    code="pin_must_change",
-                ) from None
-            if e.code in ("token_not_found", "session_failed"):
-                raise token_removed() from None
-            if e.code in ("pin_length", "pin_invalid", "pin_policy"):
-                raise AgentError("PIN码格式不正确，请重新输入。", code="pin_invalid") from None
             raise self._failure(entry, e) from None
 
     def _failure(self, entry: UkeyCertificate, error: Exception) -> AgentError:

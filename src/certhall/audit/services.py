@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import AuditEvent, AuditHead
@@ -45,8 +45,9 @@ def record(
         )
         fields = {
             "seq": head.seq + 1,
-            # Microsecond precision survives every backend, so the hash is reproducible.
-            "at": datetime.now(UTC),
+            # The platform clock (to the second): the event shows the same moment as the row
+            # it changed, and survives every backend, so the hash is reproducible.
+            "at": clock.now(),
             "actor": actor.label(),
             "actor_id": actor.pk,
             "action": action,

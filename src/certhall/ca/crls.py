@@ -4,12 +4,12 @@ one served is never past its nextUpdate: a stale one is replaced before it is se
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from django.db import transaction
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
@@ -63,7 +63,7 @@ def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
     for _attempt in range(PUBLISH_ATTEMPTS):
         last = CertificateAuthority.objects.values_list("crl_number", flat=True).get(pk=ca.pk)
         number = last + 1
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = clock.now()
         entries = _Counted(_entries(ca))
         der = build_crl(issuer, entries, number, now, now + validity)
         with transaction.atomic():
@@ -95,14 +95,14 @@ def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
 def current_crl(ca: CertificateAuthority) -> CRL:
     """The newest CRL, replaced first if it is past (or within a minute of) its nextUpdate."""
     crl = CRL.objects.filter(ca=ca).order_by("-number").first()
-    if crl is None or crl.next_update <= datetime.now(UTC) + timedelta(minutes=1):
+    if crl is None or crl.next_update <= clock.now() + timedelta(minutes=1):
         crl = publish_crl(system_actor("crl"), ca)
     return crl
 
 
 def refresh_due(now: datetime | None = None) -> list[CRL]:
     """Scheduled job: re-sign every CA's CRL once half its validity has passed."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     published = []
     for ca in CertificateAuthority.objects.all():
         crl = CRL.objects.filter(ca=ca).order_by("-number").first()

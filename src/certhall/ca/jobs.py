@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
+from certhall import clock
 from certhall.ca import crls, ocsp, ocsp_store
 from certhall.ca.models import CertificateAuthority
 
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 def run_due_jobs() -> None:
     for crl in crls.refresh_due():
         log.info("published CRL %s #%s", crl.ca.slug, crl.number)
-    now = datetime.now(UTC)
+    now = clock.now()
     for ca in CertificateAuthority.objects.all():
         ocsp.ensure_responder(ca, now)
     signed = ocsp_store.refresh_due(now)
@@ -23,7 +23,7 @@ def run_due_jobs() -> None:
     from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
 
     run_due_notifications(now)
-    from certhall.hall import calendar, clock  # the hall's deadlines count this calendar
+    from certhall.hall import calendar  # the hall's deadlines count this calendar
 
     warning = calendar.next_year_warning(clock.today())
     if warning:

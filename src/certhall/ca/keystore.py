@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 
 from certhall.errors import ConfigurationError, Conflict, InvalidInput, TokenError
 from certhall.tokens import keys as token_keys
+from certhall.tokens.errors import TokenNotFound
 from certhall.tokens.keys import KEY_SPECS, KeySpec
 from certhall.tokens.session import TokenSession, open_token
 from certhall.tokens.softhsm import init_token, write_softhsm_conf
@@ -220,8 +221,8 @@ class Pkcs11KeyStore:
             return self._session
         try:
             session = open_token(self.module, self.token_label, self._pin, conf=self.conf)
-        except TokenError as e:
-            if e.code != "token_not_found" or not create or self.conf is None:
+        except TokenNotFound:
+            if not create or self.conf is None:
                 raise
             # SO PIN: the configured one, else random and never stored (see module docstring).
             so_pin = self._so_pin or secrets.token_urlsafe(24)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.db import models
+from django.db.models import Q
 
 from certhall.accounts.models import Organization, Provider, User
+from certhall.accounts.visibility import VisibleQuerySet
 
 
 class CertificateAuthority(models.Model):
@@ -28,6 +32,15 @@ class CertificateAuthority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CertificateQuerySet(VisibleQuerySet["Certificate"]):
+    provider_lookup = "ca__provider_id"
+
+    def of_organization(self, organization_id: int) -> Self:
+        """Issued to the organisation, or to its USCC (before it had an account with us)."""
+        uscc = Organization.objects.filter(pk=organization_id).values("uscc")
+        return self.filter(Q(organization_id=organization_id) | Q(uscc__in=uscc))
 
 
 class Certificate(models.Model):
@@ -59,6 +72,8 @@ class Certificate(models.Model):
     issued_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CertificateQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["ca", "status"])]
         constraints = [
@@ -71,6 +86,13 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} {self.subject}"
+
+    def belongs_to(self, organization: Organization | None) -> bool:
+        """Held by ``organization``: issued to it, or to its USCC (``of_organization``)."""
+        return organization is not None and (
+            self.organization_id == organization.pk
+            or bool(self.uscc and self.uscc == organization.uscc)
+        )
 
 
 class CRL(models.Model):

@@ -14,14 +14,14 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.ocsp import OCSPResponseStatus
 from django.db import transaction
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.services import system_actor
 from certhall.ca import signers
 from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponder
@@ -216,7 +216,7 @@ def respond(request_der: bytes) -> bytes:
     except MalformedRequest:
         return error_response(OCSPResponseStatus.MALFORMED_REQUEST)
     try:
-        return _answer(query, datetime.now(UTC).replace(microsecond=0))
+        return _answer(query, clock.now())
     except Exception:
         log.exception("OCSP request failed")
         return error_response(OCSPResponseStatus.INTERNAL_ERROR)

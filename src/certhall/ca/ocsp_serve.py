@@ -31,6 +31,7 @@ from cryptography.x509 import ocsp
 from django.db import close_old_connections
 from django.db.models import Q
 
+from certhall import clock
 from certhall.ca.models import CertificateAuthority, OCSPResponse
 from certhall.pki.ocsp import MAX_REQUEST_BYTES, issuer_hashes
 from certhall.web.gateway import Reply
@@ -167,7 +168,7 @@ class OCSPFastPath:
             request_der = request_from_path(path[len("/ocsp/") :])
         else:
             return None
-        now = time.time()
+        now = clock.now().timestamp()
         answer = self.store.lookup(request_der, now) if request_der else None
         if answer is None:
             return None

@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
 
-from certhall import config, money
+from certhall import clock, config, money
 from certhall.accounts.models import Organization, Role, User
-from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.agent import protocol
 from certhall.audit import services as audit
@@ -75,10 +75,6 @@ def can_transition(current: str, new: str) -> bool:
     return new in TRANSITIONS.get(current, frozenset())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def _transition(renewal: Renewal, new: str, **fields: object) -> bool:
     """Move ``renewal`` to ``new`` if it is still in its current state (conditional UPDATE).
 
@@ -99,14 +95,7 @@ def _expiry_date(cert: Certificate) -> date:
 
 def _check_actor(actor: User, cert: Certificate) -> None:
     require_role(actor, *RENEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        org = actor.organization
-        if org is None or not (
-            cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)
-        ):
-            raise Forbidden("this certificate belongs to another organisation")
-    else:
-        require_provider(actor, cert.ca.provider_id)
+    Certificate.objects.require_visible(actor, cert)
 
 
 def _renewer() -> User:
@@ -137,7 +126,7 @@ def quote_renewal(actor: User, old_serial: str, years: int, at: datetime | None 
         cert.profile,
         years=years,
         channel="online",
-        at=at or _now(),
+        at=at or clock.now(),
         cert_expiry=_expiry_date(cert),
     )
 
@@ -177,7 +166,7 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
     (or later, on a retry after the install step), with ``new_certificate``.
     """
     require_role(actor, *RENEW_ROLES)
-    now = at or _now()
+    now = at or clock.now()
     with audit.refusals_recorded(
         actor, "ca.renewal.request", object_type="certificate", object_id=request.old_serial
     ):
@@ -325,7 +314,7 @@ def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = Non
     """The helper wrote the new certificate to the Ukey: revoke the old one (superseded) and
     complete. Idempotent; a retry after an interruption completes."""
     require_role(actor, *RENEW_ROLES)
-    now = at or _now()
+    now = at or clock.now()
     with audit.refusals_recorded(
         actor, "ca.renewal.install", object_type="renewal", object_id=renewal_id
     ):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import IntegrityError, transaction
 
+from certhall import clock
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
@@ -31,10 +31,6 @@ KEY_TYPES = ("ec", "rsa2048", "rsa3072")
 
 ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
 REVOKE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 # --- the hierarchy -------------------------------------------------------------------------
@@ -65,7 +61,7 @@ def init_ca(actor: User, key_type: str = "ec") -> tuple[CertificateAuthority, Ce
         provider = home_provider()
         require_provider(actor, provider.pk)
         store = signers.keystore()
-        now = _now()
+        now = clock.now()
         root_name, issuing_name = authority.demo_names()
         # Keys first (outside the transaction: a token is not transactional). A failure after
         # this point leaves an unused key on the token and no CA rows; init can be run again.
@@ -153,7 +149,7 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
         csr = load_csr(request.csr)
         profile = get_profile(request.profile)
         issuer = signers.issuer_for(ca)
-        now = _now()
+        now = clock.now()
         # A 127-bit random serial never collides in practice; the unique index makes sure.
         for _attempt in range(3):
             cert = build_certificate(
@@ -187,7 +183,7 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
     ):
         cert = get_certificate(serial)
         require_provider(actor, cert.ca.provider_id)
-        now = _now()
+        now = clock.now()
         with transaction.atomic():
             # Taken first: pre-signed OCSP writes are ordered by it (ca/ocsp_store.py).
             generation = ocsp_store.next_generation()
@@ -218,7 +214,5 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
 def list_certificates(actor: User) -> list[Certificate]:
     require_role(actor, Role.CA_ADMIN, Role.AUDITOR, Role.ISSUER, Role.CLERK, Role.REVIEWER)
     return list(
-        Certificate.objects.filter(ca__provider=actor.provider)
-        .select_related("ca")
-        .order_by("created_at", "pk")
+        Certificate.objects.visible_to(actor).select_related("ca").order_by("created_at", "pk")
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
 from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.ocsp import OCSPResponseStatus
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +9,7 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from certhall import clock
 from certhall.ca import crls, ocsp
 from certhall.ca.ocsp_serve import answer_of, caching_headers, request_from_path
 from certhall.ca.services import get_ca
@@ -26,7 +24,7 @@ def crl(request: HttpRequest, slug: str) -> HttpResponse:
     current = crls.current_crl(get_ca(slug))
     der = bytes(current.der)
     response = HttpResponse(der, content_type="application/pkix-crl")
-    remaining = int((current.next_update - datetime.now(UTC)).total_seconds())
+    remaining = int((current.next_update - clock.now()).total_seconds())
     response["Cache-Control"] = f"public, max-age={max(0, min(remaining, 3600))}"
     response["Expires"] = http_date(current.next_update.timestamp())
     response["Last-Modified"] = http_date(current.this_update.timestamp())
@@ -53,7 +51,7 @@ def _ocsp_response(der: bytes, cacheable: bool) -> HttpResponse:
         parsed = x509_ocsp.load_der_ocsp_response(der)
         if parsed.response_status is OCSPResponseStatus.SUCCESSFUL and parsed.next_update_utc:
             answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc)
-            for name, value in caching_headers(answer, time.time()):
+            for name, value in caching_headers(answer, clock.now().timestamp()):
                 response[name] = value
     return response
 

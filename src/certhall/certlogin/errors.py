@@ -1,12 +1,13 @@
 """Refusals of a certificate login: one stable code each, one message in Chinese.
 
 The codes are the API (the login page's JSON and the audit log); docs/certificate-login.md lists
-them. ``LoginRefused`` is a ``Forbidden`` (HTTP 403), ``RateLimited`` is HTTP 429.
+them. ``LoginRefused`` is a ``Forbidden`` (HTTP 403); a rate limit refuses with the platform's
+``TooManyRequests`` (HTTP 429, ``rate_limited``).
 """
 
 from __future__ import annotations
 
-from certhall.errors import CerthallError, Forbidden
+from certhall.errors import Forbidden
 
 MESSAGES: dict[str, str] = {
     "challenge_unknown": "登录请求无效或已失效，请刷新页面后重新登录。",
@@ -34,13 +35,3 @@ class LoginRefused(Forbidden):
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(MESSAGES[code], code=code)
         self.detail = detail
-
-
-class RateLimited(CerthallError):
-    code = "rate_limited"
-    http_status = 429
-    exit_code = 9
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"操作过于频繁，请 {retry_after} 秒后再试。")
-        self.retry_after = retry_after

@@ -76,25 +76,6 @@ class CertificateAccount(models.Model):
         return self.holder_key
 
 
-class RateCounter(models.Model):
-    """Requests of one kind from one client address in one fixed window."""
-
-    scope = models.CharField(max_length=32)
-    client = models.CharField(max_length=64)
-    window_start = models.DateTimeField(db_index=True)
-    count = models.IntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["scope", "client", "window_start"], name="rate_counter_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} {self.client} {self.window_start:%H:%M} {self.count}"
-
-
 class Renewal(models.Model):
     """An online renewal (续期) of one of our certificates onto a new key on the same Ukey.
 

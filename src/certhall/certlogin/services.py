@@ -20,32 +20,31 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
+from certhall import clock, ratelimit
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.agent import protocol
 from certhall.audit import services as audit
 from certhall.ca.models import Certificate
-from certhall.certlogin import conf, ratelimit
-from certhall.certlogin.errors import LoginRefused, RateLimited
+from certhall.certlogin import conf
+from certhall.certlogin.errors import LoginRefused
 from certhall.certlogin.identity import Holder, holder_of
 from certhall.certlogin.models import CertificateAccount, LoginChallenge
 from certhall.certlogin.verify import Verified, verify_certificate
-from certhall.errors import CerthallError, Conflict, Forbidden
+from certhall.errors import CerthallError, Conflict, Forbidden, TooManyRequests
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
 MAX_SIGNATURE_BYTES = 1024
 _USERNAME_SAFE = re.compile(r"[^A-Za-z0-9]")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+#: Per client address (the certificate helper asks for one challenge per login).
+CHALLENGE_LIMIT = ratelimit.Limit("certlogin_challenge", 20, 60)
+LOGIN_LIMIT = ratelimit.Limit("certlogin_login", 10, 60)
 
 
 def _recorder() -> User:
@@ -57,8 +56,8 @@ def _recorder() -> User:
 
 def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginChallenge:
     """A fresh login challenge (rate limited per client address)."""
-    now = at or _now()
-    _limited("challenge", client, now)
+    now = at or clock.now()
+    _limited(CHALLENGE_LIMIT, "certlogin.challenge", client, now)
     with transaction.atomic():
         challenge = LoginChallenge.objects.create(
             nonce=protocol.new_challenge_text(secrets.token_bytes(protocol.CHALLENGE_BYTES)),
@@ -70,20 +69,24 @@ def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginC
     return challenge
 
 
-def _limited(scope: str, client: str | None, now: datetime) -> None:
-    hit = ratelimit.hit(scope, client, now)
-    if hit.over:
-        error = RateLimited(hit.retry_after)
-        if hit.first_refusal:  # one event per window, not one per request of a flood
+def _limited(limit: ratelimit.Limit, action: str, client: str | None, now: datetime) -> None:
+    try:
+        ratelimit.check(limit, ratelimit.client_key(client), now=now)
+    except TooManyRequests as refusal:
+        if refusal.first_refusal:  # one event per window, not one per request of a flood
             audit.record(
                 _recorder(),
-                f"certlogin.{scope}",
+                action,
                 object_type="client",
                 object_id=client or "unknown",
-                after={"error": error.code, "message": error.message, "limit": hit.limit},
+                after={
+                    "error": refusal.code,
+                    "message": refusal.message,
+                    "limit": limit.max_events,
+                },
                 result=audit.REFUSED,
             )
-        raise error
+        raise
 
 
 def _consume(nonce: str, now: datetime) -> None:
@@ -155,10 +158,10 @@ def _facts(cert: x509.Certificate | None, attempt: LoginAttempt) -> dict[str, ob
 def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> LoginResult:
     """Check a signed challenge and the certificate; return the account to log in to.
 
-    LoginRefused (code per reason, audited) or RateLimited.
+    LoginRefused (code per reason, audited) or TooManyRequests.
     """
-    now = at or _now()
-    _limited("login", attempt.client, now)
+    now = at or clock.now()
+    _limited(LOGIN_LIMIT, "certlogin.login", attempt.client, now)
     cert: x509.Certificate | None = None
     try:
         if len(attempt.certificate) > MAX_CERTIFICATE_BYTES:
@@ -317,11 +320,10 @@ def _log_in_once(
 def organization_certificates(actor: User) -> list[Certificate]:
     """The certificates our CA issued to the actor's organisation (and to no one else)."""
     require_role(actor, Role.APPLICANT)
-    org = actor.organization
-    if org is None:
+    if actor.organization_id is None:
         raise Forbidden("this account belongs to no organisation")
     return list(
-        Certificate.objects.filter(Q(organization=org) | Q(uscc=org.uscc))
+        Certificate.objects.visible_to(actor)
         .exclude(profile="ocsp")
         .select_related("ca")
         .order_by("-not_after", "pk")

@@ -12,13 +12,14 @@ import hashlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -29,10 +30,6 @@ from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound
 MAX_CERTIFICATE_BYTES = 64 * 1024
 MAX_CRL_BYTES = 64 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 20
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def load_certificate(data: bytes) -> x509.Certificate:
@@ -155,7 +152,7 @@ def import_trusted_ca(
     too; if the CRL is refused, nothing is imported.
     """
     require_role(actor, Role.CA_ADMIN)
-    now = at or _now()
+    now = at or clock.now()
     with audit.refusals_recorded(actor, "certlogin.trust.import", object_type="trusted_ca"):
         cert = load_certificate(certificate)
         _check_ca(cert)
@@ -219,7 +216,7 @@ def refresh_crl(
 ) -> TrustedRoot:
     """Store a new CRL of ``root`` (given, or fetched from its CRL URL) after checking it."""
     require_role(actor, Role.CA_ADMIN)
-    now = at or _now()
+    now = at or clock.now()
     with audit.refusals_recorded(
         actor, "certlogin.trust.crl", object_type="trusted_ca", object_id=root.fingerprint_sha256
     ):

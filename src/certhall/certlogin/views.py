@@ -6,7 +6,6 @@ page by ``certhall.web.errors.CerthallErrorMiddleware``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from typing import Any
 
@@ -21,18 +20,11 @@ from certhall.accounts.models import User
 from certhall.agent import protocol
 from certhall.certlogin import conf, services
 from certhall.errors import InvalidInput
+from certhall.ratelimit import client_address
 
 SESSION_CHALLENGE = "certlogin_challenge"
 SESSION_CERTIFICATE = "certlogin_certificate"
 MAX_BODY = 128 * 1024
-
-
-def _client(request: HttpRequest) -> str | None:
-    """The client address (REMOTE_ADDR; a proxy's X-Forwarded-For is not believed)."""
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
-    except ValueError:
-        return None
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
@@ -60,7 +52,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def challenge(request: HttpRequest) -> JsonResponse:
-    issued = services.issue_challenge(client=_client(request))
+    issued = services.issue_challenge(client=client_address(request))
     request.session[SESSION_CHALLENGE] = issued.nonce
     return JsonResponse(
         {"challenge": issued.nonce, "expires_at": issued.expires_at.isoformat()},
@@ -83,7 +75,7 @@ def verify(request: HttpRequest) -> JsonResponse:
         signature=protocol.b64decode(data.get("signature"), "signature", limit=2048),
         signed_origin=str(data.get("signed_origin") or ""),
         chain=tuple(protocol.b64decode(item, "chain") for item in chain[:5]),
-        client=_client(request),
+        client=client_address(request),
     )
     result = services.certificate_login(attempt)
     login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")

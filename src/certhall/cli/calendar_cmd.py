@@ -89,7 +89,8 @@ def show(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from certhall.hall import calendar, clock
+    from certhall import clock
+    from certhall.hall import calendar
     from certhall.rules.workdays import known_years
 
     cal = calendar.provider()

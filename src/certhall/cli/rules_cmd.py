@@ -15,7 +15,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from certhall import money
+from certhall import clock, money
 from certhall.errors import InvalidInput, RuleViolation
 from certhall.rules import (
     SHANGHAI,
@@ -72,7 +72,7 @@ def _date(text: str, option: str) -> date:
 
 def _moment(text: str | None) -> datetime:
     if text is None:
-        return datetime.now(SHANGHAI)
+        return clock.now().astimezone(SHANGHAI)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from certhall import config
 from certhall.cli.output import atomic_output, read_input
 from certhall.errors import InvalidInput
 
@@ -92,13 +93,13 @@ def register(commands: Any) -> None:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from certhall.tokens.softhsm import DEFAULT_MODULE
     from certhall.ukeys.store import UkeyStore, is_softhsm, ukey_store_at
 
-    module = args.module or os.environ.get("CERTHALL_PKCS11_MODULE") or DEFAULT_MODULE
+    settings = config.token_tools()
+    module = args.module or settings.pkcs11_module
     if not os.path.isfile(module):
         raise InvalidInput(f"PKCS#11 module {module} not found")
-    conf = args.conf or os.environ.get("SOFTHSM2_CONF")
+    conf = args.conf or settings.softhsm_conf
     if conf:
         path = Path(conf)
         if not path.is_file():
@@ -106,7 +107,7 @@ def _store(args: argparse.Namespace) -> Any:
         return UkeyStore(module, path.resolve())
     if not is_softhsm(module):
         return UkeyStore(module, None)
-    return ukey_store_at(Path(os.environ.get("CERTHALL_HOME", "var")).resolve(), module)
+    return ukey_store_at(settings.home, module)
 
 
 def _actor() -> Any:

@@ -1,22 +1,21 @@
 """Who may see and do what with an application. Called by every service, before anything else.
 
-* An applicant sees and acts only on its own organisation's **online** applications (counter
+* Who sees an application is the platform's one rule (``Application.objects.visible_to``,
+  ``certhall.accounts.visibility``): an applicant its own organisation's, CA staff their
+  provider's.
+* An applicant acts only on its own organisation's **online** applications (counter
   applications are entered and changed by the clerk, though the organisation can read them).
-* CA staff see only their provider's applications, and act according to their role:
-  clerk (受理员) the counter, reviewer (审核员) the review, issuer (制证员) issuance onto Ukeys,
-  CA admin everything a member of staff does. Auditors read.
+* CA staff act according to their role: clerk (受理员) the counter, reviewer (审核员) the review,
+  issuer (制证员) issuance onto Ukeys, CA admin everything a member of staff does. Auditors read.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
-from certhall.accounts.models import PROVIDER_ROLES, Role, User
+from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.errors import Forbidden, NotFound
 from certhall.hall.models import Application, Channel
 
-VIEW_ROLES = (Role.APPLICANT, *sorted(PROVIDER_ROLES))
 #: Counter work: open an application for a customer, checklist, counter payment.
 COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
 REVIEW_ROLES = (Role.REVIEWER, Role.CA_ADMIN)
@@ -25,26 +24,6 @@ ONLINE_ISSUE_ROLES = (Role.ISSUER, Role.CA_ADMIN)
 ONSITE_ISSUE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
 DELIVERY_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
 REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
-
-
-def visible(actor: User) -> QuerySet[Application]:
-    """The applications ``actor`` may see."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        if actor.organization_id is None:
-            return Application.objects.none()
-        return Application.objects.filter(organization_id=actor.organization_id)
-    if actor.provider_id is None:
-        return Application.objects.none()
-    return Application.objects.filter(provider_id=actor.provider_id)
-
-
-def check_view(actor: User, application: Application) -> None:
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        require_organization(actor, application.organization_id)
-    else:
-        require_provider(actor, application.provider_id)
 
 
 def load(actor: User, number: str, *, lock: bool = False) -> Application:
@@ -56,7 +35,7 @@ def load(actor: User, number: str, *, lock: bool = False) -> Application:
     application = query.filter(number=str(number).strip().upper()).first()
     if application is None:
         raise NotFound(f"没有编号为 {number} 的申请。", code="application_not_found")
-    check_view(actor, application)
+    Application.objects.require_visible(actor, application)
     return application
 
 

@@ -17,9 +17,10 @@ from datetime import date
 
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.hall import clock, workflow
+from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL
 from certhall.rules.workdays import Arrangement, WorkCalendar, YearStatus

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
-from certhall.hall import access, clock, storage
+from certhall.hall import access, storage
 from certhall.hall.models import (
     Application,
     ApplicationItem,
@@ -60,7 +61,7 @@ def required(application: Application, items: Iterable[ApplicationItem]) -> list
     online = application.channel == Channel.ONLINE
     kinds: list[str] = []
     for item in items:
-        if online and item.business == Business.RENEW:
+        if item.is_online_renewal:
             continue  # the renewal is signed by the certificate's own key (docs/hall.md)
         offer = catalog.offer(RuleBusiness(item.business), RuleCertType(item.cert_type))
         for spec in offer.documents:

@@ -29,12 +29,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import Organization, User
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, InvalidInput
-from certhall.hall import access, clock, notices, states, workflow
+from certhall.hall import access, notices, states, workflow
 from certhall.hall.items import remaining_years
 from certhall.hall.models import (
     Application,
@@ -79,12 +80,6 @@ def _pending(lines: list[ApplicationItem]) -> list[ApplicationItem]:
     return sorted(
         (line for line in lines if line.done_at is None),
         key=lambda line: (ORDER.index(Business(line.business)), line.pk),
-    )
-
-
-def _is_online_renewal(application: Application, lines: list[ApplicationItem]) -> bool:
-    return application.channel == Channel.ONLINE and any(
-        line.business == Business.RENEW for line in lines
     )
 
 
@@ -160,7 +155,7 @@ def issue_application(
         if key_type not in KEY_TYPES:
             raise InvalidInput(f"Ukey密钥类型只能是 {' 或 '.join(KEY_TYPES)}。")
         lines = _lines(application)
-        if _is_online_renewal(application, lines):
+        if application.is_online_renewal:
             raise Conflict(
                 "网厅续期由客户通过证书助手在线更新，不在此制证。", code="online_renewal"
             )
@@ -479,7 +474,7 @@ def deliver(
         access.require_staff(actor, application, *access.DELIVERY_ROLES)
         fields: dict[str, object] = {"delivered_at": clock.now()}
         reason = "自取"
-        if application.delivery == Delivery.ONLINE_UPDATE:
+        if application.is_online_renewal:
             raise Conflict(
                 "网厅续期在证书助手写入新证书后自动完成，无需交付。", code="online_renewal"
             )

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from certhall import clock
 from certhall.ca import registry
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, Forbidden, InvalidInput
-from certhall.hall import clock
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_resident_id
@@ -108,8 +108,7 @@ def quote_item(
 
 
 def _holder_check(application: Application, cert: Certificate) -> None:
-    org = application.organization
-    if not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
+    if not cert.belongs_to(application.organization):
         raise Forbidden("该证书不属于本单位。", code="certificate_other_organization")
 
 

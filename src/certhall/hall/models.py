@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import models
 
 from certhall.accounts.models import Handler, Organization, Provider, User
+from certhall.accounts.visibility import VisibleQuerySet
 from certhall.ca.models import Certificate
 from certhall.hall.states import State
 from certhall.ukeys.models import Ukey
@@ -105,6 +106,8 @@ class Application(models.Model):
     #: The reviewer's general remark when the application was last returned.
     return_note = models.CharField(max_length=500, blank=True)
 
+    objects = VisibleQuerySet["Application"].as_manager()
+
     class Meta:
         verbose_name = "申请"
         ordering = ["-created_at", "-pk"]
@@ -134,6 +137,25 @@ class Application(models.Model):
     def total(self) -> Decimal:
         """What the customer pays: the items' fees plus postage of a mailed Ukey."""
         return self.fee_total + self.postage
+
+    @property
+    def is_online_renewal(self) -> bool:
+        """网厅续期: an online application renewing a certificate (then its only line). The
+        customer's certificate helper writes the new certificate: no documents, no review, no
+        issuance or delivery by staff. Reads the prefetched lines when there are."""
+        return any(line.is_online_renewal for line in self.items.all())
+
+    @property
+    def mail_address_missing(self) -> bool:
+        """Mailed, but the recipient, the phone or the address is not filled in."""
+        return self.delivery == Delivery.MAIL and not (
+            self.recipient_name and self.recipient_phone and self.address
+        )
+
+    @property
+    def pickup_point_missing(self) -> bool:
+        """Picked up, but at no chosen service point."""
+        return self.delivery == Delivery.PICKUP and not self.pickup_point
 
 
 class ApplicationItem(models.Model):
@@ -190,6 +212,12 @@ class ApplicationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}:{self.business}/{self.cert_type}"
+
+    @property
+    def is_online_renewal(self) -> bool:
+        """A 续期 line of an online application: renewed by the customer's certificate helper
+        with the certificate's own key (no documents, no Ukey from stock)."""
+        return self.business == Business.RENEW and self.application.channel == Channel.ONLINE
 
 
 class Document(models.Model):

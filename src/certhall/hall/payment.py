@@ -13,13 +13,13 @@ from typing import Any
 
 from django.db import transaction
 
-from certhall import money
+from certhall import clock, money
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
-from certhall.hall import access, clock, workflow
+from certhall.hall import access, workflow
 from certhall.hall.models import Application, Business, CertType, Channel
 from certhall.hall.states import IN_REVIEW, State
 from certhall.payments import services as payments
@@ -127,9 +127,7 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
 def auto_approve_online_renewal(application: Application) -> None:
     """网厅续期: "付款成功后即可在线更新证书" — no document review; the renewal is signed by
     the certificate's own key and the rules were checked. The hall approves it itself."""
-    if application.channel != Channel.ONLINE or application.state not in IN_REVIEW:
-        return
-    if not application.items.filter(business=Business.RENEW).exists():
+    if application.state not in IN_REVIEW or not application.is_online_renewal:
         return
     workflow.move(
         workflow.hall_system(),

@@ -5,9 +5,9 @@ the same thing."""
 
 from __future__ import annotations
 
+from certhall import clock
 from certhall.errors import InvalidInput
 from certhall.forms import Applicant, CertificateRequest, FormData, Handler, Holder
-from certhall.hall import clock
 from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
 from certhall.hall.models import Application, ApplicationItem, Business, CertType
 from certhall.rules import default_catalog, local

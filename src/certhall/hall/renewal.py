@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -30,9 +30,9 @@ from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput
-from certhall.hall import access, clock, services, workflow
+from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, ApplicationItem, Business, Channel
+from certhall.hall.models import Application, ApplicationItem
 from certhall.hall.states import FINAL, State
 from certhall.rules import Quote, local, quote
 
@@ -59,8 +59,7 @@ class Ticket:
 def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
     cert = registry.get_certificate(serial)
-    org = actor.organization
-    if org is None or not (cert.organization_id == org.pk or (cert.uscc and cert.uscc == org.uscc)):
+    if not cert.belongs_to(actor.organization):
         raise Forbidden("该证书不属于本单位，不能在此续期。", code="certificate_other_organization")
     return cert
 
@@ -104,12 +103,7 @@ def _renewal_line(actor: User, number: str) -> tuple[Application, ApplicationIte
     application = access.load(actor, number)
     access.require_editor(actor, application)
     line = application.items.select_related("target_certificate", "result_certificate").first()
-    if (
-        application.channel != Channel.ONLINE
-        or line is None
-        or line.business != Business.RENEW
-        or line.target_certificate is None
-    ):
+    if line is None or not line.is_online_renewal or line.target_certificate is None:
         raise Conflict(f"申请 {application.number} 不是网厅续期申请。", code="not_renewal")
     return application, line
 

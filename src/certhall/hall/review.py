@@ -14,11 +14,12 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
-from certhall.hall import access, clock, notices, workflow
+from certhall.hall import access, notices, workflow
 from certhall.hall.models import Application, Document
 from certhall.hall.services import ITEMS
 from certhall.hall.states import IN_REVIEW, State
@@ -56,7 +57,8 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
         raise InvalidInput(f"limit 须在 1-{QUEUE_LIMIT} 之间。")
     today = clock.today()
     rows = (
-        Application.objects.filter(provider_id=actor.provider_id, state__in=list(IN_REVIEW))
+        Application.objects.visible_to(actor)
+        .filter(state__in=list(IN_REVIEW))
         .select_related("organization", "handler")
         .prefetch_related(ITEMS)
         .order_by(F("due_date").asc(nulls_last=True), "complete_at", "pk")[:limit]

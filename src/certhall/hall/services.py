@@ -17,13 +17,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
+from certhall import clock
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, InvalidInput, NotFound
-from certhall.hall import access, clock, documents, items, payment, workflow
+from certhall.hall import access, documents, items, payment, workflow
 from certhall.hall.models import (
     Application,
     ApplicationItem,
@@ -63,7 +64,7 @@ def _project(value: str) -> Project:
 def list_applications(
     actor: User, *, state: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[Application]:
-    query = access.visible(actor)
+    query = Application.objects.visible_to(actor)
     if state:
         if state not in State.values:
             raise InvalidInput(f"未知的申请状态 {state!r}", code="state")
@@ -85,7 +86,7 @@ def get_application(actor: User, number: str) -> Application:
 
 def history(actor: User, application: Application) -> list[dict[str, Any]]:
     """The application's state changes from the audit chain (staff also see who)."""
-    access.check_view(actor, application)
+    Application.objects.require_visible(actor, application)
     events = AuditEvent.objects.filter(
         object_type="application", object_id=application.number, result=audit.OK
     ).order_by("seq")
@@ -249,7 +250,7 @@ def _details(application: Application) -> dict[str, object]:
 def _set_delivery(application: Application, value: str) -> None:
     if application.state != State.DRAFT:
         raise Conflict("领取方式只能在提交前修改。", code="application_state")
-    if application.channel != Channel.ONLINE or _is_online_renewal(application):
+    if application.channel != Channel.ONLINE or application.is_online_renewal:
         raise InvalidInput("现场办理为自取，网厅续期为在线更新，领取方式不可选择。")
     if value not in (Delivery.MAIL, Delivery.PICKUP):
         raise InvalidInput("领取方式只能是 mail（邮寄，邮费自付）或 pickup（到受理点自取）。")
@@ -260,12 +261,6 @@ def _set_delivery(application: Application, value: str) -> None:
 def _postage(delivery: str) -> Decimal:
     """The catalog's postage for a mailed Ukey (邮费自付, collected with the fee), else none."""
     return default_catalog().postage.fee_yuan if delivery == Delivery.MAIL else Decimal("0.00")
-
-
-def _is_online_renewal(application: Application) -> bool:
-    return application.channel == Channel.ONLINE and any(
-        i.business == Business.RENEW for i in application.items.all()
-    )
 
 
 # --- business lines ------------------------------------------------------------------------
@@ -285,7 +280,7 @@ def add_item(actor: User, number: str, request: items.ItemRequest) -> Applicatio
             raise Conflict("只有草稿可以增减业务。", code="application_state")
         item = items.build(application, request)
         item.save()
-        if item.business == Business.RENEW and application.channel == Channel.ONLINE:
+        if item.is_online_renewal:
             application.delivery = Delivery.ONLINE_UPDATE
             application.postage = Decimal("0.00")
         _refresh_fees(application)
@@ -348,14 +343,11 @@ def _check_ready(application: Application, lines: list[ApplicationItem]) -> None
     """Everything a submission needs besides the money: lines, handler, delivery, documents."""
     if not lines:
         raise InvalidInput("申请中还没有任何业务。", code="no_items")
-    renewal = _is_online_renewal(application)
-    if application.handler_id is None and not renewal:
+    if application.handler_id is None and not application.is_online_renewal:
         raise InvalidInput("请选择经办人：证书密码等短信发送给经办人。", code="handler_missing")
-    if application.delivery == Delivery.MAIL and not (
-        application.recipient_name and application.recipient_phone and application.address
-    ):
+    if application.mail_address_missing:
         raise InvalidInput("邮寄须填写收件人、手机号码和地址。", code="address_missing")
-    if application.delivery == Delivery.PICKUP and not application.pickup_point:
+    if application.pickup_point_missing:
         raise InvalidInput("请选择自取的受理点。", code="pickup_point_missing")
     problems = documents.missing(application, lines)
     if problems:

@@ -15,11 +15,12 @@ from typing import Any
 
 from django.db import transaction
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.errors import CerthallError, Conflict
-from certhall.hall import clock, states
+from certhall.hall import states
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.rules import Channel as RuleChannel

@@ -15,12 +15,12 @@ parameter is there.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import string
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
-
-from certhall.messages import common, money
 
 __all__ = ["CATALOGUE", "placeholders", "text"]
 
@@ -36,7 +36,13 @@ def _merge(*modules: ModuleType) -> dict[str, str]:
     return merged
 
 
-CATALOGUE: dict[str, str] = _merge(common, money)
+def _modules() -> list[ModuleType]:
+    """Every module of this package: a context adds its own file, nothing else to register."""
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__))
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+
+
+CATALOGUE: dict[str, str] = _merge(*_modules())
 
 
 class _Visible(dict[str, Any]):

@@ -13,15 +13,12 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from certhall import clock, config
 from certhall.errors import ConfigurationError
 from certhall.notify.models import SmsMessage
-
-DEFAULT_SMS_BACKEND = "certhall.notify.backends.OutboxSmsBackend"
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +79,12 @@ class CarrierSmsBackend:
             log.warning("SMS #%s not sent by %s: %s", pk, self.name, str(error)[:200])
             return
         SmsMessage.objects.filter(pk=pk).update(
-            status=SmsMessage.Status.SENT, sent_at=timezone.now(), error=""
+            status=SmsMessage.Status.SENT, sent_at=clock.now(), error=""
         )
 
 
 def sms_backend() -> SmsBackend:
-    path = getattr(settings, "CERTHALL_SMS_BACKEND", DEFAULT_SMS_BACKEND)
+    path = config.get().sms_backend
     try:
         backend: SmsBackend = import_string(path)()
     except ImportError:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.utils import timezone
-
+from certhall import clock
 from certhall.notify import mail, reminders
 
 log = logging.getLogger(__name__)
@@ -14,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def run_due_notifications(now: datetime | None = None) -> None:
     """Renewal reminders that are due, then another try for emails that failed."""
-    now = now or timezone.now()
+    now = now or clock.now()
     sent = reminders.send_renewal_reminders(now)
     if sent:
         log.info("renewal reminders: %d", len(sent))

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.utils import timezone
 
+from certhall import clock, config
 from certhall.notify.models import OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ RETRY_AFTER = timedelta(minutes=5)
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "CERTHALL_EMAIL_ENABLED", False))
+    """Email goes out only with an SMTP host (``CERTHALL_SMTP_HOST``)."""
+    return config.get().smtp.enabled
 
 
 def queue_email(to: str, subject: str, body: str, kind: str) -> OutgoingEmail:
@@ -51,7 +52,7 @@ def deliver(pk: int, now: datetime | None = None) -> OutgoingEmail:
         to=[row.to],
     )
     row.attempts += 1
-    row.last_attempt_at = now or timezone.now()
+    row.last_attempt_at = now or clock.now()
     try:
         with mailers.default as connection:
             connection.send_messages([message])
@@ -71,7 +72,7 @@ def retry_failed(now: datetime | None = None) -> list[OutgoingEmail]:
     """Try the failed emails again (at most ``MAX_ATTEMPTS`` in all, 5 minutes apart)."""
     if not enabled():
         return []
-    now = now or timezone.now()
+    now = now or clock.now()
     due = OutgoingEmail.objects.filter(
         status=OutgoingEmail.Status.FAILED,
         attempts__lt=MAX_ATTEMPTS,

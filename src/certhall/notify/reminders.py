@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from certhall import clock
 from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.audit import services as audit
 from certhall.ca.models import Certificate
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 
 THRESHOLDS = (30, 7)  # days before notAfter, largest first
 PROFILES = ("org", "personal")
-CHINA = ZoneInfo("Asia/Shanghai")
 CERT_TYPES = {"org": "机构证书（ODC证书）", "personal": "机构个人证书（法人证书）"}
 
 
@@ -59,7 +57,7 @@ def _due(now: datetime, threshold: int) -> list[Certificate]:
 
 def send_renewal_reminders(now: datetime | None = None) -> list[RenewalReminder]:
     """Send every reminder that is due now; return the reminders recorded by this run."""
-    now = now or timezone.now()
+    now = now or clock.now()
     done: list[RenewalReminder] = []
     for threshold in THRESHOLDS:
         for cert in _due(now, threshold):
@@ -104,7 +102,7 @@ def contacts(cert: Certificate) -> tuple[list[str], list[str]]:
 
 def _context(cert: Certificate, now: datetime) -> dict[str, object]:
     org = _organization(cert)
-    expires = cert.not_after.astimezone(CHINA).date()
+    expires = cert.not_after.astimezone(clock.SHANGHAI).date()
     kind = CERT_TYPES.get(cert.profile, cert.profile)
     if cert.profile == "personal" and cert.person_name:
         kind = f"{kind}（{cert.person_name}）"
@@ -113,7 +111,7 @@ def _context(cert: Certificate, now: datetime) -> dict[str, object]:
         "cert_type": kind,
         "serial": cert.serial,
         "expires": f"{expires.year}年{expires.month}月{expires.day}日",
-        "days": max(0, (expires - now.astimezone(CHINA).date()).days),
+        "days": max(0, (expires - now.astimezone(clock.SHANGHAI).date()).days),
     }
 
 

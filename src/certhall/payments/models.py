@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import models
 
 from certhall.accounts.models import Organization, Provider, User
+from certhall.accounts.visibility import VisibleQuerySet
 from certhall.payments.lifecycle import Channel, Method, Status
 
 LIVE_STATUSES = (Status.PENDING.value, Status.PAID.value)
@@ -47,6 +48,8 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     refund_reason = models.CharField(max_length=200, blank=True)
+
+    objects = VisibleQuerySet["Order"].as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -25,12 +25,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from django.db import transaction
 
-from certhall import money
+from certhall import clock, money
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import (
@@ -200,7 +200,7 @@ def _apply(gateway: OnlineGateway, actor: User, params: dict[str, str], digest: 
             method=gateway.method,
             transaction_id=trade_no,
             amount=amount,
-            received_at=received_at or datetime.now(UTC).replace(microsecond=0),
+            received_at=received_at or clock.now(),
             source_sha256=digest,
             details={
                 "notify_id": params.get("notify_id", ""),

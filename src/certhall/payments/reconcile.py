@@ -208,11 +208,7 @@ def _reconcile_line(actor: User, line: StatementLine) -> LineResult:
         return _result(
             line, ALREADY_RECORDED, f"此笔到账已入账（订单 {recorded.order.reference}）", reference
         )
-    order = (
-        Order.objects.filter(reference=reference, provider_id=actor.provider_id).first()
-        if actor.provider_id is not None
-        else None
-    )
+    order = Order.objects.visible_to(actor).filter(reference=reference).first()
     if order is None:
         return _result(line, UNMATCHED, f"订单 {reference} 不存在", reference)
     if line.amount != order.amount:

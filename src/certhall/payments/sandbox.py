@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -43,7 +43,7 @@ from django.db import connections, transaction
 from django.db.models import F
 from django.urls import reverse
 
-from certhall import config
+from certhall import clock, config
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -65,10 +65,6 @@ _key_lock = threading.Lock()
 _private: dict[Path, tuple[int, rsa.RSAPrivateKey]] = {}
 _threads_lock = threading.Lock()
 _threads: list[threading.Thread] = []
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _stamp(at: datetime) -> str:
@@ -194,7 +190,7 @@ def pay(actor: User, reference: str, gateway: str) -> SandboxTrade:
                 f"订单 {order.reference} {order.get_status_display()}，无需支付",
                 code="order_not_payable",
             )
-        now = _now()
+        now = clock.now()
         trade = SandboxTrade.objects.create(
             gateway=gateway,
             trade_no=_trade_no(gateway, now),
@@ -230,7 +226,7 @@ def notification(trade: SandboxTrade, *, at: datetime | None = None) -> dict[str
     """The signed asynchronous notification of ``trade`` (Alipay's field names)."""
     gateway = gateways.online(trade.gateway)
     params = {
-        "notify_time": _stamp(at or _now()),
+        "notify_time": _stamp(at or clock.now()),
         "notify_type": "trade_status_sync",
         "notify_id": trade.notify_id,
         "app_id": gateway.app_id,
@@ -277,7 +273,7 @@ def deliver_once(trade_pk: int, url: str | None = None) -> bool:
     ok = answer == "success" and not error
     SandboxTrade.objects.filter(pk=trade_pk).update(
         notify_attempts=F("notify_attempts") + 1,
-        notified_at=_now() if ok else F("notified_at"),
+        notified_at=clock.now() if ok else F("notified_at"),
         last_error="" if ok else (error or f"answer {answer!r}")[:200],
     )
     if not ok:

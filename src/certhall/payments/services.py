@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
-from certhall import money
-from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
+from certhall import clock, money
+from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
@@ -39,7 +38,6 @@ CREATE_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
 COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
 REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
 CANCEL_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
-VIEW_ROLES = (*sorted(PROVIDER_ROLES), Role.APPLICANT)
 
 REFERENCE_PREFIX = "ZF"
 REFERENCE = re.compile(r"ZF(\d{8})-?(\d{6})")
@@ -57,10 +55,6 @@ class AlreadyRecorded(Conflict):
     def __init__(self, message: str, payment: Payment) -> None:
         super().__init__(message)
         self.payment = payment
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 # --- references ----------------------------------------------------------------------------
@@ -90,28 +84,7 @@ def _next_reference(day: date) -> str:
     return f"{prefix}{number:06d}"
 
 
-# --- who sees what -------------------------------------------------------------------------
-
-
-def visible_orders(actor: User) -> QuerySet[Order]:
-    """An applicant sees its organisation's orders; a provider's staff see their provider's."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        if actor.organization_id is None:
-            return Order.objects.none()
-        return Order.objects.filter(organization_id=actor.organization_id)
-    if actor.provider_id is None:
-        return Order.objects.none()
-    return Order.objects.filter(provider_id=actor.provider_id)
-
-
-def check_access(actor: User, order: Order) -> None:
-    """Forbidden unless ``actor`` may see ``order``."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        require_organization(actor, order.organization_id)
-    else:
-        require_provider(actor, order.provider_id)
+# --- who sees what: Order.objects.visible_to (certhall.accounts.visibility) -----------------
 
 
 def find_order(reference: str) -> Order:
@@ -128,12 +101,12 @@ def find_order(reference: str) -> Order:
 
 def get_order(actor: User, reference: str) -> Order:
     order = find_order(reference)
-    check_access(actor, order)
+    Order.objects.require_visible(actor, order)
     return order
 
 
 def list_orders(actor: User, *, status: str | None = None, limit: int = 200) -> list[Order]:
-    query = visible_orders(actor)
+    query = Order.objects.visible_to(actor)
     if status is not None:
         if status not in Status.values:
             raise InvalidInput(f"未知的订单状态 {status!r}（可选：{', '.join(Status.values)}）")
@@ -252,7 +225,7 @@ def create_order(
             ).first()
             if live is not None:
                 return _reuse(live, organization, value)
-            now = _now()
+            now = clock.now()
             try:
                 with transaction.atomic():
                     order = Order.objects.create(
@@ -360,7 +333,7 @@ def apply_payment(
             against=f"订单 {locked.reference} 的金额",
             expected=money.grouped(locked.amount),
         )
-    now = _now()
+    now = clock.now()
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -422,7 +395,7 @@ def record_counter_payment(
                 method=Method(method),
                 transaction_id=transaction_id,
                 amount=value,
-                received_at=_now(),
+                received_at=clock.now(),
                 details={"voucher": voucher or ""},
             )
 
@@ -445,7 +418,7 @@ def refund(actor: User, order: Order, reason: str) -> Order:
                 actor,
                 order,
                 Status.REFUNDED,
-                fields={"refunded_at": _now(), "refund_reason": text},
+                fields={"refunded_at": clock.now(), "refund_reason": text},
                 extra_after={"reason": text},
             )
             order_refunded.send(sender=Order, order=order, reason=text, actor=actor)
@@ -469,7 +442,7 @@ def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
                 actor,
                 order,
                 Status.CANCELLED,
-                fields={"cancelled_at": _now()},
+                fields={"cancelled_at": clock.now()},
                 extra_after={"reason": text},
             )
     return order

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
+from certhall import clock
 from certhall.errors import InvalidInput
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
@@ -119,7 +120,7 @@ def validate_resident_id(number: str, *, today: date | None = None) -> str:
             code="resident_id_birth_date",
         ) from None
     if today is None:
-        today = _china_today()
+        today = clock.today()
     if born > today:
         raise InvalidInput(
             "身份证号码 (resident ID number): the birth date (digits 7-14) is in the future",
@@ -136,11 +137,6 @@ def validate_resident_id(number: str, *, today: date | None = None) -> str:
             code="resident_id_check",
         )
     return value
-
-
-def _china_today() -> date:
-    """Today's date in China (UTC+8, no daylight saving time)."""
-    return (datetime.now(UTC) + timedelta(hours=8)).date()
 
 
 #: The identity documents a handler (经办人) or legal representative may present.

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+from certhall.clock import SHANGHAI
 from certhall.errors import InvalidInput
 from certhall.rules.catalog import ServicePoint
 from certhall.rules.workdays import DayKind, day_kind, holiday_name
 
 __all__ = ["SHANGHAI", "PointStatus", "is_open", "is_service_day", "local", "point_status"]
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _WEEKDAY_NAMES = "一二三四五六日"
 

@@ -1,17 +1,37 @@
 """PKCS#11 token access: SoftHSM2 stores, logged-in sessions, token keys as ``cryptography`` keys.
 
-Framework-free. See docs/tokens.md. Modules:
+Framework-free. See docs/tokens.md. Modules, each importing only the ones listed before it
+(tests/test_imports.py checks that there is no cycle):
 
-* :mod:`~certhall.tokens.softhsm`: token store configuration files and token initialisation;
+* :mod:`~certhall.tokens.errors`: the outcomes of PIN checks as exception classes;
 * :mod:`~certhall.tokens.module`: one initialised module per (module file, configuration);
 * :mod:`~certhall.tokens.session`: :func:`open_token` and :class:`TokenSession`;
 * :mod:`~certhall.tokens.keys`: key generation and the private key adapters;
+* :mod:`~certhall.tokens.objects`: certificates on the token, signing, CSRs;
 * :mod:`~certhall.tokens.pin`: the Ukey PIN policy (retry counter on the token, SO unlock);
 * :mod:`~certhall.tokens.admin`: formatting tokens (``C_InitToken``) and listing them;
-* :mod:`~certhall.tokens.objects`: certificates on the token, signing, CSRs.
+* :mod:`~certhall.tokens.softhsm`: SoftHSM2 token store configuration files, the CA's token.
 """
 
 from certhall.tokens.admin import TokenInfo, format_token, list_tokens, token_info
+from certhall.tokens.errors import (
+    PinChangeRequired,
+    PinError,
+    PinExpired,
+    PinLengthInvalid,
+    PinLocked,
+    PinNotInitialised,
+    PinPolicyViolation,
+    PinRejected,
+    SessionFailed,
+    SoPinLocked,
+    TokenBusy,
+    TokenInitFailed,
+    TokenNotFound,
+    TokenRefusal,
+    WrongPin,
+    WrongSoPin,
+)
 from certhall.tokens.keys import (
     KEY_SPECS,
     KeySpec,
@@ -37,7 +57,6 @@ from certhall.tokens.objects import (
 )
 from certhall.tokens.pin import (
     DEFAULT_MAX_TRIES,
-    PinError,
     PinStatus,
     change_pin,
     pin_status,
@@ -52,15 +71,30 @@ __all__ = [
     "DEFAULT_MODULE",
     "KEY_SPECS",
     "KeySpec",
+    "PinChangeRequired",
     "PinError",
+    "PinExpired",
+    "PinLengthInvalid",
+    "PinLocked",
+    "PinNotInitialised",
+    "PinPolicyViolation",
+    "PinRejected",
     "PinStatus",
     "Pkcs11ECPrivateKey",
     "Pkcs11RSAPrivateKey",
+    "SessionFailed",
+    "SoPinLocked",
+    "TokenBusy",
     "TokenCertificate",
     "TokenInfo",
+    "TokenInitFailed",
+    "TokenNotFound",
     "TokenObject",
     "TokenPrivateKey",
+    "TokenRefusal",
     "TokenSession",
+    "WrongPin",
+    "WrongSoPin",
     "build_csr",
     "change_pin",
     "delete_certificate",

@@ -24,21 +24,16 @@ from pkcs11 import PKCS11Error, TokenFlag
 from pkcs11.types import Token
 
 from certhall.errors import TokenError
-from certhall.tokens import module as _module
-from certhall.tokens.module import CKR_OK, ModuleBinding
-from certhall.tokens.pin import (
-    DEFAULT_MAX_TRIES,
-    PinStatus,
-    _combine,
-    _read_state,
-    set_user_pin_as_so,
-    so_session_run,
-)
-from certhall.tokens.session import find_token, open_raw_session
-from certhall.tokens.softhsm import check_label, check_pin_length
+from certhall.tokens.errors import PinLengthInvalid, TokenInitFailed
+from certhall.tokens.module import CKR_OK, ModuleBinding, binding_lock, reserved
+from certhall.tokens.pin import DEFAULT_MAX_TRIES, PinStatus, read_status, set_user_pin_as_so
+from certhall.tokens.session import check_label, find_token, raw_session
 
 #: How long a token serial can be (CK_TOKEN_INFO.serialNumber is 16 bytes, blank padded).
 SERIAL_LENGTH = 16
+#: SoftHSM2's PIN length limits.
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -80,16 +75,11 @@ def _initialised(binding: ModuleBinding) -> list[Token]:
 def _info(binding: ModuleBinding, token: Token, with_pin: bool) -> TokenInfo:
     status = None
     if with_pin:
-        label = _text(token.label)
-        with contextlib.suppress(TokenError, PKCS11Error):
-            raw = open_raw_session(token, label, rw=False)
-            try:
-                with _module._lock:
-                    state, _ = _read_state(raw, label)
-                status = _combine(state, TokenFlag(token.flags))
-            finally:
-                with contextlib.suppress(PKCS11Error):
-                    raw.close()
+        with (
+            contextlib.suppress(TokenError, PKCS11Error),
+            raw_session(binding, token, _text(token.label), rw=False) as raw,
+        ):
+            status = read_status(raw)
     return TokenInfo(
         label=_text(token.label),
         serial=_text(token.serial),
@@ -105,11 +95,17 @@ def list_tokens(
     module_path: str, *, conf: Path | None = None, with_pin_status: bool = False
 ) -> list[TokenInfo]:
     """The initialised tokens of a module / store, in slot order (a fresh view)."""
-    binding = _module.acquire_fresh(module_path, conf)
-    try:
+    with reserved(module_path, conf, fresh=True) as binding:
         return [_info(binding, t, with_pin_status) for t in _initialised(binding)]
-    finally:
-        _module.release(binding)
+
+
+def check_pin_length(pin: str, *, so: bool = False) -> None:
+    """PinLengthInvalid unless SoftHSM2 accepts the length of the user (or SO) PIN (never shows
+    it)."""
+    if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
+        raise PinLengthInvalid(
+            min_length=MIN_PIN_LENGTH, max_length=MAX_PIN_LENGTH, variant="so" if so else None
+        )
 
 
 @contextlib.contextmanager
@@ -139,49 +135,31 @@ def format_token(
     Also writes the PIN state (counter at ``max_tries``, ``must_change``) unless ``pin_state`` is
     False (tokens that are not Ukeys, like the CA's own token). Returns the new
     token's info (its serial is what the Ukey inventory records). TokenError ``token_exists``
-    when the label is taken, ``no_free_slot``, ``pin_length``; no PIN appears in a message.
+    when the label is taken, ``no_free_slot``; PinLengthInvalid; no PIN appears in a message.
     """
     check_label(label)
-    check_pin_length(so_pin, "SO PIN")
-    check_pin_length(pin, "user PIN")
-    with _store_lock(conf.resolve() if conf is not None else None):
-        binding = _module.acquire_fresh(module_path, conf)
-        try:
-            tokens = _initialised(binding)
-            if any(_text(t.label) == label for t in tokens):
-                raise TokenError(f"a token labelled {label!r} already exists", code="token_exists")
-            slot_id = _free_slot(binding)
-            with _module._lock:
-                rv = binding.raw.init_token(slot_id, so_pin, label)
-            if rv != CKR_OK:
-                raise TokenError(
-                    f"could not initialise token {label!r} (CKR 0x{rv:x})",
-                    code="token_init_failed",
-                )
-            token = next((t for t in _initialised(binding) if _text(t.label) == label), None)
-            if token is None:
-                raise TokenError(
-                    f"token {label!r} was initialised but cannot be found",
-                    code="token_init_failed",
-                )
-            so_session_run(
-                binding,
-                token,
-                label,
-                so_pin,
-                lambda raw: set_user_pin_as_so(
-                    binding,
-                    raw,
-                    label,
-                    pin,
-                    must_change=must_change,
-                    max_tries=max_tries,
-                    write_state=pin_state,
-                ),
+    check_pin_length(so_pin, so=True)
+    check_pin_length(pin)
+    with (
+        _store_lock(conf.resolve() if conf is not None else None),
+        reserved(module_path, conf, fresh=True) as binding,
+    ):
+        tokens = _initialised(binding)
+        if any(_text(t.label) == label for t in tokens):
+            raise TokenError(code="token_exists", label=label)
+        slot_id = _free_slot(binding)
+        with binding_lock:
+            rv = binding.raw.init_token(slot_id, so_pin, label)
+        if rv != CKR_OK:
+            raise TokenInitFailed(label=label, ckr=f"0x{rv:x}")
+        token = next((t for t in _initialised(binding) if _text(t.label) == label), None)
+        if token is None:
+            raise TokenInitFailed(label=label, variant="lost")
+        with binding_lock, raw_session(binding, token, label, so_pin=so_pin) as raw:
+            set_user_pin_as_so(
+                raw, pin, must_change=must_change, max_tries=max_tries, write_state=pin_state
             )
-            return _info(binding, token.slot.get_token(), with_pin=False)
-        finally:
-            _module.release(binding)
+        return _info(binding, token.slot.get_token(), with_pin=False)
 
 
 def _free_slot(binding: ModuleBinding) -> int:
@@ -194,19 +172,13 @@ def _free_slot(binding: ModuleBinding) -> int:
         raise TokenError(
             f"PKCS#11 module {binding.module_path}: {type(e).__name__}", code="token_failed"
         ) from None
-    raise TokenError(
-        f"PKCS#11 module {binding.module_path} has no empty slot for a new token",
-        code="no_free_slot",
-    )
+    raise TokenError(code="no_free_slot", module=binding.module_path)
 
 
 def token_info(
     module_path: str, label: str, *, conf: Path | None = None, with_pin_status: bool = False
 ) -> TokenInfo:
-    """The info of the token labelled ``label`` (TokenError ``token_not_found``)."""
+    """The info of the token labelled ``label`` (TokenNotFound)."""
     check_label(label)
-    binding = _module.acquire(module_path, conf)
-    try:
+    with reserved(module_path, conf) as binding:
         return _info(binding, find_token(binding, label), with_pin_status)
-    finally:
-        _module.release(binding)

@@ -24,8 +24,7 @@ import re
 import secrets
 from typing import Any, Literal, cast, overload
 
-from cryptography.hazmat.primitives import _serialization, hashes
-from cryptography.hazmat.primitives._asymmetric import AsymmetricPadding
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -128,6 +127,20 @@ def _not_extractable(label: str, what: str) -> TokenError:
     )
 
 
+# cryptography has no public getter for what a Prehashed, an MGF1 or a PSS padding was made
+# with; its own signing code reads these same attributes. They are read here and nowhere else.
+def _prehashed_hash(algorithm: Prehashed) -> hashes.HashAlgorithm:
+    return algorithm._algorithm
+
+
+def _mgf1_hash(mgf: asym_padding.MGF1) -> hashes.HashAlgorithm:
+    return mgf._algorithm
+
+
+def _pss_salt(pad: asym_padding.PSS) -> object:
+    return pad._salt_length
+
+
 class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
     """An EC private key on a token: ECDSA signing through ``CKM_ECDSA``."""
 
@@ -209,9 +222,9 @@ class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
 
     def private_bytes(
         self,
-        encoding: _serialization.Encoding,
-        format: _serialization.PrivateFormat,
-        encryption_algorithm: _serialization.KeySerializationEncryption,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,
+        encryption_algorithm: serialization.KeySerializationEncryption,
     ) -> bytes:
         raise _not_extractable(self._label, "private_bytes")
 
@@ -258,7 +271,7 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
     def _mechanism(
         self,
         data: bytes,
-        pad: AsymmetricPadding,
+        pad: asym_padding.AsymmetricPadding,
         algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
     ) -> tuple[bytes, Mechanism, tuple[Mechanism, MGF, int] | None]:
         if isinstance(algorithm, NoDigestInfo):
@@ -266,7 +279,9 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
                 raise ValueError("NoDigestInfo can only be used with PKCS1v15 padding")
             return data, Mechanism.RSA_PKCS, None
         prehashed = isinstance(algorithm, Prehashed)
-        hash_algorithm = algorithm._algorithm if isinstance(algorithm, Prehashed) else algorithm
+        hash_algorithm = (
+            _prehashed_hash(algorithm) if isinstance(algorithm, Prehashed) else algorithm
+        )
         name = hash_algorithm.name
         if name not in _RSA_PKCS1_MECHANISMS:
             raise TokenError(
@@ -280,16 +295,11 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
             return data, _RSA_PKCS1_MECHANISMS[name], None
         if isinstance(pad, asym_padding.PSS):
             mgf = pad.mgf
-            if not isinstance(mgf, asym_padding.MGF1) or mgf._algorithm.name not in _MGFS:
+            mgf_name = _mgf1_hash(mgf).name if isinstance(mgf, asym_padding.MGF1) else ""
+            if mgf_name not in _MGFS:
                 raise TokenError("PSS needs MGF1 with a SHA-2 hash", code="algorithm_unsupported")
-            salt = pad._salt_length
-            if isinstance(salt, asym_padding._MaxLength):
-                salt = asym_padding.calculate_max_pss_salt_length(self, hash_algorithm)
-            elif isinstance(salt, asym_padding._DigestLength):
-                salt = hash_algorithm.digest_size
-            elif isinstance(salt, asym_padding._Auto):
-                raise ValueError("PSS salt length can only be set to AUTO when verifying")
-            params = (_HASH_MECHANISMS[name], _MGFS[mgf._algorithm.name], salt)
+            salt = self._salt_length(pad, hash_algorithm)
+            params = (_HASH_MECHANISMS[name], _MGFS[mgf_name], salt)
             if prehashed:
                 return data, Mechanism.RSA_PKCS_PSS, params
             return data, _RSA_PSS_MECHANISMS[name], params
@@ -297,10 +307,20 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
             f"token RSA keys do not sign with {pad.name} padding", code="algorithm_unsupported"
         )
 
+    def _salt_length(self, pad: asym_padding.PSS, hash_algorithm: hashes.HashAlgorithm) -> int:
+        salt = _pss_salt(pad)
+        if isinstance(salt, int):
+            return salt
+        if salt is asym_padding.PSS.MAX_LENGTH:
+            return asym_padding.calculate_max_pss_salt_length(self, hash_algorithm)
+        if salt is asym_padding.PSS.DIGEST_LENGTH:
+            return hash_algorithm.digest_size
+        raise ValueError("PSS salt length can only be set to AUTO when verifying")
+
     def sign(
         self,
         data: bytes,
-        padding: AsymmetricPadding,
+        padding: asym_padding.AsymmetricPadding,
         algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
     ) -> bytes:
         payload, mechanism, params = self._mechanism(bytes(data), padding, algorithm)
@@ -317,7 +337,7 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
             except PKCS11Error as e:
                 raise _pkcs11_failure("RSA signing", self._label, e) from None
 
-    def decrypt(self, ciphertext: bytes, padding: AsymmetricPadding) -> bytes:
+    def decrypt(self, ciphertext: bytes, padding: asym_padding.AsymmetricPadding) -> bytes:
         raise TokenError(
             f"key {self._label!r} is a signing key: no decryption", code="not_supported"
         )
@@ -327,9 +347,9 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
 
     def private_bytes(
         self,
-        encoding: _serialization.Encoding,
-        format: _serialization.PrivateFormat,
-        encryption_algorithm: _serialization.KeySerializationEncryption,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,
+        encryption_algorithm: serialization.KeySerializationEncryption,
     ) -> bytes:
         raise _not_extractable(self._label, "private_bytes")
 

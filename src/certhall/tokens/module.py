@@ -26,15 +26,19 @@ re-bind would pull the configuration from under it. All PKCS#11 access goes thro
 ``C_Login`` and ``C_Logout`` are called through ``ctypes`` on the module's own function list,
 because ``python-pkcs11`` only logs in inside ``Token.open`` and, when that login fails, leaves
 the just-opened session behind with no handle to close it (a later SO login then fails with
-``CKR_SESSION_READ_ONLY_EXISTS``). Calling them on a session certhall opened itself means the
-session is always closed. Linux only (``CK_FUNCTION_LIST`` is not packed there).
+``CKR_SESSION_READ_ONLY_EXISTS``). Calling them on a session certhall opened itself
+(:func:`certhall.tokens.session.raw_session`) means the session is always closed. Linux only
+(``CK_FUNCTION_LIST`` is not packed there).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
+import hmac
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -48,10 +52,12 @@ from pkcs11 import PKCS11Error
 from pkcs11.types import Token
 
 from certhall.errors import ConfigurationError, TokenError
-from certhall.tokens.softhsm import CONF_ENV
 
 if TYPE_CHECKING:
     from pkcs11._pkcs11 import lib as Pkcs11Lib
+
+#: The environment variable SoftHSM2 reads its configuration file name from.
+CONF_ENV = "SOFTHSM2_CONF"
 
 CKR_OK = 0x00
 CKR_SLOT_ID_INVALID = 0x03
@@ -185,13 +191,29 @@ class _RawFunctions:
         return int(info.state)
 
 
-@dataclass
 class LoginState:
-    """This process's login on one token (PKCS#11 login state is per application and token)."""
+    """This process's login on one token (PKCS#11 login state is per application and token).
 
-    verifier_key: bytes
-    verifier: bytes
-    sessions: int = 0
+    Once a token is logged in, ``C_Login`` answers ``CKR_USER_ALREADY_LOGGED_IN`` without looking
+    at the PIN, so the PIN that logged in is kept as an HMAC under a random key, to check the PIN
+    of this process's later sessions on the token.
+    """
+
+    def __init__(self, pin: str) -> None:
+        #: This process's sessions sharing the login; the last one to close logs out.
+        self.sessions = 1
+        self.remember(pin)
+
+    def remember(self, pin: str) -> None:
+        """Answer to ``pin`` from now on (after a PIN change)."""
+        self._key = secrets.token_bytes(32)
+        self._verifier = self._mac(pin)
+
+    def matches(self, pin: str) -> bool:
+        return hmac.compare_digest(self._mac(pin), self._verifier)
+
+    def _mac(self, pin: str) -> bytes:
+        return hmac.new(self._key, pin.encode("utf-8"), hashlib.sha256).digest()
 
 
 _UNBOUND = Path("/nonexistent/unbound")
@@ -207,7 +229,7 @@ class ModuleBinding:
     raw: _RawFunctions
     conf: Path | None = _UNBOUND
     users: int = 0
-    #: Logins of this process, by slot id; maintained by certhall.tokens.session.
+    #: Logins of this process, by slot id; kept by certhall.tokens.session.RawSession.
     logins: dict[int, LoginState] = field(default_factory=dict)
 
     def tokens(self, label: str) -> list[Token]:
@@ -222,14 +244,16 @@ class ModuleBinding:
 
         The caller must hold its own reservation. Returns whether it re-initialised.
         """
-        with _lock:
+        with binding_lock:
             if self.users > 1 or self.logins:
                 return False
             _initialise(self, self.conf)
             return True
 
 
-_lock = threading.RLock()
+#: Guards the bindings and their login state: held around every PKCS#11 call that changes or
+#: depends on login state (logins, PIN changes, PIN counter updates), across modules.
+binding_lock = threading.RLock()
 _bindings: dict[str, list[ModuleBinding]] = {}
 
 
@@ -239,7 +263,7 @@ def _describe(error: PKCS11Error) -> str:
 
 @contextlib.contextmanager
 def _conf_env(conf: Path | None) -> Iterator[None]:
-    """``SOFTHSM2_CONF`` = ``conf`` while the module initialises; caller holds ``_lock``."""
+    """``SOFTHSM2_CONF`` = ``conf`` while the module initialises; caller holds ``binding_lock``."""
     if conf is None:
         yield
         return
@@ -255,7 +279,7 @@ def _conf_env(conf: Path | None) -> Iterator[None]:
 
 
 def _initialise(binding: ModuleBinding, conf: Path | None) -> None:
-    """(Re-)initialise ``binding`` with ``conf``; caller holds ``_lock``."""
+    """(Re-)initialise ``binding`` with ``conf``; caller holds ``binding_lock``."""
     binding.conf = _UNBOUND
     binding.logins.clear()
     try:
@@ -310,7 +334,7 @@ def acquire(module_path: str, conf: Path | None) -> ModuleBinding:
     conf = conf.resolve() if conf is not None else None
     if conf is not None and not conf.is_file():
         raise ConfigurationError(f"PKCS#11 module configuration {conf} does not exist")
-    with _lock:
+    with binding_lock:
         bindings = _bindings.setdefault(real_path, [])
         chosen = next((b for b in bindings if b.conf == conf and b.lib.initialized), None)
         if chosen is None:
@@ -337,7 +361,7 @@ def acquire_fresh(module_path: str, conf: Path | None) -> ModuleBinding:
     conf = conf.resolve() if conf is not None else None
     if conf is not None and not conf.is_file():
         raise ConfigurationError(f"PKCS#11 module configuration {conf} does not exist")
-    with _lock:
+    with binding_lock:
         bindings = _bindings.setdefault(real_path, [])
         idle = [b for b in bindings if b.users == 0]
         chosen = next((b for b in idle if b.conf == conf), idle[0] if idle else None)
@@ -351,11 +375,30 @@ def acquire_fresh(module_path: str, conf: Path | None) -> ModuleBinding:
 
 
 def release(binding: ModuleBinding) -> None:
-    with _lock:
+    with binding_lock:
         binding.users = max(0, binding.users - 1)
+
+
+def reserve(binding: ModuleBinding) -> None:
+    """One more reservation on a binding the caller already holds (pair with :func:`release`):
+    for an object that outlives the caller's own reservation."""
+    with binding_lock:
+        binding.users += 1
+
+
+@contextlib.contextmanager
+def reserved(
+    module_path: str, conf: Path | None, *, fresh: bool = False
+) -> Iterator[ModuleBinding]:
+    """:func:`acquire` (or, with ``fresh``, :func:`acquire_fresh`) for the ``with`` block."""
+    binding = acquire_fresh(module_path, conf) if fresh else acquire(module_path, conf)
+    try:
+        yield binding
+    finally:
+        release(binding)
 
 
 def loaded_copies(module_path: str) -> int:
     """How many copies of a module this process has loaded (for tests and diagnostics)."""
-    with _lock:
+    with binding_lock:
         return len(_bindings.get(os.path.realpath(module_path), []))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, CertificateType, ObjectClass, PKCS11Error
 
+from certhall import clock
 from certhall.errors import Conflict, InvalidInput, TokenError
 from certhall.tokens.keys import TokenPrivateKey, check_key_label, load_private_key
 from certhall.tokens.session import TokenSession
@@ -102,7 +102,7 @@ def _attrs(obj: Any, *names: Attribute) -> dict[Attribute, Any]:
 def new_key_label(session: TokenSession, prefix: str = "ukey") -> str:
     """A key label not yet used on the token: ``<prefix>-YYYYMMDD-<8 hex>``."""
     check_key_label(prefix)
-    day = datetime.now(UTC).strftime("%Y%m%d")
+    day = clock.now().strftime("%Y%m%d")
     with session.lock:
         for _ in range(10):
             label = f"{prefix}-{day}-{secrets.token_hex(4)}"

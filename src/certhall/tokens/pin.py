@@ -8,11 +8,12 @@ JSON document (tries left, maximum, locked, must change, a sequence number).
 
 The order of one attempt (:func:`user_login`, :func:`change_pin`):
 
-1. read the state; a locked token is refused, even with the right PIN (``pin_locked``);
+1. read the state; a locked token is refused, even with the right PIN (PinLocked);
 2. **write the decremented counter first**;
 3. ask the token to check the PIN (``C_Login`` / ``C_SetPIN``);
 4. on success write the counter back to the maximum; on a wrong PIN report the tries left
-   (``wrong_pin``) or, at zero, lock (``pin_locked``).
+   (WrongPin) or, at zero, lock (PinLocked). The outcomes are the classes of
+   :mod:`certhall.tokens.errors`.
 
 So a token pulled out (or a process killed) between steps 2 and 4 has used up the try.
 
@@ -34,7 +35,6 @@ and the flags above carry it through. docs/tokens.md says the same.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 from collections.abc import Callable
@@ -43,34 +43,25 @@ from pathlib import Path
 from typing import Any
 
 from pkcs11 import Attribute, ObjectClass, PKCS11Error, TokenFlag
-from pkcs11.types import Session, Token
+from pkcs11.types import Token
 
 from certhall.errors import TokenError
-from certhall.tokens import module as _module
-from certhall.tokens.module import (
-    CKR_OK,
-    CKR_PIN_EXPIRED,
-    CKR_PIN_INCORRECT,
-    CKR_PIN_INVALID,
-    CKR_PIN_LEN_RANGE,
-    CKR_PIN_LOCKED,
-    CKR_SESSION_READ_ONLY_EXISTS,
-    CKR_USER_ALREADY_LOGGED_IN,
-    CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
-    CKU_SO,
-    LoginState,
-    ModuleBinding,
+from certhall.tokens.errors import (
+    PinChangeRequired,
+    PinExpired,
+    PinLocked,
+    PinPolicyViolation,
+    TokenBusy,
+    WrongPin,
 )
+from certhall.tokens.module import binding_lock, reserved
 from certhall.tokens.session import (
+    RawSession,
     TokenSession,
-    _close,
-    _login,
-    _pin_mac,
+    check_label,
     find_token,
-    open_raw_session,
-    session_handle,
+    raw_session,
 )
-from certhall.tokens.softhsm import check_label
 
 PIN_STATE_LABEL = "certhall-pin-state"
 PIN_STATE_APPLICATION = "certhall"
@@ -93,14 +84,6 @@ class PinStatus:
     count_low: bool = False
     #: True when the token has no certhall state object yet (never logged in through certhall).
     fresh: bool = False
-
-
-class PinError(TokenError):
-    """A PIN refusal. ``tries_left`` is the number of attempts left (0 when locked)."""
-
-    def __init__(self, message: str, *, code: str, tries_left: int | None = None) -> None:
-        super().__init__(message, code=code)
-        self.tries_left = tries_left
 
 
 @dataclass(frozen=True)
@@ -160,21 +143,17 @@ def _failure(label: str, what: str, error: PKCS11Error) -> TokenError:
     )
 
 
-def _state_objects(raw: Session) -> list[Any]:
-    template = {Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: PIN_STATE_LABEL}
-    return list(raw.get_objects(template))
-
-
-def _read_state(raw: Session, label: str) -> tuple[_State | None, list[Any]]:
+def _read_state(raw: RawSession) -> tuple[_State | None, list[Any]]:
     """(newest valid state or None when there is none, all state objects).
 
     Objects that exist but are all unreadable give a locked state (fail closed).
     """
+    template = {Attribute.CLASS: ObjectClass.DATA, Attribute.LABEL: PIN_STATE_LABEL}
     try:
-        objects = _state_objects(raw)
+        objects = list(raw.session.get_objects(template))
         values = [bytes(obj[Attribute.VALUE]) for obj in objects]
     except PKCS11Error as e:
-        raise _failure(label, "reading the PIN state", e) from None
+        raise _failure(raw.label, "reading the PIN state", e) from None
     states = [s for s in (_State.decode(v) for v in values) if s is not None]
     if states:
         return max(states, key=lambda s: s.seq), objects
@@ -183,14 +162,14 @@ def _read_state(raw: Session, label: str) -> tuple[_State | None, list[Any]]:
     return None, objects
 
 
-def _write_state(raw: Session, label: str, state: _State, old: list[Any]) -> _State:
+def _write_state(raw: RawSession, state: _State, old: list[Any]) -> _State:
     """Create the new state object, then destroy the ``old`` ones.
 
     ``state.seq`` is the sequence number of the newest state read; the new object gets the next.
     """
     state = replace(state, seq=state.seq + 1)
     try:
-        raw.create_object(
+        raw.session.create_object(
             {
                 Attribute.CLASS: ObjectClass.DATA,
                 Attribute.TOKEN: True,
@@ -204,14 +183,14 @@ def _write_state(raw: Session, label: str, state: _State, old: list[Any]) -> _St
         for obj in old:
             obj.destroy()
     except PKCS11Error as e:
-        raise _failure(label, "recording the PIN state", e) from None
+        raise _failure(raw.label, "recording the PIN state", e) from None
     return state
 
 
-def _store(raw: Session, label: str, state: _State) -> _State:
+def _store(raw: RawSession, state: _State) -> _State:
     """Write ``state`` (its ``seq`` is ignored) as the token's only state object."""
-    newest, old = _read_state(raw, label)
-    return _write_state(raw, label, replace(state, seq=newest.seq if newest else 0), old)
+    newest, old = _read_state(raw)
+    return _write_state(raw, replace(state, seq=newest.seq if newest else 0), old)
 
 
 def _flags(token: Token) -> TokenFlag:
@@ -238,23 +217,20 @@ def _combine(state: _State | None, flags: TokenFlag) -> PinStatus:
     )
 
 
-def _locked_error(label: str) -> PinError:
-    return PinError(
-        f"PIN 已锁定，请到受理点解锁 / the PIN of token {label!r} is locked: "
-        "a service point can unlock it",
-        code="pin_locked",
-        tries_left=0,
-    )
+def read_status(raw: RawSession) -> PinStatus:
+    """The PIN state of the token ``raw`` is a session on, without trying a PIN."""
+    with binding_lock:
+        state, _ = _read_state(raw)
+    return _combine(state, _flags(raw.token))
 
 
-def check_new_pin(pin: str, *, what: str = "the new PIN") -> None:
-    """PinError ``pin_policy`` unless ``pin`` is 6 to 32 characters (never shows the PIN)."""
+def check_new_pin(pin: str) -> None:
+    """PinPolicyViolation unless ``pin`` is 6 to 32 characters without blanks at either end
+    (never shows the PIN)."""
     if not MIN_USER_PIN <= len(pin) <= MAX_USER_PIN or len(pin.encode("utf-8")) > 255:
-        raise PinError(
-            f"{what} must be {MIN_USER_PIN} to {MAX_USER_PIN} characters", code="pin_policy"
-        )
+        raise PinPolicyViolation(min_length=MIN_USER_PIN, max_length=MAX_USER_PIN)
     if pin != pin.strip():
-        raise PinError(f"{what} must not start or end with a blank", code="pin_policy")
+        raise PinPolicyViolation(variant="blank")
 
 
 def random_user_pin() -> str:
@@ -262,67 +238,47 @@ def random_user_pin() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-#: TokenError codes that mean the PIN was never shown to the token: the try is given back.
-_NOT_EVALUATED = frozenset({"token_busy"})
-
-
 def _counted(
-    binding: ModuleBinding,
-    token: Token,
-    raw: Session,
-    label: str,
+    raw: RawSession,
     verify: Callable[[], None],
     on_success: Callable[[_State], _State],
 ) -> _State:
-    """One counted PIN attempt; caller holds ``module._lock``. Returns the state written after
-    success. ``verify`` raises TokenError ``wrong_pin`` / ``pin_locked`` on refusal."""
-    state, old = _read_state(raw, label)
-    status = _combine(state, _flags(token))
+    """One counted PIN attempt; caller holds ``binding_lock``. Returns the state written after
+    success. ``verify`` raises WrongPin / PinLocked on refusal."""
+    label = raw.label
+    state, old = _read_state(raw)
+    status = _combine(state, _flags(raw.token))
     current = state or _fresh_state()
     if status.locked:
         if not current.locked:
-            _write_state(raw, label, replace(current, tries_left=0, locked=True), old)
-        raise _locked_error(label)
+            _write_state(raw, replace(current, tries_left=0, locked=True), old)
+        raise PinLocked(label=label)
     # 1. decrement first: a token pulled out from here on has used the try
     before = current
-    current = _write_state(raw, label, replace(current, tries_left=status.tries_left - 1), old)
+    current = _write_state(raw, replace(current, tries_left=status.tries_left - 1), old)
     try:
         verify()
-    except TokenError as error:
-        if error.code == "pin_expired":  # right PIN, but the token wants it changed
-            return _store(
-                raw,
-                label,
-                replace(on_success(current), tries_left=current.max_tries, must_change=True),
-            )
-        if error.code in _NOT_EVALUATED:
-            _store(raw, label, replace(current, tries_left=before.tries_left))
-            raise
-        if error.code == "pin_locked":  # the hardware says so
-            _store(raw, label, replace(current, tries_left=0, locked=True))
-            raise _locked_error(label) from None
-        if error.code != "wrong_pin":
-            raise  # device removed, session lost ...: the try stays used
-        after = _combine(current, _flags(token))
-        left = after.tries_left
+    except PinExpired:  # right PIN, but the token wants it changed
+        return _store(
+            raw, replace(on_success(current), tries_left=current.max_tries, must_change=True)
+        )
+    except TokenBusy:  # the PIN was never shown to the token: the try is given back
+        _store(raw, replace(current, tries_left=before.tries_left))
+        raise
+    except PinLocked:  # the hardware says so
+        _store(raw, replace(current, tries_left=0, locked=True))
+        raise PinLocked(label=label) from None
+    except WrongPin:
+        left = _combine(current, _flags(raw.token)).tries_left
         if left <= 0:
-            _store(raw, label, replace(current, tries_left=0, locked=True))
-            raise PinError(
-                f"PIN 错误，PIN 已锁定 / wrong PIN: the PIN of token {label!r} is now locked; "
-                "a service point can unlock it",
-                code="pin_locked",
-                tries_left=0,
-            ) from None
+            _store(raw, replace(current, tries_left=0, locked=True))
+            raise PinLocked(label=label, variant="now") from None
         if left != current.tries_left:
-            _store(raw, label, replace(current, tries_left=left))
-        tries = "1 try" if left == 1 else f"{left} tries"
-        raise PinError(
-            f"PIN 错误，还可尝试 {left} 次 / wrong PIN for token {label!r}, {tries} left",
-            code="wrong_pin",
-            tries_left=left,
-        ) from None
+            _store(raw, replace(current, tries_left=left))
+        raise WrongPin(label=label, tries_left=left) from None
+    # Anything else (device removed, session lost ...) propagates: the try stays used.
     # 2. success: back to the maximum
-    return _store(raw, label, on_success(replace(current, tries_left=current.max_tries)))
+    return _store(raw, on_success(replace(current, tries_left=current.max_tries)))
 
 
 def user_login(
@@ -335,62 +291,32 @@ def user_login(
 ) -> TokenSession:
     """Log in to a Ukey as the user, under the retry policy; return the session.
 
-    PinError ``wrong_pin`` (with ``tries_left``), ``pin_locked`` (the right PIN is refused too
-    until :func:`so_reset_pin`), ``pin_must_change`` when the PIN was set by the SO (unlock, new
-    Ukey) and has to be changed with :func:`change_pin` first. The PIN is right in that last case
-    and the counter is reset. ``allow_must_change=True`` skips that check, for the staff services
-    that set the PIN themselves. TokenError ``token_not_found`` etc. as for
+    WrongPin (with ``tries_left``), PinLocked (the right PIN is refused too until
+    :func:`so_reset_pin`), PinChangeRequired when the PIN was set by the SO (unlock, new Ukey)
+    and has to be changed with :func:`change_pin` first. The PIN is right in that last case and
+    the counter is reset. ``allow_must_change=True`` skips that check, for the staff services
+    that set the PIN themselves. TokenNotFound etc. as for
     :func:`~certhall.tokens.session.open_token`. No session is left open on failure.
     """
     check_label(label)
-    binding = _module.acquire(module_path, conf)
-    try:
+    with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
-        slot_id = int(token.slot.slot_id)
-        raw = open_raw_session(token, label)
-    except BaseException:
-        _module.release(binding)
-        raise
-    logged_in = False
-
-    def verify() -> None:
-        nonlocal logged_in
-        _login(binding, slot_id, label, session_handle(raw), pin)
-        logged_in = True
-
-    try:
-        with _module._lock:
-            state = _counted(binding, token, raw, label, verify, lambda s: s)
-        if (state.must_change or _flags(token) & TokenFlag.USER_PIN_TO_BE_CHANGED) and not (
-            allow_must_change
-        ):
-            raise PinError(
-                f"请先修改 PIN / the PIN of token {label!r} must be changed before first use",
-                code="pin_must_change",
-                tries_left=state.tries_left,
-            )
-    except BaseException:
-        _close(binding, slot_id, raw, logged_in)  # logs out if this login counted; releases
-        raise
-    return TokenSession(binding, label, slot_id, raw)
+        with raw_session(binding, token, label) as raw:
+            with binding_lock:
+                state = _counted(raw, lambda: raw.login_user(pin), lambda s: s)
+            must_change = state.must_change or _flags(token) & TokenFlag.USER_PIN_TO_BE_CHANGED
+            if must_change and not allow_must_change:
+                raise PinChangeRequired(label=label, tries_left=state.tries_left)
+            return TokenSession(raw)
 
 
 def pin_status(module_path: str, label: str, *, conf: Path | None = None) -> PinStatus:
     """The token's PIN state, without trying a PIN."""
     check_label(label)
-    binding = _module.acquire(module_path, conf)
-    try:
+    with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
-        raw = open_raw_session(token, label)
-        try:
-            with _module._lock:
-                state, _ = _read_state(raw, label)
-            return _combine(state, _flags(token))
-        finally:
-            with contextlib.suppress(PKCS11Error):
-                raw.close()
-    finally:
-        _module.release(binding)
+        with raw_session(binding, token, label) as raw:
+            return read_status(raw)
 
 
 def change_pin(
@@ -398,102 +324,26 @@ def change_pin(
 ) -> None:
     """Change the user PIN (``C_SetPIN``), counting the old PIN like a login.
 
-    Clears "must change". PinError ``pin_policy`` when the new PIN is not acceptable (checked
-    before anything is tried), otherwise as :func:`user_login`.
+    Clears "must change". PinPolicyViolation when the new PIN is not acceptable (checked before
+    anything is tried), otherwise as :func:`user_login`.
     """
     check_label(label)
     check_new_pin(new_pin)
     if new_pin == old_pin:
-        raise PinError("the new PIN must differ from the old one", code="pin_policy")
-    binding = _module.acquire(module_path, conf)
-    try:
+        raise PinPolicyViolation(variant="same")
+    with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
-        slot_id = int(token.slot.slot_id)
-        raw = open_raw_session(token, label)
-        try:
-            handle = session_handle(raw)
-
-            def verify() -> None:
-                rv = binding.raw.set_pin(handle, old_pin, new_pin)
-                if rv == CKR_OK:
-                    return
-                if rv == CKR_PIN_INCORRECT:
-                    raise TokenError("wrong PIN", code="wrong_pin")
-                if rv == CKR_PIN_LOCKED:
-                    raise TokenError("PIN locked", code="pin_locked")
-                if rv in (CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
-                    raise TokenError(
-                        f"token {label!r} does not accept the new PIN", code="pin_rejected"
-                    )
-                raise TokenError(
-                    f"changing the PIN of token {label!r} failed (CKR 0x{rv:x})",
-                    code="token_failed",
-                )
-
-            with _module._lock:
-                _counted(
-                    binding, token, raw, label, verify, lambda s: replace(s, must_change=False)
-                )
-                login = binding.logins.get(slot_id)
-                if login is not None:  # this process's open sessions now answer to the new PIN
-                    key = secrets.token_bytes(32)
-                    binding.logins[slot_id] = LoginState(
-                        key, _pin_mac(key, new_pin), sessions=login.sessions
-                    )
-        finally:
-            with contextlib.suppress(PKCS11Error):
-                raw.close()
-    finally:
-        _module.release(binding)
-
-
-def _so_login_error(label: str, rv: int) -> TokenError:
-    if rv in (CKR_PIN_INCORRECT, CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
-        return TokenError(f"wrong SO PIN for token {label!r}", code="wrong_so_pin")
-    if rv == CKR_PIN_LOCKED:
-        return TokenError(f"the SO PIN of token {label!r} is locked", code="so_pin_locked")
-    if rv in (
-        CKR_USER_ALREADY_LOGGED_IN,
-        CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
-        CKR_SESSION_READ_ONLY_EXISTS,
-    ):
-        return TokenError(
-            f"token {label!r} is in use (a user session is open): close it and try again",
-            code="token_busy",
-        )
-    return TokenError(f"SO login to token {label!r} failed (CKR 0x{rv:x})", code="login_failed")
-
-
-def so_session_run(
-    binding: ModuleBinding, token: Token, label: str, so_pin: str, work: Callable[[Session], None]
-) -> None:
-    """Open a session, log in as SO, run ``work(raw)``, log out and close; caller holds a
-    reservation on ``binding``."""
-    slot_id = int(token.slot.slot_id)
-    with _module._lock:
-        if slot_id in binding.logins:
-            raise _so_login_error(label, CKR_USER_ANOTHER_ALREADY_LOGGED_IN)
-        raw = open_raw_session(token, label)
-        handle = session_handle(raw)
-        try:
-            rv = binding.raw.login(handle, CKU_SO, so_pin)
-            if rv == CKR_PIN_EXPIRED:
-                binding.raw.logout(handle)
-            if rv != CKR_OK:
-                raise _so_login_error(label, rv)
-            try:
-                work(raw)
-            finally:
-                binding.raw.logout(handle)
-        finally:
-            with contextlib.suppress(PKCS11Error):
-                raw.close()
+        with raw_session(binding, token, label) as raw, binding_lock:
+            _counted(
+                raw,
+                lambda: raw.set_user_pin(old_pin, new_pin),
+                lambda s: replace(s, must_change=False),
+            )
+            raw.pin_changed(new_pin)
 
 
 def set_user_pin_as_so(
-    binding: ModuleBinding,
-    raw: Session,
-    label: str,
+    raw: RawSession,
     new_pin: str,
     *,
     must_change: bool,
@@ -501,18 +351,12 @@ def set_user_pin_as_so(
     write_state: bool = True,
 ) -> None:
     """``C_InitPIN`` in an SO session, then a fresh PIN state (counter at the maximum)."""
-    rv = binding.raw.init_pin(session_handle(raw), new_pin)
-    if rv != CKR_OK:
-        if rv in (CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
-            raise TokenError(f"token {label!r} does not accept the new PIN", code="pin_rejected")
-        raise TokenError(
-            f"setting the user PIN of token {label!r} failed (CKR 0x{rv:x})", code="token_failed"
-        )
+    raw.init_user_pin(new_pin)
     if not write_state:
         return
-    state, _ = _read_state(raw, label)
+    state, _ = _read_state(raw)
     limit = max_tries or (state.max_tries if state is not None else DEFAULT_MAX_TRIES)
-    _store(raw, label, _fresh_state(limit, must_change))
+    _store(raw, _fresh_state(limit, must_change))
 
 
 def so_reset_pin(
@@ -528,25 +372,14 @@ def so_reset_pin(
     """Unlock: log in as SO, set a new user PIN (``C_InitPIN``), reset the counter and mark the
     PIN "must change" (unless ``must_change=False``).
 
-    TokenError ``wrong_so_pin``, ``token_busy`` (this process has a user session open on the
-    token: the SO cannot log in beside it), PinError ``pin_policy``. Neither PIN ever appears
-    in a message.
+    WrongSoPin, TokenBusy (this process has a user session open on the token: the SO cannot log
+    in beside it), PinPolicyViolation. Neither PIN ever appears in a message.
     """
     check_label(label)
     check_new_pin(new_pin)
     if max_tries is not None and not 1 <= max_tries <= 100:
-        raise PinError("max_tries must be between 1 and 100", code="pin_policy")
-    binding = _module.acquire(module_path, conf)
-    try:
+        raise PinPolicyViolation(variant="max_tries")
+    with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
-        so_session_run(
-            binding,
-            token,
-            label,
-            so_pin,
-            lambda raw: set_user_pin_as_so(
-                binding, raw, label, new_pin, must_change=must_change, max_tries=max_tries
-            ),
-        )
-    finally:
-        _module.release(binding)
+        with binding_lock, raw_session(binding, token, label, so_pin=so_pin) as raw:
+            set_user_pin_as_so(raw, new_pin, must_change=must_change, max_tries=max_tries)

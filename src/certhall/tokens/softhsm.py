@@ -20,17 +20,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from certhall.errors import ConfigurationError, TokenError
+from certhall.errors import ConfigurationError
+from certhall.tokens.admin import format_token, list_tokens
 
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-CONF_ENV = "SOFTHSM2_CONF"
 CONF_NAME = "softhsm2.conf"
-
-#: PKCS#11 token labels are 32 bytes of UTF-8, blank padded.
-MAX_LABEL_BYTES = 32
-#: SoftHSM2's PIN length limits.
-MIN_PIN_LENGTH = 4
-MAX_PIN_LENGTH = 255
 
 
 def write_softhsm_conf(token_dir: Path, conf_path: Path | None = None) -> Path:
@@ -66,29 +60,8 @@ def write_softhsm_conf(token_dir: Path, conf_path: Path | None = None) -> Path:
     return conf
 
 
-def check_label(label: str) -> None:
-    """TokenError unless ``label`` is a usable token label (1-32 bytes of UTF-8, no padding)."""
-    if not label or label != label.strip() or len(label.encode("utf-8")) > MAX_LABEL_BYTES:
-        raise TokenError(
-            f"token label must be 1 to {MAX_LABEL_BYTES} bytes without leading or trailing "
-            f"blanks, not {label!r}",
-            code="token_label_invalid",
-        )
-
-
-def check_pin_length(pin: str, what: str) -> None:
-    """TokenError ``pin_length`` unless SoftHSM2 accepts the PIN's length (never shows it)."""
-    if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
-        raise TokenError(
-            f"{what} must be {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} characters",
-            code="pin_length",
-        )
-
-
 def token_labels(conf: Path, *, module_path: str = DEFAULT_MODULE) -> list[str]:
     """Labels of the initialised tokens of the store ``conf``."""
-    from certhall.tokens.admin import list_tokens
-
     if not conf.is_file():
         raise ConfigurationError(f"SoftHSM2 configuration {conf} does not exist")
     return [info.label for info in list_tokens(module_path, conf=conf)]
@@ -105,8 +78,6 @@ def init_token(
     refuses; no PIN appears in a message. No PIN retry state is written (see
     :func:`certhall.tokens.admin.format_token` for Ukeys).
     """
-    from certhall.tokens.admin import format_token
-
     if not conf.is_file():
         raise ConfigurationError(f"SoftHSM2 configuration {conf} does not exist")
     return format_token(module_path, label, so_pin, pin, conf=conf, pin_state=False).serial

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from certhall.accounts.models import Organization, Provider
+from certhall.accounts.visibility import VisibleQuerySet
 from certhall.ca.models import Certificate
 from certhall.ukeys.lifecycle import Status
 
@@ -41,6 +42,8 @@ class Ukey(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VisibleQuerySet["Ukey"].as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

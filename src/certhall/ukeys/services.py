@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
-from django.db.models import QuerySet
 
-from certhall import config
-from certhall.accounts.models import PROVIDER_ROLES, Organization, Role, User
-from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall import clock, config
+from certhall.accounts.models import Organization, Role, User
+from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
@@ -61,7 +59,6 @@ STOCK_ROLES = (Role.ISSUER, Role.CA_ADMIN)
 ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
 UNLOCK_ROLES = (Role.CLERK, Role.CA_ADMIN)
 CHANGE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
-VIEW_ROLES = (*sorted(PROVIDER_ROLES), Role.APPLICANT)
 
 #: States in which a Ukey's PIN may be reset by the SO.
 UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
@@ -69,10 +66,6 @@ UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
 REPLACEMENT_REASONS = {Status.LOST: "keyCompromise", Status.DAMAGED: "superseded"}
 
 UKEY_PREFIX = "ukey"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _store(store: UkeyStore | None) -> UkeyStore:
@@ -87,23 +80,11 @@ def _so_pin(ukey: Ukey) -> str:
     return sealing.unseal(_passphrase(), ukey.model, ukey.serial, bytes(ukey.so_pin_sealed))
 
 
-# --- who sees what -------------------------------------------------------------------------
-
-
-def visible_ukeys(actor: User) -> QuerySet[Ukey]:
-    """Staff see their provider's Ukeys; an applicant sees the Ukeys its organisation holds."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        if actor.organization_id is None:
-            return Ukey.objects.none()
-        return Ukey.objects.filter(organization_id=actor.organization_id)
-    if actor.provider_id is None:
-        return Ukey.objects.none()
-    return Ukey.objects.filter(provider_id=actor.provider_id)
+# --- who sees what: Ukey.objects.visible_to (certhall.accounts.visibility) ------------------
 
 
 def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
-    query = visible_ukeys(actor)
+    query = Ukey.objects.visible_to(actor)
     if status is not None:
         if status not in Status.values:
             raise InvalidInput(f"unknown Ukey status {status!r}; use one of {Status.values}")
@@ -111,20 +92,11 @@ def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
     return list(query.select_related("organization").order_by("created_at", "pk"))
 
 
-def check_access(actor: User, ukey: Ukey) -> None:
-    """Forbidden unless ``actor`` may see ``ukey``."""
-    require_role(actor, *VIEW_ROLES)
-    if actor.role == Role.APPLICANT:
-        require_organization(actor, ukey.organization_id)
-    else:
-        require_provider(actor, ukey.provider_id)
-
-
 def get_ukey(actor: User, serial: str) -> Ukey:
     ukey = Ukey.objects.filter(serial=serial.strip()).order_by("pk").first()
     if ukey is None:
         raise NotFound(f"no Ukey with serial {serial!r}")
-    check_access(actor, ukey)
+    Ukey.objects.require_visible(actor, ukey)
     return ukey
 
 
@@ -181,7 +153,7 @@ def _transition(
         )
     before = ukey.snapshot()
     changed = Ukey.objects.filter(pk=ukey.pk, status=current).update(
-        status=target, updated_at=_now(), **(fields or {})
+        status=target, updated_at=clock.now(), **(fields or {})
     )
     if not changed:
         ukey.refresh_from_db()
@@ -218,7 +190,7 @@ def transition(actor: User, ukey: Ukey, target: str) -> Ukey:
             ukey.refresh_from_db()
             extra: dict[str, object] = {}
             if target == Status.RETIRED:
-                extra["retired_at"] = _now()
+                extra["retired_at"] = clock.now()
             return _transition(actor, ukey, Status(target), fields=extra)
 
 
@@ -353,7 +325,7 @@ def issue_onto_token(
                         fields={
                             "organization": holder,
                             "handler_phone": number,
-                            "issued_at": _now(),
+                            "issued_at": clock.now(),
                         },
                     )
             except BaseException:
@@ -487,6 +459,6 @@ def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[C
                 Status.RETIRED,
                 action="ukey.replace",
                 extra_after={"revoked": [c.serial for c in revoked], "reason": reason},
-                fields={"retired_at": _now()},
+                fields={"retired_at": clock.now()},
             )
     return revoked

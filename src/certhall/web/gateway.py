@@ -87,7 +87,7 @@ class Gateway:
         self.limits = limits or Limits()
         self.fast_paths = fast_paths
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
-        self.base_environ: dict[str, Any] = {
+        self.base_env: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "wsgi.errors": sys.stderr,
             "wsgi.version": (1, 0),
@@ -114,9 +114,9 @@ class Gateway:
             reply = fast(scope.method, scope.path, body)
             if reply is not None:
                 return self._send(proto, reply)
-        environ = self._environ(scope, body)
+        request_env = self._environ(scope, body)
         loop = asyncio.get_running_loop()
-        status, headers, result = await loop.run_in_executor(self.pool, self._call, environ)
+        status, headers, result = await loop.run_in_executor(self.pool, self._call, request_env)
         if isinstance(result, str):
             proto.response_file(status, headers, result)
         else:
@@ -150,8 +150,8 @@ class Gateway:
     def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
         host, _, port = scope.server.rpartition(":")
         client = scope.client.rpartition(":")[0] if ":" in scope.client else scope.client
-        environ = {
-            **self.base_environ,
+        request_env = {
+            **self.base_env,
             "REQUEST_METHOD": scope.method,
             "PATH_INFO": scope.path,
             "QUERY_STRING": scope.query_string,
@@ -167,20 +167,20 @@ class Gateway:
             key = name.upper().replace("-", "_")
             if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 if key == "CONTENT_TYPE":
-                    environ[key] = value
+                    request_env[key] = value
                 continue
             key = f"HTTP_{key}"
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
-        return environ
+            request_env[key] = f"{request_env[key]},{value}" if key in request_env else value
+        return request_env
 
-    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes | str]:
+    def _call(self, request_env: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes | str]:
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
             started[:] = [int(status.split(" ", 1)[0]), headers]
             return lambda data: None  # the legacy write() callable: Django never uses it
 
-        result = self.wsgi(environ, start_response)
+        result = self.wsgi(request_env, start_response)
         try:
             if isinstance(result, _FileWrapper):
                 path = getattr(result.filelike, "name", None)

@@ -7,41 +7,33 @@ not shown: the person's name on a 机构个人证书 is masked to its first char
 and the identity number (which the certificate carries) never appears. docs/forms.md explains
 the choices.
 
-Lookups are rate-limited per client address (:func:`check_rate`), counted in the database so
-that every gunicorn worker shares the count; the JSON API (``certhall.web.status_api``) uses the
-same service and the same counter.
+Lookups are rate-limited per client (:func:`check_rate`, the platform's ``certhall.ratelimit``),
+counted in the database so that every gunicorn worker shares the count; the JSON API
+(``certhall.web.status_api``) uses the same service and the same limit.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
 from certhall.ca.registry import parse_serial
-from certhall.certlogin.errors import RateLimited
-from certhall.certlogin.models import RateCounter
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, TooManyRequests
 from certhall.rules import CertType, default_catalog
 
 log = logging.getLogger(__name__)
 
-#: (lookups, per seconds) per client address; ``CERTHALL_STATUS_RATE_LIMIT`` in Django settings
-#: overrides it.
-DEFAULT_RATE_LIMIT = (20, 60)
-RATE_SCOPE = "status-lookup"
+RATE_SCOPE = "status_lookup"
 MAX_INPUT = 128
 
 NOT_FOUND = "未找到该证书，请核对证书序列号。"
@@ -124,7 +116,7 @@ def certificate_status(serial_text: str, *, now: datetime | None = None) -> Cert
     """Look one of our subscriber certificates up. NotFound for anything else (including the
     CA's own OCSP responder certificates, which are not a customer's business)."""
     serial = normalise_serial(serial_text)
-    now = now or timezone.now()
+    now = now or clock.now()
     cert = (
         Certificate.objects.select_related("ca")
         .filter(serial=serial, profile__in=[t.value for t in CertType])
@@ -158,53 +150,35 @@ def certificate_status(serial_text: str, *, now: datetime | None = None) -> Cert
 # --- rate limit --------------------------------------------------------------------------------
 
 
-def rate_limit() -> tuple[int, int]:
-    limit, seconds = getattr(settings, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-    return int(limit), int(seconds)
+def rate_limit() -> ratelimit.Limit:
+    """``CERTHALL_STATUS_RATE_LIMIT`` look-ups per client (default 20 in any 60 seconds)."""
+    setting = config.get().status_rate_limit
+    return ratelimit.Limit(RATE_SCOPE, setting.events, setting.seconds)
 
 
-def client_key(request: HttpRequest) -> str:
-    """Whom to count: ``REMOTE_ADDR`` (a proxy's X-Forwarded-For is not believed); IPv6
-    clients by their /64 network, since one subscriber line usually holds a whole /64."""
+def check_rate(client: str | None, *, now: datetime | None = None) -> None:
+    """Count one lookup from the address ``client``; TooManyRequests (HTTP 429) over the
+    limit."""
+    limit = rate_limit()
+    key = ratelimit.client_key(client)
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+        ratelimit.check(limit, key, now=now)
+    except TooManyRequests as refusal:
+        if refusal.first_refusal:
+            log.warning(
+                "status lookups rate-limited for %s (%d per %ds)",
+                key,
+                limit.max_events,
+                limit.window,
+            )
+        raise
 
 
-def check_rate(client: str, *, now: datetime | None = None) -> None:
-    """Count one lookup of ``client`` in the current fixed window; RateLimited (HTTP 429) once
-    the window's limit is exceeded. The counter rows are certlogin's ``RateCounter`` (one row
-    per scope, client and window), under our own scope."""
-    limit, seconds = rate_limit()
-    moment = now or timezone.now()
-    epoch = int(moment.timestamp())
-    start = datetime.fromtimestamp(epoch - epoch % seconds, UTC)
-    key = client[:64]
-    with transaction.atomic():
-        counter, created = RateCounter.objects.get_or_create(
-            scope=RATE_SCOPE, client=key, window_start=start
-        )
-        RateCounter.objects.filter(pk=counter.pk).update(count=F("count") + 1)
-        count = RateCounter.objects.values_list("count", flat=True).get(pk=counter.pk)
-    if created:
-        RateCounter.objects.filter(
-            scope=RATE_SCOPE, window_start__lt=moment - timedelta(days=1)
-        ).delete()
-    if count > limit:
-        if count == limit + 1:
-            log.warning("status lookups rate-limited for %s (%d per %ds)", key, limit, seconds)
-        retry_after = max(1, int((start + timedelta(seconds=seconds) - moment).total_seconds()))
-        raise RateLimited(retry_after)
-
-
-def lookup(serial_text: str, *, client: str, now: datetime | None = None) -> CertificateStatus:
-    """The service of the page and the API: count the lookup, then answer it."""
+def lookup(
+    serial_text: str, *, client: str | None, now: datetime | None = None
+) -> CertificateStatus:
+    """The service of the page and the API: count the lookup from the address ``client``, then
+    answer it."""
     check_rate(client, now=now)
     return certificate_status(serial_text, now=now)
 
@@ -220,11 +194,11 @@ def status_page(request: HttpRequest) -> HttpResponse:
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
     if query is not None:
         try:
-            context["result"] = lookup(query, client=client_key(request))
-        except (InvalidInput, NotFound, RateLimited) as exc:
+            context["result"] = lookup(query, client=ratelimit.client_address(request))
+        except (InvalidInput, NotFound, TooManyRequests) as exc:
             context["error"] = exc.message
             status = exc.http_status
-            if isinstance(exc, RateLimited):
+            if isinstance(exc, TooManyRequests):
                 headers["Retry-After"] = str(exc.retry_after)
     response = render(request, "web/status.html", context, status=status)
     for name, header in headers.items():

@@ -13,7 +13,8 @@ from datetime import datetime
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from certhall.web.status import client_key, lookup
+from certhall.ratelimit import client_address
+from certhall.web.status import lookup
 
 router = Router(tags=["status"])
 
@@ -49,4 +50,4 @@ def certificate_status(
     request: HttpRequest, response: HttpResponse, serial: str
 ) -> dict[str, object]:
     response["Cache-Control"] = "no-store"
-    return lookup(serial, client=client_key(request)).as_json()
+    return lookup(serial, client=client_address(request)).as_json()

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from certhall import money
+from certhall import clock, money
 from certhall.accounts import profile
 from certhall.accounts.models import Handler, Role, User
 from certhall.accounts.permissions import require_role
@@ -37,7 +37,7 @@ from certhall.audit import services as audit
 from certhall.certlogin import conf as certlogin_conf
 from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
 from certhall.forms import FORM_FILES, render_forms_for
-from certhall.hall import clock, documents, renewal, services, storage
+from certhall.hall import documents, renewal, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Business, CertType, Delivery, Document
 from certhall.hall.printing import form_data
@@ -179,21 +179,12 @@ class NextAction:
     button: str = ""
 
 
-def is_online_renewal(application: Application) -> bool:
-    return application.delivery == Delivery.ONLINE_UPDATE
-
-
 def next_step_url(application: Application) -> str:
     """The first wizard step of a draft that still needs something."""
     number = application.number
     if application.handler_id is None:
         return reverse("hall-applicant:handler", args=[number])
-    mail_incomplete = application.delivery == Delivery.MAIL and not (
-        application.recipient_name and application.recipient_phone and application.address
-    )
-    if mail_incomplete or (
-        application.delivery == Delivery.PICKUP and not application.pickup_point
-    ):
+    if application.mail_address_missing or application.pickup_point_missing:
         return reverse("hall-applicant:delivery", args=[number])
     if documents.missing(application, application.items.all()):
         return reverse("hall-applicant:documents", args=[number])
@@ -207,7 +198,7 @@ def next_action(application: Application) -> NextAction:
     estimate = "（预计）" if application.due_provisional else ""
     due = f"，审核期限 {application.due_date:%Y-%m-%d}{estimate}" if application.due_date else ""
     if state == State.DRAFT:
-        if is_online_renewal(application):
+        if application.is_online_renewal:
             return NextAction("续期申请尚未提交", detail, "查看")
         return NextAction("申请尚未提交，请继续填写", next_step_url(application), "继续填写")
     if state == State.AWAITING_PAYMENT:
@@ -225,11 +216,11 @@ def next_action(application: Application) -> NextAction:
             "补正资料",
         )
     if state in (State.APPROVED, State.ISSUING):
-        if is_online_renewal(application):
+        if application.is_online_renewal:
             return NextAction("已付款，请用证书助手在线更新证书", detail, "在线更新证书")
         return NextAction("审核通过，等待制证", detail, "查看进度")
     if state == State.ISSUED:
-        if is_online_renewal(application):
+        if application.is_online_renewal:
             return NextAction("新证书已签发，请完成写入Ukey", detail, "在线更新证书")
         if application.delivery == Delivery.MAIL:
             return NextAction("证书已制作，等待邮寄", detail, "查看进度")
@@ -561,7 +552,7 @@ def _documents_context(application: Application) -> dict[str, Any]:
 
 
 def _form_links(application: Application) -> list[dict[str, str]]:
-    if is_online_renewal(application) or application.handler_id is None:
+    if application.is_online_renewal or application.handler_id is None:
         return []
     types = {i.cert_type for i in application.items.all()}
     keys = []
@@ -649,7 +640,7 @@ def _point_name(slug: str) -> str:
 
 def _path(application: Application) -> list[dict[str, Any]]:
     state = State(application.state)
-    renewal_flow = is_online_renewal(application)
+    renewal_flow = application.is_online_renewal
     path = RENEWAL_PATH if renewal_flow else NEW_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
     if state in (State.CANCELLED, State.REFUNDED):
@@ -674,7 +665,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     application = services.get_application(actor, number)
     lines = list(application.items.all())
     docs = [d for d in services.documents_of(application) if not d.superseded]
-    renew_line = lines[0] if is_online_renewal(application) and lines else None
+    renew_line = lines[0] if application.is_online_renewal and lines else None
     context: dict[str, Any] = {
         "application": application,
         "row": _row(application),
@@ -741,7 +732,7 @@ def form_pdf(request: HttpRequest, actor: User, number: str, key: str) -> HttpRe
     application = services.get_application(actor, number)
     if key not in FORM_FILES:
         raise NotFound("没有这份表格。")
-    if is_online_renewal(application):
+    if application.is_online_renewal:
         raise NotFound("网厅续期不需要打印申请表。")
     pdfs = render_forms_for(form_data(application))
     if key not in pdfs:

@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certhall import clock
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.ca.models import Certificate
@@ -31,7 +32,6 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import (
     access,
     calendar,
-    clock,
     counter,
     documents,
     issuance,
@@ -42,7 +42,7 @@ from certhall.hall import (
 )
 from certhall.hall.api import SESSION_POINT
 from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
-from certhall.hall.models import Application, Business, Channel, Delivery
+from certhall.hall.models import Application, Business, Channel
 from certhall.hall.schemas import application_detail
 from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State
 from certhall.hall.web import staff_forms
@@ -287,7 +287,7 @@ def _flags(actor: User, application: Application, lines: list[Any]) -> dict[str,
     role, state = actor.role, application.state
     onsite = application.channel == Channel.ONSITE
     counter_role = role in access.COUNTER_ROLES and onsite
-    online_renewal = not onsite and any(line.business == Business.RENEW for line in lines)
+    online_renewal = application.is_online_renewal
     issue_roles = access.ONSITE_ISSUE_ROLES if onsite else access.ONLINE_ISSUE_ROLES
     return {
         "can_edit_items": counter_role and state == State.DRAFT,
@@ -300,7 +300,7 @@ def _flags(actor: User, application: Application, lines: list[Any]) -> dict[str,
         "can_issue": role in issue_roles and state == State.APPROVED and not online_renewal,
         "can_deliver": role in access.DELIVERY_ROLES
         and state == State.ISSUED
-        and application.delivery != Delivery.ONLINE_UPDATE,
+        and not online_renewal,
         "can_cancel": (counter_role or role == Role.CA_ADMIN)
         and application.paid_at is None
         and state not in FINAL | {State.ISSUING, State.ISSUED},

@@ -1,0 +1,63 @@
+"""Who may see what: one rule for every row that belongs to a customer and a CA.
+
+Applications, orders, Ukeys and certificates each belong to one organisation (the enterprise
+that is the customer) and one provider (the CA that serves it). The rule:
+
+* an applicant (an enterprise's account) sees only its own organisation's rows;
+* a CA's staff (clerk, reviewer, issuer, CA admin, auditor) see only their provider's rows,
+  whatever organisation they belong to; system actors are CA admins of the home provider;
+* any other role (the refund officer) sees none of them: Forbidden.
+
+The models' managers are :class:`VisibleQuerySet` s: ``Model.objects.visible_to(actor)`` is
+what list services start from, and ``Model.objects.require_visible(actor, row)`` checks a row a
+get service has found (so that "no such row", 404, stays apart from "not yours", 403). Both ask
+the same filter, so the list and the single row can never disagree. What the actor may *do*
+with a visible row is the business of each service (roles, channel, state).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+from certhall.accounts.models import PROVIDER_ROLES, Role, User
+from certhall.accounts.permissions import require_organization, require_provider, require_role
+
+#: The roles that see rows of this kind at all.
+VIEW_ROLES = (Role.APPLICANT, *sorted(PROVIDER_ROLES))
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class VisibleQuerySet(models.QuerySet[_M]):
+    """Rows with an ``organization`` and a ``provider`` (subclasses name other paths)."""
+
+    #: The lookup from a row to its provider's primary key.
+    provider_lookup = "provider_id"
+
+    def of_organization(self, organization_id: int) -> Self:
+        """The rows that belong to this organisation."""
+        return self.filter(organization_id=organization_id)
+
+    def visible_to(self, actor: User) -> Self:
+        """The rows ``actor`` may see (Forbidden for a role that sees none of them)."""
+        require_role(actor, *VIEW_ROLES)
+        if actor.role == Role.APPLICANT:
+            if actor.organization_id is None:
+                return self.none()
+            return self.of_organization(actor.organization_id)
+        if actor.provider_id is None:
+            return self.none()
+        return self.filter(Q(**{self.provider_lookup: actor.provider_id}))
+
+    def require_visible(self, actor: User, row: Any) -> None:
+        """Forbidden unless ``row`` is one of the rows ``actor`` may see."""
+        if self.visible_to(actor).filter(pk=row.pk).exists():
+            return
+        # No organisation or provider matches None: these raise the refusal each side reads
+        # everywhere else ("belongs to another organisation" / "... another provider").
+        if actor.role == Role.APPLICANT:
+            require_organization(actor, None)
+        require_provider(actor, None)

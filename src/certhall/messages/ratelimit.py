@@ -1,0 +1,18 @@
+"""The words of the rate limits that say which limit refused (``certhall.ratelimit.Limit``'s
+``message``); the others read the generic ``rate_limited``. ``{wait}`` is the wait in words
+("45秒", "3分钟"), ``{retry_after}`` the same in seconds. The code clients see stays
+``rate_limited`` whichever text is shown."""
+
+MESSAGES: dict[str, str] = {
+    "rate_limited_code_phone_min": (
+        "验证码发送过于频繁：同一手机号每60秒只能获取一次，请{wait}后再试。"
+    ),
+    "rate_limited_code_phone_hour": "同一手机号每小时最多获取5次验证码，请{wait}后再试。",
+    "rate_limited_code_client_hour": (
+        "您的网络地址获取验证码次数过多（每小时最多20次），请{wait}后再试。"
+    ),
+    "rate_limited_login_account": "该账号登录失败次数过多，已暂停登录，请{wait}后再试。",
+    "rate_limited_login_client": "您的网络地址登录失败次数过多，请{wait}后再试。",
+    "rate_limited_register_phone": "验证码错误次数过多，请{wait}后再试。",
+    "rate_limited_register_client": "您的网络地址尝试次数过多，请{wait}后再试。",
+}

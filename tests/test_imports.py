@@ -1,0 +1,141 @@
+"""Imports stay honest: modules and libraries through their public names only.
+
+A static read of every module in src/ (the source, not the imported modules, so an import
+inside a function or under TYPE_CHECKING counts too).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for path in sorted((SRC / "certhall").rglob("*.py")):
+        if "migrations" not in path.parts:
+            yield str(path.relative_to(SRC)), ast.parse(path.read_text("utf-8"), str(path))
+
+
+def _imported_modules(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, dotted name) of every module an import statement names, and of every name a
+    ``from`` import takes (it may be a module)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """``from x import _name``, and ``m._name`` where ``m`` came from an import of certhall."""
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if _private(alias.name):
+                    yield node.lineno, f"from {node.module} import {alias.name}"
+                if (node.module or "").startswith("certhall"):
+                    imported.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("certhall"):
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in imported
+            and _private(node.attr)
+        ):
+            yield node.lineno, f"{node.value.id}.{node.attr}"
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    """What another module needs is public API of its module (or lives where it is used)."""
+    found = [
+        f"{path}:{line} {what}" for path, tree in _modules() for line, what in _private_names(tree)
+    ]
+    assert found == []
+
+
+def _private_cryptography(name: str) -> bool:
+    parts = name.split(".")
+    if parts[0] != "cryptography":
+        return False
+    return any(part.startswith("_") for part in parts) or name.startswith(
+        ("cryptography.hazmat.bindings", "cryptography.hazmat.backends")
+    )
+
+
+def test_cryptography_only_through_its_public_api() -> None:
+    found = [
+        f"{path}:{line} {name}"
+        for path, tree in _modules()
+        for line, name in _imported_modules(tree)
+        if _private_cryptography(name)
+    ]
+    assert found == [], "use cryptography's public names (hazmat.primitives ...)"
+
+
+def _package_graph(package: str) -> dict[str, set[str]]:
+    """Which modules of ``package`` each of its modules imports (the package itself counts as
+    a node when a name is taken from it: that runs its ``__init__``)."""
+    root = SRC / package.replace(".", "/")
+    paths = {_module_name(path): path for path in root.rglob("*.py")}
+    nodes = set(paths)
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        edges: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in nodes and a.name != package}
+            elif isinstance(node, ast.ImportFrom) and node.module in nodes:
+                for alias in node.names:
+                    target = f"{node.module}.{alias.name}"
+                    edges.add(target if target in nodes else node.module)
+        graph[name] = edges - {name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        for target in sorted(graph.get(node, ())):
+            found = visit(target, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    for start in sorted(graph):
+        found = visit(start, [])
+        if found:
+            return found
+    return None
+
+
+def test_the_token_layer_has_no_import_cycle() -> None:
+    graph = _package_graph("certhall.tokens")
+    assert "certhall.tokens.pin" in graph["certhall.tokens.admin"]  # the graph sees imports
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
