@@ -1,0 +1,182 @@
+"""Pre-signed OCSP answers: signed by the jobs, re-signed by a revocation in its transaction,
+followed by each server process's store, and the gateway's fast path that serves them. On SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp as x509_ocsp
+
+from certhall.accounts.models import User
+from certhall.ca import ocsp, ocsp_store
+from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponse
+from certhall.ca.ocsp_serve import AnswerStore, OCSPFastPath
+from certhall.ca.services import revoke
+from tests.ca.test_services import issue_org
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+
+
+def request(cert: Certificate, issuer: CertificateAuthority, **kwargs: object) -> bytes:
+    algorithm = kwargs.get("algorithm", hashes.SHA1())  # noqa: S303 - RFC 5019 CertIDs
+    builder = x509_ocsp.OCSPRequestBuilder().add_certificate(
+        x509.load_der_x509_certificate(bytes(cert.der)),
+        x509.load_der_x509_certificate(bytes(issuer.certificate_der)),
+        algorithm,  # type: ignore[arg-type]
+    )
+    if kwargs.get("nonce"):
+        builder = builder.add_extension(x509.OCSPNonce(b"0123456789abcdef"), critical=False)
+    return builder.build().public_bytes(serialization.Encoding.DER)
+
+
+def status(der: bytes) -> x509_ocsp.OCSPCertStatus:
+    return x509_ocsp.load_der_ocsp_response(der).certificate_status
+
+
+@pytest.fixture
+def ca(admin: User):  # type: ignore[no-untyped-def]
+    """A CA made an hour before T0, so frozen clocks around T0 are inside its validity."""
+    from certhall.ca import signers
+    from certhall.ca.services import init_ca
+
+    signers.forget()
+    ocsp.reset()
+    with time_machine.travel(T0 - timedelta(hours=1), tick=False):
+        yield init_ca(admin)
+    signers.forget()
+    ocsp.reset()
+
+
+@pytest.fixture
+def issued(admin: User, ca):  # type: ignore[no-untyped-def]
+    with time_machine.travel(T0, tick=False):
+        return [issue_org(admin) for _ in range(3)]
+
+
+def test_jobs_sign_missing_and_half_expired_answers_only(issued: list[Certificate]) -> None:
+    with time_machine.travel(T0, tick=False):
+        assert ocsp_store.refresh_due(T0) == 3
+        # the first signature issued the delegated responder's certificate: it is due next
+        assert ocsp_store.refresh_due(T0) == 1
+        assert ocsp_store.refresh_due(T0) == 0
+    rows = {r.serial: r for r in OCSPResponse.objects.all()}
+    assert {c.serial for c in issued} <= set(rows)
+    answer = x509_ocsp.load_der_ocsp_response(bytes(rows[issued[0].serial].der))
+    assert answer.certificate_status == x509_ocsp.OCSPCertStatus.GOOD
+    assert answer.serial_number == int(issued[0].serial, 16)
+    assert isinstance(answer.hash_algorithm, hashes.SHA1)
+    assert answer.next_update_utc == T0 + timedelta(hours=24)
+    generation = max(r.generation for r in rows.values())
+    # 11 hours on nothing is due; 13 hours on (past half of 24 h) every answer is re-signed
+    assert ocsp_store.refresh_due(T0 + timedelta(hours=11)) == 0
+    assert ocsp_store.refresh_due(T0 + timedelta(hours=13)) == 4
+    assert all(r.generation > generation for r in OCSPResponse.objects.all())
+
+
+def test_revocation_re_signs_in_its_transaction(admin: User, issued: list[Certificate]) -> None:
+    with time_machine.travel(T0, tick=False):
+        ocsp_store.refresh_due(T0)
+    before = OCSPResponse.objects.get(certificate=issued[1])
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        revoke(admin, issued[1].serial, "keyCompromise")
+    after = OCSPResponse.objects.get(certificate=issued[1])
+    assert after.generation > before.generation
+    assert after.status == "revoked"
+    answer = x509_ocsp.load_der_ocsp_response(bytes(after.der))
+    assert answer.certificate_status == x509_ocsp.OCSPCertStatus.REVOKED
+    assert answer.revocation_reason == x509.ReasonFlags.key_compromise
+    assert answer.revocation_time_utc == T0 + timedelta(hours=1)
+    # the others are untouched
+    assert OCSPResponse.objects.get(certificate=issued[0]).status == "valid"
+
+
+def test_a_batch_signed_before_a_revocation_is_not_written_after_it(
+    admin: User, issued: list[Certificate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = ocsp_store._write
+
+    def revoke_first(batch):  # type: ignore[no-untyped-def]
+        revoke(admin, issued[0].serial, "superseded")  # lands between signing and writing
+        return real_write(batch)
+
+    monkeypatch.setattr(ocsp_store, "_write", revoke_first)
+    with time_machine.travel(T0, tick=False):
+        ocsp_store.refresh_due(T0)
+    row = OCSPResponse.objects.get(certificate=issued[0])
+    assert row.status == "revoked" and status(bytes(row.der)) == x509_ocsp.OCSPCertStatus.REVOKED
+
+
+def test_a_revocation_that_cannot_sign_withdraws_the_answer(
+    admin: User, issued: list[Certificate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with time_machine.travel(T0, tick=False):
+        ocsp_store.refresh_due(T0)
+
+    def broken(*args: object, **kwargs: object) -> tuple[bytes, datetime]:
+        raise RuntimeError("responder key unavailable")
+
+    monkeypatch.setattr(ocsp, "sign", broken)
+    with time_machine.travel(T0, tick=False):
+        revoke(admin, issued[2].serial, "keyCompromise")
+    assert Certificate.objects.get(pk=issued[2].pk).status == "revoked"
+    assert bytes(OCSPResponse.objects.get(certificate=issued[2]).der) == b""
+
+
+def test_the_store_follows_every_write_and_the_fast_path_serves_exactly(
+    admin: User,
+    ca,
+    issued: list[Certificate],  # type: ignore[no-untyped-def]
+) -> None:
+    _, issuing = ca
+    store = AnswerStore()
+    fast = OCSPFastPath(store)
+    with time_machine.travel(T0, tick=False):
+        ocsp_store.refresh_due(T0)
+        while store.poll_once():
+            pass
+        body = request(issued[0], issuing)
+        reply = fast("POST", "/ocsp", body)
+        assert reply is not None and reply.status == 200
+        assert reply.body == bytes(OCSPResponse.objects.get(certificate=issued[0]).der)
+        assert ("cache-control", "no-store") in reply.headers
+        # not served from the store: nonce, SHA-256 CertID, other paths, garbage
+        assert fast("POST", "/ocsp", request(issued[0], issuing, nonce=True)) is None
+        assert fast("POST", "/ocsp", request(issued[0], issuing, algorithm=hashes.SHA256())) is None
+        assert fast("POST", "/other", body) is None
+        assert fast("POST", "/ocsp", b"\x30\x03garbage") is None
+
+        revoke(admin, issued[0].serial, "keyCompromise")
+        assert store.poll_once() == 1
+        reply = fast("POST", "/ocsp", body)
+        assert reply is not None and status(reply.body) == x509_ocsp.OCSPCertStatus.REVOKED
+
+    # past nextUpdate the stored answer is never served
+    with time_machine.travel(T0 + timedelta(hours=25), tick=False):
+        assert fast("POST", "/ocsp", body) is None
+
+
+def test_get_answers_carry_rfc5019_caching_headers(ca, issued: list[Certificate]) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    from urllib.parse import quote
+
+    _, issuing = ca
+    store = AnswerStore()
+    fast = OCSPFastPath(store)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        ocsp_store.refresh_due(T0)
+        store.poll_once()
+        encoded = quote(base64.b64encode(request(issued[1], issuing)).decode(), safe="")
+        reply = fast("GET", f"/ocsp/{encoded}", b"")
+    assert reply is not None
+    headers = dict(reply.headers)
+    assert headers["cache-control"] == "max-age=82800, public, no-transform, must-revalidate"
+    assert headers["last-modified"] == "Wed, 02 Dec 2026 02:00:00 GMT"
+    assert headers["expires"] == "Thu, 03 Dec 2026 02:00:00 GMT"
+    assert headers["etag"].startswith('"')
