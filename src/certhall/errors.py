@@ -9,6 +9,8 @@ Every error has a stable ``code``; the words a person reads come from the one me
 
     raise Conflict(code="application_state", number=number, current="已付款", target="草稿")
 
+``variant=`` picks a second wording of the same code (catalogue key ``code.variant``).
+
 A raise site that still passes its own text (``Conflict("...")``) is a site not yet moved to
 the catalogue; ``tests/test_messages.py`` counts them down to zero.
 """
@@ -25,14 +27,22 @@ class CerthallError(Exception):
     http_status = 400
     exit_code = 1
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **params: Any):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        variant: str | None = None,
+        **params: Any,
+    ) -> None:
         if code is not None:
             self.code = code
         self.params = params
         if message is None:
             from certhall.messages import text
 
-            message = text(self.code, **params)
+            # ``code.variant``: a second wording of the same code (the code stays the API's).
+            message = text(f"{self.code}.{variant}" if variant else self.code, **params)
         super().__init__(message)
         self.message = message
 

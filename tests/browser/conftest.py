@@ -66,6 +66,8 @@ class Stack:
     serial: str
     shots: Path
     agent: subprocess.Popen[bytes] | None = None
+    #: SOFTHSM2_CONF of the Ukey store the helper reads.
+    conf: Path | None = None
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
@@ -118,6 +120,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(url, agent_url, env, "", shots)
     stack.cli("setup", "--demo")
     stack.serial, conf = _ukey(tmp_path_factory.mktemp("ukey"), stack)
+    stack.conf = conf
     server = subprocess.Popen(
         [sys.executable, "-m", "certhall.cli.main", "serve", "--port", str(port),
          "--workers", "2", "--no-jobs"],

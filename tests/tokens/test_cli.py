@@ -171,7 +171,7 @@ def test_wrong_pin_prints_the_tries_left_and_writes_nothing(
             "--pin",
             "0",
             "--new-pin",
-            "654321",
+            "658421",
         )
         assert code == 7 and f"还可以尝试 {left} 次" in err
     code, _, err = run(
@@ -201,12 +201,12 @@ def test_change_pin(
         "--pin",
         USER_PIN,
         "--new-pin",
-        "654321",
+        "658421",
     )
     assert (code, err) == (0, "")
     assert out == "the PIN of token ukey was changed\n"
     code, _, err = run(
-        softhsm_store, capsys, "change-pin", "--label", ukey, "--pin", "654321", "--new-pin", "12"
+        softhsm_store, capsys, "change-pin", "--label", ukey, "--pin", "658421", "--new-pin", "12"
     )
     assert code == 7 and "新PIN码须为 6 至 32 个字符" in err and "12\n" not in err
 
@@ -293,7 +293,7 @@ def test_the_installed_command(softhsm_store: SoftHSMStore, ukey: str, tmp_path:
     }
     result = subprocess.run(
         [str(certhall), "token", "change-pin", "--label", ukey, "--pin", "nope-nope",
-         "--new-pin", "654321"],
+         "--new-pin", "658421"],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 7

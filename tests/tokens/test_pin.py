@@ -26,7 +26,7 @@ from certhall.tokens import (
     user_login,
 )
 from certhall.tokens import pin as pin_module
-from certhall.tokens.pin import PIN_STATE_LABEL, _State
+from certhall.tokens.pin import PIN_STATE_LABEL, _State, is_guessable, random_user_pin
 from certhall.tokens.session import RawSession
 from tests.conftest_softhsm import SO_PIN, USER_PIN, SoftHSMStore
 
@@ -196,8 +196,38 @@ def test_new_pin_policy(softhsm_store: SoftHSMStore, ukey: str) -> None:
         so_reset_pin(
             softhsm_store.module, "ukey", SO_PIN, "246810", conf=softhsm_store.conf, max_tries=0
         )
+    # guessable PINs: one repeated digit, a run of consecutive digits either way
+    for new in ("111111", "123456", "654321", "0123456789", "98765432", "00000000"):
+        with pytest.raises(PinPolicyViolation, match="过于简单") as err:
+            change_pin(softhsm_store.module, "ukey", USER_PIN, new, conf=softhsm_store.conf)
+        assert new not in err.value.message.replace("111111、123456、654321", "")
+        with pytest.raises(PinPolicyViolation, match="过于简单"):
+            so_reset_pin(softhsm_store.module, "ukey", SO_PIN, new, conf=softhsm_store.conf)
     # refused before anything was tried
     assert status(softhsm_store).tries_left == 6
+
+
+@pytest.mark.parametrize(
+    ("pin", "guessable"),
+    [
+        ("111111", True),
+        ("123456", True),
+        ("654321", True),
+        ("789012", False),  # no wrap-around
+        ("123457", False),
+        ("135791", False),
+        ("abcdef", False),  # only digits are judged
+        ("１２３４５６", False),  # full-width digits are not ASCII
+    ],
+)
+def test_guessable_pins(pin: str, guessable: bool) -> None:
+    assert is_guessable(pin) is guessable
+
+
+def test_random_pins_are_never_guessable(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = iter([123456, 111111, 654321, 482913])
+    monkeypatch.setattr(pin_module.secrets, "randbelow", lambda _: next(values))
+    assert random_user_pin() == "482913"
 
 
 def test_change_pin_counts_a_wrong_old_pin(softhsm_store: SoftHSMStore, ukey: str) -> None:

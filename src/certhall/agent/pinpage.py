@@ -8,9 +8,49 @@ from __future__ import annotations
 
 from html import escape
 
-from certhall.agent.requests import Request
+from certhall.agent.requests import INPUT_STATES, Request
 
-_OPS = {"login": "证书登录", "renew": "证书在线续期"}
+_OPS = {"login": "证书登录", "renew": "证书在线续期", "change_pin": "修改PIN码"}
+
+_HINT = "PIN码只交给您电脑上的Ukey，网站看不到它。请核对请求来源与证书信息。"
+
+
+def _field(name: str, label: str, *, autofocus: bool = False, disabled: bool = False) -> str:
+    return (
+        f'<label for="{name}">{label}</label>'
+        f'<input id="{name}" name="{name}" type="password" inputmode="text" maxlength="64" '
+        f'autocomplete="off" required{" autofocus" if autofocus else ""}'
+        f"{' disabled' if disabled else ''}>"
+    )
+
+
+def _form(form_id: str, fields: str, closed: bool) -> str:
+    return (
+        f'<form id="{form_id}" class="pin-form" autocomplete="off">{fields}'
+        '<div class="actions">'
+        f'<button id="submit" type="submit"{" disabled" if closed else ""}>确定</button>'
+        '<button id="cancel" type="button" class="secondary">取消</button>'
+        "</div></form>"
+    )
+
+
+def _inputs(request: Request, closed: bool) -> tuple[str, str, str]:
+    """(heading, explanation, form) for what the request needs from the user now."""
+    new = _field("new_pin", "新PIN码", disabled=closed) + _field(
+        "new_pin_again", "再次输入新PIN码", disabled=closed
+    )
+    rule = "新PIN码6至32位，不能是同一数字重复或连续数字（如111111、123456）。"
+    if request.op == "change_pin":
+        old = _field("old_pin", "原PIN码", autofocus=True, disabled=closed)
+        return "修改Ukey的PIN码", f"{_HINT}{rule}", _form("change-form", old + new, closed)
+    if request.state == "must_change":
+        text = (
+            "该Ukey的PIN码是初始PIN码或刚被重置（短信告知的PIN码），须先设置新PIN码才能使用。"
+            f"设置后将继续{_OPS[request.op]}。{rule}"
+        )
+        return "请设置新PIN码", text, _form("change-form", new, closed)
+    pin = _field("pin", "PIN码", autofocus=True, disabled=closed)
+    return "请输入Ukey的PIN码", _HINT, _form("pin-form", pin, closed)
 
 
 def _layout(title: str, body: str, *, data: str = "") -> str:
@@ -44,31 +84,24 @@ def render_pin(request: Request) -> str:
         ("Ukey", request.entry.token_label),
     ]
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    closed = request.state != "waiting_pin"
+    closed = request.state not in INPUT_STATES
     message = ""
-    if request.error is not None:
+    if request.error is not None and request.state != "must_change":
         message = escape(request.error.message)
     elif closed:
         message = "该请求已处理，可以关闭此窗口。"
+    heading, explanation, form = _inputs(request, closed)
     body = (
-        "<h1>请输入Ukey的PIN码</h1>"
-        '<p class="hint">PIN码只交给您电脑上的Ukey，网站看不到它。请核对请求来源与证书信息。</p>'
-        f'<table class="info">{table}</table>'
-        '<form id="pin-form" autocomplete="off">'
-        '<label for="pin">PIN码</label>'
-        '<input id="pin" name="pin" type="password" inputmode="text" maxlength="64" '
-        f'autocomplete="off" required autofocus{" disabled" if closed else ""}>'
-        '<div class="actions">'
-        f'<button id="submit" type="submit"{" disabled" if closed else ""}>确定</button>'
-        '<button id="cancel" type="button" class="secondary">取消</button>'
-        "</div></form>"
+        f"<h1>{escape(heading)}</h1>"
+        f'<p class="hint">{escape(explanation)}</p>'
+        f'<table class="info">{table}</table>{form}'
         f'<p id="message" class="message" role="alert">{message}</p>'
     )
     data = (
         f' data-request="{escape(request.id)}" data-form-token="{escape(request.form_token)}"'
         f' data-state="{escape(request.state)}"'
     )
-    return _layout("证书助手 · 输入PIN码", body, data=data)
+    return _layout(f"证书助手 · {heading}", body, data=data)
 
 
 def render_gone(message: str) -> str:

@@ -1,18 +1,27 @@
 """Pending helper requests: what a hall page asked for, waiting for the user's PIN.
 
-A hall page creates a request (``login`` or ``renew``) and then long-polls it; the user types the
-PIN into the helper's own page, which submits it to :meth:`Registry.submit_pin`. The PIN goes to
-the token and nowhere else: it is not stored, logged or returned. The hall page gets the outcome:
-a signature (and certificate), or an error with a stable code.
+A hall page creates a request (``login``, ``renew`` or ``change_pin``) and then long-polls it;
+the user types the PIN into the helper's own page, which submits it to
+:meth:`Registry.submit_pin` (or, to set a new PIN, :meth:`Registry.submit_new_pin`). A PIN goes
+to the token and nowhere else: it is not logged or returned. The hall page gets the outcome: a
+signature (and certificate), or an error with a stable code.
 
 States::
 
     waiting_pin --PIN ok--> done        (login: session closed; renew: session kept for install)
     waiting_pin --wrong PIN--> waiting_pin   (error wrong_pin, tries_left)
+    waiting_pin --right PIN, but the Ukey must have it changed--> must_change
+    must_change --new PIN set--> done   (the login or renewal goes on with the new PIN)
+    waiting_pin (change_pin) --old PIN ok, new PIN set--> done
     waiting_pin --locked / no token / removed--> failed
-    waiting_pin | done --cancel--> cancelled
+    waiting_pin | must_change | done --cancel--> cancelled
     done (renew) --install, finish--> finished   (old certificate and key removed)
     any open state --time--> expired    (a kept session is closed)
+
+A new or unlocked Ukey carries a PIN the SO set (sent by SMS) and must have it changed before
+use ("请先修改PIN码后再使用"). The helper takes the holder through that change in the same window:
+the PIN just typed is right, so it is kept in this process's memory (``pending_pin``) only
+until the new PIN is set or the request ends, and the login or renewal then goes on.
 
 Each change bumps ``version`` and wakes the long-polls (:meth:`Registry.wait`).
 """
@@ -30,8 +39,12 @@ from certhall.agent import protocol
 from certhall.agent.ukey import AgentError, RenewalPrep, UkeyCertificate, Ukeys
 from certhall.tokens.session import TokenSession
 
-Op = Literal["login", "renew"]
-State = Literal["waiting_pin", "working", "done", "finished", "failed", "cancelled", "expired"]
+Op = Literal["login", "renew", "change_pin"]
+State = Literal[
+    "waiting_pin", "must_change", "working", "done", "finished", "failed", "cancelled", "expired"
+]
+#: The states in which the PIN page takes input.
+INPUT_STATES = ("waiting_pin", "must_change")
 
 #: At most this many requests are open at once (a page cannot pile up PIN windows).
 MAX_OPEN = 8
@@ -58,11 +71,13 @@ class Request:
     prep: RenewalPrep | None = None
     installed: UkeyCertificate | None = None
     finished_at: float | None = None
+    #: The right but SO-set PIN, between "must change" and the new PIN (never serialised).
+    pending_pin: str | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def open(self) -> bool:
-        return self.state in ("waiting_pin", "working", "done")
+        return self.state in ("waiting_pin", "must_change", "working", "done")
 
     def as_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -107,8 +122,10 @@ class Registry:
     def _bump(self, request: Request) -> None:
         """Caller holds ``self._changed``."""
         request.version += 1
-        if not request.open and request.finished_at is None:
-            request.finished_at = self._clock()
+        if not request.open:
+            request.pending_pin = None
+            if request.finished_at is None:
+                request.finished_at = self._clock()
         self._changed.notify_all()
 
     def _close_session(self, request: Request) -> None:
@@ -124,9 +141,7 @@ class Registry:
             for request in list(self._requests.values()):
                 if request.open and request.state != "working" and now >= request.expires:
                     request.state = "expired"
-                    request.error = AgentError(
-                        "请求已超时，请在网页上重新操作。", code="request_expired"
-                    )
+                    request.error = AgentError(code="request_expired")
                     to_close.append(request)
                     self._bump(request)
                 elif request.finished_at is not None and now - request.finished_at > KEEP_FINISHED:
@@ -158,15 +173,16 @@ class Registry:
         self.sweep()
         if op == "login":
             protocol.check_challenge(challenge or "")
-        elif isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 5:
-            raise AgentError("续期年限不正确。", code="years_invalid", http_status=400)
+        elif op == "renew" and (
+            isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 5
+        ):
+            raise AgentError(code="years_invalid", http_status=400)
         entry = self.ukeys.find(fingerprint)
-        if not entry.has_key:
-            raise AgentError("Ukey中没有该证书对应的私钥，无法签名。", code="key_not_found")
+        if op != "change_pin" and not entry.has_key:
+            raise AgentError(code="key_not_found")
         with self._changed:
             if sum(1 for r in self._requests.values() if r.open) >= MAX_OPEN:
                 raise AgentError(
-                    "未完成的请求太多，请先完成或关闭已打开的PIN码窗口。",
                     code="too_many_requests",
                     http_status=429,
                 )
@@ -188,9 +204,7 @@ class Registry:
         with self._changed:
             request = self._requests.get(request_id)
         if request is None:
-            raise AgentError(
-                "请求不存在或已过期，请在网页上重新操作。", code="request_unknown", http_status=404
-            )
+            raise AgentError(code="request_unknown", http_status=404)
         return request
 
     def wait(self, request_id: str, after: int, timeout: float) -> Request:
@@ -214,7 +228,7 @@ class Registry:
             with self._changed:
                 if request.open:
                     request.state = "cancelled"
-                    request.error = AgentError("已取消。", code="cancelled")
+                    request.error = AgentError(code="cancelled")
                     self._bump(request)
             self._close_session(request)
         return request
@@ -222,17 +236,52 @@ class Registry:
     # --- the PIN page's side -----------------------------------------------------------------
 
     def submit_pin(self, request_id: str, form_token: str, pin: str) -> Request:
-        """Log in with ``pin`` and do the request's operation. Wrong PIN: stays waiting."""
+        """Log in with ``pin`` and do the request's operation. Wrong PIN: stays waiting; a PIN
+        the Ukey wants changed: ``must_change`` (the page then asks for a new one)."""
+        if not pin:
+            raise AgentError(code="pin_missing", http_status=400)
+        request = self._checked(request_id, form_token)
+        if request.op == "change_pin":
+            raise AgentError(code="pin_missing", variant="change", http_status=400)
+        return self._work(request, "waiting_pin", lambda: self._run(request, pin), pin=pin)
+
+    def submit_new_pin(
+        self, request_id: str, form_token: str, new_pin: str, old_pin: str | None = None
+    ) -> Request:
+        """Set a new PIN: the one ``change_pin`` asks for (with the old PIN), or the forced
+        change of a login or renewal (the PIN just typed is the old one); then go on."""
+        request = self._checked(request_id, form_token)
+        expected: State = "waiting_pin" if request.op == "change_pin" else "must_change"
+        old = old_pin if request.op == "change_pin" else request.pending_pin
+        if not old and request.state == expected:
+            raise AgentError(code="pin_missing", variant="old", http_status=400)
+
+        def work() -> None:
+            self.ukeys.change_pin(request.entry, old or "", new_pin)
+            request.pending_pin = None
+            if request.op == "change_pin":
+                request.result = {"changed": True}
+            else:
+                self._run(request, new_pin)
+
+        return self._work(request, expected, work)
+
+    def _checked(self, request_id: str, form_token: str) -> Request:
         request = self.get(request_id)
         if not secrets.compare_digest(form_token.encode(), request.form_token.encode()):
-            raise AgentError("页面已失效，请关闭后重新操作。", code="form_invalid", http_status=403)
-        if not pin:
-            raise AgentError("请输入PIN码。", code="pin_missing", http_status=400)
+            raise AgentError(code="form_invalid", http_status=403)
+        return request
+
+    def _work(
+        self, request: Request, expected: State, work: Callable[[], None], *, pin: str = ""
+    ) -> Request:
+        """Run ``work`` for ``request`` (in state ``expected``), one PIN at a time, and record
+        the outcome: done; back to ``expected`` after a refusal the user can correct (wrong
+        PIN, an unacceptable new PIN); ``must_change``; or failed."""
         with self._pin_lock, request.lock:
             with self._changed:
-                if request.state != "waiting_pin":
+                if request.state != expected:
                     raise AgentError(
-                        "该请求已处理或已失效，请在网页上重新操作。",
                         code="request_closed",
                         http_status=409,
                     )
@@ -240,18 +289,21 @@ class Registry:
                 request.attempts += 1
                 self._bump(request)
             try:
-                self._run(request, pin)
+                work()
             except AgentError as error:
                 with self._changed:
                     request.error = error
-                    request.state = "waiting_pin" if error.code == "wrong_pin" else "failed"
+                    if error.code == "pin_must_change" and pin:
+                        request.state, request.pending_pin = "must_change", pin
+                    elif error.code in ("wrong_pin", "pin_policy"):
+                        request.state = expected
+                    else:
+                        request.state = "failed"
                     self._bump(request)
                 return request
             except Exception:
                 with self._changed:
-                    request.error = AgentError(
-                        "证书助手内部错误，请重试。", code="agent_failed", http_status=500
-                    )
+                    request.error = AgentError(code="agent_failed", http_status=500)
                     request.state = "failed"
                     self._bump(request)
                 raise
@@ -291,7 +343,6 @@ class Registry:
         request = self.get(request_id)
         if request.op != "renew" or request.state != "done" or request.session is None:
             raise AgentError(
-                "续期会话已结束，请重新发起续期（需要再次输入PIN码）。",
                 code="renewal_session_closed",
                 http_status=409,
             )
@@ -301,7 +352,7 @@ class Registry:
         request = self.open_renewal(request_id)
         with request.lock:
             if request.session is None:
-                raise AgentError("续期会话已结束。", code="renewal_session_closed")
+                raise AgentError(code="renewal_session_closed")
             installed = self.ukeys.install(request.session, request.entry, der, chain)
             with self._changed:
                 request.installed = installed
@@ -312,7 +363,7 @@ class Registry:
         request = self.open_renewal(request_id)
         with request.lock:
             if request.session is None:
-                raise AgentError("续期会话已结束。", code="renewal_session_closed")
+                raise AgentError(code="renewal_session_closed")
             removed = self.ukeys.finish_renewal(request.session, request.entry)
             self._close_session(request)
             with self._changed:

@@ -42,7 +42,7 @@ MAX_BODY = 256 * 1024
 LONG_POLL_SECONDS = 25.0
 
 _REQUEST_PATH = re.compile(r"/v1/requests/([A-Za-z0-9_-]{10,64})(/install|/finish|/cancel)?")
-_PIN_PATH = re.compile(r"/pin/([A-Za-z0-9_-]{10,64})(/cancel)?")
+_PIN_PATH = re.compile(r"/pin/([A-Za-z0-9_-]{10,64})(/cancel|/change)?")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _STATIC = {"/static/pin.js": "application/javascript", "/static/pin.css": "text/css"}
 
@@ -308,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         op = body.get("op")
         fingerprint = body.get("certificate")
-        if op not in ("login", "renew"):
+        if op not in ("login", "renew", "change_pin"):
             raise _Refused(400, "bad_request", "不支持的操作。")
         if not isinstance(fingerprint, str) or not _FINGERPRINT.fullmatch(fingerprint):
             raise _Refused(400, "bad_request", "请先选择证书。")
@@ -362,12 +362,24 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Refused(403, "form_invalid", "页面已失效，请关闭后重新操作。")
             self._json(200, _pin_view(registry.cancel(request_id)), cors=False)
             return
-        pin = body.get("pin")
         form_token = body.get("form_token")
-        if not isinstance(pin, str) or not isinstance(form_token, str) or len(pin) > 64:
-            raise _Refused(400, "bad_request", "请输入PIN码。")
-        request = registry.submit_pin(request_id, form_token, pin)
+        if not isinstance(form_token, str):
+            raise _Refused(400, "bad_request", "页面已失效，请关闭后重新操作。")
+        if action == "/change":
+            request = self._change_pin(request_id, form_token, body)
+        else:
+            pin = _pin_field(body, "pin")
+            request = registry.submit_pin(request_id, form_token, pin)
         self._json(200, _pin_view(request), cors=False)
+
+    def _change_pin(self, request_id: str, form_token: str, body: dict[str, Any]) -> Request:
+        new_pin, again = _pin_field(body, "new_pin"), _pin_field(body, "new_pin_again")
+        if not new_pin:
+            raise _Refused(400, "pin_missing", "请输入新PIN码。")
+        if new_pin != again:
+            raise _Refused(400, "pin_mismatch", "两次输入的新PIN码不一致，请重新输入。")
+        old_pin = _pin_field(body, "old_pin") or None
+        return self.server.registry.submit_new_pin(request_id, form_token, new_pin, old_pin)
 
     def _page(self, status: int, html: str) -> None:
         headers = {
@@ -379,10 +391,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _pin_view(request: Request) -> dict[str, object]:
     """What the PIN page learns: the state and the message, never the signature."""
-    data: dict[str, object] = {"state": request.state, "attempts": request.attempts}
+    data: dict[str, object] = {
+        "state": request.state,
+        "op": request.op,
+        "attempts": request.attempts,
+    }
     if request.error is not None:
         data["error"] = request.error.as_json()
     return data
+
+
+def _pin_field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or len(value) > 64:
+        raise _Refused(400, "bad_request", "PIN码格式不正确。")
+    return value
 
 
 def _int(text: str) -> int:

@@ -50,7 +50,7 @@ from certhall.tokens.objects import (
     write_certificate,
 )
 from certhall.tokens.objects import sign as token_sign
-from certhall.tokens.pin import user_login
+from certhall.tokens.pin import change_pin, user_login
 from certhall.tokens.session import TokenSession, open_public
 
 #: Label of the key pair an online renewal generates for the certificate with serial ``{}``.
@@ -78,13 +78,14 @@ class AgentError(CerthallError):
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
         code: str | None = None,
+        variant: str | None = None,
         http_status: int | None = None,
         tries_left: int | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, variant=variant)
         if http_status is not None:
             self.http_status = http_status
         self.tries_left = tries_left
@@ -97,11 +98,11 @@ class AgentError(CerthallError):
 
 
 def no_token() -> AgentError:
-    return AgentError("未检测到Ukey，请插入Ukey后重试。", code="no_token")
+    return AgentError(code="no_token")
 
 
 def token_removed() -> AgentError:
-    return AgentError("操作过程中Ukey被拔出，请重新插入Ukey后再试。", code="token_removed")
+    return AgentError(code="token_removed")
 
 
 def pin_refused(error: PinError) -> AgentError:
@@ -238,7 +239,7 @@ class Ukeys:
         try:
             infos = list_tokens(self.module_path, conf=self.conf, with_pin_status=True)
         except TokenError:
-            raise AgentError("读取Ukey失败，请重新插入Ukey后再试。", code="token_failed") from None
+            raise AgentError(code="token_failed", variant="read") from None
         for info in infos:
             pin = info.pin
             listing.tokens.append(
@@ -297,10 +298,7 @@ class Ukeys:
                 return entry
         if not listing.tokens:
             raise no_token()
-        raise AgentError(
-            "所选证书不在当前插入的Ukey中，请刷新证书列表后重新选择。",
-            code="certificate_not_found",
-        )
+        raise AgentError(code="certificate_not_found")
 
     def present(self, entry: UkeyCertificate) -> bool:
         """Whether ``entry``'s token is still plugged in."""
@@ -322,15 +320,25 @@ class Ukeys:
         except TokenError as e:
             raise self._failure(entry, e) from None
 
+    def change_pin(self, entry: UkeyCertificate, old_pin: str, new_pin: str) -> None:
+        """Change the PIN of ``entry``'s token (the old one counted like a login; the new one
+        checked by the PIN policy: length, blanks, guessable)."""
+        try:
+            change_pin(self.module_path, entry.token_label, old_pin, new_pin, conf=self.conf)
+        except PinError as e:
+            raise pin_refused(e) from None
+        except (TokenNotFound, SessionFailed):
+            raise token_removed() from None
+        except TokenError as e:
+            raise self._failure(entry, e) from None
+
     def _failure(self, entry: UkeyCertificate, error: Exception) -> AgentError:
         """Name a failure: the token was removed, or it failed (or ``error`` itself)."""
         if type(error).__name__ in _REMOVED or not self.present(entry):
             return token_removed()
         if isinstance(error, AgentError):
             return error
-        return AgentError(
-            "Ukey操作失败，请重新插入Ukey后再试。如仍失败，请联系客服。", code="token_failed"
-        )
+        return AgentError(code="token_failed")
 
     def _key_label(self, session: TokenSession, entry: UkeyCertificate) -> str:
         """The label of the certificate's key pair (same label by convention, else searched)."""
@@ -343,9 +351,7 @@ class Ukeys:
             return key_label_for(session, wanted)
         except TokenError as e:
             if e.code == "key_not_found":
-                raise AgentError(
-                    "Ukey中没有该证书对应的私钥，无法签名。", code="key_not_found"
-                ) from None
+                raise AgentError(code="key_not_found") from None
             raise
 
     def sign_login(
@@ -428,22 +434,16 @@ class Ukeys:
             cert = x509.load_der_x509_certificate(der)
             chain_certs = [x509.load_der_x509_certificate(item) for item in chain]
         except ValueError:
-            raise AgentError("续期证书格式不正确。", code="certificate_invalid") from None
+            raise AgentError(code="certificate_invalid") from None
         if cert.subject != old.certificate.subject:
-            raise AgentError(
-                "续期证书的主体与原证书不一致，已拒绝写入Ukey。", code="certificate_mismatch"
-            )
+            raise AgentError(code="certificate_mismatch", variant="subject")
         label = RENEWAL_KEY_LABEL.format(old.serial)
         try:
             if label not in private_key_labels(session):
-                raise AgentError(
-                    "Ukey中没有本次续期生成的新密钥，请重新发起续期。", code="key_not_found"
-                )
+                raise AgentError(code="key_not_found", variant="renewal")
             key = load_private_key(session, label)
             if not same_public_key(key.public_key(), cert.public_key()):
-                raise AgentError(
-                    "续期证书与Ukey中的新密钥不匹配，已拒绝写入。", code="certificate_mismatch"
-                )
+                raise AgentError(code="certificate_mismatch")
             current = self._installed(session, old, key)
             if current is None:
                 write_certificate(session, label, cert, chain_certs)
@@ -467,7 +467,7 @@ class Ukeys:
         removed: list[str] = []
         try:
             if label not in private_key_labels(session):
-                raise AgentError("Ukey中没有续期生成的新密钥。", code="key_not_found")
+                raise AgentError(code="key_not_found", variant="renewal")
             if self._installed(session, old, load_private_key(session, label)) is None:
                 raise AgentError(
                     "新证书尚未写入Ukey，不能删除原证书。", code="renewal_not_installed"

@@ -35,6 +35,8 @@ MESSAGES: dict[str, str] = {
     "pin_policy": "新PIN码须为 {min_length} 至 {max_length} 个字符。",
     "pin_policy.blank": "新PIN码的开头和结尾不能是空格。",
     "pin_policy.same": "新PIN码不能与原PIN码相同。",
+    "pin_policy.guessable": "新PIN码过于简单（同一数字重复或连续数字，如111111、123456、654321），"
+    "请换一个。",
     "pin_policy.max_tries": "PIN码的重试次数上限须为 1 至 100 次。",
     "pin_length": "用户PIN码须为 {min_length} 至 {max_length} 个字节。",
     "pin_length.so": "管理员PIN码（SO PIN）须为 {min_length} 至 {max_length} 个字节。",

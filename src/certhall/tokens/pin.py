@@ -35,6 +35,7 @@ and the flags above carry it through. docs/tokens.md says the same.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 from collections.abc import Callable
@@ -224,18 +225,33 @@ def read_status(raw: RawSession) -> PinStatus:
     return _combine(state, _flags(raw.token))
 
 
+def is_guessable(pin: str) -> bool:
+    """One repeated digit (111111) or a run of consecutive digits either way (123456, 654321):
+    the PINs tried first by anyone holding a lost Ukey."""
+    if not pin.isdigit() or not pin.isascii():
+        return False
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    return steps in ({0}, {1}, {-1})
+
+
 def check_new_pin(pin: str) -> None:
-    """PinPolicyViolation unless ``pin`` is 6 to 32 characters without blanks at either end
-    (never shows the PIN)."""
+    """PinPolicyViolation unless ``pin`` is 6 to 32 characters without blanks at either end and
+    not guessable (:func:`is_guessable`). Every place a PIN is chosen calls it: the helper, the
+    staff commands, unlock. Never shows the PIN."""
     if not MIN_USER_PIN <= len(pin) <= MAX_USER_PIN or len(pin.encode("utf-8")) > 255:
         raise PinPolicyViolation(min_length=MIN_USER_PIN, max_length=MAX_USER_PIN)
     if pin != pin.strip():
         raise PinPolicyViolation(variant="blank")
+    if is_guessable(pin):
+        raise PinPolicyViolation(variant="guessable")
 
 
 def random_user_pin() -> str:
-    """Six random digits, as a Ukey PIN sent by SMS."""
-    return f"{secrets.randbelow(10**6):06d}"
+    """Six random digits, as a Ukey PIN sent by SMS; never a guessable one."""
+    while True:
+        pin = f"{secrets.randbelow(10**6):06d}"
+        if not is_guessable(pin):
+            return pin
 
 
 def _counted(

@@ -1,13 +1,16 @@
-// certhall certificate helper: the PIN window. The PIN is posted to this helper only
-// (same origin, http://127.0.0.1:PORT) and goes to the Ukey; the web page never sees it.
+// certhall certificate helper: the PIN window. PINs are posted to this helper only (same
+// origin, http://127.0.0.1:PORT) and go to the Ukey; the web page never sees them.
+// Two forms: #pin-form (the PIN, for a login or renewal) and #change-form (a new PIN twice,
+// with the old one when the user asked to change it; alone when the Ukey demands a change).
 (function () {
   "use strict";
   var body = document.body;
   var requestId = body.getAttribute("data-request");
   var formToken = body.getAttribute("data-form-token");
-  var form = document.getElementById("pin-form");
+  var form = document.getElementById("pin-form") || document.getElementById("change-form");
   if (!requestId || !form) { return; }
-  var pin = document.getElementById("pin");
+  var changing = form.id === "change-form";
+  var inputs = Array.prototype.slice.call(form.querySelectorAll("input"));
   var submit = document.getElementById("submit");
   var cancel = document.getElementById("cancel");
   var message = document.getElementById("message");
@@ -17,11 +20,17 @@
     message.className = "message" + (kind ? " " + kind : "");
   }
 
-  function finish(text) {
-    show(text, "ok");
-    pin.disabled = true;
+  function disable() {
+    inputs.forEach(function (input) { input.disabled = true; });
     submit.disabled = true;
     cancel.textContent = "关闭";
+  }
+
+  function clear() { inputs.forEach(function (input) { input.value = ""; }); }
+
+  function finish(text) {
+    show(text, "ok");
+    disable();
     setTimeout(function () { window.close(); }, 800);
   }
 
@@ -38,25 +47,33 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (!pin.value) { show("请输入PIN码。", "error"); return; }
+    var payload = { form_token: formToken };
+    var empty = inputs.filter(function (input) { return !input.value; });
+    if (empty.length) { show("请填写全部PIN码。", "error"); empty[0].focus(); return; }
+    inputs.forEach(function (input) { payload[input.name] = input.value; });
+    if (changing && payload.new_pin !== payload.new_pin_again) {
+      show("两次输入的新PIN码不一致，请重新输入。", "error");
+      return;
+    }
+    clear();
     submit.disabled = true;
-    show("正在验证PIN码并签名，请稍候……", "");
-    var value = pin.value;
-    pin.value = "";
-    post("/pin/" + requestId, { pin: value, form_token: formToken }).then(function (data) {
-      value = "";
+    show(changing ? "正在修改PIN码，请稍候……" : "正在验证PIN码并签名，请稍候……", "");
+    var path = "/pin/" + requestId + (changing ? "/change" : "");
+    post(path, payload).then(function (data) {
+      payload = null;
       if (data.state === "done") {
-        finish("签名完成，请回到网页继续。此窗口将自动关闭。");
+        finish(changing && data.op === "change_pin" ? "PIN码已修改，请牢记新PIN码。此窗口将自动关闭。"
+          : "完成，请回到网页继续。此窗口将自动关闭。");
         return;
       }
+      if (data.state === "must_change" && !changing) { window.location.reload(); return; }
       var error = data.error || {};
       show(error.message || "操作失败，请重试。", "error");
-      if (data.state === "waiting_pin") {
+      if (data.state === "waiting_pin" || data.state === "must_change" || !data.state) {
         submit.disabled = false;
-        pin.focus();
+        inputs[0].focus();
       } else {
-        pin.disabled = true;
-        cancel.textContent = "关闭";
+        disable();
       }
     }, function () {
       submit.disabled = false;
@@ -65,7 +82,7 @@
   });
 
   cancel.addEventListener("click", function () {
-    if (submit.disabled && pin.disabled) { window.close(); return; }
+    if (submit.disabled && inputs[0].disabled) { window.close(); return; }
     post("/pin/" + requestId + "/cancel", { form_token: formToken }).then(function () {
       window.close();
     }, function () { window.close(); });

@@ -9,6 +9,7 @@
   var list = document.getElementById("cert-list");
   var agentStatus = document.getElementById("agent-status");
   var loginButton = document.getElementById("login-button");
+  var changePinButton = document.getElementById("change-pin-button");
   var refreshButton = document.getElementById("refresh-button");
   var message = document.getElementById("login-message");
   var pinLink = document.getElementById("pin-link");
@@ -75,7 +76,10 @@
     update();
   }
 
-  function update() { loginButton.disabled = busy || !selected; }
+  function update() {
+    loginButton.disabled = busy || !selected;
+    changePinButton.disabled = busy || !selected;
+  }
 
   function loadCertificates() {
     show(agentStatus, "正在读取Ukey中的证书……", "");
@@ -107,7 +111,7 @@
     var closedSince = 0;
     var timer = setInterval(function () {
       if (current !== request) { clearInterval(timer); return; }
-      if (popup && popup.closed && request.state === "waiting_pin") {
+      if (popup && popup.closed && (request.state === "waiting_pin" || request.state === "must_change")) {
         closedSince = closedSince || Date.now();
         if (Date.now() - closedSince > 1500) {
           clearInterval(timer);
@@ -126,13 +130,17 @@
       }
       var data = answer.data;
       request.state = data.state;
-      if (data.state === "waiting_pin" || data.state === "working") {
-        if (data.error) {
+      if (data.state === "waiting_pin" || data.state === "working" || data.state === "must_change") {
+        if (data.state === "must_change") {
+          show(message, "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续登录。", "");
+        } else if (data.error) {
           show(message, data.error.message, "error");
         } else if (data.state === "working") {
-          show(message, "正在验证PIN码并签名……", "");
+          show(message, "正在处理，请稍候……", "");
         }
         poll(request, data.version);
+      } else if (data.state === "done" && request.op === "change_pin") {
+        finish("PIN码已修改，请使用新PIN码登录。", "ok");
       } else if (data.state === "done") {
         submit(data.result);
       } else {
@@ -161,30 +169,18 @@
     }, function () { finish("无法连接本站，请检查网络后重试。"); });
   }
 
-  loginButton.addEventListener("click", function () {
-    if (!selected || busy) { return; }
-    busy = true;
-    update();
-    show(message, "正在准备登录……", "");
-    // Open the window now, in the click: browsers block pop-ups opened later.
-    popup = window.open("", "certhall-pin", "popup=yes,width=480,height=660");
-    postSite("/login/certificate/challenge", {}).then(function (answer) {
-      if (answer.status !== 200) {
-        finish(answer.data.message || "无法获取登录请求，请稍后再试。");
-        return null;
-      }
-      return postAgent("/v1/requests", {
-        op: "login",
-        certificate: selected,
-        challenge: answer.data.challenge
-      });
-    }).then(function (answer) {
-      if (!answer) { return; }
+  // Open the PIN window now, in the click: browsers block pop-ups opened later.
+  function openPopup() { popup = window.open("", "certhall-pin", "popup=yes,width=480,height=700"); }
+
+  function startRequest(op, body) {
+    body.op = op;
+    body.certificate = selected;
+    return postAgent("/v1/requests", body).then(function (answer) {
       if (answer.status !== 201) {
         finish(agentError(answer, "证书助手拒绝了请求。"));
         return;
       }
-      var request = { id: answer.data.id, state: answer.data.state };
+      var request = { id: answer.data.id, state: answer.data.state, op: op };
       current = request;
       if (popup && !popup.closed) {
         popup.location.href = answer.data.pin_url;
@@ -192,12 +188,36 @@
         pinLinkA.href = answer.data.pin_url;
         pinLink.hidden = false;
       }
-      show(message, "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
+      show(message, op === "change_pin" ? "请在证书助手弹出的窗口中输入原PIN码和新PIN码……"
+        : "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
       watchPopup(request);
       poll(request, answer.data.version);
     }, function () {
       finish("未检测到证书助手，请确认证书助手正在运行后重试。");
     });
+  }
+
+  loginButton.addEventListener("click", function () {
+    if (!selected || busy) { return; }
+    busy = true;
+    update();
+    show(message, "正在准备登录……", "");
+    openPopup();
+    postSite("/login/certificate/challenge", {}).then(function (answer) {
+      if (answer.status !== 200) {
+        finish(answer.data.message || "无法获取登录请求，请稍后再试。");
+        return;
+      }
+      startRequest("login", { challenge: answer.data.challenge });
+    }, function () { finish("无法连接本站，请检查网络后重试。"); });
+  });
+
+  changePinButton.addEventListener("click", function () {
+    if (!selected || busy) { return; }
+    busy = true;
+    update();
+    openPopup();
+    startRequest("change_pin", {});
   });
 
   refreshButton.addEventListener("click", function () { loadCertificates(); });

@@ -72,8 +72,10 @@
     callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
       if (answer.status !== 200) { finish(agentError(answer, "证书助手请求失败，请重试。")); return; }
       var data = answer.data;
-      if (data.state === "waiting_pin" || data.state === "working") {
-        if (data.error) { show(message, data.error.message, "error"); }
+      if (data.state === "waiting_pin" || data.state === "working" || data.state === "must_change") {
+        if (data.state === "must_change") {
+          show(message, "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续续期。", "");
+        } else if (data.error) { show(message, data.error.message, "error"); }
         else if (data.state === "working") { show(message, "正在生成新密钥并签名……", ""); }
         poll(request, data.version);
       } else if (data.state === "done") {
