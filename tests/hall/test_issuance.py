@@ -12,12 +12,13 @@ import pytest
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.services import verify as verify_audit
 from certhall.ca.models import Certificate
-from certhall.errors import Conflict, Forbidden, InvalidInput, TokenError
+from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation, TokenError
 from certhall.hall import counter, documents, issuance, payment, review, services
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.notify.models import SmsMessage
+from certhall.pki.profiles import add_years
 from certhall.rules import SHANGHAI
 from certhall.tokens import change_pin, list_certificates, user_login
 from certhall.ukeys import services as ukeys
@@ -214,8 +215,8 @@ def test_counter_replacement_of_a_lost_ukey(
     fresh = line.result_certificate
     assert fresh is not None and fresh.status == "valid"
     assert (fresh.person_name, fresh.id_number) == (old_cert.person_name, old_cert.id_number)
-    # the new certificate keeps (at least) what was left of the old one's validity
-    assert fresh.not_after >= old_cert.not_after
+    # 介质补办 replaces the medium, not the term: the old end date is kept to the second
+    assert fresh.not_after == old_cert.not_after
     new.refresh_from_db()
     assert new.status == "issued"
     assert fresh.serial in token_serials(ukey_store, new.label, sms_pin())
@@ -232,7 +233,8 @@ def test_renewal_and_change_on_the_customers_own_ukey(
     ukey_store: UkeyStore,
 ) -> None:
     """变更 and 续期 of one certificate in one visit: one new certificate with the new name
-    and the renewed term, on the same Ukey; the old one revoked and its key removed."""
+    and the renewed term (the old end date plus the years paid), on the same Ukey; the old one
+    revoked and its key removed."""
     ukey, old_cert = issued_ukey(issuer, stock, ukey_store, organization, years=1)
     with at(FRIDAY):
         application = at_counter(
@@ -261,7 +263,8 @@ def test_renewal_and_change_on_the_customers_own_ukey(
     fresh = results.pop()
     assert fresh is not None
     assert fresh.org_name == "深圳市新名医疗科技有限公司"
-    assert (fresh.not_after - fresh.not_before).days in (730, 731)
+    # what was left of the old certificate is kept: its end date plus the two paid years
+    assert fresh.not_after == add_years(old_cert.not_after, 2)
     old_cert.refresh_from_db()
     assert (old_cert.status, old_cert.revocation_reason) == ("revoked", "affiliationChanged")
     organization.refresh_from_db()
@@ -341,3 +344,62 @@ def test_a_failed_issuance_goes_back_to_approved_and_a_retry_finishes(
         done = issuance.issue_application(issuer, draft.number, store=ukey_store)  # same Ukey
     assert done.state == State.ISSUED
     assert Certificate.objects.filter(person_name="王五", status="valid").count() == 1
+
+
+NEW_NAME = "深圳市新名医疗有限公司"
+
+
+def test_change_and_replacement_in_one_application_rename_both_certificates(
+    hall_ca: object,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    """变更 of the 机构个人证书 and 介质补办 of the 机构证书 in one visit: the new name goes into
+    both new certificates, not only the changed one (the replaced ODC kept the old name)."""
+    _, personal = issued_ukey(issuer, stock, ukey_store, organization, label="ukey-personal")
+    _, org = issued_ukey(issuer, stock, ukey_store, organization, label="ukey-org", profile="org")
+    new = stock("ukey-new")
+    with at(FRIDAY):
+        application = at_counter(
+            clerk,
+            handler,
+            ItemRequest(
+                business="change", serial=personal.serial, org_name="深圳市新名医疗有限公司"
+            ),
+            ItemRequest(business="replace", serial=org.serial, replace_cause="damaged"),
+        )
+        review.approve(reviewer, application.number)
+        replace_line = application.items.get(business="replace")
+        done = issuance.issue_application(
+            clerk,
+            application.number,
+            tokens={replace_line.pk: new.serial},
+            pin=CUSTOMER_PIN,
+            store=ukey_store,
+        )
+    names = {line.business: line.result_certificate.org_name for line in done.items.all()}  # type: ignore[union-attr]
+    assert names == {"change": NEW_NAME, "replace": NEW_NAME}
+    replaced = done.items.get(business="replace").result_certificate
+    assert replaced is not None and replaced.not_after == org.not_after
+
+
+def test_a_renewal_that_would_outlive_the_ca_is_refused_before_payment(
+    hall_ca: object,
+    clerk: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    _, cert = issued_ukey(issuer, stock, ukey_store, organization, years=5)
+    with at(FRIDAY), pytest.raises(RuleViolation) as refused:
+        at_counter(clerk, handler, ItemRequest(business="renew", serial=cert.serial, years=5))
+    assert refused.value.code == "renewal_beyond_ca"
+    assert "超过签发CA的有效期" in refused.value.message
+    assert not Application.objects.filter(items__target_certificate=cert).exists()

@@ -17,6 +17,7 @@ from certhall.pki.profiles import (
     Profile,
     add_years,
     get_profile,
+    renewed_until,
     validity,
 )
 
@@ -157,3 +158,61 @@ def test_add_years_keeps_the_calendar_date(when: datetime, years: int) -> None:
         assert later.day == 28
     else:
         assert later.day == when.day
+
+
+# --- renewal keeps what was paid for -------------------------------------------------------
+
+#: The old certificate ends 2028-12-02 15:59:59 UTC (23:59:59 in Shanghai).
+OLD_END = datetime(2028, 12, 2, 15, 59, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "years", "end"),
+    [
+        # the day before expiry: the 2 paid years are added to the old end date
+        (datetime(2028, 12, 1, 2, 0, tzinfo=UTC), 2, datetime(2030, 12, 2, 15, 59, 59, tzinfo=UTC)),
+        # on the day, before the last second: still added
+        (
+            datetime(2028, 12, 2, 15, 59, 58, tzinfo=UTC),
+            1,
+            datetime(2029, 12, 2, 15, 59, 59, tzinfo=UTC),
+        ),
+        # at the last second it has expired: from now
+        (
+            datetime(2028, 12, 2, 15, 59, 59, tzinfo=UTC),
+            1,
+            datetime(2029, 12, 2, 15, 59, 58, tzinfo=UTC),
+        ),
+        # a month after expiry: from now, nothing to keep
+        (datetime(2029, 1, 5, 2, 0, tzinfo=UTC), 3, datetime(2032, 1, 5, 1, 59, 59, tzinfo=UTC)),
+        # twenty days early online: the twenty days are not lost
+        (
+            datetime(2028, 11, 12, 2, 0, tzinfo=UTC),
+            1,
+            datetime(2029, 12, 2, 15, 59, 59, tzinfo=UTC),
+        ),
+    ],
+)
+def test_renewed_until(now: datetime, years: int, end: datetime) -> None:
+    assert renewed_until(OLD_END, years, now) == end
+
+
+def test_renewed_until_a_leap_day_end() -> None:
+    leap = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
+    assert renewed_until(leap, 1, datetime(2028, 2, 1, tzinfo=UTC)) == datetime(
+        2029, 2, 28, 12, 0, tzinfo=UTC
+    )
+
+
+def test_validity_with_an_end_date() -> None:
+    now = datetime(2026, 12, 2, 2, 0, 0, 123, tzinfo=UTC)
+    profile = get_profile("personal")
+    assert validity(profile, 2, now, OLD_END) == (now.replace(microsecond=0), OLD_END)
+    assert validity(profile, None, now, OLD_END)[1] == OLD_END  # 变更 / 介质补办: end kept
+    with pytest.raises(InvalidInput) as past:
+        validity(profile, None, now, now - timedelta(seconds=1))
+    assert past.value.code == "validity_end_past"
+    with pytest.raises(InvalidInput):
+        validity(profile, 6, now, OLD_END)  # the paid years are still checked
+    with pytest.raises(InvalidInput):
+        validity(profile, None, now)

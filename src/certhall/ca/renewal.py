@@ -121,6 +121,7 @@ def quote_renewal(actor: User, old_serial: str, years: int, at: datetime | None 
     """The fee and every refusing rule of renewing ``old_serial`` online for ``years``."""
     cert = registry.get_certificate(old_serial)
     _check_actor(actor, cert)
+    ca_services.renewal_end(cert, years, at or clock.now())
     return quote(
         "renew",
         cert.profile,
@@ -202,6 +203,7 @@ def _create(
     if old.not_after <= now:
         raise RuleViolation(default_catalog().online_renewal.expired_rule, code="renewal_expired")
     get_profile(old.profile).check_years(request.years)
+    ca_services.renewal_end(old, request.years, now)  # refused before payment, not after
     try:
         answer = enforce(
             "renew",
@@ -291,6 +293,7 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
                 years=locked.years,
                 subscriber=_subscriber(old),
                 organization=organization,
+                not_after=ca_services.renewal_end(current, locked.years, now),
             ),
         )
         if row.subject != old.subject:

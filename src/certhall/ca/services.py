@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -19,11 +20,11 @@ from certhall.ca import crls, ocsp_store, signers
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.reasons import parse_reason
 from certhall.ca.registry import get_certificate, register
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.pki import authority
 from certhall.pki.csr import load_csr
 from certhall.pki.issuance import Subscriber, build_certificate, new_serial
-from certhall.pki.profiles import get_profile
+from certhall.pki.profiles import get_profile, renewed_until
 
 ROOT_SLUG = "szca-root"
 ISSUING_SLUG = "szca-issuing"
@@ -135,9 +136,13 @@ def chain_pem() -> bytes:
 class IssueRequest:
     csr: bytes
     profile: str
-    years: int
+    #: The paid term; None only when ``not_after`` keeps an old end date (变更, 介质补办).
+    years: int | None
     subscriber: Subscriber
     organization: Organization | None = None
+    #: The end date the business sets: a renewal's (:func:`renewal_end`), or the old end date
+    #: that 变更 and 介质补办 keep. None: ``years`` from now.
+    not_after: datetime | None = None
 
 
 def issue(actor: User, request: IssueRequest) -> Certificate:
@@ -160,6 +165,7 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
                 request.subscriber,
                 new_serial(),
                 now,
+                request.not_after,
             )
             try:
                 return register(
@@ -168,6 +174,51 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
             except IntegrityError:
                 continue
         raise Conflict("could not allocate a unique serial number; try again")
+
+
+def renewal_end(cert: Certificate, years: int, now: datetime) -> datetime:
+    """The end date of renewing ``cert`` for ``years`` (pki ``renewed_until``: what is left is
+    kept), refused before anything is paid or signed when it would outlive the issuing CA."""
+    end = renewed_until(cert.not_after, years, now)
+    ca_cert = x509.load_der_x509_certificate(bytes(active_issuing_ca().certificate_der))
+    ca_end = ca_cert.not_valid_after_utc
+    if end <= ca_end:
+        return end
+    fitting = [n for n in range(1, years) if renewed_until(cert.not_after, n, now) <= ca_end]
+    raise RuleViolation(
+        code="renewal_beyond_ca",
+        variant=None if fitting else "none",
+        years=years,
+        end=f"{end.astimezone(clock.SHANGHAI):%Y-%m-%d}",
+        ca_end=f"{ca_end.astimezone(clock.SHANGHAI):%Y-%m-%d}",
+        fits=max(fitting, default=0),
+    )
+
+
+def renew(actor: User, serial: str, csr: bytes, years: int) -> Certificate:
+    """Renew ``serial`` with a new key (``csr``) for ``years``: the same subject, the end date of
+    :func:`renewal_end`, the old certificate revoked as superseded. No renewal window: the
+    operators' and the counter's renewal (the online hall has its own, ``ca.renewal``)."""
+    old = get_certificate(serial)
+    if old.status != Certificate.Status.VALID:
+        raise Conflict(code="renew_revoked", serial=old.serial)
+    request = IssueRequest(
+        csr=csr,
+        profile=old.profile,
+        years=years,
+        subscriber=Subscriber(
+            org_name=old.org_name,
+            uscc=old.uscc,
+            person_name=old.person_name or None,
+            id_number=old.id_number or None,
+        ),
+        organization=old.organization,
+        not_after=renewal_end(old, years, clock.now()),
+    )
+    with transaction.atomic():
+        new = issue(actor, request)
+        revoke(actor, old.serial, "superseded")
+    return new
 
 
 # --- revocation ----------------------------------------------------------------------------

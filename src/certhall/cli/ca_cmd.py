@@ -1,4 +1,4 @@
-"""certhall ca init | issue | revoke | crl | list | chain"""
+"""certhall ca init | issue | renew | revoke | crl | list | chain"""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def register(commands: Any) -> None:
     p.add_argument("--id-number")
     p.add_argument("--out", required=True)
     p.set_defaults(handler=issue)
+
+    p = sub.add_parser(
+        "renew", help="renew a certificate with a new key: what is left is kept, years added"
+    )
+    p.add_argument("serial")
+    p.add_argument("--csr", required=True)
+    p.add_argument("--years", required=True, type=int)
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=renew)
 
     p = sub.add_parser("revoke", help="revoke a certificate")
     p.add_argument("serial")
@@ -74,11 +83,8 @@ def issue(args: argparse.Namespace) -> int:
 
     if (args.person_name is None) != (args.id_number is None):
         raise InvalidInput("--person-name and --id-number go together")
-    csr = read_input(args.csr)
-    if len(csr) > MAX_CSR_FILE:
-        raise InvalidInput(f"{args.csr} is too large to be a CSR")
     request = IssueRequest(
-        csr=csr,
+        csr=_csr(args.csr),
         profile=args.profile,
         years=args.years,
         subscriber=Subscriber(
@@ -90,6 +96,27 @@ def issue(args: argparse.Namespace) -> int:
     )
     with atomic_output(args.out) as out:
         row = issue_certificate(_actor(), request)
+        out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+    print(row.serial)
+    return 0
+
+
+def _csr(path: str) -> bytes:
+    csr = read_input(path)
+    if len(csr) > MAX_CSR_FILE:
+        raise InvalidInput(f"{path} is too large to be a CSR")
+    return csr
+
+
+def renew(args: argparse.Namespace) -> int:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from certhall.ca.services import renew as renew_certificate
+
+    csr = _csr(args.csr)
+    with atomic_output(args.out) as out:
+        row = renew_certificate(_actor(), args.serial, csr, args.years)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
     print(row.serial)
     return 0

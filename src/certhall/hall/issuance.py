@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -36,7 +37,6 @@ from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, InvalidInput
 from certhall.hall import access, notices, states, workflow
-from certhall.hall.items import remaining_years
 from certhall.hall.models import (
     Application,
     ApplicationItem,
@@ -257,8 +257,11 @@ def _done(actor: User, line: ApplicationItem, cert: Certificate | None) -> None:
 
 
 def _subscriber(line: ApplicationItem) -> Subscriber:
+    """Who ``line``'s new certificate is for. A 变更 in the application renames the
+    organisation for every certificate the application issues, not only the changed one."""
+    changed = line.application.items.filter(business=Business.CHANGE).first()
     return Subscriber(
-        org_name=line.org_name,
+        org_name=changed.org_name if changed is not None else line.org_name,
         uscc=line.uscc,
         person_name=line.person_name or None,
         id_number=line.person_id_number or None,
@@ -276,9 +279,10 @@ def _from_stock(
     application: Application,
     line: ApplicationItem,
     token: Ukey,
-    years: int,
+    years: int | None,
     store: UkeyStore,
     key_type: str,
+    not_after: datetime | None = None,
 ) -> Certificate:
     finished = _finished_on(line, token)
     if finished is not None:
@@ -295,6 +299,7 @@ def _from_stock(
         organization=application.organization,
         key_type=key_type,
         store=store,
+        not_after=not_after,
     )
 
 
@@ -325,8 +330,8 @@ def _replace(
     old.refresh_from_db()
     if old.status != UkeyStatus.RETIRED:
         ukeys.replace_medium(actor, old, line.replace_cause or None)
-    years = remaining_years(target, clock.now())
-    cert = _from_stock(actor, application, line, token, years, store, key_type)
+    # 介质补办 replaces the medium, not the term: the new certificate keeps the old end date.
+    cert = _from_stock(actor, application, line, token, None, store, key_type, target.not_after)
     with transaction.atomic():
         Ukey.objects.filter(pk=old.pk).update(replaced_by=token)
         _done(actor, line, cert)
@@ -377,10 +382,13 @@ def _rekey(
     ]
     change = next((g for g in group if g.business == Business.CHANGE), None)
     renew = next((g for g in group if g.business == Business.RENEW), None)
-    years = (
-        renew.years if renew is not None and renew.years else remaining_years(target, clock.now())
-    )
-    subscriber = _subscriber(change or line)
+    # 续期 keeps what is left and adds the paid years; 变更 alone keeps the old end date.
+    years = renew.years if renew is not None else None
+    if years:
+        not_after = ca_services.renewal_end(target, years, clock.now())
+    else:
+        years, not_after = None, target.not_after
+    subscriber = _subscriber(line)
     reason = "affiliationChanged" if change is not None else "superseded"
     token.refresh_from_db()
     info = token_info(store.module, token.label, conf=store.conf)
@@ -406,6 +414,7 @@ def _rekey(
                         years=years,
                         subscriber=subscriber,
                         organization=application.organization,
+                        not_after=not_after,
                     ),
                 )
                 cert = x509.load_der_x509_certificate(bytes(row.der))

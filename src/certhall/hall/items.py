@@ -8,18 +8,17 @@ rule's own words in every channel. The fee is the quote's, never computed here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from certhall import clock
 from certhall.ca import registry
+from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_resident_id
-from certhall.pki.profiles import get_profile
 from certhall.rules import Quote, enforce, local
 from certhall.ukeys.lifecycle import Status as UkeyStatus
 from certhall.ukeys.models import Ukey
@@ -157,6 +156,8 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
 
     if target.status != Certificate.Status.VALID:
         raise Conflict(f"证书 {target.serial} 已吊销，不能办理{business.label}。", code="revoked")
+    if business == Business.RENEW and answer.years:
+        ca_services.renewal_end(target, answer.years, now)  # refused before anything is paid
     item.org_name, item.uscc = target.org_name, target.uscc
     item.person_name, item.person_id_number = target.person_name, target.id_number
     if business == Business.CHANGE:
@@ -231,12 +232,3 @@ def _check_combination(
             f"证书 {target.serial} 已有办理中的申请 {elsewhere.application.number}。",
             code="certificate_busy",
         )
-
-
-def remaining_years(cert: Certificate, at: datetime) -> int:
-    """Whole years covering what is left of ``cert`` (at least one, at most the profile's
-    maximum): the term of the certificate that replaces it after 变更 or 介质补办. The CA core
-    issues whole years only; rounding up means a customer never loses validity."""
-    profile = get_profile(cert.profile)
-    days = max(0, (cert.not_after - at).days)
-    return max(profile.min_years, min(profile.max_years, math.ceil(days / 365) or 1))

@@ -248,19 +248,21 @@ def build_certificate(
     issuer: Issuer,
     public_key: PublicKeyTypes,
     profile: Profile,
-    years: int,
+    years: int | None,
     subscriber: Subscriber,
     serial: int,
     now: datetime,
+    not_after: datetime | None = None,
 ) -> x509.Certificate:
-    """Build and sign one subscriber certificate.
+    """Build and sign one subscriber certificate, valid ``years`` from ``now`` or until
+    ``not_after`` (see :func:`~certhall.pki.profiles.validity`).
 
     Raises InvalidInput (years not allowed, subscriber data invalid, key refused, bad serial) or
     RuleViolation (the issuing CA is not valid for the whole requested period).
     """
     key = check_public_key(public_key)
     check_serial(serial)
-    not_before, not_after = validity(profile, years, now)
+    not_before, not_after = validity(profile, years, now, not_after)
     subscriber = check_subscriber(profile, subscriber)
     check_within_issuer(issuer.certificate, not_before, not_after)
 

@@ -171,10 +171,35 @@ def span(now: datetime, years: int) -> tuple[datetime, datetime]:
     return not_before, add_years(not_before, years) - timedelta(seconds=1)
 
 
-def validity(profile: Profile, years: int, now: datetime) -> tuple[datetime, datetime]:
-    """(notBefore, notAfter) in UTC for a certificate of ``profile`` issued at ``now``.
+def validity(
+    profile: Profile, years: int | None, now: datetime, not_after: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """(notBefore, notAfter) in UTC for a certificate of ``profile`` issued at ``now``: ``years``
+    from now, or until ``not_after`` when the business sets the end (:func:`renewed_until` with the
+    paid ``years``, or the old end date a 变更 or 介质补办 keeps, without years).
 
-    Raises InvalidInput when ``years`` is not allowed by the profile.
+    Raises InvalidInput when ``years`` is not allowed by the profile or ``not_after`` is past.
     """
-    profile.check_years(years)
-    return span(now, years)
+    if years is not None:
+        profile.check_years(years)
+    if not_after is None:
+        if years is None:
+            raise InvalidInput(code="validity_missing")
+        return span(now, years)
+    not_before, end = truncate_to_second(now), truncate_to_second(not_after)
+    if end <= not_before:
+        raise InvalidInput(code="validity_end_past", end=f"{end:%Y-%m-%d %H:%M:%S}")
+    return not_before, end
+
+
+def renewed_until(old_not_after: datetime, years: int, now: datetime) -> datetime:
+    """The notAfter of a certificate renewed for ``years`` paid years (续期).
+
+    Renewed before the old certificate expires, the years are added to its end date, so what was
+    already paid for is kept (valid to 2028-12-02, 2 years paid: to 2030-12-02); renewed after
+    it expired, they count from now. One rule for the counter, the online hall and the CLI.
+    """
+    old = truncate_to_second(old_not_after)
+    if old > truncate_to_second(now):
+        return add_years(old, years)
+    return span(now, years)[1]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -254,15 +255,17 @@ def issue_onto_token(
     actor: User,
     token: Ukey,
     profile: str,
-    years: int,
+    years: int | None,
     subscriber: Subscriber,
     *,
     phone: str,
     organization: Organization | None = None,
     key_type: str = "ec",
     store: UkeyStore | None = None,
+    not_after: datetime | None = None,
 ) -> Certificate:
-    """制证: issue a certificate onto an in-stock Ukey and hand it over.
+    """制证: issue a certificate onto an in-stock Ukey and hand it over (valid ``years`` from now,
+    or until ``not_after``: the old end date a 介质补办 keeps).
 
     On the token: a fresh random user PIN (SO login, must change), a new key pair, a CSR signed
     by it. Then, all or nothing: CA issuance (``certhall.ca.services.issue``), certificate and
@@ -304,6 +307,7 @@ def issue_onto_token(
                             years=years,
                             subscriber=subscriber,
                             organization=holder,
+                            not_after=not_after,
                         ),
                     )
                     cert = x509.load_der_x509_certificate(bytes(row.der))
