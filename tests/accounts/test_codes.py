@@ -4,7 +4,6 @@ the sending limits per phone and per client address."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import product
 
 import pytest
 from django.db import transaction
@@ -13,6 +12,7 @@ from certhall.accounts import codes
 from certhall.accounts.models import SmsCode, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, InvalidInput, TooManyRequests
+from certhall.lifecycle import transition
 from certhall.notify.models import SmsMessage
 from tests.accounts.conftest import CLIENT, OTHER_PHONE, PHONE, Clock, last_code
 
@@ -119,33 +119,7 @@ def test_a_code_stays_usable_when_the_action_rolls_back(
     assert take(code).state == "used"
 
 
-# --- the state table --------------------------------------------------------------------------
-
-STATES = ["active", "used", "void"]
-
-
-@pytest.mark.parametrize(("current", "target"), list(product(STATES, STATES)))
-def test_every_transition_of_the_table(clock: Clock, current: str, target: str) -> None:
-    row = SmsCode.objects.create(
-        phone=PHONE,
-        purpose="login",
-        code_hash="x$y",
-        state=current,
-        created_at=clock.now(),
-        expires_at=clock.now(),
-    )
-    allowed = (current, target) in {("active", "used"), ("active", "void")}
-    assert codes.allowed(current, target) is allowed
-    if allowed:
-        codes.transition(row, target, clock.now())
-        row.refresh_from_db()
-        assert row.state == target
-        assert (row.used_at is not None) is (target == "used")
-    else:
-        with pytest.raises(Conflict):
-            codes.transition(row, target, clock.now())
-        row.refresh_from_db()
-        assert row.state == current
+# --- the state table (every pair: tests/test_lifecycle.py) ---------------------------------
 
 
 def test_a_stale_copy_cannot_use_a_code_twice(clock: Clock) -> None:
@@ -157,9 +131,10 @@ def test_a_stale_copy_cannot_use_a_code_twice(clock: Clock) -> None:
         expires_at=clock.now(),
     )
     stale = SmsCode.objects.get(pk=row.pk)
-    codes.transition(row, "used", clock.now())
-    with pytest.raises(Conflict):
-        codes.transition(stale, "used", clock.now())  # it still believes the code is active
+    with transaction.atomic():
+        transition(None, codes.CODES, row, "used")
+    with pytest.raises(Conflict), transaction.atomic():
+        transition(None, codes.CODES, stale, "used")  # it still believes the code is active
 
 
 # --- sending limits ---------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from certhall.audit.services import verify as verify_audit
 from certhall.ca import renewal as renewals
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.renewal import (
+    RENEWALS,
     TRANSITIONS,
     RenewalRequest,
-    can_transition,
     confirm_installed,
     quote_renewal,
     renew,
@@ -102,7 +102,7 @@ def test_transitions_are_exactly_the_four_states_in_order() -> None:
     for current in order:
         for new in order:
             expected = order.index(new) == order.index(current) + 1
-            assert can_transition(current, new) is expected, (current, new)
+            assert RENEWALS.allowed(current, new) is expected, (current, new)
 
 
 @pytest.mark.softhsm
@@ -202,14 +202,14 @@ def test_interrupted_issuance_leaves_the_old_certificate_and_a_retry_issues(
 ) -> None:
     key, old, row = issue_ours(admin)
     new_key = ec.generate_private_key(ec.SECP256R1())
-    real = renewals._transition
+    real = renewals.transition
 
     def crash(*args: object, **kwargs: object) -> bool:
         raise RuntimeError("power cut after signing, before the commit")
 
     certificates = Certificate.objects.count()
     with time_machine.travel(in_window(old), tick=False):
-        monkeypatch.setattr(renewals, "_transition", crash)
+        monkeypatch.setattr(renewals, "transition", crash)
         with pytest.raises(RuntimeError):
             renew(applicant, request_for(key, old, new_key))
         record = Renewal.objects.get()
@@ -217,7 +217,7 @@ def test_interrupted_issuance_leaves_the_old_certificate_and_a_retry_issues(
         assert record.new_certificate is None
         assert Certificate.objects.count() == certificates  # the signed certificate rolled back
         assert Certificate.objects.get(pk=row.pk).status == "valid"
-        monkeypatch.setattr(renewals, "_transition", real)
+        monkeypatch.setattr(renewals, "transition", real)
         retried = renew(applicant, request_for(key, old, new_key))
     assert retried.pk == record.pk
     assert retried.state == State.ISSUED

@@ -117,9 +117,9 @@ def test_unlock_refusals(
         "--phone", "12345",
     )  # fmt: skip
     assert code == 2 and "not a mainland mobile number" in err
-    services.transition(admin, registered, Status.DAMAGED)
+    services.report_status(admin, registered, Status.DAMAGED)
     code, _, err = token(ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "135790")
-    assert code == 5 and "only a Ukey in stock, issued or locked" in err
+    assert code == 5 and "只有库存、已发放或已锁定的Ukey可以解锁" in err
     user_login(ukey_store.module, "cli-ukey", PIN, conf=ukey_store.conf).close()
 
 

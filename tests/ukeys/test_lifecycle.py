@@ -13,7 +13,7 @@ from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.ukeys import lifecycle
 from certhall.ukeys.lifecycle import TRANSITIONS, Status
 from certhall.ukeys.models import Ukey
-from certhall.ukeys.services import transition
+from certhall.ukeys.services import report_status
 
 ALLOWED = {
     (Status.IN_STOCK, Status.ISSUED),
@@ -61,7 +61,7 @@ def test_transition(
     ukey = make_ukey(current)
     events = AuditEvent.objects.count()
     if (current, target) in ALLOWED:
-        transition(clerk, ukey, target)
+        report_status(clerk, ukey, target)
         ukey.refresh_from_db()
         assert ukey.status == target
         event = AuditEvent.objects.order_by("seq").last()
@@ -76,10 +76,10 @@ def test_transition(
         assert (ukey.retired_at is not None) == (target == Status.RETIRED)
     else:
         with pytest.raises(Conflict) as err:
-            transition(clerk, ukey, target)
+            report_status(clerk, ukey, target)
         message = str(err.value)
-        assert f"Ukey {ukey.serial} is " in message
-        assert f"({current.value})" in message and f"({target.value})" in message
+        assert f"Ukey {ukey.serial} 当前为“{current.label}”" in message
+        assert f"不能变为“{target.label}”" in message
         assert "\n" not in message
         ukey.refresh_from_db()
         assert ukey.status == current
@@ -92,9 +92,9 @@ def test_transition(
 def test_a_stale_copy_cannot_transition_twice(clerk: User, make_ukey: Callable[..., Ukey]) -> None:
     ukey = make_ukey(Status.ISSUED)
     stale = Ukey.objects.get(pk=ukey.pk)
-    transition(clerk, ukey, Status.LOST)
+    report_status(clerk, ukey, Status.LOST)
     with pytest.raises(Conflict):
-        transition(clerk, stale, Status.LOCKED)  # re-read: lost -> locked is not allowed
+        report_status(clerk, stale, Status.LOCKED)  # re-read: lost -> locked is not allowed
     ukey.refresh_from_db()
     assert ukey.status == Status.LOST
 
@@ -104,10 +104,10 @@ def test_unknown_status_and_roles(
 ) -> None:
     ukey = make_ukey(Status.ISSUED)
     with pytest.raises(InvalidInput):
-        transition(clerk, ukey, "stolen")
+        report_status(clerk, ukey, "stolen")
     for role in (Role.APPLICANT, Role.REVIEWER, Role.AUDITOR, Role.REFUND_OFFICER):
         with pytest.raises(Forbidden):
-            transition(make_user(role), ukey, Status.LOCKED)
+            report_status(make_user(role), ukey, Status.LOCKED)
     ukey.refresh_from_db()
     assert ukey.status == Status.ISSUED
 
@@ -118,7 +118,7 @@ def test_other_providers_clerk_is_refused(
     ukey = make_ukey(Status.ISSUED)
     outsider = make_user(Role.CLERK, provider=other_provider)
     with pytest.raises(Forbidden):
-        transition(outsider, ukey, Status.LOCKED)
+        report_status(outsider, ukey, Status.LOCKED)
     ukey.refresh_from_db()
     assert ukey.status == Status.ISSUED
     refusal = AuditEvent.objects.order_by("seq").last()

@@ -231,7 +231,7 @@ def test_unlock_a_locked_ukey(
 ) -> None:
     ukey, _, old_pin = issued
     lock(ukey_store, ukey.label)
-    services.transition(clerk, ukey, Status.LOCKED)  # reported at the counter
+    services.report_status(clerk, ukey, Status.LOCKED)  # reported at the counter
     services.unlock(clerk, ukey, store=ukey_store)
     ukey.refresh_from_db()
     assert ukey.status == Status.ISSUED
@@ -301,10 +301,10 @@ def test_unlock_refusals(
             services.unlock(actor, ukey, store=ukey_store)
     assert pin_status(ukey_store.module, ukey.label, conf=ukey_store.conf) == before
     user_login(ukey_store.module, ukey.label, pin, conf=ukey_store.conf).close()
-    services.transition(admin, ukey, Status.DAMAGED)
+    services.report_status(admin, ukey, Status.DAMAGED)
     with pytest.raises(Conflict) as err:
         services.unlock(admin, ukey, phone=PHONE, store=ukey_store)
-    assert "only a Ukey in stock, issued or locked is unlocked" in str(err.value)
+    assert "只有库存、已发放或已锁定的Ukey可以解锁" in str(err.value)
     assert not SmsMessage.objects.filter(kind="ukey.unlock_pin").exists()
     user_login(ukey_store.module, ukey.label, pin, conf=ukey_store.conf).close()
 
@@ -399,9 +399,9 @@ def test_replace_a_ukey_reported_lost_earlier(
     issued: tuple[Ukey, Certificate, str], clerk: User
 ) -> None:
     ukey, cert, _ = issued
-    services.transition(clerk, ukey, Status.LOST)
+    services.report_status(clerk, ukey, Status.LOST)
     with pytest.raises(Conflict):  # retiring it plainly would leave a valid certificate
-        services.transition(clerk, ukey, Status.RETIRED)
+        services.report_status(clerk, ukey, Status.RETIRED)
     with pytest.raises(Conflict):
         services.replace_medium(clerk, ukey, "damaged")
     services.replace_medium(clerk, ukey)

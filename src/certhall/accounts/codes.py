@@ -29,7 +29,8 @@ from certhall import clock, ratelimit
 from certhall.accounts.models import EnterpriseAccount, SmsCode, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, TooManyRequests
+from certhall.errors import InvalidInput, TooManyRequests
+from certhall.lifecycle import Lifecycle, transition
 from certhall.notify.models import mask_phone
 
 State = SmsCode.State
@@ -44,6 +45,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.VOID: frozenset(),
 }
 
+#: No audit of its own: the request and the use of a code are audited by their callers.
+CODES: Lifecycle[SmsCode] = Lifecycle(
+    kind="sms_code",
+    model="accounts.SmsCode",
+    states=State,
+    table=TRANSITIONS,
+    noun="验证码",
+    key=lambda row: str(row.pk),
+    refused="sms_code_transition",
+    changed="sms_code_changed",
+)
+
 SEND_LIMITS_PHONE = (
     ratelimit.Limit("code_phone_min", 1, 60, "rate_limited_code_phone_min"),
     ratelimit.Limit("code_phone_hour", 5, 3600, "rate_limited_code_phone_hour"),
@@ -51,10 +64,6 @@ SEND_LIMITS_PHONE = (
 SEND_LIMIT_CLIENT = ratelimit.Limit("code_client_hour", 20, 3600, "rate_limited_code_client_hour")
 
 SMS_KIND = {Purpose.REGISTER: "register_code", Purpose.LOGIN: "login_code"}
-
-
-def allowed(current: str, target: str) -> bool:
-    return State(target) in TRANSITIONS[State(current)]
 
 
 def code_hash(phone: str, purpose: str, code: str, salt: str | None = None) -> str:
@@ -69,25 +78,6 @@ def _matches(row: SmsCode, code: str) -> bool:
     salt, _, _digest = row.code_hash.partition("$")
     expected = code_hash(row.phone, row.purpose, code, salt)
     return hmac.compare_digest(expected, row.code_hash)
-
-
-def transition(row: SmsCode, target: str, now: datetime) -> None:
-    """Move a code to ``target`` if the table allows it from the state it has in the database
-    now (a conditional UPDATE: a code is used once even by two simultaneous requests)."""
-    if not allowed(row.state, target):
-        raise Conflict(
-            f"验证码状态为“{State(row.state).label}”，不能变为“{State(target).label}”。",
-            code="sms_code_transition",
-        )
-    fields: dict[str, object] = {"state": target}
-    if target == State.USED:
-        fields["used_at"] = now
-    changed = SmsCode.objects.filter(pk=row.pk, state=row.state).update(**fields)
-    if not changed:
-        raise Conflict("验证码已被使用或已作废，请重新获取。", code="sms_code_transition")
-    row.state = target
-    if target == State.USED:
-        row.used_at = now
 
 
 def recorder() -> User:
@@ -153,7 +143,7 @@ def request_code(
         for old in SmsCode.objects.select_for_update().filter(
             phone=number, purpose=purpose, state=State.ACTIVE
         ):
-            transition(old, State.VOID, now)
+            transition(None, CODES, old, State.VOID)
         send = purpose == Purpose.REGISTER or _has_account(number)
         sms_id = None
         if send:
@@ -235,5 +225,5 @@ def take(phone: str, purpose: str, code: str, now: datetime) -> SmsCode:
         raise CodeRefused("wrong")
     if now >= row.expires_at:
         raise CodeRefused("expired")
-    transition(row, State.USED, now)
+    transition(None, CODES, row, State.USED, fields={"used_at": now})
     return row

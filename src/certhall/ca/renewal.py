@@ -52,6 +52,7 @@ from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from certhall.lifecycle import Lifecycle, LostRace, transition
 from certhall.pki.csr import load_csr
 from certhall.pki.issuance import Subscriber
 from certhall.pki.keys import same_public_key
@@ -68,24 +69,24 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.COMPLETED: frozenset(),
 }
 
+RENEWALS: Lifecycle[Renewal] = Lifecycle(
+    kind="renewal",
+    model="certlogin.Renewal",
+    states=State,
+    table=TRANSITIONS,
+    noun="证书更新",
+    key=lambda renewal: str(renewal.pk),
+    refused="renewal_state",
+    changed="renewal_changed",
+    actions={
+        State.ISSUED: "ca.renewal.issue",
+        State.INSTALLED: "ca.renewal.install",
+        State.COMPLETED: "ca.renewal.complete",
+    },
+    snapshot=lambda renewal: {"state": renewal.state},
+)
+
 RENEW_ROLES = (Role.APPLICANT, *ca_services.ISSUE_ROLES)
-
-
-def can_transition(current: str, new: str) -> bool:
-    return new in TRANSITIONS.get(current, frozenset())
-
-
-def _transition(renewal: Renewal, new: str, **fields: object) -> bool:
-    """Move ``renewal`` to ``new`` if it is still in its current state (conditional UPDATE).
-
-    Caller holds a transaction. Returns whether this call made the change.
-    """
-    current = renewal.state
-    if not can_transition(current, new):
-        raise Conflict(f"a renewal cannot go from {current} to {new}", code="renewal_state")
-    changed = Renewal.objects.filter(pk=renewal.pk, state=current).update(state=new, **fields)
-    renewal.refresh_from_db()
-    return bool(changed)
 
 
 def _expiry_date(cert: Certificate) -> date:
@@ -301,14 +302,13 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
                 f"the renewed subject {row.subject} differs from {old.subject}",
                 code="subject_changed",
             )
-        _transition(locked, State.ISSUED, new_certificate=row, issued_at=now)
-        audit.record(
+        transition(
             actor,
-            "ca.renewal.issue",
-            object_type="renewal",
-            object_id=locked.pk,
-            before={"state": State.REQUESTED},
-            after={"state": State.ISSUED, "old_serial": old.serial, "new_serial": row.serial},
+            RENEWALS,
+            locked,
+            State.ISSUED,
+            fields={"new_certificate": row, "issued_at": now},
+            extra_after={"old_serial": old.serial, "new_serial": row.serial},
         )
     return locked
 
@@ -325,16 +325,9 @@ def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = Non
         if renewal.state == State.REQUESTED:
             raise Conflict("新证书尚未签发，不能确认写入。", code="renewal_not_issued")
         if renewal.state == State.ISSUED:
-            with transaction.atomic():
-                if _transition(renewal, State.INSTALLED, installed_at=now):
-                    audit.record(
-                        actor,
-                        "ca.renewal.install",
-                        object_type="renewal",
-                        object_id=renewal.pk,
-                        before={"state": State.ISSUED},
-                        after={"state": State.INSTALLED},
-                    )
+            # A concurrent retry that got there first is the same outcome (LostRace).
+            with contextlib.suppress(LostRace), transaction.atomic():
+                transition(actor, RENEWALS, renewal, State.INSTALLED, fields={"installed_at": now})
         if renewal.state == State.INSTALLED:
             _complete(actor, renewal, now)
     return Renewal.objects.select_related("new_certificate", "old_certificate").get(pk=renewal.pk)
@@ -347,17 +340,15 @@ def _complete(actor: User, renewal: Renewal, now: datetime) -> None:
         with contextlib.suppress(Conflict):
             ca_services.revoke(_renewer(), old.serial, "superseded")
     old.refresh_from_db()
-    with transaction.atomic():
-        if _transition(renewal, State.COMPLETED, completed_at=now):
-            audit.record(
-                actor,
-                "ca.renewal.complete",
-                object_type="renewal",
-                object_id=renewal.pk,
-                before={"state": State.INSTALLED},
-                after={
-                    "state": State.COMPLETED,
-                    "old_serial": old.serial,
-                    "old_revocation_reason": old.revocation_reason,
-                },
-            )
+    with contextlib.suppress(LostRace), transaction.atomic():
+        transition(
+            actor,
+            RENEWALS,
+            renewal,
+            State.COMPLETED,
+            fields={"completed_at": now},
+            extra_after={
+                "old_serial": old.serial,
+                "old_revocation_reason": old.revocation_reason,
+            },
+        )

@@ -22,7 +22,7 @@ from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
-from certhall.hall.states import FINAL
+from certhall.hall.states import FINAL, snapshot
 from certhall.rules.workdays import Arrangement, WorkCalendar, YearStatus
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def recompute_deadlines(actor: User) -> list[tuple[str, date | None, date | None
         due = workflow.deadline(application, complete_at)
         if (due.due, due.provisional) == (application.due_date, application.due_provisional):
             continue
-        before, old_due = workflow.snapshot(application), application.due_date
+        before, old_due = snapshot(application), application.due_date
         Application.objects.filter(pk=application.pk).update(
             due_date=due.due, due_provisional=due.provisional
         )
@@ -148,7 +148,7 @@ def recompute_deadlines(actor: User) -> list[tuple[str, date | None, date | None
             object_type="application",
             object_id=application.number,
             before=before,
-            after=workflow.snapshot(application),
+            after=snapshot(application),
         )
         changes.append((application.number, old_due, application.due_date))
     return changes

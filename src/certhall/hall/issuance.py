@@ -36,7 +36,7 @@ from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, InvalidInput
-from certhall.hall import access, notices, states, workflow
+from certhall.hall import access, notices, workflow
 from certhall.hall.models import (
     Application,
     ApplicationItem,
@@ -44,7 +44,8 @@ from certhall.hall.models import (
     Channel,
     Delivery,
 )
-from certhall.hall.states import State
+from certhall.hall.states import APPLICATIONS, State
+from certhall.lifecycle import transition
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
     build_csr,
@@ -160,15 +161,14 @@ def issue_application(
                 "网厅续期由客户通过证书助手在线更新，不在此制证。", code="online_renewal"
             )
         if application.state != State.APPROVED:
-            raise Conflict(
-                states.refusal(application.number, application.state, State.ISSUING),
-                code="application_state",
-            )
+            raise APPLICATIONS.refusal(application, State.ISSUING)
         stock = _stock_tokens(actor, lines, tokens or {})
         _check_pin(lines, pin)
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
-            workflow.move(actor, application, State.ISSUING, action="hall.application.issuing")
+            transition(
+                actor, APPLICATIONS, application, State.ISSUING, action="hall.application.issuing"
+            )
         try:
             _perform(actor, application, stock, pin, store or instance_store(), key_type)
         except Exception as error:
@@ -182,17 +182,19 @@ def issue_application(
                 if line.result_certificate is not None
             ]
             now = clock.now()
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.ISSUED,
                 action="hall.application.issue",
                 fields={"issued_at": now},
-                extra={"certificates": serials},
+                extra_after={"certificates": serials},
             )
             if onsite:
-                workflow.move(
+                transition(
                     actor,
+                    APPLICATIONS,
                     application,
                     State.DELIVERED,
                     action="hall.application.deliver",
@@ -494,8 +496,9 @@ def deliver(
             fields["tracking_number"] = tracking
             fields["carrier"] = (carrier.strip() or "快递")[:32]
             reason = f"邮寄：{fields['carrier']} {tracking}"
-        workflow.move(
+        transition(
             actor,
+            APPLICATIONS,
             application,
             State.DELIVERED,
             action="hall.application.deliver",

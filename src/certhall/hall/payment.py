@@ -21,7 +21,8 @@ from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.hall import access, workflow
 from certhall.hall.models import Application, Business, CertType, Channel
-from certhall.hall.states import IN_REVIEW, State
+from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
+from certhall.lifecycle import transition
 from certhall.payments import services as payments
 from certhall.payments.models import Order
 from certhall.rules import default_catalog
@@ -112,14 +113,15 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
     payment = kwargs.get("payment")
     actor = getattr(payment, "recorded_by", None) or system_actor("payments")
     now = clock.now()
-    workflow.move(
+    transition(
         actor,
+        APPLICATIONS,
         application,
         State.PAID,
         action="hall.application.paid",
         reason=f"订单 {order.reference} 已支付",
         fields={"paid_at": now, **workflow.queue_entry_fields(application, now)},
-        extra={"order": order.reference, "amount": str(order.amount)},
+        extra_after={"order": order.reference, "amount": str(order.amount)},
     )
     auto_approve_online_renewal(application)
 
@@ -129,8 +131,9 @@ def auto_approve_online_renewal(application: Application) -> None:
     the certificate's own key and the rules were checked. The hall approves it itself."""
     if application.state not in IN_REVIEW or not application.is_online_renewal:
         return
-    workflow.move(
+    transition(
         workflow.hall_system(),
+        APPLICATIONS,
         application,
         State.APPROVED,
         action="hall.application.approve",
@@ -152,14 +155,15 @@ def on_order_refunded(sender: object, order: Order, **kwargs: Any) -> None:
             code="application_state",
         )
     actor = kwargs.get("actor") or system_actor("payments")
-    workflow.move(
+    transition(
         actor,
+        APPLICATIONS,
         application,
         State.REFUNDED,
         action="hall.application.refund",
         reason=str(kwargs.get("reason") or ""),
         fields={"closed_at": clock.now()},
-        extra={"order": order.reference},
+        extra_after={"order": order.reference},
     )
 
 
@@ -216,14 +220,15 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
                 )
             order = _order(application)
             # The clerk closes the application; the refunded signal then finds it closed.
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.REFUNDED,
                 action="hall.application.refund",
                 reason=reason.strip()[:200],
                 fields={"closed_at": clock.now()},
-                extra={"order": order.reference},
+                extra_after={"order": order.reference},
             )
             payments.refund(actor, order, reason)
     application.refresh_from_db()

@@ -33,7 +33,8 @@ from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem
-from certhall.hall.states import FINAL, State
+from certhall.hall.states import APPLICATIONS, FINAL, State
+from certhall.lifecycle import transition
 from certhall.rules import Quote, local, quote
 
 
@@ -153,7 +154,9 @@ def request_renewal(
             )
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
-            workflow.move(actor, application, State.ISSUING, action="hall.application.issuing")
+            transition(
+                actor, APPLICATIONS, application, State.ISSUING, action="hall.application.issuing"
+            )
         try:
             renewal = ca_renewal.renew(actor, request)
         except Exception as error:
@@ -165,13 +168,14 @@ def request_renewal(
                 result_certificate=renewal.new_certificate, done_at=clock.now()
             )
             serial = renewal.new_certificate.serial if renewal.new_certificate else None
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.ISSUED,
                 action="hall.application.issue",
                 fields={"issued_at": clock.now()},
-                extra={"certificates": [serial], "renewal": renewal.pk},
+                extra_after={"certificates": [serial], "renewal": renewal.pk},
             )
     return renewal
 
@@ -195,8 +199,9 @@ def confirm_installed(actor: User, number: str) -> Application:
         ca_renewal.confirm_installed(actor, renewal.pk)
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.DELIVERED,
                 action="hall.application.deliver",

@@ -19,10 +19,11 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
-from certhall.hall import access, notices, workflow
+from certhall.hall import access, notices
 from certhall.hall.models import Application, Document
 from certhall.hall.services import ITEMS
-from certhall.hall.states import IN_REVIEW, State
+from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
+from certhall.lifecycle import transition
 
 QUEUE_LIMIT = 500
 REASON_LIMIT = 200
@@ -79,8 +80,9 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "approve")
         now = clock.now()
-        workflow.move(
+        transition(
             actor,
+            APPLICATIONS,
             application,
             State.APPROVED,
             action="hall.application.approve",
@@ -137,14 +139,15 @@ def return_application(
                 document.save(
                     update_fields=["status", "review_reason", "reviewed_by", "reviewed_at"]
                 )
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.RETURNED,
                 action="hall.application.return",
                 reason=note or "；".join(returned.values()),
                 fields={"return_note": note},
-                extra={"documents": returned},
+                extra_after={"documents": returned},
             )
             notices.review_result(
                 actor, application, approved=False, reason=note or "；".join(returned.values())

@@ -34,7 +34,8 @@ from certhall.hall.models import (
     Document,
     Project,
 )
-from certhall.hall.states import EDITABLE, State
+from certhall.hall.states import APPLICATIONS, EDITABLE, State, snapshot
+from certhall.lifecycle import transition
 from certhall.notify.services import normalise_phone
 from certhall.rules import default_catalog, local
 
@@ -147,7 +148,7 @@ def create(
         object_type="application",
         object_id=application.number,
         after={
-            **workflow.snapshot(application),
+            **snapshot(application),
             "channel": channel,
             "point": point,
             "organization": organization.pk,
@@ -403,17 +404,19 @@ def submit(actor: User, number: str) -> Application:
         now = clock.now()
         if application.total > 0:
             order = payment.create_order_for(actor, application)
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.AWAITING_PAYMENT,
                 action="hall.application.submit",
                 fields={"submitted_at": now, "payment_reference": order.reference},
-                extra={"total": str(application.total)},
+                extra_after={"total": str(application.total)},
             )
         else:
-            workflow.move(
+            transition(
                 actor,
+                APPLICATIONS,
                 application,
                 State.SUBMITTED,
                 action="hall.application.submit",
@@ -442,8 +445,9 @@ def resubmit(actor: User, number: str) -> Application:
         lines = list(application.items.all())
         _check_ready(application, lines)
         now = clock.now()
-        workflow.move(
+        transition(
             actor,
+            APPLICATIONS,
             application,
             State.RESUBMITTED,
             action="hall.application.resubmit",
@@ -470,8 +474,9 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
                 f"申请 {application.number} 已付款，请到受理点或联系客服办理退款。",
                 code="application_paid",
             )
-        workflow.move(
+        transition(
             actor,
+            APPLICATIONS,
             application,
             State.CANCELLED,
             action="hall.application.cancel",

@@ -29,7 +29,15 @@ guard in the services (``services.cancel``, ``payment.refund_application``), not
 
 from __future__ import annotations
 
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
+
+from certhall.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from certhall.hall.models import Application
 
 
 class State(models.TextChoices):
@@ -47,7 +55,7 @@ class State(models.TextChoices):
     REFUNDED = "refunded", "已退款"
 
 
-TRANSITIONS: dict[State, frozenset[State]] = {
+TRANSITIONS: dict[str, frozenset[str]] = {
     State.DRAFT: frozenset({State.AWAITING_PAYMENT, State.SUBMITTED, State.CANCELLED}),
     State.AWAITING_PAYMENT: frozenset({State.PAID, State.CANCELLED}),
     State.SUBMITTED: frozenset({State.APPROVED, State.RETURNED, State.CANCELLED}),
@@ -70,19 +78,27 @@ FINAL = frozenset({State.DELIVERED, State.CANCELLED, State.REFUNDED})
 EDITABLE = frozenset({State.DRAFT, State.RETURNED})
 
 
-def allowed(current: str, target: str) -> bool:
-    return State(target) in TRANSITIONS[State(current)]
+def snapshot(application: Application) -> dict[str, Any]:
+    """What the audit log records of an application before and after a change."""
+    return {
+        "state": application.state,
+        "fee_total": str(application.fee_total),
+        "postage": str(application.postage),
+        "due_date": application.due_date.isoformat() if application.due_date else None,
+        "due_provisional": application.due_provisional,
+        "payment_reference": application.payment_reference,
+    }
 
 
-def describe(state: str) -> str:
-    return str(State(state).label)
-
-
-def refusal(number: str, current: str, target: str) -> str:
-    """The Conflict message for a transition the table does not allow (zh-CN, one line)."""
-    options = sorted(TRANSITIONS[State(current)], key=list(State).index)
-    possible = "、".join(str(s.label) for s in options) if options else "无（已结束）"
-    return (
-        f"申请 {number} 当前为“{describe(current)}”，不能变为“{describe(target)}”"
-        f"（可变为：{possible}）"
-    )
+APPLICATIONS: Lifecycle[Application] = Lifecycle(
+    kind="application",
+    model="hall.Application",
+    states=State,
+    table=TRANSITIONS,
+    noun="申请",
+    key=attrgetter("number"),
+    refused="application_state",
+    changed="application_changed",
+    snapshot=snapshot,
+    touch="updated_at",
+)

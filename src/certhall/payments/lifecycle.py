@@ -11,12 +11,20 @@
 * ``refunded`` (已退款): the money went back; final;
 * ``cancelled`` (已取消): nobody will pay this order; final.
 
-Everything not in the table is refused with a Conflict naming the current state.
+Everything not in the table is refused (``certhall.lifecycle``).
 """
 
 from __future__ import annotations
 
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
 from django.db import models
+
+from certhall.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from certhall.payments.models import Order
 
 
 class Status(models.TextChoices):
@@ -26,7 +34,7 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", "已取消"
 
 
-TRANSITIONS: dict[Status, frozenset[Status]] = {
+TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PENDING: frozenset({Status.PAID, Status.CANCELLED}),
     Status.PAID: frozenset({Status.REFUNDED}),
     Status.REFUNDED: frozenset(),
@@ -34,7 +42,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 #: The audit action of each target state.
-ACTIONS: dict[Status, str] = {
+ACTIONS: dict[str, str] = {
     Status.PAID: "payments.order.paid",
     Status.REFUNDED: "payments.order.refund",
     Status.CANCELLED: "payments.order.cancel",
@@ -67,19 +75,16 @@ class Method(models.TextChoices):
 COUNTER_METHODS = (Method.CASH, Method.POS, Method.WECHAT, Method.ALIPAY)
 
 
-def allowed(current: str, target: str) -> bool:
-    return Status(target) in TRANSITIONS[Status(current)]
-
-
-def describe(status: str) -> str:
-    return str(Status(status).label)
-
-
-def refusal(reference: str, current: str, target: str) -> str:
-    """The Conflict message for a transition the table does not allow (zh-CN, one line)."""
-    options = sorted(TRANSITIONS[Status(current)], key=list(Status).index)
-    possible = "、".join(str(s.label) for s in options) if options else "无（终态）"
-    return (
-        f"订单 {reference} 当前为“{describe(current)}”，不能变为“{describe(target)}”"
-        f"（可变为：{possible}）"
-    )
+ORDERS: Lifecycle[Order] = Lifecycle(
+    kind="order",
+    model="payments.Order",
+    states=Status,
+    table=TRANSITIONS,
+    state_field="status",
+    noun="订单",
+    key=attrgetter("reference"),
+    refused="order_transition",
+    changed="order_changed",
+    actions=ACTIONS,
+    snapshot=lambda order: order.snapshot(),
+)

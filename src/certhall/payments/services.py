@@ -26,8 +26,8 @@ from certhall.accounts.permissions import require_organization, require_provider
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
-from certhall.payments import lifecycle
-from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method, Status
+from certhall.lifecycle import transition
+from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
 from certhall.payments.models import LIVE_STATUSES, Order, Payment
 from certhall.payments.signals import order_paid, order_refunded
 from certhall.rules import local
@@ -258,41 +258,6 @@ def create_order(
         raise Conflict("暂时无法生成订单号，请稍后重试", code="order_reference_busy")
 
 
-def _transition(
-    actor: User,
-    order: Order,
-    target: Status,
-    *,
-    fields: Mapping[str, object] | None = None,
-    extra_after: Mapping[str, object] | None = None,
-) -> Order:
-    """Move ``order`` to ``target`` if the table allows it; the caller is in a transaction.
-    The UPDATE is conditional on the state read: of two simultaneous changes one wins."""
-    current = order.status
-    if not lifecycle.allowed(current, target):
-        raise Conflict(lifecycle.refusal(order.reference, current, target), code="order_transition")
-    before = order.snapshot()
-    changed = Order.objects.filter(pk=order.pk, status=current).update(
-        status=target, **(fields or {})
-    )
-    if not changed:
-        order.refresh_from_db()
-        raise Conflict(
-            f"订单 {order.reference} 已被他人处理（现为“{lifecycle.describe(order.status)}”）",
-            code="order_changed",
-        )
-    order.refresh_from_db()
-    audit.record(
-        actor,
-        lifecycle.ACTIONS[target],
-        object_type="order",
-        object_id=order.reference,
-        before=before,
-        after={**order.snapshot(), **(extra_after or {})},
-    )
-    return order
-
-
 def apply_payment(
     actor: User,
     order: Order,
@@ -316,10 +281,7 @@ def apply_payment(
     """
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status != Status.PENDING:
-        raise Conflict(
-            lifecycle.refusal(locked.reference, locked.status, Status.PAID),
-            code="order_not_payable",
-        )
+        raise ORDERS.refusal(locked, Status.PAID, code="order_not_payable")
     existing = Payment.objects.filter(channel=channel, transaction_id=transaction_id).first()
     if existing is not None:
         raise AlreadyRecorded(
@@ -352,8 +314,9 @@ def apply_payment(
         raise Conflict(
             f"订单 {locked.reference} 的收款已由另一请求记录", code="payment_concurrent"
         ) from None
-    _transition(
+    transition(
         actor,
+        ORDERS,
         locked,
         Status.PAID,
         fields={"method": method, "paid_at": now},
@@ -414,8 +377,9 @@ def refund(actor: User, order: Order, reason: str) -> Order:
         require_provider(actor, order.provider_id)
         with transaction.atomic():
             order.refresh_from_db()
-            _transition(
+            transition(
                 actor,
+                ORDERS,
                 order,
                 Status.REFUNDED,
                 fields={"refunded_at": clock.now(), "refund_reason": text},
@@ -438,8 +402,9 @@ def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
         text = str(reason or "").strip()[:200]
         with transaction.atomic():
             order.refresh_from_db()
-            _transition(
+            transition(
                 actor,
+                ORDERS,
                 order,
                 Status.CANCELLED,
                 fields={"cancelled_at": clock.now()},

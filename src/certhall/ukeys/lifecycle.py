@@ -18,7 +18,15 @@ Modelled on Dogtag TPS's token states (``tokendb.allowedTransitions``)::
 
 from __future__ import annotations
 
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
 from django.db import models
+
+from certhall.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from certhall.ukeys.models import Ukey
 
 
 class Status(models.TextChoices):
@@ -30,7 +38,7 @@ class Status(models.TextChoices):
     RETIRED = "retired", "已注销"
 
 
-TRANSITIONS: dict[Status, frozenset[Status]] = {
+TRANSITIONS: dict[str, frozenset[str]] = {
     Status.IN_STOCK: frozenset({Status.ISSUED, Status.DAMAGED}),
     Status.ISSUED: frozenset({Status.LOCKED, Status.LOST, Status.DAMAGED}),
     Status.LOCKED: frozenset({Status.ISSUED, Status.LOST, Status.DAMAGED}),
@@ -40,7 +48,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 #: The audit action of each target state.
-ACTIONS: dict[Status, str] = {
+ACTIONS: dict[str, str] = {
     Status.ISSUED: "ukey.issue",
     Status.LOCKED: "ukey.lock",
     Status.LOST: "ukey.lost",
@@ -50,20 +58,17 @@ ACTIONS: dict[Status, str] = {
 }
 
 
-def allowed(current: str, target: str) -> bool:
-    return Status(target) in TRANSITIONS[Status(current)]
-
-
-def describe(status: str) -> str:
-    value = Status(status)
-    return f"{value.label} ({value.value})"
-
-
-def refusal(serial: str, current: str, target: str) -> str:
-    """The Conflict message for a transition the table does not allow."""
-    options = sorted(s.value for s in TRANSITIONS[Status(current)])
-    possible = ", ".join(options) if options else "nothing (final state)"
-    return (
-        f"Ukey {serial} is {describe(current)} and cannot become {describe(target)}; "
-        f"from {Status(current).value} it can become: {possible}"
-    )
+UKEYS: Lifecycle[Ukey] = Lifecycle(
+    kind="ukey",
+    model="ukeys.Ukey",
+    states=Status,
+    table=TRANSITIONS,
+    state_field="status",
+    noun="Ukey",
+    key=attrgetter("serial"),
+    refused="ukey_transition",
+    changed="ukey_changed",
+    actions=ACTIONS,
+    snapshot=lambda ukey: ukey.snapshot(),
+    touch="updated_at",
+)

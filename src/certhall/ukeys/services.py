@@ -20,7 +20,6 @@ The SO PIN is unsealed only inside these functions and goes nowhere but to the t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from datetime import datetime
 
 from cryptography import x509
@@ -34,6 +33,7 @@ from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, NotFound
+from certhall.lifecycle import transition
 from certhall.notify.services import normalise_phone, send_sms
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
@@ -51,8 +51,8 @@ from certhall.tokens import (
 )
 from certhall.tokens.keys import KEY_SPECS, KeySpec
 from certhall.tokens.pin import check_new_pin, random_user_pin
-from certhall.ukeys import lifecycle, sealing
-from certhall.ukeys.lifecycle import Status
+from certhall.ukeys import sealing
+from certhall.ukeys.lifecycle import ACTIONS, UKEYS, Status
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore, instance_store
 
@@ -128,53 +128,7 @@ def _check_token(ukey: Ukey, store: UkeyStore) -> TokenInfo:
 # --- the lifecycle -------------------------------------------------------------------------
 
 
-def _transition(
-    actor: User,
-    ukey: Ukey,
-    target: Status,
-    *,
-    action: str | None = None,
-    extra_before: Mapping[str, object] | None = None,
-    extra_after: Mapping[str, object] | None = None,
-    fields: Mapping[str, object] | None = None,
-) -> Ukey:
-    """Move ``ukey`` to ``target`` if the table allows it; caller is in a transaction.
-
-    The UPDATE is conditional on the state read, so two clerks acting at once get one change
-    and one Conflict.
-    """
-    current = ukey.status
-    if not lifecycle.allowed(current, target):
-        raise Conflict(lifecycle.refusal(ukey.serial, current, target), code="ukey_transition")
-    if target == Status.RETIRED and ukey.certificates.filter(status="valid").exists():
-        raise Conflict(
-            f"Ukey {ukey.serial} still holds valid certificates: revoke them first "
-            "(media replacement does)",
-            code="ukey_has_valid_certificates",
-        )
-    before = ukey.snapshot()
-    changed = Ukey.objects.filter(pk=ukey.pk, status=current).update(
-        status=target, updated_at=clock.now(), **(fields or {})
-    )
-    if not changed:
-        ukey.refresh_from_db()
-        raise Conflict(
-            f"Ukey {ukey.serial} was changed meanwhile (now {lifecycle.describe(ukey.status)})",
-            code="ukey_changed",
-        )
-    ukey.refresh_from_db()
-    audit.record(
-        actor,
-        action or lifecycle.ACTIONS[target],
-        object_type="ukey",
-        object_id=ukey.serial,
-        before={**before, **(extra_before or {})},
-        after={**ukey.snapshot(), **(extra_after or {})},
-    )
-    return ukey
-
-
-def transition(actor: User, ukey: Ukey, target: str) -> Ukey:
+def report_status(actor: User, ukey: Ukey, target: str) -> Ukey:
     """Record a lifecycle change (a Ukey reported locked, lost, damaged; retired).
 
     Bookkeeping only, the token is not touched: :func:`issue_onto_token`, :func:`unlock` and
@@ -183,16 +137,20 @@ def transition(actor: User, ukey: Ukey, target: str) -> Ukey:
     """
     require_role(actor, *CHANGE_ROLES)
     if target not in Status.values:
-        raise InvalidInput(f"unknown Ukey status {target!r}; use one of {Status.values}")
-    action = lifecycle.ACTIONS[Status(target)]
+        raise InvalidInput(
+            code="ukey_status_unknown", status=target, choices="、".join(Status.values)
+        )
+    action = ACTIONS[Status(target)]
     with audit.refusals_recorded(actor, action, object_type="ukey", object_id=ukey.serial):
         require_provider(actor, ukey.provider_id)
         with transaction.atomic():
             ukey.refresh_from_db()
             extra: dict[str, object] = {}
             if target == Status.RETIRED:
+                if ukey.certificates.filter(status="valid").exists():
+                    raise Conflict(code="ukey_has_valid_certificates", serial=ukey.serial)
                 extra["retired_at"] = clock.now()
-            return _transition(actor, ukey, Status(target), fields=extra)
+            return transition(actor, UKEYS, ukey, target, fields=extra)
 
 
 # --- stock ---------------------------------------------------------------------------------
@@ -278,13 +236,7 @@ def issue_onto_token(
         token.refresh_from_db()
         require_provider(actor, token.provider_id)
         if token.status != Status.IN_STOCK:
-            raise Conflict(
-                lifecycle.refusal(token.serial, token.status, Status.ISSUED)
-                if not lifecycle.allowed(token.status, Status.ISSUED)
-                else f"Ukey {token.serial} is {lifecycle.describe(token.status)}: "
-                "only a Ukey in stock is issued onto",
-                code="ukey_transition",
-            )
+            raise UKEYS.refusal(token, Status.ISSUED, code="ukey_not_in_stock")
         number = normalise_phone(phone)
         spec = _key_spec(key_type)
         holder = organization or Organization.objects.filter(uscc=subscriber.uscc).first()
@@ -317,8 +269,9 @@ def issue_onto_token(
                     sms = send_sms(
                         number, _pin_text(token.serial, pin, "证书已制作"), "ukey.pin", actor=actor
                     )
-                    _transition(
+                    transition(
                         actor,
+                        UKEYS,
                         token,
                         Status.ISSUED,
                         extra_after={
@@ -371,11 +324,7 @@ def unlock(
         token.refresh_from_db()
         require_provider(actor, token.provider_id)
         if token.status not in UNLOCKABLE:
-            raise Conflict(
-                f"Ukey {token.serial} is {lifecycle.describe(token.status)}: only a Ukey in "
-                "stock, issued or locked is unlocked",
-                code="ukey_transition",
-            )
+            raise UKEYS.refusal(token, Status.ISSUED, code="ukey_not_unlockable")
         number = normalise_phone(phone) if phone else (token.handler_phone or None)
         if new_pin is None and number is None:
             raise InvalidInput(
@@ -397,8 +346,9 @@ def unlock(
             extra_before = {"pin_locked": before.locked, "tries_left": before.tries_left}
             extra_after = {"pin_reset": True, "must_change": True, "sms": sms_id}
             if token.status == Status.LOCKED:
-                _transition(
+                transition(
                     actor,
+                    UKEYS,
                     token,
                     Status.ISSUED,
                     action="ukey.unlock",
@@ -443,22 +393,23 @@ def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[C
         status = Status(cause)
         if reported is not None and reported != status:
             raise Conflict(
-                f"Ukey {token.serial} was reported {reported.value}, not {status.value}",
-                code="ukey_transition",
+                code="ukey_reported_otherwise",
+                serial=token.serial,
+                reported=reported.label,
+                cause=status.label,
             )
         if token.status not in (Status.ISSUED, Status.LOCKED) and reported is None:
-            raise Conflict(
-                lifecycle.refusal(token.serial, token.status, status), code="ukey_transition"
-            )
+            raise UKEYS.refusal(token, status)
         reason = REPLACEMENT_REASONS[status]
         with transaction.atomic():
             if reported is None:
-                _transition(actor, token, status)
+                transition(actor, UKEYS, token, status)
             revoked = []
             for cert in token.certificates.filter(status=Certificate.Status.VALID).order_by("pk"):
                 revoked.append(ca_services.revoke(actor, cert.serial, reason))
-            _transition(
+            transition(
                 actor,
+                UKEYS,
                 token,
                 Status.RETIRED,
                 action="ukey.replace",

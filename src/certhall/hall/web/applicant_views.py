@@ -695,7 +695,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     return render(request, "hall/applicant/detail.html", context)
 
 
-def _allowed_next(state: str) -> frozenset[State]:
+def _allowed_next(state: str) -> frozenset[str]:
     return TRANSITIONS[State(state)]
 
 

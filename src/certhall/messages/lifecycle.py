@@ -1,0 +1,31 @@
+"""Messages of the lifecycle engine (certhall.lifecycle): refused and lost state changes.
+
+Every state machine has its own codes (API clients tell an order from a Ukey by the code); the
+wording is one template for all of them.
+"""
+
+_REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
+_CHANGED = "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。"
+
+MESSAGES: dict[str, str] = {
+    "application_state": _REFUSED,
+    "application_changed": _CHANGED,
+    "order_transition": _REFUSED,
+    "order_not_payable": "{noun} {key} 当前为“{current}”，不能付款。",
+    "order_changed": _CHANGED,
+    "ukey_transition": _REFUSED,
+    "ukey_changed": _CHANGED,
+    "ukey_not_in_stock": "{noun} {key} 当前为“{current}”：只能向库存中的Ukey制证。",
+    "ukey_not_unlockable": (
+        "{noun} {key} 当前为“{current}”：只有库存、已发放或已锁定的Ukey可以解锁。"
+    ),
+    "ukey_reported_otherwise": "Ukey {serial} 已登记为“{reported}”，不是“{cause}”。",
+    "ukey_has_valid_certificates": (
+        "Ukey {serial} 上仍有有效证书：请先吊销（介质补办会自动吊销）再注销。"
+    ),
+    "ukey_status_unknown": "未知的Ukey状态“{status}”，可选：{choices}。",
+    "renewal_state": _REFUSED,
+    "renewal_changed": _CHANGED,
+    "sms_code_transition": _REFUSED,
+    "sms_code_changed": "验证码已被使用或已失效，请重新获取。",
+}
