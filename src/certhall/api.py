@@ -1,24 +1,20 @@
 """The JSON API (OpenAPI at /api/docs): the same services the web pages call.
 
 Each bounded context contributes a router below; errors come out as
-``{"error": code, "message": text}`` with the status of the ``CerthallError``.
+``{"error": code, "message": text}`` (``certhall.web.errors``, the one boundary).
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from certhall.errors import CerthallError
+from certhall.web.errors import api_handlers
 
 api = NinjaAPI(title="certhall", version="1", urls_namespace="api")
 
-
-@api.exception_handler(CerthallError)
-def _certhall_error(request: HttpRequest, exc: CerthallError) -> HttpResponse:
-    return api.create_response(
-        request, {"error": exc.code, "message": exc.message}, status=exc.http_status
-    )
+# Every error, ninja's own included, as {"error", "message"} (certhall.web.errors).
+for _kind, _handler in api_handlers().items():
+    api.add_exception_handler(_kind, _handler)
 
 
 # Routers, one per bounded context (import paths, so this module stays import-light):

@@ -43,6 +43,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "certhall.urls"
+CSRF_FAILURE_VIEW = "certhall.web.errors.csrf_failure"
 WSGI_APPLICATION = "certhall.wsgi.application"
 
 TEMPLATES = [

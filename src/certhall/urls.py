@@ -5,6 +5,11 @@ from certhall.ca import views as ca_views
 from certhall.web import status as web_status
 from certhall.web import views as web_views
 
+handler400 = "certhall.web.errors.bad_request"
+handler403 = "certhall.web.errors.permission_denied"
+handler404 = "certhall.web.errors.page_not_found"
+handler500 = "certhall.web.errors.server_error"
+
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),

@@ -59,16 +59,16 @@ def test_uscc_is_normalised(typed: str, canonical: str) -> None:
 @pytest.mark.parametrize(
     ("code", "error_code", "message"),
     [
-        ("", "uscc_empty", "is empty"),
-        ("   ", "uscc_empty", "is empty"),
-        ("91350100M000100Y4", "uscc_length", "must be 18 characters, got 17"),
-        ("91350100M000100Y433", "uscc_length", "must be 18 characters, got 19"),
-        ("91350100I000100Y43", "uscc_characters", "position 9"),
-        ("O1350100M000100Y43", "uscc_characters", "position 1"),
-        ("91350100M000100Y4Z", "uscc_characters", "position 18"),
-        ("9135010SM00010VY43", "uscc_characters", "positions 8, 15"),
-        ("91350100M000100Y44", "uscc_check", "check character is wrong"),
-        ("91350100M000100Y34", "uscc_check", "check character is wrong"),
+        ("", "uscc_empty", "请填写"),
+        ("   ", "uscc_empty", "请填写"),
+        ("91350100M000100Y4", "uscc_length", "应为18位，现为17位"),
+        ("91350100M000100Y433", "uscc_length", "应为18位，现为19位"),
+        ("91350100I000100Y43", "uscc_characters", "第9位"),
+        ("O1350100M000100Y43", "uscc_characters", "第1位"),
+        ("91350100M000100Y4Z", "uscc_characters", "第18位"),
+        ("9135010SM00010VY43", "uscc_characters", "第8、15位"),
+        ("91350100M000100Y44", "uscc_check", "校验位不正确"),
+        ("91350100M000100Y34", "uscc_check", "校验位不正确"),
     ],
 )
 def test_invalid_uscc(code: str, error_code: str, message: str) -> None:
@@ -146,18 +146,18 @@ def _with_check(body: str) -> str:
 @pytest.mark.parametrize(
     ("number", "error_code", "message"),
     [
-        ("", "resident_id_empty", "is empty"),
-        ("110105194912310", "resident_id_length", "got 15"),
-        ("11010519491231002X1", "resident_id_length", "got 19"),
-        ("1101051949123100AX", "resident_id_characters", "17 digits followed by a digit or X"),
-        ("11010519491231002Y", "resident_id_characters", "17 digits followed by a digit or X"),
-        (_with_check("11010519490231002"), "resident_id_birth_date", "not a real date"),
-        (_with_check("11010519491301002"), "resident_id_birth_date", "not a real date"),
-        (_with_check("11010520250229002"), "resident_id_birth_date", "not a real date"),
-        (_with_check("11010520260304002"), "resident_id_birth_date", "in the future"),
-        (_with_check("11010518991231002"), "resident_id_birth_date", "before 1900"),
-        ("110105194912310021", "resident_id_check", "check character is wrong"),
-        ("11010519491231003X", "resident_id_check", "check character is wrong"),
+        ("", "resident_id_empty", "请填写"),
+        ("110105194912310", "resident_id_length", "现为15位"),
+        ("11010519491231002X1", "resident_id_length", "现为19位"),
+        ("1101051949123100AX", "resident_id_characters", "17位数字加1位数字或X"),
+        ("11010519491231002Y", "resident_id_characters", "17位数字加1位数字或X"),
+        (_with_check("11010519490231002"), "resident_id_birth_date", "不是有效日期"),
+        (_with_check("11010519491301002"), "resident_id_birth_date", "不是有效日期"),
+        (_with_check("11010520250229002"), "resident_id_birth_date", "不是有效日期"),
+        (_with_check("11010520260304002"), "resident_id_birth_date", "晚于今天"),
+        (_with_check("11010518991231002"), "resident_id_birth_date", "早于1900年"),
+        ("110105194912310021", "resident_id_check", "校验位不正确"),
+        ("11010519491231003X", "resident_id_check", "校验位不正确"),
     ],
 )
 def test_invalid_resident_id(number: str, error_code: str, message: str) -> None:
@@ -176,7 +176,7 @@ def test_birthday_today_and_leap_day_are_fine() -> None:
 
 def test_default_today_is_used() -> None:
     tomorrow = date.today() + timedelta(days=2)
-    with pytest.raises(InvalidInput, match="in the future"):
+    with pytest.raises(InvalidInput, match="晚于今天"):
         validate_resident_id(_with_check(f"440305{tomorrow:%Y%m%d}001"))
 
 

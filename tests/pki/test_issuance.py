@@ -181,7 +181,7 @@ def test_other_locality(issue: Issue) -> None:
             replace(ORG_SUBSCRIBER, org_name="深圳\u200b公司"),
             "control or invalid characters",
         ),
-        ("org", replace(ORG_SUBSCRIBER, uscc="91350100M000100Y44"), "check character is wrong"),
+        ("org", replace(ORG_SUBSCRIBER, uscc="91350100M000100Y44"), "校验位不正确"),
         ("org", replace(ORG_SUBSCRIBER, province=""), r"province \(省份\) is required"),
         ("org", replace(ORG_SUBSCRIBER, locality="市" * 129), "at most 128"),
         (
@@ -200,8 +200,8 @@ def test_other_locality(issue: Issue) -> None:
             replace(PERSON, id_number=""),
             r"resident ID number \(身份证号码\) is required",
         ),
-        ("personal", replace(PERSON, id_number="110105194912310021"), "check character is wrong"),
-        ("personal", replace(PERSON, id_number="110105199913310024"), "not a real date"),
+        ("personal", replace(PERSON, id_number="110105194912310021"), "校验位不正确"),
+        ("personal", replace(PERSON, id_number="110105199913310024"), "不是有效日期"),
     ],
 )
 def test_invalid_subscriber(

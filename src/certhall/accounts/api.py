@@ -44,10 +44,7 @@ def _require_csrf(request: HttpRequest) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
         return
     if check_csrf(request) is not None:
-        raise Forbidden(
-            "CSRF校验失败：请先 GET /api/accounts/csrf，并在请求头 X-CSRFToken 中带上返回的令牌。",
-            code="csrf_failed",
-        )
+        raise Forbidden(code="csrf_failed", variant="api")
 
 
 router = Router(tags=["accounts"])

@@ -72,23 +72,12 @@ def list_handlers(actor: User, organization_id: int | None = None) -> list[Handl
     )
 
 
-ID_MESSAGES = {
-    "resident_id_empty": "请填写身份证号码。",
-    "resident_id_length": "身份证号码应为18位（不接受15位的第一代身份证号码）。",
-    "resident_id_characters": "身份证号码应为17位数字加1位数字或X。",
-    "resident_id_birth_date": "身份证号码中的出生日期不正确。",
-    "resident_id_check": "身份证号码校验位不正确，请核对是否输入有误。",
-}
-
-
 def add_handler(
     actor: User, organization_id: int | None, *, name: str, id_kind: str, id_number: str, phone: str
 ) -> Handler:
     """Register a handler (经办人) through ``accounts.services.add_handler``, with the
-    refusals in Chinese. An applicant adds to its own organisation only."""
+    refusals from the catalogue. An applicant adds to its own organisation only."""
     from certhall.accounts import services, validation
-    from certhall.errors import InvalidInput
-    from certhall.pki.identity import ID_DOCUMENT_KINDS
 
     _active(actor)
     if actor.role == Role.APPLICANT:
@@ -100,14 +89,6 @@ def add_handler(
     if organization_id is None:
         raise NotFound("请指定单位。")
     mobile = validation.mobile(phone)
-    try:
-        return services.add_handler(
-            actor, organization_id, name=name, id_kind=id_kind, id_number=id_number, phone=mobile
-        )
-    except InvalidInput as error:
-        if error.code in ID_MESSAGES:
-            raise InvalidInput(ID_MESSAGES[error.code], code=error.code) from None
-        if error.code == "id_document_number":
-            kind = ID_DOCUMENT_KINDS.get(id_kind, "证件")
-            raise InvalidInput(f"{kind}号码格式不正确。", code=error.code) from None
-        raise
+    return services.add_handler(
+        actor, organization_id, name=name, id_kind=id_kind, id_number=id_number, phone=mobile
+    )

@@ -22,8 +22,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from certhall.accounts import codes, profile, registration
 from certhall.accounts import login as login_services
 from certhall.accounts.models import Handler, User
-from certhall.errors import CerthallError, TooManyRequests
+from certhall.errors import CerthallError
 from certhall.ratelimit import client_address
+from certhall.web.errors import form_page
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 HOME = "/accounts/profile/"
@@ -33,19 +34,6 @@ HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
 
 def _field(request: HttpRequest, name: str, limit: int = 200) -> str:
     return str(request.POST.get(name, ""))[:limit]
-
-
-def _page(
-    request: HttpRequest, template: str, context: dict[str, Any], error: CerthallError | None = None
-) -> HttpResponse:
-    status = 200
-    if error is not None:
-        context["error"] = error.message
-        status = error.http_status
-    response = render(request, template, context, status=status)
-    if isinstance(error, TooManyRequests):
-        response["Retry-After"] = str(error.retry_after)
-    return response
 
 
 def _next(request: HttpRequest) -> str:
@@ -69,12 +57,12 @@ def register_page(request: HttpRequest) -> HttpResponse:
     form = {name: _field(request, name) for name in REGISTER_FIELDS} if request.POST else {}
     context: dict[str, Any] = {"form": form}
     if request.method != "POST":
-        return _page(request, "accounts/register.html", context)
+        return form_page(request, "accounts/register.html", context)
     try:
         if request.POST.get("action") == "send_code":
             sent = codes.request_code(form["phone"], "register", client=client_address(request))
             context["notice"] = sent.message
-            return _page(request, "accounts/register.html", context)
+            return form_page(request, "accounts/register.html", context)
         user = registration.register(
             registration.Registration(
                 organization_name=form["organization_name"],
@@ -89,7 +77,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
             client=client_address(request),
         )
     except CerthallError as error:
-        return _page(request, "accounts/register.html", context, error)
+        return form_page(request, "accounts/register.html", context, error)
     login(request, user, backend=BACKEND)
     messages.success(request, "注册成功，已为您登录。请登记经办人后办理证书业务。")
     return HttpResponseRedirect(HOME)
@@ -107,13 +95,13 @@ def login_page(request: HttpRequest) -> HttpResponse:
         "phone": _field(request, "phone", 40),
     }
     if request.method != "POST":
-        return _page(request, "accounts/login.html", context)
+        return form_page(request, "accounts/login.html", context)
     action = request.POST.get("action")
     client = client_address(request)
     try:
         if action == "send_code":
             context["notice"] = codes.request_code(context["phone"], "login", client=client).message
-            return _page(request, "accounts/login.html", context)
+            return form_page(request, "accounts/login.html", context)
         if tab == "sms":
             user = login_services.login_with_code(
                 context["phone"], _field(request, "code", 20), client=client
@@ -123,7 +111,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
                 context["username"], _field(request, "password", 4096), client=client
             )
     except CerthallError as error:
-        return _page(request, "accounts/login.html", context, error)
+        return form_page(request, "accounts/login.html", context, error)
     return _open_session(request, user)
 
 
@@ -171,4 +159,4 @@ def handlers_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "id_kinds": Handler.IdKind.choices,
     }
-    return _page(request, "accounts/handlers.html", context, error)
+    return form_page(request, "accounts/handlers.html", context, error)

@@ -14,6 +14,9 @@ MESSAGES: dict[str, str] = {
     "configuration_error": "系统配置有误，请联系管理员。",
     # The web entry points.
     "csrf_failed": "页面已过期或请求来源不正确，请刷新页面后再提交。",
+    "csrf_failed.api": (
+        "CSRF校验失败：请先 GET /api/accounts/csrf，并在请求头 X-CSRFToken 中带上返回的令牌。"
+    ),
     "page_not_found": "页面不存在。",
     "method_not_allowed": "不支持该请求方式。",
     "not_authenticated": "请先登录。",

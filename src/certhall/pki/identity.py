@@ -55,25 +55,14 @@ def validate_uscc(code: str) -> str:
     """
     value = _normalise(code)
     if not value:
-        raise InvalidInput("统一社会信用代码 (USCC) is empty", code="uscc_empty")
+        raise InvalidInput(code="uscc_empty")
     if len(value) != USCC_LENGTH:
-        raise InvalidInput(
-            f"统一社会信用代码 (USCC) must be 18 characters, got {len(value)}",
-            code="uscc_length",
-        )
+        raise InvalidInput(code="uscc_length", got=len(value))
     bad = [i + 1 for i, ch in enumerate(value) if ch not in _USCC_VALUE]
     if bad:
-        where = ("position " if len(bad) == 1 else "positions ") + ", ".join(map(str, bad))
-        raise InvalidInput(
-            "统一社会信用代码 (USCC) has a character that is never used in a USCC at "
-            f"{where} (allowed: digits and letters except I, O, S, V, Z)",
-            code="uscc_characters",
-        )
+        raise InvalidInput(code="uscc_characters", where="、".join(map(str, bad)))
     if uscc_check_character(value[:-1]) != value[-1]:
-        raise InvalidInput(
-            "统一社会信用代码 (USCC) check character is wrong: please check the code for typos",
-            code="uscc_check",
-        )
+        raise InvalidInput(code="uscc_check")
     return value
 
 
@@ -99,43 +88,24 @@ def validate_resident_id(number: str, *, today: date | None = None) -> str:
     """
     value = _normalise(number)
     if not value:
-        raise InvalidInput("身份证号码 (resident ID number) is empty", code="resident_id_empty")
+        raise InvalidInput(code="resident_id_empty")
     if len(value) != RESIDENT_ID_LENGTH:
-        raise InvalidInput(
-            f"身份证号码 (resident ID number) must be 18 characters, got {len(value)} "
-            "(15-digit first-generation numbers are not accepted)",
-            code="resident_id_length",
-        )
+        raise InvalidInput(code="resident_id_length", got=len(value))
     body, check = value[:-1], value[-1]
     if not (body.isascii() and body.isdigit()) or check not in "0123456789X":
-        raise InvalidInput(
-            "身份证号码 (resident ID number) must be 17 digits followed by a digit or X",
-            code="resident_id_characters",
-        )
+        raise InvalidInput(code="resident_id_characters")
     try:
         born = resident_id_birth_date(value)
     except ValueError:
-        raise InvalidInput(
-            "身份证号码 (resident ID number): the birth date (digits 7-14) is not a real date",
-            code="resident_id_birth_date",
-        ) from None
+        raise InvalidInput(code="resident_id_birth_date") from None
     if today is None:
         today = clock.today()
     if born > today:
-        raise InvalidInput(
-            "身份证号码 (resident ID number): the birth date (digits 7-14) is in the future",
-            code="resident_id_birth_date",
-        )
+        raise InvalidInput(code="resident_id_birth_date", variant="future")
     if born.year < EARLIEST_BIRTH_YEAR:
-        raise InvalidInput(
-            "身份证号码 (resident ID number): the birth date (digits 7-14) is before 1900",
-            code="resident_id_birth_date",
-        )
+        raise InvalidInput(code="resident_id_birth_date", variant="early")
     if resident_id_check_character(body) != check:
-        raise InvalidInput(
-            "身份证号码 (resident ID number) check character is wrong: please check it for typos",
-            code="resident_id_check",
-        )
+        raise InvalidInput(code="resident_id_check")
     return value
 
 
@@ -164,11 +134,8 @@ def validate_id_document(kind: str, number: str) -> str:
         return validate_resident_id(number)
     if kind not in _PERMIT_PATTERNS:
         kinds = "、".join(ID_DOCUMENT_KINDS.values())
-        raise InvalidInput(f"证件类型只能是：{kinds}", code="id_document_kind")
+        raise InvalidInput(code="id_document_kind", kinds=kinds)
     value = _normalise(number)
     if not _PERMIT_PATTERNS[kind].fullmatch(value):
-        raise InvalidInput(
-            f"{ID_DOCUMENT_KINDS[kind]}号码格式不正确 ({kind} number is malformed)",
-            code="id_document_number",
-        )
+        raise InvalidInput(code="id_document_number", kind=ID_DOCUMENT_KINDS[kind])
     return value

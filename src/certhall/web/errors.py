@@ -1,13 +1,95 @@
-"""The one place where web requests turn ``CerthallError`` into an HTTP answer."""
+"""The error boundary of the web: every refusal a person or a client sees is made here.
+
+:func:`refusal_response` is the one function that turns a :class:`CerthallError` into an HTTP
+answer: for the JSON API (``/api/`` or ``Accept: application/json``) always
+``{"error": code, "message": text}``, for pages the zh-CN error page; both with the error's
+status, and ``Retry-After`` on 429. Everything else routes into it: the middleware (errors a
+view raises), the JSON API's exception handlers (``certhall.api``), Django's CSRF failure view
+and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_GET``.
+
+Views do not catch errors to render them; a form view that shows the refusal next to the form
+uses :func:`attempt` and :func:`form_page`.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from certhall.errors import CerthallError
+from certhall.errors import CerthallError, Forbidden, NotFound, TooManyRequests
+
+log = logging.getLogger(__name__)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def refusal_response(request: HttpRequest, error: CerthallError) -> HttpResponse:
+    """The answer to ``error``: JSON for the API, the error page otherwise."""
+    response: HttpResponse
+    if wants_json(request):
+        response = JsonResponse(
+            {"error": error.code, "message": error.message},
+            status=error.http_status,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        response = render(
+            request,
+            "web/error.html",
+            {"message": error.message, "status": error.http_status},
+            status=error.http_status,
+        )
+    if isinstance(error, TooManyRequests):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def form_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    error: CerthallError | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """A page whose form shows a refusal beside it (``context["error"]``), answered with the
+    refusal's status and, on 429, ``Retry-After``: the customer keeps what was typed."""
+    if error is not None:
+        context["error"] = error.message
+        status = error.http_status
+    response = render(request, template, context, status=status)
+    if isinstance(error, TooManyRequests):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def attempt[T](call: Callable[[], T]) -> tuple[T | None, CerthallError | None]:
+    """Run ``call``; a refusal comes back as the second value for the form to show it.
+
+    For views that re-render their form with the refusal beside it (the customer keeps what
+    was typed); everything that is not a :class:`CerthallError` propagates to the boundary."""
+    try:
+        return call(), None
+    except CerthallError as refusal:
+        return None, refusal
+
+
+class _Refusal(CerthallError):
+    """A refusal of the web entry point itself (no service raised it)."""
+
+
+def _entry_refusal(code: str, status: int) -> CerthallError:
+    error = _Refusal(code=code)
+    error.http_status = status
+    return error
 
 
 class CerthallErrorMiddleware:
@@ -15,18 +97,82 @@ class CerthallErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not getattr(response, "certhall_refusal", False):
+            allow = response.get("Allow", "")
+            response = refusal_response(request, _entry_refusal("method_not_allowed", 405))
+            if allow:
+                response["Allow"] = allow
+        return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, CerthallError):
             return None
-        if request.path.startswith("/api/") or "application/json" in request.headers.get(
-            "Accept", ""
-        ):
-            return JsonResponse({"error": exc.code, "message": exc.message}, status=exc.http_status)
-        return render(
-            request,
-            "web/error.html",
-            {"message": exc.message, "status": exc.http_status},
-            status=exc.http_status,
-        )
+        response = refusal_response(request, exc)
+        response.certhall_refusal = True  # type: ignore[attr-defined]
+        return response
+
+
+# Django's own refusals (settings.CSRF_FAILURE_VIEW, urls.handler400/403/404/500).
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return refusal_response(request, _entry_refusal("csrf_failed", 403))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return refusal_response(request, _entry_refusal("invalid_input", 400))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return refusal_response(request, Forbidden())
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    error = NotFound(code="page_not_found") if not wants_json(request) else NotFound()
+    return refusal_response(request, error)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return refusal_response(request, _entry_refusal("server_error", 500))
+
+
+def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]:
+    """The JSON API's exception handlers: ninja's own errors in the same shape."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+    statuses = {
+        401: "not_authenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
+
+    def answer(code: str, status: int) -> Callable[[HttpRequest, Exception], HttpResponse]:
+        return lambda request, exc: refusal_response(request, _entry_refusal(code, status))
+
+    def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        error = _entry_refusal("invalid_input", 422)
+        fields = [str(e["loc"][-1]) for e in exc.errors if e.get("loc")]
+        body = {"error": error.code, "message": error.message, "fields": fields}
+        return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
+
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = statuses.get(exc.status_code, "error")
+        return refusal_response(request, _entry_refusal(code, exc.status_code))
+
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log.exception("API request %s %s failed", request.method, request.path)
+        return refusal_response(request, _entry_refusal("server_error", 500))
+
+    return {
+        CerthallError: refusal_response,
+        ValidationError: validation,
+        AuthenticationError: answer("not_authenticated", 401),
+        PermissionDenied: answer("forbidden", 403),
+        HttpError: http_error,
+        Http404: answer("not_found", 404),
+        Exception: unexpected,
+    }

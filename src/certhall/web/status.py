@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -30,6 +29,7 @@ from certhall.ca.models import Certificate
 from certhall.ca.registry import parse_serial
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
 from certhall.rules import CertType, default_catalog
+from certhall.web.errors import attempt, form_page
 
 log = logging.getLogger(__name__)
 
@@ -190,17 +190,11 @@ def lookup(
 def status_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("serial")
     context: dict[str, Any] = {"query": (query or "").strip()[:MAX_INPUT]}
-    status = 200
-    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    error = None
     if query is not None:
-        try:
-            context["result"] = lookup(query, client=ratelimit.client_address(request))
-        except (InvalidInput, NotFound, TooManyRequests) as exc:
-            context["error"] = exc.message
-            status = exc.http_status
-            if isinstance(exc, TooManyRequests):
-                headers["Retry-After"] = str(exc.retry_after)
-    response = render(request, "web/status.html", context, status=status)
-    for name, header in headers.items():
-        response[name] = header
+        found, error = attempt(lambda: lookup(query, client=ratelimit.client_address(request)))
+        context["result"] = found
+    response = form_page(request, "web/status.html", context, error)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
     return response

@@ -46,6 +46,7 @@ from certhall.rules import Business as RuleBusiness
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
+from certhall.web.errors import form_page
 
 ViewFunc = Callable[..., HttpResponse]
 #: The catalog's documents that are the printed forms (downloaded here, stamped, uploaded).
@@ -127,22 +128,6 @@ def applicant_page(view: ViewFunc) -> ViewFunc:
         return view(request, user, *args, **kwargs)
 
     return never_cache(login_required(wrapper))
-
-
-def _show(
-    request: HttpRequest, template: str, context: dict[str, Any], error: CerthallError | None
-) -> HttpResponse:
-    """Render ``template``; a refusal goes on the page with its HTTP status."""
-    status = 200
-    if error is not None:
-        context["error"] = _message(error)
-        status = error.http_status
-    return render(request, template, context, status=status)
-
-
-def _message(error: CerthallError) -> str:
-    """The refusal in words for the page (the ID checks' codes have Chinese sentences)."""
-    return profile.ID_MESSAGES.get(error.code, error.message)
 
 
 def _to(name: str, number: str | None = None) -> HttpResponseRedirect:
@@ -324,7 +309,7 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
     except CerthallError as refusal:
         error = refusal
     context = {"rows": rows, "states": State.choices, "state": state or ""}
-    return _show(request, "hall/applicant/list.html", context, error)
+    return form_page(request, "hall/applicant/list.html", context, error)
 
 
 # --- online 新办 ------------------------------------------------------------------------------
@@ -403,7 +388,7 @@ def new_application(request: HttpRequest, actor: User) -> HttpResponse:
         else:
             messages.success(request, f"已创建申请 {draft.number}，请选择经办人。")
             return _to("handler", draft.number)
-    return _show(request, "hall/applicant/new.html", _new_context(form), error)
+    return form_page(request, "hall/applicant/new.html", _new_context(form), error)
 
 
 def _steps(current: str, application: Application | None = None) -> list[dict[str, Any]]:
@@ -473,7 +458,7 @@ def handler_step(request: HttpRequest, actor: User, number: str) -> HttpResponse
         form=form,
         id_kinds=Handler.IdKind.choices,
     )
-    return _show(request, "hall/applicant/handler.html", context, error)
+    return form_page(request, "hall/applicant/handler.html", context, error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -519,7 +504,7 @@ def delivery_step(request: HttpRequest, actor: User, number: str) -> HttpRespons
         points=catalog.points,
         mail_text=catalog.businesses[RuleBusiness.NEW].channels[RuleChannel.ONLINE].delivery.text,
     )
-    return _show(request, "hall/applicant/delivery.html", context, error)
+    return form_page(request, "hall/applicant/delivery.html", context, error)
 
 
 def _documents_context(application: Application) -> dict[str, Any]:
@@ -590,7 +575,7 @@ def documents_step(request: HttpRequest, actor: User, number: str) -> HttpRespon
             return _to("documents", application.number)
         application = _draft_of(actor, number)
     context = _wizard(application, "documents", **_documents_context(application))
-    return _show(request, "hall/applicant/documents.html", context, error)
+    return form_page(request, "hall/applicant/documents.html", context, error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -623,7 +608,7 @@ def confirm_step(request: HttpRequest, actor: User, number: str) -> HttpResponse
         pickup_name=_point_name(application.pickup_point),
         **_documents_context(application),
     )
-    return _show(request, "hall/applicant/confirm.html", context, error)
+    return form_page(request, "hall/applicant/confirm.html", context, error)
 
 
 def _point_name(slug: str) -> str:
@@ -706,7 +691,7 @@ def cancel(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     try:
         services.cancel(actor, number, _field(request, "reason"))
     except CerthallError as refusal:
-        messages.error(request, _message(refusal))
+        messages.error(request, refusal.message)
     else:
         messages.success(request, f"申请 {number} 已取消。")
     return _to("detail", number)
@@ -719,7 +704,7 @@ def resubmit(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     try:
         services.resubmit(actor, number)
     except CerthallError as refusal:
-        messages.error(request, _message(refusal))
+        messages.error(request, refusal.message)
     else:
         messages.success(request, "已重新提交，等待深圳CA审核。")
     return _to("detail", number)
@@ -780,4 +765,4 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
         "steps": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].notes,
         "today": clock.today(),
     }
-    return _show(request, "hall/applicant/renew.html", context, error)
+    return form_page(request, "hall/applicant/renew.html", context, error)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -392,133 +393,89 @@ def remove_item(request: HttpRequest, number: str, item_id: int) -> HttpResponse
     )
 
 
-@require_POST
-@staff
-def checklist(request: HttpRequest, number: str) -> HttpResponse:
+def _tick(actor: User, number: str, data: QueryDict) -> None:
     """The checklist form: every ticked document is recorded (copy received, original seen)."""
-    actor = _actor(request)
-    received = request.POST.getlist("received")
-    originals = set(request.POST.getlist("original"))
-
-    def tick() -> None:
-        kinds = list(dict.fromkeys([*received, *originals]))
-        if not kinds:
-            raise InvalidInput("请勾选已收取的资料。", code="nothing_ticked")
-        for kind in kinds:
-            documents.check_at_counter(actor, number, kind[:32], original_seen=kind in originals)
-
-    return _back(request, _detail_url(number), tick, "资料核验已记录。")
+    originals = set(data.getlist("original"))
+    kinds = list(dict.fromkeys([*data.getlist("received"), *originals]))
+    if not kinds:
+        raise InvalidInput("请勾选已收取的资料。", code="nothing_ticked")
+    for kind in kinds:
+        documents.check_at_counter(actor, number, kind[:32], original_seen=kind in originals)
 
 
-@require_POST
-@staff
-def submit(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    return _back(request, _detail_url(number), lambda: services.submit(actor, number), "已提交。")
+def _field(data: QueryDict, name: str, limit: int) -> str:
+    return staff_forms.field(data, name, limit)
 
 
-@require_POST
-@staff
-def resubmit(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: services.resubmit(actor, number),
-        "已重新提交审核。",
-    )
+def _return(actor: User, number: str, data: QueryDict) -> object:
+    reasons, note = staff_forms.return_reasons(data)
+    return review.return_application(actor, number, reasons=reasons, note=note)
 
 
-@require_POST
-@staff
-def take_payment(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    method = staff_forms.field(request.POST, "method", 16)
-    voucher = staff_forms.field(request.POST, "voucher", 64) or None
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: payment.take_counter_payment(actor, number, method=method, voucher=voucher),
+def _issue(actor: User, number: str, data: QueryDict) -> object:
+    tokens, pin = staff_forms.issue_choices(data)
+    return issuance.issue_application(actor, number, tokens=tokens, pin=pin)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button of the application page: a service call on the posted form, and the notice
+    shown when it succeeds (a refusal is shown in the service's words instead)."""
+
+    run: Callable[[User, str, QueryDict], object]
+    done: str
+
+
+#: The application page's POST actions, by URL suffix (which is also the URL name).
+ACTIONS: dict[str, Action] = {
+    "checklist": Action(_tick, "资料核验已记录。"),
+    "submit": Action(lambda actor, number, data: services.submit(actor, number), "已提交。"),
+    "resubmit": Action(
+        lambda actor, number, data: services.resubmit(actor, number), "已重新提交审核。"
+    ),
+    "payment": Action(
+        lambda actor, number, data: payment.take_counter_payment(
+            actor,
+            number,
+            method=_field(data, "method", 16),
+            voucher=_field(data, "voucher", 64) or None,
+        ),
         "已登记收款。",
-    )
-
-
-@require_POST
-@staff
-def approve(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    note = staff_forms.field(request.POST, "note", 500)
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: review.approve(actor, number, note=note),
+    ),
+    "approve": Action(
+        lambda actor, number, data: review.approve(actor, number, note=_field(data, "note", 500)),
         "审核通过。",
-    )
-
-
-@require_POST
-@staff
-def return_application(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    reasons, note = staff_forms.return_reasons(request.POST)
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: review.return_application(actor, number, reasons=reasons, note=note),
-        "已退回补正，客户将收到通知。",
-    )
-
-
-@require_POST
-@staff
-def issue(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    tokens, pin = staff_forms.issue_choices(request.POST)
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: issuance.issue_application(actor, number, tokens=tokens, pin=pin),
-        "制证完成。",
-    )
-
-
-@require_POST
-@staff
-def deliver(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    tracking = staff_forms.field(request.POST, "tracking_number", 40)
-    carrier = staff_forms.field(request.POST, "carrier", 32)
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: issuance.deliver(actor, number, tracking_number=tracking, carrier=carrier),
+    ),
+    "return": Action(_return, "已退回补正，客户将收到通知。"),
+    "issue": Action(_issue, "制证完成。"),
+    "deliver": Action(
+        lambda actor, number, data: issuance.deliver(
+            actor,
+            number,
+            tracking_number=_field(data, "tracking_number", 40),
+            carrier=_field(data, "carrier", 32),
+        ),
         "已交付。",
-    )
-
-
-@require_POST
-@staff
-def cancel(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    reason = staff_forms.field(request.POST, "reason", 200)
-    return _back(
-        request,
-        _detail_url(number),
-        lambda: services.cancel(actor, number, reason),
+    ),
+    "cancel": Action(
+        lambda actor, number, data: services.cancel(actor, number, _field(data, "reason", 200)),
         "申请已取消。",
-    )
+    ),
+    "refund": Action(
+        lambda actor, number, data: payment.refund_application(
+            actor, number, _field(data, "reason", 200)
+        ),
+        "已退款，申请关闭。",
+    ),
+}
 
 
 @require_POST
 @staff
-def refund(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
-    reason = staff_forms.field(request.POST, "reason", 200)
+def application_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    actor, spec = _actor(request), ACTIONS[action]
     return _back(
-        request,
-        _detail_url(number),
-        lambda: payment.refund_application(actor, number, reason),
-        "已退款，申请关闭。",
+        request, _detail_url(number), lambda: spec.run(actor, number, request.POST), spec.done
     )
 
 

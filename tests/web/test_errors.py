@@ -1,0 +1,118 @@
+"""The error boundary: every refusal, of a service or of the web itself, answers the same way.
+
+The JSON API always answers ``{"error": code, "message": Chinese text}``, pages answer with the
+zh-CN error page; both carry the right status, and 429 carries ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def api_refusal(response: object, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.content  # type: ignore[attr-defined]
+    assert response["Content-Type"].startswith("application/json")  # type: ignore[index]
+    body = json.loads(response.content)  # type: ignore[attr-defined]
+    assert set(body) >= {"error", "message"} and "detail" not in body
+    assert body["error"] == code
+    assert CHINESE.search(body["message"]), body
+    return body
+
+
+def page_refusal(response: object, status: int, words: str) -> str:
+    assert response.status_code == status  # type: ignore[attr-defined]
+    assert response["Content-Type"].startswith("text/html")  # type: ignore[index]
+    text = response.content.decode()  # type: ignore[attr-defined]
+    assert words in text and "无法完成操作" in text
+    for english in ("Not Found", "Forbidden", "CSRF verification failed", "Method Not Allowed"):
+        assert english not in text
+    return text
+
+
+def test_api_unknown_path_is_json_404(client: Client) -> None:
+    api_refusal(client.get("/api/no-such-thing"), 404, "not_found")
+
+
+def test_api_wrong_method_is_json_405(client: Client) -> None:
+    api_refusal(client.delete("/api/accounts/csrf"), 405, "method_not_allowed")
+
+
+def test_api_malformed_body_is_json_422_naming_the_fields(client: Client) -> None:
+    token = client.get("/api/accounts/csrf").json()["csrf_token"]
+    response = client.post(
+        "/api/accounts/sms-code",
+        json.dumps({"phone": 13800138000}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    body = api_refusal(response, 422, "invalid_input")
+    assert "purpose" in body["fields"]  # type: ignore[operator]
+
+
+def test_api_csrf_failure_is_json_with_the_way_out() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/api/accounts/sms-code",
+        json.dumps({"phone": "13800138000", "purpose": "login"}),
+        content_type="application/json",
+    )
+    body = api_refusal(response, 403, "csrf_failed")
+    assert "/api/accounts/csrf" in str(body["message"])
+
+
+def test_api_not_logged_in_is_json_401(client: Client) -> None:
+    api_refusal(client.get("/api/accounts/me"), 401, "not_authenticated")
+
+
+def test_api_rate_limit_sets_retry_after(client: Client) -> None:
+    token = client.get("/api/accounts/csrf").json()["csrf_token"]
+
+    def ask() -> object:
+        return client.post(
+            "/api/accounts/sms-code",
+            json.dumps({"phone": "13800138000", "purpose": "register"}),
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        )
+
+    assert ask().status_code == 200  # type: ignore[attr-defined]
+    refused = ask()
+    api_refusal(refused, 429, "rate_limited")
+    assert 1 <= int(refused["Retry-After"]) <= 60  # type: ignore[index]
+
+
+def test_page_not_found_is_the_chinese_page(client: Client) -> None:
+    page_refusal(client.get("/no-such-page/"), 404, "页面不存在")
+
+
+def test_page_csrf_failure_is_the_chinese_page() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"phone": "13800138000", "password": "x"})
+    page_refusal(response, 403, "页面已过期")
+
+
+def test_page_wrong_method_is_the_chinese_page_with_allow(client: Client) -> None:
+    response = client.get("/accounts/logout/")
+    page_refusal(response, 405, "不支持该请求方式")
+    assert "POST" in response["Allow"]
+
+
+def test_page_forbidden_by_role_is_the_chinese_page(client: Client, make_user: object) -> None:
+    clerk: User = make_user(Role.CLERK)  # type: ignore[operator]
+    client.force_login(clerk)
+    page_refusal(client.get("/hall/"), 403, "工作人员请使用受理台")
+
+
+def test_json_accepting_page_client_gets_json(client: Client) -> None:
+    response = client.get("/no-such-page/", headers={"Accept": "application/json"})
+    api_refusal(response, 404, "not_found")
