@@ -20,7 +20,7 @@ def test_roles(make_user) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Forbidden, match="审核员"):
         require_role(clerk, Role.REVIEWER)
     clerk.is_active = False
-    with pytest.raises(Forbidden, match="disabled"):
+    with pytest.raises(Forbidden, match="已停用"):
         require_role(clerk, Role.CLERK)
 
 
@@ -28,7 +28,7 @@ def test_roles(make_user) -> None:  # type: ignore[no-untyped-def]
 def test_staff_see_only_their_provider(make_user, other_provider: Provider) -> None:  # type: ignore[no-untyped-def]
     clerk = make_user(Role.CLERK)
     require_provider(clerk, clerk.provider_id)
-    with pytest.raises(Forbidden, match="another certification service provider"):
+    with pytest.raises(Forbidden, match="其他电子认证服务机构"):
         require_provider(clerk, other_provider.pk)
     with pytest.raises(Forbidden):
         require_provider(clerk, None)
@@ -39,7 +39,7 @@ def test_enterprises_see_only_their_own(make_user) -> None:  # type: ignore[no-u
     applicant = make_user(Role.APPLICANT)
     other = Organization.objects.create(name="另一家公司", uscc="91440300MA5FXXXX1X")
     require_organization(applicant, applicant.organization_id)
-    with pytest.raises(Forbidden, match="another organisation"):
+    with pytest.raises(Forbidden, match="其他单位"):
         require_organization(applicant, other.pk)
 
 
@@ -47,7 +47,7 @@ def test_enterprises_see_only_their_own(make_user) -> None:  # type: ignore[no-u
 def test_separation_of_duties(make_user) -> None:  # type: ignore[no-untyped-def]
     clerk, reviewer = make_user(Role.CLERK), make_user(Role.REVIEWER)
     require_different_person(reviewer, clerk.pk, "approve")
-    with pytest.raises(Forbidden, match="separation of duties"):
+    with pytest.raises(Forbidden, match="职责分离"):
         require_different_person(clerk, clerk.pk, "approve")
 
 

@@ -111,7 +111,7 @@ def test_only_staff_of_the_ca_may_issue_and_revoke(  # type: ignore[no-untyped-d
     with pytest.raises(Forbidden):
         issue_org(applicant)
     outsider = make_user(Role.ISSUER, provider=other_provider)
-    with pytest.raises(Forbidden, match="another certification service provider"):
+    with pytest.raises(Forbidden, match="其他电子认证服务机构"):
         issue_org(outsider)
     row = issue_org(make_user(Role.ISSUER))
     with pytest.raises(Forbidden):

@@ -90,7 +90,7 @@ def test_who_entered_it_cannot_approve_it(make_user, handler: Handler, reviewer:
     with at(FRIDAY):
         with pytest.raises(Forbidden) as refused:
             review.approve(ca_admin, application.number)
-        assert "separation of duties" in refused.value.message
+        assert "职责分离" in refused.value.message
         with pytest.raises(Forbidden):
             review.return_application(ca_admin, application.number, reasons={}, note="x")
         assert Application.objects.get(pk=application.pk).state == State.PAID

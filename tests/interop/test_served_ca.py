@@ -225,7 +225,7 @@ def test_bad_input_changes_nothing(instance: Instance, tmp_path: Path) -> None:
                 "--uscc",
                 "91350100M000100Y44",
             ],
-            "check character",
+            "校验位不正确",
         ),
         "years": (["--csr", str(good_csr), "--profile", "org", "--years", "2", *ORG], "1 year"),
         "years6": (

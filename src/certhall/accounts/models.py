@@ -111,6 +111,35 @@ class User(AbstractUser):
         return f"{kind}:{self.username}"
 
 
+#: What the platform's own actors (``system_actor(name)``) are called on a page.
+SYSTEM_ACTORS = {
+    "hall": "营业厅（自动）",
+    "payments": "支付系统",
+    "gateway-alipay": "支付宝",
+    "gateway-wechat": "微信支付",
+    "gateway-bank": "银行转账对账",
+    "renewal": "在线续期",
+    "certlogin": "证书登录",
+    "jobs": "定时任务",
+    "scheduler": "定时任务",
+    "ocsp": "OCSP服务",
+    "crl": "CRL发布",
+    "accounts": "账户系统",
+}
+
+
+def describe_actor(label: str) -> str:
+    """An audit actor label (``role:username``, ``system:system-hall``) as a person reads it:
+    ``受理员 clerk01``, ``营业厅（自动）``."""
+    kind, _, username = label.partition(":")
+    if kind == "system":
+        return SYSTEM_ACTORS.get(username.removeprefix("system-"), "系统")
+    try:
+        return f"{Role(kind).label} {username}"
+    except ValueError:
+        return username or label
+
+
 class EnterpriseAccount(models.Model):
     """An applicant account registered on the online hall (网上营业厅) with a verified mobile.
 

@@ -12,31 +12,25 @@ from certhall.errors import Forbidden
 
 def require_role(actor: User, *roles: Role) -> None:
     if not actor.is_active:
-        raise Forbidden("该账户已停用 (this account is disabled)")
+        raise Forbidden(code="account_disabled")
     if actor.role not in roles:
-        wanted = "、".join(str(r.label) for r in roles)
-        raise Forbidden(f"此操作需要{wanted}角色 (this action needs the role {wanted})")
+        raise Forbidden(code="role_required", roles="、".join(str(r.label) for r in roles))
 
 
 def require_provider(actor: User, provider_id: int | None) -> None:
     """A CA's staff see only their own CA's objects."""
     if provider_id is None or actor.provider_id != provider_id:
-        raise Forbidden(
-            "该信息属于其他电子认证服务机构 "
-            "(this object belongs to another certification service provider)"
-        )
+        raise Forbidden(code="other_provider")
 
 
 def require_organization(actor: User, organization_id: int | None) -> None:
     """An enterprise never sees another enterprise's data."""
     if organization_id is None or actor.organization_id != organization_id:
-        raise Forbidden("该信息属于其他单位 (this object belongs to another organisation)")
+        raise Forbidden(code="other_organization")
 
 
 def require_different_person(actor: User, entered_by_id: int | None, what: str) -> None:
-    """Separation of duties: who entered something does not approve it."""
+    """Separation of duties: who entered something does not approve it (``what``: the act,
+    in Chinese, e.g. 审核)."""
     if entered_by_id is not None and entered_by_id == actor.pk:
-        raise Forbidden(
-            f"职责分离：本人录入的申请须由他人办理 "
-            f"(separation of duties: you entered this, someone else must {what} it)"
-        )
+        raise Forbidden(code="separation_of_duties", what=what)

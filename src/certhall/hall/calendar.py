@@ -168,5 +168,5 @@ def next_year_warning(today: date, calendar: WorkCalendar | None = None) -> str 
         return None
     return (
         f"{following}年节假日安排尚未导入：{following}年的办理时限按法定节假日预计（不含调休），"
-        f"国务院办公厅通知发布后请运行 certhall calendar import 导入"
+        "国务院办公厅通知发布后，请CA管理员导入当年安排"
     )

@@ -78,7 +78,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
     ):
         application = access.load(actor, number, lock=True)
         access.require_staff(actor, application, *access.REVIEW_ROLES)
-        require_different_person(actor, application.entered_by_id, "approve")
+        require_different_person(actor, application.entered_by_id, "审核通过")
         now = clock.now()
         transition(
             actor,
@@ -116,7 +116,7 @@ def return_application(
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             access.require_staff(actor, application, *access.REVIEW_ROLES)
-            require_different_person(actor, application.entered_by_id, "review")
+            require_different_person(actor, application.entered_by_id, "审核")
             current = {d.pk: d for d in application.documents.filter(superseded=False)}
             unknown = sorted(set(cleaned) - set(current))
             if unknown:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
 from certhall import clock
-from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.models import Handler, Organization, Role, User, describe_actor
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
@@ -106,6 +106,7 @@ def history(actor: User, application: Application) -> list[dict[str, Any]]:
         }
         if staff:
             row["actor"] = event.actor
+            row["actor_label"] = describe_actor(event.actor)
         rows.append(row)
     return rows
 

@@ -62,7 +62,7 @@ def _demo_name(common_name: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certhall 演示CA (certhall demo CA)"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "certhall 演示CA"),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
@@ -71,14 +71,14 @@ def _demo_name(common_name: str) -> x509.Name:
 def demo_names() -> DemoNames:
     """Subjects of the demo root and issuing CA (``root, issuing = demo_names()``)."""
     return DemoNames(
-        root=_demo_name("深圳医保在线签约 演示根CA (demo root CA)"),
-        issuing=_demo_name("深圳医保在线签约 演示签发CA (demo issuing CA)"),
+        root=_demo_name("深圳医保在线签约 演示根CA"),
+        issuing=_demo_name("深圳医保在线签约 演示签发CA"),
     )
 
 
 def demo_responder_name() -> x509.Name:
     """Subject of the demo issuing CA's delegated OCSP responder."""
-    return _demo_name("深圳医保在线签约 演示OCSP (demo OCSP responder)")
+    return _demo_name("深圳医保在线签约 演示OCSP签名")
 
 
 def check_ca_public_key(key: PublicKeyTypes) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:

@@ -298,7 +298,7 @@ def test_separation_of_duties_button_absent_and_service_refuses(
         assert "本人录入" in queue
         before = snapshot()
         refused = client.post(reverse("hall-staff:approve", args=[application.number]))
-        assert refused.status_code == 403 and "separation of duties" in text(refused)
+        assert refused.status_code == 403 and "职责分离" in text(refused)
         assert snapshot() == before
     assert Application.objects.get().state == State.PAID
 
