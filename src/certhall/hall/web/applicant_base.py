@@ -1,0 +1,303 @@
+"""网上营业厅 (``/hall/``), what every applicant page shares: the login decorator, the form
+readers, the next step of an application, the catalog's texts.
+
+The pages themselves: ``applicant_views`` (home, lists, the progress page), ``applicant_new``
+(the online 新办 wizard), ``applicant_renew`` (online 续期).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from certhall import money
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
+from certhall.errors import Forbidden, InvalidInput
+from certhall.forms import FORM_FILES
+from certhall.hall import documents, services
+from certhall.hall.models import Application, Business, CertType, Delivery
+from certhall.hall.states import IN_REVIEW, State
+from certhall.rules import Business as RuleBusiness
+from certhall.rules import CertType as RuleCertType
+from certhall.rules import Channel as RuleChannel
+from certhall.rules import default_catalog
+
+ViewFunc = Callable[..., HttpResponse]
+
+#: The catalog's documents that are the printed forms (downloaded here, stamped, uploaded).
+FORM_KINDS = frozenset({"org_form", "personal_form", "personal_annex"})
+
+#: The wizard of an online 新办, in order: (key, title, url name or None).
+STEPS = (
+    ("details", "证书信息", None),
+    ("handler", "经办人", "handler"),
+    ("delivery", "领取方式", "delivery"),
+    ("documents", "上传资料", "documents"),
+    ("confirm", "确认提交", "confirm"),
+    ("pay", "在线支付", None),
+    ("progress", "审核与制证", None),
+)
+#: The path of an online 新办, as shown on the progress page.
+NEW_PATH = (
+    State.DRAFT,
+    State.AWAITING_PAYMENT,
+    State.PAID,
+    State.APPROVED,
+    State.ISSUED,
+    State.DELIVERED,
+)
+RENEWAL_PATH = (
+    State.DRAFT,
+    State.AWAITING_PAYMENT,
+    State.PAID,
+    State.APPROVED,
+    State.ISSUED,
+    State.DELIVERED,
+)
+PATH_LABELS = {
+    State.DRAFT: "填写申请",
+    State.AWAITING_PAYMENT: "待付款",
+    State.PAID: "已付款，待审核",
+    State.APPROVED: "审核通过",
+    State.ISSUED: "已制证",
+    State.DELIVERED: "已办结",
+}
+RENEWAL_LABELS = {
+    **PATH_LABELS,
+    State.PAID: "已付款",
+    State.APPROVED: "待在线更新",
+    State.ISSUED: "新证书已签发",
+}
+#: Where a state sits on the path (returned / resubmitted count as the review step).
+PATH_POSITION = {
+    State.SUBMITTED: State.PAID,
+    State.RETURNED: State.PAID,
+    State.RESUBMITTED: State.PAID,
+    State.ISSUING: State.APPROVED,
+}
+HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
+#: The history's wording where the state's own label reads oddly as an event.
+HISTORY_LABELS = {
+    State.DRAFT: "创建申请",
+    State.AWAITING_PAYMENT: "提交申请，待付款",
+    State.SUBMITTED: "提交申请，待审核",
+    State.DELIVERED: "已交付，办结",
+}
+
+
+# --- plumbing --------------------------------------------------------------------------------
+
+
+def applicant_page(view: ViewFunc) -> ViewFunc:
+    """Logged-in enterprise accounts only (anonymous: to /accounts/login/), never cached."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User):  # pragma: no cover - login_required let only users in
+            raise Forbidden("请先登录。")
+        try:
+            require_role(user, Role.APPLICANT)
+        except Forbidden:
+            raise Forbidden("网上营业厅仅供单位账户使用；工作人员请使用受理台。") from None
+        return view(request, user, *args, **kwargs)
+
+    return never_cache(login_required(wrapper))
+
+
+def to(name: str, number: str | None = None) -> HttpResponseRedirect:
+    args = [number] if number else []
+    return HttpResponseRedirect(reverse(f"hall-applicant:{name}", args=args))
+
+
+def field(request: HttpRequest, name: str, limit: int = 200) -> str:
+    return str(request.POST.get(name, "")).strip()[:limit]
+
+
+def int_field(text: str, what: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{what}应为整数。", code="not_a_number") from None
+
+
+def draft_of(actor: User, number: str) -> Application:
+    """The application, for a wizard step (editable ones only; the services check again)."""
+    return services.get_application(actor, number)
+
+
+# --- what the applicant sees about an application --------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextAction:
+    text: str
+    url: str = ""
+    button: str = ""
+
+
+def next_step_url(application: Application) -> str:
+    """The first wizard step of a draft that still needs something."""
+    number = application.number
+    if application.handler_id is None:
+        return reverse("hall-applicant:handler", args=[number])
+    if application.mail_address_missing or application.pickup_point_missing:
+        return reverse("hall-applicant:delivery", args=[number])
+    if documents.missing(application, application.items.all()):
+        return reverse("hall-applicant:documents", args=[number])
+    return reverse("hall-applicant:confirm", args=[number])
+
+
+def next_action(application: Application) -> NextAction:
+    state = State(application.state)
+    number = application.number
+    detail = reverse("hall-applicant:detail", args=[number])
+    estimate = "（预计）" if application.due_provisional else ""
+    due = f"，审核期限 {application.due_date:%Y-%m-%d}{estimate}" if application.due_date else ""
+    if state == State.DRAFT:
+        if application.is_online_renewal:
+            return NextAction("续期申请尚未提交", detail, "查看")
+        return NextAction("申请尚未提交，请继续填写", next_step_url(application), "继续填写")
+    if state == State.AWAITING_PAYMENT:
+        return NextAction(
+            f"请支付 {money.grouped(application.total)} 元",
+            f"/payments/orders/{application.payment_reference}",
+            "去支付",
+        )
+    if state in IN_REVIEW:
+        return NextAction(f"深圳CA审核中{due}", detail, "查看进度")
+    if state == State.RETURNED:
+        return NextAction(
+            "资料被退回，请补正后重新提交",
+            reverse("hall-applicant:documents", args=[number]),
+            "补正资料",
+        )
+    if state in (State.APPROVED, State.ISSUING):
+        if application.is_online_renewal:
+            return NextAction("已付款，请用证书助手在线更新证书", detail, "在线更新证书")
+        return NextAction("审核通过，等待制证", detail, "查看进度")
+    if state == State.ISSUED:
+        if application.is_online_renewal:
+            return NextAction("新证书已签发，请完成写入Ukey", detail, "在线更新证书")
+        if application.delivery == Delivery.MAIL:
+            return NextAction("证书已制作，等待邮寄", detail, "查看进度")
+        return NextAction("证书已制作，请到受理点领取", detail, "查看进度")
+    if state == State.DELIVERED:
+        if application.tracking_number:
+            return NextAction(
+                f"已办结：Ukey已寄出（{application.carrier} {application.tracking_number}）",
+                detail,
+                "查看",
+            )
+        return NextAction("已办结", detail, "查看")
+    return NextAction(str(state.label), detail, "查看")
+
+
+def row(application: Application) -> dict[str, Any]:
+    lines = list(application.items.all())
+    return {
+        "application": application,
+        "businesses": "、".join(
+            f"{Business(i.business).label} {CertType(i.cert_type).label}"
+            + (f" {i.years}年" if i.years else "")
+            for i in lines
+        )
+        or "（尚未选择业务）",
+        "next": next_action(application),
+        "state_class": state_class(application.state),
+    }
+
+
+def state_class(state: str) -> str:
+    if state == State.DELIVERED:
+        return "done"
+    if state in (State.CANCELLED, State.REFUNDED):
+        return "closed"
+    if state in (State.RETURNED, State.AWAITING_PAYMENT):
+        return "action"
+    return "progress"
+
+
+def catalog_context() -> dict[str, Any]:
+    """What the hall home shows of the rules: businesses by channel, points, processing."""
+    catalog = default_catalog()
+    businesses = []
+    for key, spec in catalog.businesses.items():
+        online = [
+            catalog.cert_types[cert_type].name
+            for cert_type, offer in spec.offers.items()
+            if RuleChannel.ONLINE in offer.channels
+        ]
+        url = {
+            RuleBusiness.NEW: reverse("hall-applicant:new"),
+            RuleBusiness.RENEW: reverse("hall-applicant:renew"),
+        }.get(key, "")
+        businesses.append(
+            {
+                "key": key.value,
+                "name": spec.name,
+                "summary": spec.summary,
+                "online": online,
+                "fees": list(dict.fromkeys(offer.fee_text for offer in spec.offers.values())),
+                "url": url if online else "",
+                "rule": next((o.channel_rule for o in spec.offers.values() if o.channel_rule), ""),
+            }
+        )
+    return {
+        "businesses": businesses,
+        "points": catalog.points,
+        "weekend_rule": catalog.weekend_rule.text,
+        "processing": [
+            catalog.processing[c].text for c in (RuleChannel.ONSITE, RuleChannel.ONLINE)
+        ],
+        "renewal_rule": catalog.online_renewal,
+        "payee": catalog.payee,
+    }
+
+
+def years_choices() -> list[dict[str, Any]]:
+    """The terms of a 机构个人证书 with their fees, from the rules catalog."""
+    catalog = default_catalog()
+    spec = catalog.cert_types[RuleCertType.PERSONAL]
+    offer = catalog.offer(RuleBusiness.NEW, RuleCertType.PERSONAL)
+    return [
+        {"years": y, "fee": offer.fee_for(y)} for y in range(spec.min_years, spec.max_years + 1)
+    ]
+
+
+def form_links(application: Application) -> list[dict[str, str]]:
+    if application.is_online_renewal or application.handler_id is None:
+        return []
+    types = {i.cert_type for i in application.items.all()}
+    keys = []
+    if CertType.ORG in types:
+        keys.append("unit_application")
+    if CertType.PERSONAL in types:
+        keys += ["org_application", "personal_annex"]
+    return [
+        {
+            "name": FORM_FILES[key].removesuffix(".pdf"),
+            "url": reverse("hall-applicant:form-pdf", args=[application.number, key]),
+        }
+        for key in keys
+    ]
+
+
+def point_name(slug: str) -> str:
+    if not slug:
+        return ""
+    try:
+        return default_catalog().point(slug).name
+    except InvalidInput:
+        return slug

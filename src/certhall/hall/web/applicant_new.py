@@ -1,0 +1,312 @@
+"""网上营业厅: the online 新办 wizard: 证书信息 (project, type, term, holder) → 经办人 → 领取方式 →
+上传资料 → 确认提交 → 支付 (the payments sandbox cashier) → the progress page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from certhall import money
+from certhall.accounts import profile
+from certhall.accounts.models import Handler, User
+from certhall.audit import services as audit
+from certhall.errors import CerthallError, InvalidInput
+from certhall.hall import documents, services, storage
+from certhall.hall.items import ItemRequest
+from certhall.hall.models import Application, Delivery, Document
+from certhall.hall.states import EDITABLE, State
+from certhall.hall.web.applicant_base import (
+    HANDLER_FIELDS,
+    STEPS,
+    applicant_page,
+    draft_of,
+    field,
+    form_links,
+    int_field,
+    point_name,
+    row,
+    to,
+    years_choices,
+)
+from certhall.rules import Business as RuleBusiness
+from certhall.rules import Channel as RuleChannel
+from certhall.rules import default_catalog
+from certhall.web.errors import form_page
+
+ViewFunc = Callable[..., HttpResponse]
+
+# --- online 新办 ------------------------------------------------------------------------------
+
+
+def start_online_new(actor: User, request: ItemRequest) -> Application:
+    """A draft with its 新办 line, or nothing: the draft and the line commit together (the
+    rules refuse an ODC or a 6-year term before any draft exists). The same two services as
+    ``POST /api/hall/applications`` + ``POST …/items``; like ``renewal.start``."""
+    with (
+        audit.refusals_recorded(actor, "hall.application.start", object_type="application"),
+        transaction.atomic(),
+    ):
+        draft = services.create_draft(actor)
+        services.add_item(actor, draft.number, request)
+        return draft
+
+
+def _new_context(form: dict[str, str]) -> dict[str, Any]:
+    catalog = default_catalog()
+    new = catalog.businesses[RuleBusiness.NEW]
+    offers = {
+        ct.value: {
+            "name": catalog.cert_types[ct].name,
+            "fee_text": offer.fee_text,
+            "online": RuleChannel.ONLINE in offer.channels,
+            "rule": offer.channel_rule or "",
+        }
+        for ct, offer in new.offers.items()
+    }
+    return {
+        "form": form,
+        "offers": offers,
+        "years_choices": years_choices(),
+        "project": Application.Project.SZ_MEDICAL_INSURANCE,
+        "notes": new.channels[RuleChannel.ONLINE].notes,
+        "processing": catalog.processing[RuleChannel.ONLINE].text,
+        "steps": _steps("details"),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_page
+def new_application(request: HttpRequest, actor: User) -> HttpResponse:
+    fields = ("project", "cert_type", "years", "person_name", "person_id_number")
+    form = {name: field(request, name, 64) for name in fields} if request.POST else {}
+    form.setdefault("cert_type", "personal")
+    form.setdefault("years", "1")
+    error: CerthallError | None = None
+    if request.method == "POST":
+        try:
+            if form["project"] != Application.Project.SZ_MEDICAL_INSURANCE:
+                raise InvalidInput("请选择办理的项目：深圳医保在线签约。", code="project")
+            draft = start_online_new(
+                actor,
+                ItemRequest(
+                    business="new",
+                    cert_type=form["cert_type"] or None,
+                    years=int_field(form["years"], "证书年限"),
+                    person_name=form["person_name"],
+                    person_id_number=form["person_id_number"],
+                ),
+            )
+        except CerthallError as refusal:
+            error = refusal
+        else:
+            messages.success(request, f"已创建申请 {draft.number}，请选择经办人。")
+            return to("handler", draft.number)
+    return form_page(request, "hall/applicant/new.html", _new_context(form), error)
+
+
+def _steps(current: str, application: Application | None = None) -> list[dict[str, Any]]:
+    keys = [key for key, _title, _url in STEPS]
+    position = keys.index(current)
+    rows = []
+    for index, (_key, title, url_name) in enumerate(STEPS):
+        url = ""
+        if application is not None and url_name and application.state == State.DRAFT:
+            url = reverse(f"hall-applicant:{url_name}", args=[application.number])
+        rows.append(
+            {
+                "title": title,
+                "n": index + 1,
+                "state": "done" if index < position else "current" if index == position else "",
+                "url": url,
+            }
+        )
+    return rows
+
+
+def _wizard(application: Application, step: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "application": application,
+        "row": row(application),
+        "steps": _steps(step, application),
+        "editable": application.state in EDITABLE,
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_page
+def handler_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    application = draft_of(actor, number)
+    form = {name: field(request, name, 30) for name in HANDLER_FIELDS} if request.POST else {}
+    error: CerthallError | None = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "add":
+                added = profile.add_handler(
+                    actor,
+                    None,
+                    name=form["name"],
+                    id_kind=form["id_kind"],
+                    id_number=form["id_number"],
+                    phone=form["phone"],
+                )
+                handler_id: int | None = added.pk
+            else:
+                handler_id = int_field(str(request.POST.get("handler_id", "")), "经办人")
+                if handler_id is None:
+                    raise InvalidInput("请选择经办人。", code="handler_missing")
+            services.update_details(actor, number, services.Details(handler_id=handler_id))
+        except CerthallError as refusal:
+            error = refusal
+        else:
+            return to("delivery", application.number)
+    handlers = [
+        {"handler": h, "masked_id": profile.mask_id_number(h.id_number)}
+        for h in profile.list_handlers(actor)
+    ]
+    context = _wizard(
+        application,
+        "handler",
+        handlers=handlers,
+        form=form,
+        id_kinds=Handler.IdKind.choices,
+    )
+    return form_page(request, "hall/applicant/handler.html", context, error)
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_page
+def delivery_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    application = draft_of(actor, number)
+    names = ("delivery", "recipient_name", "recipient_phone", "address", "pickup_point")
+    error: CerthallError | None = None
+    if request.method == "POST":
+        form = {name: field(request, name) for name in names}
+        try:
+            if form["delivery"] == Delivery.MAIL:
+                details = services.Details(
+                    delivery=Delivery.MAIL,
+                    recipient_name=form["recipient_name"],
+                    recipient_phone=form["recipient_phone"],
+                    address=form["address"],
+                )
+            else:
+                details = services.Details(
+                    delivery=form["delivery"], pickup_point=form["pickup_point"]
+                )
+            services.update_details(actor, number, details)
+        except CerthallError as refusal:
+            error = refusal
+        else:
+            return to("documents", application.number)
+    else:
+        handler = application.handler
+        form = {
+            "delivery": application.delivery or Delivery.MAIL,
+            "recipient_name": application.recipient_name or (handler.name if handler else ""),
+            "recipient_phone": application.recipient_phone or (handler.phone if handler else ""),
+            "address": application.address,
+            "pickup_point": application.pickup_point,
+        }
+    catalog = default_catalog()
+    context = _wizard(
+        application,
+        "delivery",
+        form=form,
+        postage=catalog.postage.fee_yuan,
+        points=catalog.points,
+        mail_text=catalog.businesses[RuleBusiness.NEW].channels[RuleChannel.ONLINE].delivery.text,
+    )
+    return form_page(request, "hall/applicant/delivery.html", context, error)
+
+
+def _documents_context(application: Application) -> dict[str, Any]:
+    catalog = default_catalog()
+    lines = list(application.items.all())
+    have = documents.current(application)
+    rows = []
+    for kind in documents.required(application, lines):
+        spec = catalog.documents.get(kind)
+        rows.append(
+            {
+                "kind": kind,
+                "name": documents.document_name(kind),
+                "photo": kind in documents.HANDLER_PHOTOS,
+                "form": spec is not None
+                and kind in ("org_form", "personal_form", "personal_annex"),
+                "document": have.get(kind),
+                "returned": have.get(kind) is not None
+                and have[kind].status == Document.Status.RETURNED,
+            }
+        )
+    notes = [text for text, channels in catalog.document_notes if RuleChannel.ONLINE in channels]
+    return {
+        "rows": rows,
+        "notes": notes,
+        "limit_mb": storage.MAX_BYTES // (1024 * 1024),
+        "missing": documents.missing(application, lines),
+        "forms": form_links(application),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_page
+def documents_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    application = draft_of(actor, number)
+    error: CerthallError | None = None
+    if request.method == "POST":
+        kind = field(request, "kind", 32)
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise InvalidInput("请选择要上传的文件（PDF、JPEG 或 PNG）。", code="file_missing")
+            document = documents.upload(
+                actor, number, kind, filename=upload.name or "", chunks=upload.chunks(64 * 1024)
+            )
+        except CerthallError as refusal:
+            error = refusal
+        else:
+            messages.success(request, f"已上传：{documents.document_name(document.kind)}")
+            return to("documents", application.number)
+        application = draft_of(actor, number)
+    context = _wizard(application, "documents", **_documents_context(application))
+    return form_page(request, "hall/applicant/documents.html", context, error)
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_page
+def confirm_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    application = draft_of(actor, number)
+    error: CerthallError | None = None
+    if request.method == "POST":
+        try:
+            submitted = services.submit(actor, number)
+        except CerthallError as refusal:
+            error = refusal
+            application = draft_of(actor, number)
+        else:
+            if submitted.state == State.AWAITING_PAYMENT:
+                total = money.grouped(submitted.total)
+                messages.success(request, f"申请已提交，请支付 {total} 元。")
+            else:
+                messages.success(request, "申请已提交，等待深圳CA审核。")
+            return to("detail", submitted.number)
+    context = _wizard(
+        application,
+        "confirm",
+        holder_ids={
+            i.pk: profile.mask_id_number(i.person_id_number) for i in application.items.all()
+        },
+        handler_id_masked=profile.mask_id_number(application.handler.id_number)
+        if application.handler
+        else "",
+        pickup_name=point_name(application.pickup_point),
+        **_documents_context(application),
+    )
+    return form_page(request, "hall/applicant/confirm.html", context, error)

@@ -1,0 +1,56 @@
+"""网上营业厅: online 续期: the serial → the rules' window and fee → pay → 在线更新证书 through the
+certificate helper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from certhall import clock
+from certhall.accounts.models import User
+from certhall.errors import CerthallError
+from certhall.hall import renewal
+from certhall.hall.web.applicant_base import applicant_page, int_field, to, years_choices
+from certhall.rules import Business as RuleBusiness
+from certhall.rules import Channel as RuleChannel
+from certhall.rules import default_catalog
+from certhall.web.errors import form_page
+
+ViewFunc = Callable[..., HttpResponse]
+
+# --- online 续期 ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@applicant_page
+def renew(request: HttpRequest, actor: User) -> HttpResponse:
+    source = request.POST if request.method == "POST" else request.GET
+    serial = str(source.get("serial", "")).strip()[:80]
+    years_text = str(source.get("years", "")).strip()[:4]
+    error: CerthallError | None = None
+    found: renewal.Lookup | None = None
+    if serial:
+        try:
+            years = int_field(years_text, "续期年限")
+            if request.method == "POST":
+                started = renewal.start(actor, serial, years)
+                messages.success(request, f"续期申请 {started.number} 已提交。")
+                return to("detail", started.number)
+            found = renewal.lookup(actor, serial, years)
+        except CerthallError as refusal:
+            error = refusal
+    catalog = default_catalog()
+    context = {
+        "serial": serial,
+        "years": years_text,
+        "found": found,
+        "years_choices": years_choices(),
+        "rule": catalog.online_renewal,
+        "how": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].how,
+        "steps": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].notes,
+        "today": clock.today(),
+    }
+    return form_page(request, "hall/applicant/renew.html", context, error)
