@@ -160,7 +160,7 @@ def test_deadline_into_a_provisional_year(capsys: pytest.CaptureFixture[str]) ->
     [
         (["--point", "futian", "--at", "2026-11-23T10:00"], "unknown service point 'futian'"),
         (["--point", "kejiyuan", "--at", "tomorrow"], "--at 'tomorrow' is not a date"),
-        (["--at", "2026-11-23T10:00"], "needs a service point"),
+        (["--at", "2026-11-23T10:00"], "须选择受理点"),
         (["--point", "kejiyuan", "--at", "2003-03-03T10:00"], "2003 年的节假日安排未知"),
     ],
 )

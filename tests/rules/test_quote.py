@@ -201,9 +201,9 @@ def test_online_has_no_opening_hours() -> None:
 
 
 def test_point_required_onsite_and_refused_online() -> None:
-    with pytest.raises(InvalidInput, match="needs a service point"):
+    with pytest.raises(InvalidInput, match="须选择受理点"):
         quote("unlock", "org", channel="onsite", at=MONDAY)
-    with pytest.raises(InvalidInput, match="only applies to on-site"):
+    with pytest.raises(InvalidInput, match="只适用于现场办理"):
         quote("new", "personal", years=1, channel="online", point="kejiyuan", at=MONDAY)
 
 

@@ -226,16 +226,8 @@ def _log_in(
     raise Conflict("登录冲突，请重试。", code="login_conflict")
 
 
-def _log_in_once(
-    cert: x509.Certificate,
-    holder: Holder,
-    verified: Verified,
-    attempt: LoginAttempt,
-    now: datetime,
-    serial: str,
-    issuer: str,
-) -> LoginResult:
-    recorder = _recorder()
+def _organization_of(holder: Holder, recorder: User, serial: str) -> Organization:
+    """The certificate's organisation by its USCC, registered on its first login."""
     org = Organization.objects.filter(uscc=holder.uscc).first()
     if org is None:
         org = Organization.objects.create(name=holder.organization_name, uscc=holder.uscc)
@@ -246,6 +238,20 @@ def _log_in_once(
             object_id=org.uscc,
             after={"name": org.name, "via": "certificate login", "certificate": serial},
         )
+    return org
+
+
+def _log_in_once(
+    cert: x509.Certificate,
+    holder: Holder,
+    verified: Verified,
+    attempt: LoginAttempt,
+    now: datetime,
+    serial: str,
+    issuer: str,
+) -> LoginResult:
+    recorder = _recorder()
+    org = _organization_of(holder, recorder, serial)
     account = (
         CertificateAccount.objects.select_for_update()
         .select_related("user")

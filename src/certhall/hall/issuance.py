@@ -383,13 +383,7 @@ def _rekey(
         if other.business in REKEY
     ]
     change = next((g for g in group if g.business == Business.CHANGE), None)
-    renew = next((g for g in group if g.business == Business.RENEW), None)
-    # 续期 keeps what is left and adds the paid years; 变更 alone keeps the old end date.
-    years = renew.years if renew is not None else None
-    if years:
-        not_after = ca_services.renewal_end(target, years, clock.now())
-    else:
-        years, not_after = None, target.not_after
+    years, not_after = _rekey_term(group, target)
     subscriber = _subscriber(line)
     reason = "affiliationChanged" if change is not None else "superseded"
     token.refresh_from_db()
@@ -448,6 +442,14 @@ def _rekey(
         # The revoked certificate's key is of no use any more.
         with contextlib.suppress(CerthallError):
             delete_key_pair(session, key_label_for(session, old_key))
+
+
+def _rekey_term(group: list[ApplicationItem], target: Certificate) -> tuple[int | None, datetime]:
+    """续期 keeps what is left and adds the paid years; 变更 alone keeps the old end date."""
+    renew = next((g for g in group if g.business == Business.RENEW), None)
+    if renew is not None and renew.years:
+        return renew.years, ca_services.renewal_end(target, renew.years, clock.now())
+    return None, target.not_after
 
 
 def _rename(actor: User, organization: Organization, name: str) -> None:

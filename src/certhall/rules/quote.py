@@ -186,6 +186,35 @@ def _renewal_refusals(catalog: Catalog, today: date, expiry: date | None) -> lis
     return []
 
 
+def _point_refusals(
+    catalog: Catalog, where: ServicePoint, cert_type: CertType, moment: datetime
+) -> list[Refusal]:
+    """On site: the point's opening hours, and the weekend rule."""
+    refusals = []
+    status = point_status(where, moment)
+    if status.rule is not None:
+        refusals.append(Refusal(status.rule, where.hours_rule, status.detail))
+    weekend = catalog.weekend_rule
+    today = moment.date()
+    rest_day = today.weekday() >= 5 and (
+        day_kind(today) is not DayKind.MAKEUP_WORKDAY or weekend.applies_on_makeup_workdays
+    )
+    if cert_type in weekend.cert_types and rest_day:
+        refusals.append(Refusal("weekend", weekend.text, f"{today.isoformat()} 是周末"))
+    return refusals
+
+
+def _processing(catalog: Catalog, channel: Channel, today: date) -> Processing:
+    """The processing time: on site that day, online the catalog's working days."""
+    spec = catalog.processing[channel]
+    if spec.working_days is None:
+        due, provisional = today, False
+    else:
+        deadline = working_deadline(today, spec.working_days)
+        due, provisional = deadline.due, deadline.provisional
+    return Processing(spec.kind, spec.working_days, due, spec.text, provisional)
+
+
 def quote(
     business: Business | str,
     cert_type: CertType | str,
@@ -218,10 +247,10 @@ def quote(
     where: ServicePoint | None = None
     if channel is Channel.ONSITE:
         if point is None:
-            raise InvalidInput("on-site business needs a service point (--point)")
+            raise InvalidInput(code="point_required")
         where = catalog.point(point)
     elif point is not None:
-        raise InvalidInput("a service point only applies to on-site business")
+        raise InvalidInput(code="point_not_online")
 
     refusals: list[Refusal] = []
     cert = catalog.cert_types[cert_type]
@@ -233,29 +262,9 @@ def quote(
         detail = f"{spec.name}({cert.name})不能通过{_channel_name(channel)}办理"
         refusals.append(Refusal("channel", words, detail))
     if where is not None:
-        status = point_status(where, moment)
-        if status.rule is not None:
-            refusals.append(Refusal(status.rule, where.hours_rule, status.detail))
-        weekend = catalog.weekend_rule
-        kind = day_kind(today)
-        rest_day = today.weekday() >= 5 and (
-            kind is not DayKind.MAKEUP_WORKDAY or weekend.applies_on_makeup_workdays
-        )
-        if cert_type in weekend.cert_types and rest_day:
-            detail = f"{today.isoformat()} 是周末"
-            refusals.append(Refusal("weekend", weekend.text, detail))
+        refusals.extend(_point_refusals(catalog, where, cert_type, moment))
     if business is Business.RENEW and channel is Channel.ONLINE:
         refusals.extend(_renewal_refusals(catalog, today, cert_expiry))
-
-    processing_spec = catalog.processing[channel]
-    if processing_spec.working_days is None:
-        due, provisional = today, False
-    else:
-        deadline = working_deadline(today, processing_spec.working_days)
-        due, provisional = deadline.due, deadline.provisional
-    processing = Processing(
-        processing_spec.kind, processing_spec.working_days, due, processing_spec.text, provisional
-    )
 
     channel_spec = spec.channels.get(channel)
     documents = tuple(
@@ -280,7 +289,7 @@ def quote(
         refusals=tuple(refusals),
         documents=documents,
         notes=tuple(notes),
-        processing=processing,
+        processing=_processing(catalog, channel, today),
         delivery=channel_spec.delivery if channel_spec is not None else None,
         payee=catalog.payee if fee > 0 else None,
         catalog_version=catalog.version,
