@@ -34,8 +34,9 @@ from certhall.ca import renewal  # noqa: E402
 from certhall.hall import states  # noqa: E402
 from certhall.payments import lifecycle as payments  # noqa: E402
 from certhall.ukeys import lifecycle as ukeys  # noqa: E402
+from certhall.ukeys import writes  # noqa: E402
 
-KINDS = ["application", "order", "ukey", "renewal", "sms_code"]
+KINDS = ["application", "order", "ukey", "renewal", "sms_code", "token_write"]
 
 Factory = Callable[[str], models.Model]
 
@@ -47,6 +48,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["ukey"] is ukeys.UKEYS
     assert LIFECYCLES["renewal"] is renewal.RENEWALS
     assert LIFECYCLES["sms_code"] is codes.CODES
+    assert LIFECYCLES["token_write"] is writes.TOKEN_WRITES
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -163,6 +165,18 @@ def factories(
             expires_at=now + timedelta(minutes=5),
         )
 
+    def token_write(state: str) -> models.Model:
+        from certhall.ukeys.models import TokenWrite
+
+        return TokenWrite.objects.create(
+            ukey=ukey("in_stock"),
+            kind="stock",
+            key_label=f"ukey-{next(counter)}",
+            owner="host:1",
+            state=state,
+            created_at=now,
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
         ``requested`` has its new certificate)."""
@@ -177,6 +191,7 @@ def factories(
         "ukey": ukey,
         "renewal": renewal_row,
         "sms_code": sms_code,
+        "token_write": token_write,
     }
 
 

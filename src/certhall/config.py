@@ -101,6 +101,9 @@ class Config:
     status_rate_limit: RateSetting = DEFAULT_STATUS_RATE_LIMIT
     #: Django request threads per server process (``certhall serve --threads`` sets it).
     serve_threads: int = 8
+    #: Test hook (CERTHALL_CRASH_PAUSE): stop forever at this crash point (certhall.crashpoints)
+    #: so that a test can SIGKILL the process there. Empty in every real deployment.
+    crash_pause: str = ""
 
     @property
     def softhsm_dir(self) -> Path:
@@ -260,6 +263,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         agent_url=_agent_url(env),
         status_rate_limit=_rate(env, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_STATUS_RATE_LIMIT),
         serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),
+        crash_pause=env.get("CERTHALL_CRASH_PAUSE", "") if mode != "production" else "",
     )
 
 

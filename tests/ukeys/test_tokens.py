@@ -26,7 +26,7 @@ from certhall.tokens import (
 from certhall.tokens import objects as token_objects
 from certhall.ukeys import sealing, services
 from certhall.ukeys.lifecycle import Status
-from certhall.ukeys.models import Ukey
+from certhall.ukeys.models import TokenWrite, Ukey
 from certhall.ukeys.store import UkeyStore
 from tests.ukeys.conftest import ORG, PERSON, PHONE, assert_secret_nowhere
 
@@ -162,10 +162,19 @@ def test_issue_failure_changes_nothing_and_removes_the_key(  # type: ignore[no-u
     stock.refresh_from_db()
     assert stock.status == Status.IN_STOCK
     assert not stock.certificates.exists()
-    assert not Certificate.objects.filter(profile="org").exists()
+    # the certificate was registered before it was to reach the token: now revoked, never lost
+    (cert,) = Certificate.objects.filter(profile="org")
+    assert (cert.status, cert.revocation_reason) == ("revoked", "cessationOfOperation")
+    (write,) = TokenWrite.objects.all()
+    assert (write.state, write.certificate_id) == ("undone", cert.pk)
     assert not SmsMessage.objects.exists()
-    refusal = AuditEvent.objects.order_by("seq").last()
-    assert refusal is not None and (refusal.action, refusal.result) == ("ukey.issue", "refused")
+    undo, refusal = AuditEvent.objects.order_by("seq").reverse()[:2][::-1]
+    assert (undo.action, undo.after["revoked"], undo.after["key"]) == (
+        "ukey.write.undo",
+        cert.serial,
+        "deleted",
+    )
+    assert (refusal.action, refusal.result) == ("ukey.issue", "refused")
     # no key pair left behind on the token
     so_pin = so_pin_of(stock)
     from certhall.tokens import so_reset_pin
@@ -480,3 +489,19 @@ def test_find_on_store(issued: tuple[Ukey, Certificate, str], ukey_store: UkeySt
     assert services.find_on_store(ukey.label, store=ukey_store) == ukey
     with pytest.raises(TokenError):
         services.find_on_store("nope", store=ukey_store)
+
+
+def test_a_stock_ukey_with_anything_on_it_is_refused(  # type: ignore[no-untyped-def]
+    ca, issuer: User, stock: Ukey, ukey_store: UkeyStore
+) -> None:
+    """What an interrupted issuance left behind (before recovery ran) is never handed out."""
+    with services.stock_session(stock, ukey_store) as (session, _pin):
+        token_objects.new_key_label(session)
+        from certhall.tokens import generate_keypair
+
+        generate_keypair(session, "ukey-leftover", "ec")
+    with pytest.raises(Conflict) as refused:
+        services.issue_onto_token(issuer, stock, "org", 1, ORG, phone=PHONE, store=ukey_store)
+    assert refused.value.code == "ukey_not_empty" and stock.serial in refused.value.message
+    assert not TokenWrite.objects.exists()
+    assert not Certificate.objects.filter(profile="org").exists()

@@ -1,4 +1,5 @@
-"""Scheduled CA jobs: keep CRLs and OCSP responder certificates fresh before anyone asks."""
+"""Scheduled CA jobs: recover interrupted issuance, keep CRLs and OCSP responder certificates
+fresh before anyone asks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def run_due_jobs() -> None:
+    from certhall.accounts.services import system_actor
+    from certhall.hall.issuance import recover  # interrupted issuance onto Ukeys
+
+    for number in recover(system_actor("recovery")):
+        log.warning("recovered the interrupted issuance of %s", number)
     for crl in crls.refresh_due():
         log.info("published CRL %s #%s", crl.ca.slug, crl.number)
     now = clock.now()

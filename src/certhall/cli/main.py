@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve_cmd,
         setup_cmd,
         token_cmd,
+        ukeys_cmd,
     )
     from certhall.payments import cli as payments_cmd
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules_cmd.register(commands)
     calendar_cmd.register(commands)
     token_cmd.register(commands)
+    ukeys_cmd.register(commands)
     outbox_cmd.register(commands)
     agent_cmd.register(commands)
     payments_cmd.register(commands)

@@ -41,6 +41,7 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["CERTHALL_SERVE_THREADS"] = str(args.threads)  # the workers' config reads it
     cfg = config.get()
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    _recover()
     server = Granian(
         "certhall.rsgi:application",
         address=args.host,
@@ -63,6 +64,16 @@ def serve(args: argparse.Namespace) -> int:
             runner.terminate()
             runner.wait(timeout=10)
     return 0
+
+
+def _recover() -> None:
+    """Undo what a crash of an earlier run interrupted, before serving (docs/security.md)."""
+    from certhall.accounts.services import system_actor
+    from certhall.hall.issuance import recover
+
+    put_back = recover(system_actor("recovery"))
+    if put_back:
+        print(f"recovered interrupted issuance of {', '.join(put_back)}", flush=True)
 
 
 def jobs(args: argparse.Namespace) -> int:

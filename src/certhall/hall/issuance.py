@@ -27,10 +27,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
-from certhall import clock
+from certhall import clock, crashpoints
 from certhall.accounts.models import Organization, User
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
@@ -48,18 +47,17 @@ from certhall.hall.states import APPLICATIONS, State
 from certhall.lifecycle import transition
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
-    build_csr,
     delete_key_pair,
-    generate_keypair,
     key_label_for,
     new_key_label,
     token_info,
     user_login,
-    write_certificate,
 )
+from certhall.tokens.keys import KeySpec
 from certhall.ukeys import services as ukeys
+from certhall.ukeys import writes
 from certhall.ukeys.lifecycle import Status as UkeyStatus
-from certhall.ukeys.models import Ukey
+from certhall.ukeys.models import TokenWrite, Ukey
 from certhall.ukeys.store import UkeyStore, instance_store
 
 #: The order lines are worked in: a PIN reset before a new key on the same Ukey.
@@ -167,8 +165,14 @@ def issue_application(
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             transition(
-                actor, APPLICATIONS, application, State.ISSUING, action="hall.application.issuing"
+                actor,
+                APPLICATIONS,
+                application,
+                State.ISSUING,
+                action="hall.application.issuing",
+                fields={"issuing_owner": writes.owner()},
             )
+        crashpoints.reached("hall.issuing")
         try:
             _perform(actor, application, stock, pin, store or instance_store(), key_type)
         except Exception as error:
@@ -302,6 +306,7 @@ def _from_stock(
         key_type=key_type,
         store=store,
         not_after=not_after,
+        application=application.number,
     )
 
 
@@ -394,28 +399,25 @@ def _rekey(
             code="ukey_mismatch",
         )
     old_key = x509.load_der_x509_certificate(bytes(target.der)).public_key()
+    request = ca_services.IssueRequest(
+        csr=b"",
+        profile=line.cert_type,
+        years=years,
+        subscriber=subscriber,
+        organization=application.organization,
+        not_after=not_after,
+    )
     with user_login(
         store.module, token.label, pin, conf=store.conf, allow_must_change=True
     ) as session:
         key_label = new_key_label(session, ukeys.UKEY_PREFIX)
-        generate_keypair(session, key_label, "ec" if key_type == "ec" else "rsa2048")
+        write = writes.begin(
+            token, TokenWrite.Kind.REKEY, key_label, application=application.number
+        )
         try:
-            csr = build_csr(session, key_label).public_bytes(Encoding.PEM)
+            spec: KeySpec = "ec" if key_type == "ec" else "rsa2048"
+            row = ukeys.sign_and_write(actor, session, write, spec, request)
             with transaction.atomic():
-                row = ca_services.issue(
-                    actor,
-                    ca_services.IssueRequest(
-                        csr=csr,
-                        profile=line.cert_type,
-                        years=years,
-                        subscriber=subscriber,
-                        organization=application.organization,
-                        not_after=not_after,
-                    ),
-                )
-                cert = x509.load_der_x509_certificate(bytes(row.der))
-                chain = x509.load_pem_x509_certificates(ca_services.chain_pem())
-                write_certificate(session, key_label, cert, chain)
                 token.certificates.add(row)
                 ca_services.revoke(actor, target.serial, reason)
                 if change is not None:
@@ -435,9 +437,10 @@ def _rekey(
                 )
                 for member in group:
                     _done(actor, member, row)
+                writes.finish(actor, write)
         except BaseException:
             with contextlib.suppress(CerthallError):
-                delete_key_pair(session, key_label)
+                writes.undo(actor, write, session, "换证失败，已回滚")
             raise
         # The revoked certificate's key is of no use any more.
         with contextlib.suppress(CerthallError):
@@ -510,3 +513,31 @@ def deliver(
         if application.delivery == Delivery.MAIL:
             notices.mailed(actor, application)
     return application
+
+
+def recover(actor: User) -> list[str]:
+    """Finish what a crash interrupted: undo every abandoned issuance onto a Ukey
+    (``certhall.ukeys.writes.recover``), then put every application whose issuing process is
+    gone back to ``approved``, where it can be issued again (lines already done stay done).
+    Returns the numbers of the applications put back. Run at start-up, by the jobs and by
+    ``certhall ukeys recover``."""
+    writes.recover(actor)
+    now = clock.now()
+    back = []
+    for application in Application.objects.filter(state=State.ISSUING):
+        if writes.has_open_write(application.number):
+            continue  # still being issued by a live process
+        if not writes.abandoned(application.issuing_owner, application.updated_at, now):
+            continue
+        with transaction.atomic():
+            transition(
+                actor,
+                APPLICATIONS,
+                application,
+                State.APPROVED,
+                action="hall.application.issue_failed",
+                reason="制证中断：已恢复，可重新制证",
+                fields={"issuing_owner": ""},
+            )
+        back.append(application.number)
+    return back

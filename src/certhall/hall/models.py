@@ -91,6 +91,9 @@ class Application(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     issued_at = models.DateTimeField(null=True, blank=True)
+    #: ``host:pid`` of the process that claimed the application for issuance (``issuing``):
+    #: how recovery knows an interrupted issuance (``certhall.ukeys.writes``).
+    issuing_owner = models.CharField(max_length=128, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="cancelled or refunded")
     fee_total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))

@@ -27,5 +27,12 @@ MESSAGES: dict[str, str] = {
     "renewal_state": _REFUSED,
     "renewal_changed": _CHANGED,
     "sms_code_transition": _REFUSED,
+    "token_write_state": _REFUSED,
+    "token_write_changed": _CHANGED,
+    "ukey_busy": "Ukey {serial} 正在制证中，请稍后再试。",
+    "ukey_not_empty": (
+        "Ukey {serial} 上已有密钥或证书，不能作为库存Ukey制证：请先运行恢复"
+        "（certhall ukeys recover）或将其登记为损坏。"
+    ),
     "sms_code_changed": "验证码已被使用或已失效，请重新获取。",
 }

@@ -67,3 +67,47 @@ class Ukey(models.Model):
             "status": self.status,
             "organization": self.organization_id,
         }
+
+
+class TokenWrite(models.Model):
+    """The write-ahead record of one issuance onto a Ukey (``certhall.ukeys.writes``).
+
+    Committed before the token is touched, given the certificate in the transaction that signs
+    it, and closed in the transaction that hands the Ukey over: an open record whose process is
+    gone is an interrupted issuance, which recovery undoes (certificate revoked, key deleted).
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "进行中"
+        DONE = "done", "已完成"
+        UNDONE = "undone", "已回滚"
+
+    class Kind(models.TextChoices):
+        STOCK = "stock", "库存Ukey制证"
+        REKEY = "rekey", "客户Ukey更换密钥"
+
+    ukey = models.ForeignKey(Ukey, on_delete=models.PROTECT, related_name="writes")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key_label = models.CharField(max_length=64)
+    certificate = models.ForeignKey(
+        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    application = models.CharField(max_length=32, blank=True)
+    #: ``host:pid`` of the process doing the issuance (how recovery knows it is gone).
+    owner = models.CharField(max_length=128)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ukey"],
+                condition=models.Q(state="open"),
+                name="one_open_write_per_ukey",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"TokenWrite {self.pk} ({self.kind} on Ukey {self.ukey_id}, {self.state})"

@@ -7,10 +7,9 @@ half-done that matters:
 
 * ``prepare_stock``: format, then record (a failure to record leaves a formatted token nobody
   knows; format it again under another label);
-* ``issue_onto_token``: SO sets a fresh PIN, the key is generated and the CSR made on the token;
-  then in one transaction: CA issuance, certificate + chain written to the token, inventory
-  update, PIN SMS. If anything fails the transaction rolls back (no certificate is registered)
-  and the new key pair is deleted from the token;
+* ``issue_onto_token``: recorded ahead, step by step (``certhall.ukeys.writes``): the
+  certificate is registered before it reaches the token, the hand-over commits with the record's
+  close, and a failure or a crash is undone (certificate revoked, key deleted);
 * ``unlock``: SO resets the PIN on the token, then the transaction records the state change and
   queues the SMS. If recording fails the token has a PIN nobody knows: unlock again.
 
@@ -20,13 +19,15 @@ The SO PIN is unsealed only inside these functions and goes nowhere but to the t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+from collections.abc import Iterator
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
-from certhall import clock, config
+from certhall import clock, config, crashpoints
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
@@ -38,12 +39,14 @@ from certhall.notify.services import normalise_phone, send_sms
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
     TokenInfo,
+    TokenSession,
     build_csr,
-    delete_key_pair,
     format_token,
     generate_keypair,
+    list_certificates,
     new_key_label,
     pin_status,
+    private_key_labels,
     so_reset_pin,
     token_info,
     user_login,
@@ -51,9 +54,9 @@ from certhall.tokens import (
 )
 from certhall.tokens.keys import KEY_SPECS, KeySpec
 from certhall.tokens.pin import check_new_pin, random_user_pin
-from certhall.ukeys import sealing
+from certhall.ukeys import sealing, writes
 from certhall.ukeys.lifecycle import ACTIONS, UKEYS, Status
-from certhall.ukeys.models import Ukey
+from certhall.ukeys.models import TokenWrite, Ukey
 from certhall.ukeys.store import UkeyStore, instance_store
 
 STOCK_ROLES = (Role.ISSUER, Role.CA_ADMIN)
@@ -209,6 +212,29 @@ def _pin_text(serial: str, pin: str, what: str) -> str:
     )
 
 
+@contextlib.contextmanager
+def stock_session(
+    token: Ukey, store: UkeyStore | None = None
+) -> Iterator[tuple[TokenSession, str]]:
+    """A logged-in session on a Ukey nobody holds (in stock, or being issued): the SO sets a
+    fresh random user PIN first, so no PIN needs to be known. Never for a customer's Ukey."""
+    target = _store(store)
+    _check_token(token, target)
+    pin = random_user_pin()
+    so_reset_pin(target.module, token.label, _so_pin(token), pin, conf=target.conf)
+    with user_login(
+        target.module, token.label, pin, conf=target.conf, allow_must_change=True
+    ) as session:
+        yield session, pin
+
+
+def _require_empty(session: TokenSession, token: Ukey) -> None:
+    """A stock Ukey is proven empty before use: no key, no certificate (what an interrupted
+    issuance could have left behind before recovery ran)."""
+    if private_key_labels(session) or list_certificates(session):
+        raise Conflict(code="ukey_not_empty", serial=token.serial)
+
+
 def issue_onto_token(
     actor: User,
     token: Ukey,
@@ -221,17 +247,19 @@ def issue_onto_token(
     key_type: str = "ec",
     store: UkeyStore | None = None,
     not_after: datetime | None = None,
+    application: str = "",
 ) -> Certificate:
     """制证: issue a certificate onto an in-stock Ukey and hand it over (valid ``years`` from now,
     or until ``not_after``: the old end date a 介质补办 keeps).
 
-    On the token: a fresh random user PIN (SO login, must change), a new key pair, a CSR signed
-    by it. Then, all or nothing: CA issuance (``certhall.ca.services.issue``), certificate and
-    chain written to the token, the Ukey ``in_stock -> issued`` with its holder and linked
-    certificate, and the PIN sent by SMS to ``phone`` (the handler). Returns the certificate.
+    On the token: a fresh random user PIN (SO login, must change), proof that it is empty, a new
+    key pair and a CSR signed by it. The steps are recorded ahead (``certhall.ukeys.writes``):
+    the certificate is registered before it reaches the token, and the hand-over (Ukey
+    ``in_stock -> issued``, the PIN by SMS to ``phone``) commits with the record's close. A
+    failure undoes what was done (certificate revoked, key deleted); a crash is undone by
+    recovery. Returns the certificate.
     """
     require_role(actor, *ISSUE_ROLES)
-    target = _store(store)
     with audit.refusals_recorded(actor, "ukey.issue", object_type="ukey", object_id=token.serial):
         token.refresh_from_db()
         require_provider(actor, token.provider_id)
@@ -240,56 +268,71 @@ def issue_onto_token(
         number = normalise_phone(phone)
         spec = _key_spec(key_type)
         holder = organization or Organization.objects.filter(uscc=subscriber.uscc).first()
-        _check_token(token, target)
-        pin = random_user_pin()
-        so_reset_pin(target.module, token.label, _so_pin(token), pin, conf=target.conf)
-        with user_login(
-            target.module, token.label, pin, conf=target.conf, allow_must_change=True
-        ) as session:
+        request = ca_services.IssueRequest(
+            csr=b"",
+            profile=profile,
+            years=years,
+            subscriber=subscriber,
+            organization=holder,
+            not_after=not_after,
+        )
+        with stock_session(token, store) as (session, pin):
+            _require_empty(session, token)
             key_label = new_key_label(session, UKEY_PREFIX)
-            generate_keypair(session, key_label, spec)
+            write = writes.begin(token, TokenWrite.Kind.STOCK, key_label, application=application)
+            crashpoints.reached("ukey.begun")
             try:
-                csr = build_csr(session, key_label).public_bytes(Encoding.PEM)
+                row = sign_and_write(actor, session, write, spec, request)
                 with transaction.atomic():
-                    row = ca_services.issue(
-                        actor,
-                        ca_services.IssueRequest(
-                            csr=csr,
-                            profile=profile,
-                            years=years,
-                            subscriber=subscriber,
-                            organization=holder,
-                            not_after=not_after,
-                        ),
-                    )
-                    cert = x509.load_der_x509_certificate(bytes(row.der))
-                    chain = x509.load_pem_x509_certificates(ca_services.chain_pem())
-                    write_certificate(session, key_label, cert, chain)
-                    token.certificates.add(row)
-                    sms = send_sms(
-                        number, _pin_text(token.serial, pin, "证书已制作"), "ukey.pin", actor=actor
-                    )
-                    transition(
-                        actor,
-                        UKEYS,
-                        token,
-                        Status.ISSUED,
-                        extra_after={
-                            "certificate": row.serial,
-                            "key_label": key_label,
-                            "sms": sms.pk,
-                        },
-                        fields={
-                            "organization": holder,
-                            "handler_phone": number,
-                            "issued_at": clock.now(),
-                        },
-                    )
+                    _hand_over(actor, token, row, holder, number, pin)
+                    writes.finish(actor, write)
             except BaseException:
                 with contextlib.suppress(CerthallError):
-                    delete_key_pair(session, key_label)
+                    writes.undo(actor, write, session, "制证失败，已回滚")
                 raise
     return row
+
+
+def sign_and_write(
+    actor: User,
+    session: TokenSession,
+    write: TokenWrite,
+    spec: KeySpec,
+    request: ca_services.IssueRequest,
+) -> Certificate:
+    """Key pair on the token, certificate registered (with the write), then onto the token."""
+    generate_keypair(session, write.key_label, spec)
+    crashpoints.reached("ukey.key_made")
+    csr = build_csr(session, write.key_label).public_bytes(Encoding.PEM)
+    with transaction.atomic():
+        row = ca_services.issue(actor, dataclasses.replace(request, csr=csr))
+        writes.signed(write, row)
+    crashpoints.reached("ukey.signed")
+    cert = x509.load_der_x509_certificate(bytes(row.der))
+    chain = x509.load_pem_x509_certificates(ca_services.chain_pem())
+    write_certificate(session, write.key_label, cert, chain)
+    crashpoints.reached("ukey.written")
+    return row
+
+
+def _hand_over(
+    actor: User,
+    token: Ukey,
+    row: Certificate,
+    holder: Organization | None,
+    phone: str,
+    pin: str,
+) -> None:
+    token.certificates.add(row)
+    sms = send_sms(phone, _pin_text(token.serial, pin, "证书已制作"), "ukey.pin", actor=actor)
+    transition(
+        actor,
+        UKEYS,
+        token,
+        Status.ISSUED,
+        extra_after={"certificate": row.serial, "sms": sms.pk},
+        fields={"organization": holder, "handler_phone": phone, "issued_at": clock.now()},
+    )
 
 
 def _key_spec(key_type: str) -> KeySpec:

@@ -1,0 +1,204 @@
+"""Crash-safe issuance onto a Ukey: a write-ahead record per issuance, and its recovery.
+
+Nothing CA-signed may exist that the registry does not hold, and nothing may stay on a token
+that the registry does not know. Issuance onto a Ukey therefore goes in committed steps::
+
+    begin      TokenWrite(open, ukey, key label)      committed before the token is touched
+    key        the key pair made on the token
+    signed     certificate registered + TokenWrite.certificate, in the CA's transaction
+    written    certificate and chain written to the token
+    finish     Ukey handed over, items done, TokenWrite(done)    one transaction
+
+A process killed between two steps leaves an open record. :func:`recover` (at start-up, in the
+jobs and as ``certhall ukeys recover``) undoes every open record whose process is gone: the
+certificate, if one was signed, is revoked (``cessationOfOperation``: it never reached its
+holder), and the key and certificate are deleted from a stock Ukey (it goes back to stock empty;
+a customer's own Ukey keeps the orphaned key, whose PIN only the customer knows, and the event
+says so). Every undo is an audit event. The hall then puts the application back where it can
+be issued again (``certhall.hall.issuance.recover``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.utils import IntegrityError
+
+from certhall import clock
+from certhall.accounts.models import User
+from certhall.ca import services as ca_services
+from certhall.ca.models import Certificate
+from certhall.errors import CerthallError, Conflict
+from certhall.lifecycle import Lifecycle, transition
+from certhall.tokens import TokenSession
+from certhall.ukeys.models import TokenWrite, Ukey
+
+log = logging.getLogger(__name__)
+
+State = TokenWrite.State
+
+TOKEN_WRITES: Lifecycle[TokenWrite] = Lifecycle(
+    kind="token_write",
+    model="ukeys.TokenWrite",
+    states=State,
+    table={
+        State.OPEN: frozenset({State.DONE, State.UNDONE}),
+        State.DONE: frozenset(),
+        State.UNDONE: frozenset(),
+    },
+    noun="Ukey写入记录",
+    key=lambda write: str(write.pk),
+    refused="token_write_state",
+    changed="token_write_changed",
+    actions={State.UNDONE: "ukey.write.undo"},
+    snapshot=lambda write: {
+        "state": write.state,
+        "ukey": write.ukey.serial,
+        "key_label": write.key_label,
+        "certificate": write.certificate.serial if write.certificate else None,
+        "application": write.application,
+    },
+)
+
+#: An open record older than this is abandoned even if its process still seems to exist
+#: (an issuance takes seconds; a pid may have been reused).
+STALE_AFTER = timedelta(minutes=10)
+REVOCATION_REASON = "cessationOfOperation"
+
+
+def owner() -> str:
+    """This process, as the records name it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def abandoned(holder: str, since: datetime, now: datetime) -> bool:
+    """Whether the process ``holder`` (``host:pid``) that started something at ``since`` is gone."""
+    if now - since > STALE_AFTER:
+        return True
+    host, _, pid_text = holder.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine's: only age tells
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def begin(ukey: Ukey, kind: str, key_label: str, *, application: str = "") -> TokenWrite:
+    """Record that an issuance onto ``ukey`` starts; committed at once, before the token is
+    touched. Conflict ``ukey_busy`` while another issuance onto it is open."""
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        # (a test case's own wrapping transaction does not count: it never commits anyway)
+        raise RuntimeError("a token write must be recorded before (outside) any transaction")
+    try:
+        with transaction.atomic():
+            return TokenWrite.objects.create(
+                ukey=ukey,
+                kind=kind,
+                key_label=key_label,
+                application=application,
+                owner=owner(),
+                created_at=clock.now(),
+            )
+    except IntegrityError:
+        raise Conflict(code="ukey_busy", serial=ukey.serial) from None
+
+
+def signed(write: TokenWrite, certificate: Certificate) -> None:
+    """The certificate of ``write`` is registered: call in the transaction that issued it."""
+    TokenWrite.objects.filter(pk=write.pk, state=State.OPEN).update(certificate=certificate)
+    write.certificate = certificate
+
+
+def finish(actor: User, write: TokenWrite) -> None:
+    """The Ukey was handed over: call in the transaction that records it."""
+    transition(actor, TOKEN_WRITES, write, State.DONE, fields={"finished_at": clock.now()})
+
+
+def undo(actor: User, write: TokenWrite, session: TokenSession | None, why: str) -> None:
+    """Undo ``write``: revoke its certificate if one was signed, delete its key and certificate
+    from the token when ``session`` (logged in) is given, and close it. Idempotent."""
+    key_state = "left_on_ukey"
+    if session is not None:
+        try:
+            _clear(session, write)
+            key_state = "deleted"
+        except CerthallError as error:
+            log.warning("could not clear Ukey %s: %s", write.ukey.serial, error)
+    with transaction.atomic():
+        locked = TokenWrite.objects.select_for_update().select_related("ukey").get(pk=write.pk)
+        if locked.state != State.OPEN:
+            return
+        revoked = None
+        if locked.certificate_id is not None:
+            certificate = Certificate.objects.get(pk=locked.certificate_id)
+            if certificate.status == Certificate.Status.VALID:
+                ca_services.revoke(actor, certificate.serial, REVOCATION_REASON)
+                revoked = certificate.serial
+        transition(
+            actor,
+            TOKEN_WRITES,
+            locked,
+            State.UNDONE,
+            reason=why,
+            fields={"finished_at": clock.now()},
+            extra_after={"revoked": revoked, "key": key_state},
+        )
+    write.refresh_from_db()
+
+
+def _clear(session: TokenSession, write: TokenWrite) -> None:
+    """Delete what ``write`` put on the token: its key pair and certificate; on a stock Ukey
+    also the chain certificates that came with it (a stock Ukey goes back empty)."""
+    from certhall.tokens import delete_certificate, delete_key_pair, list_certificates
+
+    try:
+        delete_key_pair(session, write.key_label)
+    except CerthallError as error:
+        if error.code != "key_not_found":
+            raise
+    if write.kind == TokenWrite.Kind.STOCK:
+        for label in {certificate.label for certificate in list_certificates(session)}:
+            delete_certificate(session, label)
+
+
+def open_writes() -> list[TokenWrite]:
+    return list(TokenWrite.objects.filter(state=State.OPEN).select_related("ukey"))
+
+
+def recover(actor: User, *, now: datetime | None = None) -> list[TokenWrite]:
+    """Undo every open write whose process is gone; the undone records."""
+    from certhall.ukeys import services
+
+    now = now or clock.now()
+    undone = []
+    for write in open_writes():
+        if not abandoned(write.owner, write.created_at, now):
+            continue
+        why = "制证中断，恢复时回滚"
+        try:
+            if write.kind != TokenWrite.Kind.STOCK:
+                undo(actor, write, None, why)  # the customer's Ukey: only its holder has the PIN
+            else:
+                with services.stock_session(write.ukey) as (session, _pin):
+                    undo(actor, write, session, why)
+        except CerthallError as error:  # the token is unreachable: still revoke and close
+            log.warning("Ukey %s unreachable while recovering: %s", write.ukey.serial, error)
+            undo(actor, write, None, why + "（Ukey不可用）")
+        undone.append(write)
+    return undone
+
+
+def has_open_write(application: str) -> bool:
+    return TokenWrite.objects.filter(Q(application=application), state=State.OPEN).exists()

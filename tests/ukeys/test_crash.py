@@ -1,0 +1,163 @@
+"""Kill it mid-step: issuance onto a stock Ukey, SIGKILLed at every step, then recovered.
+
+A real instance home (``certhall setup --demo``: CA, accounts, SoftHSM stock Ukeys), a real
+process issuing an approved application, stopped at a crash point and killed with SIGKILL;
+then ``certhall ukeys recover``. After each kill: no certificate the registry does not hold (one
+that was signed is revoked, ``cessationOfOperation``), nothing left on the token, the Ukey back
+in stock, the application approved again, the audit chain intact; and the same application is
+then issued cleanly onto the same Ukey. On SQLite, and on PostgreSQL when one answers
+(``CERTHALL_TEST_POSTGRES_URL``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.interop.conftest import BIN
+
+pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
+
+POINTS = ["hall.issuing", "ukey.begun", "ukey.key_made", "ukey.signed", "ukey.written"]
+SIGNED = {"ukey.signed", "ukey.written"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Home:
+    def __init__(self, path: Path, database_url: str | None) -> None:
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
+        self.env.update(
+            CERTHALL_HOME=str(path),
+            DJANGO_SETTINGS_MODULE="certhall.settings",
+            PATH=f"{BIN}:{self.env.get('PATH', '')}",
+            PYTHONPATH=str(ROOT),
+        )
+        if database_url:
+            self.env["CERTHALL_DATABASE_URL"] = database_url
+        self.path = path
+
+    def run(self, *args: str, pause: str = "") -> subprocess.CompletedProcess[str]:
+        env = {**self.env, "CERTHALL_CRASH_PAUSE": pause} if pause else self.env
+        result = subprocess.run(
+            args, env=env, capture_output=True, text=True, timeout=180, cwd=ROOT, check=False
+        )
+        assert result.returncode == 0, (args, result.stderr[-3000:])
+        return result
+
+    def cli(self, *args: str) -> str:
+        return self.run(sys.executable, "-m", "certhall.cli.main", *args).stdout
+
+    def scenario(self, *args: str) -> str:
+        return self.run(sys.executable, "-m", "tests.ukeys.crash_scenario", *args).stdout
+
+    def kill_at(self, point: str, *args: str) -> None:
+        """Start ``scenario args`` stopping at ``point``; SIGKILL it there."""
+        marker = self.path / f"crashpoint-{point}"
+        env = {**self.env, "CERTHALL_CRASH_PAUSE": point}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.ukeys.crash_scenario", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            if process.poll() is not None:
+                raise AssertionError(f"ended before {point}: {process.stderr.read().decode()}")  # type: ignore[union-attr]
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"never reached {point}")
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        marker.unlink()
+
+    def inspect(self, number: str, serial: str) -> dict[str, object]:
+        return json.loads(self.scenario("inspect", number, serial))  # type: ignore[no-any-return]
+
+
+def _postgres_database() -> Iterator[str | None]:
+    url = os.environ.get("CERTHALL_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("no PostgreSQL: set CERTHALL_TEST_POSTGRES_URL (CI does)")
+    import psycopg
+
+    name = f"crash_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
+    if request.param == "sqlite":
+        yield Home(tmp_path / "home", None)
+        return
+    databases = _postgres_database()
+    url = next(databases)
+    try:
+        yield Home(tmp_path / "home", url)
+    finally:
+        next(databases, None)
+
+
+def _stock_serial(home: Home) -> str:
+    rows = home.run(
+        sys.executable,
+        "-c",
+        "import django; django.setup();"
+        "from certhall.ukeys.models import Ukey;"
+        "print(Ukey.objects.filter(status='in_stock').order_by('pk').first().serial)",
+    ).stdout
+    return rows.strip()
+
+
+def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
+    home.cli("setup", "--demo")
+    numbers = json.loads(home.scenario("prepare", str(len(POINTS))))
+    serial = _stock_serial(home)
+    signed: set[str] = set()
+    for point, number in zip(POINTS, numbers, strict=True):
+        home.kill_at(point, "issue", number, serial)
+        before = home.inspect(number, serial)
+        assert before["state"] == "issuing", point
+        home.cli("ukeys", "recover")
+        after = home.inspect(number, serial)
+        assert after["state"] == "approved", (point, after)
+        assert after["ukey"] == "in_stock" and after["on_ukey"] == [], (point, after)
+        assert after["on_token"] == {"keys": 0, "certificates": 0}, (point, after)
+        assert after["open_writes"] == 0, (point, after)
+        certificates = {
+            serial_: (status, reason) for serial_, status, reason in after["certificates"]
+        }  # type: ignore[attr-defined]
+        new = set(certificates) - signed
+        if point in SIGNED:  # registered before it reached the token, revoked on recovery
+            assert len(new) == 1, (point, after)
+            assert certificates[new.pop()] == ("revoked", "cessationOfOperation")
+        else:
+            assert not new, (point, after)
+        signed = set(certificates)
+        home.run(sys.executable, "-m", "certhall.cli.main", "audit", "verify")
+    # The last interrupted application is issued cleanly onto the same Ukey afterwards.
+    home.scenario("issue", numbers[-1], serial)
+    done = home.inspect(numbers[-1], serial)
+    assert done["state"] == "issued" and done["ukey"] == "issued", done
+    (fresh,) = done["on_ukey"]  # type: ignore[misc]
+    statuses = {s: status for s, status, _ in done["certificates"]}  # type: ignore[attr-defined]
+    assert statuses[fresh] == "valid"
+    assert sum(1 for status in statuses.values() if status == "valid") == 1
+    home.run(sys.executable, "-m", "certhall.cli.main", "audit", "verify")
