@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, Literal, cast, overload
+from typing import Any, Literal, NoReturn, Self, cast, overload
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -141,7 +141,61 @@ def _pss_salt(pad: asym_padding.PSS) -> object:
     return pad._salt_length
 
 
-class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
+class _TokenKey:
+    """What a key on a token is, whatever its algorithm: a label, the session that reaches it,
+    signatures made on the token, and nothing that would export it."""
+
+    def __init__(self, session: TokenSession, key: SignMixin, label: str) -> None:
+        self._session = session
+        self._key = key
+        self._label = label
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @property
+    def session(self) -> TokenSession:
+        return self._session
+
+    def _sign_on_token(
+        self, what: str, payload: bytes, mechanism: Mechanism, params: object = None
+    ) -> bytes:
+        session = self._session
+        with session.lock:
+            if session.closed:
+                raise TokenError(
+                    f"the session of key {self._label!r} is closed", code="session_closed"
+                )
+            try:
+                if params is None:
+                    return bytes(self._key.sign(payload, mechanism=mechanism))
+                return bytes(self._key.sign(payload, mechanism=mechanism, mechanism_param=params))
+            except PKCS11Error as e:
+                raise _pkcs11_failure(what, self._label, e) from None
+
+    def private_numbers(self) -> NoReturn:
+        raise _not_extractable(self._label, "private_numbers")
+
+    def private_bytes(
+        self,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,
+        encryption_algorithm: serialization.KeySerializationEncryption,
+    ) -> bytes:
+        raise _not_extractable(self._label, "private_bytes")
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._label!r} on {self._session.label!r}>"
+
+
+class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
     """An EC private key on a token: ECDSA signing through ``CKM_ECDSA``."""
 
     def __init__(
@@ -151,19 +205,9 @@ class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
         public_key: ec.EllipticCurvePublicKey,
         label: str,
     ) -> None:
-        self._session = session
-        self._key = key
+        super().__init__(session, key, label)
         self._public_key = public_key
-        self._label = label
         self._half = (public_key.curve.key_size + 7) // 8
-
-    @property
-    def label(self) -> str:
-        return self._label
-
-    @property
-    def session(self) -> TokenSession:
-        return self._session
 
     @property
     def curve(self) -> ec.EllipticCurve:
@@ -197,16 +241,7 @@ class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
             hasher = hashes.Hash(algorithm)
             hasher.update(data)
             digest = hasher.finalize()
-        session = self._session
-        with session.lock:
-            if session.closed:
-                raise TokenError(
-                    f"the session of key {self._label!r} is closed", code="session_closed"
-                )
-            try:
-                raw = self._key.sign(digest, mechanism=Mechanism.ECDSA)
-            except PKCS11Error as e:
-                raise _pkcs11_failure("ECDSA signing", self._label, e) from None
+        raw = self._sign_on_token("ECDSA signing", digest, Mechanism.ECDSA)
         half = self._half
         return encode_dss_signature(
             int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
@@ -217,28 +252,8 @@ class Pkcs11ECPrivateKey(ec.EllipticCurvePrivateKey):
             f"key {self._label!r} is a signing key: no key exchange", code="not_supported"
         )
 
-    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
-        raise _not_extractable(self._label, "private_numbers")
 
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        raise _not_extractable(self._label, "private_bytes")
-
-    def __copy__(self) -> Pkcs11ECPrivateKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Pkcs11ECPrivateKey:
-        return self
-
-    def __repr__(self) -> str:
-        return f"<Pkcs11ECPrivateKey {self._label!r} on {self._session.label!r}>"
-
-
-class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
+class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
     """An RSA private key on a token: PKCS#1 v1.5 and PSS signatures."""
 
     def __init__(
@@ -248,18 +263,8 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
         public_key: rsa.RSAPublicKey,
         label: str,
     ) -> None:
-        self._session = session
-        self._key = key
+        super().__init__(session, key, label)
         self._public_key = public_key
-        self._label = label
-
-    @property
-    def label(self) -> str:
-        return self._label
-
-    @property
-    def session(self) -> TokenSession:
-        return self._session
 
     @property
     def key_size(self) -> int:
@@ -324,43 +329,12 @@ class Pkcs11RSAPrivateKey(rsa.RSAPrivateKey):
         algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
     ) -> bytes:
         payload, mechanism, params = self._mechanism(bytes(data), padding, algorithm)
-        session = self._session
-        with session.lock:
-            if session.closed:
-                raise TokenError(
-                    f"the session of key {self._label!r} is closed", code="session_closed"
-                )
-            try:
-                if params is None:
-                    return self._key.sign(payload, mechanism=mechanism)
-                return self._key.sign(payload, mechanism=mechanism, mechanism_param=params)
-            except PKCS11Error as e:
-                raise _pkcs11_failure("RSA signing", self._label, e) from None
+        return self._sign_on_token("RSA signing", payload, mechanism, params)
 
     def decrypt(self, ciphertext: bytes, padding: asym_padding.AsymmetricPadding) -> bytes:
         raise TokenError(
             f"key {self._label!r} is a signing key: no decryption", code="not_supported"
         )
-
-    def private_numbers(self) -> rsa.RSAPrivateNumbers:
-        raise _not_extractable(self._label, "private_numbers")
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        raise _not_extractable(self._label, "private_bytes")
-
-    def __copy__(self) -> Pkcs11RSAPrivateKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> Pkcs11RSAPrivateKey:
-        return self
-
-    def __repr__(self) -> str:
-        return f"<Pkcs11RSAPrivateKey {self._label!r} on {self._session.label!r}>"
 
 
 TokenPrivateKey = Pkcs11ECPrivateKey | Pkcs11RSAPrivateKey
