@@ -125,7 +125,7 @@ def login_with_password(
     now = now or clock.now()
     key = account_key(identifier)
     if not key or not password:
-        raise InvalidInput("请输入账号和密码。", code="login_incomplete")
+        raise InvalidInput(code="login_incomplete")
     reservation = _limited(key, client, "password", now)
     user = _find_user(identifier, key)
     if user is None:

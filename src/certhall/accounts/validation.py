@@ -30,7 +30,7 @@ def mobile(phone: str) -> str:
     try:
         return normalise_phone(phone)
     except InvalidInput:
-        raise InvalidInput("请输入正确的11位中国大陆手机号码。", code="phone_invalid") from None
+        raise InvalidInput(code="phone_invalid") from None
 
 
 def uscc(code: str) -> str:
@@ -45,9 +45,9 @@ def uscc(code: str) -> str:
 def text(value: str, what: str, max_length: int) -> str:
     cleaned = " ".join((value or "").split())
     if not cleaned:
-        raise InvalidInput(f"请填写{what}。", code="required")
+        raise InvalidInput(code="required", what=what)
     if len(cleaned) > max_length:
-        raise InvalidInput(f"{what}不能超过{max_length}个字。", code="too_long")
+        raise InvalidInput(code="too_long", what=what, max_length=max_length)
     return cleaned
 
 
@@ -58,7 +58,7 @@ def email(value: str) -> str:
     try:
         validate_email(cleaned)
     except ValidationError:
-        raise InvalidInput("电子邮箱格式不正确。", code="email_invalid") from None
+        raise InvalidInput(code="email_invalid") from None
     return cleaned
 
 
@@ -66,7 +66,7 @@ def password(value: str, again: str, user: User) -> str:
     """Django's password validators (at least 8 characters, not common, not all digits), in
     Chinese; and the two entries must match."""
     if value != again:
-        raise InvalidInput("两次输入的密码不一致。", code="password_mismatch")
+        raise InvalidInput(code="password_mismatch")
     with translation.override("zh-hans"):
         try:
             validate_password(value, user)

@@ -151,14 +151,12 @@ def _check_signature(old: x509.Certificate, request: RenewalRequest, new_key_sha
     except InvalidInput:
         signed = ""
     if signed != expected:
-        raise Forbidden("续期请求签名所针对的网站地址与本站不符。", code="origin_mismatch")
+        raise Forbidden(code="origin_mismatch")
     message = protocol.renewal_message(
         expected, format(old.serial_number, "x"), new_key_sha256, request.years
     )
     if not protocol.verify_signature(old.public_key(), request.signature, message):
-        raise Forbidden(
-            "续期请求的签名验证失败：续期须由原证书所在的Ukey签名确认。", code="bad_signature"
-        )
+        raise Forbidden(code="bad_signature")
 
 
 def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -> Renewal:
@@ -198,9 +196,7 @@ def _create(
     now: datetime,
 ) -> Renewal:
     if old.status != Certificate.Status.VALID:
-        raise Conflict(
-            "证书已吊销，不能续期。如需证书，请按新办流程申请。", code="certificate_revoked"
-        )
+        raise Conflict(code="certificate_revoked")
     if old.not_after <= now:
         raise RuleViolation(default_catalog().online_renewal.expired_rule, code="renewal_expired")
     get_profile(old.profile).check_years(request.years)
@@ -223,11 +219,7 @@ def _create(
     try:
         with transaction.atomic():
             if Renewal.objects.filter(old_certificate=old).exclude(state=State.COMPLETED).exists():
-                raise Conflict(
-                    "该证书已有一个进行中的续期（使用另一个新密钥）。请用原Ukey继续该续期，"
-                    "或到受理点办理。",
-                    code="renewal_in_progress",
-                )
+                raise Conflict(code="renewal_in_progress")
             renewal = Renewal.objects.create(
                 old_certificate=old,
                 new_key_sha256=new_hash,
@@ -323,7 +315,7 @@ def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = Non
     ):
         renewal = get_renewal(actor, renewal_id)
         if renewal.state == State.REQUESTED:
-            raise Conflict("新证书尚未签发，不能确认写入。", code="renewal_not_issued")
+            raise Conflict(code="renewal_not_issued")
         if renewal.state == State.ISSUED:
             # A concurrent retry that got there first is the same outcome (LostRace).
             with contextlib.suppress(LostRace), transaction.atomic():

@@ -223,7 +223,7 @@ def _log_in(
                 return _log_in_once(cert, holder, verified, attempt, now, serial, issuer)
         except IntegrityError:
             continue
-    raise Conflict("登录冲突，请重试。", code="login_conflict")
+    raise Conflict(code="login_conflict")
 
 
 def _organization_of(holder: Holder, recorder: User, serial: str) -> Organization:

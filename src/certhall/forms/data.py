@@ -68,21 +68,21 @@ def _text(value: object, what: str, *, limit: int, required: bool = True) -> str
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{what}必须是文字", code="form_field_type")
+        raise InvalidInput(code="form_field_type", what=what)
     cleaned = " ".join(unicodedata.normalize("NFC", value).split())
     if required and not cleaned:
-        raise InvalidInput(f"{what}不能为空", code="form_field_missing")
+        raise InvalidInput(code="form_field_missing", what=what)
     if len(cleaned) > limit:
-        raise InvalidInput(f"{what}不能超过{limit}个字", code="form_field_too_long")
+        raise InvalidInput(code="form_field_too_long", what=what, limit=limit)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in cleaned):
-        raise InvalidInput(f"{what}含有不可打印的字符", code="form_field_characters")
+        raise InvalidInput(code="form_field_characters", what=what)
     return cleaned
 
 
 def _id_document(kind: object, number: object, who: str) -> tuple[str, str]:
     if not isinstance(kind, str) or kind not in ID_DOCUMENT_KINDS:
         kinds = "、".join(ID_DOCUMENT_KINDS.values())
-        raise InvalidInput(f"{who}的证件类型只能是：{kinds}", code="form_id_kind")
+        raise InvalidInput(code="form_id_kind", who=who, kinds=kinds)
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput(f"{who}的证件号码不能为空", code="form_field_missing")
     try:
@@ -98,7 +98,7 @@ def _mobile(value: object, who: str, *, required: bool) -> str:
     phone = _text(value, f"{who}手机号码", limit=20, required=required)
     digits = phone.replace(" ", "").replace("-", "").removeprefix("+86")
     if phone and not _MOBILE.fullmatch(digits):
-        raise InvalidInput(f"{who}手机号码应为11位中国大陆手机号", code="form_phone")
+        raise InvalidInput(code="form_phone", who=who)
     return digits
 
 
@@ -126,7 +126,7 @@ class Applicant:
         try:
             _set(self, "uscc", validate_uscc(self.uscc))
         except InvalidInput:
-            raise InvalidInput("统一社会信用代码不正确，请核对", code="form_uscc") from None
+            raise InvalidInput(code="form_uscc") from None
         _set(
             self,
             "legal_representative",
@@ -165,7 +165,7 @@ class Handler:
         _set(self, "phone", _mobile(self.phone, "经办人", required=True))
         email = _text(self.email, "经办人电子邮箱", limit=254, required=False)
         if email and not _EMAIL.fullmatch(email):
-            raise InvalidInput("经办人电子邮箱格式不正确", code="form_email")
+            raise InvalidInput(code="form_email")
         _set(self, "email", email)
 
 
@@ -219,15 +219,11 @@ class CertificateRequest:
         try:
             cert_type = CertType(self.cert_type)
         except ValueError:
-            raise InvalidInput(
-                "证书类型只能是机构证书或机构个人证书", code="form_cert_type"
-            ) from None
+            raise InvalidInput(code="form_cert_type") from None
         try:
             business = Business(self.business)
         except ValueError:
-            raise InvalidInput(
-                "业务类型只能是新办、续期、变更、解锁、介质补办或吊销", code="form_business"
-            ) from None
+            raise InvalidInput(code="form_business") from None
         _set(self, "cert_type", cert_type)
         _set(self, "business", business)
         spec = catalog.cert_types[cert_type]
@@ -240,18 +236,18 @@ class CertificateRequest:
                     if spec.min_years == spec.max_years
                     else f"{spec.min_years}-{spec.max_years}年"
                 )
-                raise InvalidInput(f"{spec.name}的证书年限只能是{span}", code="form_years")
+                raise InvalidInput(code="form_years", name=spec.name, span=span)
         elif self.years is not None:
             name = catalog.businesses[business].name
             raise InvalidInput(f"{name}业务没有证书年限", code="form_years")
         if cert_type is CertType.PERSONAL and not isinstance(self.holder, Holder):
             raise InvalidInput("机构个人证书必须填写持证人", code="form_field_missing")
         if cert_type is CertType.ORG and self.holder is not None:
-            raise InvalidInput("机构证书没有持证人（持证人只用于机构个人证书）", code="form_holder")
+            raise InvalidInput(code="form_holder")
         serial = _text(self.serial, "证书序列号", limit=80, required=False)
         serial = serial.lower().removeprefix("0x").replace(":", "").replace(" ", "")
         if serial and not _HEX.fullmatch(serial):
-            raise InvalidInput("证书序列号应为十六进制数字", code="form_serial")
+            raise InvalidInput(code="form_serial")
         if serial and business is Business.NEW:
             raise InvalidInput("新办业务没有原证书序列号", code="form_serial")
         _set(self, "serial", serial)
@@ -286,9 +282,7 @@ class FormData:
         if not number:
             raise InvalidInput("表单编号不能为空", code="form_field_missing")
         if not _FORM_NUMBER.fullmatch(number):
-            raise InvalidInput(
-                "表单编号只能由字母、数字和 - _ / 组成（最多40位）", code="form_number"
-            )
+            raise InvalidInput(code="form_number")
         _set(self, "form_number", number)
         if isinstance(self.application_date, datetime) or not isinstance(
             self.application_date, date
@@ -302,10 +296,10 @@ class FormData:
         if not requests or not all(isinstance(r, CertificateRequest) for r in requests):
             raise InvalidInput("至少需要一项证书业务", code="form_field_missing")
         if len(requests) > 50:
-            raise InvalidInput("一张申请表最多50项证书业务", code="form_too_many")
+            raise InvalidInput(code="form_too_many")
         fees = {r.fee_yuan is None for r in requests}
         if len(fees) > 1:
-            raise InvalidInput("费用须全部填写或全部留空", code="form_fee")
+            raise InvalidInput(code="form_fee")
         _set(self, "requests", requests)
         _set(self, "project", _text(self.project, "项目名称", limit=64))
         _set(self, "service_point", _text(self.service_point, "受理点", limit=64, required=False))

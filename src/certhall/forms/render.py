@@ -72,9 +72,7 @@ def _requests(data: FormData, cert_type: CertType, form: str) -> tuple[Certifica
     chosen = data.requests_of(cert_type)
     if not chosen:
         name = default_catalog().cert_types[cert_type].name
-        raise InvalidInput(
-            f"《{form}》只用于{name}，本申请没有该类证书业务", code="form_no_requests"
-        )
+        raise InvalidInput(code="form_no_requests", form=form, name=name)
     return chosen
 
 

@@ -34,7 +34,7 @@ def load(actor: User, number: str, *, lock: bool = False) -> Application:
         query = query.select_for_update(of=("self",))
     application = query.filter(number=str(number).strip().upper()).first()
     if application is None:
-        raise NotFound(f"没有编号为 {number} 的申请。", code="application_not_found")
+        raise NotFound(code="application_not_found", number=number)
     Application.objects.require_visible(actor, application)
     return application
 
@@ -53,5 +53,5 @@ def require_editor(actor: User, application: Application) -> None:
         require_organization(actor, application.organization_id)
     else:
         if actor.role == Role.APPLICANT:
-            raise Forbidden("柜台受理的申请由受理员办理。", code="onsite_application")
+            raise Forbidden(code="onsite_application")
         require_staff(actor, application, *COUNTER_ROLES)

@@ -76,7 +76,7 @@ def _handler(
     if handler_id is not None:
         handler = Handler.objects.filter(pk=handler_id, organization=organization).first()
         if handler is None:
-            raise NotFound("该单位没有这个经办人。", code="handler_not_found")
+            raise NotFound(code="handler_not_found")
         return handler
     if data is None:
         raise InvalidInput("请登记到场办理的经办人（姓名、证件、手机号码）。")
@@ -111,7 +111,7 @@ def open_application(
         provider = home_provider()
         require_provider(actor, provider.pk)
         if not point:
-            raise InvalidInput("请先选择您所在的受理点。", code="point_missing")
+            raise InvalidInput(code="point_missing")
         slug = check_point(point)
         with transaction.atomic():
             organization = _organization(actor, customer)

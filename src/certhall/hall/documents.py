@@ -52,7 +52,7 @@ def check_kind(kind: str, *, upload: bool) -> None:
             f"未知的资料类型 {kind!r}，可选：{'、'.join(sorted(known))}", code="document_kind"
         )
     if upload and kind == UKEY:
-        raise InvalidInput("Ukey须带到受理点现场交验，不能上传。", code="document_kind")
+        raise InvalidInput(code="document_kind")
 
 
 def required(application: Application, items: Iterable[ApplicationItem]) -> list[str]:
@@ -164,7 +164,7 @@ def check_at_counter(
         application = access.load(actor, number, lock=True)
         access.require_editor(actor, application)
         if application.channel != Channel.ONSITE:
-            raise Conflict("资料核验清单只用于柜台受理的申请。", code="not_onsite")
+            raise Conflict(code="not_onsite")
         check_kind(kind, upload=False)
         if kind in HANDLER_PHOTOS:
             raise InvalidInput("经办人身份证照片只用于网上办理。", code="document_kind")

@@ -95,8 +95,7 @@ def _stock_tokens(
             serial = line.token.serial  # a retry: the Ukey chosen the first time
         if not serial:
             raise InvalidInput(
-                f"请为第 {line.pk} 项业务（{Business(line.business).label}）选择一个库存Ukey。",
-                code="token_missing",
+                code="token_missing", pk=line.pk, label=Business(line.business).label
             )
         ukey = ukeys.get_ukey(actor, serial)
         if ukey.status != UkeyStatus.IN_STOCK and not _finished_on(line, ukey):
@@ -155,9 +154,7 @@ def issue_application(
             raise InvalidInput(f"Ukey密钥类型只能是 {' 或 '.join(KEY_TYPES)}。")
         lines = _lines(application)
         if application.is_online_renewal:
-            raise Conflict(
-                "网厅续期由客户通过证书助手在线更新，不在此制证。", code="online_renewal"
-            )
+            raise Conflict(code="online_renewal")
         if application.state != State.APPROVED:
             raise APPLICATIONS.refusal(application, State.ISSUING)
         stock = _stock_tokens(actor, lines, tokens or {})
@@ -394,10 +391,7 @@ def _rekey(
     token.refresh_from_db()
     info = token_info(store.module, token.label, conf=store.conf)
     if (info.model, info.serial) != (token.model, token.serial):
-        raise Conflict(
-            f"插入的Ukey（序列号 {info.serial}）不是证书所在的Ukey {token.serial}。",
-            code="ukey_mismatch",
-        )
+        raise Conflict(code="ukey_mismatch", serial=info.serial, serial_2=token.serial)
     old_key = x509.load_der_x509_certificate(bytes(target.der)).public_key()
     request = ca_services.IssueRequest(
         csr=b"",
@@ -497,7 +491,7 @@ def deliver(
         if application.delivery == Delivery.MAIL:
             tracking = tracking_number.strip()
             if not TRACKING.fullmatch(tracking):
-                raise InvalidInput("请填写快递运单号（6-40位字母、数字）。", code="tracking")
+                raise InvalidInput(code="tracking")
             fields["tracking_number"] = tracking
             fields["carrier"] = (carrier.strip() or "快递")[:32]
             reason = f"邮寄：{fields['carrier']} {tracking}"

@@ -123,14 +123,13 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
     serial = request.serial.strip()
     if business != Business.NEW:
         if not serial:
-            raise InvalidInput(f"{business.label}须填写证书序列号。", code="serial_missing")
+            raise InvalidInput(code="serial_missing", label=business.label)
         target = registry.get_certificate(serial)
         _holder_check(application, target)
         cert_type = parse_cert_type(target.profile)
         if request.cert_type and request.cert_type != cert_type.value:
             raise InvalidInput(
-                f"证书 {target.serial} 是{cert_type.label}，与所选证书类型不符。",
-                code="cert_type_mismatch",
+                code="cert_type_mismatch", serial=target.serial, label=cert_type.label
             )
     else:
         cert_type = parse_cert_type(request.cert_type)
@@ -155,7 +154,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
         return item
 
     if target.status != Certificate.Status.VALID:
-        raise Conflict(f"证书 {target.serial} 已吊销，不能办理{business.label}。", code="revoked")
+        raise Conflict(code="revoked", serial=target.serial, label=business.label)
     if business == Business.RENEW and answer.years:
         ca_services.renewal_end(target, answer.years, now)  # refused before anything is paid
     item.org_name, item.uscc = target.org_name, target.uscc
@@ -165,7 +164,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
     if business == Business.REVOKE:
         if request.revocation_reason not in REVOCATION_REASONS:
             choices = "、".join(f"{k}（{v}）" for k, v in REVOCATION_REASONS.items())
-            raise InvalidInput(f"请选择吊销原因：{choices}", code="revocation_reason")
+            raise InvalidInput(code="revocation_reason", choices=choices)
         item.revocation_reason = request.revocation_reason
     if business == Business.REPLACE:
         if request.replace_cause not in REPLACE_CAUSES:
@@ -176,9 +175,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
             (UkeyStatus.ISSUED, UkeyStatus.LOCKED, UkeyStatus.LOST, UkeyStatus.DAMAGED),
         )
         if item.old_token is None:
-            raise Conflict(
-                f"证书 {target.serial} 不在本CA登记的Ukey上，无法办理介质补办。", code="no_ukey"
-            )
+            raise Conflict(code="no_ukey", serial=target.serial)
     if business in OWN_UKEY and application.channel == Channel.ONSITE:
         item.token = _ukey_of(target, (UkeyStatus.ISSUED, UkeyStatus.LOCKED))
         if item.token is None:
@@ -207,19 +204,14 @@ def _check_combination(
     if application.channel == Channel.ONLINE:
         has_renewal = any(i.business == Business.RENEW for i in items)
         if (business == Business.RENEW and items) or has_renewal:
-            raise Conflict(
-                "网厅续期单独办理：每个续期申请只含一张证书的续期。", code="renewal_alone"
-            )
+            raise Conflict(code="renewal_alone")
     if target is None:
         return
     same = [i for i in items if i.target_certificate_id == target.pk]
     if any(i.business == business for i in same):
-        raise Conflict(f"申请中已有证书 {target.serial} 的{business.label}。", code="duplicate")
+        raise Conflict(code="duplicate", serial=target.serial, label=business.label)
     if same and (business in EXCLUSIVE or any(i.business in EXCLUSIVE for i in same)):
-        raise Conflict(
-            f"证书 {target.serial} 的介质补办或吊销须单独办理，不能与其他业务同时办理。",
-            code="exclusive",
-        )
+        raise Conflict(code="exclusive", serial=target.serial)
     elsewhere = (
         ApplicationItem.objects.filter(target_certificate=target)
         .exclude(application=application)
@@ -229,6 +221,5 @@ def _check_combination(
     )
     if elsewhere is not None:
         raise Conflict(
-            f"证书 {target.serial} 已有办理中的申请 {elsewhere.application.number}。",
-            code="certificate_busy",
+            code="certificate_busy", serial=target.serial, number=elsewhere.application.number
         )

@@ -96,10 +96,7 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
     if application is None:
         return
     if application.payment_reference != order.reference:
-        raise Conflict(
-            f"订单 {order.reference} 不是申请 {application.number} 的当前订单。",
-            code="order_mismatch",
-        )
+        raise Conflict(code="order_mismatch", reference=order.reference, number=application.number)
     if application.state in PAID_OR_LATER:
         return  # seen before
     if order.amount != application.total:
@@ -170,7 +167,7 @@ def on_order_refunded(sender: object, order: Order, **kwargs: Any) -> None:
 def _order(application: Application) -> Order:
     order = Order.objects.filter(reference=application.payment_reference).first()
     if order is None:
-        raise Conflict(f"申请 {application.number} 没有待支付的订单。", code="no_order")
+        raise Conflict(code="no_order", number=application.number)
     return order
 
 

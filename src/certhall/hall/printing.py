@@ -48,19 +48,16 @@ def form_data(application: Application) -> FormData:
     """The printed forms' data of ``application`` (InvalidInput names what is missing)."""
     lines = list(application.items.select_related("target_certificate").order_by("pk"))
     if not lines:
-        raise InvalidInput("申请中还没有业务，无法打印申请表。", code="no_items")
+        raise InvalidInput(code="no_items")
     person = application.handler
     if person is None:
-        raise InvalidInput("请先选择经办人，再打印申请表。", code="handler_missing")
+        raise InvalidInput(code="handler_missing")
     organization = application.organization
     legal_rep = organization.legal_representative or next(
         (line.person_name for line in lines if line.cert_type == CertType.PERSONAL), ""
     )
     if not legal_rep:
-        raise InvalidInput(
-            "单位未登记法定代表人姓名：请在受理时填写，或手工填写申请表。",
-            code="legal_representative_missing",
-        )
+        raise InvalidInput(code="legal_representative_missing")
     point = default_catalog().point(application.point).name if application.point else ""
     return FormData(
         form_number=application.number,

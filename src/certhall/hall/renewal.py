@@ -61,7 +61,7 @@ def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
     cert = registry.get_certificate(serial)
     if not cert.belongs_to(actor.organization):
-        raise Forbidden("该证书不属于本单位，不能在此续期。", code="certificate_other_organization")
+        raise Forbidden(code="certificate_other_organization")
     return cert
 
 
@@ -105,7 +105,7 @@ def _renewal_line(actor: User, number: str) -> tuple[Application, ApplicationIte
     access.require_editor(actor, application)
     line = application.items.select_related("target_certificate", "result_certificate").first()
     if line is None or not line.is_online_renewal or line.target_certificate is None:
-        raise Conflict(f"申请 {application.number} 不是网厅续期申请。", code="not_renewal")
+        raise Conflict(code="not_renewal", number=application.number)
     return application, line
 
 
@@ -190,7 +190,7 @@ def confirm_installed(actor: User, number: str) -> Application:
         if application.state == State.DELIVERED:
             return application
         if application.state != State.ISSUED or line.result_certificate is None:
-            raise Conflict("新证书尚未签发，不能确认写入。", code="renewal_not_issued")
+            raise Conflict(code="renewal_not_issued")
         renewal = Renewal.objects.filter(
             old_certificate=line.target_certificate, new_certificate=line.result_certificate
         ).first()

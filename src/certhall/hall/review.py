@@ -112,7 +112,7 @@ def return_application(
         if any(not text or len(text) > REASON_LIMIT for text in cleaned.values()):
             raise InvalidInput(f"每份退回的资料都要写明原因（不超过{REASON_LIMIT}个字）。")
         if not cleaned and not note:
-            raise InvalidInput("退回须写明原因：逐份资料的原因或总体说明。", code="reason_missing")
+            raise InvalidInput(code="reason_missing")
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             access.require_staff(actor, application, *access.REVIEW_ROLES)
@@ -121,8 +121,7 @@ def return_application(
             unknown = sorted(set(cleaned) - set(current))
             if unknown:
                 raise InvalidInput(
-                    f"资料 {unknown} 不是申请 {application.number} 当前的资料。",
-                    code="document_unknown",
+                    code="document_unknown", unknown=unknown, number=application.number
                 )
             now = clock.now()
             returned = {}

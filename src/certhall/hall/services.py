@@ -348,9 +348,9 @@ def _check_ready(application: Application, lines: list[ApplicationItem]) -> None
     if application.handler_id is None and not application.is_online_renewal:
         raise InvalidInput("请选择经办人：证书密码等短信发送给经办人。", code="handler_missing")
     if application.mail_address_missing:
-        raise InvalidInput("邮寄须填写收件人、手机号码和地址。", code="address_missing")
+        raise InvalidInput(code="address_missing")
     if application.pickup_point_missing:
-        raise InvalidInput("请选择自取的受理点。", code="pickup_point_missing")
+        raise InvalidInput(code="pickup_point_missing")
     problems = documents.missing(application, lines)
     if problems:
         raise InvalidInput("资料不齐：" + "；".join(problems), code="documents_incomplete")
@@ -471,10 +471,7 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
         else:
             access.require_editor(actor, application)
         if application.paid_at is not None:
-            raise Conflict(
-                f"申请 {application.number} 已付款，请到受理点或联系客服办理退款。",
-                code="application_paid",
-            )
+            raise Conflict(code="application_paid", number=application.number)
         transition(
             actor,
             APPLICATIONS,

@@ -95,7 +95,7 @@ def store(chunks: Iterable[bytes], *, limit: int = MAX_BYTES, base: Path | None 
             out.flush()
             os.fsync(out.fileno())
         if size == 0:
-            raise InvalidInput("文件是空的。", code="file_empty")
+            raise InvalidInput(code="file_empty")
         if content_type is None:
             content_type = _accepted(head)
         sha256 = digest.hexdigest()

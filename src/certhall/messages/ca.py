@@ -10,4 +10,10 @@ MESSAGES: dict[str, str] = {
         "请待CA证书更新后再办理。"
     ),
     "renew_revoked": "证书 {serial} 已吊销，不能续期：请办理新证书。",
+    "origin_mismatch": "续期请求签名所针对的网站地址与本站不符。",
+    "bad_signature": "续期请求的签名验证失败：续期须由原证书所在的Ukey签名确认。",
+    "certificate_revoked": "证书已吊销，不能续期。如需证书，请按新办流程申请。",
+    "renewal_in_progress": (
+        "该证书已有一个进行中的续期（使用另一个新密钥）。请用原Ukey继续该续期，或到受理点办理。"
+    ),
 }

@@ -173,8 +173,7 @@ def _apply(gateway: OnlineGateway, actor: User, params: dict[str, str], digest: 
         if existing is not None:
             if existing.order_id != order.pk or existing.amount != amount:
                 raise Conflict(
-                    f"交易 {trade_no} 已入账到订单 {existing.order.reference}，与本次通知不符",
-                    code="trade_mismatch",
+                    code="trade_mismatch", trade_no=trade_no, reference=existing.order.reference
                 )
             return Outcome("duplicate", reference, trade_no, existing.pk)
         if amount != order.amount:

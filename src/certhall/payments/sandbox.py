@@ -74,7 +74,7 @@ def _stamp(at: datetime) -> str:
 
 def require_enabled() -> None:
     if not config.get().payment_sandbox:
-        raise NotFound("沙箱支付未启用", code="sandbox_disabled")
+        raise NotFound(code="sandbox_disabled")
 
 
 # --- keys ----------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def normalise_reference(text: str) -> str:
     cleaned = re.sub(r"\s", "", str(text or "")).upper()
     match = REFERENCE.fullmatch(cleaned)
     if match is None:
-        raise InvalidInput(f"“{text}”不是订单号（格式如 ZF20261120-000123）", code="bad_reference")
+        raise InvalidInput(code="bad_reference", text=text)
     return f"{REFERENCE_PREFIX}{match[1]}-{match[2]}"
 
 
@@ -95,7 +95,7 @@ def find_order(reference: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound(f"没有订单号为 {reference} 的订单", code="order_not_found")
+        raise NotFound(code="order_not_found", reference=reference)
     return order
 
 
@@ -173,7 +173,7 @@ def _order_amount(value: object) -> Decimal:
 def _reuse(order: Order, organization: Organization, amount: Decimal) -> Order:
     """A live order for the same object: give it back if it is the same bill, else refuse."""
     if order.status == Status.PAID:
-        raise Conflict(f"该业务已支付（订单 {order.reference}），无需再次支付", code="order_paid")
+        raise Conflict(code="order_paid", reference=order.reference)
     if order.organization_id != organization.pk or order.amount != amount:
         raise Conflict(
             code="order_pending_exists",
@@ -255,7 +255,7 @@ def create_order(
                 return order
             except IntegrityError:
                 continue  # another order took the number (or the object) meanwhile: look again
-        raise Conflict("暂时无法生成订单号，请稍后重试", code="order_reference_busy")
+        raise Conflict(code="order_reference_busy")
 
 
 def apply_payment(
@@ -311,9 +311,7 @@ def apply_payment(
                 details=dict(details or {}),
             )
     except IntegrityError:
-        raise Conflict(
-            f"订单 {locked.reference} 的收款已由另一请求记录", code="payment_concurrent"
-        ) from None
+        raise Conflict(code="payment_concurrent", reference=locked.reference) from None
     transition(
         actor,
         ORDERS,

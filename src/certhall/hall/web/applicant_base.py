@@ -129,7 +129,7 @@ def int_field(text: str, what: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise InvalidInput(f"{what}应为整数。", code="not_a_number") from None
+        raise InvalidInput(code="not_a_number", what=what) from None
 
 
 def draft_of(actor: User, number: str) -> Application:

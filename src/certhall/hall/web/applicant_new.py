@@ -91,7 +91,7 @@ def new_application(request: HttpRequest, actor: User) -> HttpResponse:
     if request.method == "POST":
         try:
             if form["project"] != Application.Project.SZ_MEDICAL_INSURANCE:
-                raise InvalidInput("请选择办理的项目：深圳医保在线签约。", code="project")
+                raise InvalidInput(code="project")
             draft = start_online_new(
                 actor,
                 ItemRequest(

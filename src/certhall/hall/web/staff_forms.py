@@ -22,7 +22,7 @@ def _years(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 2:
-        raise InvalidInput("证书年限须为1-5的整数。", code="years")
+        raise InvalidInput(code="years")
     return int(text)
 
 

@@ -398,7 +398,7 @@ def _tick(actor: User, number: str, data: QueryDict) -> None:
     originals = set(data.getlist("original"))
     kinds = list(dict.fromkeys([*data.getlist("received"), *originals]))
     if not kinds:
-        raise InvalidInput("请勾选已收取的资料。", code="nothing_ticked")
+        raise InvalidInput(code="nothing_ticked")
     for kind in kinds:
         documents.check_at_counter(actor, number, kind[:32], original_seen=kind in originals)
 
@@ -507,7 +507,7 @@ def form_pdf(request: HttpRequest, number: str, key: str) -> HttpResponse:
         raise InvalidInput(f"没有这种申请表：{key}")
     pdfs = render_forms_for(printing.form_data(application))
     if key not in pdfs:
-        raise InvalidInput("这份申请表与本申请的证书类型无关。", code="form_not_needed")
+        raise InvalidInput(code="form_not_needed")
     return HttpResponse(
         pdfs[key],
         content_type="application/pdf",

@@ -1,0 +1,21 @@
+"""Messages of forms (certhall.forms)."""
+
+MESSAGES: dict[str, str] = {
+    "form_no_requests": "《{form}》只用于{name}，本申请没有该类证书业务",
+    "form_field_type": "{what}必须是文字",
+    "form_field_missing": "{what}不能为空",
+    "form_field_too_long": "{what}不能超过{limit}个字",
+    "form_field_characters": "{what}含有不可打印的字符",
+    "form_id_kind": "{who}的证件类型只能是：{kinds}",
+    "form_phone": "{who}手机号码应为11位中国大陆手机号",
+    "form_email": "经办人电子邮箱格式不正确",
+    "form_holder": "机构证书没有持证人（持证人只用于机构个人证书）",
+    "form_serial": "证书序列号应为十六进制数字",
+    "form_number": "表单编号只能由字母、数字和 - _ / 组成（最多40位）",
+    "form_too_many": "一张申请表最多50项证书业务",
+    "form_fee": "费用须全部填写或全部留空",
+    "form_uscc": "统一社会信用代码不正确，请核对",
+    "form_cert_type": "证书类型只能是机构证书或机构个人证书",
+    "form_business": "业务类型只能是新办、续期、变更、解锁、介质补办或吊销",
+    "form_years": "{name}的证书年限只能是{span}",
+}
