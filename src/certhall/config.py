@@ -186,13 +186,34 @@ def token_tools(env: dict[str, str] | None = None) -> TokenTools:
     return TokenTools(_home(env), _pkcs11_module(env), Path(conf) if conf else None)
 
 
+def private_process() -> None:
+    """Everything this process creates is its owner's only (files 0600, directories 0700):
+    the database and its journals, keys, uploads, logs. Called first at every entry point
+    (``certhall``, the served application, ``manage.py``)."""
+    os.umask(0o077)
+
+
+def repair_modes(home: Path) -> list[Path]:
+    """Take group and other permissions away from everything under ``home`` (an instance made
+    before ``private_process``, or copied in). Returns what was changed."""
+    changed = []
+    for path in [home, *home.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+            changed.append(path)
+    return changed
+
+
 def _dev_secrets(home: Path) -> dict[str, str]:
     """Instance-local secrets for development, created once with owner-only permissions."""
     path = home / "secrets.json"
     if path.exists():
         data: dict[str, str] = json.loads(path.read_text())
         return data
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = {
         "secret_key": secrets.token_urlsafe(64),
         "ca_key_passphrase": secrets.token_urlsafe(24),

@@ -5,6 +5,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from certhall.config import private_process
+
+private_process()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certhall.settings")
 django_app = get_wsgi_application()
 

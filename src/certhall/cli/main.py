@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from certhall.config import private_process
+
+    private_process()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler

@@ -21,11 +21,15 @@ def register(commands: Any) -> None:
 def setup(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from certhall import config
     from certhall.accounts.services import system_actor
     from certhall.ca import crls
     from certhall.ca.models import CertificateAuthority
     from certhall.ca.services import init_ca
 
+    repaired = config.repair_modes(config.get().home)
+    if repaired:
+        print(f"made {len(repaired)} files and directories of {config.get().home} private")
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     if not CertificateAuthority.objects.exists():

@@ -1,0 +1,84 @@
+"""The instance's state is its owner's only: the home 0700, every file in it 0600.
+
+A real `certhall setup --demo` (database, CA keys, SoftHSM tokens, static files) started from a
+shell with the usual umask 022; then an old home with world-readable files is repaired by
+setup; and another local user cannot read the database.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
+    env.update(CERTHALL_HOME=str(home), DJANGO_SETTINGS_MODULE="certhall.settings")
+    return env
+
+
+def _certhall(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "certhall.cli.main", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+        preexec_fn=lambda: os.umask(0o022),  # a shell's usual umask
+    )
+
+
+def _readable_by_others(home: Path) -> list[str]:
+    return [
+        f"{oct(path.stat().st_mode & 0o777)} {path.relative_to(home.parent)}"
+        for path in [home, *home.rglob("*")]
+        if not path.is_symlink() and path.stat().st_mode & 0o077
+    ]
+
+
+@pytest.mark.slow
+def test_a_new_instance_is_private(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _certhall(home, "setup", "--demo")
+    _certhall(home, "ca", "crl", "--out", str(home / "exported.crl"))  # writes more
+    assert (home / "certhall.sqlite3").exists()
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert _readable_by_others(home) == []
+
+
+@pytest.mark.slow
+def test_setup_repairs_an_old_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _certhall(home, "setup")
+    for path in [home, *home.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    assert _readable_by_others(home)
+    out = _certhall(home, "setup").stdout
+    assert "private" in out
+    assert _readable_by_others(home) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
+def test_another_local_user_cannot_read_the_database(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)  # the way in is open: only the home's own modes protect it
+    home = tmp_path / "home"
+    _certhall(home, "setup")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    attempt = subprocess.run(
+        ["/usr/bin/python3", "-c", f"open({str(home / 'certhall.sqlite3')!r}, 'rb').read(16)"],
+        capture_output=True,
+        text=True,
+        user=nobody,
+        check=False,
+    )
+    assert attempt.returncode != 0 and "PermissionError" in attempt.stderr
