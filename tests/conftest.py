@@ -36,6 +36,16 @@ def _fresh_calendar() -> Iterator[None]:
     calendar.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _no_audit_checkpoints() -> Iterator[None]:
+    """The checkpoint file lives in the worker's home, the chain in the test's database: a
+    test's checkpoints go with it."""
+    path = config.get().audit_checkpoints
+    path.unlink(missing_ok=True)
+    yield
+    path.unlink(missing_ok=True)
+
+
 @pytest.fixture
 def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., config.Config]:
     """Change some of the instance's settings (``certhall.config``, read once and cached) for

@@ -9,7 +9,8 @@ import pytest
 from certhall.config import RateSetting, TokenTools, load, token_tools
 from certhall.errors import ConfigurationError
 
-GOOD_SECRET = "x" * 64
+GOOD_SECRET = "kV3q9ZpL2mW8xR4tY7uB1nC6eD0fG5hJ-aS_dQ2wE9rT3yU8iO4pA7sD1fG6hJ0k"
+GOOD_AUDIT_KEY = "p9Xq2Lm7Wz4Rt8Yv1Bn6Cd3Ef0Gh5JkQ"
 
 
 def test_development_generates_private_secrets_once(tmp_path: Path) -> None:
@@ -34,15 +35,20 @@ def test_production_refuses_missing_or_default_secrets(tmp_path: Path) -> None:
         load(base)
     with pytest.raises(ConfigurationError, match="CERTHALL_SECRET_KEY"):
         load({**base, "CERTHALL_SECRET_KEY": "django-insecure-" + "x" * 60})
+    with pytest.raises(ConfigurationError, match="CERTHALL_SECRET_KEY"):
+        load({**base, "CERTHALL_SECRET_KEY": "a" * 60})  # long, and nothing in it
     with pytest.raises(ConfigurationError, match="CERTHALL_CA_KEY_PASSPHRASE"):
         load({**base, "CERTHALL_SECRET_KEY": GOOD_SECRET})
-    cfg = load(
-        {
-            **base,
-            "CERTHALL_SECRET_KEY": GOOD_SECRET,
-            "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
-        }
-    )
+    good = {
+        **base,
+        "CERTHALL_SECRET_KEY": GOOD_SECRET,
+        "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
+    }
+    with pytest.raises(ConfigurationError, match="CERTHALL_AUDIT_KEY"):
+        load(good)
+    with pytest.raises(ConfigurationError, match="CERTHALL_AUDIT_KEY"):
+        load({**good, "CERTHALL_AUDIT_KEY": "ab" * 20})
+    cfg = load({**good, "CERTHALL_AUDIT_KEY": GOOD_AUDIT_KEY})
     assert cfg.production
     assert not (tmp_path / "secrets.json").exists()
 

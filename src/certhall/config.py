@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from functools import cache
@@ -84,6 +85,8 @@ class Config:
     production: bool
     secret_key: str
     ca_key_passphrase: str
+    #: Keys the audit chain's hashes and signs its checkpoints (never in the database).
+    audit_key: str
     database_url: str
     base_url: str
     allowed_hosts: tuple[str, ...]
@@ -120,6 +123,11 @@ class Config:
     @property
     def uploads_dir(self) -> Path:
         return self.home / "uploads"
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """The audit chain's anchor outside the database: signed checkpoints, appended."""
+        return self.home / "audit-checkpoints.jsonl"
 
     @property
     def log_dir(self) -> Path:
@@ -207,21 +215,34 @@ def repair_modes(home: Path) -> list[Path]:
     return changed
 
 
+_DEV_SECRETS: dict[str, Callable[[], str]] = {
+    "secret_key": lambda: secrets.token_urlsafe(64),
+    "ca_key_passphrase": lambda: secrets.token_urlsafe(24),
+    "audit_key": lambda: secrets.token_urlsafe(32),
+}
+
+
 def _dev_secrets(home: Path) -> dict[str, str]:
-    """Instance-local secrets for development, created once with owner-only permissions."""
+    """Instance-local secrets for development, created once with owner-only permissions (a
+    secret added by a later version is added to an existing file)."""
     path = home / "secrets.json"
-    if path.exists():
-        data: dict[str, str] = json.loads(path.read_text())
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = {name: make() for name, make in _DEV_SECRETS.items() if name not in data}
+    if not missing:
         return data
+    data.update(missing)
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    data = {
-        "secret_key": secrets.token_urlsafe(64),
-        "ca_key_passphrase": secrets.token_urlsafe(24),
-    }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fresh = path.with_suffix(".new")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f)
+    fresh.replace(path)
     return data
+
+
+def _random_enough(value: str, length: int) -> bool:
+    """Long enough and not a repeated pattern (60 × "a" is 60 characters of nothing)."""
+    return len(value) >= length and len(set(value)) >= min(16, length // 2)
 
 
 def load(env: dict[str, str] | None = None) -> Config:
@@ -235,20 +256,27 @@ def load(env: dict[str, str] | None = None) -> Config:
     if production:
         secret_key = env.get("CERTHALL_SECRET_KEY", "")
         passphrase = env.get("CERTHALL_CA_KEY_PASSPHRASE", "")
-        if len(secret_key) < MIN_SECRET_KEY_LENGTH or secret_key.startswith("django-insecure"):
+        audit_key = env.get("CERTHALL_AUDIT_KEY", "")
+        if not _random_enough(secret_key, MIN_SECRET_KEY_LENGTH) or secret_key.startswith(
+            "django-insecure"
+        ):
             raise ConfigurationError(
                 f"production needs CERTHALL_SECRET_KEY: a random value of at least "
                 f"{MIN_SECRET_KEY_LENGTH} characters, not a default"
             )
-        if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        if not _random_enough(passphrase, MIN_PASSPHRASE_LENGTH):
             raise ConfigurationError(
                 f"production needs CERTHALL_CA_KEY_PASSPHRASE of at least "
-                f"{MIN_PASSPHRASE_LENGTH} characters: CA keys are never stored in plain text"
+                f"{MIN_PASSPHRASE_LENGTH} random characters: CA keys are never stored in plain "
+                "text"
             )
+        if not _random_enough(audit_key, MIN_PASSPHRASE_LENGTH * 2):
+            raise ConfigurationError(code="audit_key_weak", length=MIN_PASSPHRASE_LENGTH * 2)
     else:
         dev = _dev_secrets(home)
         secret_key = env.get("CERTHALL_SECRET_KEY") or dev["secret_key"]
         passphrase = env.get("CERTHALL_CA_KEY_PASSPHRASE") or dev["ca_key_passphrase"]
+        audit_key = env.get("CERTHALL_AUDIT_KEY") or dev["audit_key"]
 
     pkcs11_module = _pkcs11_module(env)
     backend = env.get("CERTHALL_CA_KEY_BACKEND", "auto")
@@ -271,6 +299,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         production=production,
         secret_key=secret_key,
         ca_key_passphrase=passphrase,
+        audit_key=audit_key,
         database_url=env.get("CERTHALL_DATABASE_URL", f"sqlite:///{home / 'certhall.sqlite3'}"),
         base_url=base_url,
         allowed_hosts=hosts,

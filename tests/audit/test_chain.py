@@ -145,3 +145,136 @@ def test_concurrent_writers_form_one_chain(audit_flushable: None, admin: User) -
     assert errors == []
     result = audit.verify()
     assert result.ok and result.checked == 40
+
+
+# --- an attacker with write access to the database, but not the audit key --------------------
+
+
+def _rechain_from(seq: int, *, keyed: bool = False) -> None:
+    """Recompute every hash from ``seq`` on with the project's own function, without the key
+    (the attacker does not have it) unless ``keyed``, and point the head at the result."""
+    from certhall.audit import checkpoints
+    from certhall.audit.chain import event_hash
+
+    prev = AuditEvent.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
+    for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
+        digest = event_hash(
+            prev,
+            checkpoints.audit_key() if keyed else None,
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            actor_id=event.actor_id,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            before=event.before,
+            after=event.after,
+            result=event.result,
+        )
+        AuditEvent.objects.filter(pk=event.pk).update(prev_hash=prev, hash=digest)
+        prev = digest
+    AuditHead.objects.filter(pk=1).update(hash=prev)
+
+
+@pytest.mark.django_db
+def test_a_row_edited_and_the_chain_recomputed_is_reported(admin: User) -> None:
+    _record_three(admin)
+    _drop_triggers()
+    AuditEvent.objects.filter(seq=2).update(after={"i": 99})
+    _rechain_from(2)
+    result = audit.verify()
+    assert (result.ok, result.seq, result.problem) == (False, 2, "row 2 was modified")
+
+
+@pytest.mark.django_db
+def test_moving_the_keyed_boundary_is_reported(admin: User) -> None:
+    """The attacker declares every row unkeyed, then rewrites and rechains: the checkpoints
+    repeat the boundary."""
+    from certhall.audit import checkpoints
+
+    _record_three(admin)
+    checkpoints.write()
+    _drop_triggers()
+    AuditEvent.objects.filter(seq=2).update(after={"i": 99})
+    _rechain_from(1)
+    AuditHead.objects.filter(pk=1).update(keyed_from=3)
+    result = audit.verify()
+    assert not result.ok and "keyed boundary" in (result.problem or "")
+
+
+@pytest.mark.django_db
+def test_truncation_with_a_rewritten_head_is_reported_by_the_checkpoint(admin: User) -> None:
+    from certhall.audit import checkpoints
+
+    _record_three(admin)
+    checkpoints.write()
+    assert audit.verify() == audit.Verification(True, 3, anchors=1)
+    _drop_triggers()
+    AuditEvent.objects.filter(seq=3).delete()
+    last = AuditEvent.objects.get(seq=2)
+    AuditHead.objects.filter(pk=1).update(seq=2, hash=last.hash)  # the head agrees now
+    result = audit.verify()
+    assert (result.ok, result.seq) == (False, 3)
+    assert "checkpoint recorded 3 rows" in (result.problem or "")
+
+
+@pytest.mark.django_db
+def test_an_altered_checkpoint_file_is_reported(admin: User) -> None:
+    from certhall import config
+    from certhall.audit import checkpoints
+
+    _record_three(admin)
+    checkpoints.write()
+    path = config.get().audit_checkpoints
+    path.write_text(path.read_text().replace('"seq":3', '"seq":2'))
+    result = audit.verify()
+    assert not result.ok and "checkpoint 1" in (result.problem or "")
+
+
+@pytest.mark.django_db
+def test_a_clock_set_back_never_dates_an_event_before_the_last(admin: User) -> None:
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    ten = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    with time_machine.travel(ten, tick=False):
+        audit.record(admin, "test.first")
+    with time_machine.travel(datetime(2026, 12, 3, 9, 0, tzinfo=UTC), tick=False):
+        second = audit.record(admin, "test.after_the_clock_went_back")
+    assert second.at == ten
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_time_running_backwards_in_the_table_is_reported(admin: User) -> None:
+    """Rows dated out of order (forged by someone holding the key, or a bug) are reported."""
+    from datetime import timedelta
+
+    _record_three(admin)
+    _drop_triggers()
+    first = AuditEvent.objects.get(seq=1)
+    AuditEvent.objects.filter(seq=2).update(at=first.at - timedelta(hours=1))
+    _rechain_from(2, keyed=True)
+    result = audit.verify()
+    assert (result.ok, result.seq) == (False, 2)
+    assert "time ran backwards" in (result.problem or "")
+
+
+@pytest.mark.django_db
+def test_the_jobs_checkpoint_when_the_chain_grew_and_an_hour_passed(admin: User) -> None:
+    from datetime import timedelta
+
+    from certhall import clock
+    from certhall.audit import checkpoints
+
+    _record_three(admin)
+    first = checkpoints.write_if_due()
+    assert first is not None and first.seq == 3
+    assert checkpoints.write_if_due() is None  # nothing new
+    audit.record(admin, "test.more")
+    assert checkpoints.write_if_due() is None  # too soon
+    later = checkpoints.write_if_due(clock.now() + timedelta(hours=1, seconds=1))
+    assert later is not None and later.seq == 4
+    assert audit.verify().anchors == 2

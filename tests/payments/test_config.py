@@ -11,8 +11,9 @@ from certhall.errors import ConfigurationError
 
 PRODUCTION = {
     "CERTHALL_ENV": "production",
-    "CERTHALL_SECRET_KEY": "x" * 64,
+    "CERTHALL_SECRET_KEY": "kV3q9ZpL2mW8xR4tY7uB1nC6eD0fG5hJ-aS_dQ2wE9rT3yU8iO4pA7sD1fG6hJ0k",
     "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
+    "CERTHALL_AUDIT_KEY": "p9Xq2Lm7Wz4Rt8Yv1Bn6Cd3Ef0Gh5JkQ",
 }
 
 

@@ -1,8 +1,11 @@
-"""The hash of an audit event: SHA-256 over the previous hash and canonical JSON of the row."""
+"""The hash of an audit event: HMAC-SHA-256 with the audit key (kept outside the database) over
+the previous hash and canonical JSON of the row; plain SHA-256 for the events written before the
+chain was keyed (``AuditHead.keyed_from``)."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime
 from typing import Any
@@ -12,6 +15,7 @@ GENESIS = "0" * 64
 
 def event_hash(
     prev_hash: str,
+    key: bytes | None,
     *,
     seq: int,
     at: datetime,
@@ -41,4 +45,7 @@ def event_hash(
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
+    data = prev_hash.encode() + body.encode()
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()

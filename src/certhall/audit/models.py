@@ -38,6 +38,13 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    #: Events after this one are keyed (HMAC with the audit key); the ones up to it were written
+    #: before the chain was keyed and are covered by the first checkpoint. Every checkpoint
+    #: repeats it, so it cannot be moved unnoticed.
+    keyed_from = models.BigIntegerField(default=0)
+    #: The last event's time: events are never dated before it (a clock set back writes the
+    #: same moment again), so verification can hold every row to it.
+    at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return f"head #{self.seq} {self.hash[:12]}"

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from certhall import clock
 from certhall.accounts.models import User
+from certhall.audit import checkpoints
 from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import AuditEvent, AuditHead
 from certhall.errors import CerthallError
+
+log = logging.getLogger(__name__)
 
 OK = "ok"
 REFUSED = "refused"
@@ -41,13 +46,13 @@ def record(
     its event. The head row is locked, so concurrent writers form one chain."""
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS}
+            pk=1, defaults={"seq": 0, "hash": GENESIS, "keyed_from": 0}
         )
         fields = {
             "seq": head.seq + 1,
-            # The platform clock (to the second): the event shows the same moment as the row
-            # it changed, and survives every backend, so the hash is reproducible.
-            "at": clock.now(),
+            # The platform clock: the event shows the same moment as the row it changed.
+            # Never before the previous event (a clock set back writes that moment again).
+            "at": _not_before(clock.now(), head.at),
             "actor": actor.label(),
             "actor_id": actor.pk,
             "action": action,
@@ -57,11 +62,22 @@ def record(
             "after": _jsonable(after),
             "result": result,
         }
-        digest = event_hash(head.hash, **fields)
+        digest = event_hash(head.hash, _key_for(fields["seq"], head.keyed_from), **fields)
         event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **fields)
-        head.seq, head.hash = event.seq, digest
-        head.save(update_fields=["seq", "hash"])
+        head.seq, head.hash, head.at = event.seq, digest, event.at
+        head.save(update_fields=["seq", "hash", "at"])
         return event
+
+
+def _not_before(now: datetime, last: datetime | None) -> datetime:
+    if last is None or now >= last:
+        return now
+    log.warning("the clock is %s behind the audit log", last - now)
+    return last
+
+
+def _key_for(seq: int, keyed_from: int) -> bytes | None:
+    return checkpoints.audit_key() if seq > keyed_from else None
 
 
 @contextmanager
@@ -92,31 +108,65 @@ class Verification:
     checked: int
     problem: str | None = None
     seq: int | None = None
+    #: How many signed checkpoints outside the database were checked (0: truncation of the
+    #: newest rows cannot be detected; write one with ``certhall audit checkpoint``).
+    anchors: int = 0
 
 
 def verify() -> Verification:
-    """Walk the chain in order and report the first row that was modified, deleted or moved."""
-    prev = GENESIS
+    """Walk the chain and report the first problem: a row modified, deleted, moved or forged
+    without the audit key, time running backwards, or a disagreement with a checkpoint (rows
+    deleted from the end, the keyed boundary moved, the checkpoint file altered)."""
+    marks = checkpoints.read()
+    for number, mark in enumerate(marks, start=1):
+        if mark is None or not mark.genuine():
+            return Verification(False, 0, f"checkpoint {number} of the anchor file was altered")
+    head = AuditHead.objects.filter(pk=1).first()
+    head_seq, head_hash, keyed_from = (
+        (head.seq, head.hash, head.keyed_from) if head else (0, GENESIS, 0)
+    )
+    if any(mark.keyed_from != keyed_from for mark in marks if mark is not None):
+        return Verification(False, 0, "the keyed boundary differs from the checkpoints")
+    broken, checked, last_hash = _walk(keyed_from, {m.seq: m.hash for m in marks if m})
+    if broken is not None:
+        return broken
+    beyond = [m.seq for m in marks if m is not None and m.seq > checked]
+    if beyond:
+        return Verification(
+            False,
+            checked,
+            f"the log ends at row {checked} but a checkpoint recorded {max(beyond)} rows "
+            "(rows at the end were deleted)",
+            checked + 1,
+        )
+    if head_seq != checked or head_hash != last_hash:
+        return Verification(
+            False,
+            checked,
+            f"the log ends at row {checked} but {head_seq} rows were written "
+            "(rows at the end were deleted)",
+            checked + 1,
+        )
+    return Verification(True, checked, anchors=len(marks))
+
+
+def _walk(keyed_from: int, marks: dict[int, str]) -> tuple[Verification | None, int, str]:
+    """Every row in order: the first problem (or None), the rows checked, the last hash."""
+    prev, previous_at = GENESIS, None
     expected_seq = 1
-    checked = 0
+    key = checkpoints.audit_key()
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return Verification(
-                False,
-                checked,
-                f"row {expected_seq} is missing (deleted), the next row is {event.seq}",
-                expected_seq,
-            )
+        seq = event.seq
+        if seq != expected_seq:
+            problem = f"row {expected_seq} is missing (deleted), the next row is {seq}"
+            return Verification(False, expected_seq - 1, problem, expected_seq), seq, prev
         if event.prev_hash != prev:
-            return Verification(
-                False,
-                checked,
-                f"row {event.seq} does not follow row {event.seq - 1} (deleted or reordered)",
-                event.seq,
-            )
+            problem = f"row {seq} does not follow row {seq - 1} (deleted or reordered)"
+            return Verification(False, seq - 1, problem, seq), seq, prev
         digest = event_hash(
             event.prev_hash,
-            seq=event.seq,
+            key if seq > keyed_from else None,
+            seq=seq,
             at=event.at,
             actor=event.actor,
             actor_id=event.actor_id,
@@ -128,18 +178,13 @@ def verify() -> Verification:
             result=event.result,
         )
         if digest != event.hash:
-            return Verification(False, checked, f"row {event.seq} was modified", event.seq)
-        prev = digest
+            return Verification(False, seq - 1, f"row {seq} was modified", seq), seq, prev
+        if seq in marks and marks[seq] != digest:
+            problem = f"row {seq} differs from the checkpoint taken of it (the chain was rewritten)"
+            return Verification(False, seq - 1, problem, seq), seq, prev
+        if previous_at is not None and event.at < previous_at:
+            problem = f"row {seq} is dated before row {seq - 1} (time ran backwards)"
+            return Verification(False, seq - 1, problem, seq), seq, prev
+        prev, previous_at = digest, event.at
         expected_seq += 1
-        checked += 1
-    head = AuditHead.objects.filter(pk=1).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != checked or head_hash != prev:
-        return Verification(
-            False,
-            checked,
-            f"the log ends at row {checked} but {head_seq} rows were written "
-            "(rows at the end were deleted)",
-            checked + 1,
-        )
-    return Verification(True, checked)
+    return None, expected_seq - 1, prev

@@ -18,6 +18,11 @@ def run_due_jobs() -> None:
 
     for number in recover(system_actor("recovery")):
         log.warning("recovered the interrupted issuance of %s", number)
+    from certhall.audit import checkpoints
+
+    mark = checkpoints.write_if_due()
+    if mark is not None:
+        log.info("audit checkpoint at event %s", mark.seq)
     for crl in crls.refresh_due():
         log.info("published CRL %s #%s", crl.ca.slug, crl.number)
     now = clock.now()

@@ -37,6 +37,10 @@ def setup(args: argparse.Namespace) -> int:
         print(f"initialised CA: {root.name} / {issuing.name}")
     for ca in CertificateAuthority.objects.all():
         crls.current_crl(ca)
+    if not config.get().audit_checkpoints.exists():
+        from certhall.audit import checkpoints
+
+        checkpoints.write()  # the chain's first anchor outside the database
     if args.demo:
         _demo_accounts()
         _demo_ukey_stock()
