@@ -36,6 +36,7 @@ def setup(args: argparse.Namespace) -> int:
     if args.demo:
         _demo_accounts()
         _demo_ukey_stock()
+        _demo_refunds()
         print("SMS (verification codes, Ukey PINs) go to the outbox in this demo: certhall outbox")
     return 0
 
@@ -55,6 +56,28 @@ def _demo_ukey_stock() -> None:
     for n in range(1, DEMO_STOCK + 1):
         prepare_stock(actor, f"demo-ukey-{n:02d}")
     print(f"{DEMO_STOCK} blank Ukeys (SoftHSM tokens) are in stock for issuance")
+
+
+def _demo_refunds() -> None:
+    """The refund programme open today, its records, and a second refund officer (amounts above
+    the threshold need two)."""
+    from certhall.refunds import demo
+
+    for line in demo.seed():
+        print(line)
+    _demo_user("demo-refund-officer-2", "refund_officer")
+
+
+def _demo_user(username: str, role: str) -> None:
+    from certhall.accounts.models import Role, User
+
+    if User.objects.filter(username=username).exists():
+        return
+    password = secrets.token_urlsafe(12)
+    user = User(username=username, role=role)
+    user.set_password(password)
+    user.save()
+    print(f"  {username:<22} {Role(role).label:<10} {password}")
 
 
 DEMO_ORG = ("深圳市演示医疗科技有限公司", "91350100M000100Y43", "张三")
