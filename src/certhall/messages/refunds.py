@@ -45,12 +45,15 @@ MESSAGES: dict[str, str] = {
     "refund_special_case": "线下申请仅限企业注销、变更或数字证书过期、丢失等特殊情况，请选择情形。",
     "refund_checklist_missing": "尚未收齐以下资料：{items}。",
     "refund_checklist_unsigned": "以下复印件尚未签字按指纹：{items}。",
+    "refund_enterprise_name": "请填写企业名称（不超过128个字）。",
     "refund_person_name": "请填写法定代表人/负责人姓名。",
     "refund_delegate_name": "请填写委派代表姓名。",
     "refund_application_unknown": "没有编号为“{number}”的返还申请。",
     # review
     "refund_reason_required": "请填写原因（不超过500字）。",
-    "refund_second_officer": "金额超过{threshold}元的申请须由另一名返还审核员复核，初审人不能复核。",
+    "refund_second_officer": (
+        "金额超过{threshold}元的申请须由另一名返还审核员复核，初审人不能复核。"
+    ),
     "refund_supply_state": "返还申请 {number} 当前为“{state}”，不需要补充材料。",
     # payout
     "refund_batch_empty": "没有待拨付的申请。",

@@ -22,17 +22,20 @@ GONE_USCC = "91440300MA5GNE2RPM"
 GONE_NAME = "深圳市已注销演示贸易有限公司"
 PLATFORM = "深圳市电子政务平台"
 
+_ORG = (DEMO_ORG_USCC, DEMO_ORG_NAME)
+_GONE = (GONE_USCC, GONE_NAME)
+
 #: (uscc, name, ca, serial, business, paid_on, amount, used_on or None)
 RECORDS: list[tuple[str, str, str, str, str, date, str, date | None]] = [
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "szca", "5a1c0001", "new", date(2018, 3, 12), "300.00", date(2018, 4, 2)),
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "szca", "5a1c0002", "new", date(2018, 3, 12), "150.00", date(2019, 6, 18)),
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "szca", "5a1c0002", "renew", date(2019, 3, 8), "150.00", date(2019, 6, 18)),
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "szca", "5a1c0002", "replace", date(2020, 5, 20), "50.00", date(2020, 7, 1)),
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "szca", "5a1c0001", "unlock", date(2019, 1, 9), "0.00", date(2018, 4, 2)),
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "netca", "3f00a1", "new", date(2017, 12, 30), "200.00", date(2018, 1, 5)),
-    (DEMO_ORG_USCC, DEMO_ORG_NAME, "netca", "3f00a2", "new", date(2020, 11, 2), "200.00", None),
-    (GONE_USCC, GONE_NAME, "szca", "5a1c0100", "new", date(2019, 8, 1), "300.00", date(2019, 9, 3)),
-    (GONE_USCC, GONE_NAME, "gdca", "77aa01", "renew", date(2020, 12, 31), "180.00", date(2020, 12, 31)),
+    (*_ORG, "szca", "5a1c0001", "new", date(2018, 3, 12), "300.00", date(2018, 4, 2)),
+    (*_ORG, "szca", "5a1c0002", "new", date(2018, 3, 12), "150.00", date(2019, 6, 18)),
+    (*_ORG, "szca", "5a1c0002", "renew", date(2019, 3, 8), "150.00", date(2019, 6, 18)),
+    (*_ORG, "szca", "5a1c0002", "replace", date(2020, 5, 20), "50.00", date(2020, 7, 1)),
+    (*_ORG, "szca", "5a1c0001", "unlock", date(2019, 1, 9), "0.00", date(2018, 4, 2)),
+    (*_ORG, "netca", "3f00a1", "new", date(2017, 12, 30), "200.00", date(2018, 1, 5)),
+    (*_ORG, "netca", "3f00a2", "new", date(2020, 11, 2), "200.00", None),
+    (*_GONE, "szca", "5a1c0100", "new", date(2019, 8, 1), "300.00", date(2019, 9, 3)),
+    (*_GONE, "gdca", "77aa01", "renew", date(2020, 12, 31), "180.00", date(2020, 12, 31)),
 ]  # fmt: skip
 
 

@@ -213,16 +213,14 @@ def explain(programme: Programme, uscc: str) -> Eligibility:
 
 
 def amounts_by_enterprise(programme: Programme) -> QuerySet[Any]:
-    """One row per enterprise: ``uscc``, ``amount`` (counted fees), ``records`` (all of them).
-    Set-based over the whole programme (the scale benchmark runs this)."""
+    """One row per enterprise: ``uscc`` and ``eligible_amount`` (the sum of its counted fees).
+    Set-based over the whole programme."""
     counted = Case(
         When(reason=COUNTED, then=F("amount")),
         default=Value(Decimal("0.00")),
         output_field=DecimalField(max_digits=14, decimal_places=2),
     )
-    return (
-        annotated(programme)
-        .values("uscc")
-        .annotate(eligible_amount=Sum(counted))
-        .order_by("uscc")
+    rows: QuerySet[Any] = (
+        annotated(programme).values("uscc").annotate(eligible_amount=Sum(counted)).order_by("uscc")
     )
+    return rows

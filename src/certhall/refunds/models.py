@@ -245,9 +245,7 @@ class RefundApplication(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["programme", "state"])]
         constraints = [
-            models.UniqueConstraint(
-                fields=["programme", "uscc"], name="refund_one_per_enterprise"
-            ),
+            models.UniqueConstraint(fields=["programme", "uscc"], name="refund_one_per_enterprise"),
             models.CheckConstraint(
                 name="refund_state_known", condition=Q(state__in=[s.value for s in State])
             ),
@@ -275,6 +273,9 @@ class RefundLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "fee"], name="refund_line_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.fee_id} {self.amount}"
 
 
 class PayoutBatch(models.Model):
@@ -334,3 +335,6 @@ class PayoutItem(models.Model):
                 name="payout_one_live_per_application",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line} {self.result}"
