@@ -166,12 +166,13 @@ def factories(
         )
 
     def refund_application(state: str) -> models.Model:
-        from certhall.refunds.models import Channel, Programme, RefundApplication
+        from certhall.refunds.models import Channel, RefundApplication
+        from tests.refunds.conftest import announced
 
         n = next(counter)
         return RefundApplication.objects.create(
             number=f"FH20261120-{n:06d}",
-            programme=Programme.objects.get(slug="sz-2021"),
+            programme=announced(),
             uscc=f"U{n:017d}",
             enterprise_name="测试企业",
             channel=Channel.ONLINE,
