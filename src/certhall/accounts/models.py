@@ -171,6 +171,7 @@ class SmsCode(models.Model):
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册"
         LOGIN = "login", "登录"
+        REFUND = "refund", "返还进度查询"
 
     class State(models.TextChoices):
         ACTIVE = "active", "有效"

@@ -41,6 +41,7 @@ MESSAGES: dict[str, str] = {
     "refund_account_name": "收款账户名“{given}”必须与{whose}“{expected}”一致。",
     "refund_account_number": "银行账号应为6至34位数字。",
     "refund_bank_name": "请填写开户银行。",
+    "refund_confirm_required": "请阅读并勾选确认声明后再提交。",
     "refund_no_organization": "请先使用本单位的数字证书登录。",
     "refund_special_case": "线下申请仅限企业注销、变更或数字证书过期、丢失等特殊情况，请选择情形。",
     "refund_checklist_missing": "尚未收齐以下资料：{items}。",
@@ -58,6 +59,7 @@ MESSAGES: dict[str, str] = {
     # payout
     "refund_batch_empty": "没有待拨付的申请。",
     "refund_bank_return_header": "银行回盘文件首行缺少列：{missing}（须有：{columns}）。",
+    "refund_bank_return_missing": "请选择银行回盘文件（CSV）。",
     "refund_bank_row_unknown": "第{line}行：批次{batch}中没有第{item}笔（申请{number}）。",
     "refund_bank_row_amount": "第{line}行：金额{given}与批次中的{expected}不一致。",
     "refund_bank_row_result": "第{line}行：结果只能是 paid 或 failed，不是“{value}”。",

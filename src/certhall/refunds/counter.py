@@ -94,7 +94,9 @@ def _checklist(entry: OfflineEntry) -> dict[str, object]:
     if not person or len(person) > 64:
         raise InvalidInput(code="refund_person_name")
     record: dict[str, object] = {
-        "items": {k: {"received": True, "signed": k not in NOT_SIGNED} for k in needed},
+        "items": {
+            k: {"label": LABELS[k], "received": True, "signed": k not in NOT_SIGNED} for k in needed
+        },
         "person_name": person,
         "id_kind": entry.id_kind,
         "id_kind_label": ID_DOCUMENT_KINDS.get(entry.id_kind, ""),
