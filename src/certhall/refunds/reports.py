@@ -76,10 +76,15 @@ def _bars(rows: list[tuple[date, int, Decimal]]) -> list[Bar]:
     return bars
 
 
+def _yuan(value: Decimal | None) -> Decimal:
+    """A database sum as yuan with two places (SQLite's sums drop them)."""
+    return Decimal(value or 0).quantize(ZERO)
+
+
 def _row(label: str, found: Any) -> Row:
     if found is None:
         return Row(label, 0, ZERO)
-    return Row(label, int(found["n"]), found["total"] or ZERO)
+    return Row(label, int(found["n"]), _yuan(found["total"]))
 
 
 def dashboard(actor: User, programme_slug: str) -> dict[str, Any]:
@@ -108,11 +113,11 @@ def dashboard(actor: User, programme_slug: str) -> dict[str, Any]:
         .annotate(n=Count("pk"), total=Sum("amount"))
         .order_by("day")
     )
-    by_day = [(r["day"], r["n"], r["total"] or ZERO) for r in days]
+    by_day = [(r["day"], r["n"], _yuan(r["total"])) for r in days]
     total = apps.aggregate(n=Count("pk"), total=Sum("amount"))
     return {
         "programme": programme,
-        "total": Row("合计", total["n"], total["total"] or ZERO),
+        "total": Row("合计", total["n"], _yuan(total["total"])),
         "by_state": by_state,
         "by_ca": by_ca,
         "by_day": [Row(f"{d:%Y-%m-%d}", n, amount) for d, n, amount in by_day],
