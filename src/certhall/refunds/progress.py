@@ -24,6 +24,7 @@ from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput, NotFound
 from certhall.refunds.models import RefundApplication
 from certhall.refunds.states import APPLICATIONS, State
+from certhall.rules import local
 
 LOOKUP_LIMIT = ratelimit.Limit("refund_progress", 10, 60)
 
@@ -127,7 +128,7 @@ def summary(application: RefundApplication) -> dict[str, Any]:
         else "",
         "account": f"{application.bank_name} ****{application.account_number[-4:]}",
         "history": [
-            {"at": step.at.isoformat(), "label": step.label, "note": step.note}
+            {"at": local(step.at).isoformat(), "label": step.label, "note": step.note}
             for step in history(application)
         ],
     }

@@ -58,7 +58,7 @@ def _bars(rows: list[tuple[date, int, Decimal]]) -> list[Bar]:
         return []
     top = max(amount for _, _, amount in rows) or Decimal(1)
     slot = CHART_WIDTH / len(rows)
-    width = max(2.0, slot * 0.7)
+    width = min(40.0, max(2.0, slot * 0.7))
     bars = []
     for i, (day, count, amount) in enumerate(rows):
         height = float(amount / top) * (CHART_BASE - 10)
