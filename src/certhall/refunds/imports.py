@@ -90,27 +90,26 @@ def _date(value: str, what: str) -> date:
         raise _RowRefused("date_invalid", what=what, value=value[:40]) from None
 
 
-def _rows(data: bytes, kind: str, ca: str | None) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(
+    data: bytes, needed: list[str], *, header_code: str
+) -> Iterator[tuple[int, dict[str, str] | None]]:
+    """The lines of a UTF-8 CSV file with a header naming at least ``needed`` (InvalidInput
+    ``header_code`` otherwise): (line number, the row by column name, or None when the row has
+    more or fewer fields than the header). Blank lines are skipped."""
     try:
         decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(code="refund_import_encoding") from None
     reader = csv.reader(io.StringIO(decoded, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
-    needed = [c for c in COLUMNS[kind] if not (c == "ca" and ca)]
     missing = [c for c in needed if c not in header]
     if missing:
-        raise InvalidInput(
-            code="refund_import_header", missing=",".join(missing), columns=",".join(needed)
-        )
-    width = len(header)
+        raise InvalidInput(code=header_code, missing=",".join(missing), columns=",".join(needed))
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != width:
-            yield reader.line_num, {"__width__": str(len(row))}
-            continue
-        yield reader.line_num, dict(zip(header, row, strict=True))
+        good = len(row) == len(header)
+        yield reader.line_num, dict(zip(header, row, strict=True)) if good else None
 
 
 class _Checker:
@@ -132,9 +131,9 @@ class _Checker:
             raise _RowRefused("ca_unknown", ca=slug)
         return self.providers[slug]
 
-    def build(self, row: dict[str, str], ref: str) -> tuple[tuple[Any, ...], Any]:
-        if "__width__" in row:
-            raise _RowRefused("columns", count=row["__width__"])
+    def build(self, row: dict[str, str] | None, ref: str) -> tuple[tuple[Any, ...], Any]:
+        if row is None:
+            raise _RowRefused("columns")
         provider_id = self.provider(row)
         try:
             serial = normalise_serial(row["serial"])
@@ -231,7 +230,8 @@ def import_records(
     pending: list[tuple[int, tuple[Any, ...], Any]] = []
     seen: dict[tuple[Any, ...], Any] = {}
     with transaction.atomic():
-        for line, row in _rows(data, kind, ca):
+        needed = [c for c in COLUMNS[kind] if not (c == "ca" and ca)]
+        for line, row in csv_rows(data, needed, header_code="refund_import_header"):
             report.rows += 1
             try:
                 key, record = checker.build(row, f"{digest[:16]}:{line}")

@@ -36,10 +36,10 @@ from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, InvalidInput, RuleViolation
+from certhall.errors import CerthallError, RuleViolation
 from certhall.lifecycle import LostRace, transition
 from certhall.messages import text
-from certhall.refunds.imports import Refusal
+from certhall.refunds.imports import Refusal, csv_rows
 from certhall.refunds.models import PayoutBatch, PayoutItem, PayoutResult, RefundApplication
 from certhall.refunds.records import get_programme
 from certhall.refunds.states import APPLICATIONS, State
@@ -177,38 +177,16 @@ class _LineRefused(Exception):
         self.params = params
 
 
-def _return_rows(data: bytes) -> list[tuple[int, dict[str, str] | None]]:
-    try:
-        decoded = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(code="refund_import_encoding") from None
-    reader = csv.reader(io.StringIO(decoded, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in RETURN_COLUMNS if c not in header]
-    if missing:
-        raise InvalidInput(
-            code="refund_bank_return_header",
-            missing=",".join(missing),
-            columns=",".join(RETURN_COLUMNS),
-        )
-    rows: list[tuple[int, dict[str, str] | None]] = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        if row[0].strip().upper() in ("TOTAL", "SHA256"):
-            continue
-        good = len(row) == len(header)
-        rows.append((reader.line_num, dict(zip(header, row, strict=True)) if good else None))
-    return rows
-
-
 def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
     """Apply a bank return file: each line in its own transaction, under the transfer's row
     lock, so settling the same file twice (or twice at once) changes nothing the second time."""
     _payout_actor(actor)
     programme = get_programme(programme_slug)
     report = SettleReport(sha256=hashlib.sha256(data).hexdigest())
-    for line, row in _return_rows(data):
+    rows = csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header")
+    for line, row in rows:
+        if row is not None and row["batch"].strip().upper() in ("TOTAL", "SHA256"):
+            continue
         try:
             if row is None:
                 raise _LineRefused("refund_bank_row_columns")

@@ -6,43 +6,28 @@ the services'."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import User
-from certhall.accounts.permissions import require_role
-from certhall.errors import Forbidden
 from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.refunds import counter, services
 from certhall.refunds.models import Programme, SpecialCase
 from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme, is_open
 from certhall.refunds.services import COUNTER_ROLES, BankAccount
+from certhall.refunds.web import staff_page
 from certhall.web.errors import attempt, form_page
 
 View = Callable[..., HttpResponse]
 LOGIN = "/accounts/login/"
 
 
-def staff(view: View) -> View:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': request.get_full_path()})}")
-        user = request.user
-        if not isinstance(user, User):
-            raise Forbidden(code="refund_no_organization")
-        require_role(user, *COUNTER_ROLES)
-        return view(request, user, *args, **kwargs)
-
-    return never_cache(wrapped)
+staff = staff_page(*COUNTER_ROLES)
 
 
 def _open_programmes() -> list[Programme]:

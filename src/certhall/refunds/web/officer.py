@@ -5,20 +5,16 @@ queue and the list, an application with its records and the review actions, payo
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from certhall.accounts.models import Role, User
-from certhall.accounts.permissions import require_role
-from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
+from certhall.errors import CerthallError, InvalidInput, NotFound
 from certhall.refunds import payout, reports, review, services
 from certhall.refunds.eligibility import explain
 from certhall.refunds.models import PayoutBatch, Programme
@@ -26,25 +22,13 @@ from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, State
+from certhall.refunds.web import staff_page
 
 View = Callable[..., HttpResponse]
 LOGIN = "/accounts/login/"
 
 
-def officer(view: View) -> View:
-    """A login, then the refund officer role (a service refusal of the role is the 403 page)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': request.get_full_path()})}")
-        user = request.user
-        if not isinstance(user, User):
-            raise Forbidden(code="refund_no_organization")
-        require_role(user, Role.REFUND_OFFICER)
-        return view(request, user, *args, **kwargs)
-
-    return never_cache(wrapped)
+officer = staff_page(Role.REFUND_OFFICER)
 
 
 def _programme_slug(request: HttpRequest) -> str:
