@@ -5,7 +5,6 @@ the services'."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -22,10 +21,6 @@ from certhall.refunds.records import get_programme, is_open
 from certhall.refunds.services import COUNTER_ROLES, BankAccount
 from certhall.refunds.web import staff_page
 from certhall.web.errors import attempt, form_page
-
-View = Callable[..., HttpResponse]
-LOGIN = "/accounts/login/"
-
 
 staff = staff_page(*COUNTER_ROLES)
 

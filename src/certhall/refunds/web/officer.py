@@ -24,10 +24,6 @@ from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, State
 from certhall.refunds.web import staff_page
 
-View = Callable[..., HttpResponse]
-LOGIN = "/accounts/login/"
-
-
 officer = staff_page(Role.REFUND_OFFICER)
 
 
