@@ -125,6 +125,7 @@ SYSTEM_ACTORS = {
     "ocsp": "OCSP服务",
     "crl": "CRL发布",
     "accounts": "账户系统",
+    "refunds": "费用返还系统",
 }
 
 
