@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "certhall.certlogin",
     "certhall.hall",
     "certhall.payments",
+    "certhall.portal",
     "certhall.web",
 ]
 

@@ -26,6 +26,7 @@ def setup(args: argparse.Namespace) -> int:
     from certhall.ca import crls
     from certhall.ca.models import CertificateAuthority
     from certhall.ca.services import init_ca
+    from certhall.portal import cli as portal_cmd
 
     repaired = config.repair_modes(config.get().home)
     if repaired:
@@ -37,6 +38,7 @@ def setup(args: argparse.Namespace) -> int:
         print(f"initialised CA: {root.name} / {issuing.name}")
     for ca in CertificateAuthority.objects.all():
         crls.current_crl(ca)
+    portal_cmd.setup(demo=args.demo)
     if args.demo:
         _demo_accounts()
         _demo_ukey_stock()
