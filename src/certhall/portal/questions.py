@@ -171,7 +171,9 @@ def publish(actor: User, question: Question, category: str = FAQ_CATEGORY) -> En
 def unpublish(actor: User, question: Question) -> Question:
     require_editor(actor)
     with transaction.atomic():
-        question = transition(actor, QUESTIONS, question, QuestionState.ANSWERED)
+        question = transition(
+            actor, QUESTIONS, question, QuestionState.ANSWERED, action="portal.question.unpublish"
+        )
         entry = Entry.objects.filter(question=question).first()
         if entry is not None:
             entry.published = False
