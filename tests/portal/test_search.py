@@ -112,4 +112,4 @@ def test_pagination(seeded: User) -> None:
     last = search.search("深圳", page=999, per_page=5)
     assert last.page == first.pages
     page = Client().get("/search/", {"q": "深圳", "page": "2"}).content.decode()
-    assert "第 2 / " in page and "q=%E6%B7%B1%E5%9C%B3&amp;page=1" in page
+    assert "第 2 / " in page and "q=%E6%B7%B1%E5%9C%B3&page=1" in page
