@@ -58,7 +58,9 @@ def test_draft_publish_withdraw_each_audited(clock, editor: User) -> None:  # ty
     notices.edit(editor, notice, _input(title="关于系统维护的通知（更正）"))
     notices.publish(editor, notice)
     actions = list(
-        AuditEvent.objects.filter(object_type="notice").order_by("seq").values_list("action", flat=True)
+        AuditEvent.objects.filter(object_type="notice")
+        .order_by("seq")
+        .values_list("action", flat=True)
     )
     assert actions == [
         "portal.notice.create",

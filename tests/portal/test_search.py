@@ -52,7 +52,9 @@ def test_simplified_seed_001_found_by_traditional_query(seeded: User) -> None:
 
 
 def test_partial_words(seeded: User) -> None:
-    assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles("第六批 耗材", per_page=50)
+    assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles(
+        "第六批 耗材", per_page=50
+    )
     assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles("六批", per_page=50)
     assert REFUND in _titles("返还", per_page=50)
 
