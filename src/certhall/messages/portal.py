@@ -28,7 +28,9 @@ MESSAGES: dict[str, str] = {
     "entry_not_found": "条目不存在。",
     "entry_kind": "未知的条目类型“{value}”。",
     "download_not_found": "文件不存在。",
-    "download_type": "只接受PDF、Word（DOCX）、Excel（XLSX）或ZIP文件（按文件内容识别，不看扩展名）。",
+    "download_type": (
+        "只接受PDF、Word（DOCX）、Excel（XLSX）或ZIP文件（按文件内容识别，不看扩展名）。"
+    ),
     "download_too_big": "文件超过 {limit} MB 的大小限制。",
     "download_kind": "未知的下载类型“{value}”。",
     "search_query_too_long": "搜索词不能超过{limit}个字。",
