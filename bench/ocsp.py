@@ -45,6 +45,7 @@ import json
 import os
 import pwd
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -498,6 +499,7 @@ def worker(argv: list[str]) -> int:
             "connections": args.ocsp_connections,
             "checks": checks,
             "visibility_ms": visibility,
+            "nginx_cache_s": nginx_cache_seconds(),
             "runs": results,
             "lookup_us": lookup_cost(plain),
             "certhall_log_tail": certhall_log,
@@ -542,6 +544,14 @@ def openssl_files(home: Path, issuer: Any, rows: Sequence[Any], now: datetime) -
     return ossl
 
 
+def nginx_cache_seconds() -> int:
+    """How long deploy/nginx.conf keeps an OCSP answer (its ``proxy_cache_valid 200 Ns``)."""
+    found = re.search(r"proxy_cache_valid\s+200\s+(\d+)s;", NGINX_CONF.read_text())
+    if found is None:
+        raise BenchFailure(f"{NGINX_CONF}: no 'proxy_cache_valid 200 <N>s;'")
+    return int(found.group(1))
+
+
 def nginx_files(home: Path, port: int, upstream: int) -> Path:
     """deploy/nginx.conf with its two addresses replaced, under a prefix of its own.
 
@@ -576,10 +586,12 @@ def revocations(
     nginx_port: int,
     issuer_cert: Any,
     count: int = 5,
+    through_nginx: int = 2,
 ) -> dict[str, list[float]]:
     """Revoke ``count`` valid certificates while the servers run; milliseconds from the return
-    of ``revoke`` until certhall (POST) and the nginx cache (GET, cached "good" before the
-    revocation) answer "revoked" 20 times in a row (new connections: every server process)."""
+    of ``revoke`` until certhall (POST) answers "revoked" 20 times in a row (new connections:
+    every server process), and for the first ``through_nginx`` of them the nginx cache too
+    (GET, cached as "good" just before the revocation)."""
     from cryptography.x509 import ocsp
 
     from certhall.ca import services
@@ -589,7 +601,8 @@ def revocations(
     requests = build_requests(valid, issuer_cert, len(valid) * 2, False, random.Random(5019))
     by_serial = {serial: der for der, serial, _ in requests}
     out: dict[str, list[float]] = {"certhall POST": [], "nginx cache GET": []}
-    for row in valid:
+    limit = {"certhall POST": 10.0, "nginx cache GET": 2 * nginx_cache_seconds() + 10.0}
+    for index, row in enumerate(valid):
         der = by_serial.get(row.serial)
         if der is None:
             continue
@@ -599,28 +612,27 @@ def revocations(
         returned = time.perf_counter()
         stored = Certificate.objects.get(serial=serial)
         expected[row.serial] = (stored.revoked_at, "keyCompromise")
-        for label, fetch in (
-            ("certhall POST", lambda d=der: post(port, d)),
-            ("nginx cache GET", lambda d=der: get(nginx_port, d)[1]),
-        ):
+        probes: list[tuple[str, Callable[[], bytes]]] = [
+            ("certhall POST", lambda d=der: post(port, d)),  # type: ignore[misc]
+            ("nginx cache GET", lambda d=der: get(nginx_port, d)[1]),  # type: ignore[misc]
+        ]
+        for label, fetch in probes[: 2 if index < through_nginx else 1]:
             streak, first = 0, 0.0
             while streak < 20:
-                if time.perf_counter() - returned > 10:
-                    raise BenchFailure(f"{label}: {serial} not revoked 10 s after revoke()")
+                if time.perf_counter() - returned > limit[label]:
+                    raise BenchFailure(
+                        f"{label}: {serial} not revoked {limit[label]:.0f} s after revoke()"
+                    )
                 status = ocsp.load_der_ocsp_response(fetch()).certificate_status
                 if status == ocsp.OCSPCertStatus.REVOKED:
                     first = first or time.perf_counter()
                     streak += 1
                 else:
                     streak, first = 0, 0.0
-                    time.sleep(0.005)
+                    time.sleep(0.005 if label == "certhall POST" else 0.05)
             out[label].append((first - returned) * 1000)
             check_answer(fetch(), row.serial, None, expected[row.serial], issuer_cert)
-        log(
-            f"ocsp: revoked {serial[:12]}..., visible after "
-            f"{out['certhall POST'][-1]:.0f} ms (certhall), {out['nginx cache GET'][-1]:.0f} ms "
-            "(nginx cache)"
-        )
+        log(f"ocsp: revoked {serial[:12]}..., visible after (ms): {out}")
     return out
 
 
@@ -718,10 +730,11 @@ def summarise(r: dict[str, Any]) -> list[str]:
     worst = max(vis["certhall POST"], default=float("nan"))
     worst_nginx = max(vis["nginx cache GET"], default=float("nan"))
     lines.append(
-        f"ocsp[revocation visible]: at most {worst:.0f} ms after revoke() returned (certhall), "
-        f"{worst_nginx:.0f} ms through the nginx cache; {len(vis['certhall POST'])} revocations "
-        f"(target <= {VISIBLE_WITHIN_S * 1000:.0f} ms: "
-        f"{'met' if worst <= VISIBLE_WITHIN_S * 1000 else 'MISSED'})"
+        f"ocsp[revocation visible]: at most {worst:.0f} ms after revoke() returned (certhall, "
+        f"{len(vis['certhall POST'])} revocations; target <= {VISIBLE_WITHIN_S * 1000:.0f} ms: "
+        f"{'met' if worst <= VISIBLE_WITHIN_S * 1000 else 'MISSED'}); through the nginx cache "
+        f"at most {worst_nginx:.0f} ms ({len(vis['nginx cache GET'])} revocations; it keeps an "
+        f"answer {r['nginx_cache_s']} s)"
     )
     p = r["presign"]
     lines.append(
