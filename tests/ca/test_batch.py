@@ -193,3 +193,35 @@ def test_cli_refuses_a_bad_manifest_line_before_issuing(
     assert code != 0 and "第2行" in err
     assert not out.exists()
     assert not Certificate.objects.filter(profile="org").exists()
+
+
+def test_the_crl_lists_every_revocation_with_its_time_and_reason(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
+    """The CRL's entries are read with one raw SQL statement: times and reasons survive it."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from certhall.ca import crls
+    from certhall.ca.services import revoke
+
+    _, issuing = ca
+    with time_machine.travel(T0, tick=False):
+        rows = issue_batch(admin, requests(4), presign_ocsp=False)
+    reasons = ["keyCompromise", "superseded", "unspecified"]
+    expected = {
+        "keyCompromise": [x509.ReasonFlags.key_compromise],
+        "superseded": [x509.ReasonFlags.superseded],
+        "unspecified": [],  # left out (RFC 5280 5.3.1)
+    }
+    for i, (row, reason) in enumerate(zip(rows, reasons, strict=False)):
+        with time_machine.travel(T0 + timedelta(minutes=i + 1, microseconds=250), tick=False):
+            revoke(admin, row.serial, reason)
+    crl = x509.load_der_x509_crl(bytes(crls.publish_crl(admin, issuing).der))
+    public = x509.load_der_x509_certificate(bytes(issuing.certificate_der)).public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey) and crl.is_signature_valid(public)
+    assert len(crl) == 3
+    for i, (row, reason) in enumerate(zip(rows, reasons, strict=False)):
+        entry = crl.get_revoked_certificate_by_serial_number(int(row.serial, 16))
+        assert entry is not None
+        assert entry.revocation_date_utc == T0 + timedelta(minutes=i + 1)
+        listed = [e.value.reason for e in entry.extensions if isinstance(e.value, x509.CRLReason)]
+        assert listed == expected[reason]
+    assert crl.get_revoked_certificate_by_serial_number(int(rows[3].serial, 16)) is None
