@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_FOR_VENV = $(shell scripts/find-python)
 
-.PHONY: run test lint typecheck pytest bench system-deps-run system-deps-test clean
+.PHONY: run test lint typecheck pytest bench system-deps-run system-deps-test system-deps-bench clean
 
 $(BIN)/python:
 	"$(PY_FOR_VENV)" -m venv $(VENV)
@@ -24,6 +24,9 @@ system-deps-run:
 
 system-deps-test:
 	scripts/system-deps test
+
+system-deps-bench:
+	scripts/system-deps bench
 
 run: system-deps-run $(VENV)/.base
 	$(BIN)/certhall setup --demo
@@ -45,7 +48,8 @@ pytest: $(VENV)/.dev
 
 test: system-deps-test lint typecheck pytest
 
-bench: system-deps-test $(VENV)/.dev
+# Installs what it measures with (wrk, nginx) and fails on any measurement it cannot make.
+bench: system-deps-bench $(VENV)/.dev
 	$(BIN)/python -m bench
 
 # Regenerate the lock files after a change to pyproject.toml.

@@ -33,7 +33,7 @@ def run_issuance(args: argparse.Namespace) -> tuple[list[str], list[dict[str, An
         if db == "postgresql":
             reason = postgres_available()
             if reason:
-                lines.append(f"issuance[postgresql]: SKIPPED, PostgreSQL not reachable ({reason})")
+                lines.append(f"issuance[postgresql]: FAILED, PostgreSQL not reachable ({reason})")
                 continue
         with instance(db, f"issuance-{db}") as inst:
             worker_args = ["--db", db, "--rounds", str(args.rounds), "--batch", str(args.batch)]
@@ -119,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
     if args.json:
         args.json.write_text(json.dumps(records, indent=2, default=str))
+    failed = [line for line in lines if "FAILED" in line]
+    if failed:
+        print(f"\n{len(failed)} measurement(s) FAILED (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -34,6 +34,11 @@ PG_ADMIN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 _T0 = time.monotonic()
 
 
+class BenchFailure(RuntimeError):
+    """A measurement that cannot be made, or whose correctness checks fail: the benchmark
+    fails loudly (``python -m bench`` exits non-zero), it never skips a measurement."""
+
+
 def log(message: str) -> None:
     """Progress on stderr, with seconds since start (results go to stdout)."""
     print(f"[{time.monotonic() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)

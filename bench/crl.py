@@ -39,7 +39,7 @@ from bench.common import (
     vm_rss_kib,
 )
 
-TARGET_SECONDS = 10.0
+TARGET_SECONDS = 5.0  # issue 12 (the first brief said 10 s)
 TARGET_RSS_MIB = 1024.0
 SEED = 20260101
 
@@ -212,6 +212,12 @@ def w_publish(n: int) -> None:
     cpu = time.process_time() - c0
     peak = vm_hwm_kib()
     probe.join()
+    # The published CRL parses, lists every entry and verifies against the CA.
+    from cryptography import x509
+
+    parsed = x509.load_der_x509_crl(bytes(crl.der))
+    public = _issuer_obj.certificate.public_key()
+    valid = parsed.is_signature_valid(public) and len(parsed) == n  # type: ignore[arg-type]
     # The registry read alone, once more after the timing: how much of publish_crl it is.
     t0 = time.perf_counter()
     read = sum(1 for _ in _entries(ca))
@@ -219,6 +225,7 @@ def w_publish(n: int) -> None:
     emit(
         {
             "bench": "crl-publish",
+            "valid": valid,
             "read_seconds": read_seconds,
             "concurrent_write_wait_s": blocked[0] if blocked else None,
             "read_entries": read,
@@ -326,8 +333,8 @@ def orchestrate(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any
     if runs["publish"]:
         read = median([r["read_seconds"] for r in runs["publish"]])
         lines.append(
-            f"  of publish_crl, reading the {n:,} rows (ca.crls._entries, iterated once more "
-            f"after the timing) takes {read:.2f} s"
+            f"  of publish_crl, reading the {n:,} rows (ca.crls._entries: one raw SELECT, "
+            f"iterated once more after the timing) takes {read:.2f} s"
         )
         waits = [r["concurrent_write_wait_s"] for r in runs["publish"]]
         if all(w is not None for w in waits):
@@ -344,12 +351,20 @@ def orchestrate(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any
         )
     for r in runs["build"]:
         if not r.get("valid"):
-            lines.append("  WARNING: build_crl produced a CRL that does not verify")
+            lines.append("crl: FAILED: build_crl produced a CRL that does not verify")
     for r in runs["publish"]:
-        if r["entries"] != r["expected"]:
-            lines.append(f"  WARNING: publish_crl listed {r['entries']} entries, expected {n}")
+        if r["entries"] != r["expected"] or not r["valid"]:
+            lines.append(
+                f"crl: FAILED: publish_crl listed {r['entries']} entries (expected {n}), "
+                f"signature and count checked: {r['valid']}"
+            )
+    if runs["publish"] and all(r["valid"] for r in runs["publish"]):
+        lines.append(
+            "  every published CRL parsed by cryptography, its entries counted, its "
+            "signature verified"
+        )
     if failures:
-        lines.append(f"  failed runs: {', '.join(failures)}")
+        lines.append(f"crl: FAILED runs: {', '.join(failures)}")
     records = [{"bench": "crl", "entries": n, "runs": runs}]
     return lines, records
 

@@ -1,19 +1,19 @@
 -- wrk script for the OCSP benchmark (bench/ocsp.py).
 --
---   wrk -t1 -cN -dS --latency -s bench/ocsp_wrk.lua http://127.0.0.1:PORT/ocsp -- BODIES MODE
+--   wrk -t1 -cN -dS --latency -s bench/ocsp_wrk.lua http://127.0.0.1:PORT/ocsp -- FILE MODE
 --
--- BODIES: a file with one DER OCSP request per line, hex-encoded (built by bench/ocsp.py).
--- MODE:   "keepalive" (HTTP/1.1 persistent connections, wrk's default) or "close"
---         ("Connection: close": one TCP connection per request, as openssl ocsp answers).
--- Each request is a POST of one body picked at random (uniformly) from the file, with
--- Content-Type application/ocsp-request. The requests are formatted once, in init().
--- done() prints one line "WRK-JSON {...}" that bench/ocsp.py parses.
+-- MODE "post" / "post-close": FILE has one DER OCSP request per line, hex-encoded; each request
+--   is a POST of one of them, picked at random, Content-Type application/ocsp-request.
+-- MODE "get" / "get-close": FILE has one path per line (/ocsp/<url-encoded base64 request>,
+--   RFC 6960 A.1); each request is a GET of one of them.
+-- "-close" adds "Connection: close" (one TCP connection per request, as openssl ocsp answers).
+-- Requests are formatted once, in init(). done() prints one line "WRK-JSON {...}".
 
 local requests = {}
 
 -- wrk's own wrk.resolve() opens and closes a probe connection to the server without sending
--- anything. openssl ocsp (3.0, still in 4.x: openssl/openssl#31129, #23934) then spins on that
--- dead connection forever and never answers again. Resolve without probing.
+-- anything. openssl ocsp (3.0) then spins on that dead connection and never answers again.
+-- Resolve without probing.
 wrk.resolve = function(host, service)
    wrk.addrs = wrk.lookup(host, service)
 end
@@ -24,25 +24,35 @@ end
 
 function init(args)
    local path = args[1]
-   local mode = args[2] or "keepalive"
-   local headers = { ["Content-Type"] = "application/ocsp-request" }
-   if mode == "close" then
+   local mode = args[2] or "post"
+   local headers = {}
+   if mode:find("close", 1, true) then
       headers["Connection"] = "close"
+   end
+   local get = mode:sub(1, 3) == "get"
+   if not get then
+      headers["Content-Type"] = "application/ocsp-request"
    end
    local f = assert(io.open(path, "r"))
    for line in f:lines() do
       if #line > 0 then
-         requests[#requests + 1] = wrk.format("POST", nil, headers, unhex(line))
+         if get then
+            requests[#requests + 1] = wrk.format("GET", line, headers)
+         else
+            requests[#requests + 1] = wrk.format("POST", nil, headers, unhex(line))
+         end
       end
    end
    f:close()
-   assert(#requests > 0, "no request bodies in " .. path)
+   assert(#requests > 0, "no requests in " .. path)
    math.randomseed(os.time() + (tonumber(tostring({}):sub(8), 16) or 0))
 end
 
 function request()
    return requests[math.random(#requests)]
 end
+
+-- No response() callback: it would slow wrk down; errors.status counts answers >= 400.
 
 function done(summary, latency, requests)
    local e = summary.errors

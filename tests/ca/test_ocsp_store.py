@@ -146,8 +146,7 @@ def test_the_store_follows_every_write_and_the_fast_path_serves_exactly(
         assert reply is not None and reply.status == 200
         assert reply.body == bytes(OCSPResponse.objects.get(certificate=issued[0]).der)
         assert ("cache-control", "no-store") in reply.headers
-        # not served from the store: nonce, SHA-256 CertID, other paths, garbage
-        assert fast("POST", "/ocsp", request(issued[0], issuing, nonce=True)) is None
+        # not served from the store: SHA-256 CertID, other paths, garbage
         assert fast("POST", "/ocsp", request(issued[0], issuing, algorithm=hashes.SHA256())) is None
         assert fast("POST", "/other", body) is None
         assert fast("POST", "/ocsp", b"\x30\x03garbage") is None
@@ -180,3 +179,42 @@ def test_get_answers_carry_rfc5019_caching_headers(ca, issued: list[Certificate]
     assert headers["last-modified"] == "Wed, 02 Dec 2026 02:00:00 GMT"
     assert headers["expires"] == "Thu, 03 Dec 2026 02:00:00 GMT"
     assert headers["etag"].startswith('"')
+
+
+def test_nonce_requests_are_signed_fresh_by_the_fast_path_once_the_responder_is_loaded(
+    admin: User,
+    ca,
+    issued: list[Certificate],  # type: ignore[no-untyped-def]
+) -> None:
+    _, issuing = ca
+    store = AnswerStore()
+    fast = OCSPFastPath(store)
+    with time_machine.travel(T0, tick=False):
+        ocsp_store.refresh_due(T0)
+        store.poll_once()
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        revoke(admin, issued[2].serial, "keyCompromise")
+        store.poll_once()
+        ocsp.reset()  # a fresh server process: no responder key loaded yet
+        body = request(issued[2], issuing, nonce=True)
+        assert fast("POST", "/ocsp", body) is None  # Django answers it, and loads the key
+        ocsp.respond(body)
+        reply = fast("POST", "/ocsp", body)
+        assert reply is not None and ("cache-control", "no-store") in reply.headers
+        answer = x509_ocsp.load_der_ocsp_response(reply.body)
+        assert answer.certificate_status == x509_ocsp.OCSPCertStatus.REVOKED
+        assert answer.revocation_reason == x509.ReasonFlags.key_compromise
+        assert answer.revocation_time_utc == T0 + timedelta(minutes=5)
+        assert answer.this_update_utc == T0 + timedelta(minutes=5)  # signed now, not stored
+        nonce = answer.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        assert nonce == b"0123456789abcdef"
+        assert answer.serial_number == int(issued[2].serial, 16)
+        responder = answer.certificates[0]
+        responder.verify_directly_issued_by(
+            x509.load_der_x509_certificate(bytes(issuing.certificate_der))
+        )
+        # a good certificate is answered good
+        good = x509_ocsp.load_der_ocsp_response(
+            fast("POST", "/ocsp", request(issued[0], issuing, nonce=True)).body  # type: ignore[union-attr]
+        )
+        assert good.certificate_status == x509_ocsp.OCSPCertStatus.GOOD

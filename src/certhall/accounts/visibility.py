@@ -53,11 +53,35 @@ class VisibleQuerySet(models.QuerySet[_M]):
         return self.filter(Q(**{self.provider_lookup: actor.provider_id}))
 
     def require_visible(self, actor: User, row: Any) -> None:
-        """Forbidden unless ``row`` is one of the rows ``actor`` may see."""
-        if self.visible_to(actor).filter(pk=row.pk).exists():
+        """Forbidden unless ``row`` is one of the rows ``actor`` may see.
+
+        A row that carries its own ``organization_id`` and ``provider_id`` (the default paths)
+        is checked on the values just loaded, without a query; other paths ask the database
+        the same filter as :meth:`visible_to`."""
+        if self._visible_as_loaded(actor, row):
+            return
+        if not self._checks_as_loaded() and self.visible_to(actor).filter(pk=row.pk).exists():
             return
         # No organisation or provider matches None: these raise the refusal each side reads
         # everywhere else ("belongs to another organisation" / "... another provider").
         if actor.role == Role.APPLICANT:
             require_organization(actor, None)
         require_provider(actor, None)
+
+    def _checks_as_loaded(self) -> bool:
+        cls = type(self)
+        return (
+            cls.provider_lookup == "provider_id"
+            and cls.of_organization is VisibleQuerySet.of_organization
+            and cls.visible_to is VisibleQuerySet.visible_to
+        )
+
+    def _visible_as_loaded(self, actor: User, row: Any) -> bool:
+        """:meth:`visible_to`'s filter, evaluated on ``row`` as loaded (default paths only)."""
+        if not self._checks_as_loaded():
+            return False
+        require_role(actor, *VIEW_ROLES)
+        if actor.role == Role.APPLICANT:
+            own = actor.organization_id
+            return own is not None and row.organization_id == own
+        return actor.provider_id is not None and row.provider_id == actor.provider_id

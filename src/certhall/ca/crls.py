@@ -4,10 +4,10 @@ one served is never past its nextUpdate: a stale one is replaced before it is se
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
-from django.db import transaction
+from django.db import connection, transaction
 
 from certhall import clock, config
 from certhall.accounts.models import User
@@ -24,16 +24,42 @@ KEEP_CRLS = 10
 PUBLISH_ATTEMPTS = 5
 
 
+#: Rows fetched per round trip while reading the revoked certificates.
+FETCH_ROWS = 20_000
+
+
 def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.ReasonFlags | None]]:
-    rows = (
-        Certificate.objects.filter(ca=ca, status=Certificate.Status.REVOKED)
-        .order_by()
-        .values_list("serial", "revoked_at", "revocation_reason")
-        .iterator(chunk_size=20000)
+    """The CRL entries of ``ca``, read with one SQL statement and no model or ORM conversion per
+    row (docs/performance.md, "CRL").
+
+    The database gives the revocation time as whole seconds since the epoch (the CRL encodes
+    whole seconds), which is four times cheaper to turn into a datetime than Django's text
+    form; equal seconds are converted once (revocations come in batches).
+    """
+    table = connection.ops.quote_name(Certificate._meta.db_table)
+    if connection.vendor == "sqlite":
+        epoch = "CAST(strftime('%%s', revoked_at) AS INTEGER)"
+    else:
+        epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM revoked_at)) AS BIGINT)"
+    # The table name comes from the model, the values are parameters.
+    sql = (
+        f"SELECT serial, {epoch}, revocation_reason FROM {table} "  # noqa: S608
+        "WHERE ca_id = %s AND status = %s"
     )
-    for serial, revoked_at, reason in rows:
-        # The revoked_has_time_and_reason constraint guarantees revoked_at on revoked rows.
-        yield int(serial, 16), revoked_at or datetime.min, REASONS.get(reason)
+    reasons = {name: REASONS.get(name) for name in (*REASONS, "")}
+    times: dict[int, datetime] = {}
+    fromtimestamp = datetime.fromtimestamp
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ca.pk, Certificate.Status.REVOKED])
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            if len(times) > 100_000:
+                times.clear()
+            for serial, seconds, reason in rows:
+                # The revoked_has_time_and_reason constraint guarantees revoked_at here.
+                when = times.get(seconds)
+                if when is None:
+                    when = times[seconds] = fromtimestamp(seconds, UTC)
+                yield int(serial, 16), when, reasons.get(reason)
 
 
 class _Counted:

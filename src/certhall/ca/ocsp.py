@@ -193,6 +193,36 @@ def sign(
     """A signed answer about ``query`` by the CA's current responder, valid from ``now``; and
     its nextUpdate (the configured validity, never beyond the responder certificate)."""
     responder = _responder(ca_id, now)
+    return _build(query, issuer_certificate(ca_id), responder, status, revoked_at, reason, now)
+
+
+def sign_loaded(
+    query: OCSPQuery,
+    ca_id: int,
+    status: str,
+    revoked_at: datetime | None,
+    reason: x509.ReasonFlags | None,
+    now: datetime,
+) -> bytes | None:
+    """:func:`sign` without the database: None unless this process has already loaded the CA
+    certificate and a current responder. For the serving fast path, which runs on the event
+    loop, where the ORM may not be used; a None falls through to Django, which loads them."""
+    responder = _responders.get(ca_id)
+    issuer = next((cert for pk, cert in _cas if pk == ca_id), None)
+    if responder is None or issuer is None or responder.not_after - now <= RESPONDER_ROLLOVER:
+        return None
+    return _build(query, issuer, responder, status, revoked_at, reason, now)[0]
+
+
+def _build(
+    query: OCSPQuery,
+    issuer: x509.Certificate,
+    responder: _Responder,
+    status: str,
+    revoked_at: datetime | None,
+    reason: x509.ReasonFlags | None,
+    now: datetime,
+) -> tuple[bytes, datetime]:
     validity = timedelta(hours=config.get().ocsp_response_validity_hours)
     next_update = min(now + validity, responder.not_after)
     der = build_response(
@@ -200,7 +230,7 @@ def sign(
         status=status,  # type: ignore[arg-type]
         revoked_at=revoked_at,
         reason=reason,
-        issuer_cert=issuer_certificate(ca_id),
+        issuer_cert=issuer,
         responder_cert=responder.certificate,
         responder_key=responder.key,
         this_update=now,

@@ -4,8 +4,10 @@ Each serving process keeps every stored answer (``ca/ocsp_store.py``) in memory,
 issuer hashes and serial of its SHA-1 CertID, and follows the database in a background thread:
 every :data:`POLL_SECONDS` it reads the rows written since the last generation it saw, so a
 revocation is served within a poll of its commit. A request the store cannot answer exactly
-(a nonce, another CertID hash, an unknown or expired answer, anything malformed) falls through
-to Django's responder (``ca/ocsp.py``), which answers from the registry.
+(another CertID hash, an unknown or expired answer, anything malformed) falls through to
+Django's responder (``ca/ocsp.py``), which answers from the registry. A request with a nonce is
+signed fresh here, from the status of the stored answer, once the process has its responder key
+loaded (the first one goes through Django, which loads it).
 
 HTTP caching (RFC 5019 §6.2): GET answers carry ``Cache-Control: max-age`` up to nextUpdate,
 ``ETag``, ``Last-Modified`` (thisUpdate) and ``Expires`` (nextUpdate), so caches and CDNs can
@@ -32,8 +34,9 @@ from django.db import close_old_connections
 from django.db.models import Q
 
 from certhall import clock
+from certhall.ca import ocsp as responder
 from certhall.ca.models import CertificateAuthority, OCSPResponse
-from certhall.pki.ocsp import MAX_REQUEST_BYTES, issuer_hashes
+from certhall.pki.ocsp import MAX_REQUEST_BYTES, MalformedRequest, issuer_hashes, parse_request
 from certhall.web.gateway import Reply
 
 log = logging.getLogger(__name__)
@@ -151,6 +154,27 @@ class AnswerStore:
             return None
         return answer
 
+    def sign_nonce(self, request_der: bytes, now: datetime) -> bytes | None:
+        """A request with a nonce and a SHA-1 CertID, answered with the status of the stored
+        answer, signed fresh and echoing the nonce; None when it cannot be answered here."""
+        try:
+            query = parse_request(request_der)
+        except MalformedRequest:
+            return None
+        if query.nonce is None or not isinstance(query.hash_algorithm, hashes.SHA1):
+            return None
+        ca_id = self._issuers.get((query.issuer_name_hash, query.issuer_key_hash))
+        answer = None if ca_id is None else self._answers.get((ca_id, query.serial))
+        if ca_id is None or answer is None or answer.next_update <= now.timestamp():
+            return None
+        stored = ocsp.load_der_ocsp_response(answer.der)
+        if stored.certificate_status == ocsp.OCSPCertStatus.REVOKED:
+            status, revoked_at = "revoked", stored.revocation_time_utc
+            reason = stored.revocation_reason
+        else:
+            status, revoked_at, reason = "good", None, None
+        return responder.sign_loaded(query, ca_id, status, revoked_at, reason, now)
+
 
 class OCSPFastPath:
     """The gateway fast path: ``POST /ocsp`` and ``GET /ocsp/<request>`` from the store."""
@@ -168,10 +192,18 @@ class OCSPFastPath:
             request_der = request_from_path(path[len("/ocsp/") :])
         else:
             return None
-        now = clock.now().timestamp()
-        answer = self.store.lookup(request_der, now) if request_der else None
-        if answer is None:
+        if not request_der:
             return None
+        moment = clock.now()
+        now = moment.timestamp()
+        answer = self.store.lookup(request_der, now)
+        if answer is None:
+            signed = self.store.sign_nonce(request_der, moment) if method == "POST" else None
+            if signed is None:
+                return None
+            return Reply(
+                200, [("content-type", CONTENT_TYPE), ("cache-control", "no-store")], signed
+            )
         headers = [("content-type", CONTENT_TYPE)]
         if method == "GET":
             headers += caching_headers(answer, now)

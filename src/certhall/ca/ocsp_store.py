@@ -34,7 +34,7 @@ BATCH = 500
 
 
 @dataclass(frozen=True)
-class _Due:
+class Due:
     pk: int
     ca_id: int
     serial: str
@@ -44,8 +44,8 @@ class _Due:
 
 
 @dataclass(frozen=True)
-class _Signed:
-    due: _Due
+class Signed:
+    due: Due
     der: bytes
     this_update: datetime
     next_update: datetime
@@ -67,7 +67,7 @@ def _query(ca_id: int, serial: str) -> OCSPQuery:
     return OCSPQuery(int(serial, 16), name_hash, key_hash, sha1, None)
 
 
-def _sign(due: _Due, now: datetime) -> _Signed:
+def sign_due(due: Due, now: datetime) -> Signed:
     revoked = due.status == Certificate.Status.REVOKED
     der, next_update = ocsp.sign(
         _query(due.ca_id, due.serial),
@@ -77,10 +77,10 @@ def _sign(due: _Due, now: datetime) -> _Signed:
         REASONS.get(due.reason) if revoked else None,
         now,
     )
-    return _Signed(due, der, now, next_update)
+    return Signed(due, der, now, next_update)
 
 
-def _row(signed: _Signed, generation: int) -> OCSPResponse:
+def answer_row(signed: Signed, generation: int) -> OCSPResponse:
     due = signed.due
     return OCSPResponse(
         certificate_id=due.pk,
@@ -103,19 +103,19 @@ def _upsert(rows: list[OCSPResponse]) -> None:
     )
 
 
-def _write(batch: list[_Signed]) -> int:
+def _write(batch: list[Signed]) -> int:
     """Write a signed batch; skip any certificate whose status changed since it was read."""
     with transaction.atomic():
         generation = next_generation()
         current = dict(
             Certificate.objects.filter(pk__in=[s.due.pk for s in batch]).values_list("pk", "status")
         )
-        rows = [_row(s, generation) for s in batch if current.get(s.due.pk) == s.due.status]
+        rows = [answer_row(s, generation) for s in batch if current.get(s.due.pk) == s.due.status]
         _upsert(rows)
     return len(rows)
 
 
-def _due(now: datetime) -> Iterator[_Due]:
+def _due(now: datetime) -> Iterator[Due]:
     """Unexpired certificates without an answer, or whose answer is past half its validity."""
     half = timedelta(hours=config.get().ocsp_response_validity_hours) / 2
     stale = Q(ocsp_response__isnull=True) | Q(ocsp_response__next_update__lt=now + half)
@@ -125,11 +125,11 @@ def _due(now: datetime) -> Iterator[_Due]:
         .values_list("pk", "ca_id", "serial", "status", "revoked_at", "revocation_reason")
     )
     for row in rows.iterator(chunk_size=2000):
-        yield _Due(*row)
+        yield Due(*row)
 
 
-def _batches(items: Iterable[_Due], size: int) -> Iterator[list[_Due]]:
-    batch: list[_Due] = []
+def _batches(items: Iterable[Due], size: int) -> Iterator[list[Due]]:
+    batch: list[Due] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:
@@ -144,7 +144,7 @@ def refresh_due(now: datetime, *, limit: int | None = None) -> int:
     written = 0
     due = list(_due(now))[:limit]
     for batch in _batches(due, BATCH):
-        written += _write([_sign(item, now) for item in batch])
+        written += _write([sign_due(item, now) for item in batch])
     return written
 
 
@@ -153,12 +153,12 @@ def answer_revocation(cert: Certificate, now: datetime, generation: int) -> None
     before it changed the certificate: store the signed "revoked" answer. If signing fails, the
     stored answer is withdrawn instead (empty DER: the dynamic responder answers from the
     registry), so a stale "good" is never served."""
-    due = _Due(
+    due = Due(
         cert.pk, cert.ca_id, cert.serial, cert.status, cert.revoked_at, cert.revocation_reason
     )
     try:
-        _upsert([_row(_sign(due, now), generation)])
+        _upsert([answer_row(sign_due(due, now), generation)])
     except Exception:
         log.exception("could not pre-sign the revoked answer of %s; withdrawn", cert.serial)
-        withdrawn = _Signed(due, b"", now, now)
-        _upsert([_row(withdrawn, generation)])
+        withdrawn = Signed(due, b"", now, now)
+        _upsert([answer_row(withdrawn, generation)])

@@ -38,7 +38,8 @@ REVOKE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
 
 
 def active_issuing_ca() -> CertificateAuthority:
-    ca = CertificateAuthority.objects.filter(kind=CertificateAuthority.Kind.ISSUING).last()
+    """The newest issuing CA (the row is cached per process: ``signers.issuing_ca``)."""
+    ca = signers.issuing_ca()
     if ca is None:
         raise NotFound("no CA yet: run `certhall ca init` first")
     return ca
@@ -109,6 +110,7 @@ def init_ca(actor: User, key_type: str = "ec") -> tuple[CertificateAuthority, Ce
                     object_id=ca.slug,
                     after={"name": ca.name, "key_type": key_type, "key_ref": ca.key_ref},
                 )
+    signers.forget_cas()
     return root, issuing
 
 

@@ -8,6 +8,7 @@ does not know where the key lives.
 from __future__ import annotations
 
 import threading
+import time
 from functools import cache
 
 from cryptography import x509
@@ -23,6 +24,11 @@ from certhall.pki.issuance import Issuer
 _lock = threading.Lock()
 _issuers: dict[tuple[int, str], Issuer] = {}
 _keys: dict[str, PrivateKey] = {}
+#: The active issuing CA row and when it was read (``time.monotonic``: process timing, not the
+#: platform's business clock). CA rows never change once written; a CA created by another
+#: process is picked up within :data:`CA_CACHE_SECONDS`, one created here at once.
+_issuing_ca: tuple[float, CertificateAuthority] | None = None
+CA_CACHE_SECONDS = 5.0
 
 
 @cache
@@ -69,8 +75,30 @@ def issuer_for(ca: CertificateAuthority) -> Issuer:
     return issuer
 
 
+def issuing_ca() -> CertificateAuthority | None:
+    """The newest issuing CA, read at most once per :data:`CA_CACHE_SECONDS` per process."""
+    global _issuing_ca
+    cached = _issuing_ca
+    if cached is not None and time.monotonic() - cached[0] < CA_CACHE_SECONDS:
+        return cached[1]
+    ca = (
+        CertificateAuthority.objects.filter(kind=CertificateAuthority.Kind.ISSUING)
+        .order_by("-pk")
+        .first()
+    )
+    _issuing_ca = None if ca is None else (time.monotonic(), ca)
+    return ca
+
+
+def forget_cas() -> None:
+    """A CA was created in this process: read the CA rows again next time."""
+    global _issuing_ca
+    _issuing_ca = None
+
+
 def forget() -> None:
-    """Drop cached signers (tests create a new CA per test). Keystores stay open."""
+    """Drop cached signers and CA rows (tests create a new CA per test). Keystores stay open."""
     with _lock:
         _issuers.clear()
         _keys.clear()
+    forget_cas()

@@ -1,4 +1,4 @@
-"""certhall ca init | issue | renew | revoke | crl | list | chain"""
+"""certhall ca init | issue | issue-batch | renew | revoke | crl | list | chain"""
 
 from __future__ import annotations
 
@@ -30,6 +30,21 @@ def register(commands: Any) -> None:
     p.add_argument("--id-number")
     p.add_argument("--out", required=True)
     p.set_defaults(handler=issue)
+
+    p = sub.add_parser(
+        "issue-batch",
+        help="issue the certificates of a manifest in one transaction (all or none)",
+        description=(
+            "MANIFEST: JSON Lines, one certificate per line: "
+            '{"csr": "a.csr", "profile": "org", "years": 1, "org_name": "...", "uscc": "..."} '
+            "(personal: also person_name and id_number; optional province, locality); csr "
+            "paths are relative to the manifest. Writes every certificate, in manifest order, "
+            "to --out (PEM) and prints their serials."
+        ),
+    )
+    p.add_argument("manifest")
+    p.add_argument("--out", required=True, help="PEM file of the issued certificates")
+    p.set_defaults(handler=issue_batch)
 
     p = sub.add_parser(
         "renew", help="renew a certificate with a new key: what is left is kept, years added"
@@ -98,6 +113,76 @@ def issue(args: argparse.Namespace) -> int:
         row = issue_certificate(_actor(), request)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
     print(row.serial)
+    return 0
+
+
+MANIFEST_KEYS = {
+    "csr", "profile", "years", "org_name", "uscc", "person_name", "id_number", "province",
+    "locality",
+}  # fmt: skip
+
+
+def read_manifest(path: str) -> list[Any]:
+    """The IssueRequests of a JSON Lines manifest (see ``certhall ca issue-batch --help``)."""
+    from pathlib import Path
+
+    from certhall.ca.services import IssueRequest
+    from certhall.pki.issuance import Subscriber
+
+    base = Path(path).resolve().parent
+    requests = []
+    lines = read_input(path).decode("utf-8", errors="replace").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            required = {"csr", "profile", "years", "org_name", "uscc"}
+            if not isinstance(item, dict) or not required <= set(item):
+                raise ValueError("需要 csr、profile、years、org_name、uscc")
+            unknown = set(item) - MANIFEST_KEYS
+            if unknown:
+                raise ValueError("未知字段 " + "、".join(sorted(unknown)))
+            years = item.get("years")
+            if not isinstance(years, int) or isinstance(years, bool):
+                raise ValueError("years 须为整数")
+            csr = _csr(str(base / str(item["csr"])))
+        except (ValueError, InvalidInput) as error:
+            raise InvalidInput(
+                code="batch_manifest", path=path, line=number, reason=error
+            ) from None
+        requests.append(
+            IssueRequest(
+                csr=csr,
+                profile=str(item["profile"]),
+                years=years,
+                subscriber=Subscriber(
+                    org_name=str(item["org_name"]),
+                    uscc=str(item["uscc"]),
+                    person_name=item.get("person_name"),
+                    id_number=item.get("id_number"),
+                    **{k: str(item[k]) for k in ("province", "locality") if k in item},
+                ),
+            )
+        )
+    if not requests:
+        raise InvalidInput(code="batch_manifest_empty", path=path)
+    return requests
+
+
+def issue_batch(args: argparse.Namespace) -> int:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from certhall.ca.batch import issue_batch as issue_many
+
+    requests = read_manifest(args.manifest)
+    with atomic_output(args.out) as out:
+        rows = issue_many(_actor(), requests)
+        for row in rows:
+            out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+    for row in rows:
+        print(row.serial)
     return 0
 
 

@@ -60,7 +60,7 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
     rows = (
         Application.objects.visible_to(actor)
         .filter(state__in=list(IN_REVIEW))
-        .select_related("organization", "handler")
+        .select_related("organization", "handler", "entered_by")
         .prefetch_related(ITEMS)
         .order_by(F("due_date").asc(nulls_last=True), "complete_at", "pk")[:limit]
     )

@@ -16,4 +16,9 @@ MESSAGES: dict[str, str] = {
     "renewal_in_progress": (
         "该证书已有一个进行中的续期（使用另一个新密钥）。请用原Ukey继续该续期，或到受理点办理。"
     ),
+    "serial_collision": "未能分配唯一的证书序列号，请重试。",
+    "batch_item": "第{index}项：{reason}（整批未签发）",
+    "batch_size": "一批须有1至{limit}个证书申请，收到{count}个。",
+    "batch_manifest": "批量清单 {path} 第{line}行：{reason}",
+    "batch_manifest_empty": "批量清单 {path} 中没有证书申请。",
 }
