@@ -38,6 +38,9 @@ class Template:
     sms: str
     subject: str | None = None
     email: str | None = None
+    #: Fields that are sentences of their own, followed by the template's fixed tail: an empty
+    #: one stays empty, any other ends with a full stop when it has no closing punctuation.
+    sentences: frozenset[str] = frozenset()
 
     @property
     def fields(self) -> frozenset[str]:
@@ -79,6 +82,7 @@ TEMPLATES: dict[Kind, Template] = {
             subject="{business}申请（编号{application}）状态变更：{status}",
             email="{organization}：\n\n您单位的{business}申请（编号{application}）状态已变更为：{status}。\n"
             "{detail}\n\n详情请登录深圳CA网上营业厅查看。",
+            sentences=frozenset({"detail"}),
         ),
         Template(
             Kind.REVIEW_RESULT,
@@ -88,6 +92,7 @@ TEMPLATES: dict[Kind, Template] = {
             subject="{business}申请（编号{application}）审核{result}",
             email="{organization}：\n\n您单位的{business}申请（编号{application}）审核{result}。\n"
             "{reason}\n\n请登录深圳CA网上营业厅查看详情并办理后续事项。",
+            sentences=frozenset({"reason"}),
         ),
         Template(
             Kind.RENEWAL_REMINDER,
@@ -136,12 +141,23 @@ def render(kind: Kind | str, context: Mapping[str, object]) -> Rendered:
             code="message_fields",
         )
     values = {name: _one_line(value) for name, value in context.items()}
+    for name in tpl.sentences:
+        values[name] = _sentence(values[name])
     return Rendered(
         kind=tpl.kind,
         sms=tpl.sms.format_map(values),
         subject=tpl.subject.format_map(values) if tpl.subject else None,
         email=(tpl.email.format_map(values) + EMAIL_FOOTER) if tpl.email else None,
     )
+
+
+#: What may end a sentence before a template's fixed tail.
+CLOSING = tuple("。！？；.!?;")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip("，,、：:")
+    return text + "。" if text and not text.endswith(CLOSING) else text
 
 
 def _one_line(value: object) -> str:

@@ -31,9 +31,8 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Document
 from certhall.hall.printing import form_data
-from certhall.hall.states import TRANSITIONS, State
+from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
-    HISTORY_LABELS,
     NEW_PATH,
     PATH_LABELS,
     PATH_POSITION,
@@ -43,6 +42,7 @@ from certhall.hall.web.applicant_base import (
     catalog_context,
     field,
     form_links,
+    history_label,
     point_name,
     row,
     to,
@@ -90,6 +90,9 @@ def _path(application: Application) -> list[dict[str, Any]]:
     renewal_flow = application.is_online_renewal
     path = RENEWAL_PATH if renewal_flow else NEW_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
+    done = done_words(line.business for line in application.items.all())
+    if done is not None:  # 解锁 / 吊销: nothing is 制证
+        labels = {**labels, State.ISSUED: done}
     if state in (State.CANCELLED, State.REFUNDED):
         return []
     position = path.index(PATH_POSITION.get(state, state))
@@ -113,6 +116,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     lines = list(application.items.all())
     docs = [d for d in services.documents_of(application) if not d.superseded]
     renew_line = lines[0] if application.is_online_renewal and lines else None
+    businesses = [line.business for line in lines]
     context: dict[str, Any] = {
         "application": application,
         "row": row(application),
@@ -120,7 +124,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         "holder_ids": {i.pk: profile.mask_id_number(i.person_id_number) for i in lines},
         "path": _path(application),
         "history": [
-            {**event, "label": HISTORY_LABELS.get(event["state"], State(event["state"]).label)}
+            {**event, "label": history_label(event["state"], businesses)}
             for event in services.history(actor, application)
         ],
         "documents": [{"document": d, "name": documents.document_name(d.kind)} for d in docs],
