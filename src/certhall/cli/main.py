@@ -29,6 +29,7 @@ def _django() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from certhall.cli import (
+        accounts_cmd,
         agent_cmd,
         audit_cmd,
         ca_cmd,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_cmd.register(commands)
     agent_cmd.register(commands)
     payments_cmd.register(commands)
+    accounts_cmd.register(commands)
     return parser
 
 

@@ -39,6 +39,8 @@ ALLOWED = {
     "ECC",
     "ECDSA",
     "PDF",
+    "PEM",
+    "DER",
     "JPG",
     "JPEG",
     "PNG",
