@@ -36,7 +36,7 @@ from certhall.payments import lifecycle as payments  # noqa: E402
 from certhall.ukeys import lifecycle as ukeys  # noqa: E402
 from certhall.ukeys import writes  # noqa: E402
 
-KINDS = ["application", "order", "ukey", "renewal", "sms_code", "token_write"]
+KINDS = ["application", "order", "ukey", "renewal", "sms_code", "token_write", "invoice"]
 
 Factory = Callable[[str], models.Model]
 
@@ -49,6 +49,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["renewal"] is renewal.RENEWALS
     assert LIFECYCLES["sms_code"] is codes.CODES
     assert LIFECYCLES["token_write"] is writes.TOKEN_WRITES
+    assert LIFECYCLES["invoice"] is payments.INVOICES
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -177,11 +178,32 @@ def factories(
             created_at=now,
         )
 
+    def invoice(state: str) -> models.Model:
+        from certhall.payments.models import Invoice
+
+        return Invoice.objects.create(
+            order=order("paid"),
+            organization=organization,
+            provider=home_provider(),
+            kind="normal",
+            title=organization.name,
+            tax_number=organization.uscc,
+            amount="300.00",
+            email="finance@example.cn",
+            status=state,
+            requested_by=admin,
+            requested_at=now,
+            number="" if state == "requested" else f"{next(counter):08d}",
+            issued_at=None if state == "requested" else now,
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
-        ``requested`` has its new certificate)."""
+        ``requested`` has its new certificate; an issued invoice its number)."""
         if getattr(obj, "new_certificate_id", 0) is None and target != "requested":
             return {"new_certificate": renewal_certificate[0]()}
+        if getattr(obj, "tax_number", None) and target == "issued":
+            return {"number": f"{next(counter):08d}", "issued_at": now}
         return {}
 
     return {
@@ -192,6 +214,7 @@ def factories(
         "renewal": renewal_row,
         "sms_code": sms_code,
         "token_write": token_write,
+        "invoice": invoice,
     }
 
 

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     APPLICATION_STATUS = "application_status"
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
+    INVOICE_ISSUED = "invoice_issued"
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,16 @@ TEMPLATES: dict[Kind, Template] = {
             "缴费后即可在线更新证书；\n"
             "2. 证书过期后须携带办理资料和Ukey到受理点现场办理续期。\n"
             "机构证书（ODC证书）续期免费；机构个人证书（法人证书）续期150元/个/年。",
+        ),
+        Template(
+            Kind.INVOICE_ISSUED,
+            "发票已开具",
+            SIGNATURE + "您单位订单{order}的{kind}（发票号码{number}，金额{amount}元）已开具，"
+            "电子发票已发送至{email}。",
+            subject="{kind}已开具：发票号码{number}（订单{order}）",
+            email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
+            "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
+            "电子发票由税务系统发送至本邮箱；如未收到，请登录深圳CA网上营业厅查看订单或联系客服。",
         ),
     )
 }
