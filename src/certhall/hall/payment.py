@@ -110,12 +110,6 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
     payment = kwargs.get("payment")
     actor = getattr(payment, "recorded_by", None) or system_actor("payments")
     now = clock.now()
-    # an online renewal is not reviewed (approved at once below): no review deadline
-    queue = (
-        {"complete_at": now}
-        if application.is_online_renewal
-        else workflow.queue_entry_fields(application, now)
-    )
     transition(
         actor,
         APPLICATIONS,
@@ -123,7 +117,7 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
         State.PAID,
         action="hall.application.paid",
         reason=f"订单 {order.reference} 已支付",
-        fields={"paid_at": now, **queue},
+        fields={"paid_at": now, **workflow.queue_entry_fields(application, now)},
         extra_after={"order": order.reference, "amount": str(order.amount)},
     )
     auto_approve_online_renewal(application)

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
-from certhall.hall import review, services
+from certhall.hall import renewal, review, services
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
 from certhall.hall.states import State
@@ -134,9 +134,15 @@ def test_online_renewal_promises_no_review(
     assert "付款成功后即可在线更新证书，无需审核" in before
     paid = Application.objects.get(number=number)
     assert paid.due_date is None and paid.state == State.APPROVED
+    # a free (ODC) renewal is approved at submission: no deadline either
+    _, odc = software_certificate(admin, organization)
+    with at(FRIDAY):
+        free = renewal.start(applicant, odc.serial, None)
+    assert free.state == State.APPROVED and free.due_date is None
     listed = page(client, reverse("hall-applicant:list"))
     row = listed[listed.index(f'data-number="{number}"') :]
-    assert "已付款，待在线更新" in row and "审核" not in row[: row.index("</tr>")]
+    cells = re.sub(r"<[^>]+>", " ", row[: row.index("</tr>")])  # what the customer reads
+    assert "待在线更新" in cells and "审核" not in cells
 
 
 def test_wechat_and_liveness_are_not_steps_and_notes_are_numbered_as_the_seed(

@@ -229,7 +229,7 @@ def row(application: Application) -> dict[str, Any]:
 #: An online renewal is not reviewed: once paid the customer updates it with the helper.
 RENEWAL_STATES = {
     State.PAID: "已付款",
-    State.APPROVED: "已付款，待在线更新",
+    State.APPROVED: "待在线更新",
     State.ISSUING: "在线更新中",
     State.ISSUED: "新证书已签发，待写入Ukey",
 }
