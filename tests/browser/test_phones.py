@@ -111,6 +111,9 @@ def world(
         services.submit(applicant, paid.number)
         order = pay_online(paid.number, applicant)
         invoices.request_invoice(applicant, order.reference, kind="normal", email="a@example.cn")
+        no_invoice = online_draft(applicant, handler, years=1)
+        services.submit(applicant, no_invoice.number)
+        pay_online(no_invoice.number, applicant)
         renewing = renewal.start(applicant, odc.serial, None)
     yield {
         "applicant": applicant,
@@ -120,6 +123,7 @@ def world(
         "to_pay": Application.objects.get(pk=to_pay.pk),
         "paid": Application.objects.get(pk=paid.pk),
         "renewing": Application.objects.get(pk=renewing.pk),
+        "no_invoice": Application.objects.get(pk=no_invoice.pk),
     }
     signers.forget()
     ocsp.reset()
@@ -151,6 +155,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
     serial = world["personal"].serial
     hall = "/hall/applications"
     cashier = f"/payments/sandbox/{to_pay.payment_reference}"
+    invoice_form = world["no_invoice"].payment_reference
     return [
         ("home", "/", None),
         ("status", "/status/", None),
@@ -177,6 +182,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("orders", "/payments/orders/", applicant),
         ("order-to-pay", f"/payments/orders/{to_pay.payment_reference}", applicant),
         ("order-paid", f"/payments/orders/{paid.payment_reference}", applicant),
+        ("order-invoice-form", f"/payments/orders/{invoice_form}", applicant),
         ("cashier-alipay", f"{cashier}?gateway=alipay", applicant),
         ("cashier-wechat", f"{cashier}?gateway=wechat", applicant),
     ]  # fmt: skip

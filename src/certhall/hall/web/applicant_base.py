@@ -189,7 +189,8 @@ def next_action(application: Application) -> NextAction:
         if done_words(i.business for i in application.items.all()) is not None:
             return NextAction("审核通过，等待办理", detail, "查看进度")
         if application.is_online_renewal:
-            return NextAction("已付款，请用证书助手在线更新证书", detail, "在线更新证书")
+            paid = "已付款，" if application.total > 0 else ""
+            return NextAction(f"{paid}请用证书助手在线更新证书", detail, "在线更新证书")
         return NextAction("审核通过，等待制证", detail, "查看进度")
     if state == State.ISSUED:
         if application.is_online_renewal:

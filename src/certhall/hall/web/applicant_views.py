@@ -95,6 +95,8 @@ def _path(application: Application) -> list[dict[str, Any]]:
         labels = {**labels, State.ISSUED: done}
     if state in (State.CANCELLED, State.REFUNDED):
         return []
+    if renewal_flow and application.total == 0:  # a free (ODC) renewal: nothing to pay
+        path = tuple(s for s in path if s not in (State.AWAITING_PAYMENT, State.PAID))
     position = path.index(PATH_POSITION.get(state, state))
     return [
         {
