@@ -224,6 +224,16 @@ def test_every_customer_page_fits_a_phone(
             wrong = {k: v for k, v in wrong.items() if v}
             if wrong:
                 problems[name] = wrong
+        # the header's menu: folded, then open with every link a 44 px target
+        menu = pages[world["applicant"]]
+        menu.goto(live_server.url + "/hall/")
+        assert not menu.locator("#site-nav").is_visible()
+        menu.click("label.nav-button")
+        links = menu.locator("#site-nav a")
+        assert links.count() == 5 and links.first.is_visible()
+        assert all(links.nth(i).bounding_box()["height"] >= 44 for i in range(5))  # type: ignore[index]
+        menu.screenshot(path=str(shots / "menu-open.png"))
+        assert menu.evaluate("document.documentElement.scrollWidth") <= 390
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
