@@ -88,7 +88,7 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
 def _path(application: Application) -> list[dict[str, Any]]:
     state = State(application.state)
     renewal_flow = application.is_online_renewal
-    path = RENEWAL_PATH if renewal_flow else NEW_PATH
+    path: tuple[State, ...] = RENEWAL_PATH if renewal_flow else NEW_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
     done = done_words(line.business for line in application.items.all())
     if done is not None:  # 解锁 / 吊销: nothing is 制证
