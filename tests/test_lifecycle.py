@@ -48,6 +48,7 @@ KINDS = [
     "refund_application",
     "notice",
     "question",
+    "invoice",
 ]
 
 Factory = Callable[[str], models.Model]
@@ -64,6 +65,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["refund_application"] is refunds.APPLICATIONS
     assert LIFECYCLES["notice"] is portal.NOTICES
     assert LIFECYCLES["question"] is portal.QUESTIONS
+    assert LIFECYCLES["invoice"] is payments.INVOICES
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -235,11 +237,32 @@ def factories(
             text=f"问题{next(counter)}", state=state, created_at=now, updated_at=now
         )
 
+    def invoice(state: str) -> models.Model:
+        from certhall.payments.models import Invoice
+
+        return Invoice.objects.create(
+            order=order("paid"),
+            organization=organization,
+            provider=home_provider(),
+            kind="normal",
+            title=organization.name,
+            tax_number=organization.uscc,
+            amount="300.00",
+            email="finance@example.cn",
+            status=state,
+            requested_by=admin,
+            requested_at=now,
+            number="" if state == "requested" else f"{next(counter):08d}",
+            issued_at=None if state == "requested" else now,
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
-        ``requested`` has its new certificate)."""
+        ``requested`` has its new certificate; an issued invoice its number)."""
         if getattr(obj, "new_certificate_id", 0) is None and target != "requested":
             return {"new_certificate": renewal_certificate[0]()}
+        if getattr(obj, "tax_number", None) and target == "issued":
+            return {"number": f"{next(counter):08d}", "issued_at": now}
         return {}
 
     return {
@@ -253,6 +276,7 @@ def factories(
         "refund_application": refund_application,
         "notice": notice,
         "question": question,
+        "invoice": invoice,
     }
 
 

@@ -38,6 +38,14 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "expires": "2026年12月20日",
         "days": 30,
     },
+    Kind.INVOICE_ISSUED: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "order": "ZF20261120-000001",
+        "kind": "增值税普通发票",
+        "number": "26442000000012345678",
+        "amount": "312.00",
+        "email": "finance@example.cn",
+    },
 }
 
 EXPECTED_SMS = {
@@ -55,6 +63,8 @@ EXPECTED_SMS = {
     Kind.RENEWAL_REMINDER: "【深圳CA】您单位（深圳市测试医疗器械有限公司）的机构证书（ODC证书）"
     "（序列号5a3c9e）将于2026年12月20日到期，剩余30天。请及时办理续期：到期前90天内可在网上营业厅"
     "在线续期，证书过期后须到受理点现场办理。",
+    Kind.INVOICE_ISSUED: "【深圳CA】您单位订单ZF20261120-000001的增值税普通发票"
+    "（发票号码26442000000012345678，金额312.00元）已开具，电子发票已发送至finance@example.cn。",
 }
 
 

@@ -19,7 +19,7 @@ from certhall.audit import services as audit
 from certhall.ca import crls, ocsp_store, signers
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.reasons import parse_reason
-from certhall.ca.registry import get_certificate, register
+from certhall.ca.registry import get_certificate, parse_serial, register
 from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.pki import authority
 from certhall.pki.csr import load_csr
@@ -119,16 +119,31 @@ def _cn(cert: x509.Certificate) -> str:
     return str(attrs[0].value) if attrs else cert.subject.rfc4514_string()
 
 
-def chain_pem() -> bytes:
-    """The issuing CA then the root, PEM: what relying parties install."""
-    issuing = active_issuing_ca()
+def chain_pem(issuing: CertificateAuthority | None = None) -> bytes:
+    """``issuing`` (default: the active issuing CA) then its parents up to the root, PEM: what
+    relying parties install."""
     pems = []
-    ca: CertificateAuthority | None = issuing
+    ca: CertificateAuthority | None = issuing or active_issuing_ca()
     while ca is not None:
         cert = x509.load_der_x509_certificate(bytes(ca.certificate_der))
         pems.append(cert.public_bytes(Encoding.PEM))
         ca = ca.parent
     return b"".join(pems)
+
+
+def own_certificate(actor: User, serial: str) -> Certificate:
+    """A certificate ``actor`` may download: one its organisation holds (an applicant) or one
+    its provider's CA issued (staff). Another organisation's is Forbidden; OCSP responder
+    certificates are not the customer's."""
+    try:
+        key = parse_serial(serial)
+    except InvalidInput:
+        raise NotFound(code="certificate_unknown", serial=serial[:80]) from None
+    cert = Certificate.objects.select_related("ca").filter(serial=key).first()
+    if cert is None or cert.profile == "ocsp":
+        raise NotFound(code="certificate_unknown", serial=key)
+    Certificate.objects.require_visible(actor, cert)
+    return cert
 
 
 # --- issuance ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -17,10 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
-from certhall.accounts.models import User
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
+from certhall.ca import services as ca_services
 from certhall.certlogin import conf, services
-from certhall.errors import InvalidInput
+from certhall.errors import Forbidden, InvalidInput
 from certhall.ratelimit import client_address
 
 SESSION_CHALLENGE = "certlogin_challenge"
@@ -106,6 +110,52 @@ def my_home(request: HttpRequest) -> HttpResponse:
             "login_certificate": request.session.get(SESSION_CERTIFICATE),
         },
     )
+
+
+def _applicant(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover - login_required let only users in
+        raise Forbidden("请先登录。")
+    require_role(user, Role.APPLICANT)  # 我的证书 is the organisation's page
+    return user
+
+
+#: The file formats of a certificate download: (content type, extension).
+FORMATS = {
+    "pem": ("application/x-pem-file", "pem"),
+    "der": ("application/pkix-cert", "cer"),
+}
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@login_required(login_url="/login/certificate/")
+def my_certificate(request: HttpRequest, serial: str, fmt: str) -> HttpResponse:
+    """One of the organisation's certificates, PEM or DER (another organisation's: 403)."""
+    cert = ca_services.own_certificate(_applicant(request), serial)
+    der = bytes(cert.der)
+    if fmt == "pem":
+        content = x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
+    else:
+        content = der
+    content_type, extension = FORMATS[fmt]
+    return _download(content, content_type, f"{cert.serial}.{extension}")
+
+
+@require_GET
+@login_required(login_url="/login/certificate/")
+def my_chain(request: HttpRequest, serial: str) -> HttpResponse:
+    """The CA chain of one of the organisation's certificates (issuing CA, then the root), PEM."""
+    cert = ca_services.own_certificate(_applicant(request), serial)
+    chain = ca_services.chain_pem(cert.ca)
+    return _download(chain, "application/x-pem-file", f"{cert.serial}-chain.pem")
 
 
 @require_POST

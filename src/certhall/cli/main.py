@@ -29,6 +29,7 @@ def _django() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from certhall.cli import (
+        accounts_cmd,
         agent_cmd,
         audit_cmd,
         ca_cmd,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     payments_cmd.register(commands)
     refund_cmd.register(commands)
     portal_cmd.register(commands)
+    accounts_cmd.register(commands)
     return parser
 
 

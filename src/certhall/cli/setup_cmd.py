@@ -50,7 +50,9 @@ def setup(args: argparse.Namespace) -> int:
         _demo_ukey_stock()
         _demo_refunds()
         _demo_enterprise_ukey()
+        _demo_near_expiry()
         print("SMS (verification codes, Ukey PINs) go to the outbox in this demo: certhall outbox")
+        print("lost a demo password? certhall accounts set-password demo-applicant")
     return 0
 
 
@@ -139,6 +141,59 @@ def _demo_user(username: str, role: str) -> None:
 
 
 DEMO_ORG = ("深圳市演示医疗科技有限公司", "91350100M000100Y43", "张三")
+#: The demo organisation's handler (经办人): the PIN of the demo certificate goes to this phone.
+DEMO_HANDLER = ("李四", "440301199001011234", "13800138000")
+#: The legal representative's resident ID (a valid check digit; a made-up person).
+DEMO_LEGAL_REP_ID = "11010519491231002X"
+#: The demo certificate expires this many days after setup: inside the online renewal window.
+DEMO_EXPIRES_IN_DAYS = 20
+
+
+def _demo_near_expiry() -> None:
+    """A 机构个人证书 of the demo organisation on the last Ukey in stock, ending in
+    ``DEMO_EXPIRES_IN_DAYS`` days, so that online renewal (续期) can be tried at once: log in as
+    demo-applicant, 网上营业厅 → 证书续期 with its serial; the helper reaches the Ukey with
+    ``certhall agent --conf CERTHALL_HOME/ukeys/softhsm2.conf``; its first PIN is in the outbox."""
+    from datetime import timedelta
+
+    from certhall import clock
+    from certhall.accounts.models import Handler, Organization
+    from certhall.accounts.services import system_actor
+    from certhall.ca.models import Certificate
+    from certhall.pki.issuance import Subscriber
+    from certhall.ukeys.lifecycle import Status
+    from certhall.ukeys.models import Ukey
+    from certhall.ukeys.services import issue_onto_token
+
+    name, uscc, legal_rep = DEMO_ORG
+    org = Organization.objects.get(uscc=uscc)
+    handler_name, handler_id, phone = DEMO_HANDLER
+    Handler.objects.get_or_create(
+        organization=org,
+        id_number=handler_id,
+        defaults={"name": handler_name, "id_kind": Handler.IdKind.RESIDENT_ID, "phone": phone},
+    )
+    if Certificate.objects.filter(organization=org).exists():
+        return
+    token = Ukey.objects.filter(status=Status.IN_STOCK).order_by("-pk").first()
+    if token is None:
+        return
+    ends = clock.now() + timedelta(days=DEMO_EXPIRES_IN_DAYS)
+    cert = issue_onto_token(
+        system_actor(),
+        token,
+        "personal",
+        None,
+        Subscriber(org_name=name, uscc=uscc, person_name=legal_rep, id_number=DEMO_LEGAL_REP_ID),
+        phone=phone,
+        organization=org,
+        not_after=ends,
+    )
+    print(
+        f"demo certificate {cert.serial} ({legal_rep}, 机构个人证书) on Ukey {token.serial} "
+        f"expires {ends:%Y-%m-%d}: try 网上营业厅 → 证书续期 as demo-applicant "
+        "(its first PIN is in the outbox)"
+    )
 
 
 def _demo_accounts() -> None:

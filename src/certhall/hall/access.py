@@ -14,7 +14,8 @@ from __future__ import annotations
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.errors import Forbidden, NotFound
-from certhall.hall.models import Application, Channel
+from certhall.hall.models import Application, Business, Channel
+from certhall.ukeys.services import UNLOCK_ROLES
 
 #: Counter work: open an application for a customer, checklist, counter payment.
 COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
@@ -24,6 +25,17 @@ ONLINE_ISSUE_ROLES = (Role.ISSUER, Role.CA_ADMIN)
 ONSITE_ISSUE_ROLES = (Role.CLERK, Role.ISSUER, Role.CA_ADMIN)
 DELIVERY_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
 REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
+
+
+def issue_roles(channel: str, businesses: set[str]) -> tuple[Role, ...]:
+    """Who may do the pending lines of an application (制证): the channel's issuers, and for a
+    解锁 among them only those who may unlock a Ukey (the issuer may not: the clerk does it)."""
+    roles: tuple[Role, ...] = (
+        ONSITE_ISSUE_ROLES if channel == Channel.ONSITE else ONLINE_ISSUE_ROLES
+    )
+    if Business.UNLOCK in businesses:
+        roles = tuple(role for role in roles if role in UNLOCK_ROLES)
+    return roles
 
 
 def load(actor: User, number: str, *, lock: bool = False) -> Application:

@@ -87,6 +87,8 @@ def _stock_tokens(
 ) -> dict[int, Ukey]:
     """The Ukey from stock for each line that needs one, checked before anything is done."""
     chosen: dict[int, Ukey] = {}
+    # lines are numbered 1..n in the order the customer and the counter see them
+    positions = {line.pk: n for n, line in enumerate(sorted(lines, key=lambda x: x.pk), 1)}
     for line in _pending(lines):
         if line.business not in FROM_STOCK:
             continue
@@ -95,7 +97,9 @@ def _stock_tokens(
             serial = line.token.serial  # a retry: the Ukey chosen the first time
         if not serial:
             raise InvalidInput(
-                code="token_missing", pk=line.pk, label=Business(line.business).label
+                code="token_missing",
+                position=positions[line.pk],
+                label=Business(line.business).label,
             )
         ukey = ukeys.get_ukey(actor, serial)
         if ukey.status != UkeyStatus.IN_STOCK and not _finished_on(line, ukey):
@@ -148,11 +152,12 @@ def issue_application(
     ):
         application = access.load(actor, number)
         onsite = application.channel == Channel.ONSITE
-        roles = access.ONSITE_ISSUE_ROLES if onsite else access.ONLINE_ISSUE_ROLES
-        access.require_staff(actor, application, *roles)
+        lines = _lines(application)
+        pending = {line.business for line in _pending(lines)}
+        # every line's role before anything starts: a refusal never reaches the history
+        access.require_staff(actor, application, *access.issue_roles(application.channel, pending))
         if key_type not in KEY_TYPES:
             raise InvalidInput(f"Ukey密钥类型只能是 {' 或 '.join(KEY_TYPES)}。")
-        lines = _lines(application)
         if application.is_online_renewal:
             raise Conflict(code="online_renewal")
         if application.state != State.APPROVED:

@@ -29,6 +29,7 @@ guard in the services (``services.cancel``, ``payment.refund_application``), not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,35 @@ IN_REVIEW = frozenset({State.SUBMITTED, State.PAID, State.RESUBMITTED})
 FINAL = frozenset({State.DELIVERED, State.CANCELLED, State.REFUNDED})
 #: The customer may still change data, items and documents.
 EDITABLE = frozenset({State.DRAFT, State.RETURNED})
+
+
+#: Businesses whose line makes no certificate (nothing is 制证), and what is done when finished.
+NO_CERTIFICATE = {"unlock": "已解锁", "revoke": "已吊销"}
+
+
+def done_words(businesses: Iterable[str]) -> str | None:
+    """已解锁 / 已吊销 / 已解锁、已吊销 when every one of ``businesses`` makes no certificate;
+    None when one of them makes a certificate (or there are none)."""
+    kinds = list(dict.fromkeys(businesses))
+    if not kinds or any(kind not in NO_CERTIFICATE for kind in kinds):
+        return None
+    return "、".join(NO_CERTIFICATE[kind] for kind in kinds)
+
+
+def state_label(state: str, businesses: Iterable[str]) -> str:
+    """The state's label in the words of the application's businesses: an application that
+    makes no certificate (解锁, 吊销 only) never says 制证 (待制证, 制证中, 已制证)."""
+    done = done_words(businesses)
+    if done is not None:
+        words = {
+            State.APPROVED: "审核通过，待办理",
+            State.ISSUING: "办理中",
+            State.ISSUED: done,
+            State.DELIVERED: f"{done}，已办结",
+        }
+        if state in words:
+            return words[State(state)]
+    return str(State(state).label)
 
 
 def snapshot(application: Application) -> dict[str, Any]:

@@ -64,6 +64,9 @@ def deadline(application: Application, at: datetime) -> Deadline:
 
 
 def queue_entry_fields(application: Application, at: datetime) -> dict[str, object]:
-    """What entering the review queue sets: the clock start and the deadline."""
+    """What entering the review queue sets: the clock start and the deadline. An online
+    renewal is not reviewed (the hall approves it at once): it has no deadline."""
+    if application.is_online_renewal:
+        return {"complete_at": at}
     due = deadline(application, at)
     return {"complete_at": at, "due_date": due.due, "due_provisional": due.provisional}

@@ -1,6 +1,7 @@
 """Messages of the CA services (certhall.ca): issuance, renewal and revocation."""
 
 MESSAGES: dict[str, str] = {
+    "certificate_unknown": "没有序列号为 {serial} 的证书。",
     "renewal_beyond_ca": (
         "续期{years}年后证书将于 {end} 到期，超过签发CA的有效期（至 {ca_end}）："
         "最多可续期 {fits} 年，或待CA证书更新后再办理。"

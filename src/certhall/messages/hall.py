@@ -1,6 +1,9 @@
 """Messages of hall (certhall.hall)."""
 
 MESSAGES: dict[str, str] = {
+    # the seed's 微信扫码 / 活体验证 note, as this hall does it (there is no QR code step)
+    "note_handler_photos": "经办人身份证正面照、反面照在“上传资料”一步上传（可用手机拍照上传），"
+    "由深圳CA审核时核对；本网上营业厅不需要微信扫码，也不做活体验证。",
     "handler_not_found": "该单位没有这个经办人。",
     "point_missing": "请先选择您所在的受理点。",
     "file_empty": "文件是空的。",
@@ -27,7 +30,7 @@ MESSAGES: dict[str, str] = {
     "order_mismatch": "订单 {reference} 不是申请 {number} 的当前订单。",
     "no_order": "申请 {number} 没有待支付的订单。",
     "ukey_mismatch": "插入的Ukey（序列号 {serial}）不是证书所在的Ukey {serial_2}。",
-    "token_missing": "请为第 {pk} 项业务（{label}）选择一个库存Ukey。",
+    "token_missing": "请为第{position}项业务（{label}）选择一个库存Ukey。",
     "online_renewal": "网厅续期由客户通过证书助手在线更新，不在此制证。",
     "tracking": "请填写快递运单号（6-40位字母、数字）。",
     "revoked": "证书 {serial} 已吊销，不能办理{label}。",

@@ -13,6 +13,8 @@ MESSAGES: dict[str, str] = {
     "order_transition": _REFUSED,
     "order_not_payable": "{noun} {key} 当前为“{current}”，不能付款。",
     "order_changed": _CHANGED,
+    "invoice_transition": _REFUSED,
+    "invoice_changed": _CHANGED,
     "ukey_transition": _REFUSED,
     "ukey_changed": _CHANGED,
     "ukey_not_in_stock": "{noun} {key} 当前为“{current}”：只能向库存中的Ukey制证。",

@@ -30,6 +30,7 @@ class Kind(StrEnum):
     APPLICATION_STATUS = "application_status"
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
+    INVOICE_ISSUED = "invoice_issued"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Template:
     sms: str
     subject: str | None = None
     email: str | None = None
+    #: Fields that are sentences of their own, followed by the template's fixed tail: an empty
+    #: one stays empty, any other ends with a full stop when it has no closing punctuation.
+    sentences: frozenset[str] = frozenset()
 
     @property
     def fields(self) -> frozenset[str]:
@@ -86,6 +90,7 @@ TEMPLATES: dict[Kind, Template] = {
             subject="{business}申请（编号{application}）状态变更：{status}",
             email="{organization}：\n\n您单位的{business}申请（编号{application}）状态已变更为：{status}。\n"
             "{detail}\n\n详情请登录深圳CA网上营业厅查看。",
+            sentences=frozenset({"detail"}),
         ),
         Template(
             Kind.REVIEW_RESULT,
@@ -95,6 +100,7 @@ TEMPLATES: dict[Kind, Template] = {
             subject="{business}申请（编号{application}）审核{result}",
             email="{organization}：\n\n您单位的{business}申请（编号{application}）审核{result}。\n"
             "{reason}\n\n请登录深圳CA网上营业厅查看详情并办理后续事项。",
+            sentences=frozenset({"reason"}),
         ),
         Template(
             Kind.RENEWAL_REMINDER,
@@ -110,6 +116,16 @@ TEMPLATES: dict[Kind, Template] = {
             "缴费后即可在线更新证书；\n"
             "2. 证书过期后须携带办理资料和Ukey到受理点现场办理续期。\n"
             "机构证书（ODC证书）续期免费；机构个人证书（法人证书）续期150元/个/年。",
+        ),
+        Template(
+            Kind.INVOICE_ISSUED,
+            "发票已开具",
+            SIGNATURE + "您单位订单{order}的{kind}（发票号码{number}，金额{amount}元）已开具，"
+            "电子发票已发送至{email}。",
+            subject="{kind}已开具：发票号码{number}（订单{order}）",
+            email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
+            "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
+            "电子发票由税务系统发送至本邮箱；如未收到，请登录深圳CA网上营业厅查看订单或联系客服。",
         ),
     )
 }
@@ -143,12 +159,23 @@ def render(kind: Kind | str, context: Mapping[str, object]) -> Rendered:
             code="message_fields",
         )
     values = {name: _one_line(value) for name, value in context.items()}
+    for name in tpl.sentences:
+        values[name] = _sentence(values[name])
     return Rendered(
         kind=tpl.kind,
         sms=tpl.sms.format_map(values),
         subject=tpl.subject.format_map(values) if tpl.subject else None,
         email=(tpl.email.format_map(values) + EMAIL_FOOTER) if tpl.email else None,
     )
+
+
+#: What may end a sentence before a template's fixed tail.
+CLOSING = tuple("。！？；.!?;")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip("，,、：:")
+    return text + "。" if text and not text.endswith(CLOSING) else text
 
 
 def _one_line(value: object) -> str:

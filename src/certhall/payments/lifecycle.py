@@ -24,7 +24,7 @@ from django.db import models
 from certhall.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from certhall.payments.models import Order
+    from certhall.payments.models import Invoice, Order
 
 
 class Status(models.TextChoices):
@@ -87,4 +87,38 @@ ORDERS: Lifecycle[Order] = Lifecycle(
     changed="order_changed",
     actions=ACTIONS,
     snapshot=lambda order: order.snapshot(),
+)
+
+
+# --- invoices (发票) -------------------------------------------------------------------------
+
+
+class InvoiceStatus(models.TextChoices):
+    """requested --> issued: the customer asks, finance issues it in the tax system and records
+    its number here."""
+
+    REQUESTED = "requested", "已申请，待开具"
+    ISSUED = "issued", "已开具"
+
+
+class InvoiceKind(models.TextChoices):
+    NORMAL = "normal", "增值税普通发票"
+    SPECIAL = "special", "增值税专用发票"
+
+
+INVOICES: Lifecycle[Invoice] = Lifecycle(
+    kind="invoice",
+    model="payments.Invoice",
+    states=InvoiceStatus,
+    table={
+        InvoiceStatus.REQUESTED: frozenset({InvoiceStatus.ISSUED}),
+        InvoiceStatus.ISSUED: frozenset(),
+    },
+    state_field="status",
+    noun="发票申请",
+    key=lambda invoice: str(invoice.pk),
+    refused="invoice_transition",
+    changed="invoice_changed",
+    actions={InvoiceStatus.ISSUED: "payments.invoice.issue"},
+    snapshot=lambda invoice: invoice.snapshot(),
 )

@@ -14,7 +14,7 @@ from django.db import models
 
 from certhall.accounts.models import Organization, Provider, User
 from certhall.accounts.visibility import VisibleQuerySet
-from certhall.payments.lifecycle import Channel, Method, Status
+from certhall.payments.lifecycle import Channel, InvoiceKind, InvoiceStatus, Method, Status
 
 LIVE_STATUSES = (Status.PENDING.value, Status.PAID.value)
 
@@ -164,3 +164,71 @@ class SandboxTrade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}:{self.trade_no} {self.out_trade_no}"
+
+
+class Invoice(models.Model):
+    """发票: one per paid order, asked for by the customer, issued by the CA's finance in the tax
+    system (its number recorded here). Title, tax number and amount are copied from the
+    organisation and the order when asked for: what the customer asked for stays on record."""
+
+    Kind = InvoiceKind
+    Status = InvoiceStatus
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invoices"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField("发票类型", max_length=10, choices=InvoiceKind.choices)
+    title = models.CharField("发票抬头", max_length=128)
+    tax_number = models.CharField("纳税人识别号", max_length=18)
+    amount = models.DecimalField("金额", max_digits=12, decimal_places=2)
+    email = models.EmailField("接收邮箱", max_length=254)
+    status = models.CharField(
+        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    number = models.CharField("发票号码", max_length=20, blank=True)
+    issued_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VisibleQuerySet["Invoice"].as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "发票"
+        constraints = [
+            models.CheckConstraint(
+                name="invoice_status_known",
+                condition=models.Q(status__in=[s.value for s in InvoiceStatus]),
+            ),
+            models.CheckConstraint(
+                name="invoice_kind_known",
+                condition=models.Q(kind__in=[k.value for k in InvoiceKind]),
+            ),
+            models.CheckConstraint(
+                name="invoice_issued_has_number",
+                condition=models.Q(status=InvoiceStatus.REQUESTED.value)
+                | (~models.Q(number="") & models.Q(issued_at__isnull=False)),
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "number"],
+                condition=~models.Q(number=""),
+                name="invoice_number_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount} {self.status}"
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "order": self.order.reference,
+            "status": self.status,
+            "kind": self.kind,
+            "amount": str(self.amount),
+            "number": self.number,
+        }

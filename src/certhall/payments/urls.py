@@ -5,6 +5,17 @@ from certhall.payments import views
 urlpatterns = [
     path("payments/orders/", views.order_list, name="payments-orders"),
     path("payments/orders/<str:reference>", views.order_detail, name="payments-order"),
+    path(
+        "payments/orders/<str:reference>/invoice",
+        views.invoice_request,
+        name="payments-invoice-request",
+    ),
+    path("payments/invoices/", views.invoice_queue, name="payments-invoices"),
+    path(
+        "payments/invoices/<int:invoice_id>/issue",
+        views.invoice_issue,
+        name="payments-invoice-issue",
+    ),
     path("payments/sandbox/<str:reference>", views.sandbox_page, name="payments-sandbox"),
     path("payments/notify/<slug:gateway>", views.notify_view, name="payments-notify"),
     re_path(

@@ -5,7 +5,10 @@
 * ``/payments/sandbox/<reference>?gateway=alipay|wechat``: the sandbox cashier page;
 * ``/payments/notify/<gateway>``: the gateways' server-to-server notification (CSRF-exempt:
   authenticated by its RSA signature, not by a session);
-* ``/payments/receipt/<reference>.pdf``: the receipt of a paid order.
+* ``/payments/receipt/<reference>.pdf``: the receipt of a paid order;
+* ``/payments/orders/<reference>/invoice`` (POST): the customer asks for the order's invoice;
+  ``/payments/invoices/``: the staff's invoice queue, ``/payments/invoices/<id>/issue`` (POST)
+  records an issued invoice's number (``certhall.payments.invoices``).
 
 Errors are ``CerthallError``s, rendered by ``certhall.web.errors.CerthallErrorMiddleware``.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -22,10 +26,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall import money
-from certhall.accounts.models import User
+from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
-from certhall.payments import gateways, notify, receipts, sandbox, services
-from certhall.payments.lifecycle import Status
+from certhall.payments import gateways, invoices, notify, receipts, sandbox, services
+from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
+from certhall.payments.models import Invoice
 from certhall.rules import default_catalog
 
 logger = logging.getLogger(__name__)
@@ -61,8 +66,72 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "options": gateways.payment_options(order) if pending else [],
             "waiting": pending and request.GET.get("paid") in gateways.ONLINE,
             "has_receipt": order.status in (Status.PAID, Status.REFUNDED),
+            "invoice": Invoice.objects.filter(order=order).first(),
+            "can_ask_invoice": order.status == Status.PAID
+            and _actor(request).role == Role.APPLICANT,
+            "invoice_kinds": InvoiceKind.choices,
+            "email": _actor(request).email,
         },
     )
+
+
+@require_POST
+@login_required
+def invoice_request(request: HttpRequest, reference: str) -> HttpResponse:
+    """The customer asks for the invoice of a paid order (a refusal is shown on the order)."""
+    actor = _actor(request)
+    services.get_order(actor, reference)  # another organisation's: 403/404, not a message
+    try:
+        invoices.request_invoice(
+            actor,
+            reference,
+            kind=str(request.POST.get("kind", ""))[:10],
+            email=str(request.POST.get("email", ""))[:254],
+        )
+    except Forbidden:
+        raise
+    except CerthallError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已提交开票申请，开具后电子发票将发送到您填写的邮箱。")
+    return HttpResponseRedirect(reverse("payments-order", args=[reference]), status=303)
+
+
+@require_GET
+@login_required
+def invoice_queue(request: HttpRequest) -> HttpResponse:
+    """The staff's invoices: requested first (oldest first), then the issued ones."""
+    actor = _actor(request)
+    if actor.role not in invoices.INVOICE_ROLES:
+        raise Forbidden("发票由受理员或CA管理员开具。")
+    return render(
+        request,
+        "payments/invoices.html",
+        {
+            "section": "invoices",
+            "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
+            "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
+        },
+    )
+
+
+@require_POST
+@login_required
+def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        invoice = invoices.issue_invoice(
+            actor, invoice_id, str(request.POST.get("number", ""))[:40]
+        )
+    except Forbidden:
+        raise
+    except CerthallError as error:
+        if error.http_status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"已登记发票号码 {invoice.number}，已通知客户。")
+    return HttpResponseRedirect(reverse("payments-invoices"), status=303)
 
 
 @require_http_methods(["GET", "POST"])

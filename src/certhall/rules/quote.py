@@ -270,7 +270,9 @@ def quote(
     documents = tuple(
         doc for doc in offer.documents if channel is Channel.ONSITE or not doc.onsite_only
     )
-    notes = [text for text, channels in catalog.document_notes if channel in channels]
+    # the seed's notes 注1-注3 all, numbered as the seed does (注2 says itself that it is for
+    # 现场办理): a page that showed 注1 and 注3 only would look as if one were missing
+    notes = [text for text, _channels in catalog.document_notes]
     notes.extend(offer.notes)
     if channel_spec is not None:
         notes.extend(channel_spec.notes)

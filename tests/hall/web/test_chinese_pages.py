@@ -40,6 +40,8 @@ ALLOWED = {
     "ECDSA",
     "PDF",
     "CSV",
+    "PEM",
+    "DER",
     "JPG",
     "JPEG",
     "PNG",

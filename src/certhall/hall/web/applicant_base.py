@@ -24,7 +24,7 @@ from certhall.errors import Forbidden, InvalidInput
 from certhall.forms import FORM_FILES
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Business, CertType, Delivery
-from certhall.hall.states import IN_REVIEW, State
+from certhall.hall.states import IN_REVIEW, State, done_words, state_label
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import Channel as RuleChannel
@@ -176,6 +176,8 @@ def next_action(application: Application) -> NextAction:
             "去支付",
         )
     if state in IN_REVIEW:
+        if application.is_online_renewal:  # approved by the hall itself once paid
+            return NextAction("已付款，正在处理", detail, "查看进度")
         return NextAction(f"深圳CA审核中{due}", detail, "查看进度")
     if state == State.RETURNED:
         return NextAction(
@@ -184,8 +186,11 @@ def next_action(application: Application) -> NextAction:
             "补正资料",
         )
     if state in (State.APPROVED, State.ISSUING):
+        if done_words(i.business for i in application.items.all()) is not None:
+            return NextAction("审核通过，等待办理", detail, "查看进度")
         if application.is_online_renewal:
-            return NextAction("已付款，请用证书助手在线更新证书", detail, "在线更新证书")
+            paid = "已付款，" if application.total > 0 else ""
+            return NextAction(f"{paid}请用证书助手在线更新证书", detail, "在线更新证书")
         return NextAction("审核通过，等待制证", detail, "查看进度")
     if state == State.ISSUED:
         if application.is_online_renewal:
@@ -216,7 +221,36 @@ def row(application: Application) -> dict[str, Any]:
         or "（尚未选择业务）",
         "next": next_action(application),
         "state_class": state_class(application.state),
+        "state_label": applicant_state_label(
+            application.state, [i.business for i in lines], application.is_online_renewal
+        ),
     }
+
+
+#: An online renewal is not reviewed: once paid the customer updates it with the helper.
+RENEWAL_STATES = {
+    State.PAID: "已付款",
+    State.APPROVED: "待在线更新",
+    State.ISSUING: "在线更新中",
+    State.ISSUED: "新证书已签发，待写入Ukey",
+}
+
+
+def applicant_state_label(state: str, businesses: list[str], online_renewal: bool = False) -> str:
+    """What the applicant reads for a state (已办结 at the end; 已解锁 / 已吊销 for what makes no
+    certificate)."""
+    if done_words(businesses) is None and state == State.DELIVERED:
+        return "已办结"
+    if businesses == [Business.RENEW] and online_renewal and state in RENEWAL_STATES:
+        return RENEWAL_STATES[State(state)]
+    return state_label(state, businesses)
+
+
+def history_label(state: str, businesses: list[str]) -> str:
+    """A state as an event of the history."""
+    if done_words(businesses) is not None:
+        return state_label(state, businesses)
+    return HISTORY_LABELS.get(State(state), str(State(state).label))
 
 
 def state_class(state: str) -> str:

@@ -34,6 +34,7 @@ from certhall.hall.web.applicant_base import (
     to,
     years_choices,
 )
+from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
@@ -74,10 +75,17 @@ def _new_context(form: dict[str, str]) -> dict[str, Any]:
         "offers": offers,
         "years_choices": years_choices(),
         "project": Application.Project.SZ_MEDICAL_INSURANCE,
-        "notes": new.channels[RuleChannel.ONLINE].notes,
+        "notes": _online_notes(new.channels[RuleChannel.ONLINE].notes),
         "processing": catalog.processing[RuleChannel.ONLINE].text,
         "steps": _steps("details"),
     }
+
+
+def _online_notes(notes: tuple[str, ...] | list[str]) -> list[str]:
+    """The seed's notes of the online 新办, as this hall does them: the seed's 微信扫码 and
+    活体验证 have no step here (the photos are uploaded with the other documents), so that note
+    says where the photos go instead of describing a step that does not exist."""
+    return [text("note_handler_photos") if "活体验证" in note else note for note in notes]
 
 
 @require_http_methods(["GET", "POST"])
@@ -245,7 +253,8 @@ def _documents_context(application: Application) -> dict[str, Any]:
                 and have[kind].status == Document.Status.RETURNED,
             }
         )
-    notes = [text for text, channels in catalog.document_notes if RuleChannel.ONLINE in channels]
+    # all of 注1-注3, numbered as the seed does (注2 names 现场办理 itself)
+    notes = [text for text, _channels in catalog.document_notes]
     return {
         "rows": rows,
         "notes": notes,

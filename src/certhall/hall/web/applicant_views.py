@@ -31,9 +31,8 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Document
 from certhall.hall.printing import form_data
-from certhall.hall.states import TRANSITIONS, State
+from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
-    HISTORY_LABELS,
     NEW_PATH,
     PATH_LABELS,
     PATH_POSITION,
@@ -43,6 +42,7 @@ from certhall.hall.web.applicant_base import (
     catalog_context,
     field,
     form_links,
+    history_label,
     point_name,
     row,
     to,
@@ -93,10 +93,15 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
 def _path(application: Application) -> list[dict[str, Any]]:
     state = State(application.state)
     renewal_flow = application.is_online_renewal
-    path = RENEWAL_PATH if renewal_flow else NEW_PATH
+    path: tuple[State, ...] = RENEWAL_PATH if renewal_flow else NEW_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
+    done = done_words(line.business for line in application.items.all())
+    if done is not None:  # 解锁 / 吊销: nothing is 制证
+        labels = {**labels, State.ISSUED: done}
     if state in (State.CANCELLED, State.REFUNDED):
         return []
+    if renewal_flow and application.total == 0:  # a free (ODC) renewal: nothing to pay
+        path = tuple(s for s in path if s not in (State.AWAITING_PAYMENT, State.PAID))
     position = path.index(PATH_POSITION.get(state, state))
     return [
         {
@@ -118,6 +123,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     lines = list(application.items.all())
     docs = [d for d in services.documents_of(application) if not d.superseded]
     renew_line = lines[0] if application.is_online_renewal and lines else None
+    businesses = [line.business for line in lines]
     context: dict[str, Any] = {
         "application": application,
         "row": row(application),
@@ -125,7 +131,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         "holder_ids": {i.pk: profile.mask_id_number(i.person_id_number) for i in lines},
         "path": _path(application),
         "history": [
-            {**event, "label": HISTORY_LABELS.get(event["state"], State(event["state"]).label)}
+            {**event, "label": history_label(event["state"], businesses)}
             for event in services.history(actor, application)
         ],
         "documents": [{"document": d, "name": documents.document_name(d.kind)} for d in docs],

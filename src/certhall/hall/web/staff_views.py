@@ -45,7 +45,7 @@ from certhall.hall.api import SESSION_POINT
 from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
 from certhall.hall.models import Application, Business, Channel
 from certhall.hall.schemas import application_detail
-from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State
+from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State, done_words, state_label
 from certhall.hall.web import staff_forms
 from certhall.payments.lifecycle import COUNTER_METHODS
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_uscc
@@ -92,13 +92,17 @@ def staff(view: View) -> View:
 
 
 def _back(
-    request: HttpRequest, target: str, action: Callable[[], object], done: str
+    request: HttpRequest,
+    target: str,
+    action: Callable[[], object],
+    done: str | Callable[[object], str],
 ) -> HttpResponse:
-    """Do ``action`` (one service call); show ``done`` or the refusal on ``target``.
+    """Do ``action`` (one service call); show ``done`` (or ``done(result)``) or the refusal on
+    ``target``.
 
     Forbidden and NotFound are not shown as a notice: they are the 403 and 404 pages."""
     try:
-        action()
+        result = action()
     except Forbidden:
         raise
     except CerthallError as error:
@@ -106,7 +110,7 @@ def _back(
             raise
         messages.error(request, error.message)
     else:
-        messages.success(request, done)
+        messages.success(request, done if isinstance(done, str) else done(result))
     return HttpResponseRedirect(target, status=303)
 
 
@@ -289,7 +293,8 @@ def _flags(actor: User, application: Application, lines: list[Any]) -> dict[str,
     onsite = application.channel == Channel.ONSITE
     counter_role = role in access.COUNTER_ROLES and onsite
     online_renewal = application.is_online_renewal
-    issue_roles = access.ONSITE_ISSUE_ROLES if onsite else access.ONLINE_ISSUE_ROLES
+    pending = {line.business for line in lines if line.done_at is None}
+    issue_roles = access.issue_roles(application.channel, pending)
     return {
         "can_edit_items": counter_role and state == State.DRAFT,
         "can_check": counter_role and state in EDITABLE,
@@ -318,11 +323,13 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
     detail = application_detail(application, actor)
     lines = list(application.items.all())
     flags = _flags(actor, application, lines)
+    businesses = [line.business for line in lines]
     context: dict[str, Any] = {
         "section": "counter" if application.channel == Channel.ONSITE else "review",
         "application": application,
         "detail": detail,
-        "history": [{**h, "label": State(h["state"]).label} for h in detail["history"]],
+        "state_label": state_label(application.state, businesses),
+        "history": [{**h, "label": state_label(h["state"], businesses)} for h in detail["history"]],
         "in_review": application.state in IN_REVIEW,
         "checklist": _checklist(application, detail),
         "notes": [
@@ -348,12 +355,37 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         )
     if flags["can_issue"]:
         pending = [line for line in lines if line.done_at is None]
-        context["stock_lines"] = [line for line in pending if line.business in issuance.FROM_STOCK]
+        context["issue_words"] = _issue_words(application, pending)
+        positions = {line.pk: n for n, line in enumerate(lines, 1)}
+        context["stock_lines"] = [
+            {"line": line, "n": positions[line.pk]}
+            for line in pending
+            if line.business in issuance.FROM_STOCK
+        ]
         context["pin_needed"] = any(line.business in issuance.REKEY for line in pending)
         context["unlock_pending"] = any(line.business == Business.UNLOCK for line in pending)
         if context["stock_lines"]:
             context["stock"] = ukeys.list_ukeys(actor, status=UkeyStatus.IN_STOCK)
     return render(request, "hall/staff/application.html", context)
+
+
+def _issue_words(application: Application, pending: list[Any]) -> dict[str, str]:
+    """The issue form's title and button in the words of what it does: 制证 when a certificate
+    is made, otherwise 解锁 / 吊销 (nothing is 制证 then)."""
+    if done_words(line.business for line in pending) is None:
+        onsite = application.channel == Channel.ONSITE
+        return {"title": "制证", "button": "制证并当场交付" if onsite else "制证"}
+    names = "、".join(dict.fromkeys(Business(line.business).label for line in pending))
+    return {"title": names, "button": f"确认{names}"}
+
+
+def _done_text(application: object) -> str:
+    """What the issue button did: 制证完成, or 已解锁 / 已吊销 when no certificate was made."""
+    if isinstance(application, Application):
+        done = done_words(line.business for line in application.items.all())
+        if done is not None:
+            return f"{done}。"
+    return "制证完成。"
 
 
 def _forms_offered(lines: list[Any]) -> list[tuple[str, str]]:
@@ -423,7 +455,8 @@ class Action:
     shown when it succeeds (a refusal is shown in the service's words instead)."""
 
     run: Callable[[User, str, QueryDict], object]
-    done: str
+    #: The notice, or how to word it from what ``run`` returned.
+    done: str | Callable[[object], str]
 
 
 #: The application page's POST actions, by URL suffix (which is also the URL name).
@@ -447,7 +480,7 @@ ACTIONS: dict[str, Action] = {
         "审核通过。",
     ),
     "return": Action(_return, "已退回补正，客户将收到通知。"),
-    "issue": Action(_issue, "制证完成。"),
+    "issue": Action(_issue, _done_text),
     "deliver": Action(
         lambda actor, number, data: issuance.deliver(
             actor,

@@ -1,0 +1,42 @@
+// What every page of tests/browser/test_phones.py must pass, measured in the page.
+(() => {
+  const doc = document.documentElement;
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const header = document.querySelector('.site-header');
+  const main = document.querySelector('main');
+  const small = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!visible(el)) continue;
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (own && parseFloat(getComputedStyle(el).fontSize) < 12) {
+      small.push(el.tagName + ':' + el.textContent.trim().slice(0, 20));
+    }
+  }
+  const tiny = [];
+  const targets = [
+    'button', 'select', 'textarea',
+    'input:not([type=hidden]):not([type=radio]):not([type=checkbox])',
+    '.btn', 'a.button', '.site-header a', '.site-header label', '.console-nav a',
+    'label.choice', '.tabs a',
+  ].join(', ');
+  for (const el of document.querySelectorAll(targets)) {
+    if (!visible(el)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.height < 44 - 0.5) {
+      const what = (el.textContent || el.name || '').trim().slice(0, 16);
+      tiny.push(el.tagName + '#' + (el.id || el.className) + ' ' + what + ' ' + Math.round(r.height));
+    }
+  }
+  return {
+    width: doc.scrollWidth,
+    headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
+    headerOverflows: header ? header.scrollHeight > header.clientHeight + 1 : false,
+    mainTop: main ? main.getBoundingClientRect().top + window.scrollY : 0,
+    small: small.slice(0, 10),
+    tiny: tiny.slice(0, 10),
+  };
+})

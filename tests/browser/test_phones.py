@@ -1,0 +1,257 @@
+"""Phones first (issue 9, item 4): every customer page in Debian's headless Chromium at 390x844
+(an iPhone 12-14 viewport), as the user who sees it, against pytest-django's live server on
+Friday 2026-11-20 10:00 (Shanghai).
+
+On every page: no horizontal scrolling (``scrollWidth <= 390``), the header does not overlap the
+page, no visible text smaller than 12 px, and every button, form field and menu link is at least
+44 px tall (links inside running text are exempt, as in WCAG 2.5.8). The staff console is
+checked the same way for overflow at 1366 and 768 px. A full-page screenshot of each page is
+saved under tmp_path (the directory is printed) to be looked at.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.services import home_provider
+from certhall.hall import renewal, services
+from certhall.hall.models import Application
+from certhall.payments import invoices
+from certhall.rules import SHANGHAI
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.hall.conftest import (
+    CA_CREATED_AT,
+    HANDLER_ID,
+    PHONE,
+    at,
+    online_draft,
+    pay_online,
+    software_certificate,
+)
+
+pytestmark = [pytest.mark.browser]
+
+FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+#: What every page must pass, measured in the page (a function expression).
+CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def world(
+    admin: User, organization: Organization, audit_flushable: None
+) -> Iterator[dict[str, Any]]:
+    """An enterprise with a handler, a certificate near its end, applications in the states a
+    customer meets (a draft of the wizard, one to pay, one paid with an invoice asked for, an
+    online renewal to do), and the staff of the CA."""
+    from certhall.ca import ocsp, signers
+    from certhall.ca.services import init_ca
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    signers.forget()
+    ocsp.reset()
+    with at(CA_CREATED_AT):
+        init_ca(admin)
+    organization.legal_representative = "王五"
+    organization.save()
+    applicant = User.objects.create(
+        username=f"phone-{uuid.uuid4().hex[:6]}",
+        role=Role.APPLICANT,
+        organization=organization,
+        email="finance@example.cn",
+    )
+    handler = Handler.objects.create(
+        organization=organization,
+        name="李四",
+        id_kind=Handler.IdKind.RESIDENT_ID,
+        id_number=HANDLER_ID,
+        phone=PHONE,
+    )
+    provider = home_provider()
+    staff = {
+        role: User.objects.create(username=f"{role.value}-phone", role=role, provider=provider)
+        for role in (Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN)
+    }
+    _, personal = software_certificate(admin, organization, profile="personal")
+    _, odc = software_certificate(admin, organization, profile="org")
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        to_pay = online_draft(applicant, handler, years=1)
+        services.submit(applicant, to_pay.number)
+        paid = online_draft(applicant, handler, years=3)
+        services.submit(applicant, paid.number)
+        order = pay_online(paid.number, applicant)
+        invoices.request_invoice(applicant, order.reference, kind="normal", email="a@example.cn")
+        no_invoice = online_draft(applicant, handler, years=1)
+        services.submit(applicant, no_invoice.number)
+        pay_online(no_invoice.number, applicant)
+        renewing = renewal.start(applicant, odc.serial, None)
+    yield {
+        "applicant": applicant,
+        "staff": staff,
+        "personal": personal,
+        "draft": Application.objects.get(pk=draft.pk),
+        "to_pay": Application.objects.get(pk=to_pay.pk),
+        "paid": Application.objects.get(pk=paid.pk),
+        "renewing": Application.objects.get(pk=renewing.pk),
+        "no_invoice": Application.objects.get(pk=no_invoice.pk),
+    }
+    signers.forget()
+    ocsp.reset()
+
+
+def session(browser: Browser, url: str, viewport: dict[str, int], user: User | None) -> Page:
+    context = browser.new_context(locale="zh-CN", viewport=viewport, device_scale_factor=1)
+    context.set_default_timeout(20_000)
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": url}])
+    return context.new_page()
+
+
+def visit(page: Page, url: str, shots: Path, name: str) -> dict[str, Any]:
+    response = page.goto(url)
+    assert response is not None and response.status == 200, (url, response and response.status)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    measured: dict[str, Any] = page.evaluate(CHECKS)
+    return measured
+
+
+def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
+    applicant = world["applicant"]
+    draft, to_pay = world["draft"].number, world["to_pay"]
+    paid, renewing = world["paid"], world["renewing"].number
+    serial = world["personal"].serial
+    hall = "/hall/applications"
+    cashier = f"/payments/sandbox/{to_pay.payment_reference}"
+    invoice_form = world["no_invoice"].payment_reference
+    return [
+        ("home", "/", None),
+        ("status", "/status/", None),
+        ("status-result", f"/status/?serial={serial}", None),
+        ("login", "/accounts/login/", None),
+        ("register", "/accounts/register/", None),
+        ("certificate-login", "/login/certificate/", None),
+        ("profile", "/accounts/profile/", applicant),
+        ("handlers", "/accounts/handlers/", applicant),
+        ("my-certificates", "/my/", applicant),
+        ("hall", "/hall/", applicant),
+        ("hall-list", "/hall/applications/", applicant),
+        ("new", "/hall/new/", applicant),
+        ("new-handler", f"{hall}/{draft}/handler/", applicant),
+        ("new-delivery", f"{hall}/{draft}/delivery/", applicant),
+        ("new-documents", f"{hall}/{draft}/documents/", applicant),
+        ("new-confirm", f"{hall}/{draft}/confirm/", applicant),
+        ("progress-draft", f"{hall}/{draft}/", applicant),
+        ("progress-to-pay", f"{hall}/{to_pay.number}/", applicant),
+        ("progress-paid", f"{hall}/{paid.number}/", applicant),
+        ("renew", "/hall/renew/", applicant),
+        ("renew-lookup", f"/hall/renew/?serial={serial}&years=2", applicant),
+        ("renewal-progress", f"{hall}/{renewing}/", applicant),
+        ("orders", "/payments/orders/", applicant),
+        ("order-to-pay", f"/payments/orders/{to_pay.payment_reference}", applicant),
+        ("order-paid", f"/payments/orders/{paid.payment_reference}", applicant),
+        ("order-invoice-form", f"/payments/orders/{invoice_form}", applicant),
+        ("cashier-alipay", f"{cashier}?gateway=alipay", applicant),
+        ("cashier-wechat", f"{cashier}?gateway=wechat", applicant),
+    ]  # fmt: skip
+
+
+def staff_pages(world: dict[str, Any]) -> list[tuple[str, str, User]]:
+    staff, paid = world["staff"], world["paid"].number
+    return [
+        ("console-clerk", "/console/", staff[Role.CLERK]),
+        ("console-counter", "/console/counter/", staff[Role.CLERK]),
+        ("console-application", f"/console/applications/{paid}/", staff[Role.REVIEWER]),
+        ("console-review", "/console/review/", staff[Role.REVIEWER]),
+        ("console-issuance", "/console/issuance/", staff[Role.ISSUER]),
+        ("console-ukeys", "/console/ukeys/", staff[Role.ISSUER]),
+        ("console-invoices", "/payments/invoices/", staff[Role.CLERK]),
+        ("console-admin", "/console/", staff[Role.CA_ADMIN]),
+    ]
+
+
+def test_every_customer_page_fits_a_phone(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    shots = tmp_path / "390"
+    shots.mkdir()
+    print(f"screenshots in {shots}")
+    problems: dict[str, Any] = {}
+    with time_machine.travel(FRIDAY):
+        pages: dict[User | None, Page] = {}
+        for name, path, user in customer_pages(world):
+            if user not in pages:
+                pages[user] = session(browser, live_server.url, PHONE_VIEWPORT, user)
+            got = visit(pages[user], live_server.url + path, shots, name)
+            wrong = {
+                "width": got["width"] if got["width"] > PHONE_VIEWPORT["width"] else None,
+                "header": got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5,
+                "small": got["small"],
+                "tiny": got["tiny"],
+            }
+            wrong = {k: v for k, v in wrong.items() if v}
+            if wrong:
+                problems[name] = wrong
+        # the header's menu: folded, then open with every link a 44 px target
+        menu = pages[world["applicant"]]
+        menu.goto(live_server.url + "/hall/")
+        assert not menu.locator("#site-nav").is_visible()
+        menu.click("label.nav-button")
+        links = menu.locator("#site-nav a")
+        assert links.count() == 5 and links.first.is_visible()
+        assert all(links.nth(i).bounding_box()["height"] >= 44 for i in range(5))  # type: ignore[index]
+        menu.screenshot(path=str(shots / "menu-open.png"))
+        assert menu.evaluate("document.documentElement.scrollWidth") <= 390
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("width", [1366, 768])
+def test_the_staff_console_at_desktop_and_tablet(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path, width: int
+) -> None:
+    shots = tmp_path / str(width)
+    shots.mkdir()
+    print(f"screenshots in {shots}")
+    wide: dict[str, int] = {}
+    with time_machine.travel(FRIDAY):
+        pages: dict[User, Page] = {}
+        for name, path, user in staff_pages(world):
+            if user not in pages:
+                viewport = {"width": width, "height": 900}
+                pages[user] = session(browser, live_server.url, viewport, user)
+            got = visit(pages[user], live_server.url + path, shots, name)
+            if got["width"] > width:
+                wide[name] = got["width"]
+    assert not wide, wide

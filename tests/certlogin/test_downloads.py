@@ -1,0 +1,73 @@
+"""我的证书: the organisation downloads its own certificates (PEM, DER) and their CA chain; another
+organisation's certificate is refused (object-level), staff and anonymous users get nothing."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.test import Client
+
+from certhall.accounts.models import Role, User
+from certhall.ca.models import CertificateAuthority
+from certhall.pki.issuance import Subscriber
+from tests.certlogin.support import issue_ours
+
+
+def login(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_my_certificates_pem_der_and_chain(admin: User, ca, make_user) -> None:  # type: ignore[no-untyped-def]
+    _, cert, mine = issue_ours(admin)
+    applicant = make_user(Role.APPLICANT)
+    client = login(applicant)
+    page = client.get("/my/").content.decode()
+    for link in (
+        f"/my/certificates/{mine.serial}.pem",
+        f"/my/certificates/{mine.serial}.der",
+        f"/my/certificates/{mine.serial}/chain.pem",
+    ):
+        assert f'href="{link}"' in page
+
+    pem = client.get(f"/my/certificates/{mine.serial}.pem")
+    assert pem.status_code == 200
+    assert pem["Content-Disposition"] == f'attachment; filename="{mine.serial}.pem"'
+    assert x509.load_pem_x509_certificate(pem.content) == cert
+
+    der = client.get(f"/my/certificates/{mine.serial.upper()}.der")
+    assert der.status_code == 200 and der["Content-Type"] == "application/pkix-cert"
+    assert x509.load_der_x509_certificate(der.content) == cert
+
+    chain = client.get(f"/my/certificates/{mine.serial}/chain.pem")
+    assert chain.status_code == 200
+    issuing, root = x509.load_pem_x509_certificates(chain.content)
+    assert cert.issuer == issuing.subject and issuing.issuer == root.subject == root.issuer
+    root_der = bytes(CertificateAuthority.objects.get(kind="root").certificate_der)
+    assert root_der == root.public_bytes(Encoding.DER)
+    cert.verify_directly_issued_by(issuing)
+    issuing.verify_directly_issued_by(root)
+
+
+def test_another_organisations_certificate_is_refused(admin: User, ca, make_user) -> None:  # type: ignore[no-untyped-def]
+    other = Subscriber(org_name="深圳市另一家科技有限公司", uscc="91440300MA5DC6QW9B")
+    _, _, theirs = issue_ours(admin, other)
+    applicant = make_user(Role.APPLICANT)
+    client = login(applicant)
+    assert theirs.serial not in client.get("/my/").content.decode()
+    for url in (
+        f"/my/certificates/{theirs.serial}.pem",
+        f"/my/certificates/{theirs.serial}.der",
+        f"/my/certificates/{theirs.serial}/chain.pem",
+    ):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert b"BEGIN CERTIFICATE" not in response.content
+    assert client.get("/my/certificates/abcdef0123.pem").status_code == 404
+    # staff use their console; anonymous users are sent to the certificate login
+    assert (
+        login(make_user(Role.CLERK)).get(f"/my/certificates/{theirs.serial}.pem").status_code == 403
+    )
+    anonymous = Client().get(f"/my/certificates/{theirs.serial}.pem")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/certificate/")

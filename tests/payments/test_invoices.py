@@ -1,0 +1,156 @@
+"""发票: a customer asks for the invoice of a paid order (title = the organisation, tax number =
+its USCC, amount = the order's, an email); one per order; finance (clerk, CA admin) sees the
+queue and records the number; the customer is told; every step and refusal is audited; another
+organisation or provider sees nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import Role, User
+from certhall.audit.models import AuditEvent
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.notify.models import SmsMessage
+from certhall.payments import invoices, services
+from certhall.payments.models import Invoice, Order
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "finance@example.cn"
+
+
+@pytest.fixture
+def paid_order(clock: Any, clerk: User, make_order: Callable[..., Order]) -> Order:
+    order = make_order("312.00")
+    services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
+    return order
+
+
+def login(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def page(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_request_and_issue_through_the_pages(
+    paid_order: Order, applicant: User, clerk: User
+) -> None:
+    applicant.phone = "13800138000"
+    applicant.save()
+    customer = login(applicant)
+    url = f"/payments/orders/{paid_order.reference}"
+    form = page(customer.get(url))
+    assert 'id="invoice-form"' in form and paid_order.organization.uscc in form
+    asked = customer.post(f"{url}/invoice", {"kind": "special", "email": EMAIL}, follow=True)
+    assert "已提交开票申请" in page(asked)
+    invoice = Invoice.objects.get(order=paid_order)
+    assert (invoice.title, invoice.tax_number, invoice.amount, invoice.kind, invoice.email) == (
+        paid_order.organization.name,
+        paid_order.organization.uscc,
+        paid_order.amount,
+        "special",
+        EMAIL,
+    )
+    assert invoice.status == "requested" and "已申请，待开具" in page(customer.get(url))
+    # one per order
+    again = customer.post(f"{url}/invoice", {"kind": "normal", "email": EMAIL}, follow=True)
+    assert "已申请过发票" in page(again) and Invoice.objects.count() == 1
+
+    # the customer has no queue; finance has
+    assert customer.get("/payments/invoices/").status_code == 403
+    finance = login(clerk)
+    queue = page(finance.get("/payments/invoices/"))
+    assert f'data-invoice="{invoice.pk}"' in queue and "增值税专用发票" in queue
+    assert "/payments/invoices/" in page(finance.get("/console/"))  # in the console's menu
+    bad = finance.post(f"/payments/invoices/{invoice.pk}/issue", {"number": "12ab"}, follow=True)
+    assert "发票号码应为8-20位数字" in page(bad)
+    done = finance.post(
+        f"/payments/invoices/{invoice.pk}/issue", {"number": "26442000000012345678"}, follow=True
+    )
+    assert "已登记发票号码 26442000000012345678" in page(done)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.issued_by) == (
+        "issued",
+        "26442000000012345678",
+        clerk,
+    )
+    assert "26442000000012345678" in page(customer.get(url))
+    told = SmsMessage.objects.get(kind="invoice_issued")
+    assert told.phone == "13800138000" and "26442000000012345678" in told.text
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="payments.invoice.").values_list(
+            "action", "result"
+        )
+    )
+    assert actions == [
+        ("payments.invoice.request", "ok"),
+        ("payments.invoice.request", "refused"),
+        ("payments.invoice.issue", "refused"),
+        ("payments.invoice.issue", "ok"),
+    ]
+    with pytest.raises(Conflict):  # issued once
+        invoices.issue_invoice(clerk, invoice.pk, "26442000000012345679")
+
+
+def test_only_paid_orders_and_only_ones_own(
+    clock: Any,
+    make_order: Callable[..., Order],
+    paid_order: Order,
+    applicant: User,
+    other_applicant: User,
+    other_clerk: User,
+    make_user: Callable[..., User],
+) -> None:
+    unpaid = make_order("150.00")
+    with pytest.raises(Conflict) as refused:
+        invoices.request_invoice(applicant, unpaid.reference, kind="normal", email=EMAIL)
+    assert refused.value.code == "invoice_order_unpaid"
+    assert 'id="invoice-form"' not in page(login(applicant).get(
+        f"/payments/orders/{unpaid.reference}"
+    ))  # fmt: skip
+    with pytest.raises(InvalidInput):
+        invoices.request_invoice(applicant, paid_order.reference, kind="vat", email=EMAIL)
+    with pytest.raises(InvalidInput):
+        invoices.request_invoice(applicant, paid_order.reference, kind="normal", email="")
+    # another organisation can neither ask nor see
+    with pytest.raises(Forbidden):
+        invoices.request_invoice(other_applicant, paid_order.reference, kind="normal", email=EMAIL)
+    response = login(other_applicant).post(
+        f"/payments/orders/{paid_order.reference}/invoice", {"kind": "normal", "email": EMAIL}
+    )
+    assert response.status_code == 403 and not Invoice.objects.exists()
+    invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
+    assert invoices.list_invoices(other_applicant) == []
+    # staff of another provider, and roles that do not issue invoices, cannot issue it
+    with pytest.raises(Forbidden):
+        invoices.issue_invoice(other_clerk, invoice.pk, "12345678")
+    with pytest.raises(Forbidden):
+        invoices.issue_invoice(make_user(Role.REVIEWER), invoice.pk, "12345678")
+    with pytest.raises(Forbidden):
+        invoices.issue_invoice(applicant, invoice.pk, "12345678")
+    assert Invoice.objects.get().status == "requested"
+
+
+def test_an_invoice_number_is_used_once(
+    clock: Any, make_order: Callable[..., Order], clerk: User, applicant: User
+) -> None:
+    made = []
+    for _ in range(2):
+        order = make_order("150.00")
+        services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
+        made.append(
+            invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
+        )
+    invoices.issue_invoice(clerk, made[0].pk, "12345678")
+    with pytest.raises(Conflict) as refused:
+        invoices.issue_invoice(clerk, made[1].pk, "12345678")
+    assert refused.value.code == "invoice_number_taken"
