@@ -1,7 +1,7 @@
 """The one lifecycle engine, walked over every pair of every table of the platform.
 
-For each state machine (applications, orders, Ukeys, renewals, SMS codes; refunds once they
-exist) and each (current, target) pair: an allowed change is made and, when the lifecycle
+For each state machine (applications, orders, Ukeys, renewals, SMS codes, refund
+applications) and each (current, target) pair: an allowed change is made and, when the lifecycle
 audits, recorded in one audit event; a forbidden one is a Conflict naming the object in
 Chinese, and nothing changes. Then the engine's own promises: a stale read loses the race,
 and a change outside a transaction is refused.
@@ -33,10 +33,19 @@ from certhall.accounts import codes  # noqa: E402
 from certhall.ca import renewal  # noqa: E402
 from certhall.hall import states  # noqa: E402
 from certhall.payments import lifecycle as payments  # noqa: E402
+from certhall.refunds import states as refunds  # noqa: E402
 from certhall.ukeys import lifecycle as ukeys  # noqa: E402
 from certhall.ukeys import writes  # noqa: E402
 
-KINDS = ["application", "order", "ukey", "renewal", "sms_code", "token_write"]
+KINDS = [
+    "application",
+    "order",
+    "ukey",
+    "renewal",
+    "sms_code",
+    "token_write",
+    "refund_application",
+]
 
 Factory = Callable[[str], models.Model]
 
@@ -49,6 +58,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["renewal"] is renewal.RENEWALS
     assert LIFECYCLES["sms_code"] is codes.CODES
     assert LIFECYCLES["token_write"] is writes.TOKEN_WRITES
+    assert LIFECYCLES["refund_application"] is refunds.APPLICATIONS
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -177,6 +187,29 @@ def factories(
             created_at=now,
         )
 
+    def refund_application(state: str) -> models.Model:
+        from certhall.refunds.models import Channel, RefundApplication
+        from tests.refunds.conftest import announced
+
+        n = next(counter)
+        return RefundApplication.objects.create(
+            number=f"FH20261120-{n:06d}",
+            programme=announced(),
+            uscc=f"U{n:017d}",
+            enterprise_name="测试企业",
+            channel=Channel.ONLINE,
+            state=state,
+            amount="300.00",
+            payee_kind="enterprise",
+            account_name="测试企业",
+            account_number="6222020200001234",
+            bank_name="测试银行",
+            phone="13800138000",
+            entered_by=admin,
+            created_at=now,
+            updated_at=now,
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
         ``requested`` has its new certificate)."""
@@ -192,6 +225,7 @@ def factories(
         "renewal": renewal_row,
         "sms_code": sms_code,
         "token_write": token_write,
+        "refund_application": refund_application,
     }
 
 

@@ -23,6 +23,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("/payments/", "certhall.payments.api.router"),
     ("/hall/", "certhall.hall.api.router"),
     ("/status/", "certhall.web.status_api.router"),
+    ("/refunds/", "certhall.refunds.api.router"),
 ]
 for prefix, router in ROUTERS:
     api.add_router(prefix, router)

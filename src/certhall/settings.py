@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "certhall.certlogin",
     "certhall.hall",
     "certhall.payments",
+    "certhall.refunds",
     "certhall.web",
 ]
 

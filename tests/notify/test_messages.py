@@ -16,6 +16,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
     Kind.PIN: {"ukey": "UK2026001", "event": "证书已制作", "pin": "246810"},
     Kind.LOGIN_CODE: {"code": "135790", "minutes": 5},
     Kind.REGISTER_CODE: {"code": "135790", "minutes": 5},
+    Kind.REFUND_CODE: {"code": "135790", "minutes": 5},
     Kind.APPLICATION_STATUS: {
         "organization": "深圳市测试医疗器械有限公司",
         "business": "新办",
@@ -45,6 +46,8 @@ EXPECTED_SMS = {
     Kind.LOGIN_CODE: "【深圳CA】您的登录验证码为135790，5分钟内有效。如非本人操作，请忽略本短信。",
     Kind.REGISTER_CODE: "【深圳CA】您正在注册深圳CA网上营业厅账户，验证码为135790，5分钟内有效。"
     "请勿将验证码告诉他人。",
+    Kind.REFUND_CODE: "【深圳CA】您正在查询数字证书费用返还申请进度，验证码为135790，5分钟内有效。"
+    "请勿将验证码告诉他人。",
     Kind.APPLICATION_STATUS: "【深圳CA】您单位的新办申请（编号XB20261120001）状态已变更为：已邮寄。"
     "快递单号SF1234567890。详情请登录网上营业厅查看。",
     Kind.REVIEW_RESULT: "【深圳CA】您单位的续期申请（编号XQ20261120002）审核已通过。"
@@ -69,7 +72,7 @@ def test_sms_texts(kind: Kind) -> None:
 @pytest.mark.parametrize("kind", list(Kind))
 def test_only_notices_go_by_email(kind: Kind) -> None:
     rendered = render(kind, CONTEXTS[kind])
-    secret = kind in (Kind.PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE)
+    secret = kind in (Kind.PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE)
     assert (rendered.email is None) is secret
     assert (rendered.subject is None) is secret
     if not secret:

@@ -63,7 +63,11 @@ SEND_LIMITS_PHONE = (
 )
 SEND_LIMIT_CLIENT = ratelimit.Limit("code_client_hour", 20, 3600, "rate_limited_code_client_hour")
 
-SMS_KIND = {Purpose.REGISTER: "register_code", Purpose.LOGIN: "login_code"}
+SMS_KIND = {
+    Purpose.REGISTER: "register_code",
+    Purpose.LOGIN: "login_code",
+    Purpose.REFUND: "refund_code",
+}
 
 
 def code_hash(phone: str, purpose: str, code: str, salt: str | None = None) -> str:
@@ -89,7 +93,10 @@ def recorder() -> User:
 
 def purpose_of(value: str) -> str:
     if value not in Purpose.values:
-        raise InvalidInput("验证码用途只能是注册（register）或登录（login）。", code="code_purpose")
+        raise InvalidInput(
+            "验证码用途只能是注册（register）、登录（login）或返还进度查询（refund）。",
+            code="code_purpose",
+        )
     return value
 
 
@@ -144,7 +151,9 @@ def request_code(
             phone=number, purpose=purpose, state=State.ACTIVE
         ):
             transition(None, CODES, old, State.VOID)
-        send = purpose == Purpose.REGISTER or _has_account(number)
+        # A login code only to a registered phone; a refund progress code only ever to the
+        # phone an application registered (its caller looked the application up).
+        send = purpose in (Purpose.REGISTER, Purpose.REFUND) or _has_account(number)
         sms_id = None
         if send:
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

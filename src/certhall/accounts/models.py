@@ -125,6 +125,7 @@ SYSTEM_ACTORS = {
     "ocsp": "OCSP服务",
     "crl": "CRL发布",
     "accounts": "账户系统",
+    "refunds": "费用返还系统",
 }
 
 
@@ -171,6 +172,7 @@ class SmsCode(models.Model):
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册"
         LOGIN = "login", "登录"
+        REFUND = "refund", "返还进度查询"
 
     class State(models.TextChoices):
         ACTIVE = "active", "有效"

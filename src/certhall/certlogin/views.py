@@ -13,6 +13,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +25,8 @@ from certhall.ratelimit import client_address
 
 SESSION_CHALLENGE = "certlogin_challenge"
 SESSION_CERTIFICATE = "certlogin_certificate"
+#: Where to go after the login (a path of this site, e.g. the refund programme's page).
+SESSION_NEXT = "certlogin_next"
 MAX_BODY = 128 * 1024
 
 
@@ -43,6 +46,9 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 @ensure_csrf_cookie
 def login_page(request: HttpRequest) -> HttpResponse:
     settings = conf.get()
+    after = request.GET.get("next", "")
+    if after.startswith("/") and url_has_allowed_host_and_scheme(after, allowed_hosts=None):
+        request.session[SESSION_NEXT] = after
     return render(
         request,
         "certlogin/login.html",
@@ -80,7 +86,8 @@ def verify(request: HttpRequest) -> JsonResponse:
     result = services.certificate_login(attempt)
     login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_CERTIFICATE] = result.session_data()
-    return JsonResponse({"ok": True, "redirect": "/my/"}, headers={"Cache-Control": "no-store"})
+    after = request.session.pop(SESSION_NEXT, None) or "/my/"
+    return JsonResponse({"ok": True, "redirect": after}, headers={"Cache-Control": "no-store"})
 
 
 @require_GET

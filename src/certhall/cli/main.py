@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         ukeys_cmd,
     )
     from certhall.payments import cli as payments_cmd
+    from certhall.refunds import cli as refund_cmd
 
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_cmd.register(commands)
     agent_cmd.register(commands)
     payments_cmd.register(commands)
+    refund_cmd.register(commands)
     return parser
 
 

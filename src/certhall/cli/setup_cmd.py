@@ -6,6 +6,8 @@ import argparse
 import secrets
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 
 def register(commands: Any) -> None:
     p = commands.add_parser("setup", help="migrate the database and initialise the CA")
@@ -44,6 +46,8 @@ def setup(args: argparse.Namespace) -> int:
     if args.demo:
         _demo_accounts()
         _demo_ukey_stock()
+        _demo_refunds()
+        _demo_enterprise_ukey()
         print("SMS (verification codes, Ukey PINs) go to the outbox in this demo: certhall outbox")
     return 0
 
@@ -63,6 +67,73 @@ def _demo_ukey_stock() -> None:
     for n in range(1, DEMO_STOCK + 1):
         prepare_stock(actor, f"demo-ukey-{n:02d}")
     print(f"{DEMO_STOCK} blank Ukeys (SoftHSM tokens) are in stock for issuance")
+
+
+def _demo_refunds() -> None:
+    """The refund programme open today, its records, and a second refund officer (amounts above
+    the threshold need two)."""
+    from certhall.refunds import demo
+
+    for line in demo.seed():
+        print(line)
+    _demo_user("demo-refund-officer-2", "refund_officer")
+
+
+def _demo_enterprise_ukey() -> None:
+    """The demo enterprise's own Ukey, as on its computer: a SoftHSM token (a store of its own,
+    not the CA's stock) with an organisation certificate our demo CA issued for the demo
+    organisation, for certificate login through the helper (the refund programme, 我的证书)."""
+    import secrets as random
+
+    from cryptography import x509
+
+    from certhall import config
+    from certhall.accounts.services import system_actor
+    from certhall.ca.services import IssueRequest, chain_pem, issue
+    from certhall.pki.issuance import Subscriber
+    from certhall.tokens import (
+        DEFAULT_MODULE,
+        build_csr,
+        format_token,
+        generate_keypair,
+        user_login,
+        write_certificate,
+        write_softhsm_conf,
+    )
+    from certhall.tokens.pin import random_user_pin
+    from certhall.ukeys.store import is_softhsm
+
+    module = config.get().pkcs11_module
+    base = config.get().home / "demo-enterprise-ukey"
+    if base.exists() or not is_softhsm(module) or module != DEFAULT_MODULE:
+        return
+    conf = write_softhsm_conf(base / "tokens", conf_path=base / "softhsm2.conf")
+    pin = random_user_pin()
+    format_token(module, "demo-enterprise", random.token_urlsafe(12), pin, conf=conf)
+    with user_login(module, "demo-enterprise", pin, conf=conf) as session:
+        generate_keypair(session, "key-1", "ec")
+        csr = build_csr(session, "key-1").public_bytes(serialization.Encoding.PEM)
+    name, uscc, _ = DEMO_ORG
+    request = IssueRequest(csr, "org", 1, Subscriber(org_name=name, uscc=uscc))
+    row = issue(system_actor(), request)
+    cert = x509.load_der_x509_certificate(bytes(row.der))
+    chain = x509.load_pem_x509_certificates(chain_pem())
+    with user_login(module, "demo-enterprise", pin, conf=conf) as session:
+        write_certificate(session, "key-1", cert, chain)
+    print(f"demo enterprise Ukey (certificate {row.serial} of {name}), PIN {pin}; its helper:")
+    print(f"  certhall agent --hall-origin {config.get().base_url} --conf {conf}")
+
+
+def _demo_user(username: str, role: str) -> None:
+    from certhall.accounts.models import Role, User
+
+    if User.objects.filter(username=username).exists():
+        return
+    password = secrets.token_urlsafe(12)
+    user = User(username=username, role=role)
+    user.set_password(password)
+    user.save()
+    print(f"  {username:<22} {Role(role).label:<10} {password}")
 
 
 DEMO_ORG = ("深圳市演示医疗科技有限公司", "91350100M000100Y43", "张三")

@@ -26,6 +26,7 @@ class Kind(StrEnum):
     PIN = "pin"
     LOGIN_CODE = "login_code"
     REGISTER_CODE = "register_code"
+    REFUND_CODE = "refund_code"
     APPLICATION_STATUS = "application_status"
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
@@ -69,6 +70,12 @@ TEMPLATES: dict[Kind, Template] = {
             Kind.REGISTER_CODE,
             "注册验证码",
             SIGNATURE + "您正在注册深圳CA网上营业厅账户，验证码为{code}，{minutes}分钟内有效。"
+            "请勿将验证码告诉他人。",
+        ),
+        Template(
+            Kind.REFUND_CODE,
+            "返还进度查询验证码",
+            SIGNATURE + "您正在查询数字证书费用返还申请进度，验证码为{code}，{minutes}分钟内有效。"
             "请勿将验证码告诉他人。",
         ),
         Template(

@@ -39,6 +39,7 @@ ALLOWED = {
     "ECC",
     "ECDSA",
     "PDF",
+    "CSV",
     "JPG",
     "JPEG",
     "PNG",

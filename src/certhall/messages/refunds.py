@@ -1,0 +1,72 @@
+"""Messages of the fee refund programme (certhall.refunds): imports, eligibility, applications,
+review, payout and progress."""
+
+_REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
+
+MESSAGES: dict[str, str] = {
+    # lifecycle
+    "refund_state": _REFUSED,
+    "refund_changed": "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。",
+    # programmes and records
+    "refund_programme_unknown": "没有代号为“{slug}”的返还项目（现有：{known}）。",
+    "refund_serial_invalid": "证书序列号“{value}”不是十六进制数。",
+    "refund_ca_unknown": "没有代号为“{ca}”的数字证书机构。",
+    "refund_ca_not_participating": "{ca}不是本次返还的参与机构。",
+    # imports
+    "refund_import_kind": "导入类型只能是 fees（费用记录）或 usage（使用记录），不是“{kind}”。",
+    "refund_import_too_large": "导入文件过大。",
+    "refund_import_encoding": "导入文件不是UTF-8编码的CSV文件。",
+    "refund_import_header": "导入文件首行缺少列：{missing}（须有：{columns}）。",
+    "refund_row_columns": "第{line}行：列数与首行不一致。",
+    "refund_row_ca_unknown": "第{line}行：没有代号为“{ca}”的数字证书机构。",
+    "refund_row_ca_mismatch": "第{line}行：机构“{ca}”与指定的 --ca {expected} 不一致。",
+    "refund_row_serial_invalid": "第{line}行：证书序列号“{value}”不是十六进制数。",
+    "refund_row_uscc_invalid": "第{line}行：统一社会信用代码“{value}”不正确。",
+    "refund_row_name_missing": "第{line}行：企业名称为空或超过128个字。",
+    "refund_row_business_invalid": (
+        "第{line}行：业务类型“{value}”不正确（new、renew、change、replace、unlock、revoke）。"
+    ),
+    "refund_row_date_invalid": "第{line}行：{what}“{value}”不是 YYYY-MM-DD 格式的日期。",
+    "refund_row_amount_invalid": "第{line}行：金额“{value}”不正确（元，最多两位小数，不能为负）。",
+    "refund_row_platform_missing": "第{line}行：平台名称为空或超过128个字。",
+    "refund_row_conflict": "第{line}行：与已导入的同一记录内容不一致，未覆盖。",
+    # applications
+    "refund_window_closed": (
+        "{programme}的申请时间为{start}至{end}，今天（{today}）不在申请时间内。"
+    ),
+    "refund_already_applied": (
+        "贵单位已于{date}提交本项目的返还申请（编号{number}，{state}），每家企业只能申请一次。"
+    ),
+    "refund_nothing_eligible": "没有符合返还条件的费用记录，无法申请。详见各记录的不符合原因。",
+    "refund_account_name": "收款账户名“{given}”必须与{whose}“{expected}”一致。",
+    "refund_account_number": "银行账号应为6至34位数字。",
+    "refund_bank_name": "请填写开户银行。",
+    "refund_confirm_required": "请阅读并勾选确认声明后再提交。",
+    "refund_no_organization": "请先使用本单位的数字证书登录。",
+    "refund_special_case": "线下申请仅限企业注销、变更或数字证书过期、丢失等特殊情况，请选择情形。",
+    "refund_checklist_missing": "尚未收齐以下资料：{items}。",
+    "refund_checklist_unsigned": "以下复印件尚未签字按指纹：{items}。",
+    "refund_enterprise_name": "请填写企业名称（不超过128个字）。",
+    "refund_person_name": "请填写法定代表人/负责人姓名。",
+    "refund_delegate_name": "请填写委派代表姓名。",
+    "refund_application_unknown": "没有编号为“{number}”的返还申请。",
+    # review
+    "refund_reason_required": "请填写原因（不超过500字）。",
+    "refund_second_officer": (
+        "金额超过{threshold}元的申请须由另一名返还审核员复核，初审人不能复核。"
+    ),
+    "refund_supply_state": "返还申请 {number} 当前为“{state}”，不需要补充材料。",
+    # payout
+    "refund_batch_empty": "没有待拨付的申请。",
+    "refund_bank_return_header": "银行回盘文件首行缺少列：{missing}（须有：{columns}）。",
+    "refund_bank_return_missing": "请选择银行回盘文件（CSV）。",
+    "refund_bank_row_unknown": "第{line}行：批次{batch}中没有第{item}笔（申请{number}）。",
+    "refund_bank_row_amount": "第{line}行：金额{given}与批次中的{expected}不一致。",
+    "refund_bank_row_result": "第{line}行：结果只能是 paid 或 failed，不是“{value}”。",
+    "refund_bank_row_settled": "第{line}行：该笔已回盘为“{result}”，不能改为“{given}”。",
+    "refund_bank_row_columns": "第{line}行：列数与首行不一致。",
+    # progress
+    "refund_progress_not_found": "申请编号与统一社会信用代码不匹配，请核对后重试。",
+    "refund_progress_code": "{reason}",
+    "refund_progress_expired": "查询已超时，请重新获取验证码。",
+}

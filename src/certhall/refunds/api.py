@@ -1,0 +1,220 @@
+"""JSON API of the refund programme (``/api/refunds/``): the same services the pages call.
+
+Session-authenticated (``django_auth``, CSRF on unsafe methods) except the programme list and
+the offline progress query, which are public (the latter rate limited and opened by SMS code).
+Errors are ``{"error", "message"}`` (``certhall.api``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.security import django_auth
+from ninja.utils import check_csrf
+
+from certhall.accounts.models import User
+from certhall.errors import Forbidden
+from certhall.ratelimit import client_address
+from certhall.refunds import counter, payout, progress, reports, review, services
+from certhall.refunds.models import Programme, RefundApplication
+from certhall.refunds.records import programme_summary
+from certhall.refunds.services import BankAccount
+
+router = Router(tags=["refunds"])
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise Forbidden(code="refund_no_organization")
+    return user
+
+
+class AccountIn(Schema):
+    account_name: str
+    account_number: str
+    bank_name: str
+
+
+class ApplyIn(AccountIn):
+    phone: str
+
+
+class CounterIn(Schema):
+    uscc: str
+    enterprise_name: str
+    special_case: Literal["deregistered", "changed", "expired", "lost"]
+    person_name: str
+    id_kind: Literal["resident_id", "hk_macau_permit", "taiwan_permit", "passport"]
+    id_number: str
+    phone: str
+    account: AccountIn
+    partnership: bool = False
+    delegate_name: str = ""
+    delegate_id_number: str = ""
+    received: list[str] = []
+    signed: list[str] = []
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ProgressCodeIn(Schema):
+    number: str
+    uscc: str
+
+
+class ProgressOpenIn(ProgressCodeIn):
+    code: str
+
+
+def _out(application: RefundApplication) -> dict[str, Any]:
+    return progress.summary(application)
+
+
+@router.get("/programmes", response=list[dict[str, Any]])
+def list_programmes(request: HttpRequest) -> list[dict[str, Any]]:
+    return [programme_summary(p) for p in Programme.objects.order_by("-apply_to", "slug")]
+
+
+@router.get("/programmes/{slug}/eligibility", response=dict[str, Any], auth=django_auth)
+def eligibility(request: HttpRequest, slug: str, uscc: str | None = None) -> dict[str, Any]:
+    """The explained amount: an enterprise's own (``uscc`` optional), any for officers and the
+    counters of participating CAs."""
+    actor = _actor(request)
+    code = uscc or (actor.organization.uscc if actor.organization else "")
+    return services.eligibility_for(actor, slug, code).as_json()
+
+
+@router.post("/programmes/{slug}/applications", response={201: dict[str, Any]}, auth=django_auth)
+def apply(request: HttpRequest, slug: str, body: ApplyIn) -> Status[dict[str, Any]]:
+    account = BankAccount(body.account_name, body.account_number, body.bank_name)
+    application = services.apply_online(_actor(request), slug, account, phone=body.phone)
+    return Status(201, _out(application))
+
+
+@router.post(
+    "/programmes/{slug}/counter-applications", response={201: dict[str, Any]}, auth=django_auth
+)
+def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[dict[str, Any]]:
+    data = body.dict()
+    account = BankAccount(**data.pop("account"))
+    entry = counter.OfflineEntry(
+        **{k: v for k, v in data.items() if k not in ("received", "signed")},
+        account=account,
+        received=frozenset(body.received),
+        signed=frozenset(body.signed),
+    )
+    return Status(201, _out(counter.enter_offline(_actor(request), slug, entry)))
+
+
+@router.get("/applications", response=list[dict[str, Any]], auth=django_auth)
+def list_applications(
+    request: HttpRequest, programme: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    rows = services.list_applications(_actor(request), programme, state)
+    return [
+        {
+            "number": a.number,
+            "programme": a.programme.slug,
+            "uscc": a.uscc,
+            "enterprise_name": a.enterprise_name,
+            "channel": a.channel,
+            "state": a.state,
+            "amount_yuan": str(a.amount),
+        }
+        for a in rows
+    ]
+
+
+@router.get("/applications/{number}", response=dict[str, Any], auth=django_auth)
+def get_application(request: HttpRequest, number: str) -> dict[str, Any]:
+    return _out(services.get_application(_actor(request), number))
+
+
+@router.post("/applications/{number}/approve", response=dict[str, Any], auth=django_auth)
+def approve(request: HttpRequest, number: str) -> dict[str, Any]:
+    return _out(review.approve(_actor(request), number))
+
+
+@router.post("/applications/{number}/reject", response=dict[str, Any], auth=django_auth)
+def reject(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
+    return _out(review.reject(_actor(request), number, body.reason))
+
+
+@router.post("/applications/{number}/ask-more", response=dict[str, Any], auth=django_auth)
+def ask_more(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
+    return _out(review.ask_more(_actor(request), number, body.reason))
+
+
+@router.post("/applications/{number}/supply", response=dict[str, Any], auth=django_auth)
+def supply(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
+    return _out(services.supply(_actor(request), number, body.reason))
+
+
+@router.post("/applications/{number}/account", response=dict[str, Any], auth=django_auth)
+def correct_account(request: HttpRequest, number: str, body: AccountIn) -> dict[str, Any]:
+    account = BankAccount(body.account_name, body.account_number, body.bank_name)
+    return _out(review.correct_account(_actor(request), number, account))
+
+
+@router.post("/programmes/{slug}/batches", response={201: dict[str, Any]}, auth=django_auth)
+def create_batch(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
+    batch = payout.create_batch(_actor(request), slug)
+    return Status(
+        201,
+        {
+            "number": batch.number,
+            "count": batch.count,
+            "total_yuan": str(batch.total),
+            "sha256": batch.sha256,
+            "file": batch.content,
+        },
+    )
+
+
+@router.post("/programmes/{slug}/settlements", response=dict[str, Any], auth=django_auth)
+def settle(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """The bank's return file as the request body (``text/csv``)."""
+    return payout.settle(_actor(request), slug, request.body).as_json()
+
+
+@router.get("/programmes/{slug}/dashboard", response=dict[str, Any], auth=django_auth)
+def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
+    data = reports.dashboard(_actor(request), slug)
+
+    def rows(items: list[reports.Row]) -> list[dict[str, Any]]:
+        return [{"label": r.label, "count": r.count, "amount_yuan": str(r.amount)} for r in items]
+
+    return {
+        "programme": slug,
+        "total": rows([data["total"]])[0],
+        "by_state": rows(data["by_state"]),
+        "by_ca": rows(data["by_ca"]),
+        "by_day": rows(data["by_day"]),
+    }
+
+
+def _csrf(request: HttpRequest) -> None:
+    """The public POSTs are CSRF-checked like the session ones (``GET /api/accounts/csrf``)."""
+    if check_csrf(request) is not None:
+        raise Forbidden(code="csrf_failed", variant="api")
+
+
+@router.post("/progress/code", response=dict[str, Any])
+def progress_code(request: HttpRequest, body: ProgressCodeIn) -> dict[str, Any]:
+    _csrf(request)
+    sent = progress.request_code(body.number, body.uscc, client=client_address(request))
+    return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
+
+
+@router.post("/progress", response=dict[str, Any])
+def progress_open(request: HttpRequest, body: ProgressOpenIn) -> dict[str, Any]:
+    _csrf(request)
+    application = progress.open_progress(
+        body.number, body.uscc, body.code, client=client_address(request)
+    )
+    return _out(application)

@@ -1,0 +1,149 @@
+"""Offline applications at a participating CA's counter (线下申请), for the announcement's special
+cases only: the enterprise deregistered or changed, the certificate expired or lost.
+
+The counter staff enter it against the announcement's checklist (三、(二) 1-3)::
+
+    licence            企业营业执照原件及复印件                      always
+    change_proof       企业注销或变更的有关证明材料                  deregistered / changed
+    person_id          法定代表人/负责人有效身份证件原件及复印件     always (居民身份证, 港澳/台湾
+                                                                     通行证 or 护照)
+    bank_card          法定代表人/负责人本人银行卡原件及复印件       not for an institutional
+                                                                     executive partner
+    delegate_id        委派代表的身份证原件及复印件                  partnership whose executive
+                                                                     partner is an institution
+    opening_permit     申请单位的开户许可证原件及复印件              that partnership, instead of
+                                                                     the bank card
+
+Every copy is marked as signed and fingerprinted (签字按指纹). The refund goes to the legal
+representative's own bank card (account name = the person's name), or for that partnership to
+the applicant's own account (account name = the enterprise's name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from certhall.accounts.models import Organization, User
+from certhall.accounts.permissions import require_role
+from certhall.accounts.validation import uscc as valid_uscc
+from certhall.errors import InvalidInput
+from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document
+from certhall.refunds.eligibility import explain
+from certhall.refunds.models import Channel, PayeeKind, RefundApplication, SpecialCase
+from certhall.refunds.records import get_programme
+from certhall.refunds.services import (
+    COUNTER_ROLES,
+    BankAccount,
+    create_application,
+    require_not_applied,
+    require_participating,
+    require_window,
+)
+
+#: (key, label) in the announcement's order.
+CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("licence", "企业营业执照原件及复印件"),
+    ("change_proof", "企业注销或变更的有关证明材料"),
+    ("person_id", "法定代表人/负责人有效身份证件原件及复印件"),
+    ("bank_card", "法定代表人/负责人本人银行卡原件及复印件"),
+    ("delegate_id", "委派代表的身份证原件及复印件"),
+    ("opening_permit", "申请单位的开户许可证原件及复印件"),
+)
+LABELS = dict(CHECKLIST)
+#: Material that is a proof, not a copy to sign (the announcement asks signatures on copies).
+NOT_SIGNED = frozenset({"change_proof"})
+
+
+def required_items(special_case: str, partnership: bool) -> list[str]:
+    """The checklist items this case needs, in the announcement's order."""
+    needed = {"licence", "person_id"}
+    if special_case in (SpecialCase.DEREGISTERED, SpecialCase.CHANGED):
+        needed.add("change_proof")
+    needed |= {"delegate_id", "opening_permit"} if partnership else {"bank_card"}
+    return [key for key, _ in CHECKLIST if key in needed]
+
+
+@dataclass(frozen=True)
+class OfflineEntry:
+    uscc: str
+    enterprise_name: str
+    special_case: str
+    person_name: str
+    id_kind: str
+    id_number: str
+    phone: str
+    account: BankAccount
+    #: A partnership whose executive partner is an institution (合伙企业执行事务合伙人为机构).
+    partnership: bool = False
+    delegate_name: str = ""
+    delegate_id_number: str = ""
+    #: Checklist keys received (original seen, copy taken) and copies signed and fingerprinted.
+    received: frozenset[str] = field(default_factory=frozenset)
+    signed: frozenset[str] = field(default_factory=frozenset)
+
+
+def _checklist(entry: OfflineEntry) -> dict[str, object]:
+    needed = required_items(entry.special_case, entry.partnership)
+    missing = [LABELS[k] for k in needed if k not in entry.received]
+    if missing:
+        raise InvalidInput(code="refund_checklist_missing", items="、".join(missing))
+    unsigned = [LABELS[k] for k in needed if k not in NOT_SIGNED and k not in entry.signed]
+    if unsigned:
+        raise InvalidInput(code="refund_checklist_unsigned", items="、".join(unsigned))
+    person = " ".join(entry.person_name.split())
+    if not person or len(person) > 64:
+        raise InvalidInput(code="refund_person_name")
+    record: dict[str, object] = {
+        "items": {
+            k: {"label": LABELS[k], "received": True, "signed": k not in NOT_SIGNED} for k in needed
+        },
+        "person_name": person,
+        "id_kind": entry.id_kind,
+        "id_kind_label": ID_DOCUMENT_KINDS.get(entry.id_kind, ""),
+        "id_number": validate_id_document(entry.id_kind, entry.id_number),
+        "partnership": entry.partnership,
+    }
+    if entry.partnership:
+        delegate = " ".join(entry.delegate_name.split())
+        if not delegate or len(delegate) > 64:
+            raise InvalidInput(code="refund_delegate_name")
+        record["delegate_name"] = delegate
+        record["delegate_id_number"] = validate_id_document("resident_id", entry.delegate_id_number)
+    return record
+
+
+def enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> RefundApplication:
+    """A counter's offline application (audited); the enterprise then follows it with the
+    application number, its USCC and an SMS code to ``entry.phone``."""
+    require_role(actor, *COUNTER_ROLES)
+    programme = get_programme(programme_slug)
+    require_participating(programme, actor)
+    require_window(programme)
+    if entry.special_case not in SpecialCase.values:
+        raise InvalidInput(code="refund_special_case")
+    code = valid_uscc(entry.uscc)
+    require_not_applied(programme, code)
+    name = " ".join(entry.enterprise_name.split())
+    if not name or len(name) > 128:
+        raise InvalidInput(code="refund_enterprise_name")
+    checklist = _checklist(entry)
+    if entry.partnership:
+        account = entry.account.checked(name, "企业名称")
+        payee = PayeeKind.ENTERPRISE
+    else:
+        account = entry.account.checked(str(checklist["person_name"]), "法定代表人/负责人姓名")
+        payee = PayeeKind.LEGAL_REPRESENTATIVE
+    return create_application(
+        actor,
+        programme,
+        explain(programme, code),
+        enterprise_name=name,
+        channel=Channel.OFFLINE,
+        account=account,
+        payee_kind=payee,
+        phone=entry.phone,
+        organization=Organization.objects.filter(uscc=code).first(),
+        provider_id=actor.provider_id,
+        special_case=entry.special_case,
+        checklist=checklist,
+    )

@@ -1,0 +1,271 @@
+"""Payout: approved applications into bank transfer batches, and the bank's return file.
+
+The transfer file (CSV, UTF-8)::
+
+    batch,line,application,account_name,account_number,bank_name,amount_yuan
+    PB20261203-000001,1,FH20261203-000004,深圳市某某有限公司,6222020200001234,某银行深圳分行,650.00
+    ...
+    TOTAL,PB20261203-000001,<count>,,,,<sum of amount_yuan>
+    SHA256,<hex SHA-256 of every byte above this line>
+
+The bank's return file (CSV, UTF-8, header line, more columns may follow)::
+
+    batch,line,application,amount_yuan,result,bank_reference,message
+
+``result`` is ``paid`` or ``failed``. Settling is idempotent: a line already settled with the
+same result is *unchanged*, a different result for a settled line is refused. Nothing is ever
+paid twice: an application is batched only from ``approved`` (a conditional UPDATE, so two
+officers batching at once put it into one batch) and at most one pending or paid transfer per
+application exists (a partial unique index). A failed one goes back to ``approved`` once an
+officer corrected its account (``review.correct_account``) and is batched again.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from certhall import clock
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
+from certhall.audit import services as audit
+from certhall.errors import CerthallError, RuleViolation
+from certhall.lifecycle import LostRace, transition
+from certhall.messages import text
+from certhall.refunds.imports import Refusal, csv_rows
+from certhall.refunds.models import PayoutBatch, PayoutItem, PayoutResult, RefundApplication
+from certhall.refunds.records import get_programme
+from certhall.refunds.states import APPLICATIONS, State
+from certhall.rules import local
+
+HEADER = ["batch", "line", "application", "account_name", "account_number", "bank_name",
+          "amount_yuan"]  # fmt: skip
+RETURN_COLUMNS = ("batch", "line", "application", "amount_yuan", "result")
+
+
+def _payout_actor(actor: User) -> None:
+    """Refund officers, and the command line's system actor."""
+    if not actor.is_system:
+        require_role(actor, Role.REFUND_OFFICER)
+
+
+def _csv(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def render_file(batch_number: str, items: list[PayoutItem]) -> tuple[str, str]:
+    """The transfer file and the SHA-256 of everything above its checksum line."""
+    total = sum((item.amount for item in items), Decimal("0.00"))
+    body = _csv(
+        [HEADER]
+        + [
+            [
+                batch_number,
+                str(item.line),
+                item.application.number,
+                item.account_name,
+                item.account_number,
+                item.bank_name,
+                f"{item.amount:.2f}",
+            ]
+            for item in items
+        ]
+        + [["TOTAL", batch_number, str(len(items)), "", "", "", f"{total:.2f}"]]
+    )
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return body + _csv([["SHA256", digest]]), digest
+
+
+def create_batch(actor: User, programme_slug: str) -> PayoutBatch:
+    """Every approved application of the programme into one new batch (audited)."""
+    _payout_actor(actor)
+    programme = get_programme(programme_slug)
+    now = clock.now()
+    with transaction.atomic():
+        batch = PayoutBatch.objects.create(
+            number=f"tmp-{secrets.token_hex(8)}",
+            programme=programme,
+            created_by=actor,
+            created_at=now,
+            count=0,
+            total=Decimal("0.00"),
+            sha256="",
+            content="",
+        )
+        batch.number = f"PB{local(now):%Y%m%d}-{batch.pk:06d}"
+        items: list[PayoutItem] = []
+        candidates = RefundApplication.objects.filter(
+            programme=programme, state=State.APPROVED
+        ).order_by("pk")
+        for application in candidates:
+            try:
+                with transaction.atomic():
+                    transition(
+                        actor,
+                        APPLICATIONS,
+                        application,
+                        State.BATCHED,
+                        extra_after={"batch": batch.number},
+                    )
+            except LostRace:
+                continue  # another officer's batch took it
+            items.append(
+                PayoutItem.objects.create(
+                    batch=batch,
+                    line=len(items) + 1,
+                    application=application,
+                    amount=application.amount,
+                    account_name=application.account_name,
+                    account_number=application.account_number,
+                    bank_name=application.bank_name,
+                )
+            )
+        if not items:
+            raise RuleViolation(code="refund_batch_empty")
+        batch.content, batch.sha256 = render_file(batch.number, items)
+        batch.count = len(items)
+        batch.total = sum((i.amount for i in items), Decimal("0.00"))
+        batch.save(update_fields=["number", "content", "sha256", "count", "total"])
+        audit.record(
+            actor,
+            "refunds.batch.create",
+            object_type="refund_batch",
+            object_id=batch.number,
+            after={
+                "programme": programme.slug,
+                "count": batch.count,
+                "total": str(batch.total),
+                "sha256": batch.sha256,
+            },
+        )
+    return batch
+
+
+@dataclass
+class SettleReport:
+    sha256: str
+    paid: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "paid": self.paid,
+            "failed": self.failed,
+            "unchanged": self.unchanged,
+            "refused": len(self.refused),
+            "refusals": [r.as_json() for r in self.refused],
+        }
+
+
+class _LineRefused(Exception):
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
+    """Apply a bank return file: each line in its own transaction, under the transfer's row
+    lock, so settling the same file twice (or twice at once) changes nothing the second time."""
+    _payout_actor(actor)
+    programme = get_programme(programme_slug)
+    report = SettleReport(sha256=hashlib.sha256(data).hexdigest())
+    rows = csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header")
+    for line, row in rows:
+        if row is not None and row["batch"].strip().upper() in ("TOTAL", "SHA256"):
+            continue
+        try:
+            if row is None:
+                raise _LineRefused("refund_bank_row_columns")
+            outcome = _settle_line(actor, programme.pk, line, row)
+        except _LineRefused as refused:
+            message = text(refused.code, line=line, **refused.params)
+            report.refused.append(Refusal(line, refused.code.removeprefix("refund_"), message))
+            continue
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    audit.record(
+        actor,
+        "refunds.batch.settle",
+        object_type="refund_programme",
+        object_id=programme.slug,
+        after={k: v for k, v in report.as_json().items() if k != "refusals"},
+    )
+    return report
+
+
+def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str]) -> str:
+    result = row["result"].strip().lower()
+    if result not in (PayoutResult.PAID, PayoutResult.FAILED):
+        raise _LineRefused("refund_bank_row_result", value=result[:20])
+    batch, number = row["batch"].strip(), row["application"].strip()
+    try:
+        item_line = int(row["line"])
+    except ValueError:
+        item_line = -1
+    with transaction.atomic():
+        item = (
+            PayoutItem.objects.select_for_update()
+            .select_related("application")
+            .filter(
+                batch__number=batch,
+                batch__programme_id=programme_id,
+                line=item_line,
+                application__number=number,
+            )
+            .first()
+        )
+        if item is None:
+            raise _LineRefused(
+                "refund_bank_row_unknown", batch=batch, item=row["line"], number=number
+            )
+        given = row["amount_yuan"].strip()
+        try:
+            same_amount = Decimal(given) == item.amount
+        except ArithmeticError:
+            same_amount = False
+        if not same_amount:
+            raise _LineRefused("refund_bank_row_amount", given=given[:20], expected=item.amount)
+        if item.result != PayoutResult.PENDING:
+            if item.result == result:
+                return "unchanged"
+            raise _LineRefused(
+                "refund_bank_row_settled",
+                result=PayoutResult(item.result).label,
+                given=PayoutResult(result).label,
+            )
+        now = clock.now()
+        reference = (row.get("bank_reference") or "").strip()[:64]
+        message = (row.get("message") or "").strip()[:200]
+        PayoutItem.objects.filter(pk=item.pk).update(
+            result=result, bank_reference=reference, message=message, settled_at=now
+        )
+        target = State.PAID if result == PayoutResult.PAID else State.FAILED
+        fields: dict[str, object] = (
+            {"paid_at": now} if target == State.PAID else {"note": message or "银行退回"}
+        )
+        try:
+            transition(
+                actor,
+                APPLICATIONS,
+                item.application,
+                target,
+                fields=fields,
+                extra_after={"batch": batch, "bank_reference": reference, "message": message},
+            )
+        except CerthallError as error:
+            raise _LineRefused("refund_bank_row_unknown", batch=batch, item=row["line"],
+                               number=number) from error  # fmt: skip
+    return "paid" if result == PayoutResult.PAID else "failed"

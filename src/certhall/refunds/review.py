@@ -1,0 +1,131 @@
+"""Review by refund officers: approve, reject with a reason, ask for more material; the second
+review of amounts above the programme's threshold; the correction of a failed payout's account.
+
+Separation of duties: nobody approves an application they entered, and the second approval of
+an amount above the threshold is never by the officer who gave the first. Every change goes
+through the lifecycle engine (conditional UPDATE + audit event in one transaction).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from certhall import clock
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_different_person, require_role
+from certhall.errors import Forbidden, InvalidInput
+from certhall.lifecycle import transition
+from certhall.refunds.models import PayeeKind, RefundApplication
+from certhall.refunds.services import BankAccount, get_application
+from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
+
+
+def _officer(actor: User, number: str) -> RefundApplication:
+    require_role(actor, Role.REFUND_OFFICER)
+    return get_application(actor, number)
+
+
+def _reason(text: str) -> str:
+    cleaned = " ".join((text or "").split())
+    if not cleaned or len(cleaned) > 500:
+        raise InvalidInput(code="refund_reason_required")
+    return cleaned
+
+
+def needs_second_officer(application: RefundApplication) -> bool:
+    return application.amount > application.programme.second_review_above
+
+
+def approve(actor: User, number: str) -> RefundApplication:
+    """``submitted`` -> ``approved`` (or ``first_approved`` above the threshold);
+    ``first_approved`` -> ``approved`` by a second officer."""
+    application = _officer(actor, number)
+    require_different_person(actor, application.entered_by_id, "审核")
+    now = clock.now()
+    with transaction.atomic():
+        if application.state == State.FIRST_APPROVED:
+            if application.first_approved_by_id == actor.pk:
+                raise Forbidden(
+                    code="refund_second_officer",
+                    threshold=application.programme.second_review_above,
+                )
+            return transition(
+                actor,
+                APPLICATIONS,
+                application,
+                State.APPROVED,
+                fields={"approved_by": actor, "decided_at": now, "note": ""},
+                extra_after={"second_officer": actor.username},
+            )
+        if application.state == State.SUBMITTED and needs_second_officer(application):
+            return transition(
+                actor,
+                APPLICATIONS,
+                application,
+                State.FIRST_APPROVED,
+                fields={"first_approved_by": actor, "note": ""},
+            )
+        return transition(
+            actor,
+            APPLICATIONS,
+            application,
+            State.APPROVED,
+            fields={"approved_by": actor, "decided_at": now, "note": ""},
+        )
+
+
+def reject(actor: User, number: str, reason: str) -> RefundApplication:
+    application = _officer(actor, number)
+    text = _reason(reason)
+    with transaction.atomic():
+        return transition(
+            actor,
+            APPLICATIONS,
+            application,
+            State.REJECTED,
+            reason=text,
+            fields={"note": text, "decided_at": clock.now()},
+        )
+
+
+def ask_more(actor: User, number: str, note: str) -> RefundApplication:
+    application = _officer(actor, number)
+    text = _reason(note)
+    with transaction.atomic():
+        return transition(
+            actor, APPLICATIONS, application, State.MORE_INFO, reason=text, fields={"note": text}
+        )
+
+
+def correct_account(actor: User, number: str, account: BankAccount) -> RefundApplication:
+    """A failed payout's account corrected by an officer: back to ``approved`` for the next
+    batch. The account name rule is the one of the application's payee."""
+    application = _officer(actor, number)
+    if application.payee_kind == PayeeKind.LEGAL_REPRESENTATIVE:
+        checked = account.checked(
+            str(application.checklist.get("person_name", "")), "法定代表人/负责人姓名"
+        )
+    else:
+        checked = account.checked(application.enterprise_name, "企业名称")
+    with transaction.atomic():
+        return transition(
+            actor,
+            APPLICATIONS,
+            application,
+            State.APPROVED,
+            action="refunds.application.correct_account",
+            fields={
+                "account_name": checked.account_name,
+                "account_number": checked.account_number,
+                "bank_name": checked.bank_name,
+            },
+        )
+
+
+def review_queue(actor: User, programme_slug: str | None = None) -> list[RefundApplication]:
+    """What waits for this officer: submitted ones, and first approvals by someone else."""
+    require_role(actor, Role.REFUND_OFFICER)
+    rows = RefundApplication.objects.visible_to(actor).filter(state__in=sorted(IN_REVIEW))
+    if programme_slug:
+        rows = rows.filter(programme__slug=programme_slug)
+    return list(rows.select_related("programme", "provider").order_by("created_at", "pk")[:500])

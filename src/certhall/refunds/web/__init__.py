@@ -1,0 +1,40 @@
+"""The refund programme's pages: ``public`` (enterprises), ``counter`` (CA staff), ``officer``
+(refund officers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_role
+from certhall.errors import Forbidden
+
+View = Callable[..., HttpResponse]
+LOGIN = "/accounts/login/"
+
+
+def staff_page(*roles: Role) -> Callable[[View], View]:
+    """A staff page: a login (else the login page, coming back here), then one of ``roles``
+    (else the 403 page); the view gets the actor after the request. Never cached."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                target = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{LOGIN}?{target}")
+            user = request.user
+            if not isinstance(user, User):
+                raise Forbidden(code="refund_no_organization")
+            require_role(user, *roles)
+            return view(request, user, *args, **kwargs)
+
+        return never_cache(wrapped)
+
+    return decorate

@@ -1,0 +1,203 @@
+"""The refund officers' console under /refunds/console/: dashboard with chart, the review
+queue and the list, an application with its records and the review actions, payout batches
+(create, download, bank return) and the CSV export. Thin views over the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from certhall.accounts.models import Role, User
+from certhall.errors import CerthallError, InvalidInput, NotFound
+from certhall.refunds import payout, reports, review, services
+from certhall.refunds.eligibility import explain
+from certhall.refunds.models import PayoutBatch, Programme
+from certhall.refunds.progress import history
+from certhall.refunds.records import get_programme
+from certhall.refunds.services import BankAccount
+from certhall.refunds.states import APPLICATIONS, State
+from certhall.refunds.web import staff_page
+
+officer = staff_page(Role.REFUND_OFFICER)
+
+
+def _programme_slug(request: HttpRequest) -> str:
+    slug = request.GET.get("programme") or request.POST.get("programme")
+    if slug:
+        return str(slug)[:50]
+    first = Programme.objects.order_by("-apply_to", "slug").first()
+    if first is None:
+        raise NotFound(code="refund_programme_unknown", slug="", known="无")
+    return first.slug
+
+
+def _back(
+    request: HttpRequest, target: str, action: Callable[[], object], done: str
+) -> HttpResponse:
+    try:
+        action()
+    except CerthallError as error:
+        if error.http_status in (403, 404):
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(target, status=303)
+
+
+@require_GET
+@officer
+def dashboard(request: HttpRequest, actor: User) -> HttpResponse:
+    slug = _programme_slug(request)
+    context = reports.dashboard(actor, slug)
+    context["programmes"] = Programme.objects.order_by("-apply_to", "slug")
+    context["queue"] = review.review_queue(actor, slug)[:20]
+    context["section"] = "dashboard"
+    return render(request, "refunds/console/dashboard.html", context)
+
+
+@require_GET
+@officer
+def application_list(request: HttpRequest, actor: User) -> HttpResponse:
+    slug = _programme_slug(request)
+    state = request.GET.get("state") or None
+    rows = services.list_applications(actor, slug, state)
+    return render(
+        request,
+        "refunds/console/list.html",
+        {
+            "programme": get_programme(slug),
+            "applications": rows,
+            "states": State.choices,
+            "state": state,
+            "section": "list",
+        },
+    )
+
+
+@require_GET
+@officer
+def application_page(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    application = services.get_application(actor, number)
+    eligibility = explain(application.programme, application.uscc)
+    claimed = set(application.lines.values_list("fee_id", flat=True))
+    return render(
+        request,
+        "refunds/console/application.html",
+        {
+            "application": application,
+            "eligibility": eligibility,
+            "claimed": claimed,
+            "history": history(application),
+            "next_states": APPLICATIONS.next_states(application.state),
+            "needs_second": review.needs_second_officer(application),
+            "section": "list",
+        },
+    )
+
+
+ACTIONS: dict[str, tuple[str, Callable[[User, str, HttpRequest], object]]] = {
+    "approve": ("已审核。", lambda actor, number, request: review.approve(actor, number)),
+    "reject": (
+        "已不予返还。",
+        lambda actor, number, request: review.reject(
+            actor, number, str(request.POST.get("reason", ""))
+        ),
+    ),
+    "ask-more": (
+        "已要求补充材料。",
+        lambda actor, number, request: review.ask_more(
+            actor, number, str(request.POST.get("reason", ""))
+        ),
+    ),
+    "correct": (
+        "收款账户已更正，待重新拨付。",
+        lambda actor, number, request: review.correct_account(
+            actor,
+            number,
+            BankAccount(
+                str(request.POST.get("account_name", "")),
+                str(request.POST.get("account_number", "")),
+                str(request.POST.get("bank_name", "")),
+            ),
+        ),
+    ),
+}
+
+
+@require_POST
+@officer
+def application_action(request: HttpRequest, actor: User, number: str, action: str) -> HttpResponse:
+    done, call = ACTIONS[action]
+    target = reverse("refunds:console-application", args=[number])
+    return _back(request, target, lambda: call(actor, number, request), done)
+
+
+@require_GET
+@officer
+def batches(request: HttpRequest, actor: User) -> HttpResponse:
+    slug = _programme_slug(request)
+    programme = get_programme(slug)
+    return render(
+        request,
+        "refunds/console/batches.html",
+        {
+            "programme": programme,
+            "batches": PayoutBatch.objects.filter(programme=programme).order_by("-pk")[:50],
+            "approved": services.list_applications(actor, slug, State.APPROVED),
+            "report": request.session.pop("refund_settle_report", None),
+            "section": "batches",
+        },
+    )
+
+
+@require_POST
+@officer
+def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
+    slug = _programme_slug(request)
+    target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
+    return _back(request, target, lambda: payout.create_batch(actor, slug), "已生成拨付批次。")
+
+
+@require_GET
+@officer
+def batch_file(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    batch = PayoutBatch.objects.filter(number=number).first()
+    if batch is None:
+        raise NotFound(code="page_not_found")
+    response = HttpResponse(batch.content.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{batch.number}.csv"'
+    return response
+
+
+@require_POST
+@officer
+def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
+    slug = _programme_slug(request)
+    target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
+    upload = request.FILES.get("bank_return")
+
+    def run() -> None:
+        if upload is None:
+            raise InvalidInput(code="refund_bank_return_missing")
+        report = payout.settle(actor, slug, upload.read())
+        request.session["refund_settle_report"] = report.as_json()
+
+    return _back(request, target, run, "已导入银行回盘文件。")
+
+
+@require_GET
+@officer
+def export(request: HttpRequest, actor: User) -> HttpResponse:
+    slug = _programme_slug(request)
+    response = HttpResponse(
+        reports.export_csv(actor, slug).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="refunds-{slug}.csv"'
+    return response

@@ -1,0 +1,184 @@
+"""The enterprise's pages under /refunds/: the programmes, a programme with the enterprise's
+explained amount and the online application (after certificate login), an application's
+progress, and the offline applicant's progress query (number + USCC + SMS code).
+
+Thin: read the request, call one service of ``certhall.refunds``, render. Refusals of a form
+are shown beside it (``web.errors.attempt`` / ``form_page``); other refusals go to the error
+boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from certhall import clock
+from certhall.accounts.models import Role, User
+from certhall.errors import Forbidden, InvalidInput, NotFound
+from certhall.ratelimit import client_address
+from certhall.refunds import progress, services
+from certhall.refunds.models import Programme, RefundApplication
+from certhall.refunds.records import get_programme, is_open, participating
+from certhall.refunds.services import BankAccount
+from certhall.web.errors import attempt, form_page
+
+SESSION_PROGRESS = "refund_progress"
+PROGRESS_MINUTES = 15
+LOGIN = "/login/certificate/"
+
+
+def _applicant(request: HttpRequest) -> User | None:
+    user = request.user
+    if isinstance(user, User) and user.is_authenticated and user.role == Role.APPLICANT:
+        return user
+    return None
+
+
+def _field(request: HttpRequest, name: str, limit: int = 200) -> str:
+    return str(request.POST.get(name, ""))[:limit]
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    programmes = [
+        {"programme": p, "open": is_open(p, today), "cas": participating(p)}
+        for p in Programme.objects.order_by("-apply_to", "slug")
+    ]
+    return render(request, "refunds/index.html", {"programmes": programmes, "today": today})
+
+
+def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, Any]:
+    today = clock.today()
+    context: dict[str, Any] = {
+        "programme": programme,
+        "cas": participating(programme),
+        "open": is_open(programme, today),
+        "today": today,
+        "login_url": f"{LOGIN}?{urlencode({'next': request.path})}",
+    }
+    actor = _applicant(request)
+    if actor is not None and actor.organization is not None:
+        org = actor.organization
+        context["organization"] = org
+        context["eligibility"] = services.eligibility_for(actor, programme.slug, org.uscc)
+        context["application"] = RefundApplication.objects.filter(
+            programme=programme, uscc=org.uscc
+        ).first()
+    return context
+
+
+@never_cache
+@require_GET
+def programme_page(request: HttpRequest, slug: str) -> HttpResponse:
+    programme = get_programme(slug)
+    return render(request, "refunds/programme.html", _programme_context(request, programme))
+
+
+@never_cache
+@require_POST
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = _applicant(request)
+    if actor is None:
+        return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': f'/refunds/{slug}/'})}")
+    programme = get_programme(slug)
+    account = BankAccount(
+        _field(request, "account_name", 128),
+        _field(request, "account_number", 64),
+        _field(request, "bank_name", 128),
+    )
+    if request.POST.get("confirm") != "yes":
+        context = _programme_context(request, programme)
+        context["form"] = request.POST
+        return form_page(
+            request,
+            "refunds/programme.html",
+            context,
+            InvalidInput(code="refund_confirm_required"),
+        )
+    done, refused = attempt(
+        lambda: services.apply_online(actor, slug, account, phone=_field(request, "phone", 20))
+    )
+    if refused is not None or done is None:
+        context = _programme_context(request, programme)
+        context["form"] = request.POST
+        return form_page(request, "refunds/programme.html", context, refused)
+    return HttpResponseRedirect(reverse("refunds:application", args=[done.number]), status=303)
+
+
+def _opened_by_code(request: HttpRequest, number: str) -> bool:
+    opened = request.session.get(SESSION_PROGRESS) or {}
+    until = opened.get("until", "")
+    return bool(opened.get("number") == number and until > clock.now().isoformat())
+
+
+def _viewable(request: HttpRequest, number: str) -> RefundApplication:
+    """An enterprise's own application, or the one its SMS code opened in this session."""
+    if _opened_by_code(request, number):
+        row = RefundApplication.objects.filter(number=number).first()
+        if row is None:
+            raise NotFound(code="refund_application_unknown", number=number[:40])
+        return row
+    user = request.user
+    if not isinstance(user, User):
+        raise Forbidden(code="refund_no_organization")
+    return services.get_application(user, number)
+
+
+@never_cache
+@require_GET
+def application_page(request: HttpRequest, number: str) -> HttpResponse:
+    if not request.user.is_authenticated and not _opened_by_code(request, number):
+        return HttpResponseRedirect(reverse("refunds:progress"))
+    application = _viewable(request, number)
+    return render(
+        request,
+        "refunds/application.html",
+        {
+            "application": application,
+            "summary": progress.summary(application),
+            "can_supply": _applicant(request) is not None and application.state == "more_info",
+        },
+    )
+
+
+@never_cache
+@require_POST
+def supply(request: HttpRequest, number: str) -> HttpResponse:
+    actor = _applicant(request)
+    if actor is None:
+        raise Forbidden(code="refund_no_organization")
+    services.supply(actor, number, _field(request, "note", 500))
+    return HttpResponseRedirect(reverse("refunds:application", args=[number]), status=303)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def progress_page(request: HttpRequest) -> HttpResponse:
+    """Step 1: number + USCC -> a code to the registered phone; step 2: the code -> the
+    application's page for this session (15 minutes)."""
+    context: dict[str, Any] = {"form": request.POST if request.method == "POST" else {}}
+    if request.method == "GET":
+        return render(request, "refunds/progress.html", context)
+    number, uscc = _field(request, "number", 40), _field(request, "uscc", 40)
+    client = client_address(request)
+    if request.POST.get("step") == "code":
+        sent, refused = attempt(lambda: progress.request_code(number, uscc, client=client))
+        if sent is not None:
+            context["sent"] = sent.message
+        return form_page(request, "refunds/progress.html", context, refused)
+    code = _field(request, "code", 12)
+    opened, refused = attempt(lambda: progress.open_progress(number, uscc, code, client=client))
+    if refused is not None or opened is None:
+        context["sent"] = True
+        return form_page(request, "refunds/progress.html", context, refused)
+    until = clock.now() + timedelta(minutes=PROGRESS_MINUTES)
+    request.session[SESSION_PROGRESS] = {"number": opened.number, "until": until.isoformat()}
+    return HttpResponseRedirect(reverse("refunds:application", args=[opened.number]), status=303)

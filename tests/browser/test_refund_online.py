@@ -1,0 +1,170 @@
+"""The refund programme's online flow in headless Chromium at phone width (390 px): the demo
+enterprise opens the demo programme (window includes today), logs in with its SoftHSM Ukey
+through the certificate helper (PIN in the helper's own window), sees the explained amount,
+applies; two refund officers review it in their console (650 yuan is above the demo's 500
+threshold: a first and a second approval), batch it, download the bank transfer file and upload
+the bank's return; the enterprise then reads 已拨付. Screenshots in the stack's directory."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, PIN, Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE_VIEW = {"width": 390, "height": 844}
+OFFICER_PASSWORD = "Refund-officer-2026"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def _context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:
+    context = browser.new_context(locale="zh-CN", viewport=viewport)  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    return context
+
+
+def _officers(stack: Stack) -> None:
+    code = (
+        "from certhall.accounts.models import User\n"
+        "for name in ('demo-refund-officer', 'demo-refund-officer-2'):\n"
+        "    u = User.objects.get(username=name)\n"
+        f"    u.set_password({OFFICER_PASSWORD!r})\n"
+        "    u.save()\n"
+    )
+    stack.cli("manage", "shell", "-c", code)
+
+
+def _log_in(page: Page, stack: Stack, username: str) -> None:
+    page.goto(f"{stack.url}/accounts/login/?next=/refunds/console/?programme=demo")
+    page.fill("#username", username)
+    page.fill("#password", OFFICER_PASSWORD)
+    page.click("#password-form button[type=submit]")
+    page.wait_for_url("**/refunds/console/**")
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEW["width"], f"the page is {width}px wide at 390px"
+
+
+def test_online_refund_from_login_to_payout(browser: Browser, stack: Stack) -> None:
+    shots = stack.shots
+    print(f"screenshots: {shots}")
+    enterprise = _context(browser, PHONE_VIEW)
+    page = enterprise.new_page()
+
+    page.goto(f"{stack.url}/refunds/")
+    expect(page.locator('[data-programme="demo"]')).to_contain_text("申请中")
+    _no_sideways_scroll(page)
+    page.screenshot(path=shots / "refund-1-programmes.png", full_page=True)
+    page.click('[data-programme="demo"] a.btn')
+    page.click("#login-link")
+    page.wait_for_url("**/login/certificate/**")
+    expect(page.locator("#cert-list input[type=radio]")).to_have_count(1)
+    with page.expect_popup() as popup_info:
+        page.click("#login-button")
+    popup = popup_info.value
+    popup.wait_for_url(f"{stack.agent_url}/pin/**")
+    popup.fill("#pin", PIN)
+    popup.click("#submit")
+    page.wait_for_url(f"{stack.url}/refunds/demo/")
+
+    # the explained amount: four records counted, three excluded with their reasons
+    expect(page.locator("#amount")).to_contain_text("¥650.00")
+    expect(page.locator('#records tr[data-reason=""]')).to_have_count(4)
+    expect(page.locator('#records tr[data-reason="outside_window"]')).to_contain_text(
+        "缴费日期不在业务期间内"
+    )
+    expect(page.locator('#records tr[data-reason="never_used"]')).to_have_count(1)
+    expect(page.locator('#records tr[data-reason="business_not_covered"]')).to_have_count(1)
+    _no_sideways_scroll(page)
+    page.screenshot(path=shots / "refund-2-explained-amount.png", full_page=True)
+
+    # a wrong account name is refused beside the form, then the application goes in
+    page.fill("#account_name", "张三")
+    page.fill("#account_number", "6222 0202 0000 1234 567")
+    page.fill("#bank_name", "中国工商银行深圳分行")
+    page.fill("#phone", "13800138000")
+    page.check("#confirm")
+    page.click("#submit")
+    expect(page.locator("#form-error")).to_contain_text("必须与企业名称")
+    page.fill("#account_name", ORG_NAME)
+    page.check("#confirm")
+    page.click("#submit")
+    page.wait_for_url(f"{stack.url}/refunds/applications/**")
+    expect(page.locator("#state")).to_have_text("已提交，待审核")
+    number = page.locator("#number").inner_text()
+    _no_sideways_scroll(page)
+    page.screenshot(path=shots / "refund-3-submitted.png", full_page=True)
+
+    # a second attempt points to the first
+    page.goto(f"{stack.url}/refunds/demo/")
+    expect(page.locator("#application-number")).to_have_text(number)
+
+    # two officers: the first approval, then the second (never the same one)
+    _officers(stack)
+    desk = _context(browser, {"width": 1200, "height": 900})
+    officer = desk.new_page()
+    _log_in(officer, stack, "demo-refund-officer")
+    expect(officer.locator(f'#queue tr[data-number="{number}"]')).to_have_count(1)
+    officer.screenshot(path=shots / "refund-4-dashboard.png", full_page=True)
+    officer.click(f'#queue a:text("{number}")')
+    officer.click("#approve")
+    expect(officer.locator("#state")).to_have_text("初审通过，待复核")
+    expect(officer.locator("#second-needed")).to_contain_text("另一名返还审核员复核")
+    expect(officer.locator("#approve")).to_have_count(0)
+    desk.close()
+
+    desk = _context(browser, {"width": 1200, "height": 900})
+    second = desk.new_page()
+    _log_in(second, stack, "demo-refund-officer-2")
+    second.goto(f"{stack.url}/refunds/console/applications/{number}/")
+    second.click("#approve")
+    expect(second.locator("#state")).to_have_text("审核通过，待拨付")
+
+    # the payout batch, its bank file, and the bank's return
+    second.goto(f"{stack.url}/refunds/console/batches/?programme=demo")
+    second.click("#create-batch")
+    row = second.locator("#batches tbody tr").first
+    expect(row).to_contain_text("650.00")
+    with second.expect_download() as download_info:
+        row.locator("a").click()
+    content = download_info.value.path().read_text(encoding="utf-8")
+    lines = list(csv.reader(io.StringIO(content)))
+    assert lines[0][:3] == ["batch", "line", "application"]
+    assert lines[1][2] == number and lines[-2][0] == "TOTAL" and lines[-1][0] == "SHA256"
+    back = io.StringIO()
+    writer = csv.writer(back)
+    writer.writerow(["batch", "line", "application", "amount_yuan", "result", "bank_reference"])
+    writer.writerow([lines[1][0], lines[1][1], number, lines[1][6], "paid", "BANK0001"])
+    second.set_input_files(
+        "#bank_return",
+        files=[{"name": "return.csv", "mimeType": "text/csv", "buffer": back.getvalue().encode()}],
+    )
+    second.click("#settle")
+    expect(second.locator("#settle-report")).to_contain_text("拨付成功 1 笔")
+    second.screenshot(path=shots / "refund-5-settled.png", full_page=True)
+    desk.close()
+
+    # the enterprise reads the outcome
+    page.goto(f"{stack.url}/refunds/applications/{number}/")
+    expect(page.locator("#state")).to_have_text("已拨付")
+    expect(page.locator("#history")).to_contain_text("已拨付")
+    _no_sideways_scroll(page)
+    page.screenshot(path=shots / "refund-6-paid.png", full_page=True)
+    enterprise.close()

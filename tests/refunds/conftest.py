@@ -1,0 +1,145 @@
+"""Refund fixtures: the announced programme (data migration), a programme open on a frozen day,
+enterprises, records and actors."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.refunds.models import FeeRecord, Programme, UsageRecord
+from certhall.rules import SHANGHAI
+
+#: Inside the announced application window (2021-12-21 to 2022-01-20).
+IN_WINDOW = datetime(2022, 1, 10, 10, 0, tzinfo=SHANGHAI)
+AFTER_WINDOW = datetime(2022, 1, 21, 9, 0, tzinfo=SHANGHAI)
+USCC = "91350100M000100Y43"
+NAME = "深圳市演示医疗科技有限公司"
+OTHER_USCC = "91440300MA5DEM0K1W"
+OTHER_NAME = "深圳市另一家科技有限公司"
+GONE_USCC = "91440300MA5GNE2RPM"
+GONE_NAME = "深圳市已注销演示贸易有限公司"
+PHONE = "13800138000"
+ACCOUNT = "6222020200001234567"
+LEGAL_REP_ID = "11010519491231002X"
+
+
+@pytest.fixture
+def frozen() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(IN_WINDOW, tick=False) as traveller:
+        yield traveller
+
+
+def announced() -> Programme:
+    """The announced programme of the data migration; made again when a transactional test's
+    flush removed it (flushes empty every table, data migrations' rows too)."""
+    programme = Programme.objects.filter(slug="sz-2021").first()
+    if programme is None:
+        from django.apps import apps
+
+        migration = importlib.import_module("certhall.refunds.migrations.0002_announced_programme")
+        migration.forwards(apps, None)
+        programme = Programme.objects.get(slug="sz-2021")
+    return programme
+
+
+@pytest.fixture
+def programme(db: None) -> Programme:
+    return announced()
+
+
+@pytest.fixture
+def providers(programme: Programme) -> dict[str, Provider]:
+    return {p.slug: p for p in Provider.objects.all()}
+
+
+@pytest.fixture
+def outsider(db: None) -> Provider:
+    """A CA that does not take part in the programme."""
+    return Provider.objects.create(slug="elsewhere", name="外地数字证书机构")
+
+
+@pytest.fixture
+def fee(programme: Programme, providers: dict[str, Provider]) -> Callable[..., FeeRecord]:
+    def make(
+        serial: str,
+        paid_on: date,
+        amount: str = "300.00",
+        *,
+        business: str = "new",
+        ca: str = "szca",
+        uscc: str = USCC,
+        name: str = NAME,
+        provider: Provider | None = None,
+    ) -> FeeRecord:
+        return FeeRecord.objects.create(
+            programme=programme,
+            provider=provider or providers[ca],
+            serial=serial,
+            uscc=uscc,
+            enterprise_name=name,
+            business=business,
+            paid_on=paid_on,
+            amount=Decimal(amount),
+        )
+
+    return make
+
+
+@pytest.fixture
+def use(programme: Programme, providers: dict[str, Provider]) -> Callable[..., UsageRecord]:
+    def make(
+        serial: str, used_on: date, *, ca: str = "szca", provider: Provider | None = None
+    ) -> UsageRecord:
+        return UsageRecord.objects.create(
+            programme=programme,
+            provider=provider or providers[ca],
+            serial=serial,
+            platform="深圳市电子政务平台",
+            used_on=used_on,
+        )
+
+    return make
+
+
+@pytest.fixture
+def enterprise(db: None) -> Organization:
+    return Organization.objects.create(name=NAME, uscc=USCC)
+
+
+@pytest.fixture
+def other_enterprise(db: None) -> Organization:
+    return Organization.objects.create(name=OTHER_NAME, uscc=OTHER_USCC)
+
+
+@pytest.fixture
+def actors(db: None, enterprise: Organization, providers: dict[str, Provider]) -> dict[str, User]:
+    """One of each: the enterprise, another enterprise, two refund officers, a clerk of the
+    home CA and one of another participating CA, and a reviewer (a role without refunds)."""
+    other = Organization.objects.create(name=OTHER_NAME, uscc=OTHER_USCC)
+
+    def user(name: str, role: Role, **fields: object) -> User:
+        return User.objects.create(username=name, role=role, **fields)
+
+    return {
+        "applicant": user("app", Role.APPLICANT, organization=enterprise),
+        "other_applicant": user("app2", Role.APPLICANT, organization=other),
+        "officer": user("officer1", Role.REFUND_OFFICER),
+        "officer2": user("officer2", Role.REFUND_OFFICER),
+        "clerk": user("clerk-szca", Role.CLERK, provider=providers["szca"]),
+        "clerk_netca": user("clerk-netca", Role.CLERK, provider=providers["netca"]),
+        "reviewer": user("reviewer", Role.REVIEWER, provider=providers["szca"]),
+    }
+
+
+@pytest.fixture
+def open_programme(programme: Programme) -> Programme:
+    """The announced programme, with a lower second-review threshold for the tests."""
+    programme.second_review_above = Decimal("500.00")
+    programme.save(update_fields=["second_review_above"])
+    return programme

@@ -1,0 +1,79 @@
+"""The JSON API over the same services: programmes, eligibility, apply, review, batch, settle,
+dashboard; refusals as {"error", "message"}."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import User
+from certhall.refunds.models import Programme
+from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC
+from tests.refunds.test_applications import bank_return
+
+pytestmark = pytest.mark.django_db
+
+IN = date(2019, 6, 1)
+
+
+def api(user: User | None) -> Client:
+    client = Client(enforce_csrf_checks=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_online_flow_over_the_api(
+    actors: dict[str, User],
+    open_programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    fee("a1", IN, "300.00")
+    fee("a2", IN, "50.00", business="revoke")
+    use("a1", IN)
+    listed = api(None).get("/api/refunds/programmes").json()
+    assert {"slug", "name", "apply_from", "apply_to", "cas"} <= set(listed[0])
+
+    applicant = api(actors["applicant"])
+    result = applicant.get("/api/refunds/programmes/sz-2021/eligibility").json()
+    assert result["eligible"] is True and result["amount_yuan"] == "300.00"
+    assert result["excluded"][0]["reason"] == "business_not_covered"
+    body = {"account_name": NAME, "account_number": ACCOUNT, "bank_name": "工行", "phone": PHONE}
+    created = applicant.post(
+        "/api/refunds/programmes/sz-2021/applications", body, content_type="application/json"
+    )
+    assert created.status_code == 201
+    number = created.json()["number"]
+    again = applicant.post(
+        "/api/refunds/programmes/sz-2021/applications", body, content_type="application/json"
+    )
+    assert again.status_code == 409 and again.json()["error"] == "refund_already_applied"
+
+    other = api(actors["other_applicant"])
+    assert other.get(f"/api/refunds/applications/{number}").status_code == 403
+    refused = other.get(f"/api/refunds/programmes/sz-2021/eligibility?uscc={USCC}")
+    assert refused.status_code == 403 and refused.json()["error"] == "other_organization"
+    assert applicant.post(f"/api/refunds/applications/{number}/approve").status_code == 403
+
+    officer = api(actors["officer"])
+    approved = officer.post(f"/api/refunds/applications/{number}/approve")
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    batch = officer.post("/api/refunds/programmes/sz-2021/batches")
+    assert batch.status_code == 201 and batch.json()["count"] == 1
+    from certhall.refunds.models import PayoutBatch
+
+    data = bank_return(PayoutBatch.objects.get(), [(1, "paid")])
+    settled = officer.post(
+        "/api/refunds/programmes/sz-2021/settlements", data, content_type="text/csv"
+    ).json()
+    assert settled["paid"] == 1
+    assert applicant.get(f"/api/refunds/applications/{number}").json()["state"] == "paid"
+    board = officer.get("/api/refunds/programmes/sz-2021/dashboard").json()
+    assert board["total"] == {"label": "合计", "count": 1, "amount_yuan": "300.00"}
+    assert api(actors["clerk"]).get("/api/refunds/programmes/sz-2021/dashboard").status_code == 403

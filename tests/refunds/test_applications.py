@@ -1,0 +1,320 @@
+"""Online and counter applications, review and payout, through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+
+from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
+from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation
+from certhall.refunds import payout, review, services
+from certhall.refunds.counter import OfflineEntry, enter_offline, required_items
+from certhall.refunds.models import PayoutItem, Programme, RefundApplication
+from certhall.refunds.services import BankAccount
+from certhall.refunds.states import State
+from tests.refunds.conftest import (
+    ACCOUNT,
+    AFTER_WINDOW,
+    GONE_NAME,
+    GONE_USCC,
+    LEGAL_REP_ID,
+    NAME,
+    PHONE,
+    USCC,
+)
+
+pytestmark = pytest.mark.django_db
+
+IN = date(2019, 6, 1)
+
+
+@pytest.fixture
+def records(fee: Callable[..., Any], use: Callable[..., Any]) -> None:
+    fee("a1", IN, "300.00")
+    fee("a2", IN, "400.00", ca="netca")
+    fee("a3", IN, "50.00", business="unlock")
+    fee("g1", IN, "300.00", uscc=GONE_USCC, name=GONE_NAME)
+    for serial, ca in (("a1", "szca"), ("a2", "netca"), ("a3", "szca"), ("g1", "szca")):
+        use(serial, IN, ca=ca)
+
+
+def account(name: str = NAME) -> BankAccount:
+    return BankAccount(name, ACCOUNT, "中国工商银行深圳分行")
+
+
+def apply(actors: dict[str, User], programme: Programme) -> RefundApplication:
+    return services.apply_online(actors["applicant"], programme.slug, account(), phone=PHONE)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_online_application_once_per_enterprise(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    application = apply(actors, open_programme)
+    assert application.number.startswith("FH20220110-")
+    assert application.amount == Decimal("700.00") and application.state == State.SUBMITTED
+    assert sorted(line.fee.serial for line in application.lines.all()) == ["a1", "a2"]
+    with pytest.raises(Conflict) as again:
+        apply(actors, open_programme)
+    assert again.value.code == "refund_already_applied"
+    assert application.number in again.value.message
+    assert AuditEvent.objects.filter(action="refunds.application.submit").count() == 1
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_account_name_must_be_the_enterprise(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    with pytest.raises(InvalidInput) as wrong:
+        services.apply_online(
+            actors["applicant"], open_programme.slug, account("张三"), phone=PHONE
+        )
+    assert wrong.value.code == "refund_account_name" and NAME in wrong.value.message
+    # full-width and half-width forms of the same name are the same name
+    folded = services.apply_online(
+        actors["applicant"], open_programme.slug, account(f" {NAME} "), phone=PHONE
+    )
+    assert folded.account_name == NAME
+
+
+@pytest.mark.usefixtures("records")
+def test_outside_the_window_refused_with_the_dates(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    with time_machine.travel(AFTER_WINDOW, tick=False), pytest.raises(RuleViolation) as closed:
+        apply(actors, open_programme)
+    assert closed.value.code == "refund_window_closed"
+    assert "2021年12月21日至2022年01月20日" in closed.value.message
+
+
+@pytest.mark.usefixtures("frozen")
+def test_nothing_eligible_refused(actors: dict[str, User], open_programme: Programme) -> None:
+    with pytest.raises(RuleViolation) as nothing:
+        apply(actors, open_programme)
+    assert nothing.value.code == "refund_nothing_eligible"
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_an_enterprise_sees_only_its_own(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    application = apply(actors, open_programme)
+    with pytest.raises(Forbidden):
+        services.get_application(actors["other_applicant"], application.number)
+    with pytest.raises(Forbidden):
+        services.eligibility_for(actors["other_applicant"], open_programme.slug, USCC)
+    with pytest.raises(Forbidden):  # online applications are no CA's
+        services.get_application(actors["clerk"], application.number)
+    with pytest.raises(Forbidden):
+        services.get_application(actors["reviewer"], application.number)
+    assert services.list_applications(actors["other_applicant"]) == []
+    assert services.get_application(actors["officer"], application.number) == application
+
+
+def offline_entry(**changes: Any) -> OfflineEntry:
+    fields: dict[str, Any] = {
+        "uscc": GONE_USCC,
+        "enterprise_name": GONE_NAME,
+        "special_case": "deregistered",
+        "person_name": "李四",
+        "id_kind": "resident_id",
+        "id_number": LEGAL_REP_ID,
+        "phone": PHONE,
+        "account": account("李四"),
+        "received": frozenset(required_items("deregistered", False)),
+        "signed": frozenset(required_items("deregistered", False)),
+    }
+    fields.update(changes)
+    return OfflineEntry(**fields)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_counter_application_for_a_deregistered_enterprise(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    with pytest.raises(InvalidInput) as missing:
+        enter_offline(
+            actors["clerk"], open_programme.slug, offline_entry(received=frozenset({"licence"}))
+        )
+    assert missing.value.code == "refund_checklist_missing"
+    assert "注销或变更" in missing.value.message
+    with pytest.raises(InvalidInput) as unsigned:
+        enter_offline(actors["clerk"], open_programme.slug, offline_entry(signed=frozenset()))
+    assert unsigned.value.code == "refund_checklist_unsigned"
+    with pytest.raises(InvalidInput) as wrong_name:
+        enter_offline(actors["clerk"], open_programme.slug, offline_entry(account=account()))
+    assert wrong_name.value.code == "refund_account_name"
+    with pytest.raises(InvalidInput):
+        enter_offline(actors["clerk"], open_programme.slug, offline_entry(special_case="bored"))
+
+    application = enter_offline(actors["clerk"], open_programme.slug, offline_entry())
+    assert application.channel == "offline" and application.amount == Decimal("300.00")
+    assert application.provider == actors["clerk"].provider
+    assert application.checklist["id_number"] == LEGAL_REP_ID
+    # staff of one CA see only their own CA's applications
+    assert services.list_applications(actors["clerk"]) == [application]
+    assert services.list_applications(actors["clerk_netca"]) == []
+    with pytest.raises(Forbidden):
+        services.get_application(actors["clerk_netca"], application.number)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_partnership_pays_into_the_applicant_account(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    items = frozenset(required_items("changed", True))
+    assert "opening_permit" in items and "bank_card" not in items
+    entry = offline_entry(
+        special_case="changed",
+        partnership=True,
+        delegate_name="王五",
+        delegate_id_number=LEGAL_REP_ID,
+        received=items,
+        signed=items,
+        account=account(GONE_NAME),
+    )
+    application = enter_offline(actors["clerk"], open_programme.slug, entry)
+    assert application.payee_kind == "enterprise"
+    assert application.checklist["delegate_name"] == "王五"
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_review_with_a_second_officer_above_the_threshold(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    application = apply(actors, open_programme)  # 700.00 > 500.00
+    first = review.approve(actors["officer"], application.number)
+    assert first.state == State.FIRST_APPROVED
+    with pytest.raises(Forbidden) as same:
+        review.approve(actors["officer"], application.number)
+    assert same.value.code == "refund_second_officer"
+    second = review.approve(actors["officer2"], application.number)
+    assert second.state == State.APPROVED and second.approved_by == actors["officer2"]
+    with pytest.raises(Forbidden):
+        review.approve(actors["applicant"], application.number)
+    actions = list(
+        AuditEvent.objects.filter(object_id=application.number).values_list("action", flat=True)
+    )
+    assert actions == [
+        "refunds.application.submit",
+        "refunds.application.first_approve",
+        "refunds.application.approve",
+    ]
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_reject_and_ask_for_more(actors: dict[str, User], open_programme: Programme) -> None:
+    application = apply(actors, open_programme)
+    with pytest.raises(InvalidInput):
+        review.reject(actors["officer"], application.number, "  ")
+    asked = review.ask_more(actors["officer"], application.number, "请补充开户许可证")
+    assert asked.state == State.MORE_INFO and asked.note == "请补充开户许可证"
+    with pytest.raises(Forbidden):
+        services.supply(actors["other_applicant"], application.number, "x")
+    back = services.supply(actors["applicant"], application.number, "已补充")
+    assert back.state == State.SUBMITTED
+    rejected = review.reject(actors["officer"], application.number, "重复申领")
+    assert rejected.state == State.REJECTED and rejected.note == "重复申领"
+    with pytest.raises(Conflict):
+        review.approve(actors["officer2"], application.number)
+
+
+def bank_return(batch: Any, results: list[tuple[int, str]], amount: str | None = None) -> bytes:
+    lines = ["batch,line,application,amount_yuan,result,bank_reference,message"]
+    items = {i.line: i for i in batch.items.select_related("application")}
+    for line, result in results:
+        item = items[line]
+        lines.append(
+            f"{batch.number},{line},{item.application.number},{amount or item.amount},"
+            f"{result},BR{line},{'账户不存在' if result == 'failed' else ''}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_batch_settle_correct_and_batch_again(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    officer = actors["officer"]
+    online = apply(actors, open_programme)
+    offline = enter_offline(actors["clerk"], open_programme.slug, offline_entry())
+    review.approve(officer, online.number)
+    review.approve(actors["officer2"], online.number)
+    review.approve(officer, offline.number)  # 300.00: one officer is enough
+    batch = payout.create_batch(officer, open_programme.slug)
+    assert batch.count == 2 and batch.total == Decimal("1000.00")
+    lines = batch.content.splitlines()
+    assert lines[0].startswith("batch,line,application")
+    assert lines[-2] == f"TOTAL,{batch.number},2,,,,1000.00"
+    import hashlib
+
+    body = "".join(line + "\n" for line in lines[:-1]).encode()
+    assert lines[-1] == f"SHA256,{hashlib.sha256(body).hexdigest()}"
+    with pytest.raises(RuleViolation):
+        payout.create_batch(officer, open_programme.slug)  # nothing left to batch
+
+    wrong = bank_return(batch, [(1, "paid")], "1.00")
+    wrong_amount = payout.settle(officer, open_programme.slug, wrong)
+    assert [r.reason for r in wrong_amount.refused] == ["bank_row_amount"]
+    data = bank_return(batch, [(1, "paid"), (2, "failed")])
+    report = payout.settle(officer, open_programme.slug, data)
+    assert (report.paid, report.failed, report.unchanged, report.refused) == (1, 1, 0, [])
+    again = payout.settle(officer, open_programme.slug, data)
+    assert (again.paid, again.failed, again.unchanged) == (0, 0, 2)
+    flipped = payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "failed")]))
+    assert [r.reason for r in flipped.refused] == ["bank_row_settled"]
+
+    online.refresh_from_db()
+    offline.refresh_from_db()
+    assert online.state == State.PAID and online.paid_at is not None
+    assert offline.state == State.FAILED and offline.note == "账户不存在"
+    with pytest.raises(InvalidInput):
+        review.correct_account(officer, offline.number, account("别人"))
+    review.correct_account(officer, offline.number, BankAccount("李四", "6222000011112222", "建行"))
+    second = payout.create_batch(officer, open_programme.slug)
+    assert second.count == 1 and "6222000011112222" in second.content
+    payout.settle(officer, open_programme.slug, bank_return(second, [(1, "paid")]))
+    offline.refresh_from_db()
+    assert offline.state == State.PAID
+    assert PayoutItem.objects.filter(application=online, result="paid").count() == 1
+    with pytest.raises(Forbidden):
+        payout.create_batch(actors["applicant"], open_programme.slug)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_fees_claimed_elsewhere_are_already_refunded(
+    actors: dict[str, User], open_programme: Programme, providers: dict[str, Any]
+) -> None:
+    from certhall.refunds.eligibility import explain
+    from certhall.refunds.models import FeeRecord, ProgrammeCA, UsageRecord
+
+    application = apply(actors, open_programme)
+    rerun = Programme.objects.create(
+        slug="sz-rerun",
+        name="再次返还",
+        apply_from=date(2022, 1, 1),
+        apply_to=date(2022, 2, 1),
+        business_from=open_programme.business_from,
+        business_to=open_programme.business_to,
+        businesses=list(open_programme.businesses),
+    )
+    ProgrammeCA.objects.create(programme=rerun, provider=providers["szca"])
+    FeeRecord.objects.create(
+        programme=rerun, provider=providers["szca"], serial="a1", uscc=USCC,
+        enterprise_name=NAME, business="new", paid_on=IN, amount=Decimal("300.00"),
+    )  # fmt: skip
+    UsageRecord.objects.create(
+        programme=rerun, provider=providers["szca"], serial="a1", platform="p", used_on=IN
+    )
+    (line,) = explain(rerun, USCC).lines
+    assert line.reason == "already_refunded"
+    assert explain(open_programme, USCC).amount.yuan == Decimal("700.00")  # its own claim
+    review.reject(actors["officer"], application.number, "不符合条件")
+    (line,) = explain(rerun, USCC).lines
+    assert line.reason == ""  # a rejected application gives its records back

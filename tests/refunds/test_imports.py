@@ -1,0 +1,135 @@
+"""CSV imports: columns as docs/refunds.md, a report of refused rows with line and reason, rows
+whole or not at all, the same file twice changes nothing; the CLI on top."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
+from certhall.cli.main import main
+from certhall.errors import Forbidden, InvalidInput
+from certhall.refunds.imports import import_records
+from certhall.refunds.models import FeeRecord, Programme, UsageRecord
+from tests.refunds.conftest import USCC
+
+pytestmark = pytest.mark.django_db
+
+FEES = f"""ca,serial,uscc,enterprise_name,business,paid_on,amount_yuan,extra
+szca,00AB12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,300.00,ignored
+netca,ff01,{USCC},深圳市演示医疗科技有限公司,renew,2019-03-01,150,
+nosuchca,ff02,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,150,
+szca,xyz,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,150,
+szca,ab13,91350100M000100Y44,深圳市演示医疗科技有限公司,new,2019-03-01,150,
+szca,ab14,{USCC},,new,2019-03-01,150,
+szca,ab15,{USCC},深圳市演示医疗科技有限公司,rekey,2019-03-01,150,
+szca,ab16,{USCC},深圳市演示医疗科技有限公司,new,2019/03/01,150,
+szca,ab17,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,-1,
+szca,ab18,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,1.005,
+szca,ab19,{USCC},深圳市演示医疗科技有限公司,new
+szca,ab12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,300.00,
+szca,ab12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,301.00,
+"""
+
+EXPECTED_REFUSALS = [
+    (4, "ca_unknown"),
+    (5, "serial_invalid"),
+    (6, "uscc_invalid"),
+    (7, "name_missing"),
+    (8, "business_invalid"),
+    (9, "date_invalid"),
+    (10, "amount_invalid"),
+    (11, "amount_invalid"),
+    (12, "columns"),
+    (14, "conflict"),
+]
+
+
+def test_fees_with_broken_rows(programme: Programme, admin: User) -> None:
+    report = import_records(admin, programme.slug, "fees", FEES.encode(), source="fees.csv")
+    assert [(r.line, r.reason) for r in report.refused] == EXPECTED_REFUSALS
+    assert all(r.message.startswith(f"第{r.line}行") for r in report.refused)
+    assert (report.imported, report.unchanged) == (2, 1)
+    rows = FeeRecord.objects.filter(programme=programme).order_by("serial")
+    assert [(r.provider.slug, r.serial, str(r.amount)) for r in rows] == [
+        ("szca", "ab12", "300.00"),
+        ("netca", "ff01", "150.00"),
+    ]
+    event = AuditEvent.objects.filter(action="refunds.import").get()
+    assert event.after["imported"] == 2 and event.after["refused"] == 10
+
+    again = import_records(admin, programme.slug, "fees", FEES.encode())
+    assert (again.imported, again.unchanged) == (0, 3)
+    assert FeeRecord.objects.filter(programme=programme).count() == 2
+
+
+def test_usage_with_ca_option(programme: Programme, admin: User) -> None:
+    data = "serial,platform,used_on\nab12,深圳市电子政务平台,2018-04-01\nab12,x,2018-4-1\n"
+    report = import_records(admin, programme.slug, "usage", data.encode(), ca="netca")
+    assert report.imported == 1 and [(r.line, r.reason) for r in report.refused] == [
+        (3, "date_invalid")
+    ]
+    assert UsageRecord.objects.get().provider.slug == "netca"
+    mixed = "ca,serial,platform,used_on\nszca,ab12,p,2018-04-01\n"
+    report = import_records(admin, programme.slug, "usage", mixed.encode(), ca="netca")
+    assert [r.reason for r in report.refused] == ["ca_mismatch"]
+
+
+def test_whole_file_refusals(programme: Programme, admin: User) -> None:
+    with pytest.raises(InvalidInput) as missing:
+        import_records(admin, programme.slug, "usage", b"serial,platform,used_on\n")
+    assert missing.value.code == "refund_import_header" and "ca" in missing.value.message
+    with pytest.raises(InvalidInput) as encoding:
+        import_records(admin, programme.slug, "fees", "ca,serial\n".encode("gbk") + b"\xff\xfe")
+    assert encoding.value.code == "refund_import_encoding"
+
+
+def test_only_officers_and_operators_import(programme: Programme, make_user) -> None:  # type: ignore[no-untyped-def]
+    from certhall.accounts.models import Role
+
+    with pytest.raises(Forbidden):
+        import_records(make_user(Role.APPLICANT), programme.slug, "fees", FEES.encode())
+
+
+def test_cli_import_and_eligibility(
+    programme: Programme, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fees = tmp_path / "fees.csv"
+    fees.write_text(
+        "serial,uscc,enterprise_name,business,paid_on,amount_yuan\n"
+        f"ab12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,300.00\n"
+        f"ab12,{USCC},深圳市演示医疗科技有限公司,unlock,2018-05-01,0\n",
+        encoding="utf-8",
+    )
+    usage = tmp_path / "usage.csv"
+    usage.write_text("ca,serial,platform,used_on\nszca,AB12,深圳市电子政务平台,2018-04-01\n")
+    base = ["refund", "import", "--programme", programme.slug]
+    assert main([*base, "--kind", "fees", "--ca", "szca", str(fees)]) == 0
+    assert "imported 2, unchanged 0, refused 0" in capsys.readouterr().out
+    assert main([*base, "--kind", "usage", str(usage)]) == 0
+    assert main([*base, "--kind", "usage", str(usage)]) == 0
+    assert "imported 0, unchanged 1, refused 0" in capsys.readouterr().out.splitlines()[-1]
+
+    args = ["refund", "eligibility", "--programme", programme.slug, "--uscc", USCC]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["eligible"] is True and data["amount_yuan"] == "300.00"
+    assert [c["serial"] for c in data["counted"]] == ["ab12"]
+    assert data["excluded"][0]["reason"] == "business_not_covered"
+    assert main(args) == 0
+    assert "可返还 300.00 元" in capsys.readouterr().out
+
+    assert main(["refund", "programmes", "--json"]) == 0
+    listed = {p["slug"]: p for p in json.loads(capsys.readouterr().out)}
+    assert listed["sz-2021"]["apply_from"] == "2021-12-21"
+    assert listed["sz-2021"]["apply_to"] == "2022-01-20"
+    assert listed["sz-2021"]["business_from"] == "2017-12-31"
+    assert listed["sz-2021"]["business_to"] == "2020-12-31"
+    assert len(listed["sz-2021"]["cas"]) == 4
+    assert set(listed["sz-2021"]["cas"][0]) == {"slug", "name"}
+
+    assert main(["refund", "eligibility", "--programme", "nope", "--uscc", USCC]) == 4
+    assert "没有代号为“nope”的返还项目" in capsys.readouterr().err

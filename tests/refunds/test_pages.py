@@ -1,0 +1,178 @@
+"""The pages through Django's test client: the enterprise's programme page with its explained
+amount and the online application, the offline progress query with an SMS code, the counter,
+the officers' console (review, batch, bank return, export), and who may open what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from certhall.accounts.models import User
+from certhall.notify.models import SmsMessage
+from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
+from certhall.refunds.states import State
+from tests.refunds.conftest import ACCOUNT, GONE_NAME, GONE_USCC, LEGAL_REP_ID, NAME, PHONE
+from tests.refunds.test_applications import bank_return
+
+pytestmark = pytest.mark.django_db
+
+IN = date(2019, 6, 1)
+
+
+@pytest.fixture
+def records(fee: Callable[..., Any], use: Callable[..., Any]) -> None:
+    fee("a1", IN, "300.00")
+    fee("a2", date(2021, 1, 1), "400.00")
+    fee("g1", IN, "300.00", uscc=GONE_USCC, name=GONE_NAME)
+    use("a1", IN)
+    use("a2", IN)
+    use("g1", IN)
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_online_application_pages(actors: dict[str, User], open_programme: Programme) -> None:
+    anonymous = client_for(None)
+    page = anonymous.get("/refunds/sz-2021/")
+    assert page.status_code == 200
+    assert "/login/certificate/?next=%2Frefunds%2Fsz-2021%2F" in page.content.decode()
+
+    client = client_for(actors["applicant"])
+    page = client.get("/refunds/sz-2021/").content.decode()
+    assert "¥300.00" in page and 'data-reason="outside_window"' in page
+    assert "缴费日期不在业务期间内" in page
+
+    form = {"account_name": "别人", "account_number": ACCOUNT, "bank_name": "工行", "phone": PHONE}
+    refused = client.post("/refunds/sz-2021/apply", {**form, "confirm": "yes"})
+    assert refused.status_code == 400 and "必须与企业名称" in refused.content.decode()
+    assert client.post("/refunds/sz-2021/apply", {**form, "account_name": NAME}).status_code == 400
+    done = client.post("/refunds/sz-2021/apply", {**form, "account_name": NAME, "confirm": "yes"})
+    assert done.status_code == 303
+    number = RefundApplication.objects.get().number
+    assert done["Location"] == f"/refunds/applications/{number}/"
+    progress = client.get(done["Location"]).content.decode()
+    assert "已提交，待审核" in progress and "提交申请" in progress
+    again = client.post("/refunds/sz-2021/apply", {**form, "account_name": NAME, "confirm": "yes"})
+    assert again.status_code == 409 and number in again.content.decode()
+
+    # another enterprise never sees it
+    other = client_for(actors["other_applicant"])
+    assert other.get(f"/refunds/applications/{number}/").status_code == 403
+    assert anonymous.get(f"/refunds/applications/{number}/").status_code == 302
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_offline_path_with_progress_by_sms_code(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    clerk = client_for(actors["clerk"])
+    lookup = clerk.post(
+        "/refunds/counter/", {"step": "lookup", "programme": "sz-2021", "uscc": GONE_USCC}
+    )
+    assert lookup.status_code == 200 and "¥300.00" in lookup.content.decode()
+    items = ["licence", "change_proof", "person_id", "bank_card"]
+    entry = {
+        "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,
+        "special_case": "deregistered", "person_name": "李四", "id_kind": "resident_id",
+        "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
+        "bank_name": "建行", "phone": PHONE, "received": items,
+        "signed": ["licence", "person_id"],
+    }  # fmt: skip
+    unsigned = clerk.post("/refunds/counter/", entry)
+    assert unsigned.status_code == 400 and "签字按指纹" in unsigned.content.decode()
+    done = clerk.post("/refunds/counter/", {**entry, "signed": items})
+    assert done.status_code == 303
+    application = RefundApplication.objects.get(uscc=GONE_USCC)
+    assert application.channel == "offline"
+    assert clerk.get(done["Location"]).status_code == 200
+    # another participating CA's staff: not theirs
+    netca = client_for(actors["clerk_netca"])
+    assert netca.get(done["Location"]).status_code == 403
+    assert application.number not in netca.get("/refunds/counter/").content.decode()
+
+    public = client_for(None)
+    base = {"number": application.number, "uscc": GONE_USCC}
+    wrong = public.post(
+        "/refunds/progress/", {**base, "uscc": "91350100M000100Y43", "step": "code"}
+    )
+    assert wrong.status_code == 404
+    sent = public.post("/refunds/progress/", {**base, "step": "code"})
+    assert sent.status_code == 200 and "验证码已发送至" in sent.content.decode()
+    text = SmsMessage.objects.filter(phone=PHONE).order_by("-pk").first()
+    assert text is not None and "返还申请进度" in text.text
+    code = re.search(r"验证码为(\d{6})", text.text)
+    assert code is not None
+    bad = public.post("/refunds/progress/", {**base, "step": "open", "code": "000000"})
+    assert bad.status_code == 400
+    opened = public.post("/refunds/progress/", {**base, "step": "open", "code": code.group(1)})
+    assert opened.status_code == 303
+    page = public.get(opened["Location"]).content.decode()
+    assert application.number in page and "已提交，待审核" in page
+    # the code opened this one application only
+    assert client_for(None).get(opened["Location"]).status_code == 302
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_officer_console_through_payout(actors: dict[str, User], open_programme: Programme) -> None:
+    from certhall.refunds import services
+    from certhall.refunds.services import BankAccount
+
+    application = services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
+    )
+    officer = client_for(actors["officer"])
+    home = officer.get("/refunds/console/?programme=sz-2021").content.decode()
+    assert application.number in home and "<svg" in home and 'id="chart"' in home
+    url = f"/refunds/console/applications/{application.number}/"
+    assert officer.get(url).status_code == 200
+    assert officer.post(url + "reject", {"reason": ""}).status_code == 303
+    assert RefundApplication.objects.get().state == State.SUBMITTED  # refused: no reason
+    assert officer.post(url + "approve").status_code == 303
+    assert RefundApplication.objects.get().state == State.APPROVED  # 300.00 <= 500.00
+    assert officer.post("/refunds/console/batches/new", {"programme": "sz-2021"}).status_code == 303
+    batch = PayoutBatch.objects.get()
+    csv_file = officer.get(f"/refunds/console/batches/{batch.number}.csv")
+    assert csv_file.status_code == 200 and b"TOTAL," in csv_file.content
+    upload = SimpleUploadedFile("return.csv", bank_return(batch, [(1, "paid")]), "text/csv")
+    settled = officer.post(
+        "/refunds/console/batches/settle", {"programme": "sz-2021", "bank_return": upload}
+    )
+    assert settled.status_code == 303
+    report = officer.get(settled["Location"]).content.decode()
+    assert "拨付成功 1 笔" in report
+    assert RefundApplication.objects.get().state == State.PAID
+    export = officer.get("/refunds/console/export.csv?programme=sz-2021")
+    assert export.status_code == 200
+    assert application.number in export.content.decode("utf-8-sig")
+
+
+@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("applicant", "/refunds/console/", 403),
+        ("clerk", "/refunds/console/", 403),
+        ("reviewer", "/refunds/console/export.csv?programme=sz-2021", 403),
+        ("officer", "/refunds/counter/", 403),
+        ("applicant", "/refunds/counter/", 403),
+        ("reviewer", "/refunds/counter/", 403),
+        ("clerk", "/refunds/counter/", 200),
+        ("officer", "/refunds/console/", 200),
+    ],
+)
+def test_who_opens_what(
+    actors: dict[str, User], open_programme: Programme, who: str, path: str, status: int
+) -> None:
+    assert client_for(actors[who]).get(path).status_code == status
