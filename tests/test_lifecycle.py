@@ -33,6 +33,7 @@ from certhall.accounts import codes  # noqa: E402
 from certhall.ca import renewal  # noqa: E402
 from certhall.hall import states  # noqa: E402
 from certhall.payments import lifecycle as payments  # noqa: E402
+from certhall.portal import states as portal  # noqa: E402
 from certhall.refunds import states as refunds  # noqa: E402
 from certhall.ukeys import lifecycle as ukeys  # noqa: E402
 from certhall.ukeys import writes  # noqa: E402
@@ -45,6 +46,8 @@ KINDS = [
     "sms_code",
     "token_write",
     "refund_application",
+    "notice",
+    "question",
 ]
 
 Factory = Callable[[str], models.Model]
@@ -59,6 +62,8 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["sms_code"] is codes.CODES
     assert LIFECYCLES["token_write"] is writes.TOKEN_WRITES
     assert LIFECYCLES["refund_application"] is refunds.APPLICATIONS
+    assert LIFECYCLES["notice"] is portal.NOTICES
+    assert LIFECYCLES["question"] is portal.QUESTIONS
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -210,6 +215,26 @@ def factories(
             updated_at=now,
         )
 
+    def notice(state: str) -> models.Model:
+        from certhall.portal.models import Notice
+
+        return Notice.objects.create(
+            title=f"公告{next(counter)}",
+            region="shenzhen",
+            category="service",
+            published_on=now.date(),
+            state=state,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def question(state: str) -> models.Model:
+        from certhall.portal.models import Question
+
+        return Question.objects.create(
+            text=f"问题{next(counter)}", state=state, created_at=now, updated_at=now
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
         ``requested`` has its new certificate)."""
@@ -226,6 +251,8 @@ def factories(
         "sms_code": sms_code,
         "token_write": token_write,
         "refund_application": refund_application,
+        "notice": notice,
+        "question": question,
     }
 
 

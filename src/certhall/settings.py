@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "certhall.hall",
     "certhall.payments",
     "certhall.refunds",
+    "certhall.portal",
     "certhall.web",
 ]
 

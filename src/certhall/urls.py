@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("certhall.payments.urls")),
     path("", include("certhall.hall.urls")),
     path("refunds/", include("certhall.refunds.urls")),
+    path("", include("certhall.portal.urls")),
     path("crl/<slug:slug>.crl", ca_views.crl, name="crl"),
     path("ca/<slug:slug>.crt", ca_views.ca_certificate, name="ca-certificate"),
     path("ocsp", ca_views.ocsp_post, name="ocsp"),

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         ukeys_cmd,
     )
     from certhall.payments import cli as payments_cmd
+    from certhall.portal import cli as portal_cmd
     from certhall.refunds import cli as refund_cmd
 
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent_cmd.register(commands)
     payments_cmd.register(commands)
     refund_cmd.register(commands)
+    portal_cmd.register(commands)
     return parser
 
 

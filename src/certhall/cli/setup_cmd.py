@@ -28,6 +28,7 @@ def setup(args: argparse.Namespace) -> int:
     from certhall.ca import crls
     from certhall.ca.models import CertificateAuthority
     from certhall.ca.services import init_ca
+    from certhall.portal import cli as portal_cmd
 
     repaired = config.repair_modes(config.get().home)
     if repaired:
@@ -43,6 +44,7 @@ def setup(args: argparse.Namespace) -> int:
         from certhall.audit import checkpoints
 
         checkpoints.write()  # the chain's first anchor outside the database
+    portal_cmd.setup(demo=args.demo)
     if args.demo:
         _demo_accounts()
         _demo_ukey_stock()

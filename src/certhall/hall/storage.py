@@ -63,12 +63,20 @@ def too_big_message(limit: int = MAX_BYTES) -> str:
     return f"文件超过 {limit // (1024 * 1024)} MB 的大小限制，请压缩或降低扫描分辨率后重新上传。"
 
 
-def store(chunks: Iterable[bytes], *, limit: int = MAX_BYTES, base: Path | None = None) -> Blob:
+def store(
+    chunks: Iterable[bytes],
+    *,
+    limit: int = MAX_BYTES,
+    base: Path | None = None,
+    signatures: tuple[tuple[bytes, str], ...] = SIGNATURES,
+) -> Blob:
     """Sniff, measure, hash and store the file given as ``chunks``.
 
-    InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, or one that is
-    not a PDF, JPEG or PNG.
+    InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, or one whose
+    first bytes match none of ``signatures`` (by default: a PDF, JPEG or PNG; the portal passes
+    its own list).
     """
+    sniff_bytes = max(len(magic) for magic, _ in signatures)
     folder = base or root()
     tmp_dir = folder / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -84,9 +92,9 @@ def store(chunks: Iterable[bytes], *, limit: int = MAX_BYTES, base: Path | None 
                 if not chunk:
                     continue
                 if content_type is None:
-                    head += chunk[:SNIFF_BYTES]
-                    if len(head) >= SNIFF_BYTES:
-                        content_type = _accepted(head)
+                    head += chunk[:sniff_bytes]
+                    if len(head) >= sniff_bytes:
+                        content_type = _accepted(head, signatures)
                 size += len(chunk)
                 if size > limit:
                     raise InvalidInput(too_big_message(limit), code="file_too_big")
@@ -97,7 +105,7 @@ def store(chunks: Iterable[bytes], *, limit: int = MAX_BYTES, base: Path | None 
         if size == 0:
             raise InvalidInput(code="file_empty")
         if content_type is None:
-            content_type = _accepted(head)
+            content_type = _accepted(head, signatures)
         sha256 = digest.hexdigest()
         target = path_of(sha256, folder)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -111,8 +119,8 @@ def store(chunks: Iterable[bytes], *, limit: int = MAX_BYTES, base: Path | None 
     return Blob(sha256=sha256, size=size, content_type=content_type)
 
 
-def _accepted(head: bytes) -> str:
-    content_type = sniff(head)
+def _accepted(head: bytes, signatures: tuple[tuple[bytes, str], ...] = SIGNATURES) -> str:
+    content_type = next((kind for magic, kind in signatures if head.startswith(magic)), None)
     if content_type is None:
         raise InvalidInput(
             "只接受PDF、JPEG或PNG格式的文件（按文件内容识别，不看扩展名）。", code="file_type"

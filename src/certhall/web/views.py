@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from certhall.ca.models import CertificateAuthority
 from certhall.ca.signers import urls_for
+from certhall.portal import guide, notices
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -13,7 +14,13 @@ def home(request: HttpRequest) -> HttpResponse:
         {"ca": ca, "crl_url": urls_for(ca.slug)[0], "cert_url": urls_for(ca.slug)[2]}
         for ca in CertificateAuthority.objects.order_by("pk")
     ]
-    return render(request, "web/home.html", {"cas": cas, "ocsp_url": urls_for("x")[1]})
+    context = {
+        "cas": cas,
+        "ocsp_url": urls_for("x")[1],
+        "guides": guide.all_guides(),
+        "notices": notices.latest(5),
+    }
+    return render(request, "web/home.html", context)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,38 @@
+"""The portal's words (certhall.portal): notices, questions, FAQ, downloads, search."""
+
+_REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
+_CHANGED = "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。"
+
+MESSAGES: dict[str, str] = {
+    "notice_state": _REFUSED,
+    "notice_changed": _CHANGED,
+    "question_state": _REFUSED,
+    "question_changed": _CHANGED,
+    "guide_unknown": "没有这项业务的办事指南。",
+    "notice_not_found": "公告不存在或尚未发布。",
+    "notice_not_editable": "公告 {key} 已发布：请先撤回再修改。",
+    "notice_field_missing": "请填写{what}。",
+    "notice_field_too_long": "{what}不能超过{limit}个字。",
+    "notice_region": "未知的地区“{value}”。",
+    "notice_category": "未知的公告类别“{value}”。",
+    "notice_date": "发布日期格式应为 年-月-日，例如 2025-09-04。",
+    "question_not_found": "咨询不存在。",
+    "question_too_short": "问题太短了，请至少写{limit}个字。",
+    "question_too_long": "问题不能超过{limit}个字。",
+    "question_name_too_long": "称呼不能超过{limit}个字。",
+    "question_rejected": "提交未通过校验，请刷新页面后重新填写。",
+    "question_too_fast": "提交太快了，请确认问题内容后再提交。",
+    "question_expired": "页面已打开太久，请刷新页面后重新提交。",
+    "question_answer_missing": "请填写答复内容。",
+    "rate_limited_portal_ask": "您的网络地址提交咨询过于频繁，请{wait}后再试。",
+    "entry_not_found": "条目不存在。",
+    "entry_kind": "未知的条目类型“{value}”。",
+    "download_not_found": "文件不存在。",
+    "download_type": (
+        "只接受PDF、Word（DOCX）、Excel（XLSX）或ZIP文件（按文件内容识别，不看扩展名）。"
+    ),
+    "download_too_big": "文件超过 {limit} MB 的大小限制。",
+    "download_kind": "未知的下载类型“{value}”。",
+    "search_query_too_long": "搜索词不能超过{limit}个字。",
+    "portal_role_required": "门户内容只能由受理员或CA管理员维护。",
+}

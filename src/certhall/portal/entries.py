@@ -1,0 +1,146 @@
+"""常见问题 and 证书使用指引: entries with a category and an order, edited by staff (audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from certhall import clock
+from certhall.accounts.models import User
+from certhall.audit import services as audit
+from certhall.errors import InvalidInput, NotFound
+from certhall.portal import sanitize, search
+from certhall.portal.access import require_editor
+from certhall.portal.models import Entry, EntryKind
+
+TITLE_MAX = 200
+CATEGORY_MAX = 40
+BODY_MAX = 100_000
+
+#: Search kind and public page of each entry kind.
+PAGES = {EntryKind.FAQ: ("faq", "/faq/"), EntryKind.GUIDE: ("usage", "/usage/")}
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    kind: str
+    category: str
+    title: str
+    body_html: str
+    order: int = 0
+    published: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in EntryKind.values:
+            raise InvalidInput(code="entry_kind", value=self.kind)
+        for name, what, limit in (
+            ("title", "标题", TITLE_MAX),
+            ("category", "分类", CATEGORY_MAX),
+        ):
+            value = " ".join(str(getattr(self, name)).split())
+            if not value:
+                raise InvalidInput(code="notice_field_missing", what=what)
+            if len(value) > limit:
+                raise InvalidInput(code="notice_field_too_long", what=what, limit=limit)
+            object.__setattr__(self, name, value)
+        if len(self.body_html) > BODY_MAX:
+            raise InvalidInput(code="notice_field_too_long", what="内容", limit=BODY_MAX)
+        body = sanitize.clean(self.body_html)
+        if not sanitize.to_plain(body):
+            raise InvalidInput(code="notice_field_missing", what="内容")
+        object.__setattr__(self, "body_html", body)
+
+
+def published_entries() -> QuerySet[Entry]:
+    return Entry.objects.filter(published=True)
+
+
+def grouped(kind: str) -> list[tuple[str, list[Entry]]]:
+    """The published entries of ``kind`` by category: categories in the order of their first
+    entry, entries by their order."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in published_entries().filter(kind=kind).order_by("order", "pk"):
+        groups.setdefault(entry.category, []).append(entry)
+    return list(groups.items())
+
+
+def get_for_staff(actor: User, pk: int) -> Entry:
+    require_editor(actor)
+    try:
+        return Entry.objects.get(pk=pk)
+    except Entry.DoesNotExist:
+        raise NotFound(code="entry_not_found") from None
+
+
+def all_for_staff(actor: User) -> QuerySet[Entry]:
+    require_editor(actor)
+    return Entry.objects.order_by("kind", "order", "pk")
+
+
+def create(actor: User, data: EntryInput, *, seed_key: str | None = None) -> Entry:
+    require_editor(actor)
+    with transaction.atomic():
+        entry = Entry.objects.create(
+            kind=data.kind,
+            category=data.category,
+            order=data.order,
+            title=data.title,
+            body_html=data.body_html,
+            published=data.published,
+            seed_key=seed_key,
+            updated_at=clock.now(),
+        )
+        audit.record(
+            actor,
+            "portal.entry.create",
+            object_type="entry",
+            object_id=entry.pk,
+            after=entry.snapshot(),
+        )
+        sync_index(entry)
+    return entry
+
+
+def edit(actor: User, entry: Entry, data: EntryInput) -> Entry:
+    require_editor(actor)
+    with transaction.atomic():
+        entry = Entry.objects.select_for_update().get(pk=entry.pk)
+        before = entry.snapshot()
+        if entry.kind != data.kind:
+            search.remove(PAGES[EntryKind(entry.kind)][0], str(entry.pk))
+        for name in ("kind", "category", "order", "title", "body_html", "published"):
+            setattr(entry, name, getattr(data, name))
+        entry.updated_at = clock.now()
+        entry.save()
+        audit.record(
+            actor,
+            "portal.entry.edit",
+            object_type="entry",
+            object_id=entry.pk,
+            before=before,
+            after=entry.snapshot(),
+        )
+        sync_index(entry)
+    return entry
+
+
+def sync_index(entry: Entry) -> None:
+    if entry.published:
+        index_entry(entry)
+    else:
+        search.remove(PAGES[EntryKind(entry.kind)][0], str(entry.pk))
+
+
+def index_entry(entry: Entry) -> None:
+    kind, page = PAGES[EntryKind(entry.kind)]
+    search.index(
+        kind,
+        str(entry.pk),
+        title=entry.title,
+        body=f"{entry.category}\n{sanitize.to_plain(entry.body_html)}",
+        url=f"{page}#entry-{entry.pk}",
+        day=timezone.localdate(entry.updated_at),
+    )

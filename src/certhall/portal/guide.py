@@ -1,0 +1,173 @@
+"""办事指南: the six businesses × certificate types, read from the rules catalog.
+
+Nothing here holds a fee, a document or an hour of its own: every word comes from
+``certhall.rules.default_catalog()``, the catalog the hall quotes and enforces and that
+``certhall rules`` prints. What the guide adds is presentation: the order of sections, the
+online hall's entry point of each business, and a map link per service point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote as urlquote
+
+from certhall.errors import NotFound
+from certhall.rules import Business, CertType, Channel, default_catalog
+from certhall.rules.catalog import Catalog, ChannelSpec, Offer, Payee, ServicePoint
+
+#: Where a business starts in this platform's online hall (only businesses the catalog allows
+#: online have one).
+HALL_ENTRY = {Business.NEW: "/hall/new/", Business.RENEW: "/hall/renew/"}
+
+#: The map link of a service point: a search for its address (no key, no tracking parameter).
+MAP_URL = "https://uri.amap.com/search?keyword={address}"
+
+CHANNEL_NAMES = {Channel.ONSITE: "现场办理", Channel.ONLINE: "网上办理"}
+FLOW = "查看相关办理指南--->选择证书办理途径--->提交资料--->缴费--->领取证书"
+
+
+@dataclass(frozen=True)
+class PointView:
+    slug: str
+    name: str
+    address: str
+    hours_text: str
+    map_url: str
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    key: str
+    name: str
+    how: str
+    steps: tuple[str, ...]
+    delivery: str
+    processing: str
+    hall_url: str | None
+
+
+@dataclass(frozen=True)
+class OfferView:
+    cert: str
+    cert_name: str
+    fee_text: str
+    free: bool
+    documents: tuple[str, ...]
+    notes: tuple[str, ...]
+    channels: tuple[ChannelView, ...]
+    #: Why a channel is not offered for this type (the catalog's rule words), if one is not.
+    channel_rule: str | None
+
+
+@dataclass(frozen=True)
+class BusinessGuide:
+    key: str
+    name: str
+    summary: str
+    flow: str
+    offers: tuple[OfferView, ...]
+    document_notes: tuple[str, ...]
+    points: tuple[PointView, ...]
+    weekend_rule: str
+    payee: Payee | None
+    online: bool
+    catalog_version: str
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}办事指南"
+
+    @property
+    def url(self) -> str:
+        return f"/guide/{self.key}/"
+
+    def plain_text(self) -> str:
+        """The page's words, for the search index."""
+        parts = [self.summary, self.flow]
+        for offer in self.offers:
+            parts += [offer.cert_name, offer.fee_text, *offer.documents, *offer.notes]
+            for channel in offer.channels:
+                parts += [channel.name, channel.how, *channel.steps, channel.delivery]
+                parts.append(channel.processing)
+            if offer.channel_rule:
+                parts.append(offer.channel_rule)
+        parts += list(self.document_notes)
+        for point in self.points:
+            parts += [point.name, point.address, point.hours_text]
+        parts.append(self.weekend_rule)
+        if self.payee:
+            parts += [self.payee.company, self.payee.bank, self.payee.account]
+        return "\n".join(parts)
+
+
+def _point(point: ServicePoint) -> PointView:
+    return PointView(
+        slug=point.slug,
+        name=point.name,
+        address=point.address,
+        hours_text=point.hours_text,
+        map_url=MAP_URL.format(address=urlquote(point.address)),
+    )
+
+
+def _channel(catalog: Catalog, business: Business, spec: ChannelSpec) -> ChannelView:
+    return ChannelView(
+        key=spec.channel.value,
+        name=CHANNEL_NAMES[spec.channel],
+        how=spec.how,
+        steps=spec.notes,
+        delivery=spec.delivery.text,
+        processing=catalog.processing[spec.channel].text,
+        hall_url=HALL_ENTRY.get(business) if spec.channel == Channel.ONLINE else None,
+    )
+
+
+def _offer(catalog: Catalog, business: Business, offer: Offer) -> OfferView:
+    spec = catalog.businesses[business]
+    channels = tuple(
+        _channel(catalog, business, spec.channels[channel])
+        for channel in (Channel.ONSITE, Channel.ONLINE)
+        if channel in offer.channels
+    )
+    missing = any(channel not in offer.channels for channel in spec.channels)
+    return OfferView(
+        cert=offer.cert_type.value,
+        cert_name=catalog.cert_types[offer.cert_type].name,
+        fee_text=offer.fee_text,
+        free=offer.fee_yuan == 0,
+        documents=tuple(
+            f"{doc.text}（仅现场办理时提供）" if doc.onsite_only else doc.text
+            for doc in offer.documents
+        ),
+        notes=offer.notes,
+        channels=channels,
+        channel_rule=offer.channel_rule if missing or len(channels) < 2 else None,
+    )
+
+
+def business_guide(key: str, catalog: Catalog | None = None) -> BusinessGuide:
+    catalog = catalog or default_catalog()
+    try:
+        business = Business(key)
+    except ValueError:
+        raise NotFound(code="guide_unknown") from None
+    spec = catalog.businesses[business]
+    offers = tuple(_offer(catalog, business, spec.offers[cert]) for cert in CertType)
+    paid = any(not offer.free for offer in offers)
+    return BusinessGuide(
+        key=business.value,
+        name=spec.name,
+        summary=spec.summary,
+        flow=FLOW,
+        offers=offers,
+        document_notes=tuple(text for text, _ in catalog.document_notes),
+        points=tuple(_point(point) for point in catalog.points),
+        weekend_rule=catalog.weekend_rule.text,
+        payee=catalog.payee if paid else None,
+        online=any(channel.key == Channel.ONLINE for o in offers for channel in o.channels),
+        catalog_version=catalog.version,
+    )
+
+
+def all_guides(catalog: Catalog | None = None) -> list[BusinessGuide]:
+    return [business_guide(business.value, catalog) for business in Business]

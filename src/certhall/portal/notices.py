@@ -1,0 +1,260 @@
+"""公告: notices with sanitised rich text, attachments, drafts, publication and withdrawal.
+
+Every change is one transaction with its audit event (create/edit/attach here, publish/withdraw
+/redraft through the lifecycle). Only published notices are public and searchable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+
+from certhall import clock
+from certhall.accounts.models import User
+from certhall.audit import services as audit
+from certhall.errors import InvalidInput, NotFound
+from certhall.lifecycle import transition
+from certhall.portal import files, sanitize, search
+from certhall.portal.access import require_editor
+from certhall.portal.models import Attachment, Notice, NoticeCategory, Region
+from certhall.portal.states import NOTICES, NoticeState
+
+PER_PAGE = 15
+TITLE_MAX = 200
+SUMMARY_MAX = 1000
+BODY_MAX = 200_000
+
+#: What a notice may carry: documents people open with office software.
+ATTACHMENT_TYPES = files.OFFICE_TYPES
+ATTACHMENT_MAX = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NoticeInput:
+    title: str
+    body_html: str
+    region: str
+    category: str
+    published_on: date
+    summary: str = ""
+    pinned: bool = False
+
+    def __post_init__(self) -> None:
+        title = " ".join(self.title.split())
+        if not title:
+            raise InvalidInput(code="notice_field_missing", what="标题")
+        if len(title) > TITLE_MAX:
+            raise InvalidInput(code="notice_field_too_long", what="标题", limit=TITLE_MAX)
+        if len(self.summary) > SUMMARY_MAX:
+            raise InvalidInput(code="notice_field_too_long", what="摘要", limit=SUMMARY_MAX)
+        if len(self.body_html) > BODY_MAX:
+            raise InvalidInput(code="notice_field_too_long", what="正文", limit=BODY_MAX)
+        if self.region not in Region.values:
+            raise InvalidInput(code="notice_region", value=self.region)
+        if self.category not in NoticeCategory.values:
+            raise InvalidInput(code="notice_category", value=self.category)
+        object.__setattr__(self, "title", title)
+        object.__setattr__(self, "summary", self.summary.strip())
+        object.__setattr__(self, "body_html", sanitize.clean(self.body_html))
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(code="notice_date") from None
+
+
+# --- public -------------------------------------------------------------------------------
+
+
+def published() -> QuerySet[Notice]:
+    return Notice.objects.filter(state=NoticeState.PUBLISHED)
+
+
+def latest(n: int) -> list[Notice]:
+    return list(published().order_by("-published_on", "-pk")[:n])
+
+
+@dataclass(frozen=True)
+class Filters:
+    region: str = ""
+    category: str = ""
+    year: int | None = None
+
+    @classmethod
+    def parse(cls, region: str, category: str, year: str) -> Filters:
+        """Unknown values are ignored (a stale link shows everything rather than an error)."""
+        return cls(
+            region=region if region in Region.values else "",
+            category=category if category in NoticeCategory.values else "",
+            year=int(year) if year.isdigit() and 2000 <= int(year) <= 2099 else None,
+        )
+
+
+def listing(filters: Filters, page: int | str = 1) -> Page[Notice]:
+    notices = published()
+    if filters.region:
+        notices = notices.filter(region=filters.region)
+    if filters.category:
+        notices = notices.filter(category=filters.category)
+    if filters.year:
+        notices = notices.filter(published_on__year=filters.year)
+    ordered = notices.order_by("-pinned", "-published_on", "-pk")
+    return Paginator(ordered, PER_PAGE).get_page(page)
+
+
+def years() -> list[int]:
+    dates = published().dates("published_on", "year", order="DESC")
+    return [d.year for d in dates]
+
+
+def get_public(pk: int) -> Notice:
+    try:
+        return published().get(pk=pk)
+    except Notice.DoesNotExist:
+        raise NotFound(code="notice_not_found") from None
+
+
+def attachment(notice_pk: int, attachment_pk: int, *, actor: User | None = None) -> Attachment:
+    """An attachment of a published notice (editors also reach those of drafts)."""
+    found = Attachment.objects.select_related("notice").filter(
+        pk=attachment_pk, notice_id=notice_pk
+    )
+    item = found.first()
+    if item is None:
+        raise NotFound(code="download_not_found")
+    if item.notice.state != NoticeState.PUBLISHED:
+        if actor is None:
+            raise NotFound(code="download_not_found")
+        require_editor(actor)
+    return item
+
+
+# --- staff --------------------------------------------------------------------------------
+
+
+def all_for_staff(actor: User) -> QuerySet[Notice]:
+    require_editor(actor)
+    return Notice.objects.order_by("-updated_at", "-pk")
+
+
+def get_for_staff(actor: User, pk: int) -> Notice:
+    require_editor(actor)
+    try:
+        return Notice.objects.get(pk=pk)
+    except Notice.DoesNotExist:
+        raise NotFound(code="notice_not_found") from None
+
+
+def create(actor: User, data: NoticeInput, *, seed_key: str | None = None) -> Notice:
+    require_editor(actor)
+    now = clock.now()
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            title=data.title,
+            summary=data.summary,
+            body_html=data.body_html,
+            region=data.region,
+            category=data.category,
+            published_on=data.published_on,
+            pinned=data.pinned,
+            seed_key=seed_key,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        audit.record(
+            actor,
+            "portal.notice.create",
+            object_type="notice",
+            object_id=notice.number,
+            after=notice.snapshot(),
+        )
+    return notice
+
+
+def edit(actor: User, notice: Notice, data: NoticeInput) -> Notice:
+    """Change a draft or a withdrawn notice (a published one is withdrawn first)."""
+    require_editor(actor)
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice.pk)
+        if notice.state == NoticeState.PUBLISHED:
+            raise NOTICES.refusal(notice, NoticeState.DRAFT, code="notice_not_editable")
+        before = notice.snapshot()
+        for name in ("title", "summary", "body_html", "region", "category", "published_on"):
+            setattr(notice, name, getattr(data, name))
+        notice.pinned = data.pinned
+        notice.updated_at = clock.now()
+        notice.save()
+        audit.record(
+            actor,
+            "portal.notice.edit",
+            object_type="notice",
+            object_id=notice.number,
+            before=before,
+            after=notice.snapshot(),
+        )
+    return notice
+
+
+def publish(actor: User, notice: Notice) -> Notice:
+    require_editor(actor)
+    with transaction.atomic():
+        notice = transition(actor, NOTICES, notice, NoticeState.PUBLISHED)
+        index_notice(notice)
+    return notice
+
+
+def withdraw(actor: User, notice: Notice) -> Notice:
+    require_editor(actor)
+    with transaction.atomic():
+        notice = transition(actor, NOTICES, notice, NoticeState.WITHDRAWN)
+        search.remove("notice", str(notice.pk))
+    return notice
+
+
+def redraft(actor: User, notice: Notice) -> Notice:
+    require_editor(actor)
+    with transaction.atomic():
+        return transition(actor, NOTICES, notice, NoticeState.DRAFT)
+
+
+def attach(actor: User, notice: Notice, name: str, chunks: Iterable[bytes]) -> Attachment:
+    """Store an uploaded attachment (type by content, size-limited) and record it."""
+    require_editor(actor)
+    blob = files.store(chunks, accept=ATTACHMENT_TYPES, limit=ATTACHMENT_MAX)
+    with transaction.atomic():
+        item = Attachment.objects.create(
+            notice=notice,
+            name=files.safe_name(name, blob.content_type),
+            sha256=blob.sha256,
+            size=blob.size,
+            content_type=blob.content_type,
+            created_at=clock.now(),
+        )
+        audit.record(
+            actor,
+            "portal.notice.attach",
+            object_type="notice",
+            object_id=notice.number,
+            after={"name": item.name, "sha256": item.sha256, "size": item.size},
+        )
+    return item
+
+
+def index_notice(notice: Notice) -> None:
+    body = "\n".join(filter(None, [notice.summary, sanitize.to_plain(notice.body_html)]))
+    search.index(
+        "notice",
+        str(notice.pk),
+        title=notice.title,
+        body=body,
+        url=f"/notices/{notice.pk}/",
+        day=notice.published_on,
+    )

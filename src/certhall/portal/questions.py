@@ -1,0 +1,194 @@
+"""咨询: anyone asks without an account; staff answer; an answer can go into the FAQ.
+
+Against abuse, with no third-party service:
+
+* **rate limit** per client address (``certhall.ratelimit``): 5 questions an hour, 20 a day;
+* **honeypot**: the form has a field people never see (``website``); a filled one is refused;
+* **signed form time**: the form carries the moment it was served, signed with the instance's
+  secret (``django.core.signing``, salted for this form). A question sent less than
+  :data:`MIN_SECONDS` after the form was served, or with a missing or forged stamp, is refused;
+  one older than :data:`MAX_AGE` asks for a reload. Bots that post straight to the URL have no
+  valid stamp; bots that fetch the form first must wait, which the rate limit then caps.
+
+Questions are private until staff publish an answer: visitors may write their phone number in
+the text, and unanswered questions help nobody.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import QuerySet
+
+from certhall import clock, ratelimit
+from certhall.accounts.models import User
+from certhall.audit import services as audit
+from certhall.errors import InvalidInput, NotFound
+from certhall.lifecycle import transition
+from certhall.portal import entries, sanitize
+from certhall.portal.access import require_editor
+from certhall.portal.models import Entry, EntryKind, Question
+from certhall.portal.states import QUESTIONS, QuestionState
+
+MIN_LENGTH = 5
+MAX_LENGTH = 500
+NAME_MAX = 40
+ANSWER_MAX = 5000
+MIN_SECONDS = 3
+MAX_AGE = timedelta(hours=6)
+SALT = "certhall.portal.ask"
+#: The FAQ category of answers published from questions (staff may move them later).
+FAQ_CATEGORY = "访客咨询"
+
+ASK_LIMITS = (
+    ratelimit.Limit("portal.ask.hour", 5, 3600, "rate_limited_portal_ask"),
+    ratelimit.Limit("portal.ask.day", 20, 86400, "rate_limited_portal_ask"),
+)
+
+
+def form_stamp() -> str:
+    """The signed moment the ask form was served."""
+    return signing.dumps({"t": int(clock.now().timestamp())}, salt=SALT, compress=False)
+
+
+def _check_stamp(stamp: str) -> None:
+    try:
+        served = int(signing.loads(stamp, salt=SALT)["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise InvalidInput(code="question_rejected") from None
+    age = clock.now().timestamp() - served
+    if age < MIN_SECONDS:
+        raise InvalidInput(code="question_too_fast")
+    if age > MAX_AGE.total_seconds():
+        raise InvalidInput(code="question_expired")
+
+
+def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Question:
+    """Record a visitor's question. ``client`` is ``ratelimit.client_key`` of the address."""
+    text = text.strip()
+    name = " ".join(name.split())
+    if trap:
+        raise InvalidInput(code="question_rejected")
+    _check_stamp(stamp)
+    if len(text) < MIN_LENGTH:
+        raise InvalidInput(code="question_too_short", limit=MIN_LENGTH)
+    if len(text) > MAX_LENGTH:
+        raise InvalidInput(code="question_too_long", limit=MAX_LENGTH)
+    if len(name) > NAME_MAX:
+        raise InvalidInput(code="question_name_too_long", limit=NAME_MAX)
+    ratelimit.reserve([(limit, client) for limit in ASK_LIMITS])
+    now = clock.now()
+    return Question.objects.create(text=text, asker_name=name, created_at=now, updated_at=now)
+
+
+def create_seeded(text: str, seed_key: str) -> Question:
+    now = clock.now()
+    question, _ = Question.objects.get_or_create(
+        seed_key=seed_key, defaults={"text": text, "created_at": now, "updated_at": now}
+    )
+    return question
+
+
+# --- staff --------------------------------------------------------------------------------
+
+
+def queue(actor: User, state: str = "") -> QuerySet[Question]:
+    require_editor(actor)
+    found = Question.objects.order_by("-created_at", "-pk")
+    if state in QuestionState.values:
+        found = found.filter(state=state)
+    return found
+
+
+def get_for_staff(actor: User, pk: int) -> Question:
+    require_editor(actor)
+    try:
+        return Question.objects.get(pk=pk)
+    except Question.DoesNotExist:
+        raise NotFound(code="question_not_found") from None
+
+
+def answer(actor: User, question: Question, text: str) -> Question:
+    """Answer an open question, or correct the answer of an answered or published one."""
+    require_editor(actor)
+    text = text.strip()
+    if not text:
+        raise InvalidInput(code="question_answer_missing")
+    if len(text) > ANSWER_MAX:
+        raise InvalidInput(code="notice_field_too_long", what="答复", limit=ANSWER_MAX)
+    fields = {"answer": text, "answered_by": actor, "answered_at": clock.now()}
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        if question.state == QuestionState.OPEN:
+            return transition(actor, QUESTIONS, question, QuestionState.ANSWERED, fields=fields)
+        if question.state not in (QuestionState.ANSWERED, QuestionState.PUBLISHED):
+            raise QUESTIONS.refusal(question, QuestionState.ANSWERED)
+        before = question.snapshot()
+        for name, value in fields.items():
+            setattr(question, name, value)
+        question.updated_at = clock.now()
+        question.save()
+        audit.record(
+            actor,
+            "portal.question.edit_answer",
+            object_type="question",
+            object_id=question.number,
+            before=before,
+            after=question.snapshot(),
+        )
+        entry = Entry.objects.filter(question=question).first()
+        if entry is not None:
+            _fill_entry(entry, question)
+            entry.save()
+            entries.sync_index(entry)
+        return question
+
+
+def _fill_entry(entry: Entry, question: Question) -> None:
+    entry.title = question.text[: entries.TITLE_MAX]
+    entry.body_html = sanitize.from_plain(question.answer)
+    entry.updated_at = clock.now()
+
+
+def publish(actor: User, question: Question, category: str = FAQ_CATEGORY) -> Entry:
+    """Put the question and its answer into the FAQ."""
+    require_editor(actor)
+    with transaction.atomic():
+        question = transition(actor, QUESTIONS, question, QuestionState.PUBLISHED)
+        entry = Entry.objects.filter(question=question).first()
+        if entry is None:
+            entry = Entry(kind=EntryKind.FAQ, category=category or FAQ_CATEGORY, question=question)
+            entry.order = 1000 + question.pk
+        _fill_entry(entry, question)
+        entry.published = True
+        entry.save()
+        entries.sync_index(entry)
+        return entry
+
+
+def unpublish(actor: User, question: Question) -> Question:
+    require_editor(actor)
+    with transaction.atomic():
+        question = transition(
+            actor, QUESTIONS, question, QuestionState.ANSWERED, action="portal.question.unpublish"
+        )
+        entry = Entry.objects.filter(question=question).first()
+        if entry is not None:
+            entry.published = False
+            entry.save(update_fields=["published"])
+            entries.sync_index(entry)
+        return question
+
+
+def close(actor: User, question: Question) -> Question:
+    require_editor(actor)
+    with transaction.atomic():
+        return transition(actor, QUESTIONS, question, QuestionState.CLOSED)
+
+
+def reopen(actor: User, question: Question) -> Question:
+    require_editor(actor)
+    with transaction.atomic():
+        return transition(actor, QUESTIONS, question, QuestionState.OPEN)

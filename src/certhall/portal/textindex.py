@@ -1,0 +1,156 @@
+"""How text becomes search keys: script folding, units, bigrams, highlighting. No Django.
+
+1. **Folding**, character by character: NFKC (full-width ``ＣＡ`` is ``CA``), lower case, then
+   OpenCC's Traditional-to-Simplified conversion (``t2s``) of the single character. Folding one
+   character at a time keeps every position of the folded text on the same position of the
+   original, which the highlighter needs; OpenCC's phrase tables would change lengths. Both
+   the index and the query are folded the same way, so 臺/台, 證/证, 規格/规格 meet.
+2. **Units**: a run of Latin letters and digits is one unit (``ukey``, ``32``, ``20250714``);
+   every other letter (a Chinese character) is a unit of its own. Anything else (spaces,
+   punctuation) ends a *segment*.
+3. **Grams**: in each segment, every pair of neighbouring units ``(head, tail)``, plus
+   ``(last, "")`` for its last unit. So every unit starts exactly one kind of gram, and a
+   one-unit query (``CA``, ``证``) is "any gram whose head is that unit", while a longer one is
+   "every bigram of the query": ``32位`` is the one bigram ``("32", "位")``, ``数字证书`` the
+   three ``数字``, ``字证``, ``证书``. No dictionary, no word segmentation: partial words match
+   (``证书`` finds ``数字证书``), and a query matches a document that holds all its bigrams.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import opencc
+
+#: Longest unit stored (longer Latin/digit runs are cut: nobody searches a 40-digit number).
+MAX_UNIT = 32
+
+_T2S = opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=65536)
+def fold_char(char: str) -> str:
+    """One character folded: NFKC, lower case, Simplified. Always one character long."""
+    folded = unicodedata.normalize("NFKC", char).lower()
+    if len(folded) != 1:
+        folded = char.lower() if len(char.lower()) == 1 else char
+    simplified = _T2S.convert(folded)
+    return simplified if len(simplified) == 1 else folded
+
+
+def fold(text: str) -> str:
+    """``text`` folded character by character (same length, same positions)."""
+    return "".join(fold_char(char) for char in text)
+
+
+def _kind(char: str) -> str:
+    """``w`` for a Latin letter or digit, ``c`` for any other letter, ``-`` otherwise."""
+    if char.isascii():
+        return "w" if char.isalnum() else "-"
+    category = unicodedata.category(char)
+    if category.startswith(("L", "N")):
+        return "c"
+    return "-"
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    start: int
+    end: int
+
+
+def segments(folded: str) -> Iterator[list[Unit]]:
+    """The segments of folded text, each a list of units with their positions."""
+    current: list[Unit] = []
+    i = 0
+    n = len(folded)
+    while i < n:
+        kind = _kind(folded[i])
+        if kind == "-":
+            if current:
+                yield current
+                current = []
+            i += 1
+        elif kind == "c":
+            current.append(Unit(folded[i], i, i + 1))
+            i += 1
+        else:
+            j = i
+            while j < n and _kind(folded[j]) == "w":
+                j += 1
+            current.append(Unit(folded[i:j][:MAX_UNIT], i, j))
+            i = j
+    if current:
+        yield current
+
+
+def grams(text: str) -> set[tuple[str, str]]:
+    """The distinct ``(head, tail)`` grams of ``text`` (folded here)."""
+    out: set[tuple[str, str]] = set()
+    for segment in segments(fold(text)):
+        for a, b in itertools.pairwise(segment):
+            out.add((a.text, b.text))
+        out.add((segment[-1].text, ""))
+    return out
+
+
+@dataclass(frozen=True)
+class QueryGram:
+    head: str
+    #: None: any tail (a one-unit segment of the query).
+    tail: str | None
+
+
+def query_grams(query: str) -> list[QueryGram]:
+    """What a query asks for: every bigram of each of its segments, or the head alone for a
+    one-unit segment. Empty for a query without letters or digits."""
+    wanted: list[QueryGram] = []
+    for segment in segments(fold(query)):
+        if len(segment) == 1:
+            candidates = [QueryGram(segment[0].text, None)]
+        else:
+            candidates = [QueryGram(a.text, b.text) for a, b in itertools.pairwise(segment)]
+        for gram in candidates:
+            if gram not in wanted:
+                wanted.append(gram)
+    return wanted
+
+
+def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where the query's segments, or failing that their bigrams, occur in ``text``: merged,
+    sorted ``(start, end)`` positions of the original text."""
+    folded = fold(text)
+    doc_units = [unit for segment in segments(folded) for unit in segment]
+    spans: list[tuple[int, int]] = []
+    for segment in segments(fold(query)):
+        words = [unit.text for unit in segment]
+        size = len(words) if any(_match(doc_units, i, words) for i in range(len(doc_units))) else 2
+        pieces = [words[i : i + size] for i in range(max(1, len(words) - size + 1))]
+        for piece in pieces:
+            for i in range(len(doc_units)):
+                if _match(doc_units, i, piece):
+                    spans.append((doc_units[i].start, doc_units[i + len(piece) - 1].end))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _match(units: list[Unit], i: int, words: list[str]) -> bool:
+    """Whether ``words`` are the units from ``i`` on, each touching the one before."""
+    if i + len(words) > len(units):
+        return False
+    for k, word in enumerate(words):
+        unit = units[i + k]
+        if unit.text != word or (k and units[i + k - 1].end != unit.start):
+            return False
+    return True

@@ -1,0 +1,175 @@
+"""The portal's public pages: thin views (read the request, call one service, render)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+
+from certhall import config, ratelimit
+from certhall.portal import downloads, entries, files, notices, questions, sanitize, search
+from certhall.portal.models import EntryKind, NoticeCategory, Region
+from certhall.web.errors import attempt, form_page
+
+FEED_SIZE = 30
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+@require_GET
+def notice_list(request: HttpRequest) -> HttpResponse:
+    filters = notices.Filters.parse(
+        request.GET.get("region", ""), request.GET.get("category", ""), request.GET.get("year", "")
+    )
+    page = notices.listing(filters, _page_number(request))
+    query = {"region": filters.region, "category": filters.category, "year": filters.year or ""}
+    keep = "&".join(f"{k}={v}" for k, v in query.items() if v)
+    context: dict[str, Any] = {
+        "section": "notices",
+        "page": page,
+        "filters": filters,
+        "keep": keep,
+        "regions": Region.choices,
+        "categories": NoticeCategory.choices,
+        "years": notices.years(),
+    }
+    return render(request, "portal/notice_list.html", context)
+
+
+@require_GET
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = notices.get_public(pk)
+    context = {
+        "section": "notices",
+        "notice": notice,
+        "body": sanitize.clean(notice.body_html),
+        "attachments": notice.attachments.order_by("pk"),
+    }
+    return render(request, "portal/notice_detail.html", context)
+
+
+@require_GET
+def notice_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    user = request.user if request.user.is_authenticated else None
+    item = notices.attachment(pk, attachment_pk, actor=user)
+    return _file(files.path_of(item.sha256), item.name, item.content_type)
+
+
+def _file(path: Any, name: str, content_type: str) -> FileResponse:
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=name, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@require_GET
+def notice_feed(request: HttpRequest) -> HttpResponse:
+    base = config.get().base_url
+    feed = Atom1Feed(
+        title="深圳医保在线签约数字证书服务平台 · 公告",
+        link=f"{base}/notices/",
+        description="平台发布的公告",
+        language="zh-CN",
+        feed_url=f"{base}/notices/feed.atom",
+    )
+    for notice in notices.latest(FEED_SIZE):
+        day = timezone.make_aware(datetime.combine(notice.published_on, time.min))
+        feed.add_item(
+            title=notice.title,
+            link=f"{base}/notices/{notice.pk}/",
+            description=sanitize.clean(notice.body_html) or notice.summary or notice.title,
+            unique_id=f"{base}/notices/{notice.pk}/",
+            pubdate=day,
+            updateddate=notice.updated_at,
+            categories=[notice.get_region_display(), notice.get_category_display()],
+        )
+    return HttpResponse(
+        feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8"
+    )
+
+
+def _entries_page(request: HttpRequest, kind: str, section: str, title: str) -> HttpResponse:
+    groups = [
+        (category, [(e, sanitize.clean(e.body_html)) for e in items])
+        for category, items in entries.grouped(kind)
+    ]
+    context = {"section": section, "groups": groups, "title": title}
+    return render(request, "portal/entries.html", context)
+
+
+@require_GET
+def faq(request: HttpRequest) -> HttpResponse:
+    return _entries_page(request, EntryKind.FAQ, "faq", "常见问题")
+
+
+@require_GET
+def usage(request: HttpRequest) -> HttpResponse:
+    return _entries_page(request, EntryKind.GUIDE, "usage", "证书使用指引")
+
+
+@require_http_methods(["GET", "POST"])
+def ask(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {
+        "section": "questions",
+        "answered": entries.grouped(EntryKind.FAQ),
+        "text": "",
+        "name": "",
+    }
+    if request.method == "POST":
+        post = request.POST
+        context["text"], context["name"] = post.get("text", ""), post.get("name", "")
+        client = ratelimit.client_key(ratelimit.client_address(request))
+        question, error = attempt(
+            lambda: questions.ask(
+                post.get("text", ""),
+                name=post.get("name", ""),
+                stamp=post.get("stamp", ""),
+                trap=post.get("website", ""),
+                client=client,
+            )
+        )
+        if question is not None:
+            return HttpResponseRedirect(f"/questions/?asked={question.number}", status=303)
+        context["stamp"] = questions.form_stamp()
+        return form_page(request, "portal/ask.html", context, error)
+    context["stamp"] = questions.form_stamp()
+    asked = request.GET.get("asked", "")
+    context["asked"] = asked if asked.startswith("ZX") and asked[2:].isdigit() else ""
+    return render(request, "portal/ask.html", context)
+
+
+@require_GET
+def download_list(request: HttpRequest) -> HttpResponse:
+    rows = list(downloads.public())
+    context = {"section": "downloads", "rows": rows}
+    return render(request, "portal/downloads.html", context)
+
+
+@require_GET
+def download_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
+    row = downloads.get_public(pk)
+    return _file(files.path_of(row.sha256), row.name, row.content_type)
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    results, error = attempt(lambda: search.search(query, page=_page_number(request)))
+    context = {
+        "section": "search",
+        "query": query,
+        "results": results,
+        "keep_query": urlencode({"q": query}),
+    }
+    return form_page(request, "portal/search.html", context, error)

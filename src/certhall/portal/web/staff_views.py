@@ -1,0 +1,281 @@
+"""门户管理 under /console/portal/: notices (draft, publish, withdraw), questions (answer,
+publish to the FAQ), FAQ and usage-guide entries, downloads. Thin views: every permission
+and state check is the services' (``require_editor``, the lifecycles)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from certhall.accounts.models import User
+from certhall.errors import CerthallError, Forbidden
+from certhall.portal import access, downloads, entries, notices, questions
+from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
+from certhall.portal.states import NoticeState, QuestionState
+from certhall.web.errors import attempt, form_page
+
+LOGIN = "/accounts/login/"
+HOME = "/console/portal/"
+
+View = Callable[..., HttpResponse]
+
+
+def editor(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': request.get_full_path()})}")
+        if not access.is_editor(request.user):
+            raise Forbidden(code="portal_role_required")
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - ``editor`` let only editors in
+    return user
+
+
+def _done(
+    request: HttpRequest, target: str, action: Callable[[], object], text: str
+) -> HttpResponse:
+    try:
+        action()
+    except Forbidden:
+        raise
+    except CerthallError as error:
+        if error.http_status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, text)
+    return HttpResponseRedirect(target, status=303)
+
+
+@require_GET
+@editor
+def home(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    context = {
+        "notices": notices.all_for_staff(actor)[:50],
+        "open_questions": questions.queue(actor, QuestionState.OPEN)[:50],
+        "answered": questions.queue(actor, QuestionState.ANSWERED)[:50],
+        "entries": entries.all_for_staff(actor),
+        "downloads": downloads.public(),
+    }
+    return render(request, "portal/staff/home.html", context)
+
+
+def _notice_input(request: HttpRequest) -> notices.NoticeInput:
+    post = request.POST
+    return notices.NoticeInput(
+        title=post.get("title", ""),
+        summary=post.get("summary", ""),
+        body_html=post.get("body_html", ""),
+        region=post.get("region", ""),
+        category=post.get("category", ""),
+        published_on=notices.parse_date(post.get("published_on", "")),
+        pinned=post.get("pinned") == "on",
+    )
+
+
+def _notice_context(**extra: Any) -> dict[str, Any]:
+    return {"regions": Region.choices, "categories": NoticeCategory.choices, **extra}
+
+
+@require_http_methods(["GET", "POST"])
+@editor
+def notice_new(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    context = _notice_context(form=request.POST if request.method == "POST" else {})
+    if request.method == "POST":
+        notice, error = attempt(lambda: notices.create(actor, _notice_input(request)))
+        if notice is not None:
+            messages.success(request, f"公告 {notice.number} 已保存为草稿。")
+            return HttpResponseRedirect(f"{HOME}notices/{notice.pk}/", status=303)
+        return form_page(request, "portal/staff/notice_form.html", context, error)
+    return render(request, "portal/staff/notice_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@editor
+def notice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    notice = notices.get_for_staff(actor, pk)
+    if request.method == "POST":
+        context = _notice_context(notice=notice, form=request.POST)
+        saved, error = attempt(lambda: notices.edit(actor, notice, _notice_input(request)))
+        if saved is not None:
+            messages.success(request, f"公告 {notice.number} 已保存。")
+            return HttpResponseRedirect(f"{HOME}notices/{pk}/", status=303)
+        return form_page(request, "portal/staff/notice_form.html", context, error)
+    form = {
+        "title": notice.title,
+        "summary": notice.summary,
+        "body_html": notice.body_html,
+        "region": notice.region,
+        "category": notice.category,
+        "published_on": notice.published_on.isoformat(),
+        "pinned": "on" if notice.pinned else "",
+    }
+    context = _notice_context(
+        notice=notice,
+        form=form,
+        attachments=notice.attachments.order_by("pk"),
+        editable=notice.state != NoticeState.PUBLISHED,
+    )
+    return render(request, "portal/staff/notice_form.html", context)
+
+
+NOTICE_ACTIONS = {
+    "publish": (notices.publish, "已发布"),
+    "withdraw": (notices.withdraw, "已撤回"),
+    "redraft": (notices.redraft, "已转为草稿"),
+}
+
+
+@require_POST
+@editor
+def notice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    actor = _actor(request)
+    notice = notices.get_for_staff(actor, pk)
+    service, done = NOTICE_ACTIONS[action]
+    target = f"{HOME}notices/{pk}/"
+    return _done(request, target, lambda: service(actor, notice), f"公告 {notice.number} {done}。")
+
+
+@require_POST
+@editor
+def notice_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    notice = notices.get_for_staff(actor, pk)
+    upload = request.FILES.get("file")
+    target = f"{HOME}notices/{pk}/"
+    if upload is None:
+        messages.error(request, "请选择文件。")
+        return HttpResponseRedirect(target, status=303)
+    return _done(
+        request,
+        target,
+        lambda: notices.attach(actor, notice, upload.name or "", upload.chunks()),
+        "附件已上传。",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor
+def question_page(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    question = questions.get_for_staff(actor, pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "answer")
+        target = f"{HOME}questions/{pk}/"
+        if action == "answer":
+            text = request.POST.get("answer", "")
+            return _done(
+                request, target, lambda: questions.answer(actor, question, text), "已答复。"
+            )
+        if action == "publish":
+            category = request.POST.get("category", "") or questions.FAQ_CATEGORY
+            return _done(
+                request,
+                target,
+                lambda: questions.publish(actor, question, category),
+                "已公开到常见问题。",
+            )
+        if action == "unpublish":
+            return _done(
+                request, target, lambda: questions.unpublish(actor, question), "已从常见问题撤下。"
+            )
+        if action == "close":
+            return _done(request, target, lambda: questions.close(actor, question), "已关闭。")
+        if action == "reopen":
+            return _done(request, target, lambda: questions.reopen(actor, question), "已重新打开。")
+    context = {"question": question, "faq_category": questions.FAQ_CATEGORY}
+    return render(request, "portal/staff/question.html", context)
+
+
+def _entry_input(request: HttpRequest) -> entries.EntryInput:
+    post = request.POST
+    order = post.get("order", "0").strip()
+    return entries.EntryInput(
+        kind=post.get("kind", ""),
+        category=post.get("category", ""),
+        title=post.get("title", ""),
+        body_html=post.get("body_html", ""),
+        order=int(order) if order.lstrip("-").isdigit() else 0,
+        published=post.get("published") == "on",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@editor
+def entry_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    actor = _actor(request)
+    entry = entries.get_for_staff(actor, pk) if pk is not None else None
+    context: dict[str, Any] = {"entry": entry, "kinds": EntryKind.choices}
+    if request.method == "POST":
+        context["form"] = request.POST
+        if entry is None:
+            saved, error = attempt(lambda: entries.create(actor, _entry_input(request)))
+        else:
+            saved, error = attempt(lambda: entries.edit(actor, entry, _entry_input(request)))
+        if saved is not None:
+            messages.success(request, "条目已保存。")
+            return HttpResponseRedirect(f"{HOME}entries/{saved.pk}/", status=303)
+        return form_page(request, "portal/staff/entry_form.html", context, error)
+    if entry is not None:
+        context["form"] = {
+            "kind": entry.kind,
+            "category": entry.category,
+            "title": entry.title,
+            "body_html": entry.body_html,
+            "order": entry.order,
+            "published": "on" if entry.published else "",
+        }
+    else:
+        context["form"] = {"kind": EntryKind.FAQ, "published": "on"}
+    return render(request, "portal/staff/entry_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@editor
+def download_upload(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    context: dict[str, Any] = {"kinds": DownloadKind.choices, "form": request.POST}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        post = request.POST
+        row, error = attempt(
+            lambda: downloads.upload(
+                actor,
+                kind=post.get("kind", ""),
+                title=post.get("title", ""),
+                version=post.get("version", ""),
+                description=post.get("description", ""),
+                name=upload.name or "" if upload else "",
+                chunks=upload.chunks() if upload else iter([b""]),
+            )
+        )
+        if row is not None:
+            messages.success(request, f"已上传：{row.title}。")
+            return HttpResponseRedirect(HOME, status=303)
+        return form_page(request, "portal/staff/download_form.html", context, error)
+    return render(request, "portal/staff/download_form.html", context)
+
+
+@require_POST
+@editor
+def download_build(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    return _done(request, HOME, lambda: downloads.build(actor), "表格与证书助手已重新生成。")

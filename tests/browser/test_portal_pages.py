@@ -1,0 +1,249 @@
+"""The public portal in Debian's Chromium against a served ``certhall setup --demo`` instance:
+the guide, the notice list and its filter, search in either script, asking as a visitor and
+answering/publishing as staff; at 390 and 1366 px without horizontal overflow (screenshots
+in tmp_path); a script or ``onerror`` in a notice body or a question never runs; axe-core
+finds no serious or critical accessibility violation on the main public pages."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, free_port, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WIDTHS = (390, 1366)
+AXE_VERSION = "4.14.1"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+AXE_CACHE = Path(__file__).resolve().parents[2] / ".venv" / "axe-core" / AXE_VERSION
+
+
+@dataclass
+class Portal:
+    url: str
+    clerk_password: str
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    import os
+
+    home = tmp_path_factory.mktemp("portal-instance")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
+    env.update(
+        CERTHALL_HOME=str(home),
+        CERTHALL_BASE_URL=url,
+        DJANGO_SETTINGS_MODULE="certhall.settings",
+        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    )
+    env.pop("SOFTHSM2_CONF", None)
+    setup = subprocess.run(
+        [sys.executable, "-m", "certhall.cli.main", "setup", "--demo"],
+        env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    password = re.search(r"demo-clerk\s+\S+\s+(\S+)", setup.stdout)
+    assert password, setup.stdout
+    server = subprocess.Popen(
+        [sys.executable, "-m", "certhall.cli.main", "serve", "--port", str(port),
+         "--workers", "1", "--no-jobs"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_for(f"{url}/healthz", server, "certhall serve")
+        yield Portal(url, password.group(1))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: Browser, width: int) -> Page:
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def _no_overflow(page: Page, shots: Path, name: str) -> None:
+    width = page.evaluate("window.innerWidth")
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=shots / f"{name}-{width}.png", full_page=True)
+    assert scroll <= width, f"{name} at {width} px scrolls sideways ({scroll} px)"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_guide_notices_filter_and_search(
+    portal: Portal, browser: Browser, width: int, tmp_path: Path
+) -> None:
+    page = _page(browser, width)
+    page.goto(f"{portal.url}/")
+    _no_overflow(page, tmp_path, "1-home")
+    page.click("#portal a[href='/guide/new/']")
+    expect(page.locator("h1")).to_have_text("新办办事指南")
+    expect(page.locator("#personal .fee")).to_have_text(
+        "机构个人证书(法人证书):150元/个/年(可办理1-5年期)"
+    )
+    expect(page.locator("a[href='/hall/new/']")).to_be_visible()
+    expect(page.locator("#payee")).to_contain_text("154 739 697 600 74")
+    _no_overflow(page, tmp_path, "2-guide-new")
+    page.goto(f"{portal.url}/guide/")
+    _no_overflow(page, tmp_path, "3-guide")
+
+    page.goto(f"{portal.url}/notices/")
+    expect(page.locator("#notice-list li").first).to_contain_text("費用返還公告")
+    _no_overflow(page, tmp_path, "4-notices")
+    page.select_option("select[name=region]", "guangzhou")
+    page.select_option("select[name=year]", "2024")
+    page.click("form.filters button")
+    expect(page.locator("#notice-list li")).to_have_count(1)
+    expect(page.locator("#notice-list li")).to_contain_text("20241001批次")
+    page.goto(f"{portal.url}/notices/?page=1")
+    page.click("#notice-list a >> nth=0")
+    expect(page.locator("#notice-body")).to_contain_text("申請條件")
+    _no_overflow(page, tmp_path, "5-notice")
+
+    page.fill("#portal-q", "费用返还")  # Simplified finds the Traditional notice
+    page.click("form.portal-search button")
+    expect(page.locator("#search-results li").first).to_contain_text("費用返還")
+    expect(page.locator("#search-results mark").first).to_have_text("費用返還")
+    _no_overflow(page, tmp_path, "6-search")
+    page.fill("#portal-q", "週末")  # Traditional finds the Simplified FAQ and guide
+    page.click("form.portal-search button")
+    expect(page.locator("#search-results")).to_contain_text("周末可以办理证书吗")
+    for path in ("/faq/", "/usage/", "/downloads/", "/questions/"):
+        page.goto(f"{portal.url}{path}")
+        _no_overflow(page, tmp_path, "7" + path.strip("/"))
+    page.context.close()
+
+
+def _login(page: Page, portal: Portal) -> None:
+    page.goto(f"{portal.url}/accounts/login/?next=/console/portal/")
+    page.fill("#username", "demo-clerk")
+    page.fill("#password", portal.clerk_password)
+    page.click("#password-form button[type=submit]")
+    page.wait_for_url(f"{portal.url}/console/portal/")
+
+
+def test_ask_answer_publish_and_nothing_runs(
+    portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    dialogs: list[str] = []
+    visitor = _page(browser, 390)
+    visitor.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    visitor.goto(f"{portal.url}/questions/")
+    question = 'Ukey插上没反应怎么办？<img src=x onerror="window.__pwned=1">'
+    visitor.fill("#text", question)
+    visitor.wait_for_timeout(3500)  # the signed form time: no answer within 3 seconds
+    visitor.click("#ask-form button[type=submit]")
+    expect(visitor.locator("#asked")).to_contain_text("您的问题已提交")
+    _no_overflow(visitor, tmp_path, "8-asked")
+
+    staff = _page(browser, 1366)
+    staff.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _login(staff, portal)
+    staff.click("#open-questions a >> text=Ukey插上没反应怎么办")
+    expect(staff.locator("#question-text")).to_have_text(question)  # shown as text
+    staff.fill("#answer", "请确认已安装并启动证书助手，再重新插入Ukey。")
+    staff.click("#send-answer")
+    staff.click("#publish-faq")
+    expect(staff.locator(".alert.success")).to_contain_text("已公开到常见问题")
+    _no_overflow(staff, tmp_path, "9-staff-question")
+
+    # a notice whose body tries to run code, published through the editor
+    staff.goto(f"{portal.url}/console/portal/notices/new/")
+    staff.fill("#title", "浏览器安全测试公告")
+    staff.fill("#published_on", "2026-11-20")
+    staff.fill(
+        "#body_html",
+        "<p>正文</p><script>window.__pwned=2;alert(2)</script>"
+        '<img src="x" onerror="window.__pwned=3;alert(3)"><a href="javascript:alert(4)">链接</a>'
+        '<svg onload="alert(5)"></svg><p style="background:url(javascript:alert(6))">样式</p>',
+    )
+    staff.click("#save")
+    staff.click("#publish")
+    expect(staff.locator(".alert.success")).to_contain_text("已发布")
+
+    visitor.goto(f"{portal.url}/notices/")
+    visitor.click("#notice-list a >> text=浏览器安全测试公告")
+    expect(visitor.locator("#notice-body")).to_contain_text("正文")
+    visitor.click("#notice-body a")  # the javascript: link has lost its href
+    visitor.goto(f"{portal.url}/faq/")
+    expect(visitor.locator("body")).to_contain_text("请确认已安装并启动证书助手")
+    visitor.fill("#portal-q", "Ukey插上")
+    visitor.click("form.portal-search button")
+    expect(visitor.locator("#search-results li").first).to_contain_text("Ukey插上没反应")
+    for page in (visitor, staff):
+        assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+    visitor.context.close()
+    staff.context.close()
+
+
+def _axe_source(tmp_path: Path) -> str:
+    """axe-core from the npm registry (``npm pack``), checked against its pinned sha256 and
+    kept under .venv for the next run."""
+    script = AXE_CACHE / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: cannot fetch axe-core (docs/portal.md)")
+        result = subprocess.run(
+            [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        if result.returncode != 0:
+            pytest.skip(f"npm pack axe-core failed (registry unreachable?): {result.stderr[-300:]}")
+        with tarfile.open(tmp_path / result.stdout.strip().splitlines()[-1]) as archive:
+            member = archive.extractfile("package/axe.min.js")
+            assert member is not None
+            data = member.read()
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        script.write_bytes(data)
+    data = script.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, "axe-core is not the pinned build"
+    return data.decode()
+
+
+def test_accessibility_of_the_main_public_pages(
+    portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    source = _axe_source(tmp_path)
+    page = _page(browser, 390)
+    found: dict[str, list[str]] = {}
+    for path in ("/", "/guide/", "/guide/renew/", "/notices/", "/notices/1/", "/faq/",
+                 "/usage/", "/questions/", "/downloads/", "/search/?q=证书"):  # fmt: skip
+        page.goto(f"{portal.url}{path}")
+        page.add_script_tag(content=source)
+        violations = page.evaluate(
+            "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))"
+            ".violations.map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}))"
+        )
+        bad = [f"{v['id']}({v['n']})" for v in violations if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[path] = bad
+    page.context.close()
+    assert found == {}

@@ -1,0 +1,95 @@
+"""下载: the built forms and certificate helper (version, size, sha256), staff uploads by
+content and size; the helper zipapp runs."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import Role, User
+from certhall.errors import Forbidden, InvalidInput
+from certhall.portal import downloads, helper
+from certhall.portal.models import Download
+
+pytestmark = pytest.mark.django_db
+
+
+def test_build_forms_and_helper(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    rows = downloads.build(editor)
+    assert sorted(r.build_key for r in rows) == [
+        "form:org_application",
+        "form:personal_annex",
+        "form:unit_application",
+        "helper",
+    ]
+    page = Client().get("/downloads/").content.decode()
+    for row in rows:
+        assert row.sha256 in page and row.version in page
+        response = Client().get(f"/downloads/{row.pk}/{row.name}")
+        data = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        assert hashlib.sha256(data).hexdigest() == row.sha256 and len(data) == row.size
+    assert "python3 -m pip install cryptography==50.0.2 python-pkcs11==0.10.1" in page
+    # rebuilding the same sources changes nothing
+    again = downloads.build(editor)
+    assert [r.sha256 for r in again] == [r.sha256 for r in rows]
+    assert Download.objects.count() == 4
+
+
+def test_the_helper_zipapp_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / helper.FILE_NAME
+    path.write_bytes(helper.build("http://127.0.0.1:8000"))
+    assert helper.build("http://127.0.0.1:8000") == path.read_bytes()  # reproducible
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert "__main__.py" in names and "certhall/agent/server.py" in names
+    assert not any(n.startswith(("certhall/hall", "certhall/portal")) for n in names)
+    # -I: no PYTHONPATH, no current directory; the helper's own certhall comes from the file
+    result = subprocess.run(
+        [sys.executable, "-I", str(path), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--hall-origin" in result.stdout and "证书助手" in result.stdout
+
+
+def test_uploads_checked_by_content_and_size(clock, editor: User, make_user) -> None:  # type: ignore[no-untyped-def]
+    row = downloads.upload(
+        editor,
+        kind="manual",
+        title="数字证书网厅续期操作指引",
+        version="2026.1",
+        description="",
+        name="指引.pdf",
+        chunks=[b"%PDF-1.4\n" + b"0" * 1000],
+    )
+    assert row.content_type == "application/pdf" and row.size == 1009
+    with pytest.raises(InvalidInput) as wrong:
+        downloads.upload(
+            editor, kind="manual", title="x", version="1", description="", name="x.pdf",
+            chunks=[b"MZ\x90\x00 not a pdf"],
+        )  # fmt: skip
+    assert wrong.value.code == "download_type"
+    with pytest.raises(InvalidInput) as big:
+        downloads.upload(
+            editor, kind="manual", title="x", version="1", description="", name="x.pdf",
+            chunks=[b"%PDF-" + b"0" * downloads.UPLOAD_MAX],
+        )  # fmt: skip
+    assert big.value.code == "download_too_big"
+    with pytest.raises(InvalidInput):  # a zipapp is only ever built, never uploaded
+        downloads.upload(
+            editor, kind="helper", title="x", version="1", description="", name="x.pyz",
+            chunks=[b"#!/usr/bin/env python3\nPK\x03\x04"],
+        )  # fmt: skip
+    with pytest.raises(Forbidden):
+        downloads.upload(
+            make_user(Role.APPLICANT), kind="manual", title="x", version="1", description="",
+            name="x.pdf", chunks=[b"%PDF-1.4"],
+        )  # fmt: skip

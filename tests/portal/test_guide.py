@@ -1,0 +1,73 @@
+"""办事指南: six public pages rendered from the rules catalog, linked from the home page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from certhall.rules import Business, CertType, default_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_links_the_guide_of_every_business() -> None:
+    page = Client().get("/").content.decode()
+    assert 'href="/guide/"' in page
+    for business in Business:
+        assert f'href="/guide/{business.value}/"' in page
+
+
+@pytest.mark.parametrize("business", list(Business))
+def test_each_business_page_quotes_the_catalog(business: Business) -> None:
+    catalog = default_catalog()
+    response = Client().get(f"/guide/{business.value}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for cert in CertType:
+        offer = catalog.offer(business, cert)
+        assert offer.fee_text in page
+        for document in offer.documents:
+            assert document.text in page
+    for point in catalog.points:
+        assert point.address in page and point.hours_text in page
+        assert "uri.amap.com/search?keyword=" in page
+    assert catalog.weekend_rule.text in page
+    for text, _ in catalog.document_notes:
+        assert text in page
+    paid = any(catalog.offer(business, c).fee_yuan for c in CertType)
+    assert (catalog.payee.account in page) == paid
+
+
+def test_online_businesses_have_a_button_into_the_hall() -> None:
+    new = Client().get("/guide/new/").content.decode()
+    assert 'href="/hall/new/"' in new
+    assert "注:仅支持机构个人证书网厅办理。" in new  # the ODC cannot be applied for online
+    assert 'href="/hall/renew/"' in Client().get("/guide/renew/").content.decode()
+    unlock = Client().get("/guide/unlock/").content.decode()
+    assert "/hall/" not in unlock.split("<main")[1]
+    assert "解锁 办理途径:现场办理" in unlock
+
+
+def test_a_fee_change_in_the_catalog_is_a_change_of_the_guide(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from certhall.portal import guide
+
+    catalog = default_catalog()
+    offer = replace(
+        catalog.offer(Business.REPLACE, CertType.ORG),
+        fee_yuan=Decimal(130),
+        fee_text="机构证书(ODC证书):130元/个",
+    )
+    spec = catalog.businesses[Business.REPLACE]
+    changed_spec = replace(spec, offers={**spec.offers, CertType.ORG: offer})
+    changed = replace(catalog, businesses={**catalog.businesses, Business.REPLACE: changed_spec})
+    monkeypatch.setattr(guide, "default_catalog", lambda: changed)
+    assert "机构证书(ODC证书):130元/个" in Client().get("/guide/replace/").content.decode()
+
+
+def test_unknown_business_is_404() -> None:
+    response = Client().get("/guide/nothing/")
+    assert response.status_code == 404
+    assert "没有这项业务的办事指南" in response.content.decode()

@@ -1,0 +1,178 @@
+"""公告: sanitised storage, drafts, publish/withdraw (audited), list filters, detail, feed,
+attachments by content."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+from xml.etree import ElementTree
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import Role, User
+from certhall.audit.models import AuditEvent
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.portal import notices
+from certhall.portal.models import Notice
+from certhall.portal.states import NoticeState
+
+pytestmark = pytest.mark.django_db
+
+EVIL = (
+    '<p onclick="alert(1)">正文<script>alert(2)</script><img src="x" onerror="alert(3)">'
+    '<a href="javascript:alert(4)">链接</a><iframe src="https://e.example"></iframe></p>'
+)
+
+
+def _input(**changes: object) -> notices.NoticeInput:
+    fields: dict[str, object] = {
+        "title": "关于系统维护的通知",
+        "body_html": "<p>维护期间暂停服务。</p>",
+        "region": "shenzhen",
+        "category": "system",
+        "published_on": date(2026, 11, 20),
+    }
+    fields.update(changes)
+    return notices.NoticeInput(**fields)  # type: ignore[arg-type]
+
+
+def test_body_is_stored_sanitised(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    notice = notices.create(editor, _input(body_html=EVIL))
+    stored = Notice.objects.get(pk=notice.pk).body_html
+    for bad in ("script", "onerror", "onclick", "javascript", "iframe", "alert(2)"):
+        assert bad not in stored
+    assert "正文" in stored and "<img" in stored
+
+
+def test_draft_publish_withdraw_each_audited(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    notice = notices.create(editor, _input())
+    assert Client().get(f"/notices/{notice.pk}/").status_code == 404  # a draft is not public
+    notices.publish(editor, notice)
+    assert Client().get(f"/notices/{notice.pk}/").status_code == 200
+    with pytest.raises(Conflict):
+        notices.edit(editor, notice, _input(title="改"))  # published: withdraw first
+    notices.withdraw(editor, notice)
+    assert Client().get(f"/notices/{notice.pk}/").status_code == 404
+    notices.edit(editor, notice, _input(title="关于系统维护的通知（更正）"))
+    notices.publish(editor, notice)
+    actions = list(
+        AuditEvent.objects.filter(object_type="notice")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "portal.notice.create",
+        "portal.notice.publish",
+        "portal.notice.withdraw",
+        "portal.notice.edit",
+        "portal.notice.publish",
+    ]
+    with pytest.raises(Conflict):
+        notices.publish(editor, Notice.objects.get(pk=notice.pk))
+
+
+def test_only_editors_change_notices(clock, make_user) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Forbidden):
+        notices.create(make_user(Role.APPLICANT), _input())
+    with pytest.raises(Forbidden):
+        notices.create(make_user(Role.REVIEWER), _input())
+
+
+def test_input_is_checked() -> None:
+    with pytest.raises(InvalidInput):
+        _input(title="  ")
+    with pytest.raises(InvalidInput):
+        _input(region="beijing")
+    with pytest.raises(InvalidInput):
+        notices.parse_date("2026/11/20")
+
+
+def test_seeded_notices_with_their_own_dates(seeded: User) -> None:
+    assert notices.published().count() == 21
+    refund = notices.published().get(title="廣東省深圳市電子政務平臺數字證書費用返還公告")
+    assert refund.published_on == date(2022, 1, 13) and refund.pinned
+    assert "12345" in refund.summary and "申請條件" in refund.body_html
+    first = notices.published().get(title="關于移出深圳市第六批醫用耗材價格優勢專區產品的通知")
+    assert first.published_on == date(2025, 9, 4)
+
+
+def test_list_filters_and_pages(seeded: User) -> None:
+    page = Client().get("/notices/").content.decode()
+    assert "共 21 条" in page
+    # pinned first, then newest
+    assert page.index("費用返還公告") < page.index("第六批醫用耗材價格優勢專區產品的通知")
+    assert "第 1 / 2 页" in page
+    assert "第 2 / 2 页" in Client().get("/notices/?page=2").content.decode()
+    guangzhou = Client().get("/notices/?region=guangzhou").content.decode()
+    assert "共 8 条" in guangzhou and "深圳市第六批" not in guangzhou
+    y2024 = Client().get("/notices/?year=2024").content.decode()
+    assert "共 1 条" in y2024 and "20241001批次" in y2024
+    credit = Client().get("/notices/?category=credit&year=2025").content.decode()
+    assert "共 2 条" in credit
+    assert "共 21 条" in Client().get("/notices/?region=nowhere&year=abc").content.decode()
+
+
+def test_atom_feed(seeded: User) -> None:
+    response = Client().get("/notices/feed.atom")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ElementTree.fromstring(response.content)  # noqa: S314 - our own feed
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in root.findall("a:entry", ns)]
+    assert len(titles) == 21
+    assert titles[0] == "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知"
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def test_attachments_by_content(clock, editor: User, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    notice = notices.create(editor, _input())
+    pdf = notices.attach(editor, notice, "附件1 操作手册.exe", [b"%PDF-1.7\n" + b"x" * 100])
+    assert pdf.name == "附件1 操作手册.pdf" and pdf.content_type == "application/pdf"
+    docx = notices.attach(editor, notice, "../../附件2.docx", [_docx()])
+    assert docx.name == "附件2.docx" and docx.content_type.endswith("wordprocessingml.document")
+    with pytest.raises(InvalidInput) as refused:
+        notices.attach(editor, notice, "x.pdf", [b"<html><script>alert(1)</script>"])
+    assert refused.value.code == "download_type"
+    with pytest.raises(InvalidInput):
+        notices.attach(editor, notice, "big.pdf", [b"%PDF-" + b"0" * (20 * 1024 * 1024)])
+    # public only once the notice is
+    url = f"/notices/{notice.pk}/files/{pdf.pk}"
+    assert Client().get(url).status_code == 404
+    notices.publish(editor, notice)
+    response = Client().get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-1.7")  # type: ignore[attr-defined]
+
+
+def test_staff_editor_pages(clock, editor: User, make_user) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    assert client.get("/console/portal/").status_code == 302
+    client.force_login(editor)
+    response = client.post(
+        "/console/portal/notices/new/",
+        {
+            "title": "新公告",
+            "region": "shenzhen",
+            "category": "service",
+            "published_on": "2026-11-20",
+            "body_html": EVIL,
+        },
+    )
+    notice = Notice.objects.get(title="新公告")
+    assert response.status_code == 303 and notice.state == NoticeState.DRAFT
+    client.post(f"/console/portal/notices/{notice.pk}/publish")
+    page = Client().get(f"/notices/{notice.pk}/").content.decode()
+    assert "<script>" not in page and "onerror" not in page
+    client.post(f"/console/portal/notices/{notice.pk}/withdraw")
+    assert Notice.objects.get(pk=notice.pk).state == NoticeState.WITHDRAWN
+    other = Client()
+    other.force_login(make_user(Role.REVIEWER))
+    assert other.get("/console/portal/").status_code == 403

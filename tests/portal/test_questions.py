@@ -1,0 +1,113 @@
+"""咨询: asked without an account (rate limit, honeypot, signed form time), answered and
+published into the FAQ by staff, searchable afterwards."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
+from certhall.errors import Conflict, InvalidInput, TooManyRequests
+from certhall.portal import questions, search
+from certhall.portal.models import Entry, Question
+from certhall.portal.states import QuestionState
+
+pytestmark = pytest.mark.django_db
+
+
+def _stamp(clock) -> str:  # type: ignore[no-untyped-def]
+    stamp = questions.form_stamp()
+    clock.shift(timedelta(seconds=10))
+    return stamp
+
+
+def test_a_visitor_asks_through_the_page(clock) -> None:  # type: ignore[no-untyped-def]
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    page = client.get("/questions/").content.decode()
+    stamp = re.search(r'name="stamp" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    clock.shift(timedelta(seconds=8))
+    response = client.post(
+        "/questions/", {"text": "深圳CA能和广州通用吗？", "stamp": stamp, "website": ""}
+    )
+    assert response.status_code == 303
+    question = Question.objects.get()
+    assert question.state == QuestionState.OPEN and question.asker_name == ""
+    assert question.number in client.get(response["Location"]).content.decode()
+
+
+def test_honeypot_forged_or_hasty_forms_are_refused(clock) -> None:  # type: ignore[no-untyped-def]
+    ok = {"client": "203.0.113.8", "name": ""}
+    with pytest.raises(InvalidInput) as trap:
+        questions.ask("这是一个问题", stamp=_stamp(clock), trap="http://spam", **ok)
+    assert trap.value.code == "question_rejected"
+    with pytest.raises(InvalidInput) as forged:
+        questions.ask("这是一个问题", stamp="eyJ0IjoxfQ:forged", trap="", **ok)
+    assert forged.value.code == "question_rejected"
+    with pytest.raises(InvalidInput) as hasty:
+        questions.ask("这是一个问题", stamp=questions.form_stamp(), trap="", **ok)
+    assert hasty.value.code == "question_too_fast"
+    old = questions.form_stamp()
+    clock.shift(timedelta(hours=7))
+    with pytest.raises(InvalidInput) as expired:
+        questions.ask("这是一个问题", stamp=old, trap="", **ok)
+    assert expired.value.code == "question_expired"
+    assert not Question.objects.exists()
+
+
+def test_rate_limited_per_address(clock) -> None:  # type: ignore[no-untyped-def]
+    for n in range(5):
+        questions.ask(f"第{n}个问题内容", stamp=_stamp(clock), trap="", client="203.0.113.9")
+    with pytest.raises(TooManyRequests):
+        questions.ask("第六个问题内容", stamp=_stamp(clock), trap="", client="203.0.113.9")
+    questions.ask("别的地址的问题", stamp=_stamp(clock), trap="", client="203.0.113.10")
+    response = Client(REMOTE_ADDR="203.0.113.9").post(
+        "/questions/", {"text": "又一个问题内容", "stamp": _stamp(clock)}
+    )
+    assert response.status_code == 429 and response["Retry-After"]
+    assert "提交咨询过于频繁" in response.content.decode()
+
+
+def test_seeded_questions_are_open_and_private(seeded: User) -> None:
+    assert Question.objects.filter(state=QuestionState.OPEN).count() == 20
+    assert not search.search("32位").hits
+    page = Client().get("/questions/").content.decode()
+    assert "32位規格型號" not in page
+
+
+def test_answer_publish_unpublish(seeded: User, editor: User) -> None:
+    question = Question.objects.get(text="深圳試劑的32位規格型號代碼在哪查看")
+    with pytest.raises(Conflict):
+        questions.publish(editor, question)  # nothing to publish yet
+    questions.answer(editor, question, "32位规格型号代码在医保局的耗材分类与代码数据库中查看。")
+    entry = questions.publish(editor, Question.objects.get(pk=question.pk))
+    assert Entry.objects.get(pk=entry.pk).published
+    hits = search.search("32位").hits
+    assert [h.url for h in hits] == [f"/faq/#entry-{entry.pk}"]
+    assert "医保局" in Client().get("/faq/").content.decode()
+    questions.unpublish(editor, Question.objects.get(pk=question.pk))
+    assert not search.search("32位").hits
+    events = AuditEvent.objects.filter(object_type="question").order_by("seq")
+    assert list(events.values_list("action", flat=True)) == [
+        "portal.question.answer",
+        "portal.question.publish",
+        "portal.question.unpublish",
+    ]
+
+
+def test_staff_answer_and_publish_in_the_console(seeded: User, editor: User) -> None:
+    question = Question.objects.get(text="深圳CA能和廣東廣州通用嗎")
+    client = Client()
+    client.force_login(editor)
+    url = f"/console/portal/questions/{question.pk}/"
+    assert "深圳CA能和廣東廣州通用嗎" in client.get("/console/portal/").content.decode()
+    client.post(url, {"action": "answer", "answer": "<b>不通用</b>，请在深圳办理。"})
+    client.post(url, {"action": "publish", "category": "受理点"})
+    question.refresh_from_db()
+    assert question.state == QuestionState.PUBLISHED
+    faq = Client().get("/faq/").content.decode()
+    assert "&lt;b&gt;不通用&lt;/b&gt;" in faq and "<b>不通用" not in faq
+    assert search.search("广州通用").hits[0].title == "深圳CA能和廣東廣州通用嗎"

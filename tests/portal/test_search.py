@@ -1,0 +1,117 @@
+"""Search relevance on the seeded content: either script, partial words, mixed scripts, no
+hit, title above body, recent above old, highlighting, pages; the same on PostgreSQL (this
+module runs again there under ``make test``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import User
+from certhall.errors import InvalidInput
+from certhall.portal import search
+from certhall.portal.textindex import fold, grams, query_grams
+
+pytestmark = pytest.mark.django_db
+
+REFUND = "廣東省深圳市電子政務平臺數字證書費用返還公告"
+
+
+def _titles(query: str, **kw: int) -> list[str]:
+    return [hit.title for hit in search.search(query, **kw).hits]
+
+
+def test_folding_is_per_character_and_keeps_positions() -> None:
+    assert fold("臺灣ＣＡ證書Ukey") == "台湾ca证书ukey"
+    assert len(fold(REFUND)) == len(REFUND)
+    assert grams("32位") == {("32", "位"), ("位", "")}
+    assert [(g.head, g.tail) for g in query_grams("Ukey")] == [("ukey", None)]
+    assert query_grams(" ，。! ") == []
+
+
+@pytest.mark.parametrize(
+    ("simplified", "traditional"),
+    [("费用返还公告", "費用返還公告"), ("电子政务平台", "電子政務平臺"), ("数字证书", "數字證書")],
+)
+def test_traditional_and_simplified_find_the_same(
+    seeded: User, simplified: str, traditional: str
+) -> None:
+    found = _titles(simplified, per_page=50)
+    assert REFUND in found
+    assert found == _titles(traditional, per_page=50)
+
+
+def test_simplified_seed_001_found_by_traditional_query(seeded: User) -> None:
+    # the FAQ (Simplified) and the guide, typed in Traditional
+    assert "Ukey丢了或坏了怎么办？" in _titles("遺失", per_page=50) + _titles("補辦", per_page=50)
+    hits = search.search("週末無法辦理", per_page=50).hits
+    assert {"周末可以办理证书吗？"} <= {h.title for h in hits}
+    assert any(h.kind == "guide" for h in hits)
+
+
+def test_partial_words(seeded: User) -> None:
+    assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles(
+        "第六批 耗材", per_page=50
+    )
+    assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles("六批", per_page=50)
+    assert REFUND in _titles("返还", per_page=50)
+
+
+def test_mixed_scripts(seeded: User) -> None:
+    ca = search.search("CA", per_page=50)
+    assert ca.total > 0 and all("ca" in fold(h.title + h.snippet_html) for h in ca.hits)
+    assert search.search("ca").total == ca.total == search.search("ＣＡ").total
+    ukey = _titles("Ukey", per_page=50)
+    assert "Ukey丢了或坏了怎么办？" in ukey and "Ukey使用注意事项" in ukey
+    batch = _titles("20250714批次")
+    assert batch == ["2025年廣州市關于待確認價格產品列表(20250714批次)"]
+
+
+def test_no_hit(seeded: User) -> None:
+    assert search.search("火星移民签证").total == 0
+    assert search.search("   ").hits == []
+    page = Client().get("/search/", {"q": "火星移民签证"}).content.decode()
+    assert 'id="no-hit"' in page
+    with pytest.raises(InvalidInput):
+        search.search("长" * 101)
+
+
+def test_title_hits_above_body_hits(seeded: User) -> None:
+    hits = search.search("续期", per_page=50).hits
+    titled = [i for i, h in enumerate(hits) if "续期" in h.title]
+    body_only = [i for i, h in enumerate(hits) if "续期" not in h.title]
+    assert titled and body_only and max(titled) < min(body_only)
+
+
+def test_recent_above_old(seeded: User) -> None:
+    hits = search.search("價格聯動公示表", per_page=50).hits
+    dates = [h.date for h in hits]
+    assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
+    assert dates[0] == date(2025, 7, 1) and dates[-1] == date(2024, 10, 1)
+
+
+def test_highlighting_marks_the_original_script(seeded: User) -> None:
+    hit = next(h for h in search.search("费用返还").hits if h.title == REFUND)
+    assert "<mark>費用返還</mark>" in hit.title_html
+    assert "<mark>" in hit.snippet_html
+    page = Client().get("/search/", {"q": "费用返还"}).content.decode()
+    assert "<mark>費用返還</mark>" in page
+
+
+def test_highlighting_escapes(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    search.index("faq", "x", title="<script>证书</script>", body="", url="/faq/", day=None)
+    hit = search.search("证书").hits[0]
+    assert hit.title_html == "&lt;script&gt;<mark>证书</mark>&lt;/script&gt;"
+
+
+def test_pagination(seeded: User) -> None:
+    first = search.search("深圳", per_page=5)
+    assert first.total > 10 and first.pages == -(-first.total // 5)
+    second = search.search("深圳", page=2, per_page=5)
+    assert not {h.url for h in first.hits} & {h.url for h in second.hits}
+    last = search.search("深圳", page=999, per_page=5)
+    assert last.page == first.pages
+    page = Client().get("/search/", {"q": "深圳", "page": "2"}).content.decode()
+    assert "第 2 / " in page and "q=%E6%B7%B1%E5%9C%B3&page=1" in page
