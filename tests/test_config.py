@@ -30,6 +30,7 @@ def test_production_refuses_missing_or_default_secrets(tmp_path: Path) -> None:
         "CERTHALL_HOME": str(tmp_path),
         "CERTHALL_ENV": "production",
         "CERTHALL_CA_KEY_BACKEND": "file",
+        "CERTHALL_BASE_URL": "https://ca.example.cn",
     }
     with pytest.raises(ConfigurationError, match="CERTHALL_SECRET_KEY"):
         load(base)
@@ -51,6 +52,29 @@ def test_production_refuses_missing_or_default_secrets(tmp_path: Path) -> None:
     cfg = load({**good, "CERTHALL_AUDIT_KEY": GOOD_AUDIT_KEY})
     assert cfg.production
     assert not (tmp_path / "secrets.json").exists()
+
+
+def test_production_refuses_an_http_base_url(tmp_path: Path) -> None:
+    """No TLS, no Secure cookies, no HSTS: production needs the https:// origin, with TLS
+    terminated by a declared proxy in front of certhall serve."""
+    env = {
+        "CERTHALL_HOME": str(tmp_path),
+        "CERTHALL_ENV": "production",
+        "CERTHALL_CA_KEY_BACKEND": "file",
+        "CERTHALL_SECRET_KEY": GOOD_SECRET,
+        "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
+        "CERTHALL_AUDIT_KEY": GOOD_AUDIT_KEY,
+    }
+    with pytest.raises(ConfigurationError, match="https://") as refused:
+        load(env)  # the default base URL is http://127.0.0.1:8000
+    assert "CERTHALL_TLS_PROXY" in refused.value.message
+    with pytest.raises(ConfigurationError, match="https://"):
+        load({**env, "CERTHALL_BASE_URL": "http://ca.example.cn", "CERTHALL_TLS_PROXY": "1"})
+    cfg = load({**env, "CERTHALL_BASE_URL": "https://ca.example.cn", "CERTHALL_TLS_PROXY": "1"})
+    assert cfg.tls_proxy and cfg.base_url == "https://ca.example.cn"
+    assert not load({**env, "CERTHALL_BASE_URL": "https://ca.example.cn"}).tls_proxy
+    development = {**env, "CERTHALL_BASE_URL": "http://x", "CERTHALL_ENV": "development"}
+    assert not load(development).tls_proxy
 
 
 @pytest.mark.parametrize(

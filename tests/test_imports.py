@@ -38,7 +38,8 @@ def _imported_modules(tree: ast.Module) -> Iterator[tuple[int, str]]:
 
 
 def _private(name: str) -> bool:
-    return name.startswith("_") and not name.startswith("__")
+    # ``Model._meta`` is Django's documented Options API, not a private name of ours.
+    return name.startswith("_") and not name.startswith("__") and name != "_meta"
 
 
 def _private_names(tree: ast.Module) -> Iterator[tuple[int, str]]:

@@ -104,6 +104,9 @@ class Config:
     status_rate_limit: RateSetting = DEFAULT_STATUS_RATE_LIMIT
     #: Django request threads per server process (``certhall serve --threads`` sets it).
     serve_threads: int = 8
+    #: A TLS-terminating reverse proxy is in front and says which scheme the client used in
+    #: X-Forwarded-Proto (CERTHALL_TLS_PROXY): Django trusts that header for "is this secure".
+    tls_proxy: bool = False
     #: Test hook (CERTHALL_CRASH_PAUSE): stop forever at this crash point (certhall.crashpoints)
     #: so that a test can SIGKILL the process there. Empty in every real deployment.
     crash_pause: str = ""
@@ -291,6 +294,9 @@ def load(env: dict[str, str] | None = None) -> Config:
 
     hosts = tuple(h for h in env.get("CERTHALL_ALLOWED_HOSTS", "").split(",") if h)
     base_url = _base_url(env.get("CERTHALL_BASE_URL", DEFAULT_BASE_URL))
+    if production and not base_url.startswith("https://"):
+        # Without TLS there are no Secure cookies and no HSTS: sessions cross the wire in clear.
+        raise ConfigurationError(code="setting_http_in_production", value=base_url)
     if not hosts:
         hosts = (urlsplit(base_url).hostname or "127.0.0.1", "127.0.0.1", "localhost")
 
@@ -313,6 +319,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         agent_url=_agent_url(env),
         status_rate_limit=_rate(env, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_STATUS_RATE_LIMIT),
         serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),
+        tls_proxy=_flag(env, "CERTHALL_TLS_PROXY", default=False),
         crash_pause=env.get("CERTHALL_CRASH_PAUSE", "") if mode != "production" else "",
     )
 

@@ -26,6 +26,13 @@ A refusal is :class:`~certhall.errors.TooManyRequests` (HTTP 429, ``retry_after`
 is true once per window and key: callers audit or log that one, not every request of a flood
 (the audit chain is not a place to amplify a flood into). Only that first refusal is stored.
 
+**Tallies** (:func:`tally`) serve the other side of a flood: events that must be known but
+must not each be written down, such as the audit events of refused unauthenticated requests
+(forged payment notifications). The first event of a key in a window is to be reported; the
+ones after it are only counted (one row per key, its ``count`` going up), and the count is
+handed to the next report of that key, or to :func:`unreported` once the window is over (the
+jobs). A flood from one source is then one audit event per window with the number in it.
+
 Keys are stored as a keyed hash: the table holds no phone number or address in clear. A
 client is counted by :func:`client_key` of its :func:`client_address`: ``REMOTE_ADDR`` (a
 proxy's ``X-Forwarded-For`` is not believed: behind a reverse proxy, the proxy must limit too),
@@ -42,6 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F, Sum
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
@@ -181,3 +189,64 @@ def _refusal(limit: Limit, key: str, now: datetime) -> TooManyRequests | None:
         first_refusal=first,
         wait=wait_text(wait),
     )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What :func:`tally` decided: ``report`` this event now (with ``earlier`` events of the
+    same key that were only counted since the last report), or only count it."""
+
+    report: bool
+    earlier: int
+    #: The key as stored (a keyed hash): names the source in reports without its address.
+    key: str
+
+
+@dataclass(frozen=True)
+class Unreported:
+    """Events of one key that were counted in a window now over and never reported."""
+
+    scope: str
+    key: str
+    count: int
+    since: datetime
+
+
+def tally(limit: Limit, key: str, *, now: datetime | None = None) -> Tally:
+    """One event of ``limit``'s kind for ``key``: to be reported when fewer than
+    ``limit.max_events`` were reported in the last ``limit.window`` seconds, counted otherwise."""
+    now = now or clock.now()
+    hashed = hashed_key(limit.scope, key)
+    with transaction.atomic():
+        _lock([(limit.scope, hashed)])
+        rows = RateLimitEvent.objects.filter(scope=limit.scope, key=hashed)
+        reported = rows.filter(refused=False, at__gt=now - timedelta(seconds=limit.window))
+        counted = rows.filter(refused=True)
+        if reported.count() >= limit.max_events:
+            if not counted.update(count=F("count") + 1):
+                RateLimitEvent.objects.create(
+                    scope=limit.scope, key=hashed, at=now, refused=True, count=1
+                )
+            return Tally(False, 0, hashed)
+        earlier = counted.aggregate(n=Sum("count"))["n"] or 0
+        counted.delete()
+        RateLimitEvent.objects.create(scope=limit.scope, key=hashed, at=now)
+        return Tally(True, earlier, hashed)
+
+
+def unreported(limit: Limit, *, now: datetime | None = None) -> list[Unreported]:
+    """Take the counts of every key of ``limit`` whose window is over without another report
+    (the caller reports them; each then counts as that key's report at ``now``)."""
+    now = now or clock.now()
+    since = now - timedelta(seconds=limit.window)
+    found = []
+    with transaction.atomic():
+        pending = RateLimitEvent.objects.filter(scope=limit.scope, refused=True)
+        for row in pending.select_for_update().order_by("at"):
+            rows = RateLimitEvent.objects.filter(scope=limit.scope, key=row.key)
+            if rows.filter(refused=False, at__gt=since).count() >= limit.max_events:
+                continue  # still inside its window: the next report carries it
+            found.append(Unreported(limit.scope, row.key, row.count, row.at))
+            row.delete()
+            RateLimitEvent.objects.create(scope=limit.scope, key=row.key, at=now)
+    return found

@@ -113,10 +113,13 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if CONFIG.production and CONFIG.base_url.startswith("https://"):
+if CONFIG.production and CONFIG.base_url.startswith("https://"):  # production: always
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
+if CONFIG.tls_proxy:
+    # The declared TLS-terminating proxy says which scheme the client used (docs/security.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Outgoing mail through SMTP (CERTHALL_SMTP_*), Django 6.1's MAILERS (the EMAIL_* host settings
 # are deprecated); without a host the notifier sends no email.

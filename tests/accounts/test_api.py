@@ -131,6 +131,25 @@ def test_bad_registration(clock: Clock, api: Api) -> None:
     assert data["message"] == "统一社会信用代码校验位不正确，请核对是否输入有误。"
 
 
+def test_registration_refuses_a_name_the_ca_cannot_certify(clock: Clock, api: Api) -> None:
+    api.post("/sms-code", {"phone": PHONE, "purpose": "register"})
+    body = {
+        "organization_name": "深圳市演示\u200f医疗有限公司",
+        "uscc": USCC,
+        "legal_representative": "李四",
+        "phone": PHONE,
+        "code": last_code(),
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
+    status, data = api.post("/register", body)
+    assert (status, data["error"]) == (400, "text_chars")
+    assert data["message"] == (
+        "单位名称的第6个字符（U+200F）是文字方向控制符，不能使用，请删除后重新输入。"
+    )
+    assert not Organization.objects.exists()
+
+
 def test_login_failures_read_the_same(api: Api, registered: User) -> None:
     unknown = api.post("/login/password", {"username": OTHER_PHONE, "password": PASSWORD})
     wrong = api.post("/login/password", {"username": PHONE, "password": "wrong-password"})

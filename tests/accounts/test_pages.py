@@ -181,7 +181,7 @@ def test_handlers_page(clock: Clock, browser: Client, registered: User) -> None:
     for form, message in [
         ({"id_number": RESIDENT_ID[:-1] + "1"}, "身份证号码校验位不正确"),
         ({"phone": "1234"}, "请输入正确的11位中国大陆手机号码"),
-        ({"name": ""}, "经办人姓名不能为空"),
+        ({"name": ""}, "请填写经办人姓名"),
         ({"id_kind": "passport", "id_number": "E1"}, "护照号码格式不正确"),
     ]:
         data = {"name": "王五", "id_kind": "resident_id", "id_number": RESIDENT_ID}

@@ -67,7 +67,20 @@ def test_register(clock: Clock, send_code: Callable[..., str]) -> None:
     ("field", "value", "message"),
     [
         ("organization_name", "  ", "请填写单位名称"),
-        ("organization_name", "公" * 129, "单位名称不能超过128个字"),
+        ("organization_name", "公" * 65, "单位名称最多64个字"),
+        # what the CA could not certify is refused here, before anything is paid (issue 8)
+        (
+            "organization_name",
+            "深圳市\u202e司公限有",
+            "单位名称的第4个字符（U+202E）是文字方向控制符",
+        ),
+        ("organization_name", "深圳市医疗\x00有限公司", "是空字符（NUL），不能使用"),
+        (
+            "legal_representative",
+            "张\u200f三",
+            "法定代表人姓名的第2个字符（U+200F）是文字方向控制符",
+        ),
+        ("legal_representative", "张" * 65, "法定代表人姓名最多64个字"),
         ("uscc", "", "请填写统一社会信用代码"),
         ("uscc", USCC[:17], "应为18位"),
         ("uscc", USCC[:-1] + ("0" if USCC[-1] != "0" else "1"), "校验位不正确"),

@@ -250,6 +250,25 @@ def test_ocsp_nonce_echoed_and_errors_never_raise(admin: User, ca) -> None:  # t
 
 
 @pytest.mark.django_db
+def test_ocsp_negative_serial_of_our_issuer_is_malformed(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
+    """Issue 8: a CertID naming our issuer with serial -1 answered internalError (traceback)."""
+    from certhall.pki import der
+
+    _, issuing = ca
+    real = x509_ocsp.load_der_ocsp_request(ocsp_query(issue_org(admin), issuing))
+    for serial in (-1, 0):
+        cert_id = der.sequence(
+            der.sequence(der.oid("2.16.840.1.101.3.4.2.1"), der.null()),
+            der.octet_string(real.issuer_name_hash),
+            der.octet_string(real.issuer_key_hash),
+            der.integer(serial),
+        )
+        request = der.sequence(der.sequence(der.sequence(der.sequence(cert_id))))
+        answer = x509_ocsp.load_der_ocsp_response(ocsp.respond(request))
+        assert answer.response_status == x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+@pytest.mark.django_db
 def test_crl_signed_while_another_was_published_takes_the_next_number(  # type: ignore[no-untyped-def]
     admin: User, ca, monkeypatch: pytest.MonkeyPatch
 ) -> None:

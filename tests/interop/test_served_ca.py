@@ -261,3 +261,76 @@ def test_bad_input_changes_nothing(instance: Instance, tmp_path: Path) -> None:
     after = json.loads(instance.cli("ca", "list", "--json").stdout)
     assert len(after) == len(before) + 1
     assert instance.cli("audit", "verify").returncode == 0
+
+
+def test_a_chunked_ocsp_post_is_answered(instance: Instance, tmp_path: Path) -> None:
+    """Issue 8: a POST with ``Transfer-Encoding: chunked`` (no Content-Length) arrived at the
+    responder empty. The question here is about an unknown serial, so it is answered by Django
+    (not the pre-signed fast path): the body must reach it whole."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from cryptography.hazmat.primitives import hashes
+
+    _, issuing_pem, _ = _split_chain(instance, tmp_path)
+    issuing = x509.load_pem_x509_certificate(issuing_pem.read_bytes())
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate_by_hash(
+            _issuer_hash(issuing, name=True),
+            _issuer_hash(issuing, name=False),
+            0x5EED,
+            hashes.SHA1(),  # noqa: S303 - OCSP CertIDs name issuers by SHA-1 (RFC 6960)
+        )
+        .build()
+        .public_bytes(Encoding.DER)
+    )
+    half = len(request) // 2
+    chunks = b"".join(
+        f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (request[:half], request[half:])
+    )
+    url = urlsplit(instance.url)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as conn:
+        conn.sendall(
+            b"POST /ocsp HTTP/1.1\r\nHost: " + url.netloc.encode() + b"\r\n"
+            b"Content-Type: application/ocsp-request\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n" + chunks + b"0\r\n\r\n"
+        )
+        raw = b""
+        while data := conn.recv(65536):
+            raw += data
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    if b"transfer-encoding: chunked" in head.lower():
+        body = _unchunk(body)
+    response = ocsp.load_der_ocsp_response(body)
+    assert response.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert response.serial_number == 0x5EED
+    assert response.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+
+
+def _issuer_hash(issuing: x509.Certificate, *, name: bool) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import PublicFormat
+
+    digest = hashes.Hash(hashes.SHA1())  # noqa: S303 - the CertID hash of RFC 6960
+    if name:
+        digest.update(issuing.subject.public_bytes())
+    else:
+        spki = issuing.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        # the BIT STRING content of the SubjectPublicKeyInfo: its last len(key) octets
+        key = issuing.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        assert spki.endswith(key)
+        digest.update(key)
+    return digest.finalize()
+
+
+def _unchunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        out, body = out + body[:size], body[size + 2 :]
+    return out

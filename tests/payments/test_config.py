@@ -14,6 +14,7 @@ PRODUCTION = {
     "CERTHALL_SECRET_KEY": "kV3q9ZpL2mW8xR4tY7uB1nC6eD0fG5hJ-aS_dQ2wE9rT3yU8iO4pA7sD1fG6hJ0k",
     "CERTHALL_CA_KEY_PASSPHRASE": "correct horse battery",
     "CERTHALL_AUDIT_KEY": "p9Xq2Lm7Wz4Rt8Yv1Bn6Cd3Ef0Gh5JkQ",
+    "CERTHALL_BASE_URL": "https://ca.example.cn",
 }
 
 

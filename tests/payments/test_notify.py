@@ -236,7 +236,9 @@ def test_malformed_bodies_are_refused_and_audited(clock: Any, csrf_client: Clien
     assert post(csrf_client, b"a=1&a=2").status_code == 400
     assert post(csrf_client, "a=\xff".encode("latin-1")).status_code == 400
     assert post(csrf_client, b"x" * (17 * 1024)).status_code == 413
-    assert len(refused()) == 3
+    # unsigned, from one address: one event, the next two only counted (throttled, issue 8)
+    (event,) = refused()
+    assert event.after["error"] == "invalid_input" and event.after["source"] == "127.0.0.1"
     assert csrf_client.get(URL).status_code == 405
     assert post(csrf_client, b"a=1", url="/payments/notify/paypal").status_code == 404
 
@@ -310,3 +312,55 @@ def test_a_failing_receiver_rolls_the_payment_back_and_the_gateway_retries(
     order.refresh_from_db()
     assert order.status == Status.PAID
     assert Payment.objects.count() == 1
+
+
+# --- forged notifications cannot flood the audit log (issue 8) ------------------------------
+
+
+def _forged(order: Order, stranger_key: rsa.RSAPrivateKey) -> bytes:
+    return signed_body(notification_params(order), stranger_key)
+
+
+@pytest.mark.django_db
+def test_forged_notifications_are_one_audit_event_per_source_and_window(
+    clock: Any, admin: User, order: Order, stranger_key: rsa.RSAPrivateKey
+) -> None:
+    from certhall.audit.services import UNAUTHENTICATED_WINDOW, record_counted_refusals, verify
+
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    body = _forged(order, stranger_key)
+    for _ in range(50):
+        assert post(attacker, body).status_code == 403
+    (first,) = refused("bad_signature")
+    assert first.after["source"] == "203.0.113.7"
+    assert first.after["earlier_refusals"] == 0
+    # another address (an IPv6 /64 counts as one) has its own event
+    other = Client(REMOTE_ADDR="2001:db8::1")
+    assert post(other, body).status_code == 403
+    assert post(Client(REMOTE_ADDR="2001:db8::2"), body).status_code == 403
+    assert len(refused("bad_signature")) == 2
+    # the next window: one event that carries the 49 refusals counted in between
+    clock.shift(UNAUTHENTICATED_WINDOW + 1)
+    assert post(attacker, body).status_code == 403
+    events = refused("bad_signature")
+    assert len(events) == 3 and events[-1].after["earlier_refusals"] == 49
+    # a flood that stops: the jobs write what was only counted, once its window is over
+    assert post(attacker, body).status_code == 403
+    assert record_counted_refusals(admin) == 1  # the /64's second; the attacker's window is open
+    clock.shift(UNAUTHENTICATED_WINDOW + 1)
+    assert record_counted_refusals(admin) == 1  # now the attacker's
+    summaries = [e for e in refused() if e.after.get("summary")]
+    assert [e.after["refusals"] for e in summaries] == [1, 1]
+    assert record_counted_refusals(admin) == 0
+    assert len(refused()) == 5
+    assert verify().ok
+
+
+@pytest.mark.django_db
+def test_notifications_the_gateway_signed_are_recorded_each_time(
+    clock: Any, csrf_client: Client, order: Order
+) -> None:
+    body = signed_body(notification_params(order, total_amount="30.00"))
+    for _ in range(3):
+        assert post(csrf_client, body).status_code == 422
+    assert len(refused("amount_mismatch")) == 3

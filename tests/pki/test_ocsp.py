@@ -133,6 +133,13 @@ def _ocsp_request(*requests: bytes) -> bytes:
             "do not match their algorithm",
         ),
         (b"\x30" * 9000, "too large"),
+        # issue 8: a negative serial answered internalError with a traceback
+        (_ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, -1, "1.3.14.3.2.26")), "serial"),
+        (_ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, 0, "1.3.14.3.2.26")), "serial"),
+        (
+            _ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, 1 << 159, "1.3.14.3.2.26")),
+            "serial",
+        ),
     ],
 )
 def test_malformed_requests(data: bytes, message: str) -> None:

@@ -223,6 +223,8 @@ class RateLimitEvent(models.Model):
     key = models.CharField(max_length=64)
     at = models.DateTimeField(db_index=True)
     refused = models.BooleanField(default=False)
+    #: A tally's row of events not yet reported (``ratelimit.tally``): how many there were.
+    count = models.PositiveIntegerField(default=1)
 
     class Meta:
         indexes = [models.Index(fields=["scope", "key", "at"])]

@@ -66,9 +66,9 @@ class _Checked:
 
 def check(data: Registration) -> _Checked:
     """Every field, in the order of the form; the first problem is the message."""
-    name = validation.text(data.organization_name, "单位名称", 128)
+    name = validation.org_name(data.organization_name)
     uscc = validation.uscc(data.uscc)
-    legal_rep = validation.text(data.legal_representative, "法定代表人姓名", 64)
+    legal_rep = validation.person_name(data.legal_representative, "法定代表人姓名")
     phone = validation.mobile(data.phone)
     email = validation.email(data.email)
     password = validation.password(

@@ -7,7 +7,7 @@ import getpass
 from django.db import transaction
 
 from certhall.accounts.models import Handler, Provider, Role, User
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, NotFound
 from certhall.pki.identity import validate_id_document
 
 HOME_PROVIDER_SLUG = "szca"
@@ -47,6 +47,7 @@ def add_handler(
     actor: User, organization_id: int, *, name: str, id_kind: str, id_number: str, phone: str
 ) -> Handler:
     """Register a handler for an organisation: its own applicants or the CA's counter staff."""
+    from certhall.accounts import validation
     from certhall.accounts.permissions import require_organization, require_role
     from certhall.audit import services as audit
     from certhall.notify.services import normalise_phone
@@ -55,9 +56,7 @@ def add_handler(
         require_organization(actor, organization_id)
     else:
         require_role(actor, Role.CLERK, Role.CA_ADMIN)
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise InvalidInput("经办人姓名不能为空，且不超过64个字")
+    name = validation.person_name(name, "经办人姓名")
     number = validate_id_document(id_kind, id_number)
     mobile = normalise_phone(phone)
     with transaction.atomic():

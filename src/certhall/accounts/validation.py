@@ -1,8 +1,9 @@
 """Input checks of the account services, with messages in Chinese for the person typing.
 
-The checks themselves live elsewhere (``certhall.pki.identity`` for the USCC, the notifier for
-mobile numbers, Django's password validators); this module only gives their refusals the words
-a user of the online hall reads.
+The checks themselves live elsewhere (``certhall.pki.identity`` for the USCC and for names the CA
+will certify, the notifier for mobile numbers, Django's password validators); this module only
+gives their refusals the words a user of the online hall reads. Every door (registration, the
+hall, the counter, the API) checks names here, with the CA's own rule.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils import translation
 from certhall.accounts.models import User
 from certhall.errors import InvalidInput
 from certhall.notify.services import normalise_phone
+from certhall.pki import identity
 from certhall.pki.identity import validate_uscc
 
 USCC_MESSAGES = {
@@ -42,10 +44,25 @@ def uscc(code: str) -> str:
         ) from None
 
 
-def text(value: str, what: str, max_length: int) -> str:
+def org_name(value: str, what: str = "单位名称") -> str:
+    """An organisation's name: the CA's own rule (``pki.identity.org_name``), at the door."""
+    return identity.org_name(value, what)
+
+
+def person_name(value: str, what: str = "姓名") -> str:
+    """A person's name: the CA's own rule (``pki.identity.person_name``), at the door."""
+    return identity.person_name(value, what)
+
+
+def text(value: str, what: str, max_length: int, *, required: bool = True) -> str:
+    """Free text that no certificate holds (an address, a reason): whitespace runs become one
+    space; nothing invisible (NUL, control, direction or format characters)."""
     cleaned = " ".join((value or "").split())
     if not cleaned:
-        raise InvalidInput(code="required", what=what)
+        if required:
+            raise InvalidInput(code="required", what=what)
+        return ""
+    identity.refuse_invisible(cleaned, what)
     if len(cleaned) > max_length:
         raise InvalidInput(code="too_long", what=what, max_length=max_length)
     return cleaned

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
-from certhall import clock
+from certhall import clock, ratelimit
 from certhall.accounts.models import User
 from certhall.audit import checkpoints
 from certhall.audit.chain import GENESIS, event_hash
@@ -100,6 +100,73 @@ def refusals_recorded(
             result=REFUSED,
         )
         raise
+
+
+#: Refusals of requests nobody authenticated, which anyone can send as often as they like
+#: (a forged payment notification): at most one audit event per source and window, carrying
+#: how many were refused since the last one (``ratelimit.tally``). Never one row each: the
+#: audit chain is not a place to amplify a flood into.
+UNAUTHENTICATED_WINDOW = 600
+UNAUTHENTICATED_REFUSALS = {
+    action: ratelimit.Limit(f"refused:{action}", 1, UNAUTHENTICATED_WINDOW)
+    for action in ("payments.notify",)
+}
+
+
+def record_unauthenticated_refusal(
+    actor: User,
+    action: str,
+    *,
+    source: str | None,
+    object_type: str = "",
+    object_id: object = "",
+    after: dict[str, Any],
+) -> AuditEvent | None:
+    """Record the refusal of an unauthenticated request from ``source`` (the client address),
+    or only count it when one from the same source was recorded within the window. The event
+    says how many of the source's refusals before it were only counted (``earlier_refusals``).
+    """
+    counted = ratelimit.tally(UNAUTHENTICATED_REFUSALS[action], ratelimit.client_key(source))
+    if not counted.report:
+        return None
+    return record(
+        actor,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        after={
+            **after,
+            "source": source,
+            "source_key": counted.key[:16],
+            "earlier_refusals": counted.earlier,
+            "window_seconds": UNAUTHENTICATED_WINDOW,
+        },
+        result=REFUSED,
+    )
+
+
+def record_counted_refusals(actor: User, *, now: datetime | None = None) -> int:
+    """The jobs: one summary event per source whose counted refusals no later event carried
+    (the flood stopped). Returns how many refusals were summarised."""
+    total = 0
+    for action, limit in UNAUTHENTICATED_REFUSALS.items():
+        for counted in ratelimit.unreported(limit, now=now):
+            record(
+                actor,
+                action,
+                object_type="source",
+                object_id=counted.key[:16],
+                after={
+                    "summary": True,
+                    "refusals": counted.count,
+                    "since": counted.since.isoformat(),
+                    "source_key": counted.key[:16],
+                    "window_seconds": UNAUTHENTICATED_WINDOW,
+                },
+                result=REFUSED,
+            )
+            total += counted.count
+    return total
 
 
 @dataclass(frozen=True)

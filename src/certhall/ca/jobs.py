@@ -19,7 +19,11 @@ def run_due_jobs() -> None:
     for number in recover(system_actor("recovery")):
         log.warning("recovered the interrupted issuance of %s", number)
     from certhall.audit import checkpoints
+    from certhall.audit.services import record_counted_refusals
 
+    summarised = record_counted_refusals(system_actor("jobs"))
+    if summarised:
+        log.warning("summarised %s refused unauthenticated requests in the audit log", summarised)
     mark = checkpoints.write_if_due()
     if mark is not None:
         log.info("audit checkpoint at event %s", mark.seq)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from certhall.accounts import services as accounts
+from certhall.accounts import validation
 from certhall.accounts.models import Handler, Organization, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
@@ -54,12 +55,11 @@ def _organization(actor: User, customer: Customer) -> Organization:
     organization = Organization.objects.filter(uscc=uscc).first()
     if organization is not None:
         return organization
-    name = customer.name.strip()
-    if not name or len(name) > 128:
-        raise InvalidInput("新客户须填写单位名称（与营业执照一致，不超过128个字）。")
-    organization = Organization.objects.create(
-        name=name, uscc=uscc, legal_representative=customer.legal_representative.strip()[:64]
-    )
+    name = validation.org_name(customer.name, "新客户的单位名称（与营业执照一致）")
+    legal_rep = customer.legal_representative.strip()
+    if legal_rep:
+        legal_rep = validation.person_name(legal_rep, "法定代表人姓名")
+    organization = Organization.objects.create(name=name, uscc=uscc, legal_representative=legal_rep)
     audit.record(
         actor,
         "hall.organization.create",

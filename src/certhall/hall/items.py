@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from certhall import clock
+from certhall.accounts import validation
 from certhall.ca import registry
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
@@ -160,7 +161,9 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
     item.org_name, item.uscc = target.org_name, target.uscc
     item.person_name, item.person_id_number = target.person_name, target.id_number
     if business == Business.CHANGE:
-        item.org_name = (request.org_name or application.organization.name).strip()[:128]
+        item.org_name = validation.org_name(
+            request.org_name or application.organization.name, "变更后的单位名称"
+        )
     if business == Business.REVOKE:
         if request.revocation_reason not in REVOCATION_REASONS:
             choices = "、".join(f"{k}（{v}）" for k, v in REVOCATION_REASONS.items())
@@ -188,10 +191,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
 
 
 def _person_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise InvalidInput("机构个人证书须填写持证人（法定代表人）姓名，不超过64个字。")
-    return name
+    return validation.person_name(name, "机构个人证书持证人（法定代表人）姓名")
 
 
 def _check_combination(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
 from certhall import clock
+from certhall.accounts import validation
 from certhall.accounts.models import Handler, Organization, Role, User, describe_actor
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import home_provider
@@ -229,12 +230,15 @@ def update_details(actor: User, number: str, details: Details) -> Application:
         if details.delivery is not None:
             _set_delivery(application, details.delivery)
         if details.recipient_name is not None:
-            application.recipient_name = details.recipient_name.strip()[:64]
+            recipient = details.recipient_name.strip()
+            application.recipient_name = (
+                validation.person_name(recipient, "收件人姓名") if recipient else ""
+            )
         if details.recipient_phone is not None:
             phone = details.recipient_phone.strip()
             application.recipient_phone = normalise_phone(phone) if phone else ""
         if details.address is not None:
-            application.address = details.address.strip()[:200]
+            application.address = validation.text(details.address, "邮寄地址", 200, required=False)
         if details.pickup_point is not None:
             if details.pickup_point:
                 default_catalog().point(details.pickup_point)  # InvalidInput if unknown

@@ -17,6 +17,10 @@ MESSAGES: dict[str, str] = {
     "resident_id_check": "身份证号码校验位不正确，请核对是否输入有误。",
     "id_document_kind": "证件类型只能是：{kinds}。",
     "id_document_number": "{kind}号码格式不正确。",
+    # names and places that go into certificates (pki/identity.py subject_text)
+    "subject_missing": "请填写{what}。",
+    "subject_too_long": "{what}最多{limit}个字（证书中只能容纳这么多），现为{got}个字。",
+    "text_chars": "{what}的第{where}个字符（{char}）是{kind}，不能使用，请删除后重新输入。",
     "validity_missing": "证书须有有效年限或到期时间。",
     "validity_end_past": "证书到期时间（{end} UTC）早于生效时间：原证书已过期，请办理续期。",
 }

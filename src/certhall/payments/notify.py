@@ -14,8 +14,11 @@
    otherwise the payment is recorded (``services.apply_payment``) and ``order_paid`` sent.
 
 Every refusal (bad signature, wrong app, unknown order, wrong amount, malformed body) is
-recorded in the audit chain (action ``payments.notify``, result ``refused``) with the body's
-SHA-256, and answered ``fail``.
+answered ``fail`` and goes into the audit chain (action ``payments.notify``, result
+``refused``) with the body's SHA-256. A notification the gateway signed is recorded each time.
+One that is not (malformed, or a signature that does not verify) could come from anyone, as
+often as they like: those are recorded once per sending address and ten minutes, with the
+number refused in between (``audit.record_unauthenticated_refusal``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl
 
@@ -107,48 +110,77 @@ def _gmt(value: str) -> datetime | None:
         return None
 
 
+@dataclass
+class _Received:
+    """One notification as it is being handled: its fields, and whether the gateway's
+    signature on them verified."""
+
+    gateway: OnlineGateway
+    digest: str
+    source: str | None
+    params: dict[str, str] = field(default_factory=dict)
+    signed: bool = False
+
+
 @contextmanager
-def _refusals(actor: User, gateway: str, params: dict[str, str], digest: str) -> Iterator[None]:
-    """Like ``audit.refusals_recorded``, with what identifies the notification."""
+def _refusals(actor: User, received: _Received) -> Iterator[None]:
+    """Like ``audit.refusals_recorded``, with what identifies the notification; throttled per
+    source while nothing shows that the gateway sent it."""
     try:
         yield
     except CerthallError as error:
-        audit.record(
-            actor,
-            ACTION,
-            object_type="order",
-            object_id=params.get("out_trade_no", "")[:64],
-            after={
-                "error": error.code,
-                "message": error.message,
-                "gateway": gateway,
-                "trade_no": params.get("trade_no", "")[:64],
-                "total_amount": params.get("total_amount", "")[:32],
-                "notify_id": params.get("notify_id", "")[:64],
-                "sha256": digest,
-            },
-            result=audit.REFUSED,
-        )
+        params = received.params
+        after = {
+            "error": error.code,
+            "message": error.message,
+            "gateway": received.gateway.name,
+            "trade_no": params.get("trade_no", "")[:64],
+            "total_amount": params.get("total_amount", "")[:32],
+            "notify_id": params.get("notify_id", "")[:64],
+            "sha256": received.digest,
+        }
+        reference = params.get("out_trade_no", "")[:64]
+        if received.signed:
+            audit.record(
+                actor,
+                ACTION,
+                object_type="order",
+                object_id=reference,
+                after=after,
+                result=audit.REFUSED,
+            )
+        else:
+            audit.record_unauthenticated_refusal(
+                actor,
+                ACTION,
+                source=received.source,
+                object_type="order",
+                object_id=reference,
+                after=after,
+            )
         raise
 
 
-def handle(gateway_name: str, raw: bytes) -> Outcome:
-    """Verify and apply one notification; raises a ``CerthallError`` (recorded) to refuse it.
-    An unknown gateway is NotFound (not recorded: it is just a wrong URL)."""
+def handle(gateway_name: str, raw: bytes, *, source: str | None = None) -> Outcome:
+    """Verify and apply one notification from the address ``source``; raises a
+    ``CerthallError`` (recorded) to refuse it. An unknown gateway is NotFound (not recorded:
+    it is just a wrong URL)."""
     gateway = gateways.online(gateway_name)
-    digest = hashlib.sha256(raw).hexdigest()
+    received = _Received(gateway, hashlib.sha256(raw).hexdigest(), source)
     actor = gateway.actor()
-    params: dict[str, str] = {}
     try:
-        with _refusals(actor, gateway.name, params, digest):
-            params.update(parse_body(raw))
-            return _apply(gateway, actor, params, digest)
+        with _refusals(actor, received):
+            received.params.update(parse_body(raw))
+            return _apply(actor, received)
     except UnexpectedPayment:
+        params = received.params
         return Outcome("unexpected", params.get("out_trade_no", ""), params.get("trade_no", ""))
 
 
-def _apply(gateway: OnlineGateway, actor: User, params: dict[str, str], digest: str) -> Outcome:
+def _apply(actor: User, received: _Received) -> Outcome:
+    gateway, params, digest = received.gateway, received.params, received.digest
     signing.verify(params, keys.public_key(gateway.name))
+    received.signed = True
     if params.get("app_id") != gateway.app_id:
         raise Forbidden(
             f"通知的 app_id “{params.get('app_id', '')}” 不是本平台的", code="wrong_app"

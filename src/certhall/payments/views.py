@@ -31,6 +31,7 @@ from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.payments import gateways, invoices, notify, receipts, sandbox, services
 from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice
+from certhall.ratelimit import client_address
 from certhall.rules import default_catalog
 
 logger = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def notify_view(request: HttpRequest, gateway: str) -> HttpResponse:
     if length > notify.MAX_BODY:
         return HttpResponse("fail", status=413, content_type="text/plain")
     try:
-        outcome = notify.handle(gateway, request.body)
+        outcome = notify.handle(gateway, request.body, source=client_address(request))
     except CerthallError as error:
         logger.warning("payment notification refused (%s): %s", error.code, error.message)
         return HttpResponse("fail", status=error.http_status, content_type="text/plain")

@@ -1,11 +1,17 @@
-"""Chinese identity numbers that go into certificates.
+"""Chinese identities that go into certificates: numbers and names.
 
 * 统一社会信用代码 (Unified Social Credit Code, USCC): GB 32100-2015, 18 characters from a
   31-character alphabet, the last one a mod-31 check character.
 * 居民身份证号码 (resident identity card number): GB 11643-1999, 17 digits and an ISO 7064
   MOD 11-2 check character (0-9 or X), with the birth date in digits 7-14.
 
-Both validators normalise what people actually type (full-width characters from Chinese input
+* Names and places (单位名称, 姓名, 省份, 城市): :func:`subject_text`, the CA's own rule (X.520
+  length bounds, no control, format, private-use or unassigned characters). Every door that
+  takes a name the CA will certify (registration, the hall, the counter, the API) calls the same
+  function through :func:`org_name` / :func:`person_name`, so a name the CA cannot certify is
+  refused at entry, in Chinese, and never after the customer paid.
+
+The number validators normalise what people actually type (full-width characters from Chinese input
 methods, spaces, lowercase) and return the canonical form. Error messages never echo the number:
 it is personal data and messages end up in logs.
 """
@@ -23,6 +29,25 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 USCC_LENGTH = 18
 _USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+
+#: X.520 upper bounds (characters).
+UB_ORGANIZATION_NAME = 64
+UB_COMMON_NAME = 64
+UB_STATE_NAME = 128
+UB_LOCALITY_NAME = 128
+
+#: Unicode categories no certificate field (and no name anywhere) may hold, in words.
+_REFUSED_CATEGORIES = {
+    "Cc": "控制字符",
+    "Cf": "不可见的格式字符",
+    "Cs": "无效的代理字符",
+    "Co": "私用区字符",
+    "Cn": "未定义的字符",
+    "Zl": "换行符",
+    "Zp": "换段符",
+}
+#: Marks and overrides that change the direction of text (Trojan-Source style spoofing).
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RESIDENT_ID_CHECK = "10X98765432"
@@ -139,3 +164,46 @@ def validate_id_document(kind: str, number: str) -> str:
     if not _PERMIT_PATTERNS[kind].fullmatch(value):
         raise InvalidInput(code="id_document_number", kind=ID_DOCUMENT_KINDS[kind])
     return value
+
+
+def refuse_invisible(text: str, what: str) -> None:
+    """InvalidInput (``text_chars``, naming the field, the position and the kind) at the first
+    character that shows nothing or changes how the rest shows: NUL and other control
+    characters, right-to-left marks and overrides, zero-width and other format characters,
+    private-use and unassigned code points, line and paragraph separators."""
+    for where, ch in enumerate(text, 1):
+        category = unicodedata.category(ch)
+        if ch in _BIDI:
+            kind = "文字方向控制符"
+        elif ch == "\x00":
+            kind = "空字符（NUL）"
+        elif category in _REFUSED_CATEGORIES:
+            kind = _REFUSED_CATEGORIES[category]
+        else:
+            continue
+        raise InvalidInput(
+            code="text_chars", what=what, where=where, char=f"U+{ord(ch):04X}", kind=kind
+        )
+
+
+def subject_text(value: str | None, what: str, limit: int) -> str:
+    """A name or place that goes into a certificate: trimmed, NFC, non-empty, at most ``limit``
+    characters, nothing :func:`refuse_invisible` refuses. The one rule of the CA and the door."""
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    if not text:
+        raise InvalidInput(code="subject_missing", what=what)
+    refuse_invisible(text, what)
+    if len(text) > limit:
+        raise InvalidInput(code="subject_too_long", what=what, limit=limit, got=len(text))
+    return text
+
+
+def org_name(value: str | None, what: str = "单位名称") -> str:
+    """An organisation's name as its certificates will hold it (subject O and CN)."""
+    return subject_text(value, what, UB_ORGANIZATION_NAME)
+
+
+def person_name(value: str | None, what: str = "姓名") -> str:
+    """A person's name as a certificate would hold it (subject CN); also used for people who
+    are not certified (handlers, recipients), so that every name obeys one rule."""
+    return subject_text(value, what, UB_COMMON_NAME)

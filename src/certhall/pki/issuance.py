@@ -8,7 +8,6 @@ only the public key is used. docs/profiles.md describes the result field by fiel
 from __future__ import annotations
 
 import secrets
-import unicodedata
 import warnings
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,8 +20,15 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from certhall.errors import ConfigurationError, InvalidInput, RuleViolation
-from certhall.pki import der
-from certhall.pki.identity import validate_resident_id, validate_uscc
+from certhall.pki import der, identity
+from certhall.pki.identity import (
+    UB_COMMON_NAME,
+    UB_LOCALITY_NAME,
+    UB_STATE_NAME,
+    subject_text,
+    validate_resident_id,
+    validate_uscc,
+)
 from certhall.pki.keys import (
     authority_key_identifier,
     check_public_key,
@@ -40,12 +46,6 @@ OID_GMT_USCC = x509.ObjectIdentifier("1.2.156.10260.4.4")
 
 #: ETSI EN 319 412-1 section 5.1.4 semantics identifier prefix: national trade register, China.
 ORGANIZATION_IDENTIFIER_PREFIX = "NTRCN-"
-
-#: X.520 upper bounds (characters).
-UB_ORGANIZATION_NAME = 64
-UB_COMMON_NAME = 64
-UB_STATE_NAME = 128
-UB_LOCALITY_NAME = 128
 
 SERIAL_BITS = 127
 MAX_SERIAL = (1 << 159) - 1  # 20 octets, positive (RFC 5280 section 4.1.2.2)
@@ -119,37 +119,20 @@ def check_serial(serial: int) -> None:
         )
 
 
-def _text(value: str | None, what: str, limit: int) -> str:
-    """A subject text value: trimmed, NFC, non-empty, no control characters, at most ``limit``."""
-    text = unicodedata.normalize("NFC", (value or "").strip())
-    if not text:
-        raise InvalidInput(f"{what} is required", code="subject_missing")
-    if len(text) > limit:
-        raise InvalidInput(
-            f"{what} is too long: {len(text)} characters, at most {limit} fit in a certificate",
-            code="subject_too_long",
-        )
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in text):
-        raise InvalidInput(f"{what} contains control or invalid characters", code="subject_chars")
-    return text
-
-
 def check_subscriber(profile: Profile, subscriber: Subscriber) -> Subscriber:
     """Validate ``subscriber`` for ``profile``; return it normalised (InvalidInput if not valid).
 
     The profile decides which fields are used: a person given for an ``org`` certificate is ignored
     (and dropped from the result).
     """
-    org_name = _text(subscriber.org_name, "organisation name (单位名称)", UB_ORGANIZATION_NAME)
+    org_name = identity.org_name(subscriber.org_name)
     uscc = validate_uscc(subscriber.uscc)
-    province = _text(subscriber.province, "province (省份)", UB_STATE_NAME)
-    locality = _text(subscriber.locality, "locality (城市)", UB_LOCALITY_NAME)
+    province = subject_text(subscriber.province, "省份", UB_STATE_NAME)
+    locality = subject_text(subscriber.locality, "城市", UB_LOCALITY_NAME)
     person_name: str | None = None
     id_number: str | None = None
     if profile.requires_person:
-        person_name = _text(
-            subscriber.person_name, f"{profile.label}: person name (姓名)", UB_COMMON_NAME
-        )
+        person_name = identity.person_name(subscriber.person_name, f"{profile.label_zh}持证人姓名")
         if not subscriber.id_number:
             raise InvalidInput(
                 f"{profile.label}: the person's resident ID number (身份证号码) is required",

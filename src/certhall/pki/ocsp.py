@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from certhall.errors import ConfigurationError, InvalidInput
 from certhall.pki import der
+from certhall.pki.issuance import MAX_SERIAL
 from certhall.pki.keys import signature_hash, spki
 from certhall.pki.profiles import truncate_to_second
 
@@ -97,6 +98,12 @@ def parse_request(data: bytes) -> OCSPQuery:
         extensions = request.extensions
     except ValueError:
         raise MalformedRequest("OCSP request has malformed extensions") from None
+    serial = request.serial_number
+    if not 0 < serial <= MAX_SERIAL:
+        # RFC 5280: serials are positive and at most 20 octets; none of ours is anything else.
+        raise MalformedRequest(
+            "OCSP request CertID serial must be a positive number of 20 octets at most"
+        )
     nonce: bytes | None = None
     for extension in extensions:
         if isinstance(extension.value, x509.OCSPNonce):
@@ -106,7 +113,7 @@ def parse_request(data: bytes) -> OCSPQuery:
                     f"OCSP request nonce must be 1 to {MAX_NONCE_OCTETS} octets, got {len(nonce)}"
                 )
     return OCSPQuery(
-        serial=request.serial_number,
+        serial=serial,
         issuer_name_hash=name_hash,
         issuer_key_hash=key_hash,
         hash_algorithm=algorithm,

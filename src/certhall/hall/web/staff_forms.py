@@ -33,10 +33,10 @@ def item_request(data: Mapping[str, str]) -> ItemRequest:
         business=field(data, "business", 16),
         cert_type=field(data, "cert_type", 16) or None,
         years=_years(field(data, "years", 4)),
-        person_name=field(data, "person_name", 64),
+        person_name=field(data, "person_name", 200),
         person_id_number=field(data, "person_id_number", 32),
         serial=field(data, "serial", 80),
-        org_name=field(data, "org_name", 128),
+        org_name=field(data, "org_name", 200),
         revocation_reason=field(data, "revocation_reason", 32),
         replace_cause=field(data, "replace_cause", 16),
     )

@@ -242,14 +242,14 @@ def counter_open(request: HttpRequest) -> HttpResponse:
             point=str(request.session.get(SESSION_POINT) or ""),
             customer=counter.Customer(
                 uscc=staff_forms.field(data, "uscc", 32),
-                name=staff_forms.field(data, "name", 128),
-                legal_representative=staff_forms.field(data, "legal_representative", 64),
+                name=staff_forms.field(data, "name", 200),
+                legal_representative=staff_forms.field(data, "legal_representative", 200),
             ),
             handler_id=int(handler_id) if handler_id.isdigit() else None,
             handler=None
             if handler_id.isdigit()
             else counter.HandlerData(
-                name=staff_forms.field(data, "handler_name", 64),
+                name=staff_forms.field(data, "handler_name", 200),
                 id_kind=staff_forms.field(data, "handler_id_kind", 32),
                 id_number=staff_forms.field(data, "handler_id_number", 32),
                 phone=staff_forms.field(data, "handler_phone", 20),
