@@ -21,4 +21,8 @@ MESSAGES: dict[str, str] = {
     "method_not_allowed": "不支持该请求方式。",
     "not_authenticated": "请先登录。",
     "server_error": "系统繁忙，请稍后再试。",
+    # The HTTP gateway (web/gateway.py), before Django sees the request.
+    "request_too_large": "请求内容过大。",
+    "request_timeout": "请求超时，请检查网络后重试。",
+    "overloaded": "服务繁忙，请 {retry_after} 秒后重试。",
 }

@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from certhall.messages import text
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -46,6 +48,12 @@ class Limits:
     #: (408 otherwise): a 10 MB upload may take 17 minutes, a 10-byte one 10 seconds.
     grace_seconds: float = 10.0
     min_bytes_per_second: int = 10_000
+    #: Requests allowed to wait for a Django thread; beyond them the gateway sheds load with
+    #: 503 and ``Retry-After`` at once, so that an overload drains in seconds instead of
+    #: queueing minutes of work nobody waits for any more (measured: without it the server
+    #: had not recovered a minute after an open-loop run above its capacity).
+    max_waiting: int = 64
+    retry_after_seconds: int = 1
 
     def body_deadline(self, size: int) -> float:
         return self.grace_seconds + size / self.min_bytes_per_second
@@ -87,6 +95,10 @@ class Gateway:
         self.limits = limits or Limits()
         self.fast_paths = fast_paths
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
+        #: Requests handed to the pool and not finished (running or waiting): only the event
+        #: loop's thread touches it.
+        self.in_flight = 0
+        self.capacity = threads + self.limits.max_waiting
         self.base_env: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "wsgi.errors": sys.stderr,
@@ -103,20 +115,26 @@ class Gateway:
             return
         length = scope.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limits.max_body):
-            return self._send(proto, _reply(413, "请求内容过大。"))
+            return self._send(proto, _reply(413, text("request_too_large")))
         try:
             body = await self._read_body(proto, int(length or 0))
         except TimeoutError:
-            return self._send(proto, _reply(408, "请求超时。"))
+            return self._send(proto, _reply(408, text("request_timeout")))
         except _TooLarge:
-            return self._send(proto, _reply(413, "请求内容过大。"))
+            return self._send(proto, _reply(413, text("request_too_large")))
         for fast in self.fast_paths:
             reply = fast(scope.method, scope.path, body)
             if reply is not None:
                 return self._send(proto, reply)
+        if self.in_flight >= self.capacity:
+            return self._send(proto, self._overloaded())
         request_env = self._environ(scope, body)
         loop = asyncio.get_running_loop()
-        status, headers, result = await loop.run_in_executor(self.pool, self._call, request_env)
+        self.in_flight += 1
+        try:
+            status, headers, result = await loop.run_in_executor(self.pool, self._call, request_env)
+        finally:
+            self.in_flight -= 1
         if isinstance(result, str):
             proto.response_file(status, headers, result)
         else:
@@ -142,6 +160,12 @@ class Gateway:
                 if size > announced:
                     deadline.reschedule(began + limits.body_deadline(size))
         return b"".join(chunks)
+
+    def _overloaded(self) -> Reply:
+        seconds = self.limits.retry_after_seconds
+        reply = _reply(503, text("overloaded", retry_after=seconds))
+        reply.headers.append(("retry-after", str(seconds)))
+        return reply
 
     @staticmethod
     def _send(proto: Any, reply: Reply) -> None:
