@@ -104,6 +104,9 @@ class Config:
     status_rate_limit: RateSetting = DEFAULT_STATUS_RATE_LIMIT
     #: Django request threads per server process (``certhall serve --threads`` sets it).
     serve_threads: int = 8
+    #: Seconds between rounds of the scheduled jobs (CERTHALL_JOBS_INTERVAL): each round is
+    #: claimed by one process across every server on the database (ca.jobs).
+    jobs_interval: int = 60
     #: A TLS-terminating reverse proxy is in front and says which scheme the client used in
     #: X-Forwarded-Proto (CERTHALL_TLS_PROXY): Django trusts that header for "is this secure".
     tls_proxy: bool = False
@@ -319,6 +322,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         agent_url=_agent_url(env),
         status_rate_limit=_rate(env, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_STATUS_RATE_LIMIT),
         serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),
+        jobs_interval=_int(env, "CERTHALL_JOBS_INTERVAL", 60, 1, 3600),
         tls_proxy=_flag(env, "CERTHALL_TLS_PROXY", default=False),
         crash_pause=env.get("CERTHALL_CRASH_PAUSE", "") if mode != "production" else "",
     )

@@ -1,15 +1,60 @@
 """Scheduled CA jobs: recover interrupted issuance, keep CRLs and OCSP responder certificates
-fresh before anyone asks."""
+fresh before anyone asks.
+
+Run once across all servers (docs/deployment.md, "Jobs"): every ``certhall serve`` starts a job
+loop, and each round belongs to a time slot; the process whose insert of the slot's
+:class:`JobRound` row wins runs it, the others skip it. The database's unique constraint is the
+arbiter, the same on SQLite and PostgreSQL, and nothing is held between rounds, so a server that
+dies simply stops winning slots.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from datetime import datetime, timedelta
 
-from certhall import clock
+from django.db import IntegrityError, transaction
+
+from certhall import clock, config
 from certhall.ca import crls, ocsp, ocsp_store
-from certhall.ca.models import CertificateAuthority
+from certhall.ca.models import CertificateAuthority, JobRound
 
 log = logging.getLogger(__name__)
+
+#: A round still running after this long is taken for dead (its process was killed): the
+#: next slot runs anyway.
+STALE_ROUND = timedelta(minutes=10)
+#: Rounds are kept this long, for operators asking "did the jobs run, and where".
+KEEP_ROUNDS = timedelta(days=2)
+
+
+def run_round(now: datetime | None = None) -> JobRound | None:
+    """Claim the current slot and run the jobs; None when another process has it, or when an
+    earlier round is still running."""
+    now = now or clock.now()
+    interval = config.get().jobs_interval
+    slot = datetime.fromtimestamp(now.timestamp() // interval * interval, tz=now.tzinfo)
+    running = JobRound.objects.filter(finished_at__isnull=True, started_at__gt=now - STALE_ROUND)
+    if running.exclude(slot=slot).exists():
+        return None
+    try:
+        with transaction.atomic():
+            claimed = JobRound.objects.create(
+                slot=slot, host=socket.gethostname(), pid=os.getpid(), started_at=now
+            )
+    except IntegrityError:
+        return None
+    log.info("ran round %s", slot.isoformat())
+    try:
+        run_due_jobs()
+    finally:  # a failed round is over too: the next slot must not wait for it
+        finished = clock.now()
+        JobRound.objects.filter(pk=claimed.pk).update(finished_at=finished)
+        JobRound.objects.filter(slot__lt=finished - KEEP_ROUNDS).delete()
+    claimed.finished_at = finished
+    return claimed
 
 
 def run_due_jobs() -> None:

@@ -155,3 +155,17 @@ class OCSPGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"OCSP generation {self.value}"
+
+
+class JobRound(models.Model):
+    """One round of the scheduled jobs (``ca.jobs``). ``slot`` is unique: of all the servers on
+    one database, the one whose insert wins runs the round, and the others skip it."""
+
+    slot = models.DateTimeField(unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"jobs round {self.slot:%Y-%m-%d %H:%M:%S} on {self.host}:{self.pid}"

@@ -21,7 +21,11 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=serve)
 
     p = commands.add_parser("jobs", help="run the scheduled jobs (CRL, OCSP responder)")
-    p.add_argument("--loop", action="store_true", help="keep running, once a minute")
+    p.add_argument(
+        "--loop",
+        action="store_true",
+        help="keep running: one round a minute, claimed by one process across all servers",
+    )
     p.set_defaults(handler=jobs)
 
 
@@ -77,16 +81,18 @@ def _recover() -> None:
 
 
 def jobs(args: argparse.Namespace) -> int:
-    from certhall.ca.jobs import run_due_jobs
+    """Without ``--loop``: one round now, whoever else runs (an operator's explicit request)."""
+    from certhall import config
+    from certhall.ca.jobs import run_due_jobs, run_round
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(message)s")
+    if not args.loop:
+        run_due_jobs()
+        return 0
+    interval = config.get().jobs_interval
     while True:
         try:
-            run_due_jobs()
+            run_round()
         except Exception:
-            if not args.loop:
-                raise
-            logging.exception("scheduled jobs failed; retrying in a minute")
-        if not args.loop:
-            return 0
-        time.sleep(60)
+            logging.exception("scheduled jobs failed; retrying next round")
+        time.sleep(interval - time.time() % interval + 0.05)  # just past the next slot

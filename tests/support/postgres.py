@@ -1,0 +1,28 @@
+"""A scratch PostgreSQL database for tests that start real processes (CI's server)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database, dropped afterwards; skips without PostgreSQL."""
+    url = os.environ.get("CERTHALL_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("no PostgreSQL: set CERTHALL_TEST_POSTGRES_URL (CI does)")
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
