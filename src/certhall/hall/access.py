@@ -11,8 +11,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.audit import services as audit
 from certhall.errors import Forbidden, NotFound
 from certhall.hall.models import Application, Business, Channel
 from certhall.ukeys.services import UNLOCK_ROLES
@@ -49,6 +55,20 @@ def load(actor: User, number: str, *, lock: bool = False) -> Application:
         raise NotFound(code="application_not_found", number=number)
     Application.objects.require_visible(actor, application)
     return application
+
+
+@contextmanager
+def locked(actor: User, number: str, action: str, *, editor: bool = False) -> Iterator[Application]:
+    """One step on application ``number``: a refusal is audited as ``action``, the application
+    is locked in a transaction for the block (``editor``: and ``actor`` may change its data)."""
+    with (
+        audit.refusals_recorded(actor, action, object_type="application", object_id=number),
+        transaction.atomic(),
+    ):
+        application = load(actor, number, lock=True)
+        if editor:
+            require_editor(actor, application)
+        yield application
 
 
 def require_staff(actor: User, application: Application, *roles: Role) -> None:

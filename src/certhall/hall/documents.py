@@ -177,14 +177,7 @@ def check_at_counter(
 ) -> Document:
     """Counter checklist: the paper copy of ``kind`` was received (and, where 注2 asks for it,
     the original seen). Ticking a received document again records the original."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.document.check", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
-        access.require_editor(actor, application)
+    with access.locked(actor, number, "hall.document.check", editor=True) as application:
         if application.channel != Channel.ONSITE:
             raise Conflict(code="not_onsite")
         check_kind(kind, upload=False)

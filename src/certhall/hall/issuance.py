@@ -479,13 +479,7 @@ def deliver(
 ) -> Application:
     """An issued online application leaves the CA: mailed with a tracking number (the handler
     is told by SMS) or picked up at the chosen service point."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.application.deliver", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
+    with access.locked(actor, number, "hall.application.deliver") as application:
         access.require_staff(actor, application, *access.DELIVERY_ROLES)
         fields: dict[str, object] = {"delivered_at": clock.now()}
         reason = "自取"

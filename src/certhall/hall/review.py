@@ -70,13 +70,7 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
 def approve(actor: User, number: str, *, note: str = "") -> Application:
     """审核通过: every current document is accepted and the application awaits issuance."""
     require_role(actor, *access.REVIEW_ROLES)
-    with (
-        audit.refusals_recorded(
-            actor, "hall.application.approve", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
+    with access.locked(actor, number, "hall.application.approve") as application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "审核通过")
         now = clock.now()

@@ -214,14 +214,7 @@ class Details:
 
 def update_details(actor: User, number: str, details: Details) -> Application:
     """Handler and delivery. The delivery method (and so the postage) only while a draft."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.application.update", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
-        access.require_editor(actor, application)
+    with access.locked(actor, number, "hall.application.update", editor=True) as application:
         if application.state not in EDITABLE:
             raise Conflict("申请已提交，不能再修改。", code="application_state")
         before = _details(application)
@@ -287,14 +280,7 @@ def _postage(delivery: str) -> Decimal:
 
 def add_item(actor: User, number: str, request: items.ItemRequest) -> ApplicationItem:
     """Add one business line to a draft; the rules are asked now, for this channel."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.item.add", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
-        access.require_editor(actor, application)
+    with access.locked(actor, number, "hall.item.add", editor=True) as application:
         if application.state != State.DRAFT:
             raise Conflict("只有草稿可以增减业务。", code="application_state")
         item = items.build(application, request)
@@ -322,14 +308,7 @@ def add_item(actor: User, number: str, request: items.ItemRequest) -> Applicatio
 
 
 def remove_item(actor: User, number: str, item_id: int) -> Application:
-    with (
-        audit.refusals_recorded(
-            actor, "hall.item.remove", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
-        access.require_editor(actor, application)
+    with access.locked(actor, number, "hall.item.remove", editor=True) as application:
         if application.state != State.DRAFT:
             raise Conflict("只有草稿可以增减业务。", code="application_state")
         item = application.items.filter(pk=item_id).first()
@@ -403,14 +382,7 @@ def _requote(application: Application, lines: list[ApplicationItem]) -> None:
 def submit(actor: User, number: str) -> Application:
     """Submit a complete draft: with a fee it awaits payment (an order is created), without
     one it goes to review at once. The rules are asked again now."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.application.submit", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
-        access.require_editor(actor, application)
+    with access.locked(actor, number, "hall.application.submit", editor=True) as application:
         if application.state != State.DRAFT:
             raise Conflict(
                 f"申请 {application.number} 已提交（{application.get_state_display()}）。",
@@ -447,14 +419,7 @@ def submit(actor: User, number: str) -> Application:
 def resubmit(actor: User, number: str) -> Application:
     """Submit a returned application again with the documents corrected; the working-day
     clock starts again ("前提是资料无误")."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.application.resubmit", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
-        access.require_editor(actor, application)
+    with access.locked(actor, number, "hall.application.resubmit", editor=True) as application:
         if application.state != State.RETURNED:
             raise Conflict(
                 f"申请 {application.number} 不是“已退回补正”状态，不需要重新提交。",
@@ -476,13 +441,7 @@ def resubmit(actor: User, number: str) -> Application:
 
 def cancel(actor: User, number: str, reason: str = "") -> Application:
     """Withdraw an application nothing was paid for (a paid one is refunded instead)."""
-    with (
-        audit.refusals_recorded(
-            actor, "hall.application.cancel", object_type="application", object_id=number
-        ),
-        transaction.atomic(),
-    ):
-        application = access.load(actor, number, lock=True)
+    with access.locked(actor, number, "hall.application.cancel") as application:
         if actor.role == Role.CA_ADMIN:
             access.require_staff(actor, application, Role.CA_ADMIN)
         else:
