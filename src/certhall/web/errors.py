@@ -8,7 +8,7 @@ view raises), the JSON API's exception handlers (``certhall.api``), Django's CSR
 and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_GET``.
 
 Views do not catch errors to render them; a form view that shows the refusal next to the form
-uses :func:`attempt` and :func:`form_page`.
+uses :func:`attempt` and :func:`form_page`, a POST button :func:`act_and_return`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
 from certhall.errors import CerthallError, Forbidden, NotFound, TooManyRequests
@@ -84,6 +85,26 @@ def attempt[T](call: Callable[[], T]) -> tuple[T | None, CerthallError | None]:
 
 class _Refusal(CerthallError):
     """A refusal of the web entry point itself (no service raised it)."""
+
+
+def act_and_return(
+    request: HttpRequest,
+    target: str,
+    action: Callable[[], object],
+    done: str | Callable[[Any], str],
+) -> HttpResponse:
+    """A POST button: do ``action`` (one service call), then back to ``target`` (303) with
+    ``done`` (or ``done(result)``) or the refusal shown as a notice there. Forbidden and
+    NotFound are not notices: they are the 403 and 404 pages."""
+    try:
+        result = action()
+    except CerthallError as error:
+        if isinstance(error, Forbidden) or error.http_status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done if isinstance(done, str) else done(result))
+    return HttpResponseRedirect(target, status=303)
 
 
 def _entry_refusal(code: str, status: int) -> CerthallError:

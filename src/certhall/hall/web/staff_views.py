@@ -52,6 +52,7 @@ from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_uscc
 from certhall.rules import default_catalog, point_status, quote
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.lifecycle import Status as UkeyStatus
+from certhall.web.errors import act_and_return
 
 #: Who works in the console (auditors read through the audit tools, not here).
 CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
@@ -89,29 +90,6 @@ def staff(view: View) -> View:
             return _denied(request, error)
 
     return never_cache(wrapped)
-
-
-def _back(
-    request: HttpRequest,
-    target: str,
-    action: Callable[[], object],
-    done: str | Callable[[object], str],
-) -> HttpResponse:
-    """Do ``action`` (one service call); show ``done`` (or ``done(result)``) or the refusal on
-    ``target``.
-
-    Forbidden and NotFound are not shown as a notice: they are the 403 and 404 pages."""
-    try:
-        result = action()
-    except Forbidden:
-        raise
-    except CerthallError as error:
-        if error.http_status == 404:
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done if isinstance(done, str) else done(result))
-    return HttpResponseRedirect(target, status=303)
 
 
 def _detail_url(number: str) -> str:
@@ -194,7 +172,7 @@ def counter_page(request: HttpRequest) -> HttpResponse:
             require_role(actor, *access.COUNTER_ROLES)
             request.session[SESSION_POINT] = counter.check_point(point)
 
-        return _back(request, reverse("hall-staff:counter"), choose, "已选择受理点。")
+        return act_and_return(request, reverse("hall-staff:counter"), choose, "已选择受理点。")
     require_role(actor, *access.COUNTER_ROLES)
     catalog = default_catalog()
     now = clock.now()
@@ -405,7 +383,7 @@ def add_item(request: HttpRequest, number: str) -> HttpResponse:
     except InvalidInput as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(_detail_url(number), status=303)
-    return _back(
+    return act_and_return(
         request,
         _detail_url(number),
         lambda: services.add_item(actor, number, line_request),
@@ -417,7 +395,7 @@ def add_item(request: HttpRequest, number: str) -> HttpResponse:
 @staff
 def remove_item(request: HttpRequest, number: str, item_id: int) -> HttpResponse:
     actor = _actor(request)
-    return _back(
+    return act_and_return(
         request,
         _detail_url(number),
         lambda: services.remove_item(actor, number, item_id),
@@ -507,7 +485,7 @@ ACTIONS: dict[str, Action] = {
 @staff
 def application_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     actor, spec = _actor(request), ACTIONS[action]
-    return _back(
+    return act_and_return(
         request, _detail_url(number), lambda: spec.run(actor, number, request.POST), spec.done
     )
 
@@ -598,7 +576,7 @@ def ukey_stock(request: HttpRequest) -> HttpResponse:
             for _ in range(int(text)):
                 ukeys.prepare_stock(actor, f"ukey-{secrets.token_hex(5)}")
 
-        return _back(request, reverse("hall-staff:ukeys"), add, f"已入库 {text} 个Ukey。")
+        return act_and_return(request, reverse("hall-staff:ukeys"), add, f"已入库 {text} 个Ukey。")
     status = staff_forms.field(request.GET, "status", 16) or None
     rows = ukeys.list_ukeys(actor, status=status)
     return render(

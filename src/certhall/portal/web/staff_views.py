@@ -16,11 +16,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import User
-from certhall.errors import CerthallError, Forbidden
+from certhall.errors import Forbidden
 from certhall.portal import access, downloads, entries, notices, questions
 from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
 from certhall.portal.states import NoticeState, QuestionState
-from certhall.web.errors import attempt, form_page
+from certhall.web.errors import act_and_return, attempt, form_page
 
 LOGIN = "/accounts/login/"
 HOME = "/console/portal/"
@@ -44,22 +44,6 @@ def _actor(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - ``editor`` let only editors in
     return user
-
-
-def _done(
-    request: HttpRequest, target: str, action: Callable[[], object], text: str
-) -> HttpResponse:
-    try:
-        action()
-    except Forbidden:
-        raise
-    except CerthallError as error:
-        if error.http_status == 404:
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, text)
-    return HttpResponseRedirect(target, status=303)
 
 
 @require_GET
@@ -151,7 +135,9 @@ def notice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     notice = notices.get_for_staff(actor, pk)
     service, done = NOTICE_ACTIONS[action]
     target = f"{HOME}notices/{pk}/"
-    return _done(request, target, lambda: service(actor, notice), f"公告 {notice.number} {done}。")
+    return act_and_return(
+        request, target, lambda: service(actor, notice), f"公告 {notice.number} {done}。"
+    )
 
 
 @require_POST
@@ -164,7 +150,7 @@ def notice_attach(request: HttpRequest, pk: int) -> HttpResponse:
     if upload is None:
         messages.error(request, "请选择文件。")
         return HttpResponseRedirect(target, status=303)
-    return _done(
+    return act_and_return(
         request,
         target,
         lambda: notices.attach(actor, notice, upload.name or "", upload.chunks()),
@@ -182,25 +168,29 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
         target = f"{HOME}questions/{pk}/"
         if action == "answer":
             text = request.POST.get("answer", "")
-            return _done(
+            return act_and_return(
                 request, target, lambda: questions.answer(actor, question, text), "已答复。"
             )
         if action == "publish":
             category = request.POST.get("category", "") or questions.FAQ_CATEGORY
-            return _done(
+            return act_and_return(
                 request,
                 target,
                 lambda: questions.publish(actor, question, category),
                 "已公开到常见问题。",
             )
         if action == "unpublish":
-            return _done(
+            return act_and_return(
                 request, target, lambda: questions.unpublish(actor, question), "已从常见问题撤下。"
             )
         if action == "close":
-            return _done(request, target, lambda: questions.close(actor, question), "已关闭。")
+            return act_and_return(
+                request, target, lambda: questions.close(actor, question), "已关闭。"
+            )
         if action == "reopen":
-            return _done(request, target, lambda: questions.reopen(actor, question), "已重新打开。")
+            return act_and_return(
+                request, target, lambda: questions.reopen(actor, question), "已重新打开。"
+            )
     context = {"question": question, "faq_category": questions.FAQ_CATEGORY}
     return render(request, "portal/staff/question.html", context)
 
@@ -278,4 +268,6 @@ def download_upload(request: HttpRequest) -> HttpResponse:
 @editor
 def download_build(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    return _done(request, HOME, lambda: downloads.build(actor), "表格与证书助手已重新生成。")
+    return act_and_return(
+        request, HOME, lambda: downloads.build(actor), "表格与证书助手已重新生成。"
+    )
