@@ -215,6 +215,17 @@ def _processing(catalog: Catalog, channel: Channel, today: date) -> Processing:
     return Processing(spec.kind, spec.working_days, due, spec.text, provisional)
 
 
+def _service_point(catalog: Catalog, channel: Channel, point: str | None) -> ServicePoint | None:
+    """The counter's service point: required on site, refused online."""
+    if channel is Channel.ONSITE:
+        if point is None:
+            raise InvalidInput(code="point_required")
+        return catalog.point(point)
+    if point is not None:
+        raise InvalidInput(code="point_not_online")
+    return None
+
+
 def quote(
     business: Business | str,
     cert_type: CertType | str,
@@ -244,13 +255,7 @@ def quote(
     offer = spec.offers[cert_type]
     term = _years(offer, catalog, spec.has_term, years)
 
-    where: ServicePoint | None = None
-    if channel is Channel.ONSITE:
-        if point is None:
-            raise InvalidInput(code="point_required")
-        where = catalog.point(point)
-    elif point is not None:
-        raise InvalidInput(code="point_not_online")
+    where = _service_point(catalog, channel, point)
 
     refusals: list[Refusal] = []
     cert = catalog.cert_types[cert_type]
