@@ -1,10 +1,16 @@
 """The ``certhall`` command. Thin: parse, call one service, print. Every ``CerthallError``
-becomes one line on stderr and its exit code (the only place that translation happens)."""
+becomes one line on stderr and its exit code (the only place that translation happens).
+
+The boundary also makes two conditions one line instead of a traceback: a command that uses
+the database on a home ``certhall setup`` has not made (missing, or migrations not applied:
+:func:`_ready_home`), and output into a closed pipe (``certhall token list | head -1``: quiet,
+exit status 141 like a shell's SIGPIPE)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -25,6 +31,36 @@ def _django() -> None:
     import django
 
     django.setup()
+
+
+def _ready_home() -> None:
+    """Commands that use the instance's database need a home that ``certhall setup`` made and
+    migrated (``setup`` and ``manage`` themselves are exempt: ``needs_home=False``)."""
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from certhall import config
+    from certhall.errors import ConfigurationError
+
+    home = config.get().home
+    if not home.is_dir():
+        raise ConfigurationError(code="home_missing", home=home)
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigurationError(code="database_unavailable", detail=detail) from None
+    if pending:
+        raise ConfigurationError(code="home_not_migrated", home=home, pending=len(pending))
+
+
+def _quiet_closed_pipe() -> int:
+    """The reader of stdout went away (``| head``): no traceback, and none at exit either when
+    Python flushes stdout again (the Python documentation's recipe)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "needs_django", True):
             _django()
-        return handler(args)
+            if getattr(args, "needs_home", True):
+                _ready_home()
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except CerthallError as error:
         print(f"certhall: error: {error.message}", file=sys.stderr)
         return error.exit_code

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def register(commands: Any) -> None:
@@ -45,6 +46,9 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["CERTHALL_SERVE_THREADS"] = str(args.threads)  # the workers' config reads it
     cfg = config.get()
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    mismatch = port_mismatch(cfg, args.port)
+    if mismatch:
+        print(mismatch, file=sys.stderr, flush=True)
     _recover()
     server = Granian(
         "certhall.rsgi:application",
@@ -68,6 +72,21 @@ def serve(args: argparse.Namespace) -> int:
             runner.terminate()
             runner.wait(timeout=10)
     return 0
+
+
+def port_mismatch(cfg: Any, port: int) -> str:
+    """The loud start-up warning when the served port is not the base URL's: every certificate
+    issued carries the base URL's CRL, OCSP and AIA addresses (``ca.signers.urls_for``). Behind a
+    declared proxy (``CERTHALL_TLS_PROXY=1``) the two differ by design."""
+    from certhall.messages import text
+
+    if cfg.tls_proxy:
+        return ""
+    base = urlsplit(cfg.base_url)
+    base_port = base.port or (443 if base.scheme == "https" else 80)
+    if base_port == port:
+        return ""
+    return text("serve_port_mismatch", port=port, base_url=cfg.base_url, base_port=base_port)
 
 
 def _recover() -> None:
