@@ -6,11 +6,41 @@ Each bounded context contributes a router below; errors come out as
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from certhall.web.errors import api_handlers
 
-api = NinjaAPI(title="certhall", version="1", urls_namespace="api")
+DocsView = Callable[..., HttpResponse]
+
+
+def staff_docs_in_production(view: DocsView) -> DocsView:
+    """``/api/docs`` and ``/api/openapi.json``: in production, staff only (everyone else gets
+    the 404 of a page that does not exist: the API's map is not published to the internet);
+    in development, everyone."""
+
+    @wraps(view)
+    def docs(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from certhall import config
+        from certhall.accounts.models import Role
+        from certhall.errors import NotFound
+
+        user = request.user
+        staff = user.is_authenticated and getattr(user, "role", Role.APPLICANT) != Role.APPLICANT
+        if config.get().production and not staff:
+            raise NotFound()
+        return view(request, *args, **kwargs)
+
+    return docs
+
+
+api = NinjaAPI(
+    title="certhall", version="1", urls_namespace="api", docs_decorator=staff_docs_in_production
+)
 
 # Every error, ninja's own included, as {"error", "message"} (certhall.web.errors).
 for _kind, _handler in api_handlers().items():

@@ -19,6 +19,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-ninja's templates and static files: /api/docs served from here, not from a CDN
+    # (the Content-Security-Policy allows scripts from 'self' only).
+    "ninja",
     "certhall.accounts",
     "certhall.audit",
     "certhall.ca",
