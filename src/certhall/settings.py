@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from certhall import config as _config
 
@@ -36,7 +37,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The response headers first, so that every answer carries them, a refusal of the NUL
+    # guard and WhiteNoise's static files included.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "certhall.web.nul.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -44,7 +49,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "certhall.web.errors.CerthallErrorMiddleware",
 ]
 
@@ -117,6 +121,24 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# One Content-Security-Policy on every page (Django's middleware; a view that needs a stricter
+# one, like the document preview, sets its own header and keeps it). No inline script, style
+# attribute or event handler anywhere: tests/web/test_csp.py greps the templates, and
+# tests/browser/test_csp.py loads the pages of every role and fails on any violation.
+# connect-src names the certificate helper on the user's own computer (CERTHALL_AGENT_URL):
+# the certificate login and online renewal pages call it with fetch (docs/certificate-login.md).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF, CONFIG.agent_url],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 if CONFIG.production and CONFIG.base_url.startswith("https://"):  # production: always
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
