@@ -5,12 +5,31 @@ instance home (``CERTHALL_HOME``, set up with ``certhall setup --demo``).
 * ``issue NUMBER SERIAL``: the issuer issues NUMBER onto the stock Ukey SERIAL (with
   ``CERTHALL_CRASH_PAUSE`` set, the process stops at that point and is killed there);
 * ``inspect NUMBER SERIAL``: JSON of what the registry, the Ukey and its token hold.
+
+介质补办 (media replacement, at the counter):
+
+* ``prepare-replace``: a counter application replacing the demo's own Ukey (``certhall setup
+  --demo`` issued a 机构个人证书 onto it), reported lost, paid and approved; prints
+  ``{"number", "old_ukey", "target"}``;
+* ``issue NUMBER SERIAL`` as above (the demo clerk issues on-site applications).
+
+Online renewal (网上续期) of the demo's own certificate onto a new key on the same Ukey:
+
+* ``prepare-renewal``: the customer changes the Ukey's first PIN (as the helper makes them),
+  starts the renewal and pays; prints ``{"number", "serial", "ukey"}``;
+* ``renew NUMBER``: the certificate helper's part (``agent.ukey.Ukeys``: the new key on the
+  Ukey, the old key's signature, writing the new certificate) and the hall's (the request, the
+  confirmation), in one process, so that a crash point kills the server's side mid-step;
+* ``inspect-renewal NUMBER``: JSON of the application, the renewal, the registry and the Ukey.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
+
+PHONE = "13800138000"  # the demo handler's (and tests.hall's)
 
 
 def _setup() -> None:
@@ -22,7 +41,7 @@ def _setup() -> None:
 def prepare(count: int) -> None:
     from certhall.accounts.models import Handler, User
     from certhall.hall import review, services
-    from tests.hall.conftest import HANDLER_ID, PHONE, online_draft, pay_online
+    from tests.hall.conftest import HANDLER_ID, online_draft, pay_online
 
     applicant = User.objects.get(username="demo-applicant")
     reviewer = User.objects.get(username="demo-reviewer")
@@ -44,11 +63,152 @@ def prepare(count: int) -> None:
 def issue(number: str, serial: str) -> None:
     from certhall.accounts.models import User
     from certhall.hall import issuance
-    from certhall.hall.models import Application
+    from certhall.hall.models import Application, Channel
 
-    issuer = User.objects.get(username="demo-issuer")
-    line = Application.objects.get(number=number).items.get()
+    application = Application.objects.get(number=number)
+    onsite = application.channel == Channel.ONSITE
+    issuer = User.objects.get(username="demo-clerk" if onsite else "demo-issuer")
+    line = application.items.get()
     issuance.issue_application(issuer, number, tokens={line.pk: serial})
+
+
+def _demo_certificate() -> tuple[object, object]:
+    """The demo organisation's 机构个人证书 and the Ukey it is on (``certhall setup --demo``)."""
+    from certhall.ca.models import Certificate
+    from certhall.ukeys.models import Ukey
+
+    cert = Certificate.objects.get(profile="personal", status="valid", uscc="91350100M000100Y43")
+    return cert, Ukey.objects.get(certificates=cert)
+
+
+def prepare_replace() -> None:
+    from unittest import mock
+
+    from certhall.accounts.models import Handler, User
+    from certhall.hall import counter, documents, payment, review, services
+    from certhall.hall.items import ItemRequest
+
+    cert, ukey = _demo_certificate()
+    clerk = User.objects.get(username="demo-clerk")
+    handler = Handler.objects.get(organization__uscc=cert.uscc, phone=PHONE)  # type: ignore[attr-defined]
+    # The counter's opening hours are not what this is about: the test runs at any hour.
+    with mock.patch("certhall.rules.quote._point_refusals", return_value=[]):
+        draft = counter.open_application(
+            clerk,
+            point="kejiyuan",
+            customer=counter.Customer(uscc=cert.uscc),  # type: ignore[attr-defined]
+            handler_id=handler.pk,
+        )
+        services.add_item(
+            clerk,
+            draft.number,
+            ItemRequest(business="replace", serial=cert.serial, replace_cause="lost"),  # type: ignore[attr-defined]
+        )
+        for kind in documents.required(draft, list(draft.items.all())):
+            documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
+        services.submit(clerk, draft.number)
+        payment.take_counter_payment(clerk, draft.number, method="cash")
+    review.approve(User.objects.get(username="demo-reviewer"), draft.number)
+    print(json.dumps({"number": draft.number, "old_ukey": ukey.serial, "target": cert.serial}))  # type: ignore[attr-defined]
+
+
+CUSTOMER_PIN = "135790"
+
+
+def _helper(number: str) -> tuple[Any, Any]:
+    """The certificate helper's view of the instance's Ukeys, and the certificate that
+    application ``number`` renews, on its Ukey."""
+    from certhall.agent.ukey import Ukeys
+    from certhall.hall.models import Application
+    from certhall.ukeys.store import instance_store
+
+    line = Application.objects.get(number=number).items.get()
+    assert line.target_certificate is not None
+    store = instance_store()
+    helper = Ukeys(store.module, store.conf)
+    # the old certificate; once the renewal finished and the helper removed it, the new one
+    wanted = [line.target_certificate.serial]
+    if line.result_certificate is not None:
+        wanted.append(line.result_certificate.serial)
+    entries = {e.serial: e for e in helper.list_certificates()}
+    return helper, next(entries[serial] for serial in wanted if serial in entries)
+
+
+def prepare_renewal() -> None:
+    import re
+
+    from certhall.accounts.models import User
+    from certhall.hall import renewal
+    from certhall.notify.models import SmsMessage
+    from certhall.tokens import change_pin
+    from certhall.ukeys.store import instance_store
+    from tests.hall.conftest import pay_online
+
+    cert, ukey = _demo_certificate()
+    texts = SmsMessage.objects.filter(text__contains=ukey.serial).order_by("-pk")  # type: ignore[attr-defined]
+    first_pin = re.search(r"PIN码：(\d{6})", texts.first().text).group(1)  # type: ignore[union-attr]
+    store = instance_store()
+    change_pin(store.module, ukey.label, first_pin, CUSTOMER_PIN, conf=store.conf)  # type: ignore[attr-defined]
+    applicant = User.objects.get(username="demo-applicant")
+    application = renewal.start(applicant, cert.serial, 1)  # type: ignore[attr-defined]
+    pay_online(application.number, applicant)
+    print(json.dumps({"number": application.number, "serial": cert.serial, "ukey": ukey.serial}))  # type: ignore[attr-defined]
+
+
+def renew(number: str) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from certhall import config
+    from certhall.accounts.models import User
+    from certhall.hall import renewal
+
+    applicant = User.objects.get(username="demo-applicant")
+    helper, entry = _helper(number)
+    origin = config.get().base_url
+    with helper.login(entry, CUSTOMER_PIN) as session:
+        prep = helper.prepare_renewal(session, entry, origin, 1)
+        csr = x509.load_pem_x509_csr(prep.csr_pem).public_bytes(Encoding.DER)
+        done = renewal.request_renewal(
+            applicant, number, csr=csr, signature=prep.signature, origin=origin
+        )
+        new = done.new_certificate
+        helper.install(session, entry, bytes(new.der))
+        renewal.confirm_installed(applicant, number)
+        helper.finish_renewal(session, entry)
+
+
+def inspect_renewal(number: str) -> None:
+    from certhall.ca.models import Certificate
+    from certhall.certlogin.models import Renewal
+    from certhall.hall.models import Application
+    from certhall.tokens import private_key_labels
+
+    application = Application.objects.get(number=number)
+    line = application.items.get()
+    old = line.target_certificate
+    helper, entry = _helper(number)
+    with helper.login(entry, CUSTOMER_PIN) as session:
+        keys = sorted(private_key_labels(session))
+    on_token = sorted(e.serial for e in helper.list_certificates() if not e.is_ca)
+    print(
+        json.dumps(
+            {
+                "state": application.state,
+                "issuing_owner": application.issuing_owner,
+                "renewals": list(
+                    Renewal.objects.filter(old_certificate=old).values_list("state", flat=True)
+                ),
+                "result": line.result_certificate.serial if line.result_certificate else None,
+                "certificates": [
+                    [c.serial, c.status, c.revocation_reason]
+                    for c in Certificate.objects.filter(profile="personal").order_by("pk")
+                ],
+                "keys": keys,
+                "on_token": on_token,
+            }
+        )
+    )
 
 
 def inspect(number: str, serial: str) -> None:
@@ -68,6 +228,7 @@ def inspect(number: str, serial: str) -> None:
                 "certificates": len(list_certificates(session)),
             }
     writes = TokenWrite.objects.filter(application=number)
+    old = application.items.get().old_token
     print(
         json.dumps(
             {
@@ -81,6 +242,9 @@ def inspect(number: str, serial: str) -> None:
                     for c in Certificate.objects.filter(profile="personal").order_by("pk")
                 ],
                 "on_ukey": list(ukey.certificates.values_list("serial", flat=True)),
+                "old_ukey": [old.status, old.replaced_by.serial if old.replaced_by else None]
+                if old is not None
+                else None,
             }
         )
     )
@@ -95,5 +259,13 @@ if __name__ == "__main__":
         issue(*args)
     elif command == "inspect":
         inspect(*args)
+    elif command == "prepare-replace":
+        prepare_replace()
+    elif command == "prepare-renewal":
+        prepare_renewal()
+    elif command == "renew":
+        renew(*args)
+    elif command == "inspect-renewal":
+        inspect_renewal(*args)
     else:
         raise SystemExit(f"unknown command {command}")

@@ -167,3 +167,108 @@ def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
     assert statuses[fresh] == "valid"
     assert sum(1 for status in statuses.values() if status == "valid") == 1
     home.run(sys.executable, "-m", "certhall.cli.main", "audit", "verify")
+
+
+def _certificates(seen: dict[str, object]) -> dict[str, tuple[str, str]]:
+    return {s: (status, reason) for s, status, reason in seen["certificates"]}  # type: ignore[attr-defined]
+
+
+#: 介质补办 on one application, killed at each step in turn: the claim, the old Ukey's
+#: revocation and retirement (``ukey.replaced``), then every step of issuance onto the new one.
+REPLACE_POINTS = ["hall.issuing", "ukey.replaced", *POINTS[1:]]
+
+
+def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None:
+    home.cli("setup", "--demo")
+    prepared = json.loads(home.scenario("prepare-replace"))
+    number, target = prepared["number"], prepared["target"]
+    serial = _stock_serial(home)
+    signed = set(_certificates(home.inspect(number, serial)))
+    for index, point in enumerate(REPLACE_POINTS):
+        home.kill_at(point, "issue", number, serial)
+        assert home.inspect(number, serial)["state"] == "issuing", point
+        home.cli("ukeys", "recover")
+        after = home.inspect(number, serial)
+        assert after["state"] == "approved", (point, after)
+        assert after["ukey"] == "in_stock" and after["on_ukey"] == [], (point, after)
+        assert after["on_token"] == {"keys": 0, "certificates": 0}, (point, after)
+        assert after["open_writes"] == 0, (point, after)
+        certificates = _certificates(after)
+        # The lost Ukey's certificate is revoked with the old Ukey retired in one step, and that
+        # stays (the customer reported it lost); before that step both are untouched.
+        replaced = index >= REPLACE_POINTS.index("ukey.replaced")
+        assert certificates[target] == (
+            ("revoked", "keyCompromise") if replaced else ("valid", "")
+        ), point
+        assert after["old_ukey"] == ["retired" if replaced else "issued", None], (point, after)
+        new = set(certificates) - signed
+        if point in SIGNED:  # registered before it reached the token, revoked on recovery
+            assert len(new) == 1, (point, after)
+            assert certificates[new.pop()] == ("revoked", "cessationOfOperation")
+        else:
+            assert not new, (point, after)
+        signed = set(certificates)
+        home.cli("audit", "verify")
+    # Issued cleanly afterwards, onto the same new Ukey, and handed over at the counter.
+    home.scenario("issue", number, serial)
+    done = home.inspect(number, serial)
+    assert done["state"] == "delivered" and done["ukey"] == "issued", done
+    (fresh,) = done["on_ukey"]  # type: ignore[misc]
+    certificates = _certificates(done)
+    assert certificates[fresh] == ("valid", "")
+    assert [s for s, (status, _) in certificates.items() if status == "valid"] == [fresh]
+    assert done["old_ukey"] == ["retired", serial]
+    home.cli("audit", "verify")
+
+
+#: Online renewal (网上续期) killed at each step in turn, with the state the application is in
+#: after recovery: the claim; the new certificate signed but not committed; committed but the
+#: application not yet issued; the helper's confirmation recorded but the old certificate not
+#: yet revoked; the old one revoked but the application not yet delivered.
+RENEWAL_POINTS = [
+    ("renewal.issuing", "approved", []),
+    ("renewal.signed", "approved", ["requested"]),
+    ("renewal.issued", "approved", ["issued"]),
+    ("renewal.installed", "issued", ["installed"]),
+    ("renewal.completed", "issued", ["completed"]),
+]
+
+
+def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
+    home.cli("setup", "--demo")
+    prepared = json.loads(home.scenario("prepare-renewal"))
+    number, old = prepared["number"], prepared["serial"]
+    new_key = f"renew-{old}"
+    renewed: str | None = None
+    for point, state, renewals in RENEWAL_POINTS:
+        home.kill_at(point, "renew", number)
+        home.cli("ukeys", "recover")
+        after = json.loads(home.scenario("inspect-renewal", number))
+        assert after["state"] == state and after["renewals"] == renewals, (point, after)
+        certificates = _certificates(after)
+        new = set(certificates) - {old}
+        # Never more than one new certificate, and none the registry does not hold: the one
+        # signed in the killed transaction never left that process.
+        if point in ("renewal.issuing", "renewal.signed"):
+            assert not new, (point, after)
+        else:
+            (serial,) = new
+            assert renewed in (None, serial), (point, after)  # a retry gets the same one
+            renewed = serial
+            assert certificates[serial] == ("valid", ""), (point, after)
+        # The customer always holds a working certificate: the old one stays valid until the
+        # new one is on the Ukey; the new key stays on the Ukey for the retry.
+        completed = point == "renewal.completed"
+        assert certificates[old] == (("revoked", "superseded") if completed else ("valid", ""))
+        assert new_key in after["keys"] and old in after["on_token"], (point, after)
+        installed = point in ("renewal.installed", "renewal.completed")
+        assert (renewed in after["on_token"]) is installed, (point, after)
+        home.cli("audit", "verify")
+    # The helper's retry finishes it: delivered, the old certificate and key gone from the Ukey.
+    home.scenario("renew", number)
+    done = json.loads(home.scenario("inspect-renewal", number))
+    assert done["state"] == "delivered" and done["renewals"] == ["completed"], done
+    assert _certificates(done) == {old: ("revoked", "superseded"), renewed: ("valid", "")}
+    assert done["result"] == renewed
+    assert done["keys"] == [new_key] and done["on_token"] == [renewed], done
+    home.cli("audit", "verify")

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
 
-from certhall import clock, config, money
+from certhall import clock, config, crashpoints, money
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
@@ -184,6 +184,7 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
             renewal = _create(actor, old, request, csr, new_hash, now)
         if renewal.state == State.REQUESTED:
             renewal = _issue(actor, renewal, old, now)
+            crashpoints.reached("renewal.issued")
     return Renewal.objects.select_related("new_certificate", "old_certificate").get(pk=renewal.pk)
 
 
@@ -302,6 +303,7 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
             fields={"new_certificate": row, "issued_at": now},
             extra_after={"old_serial": old.serial, "new_serial": row.serial},
         )
+        crashpoints.reached("renewal.signed")  # signed, not yet committed
     return locked
 
 
@@ -320,6 +322,7 @@ def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = Non
             # A concurrent retry that got there first is the same outcome (LostRace).
             with contextlib.suppress(LostRace), transaction.atomic():
                 transition(actor, RENEWALS, renewal, State.INSTALLED, fields={"installed_at": now})
+            crashpoints.reached("renewal.installed")
         if renewal.state == State.INSTALLED:
             _complete(actor, renewal, now)
     return Renewal.objects.select_related("new_certificate", "old_certificate").get(pk=renewal.pk)

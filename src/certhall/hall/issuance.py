@@ -339,6 +339,7 @@ def _replace(
     old.refresh_from_db()
     if old.status != UkeyStatus.RETIRED:
         ukeys.replace_medium(actor, old, line.replace_cause or None)
+        crashpoints.reached("ukey.replaced")
     # 介质补办 replaces the medium, not the term: the new certificate keeps the old end date.
     cert = _from_stock(actor, application, line, token, None, store, key_type, target.not_after)
     with transaction.atomic():

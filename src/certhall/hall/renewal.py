@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from certhall import clock, config
+from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -36,6 +36,7 @@ from certhall.hall.models import Application, ApplicationItem
 from certhall.hall.states import APPLICATIONS, FINAL, State
 from certhall.lifecycle import transition
 from certhall.rules import Quote, local, quote
+from certhall.ukeys import writes
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,15 @@ def request_renewal(
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             transition(
-                actor, APPLICATIONS, application, State.ISSUING, action="hall.application.issuing"
+                actor,
+                APPLICATIONS,
+                application,
+                State.ISSUING,
+                action="hall.application.issuing",
+                # who claimed it: recovery puts it back to approved once this process is gone
+                fields={"issuing_owner": writes.owner()},
             )
+        crashpoints.reached("renewal.issuing")
         try:
             renewal = ca_renewal.renew(actor, request)
         except Exception as error:
@@ -197,6 +205,7 @@ def confirm_installed(actor: User, number: str) -> Application:
         if renewal is None:
             raise InvalidInput("找不到这次续期的记录。")
         ca_renewal.confirm_installed(actor, renewal.pk)
+        crashpoints.reached("renewal.completed")
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             transition(
