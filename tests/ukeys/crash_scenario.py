@@ -72,7 +72,7 @@ def issue(number: str, serial: str) -> None:
     issuance.issue_application(issuer, number, tokens={line.pk: serial})
 
 
-def _demo_certificate() -> tuple[object, object]:
+def _demo_certificate() -> tuple[Any, Any]:
     """The demo organisation's 机构个人证书 and the Ukey it is on (``certhall setup --demo``)."""
     from certhall.ca.models import Certificate
     from certhall.ukeys.models import Ukey
@@ -90,26 +90,26 @@ def prepare_replace() -> None:
 
     cert, ukey = _demo_certificate()
     clerk = User.objects.get(username="demo-clerk")
-    handler = Handler.objects.get(organization__uscc=cert.uscc, phone=PHONE)  # type: ignore[attr-defined]
+    handler = Handler.objects.get(organization__uscc=cert.uscc, phone=PHONE)
     # The counter's opening hours are not what this is about: the test runs at any hour.
     with mock.patch("certhall.rules.quote._point_refusals", return_value=[]):
         draft = counter.open_application(
             clerk,
             point="kejiyuan",
-            customer=counter.Customer(uscc=cert.uscc),  # type: ignore[attr-defined]
+            customer=counter.Customer(uscc=cert.uscc),
             handler_id=handler.pk,
         )
         services.add_item(
             clerk,
             draft.number,
-            ItemRequest(business="replace", serial=cert.serial, replace_cause="lost"),  # type: ignore[attr-defined]
+            ItemRequest(business="replace", serial=cert.serial, replace_cause="lost"),
         )
         for kind in documents.required(draft, list(draft.items.all())):
             documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
         services.submit(clerk, draft.number)
         payment.take_counter_payment(clerk, draft.number, method="cash")
     review.approve(User.objects.get(username="demo-reviewer"), draft.number)
-    print(json.dumps({"number": draft.number, "old_ukey": ukey.serial, "target": cert.serial}))  # type: ignore[attr-defined]
+    print(json.dumps({"number": draft.number, "old_ukey": ukey.serial, "target": cert.serial}))
 
 
 CUSTOMER_PIN = "135790"
@@ -145,14 +145,16 @@ def prepare_renewal() -> None:
     from tests.hall.conftest import pay_online
 
     cert, ukey = _demo_certificate()
-    texts = SmsMessage.objects.filter(text__contains=ukey.serial).order_by("-pk")  # type: ignore[attr-defined]
-    first_pin = re.search(r"PIN码：(\d{6})", texts.first().text).group(1)  # type: ignore[union-attr]
+    sms = SmsMessage.objects.filter(text__contains=ukey.serial).order_by("-pk").first()
+    found = re.search(r"PIN码：(\d{6})", sms.text if sms is not None else "")
+    assert found is not None, "the Ukey's first PIN is in the outbox"
+    first_pin = found.group(1)
     store = instance_store()
-    change_pin(store.module, ukey.label, first_pin, CUSTOMER_PIN, conf=store.conf)  # type: ignore[attr-defined]
+    change_pin(store.module, ukey.label, first_pin, CUSTOMER_PIN, conf=store.conf)
     applicant = User.objects.get(username="demo-applicant")
-    application = renewal.start(applicant, cert.serial, 1)  # type: ignore[attr-defined]
+    application = renewal.start(applicant, cert.serial, 1)
     pay_online(application.number, applicant)
-    print(json.dumps({"number": application.number, "serial": cert.serial, "ukey": ukey.serial}))  # type: ignore[attr-defined]
+    print(json.dumps({"number": application.number, "serial": cert.serial, "ukey": ukey.serial}))
 
 
 def renew(number: str) -> None:
@@ -173,6 +175,7 @@ def renew(number: str) -> None:
             applicant, number, csr=csr, signature=prep.signature, origin=origin
         )
         new = done.new_certificate
+        assert new is not None
         helper.install(session, entry, bytes(new.der))
         renewal.confirm_installed(applicant, number)
         helper.finish_renewal(session, entry)
