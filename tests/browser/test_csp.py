@@ -29,6 +29,7 @@ from tests.browser.test_phones import (  # noqa: F401 - fixtures
     staff_pages,
     world,
 )
+from tests.refunds.conftest import announced
 
 pytestmark = [pytest.mark.browser]
 
@@ -43,6 +44,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 def more_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None, int]]:  # noqa: F811
+    announced()  # the refund console shows a programme (gone when an earlier test flushed)
     provider = home_provider()
     officer = User.objects.create(username="csp-refunds", role=Role.REFUND_OFFICER)
     admin = User.objects.create(username="csp-admin", role=Role.CA_ADMIN, provider=provider)

@@ -19,6 +19,7 @@ WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证�
 @pytest.fixture(autouse=True)
 def django_already_set_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_main, "_django", lambda: None)
+    monkeypatch.setattr(cli_main, "_ready_home", lambda: None)  # no database here
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
