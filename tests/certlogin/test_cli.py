@@ -82,9 +82,9 @@ def test_our_own_ca_is_not_imported(tmp_path: Path, ca, capsys) -> None:  # type
 
 def test_agent_refuses_a_bad_configuration(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["agent", "--hall-origin", "http://hall.example/path"]) == 8
-    assert "not an origin" in capsys.readouterr().err
+    assert "不是网站来源" in capsys.readouterr().err
     assert main(["agent", "--hall-origin", "http://hall.example", "--module", "/nope.so"]) == 8
-    assert "not found" in capsys.readouterr().err
+    assert "找不到 PKCS#11 模块" in capsys.readouterr().err
 
 
 @pytest.mark.django_db
