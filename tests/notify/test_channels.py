@@ -199,4 +199,4 @@ def test_the_settings_reach_django(tmp_path: Path) -> None:
 def test_an_sms_backend_that_does_not_import_stops_the_start(tmp_path: Path) -> None:
     result = _django_settings(tmp_path, CERTHALL_SMS_BACKEND="nowhere.Backend")
     assert result.returncode != 0
-    assert "CERTHALL_SMS_BACKEND 'nowhere.Backend' cannot be imported" in result.stderr
+    assert "无法导入 CERTHALL_SMS_BACKEND 'nowhere.Backend'" in result.stderr
