@@ -145,20 +145,24 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+        raise ConfigurationError(code="setting_int", name=name, raw=raw) from None
     if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}, not {value}")
+        raise ConfigurationError(
+            code="setting_int", variant="range", name=name, low=low, high=high, value=value
+        )
     return value
 
 
 def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigurationError(f"CERTHALL_BASE_URL must be an http(s) URL, not {raw!r}")
+        raise ConfigurationError(code="setting_base_url", raw=raw)
     try:
         normalise_origin(raw)  # logins and renewals are bound to this origin
     except InvalidInput as e:
-        raise ConfigurationError(f"CERTHALL_BASE_URL: {e.message}") from None
+        raise ConfigurationError(
+            code="setting_base_url", variant="origin", detail=e.message
+        ) from None
     return raw.rstrip("/")
 
 
@@ -167,9 +171,7 @@ def _agent_url(env: dict[str, str]) -> str:
     try:
         return normalise_origin(raw)
     except InvalidInput:
-        raise ConfigurationError(
-            f"CERTHALL_AGENT_URL must be http://127.0.0.1:PORT, not {raw!r}"
-        ) from None
+        raise ConfigurationError(code="setting_agent_url", raw=raw) from None
 
 
 def _rate(env: dict[str, str], name: str, default: RateSetting) -> RateSetting:
@@ -256,7 +258,7 @@ def load(env: dict[str, str] | None = None) -> Config:
     home = _home(env)
     mode = env.get("CERTHALL_ENV", "development")
     if mode not in ("development", "production"):
-        raise ConfigurationError(f"CERTHALL_ENV must be development or production, not {mode!r}")
+        raise ConfigurationError(code="setting_env", mode=mode)
     production = mode == "production"
 
     if production:
@@ -266,16 +268,9 @@ def load(env: dict[str, str] | None = None) -> Config:
         if not _random_enough(secret_key, MIN_SECRET_KEY_LENGTH) or secret_key.startswith(
             "django-insecure"
         ):
-            raise ConfigurationError(
-                f"production needs CERTHALL_SECRET_KEY: a random value of at least "
-                f"{MIN_SECRET_KEY_LENGTH} characters, not a default"
-            )
+            raise ConfigurationError(code="secret_key_weak", length=MIN_SECRET_KEY_LENGTH)
         if not _random_enough(passphrase, MIN_PASSPHRASE_LENGTH):
-            raise ConfigurationError(
-                f"production needs CERTHALL_CA_KEY_PASSPHRASE of at least "
-                f"{MIN_PASSPHRASE_LENGTH} random characters: CA keys are never stored in plain "
-                "text"
-            )
+            raise ConfigurationError(code="ca_passphrase_weak", length=MIN_PASSPHRASE_LENGTH)
         if not _random_enough(audit_key, MIN_PASSPHRASE_LENGTH * 2):
             raise ConfigurationError(code="audit_key_weak", length=MIN_PASSPHRASE_LENGTH * 2)
     else:
@@ -289,11 +284,9 @@ def load(env: dict[str, str] | None = None) -> Config:
     if backend == "auto":
         backend = "pkcs11" if Path(pkcs11_module).exists() else "file"
     if backend not in ("pkcs11", "file"):
-        raise ConfigurationError(
-            f"CERTHALL_CA_KEY_BACKEND must be pkcs11, file or auto, not {backend!r}"
-        )
+        raise ConfigurationError(code="setting_key_backend", backend=backend)
     if backend == "pkcs11" and not Path(pkcs11_module).exists():
-        raise ConfigurationError(f"PKCS#11 module {pkcs11_module} not found (install softhsm2)")
+        raise ConfigurationError(code="module_not_found", variant="install", module=pkcs11_module)
 
     hosts = tuple(h for h in env.get("CERTHALL_ALLOWED_HOSTS", "").split(",") if h)
     base_url = _base_url(env.get("CERTHALL_BASE_URL", DEFAULT_BASE_URL))
@@ -338,26 +331,19 @@ def _smtp(env: dict[str, str]) -> SmtpConfig:
     default = SmtpConfig()
     host = env.get("CERTHALL_SMTP_HOST", "").strip()
     if host and not _HOSTNAME.fullmatch(host):
-        raise ConfigurationError(f"CERTHALL_SMTP_HOST must be a host name or address, not {host!r}")
+        raise ConfigurationError(code="setting_smtp_host", host=host)
     security = env.get("CERTHALL_SMTP_SECURITY", "none")
     if security not in ("none", "starttls", "ssl"):
-        raise ConfigurationError(
-            f"CERTHALL_SMTP_SECURITY must be none, starttls or ssl, not {security!r}"
-        )
+        raise ConfigurationError(code="setting_smtp_security", security=security)
     port = _int(env, "CERTHALL_SMTP_PORT", 465 if security == "ssl" else 25, 1, 65535)
     user = env.get("CERTHALL_SMTP_USER", "")
     password = env.get("CERTHALL_SMTP_PASSWORD", "")
     if bool(user) != bool(password):
-        raise ConfigurationError(
-            "CERTHALL_SMTP_USER and CERTHALL_SMTP_PASSWORD go together: give both or neither"
-        )
+        raise ConfigurationError(code="setting_smtp_login")
     from_address = env.get("CERTHALL_SMTP_FROM", default.from_address).strip()
     _name, address = parseaddr(from_address)
     if "@" not in address or any(ch in from_address for ch in "\r\n"):
-        raise ConfigurationError(
-            f"CERTHALL_SMTP_FROM must be an address such as 'Name <user@example.com>', "
-            f"not {from_address!r}"
-        )
+        raise ConfigurationError(code="setting_smtp_from", value=from_address)
     return SmtpConfig(
         host=host,
         port=port,
@@ -374,10 +360,7 @@ def _sms_backend(env: dict[str, str]) -> str:
     Only its form is checked here; ``certhall.notify`` imports it when the apps load."""
     path = env.get("CERTHALL_SMS_BACKEND", "").strip() or Config.sms_backend
     if not _DOTTED_PATH.fullmatch(path):
-        raise ConfigurationError(
-            f"CERTHALL_SMS_BACKEND must be a dotted path such as "
-            f"certhall.notify.backends.OutboxSmsBackend, not {path!r}"
-        )
+        raise ConfigurationError(code="setting_sms_backend", path=path)
     return path
 
 
@@ -390,7 +373,7 @@ def _flag(env: dict[str, str], name: str, *, default: bool) -> bool:
         return True
     if raw in ("0", "false", "no", "off"):
         return False
-    raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {raw!r}")
+    raise ConfigurationError(code="setting_flag", name=name, raw=raw)
 
 
 @cache

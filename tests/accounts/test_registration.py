@@ -84,7 +84,7 @@ def test_register(clock: Clock, send_code: Callable[..., str]) -> None:
         ("uscc", "", "请填写统一社会信用代码"),
         ("uscc", USCC[:17], "应为18位"),
         ("uscc", USCC[:-1] + ("0" if USCC[-1] != "0" else "1"), "校验位不正确"),
-        ("uscc", "91440300MA5G8B3LI9", "不会出现的字符"),
+        ("uscc", "91440300MA5G8B3LI9", "不会出现在信用代码中"),
         ("legal_representative", "", "请填写法定代表人姓名"),
         ("phone", "12345678901", "11位中国大陆手机号码"),
         ("phone", "0755-12345678", "11位中国大陆手机号码"),

@@ -84,7 +84,7 @@ def test_file_rsa(tmp_path: Path) -> None:
 
 def test_file_wrong_passphrase(tmp_path: Path) -> None:
     ref = FileKeyStore(tmp_path, PASSPHRASE).generate("root", "ec")
-    with pytest.raises(ConfigurationError, match="wrong passphrase") as err:
+    with pytest.raises(ConfigurationError, match="口令（CERTHALL_CA_KEY_PASSPHRASE）错误") as err:
         FileKeyStore(tmp_path, "not the passphrase").load(ref)
     assert err.value.code == "wrong_passphrase"
     assert PASSPHRASE not in str(err.value)
@@ -94,7 +94,7 @@ def test_file_never_overwrites(tmp_path: Path) -> None:
     store = FileKeyStore(tmp_path, PASSPHRASE)
     ref = store.generate("root", "ec")
     before = (tmp_path / "root.key.pem").read_bytes()
-    with pytest.raises(Conflict, match="already exists"):
+    with pytest.raises(Conflict, match="已存在"):
         store.generate("root", "ec")
     with pytest.raises(Conflict):
         FileKeyStore(tmp_path, PASSPHRASE).generate("root", "rsa2048")
@@ -240,5 +240,5 @@ def test_pkcs11_store_with_a_given_so_pin(pkcs11_home: Path) -> None:
 
 
 def test_unknown_backend(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="pkcs11 or file"):
+    with pytest.raises(ConfigurationError, match="只能是 pkcs11 或 file"):
         open_keystore("hsm", tmp_path, PASSPHRASE, SOFTHSM_MODULE)

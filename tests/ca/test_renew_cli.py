@@ -89,7 +89,7 @@ def test_renew_after_expiry_counts_from_now(
     )
 
 
-@pytest.mark.parametrize(("years", "message"), [(5, "最多可续期 4 年"), (0, "1 to 5")])
+@pytest.mark.parametrize(("years", "message"), [(5, "最多可续期 4 年"), (0, "可办理1-5年期")])
 def test_renew_refusals_write_nothing(
     admin: User,
     ca,  # type: ignore[no-untyped-def]

@@ -124,7 +124,7 @@ def test_only_staff_of_the_ca_may_issue_and_revoke(  # type: ignore[no-untyped-d
 
 @pytest.mark.django_db
 def test_ca_init_twice_is_refused(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(Conflict, match="already initialised"):
+    with pytest.raises(Conflict, match="CA 已经初始化"):
         init_ca(admin)
     assert CertificateAuthority.objects.count() == 2
 
@@ -156,13 +156,13 @@ def test_revocation_updates_crl_and_ocsp_at_once(admin: User, ca) -> None:  # ty
 def test_revoking_twice_or_unknown_is_a_clear_error(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
     row = issue_org(admin)
     revoke(admin, row.serial, "superseded")
-    with pytest.raises(Conflict, match="already revoked"):
+    with pytest.raises(Conflict, match=r"已于 .* 吊销"):
         revoke(admin, row.serial, "keyCompromise")
     row.refresh_from_db()
     assert row.revocation_reason == "superseded"
     with pytest.raises(NotFound):
         revoke(admin, "abcdef", "superseded")
-    with pytest.raises(InvalidInput, match="unknown revocation reason"):
+    with pytest.raises(InvalidInput, match="未知的吊销原因"):
         revoke(admin, row.serial, "certificateHold")
     with pytest.raises(InvalidInput):
         parse_serial("not hex")

@@ -44,7 +44,7 @@ def test_trust_import_list_refresh_disable(
     crl_file.write_bytes(crl_of(other, number=6))
     fp = root.fingerprint_sha256[:12]
     assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 5
-    assert "older" in capsys.readouterr().err
+    assert "比已保存的" in capsys.readouterr().err
     crl_file.write_bytes(crl_of(other, [42], number=8))
     assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 0
     root.refresh_from_db()
@@ -59,7 +59,7 @@ def test_trust_import_list_refresh_disable(
     stale = crl_of(other, number=10, now=datetime.now(UTC) - timedelta(days=3))
     crl_file.write_bytes(stale)
     assert main(["certlogin", "crl-refresh", "--fingerprint", fp, "--crl", str(crl_file)]) == 2
-    assert "out of date" in capsys.readouterr().err
+    assert "该 CRL 已过期" in capsys.readouterr().err
 
     # importing twice is refused; our own CA is not imported
     assert main(["certlogin", "trust-import", "--cert", str(cert_file)]) == 5
@@ -76,15 +76,15 @@ def test_our_own_ca_is_not_imported(tmp_path: Path, ca, capsys) -> None:  # type
     path = tmp_path / "root.der"
     path.write_bytes(bytes(root.certificate_der))
     assert main(["certlogin", "trust-import", "--cert", str(path)]) == 5
-    assert "own" in capsys.readouterr().err
+    assert "本平台自己的CA" in capsys.readouterr().err
     assert not TrustedRoot.objects.exists()
 
 
 def test_agent_refuses_a_bad_configuration(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["agent", "--hall-origin", "http://hall.example/path"]) == 8
-    assert "not an origin" in capsys.readouterr().err
+    assert "不是网站来源" in capsys.readouterr().err
     assert main(["agent", "--hall-origin", "http://hall.example", "--module", "/nope.so"]) == 8
-    assert "not found" in capsys.readouterr().err
+    assert "找不到 PKCS#11 模块" in capsys.readouterr().err
 
 
 @pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_a_refused_crl_imports_nothing(tmp_path: Path, capsys) -> None:  # type:
     assert (
         main(["certlogin", "trust-import", "--cert", str(cert_file), "--crl", str(crl_file)]) == 2
     )
-    assert "not by" in capsys.readouterr().err
+    assert "而不是由" in capsys.readouterr().err
     assert not TrustedRoot.objects.exists()
     refusal = AuditEvent.objects.get(action="certlogin.trust.import")
     assert refusal.result == "refused" and refusal.after["error"] == "crl_issuer"

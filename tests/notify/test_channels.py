@@ -134,11 +134,11 @@ def test_smtp_settings(tmp_path: Path) -> None:
     ("values", "message"),
     [
         ({"CERTHALL_SMTP_HOST": "smtp example"}, "CERTHALL_SMTP_HOST"),
-        ({"CERTHALL_SMTP_PORT": "0"}, "CERTHALL_SMTP_PORT must be between 1 and 65535"),
-        ({"CERTHALL_SMTP_PORT": "smtp"}, "CERTHALL_SMTP_PORT must be a whole number"),
-        ({"CERTHALL_SMTP_SECURITY": "tls"}, "none, starttls or ssl"),
-        ({"CERTHALL_SMTP_USER": "u"}, "go together"),
-        ({"CERTHALL_SMTP_PASSWORD": "p"}, "go together"),
+        ({"CERTHALL_SMTP_PORT": "0"}, "CERTHALL_SMTP_PORT 须在 1 到 65535 之间"),
+        ({"CERTHALL_SMTP_PORT": "smtp"}, "CERTHALL_SMTP_PORT 须为整数"),
+        ({"CERTHALL_SMTP_SECURITY": "tls"}, "只能是 none、starttls 或 ssl"),
+        ({"CERTHALL_SMTP_USER": "u"}, "须同时设置"),
+        ({"CERTHALL_SMTP_PASSWORD": "p"}, "须同时设置"),
         ({"CERTHALL_SMTP_FROM": "nobody"}, "CERTHALL_SMTP_FROM"),
         ({"CERTHALL_SMTP_FROM": "a@b.c\r\nBcc: x@y.z"}, "CERTHALL_SMTP_FROM"),
         ({"CERTHALL_SMTP_TIMEOUT": "0"}, "CERTHALL_SMTP_TIMEOUT"),
@@ -199,4 +199,4 @@ def test_the_settings_reach_django(tmp_path: Path) -> None:
 def test_an_sms_backend_that_does_not_import_stops_the_start(tmp_path: Path) -> None:
     result = _django_settings(tmp_path, CERTHALL_SMS_BACKEND="nowhere.Backend")
     assert result.returncode != 0
-    assert "CERTHALL_SMS_BACKEND 'nowhere.Backend' cannot be imported" in result.stderr
+    assert "无法导入 CERTHALL_SMS_BACKEND 'nowhere.Backend'" in result.stderr

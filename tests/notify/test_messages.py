@@ -100,11 +100,11 @@ def test_renewal_email() -> None:
 
 
 def test_missing_and_unexpected_fields_are_refused() -> None:
-    with pytest.raises(InvalidInput, match=r"missing fields \['minutes'\]"):
+    with pytest.raises(InvalidInput, match=r"缺少字段 \['minutes'\]"):
         render(Kind.LOGIN_CODE, {"code": "123456"})
-    with pytest.raises(InvalidInput, match=r"unexpected fields \['pin'\]"):
+    with pytest.raises(InvalidInput, match=r"多余字段 \['pin'\]"):
         render(Kind.LOGIN_CODE, {"code": "123456", "minutes": 5, "pin": "1"})
-    with pytest.raises(InvalidInput, match="unknown message kind"):
+    with pytest.raises(InvalidInput, match="未知的消息类型"):
         render("fax", {})
 
 
@@ -142,7 +142,7 @@ def test_notify_sends_by_sms_and_audits_without_the_text(  # type: ignore[no-unt
 
 @pytest.mark.django_db
 def test_notify_needs_somebody() -> None:
-    with pytest.raises(InvalidInput, match="no phone and no email"):
+    with pytest.raises(InvalidInput, match="没有手机号，也没有电子邮箱"):
         notify(Kind.REVIEW_RESULT, context=CONTEXTS[Kind.REVIEW_RESULT])
     with pytest.raises(InvalidInput):
         notify(Kind.REVIEW_RESULT, context={}, phone="13800138000")

@@ -34,5 +34,5 @@ def test_sandbox_can_be_set(tmp_path: Path, raw: str, value: bool) -> None:
 
 
 def test_a_bad_value_fails_at_start(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="CERTHALL_PAYMENT_SANDBOX must be 1 or 0"):
+    with pytest.raises(ConfigurationError, match="CERTHALL_PAYMENT_SANDBOX 须为 1 或 0"):
         load(env(tmp_path, CERTHALL_PAYMENT_SANDBOX="maybe"))

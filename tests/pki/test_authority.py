@@ -78,13 +78,13 @@ def test_root_years_and_keys() -> None:
     key = rsa.generate_private_key(65537, 2048)
     root = authority.build_root(key, authority.demo_names().root, NOW, years=1)
     assert root.not_valid_after_utc == datetime(2027, 3, 3, 1, 30, 14, tzinfo=UTC)
-    with pytest.raises(InvalidInput, match="positive whole number of years"):
+    with pytest.raises(InvalidInput, match="有效期须为正整数年"):
         authority.build_root(key, authority.demo_names().root, NOW, years=0)
-    with pytest.raises(InvalidInput, match="EC secp256k1 keys are not accepted for CAs"):
+    with pytest.raises(InvalidInput, match="CA 不接受 EC secp256k1 密钥"):
         authority.build_root(
             ec.generate_private_key(ec.SECP256K1()), authority.demo_names().root, NOW
         )
-    with pytest.raises(InvalidInput, match="Ed25519 keys are not accepted for CAs"):
+    with pytest.raises(InvalidInput, match="CA 不接受 Ed25519 密钥"):
         authority.build_root(ed25519.Ed25519PrivateKey.generate(), authority.demo_names().root, NOW)
 
 
@@ -129,15 +129,15 @@ def test_intermediate_without_urls(pki: PKI) -> None:
 def test_intermediate_errors(pki: PKI) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = authority.demo_names().issuing
-    with pytest.raises(RuleViolation, match="would outlive"):
+    with pytest.raises(RuleViolation, match="将超过签发CA的有效期"):
         authority.build_intermediate(pki.root, pki.root_key, key.public_key(), name, NOW, years=20)
-    with pytest.raises(ConfigurationError, match="does not match"):
+    with pytest.raises(ConfigurationError, match="不匹配"):
         authority.build_intermediate(pki.root, key, key.public_key(), name, NOW)
-    with pytest.raises(ConfigurationError, match="crl_url must be an http"):
+    with pytest.raises(ConfigurationError, match=r"crl_url 须为 http\(s\) 地址"):
         authority.build_intermediate(
             pki.root, pki.root_key, key.public_key(), name, NOW, crl_url="file:///etc/passwd"
         )
-    with pytest.raises(ConfigurationError, match="not a CA certificate"):
+    with pytest.raises(ConfigurationError, match="不是 CA 证书"):
         authority.build_intermediate(pki.responder, pki.responder_key, key.public_key(), name, NOW)
     with pytest.raises(InvalidInput, match="RSA-1024"):
         authority.build_intermediate(
@@ -180,12 +180,12 @@ def test_responder_days_and_issuer_bounds(pki: PKI) -> None:
         pki.issuer, key, authority.demo_responder_name(), NOW, days=1
     )
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=1, seconds=-1)
-    with pytest.raises(InvalidInput, match="positive whole number of days"):
+    with pytest.raises(InvalidInput, match="有效期须为正整数天"):
         authority.build_ocsp_responder(
             pki.issuer, key, authority.demo_responder_name(), NOW, days=0
         )
     late = pki.issuing.not_valid_after_utc - timedelta(days=3)
-    with pytest.raises(RuleViolation, match="would outlive"):
+    with pytest.raises(RuleViolation, match="将超过签发CA的有效期"):
         authority.build_ocsp_responder(pki.issuer, key, authority.demo_responder_name(), late)
 
 

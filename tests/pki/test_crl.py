@@ -183,12 +183,12 @@ def test_large_crl(pki: PKI) -> None:
 @pytest.mark.parametrize(
     ("entries", "message"),
     [
-        ([(0, NOW, None)], "serial 0x0 is not a valid certificate serial"),
-        ([(-1, NOW, None)], "not a valid certificate serial"),
-        ([(1 << 159, NOW, None)], "not a valid certificate serial"),
-        ([(5, NOW, None), (5, NOW, None)], "more than once"),
+        ([(0, NOW, None)], "序列号 0x0 不是有效的证书序列号"),
+        ([(-1, NOW, None)], "不是有效的证书序列号"),
+        ([(1 << 159, NOW, None)], "不是有效的证书序列号"),
+        ([(5, NOW, None), (5, NOW, None)], "重复的序列号"),
         ([(5, datetime(2026, 1, 1), None)], "naive datetime"),
-        ([(5, NOW, x509.ReasonFlags.remove_from_crl)], "does not belong in a full CRL"),
+        ([(5, NOW, x509.ReasonFlags.remove_from_crl)], "不能出现在完整 CRL 中"),
     ],
 )
 def test_bad_entries(pki: PKI, entries: list[Entry], message: str) -> None:
@@ -204,14 +204,14 @@ def test_largest_serial_and_number(pki: PKI) -> None:
 
 @pytest.mark.parametrize("number", [-1, MAX_CRL_NUMBER + 1, True])
 def test_bad_number(pki: PKI, number: int) -> None:
-    with pytest.raises(InvalidInput, match="CRL number"):
+    with pytest.raises(InvalidInput, match="CRL 编号"):
         build_crl(pki.issuer, [], number, THIS_UPDATE, NEXT_UPDATE)
 
 
 def test_bad_update_times(pki: PKI) -> None:
-    with pytest.raises(InvalidInput, match="nextUpdate must be later"):
+    with pytest.raises(InvalidInput, match="nextUpdate 须晚于"):
         build_crl(pki.issuer, [], 1, THIS_UPDATE, THIS_UPDATE)
-    with pytest.raises(InvalidInput, match="nextUpdate must be later"):
+    with pytest.raises(InvalidInput, match="nextUpdate 须晚于"):
         build_crl(pki.issuer, [], 1, THIS_UPDATE, THIS_UPDATE + timedelta(microseconds=999))
     with pytest.raises(InvalidInput, match="naive"):
         build_crl(pki.issuer, [], 1, datetime(2026, 1, 1), NEXT_UPDATE)
@@ -277,9 +277,9 @@ def test_keys_module_signature_helpers(pki: PKI) -> None:
     from certhall.errors import ConfigurationError
     from certhall.pki.keys import sign, signature_algorithm
 
-    with pytest.raises(ConfigurationError, match="CA keys must be EC or RSA"):
+    with pytest.raises(ConfigurationError, match="CA 密钥须为 EC 或 RSA 密钥"):
         signature_algorithm(_ed25519_key())
-    with pytest.raises(ConfigurationError, match="CA keys must be EC or RSA"):
+    with pytest.raises(ConfigurationError, match="CA 密钥须为 EC 或 RSA 密钥"):
         sign(_ed25519_key(), b"data")
     assert signature_algorithm(pki.issuing_key) == bytes.fromhex("300a06082a8648ce3d040302")
     assert signature_algorithm(rsa.generate_private_key(65537, 2048)) == bytes.fromhex(

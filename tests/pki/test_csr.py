@@ -62,21 +62,21 @@ def test_rsa_keys_in_policy() -> None:
 
 
 def test_too_large() -> None:
-    with pytest.raises(InvalidInput, match="CSR too large") as info:
+    with pytest.raises(InvalidInput, match="CSR 过大") as info:
         load_csr(b"0" * (MAX_CSR_BYTES + 1))
     assert info.value.code == "csr_too_large"
     # at the limit it is parsed (and found malformed), not refused for its size
-    with pytest.raises(InvalidInput, match="not a valid PKCS#10"):
+    with pytest.raises(InvalidInput, match="不是有效的 PKCS#10"):
         load_csr(b"0" * MAX_CSR_BYTES)
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "CSR is empty"),
-        (b" \n", "CSR is empty"),
-        (b"hello", r"not a valid PKCS#10 certificate request \(DER"),
-        (b"\x30\x03\x02\x01\x01", r"\(DER could not be parsed\)"),
+        (b"", "CSR 为空"),
+        (b" \n", "CSR 为空"),
+        (b"hello", r"不是有效的 PKCS#10 证书请求（无法解析DER"),
+        (b"\x30\x03\x02\x01\x01", r"（无法解析DER）"),
         (b"-----BEGIN CERTIFICATE REQUEST-----\n@@@\n-----END CERTIFICATE REQUEST-----", "PEM"),
     ],
 )
@@ -89,20 +89,20 @@ def test_malformed(data: bytes, message: str) -> None:
 def test_truncated_and_trailing_der(ec_key: ec.EllipticCurvePrivateKey) -> None:
     der = make_csr(ec_key, serialization.Encoding.DER)
     for bad in (der[:-1], der[: len(der) // 2], der + b"\x00"):
-        with pytest.raises(InvalidInput, match="not a valid PKCS#10"):
+        with pytest.raises(InvalidInput, match="不是有效的 PKCS#10"):
             load_csr(bad)
 
 
 def test_a_certificate_is_not_a_csr(ec_key: ec.EllipticCurvePrivateKey) -> None:
     pem = make_csr(ec_key).replace(b"CERTIFICATE REQUEST", b"CERTIFICATE")
-    with pytest.raises(InvalidInput, match="not a valid PKCS#10"):
+    with pytest.raises(InvalidInput, match="不是有效的 PKCS#10"):
         load_csr(pem)
 
 
 def test_bad_signature(ec_key: ec.EllipticCurvePrivateKey) -> None:
     der = bytearray(make_csr(ec_key, serialization.Encoding.DER))
     der[-1] ^= 0x01  # last octet of the ECDSA signature's s
-    with pytest.raises(InvalidInput, match="signature does not verify") as info:
+    with pytest.raises(InvalidInput, match="签名验证失败") as info:
         load_csr(bytes(der))
     assert info.value.code == "csr_signature"
 
@@ -119,20 +119,20 @@ def test_signature_by_another_key() -> None:
     )
     swapped = der_one.replace(point_one, point_other)
     assert swapped != der_one
-    with pytest.raises(InvalidInput, match="signature does not verify"):
+    with pytest.raises(InvalidInput, match="签名验证失败"):
         load_csr(swapped)
 
 
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        (lambda: rsa.generate_private_key(65537, 1024), "RSA-1024 keys are too short"),  # noqa: S505
-        (lambda: rsa.generate_private_key(3, 2048), "public exponent 3 is not accepted"),
-        (lambda: ec.generate_private_key(ec.SECP384R1()), "EC secp384r1 keys are not accepted"),
-        (lambda: ec.generate_private_key(ec.SECP256K1()), "EC secp256k1 keys are not accepted"),
-        (lambda: ec.generate_private_key(ec.SECP521R1()), "EC secp521r1 keys are not accepted"),
-        (ed25519.Ed25519PrivateKey.generate, "Ed25519 keys are not accepted"),
-        (lambda: dsa.generate_private_key(2048), "DSA-2048 keys are not accepted"),
+        (lambda: rsa.generate_private_key(65537, 1024), "RSA-1024 密钥太短"),  # noqa: S505
+        (lambda: rsa.generate_private_key(3, 2048), "不接受公钥指数为 3 的"),
+        (lambda: ec.generate_private_key(ec.SECP384R1()), "不接受 EC secp384r1 密钥"),
+        (lambda: ec.generate_private_key(ec.SECP256K1()), "不接受 EC secp256k1 密钥"),
+        (lambda: ec.generate_private_key(ec.SECP521R1()), "不接受 EC secp521r1 密钥"),
+        (ed25519.Ed25519PrivateKey.generate, "不接受 Ed25519 密钥"),
+        (lambda: dsa.generate_private_key(2048), "不接受 DSA-2048 密钥"),
     ],
 )
 def test_key_policy(key: object, message: str) -> None:
@@ -143,7 +143,7 @@ def test_key_policy(key: object, message: str) -> None:
 
 
 def test_sm2_is_named() -> None:
-    with pytest.raises(InvalidInput, match="SM2 keys are not accepted") as info:
+    with pytest.raises(InvalidInput, match="不接受 SM2 曲线的密钥") as info:
         load_csr(SM2_CSR)
     assert info.value.code == "key_policy"
 
@@ -151,7 +151,7 @@ def test_sm2_is_named() -> None:
 def test_key_policy_bounds_without_csr() -> None:
     # Public numbers need no private key: an 8200-bit modulus is refused, 8192 accepted.
     big = rsa.RSAPublicNumbers(65537, (1 << 8199) | 1).public_key()
-    with pytest.raises(InvalidInput, match="RSA-8200 keys are not accepted: RSA keys are at most"):
+    with pytest.raises(InvalidInput, match="不接受 RSA-8200 密钥：RSA 密钥最多为"):
         check_public_key(big)
     top = rsa.RSAPublicNumbers(65537, (1 << 8191) | 1).public_key()
     assert check_public_key(top) is top

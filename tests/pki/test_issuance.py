@@ -206,12 +206,12 @@ def test_other_locality(issue: Issue) -> None:
         (
             "personal",
             replace(PERSON, id_number=None),
-            r"resident ID number \(身份证号码\) is required",
+            "须填写持证人身份证号码",
         ),
         (
             "personal",
             replace(PERSON, id_number=""),
-            r"resident ID number \(身份证号码\) is required",
+            "须填写持证人身份证号码",
         ),
         ("personal", replace(PERSON, id_number="110105194912310021"), "校验位不正确"),
         ("personal", replace(PERSON, id_number="110105199913310024"), "不是有效日期"),
@@ -244,19 +244,19 @@ def test_building_a_long_common_name_does_not_warn(issue: Issue) -> None:
 
 @pytest.mark.parametrize(("profile", "years"), [("org", 0), ("org", 2), ("personal", 6)])
 def test_years_outside_the_profile(issue: Issue, profile: str, years: int) -> None:
-    with pytest.raises(InvalidInput, match="is issued for") as info:
+    with pytest.raises(InvalidInput, match="年期，不能办理") as info:
         issue(profile, years, PERSON)
     assert info.value.code == "validity_years"
 
 
 def test_key_refused(issue: Issue) -> None:
-    with pytest.raises(InvalidInput, match="EC secp384r1 keys are not accepted"):
+    with pytest.raises(InvalidInput, match="不接受 EC secp384r1 密钥"):
         issue("org", 1, ORG_SUBSCRIBER, ec.generate_private_key(ec.SECP384R1()).public_key())
 
 
 @pytest.mark.parametrize("serial", [0, -5, MAX_SERIAL + 1, True])
 def test_bad_serial(pki: PKI, serial: int) -> None:
-    with pytest.raises(InvalidInput, match="serial"):
+    with pytest.raises(InvalidInput, match="序列号"):
         build_certificate(
             pki.issuer,
             ec.generate_private_key(ec.SECP256R1()).public_key(),
@@ -297,10 +297,10 @@ def test_certificate_cannot_outlive_its_issuer(pki: PKI) -> None:
     issuer = Issuer(short, issuing_key, CRL_URL, OCSP_URL, CA_ISSUERS_URL)
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     assert build_certificate(issuer, key, PERSONAL, 2, PERSON, new_serial(), NOW)
-    with pytest.raises(RuleViolation, match="would outlive its issuing CA") as info:
+    with pytest.raises(RuleViolation, match="将超过签发CA的有效期") as info:
         build_certificate(issuer, key, PERSONAL, 3, PERSON, new_serial(), NOW)
     assert info.value.code == "issuer_expires"
-    with pytest.raises(RuleViolation, match="not valid yet"):
+    with pytest.raises(RuleViolation, match="尚未生效"):
         build_certificate(
             issuer, key, ORG, 1, ORG_SUBSCRIBER, new_serial(), NOW - timedelta(days=1)
         )
@@ -381,13 +381,13 @@ def test_token_like_issuer_key(pki: PKI) -> None:
 
 
 def test_issuer_is_checked_when_created(pki: PKI) -> None:
-    with pytest.raises(ConfigurationError, match="does not match"):
+    with pytest.raises(ConfigurationError, match="不匹配"):
         Issuer(pki.issuing, pki.root_key, CRL_URL, OCSP_URL, CA_ISSUERS_URL)
-    with pytest.raises(ConfigurationError, match="not a CA certificate"):
+    with pytest.raises(ConfigurationError, match="不是 CA 证书"):
         Issuer(pki.responder, pki.responder_key, CRL_URL, OCSP_URL, CA_ISSUERS_URL)
-    with pytest.raises(ConfigurationError, match="ocsp_url must be an http"):
+    with pytest.raises(ConfigurationError, match=r"ocsp_url 须为 http\(s\) 地址"):
         Issuer(pki.issuing, pki.issuing_key, CRL_URL, "ldap://x/ocsp", CA_ISSUERS_URL)
-    with pytest.raises(ConfigurationError, match="crl_url must be an http"):
+    with pytest.raises(ConfigurationError, match=r"crl_url 须为 http\(s\) 地址"):
         Issuer(pki.issuing, pki.issuing_key, "http://x/a b.crl", OCSP_URL, CA_ISSUERS_URL)
 
 

@@ -110,35 +110,35 @@ def _ocsp_request(*requests: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "not a DER OCSP request"),
-        (b"GET / HTTP/1.1\r\n", "not a DER OCSP request"),
-        (_ocsp_request(), "exactly one certificate"),
+        (b"", "不是 DER 编码的 OCSP 请求"),
+        (b"GET / HTTP/1.1\r\n", "不是 DER 编码的 OCSP 请求"),
+        (_ocsp_request(), "须只查询一个证书"),
         (
             _ocsp_request(
                 _single_request(b"\x00" * 20, b"\x00" * 20, 1, "1.3.14.3.2.26"),
                 _single_request(b"\x00" * 20, b"\x00" * 20, 2, "1.3.14.3.2.26"),
             ),
-            "exactly one certificate",
+            "须只查询一个证书",
         ),
         (
             _ocsp_request(_single_request(b"\x00" * 16, b"\x00" * 16, 1, "1.2.840.113549.2.5")),
-            "unsupported CertID hash algorithm",
+            "CertID 使用了不支持的哈希算法",
         ),
         (
             _ocsp_request(_single_request(b"\x00" * 28, b"\x00" * 28, 1, "2.16.840.1.101.3.4.2.4")),
-            "CertID hash sha224 is not supported",
+            "不支持 OCSP 请求 CertID 的哈希算法 sha224",
         ),
         (
             _ocsp_request(_single_request(b"\x00" * 19, b"\x00" * 20, 1, "1.3.14.3.2.26")),
-            "do not match their algorithm",
+            "哈希值与其算法不符",
         ),
-        (b"\x30" * 9000, "too large"),
+        (b"\x30" * 9000, "过大"),
         # issue 8: a negative serial answered internalError with a traceback
-        (_ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, -1, "1.3.14.3.2.26")), "serial"),
-        (_ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, 0, "1.3.14.3.2.26")), "serial"),
+        (_ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, -1, "1.3.14.3.2.26")), "序列号"),
+        (_ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, 0, "1.3.14.3.2.26")), "序列号"),
         (
             _ocsp_request(_single_request(b"\x00" * 20, b"\x00" * 20, 1 << 159, "1.3.14.3.2.26")),
-            "serial",
+            "序列号",
         ),
     ],
 )
@@ -159,7 +159,7 @@ def test_hand_built_request_parses() -> None:
 
 def test_nonce_length(pki: PKI, cert: x509.Certificate) -> None:
     assert parse_request(request_der(cert, pki.issuing, nonce=b"\x01")).nonce == b"\x01"
-    with pytest.raises(MalformedRequest, match="nonce must be 1 to 32 octets, got 33"):
+    with pytest.raises(MalformedRequest, match="nonce 须为 1 至 32 个字节，实为 33 个字节"):
         parse_request(request_der(cert, pki.issuing, nonce=b"\x01" * 33))
 
 
@@ -224,25 +224,28 @@ def test_unknown_serial_and_unknown_issuer(pki: PKI, cert: x509.Certificate) -> 
     foreign = OCSPQuery(1, b"\x00" * 20, b"\x00" * 20, SHA1, None)
     assert not issuer_matches(foreign, pki.issuing)
     assert respond(pki, foreign, status="unknown").certificate_status is OCSPCertStatus.UNKNOWN
-    with pytest.raises(InvalidInput, match="about another issuer"):
+    with pytest.raises(InvalidInput, match="针对的是其他签发者"):
         respond(pki, foreign, status="good")
-    with pytest.raises(InvalidInput, match="about another issuer"):
+    with pytest.raises(InvalidInput, match="针对的是其他签发者"):
         respond(pki, foreign, status="revoked", revoked_at=NOW)
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"status": "revoked"}, "needs the revocation time"),
-        ({"status": "good", "revoked_at": NOW}, "good OCSP answer has no revocation"),
-        ({"status": "unknown", "reason": x509.ReasonFlags.superseded}, "unknown OCSP answer"),
-        ({"status": "fine"}, "must be good, revoked or unknown"),
+        ({"status": "revoked"}, "须有吊销时间"),
+        ({"status": "good", "revoked_at": NOW}, "状态为 good 的 OCSP 应答不能带吊销"),
+        (
+            {"status": "unknown", "reason": x509.ReasonFlags.superseded},
+            "状态为 unknown 的 OCSP 应答",
+        ),
+        ({"status": "fine"}, "只能是 good、revoked 或 unknown"),
         (
             {"status": "revoked", "revoked_at": NOW, "reason": x509.ReasonFlags.remove_from_crl},
-            "removeFromCRL is not a revocation reason",
+            "removeFromCRL 不是吊销原因",
         ),
-        ({"next_update": NOW}, "nextUpdate must be later"),
-        ({"next_update": NOW - timedelta(hours=1)}, "nextUpdate must be later"),
+        ({"next_update": NOW}, "nextUpdate 须晚于"),
+        ({"next_update": NOW - timedelta(hours=1)}, "nextUpdate 须晚于"),
     ],
 )
 def test_bad_arguments(
@@ -263,11 +266,11 @@ def test_ca_signing_its_own_responses(pki: PKI, cert: x509.Certificate) -> None:
 
 def test_responder_must_be_delegated_by_the_issuer(pki: PKI, cert: x509.Certificate) -> None:
     query = parse_request(request_der(cert, pki.issuing))
-    with pytest.raises(ConfigurationError, match="not issued by this CA"):
+    with pytest.raises(ConfigurationError, match="不是由本CA签发的"):
         respond(pki, query, responder_cert=pki.root, responder_key=pki.root_key)
     # an end-entity certificate of the CA without id-kp-OCSPSigning cannot answer
     key = ec.generate_private_key(ec.SECP256R1())
-    with pytest.raises(ConfigurationError, match="lacks id-kp-OCSPSigning"):
+    with pytest.raises(ConfigurationError, match="缺少 id-kp-OCSPSigning"):
         respond(pki, query, responder_cert=cert, responder_key=key)
 
 
@@ -300,7 +303,7 @@ def test_error_response(status: OCSPResponseStatus) -> None:
 
 
 def test_error_response_cannot_be_successful() -> None:
-    with pytest.raises(InvalidInput, match="cannot have status successful"):
+    with pytest.raises(InvalidInput, match="状态不能是 successful"):
         error_response(OCSPResponseStatus.SUCCESSFUL)
 
 

@@ -33,7 +33,7 @@ def test_registry() -> None:
 
 
 def test_unknown_profile() -> None:
-    with pytest.raises(InvalidInput, match=r"unknown certificate profile 'ODC' \(known: org, per"):
+    with pytest.raises(InvalidInput, match="未知的证书模板“ODC”（可用：org, per"):
         get_profile("ODC")
 
 
@@ -96,22 +96,20 @@ def test_profiles_are_validated_when_defined(changes: dict[str, object], message
 
 @pytest.mark.parametrize("years", [0, 2, 5, -1])
 def test_org_is_exactly_one_year(years: int) -> None:
-    with pytest.raises(
-        InvalidInput, match=rf"机构证书 \(org\) is issued for exactly 1 year, not {years}"
-    ):
+    with pytest.raises(InvalidInput, match=rf"机构证书 \(org\)只能办理1年期，不能办理{years}年期"):
         validity(ORG, years, NOW)
 
 
 @pytest.mark.parametrize("years", [0, 6, 10])
 def test_personal_is_one_to_five_years(years: int) -> None:
-    with pytest.raises(InvalidInput, match=rf"1 to 5 whole years, not {years}") as info:
+    with pytest.raises(InvalidInput, match=rf"可办理1-5年期，不能办理{years}年期") as info:
         validity(PERSONAL, years, NOW)
     assert info.value.code == "validity_years"
 
 
 @pytest.mark.parametrize("years", [True, 1.0, "1"])
 def test_years_must_be_an_integer(years: object) -> None:
-    with pytest.raises(InvalidInput, match="whole number of years"):
+    with pytest.raises(InvalidInput, match="有效年限须为整数年"):
         validity(ORG, years, NOW)  # type: ignore[arg-type]
 
 

@@ -341,8 +341,8 @@ def test_broken_catalogs_are_refused_at_load(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{", "not valid JSON"),
-        ("", "not valid JSON"),
+        ("{", "不是有效的 JSON"),
+        ("", "不是有效的 JSON"),
         ('{"schema": 1, "schema": 1}', "duplicate key 'schema'"),
         ("[]", "$: expected an object, got list"),
     ],
@@ -350,13 +350,13 @@ def test_broken_catalogs_are_refused_at_load(
 def test_unreadable_catalogs(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "catalog.json"
     path.write_text(text, "utf-8")
-    with pytest.raises(ConfigurationError, match="rules catalog") as caught:
+    with pytest.raises(ConfigurationError, match="业务规则目录") as caught:
         load_catalog(path)
     assert message in str(caught.value)
 
 
 def test_missing_catalog_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="cannot read"):
+    with pytest.raises(ConfigurationError, match="无法读取业务规则目录"):
         load_catalog(tmp_path / "nope.json")
 
 
@@ -389,6 +389,6 @@ def test_a_broken_catalog_stops_the_platform_at_start_up(
     )
     assert result.returncode == ConfigurationError.exit_code, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("certhall: error: rules catalog certhall/rules/catalog.json: ")
+    assert result.stderr.startswith("certhall: error: 业务规则目录 certhall/rules/catalog.json：")
     assert "says 200元, fee_yuan is 300.00" in result.stderr
     assert not list((tmp_path / "home").glob("*.sqlite3"))  # nothing migrated

@@ -159,7 +159,7 @@ def test_deadline_into_a_provisional_year(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--point", "futian", "--at", "2026-11-23T10:00"], "unknown service point 'futian'"),
+        (["--point", "futian", "--at", "2026-11-23T10:00"], "未知的受理点“futian”"),
         (["--point", "kejiyuan", "--at", "tomorrow"], "--at 'tomorrow' is not a date"),
         (["--at", "2026-11-23T10:00"], "须选择受理点"),
         (["--point", "kejiyuan", "--at", "2003-03-03T10:00"], "2003 年的节假日安排未知"),
@@ -183,7 +183,7 @@ def test_quote_needs_years_for_personal_new(capsys: pytest.CaptureFixture[str]) 
         capsys, *QUOTE, "--business", "new", "--cert", "personal", "--at", "2026-11-23T10:00"
     )
     assert code == 2
-    assert "give the term" in err
+    assert "请选择机构个人证书(法人证书)新办的年限（1-5年）" in err
 
 
 def test_quote_unknown_choice_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -240,7 +240,7 @@ def test_deadline(capsys: pytest.CaptureFixture[str], start: str, n: str, due: s
     [
         (["--from", "2003-12-30"], "2003 年的节假日安排未知"),
         (["--from", "13/02/2026"], "is not a date YYYY-MM-DD"),
-        (["--from", "2026-02-13", "--working-days", "0"], "whole number >= 1"),
+        (["--from", "2026-02-13", "--working-days", "0"], "工作日数须为不小于1的整数"),
     ],
 )
 def test_deadline_errors_exit_2(

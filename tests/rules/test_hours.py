@@ -153,7 +153,7 @@ def test_other_time_zones_are_converted(catalog: Catalog) -> None:
 
 
 def test_naive_datetimes_are_refused(catalog: Catalog) -> None:
-    with pytest.raises(InvalidInput, match="no time zone"):
+    with pytest.raises(InvalidInput, match="没有时区"):
         is_open(catalog.point("kejiyuan"), datetime(2026, 11, 23, 10, 0))
 
 

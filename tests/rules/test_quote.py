@@ -132,12 +132,12 @@ def test_terms_refused(business: str, cert: str, years: int, words: str) -> None
 @pytest.mark.parametrize(
     ("business", "cert", "years", "message"),
     [
-        ("new", "personal", None, "give the term"),  # 1-5: no silent default
-        ("renew", "personal", None, "give the term"),
-        ("new", "personal", 0, "whole number of years >= 1"),
-        ("new", "org", -1, "whole number of years >= 1"),
-        *[(b, "org", 1, "only applies to 新办 and 续期") for b in NO_TERM],
-        *[(b, "personal", 3, "only applies to 新办 and 续期") for b in NO_TERM],
+        ("new", "personal", None, "的年限（1-5年）"),  # 1-5: no silent default
+        ("renew", "personal", None, "的年限（1-5年）"),
+        ("new", "personal", 0, "年限须为不小于1的整数"),
+        ("new", "org", -1, "年限须为不小于1的整数"),
+        *[(b, "org", 1, "办理年限只适用于新办和续期") for b in NO_TERM],
+        *[(b, "personal", 3, "办理年限只适用于新办和续期") for b in NO_TERM],
     ],
 )
 def test_terms_malformed(business: str, cert: str, years: int | None, message: str) -> None:
@@ -209,7 +209,7 @@ def test_point_required_onsite_and_refused_online() -> None:
 
 @pytest.mark.parametrize("slug", ["nanshan", "KEJIYUAN", "", "longgang hall"])
 def test_unknown_service_point(slug: str) -> None:
-    with pytest.raises(InvalidInput, match="unknown service point") as caught:
+    with pytest.raises(InvalidInput, match="未知的受理点") as caught:
         onsite("unlock", "org", point=slug)
     assert "kejiyuan, longgang-hall, longgang" in str(caught.value)
 
@@ -217,9 +217,9 @@ def test_unknown_service_point(slug: str) -> None:
 @pytest.mark.parametrize(
     ("business", "cert", "channel", "message"),
     [
-        ("renewal", "org", "onsite", "unknown business"),
-        ("new", "odc", "onsite", "unknown certificate type"),
-        ("new", "org", "post", "unknown channel"),
+        ("renewal", "org", "onsite", "未知的业务类型"),
+        ("new", "odc", "onsite", "未知的证书类型"),
+        ("new", "org", "post", "未知的办理渠道"),
     ],
 )
 def test_unknown_names(business: str, cert: str, channel: str, message: str) -> None:
@@ -228,7 +228,7 @@ def test_unknown_names(business: str, cert: str, channel: str, message: str) -> 
 
 
 def test_naive_datetime_refused() -> None:
-    with pytest.raises(InvalidInput, match="no time zone"):
+    with pytest.raises(InvalidInput, match="没有时区"):
         onsite("unlock", "org", at=datetime(2026, 11, 23, 10, 0))
 
 
@@ -373,7 +373,7 @@ def test_onsite_renewal_has_no_window(expiry: date) -> None:
 
 
 def test_online_renewal_needs_the_expiry() -> None:
-    with pytest.raises(InvalidInput, match="expiry date"):
+    with pytest.raises(InvalidInput, match="原证书的到期日期"):
         quote("renew", "personal", years=1, channel="online", at=MONDAY)
 
 

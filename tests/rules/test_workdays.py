@@ -133,7 +133,7 @@ def test_skipped_days_across_spring_festival() -> None:
 
 @pytest.mark.parametrize("n", [0, -1, True])
 def test_add_working_days_needs_a_positive_count(n: int) -> None:
-    with pytest.raises(InvalidInput, match="whole number >= 1"):
+    with pytest.raises(InvalidInput, match="工作日数须为不小于1的整数"):
         add_working_days(date(2026, 3, 2), n)
 
 

@@ -279,7 +279,7 @@ def test_several_keys_need_a_key_label(
         softhsm_store, capsys, "csr", "--label", ukey, "--pin", USER_PIN, "--key-label", "a",
         "--out", str(tmp_path / "c.csr"),
     )  # fmt: skip
-    assert code == 5 and "already has a key labelled 'a'" in err
+    assert code == 5 and "已有标签为“a”的密钥" in err
     assert not (tmp_path / "c.csr").exists()
 
 

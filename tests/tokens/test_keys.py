@@ -197,21 +197,21 @@ def test_what_a_token_key_cannot_do(softhsm_token: TokenSession) -> None:
         rsa_key.decrypt(b"x" * 256, padding.PKCS1v15())
     with pytest.raises(TokenError, match="md5"):
         rsa_key.sign(b"data", padding.PKCS1v15(), hashes.MD5())  # noqa: S303
-    with pytest.raises(TokenError, match="deterministic"):
+    with pytest.raises(TokenError, match="确定性 ECDSA"):
         ec_key.sign(b"data", ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
 
 
 def test_duplicate_key_label_is_refused(softhsm_token: TokenSession) -> None:
     first = generate_keypair(softhsm_token, "root", "ec")
-    with pytest.raises(Conflict, match="already has a key labelled 'root'"):
+    with pytest.raises(Conflict, match="已有标签为“root”的密钥"):
         generate_keypair(softhsm_token, "root", "rsa2048")
     assert load_private_key(softhsm_token, "root").public_key() == first.public_key()
 
 
 def test_bad_key_label_or_type(softhsm_token: TokenSession) -> None:
-    with pytest.raises(TokenError, match="key label"):
+    with pytest.raises(TokenError, match="密钥标签须为"):
         generate_keypair(softhsm_token, "../root", "ec")
-    with pytest.raises(TokenError, match="key type"):
+    with pytest.raises(TokenError, match="密钥类型只能是"):
         generate_keypair(softhsm_token, "root", "dsa")  # type: ignore[call-overload]
 
 

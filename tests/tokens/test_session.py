@@ -167,9 +167,9 @@ def test_token_created_while_the_store_is_in_use_needs_the_store_idle(
 
 
 def test_missing_module_or_configuration(softhsm_store: SoftHSMStore) -> None:
-    with pytest.raises(ConfigurationError, match="not found"):
+    with pytest.raises(ConfigurationError, match="找不到 PKCS#11 模块"):
         open_token("/nonexistent/libpkcs11.so", "t1", USER_PIN)
-    with pytest.raises(ConfigurationError, match="does not exist"):
+    with pytest.raises(ConfigurationError, match=r"配置文件 .* 不存在"):
         open_token(softhsm_store.module, "t1", USER_PIN, conf=softhsm_store.conf.with_name("x"))
 
 

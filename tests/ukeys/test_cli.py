@@ -106,9 +106,9 @@ def test_unlock_refusals(
     )
     assert code == 4
     assert err == (
-        "certhall: error: token 'unknown-ukey' (serial "
-        f"{services.token_info(ukey_store.module, 'unknown-ukey', conf=ukey_store.conf).serial})"
-        " is not in the Ukey inventory\n"
+        "certhall: error: 令牌“unknown-ukey”（序列号 "
+        f"{services.token_info(ukey_store.module, 'unknown-ukey', conf=ukey_store.conf).serial}）"
+        "不在Ukey库存中。\n"
     )
     code, _, err = token(ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "1")
     assert code == 7 and "新PIN码须为 6 至 32 个字符" in err
@@ -116,7 +116,7 @@ def test_unlock_refusals(
         ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "135790",
         "--phone", "12345",
     )  # fmt: skip
-    assert code == 2 and "not a mainland mobile number" in err
+    assert code == 2 and "11位中国大陆手机号码" in err
     services.report_status(admin, registered, Status.DAMAGED)
     code, _, err = token(ukey_store, capsys, "unlock", "--label", "cli-ukey", "--new-pin", "135790")
     assert code == 5 and "只有库存、已发放或已锁定的Ukey可以解锁" in err
@@ -165,5 +165,5 @@ def test_outbox_command(
     code, out, _ = run(capsys, "outbox")
     assert out.count("\n") == 2 and "13900139000 test" in out
     code, _, err = run(capsys, "outbox", "--phone", "555")
-    assert code == 2 and err.startswith("certhall: error: '555' is not a mainland mobile number")
+    assert code == 2 and err == "certhall: error: 请输入正确的11位中国大陆手机号码。\n"
     assert AuditEvent.objects.filter(action="notify.outbox.read", result="ok").count() == 2

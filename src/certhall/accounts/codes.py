@@ -31,6 +31,7 @@ from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput, TooManyRequests
 from certhall.lifecycle import Lifecycle, transition
+from certhall.messages import text
 from certhall.notify.models import mask_phone
 
 State = SmsCode.State
@@ -93,10 +94,7 @@ def recorder() -> User:
 
 def purpose_of(value: str) -> str:
     if value not in Purpose.values:
-        raise InvalidInput(
-            "验证码用途只能是注册（register）、登录（login）或返还进度查询（refund）。",
-            code="code_purpose",
-        )
+        raise InvalidInput(code="code_purpose")
     return value
 
 
@@ -188,19 +186,12 @@ def _send(phone: str, purpose: str, code: str) -> int:
         SMS_KIND[Purpose(purpose)], phone=phone, context={"code": code, "minutes": minutes}
     )
     if delivery.sms is None:  # pragma: no cover - the code kinds always have an SMS text
-        raise InvalidInput("验证码短信未能发送。")
+        raise InvalidInput(code="sms_failed")
     return delivery.sms.pk
 
 
 class CodeRefused(Exception):
     """The code given does not open anything; ``reason`` for the audit log and the message."""
-
-    MESSAGES = {
-        "missing": "验证码不正确，请核对或重新获取。",
-        "wrong": "验证码不正确，请核对或重新获取。",
-        "expired": "验证码已过期（有效期5分钟），请重新获取。",
-        "used": "验证码已使用过，请重新获取。",
-    }
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -208,7 +199,8 @@ class CodeRefused(Exception):
 
     @property
     def message(self) -> str:
-        return self.MESSAGES[self.reason]
+        """The words of catalogue code ``code_<reason>``."""
+        return text(f"code_{self.reason}")
 
 
 def take(phone: str, purpose: str, code: str, now: datetime) -> SmsCode:

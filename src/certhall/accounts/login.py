@@ -144,7 +144,7 @@ def login_with_code(
     now = now or clock.now()
     number = mobile(phone)
     if not (code or "").strip():
-        raise InvalidInput("请输入短信验证码。", code="login_incomplete")
+        raise InvalidInput(code="login_incomplete", variant="code")
     reservation = _limited(number, client, "sms", now)
     account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
     if account is None or not _may_log_in(account.user):

@@ -40,7 +40,7 @@ def mask_id_number(number: str) -> str:
 
 def _active(actor: User) -> None:
     if not actor.is_active or actor.is_system:
-        raise Forbidden("该账户已停用。")
+        raise Forbidden(code="account_disabled")
 
 
 def profile(actor: User) -> Profile:
@@ -60,13 +60,13 @@ def list_handlers(actor: User, organization_id: int | None = None) -> list[Handl
         try:
             require_organization(actor, organization_id)
         except Forbidden:
-            raise Forbidden("无权查看其他单位的信息。", code="other_organization") from None
+            raise Forbidden(code="other_organization", variant="view") from None
     else:
         require_role(actor, *STAFF_ROLES)
         if not Organization.objects.filter(pk=organization_id or 0).exists():
-            raise NotFound("没有该单位（请指定 organization_id）。")
+            raise NotFound(code="organization_unknown")
     if organization_id is None:  # pragma: no cover - require_organization refused it
-        raise NotFound("请指定单位。")
+        raise NotFound(code="organization_missing")
     return list(
         Handler.objects.filter(organization_id=organization_id).order_by("created_at", "pk")
     )
@@ -85,9 +85,9 @@ def add_handler(
         try:
             require_organization(actor, organization_id)
         except Forbidden:
-            raise Forbidden("无权为其他单位登记经办人。", code="other_organization") from None
+            raise Forbidden(code="other_organization", variant="handler") from None
     if organization_id is None:
-        raise NotFound("请指定单位。")
+        raise NotFound(code="organization_missing")
     mobile = validation.mobile(phone)
     return services.add_handler(
         actor, organization_id, name=name, id_kind=id_kind, id_number=id_number, phone=mobile

@@ -35,12 +35,6 @@ VERIFY_LIMITS_CLIENT = ratelimit.Limit(
     "register_fail_client", 20, 900, "rate_limited_register_client"
 )
 
-ALREADY_REGISTERED = (
-    "该统一社会信用代码已注册网上营业厅账户，请直接登录（可用密码、短信验证码或数字证书登录）；"
-    "如无法登录，请联系客服或携带营业执照到受理点办理。"
-)
-PHONE_TAKEN = "该手机号已注册网上营业厅账户，请直接登录；忘记密码可使用短信验证码登录。"
-
 
 @dataclass(frozen=True)
 class Registration:
@@ -108,10 +102,10 @@ def register(data: Registration, *, client: str | None, now: datetime | None = N
             with transaction.atomic():
                 user = _create(checked, data.code, client, now)
         except codes.CodeRefused as refused:  # a guess at the code: it counts
-            raise InvalidInput(refused.message, code=f"code_{refused.reason}") from None
+            raise InvalidInput(code=f"code_{refused.reason}") from None
         except IntegrityError:
             ratelimit.release(reservation)
-            raise Conflict(ALREADY_REGISTERED, code="already_registered") from None
+            raise Conflict(code="already_registered") from None
         except CerthallError:
             ratelimit.release(reservation)  # not a guess at the code: it does not count
             raise
@@ -125,7 +119,7 @@ def _create(checked: _Checked, code: str, client: str | None, now: datetime) -> 
         EnterpriseAccount.objects.filter(phone=checked.phone).exists()
         or User.objects.filter(username=checked.phone).exists()
     ):
-        raise Conflict(PHONE_TAKEN, code="phone_registered")
+        raise Conflict(code="phone_registered")
     org = Organization.objects.select_for_update().filter(uscc=checked.uscc).first()
     claimed = org is not None
     if org is None:
@@ -136,9 +130,9 @@ def _create(checked: _Checked, code: str, client: str | None, now: datetime) -> 
         )
     else:
         if User.objects.filter(organization=org).exists():
-            raise Conflict(ALREADY_REGISTERED, code="already_registered")
+            raise Conflict(code="already_registered")
         if not Handler.objects.filter(organization=org, phone=checked.phone).exists():
-            raise Conflict(ALREADY_REGISTERED, code="already_registered")
+            raise Conflict(code="already_registered")
     user = User(
         username=checked.phone,
         role=Role.APPLICANT,

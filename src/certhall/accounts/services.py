@@ -40,7 +40,7 @@ def get_user(username: str) -> User:
     try:
         return User.objects.get(username=username)
     except User.DoesNotExist:
-        raise NotFound(f"no account named {username!r}") from None
+        raise NotFound(code="account_not_found", username=username) from None
 
 
 def add_handler(
@@ -67,7 +67,7 @@ def add_handler(
             defaults={"name": name, "phone": mobile},
         )
         if not created:
-            raise Conflict("该经办人已登记 (this handler is already registered)")
+            raise Conflict(code="handler_exists")
         audit.record(
             actor,
             "accounts.handler.add",

@@ -19,14 +19,6 @@ from certhall.notify.services import normalise_phone
 from certhall.pki import identity
 from certhall.pki.identity import validate_uscc
 
-USCC_MESSAGES = {
-    "uscc_empty": "请填写统一社会信用代码。",
-    "uscc_length": "统一社会信用代码应为18位。",
-    "uscc_characters": "统一社会信用代码含有不会出现的字符"
-    "（只用数字和除I、O、S、V、Z以外的大写字母）。",
-    "uscc_check": "统一社会信用代码校验位不正确，请核对是否输入有误。",
-}
-
 
 def mobile(phone: str) -> str:
     try:
@@ -36,12 +28,8 @@ def mobile(phone: str) -> str:
 
 
 def uscc(code: str) -> str:
-    try:
-        return validate_uscc(code)
-    except InvalidInput as error:
-        raise InvalidInput(
-            USCC_MESSAGES.get(error.code, "统一社会信用代码不正确。"), code=error.code
-        ) from None
+    """A USCC checked by the CA's own rule (GB 32100-2015); its refusals say where it is wrong."""
+    return validate_uscc(code)
 
 
 def org_name(value: str, what: str = "单位名称") -> str:
@@ -89,6 +77,6 @@ def password(value: str, again: str, user: User) -> str:
             validate_password(value, user)
         except ValidationError as error:
             raise InvalidInput(
-                "".join(str(m) for m in error.messages), code="password_weak"
+                code="password_weak", reasons="".join(str(m) for m in error.messages)
             ) from None
     return value

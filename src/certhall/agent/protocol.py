@@ -54,7 +54,7 @@ def normalise_origin(value: str) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise InvalidInput(f"{value!r} is not an origin", code="origin_invalid") from None
+        raise InvalidInput(code="origin_invalid", value=value) from None
     if (
         parts.scheme not in _DEFAULT_PORTS
         or not parts.hostname
@@ -64,10 +64,7 @@ def normalise_origin(value: str) -> str:
         or parts.username is not None
         or parts.password is not None
     ):
-        raise InvalidInput(
-            f"{value!r} is not an origin (scheme://host[:port], http or https, no path)",
-            code="origin_invalid",
-        )
+        raise InvalidInput(code="origin_invalid", variant="form", value=value)
     host = parts.hostname.lower()
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
@@ -86,16 +83,11 @@ def new_challenge_text(raw: bytes) -> str:
 def check_challenge(challenge: str) -> str:
     """InvalidInput unless ``challenge`` is 32 bytes in base64url without padding."""
     if not isinstance(challenge, str) or not _CHALLENGE.fullmatch(challenge):
-        raise InvalidInput(
-            "the login challenge must be 32 bytes, base64url without padding",
-            code="challenge_invalid",
-        )
+        raise InvalidInput(code="challenge_invalid")
     try:
         base64.urlsafe_b64decode(challenge + "=")
     except (binascii.Error, ValueError):
-        raise InvalidInput(
-            "the login challenge is not base64url", code="challenge_invalid"
-        ) from None
+        raise InvalidInput(code="challenge_invalid", variant="base64") from None
     return challenge
 
 
@@ -112,11 +104,11 @@ def public_key_sha256(key: PublicKeyTypes) -> str:
 def renewal_message(origin: str, old_serial: str, new_key_sha256: str, years: int) -> bytes:
     """The bytes the current key signs to ask for a renewal onto a new key."""
     if not _SERIAL.fullmatch(old_serial):
-        raise InvalidInput("serial must be lower-case hex", code="serial_invalid")
+        raise InvalidInput(code="serial_invalid", variant="lower_hex")
     if not _SHA256_HEX.fullmatch(new_key_sha256):
-        raise InvalidInput("the new key hash must be SHA-256 hex", code="key_hash_invalid")
+        raise InvalidInput(code="key_hash_invalid")
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 99:
-        raise InvalidInput("years must be a whole number", code="years_invalid")
+        raise InvalidInput(code="years_invalid")
     return "\n".join(
         [RENEW_PREFIX, normalise_origin(origin), old_serial, new_key_sha256, str(years)]
     ).encode()
@@ -141,11 +133,15 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+#: How refusals name the fields of the JSON bodies.
+_WHAT = {"csr": "CSR", "signature": "签名", "certificate": "证书", "chain": "证书链"}
+
+
 def b64decode(text: object, what: str, *, limit: int = 64 * 1024) -> bytes:
     """Decode standard base64 from JSON (InvalidInput naming ``what`` when it is not)."""
     if not isinstance(text, str) or len(text) > limit * 4 // 3 + 4:
-        raise InvalidInput(f"{what} must be base64 text", code="base64_invalid")
+        raise InvalidInput(code="base64_invalid", variant="type", what=_WHAT.get(what, what))
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput(f"{what} is not valid base64", code="base64_invalid") from None
+        raise InvalidInput(code="base64_invalid", what=_WHAT.get(what, what)) from None

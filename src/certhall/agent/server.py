@@ -72,14 +72,14 @@ class AgentConfig:
         try:
             origin = protocol.normalise_origin(self.hall_origin)
         except InvalidInput as e:
-            raise ConfigurationError(f"--hall-origin: {e.message}") from None
+            raise ConfigurationError(code="agent_hall_origin", detail=e.message) from None
         object.__setattr__(self, "hall_origin", origin)
         if not 0 <= self.port <= 65535:
-            raise ConfigurationError(f"--port must be 0-65535, not {self.port}")
+            raise ConfigurationError(code="agent_port", port=self.port)
         if not Path(self.module).is_file():
-            raise ConfigurationError(f"PKCS#11 module {self.module} not found")
+            raise ConfigurationError(code="module_not_found", module=self.module)
         if self.conf is not None and not self.conf.is_file():
-            raise ConfigurationError(f"SoftHSM2 configuration {self.conf} does not exist")
+            raise ConfigurationError(code="softhsm_conf_missing", conf=self.conf)
 
 
 class AgentServer(ThreadingHTTPServer):

@@ -448,9 +448,7 @@ class Ukeys:
             if current is None:
                 write_certificate(session, label, cert, chain_certs)
             elif current.der != der:
-                raise AgentError(
-                    "Ukey中已有另一张续期证书，请联系客服。", code="certificate_mismatch"
-                )
+                raise AgentError(code="certificate_mismatch", variant="other_renewal")
             installed = self._installed(session, old, key)
         except (AgentError, TokenError, PKCS11Error) as e:
             raise self._failure(old, e) from None
@@ -469,9 +467,7 @@ class Ukeys:
             if label not in private_key_labels(session):
                 raise AgentError(code="key_not_found", variant="renewal")
             if self._installed(session, old, load_private_key(session, label)) is None:
-                raise AgentError(
-                    "新证书尚未写入Ukey，不能删除原证书。", code="renewal_not_installed"
-                )
+                raise AgentError(code="renewal_not_installed")
             with contextlib.suppress(AgentError):
                 old_label = self._key_label(session, old)
                 delete_key_pair(session, old_label)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import User
@@ -43,16 +44,15 @@ def record(
     result: str = OK,
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction: if the action rolls back, so does
-    its event. The head row is locked, so concurrent writers form one chain."""
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS, "keyed_from": 0}
-        )
+    its event. The head row is locked, so concurrent writers form one chain. (No savepoint
+    inside the caller's transaction: an event that fails to write fails the whole action.)"""
+    with transaction.atomic(savepoint=False):
+        seq, prev_hash, last_at, keyed_from = _locked_head()
         fields = {
-            "seq": head.seq + 1,
+            "seq": seq + 1,
             # The platform clock: the event shows the same moment as the row it changed.
             # Never before the previous event (a clock set back writes that moment again).
-            "at": _not_before(clock.now(), head.at),
+            "at": _not_before(clock.now(), last_at),
             "actor": actor.label(),
             "actor_id": actor.pk,
             "action": action,
@@ -62,11 +62,69 @@ def record(
             "after": _jsonable(after),
             "result": result,
         }
-        digest = event_hash(head.hash, _key_for(fields["seq"], head.keyed_from), **fields)
-        event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **fields)
-        head.seq, head.hash, head.at = event.seq, digest, event.at
-        head.save(update_fields=["seq", "hash", "at"])
-        return event
+        digest = event_hash(prev_hash, _key_for(fields["seq"], keyed_from), **fields)
+        return _append(AuditEvent(prev_hash=prev_hash, hash=digest, **fields))
+
+
+# Every operation of the platform writes an event, so the three statements are written out
+# once here rather than compiled by the ORM on each call (measured: 3 of the 4.7 ms of a single
+# issuance on SQLite went to the ORM's audit write). Values still go through the fields' own
+# conversion (``get_db_prep_save``), so rows are exactly what the ORM would write.
+_EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _sql(template: str) -> str:
+    return _compiled(template, connection.vendor)
+
+
+@functools.cache
+def _compiled(template: str, vendor: str) -> str:
+    q = connection.ops.quote_name
+    return template.format(
+        event=q(AuditEvent._meta.db_table),
+        head=q(AuditHead._meta.db_table),
+        columns=", ".join(q(str(f.column)) for f in _EVENT_FIELDS),
+        values=", ".join(["%s"] * len(_EVENT_FIELDS)),
+        lock=" FOR UPDATE" if connection.features.has_select_for_update else "",
+    )
+
+
+def _locked_head() -> tuple[int, str, datetime | None, int]:
+    """The head's seq, hash, time and keyed_from, locked until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql('SELECT seq, hash, "at", keyed_from FROM {head} WHERE id = 1{lock}'))
+        row = cursor.fetchone()
+    if row is None:  # the first event of a new database
+        head, _ = AuditHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "hash": GENESIS, "keyed_from": 0}
+        )
+        return head.seq, head.hash, head.at, head.keyed_from
+    return row[0], row[1], _aware(row[2]), row[3]
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A datetime as the ORM would return it (SQLite hands raw reads back naive, in UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _append(event: AuditEvent) -> AuditEvent:
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+    at = AuditHead._meta.get_field("at").get_db_prep_save(event.at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("INSERT INTO {event} ({columns}) VALUES ({values}) RETURNING id"), values
+        )
+        event.pk = cursor.fetchone()[0]
+        cursor.execute(
+            _sql('UPDATE {head} SET seq = %s, hash = %s, "at" = %s WHERE id = 1'),
+            [event.seq, event.hash, at],
+        )
+    event._state.adding = False
+    return event
 
 
 def _not_before(now: datetime, last: datetime | None) -> datetime:

@@ -115,7 +115,7 @@ def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
                 after={"entries": entries.count, "next_update": crl.next_update.isoformat()},
             )
             return crl
-    raise Conflict(f"CRLs of {ca.slug} are being published by others all the time; try again")
+    raise Conflict(code="crl_busy", ca=ca.slug)
 
 
 def current_crl(ca: CertificateAuthority) -> CRL:

@@ -64,14 +64,14 @@ def _key_spec(key_type: str) -> KeySpec:
     for spec in KEY_SPECS:
         if spec == key_type:
             return spec
-    raise InvalidInput(f"key type must be one of {', '.join(KEY_SPECS)}, not {key_type!r}")
+    raise InvalidInput(code="key_type_invalid", known=", ".join(KEY_SPECS), key_type=key_type)
 
 
 def _check_label(label: str) -> None:
     try:
         token_keys.check_key_label(label)
     except TokenError as e:
-        raise InvalidInput(e.message, code=e.code) from None
+        raise InvalidInput(code=e.code, **e.params) from None
 
 
 def generate_software_key(key_type: str) -> SoftwareKey:
@@ -89,7 +89,7 @@ class FileKeyStore:
 
     def __init__(self, directory: Path, passphrase: str) -> None:
         if not passphrase:
-            raise ConfigurationError("the CA key passphrase must not be empty")
+            raise ConfigurationError(code="ca_passphrase_empty")
         self.directory = directory
         self._passphrase = passphrase.encode("utf-8")
         self._keys: dict[str, SoftwareKey] = {}
@@ -99,13 +99,11 @@ class FileKeyStore:
         name = ref.removeprefix("file:")
         label = name.removesuffix(FILE_SUFFIX)
         if not ref.startswith("file:") or not name.endswith(FILE_SUFFIX):
-            raise ConfigurationError(f"{ref!r} is not a file key reference", code="key_ref_invalid")
+            raise ConfigurationError(code="key_ref_invalid", variant="file", ref=ref)
         try:
             token_keys.check_key_label(label)
         except TokenError:
-            raise ConfigurationError(
-                f"{ref!r} is not a file key reference", code="key_ref_invalid"
-            ) from None
+            raise ConfigurationError(code="key_ref_invalid", variant="file", ref=ref) from None
         return self.directory / name
 
     def generate(self, label: str, key_type: str) -> str:
@@ -117,7 +115,7 @@ class FileKeyStore:
         try:  # claim the name first: an existing key is never overwritten
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except FileExistsError:
-            raise Conflict(f"CA key file {path.name} already exists", code="key_exists") from None
+            raise Conflict(code="key_exists", variant="file", name=path.name) from None
         try:
             os.fchmod(fd, 0o600)
             key = generate_software_key(spec)
@@ -150,19 +148,15 @@ class FileKeyStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ConfigurationError(
-                f"CA key file {path} not found", code="key_not_found"
-            ) from None
+            raise ConfigurationError(code="key_not_found", variant="file", path=path) from None
         try:
             key = serialization.load_pem_private_key(data, self._passphrase)
         except (ValueError, TypeError):
-            raise ConfigurationError(
-                f"cannot decrypt CA key file {path.name}: wrong passphrase "
-                "(CERTHALL_CA_KEY_PASSPHRASE) or a damaged file",
-                code="wrong_passphrase",
-            ) from None
+            raise ConfigurationError(code="wrong_passphrase", name=path.name) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-            raise ConfigurationError(f"CA key file {path.name} holds a {type(key).__name__}")
+            raise ConfigurationError(
+                code="ca_key_file_type", name=path.name, key=type(key).__name__
+            )
         with self._lock:
             return self._keys.setdefault(ref, key)
 
@@ -179,17 +173,15 @@ def pkcs11_ref(token_label: str, key_label: str) -> str:
 def parse_pkcs11_ref(ref: str) -> tuple[str, str]:
     """(token label, key label) of a ``pkcs11:`` reference; ConfigurationError when malformed."""
     if not ref.startswith("pkcs11:"):
-        raise ConfigurationError(f"{ref!r} is not a PKCS#11 key reference", code="key_ref_invalid")
+        raise ConfigurationError(code="key_ref_invalid", variant="pkcs11", ref=ref)
     parts: dict[str, str] = {}
     for item in ref.removeprefix("pkcs11:").split(";"):
         name, sep, value = item.partition("=")
         if not sep or name in parts:
-            raise ConfigurationError(
-                f"malformed PKCS#11 key reference {ref!r}", code="key_ref_invalid"
-            )
+            raise ConfigurationError(code="key_ref_invalid", ref=ref)
         parts[name] = unquote(value)
     if set(parts) - {"token", "object", "type"} or "token" not in parts or "object" not in parts:
-        raise ConfigurationError(f"malformed PKCS#11 key reference {ref!r}", code="key_ref_invalid")
+        raise ConfigurationError(code="key_ref_invalid", ref=ref)
     return parts["token"], parts["object"]
 
 
@@ -248,9 +240,11 @@ class Pkcs11KeyStore:
             token_label, key_label = parse_pkcs11_ref(ref)
             if token_label != self.token_label:
                 raise ConfigurationError(
-                    f"key {ref!r} is on token {token_label!r}, this store uses "
-                    f"{self.token_label!r}",
                     code="key_ref_invalid",
+                    variant="other_token",
+                    ref=ref,
+                    token=token_label,
+                    store_token=self.token_label,
                 )
             key = token_keys.load_private_key(self._open(create=False), key_label)
             self._keys[ref] = key
@@ -279,10 +273,10 @@ def open_keystore(backend: str, home: Path, passphrase: str, pkcs11_module: str)
         return FileKeyStore(home / "ca" / "keys", passphrase)
     if backend == "pkcs11":
         if not passphrase:
-            raise ConfigurationError("the CA key passphrase (the token PIN) must not be empty")
+            raise ConfigurationError(code="ca_passphrase_empty", variant="pin")
         conf = None
         if _is_softhsm(pkcs11_module):
             store = home / "softhsm"
             conf = write_softhsm_conf(store / "tokens", conf_path=store / "softhsm2.conf")
         return Pkcs11KeyStore(pkcs11_module, conf, CA_TOKEN_LABEL, pin=passphrase)
-    raise ConfigurationError(f"CA key backend must be pkcs11 or file, not {backend!r}")
+    raise ConfigurationError(code="ca_key_backend", backend=backend)

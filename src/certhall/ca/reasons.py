@@ -24,5 +24,5 @@ def parse_reason(name: str) -> x509.ReasonFlags:
         return REASONS[name]
     except KeyError:
         raise InvalidInput(
-            f"unknown revocation reason {name!r}; use one of: {', '.join(REASONS)}"
+            code="revocation_reason_unknown", name=name, known=", ".join(REASONS)
         ) from None

@@ -29,9 +29,9 @@ def parse_serial(text: str) -> str:
     try:
         value = int(cleaned, 16)
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a certificate serial number (hexadecimal)") from None
+        raise InvalidInput(code="serial_invalid", variant="hex", text=text) from None
     if value <= 0 or value.bit_length() > 160:
-        raise InvalidInput(f"{text!r} is not a certificate serial number")
+        raise InvalidInput(code="serial_invalid", text=text)
     return serial_hex(value)
 
 
@@ -83,4 +83,4 @@ def get_certificate(serial: str) -> Certificate:
     try:
         return Certificate.objects.select_related("ca").get(serial=parse_serial(serial))
     except Certificate.DoesNotExist:
-        raise NotFound(f"no certificate with serial {serial}") from None
+        raise NotFound(code="certificate_unknown", serial=serial) from None

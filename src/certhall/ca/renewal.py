@@ -139,7 +139,7 @@ def get_renewal(actor: User, renewal_id: int) -> Renewal:
             pk=renewal_id
         )
     except Renewal.DoesNotExist:
-        raise NotFound(f"no renewal {renewal_id}") from None
+        raise NotFound(code="renewal_unknown", renewal=renewal_id) from None
     _check_actor(actor, renewal.old_certificate)
     return renewal
 
@@ -176,7 +176,7 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
         csr = load_csr(request.csr)
         new_key = csr.public_key()
         if same_public_key(new_key, old_cert.public_key()):
-            raise InvalidInput("a renewal needs a new key pair", code="same_key")
+            raise InvalidInput(code="same_key")
         new_hash = protocol.public_key_sha256(new_key)
         _check_signature(old_cert, request, new_hash)
         renewal = Renewal.objects.filter(old_certificate=old, new_key_sha256=new_hash).first()
@@ -199,7 +199,9 @@ def _create(
     if old.status != Certificate.Status.VALID:
         raise Conflict(code="certificate_revoked")
     if old.not_after <= now:
-        raise RuleViolation(default_catalog().online_renewal.expired_rule, code="renewal_expired")
+        raise RuleViolation(
+            code="renewal_expired", rule=default_catalog().online_renewal.expired_rule
+        )
     get_profile(old.profile).check_years(request.years)
     ca_services.renewal_end(old, request.years, now)  # refused before payment, not after
     try:
@@ -246,7 +248,7 @@ def _create(
     except IntegrityError:  # the same request at the same moment: the other one won
         existing = Renewal.objects.filter(old_certificate=old, new_key_sha256=new_hash).first()
         if existing is None:
-            raise Conflict("该证书已有一个进行中的续期。", code="renewal_in_progress") from None
+            raise Conflict(code="renewal_in_progress", variant="race") from None
         return existing
     return renewal
 
@@ -278,7 +280,7 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
             return locked  # issued by a concurrent retry
         current = Certificate.objects.get(pk=old.pk)
         if current.status != Certificate.Status.VALID:
-            raise Conflict("证书已吊销，不能续期。", code="certificate_revoked")
+            raise Conflict(code="certificate_revoked")
         row = ca_services.issue(
             _renewer(),
             ca_services.IssueRequest(
@@ -291,10 +293,7 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
             ),
         )
         if row.subject != old.subject:
-            raise Conflict(
-                f"the renewed subject {row.subject} differs from {old.subject}",
-                code="subject_changed",
-            )
+            raise Conflict(code="subject_changed", new=row.subject, old=old.subject)
         transition(
             actor,
             RENEWALS,

@@ -41,7 +41,7 @@ def active_issuing_ca() -> CertificateAuthority:
     """The newest issuing CA (the row is cached per process: ``signers.issuing_ca``)."""
     ca = signers.issuing_ca()
     if ca is None:
-        raise NotFound("no CA yet: run `certhall ca init` first")
+        raise NotFound(code="ca_missing")
     return ca
 
 
@@ -49,17 +49,17 @@ def get_ca(slug: str) -> CertificateAuthority:
     try:
         return CertificateAuthority.objects.get(slug=slug)
     except CertificateAuthority.DoesNotExist:
-        raise NotFound(f"no CA named {slug!r}") from None
+        raise NotFound(code="ca_unknown", slug=slug) from None
 
 
 def init_ca(actor: User, key_type: str = "ec") -> tuple[CertificateAuthority, CertificateAuthority]:
     """Create the demo root CA and the issuing CA under it; refuse if they exist."""
     require_role(actor, Role.CA_ADMIN)
     if key_type not in KEY_TYPES:
-        raise InvalidInput(f"key type must be one of {', '.join(KEY_TYPES)}, not {key_type!r}")
+        raise InvalidInput(code="key_type_invalid", known=", ".join(KEY_TYPES), key_type=key_type)
     with audit.refusals_recorded(actor, "ca.init", object_type="ca"):
         if CertificateAuthority.objects.exists():
-            raise Conflict("the CA is already initialised")
+            raise Conflict(code="ca_exists")
         provider = home_provider()
         require_provider(actor, provider.pk)
         store = signers.keystore()
@@ -190,7 +190,7 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
                 )
             except IntegrityError:
                 continue
-        raise Conflict("could not allocate a unique serial number; try again")
+        raise Conflict(code="serial_collision")
 
 
 def renewal_end(cert: Certificate, years: int, now: datetime) -> datetime:
@@ -261,8 +261,10 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
             if not changed:
                 cert.refresh_from_db()
                 raise Conflict(
-                    f"certificate {cert.serial} is already revoked "
-                    f"({cert.revocation_reason}, {cert.revoked_at:%Y-%m-%d %H:%M:%S} UTC)"
+                    code="already_revoked",
+                    serial=cert.serial,
+                    reason=cert.revocation_reason,
+                    at=f"{cert.revoked_at:%Y-%m-%d %H:%M:%S}",
                 )
             audit.record(
                 actor,

@@ -115,7 +115,7 @@ def crl_refresh(args: argparse.Namespace) -> int:
         print(f"{root.name}: CRL #{root.crl_number}, next update {root.crl_next_update}")
         return 0
     if args.crl:
-        raise InvalidInput("--crl needs --fingerprint")
+        raise InvalidInput(code="crl_needs_fingerprint")
     failed = 0
     for outcome in refresh_all(actor):
         if outcome.error:

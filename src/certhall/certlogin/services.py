@@ -94,16 +94,16 @@ def _consume(nonce: str, now: datetime) -> None:
     try:
         protocol.check_challenge(nonce)
     except CerthallError:
-        raise LoginRefused("challenge_unknown") from None
+        raise LoginRefused(code="challenge_unknown") from None
     with transaction.atomic():
         row = LoginChallenge.objects.select_for_update().filter(nonce=nonce).first()
         if row is None:
-            raise LoginRefused("challenge_unknown")
+            raise LoginRefused(code="challenge_unknown")
         if row.used_at is not None:
-            raise LoginRefused("challenge_used")
+            raise LoginRefused(code="challenge_used")
         LoginChallenge.objects.filter(pk=row.pk).update(used_at=now)
     if row.expires_at <= now:
-        raise LoginRefused("challenge_expired")
+        raise LoginRefused(code="challenge_expired")
 
 
 # --- the login -------------------------------------------------------------------------------
@@ -165,11 +165,11 @@ def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> L
     cert: x509.Certificate | None = None
     try:
         if len(attempt.certificate) > MAX_CERTIFICATE_BYTES:
-            raise LoginRefused("bad_certificate", "too large")
+            raise LoginRefused(code="bad_certificate", detail="too large")
         try:
             cert = x509.load_der_x509_certificate(attempt.certificate)
         except ValueError:
-            raise LoginRefused("bad_certificate") from None
+            raise LoginRefused(code="bad_certificate") from None
         _consume(attempt.challenge, now)
         expected = conf.get().origin
         try:
@@ -177,16 +177,20 @@ def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> L
         except CerthallError:
             signed_origin = ""
         if signed_origin != expected:
-            raise LoginRefused("origin_mismatch", f"signed for {attempt.signed_origin[:100]!r}")
+            raise LoginRefused(
+                code="origin_mismatch",
+                variant="login",
+                detail=f"signed for {attempt.signed_origin[:100]!r}",
+            )
         message = protocol.login_message(expected, attempt.challenge)
         if len(attempt.signature) > MAX_SIGNATURE_BYTES or not protocol.verify_signature(
             cert.public_key(), attempt.signature, message
         ):
-            raise LoginRefused("bad_signature")
+            raise LoginRefused(code="bad_signature", variant="login")
         verified = verify_certificate(cert, attempt.chain, now)
         holder = holder_of(cert)
         if holder is None:
-            raise LoginRefused("no_uscc")
+            raise LoginRefused(code="no_uscc")
         return _log_in(cert, holder, verified, attempt, now)
     except LoginRefused as refusal:
         after = {"error": refusal.code, "message": refusal.message, **_facts(cert, attempt)}
@@ -288,7 +292,7 @@ def _log_in_once(
         )
     user = account.user
     if not user.is_active:
-        raise LoginRefused("account_disabled")
+        raise LoginRefused(code="account_disabled", variant="login")
     account.last_login_at = now
     account.last_login_serial = serial
     account.last_login_issuer = issuer[:512]
@@ -327,7 +331,7 @@ def organization_certificates(actor: User) -> list[Certificate]:
     """The certificates our CA issued to the actor's organisation (and to no one else)."""
     require_role(actor, Role.APPLICANT)
     if actor.organization_id is None:
-        raise Forbidden("this account belongs to no organisation")
+        raise Forbidden(code="no_organization")
     return list(
         Certificate.objects.visible_to(actor)
         .exclude(profile="ocsp")

@@ -34,15 +34,13 @@ FETCH_TIMEOUT_SECONDS = 20
 
 def load_certificate(data: bytes) -> x509.Certificate:
     if len(data) > MAX_CERTIFICATE_BYTES:
-        raise InvalidInput("the certificate file is too large", code="certificate_too_large")
+        raise InvalidInput(code="certificate_too_large")
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
     except ValueError:
-        raise InvalidInput(
-            "not an X.509 certificate (PEM or DER)", code="certificate_malformed"
-        ) from None
+        raise InvalidInput(code="certificate_malformed") from None
 
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:
@@ -51,7 +49,7 @@ def load_crl(data: bytes) -> x509.CertificateRevocationList:
             return x509.load_pem_x509_crl(data)
         return x509.load_der_x509_crl(data)
     except ValueError:
-        raise InvalidInput("not an X.509 CRL (PEM or DER)", code="crl_malformed") from None
+        raise InvalidInput(code="crl_malformed") from None
 
 
 def _check_ca(cert: x509.Certificate) -> None:
@@ -60,10 +58,7 @@ def _check_ca(cert: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         bc = None
     if bc is None or not bc.ca:
-        raise InvalidInput(
-            f"{cert.subject.rfc4514_string()} is not a CA certificate (basicConstraints cA)",
-            code="not_a_ca",
-        )
+        raise InvalidInput(code="not_a_ca", subject=cert.subject.rfc4514_string())
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
@@ -103,20 +98,12 @@ def _check_crl(cert: x509.Certificate, name: str, data: bytes, now: datetime) ->
     """A CRL issued and signed by ``cert``, before its nextUpdate (InvalidInput otherwise)."""
     parsed = load_crl(data)
     if parsed.issuer != cert.subject:
-        raise InvalidInput(
-            f"the CRL is issued by {parsed.issuer.rfc4514_string()}, not by {name}",
-            code="crl_issuer",
-        )
+        raise InvalidInput(code="crl_issuer", issuer=parsed.issuer.rfc4514_string(), name=name)
     if not parsed.is_signature_valid(cert.public_key()):  # type: ignore[arg-type]
-        raise InvalidInput(
-            f"the CRL's signature does not verify with {name}'s key", code="crl_signature"
-        )
+        raise InvalidInput(code="crl_signature", name=name)
     next_update = parsed.next_update_utc
     if next_update is None or next_update <= now:
-        raise InvalidInput(
-            "the CRL is out of date (past its nextUpdate): the CA has not published a fresh one",
-            code="crl_stale",
-        )
+        raise InvalidInput(code="crl_stale")
     number_ext = None
     with contextlib.suppress(x509.ExtensionNotFound):
         number_ext = parsed.extensions.get_extension_for_class(x509.CRLNumber).value
@@ -157,14 +144,14 @@ def import_trusted_ca(
         cert = load_certificate(certificate)
         _check_ca(cert)
         if crl_url and not crl_url.startswith(("http://", "https://")):
-            raise InvalidInput("--crl-url must be an http(s) URL", code="crl_url")
+            raise InvalidInput(code="crl_url")
         der = cert.public_bytes(Encoding.DER)
         digest = fingerprint(der)
         ours = {fingerprint(bytes(ca.certificate_der)) for ca in CertificateAuthority.objects.all()}
         if digest in ours:
-            raise Conflict("this is one of our own CAs: it is trusted already", code="own_ca")
+            raise Conflict(code="own_ca")
         if TrustedRoot.objects.filter(fingerprint_sha256=digest).exists():
-            raise Conflict(f"CA certificate {digest[:16]}… is imported already", code="exists")
+            raise Conflict(code="exists", fingerprint=digest[:16])
         cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         label = (name or (str(cn[0].value) if cn else cert.subject.rfc4514_string()))[:128]
         checked = None
@@ -205,9 +192,9 @@ def fetch(url: str) -> bytes:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
             data: bytes = response.read(MAX_CRL_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise InvalidInput(f"cannot fetch the CRL from {url}: {error}", code="crl_fetch") from None
+        raise InvalidInput(code="crl_fetch", url=url, error=error) from None
     if len(data) > MAX_CRL_BYTES:
-        raise InvalidInput(f"the CRL at {url} is larger than 64 MB", code="crl_too_large")
+        raise InvalidInput(code="crl_too_large", url=url)
     return data
 
 
@@ -222,7 +209,7 @@ def refresh_crl(
     ):
         if crl is None:
             if not root.crl_url:
-                raise InvalidInput(f"{root.name} has no CRL URL: give the CRL file", code="crl_url")
+                raise InvalidInput(code="crl_url", variant="missing", name=root.name)
             crl = fetch(root.crl_url)
         cert = x509.load_der_x509_certificate(bytes(root.certificate_der))
         checked = _check_crl(cert, root.name, crl, now)
@@ -230,10 +217,7 @@ def refresh_crl(
             locked = TrustedRoot.objects.select_for_update().get(pk=root.pk)
             number = checked.number
             if number is not None and locked.crl_number is not None and number < locked.crl_number:
-                raise Conflict(
-                    f"CRL number {number} is older than the stored one ({locked.crl_number})",
-                    code="crl_older",
-                )
+                raise Conflict(code="crl_older", number=number, stored=locked.crl_number)
             for field, value in checked.fields(now).items():
                 setattr(locked, field, value)
             locked.save()
@@ -268,12 +252,12 @@ def refresh_all(actor: User) -> list[RefreshOutcome]:
 def get_trusted(fingerprint_prefix: str) -> TrustedRoot:
     prefix = fingerprint_prefix.strip().lower().replace(":", "")
     if len(prefix) < 8:
-        raise InvalidInput("give at least 8 hex digits of the fingerprint", code="fingerprint")
+        raise InvalidInput(code="fingerprint")
     rows = list(TrustedRoot.objects.filter(fingerprint_sha256__startswith=prefix)[:2])
     if not rows:
-        raise NotFound(f"no trusted CA with fingerprint {prefix}…")
+        raise NotFound(code="trusted_ca_unknown", prefix=prefix)
     if len(rows) > 1:
-        raise InvalidInput(f"fingerprint {prefix}… is ambiguous: give more digits")
+        raise InvalidInput(code="fingerprint", variant="ambiguous", prefix=prefix)
     return rows[0]
 
 
@@ -284,7 +268,9 @@ def set_enabled(actor: User, root: TrustedRoot, enabled: bool) -> TrustedRoot:
             enabled=enabled
         )
         if not changed:
-            raise Conflict(f"{root.name} is {'enabled' if enabled else 'disabled'} already")
+            raise Conflict(
+                code="trusted_ca_state", name=root.name, state="启用" if enabled else "停用"
+            )
         audit.record(
             actor,
             "certlogin.trust.enable" if enabled else "certlogin.trust.disable",

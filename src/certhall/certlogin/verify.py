@@ -75,18 +75,18 @@ def _parse_presented(chain: tuple[bytes, ...]) -> list[x509.Certificate]:
 
 def check_validity(cert: x509.Certificate, at: datetime) -> None:
     if at < cert.not_valid_before_utc:
-        raise LoginRefused("certificate_not_yet_valid")
+        raise LoginRefused(code="certificate_not_yet_valid")
     if at > cert.not_valid_after_utc:
-        raise LoginRefused("certificate_expired")
+        raise LoginRefused(code="certificate_expired")
 
 
 def check_key_usage(cert: x509.Certificate) -> None:
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        raise LoginRefused("key_usage", "no keyUsage extension") from None
+        raise LoginRefused(code="key_usage", detail="no keyUsage extension") from None
     if not usage.digital_signature:
-        raise LoginRefused("key_usage", "keyUsage without digitalSignature")
+        raise LoginRefused(code="key_usage", detail="keyUsage without digitalSignature")
 
 
 def verify_certificate(
@@ -108,11 +108,11 @@ def verify_certificate(
         if ca.kind != CertificateAuthority.Kind.ROOT
     ] + _parse_presented(presented)
     if not anchors:
-        raise LoginRefused("unknown_ca", "the trust list is empty")
+        raise LoginRefused(code="unknown_ca", detail="the trust list is empty")
     try:
         verified = _verifier(anchors, at).verify(cert, intermediates)
     except verification.VerificationError as error:
-        raise LoginRefused("unknown_ca", str(error)[:300]) from None
+        raise LoginRefused(code="unknown_ca", detail=str(error)[:300]) from None
     chain = tuple(verified.chain)
     check_key_usage(cert)
     issuer_der = chain[1].public_bytes(Encoding.DER)
@@ -136,9 +136,13 @@ def _registry_status(cert: x509.Certificate, ca: CertificateAuthority) -> Certif
         .first()
     )
     if row is None or row.fingerprint_sha256 != fingerprint(der):
-        raise LoginRefused("unknown_certificate")
+        raise LoginRefused(code="unknown_certificate")
     if row.status != Certificate.Status.VALID:
-        raise LoginRefused("certificate_revoked", f"{row.revocation_reason} {row.revoked_at}")
+        raise LoginRefused(
+            code="certificate_revoked",
+            variant="login",
+            detail=f"{row.revocation_reason} {row.revoked_at}",
+        )
     return row
 
 
@@ -162,13 +166,17 @@ def _crl_of(root: TrustedRoot) -> x509.CertificateRevocationList:
 def _crl_status(cert: x509.Certificate, root: TrustedRoot | None, at: datetime) -> None:
     """An imported CA: the stored CRL of the issuing CA, which must be fresh."""
     if root is None:
-        raise LoginRefused("crl_unavailable", "the issuing CA is not imported with a CRL")
+        raise LoginRefused(
+            code="crl_unavailable", detail="the issuing CA is not imported with a CRL"
+        )
     if not root.crl_der or root.crl_next_update is None:
-        raise LoginRefused("crl_unavailable", f"no CRL stored for {root.name}")
+        raise LoginRefused(code="crl_unavailable", detail=f"no CRL stored for {root.name}")
     if root.crl_next_update <= at:
         raise LoginRefused(
-            "crl_unavailable", f"the CRL of {root.name} expired {root.crl_next_update}"
+            code="crl_unavailable", detail=f"the CRL of {root.name} expired {root.crl_next_update}"
         )
     revoked = _crl_of(root).get_revoked_certificate_by_serial_number(cert.serial_number)
     if revoked is not None:
-        raise LoginRefused("certificate_revoked", f"on the CRL of {root.name}")
+        raise LoginRefused(
+            code="certificate_revoked", variant="login", detail=f"on the CRL of {root.name}"
+        )

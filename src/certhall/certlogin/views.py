@@ -36,13 +36,13 @@ MAX_BODY = 128 * 1024
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
-        raise InvalidInput("请求太大。")
+        raise InvalidInput(code="request_too_large")
     try:
         data = json.loads(request.body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("请求不是有效的JSON。") from None
+        raise InvalidInput(code="json_invalid") from None
     if not isinstance(data, dict):
-        raise InvalidInput("请求必须是JSON对象。")
+        raise InvalidInput(code="json_invalid", variant="object")
     return data
 
 
@@ -78,7 +78,7 @@ def verify(request: HttpRequest) -> JsonResponse:
     nonce = request.session.pop(SESSION_CHALLENGE, "")
     chain = data.get("chain") or []
     if not isinstance(chain, list):
-        raise InvalidInput("证书链格式不正确。")
+        raise InvalidInput(code="chain_invalid")
     attempt = services.LoginAttempt(
         challenge=str(nonce),
         certificate=protocol.b64decode(data.get("certificate"), "certificate"),
@@ -115,7 +115,7 @@ def my_home(request: HttpRequest) -> HttpResponse:
 def _applicant(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):  # pragma: no cover - login_required let only users in
-        raise Forbidden("请先登录。")
+        raise Forbidden(code="not_authenticated")
     require_role(user, Role.APPLICANT)  # 我的证书 is the organisation's page
     return user
 

@@ -101,7 +101,7 @@ def _recover() -> None:
 
 def jobs(args: argparse.Namespace) -> int:
     """Without ``--loop``: one round now, whoever else runs (an operator's explicit request)."""
-    from certhall import config
+    from certhall import clock, config
     from certhall.ca.jobs import run_due_jobs, run_round
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(message)s")
@@ -114,4 +114,4 @@ def jobs(args: argparse.Namespace) -> int:
             run_round()
         except Exception:
             logging.exception("scheduled jobs failed; retrying next round")
-        time.sleep(interval - time.time() % interval + 0.05)  # just past the next slot
+        time.sleep(interval - clock.now().timestamp() % interval + 0.05)  # just past the next slot

@@ -84,14 +84,12 @@ def _id_document(kind: object, number: object, who: str) -> tuple[str, str]:
         kinds = "、".join(ID_DOCUMENT_KINDS.values())
         raise InvalidInput(code="form_id_kind", who=who, kinds=kinds)
     if not isinstance(number, str) or not number.strip():
-        raise InvalidInput(f"{who}的证件号码不能为空", code="form_field_missing")
+        raise InvalidInput(code="form_field_missing", what=f"{who}的证件号码")
     try:
         return kind, validate_id_document(kind, number)
     except InvalidInput:
         # The validators' messages are fine, but say whose number it is (never the number).
-        raise InvalidInput(
-            f"{who}的{ID_DOCUMENT_KINDS[kind]}号码不正确，请核对", code="form_id_number"
-        ) from None
+        raise InvalidInput(code="form_id_number", who=who, kind=ID_DOCUMENT_KINDS[kind]) from None
 
 
 def _mobile(value: object, who: str, *, required: bool) -> str:
@@ -122,7 +120,7 @@ class Applicant:
     def __post_init__(self) -> None:
         _set(self, "name", _text(self.name, "单位名称", limit=128))
         if not isinstance(self.uscc, str) or not self.uscc.strip():
-            raise InvalidInput("统一社会信用代码不能为空", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", what="统一社会信用代码")
         try:
             _set(self, "uscc", validate_uscc(self.uscc))
         except InvalidInput:
@@ -135,7 +133,7 @@ class Applicant:
         _set(self, "address", _text(self.address, "单位地址", limit=200, required=False))
         phone = _text(self.phone, "单位电话", limit=20, required=False)
         if phone and not _PHONE.fullmatch(phone):
-            raise InvalidInput("单位电话格式不正确", code="form_phone")
+            raise InvalidInput(code="form_phone", variant="org")
         _set(self, "phone", phone)
         if self.legal_rep_id_number:
             kind, number = _id_document(
@@ -144,7 +142,7 @@ class Applicant:
             _set(self, "legal_rep_id_kind", kind)
             _set(self, "legal_rep_id_number", number)
         elif self.legal_rep_id_kind not in ID_DOCUMENT_KINDS:
-            raise InvalidInput("法定代表人的证件类型不正确", code="form_id_kind")
+            raise InvalidInput(code="form_id_kind", variant="legal")
 
 
 @dataclass(frozen=True)
@@ -229,7 +227,7 @@ class CertificateRequest:
         spec = catalog.cert_types[cert_type]
         if catalog.businesses[business].has_term:
             if isinstance(self.years, bool) or not isinstance(self.years, int):
-                raise InvalidInput(f"{spec.name}的证书年限不能为空", code="form_field_missing")
+                raise InvalidInput(code="form_field_missing", what=f"{spec.name}的证书年限")
             if not spec.min_years <= self.years <= spec.max_years:
                 span = (
                     f"{spec.min_years}年"
@@ -239,9 +237,9 @@ class CertificateRequest:
                 raise InvalidInput(code="form_years", name=spec.name, span=span)
         elif self.years is not None:
             name = catalog.businesses[business].name
-            raise InvalidInput(f"{name}业务没有证书年限", code="form_years")
+            raise InvalidInput(code="form_years", variant="none", name=name)
         if cert_type is CertType.PERSONAL and not isinstance(self.holder, Holder):
-            raise InvalidInput("机构个人证书必须填写持证人", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", variant="holder")
         if cert_type is CertType.ORG and self.holder is not None:
             raise InvalidInput(code="form_holder")
         serial = _text(self.serial, "证书序列号", limit=80, required=False)
@@ -249,7 +247,7 @@ class CertificateRequest:
         if serial and not _HEX.fullmatch(serial):
             raise InvalidInput(code="form_serial")
         if serial and business is Business.NEW:
-            raise InvalidInput("新办业务没有原证书序列号", code="form_serial")
+            raise InvalidInput(code="form_serial", variant="new")
         _set(self, "serial", serial)
         _set(self, "note", _text(self.note, "备注", limit=200, required=False))
         if self.fee_yuan is not None:
@@ -280,21 +278,21 @@ class FormData:
     def __post_init__(self) -> None:
         number = self.form_number.strip() if isinstance(self.form_number, str) else ""
         if not number:
-            raise InvalidInput("表单编号不能为空", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", what="表单编号")
         if not _FORM_NUMBER.fullmatch(number):
             raise InvalidInput(code="form_number")
         _set(self, "form_number", number)
         if isinstance(self.application_date, datetime) or not isinstance(
             self.application_date, date
         ):
-            raise InvalidInput("申请日期必须是日期", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", variant="date")
         if not isinstance(self.applicant, Applicant):
-            raise InvalidInput("申请单位信息不能为空", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", what="申请单位信息")
         if not isinstance(self.handler, Handler):
-            raise InvalidInput("经办人信息不能为空", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", what="经办人信息")
         requests = tuple(self.requests) if isinstance(self.requests, (tuple, list)) else ()
         if not requests or not all(isinstance(r, CertificateRequest) for r in requests):
-            raise InvalidInput("至少需要一项证书业务", code="form_field_missing")
+            raise InvalidInput(code="form_field_missing", variant="requests")
         if len(requests) > 50:
             raise InvalidInput(code="form_too_many")
         fees = {r.fee_yuan is None for r in requests}

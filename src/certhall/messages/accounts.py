@@ -15,4 +15,22 @@ MESSAGES: dict[str, str] = {
     "password_missing": "没有读到密码：请在提示时输入，或从标准输入传入一行。",
     "phone_invalid": "请输入正确的11位中国大陆手机号码。",
     "email_invalid": "电子邮箱格式不正确。",
+    "code_purpose": "验证码用途只能是注册（register）、登录（login）或返还进度查询（refund）。",
+    "code_missing": "验证码不正确，请核对或重新获取。",
+    "code_wrong": "验证码不正确，请核对或重新获取。",
+    "code_expired": "验证码已过期（有效期5分钟），请重新获取。",
+    "code_used": "验证码已使用过，请重新获取。",
+    "sms_failed": "验证码短信未能发送。",
+    "login_incomplete.code": "请输入短信验证码。",
+    "other_organization.view": "无权查看其他单位的信息。",
+    "other_organization.handler": "无权为其他单位登记经办人。",
+    "organization_unknown": "没有该单位（请指定 organization_id）。",
+    "organization_missing": "请指定单位。",
+    "already_registered": (
+        "该统一社会信用代码已注册网上营业厅账户，请直接登录（可用密码、"
+        "短信验证码或数字证书登录）；如无法登录，请联系客服或携带营业执照到受理点办理。"
+    ),
+    "phone_registered": "该手机号已注册网上营业厅账户，请直接登录；忘记密码可使用短信验证码登录。",
+    "handler_exists": "该经办人已登记。",
+    "password_weak": "{reasons}",
 }

@@ -24,4 +24,18 @@ MESSAGES: dict[str, str] = {
     "pin_missing": "请输入PIN码。",
     "pin_missing.change": "请输入原PIN码和新PIN码。",
     "pin_missing.old": "请输入原PIN码。",
+    "origin_invalid": "{value!r} 不是网站来源（origin）。",
+    "origin_invalid.form": (
+        "{value!r} 不是网站来源（origin）：应为 scheme://host[:port]，http 或 https，不带路径。"
+    ),
+    "challenge_invalid": "登录挑战值须为32字节、不带填充的 base64url 编码。",
+    "challenge_invalid.base64": "登录挑战值不是 base64url 编码。",
+    "serial_invalid.lower_hex": "证书序列号须为小写十六进制数字。",
+    "key_hash_invalid": "新密钥的哈希值须为 SHA-256 十六进制数字。",
+    "base64_invalid": "{what}不是有效的 base64 编码。",
+    "base64_invalid.type": "{what}须为 base64 文本。",
+    "agent_hall_origin": "--hall-origin：{detail}",
+    "agent_port": "--port 须为 0-65535，而不是 {port}。",
+    "certificate_mismatch.other_renewal": "Ukey中已有另一张续期证书，请联系客服。",
+    "renewal_not_installed": "新证书尚未写入Ukey，不能删除原证书。",
 }

@@ -25,4 +25,33 @@ MESSAGES: dict[str, str] = {
     "setting_rate": (
         "{name} 须写成“次数/秒数”（1-100000 次，1-86400 秒），例如 20/60，而不是 {value!r}。"
     ),
+    "setting_int": "{name} 须为整数，而不是 {raw!r}。",
+    "setting_int.range": "{name} 须在 {low} 到 {high} 之间，而不是 {value}。",
+    "setting_flag": "{name} 须为 1 或 0（true/false、yes/no、on/off），而不是 {raw!r}。",
+    "setting_env": "CERTHALL_ENV 只能是 development 或 production，而不是 {mode!r}。",
+    "setting_base_url": "CERTHALL_BASE_URL 须为 http(s) 地址，而不是 {raw!r}。",
+    "setting_base_url.origin": "CERTHALL_BASE_URL：{detail}",
+    "setting_agent_url": "CERTHALL_AGENT_URL 须为 http://127.0.0.1:端口，而不是 {raw!r}。",
+    "secret_key_weak": (
+        "生产环境须设置 CERTHALL_SECRET_KEY：至少{length}个字符的随机值，不能用默认值。"
+    ),
+    "ca_passphrase_weak": (
+        "生产环境须设置至少{length}个随机字符的 CERTHALL_CA_KEY_PASSPHRASE：CA 密钥从不以明文保存。"
+    ),
+    "setting_key_backend": (
+        "CERTHALL_CA_KEY_BACKEND 只能是 pkcs11、file 或 auto，而不是 {backend!r}。"
+    ),
+    "module_not_found.install": "找不到 PKCS#11 模块 {module}（请安装 softhsm2）。",
+    "setting_smtp_host": "CERTHALL_SMTP_HOST 须为主机名或地址，而不是 {host!r}。",
+    "setting_smtp_security": (
+        "CERTHALL_SMTP_SECURITY 只能是 none、starttls 或 ssl，而不是 {security!r}。"
+    ),
+    "setting_smtp_login": "CERTHALL_SMTP_USER 和 CERTHALL_SMTP_PASSWORD 须同时设置或同时不设置。",
+    "setting_smtp_from": (
+        "CERTHALL_SMTP_FROM 须为邮件地址，例如 'Name <user@example.com>'，而不是 {value!r}。"
+    ),
+    "setting_sms_backend": (
+        "CERTHALL_SMS_BACKEND 须为以点分隔的类路径，例如 certhall.notify.backends.OutboxSmsBa"
+        "ckend，而不是 {path!r}。"
+    ),
 }

@@ -18,4 +18,12 @@ MESSAGES: dict[str, str] = {
     "form_cert_type": "证书类型只能是机构证书或机构个人证书",
     "form_business": "业务类型只能是新办、续期、变更、解锁、介质补办或吊销",
     "form_years": "{name}的证书年限只能是{span}",
+    "form_field_missing.holder": "机构个人证书必须填写持证人",
+    "form_field_missing.date": "申请日期必须是日期",
+    "form_field_missing.requests": "至少需要一项证书业务",
+    "form_id_number": "{who}的{kind}号码不正确，请核对",
+    "form_phone.org": "单位电话格式不正确",
+    "form_id_kind.legal": "法定代表人的证件类型不正确",
+    "form_years.none": "{name}业务没有证书年限",
+    "form_serial.new": "新办业务没有原证书序列号",
 }

@@ -88,5 +88,5 @@ def sms_backend() -> SmsBackend:
     try:
         backend: SmsBackend = import_string(path)()
     except ImportError:
-        raise ConfigurationError(f"CERTHALL_SMS_BACKEND {path!r} cannot be imported") from None
+        raise ConfigurationError(code="sms_backend_import", path=path) from None
     return backend

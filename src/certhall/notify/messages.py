@@ -144,7 +144,7 @@ def template(kind: Kind | str) -> Template:
         return TEMPLATES[Kind(kind)]
     except ValueError:
         known = ", ".join(k.value for k in Kind)
-        raise InvalidInput(f"unknown message kind {kind!r} (known: {known})") from None
+        raise InvalidInput(code="message_kind_unknown", kind=kind, known=known) from None
 
 
 def render(kind: Kind | str, context: Mapping[str, object]) -> Rendered:
@@ -154,9 +154,7 @@ def render(kind: Kind | str, context: Mapping[str, object]) -> Rendered:
     missing, extra = tpl.fields - given, given - tpl.fields
     if missing or extra:
         raise InvalidInput(
-            f"message {tpl.kind.value}: missing fields {sorted(missing)}, "
-            f"unexpected fields {sorted(extra)}",
-            code="message_fields",
+            code="message_fields", kind=tpl.kind.value, missing=sorted(missing), extra=sorted(extra)
         )
     values = {name: _one_line(value) for name, value in context.items()}
     for name in tpl.sentences:

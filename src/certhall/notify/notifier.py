@@ -55,7 +55,7 @@ def notify(
     """Send one message of ``kind``; at least one of ``phone`` and ``email`` must be given."""
     tpl = template(kind)
     if not phone and not email:
-        raise InvalidInput(f"message {tpl.kind.value}: no phone and no email to send it to")
+        raise InvalidInput(code="message_no_recipient", kind=tpl.kind.value)
     rendered = render(tpl.kind, context)
     with transaction.atomic():
         sms = send_sms(phone, rendered.sms, tpl.kind.value) if phone else None

@@ -32,10 +32,7 @@ def normalise_phone(phone: str) -> str:
         if cleaned.startswith(prefix) and len(cleaned) == len(prefix) + 11:
             cleaned = cleaned[len(prefix) :]
     if not MOBILE.fullmatch(cleaned):
-        raise InvalidInput(
-            f"{phone!r} is not a mainland mobile number (11 digits starting with 13-19)",
-            code="phone_invalid",
-        )
+        raise InvalidInput(code="phone_invalid")
     return cleaned
 
 
@@ -47,11 +44,11 @@ def send_sms(phone: str, text: str, kind: str, *, actor: User | None = None) -> 
     """
     number = normalise_phone(phone)
     if not text or not text.strip():
-        raise InvalidInput("a text message needs a text", code="sms_empty")
+        raise InvalidInput(code="sms_empty")
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"a text message is at most {MAX_TEXT} characters", code="sms_too_long")
+        raise InvalidInput(code="sms_too_long", limit=MAX_TEXT)
     if not KIND.fullmatch(kind):
-        raise InvalidInput(f"{kind!r} is not a message kind", code="sms_kind_invalid")
+        raise InvalidInput(code="sms_kind_invalid", kind=kind)
     backend = sms_backend()
     with transaction.atomic():
         message = SmsMessage.objects.create(
@@ -88,7 +85,7 @@ def list_outbox(
         if kind:
             query = query.filter(kind=kind)
         if not 1 <= limit <= 10_000:
-            raise InvalidInput("limit must be between 1 and 10000")
+            raise InvalidInput(code="limit_invalid", low=1, high=10000)
         messages = list(query.order_by("-created_at", "-pk")[:limit])
         audit.record(
             actor,

@@ -28,9 +28,6 @@ def cjk_font() -> str:
         if FONT_NAME in pdfmetrics.getRegisteredFontNames():
             return FONT_NAME
         if not FONT_PATH.is_file():
-            raise ConfigurationError(
-                f"the CJK font {FONT_PATH} is missing: install it with "
-                "`apt-get install fonts-wqy-microhei`"
-            )
+            raise ConfigurationError(code="font_missing", path=FONT_PATH)
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH), subfontIndex=0))
         return FONT_NAME

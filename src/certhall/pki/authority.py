@@ -87,15 +87,15 @@ def check_ca_public_key(key: PublicKeyTypes) -> ec.EllipticCurvePublicKey | rsa.
         return key
     if isinstance(key, rsa.RSAPublicKey) and key.key_size >= CA_RSA_MIN_BITS:
         return key
-    raise InvalidInput(
-        f"{describe_key(key)} keys are not accepted for CAs: use EC P-256/P-384/P-521 or RSA 2048+",
-        code="key_policy",
-    )
+    raise InvalidInput(code="key_policy", variant="ca", key=describe_key(key))
+
+
+_UNITS = {"years": "年", "days": "天"}
 
 
 def _check_period(amount: int, unit: str) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-        raise InvalidInput(f"validity must be a positive whole number of {unit}, got {amount!r}")
+        raise InvalidInput(code="validity_period", unit=_UNITS.get(unit, unit), got=amount)
 
 
 def build_root(

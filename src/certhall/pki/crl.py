@@ -87,7 +87,7 @@ def encode_revoked_certificates(entries: Iterable[Entry]) -> tuple[bytearray, in
         size = serial.bit_length() // 8 + 1
         if serial <= 0 or size > MAX_SERIAL_OCTETS:
             # 20 octets = at most 159 bits plus the sign bit (RFC 5280 section 4.1.2.2)
-            raise InvalidInput(f"CRL entry serial {serial:#x} is not a valid certificate serial")
+            raise InvalidInput(code="crl_serial", serial=f"{serial:#x}")
         time = times.get(revoked_at)
         if time is None:
             if len(times) >= _TIME_CACHE_LIMIT:
@@ -95,14 +95,14 @@ def encode_revoked_certificates(entries: Iterable[Entry]) -> tuple[bytearray, in
             try:
                 time = der.x509_time(revoked_at)
             except ValueError as exc:
-                raise InvalidInput(f"CRL entry {serial:#x}: bad revocation time: {exc}") from None
+                raise InvalidInput(
+                    code="crl_revocation_time", serial=f"{serial:#x}", detail=exc
+                ) from None
             times[revoked_at] = time
         try:
             tail = reason_tail[reason]
         except KeyError:
-            raise InvalidInput(
-                f"CRL entry {serial:#x}: reason {reason!r} does not belong in a full CRL"
-            ) from None
+            raise InvalidInput(code="crl_reason", serial=f"{serial:#x}", reason=reason) from None
         add_seen(serial)
         count += 1
         append(seq_header[2 + size + len(time) + len(tail)])
@@ -111,7 +111,7 @@ def encode_revoked_certificates(entries: Iterable[Entry]) -> tuple[bytearray, in
         append(time)
         append(tail)
     if len(seen) != count:
-        raise InvalidInput("CRL entries list a serial more than once")
+        raise InvalidInput(code="crl_serial_twice")
     return out, count
 
 
@@ -137,16 +137,16 @@ def build_tbs_cert_list(
 ) -> bytes:
     """The DER TBSCertList (RFC 5280 section 5.1.2)."""
     if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= MAX_CRL_NUMBER:
-        raise InvalidInput("CRL number must be a non-negative integer of at most 20 octets")
+        raise InvalidInput(code="crl_number")
     try:
         this_der = der.x509_time(this_update)
         next_der = der.x509_time(next_update)
     except ValueError as exc:
-        raise InvalidInput(f"CRL update times: {exc}") from None
+        raise InvalidInput(code="crl_update_time", detail=exc) from None
     if der.as_utc(next_update).replace(microsecond=0) <= der.as_utc(this_update).replace(
         microsecond=0
     ):
-        raise InvalidInput("CRL nextUpdate must be later than thisUpdate")
+        raise InvalidInput(code="crl_next_update")
     revoked, count = encode_revoked_certificates(entries)
     parts: list[bytes | bytearray] = [
         b"\x02\x01\x01",  # version v2
@@ -180,7 +180,7 @@ def build_crl(
     algorithm = signature_algorithm(issuer.key)
     aki = authority_key_identifier(issuer.certificate).key_identifier
     if aki is None:  # pragma: no cover - authority_key_identifier always sets it
-        raise InvalidInput("the CA certificate has no key identifier")
+        raise InvalidInput(code="ca_key_identifier")
     tbs = build_tbs_cert_list(
         signature_algorithm_der=algorithm,
         issuer_name_der=issuer.certificate.subject.public_bytes(),

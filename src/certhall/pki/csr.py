@@ -24,13 +24,10 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     Raises InvalidInput ("CSR too large", not a CSR, bad signature, key not accepted).
     """
     if len(data) > MAX_CSR_BYTES:
-        raise InvalidInput(
-            f"CSR too large: {len(data)} bytes, at most {MAX_CSR_BYTES} are accepted",
-            code="csr_too_large",
-        )
+        raise InvalidInput(code="csr_too_large", size=len(data), limit=MAX_CSR_BYTES)
     stripped = data.strip()
     if not stripped:
-        raise InvalidInput("CSR is empty", code="csr_malformed")
+        raise InvalidInput(code="csr_malformed", variant="empty")
     csr = _parse(data, stripped)
     csr_public_key(csr)  # key policy first: its message says more than "bad signature"
     try:
@@ -38,10 +35,7 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     except (UnsupportedAlgorithm, ValueError):
         valid = False
     if not valid:
-        raise InvalidInput(
-            "CSR signature does not verify: the request is damaged or was not signed with its key",
-            code="csr_signature",
-        )
+        raise InvalidInput(code="csr_signature")
     return csr
 
 
@@ -55,10 +49,7 @@ def _parse(data: bytes, stripped: bytes) -> x509.CertificateSigningRequest:
     try:
         return loader(blob)
     except (ValueError, TypeError):
-        raise InvalidInput(
-            f"CSR is not a valid PKCS#10 certificate request ({kind} could not be parsed)",
-            code="csr_malformed",
-        ) from None
+        raise InvalidInput(code="csr_malformed", part=kind) from None
 
 
 def csr_public_key(csr: x509.CertificateSigningRequest) -> SubscriberPublicKey:
@@ -67,10 +58,9 @@ def csr_public_key(csr: x509.CertificateSigningRequest) -> SubscriberPublicKey:
         key = csr.public_key()
     except UnsupportedAlgorithm as exc:
         curve = unsupported_curve_name(str(exc))
-        what = f"{curve} keys are" if curve else "the CSR's key type is"
-        raise InvalidInput(
-            f"{what} not accepted: use EC P-256 or RSA 2048-8192", code="key_policy"
-        ) from None
+        if curve:
+            raise InvalidInput(code="key_policy", variant="csr_curve", curve=curve) from None
+        raise InvalidInput(code="key_policy", variant="csr_type") from None
     except ValueError:
-        raise InvalidInput("CSR public key could not be parsed", code="csr_malformed") from None
+        raise InvalidInput(code="csr_malformed", variant="public_key") from None
     return check_public_key(key)

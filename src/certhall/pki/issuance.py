@@ -90,17 +90,17 @@ def check_ca_certificate(
         ku = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         raise ConfigurationError(
-            f"certificate {subject} is not a CA certificate (no basicConstraints or keyUsage)"
+            code="ca_certificate_not_ca", variant="extensions", subject=subject
         ) from None
     if not bc.ca or not ku.key_cert_sign:
-        raise ConfigurationError(f"certificate {subject} is not a CA certificate")
+        raise ConfigurationError(code="ca_certificate_not_ca", subject=subject)
     if not same_public_key(key.public_key(), certificate.public_key()):
-        raise ConfigurationError(f"the CA key does not match the certificate {subject}")
+        raise ConfigurationError(code="ca_key_mismatch", subject=subject)
 
 
 def check_url(url: str, what: str) -> None:
     if not url.startswith(("http://", "https://")) or any(ch.isspace() for ch in url):
-        raise ConfigurationError(f"{what} must be an http(s) URL, got {url!r}")
+        raise ConfigurationError(code="ca_url", what=what, url=url)
 
 
 def new_serial() -> int:
@@ -114,9 +114,7 @@ def new_serial() -> int:
 
 def check_serial(serial: int) -> None:
     if isinstance(serial, bool) or not isinstance(serial, int) or not 0 < serial <= MAX_SERIAL:
-        raise InvalidInput(
-            "certificate serial must be a positive integer of at most 20 octets", code="serial"
-        )
+        raise InvalidInput(code="serial")
 
 
 def check_subscriber(profile: Profile, subscriber: Subscriber) -> Subscriber:
@@ -134,10 +132,7 @@ def check_subscriber(profile: Profile, subscriber: Subscriber) -> Subscriber:
     if profile.requires_person:
         person_name = identity.person_name(subscriber.person_name, f"{profile.label_zh}持证人姓名")
         if not subscriber.id_number:
-            raise InvalidInput(
-                f"{profile.label}: the person's resident ID number (身份证号码) is required",
-                code="subject_missing",
-            )
+            raise InvalidInput(code="subject_missing", variant="id_number", profile=profile.label)
         id_number = validate_resident_id(subscriber.id_number)
     return replace(
         subscriber,
@@ -154,7 +149,7 @@ def subject_name(profile: Profile, subscriber: Subscriber) -> x509.Name:
     """The subject DN of a (validated) subscriber: C, ST, L, O, organizationIdentifier, CN."""
     common_name = subscriber.person_name if profile.requires_person else subscriber.org_name
     if common_name is None:
-        raise InvalidInput(f"{profile.label}: person name (姓名) is required")
+        raise InvalidInput(code="subject_missing", variant="person_name", profile=profile.label)
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -180,7 +175,7 @@ def common_name_attribute(value: str) -> x509.NameAttribute[str]:
     if len(value.encode("utf-8")) <= UB_COMMON_NAME:
         return x509.NameAttribute(NameOID.COMMON_NAME, value)
     if len(value) > UB_COMMON_NAME:
-        raise InvalidInput(f"common name is longer than {UB_COMMON_NAME} characters")
+        raise InvalidInput(code="common_name_too_long", limit=UB_COMMON_NAME)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return x509.NameAttribute(NameOID.COMMON_NAME, value, _validate=False)
@@ -202,7 +197,7 @@ def identity_extensions(
     ]
     if profile.requires_person:
         if subscriber.id_number is None:
-            raise InvalidInput(f"{profile.label}: resident ID number (身份证号码) is required")
+            raise InvalidInput(code="subject_missing", variant="id_number", profile=profile.label)
         values.append((OID_GMT_IDENTIFY_CODE, der.printable_string(subscriber.id_number, 0x80)))
     return [
         x509.Extension(oid, False, x509.UnrecognizedExtension(oid, value)) for oid, value in values
@@ -214,16 +209,10 @@ def check_within_issuer(
 ) -> None:
     """RuleViolation unless [not_before, not_after] lies inside the issuer's own validity."""
     if not_before < issuer_certificate.not_valid_before_utc:
-        raise RuleViolation(
-            "the issuing CA certificate is not valid yet at the requested start date",
-            code="issuer_not_valid",
-        )
+        raise RuleViolation(code="issuer_not_valid")
     if not_after > issuer_certificate.not_valid_after_utc:
         raise RuleViolation(
-            "the certificate would outlive its issuing CA "
-            f"(CA valid until {issuer_certificate.not_valid_after_utc:%Y-%m-%d}): "
-            "choose fewer years or renew the CA first",
-            code="issuer_expires",
+            code="issuer_expires", ca_end=f"{issuer_certificate.not_valid_after_utc:%Y-%m-%d}"
         )
 
 

@@ -94,34 +94,26 @@ def check_public_key(key: PublicKeyTypes) -> SubscriberPublicKey:
     if isinstance(key, ec.EllipticCurvePublicKey):
         if isinstance(key.curve, ec.SECP256R1):
             return key
-        raise InvalidInput(
-            f"{describe_key(key)} keys are not accepted: EC keys must be on secp256r1 (P-256)",
-            code="key_policy",
-        )
+        raise InvalidInput(code="key_policy", variant="curve", key=describe_key(key))
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < RSA_MIN_BITS:
             raise InvalidInput(
-                f"{describe_key(key)} keys are too short: RSA keys need at least "
-                f"{RSA_MIN_BITS} bits",
-                code="key_policy",
+                code="key_policy", variant="rsa_short", key=describe_key(key), bits=RSA_MIN_BITS
             )
         if key.key_size > RSA_MAX_BITS:
             raise InvalidInput(
-                f"{describe_key(key)} keys are not accepted: RSA keys are at most "
-                f"{RSA_MAX_BITS} bits",
-                code="key_policy",
+                code="key_policy", variant="rsa_long", key=describe_key(key), bits=RSA_MAX_BITS
             )
         if key.public_numbers().e != RSA_EXPONENT:
             raise InvalidInput(
-                f"{describe_key(key)} key with public exponent {key.public_numbers().e} is not "
-                f"accepted: the exponent must be {RSA_EXPONENT}",
                 code="key_policy",
+                variant="exponent",
+                key=describe_key(key),
+                got=key.public_numbers().e,
+                exponent=RSA_EXPONENT,
             )
         return key
-    raise InvalidInput(
-        f"{describe_key(key)} keys are not accepted: use EC P-256 or RSA 2048-{RSA_MAX_BITS}",
-        code="key_policy",
-    )
+    raise InvalidInput(code="key_policy", key=describe_key(key), max_bits=RSA_MAX_BITS)
 
 
 def unsupported_curve_name(message: str) -> str | None:
@@ -140,9 +132,7 @@ def signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.SHA256:
 
 
 def _unsupported_ca_key(key: object) -> NoReturn:
-    raise ConfigurationError(
-        f"CA keys must be EC or RSA, got {type(key).__name__}", code="ca_key_type"
-    )
+    raise ConfigurationError(code="ca_key_type", key=type(key).__name__)
 
 
 def signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> bytes:
@@ -187,4 +177,4 @@ def authority_key_identifier(ca_certificate: x509.Certificate) -> x509.Authority
 def _issuer_public(key: CertificatePublicKeyTypes) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
     if isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         return key
-    raise ConfigurationError(f"CA keys must be EC or RSA, got {describe_key(key)}")
+    raise ConfigurationError(code="ca_key_type", key=describe_key(key))

@@ -78,39 +78,42 @@ def parse_request(data: bytes) -> OCSPQuery:
     32 octets. A request signature, if any, is ignored (certhall does not require signed requests).
     """
     if len(data) > MAX_REQUEST_BYTES:
-        raise MalformedRequest(f"OCSP request too large: {len(data)} bytes")
+        raise MalformedRequest(code="ocsp_malformed_request", variant="too_large", size=len(data))
     try:
         request = ocsp.load_der_ocsp_request(data)
     except NotImplementedError:
-        raise MalformedRequest("OCSP request must ask about exactly one certificate") from None
+        raise MalformedRequest(code="ocsp_malformed_request", variant="one_certificate") from None
     except ValueError:
-        raise MalformedRequest("not a DER OCSP request") from None
+        raise MalformedRequest(code="ocsp_malformed_request") from None
     try:
         algorithm = request.hash_algorithm
     except UnsupportedAlgorithm:
-        raise MalformedRequest("OCSP request uses an unsupported CertID hash algorithm") from None
+        raise MalformedRequest(code="ocsp_malformed_request", variant="hash_unknown") from None
     if not isinstance(algorithm, SUPPORTED_HASHES):
-        raise MalformedRequest(f"OCSP request CertID hash {algorithm.name} is not supported")
+        raise MalformedRequest(
+            code="ocsp_malformed_request", variant="hash_unsupported", algorithm=algorithm.name
+        )
     name_hash, key_hash = request.issuer_name_hash, request.issuer_key_hash
     if len(name_hash) != algorithm.digest_size or len(key_hash) != algorithm.digest_size:
-        raise MalformedRequest("OCSP request CertID hashes do not match their algorithm")
+        raise MalformedRequest(code="ocsp_malformed_request", variant="hash_length")
     try:
         extensions = request.extensions
     except ValueError:
-        raise MalformedRequest("OCSP request has malformed extensions") from None
+        raise MalformedRequest(code="ocsp_malformed_request", variant="extensions") from None
     serial = request.serial_number
     if not 0 < serial <= MAX_SERIAL:
         # RFC 5280: serials are positive and at most 20 octets; none of ours is anything else.
-        raise MalformedRequest(
-            "OCSP request CertID serial must be a positive number of 20 octets at most"
-        )
+        raise MalformedRequest(code="ocsp_malformed_request", variant="serial")
     nonce: bytes | None = None
     for extension in extensions:
         if isinstance(extension.value, x509.OCSPNonce):
             nonce = extension.value.nonce
             if not 1 <= len(nonce) <= MAX_NONCE_OCTETS:
                 raise MalformedRequest(
-                    f"OCSP request nonce must be 1 to {MAX_NONCE_OCTETS} octets, got {len(nonce)}"
+                    code="ocsp_malformed_request",
+                    variant="nonce",
+                    limit=MAX_NONCE_OCTETS,
+                    got=len(nonce),
                 )
     return OCSPQuery(
         serial=serial,
@@ -165,13 +168,13 @@ def _check_responder(issuer_cert: x509.Certificate, responder_cert: x509.Certifi
     if responder_cert == issuer_cert:
         return False
     if responder_cert.issuer != issuer_cert.subject:
-        raise ConfigurationError("the OCSP responder certificate was not issued by this CA")
+        raise ConfigurationError(code="ocsp_responder", variant="issuer")
     try:
         eku = responder_cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         eku = x509.ExtendedKeyUsage([])
     if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
-        raise ConfigurationError("the OCSP responder certificate lacks id-kp-OCSPSigning")
+        raise ConfigurationError(code="ocsp_responder")
     return True
 
 
@@ -194,26 +197,24 @@ def build_response(
     queries about ``issuer_cert`` (InvalidInput otherwise: answer "unknown" or ``unauthorized``).
     """
     if status not in _STATUS:
-        raise InvalidInput(f"OCSP status must be good, revoked or unknown, not {status!r}")
+        raise InvalidInput(code="ocsp_status", status=status)
     if status == "revoked":
         if revoked_at is None:
-            raise InvalidInput("a revoked OCSP answer needs the revocation time")
+            raise InvalidInput(code="ocsp_revocation", variant="time")
         if reason is x509.ReasonFlags.remove_from_crl:
-            raise InvalidInput("removeFromCRL is not a revocation reason: the answer is good")
+            raise InvalidInput(code="ocsp_revocation", variant="remove_from_crl")
         revocation_time: datetime | None = truncate_to_second(revoked_at)
         revocation_reason = None if reason is x509.ReasonFlags.unspecified else reason
     else:
         if revoked_at is not None or reason is not None:
-            raise InvalidInput(f"a {status} OCSP answer has no revocation time or reason")
+            raise InvalidInput(code="ocsp_revocation", status=status)
         revocation_time = revocation_reason = None
     if status != "unknown" and not issuer_matches(query, issuer_cert):
-        raise InvalidInput(
-            "the OCSP query is about another issuer: answer unknown or unauthorized instead"
-        )
+        raise InvalidInput(code="ocsp_other_issuer")
     this_update = truncate_to_second(this_update)
     next_update = truncate_to_second(next_update)
     if next_update <= this_update:
-        raise InvalidInput("OCSP nextUpdate must be later than thisUpdate")
+        raise InvalidInput(code="ocsp_next_update")
     delegated = _check_responder(issuer_cert, responder_cert)
 
     builder = (
@@ -242,6 +243,6 @@ def build_response(
 def error_response(status: OCSPResponseStatus) -> bytes:
     """An unsigned error response: malformedRequest, internalError, tryLater, unauthorized..."""
     if status is OCSPResponseStatus.SUCCESSFUL:
-        raise InvalidInput("an error response cannot have status successful")
+        raise InvalidInput(code="ocsp_error_status")
     response = ocsp.OCSPResponseBuilder.build_unsuccessful(status)
     return response.public_bytes(serialization.Encoding.DER)

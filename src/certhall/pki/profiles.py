@@ -75,20 +75,23 @@ class Profile:
     def check_years(self, years: int) -> None:
         """Raise InvalidInput unless ``years`` is a validity this profile allows."""
         if isinstance(years, bool) or not isinstance(years, int):
-            raise InvalidInput(f"{self.label}: validity must be a whole number of years")
+            raise InvalidInput(code="validity_years", variant="whole", profile=self.label)
         if self.min_years <= years <= self.max_years:
             return
         if self.min_years == self.max_years:
-            unit = "year" if self.min_years == 1 else "years"
             raise InvalidInput(
-                f"{self.label} is issued for exactly {self.min_years} {unit}, not {years} "
-                f"(只能办理{self.min_years}年期)",
                 code="validity_years",
+                variant="exactly",
+                profile=self.label,
+                years=self.min_years,
+                got=years,
             )
         raise InvalidInput(
-            f"{self.label} is issued for {self.min_years} to {self.max_years} whole years, "
-            f"not {years} (可办理{self.min_years}-{self.max_years}年期)",
             code="validity_years",
+            profile=self.label,
+            min_years=self.min_years,
+            max_years=self.max_years,
+            got=years,
         )
 
     def key_usage_extension(self) -> x509.KeyUsage:
@@ -143,9 +146,7 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         known = ", ".join(sorted(PROFILES))
-        raise InvalidInput(
-            f"unknown certificate profile {name!r} (known: {known})", code="unknown_profile"
-        ) from None
+        raise InvalidInput(code="unknown_profile", name=name, known=known) from None
 
 
 def add_years(when: datetime, years: int) -> datetime:

@@ -65,7 +65,7 @@ def parse_enum[E: enum.StrEnum](kind: type[E], value: E | str, what: str) -> E:
         return kind(value)
     except ValueError:
         choices = ", ".join(member.value for member in kind)
-        raise InvalidInput(f"unknown {what} {value!r} (one of: {choices})") from None
+        raise InvalidInput(code="unknown_choice", what=what, value=value, choices=choices) from None
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class Catalog:
             if point.slug == slug:
                 return point
         choices = ", ".join(p.slug for p in self.points)
-        raise InvalidInput(f"unknown service point {slug!r} (one of: {choices})")
+        raise InvalidInput(code="unknown_choice", what="受理点", value=slug, choices=choices)
 
     def offer(self, business: Business, cert_type: CertType) -> Offer:
         return self.businesses[business].offers[cert_type]

@@ -28,9 +28,7 @@ _WEEKDAY_NAMES = "一二三四五六日"
 def local(at: datetime) -> datetime:
     """``at`` in Shanghai local time. Naive datetimes are refused rather than guessed at."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput(
-            f"{at.isoformat()} has no time zone; give an aware datetime (Asia/Shanghai local time)"
-        )
+        raise InvalidInput(code="naive_datetime", at=at.isoformat())
     return at.astimezone(SHANGHAI)
 
 

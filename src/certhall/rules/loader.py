@@ -82,7 +82,9 @@ class _Reader:
         self.source = source
 
     def fail(self, path: str, problem: str) -> NoReturn:
-        raise ConfigurationError(f"rules catalog {self.source}: {path}: {problem}")
+        raise ConfigurationError(
+            code="rules_catalog_invalid", source=self.source, path=path, problem=problem
+        )
 
     def obj(
         self, raw: object, path: str, required: Iterable[str], optional: Iterable[str] = ()
@@ -535,7 +537,9 @@ def _decode(text: str, source: str) -> object:
     try:
         decoded: object = json.loads(text, object_pairs_hook=_no_duplicates)
     except ValueError as error:  # JSONDecodeError is a ValueError, so is a duplicate key
-        raise ConfigurationError(f"rules catalog {source}: not valid JSON: {error}") from None
+        raise ConfigurationError(
+            code="rules_catalog_invalid", variant="json", source=source, error=error
+        ) from None
     return decoded
 
 
@@ -549,7 +553,9 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         try:
             text = Path(path).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise ConfigurationError(f"rules catalog {source}: cannot read: {error}") from None
+            raise ConfigurationError(
+                code="rules_catalog_invalid", variant="read", source=source, error=error
+            ) from None
     return parse_catalog(_decode(text, source), source)
 
 

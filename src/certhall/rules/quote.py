@@ -147,9 +147,9 @@ def json_number(amount: Decimal) -> int | float:
 class QuoteRefused(RuleViolation):
     """:func:`enforce` refused; ``quote`` has every refusal. The message quotes the rules."""
 
-    def __init__(self, refused: Quote) -> None:
-        super().__init__("；".join(refused.reasons))
-        self.quote = refused
+    def __init__(self, *, quote: Quote) -> None:
+        super().__init__(code="rule_violation", variant="quote", reasons="；".join(quote.reasons))
+        self.quote = quote
 
 
 def _years(offer: Offer, catalog: Catalog, has_term: bool, years: int | None) -> int | None:
@@ -157,24 +157,27 @@ def _years(offer: Offer, catalog: Catalog, has_term: bool, years: int | None) ->
     if not has_term:
         if years is not None:
             raise InvalidInput(
-                f"a term (years) only applies to 新办 and 续期, not to {offer.business}"
+                code="term_not_applicable", business=catalog.businesses[offer.business].name
             )
         return None
     if years is None:
         if spec.min_years == spec.max_years:
             return spec.min_years
         raise InvalidInput(
-            f"give the term (years, {spec.min_years}-{spec.max_years}) for {offer.business} "
-            f"of a {offer.cert_type} certificate"
+            code="term_missing",
+            min_years=spec.min_years,
+            max_years=spec.max_years,
+            business=catalog.businesses[offer.business].name,
+            cert_type=spec.name,
         )
     if isinstance(years, bool) or not isinstance(years, int) or years < 1:
-        raise InvalidInput(f"the term must be a whole number of years >= 1, not {years!r}")
+        raise InvalidInput(code="term_invalid", got=years)
     return years
 
 
 def _renewal_refusals(catalog: Catalog, today: date, expiry: date | None) -> list[Refusal]:
     if expiry is None:
-        raise InvalidInput("online renewal needs the certificate's expiry date (cert_expiry)")
+        raise InvalidInput(code="cert_expiry_missing")
     window = catalog.online_renewal
     opens = expiry - timedelta(days=window.days_before_expiry)
     if today > expiry:
@@ -246,9 +249,9 @@ def quote(
     """
     if catalog is None:
         catalog = default_catalog()
-    business = parse_enum(Business, business, "business")
-    cert_type = parse_enum(CertType, cert_type, "certificate type")
-    channel = parse_enum(Channel, channel, "channel")
+    business = parse_enum(Business, business, "业务类型")
+    cert_type = parse_enum(CertType, cert_type, "证书类型")
+    channel = parse_enum(Channel, channel, "办理渠道")
     moment = local(at)
     today = moment.date()
     spec = catalog.businesses[business]
@@ -331,5 +334,5 @@ def enforce(
         catalog=catalog,
     )
     if not answer.allowed:
-        raise QuoteRefused(answer)
+        raise QuoteRefused(quote=answer)
     return answer

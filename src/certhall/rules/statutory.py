@@ -45,8 +45,7 @@ def statutory_holidays(year: int) -> dict[date, str]:
     """The law's holiday days of ``year`` with the holiday's Chinese name."""
     if not FIRST_LAW_YEAR <= year <= LAST_LUNAR_YEAR:
         raise InvalidInput(
-            f"the statutory holidays can be computed for {FIRST_LAW_YEAR}-{LAST_LUNAR_YEAR}, "
-            f"not for {year}"
+            code="statutory_year", first=FIRST_LAW_YEAR, last=LAST_LUNAR_YEAR, year=year
         )
     spring = _lunar(year, 1, 1)
     days: dict[date, str] = {date(year, 1, 1): "元旦"}

@@ -100,24 +100,29 @@ class Deadline:
 
 def _iso_day(text: object, where: str, year: int) -> date:
     if not isinstance(text, str):
-        raise InvalidInput(f"{where}: {text!r} 不是日期字符串 YYYY-MM-DD")
+        raise InvalidInput(code="calendar_date", variant="type", where=where, text=text)
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{where}: {text!r} 不是日期 YYYY-MM-DD") from None
+        raise InvalidInput(code="calendar_date", where=where, text=text) from None
     if day.year != year:
-        raise InvalidInput(f"{where}: {text} 不在 {year} 年内")
+        raise InvalidInput(code="calendar_date", variant="year", where=where, text=text, year=year)
     return day
 
 
 def _day_list(data: Mapping[str, object], key: str, year: int) -> frozenset[date]:
     raw = data.get(key)
     if not isinstance(raw, list):
-        raise InvalidInput(f"“{key}” 须为日期列表")
+        raise InvalidInput(code="calendar_dates", key=key)
     days = [_iso_day(item, f"{key}[{i}]", year) for i, item in enumerate(raw)]
     repeated = sorted({d for d in days if days.count(d) > 1})
     if repeated:
-        raise InvalidInput(f"“{key}” 中日期重复：{', '.join(d.isoformat() for d in repeated)}")
+        raise InvalidInput(
+            code="calendar_dates",
+            variant="repeated",
+            key=key,
+            days=", ".join(d.isoformat() for d in repeated),
+        )
     return frozenset(days)
 
 
@@ -140,33 +145,33 @@ class Arrangement:
     def parse(cls, data: object) -> Arrangement:
         """Validate the import format ``{"year", "holidays", "workdays", "source"}``."""
         if not isinstance(data, Mapping):
-            raise InvalidInput("节假日安排须为 JSON 对象 {year, holidays, workdays, source}")
+            raise InvalidInput(code="calendar_format", variant="object")
         missing = sorted(cls.KEYS - set(data))
         unknown = sorted(set(data) - cls.KEYS)
         if missing or unknown:
             parts = [f"缺少 {', '.join(missing)}"] if missing else []
             parts += [f"未知字段 {', '.join(unknown)}"] if unknown else []
-            raise InvalidInput(f"节假日安排格式错误：{'；'.join(parts)}")
+            raise InvalidInput(code="calendar_format", problems="；".join(parts))
         year = data["year"]
         if isinstance(year, bool) or not isinstance(year, int):
-            raise InvalidInput(f"“year” 须为整数年份，不是 {year!r}")
+            raise InvalidInput(code="calendar_year", variant="type", year=year)
         if not 2004 <= year <= LAST_LUNAR_YEAR:
-            raise InvalidInput(f"年份 {year} 超出可导入范围 2004-{LAST_LUNAR_YEAR}")
+            raise InvalidInput(code="calendar_year", year=year, last=LAST_LUNAR_YEAR)
         source = data["source"]
         if not isinstance(source, str) or not source.strip():
-            raise InvalidInput("“source” 须注明来源（如国务院办公厅通知的标题）")
+            raise InvalidInput(code="calendar_source")
         holidays = _day_list(data, "holidays", year)
         workdays = _day_list(data, "workdays", year)
         if not holidays:
-            raise InvalidInput("“holidays” 不能为空")
+            raise InvalidInput(code="calendar_holidays_empty")
         both = sorted(holidays & workdays)
         if both:
             days = ", ".join(d.isoformat() for d in both)
-            raise InvalidInput(f"日期不能既是假日又是调休上班日：{days}")
+            raise InvalidInput(code="calendar_both", days=days)
         weekdays = sorted(d for d in workdays if d.weekday() < 5)
         if weekdays:
             days = ", ".join(d.isoformat() for d in weekdays)
-            raise InvalidInput(f"“workdays” 只列调休上班的周六、周日，这些日期本是工作日：{days}")
+            raise InvalidInput(code="calendar_weekday_workdays", days=days)
         return cls(year, holidays, workdays, source.strip())
 
     def as_json(self) -> dict[str, object]:
@@ -237,8 +242,7 @@ class WorkCalendar:
                 year, Source.PROVISIONAL, "《全国年节及纪念日放假办法》法定节假日（不含调休）"
             )
         raise CalendarUnknown(
-            f"{year} 年的节假日安排未知，无法计算工作日"
-            f"（可用年份 {self._first}-{LAST_LUNAR_YEAR}，或导入该年的安排）"
+            code="calendar_unknown", year=year, first=self._first, last=LAST_LUNAR_YEAR
         )
 
     def day_kind(self, day: date) -> DayKind:
@@ -291,7 +295,7 @@ class WorkCalendar:
         02-25 (春节 is 02-15..02-23), so the result is 2026-02-25. ``n`` must be at least 1.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise InvalidInput(f"the number of working days must be a whole number >= 1, not {n!r}")
+            raise InvalidInput(code="working_days_invalid", got=n)
         day = start
         counted = 0
         provisional = False

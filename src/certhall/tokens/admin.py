@@ -67,7 +67,10 @@ def _initialised(binding: ModuleBinding) -> list[Token]:
                 tokens.append(token)
     except PKCS11Error as e:
         raise TokenError(
-            f"PKCS#11 module {binding.module_path}: {type(e).__name__}", code="token_failed"
+            code="token_failed",
+            variant="module",
+            module=binding.module_path,
+            detail=type(e).__name__,
         ) from None
     return tokens
 
@@ -170,7 +173,10 @@ def _free_slot(binding: ModuleBinding) -> int:
                     return int(slot.slot_id)
     except PKCS11Error as e:
         raise TokenError(
-            f"PKCS#11 module {binding.module_path}: {type(e).__name__}", code="token_failed"
+            code="token_failed",
+            variant="module",
+            module=binding.module_path,
+            detail=type(e).__name__,
         ) from None
     raise TokenError(code="no_free_slot", module=binding.module_path)
 

@@ -107,11 +107,7 @@ _DIGEST_INFO: dict[str, bytes] = {
 def check_key_label(label: str) -> None:
     """Key labels are also file names in the file key store: letters, digits, ``._-``."""
     if not _KEY_LABEL.fullmatch(label):
-        raise TokenError(
-            f"key label must be 1-100 letters, digits, '.', '_' or '-' (starting with a letter "
-            f"or digit), not {label!r}",
-            code="key_label_invalid",
-        )
+        raise TokenError(code="key_label_invalid", label=label)
 
 
 def _pkcs11_failure(what: str, label: str, error: PKCS11Error) -> TokenError:
@@ -164,9 +160,7 @@ class _TokenKey:
         session = self._session
         with session.lock:
             if session.closed:
-                raise TokenError(
-                    f"the session of key {self._label!r} is closed", code="session_closed"
-                )
+                raise TokenError(code="session_closed", variant="key", key=self._label)
             try:
                 if params is None:
                     return bytes(self._key.sign(payload, mechanism=mechanism))
@@ -223,15 +217,12 @@ class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
     def sign(self, data: Buffer, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
         if not isinstance(signature_algorithm, ec.ECDSA):
             raise TokenError(
-                "token EC keys only make ECDSA signatures, not "
-                f"{type(signature_algorithm).__name__}",
                 code="algorithm_unsupported",
+                variant="ec",
+                algorithm=type(signature_algorithm).__name__,
             )
         if signature_algorithm.deterministic_signing:
-            raise TokenError(
-                "deterministic ECDSA (RFC 6979) is not available on the token",
-                code="algorithm_unsupported",
-            )
+            raise TokenError(code="algorithm_unsupported", variant="deterministic")
         algorithm = signature_algorithm.algorithm
         if isinstance(algorithm, Prehashed):
             digest = bytes(data)
@@ -248,9 +239,7 @@ class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
         )
 
     def exchange(self, algorithm: ec.ECDH, peer_public_key: ec.EllipticCurvePublicKey) -> bytes:
-        raise TokenError(
-            f"key {self._label!r} is a signing key: no key exchange", code="not_supported"
-        )
+        raise TokenError(code="not_supported", variant="exchange", key=self._label)
 
 
 class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
@@ -289,9 +278,7 @@ class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
         )
         name = hash_algorithm.name
         if name not in _RSA_PKCS1_MECHANISMS:
-            raise TokenError(
-                f"token RSA keys do not sign with {name}", code="algorithm_unsupported"
-            )
+            raise TokenError(code="algorithm_unsupported", variant="rsa_hash", algorithm=name)
         if prehashed and len(data) != hash_algorithm.digest_size:
             raise ValueError("the prehashed digest does not match the hash algorithm's size")
         if isinstance(pad, asym_padding.PKCS1v15):
@@ -302,15 +289,13 @@ class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
             mgf = pad.mgf
             mgf_name = _mgf1_hash(mgf).name if isinstance(mgf, asym_padding.MGF1) else ""
             if mgf_name not in _MGFS:
-                raise TokenError("PSS needs MGF1 with a SHA-2 hash", code="algorithm_unsupported")
+                raise TokenError(code="algorithm_unsupported", variant="pss")
             salt = self._salt_length(pad, hash_algorithm)
             params = (_HASH_MECHANISMS[name], _MGFS[mgf_name], salt)
             if prehashed:
                 return data, Mechanism.RSA_PKCS_PSS, params
             return data, _RSA_PSS_MECHANISMS[name], params
-        raise TokenError(
-            f"token RSA keys do not sign with {pad.name} padding", code="algorithm_unsupported"
-        )
+        raise TokenError(code="algorithm_unsupported", variant="rsa_padding", padding=pad.name)
 
     def _salt_length(self, pad: asym_padding.PSS, hash_algorithm: hashes.HashAlgorithm) -> int:
         salt = _pss_salt(pad)
@@ -332,9 +317,7 @@ class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
         return self._sign_on_token("RSA signing", payload, mechanism, params)
 
     def decrypt(self, ciphertext: bytes, padding: asym_padding.AsymmetricPadding) -> bytes:
-        raise TokenError(
-            f"key {self._label!r} is a signing key: no decryption", code="not_supported"
-        )
+        raise TokenError(code="not_supported", key=self._label)
 
 
 TokenPrivateKey = Pkcs11ECPrivateKey | Pkcs11RSAPrivateKey
@@ -343,7 +326,7 @@ TokenPrivateKey = Pkcs11ECPrivateKey | Pkcs11RSAPrivateKey
 def _ec_public_key(params: bytes, point: bytes) -> ec.EllipticCurvePublicKey:
     curve = _CURVES.get(params)
     if curve is None:
-        raise TokenError(f"EC key on an unsupported curve (parameters {params.hex()})")
+        raise TokenError(code="key_curve_unsupported", params=params.hex())
     size = 2 * ((curve.key_size + 7) // 8) + 1
     if len(point) != size:  # CKA_EC_POINT is a DER OCTET STRING, unwrap it
         header = 2 if point[1] < 0x80 else 2 + (point[1] & 0x7F)
@@ -358,7 +341,7 @@ def _adapter(
     key_type = private[Attribute.KEY_TYPE]
     if key_type == KeyType.EC:
         if public is None:
-            raise TokenError(f"EC key {label!r} has no public key object on the token")
+            raise TokenError(code="key_public_missing", key=label)
         attrs = public.get_attributes([Attribute.EC_PARAMS, Attribute.EC_POINT])
         ec_public = _ec_public_key(attrs[Attribute.EC_PARAMS], attrs[Attribute.EC_POINT])
         return Pkcs11ECPrivateKey(session, cast(SignMixin, private), ec_public, label)
@@ -369,7 +352,7 @@ def _adapter(
             int.from_bytes(attrs[Attribute.MODULUS], "big"),
         )
         return Pkcs11RSAPrivateKey(session, cast(SignMixin, private), numbers.public_key(), label)
-    raise TokenError(f"key {label!r} has unsupported key type {key_type!r}")
+    raise TokenError(code="key_type_unsupported", key=label, key_type=key_type)
 
 
 def _objects(session: TokenSession, object_class: ObjectClass, label: str) -> list[Any]:
@@ -393,16 +376,13 @@ def generate_keypair(session: TokenSession, label: str, key_type: KeySpec) -> To
     """
     check_key_label(label)
     if key_type not in KEY_SPECS:
-        raise TokenError(f"key type must be one of {', '.join(KEY_SPECS)}, not {key_type!r}")
+        raise TokenError(code="key_type_invalid", known=", ".join(KEY_SPECS), key_type=key_type)
     key_id = secrets.token_bytes(16)
     with session.lock:
         raw = session.raw
         try:
             if list(raw.get_objects({Attribute.LABEL: label})):
-                raise Conflict(
-                    f"token {session.label!r} already has a key labelled {label!r}",
-                    code="key_exists",
-                )
+                raise Conflict(code="key_exists", token=session.label, key=label)
             common: dict[str, Any] = {
                 "label": label,
                 "id": key_id,
@@ -426,8 +406,11 @@ def generate_keypair(session: TokenSession, label: str, key_type: KeySpec) -> To
             return _adapter(session, label, private, public)
         except PKCS11Error as e:
             raise TokenError(
-                f"generating key {label!r} on token {session.label!r} failed: {type(e).__name__}",
                 code="token_failed",
+                variant="generate",
+                key=label,
+                token=session.label,
+                detail=type(e).__name__,
             ) from None
 
 
@@ -438,18 +421,19 @@ def load_private_key(session: TokenSession, label: str) -> TokenPrivateKey:
             private = _objects(session, ObjectClass.PRIVATE_KEY, label)
             if not private:
                 raise TokenError(
-                    f"token {session.label!r} has no private key labelled {label!r}",
-                    code="key_not_found",
+                    code="key_not_found", variant="label", token=session.label, key=label
                 )
             if len(private) > 1:
                 raise TokenError(
-                    f"token {session.label!r} has {len(private)} private keys labelled {label!r}",
-                    code="key_ambiguous",
+                    code="key_ambiguous", token=session.label, count=len(private), key=label
                 )
             public = _objects(session, ObjectClass.PUBLIC_KEY, label)
             return _adapter(session, label, private[0], public[0] if len(public) == 1 else None)
         except PKCS11Error as e:
             raise TokenError(
-                f"reading key {label!r} from token {session.label!r} failed: {type(e).__name__}",
                 code="token_failed",
+                variant="read_key",
+                key=label,
+                token=session.label,
+                detail=type(e).__name__,
             ) from None

@@ -150,7 +150,7 @@ class _RawFunctions:
         table = ctypes.POINTER(_FunctionList)()
         rv = get_function_list(ctypes.byref(table))
         if rv != CKR_OK or not table:
-            raise ConfigurationError(f"C_GetFunctionList of {load_path} failed (0x{rv:x})")
+            raise ConfigurationError(code="module_function_list", module=load_path, rv=f"0x{rv:x}")
         functions = table.contents
         self._library = library  # keeps the handle referenced
         self._login = _LOGIN(functions.C_Login)
@@ -237,7 +237,9 @@ class ModuleBinding:
         try:
             return list(self.lib.get_tokens(token_label=label))
         except PKCS11Error as e:
-            raise TokenError(f"PKCS#11 module {self.module_path}: {_describe(e)}") from None
+            raise TokenError(
+                code="token_failed", variant="module", module=self.module_path, detail=_describe(e)
+            ) from None
 
     def refresh(self) -> bool:
         """Re-initialise to see tokens created by other processes; only when nobody else uses it.
@@ -288,10 +290,12 @@ def _initialise(binding: ModuleBinding, conf: Path | None) -> None:
                 binding.lib.finalize()
             binding.lib.initialize()
     except PKCS11Error as e:
-        where = f" with configuration {conf}" if conf is not None else ""
         raise TokenError(
-            f"could not initialise PKCS#11 module {binding.module_path}{where}: {_describe(e)}",
             code="module_init_failed",
+            variant=None if conf is None else "conf",
+            module=binding.module_path,
+            conf=conf,
+            detail=_describe(e),
         ) from None
     binding.conf = conf
 
@@ -310,8 +314,7 @@ def _load(module_path: str, real_path: str, conf: Path | None, private_copy: boo
         raw = _RawFunctions(load_path)
     except PKCS11Error as e:
         raise TokenError(
-            f"could not load PKCS#11 module {module_path}: {_describe(e)}",
-            code="module_init_failed",
+            code="module_init_failed", variant="load", module=module_path, detail=_describe(e)
         ) from None
     finally:
         if copy_dir is not None:
@@ -330,10 +333,10 @@ def acquire(module_path: str, conf: Path | None) -> ModuleBinding:
     """
     real_path = os.path.realpath(module_path)
     if not os.path.isfile(real_path):
-        raise ConfigurationError(f"PKCS#11 module {module_path} not found")
+        raise ConfigurationError(code="module_not_found", module=module_path)
     conf = conf.resolve() if conf is not None else None
     if conf is not None and not conf.is_file():
-        raise ConfigurationError(f"PKCS#11 module configuration {conf} does not exist")
+        raise ConfigurationError(code="module_conf_missing", conf=conf)
     with binding_lock:
         bindings = _bindings.setdefault(real_path, [])
         chosen = next((b for b in bindings if b.conf == conf and b.lib.initialized), None)
@@ -357,10 +360,10 @@ def acquire_fresh(module_path: str, conf: Path | None) -> ModuleBinding:
     """
     real_path = os.path.realpath(module_path)
     if not os.path.isfile(real_path):
-        raise ConfigurationError(f"PKCS#11 module {module_path} not found")
+        raise ConfigurationError(code="module_not_found", module=module_path)
     conf = conf.resolve() if conf is not None else None
     if conf is not None and not conf.is_file():
-        raise ConfigurationError(f"PKCS#11 module configuration {conf} does not exist")
+        raise ConfigurationError(code="module_conf_missing", conf=conf)
     with binding_lock:
         bindings = _bindings.setdefault(real_path, [])
         idle = [b for b in bindings if b.users == 0]

@@ -112,7 +112,7 @@ def new_key_label(session: TokenSession, prefix: str = "ukey") -> str:
                 raise _failure(session, "searching objects", e) from None
             if not taken:
                 return label
-    raise Conflict("could not find a free key label", code="key_exists")
+    raise Conflict(code="key_exists", variant="no_free_label")
 
 
 def _key_id(session: TokenSession, key_label: str) -> bytes:
@@ -123,14 +123,11 @@ def _key_id(session: TokenSession, key_label: str) -> bytes:
         )
         if len(found) > 1:
             raise TokenError(
-                f"token {session.label!r} has {len(found)} keys labelled {key_label!r}",
-                code="key_ambiguous",
+                code="key_ambiguous", token=session.label, count=len(found), key=key_label
             )
         if found:
             return bytes(found[0][Attribute.ID])
-    raise TokenError(
-        f"token {session.label!r} has no key labelled {key_label!r}", code="key_not_found"
-    )
+    raise TokenError(code="key_not_found", variant="label", token=session.label, key=key_label)
 
 
 def _certificate_template(
@@ -192,19 +189,17 @@ def write_certificate(
         try:
             if _spki(cert.public_key()) != _public_key_of(session, label):
                 raise InvalidInput(
-                    f"the certificate {format(cert.serial_number, 'x')} is not for key "
-                    f"{label!r} on token {session.label!r}",
                     code="certificate_key_mismatch",
+                    serial=format(cert.serial_number, "x"),
+                    key=label,
+                    token=session.label,
                 )
             key_id = _key_id(session, label)
             existing = list(
                 raw.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label})
             )
             if existing:
-                raise Conflict(
-                    f"key {label!r} on token {session.label!r} already has a certificate",
-                    code="certificate_exists",
-                )
+                raise Conflict(code="certificate_exists", key=label, token=session.label)
             on_token = {
                 bytes(v)
                 for v in (
@@ -304,8 +299,7 @@ def delete_certificate(session: TokenSession, label: str) -> None:
             )
             if not found:
                 raise TokenError(
-                    f"token {session.label!r} has no certificate labelled {label!r}",
-                    code="certificate_not_found",
+                    code="certificate_not_found", variant="label", token=session.label, label=label
                 )
             for obj in found:
                 obj.destroy()
@@ -325,8 +319,7 @@ def delete_key_pair(session: TokenSession, label: str) -> None:
             classes = {_attrs(o, Attribute.CLASS)[Attribute.CLASS] for o in found}
             if ObjectClass.PRIVATE_KEY not in classes:
                 raise TokenError(
-                    f"token {session.label!r} has no private key labelled {label!r}",
-                    code="key_not_found",
+                    code="key_not_found", variant="label", token=session.label, key=label
                 )
             for obj in found:
                 if _attrs(obj, Attribute.CLASS)[Attribute.CLASS] in (
@@ -358,10 +351,7 @@ def key_label_for(session: TokenSession, public_key: CertificatePublicKeyTypes) 
     for label in private_key_labels(session):
         if label and _public_key_of(session, label) == wanted:
             return label
-    raise TokenError(
-        f"token {session.label!r} holds no private key for this certificate",
-        code="key_not_found",
-    )
+    raise TokenError(code="key_not_found", variant="certificate", token=session.label)
 
 
 def _sign_with(key: TokenPrivateKey, data: bytes) -> bytes:

@@ -37,9 +37,7 @@ def write_softhsm_conf(token_dir: Path, conf_path: Path | None = None) -> Path:
     """
     token_dir = token_dir.resolve()
     if "\n" in str(token_dir) or "\r" in str(token_dir):
-        raise ConfigurationError(
-            f"token directory name must not contain a line break: {token_dir!r}"
-        )
+        raise ConfigurationError(code="token_dir_line_break", path=token_dir)
     token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     conf = (conf_path if conf_path is not None else token_dir / CONF_NAME).resolve()
     conf.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -63,7 +61,7 @@ def write_softhsm_conf(token_dir: Path, conf_path: Path | None = None) -> Path:
 def token_labels(conf: Path, *, module_path: str = DEFAULT_MODULE) -> list[str]:
     """Labels of the initialised tokens of the store ``conf``."""
     if not conf.is_file():
-        raise ConfigurationError(f"SoftHSM2 configuration {conf} does not exist")
+        raise ConfigurationError(code="softhsm_conf_missing", conf=conf)
     return [info.label for info in list_tokens(module_path, conf=conf)]
 
 
@@ -79,5 +77,5 @@ def init_token(
     :func:`certhall.tokens.admin.format_token` for Ukeys).
     """
     if not conf.is_file():
-        raise ConfigurationError(f"SoftHSM2 configuration {conf} does not exist")
+        raise ConfigurationError(code="softhsm_conf_missing", conf=conf)
     return format_token(module_path, label, so_pin, pin, conf=conf, pin_state=False).serial

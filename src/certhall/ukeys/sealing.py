@@ -39,7 +39,7 @@ def random_so_pin() -> str:
 
 def _key(passphrase: str) -> bytes:
     if not passphrase:
-        raise ConfigurationError("the CA key passphrase is needed to seal Ukey SO PINs")
+        raise ConfigurationError(code="ca_passphrase_empty", variant="seal")
     with _lock:
         key = _keys.get(passphrase)
         if key is None:
@@ -65,14 +65,11 @@ def unseal(passphrase: str, model: str, serial: str, sealed: bytes) -> str:
     belongs to another token). The message never includes the PIN."""
     data = bytes(sealed)
     if len(data) < 1 + 12 + 16 or data[:1] != _VERSION:
-        raise ConfigurationError(
-            f"the sealed SO PIN of Ukey {serial} is damaged", code="so_pin_unavailable"
-        )
+        raise ConfigurationError(code="so_pin_unavailable", serial=serial)
     try:
         plain = AESGCM(_key(passphrase)).decrypt(data[1:13], data[13:], _context(model, serial))
     except InvalidTag:
         raise ConfigurationError(
-            f"the SO PIN of Ukey {serial} cannot be opened with this instance's CA key passphrase",
-            code="so_pin_unavailable",
+            code="so_pin_unavailable", variant="passphrase", serial=serial
         ) from None
     return plain.decode("utf-8")

@@ -91,7 +91,9 @@ def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
     query = Ukey.objects.visible_to(actor)
     if status is not None:
         if status not in Status.values:
-            raise InvalidInput(f"unknown Ukey status {status!r}; use one of {Status.values}")
+            raise InvalidInput(
+                code="ukey_status_unknown", status=status, choices=", ".join(Status.values)
+            )
         query = query.filter(status=status)
     return list(query.select_related("organization").order_by("created_at", "pk"))
 
@@ -99,7 +101,7 @@ def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
 def get_ukey(actor: User, serial: str) -> Ukey:
     ukey = Ukey.objects.filter(serial=serial.strip()).order_by("pk").first()
     if ukey is None:
-        raise NotFound(f"no Ukey with serial {serial!r}")
+        raise NotFound(code="ukey_unknown", variant="serial", serial=serial)
     Ukey.objects.require_visible(actor, ukey)
     return ukey
 
@@ -110,10 +112,7 @@ def find_on_store(label: str, *, store: UkeyStore | None = None) -> Ukey:
     info = token_info(target.module, label, conf=target.conf)
     ukey = Ukey.objects.filter(model=info.model, serial=info.serial).first()
     if ukey is None:
-        raise NotFound(
-            f"token {label!r} (serial {info.serial}) is not in the Ukey inventory",
-            code="ukey_unknown",
-        )
+        raise NotFound(code="ukey_unknown", label=label, serial=info.serial)
     return ukey
 
 
@@ -121,10 +120,7 @@ def _check_token(ukey: Ukey, store: UkeyStore) -> TokenInfo:
     """The token on the store really is this Ukey (labels can be reused, serials cannot)."""
     info = token_info(store.module, ukey.label, conf=store.conf)
     if (info.model, info.serial) != (ukey.model, ukey.serial):
-        raise Conflict(
-            f"the token labelled {ukey.label!r} is serial {info.serial}, not Ukey {ukey.serial}",
-            code="ukey_mismatch",
-        )
+        raise Conflict(code="ukey_mismatch", serial=info.serial, serial_2=ukey.serial)
     return info
 
 
@@ -164,9 +160,9 @@ def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
     require_role(actor, *STOCK_ROLES)
     with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=info.serial):
         if actor.provider_id is None:
-            raise Forbidden("only a provider's staff keep Ukeys in stock")
+            raise Forbidden(code="ukey_stock_staff")
         if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
-            raise Conflict(f"Ukey {info.serial} is already in the inventory", code="ukey_exists")
+            raise Conflict(code="ukey_exists", serial=info.serial)
         sealed = sealing.seal(_passphrase(), info.model, info.serial, so_pin)
         with transaction.atomic():
             ukey = Ukey.objects.create(
@@ -194,7 +190,7 @@ def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) ->
     target = _store(store)
     with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=label):
         if actor.provider_id is None:
-            raise Forbidden("only a provider's staff keep Ukeys in stock")
+            raise Forbidden(code="ukey_stock_staff")
         so_pin = sealing.random_so_pin()
         info = format_token(
             target.module, label, so_pin, random_user_pin(), conf=target.conf, must_change=True
@@ -339,7 +335,7 @@ def _key_spec(key_type: str) -> KeySpec:
     for spec in KEY_SPECS:
         if spec == key_type and spec != "rsa3072":
             return spec
-    raise InvalidInput(f"Ukey key type must be ec or rsa2048, not {key_type!r}")
+    raise InvalidInput(code="key_type_invalid", known="ec、rsa2048", key_type=key_type)
 
 
 # --- unlock (解锁) --------------------------------------------------------------------------
@@ -370,10 +366,7 @@ def unlock(
             raise UKEYS.refusal(token, Status.ISSUED, code="ukey_not_unlockable")
         number = normalise_phone(phone) if phone else (token.handler_phone or None)
         if new_pin is None and number is None:
-            raise InvalidInput(
-                f"Ukey {token.serial} has no handler phone: give the phone to send the new PIN to",
-                code="phone_missing",
-            )
+            raise InvalidInput(code="phone_missing", serial=token.serial)
         if new_pin is not None:
             check_new_pin(new_pin)
         pin = new_pin if new_pin is not None else random_user_pin()
@@ -429,10 +422,10 @@ def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[C
         reported = Status(token.status) if token.status in REPLACEMENT_REASONS else None
         if cause is None:
             if reported is None:
-                raise InvalidInput("say whether the Ukey was lost or damaged", code="cause_missing")
+                raise InvalidInput(code="cause_missing")
             cause = reported
         if cause not in REPLACEMENT_REASONS:
-            raise InvalidInput(f"a Ukey is replaced when lost or damaged, not {cause!r}")
+            raise InvalidInput(code="cause_invalid", cause=cause)
         status = Status(cause)
         if reported is not None and reported != status:
             raise Conflict(

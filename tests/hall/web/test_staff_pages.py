@@ -198,7 +198,7 @@ def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: Use
         )
         assert "请先选择您所在的受理点" in " ".join(flashes(refused))
         bad = client.post(reverse("hall-staff:counter"), {"point": "nowhere"}, follow=True)
-        assert "unknown service point" in " ".join(flashes(bad))
+        assert "未知的受理点" in " ".join(flashes(bad))
         assert login(reviewer).get(reverse("hall-staff:counter")).status_code == 403
     assert not Application.objects.exists()
 

@@ -1,0 +1,16 @@
+"""Messages of ukeys (certhall.ukeys)."""
+
+MESSAGES: dict[str, str] = {
+    "ca_passphrase_empty.seal": "封存 Ukey 的管理员PIN码（SO PIN）需要 CA 密钥口令。",
+    "so_pin_unavailable": "Ukey {serial} 封存的管理员PIN码（SO PIN）已损坏。",
+    "so_pin_unavailable.passphrase": (
+        "用本实例的 CA 密钥口令无法打开 Ukey {serial} 的管理员PIN码（SO PIN）。"
+    ),
+    "ukey_unknown": "令牌“{label}”（序列号 {serial}）不在Ukey库存中。",
+    "ukey_unknown.serial": "没有序列号为 {serial} 的Ukey。",
+    "ukey_stock_staff": "只有电子认证服务机构的工作人员才能管理Ukey库存。",
+    "ukey_exists": "Ukey {serial} 已在库存中。",
+    "phone_missing": "Ukey {serial} 没有经办人手机号：请提供接收新PIN码的手机号。",
+    "cause_missing": "请说明Ukey是遗失还是损坏。",
+    "cause_invalid": "Ukey 只在遗失或损坏时补办，而不是 {cause!r}。",
+}
