@@ -1,0 +1,150 @@
+"""Which documents match a query, best first: the inverted index read rarest term first.
+
+``SearchPosting`` holds one row per (document, term) with the title flag and the document's
+day. A query is a list of terms (:func:`certhall.portal.textindex.query_terms`); a document
+matches when it holds every term. Ranking: more of the query's terms in the title first, then
+the newer day, then the newer document (higher id).
+
+The work per query is bounded, whatever the size of the index:
+
+1. Each term's document count is counted up to ``CAP + 1`` (an index-only range count).
+   A term with no document: no hit, done.
+2. **Rare query** (the rarest term is in at most ``CAP`` documents): those documents are the
+   candidates; each other term, rarest first, is looked up for the remaining candidates only
+   (primary-key probes ``(doc, term)``). The result is exact and complete.
+3. **Common query** (every term is in more than ``CAP`` documents): two tiers, each read in
+   ranking order from the ``(term, in_title, day, doc)`` index:
+
+   * *title tier*: for each term, its ``CAP`` newest documents having it in the title; those
+     holding every term, ranked by the number of terms in the title, then day;
+   * *body tier*: the rarest term's documents without it in the title, newest first, in
+     chunks of ``CHUNK``, kept when they hold every other term and none in the title; at most
+     ``WALK`` documents are read.
+
+   Listing stops at ``CAP`` hits and the result says it is incomplete (``complete=False``):
+   the page shows "more than ``CAP``". The top hits are the exact top unless a term has more
+   than ``CAP`` title hits (then an older document with more title hits can be missed) or the
+   body walk ended before ``CAP`` hits (terms that are each common but rarely together).
+
+Only equality and range predicates on two B-tree indexes: SQLite and PostgreSQL run the same
+statements and return the same hits in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from certhall.portal.models import SearchPosting
+
+#: Most hits counted and listed (100 pages of 10).
+CAP = 1000
+#: Body-tier documents read per statement, and at most in all.
+CHUNK = 500
+WALK = 10_000
+#: Most document ids in one ``IN (...)`` list.
+IDS_PER_STATEMENT = 2000
+
+
+@dataclass(frozen=True)
+class Ranked:
+    doc_ids: list[int]
+    #: False: more documents may match than listed (listing stopped at the bounds above).
+    complete: bool
+
+
+#: candidate document id -> [number of query terms in its title, day]
+Candidates = dict[int, list[int]]
+
+
+def rank(terms: list[str]) -> Ranked:
+    """The documents holding every term, best first (at most ``CAP``)."""
+    if not terms:
+        return Ranked([], True)
+    counted = sorted((_count(term), term) for term in terms)
+    if counted[0][0] == 0:
+        return Ranked([], True)
+    rarest = counted[0][1]
+    others = [term for _, term in counted[1:]]
+    if counted[0][0] <= CAP:
+        rows = SearchPosting.objects.filter(term=rarest).values_list("doc_id", "in_title", "day")
+        found = _verify({doc: [int(titled), day] for doc, titled, day in rows}, others)
+        return Ranked(_ordered(found), True)
+    return _common(rarest, others)
+
+
+def _count(term: str) -> int:
+    """How many documents hold ``term``, counted up to ``CAP + 1``."""
+    return SearchPosting.objects.filter(term=term).values("doc_id")[: CAP + 1].count()
+
+
+def _ordered(found: Candidates) -> list[int]:
+    return sorted(found, key=lambda doc: (-found[doc][0], -found[doc][1], -doc))
+
+
+def _verify(candidates: Candidates, terms: Iterable[str], *, body_only: bool = False) -> Candidates:
+    """The candidates that hold every term (none in the title if ``body_only``), with their
+    title counts increased by the terms found in the title."""
+    for term in terms:
+        if not candidates:
+            break
+        kept: Candidates = {}
+        ids = list(candidates)
+        for i in range(0, len(ids), IDS_PER_STATEMENT):
+            rows = SearchPosting.objects.filter(
+                term=term, doc_id__in=ids[i : i + IDS_PER_STATEMENT]
+            ).values_list("doc_id", "in_title")
+            for doc, titled in rows:
+                if titled and body_only:
+                    continue
+                entry = candidates[doc]
+                entry[0] += int(titled)
+                kept[doc] = entry
+        candidates = kept
+    return candidates
+
+
+def _common(rarest: str, others: list[str]) -> Ranked:
+    """Every term is in more than ``CAP`` documents: the title tier, then the body tier."""
+    terms = [rarest, *others]
+    complete = True
+    candidates: Candidates = {}
+    for term in terms:
+        rows = list(
+            SearchPosting.objects.filter(term=term, in_title=True)
+            .order_by("-day", "-doc_id")
+            .values_list("doc_id", "day")[: CAP + 1]
+        )
+        if len(rows) > CAP:
+            complete = False
+        for doc, day in rows[:CAP]:
+            candidates.setdefault(doc, [0, day])
+    ranked = _ordered(_verify(candidates, terms))[:CAP]
+    body, walked_all = _body_tier(rarest, others, CAP - len(ranked))
+    ranked += body
+    return Ranked(ranked, complete and walked_all and len(ranked) < CAP)
+
+
+def _body_tier(rarest: str, others: list[str], wanted: int) -> tuple[list[int], bool]:
+    """Up to ``wanted`` documents holding every term, none in the title, newest first; and
+    whether the rarest term's documents were read to the end."""
+    found: list[int] = []
+    walked = 0
+    after: tuple[int, int] | None = None
+    while len(found) < wanted:
+        if walked >= WALK:
+            return found, False
+        chunk_qs = SearchPosting.objects.filter(term=rarest, in_title=False)
+        if after is not None:
+            day, doc = after
+            chunk_qs = chunk_qs.filter(Q(day__lt=day) | Q(doc_id__lt=doc), day__lte=day)
+        chunk = list(chunk_qs.order_by("-day", "-doc_id").values_list("doc_id", "day")[:CHUNK])
+        if not chunk:
+            return found, True
+        walked += len(chunk)
+        after = (chunk[-1][1], chunk[-1][0])
+        kept = _verify({doc: [0, day] for doc, day in chunk}, others, body_only=True)
+        found += [doc for doc, _ in chunk if doc in kept][: wanted - len(found)]
+    return found, False
