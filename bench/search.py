@@ -64,14 +64,14 @@ QUERIES = (
     ("价格联动", "rare pair of common words"),
     ("费用返还", "rare pair, Simplified query of Traditional text"),
     ("龙岗受理点", "rare pair"),
-    ("20240714批次", "rare: digits and a word"),
+    ("20240392批次", "rare: digits and a word"),
     ("Ukey", "Latin"),
     ("CA", "Latin, two letters"),
     ("32位", "digits and a character"),
     ("火星移民签证", "no hit"),
 )
 PAIRS = (("证", "證"), ("网上营业厅", "網上營業廳"))
-RARE = ("20240714批次", "龙岗受理点", "价格联动")
+RARE = ("20240392批次", "龙岗受理点", "价格联动")
 
 
 def _text(rng: random.Random, words: int) -> str:

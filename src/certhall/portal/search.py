@@ -201,7 +201,9 @@ def snippet(body: str, query: str, width: int = SNIPPET) -> SafeString:
     start = max(0, spans[0][0] - width // 3) if spans else 0
     end = start + width
     piece = flat[start:end]
-    inside = [(max(a, start) - start, min(b, end) - start) for a, b in spans if b > start and a < end]
+    inside = [
+        (max(a, start) - start, min(b, end) - start) for a, b in spans if b > start and a < end
+    ]
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(flat) else ""
     return mark_safe(prefix + _marked(piece, inside) + suffix)  # noqa: S308 - escaped
