@@ -143,7 +143,7 @@ def worker(argv: list[str]) -> int:
     per_query: dict[str, dict[str, Any]] = {}
     all_ms: list[float] = []
     for query, what in QUERIES:
-        times = _timed(lambda q=query: search(q), args.rounds)  # type: ignore[misc]
+        times = _timed(lambda q=query: search(q), args.rounds)
         result = search(query)
         all_ms += times
         per_query[query] = {

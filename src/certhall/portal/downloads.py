@@ -5,8 +5,8 @@ Two sources, one table:
 * **built by the platform** (``build``, run by ``certhall setup`` and
   ``certhall portal build-downloads``): the three application forms blank (every field empty,
   every box unchecked: ``certhall.forms.render_blank_forms``) and as filled-in specimens
-  (填写样例, rendered by ``certhall.forms`` from sample data), and the certificate helper (:mod:`certhall.portal.helper`). A rebuild
-  replaces the row of the same ``build_key``;
+  (填写样例, rendered by ``certhall.forms`` from sample data), and the certificate helper
+  (:mod:`certhall.portal.helper`). A rebuild replaces the row of the same ``build_key``;
 * **uploaded by staff** (manuals ...): PDF, DOCX, XLSX or ZIP by content, at most 20 MB.
 """
 

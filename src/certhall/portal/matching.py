@@ -32,7 +32,7 @@ statements and return the same hits in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -61,10 +61,11 @@ def _have(count: int) -> str:
     return _HAVE.format(hint=hint, ids=", ".join(["%s"] * count))
 
 
-def _rows(sql: str, params: list[object]) -> list[tuple[int, ...]]:
+def _rows(sql: str, params: Sequence[str | int | bool]) -> list[tuple[int, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[int, ...]] = cursor.fetchall()
+    return rows
 
 
 #: Most hits counted and listed (50 pages of 10).

@@ -56,6 +56,18 @@ def index(kind: str, key: str, *, title: str, body: str, url: str, day: date | N
         )
 
 
+def put(document: Document) -> None:
+    """Put (or replace) one document in the index."""
+    index(
+        document.kind,
+        document.key,
+        title=document.title,
+        body=document.body,
+        url=document.url,
+        day=document.day,
+    )
+
+
 def postings(doc_id: int, title: str, body: str, day: date) -> list[tuple[int, str, bool, int]]:
     """The index rows of one document: ``(doc_id, term, in_title, day number)``."""
     title_terms = terms(title)
@@ -73,6 +85,23 @@ class Document:
     body: str
     url: str
     day: date | None
+
+
+RANK_INDEX = "portal_posting_rank"
+
+
+def rebuild(documents: Iterable[Document]) -> int:
+    """Replace the whole index with ``documents``, in one transaction. The ranking index is
+    dropped for the load and built once at the end: one sort instead of a random B-tree
+    insert per posting (a 100,000-document build takes minutes less)."""
+    table = SearchPosting._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        SearchDoc.objects.all().delete()
+        cursor.execute(f"DROP INDEX {RANK_INDEX}")
+        count = index_many(documents)
+        cursor.execute(f"CREATE INDEX {RANK_INDEX} ON {table} (term, in_title, day, doc_id)")
+    return count
 
 
 def index_many(documents: Iterable[Document]) -> int:
