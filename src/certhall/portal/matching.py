@@ -7,12 +7,12 @@ the newer day, then the newer document (higher id).
 
 The work per query is bounded, whatever the size of the index:
 
-1. Each term's document count is counted up to ``CAP + 1`` (an index-only range count).
+1. Each term's document count is counted up to ``RARE + 1`` (an index-only range count).
    A term with no document: no hit, done.
-2. **Rare query** (the rarest term is in at most ``CAP`` documents): those documents are the
+2. **Rare query** (the rarest term is in at most ``RARE`` documents): those documents are the
    candidates; each other term, rarest first, is looked up for the remaining candidates only
-   (primary-key probes ``(doc, term)``). The result is exact and complete.
-3. **Common query** (every term is in more than ``CAP`` documents): two tiers, each read in
+   (primary-key probes ``(doc, term)``). The result is exact and complete, however long.
+3. **Common query** (every term is in more than ``RARE`` documents): two tiers, each read in
    ranking order from the ``(term, in_title, day, doc)`` index:
 
    * *title tier*: for each term, its ``CAP`` newest documents having it in the title; those
@@ -68,11 +68,13 @@ def _rows(sql: str, params: Sequence[str | int | bool]) -> list[tuple[int, ...]]
     return rows
 
 
-#: Most hits counted and listed (50 pages of 10).
+#: Most hits listed for a common query (50 pages of 10).
 CAP = 500
+#: A query whose rarest term is in at most this many documents is answered exactly.
+RARE = 2000
 #: Body-tier documents read per statement, and at most in all.
 CHUNK = 500
-WALK = 10_000
+WALK = 3000
 #: Most document ids in one ``IN (...)`` list.
 IDS_PER_STATEMENT = 2000
 
@@ -89,15 +91,15 @@ Candidates = dict[int, list[int]]
 
 
 def rank(terms: list[str]) -> Ranked:
-    """The documents holding every term, best first (at most ``CAP``)."""
+    """The documents holding every term, best first (a common query: at most ``CAP``)."""
     if not terms:
         return Ranked([], True)
-    counted = sorted((_count(term), term) for term in terms)
+    counted = sorted((_count(term), term) for term in terms)  # rarest first
     if counted[0][0] == 0:
         return Ranked([], True)
     rarest = counted[0][1]
     others = [term for _, term in counted[1:]]
-    if counted[0][0] <= CAP:
+    if counted[0][0] <= RARE:
         rows = _rows(_ALL, [rarest])
         found = _verify({doc: [int(titled), day] for doc, titled, day in rows}, others)
         return Ranked(_ordered(found), True)
@@ -105,8 +107,8 @@ def rank(terms: list[str]) -> Ranked:
 
 
 def _count(term: str) -> int:
-    """How many documents hold ``term``, counted up to ``CAP + 1``."""
-    return _rows(_COUNT, [term, CAP + 1])[0][0]
+    """How many documents hold ``term``, counted up to ``RARE + 1``."""
+    return _rows(_COUNT, [term, RARE + 1])[0][0]
 
 
 def _ordered(found: Candidates) -> list[int]:
@@ -135,7 +137,7 @@ def _verify(candidates: Candidates, terms: Iterable[str], *, body_only: bool = F
 
 
 def _common(rarest: str, others: list[str]) -> Ranked:
-    """Every term is in more than ``CAP`` documents: the title tier, then the body tier."""
+    """Every term is in more than ``RARE`` documents: the title tier, then the body tier."""
     terms = [rarest, *others]
     complete = True
     candidates: Candidates = {}
