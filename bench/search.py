@@ -198,6 +198,16 @@ def summary(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    g = ap.add_argument_group("search")
+    g.add_argument("--search-docs", type=int, default=100_000, help="documents in the index")
+    g.add_argument("--search-rounds", type=int, default=30, help="timed runs of each query")
+
+
+def quick(args: argparse.Namespace) -> None:
+    args.search_docs, args.search_rounds = 10_000, 5
+
+
 def orchestrate(docs: int, dbs: list[str], rounds: int = 30) -> tuple[list[str], list[Any]]:
     lines: list[str] = []
     records: list[dict[str, Any]] = []

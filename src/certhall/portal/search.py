@@ -100,6 +100,8 @@ def rebuild(documents: Iterable[Document]) -> int:
         SearchDoc.objects.all().delete()
         cursor.execute(f"DROP INDEX {RANK_INDEX}")
         count = index_many(documents)
+        if connection.vendor == "postgresql":
+            connection.check_constraints()  # CREATE INDEX refuses pending deferred checks
         cursor.execute(f"CREATE INDEX {RANK_INDEX} ON {table} (term, in_title, day, doc_id)")
     return count
 
