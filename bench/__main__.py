@@ -1,6 +1,7 @@
-"""``python -m bench [issuance|ocsp|crl|hall ...]``: run the benchmarks, print one line each.
+"""``python -m bench [issuance|ocsp|crl|hall|search ...]``: run the benchmarks, print one line
+each.
 
-Without arguments all four run (``make bench``, ~10-15 minutes on 2 cores). Each measurement
+Without arguments all five run (``make bench``, ~20-25 minutes on 2 cores). Each measurement
 runs in a child process on a fresh instance; see the module docstrings and docs/performance.md.
 """
 
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import crl, hall, issuance, ocsp
+from bench import crl, hall, issuance, ocsp, search
 from bench.common import (
     handle_signals,
     instance,
@@ -23,7 +24,7 @@ from bench.common import (
     run_worker,
 )
 
-BENCHMARKS = ("issuance", "ocsp", "crl", "hall")
+BENCHMARKS = ("issuance", "ocsp", "crl", "hall", "search")
 
 
 def run_issuance(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
@@ -56,13 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         "which",
         nargs="*",
         metavar="BENCHMARK",
-        help="issuance, ocsp, crl, hall (default: all four)",
+        help="issuance, ocsp, crl, hall, search (default: all five)",
     )
     ap.add_argument(
         "--db",
         action="append",
         choices=["sqlite", "postgresql"],
-        help="issuance databases (default: both)",
+        help="issuance and search databases (default: both)",
     )
     ap.add_argument("--rounds", type=int, default=7, help="issuance rounds (default 7)")
     ap.add_argument("--batch", type=int, default=200, help="certificates per issuance round")
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ocsp.add_arguments(ap)
     crl.add_arguments(ap)
     hall.add_arguments(ap)
+    search.add_arguments(ap)
     args = ap.parse_args(argv)
     unknown = [w for w in args.which if w not in BENCHMARKS]
     if unknown:
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         ocsp.quick(args)
         crl.quick(args)
         hall.quick(args)
+        search.quick(args)
     handle_signals()
 
     start = time.monotonic()
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 got, recs = ocsp.orchestrate(args)
             elif name == "crl":
                 got, recs = crl.orchestrate(args)
+            elif name == "search":
+                got, recs = search.orchestrate(args.search_docs, args.db, args.search_rounds)
             else:
                 got, recs = hall.orchestrate(args)
             lines += got

@@ -4,6 +4,7 @@ content and size; the helper zipapp runs."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.django_db
 def test_build_forms_and_helper(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
     rows = downloads.build(editor)
     assert sorted(r.build_key for r in rows) == [
+        "form-blank:org_application",
+        "form-blank:personal_annex",
+        "form-blank:unit_application",
         "form:org_application",
         "form:personal_annex",
         "form:unit_application",
@@ -37,7 +41,7 @@ def test_build_forms_and_helper(clock, editor: User) -> None:  # type: ignore[no
     # rebuilding the same sources changes nothing
     again = downloads.build(editor)
     assert [r.sha256 for r in again] == [r.sha256 for r in rows]
-    assert Download.objects.count() == 4
+    assert Download.objects.count() == 7
 
 
 def test_the_helper_zipapp_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -93,3 +97,57 @@ def test_uploads_checked_by_content_and_size(clock, editor: User, make_user) -> 
             make_user(Role.APPLICANT), kind="manual", title="x", version="1", description="",
             name="x.pdf", chunks=[b"%PDF-1.4"],
         )  # fmt: skip
+
+
+SAMPLE_DATA = [
+    "深圳市示例医疗器械有限公司",
+    "91350100M000100Y43",
+    "张三",
+    "李四",
+    "44030519900101123X",
+    "11010519491231002X",
+    "13800138000",
+    "0755-00000000",
+    "科技园示例路",
+    "YANGLI-0001",
+    "2026年1月5日",
+]
+
+
+def _pdf_text(data: bytes, tmp_path, name: str) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    assert "Pages:" in info.stdout  # poppler parses it as a PDF
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_blank_forms_carry_no_sample_data(clock, editor: User, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from certhall.forms import blank_form_data
+
+    blank = blank_form_data()
+    assert blank.blank and not blank.form_number and blank.application_date is None
+    people = [blank.applicant, blank.handler] + [r.holder for r in blank.requests if r.holder]
+    for person in people:
+        assert not any(getattr(person, f) for f in ("name", "phone") if hasattr(person, f))
+    assert all(r.business is None and r.fee_yuan is None for r in blank.requests)
+    if not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
+        pytest.skip("poppler-utils (pdftotext, pdfinfo) not installed")
+    rows = {r.build_key: r for r in downloads.build(editor)}
+    page = Client().get("/downloads/").content.decode()
+    for key in ("unit_application", "org_application", "personal_annex"):
+        row = rows[f"form-blank:{key}"]
+        assert row.sha256 in page and row.name.endswith("（空白表）.pdf") and row.version
+        data = downloads.verify(row)
+        assert data.startswith(b"%PDF-") and len(data) == row.size
+        text = _pdf_text(data, tmp_path, f"{key}.pdf")
+        specimen = _pdf_text(downloads.verify(rows[f"form:{key}"]), tmp_path, f"s-{key}.pdf")
+        assert "□" in text and "■" not in text and "■" in specimen  # boxes: none ticked
+        for sample in SAMPLE_DATA:
+            assert sample not in text, (key, sample)
+        assert "张三" in specimen  # the check above would see sample data
+        # the same layout: the labels of the specimen
+        for label in ("统一社会信用代码", "证件号码", "业务类型", "法定代表人签字"):
+            assert (label in text) == (label in specimen), (key, label)

@@ -6,13 +6,22 @@
     from certhall.forms import render_forms_for
 
     pdfs = render_forms_for(data)      # {"unit_application": b"%PDF...", ...}
+    blank = render_blank_forms()       # the same three forms, every field empty
 
 See docs/forms.md for the fields, the layout and the decisions.
 """
 
-from certhall.forms.data import Applicant, CertificateRequest, FormData, Handler, Holder
+from certhall.forms.data import (
+    Applicant,
+    CertificateRequest,
+    FormData,
+    Handler,
+    Holder,
+    blank_form_data,
+)
 from certhall.forms.render import (
     FORM_FILES,
+    render_blank_forms,
     render_forms_for,
     render_org_application,
     render_personal_annex,
@@ -26,6 +35,8 @@ __all__ = [
     "FormData",
     "Handler",
     "Holder",
+    "blank_form_data",
+    "render_blank_forms",
     "render_forms_for",
     "render_org_application",
     "render_personal_annex",

@@ -45,6 +45,7 @@ __all__ = [
     "FormData",
     "Handler",
     "Holder",
+    "blank_form_data",
     "id_kind_name",
 ]
 
@@ -59,8 +60,9 @@ _HEX = re.compile(r"[0-9a-f]{1,40}")
 
 
 def id_kind_name(kind: str) -> str:
-    """The Chinese name of an identity document kind (``resident_id`` -> 居民身份证)."""
-    return ID_DOCUMENT_KINDS[kind]
+    """The Chinese name of an identity document kind (``resident_id`` -> 居民身份证); empty
+    for the empty kind of a blank form."""
+    return ID_DOCUMENT_KINDS[kind] if kind else ""
 
 
 def _text(value: object, what: str, *, limit: int, required: bool = True) -> str:
@@ -274,6 +276,8 @@ class FormData:
     project: str = DEFAULT_PROJECT
     #: The service point's name when the forms are printed at a counter (optional).
     service_point: str = ""
+    #: Set only by :func:`blank_form_data`: every field empty, to be filled in by hand.
+    blank: bool = False
 
     def __post_init__(self) -> None:
         number = self.form_number.strip() if isinstance(self.form_number, str) else ""
@@ -308,3 +312,54 @@ class FormData:
     @property
     def cert_types(self) -> frozenset[CertType]:
         return frozenset(r.cert_type for r in self.requests)
+
+
+def _unchecked[T](cls: type[T], **fields: object) -> T:
+    """An instance without ``__post_init__``'s checks (which refuse empty fields)."""
+    obj = object.__new__(cls)
+    for name, field_value in fields.items():
+        _set(obj, name, field_value)
+    return obj
+
+
+def blank_form_data() -> FormData:
+    """What the blank forms print: no organisation, person, number, date, business or fee.
+
+    One request of each certificate type stands for "some business" (none is ticked); the
+    renderers check ``blank`` where a filled form would print something derived from the data
+    (dates, counts, terms, the persons of the authorisation, the document checklist)."""
+    nobody = {"name": "", "id_kind": "", "id_number": "", "phone": ""}
+    holder = _unchecked(Holder, **nobody, title="")
+    requests = tuple(
+        _unchecked(
+            CertificateRequest,
+            cert_type=cert_type,
+            business=None,
+            years=None,
+            holder=holder if cert_type is CertType.PERSONAL else None,
+            serial="",
+            note="",
+            fee_yuan=None,
+        )
+        for cert_type in CertType
+    )
+    return _unchecked(
+        FormData,
+        form_number="",
+        application_date=None,
+        applicant=_unchecked(
+            Applicant,
+            name="",
+            uscc="",
+            legal_representative="",
+            address="",
+            phone="",
+            legal_rep_id_kind="",
+            legal_rep_id_number="",
+        ),
+        handler=_unchecked(Handler, **nobody, email=""),
+        requests=requests,
+        project=DEFAULT_PROJECT,
+        service_point="",
+        blank=True,
+    )

@@ -284,13 +284,15 @@ def _draw_page(info: DocumentInfo, kind: PageKind, canvas: Canvas, _doc: Any) ->
     canvas.setFont(font, 8.5)
     canvas.drawString(MARGIN_X, top - 16, f"{info.project}数字证书 · 深圳CA受理中心")
     # the form number: barcode and text, top right
-    barcode = Code128(
-        info.form_number, barHeight=8 * mm, barWidth=0.75, humanReadable=0, quiet=0, lquiet=0
-    )
-    barcode.drawOn(canvas, PAGE_WIDTH - MARGIN_X - barcode.width, top - 8 * mm + 2)
+    if info.form_number:  # a blank form has none: no barcode, a line to write it on
+        barcode = Code128(
+            info.form_number, barHeight=8 * mm, barWidth=0.75, humanReadable=0, quiet=0, lquiet=0
+        )
+        barcode.drawOn(canvas, PAGE_WIDTH - MARGIN_X - barcode.width, top - 8 * mm + 2)
     canvas.setFillColor(INK)
     canvas.setFont(font, 8.5)
-    canvas.drawRightString(PAGE_WIDTH - MARGIN_X, top - 12 * mm, f"表单编号：{info.form_number}")
+    number = info.form_number or "_" * 16
+    canvas.drawRightString(PAGE_WIDTH - MARGIN_X, top - 12 * mm, f"表单编号：{number}")
     canvas.setStrokeColor(BRAND)
     canvas.setLineWidth(1.2)
     rule = PAGE_HEIGHT - 24 * mm

@@ -22,7 +22,13 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 from certhall import money
 from certhall.errors import InvalidInput
 from certhall.forms import texts
-from certhall.forms.data import CertificateRequest, FormData, Holder, id_kind_name
+from certhall.forms.data import (
+    CertificateRequest,
+    FormData,
+    Holder,
+    blank_form_data,
+    id_kind_name,
+)
 from certhall.forms.layout import (
     BLANK_DATE,
     GAP,
@@ -47,6 +53,7 @@ from certhall.rules import Business, CertType, Channel, default_catalog
 
 __all__ = [
     "FORM_FILES",
+    "render_blank_forms",
     "render_forms_for",
     "render_org_application",
     "render_personal_annex",
@@ -63,6 +70,9 @@ FORM_FILES = {
     "org_application": f"{ORG_TITLE}.pdf",
     "personal_annex": f"{ANNEX_TITLE}.pdf",
 }
+
+#: Empty holder blocks on the blank 《机构个人数字证书附页》.
+BLANK_HOLDERS = 3
 
 #: Shared documents (注3) named on the personal-certificate form when both types are applied for.
 SHARED_ELSEWHERE = "与机构证书共用，只需一份"
@@ -108,11 +118,13 @@ def _document_checklist(
 ) -> list[Flowable]:
     """The documents the catalog lists for these businesses, with boxes the clerk ticks."""
     catalog = default_catalog()
-    onsite = bool(data.service_point)
-    both = data.cert_types == {CertType.ORG, CertType.PERSONAL}
+    onsite = bool(data.service_point) or data.blank
+    both = data.cert_types == {CertType.ORG, CertType.PERSONAL} and not data.blank
     seen: dict[str, str] = {}
-    for request in requests:
-        for document in catalog.offer(request.business, cert_type).documents:
+    # a blank form lists the documents of every business, to be ticked by the clerk
+    businesses = list(Business) if data.blank else [r.business for r in requests]
+    for business in businesses:
+        for document in catalog.offer(business, cert_type).documents:
             if document.onsite_only and not onsite:
                 continue
             text = document.text
@@ -216,10 +228,10 @@ def _application_page(
         if personal
         else len(_unique([r.serial or f"new-{i}" for i, r in enumerate(requests)]))
     )
-    count_text = f"{count}个" + ("（持证人详见附页）" if personal else "")
+    count_text = f"{'' if data.blank else count}个" + ("（持证人详见附页）" if personal else "")
     grid.row(
         label("证书年限"),
-        value(_years_text(requests, annex=personal)),
+        value("" if data.blank else _years_text(requests, annex=personal)),
         label("证书数量"),
         value(count_text),
     )
@@ -237,7 +249,7 @@ def _application_page(
         label("费用合计"),
         value(_fee_text(requests)),
         label("申请日期"),
-        value(chinese_date(data.application_date)),
+        value(BLANK_DATE if data.blank else chinese_date(data.application_date)),
     )
     flowables: list[Flowable] = [
         Heading(title),
@@ -255,8 +267,12 @@ def _application_page(
     return flowables
 
 
-def _authorisers(data: FormData) -> list[tuple[str, str, str, str]]:
-    """(role, name, id kind, id number) of everyone whose data the forms carry."""
+def _authorisers(data: FormData, cert_type: CertType) -> list[tuple[str, str, str, str]]:
+    """(role, name, id kind, id number) of everyone whose data the forms carry (on a blank
+    form: empty rows for the roles of this form's certificate type)."""
+    if data.blank:
+        roles = ["经办人", "法定代表人"] + (["持证人"] if cert_type is CertType.PERSONAL else [])
+        return [(role, "", "", "") for role in roles]
     rows: list[tuple[str, str, str, str]] = []
     seen: set[tuple[str, str]] = set()
     handler = data.handler
@@ -282,7 +298,7 @@ def _authorisers(data: FormData) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _authorisation_page(styles: Styles, data: FormData) -> list[Flowable]:
+def _authorisation_page(styles: Styles, data: FormData, cert_type: CertType) -> list[Flowable]:
     flowables: list[Flowable] = [
         Heading(texts.AUTHORISATION_TITLE),
         para(f"（{texts.DEMO_MARK}）", styles.subtitle),
@@ -294,7 +310,7 @@ def _authorisation_page(styles: Styles, data: FormData) -> list[Flowable]:
     flowables.append(gap(4))
     header = ["身份", "姓名", "证件类型", "证件号码", "授权人签字", "签字日期"]
     rows: list[list[object]] = [[para(h, styles.label) for h in header]]
-    for role, name, kind, number in _authorisers(data):
+    for role, name, kind, number in _authorisers(data, cert_type):
         rows.append(
             [
                 para(role, styles.label),
@@ -400,7 +416,7 @@ def _info(data: FormData, key: str, title: str) -> DocumentInfo:
         title=title,
         form_code=texts.FORM_CODES[key],
         form_number=data.form_number,
-        subject=f"{data.project} · {data.applicant.name}",
+        subject=f"{data.project} · {data.applicant.name or '空白表'}",
         project=data.project,
     )
 
@@ -415,7 +431,9 @@ def render_unit_application(data: FormData, *, invariant: bool = False) -> bytes
     plain = PageKind()
     sections = [
         Section(plain, _application_page(styles, data, UNIT_TITLE, CertType.ORG, requests)),
-        Section(PageKind(watermark=texts.DEMO_MARK), _authorisation_page(styles, data)),
+        Section(
+            PageKind(watermark=texts.DEMO_MARK), _authorisation_page(styles, data, CertType.ORG)
+        ),
     ]
     return build_pdf(_info(data, "unit_application", UNIT_TITLE), sections, invariant=invariant)
 
@@ -439,7 +457,8 @@ def render_org_application(data: FormData, *, invariant: bool = False) -> bytes:
                 _agreement_page(styles, data),
             )
         )
-    sections.append(Section(PageKind(watermark=texts.DEMO_MARK), _authorisation_page(styles, data)))
+    authorisation = _authorisation_page(styles, data, CertType.PERSONAL)
+    sections.append(Section(PageKind(watermark=texts.DEMO_MARK), authorisation))
     return build_pdf(_info(data, "org_application", ORG_TITLE), sections, invariant=invariant)
 
 
@@ -459,7 +478,7 @@ def _holder_block(
         label("职务"),
         value(holder.title),
         label("证书年限"),
-        value(_years_text(requests, annex=False)),
+        value("" if holder.key == ("", "") else _years_text(requests, annex=False)),
     )
     grid.row(label("业务类型"), value(_business_line(requests), 3))
     grid.row(label("原证书序列号"), value("；".join(_unique([r.serial for r in requests])), 3))
@@ -490,7 +509,8 @@ def render_personal_annex(data: FormData, *, invariant: bool = False) -> bytes:
         head.table(),
         gap(3),
     ]
-    for number, holder in enumerate(_holders(requests), start=1):
+    holders = [requests[0].holder] * BLANK_HOLDERS if data.blank else _holders(requests)
+    for number, holder in enumerate(filter(None, holders), start=1):
         mine = [r for r in requests if r.holder is not None and r.holder.key == holder.key]
         flowables.append(_holder_block(styles, number, holder, mine))
     flowables += [
@@ -503,6 +523,12 @@ def render_personal_annex(data: FormData, *, invariant: bool = False) -> bytes:
         [Section(PageKind(), flowables)],
         invariant=invariant,
     )
+
+
+def render_blank_forms(*, invariant: bool = False) -> dict[str, bytes]:
+    """The three forms with every field empty and every box unchecked, same layout, keyed as
+    in :data:`FORM_FILES`: to print and fill in by hand."""
+    return render_forms_for(blank_form_data(), invariant=invariant)
 
 
 def render_forms_for(data: FormData, *, invariant: bool = False) -> dict[str, bytes]:

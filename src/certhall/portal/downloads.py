@@ -3,10 +3,10 @@
 Two sources, one table:
 
 * **built by the platform** (``build``, run by ``certhall setup`` and
-  ``certhall portal build-downloads``): the three application forms as filled-in specimens
-  (填写样例, rendered by ``certhall.forms`` from sample data: the form module prints only
-  complete data) and the certificate helper (:mod:`certhall.portal.helper`). A rebuild
-  replaces the row of the same ``build_key``;
+  ``certhall portal build-downloads``): the three application forms blank (every field empty,
+  every box unchecked: ``certhall.forms.render_blank_forms``) and as filled-in specimens
+  (填写样例, rendered by ``certhall.forms`` from sample data), and the certificate helper
+  (:mod:`certhall.portal.helper`). A rebuild replaces the row of the same ``build_key``;
 * **uploaded by staff** (manuals ...): PDF, DOCX, XLSX or ZIP by content, at most 20 MB.
 """
 
@@ -23,7 +23,7 @@ from certhall import clock, config
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound
-from certhall.forms import FORM_FILES, render_forms_for
+from certhall.forms import FORM_FILES, render_blank_forms, render_forms_for
 from certhall.forms.data import Applicant, CertificateRequest, FormData, Handler, Holder
 from certhall.portal import files, helper
 from certhall.portal.access import require_editor
@@ -37,6 +37,19 @@ FORM_TITLES = {
     "org_application": ("《机构数字证书申请表》填写样例", "机构个人证书（法人证书）各项业务使用。"),
     "personal_annex": ("《机构个人数字证书附页》填写样例", "机构个人证书每位持证人一栏。"),
 }
+
+
+#: The blank forms: the form's own name as title (listed before its specimen).
+BLANK_TITLES = {
+    "unit_application": ("《单位数字证书申请表》", "机构证书（ODC证书）各项业务使用。"),
+    "org_application": ("《机构数字证书申请表》", "机构个人证书（法人证书）各项业务使用。"),
+    "personal_annex": ("《机构个人数字证书附页》", "机构个人证书每位持证人一栏。"),
+}
+BLANK_NOTE = "空白表：各项留空，打印后用黑色签字笔填写，随附资料由受理人核对。"
+
+
+def blank_file_name(key: str) -> str:
+    return FORM_FILES[key].replace(".pdf", "（空白表）.pdf")
 
 
 def _specimen() -> FormData:
@@ -80,8 +93,16 @@ def build(actor: User) -> list[Download]:
     """(Re)build the platform's own downloads; the rows built."""
     require_editor(actor)
     built: list[Download] = []
-    forms = render_forms_for(_specimen(), invariant=True)
     catalog_version = default_catalog().version
+    for key, data in render_blank_forms(invariant=True).items():
+        title, use = BLANK_TITLES[key]
+        built.append(
+            _put_built(
+                actor, f"form-blank:{key}", DownloadKind.FORM, title, catalog_version,
+                f"{BLANK_NOTE}{use}", blank_file_name(key), data,
+            )
+        )  # fmt: skip
+    forms = render_forms_for(_specimen(), invariant=True)
     for key, data in forms.items():
         title, description = FORM_TITLES[key]
         built.append(

@@ -135,8 +135,12 @@ def sync_index(entry: Entry) -> None:
 
 
 def index_entry(entry: Entry) -> None:
+    search.put(entry_document(entry))
+
+
+def entry_document(entry: Entry) -> search.Document:
     kind, page = PAGES[EntryKind(entry.kind)]
-    search.index(
+    return search.Document(
         kind,
         str(entry.pk),
         title=entry.title,

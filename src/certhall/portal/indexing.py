@@ -5,30 +5,25 @@ Services keep it current one document at a time; this rebuilds it all
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Iterator
 
 from certhall.portal import entries, guide, notices, search
-from certhall.portal.models import SearchDoc
 
 
-def index_guides() -> int:
-    pages = guide.all_guides()
-    for page in pages:
-        search.index(
-            "guide", page.key, title=page.title, body=page.plain_text(), url=page.url, day=None
-        )
-    return len(pages)
+def _guide_document(page: guide.BusinessGuide) -> search.Document:
+    return search.Document("guide", page.key, page.title, page.plain_text(), page.url, None)
+
+
+def documents() -> Iterator[search.Document]:
+    """Everything public: the guide, published notices, published FAQ and usage entries."""
+    for page in guide.all_guides():
+        yield _guide_document(page)
+    for notice in notices.published():
+        yield notices.notice_document(notice)
+    for entry in entries.published_entries():
+        yield entries.entry_document(entry)
 
 
 def reindex_all() -> int:
     """Rebuild the whole index; the number of documents indexed."""
-    with transaction.atomic():
-        SearchDoc.objects.all().delete()
-        count = index_guides()
-        for notice in notices.published():
-            notices.index_notice(notice)
-            count += 1
-        for entry in entries.published_entries():
-            entries.index_entry(entry)
-            count += 1
-    return count
+    return search.rebuild(documents())

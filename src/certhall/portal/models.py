@@ -1,5 +1,5 @@
 """The portal's records: notices, visitors' questions, FAQ and usage guides, downloads, and the
-search index (documents and their character bigrams).
+search index (documents and their terms: character units and bigrams).
 
 State machines (notices, questions) live in :mod:`certhall.portal.states` and change only
 through :func:`certhall.lifecycle.transition`. Rich text is stored already sanitised
@@ -207,18 +207,26 @@ class SearchDoc(models.Model):
         return self.title
 
 
-class SearchGram(models.Model):
-    """One distinct character bigram of a document (``head`` + ``tail``; ``tail`` empty for
-    the last unit of a run), where it occurs, and the document's date for ranking."""
+class SearchPosting(models.Model):
+    """One search term of one document (see :mod:`certhall.portal.textindex`): a unit
+    (``证``, ``ca``, ``32``) or a bigram of neighbouring units written ``head tail``
+    (``证 书``, ``32 位``); whether it occurs in the title; the document's date as a day
+    number (``date.toordinal()``) for ranking. Two indexes serve the query: the primary key
+    ``(doc, term)`` checks candidates, ``(term, in_title, day, doc)`` lists a term's documents
+    in ranking order and counts them without reading the table."""
 
-    doc = models.ForeignKey(SearchDoc, on_delete=models.CASCADE, related_name="grams")
-    head = models.CharField(max_length=32)
-    tail = models.CharField(max_length=32)
+    pk = models.CompositePrimaryKey("doc_id", "term")
+    doc = models.ForeignKey(
+        SearchDoc, on_delete=models.CASCADE, related_name="postings", db_index=False
+    )
+    term = models.CharField(max_length=65)
     in_title = models.BooleanField()
-    date = models.DateField()
+    day = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["head", "tail"], name="portal_gram")]
+        indexes = [
+            models.Index(fields=["term", "in_title", "day", "doc"], name="portal_posting_rank")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.head}{self.tail}"
+        return self.term

@@ -249,8 +249,12 @@ def attach(actor: User, notice: Notice, name: str, chunks: Iterable[bytes]) -> A
 
 
 def index_notice(notice: Notice) -> None:
+    search.put(notice_document(notice))
+
+
+def notice_document(notice: Notice) -> search.Document:
     body = "\n".join(filter(None, [notice.summary, sanitize.to_plain(notice.body_html)]))
-    search.index(
+    return search.Document(
         "notice",
         str(notice.pk),
         title=notice.title,

@@ -14,6 +14,9 @@
    "every bigram of the query": ``32位`` is the one bigram ``("32", "位")``, ``数字证书`` the
    three ``数字``, ``字证``, ``证书``. No dictionary, no word segmentation: partial words match
    (``证书`` finds ``数字证书``), and a query matches a document that holds all its bigrams.
+4. **Terms** (what the index stores, :func:`terms`): every distinct unit alone (``证``,
+   ``ca``), so that a one-unit query is one lookup, and every bigram written ``head tail``
+   (``证 书``, ``32 位``; units never contain a space, so the two kinds cannot collide).
 """
 
 from __future__ import annotations
@@ -121,18 +124,46 @@ def query_grams(query: str) -> list[QueryGram]:
     return wanted
 
 
+def gram_term(gram: QueryGram) -> str:
+    """The index term of a query gram: the unit alone, or ``head tail``."""
+    return gram.head if gram.tail is None else f"{gram.head} {gram.tail}"
+
+
+def terms(text: str) -> set[str]:
+    """The distinct index terms of ``text``: its units and its bigrams."""
+    out: set[str] = set()
+    for segment in segments(fold(text)):
+        previous = ""
+        for unit in segment:
+            out.add(unit.text)
+            if previous:
+                out.add(f"{previous} {unit.text}")
+            previous = unit.text
+    return out
+
+
+def query_terms(query: str) -> list[str]:
+    """The index terms a query needs, in query order, without repeats."""
+    return [gram_term(gram) for gram in query_grams(query)]
+
+
 def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Where the query's segments, or failing that their bigrams, occur in ``text``: merged,
     sorted ``(start, end)`` positions of the original text."""
-    folded = fold(text)
-    doc_units = [unit for segment in segments(folded) for unit in segment]
+    doc_units = [unit for segment in segments(fold(text)) for unit in segment]
+    query_segments = [[unit.text for unit in segment] for segment in segments(fold(query))]
+    wanted = {word for words in query_segments for word in words}
+    starts: dict[str, list[int]] = {}
+    for i, unit in enumerate(doc_units):
+        if unit.text in wanted:
+            starts.setdefault(unit.text, []).append(i)
     spans: list[tuple[int, int]] = []
-    for segment in segments(fold(query)):
-        words = [unit.text for unit in segment]
-        size = len(words) if any(_match(doc_units, i, words) for i in range(len(doc_units))) else 2
-        pieces = [words[i : i + size] for i in range(max(1, len(words) - size + 1))]
-        for piece in pieces:
-            for i in range(len(doc_units)):
+    for words in query_segments:
+        whole = any(_match(doc_units, i, words) for i in starts.get(words[0], ()))
+        size = len(words) if whole else 2
+        for k in range(max(1, len(words) - size + 1)):
+            piece = words[k : k + size]
+            for i in starts.get(piece[0], ()):
                 if _match(doc_units, i, piece):
                     spans.append((doc_units[i].start, doc_units[i + len(piece) - 1].end))
     spans.sort()

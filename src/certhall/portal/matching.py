@@ -1,0 +1,180 @@
+"""Which documents match a query, best first: the inverted index read rarest term first.
+
+``SearchPosting`` holds one row per (document, term) with the title flag and the document's
+day. A query is a list of terms (:func:`certhall.portal.textindex.query_terms`); a document
+matches when it holds every term. Ranking: more of the query's terms in the title first, then
+the newer day, then the newer document (higher id).
+
+The work per query is bounded, whatever the size of the index:
+
+1. Each term's document count is counted up to ``RARE + 1`` (an index-only range count).
+   A term with no document: no hit, done.
+2. **Rare query** (the rarest term is in at most ``RARE`` documents): those documents are the
+   candidates; each other term, rarest first, is looked up for the remaining candidates only
+   (primary-key probes ``(doc, term)``). The result is exact and complete, however long.
+3. **Common query** (every term is in more than ``RARE`` documents): two tiers, each read in
+   ranking order from the ``(term, in_title, day, doc)`` index:
+
+   * *title tier*: for each term, its ``CAP`` newest documents having it in the title; those
+     holding every term, ranked by the number of terms in the title, then day;
+   * *body tier*: the rarest term's documents without it in the title, newest first, in
+     chunks of ``CHUNK``, kept when they hold every other term and none in the title; at most
+     ``WALK`` documents are read.
+
+   Listing stops at ``CAP`` hits and the result says it is incomplete (``complete=False``):
+   the page shows "more than ``CAP``". The top hits are the exact top unless a term has more
+   than ``CAP`` title hits (then an older document with more title hits can be missed) or the
+   body walk ended before ``CAP`` hits (terms that are each common but rarely together).
+
+Only equality and range predicates on two B-tree indexes: SQLite and PostgreSQL run the same
+statements and return the same hits in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+
+from certhall.portal.models import SearchPosting
+
+TABLE = SearchPosting._meta.db_table
+#: Statements written out (not the ORM): the ORM's per-id preparation of long ``IN`` lists
+#: cost more than the database's work, and it writes ``in_title = true`` as a bare column,
+#: which SQLite cannot use as an index range.
+_COUNT = f"SELECT COUNT(*) FROM (SELECT 1 FROM {TABLE} WHERE term = %s LIMIT %s) AS c"  # noqa: S608
+_ALL = f"SELECT doc_id, in_title, day FROM {TABLE} WHERE term = %s"  # noqa: S608
+_BY_DAY = (
+    f"SELECT doc_id, day FROM {TABLE} WHERE term = %s AND in_title = %s{{after}} "  # noqa: S608
+    "ORDER BY day DESC, doc_id DESC LIMIT %s"
+)
+_AFTER = " AND day <= %s AND (day < %s OR doc_id < %s)"
+_HAVE = f"SELECT doc_id, in_title FROM {TABLE}{{hint}} WHERE term = %s AND doc_id IN ({{ids}})"  # noqa: S608
+#: SQLite's planner, going by the average number of documents per term, scans a common term's
+#: whole range instead of probing the primary key for a few hundred ids (10x slower).
+_SQLITE_PK = f" INDEXED BY sqlite_autoindex_{TABLE}_1"
+
+
+def _have(count: int) -> str:
+    hint = _SQLITE_PK if connection.vendor == "sqlite" else ""
+    return _HAVE.format(hint=hint, ids=", ".join(["%s"] * count))
+
+
+def _rows(sql: str, params: Sequence[str | int | bool]) -> list[tuple[int, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[int, ...]] = cursor.fetchall()
+    return rows
+
+
+#: Most hits listed for a common query (50 pages of 10).
+CAP = 500
+#: A query whose rarest term is in at most this many documents is answered exactly.
+RARE = 2000
+#: Body-tier documents read per statement, and at most in all.
+CHUNK = 500
+WALK = 3000
+#: Most document ids in one ``IN (...)`` list.
+IDS_PER_STATEMENT = 2000
+
+
+@dataclass(frozen=True)
+class Ranked:
+    doc_ids: list[int]
+    #: False: more documents may match than listed (listing stopped at the bounds above).
+    complete: bool
+
+
+#: candidate document id -> [number of query terms in its title, day]
+Candidates = dict[int, list[int]]
+
+
+def rank(terms: list[str]) -> Ranked:
+    """The documents holding every term, best first (a common query: at most ``CAP``)."""
+    if not terms:
+        return Ranked([], True)
+    counted = sorted((_count(term), term) for term in terms)  # rarest first
+    if counted[0][0] == 0:
+        return Ranked([], True)
+    rarest = counted[0][1]
+    others = [term for _, term in counted[1:]]
+    if counted[0][0] <= RARE:
+        rows = _rows(_ALL, [rarest])
+        found = _verify({doc: [int(titled), day] for doc, titled, day in rows}, others)
+        return Ranked(_ordered(found), True)
+    return _common(rarest, others)
+
+
+def _count(term: str) -> int:
+    """How many documents hold ``term``, counted up to ``RARE + 1``."""
+    return _rows(_COUNT, [term, RARE + 1])[0][0]
+
+
+def _ordered(found: Candidates) -> list[int]:
+    return sorted(found, key=lambda doc: (-found[doc][0], -found[doc][1], -doc))
+
+
+def _verify(candidates: Candidates, terms: Iterable[str], *, body_only: bool = False) -> Candidates:
+    """The candidates that hold every term (none in the title if ``body_only``), with their
+    title counts increased by the terms found in the title."""
+    for term in terms:
+        if not candidates:
+            break
+        kept: Candidates = {}
+        ids = list(candidates)
+        for i in range(0, len(ids), IDS_PER_STATEMENT):
+            part = ids[i : i + IDS_PER_STATEMENT]
+            rows = _rows(_have(len(part)), [term, *part])
+            for doc, titled in rows:
+                if titled and body_only:
+                    continue
+                entry = candidates[doc]
+                entry[0] += int(titled)
+                kept[doc] = entry
+        candidates = kept
+    return candidates
+
+
+def _common(rarest: str, others: list[str]) -> Ranked:
+    """Every term is in more than ``RARE`` documents: the title tier, then the body tier."""
+    terms = [rarest, *others]
+    complete = True
+    candidates: Candidates = {}
+    for term in terms:
+        rows = _rows(_BY_DAY.format(after=""), [term, True, CAP + 1])
+        if len(rows) > CAP:
+            complete = False
+        for doc, day in rows[:CAP]:
+            candidates.setdefault(doc, [0, day])
+    if others:
+        candidates = _verify(candidates, terms)
+    else:  # one term: every candidate holds it, in the title
+        candidates = {doc: [1, day] for doc, (_, day) in candidates.items()}
+    ranked = _ordered(candidates)[:CAP]
+    body, walked_all = _body_tier(rarest, others, CAP - len(ranked))
+    ranked += body
+    return Ranked(ranked, complete and walked_all and len(ranked) < CAP)
+
+
+def _body_tier(rarest: str, others: list[str], wanted: int) -> tuple[list[int], bool]:
+    """Up to ``wanted`` documents holding every term, none in the title, newest first; and
+    whether the rarest term's documents were read to the end."""
+    found: list[int] = []
+    walked = 0
+    after: tuple[int, int] | None = None
+    while len(found) < wanted:
+        if walked >= WALK:
+            return found, False
+        if after is None:
+            chunk = _rows(_BY_DAY.format(after=""), [rarest, False, CHUNK])
+        else:
+            day, doc = after
+            chunk = _rows(_BY_DAY.format(after=_AFTER), [rarest, False, day, day, doc, CHUNK])
+        if not chunk:
+            return found, True
+        walked += len(chunk)
+        after = (chunk[-1][1], chunk[-1][0])
+        kept = _verify({doc: [0, day] for doc, day in chunk}, others, body_only=True)
+        found += [doc for doc, _ in chunk if doc in kept][: wanted - len(found)]
+    return found, False
