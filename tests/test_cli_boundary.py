@@ -89,6 +89,15 @@ def test_missing_home_in_production_is_one_line(tmp_path: Path, command: tuple[s
 
 
 @pytest.mark.slow
+def test_token_commands_do_not_make_a_missing_home(tmp_path: Path) -> None:
+    """The token store lives under the home: no database, but the home must exist."""
+    home = tmp_path / "nowhere"
+    result = _certhall(_production(home), "token", "list")
+    _one_line(result, str(home), "不存在")
+    assert not home.exists()
+
+
+@pytest.mark.slow
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     env = _env(tmp_path / "home", CERTHALL_DATABASE_URL="postgresql://postgres@127.0.0.1:1/none")
     _one_line(_certhall(env, "ca", "list"), "CERTHALL_DATABASE_URL")

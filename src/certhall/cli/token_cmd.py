@@ -20,7 +20,7 @@ from typing import Any
 
 from certhall import config
 from certhall.cli.output import atomic_output, read_input
-from certhall.errors import InvalidInput
+from certhall.errors import ConfigurationError, InvalidInput
 
 MAX_CERT_FILE = 256 * 1024
 MAX_SIGN_INPUT = 64 * 1024 * 1024
@@ -107,6 +107,8 @@ def _store(args: argparse.Namespace) -> Any:
         return UkeyStore(module, path.resolve())
     if not is_softhsm(module):
         return UkeyStore(module, None)
+    if not settings.home.is_dir():  # the instance's store: never make a home here
+        raise ConfigurationError(code="home_missing", home=settings.home)
     return ukey_store_at(settings.home, module)
 
 
