@@ -83,7 +83,7 @@ CAP = 500
 RARE = 2000
 #: Body-tier documents read per statement, and at most in all.
 CHUNK = 500
-WALK = 3000
+WALK = 2000
 #: Most document ids in one ``IN (...)`` list.
 IDS_PER_STATEMENT = 2000
 
