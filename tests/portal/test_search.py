@@ -115,3 +115,41 @@ def test_pagination(seeded: User) -> None:
     assert last.page == first.pages
     page = Client().get("/search/", {"q": "深圳", "page": "2"}).content.decode()
     assert "第 2 / " in page and "q=%E6%B7%B1%E5%9C%B3&page=1" in page
+
+
+CAP = 20
+
+
+def _index_synthetic(n: int) -> None:
+    words = ["深圳", "證書", "续期", "Ukey", "网上营业厅", "龙岗", "受理点"]
+    for i in range(n):
+        title = words[i % 7] + words[(i * 3) % 7]
+        body = "".join(words[(i + k) % 7] for k in range(4)) + ("，火星" if i % 3 == 0 else "")
+        day = date(2024, 1, 1 + i % 28)
+        search.index("notice", str(i), title=title, body=body, url=f"/n/{i}/", day=day)
+
+
+@pytest.mark.parametrize("query", ["深圳", "证书 深圳", "网上营业厅", "龙岗受理点", "Ukey 续期"])
+def test_bounded_query_lists_the_exact_top(
+    clock, editor: User, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The common-query path (every term in more than RARE documents) lists the same top hits
+    as the exact path (no term has more than CAP title hits here), stops at CAP and says so."""
+    from certhall.portal import matching
+
+    _index_synthetic(60)
+    exact = search.search(query, per_page=100)
+    assert exact.complete and exact.total > CAP
+    monkeypatch.setattr(matching, "RARE", 3)
+    monkeypatch.setattr(matching, "CAP", CAP)
+    monkeypatch.setattr(matching, "CHUNK", 3)
+    bounded = search.search(query, per_page=100)
+    assert not bounded.complete and bounded.total == CAP
+    assert [h.url for h in bounded.hits] == [h.url for h in exact.hits][:CAP]
+    monkeypatch.setattr(matching, "CAP", 1000)  # no cap: the walk reads everything
+    monkeypatch.setattr(matching, "WALK", 10_000)
+    whole = search.search(query, per_page=100)
+    assert whole.complete and [h.url for h in whole.hits] == [h.url for h in exact.hits]
+    monkeypatch.setattr(matching, "CAP", CAP)
+    page = Client().get("/search/", {"q": query}).content.decode()
+    assert f"找到 {CAP} 条以上结果" in page

@@ -54,11 +54,20 @@ _HAVE = f"SELECT doc_id, in_title FROM {TABLE}{{hint}} WHERE term = %s AND doc_i
 #: SQLite's planner, going by the average number of documents per term, scans a common term's
 #: whole range instead of probing the primary key for a few hundred ids (10x slower).
 _SQLITE_PK = f" INDEXED BY sqlite_autoindex_{TABLE}_1"
+#: PostgreSQL's planner does the same (a hash join over the term's range, and planning a long
+#: IN list alone takes milliseconds): one array parameter and a LATERAL probe per id.
+_PG_HAVE = (
+    "SELECT c.id, p.in_title FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL "  # noqa: S608
+    f"(SELECT in_title FROM {TABLE} WHERE doc_id = c.id AND term = %s LIMIT 1) AS p"
+)
 
 
-def _have(count: int) -> str:
-    hint = _SQLITE_PK if connection.vendor == "sqlite" else ""
-    return _HAVE.format(hint=hint, ids=", ".join(["%s"] * count))
+def _have(term: str, ids: list[int]) -> list[tuple[int, ...]]:
+    """Which of ``ids`` hold ``term``: ``(doc_id, in_title)`` rows."""
+    if connection.vendor == "postgresql":
+        return _rows(_PG_HAVE, [ids, term])  # type: ignore[list-item]
+    sql = _HAVE.format(hint=_SQLITE_PK, ids=", ".join(["%s"] * len(ids)))
+    return _rows(sql, [term, *ids])
 
 
 def _rows(sql: str, params: Sequence[str | int | bool]) -> list[tuple[int, ...]]:
@@ -74,7 +83,7 @@ CAP = 500
 RARE = 2000
 #: Body-tier documents read per statement, and at most in all.
 CHUNK = 500
-WALK = 3000
+WALK = 2000
 #: Most document ids in one ``IN (...)`` list.
 IDS_PER_STATEMENT = 2000
 
@@ -115,18 +124,24 @@ def _ordered(found: Candidates) -> list[int]:
     return sorted(found, key=lambda doc: (-found[doc][0], -found[doc][1], -doc))
 
 
-def _verify(candidates: Candidates, terms: Iterable[str], *, body_only: bool = False) -> Candidates:
+def _verify(
+    candidates: Candidates,
+    terms: Iterable[str],
+    *,
+    body_only: bool = False,
+    known: dict[str, set[int]] | None = None,
+) -> Candidates:
     """The candidates that hold every term (none in the title if ``body_only``), with their
-    title counts increased by the terms found in the title."""
+    title counts increased by the terms found in the title. ``known[term]``: candidates
+    already known to hold ``term`` (and counted), which are not looked up again."""
     for term in terms:
         if not candidates:
             break
-        kept: Candidates = {}
-        ids = list(candidates)
+        have = known.get(term, set()) if known else set()
+        kept = {doc: entry for doc, entry in candidates.items() if doc in have}
+        ids = [doc for doc in candidates if doc not in have]
         for i in range(0, len(ids), IDS_PER_STATEMENT):
-            part = ids[i : i + IDS_PER_STATEMENT]
-            rows = _rows(_have(len(part)), [term, *part])
-            for doc, titled in rows:
+            for doc, titled in _have(term, ids[i : i + IDS_PER_STATEMENT]):
                 if titled and body_only:
                     continue
                 entry = candidates[doc]
@@ -141,16 +156,15 @@ def _common(rarest: str, others: list[str]) -> Ranked:
     terms = [rarest, *others]
     complete = True
     candidates: Candidates = {}
+    known: dict[str, set[int]] = {}  # term -> candidates having it in the title
     for term in terms:
         rows = _rows(_BY_DAY.format(after=""), [term, True, CAP + 1])
         if len(rows) > CAP:
             complete = False
+        known[term] = {doc for doc, _ in rows[:CAP]}
         for doc, day in rows[:CAP]:
-            candidates.setdefault(doc, [0, day])
-    if others:
-        candidates = _verify(candidates, terms)
-    else:  # one term: every candidate holds it, in the title
-        candidates = {doc: [1, day] for doc, (_, day) in candidates.items()}
+            candidates.setdefault(doc, [0, day])[0] += 1
+    candidates = _verify(candidates, terms, known=known)
     ranked = _ordered(candidates)[:CAP]
     body, walked_all = _body_tier(rarest, others, CAP - len(ranked))
     ranked += body
