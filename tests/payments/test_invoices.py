@@ -5,13 +5,16 @@ organisation or provider sees nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from certhall import messages as catalogue
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput
@@ -22,6 +25,8 @@ from certhall.payments.models import Invoice, Order
 pytestmark = pytest.mark.django_db
 
 EMAIL = "finance@example.cn"
+#: What the tax system hands out: a PDF (only its first bytes are checked here).
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -29,6 +34,10 @@ def paid_order(clock: Any, clerk: User, make_order: Callable[..., Order]) -> Ord
     order = make_order("312.00")
     services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
     return order
+
+
+def upload(content: bytes = PDF, name: str = "fapiao.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
 def login(user: User) -> Client:
@@ -71,10 +80,14 @@ def test_request_and_issue_through_the_pages(
     queue = page(finance.get("/payments/invoices/"))
     assert f'data-invoice="{invoice.pk}"' in queue and "增值税专用发票" in queue
     assert "/payments/invoices/" in page(finance.get("/console/"))  # in the console's menu
-    bad = finance.post(f"/payments/invoices/{invoice.pk}/issue", {"number": "12ab"}, follow=True)
+    bad = finance.post(
+        f"/payments/invoices/{invoice.pk}/issue", {"number": "12ab", "pdf": upload()}, follow=True
+    )
     assert "发票号码应为8-20位数字" in page(bad)
     done = finance.post(
-        f"/payments/invoices/{invoice.pk}/issue", {"number": "26442000000012345678"}, follow=True
+        f"/payments/invoices/{invoice.pk}/issue",
+        {"number": "26442000000012345678", "pdf": upload()},
+        follow=True,
     )
     assert "已登记发票号码 26442000000012345678" in page(done)
     invoice.refresh_from_db()
@@ -84,6 +97,11 @@ def test_request_and_issue_through_the_pages(
         clerk,
     )
     assert "26442000000012345678" in page(customer.get(url))
+    download = customer.get(f"/payments/invoices/{invoice.pk}.pdf")
+    assert download.status_code == 200 and download.content == PDF
+    assert download["Content-Type"] == "application/pdf"
+    assert 'filename="invoice-26442000000012345678.pdf"' in download["Content-Disposition"]
+    assert f'href="/payments/invoices/{invoice.pk}.pdf"' in page(customer.get(url))
     told = SmsMessage.objects.get(kind="invoice_issued")
     assert told.phone == "13800138000" and "26442000000012345678" in told.text
     actions = list(
@@ -98,7 +116,7 @@ def test_request_and_issue_through_the_pages(
         ("payments.invoice.issue", "ok"),
     ]
     with pytest.raises(Conflict):  # issued once
-        invoices.issue_invoice(clerk, invoice.pk, "26442000000012345679")
+        invoices.issue_invoice(clerk, invoice.pk, "26442000000012345679", [PDF])
 
 
 def test_only_paid_orders_and_only_ones_own(
@@ -132,11 +150,11 @@ def test_only_paid_orders_and_only_ones_own(
     assert invoices.list_invoices(other_applicant) == []
     # staff of another provider, and roles that do not issue invoices, cannot issue it
     with pytest.raises(Forbidden):
-        invoices.issue_invoice(other_clerk, invoice.pk, "12345678")
+        invoices.issue_invoice(other_clerk, invoice.pk, "12345678", [PDF])
     with pytest.raises(Forbidden):
-        invoices.issue_invoice(make_user(Role.REVIEWER), invoice.pk, "12345678")
+        invoices.issue_invoice(make_user(Role.REVIEWER), invoice.pk, "12345678", [PDF])
     with pytest.raises(Forbidden):
-        invoices.issue_invoice(applicant, invoice.pk, "12345678")
+        invoices.issue_invoice(applicant, invoice.pk, "12345678", [PDF])
     assert Invoice.objects.get().status == "requested"
 
 
@@ -150,7 +168,51 @@ def test_an_invoice_number_is_used_once(
         made.append(
             invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
         )
-    invoices.issue_invoice(clerk, made[0].pk, "12345678")
+    invoices.issue_invoice(clerk, made[0].pk, "12345678", [PDF])
     with pytest.raises(Conflict) as refused:
-        invoices.issue_invoice(clerk, made[1].pk, "12345678")
+        invoices.issue_invoice(clerk, made[1].pk, "12345678", [PDF])
     assert refused.value.code == "invoice_number_taken"
+
+
+def test_the_pdf_is_required_and_must_be_a_pdf(
+    paid_order: Order, applicant: User, clerk: User, make_user: Callable[..., User]
+) -> None:
+    invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
+    finance = login(clerk)
+    url = f"/payments/invoices/{invoice.pk}/issue"
+    refusals = {
+        "invoice_pdf_missing": {"number": "12345678"},
+        "invoice_pdf_type": {"number": "12345678", "pdf": upload(b"<html>%PDF-</html>")},
+        "invoice_pdf_size": {"number": "12345678", "pdf": upload(b"")},
+    }
+    for code, form in refusals.items():
+        shown = page(finance.post(url, form, follow=True))
+        assert catalogue.text(code, limit=5)[:12] in shown, code
+    with pytest.raises(InvalidInput) as too_big:
+        invoices.issue_invoice(clerk, invoice.pk, "12345678", [PDF, b"0" * invoices.MAX_PDF_BYTES])
+    assert too_big.value.code == "invoice_pdf_size"
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.pdf_sha256) == ("requested", "", "")
+    # nothing to download before it is issued
+    assert login(applicant).get(f"/payments/invoices/{invoice.pk}.pdf").status_code == 404
+
+
+def test_only_its_organisation_and_provider_download_it(
+    paid_order: Order,
+    applicant: User,
+    other_applicant: User,
+    clerk: User,
+    other_clerk: User,
+) -> None:
+    invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
+    invoices.issue_invoice(clerk, invoice.pk, "12345678", [PDF[:5], PDF[5:]])
+    url = f"/payments/invoices/{invoice.pk}.pdf"
+    assert login(applicant).get(url).content == PDF
+    assert login(clerk).get(url).content == PDF
+    for stranger in (other_applicant, other_clerk):
+        assert login(stranger).get(url).status_code in (403, 404)
+    assert Client().get(url).status_code == 302  # to the login page
+    assert (
+        AuditEvent.objects.get(action="payments.invoice.issue", result="ok").after["pdf_sha256"]
+        == hashlib.sha256(PDF).hexdigest()
+    )

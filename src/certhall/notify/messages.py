@@ -121,11 +121,11 @@ TEMPLATES: dict[Kind, Template] = {
             Kind.INVOICE_ISSUED,
             "发票已开具",
             SIGNATURE + "您单位订单{order}的{kind}（发票号码{number}，金额{amount}元）已开具，"
-            "电子发票已发送至{email}。",
+            "请登录网上营业厅在订单页面下载电子发票（PDF）。",
             subject="{kind}已开具：发票号码{number}（订单{order}）",
             email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
             "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
-            "电子发票由税务系统发送至本邮箱；如未收到，请登录深圳CA网上营业厅查看订单或联系客服。",
+            "电子发票（PDF）请登录深圳CA网上营业厅，在订单{order}的页面下载。",
         ),
     )
 }

@@ -5,25 +5,29 @@ who take the money at the counter) issue it in the tax system and record its num
 * the title is the organisation's name and the tax number its USCC (统一社会信用代码 is the
   taxpayer identification number of a Chinese enterprise); the amount is the order's;
 * the customer chooses 普通 or 专用 and the email the tax system sends the electronic invoice to;
+* finance issues it in the tax system, then records its number and uploads the PDF the tax
+  system produced (a PDF only, sniffed from its first bytes, at most 5 MiB, stored by SHA-256
+  under ``<uploads>/invoices`` with the hall's one upload store);
 * asking and issuing are audited (``payments.invoice.request``, ``payments.invoice.issue``,
-  refusals too); issuing tells the customer by email (and SMS to the account's phone).
-
-The invoice itself (the PDF or OFD) comes from the tax system (全电发票 by email); certhall keeps
-the request and the number, not the document.
+  refusals too); issuing tells the customer by email (and SMS to the account's phone), and the
+  customer downloads the PDF from the order's page (``invoice_pdf``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 
-from certhall import clock
+from certhall import clock, config
 from certhall.accounts import validation
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.hall import storage
 from certhall.lifecycle import transition
 from certhall.notify.notifier import notify
 from certhall.payments.lifecycle import INVOICES, InvoiceKind, InvoiceStatus, Status
@@ -34,6 +38,9 @@ from certhall.payments.services import get_order
 INVOICE_ROLES = (Role.CLERK, Role.CA_ADMIN)
 #: 8 digits (a paper invoice's 发票号码) up to 20 (全电发票).
 NUMBER = re.compile(r"[0-9]{8,20}")
+#: An invoice from the tax system is a PDF of a page or two.
+PDF_ONLY = ((b"%PDF-", "application/pdf"),)
+MAX_PDF_BYTES = 5 * 1024 * 1024
 
 
 def request_invoice(actor: User, reference: str, *, kind: str, email: str) -> Invoice:
@@ -94,8 +101,12 @@ def list_invoices(actor: User, *, status: str | None = None, limit: int = 200) -
     return list(query.order_by("requested_at", "pk")[:limit])
 
 
-def issue_invoice(actor: User, invoice_id: int, number: str) -> Invoice:
-    """Finance records the number of the invoice it issued in the tax system."""
+def issue_invoice(
+    actor: User, invoice_id: int, number: str, pdf: Iterable[bytes] | None
+) -> Invoice:
+    """Finance records the number of the invoice it issued in the tax system and uploads its
+    PDF (``pdf``: the file's chunks). The PDF is stored before the transaction: a refusal after
+    that leaves at most an unreferenced file, never an issued invoice without its document."""
     require_role(actor, *INVOICE_ROLES)
     with audit.refusals_recorded(
         actor, "payments.invoice.issue", object_type="invoice", object_id=invoice_id
@@ -103,6 +114,9 @@ def issue_invoice(actor: User, invoice_id: int, number: str) -> Invoice:
         number = number.strip()
         if not NUMBER.fullmatch(number):
             raise InvalidInput(code="invoice_number")
+        if pdf is None:
+            raise InvalidInput(code="invoice_pdf_missing")
+        document = _store_pdf(pdf)
         with transaction.atomic():
             invoice = (
                 Invoice.objects.select_for_update(of=("self",))
@@ -120,10 +134,42 @@ def issue_invoice(actor: User, invoice_id: int, number: str) -> Invoice:
                 INVOICES,
                 invoice,
                 InvoiceStatus.ISSUED,
-                fields={"number": number, "issued_by": actor, "issued_at": clock.now()},
+                fields={
+                    "number": number,
+                    "issued_by": actor,
+                    "issued_at": clock.now(),
+                    "pdf_sha256": document.sha256,
+                    "pdf_size": document.size,
+                },
             )
             _tell(actor, invoice)
     return invoice
+
+
+def invoice_pdf(actor: User, invoice_id: int) -> tuple[str, bytes]:
+    """The issued invoice's PDF and a file name, for its organisation or its provider's staff."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound(code="invoice_not_found", id=invoice_id)
+    Invoice.objects.require_visible(actor, invoice)
+    if not invoice.pdf_sha256:
+        raise NotFound(code="invoice_pdf_not_issued", id=invoice_id)
+    return f"invoice-{invoice.number}.pdf", storage.read(invoice.pdf_sha256, _pdf_root())
+
+
+def _pdf_root() -> Path:
+    return config.get().uploads_dir / "invoices"
+
+
+def _store_pdf(chunks: Iterable[bytes]) -> storage.Blob:
+    try:
+        return storage.store(chunks, limit=MAX_PDF_BYTES, base=_pdf_root(), signatures=PDF_ONLY)
+    except InvalidInput as error:
+        if error.code == "file_type":
+            raise InvalidInput(code="invoice_pdf_type") from None
+        if error.code in ("file_too_big", "file_empty"):
+            raise InvalidInput(code="invoice_pdf_size", limit=MAX_PDF_BYTES >> 20) from None
+        raise
 
 
 def _tell(actor: User, invoice: Invoice) -> None:
@@ -136,7 +182,6 @@ def _tell(actor: User, invoice: Invoice) -> None:
             "kind": invoice.get_kind_display(),
             "number": invoice.number,
             "amount": f"{invoice.amount:.2f}",
-            "email": invoice.email,
         },
         phone=phone,
         email=invoice.email,

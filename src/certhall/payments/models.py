@@ -194,6 +194,9 @@ class Invoice(models.Model):
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     issued_at = models.DateTimeField(null=True, blank=True)
+    #: The PDF from the tax system, in ``<uploads>/invoices`` (``payments.invoices``).
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_size = models.PositiveIntegerField(null=True, blank=True)
 
     objects = VisibleQuerySet["Invoice"].as_manager()
 
@@ -231,4 +234,5 @@ class Invoice(models.Model):
             "kind": self.kind,
             "amount": str(self.amount),
             "number": self.number,
+            "pdf_sha256": self.pdf_sha256,
         }

@@ -8,7 +8,8 @@
 * ``/payments/receipt/<reference>.pdf``: the receipt of a paid order;
 * ``/payments/orders/<reference>/invoice`` (POST): the customer asks for the order's invoice;
   ``/payments/invoices/``: the staff's invoice queue, ``/payments/invoices/<id>/issue`` (POST)
-  records an issued invoice's number (``certhall.payments.invoices``).
+  records an issued invoice's number and its PDF, ``/payments/invoices/<id>.pdf`` downloads it
+  (``certhall.payments.invoices``).
 
 Errors are ``CerthallError``s, rendered by ``certhall.web.errors.CerthallErrorMiddleware``.
 """
@@ -121,8 +122,12 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
 def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
     actor = _actor(request)
     try:
+        upload = request.FILES.get("pdf")
         invoice = invoices.issue_invoice(
-            actor, invoice_id, str(request.POST.get("number", ""))[:40]
+            actor,
+            invoice_id,
+            str(request.POST.get("number", ""))[:40],
+            upload.chunks() if upload else None,
         )
     except Forbidden:
         raise
@@ -131,7 +136,7 @@ def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
             raise
         messages.error(request, error.message)
     else:
-        messages.success(request, f"已登记发票号码 {invoice.number}，已通知客户。")
+        messages.success(request, f"已登记发票号码 {invoice.number}，已上传电子发票并通知客户。")
     return HttpResponseRedirect(reverse("payments-invoices"), status=303)
 
 
@@ -187,13 +192,24 @@ def notify_view(request: HttpRequest, gateway: str) -> HttpResponse:
 
 @require_GET
 @login_required
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    filename, pdf = invoices.invoice_pdf(_actor(request), invoice_id)
+    return _pdf(filename, pdf, disposition="attachment")
+
+
+@require_GET
+@login_required
 def receipt_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     filename, pdf = receipts.receipt(_actor(request), reference)
+    return _pdf(filename, pdf, disposition="inline")
+
+
+def _pdf(filename: str, pdf: bytes, *, disposition: str) -> HttpResponse:
     return HttpResponse(
         pdf,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{filename}"',
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
             "Cache-Control": "private, no-store",
         },
     )
