@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -34,6 +33,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog
+from certhall.web.errors import act_and_return
 
 logger = logging.getLogger(__name__)
 
@@ -83,20 +83,17 @@ def invoice_request(request: HttpRequest, reference: str) -> HttpResponse:
     """The customer asks for the invoice of a paid order (a refusal is shown on the order)."""
     actor = _actor(request)
     services.get_order(actor, reference)  # another organisation's: 403/404, not a message
-    try:
-        invoices.request_invoice(
+    return act_and_return(
+        request,
+        reverse("payments-order", args=[reference]),
+        lambda: invoices.request_invoice(
             actor,
             reference,
             kind=str(request.POST.get("kind", ""))[:10],
             email=str(request.POST.get("email", ""))[:254],
-        )
-    except Forbidden:
-        raise
-    except CerthallError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "已提交开票申请，开具后电子发票将发送到您填写的邮箱。")
-    return HttpResponseRedirect(reverse("payments-order", args=[reference]), status=303)
+        ),
+        "已提交开票申请，开具后可在本页下载电子发票。",
+    )
 
 
 @require_GET
@@ -121,23 +118,18 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
     actor = _actor(request)
-    try:
-        upload = request.FILES.get("pdf")
-        invoice = invoices.issue_invoice(
+    upload = request.FILES.get("pdf")
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: invoices.issue_invoice(
             actor,
             invoice_id,
             str(request.POST.get("number", ""))[:40],
             upload.chunks() if upload else None,
-        )
-    except Forbidden:
-        raise
-    except CerthallError as error:
-        if error.http_status == 404:
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"已登记发票号码 {invoice.number}，已上传电子发票并通知客户。")
-    return HttpResponseRedirect(reverse("payments-invoices"), status=303)
+        ),
+        lambda invoice: f"已登记发票号码 {invoice.number}，已上传电子发票并通知客户。",
+    )
 
 
 @require_http_methods(["GET", "POST"])

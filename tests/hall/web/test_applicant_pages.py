@@ -298,7 +298,7 @@ def test_cancel_before_payment_only(client_a: Client, applicant: User, handler: 
         first = online_draft(applicant, handler)
         client_a.post(f"/hall/applications/{first.number}/confirm/")
         response = client_a.post(f"/hall/applications/{first.number}/cancel/")
-        assert response.status_code == 302
+        assert response.status_code == 303
         assert Application.objects.get(pk=first.pk).state == State.CANCELLED
         assert "已取消" in text(client_a.get(response["Location"]))
 
@@ -330,7 +330,7 @@ def test_returned_documents_are_replaced_and_resubmitted(
             {"kind": "licence_copy", "file": file(JPEG + b"stamped", "licence.jpg")},
         )
         response = client_a.post(f"/hall/applications/{draft.number}/resubmit/")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert Application.objects.get(pk=draft.pk).state == State.RESUBMITTED
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -49,7 +48,7 @@ from certhall.hall.web.applicant_base import (
 )
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
-from certhall.web.errors import form_page
+from certhall.web.errors import act_and_return, form_page
 
 ViewFunc = Callable[..., HttpResponse]
 
@@ -161,26 +160,24 @@ def _allowed_next(state: str) -> frozenset[str]:
 @applicant_page
 def cancel(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     services.get_application(actor, number)  # another enterprise's: 403/404, not a message
-    try:
-        services.cancel(actor, number, field(request, "reason"))
-    except CerthallError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, f"申请 {number} 已取消。")
-    return to("detail", number)
+    return act_and_return(
+        request,
+        to("detail", number).url,
+        lambda: services.cancel(actor, number, field(request, "reason")),
+        f"申请 {number} 已取消。",
+    )
 
 
 @require_POST
 @applicant_page
 def resubmit(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     services.get_application(actor, number)  # another enterprise's: 403/404, not a message
-    try:
-        services.resubmit(actor, number)
-    except CerthallError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "已重新提交，等待深圳CA审核。")
-    return to("detail", number)
+    return act_and_return(
+        request,
+        to("detail", number).url,
+        lambda: services.resubmit(actor, number),
+        "已重新提交，等待深圳CA审核。",
+    )
 
 
 @require_GET

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from certhall.accounts.models import Role, User
-from certhall.errors import CerthallError, InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound
 from certhall.refunds import payout, reports, review, services
 from certhall.refunds.eligibility import explain
 from certhall.refunds.models import PayoutBatch, Programme
@@ -23,6 +22,7 @@ from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, State
 from certhall.refunds.web import staff_page
+from certhall.web.errors import act_and_return
 
 officer = staff_page(Role.REFUND_OFFICER)
 
@@ -35,20 +35,6 @@ def _programme_slug(request: HttpRequest) -> str:
     if first is None:
         raise NotFound(code="refund_programme_unknown", slug="", known="无")
     return first.slug
-
-
-def _back(
-    request: HttpRequest, target: str, action: Callable[[], object], done: str
-) -> HttpResponse:
-    try:
-        action()
-    except CerthallError as error:
-        if error.http_status in (403, 404):
-            raise
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-    return HttpResponseRedirect(target, status=303)
 
 
 @require_GET
@@ -136,7 +122,7 @@ ACTIONS: dict[str, tuple[str, Callable[[User, str, HttpRequest], object]]] = {
 def application_action(request: HttpRequest, actor: User, number: str, action: str) -> HttpResponse:
     done, call = ACTIONS[action]
     target = reverse("refunds:console-application", args=[number])
-    return _back(request, target, lambda: call(actor, number, request), done)
+    return act_and_return(request, target, lambda: call(actor, number, request), done)
 
 
 @require_GET
@@ -162,7 +148,9 @@ def batches(request: HttpRequest, actor: User) -> HttpResponse:
 def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
-    return _back(request, target, lambda: payout.create_batch(actor, slug), "已生成拨付批次。")
+    return act_and_return(
+        request, target, lambda: payout.create_batch(actor, slug), "已生成拨付批次。"
+    )
 
 
 @require_GET
@@ -189,7 +177,7 @@ def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
         report = payout.settle(actor, slug, upload.read())
         request.session["refund_settle_report"] = report.as_json()
 
-    return _back(request, target, run, "已导入银行回盘文件。")
+    return act_and_return(request, target, run, "已导入银行回盘文件。")
 
 
 @require_GET
