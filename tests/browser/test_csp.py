@@ -61,6 +61,8 @@ def more_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None, int]]
         ("refund-progress", "/refunds/progress/", None, 200),
         ("refund-console", "/refunds/console/", officer, 200),
         ("refund-console-list", "/refunds/console/applications/", officer, 200),
+        ("refund-programmes", "/refunds/console/programmes/", officer, 200),
+        ("refund-programme", "/refunds/console/programmes/sz-2021/", officer, 200),
         ("refund-counter", "/refunds/counter/", clerk, 200),
         ("portal-console", "/console/portal/", admin, 200),
         ("portal-notice-new", "/console/portal/notices/new/", admin, 200),

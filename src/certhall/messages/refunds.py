@@ -11,6 +11,26 @@ MESSAGES: dict[str, str] = {
     "refund_programme_unknown": "没有代号为“{slug}”的返还项目（现有：{known}）。",
     "refund_serial_invalid": "证书序列号“{value}”不是十六进制数。",
     "refund_ca_unknown": "没有代号为“{ca}”的数字证书机构。",
+    "refund_programme_slug": (
+        "项目代号“{value}”不正确：2-49位小写字母、数字或连字符，以字母或数字开头。"
+    ),
+    "refund_programme_slug_taken": "项目代号“{slug}”已被使用。",
+    "refund_programme_slug_fixed": "项目代号“{slug}”创建后不能修改。",
+    "refund_programme_businesses": (
+        "请至少选择一项返还的业务（申请、续期、变更、补办、解锁、吊销）。"
+    ),
+    "refund_programme_no_ca": "请至少选择一家参与的数字证书机构。",
+    "refund_programme_window": "{what}的开始日期不能晚于结束日期。",
+    "refund_programme_date": "{field}“{value}”不是 YYYY-MM-DD 格式的日期。",
+    "refund_programme_missing": "请填写{field}。",
+    "refund_programme_too_long": "{field}不能超过{limit}个字。",
+    "refund_programme_counter": (
+        "{ca}的办理点“{line}”格式不正确：每行一个，写作“名称|地址|办理时间”。"
+    ),
+    "refund_programme_locked": (
+        "本项目已有返还申请，{fields}已不能修改（会改变已申请的金额）；可修改名称、公告、"
+        "申请时间、热线和办理点。"
+    ),
     "refund_ca_not_participating": "{ca}不是本次返还的参与机构。",
     # imports
     "refund_import_kind": "导入类型只能是 fees（费用记录）或 usage（使用记录），不是“{kind}”。",

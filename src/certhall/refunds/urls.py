@@ -35,6 +35,9 @@ urlpatterns: list[URLPattern] = [
     path("console/batches/settle", officer.batch_settle, name="console-batch-settle"),
     path("console/batches/<str:number>.csv", officer.batch_file, name="console-batch-file"),
     path("console/export.csv", officer.export, name="console-export"),
+    path("console/programmes/", officer.programme_list, name="console-programmes"),
+    path("console/programmes/new", officer.programme_edit, name="console-programme-new"),
+    path("console/programmes/<slug:slug>/", officer.programme_edit, name="console-programme-edit"),
     path("<slug:slug>/", public.programme_page, name="programme"),
     path("<slug:slug>/apply", public.apply, name="apply"),
 ]

@@ -5,24 +5,26 @@ queue and the list, an application with its records and the review actions, payo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from certhall.accounts.models import Role, User
-from certhall.errors import InvalidInput, NotFound
-from certhall.refunds import payout, reports, review, services
+from certhall.accounts.models import Provider, Role, User
+from certhall.errors import CerthallError, InvalidInput, NotFound
+from certhall.refunds import payout, programmes, reports, review, services
 from certhall.refunds.eligibility import explain
-from certhall.refunds.models import PayoutBatch, Programme
+from certhall.refunds.models import Business, PayoutBatch, Programme, RefundApplication
 from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, State
 from certhall.refunds.web import staff_page
-from certhall.web.errors import act_and_return
+from certhall.web.errors import act_and_return, attempt, form_page
 
 officer = staff_page(Role.REFUND_OFFICER)
 
@@ -189,3 +191,68 @@ def export(request: HttpRequest, actor: User) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="refunds-{slug}.csv"'
     return response
+
+
+@require_GET
+@officer
+def programme_list(request: HttpRequest, actor: User) -> HttpResponse:
+    rows = Programme.objects.order_by("-apply_to", "slug")
+    applied = set(RefundApplication.objects.values_list("programme_id", flat=True).distinct())
+
+    return render(
+        request,
+        "refunds/console/programmes.html",
+        {"programmes": rows, "applied": applied, "section": "programmes"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@officer
+def programme_edit(request: HttpRequest, actor: User, slug: str | None = None) -> HttpResponse:
+    """Create a programme (``slug`` None; ``?from=SLUG`` starts from a copy) or edit one."""
+    existing = get_programme(slug) if slug else None
+    if request.method == "GET":
+        copied = request.GET.get("from")
+        source = existing or (get_programme(str(copied)[:50]) if copied else None)
+        values = programmes.as_form(source) if source else {}
+        if source is not existing:
+            values["slug"] = ""
+        return _programme_form(request, existing, values)
+    values = {
+        **request.POST.dict(),
+        "businesses": request.POST.getlist("businesses"),
+        "cas": request.POST.getlist("cas"),
+    }
+    saved, refusal = attempt(
+        lambda: programmes.save_programme(
+            actor, request.POST, existing=existing.slug if existing else None
+        )
+    )
+    if saved is None:
+        return _programme_form(request, existing, values, refusal)
+    messages.success(request, f"已保存返还项目“{saved.name}”。")
+    return HttpResponseRedirect(reverse("refunds:console-programmes"), status=303)
+
+
+def _programme_form(
+    request: HttpRequest,
+    existing: Programme | None,
+    values: dict[str, Any],
+    refusal: CerthallError | None = None,
+) -> HttpResponse:
+    cas = values.get("cas") or []
+    context: dict[str, Any] = {
+        "existing": existing,
+        "locked": existing is not None and programmes.has_applications(existing),
+        "form": values,
+        "businesses": Business.choices,
+        "business_labels": [
+            label for value, label in Business.choices if value in values.get("businesses", [])
+        ],
+        "providers": [
+            (provider, provider.slug in cas, values.get(f"counters:{provider.slug}", ""))
+            for provider in Provider.objects.order_by("pk")
+        ],
+        "section": "programmes",
+    }
+    return form_page(request, "refunds/console/programme.html", context, refusal)

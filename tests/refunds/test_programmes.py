@@ -1,0 +1,206 @@
+"""The programme editor: refund officers create a programme (from scratch or as a copy) and
+edit one; what decides amounts is locked once there are applications; every change and
+refusal is audited; other roles cannot reach it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.refunds import programmes, services
+from certhall.refunds.eligibility import explain
+from certhall.refunds.models import Programme
+from certhall.refunds.services import BankAccount
+from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC
+
+pytestmark = pytest.mark.django_db
+
+IN = date(2019, 6, 1)
+
+
+def new_programme(**changes: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "slug": "sz-2027",
+        "name": "深圳市数字证书费用返还（2027年）",
+        "announcement": "第二轮返还。",
+        "announced_on": "2027-01-05",
+        "apply_from": "2027-01-05",
+        "apply_to": "2027-03-31",
+        "business_from": "2021-01-01",
+        "business_to": "2025-12-31",
+        "businesses": ["new", "renew"],
+        "cas": ["szca", "gdca"],
+        "counters:szca": "科技园文化广场|深圳市南山区科兴路10号|周一至周日 9:00-18:00",
+        "hotline": "12345",
+        "hotline_name": "深圳市12345政务服务便民热线",
+        "second_review_above": "2,000.00",
+    }
+    return {**values, **changes}
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response: Any) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_create_and_edit_through_the_console(actors: dict[str, User], programme: Programme) -> None:
+    officer = client_for(actors["officer"])
+    listing = text(officer.get("/refunds/console/programmes/"))
+    assert 'data-programme="sz-2021"' in listing
+    copy = text(officer.get("/refunds/console/programmes/new?from=sz-2021"))
+    assert "2017-12-31" in copy and 'name="slug" value=""' in copy  # a copy, not the same slug
+
+    created = officer.post("/refunds/console/programmes/new", new_programme(), follow=True)
+    assert "已保存返还项目" in text(created)
+    saved = Programme.objects.get(slug="sz-2027")
+    assert (saved.business_from, saved.businesses, saved.second_review_above) == (
+        date(2021, 1, 1),
+        ["new", "renew"],
+        Decimal("2000.00"),
+    )
+    assert [(c.provider.slug, c.counters) for c in saved.cas.order_by("position")] == [
+        (
+            "szca",
+            [
+                {
+                    "name": "科技园文化广场",
+                    "address": "深圳市南山区科兴路10号",
+                    "hours": "周一至周日 9:00-18:00",
+                }
+            ],
+        ),
+        ("gdca", []),
+    ]
+    # the public page shows it at once
+    assert "深圳市数字证书费用返还（2027年）" in text(Client().get("/refunds/sz-2027/"))
+
+    edit = text(officer.get("/refunds/console/programmes/sz-2027/"))
+    assert "科技园文化广场|深圳市南山区科兴路10号|周一至周日 9:00-18:00" in edit
+    changed = officer.post(
+        "/refunds/console/programmes/sz-2027/",
+        new_programme(apply_to="2027-04-30", cas=["szca"], businesses=["new", "renew", "change"]),
+        follow=True,
+    )
+    assert "已保存返还项目" in text(changed)
+    saved.refresh_from_db()
+    assert saved.apply_to == date(2027, 4, 30) and saved.businesses == ["new", "renew", "change"]
+    assert list(saved.cas.values_list("provider__slug", flat=True)) == ["szca"]
+    events = AuditEvent.objects.filter(action__startswith="refunds.programme.").order_by("seq")
+    assert [(e.action, e.result) for e in events] == [
+        ("refunds.programme.create", "ok"),
+        ("refunds.programme.update", "ok"),
+    ]
+    update = events[1]
+    assert update.before["apply_to"] == "2027-03-31" and update.after["apply_to"] == "2027-04-30"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"slug": "SZ 2027"}, "refund_programme_slug"),
+        ({"slug": "sz-2021"}, "refund_programme_slug_taken"),
+        ({"name": ""}, "refund_programme_missing"),
+        ({"apply_to": "2027-13-01"}, "refund_programme_date"),
+        ({"apply_from": "2027-04-01"}, "refund_programme_window"),
+        ({"business_to": "2020-12-31"}, "refund_programme_window"),
+        ({"businesses": []}, "refund_programme_businesses"),
+        ({"businesses": ["new", "gift"]}, "refund_programme_businesses"),
+        ({"cas": []}, "refund_programme_no_ca"),
+        ({"cas": ["szca", "nobody"]}, "refund_ca_unknown"),
+        ({"counters:szca": "只有名称"}, "refund_programme_counter"),
+        ({"second_review_above": "-1"}, "amount_negative"),
+        ({"second_review_above": "12.345"}, "amount_precision"),
+        ({"announcement": "长" * 20_001}, "refund_programme_too_long"),
+    ],
+)
+def test_bad_input_is_refused_whole(
+    actors: dict[str, User], programme: Programme, changes: dict[str, Any], code: str
+) -> None:
+    with pytest.raises((InvalidInput, Conflict)) as refused:
+        programmes.save_programme(actors["officer"], new_programme(**changes), existing=None)
+    assert refused.value.code == code
+    assert not Programme.objects.filter(slug="sz-2027").exists()
+    assert Programme.objects.count() == 1
+
+
+def test_the_page_keeps_what_was_typed_beside_the_refusal(
+    actors: dict[str, User], programme: Programme
+) -> None:
+    page = client_for(actors["officer"]).post(
+        "/refunds/console/programmes/new", new_programme(apply_from="2027-04-01")
+    )
+    shown = text(page)
+    assert page.status_code == 400
+    assert "申请时间的开始日期不能晚于结束日期" in shown
+    assert 'value="深圳市数字证书费用返还（2027年）"' in shown
+    refused = AuditEvent.objects.get(action="refunds.programme.create")
+    assert refused.result == "refused"
+
+
+@pytest.mark.usefixtures("frozen")
+def test_what_decides_amounts_is_locked_once_applied(
+    actors: dict[str, User],
+    programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    fee("a1", IN, "300.00")
+    use("a1", IN)
+    services.apply_online(
+        actors["applicant"],
+        programme.slug,
+        BankAccount(NAME, ACCOUNT, "中国工商银行深圳分行"),
+        phone=PHONE,
+    )
+    current = programmes.as_form(programme)
+    for changes in (
+        {"business_to": "2021-12-31"},
+        {"businesses": ["new"]},
+        {"cas": ["szca"]},
+        {"second_review_above": "5000.00"},
+    ):
+        with pytest.raises(Conflict) as locked:
+            programmes.save_programme(actors["officer"], {**current, **changes}, existing="sz-2021")
+        assert locked.value.code == "refund_programme_locked"
+    assert explain(programme, USCC).amount.yuan == Decimal("300.00")
+    # the window, the texts and the counters stay editable
+    extended = programmes.save_programme(
+        actors["officer"],
+        {**current, "apply_to": "2022-02-28", "counters:netca": "网证通|广州|9-18"},
+        existing="sz-2021",
+    )
+    assert extended.apply_to == date(2022, 2, 28)
+    assert extended.cas.get(provider__slug="netca").counters[0]["name"] == "网证通"
+    page = text(client_for(actors["officer"]).get("/refunds/console/programmes/sz-2021/"))
+    assert 'id="locked-note"' in page and 'name="business_to"' in page
+    assert 'type="date" id="business_to"' not in page  # shown, not editable
+    with pytest.raises(InvalidInput) as renamed:
+        programmes.save_programme(
+            actors["officer"], {**current, "slug": "sz-2021b"}, existing="sz-2021"
+        )
+    assert renamed.value.code == "refund_programme_slug_fixed"
+
+
+def test_only_refund_officers(actors: dict[str, User], programme: Programme) -> None:
+    for role in ("applicant", "clerk", "reviewer"):
+        with pytest.raises(Forbidden):
+            programmes.save_programme(actors[role], new_programme(), existing=None)
+        client = client_for(actors[role])
+        assert client.get("/refunds/console/programmes/").status_code == 403
+        assert client.post("/refunds/console/programmes/new", new_programme()).status_code == 403
+    assert Client().get("/refunds/console/programmes/").status_code == 302
+    assert not Programme.objects.filter(slug="sz-2027").exists()
