@@ -60,7 +60,7 @@ class ProgrammeInput:
     cas: tuple[tuple[str, tuple[Counter, ...]], ...]
 
     def decides(self) -> dict[str, Any]:
-        """The locked fields, comparable with :func:`_decides` of a stored programme."""
+        """The locked fields' values (of a stored programme: ``parse(as_form(p)).decides()``)."""
         return {
             "business_from": self.business_from,
             "business_to": self.business_to,
@@ -142,7 +142,8 @@ def _save(
         if form.slug != programme.slug:  # records and links name it
             raise InvalidInput(code="refund_programme_slug_fixed", slug=programme.slug)
         if has_applications(programme):
-            changed = [k for k, v in form.decides().items() if _decides(programme)[k] != v]
+            stored = parse(as_form(programme)).decides()
+            changed = [k for k, v in form.decides().items() if stored[k] != v]
             if changed:
                 raise Conflict(code="refund_programme_locked", fields=_labels(changed))
     for field in (
@@ -204,16 +205,6 @@ def as_form(programme: Programme) -> dict[str, Any]:
             f"{c['name']}|{c['address']}|{c['hours']}" for c in ca["counters"]
         )
     return values
-
-
-def _decides(programme: Programme) -> dict[str, Any]:
-    return {
-        "business_from": programme.business_from,
-        "business_to": programme.business_to,
-        "businesses": sorted(programme.businesses),
-        "cas": sorted(programme.cas.values_list("provider__slug", flat=True)),
-        "second_review_above": programme.second_review_above,
-    }
 
 
 #: The editor's field names, as the form labels them.
