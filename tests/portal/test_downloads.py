@@ -62,6 +62,17 @@ def test_the_helper_zipapp_runs(tmp_path) -> None:  # type: ignore[no-untyped-de
     )
     assert result.returncode == 0, result.stderr
     assert "--hall-origin" in result.stdout and "证书助手" in result.stdout
+    # -S: no site-packages, as on a customer's computer before the first pip install
+    bare = subprocess.run(
+        [sys.executable, "-I", "-S", str(path), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert bare.returncode == 1 and "Traceback" not in bare.stderr
+    assert "证书助手缺少依赖" in bare.stderr
+    assert "python3 -m pip install " + " ".join(helper.REQUIREMENTS) in bare.stderr
 
 
 def test_uploads_checked_by_content_and_size(clock, editor: User, make_user) -> None:  # type: ignore[no-untyped-def]

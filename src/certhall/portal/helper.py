@@ -30,9 +30,16 @@ import logging
 import sys
 from pathlib import Path
 
-from certhall.agent import DEFAULT_PORT
-from certhall.agent.server import AgentConfig, serve
-from certhall.tokens.softhsm import DEFAULT_MODULE
+if sys.version_info < (3, 12):
+    sys.exit("证书助手需要 Python 3.12 或更高版本，当前为 %d.%d。" % sys.version_info[:2])
+try:
+    from certhall.agent import DEFAULT_PORT
+    from certhall.agent.server import AgentConfig, serve
+    from certhall.tokens.softhsm import DEFAULT_MODULE
+except ImportError as missing:
+    sys.exit(
+        "证书助手缺少依赖（%s）。请先安装：python3 -m pip install {requirements}" % missing.name
+    )
 
 
 def main() -> int:
@@ -96,7 +103,11 @@ def build(origin: str) -> bytes:
     """The helper for the hall at ``origin``, as the bytes of a ``.pyz`` file."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        _entry(archive, "__main__.py", MAIN.format(origin=origin).encode())
+        _entry(
+            archive,
+            "__main__.py",
+            MAIN.format(origin=origin, requirements=" ".join(REQUIREMENTS)).encode(),
+        )
         for name, path in _files():
             _entry(archive, name, path.read_bytes())
     return SHEBANG + buffer.getvalue()
