@@ -88,6 +88,8 @@ def insert(rows: Sequence[Row], ca_id: int, actor_id: int | None, chunk: int = 5
     from django.db import connection, transaction
 
     from certhall.ca.models import Certificate
+    from certhall.ca.reasons import REASONS
+    from certhall.pki.crl import encode_entry
 
     table = Certificate._meta.db_table
     now = datetime.now(UTC).replace(microsecond=0)
@@ -102,7 +104,8 @@ def insert(rows: Sequence[Row], ca_id: int, actor_id: int | None, chunk: int = 5
     columns = [
         "ca_id", "serial", "profile", "organization_id", "org_name", "uscc", "person_name",
         "id_number", "subject", "not_before", "not_after", "status", "revoked_at",
-        "revocation_reason", "der", "fingerprint_sha256", "issued_by_id", "created_at",
+        "revocation_reason", "crl_entry", "der", "fingerprint_sha256", "issued_by_id",
+        "created_at",
     ]  # fmt: skip
     # Table and column names come from the model; the values are parameters.
     placeholders = ", ".join(["%s"] * len(columns))
@@ -115,6 +118,13 @@ def insert(rows: Sequence[Row], ca_id: int, actor_id: int | None, chunk: int = 5
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -1048576")  # 1 GiB, in KiB
             cursor.execute("PRAGMA synchronous = OFF")
+    reasons = {name: REASONS.get(name) for name in (*REASONS, "")}
+
+    def entry(row: Row) -> bytes:
+        """The CRL entry ``ca.services.revoke`` stores with a revocation."""
+        assert row.revoked_at is not None
+        return encode_entry(row.serial, row.revoked_at, reasons[row.reason])
+
     # Unique placeholder fingerprints (the registry's unique index needs distinct values).
     salt = hashlib.sha256(str(now.timestamp()).encode()).hexdigest()[:24]
     for start in range(0, len(rows), chunk):
@@ -128,7 +138,8 @@ def insert(rows: Sequence[Row], ca_id: int, actor_id: int | None, chunk: int = 5
                     "", "", f"CN=bench {serial[:8]}", not_before, not_after,
                     "revoked" if revoked else "valid",
                     adapt(row.revoked_at) if row.revoked_at is not None else None,
-                    row.reason, placeholder_der, f"{salt}{i:040x}", actor_id, created,
+                    row.reason, entry(row) if revoked else None, placeholder_der,
+                    f"{salt}{i:040x}", actor_id, created,
                 )
             )  # fmt: skip
         with transaction.atomic(), connection.cursor() as cursor:

@@ -23,6 +23,7 @@ from certhall.ca.models import CRL, Certificate, CertificateAuthority, OCSPRespo
 from certhall.ca.registry import parse_serial
 from certhall.ca.services import IssueRequest, init_ca, issue, revoke
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
+from certhall.pki.crl import encode_entry
 from certhall.pki.issuance import Subscriber
 
 ORG = Subscriber(org_name="深圳市演示医疗科技有限公司", uscc="91350100M000100Y43")
@@ -150,6 +151,28 @@ def test_revocation_updates_crl_and_ocsp_at_once(admin: User, ca) -> None:  # ty
     revoked = x509_ocsp.load_der_ocsp_response(ocsp.respond(ocsp_query(row, issuing)))
     assert revoked.certificate_status == x509_ocsp.OCSPCertStatus.REVOKED
     assert revoked.revocation_reason == x509.ReasonFlags.key_compromise
+
+
+def test_a_revocation_stores_its_crl_entry_and_older_rows_are_encoded_on_reading(  # type: ignore[no-untyped-def]
+    admin: User, ca
+) -> None:
+    _, issuing = ca
+    new, old = issue_org(admin), issue_org(admin)
+    revoke(admin, new.serial, "keyCompromise")
+    revoke(admin, old.serial, "superseded")
+    new.refresh_from_db()
+    when = new.revoked_at.replace(microsecond=0)
+    assert bytes(new.crl_entry) == encode_entry(
+        int(new.serial, 16), when, x509.ReasonFlags.key_compromise
+    )
+    # a row revoked before entries were stored (NULL) is encoded from its columns
+    Certificate.objects.filter(pk=old.pk).update(crl_entry=None)
+    crl = x509.load_der_x509_crl(bytes(crls.publish_crl(admin, issuing).der))
+    found = {r.serial_number: r for r in crl}
+    assert set(found) == {int(new.serial, 16), int(old.serial, 16)}
+    assert found[int(new.serial, 16)].revocation_date_utc == when
+    old_entry = found[int(old.serial, 16)].extensions.get_extension_for_class(x509.CRLReason)
+    assert old_entry.value.reason == x509.ReasonFlags.superseded
 
 
 @pytest.mark.django_db

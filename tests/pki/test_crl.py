@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from certhall.errors import InvalidInput
 from certhall.pki import authority
-from certhall.pki.crl import MAX_CRL_NUMBER, REASON_CODES, Entry, build_crl
+from certhall.pki.crl import (
+    MAX_CRL_NUMBER,
+    REASON_CODES,
+    AnyEntry,
+    Entry,
+    build_crl,
+    encode_entry,
+)
 from certhall.pki.keys import CertAndKey, SigningAuthority
 
 from .support import NOW, PKI
@@ -266,11 +273,36 @@ def test_encoder_matches_cryptography(
     check_crl(pki.issuer, data, entries, number)
     expected_tbs = reference_tbs(pki.issuer, entries, number, this, next_)
     assert x509.load_der_x509_crl(data).tbs_certlist_bytes == expected_tbs
+    # entries stored as their DER (every other one) give the same bytes
+    mixed: list[AnyEntry] = [encode_entry(*e) if i % 2 else e for i, e in enumerate(entries)]
+    assert (
+        x509.load_der_x509_crl(build_crl(pki.issuer, mixed, number, this, next_)).tbs_certlist_bytes
+        == expected_tbs
+    )
     # RSA (deterministic signatures): the whole CRL is byte-identical
     data = build_crl(property_ca, entries, number, this, next_)
     check_crl(property_ca, data, entries, number)
     expected = reference(property_ca, entries, number, this, next_)
     assert data == expected.public_bytes(serialization.Encoding.DER)
+
+
+def test_stored_entries_are_checked_when_encoded_and_read(pki: PKI) -> None:
+    with pytest.raises(InvalidInput) as bad_serial:
+        encode_entry(0, THIS_UPDATE, None)
+    assert bad_serial.value.code == "crl_serial"
+    for stored in (b"", b"\x02\x01\x01"):
+        with pytest.raises(InvalidInput) as bad_der:
+            build_crl(pki.issuer, [stored], 1, THIS_UPDATE, NEXT_UPDATE)
+        assert bad_der.value.code == "crl_entry_der"
+    # a serial given twice as a tuple is still refused when stored entries stand between
+    twice: list[AnyEntry] = [
+        (7, THIS_UPDATE, None),
+        encode_entry(8, THIS_UPDATE, None),
+        (7, THIS_UPDATE, None),
+    ]
+    with pytest.raises(InvalidInput) as repeated:
+        build_crl(pki.issuer, twice, 1, THIS_UPDATE, NEXT_UPDATE)
+    assert repeated.value.code == "crl_serial_twice"
 
 
 def test_keys_module_signature_helpers(pki: PKI) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from cryptography import x509
 from django.db import connection, transaction
 
 from certhall import clock, config
@@ -17,7 +16,7 @@ from certhall.ca import signers
 from certhall.ca.models import CRL, Certificate, CertificateAuthority
 from certhall.ca.reasons import REASONS
 from certhall.errors import Conflict
-from certhall.pki.crl import build_crl
+from certhall.pki.crl import AnyEntry, build_crl
 
 #: Older CRLs are kept for a while for audits, then pruned (the newest one is all that is served).
 KEEP_CRLS = 10
@@ -28,13 +27,15 @@ PUBLISH_ATTEMPTS = 5
 FETCH_ROWS = 20_000
 
 
-def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.ReasonFlags | None]]:
+def _entries(ca: CertificateAuthority) -> Iterator[AnyEntry]:
     """The CRL entries of ``ca``, read with one SQL statement and no model or ORM conversion per
     row (docs/performance.md, "CRL").
 
-    The database gives the revocation time as whole seconds since the epoch (the CRL encodes
-    whole seconds), which is four times cheaper to turn into a datetime than Django's text
-    form; equal seconds are converted once (revocations come in batches).
+    A row revoked by ``ca.services.revoke`` carries its entry's DER, which goes into the CRL as
+    it is. Older rows are encoded here: the database gives their revocation time as whole
+    seconds since the epoch (the CRL encodes whole seconds), which is four times cheaper to turn
+    into a datetime than Django's text form; equal seconds are converted once (revocations come
+    in batches).
     """
     table = connection.ops.quote_name(Certificate._meta.db_table)
     if connection.vendor == "sqlite":
@@ -43,7 +44,7 @@ def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.Rea
         epoch = "CAST(FLOOR(EXTRACT(EPOCH FROM revoked_at)) AS BIGINT)"
     # The table name comes from the model, the values are parameters.
     sql = (
-        f"SELECT serial, {epoch}, revocation_reason FROM {table} "  # noqa: S608
+        f"SELECT crl_entry, serial, {epoch}, revocation_reason FROM {table} "  # noqa: S608
         "WHERE ca_id = %s AND status = %s"
     )
     reasons = {name: REASONS.get(name) for name in (*REASONS, "")}
@@ -54,7 +55,10 @@ def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.Rea
         while rows := cursor.fetchmany(FETCH_ROWS):
             if len(times) > 100_000:
                 times.clear()
-            for serial, seconds, reason in rows:
+            for stored, serial, seconds, reason in rows:
+                if stored is not None:
+                    yield stored if stored.__class__ is bytes else bytes(stored)
+                    continue
                 # The revoked_has_time_and_reason constraint guarantees revoked_at here.
                 when = times.get(seconds)
                 if when is None:
@@ -65,11 +69,11 @@ def _entries(ca: CertificateAuthority) -> Iterator[tuple[int, datetime, x509.Rea
 class _Counted:
     """Counts entries as ``build_crl`` streams them, so a million rows are never a list."""
 
-    def __init__(self, entries: Iterator[tuple[int, datetime, x509.ReasonFlags | None]]) -> None:
+    def __init__(self, entries: Iterator[AnyEntry]) -> None:
         self._entries = entries
         self.count = 0
 
-    def __iter__(self) -> Iterator[tuple[int, datetime, x509.ReasonFlags | None]]:
+    def __iter__(self) -> Iterator[AnyEntry]:
         for entry in self._entries:
             self.count += 1
             yield entry

@@ -67,6 +67,10 @@ class Certificate(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=32, blank=True)
+    #: This certificate's CRL entry in DER (``pki.crl.encode_entry``), written with the
+    #: revocation: a CRL of a million entries is then mostly their concatenation. NULL for rows
+    #: revoked before it existed; ``ca.crls`` encodes those while it reads them.
+    crl_entry = models.BinaryField(null=True, blank=True, editable=False)
     der = models.BinaryField()
     fingerprint_sha256 = models.CharField(max_length=64, unique=True)
     issued_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")

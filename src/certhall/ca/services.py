@@ -22,6 +22,7 @@ from certhall.ca.reasons import parse_reason
 from certhall.ca.registry import get_certificate, parse_serial, register
 from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.pki import authority
+from certhall.pki.crl import encode_entry
 from certhall.pki.csr import load_csr
 from certhall.pki.issuance import Subscriber, build_certificate, new_serial
 from certhall.pki.profiles import get_profile, renewed_until
@@ -245,7 +246,7 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
     """Revoke once. The conditional UPDATE is the only place "already revoked" is decided, so
     two clerks revoking at the same moment get one revocation and one clear refusal."""
     require_role(actor, *REVOKE_ROLES)
-    parse_reason(reason)
+    flag = parse_reason(reason)
     with audit.refusals_recorded(
         actor, "ca.certificate.revoke", object_type="certificate", object_id=serial
     ):
@@ -257,7 +258,12 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
             generation = ocsp_store.next_generation()
             changed = Certificate.objects.filter(
                 pk=cert.pk, status=Certificate.Status.VALID
-            ).update(status=Certificate.Status.REVOKED, revoked_at=now, revocation_reason=reason)
+            ).update(
+                status=Certificate.Status.REVOKED,
+                revoked_at=now,
+                revocation_reason=reason,
+                crl_entry=encode_entry(int(cert.serial, 16), now, flag),
+            )
             if not changed:
                 cert.refresh_from_db()
                 raise Conflict(

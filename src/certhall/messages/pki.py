@@ -63,6 +63,7 @@ MESSAGES: dict[str, str] = {
     "crl_revocation_time": "CRL 条目 {serial} 的吊销时间无效：{detail}",
     "crl_reason": "CRL 条目 {serial}：吊销原因 {reason!r} 不能出现在完整 CRL 中。",
     "crl_serial_twice": "CRL 条目中有重复的序列号。",
+    "crl_entry_der": "CRL 条目的存储编码不正确（应为 DER SEQUENCE）。",
     "crl_number": "CRL 编号须为不超过20个字节的非负整数。",
     "crl_update_time": "CRL 的更新时间无效：{detail}",
     "crl_next_update": "CRL 的 nextUpdate 须晚于 thisUpdate。",

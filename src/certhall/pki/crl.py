@@ -49,6 +49,9 @@ REASON_CODES: dict[x509.ReasonFlags, int] = {
 _TIME_CACHE_LIMIT = 1 << 18  # bounded: ~25 MB of cached encodings at most
 
 Entry = tuple[int, datetime, x509.ReasonFlags | None]
+#: An entry, or its DER as :func:`encode_entry` made it (stored with the revocation, so that a
+#: big CRL is mostly a concatenation of stored bytes).
+AnyEntry = Entry | bytes
 
 
 def _reason_extensions(code: int) -> bytes:
@@ -68,11 +71,20 @@ _SEQUENCE_HEADER = [bytes((der.SEQUENCE,)) + der.length(n) for n in range(128)]
 _INTEGER_HEADER = [bytes((der.INTEGER, n)) for n in range(MAX_SERIAL_OCTETS + 2)]
 
 
-def encode_revoked_certificates(entries: Iterable[Entry]) -> tuple[bytearray, int]:
+def encode_entry(serial: int, revoked_at: datetime, reason: x509.ReasonFlags | None) -> bytes:
+    """One revokedCertificates entry in DER, checked as :func:`encode_revoked_certificates`
+    checks it."""
+    return bytes(encode_revoked_certificates([(serial, revoked_at, reason)])[0])
+
+
+def encode_revoked_certificates(entries: Iterable[AnyEntry]) -> tuple[bytearray, int]:
     """The content octets of ``revokedCertificates`` (without its SEQUENCE header), and the count.
 
     Raises InvalidInput for a serial that is not a positive integer of at most 20 octets, a
     duplicate serial, a naive revocation time, or a reason that does not belong in a full CRL.
+    An entry given as DER (:func:`encode_entry`) is copied as it is: its serial was checked when
+    it was encoded, and the caller vouches that no serial comes twice (the registry's unique
+    serial does).
     """
     out = bytearray()
     append = out.extend
@@ -82,8 +94,16 @@ def encode_revoked_certificates(entries: Iterable[Entry]) -> tuple[bytearray, in
     times: dict[datetime, bytes] = {}
     seen: set[int] = set()
     add_seen = seen.add
-    count = 0
-    for serial, revoked_at, reason in entries:
+    count = encoded = 0
+    for entry in entries:
+        if isinstance(entry, bytes):
+            if not entry or entry[0] != der.SEQUENCE:
+                raise InvalidInput(code="crl_entry_der")
+            count += 1
+            encoded += 1
+            append(entry)
+            continue
+        serial, revoked_at, reason = entry
         size = serial.bit_length() // 8 + 1
         if serial <= 0 or size > MAX_SERIAL_OCTETS:
             # 20 octets = at most 159 bits plus the sign bit (RFC 5280 section 4.1.2.2)
@@ -110,7 +130,7 @@ def encode_revoked_certificates(entries: Iterable[Entry]) -> tuple[bytearray, in
         append(serial.to_bytes(size, "big"))
         append(time)
         append(tail)
-    if len(seen) != count:
+    if len(seen) != count - encoded:
         raise InvalidInput(code="crl_serial_twice")
     return out, count
 
@@ -130,7 +150,7 @@ def build_tbs_cert_list(
     signature_algorithm_der: bytes,
     issuer_name_der: bytes,
     authority_key_id: bytes,
-    entries: Iterable[Entry],
+    entries: Iterable[AnyEntry],
     number: int,
     this_update: datetime,
     next_update: datetime,
@@ -165,7 +185,7 @@ def build_tbs_cert_list(
 
 def build_crl(
     issuer: SigningAuthority,
-    entries: Iterable[Entry],
+    entries: Iterable[AnyEntry],
     number: int,
     this_update: datetime,
     next_update: datetime,
@@ -174,8 +194,9 @@ def build_crl(
 
     ``issuer`` is an :class:`~certhall.pki.issuance.Issuer` or anything with ``certificate`` and
     ``key`` (e.g. :class:`~certhall.pki.keys.CertAndKey` for the root). ``entries`` are
-    ``(serial, revocation time, reason or None)`` in the order they should appear; a generator is
-    fine (it is consumed once). ``number`` is the monotonically increasing cRLNumber.
+    ``(serial, revocation time, reason or None)``, or such an entry's DER from
+    :func:`encode_entry`, in the order they should appear; a generator is fine (it is consumed
+    once). ``number`` is the monotonically increasing cRLNumber.
     """
     algorithm = signature_algorithm(issuer.key)
     aki = authority_key_identifier(issuer.certificate).key_identifier
