@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 # Importing the modules registers their lifecycles.
 from certhall.accounts import codes  # noqa: E402
 from certhall.ca import renewal  # noqa: E402
-from certhall.hall import states  # noqa: E402
+from certhall.hall import identity, states  # noqa: E402
 from certhall.payments import lifecycle as payments  # noqa: E402
 from certhall.portal import states as portal  # noqa: E402
 from certhall.refunds import states as refunds  # noqa: E402
@@ -49,6 +49,7 @@ KINDS = [
     "notice",
     "question",
     "invoice",
+    "identity_check",
 ]
 
 Factory = Callable[[str], models.Model]
@@ -66,6 +67,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["notice"] is portal.NOTICES
     assert LIFECYCLES["question"] is portal.QUESTIONS
     assert LIFECYCLES["invoice"] is payments.INVOICES
+    assert LIFECYCLES["identity_check"] is identity.IDENTITY_CHECKS
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -256,6 +258,27 @@ def factories(
             issued_at=None if state == "requested" else now,
         )
 
+    def identity_check(state: str) -> models.Model:
+        from certhall.accounts.models import Handler
+        from certhall.hall.models import IdentityCheck
+
+        handler, _ = Handler.objects.get_or_create(
+            organization=organization,
+            id_kind="resident_id",
+            id_number="440301199001011234",
+            defaults={"name": "李四", "phone": "13800138000"},
+        )
+        return IdentityCheck.objects.create(
+            application=application("draft"),
+            handler=handler,
+            token=f"token-{next(counter)}",
+            state=state,
+            provider="sandbox",
+            created_at=now,
+            updated_at=now,
+            expires_at=now,
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
         ``requested`` has its new certificate; an issued invoice its number)."""
@@ -277,6 +300,7 @@ def factories(
         "notice": notice,
         "question": question,
         "invoice": invoice,
+        "identity_check": identity_check,
     }
 
 

@@ -98,6 +98,9 @@ class Config:
     sms_backend: str = "certhall.notify.backends.OutboxSmsBackend"
     #: The local sandbox gateway standing in for Alipay / WeChat Pay (CERTHALL_PAYMENT_SANDBOX).
     payment_sandbox: bool = False
+    #: The local sandbox standing in for the real-name (ID photo + liveness) provider
+    #: (CERTHALL_IDENTITY_SANDBOX).
+    identity_sandbox: bool = False
     #: Where pages find the certificate helper on the user's computer (CERTHALL_AGENT_URL).
     agent_url: str = f"http://127.0.0.1:{AGENT_PORT}"
     #: Public certificate status look-ups per client (CERTHALL_STATUS_RATE_LIMIT).
@@ -312,6 +315,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         smtp=_smtp(env),
         sms_backend=_sms_backend(env),
         payment_sandbox=_flag(env, "CERTHALL_PAYMENT_SANDBOX", default=not production),
+        identity_sandbox=_flag(env, "CERTHALL_IDENTITY_SANDBOX", default=not production),
         agent_url=_agent_url(env),
         status_rate_limit=_rate(env, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_STATUS_RATE_LIMIT),
         serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),

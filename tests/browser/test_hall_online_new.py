@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -215,8 +216,10 @@ def test_online_new_end_to_end(
     page.click("#delivery-button")
     page.wait_for_url(f"{base}/documents/")
 
-    # 上传资料: every document of the catalog, real files
+    # 上传资料: every document of the catalog, real files (the ID photos come from the phone)
     for kind, path in world["scans"].items():
+        if kind in ("handler_id_front", "handler_id_back"):
+            continue
         row = page.locator(f'#documents tr[data-kind="{kind}"]')
         row.locator("input[type=file]").set_input_files(str(path))
         row.locator("button[type=submit]").click()
@@ -225,6 +228,37 @@ def test_online_new_end_to_end(
         )
     expect(page.locator("#complete")).to_have_text("资料已齐全。")
     shot(page, "05-documents")
+
+    # 实名核验: a QR code on the screen; the handler's phone (390 px) uploads both sides of the
+    # ID card and passes the liveness sandbox; the screen refreshes itself to "passed"
+    page.click("#to-identity")
+    page.wait_for_url(f"{base}/identity/")
+    page.click("#identity-start")
+    expect(page.locator("#identity-qr svg")).to_be_visible()
+    shot(page, "05b-identity-qr")
+    phone_path = urlsplit(page.locator("#phone-link").get_attribute("href") or "").path
+    phone_context = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    phone = phone_context.new_page()
+    phone.goto(f"{url}{phone_path}")
+    for side in ("front", "back"):
+        form = phone.locator(f"#upload-{side}")
+        form.locator("input[type=file]").set_input_files(str(world["scans"][f"handler_id_{side}"]))
+        form.locator("button[type=submit]").click()
+        phone.wait_for_load_state()
+    shot(phone, "05c-phone-photos")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.click("#begin-liveness")
+    expect(phone.locator("#liveness-pass")).to_be_visible()
+    shot(phone, "05d-phone-liveness")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.click("#liveness-pass")
+    expect(phone.locator("#phone-passed")).to_contain_text("实名核验已通过")
+    shot(phone, "05e-phone-passed")
+    phone_context.close()
+    expect(page.locator("#identity-passed")).to_be_visible(timeout=15_000)  # meta refresh
+    shot(page, "05f-identity-passed")
 
     # 确认提交
     page.click("#to-confirm")

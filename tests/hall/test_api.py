@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -18,6 +19,7 @@ from tests.hall.conftest import (
     PHONE,
     SATURDAY,
     at,
+    finish_identity_on_phone,
     pay_online,
 )
 
@@ -93,6 +95,17 @@ def test_online_new_through_the_api(
         )
         assert bad.status_code == 400 and bad.json()["error"] == "file_type"
 
+        detail = web.get(f"{API}/applications/{number}").json()
+        assert detail["missing"] == ["未完成经办人实名核验（请在“实名核验”一步用手机扫码完成）"]
+        assert web.get(f"{API}/applications/{number}/identity").status_code == 404
+        started = web.post(f"{API}/applications/{number}/identity")
+        assert started.status_code == 201, started.content
+        assert started.json()["state"] == "waiting" and not started.json()["verified"]
+        phone_path = urlsplit(started.json()["phone_url"]).path
+        finish_identity_on_phone(Client(), phone_path, "passed")
+        finished = web.get(f"{API}/applications/{number}/identity").json()
+        assert finished["state"] == "passed" and finished["verified"]
+        assert finished["phone_url"] == ""
         detail = web.get(f"{API}/applications/{number}").json()
         assert detail["missing"] == []
         assert {d["kind"] for d in detail["documents"]} == set(ONLINE_NEW_DOCUMENTS)

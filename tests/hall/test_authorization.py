@@ -19,7 +19,7 @@ from certhall.audit.models import AuditEvent
 from certhall.hall import counter, documents, review, services
 from certhall.hall.api import router
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, ApplicationItem, Document
+from certhall.hall.models import Application, ApplicationItem, Document, IdentityCheck
 from certhall.hall.states import State
 from certhall.payments.models import Order
 from tests.hall.conftest import (
@@ -132,6 +132,7 @@ def snapshot() -> dict[str, Any]:
         "items": sorted(ApplicationItem.objects.values_list("pk", "done_at", "fee")),
         "documents": sorted(Document.objects.values_list("pk", "status", "superseded")),
         "orders": sorted(Order.objects.values_list("reference", "status")),
+        "identity_checks": sorted(IdentityCheck.objects.values_list("pk", "state")),
         "ok_events": AuditEvent.objects.filter(result="ok").count(),
     }
 
@@ -199,6 +200,8 @@ ROUTES = [
     _route("DELETE", "/applications/{number}/items/{item_id}", "draft"),
     _route("POST", "/applications/{number}/documents", "draft", multipart=True),
     _route("GET", "/applications/{number}/documents/{document_id}", "draft"),
+    _route("POST", "/applications/{number}/identity", "draft"),
+    _route("GET", "/applications/{number}/identity", "draft"),
     _route("POST", "/applications/{number}/submit", "draft"),
     _route("POST", "/applications/{number}/resubmit", "returned"),
     _route("POST", "/applications/{number}/cancel", "draft", {"reason": "x"}),

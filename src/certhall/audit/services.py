@@ -167,7 +167,7 @@ def refusals_recorded(
 UNAUTHENTICATED_WINDOW = 600
 UNAUTHENTICATED_REFUSALS = {
     action: ratelimit.Limit(f"refused:{action}", 1, UNAUTHENTICATED_WINDOW)
-    for action in ("payments.notify",)
+    for action in ("payments.notify", "hall.identity.notify")
 }
 
 

@@ -20,10 +20,11 @@ from ninja.security import django_auth
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
-from certhall.errors import Forbidden, InvalidInput
+from certhall.errors import Forbidden, InvalidInput, NotFound
 from certhall.hall import (
     counter,
     documents,
+    identity,
     issuance,
     payment,
     renewal,
@@ -42,6 +43,7 @@ from certhall.hall.schemas import (
     DetailsIn,
     DocumentOut,
     DraftIn,
+    IdentityOut,
     IssueIn,
     ItemIn,
     ItemOut,
@@ -152,6 +154,20 @@ def download_document(request: HttpRequest, number: str, document_id: int) -> Ht
 
 def _ext(content_type: str) -> str:
     return EXTENSIONS.get(content_type, "bin")
+
+
+@router.post("/applications/{number}/identity", response={201: IdentityOut})
+def identity_start(request: HttpRequest, number: str) -> Status[dict[str, Any]]:
+    """A new 经办人实名核验: show ``phone_url`` as a QR code for the handler's phone."""
+    return Status(201, identity.describe(identity.start(_actor(request), number)))
+
+
+@router.get("/applications/{number}/identity", response=IdentityOut)
+def identity_state(request: HttpRequest, number: str) -> dict[str, Any]:
+    found = identity.latest(services.get_application(_actor(request), number))
+    if found is None:
+        raise NotFound(code="identity_never_started", number=number)
+    return identity.describe(found)
 
 
 @router.post("/applications/{number}/submit", response=ApplicationDetailOut)

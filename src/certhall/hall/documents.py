@@ -30,6 +30,7 @@ from certhall.hall.models import (
     Document,
 )
 from certhall.hall.states import EDITABLE
+from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import default_catalog
@@ -80,10 +81,15 @@ CURRENT = "current_documents"
 
 
 def prefetch_current(applications: Sequence[Application]) -> None:
-    """Load the current documents of ``applications`` in one query (for lists of rows)."""
+    """Load the current documents of ``applications`` and their passed real-name checks, one
+    query each (for lists of rows)."""
+    from certhall.hall import identity
+
     current_only = Document.objects.filter(superseded=False)
     prefetch_related_objects(
-        list(applications), Prefetch("documents", queryset=current_only, to_attr=CURRENT)
+        list(applications),
+        Prefetch("documents", queryset=current_only, to_attr=CURRENT),
+        identity.prefetch_passed(),
     )
 
 
@@ -100,12 +106,19 @@ def current(application: Application) -> dict[str, Document]:
     return {d.kind: d for d in loaded}
 
 
-def missing(application: Application, items: Iterable[ApplicationItem]) -> list[str]:
-    """What is still missing, as sentences a person understands (empty when complete)."""
+def missing(
+    application: Application, items: Iterable[ApplicationItem], *, with_identity: bool = True
+) -> list[str]:
+    """What is still missing, as sentences a person understands (empty when complete);
+    without ``with_identity``, not the handler's ID photos and real-name check, which the
+    phone provides in the step after the documents (``hall.identity``)."""
+    items = list(items)
     catalog = default_catalog()
     have = current(application)
     problems: list[str] = []
     for kind in required(application, items):
+        if not with_identity and kind in HANDLER_PHOTOS:
+            continue
         document = have.get(kind)
         if document is None:
             problems.append(f"缺少：{document_name(kind)}")
@@ -115,6 +128,11 @@ def missing(application: Application, items: Iterable[ApplicationItem]) -> list[
             spec = catalog.documents.get(kind)
             if spec is not None and spec.original_checked_onsite and not document.original_seen:
                 problems.append(f"须核验原件：{document_name(kind)}")
+    from certhall.hall import identity  # identity stores its photos through this module
+
+    needs_check = with_identity and identity.needed(application, items)
+    if needs_check and not identity.verified(application, have):
+        problems.append(text("identity_missing"))
     return problems
 
 

@@ -301,3 +301,47 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.source}"
+
+
+class IdentityCheck(models.Model):
+    """经办人实名核验 of an online 新办: the handler scans a QR code, photographs both sides of the
+    ID card on the phone and passes a liveness check with the provider (``hall.identity``).
+
+    The photos are the application's ``handler_id_front`` / ``handler_id_back`` documents; the
+    check records their SHA-256, so a passed check counts only for the photos it verified.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "待扫码上传证件"
+        PHOTOS = "photos", "证件已上传，待活体检测"
+        VERIFYING = "verifying", "活体检测中"
+        PASSED = "passed", "核验通过"
+        FAILED = "failed", "核验未通过"
+        TIMED_OUT = "timed_out", "核验超时"
+        CANCELLED = "cancelled", "已作废"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="identity_checks"
+    )
+    handler = models.ForeignKey(Handler, on_delete=models.PROTECT, related_name="+")
+    #: The secret in the QR code's URL (the phone has no session): 256 bits, short-lived.
+    token = models.CharField(max_length=64, unique=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.WAITING)
+    provider = models.CharField(max_length=32)
+    #: The provider's session of the liveness check.
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    front_sha256 = models.CharField(max_length=64, blank=True)
+    back_sha256 = models.CharField(max_length=64, blank=True)
+    #: The provider's reason for a failure, as it should be shown to the customer.
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "经办人实名核验"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.state}"

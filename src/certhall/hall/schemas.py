@@ -377,6 +377,17 @@ class LookupOut(Schema):
     open_application: str | None
 
 
+class IdentityOut(Schema):
+    """经办人实名核验: the phone URL (for a QR code) while open; the outcome when finished."""
+
+    state: str
+    state_label: str
+    phone_url: str
+    expires_at: datetime
+    reason: str
+    verified: bool
+
+
 class TicketOut(Schema):
     number: str
     old_serial: str

@@ -26,6 +26,8 @@ MESSAGES: dict[str, str] = {
         "Ukey {serial} 上仍有有效证书：请先吊销（介质补办会自动吊销）再注销。"
     ),
     "ukey_status_unknown": "未知的Ukey状态“{status}”，可选：{choices}。",
+    "identity_state": _REFUSED,
+    "identity_changed": _CHANGED,
     "renewal_state": _REFUSED,
     "renewal_changed": _CHANGED,
     "sms_code_transition": _REFUSED,

@@ -5,9 +5,11 @@ check what a person sees and that nothing changes where it must not."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -17,7 +19,7 @@ from django.urls import URLPattern
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
-from certhall.hall import review, storage
+from certhall.hall import documents, review, storage
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
 from certhall.hall.web import applicant_urls
@@ -32,6 +34,7 @@ from tests.hall.conftest import (
     PDF,
     PHONE,
     at,
+    finish_identity_on_phone,
     online_draft,
     pay_online,
     software_certificate,
@@ -148,11 +151,35 @@ def test_online_new_through_the_pages(
         page = text(client_a.get(f"{base}/documents/"))
         assert "《机构个人数字证书附页》" in page and "经办人身份证正面照" in page
         assert "注1:以上资料均须加盖单位公章" in page
+        assert 'id="to-identity"' in page  # the photos are taken on the phone, next step
         for kind, content in ONLINE_NEW_DOCUMENTS.items():
+            if kind in documents.HANDLER_PHOTOS:
+                continue
             response = client_a.post(
                 f"{base}/documents/", {"kind": kind, "file": file(content, f"{kind}.pdf")}
             )
             assert response.status_code == 302, text(response)
+        refused = client_a.post(f"{base}/confirm/")
+        assert "未完成经办人实名核验" in text(refused)
+        assert Application.objects.get(pk=application.pk).state == State.DRAFT
+
+        # 经办人实名核验: a QR code of the phone's URL; the phone fails once, then passes
+        first = text(client_a.get(f"{base}/identity/"))
+        assert 'id="identity-start"' in first and "<svg" not in first
+        assert client_a.post(f"{base}/identity/").status_code == 303
+        waiting = text(client_a.get(f"{base}/identity/"))
+        assert "<svg" in waiting and 'http-equiv="refresh"' in waiting
+        phone_path = urlsplit(re.search(r'id="phone-link"[^>]*>([^<]+)<', waiting)[1]).path
+        failed = finish_identity_on_phone(Client(), phone_path, "failed")
+        assert "核验未通过：人脸与证件照片不一致" in failed
+        retry = text(client_a.get(f"{base}/identity/"))
+        assert "上次核验：核验未通过（人脸与证件照片不一致）" in retry and "<svg" not in retry
+        assert client_a.post(f"{base}/identity/").status_code == 303
+        again = text(client_a.get(f"{base}/identity/"))
+        phone_path = urlsplit(re.search(r'id="phone-link"[^>]*>([^<]+)<', again)[1]).path
+        assert "实名核验已通过" in finish_identity_on_phone(Client(), phone_path, "passed")
+        passed = text(client_a.get(f"{base}/identity/"))
+        assert 'id="identity-passed"' in passed and 'http-equiv="refresh"' not in passed
         confirm = text(client_a.get(f"{base}/confirm/"))
         assert "312.00 元" in confirm and "1101**********002X" in confirm
         response = client_a.post(f"{base}/confirm/")
@@ -418,6 +445,8 @@ OBJECT_URLS = [
     ("post", "delivery", "delivery/", {"delivery": "pickup", "pickup_point": "kejiyuan"}),
     ("get", "documents", "documents/", {}),
     ("post", "documents", "documents/", {"kind": "licence_copy", "file": "FILE"}),
+    ("get", "identity", "identity/", {}),
+    ("post", "identity", "identity/", {}),
     ("get", "confirm", "confirm/", {}),
     ("post", "confirm", "confirm/", {}),
     ("post", "cancel", "cancel/", {}),
@@ -435,6 +464,7 @@ def _snapshot(application: Application) -> tuple[object, ...]:
         application.delivery,
         application.pickup_point,
         application.documents.count(),
+        application.identity_checks.count(),
         Application.objects.count(),
         sorted(p.name for p in storage.root().rglob("*") if p.is_file()),
     )

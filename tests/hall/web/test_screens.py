@@ -1,7 +1,7 @@
 """Screens that say what they do (issue 9, item 5): buttons only for the roles that may use them
 and no refusal in an application's history; 解锁 / 吊销 never said as 制证; online renewal
-without a review promise or deadline; the seed's 微信扫码 / 活体验证 not shown as steps; 注1-注3
-numbered as the seed does; lines numbered 1..n; SMS sentences punctuated; a favicon."""
+without a review promise or deadline; the seed's 微信扫码 / 活体验证 note is the 实名核验 step;
+注1-注3 numbered as the seed does; lines numbered 1..n; SMS sentences punctuated; a favicon."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def test_online_renewal_promises_no_review(
     assert "待在线更新" in cells and "审核" not in cells
 
 
-def test_wechat_and_liveness_are_not_steps_and_notes_are_numbered_as_the_seed(
+def test_the_seeds_scan_and_liveness_note_is_a_step_and_notes_are_numbered_as_the_seed(
     applicant: User, handler: Handler
 ) -> None:
     client = login(applicant)
@@ -153,8 +153,9 @@ def test_wechat_and_liveness_are_not_steps_and_notes_are_numbered_as_the_seed(
         new = page(client, reverse("hall-applicant:new"))
         draft = online_draft(applicant, handler)
         docs = page(client, reverse("hall-applicant:documents", args=[draft.number]))
-    assert "微信扫码后" not in new and "进行经办人活体验证" not in new
-    assert "在“上传资料”一步上传" in new
+    # the seed's words, and the wizard has the step they describe
+    assert "使用微信扫码后请在手机端上传经办人身份证正面照、反面照,并进行经办人活体验证" in new
+    assert "实名核验" in new and 'id="to-identity"' in docs
     notes = re.findall(r"注(\d):", docs)
     assert notes == ["1", "2", "3"]
 

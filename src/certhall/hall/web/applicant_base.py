@@ -41,6 +41,7 @@ STEPS = (
     ("handler", "经办人", "handler"),
     ("delivery", "领取方式", "delivery"),
     ("documents", "上传资料", "documents"),
+    ("identity", "实名核验", "identity"),
     ("confirm", "确认提交", "confirm"),
     ("pay", "在线支付", None),
     ("progress", "审核与制证", None),
@@ -154,8 +155,11 @@ def next_step_url(application: Application) -> str:
         return reverse("hall-applicant:handler", args=[number])
     if application.mail_address_missing or application.pickup_point_missing:
         return reverse("hall-applicant:delivery", args=[number])
-    if documents.missing(application, application.items.all()):
+    lines = list(application.items.all())
+    if documents.missing(application, lines, with_identity=False):
         return reverse("hall-applicant:documents", args=[number])
+    if documents.missing(application, lines):
+        return reverse("hall-applicant:identity", args=[number])
     return reverse("hall-applicant:confirm", args=[number])
 
 

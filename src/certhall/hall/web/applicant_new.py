@@ -17,7 +17,7 @@ from certhall.accounts import profile
 from certhall.accounts.models import Handler, User
 from certhall.audit import services as audit
 from certhall.errors import CerthallError, InvalidInput
-from certhall.hall import documents, services, storage
+from certhall.hall import documents, identity, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Delivery, Document
 from certhall.hall.states import EDITABLE, State
@@ -34,7 +34,6 @@ from certhall.hall.web.applicant_base import (
     to,
     years_choices,
 )
-from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
@@ -75,17 +74,10 @@ def _new_context(form: dict[str, str]) -> dict[str, Any]:
         "offers": offers,
         "years_choices": years_choices(),
         "project": Application.Project.SZ_MEDICAL_INSURANCE,
-        "notes": _online_notes(new.channels[RuleChannel.ONLINE].notes),
+        "notes": list(new.channels[RuleChannel.ONLINE].notes),
         "processing": catalog.processing[RuleChannel.ONLINE].text,
-        "steps": _steps("details"),
+        "steps": steps_of("details"),
     }
-
-
-def _online_notes(notes: tuple[str, ...] | list[str]) -> list[str]:
-    """The seed's notes of the online 新办, as this hall does them: the seed's 微信扫码 and
-    活体验证 have no step here (the photos are uploaded with the other documents), so that note
-    says where the photos go instead of describing a step that does not exist."""
-    return [text("note_handler_photos") if "活体验证" in note else note for note in notes]
 
 
 @require_http_methods(["GET", "POST"])
@@ -118,7 +110,7 @@ def new_application(request: HttpRequest, actor: User) -> HttpResponse:
     return form_page(request, "hall/applicant/new.html", _new_context(form), error)
 
 
-def _steps(current: str, application: Application | None = None) -> list[dict[str, Any]]:
+def steps_of(current: str, application: Application | None = None) -> list[dict[str, Any]]:
     keys = [key for key, _title, _url in STEPS]
     position = keys.index(current)
     rows = []
@@ -141,7 +133,7 @@ def _wizard(application: Application, step: str, **extra: Any) -> dict[str, Any]
     return {
         "application": application,
         "row": row(application),
-        "steps": _steps(step, application),
+        "steps": steps_of(step, application),
         "editable": application.state in EDITABLE,
         **extra,
     }
@@ -234,7 +226,7 @@ def delivery_step(request: HttpRequest, actor: User, number: str) -> HttpRespons
     return form_page(request, "hall/applicant/delivery.html", context, error)
 
 
-def _documents_context(application: Application) -> dict[str, Any]:
+def _documents_context(application: Application, *, with_identity: bool = True) -> dict[str, Any]:
     catalog = default_catalog()
     lines = list(application.items.all())
     have = documents.current(application)
@@ -259,8 +251,9 @@ def _documents_context(application: Application) -> dict[str, Any]:
         "rows": rows,
         "notes": notes,
         "limit_mb": storage.MAX_BYTES // (1024 * 1024),
-        "missing": documents.missing(application, lines),
+        "missing": documents.missing(application, lines, with_identity=with_identity),
         "forms": form_links(application),
+        "identity_needed": identity.needed(application, lines),
     }
 
 
@@ -284,7 +277,10 @@ def documents_step(request: HttpRequest, actor: User, number: str) -> HttpRespon
             messages.success(request, f"已上传：{documents.document_name(document.kind)}")
             return to("documents", application.number)
         application = draft_of(actor, number)
-    context = _wizard(application, "documents", **_documents_context(application))
+    # the real-name check is the next step, not something missing here
+    context = _wizard(
+        application, "documents", **_documents_context(application, with_identity=False)
+    )
     return form_page(request, "hall/applicant/documents.html", context, error)
 
 

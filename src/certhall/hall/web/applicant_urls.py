@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, path
 from certhall.hall.web import applicant_new as new
 from certhall.hall.web import applicant_renew as renew
 from certhall.hall.web import applicant_views as views
+from certhall.hall.web import identity_views as identity
 
 app_name = "hall-applicant"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -17,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("applications/<str:number>/handler/", new.handler_step, name="handler"),
     path("applications/<str:number>/delivery/", new.delivery_step, name="delivery"),
     path("applications/<str:number>/documents/", new.documents_step, name="documents"),
+    path("applications/<str:number>/identity/", identity.identity_step, name="identity"),
     path("applications/<str:number>/confirm/", new.confirm_step, name="confirm"),
     path("applications/<str:number>/cancel/", views.cancel, name="cancel"),
     path("applications/<str:number>/resubmit/", views.resubmit, name="resubmit"),

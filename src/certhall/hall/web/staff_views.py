@@ -35,6 +35,7 @@ from certhall.hall import (
     calendar,
     counter,
     documents,
+    identity,
     issuance,
     payment,
     printing,
@@ -321,6 +322,9 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         "replace_causes": list(REPLACE_CAUSES.items()),
         "counter_methods": [(m.value, m.label) for m in COUNTER_METHODS],
         "forms": _forms_offered(lines),
+        "identity_checks": list(application.identity_checks.all()[:10])
+        if identity.needed(application, lines)
+        else [],
         **flags,
     }
     if flags["can_edit_items"]:

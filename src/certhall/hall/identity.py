@@ -1,0 +1,278 @@
+"""经办人实名核验, as the seed's online 新办 has it: "使用微信扫码后请在手机端上传经办人身份证
+正面照、反面照,并进行经办人活体验证".
+
+After 上传资料 the customer starts a check; the page shows a QR code of the check's phone URL
+(a 256-bit token, valid :data:`VALID_MINUTES`). On the phone the handler uploads both sides of
+the ID card (stored as the application's ``handler_id_front`` / ``handler_id_back`` documents)
+and starts the liveness check with the provider (``hall.liveness``), whose signed result
+notification passes or fails the check. A check not finished in time is ``timed_out`` when next
+read. A new check voids the open ones. :func:`verified` is what submission and review ask: a
+passed check whose photos are the application's current ones.
+
+States (one lifecycle, ``IDENTITY_CHECKS``)::
+
+    waiting --photos--> photos --begin--> verifying --> passed | failed | timed_out
+       \\________________\\_______________\\__________--> timed_out | cancelled
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from operator import attrgetter
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.urls import reverse
+
+from certhall import clock, config
+from certhall.accounts.models import User
+from certhall.accounts.services import system_actor
+from certhall.audit import services as audit
+from certhall.errors import CerthallError, Conflict, NotFound
+from certhall.hall import access, documents, liveness
+from certhall.hall.models import Application, Business, Channel, Document, IdentityCheck
+from certhall.hall.states import EDITABLE
+from certhall.lifecycle import Lifecycle, transition
+
+VALID_MINUTES = 15
+State = IdentityCheck.State
+OPEN = frozenset({State.WAITING, State.PHOTOS, State.VERIFYING})
+SIDES = {"front": "handler_id_front", "back": "handler_id_back"}
+
+
+def _snapshot(check: IdentityCheck) -> dict[str, object]:
+    return {
+        "check": check.pk,
+        "state": check.state,
+        "provider": check.provider,
+        "reference": check.reference,
+        "front_sha256": check.front_sha256,
+        "back_sha256": check.back_sha256,
+        "reason": check.reason,
+    }
+
+
+IDENTITY_CHECKS: Lifecycle[IdentityCheck] = Lifecycle(
+    kind="identity_check",
+    model="hall.IdentityCheck",
+    states=State,
+    table={
+        State.WAITING: frozenset({State.PHOTOS, State.TIMED_OUT, State.CANCELLED}),
+        State.PHOTOS: frozenset({State.VERIFYING, State.TIMED_OUT, State.CANCELLED}),
+        State.VERIFYING: frozenset({State.PASSED, State.FAILED, State.TIMED_OUT, State.CANCELLED}),
+        State.PASSED: frozenset(),
+        State.FAILED: frozenset(),
+        State.TIMED_OUT: frozenset(),
+        State.CANCELLED: frozenset(),
+    },
+    noun="实名核验",
+    key=attrgetter("application.number"),
+    refused="identity_state",
+    changed="identity_changed",
+    actions={
+        State.PHOTOS: "hall.identity.photos",
+        State.VERIFYING: "hall.identity.begin",
+        State.PASSED: "hall.identity.passed",
+        State.FAILED: "hall.identity.failed",
+        State.TIMED_OUT: "hall.identity.timed_out",
+        State.CANCELLED: "hall.identity.cancelled",
+    },
+    snapshot=_snapshot,
+    touch="updated_at",
+)
+
+
+def needed(application: Application, lines: Iterable[object]) -> bool:
+    """An online 新办 needs the handler's real-name check (the seed's online steps)."""
+    return application.channel == Channel.ONLINE and any(
+        getattr(line, "business", None) == Business.NEW for line in lines
+    )
+
+
+#: Where :func:`prefetch_passed` keeps an application's passed checks.
+PASSED = "passed_identity_checks"
+
+
+def prefetch_passed() -> Prefetch[Any]:
+    """For ``prefetch_related_objects``: the passed checks of a list of applications."""
+    passed = IdentityCheck.objects.filter(state=State.PASSED)
+    return Prefetch("identity_checks", queryset=passed, to_attr=PASSED)
+
+
+def verified(application: Application, current: dict[str, Document]) -> bool:
+    """A passed check of exactly the current photos (new photos need a new check)."""
+    front, back = current.get(SIDES["front"]), current.get(SIDES["back"])
+    if front is None or back is None:
+        return False
+    photos = {"front_sha256": front.sha256, "back_sha256": back.sha256}
+    loaded: list[IdentityCheck] | None = getattr(application, PASSED, None)
+    if loaded is not None:
+        return any(c.front_sha256 == front.sha256 and c.back_sha256 == back.sha256 for c in loaded)
+    return application.identity_checks.filter(state=State.PASSED, **photos).exists()
+
+
+def phone_url(check: IdentityCheck) -> str:
+    """The QR code's URL: absolute, on the platform's public address (the phone is elsewhere)."""
+    path = reverse("hall-identity:phone", args=[check.token])
+    return config.get().base_url.rstrip("/") + path
+
+
+def describe(check: IdentityCheck) -> dict[str, Any]:
+    """A check as the API shows it."""
+    application = check.application
+    return {
+        "state": check.state,
+        "state_label": check.get_state_display(),
+        "phone_url": phone_url(check) if check.state in OPEN else "",
+        "expires_at": check.expires_at,
+        "reason": check.reason,
+        "verified": verified(application, documents.current(application)),
+    }
+
+
+def latest(application: Application) -> IdentityCheck | None:
+    check = application.identity_checks.select_related("application").first()
+    return _expired(check) if check is not None else None
+
+
+def start(actor: User, number: str) -> IdentityCheck:
+    """A new check for the application's handler; the open ones are void."""
+    with access.locked(actor, number, "hall.identity.start", editor=True) as application:
+        if application.state not in EDITABLE:
+            raise Conflict(code="identity_not_editable", number=application.number)
+        if not needed(application, application.items.all()):
+            raise Conflict(code="identity_not_needed", number=application.number)
+        if application.handler is None:
+            raise Conflict(code="identity_handler_missing")
+        provider = liveness.provider()
+        for old in application.identity_checks.filter(state__in=OPEN):
+            transition(actor, IDENTITY_CHECKS, old, State.CANCELLED)
+        now = clock.now()
+        check = IdentityCheck.objects.create(
+            application=application,
+            handler=application.handler,
+            token=secrets.token_urlsafe(32),
+            provider=provider.name,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(minutes=VALID_MINUTES),
+        )
+        audit.record(
+            actor,
+            "hall.identity.start",
+            object_type="identity_check",
+            object_id=application.number,
+            after=_snapshot(check),
+        )
+        return check
+
+
+def by_token(token: str) -> IdentityCheck:
+    """The check behind a phone URL (timed out first if its time is up)."""
+    check = (
+        IdentityCheck.objects.select_related("application", "handler")
+        .filter(token=str(token)[:64])
+        .first()
+    )
+    if check is None:
+        raise NotFound(code="identity_not_found")
+    return _expired(check)
+
+
+def _expired(check: IdentityCheck) -> IdentityCheck:
+    if check.state in OPEN and clock.now() >= check.expires_at:
+        with transaction.atomic():
+            locked = IdentityCheck.objects.select_for_update().get(pk=check.pk)
+            if locked.state in OPEN:
+                transition(
+                    system_actor("identity"),
+                    IDENTITY_CHECKS,
+                    locked,
+                    State.TIMED_OUT,
+                    fields={"finished_at": clock.now(), "reason": "超过有效时间"},
+                )
+            check.refresh_from_db()
+    return check
+
+
+def upload_photo(token: str, side: str, *, filename: str, chunks: Iterable[bytes]) -> IdentityCheck:
+    """The phone uploads one side of the handler's ID card; with both, the check moves on."""
+    check = by_token(token)
+    if side not in SIDES:
+        raise NotFound(code="identity_not_found")
+    if check.state not in (State.WAITING, State.PHOTOS):
+        raise IDENTITY_CHECKS.refusal(check, State.PHOTOS)
+    applicant = check.application.entered_by
+    document = documents.upload(
+        applicant, check.application.number, SIDES[side], filename=filename, chunks=chunks
+    )
+    with transaction.atomic():
+        check = (
+            IdentityCheck.objects.select_related("application").select_for_update().get(pk=check.pk)
+        )
+        setattr(check, f"{side}_sha256", document.sha256)
+        check.save(update_fields=[f"{side}_sha256"])
+        if check.state == State.WAITING and check.front_sha256 and check.back_sha256:
+            transition(applicant, IDENTITY_CHECKS, check, State.PHOTOS)
+    return check
+
+
+def begin(token: str) -> tuple[IdentityCheck, str]:
+    """Open the provider's liveness session; where the phone goes for it."""
+    check = by_token(token)
+    if check.state != State.PHOTOS:
+        raise IDENTITY_CHECKS.refusal(check, State.VERIFYING)
+    provider = liveness.provider(check.provider)
+    reference, url = provider.begin(check)
+    with transaction.atomic():
+        check = (
+            IdentityCheck.objects.select_related("application").select_for_update().get(pk=check.pk)
+        )
+        transition(
+            check.application.entered_by,
+            IDENTITY_CHECKS,
+            check,
+            State.VERIFYING,
+            fields={"reference": reference},
+        )
+    return check, url
+
+
+def receive_result(provider_name: str, body: bytes, signature: str, source: str | None) -> None:
+    """A provider's result notification: authenticated, then applied once (a repeated
+    notification of a finished check changes nothing)."""
+    actor = system_actor(f"identity-{provider_name}"[:40])
+    try:
+        outcome = liveness.provider(provider_name).verify(body, signature)
+    except CerthallError as refusal:
+        audit.record_unauthenticated_refusal(
+            actor,
+            "hall.identity.notify",
+            source=source,
+            object_type="identity_check",
+            after={"provider": provider_name, "code": refusal.code},
+        )
+        raise
+    target = {"passed": State.PASSED, "failed": State.FAILED, "timeout": State.TIMED_OUT}
+    with transaction.atomic():
+        check = (
+            IdentityCheck.objects.select_related("application")
+            .select_for_update()
+            .filter(provider=provider_name, reference=outcome.reference)
+            .first()
+        )
+        if check is None:
+            raise NotFound(code="identity_not_found")
+        if check.state != State.VERIFYING:
+            return
+        reason = outcome.reason[:200] if outcome.outcome != "passed" else ""
+        transition(
+            actor,
+            IDENTITY_CHECKS,
+            check,
+            target[outcome.outcome],
+            fields={"finished_at": clock.now(), "reason": reason},
+        )
