@@ -133,3 +133,38 @@ def test_cli_import_and_eligibility(
 
     assert main(["refund", "eligibility", "--programme", "nope", "--uscc", USCC]) == 4
     assert "没有代号为“nope”的返还项目" in capsys.readouterr().err
+
+
+def test_chunks_see_each_other_and_the_stored_rows(
+    programme: Programme, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of two rows (the real size is thousands): a repeat in a later chunk is unchanged,
+    a different amount in a later chunk a conflict, and a second import finds every stored row
+    whatever its chunk; the same USCC, date and amount checked once still refuse each bad row."""
+    from certhall.refunds import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    header = "ca,serial,uscc,enterprise_name,business,paid_on,amount_yuan\n"
+    lines = [
+        f"szca,a{i},{USCC},深圳市演示医疗科技有限公司,new,2019-03-0{1 + i % 3},150"
+        for i in range(5)
+    ]
+    lines += [
+        f"szca,a0,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,150",  # line 7: repeat
+        f"szca,a1,{USCC},深圳市演示医疗科技有限公司,new,2019-03-02,151",  # line 8: conflict
+        f"szca,a9,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,-1",  # line 9: bad amount
+        f"szca,a8,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,-1",  # line 10: again
+    ]
+    data = (header + "\n".join(lines) + "\n").encode()
+    first = import_records(admin, programme.slug, "fees", data)
+    assert (first.imported, first.unchanged) == (5, 1)
+    assert [(r.line, r.reason) for r in first.refused] == [
+        (8, "conflict"),
+        (9, "amount_invalid"),
+        (10, "amount_invalid"),
+    ]
+    again = import_records(admin, programme.slug, "fees", data)
+    assert (again.imported, again.unchanged) == (0, 6)
+    assert FeeRecord.objects.filter(programme=programme).count() == 5
+    stored = FeeRecord.objects.get(programme=programme, serial="a1")
+    assert (str(stored.amount), stored.source) == ("150.00", "import")

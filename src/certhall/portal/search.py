@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.safestring import SafeString, mark_safe
 
+from certhall.bulk import insert_rows
 from certhall.errors import InvalidInput
 from certhall.portal import matching
 from certhall.portal.models import SearchDoc, SearchPosting
@@ -130,19 +131,7 @@ def _insert(batch: Sequence[Document]) -> int:
     rows: list[tuple[Any, ...]] = []
     for doc in docs:
         rows += postings(doc.pk, doc.title, doc.body, doc.date)
-    table = SearchPosting._meta.db_table
-    columns = "doc_id, term, in_title, day"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw: Any = cursor.cursor  # psycopg 3
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)",  # noqa: S608
-                rows,
-            )
+    insert_rows(SearchPosting, ("doc_id", "term", "in_title", "day"), rows)
     return len(docs)
 
 

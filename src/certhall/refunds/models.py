@@ -109,8 +109,14 @@ class FeeRecord(models.Model):
     serial, business and date. ``serial`` is lower-case hex without leading zeros.
     """
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="fees")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    # no index of their own: (programme, uscc), the unique key and (provider, serial) lead with
+    # them, and every index costs on an import of millions of rows
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="fees", db_index=False
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     serial = models.CharField(max_length=64)
     uscc = models.CharField(max_length=18)
     enterprise_name = models.CharField(max_length=128)
@@ -143,7 +149,10 @@ class FeeRecord(models.Model):
 class UsageRecord(models.Model):
     """A use of a certificate on an e-government platform, as the platform reports it."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="usages")
+    # no index of its own: the (programme, provider, serial, used_on) index leads with it
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="usages", db_index=False
+    )
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     serial = models.CharField(max_length=64)
     platform = models.CharField(max_length=128)
