@@ -1,7 +1,7 @@
 """``python -m bench [issuance|ocsp|crl|hall|search ...]``: run the benchmarks, print one line
 each.
 
-Without arguments all five run (``make bench``, ~20-25 minutes on 2 cores). Each measurement
+Without arguments all six run (``make bench``, ~20-25 minutes on 2 cores). Each measurement
 runs in a child process on a fresh instance; see the module docstrings and docs/performance.md.
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import crl, hall, issuance, ocsp, search
+from bench import crl, hall, issuance, ocsp, refunds, search
 from bench.common import (
     handle_signals,
     instance,
@@ -24,7 +24,7 @@ from bench.common import (
     run_worker,
 )
 
-BENCHMARKS = ("issuance", "ocsp", "crl", "hall", "search")
+BENCHMARKS = ("issuance", "ocsp", "crl", "hall", "search", "refunds")
 
 
 def run_issuance(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         "which",
         nargs="*",
         metavar="BENCHMARK",
-        help="issuance, ocsp, crl, hall, search (default: all five)",
+        help="issuance, ocsp, crl, hall, search, refunds (default: all six)",
     )
     ap.add_argument(
         "--db",
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     crl.add_arguments(ap)
     hall.add_arguments(ap)
     search.add_arguments(ap)
+    refunds.add_arguments(ap)
     args = ap.parse_args(argv)
     unknown = [w for w in args.which if w not in BENCHMARKS]
     if unknown:
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         crl.quick(args)
         hall.quick(args)
         search.quick(args)
+        refunds.quick(args)
     handle_signals()
 
     start = time.monotonic()
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 got, recs = crl.orchestrate(args)
             elif name == "search":
                 got, recs = search.orchestrate(args.search_docs, args.db, args.search_rounds)
+            elif name == "refunds":
+                got, recs = refunds.orchestrate(args)
             else:
                 got, recs = hall.orchestrate(args)
             lines += got

@@ -227,8 +227,8 @@ def _same(kind: str, a: Row, b: Row) -> bool:
 
 def _existing(programme: Programme, kind: str, keys: list[tuple[Any, ...]]) -> dict[Any, Row]:
     """The stored records of these keys, as values in the order of :data:`DB_COLUMNS`: read per
-    CA by (CA, serial), which both tables index, so a chunk costs the same in a table of a
-    million rows as in an empty one."""
+    CA by (programme, CA, serial), the leading columns of both tables' unique keys, so a chunk
+    costs the same in a table of a million rows as in an empty one."""
     model: Any = UsageRecord if kind == "usage" else FeeRecord
     by_provider: dict[int, set[str]] = {}
     for key in keys:
@@ -248,13 +248,13 @@ def _stored(model: Any, kind: str, programme_id: int, provider_id: int, serials:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(DB_COLUMNS[kind])} FROM {model._meta.db_table} "  # noqa: S608
-                "WHERE provider_id = %s AND serial = ANY(%s) AND programme_id = %s",
-                [provider_id, serials, programme_id],
+                "WHERE programme_id = %s AND provider_id = %s AND serial = ANY(%s)",
+                [programme_id, provider_id, serials],
             )
             return cursor.fetchall()
     fields = [c.removesuffix("_id") for c in DB_COLUMNS[kind]]
-    rows = model.objects.filter(provider_id=provider_id, serial__in=serials)
-    return rows.filter(programme_id=programme_id).values_list(*fields)
+    rows = model.objects.filter(programme_id=programme_id, provider_id=provider_id)
+    return rows.filter(serial__in=serials).values_list(*fields)
 
 
 def import_records(

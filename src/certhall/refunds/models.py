@@ -109,8 +109,8 @@ class FeeRecord(models.Model):
     serial, business and date. ``serial`` is lower-case hex without leading zeros.
     """
 
-    # no index of their own: (programme, uscc), the unique key and (provider, serial) lead with
-    # them, and every index costs on an import of millions of rows
+    # no index of their own: (programme, uscc) and the unique key lead with them, and every
+    # index costs on an import of millions of rows
     programme = models.ForeignKey(
         Programme, on_delete=models.CASCADE, related_name="fees", db_index=False
     )
@@ -130,10 +130,8 @@ class FeeRecord(models.Model):
     class Meta:
         verbose_name = "证书费用记录"
         ordering = ["paid_on", "pk"]
-        indexes = [
-            models.Index(fields=["programme", "uscc"]),
-            models.Index(fields=["provider", "serial"]),
-        ]
+        # (programme, CA, serial) look-ups use the unique key's leading columns
+        indexes = [models.Index(fields=["programme", "uscc"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "provider", "serial", "business", "paid_on"],
