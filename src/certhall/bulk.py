@@ -8,7 +8,10 @@ constraints. Runs inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from queue import Full, Queue
 from typing import Any
 
 from django.db import connection, models
@@ -30,3 +33,48 @@ def insert_rows(
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def ahead[T](items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items``, produced by a thread up to ``depth`` steps ahead of the consumer: preparing
+    the next chunk in Python overlaps with the database writing this one (the GIL is free while
+    the database works). The producer must not use the database. An exception of the producer
+    is raised in the consumer; a consumer that stops early stops the producer."""
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Full):
+                queue.put(item, timeout=0.1)
+                return
+
+    def produce() -> None:
+        try:
+            for item in items:
+                put(item)
+                if stop.is_set():
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            put(_Failed(error))
+        else:
+            put(_END)
+
+    thread = threading.Thread(target=produce, name="certhall-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()

@@ -26,7 +26,7 @@ from certhall import money
 from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.bulk import insert_rows
+from certhall.bulk import ahead, insert_rows
 from certhall.errors import CerthallError, InvalidInput
 from certhall.messages import text
 from certhall.pki.identity import validate_uscc
@@ -277,24 +277,16 @@ def import_records(
     digest = hashlib.sha256(data).hexdigest()
     report = ImportReport(kind=kind, sha256=digest)
     checker = _Checker(programme, kind, ca)
-    pending: list[tuple[int, tuple[Any, ...], Row]] = []
     seen: dict[tuple[Any, ...], Row] = {}
+    needed = [c for c in COLUMNS[kind] if not (c == "ca" and ca)]
     with transaction.atomic():
-        needed = [c for c in COLUMNS[kind] if not (c == "ca" and ca)]
-        for line, row in csv_rows(data, needed, header_code="refund_import_header"):
-            report.rows += 1
-            try:
-                key, record = checker.build(row, f"{digest[:16]}:{line}")
-            except _RowRefused as refused:
-                report.refused.append(_refusal(line, refused))
-                continue
-            pending.append((line, key, record))
-            if len(pending) >= CHUNK:
-                _store(programme, kind, pending, seen, report)
-                pending = []
-                if progress:
-                    progress(report.rows)
-        _store(programme, kind, pending, seen, report)
+        # the next chunk is read and checked while the database stores this one
+        for chunk in ahead(_chunks(data, needed, checker, digest)):
+            report.rows += chunk.rows
+            report.refused += chunk.refused
+            _store(programme, kind, chunk.checked, seen, report)
+            if progress:
+                progress(report.rows)
         report.refused.sort(key=lambda refusal: refusal.line)  # conflicts are found per chunk
         audit.record(
             actor,
@@ -309,6 +301,31 @@ def import_records(
             },
         )
     return report
+
+
+@dataclass
+class _Chunk:
+    rows: int = 0
+    checked: list[tuple[int, tuple[Any, ...], Row]] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _chunks(data: bytes, needed: list[str], checker: _Checker, digest: str) -> Iterator[_Chunk]:
+    """The file's rows checked, in chunks of :data:`CHUNK` (no database: runs ahead in a
+    thread, :func:`certhall.bulk.ahead`)."""
+    chunk = _Chunk()
+    for line, row in csv_rows(data, needed, header_code="refund_import_header"):
+        chunk.rows += 1
+        try:
+            key, record = checker.build(row, f"{digest[:16]}:{line}")
+        except _RowRefused as refused:
+            chunk.refused.append(_refusal(line, refused))
+            continue
+        chunk.checked.append((line, key, record))
+        if len(chunk.checked) >= CHUNK:
+            yield chunk
+            chunk = _Chunk()
+    yield chunk
 
 
 def _refusal(line: int, refused: _RowRefused) -> Refusal:
