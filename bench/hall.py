@@ -608,6 +608,58 @@ def in_process(users: list[dict[str, Any]], rounds: int = 30) -> dict[str, Any]:
 # --- worker ----------------------------------------------------------------------------------
 
 
+REFUND_PAGE = "/refunds/sz-2021/"
+
+
+def refund_records(users: list[dict[str, Any]], path: Path) -> None:
+    """Fee and usage records of the announced refund programme for the users' organisations
+    (five fees each, four of those certificates used in the window: 900.00 eligible), and a
+    request file of the programme page, which shows a logged-in enterprise its explained
+    amount."""
+    from certhall.accounts.models import Organization
+    from certhall.accounts.services import home_provider
+    from certhall.bulk import insert_rows
+    from certhall.refunds.models import FeeRecord, Programme, UsageRecord
+
+    programme = Programme.objects.get(slug="sz-2021")
+    provider = home_provider().pk
+    usccs = dict(
+        Organization.objects.filter(pk__in=[u["org_id"] for u in users]).values_list("pk", "uscc")
+    )
+    fees, uses = [], []
+    for u in users:
+        for j in range(5):
+            serial = f"{u['org_id']:x}{j:02x}"
+            fees.append((
+                programme.pk, provider, serial, usccs[u["org_id"]], u["org_name"],
+                ("new", "renew", "change", "replace", "new")[j], f"2019-0{j + 1}-15",
+                Decimal(150 * (1 + j % 2)), "import", "",
+            ))  # fmt: skip
+            if j:
+                uses.append((programme.pk, provider, serial, "广东省政务服务网", "2020-06-01", ""))
+    insert_rows(FeeRecord, imports_columns("fees"), fees)
+    insert_rows(UsageRecord, imports_columns("usage"), uses)
+    with path.open("w") as f:
+        for u in users:
+            f.write(f"{u['sid']}\trefund\t{REFUND_PAGE}\n")
+
+
+def imports_columns(kind: str) -> tuple[str, ...]:
+    from certhall.refunds.imports import DB_COLUMNS
+
+    return DB_COLUMNS[kind]
+
+
+def check_refund_pages(port: int, users: list[dict[str, Any]]) -> list[str]:
+    problems = []
+    for u in users:
+        status, _, body = get(port, REFUND_PAGE, u["sid"])
+        page = body.decode("utf-8", "replace")
+        if status != 200 or u["org_name"] not in page or "900.00" not in page:
+            problems.append(f"refund page of {u['user']}: {status}")
+    return problems
+
+
 def worker(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     add_arguments(ap)
@@ -683,12 +735,31 @@ def worker(argv: list[str]) -> int:
             log(f"hall: {kind} alone: {d['rps']:.0f} req/s, p95 "
                 f"{d['latency_us']['p95'] / 1000:.1f} ms, non-200 {d['non200']}")  # fmt: skip
         problems += [f"after the load: {p}" for p in check_answers(port, users[20:25], others)]
+        # the refund programme's page under the same open loop (its last days are a rush)
+        refund_file = home / "refund-requests.tsv"
+        refund_records(users, refund_file)
+        connections.close_all()
+        problems += check_refund_pages(port, users[:5])
+        drain(port, users[0])
+        refund_open = open_loop(
+            port, refund_file, args.hall_rate, args.hall_open_duration, server.pid
+        )
+        log(f"hall: refund page, open loop {args.hall_rate:g}/s: {_open_text(refund_open)}")
+        refund_ladder = []
+        for rate in (50.0, 100.0, 150.0):
+            drain(port, users[0])
+            step = open_loop(port, refund_file, rate, 20.0, server.pid)
+            refund_ladder.append(step)
+            log(f"hall: refund page, open loop {rate:g}/s for 20 s: {_open_text(step)}")
+            if not _open_ok(step):
+                break
     emit({
         "benchmark": "hall", "db": "postgresql", "data": data, "users": len(users),
         "connections": args.hall_connections, "duration": args.hall_duration, "runs": runs,
         "per_kind": per_kind, "in_process": breakdown, "problems": problems,
         "profile": profile_text, "open_loop": opened, "ladder": ladder,
         "load_before": load_before, "load_after": os.getloadavg(),
+        "refund_open_loop": refund_open, "refund_ladder": refund_ladder,
     })  # fmt: skip
     return 0
 
@@ -776,6 +847,15 @@ def summarise(r: dict[str, Any]) -> list[str]:
     for kind in KINDS:
         for sql, ms in r["in_process"][kind]["top_sql"][:2]:
             lines.append(f"    {kind}: {ms:6.2f} ms  {sql[:110]}")
+    ro = r["refund_open_loop"]
+    refund_fit = [x["rate"] for x in r["refund_ladder"] if _open_ok(x)]
+    lines.append(
+        f"refunds[pages, open loop]: the programme page with the explained amount, "
+        f"{ro['rate']:g}/s for {ro['duration_s']:g} s: p50 {ro['p50_ms']:.0f} ms, p95 "
+        f"{ro['p95_ms']:.0f} ms, non-200 {ro['non200']}, errors {ro['error_count']}, server CPU "
+        f"{ro['server_cpu_ms']:.1f} ms/request; highest rate tried with p95 < "
+        f"{TARGET_P95_MS:.0f} ms: " + (f"{max(refund_fit):g}/s" if refund_fit else "none")
+    )
     for problem in r["problems"][:5]:
         lines.append(f"hall: FAILED: wrong answer: {problem}")
     return lines
