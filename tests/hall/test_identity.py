@@ -271,3 +271,32 @@ def test_the_notify_url_checks_the_signature(applicant: User, handler: Handler) 
         assert genuine.status_code == 200 and genuine.content == b"success"
         check.refresh_from_db()
     assert check.state == Check.PASSED
+
+
+def test_without_a_provider_the_hall_goes_on_and_the_reviewer_is_told(
+    applicant: User, handler: Handler, reviewer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never stop the hall for want of an outside service: with no liveness provider the
+    photos are uploaded with the documents, the application can be submitted, and the reviewer
+    reads that nobody checked them."""
+    settings = dataclasses.replace(config.get(), identity_sandbox=False)
+    monkeypatch.setattr(config, "get", lambda: settings)
+    customer = Client()
+    customer.force_login(applicant)
+    with at(FRIDAY):
+        draft = _draft_without_identity(applicant, handler)
+        docs = customer.get(f"/hall/applications/{draft.number}/documents/").content.decode()
+        assert 'id="to-confirm"' in docs and "缺少：经办人身份证正面照" in docs
+        assert "photo-by-phone" not in docs  # uploaded here, with the other documents
+        page = customer.get(f"/hall/applications/{draft.number}/identity/").content.decode()
+        assert 'id="identity-unavailable"' in page and 'id="identity-start"' not in page
+        for kind in ("handler_id_front", "handler_id_back"):
+            upload(applicant, draft.number, kind, ONLINE_NEW_DOCUMENTS[kind])
+        assert documents.missing(draft, draft.items.all()) == []
+        assert services.submit(applicant, draft.number).state == State.AWAITING_PAYMENT
+        pay_online(draft.number, applicant)
+    staff = Client()
+    staff.force_login(reviewer)
+    with at(MONDAY):
+        shown = staff.get(f"/console/applications/{draft.number}/").content.decode()
+    assert 'id="identity-unverified"' in shown and "须核验经办人身份证原件" in shown

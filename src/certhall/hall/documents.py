@@ -110,14 +110,17 @@ def missing(
     application: Application, items: Iterable[ApplicationItem], *, with_identity: bool = True
 ) -> list[str]:
     """What is still missing, as sentences a person understands (empty when complete);
-    without ``with_identity``, not the handler's ID photos and real-name check, which the
-    phone provides in the step after the documents (``hall.identity``)."""
+    without ``with_identity``, not the handler's ID photos and real-name check when the phone
+    provides them in the step after the documents (``hall.identity``)."""
+    from certhall.hall import identity  # identity stores its photos through this module
+
     items = list(items)
+    by_phone = identity.needed(application, items)
     catalog = default_catalog()
     have = current(application)
     problems: list[str] = []
     for kind in required(application, items):
-        if not with_identity and kind in HANDLER_PHOTOS:
+        if by_phone and not with_identity and kind in HANDLER_PHOTOS:
             continue
         document = have.get(kind)
         if document is None:
@@ -128,10 +131,7 @@ def missing(
             spec = catalog.documents.get(kind)
             if spec is not None and spec.original_checked_onsite and not document.original_seen:
                 problems.append(f"须核验原件：{document_name(kind)}")
-    from certhall.hall import identity  # identity stores its photos through this module
-
-    needs_check = with_identity and identity.needed(application, items)
-    if needs_check and not identity.verified(application, have):
+    if by_phone and with_identity and not identity.verified(application, have):
         problems.append(text("identity_missing"))
     return problems
 

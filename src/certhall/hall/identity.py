@@ -85,11 +85,18 @@ IDENTITY_CHECKS: Lifecycle[IdentityCheck] = Lifecycle(
 )
 
 
-def needed(application: Application, lines: Iterable[object]) -> bool:
-    """An online 新办 needs the handler's real-name check (the seed's online steps)."""
+def applies(application: Application, lines: Iterable[object]) -> bool:
+    """An online 新办 has the handler's real-name check (the seed's online steps)."""
     return application.channel == Channel.ONLINE and any(
         getattr(line, "business", None) == Business.NEW for line in lines
     )
+
+
+def needed(application: Application, lines: Iterable[object]) -> bool:
+    """The check applies and can be made. Without a liveness provider the hall does not stop:
+    the photos are uploaded with the other documents and the reviewer sees that nobody
+    checked them (the original ID is then checked when the Ukey is handed over)."""
+    return applies(application, lines) and liveness.available()
 
 
 #: Where :func:`prefetch_passed` keeps an application's passed checks.
@@ -102,15 +109,25 @@ def prefetch_passed() -> Prefetch[Any]:
     return Prefetch("identity_checks", queryset=passed, to_attr=PASSED)
 
 
-def verified(application: Application, current: dict[str, Document]) -> bool:
-    """A passed check of exactly the current photos (new photos need a new check)."""
+def verified(
+    application: Application,
+    current: dict[str, Document],
+    checks: Iterable[IdentityCheck] | None = None,
+) -> bool:
+    """A passed check of exactly the current photos (new photos need a new check); from
+    ``checks`` or the prefetched passed checks when given, else one query."""
     front, back = current.get(SIDES["front"]), current.get(SIDES["back"])
     if front is None or back is None:
         return False
     photos = {"front_sha256": front.sha256, "back_sha256": back.sha256}
-    loaded: list[IdentityCheck] | None = getattr(application, PASSED, None)
+    loaded = checks if checks is not None else getattr(application, PASSED, None)
     if loaded is not None:
-        return any(c.front_sha256 == front.sha256 and c.back_sha256 == back.sha256 for c in loaded)
+        return any(
+            c.state == State.PASSED
+            and c.front_sha256 == front.sha256
+            and c.back_sha256 == back.sha256
+            for c in loaded
+        )
     return application.identity_checks.filter(state=State.PASSED, **photos).exists()
 
 
@@ -143,7 +160,7 @@ def start(actor: User, number: str) -> IdentityCheck:
     with access.locked(actor, number, "hall.identity.start", editor=True) as application:
         if application.state not in EDITABLE:
             raise Conflict(code="identity_not_editable", number=application.number)
-        if not needed(application, application.items.all()):
+        if not applies(application, application.items.all()):
             raise Conflict(code="identity_not_needed", number=application.number)
         if application.handler is None:
             raise Conflict(code="identity_handler_missing")

@@ -98,8 +98,13 @@ class SandboxProvider:
 SANDBOX = SandboxProvider()
 
 
+def available() -> bool:
+    """Whether a provider is configured (only the sandbox exists here)."""
+    return config.get().identity_sandbox
+
+
 def provider(name: str | None = None) -> Provider:
     """The configured provider (only the sandbox exists here), or NotFound by name."""
-    if config.get().identity_sandbox and name in (None, SANDBOX.name):
+    if available() and name in (None, SANDBOX.name):
         return SANDBOX
     raise NotFound(code="identity_provider")

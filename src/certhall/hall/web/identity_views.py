@@ -59,6 +59,7 @@ def identity_step(request: HttpRequest, actor: User, number: str) -> HttpRespons
         else "",
         "valid_minutes": identity.VALID_MINUTES,
         "open": check is not None and check.state in OPEN_STATES,
+        "available": liveness.available(),
     }
     if check is not None and check.state in OPEN_STATES:
         url = identity.phone_url(check)

@@ -303,6 +303,7 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
     lines = list(application.items.all())
     flags = _flags(actor, application, lines)
     businesses = [line.business for line in lines]
+    checks = list(application.identity_checks.all()) if identity.applies(application, lines) else []
     context: dict[str, Any] = {
         "section": "counter" if application.channel == Channel.ONSITE else "review",
         "application": application,
@@ -322,9 +323,9 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         "replace_causes": list(REPLACE_CAUSES.items()),
         "counter_methods": [(m.value, m.label) for m in COUNTER_METHODS],
         "forms": _forms_offered(lines),
-        "identity_checks": list(application.identity_checks.all()[:10])
-        if identity.needed(application, lines)
-        else [],
+        "identity_applies": identity.applies(application, lines),
+        "identity_checks": checks,
+        "identity_verified": identity.verified(application, documents.current(application), checks),
         **flags,
     }
     if flags["can_edit_items"]:
