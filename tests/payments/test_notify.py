@@ -209,10 +209,10 @@ def test_a_wechat_signature_is_not_an_alipay_one(
         ({"app_id": "2021000000000009"}, 403, "wrong_app"),
         ({"out_trade_no": "ZF20261120-999999"}, 404, "order_not_found"),
         ({"out_trade_no": "nonsense"}, 400, "bad_reference"),
-        ({"trade_status": "TRADE_REFUNDED"}, 400, "invalid_input"),
-        ({"total_amount": "3e2"}, 400, "invalid_input"),
-        ({"total_amount": "300.001"}, 400, "invalid_input"),
-        ({"trade_no": ""}, 400, "invalid_input"),
+        ({"trade_status": "TRADE_REFUNDED"}, 400, "notify_status"),
+        ({"total_amount": "3e2"}, 400, "notify_amount"),
+        ({"total_amount": "300.001"}, 400, "notify_amount"),
+        ({"trade_no": ""}, 400, "notify_field"),
     ],
 )
 @pytest.mark.django_db
@@ -238,7 +238,7 @@ def test_malformed_bodies_are_refused_and_audited(clock: Any, csrf_client: Clien
     assert post(csrf_client, b"x" * (17 * 1024)).status_code == 413
     # unsigned, from one address: one event, the next two only counted (throttled, issue 8)
     (event,) = refused()
-    assert event.after["error"] == "invalid_input" and event.after["source"] == "127.0.0.1"
+    assert event.after["error"] == "notify_empty" and event.after["source"] == "127.0.0.1"
     assert csrf_client.get(URL).status_code == 405
     assert post(csrf_client, b"a=1", url="/payments/notify/paypal").status_code == 404
 

@@ -1,6 +1,28 @@
 """Messages of payments (certhall.payments)."""
 
 MESSAGES: dict[str, str] = {
+    # gateway notifications (payments.notify, payments.signing)
+    "notify_too_large": "通知内容过大",
+    "notify_encoding": "通知内容不是UTF-8编码",
+    "notify_field_twice": "通知字段 {field} 出现了不止一次",
+    "notify_empty": "通知内容为空",
+    "notify_field": "通知缺少字段 {field} 或其值过长",
+    "wrong_app": "通知的 app_id “{app_id}” 不是本平台的",
+    "notify_status": "未知的交易状态 {status}",
+    "notify_amount": "通知金额“{amount}”格式不正确（应为如 300.00 的元金额）",
+    "order_not_found.notify": "通知的订单 {reference} 不存在",
+    "bad_signature.sign_type": "通知签名类型必须是 {expected}，收到的是“{got}”",
+    "bad_signature.base64": "通知签名不是有效的base64",
+    "bad_signature.missing": "通知没有签名",
+    "bad_signature.notify": "通知签名验证失败",
+    # bank statements (payments.reconcile)
+    "statement_too_large": "对账单超过 {mib} MiB",
+    "statement_encoding": "对账单既不是UTF-8也不是GB18030编码",
+    "statement_date": "日期“{value}”无法识别（应为 YYYY-MM-DD）",
+    "statement_empty": "对账单是空的",
+    "statement_header": "对账单第1行应为表头 date,amount,payer,note[,serial]，而不是：{got}",
+    "statement_too_long": "对账单最多 {limit} 行",
+    "statement_columns": "应有 {want} 列，实有 {got} 列",
     "invoice_order_unpaid": "订单 {reference} 当前为“{status}”：付款后才能申请开具发票。",
     "invoice_exists": "订单 {reference} 已申请过发票（每个订单只开一张发票）。",
     "invoice_status": "未知的发票状态（可选：已申请、已开具）。",

@@ -81,25 +81,25 @@ class Outcome:
 
 def parse_body(raw: bytes) -> dict[str, str]:
     if len(raw) > MAX_BODY:
-        raise InvalidInput("通知内容过大")
+        raise InvalidInput(code="notify_too_large")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput("通知内容不是UTF-8编码") from None
+        raise InvalidInput(code="notify_encoding") from None
     params: dict[str, str] = {}
     for key, value in parse_qsl(text, keep_blank_values=True):
         if key in params:
-            raise InvalidInput(f"通知字段 {key} 出现了不止一次")
+            raise InvalidInput(code="notify_field_twice", field=key)
         params[key] = value
     if not params:
-        raise InvalidInput("通知内容为空")
+        raise InvalidInput(code="notify_empty")
     return params
 
 
 def _field(params: dict[str, str], name: str, limit: int = 64) -> str:
     value = params.get(name, "").strip()
     if not value or len(value) > limit:
-        raise InvalidInput(f"通知缺少字段 {name} 或其值过长")
+        raise InvalidInput(code="notify_field", field=name)
     return value
 
 
@@ -182,25 +182,23 @@ def _apply(actor: User, received: _Received) -> Outcome:
     signing.verify(params, keys.public_key(gateway.name))
     received.signed = True
     if params.get("app_id") != gateway.app_id:
-        raise Forbidden(
-            f"通知的 app_id “{params.get('app_id', '')}” 不是本平台的", code="wrong_app"
-        )
+        raise Forbidden(code="wrong_app", app_id=params.get("app_id", ""))
     status = _field(params, "trade_status")
     reference = services.normalise_reference(_field(params, "out_trade_no"))
     trade_no = _field(params, "trade_no")
     if status in IGNORED_STATUSES:
         return Outcome("ignored", reference, trade_no)
     if status not in PAID_STATUSES:
-        raise InvalidInput(f"未知的交易状态 {status}")
+        raise InvalidInput(code="notify_status", status=status)
     total = _field(params, "total_amount", 16)
     if not AMOUNT.fullmatch(total):
-        raise InvalidInput(f"通知金额“{total}”格式不正确（应为如 300.00 的元金额）")
+        raise InvalidInput(code="notify_amount", amount=total)
     amount = money.parse(total, what="通知金额").yuan
     received_at = _gmt(params.get("gmt_payment", ""))
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(reference=reference).first()
         if order is None:
-            raise NotFound(f"通知的订单 {reference} 不存在", code="order_not_found")
+            raise NotFound(code="order_not_found", variant="notify", reference=reference)
         existing = Payment.objects.filter(channel=gateway.channel, transaction_id=trade_no).first()
         if existing is not None:
             if existing.order_id != order.pk or existing.amount != amount:

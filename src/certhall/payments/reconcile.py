@@ -122,13 +122,13 @@ class Report:
 
 def _decode(data: bytes) -> str:
     if len(data) > MAX_STATEMENT:
-        raise InvalidInput(f"对账单超过 {MAX_STATEMENT // (1024 * 1024)} MiB")
+        raise InvalidInput(code="statement_too_large", mib=MAX_STATEMENT // (1024 * 1024))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput("对账单既不是UTF-8也不是GB18030编码")
+    raise InvalidInput(code="statement_encoding")
 
 
 def _date(text: str) -> date:
@@ -137,21 +137,19 @@ def _date(text: str) -> date:
             return datetime.strptime(text.strip(), pattern).date()
         except ValueError:
             continue
-    raise InvalidInput(f"日期“{text}”无法识别（应为 YYYY-MM-DD）")
+    raise InvalidInput(code="statement_date", value=text)
 
 
 def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]:
     """The readable lines, and a result for each line that cannot be read."""
     rows = list(csv.reader(io.StringIO(_decode(data))))
     if not rows:
-        raise InvalidInput("对账单是空的")
+        raise InvalidInput(code="statement_empty")
     header = tuple(cell.strip().lower() for cell in rows[0])
     if not any(header in (names[:4], names) for names in HEADERS):
-        raise InvalidInput(
-            f"对账单第1行应为表头 date,amount,payer,note[,serial]，而不是：{','.join(rows[0])}"
-        )
+        raise InvalidInput(code="statement_header", got=",".join(rows[0]))
     if len(rows) - 1 > MAX_LINES:
-        raise InvalidInput(f"对账单最多 {MAX_LINES} 行")
+        raise InvalidInput(code="statement_too_long", limit=MAX_LINES)
     width = len(header)
     lines: list[StatementLine] = []
     invalid: list[LineResult] = []
@@ -160,7 +158,7 @@ def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]
             continue
         try:
             if len(row) != width:
-                raise InvalidInput(f"应有 {width} 列，实有 {len(row)} 列")
+                raise InvalidInput(code="statement_columns", want=width, got=len(row))
             cells = [cell.strip() for cell in row]
             lines.append(
                 StatementLine(

@@ -51,18 +51,20 @@ def verify(params: Mapping[str, str], key: rsa.RSAPublicKey) -> None:
     """Forbidden (``bad_signature``) unless ``params`` carry a valid RSA2 signature by ``key``."""
     if params.get("sign_type") != SIGN_TYPE:
         raise Forbidden(
-            f"通知签名类型必须是 {SIGN_TYPE}，收到的是“{params.get('sign_type', '')}”",
             code="bad_signature",
+            variant="sign_type",
+            expected=SIGN_TYPE,
+            got=params.get("sign_type", ""),
         )
     try:
         signature = base64.b64decode(params.get("sign", ""), validate=True)
     except (binascii.Error, ValueError):
-        raise Forbidden("通知签名不是有效的base64", code="bad_signature") from None
+        raise Forbidden(code="bad_signature", variant="base64") from None
     if not signature:
-        raise Forbidden("通知没有签名", code="bad_signature")
+        raise Forbidden(code="bad_signature", variant="missing")
     try:
         key.verify(
             signature, signing_string(params).encode("utf-8"), padding.PKCS1v15(), hashes.SHA256()
         )
     except InvalidSignature:
-        raise Forbidden("通知签名验证失败", code="bad_signature") from None
+        raise Forbidden(code="bad_signature", variant="notify") from None
