@@ -21,10 +21,12 @@ def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert ``rows`` (values in the order of ``columns``, database column names) into
-    ``model``'s table."""
+    ``model``'s table. Datetimes go in as ``connection.ops.adapt_datetimefield_value`` gives
+    them (SQLite stores naive UTC text)."""
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
+    # The driver's own errors (COPY's unique violation) reach the caller as Django's.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor == "postgresql":
             raw: Any = cursor.cursor  # psycopg 3
             with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -33,6 +35,21 @@ def insert_rows(
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
+def keys_by(model: type[models.Model], column: str, values: Sequence[Any]) -> dict[Any, int]:
+    """The primary keys of rows just written, by a unique ``column``: what ``insert_rows``
+    cannot hand back (COPY returns nothing). One statement per thousand values."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    name = connection.ops.quote_name(column)
+    found: dict[Any, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), 1000):
+            chunk = values[start : start + 1000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT {name}, id FROM {table} WHERE {name} IN ({marks})", chunk)  # noqa: S608
+            found.update(cursor.fetchall())
+    return found
 
 
 class _Failed:

@@ -23,20 +23,30 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
 
     Raises InvalidInput ("CSR too large", not a CSR, bad signature, key not accepted).
     """
+    return _checked(data)[0]
+
+
+def load_csr_key(data: bytes) -> SubscriberPublicKey:
+    """The checked public key of the CSR ``data`` (as :func:`load_csr`, without reading the
+    key out of the CSR twice)."""
+    return _checked(data)[1]
+
+
+def _checked(data: bytes) -> tuple[x509.CertificateSigningRequest, SubscriberPublicKey]:
     if len(data) > MAX_CSR_BYTES:
         raise InvalidInput(code="csr_too_large", size=len(data), limit=MAX_CSR_BYTES)
     stripped = data.strip()
     if not stripped:
         raise InvalidInput(code="csr_malformed", variant="empty")
     csr = _parse(data, stripped)
-    csr_public_key(csr)  # key policy first: its message says more than "bad signature"
+    key = csr_public_key(csr)  # key policy first: its message says more than "bad signature"
     try:
         valid = csr.is_signature_valid
     except (UnsupportedAlgorithm, ValueError):
         valid = False
     if not valid:
         raise InvalidInput(code="csr_signature")
-    return csr
+    return csr, key
 
 
 def _parse(data: bytes, stripped: bytes) -> x509.CertificateSigningRequest:

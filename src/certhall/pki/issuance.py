@@ -11,8 +11,10 @@ import secrets
 import warnings
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     PublicKeyTypes,
@@ -65,6 +67,26 @@ class Issuer:
         check_ca_certificate(self.certificate, self.key)
         for field in ("crl_url", "ocsp_url", "ca_issuers_url"):
             check_url(getattr(self, field), field)
+
+    # Computed once per issuer, not once per certificate (a batch of thousands reuses them).
+    @cached_property
+    def name(self) -> x509.Name:
+        return self.certificate.subject
+
+    @cached_property
+    def hash_algorithm(self) -> hashes.SHA256:
+        return signature_hash(self.key)
+
+    @cached_property
+    def extensions(self) -> tuple[x509.ExtensionType, ...]:
+        """AKI, CRL distribution point and AIA: the same in every certificate it issues."""
+        return (
+            authority_key_identifier(self.certificate),
+            crl_distribution_points(self.crl_url),
+            authority_information_access(
+                ocsp_url=self.ocsp_url, ca_issuers_url=self.ca_issuers_url
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -241,31 +263,22 @@ def build_certificate(
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject_name(profile, subscriber))
-        .issuer_name(issuer.certificate.subject)
+        .issuer_name(issuer.name)
         .public_key(key)
         .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(profile.key_usage_extension(), critical=True)
-        .add_extension(x509.ExtendedKeyUsage(list(profile.extended_key_usages)), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
-        .add_extension(authority_key_identifier(issuer.certificate), critical=False)
-        .add_extension(crl_distribution_points(issuer.crl_url), critical=False)
-        .add_extension(
-            authority_information_access(
-                ocsp_url=issuer.ocsp_url, ca_issuers_url=issuer.ca_issuers_url
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.CertificatePolicies([x509.PolicyInformation(profile.policy_oid, None)]),
-            critical=False,
-        )
     )
+    # The order of docs/profiles.md: BC, KU, EKU, SKI, AKI, CDP, AIA, CP, the GM/T identities.
+    for usage, critical in profile.usage_extensions:
+        builder = builder.add_extension(usage, critical=critical)
+    builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
+    for issuer_extension in issuer.extensions:
+        builder = builder.add_extension(issuer_extension, critical=False)
+    builder = builder.add_extension(profile.policies, critical=False)
     for extension in identity_extensions(profile, subscriber):
         builder = builder.add_extension(extension.value, critical=extension.critical)
-    return builder.sign(issuer.key, signature_hash(issuer.key))
+    return builder.sign(issuer.key, issuer.hash_algorithm)
 
 
 def crl_distribution_points(url: str) -> x509.CRLDistributionPoints:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from types import MappingProxyType
 
 from cryptography import x509
@@ -98,6 +99,20 @@ class Profile:
         flags = dict.fromkeys(_KEY_USAGE_BITS, False)
         flags.update(dict.fromkeys(self.key_usage, True))
         return x509.KeyUsage(**flags)
+
+    # Built once per profile: every certificate of the profile carries the same ones.
+    @cached_property
+    def usage_extensions(self) -> tuple[tuple[x509.ExtensionType, bool], ...]:
+        """basicConstraints, keyUsage (both critical) and extendedKeyUsage, with criticality."""
+        return (
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (self.key_usage_extension(), True),
+            (x509.ExtendedKeyUsage(list(self.extended_key_usages)), False),
+        )
+
+    @cached_property
+    def policies(self) -> x509.CertificatePolicies:
+        return x509.CertificatePolicies([x509.PolicyInformation(self.policy_oid, None)])
 
 
 _KEY_USAGE_BITS = frozenset(
