@@ -168,3 +168,24 @@ def test_chunks_see_each_other_and_the_stored_rows(
     assert FeeRecord.objects.filter(programme=programme).count() == 5
     stored = FeeRecord.objects.get(programme=programme, serial="a1")
     assert (str(stored.amount), stored.source) == ("150.00", "import")
+
+
+def test_repeats_inside_one_chunk_compare_with_the_stored_row_first(
+    programme: Programme, admin: User
+) -> None:
+    """In one chunk: a stored key with other data is a conflict and with the same data
+    unchanged (whatever came first in the file); a new key's repeats compare with its first."""
+    header = "ca,serial,uscc,enterprise_name,business,paid_on,amount_yuan\n"
+    row = f"szca,{{serial}},{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,{{amount}}\n"
+    import_records(
+        admin, programme.slug, "fees", (header + row.format(serial="a0", amount=150)).encode()
+    )
+    data = header + "".join(
+        row.format(serial=serial, amount=amount)
+        for serial, amount in [("a0", 151), ("a0", 150), ("b1", 150), ("b1", 150), ("b1", 160)]
+    )
+    report = import_records(admin, programme.slug, "fees", data.encode())
+    assert (report.imported, report.unchanged) == (1, 2)
+    assert [(r.line, r.reason) for r in report.refused] == [(2, "conflict"), (6, "conflict")]
+    stored = dict(FeeRecord.objects.filter(programme=programme).values_list("serial", "amount"))
+    assert {k: str(v) for k, v in stored.items()} == {"a0": "150.00", "b1": "150.00"}

@@ -109,13 +109,20 @@ class FeeRecord(models.Model):
     serial, business and date. ``serial`` is lower-case hex without leading zeros.
     """
 
-    # no index of their own: (programme, uscc) and the unique key lead with them, and every
-    # index costs on an import of millions of rows
+    # No index of their own: (programme, uscc) and the unique key lead with them, and every
+    # index costs on an import of millions of rows. No database constraint either
+    # (docs/refunds.md, "Imports"): PostgreSQL checks a foreign key row by row, half of a
+    # million-row import; the import resolves both once per file, and deletes go through the
+    # ORM, which still applies CASCADE and PROTECT.
     programme = models.ForeignKey(
-        Programme, on_delete=models.CASCADE, related_name="fees", db_index=False
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="fees",
+        db_index=False,
+        db_constraint=False,
     )
     provider = models.ForeignKey(
-        Provider, on_delete=models.PROTECT, related_name="+", db_index=False
+        Provider, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     serial = models.CharField(max_length=64)
     uscc = models.CharField(max_length=18)
@@ -147,11 +154,18 @@ class FeeRecord(models.Model):
 class UsageRecord(models.Model):
     """A use of a certificate on an e-government platform, as the platform reports it."""
 
-    # no index of its own: the (programme, provider, serial, used_on) index leads with it
+    # as FeeRecord's: no index of their own (the (programme, provider, serial, used_on) index
+    # leads with them), no database constraint
     programme = models.ForeignKey(
-        Programme, on_delete=models.CASCADE, related_name="usages", db_index=False
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="usages",
+        db_index=False,
+        db_constraint=False,
     )
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     serial = models.CharField(max_length=64)
     platform = models.CharField(max_length=128)
     used_on = models.DateField()
