@@ -1,8 +1,7 @@
 """The message catalogue holds every refusal's words (certhall.messages).
 
 A static read of every ``raise`` in src/: a catalogued raise names a code that exists and gives
-every parameter its template uses; raises that still carry their own text are counted, and the
-count may only go down (LEGACY_CEILING) until it is zero.
+every parameter its template uses, and no raise carries its own text.
 """
 
 from __future__ import annotations
@@ -17,9 +16,6 @@ from certhall import messages
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "certhall"
 ROOTS = {"CerthallError"}
-
-#: Raise sites that still pass their own message text. Only ever lower this number.
-LEGACY_CEILING = 107
 
 
 @dataclass(frozen=True)
@@ -115,12 +111,9 @@ def test_catalogued_raise_names_a_known_code_with_its_parameters(site: Site) -> 
         assert not missing, f"{site}: parameters {sorted(missing)} missing"
 
 
-def test_legacy_messages_only_go_down() -> None:
-    legacy = [s for s in SITES if s.legacy]
-    assert len(legacy) <= LEGACY_CEILING, (
-        f"{len(legacy)} raise sites pass their own text (ceiling {LEGACY_CEILING}); "
-        "use a catalogued code instead"
-    )
+def test_no_raise_passes_its_own_text() -> None:
+    legacy = [str(s) for s in SITES if s.legacy]
+    assert not legacy, f"raise sites with their own text instead of a catalogued code: {legacy}"
 
 
 def test_every_template_formats() -> None:

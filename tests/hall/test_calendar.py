@@ -170,8 +170,8 @@ def test_calendar_commands(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"{not json", "is not JSON"),
-        (b"\xff\xfe", "is not JSON"),
+        (b"{not json", "不是JSON"),
+        (b"\xff\xfe", "不是JSON"),
         (json.dumps({**ARRANGEMENT_2027, "holidays": ["2026-12-31"]}).encode(), "不在 2027 年内"),
     ],
 )

@@ -92,12 +92,12 @@ def test_platform_without_sandbox_needs_a_configured_public_key(
     monkeypatch.setattr(
         config, "get", lambda: type("C", (), {"payment_sandbox": False, "home": tmp_path})()
     )
-    with pytest.raises(ConfigurationError, match="put the gateway's RSA public key"):
+    with pytest.raises(ConfigurationError, match="请把网关的RSA公钥"):
         keys.public_key("alipay")
     path = keys.public_key_path("alipay")
     path.parent.mkdir(parents=True)
     path.write_text("not a key")
-    with pytest.raises(ConfigurationError, match="not a PEM public key"):
+    with pytest.raises(ConfigurationError, match="不是PEM格式的公钥"):
         keys.public_key("alipay")
 
 

@@ -160,7 +160,7 @@ def test_deadline_into_a_provisional_year(capsys: pytest.CaptureFixture[str]) ->
     ("argv", "message"),
     [
         (["--point", "futian", "--at", "2026-11-23T10:00"], "未知的受理点“futian”"),
-        (["--point", "kejiyuan", "--at", "tomorrow"], "--at 'tomorrow' is not a date"),
+        (["--point", "kejiyuan", "--at", "tomorrow"], "--at “tomorrow” 不是"),
         (["--at", "2026-11-23T10:00"], "须选择受理点"),
         (["--point", "kejiyuan", "--at", "2003-03-03T10:00"], "2003 年的节假日安排未知"),
     ],
@@ -239,7 +239,7 @@ def test_deadline(capsys: pytest.CaptureFixture[str], start: str, n: str, due: s
     ("argv", "message"),
     [
         (["--from", "2003-12-30"], "2003 年的节假日安排未知"),
-        (["--from", "13/02/2026"], "is not a date YYYY-MM-DD"),
+        (["--from", "13/02/2026"], "不是 YYYY-MM-DD 格式的日期"),
         (["--from", "2026-02-13", "--working-days", "0"], "工作日数须为不小于1的整数"),
     ],
 )

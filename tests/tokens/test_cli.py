@@ -241,22 +241,22 @@ def test_unknown_label_and_bad_input(
         "--cert",
         str(not_a_cert),
     )
-    assert code == 2 and "is not a certificate" in err
+    assert code == 2 and "不是证书" in err
     code, _, err = run(
         softhsm_store, capsys, "sign", "--label", ukey, "--pin", USER_PIN, "--in",
         str(tmp_path / "missing"), "--out", str(tmp_path / "x.sig"),
     )  # fmt: skip
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and "无法读取" in err
     # no key on the token yet: sign cannot choose
     code, _, err = run(
         softhsm_store, capsys, "sign", "--label", ukey, "--pin", USER_PIN, "--in", str(not_a_cert),
         "--out", str(tmp_path / "x.sig"),
     )  # fmt: skip
-    assert code == 2 and "has 0 keys" in err
+    assert code == 2 and "有 0 个密钥" in err
     assert not (tmp_path / "x.sig").exists()
     assert pin_status(softhsm_store.module, ukey, conf=softhsm_store.conf).tries_left == 6
     code, _, err = run(softhsm_store, capsys, "list", "--conf", str(tmp_path / "missing.conf"))
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and "不存在" in err
 
 
 def test_several_keys_need_a_key_label(
@@ -270,7 +270,7 @@ def test_several_keys_need_a_key_label(
         assert code == 0
     args = ["--label", ukey, "--pin", USER_PIN, "--in", str(tmp_path / "a.csr")]
     code, _, err = run(softhsm_store, capsys, "sign", *args, "--out", str(tmp_path / "s"))
-    assert code == 2 and "has 2 keys (a, b)" in err
+    assert code == 2 and "有 2 个密钥（a, b）" in err
     code, _, _ = run(
         softhsm_store, capsys, "sign", *args, "--key-label", "b", "--out", str(tmp_path / "s")
     )

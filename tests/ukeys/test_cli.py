@@ -65,7 +65,7 @@ def test_unlock_uses_the_stored_so_pin(
             user_login(ukey_store.module, "cli-ukey", "000000", conf=ukey_store.conf)
     code, _, err = token(ukey_store, capsys, "csr", "--label", "cli-ukey", "--pin", PIN,
                          "--out", "/nonexistent/x.csr")  # fmt: skip
-    assert code == 2 and "cannot write" in err  # the output is checked before the token
+    assert code == 2 and "无法写入" in err  # the output is checked before the token
     code, _, err = token(ukey_store, capsys, "change-pin", "--label", "cli-ukey", "--pin", PIN,
                          "--new-pin", "135790")  # fmt: skip
     assert code == 7 and "PIN码已被锁定" in err

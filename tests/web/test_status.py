@@ -23,13 +23,12 @@ from certhall.ca import ocsp
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.services import IssueRequest, issue, revoke
 from certhall.config import RateSetting
+from certhall.messages import text
 from certhall.pki.issuance import Subscriber
-from certhall.web.status import (
-    BAD_SERIAL,
-    NOT_FOUND,
-    mask_name,
-    rate_limit,
-)
+from certhall.web.status import mask_name, rate_limit
+
+NOT_FOUND = text("certificate_not_found.status")
+BAD_SERIAL = text("bad_serial")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ISSUED_AT = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
@@ -209,7 +208,7 @@ def test_malformed_serial(client: Client, db: None, typed: str) -> None:
     assert response.status_code in (400, 404)  # a blank path segment does not reach the view
     if response.status_code == 400:
         assert response.json()["error"] == "bad_serial"
-        assert response.json()["message"] in (BAD_SERIAL, "请输入证书序列号。")
+        assert response.json()["message"] in (BAD_SERIAL, text("bad_serial.empty"))
 
 
 def test_the_page_without_a_query_shows_the_form(client: Client, db: None) -> None:

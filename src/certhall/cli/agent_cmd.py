@@ -49,7 +49,5 @@ def agent(args: argparse.Namespace) -> int:
     except OSError as error:
         from certhall.errors import ConfigurationError
 
-        raise ConfigurationError(
-            f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}"
-        ) from None
+        raise ConfigurationError(code="cli_listen", port=args.port, error=error.strerror) from None
     return 0

@@ -97,7 +97,7 @@ def issue(args: argparse.Namespace) -> int:
     from certhall.pki.issuance import Subscriber
 
     if (args.person_name is None) != (args.id_number is None):
-        raise InvalidInput("--person-name and --id-number go together")
+        raise InvalidInput(code="cli_person_pair")
     request = IssueRequest(
         csr=_csr(args.csr),
         profile=args.profile,
@@ -189,7 +189,7 @@ def issue_batch(args: argparse.Namespace) -> int:
 def _csr(path: str) -> bytes:
     csr = read_input(path)
     if len(csr) > MAX_CSR_FILE:
-        raise InvalidInput(f"{path} is too large to be a CSR")
+        raise InvalidInput(code="cli_file_too_large", variant="csr", path=path)
     return csr
 
 

@@ -41,7 +41,7 @@ def import_(args: argparse.Namespace) -> int:
     try:
         data = json.loads(read_input(args.file))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"{args.file} is not JSON: {error}") from None
+        raise InvalidInput(code="cli_not_json", path=args.file, error=error) from None
     arrangement = Arrangement.parse(data)
     result = calendar.import_year(system_actor(), arrangement)
     for day in result.missing_statutory_days:

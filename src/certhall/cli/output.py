@@ -18,11 +18,11 @@ def atomic_output(path: str) -> Iterator[IO[bytes]]:
     rename it into place only if the block succeeds."""
     target = Path(path)
     if target.is_dir():
-        raise InvalidInput(f"{path} is a directory")
+        raise InvalidInput(code="cli_is_directory", path=path)
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
     except OSError as error:
-        raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
+        raise InvalidInput(code="cli_cannot_write", path=path, error=error.strerror) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -36,4 +36,4 @@ def read_input(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
-        raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
+        raise InvalidInput(code="cli_cannot_read", path=path, error=error.strerror) from None

@@ -67,7 +67,7 @@ def _date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{option} {text!r} is not a date YYYY-MM-DD") from None
+        raise InvalidInput(code="cli_date", option=option, text=text) from None
 
 
 def _moment(text: str | None) -> datetime:
@@ -76,7 +76,7 @@ def _moment(text: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"--at {text!r} is not a date and time like 2026-11-21T10:00") from None
+        raise InvalidInput(code="cli_moment", text=text) from None
     # Without an offset the time is Shanghai local time; with one it is converted.
     return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
 

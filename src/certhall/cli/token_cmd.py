@@ -98,12 +98,12 @@ def _store(args: argparse.Namespace) -> Any:
     settings = config.token_tools()
     module = args.module or settings.pkcs11_module
     if not os.path.isfile(module):
-        raise InvalidInput(f"PKCS#11 module {module} not found")
+        raise InvalidInput(code="cli_pkcs11_module", module=module)
     conf = args.conf or settings.softhsm_conf
     if conf:
         path = Path(conf)
         if not path.is_file():
-            raise InvalidInput(f"token store configuration {conf} does not exist")
+            raise InvalidInput(code="cli_token_conf", conf=conf)
         return UkeyStore(module, path.resolve())
     if not is_softhsm(module):
         return UkeyStore(module, None)
@@ -160,13 +160,13 @@ def _certificates(data: bytes, path: str) -> list[Any]:
             return list(x509.load_pem_x509_certificates(data))
         return [x509.load_der_x509_certificate(data)]
     except ValueError:
-        raise InvalidInput(f"{path} is not a certificate (PEM or DER)") from None
+        raise InvalidInput(code="cli_not_certificate", path=path) from None
 
 
 def _read_certificates(path: str) -> list[Any]:
     data = read_input(path)
     if len(data) > MAX_CERT_FILE:
-        raise InvalidInput(f"{path} is too large to be a certificate file")
+        raise InvalidInput(code="cli_file_too_large", variant="certificate", path=path)
     return _certificates(data, path)
 
 
@@ -175,7 +175,7 @@ def import_(args: argparse.Namespace) -> int:
 
     certs = _read_certificates(args.cert)
     if len(certs) != 1:
-        raise InvalidInput(f"{args.cert} must hold one certificate (put the CA ones in --chain)")
+        raise InvalidInput(code="cli_one_certificate", path=args.cert)
     chain = _read_certificates(args.chain) if args.chain else []
     store = _store(args)
     with _login(args, store) as session:
@@ -311,9 +311,11 @@ def sign(args: argparse.Namespace) -> int:
     try:
         size = os.path.getsize(args.input)
     except OSError as error:
-        raise InvalidInput(f"cannot read {args.input}: {error.strerror}") from None
+        raise InvalidInput(code="cli_cannot_read", path=args.input, error=error.strerror) from None
     if size > MAX_SIGN_INPUT:
-        raise InvalidInput(f"{args.input} is larger than {MAX_SIGN_INPUT // (1024 * 1024)} MB")
+        raise InvalidInput(
+            code="cli_file_too_large", path=args.input, mib=MAX_SIGN_INPUT // (1024 * 1024)
+        )
     data = read_input(args.input)
     store = _store(args)
     with atomic_output(args.out) as out, _login(args, store) as session:
@@ -321,10 +323,9 @@ def sign(args: argparse.Namespace) -> int:
         if key_label is None:
             labels = sorted(private_key_labels(session))
             if len(labels) != 1:
-                which = ", ".join(labels) if labels else "none"
+                which = ", ".join(labels) if labels else "无"
                 raise InvalidInput(
-                    f"token {args.label} has {len(labels)} keys ({which}): choose one with "
-                    "--key-label"
+                    code="cli_key_ambiguous", label=args.label, count=len(labels), which=which
                 )
             key_label = labels[0]
         out.write(token_sign(session, key_label, data))

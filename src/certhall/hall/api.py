@@ -73,7 +73,7 @@ SESSION_POINT = "hall_point"
 def _actor(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise Forbidden("请先登录。")
+        raise Forbidden(code="not_authenticated")
     return user
 
 
@@ -224,7 +224,7 @@ def _csr_bytes(text: str) -> bytes:
     stripped = text.strip()
     if stripped.startswith("-----BEGIN"):
         if len(stripped) > 16 * 1024:
-            raise InvalidInput("CSR 太大。")
+            raise InvalidInput(code="csr_too_large", variant="short")
         return stripped.encode("ascii", errors="replace")
     return protocol.b64decode(stripped, "csr", limit=16 * 1024)
 

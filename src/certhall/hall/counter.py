@@ -79,7 +79,7 @@ def _handler(
             raise NotFound(code="handler_not_found")
         return handler
     if data is None:
-        raise InvalidInput("请登记到场办理的经办人（姓名、证件、手机号码）。")
+        raise InvalidInput(code="handler_missing", variant="counter")
     number = validate_id_document(data.id_kind, data.id_number)
     existing = Handler.objects.filter(
         organization=organization, id_kind=data.id_kind, id_number=number

@@ -51,7 +51,7 @@ def check_kind(kind: str, *, upload: bool) -> None:
     known = set(default_catalog().documents) | set(HANDLER_PHOTOS)
     if kind not in known:
         raise InvalidInput(
-            f"未知的资料类型 {kind!r}，可选：{'、'.join(sorted(known))}", code="document_kind"
+            code="document_kind", variant="unknown", kind=kind, choices="、".join(sorted(known))
         )
     if upload and kind == UKEY:
         raise InvalidInput(code="document_kind")
@@ -200,7 +200,7 @@ def check_at_counter(
             raise Conflict(code="not_onsite")
         check_kind(kind, upload=False)
         if kind in HANDLER_PHOTOS:
-            raise InvalidInput("经办人身份证照片只用于网上办理。", code="document_kind")
+            raise InvalidInput(code="document_kind", variant="handler_photo")
         _check_editable(application)
         document = application.documents.filter(kind=kind, superseded=False).first()
         now = clock.now()
@@ -235,9 +235,10 @@ def check_at_counter(
 def _check_editable(application: Application) -> None:
     if application.state not in EDITABLE:
         raise Conflict(
-            f"申请 {application.number} 当前为“{application.get_state_display()}”，"
-            "不能再提交资料。",
             code="application_state",
+            variant="documents",
+            number=application.number,
+            state=application.get_state_display(),
         )
 
 
@@ -246,7 +247,7 @@ def open_document(actor: User, number: str, document_id: int) -> tuple[Document,
     application = access.load(actor, number)
     document = application.documents.filter(pk=document_id).first()
     if document is None:
-        raise NotFound(f"申请 {application.number} 没有编号为 {document_id} 的资料。")
+        raise NotFound(code="document_not_found", number=application.number, id=document_id)
     if document.medium != Document.Medium.UPLOAD:
-        raise NotFound("这是柜台收取的纸质资料，没有电子文件。")
+        raise NotFound(code="document_paper")
     return document, storage.read(document.sha256)

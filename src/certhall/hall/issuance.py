@@ -103,11 +103,9 @@ def _stock_tokens(
             )
         ukey = ukeys.get_ukey(actor, serial)
         if ukey.status != UkeyStatus.IN_STOCK and not _finished_on(line, ukey):
-            raise Conflict(
-                f"Ukey {ukey.serial} 不在库存中，不能用于制证。", code="ukey_not_in_stock"
-            )
+            raise Conflict(code="ukey_not_in_stock", variant="serial", serial=ukey.serial)
         if any(other.pk == ukey.pk for other in chosen.values()):
-            raise InvalidInput(f"Ukey {ukey.serial} 被选了两次：每项业务用一个Ukey。")
+            raise InvalidInput(code="ukey_twice", serial=ukey.serial)
         chosen[line.pk] = ukey
     return chosen
 
@@ -125,11 +123,7 @@ def _finished_on(line: ApplicationItem, ukey: Ukey) -> Certificate | None:
 
 def _check_pin(lines: list[ApplicationItem], pin: str | None) -> None:
     if pin is None and any(line.business in REKEY for line in _pending(lines)):
-        raise InvalidInput(
-            "续期、变更要在客户自己的Ukey上生成新密钥：请客户输入Ukey的PIN码"
-            "（忘记PIN码的，同时办理解锁并设置新PIN码）。",
-            code="pin_missing",
-        )
+        raise InvalidInput(code="pin_missing", variant="renewal")
 
 
 def issue_application(
@@ -157,7 +151,7 @@ def issue_application(
         # every line's role before anything starts: a refusal never reaches the history
         access.require_staff(actor, application, *access.issue_roles(application.channel, pending))
         if key_type not in KEY_TYPES:
-            raise InvalidInput(f"Ukey密钥类型只能是 {' 或 '.join(KEY_TYPES)}。")
+            raise InvalidInput(code="key_type", choices=" 或 ".join(KEY_TYPES))
         if application.is_online_renewal:
             raise Conflict(code="online_renewal")
         if application.state != State.APPROVED:
@@ -278,7 +272,7 @@ def _subscriber(line: ApplicationItem) -> Subscriber:
 
 def _handler_phone(application: Application) -> str:
     if application.handler is None:
-        raise InvalidInput("申请没有经办人：证书密码要发送给经办人。", code="handler_missing")
+        raise InvalidInput(code="handler_missing", variant="issuance")
     return application.handler.phone
 
 
@@ -485,9 +479,7 @@ def deliver(
         fields: dict[str, object] = {"delivered_at": clock.now()}
         reason = "自取"
         if application.is_online_renewal:
-            raise Conflict(
-                "网厅续期在证书助手写入新证书后自动完成，无需交付。", code="online_renewal"
-            )
+            raise Conflict(code="online_renewal", variant="handover")
         if application.delivery == Delivery.MAIL:
             tracking = tracking_number.strip()
             if not TRACKING.fullmatch(tracking):

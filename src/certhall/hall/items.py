@@ -65,19 +65,16 @@ def parse_business(value: str) -> Business:
         return Business(value)
     except ValueError:
         names = "、".join(f"{b.value}（{b.label}）" for b in Business)
-        raise InvalidInput(f"未知的业务类型 {value!r}，可选：{names}", code="business") from None
+        raise InvalidInput(code="business", value=value, choices=names) from None
 
 
 def parse_cert_type(value: str | None) -> CertType:
     if not value:
-        raise InvalidInput("请选择证书类型：org（机构证书）或 personal（机构个人证书）。")
+        raise InvalidInput(code="cert_type", variant="missing")
     try:
         return CertType(value)
     except ValueError:
-        raise InvalidInput(
-            f"未知的证书类型 {value!r}：org（机构证书）或 personal（机构个人证书）。",
-            code="cert_type",
-        ) from None
+        raise InvalidInput(code="cert_type", value=value) from None
 
 
 def expiry_date(cert: Certificate) -> datetime:
@@ -109,7 +106,7 @@ def quote_item(
 
 def _holder_check(application: Application, cert: Certificate) -> None:
     if not cert.belongs_to(application.organization):
-        raise Forbidden("该证书不属于本单位。", code="certificate_other_organization")
+        raise Forbidden(code="certificate_other_organization", variant="item")
 
 
 def _ukey_of(cert: Certificate, statuses: tuple[str, ...]) -> Ukey | None:
@@ -171,7 +168,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
         item.revocation_reason = request.revocation_reason
     if business == Business.REPLACE:
         if request.replace_cause not in REPLACE_CAUSES:
-            raise InvalidInput("介质补办须说明Ukey是遗失（lost）还是损坏（damaged）。")
+            raise InvalidInput(code="replace_cause")
         item.replace_cause = request.replace_cause
         item.old_token = _ukey_of(
             target,
@@ -183,9 +180,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
         item.token = _ukey_of(target, (UkeyStatus.ISSUED, UkeyStatus.LOCKED))
         if item.token is None:
             raise Conflict(
-                f"证书 {target.serial} 不在本CA登记的可用Ukey上，"
-                f"无法在Ukey上办理{business.label}。",
-                code="no_ukey",
+                code="no_ukey", variant="business", serial=target.serial, business=business.label
             )
     return item
 

@@ -86,7 +86,9 @@ def _application_of(order: Order) -> Application | None:
         return None
     application = Application.objects.select_for_update().filter(number=order.object_id).first()
     if application is None:
-        raise NotFound(f"订单 {order.reference} 对应的申请 {order.object_id} 不存在。")
+        raise NotFound(
+            code="order_application_missing", reference=order.reference, number=order.object_id
+        )
     return application
 
 
@@ -148,8 +150,10 @@ def on_order_refunded(sender: object, order: Order, **kwargs: Any) -> None:
         return
     if application.state not in REFUNDABLE:
         raise Conflict(
-            f"申请 {application.number} 已{application.get_state_display()}，不能退款。",
             code="application_state",
+            variant="refund_ended",
+            number=application.number,
+            state=application.get_state_display(),
         )
     actor = kwargs.get("actor") or system_actor("payments")
     transition(
@@ -183,11 +187,13 @@ def take_counter_payment(
         application = access.load(actor, number)
         access.require_staff(actor, application, *access.COUNTER_ROLES)
         if application.channel != Channel.ONSITE:
-            raise Conflict("网上申请请在线支付。", code="not_onsite")
+            raise Conflict(code="not_onsite", variant="payment")
         if application.state != State.AWAITING_PAYMENT:
             raise Conflict(
-                f"申请 {application.number} 当前为“{application.get_state_display()}”，无需收款。",
                 code="application_state",
+                variant="collect",
+                number=application.number,
+                state=application.get_state_display(),
             )
         order = _order(application)
         payments.record_counter_payment(
@@ -205,15 +211,16 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
         actor, "hall.application.refund", object_type="application", object_id=number
     ):
         if not reason.strip():
-            raise InvalidInput("请填写退款原因。")
+            raise InvalidInput(code="refund_reason_missing")
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             access.require_staff(actor, application, *access.REFUND_ROLES)
             if application.state not in REFUNDABLE:
                 raise Conflict(
-                    f"申请 {application.number} 当前为“{application.get_state_display()}”，"
-                    "不能退款。",
                     code="application_state",
+                    variant="refund",
+                    number=application.number,
+                    state=application.get_state_display(),
                 )
             order = _order(application)
             # The clerk closes the application; the refunded signal then finds it closed.

@@ -147,11 +147,13 @@ def request_renewal(
         if application.state in (State.ISSUED, State.DELIVERED):
             return ca_renewal.renew(actor, request)  # a retry: the same renewal back
         if application.state == State.AWAITING_PAYMENT:
-            raise Conflict("请先完成续期费用的支付。", code="payment_required")
+            raise Conflict(code="payment_required", variant="renewal")
         if application.state != State.APPROVED:
             raise Conflict(
-                f"申请 {application.number} 当前为“{application.get_state_display()}”，不能续期。",
                 code="application_state",
+                variant="renewal",
+                number=application.number,
+                state=application.get_state_display(),
             )
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
@@ -203,7 +205,7 @@ def confirm_installed(actor: User, number: str) -> Application:
             old_certificate=line.target_certificate, new_certificate=line.result_certificate
         ).first()
         if renewal is None:
-            raise InvalidInput("找不到这次续期的记录。")
+            raise InvalidInput(code="renewal_record_missing")
         ca_renewal.confirm_installed(actor, renewal.pk)
         crashpoints.reached("renewal.completed")
         with transaction.atomic():

@@ -53,9 +53,9 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
     (unknown deadlines last), then in the order they became complete."""
     require_role(actor, *access.REVIEW_ROLES)
     if actor.provider_id is None:
-        raise Forbidden("只有电子认证服务机构的工作人员可以审核。")
+        raise Forbidden(code="review_staff_only")
     if not 1 <= limit <= QUEUE_LIMIT:
-        raise InvalidInput(f"limit 须在 1-{QUEUE_LIMIT} 之间。")
+        raise InvalidInput(code="queue_limit", limit=QUEUE_LIMIT)
     today = clock.today()
     rows = (
         Application.objects.visible_to(actor)
@@ -101,10 +101,10 @@ def return_application(
     ):
         note = note.strip()
         if len(note) > NOTE_LIMIT:
-            raise InvalidInput(f"退回说明不能超过{NOTE_LIMIT}个字。")
+            raise InvalidInput(code="return_note_too_long", limit=NOTE_LIMIT)
         cleaned = {int(k): str(v).strip() for k, v in reasons.items()}
         if any(not text or len(text) > REASON_LIMIT for text in cleaned.values()):
-            raise InvalidInput(f"每份退回的资料都要写明原因（不超过{REASON_LIMIT}个字）。")
+            raise InvalidInput(code="return_reason", limit=REASON_LIMIT)
         if not cleaned and not note:
             raise InvalidInput(code="reason_missing")
         with transaction.atomic():

@@ -58,8 +58,10 @@ def _project(value: str) -> Project:
         return Project(value)
     except ValueError:
         raise InvalidInput(
-            f"未知的项目 {value!r}；目前只办理：{Project.SZ_MEDICAL_INSURANCE.label}",
             code="project",
+            variant="unknown",
+            value=value,
+            project=Project.SZ_MEDICAL_INSURANCE.label,
         ) from None
 
 
@@ -79,10 +81,10 @@ def list_applications(
     query = Application.objects.visible_to(actor)
     if state:
         if state not in State.values:
-            raise InvalidInput(f"未知的申请状态 {state!r}", code="state")
+            raise InvalidInput(code="state", state=state)
         query = query.filter(state=state)
     if not 1 <= limit <= LIST_LIMIT or offset < 0:
-        raise InvalidInput(f"limit 须在 1-{LIST_LIMIT} 之间，offset 不能为负。")
+        raise InvalidInput(code="list_limit", limit=LIST_LIMIT)
     rows = list(
         query.select_related("organization", "handler")
         .prefetch_related(ITEMS)
@@ -181,7 +183,7 @@ def create_draft(
     with audit.refusals_recorded(actor, "hall.application.create", object_type="application"):
         organization = actor.organization
         if organization is None:
-            raise InvalidInput("账户没有所属单位。")
+            raise InvalidInput(code="no_organization")
         with transaction.atomic():
             handler = _handler(organization, handler_id) if handler_id is not None else None
             return create(
@@ -196,7 +198,7 @@ def create_draft(
 def _handler(organization: Organization, handler_id: int) -> Handler:
     handler = Handler.objects.filter(pk=handler_id, organization=organization).first()
     if handler is None:
-        raise NotFound("本单位没有这个经办人，请先登记经办人。", code="handler_not_found")
+        raise NotFound(code="handler_not_found", variant="register")
     return handler
 
 
@@ -216,7 +218,7 @@ def update_details(actor: User, number: str, details: Details) -> Application:
     """Handler and delivery. The delivery method (and so the postage) only while a draft."""
     with access.locked(actor, number, "hall.application.update", editor=True) as application:
         if application.state not in EDITABLE:
-            raise Conflict("申请已提交，不能再修改。", code="application_state")
+            raise Conflict(code="application_state", variant="submitted")
         before = _details(application)
         if details.handler_id is not None:
             application.handler = _handler(application.organization, details.handler_id)
@@ -261,11 +263,11 @@ def _details(application: Application) -> dict[str, object]:
 
 def _set_delivery(application: Application, value: str) -> None:
     if application.state != State.DRAFT:
-        raise Conflict("领取方式只能在提交前修改。", code="application_state")
+        raise Conflict(code="application_state", variant="delivery")
     if application.channel != Channel.ONLINE or application.is_online_renewal:
-        raise InvalidInput("现场办理为自取，网厅续期为在线更新，领取方式不可选择。")
+        raise InvalidInput(code="delivery_fixed")
     if value not in (Delivery.MAIL, Delivery.PICKUP):
-        raise InvalidInput("领取方式只能是 mail（邮寄，邮费自付）或 pickup（到受理点自取）。")
+        raise InvalidInput(code="delivery_method")
     application.delivery = value
     application.postage = _postage(value)
 
@@ -282,7 +284,7 @@ def add_item(actor: User, number: str, request: items.ItemRequest) -> Applicatio
     """Add one business line to a draft; the rules are asked now, for this channel."""
     with access.locked(actor, number, "hall.item.add", editor=True) as application:
         if application.state != State.DRAFT:
-            raise Conflict("只有草稿可以增减业务。", code="application_state")
+            raise Conflict(code="application_state", variant="items")
         item = items.build(application, request)
         item.save()
         if item.is_online_renewal:
@@ -310,10 +312,10 @@ def add_item(actor: User, number: str, request: items.ItemRequest) -> Applicatio
 def remove_item(actor: User, number: str, item_id: int) -> Application:
     with access.locked(actor, number, "hall.item.remove", editor=True) as application:
         if application.state != State.DRAFT:
-            raise Conflict("只有草稿可以增减业务。", code="application_state")
+            raise Conflict(code="application_state", variant="items")
         item = application.items.filter(pk=item_id).first()
         if item is None:
-            raise NotFound(f"申请 {application.number} 没有这项业务。")
+            raise NotFound(code="item_not_found", number=application.number)
         business = item.business
         item.delete()
         _refresh_fees(application)
@@ -340,16 +342,16 @@ def _refresh_fees(application: Application) -> None:
 def _check_ready(application: Application, lines: list[ApplicationItem]) -> None:
     """Everything a submission needs besides the money: lines, handler, delivery, documents."""
     if not lines:
-        raise InvalidInput("申请中还没有任何业务。", code="no_items")
+        raise InvalidInput(code="no_items", variant="submit")
     if application.handler_id is None and not application.is_online_renewal:
-        raise InvalidInput("请选择经办人：证书密码等短信发送给经办人。", code="handler_missing")
+        raise InvalidInput(code="handler_missing", variant="submit")
     if application.mail_address_missing:
         raise InvalidInput(code="address_missing")
     if application.pickup_point_missing:
         raise InvalidInput(code="pickup_point_missing")
     problems = documents.missing(application, lines)
     if problems:
-        raise InvalidInput("资料不齐：" + "；".join(problems), code="documents_incomplete")
+        raise InvalidInput(code="documents_incomplete", problems="；".join(problems))
 
 
 def _requote(application: Application, lines: list[ApplicationItem]) -> None:
@@ -385,8 +387,10 @@ def submit(actor: User, number: str) -> Application:
     with access.locked(actor, number, "hall.application.submit", editor=True) as application:
         if application.state != State.DRAFT:
             raise Conflict(
-                f"申请 {application.number} 已提交（{application.get_state_display()}）。",
                 code="application_state",
+                variant="already_submitted",
+                number=application.number,
+                state=application.get_state_display(),
             )
         lines = list(application.items.select_related("target_certificate"))
         _check_ready(application, lines)
@@ -421,10 +425,7 @@ def resubmit(actor: User, number: str) -> Application:
     clock starts again ("前提是资料无误")."""
     with access.locked(actor, number, "hall.application.resubmit", editor=True) as application:
         if application.state != State.RETURNED:
-            raise Conflict(
-                f"申请 {application.number} 不是“已退回补正”状态，不需要重新提交。",
-                code="application_state",
-            )
+            raise Conflict(code="application_state", variant="resubmit", number=application.number)
         lines = list(application.items.all())
         _check_ready(application, lines)
         now = clock.now()

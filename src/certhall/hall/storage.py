@@ -55,12 +55,8 @@ def root() -> Path:
 
 def path_of(sha256: str, base: Path | None = None) -> Path:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise InvalidInput("not a SHA-256 digest")
+        raise InvalidInput(code="file_digest")
     return (base or root()) / sha256[:2] / sha256
-
-
-def too_big_message(limit: int = MAX_BYTES) -> str:
-    return f"文件超过 {limit // (1024 * 1024)} MB 的大小限制，请压缩或降低扫描分辨率后重新上传。"
 
 
 def store(
@@ -97,7 +93,7 @@ def store(
                         content_type = _accepted(head, signatures)
                 size += len(chunk)
                 if size > limit:
-                    raise InvalidInput(too_big_message(limit), code="file_too_big")
+                    raise InvalidInput(code="file_too_big", mib=limit // (1024 * 1024))
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
@@ -122,9 +118,7 @@ def store(
 def _accepted(head: bytes, signatures: tuple[tuple[bytes, str], ...] = SIGNATURES) -> str:
     content_type = next((kind for magic, kind in signatures if head.startswith(magic)), None)
     if content_type is None:
-        raise InvalidInput(
-            "只接受PDF、JPEG或PNG格式的文件（按文件内容识别，不看扩展名）。", code="file_type"
-        )
+        raise InvalidInput(code="file_type")
     return content_type
 
 
@@ -133,4 +127,4 @@ def read(sha256: str, base: Path | None = None) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise NotFound("文件不存在（存储中找不到该文件）。") from None
+        raise NotFound(code="file_not_stored") from None

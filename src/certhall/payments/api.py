@@ -72,7 +72,7 @@ class ReceiptOut(Schema):
 def _actor(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise Forbidden("请先登录")
+        raise Forbidden(code="not_authenticated")
     return user
 
 
@@ -131,7 +131,6 @@ def receipt_link(request: HttpRequest, reference: str) -> dict[str, str]:
     url = _receipt_url(order)
     if url is None:
         raise Conflict(
-            f"订单 {order.reference} {order.get_status_display()}，支付后才能开具收据",
-            code="order_not_paid",
+            code="order_not_paid", reference=order.reference, status=order.get_status_display()
         )
     return {"reference": order.reference, "receipt_number": order.receipt_number, "url": url}

@@ -136,7 +136,7 @@ GATEWAYS: dict[str, Gateway] = {g.name: g for g in (COUNTER, BANK, ALIPAY, WECHA
 def online(name: str) -> OnlineGateway:
     gateway = ONLINE.get(name)
     if gateway is None:
-        raise NotFound(f"没有名为 {name!r} 的在线支付网关", code="gateway_unknown")
+        raise NotFound(code="gateway_unknown", name=name)
     return gateway
 
 

@@ -36,10 +36,7 @@ def public_key(gateway: str) -> rsa.RSAPublicKey:
     path = public_key_path(gateway)
     if not path.exists():
         if not config.get().payment_sandbox:
-            raise ConfigurationError(
-                f"no public key for payment gateway {gateway}: put the gateway's RSA public key "
-                f"(PEM) at {path}"
-            )
+            raise ConfigurationError(code="gateway_key_missing", gateway=gateway, path=path)
         from certhall.payments import sandbox
 
         sandbox.provision(gateway)
@@ -51,9 +48,9 @@ def public_key(gateway: str) -> rsa.RSAPublicKey:
         try:
             key = load_pem_public_key(path.read_bytes())
         except ValueError:
-            raise ConfigurationError(f"{path} is not a PEM public key") from None
+            raise ConfigurationError(code="gateway_key_not_pem", path=path) from None
         if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_KEY_BITS:
-            raise ConfigurationError(f"{path} must be an RSA public key of at least 2048 bits")
+            raise ConfigurationError(code="gateway_key_weak", path=path)
         _cache[path] = (stat.st_mtime_ns, key)
         return key
 

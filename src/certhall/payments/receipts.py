@@ -189,7 +189,6 @@ def receipt(actor: User, reference: str, *, invariant: bool = False) -> tuple[st
     payment = services.payment_of(order)
     if order.status not in (Status.PAID, Status.REFUNDED) or payment is None:
         raise Conflict(
-            f"订单 {order.reference} {order.get_status_display()}，支付后才能开具收据",
-            code="order_not_paid",
+            code="order_not_paid", reference=order.reference, status=order.get_status_display()
         )
     return f"{order.receipt_number}.pdf", render_receipt(order, payment, invariant=invariant)

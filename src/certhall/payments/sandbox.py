@@ -109,12 +109,9 @@ def _load_private(path: Path) -> rsa.RSAPrivateKey:
     try:
         key = load_pem_private_key(path.read_bytes(), passphrase)
     except (ValueError, TypeError):
-        raise ConfigurationError(
-            f"the sandbox gateway key {path} cannot be opened with this instance's CA key "
-            "passphrase"
-        ) from None
+        raise ConfigurationError(code="sandbox_key_locked", path=path) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigurationError(f"{path} is not an RSA private key")
+        raise ConfigurationError(code="sandbox_key_not_rsa", path=path)
     _private[path] = (stat.st_mtime_ns, key)
     return key
 
@@ -187,8 +184,10 @@ def pay(actor: User, reference: str, gateway: str) -> SandboxTrade:
         order.refresh_from_db()
         if order.status != Status.PENDING:
             raise Conflict(
-                f"订单 {order.reference} {order.get_status_display()}，无需支付",
                 code="order_not_payable",
+                variant="sandbox",
+                reference=order.reference,
+                status=order.get_status_display(),
             )
         now = clock.now()
         trade = SandboxTrade.objects.create(

@@ -52,8 +52,8 @@ class AlreadyRecorded(Conflict):
 
     code = "payment_already_recorded"
 
-    def __init__(self, message: str, payment: Payment) -> None:
-        super().__init__(message)
+    def __init__(self, *, payment: Payment, **params: Any) -> None:
+        super().__init__(**params)
         self.payment = payment
 
 
@@ -80,7 +80,7 @@ def _next_reference(day: date) -> str:
     )
     number = int(last[len(prefix) :]) + 1 if last else 1
     if number > 999_999:
-        raise Conflict("今日订单号已用完，请明天再试")
+        raise Conflict(code="order_numbers_used_up")
     return f"{prefix}{number:06d}"
 
 
@@ -109,7 +109,9 @@ def list_orders(actor: User, *, status: str | None = None, limit: int = 200) -> 
     query = Order.objects.visible_to(actor)
     if status is not None:
         if status not in Status.values:
-            raise InvalidInput(f"未知的订单状态 {status!r}（可选：{', '.join(Status.values)}）")
+            raise InvalidInput(
+                code="order_status_unknown", status=status, choices=", ".join(Status.values)
+            )
         query = query.filter(status=status)
     return list(query.select_related("organization").order_by("-created_at", "-pk")[:limit])
 
@@ -124,9 +126,9 @@ def payment_of(order: Order) -> Payment | None:
 def _text(value: object, what: str, limit: int) -> str:
     text = str(value or "").strip()
     if not text:
-        raise InvalidInput(f"{what}不能为空")
+        raise InvalidInput(code="order_text_empty", what=what)
     if len(text) > limit:
-        raise InvalidInput(f"{what}不能超过{limit}个字")
+        raise InvalidInput(code="order_text_too_long", what=what, limit=limit)
     return text
 
 
@@ -139,7 +141,7 @@ def _items(
     if items is None:
         return [{"description": description, "amount": str(amount)}]
     if not items or len(items) > MAX_ITEMS:
-        raise InvalidInput(f"订单明细须有1到{MAX_ITEMS}项")
+        raise InvalidInput(code="order_items_count", limit=MAX_ITEMS)
     lines = []
     total = money.Money(0)
     for item in items:
@@ -208,7 +210,7 @@ def create_order(
         value = _order_amount(amount)
         purpose = str(purpose or "").strip()
         if not PURPOSE.fullmatch(purpose):
-            raise InvalidInput(f"订单用途 {purpose!r} 无效（如 hall.application）")
+            raise InvalidInput(code="order_purpose", purpose=purpose)
         object_id = _text(object_id, "业务编号", 64)
         description = _text(description, "订单说明", 200)
         lines = _items(items, description, value)
@@ -216,7 +218,7 @@ def create_order(
             require_organization(actor, organization.pk)
             provider_id = home_provider().pk
         elif actor.provider_id is None:
-            raise Forbidden("只有电子认证服务机构的工作人员可以为单位开具订单")
+            raise Forbidden(code="order_staff_only")
         else:
             provider_id = actor.provider_id
         for _attempt in range(5):
@@ -285,7 +287,7 @@ def apply_payment(
     existing = Payment.objects.filter(channel=channel, transaction_id=transaction_id).first()
     if existing is not None:
         raise AlreadyRecorded(
-            f"交易 {transaction_id} 已入账（订单 {existing.order.reference}）", existing
+            payment=existing, transaction_id=transaction_id, reference=existing.order.reference
         )
     if amount != locked.amount:
         raise RuleViolation(
@@ -342,7 +344,7 @@ def record_counter_payment(
     ):
         if method not in COUNTER_METHODS:
             choices = "、".join(f"{m.value}（{m.label}）" for m in COUNTER_METHODS)
-            raise InvalidInput(f"柜台收款方式只能是：{choices}")
+            raise InvalidInput(code="counter_method", choices=choices)
         value = money.parse(amount, what="收款金额", negative=True).yuan
         require_provider(actor, order.provider_id)
         transaction_id = (

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 def _actor(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):  # login_required lets only accounts through
-        raise Forbidden("请先登录")
+        raise Forbidden(code="not_authenticated")
     return user
 
 
@@ -102,7 +102,7 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
     """The staff's invoices: requested first (oldest first), then the issued ones."""
     actor = _actor(request)
     if actor.role not in invoices.INVOICE_ROLES:
-        raise Forbidden("发票由受理员或CA管理员开具。")
+        raise Forbidden(code="invoice_staff_only")
     return render(
         request,
         "payments/invoices.html",
@@ -146,7 +146,7 @@ def sandbox_page(request: HttpRequest, reference: str) -> HttpResponse:
         if action == "cancel":
             order = sandbox.cashier(actor, reference, name)
             return HttpResponseRedirect(reverse("payments-order", args=[order.reference]))
-        raise InvalidInput("请选择“确认支付”或“取消”")
+        raise InvalidInput(code="sandbox_action")
     order = sandbox.cashier(actor, reference, name)
     return render(
         request,

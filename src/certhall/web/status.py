@@ -36,9 +36,6 @@ log = logging.getLogger(__name__)
 RATE_SCOPE = "status_lookup"
 MAX_INPUT = 128
 
-NOT_FOUND = "未找到该证书，请核对证书序列号。"
-BAD_SERIAL = "证书序列号格式不正确：请输入十六进制序列号（0-9、A-F，可带空格、冒号或 0x 前缀）。"
-EMPTY_SERIAL = "请输入证书序列号。"
 
 STATUS_NAMES = {
     "valid": "有效",
@@ -101,15 +98,15 @@ def mask_name(name: str) -> str:
 def normalise_serial(text: str) -> str:
     """The registry form of a typed serial (hex, tolerant of case, 0x, colons and blanks)."""
     if len(text) > MAX_INPUT:
-        raise InvalidInput(BAD_SERIAL, code="bad_serial")
+        raise InvalidInput(code="bad_serial")
     # full-width characters from Chinese input methods (０ｘ３Ｆ：Ａ２) become ASCII
     folded = "".join(unicodedata.normalize("NFKC", text).split())
     if not folded:
-        raise InvalidInput(EMPTY_SERIAL, code="bad_serial")
+        raise InvalidInput(code="bad_serial", variant="empty")
     try:
         return parse_serial(folded)
     except InvalidInput:
-        raise InvalidInput(BAD_SERIAL, code="bad_serial") from None
+        raise InvalidInput(code="bad_serial") from None
 
 
 def certificate_status(serial_text: str, *, now: datetime | None = None) -> CertificateStatus:
@@ -123,7 +120,7 @@ def certificate_status(serial_text: str, *, now: datetime | None = None) -> Cert
         .first()
     )
     if cert is None:
-        raise NotFound(NOT_FOUND, code="certificate_not_found")
+        raise NotFound(code="certificate_not_found", variant="status")
     if cert.status == Certificate.Status.REVOKED:
         status = "revoked"
     elif cert.not_after <= now:

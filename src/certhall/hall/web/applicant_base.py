@@ -104,11 +104,11 @@ def applicant_page(view: ViewFunc) -> ViewFunc:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not isinstance(user, User):  # pragma: no cover - login_required let only users in
-            raise Forbidden("请先登录。")
+            raise Forbidden(code="not_authenticated")
         try:
             require_role(user, Role.APPLICANT)
         except Forbidden:
-            raise Forbidden("网上营业厅仅供单位账户使用；工作人员请使用受理台。") from None
+            raise Forbidden(code="hall_applicants_only") from None
         return view(request, user, *args, **kwargs)
 
     return never_cache(login_required(wrapper))

@@ -160,7 +160,7 @@ def handler_step(request: HttpRequest, actor: User, number: str) -> HttpResponse
             else:
                 handler_id = int_field(str(request.POST.get("handler_id", "")), "经办人")
                 if handler_id is None:
-                    raise InvalidInput("请选择经办人。", code="handler_missing")
+                    raise InvalidInput(code="handler_missing", variant="choose")
             services.update_details(actor, number, services.Details(handler_id=handler_id))
         except CerthallError as refusal:
             error = refusal
@@ -267,7 +267,7 @@ def documents_step(request: HttpRequest, actor: User, number: str) -> HttpRespon
         upload = request.FILES.get("file")
         try:
             if upload is None:
-                raise InvalidInput("请选择要上传的文件（PDF、JPEG 或 PNG）。", code="file_missing")
+                raise InvalidInput(code="file_missing")
             document = documents.upload(
                 actor, number, kind, filename=upload.name or "", chunks=upload.chunks(64 * 1024)
             )

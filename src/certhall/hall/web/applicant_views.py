@@ -186,12 +186,12 @@ def form_pdf(request: HttpRequest, actor: User, number: str, key: str) -> HttpRe
     """《机构数字证书申请表》 etc., filled from the application, to print, stamp and upload."""
     application = services.get_application(actor, number)
     if key not in FORM_FILES:
-        raise NotFound("没有这份表格。")
+        raise NotFound(code="form_unknown")
     if application.is_online_renewal:
-        raise NotFound("网厅续期不需要打印申请表。")
+        raise NotFound(code="form_unknown", variant="online_renewal")
     pdfs = render_forms_for(form_data(application))
     if key not in pdfs:
-        raise NotFound("本申请不需要这份表格。")
+        raise NotFound(code="form_unknown", variant="not_needed")
     filename = FORM_FILES[key]
     response = HttpResponse(pdfs[key], content_type="application/pdf")
     response["Content-Disposition"] = (

@@ -66,7 +66,7 @@ View = Callable[..., HttpResponse]
 def _actor(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise Forbidden("请先登录。")
+        raise Forbidden(code="not_authenticated")
     return user
 
 
@@ -520,7 +520,7 @@ def form_pdf(request: HttpRequest, number: str, key: str) -> HttpResponse:
     actor = _actor(request)
     application = services.get_application(actor, number)
     if key not in FORM_FILES:
-        raise InvalidInput(f"没有这种申请表：{key}")
+        raise InvalidInput(code="form_unknown", variant="staff", key=key)
     pdfs = render_forms_for(printing.form_data(application))
     if key not in pdfs:
         raise InvalidInput(code="form_not_needed")
@@ -577,7 +577,7 @@ def ukey_stock(request: HttpRequest) -> HttpResponse:
 
         def add() -> None:
             if not text.isdigit() or not 1 <= int(text) <= STOCK_BATCH:
-                raise InvalidInput(f"一次可入库1-{STOCK_BATCH}个Ukey。", code="count")
+                raise InvalidInput(code="count", limit=STOCK_BATCH)
             for _ in range(int(text)):
                 ukeys.prepare_stock(actor, f"ukey-{secrets.token_hex(5)}")
 
