@@ -83,15 +83,24 @@ def annotated(programme: Programme, fees: QuerySet[FeeRecord] | None = None) -> 
         # the enterprise's own application of this programme is not "another" one
         .exclude(Q(application__programme=programme) & Q(application__uscc=OuterRef("uscc")))
     )
-    participating = ProgrammeCA.objects.filter(programme=programme, provider=OuterRef("provider"))
+    # A handful of CAs: a list in the statement, not a look-up per fee record.
+    participating = list(
+        ProgrammeCA.objects.filter(programme=programme).values_list("provider_id", flat=True)
+    )
     covered = [b for b in programme.businesses if b in Business.values]
     reason = Case(
-        When(~Exists(participating), then=Value("ca_not_participating")),
+        When(~Q(provider_id__in=participating), then=Value("ca_not_participating")),
         When(~Q(business__in=covered), then=Value("business_not_covered")),
         When(Q(paid_on__lt=start) | Q(paid_on__gt=end), then=Value("outside_window")),
         When(amount__lte=0, then=Value("unpaid")),
-        When(~Exists(usage), then=Value("never_used")),
-        When(~Exists(used_in), then=Value("used_outside_window")),
+        # used in the window is asked first: a counted record then costs one probe, not two
+        When(
+            ~Exists(used_in),
+            then=Case(
+                When(Exists(usage), then=Value("used_outside_window")),
+                default=Value("never_used"),
+            ),
+        ),
         When(Exists(claimed), then=Value("already_refunded")),
         default=Value(COUNTED),
         output_field=CharField(),
