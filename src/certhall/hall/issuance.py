@@ -158,22 +158,8 @@ def issue_application(
             raise APPLICATIONS.refusal(application, State.ISSUING)
         stock = _stock_tokens(actor, lines, tokens or {})
         _check_pin(lines, pin)
-        with transaction.atomic():
-            application = access.load(actor, number, lock=True)
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.ISSUING,
-                action="hall.application.issuing",
-                fields={"issuing_owner": writes.owner()},
-            )
-        crashpoints.reached("hall.issuing")
-        try:
+        with workflow.issuing(actor, number, "hall.issuing", "制证未完成") as application:
             _perform(actor, application, stock, pin, store or instance_store(), key_type)
-        except Exception as error:
-            workflow.back_to_approved(actor, application, error, "制证未完成")
-            raise
         with transaction.atomic():
             application.refresh_from_db()
             serials = [

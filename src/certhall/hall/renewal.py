@@ -36,7 +36,6 @@ from certhall.hall.models import Application, ApplicationItem
 from certhall.hall.states import APPLICATIONS, FINAL, State
 from certhall.lifecycle import transition
 from certhall.rules import Quote, local, quote
-from certhall.ukeys import writes
 
 
 @dataclass(frozen=True)
@@ -155,23 +154,8 @@ def request_renewal(
                 number=application.number,
                 state=application.get_state_display(),
             )
-        with transaction.atomic():
-            application = access.load(actor, number, lock=True)
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.ISSUING,
-                action="hall.application.issuing",
-                # who claimed it: recovery puts it back to approved once this process is gone
-                fields={"issuing_owner": writes.owner()},
-            )
-        crashpoints.reached("renewal.issuing")
-        try:
+        with workflow.issuing(actor, number, "renewal.issuing", "续期未完成") as application:
             renewal = ca_renewal.renew(actor, request)
-        except Exception as error:
-            workflow.back_to_approved(actor, application, error, "续期未完成")
-            raise
         with transaction.atomic():
             application.refresh_from_db()
             ApplicationItem.objects.filter(pk=line.pk).update(

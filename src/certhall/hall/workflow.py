@@ -6,19 +6,23 @@ issuance, numbering and deadlines.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import transaction
 
+from certhall import crashpoints
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.errors import CerthallError
+from certhall.hall import access
 from certhall.hall.models import Application
 from certhall.hall.states import APPLICATIONS, State
 from certhall.lifecycle import transition
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog, local
 from certhall.rules.workdays import Deadline, working_deadline
+from certhall.ukeys import writes
 
 #: The actor of what the hall does by itself (auto-approval of a paid online renewal).
 SYSTEM_NAME = "hall"
@@ -26,6 +30,29 @@ SYSTEM_NAME = "hall"
 
 def hall_system() -> User:
     return system_actor(SYSTEM_NAME)
+
+
+@contextlib.contextmanager
+def issuing(actor: User, number: str, crashpoint: str, what: str) -> Iterator[Application]:
+    """Claim an approved application for issuance (``approved -> issuing``, owned by this
+    process: recovery puts it back once the process is gone), then run the block; if the block
+    fails, :func:`back_to_approved` with ``what`` and the error, which is raised again."""
+    with transaction.atomic():
+        application = access.load(actor, number, lock=True)
+        transition(
+            actor,
+            APPLICATIONS,
+            application,
+            State.ISSUING,
+            action="hall.application.issuing",
+            fields={"issuing_owner": writes.owner()},
+        )
+    crashpoints.reached(crashpoint)
+    try:
+        yield application
+    except Exception as error:
+        back_to_approved(actor, application, error, what)
+        raise
 
 
 def back_to_approved(actor: User, application: Application, error: Exception, what: str) -> None:
