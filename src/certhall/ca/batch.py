@@ -29,7 +29,6 @@ from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
 from certhall.ca import registry, signers
 from certhall.ca.models import Certificate, CertificateAuthority
-from certhall.ca.registry import new_row, summary
 from certhall.ca.services import ISSUE_ROLES, IssueRequest, active_issuing_ca
 from certhall.errors import Conflict, InvalidInput, RuleViolation
 from certhall.pki.csr import load_csr_key
@@ -83,7 +82,9 @@ def _build_all(
                 code="batch_item", index=index, reason=error.message, item_code=error.code
             ) from error
         rows.append(
-            new_row(actor, ca, cert, profile.name, request.subscriber, request.organization)
+            registry.new_row(
+                actor, ca, cert, profile.name, request.subscriber, request.organization
+            )
         )
     return rows
 
@@ -100,7 +101,8 @@ def _store(actor: User, ca: CertificateAuthority, rows: list[Certificate]) -> li
                 "ca": ca.slug,
                 "count": len(rows),
                 "certificates": [
-                    {"serial": row.serial, "profile": row.profile, **summary(row)} for row in rows
+                    {"serial": row.serial, "profile": row.profile, **registry.summary(row)}
+                    for row in rows
                 ],
             },
         )

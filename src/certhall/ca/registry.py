@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from certhall import clock
 from certhall.accounts.models import Organization, User
@@ -41,7 +41,9 @@ def parse_serial(text: str) -> str:
 #: Every column of a registry row, in the model's order (``Model.from_db`` takes them so).
 _FIELDS = tuple(f.attname for f in Certificate._meta.concrete_fields)
 _WRITTEN = tuple(name for name in _FIELDS if name != "id")
-_MOMENTS = frozenset({"not_before", "not_after", "revoked_at", "created_at"})
+_MOMENTS = frozenset(
+    f.attname for f in Certificate._meta.concrete_fields if isinstance(f, models.DateTimeField)
+)
 
 
 def new_row(

@@ -23,7 +23,7 @@ from certhall.ca.registry import get_certificate, parse_serial, register
 from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.pki import authority
 from certhall.pki.crl import encode_entry
-from certhall.pki.csr import load_csr
+from certhall.pki.csr import load_csr_key
 from certhall.pki.issuance import Subscriber, build_certificate, new_serial
 from certhall.pki.profiles import get_profile, renewed_until
 
@@ -169,7 +169,7 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
     with audit.refusals_recorded(actor, "ca.certificate.issue", object_type="certificate"):
         ca = active_issuing_ca()
         require_provider(actor, ca.provider_id)
-        csr = load_csr(request.csr)
+        public_key = load_csr_key(request.csr)
         profile = get_profile(request.profile)
         issuer = signers.issuer_for(ca)
         now = clock.now()
@@ -177,7 +177,7 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
         for _attempt in range(3):
             cert = build_certificate(
                 issuer,
-                csr.public_key(),
+                public_key,
                 profile,
                 request.years,
                 request.subscriber,
