@@ -290,7 +290,9 @@ def worker(argv: list[str]) -> int:
             issue_all(reqs)
             prof.disable()
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+            stats = pstats.Stats(prof, stream=out)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(30)
             profile_text += f"--- {title} ---\n{out.getvalue()}"
         print(profile_text, file=sys.stderr)
 

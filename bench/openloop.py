@@ -10,7 +10,9 @@ connections would: it measures another question). Latency runs from the request'
 the last byte of its answer, so time spent waiting for a connection or the server counts
 (no coordinated omission). At most ``--max-connections`` requests are in the server at once
 (256, as a reverse proxy's upstream pool would allow); later ones wait in the generator, on
-the clock. A request not answered within ``--timeout`` of its due time is an error.
+the clock. A request not answered within ``--timeout`` of its due time is an error. Idle
+connections are dropped after 4 s (the server closes them after 5), and a reused one that the
+server closed before answering is retried once on a new connection, as HTTP clients do for a GET.
 Requests are picked at random from the file.
 
 Prints one line ``OPENLOOP-JSON {...}``: sent, answered, non-200, errors (connection errors and
@@ -28,30 +30,58 @@ import sys
 import time
 from pathlib import Path
 
+#: An idle keep-alive connection older than this is closed, not reused: granian closes one
+#: that sends nothing for its header read timeout (5 s, ``certhall serve``), and a browser or
+#: a proxy's upstream pool likewise drops connections before the server's timeout.
+IDLE_SECONDS = 4.0
+
 
 class _Pool:
     def __init__(self, port: int) -> None:
         self.port = port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[float, asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.opened = 0
 
-    async def get(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.idle:
-            return self.idle.pop()
+    async def get(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        """A connection, and whether it was reused (an idle one, freshest first)."""
+        now = time.monotonic()
+        while self.idle:
+            since, reader, writer = self.idle.pop()
+            if now - since < IDLE_SECONDS:
+                return reader, writer, True
+            writer.close()
         self.opened += 1
-        return await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return reader, writer, False
 
-    def put(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
-        self.idle.append(conn)
+    def put(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.idle.append((time.monotonic(), reader, writer))
 
 
-async def _exchange(
-    pool: _Pool, request: bytes
-) -> int:  # returns the status; raises on connection errors
-    reader, writer = await pool.get()
+class _Stale(Exception):
+    """A reused connection the server had closed before answering anything."""
+
+
+async def _exchange(pool: _Pool, request: bytes) -> int:
+    """The answer's status; raises on connection errors. A reused connection that the server
+    closed before a byte of the answer is retried once on a new one, as HTTP clients do for an
+    idempotent request (RFC 9112 section 9.3.1): every request here is a GET."""
+    try:
+        return await _exchange_once(pool, request)
+    except _Stale:
+        return await _exchange_once(pool, request)
+
+
+async def _exchange_once(pool: _Pool, request: bytes) -> int:
+    reader, writer, reused = await pool.get()
     try:
         writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+            if reused and not getattr(exc, "partial", b""):
+                raise _Stale from exc
+            raise
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         length = None
@@ -76,7 +106,7 @@ async def _exchange(
     if close:
         writer.close()
     else:
-        pool.put((reader, writer))
+        pool.put(reader, writer)
     return status
 
 
@@ -128,7 +158,7 @@ async def run(
     sent_seconds = time.perf_counter() - start
     if tasks:
         await asyncio.wait(tasks)
-    for _reader, writer in pool.idle:
+    for _since, _reader, writer in pool.idle:
         writer.close()
     latencies.sort()
 
