@@ -79,7 +79,8 @@ def _actor(request: HttpRequest) -> User:
 
 def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
     actor = _actor(request)
-    return application_detail(services.get_application(actor, number), actor)
+    application = services.get_application(actor, number, lines=services.ITEM_SERIALS)
+    return application_detail(application, actor)
 
 
 # --- applications (applicant and staff) ----------------------------------------------------
@@ -90,7 +91,9 @@ def list_applications(
     request: HttpRequest, state: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     actor = _actor(request)
-    rows = services.list_applications(actor, state=state, limit=limit, offset=offset)
+    rows = services.list_applications(
+        actor, state=state, limit=limit, offset=offset, lines=services.ITEM_SERIALS
+    )
     return [application_out(row, actor) for row in rows]
 
 

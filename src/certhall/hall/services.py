@@ -41,7 +41,7 @@ from certhall.notify.services import normalise_phone
 from certhall.rules import default_catalog, local
 
 LIST_LIMIT = 200
-#: The lines of listed applications, with what they show, in one query per page.
+#: The lines of an application with their certificates and Ukey, in one query per page.
 ITEMS = Prefetch(
     "items",
     queryset=ApplicationItem.objects.select_related(
@@ -50,6 +50,30 @@ ITEMS = Prefetch(
     # The certificates' DER is read where a certificate is used, never on a page of rows.
     .defer("target_certificate__der", "result_certificate__der")
     .order_by("pk"),
+)
+_LINE_COLUMNS = tuple(f.attname for f in ApplicationItem._meta.concrete_fields)
+#: The lines as the API's rows show them: every column, the certificates and Ukey by serial
+#: (measured: a list of 10 applications 7.4 -> 5.5 ms against ``ITEMS``).
+ITEM_SERIALS = Prefetch(
+    "items",
+    queryset=ApplicationItem.objects.select_related(
+        "target_certificate", "token", "result_certificate"
+    )
+    .only(
+        *_LINE_COLUMNS,
+        "target_certificate__serial",
+        "token__serial",
+        "result_certificate__serial",
+    )
+    .order_by("pk"),
+)
+#: The lines as a page's rows show them: business, certificate type and term, no joins
+#: (measured: a list of 10 applications 7.4 -> 3.9 ms against ``ITEMS``).
+ROW_ITEMS = Prefetch(
+    "items",
+    queryset=ApplicationItem.objects.only(
+        "application_id", "business", "cert_type", "years"
+    ).order_by("pk"),
 )
 
 
@@ -75,9 +99,11 @@ def list_applications(
     limit: int = 50,
     offset: int = 0,
     drafts_documents: bool = False,
+    lines: Prefetch[Any] = ITEMS,
 ) -> list[Application]:
     """``drafts_documents``: also load the drafts' current documents (one query), for rows
-    that say what a draft still misses."""
+    that say what a draft still misses. ``lines``: how much of each line to load (``ITEMS``,
+    ``ITEM_SERIALS`` or ``ROW_ITEMS``)."""
     query = Application.objects.visible_to(actor)
     if state:
         if state not in State.values:
@@ -87,7 +113,7 @@ def list_applications(
         raise InvalidInput(code="list_limit", limit=LIST_LIMIT)
     rows = list(
         query.select_related("organization", "handler")
-        .prefetch_related(ITEMS)
+        .prefetch_related(lines)
         .order_by("-created_at", "-pk")[offset : offset + limit]
     )
     if drafts_documents:
@@ -95,34 +121,39 @@ def list_applications(
     return rows
 
 
-def get_application(actor: User, number: str) -> Application:
+def get_application(actor: User, number: str, lines: Prefetch[Any] = ITEMS) -> Application:
     application = access.load(actor, number)
-    prefetch_related_objects([application], ITEMS)
+    prefetch_related_objects([application], lines)
     return application
 
 
 def history(actor: User, application: Application) -> list[dict[str, Any]]:
     """The application's state changes from the audit chain (staff also see who)."""
     Application.objects.require_visible(actor, application)
-    events = AuditEvent.objects.filter(
-        object_type="application", object_id=application.number, result=audit.OK
-    ).order_by("seq")
+    # The columns shown, not whole events (their hashes are the chain's business).
+    events = (
+        AuditEvent.objects.filter(
+            object_type="application", object_id=application.number, result=audit.OK
+        )
+        .order_by("seq")
+        .values_list("at", "action", "actor", "before", "after")
+    )
     staff = actor.role != Role.APPLICANT
     rows = []
-    for event in events:
-        after = event.after if isinstance(event.after, dict) else {}
-        before = event.before if isinstance(event.before, dict) else {}
+    for at, action, who, before, after in events:
+        after = after if isinstance(after, dict) else {}
+        before = before if isinstance(before, dict) else {}
         if "state" not in after or before.get("state") == after.get("state"):
             continue
         row: dict[str, Any] = {
-            "at": event.at,
-            "action": event.action,
+            "at": at,
+            "action": action,
             "state": after["state"],
             "reason": after.get("reason", ""),
         }
         if staff:
-            row["actor"] = event.actor
-            row["actor_label"] = describe_actor(event.actor)
+            row["actor"] = who
+            row["actor_label"] = describe_actor(who)
         rows.append(row)
     return rows
 

@@ -58,7 +58,9 @@ ViewFunc = Callable[..., HttpResponse]
 @require_GET
 @applicant_page
 def home(request: HttpRequest, actor: User) -> HttpResponse:
-    mine = services.list_applications(actor, limit=10, drafts_documents=True)
+    mine = services.list_applications(
+        actor, limit=10, drafts_documents=True, lines=services.ROW_ITEMS
+    )
     context = {
         **catalog_context(),
         "organization": actor.organization,
@@ -77,7 +79,7 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
         rows = [
             row(a)
             for a in services.list_applications(
-                actor, state=state, limit=100, drafts_documents=True
+                actor, state=state, limit=100, drafts_documents=True, lines=services.ROW_ITEMS
             )
         ]
     except CerthallError as refusal:
