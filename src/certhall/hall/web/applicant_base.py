@@ -29,6 +29,7 @@ from certhall.rules import Business as RuleBusiness
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
+from certhall.web import paths
 
 ViewFunc = Callable[..., HttpResponse]
 
@@ -152,21 +153,21 @@ def next_step_url(application: Application) -> str:
     """The first wizard step of a draft that still needs something."""
     number = application.number
     if application.handler_id is None:
-        return reverse("hall-applicant:handler", args=[number])
+        return paths.path("hall-applicant:handler", number)
     if application.mail_address_missing or application.pickup_point_missing:
-        return reverse("hall-applicant:delivery", args=[number])
+        return paths.path("hall-applicant:delivery", number)
     lines = list(application.items.all())
     if documents.missing(application, lines, with_identity=False):
-        return reverse("hall-applicant:documents", args=[number])
+        return paths.path("hall-applicant:documents", number)
     if documents.missing(application, lines):
-        return reverse("hall-applicant:identity", args=[number])
-    return reverse("hall-applicant:confirm", args=[number])
+        return paths.path("hall-applicant:identity", number)
+    return paths.path("hall-applicant:confirm", number)
 
 
 def next_action(application: Application) -> NextAction:
     state = State(application.state)
     number = application.number
-    detail = reverse("hall-applicant:detail", args=[number])
+    detail = paths.path("hall-applicant:detail", number)
     estimate = "（预计）" if application.due_provisional else ""
     due = f"，审核期限 {application.due_date:%Y-%m-%d}{estimate}" if application.due_date else ""
     if state == State.DRAFT:
@@ -186,7 +187,7 @@ def next_action(application: Application) -> NextAction:
     if state == State.RETURNED:
         return NextAction(
             "资料被退回，请补正后重新提交",
-            reverse("hall-applicant:documents", args=[number]),
+            paths.path("hall-applicant:documents", number),
             "补正资料",
         )
     if state in (State.APPROVED, State.ISSUING):
@@ -217,6 +218,7 @@ def row(application: Application) -> dict[str, Any]:
     lines = list(application.items.all())
     return {
         "application": application,
+        "url": paths.path("hall-applicant:detail", application.number),
         "businesses": "、".join(
             f"{Business(i.business).label} {CertType(i.cert_type).label}"
             + (f" {i.years}年" if i.years else "")
