@@ -7,6 +7,7 @@ numbers as the registry writes them, registering a signed certificate, finding o
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import Any
 
 from cryptography import x509
@@ -84,17 +85,27 @@ def store(rows: list[Certificate]) -> None:
     checked when the certificate was built, and Django's INSERT building cost more than the
     database's work), then give them their primary keys. Inside the caller's transaction."""
     moment = connection.ops.adapt_datetimefield_value
-    insert_rows(
-        Certificate,
-        _WRITTEN,
-        (
-            [moment(getattr(row, f)) if f in _MOMENTS else getattr(row, f) for f in _WRITTEN]
-            for row in rows
-        ),
+    values = (
+        [moment(getattr(row, f)) if f in _MOMENTS else getattr(row, f) for f in _WRITTEN]
+        for row in rows
     )
+    if len(rows) == 1:  # a single issuance: one statement, not a write and a look-up
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_returning_id(connection.vendor), next(values))
+            rows[0].pk = cursor.fetchone()[0]
+        return
+    insert_rows(Certificate, _WRITTEN, values)
     keys = keys_by(Certificate, "serial", [row.serial for row in rows])
     for row in rows:
         row.pk = keys[row.serial]
+
+
+@cache
+def _insert_returning_id(vendor: str) -> str:
+    q = connection.ops.quote_name
+    columns = ", ".join(q(f) for f in _WRITTEN)  # attnames are the columns, as for insert_rows
+    marks = ", ".join(["%s"] * len(_WRITTEN))
+    return f"INSERT INTO {q(Certificate._meta.db_table)} ({columns}) VALUES ({marks}) RETURNING id"  # noqa: S608
 
 
 def register(
