@@ -1,7 +1,8 @@
 """The message catalogue holds every refusal's words (certhall.messages).
 
-A static read of every ``raise`` in src/: a catalogued raise names a code that exists and gives
-every parameter its template uses, and no raise carries its own text.
+A static read of every error built in src/ (raised at once or returned to be raised): a
+catalogued one names a code that exists and gives
+every parameter its template uses, and none carries its own text.
 """
 
 from __future__ import annotations
@@ -66,15 +67,16 @@ def _sites() -> list[Site]:
     classes = _error_classes(trees)
     out: list[Site] = []
     for path, tree in trees:
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+        for call in ast.walk(tree):
+            # Every construction, raised where it stands or returned to be raised elsewhere.
+            if not isinstance(call, ast.Call):
                 continue
-            func = node.exc.func
+            func = call.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
             if name not in classes:
                 continue
             code = variant = None
-            for kw in node.exc.keywords:
+            for kw in call.keywords:
                 if kw.arg in ("code", "variant") and isinstance(kw.value, ast.Constant):
                     if kw.arg == "code":
                         code = str(kw.value.value)
@@ -85,15 +87,21 @@ def _sites() -> list[Site]:
             out.append(
                 Site(
                     path=str(path.relative_to(SRC.parent)),
-                    line=node.lineno,
+                    line=call.lineno,
                     cls=name,
                     code=code,
-                    keywords=frozenset(kw.arg for kw in node.exc.keywords if kw.arg),
-                    splat=any(kw.arg is None for kw in node.exc.keywords),
-                    legacy=bool(node.exc.args),
+                    keywords=frozenset(kw.arg for kw in call.keywords if kw.arg),
+                    splat=any(kw.arg is None for kw in call.keywords),
+                    legacy=bool(call.args) and not _carries_catalogued_words(call),
                 )
             )
     return out
+
+
+def _carries_catalogued_words(call: ast.Call) -> bool:
+    """``AgentError(error.message, ...)``: another error's words, already from the catalogue."""
+    (first, *rest) = call.args
+    return not rest and isinstance(first, ast.Attribute) and first.attr == "message"
 
 
 SITES = _sites()

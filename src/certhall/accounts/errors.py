@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from certhall.errors import CerthallError, Forbidden
+from certhall.messages import text
 
 #: The one message of a failed password login: unknown account, wrong password, disabled account
 #: or an account without a password all read the same, so the page reveals nothing.
-PASSWORD_LOGIN_FAILED = "账号或密码不正确。"  # noqa: S105 - a message, not a password
+PASSWORD_LOGIN_FAILED = text("login_failed")
 #: The one message of a failed SMS-code login (unknown phone, wrong, expired or used code).
-SMS_LOGIN_FAILED = "手机号或验证码不正确，或验证码已失效，请重新获取。"
+SMS_LOGIN_FAILED = text("login_failed.sms")
 
 
 class LoginFailed(Forbidden):

@@ -27,11 +27,7 @@ from django.db import transaction
 
 from certhall import clock, ratelimit
 from certhall.accounts import codes
-from certhall.accounts.errors import (
-    PASSWORD_LOGIN_FAILED,
-    SMS_LOGIN_FAILED,
-    LoginFailed,
-)
+from certhall.accounts.errors import LoginFailed
 from certhall.accounts.models import EnterpriseAccount, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
@@ -89,7 +85,7 @@ def _limited(key: str, client: str | None, method: str, now: datetime) -> rateli
         raise
 
 
-def _refuse(key: str, client: str | None, method: str, reason: str, message: str) -> LoginFailed:
+def _refuse(key: str, client: str | None, method: str, reason: str) -> LoginFailed:
     audit.record(
         codes.recorder(),
         "accounts.login",
@@ -98,7 +94,8 @@ def _refuse(key: str, client: str | None, method: str, reason: str, message: str
         after={"method": method, "client": client, "error": "login_failed", "reason": reason},
         result=audit.REFUSED,
     )
-    return LoginFailed(message)
+    # One wording per method, whatever the reason (the audit event keeps the reason).
+    return LoginFailed(variant="sms" if method == "sms" else None)
 
 
 def _succeeded(
@@ -130,11 +127,11 @@ def login_with_password(
     user = _find_user(identifier, key)
     if user is None:
         make_password(password)  # the same hashing work as for a real account
-        raise _refuse(key, client, "password", "unknown_account", PASSWORD_LOGIN_FAILED)
+        raise _refuse(key, client, "password", "unknown_account")
     if not user.check_password(password[:4096]):
-        raise _refuse(key, client, "password", "wrong_password", PASSWORD_LOGIN_FAILED)
+        raise _refuse(key, client, "password", "wrong_password")
     if not _may_log_in(user):
-        raise _refuse(key, client, "password", "account_disabled", PASSWORD_LOGIN_FAILED)
+        raise _refuse(key, client, "password", "account_disabled")
     return _succeeded(user, client, "password", reservation)
 
 
@@ -149,10 +146,10 @@ def login_with_code(
     account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
     if account is None or not _may_log_in(account.user):
         reason = "unknown_account" if account is None else "account_disabled"
-        raise _refuse(number, client, "sms", reason, SMS_LOGIN_FAILED)
+        raise _refuse(number, client, "sms", reason)
     try:
         with transaction.atomic():
             codes.take(number, codes.Purpose.LOGIN, code, now)
     except codes.CodeRefused as refused:
-        raise _refuse(number, client, "sms", f"code_{refused.reason}", SMS_LOGIN_FAILED) from None
+        raise _refuse(number, client, "sms", f"code_{refused.reason}") from None
     return _succeeded(account.user, client, "sms", reservation)

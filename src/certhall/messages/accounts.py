@@ -2,6 +2,10 @@
 
 MESSAGES: dict[str, str] = {
     "account_disabled": "该账户已停用。",
+    # One message whatever was wrong (unknown account, wrong password, disabled, no password).
+    "login_failed": "账号或密码不正确。",
+    # Unknown phone, wrong, expired or used code: one message too.
+    "login_failed.sms": "手机号或验证码不正确，或验证码已失效，请重新获取。",
     "role_required": "此操作需要{roles}角色。",
     "other_provider": "该信息属于其他电子认证服务机构。",
     "other_organization": "该信息属于其他单位。",

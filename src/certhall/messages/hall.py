@@ -5,6 +5,7 @@ MESSAGES: dict[str, str] = {
     "note_handler_photos": "经办人身份证正面照、反面照在“上传资料”一步上传（可用手机拍照上传），"
     "由深圳CA审核时核对；本网上营业厅不需要微信扫码，也不做活体验证。",
     "handler_not_found": "该单位没有这个经办人。",
+    "staff_console_only": "工作台只对受理员、审核员、制证员和CA管理员开放。",
     "point_missing": "请先选择您所在的受理点。",
     "file_empty": "文件是空的。",
     "no_items": "申请中还没有业务，无法打印申请表。",

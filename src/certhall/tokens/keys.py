@@ -110,17 +110,18 @@ def check_key_label(label: str) -> None:
         raise TokenError(code="key_label_invalid", label=label)
 
 
-def _pkcs11_failure(what: str, label: str, error: PKCS11Error) -> TokenError:
+def _pkcs11_failure(algorithm: str, label: str, error: PKCS11Error) -> TokenError:
     return TokenError(
-        f"{what} with key {label!r} failed: {type(error).__name__}", code="token_failed"
+        code="token_failed",
+        variant="sign",
+        key=label,
+        algorithm=algorithm,
+        detail=type(error).__name__,
     )
 
 
 def _not_extractable(label: str, what: str) -> TokenError:
-    return TokenError(
-        f"key {label!r} lives on a PKCS#11 token and cannot be exported ({what})",
-        code="key_not_extractable",
-    )
+    return TokenError(code="key_not_extractable", key=label, what=what)
 
 
 # cryptography has no public getter for what a Prehashed, an MGF1 or a PSS padding was made
@@ -155,7 +156,7 @@ class _TokenKey:
         return self._session
 
     def _sign_on_token(
-        self, what: str, payload: bytes, mechanism: Mechanism, params: object = None
+        self, algorithm: str, payload: bytes, mechanism: Mechanism, params: object = None
     ) -> bytes:
         session = self._session
         with session.lock:
@@ -166,7 +167,7 @@ class _TokenKey:
                     return bytes(self._key.sign(payload, mechanism=mechanism))
                 return bytes(self._key.sign(payload, mechanism=mechanism, mechanism_param=params))
             except PKCS11Error as e:
-                raise _pkcs11_failure(what, self._label, e) from None
+                raise _pkcs11_failure(algorithm, self._label, e) from None
 
     def private_numbers(self) -> NoReturn:
         raise _not_extractable(self._label, "private_numbers")
@@ -232,7 +233,7 @@ class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
             hasher = hashes.Hash(algorithm)
             hasher.update(data)
             digest = hasher.finalize()
-        raw = self._sign_on_token("ECDSA signing", digest, Mechanism.ECDSA)
+        raw = self._sign_on_token("ECDSA", digest, Mechanism.ECDSA)
         half = self._half
         return encode_dss_signature(
             int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
@@ -314,7 +315,7 @@ class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
         algorithm: Prehashed | hashes.HashAlgorithm | NoDigestInfo,
     ) -> bytes:
         payload, mechanism, params = self._mechanism(bytes(data), padding, algorithm)
-        return self._sign_on_token("RSA signing", payload, mechanism, params)
+        return self._sign_on_token("RSA", payload, mechanism, params)
 
     def decrypt(self, ciphertext: bytes, padding: asym_padding.AsymmetricPadding) -> bytes:
         raise TokenError(code="not_supported", key=self._label)

@@ -84,7 +84,11 @@ class TokenObject:
 
 def _failure(session: TokenSession, what: str, error: PKCS11Error) -> TokenError:
     return TokenError(
-        f"{what} on token {session.label!r} failed: {type(error).__name__}", code="token_failed"
+        code="token_failed",
+        variant="operation",
+        token=session.label,
+        what=what,
+        detail=type(error).__name__,
     )
 
 
@@ -109,7 +113,7 @@ def new_key_label(session: TokenSession, prefix: str = "ukey") -> str:
             try:
                 taken = list(session.raw.get_objects({Attribute.LABEL: label}))
             except PKCS11Error as e:
-                raise _failure(session, "searching objects", e) from None
+                raise _failure(session, "查找对象", e) from None
             if not taken:
                 return label
     raise Conflict(code="key_exists", variant="no_free_label")
@@ -225,7 +229,7 @@ def write_certificate(
                 )
                 on_token.add(der)
         except PKCS11Error as e:
-            raise _failure(session, f"writing the certificate of key {label!r}", e) from None
+            raise _failure(session, f"写入密钥“{label}”的证书", e) from None
 
 
 def list_certificates(session: TokenSession) -> list[TokenCertificate]:
@@ -262,7 +266,7 @@ def list_certificates(session: TokenSession) -> list[TokenCertificate]:
                 )
             return found
         except PKCS11Error as e:
-            raise _failure(session, "listing certificates", e) from None
+            raise _failure(session, "列出证书", e) from None
 
 
 def list_objects(session: TokenSession) -> list[TokenObject]:
@@ -282,7 +286,7 @@ def list_objects(session: TokenSession) -> list[TokenObject]:
                 )
             return result
         except PKCS11Error as e:
-            raise _failure(session, "listing objects", e) from None
+            raise _failure(session, "列出对象", e) from None
 
 
 def delete_certificate(session: TokenSession, label: str) -> None:
@@ -304,7 +308,7 @@ def delete_certificate(session: TokenSession, label: str) -> None:
             for obj in found:
                 obj.destroy()
         except PKCS11Error as e:
-            raise _failure(session, f"deleting certificate {label!r}", e) from None
+            raise _failure(session, f"删除证书“{label}”", e) from None
 
 
 def delete_key_pair(session: TokenSession, label: str) -> None:
@@ -329,7 +333,7 @@ def delete_key_pair(session: TokenSession, label: str) -> None:
                 ):
                     obj.destroy()
         except PKCS11Error as e:
-            raise _failure(session, f"deleting key {label!r}", e) from None
+            raise _failure(session, f"删除密钥“{label}”", e) from None
 
 
 def private_key_labels(session: TokenSession) -> list[str]:
@@ -341,7 +345,7 @@ def private_key_labels(session: TokenSession) -> list[str]:
                 for k in session.raw.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
             ]
         except PKCS11Error as e:
-            raise _failure(session, "listing keys", e) from None
+            raise _failure(session, "列出密钥", e) from None
 
 
 def key_label_for(session: TokenSession, public_key: CertificatePublicKeyTypes) -> str:

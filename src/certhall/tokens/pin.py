@@ -140,7 +140,11 @@ def _fresh_state(max_tries: int = DEFAULT_MAX_TRIES, must_change: bool = False) 
 
 def _failure(label: str, what: str, error: PKCS11Error) -> TokenError:
     return TokenError(
-        f"{what} on token {label!r} failed: {type(error).__name__}", code="token_failed"
+        code="token_failed",
+        variant="operation",
+        token=label,
+        what=what,
+        detail=type(error).__name__,
     )
 
 
@@ -154,7 +158,7 @@ def _read_state(raw: RawSession) -> tuple[_State | None, list[Any]]:
         objects = list(raw.session.get_objects(template))
         values = [bytes(obj[Attribute.VALUE]) for obj in objects]
     except PKCS11Error as e:
-        raise _failure(raw.label, "reading the PIN state", e) from None
+        raise _failure(raw.label, "读取PIN码状态", e) from None
     states = [s for s in (_State.decode(v) for v in values) if s is not None]
     if states:
         return max(states, key=lambda s: s.seq), objects
@@ -184,7 +188,7 @@ def _write_state(raw: RawSession, state: _State, old: list[Any]) -> _State:
         for obj in old:
             obj.destroy()
     except PKCS11Error as e:
-        raise _failure(raw.label, "recording the PIN state", e) from None
+        raise _failure(raw.label, "记录PIN码状态", e) from None
     return state
 
 

@@ -89,7 +89,7 @@ def _login_error(label: str, rv: int) -> TokenError:
         return PinNotInitialised(label=label)
     if rv in (CKR_USER_ALREADY_LOGGED_IN, CKR_USER_ANOTHER_ALREADY_LOGGED_IN):
         return TokenBusy(label=label)
-    return TokenError(f"login to token {label!r} failed (CKR 0x{rv:x})", code="login_failed")
+    return TokenError(code="login_failed", variant="token", token=label, rv=f"{rv:x}")
 
 
 def _so_login_error(label: str, rv: int) -> TokenError:
@@ -103,13 +103,15 @@ def _so_login_error(label: str, rv: int) -> TokenError:
         CKR_SESSION_READ_ONLY_EXISTS,
     ):
         return TokenBusy(label=label, variant="user_session")
-    return TokenError(f"SO login to token {label!r} failed (CKR 0x{rv:x})", code="login_failed")
+    return TokenError(code="login_failed", variant="so", token=label, rv=f"{rv:x}")
 
 
 def _new_pin_error(label: str, rv: int, what: str) -> TokenError:
     if rv in (CKR_PIN_INVALID, CKR_PIN_LEN_RANGE):
         return PinRejected(label=label)
-    return TokenError(f"{what} of token {label!r} failed (CKR 0x{rv:x})", code="token_failed")
+    return TokenError(
+        code="token_failed", variant="operation", token=label, what=what, detail=f"CKR 0x{rv:x}"
+    )
 
 
 class RawSession:
@@ -169,7 +171,7 @@ class RawSession:
         if rv == CKR_PIN_LOCKED:
             raise PinLocked(label=self.label)
         if rv != CKR_OK:
-            raise _new_pin_error(self.label, rv, "changing the PIN")
+            raise _new_pin_error(self.label, rv, "修改PIN码")
 
     def pin_changed(self, new_pin: str) -> None:
         """This process's open sessions on the token answer to ``new_pin`` from now on."""
@@ -182,7 +184,7 @@ class RawSession:
         """``C_InitPIN``: set the user PIN (needs an SO login)."""
         rv = self.binding.raw.init_pin(self.handle, new_pin)
         if rv != CKR_OK:
-            raise _new_pin_error(self.label, rv, "setting the user PIN")
+            raise _new_pin_error(self.label, rv, "设置用户PIN码")
 
     def keep(self) -> None:
         """Leave the session open after the ``with`` block: a :class:`TokenSession` owns it."""

@@ -84,7 +84,7 @@ def staff(view: View) -> View:
             return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': request.get_full_path()})}")
         user = request.user
         if not isinstance(user, User) or user.role not in CONSOLE_ROLES or not user.provider_id:
-            return _denied(request, Forbidden("工作台只对受理员、审核员、制证员和CA管理员开放。"))
+            return _denied(request, Forbidden(code="staff_console_only"))
         try:
             return view(request, *args, **kwargs)
         except Forbidden as error:
