@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
 
 from certhall import clock
 from certhall.accounts.models import User
@@ -76,34 +75,13 @@ def required(application: Application, items: Iterable[ApplicationItem]) -> list
     return kinds
 
 
-#: Where :func:`prefetch_current` keeps an application's current documents.
-CURRENT = "current_documents"
-
-
-def prefetch_current(applications: Sequence[Application]) -> None:
-    """Load the current documents of ``applications`` and their passed real-name checks, one
-    query each (for lists of rows)."""
-    from certhall.hall import identity
-
-    current_only = Document.objects.filter(superseded=False)
-    prefetch_related_objects(
-        list(applications),
-        Prefetch("documents", queryset=current_only, to_attr=CURRENT),
-        identity.prefetch_passed(),
-    )
-
-
 def current(application: Application) -> dict[str, Document]:
-    """The current (not superseded) document of each kind: from what the caller already
-    loaded (:func:`prefetch_current`, or every document prefetched), else one query."""
-    loaded = getattr(application, CURRENT, None)
-    if loaded is None:
-        cache = getattr(application, "_prefetched_objects_cache", {})
-        if "documents" in cache:
-            loaded = [d for d in cache["documents"] if not d.superseded]
-    if loaded is None:
-        loaded = application.documents.filter(superseded=False)
-    return {d.kind: d for d in loaded}
+    """The current (not superseded) document of each kind: from every document the caller
+    prefetched, else one query."""
+    cache = getattr(application, "_prefetched_objects_cache", {})
+    if "documents" in cache:
+        return {d.kind: d for d in cache["documents"] if not d.superseded}
+    return {d.kind: d for d in application.documents.filter(superseded=False)}
 
 
 def missing(

@@ -24,7 +24,6 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch
 from django.urls import reverse
 
 from certhall import clock, config
@@ -99,34 +98,23 @@ def needed(application: Application, lines: Iterable[object]) -> bool:
     return applies(application, lines) and liveness.available()
 
 
-#: Where :func:`prefetch_passed` keeps an application's passed checks.
-PASSED = "passed_identity_checks"
-
-
-def prefetch_passed() -> Prefetch[Any]:
-    """For ``prefetch_related_objects``: the passed checks of a list of applications."""
-    passed = IdentityCheck.objects.filter(state=State.PASSED)
-    return Prefetch("identity_checks", queryset=passed, to_attr=PASSED)
-
-
 def verified(
     application: Application,
     current: dict[str, Document],
     checks: Iterable[IdentityCheck] | None = None,
 ) -> bool:
     """A passed check of exactly the current photos (new photos need a new check); from
-    ``checks`` or the prefetched passed checks when given, else one query."""
+    ``checks`` when given, else one query."""
     front, back = current.get(SIDES["front"]), current.get(SIDES["back"])
     if front is None or back is None:
         return False
     photos = {"front_sha256": front.sha256, "back_sha256": back.sha256}
-    loaded = checks if checks is not None else getattr(application, PASSED, None)
-    if loaded is not None:
+    if checks is not None:
         return any(
             c.state == State.PASSED
             and c.front_sha256 == front.sha256
             and c.back_sha256 == back.sha256
-            for c in loaded
+            for c in checks
         )
     return application.identity_checks.filter(state=State.PASSED, **photos).exists()
 

@@ -98,12 +98,10 @@ def list_applications(
     state: str | None = None,
     limit: int = 50,
     offset: int = 0,
-    drafts_documents: bool = False,
     lines: Prefetch[Any] = ITEMS,
 ) -> list[Application]:
-    """``drafts_documents``: also load the drafts' current documents (one query), for rows
-    that say what a draft still misses. ``lines``: how much of each line to load (``ITEMS``,
-    ``ITEM_SERIALS`` or ``ROW_ITEMS``)."""
+    """``lines``: how much of each line to load (``ITEMS``, ``ITEM_SERIALS`` or
+    ``ROW_ITEMS``)."""
     query = Application.objects.visible_to(actor)
     if state:
         if state not in State.values:
@@ -111,14 +109,11 @@ def list_applications(
         query = query.filter(state=state)
     if not 1 <= limit <= LIST_LIMIT or offset < 0:
         raise InvalidInput(code="list_limit", limit=LIST_LIMIT)
-    rows = list(
+    return list(
         query.select_related("organization", "handler")
         .prefetch_related(lines)
         .order_by("-created_at", "-pk")[offset : offset + limit]
     )
-    if drafts_documents:
-        documents.prefetch_current([a for a in rows if a.state == State.DRAFT])
-    return rows
 
 
 def get_application(actor: User, number: str, lines: Prefetch[Any] = ITEMS) -> Application:

@@ -19,7 +19,7 @@ from django.urls import URLPattern
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
-from certhall.hall import documents, review, storage
+from certhall.hall import documents, review, services, storage
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
 from certhall.hall.web import applicant_urls
@@ -110,6 +110,32 @@ def test_hall_home_shows_businesses_points_and_my_applications(
     assert 'href="/hall/"' in body  # the nav link for applicants
     # online: 新办 and 续期; the others on site only
     assert body.count("可网上办理") == 2 and body.count("仅现场办理") == 4
+
+
+def test_continue_leads_a_draft_to_the_step_it_still_needs(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    """继续填写 on a list row: the wizard step the draft needs is worked out on the click."""
+    with at(FRIDAY):
+        bare = services.create_draft(applicant)  # no handler yet
+        unchecked = online_draft(applicant, handler, identity_check=False)
+        ready = online_draft(applicant, handler)
+        submitted = online_draft(applicant, handler)
+        services.submit(applicant, submitted.number)
+        home = text(client_a.get("/hall/"))
+        steps = {
+            draft.number: client_a.get(f"/hall/applications/{draft.number}/continue/")
+            for draft in (bare, unchecked, ready, submitted)
+        }
+    base = "/hall/applications/{}/"
+    for draft in (bare, unchecked, ready):
+        assert f'href="{base.format(draft.number)}continue/"' in home
+    assert steps[bare.number]["Location"] == base.format(bare.number) + "handler/"
+    assert steps[unchecked.number]["Location"] == base.format(unchecked.number) + "identity/"
+    assert steps[ready.number]["Location"] == base.format(ready.number) + "confirm/"
+    # no longer a draft: the application page
+    assert steps[submitted.number]["Location"] == base.format(submitted.number)
+    assert all(response.status_code == 302 for response in steps.values())
 
 
 # --- the online 新办 wizard ------------------------------------------------------------------
@@ -439,6 +465,7 @@ def b_application(stranger: User, other_organization: Organization) -> Applicati
 #: Every URL taking an application number, with the method and data tried on B's application.
 OBJECT_URLS = [
     ("get", "detail", "", {}),
+    ("get", "continue", "continue/", {}),
     ("get", "handler", "handler/", {}),
     ("post", "handler", "handler/", {"action": "pick", "handler_id": "{handler}"}),
     ("get", "delivery", "delivery/", {}),

@@ -173,7 +173,11 @@ def next_action(application: Application) -> NextAction:
     if state == State.DRAFT:
         if application.is_online_renewal:
             return NextAction("续期申请尚未提交", detail, "查看")
-        return NextAction("申请尚未提交，请继续填写", next_step_url(application), "继续填写")
+        # Which step the draft still needs is worked out when the link is followed, not for
+        # every row of every list (two queries a list: its documents and real-name checks).
+        return NextAction(
+            "申请尚未提交，请继续填写", paths.path("hall-applicant:continue", number), "继续填写"
+        )
     if state == State.AWAITING_PAYMENT:
         return NextAction(
             f"请支付 {money.grouped(application.total)} 元",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -42,6 +42,7 @@ from certhall.hall.web.applicant_base import (
     field,
     form_links,
     history_label,
+    next_step_url,
     point_name,
     row,
     to,
@@ -58,9 +59,7 @@ ViewFunc = Callable[..., HttpResponse]
 @require_GET
 @applicant_page
 def home(request: HttpRequest, actor: User) -> HttpResponse:
-    mine = services.list_applications(
-        actor, limit=10, drafts_documents=True, lines=services.ROW_ITEMS
-    )
+    mine = services.list_applications(actor, limit=10, lines=services.ROW_ITEMS)
     context = {
         **catalog_context(),
         "organization": actor.organization,
@@ -79,7 +78,7 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
         rows = [
             row(a)
             for a in services.list_applications(
-                actor, state=state, limit=100, drafts_documents=True, lines=services.ROW_ITEMS
+                actor, state=state, limit=100, lines=services.ROW_ITEMS
             )
         ]
     except CerthallError as refusal:
@@ -115,6 +114,17 @@ def _path(application: Application) -> list[dict[str, Any]]:
         }
         for i, s in enumerate(path)
     ]
+
+
+@require_GET
+@applicant_page
+def continue_draft(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    """继续填写: the first wizard step the draft still needs (the application page once it is
+    no longer a draft)."""
+    application = services.get_application(actor, number, lines=services.ROW_ITEMS)
+    if application.state != State.DRAFT:
+        return to("detail", application.number)
+    return HttpResponseRedirect(next_step_url(application))
 
 
 @require_GET
