@@ -12,11 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certhall.settings")
 django_app = get_wsgi_application()
 
 from certhall import config  # noqa: E402
-from certhall.ca.ocsp_serve import OCSPFastPath  # noqa: E402 - needs Django set up
+from certhall.ca.ocsp_serve import OCSPFastPath, OCSPResponderPath  # noqa: E402 - needs Django
 from certhall.web.gateway import Gateway  # noqa: E402
 
 application = Gateway(
     django_app,
     threads=config.get().serve_threads,
-    fast_paths=(OCSPFastPath(),),
+    fast_paths=(OCSPFastPath(), OCSPResponderPath()),
 )

@@ -218,3 +218,73 @@ def test_nonce_requests_are_signed_fresh_by_the_fast_path_once_the_responder_is_
             fast("POST", "/ocsp", request(issued[0], issuing, nonce=True)).body  # type: ignore[union-attr]
         )
         assert good.certificate_status == x509_ocsp.OCSPCertStatus.GOOD
+
+
+def _unknown_request(issuer: CertificateAuthority) -> bytes:
+    """A request for a serial this CA never issued (the CertID of a certificate of its own
+    name and key, with another serial)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ca_cert = x509.load_der_x509_certificate(bytes(issuer.certificate_der))
+    key = ec.generate_private_key(ec.SECP256R1())
+    stranger = (
+        x509.CertificateBuilder()
+        .subject_name(ca_cert.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(0x5EED)
+        .not_valid_before(T0 - timedelta(days=1))
+        .not_valid_after(T0 + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    builder = x509_ocsp.OCSPRequestBuilder().add_certificate(stranger, ca_cert, hashes.SHA1())  # noqa: S303
+    return builder.build().public_bytes(serialization.Encoding.DER)
+
+
+def test_what_the_store_cannot_serve_the_responder_answers_without_django(
+    admin: User,
+    ca,
+    issued: list[Certificate],  # type: ignore[no-untyped-def]
+) -> None:
+    import base64
+    from urllib.parse import quote
+
+    from certhall.ca.ocsp_serve import OCSPResponderPath
+    from certhall.web.gateway import InPool
+
+    _, issuing = ca
+    path = OCSPResponderPath()
+
+    def answered(method: str, url: str, body: bytes = b"") -> tuple[bytes, dict[str, str]]:
+        work = path(method, url, body)
+        assert isinstance(work, InPool)
+        reply = work.work()
+        assert reply.status == 200
+        return reply.body, dict(reply.headers)
+
+    with time_machine.travel(T0, tick=False):  # nothing pre-signed: every answer from the registry
+        revoke(admin, issued[1].serial, "keyCompromise")
+        good, headers = answered("POST", "/ocsp", request(issued[0], issuing))
+        assert status(good) == x509_ocsp.OCSPCertStatus.GOOD
+        assert headers == {"content-type": "application/ocsp-response", "cache-control": "no-store"}
+        revoked, _ = answered(
+            "POST", "/ocsp/", request(issued[1], issuing, algorithm=hashes.SHA256())
+        )
+        assert status(revoked) == x509_ocsp.OCSPCertStatus.REVOKED
+        unknown, _ = answered("POST", "/ocsp", _unknown_request(issuing))
+        assert status(unknown) == x509_ocsp.OCSPCertStatus.UNKNOWN
+        encoded = quote(base64.b64encode(request(issued[2], issuing)).decode(), safe="")
+        got, headers = answered("GET", f"/ocsp/{encoded}")
+        assert status(got) == x509_ocsp.OCSPCertStatus.GOOD
+        assert headers["cache-control"].startswith("max-age=") and "etag" in headers
+        for bad in (b"\x30\x03garbage", b"x" * 9000):
+            malformed, headers = answered("POST", "/ocsp", bad)
+            assert (
+                x509_ocsp.load_der_ocsp_response(malformed).response_status
+                is x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+            )
+            assert headers["cache-control"] == "no-store"
+    # not OCSP: Django's
+    assert path("GET", "/ocsp", b"") is None
+    assert path("POST", "/hall/", b"") is None
+    assert path("GET", "/ocsp/not%20base64!", b"") is None

@@ -1,5 +1,6 @@
 """The gateway sheds load: beyond the threads and ``max_waiting`` queued requests it answers
-503 with ``Retry-After`` at once, and serves again as soon as the queue drains."""
+503 with ``Retry-After`` at once, and serves again as soon as the queue drains. Bodies are read
+within their deadline (408 after it), and a request without body framing has no body."""
 
 from __future__ import annotations
 
@@ -74,4 +75,101 @@ def test_overload_is_shed_with_retry_after_and_recovers() -> None:
     assert [p.status for p in queued] == [200, 200, 200]
     assert after.status == 200 and after.body == b"done"
     assert gateway.in_flight == 0
+    gateway.pool.shutdown()
+
+
+class SlowBody(Proto):
+    """A client that announced a body and sends it after ``delay`` seconds (never, if None)."""
+
+    def __init__(self, body: bytes, delay: float | None) -> None:
+        super().__init__()
+        self.sent_body, self.delay = body, delay
+
+    async def __call__(self) -> bytes:
+        if self.delay is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.sleep(self.delay)
+        return self.sent_body
+
+
+def _echo(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("content-type", "text/plain")])
+    return [environ["wsgi.input"].read()]
+
+
+def test_a_body_is_read_within_its_deadline_and_cut_off_after_it() -> None:
+    gateway = Gateway(_echo, threads=1, limits=Limits(grace_seconds=1.5))
+    post = {"content-length": "5"}
+
+    async def scenario() -> tuple[Proto, Proto, float]:
+        arrives, never = SlowBody(b"hello", 0.2), SlowBody(b"hello", None)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await asyncio.gather(
+            gateway.__rsgi__(Scope(method="POST", headers=post), arrives),
+            gateway.__rsgi__(Scope(method="POST", headers=post), never),
+        )
+        return arrives, never, loop.time() - began
+
+    arrives, never, seconds = asyncio.run(scenario())
+    assert (arrives.status, arrives.body) == (200, b"hello")
+    assert never.status == 408 and "请求" in never.body.decode()
+    # the deadline (1.5 s) is kept to the reaper's second of slack
+    assert 1.5 <= seconds <= 3.0
+    gateway.pool.shutdown()
+
+
+def test_a_read_cancelled_by_the_server_stays_cancelled() -> None:
+    gateway = Gateway(_echo, threads=1)
+
+    async def scenario() -> bool:
+        task = asyncio.create_task(
+            gateway.__rsgi__(
+                Scope(method="POST", headers={"content-length": "5"}), SlowBody(b"x", None)
+            )
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()  # the server stopping, not a deadline
+        try:
+            await task
+        except asyncio.CancelledError:
+            return True
+        return False
+
+    assert asyncio.run(scenario())
+    gateway.pool.shutdown()
+
+
+def test_a_request_without_body_framing_has_no_body() -> None:
+    gateway = Gateway(_echo, threads=1)
+    plain = Proto()
+    asyncio.run(gateway.__rsgi__(Scope(method="POST"), plain))
+    assert (plain.status, plain.body) == (200, b"")
+    gateway.pool.shutdown()
+
+
+def test_a_fast_path_hands_blocking_work_to_the_pool_and_it_is_shed_like_django() -> None:
+    from certhall.web.gateway import InPool, Reply
+
+    threads: list[str] = []
+
+    def work() -> Reply:
+        threads.append(threading.current_thread().name)
+        return Reply(200, [("content-type", "application/ocsp-response")], b"answer")
+
+    def fast(method: str, path: str, body: bytes) -> InPool | None:
+        return InPool(work) if path == "/ocsp" else None
+
+    fast.start = lambda: None  # type: ignore[attr-defined]
+    gateway = Gateway(_echo, threads=1, fast_paths=(fast,))  # type: ignore[arg-type]
+    served, django, shed = Proto(), Proto(), Proto()
+    asyncio.run(gateway.__rsgi__(Scope(path="/ocsp", method="POST"), served))
+    asyncio.run(gateway.__rsgi__(Scope(path="/other", method="POST"), django))
+    gateway.in_flight = gateway.capacity  # full: the work is shed, not queued
+    asyncio.run(gateway.__rsgi__(Scope(path="/ocsp", method="POST"), shed))
+    assert (served.status, served.body) == (200, b"answer")
+    assert threads == ["django_0"]  # in the request threads, not on the event loop
+    assert django.status == 200 and django.body == b""
+    assert shed.status == 503 and threads == ["django_0"]
     gateway.pool.shutdown()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.ocsp import OCSPResponseStatus
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
@@ -11,12 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from certhall import clock
 from certhall.ca import crls, ocsp
-from certhall.ca.ocsp_serve import answer_of, caching_headers, request_from_path
+from certhall.ca.ocsp_serve import request_from_path, response_headers
 from certhall.ca.services import get_ca
 from certhall.pki.ocsp import error_response
 
 OCSP_MAX_REQUEST = 8 * 1024
-OCSP_RESPONSE_TYPE = "application/ocsp-response"
 
 
 @require_GET
@@ -43,16 +41,10 @@ def ca_certificate(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _ocsp_response(der: bytes, cacheable: bool) -> HttpResponse:
-    """POST answers are not cached; GET answers carry RFC 5019 §6.2 headers (the same as the
-    gateway's fast path), error answers none."""
-    response = HttpResponse(der, content_type=OCSP_RESPONSE_TYPE)
-    response["Cache-Control"] = "no-store"
-    if cacheable:
-        parsed = x509_ocsp.load_der_ocsp_response(der)
-        if parsed.response_status is OCSPResponseStatus.SUCCESSFUL and parsed.next_update_utc:
-            answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc)
-            for name, value in caching_headers(answer, clock.now().timestamp()):
-                response[name] = value
+    """The headers the gateway's OCSP paths send too (``ocsp_serve.response_headers``)."""
+    response = HttpResponse(der)
+    for name, value in response_headers(der, cacheable):
+        response[name] = value
     return response
 
 

@@ -6,8 +6,10 @@ Python thread; 100 such clients starve the server. Here the event loop reads eac
 bounded in size (413) and time (408), before a thread is taken; granian bounds the header read
 time. A slow or idle client therefore costs a coroutine, never a thread.
 
-Fast paths (the pre-signed OCSP responses) answer on the event loop without Django; everything
-else runs Django's WSGI handler in a bounded thread pool.
+Fast paths (the pre-signed OCSP responses) answer on the event loop without Django, or hand
+blocking work to the thread pool without Django's request handling (the OCSP responder for what
+the stored answers do not cover); everything else runs Django's WSGI handler in the same bounded
+thread pool.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ import asyncio
 import io
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from certhall.messages import text
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_T = TypeVar("_T")
 
 
 class FastPath(Protocol):
-    def __call__(self, method: str, path: str, body: bytes) -> Reply | None: ...
+    def __call__(self, method: str, path: str, body: bytes) -> Reply | InPool | None: ...
 
     def start(self) -> None:
         """Called once per worker process before it serves (load caches, start pollers)."""
@@ -38,6 +42,14 @@ class Reply:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+@dataclass(frozen=True)
+class InPool:
+    """A fast path's answer that needs blocking work (the database): run in the request
+    threads, counted and shed as a Django request is, without Django's request handling."""
+
+    work: Callable[[], Reply]
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,49 @@ class _TooLarge(Exception):
     pass
 
 
+class _Reaper:
+    """Deadlines of body reads on one event loop, kept by one timer a second for all of them.
+
+    A timer per request (``asyncio.timeout``) cost a quarter of the OCSP fast path's answers per
+    second (measured: 13k -> 17-19k/s with this, docs/performance.md section 2); a second of
+    slack on a deadline of ten or more costs nothing."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.deadlines: dict[asyncio.Task[Any], float] = {}
+        self.expired: set[asyncio.Task[Any]] = set()
+        self.timer: asyncio.Task[None] | None = None
+
+    async def read(self, body: Awaitable[bytes], deadline: float) -> bytes:
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - granian runs each request in a task
+        self.deadlines[task] = deadline
+        if self.timer is None:
+            self.timer = self.loop.create_task(self._expire())
+        try:
+            return await body
+        except asyncio.CancelledError:
+            if task not in self.expired:
+                raise  # cancelled by someone else (the server stopping): not ours to turn
+            self.expired.discard(task)
+            task.uncancel()
+            raise TimeoutError from None
+        finally:
+            self.deadlines.pop(task, None)
+
+    async def _expire(self) -> None:
+        try:
+            while self.deadlines:
+                await asyncio.sleep(1)
+                now = self.loop.time()
+                for task, deadline in list(self.deadlines.items()):
+                    if deadline <= now and task not in self.expired:
+                        self.expired.add(task)
+                        task.cancel()
+        finally:
+            self.timer = None
+
+
 def _reply(status: int, text: str) -> Reply:
     body = text.encode()
     return Reply(status, [("content-type", "text/plain; charset=utf-8")], body)
@@ -99,6 +154,7 @@ class Gateway:
         #: loop's thread touches it.
         self.in_flight = 0
         self.capacity = threads + self.limits.max_waiting
+        self._reaper: _Reaper | None = None
         self.base_env: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "wsgi.errors": sys.stderr,
@@ -117,48 +173,69 @@ class Gateway:
         if length is not None and (not length.isdigit() or int(length) > self.limits.max_body):
             return self._send(proto, _reply(413, text("request_too_large")))
         try:
-            body = await self._read_body(proto, int(length or 0))
+            body = await self._read_body(proto, length, "transfer-encoding" in scope.headers)
         except TimeoutError:
             return self._send(proto, _reply(408, text("request_timeout")))
         except _TooLarge:
             return self._send(proto, _reply(413, text("request_too_large")))
         for fast in self.fast_paths:
-            reply = fast(scope.method, scope.path, body)
-            if reply is not None:
-                return self._send(proto, reply)
+            answer = fast(scope.method, scope.path, body)
+            if isinstance(answer, InPool):
+                if self.in_flight >= self.capacity:
+                    return self._send(proto, self._overloaded())
+                answer = await self._in_pool(answer.work)
+            if answer is not None:
+                return self._send(proto, answer)
         if self.in_flight >= self.capacity:
             return self._send(proto, self._overloaded())
         request_env = self._environ(scope, body)
-        loop = asyncio.get_running_loop()
-        self.in_flight += 1
-        try:
-            status, headers, result = await loop.run_in_executor(self.pool, self._call, request_env)
-        finally:
-            self.in_flight -= 1
+        status, headers, result = await self._in_pool(partial(self._call, request_env))
         if isinstance(result, str):
             proto.response_file(status, headers, result)
         else:
             proto.response_bytes(status, headers, result)
 
+    async def _in_pool(self, work: Callable[[], _T]) -> _T:
+        self.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, work)
+        finally:
+            self.in_flight -= 1
+
     def __rsgi_init__(self, loop: Any) -> None:  # granian calls it once per worker
         for fast in self.fast_paths:
             fast.start()
 
-    async def _read_body(self, proto: Any, announced: int) -> bytes:
-        """The whole body, within its deadline (which grows with what a chunked body sends)."""
+    async def _read_body(self, proto: Any, length: str | None, chunked: bool) -> bytes:
+        """The whole body, within its deadline (which grows with what a chunked body sends).
+
+        A body of announced length (checked against ``max_body`` already) is read in one call,
+        its deadline kept by the :class:`_Reaper`; a chunked one is read as it arrives, with a
+        timer of its own. A request with neither has no body (RFC 9112 section 6.3)."""
+        if length is not None:
+            size = int(length)
+            if size == 0:
+                return b""
+            loop = asyncio.get_running_loop()
+            if self._reaper is None or self._reaper.loop is not loop:
+                self._reaper = _Reaper(loop)
+            return await self._reaper.read(proto(), loop.time() + self.limits.body_deadline(size))
+        if not chunked:
+            return b""
+        return await self._read_chunked(proto)
+
+    async def _read_chunked(self, proto: Any) -> bytes:
         limits = self.limits
         chunks: list[bytes] = []
         size = 0
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        async with asyncio.timeout_at(began + limits.body_deadline(announced)) as deadline:
+        began = asyncio.get_running_loop().time()
+        async with asyncio.timeout_at(began + limits.body_deadline(0)) as deadline:
             async for chunk in proto:
                 size += len(chunk)
                 if size > limits.max_body:
                     raise _TooLarge
                 chunks.append(chunk)
-                if size > announced:
-                    deadline.reschedule(began + limits.body_deadline(size))
+                deadline.reschedule(began + limits.body_deadline(size))
         return b"".join(chunks)
 
     def _overloaded(self) -> Reply:
