@@ -206,7 +206,8 @@ def sign_loaded(
 ) -> bytes | None:
     """:func:`sign` without the database: None unless this process has already loaded the CA
     certificate and a current responder. For the serving fast path, which runs on the event
-    loop, where the ORM may not be used; a None falls through to Django, which loads them."""
+    loop, where the ORM may not be used; on a None the request goes to :func:`respond` in a
+    request thread (``ocsp_serve.OCSPResponderPath``), which loads them."""
     responder = _responders.get(ca_id)
     issuer = next((cert for pk, cert in _cas if pk == ca_id), None)
     if responder is None or issuer is None or responder.not_after - now <= RESPONDER_ROLLOVER:

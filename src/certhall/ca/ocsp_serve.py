@@ -4,10 +4,11 @@ Each serving process keeps every stored answer (``ca/ocsp_store.py``) in memory,
 issuer hashes and serial of its SHA-1 CertID, and follows the database in a background thread:
 every :data:`POLL_SECONDS` it reads the rows written since the last generation it saw, so a
 revocation is served within a poll of its commit. A request the store cannot answer exactly
-(another CertID hash, an unknown or expired answer, anything malformed) falls through to
-Django's responder (``ca/ocsp.py``), which answers from the registry. A request with a nonce is
-signed fresh here, from the status of the stored answer, once the process has its responder key
-loaded (the first one goes through Django, which loads it).
+(another CertID hash, an unknown or expired answer, anything malformed) goes to
+:class:`OCSPResponderPath`: the responder (``ca/ocsp.py``) answers it from the registry in a
+request thread, without Django's request handling. A request with a nonce is signed fresh here,
+from the status of the stored answer, once the process has its responder key loaded (the first
+one goes to the responder, which loads it).
 
 HTTP caching (RFC 5019 §6.2): GET answers carry ``Cache-Control: max-age`` up to nextUpdate,
 ``ETag``, ``Last-Modified`` (thisUpdate) and ``Expires`` (nextUpdate), so caches and CDNs can
