@@ -33,7 +33,7 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Q
 
 from certhall import clock
@@ -253,11 +253,18 @@ class OCSPResponderPath:
 
 
 def _respond(request_der: bytes, cacheable: bool) -> Reply:
-    """In a request thread: the responder's answer (it never raises), with the database
-    connection handled as Django handles it around a request."""
-    close_old_connections()
+    """In a request thread: the responder's answer (it never raises), with the thread's
+    database connection handled as Django handles it around a request."""
+    _between_requests()
     try:
         der = responder.respond(request_der)
     finally:
-        close_old_connections()
+        _between_requests()
     return Reply(200, response_headers(der, cacheable), der)
+
+
+def _between_requests() -> None:
+    """Close a connection past its age or unusable, as Django does at a request's start and
+    end; never inside a transaction (a test's), which Django's requests are never in either."""
+    if not connection.in_atomic_block:
+        close_old_connections()
