@@ -12,11 +12,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certhall.settings")
 django_app = get_wsgi_application()
 
 from certhall import config  # noqa: E402
-from certhall.ca.ocsp_serve import OCSPFastPath, OCSPResponderPath  # noqa: E402 - needs Django
+from certhall.ca.ocsp_serve import (  # noqa: E402 - needs Django set up
+    AnswerStore,
+    OCSPFastPath,
+    OCSPResponderPath,
+)
 from certhall.web.gateway import Gateway  # noqa: E402
 
+# The responder path keeps the "unknown" answers it signs in the fast path's store.
+answers = AnswerStore()
 application = Gateway(
     django_app,
     threads=config.get().serve_threads,
-    fast_paths=(OCSPFastPath(), OCSPResponderPath()),
+    fast_paths=(OCSPFastPath(answers), OCSPResponderPath(answers)),
 )

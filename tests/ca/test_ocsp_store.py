@@ -220,7 +220,9 @@ def test_nonce_requests_are_signed_fresh_by_the_fast_path_once_the_responder_is_
         assert good.certificate_status == x509_ocsp.OCSPCertStatus.GOOD
 
 
-def _unknown_request(issuer: CertificateAuthority) -> bytes:
+def _unknown_request(
+    issuer: CertificateAuthority, serial: int = 0x5EED, *, nonce: bool = False
+) -> bytes:
     """A request for a serial this CA never issued (the CertID of a certificate of its own
     name and key, with another serial)."""
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -232,12 +234,14 @@ def _unknown_request(issuer: CertificateAuthority) -> bytes:
         .subject_name(ca_cert.subject)
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
-        .serial_number(0x5EED)
+        .serial_number(serial)
         .not_valid_before(T0 - timedelta(days=1))
         .not_valid_after(T0 + timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
     builder = x509_ocsp.OCSPRequestBuilder().add_certificate(stranger, ca_cert, hashes.SHA1())  # noqa: S303
+    if nonce:
+        builder = builder.add_extension(x509.OCSPNonce(b"0123456789abcdef"), critical=False)
     return builder.build().public_bytes(serialization.Encoding.DER)
 
 
@@ -288,3 +292,56 @@ def test_what_the_store_cannot_serve_the_responder_answers_without_django(
     assert path("GET", "/ocsp", b"") is None
     assert path("POST", "/hall/", b"") is None
     assert path("GET", "/ocsp/not%20base64!", b"") is None
+
+
+def test_unknown_answers_are_kept_for_the_fast_path_and_nothing_else_is(
+    admin: User,
+    ca,
+    issued: list[Certificate],  # type: ignore[no-untyped-def]
+) -> None:
+    from certhall.ca import ocsp_serve
+    from certhall.ca.ocsp_serve import OCSPResponderPath
+    from certhall.web.gateway import InPool
+
+    _, issuing = ca
+    store = AnswerStore()
+    fast, slow = OCSPFastPath(store), OCSPResponderPath(store)
+
+    def by_responder(body: bytes) -> bytes:
+        work = slow("POST", "/ocsp", body)
+        assert isinstance(work, InPool)
+        return work.work().body
+
+    unknown = _unknown_request(issuing)
+    with time_machine.travel(T0, tick=False):
+        store.poll_once()  # loads the issuers (nothing pre-signed yet)
+        store._load_issuers()
+        assert fast("POST", "/ocsp", unknown) is None
+        signed = by_responder(unknown)
+        assert status(signed) == x509_ocsp.OCSPCertStatus.UNKNOWN
+        reply = fast("POST", "/ocsp", unknown)  # now from memory, the same answer
+        assert reply is not None and reply.body == signed
+        # not kept: a good certificate not yet pre-signed, a SHA-256 CertID, a nonce
+        by_responder(request(issued[0], issuing))
+        assert fast("POST", "/ocsp", request(issued[0], issuing)) is None
+        assert status(by_responder(_unknown_request(issuing, 0xBEEF, nonce=True))) == (
+            x509_ocsp.OCSPCertStatus.UNKNOWN
+        )
+        sha256 = request(issued[1], issuing, algorithm=hashes.SHA256())
+        by_responder(sha256)
+        assert fast("POST", "/ocsp", sha256) is None
+        assert len(store._unknown) == 1
+    # past its nextUpdate it is not served
+    with time_machine.travel(T0 + timedelta(hours=25), tick=False):
+        assert fast("POST", "/ocsp", unknown) is None
+    # bounded
+    store._unknown.clear()
+    with time_machine.travel(T0, tick=False):
+        original = ocsp_serve.UNKNOWN_KEPT
+        ocsp_serve.UNKNOWN_KEPT = 2
+        try:
+            for serial in (0xA1, 0xA2, 0xA3):
+                by_responder(_unknown_request(issuing, serial))
+        finally:
+            ocsp_serve.UNKNOWN_KEPT = original
+    assert [serial for _, serial in store._unknown] == [0xA2, 0xA3]  # the oldest dropped

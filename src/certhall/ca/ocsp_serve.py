@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 LOAD_BATCH = 5000
+#: Signed "unknown" answers kept per process (least recently stored dropped first).
+UNKNOWN_KEPT = 50_000
 CONTENT_TYPE = "application/ocsp-response"
 
 
@@ -99,6 +102,8 @@ class AnswerStore:
 
     def __init__(self) -> None:
         self._answers: dict[tuple[int, int], Answer] = {}
+        #: Answers the responder signed for serials the CA never issued (:meth:`remember`).
+        self._unknown: OrderedDict[tuple[int, int], Answer] = OrderedDict()
         self._issuers: dict[tuple[bytes, bytes], int] = {}
         #: (generation, pk) of the last row read: rows are read in that order.
         self._cursor = (0, 0)
@@ -146,6 +151,7 @@ class AnswerStore:
         answers = self._answers
         for ca_id, serial, der, this_update, next_update, _, _ in rows:
             key = (ca_id, int(serial, 16))
+            self._unknown.pop(key, None)
             if der:
                 answers[key] = answer_of(bytes(der), this_update, next_update)
             else:
@@ -164,10 +170,40 @@ class AnswerStore:
             return None
         if ca_id is None:
             return None
-        answer = self._answers.get((ca_id, serial))
+        answer = self._answers.get((ca_id, serial)) or self._unknown.get((ca_id, serial))
         if answer is None or answer.next_update <= now:
             return None
         return answer
+
+    def remember(self, request_der: bytes, response_der: bytes) -> None:
+        """Keep the responder's "unknown" answer to a plain SHA-1 request, to serve it from
+        here until its nextUpdate. Safe because serials are 127 random bits: nobody asks for
+        a serial before it is issued, and one that is issued after all arrives with its own
+        stored answer, which replaces this one (:meth:`poll_once`)."""
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+            response = ocsp.load_der_ocsp_response(response_der)
+            if (
+                not isinstance(request.hash_algorithm, hashes.SHA1)
+                or len(request.extensions)
+                or response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL
+                or response.certificate_status is not ocsp.OCSPCertStatus.UNKNOWN
+                or response.next_update_utc is None
+            ):
+                return
+            ca_id = self._issuers.get((request.issuer_name_hash, request.issuer_key_hash))
+            answer = answer_of(response_der, response.this_update_utc, response.next_update_utc)
+        except ValueError:
+            return
+        if ca_id is None:
+            return
+        key = (ca_id, request.serial_number)
+        if key in self._answers:
+            return
+        with self._lock:
+            self._unknown[key] = answer
+            while len(self._unknown) > UNKNOWN_KEPT:
+                self._unknown.popitem(last=False)
 
     def sign_nonce(self, request_der: bytes, now: datetime) -> bytes | None:
         """A request with a nonce and a SHA-1 CertID, answered with the status of the stored
@@ -239,6 +275,10 @@ class OCSPResponderPath:
     cost about 3 ms of CPU, and the 5% of unknown serials in the benchmark's mix halved the
     server's answers per second (docs/performance.md, section 2)."""
 
+    def __init__(self, store: AnswerStore | None = None) -> None:
+        #: The fast path's store, which keeps the "unknown" answers signed here.
+        self.store = store
+
     def start(self) -> None:
         pass
 
@@ -249,18 +289,19 @@ class OCSPResponderPath:
             der, cacheable = request_from_path(path[len("/ocsp/") :]) or b"", True
         else:
             return None
-        return InPool(partial(_respond, der, cacheable))
+        return InPool(partial(self._respond, der, cacheable))
 
-
-def _respond(request_der: bytes, cacheable: bool) -> Reply:
-    """In a request thread: the responder's answer (it never raises), with the thread's
-    database connection handled as Django handles it around a request."""
-    _between_requests()
-    try:
-        der = responder.respond(request_der)
-    finally:
+    def _respond(self, request_der: bytes, cacheable: bool) -> Reply:
+        """In a request thread: the responder's answer (it never raises), with the thread's
+        database connection handled as Django handles it around a request."""
         _between_requests()
-    return Reply(200, response_headers(der, cacheable), der)
+        try:
+            der = responder.respond(request_der)
+        finally:
+            _between_requests()
+        if self.store is not None:
+            self.store.remember(request_der, der)
+        return Reply(200, response_headers(der, cacheable), der)
 
 
 def _between_requests() -> None:
