@@ -2,8 +2,9 @@
 
 For imports and rebuilds of tens of thousands of rows, where building a model instance and an
 INSERT per row costs more than the database's work (``refunds.imports``: 10k rows/s through
-``bulk_create``). The caller has checked every value already; the database still enforces its
-constraints. Runs inside the caller's transaction.
+``bulk_create``); and :func:`insert_row` for the one row every operation of a kind writes (an
+audit event, a registry row). The caller has checked every value already; the database still
+enforces its constraints. Runs inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
 from queue import Full, Queue
 from typing import Any
 
@@ -35,6 +37,24 @@ def insert_rows(
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
+def insert_row(model: type[models.Model], columns: Sequence[str], values: Sequence[Any]) -> int:
+    """Insert one row of already checked ``values`` (in the order of ``columns``, database
+    column names) and return its primary key: one precompiled ``INSERT ... RETURNING id``
+    (PostgreSQL, SQLite 3.35+), for rows written on every operation of their kind."""
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_returning(connection.vendor, model, tuple(columns)), values)
+        key: int = cursor.fetchone()[0]
+    return key
+
+
+@cache
+def _insert_returning(vendor: str, model: type[models.Model], columns: tuple[str, ...]) -> str:
+    q = connection.ops.quote_name
+    names = ", ".join(q(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {q(model._meta.db_table)} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608
 
 
 def keys_by(model: type[models.Model], column: str, values: Sequence[Any]) -> dict[Any, int]:

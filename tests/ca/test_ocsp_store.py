@@ -25,13 +25,19 @@ T0 = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 
 
 def request(cert: Certificate, issuer: CertificateAuthority, **kwargs: object) -> bytes:
-    algorithm = kwargs.get("algorithm", hashes.SHA1())  # noqa: S303 - RFC 5019 CertIDs
-    builder = x509_ocsp.OCSPRequestBuilder().add_certificate(
+    return _request_for(
         x509.load_der_x509_certificate(bytes(cert.der)),
         x509.load_der_x509_certificate(bytes(issuer.certificate_der)),
-        algorithm,  # type: ignore[arg-type]
+        kwargs.get("algorithm", hashes.SHA1()),  # noqa: S303 - RFC 5019 CertIDs
+        bool(kwargs.get("nonce")),
     )
-    if kwargs.get("nonce"):
+
+
+def _request_for(
+    cert: x509.Certificate, issuer: x509.Certificate, algorithm: object, nonce: bool
+) -> bytes:
+    builder = x509_ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm)  # type: ignore[arg-type]
+    if nonce:
         builder = builder.add_extension(x509.OCSPNonce(b"0123456789abcdef"), critical=False)
     return builder.build().public_bytes(serialization.Encoding.DER)
 
@@ -239,10 +245,7 @@ def _unknown_request(
         .not_valid_after(T0 + timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    builder = x509_ocsp.OCSPRequestBuilder().add_certificate(stranger, ca_cert, hashes.SHA1())  # noqa: S303
-    if nonce:
-        builder = builder.add_extension(x509.OCSPNonce(b"0123456789abcdef"), critical=False)
-    return builder.build().public_bytes(serialization.Encoding.DER)
+    return _request_for(stranger, ca_cert, hashes.SHA1(), nonce)  # noqa: S303
 
 
 def test_what_the_store_cannot_serve_the_responder_answers_without_django(

@@ -7,7 +7,6 @@ numbers as the registry writes them, registering a signed certificate, finding o
 from __future__ import annotations
 
 import hashlib
-from functools import cache
 from typing import Any
 
 from cryptography import x509
@@ -17,7 +16,7 @@ from django.db import connection, models, transaction
 from certhall import clock
 from certhall.accounts.models import Organization, User
 from certhall.audit import services as audit
-from certhall.bulk import insert_rows, keys_by
+from certhall.bulk import insert_row, insert_rows, keys_by
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.errors import InvalidInput, NotFound
 from certhall.pki.issuance import Subscriber
@@ -90,22 +89,12 @@ def store(rows: list[Certificate]) -> None:
         for row in rows
     )
     if len(rows) == 1:  # a single issuance: one statement, not a write and a look-up
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_returning_id(connection.vendor), next(values))
-            rows[0].pk = cursor.fetchone()[0]
+        rows[0].pk = insert_row(Certificate, _WRITTEN, next(values))
         return
     insert_rows(Certificate, _WRITTEN, values)
     keys = keys_by(Certificate, "serial", [row.serial for row in rows])
     for row in rows:
         row.pk = keys[row.serial]
-
-
-@cache
-def _insert_returning_id(vendor: str) -> str:
-    q = connection.ops.quote_name
-    columns = ", ".join(q(f) for f in _WRITTEN)  # attnames are the columns, as for insert_rows
-    marks = ", ".join(["%s"] * len(_WRITTEN))
-    return f"INSERT INTO {q(Certificate._meta.db_table)} ({columns}) VALUES ({marks}) RETURNING id"  # noqa: S608
 
 
 def register(
