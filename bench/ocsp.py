@@ -456,7 +456,10 @@ def worker(argv: list[str]) -> int:
             )
 
         log("ocsp: warming certhall and nginx")
+        # Both pools, so that each run measures the steady state: the first request for an
+        # unknown serial goes to the responder, later ones are served from memory.
         wrk(certhall_port, plain_file, "post", 4, args.ocsp_connections, [certhall.pid])
+        wrk(certhall_port, nonce_file, "post", 3, args.ocsp_connections, [certhall.pid])
         wrk(nginx_port, get_file, "get", 3, args.ocsp_connections, [nginx.pid])
         both = [nginx.pid, certhall.pid]
         configs: list[tuple[str, Any, Path, str]] = [

@@ -324,16 +324,37 @@ def test_unknown_answers_are_kept_for_the_fast_path_and_nothing_else_is(
         assert status(signed) == x509_ocsp.OCSPCertStatus.UNKNOWN
         reply = fast("POST", "/ocsp", unknown)  # now from memory, the same answer
         assert reply is not None and reply.body == signed
-        # not kept: a good certificate not yet pre-signed, a SHA-256 CertID, a nonce
+        # not kept: a good certificate not yet pre-signed, a SHA-256 CertID
         by_responder(request(issued[0], issuing))
         assert fast("POST", "/ocsp", request(issued[0], issuing)) is None
-        assert status(by_responder(_unknown_request(issuing, 0xBEEF, nonce=True))) == (
-            x509_ocsp.OCSPCertStatus.UNKNOWN
-        )
         sha256 = request(issued[1], issuing, algorithm=hashes.SHA256())
         by_responder(sha256)
         assert fast("POST", "/ocsp", sha256) is None
         assert len(store._unknown) == 1
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        # A nonce request: its answer cannot be replayed; its plain twin is signed and kept,
+        # and the next nonce request for that serial is signed on the fast path.
+        with_nonce = _unknown_request(issuing, 0xBEEF, nonce=True)
+        assert fast("POST", "/ocsp", with_nonce) is None
+        first = x509_ocsp.load_der_ocsp_response(by_responder(with_nonce))
+        assert first.certificate_status == x509_ocsp.OCSPCertStatus.UNKNOWN
+        assert len(store._unknown) == 2
+        plain = fast("POST", "/ocsp", _unknown_request(issuing, 0xBEEF))
+        assert plain is not None
+        twin = x509_ocsp.load_der_ocsp_response(plain.body)
+        assert twin.certificate_status == x509_ocsp.OCSPCertStatus.UNKNOWN
+        assert len(twin.extensions) == 0
+        assert (twin.this_update_utc, twin.next_update_utc) == (
+            first.this_update_utc,
+            first.next_update_utc,
+        )
+        again = fast("POST", "/ocsp", with_nonce)
+        assert again is not None
+        fresh = x509_ocsp.load_der_ocsp_response(again.body)
+        assert fresh.certificate_status == x509_ocsp.OCSPCertStatus.UNKNOWN
+        assert fresh.serial_number == 0xBEEF
+        nonce = fresh.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        assert nonce == b"0123456789abcdef"
     # past its nextUpdate it is not served
     with time_machine.travel(T0 + timedelta(hours=25), tick=False):
         assert fast("POST", "/ocsp", unknown) is None

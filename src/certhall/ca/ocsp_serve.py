@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import formatdate
 from functools import partial
@@ -39,8 +39,14 @@ from django.db.models import Q
 
 from certhall import clock
 from certhall.ca import ocsp as responder
-from certhall.ca.models import CertificateAuthority, OCSPResponse
-from certhall.pki.ocsp import MAX_REQUEST_BYTES, MalformedRequest, issuer_hashes, parse_request
+from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponse
+from certhall.pki.ocsp import (
+    MAX_REQUEST_BYTES,
+    CertStatus,
+    MalformedRequest,
+    issuer_hashes,
+    parse_request,
+)
 from certhall.web.gateway import InPool, Reply
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,14 @@ class Answer:
     this_update: float  # POSIX seconds
     next_update: float
     etag: str
+    status: CertStatus  # what ``der`` says, for signing a nonce request's answer without parsing
+
+
+_STATUS_NAMES: dict[ocsp.OCSPCertStatus, CertStatus] = {
+    ocsp.OCSPCertStatus.GOOD: "good",
+    ocsp.OCSPCertStatus.REVOKED: "revoked",
+    ocsp.OCSPCertStatus.UNKNOWN: "unknown",
+}
 
 
 def caching_headers(answer: Answer, now: float) -> list[tuple[str, str]]:
@@ -71,9 +85,11 @@ def caching_headers(answer: Answer, now: float) -> list[tuple[str, str]]:
     ]
 
 
-def answer_of(der: bytes, this_update: datetime, next_update: datetime) -> Answer:
+def answer_of(
+    der: bytes, this_update: datetime, next_update: datetime, status: CertStatus
+) -> Answer:
     etag = '"' + hashlib.sha256(der).hexdigest()[:32] + '"'
-    return Answer(der, this_update.timestamp(), next_update.timestamp(), etag)
+    return Answer(der, this_update.timestamp(), next_update.timestamp(), etag, status)
 
 
 def response_headers(der: bytes, cacheable: bool) -> list[tuple[str, str]]:
@@ -83,7 +99,8 @@ def response_headers(der: bytes, cacheable: bool) -> list[tuple[str, str]]:
     if cacheable:
         parsed = ocsp.load_der_ocsp_response(der)
         if parsed.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL and parsed.next_update_utc:
-            answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc)
+            status = _STATUS_NAMES[parsed.certificate_status]
+            answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc, status)
             return headers + caching_headers(answer, clock.now().timestamp())
     return [*headers, ("cache-control", "no-store")]
 
@@ -141,7 +158,14 @@ class AnswerStore:
             OCSPResponse.objects.filter(newer)
             .order_by("generation", "pk")
             .values_list(
-                "ca_id", "serial", "der", "this_update", "next_update", "generation", "pk"
+                "ca_id",
+                "serial",
+                "status",
+                "der",
+                "this_update",
+                "next_update",
+                "generation",
+                "pk",
             )[:LOAD_BATCH]
         )
         if not rows:
@@ -149,14 +173,15 @@ class AnswerStore:
         if any(ca_id not in self._issuers.values() for ca_id, *_ in rows):
             self._load_issuers()
         answers = self._answers
-        for ca_id, serial, der, this_update, next_update, _, _ in rows:
+        for ca_id, serial, status, der, this_update, next_update, _, _ in rows:
             key = (ca_id, int(serial, 16))
             self._unknown.pop(key, None)
             if der:
-                answers[key] = answer_of(bytes(der), this_update, next_update)
+                says: CertStatus = "revoked" if status == Certificate.Status.REVOKED else "good"
+                answers[key] = answer_of(bytes(der), this_update, next_update, says)
             else:
                 answers.pop(key, None)
-        self._cursor = (rows[-1][5], rows[-1][6])
+        self._cursor = (rows[-1][6], rows[-1][7])
         return len(rows)
 
     def lookup(self, request_der: bytes, now: float) -> Answer | None:
@@ -176,30 +201,37 @@ class AnswerStore:
         return answer
 
     def remember(self, request_der: bytes, response_der: bytes) -> None:
-        """Keep the responder's "unknown" answer to a plain SHA-1 request, to serve it from
-        here until its nextUpdate. Safe because serials are 127 random bits: nobody asks for
-        a serial before it is issued, and one that is issued after all arrives with its own
-        stored answer, which replaces this one (:meth:`poll_once`)."""
+        """Keep the responder's "unknown" answer to a SHA-1 request, to serve it from here
+        until its nextUpdate. Safe because serials are 127 random bits: nobody asks for a serial
+        before it is issued, and one that is issued after all arrives with its own stored
+        answer, which replaces this one (:meth:`poll_once`). The answer to a request with a
+        nonce cannot be replayed: its plain twin is signed and kept instead, and later nonce
+        requests for the serial are signed here (:meth:`sign_nonce`)."""
         try:
-            request = ocsp.load_der_ocsp_request(request_der)
+            query = parse_request(request_der)
             response = ocsp.load_der_ocsp_response(response_der)
             if (
-                not isinstance(request.hash_algorithm, hashes.SHA1)
-                or len(request.extensions)
+                not isinstance(query.hash_algorithm, hashes.SHA1)
                 or response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL
                 or response.certificate_status is not ocsp.OCSPCertStatus.UNKNOWN
                 or response.next_update_utc is None
             ):
                 return
-            ca_id = self._issuers.get((request.issuer_name_hash, request.issuer_key_hash))
-            answer = answer_of(response_der, response.this_update_utc, response.next_update_utc)
-        except ValueError:
+            ca_id = self._issuers.get((query.issuer_name_hash, query.issuer_key_hash))
+        except (MalformedRequest, ValueError):
             return
-        if ca_id is None:
+        if ca_id is None or (ca_id, query.serial) in self._answers:
             return
-        key = (ca_id, request.serial_number)
-        if key in self._answers:
-            return
+        key = (ca_id, query.serial)
+        this_update, next_update = response.this_update_utc, response.next_update_utc
+        if query.nonce is not None:
+            # Signed as of the same moment, so its nextUpdate is the same too.
+            plain = replace(query, nonce=None)
+            twin = responder.sign_loaded(plain, ca_id, "unknown", None, None, this_update)
+            if twin is None:
+                return
+            response_der = twin
+        answer = answer_of(response_der, this_update, next_update, "unknown")
         with self._lock:
             self._unknown[key] = answer
             while len(self._unknown) > UNKNOWN_KEPT:
@@ -207,7 +239,8 @@ class AnswerStore:
 
     def sign_nonce(self, request_der: bytes, now: datetime) -> bytes | None:
         """A request with a nonce and a SHA-1 CertID, answered with the status of the stored
-        answer, signed fresh and echoing the nonce; None when it cannot be answered here."""
+        (or kept "unknown") answer, signed fresh and echoing the nonce; None when it cannot be
+        answered here."""
         try:
             query = parse_request(request_der)
         except MalformedRequest:
@@ -215,16 +248,17 @@ class AnswerStore:
         if query.nonce is None or not isinstance(query.hash_algorithm, hashes.SHA1):
             return None
         ca_id = self._issuers.get((query.issuer_name_hash, query.issuer_key_hash))
-        answer = None if ca_id is None else self._answers.get((ca_id, query.serial))
-        if ca_id is None or answer is None or answer.next_update <= now.timestamp():
+        if ca_id is None:
             return None
-        stored = ocsp.load_der_ocsp_response(answer.der)
-        if stored.certificate_status == ocsp.OCSPCertStatus.REVOKED:
-            status, revoked_at = "revoked", stored.revocation_time_utc
-            reason = stored.revocation_reason
-        else:
-            status, revoked_at, reason = "good", None, None
-        return responder.sign_loaded(query, ca_id, status, revoked_at, reason, now)
+        key = (ca_id, query.serial)
+        answer = self._answers.get(key) or self._unknown.get(key)
+        if answer is None or answer.next_update <= now.timestamp():
+            return None
+        revoked_at = reason = None
+        if answer.status == "revoked":
+            stored = ocsp.load_der_ocsp_response(answer.der)
+            revoked_at, reason = stored.revocation_time_utc, stored.revocation_reason
+        return responder.sign_loaded(query, ca_id, answer.status, revoked_at, reason, now)
 
 
 class OCSPFastPath:

@@ -42,7 +42,10 @@ def tlv(tag: int, content: bytes) -> bytes:
     """One complete element: identifier octet ``tag`` (single octet), length, content."""
     if not 0 <= tag <= 0xFF or tag & 0x1F == 0x1F:
         raise ValueError(f"only single-octet tags are supported, got {tag:#x}")
-    return bytes((tag,)) + length(len(content)) + content
+    size = len(content)
+    if size < 0x80:  # the short form, inline: most elements of an OCSP answer or a CRL entry
+        return bytes((tag, size)) + content
+    return bytes((tag,)) + length(size) + content
 
 
 def integer_content(value: int) -> bytes:

@@ -138,10 +138,14 @@ def _unsupported_ca_key(key: object) -> NoReturn:
 def signature_algorithm(key: CertificateIssuerPrivateKeyTypes) -> bytes:
     """The DER AlgorithmIdentifier of the signatures ``sign`` makes with ``key``."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return der.sequence(der.oid(ECDSA_WITH_SHA256))  # parameters absent (RFC 5758)
+        return _ECDSA_WITH_SHA256_ALGORITHM
     if isinstance(key, rsa.RSAPrivateKey):
-        return der.sequence(der.oid(SHA256_WITH_RSA), der.null())  # NULL parameters (RFC 4055)
+        return _SHA256_WITH_RSA_ALGORITHM
     _unsupported_ca_key(key)
+
+
+_ECDSA_WITH_SHA256_ALGORITHM = der.sequence(der.oid(ECDSA_WITH_SHA256))  # no parameters, RFC 5758
+_SHA256_WITH_RSA_ALGORITHM = der.sequence(der.oid(SHA256_WITH_RSA), der.null())  # NULL, RFC 4055
 
 
 def sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
