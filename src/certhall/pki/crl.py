@@ -56,8 +56,7 @@ AnyEntry = Entry | bytes
 
 def _reason_extensions(code: int) -> bytes:
     """crlEntryExtensions with the single reasonCode extension (non-critical, so no BOOLEAN)."""
-    extension = der.sequence(der.oid(OID_REASON_CODE), der.octet_string(der.enumerated(code)))
-    return der.sequence(extension)
+    return der.sequence(der.extension(der.oid(OID_REASON_CODE), der.enumerated(code)))
 
 
 #: The bytes after revocationDate in an entry, per reason.

@@ -106,6 +106,13 @@ def set_of(*items: bytes) -> bytes:
     return tlv(SET, b"".join(sorted(items)))
 
 
+def extension(oid_der: bytes, value: bytes, critical: bool = False) -> bytes:
+    """An X.509 Extension (RFC 5280 4.1): extnID (``oid_der``, encoded by :func:`oid`), critical
+    only when TRUE (DER leaves out a DEFAULT value), extnValue wrapping ``value``, the DER of
+    the extension's own value."""
+    return sequence(oid_der, boolean(True) if critical else b"", octet_string(value))
+
+
 def context(number: int, content: bytes, *, constructed: bool = True) -> bytes:
     """A context-specific tag ``[number]``.
 

@@ -249,7 +249,7 @@ def build_response(
     )
     extensions = b""
     if query.nonce is not None:
-        nonce = der.sequence(_NONCE_OID, der.octet_string(der.octet_string(query.nonce)))
+        nonce = der.extension(_NONCE_OID, der.octet_string(query.nonce))
         extensions = der.context(1, der.sequence(nonce))
     # producedAt is thisUpdate: the callers sign at "now" and a frozen clock stays exact.
     tbs = der.sequence(
