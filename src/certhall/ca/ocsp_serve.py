@@ -67,29 +67,27 @@ class Answer:
     status: CertStatus  # what ``der`` says, for signing a nonce request's answer without parsing
 
 
-_STATUS_NAMES: dict[ocsp.OCSPCertStatus, CertStatus] = {
-    ocsp.OCSPCertStatus.GOOD: "good",
-    ocsp.OCSPCertStatus.REVOKED: "revoked",
-    ocsp.OCSPCertStatus.UNKNOWN: "unknown",
-}
-
-
-def caching_headers(answer: Answer, now: float) -> list[tuple[str, str]]:
-    """RFC 5019 §6.2 headers of a GET answer, valid until its nextUpdate."""
-    max_age = max(0, int(answer.next_update - now))
+def caching_headers(
+    etag: str, this_update: float, next_update: float, now: float
+) -> list[tuple[str, str]]:
+    """RFC 5019 §6.2 headers of a GET answer (times in POSIX seconds), valid until nextUpdate."""
+    max_age = max(0, int(next_update - now))
     return [
         ("cache-control", f"max-age={max_age}, public, no-transform, must-revalidate"),
-        ("etag", answer.etag),
-        ("last-modified", formatdate(answer.this_update, usegmt=True)),
-        ("expires", formatdate(answer.next_update, usegmt=True)),
+        ("etag", etag),
+        ("last-modified", formatdate(this_update, usegmt=True)),
+        ("expires", formatdate(next_update, usegmt=True)),
     ]
+
+
+def etag_of(der: bytes) -> str:
+    return '"' + hashlib.sha256(der).hexdigest()[:32] + '"'
 
 
 def answer_of(
     der: bytes, this_update: datetime, next_update: datetime, status: CertStatus
 ) -> Answer:
-    etag = '"' + hashlib.sha256(der).hexdigest()[:32] + '"'
-    return Answer(der, this_update.timestamp(), next_update.timestamp(), etag, status)
+    return Answer(der, this_update.timestamp(), next_update.timestamp(), etag_of(der), status)
 
 
 def response_headers(der: bytes, cacheable: bool) -> list[tuple[str, str]]:
@@ -99,9 +97,12 @@ def response_headers(der: bytes, cacheable: bool) -> list[tuple[str, str]]:
     if cacheable:
         parsed = ocsp.load_der_ocsp_response(der)
         if parsed.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL and parsed.next_update_utc:
-            status = _STATUS_NAMES[parsed.certificate_status]
-            answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc, status)
-            return headers + caching_headers(answer, clock.now().timestamp())
+            return headers + caching_headers(
+                etag_of(der),
+                parsed.this_update_utc.timestamp(),
+                parsed.next_update_utc.timestamp(),
+                clock.now().timestamp(),
+            )
     return [*headers, ("cache-control", "no-store")]
 
 
@@ -291,7 +292,7 @@ class OCSPFastPath:
             )
         headers = [("content-type", CONTENT_TYPE)]
         if method == "GET":
-            headers += caching_headers(answer, now)
+            headers += caching_headers(answer.etag, answer.this_update, answer.next_update, now)
         else:
             headers.append(("cache-control", "no-store"))
         return Reply(200, headers, answer.der)

@@ -12,9 +12,7 @@ from certhall import clock
 from certhall.ca import crls, ocsp
 from certhall.ca.ocsp_serve import request_from_path, response_headers
 from certhall.ca.services import get_ca
-from certhall.pki.ocsp import error_response
-
-OCSP_MAX_REQUEST = 8 * 1024
+from certhall.pki.ocsp import MAX_REQUEST_BYTES, error_response
 
 
 @require_GET
@@ -51,7 +49,7 @@ def _ocsp_response(der: bytes, cacheable: bool) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 def ocsp_post(request: HttpRequest) -> HttpResponse:
-    if int(request.headers.get("Content-Length") or 0) > OCSP_MAX_REQUEST:
+    if int(request.headers.get("Content-Length") or 0) > MAX_REQUEST_BYTES:
         return _ocsp_response(error_response(OCSPResponseStatus.MALFORMED_REQUEST), False)
     return _ocsp_response(ocsp.respond(request.body), False)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -66,11 +66,7 @@ _HASH_ALGORITHMS = {
 
 CertStatus = Literal["good", "revoked", "unknown"]
 
-_STATUS = {
-    "good": ocsp.OCSPCertStatus.GOOD,
-    "revoked": ocsp.OCSPCertStatus.REVOKED,
-    "unknown": ocsp.OCSPCertStatus.UNKNOWN,
-}
+_STATUSES = frozenset(get_args(CertStatus))
 
 
 class MalformedRequest(InvalidInput):
@@ -217,7 +213,7 @@ def build_response(
     "revoked" (unspecified is left out, as on the CRL). "good" and "revoked" are only answered for
     queries about ``issuer_cert`` (InvalidInput otherwise: answer "unknown" or ``unauthorized``).
     """
-    if status not in _STATUS:
+    if status not in _STATUSES:
         raise InvalidInput(code="ocsp_status", status=status)
     if status == "revoked":
         if revoked_at is None:
