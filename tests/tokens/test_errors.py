@@ -100,3 +100,27 @@ def test_outcomes_keep_their_codes_and_say_them_in_chinese() -> None:
     assert locked.message.startswith("PIN码错误，次数已用完")
     assert errors.PinLengthInvalid(min_length=4, max_length=255).code == "pin_length"
     assert isinstance(errors.PinLengthInvalid(), errors.PinPolicyViolation)
+
+
+def test_every_class_keeps_its_code() -> None:
+    codes = {name: cls.code for name, cls in CLASSES.items()}
+    assert codes == {
+        "TokenRefusal": "token_error",
+        "TokenInitFailed": "token_init_failed",
+        "TokenNotFound": "token_not_found",
+        "SessionFailed": "session_failed",
+        "TokenBusy": "token_busy",
+        "PinError": "token_error",
+        "WrongPin": "wrong_pin",
+        "PinLocked": "pin_locked",
+        "PinChangeRequired": "pin_must_change",
+        "PinExpired": "pin_expired",
+        "PinNotInitialised": "pin_not_initialised",
+        "PinPolicyViolation": "pin_policy",
+        "PinLengthInvalid": "pin_length",
+        "PinRejected": "pin_rejected",
+        "WrongSoPin": "wrong_so_pin",
+        "SoPinLocked": "so_pin_locked",
+    }
+    assert errors.PinLocked(label="ukey").tries_left == 0
+    assert errors.PinExpired(label="ukey").tries_left is None

@@ -12,39 +12,40 @@ from __future__ import annotations
 from typing import Any
 
 from certhall.errors import TokenError
-from certhall.messages import text
 
 
 class TokenRefusal(TokenError):
-    """A TokenError whose message is the catalogue's text for its code (or ``variant``)."""
+    """A TokenError whose message is the catalogue's text for its code (or ``variant``).
+
+    A subclass names its code in its class statement, ``class WrongPin(PinError,
+    code="wrong_pin")``, and declares nothing else unless it differs (PinError's ``tries_left``,
+    PinLocked's 0). The words are looked up by :class:`~certhall.errors.CerthallError`, as for
+    every error; this class only leaves callers no way to pass their own text or another code.
+    """
+
+    def __init_subclass__(cls, *, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
 
     def __init__(self, *, variant: str | None = None, **params: Any) -> None:
-        key = f"{self.code}.{variant}" if variant else self.code
-        super().__init__(text(key, **params), **params)
+        super().__init__(variant=variant, **params)
 
 
-class TokenInitFailed(TokenRefusal):
+class TokenInitFailed(TokenRefusal, code="token_init_failed"):
     """``C_InitToken`` failed (or the new token cannot be found afterwards)."""
 
-    code = "token_init_failed"
 
-
-class TokenNotFound(TokenRefusal):
+class TokenNotFound(TokenRefusal, code="token_not_found"):
     """No initialised token has the label (perhaps not plugged in)."""
 
-    code = "token_not_found"
 
-
-class SessionFailed(TokenRefusal):
+class SessionFailed(TokenRefusal, code="session_failed"):
     """The token did not open a session (pulled out, or failing)."""
 
-    code = "session_failed"
 
-
-class TokenBusy(TokenRefusal):
+class TokenBusy(TokenRefusal, code="token_busy"):
     """The token is logged in in a way that rules this login out; the PIN was not shown to it."""
-
-    code = "token_busy"
 
 
 class PinError(TokenRefusal):
@@ -58,56 +59,44 @@ class PinError(TokenRefusal):
         super().__init__(variant=variant, tries_left=tries_left, **params)
 
 
-class WrongPin(PinError):
-    code = "wrong_pin"
+class WrongPin(PinError, code="wrong_pin"):
+    """The user PIN is wrong (``tries_left`` where certhall's retry counter applies)."""
 
 
-class PinLocked(PinError):
+class PinLocked(PinError, code="pin_locked"):
     """Too many wrong PINs: the right one is refused too until the SO sets a new one."""
-
-    code = "pin_locked"
 
     def __init__(self, *, variant: str | None = None, **params: Any) -> None:
         super().__init__(tries_left=0, variant=variant, **params)
 
 
-class PinChangeRequired(PinError):
+class PinChangeRequired(PinError, code="pin_must_change"):
     """The PIN is right, but it was set by the SO and must be changed before use."""
 
-    code = "pin_must_change"
 
-
-class PinExpired(PinError):
+class PinExpired(PinError, code="pin_expired"):
     """The token itself says the PIN must be changed (``CKR_PIN_EXPIRED``)."""
 
-    code = "pin_expired"
+
+class PinNotInitialised(PinError, code="pin_not_initialised"):
+    """The token has no user PIN yet (``CKR_USER_PIN_NOT_INITIALIZED``)."""
 
 
-class PinNotInitialised(PinError):
-    code = "pin_not_initialised"
-
-
-class PinPolicyViolation(PinError):
+class PinPolicyViolation(PinError, code="pin_policy"):
     """A new PIN certhall does not accept; checked before anything is tried."""
 
-    code = "pin_policy"
 
-
-class PinLengthInvalid(PinPolicyViolation):
+class PinLengthInvalid(PinPolicyViolation, code="pin_length"):
     """A PIN of a length the token (SoftHSM2) does not accept."""
 
-    code = "pin_length"
 
-
-class PinRejected(PinError):
+class PinRejected(PinError, code="pin_rejected"):
     """The token refused the new PIN."""
 
-    code = "pin_rejected"
+
+class WrongSoPin(PinError, code="wrong_so_pin"):
+    """The SO PIN is wrong."""
 
 
-class WrongSoPin(PinError):
-    code = "wrong_so_pin"
-
-
-class SoPinLocked(PinError):
-    code = "so_pin_locked"
+class SoPinLocked(PinError, code="so_pin_locked"):
+    """The SO PIN is locked (``CKR_PIN_LOCKED`` at an SO login)."""
