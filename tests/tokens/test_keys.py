@@ -176,6 +176,28 @@ def test_rsa_paddings_and_prehashed(softhsm_token: TokenSession) -> None:
     public.verify(signature, data, pss, hashes.SHA256())
 
 
+def test_rsa_every_hash_with_either_padding(softhsm_token: TokenSession) -> None:
+    key = generate_keypair(softhsm_token, "rsa", "rsa2048")
+    public = key.public_key()
+    data = b"data"
+    for algorithm in (hashes.SHA224(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512()):
+        digest = hashes.Hash(algorithm)
+        digest.update(data)
+        prehashed = digest.finalize()
+        # SoftHSM2 takes PSS only with MGF1 over the same hash
+        pss = padding.PSS(mgf=padding.MGF1(algorithm), salt_length=20)
+        for pad in (padding.PKCS1v15(), pss):
+            public.verify(key.sign(data, pad, algorithm), data, pad, algorithm)
+            signature = key.sign(prehashed, pad, utils.Prehashed(algorithm))
+            public.verify(signature, data, pad, algorithm)
+    with pytest.raises(TokenError) as err:
+        key.sign(data, padding.PKCS1v15(), hashes.SHA3_256())
+    assert err.value.params == {"algorithm": "sha3-256"}
+    with pytest.raises(TokenError) as err:
+        key.sign(data, padding.PSS(padding.MGF1(hashes.SHA3_256()), 20), hashes.SHA256())
+    assert err.value.code == "algorithm_unsupported"
+
+
 def test_what_a_token_key_cannot_do(softhsm_token: TokenSession) -> None:
     ec_key = generate_keypair(softhsm_token, "ec", "ec")
     rsa_key = generate_keypair(softhsm_token, "rsa", "rsa2048")

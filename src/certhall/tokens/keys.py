@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, Literal, NoReturn, Self, cast, overload
+from typing import Any, Literal, NamedTuple, NoReturn, Self, cast, overload
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -71,36 +71,33 @@ _PUBLIC_TEMPLATE: dict[Attribute, Any] = {
     Attribute.WRAP: False,
 }
 
-_RSA_PKCS1_MECHANISMS: dict[str, Mechanism] = {
-    "sha224": Mechanism.SHA224_RSA_PKCS,
-    "sha256": Mechanism.SHA256_RSA_PKCS,
-    "sha384": Mechanism.SHA384_RSA_PKCS,
-    "sha512": Mechanism.SHA512_RSA_PKCS,
-}
-_RSA_PSS_MECHANISMS: dict[str, Mechanism] = {
-    "sha224": Mechanism.SHA224_RSA_PKCS_PSS,
-    "sha256": Mechanism.SHA256_RSA_PKCS_PSS,
-    "sha384": Mechanism.SHA384_RSA_PKCS_PSS,
-    "sha512": Mechanism.SHA512_RSA_PKCS_PSS,
-}
-_HASH_MECHANISMS: dict[str, Mechanism] = {
-    "sha224": Mechanism.SHA224,
-    "sha256": Mechanism.SHA256,
-    "sha384": Mechanism.SHA384,
-    "sha512": Mechanism.SHA512,
-}
-_MGFS: dict[str, MGF] = {
-    "sha224": MGF.SHA224,
-    "sha256": MGF.SHA256,
-    "sha384": MGF.SHA384,
-    "sha512": MGF.SHA512,
-}
-#: DER DigestInfo prefixes (RFC 8017 section 9.2, note 1) for PKCS#1 v1.5 over a prehashed value.
-_DIGEST_INFO: dict[str, bytes] = {
-    "sha224": bytes.fromhex("302d300d06096086480165030402040500041c"),
-    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
-    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
-    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
+
+class _Hash(NamedTuple):
+    """What the token is given for one hash algorithm (cryptography's name, ``sha256``)."""
+
+    digest: Mechanism  # CKM_SHA256: the hash in the PSS parameters
+    pkcs1: Mechanism  # CKM_SHA256_RSA_PKCS: the token hashes and signs
+    pss: Mechanism  # CKM_SHA256_RSA_PKCS_PSS
+    mgf: MGF  # CKG_MGF1_SHA256
+    digest_info: bytes  # DER DigestInfo prefix for PKCS#1 v1.5 over a prehashed value
+
+
+#: The hashes an RSA key on a token signs with; the PKCS#11 names are ``SHA<bits>...`` for each.
+#: DigestInfo prefixes: RFC 8017 section 9.2, note 1.
+_HASHES: dict[str, _Hash] = {
+    f"sha{bits}": _Hash(
+        digest=Mechanism[f"SHA{bits}"],
+        pkcs1=Mechanism[f"SHA{bits}_RSA_PKCS"],
+        pss=Mechanism[f"SHA{bits}_RSA_PKCS_PSS"],
+        mgf=MGF[f"SHA{bits}"],
+        digest_info=bytes.fromhex(prefix),
+    )
+    for bits, prefix in (
+        (224, "302d300d06096086480165030402040500041c"),
+        (256, "3031300d060960864801650304020105000420"),
+        (384, "3041300d060960864801650304020205000430"),
+        (512, "3051300d060960864801650304020305000440"),
+    )
 }
 
 
@@ -138,13 +135,15 @@ def _pss_salt(pad: asym_padding.PSS) -> object:
     return pad._salt_length
 
 
-class _TokenKey:
+class _TokenKey[P: (ec.EllipticCurvePublicKey, rsa.RSAPublicKey)]:
     """What a key on a token is, whatever its algorithm: a label, the session that reaches it,
-    signatures made on the token, and nothing that would export it."""
+    its public key (read once), signatures made on the token, and nothing that would export
+    it."""
 
-    def __init__(self, session: TokenSession, key: SignMixin, label: str) -> None:
+    def __init__(self, session: TokenSession, key: SignMixin, public_key: P, label: str) -> None:
         self._session = session
         self._key = key
+        self._public_key: P = public_key
         self._label = label
 
     @property
@@ -154,6 +153,9 @@ class _TokenKey:
     @property
     def session(self) -> TokenSession:
         return self._session
+
+    def public_key(self) -> P:
+        return self._public_key
 
     def _sign_on_token(
         self, algorithm: str, payload: bytes, mechanism: Mechanism, params: object = None
@@ -190,7 +192,7 @@ class _TokenKey:
         return f"<{type(self).__name__} {self._label!r} on {self._session.label!r}>"
 
 
-class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
+class Pkcs11ECPrivateKey(_TokenKey[ec.EllipticCurvePublicKey], ec.EllipticCurvePrivateKey):
     """An EC private key on a token: ECDSA signing through ``CKM_ECDSA``."""
 
     def __init__(
@@ -200,8 +202,7 @@ class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
         public_key: ec.EllipticCurvePublicKey,
         label: str,
     ) -> None:
-        super().__init__(session, key, label)
-        self._public_key = public_key
+        super().__init__(session, key, public_key, label)
         self._half = (public_key.curve.key_size + 7) // 8
 
     @property
@@ -211,9 +212,6 @@ class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
     @property
     def key_size(self) -> int:
         return self._public_key.curve.key_size
-
-    def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._public_key
 
     def sign(self, data: Buffer, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
         if not isinstance(signature_algorithm, ec.ECDSA):
@@ -243,25 +241,12 @@ class Pkcs11ECPrivateKey(_TokenKey, ec.EllipticCurvePrivateKey):
         raise TokenError(code="not_supported", variant="exchange", key=self._label)
 
 
-class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
+class Pkcs11RSAPrivateKey(_TokenKey[rsa.RSAPublicKey], rsa.RSAPrivateKey):
     """An RSA private key on a token: PKCS#1 v1.5 and PSS signatures."""
-
-    def __init__(
-        self,
-        session: TokenSession,
-        key: SignMixin,
-        public_key: rsa.RSAPublicKey,
-        label: str,
-    ) -> None:
-        super().__init__(session, key, label)
-        self._public_key = public_key
 
     @property
     def key_size(self) -> int:
         return self._public_key.key_size
-
-    def public_key(self) -> rsa.RSAPublicKey:
-        return self._public_key
 
     def _mechanism(
         self,
@@ -278,24 +263,25 @@ class Pkcs11RSAPrivateKey(_TokenKey, rsa.RSAPrivateKey):
             _prehashed_hash(algorithm) if isinstance(algorithm, Prehashed) else algorithm
         )
         name = hash_algorithm.name
-        if name not in _RSA_PKCS1_MECHANISMS:
+        if name not in _HASHES:
             raise TokenError(code="algorithm_unsupported", variant="rsa_hash", algorithm=name)
+        hashed = _HASHES[name]
         if prehashed and len(data) != hash_algorithm.digest_size:
             raise ValueError("the prehashed digest does not match the hash algorithm's size")
         if isinstance(pad, asym_padding.PKCS1v15):
             if prehashed:
-                return _DIGEST_INFO[name] + data, Mechanism.RSA_PKCS, None
-            return data, _RSA_PKCS1_MECHANISMS[name], None
+                return hashed.digest_info + data, Mechanism.RSA_PKCS, None
+            return data, hashed.pkcs1, None
         if isinstance(pad, asym_padding.PSS):
             mgf = pad.mgf
             mgf_name = _mgf1_hash(mgf).name if isinstance(mgf, asym_padding.MGF1) else ""
-            if mgf_name not in _MGFS:
+            if mgf_name not in _HASHES:
                 raise TokenError(code="algorithm_unsupported", variant="pss")
             salt = self._salt_length(pad, hash_algorithm)
-            params = (_HASH_MECHANISMS[name], _MGFS[mgf_name], salt)
+            params = (hashed.digest, _HASHES[mgf_name].mgf, salt)
             if prehashed:
                 return data, Mechanism.RSA_PKCS_PSS, params
-            return data, _RSA_PSS_MECHANISMS[name], params
+            return data, hashed.pss, params
         raise TokenError(code="algorithm_unsupported", variant="rsa_padding", padding=pad.name)
 
     def _salt_length(self, pad: asym_padding.PSS, hash_algorithm: hashes.HashAlgorithm) -> int:
