@@ -293,6 +293,7 @@ def populate(n_apps: int, n_orgs: int, rng: random.Random) -> dict[str, Any]:
 
 def make_sessions(n_users: int, rng: random.Random) -> list[dict[str, Any]]:
     """Sessions as ``django.contrib.auth.login`` stores them, one per user, bulk-inserted."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -314,7 +315,7 @@ def make_sessions(n_users: int, rng: random.Random) -> list[dict[str, Any]]:
     store = SessionStore()
     expire = datetime.now(UTC) + timedelta(days=1)
     rows, out = [], []
-    backend = "django.contrib.auth.backends.ModelBackend"
+    backend = settings.AUTHENTICATION_BACKENDS[0]
     for user in users:
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
         data = {

@@ -85,6 +85,10 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's password backend and database sessions, with the two rows every request reads
+# fetched by prepared statements (certhall.reads).
+AUTHENTICATION_BACKENDS = ["certhall.accounts.backends.UserBackend"]
+SESSION_ENGINE = "certhall.accounts.sessions"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

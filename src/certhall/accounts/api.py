@@ -18,9 +18,9 @@ from ninja.utils import check_csrf
 
 from certhall.accounts import codes, profile, registration
 from certhall.accounts import login as login_services
+from certhall.accounts.backends import BACKEND
 from certhall.accounts.errors import NotLoggedIn
 from certhall.accounts.models import Handler, Organization, User
-from certhall.accounts.views import BACKEND
 from certhall.errors import Forbidden
 from certhall.notify.models import mask_phone
 from certhall.ratelimit import client_address

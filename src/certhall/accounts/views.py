@@ -21,12 +21,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from certhall.accounts import codes, profile, registration
 from certhall.accounts import login as login_services
+from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Handler, User
 from certhall.errors import CerthallError
 from certhall.ratelimit import client_address
 from certhall.web.errors import form_page
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 HOME = "/accounts/profile/"
 REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
 HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")

@@ -17,7 +17,7 @@ with a visible row is the business of each service (roles, channel, state).
 
 from __future__ import annotations
 
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -29,6 +29,7 @@ from certhall.accounts.permissions import require_organization, require_provider
 VIEW_ROLES = (Role.APPLICANT, *sorted(PROVIDER_ROLES))
 
 _M = TypeVar("_M", bound=models.Model)
+Scope = Literal["organization", "provider"]
 
 
 class VisibleQuerySet(models.QuerySet[_M]):
@@ -43,14 +44,24 @@ class VisibleQuerySet(models.QuerySet[_M]):
 
     def visible_to(self, actor: User) -> Self:
         """The rows ``actor`` may see (Forbidden for a role that sees none of them)."""
+        scope = self.scope(actor)
+        return self.none() if scope is None else self.within(*scope)
+
+    def scope(self, actor: User) -> tuple[Scope, int] | None:
+        """Whose rows ``actor`` sees: an organisation's or a provider's, and its key (None: no
+        rows at all). :meth:`visible_to` is ``within(*scope(actor))``; a read prepared once
+        (``certhall.reads``) takes the key as its value."""
         require_role(actor, *VIEW_ROLES)
         if actor.role == Role.APPLICANT:
-            if actor.organization_id is None:
-                return self.none()
-            return self.of_organization(actor.organization_id)
-        if actor.provider_id is None:
-            return self.none()
-        return self.filter(Q(**{self.provider_lookup: actor.provider_id}))
+            own = actor.organization_id
+            return None if own is None else ("organization", own)
+        return None if actor.provider_id is None else ("provider", actor.provider_id)
+
+    def within(self, scope: Scope, key: int) -> Self:
+        """The rows of that organisation or that provider."""
+        if scope == "organization":
+            return self.of_organization(key)
+        return self.filter(Q(**{self.provider_lookup: key}))
 
     def require_visible(self, actor: User, row: Any) -> None:
         """Forbidden unless ``row`` is one of the rows ``actor`` may see.

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
@@ -88,7 +89,7 @@ def verify(request: HttpRequest) -> JsonResponse:
         client=client_address(request),
     )
     result = services.certificate_login(attempt)
-    login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, result.user, backend=BACKEND)
     request.session[SESSION_CERTIFICATE] = result.session_data()
     after = request.session.pop(SESSION_NEXT, None) or "/my/"
     return JsonResponse({"ok": True, "redirect": after}, headers={"Cache-Control": "no-store"})

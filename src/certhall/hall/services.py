@@ -9,19 +9,21 @@ records refusals (``refusals_recorded``) after the transaction rolled back.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from certhall import clock
 from certhall.accounts import validation
 from certhall.accounts.models import Handler, Organization, Role, User, describe_actor
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import home_provider
+from certhall.accounts.visibility import Scope
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, InvalidInput, NotFound
@@ -38,6 +40,7 @@ from certhall.hall.models import (
 from certhall.hall.states import APPLICATIONS, EDITABLE, State, snapshot
 from certhall.lifecycle import transition
 from certhall.notify.services import normalise_phone
+from certhall.reads import Prepared
 from certhall.rules import default_catalog, local
 
 LIST_LIMIT = 200
@@ -114,6 +117,32 @@ def list_applications(
         .prefetch_related(lines)
         .order_by("-created_at", "-pk")[offset : offset + limit]
     )
+
+
+def applicant_rows(actor: User, *, state: str | None = None, limit: int) -> list[Application]:
+    """The applications ``actor`` sees as the hall's pages list them (newest first, their own
+    columns and ``ROW_ITEMS``): ``list_applications`` without the organisation and handler,
+    read by prepared statements (``certhall.reads``), for the pages every customer opens."""
+    if state and state not in State.values:
+        raise InvalidInput(code="state", state=state)
+    if not 1 <= limit <= LIST_LIMIT:
+        raise InvalidInput(code="list_limit", limit=LIST_LIMIT)
+    scope = Application.objects.scope(actor)
+    if scope is None:
+        return []
+    values: list[int | str] = [scope[1], state] if state else [scope[1]]
+    rows = _rows_read(scope[0], bool(state)).rows(*values, limit=limit)
+    prefetch_related_objects(rows, ROW_ITEMS)
+    return rows
+
+
+@functools.cache
+def _rows_read(scope: Scope, by_state: bool) -> Prepared[Application]:
+    def build(key: int, state: str = "") -> QuerySet[Application]:
+        rows = Application.objects.within(scope, key)
+        return (rows.filter(state=state) if by_state else rows).order_by("-created_at", "-pk")
+
+    return Prepared(build)
 
 
 def get_application(actor: User, number: str, lines: Prefetch[Any] = ITEMS) -> Application:

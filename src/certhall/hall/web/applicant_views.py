@@ -59,7 +59,7 @@ ViewFunc = Callable[..., HttpResponse]
 @require_GET
 @applicant_page
 def home(request: HttpRequest, actor: User) -> HttpResponse:
-    mine = services.list_applications(actor, limit=10, lines=services.ROW_ITEMS)
+    mine = services.applicant_rows(actor, limit=10)
     context = {
         **catalog_context(),
         "organization": actor.organization,
@@ -75,12 +75,7 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
     error: CerthallError | None = None
     rows: list[dict[str, Any]] = []
     try:
-        rows = [
-            row(a)
-            for a in services.list_applications(
-                actor, state=state, limit=100, lines=services.ROW_ITEMS
-            )
-        ]
+        rows = [row(a) for a in services.applicant_rows(actor, state=state, limit=100)]
     except CerthallError as refusal:
         error = refusal
     context = {"rows": rows, "states": State.choices, "state": state or ""}

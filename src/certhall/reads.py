@@ -1,0 +1,150 @@
+"""Reads that every request makes, compiled once: the ORM writes the SQL, later calls only run it.
+
+Django turns a queryset into SQL anew each time it is evaluated: 0.3-0.8 ms of CPU here for the
+reads of a hall page (the session, the user, the applicant's rows), a fifth of the page's CPU in
+the running server (docs/performance.md, section 4), for statements whose shape never changes:
+only the session key, the user or the organisation does. A :class:`Prepared` read asks the ORM
+for the SQL of its queryset once per database connection (Django's own quoting, joins and
+converters, on SQLite and PostgreSQL alike) and afterwards runs that SQL with the new values.
+
+The rule for the queryset: its shape must not depend on the values (no ``if value:`` in the
+builder), and it is not sliced (Django writes LIMIT into the SQL text: ``rows(limit=, offset=)``
+sends them as parameters). The values are
+ints, strings or lists of ints; a list's length is part of the shape (one compilation per
+length). A value the ORM did not pass through as given is caught on first use: the SQL would
+not carry it, so compiling raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from django.db import connections, models
+from django.db.models.sql.compiler import SQLCompiler
+
+Value = int | str | list[int]
+
+#: Marker values a builder is called with; chosen so that no real value is one of them.
+_INT_MARKER = -(2**31) + 7_000
+_STR_MARKER = "\x1fcerthall-prepared-"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    #: For each parameter of the SQL, which value (and which element of a list) fills it; None
+    #: for a constant of the builder's own.
+    slots: tuple[tuple[int, int] | None, ...]
+    compiler: SQLCompiler
+    converters: dict[int, Any]
+    #: The attribute names of the selected columns, in order.
+    names: list[str]
+
+
+class Prepared[M: models.Model]:
+    """``build(*values)`` gives the queryset; :meth:`rows` its instances, with only ``fields``
+    (and the primary key) loaded: all concrete fields when None; the others are deferred, as
+    with ``only()``. ``select_related`` and ``prefetch_related`` are not carried over."""
+
+    def __init__(
+        self,
+        build: Callable[..., models.QuerySet[M]],
+        fields: Sequence[str] | None = None,
+        using: str = "default",
+    ) -> None:
+        self._build, self._using = build, using
+        self._fields = tuple(fields) if fields is not None else None
+        self._model: type[M]  # known once the builder has run
+        # Per connection object (one per thread), so that converters run with their own.
+        self._compiled: WeakKeyDictionary[Any, dict[tuple[Any, ...], _Compiled]] = (
+            WeakKeyDictionary()
+        )
+
+    def rows(self, *values: Value, limit: int | None = None, offset: int = 0) -> list[M]:
+        """The instances for these values; ``limit`` and ``offset`` are sent as parameters
+        (the builder's queryset must not be sliced itself)."""
+        connection = connections[self._using]
+        shape = tuple(len(v) if isinstance(v, list) else type(v) for v in values)
+        by_shape = self._compiled.setdefault(connection, {})
+        compiled = by_shape.get(shape)
+        if compiled is None:
+            compiled = by_shape[shape] = self._compile(values)
+        sql = compiled.sql
+        params = [
+            compiled.params[i] if slot is None else _pick(values, slot)
+            for i, slot in enumerate(compiled.slots)
+        ]
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        if compiled.converters:
+            found = list(compiled.compiler.apply_converters(found, compiled.converters))
+        model, names = self._model, compiled.names
+        return [model.from_db(self._using, names, row) for row in found]
+
+    def first(self, *values: Value) -> M | None:
+        found = self.rows(*values)
+        return found[0] if found else None
+
+    def _attnames(self, model: type[models.Model]) -> list[str]:
+        if self._fields is None:
+            return [f.attname for f in model._meta.concrete_fields]
+        named = [model._meta.get_field(name).attname for name in self._fields]  # type: ignore[union-attr]
+        pk = model._meta.pk.attname
+        return named if pk in named else [pk, *named]  # as only() does
+
+    def _compile(self, values: Sequence[Value]) -> _Compiled:
+        markers = [_marker(i, value) for i, value in enumerate(values)]
+        queryset = self._build(*markers)
+        self._model = queryset.model
+        names = self._attnames(queryset.model)
+        if queryset.query.is_sliced:
+            raise RuntimeError("prepared read: slice with rows(limit=, offset=), not the builder")
+        compiler = queryset.values_list(*names).query.get_compiler(using=self._using)
+        sql, params = compiler.as_sql()
+        where = _slots(markers)
+        slots = tuple(where.get(_key(p)) for p in params)
+        missing = set(where.values()) - set(slots)
+        if missing:
+            raise RuntimeError(f"prepared read: values {sorted(missing)} not in the SQL: {sql}")
+        columns = [col for col, _sql, _alias in compiler.select]
+        converters = compiler.get_converters(columns)
+        return _Compiled(sql, tuple(params), slots, compiler, converters, names)
+
+
+def _marker(i: int, value: Value) -> Value:
+    """What the builder gets in place of value ``i``: of its type, and found in no real data."""
+    if isinstance(value, list):
+        return [_INT_MARKER - 1_000 * i - j for j in range(len(value))]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT_MARKER - 1_000 * i
+    if isinstance(value, str):
+        return f"{_STR_MARKER}{i}"
+    raise TypeError(f"prepared read: value {i} is {type(value).__name__}")
+
+
+def _slots(markers: list[Value]) -> dict[Any, tuple[int, int]]:
+    """Each marker (each element of a list) and the slot its value fills (-1: the whole)."""
+    slots = {}
+    for i, marker in enumerate(markers):
+        if isinstance(marker, list):
+            slots.update({_key(element): (i, j) for j, element in enumerate(marker)})
+        else:
+            slots[_key(marker)] = (i, -1)
+    return slots
+
+
+def _key(value: Any) -> Any:
+    return (type(value), value) if isinstance(value, int | str) else None
+
+
+def _pick(values: Sequence[Value], slot: tuple[int, int]) -> Any:
+    value = values[slot[0]]
+    return value[slot[1]] if isinstance(value, list) else value

@@ -1,0 +1,94 @@
+"""certhall.reads.Prepared: the ORM's SQL compiled once, run with other values, giving the same
+instances as the queryset itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from certhall.accounts.models import Organization, Role, User
+from certhall.reads import Prepared
+
+pytestmark = pytest.mark.django_db
+
+
+def _org(n: int) -> Organization:
+    return Organization.objects.create(name=f"深圳第{n}医院", uscc=f"91440300MA5G{n:06d}")
+
+
+def _fields(user: User) -> dict[str, object]:
+    return {k: v for k, v in vars(user).items() if not k.startswith("_")}
+
+
+def test_rows_are_what_the_queryset_gives_for_each_value() -> None:
+    a, b = _org(1), _org(2)
+    for i, org in enumerate((a, a, b)):
+        User.objects.create(
+            username=f"u{i}",
+            role=Role.APPLICANT,
+            organization=org,
+            last_login=datetime(2026, 12, 1, 8, 30, tzinfo=UTC),
+        )
+    of_org = Prepared(lambda org: User.objects.filter(organization_id=org).order_by("-pk"))
+    for org in (a, b, a):  # compiled once, run three times with other values
+        expected = list(User.objects.filter(organization_id=org.pk).order_by("-pk"))
+        got = of_org.rows(org.pk)
+        assert [_fields(u) for u in got] == [_fields(u) for u in expected]
+    # converters ran: an aware datetime on SQLite as on PostgreSQL
+    assert got[0].last_login == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+
+
+def test_only_the_named_fields_and_the_key_are_loaded_the_rest_deferred() -> None:
+    user = User.objects.create(
+        username="alice", role=Role.APPLICANT, organization=_org(1), phone="13800000000"
+    )
+    named = Prepared(lambda name: User.objects.filter(username=name), fields=("username",))
+    got = named.first("alice")
+    assert got is not None and got.pk == user.pk
+    assert got.get_deferred_fields() >= {"phone", "role"}
+    with CaptureQueriesContext(connection) as queries:
+        assert got.phone == "13800000000"  # loaded on access, as with only()
+    assert len(queries) == 1
+    assert named.first("bob") is None
+
+
+def test_a_list_value_fills_an_in_clause_of_its_length() -> None:
+    org = _org(1)
+    users = [
+        User.objects.create(username=f"u{i}", role=Role.APPLICANT, organization=org)
+        for i in range(4)
+    ]
+    by_keys = Prepared(lambda keys: User.objects.filter(pk__in=keys).order_by("pk"))
+    assert [u.username for u in by_keys.rows([users[0].pk, users[2].pk])] == ["u0", "u2"]
+    assert [u.username for u in by_keys.rows([users[3].pk])] == ["u3"]
+    assert [u.username for u in by_keys.rows([users[1].pk, users[3].pk])] == ["u1", "u3"]
+
+
+def test_a_value_the_orm_does_not_pass_as_given_is_refused_on_first_use() -> None:
+    # ``contains`` sends '%value%': the SQL does not carry the value itself.
+    rewritten = Prepared(lambda name: User.objects.filter(username__contains=name))
+    with pytest.raises(RuntimeError, match="not in the SQL"):
+        rewritten.rows("ali")
+    with pytest.raises(TypeError, match="value 0 is float"):
+        Prepared(lambda x: User.objects.filter(pk=x)).rows(1.5)  # type: ignore[arg-type]
+
+
+def test_limit_and_offset_are_parameters_of_one_statement() -> None:
+    org = _org(1)
+    for i in range(5):
+        User.objects.create(username=f"u{i}", role=Role.APPLICANT, organization=org)
+    ordered = Prepared(lambda org: User.objects.filter(organization_id=org).order_by("username"))
+    with CaptureQueriesContext(connection) as queries:
+        pages = [ordered.rows(org.pk, limit=2, offset=k) for k in (0, 2, 4)]
+    assert [[u.username for u in page] for page in pages] == [["u0", "u1"], ["u2", "u3"], ["u4"]]
+    assert [q["sql"].rsplit("LIMIT", 1)[1] for q in queries] == [
+        " 2 OFFSET 0",
+        " 2 OFFSET 2",
+        " 2 OFFSET 4",
+    ]
+    sliced = Prepared(lambda org: User.objects.filter(organization_id=org)[:2])
+    with pytest.raises(RuntimeError, match="slice with rows"):
+        sliced.rows(org.pk)
