@@ -44,7 +44,6 @@ from certhall.hall.models import (
     Delivery,
 )
 from certhall.hall.states import APPLICATIONS, State
-from certhall.lifecycle import transition
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
     delete_key_pair,
@@ -168,25 +167,9 @@ def issue_application(
                 if line.result_certificate is not None
             ]
             now = clock.now()
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.ISSUED,
-                action="hall.application.issue",
-                fields={"issued_at": now},
-                extra_after={"certificates": serials},
-            )
+            workflow.issued(actor, application, serials, now)
             if onsite:
-                transition(
-                    actor,
-                    APPLICATIONS,
-                    application,
-                    State.DELIVERED,
-                    action="hall.application.deliver",
-                    reason="现场办理，领取方式:自取",
-                    fields={"delivered_at": now},
-                )
+                workflow.delivered(actor, application, "现场办理，领取方式:自取", delivered_at=now)
     return application
 
 
@@ -473,15 +456,7 @@ def deliver(
             fields["tracking_number"] = tracking
             fields["carrier"] = (carrier.strip() or "快递")[:32]
             reason = f"邮寄：{fields['carrier']} {tracking}"
-        transition(
-            actor,
-            APPLICATIONS,
-            application,
-            State.DELIVERED,
-            action="hall.application.deliver",
-            reason=reason,
-            fields=fields,
-        )
+        workflow.delivered(actor, application, reason, **fields)
         if application.delivery == Delivery.MAIL:
             notices.mailed(actor, application)
     return application
@@ -502,14 +477,6 @@ def recover(actor: User) -> list[str]:
         if not writes.abandoned(application.issuing_owner, application.updated_at, now):
             continue
         with transaction.atomic():
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.APPROVED,
-                action="hall.application.issue_failed",
-                reason="制证中断：已恢复，可重新制证",
-                fields={"issuing_owner": ""},
-            )
+            workflow.put_back(actor, application, "制证中断：已恢复，可重新制证", issuing_owner="")
         back.append(application.number)
     return back

@@ -33,8 +33,7 @@ from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem
-from certhall.hall.states import APPLICATIONS, FINAL, State
-from certhall.lifecycle import transition
+from certhall.hall.states import FINAL, State
 from certhall.rules import Quote, local, quote
 
 
@@ -162,15 +161,7 @@ def request_renewal(
                 result_certificate=renewal.new_certificate, done_at=clock.now()
             )
             serial = renewal.new_certificate.serial if renewal.new_certificate else None
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.ISSUED,
-                action="hall.application.issue",
-                fields={"issued_at": clock.now()},
-                extra_after={"certificates": [serial], "renewal": renewal.pk},
-            )
+            workflow.issued(actor, application, [serial], clock.now(), renewal=renewal.pk)
     return renewal
 
 
@@ -194,13 +185,10 @@ def confirm_installed(actor: User, number: str) -> Application:
         crashpoints.reached("renewal.completed")
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
-            transition(
+            workflow.delivered(
                 actor,
-                APPLICATIONS,
                 application,
-                State.DELIVERED,
-                action="hall.application.deliver",
-                reason="证书助手已将新证书写入Ukey，原证书已吊销",
-                fields={"delivered_at": clock.now()},
+                "证书助手已将新证书写入Ukey，原证书已吊销",
+                delivered_at=clock.now(),
             )
     return application

@@ -1,12 +1,13 @@
 """Around the application lifecycle (``states.APPLICATIONS``, changed only through
-``certhall.lifecycle.transition``): the hall's system actor, the way back after a failed
-issuance, numbering and deadlines.
+``certhall.lifecycle.transition``): the hall's system actor, the changes of an issuance (the
+claim, done, the way back after a failure or a crash) and the handing over, numbering and
+deadlines.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -55,20 +56,61 @@ def issuing(actor: User, number: str, crashpoint: str, what: str) -> Iterator[Ap
         raise
 
 
+def issued(
+    actor: User,
+    application: Application,
+    certificates: Sequence[str | None],
+    at: datetime,
+    **extra: object,
+) -> None:
+    """``issuing -> issued`` at ``at``, the serials of the new ``certificates`` (and ``extra``)
+    in the audit event. Inside the caller's transaction."""
+    transition(
+        actor,
+        APPLICATIONS,
+        application,
+        State.ISSUED,
+        action="hall.application.issue",
+        fields={"issued_at": at},
+        extra_after={"certificates": certificates, **extra},
+    )
+
+
+def delivered(actor: User, application: Application, reason: str, **fields: object) -> None:
+    """``issued -> delivered`` (``fields``: ``delivered_at`` and what the handing over
+    recorded), ``reason`` says how. Inside the caller's transaction."""
+    transition(
+        actor,
+        APPLICATIONS,
+        application,
+        State.DELIVERED,
+        action="hall.application.deliver",
+        reason=reason,
+        fields=fields,
+    )
+
+
+def put_back(actor: User, application: Application, reason: str, **fields: object) -> None:
+    """``issuing -> approved``: the issuance failed or was abandoned, ``reason`` says why; lines
+    already done stay done. Inside the caller's transaction."""
+    transition(
+        actor,
+        APPLICATIONS,
+        application,
+        State.APPROVED,
+        action="hall.application.issue_failed",
+        reason=reason,
+        fields=fields,
+    )
+
+
 def back_to_approved(actor: User, application: Application, error: Exception, what: str) -> None:
-    """``issuing -> approved`` after a failed issuance, with the error as the reason; lines
-    already done stay done. Never hides the original error (a failure here is swallowed)."""
+    """:func:`put_back` after a failed issuance, with the error as the reason. Never hides the
+    original error (a failure here is swallowed)."""
     message = error.message if isinstance(error, CerthallError) else type(error).__name__
     with contextlib.suppress(CerthallError), transaction.atomic():
         application.refresh_from_db()
-        transition(
-            actor,
-            APPLICATIONS,
-            application,
-            State.APPROVED,
-            action="hall.application.issue_failed",
-            reason=f"{what}：{message}"[:200],
-        )
+        put_back(actor, application, f"{what}：{message}"[:200])
 
 
 def number_for(pk: int, created: datetime) -> str:
