@@ -325,18 +325,24 @@ def _load(module_path: str, real_path: str, conf: Path | None, private_copy: boo
     return binding
 
 
-def acquire(module_path: str, conf: Path | None) -> ModuleBinding:
-    """A binding of ``module_path`` initialised with ``conf``, reserved for the caller.
-
-    ``conf`` None means "whatever the environment says" (real HSMs, or a process-wide
-    ``SOFTHSM2_CONF``). Every call must be paired with :func:`release`.
-    """
+def _existing(module_path: str, conf: Path | None) -> tuple[str, Path | None]:
+    """The module's real path and the configuration's absolute one, both existing files."""
     real_path = os.path.realpath(module_path)
     if not os.path.isfile(real_path):
         raise ConfigurationError(code="module_not_found", module=module_path)
     conf = conf.resolve() if conf is not None else None
     if conf is not None and not conf.is_file():
         raise ConfigurationError(code="module_conf_missing", conf=conf)
+    return real_path, conf
+
+
+def acquire(module_path: str, conf: Path | None) -> ModuleBinding:
+    """A binding of ``module_path`` initialised with ``conf``, reserved for the caller.
+
+    ``conf`` None means "whatever the environment says" (real HSMs, or a process-wide
+    ``SOFTHSM2_CONF``). Every call must be paired with :func:`release`.
+    """
+    real_path, conf = _existing(module_path, conf)
     with binding_lock:
         bindings = _bindings.setdefault(real_path, [])
         chosen = next((b for b in bindings if b.conf == conf and b.lib.initialized), None)
@@ -358,12 +364,7 @@ def acquire_fresh(module_path: str, conf: Path | None) -> ModuleBinding:
     label uniqueness). An idle binding is re-initialised; when every binding is busy, a private
     copy of the module is loaded. Pair with :func:`release`.
     """
-    real_path = os.path.realpath(module_path)
-    if not os.path.isfile(real_path):
-        raise ConfigurationError(code="module_not_found", module=module_path)
-    conf = conf.resolve() if conf is not None else None
-    if conf is not None and not conf.is_file():
-        raise ConfigurationError(code="module_conf_missing", conf=conf)
+    real_path, conf = _existing(module_path, conf)
     with binding_lock:
         bindings = _bindings.setdefault(real_path, [])
         idle = [b for b in bindings if b.users == 0]
