@@ -55,6 +55,16 @@ def _text(value: object) -> str:
     return str(value).rstrip(" \x00")
 
 
+def _module_failed(binding: ModuleBinding, error: PKCS11Error) -> TokenError:
+    """The module itself failed (listing its slots or tokens)."""
+    return TokenError(
+        code="token_failed",
+        variant="module",
+        module=binding.module_path,
+        detail=type(error).__name__,
+    )
+
+
 def _initialised(binding: ModuleBinding) -> list[Token]:
     tokens = []
     try:
@@ -66,12 +76,7 @@ def _initialised(binding: ModuleBinding) -> list[Token]:
             if token.flags & TokenFlag.TOKEN_INITIALIZED:
                 tokens.append(token)
     except PKCS11Error as e:
-        raise TokenError(
-            code="token_failed",
-            variant="module",
-            module=binding.module_path,
-            detail=type(e).__name__,
-        ) from None
+        raise _module_failed(binding, e) from None
     return tokens
 
 
@@ -172,12 +177,7 @@ def _free_slot(binding: ModuleBinding) -> int:
                 if not slot.get_token().flags & TokenFlag.TOKEN_INITIALIZED:
                     return int(slot.slot_id)
     except PKCS11Error as e:
-        raise TokenError(
-            code="token_failed",
-            variant="module",
-            module=binding.module_path,
-            detail=type(e).__name__,
-        ) from None
+        raise _module_failed(binding, e) from None
     raise TokenError(code="no_free_slot", module=binding.module_path)
 
 
