@@ -44,6 +44,26 @@ def test_enterprises_see_only_their_own(make_user) -> None:  # type: ignore[no-u
 
 
 @pytest.mark.django_db
+def test_an_applicant_is_refused_another_organizations_handlers(make_user) -> None:  # type: ignore[no-untyped-def]
+    from certhall.accounts import profile
+
+    applicant = make_user(Role.APPLICANT)
+    other = Organization.objects.create(name="另一家公司", uscc="91440300MA5FXXXX1X")
+    assert profile.list_handlers(applicant) == []  # its own organisation by default
+    with pytest.raises(Forbidden) as err:
+        profile.list_handlers(applicant, other.pk)
+    assert (err.value.code, err.value.message) == ("other_organization", "无权查看其他单位的信息。")
+    with pytest.raises(Forbidden) as err:
+        profile.add_handler(
+            applicant, other.pk, name="张三", id_kind="id_card", id_number="x", phone="x"
+        )
+    assert (err.value.code, err.value.message) == (
+        "other_organization",
+        "无权为其他单位登记经办人。",
+    )
+
+
+@pytest.mark.django_db
 def test_separation_of_duties(make_user) -> None:  # type: ignore[no-untyped-def]
     clerk, reviewer = make_user(Role.CLERK), make_user(Role.REVIEWER)
     require_different_person(reviewer, clerk.pk, "approve")

@@ -8,6 +8,7 @@ every listing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from certhall.accounts.models import (
     PROVIDER_ROLES,
@@ -43,6 +44,19 @@ def _active(actor: User) -> None:
         raise Forbidden(code="account_disabled")
 
 
+def _own_organization(
+    actor: User, organization_id: int | None, variant: Literal["view", "handler"]
+) -> int | None:
+    """An applicant acts for its own organisation (the default when none is named); another
+    one is refused with the ``other_organization`` wording ``variant``."""
+    organization_id = organization_id or actor.organization_id
+    try:
+        require_organization(actor, organization_id)
+    except Forbidden:
+        raise Forbidden(code="other_organization", variant=variant) from None
+    return organization_id
+
+
 def profile(actor: User) -> Profile:
     _active(actor)
     org = actor.organization if actor.role == Role.APPLICANT else None
@@ -56,11 +70,7 @@ def list_handlers(actor: User, organization_id: int | None = None) -> list[Handl
     one named."""
     _active(actor)
     if actor.role == Role.APPLICANT:
-        organization_id = organization_id or actor.organization_id
-        try:
-            require_organization(actor, organization_id)
-        except Forbidden:
-            raise Forbidden(code="other_organization", variant="view") from None
+        organization_id = _own_organization(actor, organization_id, "view")
     else:
         require_role(actor, *STAFF_ROLES)
         if not Organization.objects.filter(pk=organization_id or 0).exists():
@@ -81,11 +91,7 @@ def add_handler(
 
     _active(actor)
     if actor.role == Role.APPLICANT:
-        organization_id = organization_id or actor.organization_id
-        try:
-            require_organization(actor, organization_id)
-        except Forbidden:
-            raise Forbidden(code="other_organization", variant="handler") from None
+        organization_id = _own_organization(actor, organization_id, "handler")
     if organization_id is None:
         raise NotFound(code="organization_missing")
     mobile = validation.mobile(phone)
