@@ -206,6 +206,10 @@ def test_review_with_a_second_officer_above_the_threshold(
         "refunds.application.first_approve",
         "refunds.application.approve",
     ]
+    approved = AuditEvent.objects.get(
+        object_id=application.number, action="refunds.application.approve"
+    )
+    assert approved.after["second_officer"] == actors["officer2"].username
 
 
 @pytest.mark.usefixtures("records", "frozen")
@@ -247,6 +251,8 @@ def test_batch_settle_correct_and_batch_again(
     review.approve(officer, online.number)
     review.approve(actors["officer2"], online.number)
     review.approve(officer, offline.number)  # 300.00: one officer is enough
+    single = AuditEvent.objects.get(object_id=offline.number, action="refunds.application.approve")
+    assert "second_officer" not in single.after
     batch = payout.create_batch(officer, open_programme.slug)
     assert batch.count == 2 and batch.total == Decimal("1000.00")
     lines = batch.content.splitlines()

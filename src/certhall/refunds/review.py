@@ -43,19 +43,11 @@ def approve(actor: User, number: str) -> RefundApplication:
     require_different_person(actor, application.entered_by_id, "审核")
     now = clock.now()
     with transaction.atomic():
-        if application.state == State.FIRST_APPROVED:
-            if application.first_approved_by_id == actor.pk:
-                raise Forbidden(
-                    code="refund_second_officer",
-                    threshold=application.programme.second_review_above,
-                )
-            return transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.APPROVED,
-                fields={"approved_by": actor, "decided_at": now, "note": ""},
-                extra_after={"second_officer": actor.username},
+        second = application.state == State.FIRST_APPROVED
+        if second and application.first_approved_by_id == actor.pk:
+            raise Forbidden(
+                code="refund_second_officer",
+                threshold=application.programme.second_review_above,
             )
         if application.state == State.SUBMITTED and needs_second_officer(application):
             return transition(
@@ -71,6 +63,7 @@ def approve(actor: User, number: str) -> RefundApplication:
             application,
             State.APPROVED,
             fields={"approved_by": actor, "decided_at": now, "note": ""},
+            extra_after={"second_officer": actor.username} if second else None,
         )
 
 
