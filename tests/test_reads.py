@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from certhall.accounts.models import Organization, Role, User
-from certhall.reads import Prepared
+from certhall.reads import Prepared, keep_prefetched
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +45,14 @@ def test_only_the_named_fields_and_the_key_are_loaded_the_rest_deferred() -> Non
     user = User.objects.create(
         username="alice", role=Role.APPLICANT, organization=_org(1), phone="13800000000"
     )
-    named = Prepared(lambda name: User.objects.filter(username=name), fields=("username",))
+    # named out of the model's order: loaded into the right attributes all the same
+    named = Prepared(
+        lambda name: User.objects.filter(username=name), fields=("role", "username", "last_login")
+    )
     got = named.first("alice")
     assert got is not None and got.pk == user.pk
-    assert got.get_deferred_fields() >= {"phone", "role"}
+    assert (got.username, got.role, got.last_login) == ("alice", Role.APPLICANT, None)
+    assert got.get_deferred_fields() >= {"phone", "email"}
     with CaptureQueriesContext(connection) as queries:
         assert got.phone == "13800000000"  # loaded on access, as with only()
     assert len(queries) == 1
@@ -92,3 +96,36 @@ def test_limit_and_offset_are_parameters_of_one_statement() -> None:
     sliced = Prepared(lambda org: User.objects.filter(organization_id=org)[:2])
     with pytest.raises(RuntimeError, match="slice with rows"):
         sliced.rows(org.pk)
+
+
+def test_related_rows_are_joined_in_and_set_as_select_related_sets_them() -> None:
+    org = _org(1)
+    User.objects.create(username="with", role=Role.APPLICANT, organization=org)
+    User.objects.create(username="without", role=Role.REFUND_OFFICER)  # no organisation
+    named = Prepared(
+        lambda name: User.objects.filter(username=name),
+        related={"organization": ("uscc", "name")},  # out of order, as above
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = named.first("with")
+        assert found is not None and found.organization == org
+        assert (found.organization.name, found.organization.uscc) == (org.name, org.uscc)
+        alone = named.first("without")  # the LEFT JOIN's nothing: None, not a row of Nones
+        assert alone is not None and alone.organization is None
+    assert len(queries) == 2  # one statement each, nothing loaded on access
+
+
+def test_rows_kept_as_prefetched_are_read_without_a_query() -> None:
+    orgs = [_org(1), _org(2), _org(3)]
+    for i, org in enumerate((orgs[0], orgs[1], orgs[0])):
+        User.objects.create(username=f"u{i}", role=Role.APPLICANT, organization=org)
+    members = Prepared(lambda keys: User.objects.filter(organization_id__in=keys).order_by("pk"))
+    fresh = list(Organization.objects.filter(pk__in=[o.pk for o in orgs]).order_by("pk"))
+    keep_prefetched(fresh, "users", members.rows([o.pk for o in fresh]))
+    with CaptureQueriesContext(connection) as queries:
+        assert [[u.username for u in o.users.all()] for o in fresh] == [["u0", "u2"], ["u1"], []]
+        assert all(u.organization is o for o in fresh for u in o.users.all())
+        assert fresh[0].users.count() == 2
+    assert len(queries) == 0
+    # a further filter is a query of that organisation's rows, as after prefetch_related
+    assert [u.username for u in fresh[0].users.filter(username="u2")] == ["u2"]

@@ -17,7 +17,7 @@ not carry it, so compiling raises.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -33,6 +33,20 @@ _STR_MARKER = "\x1fcerthall-prepared-"
 
 
 @dataclass(frozen=True)
+class _Part:
+    """The columns of one model in a row: the read's own, or one joined in by a foreign key."""
+
+    model: type[models.Model]
+    #: Attribute names in the order of the model's fields (``Model.from_db`` takes them so).
+    names: list[str]
+    start: int
+    #: Where the primary key is among them (None there: a LEFT JOIN found nothing).
+    key: int
+    #: The foreign key it is joined by (None for the read's own model).
+    via: Any = None
+
+
+@dataclass(frozen=True)
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
@@ -41,24 +55,28 @@ class _Compiled:
     slots: tuple[tuple[int, int] | None, ...]
     compiler: SQLCompiler
     converters: dict[int, Any]
-    #: The attribute names of the selected columns, in order.
-    names: list[str]
+    own: _Part
+    joined: tuple[_Part, ...]
 
 
 class Prepared[M: models.Model]:
     """``build(*values)`` gives the queryset; :meth:`rows` its instances, with only ``fields``
     (and the primary key) loaded: all concrete fields when None; the others are deferred, as
-    with ``only()``. ``select_related`` and ``prefetch_related`` are not carried over."""
+    with ``only()``. ``related``: foreign keys of the model whose rows are joined in and set on
+    each instance, as ``select_related`` does (the queryset's own ``select_related`` and
+    ``prefetch_related`` are not carried over); a mapping names the fields to load of each
+    (None: all)."""
 
     def __init__(
         self,
         build: Callable[..., models.QuerySet[M]],
         fields: Sequence[str] | None = None,
+        related: Sequence[str] | Mapping[str, Sequence[str] | None] = (),
         using: str = "default",
     ) -> None:
         self._build, self._using = build, using
         self._fields = tuple(fields) if fields is not None else None
-        self._model: type[M]  # known once the builder has run
+        self._related = dict(related) if isinstance(related, Mapping) else dict.fromkeys(related)
         # Per connection object (one per thread), so that converters run with their own.
         self._compiled: WeakKeyDictionary[Any, dict[tuple[Any, ...], _Compiled]] = (
             WeakKeyDictionary()
@@ -86,37 +104,85 @@ class Prepared[M: models.Model]:
             found = cursor.fetchall()
         if compiled.converters:
             found = list(compiled.compiler.apply_converters(found, compiled.converters))
-        model, names = self._model, compiled.names
-        return [model.from_db(self._using, names, row) for row in found]
+        instances = [_instance(compiled.own, row, self._using) for row in found]
+        for part in compiled.joined:
+            for instance, row in zip(instances, found, strict=True):
+                part.via.set_cached_value(instance, _instance(part, row, self._using))
+        return instances  # type: ignore[return-value]
 
     def first(self, *values: Value) -> M | None:
         found = self.rows(*values)
         return found[0] if found else None
 
-    def _attnames(self, model: type[models.Model]) -> list[str]:
-        if self._fields is None:
-            return [f.attname for f in model._meta.concrete_fields]
-        named = [model._meta.get_field(name).attname for name in self._fields]  # type: ignore[union-attr]
-        pk = model._meta.pk.attname
-        return named if pk in named else [pk, *named]  # as only() does
-
     def _compile(self, values: Sequence[Value]) -> _Compiled:
         markers = [_marker(i, value) for i, value in enumerate(values)]
         queryset = self._build(*markers)
-        self._model = queryset.model
-        names = self._attnames(queryset.model)
         if queryset.query.is_sliced:
             raise RuntimeError("prepared read: slice with rows(limit=, offset=), not the builder")
-        compiler = queryset.values_list(*names).query.get_compiler(using=self._using)
+        model = queryset.model
+        own = _part(model, self._fields, 0)
+        lookups = list(own.names)
+        joined = []
+        for name, only in self._related.items():
+            via = model._meta.get_field(name)
+            if not isinstance(via.related_model, type):
+                raise TypeError(f"prepared read: {name} is not a foreign key")
+            part = _part(via.related_model, only, len(lookups), via)
+            joined.append(part)
+            lookups += [f"{name}__{part.model._meta.get_field(a).name}" for a in part.names]
+        compiler = queryset.values_list(*lookups).query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         where = _slots(markers)
         slots = tuple(where.get(_key(p)) for p in params)
         missing = set(where.values()) - set(slots)
         if missing:
             raise RuntimeError(f"prepared read: values {sorted(missing)} not in the SQL: {sql}")
-        columns = [col for col, _sql, _alias in compiler.select]
-        converters = compiler.get_converters(columns)
-        return _Compiled(sql, tuple(params), slots, compiler, converters, names)
+        converters = compiler.get_converters([col for col, _sql, _alias in compiler.select])
+        return _Compiled(sql, tuple(params), slots, compiler, converters, own, tuple(joined))
+
+
+def _part(
+    model: type[models.Model], only: Sequence[str] | None, start: int, via: Any = None
+) -> _Part:
+    """``only`` (all fields when None) and the primary key, as ``only()`` adds it, in the order
+    of the model's fields."""
+    pk = model._meta.pk
+    if only is None:
+        names = [f.attname for f in model._meta.concrete_fields]
+    else:
+        wanted = {model._meta.get_field(name).attname for name in only}  # type: ignore[union-attr]
+        names = [f.attname for f in model._meta.concrete_fields if f is pk or f.attname in wanted]
+    return _Part(model, names, start, names.index(pk.attname), via)
+
+
+def _instance(part: _Part, row: Sequence[Any], using: str) -> models.Model | None:
+    values = row[part.start : part.start + len(part.names)]
+    if values[part.key] is None:
+        return None
+    return part.model.from_db(using, part.names, values)
+
+
+def keep_prefetched(parents: Sequence[models.Model], name: str, rows: Sequence[Any]) -> None:
+    """Keep ``rows`` (of the reverse foreign key ``name`` of ``parents``: an application's
+    ``items``) on the parents as ``prefetch_related(name)`` keeps them: ``parent.<name>.all()``
+    gives them in their order without a query, and each row's foreign key to its parent is set.
+    For lines read by a :class:`Prepared` read, which skips ``prefetch_related``'s compile."""
+    if not parents:
+        return
+    relation = parents[0]._meta.get_field(name)
+    to_parent = relation.field  # type: ignore[union-attr]
+    by_parent: dict[Any, list[Any]] = {parent.pk: [] for parent in parents}
+    for row in rows:
+        by_parent[getattr(row, to_parent.attname)].append(row)
+    cache_name = relation.cache_name  # type: ignore[union-attr]
+    for parent in parents:
+        mine = by_parent[parent.pk]
+        for row in mine:
+            to_parent.set_cached_value(row, parent)
+        # What prefetch_related_objects keeps: the relation's queryset, its results filled in.
+        kept = getattr(parent, name).get_queryset()
+        kept._result_cache, kept._prefetch_done = mine, True
+        parent.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = kept
 
 
 def _marker(i: int, value: Value) -> Value:

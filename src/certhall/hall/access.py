@@ -21,6 +21,7 @@ from certhall.accounts.permissions import require_organization, require_provider
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, NotFound
 from certhall.hall.models import Application, Business, Channel
+from certhall.reads import Prepared
 from certhall.ukeys.services import UNLOCK_ROLES
 
 #: Counter work: open an application for a customer, checklist, counter payment.
@@ -44,13 +45,20 @@ def issue_roles(channel: str, businesses: set[str]) -> tuple[Role, ...]:
     return roles
 
 
+_BY_NUMBER = Prepared(
+    lambda number: Application.objects.filter(number=number), related=("organization", "handler")
+)
+
+
 def load(actor: User, number: str, *, lock: bool = False) -> Application:
     """The application ``number`` if ``actor`` may see it (``lock``: SELECT ... FOR UPDATE,
     inside the caller's transaction)."""
-    query = Application.objects.select_related("organization", "handler")
+    key = str(number).strip().upper()
     if lock:
-        query = query.select_for_update(of=("self",))
-    application = query.filter(number=str(number).strip().upper()).first()
+        query = Application.objects.select_related("organization", "handler")
+        application = query.select_for_update(of=("self",)).filter(number=key).first()
+    else:  # every page of an application reads it: prepared (certhall.reads)
+        application = _BY_NUMBER.first(key)
     if application is None:
         raise NotFound(code="application_not_found", number=number)
     Application.objects.require_visible(actor, application)

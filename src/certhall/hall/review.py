@@ -21,7 +21,7 @@ from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
 from certhall.hall import access, notices
 from certhall.hall.models import Application, Document
-from certhall.hall.services import ITEMS
+from certhall.hall.services import with_lines
 from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
 from certhall.lifecycle import transition
 
@@ -57,14 +57,13 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
     if not 1 <= limit <= QUEUE_LIMIT:
         raise InvalidInput(code="queue_limit", limit=QUEUE_LIMIT)
     today = clock.today()
-    rows = (
+    rows = list(
         Application.objects.visible_to(actor)
         .filter(state__in=list(IN_REVIEW))
         .select_related("organization", "handler", "entered_by")
-        .prefetch_related(ITEMS)
         .order_by(F("due_date").asc(nulls_last=True), "complete_at", "pk")[:limit]
     )
-    return [entry(application, today) for application in rows]
+    return [entry(application, today) for application in with_lines(rows)]
 
 
 def approve(actor: User, number: str, *, note: str = "") -> Application:

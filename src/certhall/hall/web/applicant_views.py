@@ -59,7 +59,7 @@ ViewFunc = Callable[..., HttpResponse]
 @require_GET
 @applicant_page
 def home(request: HttpRequest, actor: User) -> HttpResponse:
-    mine = services.applicant_rows(actor, limit=10)
+    mine = services.list_applications(actor, limit=10, lines=services.ROW_ITEMS, parties=False)
     context = {
         **catalog_context(),
         "organization": actor.organization,
@@ -75,7 +75,10 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
     error: CerthallError | None = None
     rows: list[dict[str, Any]] = []
     try:
-        rows = [row(a) for a in services.applicant_rows(actor, state=state, limit=100)]
+        listed = services.list_applications(
+            actor, state=state, limit=100, lines=services.ROW_ITEMS, parties=False
+        )
+        rows = [row(a) for a in listed]
     except CerthallError as refusal:
         error = refusal
     context = {"rows": rows, "states": State.choices, "state": state or ""}
