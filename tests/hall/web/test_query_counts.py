@@ -51,9 +51,10 @@ def _pages(number: str) -> dict[str, str]:
 #: every application). Two of each are Django's session and user. One more on API detail and
 #: the staff application page since 经办人实名核验: the passed checks (hall.identity); one more
 #: on the staff application page for the list of checks. Home and list lost two on 2026-12-04:
-#: a draft's row links to 继续填写, which works out the step when it is followed.
+#: a draft's row links to 继续填写, which works out the step when it is followed; home one more
+#: the same day: the session's user comes with its organisation (accounts.backends).
 PINNED = {
-    "home": 5,
+    "home": 4,
     "list": 4,
     "detail": 6,
     "api list": 4,

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from certhall import money
+from certhall import clock, money
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.errors import Forbidden, InvalidInput
@@ -26,9 +26,9 @@ from certhall.hall import documents, services
 from certhall.hall.models import Application, Business, CertType, Delivery
 from certhall.hall.states import IN_REVIEW, State, done_words, state_label
 from certhall.rules import Business as RuleBusiness
+from certhall.rules import Catalog, default_catalog
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import Channel as RuleChannel
-from certhall.rules import default_catalog
 from certhall.web import paths
 
 ViewFunc = Callable[..., HttpResponse]
@@ -220,9 +220,13 @@ def next_action(application: Application) -> NextAction:
 
 def row(application: Application) -> dict[str, Any]:
     lines = list(application.items.all())
+    due = application.due_date
     return {
         "application": application,
         "url": paths.path("hall-applicant:detail", application.number),
+        # Written here, not with the template's date filter: 20 us a date there, 40 a row.
+        "created": f"{application.created_at.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}",
+        "due": f"{due:%Y-%m-%d}{'（预计）' if application.due_provisional else ''}" if due else "",
         "businesses": "、".join(
             f"{Business(i.business).label} {CertType(i.cert_type).label}"
             + (f" {i.years}年" if i.years else "")
@@ -273,9 +277,21 @@ def state_class(state: str) -> str:
     return "progress"
 
 
+_catalog_shown: tuple[object, dict[str, Any]] = (None, {})
+
+
 def catalog_context() -> dict[str, Any]:
-    """What the hall home shows of the rules: businesses by channel, points, processing."""
+    """What the hall home shows of the rules: businesses by channel, points, processing.
+    Worked out once per catalog (0.28 ms a page otherwise); the same dict each time, which
+    nobody changes."""
+    global _catalog_shown
     catalog = default_catalog()
+    if _catalog_shown[0] is not catalog:
+        _catalog_shown = (catalog, _catalog_context(catalog))
+    return _catalog_shown[1]
+
+
+def _catalog_context(catalog: Catalog) -> dict[str, Any]:
     businesses = []
     for key, spec in catalog.businesses.items():
         online = [
