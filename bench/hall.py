@@ -597,7 +597,9 @@ def in_process(users: list[dict[str, Any]], rounds: int = 30) -> dict[str, Any]:
             counts.append(len(ctx.captured_queries))
             sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
             for q in ctx.captured_queries:
-                shape = re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"])[:160]
+                # A prepared read on PostgreSQL is logged as "QUERY = '...' - PARAMS = (...)"
+                sql = re.sub(r"^QUERY = '(.*)' - PARAMS = .*$", r"\1", q["sql"], flags=re.S)
+                shape = re.sub(r"'[^']*'|\b\d+\b", "?", sql)[:160]
                 by_sql[shape] += float(q["time"]) * 1000 / rounds
         out[kind] = {
             "ms": median(times),

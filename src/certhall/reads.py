@@ -9,10 +9,10 @@ converters, on SQLite and PostgreSQL alike) and afterwards runs that SQL with th
 
 The rule for the queryset: its shape must not depend on the values (no ``if value:`` in the
 builder), and it is not sliced (Django writes LIMIT into the SQL text: ``rows(limit=, offset=)``
-sends them as parameters). The values are
-ints, strings or lists of ints; a list's length is part of the shape (one compilation per
-length). A value the ORM did not pass through as given is caught on first use: the SQL would
-not carry it, so compiling raises.
+sends them as parameters). The values are ints, strings or lists of ints; a list's length is
+part of the shape (one compilation per length). A value the ORM did not pass through as given
+is caught on first use: the SQL would not carry it, so compiling raises. On PostgreSQL the
+statement is prepared on the server as well (:func:`_cursor`).
 """
 
 from __future__ import annotations
@@ -214,6 +214,8 @@ class _PreparingCursor(psycopg.Cursor[Any]):
 def _marker(i: int, value: Value) -> Value:
     """What the builder gets in place of value ``i``: of its type, and found in no real data."""
     if isinstance(value, list):
+        if len(value) >= 1_000:  # the markers of value i + 1 start 1,000 further
+            raise ValueError(f"prepared read: value {i} is a list of {len(value)}")
         return [_INT_MARKER - 1_000 * i - j for j in range(len(value))]
     if isinstance(value, int) and not isinstance(value, bool):
         return _INT_MARKER - 1_000 * i

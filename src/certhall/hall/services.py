@@ -113,11 +113,11 @@ def list_applications(
     (``certhall.reads``: the hall's pages are the ones every customer opens). ``lines``: how
     much of each line to load (``ITEMS``, ``ITEM_SERIALS`` or ``ROW_ITEMS``); ``parties``: the
     organisation and the handler as well (the applicant's own rows show neither)."""
+    scope = Application.objects.scope(actor)  # first: a role that sees none is Forbidden
     if state and state not in State.values:
         raise InvalidInput(code="state", state=state)
     if not 1 <= limit <= LIST_LIMIT or offset < 0:
         raise InvalidInput(code="list_limit", limit=LIST_LIMIT)
-    scope = Application.objects.scope(actor)
     if scope is None:
         return []
     values: list[int | str] = [scope[1], state] if state else [scope[1]]
