@@ -4,9 +4,9 @@ Friday 2026-11-20 10:00 (Shanghai).
 
 On every page: no horizontal scrolling (``scrollWidth <= 390``), the header does not overlap the
 page, no visible text smaller than 12 px, and every button, form field and menu link is at least
-44 px tall (links inside running text are exempt, as in WCAG 2.5.8). The staff console is
-checked the same way for overflow at 1366 and 768 px. A full-page screenshot of each page is
-saved under tmp_path (the directory is printed) to be looked at.
+44 px tall (links inside running text are exempt, as in WCAG 2.5.8). The customer pages are
+checked for overflow at 1366 px too, the staff console at 1366 and 768 px. A full-page
+screenshot of each page is saved under tmp_path (the directory is printed) to be looked at.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ pytestmark = [pytest.mark.browser]
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1366, "height": 900}
 
 #: What every page must pass, measured in the page (a function expression).
 CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
@@ -240,6 +241,25 @@ def test_every_customer_page_fits_a_phone(
         menu.screenshot(path=str(shots / "menu-open.png"))
         assert menu.evaluate("document.documentElement.scrollWidth") <= 390
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_every_customer_page_fits_a_desktop(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """The same pages at 1366 px (an enterprise's office PC): no horizontal scrolling."""
+    shots = tmp_path / "1366"
+    shots.mkdir()
+    print(f"screenshots in {shots}")
+    wide: dict[str, int] = {}
+    with time_machine.travel(FRIDAY):
+        pages: dict[User | None, Page] = {}
+        for name, path, user in customer_pages(world):
+            if user not in pages:
+                pages[user] = session(browser, live_server.url, DESKTOP_VIEWPORT, user)
+            got = visit(pages[user], live_server.url + path, shots, name)
+            if got["width"] > 1366:
+                wide[name] = got["width"]
+    assert not wide, wide
 
 
 @pytest.mark.parametrize("width", [1366, 768])
