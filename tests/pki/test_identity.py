@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+import unicodedata
 from datetime import date, timedelta
 
 import pytest
@@ -244,3 +246,28 @@ def test_bad_id_documents(kind: str, number: str, code: str) -> None:
     with pytest.raises(InvalidInput) as error:
         identity.validate_id_document(kind, number)
     assert error.value.code == code
+
+
+def test_every_character_the_names_refuse_fails_the_quick_check() -> None:
+    """``refuse_invisible`` passes text that ``str.isprintable`` passes without reading it
+    character by character: that is only right while every refused character is one
+    ``isprintable`` refuses too. Checked over all of Unicode, for this Python's tables."""
+    refused = [
+        ch
+        for ch in map(chr, range(sys.maxunicode + 1))
+        if ch in identity._BIDI or unicodedata.category(ch) in identity._REFUSED_CATEGORIES
+    ]
+    assert len(refused) > 900_000  # the unassigned code points among them
+    assert not any(ch.isprintable() for ch in refused)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "char"),
+    [("深圳\u202e公司", 3, "U+202E"), ("深圳\x00", 3, "U+0000"), ("a\u3000b\u200bc", 4, "U+200B")],
+)
+def test_invisible_characters_are_refused_by_position(text: str, where: int, char: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        identity.refuse_invisible(text, "单位名称")
+    assert refused.value.code == "text_chars"
+    assert (refused.value.params["where"], refused.value.params["char"]) == (where, char)
+    identity.refuse_invisible("深圳市\u3000演示 (Demo) 公司", "单位名称")  # wide space: shown

@@ -14,6 +14,8 @@ from cryptography.x509.oid import (
     NameOID,
     SignatureAlgorithmOID,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from certhall.errors import ConfigurationError, InvalidInput, RuleViolation
 from certhall.pki import authority
@@ -27,6 +29,9 @@ from certhall.pki.issuance import (
     build_certificate,
     check_subscriber,
     new_serial,
+    subject_der,
+    subject_name,
+    subject_rfc4514,
 )
 from certhall.pki.profiles import DOCUMENT_SIGNING, ORG, PERSONAL, get_profile
 
@@ -472,3 +477,21 @@ def test_encoding_is_what_cryptography_builds(
     assert mine.tbs_certificate_bytes == reference.tbs_certificate_bytes
     assert mine.signature_algorithm_oid == reference.signature_algorithm_oid
     mine.verify_directly_issued_by(pki.issuing)
+
+
+_SUBJECT_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20
+) | st.sampled_from(["#深圳", " 深圳", "深圳 ", " ", 'a,b+c;d<e>f"g\\h\x00i', "深圳,南山"])
+
+
+@given(org=_SUBJECT_TEXT, province=_SUBJECT_TEXT, locality=_SUBJECT_TEXT, person=_SUBJECT_TEXT)
+def test_the_subject_text_is_what_cryptography_writes(
+    org: str, province: str, locality: str, person: str
+) -> None:
+    """The registry's subject text and the certificate's subject DER are written by certhall;
+    both must stay what cryptography makes of the same Name, escapes and all."""
+    subscriber = replace(PERSON, org_name=org, province=province, locality=locality)
+    for profile, who in ((ORG, subscriber), (PERSONAL, replace(subscriber, person_name=person))):
+        name = subject_name(profile, who)
+        assert subject_rfc4514(profile, who) == name.rfc4514_string()
+        assert subject_der(profile, who) == name.public_bytes()

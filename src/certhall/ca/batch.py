@@ -19,8 +19,9 @@ round (``ocsp_store.refresh_due``); until then the dynamic responder answers for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from cryptography import x509
 from django.db import IntegrityError, transaction
 
 from certhall import clock
@@ -32,7 +33,7 @@ from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.services import ISSUE_ROLES, IssueRequest, active_issuing_ca
 from certhall.errors import Conflict, InvalidInput, RuleViolation
 from certhall.pki.csr import load_csr_key
-from certhall.pki.issuance import build_certificate, new_serial
+from certhall.pki.issuance import certificate_tbs, new_serial, signed_der
 from certhall.pki.profiles import get_profile
 
 #: The most certificates one call issues (one transaction; one audit event names them all).
@@ -61,32 +62,55 @@ def issue_batch(actor: User, requests: Sequence[IssueRequest]) -> list[Certifica
 def _build_all(
     actor: User, ca: CertificateAuthority, requests: Sequence[IssueRequest]
 ) -> list[Certificate]:
+    # One step at a time over the whole batch (every CSR, then every certificate's checks and
+    # DER, then every signature, then every row) rather than one request at a time: each
+    # step's code and data stay in the CPU's caches. The same work per request, interleaved,
+    # cost 40% more (411 against 290 µs a certificate, docs/performance.md section 1).
     issuer = signers.issuer_for(ca)
     now = clock.now()
-    rows = []
-    for index, request in enumerate(requests, start=1):
-        try:
-            profile = get_profile(request.profile)
-            cert = build_certificate(
-                issuer,
-                load_csr_key(request.csr),
-                profile,
-                request.years,
-                request.subscriber,
-                new_serial(),
-                now,
-                request.not_after,
-            )
-        except (InvalidInput, RuleViolation) as error:
-            raise type(error)(
-                code="batch_item", index=index, reason=error.message, item_code=error.code
-            ) from error
-        rows.append(
-            registry.new_row(
-                actor, ca, cert, profile.name, request.subscriber, request.organization
-            )
+    keys = [_item(index, load_csr_key, r.csr) for index, r in enumerate(requests, start=1)]
+    profiles = [_item(index, get_profile, r.profile) for index, r in enumerate(requests, start=1)]
+    unsigned = [
+        _item(
+            index,
+            certificate_tbs,
+            issuer,
+            key,
+            profile,
+            r.years,
+            r.subscriber,
+            new_serial(),
+            now,
+            r.not_after,
         )
-    return rows
+        for index, (r, key, profile) in enumerate(
+            zip(requests, keys, profiles, strict=True), start=1
+        )
+    ]
+    signed = [signed_der(issuer, u.tbs) for u in unsigned]
+    return [
+        registry.new_row(
+            actor,
+            ca,
+            x509.load_der_x509_certificate(cert),
+            profile.name,
+            r.subscriber,
+            r.organization,
+            der=cert,
+            subject=u.subject,
+        )
+        for r, u, cert, profile in zip(requests, unsigned, signed, profiles, strict=True)
+    ]
+
+
+def _item[**P, T](index: int, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``step(...)`` for the batch's request ``index``: its refusal names the request."""
+    try:
+        return step(*args, **kwargs)
+    except (InvalidInput, RuleViolation) as error:
+        raise type(error)(
+            code="batch_item", index=index, reason=error.message, item_code=error.code
+        ) from error
 
 
 def _store(actor: User, ca: CertificateAuthority, rows: list[Certificate]) -> list[Certificate]:

@@ -53,9 +53,14 @@ def new_row(
     profile: str,
     subscriber: Subscriber | None = None,
     organization: Organization | None = None,
+    *,
+    der: bytes | None = None,
+    subject: str | None = None,
 ) -> Certificate:
-    """The registry row of a certificate ``ca`` just signed, not yet stored (:func:`store`)."""
-    der = cert.public_bytes(Encoding.DER)
+    """The registry row of a certificate ``ca`` just signed, not yet stored (:func:`store`).
+    ``der`` and ``subject`` (RFC 4514 text) are read from ``cert`` unless the caller has them
+    already: reading a new certificate's subject costs more than writing its row."""
+    der = der or cert.public_bytes(Encoding.DER)
     sub = subscriber
     values: dict[str, Any] = {
         "ca_id": ca.pk,
@@ -66,7 +71,7 @@ def new_row(
         "uscc": sub.uscc if sub else "",
         "person_name": (sub.person_name or "") if sub else "",
         "id_number": (sub.id_number or "") if sub else "",
-        "subject": cert.subject.rfc4514_string(),
+        "subject": subject or cert.subject.rfc4514_string(),
         "not_before": cert.not_valid_before_utc,
         "not_after": cert.not_valid_after_utc,
         "status": Certificate.Status.VALID.value,

@@ -175,6 +175,10 @@ def refuse_invisible(text: str, what: str) -> None:
     character that shows nothing or changes how the rest shows: NUL and other control
     characters, right-to-left marks and overrides, zero-width and other format characters,
     private-use and unassigned code points, line and paragraph separators."""
+    # Every refused character is one ``str.isprintable`` refuses too (categories C and Z but
+    # the space): most text is passed at C speed, and only the rest is read one by one.
+    if text.isprintable():
+        return
     for where, ch in enumerate(text, 1):
         category = unicodedata.category(ch)
         if ch in _BIDI:
