@@ -109,9 +109,13 @@ def register(
     profile: str,
     subscriber: Subscriber | None = None,
     organization: Organization | None = None,
+    *,
+    der: bytes | None = None,
+    subject: str | None = None,
 ) -> Certificate:
-    """Store a certificate ``ca`` signed, with its ``ca.certificate.issue`` audit event."""
-    row = new_row(actor, ca, cert, profile, subscriber, organization)
+    """Store a certificate ``ca`` signed, with its ``ca.certificate.issue`` audit event
+    (``der`` and ``subject``: as for :func:`new_row`)."""
+    row = new_row(actor, ca, cert, profile, subscriber, organization, der=der, subject=subject)
     with transaction.atomic():
         store([row])
         audit.record(

@@ -24,7 +24,7 @@ from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.pki import authority
 from certhall.pki.crl import encode_entry
 from certhall.pki.csr import load_csr_key
-from certhall.pki.issuance import Subscriber, build_certificate, new_serial
+from certhall.pki.issuance import Subscriber, certificate_tbs, new_serial, signed_der
 from certhall.pki.profiles import get_profile, renewed_until
 
 ROOT_SLUG = "szca-root"
@@ -175,7 +175,7 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
         now = clock.now()
         # A 127-bit random serial never collides in practice; the unique index makes sure.
         for _attempt in range(3):
-            cert = build_certificate(
+            unsigned = certificate_tbs(
                 issuer,
                 public_key,
                 profile,
@@ -185,9 +185,17 @@ def issue(actor: User, request: IssueRequest) -> Certificate:
                 now,
                 request.not_after,
             )
+            der = signed_der(issuer, unsigned.tbs)
             try:
                 return register(
-                    actor, ca, cert, profile.name, request.subscriber, request.organization
+                    actor,
+                    ca,
+                    x509.load_der_x509_certificate(der),
+                    profile.name,
+                    request.subscriber,
+                    request.organization,
+                    der=der,
+                    subject=unsigned.subject,
                 )
             except IntegrityError:
                 continue
