@@ -36,6 +36,14 @@
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
     headerOverflows: header ? header.scrollHeight > header.clientHeight + 1 : false,
     mainTop: main ? main.getBoundingClientRect().top + window.scrollY : 0,
+    // the site's name on more lines than one (a word broken at the bar's edge)
+    brandLines: (() => {
+      const brand = document.querySelector('.site-header .brand');
+      if (!brand || !visible(brand)) return 0;
+      const range = document.createRange();
+      range.selectNodeContents(brand);
+      return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+    })(),
     small: small.slice(0, 10),
     tiny: tiny.slice(0, 10),
   };

@@ -250,7 +250,7 @@ def test_every_customer_page_fits_a_desktop(
     shots = tmp_path / "1366"
     shots.mkdir()
     print(f"screenshots in {shots}")
-    wide: dict[str, int] = {}
+    wide: dict[str, int | str] = {}
     with time_machine.travel(FRIDAY):
         pages: dict[User | None, Page] = {}
         for name, path, user in customer_pages(world):
@@ -259,6 +259,10 @@ def test_every_customer_page_fits_a_desktop(
             got = visit(pages[user], live_server.url + path, shots, name)
             if got["width"] > 1366:
                 wide[name] = got["width"]
+            if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
+                wide[name] = "header"  # links wrapped out of the header's bar
+            if got["brandLines"] != 1:
+                wide[name] = f"the site's name on {got['brandLines']} lines"
     assert not wide, wide
 
 
@@ -269,7 +273,7 @@ def test_the_staff_console_at_desktop_and_tablet(
     shots = tmp_path / str(width)
     shots.mkdir()
     print(f"screenshots in {shots}")
-    wide: dict[str, int] = {}
+    wide: dict[str, int | str] = {}
     with time_machine.travel(FRIDAY):
         pages: dict[User, Page] = {}
         for name, path, user in staff_pages(world):
@@ -279,4 +283,8 @@ def test_the_staff_console_at_desktop_and_tablet(
             got = visit(pages[user], live_server.url + path, shots, name)
             if got["width"] > width:
                 wide[name] = got["width"]
+            if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
+                wide[name] = "header"  # links wrapped out of the header's bar
+            if got["brandLines"] != 1:
+                wide[name] = f"the site's name on {got['brandLines']} lines"
     assert not wide, wide
