@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -149,6 +149,33 @@ def visit(page: Page, url: str, shots: Path, name: str) -> dict[str, Any]:
     return measured
 
 
+def visit_all(
+    browser: Browser,
+    url: str,
+    viewport: dict[str, int],
+    pages: Sequence[tuple[str, str, User | None]],
+    shots: Path,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, measurements) of each page, opened as its user (one browser context a user)."""
+    sessions: dict[User | None, Page] = {}
+    for name, path, user in pages:
+        if user not in sessions:
+            sessions[user] = session(browser, url, viewport, user)
+        yield name, visit(sessions[user], url + path, shots, name)
+
+
+def wide_problem(got: dict[str, Any], width: int) -> int | str | None:
+    """What is wrong with a page at a desktop or tablet ``width``: wider than the screen, the
+    header's links out of its bar, or the site's name broken over lines."""
+    if got["width"] > width:
+        return int(got["width"])
+    if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
+        return "header"  # links wrapped out of the header's bar
+    if got["brandLines"] != 1:
+        return f"the site's name on {got['brandLines']} lines"
+    return None
+
+
 def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
     applicant = world["applicant"]
     draft, to_pay = world["draft"].number, world["to_pay"]
@@ -211,11 +238,8 @@ def test_every_customer_page_fits_a_phone(
     print(f"screenshots in {shots}")
     problems: dict[str, Any] = {}
     with time_machine.travel(FRIDAY):
-        pages: dict[User | None, Page] = {}
-        for name, path, user in customer_pages(world):
-            if user not in pages:
-                pages[user] = session(browser, live_server.url, PHONE_VIEWPORT, user)
-            got = visit(pages[user], live_server.url + path, shots, name)
+        measured = visit_all(browser, live_server.url, PHONE_VIEWPORT, customer_pages(world), shots)
+        for name, got in measured:
             wrong = {
                 "width": got["width"] if got["width"] > PHONE_VIEWPORT["width"] else None,
                 "header": got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5,
@@ -226,7 +250,7 @@ def test_every_customer_page_fits_a_phone(
             if wrong:
                 problems[name] = wrong
         # the header's menu: folded, then open with every link a 44 px target
-        menu = pages[world["applicant"]]
+        menu = session(browser, live_server.url, PHONE_VIEWPORT, world["applicant"])
         menu.goto(live_server.url + "/hall/")
         assert not menu.locator("#site-nav").is_visible()
         menu.click("label.nav-button")
@@ -250,19 +274,11 @@ def test_every_customer_page_fits_a_desktop(
     shots = tmp_path / "1366"
     shots.mkdir()
     print(f"screenshots in {shots}")
-    wide: dict[str, int | str] = {}
     with time_machine.travel(FRIDAY):
-        pages: dict[User | None, Page] = {}
-        for name, path, user in customer_pages(world):
-            if user not in pages:
-                pages[user] = session(browser, live_server.url, DESKTOP_VIEWPORT, user)
-            got = visit(pages[user], live_server.url + path, shots, name)
-            if got["width"] > 1366:
-                wide[name] = got["width"]
-            if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
-                wide[name] = "header"  # links wrapped out of the header's bar
-            if got["brandLines"] != 1:
-                wide[name] = f"the site's name on {got['brandLines']} lines"
+        measured = visit_all(
+            browser, live_server.url, DESKTOP_VIEWPORT, customer_pages(world), shots
+        )
+        wide = {name: problem for name, got in measured if (problem := wide_problem(got, 1366))}
     assert not wide, wide
 
 
@@ -273,18 +289,8 @@ def test_the_staff_console_at_desktop_and_tablet(
     shots = tmp_path / str(width)
     shots.mkdir()
     print(f"screenshots in {shots}")
-    wide: dict[str, int | str] = {}
     with time_machine.travel(FRIDAY):
-        pages: dict[User, Page] = {}
-        for name, path, user in staff_pages(world):
-            if user not in pages:
-                viewport = {"width": width, "height": 900}
-                pages[user] = session(browser, live_server.url, viewport, user)
-            got = visit(pages[user], live_server.url + path, shots, name)
-            if got["width"] > width:
-                wide[name] = got["width"]
-            if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
-                wide[name] = "header"  # links wrapped out of the header's bar
-            if got["brandLines"] != 1:
-                wide[name] = f"the site's name on {got['brandLines']} lines"
+        viewport = {"width": width, "height": 900}
+        measured = visit_all(browser, live_server.url, viewport, staff_pages(world), shots)
+        wide = {name: problem for name, got in measured if (problem := wide_problem(got, width))}
     assert not wide, wide

@@ -261,7 +261,8 @@ _SUBJECT_LABELS = ("C", "ST", "L", "O", NameOID.ORGANIZATION_IDENTIFIER.dotted_s
 
 
 def common_name_attribute(value: str) -> x509.NameAttribute[str]:
-    """A commonName of up to 64 *characters* (X.520 ub-common-name), as UTF8String.
+    """A commonName of up to 64 *characters* (X.520 ub-common-name, checked by
+    ``_subject_values``), as UTF8String.
 
     ``cryptography`` counts the 64 in UTF-8 octets, which would cap Chinese names at 21
     characters; X.520 size constraints on UTF8String count characters (pkilint and zlint agree).
@@ -270,8 +271,6 @@ def common_name_attribute(value: str) -> x509.NameAttribute[str]:
     """
     if len(value.encode("utf-8")) <= UB_COMMON_NAME:
         return x509.NameAttribute(NameOID.COMMON_NAME, value)
-    if len(value) > UB_COMMON_NAME:
-        raise InvalidInput(code="common_name_too_long", limit=UB_COMMON_NAME)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return x509.NameAttribute(NameOID.COMMON_NAME, value, _validate=False)
