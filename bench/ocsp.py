@@ -318,6 +318,7 @@ def worker(argv: list[str]) -> int:
     log("ocsp: running in a private network namespace (loopback only)")
     home = Path(os.environ["CERTHALL_HOME"])
     certhall_port, openssl_port, nginx_port = free_port(), free_port(), free_port()
+    ocsp_port = free_port()  # certhall serve's OCSP listener (web/fast_listener.py)
     os.environ["CERTHALL_BASE_URL"] = f"http://127.0.0.1:{certhall_port}"
     django_setup()
 
@@ -359,14 +360,14 @@ def worker(argv: list[str]) -> int:
     get_file = write_lines(home / "get.paths", [get_path(b) for b, _, _ in plain])
     nonce_file = write_lines(home / "nonce.hex", [b.hex() for b, _, _ in nonced])
     ossl = openssl_files(home, issuer, rows, now)
-    nginx_prefix = nginx_files(home, nginx_port, certhall_port)
+    nginx_prefix = nginx_files(home, nginx_port, certhall_port, ocsp_port)
     cleanup = contextlib.ExitStack()
     cleanup.callback(shutil.rmtree, nginx_prefix, True)
     connections.close_all()
 
     certhall_argv = [
         sys.executable, "-m", "certhall.cli.main", "serve", "--host", "127.0.0.1",
-        "--port", str(certhall_port), "--workers", "2", "--no-jobs",
+        "--port", str(certhall_port), "--ocsp-port", str(ocsp_port), "--workers", "2", "--no-jobs",
     ]  # fmt: skip
     nginx_argv = [
         "nginx", "-p", f"{nginx_prefix}/", "-c", str(nginx_prefix / "nginx.conf"),
@@ -393,7 +394,9 @@ def worker(argv: list[str]) -> int:
 
     def store_loaded() -> bool:
         return all(
-            post(certhall_port, last_request, timeout=2) == bytes(last.der) for _ in range(8)
+            post(port, last_request, timeout=2) == bytes(last.der)
+            for port in (certhall_port, ocsp_port)
+            for _ in range(8)
         )
 
     def answers(port: int) -> Callable[[], bool]:
@@ -418,12 +421,15 @@ def worker(argv: list[str]) -> int:
             Server("nginx", nginx_argv, port=nginx_port, log_path=home / "nginx.log")
         )
         checks["certhall POST"] = check_answers(
-            lambda b: post(certhall_port, b), sample + nonce_sample, expected, cert
+            lambda b: post(ocsp_port, b), sample + nonce_sample, expected, cert
         )
         checks["certhall GET"] = check_answers(
-            lambda b: get(certhall_port, b)[1], sample, expected, cert
+            lambda b: get(ocsp_port, b)[1], sample, expected, cert
         )
-        headers = get(certhall_port, sample[0][0])[0]
+        checks["certhall site port POST"] = check_answers(
+            lambda b: post(certhall_port, b), sample + nonce_sample, expected, cert
+        )
+        headers = get(ocsp_port, sample[0][0])[0]
         missing = {"cache-control", "etag", "last-modified", "expires"} - set(headers)
         checks["certhall GET caching headers"] = [f"missing {sorted(missing)}"] if missing else []
         checks["nginx GET"] = check_answers(lambda b: get(nginx_port, b)[1], sample, expected, cert)
@@ -443,7 +449,7 @@ def worker(argv: list[str]) -> int:
         if any(checks.values()):
             raise BenchFailure("wrong OCSP answers (above)")
 
-        visibility = revocations(actor, rows, expected, certhall_port, nginx_port, cert)
+        visibility = revocations(actor, rows, expected, ocsp_port, nginx_port, cert)
 
         def measure(config: str, port: int, groups: list[int], file: Path, mode: str) -> None:
             data = wrk(port, file, mode, args.ocsp_duration, args.ocsp_connections, groups)
@@ -458,12 +464,13 @@ def worker(argv: list[str]) -> int:
         log("ocsp: warming certhall and nginx")
         # Both pools, so that each run measures the steady state: the first request for an
         # unknown serial goes to the responder, later ones are served from memory.
-        wrk(certhall_port, plain_file, "post", 4, args.ocsp_connections, [certhall.pid])
-        wrk(certhall_port, nonce_file, "post", 3, args.ocsp_connections, [certhall.pid])
+        wrk(ocsp_port, plain_file, "post", 4, args.ocsp_connections, [certhall.pid])
+        wrk(ocsp_port, nonce_file, "post", 3, args.ocsp_connections, [certhall.pid])
         wrk(nginx_port, get_file, "get", 3, args.ocsp_connections, [nginx.pid])
         both = [nginx.pid, certhall.pid]
         configs: list[tuple[str, Any, Path, str]] = [
             ("certhall POST keep-alive", certhall, plain_file, "post"),
+            ("certhall site port POST keep-alive", "site", plain_file, "post"),
             ("certhall POST close", certhall, plain_file, "post-close"),
             ("certhall GET keep-alive", certhall, get_file, "get"),
             ("nginx cache GET keep-alive", nginx, get_file, "get"),
@@ -486,8 +493,10 @@ def worker(argv: list[str]) -> int:
                         measure(config, openssl_port, [ossl_server.pid], file, mode)
                 elif server is nginx:
                     measure(config, nginx_port, both, file, mode)
-                else:
+                elif server == "site":
                     measure(config, certhall_port, [certhall.pid], file, mode)
+                else:
+                    measure(config, ocsp_port, [certhall.pid], file, mode)
         certhall_log = certhall.tail(5)
 
     emit(
@@ -555,8 +564,8 @@ def nginx_cache_seconds() -> int:
     return int(found.group(1))
 
 
-def nginx_files(home: Path, port: int, upstream: int) -> Path:
-    """deploy/nginx.conf with its two addresses replaced, under a prefix of its own.
+def nginx_files(home: Path, port: int, upstream: int, ocsp_upstream: int) -> Path:
+    """deploy/nginx.conf with its three addresses replaced, under a prefix of its own.
 
     Started as root, nginx runs its workers as ``nobody``: the prefix (outside the private
     0700 instance directory) and its cache and temp directories belong to that user.
@@ -565,6 +574,7 @@ def nginx_files(home: Path, port: int, upstream: int) -> Path:
     for old, new in (
         ("listen 127.0.0.1:8080", f"listen 127.0.0.1:{port}"),
         ("server 127.0.0.1:8000", f"server 127.0.0.1:{upstream}"),
+        ("server 127.0.0.1:8001", f"server 127.0.0.1:{ocsp_upstream}"),
     ):
         if text.count(old) != 1:
             raise BenchFailure(f"{NGINX_CONF} does not contain '{old}' once")

@@ -93,6 +93,10 @@ def test_production_refuses_an_http_base_url(tmp_path: Path) -> None:
         ("CERTHALL_STATUS_RATE_LIMIT", "20 per minute", "例如 20/60，而不是 '20 per minute'"),
         ("CERTHALL_STATUS_RATE_LIMIT", "0/60", "1-100000 次"),
         ("CERTHALL_STATUS_RATE_LIMIT", "20/-5", "1-86400 秒"),
+        ("CERTHALL_OCSP_LISTEN", "8001", "CERTHALL_OCSP_LISTEN 须写成“主机:端口”"),
+        ("CERTHALL_OCSP_LISTEN", "127.0.0.1:0", "而不是 '127.0.0.1:0'"),
+        ("CERTHALL_OCSP_LISTEN", ":8001", "主机:端口"),
+        ("CERTHALL_OCSP_LISTEN", "127.0.0.1:http", "主机:端口"),
     ],
 )
 def test_bad_settings_fail_at_start(tmp_path: Path, name: str, value: str, message: str) -> None:
@@ -126,6 +130,15 @@ def test_agent_url_and_status_rate_limit(tmp_path: Path) -> None:
     )
     assert cfg.agent_url == "http://127.0.0.1:18000"
     assert cfg.status_rate_limit == RateSetting(100, 3600)
+
+
+def test_ocsp_listen(tmp_path: Path) -> None:
+    base = {"CERTHALL_HOME": str(tmp_path), "CERTHALL_CA_KEY_BACKEND": "file"}
+    assert load(base).ocsp_listen is None
+    assert load({**base, "CERTHALL_OCSP_LISTEN": ""}).ocsp_listen is None
+    listen = load({**base, "CERTHALL_OCSP_LISTEN": "10.0.0.7:8001"}).ocsp_listen
+    assert listen == ("10.0.0.7", 8001)
+    assert load({**base, "CERTHALL_OCSP_LISTEN": "[::1]:9001"}).ocsp_listen == ("::1", 9001)
 
 
 def test_token_tools_need_no_secrets(tmp_path: Path) -> None:

@@ -107,6 +107,9 @@ class Config:
     status_rate_limit: RateSetting = DEFAULT_STATUS_RATE_LIMIT
     #: Django request threads per server process (``certhall serve --threads`` sets it).
     serve_threads: int = 8
+    #: Where each server process also answers OCSP alone, as (host, port), or None
+    #: (CERTHALL_OCSP_LISTEN, ``host:port``; ``certhall serve --ocsp-port`` sets it).
+    ocsp_listen: tuple[str, int] | None = None
     #: Seconds between rounds of the scheduled jobs (CERTHALL_JOBS_INTERVAL): each round is
     #: claimed by one process across every server on the database (ca.jobs).
     jobs_interval: int = 60
@@ -154,6 +157,18 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
             code="setting_int", variant="range", name=name, low=low, high=high, value=value
         )
     return value
+
+
+def _listen(env: dict[str, str], name: str) -> tuple[str, int] | None:
+    """``host:port`` (an IPv6 host in brackets), or None when unset or empty."""
+    raw = env.get(name, "")
+    if not raw:
+        return None
+    host, _, port = raw.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(code="setting_listen", name=name, raw=raw)
+    return host, int(port)
 
 
 def _base_url(raw: str) -> str:
@@ -319,6 +334,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         agent_url=_agent_url(env),
         status_rate_limit=_rate(env, "CERTHALL_STATUS_RATE_LIMIT", DEFAULT_STATUS_RATE_LIMIT),
         serve_threads=_int(env, "CERTHALL_SERVE_THREADS", 8, 1, 256),
+        ocsp_listen=_listen(env, "CERTHALL_OCSP_LISTEN"),
         jobs_interval=_int(env, "CERTHALL_JOBS_INTERVAL", 60, 1, 3600),
         tls_proxy=_flag(env, "CERTHALL_TLS_PROXY", default=False),
         crash_pause=env.get("CERTHALL_CRASH_PAUSE", "") if mode != "production" else "",

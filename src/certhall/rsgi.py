@@ -25,4 +25,5 @@ application = Gateway(
     django_app,
     threads=config.get().serve_threads,
     fast_paths=(OCSPFastPath(answers), OCSPResponderPath(answers)),
+    fast_listen=config.get().ocsp_listen,
 )

@@ -257,7 +257,7 @@ def test_what_the_store_cannot_serve_the_responder_answers_without_django(
     from urllib.parse import quote
 
     from certhall.ca.ocsp_serve import OCSPResponderPath
-    from certhall.web.gateway import InPool
+    from certhall.web.fast_paths import InPool
 
     _, issuing = ca
     path = OCSPResponderPath()
@@ -304,7 +304,7 @@ def test_unknown_answers_are_kept_for_the_fast_path_and_nothing_else_is(
 ) -> None:
     from certhall.ca import ocsp_serve
     from certhall.ca.ocsp_serve import OCSPResponderPath
-    from certhall.web.gateway import InPool
+    from certhall.web.fast_paths import InPool
 
     _, issuing = ca
     store = AnswerStore()

@@ -30,6 +30,8 @@ class Instance:
     home: Path
     url: str
     env: dict[str, str]
+    #: The OCSP listener of the same server (``certhall serve --ocsp-port``).
+    ocsp_url: str = ""
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -76,8 +78,10 @@ def _env(home: Path, port: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     home = tmp_path_factory.mktemp("instance")
-    port = free_port()
-    inst = Instance(home, f"http://127.0.0.1:{port}", _env(home, port))
+    port, ocsp_port = free_port(), free_port()
+    inst = Instance(
+        home, f"http://127.0.0.1:{port}", _env(home, port), f"http://127.0.0.1:{ocsp_port}"
+    )
     inst.cli("setup", "--demo")
     server = subprocess.Popen(
         [
@@ -87,6 +91,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
             "serve",
             "--port",
             str(port),
+            "--ocsp-port",
+            str(ocsp_port),
             "--workers",
             "2",
             "--no-jobs",

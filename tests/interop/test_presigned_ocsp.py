@@ -9,6 +9,7 @@ import base64
 import email.utils
 import sqlite3
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -44,6 +45,22 @@ def _stored(instance: Instance, serial: str) -> bytes | None:
 
 def _status(der: bytes) -> ocsp.OCSPCertStatus:
     return ocsp.load_der_ocsp_response(der).certificate_status
+
+
+def _revoke_and_see_it_within_a_second(
+    instance: Instance, served: Instance, serial: str, request: bytes
+) -> None:
+    """Every server process serves the stored revoked answer within a second of the command
+    returning (several requests in a row reach both workers)."""
+    instance.cli("ca", "revoke", serial, "--reason", "keyCompromise")
+    revoked_at = time.monotonic()
+    answer = _stored(instance, serial)
+    assert answer is not None and _status(answer) == ocsp.OCSPCertStatus.REVOKED
+    while any(
+        served.post("/ocsp", request, "application/ocsp-request")[1] != answer for _ in range(6)
+    ):
+        assert time.monotonic() - revoked_at < 1.0, "revocation not visible within a second"
+        time.sleep(0.02)
 
 
 def test_presigned_answers_revocation_within_a_second_and_caching(
@@ -82,17 +99,7 @@ def test_presigned_answers_revocation_within_a_second_and_caching(
     assert email.utils.parsedate_to_datetime(headers["Expires"]) == parsed.next_update_utc
     assert headers["ETag"].startswith('"') and len(headers["ETag"]) > 10
 
-    # Revocation: every server process serves the stored revoked answer within a second of
-    # the command returning (several requests in a row reach both workers).
-    instance.cli("ca", "revoke", serial, "--reason", "keyCompromise")
-    revoked_at = time.monotonic()
-    answer = _stored(instance, serial)
-    assert answer is not None and _status(answer) == ocsp.OCSPCertStatus.REVOKED
-    while any(
-        instance.post("/ocsp", request, "application/ocsp-request")[1] != answer for _ in range(6)
-    ):
-        assert time.monotonic() - revoked_at < 1.0, "revocation not visible within a second"
-        time.sleep(0.02)
+    _revoke_and_see_it_within_a_second(instance, instance, serial, request)
     output = _ocsp(instance, tmp_path, chain, issuing, "-cert", cert, "-no_nonce")
     assert f"{cert}: revoked" in output and "Response verify OK" in output
 
@@ -110,3 +117,39 @@ def test_nonce_requests_are_signed_fresh(instance: Instance, tmp_path: Path) -> 
     assert echoed.value.nonce == nonce
     output = _ocsp(instance, tmp_path, chain, issuing, "-cert", cert)  # openssl adds a nonce
     assert f"{cert}: good" in output and "Response verify OK" in output
+
+
+def test_the_ocsp_listener_gives_the_same_answers(instance: Instance, tmp_path: Path) -> None:
+    """``certhall serve --ocsp-port``: the same stored answers, GET headers, fresh nonce answers
+    and revocation within a second as the site's port; nothing but OCSP."""
+    listener = replace(instance, url=instance.ocsp_url)
+    chain, issuing, _ = _split_chain(instance, tmp_path)
+    serial, cert = _issue(instance, tmp_path, "listener", "--profile", "org", "--years", "1", *ORG)
+    request = _request(cert, issuing)
+
+    # No stored answer yet: the responder answers from the registry, in the request threads.
+    status, body = listener.post("/ocsp", request, "application/ocsp-request")
+    assert status == 200 and _status(body) == ocsp.OCSPCertStatus.GOOD
+    instance.cli("jobs")
+    stored = _stored(instance, serial)
+    deadline = time.monotonic() + 5
+    while listener.post("/ocsp", request, "application/ocsp-request")[1] != stored:
+        assert time.monotonic() < deadline, "the listener never served the stored answer"
+        time.sleep(0.05)
+
+    path = "/ocsp/" + quote(base64.b64encode(request).decode(), safe="")
+    status, headers, body = listener.get(path)
+    site_headers = instance.get(path)[1]
+    assert status == 200 and body == stored
+    for name in ("Content-Type", "ETag", "Last-Modified", "Expires"):
+        assert headers[name] == site_headers[name]
+    assert headers["Cache-Control"].endswith("public, no-transform, must-revalidate")
+
+    # openssl sends a nonce: signed fresh, verified.
+    output = _ocsp(instance, tmp_path, chain, issuing, "-cert", cert, url=listener.url)
+    assert f"{cert}: good" in output and "Response verify OK" in output
+
+    _revoke_and_see_it_within_a_second(instance, listener, serial, request)
+
+    status, _, body = listener.get("/healthz")
+    assert status == 404 and body.decode() == "未找到请求的内容。"

@@ -44,7 +44,9 @@ def _crl_pem(instance: Instance, tmp: Path, slug: str) -> Path:
     return path
 
 
-def _ocsp(instance: Instance, tmp: Path, chain: Path, issuing: Path, *target: str) -> str:
+def _ocsp(
+    instance: Instance, tmp: Path, chain: Path, issuing: Path, *target: str, url: str = ""
+) -> str:
     resp = tmp / "resp.der"
     result = run(
         "openssl",
@@ -53,7 +55,7 @@ def _ocsp(instance: Instance, tmp: Path, chain: Path, issuing: Path, *target: st
         issuing,
         *target,
         "-url",
-        f"{instance.url}/ocsp",
+        f"{url or instance.url}/ocsp",
         "-CAfile",
         chain,
         "-respout",

@@ -150,7 +150,7 @@ def test_a_request_without_body_framing_has_no_body() -> None:
 
 
 def test_a_fast_path_hands_blocking_work_to_the_pool_and_it_is_shed_like_django() -> None:
-    from certhall.web.gateway import InPool, Reply
+    from certhall.web.fast_paths import InPool, Reply
 
     threads: list[str] = []
 

@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import formatdate
 from functools import partial
@@ -47,7 +47,7 @@ from certhall.pki.ocsp import (
     issuer_hashes,
     parse_request,
 )
-from certhall.web.gateway import InPool, Reply
+from certhall.web.fast_paths import InPool, Reply
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +56,35 @@ LOAD_BATCH = 5000
 #: Signed "unknown" answers kept per process (least recently stored dropped first).
 UNKNOWN_KEPT = 50_000
 CONTENT_TYPE = "application/ocsp-response"
+#: The headers of a POST answer, or of an error answer: not for caches (RFC 5019 §5).
+_NOT_CACHED = [("content-type", CONTENT_TYPE), ("cache-control", "no-store")]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answer:
     der: bytes
     this_update: float  # POSIX seconds
     next_update: float
     etag: str
     status: CertStatus  # what ``der`` says, for signing a nonce request's answer without parsing
+    #: ETag, Last-Modified and Expires, formatted at the first GET (not for every answer loaded).
+    _dated: list[tuple[str, str]] | None = field(default=None, init=False, repr=False)
 
-
-def caching_headers(
-    etag: str, this_update: float, next_update: float, now: float
-) -> list[tuple[str, str]]:
-    """RFC 5019 §6.2 headers of a GET answer (times in POSIX seconds), valid until nextUpdate."""
-    max_age = max(0, int(next_update - now))
-    return [
-        ("cache-control", f"max-age={max_age}, public, no-transform, must-revalidate"),
-        ("etag", etag),
-        ("last-modified", formatdate(this_update, usegmt=True)),
-        ("expires", formatdate(next_update, usegmt=True)),
-    ]
+    def get_headers(self, now: float) -> list[tuple[str, str]]:
+        """RFC 5019 §6.2 headers of a GET answer (``now`` in POSIX seconds), valid until
+        nextUpdate."""
+        if self._dated is None:
+            self._dated = [
+                ("etag", self.etag),
+                ("last-modified", formatdate(self.this_update, usegmt=True)),
+                ("expires", formatdate(self.next_update, usegmt=True)),
+            ]
+        max_age = max(0, int(self.next_update - now))
+        return [
+            ("content-type", CONTENT_TYPE),
+            ("cache-control", f"max-age={max_age}, public, no-transform, must-revalidate"),
+            *self._dated,
+        ]
 
 
 def etag_of(der: bytes) -> str:
@@ -93,23 +100,18 @@ def answer_of(
 def response_headers(der: bytes, cacheable: bool) -> list[tuple[str, str]]:
     """The headers of an answer the responder signed: POST answers are not cached; GET answers
     carry RFC 5019 §6.2 headers (as the stored ones do), error answers none."""
-    headers = [("content-type", CONTENT_TYPE)]
     if cacheable:
         parsed = ocsp.load_der_ocsp_response(der)
         if parsed.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL and parsed.next_update_utc:
-            return headers + caching_headers(
-                etag_of(der),
-                parsed.this_update_utc.timestamp(),
-                parsed.next_update_utc.timestamp(),
-                clock.now().timestamp(),
-            )
-    return [*headers, ("cache-control", "no-store")]
+            answer = answer_of(der, parsed.this_update_utc, parsed.next_update_utc, "unknown")
+            return answer.get_headers(clock.now().timestamp())
+    return _NOT_CACHED
 
 
 def request_from_path(path: str) -> bytes | None:
     """The DER request of ``GET /ocsp/<url-encoded base64>`` (RFC 6960 A.1), or None."""
     try:
-        der = base64.b64decode(unquote(path), validate=False)
+        der = base64.b64decode(unquote(path) if "%" in path else path, validate=False)
     except (binascii.Error, ValueError):
         return None
     return der if 0 < len(der) <= MAX_REQUEST_BYTES else None
@@ -287,14 +289,8 @@ class OCSPFastPath:
             signed = self.store.sign_nonce(request_der, moment) if method == "POST" else None
             if signed is None:
                 return None
-            return Reply(
-                200, [("content-type", CONTENT_TYPE), ("cache-control", "no-store")], signed
-            )
-        headers = [("content-type", CONTENT_TYPE)]
-        if method == "GET":
-            headers += caching_headers(answer.etag, answer.this_update, answer.next_update, now)
-        else:
-            headers.append(("cache-control", "no-store"))
+            return Reply(200, _NOT_CACHED, signed)
+        headers = answer.get_headers(now) if method == "GET" else _NOT_CACHED
         return Reply(200, headers, answer.der)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,11 @@ def register(commands: Any) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--threads", type=int, help="Django threads per worker (default 8)")
+    p.add_argument(
+        "--ocsp-port",
+        type=int,
+        help="also answer OCSP alone on this port (default: --port + 1; 0: not at all)",
+    )
     p.add_argument("--no-jobs", action="store_true", help="do not start the job runner")
     p.set_defaults(handler=serve)
 
@@ -44,6 +50,14 @@ def serve(args: argparse.Namespace) -> int:
 
     if args.threads is not None:
         os.environ["CERTHALL_SERVE_THREADS"] = str(args.threads)  # the workers' config reads it
+    ocsp_port = args.port + 1 if args.ocsp_port is None else args.ocsp_port
+    if ocsp_port:
+        refuse_taken_port(args.host, ocsp_port)
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        os.environ["CERTHALL_OCSP_LISTEN"] = f"{host}:{ocsp_port}"
+    # Read again: granian forks its workers from this process, whose configuration was read
+    # before the two settings above (without this, --threads was ignored).
+    config.get.cache_clear()
     cfg = config.get()
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
     mismatch = port_mismatch(cfg, args.port)
@@ -72,6 +86,21 @@ def serve(args: argparse.Namespace) -> int:
             runner.terminate()
             runner.wait(timeout=10)
     return 0
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """Stop at start-up when the OCSP listener's port is taken, before the workers start:
+    they would bind it beside another server's (``SO_REUSEPORT``) or not at all."""
+    from certhall.errors import ConfigurationError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigurationError(
+                code="ocsp_port_taken", port=port, detail=error.strerror or str(error)
+            ) from None
 
 
 def port_mismatch(cfg: Any, port: int) -> str:

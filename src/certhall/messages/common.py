@@ -26,6 +26,7 @@ MESSAGES: dict[str, str] = {
     "request_too_large": "请求内容过大。",
     "request_timeout": "请求超时，请检查网络后重试。",
     "overloaded": "服务繁忙，请 {retry_after} 秒后重试。",
+    "bad_request": "请求格式不正确。",
     # The public certificate status query (web/status.py).
     "bad_serial": (
         "证书序列号格式不正确：请输入十六进制序列号（0-9、A-F，可带空格、冒号或 0x 前缀）。"

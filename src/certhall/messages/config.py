@@ -11,6 +11,10 @@ MESSAGES: dict[str, str] = {
         "请先运行 certhall setup。"
     ),
     "database_unavailable": "无法使用实例的数据库（{detail}）：请检查 CERTHALL_DATABASE_URL。",
+    "ocsp_port_taken": (
+        "OCSP 端口 {port} 无法使用（{detail}）：请用 certhall serve --ocsp-port 另选端口，"
+        "或用 --ocsp-port 0 不单独监听 OCSP。"
+    ),
     "serve_port_mismatch": (
         "警告：certhall serve 监听端口 {port}，"
         "但 CERTHALL_BASE_URL 是 {base_url}（端口 {base_port}）。"
@@ -27,6 +31,7 @@ MESSAGES: dict[str, str] = {
     ),
     "setting_int": "{name} 须为整数，而不是 {raw!r}。",
     "setting_int.range": "{name} 须在 {low} 到 {high} 之间，而不是 {value}。",
+    "setting_listen": "{name} 须写成“主机:端口”，例如 127.0.0.1:8001，而不是 {raw!r}。",
     "setting_flag": "{name} 须为 1 或 0（true/false、yes/no、on/off），而不是 {raw!r}。",
     "setting_env": "CERTHALL_ENV 只能是 development 或 production，而不是 {mode!r}。",
     "setting_base_url": "CERTHALL_BASE_URL 须为 http(s) 地址，而不是 {raw!r}。",

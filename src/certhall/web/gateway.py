@@ -22,34 +22,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from certhall.messages import text
+from certhall.web.fast_listener import FastListener
+from certhall.web.fast_paths import FastPath, InPool, Reply, plain_reply
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _T = TypeVar("_T")
-
-
-class FastPath(Protocol):
-    def __call__(self, method: str, path: str, body: bytes) -> Reply | InPool | None: ...
-
-    def start(self) -> None:
-        """Called once per worker process before it serves (load caches, start pollers)."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class InPool:
-    """A fast path's answer that needs blocking work (the database): run in the request
-    threads, counted and shed as a Django request is, without Django's request handling."""
-
-    work: Callable[[], Reply]
 
 
 @dataclass(frozen=True)
@@ -132,11 +112,6 @@ class _Reaper:
             self.timer = None
 
 
-def _reply(status: int, text: str) -> Reply:
-    body = text.encode()
-    return Reply(status, [("content-type", "text/plain; charset=utf-8")], body)
-
-
 class Gateway:
     def __init__(
         self,
@@ -145,10 +120,14 @@ class Gateway:
         threads: int,
         limits: Limits | None = None,
         fast_paths: tuple[FastPath, ...] = (),
+        fast_listen: tuple[str, int] | None = None,
     ) -> None:
         self.wsgi = wsgi
         self.limits = limits or Limits()
         self.fast_paths = fast_paths
+        #: Where each worker also listens for the fast paths alone (``web/fast_listener.py``).
+        self.fast_listen = fast_listen
+        self.fast_listener: FastListener | None = None
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
         #: Requests handed to the pool and not finished (running or waiting): only the event
         #: loop's thread touches it.
@@ -171,21 +150,18 @@ class Gateway:
             return
         length = scope.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limits.max_body):
-            return self._send(proto, _reply(413, text("request_too_large")))
+            return self._send(proto, plain_reply(413, text("request_too_large")))
         try:
             body = await self._read_body(proto, length, "transfer-encoding" in scope.headers)
         except TimeoutError:
-            return self._send(proto, _reply(408, text("request_timeout")))
+            return self._send(proto, plain_reply(408, text("request_timeout")))
         except _TooLarge:
-            return self._send(proto, _reply(413, text("request_too_large")))
-        for fast in self.fast_paths:
-            answer = fast(scope.method, scope.path, body)
-            if isinstance(answer, InPool):
-                if self.in_flight >= self.capacity:
-                    return self._send(proto, self._overloaded())
-                answer = await self._in_pool(answer.work)
-            if answer is not None:
-                return self._send(proto, answer)
+            return self._send(proto, plain_reply(413, text("request_too_large")))
+        answer = self.fast_answer(scope.method, scope.path, body)
+        if isinstance(answer, InPool):
+            answer = await self.run_in_pool(answer)
+        if answer is not None:
+            return self._send(proto, answer)
         if self.in_flight >= self.capacity:
             return self._send(proto, self._overloaded())
         request_env = self._environ(scope, body)
@@ -194,6 +170,19 @@ class Gateway:
             proto.response_file(status, headers, result)
         else:
             proto.response_bytes(status, headers, result)
+
+    def fast_answer(self, method: str, path: str, body: bytes) -> Reply | InPool | None:
+        for fast in self.fast_paths:
+            answer = fast(method, path, body)
+            if answer is not None:
+                return answer
+        return None
+
+    async def run_in_pool(self, answer: InPool) -> Reply:
+        """A fast path's blocking work in the request threads, or 503 when they are full."""
+        if self.in_flight >= self.capacity:
+            return self._overloaded()
+        return await self._in_pool(answer.work)
 
     async def _in_pool(self, work: Callable[[], _T]) -> _T:
         self.in_flight += 1
@@ -205,6 +194,9 @@ class Gateway:
     def __rsgi_init__(self, loop: Any) -> None:  # granian calls it once per worker
         for fast in self.fast_paths:
             fast.start()
+        if self.fast_listen is not None:
+            self.fast_listener = FastListener(self, loop)
+            self.fast_listener.start_soon(*self.fast_listen)
 
     async def _read_body(self, proto: Any, length: str | None, chunked: bool) -> bytes:
         """The whole body, within its deadline (which grows with what a chunked body sends).
@@ -240,9 +232,8 @@ class Gateway:
 
     def _overloaded(self) -> Reply:
         seconds = self.limits.retry_after_seconds
-        reply = _reply(503, text("overloaded", retry_after=seconds))
-        reply.headers.append(("retry-after", str(seconds)))
-        return reply
+        reply = plain_reply(503, text("overloaded", retry_after=seconds))
+        return Reply(503, [*reply.headers, ("retry-after", str(seconds))], reply.body)
 
     @staticmethod
     def _send(proto: Any, reply: Reply) -> None:
