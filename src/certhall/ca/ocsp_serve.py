@@ -42,6 +42,7 @@ from certhall.ca import ocsp as responder
 from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponse
 from certhall.pki.ocsp import (
     MAX_REQUEST_BYTES,
+    NONCE_OID,
     CertStatus,
     MalformedRequest,
     issuer_hashes,
@@ -69,6 +70,20 @@ class Answer:
     status: CertStatus  # what ``der`` says, for signing a nonce request's answer without parsing
     #: ETag, Last-Modified and Expires, formatted at the first GET (not for every answer loaded).
     _dated: list[tuple[str, str]] | None = field(default=None, init=False, repr=False)
+    #: A revoked answer's time and reason, read from ``der`` at the first nonce request.
+    _revocation: tuple[datetime | None, x509.ReasonFlags | None] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def revocation(self) -> tuple[datetime | None, x509.ReasonFlags | None]:
+        """(revocation time, reason) of a revoked answer; (None, None) for the others."""
+        if self._revocation is None:
+            if self.status == "revoked":
+                stored = ocsp.load_der_ocsp_response(self.der)
+                self._revocation = (stored.revocation_time_utc, stored.revocation_reason)
+            else:
+                self._revocation = (None, None)
+        return self._revocation
 
     def get_headers(self, now: float) -> list[tuple[str, str]]:
         """RFC 5019 §6.2 headers of a GET answer (``now`` in POSIX seconds), valid until
@@ -257,10 +272,7 @@ class AnswerStore:
         answer = self._answers.get(key) or self._unknown.get(key)
         if answer is None or answer.next_update <= now.timestamp():
             return None
-        revoked_at = reason = None
-        if answer.status == "revoked":
-            stored = ocsp.load_der_ocsp_response(answer.der)
-            revoked_at, reason = stored.revocation_time_utc, stored.revocation_reason
+        revoked_at, reason = answer.revocation()
         return responder.sign_loaded(query, ca_id, answer.status, revoked_at, reason, now)
 
 
@@ -284,7 +296,8 @@ class OCSPFastPath:
             return None
         moment = clock.now()
         now = moment.timestamp()
-        answer = self.store.lookup(request_der, now)
+        # A request with a nonce is never answered with a stored answer: no lookup for it.
+        answer = None if NONCE_OID in request_der else self.store.lookup(request_der, now)
         if answer is None:
             signed = self.store.sign_nonce(request_der, moment) if method == "POST" else None
             if signed is None:

@@ -16,7 +16,7 @@ what the builder makes of the same input, and to OpenSSL and pkilint.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, get_args
 
@@ -49,8 +49,9 @@ MAX_NONCE_OCTETS = 32
 MAX_REQUEST_BYTES = 8 * 1024
 
 #: Encoded once: DER of id-pkix-ocsp-nonce, id-pkix-ocsp-basic and the CertID hash algorithms
-#: (with the NULL parameters RFC 5019 requests carry).
-_NONCE_OID = der.oid("1.3.6.1.5.5.7.48.1.2")
+#: (with the NULL parameters RFC 5019 requests carry). A request without these 11 bytes has no
+#: nonce (a serving process looks for them before it parses).
+NONCE_OID = der.oid("1.3.6.1.5.5.7.48.1.2")
 _OCSP_BASIC_OID = der.oid("1.3.6.1.5.5.7.48.1.1")
 _GOOD = b"\x80\x00"  # CertStatus good: [0] IMPLICIT NULL
 _UNKNOWN = b"\x82\x00"  # unknown: [2] IMPLICIT NULL
@@ -229,30 +230,34 @@ def build_response(
         if revoked_at is not None or reason is not None:
             raise InvalidInput(code="ocsp_revocation", status=status)
         cert_status = _GOOD if status == "good" else _UNKNOWN
-    if status != "unknown" and not issuer_matches(query, issuer_cert):
+    fixed = _fixed_parts(issuer_cert, responder_cert)
+    if status != "unknown" and fixed.issuer_hashes(query.hash_algorithm) != (
+        query.issuer_name_hash,
+        query.issuer_key_hash,
+    ):
         raise InvalidInput(code="ocsp_other_issuer")
     this_update = truncate_to_second(this_update)
     next_update = truncate_to_second(next_update)
     if next_update <= this_update:
         raise InvalidInput(code="ocsp_next_update")
-    delegated = _check_responder(issuer_cert, responder_cert)
-    responder_id, certs = _responder_parts(responder_cert, delegated)
+    this_update_der = der.generalized_time(this_update)
     single = der.sequence(
         _cert_id(query),
         cert_status,
-        der.generalized_time(this_update),
+        this_update_der,
         der.context(0, der.generalized_time(next_update)),
     )
     extensions = b""
     if query.nonce is not None:
-        nonce = der.extension(_NONCE_OID, der.octet_string(query.nonce))
+        nonce = der.extension(NONCE_OID, der.octet_string(query.nonce))
         extensions = der.context(1, der.sequence(nonce))
     # producedAt is thisUpdate: the callers sign at "now" and a frozen clock stays exact.
-    tbs = der.sequence(
-        responder_id, der.generalized_time(this_update), der.sequence(single), extensions
-    )
+    tbs = der.sequence(fixed.responder_id, this_update_der, der.sequence(single), extensions)
     basic = der.sequence(
-        tbs, signature_algorithm(responder_key), der.bit_string(sign(responder_key, tbs)), certs
+        tbs,
+        signature_algorithm(responder_key),
+        der.bit_string(sign(responder_key, tbs)),
+        fixed.certs,
     )
     response_bytes = der.sequence(_OCSP_BASIC_OID, der.octet_string(basic))
     return der.sequence(der.enumerated(0), der.context(0, response_bytes))
@@ -268,16 +273,48 @@ def _cert_id(query: OCSPQuery) -> bytes:
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _responder_parts(responder_cert: x509.Certificate, delegated: bool) -> tuple[bytes, bytes]:
-    """(responderID byKey, the ``certs`` field): the same in every answer a responder signs."""
+@dataclass(frozen=True)
+class _FixedParts:
+    """What every answer of one responder for one issuer has in common."""
+
+    issuer: x509.Certificate
+    responder: x509.Certificate
+    responder_id: bytes  # byKey
+    certs: bytes  # the ``certs`` field: the delegated responder's certificate, or nothing
+    by_algorithm: dict[str, tuple[bytes, bytes]] = field(default_factory=dict, compare=False)
+
+    def issuer_hashes(self, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
+        found = self.by_algorithm.get(algorithm.name)
+        if found is None:
+            found = self.by_algorithm[algorithm.name] = issuer_hashes(self.issuer, algorithm)
+        return found
+
+
+#: By the identity of the two certificates: the responder keeps its certificate objects
+#: (``ca.ocsp``), and hashing a certificate for ``lru_cache`` cost 2 µs each time, 8 µs of an
+#: answer. An entry holds both objects, so their ids cannot be reused while it exists.
+_fixed: dict[tuple[int, int], _FixedParts] = {}
+
+
+def _fixed_parts(issuer_cert: x509.Certificate, responder_cert: x509.Certificate) -> _FixedParts:
+    parts = _fixed.get((id(issuer_cert), id(responder_cert)))
+    if parts is not None and parts.issuer is issuer_cert and parts.responder is responder_cert:
+        return parts
+    delegated = _check_responder(issuer_cert, responder_cert)
     public_key_bits = der.spki_public_key_bits(spki(responder_cert.public_key()))
     key_hash = _digest(hashes.SHA1(), public_key_bits)  # noqa: S303 - KeyHash is SHA-1 (4.2.1)
-    responder_id = der.context(2, der.octet_string(key_hash))
-    if not delegated:
-        return responder_id, b""
-    cert = responder_cert.public_bytes(serialization.Encoding.DER)
-    return responder_id, der.context(0, der.sequence(cert))
+    certs = b""
+    if delegated:
+        certs = der.context(
+            0, der.sequence(responder_cert.public_bytes(serialization.Encoding.DER))
+        )
+    parts = _FixedParts(
+        issuer_cert, responder_cert, der.context(2, der.octet_string(key_hash)), certs
+    )
+    if len(_fixed) >= 64:
+        _fixed.clear()
+    _fixed[(id(issuer_cert), id(responder_cert))] = parts
+    return parts
 
 
 def error_response(status: OCSPResponseStatus) -> bytes:
