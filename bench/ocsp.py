@@ -1,6 +1,6 @@
-"""OCSP: responses per second and latency of ``certhall serve`` (granian, the pre-signed
-answers' fast path) and of the shipped nginx cache, against ``openssl ocsp -multi 2`` in the
-same run.
+"""OCSP: responses per second and latency of ``certhall serve`` (its OCSP listener, the
+pre-signed answers' fast path) and of the shipped nginx cache, against ``openssl ocsp -multi 2``
+in the same run.
 
 Setup (one worker process, a fresh SQLite instance, a private network namespace with only
 loopback, so ``openssl ocsp -port``, which binds the wildcard address, is reachable from the
@@ -19,9 +19,10 @@ namespace only):
   nonce a pool of 10,000.
 
 Servers, all started here and stopped by process group: ``certhall serve --workers 2 --no-jobs``
-(what ``make run`` starts); ``openssl ocsp -multi 2`` (restarted for every run: a dropped
-connection can leave it spinning); nginx with deploy/nginx.conf in front of certhall (only the
-listen and upstream addresses replaced).
+(what ``make run`` starts), measured on its OCSP listener (``--ocsp-port``, web/fast_listener.py)
+and, for comparison, with POST on the site's port; ``openssl ocsp -multi 2`` (restarted for
+every run: a dropped connection can leave it spinning); nginx with deploy/nginx.conf in front of
+certhall (only the listen and upstream addresses replaced).
 
 Load: ``wrk -t1 -c16`` with bench/ocsp_wrk.lua, a random request of the pool per request.
 openssl answers HTTP/1.0 and closes every connection, so its runs use ``Connection: close``;
