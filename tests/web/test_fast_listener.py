@@ -132,6 +132,12 @@ def test_keep_alive_and_pipelined_requests_are_answered_in_order(served: Served)
     sock.close()
 
 
+def test_a_burst_of_pipelined_requests_is_answered_whole_and_in_order(served: Served) -> None:
+    sock, reader = served.connect()
+    sock.sendall(b"".join(post("/echo", str(i).encode()) for i in range(3000)))
+    assert [response(reader)[2] for _ in range(3000)] == [str(i).encode() for i in range(3000)]
+
+
 def test_http_1_0_and_connection_close_end_the_connection(served: Served) -> None:
     sock, reader = served.connect()
     sock.sendall(get("/fast", "1.0"))
@@ -215,6 +221,9 @@ def test_parse_waits_for_a_whole_request() -> None:
         len(whole),
     )
     assert parse(get("/ocsp/MEow?x=1"))[0].path == "/ocsp/MEow"  # type: ignore[index]
+    two = whole + get("/fast")
+    second = parse(two, len(whole))
+    assert second is not None and second[0].path == "/fast" and second[1] == len(two)
     with pytest.raises(Refused):
         parse(b"\x00" * (MAX_HEAD + 1))
 

@@ -72,15 +72,16 @@ class Request:
         self.keep_alive = keep_alive
 
 
-def parse(buffer: bytes) -> tuple[Request, int] | None:
-    """The first request in ``buffer`` and the bytes it takes, None while it is incomplete;
-    raises :class:`Refused` for what is not served here."""
-    end = buffer.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
+def parse(buffer: bytes, start: int = 0) -> tuple[Request, int] | None:
+    """The request at ``start`` in ``buffer`` and where the next one starts, None while it is
+    incomplete; raises :class:`Refused` for what is not served here. (An offset, not a slice of
+    what is left: a burst of pipelined requests would be copied once per request.)"""
+    end = buffer.find(b"\r\n\r\n", start, start + MAX_HEAD + 4)
     if end < 0:
-        if len(buffer) > MAX_HEAD:
+        if len(buffer) - start > MAX_HEAD:
             raise Refused(431)
         return None
-    lines = buffer[:end].split(b"\r\n")
+    lines = buffer[start:end].split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or not parts[1].startswith(b"/"):
         raise Refused(400)
@@ -247,16 +248,16 @@ class _Connection(asyncio.Protocol):
         """Answer the whole requests in the buffer, in order, until one needs the threads."""
         gateway, date = self.listener.gateway, self.listener.date
         out: list[bytes] = []
-        while self.buffer and not (self.pending or self.writing_paused or self.closing):
+        buffer, start = self.buffer, 0
+        while start < len(buffer) and not (self.pending or self.writing_paused or self.closing):
             try:
-                parsed = parse(self.buffer)
+                parsed = parse(buffer, start)
             except Refused as refused:
                 self._write(out)
                 return self._refuse(refused.status)
             if parsed is None:
                 break
-            request, used = parsed
-            self.buffer = self.buffer[used:]
+            request, start = parsed
             answer = gateway.fast_answer(request.method, request.path, request.body)
             if isinstance(answer, InPool):
                 self.pending = self.listener.loop.create_task(self._in_pool(answer, request))
@@ -264,6 +265,8 @@ class _Connection(asyncio.Protocol):
             reply = plain_reply(404, text("not_found")) if answer is None else answer
             out.append(encode(reply, request.keep_alive, date()))
             self.closing = not request.keep_alive
+        if start:
+            self.buffer = buffer[start:]
         if out:
             self._write(out)
             # The next request's time starts now; without one, the idle time does.
