@@ -30,7 +30,7 @@ system-deps-bench:
 
 run: system-deps-run $(VENV)/.base
 	$(BIN)/certhall setup --demo
-	$(BIN)/certhall serve --host 127.0.0.1 --port 8000
+	$(BIN)/certhall serve --host 127.0.0.1 --port 8000 --ocsp-port 8001
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests $(wildcard bench)

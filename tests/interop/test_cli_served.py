@@ -48,3 +48,14 @@ def test_serve_on_another_port_warns_at_start(instance: Instance) -> None:
         server.wait(timeout=15)
     assert line.startswith("警告：certhall serve 监听端口"), line
     assert str(port) in line and instance.url in line and "OCSP" in line
+
+
+def test_serve_stops_at_start_when_its_ocsp_port_is_taken(instance: Instance) -> None:
+    """The instance's own server holds its OCSP listener's port: a second server asking for it
+    stops with one Chinese line before it serves anything."""
+    taken = instance.ocsp_url.rsplit(":", 1)[1]
+    site = str(free_port())
+    result = instance.cli("serve", "--port", site, "--ocsp-port", taken, "--no-jobs", check=False)
+    assert result.returncode != 0
+    assert f"OCSP 端口 {taken} 无法使用" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

@@ -12,8 +12,8 @@ MESSAGES: dict[str, str] = {
     ),
     "database_unavailable": "无法使用实例的数据库（{detail}）：请检查 CERTHALL_DATABASE_URL。",
     "ocsp_port_taken": (
-        "OCSP 端口 {port} 无法使用（{detail}）：请用 certhall serve --ocsp-port 另选端口，"
-        "或用 --ocsp-port 0 不单独监听 OCSP。"
+        "OCSP 端口 {port} 无法使用（{detail}）：请用 certhall serve --ocsp-port"
+        "（或 CERTHALL_OCSP_LISTEN）另选端口。"
     ),
     "serve_port_mismatch": (
         "警告：certhall serve 监听端口 {port}，"
