@@ -295,3 +295,21 @@ def test_serve_stops_at_start_up_when_the_ocsp_port_is_taken() -> None:
         with pytest.raises(ConfigurationError, match=f"OCSP 端口 {port} 无法使用"):
             refuse_taken_port("127.0.0.1", port)
     refuse_taken_port("127.0.0.1", port)  # free again
+
+
+def test_a_listener_that_cannot_bind_says_so_and_the_loop_serves_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = Gateway(lambda environ, start: [], threads=1)
+    loop = uvloop.new_event_loop()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listener = fast_listener.FastListener(gateway, loop)
+        with caplog.at_level("ERROR", logger="certhall.web.fast_listener"):
+            listener.start_soon("127.0.0.1", taken.getsockname()[1])
+            loop.run_until_complete(asyncio.sleep(0.05))
+    assert "the OCSP listener could not start" in caplog.text
+    assert listener.server is None
+    loop.close()
+    gateway.pool.shutdown()

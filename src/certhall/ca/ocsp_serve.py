@@ -25,6 +25,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import formatdate
@@ -58,7 +59,10 @@ LOAD_BATCH = 5000
 UNKNOWN_KEPT = 50_000
 CONTENT_TYPE = "application/ocsp-response"
 #: The headers of a POST answer, or of an error answer: not for caches (RFC 5019 §5).
-_NOT_CACHED = [("content-type", CONTENT_TYPE), ("cache-control", "no-store")]
+_NOT_CACHED: Sequence[tuple[str, str]] = [
+    ("content-type", CONTENT_TYPE),
+    ("cache-control", "no-store"),
+]
 
 
 @dataclass(slots=True)
@@ -112,7 +116,7 @@ def answer_of(
     return Answer(der, this_update.timestamp(), next_update.timestamp(), etag_of(der), status)
 
 
-def response_headers(der: bytes, cacheable: bool) -> list[tuple[str, str]]:
+def response_headers(der: bytes, cacheable: bool) -> Sequence[tuple[str, str]]:
     """The headers of an answer the responder signed: POST answers are not cached; GET answers
     carry RFC 5019 §6.2 headers (as the stored ones do), error answers none."""
     if cacheable:

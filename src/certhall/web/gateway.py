@@ -9,7 +9,8 @@ time. A slow or idle client therefore costs a coroutine, never a thread.
 Fast paths (the pre-signed OCSP responses) answer on the event loop without Django, or hand
 blocking work to the thread pool without Django's request handling (the OCSP responder for what
 the stored answers do not cover); everything else runs Django's WSGI handler in the same bounded
-thread pool.
+thread pool. The OCSP listener (``web/fast_listener.py``), when configured, asks the same fast
+paths on the same event loop from a port of its own.
 """
 
 from __future__ import annotations
