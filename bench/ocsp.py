@@ -41,26 +41,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
-import pwd
 import random
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from base64 import b64encode
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from bench.common import (
-    REPO,
     BenchFailure,
     Server,
     django_setup,
@@ -73,11 +67,21 @@ from bench.common import (
     run_worker,
     spread,
 )
+from bench.ocsp_baselines import nginx_cache_seconds, nginx_files, openssl_files
+from bench.ocsp_requests import (
+    Request,
+    build_requests,
+    check_answer,
+    check_answers,
+    get,
+    get_path,
+    post,
+    write_lines,
+)
 
 FLOOR = 2.0  # certhall without nonce >= 2 x openssl -multi 2 (issue 12)
 AIM = 5.0  # with the nginx cache in front
 LUA = Path(__file__).with_name("ocsp_wrk.lua")
-NGINX_CONF = REPO / "deploy" / "nginx.conf"
 SEED = 6960
 VISIBLE_WITHIN_S = 1.0
 
@@ -167,143 +171,6 @@ def wrk(
     data["wrk_cpu_s"] = usage.ru_utime + usage.ru_stime
     data["error_count"] = sum(data["errors"].values())
     return data
-
-
-# --- requests --------------------------------------------------------------------------------
-
-Request = tuple[bytes, int, bytes | None]  # (DER request, serial, nonce)
-
-
-def build_requests(
-    rows: Sequence[Any], issuer_cert: Any, count: int, nonce: bool, rng: random.Random
-) -> list[Request]:
-    """``count`` requests: 95% serials from ``rows``, 5% unknown."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from cryptography.x509 import ocsp
-
-    from certhall.pki.ocsp import issuer_hashes
-
-    # SHA-1 CertIDs: what browsers and openssl send (RFC 5019 section 2.1.1).
-    name_hash, key_hash = issuer_hashes(issuer_cert, hashes.SHA1())  # noqa: S303
-    out = []
-    known = {r.serial for r in rows}
-    for i in range(count):
-        if i % 20 == 19:
-            serial = (1 << 126) | rng.getrandbits(126)
-            while serial in known:  # pragma: no cover
-                serial = (1 << 126) | rng.getrandbits(126)
-        else:
-            serial = rows[rng.randrange(len(rows))].serial
-        builder = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-            name_hash,
-            key_hash,
-            serial,
-            hashes.SHA1(),  # noqa: S303
-        )
-        value = None
-        if nonce:
-            value = rng.randbytes(16)
-            builder = builder.add_extension(x509.OCSPNonce(value), critical=False)
-        out.append((builder.build().public_bytes(Encoding.DER), serial, value))
-    return out
-
-
-def get_path(der: bytes) -> str:
-    """``/ocsp/<url-encoded base64>`` (RFC 6960 A.1)."""
-    return "/ocsp/" + quote(b64encode(der).decode(), safe="")
-
-
-def write_lines(path: Path, lines: Sequence[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines))
-    return path
-
-
-def post(port: int, body: bytes, timeout: float = 10) -> bytes:
-    return _fetch(port, "POST", "/ocsp", body)[1]
-
-
-def get(port: int, der: bytes) -> tuple[dict[str, str], bytes]:
-    return _fetch(port, "GET", get_path(der), None)
-
-
-def _fetch(port: int, method: str, path: str, body: bytes | None) -> tuple[dict[str, str], bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        headers = {"Content-Type": "application/ocsp-request"} if body is not None else {}
-        conn.request(method, path, body, headers)
-        response = conn.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"HTTP {response.status} for {method} {path[:40]}")
-        return {k.lower(): v for k, v in response.getheaders()}, data
-    finally:
-        conn.close()
-
-
-_REASON_ATTR = {
-    "keyCompromise": "key_compromise",
-    "superseded": "superseded",
-    "cessationOfOperation": "cessation_of_operation",
-    "affiliationChanged": "affiliation_changed",
-}
-
-
-def check_answer(der: bytes, serial: int, nonce: bytes | None, want: Any, issuer_cert: Any) -> None:
-    """Raise unless ``der`` is a correct, verified answer about ``serial``."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509 import OCSPNonce, ocsp
-
-    resp = ocsp.load_der_ocsp_response(der)
-    if resp.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        raise ValueError(f"response status {resp.response_status}")
-    if resp.serial_number != serial:
-        raise ValueError("answer about another serial")
-    if want is None:
-        if resp.certificate_status != ocsp.OCSPCertStatus.UNKNOWN:
-            raise ValueError(f"unknown serial answered {resp.certificate_status}")
-    else:
-        revoked_at, reason = want
-        if revoked_at is None:
-            if resp.certificate_status != ocsp.OCSPCertStatus.GOOD:
-                raise ValueError(f"good serial answered {resp.certificate_status}")
-        else:
-            if resp.certificate_status != ocsp.OCSPCertStatus.REVOKED:
-                raise ValueError(f"revoked serial answered {resp.certificate_status}")
-            if resp.revocation_time_utc != revoked_at:
-                raise ValueError(f"revocation time {resp.revocation_time_utc}")
-            got = resp.revocation_reason.name if resp.revocation_reason else None
-            # certhall leaves unspecified out (RFC 5280 5.3.1), openssl encodes it.
-            allowed = {None, "unspecified"} if reason == "unspecified" else {_REASON_ATTR[reason]}
-            if got not in allowed:
-                raise ValueError(f"revocation reason {got} for {reason}")
-    if nonce is not None:
-        echoed = resp.extensions.get_extension_for_class(OCSPNonce).value.nonce
-        if echoed != nonce:
-            raise ValueError("nonce not echoed")
-    signer = resp.certificates[0]
-    signer.verify_directly_issued_by(issuer_cert)
-    assert resp.signature_hash_algorithm is not None
-    public = signer.public_key()
-    assert isinstance(public, ec.EllipticCurvePublicKey)
-    public.verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(resp.signature_hash_algorithm))
-
-
-def check_answers(
-    fetch: Callable[[bytes], bytes],
-    sample: Sequence[Request],
-    expected: dict[int, Any],
-    issuer_cert: Any,
-) -> list[str]:
-    """Ask ``sample`` and check every answer; return the problems (empty: all correct)."""
-    problems: list[str] = []
-    for body, serial, nonce in sample:
-        try:
-            check_answer(fetch(body), serial, nonce, expected.get(serial), issuer_cert)
-        except Exception as exc:
-            problems.append(f"serial {serial:x}: {exc}")
-    return problems
 
 
 # --- the worker ------------------------------------------------------------------------------
@@ -519,77 +386,6 @@ def worker(argv: list[str]) -> int:
         }
     )
     return 0
-
-
-def openssl_files(home: Path, issuer: Any, rows: Sequence[Any], now: datetime) -> Path:
-    """openssl's view of the same CA: index, CA certificate, a delegated responder."""
-    from datetime import timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from bench import registry
-    from certhall.pki import authority
-
-    ossl = home / "openssl"
-    ossl.mkdir()
-    pem = serialization.Encoding.PEM
-    (ossl / "issuing.pem").write_bytes(issuer.certificate.public_bytes(pem))
-    key = ec.generate_private_key(ec.SECP256R1())
-    (ossl / "responder.key").write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    (ossl / "responder.key").chmod(0o600)
-    name = x509.Name(
-        [
-            x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(x509.NameOID.COMMON_NAME, "bench openssl OCSP responder"),
-        ]
-    )
-    responder = authority.build_ocsp_responder(issuer, key.public_key(), name, now, days=30)
-    (ossl / "responder.pem").write_bytes(responder.public_bytes(pem))
-    expiry = now + timedelta(days=335)
-    (ossl / "index.txt").write_text(
-        "".join(registry.openssl_index_line(r, expiry) + "\n" for r in rows)
-    )
-    (ossl / "index.txt.attr").write_text("unique_subject = no\n")
-    return ossl
-
-
-def nginx_cache_seconds() -> int:
-    """How long deploy/nginx.conf keeps an OCSP answer (its ``proxy_cache_valid 200 Ns``)."""
-    found = re.search(r"proxy_cache_valid\s+200\s+(\d+)s;", NGINX_CONF.read_text())
-    if found is None:
-        raise BenchFailure(f"{NGINX_CONF}: no 'proxy_cache_valid 200 <N>s;'")
-    return int(found.group(1))
-
-
-def nginx_files(home: Path, port: int, upstream: int, ocsp_upstream: int) -> Path:
-    """deploy/nginx.conf with its three addresses replaced, under a prefix of its own.
-
-    Started as root, nginx runs its workers as ``nobody``: the prefix (outside the private
-    0700 instance directory) and its cache and temp directories belong to that user.
-    """
-    text = NGINX_CONF.read_text()
-    for old, new in (
-        ("listen 127.0.0.1:8080", f"listen 127.0.0.1:{port}"),
-        ("server 127.0.0.1:8000", f"server 127.0.0.1:{upstream}"),
-        ("server 127.0.0.1:8001", f"server 127.0.0.1:{ocsp_upstream}"),
-    ):
-        if text.count(old) != 1:
-            raise BenchFailure(f"{NGINX_CONF} does not contain '{old}' once")
-        text = text.replace(old, new)
-    prefix = Path(tempfile.mkdtemp(prefix="certhall-bench-nginx-"))
-    prefix.chmod(0o755)
-    (prefix / "nginx.conf").write_text(text)
-    if os.geteuid() == 0:
-        nobody = pwd.getpwnam("nobody")
-        for name in ("ocsp_cache", "client_body", "proxy_temp", "fastcgi_temp", "uwsgi_temp",
-                     "scgi_temp"):  # fmt: skip
-            (prefix / name).mkdir(mode=0o700)
-            os.chown(prefix / name, nobody.pw_uid, nobody.pw_gid)
-    return prefix
 
 
 def revocations(

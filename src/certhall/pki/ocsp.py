@@ -180,7 +180,6 @@ def issuer_matches(query: OCSPQuery, issuer_cert: x509.Certificate) -> bool:
     return query.issuer_name_hash == name_hash and query.issuer_key_hash == key_hash
 
 
-@functools.lru_cache(maxsize=16)
 def _check_responder(issuer_cert: x509.Certificate, responder_cert: x509.Certificate) -> bool:
     """True when the responder is delegated (False when the CA signs itself); else raise."""
     if responder_cert == issuer_cert:
