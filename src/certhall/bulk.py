@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from certhall.reads import prepared_cursor
+
 
 def insert_rows(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
@@ -43,10 +45,15 @@ def insert_row(model: type[models.Model], columns: Sequence[str], values: Sequen
     """Insert one row of already checked ``values`` (in the order of ``columns``, database
     column names) and return its primary key: one precompiled ``INSERT ... RETURNING id``
     (PostgreSQL, SQLite 3.35+), for rows written on every operation of their kind."""
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_returning(connection.vendor, model, tuple(columns)), values)
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(insert_sql(model, columns), values)
         key: int = cursor.fetchone()[0]
     return key
+
+
+def insert_sql(model: type[models.Model], columns: Sequence[str]) -> str:
+    """The ``INSERT ... RETURNING id`` of :func:`insert_row`, for a statement that writes more."""
+    return _insert_returning(connection.vendor, model, tuple(columns))
 
 
 @cache

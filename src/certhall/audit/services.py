@@ -18,8 +18,9 @@ from certhall.accounts.models import User
 from certhall.audit import checkpoints
 from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import AuditEvent, AuditHead
-from certhall.bulk import insert_row
+from certhall.bulk import insert_row, insert_sql
 from certhall.errors import CerthallError
+from certhall.reads import prepared_cursor
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _compiled(template: str, vendor: str) -> str:
 
 def _locked_head() -> tuple[int, str, datetime | None, int]:
     """The head's seq, hash, time and keyed_from, locked until the transaction ends."""
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(_sql('SELECT seq, hash, "at", keyed_from FROM {head} WHERE id = 1{lock}'))
         row = cursor.fetchone()
     if row is None:  # the first event of a new database
@@ -114,14 +115,29 @@ def _aware(value: datetime | str | None) -> datetime | None:
 def _append(event: AuditEvent) -> AuditEvent:
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
     at = AuditHead._meta.get_field("at").get_db_prep_save(event.at, connection)
-    event.pk = insert_row(AuditEvent, _EVENT_COLUMNS, values)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _sql('UPDATE {head} SET seq = %s, hash = %s, "at" = %s WHERE id = 1'),
-            [event.seq, event.hash, at],
-        )
+    head = [event.seq, event.hash, at]
+    if connection.vendor == "postgresql":
+        # The event and the head in one statement: one round trip fewer for every audited
+        # operation (a data-modifying WITH runs once, read or not).
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(_append_sql(), [*values, *head])
+            event.pk = cursor.fetchone()[0]
+    else:
+        event.pk = insert_row(AuditEvent, _EVENT_COLUMNS, values)
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(_sql(_HEAD_UPDATE), head)
     event._state.adding = False
     return event
+
+
+_HEAD_UPDATE = 'UPDATE {head} SET seq = %s, hash = %s, "at" = %s WHERE id = 1'
+
+
+@functools.cache
+def _append_sql() -> str:
+    event = insert_sql(AuditEvent, _EVENT_COLUMNS)
+    head = _sql(_HEAD_UPDATE)
+    return f"WITH event AS ({event}), head AS ({head}) SELECT id FROM event"  # noqa: S608
 
 
 def _not_before(now: datetime, last: datetime | None) -> datetime:
