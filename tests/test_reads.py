@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Max
+from django.db.models.functions import Substr
 from django.test.utils import CaptureQueriesContext
 
 from certhall.accounts.models import Organization, Role, User
@@ -109,6 +111,23 @@ def test_related_rows_are_joined_in_and_set_as_select_related_sets_them() -> Non
         alone = named.first("without")  # the LEFT JOIN's nothing: None, not a row of Nones
         assert alone is not None and alone.organization is None
     assert len(queries) == 2  # one statement each, nothing loaded on access
+
+
+def test_annotations_are_set_on_the_instances_as_the_queryset_sets_them() -> None:
+    org = _org(1)
+    for name in ("ann", "bo"):
+        User.objects.create(username=name, role=Role.APPLICANT, organization=org)
+    build = lambda org: (  # noqa: E731
+        User.objects.filter(organization_id=org)
+        .annotate(initial=Substr("username", 1, 1), joined=Max("organization__created_at"))
+        .order_by("username")
+    )
+    got = Prepared(build, fields=("username",), annotations=("initial", "joined")).rows(org.pk)
+    expected = list(build(org.pk))
+    assert [(u.username, u.initial, u.joined) for u in got] == [
+        (u.username, u.initial, u.joined) for u in expected
+    ]
+    assert got[0].initial == "a" and isinstance(got[0].joined, datetime)  # converted, as there
 
 
 def test_rows_kept_as_prefetched_are_read_without_a_query() -> None:

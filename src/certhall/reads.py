@@ -58,6 +58,8 @@ class _Compiled:
     converters: dict[int, Any]
     own: _Part
     joined: tuple[_Part, ...]
+    #: Where the annotations start in a row.
+    annotated_from: int
 
 
 class Prepared[M: models.Model]:
@@ -66,16 +68,19 @@ class Prepared[M: models.Model]:
     with ``only()``. ``related``: foreign keys of the model whose rows are joined in and set on
     each instance, as ``select_related`` does (the queryset's own ``select_related`` and
     ``prefetch_related`` are not carried over); a mapping names the fields to load of each
-    (None: all)."""
+    (None: all). ``annotations``: names the builder's queryset annotates, set on each instance
+    as the queryset sets them."""
 
     def __init__(
         self,
         build: Callable[..., models.QuerySet[M]],
         fields: Sequence[str] | None = None,
         related: Sequence[str] | Mapping[str, Sequence[str] | None] = (),
+        annotations: Sequence[str] = (),
         using: str = "default",
     ) -> None:
         self._build, self._using = build, using
+        self._annotations = tuple(annotations)
         self._fields = tuple(fields) if fields is not None else None
         self._related = dict(related) if isinstance(related, Mapping) else dict.fromkeys(related)
         # Per connection object (one per thread), so that converters run with their own.
@@ -109,6 +114,10 @@ class Prepared[M: models.Model]:
         for part in compiled.joined:
             for instance, row in zip(instances, found, strict=True):
                 part.via.set_cached_value(instance, _instance(part, row, self._using))
+        start = compiled.annotated_from
+        for name_at, name in enumerate(self._annotations, start):
+            for instance, row in zip(instances, found, strict=True):
+                setattr(instance, name, row[name_at])
         return instances  # type: ignore[return-value]
 
     def first(self, *values: Value) -> M | None:
@@ -131,6 +140,8 @@ class Prepared[M: models.Model]:
             part = _part(via.related_model, only, len(lookups), via)
             joined.append(part)
             lookups += [f"{name}__{part.model._meta.get_field(a).name}" for a in part.names]
+        annotated_from = len(lookups)
+        lookups += self._annotations
         compiler = queryset.values_list(*lookups).query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         where = _slots(markers)
@@ -139,7 +150,9 @@ class Prepared[M: models.Model]:
         if missing:
             raise RuntimeError(f"prepared read: values {sorted(missing)} not in the SQL: {sql}")
         converters = compiler.get_converters([col for col, _sql, _alias in compiler.select])
-        return _Compiled(sql, tuple(params), slots, compiler, converters, own, tuple(joined))
+        return _Compiled(
+            sql, tuple(params), slots, compiler, converters, own, tuple(joined), annotated_from
+        )
 
 
 def _part(
