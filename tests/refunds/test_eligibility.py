@@ -129,3 +129,23 @@ def test_amounts_of_every_enterprise_at_once(
     use("f3", IN)
     rows = {r["uscc"]: r["eligible_amount"] for r in amounts_by_enterprise(programme)}
     assert rows == {USCC: Decimal("300.00"), OTHER_USCC: Decimal("200.00")}
+
+
+def test_the_explanation_follows_the_programme_as_an_officer_edits_it(
+    programme: Programme, fee: Callable[..., Any], use: Callable[..., Any]
+) -> None:
+    fee("f6", date(2020, 6, 1), "300.00")
+    use("f6", date(2020, 7, 1))
+    use("f6", date(2020, 8, 1))
+    (line,) = explain(programme, USCC).lines
+    assert (line.reason, line.first_use) == ("", date(2020, 7, 1))
+    # The business window shortened: the fee now falls after it.
+    programme.business_to = date(2020, 5, 31)
+    programme.save()
+    assert explain(programme, USCC).lines[0].reason == "outside_window"
+    programme.business_to = date(2020, 12, 31)
+    programme.save()
+    assert explain(programme, USCC).lines[0].reason == ""
+    # The issuing CA withdrawn from the programme.
+    programme.cas.filter(provider__slug="szca").delete()
+    assert explain(programme, USCC).lines[0].reason == "ca_not_participating"

@@ -21,6 +21,7 @@ The reasons, in the order they are decided (the first that applies is given):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -42,6 +43,7 @@ from django.db.models import (
 )
 
 from certhall.money import Money, grouped, parse
+from certhall.reads import Prepared
 from certhall.refunds.models import (
     Business,
     FeeRecord,
@@ -64,9 +66,14 @@ REASONS: dict[str, str] = {
 COUNTED = ""
 
 
-def annotated(programme: Programme, fees: QuerySet[FeeRecord] | None = None) -> QuerySet[Any]:
+def annotated(
+    programme: Programme,
+    fees: QuerySet[FeeRecord] | None = None,
+    participating: Sequence[int] | None = None,
+) -> QuerySet[Any]:
     """The programme's fee records (or ``fees`` of it), each with ``reason`` (``""``: counted)
-    and ``first_use`` (the first day of use inside the business window)."""
+    and ``first_use`` (the first day of use inside the business window). ``participating``:
+    the programme's CAs (provider keys), when the caller has read them already."""
     start, end = programme.business_from, programme.business_to
     usage = UsageRecord.objects.filter(
         programme=programme, provider=OuterRef("provider"), serial=OuterRef("serial")
@@ -84,12 +91,11 @@ def annotated(programme: Programme, fees: QuerySet[FeeRecord] | None = None) -> 
         .exclude(Q(application__programme=programme) & Q(application__uscc=OuterRef("uscc")))
     )
     # A handful of CAs: a list in the statement, not a look-up per fee record.
-    participating = list(
-        ProgrammeCA.objects.filter(programme=programme).values_list("provider_id", flat=True)
-    )
+    if participating is None:
+        participating = participating_cas(programme)
     covered = [b for b in programme.businesses if b in Business.values]
     reason = Case(
-        When(~Q(provider_id__in=participating), then=Value("ca_not_participating")),
+        When(~Q(provider_id__in=list(participating)), then=Value("ca_not_participating")),
         When(~Q(business__in=covered), then=Value("business_not_covered")),
         When(Q(paid_on__lt=start) | Q(paid_on__gt=end), then=Value("outside_window")),
         When(amount__lte=0, then=Value("unpaid")),
@@ -192,17 +198,20 @@ class Eligibility:
         }
 
 
+def participating_cas(programme: Programme) -> list[int]:
+    return list(
+        ProgrammeCA.objects.filter(programme=programme)
+        .order_by("provider_id")
+        .values_list("provider_id", flat=True)
+    )
+
+
 def explain(programme: Programme, uscc: str) -> Eligibility:
     """Every fee record of the enterprise in the programme, counted or excluded with its reason
     (the hall's own paid orders are fed in first)."""
     from certhall.refunds.records import feed_hall_orders
 
     feed_hall_orders(programme, uscc=uscc)
-    rows = (
-        annotated(programme, FeeRecord.objects.filter(programme=programme, uscc=uscc))
-        .select_related("provider")
-        .order_by("paid_on", "serial", "pk")
-    )
     lines = tuple(
         Line(
             fee_id=row.pk,
@@ -216,9 +225,37 @@ def explain(programme: Programme, uscc: str) -> Eligibility:
             reason=row.reason,
             first_use=row.first_use,
         )
-        for row in rows
+        for row in _explained(programme, participating_cas(programme)).rows(uscc)
     )
     return Eligibility(programme, uscc, lines)
+
+
+#: One enterprise's explained records, the statement compiled once per programme as it stands:
+#: its windows, businesses and CAs are constants of the statement, the enterprise the value
+#: (the ORM's compile of it was a third of the programme page's CPU).
+_EXPLAINED: dict[tuple[Any, ...], Prepared[Any]] = {}
+
+
+def _explained(programme: Programme, participating: list[int]) -> Prepared[Any]:
+    shape = (
+        programme.pk,
+        programme.business_from,
+        programme.business_to,
+        tuple(programme.businesses),
+        tuple(participating),
+    )
+    read = _EXPLAINED.get(shape)
+    if read is None:
+        if len(_EXPLAINED) >= 64:  # programmes edited again and again: start afresh
+            _EXPLAINED.clear()
+        read = _EXPLAINED[shape] = Prepared(
+            lambda uscc: annotated(
+                programme, FeeRecord.objects.filter(programme=programme, uscc=uscc), participating
+            ).order_by("paid_on", "serial", "pk"),
+            related={"provider": ("slug", "name")},
+            annotations=("reason", "first_use"),
+        )
+    return read
 
 
 def amounts_by_enterprise(programme: Programme) -> QuerySet[Any]:

@@ -8,10 +8,13 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from certhall.errors import InvalidInput, NotFound
-from certhall.refunds.models import FeeRecord, Programme, ProgrammeCA, Source
+from certhall.hall.models import ApplicationItem
+from certhall.hall.states import State as HallState
+from certhall.reads import Prepared
+from certhall.refunds.models import FeeRecord, Programme, ProgrammeCA, RefundApplication, Source
 from certhall.rules import local
 
 _HEX = frozenset("0123456789abcdef")
@@ -26,8 +29,20 @@ def normalise_serial(value: str) -> str:
     return text.lstrip("0") or "0"
 
 
+# The reads of an enterprise's programme page, compiled once (certhall.reads): with the
+# eligibility statement they were most of the page's CPU.
+_BY_SLUG = Prepared(lambda slug: Programme.objects.filter(slug=slug))
+_CAS = Prepared(
+    lambda key: ProgrammeCA.objects.filter(programme_id=key).order_by("position", "pk"),
+    related=("provider",),
+)
+_APPLICATION = Prepared(
+    lambda key, uscc: RefundApplication.objects.filter(programme_id=key, uscc=uscc).order_by("pk")
+)
+
+
 def get_programme(slug: str) -> Programme:
-    programme = Programme.objects.filter(slug=slug).first()
+    programme = _BY_SLUG.first(slug)
     if programme is None:
         known = "、".join(Programme.objects.order_by("slug").values_list("slug", flat=True))
         raise NotFound(code="refund_programme_unknown", slug=slug, known=known or "无")
@@ -35,7 +50,12 @@ def get_programme(slug: str) -> Programme:
 
 
 def participating(programme: Programme) -> list[ProgrammeCA]:
-    return list(programme.cas.select_related("provider").order_by("position", "pk"))
+    return _CAS.rows(programme.pk)
+
+
+def application_of(programme: Programme, uscc: str) -> RefundApplication | None:
+    """The enterprise's application of the programme (there is at most one that counts)."""
+    return _APPLICATION.first(programme.pk, uscc)
 
 
 def programme_summary(programme: Programme) -> dict[str, Any]:
@@ -65,20 +85,17 @@ def feed_hall_orders(programme: Programme, *, uscc: str | None = None) -> int:
     """Fee records for the hall's own paid business lines (idempotent; returns how many rows
     are new): each line of a paid, not refunded application with a certificate (the one it
     issued, else the one it worked on), dated the Shanghai day of payment, at the line's fee.
-    """
-    from certhall.hall.models import ApplicationItem
-    from certhall.hall.states import State as HallState
 
-    items = (
-        ApplicationItem.objects.filter(application__paid_at__isnull=False)
-        .exclude(application__state=HallState.REFUNDED)
-        .filter(Q(result_certificate__isnull=False) | Q(target_certificate__isnull=False))
-        .select_related("application", "result_certificate", "target_certificate")
-    )
-    if uscc is not None:
-        items = items.filter(uscc=uscc)
+    With ``uscc`` (one enterprise's page, on every view) only that enterprise's rows are read
+    and counted, and nothing is written when they are all there already.
+    """
+    stored = FeeRecord.objects.filter(programme=programme)
+    if uscc is None:
+        items: Any = _paid_lines().select_related(*_LINE_PARTS).iterator(chunk_size=2000)
+    else:
+        items, stored = _PAID_LINES.rows(uscc), stored.filter(uscc=uscc)
     rows = []
-    for item in items.iterator(chunk_size=2000):
+    for item in items:
         application = item.application
         cert = item.result_certificate or item.target_certificate
         if cert is None or application.paid_at is None:  # excluded by the query
@@ -97,9 +114,34 @@ def feed_hall_orders(programme: Programme, *, uscc: str | None = None) -> int:
                 source_ref=application.number,
             )
         )
+    if rows and uscc is not None:
+        have = set(stored.values_list("provider_id", "serial", "business", "paid_on"))
+        rows = [r for r in rows if (r.provider_id, r.serial, r.business, r.paid_on) not in have]
     if not rows:
         return 0
+    fed = stored.filter(source=Source.HALL)
     with transaction.atomic():
-        before = FeeRecord.objects.filter(programme=programme, source=Source.HALL).count()
+        before = fed.count()
         FeeRecord.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-        return FeeRecord.objects.filter(programme=programme, source=Source.HALL).count() - before
+        return fed.count() - before
+
+
+def _paid_lines() -> QuerySet[ApplicationItem]:
+    return (
+        ApplicationItem.objects.filter(application__paid_at__isnull=False)
+        .exclude(application__state=HallState.REFUNDED)
+        .filter(Q(result_certificate__isnull=False) | Q(target_certificate__isnull=False))
+    )
+
+
+_LINE_PARTS = ("application", "result_certificate", "target_certificate")
+#: One enterprise's lines, on every view of its programme page: all of a programme's are
+#: streamed instead (on PostgreSQL a cursor of its own, three more round trips).
+_PAID_LINES = Prepared(
+    lambda uscc: _paid_lines().filter(uscc=uscc),
+    related={
+        "application": ("provider", "paid_at", "number"),
+        "result_certificate": ("serial",),
+        "target_certificate": ("serial",),
+    },
+)

@@ -31,7 +31,7 @@ from certhall.refunds.models import (
     RefundApplication,
     RefundLine,
 )
-from certhall.refunds.records import get_programme, is_open
+from certhall.refunds.records import application_of, get_programme, is_open
 from certhall.refunds.states import APPLICATIONS, State
 from certhall.rules import local
 
@@ -83,7 +83,7 @@ def require_window(programme: Programme) -> None:
 
 
 def require_not_applied(programme: Programme, uscc: str) -> None:
-    first = RefundApplication.objects.filter(programme=programme, uscc=uscc).first()
+    first = application_of(programme, uscc)
     if first is not None:
         raise Conflict(
             code="refund_already_applied",

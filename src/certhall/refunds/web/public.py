@@ -25,7 +25,7 @@ from certhall.errors import Forbidden, InvalidInput, NotFound
 from certhall.ratelimit import client_address
 from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication
-from certhall.refunds.records import get_programme, is_open, participating
+from certhall.refunds.records import application_of, get_programme, is_open, participating
 from certhall.refunds.services import BankAccount
 from certhall.web.errors import attempt, form_page
 
@@ -69,9 +69,7 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
         org = actor.organization
         context["organization"] = org
         context["eligibility"] = services.eligibility_for(actor, programme.slug, org.uscc)
-        context["application"] = RefundApplication.objects.filter(
-            programme=programme, uscc=org.uscc
-        ).first()
+        context["application"] = application_of(programme, org.uscc)
     return context
 
 
