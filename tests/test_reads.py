@@ -39,8 +39,9 @@ def test_rows_are_what_the_queryset_gives_for_each_value() -> None:
         expected = list(User.objects.filter(organization_id=org.pk).order_by("-pk"))
         got = of_org.rows(org.pk)
         assert [_fields(u) for u in got] == [_fields(u) for u in expected]
-    # converters ran: an aware datetime on SQLite as on PostgreSQL
+    # converters ran: an aware datetime in UTC on SQLite as on PostgreSQL, as the ORM gives it
     assert got[0].last_login == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    assert got[0].last_login.tzinfo is expected[0].last_login.tzinfo is UTC
 
 
 def test_only_the_named_fields_and_the_key_are_loaded_the_rest_deferred() -> None:
