@@ -48,10 +48,10 @@ from certhall.refunds.models import (
     Business,
     FeeRecord,
     Programme,
-    ProgrammeCA,
     RefundLine,
     UsageRecord,
 )
+from certhall.refunds.records import feed_hall_orders, participating
 from certhall.refunds.states import CLAIMING
 
 REASONS: dict[str, str] = {
@@ -199,18 +199,12 @@ class Eligibility:
 
 
 def participating_cas(programme: Programme) -> list[int]:
-    return list(
-        ProgrammeCA.objects.filter(programme=programme)
-        .order_by("provider_id")
-        .values_list("provider_id", flat=True)
-    )
+    return sorted(pca.provider_id for pca in participating(programme))
 
 
 def explain(programme: Programme, uscc: str) -> Eligibility:
     """Every fee record of the enterprise in the programme, counted or excluded with its reason
     (the hall's own paid orders are fed in first)."""
-    from certhall.refunds.records import feed_hall_orders
-
     feed_hall_orders(programme, uscc=uscc)
     lines = tuple(
         Line(

@@ -51,8 +51,8 @@ def eligibility_for(actor: User, programme_slug: str, uscc: str) -> Eligibility:
     programme = get_programme(programme_slug)
     if actor.role == Role.APPLICANT:
         require_role(actor, Role.APPLICANT)
-        org = Organization.objects.filter(uscc=code).first()
-        require_organization(actor, org.pk if org else None)
+        own = actor.organization  # read with the session's user: no query (the USCC is unique)
+        require_organization(actor, own.pk if own is not None and own.uscc == code else None)
     elif actor.role in COUNTER_ROLES:
         require_role(actor, *COUNTER_ROLES)
         require_participating(programme, actor)
