@@ -48,6 +48,7 @@ from certhall.refunds.models import (
     Business,
     FeeRecord,
     Programme,
+    ProgrammeCA,
     RefundLine,
     UsageRecord,
 )
@@ -198,13 +199,17 @@ class Eligibility:
         }
 
 
-def participating_cas(programme: Programme) -> list[int]:
-    return sorted(pca.provider_id for pca in participating(programme))
+def participating_cas(programme: Programme, cas: Sequence[ProgrammeCA] | None = None) -> list[int]:
+    """The keys of the programme's CAs (``cas``: its CAs, when the caller has read them)."""
+    return sorted(pca.provider_id for pca in (participating(programme) if cas is None else cas))
 
 
-def explain(programme: Programme, uscc: str) -> Eligibility:
+def explain(
+    programme: Programme, uscc: str, cas: Sequence[ProgrammeCA] | None = None
+) -> Eligibility:
     """Every fee record of the enterprise in the programme, counted or excluded with its reason
-    (the hall's own paid orders are fed in first)."""
+    (the hall's own paid orders are fed in first). ``cas``: the programme's CAs, when the
+    caller has read them already (the programme page shows them)."""
     feed_hall_orders(programme, uscc=uscc)
     lines = tuple(
         Line(
@@ -219,7 +224,7 @@ def explain(programme: Programme, uscc: str) -> Eligibility:
             reason=row.reason,
             first_use=row.first_use,
         )
-        for row in _explained(programme, participating_cas(programme)).rows(uscc)
+        for row in _explained(programme, participating_cas(programme, cas)).rows(uscc)
     )
     return Eligibility(programme, uscc, lines)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from certhall.refunds.models import (
     Channel,
     PayeeKind,
     Programme,
+    ProgrammeCA,
     RefundApplication,
     RefundLine,
 )
@@ -48,7 +50,15 @@ def eligibility_for(actor: User, programme_slug: str, uscc: str) -> Eligibility:
     """The explained amount of an enterprise: its own (applicant), any (refund officer, a
     participating CA's counter staff)."""
     code = valid_uscc(uscc)
-    programme = get_programme(programme_slug)
+    return eligibility_in(actor, get_programme(programme_slug), code)
+
+
+def eligibility_in(
+    actor: User, programme: Programme, uscc: str, cas: Sequence[ProgrammeCA] | None = None
+) -> Eligibility:
+    """:func:`eligibility_for` of a programme the caller has read already (and its ``cas``:
+    the programme page reads both for itself)."""
+    code = valid_uscc(uscc)
     if actor.role == Role.APPLICANT:
         require_role(actor, Role.APPLICANT)
         own = actor.organization  # read with the session's user: no query (the USCC is unique)
@@ -58,7 +68,7 @@ def eligibility_for(actor: User, programme_slug: str, uscc: str) -> Eligibility:
         require_participating(programme, actor)
     else:
         require_role(actor, Role.REFUND_OFFICER)
-    return explain(programme, code)
+    return explain(programme, code, cas)
 
 
 def require_participating(programme: Programme, actor: User) -> None:

@@ -57,9 +57,10 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, Any]:
     today = clock.today()
+    cas = participating(programme)
     context: dict[str, Any] = {
         "programme": programme,
-        "cas": participating(programme),
+        "cas": cas,
         "open": is_open(programme, today),
         "today": today,
         "login_url": f"{LOGIN}?{urlencode({'next': request.path})}",
@@ -68,7 +69,7 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
     if actor is not None and actor.organization is not None:
         org = actor.organization
         context["organization"] = org
-        context["eligibility"] = services.eligibility_for(actor, programme.slug, org.uscc)
+        context["eligibility"] = services.eligibility_in(actor, programme, org.uscc, cas)
         context["application"] = application_of(programme, org.uscc)
     return context
 
