@@ -326,7 +326,7 @@ def make_sessions(n_users: int, rng: random.Random) -> list[dict[str, Any]]:
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
         mine = sorted(numbers[user.organization_id])
         out.append({
-            "sid": key, "user": user.username, "org_id": user.organization_id,
+            "sid": key, "user": user.username, "user_id": user.pk, "org_id": user.organization_id,
             "org_name": user.organization.name, "numbers": mine, "pick": rng.choice(mine),
         })  # fmt: skip
     Session.objects.bulk_create(rows, batch_size=5000)
@@ -626,6 +626,7 @@ def refund_records(users: list[dict[str, Any]], path: Path) -> None:
     from certhall.accounts.models import Organization
     from certhall.accounts.services import home_provider
     from certhall.bulk import insert_rows
+    from certhall.certlogin.models import CertificateAccount
     from certhall.refunds.models import FeeRecord, Programme, UsageRecord
 
     programme = Programme.objects.get(slug="sz-2021")
@@ -646,6 +647,14 @@ def refund_records(users: list[dict[str, Any]], path: Path) -> None:
                 uses.append((programme.pk, provider, serial, "广东省政务服务网", "2020-06-01", ""))
     insert_rows(FeeRecord, imports_columns("fees"), fees)
     insert_rows(UsageRecord, imports_columns("usage"), uses)
+    # The programme shows the amount to an enterprise that logged in with its certificate:
+    # these users stand for such logins (certificate login makes the same row).
+    CertificateAccount.objects.bulk_create(
+        CertificateAccount(
+            user_id=u["user_id"], organization_id=u["org_id"], holder_key=f"bench-{u['user_id']}"
+        )
+        for u in users
+    )
     with path.open("w") as f:
         for u in users:
             f.write(f"{u['sid']}\trefund\t{REFUND_PAGE}\n")

@@ -392,3 +392,32 @@ def test_a_change_outside_a_transaction_is_refused(
     with pytest.raises(RuntimeError, match="transaction"):
         transition(admin, codes.CODES, obj, "used")
     assert _state(codes.CODES, obj) == "active"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_from_narrows_a_target_with_several_ways_in(
+    kind: str, admin: User, factories: dict[str, Factory]
+) -> None:
+    """Where a target has several ways in (a refund approved from review, or again after a
+    failed payout), an action that names where it starts is refused from the others, though
+    the table allows them, and passes from its own."""
+    lifecycle = LIFECYCLES[kind]
+    ways_in: dict[str, list[str]] = {}
+    for current, targets in lifecycle.table.items():
+        for target in targets:
+            ways_in.setdefault(target, []).append(current)
+    for target, sources in ways_in.items():
+        if len(sources) < 2:
+            continue
+        own, other = sources[0], sources[1]
+        obj = factories[kind](other)
+        events = AuditEvent.objects.count()
+        with pytest.raises(Conflict) as refused, transaction.atomic():
+            transition(admin, lifecycle, obj, target, action="test.change", only_from={own})
+        assert refused.value.code == lifecycle.refused
+        assert _state(lifecycle, obj) == other and AuditEvent.objects.count() == events
+        obj = factories[kind](own)
+        with transaction.atomic():
+            fields = factories["needs"](obj, target)  # type: ignore[call-arg]
+            transition(admin, lifecycle, obj, target, only_from={own}, fields=fields)
+        assert _state(lifecycle, obj) == target

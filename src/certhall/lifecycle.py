@@ -16,7 +16,7 @@ commit together or not at all. ``tests/test_lifecycle.py`` walks every pair of e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -112,18 +112,24 @@ def transition[M: models.Model](
     fields: Mapping[str, object] | None = None,
     extra_before: Mapping[str, object] | None = None,
     extra_after: Mapping[str, object] | None = None,
+    only_from: Collection[str] | None = None,
 ) -> M:
     """Move ``obj`` to ``target`` if ``lifecycle`` allows it from the state it was read in.
 
     The caller holds the transaction. ``action`` overrides the lifecycle's action for this
     target; ``reason`` (when given) and ``extra_after`` go into the audit event's ``after``,
-    ``extra_before`` into its ``before``.
+    ``extra_before`` into its ``before``. ``only_from`` narrows the table to the states this
+    action starts from, where a target has several ways in with their own guards (a refund is
+    approved from review by an officer, or again from a failed payout by correcting the account:
+    the one must not pass for the other).
     """
     if not connection.in_atomic_block:
         raise RuntimeError(f"{lifecycle.kind}: a state change must run inside transaction.atomic()")
     name = lifecycle.state_field
     current = getattr(obj, name)
-    if not lifecycle.allowed(current, target):
+    if not lifecycle.allowed(current, target) or (
+        only_from is not None and str(current) not in only_from
+    ):
         raise lifecycle.refusal(obj, target)
     before = lifecycle.snapshot(obj)
     update: dict[str, object] = {name: target, **(fields or {})}

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.certlogin.models import CertificateAccount
 from certhall.refunds.models import FeeRecord, Programme, UsageRecord
 from certhall.rules import SHANGHAI
 
@@ -126,9 +127,19 @@ def actors(db: None, enterprise: Organization, providers: dict[str, Provider]) -
     def user(name: str, role: Role, **fields: object) -> User:
         return User.objects.create(username=name, role=role, **fields)
 
+    def holder(name: str, organization: Organization) -> User:
+        """An applicant as certificate login makes one (the programme's online channel)."""
+        applicant = user(name, Role.APPLICANT, organization=organization)
+        CertificateAccount.objects.create(
+            user=applicant, organization=organization, holder_key=organization.uscc
+        )
+        return applicant
+
     return {
-        "applicant": user("app", Role.APPLICANT, organization=enterprise),
-        "other_applicant": user("app2", Role.APPLICANT, organization=other),
+        "applicant": holder("app", enterprise),
+        "other_applicant": holder("app2", other),
+        # registered with a password: names the enterprise's USCC, proves nothing of it
+        "password_applicant": user("app-password", Role.APPLICANT, organization=enterprise),
         "officer": user("officer1", Role.REFUND_OFFICER),
         "officer2": user("officer2", Role.REFUND_OFFICER),
         "clerk": user("clerk-szca", Role.CLERK, provider=providers["szca"]),

@@ -40,6 +40,15 @@ def test_the_online_flow_over_the_api(
     listed = api(None).get("/api/refunds/programmes").json()
     assert {"slug", "name", "apply_from", "apply_to", "cas"} <= set(listed[0])
 
+    password = api(actors["password_applicant"])  # registered, never proved the USCC
+    hidden = password.get("/api/refunds/programmes/sz-2021/eligibility")
+    assert hidden.status_code == 403 and hidden.json()["error"] == "refund_no_organization"
+    body = {"account_name": NAME, "account_number": ACCOUNT, "bank_name": "工行", "phone": PHONE}
+    refused = password.post(
+        "/api/refunds/programmes/sz-2021/applications", body, content_type="application/json"
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "refund_no_organization"
+
     applicant = api(actors["applicant"])
     result = applicant.get("/api/refunds/programmes/sz-2021/eligibility").json()
     assert result["eligible"] is True and result["amount_yuan"] == "300.00"

@@ -68,6 +68,21 @@ def test_online_application_once_per_enterprise(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_only_a_certificate_login_applies_online(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    password = actors["password_applicant"]  # the enterprise's USCC, typed at registration
+    with pytest.raises(Forbidden) as refused:
+        services.apply_online(password, open_programme.slug, account(), phone=PHONE)
+    assert refused.value.code == "refund_no_organization"
+    with pytest.raises(Forbidden):
+        services.eligibility_for(password, open_programme.slug, USCC)
+    assert services.certificate_holder(password) is None
+    assert services.certificate_holder(actors["applicant"]) == actors["applicant"].organization
+    assert not RefundApplication.objects.exists()
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_account_name_must_be_the_enterprise(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -227,6 +242,31 @@ def test_reject_and_ask_for_more(actors: dict[str, User], open_programme: Progra
     assert rejected.state == State.REJECTED and rejected.note == "重复申领"
     with pytest.raises(Conflict):
         review.approve(actors["officer2"], application.number)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_correcting_an_account_is_no_way_round_review(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The account is corrected after a failed payout only: on an application still in review
+    it would approve it (and above the threshold without the second officer)."""
+    officer = actors["officer"]
+    application = apply(actors, open_programme)  # 700.00: two officers
+    corrected = BankAccount(NAME, "6222020000000000001", "某银行")
+    for step in (None, "first approval"):
+        if step:
+            review.approve(officer, application.number)
+        before = AuditEvent.objects.count()
+        with pytest.raises(Conflict) as refused:
+            review.correct_account(officer, application.number, corrected)
+        assert refused.value.code == "refund_state"
+        application.refresh_from_db()
+        assert application.state == (State.FIRST_APPROVED if step else State.SUBMITTED)
+        assert application.account_number == ACCOUNT
+        assert AuditEvent.objects.count() == before
+    review.approve(actors["officer2"], application.number)
+    with pytest.raises(Conflict):  # approved already: nothing to correct either
+        review.correct_account(officer, application.number, corrected)
 
 
 def bank_return(batch: Any, results: list[tuple[int, str]], amount: str | None = None) -> bytes:

@@ -74,6 +74,22 @@ def test_online_application_pages(actors: dict[str, User], open_programme: Progr
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_a_password_login_neither_sees_the_amount_nor_applies(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """An account registered with a password names a USCC without proving it: the explained
+    amount and the application wait for the enterprise's certificate."""
+    client = client_for(actors["password_applicant"])
+    page = client.get("/refunds/sz-2021/").content.decode()
+    assert 'id="password-login"' in page and 'id="login-link"' in page
+    assert "¥300.00" not in page and 'id="eligibility"' not in page
+    form = {"account_name": NAME, "account_number": ACCOUNT, "bank_name": "工行", "phone": PHONE}
+    refused = client.post("/refunds/sz-2021/apply", {**form, "confirm": "yes"})
+    assert refused.status_code == 403 and "数字证书登录" in refused.content.decode()
+    assert not RefundApplication.objects.exists()
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_offline_path_with_progress_by_sms_code(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

@@ -81,6 +81,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
             action="hall.application.approve",
             reason=note.strip()[:NOTE_LIMIT],
             fields={"approved_at": now, "approved_by_id": actor.pk},
+            only_from=IN_REVIEW,
         )
         application.documents.filter(superseded=False, status=Document.Status.PENDING).update(
             status=Document.Status.ACCEPTED, reviewed_by=actor, reviewed_at=now

@@ -101,6 +101,7 @@ def put_back(actor: User, application: Application, reason: str, **fields: objec
         action="hall.application.issue_failed",
         reason=reason,
         fields=fields,
+        only_from={State.ISSUING},
     )
 
 

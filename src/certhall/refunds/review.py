@@ -64,6 +64,7 @@ def approve(actor: User, number: str) -> RefundApplication:
             State.APPROVED,
             fields={"approved_by": actor, "decided_at": now, "note": ""},
             extra_after={"second_officer": actor.username} if second else None,
+            only_from=IN_REVIEW,
         )
 
 
@@ -107,6 +108,7 @@ def correct_account(actor: User, number: str, account: BankAccount) -> RefundApp
             application,
             State.APPROVED,
             action="refunds.application.correct_account",
+            only_from={State.FAILED},
             fields={
                 "account_name": checked.account_name,
                 "account_number": checked.account_number,

@@ -22,6 +22,7 @@ from certhall.accounts.permissions import require_organization, require_role
 from certhall.accounts.validation import mobile
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
+from certhall.certlogin.models import CertificateAccount
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from certhall.lifecycle import transition
 from certhall.refunds.eligibility import Eligibility, explain
@@ -60,15 +61,38 @@ def eligibility_in(
     the programme page reads both for itself)."""
     code = valid_uscc(uscc)
     if actor.role == Role.APPLICANT:
-        require_role(actor, Role.APPLICANT)
-        own = actor.organization  # read with the session's user: no query (the USCC is unique)
-        require_organization(actor, own.pk if own is not None and own.uscc == code else None)
+        own = certified_organization(actor)
+        require_organization(actor, own.pk if own.uscc == code else None)
     elif actor.role in COUNTER_ROLES:
         require_role(actor, *COUNTER_ROLES)
         require_participating(programme, actor)
     else:
         require_role(actor, Role.REFUND_OFFICER)
     return explain(programme, code, cas)
+
+
+def certificate_holder(actor: User) -> Organization | None:
+    """The enterprise of an applicant who logged in with its certificate, else None.
+
+    The online programme knows an enterprise by its certificate (seed 000: 数字证书登录), never
+    by the USCC an account was registered with: registering proves a phone number, not the
+    USCC, and the refund is paid to the enterprise's name. Certificate holders' accounts are
+    made by certificate login (``certlogin``) and have no password, so holding one is having
+    logged in with the enterprise's certificate."""
+    org = actor.organization  # read with the session's user: no query
+    if actor.role != Role.APPLICANT or org is None:
+        return None
+    holder = CertificateAccount.objects.filter(user_id=actor.pk, organization_id=org.pk)
+    return org if holder.exists() else None
+
+
+def certified_organization(actor: User) -> Organization:
+    """:func:`certificate_holder`, refused when there is none."""
+    require_role(actor, Role.APPLICANT)
+    org = certificate_holder(actor)
+    if org is None:
+        raise Forbidden(code="refund_no_organization")
+    return org
 
 
 def require_participating(programme: Programme, actor: User) -> None:
@@ -206,10 +230,7 @@ def apply_online(
 ) -> RefundApplication:
     """The enterprise's own application after certificate login: window, one per programme,
     something eligible, and the receiving account in the enterprise's name."""
-    require_role(actor, Role.APPLICANT)
-    org = actor.organization
-    if org is None:
-        raise Forbidden(code="refund_no_organization")
+    org = certified_organization(actor)
     programme = get_programme(programme_slug)
     require_window(programme)
     require_not_applied(programme, org.uscc)

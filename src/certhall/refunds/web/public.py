@@ -66,8 +66,9 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
         "login_url": f"{LOGIN}?{urlencode({'next': request.path})}",
     }
     actor = _applicant(request)
-    if actor is not None and actor.organization is not None:
-        org = actor.organization
+    org = services.certificate_holder(actor) if actor is not None else None
+    context["password_login"] = actor is not None and org is None
+    if actor is not None and org is not None:
         context["organization"] = org
         context["eligibility"] = services.eligibility_in(actor, programme, org.uscc, cas)
         context["application"] = application_of(programme, org.uscc)
