@@ -164,6 +164,13 @@ def test_online_new_through_the_pages(
         assert response["Location"] == f"{base}/delivery/"
         delivery = client_a.get(f"{base}/delivery/")
         assert "12.00 元" in text(delivery)  # postage shown (邮费自付)
+        # an incomplete choice stays on the step with its reason, not four steps later
+        for incomplete, reason in (
+            ({"delivery": "pickup", "pickup_point": ""}, "请选择自取的受理点"),
+            ({"delivery": "mail", "recipient_name": "李四", "address": ""}, "邮寄须填写"),
+        ):
+            stays = client_a.post(f"{base}/delivery/", incomplete)
+            assert stays.status_code == 400 and reason in text(stays)
         response = client_a.post(
             f"{base}/delivery/",
             {

@@ -200,7 +200,13 @@ def delivery_step(request: HttpRequest, actor: User, number: str) -> HttpRespons
                 details = services.Details(
                     delivery=form["delivery"], pickup_point=form["pickup_point"]
                 )
-            services.update_details(actor, number, details)
+            application = services.update_details(actor, number, details)
+            # Kept as typed, but the step is not done until the choice is complete: the
+            # customer learns it here, not at 确认提交 four steps later.
+            if application.mail_address_missing:
+                raise InvalidInput(code="address_missing")
+            if application.pickup_point_missing:
+                raise InvalidInput(code="pickup_point_missing")
         except CerthallError as refusal:
             error = refusal
         else:
