@@ -264,6 +264,17 @@ def test_every_customer_page_fits_a_phone(
         )
         menu.screenshot(path=str(shots / "menu-open.png"))
         assert menu.evaluate("document.documentElement.scrollWidth") <= 390
+        # the wizard's bar: eight labels broke mid-word at 390 px ("证书信/息"); the numbers
+        # only, on one line, and the current step named below it in one line
+        menu.goto(f"{live_server.url}/hall/applications/{world['draft'].number}/delivery/")
+        now = menu.locator("#step-now")
+        assert now.is_visible() and "第 3 步（共 8 步）：领取方式" in now.inner_text()
+        assert now.bounding_box()["height"] < 30  # type: ignore[index]
+        heights = menu.evaluate(
+            "[...document.querySelectorAll('ol.steps li')].map(li => li.offsetHeight)"
+        )
+        assert len(heights) == 8 and max(heights) < 40, heights
+        menu.screenshot(path=str(shots / "steps.png"))
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
