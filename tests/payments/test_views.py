@@ -211,8 +211,15 @@ def test_confirming_records_a_trade_once_and_delivers_after_commit(
     assert deliveries == [trade.pk, trade.pk]
     order.refresh_from_db()
     assert order.status == Status.PENDING  # paid only when the notification arrives
-    waiting = client.get(response["Location"]).content.decode()
+    back = client.get(response["Location"])
+    waiting = back.content.decode()
     assert "支付结果确认中" in waiting
+    # no second 去支付 beside the first payment; the page looks again by itself, then stops
+    assert 'id="pay-options"' not in waiting and 'id="pay-again"' in waiting
+    assert back["Refresh"] == f"3; url=/payments/orders/{order.reference}?paid=alipay&looked=1"
+    last = client.get(f"/payments/orders/{order.reference}?paid=alipay&looked=20")
+    assert "Refresh" not in last and "仍未收到支付网关的到账通知" in last.content.decode()
+    assert 'id="pay-options"' in client.get(f"/payments/orders/{order.reference}").content.decode()
     assert AuditEvent.objects.filter(action="payments.sandbox.pay").count() == 1
 
 

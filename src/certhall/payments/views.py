@@ -22,6 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -57,7 +58,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     order = services.get_order(_actor(request), reference)
     pending = order.status == Status.PENDING
-    return render(
+    gateway = request.GET.get("paid")
+    # Back from the cashier before the gateway's notification: no second 去支付 beside the
+    # first payment, and the page looks again by itself for a while.
+    waiting = pending and gateway in gateways.ONLINE
+    looked = _count(request.GET.get("looked"))
+    response = render(
         request,
         "payments/order.html",
         {
@@ -65,8 +71,9 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "amount": money.grouped(order.amount),
             "amount_words": money.in_words(order.amount),
             "payment": services.payment_of(order),
-            "options": gateways.payment_options(order) if pending else [],
-            "waiting": pending and request.GET.get("paid") in gateways.ONLINE,
+            "options": gateways.payment_options(order) if pending and not waiting else [],
+            "waiting": waiting,
+            "waited_long": looked >= WAIT_LOOKS,
             "has_receipt": order.status in (Status.PAID, Status.REFUNDED),
             "invoice": Invoice.objects.filter(order=order).first(),
             "can_ask_invoice": order.status == Status.PAID
@@ -75,6 +82,19 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "email": _actor(request).email,
         },
     )
+    if waiting and looked < WAIT_LOOKS:
+        again = urlencode({"paid": str(gateway), "looked": str(looked + 1)})
+        response["Refresh"] = f"{WAIT_SECONDS}; url={request.path}?{again}"
+    return response
+
+
+#: Back from the cashier: the order page looks again every WAIT_SECONDS, WAIT_LOOKS times.
+WAIT_SECONDS = 3
+WAIT_LOOKS = 20
+
+
+def _count(text: str | None) -> int:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 4 else 0
 
 
 @require_POST
