@@ -3,6 +3,8 @@ organisation's certificate is refused (object-level), staff and anonymous users 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.test import Client
@@ -71,3 +73,23 @@ def test_another_organisations_certificate_is_refused(admin: User, ca, make_user
     )
     anonymous = Client().get(f"/my/certificates/{theirs.serial}.pem")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/certificate/")
+
+
+def test_a_certificate_in_the_renewal_window_says_so_and_links_to_renewal(  # type: ignore[no-untyped-def]
+    admin: User, ca, make_user
+) -> None:
+    import time_machine
+
+    from certhall.rules import default_catalog
+
+    _, _, mine = issue_ours(admin)
+    applicant = make_user(Role.APPLICANT)
+    link = f'href="/hall/renew/?serial={mine.serial}"'
+    assert link not in login(applicant).get("/my/").content.decode()  # a year to go
+    days = default_catalog().online_renewal.days_before_expiry
+    with time_machine.travel(mine.not_after - timedelta(days=days - 1), tick=False):
+        page = login(applicant).get("/my/").content.decode()
+    assert link in page and "即将到期" in page
+    with time_machine.travel(mine.not_after + timedelta(days=2), tick=False):
+        page = login(applicant).get("/my/").content.decode()
+    assert 'id="org-certificates"' in page and link not in page  # expired: a new one instead

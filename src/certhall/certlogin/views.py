@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from certhall import clock
 from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
@@ -27,6 +28,7 @@ from certhall.ca import services as ca_services
 from certhall.certlogin import conf, services
 from certhall.errors import Forbidden, InvalidInput
 from certhall.ratelimit import client_address
+from certhall.rules import default_catalog, local
 
 SESSION_CHALLENGE = "certlogin_challenge"
 SESSION_CERTIFICATE = "certlogin_certificate"
@@ -102,12 +104,20 @@ def my_home(request: HttpRequest) -> HttpResponse:
     if not isinstance(user, User):  # login_required let an anonymous user through: cannot be
         return HttpResponseRedirect("/login/certificate/")
     certificates = services.organization_certificates(user)
+    window = default_catalog().online_renewal
+    today = clock.today()
     return render(
         request,
         "certlogin/my.html",
         {
             "organization": user.organization,
             "certificates": certificates,
+            # in the online renewal window: the page says so and links to 网厅续期
+            "renewable": {
+                c.serial
+                for c in certificates
+                if c.status == c.Status.VALID and window.is_open(today, local(c.not_after).date())
+            },
             "login_certificate": request.session.get(SESSION_CERTIFICATE),
         },
     )

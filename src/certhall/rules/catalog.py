@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from certhall.errors import InvalidInput
@@ -193,6 +193,13 @@ class OnlineRenewal:
     days_before_expiry: int
     too_early_rule: str
     expired_rule: str
+
+    def opens(self, expiry: date) -> date:
+        """The first day a certificate expiring on ``expiry`` renews online."""
+        return expiry - timedelta(days=self.days_before_expiry)
+
+    def is_open(self, today: date, expiry: date) -> bool:
+        return self.opens(expiry) <= today <= expiry
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ term, a naive datetime, a date the holiday calendar does not know) raise
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from certhall.errors import InvalidInput, RuleViolation
@@ -179,7 +179,7 @@ def _renewal_refusals(catalog: Catalog, today: date, expiry: date | None) -> lis
     if expiry is None:
         raise InvalidInput(code="cert_expiry_missing")
     window = catalog.online_renewal
-    opens = expiry - timedelta(days=window.days_before_expiry)
+    opens = window.opens(expiry)
     if today > expiry:
         detail = f"证书已于 {expiry.isoformat()} 到期"
         return [Refusal("renewal_expired", window.expired_rule, detail)]
