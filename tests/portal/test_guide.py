@@ -71,3 +71,10 @@ def test_unknown_business_is_404() -> None:
     response = Client().get("/guide/nothing/")
     assert response.status_code == 404
     assert "没有这项业务的办事指南" in response.content.decode()
+
+
+def test_the_guide_index_names_each_fee_once() -> None:
+    """解锁 and 吊销 are free for both certificate types: one 免费 on the card, not two."""
+    page = Client().get("/guide/").content.decode()
+    card = page[page.index('id="business-unlock"') :]
+    assert card[: card.index("</section>")].count("<p>免费</p>") == 1
