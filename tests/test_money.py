@@ -63,7 +63,10 @@ NINES = "玖仟玖佰玖拾玖万玖仟玖佰玖拾玖"
 )
 def test_in_words(amount: str, words: str) -> None:
     assert "人民币" + money.in_words(Decimal(amount)) == words
-    assert money.in_words(money.parse(amount)) == words.removeprefix("人民币")
+    fen = Money(int(Decimal(amount) * 100))
+    assert money.in_words(fen) == words.removeprefix("人民币")
+    if fen <= money.MAX_STORED:
+        assert money.parse(amount) == fen
 
 
 @pytest.mark.parametrize(
@@ -124,7 +127,7 @@ def test_words_read_back_and_follow_the_rules(fen: int) -> None:
         assert "元零" in words  # 角 0 before 分, or 元位 0 before the 角
 
 
-@given(st.integers(min_value=-(10**15), max_value=10**15))
+@given(st.integers(min_value=-money.MAX_STORED.fen, max_value=money.MAX_STORED.fen))
 def test_grouped_reads_back_as_the_same_amount(fen: int) -> None:
     text = money.grouped(Money(fen))
     assert money.parse(text, negative=True) == Money(fen)
@@ -137,6 +140,8 @@ def test_printed_forms() -> None:
     assert money.with_symbol(Decimal("300")) == "¥300.00"
     assert money.with_symbol(Money(123450)) == "¥1,234.50"
     assert str(Money(123450)) == "1234.50"
+    # sums are kept in wider columns than parse reads into: printed at any size
+    assert money.grouped(Decimal("123456789012.34")) == "123,456,789,012.34"
 
 
 @pytest.mark.parametrize(
@@ -149,6 +154,12 @@ def test_printed_forms() -> None:
         ("¥150.00", 15000),
         ("￥0.05", 5),
         (Money(7), 7),
+        ("１２３４.５", 123450),  # full-width digits, as a Chinese input method types them
+        (".5", 50),
+        ("5.", 500),
+        ("300.000", 30000),
+        ("9,999,999,999.99", 999999999999),
+        (Decimal("9999999999.99"), 999999999999),
     ],
 )
 def test_parse(value: object, fen: int) -> None:
@@ -169,6 +180,20 @@ def test_parse(value: object, fen: int) -> None:
         ("Infinity", "amount_invalid", "不是有效的金额"),
         (None, "amount_type", "不能是 NoneType"),
         ("-0.01", "amount_negative", "不能为负数"),
+        ("-Infinity", "amount_invalid", "不是有效的金额"),
+        # Only plain decimal notation: exponents, underscores, a plus sign and other scripts'
+        # digits were read by Decimal() (1e308 was stored, and the row then failed to read).
+        ("1e308", "amount_invalid", "不是有效的金额"),
+        ("1E3", "amount_invalid", "不是有效的金额"),
+        ("1_000", "amount_invalid", "不是有效的金额"),
+        ("+5", "amount_invalid", "不是有效的金额"),
+        ("١٢٣", "amount_invalid", "不是有效的金额"),
+        ("1 000", "amount_invalid", "不是有效的金额"),
+        # At most what the yuan columns hold (max_digits=12, decimal_places=2).
+        ("10000000000", "amount_too_large", "不能超过 9,999,999,999.99 元"),
+        ("9,999,999,999.999", "amount_too_large", "不能超过 9,999,999,999.99 元"),
+        (Decimal("1e308"), "amount_too_large", "不能超过 9,999,999,999.99 元"),
+        (10**10, "amount_too_large", "不能超过 9,999,999,999.99 元"),
     ],
 )
 def test_parse_refuses(value: object, code: str, message: str) -> None:
@@ -181,6 +206,23 @@ def test_parse_refuses(value: object, code: str, message: str) -> None:
 def test_negative_amounts_where_allowed() -> None:
     assert money.parse("-1.50", negative=True) == Money(-150)
     assert money.grouped(Money(-150)) == "-1.50"
+    assert money.parse("-9999999999.99", negative=True) == Money(-money.MAX_STORED.fen)
+    with pytest.raises(InvalidInput) as refused:
+        money.parse("-10000000000", negative=True)
+    assert refused.value.code == "amount_too_large"
+
+
+def test_the_limit_is_what_the_yuan_columns_hold() -> None:
+    from certhall.payments.models import Order
+    from certhall.refunds.models import FeeRecord, Programme
+
+    for field in (
+        Programme._meta.get_field("second_review_above"),
+        FeeRecord._meta.get_field("amount"),
+        Order._meta.get_field("amount"),
+    ):
+        assert (field.max_digits, field.decimal_places) == (12, 2)
+    assert money.MAX_STORED.yuan == Decimal("9999999999.99")
 
 
 def test_arithmetic_is_exact() -> None:

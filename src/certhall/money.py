@@ -6,6 +6,12 @@ turns a value into an amount goes through :func:`parse`; every place that prints
 through :func:`grouped` (``1,234.50``), :func:`with_symbol` (``¥1,234.50``) or
 :func:`in_words` (大写金额, ``壹仟贰佰叁拾肆元伍角整``).
 
+:func:`parse` reads text in plain decimal notation only (``1,234.50``, ``¥150``, ``-1.50``;
+full-width digits as a Chinese input method types them) and refuses amounts beyond
+:data:`MAX_STORED`, the most a yuan column (``max_digits=12, decimal_places=2``) holds: an
+amount it gives can always be saved and read back. The printed forms take any amount (sums
+are kept in wider columns).
+
 The words follow 《支付结算办法》 附一《正确填写票据和结算凭证的基本规定》:
 
 * 元 is followed by 整 when there are no 角 and 分 (¥300 -> 叁佰元整); nothing follows 分.
@@ -31,12 +37,13 @@ The words follow 《支付结算办法》 附一《正确填写票据和结算�
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from certhall.errors import InvalidInput
 
-__all__ = ["MAX_WORDS", "Money", "grouped", "in_words", "parse", "with_symbol"]
+__all__ = ["MAX_STORED", "MAX_WORDS", "Money", "grouped", "in_words", "parse", "with_symbol"]
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _PLACES = ((1000, "仟"), (100, "佰"), (10, "拾"), (1, ""))
@@ -78,17 +85,28 @@ class Money:
 
 #: The largest amount :func:`in_words` writes (just below 10^16 yuan: 玖仟玖佰...万亿).
 MAX_WORDS = Money(10**18 - 1)
+#: The largest amount :func:`parse` gives (either sign): what the yuan columns hold,
+#: ``DecimalField(max_digits=12, decimal_places=2)``, 9,999,999,999.99 yuan.
+MAX_STORED = Money(10**12 - 1)
+
+#: Plain decimal notation, once blanks, thousands commas and a leading ¥ are gone.
+_PLAIN = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def parse(value: object, *, what: str = "金额", negative: bool = False) -> Money:
     """``value`` as an exact amount; ``InvalidInput`` naming ``what`` otherwise.
 
-    Accepts :class:`Money`, ``Decimal``, ``int`` (yuan) and strings such as ``"300"``,
-    ``"300.00"``, ``"1,200.50"`` or ``"¥150"``. Refuses floats (and booleans), NaN and
-    infinities, more than two decimals (finer than a fen) and, unless ``negative``, amounts
-    below zero.
+    Accepts :class:`Money`, ``Decimal``, ``int`` (yuan) and strings in plain decimal notation
+    such as ``"300"``, ``"300.00"``, ``"1,200.50"``, ``"¥150"`` or ``"１２０"`` (full-width
+    digits). Refuses floats (and booleans), NaN and infinities, exponents and any other
+    notation, more than two decimals (finer than a fen), amounts beyond :data:`MAX_STORED`
+    and, unless ``negative``, amounts below zero.
     """
-    amount = value if isinstance(value, Money) else Money(_fen(value, what))
+    number = value.yuan if isinstance(value, Money) else _decimal(value, what)
+    if abs(number) > MAX_STORED.yuan:  # before the fen: no int of 10^308 is made
+        raise InvalidInput(code="amount_too_large", what=what, limit=grouped(MAX_STORED))
+    amount = value if isinstance(value, Money) else Money(_fen(number, value, what))
     if amount.fen < 0 and not negative:
         raise InvalidInput(code="amount_negative", what=what, value=value)
     return amount
@@ -101,10 +119,10 @@ def _decimal(value: object, what: str) -> Decimal:
         number = Decimal(value)
     elif isinstance(value, str):
         text = value.strip().replace(",", "").removeprefix("¥").removeprefix("￥")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise InvalidInput(code="amount_invalid", what=what, value=value) from None
+        text = text.translate(_FULL_WIDTH_DIGITS)
+        if not _PLAIN.fullmatch(text):
+            raise InvalidInput(code="amount_invalid", what=what, value=value)
+        number = Decimal(text)
     else:
         raise InvalidInput(code="amount_type", what=what, kind=type(value).__name__)
     if not number.is_finite():
@@ -112,16 +130,24 @@ def _decimal(value: object, what: str) -> Decimal:
     return number
 
 
-def _fen(value: object, what: str) -> int:
-    scaled = _decimal(value, what).scaleb(2)  # exact: only the exponent moves
+def _fen(number: Decimal, value: object, what: str) -> int:
+    scaled = number.scaleb(2)  # exact: only the exponent moves
     if scaled != scaled.to_integral_value():
         raise InvalidInput(code="amount_precision", what=what, value=value)
     return int(scaled)
 
 
+def _printable(amount: Money | Decimal) -> Money:
+    """An amount of the program's own (a column, a sum) for the printed forms: exact like
+    :func:`parse`, of any size."""
+    if isinstance(amount, Money):
+        return amount
+    return Money(_fen(_decimal(amount, "金额"), amount, "金额"))
+
+
 def grouped(amount: Money | Decimal) -> str:
     """``1,234.50``: thousands separated, always two decimals (the unit is the caller's)."""
-    return f"{parse(amount, negative=True).yuan:,}"
+    return f"{_printable(amount).yuan:,}"
 
 
 def with_symbol(amount: Money | Decimal) -> str:
@@ -135,7 +161,9 @@ def in_words(amount: Money | Decimal) -> str:
     ``叁佰元整``, ``壹拾元零伍角整``, ``伍分``, ``零元整``; the caller puts 人民币 before it.
     Refuses negative amounts and amounts above :data:`MAX_WORDS` (``InvalidInput``).
     """
-    value = parse(amount)
+    value = _printable(amount)
+    if value.fen < 0:
+        raise InvalidInput(code="amount_negative", what="金额", value=amount)
     if value > MAX_WORDS:
         raise InvalidInput(code="amount_too_large_for_words", limit=grouped(MAX_WORDS))
     whole, cents = divmod(value.fen, 100)

@@ -32,6 +32,8 @@ szca,ab18,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,1.005,
 szca,ab19,{USCC},深圳市演示医疗科技有限公司,new
 szca,ab12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,300.00,
 szca,ab12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,301.00,
+szca,ab20,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,1e3,
+szca,ab21,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,10000000000.00,
 """
 
 EXPECTED_REFUSALS = [
@@ -45,6 +47,8 @@ EXPECTED_REFUSALS = [
     (11, "amount_invalid"),
     (12, "columns"),
     (14, "conflict"),
+    (15, "amount_invalid"),  # exponent notation (was stored as 1000.00)
+    (16, "amount_invalid"),  # more than the column holds
 ]
 
 
@@ -59,7 +63,7 @@ def test_fees_with_broken_rows(programme: Programme, admin: User) -> None:
         ("netca", "ff01", "150.00"),
     ]
     event = AuditEvent.objects.filter(action="refunds.import").get()
-    assert event.after["imported"] == 2 and event.after["refused"] == 10
+    assert event.after["imported"] == 2 and event.after["refused"] == 12
 
     again = import_records(admin, programme.slug, "fees", FEES.encode())
     assert (again.imported, again.unchanged) == (0, 3)

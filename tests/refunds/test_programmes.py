@@ -124,6 +124,8 @@ def test_create_and_edit_through_the_console(actors: dict[str, User], programme:
         ({"counters:szca": "只有名称"}, "refund_programme_counter"),
         ({"second_review_above": "-1"}, "amount_negative"),
         ({"second_review_above": "12.345"}, "amount_precision"),
+        ({"second_review_above": "1e308"}, "amount_invalid"),
+        ({"second_review_above": "10000000000"}, "amount_too_large"),
         ({"announcement": "长" * 20_001}, "refund_programme_too_long"),
     ],
 )
@@ -149,6 +151,38 @@ def test_the_page_keeps_what_was_typed_beside_the_refusal(
     assert 'value="深圳市数字证书费用返还（2027年）"' in shown
     refused = AuditEvent.objects.get(action="refunds.programme.create")
     assert refused.result == "refused"
+
+
+def test_an_amount_the_column_cannot_hold_is_refused_on_the_page(
+    actors: dict[str, User], programme: Programme
+) -> None:
+    """1e308 was read by Decimal(), saved on SQLite, and every page reading the programme
+    then failed (decimal.InvalidOperation); PostgreSQL would have refused it at the save."""
+    officer = client_for(actors["officer"])
+    for typed, shown in (
+        ("1e308", "二次审核金额“1e308”不是有效的金额"),
+        ("10000000000", "二次审核金额不能超过 9,999,999,999.99 元"),
+    ):
+        page = officer.post(
+            "/refunds/console/programmes/new",
+            new_programme(second_review_above=typed),
+        )
+        assert page.status_code == 400
+        assert shown in text(page)
+    assert not Programme.objects.filter(slug="sz-2027").exists()
+    for path in (
+        "/refunds/",
+        "/api/refunds/programmes",
+        "/refunds/console/programmes/",
+        "/refunds/sz-2021/",
+    ):
+        assert officer.get(path).status_code == 200, path
+    largest = officer.post(
+        "/refunds/console/programmes/new", new_programme(second_review_above="9,999,999,999.99")
+    )
+    assert largest.status_code == 303
+    assert Programme.objects.get(slug="sz-2027").second_review_above == Decimal("9999999999.99")
+    assert officer.get("/refunds/sz-2027/").status_code == 200
 
 
 @pytest.mark.usefixtures("frozen")

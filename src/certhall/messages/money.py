@@ -7,6 +7,7 @@ MESSAGES: dict[str, str] = {
     "amount_type": "{what}必须是金额（元），不能是 {kind}",
     "amount_precision": "{what}“{value}”最多只能有两位小数（精确到分）",
     "amount_negative": "{what}不能为负数",
+    "amount_too_large": "{what}不能超过 {limit} 元",
     "amount_too_large_for_words": "金额超过 {limit} 元，无法写成大写",
     "amount_not_positive": "免费业务无需支付，不能创建金额为零的订单",
     "order_amount_too_large": "订单金额不能超过 {limit} 元",

@@ -144,8 +144,6 @@ def _amount(value: str, column: str) -> Decimal:
         amount = money.parse(value, what=column).yuan
     except CerthallError:
         raise _RowRefused("amount_invalid", value=value[:40]) from None
-    if amount >= Decimal("1e10"):
-        raise _RowRefused("amount_invalid", value=value[:40])
     return amount
 
 
