@@ -153,6 +153,22 @@ def test_unreadable_statements_are_refused_whole(admin: User, data: bytes, messa
     assert AuditEvent.objects.filter(action="payments.reconcile", result="refused").count() == 1
 
 
+def test_a_statement_that_is_not_csv_is_refused_before_any_line(
+    admin: User, orders: dict[str, Order]
+) -> None:
+    """A field over the csv module's limit (131,072 characters) was a 500 (csv.Error)."""
+    data = statement(
+        f"2026-11-18,300.00,{PAYER},ZF20261120-000001", f"2026-11-18,1.00,x,{'长' * 131_073}"
+    )
+    with pytest.raises(InvalidInput, match="对账单第3行不是有效的CSV") as refused:
+        reconcile.reconcile(admin, data)
+    assert refused.value.code == "statement_malformed"
+    assert not Payment.objects.filter(order=orders["a"]).exists()
+    orders["a"].refresh_from_db()
+    assert orders["a"].status == Status.PENDING
+    assert AuditEvent.objects.filter(action="payments.reconcile", result="refused").count() == 1
+
+
 def test_bad_lines_are_reported_not_fatal(admin: User, orders: dict[str, Order]) -> None:
     data = statement(
         "2026-11-18,300.00,only three",

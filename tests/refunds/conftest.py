@@ -7,13 +7,14 @@ import importlib
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
 
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.certlogin.models import CertificateAccount
-from certhall.refunds.models import FeeRecord, Programme, UsageRecord
+from certhall.refunds.models import FeeRecord, PayoutBatch, Programme, UsageRecord
 from certhall.rules import SHANGHAI
 
 #: Inside the announced application window (2021-12-21 to 2022-01-20).
@@ -154,3 +155,26 @@ def open_programme(programme: Programme) -> Programme:
     programme.second_review_above = Decimal("500.00")
     programme.save(update_fields=["second_review_above"])
     return programme
+
+
+@pytest.fixture
+def two_in_a_batch(
+    actors: dict[str, User],
+    open_programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> PayoutBatch:
+    """Two approved online applications (300.00 each: one officer) in one payout batch."""
+    from certhall.refunds import payout, review, services
+    from certhall.refunds.services import BankAccount
+
+    paid_on = date(2019, 6, 1)
+    fee("a1", paid_on, "300.00")
+    fee("b1", paid_on, "300.00", uscc=OTHER_USCC, name=OTHER_NAME)
+    use("a1", paid_on)
+    use("b1", paid_on)
+    for who, name in (("applicant", NAME), ("other_applicant", OTHER_NAME)):
+        account = BankAccount(name, ACCOUNT, "工行")
+        application = services.apply_online(actors[who], open_programme.slug, account, phone=PHONE)
+        review.approve(actors["officer"], application.number)
+    return payout.create_batch(actors["officer"], open_programme.slug)

@@ -86,3 +86,66 @@ def test_the_online_flow_over_the_api(
     board = officer.get("/api/refunds/programmes/sz-2021/dashboard").json()
     assert board["total"] == {"label": "合计", "count": 1, "amount_yuan": "300.00"}
     assert api(actors["clerk"]).get("/api/refunds/programmes/sz-2021/dashboard").status_code == 403
+
+
+def unsettled(batch: Any) -> None:
+    """Nothing of the bank return was applied, and no settlement was audited."""
+    from certhall.audit.models import AuditEvent
+    from certhall.refunds.states import State
+
+    items = batch.items.select_related("application")
+    assert {(i.result, i.application.state) for i in items} == {("pending", State.BATCHED)}
+    assert not AuditEvent.objects.filter(action="refunds.batch.settle", result="ok").exists()
+    transitions = ["refunds.application.paid", "refunds.application.payout_failed"]
+    assert not AuditEvent.objects.filter(action__in=transitions).exists()
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_bank_return_that_is_not_csv_is_refused_before_any_line(
+    actors: dict[str, User], two_in_a_batch: Any
+) -> None:
+    """A field over the csv module's limit (131,072 characters) raised csv.Error after the
+    first line had been applied: a 500, the first application failed, no settlement audited."""
+    from certhall.audit.models import AuditEvent
+
+    good = bank_return(two_in_a_batch, [(1, "failed")])
+    data = good + f"{two_in_a_batch.number},2,X,300.00,paid,,{'长' * 131_073}\n".encode()
+    refused = api(actors["officer"]).post(
+        "/api/refunds/programmes/sz-2021/settlements", data, content_type="text/csv"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "refund_csv_malformed"
+    assert refused.json()["message"].startswith("第3行不是有效的CSV")
+    unsettled(two_in_a_batch)
+    assert not AuditEvent.objects.filter(action="refunds.batch.settle").exists()
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_bank_return_is_settled_whole_or_not_at_all(
+    actors: dict[str, User], two_in_a_batch: Any
+) -> None:
+    from certhall.audit.models import AuditEvent
+
+    officer = api(actors["officer"])
+    url = "/api/refunds/programmes/sz-2021/settlements"
+    good = bank_return(two_in_a_batch, [(1, "failed")])
+    unknown = good + f"{two_in_a_batch.number},2,FH20990101-999999,300.00,paid,,\n".encode()
+    report = officer.post(url, unknown, content_type="text/csv").json()
+    assert (report["paid"], report["failed"], report["unchanged"], report["refused"]) == (
+        0,
+        0,
+        0,
+        1,
+    )
+    assert report["refusals"][0]["line"] == 3
+    assert report["refusals"][0]["reason"] == "bank_row_unknown"
+    unsettled(two_in_a_batch)
+    refused = AuditEvent.objects.get(action="refunds.batch.settle")
+    assert refused.result == "refused" and refused.after["refused"] == 1
+
+    data = bank_return(two_in_a_batch, [(1, "failed"), (2, "paid")])
+    whole = officer.post(url, data, content_type="text/csv")
+    assert whole.status_code == 200
+    assert (whole.json()["paid"], whole.json()["failed"], whole.json()["refused"]) == (1, 1, 0)
+    settled = AuditEvent.objects.filter(action="refunds.batch.settle").order_by("seq").last()
+    assert settled is not None and settled.result == "ok"

@@ -91,6 +91,26 @@ def test_whole_file_refusals(programme: Programme, admin: User) -> None:
     assert encoding.value.code == "refund_import_encoding"
 
 
+def test_a_file_that_is_not_csv_stores_nothing(
+    programme: Programme, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field over the csv module's limit (131,072 characters) was a 500 (csv.Error); with
+    chunks of one row the first row is written before the reading reaches the bad one, and the
+    import's one transaction takes it back."""
+    from certhall.refunds import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    header = "ca,serial,uscc,enterprise_name,business,paid_on,amount_yuan\n"
+    good = f"szca,a1,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,150\n"
+    bad = f"szca,a2,{USCC},{'长' * 131_073},new,2019-03-01,150\n"
+    with pytest.raises(InvalidInput) as refused:
+        import_records(admin, programme.slug, "fees", (header + good + good + bad).encode())
+    assert refused.value.code == "refund_csv_malformed"
+    assert refused.value.message.startswith("第4行不是有效的CSV")
+    assert not FeeRecord.objects.exists()
+    assert not AuditEvent.objects.filter(action="refunds.import").exists()
+
+
 def test_only_officers_and_operators_import(programme: Programme, make_user) -> None:  # type: ignore[no-untyped-def]
     from certhall.accounts.models import Role
 

@@ -192,3 +192,26 @@ def test_who_opens_what(
     actors: dict[str, User], open_programme: Programme, who: str, path: str, status: int
 ) -> None:
     assert client_for(actors[who]).get(path).status_code == status
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_bad_bank_return_upload_changes_nothing(
+    actors: dict[str, User], two_in_a_batch: PayoutBatch
+) -> None:
+    from tests.refunds.test_api import unsettled
+
+    officer = client_for(actors["officer"])
+    good = bank_return(two_in_a_batch, [(1, "failed")])
+    for line, shown in (
+        (f"{two_in_a_batch.number},2,X,300.00,paid,,{'长' * 131_073}", "第3行不是有效的CSV"),
+        (f"{two_in_a_batch.number},2,FH20990101-999999,300.00,paid,,", "第3行：批次"),
+    ):
+        upload = SimpleUploadedFile("return.csv", good + f"{line}\n".encode(), "text/csv")
+        settled = officer.post(
+            "/refunds/console/batches/settle", {"programme": "sz-2021", "bank_return": upload}
+        )
+        assert settled.status_code == 303
+        page = officer.get(settled["Location"]).content.decode()
+        assert shown in page and "整个文件未导入" in page
+        assert "已导入银行回盘文件" not in page
+        unsettled(two_in_a_batch)

@@ -22,6 +22,9 @@ MESSAGES: dict[str, str] = {
     "statement_empty": "对账单是空的",
     "statement_header": "对账单第1行应为表头 date,amount,payer,note[,serial]，而不是：{got}",
     "statement_too_long": "对账单最多 {limit} 行",
+    "statement_malformed": (
+        "对账单第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入"
+    ),
     "statement_columns": "应有 {want} 列，实有 {got} 列",
     "invoice_order_unpaid": "订单 {reference} 当前为“{status}”：付款后才能申请开具发票。",
     "invoice_exists": "订单 {reference} 已申请过发票（每个订单只开一张发票）。",

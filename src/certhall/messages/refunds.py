@@ -37,6 +37,9 @@ MESSAGES: dict[str, str] = {
     "refund_import_too_large": "导入文件过大。",
     "refund_import_encoding": "导入文件不是UTF-8编码的CSV文件。",
     "refund_import_header": "导入文件首行缺少列：{missing}（须有：{columns}）。",
+    "refund_csv_malformed": (
+        "第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入。"
+    ),
     "refund_row_columns": "第{line}行：列数与首行不一致。",
     "refund_row_ca_unknown": "第{line}行：没有代号为“{ca}”的数字证书机构。",
     "refund_row_ca_mismatch": "第{line}行：机构“{ca}”与指定的 --ca {expected} 不一致。",

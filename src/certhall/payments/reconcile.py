@@ -20,7 +20,8 @@ forgiven) AND the amount. Outcomes per line: ``matched`` (payment recorded now),
 nothing), ``duplicate`` (the order was already paid another way or by another line: the money
 must go back), ``unmatched`` (no or unknown order number, wrong amount, order cancelled or
 refunded, a debit), ``invalid`` (the line cannot be read), ``error`` (the payment was refused
-while being recorded).
+while being recorded). A statement the csv module cannot read to the end (a field over its
+limit) is refused whole before any line is matched (``statement_malformed``, naming the line).
 """
 
 from __future__ import annotations
@@ -142,7 +143,13 @@ def _date(text: str) -> date:
 
 def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]:
     """The readable lines, and a result for each line that cannot be read."""
-    rows = list(csv.reader(io.StringIO(_decode(data))))
+    reader = csv.reader(io.StringIO(_decode(data)))
+    try:
+        rows = list(reader)
+    except csv.Error:  # a field over the csv module's limit
+        raise InvalidInput(
+            code="statement_malformed", line=reader.line_num, limit=csv.field_size_limit()
+        ) from None
     if not rows:
         raise InvalidInput(code="statement_empty")
     header = tuple(cell.strip().lower() for cell in rows[0])

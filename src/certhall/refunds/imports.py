@@ -115,21 +115,30 @@ def csv_rows(
 ) -> Iterator[tuple[int, dict[str, str] | None]]:
     """The lines of a UTF-8 CSV file with a header naming at least ``needed`` (InvalidInput
     ``header_code`` otherwise): (line number, the row by column name, or None when the row has
-    more or fewer fields than the header). Blank lines are skipped."""
+    more or fewer fields than the header). Blank lines are skipped. A line the csv module
+    cannot read (a field over its limit) refuses the whole file (InvalidInput
+    ``refund_csv_malformed`` naming the line) when the reading reaches it."""
     try:
         decoded = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(code="refund_import_encoding") from None
     reader = csv.reader(io.StringIO(decoded, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in needed if c not in header]
-    if missing:
-        raise InvalidInput(code=header_code, missing=",".join(missing), columns=",".join(needed))
-    for row in reader:
-        if not "".join(row).strip():
-            continue
-        good = len(row) == len(header)
-        yield reader.line_num, dict(zip(header, row, strict=True)) if good else None
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        missing = [c for c in needed if c not in header]
+        if missing:
+            raise InvalidInput(
+                code=header_code, missing=",".join(missing), columns=",".join(needed)
+            )
+        for row in reader:
+            if not "".join(row).strip():
+                continue
+            good = len(row) == len(header)
+            yield reader.line_num, dict(zip(header, row, strict=True)) if good else None
+    except csv.Error:
+        raise InvalidInput(
+            code="refund_csv_malformed", line=reader.line_num, limit=csv.field_size_limit()
+        ) from None
 
 
 def _uscc(value: str, _column: str) -> str:

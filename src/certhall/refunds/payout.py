@@ -12,7 +12,10 @@ The bank's return file (CSV, UTF-8, header line, more columns may follow)::
 
     batch,line,application,amount_yuan,result,bank_reference,message
 
-``result`` is ``paid`` or ``failed``. Settling is idempotent: a line already settled with the
+``result`` is ``paid`` or ``failed``. A file is settled whole or not at all: it is read to the
+end before any line is applied (a file the csv module cannot read is refused), then its lines
+and the audit event are written in one transaction, which a refused line undoes (the report
+names every refused line). Settling is idempotent: a line already settled with the
 same result is *unchanged*, a different result for a settled line is refused. Nothing is ever
 paid twice: an application is batched only from ``approved`` (a conditional UPDATE, so two
 officers batching at once put it into one batch) and at most one pending or paid transfer per
@@ -177,33 +180,57 @@ class _LineRefused(Exception):
         self.params = params
 
 
+class _Undone(Exception):
+    """Rolls back a file's lines when one of them was refused."""
+
+
 def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
-    """Apply a bank return file: each line in its own transaction, under the transfer's row
-    lock, so settling the same file twice (or twice at once) changes nothing the second time."""
+    """Apply a bank return file whole or not at all: read to the end first (InvalidInput when
+    it is not CSV, before anything changes), then every line under its transfer's row lock and
+    the audit event in one transaction. A refused line undoes the others (the report counts
+    nothing then, and names every refused line); settling the same file twice (or twice at
+    once) changes nothing the second time."""
     _payout_actor(actor)
     programme = get_programme(programme_slug)
     report = SettleReport(sha256=hashlib.sha256(data).hexdigest())
-    rows = csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header")
+    rows = list(csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header"))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                _settle_lines(actor, programme.pk, rows, report)
+                if report.refused:
+                    raise _Undone
+        except _Undone:
+            report.paid = report.failed = report.unchanged = 0
+        audit.record(
+            actor,
+            "refunds.batch.settle",
+            object_type="refund_programme",
+            object_id=programme.slug,
+            after={k: v for k, v in report.as_json().items() if k != "refusals"},
+            result=audit.REFUSED if report.refused else audit.OK,
+        )
+    return report
+
+
+def _settle_lines(
+    actor: User,
+    programme_id: int,
+    rows: list[tuple[int, dict[str, str] | None]],
+    report: SettleReport,
+) -> None:
     for line, row in rows:
         if row is not None and row["batch"].strip().upper() in ("TOTAL", "SHA256"):
             continue
         try:
             if row is None:
                 raise _LineRefused("refund_bank_row_columns")
-            outcome = _settle_line(actor, programme.pk, line, row)
+            outcome = _settle_line(actor, programme_id, line, row)
         except _LineRefused as refused:
             message = text(refused.code, line=line, **refused.params)
             report.refused.append(Refusal(line, refused.code.removeprefix("refund_"), message))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
-    audit.record(
-        actor,
-        "refunds.batch.settle",
-        object_type="refund_programme",
-        object_id=programme.slug,
-        after={k: v for k, v in report.as_json().items() if k != "refusals"},
-    )
-    return report
 
 
 def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str]) -> str:

@@ -173,13 +173,17 @@ def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
     target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
     upload = request.FILES.get("bank_return")
 
-    def run() -> None:
+    def run() -> payout.SettleReport:
         if upload is None:
             raise InvalidInput(code="refund_bank_return_missing")
         report = payout.settle(actor, slug, upload.read())
         request.session["refund_settle_report"] = report.as_json()
+        return report
 
-    return act_and_return(request, target, run, "已导入银行回盘文件。")
+    def done(report: payout.SettleReport) -> str:
+        return "银行回盘文件有被拒绝的行，未导入。" if report.refused else "已导入银行回盘文件。"
+
+    return act_and_return(request, target, run, done)
 
 
 @require_GET
