@@ -1,15 +1,25 @@
 """The gateway sheds load: beyond the threads and ``max_waiting`` queued requests it answers
 503 with ``Retry-After`` at once, and serves again as soon as the queue drains. Bodies are read
-within their deadline (408 after it), and a request without body framing has no body."""
+within their deadline (408 after it), and a request without body framing has no body. Paths and
+query strings outside ASCII reach Django as WSGI strings (PEP 3333)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from django.core.wsgi import get_wsgi_application
+from django.db import connections
+from django.test import Client
+
+from certhall.accounts.models import Role, User
+from certhall.portal import downloads
 from certhall.web.gateway import Gateway, Limits
 
 
@@ -40,6 +50,9 @@ class Proto:
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.status, self.headers, self.body = status, dict(headers), body
+
+    def response_file(self, status: int, headers: list[tuple[str, str]], path: str) -> None:
+        self.response_bytes(status, headers, Path(path).read_bytes())
 
 
 def test_overload_is_shed_with_retry_after_and_recovers() -> None:
@@ -173,3 +186,42 @@ def test_a_fast_path_hands_blocking_work_to_the_pool_and_it_is_shed_like_django(
     assert django.status == 200 and django.body == b""
     assert shed.status == 503 and threads == ["django_0"]
     gateway.pool.shutdown()
+
+
+def test_non_ascii_paths_and_queries_reach_django(audit_flushable: None, make_user: Any) -> None:
+    """granian's path is percent-decoded text (an escape that is not UTF-8 comes as U+FFFD):
+    a Chinese file name on /downloads/ was an empty 500 before Django saw the request."""
+    editor: User = make_user(Role.CLERK)
+    pdf = b"%PDF-1.4\n" + b"0" * 100
+    row = downloads.upload(
+        editor, kind="manual", title="操作指引", version="1", description="", name="指引.pdf",
+        chunks=[pdf],
+    )  # fmt: skip
+    web = Client()
+    web.force_login(make_user(Role.APPLICANT))
+    session = {"cookie": f"sessionid={web.cookies['sessionid'].value}"}
+    gateway = Gateway(get_wsgi_application(), threads=1)
+
+    def get(path: str, query: str = "", headers: dict[str, str] | None = None) -> Proto:
+        answer = Proto()
+        scope = Scope(path=path, query_string=query, headers=headers or {})
+        asyncio.run(gateway.__rsgi__(scope, answer))
+        return answer
+
+    try:
+        # the link /downloads/ shows is percent-encoded; granian decodes it
+        assert f"/downloads/{row.pk}/{quote(row.name)}" in get("/downloads/").body.decode()
+        served = get(f"/downloads/{row.pk}/指引.pdf")
+        assert served.status == 200 and served.body == pdf
+        missing = get("/guide/中/")
+        assert missing.status == 404 and "页面不存在" in missing.body.decode()
+        # %FF%FE: not UTF-8, so granian hands U+FFFD U+FFFD
+        refused = get("/api/hall/applications/\ufffd\ufffd", headers=session)
+        assert refused.status == 404
+        assert json.loads(refused.body)["error"] == "application_not_found"
+        # a query string sent unencoded
+        found = get("/search/", "q=中")
+        assert found.status == 200 and 'value="中"' in found.body.decode()
+    finally:
+        gateway.pool.submit(connections.close_all).result()
+        gateway.pool.shutdown()

@@ -113,6 +113,11 @@ class _Reaper:
             self.timer = None
 
 
+def _wsgi_string(text: str) -> str:
+    """``text`` as a WSGI "native string": its UTF-8 bytes, one character each (PEP 3333)."""
+    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
+
+
 class Gateway:
     def __init__(
         self,
@@ -241,13 +246,20 @@ class Gateway:
         proto.response_bytes(reply.status, reply.headers, reply.body)
 
     def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
+        """The WSGI variables of a request (PEP 3333).
+
+        granian hands the path percent-decoded as text (an escape that is not UTF-8 becomes
+        U+FFFD) and the query string as sent; WSGI's strings are bytes read as latin-1, which
+        Django's handler turns back into bytes (``encode("iso-8859-1")``). So both are encoded
+        to UTF-8 and read as latin-1 here, as WSGI servers do: a Chinese file name in a path
+        was otherwise an empty 500 before Django saw the request."""
         host, _, port = scope.server.rpartition(":")
         client = scope.client.rpartition(":")[0] if ":" in scope.client else scope.client
         request_env = {
             **self.base_env,
             "REQUEST_METHOD": scope.method,
-            "PATH_INFO": scope.path,
-            "QUERY_STRING": scope.query_string,
+            "PATH_INFO": _wsgi_string(scope.path),
+            "QUERY_STRING": _wsgi_string(scope.query_string),
             "SERVER_NAME": host,
             "SERVER_PORT": port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
