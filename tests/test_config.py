@@ -93,10 +93,12 @@ def test_production_refuses_an_http_base_url(tmp_path: Path) -> None:
         ("CERTHALL_STATUS_RATE_LIMIT", "20 per minute", "例如 20/60，而不是 '20 per minute'"),
         ("CERTHALL_STATUS_RATE_LIMIT", "0/60", "1-100000 次"),
         ("CERTHALL_STATUS_RATE_LIMIT", "20/-5", "1-86400 秒"),
+        ("CERTHALL_STATUS_RATE_LIMIT", "²/60", "1-100000 次"),  # "²".isdigit(), int("²") raises
         ("CERTHALL_OCSP_LISTEN", "8001", "CERTHALL_OCSP_LISTEN 须写成“主机:端口”"),
         ("CERTHALL_OCSP_LISTEN", "127.0.0.1:0", "而不是 '127.0.0.1:0'"),
         ("CERTHALL_OCSP_LISTEN", ":8001", "主机:端口"),
         ("CERTHALL_OCSP_LISTEN", "127.0.0.1:http", "主机:端口"),
+        ("CERTHALL_OCSP_LISTEN", "127.0.0.1:²", "主机:端口"),
     ],
 )
 def test_bad_settings_fail_at_start(tmp_path: Path, name: str, value: str, message: str) -> None:

@@ -159,6 +159,12 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     return value
 
 
+def _digits(text: str) -> bool:
+    """Written in the digits 0-9 alone (``str.isdigit`` is also true of "²", which ``int``
+    refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _listen(env: dict[str, str], name: str) -> tuple[str, int] | None:
     """``host:port`` (an IPv6 host in brackets), or None when unset or empty."""
     raw = env.get(name, "")
@@ -166,7 +172,7 @@ def _listen(env: dict[str, str], name: str) -> tuple[str, int] | None:
         return None
     host, _, port = raw.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not _digits(port) or not 0 < int(port) < 65536:
         raise ConfigurationError(code="setting_listen", name=name, raw=raw)
     return host, int(port)
 
@@ -197,9 +203,9 @@ def _rate(env: dict[str, str], name: str, default: RateSetting) -> RateSetting:
     if not raw:
         return default
     events, _, seconds = raw.partition("/")
+    events, seconds = events.strip(), seconds.strip()
     rate = RateSetting(
-        int(events) if events.strip().isdigit() else 0,
-        int(seconds) if seconds.strip().isdigit() else 0,
+        int(events) if _digits(events) else 0, int(seconds) if _digits(seconds) else 0
     )
     if not (1 <= rate.events <= 100_000 and 1 <= rate.seconds <= 86_400):
         raise ConfigurationError(code="setting_rate", name=name, value=raw)

@@ -114,6 +114,14 @@ def test_list_filters_and_pages(seeded: User) -> None:
     assert "共 21 条" in Client().get("/notices/?region=nowhere&year=abc").content.decode()
 
 
+def test_a_page_or_year_int_cannot_read_is_a_stale_link(seeded: User) -> None:
+    """ "²".isdigit() is true and int("²") raises: these were HTTP 500s."""
+    page = Client().get("/notices/?page=%C2%B2")
+    assert page.status_code == 200 and "第 1 / 2 页" in page.content.decode()
+    year = Client().get("/notices/?year=%C2%B2%C2%B2%C2%B2%C2%B2")
+    assert year.status_code == 200 and "共 21 条" in year.content.decode()
+
+
 def test_atom_feed(seeded: User) -> None:
     response = Client().get("/notices/feed.atom")
     assert response["Content-Type"].startswith("application/atom+xml")

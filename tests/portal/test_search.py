@@ -115,6 +115,9 @@ def test_pagination(seeded: User) -> None:
     assert last.page == first.pages
     page = Client().get("/search/", {"q": "深圳", "page": "2"}).content.decode()
     assert "第 2 / " in page and "q=%E6%B7%B1%E5%9C%B3&page=1" in page
+    for stale in ("²", "0", "-1", "x"):  # "²".isdigit(), and int("²") raises (was a 500)
+        page = Client().get("/search/", {"q": "深圳", "page": stale}).content.decode()
+        assert "第 1 / " in page
 
 
 CAP = 20

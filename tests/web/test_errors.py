@@ -116,3 +116,12 @@ def test_page_forbidden_by_role_is_the_chinese_page(client: Client, make_user: o
 def test_json_accepting_page_client_gets_json(client: Client) -> None:
     response = client.get("/no-such-page/", headers={"Accept": "application/json"})
     api_refusal(response, 404, "not_found")
+
+
+def test_whole_numbers_are_written_in_the_digits_0_to_9() -> None:
+    """``str.isdigit`` is true of "²", which ``int`` refuses; ``int`` reads "+1" and "١"."""
+    from certhall.web.errors import whole_number
+
+    assert [whole_number(t) for t in ("0", "12", "007")] == [0, 12, 7]
+    for text in ("", "²", "①", "١٢", "+1", "-1", " 1", "1_0", "1.0"):
+        assert whole_number(text) is None, text

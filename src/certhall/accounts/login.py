@@ -50,13 +50,17 @@ def account_key(identifier: str) -> str:
         return cleaned.lower()
 
 
+def _phone_digits(key: str) -> bool:
+    return len(key) == 11 and key.isascii() and key.isdigit()
+
+
 def _shown(key: str) -> str:
-    return mask_phone(key) if len(key) == 11 and key.isdigit() else key
+    return mask_phone(key) if _phone_digits(key) else key
 
 
 def _find_user(identifier: str, key: str) -> User | None:
     user = User.objects.filter(username="".join(identifier.split())).first()
-    if user is None and len(key) == 11 and key.isdigit():
+    if user is None and _phone_digits(key):
         account = EnterpriseAccount.objects.select_related("user").filter(phone=key).first()
         user = account.user if account else None
     return user

@@ -18,7 +18,6 @@ MESSAGES: dict[str, str] = {
     "reason_missing": "退回须写明原因：逐份资料的原因或总体说明。",
     "document_unknown": "资料 {unknown} 不是申请 {number} 当前的资料。",
     "years": "证书年限须为1-5的整数。",
-    "not_a_number": "{what}应为整数。",
     "project": "请选择办理的项目：深圳医保在线签约。",
     "nothing_ticked": "请勾选已收取的资料。",
     "form_not_needed": "这份申请表与本申请的证书类型无关。",

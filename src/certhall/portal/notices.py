@@ -88,12 +88,12 @@ class Filters:
     year: int | None = None
 
     @classmethod
-    def parse(cls, region: str, category: str, year: str) -> Filters:
+    def parse(cls, region: str, category: str, year: int | None) -> Filters:
         """Unknown values are ignored (a stale link shows everything rather than an error)."""
         return cls(
             region=region if region in Region.values else "",
             category=category if category in NoticeCategory.values else "",
-            year=int(year) if year.isdigit() and 2000 <= int(year) <= 2099 else None,
+            year=year if year is not None and 2000 <= year <= 2099 else None,
         )
 
 

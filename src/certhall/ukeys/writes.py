@@ -81,7 +81,7 @@ def abandoned(holder: str, since: datetime, now: datetime) -> bool:
     if now - since > STALE_AFTER:
         return True
     host, _, pid_text = holder.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != socket.gethostname() or not (pid_text.isascii() and pid_text.isdigit()):
         return False  # another machine's: only age tells
     pid = int(pid_text)
     if pid == os.getpid():

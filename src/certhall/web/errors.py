@@ -8,7 +8,8 @@ view raises), the JSON API's exception handlers (``certhall.api``), Django's CSR
 and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_GET``.
 
 Views do not catch errors to render them; a form view that shows the refusal next to the form
-uses :func:`attempt` and :func:`form_page`, a POST button :func:`act_and_return`.
+uses :func:`attempt` and :func:`form_page`, a POST button :func:`act_and_return`. A number a
+form or a link sends is read by :func:`whole_number` (and :func:`int_field`, which refuses).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
-from certhall.errors import CerthallError, Forbidden, NotFound, TooManyRequests
+from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,28 @@ def attempt[T](call: Callable[[], T]) -> tuple[T | None, CerthallError | None]:
         return call(), None
     except CerthallError as refusal:
         return None, refusal
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when it is written in the digits 0-9 alone, else None.
+
+    Not ``str.isdigit()``, which is true of "²" and "①" that ``int`` refuses (``?page=²`` was
+    an HTTP 500), nor ``int`` alone, which also reads "+1", " 1", "1_0" and other scripts'
+    digits. A link's or a form's numbers go through here: a bad page number is page 1, a bad
+    field the form's refusal."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def int_field(text: str, what: str) -> int | None:
+    """A number typed into a form (``what``: the field, in Chinese): None when left empty,
+    refused beside the form (``not_a_number``) when it is not a whole number."""
+    text = text.strip()
+    if not text:
+        return None
+    number = whole_number(text)
+    if number is None:
+        raise InvalidInput(code="not_a_number", what=what)
+    return number
 
 
 class _Refusal(CerthallError):

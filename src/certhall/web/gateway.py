@@ -155,7 +155,9 @@ class Gateway:
         if scope.proto != "http":  # websockets: none here
             return
         length = scope.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limits.max_body):
+        if length is not None and (
+            not (length.isascii() and length.isdigit()) or int(length) > self.limits.max_body
+        ):
             return self._send(proto, plain_reply(413, text("request_too_large")))
         try:
             body = await self._read_body(proto, length, "transfer-encoding" in scope.headers)

@@ -203,6 +203,35 @@ def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: Use
     assert not Application.objects.exists()
 
 
+def test_numbers_int_cannot_read_get_the_forms_refusal(
+    clerk: User, issuer: User, handler: Handler
+) -> None:
+    """ "²".isdigit() is true and int("²") raises: these were HTTP 500s."""
+    with at(FRIDAY):
+        client = counter_client(clerk)
+        refused = client.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": "²"},
+            follow=True,
+        )
+        assert "经办人应为整数" in " ".join(flashes(refused))
+        client.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": str(handler.pk)},
+        )
+        number = Application.objects.get().number
+        years = client.post(
+            reverse("hall-staff:add-item", args=[number]),
+            {"business": "new", "cert_type": "personal", "years": "²"},
+            follow=True,
+        )
+        assert "证书年限须为1-5的整数" in " ".join(flashes(years))
+        assert not ApplicationItem.objects.exists()
+    stock = login(issuer).post(reverse("hall-staff:ukeys"), {"count": "²"}, follow=True)
+    assert "一次可入库1-20个Ukey" in " ".join(flashes(stock))
+    assert not Ukey.objects.exists()
+
+
 # --- review ----------------------------------------------------------------------------------
 
 

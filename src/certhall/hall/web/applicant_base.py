@@ -124,16 +124,6 @@ def field(request: HttpRequest, name: str, limit: int = 200) -> str:
     return str(request.POST.get(name, "")).strip()[:limit]
 
 
-def int_field(text: str, what: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(code="not_a_number", what=what) from None
-
-
 def draft_of(actor: User, number: str) -> Application:
     """The application, for a wizard step (editable ones only; the services check again)."""
     return services.get_application(actor, number)

@@ -28,7 +28,6 @@ from certhall.hall.web.applicant_base import (
     draft_of,
     field,
     form_links,
-    int_field,
     point_name,
     row,
     to,
@@ -37,7 +36,7 @@ from certhall.hall.web.applicant_base import (
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
-from certhall.web.errors import form_page
+from certhall.web.errors import form_page, int_field
 
 ViewFunc = Callable[..., HttpResponse]
 

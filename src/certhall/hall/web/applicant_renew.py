@@ -13,11 +13,11 @@ from certhall import clock
 from certhall.accounts.models import User
 from certhall.errors import CerthallError
 from certhall.hall import renewal
-from certhall.hall.web.applicant_base import applicant_page, int_field, to, years_choices
+from certhall.hall.web.applicant_base import applicant_page, to, years_choices
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
-from certhall.web.errors import form_page
+from certhall.web.errors import form_page, int_field
 
 ViewFunc = Callable[..., HttpResponse]
 

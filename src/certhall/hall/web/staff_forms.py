@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from certhall.errors import InvalidInput
 from certhall.hall.items import ItemRequest
+from certhall.web.errors import whole_number
 
 FIELD_LIMIT = 200
 
@@ -21,9 +22,10 @@ def field(data: Mapping[str, str], name: str, limit: int = FIELD_LIMIT) -> str:
 def _years(text: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or len(text) > 2:
+    years = whole_number(text)
+    if years is None or len(text) > 2:
         raise InvalidInput(code="years")
-    return int(text)
+    return years
 
 
 def item_request(data: Mapping[str, str]) -> ItemRequest:
@@ -46,10 +48,11 @@ def issue_choices(data: Mapping[str, str]) -> tuple[dict[int, str], str | None]:
     """(line id -> Ukey serial from stock, the PIN typed by the customer or None)."""
     tokens: dict[int, str] = {}
     for key in data:
-        if key.startswith("token_") and key[6:].isdigit():
+        line = whole_number(key[6:]) if key.startswith("token_") else None
+        if line is not None:
             serial = field(data, key, 64)
             if serial:
-                tokens[int(key[6:])] = serial
+                tokens[line] = serial
     pin = str(data.get("pin", "") or "")
     return tokens, (pin if pin else None)
 
@@ -58,10 +61,11 @@ def return_reasons(data: Mapping[str, str]) -> tuple[dict[int, str], str]:
     """(document id -> reason, general note) from the return form (empty reasons dropped)."""
     reasons: dict[int, str] = {}
     for key in data:
-        if key.startswith("reason_") and key[7:].isdigit():
+        document = whole_number(key[7:]) if key.startswith("reason_") else None
+        if document is not None:
             text = field(data, key, 400)
             if text:
-                reasons[int(key[7:])] = text
+                reasons[document] = text
     return reasons, field(data, "note", 1000)
 
 

@@ -53,7 +53,7 @@ from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_uscc
 from certhall.rules import default_catalog, point_status, quote
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.lifecycle import Status as UkeyStatus
-from certhall.web.errors import act_and_return
+from certhall.web.errors import act_and_return, int_field, whole_number
 
 #: Who works in the console (auditors read through the audit tools, not here).
 CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
@@ -214,8 +214,9 @@ def counter_page(request: HttpRequest) -> HttpResponse:
 def counter_open(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     data = request.POST
-    handler_id = staff_forms.field(data, "handler_id", 12)
+    chosen = staff_forms.field(data, "handler_id", 12)  # a handler's id, or "new"
     try:
+        handler_id = None if chosen in ("", "new") else int_field(chosen, "经办人")
         application = counter.open_application(
             actor,
             point=str(request.session.get(SESSION_POINT) or ""),
@@ -224,9 +225,9 @@ def counter_open(request: HttpRequest) -> HttpResponse:
                 name=staff_forms.field(data, "name", 200),
                 legal_representative=staff_forms.field(data, "legal_representative", 200),
             ),
-            handler_id=int(handler_id) if handler_id.isdigit() else None,
+            handler_id=handler_id,
             handler=None
-            if handler_id.isdigit()
+            if handler_id is not None
             else counter.HandlerData(
                 name=staff_forms.field(data, "handler_name", 200),
                 id_kind=staff_forms.field(data, "handler_id_kind", 32),
@@ -576,9 +577,10 @@ def ukey_stock(request: HttpRequest) -> HttpResponse:
         text = staff_forms.field(request.POST, "count", 4)
 
         def add() -> None:
-            if not text.isdigit() or not 1 <= int(text) <= STOCK_BATCH:
+            count = whole_number(text)
+            if count is None or not 1 <= count <= STOCK_BATCH:
                 raise InvalidInput(code="count", limit=STOCK_BATCH)
-            for _ in range(int(text)):
+            for _ in range(count):
                 ukeys.prepare_stock(actor, f"ukey-{secrets.token_hex(5)}")
 
         return act_and_return(request, reverse("hall-staff:ukeys"), add, f"已入库 {text} 个Ukey。")

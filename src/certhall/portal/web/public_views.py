@@ -15,20 +15,23 @@ from django.views.decorators.http import require_GET, require_http_methods
 from certhall import config, ratelimit
 from certhall.portal import downloads, entries, files, notices, questions, sanitize, search
 from certhall.portal.models import EntryKind, NoticeCategory, Region
-from certhall.web.errors import attempt, form_page
+from certhall.web.errors import attempt, form_page, whole_number
 
 FEED_SIZE = 30
 
 
 def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    """``?page=``: one that is not a page number is page 1 (as a stale link's would be)."""
+    number = whole_number(request.GET.get("page", "1"))
+    return number if number is not None and 0 < number < 100_000 else 1
 
 
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
     filters = notices.Filters.parse(
-        request.GET.get("region", ""), request.GET.get("category", ""), request.GET.get("year", "")
+        request.GET.get("region", ""),
+        request.GET.get("category", ""),
+        whole_number(request.GET.get("year", "")),
     )
     page = notices.listing(filters, _page_number(request))
     query = {"region": filters.region, "category": filters.category, "year": filters.year or ""}
@@ -145,7 +148,9 @@ def ask(request: HttpRequest) -> HttpResponse:
         return form_page(request, "portal/ask.html", context, error)
     context["stamp"] = questions.form_stamp()
     asked = request.GET.get("asked", "")
-    context["asked"] = asked if asked.startswith("ZX") and asked[2:].isdigit() else ""
+    context["asked"] = (
+        asked if asked.startswith("ZX") and whole_number(asked[2:]) is not None else ""
+    )
     return render(request, "portal/ask.html", context)
 
 

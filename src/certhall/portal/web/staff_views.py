@@ -20,7 +20,7 @@ from certhall.errors import Forbidden
 from certhall.portal import access, downloads, entries, notices, questions
 from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
 from certhall.portal.states import NoticeState, QuestionState
-from certhall.web.errors import act_and_return, attempt, form_page
+from certhall.web.errors import act_and_return, attempt, form_page, whole_number
 
 LOGIN = "/accounts/login/"
 HOME = "/console/portal/"
@@ -198,12 +198,13 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
 def _entry_input(request: HttpRequest) -> entries.EntryInput:
     post = request.POST
     order = post.get("order", "0").strip()
+    number = whole_number(order.removeprefix("-")) or 0
     return entries.EntryInput(
         kind=post.get("kind", ""),
         category=post.get("category", ""),
         title=post.get("title", ""),
         body_html=post.get("body_html", ""),
-        order=int(order) if order.lstrip("-").isdigit() else 0,
+        order=-number if order.startswith("-") else number,
         published=post.get("published") == "on",
     )
 
