@@ -147,7 +147,7 @@ def test_session_calls_are_csrf_protected(applicant: User) -> None:
     web = as_user(applicant, enforce_csrf_checks=True)
     with at(FRIDAY):
         response = web.post(f"{API}/applications", {}, content_type="application/json")
-    assert response.status_code == 403
+    assert response.status_code == 403 and response.json()["error"] == "csrf_failed"
     assert not Application.objects.exists()
     # a GET needs no token
     assert web.get(f"{API}/applications").status_code == 200

@@ -70,6 +70,42 @@ def test_api_csrf_failure_is_json_with_the_way_out() -> None:
     assert "/api/accounts/csrf" in str(body["message"])
 
 
+UNSAFE = ("post", "put", "patch", "delete")
+
+
+def test_every_api_router_answers_a_missing_csrf_token_with_csrf_failed(
+    make_user: object,
+) -> None:
+    """One session authentication for every router (``accounts.api.session``): ninja's own
+    ``SessionAuth`` answered the hall's and the refunds' calls ``forbidden`` (您没有权限...)."""
+    from certhall.api import api
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(Role.APPLICANT))  # type: ignore[operator]
+    schema = api.get_openapi_schema(path_prefix="/api")
+    session, refused = [{"_Session": []}], set()
+    for path, operations in schema["paths"].items():
+        router = path.split("/")[2]
+        for method, operation in operations.items():
+            assert operation.get("security") in (None, session), (method, path, router)
+            if method not in UNSAFE or operation.get("security") is None:
+                continue
+            url = re.sub(r"\{\w+\}", "1", path)
+            response = client.generic(method.upper(), url, "{}", content_type="application/json")
+            api_refusal(response, 403, "csrf_failed")
+            refused.add(router)
+    # the payments router has reads only; its session is the same (asserted above)
+    assert refused == {"accounts", "hall", "refunds"}
+    assert any(path.startswith("/api/payments/") for path in schema["paths"])
+    # a public call checks the token too, with the same answer
+    public = Client(enforce_csrf_checks=True).post(
+        "/api/refunds/progress/code",
+        json.dumps({"number": "TK20260101-000001", "uscc": "91350100M000100Y43"}),
+        content_type="application/json",
+    )
+    api_refusal(public, 403, "csrf_failed")
+
+
 def test_api_not_logged_in_is_json_401(client: Client) -> None:
     api_refusal(client.get("/api/accounts/me"), 401, "not_authenticated")
 

@@ -2,7 +2,10 @@
 
 Sessions: a login opens a Django session (cookie). Every unsafe call is CSRF-protected, the
 logins too (login CSRF): send the ``csrftoken`` cookie's value as ``X-CSRFToken``
-(``GET /api/accounts/csrf`` sets the cookie and returns the token).
+(``GET /api/accounts/csrf`` sets the cookie and returns the token). :data:`session` is the
+session authentication of every router of the API, and :func:`require_csrf` the check of every
+public unsafe call: a missing token is ``csrf_failed`` everywhere (ninja's own ``SessionAuth``
+answered ``forbidden``, as if the account lacked a permission).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class _Session(SessionAuth):
     """The Django session, CSRF-checked on unsafe methods; refusals as ``{"error", "message"}``."""
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        _require_csrf(request)
+        require_csrf(request)
         return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
@@ -40,7 +43,7 @@ class _Session(SessionAuth):
         raise NotLoggedIn()
 
 
-def _require_csrf(request: HttpRequest) -> None:
+def require_csrf(request: HttpRequest) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
         return
     if check_csrf(request) is not None:
@@ -182,7 +185,7 @@ def csrf(request: HttpRequest) -> CsrfOut:
     summary="Send an SMS code (6 digits, 5 minutes) for login or registration",
 )
 def sms_code(request: HttpRequest, body: CodeIn) -> CodeOut:
-    _require_csrf(request)
+    require_csrf(request)
     sent = codes.request_code(body.phone, body.purpose, client=client_address(request))
     return CodeOut(
         sent=True,
@@ -195,7 +198,7 @@ def sms_code(request: HttpRequest, body: CodeIn) -> CodeOut:
 
 @router.post("/register", response=MeOut, summary="Register an enterprise account (logs in)")
 def register(request: HttpRequest, body: RegisterIn) -> MeOut:
-    _require_csrf(request)
+    require_csrf(request)
     user = registration.register(
         registration.Registration(**body.dict()), client=client_address(request)
     )
@@ -205,7 +208,7 @@ def register(request: HttpRequest, body: RegisterIn) -> MeOut:
 
 @router.post("/login/password", response=MeOut, summary="Log in with a password (session)")
 def login_password(request: HttpRequest, body: PasswordLoginIn) -> MeOut:
-    _require_csrf(request)
+    require_csrf(request)
     user = login_services.login_with_password(
         body.username, body.password, client=client_address(request)
     )
@@ -215,7 +218,7 @@ def login_password(request: HttpRequest, body: PasswordLoginIn) -> MeOut:
 
 @router.post("/login/sms", response=MeOut, summary="Log in with an SMS code (session)")
 def login_sms(request: HttpRequest, body: CodeLoginIn) -> MeOut:
-    _require_csrf(request)
+    require_csrf(request)
     user = login_services.login_with_code(body.phone, body.code, client=client_address(request))
     login(request, user, backend=BACKEND)
     return _me(user)

@@ -1,7 +1,7 @@
 """JSON API of the hall (``/api/hall/``): the same services the pages use.
 
 Thin: read the request, call one service, shape the answer (:mod:`certhall.hall.schemas`).
-Session-authenticated with ``django_auth``, which checks CSRF on every unsafe method; errors
+Session-authenticated (``accounts.api.session``, which checks CSRF on every unsafe method); errors
 are ``{"error", "message"}`` with the status of the ``CerthallError`` (``certhall.api``).
 The clerk's service point is the clerk's context: chosen once per session
 (``PUT /counter/point``) and used for every application the clerk opens.
@@ -15,8 +15,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status, UploadedFile
-from ninja.security import django_auth
 
+from certhall.accounts.api import session
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
@@ -65,7 +65,7 @@ from certhall.hall.schemas import (
 from certhall.hall.storage import EXTENSIONS
 from certhall.rules import default_catalog
 
-router = Router(tags=["hall"], auth=django_auth)
+router = Router(tags=["hall"], auth=session)
 
 SESSION_POINT = "hall_point"
 

@@ -1,6 +1,7 @@
 """JSON API of payments (``/api/payments/``): the same services as the pages.
 
-Session-authenticated (``django_auth``: CSRF-checked on unsafe methods; these are all reads).
+Session-authenticated (``accounts.api.session``: CSRF-checked on unsafe methods; these are all
+reads).
 Amounts are strings with two decimals (``"300.00"``), never JSON numbers, so no client turns
 them into floats.
 """
@@ -12,16 +13,16 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema
-from ninja.security import django_auth
 
 from certhall import money
+from certhall.accounts.api import session
 from certhall.accounts.models import User
 from certhall.errors import Conflict, Forbidden
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
 
-router = Router(tags=["payments"], auth=django_auth)
+router = Router(tags=["payments"], auth=session)
 
 
 class OrganizationOut(Schema):

@@ -1,7 +1,8 @@
 """JSON API of the refund programme (``/api/refunds/``): the same services the pages call.
 
-Session-authenticated (``django_auth``, CSRF on unsafe methods) except the programme list and
-the offline progress query, which are public (the latter rate limited and opened by SMS code).
+Session-authenticated (``accounts.api.session``, CSRF on unsafe methods) except the programme
+list and the offline progress query, which are public (the latter rate limited and opened by SMS
+code, CSRF-checked by ``accounts.api.require_csrf``).
 Errors are ``{"error", "message"}`` (``certhall.api``).
 """
 
@@ -11,9 +12,8 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.security import django_auth
-from ninja.utils import check_csrf
 
+from certhall.accounts.api import require_csrf, session
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
 from certhall.ratelimit import client_address
@@ -80,7 +80,7 @@ def list_programmes(request: HttpRequest) -> list[dict[str, Any]]:
     return [programme_summary(p) for p in Programme.objects.order_by("-apply_to", "slug")]
 
 
-@router.get("/programmes/{slug}/eligibility", response=dict[str, Any], auth=django_auth)
+@router.get("/programmes/{slug}/eligibility", response=dict[str, Any], auth=session)
 def eligibility(request: HttpRequest, slug: str, uscc: str | None = None) -> dict[str, Any]:
     """The explained amount: an enterprise's own (``uscc`` optional), any for officers and the
     counters of participating CAs."""
@@ -89,7 +89,7 @@ def eligibility(request: HttpRequest, slug: str, uscc: str | None = None) -> dic
     return services.eligibility_for(actor, slug, code).as_json()
 
 
-@router.post("/programmes/{slug}/applications", response={201: dict[str, Any]}, auth=django_auth)
+@router.post("/programmes/{slug}/applications", response={201: dict[str, Any]}, auth=session)
 def apply(request: HttpRequest, slug: str, body: ApplyIn) -> Status[dict[str, Any]]:
     account = BankAccount(body.account_name, body.account_number, body.bank_name)
     application = services.apply_online(_actor(request), slug, account, phone=body.phone)
@@ -97,7 +97,7 @@ def apply(request: HttpRequest, slug: str, body: ApplyIn) -> Status[dict[str, An
 
 
 @router.post(
-    "/programmes/{slug}/counter-applications", response={201: dict[str, Any]}, auth=django_auth
+    "/programmes/{slug}/counter-applications", response={201: dict[str, Any]}, auth=session
 )
 def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[dict[str, Any]]:
     data = body.dict()
@@ -111,7 +111,7 @@ def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[di
     return Status(201, _out(counter.enter_offline(_actor(request), slug, entry)))
 
 
-@router.get("/applications", response=list[dict[str, Any]], auth=django_auth)
+@router.get("/applications", response=list[dict[str, Any]], auth=session)
 def list_applications(
     request: HttpRequest, programme: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
@@ -130,38 +130,38 @@ def list_applications(
     ]
 
 
-@router.get("/applications/{number}", response=dict[str, Any], auth=django_auth)
+@router.get("/applications/{number}", response=dict[str, Any], auth=session)
 def get_application(request: HttpRequest, number: str) -> dict[str, Any]:
     return _out(services.get_application(_actor(request), number))
 
 
-@router.post("/applications/{number}/approve", response=dict[str, Any], auth=django_auth)
+@router.post("/applications/{number}/approve", response=dict[str, Any], auth=session)
 def approve(request: HttpRequest, number: str) -> dict[str, Any]:
     return _out(review.approve(_actor(request), number))
 
 
-@router.post("/applications/{number}/reject", response=dict[str, Any], auth=django_auth)
+@router.post("/applications/{number}/reject", response=dict[str, Any], auth=session)
 def reject(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
     return _out(review.reject(_actor(request), number, body.reason))
 
 
-@router.post("/applications/{number}/ask-more", response=dict[str, Any], auth=django_auth)
+@router.post("/applications/{number}/ask-more", response=dict[str, Any], auth=session)
 def ask_more(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
     return _out(review.ask_more(_actor(request), number, body.reason))
 
 
-@router.post("/applications/{number}/supply", response=dict[str, Any], auth=django_auth)
+@router.post("/applications/{number}/supply", response=dict[str, Any], auth=session)
 def supply(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
     return _out(services.supply(_actor(request), number, body.reason))
 
 
-@router.post("/applications/{number}/account", response=dict[str, Any], auth=django_auth)
+@router.post("/applications/{number}/account", response=dict[str, Any], auth=session)
 def correct_account(request: HttpRequest, number: str, body: AccountIn) -> dict[str, Any]:
     account = BankAccount(body.account_name, body.account_number, body.bank_name)
     return _out(review.correct_account(_actor(request), number, account))
 
 
-@router.post("/programmes/{slug}/batches", response={201: dict[str, Any]}, auth=django_auth)
+@router.post("/programmes/{slug}/batches", response={201: dict[str, Any]}, auth=session)
 def create_batch(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
     batch = payout.create_batch(_actor(request), slug)
     return Status(
@@ -176,13 +176,13 @@ def create_batch(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
     )
 
 
-@router.post("/programmes/{slug}/settlements", response=dict[str, Any], auth=django_auth)
+@router.post("/programmes/{slug}/settlements", response=dict[str, Any], auth=session)
 def settle(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The bank's return file as the request body (``text/csv``)."""
     return payout.settle(_actor(request), slug, request.body).as_json()
 
 
-@router.get("/programmes/{slug}/dashboard", response=dict[str, Any], auth=django_auth)
+@router.get("/programmes/{slug}/dashboard", response=dict[str, Any], auth=session)
 def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     data = reports.dashboard(_actor(request), slug)
 
@@ -198,22 +198,16 @@ def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     }
 
 
-def _csrf(request: HttpRequest) -> None:
-    """The public POSTs are CSRF-checked like the session ones (``GET /api/accounts/csrf``)."""
-    if check_csrf(request) is not None:
-        raise Forbidden(code="csrf_failed", variant="api")
-
-
 @router.post("/progress/code", response=dict[str, Any])
 def progress_code(request: HttpRequest, body: ProgressCodeIn) -> dict[str, Any]:
-    _csrf(request)
+    require_csrf(request)
     sent = progress.request_code(body.number, body.uscc, client=client_address(request))
     return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
 
 
 @router.post("/progress", response=dict[str, Any])
 def progress_open(request: HttpRequest, body: ProgressOpenIn) -> dict[str, Any]:
-    _csrf(request)
+    require_csrf(request)
     application = progress.open_progress(
         body.number, body.uscc, body.code, client=client_address(request)
     )
