@@ -12,8 +12,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
-from certhall.web.errors import api_handlers
+from certhall.web.errors import api_handlers, json_object
 
 DocsView = Callable[..., HttpResponse]
 
@@ -38,8 +39,20 @@ def staff_docs_in_production(view: DocsView) -> DocsView:
     return docs
 
 
+class _JsonObjects(Parser):
+    """Every JSON body is an object (``web.errors.json_object``): anything else is refused
+    with ``json_invalid`` before a schema fills in its defaults."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return json_object(request.body)
+
+
 api = NinjaAPI(
-    title="certhall", version="1", urls_namespace="api", docs_decorator=staff_docs_in_production
+    title="certhall",
+    version="1",
+    urls_namespace="api",
+    docs_decorator=staff_docs_in_production,
+    parser=_JsonObjects(),
 )
 
 # Every error, ninja's own included, as {"error", "message"} (certhall.web.errors).

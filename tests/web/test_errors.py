@@ -59,6 +59,32 @@ def test_api_malformed_body_is_json_422_naming_the_fields(client: Client) -> Non
     assert "purpose" in body["fields"]  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "请求不是有效的JSON"),
+        (b"\xff\xfe", "请求不是有效的JSON"),
+        (b"[1, 2]", "请求必须是JSON对象"),
+        (b'"x"', "请求必须是JSON对象"),
+        (b"null", "请求必须是JSON对象"),
+    ],
+)
+def test_api_body_that_is_not_a_json_object_is_json_invalid(
+    client: Client, make_user: object, body: bytes, message: str
+) -> None:
+    """Every router's bodies go through one parser (certhall.api): invalid JSON was 400
+    ``error`` (操作未能完成，请稍后再试), and an array or a string a body of defaults (a draft
+    was created)."""
+    from certhall.hall.models import Application
+
+    client.force_login(make_user(Role.APPLICANT))  # type: ignore[operator]
+    for path in ("/api/hall/applications", "/api/refunds/progress/code", "/api/accounts/register"):
+        response = client.post(path, body, content_type="application/json")
+        refused = api_refusal(response, 400, "json_invalid")
+        assert message in str(refused["message"]), path
+    assert not Application.objects.exists()
+
+
 def test_api_csrf_failure_is_json_with_the_way_out() -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post(

@@ -6,7 +6,6 @@ page by ``certhall.web.errors.CerthallErrorMiddleware``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cryptography import x509
@@ -29,6 +28,7 @@ from certhall.certlogin import conf, services
 from certhall.errors import Forbidden, InvalidInput
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog, local
+from certhall.web.errors import json_object
 
 SESSION_CHALLENGE = "certlogin_challenge"
 SESSION_CERTIFICATE = "certlogin_certificate"
@@ -40,13 +40,7 @@ MAX_BODY = 128 * 1024
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
         raise InvalidInput(code="request_too_large")
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(code="json_invalid") from None
-    if not isinstance(data, dict):
-        raise InvalidInput(code="json_invalid", variant="object")
-    return data
+    return json_object(request.body or b"{}")
 
 
 @require_GET

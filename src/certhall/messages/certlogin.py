@@ -20,8 +20,6 @@ MESSAGES: dict[str, str] = {
     "no_uscc": "证书中没有有效的统一社会信用代码，无法确认所属单位。",
     "account_disabled.login": "该证书对应的账户已被停用，请联系客服。",
     "no_organization": "该账户不属于任何单位。",
-    "json_invalid": "请求不是有效的JSON。",
-    "json_invalid.object": "请求必须是JSON对象。",
     "chain_invalid": "证书链格式不正确。",
     "certificate_too_large": "证书文件过大。",
     "certificate_malformed": "不是 X.509 证书（PEM 或 DER 格式）。",

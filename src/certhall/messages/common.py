@@ -28,6 +28,9 @@ MESSAGES: dict[str, str] = {
     "request_timeout": "请求超时，请检查网络后重试。",
     "overloaded": "服务繁忙，请 {retry_after} 秒后重试。",
     "bad_request": "请求格式不正确。",
+    # JSON request bodies (web.errors.json_object: the API's and the certificate login's).
+    "json_invalid": "请求不是有效的JSON。",
+    "json_invalid.object": "请求必须是JSON对象。",
     # The public certificate status query (web/status.py).
     "bad_serial": (
         "证书序列号格式不正确：请输入十六进制序列号（0-9、A-F，可带空格、冒号或 0x 前缀）。"

@@ -9,11 +9,13 @@ and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_
 
 Views do not catch errors to render them; a form view that shows the refusal next to the form
 uses :func:`attempt` and :func:`form_page`, a POST button :func:`act_and_return`. A number a
-form or a link sends is read by :func:`whole_number` (and :func:`int_field`, which refuses).
+form or a link sends is read by :func:`whole_number` (and :func:`int_field`, which refuses), a
+JSON body by :func:`json_object` (the API's and the certificate login's).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -104,6 +106,19 @@ def int_field(text: str, what: str) -> int | None:
     if number is None:
         raise InvalidInput(code="not_a_number", what=what)
     return number
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A JSON request body: an object everywhere on this platform, refused (``json_invalid``,
+    400) when it is not JSON (or not UTF-8) or not an object. ninja's own parser took an array
+    or a string as a body of defaults (``[1,2]`` created a draft)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise InvalidInput(code="json_invalid") from None
+    if not isinstance(document, dict):
+        raise InvalidInput(code="json_invalid", variant="object")
+    return document
 
 
 class _Refusal(CerthallError):
@@ -204,6 +219,8 @@ def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpRes
         return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, CerthallError):  # the body parser's, wrapped by ninja
+            return refusal_response(request, exc.__cause__)
         code = statuses.get(exc.status_code, "error")
         return refusal_response(request, _entry_refusal(code, exc.status_code))
 
