@@ -178,8 +178,8 @@ def call(
     if origin is not None:
         sent["Origin"] = origin
     data = None
-    if body is not None:
-        data = json.dumps(body).encode()
+    if body is not None:  # bytes are sent as they are
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         sent["Content-Type"] = "application/json"
     sent.update(headers or {})
     try:

@@ -156,6 +156,9 @@ def test_json_only(agent: AgentServer, cert: x509.Certificate) -> None:
         headers={"Content-Type": "text/plain"},
     )
     assert answer.status == 415
+    for body in (b"{not json", b"[" * 100_000):  # nested too deep was a 500
+        answer = call(agent, "POST", "/v1/requests", body=body)
+        assert answer.status == 400 and answer.error_code() == "bad_json"
 
 
 def test_login_signature_after_pin(agent: AgentServer, cert: x509.Certificate) -> None:

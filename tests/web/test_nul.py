@@ -90,6 +90,25 @@ def test_nul_in_a_json_key_and_an_escaped_one(client: Client) -> None:
     api_refusal(response, 400, "nul_character")
 
 
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b"[" * 990 + b"]" * 990], ids=["unclosed", "just-parsed"]
+)
+def test_json_nested_deeper_than_anyone_writes_is_json_invalid(client: Client, body: bytes) -> None:
+    """100,000 "[" were a RecursionError in this middleware's parser, and a document that parser
+    just manages one in its walk over the strings: HTTP 500s. As text/plain the body reaches
+    the API's parser alone; the certificate login has the same parser."""
+    for content_type in ("application/json", "text/plain"):
+        response = client.post("/api/accounts/login/password", body, content_type=content_type)
+        api_refusal(response, 400, "json_invalid")
+    verify = client.post(
+        "/login/certificate/verify",
+        body,
+        content_type="application/json",
+        headers={"Accept": "application/json"},
+    )
+    api_refusal(verify, 400, "json_invalid")
+
+
 def test_nul_in_a_cookie(client: Client) -> None:
     client.cookies["sessionid"] = f"abc{NUL}"
     page_refusal(client.get("/hall/"), 400, "空字符")

@@ -184,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b"{}"
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
             raise _Refused(400, "bad_json", "请求不是有效的JSON。") from None
         if not isinstance(data, dict):
             raise _Refused(400, "bad_json", "请求必须是JSON对象。")

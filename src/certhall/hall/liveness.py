@@ -59,7 +59,7 @@ def parse(body: bytes) -> Outcome:
     try:
         data = json.loads(body)
         outcome = Outcome(str(data["reference"]), str(data["outcome"]), str(data.get("reason", "")))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise InvalidInput(code="identity_notification") from None
     if outcome.outcome not in OUTCOMES or not outcome.reference:
         raise InvalidInput(code="identity_notification")

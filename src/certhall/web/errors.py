@@ -110,11 +110,12 @@ def int_field(text: str, what: str) -> int | None:
 
 def json_object(body: bytes) -> dict[str, Any]:
     """A JSON request body: an object everywhere on this platform, refused (``json_invalid``,
-    400) when it is not JSON (or not UTF-8) or not an object. ninja's own parser took an array
-    or a string as a body of defaults (``[1,2]`` created a draft)."""
+    400) when it is not JSON (or not UTF-8), nested deeper than the parser goes (100,000 ``[``
+    were a RecursionError, an HTTP 500) or not an object. ninja's own parser took an array or a
+    string as a body of defaults (``[1,2]`` created a draft)."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidInput(code="json_invalid") from None
     if not isinstance(document, dict):
         raise InvalidInput(code="json_invalid", variant="object")

@@ -24,17 +24,19 @@ NUL = "\x00"
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _strings(value: Any) -> Iterator[str]:
-    """Every key and string value of a JSON document."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def _strings(document: Any) -> Iterator[str]:
+    """Every key and string value of a JSON document, however deeply nested (a loop, not a
+    recursion: a document just shallow enough for the parser was a RecursionError here)."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from value.keys()
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
 
 
 def _pairs(pairs: Iterable[tuple[str, list[Any]]]) -> Iterator[str]:
@@ -50,8 +52,8 @@ def _json_strings(body: bytes) -> Iterator[str]:
         return
     try:
         document = json.loads(body)
-    except ValueError:  # not JSON: the view's own parser refuses it
-        return
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser:
+        return  # the view's own parser refuses it (web.errors.json_object)
     yield from _strings(document)
 
 
