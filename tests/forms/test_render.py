@@ -283,10 +283,11 @@ def test_pages_rasterise(tmp_path: Path) -> None:
 
 
 def test_online_forms_leave_out_the_counter_only_parts(tmp_path: Path) -> None:
-    """Without a service point (the online hall) the checklist has no Ukey, no 核验原件 and no
-    注2; the CA box leaves 受理点 blank."""
+    """Without a service point (the online hall) the checklist has no Ukey and no 核验原件; the
+    CA box leaves 受理点 blank. The notes stay numbered as the seed's, 注2 too (it says itself
+    that it is for 现场办理): 注1 then 注3 looked as if one were missing."""
     data = form_data(renewal(), service_point="")
     page = squash(pages_of(text_of(render_org_application(data), tmp_path))[0])
-    assert "□Ukey" not in page and "核验原件" not in page and "注2" not in page
-    assert "注1:以上资料均须加盖单位公章" in page and "注3" in page
+    assert "□Ukey" not in page and "（核验原件）" not in page
+    assert "注1:以上资料均须加盖单位公章" in page and "注2:现场办理时" in page and "注3" in page
     assert "受理点受理人" in page

@@ -278,6 +278,8 @@ class FormData:
     service_point: str = ""
     #: Set only by :func:`blank_form_data`: every field empty, to be filled in by hand.
     blank: bool = False
+    #: The Ukey's postage when it is mailed (once an application, whatever the forms), yuan.
+    postage_yuan: Decimal | None = None
 
     def __post_init__(self) -> None:
         number = self.form_number.strip() if isinstance(self.form_number, str) else ""
@@ -303,6 +305,8 @@ class FormData:
         if len(fees) > 1:
             raise InvalidInput(code="form_fee")
         _set(self, "requests", requests)
+        if self.postage_yuan is not None:
+            _set(self, "postage_yuan", money.parse(self.postage_yuan, what="邮寄费").yuan)
         _set(self, "project", _text(self.project, "项目名称", limit=64))
         _set(self, "service_point", _text(self.service_point, "受理点", limit=64, required=False))
 

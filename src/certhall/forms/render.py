@@ -14,6 +14,7 @@ both types together gives all three, and the document checklist lists the shared
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
@@ -49,7 +50,7 @@ from certhall.forms.layout import (
     value,
 )
 from certhall.pdf.layout import CONTENT_WIDTH, LINE, SHADE, Heading, para, space, style_table
-from certhall.rules import Business, CertType, Channel, default_catalog
+from certhall.rules import Business, CertType, default_catalog
 
 __all__ = [
     "FORM_FILES",
@@ -90,12 +91,17 @@ def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(item for item in items if item))
 
 
-def _fee_text(requests: Sequence[CertificateRequest]) -> str:
+def _fee_text(requests: Sequence[CertificateRequest], postage: Decimal | None) -> str:
+    """The certificates' fees; the postage said apart (one per application, where an application
+    of both types prints two forms), so that the form and the order tell one story."""
     fees = [r.fee_yuan for r in requests]
     if any(fee is None for fee in fees):
         return ""
     total = sum((money.parse(fee) for fee in fees if fee is not None), money.Money(0))
-    return f"{money.with_symbol(total)}（人民币{money.in_words(total)}）"
+    text = f"{money.with_symbol(total)}（人民币{money.in_words(total)}）"
+    if postage:
+        text += f"；Ukey邮寄费{money.with_symbol(money.parse(postage))}另计"
+    return text
 
 
 def _business_line(requests: Sequence[CertificateRequest]) -> str:
@@ -134,8 +140,9 @@ def _document_checklist(
                 text = f"{text}（核验原件）"
             seen.setdefault(document.id, text)
     items = [f"{UNCHECKED} {text}" for text in seen.values()]
-    channel = Channel.ONSITE if onsite else Channel.ONLINE
-    lines = [text for text, channels in catalog.document_notes if channel in channels]
+    # every note, numbered as the seed does: 注2 says itself that it is for 现场办理, and a form
+    # with 注1 and 注3 only looked as if one were missing (as the pages, rules.quote)
+    lines = [text for text, _channels in catalog.document_notes]
     grid = Grid(styles, (CONTENT_WIDTH,))
     grid.section("四、随附资料（受理人核对后在□内打√）")
     cell = [para(item, styles.value) for item in items]
@@ -247,7 +254,7 @@ def _application_page(
     grid.row(label("变更事项/备注"), value("；".join(remarks), 3))
     grid.row(
         label("费用合计"),
-        value(_fee_text(requests)),
+        value(_fee_text(requests, data.postage_yuan)),
         label("申请日期"),
         value(BLANK_DATE if data.blank else chinese_date(data.application_date)),
     )

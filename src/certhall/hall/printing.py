@@ -53,17 +53,22 @@ def form_data(application: Application) -> FormData:
     if person is None:
         raise InvalidInput(code="handler_missing")
     organization = application.organization
-    legal_rep = organization.legal_representative or next(
-        (line.person_name for line in lines if line.cert_type == CertType.PERSONAL), ""
-    )
+    holders = [line for line in lines if line.cert_type == CertType.PERSONAL]
+    legal_rep = organization.legal_representative or next((h.person_name for h in holders), "")
     if not legal_rep:
         raise InvalidInput(code="legal_representative_missing")
+    # the 机构个人证书 is the 法人证书: its holder of that name is the legal representative, whose
+    # ID number the application has then
+    rep_id = next((h.person_id_number for h in holders if h.person_name == legal_rep), "")
     point = default_catalog().point(application.point).name if application.point else ""
     return FormData(
         form_number=application.number,
         application_date=local(application.created_at or clock.now()).date(),
         applicant=Applicant(
-            name=organization.name, uscc=organization.uscc, legal_representative=legal_rep
+            name=organization.name,
+            uscc=organization.uscc,
+            legal_representative=legal_rep,
+            legal_rep_id_number=rep_id,
         ),
         handler=Handler(
             name=person.name, id_kind=person.id_kind, id_number=person.id_number, phone=person.phone
@@ -71,4 +76,5 @@ def form_data(application: Application) -> FormData:
         requests=tuple(_request(line) for line in lines),
         service_point=point,
         project=application.get_project_display(),
+        postage_yuan=application.postage or None,
     )

@@ -6,6 +6,7 @@ check what a person sees and that nothing changes where it must not."""
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -241,6 +242,29 @@ def test_forms_pdf_of_the_application(client_a: Client, applicant: User, handler
         assert response.content.startswith(b"%PDF-")
     assert client_a.get(f"{base}/unit_application.pdf").status_code == 404  # no ODC here
     assert client_a.get(f"{base}/nothing.pdf").status_code == 404
+
+
+def test_the_printed_form_tells_the_order_story(
+    client_a: Client, applicant: User, handler: Handler, tmp_path: Path
+) -> None:
+    """The 法人证书's holder is the legal representative: the form prints the ID number the
+    application has; the postage of a mailed Ukey is said beside the certificates' fees (the
+    order is 312 = 300 + 12); every note of the seed, 注2 included (found by a probe)."""
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    pdf = client_a.get(f"/hall/applications/{draft.number}/forms/org_application.pdf").content
+    path = tmp_path / "form.pdf"
+    path.write_bytes(pdf)
+    page = "".join(
+        subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert LEGAL_REP_ID in page
+    fees = sum(line.fee for line in draft.items.all())
+    # (the cell wraps: pdftotext puts the labels beside it between its lines)
+    assert f"¥{fees:.2f}" in page and f"邮寄费¥{draft.postage:.2f}另计" in page
+    assert "注1" in page and "注2" in page and "注3" in page
 
 
 @pytest.mark.parametrize(
