@@ -119,6 +119,15 @@ def other_enterprise(db: None) -> Organization:
     return Organization.objects.create(name=OTHER_NAME, uscc=OTHER_USCC)
 
 
+def certificate_holder(name: str, organization: Organization) -> User:
+    """An applicant as certificate login makes one (the programme's online channel)."""
+    applicant = User.objects.create(username=name, role=Role.APPLICANT, organization=organization)
+    CertificateAccount.objects.create(
+        user=applicant, organization=organization, holder_key=organization.uscc
+    )
+    return applicant
+
+
 @pytest.fixture
 def actors(db: None, enterprise: Organization, providers: dict[str, Provider]) -> dict[str, User]:
     """One of each: the enterprise, another enterprise, two refund officers, a clerk of the
@@ -128,17 +137,9 @@ def actors(db: None, enterprise: Organization, providers: dict[str, Provider]) -
     def user(name: str, role: Role, **fields: object) -> User:
         return User.objects.create(username=name, role=role, **fields)
 
-    def holder(name: str, organization: Organization) -> User:
-        """An applicant as certificate login makes one (the programme's online channel)."""
-        applicant = user(name, Role.APPLICANT, organization=organization)
-        CertificateAccount.objects.create(
-            user=applicant, organization=organization, holder_key=organization.uscc
-        )
-        return applicant
-
     return {
-        "applicant": holder("app", enterprise),
-        "other_applicant": holder("app2", other),
+        "applicant": certificate_holder("app", enterprise),
+        "other_applicant": certificate_holder("app2", other),
         # registered with a password: names the enterprise's USCC, proves nothing of it
         "password_applicant": user("app-password", Role.APPLICANT, organization=enterprise),
         "officer": user("officer1", Role.REFUND_OFFICER),

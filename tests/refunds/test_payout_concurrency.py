@@ -18,7 +18,7 @@ from certhall.refunds import payout, review, services
 from certhall.refunds.models import PayoutItem, RefundApplication
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import State
-from tests.refunds.conftest import ACCOUNT, IN_WINDOW, PHONE, announced
+from tests.refunds.conftest import ACCOUNT, IN_WINDOW, PHONE, announced, certificate_holder
 from tests.refunds.test_applications import bank_return
 
 IN = date(2019, 6, 1)
@@ -61,7 +61,7 @@ def test_two_officers_at_once_pay_nothing_twice(
         for n, uscc in enumerate(USCCS):
             name = f"深圳市并发测试{n}有限公司"
             org = Organization.objects.create(name=name, uscc=uscc)
-            applicant = User.objects.create(username=f"app-{n}", organization=org)
+            applicant = certificate_holder(f"app-{n}", org)
             fee(f"c{n}", IN, "300.00", uscc=uscc, name=name)
             use(f"c{n}", IN)
             account = BankAccount(name, ACCOUNT, "测试银行")
@@ -110,7 +110,7 @@ def test_settling_at_once_counts_each_transfer_once(
     with time_machine.travel(IN_WINDOW, tick=False):
         uscc, name = USCCS[0], "深圳市并发测试有限公司"
         org = Organization.objects.create(name=name, uscc=uscc)
-        applicant = User.objects.create(username="app", organization=org)
+        applicant = certificate_holder("app", org)
         fee("s1", IN, "300.00", uscc=uscc, name=name)
         use("s1", IN)
         account = BankAccount(name, ACCOUNT, "测试银行")
