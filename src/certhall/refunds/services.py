@@ -22,7 +22,6 @@ from certhall.accounts.permissions import require_organization, require_role
 from certhall.accounts.validation import mobile
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
-from certhall.certlogin.models import CertificateAccount
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from certhall.lifecycle import transition
 from certhall.refunds.eligibility import Eligibility, explain
@@ -82,8 +81,10 @@ def certificate_holder(actor: User) -> Organization | None:
     org = actor.organization  # read with the session's user: no query
     if actor.role != Role.APPLICANT or org is None:
         return None
-    holder = CertificateAccount.objects.filter(user_id=actor.pk, organization_id=org.pk)
-    return org if holder.exists() else None
+    # certlogin's CertificateAccount, by its reverse accessor: one query, then cached on the
+    # user (a page that asks, then calls a service that asks again, reads it once)
+    account = getattr(actor, "certificate_account", None)
+    return org if account is not None and account.organization_id == org.pk else None
 
 
 def certified_organization(actor: User) -> Organization:
