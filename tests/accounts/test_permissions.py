@@ -10,7 +10,7 @@ from certhall.accounts.permissions import (
     require_provider,
     require_role,
 )
-from certhall.errors import Forbidden
+from certhall.errors import Forbidden, InvalidInput
 
 
 @pytest.mark.django_db
@@ -61,6 +61,26 @@ def test_an_applicant_is_refused_another_organizations_handlers(make_user) -> No
         "other_organization",
         "无权为其他单位登记经办人。",
     )
+
+
+@pytest.mark.django_db
+def test_an_empty_handler_form_names_every_field_it_lacks(make_user) -> None:  # type: ignore[no-untyped-def]
+    """Not the phone alone (found by a probe): one refusal naming what is missing."""
+    from certhall.accounts import profile
+    from certhall.accounts.models import Handler
+
+    applicant = make_user(Role.APPLICANT)
+    with pytest.raises(InvalidInput) as err:
+        profile.add_handler(
+            applicant, None, name=" ", id_kind="resident_id", id_number="", phone=""
+        )
+    assert err.value.message == "请填写经办人姓名、证件号码、手机号码。"
+    with pytest.raises(InvalidInput) as err:  # one field left: that field's own refusal
+        profile.add_handler(
+            applicant, None, name="张三", id_kind="resident_id", id_number="", phone="13800138000"
+        )
+    assert "经办人姓名" not in err.value.message
+    assert not Handler.objects.exists()
 
 
 @pytest.mark.django_db

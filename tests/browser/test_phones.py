@@ -275,6 +275,9 @@ def test_every_customer_page_fits_a_phone(
         )
         assert len(heights) == 8 and max(heights) < 40, heights
         menu.screenshot(path=str(shots / "steps.png"))
+        # certificate login needs a computer with the Ukey: a phone is told so, with a way on
+        menu.goto(f"{live_server.url}/login/certificate/")
+        assert menu.locator("#computer-needed").is_visible()
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
