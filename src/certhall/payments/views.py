@@ -34,7 +34,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog
-from certhall.web.errors import act_and_return
+from certhall.web.errors import act_and_return, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     # Back from the cashier before the gateway's notification: no second 去支付 beside the
     # first payment, and the page looks again by itself for a while.
     waiting = pending and gateway in gateways.ONLINE
-    looked = _count(request.GET.get("looked"))
+    looked = whole_number(request.GET.get("looked", "")) or 0
     response = render(
         request,
         "payments/order.html",
@@ -91,10 +91,6 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
 #: Back from the cashier: the order page looks again every WAIT_SECONDS, WAIT_LOOKS times.
 WAIT_SECONDS = 3
 WAIT_LOOKS = 20
-
-
-def _count(text: str | None) -> int:
-    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 4 else 0
 
 
 @require_POST

@@ -91,9 +91,12 @@ def whole_number(text: str) -> int | None:
 
     Not ``str.isdigit()``, which is true of "²" and "①" that ``int`` refuses (``?page=²`` was
     an HTTP 500), nor ``int`` alone, which also reads "+1", " 1", "1_0" and other scripts'
-    digits. A link's or a form's numbers go through here: a bad page number is page 1, a bad
-    field the form's refusal."""
-    return int(text) if text.isascii() and text.isdigit() else None
+    digits, or a number of more than 4,300 digits (Python's limit: a ValueError). A link's or a
+    form's numbers go through here: a bad page number is page 1, a bad field the form's refusal.
+    """
+    if len(text) > 18 or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def int_field(text: str, what: str) -> int | None:
