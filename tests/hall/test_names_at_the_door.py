@@ -245,3 +245,19 @@ def test_the_counter_api_refuses_a_handler_name(clerk: User) -> None:
         )
     assert answer.status_code == 400, answer.content
     assert answer.json()["message"] == "经办人姓名最多64个字（证书中只能容纳这么多），现为65个字。"
+
+
+def test_the_counter_names_every_handler_field_left_empty(clerk: User) -> None:
+    """The same one refusal as the applicant's handler form (accounts.services)."""
+    empty = counter.HandlerData(name="", id_kind="resident_id", id_number="", phone="")
+    with at(FRIDAY):
+        message = _refusal(
+            lambda: counter.open_application(
+                clerk,
+                point="kejiyuan",
+                customer=counter.Customer(NEW_USCC, "深圳市新客户医疗有限公司"),
+                handler=empty,
+            )
+        )
+    assert message == "请填写经办人姓名、证件号码、手机号码。"
+    assert not Organization.objects.filter(uscc=NEW_USCC).exists()

@@ -7,7 +7,7 @@ import getpass
 from django.db import transaction
 
 from certhall.accounts.models import Handler, Provider, Role, User
-from certhall.errors import Conflict, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.pki.identity import validate_id_document
 
 HOME_PROVIDER_SLUG = "szca"
@@ -43,6 +43,18 @@ def get_user(username: str) -> User:
         raise NotFound(code="account_not_found", username=username) from None
 
 
+def require_handler_fields(name: str, id_number: str, phone: str) -> None:
+    """An empty handler form names every field it lacks in one refusal, not the first alone
+    (a probe saw only the phone's); one field left gets that field's own refusal."""
+    empty = [
+        what
+        for what, value in (("经办人姓名", name), ("证件号码", id_number), ("手机号码", phone))
+        if not (value or "").strip()
+    ]
+    if len(empty) > 1:
+        raise InvalidInput(code="required", what="、".join(empty))
+
+
 def add_handler(
     actor: User, organization_id: int, *, name: str, id_kind: str, id_number: str, phone: str
 ) -> Handler:
@@ -56,6 +68,7 @@ def add_handler(
         require_organization(actor, organization_id)
     else:
         require_role(actor, Role.CLERK, Role.CA_ADMIN)
+    require_handler_fields(name, id_number, phone)
     name = validation.person_name(name, "经办人姓名")
     number = validate_id_document(id_kind, id_number)
     mobile = normalise_phone(phone)

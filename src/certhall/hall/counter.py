@@ -80,6 +80,7 @@ def _handler(
         return handler
     if data is None:
         raise InvalidInput(code="handler_missing", variant="counter")
+    accounts.require_handler_fields(data.name, data.id_number, data.phone)
     number = validate_id_document(data.id_kind, data.id_number)
     existing = Handler.objects.filter(
         organization=organization, id_kind=data.id_kind, id_number=number
