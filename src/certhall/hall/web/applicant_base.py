@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -24,7 +25,7 @@ from certhall.errors import Forbidden, InvalidInput
 from certhall.forms import FORM_FILES
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Business, CertType, Delivery
-from certhall.hall.states import IN_REVIEW, State, done_words, state_label
+from certhall.hall.states import EDITABLE, IN_REVIEW, State, done_words, state_label
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Catalog, default_catalog
 from certhall.rules import CertType as RuleCertType
@@ -124,8 +125,26 @@ def field(request: HttpRequest, name: str, limit: int = 200) -> str:
     return str(request.POST.get(name, "")).strip()[:limit]
 
 
+def wizard_step(view: ViewFunc) -> ViewFunc:
+    """A step of the 新办 wizard, given the applicant's application while it can still be
+    changed (a draft, or one returned for correction). A submitted one opens its progress page
+    and says why: the step's form would only be refused (the services check again)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+        application = services.get_application(actor, number)
+        if application.state not in EDITABLE:
+            businesses = [line.business for line in application.items.all()]
+            label = state_label(application.state, businesses)
+            messages.info(request, f"申请当前为“{label}”，不能再修改。")
+            return to("detail", application.number)
+        return view(request, actor, application)
+
+    return applicant_page(wrapper)
+
+
 def draft_of(actor: User, number: str) -> Application:
-    """The application, for a wizard step (editable ones only; the services check again)."""
+    """The application read again, after a step's change was refused."""
     return services.get_application(actor, number)
 
 

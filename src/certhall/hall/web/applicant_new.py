@@ -20,7 +20,7 @@ from certhall.errors import CerthallError, InvalidInput
 from certhall.hall import documents, identity, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Delivery, Document
-from certhall.hall.states import EDITABLE, State
+from certhall.hall.states import State
 from certhall.hall.web.applicant_base import (
     HANDLER_FIELDS,
     STEPS,
@@ -31,6 +31,7 @@ from certhall.hall.web.applicant_base import (
     point_name,
     row,
     to,
+    wizard_step,
     years_choices,
 )
 from certhall.rules import Business as RuleBusiness
@@ -133,15 +134,14 @@ def _wizard(application: Application, step: str, **extra: Any) -> dict[str, Any]
         "application": application,
         "row": row(application),
         "steps": steps_of(step, application),
-        "editable": application.state in EDITABLE,
         **extra,
     }
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_page
-def handler_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    application = draft_of(actor, number)
+@wizard_step
+def handler_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
+    number = application.number
     form = {name: field(request, name, 30) for name in HANDLER_FIELDS} if request.POST else {}
     error: CerthallError | None = None
     if request.method == "POST":
@@ -180,9 +180,9 @@ def handler_step(request: HttpRequest, actor: User, number: str) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_page
-def delivery_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    application = draft_of(actor, number)
+@wizard_step
+def delivery_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
+    number = application.number
     names = ("delivery", "recipient_name", "recipient_phone", "address", "pickup_point")
     error: CerthallError | None = None
     if request.method == "POST":
@@ -263,9 +263,9 @@ def _documents_context(application: Application, *, with_identity: bool = True) 
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_page
-def documents_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    application = draft_of(actor, number)
+@wizard_step
+def documents_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
+    number = application.number
     error: CerthallError | None = None
     if request.method == "POST":
         kind = field(request, "kind", 32)
@@ -290,9 +290,9 @@ def documents_step(request: HttpRequest, actor: User, number: str) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_page
-def confirm_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    application = draft_of(actor, number)
+@wizard_step
+def confirm_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
+    number = application.number
     error: CerthallError | None = None
     if request.method == "POST":
         try:

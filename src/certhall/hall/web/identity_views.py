@@ -19,9 +19,8 @@ from certhall.accounts import profile
 from certhall.accounts.models import User
 from certhall.errors import CerthallError, InvalidInput
 from certhall.hall import documents, identity, liveness
-from certhall.hall.models import IdentityCheck
-from certhall.hall.states import State
-from certhall.hall.web.applicant_base import applicant_page, draft_of, row
+from certhall.hall.models import Application, IdentityCheck
+from certhall.hall.web.applicant_base import row, wizard_step
 from certhall.hall.web.applicant_new import steps_of
 from certhall.ratelimit import client_address
 from certhall.web.errors import act_and_return, attempt, form_page
@@ -37,9 +36,9 @@ def qr_svg(data: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@applicant_page
-def identity_step(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    application = draft_of(actor, number)
+@wizard_step
+def identity_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
+    number = application.number
     here = reverse("hall-applicant:identity", args=[application.number])
     if request.method == "POST":
         return act_and_return(
@@ -53,7 +52,6 @@ def identity_step(request: HttpRequest, actor: User, number: str) -> HttpRespons
         "steps": steps_of("identity", application),
         "check": check,
         "verified": identity.verified(application, current),
-        "editable": application.state in (State.DRAFT, State.RETURNED),
         "handler_masked": profile.mask_id_number(application.handler.id_number)
         if application.handler
         else "",
