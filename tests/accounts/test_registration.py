@@ -52,6 +52,7 @@ def test_register(clock: Clock, send_code: Callable[..., str]) -> None:
         USCC,
         "李四",
     )
+    assert org.licence_unchecked  # a claim until its licence is seen (accounts.licence)
     account = EnterpriseAccount.objects.get(user=user)
     assert (account.phone, account.organization, account.registered_from) == (PHONE, org, CLIENT)
     actions = list(
@@ -221,3 +222,30 @@ def test_a_handler_claims_an_organisation_the_counter_entered(
     event = AuditEvent.objects.get(action="accounts.register", result="ok")
     assert event.after["claimed_existing_organization"] is True
     assert not AuditEvent.objects.filter(action="accounts.organization.create").exists()
+
+
+def test_a_disowned_registration_no_longer_holds_the_organisation(
+    clock: Clock, registered: User, send_code: Callable[..., str]
+) -> None:
+    """The counter found the registration was another enterprise's and disowned it: the real
+    enterprise's handler may now register (the handler's phone proves it, as for any
+    organisation the counter entered); the disowned account cannot log in."""
+    from certhall.accounts import licence
+    from certhall.accounts.services import home_provider
+
+    org = registered.organization
+    assert org is not None
+    clerk = User.objects.create(username="clerk", role=Role.CLERK, provider=home_provider())
+    licence.check_at_counter(
+        clerk, org.pk, name="深圳市真实公司", legal_representative="", disown_registration=True
+    )
+    Handler.objects.create(
+        organization=org, name="赵六", id_kind="passport", id_number="E12345678", phone=OTHER_PHONE
+    )
+    code = send_code(OTHER_PHONE)
+    user = register(registration(code=code, phone=OTHER_PHONE), client=CLIENT)
+    assert user.organization == org and user.is_active
+    registered.refresh_from_db()
+    assert not registered.is_active
+    org.refresh_from_db()
+    assert org.name == "深圳市真实公司" and not org.licence_unchecked

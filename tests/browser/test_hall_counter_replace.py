@@ -8,6 +8,11 @@ may not: separation of duties); the clerk issues onto a new Ukey from stock and 
 The old certificate is then revoked keyCompromise (registry and OCSP), the old Ukey retired,
 the new certificate on the new Ukey. Then the Saturday: the same point refuses every ODC
 business with the rule's words. Screenshots of each step are saved under tmp_path.
+
+And the licence check: an organisation an online registration created (a claim,
+accounts.licence) is not served until the clerk has held the business licence against it; here
+the licence is another enterprise's, so the clerk corrects the name and disowns the
+registration, and then the 受理 form appears.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from cryptography.x509 import ocsp as x509_ocsp
 from django.test import Client
 from playwright.sync_api import Page, expect, sync_playwright
 
-from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
 from certhall.accounts.services import home_provider
 from certhall.ca.models import Certificate
+from certhall.clock import now
 from certhall.hall.models import Application
 from certhall.notify.models import SmsMessage
 from certhall.pki.issuance import Subscriber
@@ -261,3 +267,46 @@ def test_counter_replaces_a_lost_ukey(
     saturday = Application.objects.exclude(number=number).get()
     assert not saturday.items.exists()
     assert not Ukey.objects.filter(status="in_stock").exists()
+
+
+# --- an organisation a registration only claimed ---------------------------------------------
+
+LICENCE_NAME = "深圳市真实医疗科技有限公司"
+
+
+@pytest.fixture
+def claim(clock: Any, audit_flushable: None) -> Iterator[User]:
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    org = Organization.objects.create(name="冒名登记公司", uscc=USCC, licence_unchecked=True)
+    squatter = User.objects.create(username="13800138000", role=Role.APPLICANT, organization=org)
+    EnterpriseAccount.objects.create(
+        user=squatter, organization=org, phone="13800138000", registered_at=now()
+    )
+    yield squatter
+
+
+def test_the_clerk_checks_the_licence_before_serving(
+    claim: User, live_server: Any, page: Page, tmp_path: Path
+) -> None:
+    url = live_server.url
+    log_in(page, url, staff_user(Role.CLERK, "clerk"))
+    page.goto(f"{url}/console/counter/")
+    page.check("#point-kejiyuan")
+    page.click("#choose-point")
+    page.fill("#lookup-uscc", USCC)
+    page.click("#lookup")
+    expect(page.locator("#licence-form")).to_contain_text("尚未与营业执照核对")
+    expect(page.locator("#licence-form")).to_contain_text("138****8000")
+    expect(page.locator("#open-form")).to_have_count(0)
+    page.screenshot(path=tmp_path / "01-licence-unchecked.png", full_page=True)
+
+    page.fill("#licence-form input[name=name]", LICENCE_NAME)
+    page.check("#disown")
+    page.click("#check-licence")
+    expect(page.locator("#open-form")).to_be_visible()
+    expect(page.locator("#customer-name")).to_have_text(LICENCE_NAME)
+    expect(page.get_by_text("已核对营业执照，可以受理。")).to_be_visible()
+    page.screenshot(path=tmp_path / "02-licence-checked.png", full_page=True)
+    assert not User.objects.get(pk=claim.pk).is_active

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from certhall.accounts.models import Organization, Role, User
+from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.agent.ukey import Ukeys
 from certhall.audit.models import AuditEvent
 from certhall.audit.services import verify as verify_audit
@@ -161,6 +161,27 @@ def test_new_enterprise_is_created_from_the_certificate(admin: User, ca) -> None
     assert result.organization.uscc == "91440300MA5DC6QW9B"
     assert result.organization.name == "深圳市另一家科技有限公司"
     assert AuditEvent.objects.filter(action="accounts.organization.create").count() == 1
+
+
+def test_a_registrations_claim_gives_way_to_the_certificate(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
+    """Someone registered the USCC online under another name (a claim, accounts.licence); the
+    certificate names the enterprise: its name wins and the claimant's account is disowned
+    before the certificate's account joins the organisation."""
+    other = Subscriber(org_name="深圳市另一家科技有限公司", uscc="91440300MA5DC6QW9B")
+    claim = Organization.objects.create(name="冒名公司", uscc=other.uscc, licence_unchecked=True)
+    squatter = User.objects.create(username="13800138000", role=Role.APPLICANT, organization=claim)
+    EnterpriseAccount.objects.create(
+        user=squatter, organization=claim, phone="13800138000", registered_at=admin.date_joined
+    )
+    key, cert, _ = issue_ours(admin, other)
+    result = certificate_login(signed_attempt(key, cert))
+    claim.refresh_from_db()
+    assert result.organization == claim and claim.name == other.org_name
+    assert not claim.licence_unchecked
+    assert not User.objects.get(pk=squatter.pk).is_active
+    check = AuditEvent.objects.get(action="accounts.organization.licence_check")
+    assert check.after["disowned_accounts"] == ["138****8000"]
+    assert verify_audit().ok
 
 
 def test_personal_certificate_gets_its_own_account(admin: User, ca, organization) -> None:  # type: ignore[no-untyped-def]

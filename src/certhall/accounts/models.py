@@ -26,6 +26,10 @@ class Organization(models.Model):
     name = models.CharField(max_length=128)
     uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
     legal_representative = models.CharField(max_length=64, blank=True)
+    #: Created by an online registration, whose name and USCC nobody has yet held against the
+    #: business licence (a clerk at the counter, a reviewer, a certificate naming the USCC):
+    #: anyone may type any USCC there (docs/accounts.md, "Who proves an organisation").
+    licence_unchecked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ An organisation registers once (docs/accounts.md):
 
 * a USCC that already has an account (registered here, or created by a certificate login) is
   refused, pointing to the login page and to the service points;
+* a new USCC's organisation is a claim (``licence_unchecked``) until its business licence is
+  seen (``accounts.licence``);
 * a USCC known without any account (the counter entered it) may be claimed only by a phone that
   is one of that organisation's handlers (经办人): the SMS code proves the person holds it;
   otherwise refused the same way. The organisation's recorded data is kept as it is.
@@ -127,9 +129,11 @@ def _create(checked: _Checked, code: str, client: str | None, now: datetime) -> 
             name=checked.organization_name,
             uscc=checked.uscc,
             legal_representative=checked.legal_representative,
+            licence_unchecked=True,  # a claim until the licence is seen (accounts.licence)
         )
     else:
-        if User.objects.filter(organization=org).exists():
+        # Accounts the licence check disowned (deactivated) do not hold the organisation.
+        if User.objects.filter(organization=org, is_active=True).exists():
             raise Conflict(code="already_registered")
         if not Handler.objects.filter(organization=org, phone=checked.phone).exists():
             raise Conflict(code="already_registered")

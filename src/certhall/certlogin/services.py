@@ -26,6 +26,7 @@ from cryptography import x509
 from django.db import IntegrityError, transaction
 
 from certhall import clock, ratelimit
+from certhall.accounts import licence
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
@@ -231,7 +232,8 @@ def _log_in(
 
 
 def _organization_of(holder: Holder, recorder: User, serial: str) -> Organization:
-    """The certificate's organisation by its USCC, registered on its first login."""
+    """The certificate's organisation by its USCC, registered on its first login; a
+    registration's claim to it is checked against the certificate's name."""
     org = Organization.objects.filter(uscc=holder.uscc).first()
     if org is None:
         org = Organization.objects.create(name=holder.organization_name, uscc=holder.uscc)
@@ -242,6 +244,7 @@ def _organization_of(holder: Holder, recorder: User, serial: str) -> Organizatio
             object_id=org.uscc,
             after={"name": org.name, "via": "certificate login", "certificate": serial},
         )
+    licence.checked_by_certificate(recorder, org, holder.organization_name)
     return org
 
 

@@ -21,7 +21,7 @@ from certhall.accounts.models import Handler, Organization, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.hall import access, services
 from certhall.hall.models import Application, Channel, Project
 from certhall.pki.identity import validate_id_document, validate_uscc
@@ -54,6 +54,8 @@ def _organization(actor: User, customer: Customer) -> Organization:
     uscc = validate_uscc(customer.uscc)
     organization = Organization.objects.filter(uscc=uscc).first()
     if organization is not None:
+        if organization.licence_unchecked:  # a registration's claim: see the licence first
+            raise Conflict(code="licence_unchecked", name=organization.name)
         return organization
     name = validation.org_name(customer.name, "新客户的单位名称（与营业执照一致）")
     legal_rep = customer.legal_representative.strip()

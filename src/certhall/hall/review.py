@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 
 from certhall import clock
+from certhall.accounts import licence
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
@@ -87,6 +88,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
             status=Document.Status.ACCEPTED, reviewed_by=actor, reviewed_at=now
         )
         notices.review_result(actor, application, approved=True, reason=note.strip()[:NOTE_LIMIT])
+        licence.checked_by_review(actor, application.organization)
     return application
 
 

@@ -5,6 +5,10 @@ MESSAGES: dict[str, str] = {
     "note_handler_photos": "经办人身份证正面照、反面照在“上传资料”一步上传（可用手机拍照上传），"
     "由深圳CA审核时核对；本网上营业厅不需要微信扫码，也不做活体验证。",
     "handler_not_found": "该单位没有这个经办人。",
+    "licence_unchecked": (
+        "该统一社会信用代码由网上营业厅注册，登记名称为“{name}”，尚未与营业执照核对："
+        "请先在“核对营业执照”中确认或更正单位信息。"
+    ),
     "staff_console_only": "工作台只对受理员、审核员、制证员和CA管理员开放。",
     "point_missing": "请先选择您所在的受理点。",
     "file_empty": "文件是空的。",

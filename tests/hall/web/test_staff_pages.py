@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from certhall.accounts.models import Handler, Role, User
+from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
 from certhall.hall import counter, documents, issuance, review, services
 from certhall.hall.items import ItemRequest
@@ -68,6 +68,10 @@ def snapshot() -> dict[str, Any]:
         "documents": sorted(Document.objects.values_list("pk", "status", "original_seen")),
         "orders": sorted(Order.objects.values_list("reference", "status")),
         "ukeys": sorted(Ukey.objects.values_list("serial", "status")),
+        "organizations": sorted(
+            Organization.objects.values_list("pk", "name", "licence_unchecked")
+        ),
+        "active_users": sorted(User.objects.filter(is_active=True).values_list("pk", flat=True)),
         "ok_events": AuditEvent.objects.filter(result="ok").count(),
     }
 
@@ -456,6 +460,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "counter", {}),
     ("POST", "counter", {"point": "kejiyuan"}),
     ("POST", "counter-open", {"uscc": NEW_USCC, "name": "x", "handler_id": "<handler>"}),
+    ("POST", "counter-licence", {"uscc": "x", "name": "x", "disown": "1"}),
     ("GET", "review", {}),
     ("GET", "issuance", {}),
     ("GET", "ukeys", {}),
@@ -514,6 +519,8 @@ def _url(name: str, application: Application) -> str:
         args.append(application.documents.order_by("pk").first().pk)  # type: ignore[union-attr]
     elif name == "form":
         args.append("unit_application")
+    elif name == "counter-licence":
+        args = [application.organization_id]
     return reverse(f"hall-staff:{name}", args=args)
 
 

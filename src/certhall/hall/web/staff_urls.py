@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from certhall.hall.web import licence_views
 from certhall.hall.web import staff_views as views
 
 app_name = "hall-staff"
@@ -12,6 +13,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("counter/", views.counter_page, name="counter"),
     path("counter/open", views.counter_open, name="counter-open"),
+    path(
+        "counter/organizations/<int:organization_id>/licence",
+        licence_views.check_licence,
+        name="counter-licence",
+    ),
     path("review/", views.review_queue, name="review"),
     path("issuance/", views.issuance_queue, name="issuance"),
     path("ukeys/", views.ukey_stock, name="ukeys"),

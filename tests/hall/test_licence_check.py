@@ -1,0 +1,209 @@
+"""Who proves an organisation (accounts.licence): an organisation an online registration created
+is a claim until its business licence is seen. The counter serves it only after the clerk's
+check, which may correct the name and disown a registration that was another enterprise's; a
+reviewer's approval and a certificate naming the USCC are proofs too. Every check is audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from certhall.accounts import licence
+from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
+from certhall.audit.models import AuditEvent
+from certhall.clock import now
+from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.hall import counter, review, services
+from certhall.hall.models import Application
+from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+
+pytestmark = pytest.mark.django_db
+
+REAL_NAME = "深圳市真实医疗科技有限公司"
+
+
+@pytest.fixture
+def claimed(organization: Organization, make_user) -> User:  # type: ignore[no-untyped-def]
+    """The organisation as a registration leaves it: a claim, with its password account."""
+    organization.licence_unchecked = True
+    organization.save(update_fields=["licence_unchecked"])
+    user = make_user(Role.APPLICANT)
+    EnterpriseAccount.objects.create(  # the phone a registration logs in with
+        user=user, organization=organization, phone="13800138000", registered_at=now()
+    )
+    return user
+
+
+def _open(clerk: User, organization: Organization, handler: Handler) -> Application:
+    return counter.open_application(
+        clerk,
+        point="kejiyuan",
+        customer=counter.Customer(uscc=organization.uscc),
+        handler_id=handler.pk,
+    )
+
+
+def _checks(organization: Organization) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(action=licence.ACTION, object_id=organization.uscc).order_by(
+            "seq"
+        )
+    )
+
+
+def test_the_counter_serves_a_claimed_organisation_only_after_the_licence_check(
+    clerk: User, claimed: User, organization: Organization, handler: Handler
+) -> None:
+    with pytest.raises(Conflict) as refused, at(FRIDAY):
+        _open(clerk, organization, handler)
+    assert refused.value.code == "licence_unchecked"
+    assert organization.name in refused.value.message
+    assert not Application.objects.exists()
+
+    licence.check_at_counter(
+        clerk,
+        organization.pk,
+        name=organization.name,
+        legal_representative="",
+        disown_registration=False,
+    )
+    organization.refresh_from_db()
+    assert not organization.licence_unchecked
+    claimed.refresh_from_db()
+    assert claimed.is_active  # the same enterprise: its account stays
+    with at(FRIDAY):
+        assert _open(clerk, organization, handler).organization == organization
+    [event] = _checks(organization)
+    assert event.after["via"] == "counter" and event.after["disowned_accounts"] == []
+
+
+def test_a_licence_of_another_enterprise_renames_and_disowns_the_registration(
+    clerk: User, claimed: User, organization: Organization
+) -> None:
+    squatter = Client()
+    squatter.force_login(claimed)
+    assert squatter.get("/hall/").status_code == 200
+    typed = organization.name
+
+    licence.check_at_counter(
+        clerk,
+        organization.pk,
+        name=REAL_NAME,
+        legal_representative="王真",
+        disown_registration=True,
+    )
+    organization.refresh_from_db()
+    assert (organization.name, organization.legal_representative) == (REAL_NAME, "王真")
+    claimed.refresh_from_db()
+    assert not claimed.is_active
+    assert squatter.get("/hall/").status_code == 302  # its session ended at once
+    [event] = _checks(organization)
+    assert event.before["name"] == typed and event.after["name"] == REAL_NAME
+    assert event.after["disowned_accounts"] == ["138****8000"]
+
+
+@pytest.mark.parametrize(
+    ("role", "error"), [(Role.APPLICANT, Forbidden), (Role.REVIEWER, Forbidden)]
+)
+def test_only_the_counter_checks_a_licence(
+    make_user,
+    claimed: User,
+    organization: Organization,
+    role: str,
+    error: type,  # type: ignore[no-untyped-def]
+) -> None:
+    with pytest.raises(error):
+        licence.check_at_counter(
+            make_user(role),
+            organization.pk,
+            name=REAL_NAME,
+            legal_representative="",
+            disown_registration=True,
+        )
+    organization.refresh_from_db()
+    assert organization.licence_unchecked and organization.name != REAL_NAME
+    assert User.objects.get(pk=claimed.pk).is_active and not _checks(organization)
+
+
+def test_a_bad_name_changes_nothing(clerk: User, claimed: User, organization: Organization) -> None:
+    with pytest.raises(InvalidInput):
+        licence.check_at_counter(
+            clerk, organization.pk, name="  ", legal_representative="", disown_registration=True
+        )
+    organization.refresh_from_db()
+    assert organization.licence_unchecked
+    assert User.objects.get(pk=claimed.pk).is_active and not _checks(organization)
+
+
+def test_a_reviewers_approval_is_the_check(
+    claimed: User, organization: Organization, handler: Handler, reviewer: User
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(claimed, handler)
+        services.submit(claimed, draft.number)
+        pay_online(draft.number, claimed)
+        page = Client()
+        page.force_login(reviewer)
+        shown = page.get(f"/console/applications/{draft.number}/").content.decode()
+        assert 'id="licence-unchecked"' in shown
+        review.approve(reviewer, draft.number)
+    organization.refresh_from_db()
+    assert not organization.licence_unchecked
+    [event] = _checks(organization)
+    assert event.after["via"] == "review" and event.actor == reviewer.label()
+
+
+DEMO_NAME = "深圳市演示医疗科技有限公司"
+
+
+@pytest.mark.parametrize(
+    ("typed", "certificate_name", "disowned"),
+    [
+        (DEMO_NAME, DEMO_NAME, False),
+        (f"{DEMO_NAME}(南山)", f"{DEMO_NAME}（南山）", False),
+        (DEMO_NAME, REAL_NAME, True),
+    ],
+    ids=["same-name", "full-width-brackets", "another-name"],
+)
+def test_a_certificate_naming_the_uscc_is_the_check(
+    admin: User,
+    claimed: User,
+    organization: Organization,
+    typed: str,
+    certificate_name: str,
+    disowned: bool,
+) -> None:
+    organization.name = typed
+    organization.save(update_fields=["name"])
+    licence.checked_by_certificate(admin, organization, certificate_name)
+    organization.refresh_from_db()
+    assert not organization.licence_unchecked and organization.name == certificate_name
+    assert User.objects.get(pk=claimed.pk).is_active is not disowned
+    [event] = _checks(organization)
+    assert event.after["via"] == "certificate"
+    assert event.after["disowned_accounts"] == (["138****8000"] if disowned else [])
+
+
+def test_the_counter_page_shows_the_check_instead_of_opening(
+    clerk: User, claimed: User, organization: Organization
+) -> None:
+    page = Client()
+    page.force_login(clerk)
+    page.post("/console/counter/", {"point": "kejiyuan"})
+    with at(FRIDAY):
+        shown = page.get(f"/console/counter/?uscc={organization.uscc}").content.decode()
+        assert 'id="licence-form"' in shown and 'id="open-form"' not in shown
+        assert "138****8000" in shown
+        done = page.post(
+            f"/console/counter/organizations/{organization.pk}/licence",
+            {
+                "uscc": organization.uscc,
+                "name": REAL_NAME,
+                "legal_representative": "",
+                "disown": "1",
+            },
+        )
+        assert done.status_code == 303
+        after = page.get(done["Location"]).content.decode()
+    assert "已核对营业执照" in after and 'id="open-form"' in after and REAL_NAME in after
+    assert not User.objects.get(pk=claimed.pk).is_active
