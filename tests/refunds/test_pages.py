@@ -141,6 +141,39 @@ def test_offline_path_with_progress_by_sms_code(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_wrong_progress_codes_are_limited_per_application(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """Five wrong codes in 15 minutes stop the look-up of that application, from any address:
+    a guesser with many addresses gets five tries, not five per address."""
+    items = ["licence", "change_proof", "person_id", "bank_card"]
+    entry = {
+        "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,
+        "special_case": "deregistered", "person_name": "李四", "id_kind": "resident_id",
+        "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
+        "bank_name": "建行", "phone": PHONE, "received": items, "signed": items,
+    }  # fmt: skip
+    assert client_for(actors["clerk"]).post("/refunds/counter/", entry).status_code == 303
+    base = {"number": RefundApplication.objects.get().number, "uscc": GONE_USCC}
+    public = client_for(None)
+    assert public.post("/refunds/progress/", {**base, "step": "code"}).status_code == 200
+    text = SmsMessage.objects.filter(phone=PHONE).order_by("-pk").first()
+    code = re.search(r"验证码为(\d{6})", text.text if text else "")
+    assert code is not None
+    wrong = "111111" if code.group(1) != "111111" else "222222"
+
+    def attempt(guess: str, address: str) -> Any:
+        data = {**base, "step": "open", "code": guess}
+        return client_for(None).post("/refunds/progress/", data, REMOTE_ADDR=address)
+
+    for n in range(5):
+        assert attempt(wrong, f"198.51.100.{n}").status_code == 400
+    stopped = attempt(code.group(1), "198.51.100.99")  # even the right code, from a new address
+    assert stopped.status_code == 429 and "验证码错误次数过多" in stopped.content.decode()
+    assert stopped["Retry-After"]
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_officer_console_through_payout(actors: dict[str, User], open_programme: Programme) -> None:
     from certhall.refunds import services
     from certhall.refunds.services import BankAccount

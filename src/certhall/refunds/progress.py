@@ -3,7 +3,9 @@ applicant's way in: application number + USCC + an SMS code sent to the phone re
 the application (the platform's SMS code mechanism, ``accounts.codes``, purpose ``refund``).
 
 Look-ups are rate limited per client (10 a minute): the number and the USCC together are not a
-secret worth guessing, but nobody should try many. Every successful opening is audited.
+secret worth guessing, but nobody should try many. Wrong codes are limited per application too
+(5 in 15 minutes, as for a login): a guesser with many addresses still gets five tries at the
+six digits. Every successful opening is audited.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from certhall.refunds.states import APPLICATIONS, State
 from certhall.rules import local
 
 LOOKUP_LIMIT = ratelimit.Limit("refund_progress", 10, 60)
+CODE_LIMIT = ratelimit.Limit("refund_progress_code", 5, 900, "rate_limited_refund_code")
 
 #: What each audited step is called on the progress page.
 STEPS = {
@@ -97,11 +100,13 @@ def open_progress(
     """The application, once the code sent to its phone is given back (audited)."""
     application = _lookup(number, uscc, client)
     now = at or clock.now()
+    guess = ratelimit.reserve([(CODE_LIMIT, application.number)], now=now)
     with transaction.atomic():
         try:
             codes.take(application.phone, SmsCode.Purpose.REFUND, code, now)
-        except codes.CodeRefused as refused:
+        except codes.CodeRefused as refused:  # a wrong code counts
             raise InvalidInput(code="refund_progress_code", reason=refused.message) from None
+        ratelimit.release(guess)
         audit.record(
             system_actor("refunds"),
             "refunds.progress.open",
