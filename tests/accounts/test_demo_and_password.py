@@ -6,9 +6,10 @@ prompt or standard input, with the registration's password rules, audited."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from certhall import clock
 from certhall.accounts.models import Role, User
@@ -43,10 +44,15 @@ def test_the_demo_has_a_certificate_to_renew_online(
 ) -> None:
     setup_cmd._demo_accounts()
     setup_cmd._demo_ukey_stock()
-    setup_cmd._demo_near_expiry()
+    # 17:30 UTC is 01:30 of the next day in Shenzhen: the date printed is Shenzhen's
+    moment = datetime.now(UTC).replace(hour=17, minute=30) + timedelta(days=1)
+    with time_machine.travel(moment, tick=False):
+        setup_cmd._demo_near_expiry()
     out = capsys.readouterr().out
     cert = Certificate.objects.get(uscc="91350100M000100Y43")
     assert f"demo certificate {cert.serial}" in out
+    ends = (moment + timedelta(days=setup_cmd.DEMO_EXPIRES_IN_DAYS)).astimezone(clock.SHANGHAI)
+    assert f"expires {ends:%Y-%m-%d} (Asia/Shanghai)" in out
     left = cert.not_after - clock.now()
     assert timedelta(days=1) < left <= timedelta(days=30)
     ukey = Ukey.objects.get(certificates=cert)

@@ -191,8 +191,8 @@ def _demo_near_expiry() -> None:
     )
     print(
         f"demo certificate {cert.serial} ({legal_rep}, 机构个人证书) on Ukey {token.serial} "
-        f"expires {ends:%Y-%m-%d}: try 网上营业厅 → 证书续期 as demo-applicant "
-        "(its first PIN is in the outbox)"
+        f"expires {ends.astimezone(clock.SHANGHAI):%Y-%m-%d} (Asia/Shanghai): try "
+        "网上营业厅 → 证书续期 as demo-applicant (its first PIN is in the outbox)"
     )
 
 
