@@ -209,6 +209,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("renewal-progress", f"{hall}/{renewing}/", applicant),
         ("orders", "/payments/orders/", applicant),
         ("order-to-pay", f"/payments/orders/{to_pay.payment_reference}", applicant),
+        ("order-waiting", f"/payments/orders/{to_pay.payment_reference}?paid=alipay", applicant),
         ("order-paid", f"/payments/orders/{paid.payment_reference}", applicant),
         ("order-invoice-form", f"/payments/orders/{invoice_form}", applicant),
         ("cashier-alipay", f"{cashier}?gateway=alipay", applicant),
