@@ -248,3 +248,33 @@ def test_a_bad_bank_return_upload_changes_nothing(
         assert shown in page and "整个文件未导入" in page
         assert "已导入银行回盘文件" not in page
         unsettled(two_in_a_batch)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_an_oversized_or_invisible_field_is_refused_not_cut(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The pages cut a field at the length the service allows, so a 3,000-character bank name
+    was cut to 128 and went into the bank transfer file; a direction override went too."""
+    client = client_for(actors["applicant"])
+    form = {"account_name": NAME, "account_number": ACCOUNT, "phone": PHONE, "confirm": "yes"}
+    long = client.post("/refunds/sz-2021/apply", {**form, "bank_name": "银" * 3000})
+    assert long.status_code == 400 and "开户银行不能超过128个字" in long.content.decode()
+    hidden = client.post("/refunds/sz-2021/apply", {**form, "bank_name": "中国\u202e银行"})
+    assert hidden.status_code == 400 and "开户银行的第3个字符" in hidden.content.decode()
+    assert not RefundApplication.objects.exists()
+
+    clerk = client_for(actors["clerk"])
+    items = ["licence", "change_proof", "person_id", "bank_card"]
+    entry = {
+        "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,
+        "special_case": "deregistered", "person_name": "李四", "id_kind": "resident_id",
+        "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
+        "bank_name": "建行", "phone": PHONE, "received": items, "signed": items,
+    }  # fmt: skip
+    name = clerk.post("/refunds/counter/", {**entry, "enterprise_name": "深" * 500})
+    assert name.status_code == 400 and "企业名称不能超过128个字" in name.content.decode()
+    person = clerk.post("/refunds/counter/", {**entry, "person_name": "李" * 100})
+    assert person.status_code == 400 and "姓名不能超过64个字" in person.content.decode()
+    assert not RefundApplication.objects.exists()
+    assert clerk.post("/refunds/counter/", entry).status_code == 303

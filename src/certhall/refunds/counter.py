@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from certhall.accounts.models import Organization, User
 from certhall.accounts.permissions import require_role
+from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.errors import InvalidInput
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document
@@ -90,9 +91,7 @@ def _checklist(entry: OfflineEntry) -> dict[str, object]:
     unsigned = [LABELS[k] for k in needed if k not in NOT_SIGNED and k not in entry.signed]
     if unsigned:
         raise InvalidInput(code="refund_checklist_unsigned", items="、".join(unsigned))
-    person = " ".join(entry.person_name.split())
-    if not person or len(person) > 64:
-        raise InvalidInput(code="refund_person_name")
+    person = free_text(entry.person_name, "法定代表人/负责人姓名", 64)
     record: dict[str, object] = {
         "items": {
             k: {"label": LABELS[k], "received": True, "signed": k not in NOT_SIGNED} for k in needed
@@ -104,10 +103,7 @@ def _checklist(entry: OfflineEntry) -> dict[str, object]:
         "partnership": entry.partnership,
     }
     if entry.partnership:
-        delegate = " ".join(entry.delegate_name.split())
-        if not delegate or len(delegate) > 64:
-            raise InvalidInput(code="refund_delegate_name")
-        record["delegate_name"] = delegate
+        record["delegate_name"] = free_text(entry.delegate_name, "委派代表姓名", 64)
         record["delegate_id_number"] = validate_id_document("resident_id", entry.delegate_id_number)
     return record
 
@@ -123,9 +119,7 @@ def enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> Refu
         raise InvalidInput(code="refund_special_case")
     code = valid_uscc(entry.uscc)
     require_not_applied(programme, code)
-    name = " ".join(entry.enterprise_name.split())
-    if not name or len(name) > 128:
-        raise InvalidInput(code="refund_enterprise_name")
+    name = free_text(entry.enterprise_name, "企业名称", 128)
     checklist = _checklist(entry)
     if entry.partnership:
         account = entry.account.checked(name, "企业名称")

@@ -20,6 +20,7 @@ from certhall import clock
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_role
 from certhall.accounts.validation import mobile
+from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
@@ -146,10 +147,7 @@ class BankAccount:
         number = "".join(self.account_number.split()).replace("-", "")
         if not (6 <= len(number) <= 34 and number.isascii() and number.isdigit()):
             raise InvalidInput(code="refund_account_number")
-        bank = " ".join(self.bank_name.split())
-        if not bank or len(bank) > 128:
-            raise InvalidInput(code="refund_bank_name")
-        return BankAccount(name, number, bank)
+        return BankAccount(name, number, free_text(self.bank_name, "开户银行", 128))
 
 
 def number_for(pk: int, created: datetime) -> str:

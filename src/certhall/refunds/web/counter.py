@@ -33,20 +33,21 @@ def _open_programmes() -> list[Programme]:
 
 
 def _entry(post: QueryDict) -> counter.OfflineEntry:
-    def get(name: str, limit: int = 128) -> str:
+    def get(name: str, limit: int = 1000) -> str:
+        # cut only to bound the work: the service refuses what is too long
         return str(post.get(name, ""))[:limit]
 
     return counter.OfflineEntry(
         uscc=get("uscc", 40),
         enterprise_name=get("enterprise_name"),
         special_case=get("special_case", 20),
-        person_name=get("person_name", 64),
+        person_name=get("person_name"),
         id_kind=get("id_kind", 20),
         id_number=get("id_number", 40),
         phone=get("phone", 20),
-        account=BankAccount(get("account_name"), get("account_number", 64), get("bank_name")),
+        account=BankAccount(get("account_name"), get("account_number"), get("bank_name")),
         partnership=post.get("partnership") == "yes",
-        delegate_name=get("delegate_name", 64),
+        delegate_name=get("delegate_name"),
         delegate_id_number=get("delegate_id_number", 40),
         received=frozenset(post.getlist("received")),
         signed=frozenset(post.getlist("signed")),
