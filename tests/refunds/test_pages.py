@@ -278,3 +278,26 @@ def test_an_oversized_or_invisible_field_is_refused_not_cut(
     assert person.status_code == 400 and "姓名不能超过64个字" in person.content.decode()
     assert not RefundApplication.objects.exists()
     assert clerk.post("/refunds/counter/", entry).status_code == 303
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_a_failed_payout_offers_the_correction_not_an_approval(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The review form showed 初审通过（提交复核） beside the correction on a failed payout
+    (approved is among its next states, reached by correcting the account only): the button
+    could only be refused."""
+    from certhall.refunds import payout, review, services
+    from certhall.refunds.services import BankAccount
+
+    application = services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
+    )
+    review.approve(actors["officer"], application.number)  # 300.00: one officer
+    batch = payout.create_batch(actors["officer"], "sz-2021")
+    payout.settle(actors["officer"], "sz-2021", bank_return(batch, [(1, "failed")]))
+    officer = client_for(actors["officer2"])
+    page = officer.get(f"/refunds/console/applications/{application.number}/").content.decode()
+    assert "拨付失败，待更正账户" in page
+    assert 'id="correct"' in page
+    assert 'id="approve"' not in page and 'id="reject"' not in page

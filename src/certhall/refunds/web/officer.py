@@ -22,7 +22,7 @@ from certhall.refunds.models import Business, PayoutBatch, Programme, RefundAppl
 from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
-from certhall.refunds.states import APPLICATIONS, State
+from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
 from certhall.refunds.web import staff_page
 from certhall.web.errors import act_and_return, attempt, form_page
 
@@ -85,6 +85,9 @@ def application_page(request: HttpRequest, actor: User, number: str) -> HttpResp
             "history": history(application),
             "next_states": APPLICATIONS.next_states(application.state),
             "needs_second": review.needs_second_officer(application),
+            # approving starts from review only (a failed payout reaches approved by its
+            # corrected account: review.approve's only_from)
+            "in_review": application.state in IN_REVIEW,
             "section": "list",
         },
     )
