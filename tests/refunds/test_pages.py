@@ -301,3 +301,27 @@ def test_a_failed_payout_offers_the_correction_not_an_approval(
     assert "拨付失败，待更正账户" in page
     assert 'id="correct"' in page
     assert 'id="approve"' not in page and 'id="reject"' not in page
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_asking_again_too_soon_keeps_the_code_field(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """获取验证码 pressed again within the minute was refused, and the refusal's page had no code
+    field and no 查询 button: the code already on the phone could not be entered."""
+    from certhall.refunds import counter
+    from tests.refunds.test_applications import offline_entry
+
+    application = counter.enter_offline(actors["clerk"], "sz-2021", offline_entry())
+    public = client_for(None)
+    base = {"number": application.number, "uscc": GONE_USCC}
+    assert public.post("/refunds/progress/", {**base, "step": "code"}).status_code == 200
+    again = public.post("/refunds/progress/", {**base, "step": "code"})
+    page = again.content.decode()
+    assert again.status_code == 429 and "60秒" in page
+    assert 'id="code"' in page and 'id="open"' in page
+    text = SmsMessage.objects.filter(phone=PHONE).order_by("-pk").first()
+    code = re.search(r"验证码为(\d{6})", text.text if text else "")
+    assert code is not None
+    opened = public.post("/refunds/progress/", {**base, "step": "open", "code": code.group(1)})
+    assert opened.status_code == 303

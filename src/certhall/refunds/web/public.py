@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhall import clock
 from certhall.accounts.models import Role, User
-from certhall.errors import Forbidden, InvalidInput, NotFound
+from certhall.errors import Forbidden, InvalidInput, NotFound, TooManyRequests
 from certhall.ratelimit import client_address
 from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication
@@ -175,6 +175,9 @@ def progress_page(request: HttpRequest) -> HttpResponse:
         sent, refused = attempt(lambda: progress.request_code(number, uscc, client=client))
         if sent is not None:
             context["sent"] = sent.message
+        elif isinstance(refused, TooManyRequests):
+            # asked again too soon: the code sent before still opens it, keep its field
+            context["sent"] = True
         return form_page(request, "refunds/progress.html", context, refused)
     code = _field(request, "code", 12)
     opened, refused = attempt(lambda: progress.open_progress(number, uscc, code, client=client))
