@@ -153,6 +153,21 @@ def test_the_page_keeps_what_was_typed_beside_the_refusal(
     assert refused.result == "refused"
 
 
+def test_a_refusal_is_shown_once_and_names_the_ca_in_chinese(
+    actors: dict[str, User], programme: Programme
+) -> None:
+    """The editor's page showed its refusal twice (the console's layout shows it already, both
+    with id="form-error"), and a bad counter line named the CA by its slug (“szca的办理点”)."""
+    page = client_for(actors["officer"]).post(
+        "/refunds/console/programmes/new", new_programme(**{"counters:szca": "只有名称"})
+    )
+    shown = text(page)
+    assert page.status_code == 400
+    assert shown.count('id="form-error"') == 1
+    assert "深圳市电子商务安全证书管理有限公司的办理点“只有名称”格式不正确" in shown
+    assert "szca的办理点" not in shown
+
+
 def test_an_amount_the_column_cannot_hold_is_refused_on_the_page(
     actors: dict[str, User], programme: Programme
 ) -> None:

@@ -244,7 +244,10 @@ def _counters(ca: str, text: str) -> tuple[Counter, ...]:
             continue
         parts = [part.strip() for part in re.split(r"[|｜]", line)]
         if len(parts) != 3 or not all(parts) or any(len(p) > 200 for p in parts):
-            raise InvalidInput(code="refund_programme_counter", ca=ca, line=line.strip()[:60])
+            name = Provider.objects.filter(slug=ca).values_list("name", flat=True).first()
+            raise InvalidInput(
+                code="refund_programme_counter", ca=name or ca, line=line.strip()[:60]
+            )
         counters.append(Counter(*parts))
     return tuple(counters)
 
