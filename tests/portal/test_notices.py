@@ -13,7 +13,7 @@ from django.test import Client
 
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation
 from certhall.portal import notices
 from certhall.portal.models import Notice
 from certhall.portal.states import NoticeState
@@ -184,3 +184,16 @@ def test_staff_editor_pages(clock, editor: User, make_user) -> None:  # type: ig
     other = Client()
     other.force_login(make_user(Role.REVIEWER))
     assert other.get("/console/portal/").status_code == 403
+
+
+def test_a_notice_dated_after_today_is_not_published(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped year (2099 for 2026) was published and then stood first in the list, on the
+    home page and in the feed for decades, as the list is newest first."""
+    notice = notices.create(editor, _input(published_on=date(2099, 1, 1)))  # a draft may be
+    with pytest.raises(RuleViolation) as refused:
+        notices.publish(editor, notice)
+    assert refused.value.code == "notice_date_future"
+    assert "2099-01-01" in refused.value.message
+    assert Notice.objects.get(pk=notice.pk).state == NoticeState.DRAFT
+    corrected = notices.edit(editor, notice, _input(published_on=date(2026, 11, 20)))
+    assert notices.publish(editor, corrected).state == NoticeState.PUBLISHED

@@ -16,6 +16,7 @@ MESSAGES: dict[str, str] = {
     "notice_region": "未知的地区“{value}”。",
     "notice_category": "未知的公告类别“{value}”。",
     "notice_date": "发布日期格式应为 年-月-日，例如 2025-09-04。",
+    "notice_date_future": "发布日期{date}晚于今天，不能发布：请改正发布日期后再发布。",
     "question_not_found": "咨询不存在。",
     "question_too_short": "问题太短了，请至少写{limit}个字。",
     "question_too_long": "问题不能超过{limit}个字。",

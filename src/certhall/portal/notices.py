@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, RuleViolation
 from certhall.lifecycle import transition
 from certhall.portal import files, sanitize, search
 from certhall.portal.access import require_editor
@@ -204,7 +204,11 @@ def edit(actor: User, notice: Notice, data: NoticeInput) -> Notice:
 
 
 def publish(actor: User, notice: Notice) -> Notice:
+    """Publish a draft or withdrawn notice; not one dated after today (Shanghai): the list is
+    newest first, and a mistyped year would stand first for years."""
     require_editor(actor)
+    if notice.published_on > clock.today():
+        raise RuleViolation(code="notice_date_future", date=notice.published_on.isoformat())
     with transaction.atomic():
         notice = transition(actor, NOTICES, notice, NoticeState.PUBLISHED)
         index_notice(notice)
