@@ -188,3 +188,20 @@ def test_whole_numbers_are_written_in_the_digits_0_to_9() -> None:
     for text in ("", "²", "①", "١٢", "+1", "-1", " 1", "1_0", "1.0", "1" * 5000):
         assert whole_number(text) is None, text[:20]  # 5,000 digits: int() raises ValueError
     assert whole_number("9" * 18) == 10**18 - 1
+
+
+def test_a_form_over_the_upload_limit_says_it_is_too_large(
+    client: Client, make_user: object
+) -> None:
+    """A notice body of 2 million characters (6 MB of UTF-8, over DATA_UPLOAD_MAX_MEMORY_SIZE)
+    was answered 提交的内容格式不正确: nothing was wrong with its format."""
+    clerk: User = make_user(Role.CLERK)  # type: ignore[operator]
+    client.force_login(clerk)
+    body = {"title": "公告", "published_on": "2026-11-20", "body_html": "文" * 1_000_000}
+    text = page_refusal(client.post("/console/portal/notices/new/", body), 413, "请求内容过大")
+    assert "格式不正确" not in text
+    api_refusal(
+        client.post("/console/portal/notices/new/", body, headers={"Accept": "application/json"}),
+        413,
+        "request_too_large",
+    )
