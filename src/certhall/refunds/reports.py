@@ -133,6 +133,16 @@ EXPORT_HEADER = [
 ]  # fmt: skip
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value: str) -> str:
+    """A cell someone typed, kept as text in a spreadsheet: a leading apostrophe before what
+    Excel would read as a formula (a bank name typed as =HYPERLINK(...))."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def export_csv(actor: User, programme_slug: str) -> str:
     """Every application of the programme, one CSV line each (UTF-8 with a BOM, for Excel)."""
     require_role(actor, Role.REFUND_OFFICER)
@@ -148,9 +158,10 @@ def export_csv(actor: User, programme_slug: str) -> str:
     for a in rows.iterator(chunk_size=2000):
         writer.writerow(
             [
-                a.number, programme.slug, a.channel, a.uscc, a.enterprise_name, a.state,
-                f"{a.amount:.2f}", a.provider.slug if a.provider else "", a.special_case,
-                a.payee_kind, a.account_name, a.account_number, a.bank_name,
+                a.number, programme.slug, a.channel, a.uscc, as_text(a.enterprise_name),
+                a.state, f"{a.amount:.2f}", a.provider.slug if a.provider else "",
+                a.special_case, a.payee_kind, as_text(a.account_name), a.account_number,
+                as_text(a.bank_name),
                 f"{local(a.created_at):%Y-%m-%d %H:%M:%S}",
                 f"{local(a.decided_at):%Y-%m-%d %H:%M:%S}" if a.decided_at else "",
                 f"{local(a.paid_at):%Y-%m-%d %H:%M:%S}" if a.paid_at else "",
