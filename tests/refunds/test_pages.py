@@ -349,3 +349,22 @@ def test_the_export_for_excel_does_not_carry_formulas(
     assert [row["application"] for row in rows] == [application.number]
     assert rows[0]["bank_name"] == "'" + typed
     assert rows[0]["amount_yuan"] == "300.00" and rows[0]["enterprise_name"] == NAME
+
+
+@pytest.mark.usefixtures("records")
+def test_a_closed_programme_does_not_invite_an_application(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """After the window the page still told a visitor 登录后即可查看可返还金额及其明细，并提交申请,
+    and the offline card still sent them to a counter that refuses outside the window."""
+    import time_machine
+
+    with time_machine.travel(date(2022, 1, 21), tick=False):  # the day after the window
+        page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    assert "不在申请时间内：本项目申请时间为2021年12月21日至2022年1月20日" in page
+    # (the announcement quoted below the cards says 提交返还申请 as it was written)
+    assert "并提交申请" not in page and "办理点提交返还申请。须提交" not in page
+    assert 'id="login-link"' in page  # applicants still log in to follow their application
+    with time_machine.travel(date(2022, 1, 20), tick=False):  # the last day
+        page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    assert "并提交申请" in page and "不在申请时间内：" not in page
