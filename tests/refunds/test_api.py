@@ -117,7 +117,8 @@ def test_a_bank_return_that_is_not_csv_is_refused_before_any_line(
     assert refused.json()["error"] == "refund_csv_malformed"
     assert refused.json()["message"].startswith("第3行不是有效的CSV")
     unsettled(two_in_a_batch)
-    assert not AuditEvent.objects.filter(action="refunds.batch.settle").exists()
+    [event] = AuditEvent.objects.filter(action="refunds.batch.settle")  # the refusal, audited
+    assert event.result == "refused" and event.after["error"] == "refund_csv_malformed"
 
 
 @pytest.mark.usefixtures("frozen")

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
 from certhall.notify.models import SmsMessage
 from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
 from certhall.refunds.states import State
@@ -194,6 +195,10 @@ def test_officer_console_through_payout(actors: dict[str, User], open_programme:
     batch = PayoutBatch.objects.get()
     csv_file = officer.get(f"/refunds/console/batches/{batch.number}.csv")
     assert csv_file.status_code == 200 and b"TOTAL," in csv_file.content
+    # the file holds account numbers in full: each download is audited, with its hash
+    download = AuditEvent.objects.get(action="refunds.batch.download")
+    assert download.object_id == batch.number and download.actor_id == actors["officer"].pk
+    assert download.after == {"sha256": batch.sha256, "count": 1}
     upload = SimpleUploadedFile("return.csv", bank_return(batch, [(1, "paid")]), "text/csv")
     settled = officer.post(
         "/refunds/console/batches/settle", {"programme": "sz-2021", "bank_return": upload}
@@ -248,6 +253,11 @@ def test_a_bad_bank_return_upload_changes_nothing(
         assert shown in page and "整个文件未导入" in page
         assert "已导入银行回盘文件" not in page
         unsettled(two_in_a_batch)
+    # refused whole (the unreadable line) or line by line: both audited as refused
+    refused = AuditEvent.objects.filter(action="refunds.batch.settle", result="refused")
+    whole, by_line = refused.order_by("seq")
+    assert whole.after["error"] and "第3行不是有效的CSV" in whole.after["message"]
+    assert by_line.after["refused"] == 1 and by_line.after["paid"] == 0
 
 
 @pytest.mark.usefixtures("records", "frozen")

@@ -39,7 +39,7 @@ from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, RuleViolation
+from certhall.errors import CerthallError, NotFound, RuleViolation
 from certhall.lifecycle import LostRace, transition
 from certhall.messages import text
 from certhall.refunds.imports import Refusal, csv_rows
@@ -190,10 +190,15 @@ def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
     the audit event in one transaction. A refused line undoes the others (the report counts
     nothing then, and names every refused line); settling the same file twice (or twice at
     once) changes nothing the second time."""
-    _payout_actor(actor)
-    programme = get_programme(programme_slug)
-    report = SettleReport(sha256=hashlib.sha256(data).hexdigest())
-    rows = list(csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header"))
+    sha256 = hashlib.sha256(data).hexdigest()
+    # A file refused whole (not CSV, not UTF-8, the wrong columns) is audited as a line is.
+    with audit.refusals_recorded(
+        actor, "refunds.batch.settle", object_type="refund_programme", object_id=programme_slug
+    ):
+        _payout_actor(actor)
+        programme = get_programme(programme_slug)
+        rows = list(csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header"))
+    report = SettleReport(sha256=sha256)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -211,6 +216,23 @@ def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
             result=audit.REFUSED if report.refused else audit.OK,
         )
     return report
+
+
+def batch_file(actor: User, number: str) -> PayoutBatch:
+    """A payout batch's transfer file, for the bank: it holds every account number in full, so
+    each download is audited (with the file's hash)."""
+    _payout_actor(actor)
+    batch = PayoutBatch.objects.filter(number=number).first()
+    if batch is None:
+        raise NotFound(code="page_not_found")
+    audit.record(
+        actor,
+        "refunds.batch.download",
+        object_type="refund_batch",
+        object_id=batch.number,
+        after={"sha256": batch.sha256, "count": batch.count},
+    )
+    return batch
 
 
 def _settle_lines(

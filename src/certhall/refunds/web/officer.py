@@ -161,9 +161,7 @@ def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
 @require_GET
 @officer
 def batch_file(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    batch = PayoutBatch.objects.filter(number=number).first()
-    if batch is None:
-        raise NotFound(code="page_not_found")
+    batch = payout.batch_file(actor, number)
     response = HttpResponse(batch.content.encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{batch.number}.csv"'
     return response
