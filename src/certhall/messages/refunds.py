@@ -21,7 +21,7 @@ MESSAGES: dict[str, str] = {
     ),
     "refund_programme_no_ca": "请至少选择一家参与的数字证书机构。",
     "refund_programme_window": "{what}的开始日期不能晚于结束日期。",
-    "refund_programme_date": "{field}“{value}”不是 YYYY-MM-DD 格式的日期。",
+    "refund_programme_date": "{field}“{value}”不是有效的日期（格式为 YYYY-MM-DD）。",
     "refund_programme_missing": "请填写{field}。",
     "refund_programme_too_long": "{field}不能超过{limit}个字。",
     "refund_programme_counter": (
@@ -49,7 +49,7 @@ MESSAGES: dict[str, str] = {
     "refund_row_business_invalid": (
         "第{line}行：业务类型“{value}”不正确（new、renew、change、replace、unlock、revoke）。"
     ),
-    "refund_row_date_invalid": "第{line}行：{what}“{value}”不是 YYYY-MM-DD 格式的日期。",
+    "refund_row_date_invalid": "第{line}行：{what}“{value}”不是有效的日期（格式为 YYYY-MM-DD）。",
     "refund_row_amount_invalid": "第{line}行：金额“{value}”不正确（元，最多两位小数，不能为负）。",
     "refund_row_platform_missing": "第{line}行：平台名称为空或超过128个字。",
     "refund_row_conflict": "第{line}行：与已导入的同一记录内容不一致，未覆盖。",
