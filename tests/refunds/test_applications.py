@@ -177,6 +177,12 @@ def test_counter_application_for_a_deregistered_enterprise(
     assert services.list_applications(actors["clerk_netca"]) == []
     with pytest.raises(Forbidden):
         services.get_application(actors["clerk_netca"], application.number)
+    # of the CA's own staff, not those who work on certificates only (the application holds
+    # the legal representative's ID and a bank account)
+    with pytest.raises(Forbidden):
+        services.get_application(actors["reviewer"], application.number)
+    with pytest.raises(Forbidden):
+        services.list_applications(actors["reviewer"])
 
 
 @pytest.mark.usefixtures("records", "frozen")

@@ -206,15 +206,24 @@ class PayeeKind(models.TextChoices):
     LEGAL_REPRESENTATIVE = "legal_rep", "法定代表人/负责人本人银行卡"
 
 
+#: A CA's staff who see the offline applications its counters took: the clerks who take them,
+#: the CA's administrators and its auditors. Reviewers and issuers work on certificates; an
+#: application holds the legal representative's ID and a bank account, so they see none.
+CA_REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN, Role.AUDITOR)
+
+
 class RefundApplicationQuerySet(VisibleQuerySet["RefundApplication"]):
     """The platform's one scoping rule (``accounts.visibility``) for refund applications: an
-    enterprise sees its own, a CA's staff see the offline applications their counters took
-    (online ones have no provider), and refund officers see every one."""
+    enterprise sees its own, a CA's clerks, administrators and auditors see the offline
+    applications their counters took (online ones have no provider), and refund officers see
+    every one."""
 
     def visible_to(self, actor: User) -> Self:
         if actor.role == Role.REFUND_OFFICER:
             require_role(actor, Role.REFUND_OFFICER)
             return self.all()
+        if actor.role != Role.APPLICANT:
+            require_role(actor, *CA_REFUND_ROLES)
         return super().visible_to(actor)
 
 
