@@ -164,9 +164,9 @@ def test_new_enterprise_is_created_from_the_certificate(admin: User, ca) -> None
 
 
 def test_a_registrations_claim_gives_way_to_the_certificate(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
-    """Someone registered the USCC online under another name (a claim, accounts.licence); the
-    certificate names the enterprise: its name wins and the claimant's account is disowned
-    before the certificate's account joins the organisation."""
+    """Someone registered the USCC online (a claim, accounts.licence); the certificate names the
+    enterprise: its name wins and the claimant's account is disowned before the certificate's
+    account joins the organisation."""
     other = Subscriber(org_name="深圳市另一家科技有限公司", uscc="91440300MA5DC6QW9B")
     claim = Organization.objects.create(name="冒名公司", uscc=other.uscc, licence_unchecked=True)
     squatter = User.objects.create(username="13800138000", role=Role.APPLICANT, organization=claim)

@@ -45,6 +45,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "number": "26442000000012345678",
         "amount": "312.00",
     },
+    Kind.ACCOUNT_DISOWNED: {"uscc": "91440300MA5G8B3L4X", "reason": "该单位已通过数字证书登录核验"},
 }
 
 EXPECTED_SMS = {
@@ -64,6 +65,9 @@ EXPECTED_SMS = {
     "在线续期，证书过期后须到受理点现场办理。",
     Kind.INVOICE_ISSUED: "【深圳CA】您单位订单ZF20261120-000001的增值税普通发票"
     "（发票号码26442000000012345678，金额312.00元）已开具，请登录网上营业厅在订单页面下载电子发票（PDF）。",
+    Kind.ACCOUNT_DISOWNED: "【深圳CA】您以本手机号注册的网上营业厅账户"
+    "（统一社会信用代码91440300MA5G8B3L4X）已停用：该单位已通过数字证书登录核验。该单位可使用数字证书登录网上营业厅；如有疑问，"
+    "请携带营业执照到受理点办理。",
 }
 
 
@@ -81,10 +85,13 @@ def test_sms_texts(kind: Kind) -> None:
 @pytest.mark.parametrize("kind", list(Kind))
 def test_only_notices_go_by_email(kind: Kind) -> None:
     rendered = render(kind, CONTEXTS[kind])
-    secret = kind in (Kind.PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE)
-    assert (rendered.email is None) is secret
-    assert (rendered.subject is None) is secret
-    if not secret:
+    # secrets, and what is told to a phone about its own account, go by SMS only
+    sms_only = kind in (
+        Kind.PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE, Kind.ACCOUNT_DISOWNED
+    )  # fmt: skip
+    assert (rendered.email is None) is sms_only
+    assert (rendered.subject is None) is sms_only
+    if not sms_only:
         assert rendered.email is not None and rendered.subject is not None
         assert str(CONTEXTS[kind]["organization"]) in rendered.email
         assert "\n" not in rendered.subject

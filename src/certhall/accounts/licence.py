@@ -11,14 +11,16 @@ organisation a registration created stays ``licence_unchecked`` until one of thr
 * a reviewer approves an online application of it, the licence copy among the documents
   (:func:`checked_by_review`);
 * a certificate naming its USCC logs in (:func:`checked_by_certificate`): the certificate's
-  organisation name is the proven one; a registration that typed another name is disowned.
+  organisation name is the proven one, and the registration's accounts are disowned whatever
+  name they typed (the name is public: a squatter types it as easily as the enterprise does;
+  the certificate proves its holder, not them). The enterprise goes on with certificate login.
+
+A disowned account's phone is told why by SMS (``account_disowned``).
 
 The counter serves no unchecked organisation before the check (``hall.counter``).
 """
 
 from __future__ import annotations
-
-import unicodedata
 
 from django.db import transaction
 
@@ -28,9 +30,16 @@ from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import NotFound
+from certhall.notify.messages import Kind, render
 from certhall.notify.models import mask_phone
+from certhall.notify.services import send_sms
 
 ACTION = "accounts.organization.licence_check"
+#: Why a registration was disowned, as its phone is told.
+REASONS = {
+    "counter": "受理点核对营业执照后确认，该账户登记的单位信息与营业执照不符",
+    "certificate": "该单位已通过数字证书登录核验，网上注册账户不再代表该单位",
+}
 
 
 def check_at_counter(
@@ -75,17 +84,9 @@ def checked_by_review(actor: User, organization: Organization) -> None:
 
 def checked_by_certificate(recorder: User, organization: Organization, name: str) -> None:
     """A certificate naming the organisation's USCC logged in (inside the login's transaction):
-    its organisation name wins, and a registration that typed another name is not this
-    enterprise's."""
+    its organisation name wins, and the registration's accounts are disowned."""
     if organization.licence_unchecked:
-        other = _plain(name) != _plain(organization.name)
-        legal_rep = organization.legal_representative if not other else ""
-        _checked(recorder, organization, name, legal_rep, other, "certificate")
-
-
-def _plain(name: str) -> str:
-    """A name as compared: full-width brackets and spaces are the same name."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
+        _checked(recorder, organization, name, "", True, "certificate")
 
 
 def _checked(
@@ -99,6 +100,9 @@ def _checked(
         disowned = [mask_phone(phone) for phone in accounts.values()]
         # Inactive, their sessions end at once (the session backend reads is_active).
         User.objects.filter(pk__in=accounts).update(is_active=False)
+        for phone in accounts.values():
+            text = render(Kind.ACCOUNT_DISOWNED, {"uscc": org.uscc, "reason": REASONS[via]})
+            send_sms(phone, text.sms, Kind.ACCOUNT_DISOWNED.value, actor=actor)
     org.name, org.legal_representative, org.licence_unchecked = name, legal_rep, False
     org.save(update_fields=["name", "legal_representative", "licence_unchecked"])
     audit.record(

@@ -31,6 +31,7 @@ class Kind(StrEnum):
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
     INVOICE_ISSUED = "invoice_issued"
+    ACCOUNT_DISOWNED = "account_disowned"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,13 @@ TEMPLATES: dict[Kind, Template] = {
             email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
             "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
             "电子发票（PDF）请登录深圳CA网上营业厅，在订单{order}的页面下载。",
+        ),
+        Template(
+            Kind.ACCOUNT_DISOWNED,
+            "网上营业厅账户停用",
+            SIGNATURE + "您以本手机号注册的网上营业厅账户（统一社会信用代码{uscc}）已停用：{reason}"
+            "该单位可使用数字证书登录网上营业厅；如有疑问，请携带营业执照到受理点办理。",
+            sentences=frozenset({"reason"}),
         ),
     )
 }
