@@ -75,6 +75,16 @@ def test_the_counter_serves_a_claimed_organisation_only_after_the_licence_check(
     assert not SmsMessage.objects.filter(kind="account_disowned").exists()
     with at(FRIDAY):
         assert _open(clerk, organization, handler).organization == organization
+    with pytest.raises(Conflict) as again:  # a checked one changes by the businesses (变更)
+        licence.check_at_counter(
+            clerk,
+            organization.pk,
+            name="别的名字",
+            legal_representative="",
+            disown_registration=True,
+        )
+    assert again.value.code == "licence_checked_already"
+    assert Organization.objects.get(pk=organization.pk).name != "别的名字"
     [event] = _checks(organization)
     assert event.after["via"] == "counter" and event.after["disowned_accounts"] == []
 

@@ -29,7 +29,7 @@ from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import NotFound
+from certhall.errors import Conflict, NotFound
 from certhall.notify.messages import Kind, render
 from certhall.notify.models import mask_phone
 from certhall.notify.services import send_sms
@@ -50,8 +50,8 @@ def check_at_counter(
     legal_representative: str,
     disown_registration: bool,
 ) -> Organization:
-    """The clerk's check against the business licence in hand (a checked one may be checked
-    again: the licence is the authority on the name)."""
+    """The clerk's check against the business licence in hand, of an organisation still a
+    claim (a checked one is changed by the businesses, 变更, not here)."""
     require_role(actor, Role.CLERK, Role.CA_ADMIN)
     require_provider(actor, home_provider().pk)  # the counters of this instance's CA
     name = validation.org_name(name, "单位名称（与营业执照一致）")
@@ -62,6 +62,8 @@ def check_at_counter(
         org = Organization.objects.select_for_update().filter(pk=organization_id).first()
         if org is None:
             raise NotFound(code="organization_unknown")
+        if not org.licence_unchecked:
+            raise Conflict(code="licence_checked_already")
         _checked(
             actor, org, name, legal_rep or org.legal_representative, disown_registration, "counter"
         )

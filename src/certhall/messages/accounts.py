@@ -36,5 +36,6 @@ MESSAGES: dict[str, str] = {
     ),
     "phone_registered": "该手机号已注册网上营业厅账户，请直接登录；忘记密码可使用短信验证码登录。",
     "handler_exists": "该经办人已登记。",
+    "licence_checked_already": "该单位的营业执照已核对过，单位信息的变更请办理变更业务。",
     "password_weak": "{reasons}",
 }
