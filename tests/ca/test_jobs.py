@@ -59,3 +59,17 @@ def test_old_rounds_are_pruned(ran: list[int]) -> None:
     assert list(JobRound.objects.values_list("slot", flat=True)) == [
         datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     ]
+
+
+@pytest.mark.django_db
+def test_the_missing_calendar_is_logged_once_a_day(caplog: pytest.LogCaptureFixture) -> None:
+    """Every round (a minute) logged it: make run's console was one warning a minute."""
+    from datetime import date
+
+    jobs._calendar_warned.clear()
+    with caplog.at_level("WARNING", logger="certhall.ca.jobs"):
+        for _ in range(3):
+            jobs.warn_calendar(date(2026, 12, 5))
+        jobs.warn_calendar(date(2026, 12, 6))
+    warned = [r for r in caplog.records if "2027年节假日安排尚未导入" in r.getMessage()]
+    assert len(warned) == 2

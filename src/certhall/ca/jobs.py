@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
@@ -83,8 +83,19 @@ def run_due_jobs() -> None:
     from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
 
     run_due_notifications(now)
+    warn_calendar(clock.today())
+
+
+#: The day the calendar's warning was last logged by this process.
+_calendar_warned: list[date] = []
+
+
+def warn_calendar(today: date) -> None:
+    """The next year's holiday calendar missing: logged once a day, not every minute's round
+    (the console shows it on every page until it is imported)."""
     from certhall.hall import calendar  # the hall's deadlines count this calendar
 
-    warning = calendar.next_year_warning(clock.today())
-    if warning:
+    warning = calendar.next_year_warning(today)
+    if warning and _calendar_warned != [today]:
+        _calendar_warned[:] = [today]
         log.warning("%s", warning)
