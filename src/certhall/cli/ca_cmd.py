@@ -91,6 +91,7 @@ def init(args: argparse.Namespace) -> int:
 def issue(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
+    from django.db import transaction
 
     from certhall.ca.services import IssueRequest
     from certhall.ca.services import issue as issue_certificate
@@ -109,9 +110,10 @@ def issue(args: argparse.Namespace) -> int:
             id_number=args.id_number,
         ),
     )
-    with atomic_output(args.out) as out:
+    with atomic_output(args.out) as out, transaction.atomic():
         row = issue_certificate(_actor(), request)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+        out.settle()  # a file that cannot be written undoes the issuance
     print(row.serial)
     return 0
 
@@ -173,14 +175,16 @@ def read_manifest(path: str) -> list[Any]:
 def issue_batch(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
+    from django.db import transaction
 
     from certhall.ca.batch import issue_batch as issue_many
 
     requests = read_manifest(args.manifest)
-    with atomic_output(args.out) as out:
+    with atomic_output(args.out) as out, transaction.atomic():
         rows = issue_many(_actor(), requests)
         for row in rows:
             out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+        out.settle()
     for row in rows:
         print(row.serial)
     return 0
@@ -196,13 +200,15 @@ def _csr(path: str) -> bytes:
 def renew(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
+    from django.db import transaction
 
     from certhall.ca.services import renew as renew_certificate
 
     csr = _csr(args.csr)
-    with atomic_output(args.out) as out:
+    with atomic_output(args.out) as out, transaction.atomic():
         row = renew_certificate(_actor(), args.serial, csr, args.years)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+        out.settle()
     print(row.serial)
     return 0
 
@@ -216,12 +222,15 @@ def revoke(args: argparse.Namespace) -> int:
 
 
 def crl(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
     from certhall.ca.crls import publish_crl
     from certhall.ca.services import active_issuing_ca
 
-    with atomic_output(args.out) as out:
+    with atomic_output(args.out) as out, transaction.atomic():
         published = publish_crl(_actor(), active_issuing_ca())
         out.write(bytes(published.der))
+        out.settle()
     print(
         f"CRL #{published.number}: {published.entries} entries, "
         f"next update {published.next_update:%Y-%m-%d %H:%M:%S} UTC"

@@ -3,33 +3,101 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
 from certhall.errors import InvalidInput
 
 
+class Output:
+    """The file being written. Its failures (a full disk, an I/O error) are the operator's
+    one-line ``cli_cannot_write``, not a traceback. :meth:`settle` puts the bytes on the disk:
+    a command that commits something (a certificate, a CRL) calls it inside its transaction, so
+    a file that cannot be written rolls the work back instead of leaving it done and unsaved."""
+
+    def __init__(self, file: IO[bytes], path: str) -> None:
+        self._file = file
+        self._path = path
+
+    def write(self, data: bytes) -> int:
+        with self._failure():
+            return self._file.write(data)
+
+    def settle(self) -> None:
+        with self._failure():
+            self._file.flush()
+            try:
+                os.fsync(self._file.fileno())
+            except OSError as error:
+                # /dev/stdout, a pipe or a terminal cannot be synced; they have no disk to reach
+                if not stat.S_ISREG(os.fstat(self._file.fileno()).st_mode):
+                    return
+                raise error
+
+    @contextmanager
+    def _failure(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            raise InvalidInput(
+                code="cli_cannot_write", path=self._path, error=error.strerror or str(error)
+            ) from None
+
+
 @contextmanager
-def atomic_output(path: str) -> Iterator[IO[bytes]]:
+def atomic_output(path: str) -> Iterator[Output]:
     """Open a temporary file beside ``path`` (so a bad directory fails before any work), and
-    rename it into place only if the block succeeds."""
+    rename it into place only if the block succeeds.
+
+    A symbolic link is written through (its target is replaced, the link stays); something
+    that is not a regular file (``/dev/stdout``, ``/dev/null``, a FIFO) is written directly:
+    renaming over it would replace the device node with a file."""
     target = Path(path)
     if target.is_dir():
         raise InvalidInput(code="cli_is_directory", path=path)
+    if target.exists() and not target.is_file():
+        with _direct(target, path) as out:
+            yield out
+        return
+    target = Path(os.path.realpath(target))
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     except OSError as error:
         raise InvalidInput(code="cli_cannot_write", path=path, error=error.strerror) from None
+    f = os.fdopen(fd, "wb")
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, target)
+        out = Output(f, path)
+        yield out
+        out.settle()
+        f.close()
+        try:
+            os.replace(tmp, target)
+        except OSError as error:
+            raise InvalidInput(code="cli_cannot_write", path=path, error=error.strerror) from None
     except BaseException:
+        with suppress(OSError):  # what could not be written is still buffered: drop it
+            f.close()
         os.unlink(tmp)
         raise
+
+
+@contextmanager
+def _direct(target: Path, path: str) -> Iterator[Output]:
+    try:
+        f = open(target, "wb")  # noqa: SIM115 - closed below, its failure converted
+    except OSError as error:
+        raise InvalidInput(code="cli_cannot_write", path=path, error=error.strerror) from None
+    out = Output(f, path)
+    try:
+        yield out
+        out.settle()
+    finally:
+        with suppress(OSError):
+            f.close()
 
 
 def read_input(path: str) -> bytes:

@@ -1,0 +1,128 @@
+"""`--out FILE` of the CA commands: a file that cannot be written is a one-line error and undoes
+the work (no certificate issued and unsaved, no CRL number spent); a symbolic link is written
+through and something that is not a regular file (a FIFO, /dev/stdout) is written into, never
+replaced by a regular file."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import time_machine
+from cryptography import x509
+
+from certhall.accounts.models import User
+from certhall.ca.models import CRL, Certificate
+from certhall.cli import output
+from tests.ca.test_ocsp_store import T0
+from tests.ca.test_ocsp_store import ca as ca
+from tests.ca.test_renew_cli import no_setup as no_setup
+from tests.ca.test_renew_cli import run
+from tests.ca.test_services import csr
+
+pytestmark = pytest.mark.django_db
+
+ISSUE = (
+    "ca", "issue", "--profile", "org", "--years", "1", "--org-name", "深圳市测试科技有限公司",
+    "--uscc", "91440300MA5DEM0K1W",
+)  # fmt: skip
+
+
+@pytest.fixture
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output.os, "fsync", fsync)
+
+
+def test_issue_onto_a_full_disk_issues_nothing(
+    admin: User,
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+    disk_full: None,
+) -> None:
+    (tmp_path / "a.csr").write_bytes(csr())
+    before = Certificate.objects.count()
+    with time_machine.travel(T0, tick=False):
+        code, stdout, err = run(
+            capsys, *ISSUE, "--csr", str(tmp_path / "a.csr"), "--out", str(tmp_path / "a.pem")
+        )
+    assert (code, stdout) == (2, "")
+    assert err.splitlines() == [
+        f"certhall: error: 无法写入 {tmp_path / 'a.pem'}：No space left on device"
+    ]
+    assert Certificate.objects.count() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csr"]
+
+
+def test_crl_onto_a_full_disk_spends_no_number(
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with time_machine.travel(T0, tick=False):
+        assert run(capsys, "ca", "crl", "--out", str(tmp_path / "1.crl"))[0] == 0
+        published = CRL.objects.count()
+        monkeypatch.setattr(output.os, "fsync", lambda fd: os.write(-1, b""))  # EBADF
+        code, _, err = run(capsys, "ca", "crl", "--out", str(tmp_path / "2.crl"))
+        assert (
+            code == 2 and err.startswith("certhall: error: 无法写入") and len(err.splitlines()) == 1
+        )
+        assert CRL.objects.count() == published
+        monkeypatch.undo()
+        assert run(capsys, "ca", "crl", "--out", str(tmp_path / "3.crl"))[0] == 0
+    first, third = (
+        x509.load_der_x509_crl((tmp_path / name).read_bytes()) for name in ("1.crl", "3.crl")
+    )
+    number = x509.CRLNumber
+    assert third.extensions.get_extension_for_class(number).value.crl_number == (
+        first.extensions.get_extension_for_class(number).value.crl_number + 1
+    )
+    assert not (tmp_path / "2.crl").exists()
+
+
+def test_a_symbolic_link_is_written_through(
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+) -> None:
+    (tmp_path / "pki").mkdir()
+    link = tmp_path / "chain.pem"
+    link.symlink_to(tmp_path / "pki" / "chain.pem")
+    assert run(capsys, "ca", "chain", "--out", str(link))[0] == 0
+    assert link.is_symlink()
+    assert len(x509.load_pem_x509_certificates((tmp_path / "pki" / "chain.pem").read_bytes())) == 2
+
+
+def test_a_fifo_is_written_into_not_replaced(
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+) -> None:
+    """As /dev/stdout or /dev/null would be: renaming a file over them, as root, replaced the
+    device node with a regular file."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as f:
+            received.append(f.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    code = run(capsys, "ca", "chain", "--out", str(fifo))[0]
+    reader.join(timeout=10)
+    assert code == 0
+    assert fifo.is_fifo()
+    assert len(x509.load_pem_x509_certificates(received[0])) == 2
