@@ -170,13 +170,25 @@ def validate_id_document(kind: str, number: str) -> str:
     return value
 
 
+_REPLACEMENT = "\ufffd"
+
+
 def refuse_invisible(text: str, what: str) -> None:
     """InvalidInput (``text_chars``, naming the field, the position and the kind) at the first
     character that shows nothing or changes how the rest shows: NUL and other control
     characters, right-to-left marks and overrides, zero-width and other format characters,
-    private-use and unassigned code points, line and paragraph separators."""
-    # Every refused character is one ``str.isprintable`` refuses too (categories C and Z but
-    # the space): most text is passed at C speed, and only the rest is read one by one.
+    private-use and unassigned code points, line and paragraph separators; and U+FFFD, the
+    replacement character that only a failed decoding leaves (a GBK file read as UTF-8)."""
+    if _REPLACEMENT in text:
+        raise InvalidInput(
+            code="text_chars",
+            what=what,
+            where=text.index(_REPLACEMENT) + 1,
+            char="U+FFFD",
+            kind="乱码替换符（文字在编码转换时已损坏）",
+        )
+    # Every other refused character is one ``str.isprintable`` refuses too (categories C and
+    # Z but the space): most text is passed at C speed, and only the rest is read one by one.
     if text.isprintable():
         return
     for where, ch in enumerate(text, 1):
