@@ -211,6 +211,43 @@ def test_cli_refuses_a_bad_manifest_line_before_issuing(
     assert not Certificate.objects.filter(profile="org").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b'"person_name": 5', "person_name 须为字符串"),  # was an AttributeError traceback
+        (b'"org_name": 5', "org_name 须为字符串"),  # was issued to an organisation named "5"
+        # GBK, or any byte that is not UTF-8: was issued as 深圳市\ufffd测试科技有限公司
+        ('"org_name": "深圳市测试"'.encode("gb18030"), "不是UTF-8编码"),
+    ],
+)
+def test_cli_refuses_manifest_values_that_are_not_text(
+    admin: User,
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+    value: bytes,
+    reason: str,
+) -> None:
+    (tmp_path / "a.csr").write_bytes(csr())
+    good = {"csr": "a.csr", "profile": "org", "years": 1, **ORG.__dict__}
+    good = {k: v for k, v in good.items() if v is not None}
+    line = json.dumps(good).encode()
+    bad = line[:-1] + b", " + value + b"}"  # the bad value last: it wins over the good one
+    (tmp_path / "batch.jsonl").write_bytes(line + b"\n" + bad + b"\n")
+    out = tmp_path / "certs.pem"
+    with time_machine.travel(T0, tick=False):
+        code, stdout, err = run(
+            capsys, "ca", "issue-batch", str(tmp_path / "batch.jsonl"), "--out", str(out)
+        )
+    assert (code, stdout) == (2, "")
+    assert err.splitlines() == [
+        f"certhall: error: 批量清单 {tmp_path / 'batch.jsonl'} 第2行：{reason}"
+    ]
+    assert not out.exists()
+    assert not Certificate.objects.filter(profile="org").exists()
+
+
 def test_the_crl_lists_every_revocation_with_its_time_and_reason(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
     """The CRL's entries are read with one raw SQL statement: times and reasons survive it."""
     from cryptography.hazmat.primitives.asymmetric import ec

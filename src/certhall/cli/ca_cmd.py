@@ -133,11 +133,12 @@ def read_manifest(path: str) -> list[Any]:
 
     base = Path(path).resolve().parent
     requests = []
-    lines = read_input(path).decode("utf-8", errors="replace").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    lines = read_input(path).splitlines()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         try:
+            line = raw.decode("utf-8")  # a GBK name must not become U+FFFD in a certificate
             item = json.loads(line)
             required = {"csr", "profile", "years", "org_name", "uscc"}
             if not isinstance(item, dict) or not required <= set(item):
@@ -145,10 +146,18 @@ def read_manifest(path: str) -> list[Any]:
             unknown = set(item) - MANIFEST_KEYS
             if unknown:
                 raise ValueError("未知字段 " + "、".join(sorted(unknown)))
+            texts = {k: v for k, v in item.items() if k != "years" and v is not None}
+            wrong = sorted(k for k, v in texts.items() if not isinstance(v, str))
+            if wrong:
+                raise ValueError("、".join(wrong) + " 须为字符串")
             years = item.get("years")
             if not isinstance(years, int) or isinstance(years, bool):
                 raise ValueError("years 须为整数")
             csr = _csr(str(base / str(item["csr"])))
+        except UnicodeDecodeError:
+            raise InvalidInput(
+                code="batch_manifest", path=path, line=number, reason="不是UTF-8编码"
+            ) from None
         except (ValueError, InvalidInput) as error:
             raise InvalidInput(
                 code="batch_manifest", path=path, line=number, reason=error
