@@ -6,7 +6,7 @@ from cryptography.x509.ocsp import OCSPResponseStatus
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from certhall import clock
 from certhall.ca import crls, ocsp
@@ -15,7 +15,7 @@ from certhall.ca.services import get_ca
 from certhall.pki.ocsp import MAX_REQUEST_BYTES, error_response
 
 
-@require_GET
+@require_safe
 def crl(request: HttpRequest, slug: str) -> HttpResponse:
     current = crls.current_crl(get_ca(slug))
     der = bytes(current.der)
@@ -29,7 +29,7 @@ def crl(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def ca_certificate(request: HttpRequest, slug: str) -> HttpResponse:
     ca = get_ca(slug)
     response = HttpResponse(bytes(ca.certificate_der), content_type="application/pkix-cert")
@@ -54,7 +54,7 @@ def ocsp_post(request: HttpRequest) -> HttpResponse:
     return _ocsp_response(ocsp.respond(request.body), False)
 
 
-@require_GET
+@require_safe
 def ocsp_get(request: HttpRequest, encoded: str) -> HttpResponse:
     """RFC 6960 A.1: GET {url}/{url-encoding of base-64 encoding of the DER request}."""
     return _ocsp_response(ocsp.respond(request_from_path(encoded) or b""), True)
