@@ -241,6 +241,39 @@ def test_scheduled_refresh_resigns_after_half_validity(admin: User, ca) -> None:
 
 
 @pytest.mark.django_db
+def test_the_root_answers_good_about_the_issuing_ca(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
+    """The issuing CA's certificate is not in the registry; the root's responder said unknown
+    about it. Another serial under the root stays unknown."""
+    root, issuing = ca
+    root_cert, issuing_cert = (
+        x509.load_der_x509_certificate(bytes(c.certificate_der)) for c in (root, issuing)
+    )
+
+    def status(serial: int) -> x509_ocsp.OCSPCertStatus:
+        query = x509_ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+            *_cert_id(root_cert),
+            serial,
+            hashes.SHA1(),  # noqa: S303 - RFC 5019 CertIDs
+        )
+        der = query.build().public_bytes(serialization.Encoding.DER)
+        answer = x509_ocsp.load_der_ocsp_response(ocsp.respond(der))
+        assert answer.response_status == x509_ocsp.OCSPResponseStatus.SUCCESSFUL
+        return answer.certificate_status
+
+    assert status(issuing_cert.serial_number) == x509_ocsp.OCSPCertStatus.GOOD
+    assert status(issuing_cert.serial_number + 1) == x509_ocsp.OCSPCertStatus.UNKNOWN
+    assert status(root_cert.serial_number) == x509_ocsp.OCSPCertStatus.UNKNOWN  # itself
+
+
+def _cert_id(issuer: x509.Certificate) -> tuple[bytes, bytes]:
+    """issuerNameHash and issuerKeyHash (SHA-1) of ``issuer``."""
+    name = hashes.Hash(hashes.SHA1())  # noqa: S303 - the CertID hash of RFC 6960
+    name.update(issuer.subject.public_bytes())
+    key = x509.SubjectKeyIdentifier.from_public_key(issuer.public_key()).digest
+    return name.finalize(), key
+
+
+@pytest.mark.django_db
 def test_ocsp_responder_rolls_over_before_it_expires(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
     _, issuing = ca
     row = issue_org(admin)

@@ -97,6 +97,17 @@ def issuer_certificate(ca_id: int) -> x509.Certificate:
     raise LookupError(f"no CA {ca_id}")
 
 
+def _certified_ca(ca_id: int, serial: int) -> bool:
+    """Whether ``serial`` is the certificate of a CA that ``ca_id`` certified (the issuing CA,
+    asked of the root). CA certificates are not in the registry: without this the root's
+    responder answered "unknown" about the one certificate it exists to vouch for."""
+    issuer = issuer_certificate(ca_id)
+    return any(
+        pk != ca_id and cert.serial_number == serial and cert.issuer == issuer.subject
+        for pk, cert in _cas
+    )
+
+
 def _responder(ca_id: int, now: datetime) -> _Responder:
     current = _responders.get(ca_id)
     if current is not None and current.not_after - now > RESPONDER_ROLLOVER:
@@ -157,7 +168,9 @@ def _answer(query: OCSPQuery, now: datetime) -> bytes:
         .values_list("ca_id", "status", "revoked_at", "revocation_reason")
         .first()
     )
-    if row is None or row[0] != ca_id:
+    if row is None and _certified_ca(ca_id, query.serial):
+        status, revoked_at, reason = "good", None, None  # CA certificates are never revoked
+    elif row is None or row[0] != ca_id:
         status, revoked_at, reason = "unknown", None, None
     elif row[1] == Certificate.Status.REVOKED:
         status, revoked_at, reason = "revoked", row[2], REASONS.get(row[3])
