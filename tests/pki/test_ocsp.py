@@ -163,6 +163,22 @@ def test_nonce_length(pki: PKI, cert: x509.Certificate) -> None:
         parse_request(request_der(cert, pki.issuing, nonce=b"\x01" * 33))
 
 
+def test_critical_extensions(pki: PKI, cert: x509.Certificate) -> None:
+    """RFC 6960 4.4: an extension the responder does not understand is ignored, unless it is
+    critical; a critical nonce is understood."""
+
+    def with_extension(critical: bool, value: x509.ExtensionType) -> bytes:
+        builder = cocsp.OCSPRequestBuilder().add_certificate(cert, pki.issuing, SHA1)
+        built = builder.add_extension(value, critical=critical).build()
+        return built.public_bytes(serialization.Encoding.DER)
+
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.32473.1"), b"\x05\x00")
+    assert parse_request(with_extension(False, unknown)).nonce is None
+    assert parse_request(with_extension(True, x509.OCSPNonce(b"\x01"))).nonce == b"\x01"
+    with pytest.raises(MalformedRequest, match=r"无法识别的关键扩展 1\.3\.6\.1\.4\.1\.32473\.1"):
+        parse_request(with_extension(True, unknown))
+
+
 # --- build_response --------------------------------------------------------------------------
 
 

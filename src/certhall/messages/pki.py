@@ -74,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "ocsp_malformed_request.hash_unsupported": "不支持 OCSP 请求 CertID 的哈希算法 {algorithm}。",
     "ocsp_malformed_request.hash_length": "OCSP 请求 CertID 中的哈希值与其算法不符。",
     "ocsp_malformed_request.extensions": "OCSP 请求的扩展格式不正确。",
+    "ocsp_malformed_request.critical_extension": "OCSP 请求含有无法识别的关键扩展 {oid}。",
     "ocsp_malformed_request.serial": "OCSP 请求 CertID 的序列号须为不超过20个字节的正整数。",
     "ocsp_malformed_request.nonce": (
         "OCSP 请求的 nonce 须为 1 至 {limit} 个字节，实为 {got} 个字节。"

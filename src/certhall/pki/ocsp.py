@@ -92,7 +92,8 @@ def parse_request(data: bytes) -> OCSPQuery:
 
     Refused: garbage, more or fewer than one request, CertID hash algorithms other than SHA-1 /
     SHA-256 / SHA-384 / SHA-512, hash lengths that do not fit the algorithm, nonces longer than
-    32 octets. A request signature, if any, is ignored (certhall does not require signed requests).
+    32 octets, a critical extension other than the nonce. A request signature, if any, is
+    ignored (certhall does not require signed requests).
     """
     if len(data) > MAX_REQUEST_BYTES:
         raise MalformedRequest(code="ocsp_malformed_request", variant="too_large", size=len(data))
@@ -132,6 +133,13 @@ def parse_request(data: bytes) -> OCSPQuery:
                     limit=MAX_NONCE_OCTETS,
                     got=len(nonce),
                 )
+        elif extension.critical:
+            # RFC 6960 4.4: unrecognised extensions are ignored unless they are critical
+            raise MalformedRequest(
+                code="ocsp_malformed_request",
+                variant="critical_extension",
+                oid=extension.oid.dotted_string,
+            )
     return OCSPQuery(
         serial=serial,
         issuer_name_hash=name_hash,
