@@ -144,3 +144,48 @@ def test_port_mismatch_warning(base_url: str, tls_proxy: bool, port: int, warned
     assert bool(warning) is warned
     if warned:
         assert base_url in warning and str(port) in warning and "OCSP" in warning
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (("--port", "TAKEN"), "端口 TAKEN 无法使用"),  # was served beside it, half the traffic each
+        (("--port", "99999"), "--port 须为 1-65535，而不是 99999"),  # was an OverflowError
+        (("--port", "-1"), "--port 须为 1-65535，而不是 -1"),
+        (("--workers", "0"), "--workers 须至少为 1"),
+    ],
+)
+def test_serve_refuses_its_port_before_starting(
+    monkeypatch: pytest.MonkeyPatch, arguments: tuple[str, ...], words: str
+) -> None:
+    """``certhall serve`` on a port another server listens on: granian binds with SO_REUSEPORT,
+    so a second server (another instance, another CA's database) shared the port silently."""
+    import socket
+
+    import granian
+
+    from certhall.cli import serve_cmd
+    from certhall.cli.main import build_parser
+    from certhall.errors import ConfigurationError
+
+    started: list[object] = []
+
+    class NotServed:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            started.append(kwargs)
+
+        def serve(self) -> None:
+            pass
+
+    monkeypatch.setattr(granian, "Granian", NotServed)
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as granian's workers
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        argv = ["serve", "--no-jobs", "--port", port]
+        argv += [a.replace("TAKEN", port) for a in arguments]
+        with pytest.raises(ConfigurationError, match=words.replace("TAKEN", port)):
+            serve_cmd.serve(build_parser().parse_args(argv))
+    assert started == []

@@ -57,6 +57,8 @@ def serve(args: argparse.Namespace) -> int:
     # before the two settings above (without this, --threads was ignored).
     config.get.cache_clear()
     cfg = config.get()
+    check_ports(args)
+    refuse_taken_port(args.host, args.port, site=True)
     if cfg.ocsp_listen is not None:
         refuse_taken_port(*cfg.ocsp_listen)
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
@@ -90,9 +92,22 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def refuse_taken_port(host: str, port: int) -> None:
-    """Stop at start-up when the OCSP listener's port is taken, before the workers start:
-    they would bind it beside another server's (``SO_REUSEPORT``) or not at all."""
+def check_ports(args: argparse.Namespace) -> None:
+    """The port numbers and the worker count, refused in one line (granian raised an
+    OverflowError traceback for --port 99999)."""
+    from certhall.errors import ConfigurationError
+
+    for option, port in (("--port", args.port), ("--ocsp-port", args.ocsp_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise ConfigurationError(code="serve_port_range", option=option, port=port)
+    if args.workers < 1:
+        raise ConfigurationError(code="serve_workers", workers=args.workers)
+
+
+def refuse_taken_port(host: str, port: int, *, site: bool = False) -> None:
+    """Stop at start-up when the site's or the OCSP listener's port is taken, before the
+    workers start: they would bind it beside another server's (``SO_REUSEPORT``), which then
+    answers half the connections (another instance's CA among them), or not at all."""
     from certhall.errors import ConfigurationError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -104,7 +119,9 @@ def refuse_taken_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as error:
             raise ConfigurationError(
-                code="ocsp_port_taken", port=port, detail=error.strerror or str(error)
+                code="serve_port_taken" if site else "ocsp_port_taken",
+                port=port,
+                detail=error.strerror or str(error),
             ) from None
 
 

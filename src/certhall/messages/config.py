@@ -15,6 +15,13 @@ MESSAGES: dict[str, str] = {
         "OCSP 端口 {port} 无法使用（{detail}）：请用 certhall serve --ocsp-port"
         "（或 CERTHALL_OCSP_LISTEN）另选端口。"
     ),
+    "serve_port_taken": (
+        "端口 {port} 无法使用（{detail}）：已有服务在监听它"
+        "（另一个 certhall serve 会与之分担连接）。"
+        "请先停止它，或用 certhall serve --port 另选端口。"
+    ),
+    "serve_port_range": "{option} 须为 1-65535，而不是 {port}。",
+    "serve_workers": "--workers 须至少为 1，而不是 {workers}。",
     "serve_port_mismatch": (
         "警告：certhall serve 监听端口 {port}，"
         "但 CERTHALL_BASE_URL 是 {base_url}（端口 {base_port}）。"
