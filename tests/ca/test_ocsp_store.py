@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp as x509_ocsp
 
 from certhall.accounts.models import User
@@ -369,3 +370,71 @@ def test_unknown_answers_are_kept_for_the_fast_path_and_nothing_else_is(
         finally:
             ocsp_serve.UNKNOWN_KEPT = original
     assert [serial for _, serial in store._unknown] == [0xA2, 0xA3]  # the oldest dropped
+
+
+def signer_serial(der: bytes) -> int:
+    """The serial of the responder certificate an answer carries (and was signed by)."""
+    answer = x509_ocsp.load_der_ocsp_response(der)
+    [responder_cert] = answer.certificates
+    key = responder_cert.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey) and answer.signature_hash_algorithm
+    key.verify(
+        answer.signature, answer.tbs_response_bytes, ec.ECDSA(answer.signature_hash_algorithm)
+    )
+    return responder_cert.serial_number
+
+
+def test_revoking_the_responder_withdraws_what_it_signed_and_a_new_one_answers(
+    admin: User,
+    ca,
+    issued: list[Certificate],  # type: ignore[no-untyped-def]
+) -> None:
+    """The responder certificate carries ocsp-nocheck: a relying party cannot find out it was
+    revoked, so the answers it signed must stop being served, in every process, and nothing
+    may be signed with its key again. A probe found it kept signing for up to 30 days."""
+    from certhall.ca.models import OCSPResponder
+
+    _, issuing = ca
+    store = AnswerStore()
+    fast = OCSPFastPath(store)
+    with time_machine.travel(T0, tick=False):
+        ocsp_store.refresh_due(T0)
+        ocsp_store.refresh_due(T0)  # and the responder certificate's own answer
+        while store.poll_once():
+            pass
+        old = OCSPResponder.objects.get(ca=issuing)
+        old_serial = int(old.certificate.serial, 16)
+        body = request(issued[0], issuing)
+        served = fast("POST", "/ocsp", body)
+        assert served is not None and signer_serial(served.body) == old_serial
+        # another serving process holds the old responder too
+        other_process = dict(ocsp._responders)
+
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        revoke(admin, old.certificate.serial, "keyCompromise")
+        # withdrawn in the revocation's transaction, every answer of the CA
+        stored = OCSPResponse.objects.filter(ca=issuing).exclude(certificate=old.certificate)
+        assert stored.count() == 3 and all(bytes(r.der) == b"" for r in stored)
+        # the responder's own answer says revoked, signed by its successor
+        own = bytes(OCSPResponse.objects.get(certificate=old.certificate).der)
+        assert status(own) == x509_ocsp.OCSPCertStatus.REVOKED
+        new = OCSPResponder.objects.exclude(pk=old.pk).get(ca=issuing)
+        assert signer_serial(own) == int(new.certificate.serial, 16)
+
+        # the other process: its poll reads the withdrawals and drops the revoked key
+        ocsp._responders.update(other_process)
+        while store.poll_once():
+            pass
+        assert fast("POST", "/ocsp", body) is None  # to the responder, no stored answer
+        assert fast("POST", "/ocsp", request(issued[0], issuing, nonce=True)) is None
+        assert issuing.pk not in ocsp._responders
+        fresh = ocsp.respond(body)
+        assert status(fresh) == x509_ocsp.OCSPCertStatus.GOOD
+        assert signer_serial(fresh) == int(new.certificate.serial, 16)
+
+        # the jobs' next round signs them again (and the new responder's own), with the new one
+        assert ocsp_store.refresh_due(T0 + timedelta(minutes=5)) == 4
+        while store.poll_once():
+            pass
+        served = fast("POST", "/ocsp", body)
+        assert served is not None and signer_serial(served.body) == int(new.certificate.serial, 16)

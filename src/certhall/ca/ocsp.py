@@ -116,7 +116,11 @@ def _responder(ca_id: int, now: datetime) -> _Responder:
         # The CA row lock makes one process create the new responder, the others reuse it.
         ca = CertificateAuthority.objects.select_for_update().get(pk=ca_id)
         row = (
-            OCSPResponder.objects.filter(ca=ca, not_after__gt=now + RESPONDER_ROLLOVER)
+            OCSPResponder.objects.filter(
+                ca=ca,
+                not_after__gt=now + RESPONDER_ROLLOVER,
+                certificate__status=Certificate.Status.VALID,
+            )
             .select_related("certificate")
             .order_by("-not_after")
             .first()
@@ -135,6 +139,25 @@ def _responder(ca_id: int, now: datetime) -> _Responder:
     with _lock:
         _responders[ca_id] = responder
     return responder
+
+
+def forget_revoked() -> set[int]:
+    """Drop the responders this process has loaded whose certificate has since been revoked;
+    returns their CAs (the next answer loads, or issues, a valid one). A revocation in another
+    process reaches here through the stored answers it withdrew (``ocsp_serve`` asks on every
+    poll that read rows)."""
+    with _lock:
+        loaded = {r.pk: ca_id for ca_id, r in _responders.items()}
+    if not loaded:
+        return set()
+    revoked = OCSPResponder.objects.filter(
+        pk__in=loaded, certificate__status=Certificate.Status.REVOKED
+    ).values_list("pk", flat=True)
+    dropped = {loaded[pk] for pk in revoked}
+    with _lock:
+        for ca_id in dropped:
+            _responders.pop(ca_id, None)
+    return dropped
 
 
 def _new_responder(ca: CertificateAuthority, now: datetime) -> OCSPResponder:

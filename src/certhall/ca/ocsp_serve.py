@@ -204,6 +204,13 @@ class AnswerStore:
             else:
                 answers.pop(key, None)
         self._cursor = (rows[-1][6], rows[-1][7])
+        # A responder revoked in any process withdraws its CA's answers: those rows are here,
+        # and so is the moment to stop signing with it (nonces, kept "unknown" answers).
+        dropped = responder.forget_revoked()
+        if dropped:
+            for key in list(self._unknown):  # a copy: request threads add to it meanwhile
+                if key[0] in dropped:
+                    self._unknown.pop(key, None)
         return len(rows)
 
     def lookup(self, request_der: bytes, now: float) -> Answer | None:

@@ -4,7 +4,9 @@ certificate the CA has issued, so that serving one is a lookup (``ca/ocsp_serve.
 * the jobs sign answers for new certificates and re-sign those past half their validity
   (:func:`refresh_due`), signing outside the transaction and writing in short batches;
 * a revocation re-signs its certificate's answer inside the revocation's own transaction
-  (:func:`answer_revocation`), so the registry and the answer never disagree;
+  (:func:`answer_revocation`), so the registry and the answer never disagree; revoking an
+  OCSP responder's certificate withdraws every answer of its CA
+  (:func:`withdraw_responder_answers`);
 * every write takes the next :class:`OCSPGeneration` under its row lock (the revocation takes it
   before it changes the certificate), so writes are ordered and servers follow them with
   ``generation > last seen``. A batch re-reads the statuses under that lock and skips a
@@ -146,6 +148,18 @@ def refresh_due(now: datetime, *, limit: int | None = None) -> int:
     for batch in _batches(due, BATCH):
         written += _write([sign_due(item, now) for item in batch])
     return written
+
+
+def withdraw_responder_answers(cert: Certificate, now: datetime, generation: int) -> None:
+    """Inside the revocation of an OCSP responder's certificate (``ocsp``), which took
+    ``generation``: every stored answer of its CA is withdrawn, for the revoked key signed them
+    and relying parties cannot tell (the responder certificate carries ocsp-nocheck). Servers
+    drop them at their next poll and the dynamic responder answers with a valid responder until
+    the jobs' next round signs them again (they are due at once)."""
+    OCSPResponse.objects.filter(ca_id=cert.ca_id).update(
+        der=b"", next_update=now, generation=generation
+    )
+    ocsp.forget_revoked()
 
 
 def answer_revocation(cert: Certificate, now: datetime, generation: int) -> None:

@@ -289,6 +289,8 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
                 after={"status": "revoked", "reason": reason, "at": now.isoformat()},
             )
             cert.refresh_from_db()
+            if cert.profile == "ocsp":  # a responder's key: what it signed goes with it
+                ocsp_store.withdraw_responder_answers(cert, now, generation)
             ocsp_store.answer_revocation(cert, now, generation)
     # The CRL follows every revocation (RFC 5280 leaves the cadence to the CA).
     crls.publish_crl(actor, cert.ca)
