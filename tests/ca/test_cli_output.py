@@ -15,6 +15,7 @@ import time_machine
 from cryptography import x509
 
 from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
 from certhall.ca.models import CRL, Certificate
 from certhall.cli import output
 from tests.ca.test_ocsp_store import T0
@@ -58,6 +59,29 @@ def test_issue_onto_a_full_disk_issues_nothing(
         f"certhall: error: 无法写入 {tmp_path / 'a.pem'}：No space left on device"
     ]
     assert Certificate.objects.count() == before
+    # audited as refused, with the reason, after the rollback
+    [refused] = AuditEvent.objects.filter(result="refused")
+    assert refused.action == "ca.certificate.issue"
+    assert refused.after["error"] == "cli_cannot_write"
+
+
+def test_a_refused_issue_is_audited(
+    admin: User,
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+) -> None:
+    """The issuance's own refusal event was written inside the command's transaction and rolled
+    back with it: a refused CLI issuance left no trace in the audit log."""
+    (tmp_path / "a.csr").write_bytes(b"not a CSR")
+    with time_machine.travel(T0, tick=False):
+        code, _, _ = run(
+            capsys, *ISSUE, "--csr", str(tmp_path / "a.csr"), "--out", str(tmp_path / "a.pem")
+        )
+    assert code == 2 and not (tmp_path / "a.pem").exists()
+    [refused] = AuditEvent.objects.filter(result="refused")
+    assert refused.action == "ca.certificate.issue" and refused.after["error"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csr"]
 
 

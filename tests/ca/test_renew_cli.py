@@ -12,6 +12,7 @@ import time_machine
 from cryptography import x509
 
 from certhall.accounts.models import User
+from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
 from certhall.cli.main import main
 from certhall.pki.profiles import add_years
@@ -111,3 +112,20 @@ def test_renew_refusals_write_nothing(
     assert message in err
     assert not out.exists()
     assert list(Certificate.objects.values_list("serial", "status")) == [(old.serial, "valid")]
+    # the refusal is audited once, as the renewal, after its transaction rolled back
+    [refused] = AuditEvent.objects.filter(result="refused")
+    assert (refused.action, refused.object_id) == ("ca.certificate.renew", old.serial)
+
+
+def test_a_refused_renewal_is_audited_by_the_service(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
+    """renew() issues and revokes in one transaction: the issuance's refusal event was written
+    inside it and rolled back with it (a bad CSR at the counter left no trace)."""
+    from certhall.ca.services import renew
+    from certhall.errors import CerthallError
+
+    old = issue(admin, 2)
+    with time_machine.travel(T0 + timedelta(days=10), tick=False), pytest.raises(CerthallError):
+        renew(admin, old.serial, b"not a CSR", 1)
+    [refused] = AuditEvent.objects.filter(result="refused")
+    assert (refused.action, refused.object_id) == ("ca.certificate.renew", old.serial)
+    assert Certificate.objects.get(pk=old.pk).status == "valid"

@@ -224,7 +224,15 @@ def renewal_end(cert: Certificate, years: int, now: datetime) -> datetime:
 def renew(actor: User, serial: str, csr: bytes, years: int) -> Certificate:
     """Renew ``serial`` with a new key (``csr``) for ``years``: the same subject, the end date of
     :func:`renewal_end`, the old certificate revoked as superseded. No renewal window: the
-    operators' and the counter's renewal (the online hall has its own, ``ca.renewal``)."""
+    operators' and the counter's renewal (the online hall has its own, ``ca.renewal``). A refusal
+    is audited here, after the rollback: the issuance's own refusal event goes with it."""
+    with audit.refusals_recorded(
+        actor, "ca.certificate.renew", object_type="certificate", object_id=serial
+    ):
+        return _renew(actor, serial, csr, years)
+
+
+def _renew(actor: User, serial: str, csr: bytes, years: int) -> Certificate:
     old = get_certificate(serial)
     if old.status != Certificate.Status.VALID:
         raise Conflict(code="renew_revoked", serial=old.serial)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from certhall.cli.output import atomic_output, read_input
+from certhall.cli.output import Output, atomic_output, read_input
 from certhall.errors import InvalidInput
 
 MAX_CSR_FILE = 64 * 1024
@@ -79,6 +81,26 @@ def _actor() -> Any:
     return system_actor()
 
 
+@contextmanager
+def _undone_with_the_file(
+    out: str, actor: Any, action: str, object_type: str = "certificate", object_id: str = ""
+) -> Iterator[Output]:
+    """``--out`` and the work in one transaction (the file's :meth:`Output.settle` inside it:
+    a file that cannot be written undoes the work), and a refusal audited as ``action`` after
+    the rollback: the services' own refusal events, written inside this transaction, go with it."""
+    from django.db import transaction
+
+    from certhall.audit import services as audit
+
+    with (
+        atomic_output(out) as output,
+        audit.refusals_recorded(actor, action, object_type=object_type, object_id=object_id),
+        transaction.atomic(),
+    ):
+        yield output
+        output.settle()
+
+
 def init(args: argparse.Namespace) -> int:
     from certhall.ca.services import init_ca
 
@@ -91,7 +113,6 @@ def init(args: argparse.Namespace) -> int:
 def issue(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
-    from django.db import transaction
 
     from certhall.ca.services import IssueRequest
     from certhall.ca.services import issue as issue_certificate
@@ -110,10 +131,10 @@ def issue(args: argparse.Namespace) -> int:
             id_number=args.id_number,
         ),
     )
-    with atomic_output(args.out) as out, transaction.atomic():
-        row = issue_certificate(_actor(), request)
+    actor = _actor()
+    with _undone_with_the_file(args.out, actor, "ca.certificate.issue") as out:
+        row = issue_certificate(actor, request)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
-        out.settle()  # a file that cannot be written undoes the issuance
     print(row.serial)
     return 0
 
@@ -184,16 +205,15 @@ def read_manifest(path: str) -> list[Any]:
 def issue_batch(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
-    from django.db import transaction
 
     from certhall.ca.batch import issue_batch as issue_many
 
     requests = read_manifest(args.manifest)
-    with atomic_output(args.out) as out, transaction.atomic():
-        rows = issue_many(_actor(), requests)
+    actor = _actor()
+    with _undone_with_the_file(args.out, actor, "ca.certificate.issue_batch") as out:
+        rows = issue_many(actor, requests)
         for row in rows:
             out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
-        out.settle()
     for row in rows:
         print(row.serial)
     return 0
@@ -209,15 +229,16 @@ def _csr(path: str) -> bytes:
 def renew(args: argparse.Namespace) -> int:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
-    from django.db import transaction
 
     from certhall.ca.services import renew as renew_certificate
 
     csr = _csr(args.csr)
-    with atomic_output(args.out) as out, transaction.atomic():
-        row = renew_certificate(_actor(), args.serial, csr, args.years)
+    actor = _actor()
+    with _undone_with_the_file(
+        args.out, actor, "ca.certificate.renew", object_id=args.serial
+    ) as out:
+        row = renew_certificate(actor, args.serial, csr, args.years)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
-        out.settle()
     print(row.serial)
     return 0
 
@@ -231,15 +252,14 @@ def revoke(args: argparse.Namespace) -> int:
 
 
 def crl(args: argparse.Namespace) -> int:
-    from django.db import transaction
 
     from certhall.ca.crls import publish_crl
     from certhall.ca.services import active_issuing_ca
 
-    with atomic_output(args.out) as out, transaction.atomic():
-        published = publish_crl(_actor(), active_issuing_ca())
+    actor = _actor()
+    with _undone_with_the_file(args.out, actor, "ca.crl.publish", "crl") as out:
+        published = publish_crl(actor, active_issuing_ca())
         out.write(bytes(published.der))
-        out.settle()
     print(
         f"CRL #{published.number}: {published.entries} entries, "
         f"next update {published.next_update:%Y-%m-%d %H:%M:%S} UTC"
