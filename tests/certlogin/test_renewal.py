@@ -34,6 +34,8 @@ from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation
 from certhall.pki.keys import sign
 from certhall.pki.profiles import add_years
 from certhall.rules import SHANGHAI, QuoteRefused
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.services import replace_medium
 from tests.agent.support import (
     ORG,
     PERSON,
@@ -360,3 +362,37 @@ def test_new_certificate_comes_from_the_active_issuing_ca(
     assert renewal.new_certificate is not None
     assert renewal.new_certificate.ca == CertificateAuthority.objects.get(kind="issuing")
     assert renewal.new_certificate.organization is not None
+
+
+def test_the_renewed_certificate_belongs_to_the_old_ones_ukey(
+    admin: User,
+    past_ca,
+    applicant: User,
+    make_user,
+    provider,  # type: ignore[no-untyped-def]
+) -> None:
+    """The new key is generated on the Ukey of the old certificate: the inventory records the
+    new certificate on that Ukey, so 介质补办 of a lost Ukey revokes the renewed one too."""
+    key, old, row = issue_ours(admin)
+    medium = Ukey.objects.create(
+        serial="renewal00000001",
+        model="SoftHSM v2",
+        label="ukey-renewal",
+        provider=provider,
+        status=Ukey.Status.ISSUED,
+        so_pin_sealed=b"",
+    )
+    medium.certificates.add(row)
+    with time_machine.travel(in_window(old), tick=False):
+        renewal = renew(applicant, request_for(key, old))
+        new_row = renewal.new_certificate
+        assert new_row is not None
+        # recorded on the Ukey at issuance, before the helper wrote it (the key is there)
+        assert set(medium.certificates.all()) == {row, new_row}
+        issued = AuditEvent.objects.get(action="ca.renewal.issue")
+        assert issued.after["ukeys"] == [medium.serial]
+        confirm_installed(applicant, renewal.pk)
+        revoked = replace_medium(make_user(Role.CLERK), medium, "lost")
+    assert [c.serial for c in revoked] == [new_row.serial]
+    new_row.refresh_from_db()
+    assert (new_row.status, new_row.revocation_reason) == ("revoked", "keyCompromise")

@@ -58,6 +58,7 @@ from certhall.pki.issuance import Subscriber
 from certhall.pki.keys import same_public_key
 from certhall.pki.profiles import get_profile
 from certhall.rules import Quote, QuoteRefused, default_catalog, enforce, local, quote
+from certhall.ukeys.models import Ukey
 
 State = Renewal.State
 
@@ -294,13 +295,22 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
         )
         if row.subject != old.subject:
             raise Conflict(code="subject_changed", new=row.subject, old=old.subject)
+        # The new key was generated on the Ukey that holds the old certificate: the new
+        # certificate belongs to that medium from now on (a lost Ukey's 介质补办 revokes it too).
+        media = list(Ukey.objects.filter(certificates=old))
+        for medium in media:
+            medium.certificates.add(row)
         transition(
             actor,
             RENEWALS,
             locked,
             State.ISSUED,
             fields={"new_certificate": row, "issued_at": now},
-            extra_after={"old_serial": old.serial, "new_serial": row.serial},
+            extra_after={
+                "old_serial": old.serial,
+                "new_serial": row.serial,
+                "ukeys": [medium.serial for medium in media],
+            },
         )
         crashpoints.reached("renewal.signed")  # signed, not yet committed
     return locked
