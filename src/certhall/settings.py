@@ -125,6 +125,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Not Django's default "same-origin": the certificate login and renewal pages open the helper's
+# PIN window (another origin, http://127.0.0.1:PORT) and must keep their handle on it. Under
+# "same-origin" the opener sees the popup as closed as soon as it reaches the helper, and the
+# login page cancelled the request ("已取消") while the user was still typing the PIN.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
 # One Content-Security-Policy on every page (Django's middleware; a view that needs a stricter
 # one, like the document preview, sets its own header and keeps it). No inline script, style
 # attribute or event handler anywhere: tests/web/test_csp.py greps the templates, and

@@ -57,6 +57,9 @@ def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:
     # a wrong PIN: the helper's window and the hall page both say how many tries are left
     popup = open_pin_window(page, stack)
     expect(popup.locator("body")).to_contain_text(stack.url)  # the user sees who asks
+    page.wait_for_timeout(3000)  # a person reads the window and types: the request stays open
+    expect(page.locator("#login-message")).not_to_contain_text("已取消")
+    assert not page.evaluate("() => window.open('', 'certhall-pin').closed")
     popup.fill("#pin", "000000")
     popup.click("#submit")
     expect(popup.locator("#message")).to_contain_text("PIN码错误，还可以尝试 5 次")

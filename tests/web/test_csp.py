@@ -71,3 +71,12 @@ def test_every_page_carries_the_policy(client: Client, path: str, status: int) -
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/login/certificate/", "/"])
+def test_pages_keep_their_handle_on_the_helpers_pin_window(path: str) -> None:
+    """The PIN window is the helper's page (another origin): with COOP ``same-origin`` the
+    opener's handle reads as closed at once and the login page cancels the request."""
+    response = Client().get(path)
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin-allow-popups"
