@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 
@@ -10,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from certhall.agent import protocol
-from certhall.agent.server import AgentServer
+from certhall.agent.server import AgentConfig, AgentServer
 from tests.agent.support import (
     HALL,
     PIN,
@@ -288,3 +289,30 @@ def test_long_poll_wakes_up_on_a_change(agent: AgentServer, cert: x509.Certifica
     timer.join()
     assert time.monotonic() - started < 10
     assert polled["state"] in ("working", "done")
+
+
+def test_a_port_in_use_is_refused_as_an_os_error(softhsm_store: SoftHSMStore) -> None:
+    """The command line turns the OSError into its one line (cli_listen); the failed bind
+    must not end in an AttributeError of the half-built server instead."""
+    with running_agent(softhsm_store) as first:
+        config = AgentConfig(
+            hall_origin=HALL, port=first.port, module=softhsm_store.module, conf=softhsm_store.conf
+        )
+        with pytest.raises(OSError) as refused:
+            AgentServer(config)
+    assert refused.value.errno == errno.EADDRINUSE
+
+
+def test_a_restarted_helper_gets_its_port_back_at_once(
+    softhsm_store: SoftHSMStore, cert: x509.Certificate
+) -> None:
+    """The helper closes each connection first, so its port has connections in TIME_WAIT
+    when it stops: a helper started again right away must still be able to listen."""
+    with running_agent(softhsm_store) as first:
+        port = first.port
+        assert call(first, "GET", "/v1/certificates").status == 200
+    config = AgentConfig(
+        hall_origin=HALL, port=port, module=softhsm_store.module, conf=softhsm_store.conf
+    )
+    again = AgentServer(config)
+    again.server_close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -84,7 +85,11 @@ class AgentConfig:
 
 class AgentServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    # A helper restarted at once (stopped, crashed) must get its port back although its last
+    # connections are still in TIME_WAIT (it closes them first: one request per connection).
+    # On POSIX SO_REUSEADDR allows only that: a second helper on a port in use is still
+    # refused. On Windows it would let another program take the port over, so not there.
+    allow_reuse_address = os.name != "nt"
 
     def __init__(self, config: AgentConfig, ukeys: Ukeys | None = None) -> None:
         self.config = config
@@ -92,12 +97,13 @@ class AgentServer(ThreadingHTTPServer):
         self.registry = Registry(
             self.ukeys, request_ttl=config.request_ttl, session_ttl=config.session_ttl
         )
+        # Before binding: a refused bind calls server_close(), which uses it.
+        self._stopping = threading.Event()
         super().__init__((LISTEN_HOST, config.port), _Handler)
         self.port = int(self.server_address[1])
         self.own_origins = (f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}")
         self.hosts = (f"127.0.0.1:{self.port}", f"localhost:{self.port}")
         self._sweeper = threading.Thread(target=self._sweep_loop, daemon=True)
-        self._stopping = threading.Event()
         self._sweeper.start()
 
     @property
