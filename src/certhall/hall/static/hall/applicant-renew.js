@@ -86,11 +86,23 @@
     }, function () { finish("与证书助手的连接中断，请确认证书助手正在运行后重试。"); });
   }
 
+  // A failed fetch says which side went away: this site, or the helper on this computer. Once
+  // the new certificate is issued a retry continues where it stopped (nothing is paid twice).
+  var SITE_DOWN = "无法连接本站，请检查网络后重试。";
+  var HELPER_LOST = "与证书助手的连接中断，新证书已签发但尚未写入Ukey。请确认证书助手正在运行、" +
+    "Ukey已插入，然后刷新本页，再次点击“在线更新证书”继续（无需重新付款）。";
+  var SITE_LOST = "新证书已写入Ukey，但无法连接本站确认续期。请检查网络后刷新本页，" +
+    "再次点击“在线更新证书”完成续期（无需重新付款）。";
+  function unreachable(text) {
+    return function () { return { status: 0, data: {}, unreachable: text }; };
+  }
+
   function issue(request, result) {
     show(message, "正在签发新证书……", "");
     postSite(api + "/renewal", {
       csr: result.csr, signature: result.signature, origin: result.signed_origin
-    }).then(function (answer) {
+    }).then(null, unreachable(SITE_DOWN)).then(function (answer) {
+      if (answer.unreachable) { finish(answer.unreachable); return null; }
       if (answer.status !== 200 || !answer.data.new_certificate_der_b64) {
         finish(siteError(answer, "新证书签发失败，请稍后重试。"));
         return null;
@@ -98,13 +110,15 @@
       show(message, "新证书已签发，正在写入Ukey……", "");
       return postAgent("/v1/requests/" + request.id + "/install", {
         certificate: answer.data.new_certificate_der_b64, chain: []
-      });
+      }).then(null, unreachable(HELPER_LOST));
     }).then(function (answer) {
       if (!answer) { return null; }
+      if (answer.unreachable) { finish(answer.unreachable); return null; }
       if (answer.status !== 200) { finish(agentError(answer, "新证书写入Ukey失败，请重试。")); return null; }
-      return postSite(api + "/renewal/installed", {});
+      return postSite(api + "/renewal/installed", {}).then(null, unreachable(SITE_LOST));
     }).then(function (answer) {
       if (!answer) { return null; }
+      if (answer.unreachable) { finish(answer.unreachable); return null; }
       if (answer.status !== 200) { finish(siteError(answer, "无法确认续期，请稍后重试。")); return null; }
       return postAgent("/v1/requests/" + request.id + "/finish", {}).then(function () { return true; },
         function () { return true; });
@@ -112,7 +126,7 @@
       if (!done) { return; }
       finish("续期完成：新证书已写入Ukey，原证书已吊销。", "ok");
       setTimeout(function () { window.location.reload(); }, 1200);
-    }, function () { finish("无法连接本站，请检查网络后重试。"); });
+    });
   }
 
   button.addEventListener("click", function () {
