@@ -396,3 +396,30 @@ def test_the_renewed_certificate_belongs_to_the_old_ones_ukey(
     assert [c.serial for c in revoked] == [new_row.serial]
     new_row.refresh_from_db()
     assert (new_row.status, new_row.revocation_reason) == ("revoked", "keyCompromise")
+
+
+def test_renewals_made_before_are_linked_to_their_ukey_by_the_migration(
+    admin: User,
+    past_ca,
+    applicant: User,
+    provider,  # type: ignore[no-untyped-def]
+) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("certhall.ukeys.migrations.0003_renewed_certificates_on_their_ukey")
+    key, old, row = issue_ours(admin)
+    with time_machine.travel(in_window(old), tick=False):
+        renewal = renew(applicant, request_for(key, old))
+    medium = Ukey.objects.create(
+        serial="renewal00000002",
+        model="SoftHSM v2",
+        label="ukey-before",
+        provider=provider,
+        status=Ukey.Status.ISSUED,
+        so_pin_sealed=b"",
+    )
+    medium.certificates.add(row)  # as the inventory was left by a renewal before the fix
+    migration.link_renewed(apps, None)
+    assert set(medium.certificates.all()) == {row, renewal.new_certificate}
