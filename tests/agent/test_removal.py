@@ -7,11 +7,14 @@ import threading
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from certhall.agent import protocol
 from certhall.agent.server import AgentConfig, AgentServer
 from certhall.agent.ukey import UkeyCertificate, Ukeys
 from certhall.tokens.session import TokenSession
 from tests.agent.support import PIN, SoftwareCA, call, running_agent, ukey_with_certificate
+from tests.agent.test_renewal_flow import renew_request
 from tests.agent.test_server import form_token, new_login, pin_page_post
 from tests.conftest_softhsm import SoftHSMStore
 
@@ -79,3 +82,32 @@ def test_removed_while_signing(softhsm_store: SoftHSMStore, cert: x509.Certifica
         agent.shutdown()
         agent.server_close()
         thread.join(5)
+
+
+def test_a_ukey_pulled_and_plugged_back_during_a_renewal_is_listed_again(
+    softhsm_store: SoftHSMStore,
+) -> None:
+    """A renewal keeps its logged-in session for install and finish. Pulled out then, the
+    Ukey's session is dead, and SoftHSM2 fails every other session of the store while it is
+    open: the helper listed no certificate at all, even with the Ukey plugged back in, until
+    the renewal session expired (5 minutes). It is closed as soon as the Ukey is missed."""
+    old = ukey_with_certificate(softhsm_store, SoftwareCA.create())
+    with running_agent(softhsm_store) as agent:
+        request = renew_request(agent, old)
+        (token_dir,) = [d for d in softhsm_store.token_dir.iterdir() if d.is_dir()]
+        aside = softhsm_store.token_dir.parent / "pulled-out"
+        shutil.move(token_dir, aside)  # pulled out ...
+        install = call(
+            agent,
+            "POST",
+            f"/v1/requests/{request['id']}/install",
+            body={"certificate": protocol.b64encode(old.public_bytes(Encoding.DER))},
+        )
+        # the session was dropped when the Ukey was missed (or by this very call)
+        assert install.error_code() in ("renewal_session_closed", "token_removed")
+        shutil.move(aside, token_dir)  # ... and back
+        listed = call(agent, "GET", "/v1/certificates").json
+        assert [c["serial"] for c in listed["certificates"]] == [format(old.serial_number, "x")]  # type: ignore[union-attr]
+        polled = call(agent, "GET", f"/v1/requests/{request['id']}").json
+        assert polled["state"] == "failed"
+        assert polled["error"]["code"] == "token_removed"  # type: ignore[index]

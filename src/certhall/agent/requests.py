@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from certhall.agent import protocol
-from certhall.agent.ukey import AgentError, RenewalPrep, UkeyCertificate, Ukeys
+from certhall.agent.ukey import AgentError, RenewalPrep, UkeyCertificate, Ukeys, token_removed
 from certhall.tokens.session import TokenSession
 
 Op = Literal["login", "renew", "change_pin"]
@@ -134,7 +134,9 @@ class Registry:
             session.close()
 
     def sweep(self) -> None:
-        """Expire old requests (closing kept sessions) and forget finished ones."""
+        """Expire old requests (closing kept sessions), end the renewals whose Ukey went away
+        and forget finished ones."""
+        self._drop_lost_sessions()
         now = self._clock()
         to_close: list[Request] = []
         with self._changed:
@@ -149,6 +151,32 @@ class Registry:
         for request in to_close:
             with request.lock:
                 self._close_session(request)
+
+    def _lose_session(self, request: Request, error: AgentError) -> None:
+        """The Ukey of a kept renewal session went away: close the session and end the request
+        (a retry opens a new one). Caller holds ``request.lock``."""
+        self._close_session(request)
+        with self._changed:
+            if request.open:
+                request.state = "failed"
+                request.error = error
+                self._bump(request)
+
+    def _drop_lost_sessions(self) -> None:
+        """Close every kept session whose Ukey cannot be opened any more. A session kept on a
+        Ukey that was pulled out makes every other session of the store fail (SoftHSM2 cannot
+        re-read its tokens while one is open): until it is closed the helper would list no
+        certificate at all, not even on the Ukey plugged back in."""
+        with self._changed:
+            kept = [r for r in self._requests.values() if r.session is not None]
+        for request in kept:
+            if not request.lock.acquire(blocking=False):
+                continue  # in use: that operation reports the removal itself
+            try:
+                if request.session is not None and not self.ukeys.reachable(request.entry):
+                    self._lose_session(request, token_removed())
+            finally:
+                request.lock.release()
 
     def close(self) -> None:
         with self._changed:
@@ -353,7 +381,12 @@ class Registry:
         with request.lock:
             if request.session is None:
                 raise AgentError(code="renewal_session_closed")
-            installed = self.ukeys.install(request.session, request.entry, der, chain)
+            try:
+                installed = self.ukeys.install(request.session, request.entry, der, chain)
+            except AgentError as error:
+                if error.code == "token_removed":
+                    self._lose_session(request, error)
+                raise
             with self._changed:
                 request.installed = installed
                 self._bump(request)
@@ -364,7 +397,12 @@ class Registry:
         with request.lock:
             if request.session is None:
                 raise AgentError(code="renewal_session_closed")
-            removed = self.ukeys.finish_renewal(request.session, request.entry)
+            try:
+                removed = self.ukeys.finish_renewal(request.session, request.entry)
+            except AgentError as error:
+                if error.code == "token_removed":
+                    self._lose_session(request, error)
+                raise
             self._close_session(request)
             with self._changed:
                 request.state = "finished"

@@ -274,6 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"agent": "certhall-agent", "version": 1, "hall_origin": hall})
             return
         if self.command == "GET" and path == "/v1/certificates":
+            registry.sweep()  # a session left on a pulled Ukey would hide every certificate
             ukeys = self.server.ukeys
             tokens = ukeys.status()
             certs = [c.as_json() for c in ukeys.list_certificates()] if tokens else []

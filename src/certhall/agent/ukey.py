@@ -307,6 +307,15 @@ class Ukeys:
         except CerthallError:
             return False
 
+    def reachable(self, entry: UkeyCertificate) -> bool:
+        """Whether ``entry``'s token is plugged in and a session on it can be opened."""
+        try:
+            session = open_public(self.module_path, entry.token_label, conf=self.conf)
+        except TokenError:
+            return False
+        session.close()
+        return True
+
     # --- logged in ------------------------------------------------------------------------------
 
     def login(self, entry: UkeyCertificate, pin: str) -> TokenSession:
