@@ -370,6 +370,8 @@ class Registry:
         """A renew request whose logged-in session is still open (else renewal_session_closed)."""
         request = self.get(request_id)
         if request.op != "renew" or request.state != "done" or request.session is None:
+            if request.error is not None and request.error.code == "token_removed":
+                raise token_removed()  # its Ukey was pulled out: say so
             raise AgentError(
                 code="renewal_session_closed",
                 http_status=409,
