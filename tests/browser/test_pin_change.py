@@ -70,6 +70,11 @@ def test_forced_pin_change_then_certificate_login(page: Page, stack: Stack) -> N
     page.screenshot(path=stack.shots / "pin-3-logged-in.png", full_page=True)
     status = pin_status(DEFAULT_MODULE, "ukey-demo", conf=stack.conf)
     assert status.must_change is False
+    for _ in range(50):  # the helper's window closes itself after success
+        if popup.is_closed():
+            break
+        page.wait_for_timeout(100)
+    assert popup.is_closed()
 
     # later, the holder changes the PIN again from the login page
     page.goto(f"{stack.url}/login/certificate/")
