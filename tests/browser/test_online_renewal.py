@@ -140,13 +140,22 @@ def test_online_renewal_survives_losing_the_helper_at_the_write(
     page.unroute(install)
     assert token_serials(stack) == {old["serial"]}  # nothing written yet
 
-    # back: the same new certificate is written, the old one revoked and removed
+    # back: the same new certificate is written, with its CA chain, the old one revoked and
+    # removed
+    installs: list[dict[str, object]] = []
+
+    def install_body(route: Route) -> None:
+        installs.append(route.request.post_data_json)
+        route.continue_()
+
+    page.route(install, install_body)
     page.reload()
     expect(page.locator("#renew-button")).to_be_enabled()
     popup = pin_window(page, stack, "#renew-button")
     popup.fill("#pin", NEW_PIN)
     popup.click("#submit")
     expect(message).to_contain_text("续期完成")
+    assert len(installs) == 1 and len(installs[0]["chain"]) == 2  # type: ignore[arg-type]
     page.wait_for_timeout(1500)
     page.goto(application)
     expect(page.locator("main")).to_contain_text("已办结")

@@ -7,6 +7,7 @@ import base64
 from decimal import Decimal
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
@@ -130,6 +131,16 @@ def test_free_odc_renewal_through_the_api(
         )
         assert renewed.status_code == 200, renewed.content
         assert renewed.json()["new_serial"] and renewed.json()["state"] == "issued"
+        # the CA chain goes with it, for the helper to write beside it on the Ukey
+        new = x509.load_der_x509_certificate(
+            base64.b64decode(renewed.json()["new_certificate_der_b64"])
+        )
+        chain = [
+            x509.load_der_x509_certificate(base64.b64decode(item))
+            for item in renewed.json()["chain_der_b64"]
+        ]
+        assert [c.subject for c in chain[:1]] == [new.issuer]
+        assert chain[-1].subject == chain[-1].issuer  # up to the root
         installed = web.post(f"/api/hall/applications/{number}/renewal/installed")
         assert installed.json()["state"] == "delivered"
 

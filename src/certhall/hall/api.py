@@ -13,6 +13,8 @@ import base64
 from dataclasses import asdict
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status, UploadedFile
 
@@ -20,6 +22,7 @@ from certhall.accounts.api import session
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
+from certhall.ca import services as ca_services
 from certhall.errors import Forbidden, InvalidInput, NotFound
 from certhall.hall import (
     counter,
@@ -242,11 +245,15 @@ def renewal_request(request: HttpRequest, number: str, body: RenewalRequestIn) -
         origin=body.origin,
     )
     new = done.new_certificate
+    chain = x509.load_pem_x509_certificates(ca_services.chain_pem(new.ca)) if new else []
     return {
         "renewal_id": done.pk,
         "state": done.state,
         "new_serial": new.serial if new else None,
         "new_certificate_der_b64": base64.b64encode(bytes(new.der)).decode() if new else None,
+        "chain_der_b64": [
+            base64.b64encode(cert.public_bytes(Encoding.DER)).decode() for cert in chain
+        ],
     }
 
 

@@ -411,3 +411,5 @@ class RenewalOut(Schema):
     state: str
     new_serial: str | None
     new_certificate_der_b64: str | None
+    #: The new certificate's CA chain (issuing CA, then up to the root), for the Ukey.
+    chain_der_b64: list[str] = []

@@ -109,7 +109,7 @@
       }
       show(message, "新证书已签发，正在写入Ukey……", "");
       return postAgent("/v1/requests/" + request.id + "/install", {
-        certificate: answer.data.new_certificate_der_b64, chain: []
+        certificate: answer.data.new_certificate_der_b64, chain: answer.data.chain_der_b64 || []
       }).then(null, unreachable(HELPER_LOST));
     }).then(function (answer) {
       if (!answer) { return null; }
