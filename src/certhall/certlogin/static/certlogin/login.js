@@ -164,8 +164,9 @@
         window.location.assign(answer.data.redirect);
         return;
       }
-      var code = answer.data.error ? " [" + answer.data.error + "]" : "";
-      finish((answer.data.message || "登录失败，请重试。") + code);
+      // the words are the catalogue's Chinese; the code stays out of them, for support only
+      message.setAttribute("data-error", answer.data.error || "");
+      finish(answer.data.message || "登录失败，请重试。");
     }, function () { finish("无法连接本站，请检查网络后重试。"); });
   }
 
