@@ -370,3 +370,41 @@ def test_fees_claimed_elsewhere_are_already_refunded(
     review.reject(actors["officer"], application.number, "不符合条件")
     (line,) = explain(rerun, USCC).lines
     assert line.reason == ""  # a rejected application gives its records back
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_batch_file_that_cannot_be_written_undoes_the_batch(
+    actors: dict[str, User],
+    open_programme: Programme,
+    fee: Any,
+    use: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command wrote its file after the batch had committed: on a full disk the
+    applications were batched, the transfers made, and the operator had no file."""
+    import errno
+    import os
+
+    from certhall.cli import output
+    from certhall.cli.main import main
+    from certhall.refunds.models import PayoutBatch
+
+    fee("a1", date(2019, 6, 1), "300.00")
+    use("a1", date(2019, 6, 1))
+    account = BankAccount(NAME, ACCOUNT, "工行")
+    application = services.apply_online(
+        actors["applicant"], open_programme.slug, account, phone=PHONE
+    )
+    review.approve(actors["officer"], application.number)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output.os, "fsync", full)
+    out = tmp_path / "batch.csv"
+    code = main(["refund", "batch", "--programme", open_programme.slug, "--out", str(out)])
+    assert code == 2 and "No space left on device" in capsys.readouterr().err
+    assert not out.exists() and not PayoutBatch.objects.exists()
+    assert RefundApplication.objects.get(pk=application.pk).state == "approved"

@@ -109,12 +109,17 @@ def eligibility(args: argparse.Namespace) -> int:
 
 
 def batch(args: argparse.Namespace) -> int:
+    from django.db import transaction
+
     from certhall.accounts.services import system_actor
     from certhall.refunds.payout import create_batch
 
-    with atomic_output(args.out) as out:
+    # The file settled inside the batch's transaction: one that cannot be written undoes the
+    # batch (its applications stay approved) instead of leaving it made and unsaved.
+    with atomic_output(args.out) as out, transaction.atomic():
         made = create_batch(system_actor(), args.programme)
         out.write(made.content.encode("utf-8"))
+        out.settle()
     print(f"batch {made.number}: {made.count} transfers, total {made.total} yuan -> {args.out}")
     return 0
 
