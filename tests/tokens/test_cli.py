@@ -306,3 +306,30 @@ def test_the_installed_command(softhsm_store: SoftHSMStore, ukey: str, tmp_path:
     assert result.returncode == 0
     assert result.stdout.startswith("ukey ") and "5/6 tries" in result.stdout
     assert not (tmp_path / "home").exists()  # no database, no instance files were needed
+
+
+def test_a_csr_that_cannot_be_written_leaves_no_key(
+    softhsm_store: SoftHSMStore,
+    ukey: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key was generated on the token before the file was written: a full disk left a key
+    without a CSR, under a label nobody was told."""
+    import errno
+
+    from certhall.cli import output
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    args = ("csr", "--label", ukey, "--pin", USER_PIN, "--key-label", "k1")
+    with monkeypatch.context() as patched:
+        patched.setattr(output.os, "fsync", full)
+        code, _, err = run(softhsm_store, capsys, *args, "--out", str(tmp_path / "a.csr"))
+    assert code == 2 and "No space left on device" in err
+    assert not (tmp_path / "a.csr").exists()
+    # the label is free again: the key went with the file
+    code, _, err = run(softhsm_store, capsys, *args, "--out", str(tmp_path / "b.csr"))
+    assert (code, err) == (0, "")

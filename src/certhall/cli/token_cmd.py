@@ -141,13 +141,19 @@ def _login(args: argparse.Namespace, store: Any) -> Any:
 def csr(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from certhall.tokens import build_csr, generate_keypair, new_key_label
+    from certhall.tokens import build_csr, delete_key_pair, generate_keypair, new_key_label
 
     store = _store(args)
     with atomic_output(args.out) as out, _login(args, store) as session:
         key_label = args.key_label or new_key_label(session)
         generate_keypair(session, key_label, args.key_type)
-        out.write(build_csr(session, key_label).public_bytes(Encoding.PEM))
+        try:
+            out.write(build_csr(session, key_label).public_bytes(Encoding.PEM))
+            out.settle()
+        except BaseException:
+            # No CSR, no certificate for this key: it would only take a place on the token.
+            delete_key_pair(session, key_label)
+            raise
     print(f"key {key_label} generated on token {args.label}; CSR written to {args.out}")
     return 0
 
