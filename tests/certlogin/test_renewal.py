@@ -423,3 +423,37 @@ def test_renewals_made_before_are_linked_to_their_ukey_by_the_migration(
     medium.certificates.add(row)  # as the inventory was left by a renewal before the fix
     migration.link_renewed(apps, None)
     assert set(medium.certificates.all()) == {row, renewal.new_certificate}
+
+
+def test_a_ukey_lost_before_the_renewal_was_written_revokes_both(
+    admin: User,
+    past_ca,
+    applicant: User,
+    make_user,
+    provider,  # type: ignore[no-untyped-def]
+) -> None:
+    """The Ukey is lost after the new certificate was issued and before the helper wrote it:
+    the old certificate is still valid (only installing revokes it) and both keys are on the
+    lost Ukey. Its 介质补办 revokes both, so the way out is the counter's 介质补办 of the
+    renewed certificate (the old one is busy in the open renewal)."""
+    key, old, row = issue_ours(admin)
+    medium = Ukey.objects.create(
+        serial="renewal00000002",
+        model="SoftHSM v2",
+        label="ukey-renewal-lost",
+        provider=provider,
+        status=Ukey.Status.ISSUED,
+        so_pin_sealed=b"",
+    )
+    medium.certificates.add(row)
+    with time_machine.travel(in_window(old), tick=False):
+        renewal = renew(applicant, request_for(key, old))
+        new_row = renewal.new_certificate
+        assert new_row is not None
+        row.refresh_from_db()
+        assert row.status == "valid"  # not installed: the old one is not revoked yet
+        revoked = replace_medium(make_user(Role.CLERK), medium, "lost")
+    assert sorted(c.serial for c in revoked) == sorted([row.serial, new_row.serial])
+    assert set(
+        Certificate.objects.filter(pk__in=[row.pk, new_row.pk]).values_list("status", flat=True)
+    ) == {"revoked"}
