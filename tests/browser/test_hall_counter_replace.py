@@ -237,7 +237,7 @@ def test_counter_replaces_a_lost_ukey(
     # the new certificate is on the new Ukey (the PIN went to the handler by SMS)
     sms = SmsMessage.objects.filter(kind="ukey.pin").order_by("-pk").first()
     assert sms is not None and new.serial in sms.text
-    pin = sms.text.split("PIN码：")[1][:6]
+    pin = sms.text.split("PIN码）为")[1][:6]
     store = instance_store()
     with user_login(store.module, new.label, pin, conf=store.conf, allow_must_change=True) as s:
         assert fresh.serial in {c.serial_hex for c in list_certificates(s) if not c.is_ca}

@@ -93,7 +93,7 @@ def test_online_renewal_survives_losing_the_helper_at_the_write(
     certs = json.loads(stack.cli("ca", "list", "--json"))
     old = next(c for c in certs if c["profile"] == "personal" and c["status"] == "valid")
     sms = json.loads(stack.cli("outbox", "--json", "--kind", "ukey.pin"))
-    match = re.search(r"PIN码：(\d+)", sms[0]["text"])
+    match = re.search(r"PIN码）为(\d+)", sms[0]["text"])
     assert match is not None
     sms_pin = match.group(1)
 

@@ -37,7 +37,7 @@ from tests.hall.conftest import (
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.django_db]
 
-PIN_IN_TEXT = re.compile(r"PIN码：(\d{6})")
+PIN_IN_TEXT = re.compile(r"PIN码）为(\d{6})")
 CUSTOMER_PIN = "135790"
 
 

@@ -89,8 +89,8 @@ def test_secrets_never_go_by_email(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         pin = notify(
-            "pin",
-            context={"ukey": "UK001", "event": "证书已制作", "pin": "246810"},
+            "ukey.pin",
+            context={"ukey": "UK001", "pin": "246810", "tries": 6},
             phone="13800138000",
             email="li.si@example.com",
         )

@@ -13,7 +13,8 @@ from certhall.notify.models import SmsMessage
 from certhall.notify.notifier import mask_email, notify
 
 CONTEXTS: dict[Kind, dict[str, object]] = {
-    Kind.PIN: {"ukey": "UK2026001", "event": "证书已制作", "pin": "246810"},
+    Kind.PIN: {"ukey": "UK2026001", "pin": "246810", "tries": 6},
+    Kind.UNLOCK_PIN: {"ukey": "UK2026001", "pin": "246810", "tries": 6},
     Kind.LOGIN_CODE: {"code": "135790", "minutes": 5},
     Kind.REGISTER_CODE: {"code": "135790", "minutes": 5},
     Kind.REFUND_CODE: {"code": "135790", "minutes": 5},
@@ -50,7 +51,9 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
 
 EXPECTED_SMS = {
     Kind.PIN: "【深圳CA】您单位的数字证书Ukey（序列号UK2026001）证书已制作，"
-    "证书密码（PIN码）为246810。首次使用请修改密码，切勿告诉他人。",
+    "证书密码（PIN码）为246810。首次使用请先修改密码，连续输错6次将锁定，切勿告诉他人。",
+    Kind.UNLOCK_PIN: "【深圳CA】您单位的数字证书Ukey（序列号UK2026001）已解锁，"
+    "新的证书密码（PIN码）为246810。首次使用请先修改密码，连续输错6次将锁定，切勿告诉他人。",
     Kind.LOGIN_CODE: "【深圳CA】您的登录验证码为135790，5分钟内有效。如非本人操作，请忽略本短信。",
     Kind.REGISTER_CODE: "【深圳CA】您正在注册深圳CA网上营业厅账户，验证码为135790，5分钟内有效。"
     "请勿将验证码告诉他人。",
@@ -87,7 +90,8 @@ def test_only_notices_go_by_email(kind: Kind) -> None:
     rendered = render(kind, CONTEXTS[kind])
     # secrets, and what is told to a phone about its own account, go by SMS only
     sms_only = kind in (
-        Kind.PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE, Kind.ACCOUNT_DISOWNED
+        Kind.PIN, Kind.UNLOCK_PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE,
+        Kind.ACCOUNT_DISOWNED,
     )  # fmt: skip
     assert (rendered.email is None) is sms_only
     assert (rendered.subject is None) is sms_only
@@ -134,10 +138,11 @@ def test_notify_sends_by_sms_and_audits_without_the_text(  # type: ignore[no-unt
     delivery = notify(Kind.PIN, context=CONTEXTS[Kind.PIN], phone="13800138000", actor=admin)
     assert delivery.sms is not None
     message = SmsMessage.objects.get()
-    assert (message.kind, message.status, message.text) == ("pin", "outbox", EXPECTED_SMS[Kind.PIN])
+    assert (message.kind, message.text) == ("ukey.pin", EXPECTED_SMS[Kind.PIN])
+    assert message.status == "outbox"
     event = AuditEvent.objects.get(action="notify.send")
     assert event.after == {
-        "kind": "pin",
+        "kind": "ukey.pin",
         "sms": message.pk,
         "phone": "138****8000",
         "email": None,

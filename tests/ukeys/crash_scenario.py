@@ -146,7 +146,7 @@ def prepare_renewal() -> None:
 
     cert, ukey = _demo_certificate()
     sms = SmsMessage.objects.filter(text__contains=ukey.serial).order_by("-pk").first()
-    found = re.search(r"PIN码：(\d{6})", sms.text if sms is not None else "")
+    found = re.search(r"PIN码）为(\d{6})", sms.text if sms is not None else "")
     assert found is not None, "the Ukey's first PIN is in the outbox"
     first_pin = found.group(1)
     store = instance_store()

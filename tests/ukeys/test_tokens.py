@@ -14,6 +14,7 @@ from certhall.audit.models import AuditEvent
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, TokenError
+from certhall.notify.messages import Kind, render
 from certhall.notify.models import SmsMessage
 from certhall.tokens import (
     PinError,
@@ -32,7 +33,7 @@ from tests.ukeys.conftest import ORG, PERSON, PHONE, assert_secret_nowhere
 
 pytestmark = pytest.mark.softhsm
 
-PIN_IN_TEXT = re.compile(r"PIN码：(\d{6})")
+PIN_IN_TEXT = re.compile(r"PIN码）为(\d{6})")
 
 
 def so_pin_of(ukey: Ukey) -> str:
@@ -127,6 +128,8 @@ def test_issue_onto_token(  # type: ignore[no-untyped-def]
     (sms,) = SmsMessage.objects.all()
     assert (sms.phone, sms.kind, sms.status) == (PHONE, "ukey.pin", "outbox")
     pin = sms_pin(sms)
+    # the catalogue's text, with the Ukey's retry limit
+    assert sms.text == render(Kind.PIN, {"ukey": stock.serial, "pin": pin, "tries": 6}).sms
     with pytest.raises(PinError) as err:
         user_login(ukey_store.module, stock.label, pin, conf=ukey_store.conf)
     assert err.value.code == "pin_must_change"
@@ -249,7 +252,8 @@ def test_unlock_a_locked_ukey(
     sms = SmsMessage.objects.get(kind="ukey.unlock_pin")
     assert sms.phone == PHONE  # the handler's phone recorded at issuance
     new_pin = sms_pin(sms)
-    assert "已解锁" in sms.text
+    expected = render(Kind.UNLOCK_PIN, {"ukey": ukey.serial, "pin": new_pin, "tries": 6})
+    assert sms.text == expected.sms
     with pytest.raises(PinError):
         user_login(ukey_store.module, ukey.label, old_pin, conf=ukey_store.conf)
     change_pin(ukey_store.module, ukey.label, new_pin, "778899", conf=ukey_store.conf)

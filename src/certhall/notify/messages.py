@@ -23,7 +23,8 @@ EMAIL_FOOTER = (
 
 
 class Kind(StrEnum):
-    PIN = "pin"
+    PIN = "ukey.pin"
+    UNLOCK_PIN = "ukey.unlock_pin"
     LOGIN_CODE = "login_code"
     REGISTER_CODE = "register_code"
     REFUND_CODE = "refund_code"
@@ -63,8 +64,14 @@ TEMPLATES: dict[Kind, Template] = {
         Template(
             Kind.PIN,
             "证书密码（PIN码）",
-            SIGNATURE + "您单位的数字证书Ukey（序列号{ukey}）{event}，证书密码（PIN码）为{pin}。"
-            "首次使用请修改密码，切勿告诉他人。",
+            SIGNATURE + "您单位的数字证书Ukey（序列号{ukey}）证书已制作，证书密码（PIN码）为{pin}。"
+            "首次使用请先修改密码，连续输错{tries}次将锁定，切勿告诉他人。",
+        ),
+        Template(
+            Kind.UNLOCK_PIN,
+            "解锁后的证书密码（PIN码）",
+            SIGNATURE + "您单位的数字证书Ukey（序列号{ukey}）已解锁，新的证书密码（PIN码）为{pin}。"
+            "首次使用请先修改密码，连续输错{tries}次将锁定，切勿告诉他人。",
         ),
         Template(
             Kind.LOGIN_CODE,

@@ -35,9 +35,12 @@ from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, NotFound
 from certhall.lifecycle import transition
+from certhall.notify.messages import Kind, render
+from certhall.notify.models import SmsMessage
 from certhall.notify.services import normalise_phone, send_sms
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
+    DEFAULT_MAX_TRIES,
     TokenInfo,
     TokenSession,
     build_csr,
@@ -201,11 +204,9 @@ def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) ->
 # --- issuance onto a Ukey (制证) ------------------------------------------------------------
 
 
-def _pin_text(serial: str, pin: str, what: str) -> str:
-    return (
-        f"【深圳CA】您的Ukey（序列号{serial}）{what}，PIN码：{pin}。"
-        "首次使用请先修改PIN码，连续输错6次将锁定。请勿将PIN码告诉他人。"
-    )
+def _send_pin(actor: User, phone: str, kind: Kind, serial: str, pin: str) -> SmsMessage:
+    text = render(kind, {"ukey": serial, "pin": pin, "tries": DEFAULT_MAX_TRIES}).sms
+    return send_sms(phone, text, kind.value, actor=actor)
 
 
 @contextlib.contextmanager
@@ -320,7 +321,7 @@ def _hand_over(
     pin: str,
 ) -> None:
     token.certificates.add(row)
-    sms = send_sms(phone, _pin_text(token.serial, pin, "证书已制作"), "ukey.pin", actor=actor)
+    sms = _send_pin(actor, phone, Kind.PIN, token.serial, pin)
     transition(
         actor,
         UKEYS,
@@ -376,9 +377,7 @@ def unlock(
         with transaction.atomic():
             sms_id = None
             if number is not None:
-                sms_id = send_sms(
-                    number, _pin_text(token.serial, pin, "已解锁"), "ukey.unlock_pin", actor=actor
-                ).pk
+                sms_id = _send_pin(actor, number, Kind.UNLOCK_PIN, token.serial, pin).pk
             extra_before = {"pin_locked": before.locked, "tries_left": before.tries_left}
             extra_after = {"pin_reset": True, "must_change": True, "sms": sms_id}
             if token.status == Status.LOCKED:
