@@ -169,6 +169,18 @@ def test_page_wrong_method_is_the_chinese_page_with_allow(client: Client) -> Non
     assert "POST" in response["Allow"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/status/", "/notices/", "/faq/", "/usage/", "/downloads/", "/search/?q=证书",
+     "/guide/", "/refunds/", "/notices/feed.atom"],
+)  # fmt: skip
+def test_public_pages_answer_head_like_get(client: Client, path: str) -> None:
+    """Link checkers, monitors and caches ask HEAD (RFC 9110 9.1): not 405."""
+    got, head = client.get(path), client.head(path)
+    assert (got.status_code, head.status_code) == (200, 200)
+    assert head.content == b"" and head["Content-Type"] == got["Content-Type"]
+
+
 def test_page_forbidden_by_role_is_the_chinese_page(client: Client, make_user: object) -> None:
     clerk: User = make_user(Role.CLERK)  # type: ignore[operator]
     client.force_login(clerk)

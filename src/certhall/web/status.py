@@ -22,7 +22,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
@@ -183,7 +183,7 @@ def lookup(
 # --- the page ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def status_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("serial")
     context: dict[str, Any] = {"query": (query or "").strip()[:MAX_INPUT]}

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from certhall import config, ratelimit
 from certhall.portal import downloads, entries, files, notices, questions, sanitize, search
@@ -26,7 +26,7 @@ def _page_number(request: HttpRequest) -> int:
     return number if number is not None and 0 < number < 100_000 else 1
 
 
-@require_GET
+@require_safe
 def notice_list(request: HttpRequest) -> HttpResponse:
     filters = notices.Filters.parse(
         request.GET.get("region", ""),
@@ -48,7 +48,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/notice_list.html", context)
 
 
-@require_GET
+@require_safe
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice = notices.get_public(pk)
     context = {
@@ -60,7 +60,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/notice_detail.html", context)
 
 
-@require_GET
+@require_safe
 def notice_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     user = request.user if request.user.is_authenticated else None
     item = notices.attachment(pk, attachment_pk, actor=user)
@@ -76,7 +76,7 @@ def _file(path: Any, name: str, content_type: str) -> FileResponse:
     return response
 
 
-@require_GET
+@require_safe
 def notice_feed(request: HttpRequest) -> HttpResponse:
     base = config.get().base_url
     feed = Atom1Feed(
@@ -111,12 +111,12 @@ def _entries_page(request: HttpRequest, kind: str, section: str, title: str) -> 
     return render(request, "portal/entries.html", context)
 
 
-@require_GET
+@require_safe
 def faq(request: HttpRequest) -> HttpResponse:
     return _entries_page(request, EntryKind.FAQ, "faq", "常见问题")
 
 
-@require_GET
+@require_safe
 def usage(request: HttpRequest) -> HttpResponse:
     return _entries_page(request, EntryKind.GUIDE, "usage", "证书使用指引")
 
@@ -154,20 +154,20 @@ def ask(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/ask.html", context)
 
 
-@require_GET
+@require_safe
 def download_list(request: HttpRequest) -> HttpResponse:
     rows = list(downloads.public())
     context = {"section": "downloads", "rows": rows}
     return render(request, "portal/downloads.html", context)
 
 
-@require_GET
+@require_safe
 def download_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
     row = downloads.get_public(pk)
     return _file(files.path_of(row.sha256), row.name, row.content_type)
 
 
-@require_GET
+@require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     results, error = attempt(lambda: search.search(query, page=_page_number(request)))

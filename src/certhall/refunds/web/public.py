@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from certhall import clock
 from certhall.accounts.models import Role, User
@@ -47,7 +47,7 @@ def _field(request: HttpRequest, name: str, limit: int = 1000) -> str:
     return str(request.POST.get(name, ""))[:limit]
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     programmes = [
@@ -78,7 +78,7 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
 
 
 @never_cache
-@require_GET
+@require_safe
 def programme_page(request: HttpRequest, slug: str) -> HttpResponse:
     programme = get_programme(slug)
     return render(request, "refunds/programme.html", _programme_context(request, programme))
@@ -135,7 +135,7 @@ def _viewable(request: HttpRequest, number: str) -> RefundApplication:
 
 
 @never_cache
-@require_GET
+@require_safe
 def application_page(request: HttpRequest, number: str) -> HttpResponse:
     if not request.user.is_authenticated and not _opened_by_code(request, number):
         return HttpResponseRedirect(reverse("refunds:progress"))
