@@ -12,6 +12,7 @@ from django.test import Client
 from certhall.accounts.models import User
 from certhall.errors import InvalidInput
 from certhall.portal import search
+from certhall.portal.models import SearchDoc
 from certhall.portal.textindex import fold, grams, query_grams
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +77,25 @@ def test_no_hit(seeded: User) -> None:
     assert 'id="no-hit"' in page
     with pytest.raises(InvalidInput):
         search.search("长" * 101)
+
+
+def test_words_that_meet_in_the_query_but_not_in_a_document(seeded: User) -> None:
+    # 证书续期: no document writes the two words together, many hold both
+    renew = search.search("证书续期", per_page=50)
+    assert renew.loose and renew.total > 0
+    assert "续期办事指南" in [h.title for h in renew.hits]
+    for hit in renew.hits:
+        doc = SearchDoc.objects.get(url=hit.url, title=hit.title)
+        assert "证书" in fold(doc.title + doc.body) and "续期" in fold(doc.title + doc.body)
+    assert not search.search("续期").loose  # a query found whole is not loosened
+    # a Latin word stays required on its own (PIN码 -> PIN), a Chinese word still must match
+    pin = search.search("PIN码", per_page=50)
+    assert pin.loose and "Ukey使用注意事项" in [h.title for h in pin.hits]
+    assert all("<mark>PIN</mark>" in h.snippet_html for h in pin.hits)
+    assert "解锁办事指南" in _titles("Ukey解锁", per_page=50)
+    assert search.search("火星移民签证").total == 0
+    page = Client().get("/search/", {"q": "證書續期"}).content.decode()
+    assert 'id="search-loose"' in page and "/guide/renew/" in page
 
 
 def test_title_hits_above_body_hits(seeded: User) -> None:

@@ -36,7 +36,8 @@ def search(args: argparse.Namespace) -> int:
     for hit in results.hits:
         day = hit.date.isoformat() if hit.date else "          "
         print(f"{day}  {hit.kind_label:<6}  {hit.title}  {hit.url}")
-    print(f"({results.total})")
+    loose = ", holding words of the query, not all of it" if results.loose else ""
+    print(f"({results.total}{loose})")
     return 0
 
 

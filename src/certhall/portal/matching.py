@@ -115,6 +115,21 @@ def rank(terms: list[str]) -> Ranked:
     return _common(rarest, others)
 
 
+def relaxed(terms: list[str]) -> list[str]:
+    """The terms of a query that found nothing, loosened where its words meet: a bigram no
+    document holds (``书 续`` of 证书续期, ``ukey 解`` of Ukey解锁) is dropped, keeping a Latin
+    word it held (``pin`` of PIN码) as a term of its own. Every other term is still required,
+    so an unknown word (火星) still finds nothing."""
+    out: list[str] = []
+    for term in terms:
+        if " " in term and _count(term) == 0:
+            kept = [unit for unit in term.split(" ") if len(unit) > 1 and unit.isascii()]
+        else:
+            kept = [term]
+        out += [unit for unit in kept if unit not in out]
+    return out
+
+
 def _count(term: str) -> int:
     """How many documents hold ``term``, counted up to ``RARE + 1``."""
     return _rows(_COUNT, [term, RARE + 1])[0][0]

@@ -171,20 +171,29 @@ class Results:
     pages: int
     #: False: more documents match than ``total`` (listing stops at ``matching.CAP``).
     complete: bool = True
+    #: True: nothing held the whole query; these hold its words (``matching.relaxed``).
+    loose: bool = False
 
 
 def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     query = " ".join(query.split())
     if len(query) > MAX_QUERY:
         raise InvalidInput(code="search_query_too_long", limit=MAX_QUERY)
-    ranked = matching.rank(query_terms(query))
+    wanted = query_terms(query)
+    ranked = matching.rank(wanted)
+    loose = False
+    if not ranked.doc_ids and wanted:
+        looser = matching.relaxed(wanted)
+        if looser and looser != wanted:
+            ranked = matching.rank(looser)
+            loose = bool(ranked.doc_ids)
     total = len(ranked.doc_ids)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     ids = ranked.doc_ids[(page - 1) * per_page : page * per_page]
     docs = SearchDoc.objects.in_bulk(ids)
     hits = [_hit(docs[doc_id], query) for doc_id in ids if doc_id in docs]
-    return Results(query, hits, total, page, pages, ranked.complete)
+    return Results(query, hits, total, page, pages, ranked.complete, loose)
 
 
 def _hit(doc: SearchDoc, query: str) -> Hit:

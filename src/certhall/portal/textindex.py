@@ -161,11 +161,14 @@ def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
     for words in query_segments:
         whole = any(_match(doc_units, i, words) for i in starts.get(words[0], ()))
         size = len(words) if whole else 2
-        for k in range(max(1, len(words) - size + 1)):
-            piece = words[k : k + size]
-            for i in starts.get(piece[0], ()):
-                if _match(doc_units, i, piece):
-                    spans.append((doc_units[i].start, doc_units[i + len(piece) - 1].end))
+        pieces = [words[k : k + size] for k in range(max(1, len(words) - size + 1))]
+        found = len(spans)
+        for piece in pieces:
+            spans += _spans(doc_units, starts, piece)
+        if len(spans) == found:  # a loosened query's Latin word (``pin`` of PIN码)
+            for word in words:
+                if len(word) > 1 and word.isascii():
+                    spans += _spans(doc_units, starts, [word])
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -174,6 +177,16 @@ def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+def _spans(
+    units: list[Unit], starts: dict[str, list[int]], piece: list[str]
+) -> list[tuple[int, int]]:
+    return [
+        (units[i].start, units[i + len(piece) - 1].end)
+        for i in starts.get(piece[0], ())
+        if _match(units, i, piece)
+    ]
 
 
 def _match(units: list[Unit], i: int, words: list[str]) -> bool:
