@@ -20,7 +20,6 @@ from ninja import File, Form, Router, Status, UploadedFile
 
 from certhall.accounts.api import session
 from certhall.accounts.models import User
-from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
 from certhall.ca import services as ca_services
 from certhall.errors import Forbidden, InvalidInput, NotFound
@@ -34,7 +33,6 @@ from certhall.hall import (
     review,
     services,
 )
-from certhall.hall.access import COUNTER_ROLES
 from certhall.hall.items import ItemRequest
 from certhall.hall.schemas import (
     ApplicationDetailOut,
@@ -312,7 +310,7 @@ def refund(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
 
 @router.get("/counter/point", response=PointOut)
 def get_point(request: HttpRequest) -> dict[str, Any]:
-    require_role(_actor(request), *COUNTER_ROLES)
+    counter.require_counter(_actor(request))
     slug = request.session.get(SESSION_POINT)
     name = default_catalog().point(slug).name if slug else None
     return {"point": slug, "name": name}
@@ -320,7 +318,7 @@ def get_point(request: HttpRequest) -> dict[str, Any]:
 
 @router.put("/counter/point", response=PointOut)
 def set_point(request: HttpRequest, body: PointIn) -> dict[str, Any]:
-    require_role(_actor(request), *COUNTER_ROLES)
+    counter.require_counter(_actor(request))
     slug = counter.check_point(body.point)
     request.session[SESSION_POINT] = slug
     return {"point": slug, "name": default_catalog().point(slug).name}

@@ -45,6 +45,29 @@ class HandlerData:
     phone: str
 
 
+def require_counter(actor: User) -> None:
+    """The counter is this CA's: its clerks and CA admins, not another provider's staff."""
+    require_role(actor, *access.COUNTER_ROLES)
+    require_provider(actor, home_provider().pk)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    uscc: str
+    organization: Organization | None  # None: a new customer
+    handlers: list[Handler]
+
+
+def look_up(actor: User, uscc: str) -> Lookup:
+    """The customer at the counter by USCC, with its handlers (full ID numbers: the clerk
+    compares them with the ID card). InvalidInput for a malformed USCC."""
+    require_counter(actor)
+    uscc = validate_uscc(uscc)
+    organization = Organization.objects.filter(uscc=uscc).first()
+    handlers = Handler.objects.filter(organization=organization).order_by("pk")
+    return Lookup(uscc, organization, list(handlers) if organization else [])
+
+
 def check_point(point: str) -> str:
     """A service point slug of the rules catalog (InvalidInput naming the three otherwise)."""
     return default_catalog().point(point).slug
@@ -111,8 +134,7 @@ def open_application(
     """受理: a new on-site draft at ``point`` (the clerk's service point) for ``customer``."""
     require_role(actor, *access.COUNTER_ROLES)
     with audit.refusals_recorded(actor, "hall.application.create", object_type="application"):
-        provider = home_provider()
-        require_provider(actor, provider.pk)
+        require_provider(actor, home_provider().pk)
         if not point:
             raise InvalidInput(code="point_missing")
         slug = check_point(point)

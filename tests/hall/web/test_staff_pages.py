@@ -589,6 +589,26 @@ def test_other_providers_staff_see_and_change_nothing(
             assert snapshot() == before, role
 
 
+def test_other_providers_staff_cannot_look_customers_up(
+    clerk: User, handler: Handler, foreign_staff: dict[str, User]
+) -> None:
+    """The counter's USCC look-up shows handlers' full ID numbers and phones: this CA's
+    counter only (it showed them to a clerk of any provider)."""
+    page = reverse("hall-staff:counter")
+    lookup = f"{page}?uscc={handler.organization.uscc}"
+    with at(FRIDAY):
+        ours = login(clerk)
+        ours.post(page, {"point": "kejiyuan"})
+        assert HANDLER_ID in text(ours.get(lookup))
+        for role, user in foreign_staff.items():
+            client = login(user)
+            chosen = client.post(page, {"point": "kejiyuan"})
+            assert chosen.status_code == 403, role
+            response = client.get(lookup)
+            assert response.status_code == 403, role
+            assert HANDLER_ID not in text(response) and handler.name not in text(response)
+
+
 @pytest.mark.parametrize(
     ("method", "name", "data"),
     [r for r in ROUTES if r[0] == "POST"],

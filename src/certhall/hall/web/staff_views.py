@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall import clock
-from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Forbidden, InvalidInput
@@ -49,7 +49,7 @@ from certhall.hall.schemas import application_detail
 from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State, done_words, state_label
 from certhall.hall.web import staff_forms
 from certhall.payments.lifecycle import COUNTER_METHODS
-from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_uscc
+from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.rules import default_catalog, point_status, quote
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.lifecycle import Status as UkeyStatus
@@ -170,11 +170,11 @@ def counter_page(request: HttpRequest) -> HttpResponse:
         point = staff_forms.field(request.POST, "point", 32)
 
         def choose() -> None:
-            require_role(actor, *access.COUNTER_ROLES)
+            counter.require_counter(actor)
             request.session[SESSION_POINT] = counter.check_point(point)
 
         return act_and_return(request, reverse("hall-staff:counter"), choose, "已选择受理点。")
-    require_role(actor, *access.COUNTER_ROLES)
+    counter.require_counter(actor)
     catalog = default_catalog()
     now = clock.now()
     chosen = _session_point(request)
@@ -191,16 +191,11 @@ def counter_page(request: HttpRequest) -> HttpResponse:
     uscc = staff_forms.field(request.GET, "uscc", 32)
     if uscc:
         try:
-            context["uscc"] = validate_uscc(uscc)
-        except CerthallError as error:
-            context["uscc"] = uscc
-            context["lookup_error"] = error.message
+            found = counter.look_up(actor, uscc)
+        except InvalidInput as error:
+            context.update(uscc=uscc, lookup_error=error.message)
         else:
-            found = Organization.objects.filter(uscc=context["uscc"]).first()
-            context["customer"] = found
-            context["handlers"] = (
-                list(Handler.objects.filter(organization=found).order_by("pk")) if found else []
-            )
+            context.update(uscc=found.uscc, customer=found.organization, handlers=found.handlers)
     context["recent"] = [
         a
         for a in services.list_applications(actor, limit=100)
