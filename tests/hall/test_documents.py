@@ -15,7 +15,7 @@ from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import counter, documents, services, storage
 from certhall.hall.models import Document
-from tests.hall.conftest import EXE, FRIDAY, JPEG, PDF, PNG, at, upload
+from tests.hall.conftest import EXE, FRIDAY, JPEG, PDF, PNG, at, online_draft, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,21 @@ def test_accepted_types_are_sniffed_and_stored_by_hash(
     # outside the web root: neither under STATIC_ROOT nor served by a URL
     assert not str(path).startswith(str(settings.STATIC_ROOT))
     assert documents.open_document(applicant, draft.number, document.pk)[1] == content
+
+
+def test_staff_reads_of_an_enterprises_copies_are_audited(
+    applicant: User, reviewer: User, handler: Handler
+) -> None:
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        copy = draft.documents.get(kind="licence_copy")
+        documents.open_document(applicant, draft.number, copy.pk)  # its own: not audited
+        assert not AuditEvent.objects.filter(action="hall.document.read").exists()
+        documents.open_document(reviewer, draft.number, copy.pk)
+    event = AuditEvent.objects.get(action="hall.document.read")
+    assert (event.actor_id, event.object_id) == (reviewer.pk, str(copy.pk))
+    assert event.after == {"application": draft.number, "kind": "licence_copy"}
 
 
 def test_an_exe_named_pdf_is_refused_and_nothing_is_stored(applicant: User, uploads: Path) -> None:

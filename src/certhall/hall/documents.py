@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from certhall import clock
-from certhall.accounts.models import User
+from certhall.accounts.models import Role, User
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.hall import access, storage
@@ -228,4 +228,13 @@ def open_document(actor: User, number: str, document_id: int) -> tuple[Document,
         raise NotFound(code="document_not_found", number=application.number, id=document_id)
     if document.medium != Document.Medium.UPLOAD:
         raise NotFound(code="document_paper")
-    return document, storage.read(document.sha256)
+    content = storage.read(document.sha256)
+    if actor.role != Role.APPLICANT:  # staff reading an enterprise's ID and licence copies
+        audit.record(
+            actor,
+            "hall.document.read",
+            object_type="document",
+            object_id=document.pk,
+            after={"application": application.number, "kind": document.kind},
+        )
+    return document, content
