@@ -87,8 +87,10 @@ def test_an_empty_handler_form_names_every_field_it_lacks(make_user) -> None:  #
 def test_separation_of_duties(make_user) -> None:  # type: ignore[no-untyped-def]
     clerk, reviewer = make_user(Role.CLERK), make_user(Role.REVIEWER)
     require_different_person(reviewer, clerk.pk, "approve")
-    with pytest.raises(Forbidden, match="职责分离"):
-        require_different_person(clerk, clerk.pk, "approve")
+    with pytest.raises(Forbidden, match="职责分离：本人录入的申请须由他人审核。"):
+        require_different_person(clerk, clerk.pk, "审核")
+    with pytest.raises(Forbidden, match="本人审核通过的申请须由他人制证"):
+        require_different_person(reviewer, reviewer.pk, "制证", did="审核通过")
 
 
 @pytest.mark.django_db

@@ -29,8 +29,10 @@ def require_organization(actor: User, organization_id: int | None) -> None:
         raise Forbidden(code="other_organization")
 
 
-def require_different_person(actor: User, entered_by_id: int | None, what: str) -> None:
-    """Separation of duties: who entered something does not approve it (``what``: the act,
-    in Chinese, e.g. 审核)."""
-    if entered_by_id is not None and entered_by_id == actor.pk:
-        raise Forbidden(code="separation_of_duties", what=what)
+def require_different_person(
+    actor: User, by_id: int | None, what: str, *, did: str = "录入"
+) -> None:
+    """Separation of duties: who entered something does not approve it, who approved it does
+    not issue it (``what``: the act, ``did``: what ``by_id`` did, in Chinese: 审核, 录入)."""
+    if by_id is not None and by_id == actor.pk:
+        raise Forbidden(code="separation_of_duties", what=what, did=did)

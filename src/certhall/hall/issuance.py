@@ -31,6 +31,7 @@ from django.db import transaction
 
 from certhall import clock, crashpoints
 from certhall.accounts.models import Organization, User
+from certhall.accounts.permissions import require_different_person
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
@@ -149,6 +150,8 @@ def issue_application(
         pending = {line.business for line in _pending(lines)}
         # every line's role before anything starts: a refusal never reaches the history
         access.require_staff(actor, application, *access.issue_roles(application.channel, pending))
+        # the reviewer who approved is not who makes the certificate (a CA admin may do both)
+        require_different_person(actor, application.approved_by_id, "制证", did="审核通过")
         if key_type not in KEY_TYPES:
             raise InvalidInput(code="key_type", choices=" 或 ".join(KEY_TYPES))
         if application.is_online_renewal:

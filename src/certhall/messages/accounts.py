@@ -9,7 +9,7 @@ MESSAGES: dict[str, str] = {
     "role_required": "此操作需要{roles}角色。",
     "other_provider": "该信息属于其他电子认证服务机构。",
     "other_organization": "该信息属于其他单位。",
-    "separation_of_duties": "职责分离：本人录入的申请须由他人{what}。",
+    "separation_of_duties": "职责分离：本人{did}的申请须由他人{what}。",
     "login_incomplete": "请输入账号和密码。",
     "required": "请填写{what}。",
     "too_long": "{what}不能超过{max_length}个字。",

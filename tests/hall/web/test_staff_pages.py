@@ -336,6 +336,25 @@ def test_separation_of_duties_button_absent_and_service_refuses(
     assert Application.objects.get().state == State.PAID
 
 
+def test_who_approved_does_not_issue(ca_admin: User, applicant: User, handler: Handler) -> None:
+    """A CA admin may review and issue, but not make the certificate they approved."""
+    application = _online_paid(applicant, handler, FRIDAY)
+    with at(FRIDAY):
+        review.approve(ca_admin, application.number)
+        client = login(ca_admin)
+        url = reverse("hall-staff:application", args=[application.number])
+        page = text(client.get(url))
+        assert 'id="issue-separation-note"' in page and 'id="issue-form"' not in page
+        before = snapshot()
+        refused = client.post(reverse("hall-staff:issue", args=[application.number]))
+        assert refused.status_code == 403
+        assert "职责分离：本人审核通过的申请须由他人制证。" in text(refused)
+        assert snapshot() == before
+    assert Application.objects.get().state == State.APPROVED
+    event = AuditEvent.objects.get(action="hall.application.issue")
+    assert (event.result, event.after["error"]) == ("refused", "separation_of_duties")
+
+
 # --- issuance and Ukey stock (SoftHSM) -------------------------------------------------------
 
 

@@ -278,7 +278,13 @@ def _flags(actor: User, application: Application, lines: list[Any]) -> dict[str,
         "can_pay": counter_role and state == State.AWAITING_PAYMENT,
         "can_review": role in access.REVIEW_ROLES and state in IN_REVIEW,
         "self_entered": application.entered_by_id == actor.pk,
-        "can_issue": role in issue_roles and state == State.APPROVED and not online_renewal,
+        "can_issue": role in issue_roles
+        and state == State.APPROVED
+        and not online_renewal
+        and application.approved_by_id != actor.pk,
+        "self_approved": role in issue_roles
+        and state == State.APPROVED
+        and application.approved_by_id == actor.pk,
         "can_deliver": role in access.DELIVERY_ROLES
         and state == State.ISSUED
         and not online_renewal,
