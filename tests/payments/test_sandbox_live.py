@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -100,6 +101,39 @@ def test_the_sandbox_retries_until_the_platform_says_success(
     assert Payment.objects.count() == 1
     # the first, refused attempt is in the audit chain
     assert AuditEvent.objects.filter(action="payments.notify", result="refused").count() == 1
+
+
+def test_the_jobs_deliver_what_a_killed_process_never_sent(
+    live_url: str, applicant: User, make_order: Callable[..., Order]
+) -> None:
+    """The buyer paid (the trade is committed) and the process died before its delivery
+    thread posted the notification: the jobs post it, as the real gateway would retry."""
+    order = make_order()
+    trade = sandbox.pay(applicant, order.reference, "alipay")  # no delivery thread: killed
+    paid = trade.paid_at
+    assert sandbox.redeliver_due(paid + timedelta(minutes=4)) == 0  # the thread's time yet
+    order.refresh_from_db()
+    assert order.status == Status.PENDING
+    assert sandbox.redeliver_due(paid + sandbox.REDELIVER_AFTER) == 1
+    order.refresh_from_db()
+    trade.refresh_from_db()
+    assert order.status == Status.PAID and trade.notified_at is not None
+    assert Payment.objects.count() == 1
+    assert sandbox.redeliver_due(paid + timedelta(hours=1)) == 0  # confirmed: not again
+
+
+def test_the_jobs_stop_at_an_unreachable_platform_and_give_up_in_the_end(
+    audit_flushable: None, applicant: User, make_order: Callable[..., Order], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(sandbox, "notify_url", lambda gateway: "http://127.0.0.1:9/nobody")
+    trades = [sandbox.pay(applicant, make_order().reference, "alipay") for _ in range(2)]
+    later = max(t.paid_at for t in trades) + sandbox.REDELIVER_AFTER
+    assert sandbox.redeliver_due(later) == 0
+    attempts = sorted(SandboxTrade.objects.values_list("notify_attempts", flat=True))
+    assert attempts == [0, 1]  # the first refusal ends the round
+    SandboxTrade.objects.update(notify_attempts=sandbox.REDELIVER_ATTEMPTS)
+    assert sandbox.redeliver_due(later) == 0
+    assert sorted(SandboxTrade.objects.values_list("notify_attempts", flat=True)) == [20, 20]
 
 
 def test_redelivery_of_a_delivered_notification_changes_nothing(

@@ -83,6 +83,11 @@ def run_due_jobs() -> None:
     from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
 
     run_due_notifications(now)
+    from certhall.payments.sandbox import redeliver_due  # the payment stand-in's retries
+
+    redelivered = redeliver_due(now)
+    if redelivered:
+        log.warning("the payment sandbox redelivered %s notifications", redelivered)
     warn_calendar(clock.today())
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -290,6 +290,34 @@ def deliver(trade_pk: int, url: str | None = None) -> bool:
         except Exception:
             logger.exception("sandbox notification of trade #%s failed", trade_pk)
     return False
+
+
+#: A trade the platform has not confirmed this long after the buyer paid is posted again by the
+#: jobs, as the real gateways keep retrying from their own servers for a day: the delivery
+#: thread dies with the process that started it (a restart, a kill), the buyer's money does not.
+REDELIVER_AFTER = timedelta(minutes=5)
+#: Attempts in all (the thread's and the jobs'), then the trade is left to an operator
+#: (``last_error`` says why).
+REDELIVER_ATTEMPTS = 20
+REDELIVER_BATCH = 20
+
+
+def redeliver_due(now: datetime) -> int:
+    """Post again the notifications of paid trades the platform never confirmed; how many it
+    now confirmed. Stops at the first refusal: the platform is likely down for all of them."""
+    if not config.get().payment_sandbox:
+        return 0
+    due = SandboxTrade.objects.filter(
+        notified_at__isnull=True,
+        paid_at__lte=now - REDELIVER_AFTER,
+        notify_attempts__lt=REDELIVER_ATTEMPTS,
+    ).order_by("paid_at", "pk")
+    confirmed = 0
+    for pk in list(due.values_list("pk", flat=True)[:REDELIVER_BATCH]):
+        if not deliver_once(pk):
+            break
+        confirmed += 1
+    return confirmed
 
 
 def _deliver_thread(trade_pk: int, url: str | None) -> None:
