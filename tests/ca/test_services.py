@@ -153,6 +153,34 @@ def test_revocation_updates_crl_and_ocsp_at_once(admin: User, ca) -> None:  # ty
     assert revoked.revocation_reason == x509.ReasonFlags.key_compromise
 
 
+def test_a_revocation_whose_crl_was_never_published_is_published_by_the_jobs(  # type: ignore[no-untyped-def]
+    admin: User, ca, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revocation committed and its process died (or the signing failed) before the CRL:
+    the jobs' next round publishes it, not half a CRL's validity later."""
+    root, issuing = ca
+    row = issue_org(admin)
+    first = crls.current_crl(issuing)
+    crls.current_crl(root)
+    with monkeypatch.context() as patched:
+        patched.setattr(crls, "publish_crl", _died)
+        with pytest.raises(SystemExit):
+            revoke(admin, row.serial, "keyCompromise")
+    row.refresh_from_db()
+    assert row.status == Certificate.Status.REVOKED
+    assert crls.current_crl(issuing).number == first.number  # fresh, and without it
+
+    published = crls.refresh_due(first.this_update + timedelta(minutes=1))
+    assert [c.ca for c in published] == [issuing]
+    crl = x509.load_der_x509_crl(bytes(published[0].der))
+    assert crl.get_revoked_certificate_by_serial_number(int(row.serial, 16)) is not None
+    assert crls.refresh_due(first.this_update + timedelta(minutes=2)) == []  # once
+
+
+def _died(*args: object) -> None:
+    raise SystemExit("killed")
+
+
 def test_a_revocation_stores_its_crl_entry_and_older_rows_are_encoded_on_reading(  # type: ignore[no-untyped-def]
     admin: User, ca
 ) -> None:

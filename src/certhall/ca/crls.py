@@ -91,7 +91,10 @@ def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
     validity = timedelta(hours=config.get().crl_validity_hours)
     issuer = signers.issuer_for(ca)
     for _attempt in range(PUBLISH_ATTEMPTS):
-        last = CertificateAuthority.objects.values_list("crl_number", flat=True).get(pk=ca.pk)
+        # The revocation count before the entries: every revocation it counts is among them.
+        last, counted = CertificateAuthority.objects.values_list("crl_number", "revocations").get(
+            pk=ca.pk
+        )
         number = last + 1
         now = clock.now()
         entries = _Counted(_entries(ca))
@@ -108,8 +111,8 @@ def publish_crl(actor: User, ca: CertificateAuthority) -> CRL:
                 entries=entries.count,
                 der=der,
             )
-            locked.crl_number = number
-            locked.save(update_fields=["crl_number"])
+            locked.crl_number, locked.crl_revocations = number, counted
+            locked.save(update_fields=["crl_number", "crl_revocations"])
             CRL.objects.filter(ca=ca, number__lte=number - KEEP_CRLS).delete()
             audit.record(
                 actor,
@@ -131,11 +134,16 @@ def current_crl(ca: CertificateAuthority) -> CRL:
 
 
 def refresh_due(now: datetime | None = None) -> list[CRL]:
-    """Scheduled job: re-sign every CA's CRL once half its validity has passed."""
+    """Scheduled job: re-sign every CA's CRL once half its validity has passed, or at once
+    when a committed revocation is missing from it."""
     now = now or clock.now()
     published = []
     for ca in CertificateAuthority.objects.all():
         crl = CRL.objects.filter(ca=ca).order_by("-number").first()
-        if crl is None or now >= crl.this_update + (crl.next_update - crl.this_update) / 2:
+        if (
+            crl is None
+            or ca.revocations > ca.crl_revocations
+            or now >= crl.this_update + (crl.next_update - crl.this_update) / 2
+        ):
             published.append(publish_crl(system_actor("scheduler"), ca))
     return published

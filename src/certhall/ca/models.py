@@ -25,6 +25,11 @@ class CertificateAuthority(models.Model):
     key_ref = models.CharField(max_length=200, help_text="Where the private key lives")
     key_type = models.CharField(max_length=10)
     crl_number = models.BigIntegerField(default=0, help_text="Number of the last CRL issued")
+    #: Revocations committed (``ca.services.revoke`` counts them in its transaction), and how
+    #: many of them the newest CRL holds (read before its entries): the jobs re-sign a CRL
+    #: that misses one (its revoking process died before publishing, say).
+    revocations = models.BigIntegerField(default=0)
+    crl_revocations = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,8 +10,9 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from certhall import clock
+from certhall import clock, crashpoints
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
@@ -288,6 +289,9 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
                     reason=cert.revocation_reason,
                     at=f"{cert.revoked_at:%Y-%m-%d %H:%M:%S}",
                 )
+            CertificateAuthority.objects.filter(pk=cert.ca_id).update(
+                revocations=F("revocations") + 1
+            )
             audit.record(
                 actor,
                 "ca.certificate.revoke",
@@ -300,7 +304,9 @@ def revoke(actor: User, serial: str, reason: str) -> Certificate:
             if cert.profile == "ocsp":  # a responder's key: what it signed goes with it
                 ocsp_store.withdraw_responder_answers(cert, now, generation)
             ocsp_store.answer_revocation(cert, now, generation)
-    # The CRL follows every revocation (RFC 5280 leaves the cadence to the CA).
+    crashpoints.reached("ca.revoked")  # committed, not yet in a CRL
+    # The CRL follows every revocation (RFC 5280 leaves the cadence to the CA); if this
+    # process dies first, the jobs' next round sees the count and publishes it.
     crls.publish_crl(actor, cert.ca)
     return cert
 
