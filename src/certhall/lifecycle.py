@@ -159,5 +159,5 @@ def transition[M: models.Model](
             before={**before, **(extra_before or {})},
             after={**after, **(extra_after or {})},
         )
-    crashpoints.reached(f"{lifecycle.kind}.{target}")  # changed, not yet committed
+    crashpoints.reached(f"state.{lifecycle.kind}.{target}")  # changed, not yet committed
     return obj

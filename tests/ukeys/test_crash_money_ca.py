@@ -53,7 +53,7 @@ def test_money_and_revocation_killed_mid_step(home: MoneyHome, tmp_path: Path) -
 
     # The gateway's notification, killed after the order turned paid, before the commit.
     number = json.loads(home.scenario("prepare-order"))
-    home.kill_at("order.paid", "notify", number)
+    home.kill_at("state.order.paid", "notify", number)
     seen = home.look(number)
     assert (seen["order"], seen["payments"]) == ("pending", 0), seen
     assert seen["application"] == "awaiting_payment", seen
@@ -66,13 +66,13 @@ def test_money_and_revocation_killed_mid_step(home: MoneyHome, tmp_path: Path) -
     # The payout batch, killed with the first application batched and its file written.
     refund = json.loads(home.scenario("prepare-refund"))
     out = tmp_path / "batch.csv"
-    home.kill_at("refund_application.batched", "cli", "refund", "batch", "--programme", "demo",
-                 "--out", str(out))  # fmt: skip
+    batch = ("cli", "refund", "batch", "--programme", "demo", "--out", str(out))
+    home.kill_at("state.refund_application.batched", *batch)
     seen = home.look(refund=refund)
     assert (seen["refund"], seen["batches"]) == ("approved", []), seen
     assert not out.exists()  # no transfer file for a batch that is not there
     home.verify_audit()
-    home.scenario("cli", "refund", "batch", "--programme", "demo", "--out", str(out))
+    home.scenario(*batch)
     seen = home.look(refund=refund)
     assert seen["refund"] == "batched" and len(seen["batches"]) == 1, seen  # type: ignore[arg-type]
     assert refund in out.read_text(encoding="utf-8")
