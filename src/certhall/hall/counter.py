@@ -24,6 +24,7 @@ from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.hall import access, services
 from certhall.hall.models import Application, Channel, Project
+from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_id_document, validate_uscc
 from certhall.rules import default_catalog
 
@@ -66,6 +67,16 @@ def look_up(actor: User, uscc: str) -> Lookup:
     organization = Organization.objects.filter(uscc=uscc).first()
     handlers = Handler.objects.filter(organization=organization).order_by("pk")
     return Lookup(uscc, organization, list(handlers) if organization else [])
+
+
+def in_progress(actor: User, limit: int = 20) -> tuple[list[Application], int]:
+    """The on-site applications still open (not closed, refunded or delivered), newest first,
+    and how many there are: the counter's work in hand, however many online ones came since."""
+    require_counter(actor)
+    rows = Application.objects.visible_to(actor).filter(channel=Channel.ONSITE)
+    rows = rows.exclude(state__in=FINAL)
+    listed = rows.select_related("organization").order_by("-created_at", "-pk")[:limit]
+    return services.with_lines(list(listed)), rows.count()
 
 
 def check_point(point: str) -> str:

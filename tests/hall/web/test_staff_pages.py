@@ -608,6 +608,20 @@ def test_other_providers_staff_see_and_change_nothing(
             assert snapshot() == before, role
 
 
+def test_the_counters_work_in_hand_is_not_lost_among_online_applications(
+    counter_draft: Application, applicant: User, clerk: User
+) -> None:
+    """It was the on-site ones among the newest 100 of all: a busy online hall hid them."""
+    with at(FRIDAY):
+        for _ in range(101):
+            services.create_draft(applicant)
+        client = counter_client(clerk)
+        page = text(client.get(reverse("hall-staff:counter")))
+        home = text(client.get(reverse("hall-staff:home")))
+    assert counter_draft.number in page and "办理中的现场申请（1 件）" in page
+    assert counter_draft.number in home and "办理中的现场申请 1 件" in home
+
+
 def test_other_providers_staff_cannot_look_customers_up(
     clerk: User, handler: Handler, foreign_staff: dict[str, User]
 ) -> None:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
+from certhall.accounts.services import home_provider
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.forms import FORM_FILES, render_forms_for
@@ -111,13 +112,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "role_label": Role(role).label,
         "calendar_warning": calendar.next_year_warning(clock.today()),
     }
-    if role in access.COUNTER_ROLES:
+    if role in access.COUNTER_ROLES and actor.provider_id == home_provider().pk:
         context["point"] = _session_point(request)
-        context["counter_open"] = [
-            a
-            for a in services.list_applications(actor, limit=100)
-            if a.channel == Channel.ONSITE and a.state not in FINAL
-        ][:10]
+        context["counter_open"], context["counter_open_count"] = counter.in_progress(actor, 10)
     if role in access.REVIEW_ROLES:
         context["queue"] = review.review_queue(actor, limit=10)
     if role in access.ONLINE_ISSUE_ROLES:
@@ -196,11 +193,7 @@ def counter_page(request: HttpRequest) -> HttpResponse:
             context.update(uscc=uscc, lookup_error=error.message)
         else:
             context.update(uscc=found.uscc, customer=found.organization, handlers=found.handlers)
-    context["recent"] = [
-        a
-        for a in services.list_applications(actor, limit=100)
-        if a.channel == Channel.ONSITE and a.state not in FINAL
-    ][:20]
+    context["recent"], context["recent_count"] = counter.in_progress(actor)
     return render(request, "hall/staff/counter.html", context)
 
 
