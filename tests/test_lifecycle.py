@@ -254,8 +254,10 @@ def factories(
             status=state,
             requested_by=admin,
             requested_at=now,
-            number="" if state == "requested" else f"{next(counter):08d}",
-            issued_at=None if state == "requested" else now,
+            number="" if state in ("requested", "withdrawn") else f"{next(counter):08d}",
+            issued_at=None if state in ("requested", "withdrawn") else now,
+            reversal_number=f"{next(counter):08d}" if state == "reversed" else "",
+            reversed_at=now if state == "reversed" else None,
         )
 
     def identity_check(state: str) -> models.Model:
@@ -281,11 +283,14 @@ def factories(
 
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
-        ``requested`` has its new certificate; an issued invoice its number)."""
+        ``requested`` has its new certificate; an issued invoice its number, a reversed one its
+        red-letter invoice's)."""
         if getattr(obj, "new_certificate_id", 0) is None and target != "requested":
             return {"new_certificate": renewal_certificate[0]()}
         if getattr(obj, "tax_number", None) and target == "issued":
             return {"number": f"{next(counter):08d}", "issued_at": now}
+        if getattr(obj, "tax_number", None) and target == "reversed":
+            return {"reversal_number": f"{next(counter):08d}", "reversed_at": now}
         return {}
 
     return {

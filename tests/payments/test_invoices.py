@@ -216,3 +216,70 @@ def test_only_its_organisation_and_provider_download_it(
         AuditEvent.objects.get(action="payments.invoice.issue", result="ok").after["pdf_sha256"]
         == hashlib.sha256(PDF).hexdigest()
     )
+
+
+def test_a_refund_withdraws_a_requested_invoice(
+    paid_order: Order, applicant: User, clerk: User
+) -> None:
+    invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
+    services.refund(clerk, paid_order, "客户放弃办理")
+    invoice.refresh_from_db()
+    assert invoice.status == "withdrawn"
+    with pytest.raises(Conflict):  # finance can no longer issue it
+        invoices.issue_invoice(clerk, invoice.pk, "12345678", [PDF])
+    assert invoices.list_invoices(clerk, status="requested") == []
+    shown = page(login(applicant).get(f"/payments/orders/{paid_order.reference}"))
+    assert "订单已退款，不再开具" in shown
+    event = AuditEvent.objects.get(action="payments.invoice.withdraw")
+    assert (event.actor_id, event.after["status"]) == (clerk.pk, "withdrawn")
+
+
+def test_a_refunded_orders_issued_invoice_awaits_its_red_letter_invoice(
+    paid_order: Order, applicant: User, clerk: User, other_clerk: User
+) -> None:
+    """Before, the refund left the issued invoice standing: a tax invoice for money returned."""
+    invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
+    invoices.issue_invoice(clerk, invoice.pk, "26442000000012345678", [PDF])
+    services.refund(clerk, paid_order, "客户放弃办理")
+    invoice.refresh_from_db()
+    assert invoice.status == "reversal_due"
+    finance = login(clerk)
+    queue = page(finance.get("/payments/invoices/"))
+    assert 'id="reversal-queue"' in queue and f'data-invoice="{invoice.pk}"' in queue
+    url = f"/payments/invoices/{invoice.pk}/reverse"
+    taken = page(
+        finance.post(url, {"number": "26442000000012345678", "pdf": upload()}, follow=True)
+    )
+    assert "发票号码 26442000000012345678 已用于另一张发票" in taken
+    with pytest.raises(Forbidden):
+        invoices.reverse_invoice(other_clerk, invoice.pk, "87654321", [PDF])
+    red = b"%PDF-1.7\n% red-letter\n%%EOF\n"
+    done = page(finance.post(url, {"number": "87654321", "pdf": upload(red)}, follow=True))
+    assert "已登记红字发票 87654321" in done
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.reversal_number, invoice.reversed_by) == (
+        "reversed",
+        "87654321",
+        clerk,
+    )
+    customer = login(applicant)
+    shown = page(customer.get(f"/payments/orders/{paid_order.reference}"))
+    assert "87654321" in shown and "原发票已冲销" in shown
+    assert customer.get(f"/payments/invoices/{invoice.pk}-red.pdf").content == red
+    assert customer.get(f"/payments/invoices/{invoice.pk}.pdf").content == PDF  # still on file
+    with pytest.raises(Conflict):  # once
+        invoices.reverse_invoice(clerk, invoice.pk, "87654322", [PDF])
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="payments.invoice.").values_list(
+            "action", "result"
+        )
+    )
+    assert actions == [
+        ("payments.invoice.request", "ok"),
+        ("payments.invoice.issue", "ok"),
+        ("payments.invoice.reversal_due", "ok"),
+        ("payments.invoice.reverse", "refused"),
+        ("payments.invoice.reverse", "refused"),
+        ("payments.invoice.reverse", "ok"),
+        ("payments.invoice.reverse", "refused"),
+    ]

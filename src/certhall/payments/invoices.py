@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from certhall import clock, config
 from certhall.accounts import validation
@@ -31,7 +32,7 @@ from certhall.hall import storage
 from certhall.lifecycle import transition
 from certhall.notify.notifier import notify
 from certhall.payments.lifecycle import INVOICES, InvoiceKind, InvoiceStatus, Status
-from certhall.payments.models import Invoice
+from certhall.payments.models import Invoice, Order
 from certhall.payments.services import get_order
 
 #: Who issues invoices: the staff who take the money.
@@ -107,10 +108,27 @@ def issue_invoice(
     """Finance records the number of the invoice it issued in the tax system and uploads its
     PDF (``pdf``: the file's chunks). The PDF is stored before the transaction: a refusal after
     that leaves at most an unreferenced file, never an issued invoice without its document."""
+    invoice = _register(actor, invoice_id, number, pdf, InvoiceStatus.ISSUED)
+    _tell(actor, invoice)
+    return invoice
+
+
+def reverse_invoice(
+    actor: User, invoice_id: int, number: str, pdf: Iterable[bytes] | None
+) -> Invoice:
+    """Finance records the red-letter invoice (红字发票) it issued in the tax system for an
+    issued invoice whose order was refunded, and uploads its PDF."""
+    return _register(actor, invoice_id, number, pdf, InvoiceStatus.REVERSED)
+
+
+def _register(
+    actor: User, invoice_id: int, number: str, pdf: Iterable[bytes] | None, target: str
+) -> Invoice:
+    """An invoice number from the tax system, and its PDF, recorded: the invoice itself
+    (``issued``) or its red-letter one (``reversed``)."""
     require_role(actor, *INVOICE_ROLES)
-    with audit.refusals_recorded(
-        actor, "payments.invoice.issue", object_type="invoice", object_id=invoice_id
-    ):
+    action = INVOICES.actions[target]
+    with audit.refusals_recorded(actor, action, object_type="invoice", object_id=invoice_id):
         number = number.strip()
         if not NUMBER.fullmatch(number):
             raise InvalidInput(code="invoice_number")
@@ -127,34 +145,47 @@ def issue_invoice(
             if invoice is None:
                 raise NotFound(code="invoice_not_found", id=invoice_id)
             Invoice.objects.require_visible(actor, invoice)
-            if Invoice.objects.filter(provider=invoice.provider, number=number).exists():
+            taken = Q(number=number) | Q(reversal_number=number)
+            if Invoice.objects.filter(taken, provider=invoice.provider).exists():
                 raise Conflict(code="invoice_number_taken", number=number)
-            transition(
-                actor,
-                INVOICES,
-                invoice,
-                InvoiceStatus.ISSUED,
-                fields={
-                    "number": number,
-                    "issued_by": actor,
-                    "issued_at": clock.now(),
-                    "pdf_sha256": document.sha256,
-                    "pdf_size": document.size,
-                },
-            )
-            _tell(actor, invoice)
+            now = clock.now()
+            if target == InvoiceStatus.ISSUED:
+                fields = {"number": number, "issued_by": actor, "issued_at": now}
+                fields |= {"pdf_sha256": document.sha256, "pdf_size": document.size}
+            else:
+                fields = {"reversal_number": number, "reversed_by": actor, "reversed_at": now}
+                fields |= {"reversal_pdf_sha256": document.sha256}
+            transition(actor, INVOICES, invoice, target, fields=fields)
     return invoice
 
 
-def invoice_pdf(actor: User, invoice_id: int) -> tuple[str, bytes]:
-    """The issued invoice's PDF and a file name, for its organisation or its provider's staff."""
+def on_order_refunded(sender: type, order: Order, actor: User, **kwargs: object) -> None:
+    """The order refunded (inside its transaction): its invoice must not stand. A requested one
+    is withdrawn; an issued one awaits its red-letter invoice in finance's queue."""
+    invoice = Invoice.objects.select_for_update().filter(order=order).first()
+    if invoice is None:
+        return
+    if invoice.status == InvoiceStatus.REQUESTED:
+        transition(actor, INVOICES, invoice, InvoiceStatus.WITHDRAWN)
+    elif invoice.status == InvoiceStatus.ISSUED:
+        transition(actor, INVOICES, invoice, InvoiceStatus.REVERSAL_DUE)
+
+
+def invoice_pdf(actor: User, invoice_id: int, *, reversal: bool = False) -> tuple[str, bytes]:
+    """The issued invoice's PDF (or its red-letter one's) and a file name, for its organisation
+    or its provider's staff."""
     invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is None:
         raise NotFound(code="invoice_not_found", id=invoice_id)
     Invoice.objects.require_visible(actor, invoice)
-    if not invoice.pdf_sha256:
+    number, sha256 = (
+        (invoice.reversal_number, invoice.reversal_pdf_sha256)
+        if reversal
+        else (invoice.number, invoice.pdf_sha256)
+    )
+    if not sha256:
         raise NotFound(code="invoice_pdf_not_issued", id=invoice_id)
-    return f"invoice-{invoice.number}.pdf", storage.read(invoice.pdf_sha256, _pdf_root())
+    return f"invoice-{number}.pdf", storage.read(sha256, _pdf_root())
 
 
 def _pdf_root() -> Path:

@@ -95,10 +95,15 @@ ORDERS: Lifecycle[Order] = Lifecycle(
 
 class InvoiceStatus(models.TextChoices):
     """requested --> issued: the customer asks, finance issues it in the tax system and records
-    its number here."""
+    its number here. The order refunded: a requested invoice is withdrawn, an issued one is due
+    for its red-letter invoice (红字发票, which cancels it in the tax system), reversed once
+    finance records that one."""
 
     REQUESTED = "requested", "已申请，待开具"
     ISSUED = "issued", "已开具"
+    WITHDRAWN = "withdrawn", "订单已退款，不再开具"
+    REVERSAL_DUE = "reversal_due", "订单已退款，待开具红字发票"
+    REVERSED = "reversed", "已开具红字发票冲销"
 
 
 class InvoiceKind(models.TextChoices):
@@ -111,14 +116,22 @@ INVOICES: Lifecycle[Invoice] = Lifecycle(
     model="payments.Invoice",
     states=InvoiceStatus,
     table={
-        InvoiceStatus.REQUESTED: frozenset({InvoiceStatus.ISSUED}),
-        InvoiceStatus.ISSUED: frozenset(),
+        InvoiceStatus.REQUESTED: frozenset({InvoiceStatus.ISSUED, InvoiceStatus.WITHDRAWN}),
+        InvoiceStatus.ISSUED: frozenset({InvoiceStatus.REVERSAL_DUE}),
+        InvoiceStatus.WITHDRAWN: frozenset(),
+        InvoiceStatus.REVERSAL_DUE: frozenset({InvoiceStatus.REVERSED}),
+        InvoiceStatus.REVERSED: frozenset(),
     },
     state_field="status",
     noun="发票申请",
     key=lambda invoice: str(invoice.pk),
     refused="invoice_transition",
     changed="invoice_changed",
-    actions={InvoiceStatus.ISSUED: "payments.invoice.issue"},
+    actions={
+        InvoiceStatus.ISSUED: "payments.invoice.issue",
+        InvoiceStatus.WITHDRAWN: "payments.invoice.withdraw",
+        InvoiceStatus.REVERSAL_DUE: "payments.invoice.reversal_due",
+        InvoiceStatus.REVERSED: "payments.invoice.reverse",
+    },
     snapshot=lambda invoice: invoice.snapshot(),
 )

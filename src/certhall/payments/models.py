@@ -185,7 +185,7 @@ class Invoice(models.Model):
     amount = models.DecimalField("金额", max_digits=12, decimal_places=2)
     email = models.EmailField("接收邮箱", max_length=254)
     status = models.CharField(
-        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.REQUESTED
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.REQUESTED
     )
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
@@ -197,6 +197,13 @@ class Invoice(models.Model):
     #: The PDF from the tax system, in ``<uploads>/invoices`` (``payments.invoices``).
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_size = models.PositiveIntegerField(null=True, blank=True)
+    #: The red-letter invoice (红字发票) that cancelled it after the order was refunded.
+    reversal_number = models.CharField("红字发票号码", max_length=20, blank=True)
+    reversed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversal_pdf_sha256 = models.CharField(max_length=64, blank=True)
 
     objects = VisibleQuerySet["Invoice"].as_manager()
 
@@ -214,13 +221,25 @@ class Invoice(models.Model):
             ),
             models.CheckConstraint(
                 name="invoice_issued_has_number",
-                condition=models.Q(status=InvoiceStatus.REQUESTED.value)
+                condition=models.Q(
+                    status__in=[InvoiceStatus.REQUESTED.value, InvoiceStatus.WITHDRAWN.value]
+                )
                 | (~models.Q(number="") & models.Q(issued_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="invoice_reversed_has_number",
+                condition=~models.Q(status=InvoiceStatus.REVERSED.value)
+                | (~models.Q(reversal_number="") & models.Q(reversed_at__isnull=False)),
             ),
             models.UniqueConstraint(
                 fields=["provider", "number"],
                 condition=~models.Q(number=""),
                 name="invoice_number_once",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "reversal_number"],
+                condition=~models.Q(reversal_number=""),
+                name="invoice_reversal_number_once",
             ),
         ]
 
@@ -235,4 +254,6 @@ class Invoice(models.Model):
             "amount": str(self.amount),
             "number": self.number,
             "pdf_sha256": self.pdf_sha256,
+            "reversal_number": self.reversal_number,
+            "reversal_pdf_sha256": self.reversal_pdf_sha256,
         }

@@ -16,7 +16,18 @@ urlpatterns = [
         views.invoice_issue,
         name="payments-invoice-issue",
     ),
+    path(
+        "payments/invoices/<int:invoice_id>/reverse",
+        views.invoice_reverse,
+        name="payments-invoice-reverse",
+    ),
     path("payments/invoices/<int:invoice_id>.pdf", views.invoice_pdf, name="payments-invoice-pdf"),
+    path(
+        "payments/invoices/<int:invoice_id>-red.pdf",
+        views.invoice_pdf,
+        {"reversal": True},
+        name="payments-invoice-reversal-pdf",
+    ),
     path("payments/sandbox/<str:reference>", views.sandbox_page, name="payments-sandbox"),
     path("payments/notify/<slug:gateway>", views.notify_view, name="payments-notify"),
     re_path(

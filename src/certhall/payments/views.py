@@ -125,6 +125,7 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
         {
             "section": "invoices",
             "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
+            "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
             "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
         },
     )
@@ -145,6 +146,24 @@ def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
             upload.chunks() if upload else None,
         ),
         lambda invoice: f"已登记发票号码 {invoice.number}，已上传电子发票并通知客户。",
+    )
+
+
+@require_POST
+@login_required
+def invoice_reverse(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    actor = _actor(request)
+    upload = request.FILES.get("pdf")
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: invoices.reverse_invoice(
+            actor,
+            invoice_id,
+            str(request.POST.get("number", ""))[:40],
+            upload.chunks() if upload else None,
+        ),
+        lambda invoice: f"已登记红字发票 {invoice.reversal_number}，原发票已冲销。",
     )
 
 
@@ -200,8 +219,8 @@ def notify_view(request: HttpRequest, gateway: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    filename, pdf = invoices.invoice_pdf(_actor(request), invoice_id)
+def invoice_pdf(request: HttpRequest, invoice_id: int, reversal: bool = False) -> HttpResponse:
+    filename, pdf = invoices.invoice_pdf(_actor(request), invoice_id, reversal=reversal)
     return _pdf(filename, pdf, disposition="attachment")
 
 
