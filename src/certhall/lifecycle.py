@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from django.apps import apps
 from django.db import connection, models
 
-from certhall import clock, crashpoints
+from certhall import clock
 from certhall.errors import Conflict
 
 M = TypeVar("M", bound=models.Model)
@@ -159,5 +159,4 @@ def transition[M: models.Model](
             before={**before, **(extra_before or {})},
             after={**after, **(extra_after or {})},
         )
-    crashpoints.reached(f"state.{lifecycle.kind}.{target}")  # changed, not yet committed
     return obj

@@ -33,9 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Home:
-    #: The module ``scenario`` and ``kill_at`` run.
-    SCENARIO = "tests.ukeys.crash_scenario"
-
     def __init__(self, path: Path, database_url: str | None) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
         self.env.update(
@@ -60,14 +57,14 @@ class Home:
         return self.run(sys.executable, "-m", "certhall.cli.main", *args).stdout
 
     def scenario(self, *args: str) -> str:
-        return self.run(sys.executable, "-m", self.SCENARIO, *args).stdout
+        return self.run(sys.executable, "-m", "tests.ukeys.crash_scenario", *args).stdout
 
     def kill_at(self, point: str, *args: str) -> None:
         """Start ``scenario args`` stopping at ``point``; SIGKILL it there."""
         marker = self.path / f"crashpoint-{point}"
         env = {**self.env, "CERTHALL_CRASH_PAUSE": point}
         process = subprocess.Popen(
-            [sys.executable, "-m", self.SCENARIO, *args],
+            [sys.executable, "-m", "tests.ukeys.crash_scenario", *args],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -105,22 +102,17 @@ def _postgres_database() -> Iterator[str | None]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def homes[H: Home](request: pytest.FixtureRequest, tmp_path: Path, kind: type[H]) -> Iterator[H]:
-    """A ``kind`` of home on the database ``request.param`` names (sqlite, postgresql)."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
     if request.param == "sqlite":
-        yield kind(tmp_path / "home", None)
+        yield Home(tmp_path / "home", None)
         return
     databases = _postgres_database()
     url = next(databases)
     try:
-        yield kind(tmp_path / "home", url)
+        yield Home(tmp_path / "home", url)
     finally:
         next(databases, None)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
-    yield from homes(request, tmp_path, Home)
 
 
 def _stock_serial(home: Home) -> str:
