@@ -124,3 +124,19 @@ def ca(admin: User):  # type: ignore[no-untyped-def]
     yield root, issuing
     signers.forget()
     ocsp.reset()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def demo_home(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One real instance home (``certhall setup --demo``) per worker and database, shared by the
+    crash tests of money and the CA (``tests.support.crash``): each uses its own objects in it."""
+    from tests.support.crash import Home, database
+
+    with database(request.param) as url:
+        home = Home(
+            tmp_path_factory.mktemp("demo-home") / "home", url, "tests.support.crash_scenario"
+        )
+        home.cli("setup", "--demo")
+        yield home

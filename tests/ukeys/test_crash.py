@@ -11,108 +11,29 @@ then issued cleanly onto the same Ukey. On SQLite, and on PostgreSQL when one an
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import BIN
+from tests.support.crash import Home, database
 
 pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
 
 POINTS = ["hall.issuing", "ukey.begun", "ukey.key_made", "ukey.signed", "ukey.written"]
 SIGNED = {"ukey.signed", "ukey.written"}
-ROOT = Path(__file__).resolve().parents[2]
 
 
-class Home:
-    def __init__(self, path: Path, database_url: str | None) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
-        self.env.update(
-            CERTHALL_HOME=str(path),
-            DJANGO_SETTINGS_MODULE="certhall.settings",
-            PATH=f"{BIN}:{self.env.get('PATH', '')}",
-            PYTHONPATH=str(ROOT),
-        )
-        if database_url:
-            self.env["CERTHALL_DATABASE_URL"] = database_url
-        self.path = path
-
-    def run(self, *args: str, pause: str = "") -> subprocess.CompletedProcess[str]:
-        env = {**self.env, "CERTHALL_CRASH_PAUSE": pause} if pause else self.env
-        result = subprocess.run(
-            args, env=env, capture_output=True, text=True, timeout=180, cwd=ROOT, check=False
-        )
-        assert result.returncode == 0, (args, result.stderr[-3000:])
-        return result
-
-    def cli(self, *args: str) -> str:
-        return self.run(sys.executable, "-m", "certhall.cli.main", *args).stdout
-
-    def scenario(self, *args: str) -> str:
-        return self.run(sys.executable, "-m", "tests.ukeys.crash_scenario", *args).stdout
-
-    def kill_at(self, point: str, *args: str) -> None:
-        """Start ``scenario args`` stopping at ``point``; SIGKILL it there."""
-        marker = self.path / f"crashpoint-{point}"
-        env = {**self.env, "CERTHALL_CRASH_PAUSE": point}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.ukeys.crash_scenario", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            if process.poll() is not None:
-                raise AssertionError(f"ended before {point}: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-            if time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"never reached {point}")
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-        marker.unlink()
-
-    def inspect(self, number: str, serial: str) -> dict[str, object]:
-        return json.loads(self.scenario("inspect", number, serial))  # type: ignore[no-any-return]
-
-
-def _postgres_database() -> Iterator[str | None]:
-    url = os.environ.get("CERTHALL_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("no PostgreSQL: set CERTHALL_TEST_POSTGRES_URL (CI does)")
-    import psycopg
-
-    name = f"crash_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def _inspect(home: Home, number: str, serial: str) -> dict[str, object]:
+    seen: dict[str, object] = home.json("inspect", number, serial)
+    return seen
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
-    if request.param == "sqlite":
-        yield Home(tmp_path / "home", None)
-        return
-    databases = _postgres_database()
-    url = next(databases)
-    try:
+    with database(request.param) as url:
         yield Home(tmp_path / "home", url)
-    finally:
-        next(databases, None)
 
 
 def _stock_serial(home: Home) -> str:
@@ -128,17 +49,17 @@ def _stock_serial(home: Home) -> str:
 
 def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
     home.cli("setup", "--demo")
-    numbers = json.loads(home.scenario("prepare", str(len(POINTS))))
+    numbers = home.json("prepare", str(len(POINTS)))
     serial = _stock_serial(home)
     # the demo's own certificate (near expiry, for online renewal) is there from the start
-    demo = {s for s, _, _ in home.inspect(numbers[0], serial)["certificates"]}  # type: ignore[attr-defined]
+    demo = {s for s, _, _ in _inspect(home, numbers[0], serial)["certificates"]}  # type: ignore[attr-defined]
     signed: set[str] = set(demo)
     for point, number in zip(POINTS, numbers, strict=True):
         home.kill_at(point, "issue", number, serial)
-        before = home.inspect(number, serial)
+        before = _inspect(home, number, serial)
         assert before["state"] == "issuing", point
         home.cli("ukeys", "recover")
-        after = home.inspect(number, serial)
+        after = _inspect(home, number, serial)
         assert after["state"] == "approved", (point, after)
         assert after["ukey"] == "in_stock" and after["on_ukey"] == [], (point, after)
         assert after["on_token"] == {"keys": 0, "certificates": 0}, (point, after)
@@ -156,7 +77,7 @@ def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
         home.run(sys.executable, "-m", "certhall.cli.main", "audit", "verify")
     # The last interrupted application is issued cleanly onto the same Ukey afterwards.
     home.scenario("issue", numbers[-1], serial)
-    done = home.inspect(numbers[-1], serial)
+    done = _inspect(home, numbers[-1], serial)
     assert done["state"] == "issued" and done["ukey"] == "issued", done
     (fresh,) = done["on_ukey"]  # type: ignore[misc]
     statuses = {
@@ -180,15 +101,15 @@ REPLACE_POINTS = ["hall.issuing", "ukey.replaced", *POINTS[1:]]
 
 def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None:
     home.cli("setup", "--demo")
-    prepared = json.loads(home.scenario("prepare-replace"))
+    prepared = home.json("prepare-replace")
     number, target = prepared["number"], prepared["target"]
     serial = _stock_serial(home)
-    signed = set(_certificates(home.inspect(number, serial)))
+    signed = set(_certificates(_inspect(home, number, serial)))
     for index, point in enumerate(REPLACE_POINTS):
         home.kill_at(point, "issue", number, serial)
-        assert home.inspect(number, serial)["state"] == "issuing", point
+        assert _inspect(home, number, serial)["state"] == "issuing", point
         home.cli("ukeys", "recover")
-        after = home.inspect(number, serial)
+        after = _inspect(home, number, serial)
         assert after["state"] == "approved", (point, after)
         assert after["ukey"] == "in_stock" and after["on_ukey"] == [], (point, after)
         assert after["on_token"] == {"keys": 0, "certificates": 0}, (point, after)
@@ -211,7 +132,7 @@ def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None
         home.cli("audit", "verify")
     # Issued cleanly afterwards, onto the same new Ukey, and handed over at the counter.
     home.scenario("issue", number, serial)
-    done = home.inspect(number, serial)
+    done = _inspect(home, number, serial)
     assert done["state"] == "delivered" and done["ukey"] == "issued", done
     (fresh,) = done["on_ukey"]  # type: ignore[misc]
     certificates = _certificates(done)
@@ -236,14 +157,14 @@ RENEWAL_POINTS = [
 
 def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
     home.cli("setup", "--demo")
-    prepared = json.loads(home.scenario("prepare-renewal"))
+    prepared = home.json("prepare-renewal")
     number, old = prepared["number"], prepared["serial"]
     new_key = f"renew-{old}"
     renewed: str | None = None
     for point, state, renewals in RENEWAL_POINTS:
         home.kill_at(point, "renew", number)
         home.cli("ukeys", "recover")
-        after = json.loads(home.scenario("inspect-renewal", number))
+        after = home.json("inspect-renewal", number)
         assert after["state"] == state and after["renewals"] == renewals, (point, after)
         certificates = _certificates(after)
         new = set(certificates) - {old}
@@ -266,7 +187,7 @@ def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
         home.cli("audit", "verify")
     # The helper's retry finishes it: delivered, the old certificate and key gone from the Ukey.
     home.scenario("renew", number)
-    done = json.loads(home.scenario("inspect-renewal", number))
+    done = home.json("inspect-renewal", number)
     assert done["state"] == "delivered" and done["renewals"] == ["completed"], done
     assert _certificates(done) == {old: ("revoked", "superseded"), renewed: ("valid", "")}
     assert done["result"] == renewed

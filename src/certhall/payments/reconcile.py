@@ -36,7 +36,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from certhall import money
+from certhall import crashpoints, money
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -287,6 +287,7 @@ def reconcile(actor: User, data: bytes, *, source: str = "") -> Report:
                 )
                 continue
             report.results.append(_reconcile_line(actor, line))
+            crashpoints.reached("payments.reconciled_line")  # this line's payment committed
         report.results.sort(key=lambda r: r.line)
         audit.record(
             actor,

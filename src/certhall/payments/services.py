@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from certhall import clock, money
+from certhall import clock, crashpoints, money
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
@@ -328,6 +328,7 @@ def apply_payment(
         },
     )
     order.refresh_from_db()
+    crashpoints.reached("payments.recorded")  # the order paid, the application not yet moved on
     order_paid.send(sender=Order, order=order, payment=payment, actor=actor)
     return payment
 
@@ -385,6 +386,7 @@ def refund(actor: User, order: Order, reason: str) -> Order:
                 fields={"refunded_at": clock.now(), "refund_reason": text},
                 extra_after={"reason": text},
             )
+            crashpoints.reached("payments.refunded")  # the order refunded, not its application
             order_refunded.send(sender=Order, order=order, reason=text, actor=actor)
     return order
 

@@ -1,0 +1,82 @@
+"""Kill it mid-step: money. A real process SIGKILLed between two effects of a payment, a bank
+statement's lines and a refund (``certhall.crashpoints``), in the shared demo home; then the
+order, its payments, the application and ``certhall audit verify``, and the retry that finishes
+the work (the gateway's redelivery, the statement imported again, the clerk's second try).
+
+Points: ``payments.recorded`` (the payment row and the order ``paid`` written, the application
+not yet moved on), ``payments.reconciled_line`` (a statement's first line committed, the second
+not yet looked at), ``payments.refunded`` (the application and the order refunded, the
+application's signal not yet run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.crash import Home
+
+pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
+
+
+def _seen(home: Home, *numbers: str) -> dict[str, dict[str, object]]:
+    seen: dict[str, dict[str, object]] = home.json("pay-inspect", *numbers)
+    return seen
+
+
+def _statement(path: Path, *paid: dict[str, str]) -> Path:
+    rows = ["date,amount,payer,note,serial"] + [
+        f"2026-12-05,{p['amount']},深圳市演示医疗科技有限公司,{p['reference']} 证书费,BK{i}"
+        for i, p in enumerate(paid)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_payments_killed_mid_step_count_once(demo_home: Home, tmp_path: Path) -> None:
+    home = demo_home
+    online, bank_a, bank_b = home.json("pay-prepare", "3")
+    numbers = [p["number"] for p in (online, bank_a, bank_b)]
+    waiting = {"state": "awaiting_payment", "order": "pending", "payments": []}
+
+    # The gateway's notification, killed once the payment is written but before the
+    # application moved on: one transaction, so nothing of it is left.
+    home.kill_at("payments.recorded", "notify", str(online["trade"]))
+    assert _seen(home, online["number"])[online["number"]] == waiting
+    home.audit_verifies()
+    # The gateway posts it again (the sandbox's jobs do after 5 minutes): paid once; the next
+    # redelivery changes nothing.
+    assert home.scenario("notify", str(online["trade"])).strip() == "paid"
+    assert home.scenario("notify", str(online["trade"])).strip() == "duplicate"
+    paid = _seen(home, online["number"])[online["number"]]
+    assert paid["state"] == "paid" and paid["order"] == "paid", paid
+    assert [p[:2] for p in paid["payments"]] == [["alipay", online["amount"]]]  # type: ignore[attr-defined]
+
+    # A bank statement of two transfers, killed after the first line's payment committed.
+    statement = str(_statement(tmp_path / "statement.csv", bank_a, bank_b))
+    home.kill_cli_at("payments.reconciled_line", "payments", "reconcile", "--statement", statement)
+    seen = _seen(home, bank_a["number"], bank_b["number"])
+    assert seen[bank_a["number"]]["order"] == "paid"
+    assert seen[bank_a["number"]]["state"] == "paid"
+    assert seen[bank_b["number"]] == waiting
+    home.audit_verifies()
+    # Imported again: the first line is recognised, the second recorded; each money once.
+    again = home.cli("payments", "reconcile", "--statement", statement)
+    assert "already_recorded" in again and "matched" in again, again
+    assert "matched 1" in again and "already_recorded 1" in again, again
+    seen = _seen(home, *numbers)
+    for number in numbers:
+        assert seen[number]["order"] == "paid" and seen[number]["state"] == "paid", seen
+        assert len(seen[number]["payments"]) == 1, seen  # type: ignore[arg-type]
+    home.audit_verifies()
+
+    # 退款, killed with the order refunded but before the application's own signal ran: the
+    # clerk's one transaction, undone whole; the second try refunds both once.
+    home.kill_at("payments.refunded", "refund", online["number"])
+    assert _seen(home, online["number"])[online["number"]] == paid
+    home.audit_verifies()
+    home.scenario("refund", online["number"])
+    refunded = _seen(home, online["number"])[online["number"]]
+    assert refunded["state"] == "refunded" and refunded["order"] == "refunded", refunded
+    assert refunded["payments"] == paid["payments"]
+    home.audit_verifies()

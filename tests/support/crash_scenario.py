@@ -1,0 +1,237 @@
+"""The processes the crash tests of money and the CA start (and kill, with
+``CERTHALL_CRASH_PAUSE`` set): ``python -m tests.support.crash_scenario COMMAND`` against an
+instance home (``CERTHALL_HOME``, set up with ``certhall setup --demo``). What the ``certhall``
+command does itself (``refund batch``, ``payments reconcile``, ``ca revoke`` ...) the tests run
+as it is; this module does what only a web request or a gateway would, and looks.
+
+Payments:
+
+* ``pay-prepare N``: N online 新办 applications of the demo enterprise, submitted, their orders
+  paid at the sandbox gateway's cashier (``sandbox.pay``: the trade recorded on the gateway's
+  side, its notification not yet delivered); prints ``[{number, reference, amount, trade}]``;
+* ``notify TRADE``: the gateway's notification of trade TRADE, as ``POST
+  /payments/notify/<gateway>`` handles it; prints the outcome;
+* ``refund NUMBER``: the clerk refunds application NUMBER (退款: application and order);
+* ``pay-inspect NUMBER...``: JSON of each application, its order and its payments.
+
+Refund programme:
+
+* ``refund-prepare``: the demo programme's two applications, entered at the counter (the demo
+  enterprise's certificate lost, the other enterprise deregistered) and approved; prints their
+  numbers;
+* ``refund-inspect``: JSON of the programme's applications and payout batches.
+
+CA:
+
+* ``ca-inspect``: JSON of the issuing CA's CRLs (number, entries, serials), its CRL number, the
+  registry and the stored OCSP answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+
+PHONE = "13800138000"  # the demo handler's (and tests.hall's)
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def pay_prepare(count: int) -> None:
+    from certhall.accounts.models import Handler, User
+    from certhall.hall import services
+    from certhall.hall.models import Application
+    from certhall.payments import sandbox
+    from certhall.payments.models import Order
+    from tests.hall.conftest import HANDLER_ID, online_draft
+
+    applicant = User.objects.get(username="demo-applicant")
+    handler, _ = Handler.objects.get_or_create(
+        organization=applicant.organization,
+        id_number=HANDLER_ID,
+        defaults={"name": "李四", "id_kind": Handler.IdKind.RESIDENT_ID, "phone": PHONE},
+    )
+    prepared = []
+    for _ in range(count):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        application = Application.objects.get(number=draft.number)
+        order = Order.objects.get(reference=application.payment_reference)
+        trade = sandbox.pay(applicant, order.reference, "alipay")
+        prepared.append(
+            {
+                "number": draft.number,
+                "reference": order.reference,
+                "amount": str(order.amount),
+                "trade": trade.pk,
+            }
+        )
+    print(json.dumps(prepared))
+
+
+def notify(trade_pk: str) -> None:
+    from urllib.parse import urlencode
+
+    from certhall.payments import notify as notify_module
+    from certhall.payments import sandbox
+    from certhall.payments.models import SandboxTrade
+
+    trade = SandboxTrade.objects.get(pk=int(trade_pk))
+    body = urlencode(sandbox.notification(trade)).encode("utf-8")
+    print(notify_module.handle(trade.gateway, body, source="127.0.0.1").result)
+
+
+def refund(number: str) -> None:
+    from certhall.accounts.models import User
+    from certhall.hall import payment
+
+    payment.refund_application(User.objects.get(username="demo-clerk"), number, "申请撤回，退款")
+
+
+def pay_inspect(*numbers: str) -> None:
+    from certhall.hall.models import Application
+    from certhall.payments.models import Order, Payment
+
+    seen = {}
+    for number in numbers:
+        application = Application.objects.get(number=number)
+        order = Order.objects.get(reference=application.payment_reference)
+        seen[number] = {
+            "state": application.state,
+            "order": order.status,
+            "payments": [
+                [p.channel, str(p.amount), p.transaction_id]
+                for p in Payment.objects.filter(order=order).order_by("pk")
+            ],
+        }
+    print(json.dumps(seen))
+
+
+def refund_prepare() -> None:
+    from certhall.accounts.models import User
+    from certhall.refunds import counter, review
+    from certhall.refunds.demo import DEMO, DEMO_ORG_NAME, DEMO_ORG_USCC, GONE_NAME, GONE_USCC
+    from certhall.refunds.services import BankAccount
+
+    clerk = User.objects.get(username="demo-clerk")
+    officers = [User.objects.get(username=f"demo-refund-officer{s}") for s in ("", "-2")]
+    numbers = []
+    # Both at the counter: the demo enterprise's certificate lost, the other one deregistered.
+    for case, uscc, name in (
+        ("lost", DEMO_ORG_USCC, DEMO_ORG_NAME),
+        ("deregistered", GONE_USCC, GONE_NAME),
+    ):
+        needed = counter.required_items(case, False)
+        entry = counter.OfflineEntry(
+            uscc=uscc,
+            enterprise_name=name,
+            special_case=case,
+            person_name="李四",
+            id_kind="resident_id",
+            id_number="440301199001011234",
+            phone=PHONE,
+            account=BankAccount("李四", "6222020200007654321", "测试银行深圳分行"),
+            received=frozenset(needed),
+            signed=frozenset(needed),
+        )
+        number = counter.enter_offline(clerk, DEMO, entry).number
+        for officer in officers:
+            if review.approve(officer, number).state == "approved":
+                break
+        numbers.append(number)
+    print(json.dumps(numbers))
+
+
+def refund_inspect() -> None:
+    from certhall.refunds.demo import DEMO
+    from certhall.refunds.models import PayoutBatch, RefundApplication
+
+    print(
+        json.dumps(
+            {
+                "applications": dict(
+                    RefundApplication.objects.filter(programme__slug=DEMO).values_list(
+                        "number", "state"
+                    )
+                ),
+                "batches": [
+                    {
+                        "number": batch.number,
+                        "count": batch.count,
+                        "total": str(batch.total),
+                        "sha256": batch.sha256,
+                        "items": [
+                            [item.line, item.application.number, str(item.amount), item.result]
+                            for item in batch.items.select_related("application").order_by("line")
+                        ],
+                    }
+                    for batch in PayoutBatch.objects.filter(programme__slug=DEMO).order_by("pk")
+                ],
+            }
+        )
+    )
+
+
+def ca_inspect() -> None:
+    from cryptography import x509
+
+    from certhall.ca.models import CRL, Certificate, OCSPResponse
+    from certhall.ca.services import active_issuing_ca
+
+    ca = active_issuing_ca()
+    crls = []
+    for crl in CRL.objects.filter(ca=ca).order_by("number"):
+        der = bytes(crl.der)
+        parsed = x509.load_der_x509_crl(der)
+        crls.append(
+            {
+                "number": crl.number,
+                "entries": crl.entries,
+                "sha256": hashlib.sha256(der).hexdigest(),
+                "serials": sorted(f"{r.serial_number:x}" for r in parsed),
+            }
+        )
+    ca.refresh_from_db()
+    print(
+        json.dumps(
+            {
+                "crl_number": ca.crl_number,
+                "crls": crls,
+                # serials as the CRL's: hex of the number, no leading zeros
+                "certificates": {
+                    f"{int(serial, 16):x}": status
+                    for serial, status in Certificate.objects.filter(ca=ca).values_list(
+                        "serial", "status"
+                    )
+                },
+                "ocsp": {
+                    f"{int(serial, 16):x}": status
+                    for serial, status in OCSPResponse.objects.filter(ca=ca).values_list(
+                        "serial", "status"
+                    )
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    _setup()
+    command, *args = sys.argv[1:]
+    commands = {
+        "pay-prepare": lambda: pay_prepare(int(args[0])),
+        "notify": lambda: notify(*args),
+        "refund": lambda: refund(*args),
+        "pay-inspect": lambda: pay_inspect(*args),
+        "refund-prepare": refund_prepare,
+        "refund-inspect": refund_inspect,
+        "ca-inspect": ca_inspect,
+    }
+    if command not in commands:
+        raise SystemExit(f"unknown command {command}")
+    commands[command]()
