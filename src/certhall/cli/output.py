@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
+from certhall import crashpoints
 from certhall.errors import InvalidInput
 
 
@@ -37,6 +40,8 @@ class Output:
                 if not stat.S_ISREG(os.fstat(self._file.fileno()).st_mode):
                     return
                 raise error
+        # on the disk beside its target; a command's work not yet committed (tests kill here)
+        crashpoints.reached("output.settled")
 
     @contextmanager
     def _failure(self) -> Iterator[None]:
@@ -64,8 +69,10 @@ def atomic_output(path: str) -> Iterator[Output]:
             yield out
         return
     target = Path(os.path.realpath(target))
+    prefix = _prefix(target)
+    _remove_stale(target, prefix)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{prefix}{os.getpid()}.")
     except OSError as error:
         raise InvalidInput(code="cli_cannot_write", path=path, error=error.strerror) from None
     f = os.fdopen(fd, "wb")
@@ -74,6 +81,7 @@ def atomic_output(path: str) -> Iterator[Output]:
         yield out
         out.settle()
         f.close()
+        crashpoints.reached("output.committed")  # the work committed, the file not in place
         try:
             os.replace(tmp, target)
         except OSError as error:
@@ -83,6 +91,42 @@ def atomic_output(path: str) -> Iterator[Output]:
             f.close()
         os.unlink(tmp)
         raise
+
+
+def _prefix(target: Path) -> str:
+    """Temporary files beside ``target`` are ``.<name>.<host>.<pid>.<random>``: whose they are."""
+    host = re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname())[:64]
+    return f".{target.name}.{host}."
+
+
+def _remove_stale(target: Path, prefix: str) -> None:
+    """Remove the temporary files of ``target`` that a process of this host left when it was
+    killed (``kill -9``, a power cut) before it could remove them: whatever they hold is either
+    not committed (a certificate the registry does not hold, a CRL under a number that will be
+    signed again, a payout batch that was rolled back) or committed and kept by the database
+    (which writes it again); either way nobody must take it for the command's output."""
+    own = os.getpid()
+    pattern = re.compile(re.escape(prefix) + r"(\d+)\.")
+    try:
+        names = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for path in names:
+        found = pattern.match(path.name)
+        if found is None or int(found[1]) == own or _alive(int(found[1])):
+            continue
+        with suppress(OSError):
+            path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 @contextmanager

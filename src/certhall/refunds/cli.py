@@ -1,4 +1,4 @@
-"""certhall refund programmes|import|eligibility|batch|settle (docs/refunds.md).
+"""certhall refund programmes|import|eligibility|batch|batch-file|settle (docs/refunds.md).
 
 Thin: parse, call one service of ``certhall.refunds``, print. Runs as the command line's system
 actor; every import, batch and settlement is audited by the service.
@@ -40,6 +40,14 @@ def register(commands: Any) -> None:
     p.add_argument("--programme", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(handler=batch)
+
+    p = sub.add_parser(
+        "batch-file",
+        help="write a batch's transfer file again (the one a killed `refund batch` did not)",
+    )
+    p.add_argument("--batch", required=True, help="the batch number, PB...")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=batch_file)
 
     p = sub.add_parser("settle", help="mark a batch's transfers paid or failed from the bank")
     p.add_argument("--programme", required=True)
@@ -120,6 +128,18 @@ def batch(args: argparse.Namespace) -> int:
         made = create_batch(system_actor(), args.programme)
         out.write(made.content.encode("utf-8"))
         out.settle()
+    print(f"batch {made.number}: {made.count} transfers, total {made.total} yuan -> {args.out}")
+    return 0
+
+
+def batch_file(args: argparse.Namespace) -> int:
+    from certhall.accounts.services import system_actor
+    from certhall.refunds.payout import batch_file as stored
+
+    # The file as it was made with the batch (its SHA-256 line included); audited as a download.
+    with atomic_output(args.out) as out:
+        made = stored(system_actor(), args.batch)
+        out.write(made.content.encode("utf-8"))
     print(f"batch {made.number}: {made.count} transfers, total {made.total} yuan -> {args.out}")
     return 0
 

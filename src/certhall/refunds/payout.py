@@ -35,7 +35,7 @@ from typing import Any
 
 from django.db import transaction
 
-from certhall import clock
+from certhall import clock, crashpoints
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -253,6 +253,7 @@ def _settle_lines(
             report.refused.append(Refusal(line, refused.code.removeprefix("refund_"), message))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
+        crashpoints.reached("refunds.settled_line")  # one line settled, not yet committed
 
 
 def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str]) -> str:
