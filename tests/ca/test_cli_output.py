@@ -150,3 +150,24 @@ def test_a_fifo_is_written_into_not_replaced(
     assert code == 0
     assert fifo.is_fifo()
     assert len(x509.load_pem_x509_certificates(received[0])) == 2
+
+
+def test_a_killed_runs_temporary_file_is_removed_by_the_next(tmp_path: Path) -> None:
+    """What a process killed before its rename left beside the target (uncommitted work, or
+    work the database keeps) is removed when the target is written next; a live process's
+    temporary file and other files are left alone."""
+    target = tmp_path / "out.pem"
+    prefix = output._prefix(target)
+    dead = os.fork()
+    if dead == 0:  # pragma: no cover - the child exits at once
+        os._exit(0)
+    os.waitpid(dead, 0)
+    stale = tmp_path / f"{prefix}{dead}.abc123"
+    live = tmp_path / f"{prefix}{os.getppid()}.def456"
+    other = tmp_path / ".out.pem.notes"
+    for path in (stale, live, other):
+        path.write_bytes(b"left")
+    with output.atomic_output(str(target)) as out:
+        out.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.pem", live.name, other.name])
