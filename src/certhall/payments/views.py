@@ -17,6 +17,7 @@ Errors are ``CerthallError``s, rendered by ``certhall.web.errors.CerthallErrorMi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -134,17 +135,10 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    actor = _actor(request)
-    upload = request.FILES.get("pdf")
-    return act_and_return(
+    return _register(
         request,
-        reverse("payments-invoices"),
-        lambda: invoices.issue_invoice(
-            actor,
-            invoice_id,
-            str(request.POST.get("number", ""))[:40],
-            upload.chunks() if upload else None,
-        ),
+        invoice_id,
+        invoices.issue_invoice,
         lambda invoice: f"已登记发票号码 {invoice.number}，已上传电子发票并通知客户。",
     )
 
@@ -152,18 +146,28 @@ def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def invoice_reverse(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    actor = _actor(request)
-    upload = request.FILES.get("pdf")
+    return _register(
+        request,
+        invoice_id,
+        invoices.reverse_invoice,
+        lambda invoice: f"已登记红字发票 {invoice.reversal_number}，原发票已冲销。",
+    )
+
+
+def _register(
+    request: HttpRequest,
+    invoice_id: int,
+    service: Callable[[User, int, str, Iterable[bytes] | None], Invoice],
+    done: Callable[[Invoice], str],
+) -> HttpResponse:
+    """Finance's form: a number from the tax system and its PDF, for ``service``."""
+    actor, upload = _actor(request), request.FILES.get("pdf")
+    number = str(request.POST.get("number", ""))[:40]
     return act_and_return(
         request,
         reverse("payments-invoices"),
-        lambda: invoices.reverse_invoice(
-            actor,
-            invoice_id,
-            str(request.POST.get("number", ""))[:40],
-            upload.chunks() if upload else None,
-        ),
-        lambda invoice: f"已登记红字发票 {invoice.reversal_number}，原发票已冲销。",
+        lambda: service(actor, invoice_id, number, upload.chunks() if upload else None),
+        done,
     )
 
 
