@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
@@ -171,3 +172,25 @@ def test_a_killed_runs_temporary_file_is_removed_by_the_next(tmp_path: Path) -> 
         out.write(b"new")
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.pem", live.name, other.name])
+
+
+def test_export_writes_registered_certificates_or_nothing(
+    admin: User,
+    ca,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_setup: None,
+) -> None:
+    (tmp_path / "a.csr").write_bytes(csr())
+    with time_machine.travel(T0, tick=False):
+        run(capsys, *ISSUE, "--csr", str(tmp_path / "a.csr"), "--out", str(tmp_path / "a.pem"))
+    serial = Certificate.objects.get(profile="org").serial
+    out = tmp_path / "again.pem"
+    code, _, err = run(capsys, "ca", "export", serial, "nope", "--out", str(out))
+    assert code != 0 and "nope" in err and not out.exists()  # one unknown: none written
+    code, stdout, _ = run(capsys, "ca", "export", serial, serial.upper(), "--out", str(out))
+    assert code == 0 and stdout.startswith("1 certificates")
+    (exported,) = x509.load_pem_x509_certificates(out.read_bytes())
+    assert exported.public_bytes(serialization.Encoding.DER) == bytes(
+        Certificate.objects.get(serial=serial).der
+    )

@@ -100,6 +100,10 @@ def test_ca_killed_mid_step_leaves_nothing_unknown(demo_home: Home, tmp_path: Pa
     committed = set(_seen(home)["certificates"]) - before
     assert len(committed) == 3 and not Path(pem).exists()
     home.audit_verifies()
+    # Those three are written from the registry (not signed again).
+    home.cli("ca", "export", *sorted(committed), "--out", str(out / "committed.pem"))
+    exported = x509.load_pem_x509_certificates((out / "committed.pem").read_bytes())
+    assert {f"{c.serial_number:x}" for c in exported} == committed
     # Run again: the file in place, every certificate in it registered and valid.
     home.cli("ca", "issue-batch", str(manifest), "--out", pem)
     seen = _seen(home)

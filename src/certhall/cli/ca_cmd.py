@@ -1,4 +1,4 @@
-"""certhall ca init | issue | issue-batch | renew | revoke | crl | list | chain"""
+"""certhall ca init | issue | issue-batch | renew | revoke | crl | list | export | chain"""
 
 from __future__ import annotations
 
@@ -69,6 +69,14 @@ def register(commands: Any) -> None:
     p = sub.add_parser("list", help="list issued certificates")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=list_)
+
+    p = sub.add_parser(
+        "export",
+        help="write registered certificates (PEM), e.g. a batch whose --out file was lost",
+    )
+    p.add_argument("serials", nargs="+", metavar="serial")
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=export)
 
     p = sub.add_parser("chain", help="write the issuing CA and root certificates (PEM)")
     p.add_argument("--out", required=True)
@@ -297,6 +305,21 @@ def list_(args: argparse.Namespace) -> int:
         return 0
     for c in rows:
         print(f"{c.serial:<34} {c.status:<8} {c.profile:<9} {c.not_after:%Y-%m-%d} {c.subject}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from certhall.ca.registry import get_certificate
+
+    found = (get_certificate(serial) for serial in args.serials)  # all, or none written
+    rows = list({row.serial: row for row in found}.values())
+    with atomic_output(args.out) as out:
+        for row in rows:
+            out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
+    print(f"{len(rows)} certificates -> {args.out}")
     return 0
 
 
