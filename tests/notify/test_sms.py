@@ -123,12 +123,15 @@ def test_the_backend_is_a_setting(configure: Callable[..., object]) -> None:
 
 
 def test_list_outbox_for_admins(admin: User, make_user: Callable[..., User]) -> None:
-    first = send_sms("13800138000", "one", "a")
-    second = send_sms("13900139000", "two", "b")
-    third = send_sms("13800138000", "three", "b")
+    first = send_sms("13800138000", "one", "login_code")
+    second = send_sms("13900139000", "two", "ukey.pin")
+    third = send_sms("13800138000", "three", "ukey.pin")
     assert list_outbox(admin) == [third, second, first]
     assert list_outbox(admin, phone="138-0013-8000") == [third, first]
-    assert list_outbox(admin, kind="b") == [third, second]
+    assert list_outbox(admin, kind="ukey.pin") == [third, second]
+    with pytest.raises(InvalidInput) as unknown:  # a typo: said, not an empty list
+        list_outbox(admin, kind="ukey_pin")
+    assert unknown.value.code == "message_kind_unknown" and "ukey.pin" in unknown.value.message
     assert list_outbox(admin, limit=1) == [third]
     with pytest.raises(InvalidInput):
         list_outbox(admin, limit=0)
@@ -136,6 +139,7 @@ def test_list_outbox_for_admins(admin: User, make_user: Callable[..., User]) -> 
         list_outbox(admin, phone="12345")
     reads = AuditEvent.objects.filter(action="notify.outbox.read", result="ok")
     assert reads.count() == 4
+    assert AuditEvent.objects.filter(action="notify.outbox.read", result="refused").count() == 3
     assert reads.filter(after__phone="138****8000").count() == 1
     for role in (Role.CLERK, Role.AUDITOR, Role.APPLICANT, Role.ISSUER):
         with pytest.raises(Forbidden):

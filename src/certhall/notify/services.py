@@ -15,6 +15,7 @@ from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput
 from certhall.notify.backends import sms_backend
+from certhall.notify.messages import template
 from certhall.notify.models import SmsMessage, mask_phone
 
 #: Mainland China mobile numbers: 11 digits, 1 then 3-9.
@@ -82,8 +83,8 @@ def list_outbox(
         number = normalise_phone(phone) if phone else None
         if number:
             query = query.filter(phone=number)
-        if kind:
-            query = query.filter(kind=kind)
+        if kind:  # one of the catalogue's kinds (a typo is refused, not an empty list)
+            query = query.filter(kind=template(kind).kind.value)
         if not 1 <= limit <= 10_000:
             raise InvalidInput(code="limit_invalid", low=1, high=10000)
         messages = list(query.order_by("-created_at", "-pk")[:limit])
