@@ -86,3 +86,55 @@ def test_pay_online_through_the_sandbox(
     receipt = page.request.get(url + (page.locator("#receipt-link").get_attribute("href") or ""))
     assert receipt.status == 200
     assert receipt.body().startswith(b"%PDF-")
+
+
+def _log_in(page: Page, url: str, user: User) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": url}])
+
+
+def test_a_refunded_orders_invoice_is_reversed_by_finance(
+    audit_flushable: None,
+    live_server: Any,
+    page: Page,
+    applicant: User,
+    clerk: User,
+    make_order: Callable[..., Order],
+    tmp_path: Path,
+) -> None:
+    """Finance's queue of red-letter invoices, and the customer's order on a phone."""
+    from certhall.payments import invoices, services
+
+    url = live_server.url
+    print(f"screenshots in {tmp_path}")
+    order = make_order("300.00", description="机构证书（ODC证书）新办 1年")
+    services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
+    invoice = invoices.request_invoice(
+        applicant, order.reference, kind="normal", email="finance@example.cn"
+    )
+    pdf = b"%PDF-1.7\n%%EOF\n"
+    invoices.issue_invoice(clerk, invoice.pk, "26442000000012345678", [pdf])
+    services.refund(clerk, order, "客户放弃办理")
+
+    _log_in(page, url, clerk)
+    page.goto(f"{url}/payments/invoices/")
+    row = page.locator(f'#reversal-queue tr[data-invoice="{invoice.pk}"]')
+    expect(row).to_contain_text("26442000000012345678")
+    page.screenshot(path=str(tmp_path / "4-reversal-queue.png"), full_page=True)
+    row.locator('input[name="number"]').fill("87654321")
+    (tmp_path / "red.pdf").write_bytes(pdf)
+    row.locator('input[name="pdf"]').set_input_files(str(tmp_path / "red.pdf"))
+    row.locator("button").click()
+    expect(page.locator("body")).to_contain_text("已登记红字发票 87654321")
+    expect(page.locator("#reversal-queue")).to_have_count(0)
+
+    _log_in(page, url, applicant)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{url}/payments/orders/{order.reference}")
+    expect(page.locator("#invoice-status")).to_have_text("已开具红字发票冲销")
+    expect(page.locator("#invoice-reversal-number")).to_have_text("87654321")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "5-order-reversed-phone.png"), full_page=True)
