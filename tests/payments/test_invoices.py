@@ -283,3 +283,35 @@ def test_a_refunded_orders_issued_invoice_awaits_its_red_letter_invoice(
         ("payments.invoice.reverse", "ok"),
         ("payments.invoice.reverse", "refused"),
     ]
+
+
+def test_finance_records_a_refund_sent_back_through_its_page(
+    clock: Any, make_order: Callable[..., Order], applicant: User, clerk: User
+) -> None:
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from certhall.payments.lifecycle import Channel, Method
+
+    order = make_order("150.00")
+    with transaction.atomic():
+        services.apply_payment(
+            clerk, order, channel=Channel.ALIPAY, method=Method.ALIPAY_ONLINE,
+            transaction_id="2026120522001", amount=order.amount, received_at=datetime.now(UTC),
+        )  # fmt: skip
+    services.refund(clerk, order, "客户撤回申请")
+    customer = login(applicant)
+    assert "待退回" in page(customer.get(f"/payments/orders/{order.reference}"))
+    finance = login(clerk)
+    queue = page(finance.get("/payments/invoices/"))
+    assert 'id="refunds-owed"' in queue and f'data-order="{order.reference}"' in queue
+    assert "支付宝（网上支付）" in queue
+    url = f"/payments/orders/{order.reference}/refund-sent"
+    empty = page(finance.post(url, {"sent_reference": ""}, follow=True))
+    assert "退回流水号不能为空" in empty
+    done = page(finance.post(url, {"sent_reference": "2026120522001R"}, follow=True))
+    assert f"已登记订单 {order.reference} 的退款已退回" in done and 'id="refunds-owed"' not in done
+    shown = page(customer.get(f"/payments/orders/{order.reference}"))
+    assert "原路退回（流水号 2026120522001R）" in shown
+    assert customer.post(url, {"sent_reference": "x"}).status_code == 403  # not the customer's

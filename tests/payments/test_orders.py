@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from certhall.accounts.models import Organization, Role, User
 from certhall.audit.models import AuditEvent
@@ -360,6 +362,52 @@ def test_refund(clock: Any, clerk: User, order: Order) -> None:
     with pytest.raises(Conflict, match="已退款"):
         services.refund(clerk, order, "again")
     assert len(events("payments.order.refund", "refused")) == 2
+
+
+def test_a_counter_refund_goes_back_at_once_a_transfers_is_owed_until_sent(
+    clock: Any, clerk: User, other_clerk: User, applicant: User, make_order: Callable[..., Order]
+) -> None:
+    """Before, a refunded bank transfer or online payment left finance no list of the money it
+    still had to send back."""
+    at_counter, by_bank = make_order(), make_order()
+    _pay(clerk, at_counter)
+    with transaction.atomic():
+        services.apply_payment(
+            clerk,
+            by_bank,
+            channel=lifecycle.Channel.BANK,
+            method=lifecycle.Method.BANK_TRANSFER,
+            transaction_id="bank-0001",
+            amount=by_bank.amount,
+            received_at=datetime.now(UTC),
+        )
+    for order in (at_counter, by_bank):
+        services.refund(clerk, order, "客户撤回申请")
+    at_counter.refresh_from_db()
+    assert at_counter.refund_sent_at is not None and at_counter.refund_sent_by == clerk
+    assert services.refunds_owed(clerk) == [by_bank]
+    assert services.refunds_owed(other_clerk) == []  # another provider's finance
+    with pytest.raises(Forbidden):
+        services.refunds_owed(applicant)
+    with pytest.raises(InvalidInput):
+        services.record_refund_sent(clerk, by_bank.reference, " ")
+    with pytest.raises(Forbidden):
+        services.record_refund_sent(other_clerk, by_bank.reference, "HX20261205001")
+    sent = services.record_refund_sent(clerk, by_bank.reference, "HX20261205001")
+    assert (sent.refund_sent_reference, sent.refund_sent_by) == ("HX20261205001", clerk)
+    assert services.refunds_owed(clerk) == []
+    with pytest.raises(Conflict) as twice:
+        services.record_refund_sent(clerk, by_bank.reference, "HX20261205002")
+    assert twice.value.code == "refund_not_owed"
+    with pytest.raises(Conflict):  # nothing refunded, nothing owed
+        services.record_refund_sent(clerk, make_order().reference, "HX1")
+    (event,) = events("payments.order.refund_sent")
+    assert event.after == {
+        "amount": "300.00",
+        "method": "bank_transfer",
+        "reference": "HX20261205001",
+    }
+    assert len(events("payments.order.refund_sent", "refused")) == 4
 
 
 def test_refund_permissions(

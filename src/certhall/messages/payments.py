@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "order_not_paid": "订单 {reference} {status}，支付后才能开具收据",
     "order_numbers_used_up": "今日订单号已用完，请明天再试",
     "order_status_unknown": "未知的订单状态“{status}”（可选：{choices}）",
+    "refund_not_owed": "订单 {reference} 没有待退回的退款（尚未退款，或已登记退回）。",
     "order_text_empty": "{what}不能为空",
     "order_text_too_long": "{what}不能超过{limit}个字",
     "order_items_count": "订单明细须有1到{limit}项",

@@ -48,6 +48,14 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     refund_reason = models.CharField(max_length=200, blank=True)
+    #: When the refunded money went back to the payer: at once for a counter payment (cash
+    #: handed back, the POS or code reversed there), later for a bank or gateway payment, which
+    #: finance sends back and records here with the bank's or gateway's reference.
+    refund_sent_at = models.DateTimeField(null=True, blank=True)
+    refund_sent_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    refund_sent_reference = models.CharField(max_length=64, blank=True)
 
     objects = VisibleQuerySet["Order"].as_manager()
 

@@ -378,16 +378,51 @@ def refund(actor: User, order: Order, reason: str) -> Order:
         require_provider(actor, order.provider_id)
         with transaction.atomic():
             order.refresh_from_db()
+            now = clock.now()
+            fields: dict[str, object] = {"refunded_at": now, "refund_reason": text}
+            if order.method in COUNTER_METHODS:  # given back over the counter there and then
+                fields |= {"refund_sent_at": now, "refund_sent_by": actor}
             transition(
-                actor,
-                ORDERS,
-                order,
-                Status.REFUNDED,
-                fields={"refunded_at": clock.now(), "refund_reason": text},
-                extra_after={"reason": text},
+                actor, ORDERS, order, Status.REFUNDED, fields=fields, extra_after={"reason": text}
             )
             crashpoints.reached("payments.refunded")  # the order refunded, not its application
             order_refunded.send(sender=Order, order=order, reason=text, actor=actor)
+    return order
+
+
+def refunds_owed(actor: User) -> list[Order]:
+    """Refunded orders whose money finance has still to send back (bank or gateway), oldest
+    first."""
+    require_role(actor, *REFUND_ROLES)
+    owed = Order.objects.visible_to(actor).filter(
+        status=Status.REFUNDED, refund_sent_at__isnull=True
+    )
+    return list(owed.select_related("organization").order_by("refunded_at", "pk"))
+
+
+def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Order:
+    """Finance sent a refunded order's money back (a transfer to the payer, the gateway's
+    refund): recorded once, with the bank's or gateway's reference."""
+    require_role(actor, *REFUND_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.order.refund_sent", object_type="order", object_id=reference[:32]
+    ):
+        order = get_order(actor, reference)
+        text = _text(sent_reference, "退回流水号", 64)
+        with transaction.atomic():
+            sent = Order.objects.filter(
+                pk=order.pk, status=Status.REFUNDED, refund_sent_at__isnull=True
+            ).update(refund_sent_at=clock.now(), refund_sent_by=actor, refund_sent_reference=text)
+            if not sent:
+                raise Conflict(code="refund_not_owed", reference=order.reference)
+            order.refresh_from_db()
+            audit.record(
+                actor,
+                "payments.order.refund_sent",
+                object_type="order",
+                object_id=order.reference,
+                after={"amount": str(order.amount), "method": order.method, "reference": text},
+            )
     return order
 
 

@@ -10,6 +10,11 @@ urlpatterns = [
         views.invoice_request,
         name="payments-invoice-request",
     ),
+    path(
+        "payments/orders/<str:reference>/refund-sent",
+        views.refund_sent,
+        name="payments-refund-sent",
+    ),
     path("payments/invoices/", views.invoice_queue, name="payments-invoices"),
     path(
         "payments/invoices/<int:invoice_id>/issue",

@@ -127,8 +127,23 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             "section": "invoices",
             "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
             "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
+            "refunds_owed": services.refunds_owed(actor),
             "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
         },
+    )
+
+
+@require_POST
+@login_required
+def refund_sent(request: HttpRequest, reference: str) -> HttpResponse:
+    """Finance records that a refunded order's money went back (the bank's reference)."""
+    actor = _actor(request)
+    sent = str(request.POST.get("sent_reference", ""))[:100]
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: services.record_refund_sent(actor, reference, sent),
+        lambda order: f"已登记订单 {order.reference} 的退款已退回。",
     )
 
 
