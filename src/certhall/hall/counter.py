@@ -46,6 +46,11 @@ class HandlerData:
     phone: str
 
 
+def serves(actor: User) -> bool:
+    """Whether ``actor`` works at this CA's counter (its clerks and CA admins)."""
+    return actor.role in access.COUNTER_ROLES and actor.provider_id == home_provider().pk
+
+
 def require_counter(actor: User) -> None:
     """The counter is this CA's: its clerks and CA admins, not another provider's staff."""
     require_role(actor, *access.COUNTER_ROLES)

@@ -27,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
-from certhall.accounts.services import home_provider
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.forms import FORM_FILES, render_forms_for
@@ -112,7 +111,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "role_label": Role(role).label,
         "calendar_warning": calendar.next_year_warning(clock.today()),
     }
-    if role in access.COUNTER_ROLES and actor.provider_id == home_provider().pk:
+    if counter.serves(actor):
         context["point"] = _session_point(request)
         context["counter_open"], context["counter_open_count"] = counter.in_progress(actor, 10)
     if role in access.REVIEW_ROLES:
