@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, PIN, USCC, Stack
 
@@ -64,6 +64,7 @@ def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:
     popup.click("#submit")
     expect(popup.locator("#message")).to_contain_text("PIN码错误，还可以尝试 5 次")
     expect(page.locator("#login-message")).to_contain_text("还可以尝试 5 次")
+    expect(page.locator("#unlock-hint")).to_be_hidden()  # not locked yet
     popup.screenshot(path=stack.shots / "2-pin-window-wrong-pin.png", full_page=True)
     page.screenshot(path=stack.shots / "3-login-page-wrong-pin.png", full_page=True)
 
@@ -95,6 +96,22 @@ def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:
     page.screenshot(path=stack.shots / "5-revoked-refused.png", full_page=True)
     page.goto(f"{stack.url}/my/")  # still logged in from before: now the status shows it
     expect(row).to_contain_text("已吊销")
+
+    # a Ukey whose PIN is locked, as the helper reports it: the page shows the way out
+    def locked(route: Route) -> None:
+        answer = route.fetch()
+        data = answer.json()
+        for token in data["tokens"]:
+            token["pin_locked"] = True
+        route.fulfill(response=answer, json=data)
+
+    page.route(f"{stack.agent_url}/v1/certificates", locked)
+    page.goto(f"{stack.url}/login/certificate/")
+    expect(page.locator("#cert-list")).to_contain_text("PIN已锁定")
+    expect(page.locator("#unlock-hint")).to_be_visible()
+    expect(page.locator("#unlock-hint a")).to_have_attribute("href", "/guide/unlock/")
+    page.screenshot(path=stack.shots / "5b-pin-locked.png", full_page=True)
+    page.unroute(f"{stack.agent_url}/v1/certificates")
 
     # the helper stopped: the page says so instead of failing silently
     assert stack.agent is not None

@@ -14,7 +14,10 @@
   var message = document.getElementById("login-message");
   var pinLink = document.getElementById("pin-link");
   var pinLinkA = document.getElementById("pin-link-a");
+  var unlockHint = document.getElementById("unlock-hint");
   var selected = null;
+  var selectedToken = null;
+  var locked = {}; // token serial -> PIN locked, as the helper reported it
   var busy = false;
   var current = null; // {id, state}
   var popup = null;
@@ -44,7 +47,7 @@
     } else {
       show(agentStatus, "证书助手已连接，请选择证书。", "ok");
     }
-    var locked = {};
+    locked = {};
     tokens.forEach(function (t) { locked[t.serial] = t.pin_locked; });
     var now = new Date().toISOString();
     certs.forEach(function (cert, index) {
@@ -55,7 +58,11 @@
       radio.name = "certificate";
       radio.value = cert.id;
       radio.setAttribute("data-serial", cert.serial);
-      radio.addEventListener("change", function () { selected = cert.id; update(); });
+      radio.addEventListener("change", function () {
+        selected = cert.id;
+        selectedToken = cert.token.serial;
+        update();
+      });
       var text = document.createElement("span");
       var title = document.createElement("strong");
       title.textContent = cert.subject_cn;
@@ -71,7 +78,7 @@
       item.appendChild(radio);
       item.appendChild(text);
       list.appendChild(item);
-      if (index === 0) { radio.checked = true; selected = cert.id; }
+      if (index === 0) { radio.checked = true; selected = cert.id; selectedToken = cert.token.serial; }
     });
     update();
   }
@@ -79,6 +86,7 @@
   function update() {
     loginButton.disabled = busy || !selected;
     changePinButton.disabled = busy || !selected;
+    unlockHint.hidden = !(selected && locked[selectedToken]);
   }
 
   function loadCertificates() {
@@ -144,6 +152,9 @@
       } else if (data.state === "done") {
         submit(data.result);
       } else {
+        if (data.error && /^pin_locked/.test(data.error.code || "")) {
+          locked[selectedToken] = true; // locked just now: the way out is the unlock business
+        }
         finish(data.error ? data.error.message : "操作已取消。");
       }
     }, function () {
