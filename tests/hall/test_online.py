@@ -268,3 +268,28 @@ def test_deadline_into_an_unpublished_year_is_provisional() -> None:
     onsite = Application(channel="onsite")
     due = workflow.deadline(onsite, datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI))
     assert (due.due, due.provisional) == (date(2026, 12, 30), False)
+
+
+def test_long_review_words_do_not_refuse_the_review(
+    applicant: User, handler: Handler, reviewer: User
+) -> None:
+    """The SMS of the review result holds at most 500 characters; a note or reasons the
+    review accepts (a 500-character note, 200 characters per document) were refused with
+    "短信最多500个字。" and the application stayed in review. The message is shortened instead
+    (the whole text is online); the review's own record keeps every word."""
+    with at(FRIDAY):
+        returned, approved = (online_draft(applicant, handler) for _ in range(2))
+        for draft in (returned, approved):
+            services.submit(applicant, draft.number)
+            pay_online(draft.number, applicant)
+    current = Document.objects.filter(application=returned, superseded=False)
+    reasons = {d.pk: f"{d.kind}：" + "请加盖公章后重新上传" * 40 for d in current}
+    reasons = {pk: text[: review.REASON_LIMIT] for pk, text in reasons.items()}
+    with at(MONDAY):
+        done = review.return_application(reviewer, returned.number, reasons=reasons)
+        passed = review.approve(reviewer, approved.number, note="资料齐全" * 125)
+    assert done.state == State.RETURNED and passed.state == State.APPROVED
+    assert {d.review_reason for d in current.all()} == set(reasons.values())
+    texts = list(SmsMessage.objects.filter(kind="review_result").values_list("text", flat=True))
+    assert len(texts) == 2 and all(len(text) <= 500 for text in texts)
+    assert all(text.endswith("……。请登录网上营业厅查看。") for text in texts)

@@ -11,6 +11,11 @@ from certhall.accounts.models import User
 from certhall.hall.models import Application, Business, Channel
 from certhall.notify.notifier import notify
 
+#: How much of a reviewer's note or reasons the review result's message quotes: an SMS holds
+#: 500 characters (``notify.services.MAX_TEXT``) and the rest of the text takes up to about 90;
+#: the whole of it is on the application's page, which the message points to.
+REASON_IN_MESSAGE = 300
+
 
 def _businesses(application: Application) -> str:
     names = dict.fromkeys(str(Business(i.business).label) for i in application.items.all())
@@ -45,7 +50,9 @@ def review_result(actor: User, application: Application, *, approved: bool, reas
         "review_result",
         {
             "result": "通过" if approved else "未通过，请补正资料后重新提交",
-            "reason": reason,
+            "reason": reason
+            if len(reason) <= REASON_IN_MESSAGE
+            else reason[:REASON_IN_MESSAGE] + "……",
         },
     )
 
