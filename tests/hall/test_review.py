@@ -7,6 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from certhall.accounts.models import Handler, Role, User
+from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden
 from certhall.hall import counter, documents, review, services
 from certhall.hall.items import ItemRequest
@@ -108,6 +109,29 @@ def test_only_reviewers_review(applicant: User, handler: Handler, clerk: User, m
             with pytest.raises(Forbidden):
                 review.review_queue(actor)
     assert Application.objects.get(pk=application.pk).state == State.PAID
+
+
+def test_a_review_by_someone_who_may_not_review_is_audited(
+    applicant: User, handler: Handler, clerk: User, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """A forged 审核通过 or 退回 from the applicant, a clerk or an issuer is refused and, like a
+    forged 制证 (docs/hall.md), recorded as a refusal: the role check came before the audited
+    block, so these left no trace."""
+    application = paid_online(applicant, handler, FRIDAY)
+    issuer = make_user(Role.ISSUER)
+    actors = (applicant, clerk, issuer)
+    with at(FRIDAY):
+        for actor in actors:
+            with pytest.raises(Forbidden):
+                review.approve(actor, application.number)
+            with pytest.raises(Forbidden):
+                review.return_application(actor, application.number, reasons={}, note="不清晰")
+    assert Application.objects.get(pk=application.pk).state == State.PAID
+    refused = AuditEvent.objects.filter(object_id=application.number, result="refused")
+    for action in ("hall.application.approve", "hall.application.return"):
+        events = refused.filter(action=action)
+        assert sorted(e.actor_id for e in events) == sorted(a.pk for a in actors), action
+        assert {e.after["error"] for e in events} == {"role_required"}
 
 
 def test_review_before_payment_is_refused(

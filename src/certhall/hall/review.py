@@ -69,7 +69,6 @@ def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
 
 def approve(actor: User, number: str, *, note: str = "") -> Application:
     """审核通过: every current document is accepted and the application awaits issuance."""
-    require_role(actor, *access.REVIEW_ROLES)
     with access.locked(actor, number, "hall.application.approve") as application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "审核通过")
@@ -97,10 +96,10 @@ def return_application(
 ) -> Application:
     """退回补正: each document named in ``reasons`` (document id -> reason) is returned with
     its reason, the others are accepted; ``note`` is a general remark. At least one reason."""
-    require_role(actor, *access.REVIEW_ROLES)
     with audit.refusals_recorded(
         actor, "hall.application.return", object_type="application", object_id=number
     ):
+        require_role(actor, *access.REVIEW_ROLES)
         note = note.strip()
         if len(note) > NOTE_LIMIT:
             raise InvalidInput(code="return_note_too_long", limit=NOTE_LIMIT)
