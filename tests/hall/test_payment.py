@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from certhall.accounts.models import Handler, User
+from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import payment, review, services
 from certhall.hall.models import Application
@@ -65,6 +66,27 @@ def test_no_refund_once_issuance_started(
     order.refresh_from_db()
     assert order.status == "paid"
     assert Application.objects.get(pk=application.pk).state == State.ISSUED
+
+
+def test_a_refund_by_someone_who_may_not_refund_is_audited(
+    applicant: User, handler: Handler, reviewer: User, issuer: User
+) -> None:
+    """A forged 退款 from the applicant, a reviewer or an issuer is refused and recorded as a
+    refusal (the role check came before the audited block and left no trace)."""
+    application = awaiting(applicant, handler)
+    with at(FRIDAY):
+        pay_online(application.number, applicant)
+        for actor in (applicant, reviewer, issuer):
+            with pytest.raises(Forbidden):
+                payment.refund_application(actor, application.number, "不要了")
+    assert Application.objects.get(pk=application.pk).state == State.PAID
+    refused = AuditEvent.objects.filter(
+        action="hall.application.refund", object_id=application.number, result="refused"
+    )
+    assert sorted(e.actor_id for e in refused) == sorted(
+        a.pk for a in (applicant, reviewer, issuer)
+    )
+    assert {e.after["error"] for e in refused} == {"role_required"}
 
 
 def test_counter_payments(applicant: User, handler: Handler, clerk: User, make_user) -> None:  # type: ignore[no-untyped-def]

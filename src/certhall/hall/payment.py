@@ -206,10 +206,10 @@ def take_counter_payment(
 def refund_application(actor: User, number: str, reason: str) -> Application:
     """Refund a paid application that will not be issued (returned and given up, withdrawn);
     the refunded signal closes it."""
-    require_role(actor, *access.REFUND_ROLES)
     with audit.refusals_recorded(
         actor, "hall.application.refund", object_type="application", object_id=number
     ):
+        require_role(actor, *access.REFUND_ROLES)
         if not reason.strip():
             raise InvalidInput(code="refund_reason_missing")
         with transaction.atomic():
