@@ -20,7 +20,7 @@ from certhall.hall.states import State
 from certhall.notify.models import SmsMessage
 from certhall.pki.profiles import add_years
 from certhall.rules import SHANGHAI
-from certhall.tokens import change_pin, list_certificates, user_login
+from certhall.tokens import change_pin, list_certificates, pin_status, user_login
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
@@ -403,3 +403,29 @@ def test_a_renewal_that_would_outlive_the_ca_is_refused_before_payment(
     assert refused.value.code == "renewal_beyond_ca"
     assert "超过签发CA的有效期" in refused.value.message
     assert not Application.objects.filter(items__target_certificate=cert).exists()
+
+
+def test_an_empty_pin_is_no_pin_and_costs_the_customer_no_try(
+    hall_ca: object,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    """The console sends no PIN when the field is left empty; the API's ``"pin": ""`` was tried
+    on the customer's own Ukey as a PIN, a wrong one: one of its tries gone for nothing."""
+    ukey, old_cert = issued_ukey(issuer, stock, ukey_store, organization, years=1)
+    before = pin_status(ukey_store.module, ukey.label, conf=ukey_store.conf).tries_left
+    with at(FRIDAY):
+        application = at_counter(
+            clerk, handler, ItemRequest(business="renew", serial=old_cert.serial, years=1)
+        )
+        review.approve(reviewer, application.number)
+        with pytest.raises(InvalidInput) as refused:
+            issuance.issue_application(clerk, application.number, pin="", store=ukey_store)
+    assert refused.value.code == "pin_missing"
+    assert pin_status(ukey_store.module, ukey.label, conf=ukey_store.conf).tries_left == before
+    assert Application.objects.get(pk=application.pk).state == State.APPROVED

@@ -159,6 +159,7 @@ def issue_application(
         if application.state != State.APPROVED:
             raise APPLICATIONS.refusal(application, State.ISSUING)
         stock = _stock_tokens(actor, lines, tokens or {})
+        pin = pin or None  # an empty field is no PIN, never a wrong one tried on the Ukey
         _check_pin(lines, pin)
         with workflow.issuing(actor, number, "hall.issuing", "制证未完成") as application:
             _perform(actor, application, stock, pin, store or instance_store(), key_type)
