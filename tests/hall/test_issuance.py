@@ -429,3 +429,38 @@ def test_an_empty_pin_is_no_pin_and_costs_the_customer_no_try(
     assert refused.value.code == "pin_missing"
     assert pin_status(ukey_store.module, ukey.label, conf=ukey_store.conf).tries_left == before
     assert Application.objects.get(pk=application.pk).state == State.APPROVED
+
+
+def test_an_unexpected_failure_is_told_in_chinese_in_the_history(
+    hall_ca: object,
+    applicant: User,
+    handler: Handler,
+    reviewer: User,
+    issuer: User,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An issuance that fails with something other than a refusal goes back to 审核通过 with
+    the reason in the history, which the customer reads too: it said "制证未完成：OSError"."""
+    ukey = stock("ukey-0001")
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+        review.approve(reviewer, draft.number)
+        line = draft.items.get()
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise OSError("device unplugged")
+
+        monkeypatch.setattr(issuance.ukeys, "issue_onto_token", broken)
+        with pytest.raises(OSError):
+            issuance.issue_application(
+                issuer, draft.number, tokens={line.pk: ukey.serial}, store=ukey_store
+            )
+    failed = Application.objects.get(pk=draft.pk)
+    assert failed.state == State.APPROVED
+    for reader in (applicant, issuer):
+        reason = services.history(reader, failed)[-1]["reason"]
+        assert reason == "制证未完成：系统繁忙，请稍后再试。", reason

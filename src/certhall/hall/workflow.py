@@ -107,8 +107,12 @@ def put_back(actor: User, application: Application, reason: str, **fields: objec
 
 def back_to_approved(actor: User, application: Application, error: Exception, what: str) -> None:
     """:func:`put_back` after a failed issuance, with the error as the reason. Never hides the
-    original error (a failure here is swallowed)."""
-    message = error.message if isinstance(error, CerthallError) else type(error).__name__
+    original error (a failure here is swallowed). An error that is not a refusal is told in the
+    catalogue's words for a failure (the history is read by the customer too, never a Python
+    class name); the error itself is raised again, and the boundary logs it."""
+    if not isinstance(error, CerthallError):
+        error = CerthallError(code="server_error")
+    message = error.message
     with contextlib.suppress(CerthallError), transaction.atomic():
         application.refresh_from_db()
         put_back(actor, application, f"{what}：{message}"[:200])
