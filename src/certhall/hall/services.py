@@ -108,11 +108,14 @@ def list_applications(
     offset: int = 0,
     lines: Prepared[ApplicationItem] = ITEMS,
     parties: bool = True,
+    staff_work: bool = False,
 ) -> list[Application]:
     """The applications ``actor`` sees, newest first, read by prepared statements
     (``certhall.reads``: the hall's pages are the ones every customer opens). ``lines``: how
     much of each line to load (``ITEMS``, ``ITEM_SERIALS`` or ``ROW_ITEMS``); ``parties``: the
-    organisation and the handler as well (the applicant's own rows show neither)."""
+    organisation and the handler as well (the applicant's own rows show neither);
+    ``staff_work``: without the online renewals, which the customer's helper finishes (the
+    issuer's lists)."""
     scope = Application.objects.scope(actor)  # first: a role that sees none is Forbidden
     if state and state not in State.values:
         raise InvalidInput(code="state", state=state)
@@ -121,14 +124,18 @@ def list_applications(
     if scope is None:
         return []
     values: list[int | str] = [scope[1], state] if state else [scope[1]]
-    read = _rows_read(scope[0], bool(state), parties)
+    read = _rows_read(scope[0], bool(state), parties, staff_work)
     return with_lines(read.rows(*values, limit=limit, offset=offset), lines)
 
 
 @functools.cache
-def _rows_read(scope: Scope, by_state: bool, parties: bool) -> Prepared[Application]:
+def _rows_read(
+    scope: Scope, by_state: bool, parties: bool, staff_work: bool
+) -> Prepared[Application]:
     def build(key: int, state: str = "") -> QuerySet[Application]:
         rows = Application.objects.within(scope, key)
+        if staff_work:  # Application.is_online_renewal
+            rows = rows.exclude(channel=Channel.ONLINE, items__business=Business.RENEW)
         return (rows.filter(state=state) if by_state else rows).order_by("-created_at", "-pk")
 
     return Prepared(build, related=("organization", "handler") if parties else ())

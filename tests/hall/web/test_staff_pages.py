@@ -664,3 +664,33 @@ def test_posts_need_the_csrf_token(
         response = client.post(_url(name, target), payload)
         assert response.status_code == 403
         assert snapshot() == before
+
+
+def test_an_online_renewal_is_not_on_the_issuers_list(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    handler: Handler,
+    organization: Organization,
+    reviewer: User,
+    issuer: User,
+) -> None:
+    """A paid 网厅续期 is approved by the hall itself and finished by the customer's helper:
+    nobody on staff can issue it. It was listed as 审核通过，待制证 on the issuer's home and
+    制证与交付 page beside the work the issuer has to do."""
+    from certhall.hall import renewal
+    from tests.hall.conftest import software_certificate
+
+    _, old = software_certificate(admin, organization, profile="personal")
+    with at(FRIDAY):
+        online_renewal = renewal.start(applicant, old.serial, 2)
+        pay_online(online_renewal.number, applicant)
+        new = online_draft(applicant, handler)
+        services.submit(applicant, new.number)
+        pay_online(new.number, applicant)
+        review.approve(reviewer, new.number)
+    assert Application.objects.get(pk=online_renewal.pk).state == State.APPROVED
+    web = login(issuer)
+    for page in ("/console/", "/console/issuance/"):
+        shown = text(web.get(page))
+        assert new.number in shown and online_renewal.number not in shown, page

@@ -117,7 +117,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if role in access.REVIEW_ROLES:
         context["queue"] = review.review_queue(actor, limit=10)
     if role in access.ONLINE_ISSUE_ROLES:
-        context["to_issue"] = services.list_applications(actor, state=State.APPROVED, limit=10)
+        context["to_issue"] = services.list_applications(
+            actor, state=State.APPROVED, limit=10, staff_work=True
+        )
         context["stock"] = _stock_counts(actor)
     return render(request, "hall/staff/home.html", context)
 
@@ -552,8 +554,12 @@ def issuance_queue(request: HttpRequest) -> HttpResponse:
         "hall/staff/issuance_queue.html",
         {
             "section": "issuance",
-            "approved": services.list_applications(actor, state=State.APPROVED, limit=200),
-            "issued": services.list_applications(actor, state=State.ISSUED, limit=200),
+            "approved": services.list_applications(
+                actor, state=State.APPROVED, limit=200, staff_work=True
+            ),
+            "issued": services.list_applications(
+                actor, state=State.ISSUED, limit=200, staff_work=True
+            ),
             "stock_count": len(ukeys.list_ukeys(actor, status=UkeyStatus.IN_STOCK)),
         },
     )
