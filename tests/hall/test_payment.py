@@ -89,6 +89,24 @@ def test_a_refund_by_someone_who_may_not_refund_is_audited(
     assert {e.after["error"] for e in refused} == {"role_required"}
 
 
+def test_a_counter_payment_by_someone_who_may_not_take_one_is_audited(
+    applicant: User, handler: Handler, reviewer: User, issuer: User
+) -> None:
+    """Money recorded by the wrong role is refused and the refusal recorded (the role check
+    came before the audited block, as it did for 退款)."""
+    application = awaiting(applicant, handler)
+    with at(FRIDAY):
+        for actor in (applicant, reviewer, issuer):
+            with pytest.raises(Forbidden):
+                payment.take_counter_payment(actor, application.number, method="cash")
+    refused = AuditEvent.objects.filter(
+        action="hall.application.counter_payment", object_id=application.number, result="refused"
+    )
+    assert sorted(e.actor_id for e in refused) == sorted(
+        a.pk for a in (applicant, reviewer, issuer)
+    )
+
+
 def test_counter_payments(applicant: User, handler: Handler, clerk: User, make_user) -> None:  # type: ignore[no-untyped-def]
     online = awaiting(applicant, handler)
     with at(FRIDAY):

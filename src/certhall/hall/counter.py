@@ -148,9 +148,8 @@ def open_application(
     project: str = Project.SZ_MEDICAL_INSURANCE,
 ) -> Application:
     """受理: a new on-site draft at ``point`` (the clerk's service point) for ``customer``."""
-    require_role(actor, *access.COUNTER_ROLES)
     with audit.refusals_recorded(actor, "hall.application.create", object_type="application"):
-        require_provider(actor, home_provider().pk)
+        require_counter(actor)
         if not point:
             raise InvalidInput(code="point_missing")
         slug = check_point(point)

@@ -180,10 +180,10 @@ def take_counter_payment(
 ) -> Application:
     """The clerk takes the fee of a counter application (cash, POS, WeChat or Alipay at the
     counter); the paid signal moves the application on."""
-    require_role(actor, *access.COUNTER_ROLES)
     with audit.refusals_recorded(
         actor, "hall.application.counter_payment", object_type="application", object_id=number
     ):
+        require_role(actor, *access.COUNTER_ROLES)
         application = access.load(actor, number)
         access.require_staff(actor, application, *access.COUNTER_ROLES)
         if application.channel != Channel.ONSITE:
