@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from certhall import clock
 from certhall.errors import InvalidInput
-from certhall.forms import Applicant, CertificateRequest, FormData, Handler, Holder
+from certhall.forms import (
+    FORM_FILES,
+    Applicant,
+    CertificateRequest,
+    FormData,
+    Handler,
+    Holder,
+)
 from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
 from certhall.hall.models import Application, ApplicationItem, Business, CertType
 from certhall.rules import default_catalog, local
@@ -78,3 +85,12 @@ def form_data(application: Application) -> FormData:
         project=application.get_project_display(),
         postage_yuan=application.postage or None,
     )
+
+
+def forms_offered(lines: list[ApplicationItem]) -> list[tuple[str, str]]:
+    """The printed forms an application's lines need: (key, title), for the staff page."""
+    types = {line.cert_type for line in lines}
+    keys = (["unit_application"] if "org" in types else []) + (
+        ["org_application", "personal_annex"] if "personal" in types else []
+    )
+    return [(key, FORM_FILES[key].removesuffix(".pdf")) for key in keys]

@@ -92,9 +92,22 @@ def done_words(businesses: Iterable[str]) -> str | None:
     return "、".join(NO_CERTIFICATE[kind] for kind in kinds)
 
 
-def state_label(state: str, businesses: Iterable[str]) -> str:
+#: An online renewal is not reviewed or issued by staff: once paid the customer updates it
+#: with the certificate helper.
+ONLINE_RENEWAL_LABELS = {
+    State.PAID: "已付款",
+    State.APPROVED: "待在线更新",
+    State.ISSUING: "在线更新中",
+    State.ISSUED: "新证书已签发，待写入Ukey",
+}
+
+
+def state_label(state: str, businesses: Iterable[str], online_renewal: bool = False) -> str:
     """The state's label in the words of the application's businesses: an application that
-    makes no certificate (解锁, 吊销 only) never says 制证 (待制证, 制证中, 已制证)."""
+    makes no certificate (解锁, 吊销 only) never says 制证 (待制证, 制证中, 已制证), and an
+    online renewal says what its customer's helper does."""
+    if online_renewal and state in ONLINE_RENEWAL_LABELS:
+        return ONLINE_RENEWAL_LABELS[State(state)]
     done = done_words(businesses)
     if done is not None:
         words = {

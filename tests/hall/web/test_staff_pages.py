@@ -694,3 +694,6 @@ def test_an_online_renewal_is_not_on_the_issuers_list(
     for page in ("/console/", "/console/issuance/"):
         shown = text(web.get(page))
         assert new.number in shown and online_renewal.number not in shown, page
+    # its own page says what the customer's helper does next, not 待制证
+    shown = text(web.get(reverse("hall-staff:application", args=[online_renewal.number])))
+    assert "待在线更新" in shown and "审核通过，待制证" not in shown

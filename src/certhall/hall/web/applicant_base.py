@@ -250,23 +250,12 @@ def row(application: Application) -> dict[str, Any]:
     }
 
 
-#: An online renewal is not reviewed: once paid the customer updates it with the helper.
-RENEWAL_STATES = {
-    State.PAID: "已付款",
-    State.APPROVED: "待在线更新",
-    State.ISSUING: "在线更新中",
-    State.ISSUED: "新证书已签发，待写入Ukey",
-}
-
-
 def applicant_state_label(state: str, businesses: list[str], online_renewal: bool = False) -> str:
     """What the applicant reads for a state (已办结 at the end; 已解锁 / 已吊销 for what makes no
     certificate)."""
     if done_words(businesses) is None and state == State.DELIVERED:
         return "已办结"
-    if businesses == [Business.RENEW] and online_renewal and state in RENEWAL_STATES:
-        return RENEWAL_STATES[State(state)]
-    return state_label(state, businesses)
+    return state_label(state, businesses, online_renewal and businesses == [Business.RENEW])
 
 
 def history_label(state: str, businesses: list[str]) -> str:

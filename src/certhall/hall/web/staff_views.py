@@ -299,13 +299,17 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
     lines = list(application.items.all())
     flags = _flags(actor, application, lines)
     businesses = [line.business for line in lines]
+    renewal_online = application.is_online_renewal
     checks = list(application.identity_checks.all()) if identity.applies(application, lines) else []
     context: dict[str, Any] = {
         "section": "counter" if application.channel == Channel.ONSITE else "review",
         "application": application,
         "detail": detail,
-        "state_label": state_label(application.state, businesses),
-        "history": [{**h, "label": state_label(h["state"], businesses)} for h in detail["history"]],
+        "state_label": state_label(application.state, businesses, renewal_online),
+        "history": [
+            {**h, "label": state_label(h["state"], businesses, renewal_online)}
+            for h in detail["history"]
+        ],
         "in_review": application.state in IN_REVIEW,
         "checklist": _checklist(application, detail),
         "notes": [
@@ -318,7 +322,7 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         "revocation_reasons": list(REVOCATION_REASONS.items()),
         "replace_causes": list(REPLACE_CAUSES.items()),
         "counter_methods": [(m.value, m.label) for m in COUNTER_METHODS],
-        "forms": _forms_offered(lines),
+        "forms": printing.forms_offered(lines),
         "identity_applies": identity.applies(application, lines),
         "identity_checks": checks,
         "identity_verified": identity.verified(application, documents.current(application), checks),
@@ -365,14 +369,6 @@ def _done_text(application: object) -> str:
         if done is not None:
             return f"{done}。"
     return "制证完成。"
-
-
-def _forms_offered(lines: list[Any]) -> list[tuple[str, str]]:
-    types = {line.cert_type for line in lines}
-    keys = (["unit_application"] if "org" in types else []) + (
-        ["org_application", "personal_annex"] if "personal" in types else []
-    )
-    return [(key, FORM_FILES[key].removesuffix(".pdf")) for key in keys]
 
 
 @require_POST
