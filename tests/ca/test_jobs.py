@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from certhall.ca import jobs
 from certhall.ca.models import JobRound
 
 NOW = datetime(2026, 12, 3, 10, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    """The clock at NOW: a round's end and the pruning read the clock, not the slot's time
+    (these tests failed once the real date was two days past NOW)."""
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 @pytest.fixture
