@@ -9,12 +9,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp as cocsp
 from cryptography.x509.ocsp import OCSPCertStatus, OCSPResponseStatus
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certhall.errors import ConfigurationError, InvalidInput
 from certhall.pki import authority, der
-from certhall.pki.ocsp import (
+from certhall.pki.issuance import MAX_SERIAL
+from certhall.pki.ocsp import (  # the two parsers, held to each other
     MalformedRequest,
     OCSPQuery,
+    _parse_common,
+    _parse_full,
     build_response,
     error_response,
     issuer_hashes,
@@ -81,6 +86,79 @@ def test_parse_request(pki: PKI, cert: x509.Certificate, algorithm: hashes.HashA
 
 def test_request_without_nonce(pki: PKI, cert: x509.Certificate) -> None:
     assert parse_request(request_der(cert, pki.issuing)).nonce is None
+
+
+def _by_hash(serial: int, name_hash: bytes, key_hash: bytes, nonce: bytes | None) -> bytes:
+    builder = cocsp.OCSPRequestBuilder().add_certificate_by_hash(name_hash, key_hash, serial, SHA1)
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    return builder.build().public_bytes(serialization.Encoding.DER)
+
+
+_requests = st.builds(
+    _by_hash,
+    st.integers(min_value=1, max_value=MAX_SERIAL),
+    st.binary(min_size=20, max_size=20),
+    st.binary(min_size=20, max_size=20),
+    st.none() | st.binary(min_size=1, max_size=32),
+)
+
+
+@settings(max_examples=300)
+@given(_requests)
+def test_the_common_shape_is_read_as_cryptography_reads_it(data: bytes) -> None:
+    """The requests nearly every client sends (one SHA-1 CertID, a nonce or none) are read
+    without cryptography's parser, and read the same."""
+    common = _parse_common(data)
+    assert common is not None
+    full = _parse_full(data)
+    assert common[:3] == full[:3] and common.nonce == full.nonce
+    assert common.hash_algorithm.name == full.hash_algorithm.name == "sha1"
+
+
+@settings(max_examples=500)
+@given(_requests, st.data())
+def test_a_damaged_request_is_left_to_cryptography(data: bytes, draw: st.DataObject) -> None:
+    """Any byte changed, the request cut short or lengthened: the common reading either
+    declines (the full parser decides) or agrees with the full parser, which then accepts."""
+    where = draw.draw(st.integers(min_value=0, max_value=len(data) - 1))
+    damaged = draw.draw(
+        st.sampled_from(
+            [
+                data[:where] + bytes([draw.draw(st.integers(0, 255))]) + data[where + 1 :],
+                data[:where],
+                data + draw.draw(st.binary(min_size=1, max_size=4)),
+            ]
+        )
+    )
+    common = _parse_common(damaged)
+    if common is not None:
+        full = _parse_full(damaged)
+        assert common[:3] == full[:3] and common.nonce == full.nonce
+
+
+def test_a_nonce_longer_than_its_extension_says_is_declined() -> None:
+    """A byte more after the nonce, with the request's and TBSRequest's lengths made to fit:
+    the extension's own lengths disagree, so the common reading declines and the full parser
+    refuses the request."""
+    data = _by_hash(77, b"\1" * 20, b"\2" * 20, b"\3" * 16)
+    assert data[1] < 0x7F and data[3] < 0x7F  # short lengths, so one byte more fits
+    longer = b"\x30" + bytes([data[1] + 1]) + b"\x30" + bytes([data[3] + 1]) + data[4:] + b"\3"
+    assert _parse_common(longer) is None
+    with pytest.raises(MalformedRequest):
+        parse_request(longer)
+
+
+def test_the_common_reading_declines_other_shapes(pki: PKI, cert: x509.Certificate) -> None:
+    assert _parse_common(request_der(cert, pki.issuing, hashes.SHA256())) is None
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.32473.1"), b"\x05\x00")
+    builder = cocsp.OCSPRequestBuilder().add_certificate(cert, pki.issuing, SHA1)
+    other = builder.add_extension(unknown, critical=False).build()
+    assert _parse_common(other.public_bytes(serialization.Encoding.DER)) is None
+    assert (
+        _parse_common(_ocsp_request(_single_request(b"\0" * 20, b"\0" * 20, 0, "1.3.14.3.2.26")))
+        is None
+    )
 
 
 def test_issuer_hashes_follow_rfc6960(pki: PKI) -> None:

@@ -26,7 +26,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formatdate
 from functools import partial
@@ -255,7 +255,7 @@ class AnswerStore:
         this_update, next_update = response.this_update_utc, response.next_update_utc
         if query.nonce is not None:
             # Signed as of the same moment, so its nextUpdate is the same too.
-            plain = replace(query, nonce=None)
+            plain = query._replace(nonce=None)
             twin = responder.sign_loaded(plain, ca_id, "unknown", None, None, this_update)
             if twin is None:
                 return

@@ -43,8 +43,14 @@ def tlv(tag: int, content: bytes) -> bytes:
     if not 0 <= tag <= 0xFF or tag & 0x1F == 0x1F:
         raise ValueError(f"only single-octet tags are supported, got {tag:#x}")
     size = len(content)
-    if size < 0x80:  # the short form, inline: most elements of an OCSP answer or a CRL entry
+    # The short form and one- and two-octet long forms inline: every element of an OCSP answer
+    # or a CRL entry, and most of a certificate's.
+    if size < 0x80:
         return bytes((tag, size)) + content
+    if size < 0x100:
+        return bytes((tag, 0x81, size)) + content
+    if size < 0x10000:
+        return bytes((tag, 0x82, size >> 8, size & 0xFF)) + content
     return bytes((tag,)) + length(size) + content
 
 

@@ -151,10 +151,13 @@ _SHA256_WITH_RSA_ALGORITHM = der.sequence(der.oid(SHA256_WITH_RSA), der.null()) 
 def sign(key: CertificateIssuerPrivateKeyTypes, data: bytes) -> bytes:
     """Sign ``data`` with SHA-256 (ECDSA signatures are DER Ecdsa-Sig-Value)."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return key.sign(data, _ECDSA_WITH_SHA256)
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     _unsupported_ca_key(key)
+
+
+_ECDSA_WITH_SHA256 = ec.ECDSA(hashes.SHA256())  # made once: every nonce answer is signed
 
 
 def spki(key: PublicKeyTypes) -> bytes:
