@@ -88,6 +88,11 @@ def run_due_jobs() -> None:
     redelivered = redeliver_due(now)
     if redelivered:
         log.warning("the payment sandbox redelivered %s notifications", redelivered)
+    from certhall.payments.refunding import send_due  # online refunds through the gateway
+
+    refunded = send_due(now)
+    if refunded:
+        log.info("sent %s online refunds through their gateways", refunded)
     warn_calendar(clock.today())
 
 

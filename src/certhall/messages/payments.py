@@ -67,4 +67,15 @@ MESSAGES: dict[str, str] = {
     "sandbox_key_not_rsa": "{path} 不是RSA私钥",
     "order_not_payable.sandbox": "订单 {reference} {status}，无需支付",
     "sandbox_action": "请选择“确认支付”或“取消”",
+    # refunds through the online gateways (payments.gateways, payments.sandbox,
+    # payments.refunding)
+    "gateway_refund_method": "订单 {reference} 不是通过{gateway}网上支付的，不能经{gateway}退款",
+    "gateway_refund_amount": "退款金额必须大于零",
+    "gateway_refund_exceeds": "退款金额 {amount} 元超过订单 {reference} 的实付金额 {paid} 元",
+    "gateway_refund_unavailable": "未配置{gateway}的退款接口：请在支付平台退款后人工登记",
+    "gateway_refund_failed": "支付平台暂时无法受理退款（{error}），将稍后重试",
+    "sandbox_trade_unknown": "{gateway}没有订单 {reference} 的交易（交易不存在）",
+    "sandbox_refund_no_reused": "退款单号 {refund_no} 已用于另一笔退款（金额或交易不同）",
+    "sandbox_refund_exceeds": "退款金额 {amount} 元超过交易可退金额 {left} 元",
+    "sandbox_refund_busy": "退款单号 {refund_no} 正在处理，请稍后重试",
 }

@@ -13,11 +13,20 @@ A gateway is a way money reaches the payee. Each says how a customer pays an ord
   local sandbox (:mod:`certhall.payments.sandbox`) implements their shape: a cashier page and
   an asynchronous notification signed with the gateway's RSA key, which the platform verifies
   (:mod:`certhall.payments.notify`).
+
+Refunds of online payments go back through the gateway (:meth:`OnlineGateway.refund`, Alipay's
+``alipay.trade.refund`` with ``out_request_no``, WeChat Pay's ``refunds`` with
+``out_refund_no``): idempotent by the merchant's refund number, so asking again with the same
+number gives the same refund, never a second one. The call itself goes to a
+:class:`RefundClient`, chosen by :func:`refund_client`: the sandbox's while it is on, else the
+real gateway's client, which is where an Alipay / WeChat Pay SDK plugs in (none is configured:
+the real gateways cannot be reached from here, and finance records such refunds by hand).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from django.urls import reverse
@@ -25,7 +34,7 @@ from django.urls import reverse
 from certhall import config, money
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
-from certhall.errors import NotFound
+from certhall.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method
 from certhall.payments.models import Order
 from certhall.rules import default_catalog
@@ -40,6 +49,29 @@ class Instructions:
     text: str
     url: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    """A refund as the gateway answered it."""
+
+    #: The gateway's id of the refund (WeChat's ``refund_id``; for Alipay, which answers with
+    #: the trade, the sandbox gives one too): what finance and the customer read.
+    reference: str
+    #: The merchant's refund number it was asked with (``out_request_no`` / ``out_refund_no``).
+    refund_no: str
+    amount: money.Money
+    refunded_at: datetime
+
+
+class RefundClient(Protocol):
+    """What calls a gateway's refund API. Idempotent by ``refund_no``: the same number again
+    answers the refund made the first time. Refusals are catalogued errors (``CerthallError``);
+    anything else (the network) is a failure the caller retries."""
+
+    def refund(
+        self, gateway: OnlineGateway, out_trade_no: str, refund_no: str, amount: money.Money
+    ) -> GatewayRefund: ...
 
 
 class Gateway(Protocol):
@@ -119,6 +151,50 @@ class OnlineGateway:
             url=url,
         )
 
+    def refund(self, order: Order, refund_no: str, amount_fen: int) -> GatewayRefund:
+        """Give ``amount_fen`` of ``order``'s online payment back through this gateway.
+
+        ``refund_no`` is the merchant's refund number: the same number again returns the same
+        refund. Refused here before any call: an order not paid through this gateway, an
+        amount not positive or above what was paid; the gateway's own refusals come through
+        as they are; ConfigurationError when no refund client is configured."""
+        if order.method != self.method:
+            raise Conflict(
+                code="gateway_refund_method", reference=order.reference, gateway=self.label
+            )
+        amount = money.Money(amount_fen)
+        paid = money.parse(order.amount)
+        if amount.fen <= 0:
+            raise InvalidInput(code="gateway_refund_amount")
+        if amount > paid:
+            raise RuleViolation(
+                code="gateway_refund_exceeds",
+                amount=money.grouped(amount),
+                paid=money.grouped(paid),
+                reference=order.reference,
+            )
+        client = refund_client(self)
+        if client is None:
+            raise ConfigurationError(code="gateway_refund_unavailable", gateway=self.label)
+        return client.refund(self, order.reference, refund_no, amount)
+
+
+def refund_client(gateway: OnlineGateway) -> RefundClient | None:
+    """Who carries out ``gateway``'s refunds: the sandbox while it is on.
+
+    THE PLACE WHERE THE REAL CLIENTS PLUG IN: with the sandbox off, return a client calling
+    Alipay's ``alipay.trade.refund`` (``out_trade_no``, ``refund_amount`` in yuan,
+    ``out_request_no``; signed RSA2 like the notifications, with the merchant's private key) or
+    WeChat Pay v3's ``POST /v3/refund/domestic/refunds`` (``out_trade_no``, ``out_refund_no``,
+    ``amount.refund`` / ``amount.total`` in fen), mapping the gateway's error codes to
+    catalogued refusals. None: no client, the refunds are finance's to send by hand.
+    """
+    if config.get().payment_sandbox:
+        from certhall.payments import sandbox  # the stand-in imports this module
+
+        return sandbox.REFUNDS
+    return None
+
 
 COUNTER = CounterGateway()
 BANK = BankTransferGateway()
@@ -138,6 +214,11 @@ def online(name: str) -> OnlineGateway:
     if gateway is None:
         raise NotFound(code="gateway_unknown", name=name)
     return gateway
+
+
+def for_method(method: str) -> OnlineGateway | None:
+    """The online gateway an order paid with ``method`` was paid through, if any."""
+    return next((g for g in ONLINE.values() if g.method == method), None)
 
 
 def payment_options(order: Order) -> list[Instructions]:

@@ -56,6 +56,12 @@ class Order(models.Model):
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     refund_sent_reference = models.CharField(max_length=64, blank=True)
+    #: An online payment's refund sent back through the gateway's refund API by the jobs
+    #: (``certhall.payments.refunding``): calls made, the last one's refusal or failure, and
+    #: when the next one is due (none: at the next round).
+    refund_attempts = models.PositiveIntegerField(default=0)
+    refund_last_error = models.CharField(max_length=200, blank=True)
+    refund_retry_at = models.DateTimeField(null=True, blank=True)
 
     objects = VisibleQuerySet["Order"].as_manager()
 
@@ -172,6 +178,38 @@ class SandboxTrade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}:{self.trade_no} {self.out_trade_no}"
+
+
+class SandboxRefund(models.Model):
+    """The sandbox gateway's side of a refund (Alipay's ``alipay.trade.refund``, WeChat Pay's
+    ``refunds``): one per merchant refund number (``out_request_no`` / ``out_refund_no``), which
+    is what makes asking again with the same number return the same refund."""
+
+    gateway = models.CharField(
+        max_length=10, choices=[("alipay", "支付宝"), ("wechat", "微信支付")]
+    )
+    trade = models.ForeignKey(SandboxTrade, on_delete=models.PROTECT, related_name="refunds")
+    #: The merchant's refund number (the platform's, derived from the order).
+    out_request_no = models.CharField(max_length=64)
+    #: The gateway's own id of the refund (WeChat's ``refund_id``).
+    refund_id = models.CharField(max_length=64, unique=True)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "沙箱退款"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "out_request_no"], name="sandbox_refund_once_per_number"
+            ),
+            models.CheckConstraint(
+                name="sandbox_refund_amount_positive",
+                condition=models.Q(refund_amount__gt=Decimal("0")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.refund_id} {self.out_request_no} {self.refund_amount}"
 
 
 class Invoice(models.Model):

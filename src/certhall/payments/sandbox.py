@@ -13,7 +13,10 @@ would run:
 * the notification is signed with the gateway's RSA-2048 private key (RSA2, see
   ``certhall.payments.signing``). The key pair is generated into the instance home on first
   use: the private key (PKCS#8, encrypted under the CA key passphrase, mode 0600) stays here;
-  only the public key is written where the platform reads it (``certhall.payments.keys``).
+  only the public key is written where the platform reads it (``certhall.payments.keys``);
+* refunds (:data:`REFUNDS`, the gateway's refund API as :func:`certhall.payments.gateways.
+  refund_client` gives it): recorded on the sandbox's side (``SandboxRefund``), idempotent by
+  the merchant's refund number, never more than the trade's amount in all.
 
 Turned off in production unless ``CERTHALL_PAYMENT_SANDBOX=1``.
 """
@@ -39,18 +42,18 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
     load_pem_private_key,
 )
-from django.db import connections, transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, Sum
 from django.urls import reverse
 
-from certhall import clock, config
+from certhall import clock, config, money
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import ConfigurationError, Conflict, NotFound
+from certhall.errors import ConfigurationError, Conflict, NotFound, RuleViolation
 from certhall.payments import gateways, keys, services, signing
 from certhall.payments.lifecycle import Status
-from certhall.payments.models import Order, SandboxTrade
+from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 from certhall.rules import local
 
 logger = logging.getLogger(__name__)
@@ -318,6 +321,94 @@ def redeliver_due(now: datetime) -> int:
             break
         confirmed += 1
     return confirmed
+
+
+# --- refunds (the gateway's refund API) ------------------------------------------------------
+
+
+def _refund_id(gateway: str, at: datetime) -> str:
+    """Like WeChat's ``refund_id`` (``50000…``); Alipay answers with the trade, the sandbox
+    gives its refunds an id of the same shape as its trades' numbers."""
+    digits = f"{secrets.randbelow(10**15):015d}"
+    if gateway == "wechat":
+        return f"50000{local(at):%Y%m%d}{digits}"
+    return f"{local(at):%Y%m%d}23001{digits}"
+
+
+def _answer(refund: SandboxRefund) -> gateways.GatewayRefund:
+    return gateways.GatewayRefund(
+        reference=refund.refund_id,
+        refund_no=refund.out_request_no,
+        amount=money.parse(refund.refund_amount),
+        refunded_at=refund.refunded_at,
+    )
+
+
+class SandboxRefunds:
+    """The sandbox's refund API: what Alipay's ``alipay.trade.refund`` and WeChat Pay's
+    ``refunds`` do with a merchant's request, on the sandbox's own tables."""
+
+    def refund(
+        self,
+        gateway: gateways.OnlineGateway,
+        out_trade_no: str,
+        refund_no: str,
+        amount: money.Money,
+    ) -> gateways.GatewayRefund:
+        require_enabled()
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():
+                    return self._refund(gateway, out_trade_no, refund_no, amount)
+            except IntegrityError:
+                continue  # the same refund number at the same moment: the other one's answer
+        raise Conflict(code="sandbox_refund_busy", refund_no=refund_no)
+
+    def _refund(
+        self,
+        gateway: gateways.OnlineGateway,
+        out_trade_no: str,
+        refund_no: str,
+        amount: money.Money,
+    ) -> gateways.GatewayRefund:
+        trade = (
+            SandboxTrade.objects.select_for_update()
+            .filter(gateway=gateway.name, out_trade_no=out_trade_no)
+            .first()
+        )
+        if trade is None:  # Alipay's ACQ.TRADE_NOT_EXIST
+            raise NotFound(
+                code="sandbox_trade_unknown", gateway=gateway.label, reference=out_trade_no
+            )
+        existing = SandboxRefund.objects.filter(gateway=gateway.name, out_request_no=refund_no)
+        done = existing.first()
+        if done is not None:
+            if done.trade_id != trade.pk or done.refund_amount != amount.yuan:
+                raise Conflict(code="sandbox_refund_no_reused", refund_no=refund_no)
+            return _answer(done)  # the same number again: the same refund
+        before = trade.refunds.aggregate(total=Sum("refund_amount"))["total"]
+        refunded = money.parse(before) if before is not None else money.Money(0)
+        total = money.parse(trade.total_amount)
+        if refunded + amount > total:  # Alipay's ACQ.REFUND_AMT_NOT_EQUAL_TOTAL
+            raise RuleViolation(
+                code="sandbox_refund_exceeds",
+                amount=money.grouped(amount),
+                left=money.grouped(total - refunded),
+            )
+        now = clock.now()
+        created = SandboxRefund.objects.create(
+            gateway=gateway.name,
+            trade=trade,
+            out_request_no=refund_no,
+            refund_id=_refund_id(gateway.name, now),
+            refund_amount=amount.yuan,
+            refunded_at=now,
+        )
+        logger.info("sandbox gateway %s refunded %s of %s", gateway.name, amount, out_trade_no)
+        return _answer(created)
+
+
+REFUNDS = SandboxRefunds()
 
 
 def _deliver_thread(trade_pk: int, url: str | None) -> None:

@@ -400,6 +400,22 @@ def refunds_owed(actor: User) -> list[Order]:
     return list(owed.select_related("organization").order_by("refunded_at", "pk"))
 
 
+def refunds_sent(actor: User, *, limit: int = 20) -> list[Order]:
+    """The refunds last sent back by finance or through a gateway (not the counter's, handed
+    back on the spot), newest first."""
+    require_role(actor, *REFUND_ROLES)
+    sent = (
+        Order.objects.visible_to(actor)
+        .filter(status=Status.REFUNDED, refund_sent_at__isnull=False)
+        .exclude(method__in=COUNTER_METHODS)
+    )
+    return list(
+        sent.select_related("organization", "refund_sent_by").order_by("-refund_sent_at", "-pk")[
+            :limit
+        ]
+    )
+
+
 def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Order:
     """Finance sent a refunded order's money back (a transfer to the payer, the gateway's
     refund): recorded once, with the bank's or gateway's reference."""
@@ -409,20 +425,47 @@ def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Orde
     ):
         order = get_order(actor, reference)
         text = _text(sent_reference, "退回流水号", 64)
-        with transaction.atomic():
-            sent = Order.objects.filter(
-                pk=order.pk, status=Status.REFUNDED, refund_sent_at__isnull=True
-            ).update(refund_sent_at=clock.now(), refund_sent_by=actor, refund_sent_reference=text)
-            if not sent:
-                raise Conflict(code="refund_not_owed", reference=order.reference)
-            order.refresh_from_db()
-            audit.record(
-                actor,
-                "payments.order.refund_sent",
-                object_type="order",
-                object_id=order.reference,
-                after={"amount": str(order.amount), "method": order.method, "reference": text},
-            )
+        return _mark_refund_sent(actor, order, text, {})
+
+
+def refund_sent_by_gateway(
+    actor: User, order: Order, sent_reference: str, *, gateway: str, refund_no: str
+) -> Order:
+    """The gateway refunded ``order``'s online payment (``certhall.payments.refunding``): the
+    same record as finance's, by the gateway's system account, with the gateway's refund id."""
+    with audit.refusals_recorded(
+        actor, "payments.order.refund_sent", object_type="order", object_id=order.reference
+    ):
+        extra = {"gateway": gateway, "refund_no": refund_no}
+        return _mark_refund_sent(actor, order, _text(sent_reference, "退回流水号", 64), extra)
+
+
+def _mark_refund_sent(actor: User, order: Order, text: str, extra: Mapping[str, str]) -> Order:
+    with transaction.atomic():
+        sent = Order.objects.filter(
+            pk=order.pk, status=Status.REFUNDED, refund_sent_at__isnull=True
+        ).update(
+            refund_sent_at=clock.now(),
+            refund_sent_by=actor,
+            refund_sent_reference=text,
+            refund_last_error="",
+            refund_retry_at=None,
+        )
+        if not sent:
+            raise Conflict(code="refund_not_owed", reference=order.reference)
+        order.refresh_from_db()
+        audit.record(
+            actor,
+            "payments.order.refund_sent",
+            object_type="order",
+            object_id=order.reference,
+            after={
+                "amount": str(order.amount),
+                "method": order.method,
+                "reference": text,
+                **extra,
+            },
+        )
     return order
 
 

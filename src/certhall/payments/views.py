@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import money
 from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
-from certhall.payments import gateways, invoices, notify, receipts, sandbox, services
+from certhall.payments import gateways, invoices, notify, receipts, refunding, sandbox, services
 from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice
 from certhall.ratelimit import client_address
@@ -64,6 +64,7 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     # first payment, and the page looks again by itself for a while.
     waiting = pending and gateway in gateways.ONLINE
     looked = whole_number(request.GET.get("looked", "")) or 0
+    online = gateways.for_method(order.method)
     response = render(
         request,
         "payments/order.html",
@@ -81,6 +82,9 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             and _actor(request).role == Role.APPLICANT,
             "invoice_kinds": InvoiceKind.choices,
             "email": _actor(request).email,
+            "refund_gateway": online.label if online else "",
+            "refund_automatic": refunding.automatic(order),
+            "refund_by_gateway": refunding.sent_by_gateway(order),
         },
     )
     if waiting and looked < WAIT_LOOKS:
@@ -128,6 +132,9 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
             "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
             "refunds_owed": services.refunds_owed(actor),
+            "automatic_methods": refunding.automatic_methods(),
+            "max_attempts": refunding.MAX_ATTEMPTS,
+            "refunds_sent": services.refunds_sent(actor),
             "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
         },
     )
