@@ -6,7 +6,8 @@ the work (the gateway's redelivery, the statement imported again, the clerk's se
 Points: ``payments.recorded`` (the payment row and the order ``paid`` written, the application
 not yet moved on), ``payments.reconciled_line`` (a statement's first line committed, the second
 not yet looked at), ``payments.refunded`` (the application and the order refunded, the
-application's signal not yet run)."""
+application's signal not yet run), ``payments.gateway_refunded`` (an online payment refunded at
+the gateway by the jobs, the order not yet recorded as sent back)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,36 @@ def test_payments_killed_mid_step_count_once(demo_home: Home, tmp_path: Path) ->
     assert refunded["state"] == "refunded" and refunded["order"] == "refunded", refunded
     assert refunded["payments"] == paid["payments"]
     home.audit_verifies()
+
+
+def test_a_gateway_refund_killed_before_its_record_is_made_once(demo_home: Home) -> None:
+    """The jobs' refund of an online payment, killed after the gateway refunded it and before
+    the order recorded it: nothing on the platform's side, one refund at the gateway; the next
+    round asks again with the same refund number, gets the same refund and records it."""
+    home = demo_home
+    (online,) = home.json("pay-prepare", "1")
+    assert home.scenario("notify", str(online["trade"])).strip() == "paid"
+    home.scenario("refund", online["number"])
+    reference = online["reference"]
+    refund_no = "TK" + reference.removeprefix("ZF")
+
+    home.kill_at("payments.gateway_refunded", "refund-send", reference)
+    seen = home.json("refund-sent-inspect", reference)
+    assert seen["status"] == "refunded" and not seen["sent"], seen
+    assert seen["sent_reference"] == "" and seen["attempts"] == 1, seen
+    ((number, amount, gateway_id),) = seen["gateway_refunds"]
+    assert (number, amount) == (refund_no, online["amount"]), seen
+    home.audit_verifies()
+
+    # The next round (the whole job): the same number, the same refund, recorded once.
+    home.scenario("refund-send")
+    seen = home.json("refund-sent-inspect", reference)
+    assert seen["sent"] and seen["sent_reference"] == gateway_id, seen
+    assert seen["sent_by"] == "system-gateway-alipay" and seen["attempts"] == 2, seen
+    assert seen["gateway_refunds"] == [[refund_no, online["amount"], gateway_id]], seen
+    home.audit_verifies()
+    assert home.scenario("refund-send", reference).strip() == "0"  # no longer owed: no call
+    assert home.json("refund-sent-inspect", reference)["attempts"] == 2
+    assert home.json("refund-sent-inspect", reference)["gateway_refunds"] == [
+        [refund_no, online["amount"], gateway_id]
+    ]

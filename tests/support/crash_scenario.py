@@ -12,7 +12,12 @@ Payments:
 * ``notify TRADE``: the gateway's notification of trade TRADE, as ``POST
   /payments/notify/<gateway>`` handles it; prints the outcome;
 * ``refund NUMBER``: the clerk refunds application NUMBER (退款: application and order);
-* ``pay-inspect NUMBER...``: JSON of each application, its order and its payments.
+* ``pay-inspect NUMBER...``: JSON of each application, its order and its payments;
+* ``refund-send [REFERENCE...]``: the jobs' online refunds through the gateway
+  (``refunding.send_due``), or only those orders' (``refunding.send``, what the job does for
+  each); prints how many were sent;
+* ``refund-sent-inspect REFERENCE``: JSON of the order's refund record and of the sandbox
+  gateway's refunds of it.
 
 Refund programme:
 
@@ -110,6 +115,39 @@ def pay_inspect(*numbers: str) -> None:
             ],
         }
     print(json.dumps(seen))
+
+
+def refund_send(*references: str) -> None:
+    from certhall import clock
+    from certhall.payments import refunding
+    from certhall.payments.models import Order
+
+    now = clock.now()
+    if not references:
+        print(refunding.send_due(now))
+        return
+    print(sum(refunding.send(Order.objects.get(reference=r), now) for r in references))
+
+
+def refund_sent_inspect(reference: str) -> None:
+    from certhall.payments.models import Order, SandboxRefund
+
+    order = Order.objects.get(reference=reference)
+    print(
+        json.dumps(
+            {
+                "status": order.status,
+                "sent": order.refund_sent_at is not None,
+                "sent_reference": order.refund_sent_reference,
+                "sent_by": order.refund_sent_by.username if order.refund_sent_by else "",
+                "attempts": order.refund_attempts,
+                "gateway_refunds": [
+                    [r.out_request_no, str(r.refund_amount), r.refund_id]
+                    for r in SandboxRefund.objects.filter(trade__out_trade_no=reference)
+                ],
+            }
+        )
+    )
 
 
 def refund_prepare() -> None:
@@ -228,6 +266,8 @@ if __name__ == "__main__":
         "notify": lambda: notify(*args),
         "refund": lambda: refund(*args),
         "pay-inspect": lambda: pay_inspect(*args),
+        "refund-send": lambda: refund_send(*args),
+        "refund-sent-inspect": lambda: refund_sent_inspect(*args),
         "refund-prepare": refund_prepare,
         "refund-inspect": refund_inspect,
         "ca-inspect": ca_inspect,

@@ -109,8 +109,11 @@ def send(order: Order, now: datetime) -> bool:
         return False
     actor = gateway.actor()
     number = refund_no(order)
-    # Counted before the call: a process killed during it leaves the attempt on record.
-    Order.objects.filter(pk=order.pk).update(refund_attempts=F("refund_attempts") + 1)
+    # Counted before the call: a process killed during it leaves the attempt on record. An
+    # order sent back meanwhile (finance, another round) is not asked for again.
+    owed = Order.objects.filter(pk=order.pk, status=Status.REFUNDED, refund_sent_at__isnull=True)
+    if not owed.update(refund_attempts=F("refund_attempts") + 1):
+        return False
     order.refresh_from_db()
     try:
         with audit.refusals_recorded(
