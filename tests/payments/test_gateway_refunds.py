@@ -330,10 +330,13 @@ def test_only_the_providers_finance_sees_the_refunds(
     order = refunded_online()
     assert refunding.send_due(certhall_clock.now()) == 1
     assert services.refunds_sent(clerk) == [order]
+    assert services.refunds_sent(make_user(Role.CA_ADMIN)) == [order]  # the provider's admin
     assert services.refunds_sent(other_clerk) == []  # another provider's finance
     for actor in (applicant, make_user(Role.REVIEWER)):
         with pytest.raises(Forbidden):
             services.refunds_sent(actor)
+    with pytest.raises(Forbidden):  # the job's record is the gateway's system account's only
+        services.refund_sent_by_gateway(clerk, order, "X", gateway="alipay", refund_no="TK1")
     assert login(applicant).get("/payments/invoices/").status_code == 403
     other_page = page(login(other_clerk).get("/payments/invoices/"))
     assert order.reference not in other_page

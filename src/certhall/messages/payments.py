@@ -70,6 +70,7 @@ MESSAGES: dict[str, str] = {
     # refunds through the online gateways (payments.gateways, payments.sandbox,
     # payments.refunding)
     "gateway_refund_method": "订单 {reference} 不是通过{gateway}网上支付的，不能经{gateway}退款",
+    "refund_gateway_only": "只有支付网关 {gateway} 的系统账户可以登记其自动退款",
     "gateway_refund_amount": "退款金额必须大于零",
     "gateway_refund_exceeds": "退款金额 {amount} 元超过订单 {reference} 的实付金额 {paid} 元",
     "gateway_refund_unavailable": "未配置{gateway}的退款接口：请在支付平台退款后人工登记",

@@ -433,6 +433,8 @@ def refund_sent_by_gateway(
 ) -> Order:
     """The gateway refunded ``order``'s online payment (``certhall.payments.refunding``): the
     same record as finance's, by the gateway's system account, with the gateway's refund id."""
+    if not actor.is_system or actor.username != f"system-gateway-{gateway}":
+        raise Forbidden(code="refund_gateway_only", gateway=gateway)
     with audit.refusals_recorded(
         actor, "payments.order.refund_sent", object_type="order", object_id=order.reference
     ):
