@@ -450,3 +450,24 @@ def test_unknown_token(softhsm_store: SoftHSMStore, ukey: str) -> None:
         with pytest.raises(TokenError) as err:
             call()
         assert err.value.code == "token_not_found"
+
+
+@pytest.mark.parametrize("pin", ["", "12", "1" * 256, "码" * 86])
+def test_a_pin_of_a_length_the_token_refuses_never_reaches_it(
+    softhsm_store: SoftHSMStore, ukey: str, pin: str
+) -> None:
+    """SoftHSM2 answers an empty or over-long PIN with CKR_PIN_LEN_RANGE (or refuses it like a
+    wrong one): shown to it, such a PIN used up one of the Ukey's tries. Refused before."""
+    for attempt in (
+        lambda: login(softhsm_store, pin),
+        lambda: change_pin(softhsm_store.module, "ukey", pin, "246810", conf=softhsm_store.conf),
+    ):
+        with pytest.raises(PinPolicyViolation) as err:
+            attempt()
+        assert err.value.code == "pin_length"
+        assert str(err.value) == "用户PIN码须为 4 至 255 个字节。"
+        assert status(softhsm_store).tries_left == 6
+    with pytest.raises(PinPolicyViolation) as err:
+        so_reset_pin(softhsm_store.module, "ukey", pin, "246810", conf=softhsm_store.conf)
+    assert err.value.code == "pin_length"
+    login(softhsm_store, USER_PIN)

@@ -24,16 +24,13 @@ from pkcs11 import PKCS11Error, TokenFlag
 from pkcs11.types import Token
 
 from certhall.errors import TokenError
-from certhall.tokens.errors import PinLengthInvalid, TokenInitFailed
+from certhall.tokens.errors import TokenInitFailed
 from certhall.tokens.module import CKR_OK, ModuleBinding, binding_lock, reserved
 from certhall.tokens.pin import DEFAULT_MAX_TRIES, PinStatus, read_status, set_user_pin_as_so
-from certhall.tokens.session import check_label, find_token, raw_session
+from certhall.tokens.session import check_label, check_pin_length, find_token, raw_session
 
 #: How long a token serial can be (CK_TOKEN_INFO.serialNumber is 16 bytes, blank padded).
 SERIAL_LENGTH = 16
-#: SoftHSM2's PIN length limits.
-MIN_PIN_LENGTH = 4
-MAX_PIN_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -105,15 +102,6 @@ def list_tokens(
     """The initialised tokens of a module / store, in slot order (a fresh view)."""
     with reserved(module_path, conf, fresh=True) as binding:
         return [_info(binding, t, with_pin_status) for t in _initialised(binding)]
-
-
-def check_pin_length(pin: str, *, so: bool = False) -> None:
-    """PinLengthInvalid unless SoftHSM2 accepts the length of the user (or SO) PIN (never shows
-    it)."""
-    if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
-        raise PinLengthInvalid(
-            min_length=MIN_PIN_LENGTH, max_length=MAX_PIN_LENGTH, variant="so" if so else None
-        )
 
 
 @contextlib.contextmanager

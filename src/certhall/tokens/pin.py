@@ -60,6 +60,7 @@ from certhall.tokens.session import (
     RawSession,
     TokenSession,
     check_label,
+    check_pin_length,
     find_token,
     raw_session,
 )
@@ -317,8 +318,10 @@ def user_login(
     the counter is reset. ``allow_must_change=True`` skips that check, for the staff services
     that set the PIN themselves. TokenNotFound etc. as for
     :func:`~certhall.tokens.session.open_token`. No session is left open on failure.
+    PinLengthInvalid, before the token is asked, for a PIN it would refuse by its length.
     """
     check_label(label)
+    check_pin_length(pin)
     with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
         with raw_session(binding, token, label) as raw:
@@ -348,6 +351,7 @@ def change_pin(
     anything is tried), otherwise as :func:`user_login`.
     """
     check_label(label)
+    check_pin_length(old_pin)
     check_new_pin(new_pin)
     if new_pin == old_pin:
         raise PinPolicyViolation(variant="same")
@@ -396,6 +400,7 @@ def so_reset_pin(
     in beside it), PinPolicyViolation. Neither PIN ever appears in a message.
     """
     check_label(label)
+    check_pin_length(so_pin, so=True)
     check_new_pin(new_pin)
     if max_tries is not None and not 1 <= max_tries <= 100:
         raise PinPolicyViolation(variant="max_tries")

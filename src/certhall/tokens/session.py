@@ -37,6 +37,7 @@ from pkcs11.types import Session, Token
 from certhall.errors import TokenError
 from certhall.tokens.errors import (
     PinExpired,
+    PinLengthInvalid,
     PinLocked,
     PinNotInitialised,
     PinRejected,
@@ -70,6 +71,19 @@ from certhall.tokens.module import (
 
 #: PKCS#11 token labels are 32 bytes of UTF-8, blank padded.
 MAX_LABEL_BYTES = 32
+#: SoftHSM2's PIN length limits.
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 255
+
+
+def check_pin_length(pin: str, *, so: bool = False) -> None:
+    """PinLengthInvalid unless SoftHSM2 accepts the length of the user (or SO) PIN (never shows
+    it). Checked before a PIN reaches the token: shown to it, an empty or over-long PIN is
+    answered like a wrong one (``CKR_PIN_LEN_RANGE``) and costs one of the Ukey's tries."""
+    if not MIN_PIN_LENGTH <= len(pin.encode("utf-8")) <= MAX_PIN_LENGTH:
+        raise PinLengthInvalid(
+            min_length=MIN_PIN_LENGTH, max_length=MAX_PIN_LENGTH, variant="so" if so else None
+        )
 
 
 def check_label(label: str) -> None:
@@ -332,6 +346,7 @@ def open_token(module_path: str, label: str, pin: str, *, conf: Path | None = No
     opened with :func:`certhall.tokens.pin.user_login`, which counts wrong PINs on the token.
     """
     check_label(label)
+    check_pin_length(pin)
     with reserved(module_path, conf) as binding:
         token = find_token(binding, label)
         with raw_session(binding, token, label, user_pin=pin) as raw:
