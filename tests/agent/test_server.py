@@ -316,3 +316,17 @@ def test_a_restarted_helper_gets_its_port_back_at_once(
     )
     again = AgentServer(config)
     again.server_close()
+
+
+@pytest.mark.parametrize("pin", ["1", "123"])
+def test_a_too_short_pin_is_refused_beside_the_form_and_costs_no_try(
+    agent: AgentServer, cert: x509.Certificate, pin: str
+) -> None:
+    request_id = str(new_login(agent, cert).json["id"])
+    token = form_token(agent, request_id)
+    answer = pin_page_post(agent, request_id, token, pin).json
+    assert answer["state"] == "waiting_pin"  # the user can correct it
+    assert answer["error"]["code"] == "pin_length"  # type: ignore[index]
+    listed = call(agent, "GET", "/v1/certificates").json
+    assert listed["tokens"][0]["tries_left"] == 6  # type: ignore[index]
+    assert pin_page_post(agent, request_id, token, PIN).json["state"] == "done"

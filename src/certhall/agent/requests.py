@@ -323,7 +323,7 @@ class Registry:
                     request.error = error
                     if error.code == "pin_must_change" and pin:
                         request.state, request.pending_pin = "must_change", pin
-                    elif error.code in ("wrong_pin", "pin_policy"):
+                    elif error.code in ("wrong_pin", "pin_policy", "pin_length"):
                         request.state = expected
                     else:
                         request.state = "failed"

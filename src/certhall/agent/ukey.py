@@ -35,6 +35,7 @@ from certhall.tokens.errors import (
     PinChangeRequired,
     PinError,
     PinLocked,
+    PinPolicyViolation,
     SessionFailed,
     TokenNotFound,
     WrongPin,
@@ -322,7 +323,7 @@ class Ukeys:
         """A logged-in session on ``entry``'s token, under the Ukey PIN policy."""
         try:
             return user_login(self.module_path, entry.token_label, pin, conf=self.conf)
-        except (WrongPin, PinLocked, PinChangeRequired) as e:
+        except (WrongPin, PinLocked, PinChangeRequired, PinPolicyViolation) as e:
             raise pin_refused(e) from None
         except (TokenNotFound, SessionFailed):
             raise token_removed() from None
