@@ -431,6 +431,37 @@ def test_an_empty_pin_is_no_pin_and_costs_the_customer_no_try(
     assert Application.objects.get(pk=application.pk).state == State.APPROVED
 
 
+@pytest.mark.parametrize("pin", ["123", "1" * 256])
+def test_a_pin_of_a_length_no_ukey_takes_is_refused_before_issuance_starts(
+    hall_ca: object,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+    pin: str,
+) -> None:
+    """A 续期 PIN shorter than 4 or longer than 255 bytes is refused (pin_length) before the
+    application is claimed for issuance: no try of the customer's Ukey, no failed issuance in
+    the history."""
+    ukey, old_cert = issued_ukey(issuer, stock, ukey_store, organization, years=1)
+    before = pin_status(ukey_store.module, ukey.label, conf=ukey_store.conf).tries_left
+    with at(FRIDAY):
+        application = at_counter(
+            clerk, handler, ItemRequest(business="renew", serial=old_cert.serial, years=1)
+        )
+        review.approve(reviewer, application.number)
+        history = services.history(clerk, application)
+        with pytest.raises(TokenError) as refused:
+            issuance.issue_application(clerk, application.number, pin=pin, store=ukey_store)
+        assert refused.value.code == "pin_length"
+        assert services.history(clerk, Application.objects.get(pk=application.pk)) == history
+    assert pin_status(ukey_store.module, ukey.label, conf=ukey_store.conf).tries_left == before
+    assert Application.objects.get(pk=application.pk).state == State.APPROVED
+
+
 def test_an_unexpected_failure_is_told_in_chinese_in_the_history(
     hall_ca: object,
     applicant: User,

@@ -47,6 +47,7 @@ from certhall.hall.models import (
 from certhall.hall.states import APPLICATIONS, State
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
+    check_pin_length,
     delete_key_pair,
     key_label_for,
     new_key_label,
@@ -122,8 +123,13 @@ def _finished_on(line: ApplicationItem, ukey: Ukey) -> Certificate | None:
 
 
 def _check_pin(lines: list[ApplicationItem], pin: str | None) -> None:
-    if pin is None and any(line.business in REKEY for line in _pending(lines)):
+    """The customer's PIN a 续期/变更 logs in with: there, and of a length the Ukey takes (before
+    the claim for issuance: a refusal costs no try and leaves no failed issuance behind)."""
+    if not any(line.business in REKEY for line in _pending(lines)):
+        return
+    if pin is None:
         raise InvalidInput(code="pin_missing", variant="renewal")
+    check_pin_length(pin)
 
 
 def issue_application(

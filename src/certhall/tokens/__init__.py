@@ -63,7 +63,7 @@ from certhall.tokens.pin import (
     so_reset_pin,
     user_login,
 )
-from certhall.tokens.session import TokenSession, open_public, open_token
+from certhall.tokens.session import TokenSession, check_pin_length, open_public, open_token
 from certhall.tokens.softhsm import DEFAULT_MODULE, init_token, write_softhsm_conf
 
 __all__ = [
@@ -97,6 +97,7 @@ __all__ = [
     "WrongSoPin",
     "build_csr",
     "change_pin",
+    "check_pin_length",
     "delete_certificate",
     "delete_key_pair",
     "format_token",
