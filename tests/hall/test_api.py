@@ -243,6 +243,16 @@ def test_counter_through_the_api(clerk: User, handler: Handler, reviewer: User) 
             ).status_code
             == 403
         )
+        # a note over 500 characters is refused, not cut
+        long_note = as_user(reviewer).post(
+            f"{API}/applications/{number}/approve",
+            {"note": "资" * 501},
+            content_type="application/json",
+        )
+        assert long_note.status_code == 400
+        assert long_note.json()["error"] == "approve_note_too_long"
+        assert long_note.json()["message"] == "审核意见不能超过500个字。"
+        assert Application.objects.get(number=number).state == State.PAID
         approved = as_user(reviewer).post(
             f"{API}/applications/{number}/approve", {}, content_type="application/json"
         )

@@ -8,7 +8,7 @@ import pytest
 
 from certhall.accounts.models import Handler, Role, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, Forbidden
+from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall import counter, documents, review, services
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
@@ -161,3 +161,23 @@ def test_return_only_names_current_documents(
         )
     assert getattr(refused.value, "code", "") == "document_unknown"
     assert Application.objects.get(pk=application.pk).state == State.PAID
+
+
+def test_an_approval_note_over_the_limit_is_refused_like_a_return_note_not_cut(
+    applicant: User, handler: Handler, reviewer: User
+) -> None:
+    """审核通过 cut a note over 500 characters silently (and sent the cut one to the customer),
+    while 退回 refused its note; both refuse now, naming the limit."""
+    application = paid_online(applicant, handler, FRIDAY)
+    with at(FRIDAY):
+        with pytest.raises(InvalidInput) as refused:
+            review.approve(reviewer, application.number, note="资" * 501)
+        assert refused.value.code == "approve_note_too_long"
+        assert str(refused.value) == "审核意见不能超过500个字。"
+        with pytest.raises(InvalidInput) as returned:
+            review.return_application(reviewer, application.number, reasons={}, note="资" * 501)
+        assert returned.value.code == "return_note_too_long"
+        assert Application.objects.get(pk=application.pk).state == State.PAID
+        review.approve(reviewer, application.number, note="资" * 500)
+        approved = Application.objects.get(pk=application.pk)
+        assert services.history(reviewer, approved)[-1]["reason"] == "资" * 500

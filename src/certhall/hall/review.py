@@ -72,6 +72,9 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
     with access.locked(actor, number, "hall.application.approve") as application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "审核通过")
+        note = note.strip()
+        if len(note) > NOTE_LIMIT:  # refused like a return's note, never cut
+            raise InvalidInput(code="approve_note_too_long", limit=NOTE_LIMIT)
         now = clock.now()
         transition(
             actor,
@@ -79,14 +82,14 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
             application,
             State.APPROVED,
             action="hall.application.approve",
-            reason=note.strip()[:NOTE_LIMIT],
+            reason=note,
             fields={"approved_at": now, "approved_by_id": actor.pk},
             only_from=IN_REVIEW,
         )
         application.documents.filter(superseded=False, status=Document.Status.PENDING).update(
             status=Document.Status.ACCEPTED, reviewed_by=actor, reviewed_at=now
         )
-        notices.review_result(actor, application, approved=True, reason=note.strip()[:NOTE_LIMIT])
+        notices.review_result(actor, application, approved=True, reason=note)
         licence.checked_by_review(actor, application.organization)
     return application
 

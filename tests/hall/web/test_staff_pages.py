@@ -284,6 +284,12 @@ def test_reviewer_views_documents_approves_and_returns(
         assert download["Content-Disposition"].startswith("attachment;")
         assert client.get(url, {"view": "1"})["Content-Disposition"].startswith("inline;")
         assert login(foreign_staff["reviewer"]).get(url).status_code == 403
+        # a note over 500 characters is refused beside the form, as a return's, not cut
+        too_long = client.post(
+            reverse("hall-staff:approve", args=[first.number]), {"note": "资" * 501}, follow=True
+        )
+        assert "审核意见不能超过500个字。" in " ".join(flashes(too_long))
+        assert Application.objects.get(pk=first.pk).state == State.PAID
         client.post(reverse("hall-staff:approve", args=[first.number]), {"note": "资料齐全"})
         # a return without any reason is refused and changes nothing
         empty = client.post(reverse("hall-staff:return", args=[second.number]), follow=True)

@@ -451,7 +451,9 @@ ACTIONS: dict[str, Action] = {
         "已登记收款。",
     ),
     "approve": Action(
-        lambda actor, number, data: review.approve(actor, number, note=_field(data, "note", 500)),
+        lambda actor, number, data: review.approve(
+            actor, number, note=_field(data, "note", 2 * review.NOTE_LIMIT)
+        ),
         "审核通过。",
     ),
     "return": Action(_return, "已退回补正，客户将收到通知。"),
