@@ -169,7 +169,7 @@ def test_wrong_pin_prints_the_tries_left_and_writes_nothing(
             "--label",
             ukey,
             "--pin",
-            "0",
+            "000000",  # a 1-byte PIN is refused (pin_length) before it costs a try
             "--new-pin",
             "658421",
         )
