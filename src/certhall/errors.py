@@ -20,6 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 
+def quoted(text: object, limit: int) -> str:
+    """An identifier someone sent (in a URL, a form, a JSON body), as a refusal or an audit
+    event may repeat it: whole when it fits ``limit`` (the identifier's real maximum length),
+    otherwise its first ``limit`` characters and "…". A megabyte sent as a serial is never
+    echoed back or recorded whole."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 class CerthallError(Exception):
     """Base class. ``code`` is a stable machine-readable identifier for API clients."""
 

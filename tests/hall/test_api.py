@@ -257,3 +257,46 @@ def test_counter_through_the_api(clerk: User, handler: Handler, reviewer: User) 
             f"{API}/applications/{number}/approve", {}, content_type="application/json"
         )
         assert approved.json()["state"] == State.APPROVED
+
+
+def test_a_huge_identifier_is_never_echoed_whole(
+    clerk: User, handler: Handler, reviewer: User, issuer: User, applicant: User
+) -> None:
+    """A 20,000-character Ukey serial (or application number, order number, certificate
+    serial) sent to the API came back whole in the refusal and went whole into the audit log:
+    each is bounded to its real maximum length before it is looked up, echoed or audited."""
+    from certhall.audit.models import AuditEvent
+    from certhall.hall import review
+    from tests.hall.test_review import counter_submitted
+
+    huge = "Z" * 20000
+    application = counter_submitted(clerk, handler, FRIDAY)
+    line = application.items.get()
+    with at(FRIDAY):
+        review.approve(reviewer, application.number)
+        staff = as_user(issuer)
+        answers = [
+            staff.post(
+                f"{API}/applications/{application.number}/issue",
+                {"tokens": {str(line.pk): huge}},
+                content_type="application/json",
+            ),
+            as_user(reviewer).post(
+                f"{API}/applications/{huge}/approve", {}, content_type="application/json"
+            ),
+            as_user(applicant).get(f"{API}/applications/{huge}"),
+            as_user(applicant).get(f"/api/payments/orders/{huge}"),
+            as_user(applicant).get(f"{API}/renewals/lookup", {"serial": huge}),
+            as_user(applicant).get(f"/api/refunds/applications/{huge}"),
+        ]
+    assert [a.status_code for a in answers] == [404, 404, 404, 400, 400, 404]
+    for answer in answers:
+        assert len(answer.content) < 400, answer.content[:200]
+        assert "Z" * 60 not in answer.json()["message"]
+    assert answers[0].json()["error"] == "ukey_unknown"
+    assert "ZZZZ…" in answers[0].json()["message"]
+    refused = AuditEvent.objects.filter(result="refused")
+    assert refused.filter(action="hall.application.issue").exists()
+    for event in refused:
+        assert len(event.object_id) <= 128
+        assert len(str(event.after)) < 400, event.action

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from django.db import models
 
+#: The column of the object's identifier (a longer one is recorded cut, with "…").
+OBJECT_ID_LENGTH = 128
+
 
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True)
@@ -18,7 +21,7 @@ class AuditEvent(models.Model):
     actor_id = models.BigIntegerField(null=True)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=128, blank=True)
+    object_id = models.CharField(max_length=OBJECT_ID_LENGTH, blank=True)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
     result = models.CharField(max_length=16)

@@ -17,9 +17,9 @@ from certhall import clock, ratelimit
 from certhall.accounts.models import User
 from certhall.audit import checkpoints
 from certhall.audit.chain import GENESIS, event_hash
-from certhall.audit.models import AuditEvent, AuditHead
+from certhall.audit.models import OBJECT_ID_LENGTH, AuditEvent, AuditHead
 from certhall.bulk import insert_row, insert_sql
-from certhall.errors import CerthallError
+from certhall.errors import CerthallError, quoted
 from certhall.reads import prepared_cursor
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def record(
             "actor_id": actor.pk,
             "action": action,
             "object_type": object_type,
-            "object_id": str(object_id),
+            "object_id": quoted(object_id, OBJECT_ID_LENGTH - 1),
             "before": _jsonable(before),
             "after": _jsonable(after),
             "result": result,

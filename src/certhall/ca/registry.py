@@ -18,12 +18,16 @@ from certhall.accounts.models import Organization, User
 from certhall.audit import services as audit
 from certhall.bulk import insert_row, insert_rows, keys_by
 from certhall.ca.models import Certificate, CertificateAuthority
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, quoted
 from certhall.pki.issuance import Subscriber
 
 
 def serial_hex(serial: int) -> str:
     return format(serial, "x")
+
+
+#: How much of a serial typed by a person a refusal repeats: 20 bytes in hex with colons.
+SERIAL_TEXT_LENGTH = 59
 
 
 def parse_serial(text: str) -> str:
@@ -32,9 +36,11 @@ def parse_serial(text: str) -> str:
     try:
         value = int(cleaned, 16)
     except ValueError:
-        raise InvalidInput(code="serial_invalid", variant="hex", text=text) from None
+        raise InvalidInput(
+            code="serial_invalid", variant="hex", text=quoted(text, SERIAL_TEXT_LENGTH)
+        ) from None
     if value <= 0 or value.bit_length() > 160:
-        raise InvalidInput(code="serial_invalid", text=text)
+        raise InvalidInput(code="serial_invalid", text=quoted(text, SERIAL_TEXT_LENGTH))
     return serial_hex(value)
 
 
@@ -141,4 +147,6 @@ def get_certificate(serial: str) -> Certificate:
     try:
         return Certificate.objects.select_related("ca").get(serial=parse_serial(serial))
     except Certificate.DoesNotExist:
-        raise NotFound(code="certificate_unknown", serial=serial) from None
+        raise NotFound(
+            code="certificate_unknown", serial=quoted(serial, SERIAL_TEXT_LENGTH)
+        ) from None

@@ -20,8 +20,8 @@ from certhall.audit import services as audit
 from certhall.ca import crls, ocsp_store, signers
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.reasons import parse_reason
-from certhall.ca.registry import get_certificate, parse_serial, register
-from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from certhall.ca.registry import SERIAL_TEXT_LENGTH, get_certificate, parse_serial, register
+from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation, quoted
 from certhall.pki import authority
 from certhall.pki.crl import encode_entry
 from certhall.pki.csr import load_csr_key
@@ -140,7 +140,9 @@ def own_certificate(actor: User, serial: str) -> Certificate:
     try:
         key = parse_serial(serial)
     except InvalidInput:
-        raise NotFound(code="certificate_unknown", serial=serial[:80]) from None
+        raise NotFound(
+            code="certificate_unknown", serial=quoted(serial, SERIAL_TEXT_LENGTH)
+        ) from None
     cert = Certificate.objects.select_related("ca").filter(serial=key).first()
     if cert is None or cert.profile == "ocsp":
         raise NotFound(code="certificate_unknown", serial=key)

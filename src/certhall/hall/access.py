@@ -19,8 +19,8 @@ from django.db import transaction
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, NotFound
-from certhall.hall.models import Application, Business, Channel
+from certhall.errors import Forbidden, NotFound, quoted
+from certhall.hall.models import NUMBER_LENGTH, Application, Business, Channel
 from certhall.reads import Prepared
 from certhall.ukeys.services import UNLOCK_ROLES
 
@@ -54,6 +54,8 @@ def load(actor: User, number: str, *, lock: bool = False) -> Application:
     """The application ``number`` if ``actor`` may see it (``lock``: SELECT ... FOR UPDATE,
     inside the caller's transaction)."""
     key = str(number).strip().upper()
+    if len(key) > NUMBER_LENGTH:  # no application's: not looked up, not echoed whole
+        raise NotFound(code="application_not_found", number=quoted(key, NUMBER_LENGTH))
     if lock:
         query = Application.objects.select_related("organization", "handler")
         application = query.select_for_update(of=("self",)).filter(number=key).first()

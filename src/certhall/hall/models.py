@@ -50,6 +50,10 @@ class CertType(models.TextChoices):
     PERSONAL = "personal", "机构个人证书(法人证书)"
 
 
+#: The longest application number (a request's longer one is no application's).
+NUMBER_LENGTH = 24
+
+
 class Application(models.Model):
     State = State
     Channel = Channel
@@ -57,7 +61,7 @@ class Application(models.Model):
     Delivery = Delivery
 
     #: SQ<YYYYMMDD>-<NNNNNN>: the Shanghai date of creation and the row id.
-    number = models.CharField("申请编号", max_length=24, unique=True)
+    number = models.CharField("申请编号", max_length=NUMBER_LENGTH, unique=True)
     project = models.CharField(
         max_length=32, choices=Project.choices, default=Project.SZ_MEDICAL_INSURANCE
     )

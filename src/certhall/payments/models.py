@@ -19,6 +19,10 @@ from certhall.payments.lifecycle import Channel, InvoiceKind, InvoiceStatus, Met
 LIVE_STATUSES = (Status.PENDING.value, Status.PAID.value)
 
 
+#: The longest order number a row holds (a request's longer one is no order's).
+REFERENCE_LENGTH = 32
+
+
 class Order(models.Model):
     """Something an organisation owes: one business (``purpose`` + ``object_id``), one amount."""
 
@@ -26,7 +30,7 @@ class Order(models.Model):
 
     reference = models.CharField(
         "订单号",
-        max_length=32,
+        max_length=REFERENCE_LENGTH,
         unique=True,
         help_text="ZF<YYYYMMDD>-<NNNNNN>, also the bank transfer note",
     )

@@ -25,10 +25,10 @@ from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, quoted
 from certhall.lifecycle import transition
 from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
-from certhall.payments.models import LIVE_STATUSES, Order, Payment
+from certhall.payments.models import LIVE_STATUSES, REFERENCE_LENGTH, Order, Payment
 from certhall.payments.signals import order_paid, order_refunded
 from certhall.rules import local
 
@@ -66,7 +66,7 @@ def normalise_reference(text: str) -> str:
     cleaned = re.sub(r"\s", "", str(text or "")).upper()
     match = REFERENCE.fullmatch(cleaned)
     if match is None:
-        raise InvalidInput(code="bad_reference", text=text)
+        raise InvalidInput(code="bad_reference", text=quoted(text, REFERENCE_LENGTH))
     return f"{REFERENCE_PREFIX}{match[1]}-{match[2]}"
 
 
@@ -95,7 +95,7 @@ def find_order(reference: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound(code="order_not_found", reference=reference)
+        raise NotFound(code="order_not_found", reference=quoted(reference, REFERENCE_LENGTH))
     return order
 
 

@@ -23,7 +23,7 @@ from certhall.accounts.validation import mobile
 from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
-from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, quoted
 from certhall.lifecycle import transition
 from certhall.refunds.eligibility import Eligibility, explain
 from certhall.refunds.models import (
@@ -254,7 +254,7 @@ def visible(actor: User) -> QuerySet[RefundApplication]:
 def get_application(actor: User, number: str) -> RefundApplication:
     row = RefundApplication.objects.filter(number=number.strip()).first()
     if row is None:
-        raise NotFound(code="refund_application_unknown", number=number[:40])
+        raise NotFound(code="refund_application_unknown", number=quoted(number, 24))
     RefundApplication.objects.require_visible(actor, row)
     return row
 

@@ -9,13 +9,16 @@ from certhall.accounts.visibility import VisibleQuerySet
 from certhall.ca.models import Certificate
 from certhall.ukeys.lifecycle import Status
 
+#: The longest serial an inventory record holds (a request's longer one is no Ukey's).
+SERIAL_LENGTH = 32
+
 
 class Ukey(models.Model):
     """One token (Ukey). Found by its PKCS#11 serial; the SO PIN is stored sealed only."""
 
     Status = Status
 
-    serial = models.CharField("PKCS#11 token serial", max_length=32)
+    serial = models.CharField("PKCS#11 token serial", max_length=SERIAL_LENGTH)
     model = models.CharField(max_length=64)
     manufacturer = models.CharField(max_length=64, blank=True)
     label = models.CharField(max_length=32)

@@ -33,7 +33,7 @@ from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
-from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, NotFound
+from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, NotFound, quoted
 from certhall.lifecycle import transition
 from certhall.notify.messages import Kind, render
 from certhall.notify.models import SmsMessage
@@ -59,7 +59,7 @@ from certhall.tokens.keys import KEY_SPECS, KeySpec
 from certhall.tokens.pin import check_new_pin, random_user_pin
 from certhall.ukeys import sealing, writes
 from certhall.ukeys.lifecycle import ACTIONS, UKEYS, Status
-from certhall.ukeys.models import TokenWrite, Ukey
+from certhall.ukeys.models import SERIAL_LENGTH, TokenWrite, Ukey
 from certhall.ukeys.store import UkeyStore, instance_store
 
 STOCK_ROLES = (Role.ISSUER, Role.CA_ADMIN)
@@ -102,9 +102,12 @@ def list_ukeys(actor: User, *, status: str | None = None) -> list[Ukey]:
 
 
 def get_ukey(actor: User, serial: str) -> Ukey:
-    ukey = Ukey.objects.filter(serial=serial.strip()).order_by("pk").first()
+    serial = serial.strip()
+    ukey = None
+    if len(serial) <= SERIAL_LENGTH:  # a longer one is no Ukey's: not looked up, not echoed
+        ukey = Ukey.objects.filter(serial=serial).order_by("pk").first()
     if ukey is None:
-        raise NotFound(code="ukey_unknown", variant="serial", serial=serial)
+        raise NotFound(code="ukey_unknown", variant="serial", serial=quoted(serial, SERIAL_LENGTH))
     Ukey.objects.require_visible(actor, ukey)
     return ukey
 

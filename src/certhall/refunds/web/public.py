@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from certhall import clock
 from certhall.accounts.models import Role, User
-from certhall.errors import Forbidden, InvalidInput, NotFound, TooManyRequests
+from certhall.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, quoted
 from certhall.ratelimit import client_address
 from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication
@@ -126,7 +126,7 @@ def _viewable(request: HttpRequest, number: str) -> RefundApplication:
     if _opened_by_code(request, number):
         row = RefundApplication.objects.filter(number=number).first()
         if row is None:
-            raise NotFound(code="refund_application_unknown", number=number[:40])
+            raise NotFound(code="refund_application_unknown", number=quoted(number, 24))
         return row
     user = request.user
     if not isinstance(user, User):
