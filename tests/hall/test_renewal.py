@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
 from certhall import config
-from certhall.accounts.models import Handler, Organization, User
+from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.agent import protocol
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, Forbidden
@@ -193,3 +193,48 @@ def test_what_a_delivery_is_missing(
     application = Application(**fields)
     assert application.mail_address_missing is address_missing
     assert application.pickup_point_missing is point_missing
+
+
+def test_a_renewal_refused_on_role_is_audited(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    clerk: User,
+    reviewer: User,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    """网厅续期 (the hall's start and draft, the CA's request and install) by someone without
+    the role was refused before the audited block and left no trace, unlike every other
+    service: now each refusal is an audit event."""
+    from certhall.audit.models import AuditEvent
+    from certhall.ca import renewal as ca_renewal
+    from certhall.hall import services
+
+    old_key, old = software_certificate(admin, organization, profile="personal")
+    request = ca_renewal.RenewalRequest(
+        old_serial=old.serial, years=1, **signed(old_key, old.serial, 1)
+    )  # type: ignore[arg-type]
+    hall_actors = (clerk, reviewer)  # the hall's renewal is the applicant's
+    ca_actors = (reviewer, make_user(Role.AUDITOR))  # the CA's: applicant or issuing staff
+    with at(FRIDAY):
+        for actor in hall_actors:
+            with pytest.raises(Forbidden):
+                renewal.start(actor, old.serial, 1)
+            with pytest.raises(Forbidden):
+                services.create_draft(actor)
+        for actor in ca_actors:
+            with pytest.raises(Forbidden):
+                ca_renewal.renew(actor, request)
+            with pytest.raises(Forbidden):
+                ca_renewal.confirm_installed(actor, 12345)
+    refused = AuditEvent.objects.filter(result="refused")
+    for action, actors in (
+        ("hall.renewal.start", hall_actors),
+        ("hall.application.create", hall_actors),
+        ("ca.renewal.request", ca_actors),
+        ("ca.renewal.install", ca_actors),
+    ):
+        events = refused.filter(action=action)
+        assert sorted(e.actor_id for e in events) == sorted(a.pk for a in actors), action
+        assert {e.after["error"] for e in events} == {"role_required"}, action

@@ -166,11 +166,11 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
     Called by the hall's renewal flow after payment. Returns the renewal in state ``issued``
     (or later, on a retry after the install step), with ``new_certificate``.
     """
-    require_role(actor, *RENEW_ROLES)
     now = at or clock.now()
     with audit.refusals_recorded(
         actor, "ca.renewal.request", object_type="certificate", object_id=request.old_serial
     ):
+        require_role(actor, *RENEW_ROLES)  # inside: a refusal on role is audited too
         old = registry.get_certificate(request.old_serial)
         _check_actor(actor, old)
         old_cert = x509.load_der_x509_certificate(bytes(old.der))
@@ -319,11 +319,11 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
 def confirm_installed(actor: User, renewal_id: int, *, at: datetime | None = None) -> Renewal:
     """The helper wrote the new certificate to the Ukey: revoke the old one (superseded) and
     complete. Idempotent; a retry after an interruption completes."""
-    require_role(actor, *RENEW_ROLES)
     now = at or clock.now()
     with audit.refusals_recorded(
         actor, "ca.renewal.install", object_type="renewal", object_id=renewal_id
     ):
+        require_role(actor, *RENEW_ROLES)  # inside: a refusal on role is audited too
         renewal = get_renewal(actor, renewal_id)
         if renewal.state == State.REQUESTED:
             raise Conflict(code="renewal_not_issued")

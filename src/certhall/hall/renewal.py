@@ -86,10 +86,10 @@ def lookup(actor: User, serial: str, years: int | None = None) -> Lookup:
 
 def start(actor: User, serial: str, years: int | None = None) -> Application:
     """Create and submit the renewal application (an order when there is a fee)."""
-    require_role(actor, Role.APPLICANT)
     with audit.refusals_recorded(
         actor, "hall.renewal.start", object_type="certificate", object_id=serial
     ):
+        require_role(actor, Role.APPLICANT)  # inside: a refusal on role is audited too
         _own_certificate(actor, serial)
         with transaction.atomic():
             draft = services.create_draft(actor)

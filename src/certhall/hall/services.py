@@ -234,8 +234,8 @@ def create_draft(
     actor: User, *, project: str = Project.SZ_MEDICAL_INSURANCE, handler_id: int | None = None
 ) -> Application:
     """网上营业厅: an applicant starts an application for its organisation."""
-    require_role(actor, Role.APPLICANT)
     with audit.refusals_recorded(actor, "hall.application.create", object_type="application"):
+        require_role(actor, Role.APPLICANT)  # inside: a refusal on role is audited too
         organization = actor.organization
         if organization is None:
             raise InvalidInput(code="no_organization")
