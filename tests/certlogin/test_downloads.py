@@ -64,8 +64,13 @@ def test_another_organisations_certificate_is_refused(admin: User, ca, make_user
         f"/my/certificates/{theirs.serial}/chain.pem",
     ):
         response = client.get(url)
-        assert response.status_code == 403, url
+        # answered as a serial that does not exist: no 403 tells that it does
+        assert response.status_code == 404, url
         assert b"BEGIN CERTIFICATE" not in response.content
+        nothing = client.get(url.replace(theirs.serial, "7" * len(theirs.serial)))
+        assert response.content.replace(theirs.serial.encode(), b"7" * len(theirs.serial)) == (
+            nothing.content
+        ), url
     assert client.get("/my/certificates/abcdef0123.pem").status_code == 404
     # staff use their console; anonymous users are sent to the certificate login
     assert (

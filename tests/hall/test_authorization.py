@@ -310,3 +310,44 @@ def test_other_enterprises_and_providers_are_refused(
         # the same read by the owner works: the refusals above are about who asks
         if route.method == "GET" and route.path.startswith("/applications/{number}"):
             assert call(route, world.applicant, world).status_code == 200
+
+
+def test_another_enterprises_object_is_answered_as_one_that_does_not_exist(
+    world: World, stranger: User
+) -> None:
+    """403 for another enterprise's application, order or certificate and 404 for a number
+    that does not exist told an enterprise which numbers exist. Both answers are now the same
+    (status and body, the number asked for aside), on the pages and in the API."""
+    with at(FRIDAY):
+        paid = world.paid
+        order = Order.objects.get(reference=paid.payment_reference)
+        cert = world.certificate
+    nothing = {
+        paid.number: "SQ20991231-999999",
+        order.reference: "ZF20991231-999999",
+        cert.serial: "7" * len(cert.serial),
+    }
+    urls = [
+        f"{API}/applications/{paid.number}",
+        f"{API}/applications/{paid.number}/submit",
+        f"/hall/applications/{paid.number}/",
+        f"/api/payments/orders/{order.reference}",
+        f"/payments/orders/{order.reference}",
+        f"{API}/renewals/lookup?serial={cert.serial}",
+        f"/my/certificates/{cert.serial}.pem",
+    ]
+    client = Client()
+    client.force_login(stranger)
+
+    def ask(url: str) -> tuple[int, str]:
+        method = client.post if url.endswith("/submit") else client.get
+        response = method(url)
+        return response.status_code, response.content.decode()
+
+    with at(FRIDAY):
+        for url in urls:
+            ours = next(key for key in nothing if key in url)
+            foreign = ask(url)
+            missing = ask(url.replace(ours, nothing[ours]))
+            assert foreign[0] == missing[0] == 404, (url, foreign[0], missing[0])
+            assert foreign[1].replace(ours, nothing[ours]) == missing[1], url

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from certhall.accounts.models import Handler, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
 from certhall.hall import counter, documents, services, storage
 from certhall.hall.models import Document
 from tests.hall.conftest import EXE, FRIDAY, JPEG, PDF, PNG, at, online_draft, upload
@@ -154,7 +154,7 @@ def test_uploads_only_while_editable_and_only_by_the_owner(
     with at(FRIDAY):
         draft = online_draft(applicant, handler)
         before = len(stored_files(uploads))
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # another enterprise's: as if there were none
             upload(stranger, draft.number, "licence_copy", PNG + b"x")
         with pytest.raises(Forbidden):
             upload(clerk, draft.number, "licence_copy", PNG + b"x")  # online: the applicant's

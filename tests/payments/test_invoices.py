@@ -17,7 +17,7 @@ from django.test import Client
 from certhall import messages as catalogue
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
 from certhall.notify.models import SmsMessage
 from certhall.payments import invoices, services
 from certhall.payments.models import Invoice, Order
@@ -51,7 +51,7 @@ def page(response: Any) -> str:
 
 
 def test_request_and_issue_through_the_pages(
-    paid_order: Order, applicant: User, clerk: User
+    paid_order: Order, applicant: User, clerk: User, other_applicant: User
 ) -> None:
     applicant.phone = "13800138000"
     applicant.save()
@@ -102,6 +102,12 @@ def test_request_and_issue_through_the_pages(
     assert download["Content-Type"] == "application/pdf"
     assert 'filename="invoice-26442000000012345678.pdf"' in download["Content-Disposition"]
     assert f'href="/payments/invoices/{invoice.pk}.pdf"' in page(customer.get(url))
+    # another enterprise is answered as for an invoice that does not exist (no 403 oracle)
+    other = login(other_applicant)
+    foreign = other.get(f"/payments/invoices/{invoice.pk}.pdf")
+    missing = other.get(f"/payments/invoices/{invoice.pk + 1000}.pdf")
+    assert foreign.status_code == missing.status_code == 404
+    assert re.sub(rb"\d+", b"N", foreign.content) == re.sub(rb"\d+", b"N", missing.content)
     told = SmsMessage.objects.get(kind="invoice_issued")
     assert told.phone == "13800138000" and "26442000000012345678" in told.text
     actions = list(
@@ -139,13 +145,14 @@ def test_only_paid_orders_and_only_ones_own(
         invoices.request_invoice(applicant, paid_order.reference, kind="vat", email=EMAIL)
     with pytest.raises(InvalidInput):
         invoices.request_invoice(applicant, paid_order.reference, kind="normal", email="")
-    # another organisation can neither ask nor see
-    with pytest.raises(Forbidden):
+    # another organisation can neither ask nor see: its order is as one that does not exist
+    with pytest.raises(NotFound) as unseen:
         invoices.request_invoice(other_applicant, paid_order.reference, kind="normal", email=EMAIL)
+    assert unseen.value.code == "order_not_found"
     response = login(other_applicant).post(
         f"/payments/orders/{paid_order.reference}/invoice", {"kind": "normal", "email": EMAIL}
     )
-    assert response.status_code == 403 and not Invoice.objects.exists()
+    assert response.status_code == 404 and not Invoice.objects.exists()
     invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
     assert invoices.list_invoices(other_applicant) == []
     # staff of another provider, and roles that do not issue invoices, cannot issue it

@@ -65,7 +65,12 @@ def test_the_online_flow_over_the_api(
     assert again.status_code == 409 and again.json()["error"] == "refund_already_applied"
 
     other = api(actors["other_applicant"])
-    assert other.get(f"/api/refunds/applications/{number}").status_code == 403
+    # another enterprise's is answered as one that does not exist (no 403 oracle)
+    foreign = other.get(f"/api/refunds/applications/{number}")
+    nothing = "TF20991231-999999"
+    missing = other.get(f"/api/refunds/applications/{nothing}")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content.decode().replace(number, nothing) == missing.content.decode()
     refused = other.get(f"/api/refunds/programmes/sz-2021/eligibility?uscc={USCC}")
     assert refused.status_code == 403 and refused.json()["error"] == "other_organization"
     assert applicant.post(f"/api/refunds/applications/{number}/approve").status_code == 403

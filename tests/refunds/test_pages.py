@@ -70,7 +70,7 @@ def test_online_application_pages(actors: dict[str, User], open_programme: Progr
 
     # another enterprise never sees it
     other = client_for(actors["other_applicant"])
-    assert other.get(f"/refunds/applications/{number}/").status_code == 403
+    assert other.get(f"/refunds/applications/{number}/").status_code == 404  # as none at all
     assert anonymous.get(f"/refunds/applications/{number}/").status_code == 302
 
 

@@ -10,8 +10,11 @@ that is the customer) and one provider (the CA that serves it). The rule:
 
 The models' managers are :class:`VisibleQuerySet` s: ``Model.objects.visible_to(actor)`` is
 what list services start from, and ``Model.objects.require_visible(actor, row)`` checks a row a
-get service has found (so that "no such row", 404, stays apart from "not yours", 403). Both ask
-the same filter, so the list and the single row can never disagree. What the actor may *do*
+get service has found. Both ask the same filter, so the list and the single row can never
+disagree. To an enterprise, another enterprise's row is answered exactly as a row that does not
+exist (the get service passes its own not-found refusal as ``missing``): the same status and the
+same words, so nobody can probe which application, order or certificate numbers exist. A CA's
+staff are told "another provider's" (403). What the actor may *do*
 with a visible row is the business of each service (roles, channel, state).
 """
 
@@ -24,6 +27,7 @@ from django.db.models import Q
 
 from certhall.accounts.models import PROVIDER_ROLES, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.errors import CerthallError
 
 #: The roles that see rows of this kind at all.
 VIEW_ROLES = (Role.APPLICANT, *sorted(PROVIDER_ROLES))
@@ -63,8 +67,11 @@ class VisibleQuerySet(models.QuerySet[_M]):
             return self.of_organization(key)
         return self.filter(Q(**{self.provider_lookup: key}))
 
-    def require_visible(self, actor: User, row: Any) -> None:
-        """Forbidden unless ``row`` is one of the rows ``actor`` may see.
+    def require_visible(
+        self, actor: User, row: Any, *, missing: CerthallError | None = None
+    ) -> None:
+        """Forbidden unless ``row`` is one of the rows ``actor`` may see; to an applicant,
+        ``missing`` (the refusal the service gives for a row that does not exist) instead.
 
         A row that carries its own ``organization_id`` and ``provider_id`` (the default paths)
         is checked on the values just loaded, without a query; other paths ask the database
@@ -76,6 +83,8 @@ class VisibleQuerySet(models.QuerySet[_M]):
         # No organisation or provider matches None: these raise the refusal each side reads
         # everywhere else ("belongs to another organisation" / "... another provider").
         if actor.role == Role.APPLICANT:
+            if missing is not None:
+                raise missing
             require_organization(actor, None)
         require_provider(actor, None)
 

@@ -143,10 +143,14 @@ def summary(row: Certificate) -> dict[str, str]:
     }
 
 
+def unknown(serial: str) -> NotFound:
+    """The refusal for a certificate ``serial`` (as typed) that is not ours: also what an
+    enterprise is told of another enterprise's (nobody can probe which serials exist)."""
+    return NotFound(code="certificate_unknown", serial=quoted(serial, SERIAL_TEXT_LENGTH))
+
+
 def get_certificate(serial: str) -> Certificate:
     try:
         return Certificate.objects.select_related("ca").get(serial=parse_serial(serial))
     except Certificate.DoesNotExist:
-        raise NotFound(
-            code="certificate_unknown", serial=quoted(serial, SERIAL_TEXT_LENGTH)
-        ) from None
+        raise unknown(serial) from None

@@ -135,8 +135,9 @@ def chain_pem(issuing: CertificateAuthority | None = None) -> bytes:
 
 def own_certificate(actor: User, serial: str) -> Certificate:
     """A certificate ``actor`` may download: one its organisation holds (an applicant) or one
-    its provider's CA issued (staff). Another organisation's is Forbidden; OCSP responder
-    certificates are not the customer's."""
+    its provider's CA issued (staff). Another organisation's is answered as a serial that does
+    not exist (NotFound), another provider's is Forbidden; OCSP responder certificates are not
+    the customer's."""
     try:
         key = parse_serial(serial)
     except InvalidInput:
@@ -144,9 +145,10 @@ def own_certificate(actor: User, serial: str) -> Certificate:
             code="certificate_unknown", serial=quoted(serial, SERIAL_TEXT_LENGTH)
         ) from None
     cert = Certificate.objects.select_related("ca").filter(serial=key).first()
+    missing = NotFound(code="certificate_unknown", serial=key)
     if cert is None or cert.profile == "ocsp":
-        raise NotFound(code="certificate_unknown", serial=key)
-    Certificate.objects.require_visible(actor, cert)
+        raise missing
+    Certificate.objects.require_visible(actor, cert, missing=missing)
     return cert
 
 

@@ -54,16 +54,17 @@ def load(actor: User, number: str, *, lock: bool = False) -> Application:
     """The application ``number`` if ``actor`` may see it (``lock``: SELECT ... FOR UPDATE,
     inside the caller's transaction)."""
     key = str(number).strip().upper()
+    missing = NotFound(code="application_not_found", number=quoted(key, NUMBER_LENGTH))
     if len(key) > NUMBER_LENGTH:  # no application's: not looked up, not echoed whole
-        raise NotFound(code="application_not_found", number=quoted(key, NUMBER_LENGTH))
+        raise missing
     if lock:
         query = Application.objects.select_related("organization", "handler")
         application = query.select_for_update(of=("self",)).filter(number=key).first()
     else:  # every page of an application reads it: prepared (certhall.reads)
         application = _BY_NUMBER.first(key)
     if application is None:
-        raise NotFound(code="application_not_found", number=number)
-    Application.objects.require_visible(actor, application)
+        raise missing
+    Application.objects.require_visible(actor, application, missing=missing)
     return application
 
 

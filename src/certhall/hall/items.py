@@ -104,8 +104,10 @@ def quote_item(
     )
 
 
-def _holder_check(application: Application, cert: Certificate) -> None:
+def _holder_check(application: Application, cert: Certificate, serial: str) -> None:
     if not cert.belongs_to(application.organization):
+        if application.channel == Channel.ONLINE:  # the enterprise itself: as a serial unknown
+            raise registry.unknown(serial)
         raise Forbidden(code="certificate_other_organization", variant="item")
 
 
@@ -123,7 +125,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
         if not serial:
             raise InvalidInput(code="serial_missing", label=business.label)
         target = registry.get_certificate(serial)
-        _holder_check(application, target)
+        _holder_check(application, target, serial)
         cert_type = parse_cert_type(target.profile)
         if request.cert_type and request.cert_type != cert_type.value:
             raise InvalidInput(

@@ -29,7 +29,7 @@ from certhall.ca import registry
 from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
-from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.errors import Conflict, InvalidInput
 from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem
@@ -60,7 +60,7 @@ def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
     cert = registry.get_certificate(serial)
     if not cert.belongs_to(actor.organization):
-        raise Forbidden(code="certificate_other_organization")
+        raise registry.unknown(serial)  # as for a serial that does not exist: no oracle
     return cert
 
 

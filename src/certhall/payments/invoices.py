@@ -142,9 +142,10 @@ def _register(
                 .filter(pk=invoice_id)
                 .first()
             )
+            missing = NotFound(code="invoice_not_found", id=invoice_id)
             if invoice is None:
-                raise NotFound(code="invoice_not_found", id=invoice_id)
-            Invoice.objects.require_visible(actor, invoice)
+                raise missing
+            Invoice.objects.require_visible(actor, invoice, missing=missing)
             taken = Q(number=number) | Q(reversal_number=number)
             if Invoice.objects.filter(taken, provider=invoice.provider).exists():
                 raise Conflict(code="invoice_number_taken", number=number)
@@ -175,9 +176,10 @@ def invoice_pdf(actor: User, invoice_id: int, *, reversal: bool = False) -> tupl
     """The issued invoice's PDF (or its red-letter one's) and a file name, for its organisation
     or its provider's staff."""
     invoice = Invoice.objects.filter(pk=invoice_id).first()
+    missing = NotFound(code="invoice_not_found", id=invoice_id)
     if invoice is None:
-        raise NotFound(code="invoice_not_found", id=invoice_id)
-    Invoice.objects.require_visible(actor, invoice)
+        raise missing
+    Invoice.objects.require_visible(actor, invoice, missing=missing)
     number, sha256 = (
         (invoice.reversal_number, invoice.reversal_pdf_sha256)
         if reversal

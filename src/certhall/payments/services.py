@@ -95,13 +95,17 @@ def find_order(reference: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound(code="order_not_found", reference=quoted(reference, REFERENCE_LENGTH))
+        raise _order_missing(reference)
     return order
+
+
+def _order_missing(reference: str) -> NotFound:
+    return NotFound(code="order_not_found", reference=quoted(reference, REFERENCE_LENGTH))
 
 
 def get_order(actor: User, reference: str) -> Order:
     order = find_order(reference)
-    Order.objects.require_visible(actor, order)
+    Order.objects.require_visible(actor, order, missing=_order_missing(reference))
     return order
 
 

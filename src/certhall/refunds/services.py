@@ -253,9 +253,10 @@ def visible(actor: User) -> QuerySet[RefundApplication]:
 
 def get_application(actor: User, number: str) -> RefundApplication:
     row = RefundApplication.objects.filter(number=number.strip()).first()
+    missing = NotFound(code="refund_application_unknown", number=quoted(number, 24))
     if row is None:
-        raise NotFound(code="refund_application_unknown", number=quoted(number, 24))
-    RefundApplication.objects.require_visible(actor, row)
+        raise missing
+    RefundApplication.objects.require_visible(actor, row, missing=missing)
     return row
 
 

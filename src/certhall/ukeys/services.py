@@ -106,9 +106,10 @@ def get_ukey(actor: User, serial: str) -> Ukey:
     ukey = None
     if len(serial) <= SERIAL_LENGTH:  # a longer one is no Ukey's: not looked up, not echoed
         ukey = Ukey.objects.filter(serial=serial).order_by("pk").first()
+    missing = NotFound(code="ukey_unknown", variant="serial", serial=quoted(serial, SERIAL_LENGTH))
     if ukey is None:
-        raise NotFound(code="ukey_unknown", variant="serial", serial=quoted(serial, SERIAL_LENGTH))
-    Ukey.objects.require_visible(actor, ukey)
+        raise missing
+    Ukey.objects.require_visible(actor, ukey, missing=missing)
     return ukey
 
 
