@@ -43,8 +43,8 @@ ACTION = "ca.certificate.issue_batch"
 
 def issue_batch(actor: User, requests: Sequence[IssueRequest]) -> list[Certificate]:
     """Issue every request or none; the rows come back in the order of ``requests``."""
-    require_role(actor, *ISSUE_ROLES)
     with audit.refusals_recorded(actor, ACTION, object_type="certificate"):
+        require_role(actor, *ISSUE_ROLES)  # inside: a refusal on role is audited too
         if not 0 < len(requests) <= MAX_BATCH:
             raise InvalidInput(code="batch_size", count=len(requests), limit=MAX_BATCH)
         ca = active_issuing_ca()

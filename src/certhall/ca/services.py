@@ -56,10 +56,12 @@ def get_ca(slug: str) -> CertificateAuthority:
 
 def init_ca(actor: User, key_type: str = "ec") -> tuple[CertificateAuthority, CertificateAuthority]:
     """Create the demo root CA and the issuing CA under it; refuse if they exist."""
-    require_role(actor, Role.CA_ADMIN)
-    if key_type not in KEY_TYPES:
-        raise InvalidInput(code="key_type_invalid", known=", ".join(KEY_TYPES), key_type=key_type)
     with audit.refusals_recorded(actor, "ca.init", object_type="ca"):
+        require_role(actor, Role.CA_ADMIN)  # inside: a refusal on role is audited too
+        if key_type not in KEY_TYPES:
+            raise InvalidInput(
+                code="key_type_invalid", known=", ".join(KEY_TYPES), key_type=key_type
+            )
         if CertificateAuthority.objects.exists():
             raise Conflict(code="ca_exists")
         provider = home_provider()
@@ -170,8 +172,8 @@ class IssueRequest:
 
 def issue(actor: User, request: IssueRequest) -> Certificate:
     """Issue a certificate from a CSR; subject and extensions come from the approved data."""
-    require_role(actor, *ISSUE_ROLES)
     with audit.refusals_recorded(actor, "ca.certificate.issue", object_type="certificate"):
+        require_role(actor, *ISSUE_ROLES)  # inside: a refusal on role is audited too
         ca = active_issuing_ca()
         require_provider(actor, ca.provider_id)
         public_key = load_csr_key(request.csr)
@@ -266,11 +268,11 @@ def _renew(actor: User, serial: str, csr: bytes, years: int) -> Certificate:
 def revoke(actor: User, serial: str, reason: str) -> Certificate:
     """Revoke once. The conditional UPDATE is the only place "already revoked" is decided, so
     two clerks revoking at the same moment get one revocation and one clear refusal."""
-    require_role(actor, *REVOKE_ROLES)
-    flag = parse_reason(reason)
     with audit.refusals_recorded(
         actor, "ca.certificate.revoke", object_type="certificate", object_id=serial
     ):
+        require_role(actor, *REVOKE_ROLES)  # inside: a refusal on role is audited too
+        flag = parse_reason(reason)
         cert = get_certificate(serial)
         require_provider(actor, cert.ca.provider_id)
         now = clock.now()

@@ -77,8 +77,8 @@ def list_outbox(
     actor: User, *, phone: str | None = None, kind: str | None = None, limit: int = OUTBOX_LIMIT
 ) -> list[SmsMessage]:
     """The newest messages, for CA administrators (they may hold PINs: reading is audited)."""
-    require_role(actor, Role.CA_ADMIN)
     with audit.refusals_recorded(actor, "notify.outbox.read", object_type="sms"):
+        require_role(actor, Role.CA_ADMIN)  # inside: a refusal on role is audited too
         query = SmsMessage.objects.all()
         number = normalise_phone(phone) if phone else None
         if number:

@@ -164,8 +164,8 @@ def report_status(actor: User, ukey: Ukey, target: str) -> Ukey:
 
 def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
     """Record a formatted token in stock, with its SO PIN sealed."""
-    require_role(actor, *STOCK_ROLES)
     with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=info.serial):
+        require_role(actor, *STOCK_ROLES)  # inside: a refusal on role is audited too
         if actor.provider_id is None:
             raise Forbidden(code="ukey_stock_staff")
         if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
