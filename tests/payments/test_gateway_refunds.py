@@ -341,5 +341,6 @@ def test_only_the_providers_finance_sees_the_refunds(
     other_page = page(login(other_clerk).get("/payments/invoices/"))
     assert order.reference not in other_page
     # another enterprise never sees the order or its refund
-    assert login(other_applicant).get(f"/payments/orders/{order.reference}").status_code == 403
+    # another enterprise is answered as for an order that does not exist
+    assert login(other_applicant).get(f"/payments/orders/{order.reference}").status_code == 404
     assert login(other_clerk).get(f"/payments/orders/{order.reference}").status_code == 403
