@@ -4,12 +4,13 @@ resubmit, cancel and refund; deadlines on the statutory calendar."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 
+from certhall import config
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput
@@ -270,13 +271,21 @@ def test_deadline_into_an_unpublished_year_is_provisional() -> None:
     assert (due.due, due.provisional) == (date(2026, 12, 30), False)
 
 
+@pytest.mark.parametrize("origin", [None, "https://" + "ca-hall-" * 20 + "example.cn"])
 def test_long_review_words_do_not_refuse_the_review(
-    applicant: User, handler: Handler, reviewer: User
+    applicant: User,
+    handler: Handler,
+    reviewer: User,
+    configure: Callable[..., object],
+    origin: str | None,
 ) -> None:
     """The SMS of the review result holds at most 500 characters; a note or reasons the
     review accepts (a 500-character note, 200 characters per document) were refused with
     "短信最多500个字。" and the application stayed in review. The message is shortened instead
-    (the whole text is online); the review's own record keeps every word."""
+    (the whole text is online, behind the link the message ends with, however long the
+    platform's address); the review's own record keeps every word."""
+    if origin is not None:
+        configure(base_url=origin)
     with at(FRIDAY):
         returned, approved = (online_draft(applicant, handler) for _ in range(2))
         for draft in (returned, approved):
@@ -292,4 +301,6 @@ def test_long_review_words_do_not_refuse_the_review(
     assert {d.review_reason for d in current.all()} == set(reasons.values())
     texts = list(SmsMessage.objects.filter(kind="review_result").values_list("text", flat=True))
     assert len(texts) == 2 and all(len(text) <= 500 for text in texts)
-    assert all(text.endswith("……。请登录网上营业厅查看。") for text in texts)
+    link = f"{config.get().base_url}/hall/applications/{approved.number}/"
+    assert any(text.endswith(f"……。请登录网上营业厅查看：{link}") for text in texts)
+    assert all("……。请登录网上营业厅查看：http" in text for text in texts)

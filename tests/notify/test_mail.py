@@ -27,6 +27,7 @@ REVIEW = {
     "application": "XB20261120001",
     "result": "未通过（已退回）",
     "reason": "营业执照复印件未加盖单位公章。",
+    "link": "https://hall.example.cn/hall/applications/XB20261120001/",
 }
 
 
@@ -64,6 +65,7 @@ def test_a_notice_arrives_in_utf8_chinese(
         "深圳市测试医疗器械有限公司：\n\n您单位的新办申请（编号XB20261120001）审核未通过"
     )
     assert "营业执照复印件未加盖单位公章。" in body
+    assert "\nhttps://hall.example.cn/hall/applications/XB20261120001/\n" in body
     assert "本邮件由系统自动发送" in body
     row = OutgoingEmail.objects.get()
     assert (row.status, row.attempts, row.kind) == ("sent", 1, "review_result")

@@ -24,6 +24,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "application": "XB20261120001",
         "status": "已邮寄",
         "detail": "快递单号SF1234567890。",
+        "link": "https://hall.example.cn/hall/applications/XB20261120001/",
     },
     Kind.REVIEW_RESULT: {
         "organization": "深圳市测试医疗器械有限公司",
@@ -31,6 +32,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "application": "XQ20261120002",
         "result": "已通过",
         "reason": "",
+        "link": "https://hall.example.cn/hall/applications/XQ20261120002/",
     },
     Kind.RENEWAL_REMINDER: {
         "organization": "深圳市测试医疗器械有限公司",
@@ -38,6 +40,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "serial": "5a3c9e",
         "expires": "2026年12月20日",
         "days": 30,
+        "link": "https://hall.example.cn/hall/renew/?serial=5a3c9e",
     },
     Kind.INVOICE_ISSUED: {
         "organization": "深圳市测试医疗器械有限公司",
@@ -45,6 +48,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "kind": "增值税普通发票",
         "number": "26442000000012345678",
         "amount": "312.00",
+        "link": "https://hall.example.cn/payments/orders/ZF20261120-000001",
     },
     Kind.ACCOUNT_DISOWNED: {"uscc": "91440300MA5G8B3L4X", "reason": "该单位已通过数字证书登录核验"},
 }
@@ -60,14 +64,15 @@ EXPECTED_SMS = {
     Kind.REFUND_CODE: "【深圳CA】您正在查询数字证书费用返还申请进度，验证码为135790，5分钟内有效。"
     "请勿将验证码告诉他人。",
     Kind.APPLICATION_STATUS: "【深圳CA】您单位的新办申请（编号XB20261120001）状态已变更为：已邮寄。"
-    "快递单号SF1234567890。详情请登录网上营业厅查看。",
+    "快递单号SF1234567890。详情请登录网上营业厅查看：https://hall.example.cn/hall/applications/XB20261120001/",
     Kind.REVIEW_RESULT: "【深圳CA】您单位的续期申请（编号XQ20261120002）审核已通过。"
-    "请登录网上营业厅查看。",
+    "请登录网上营业厅查看：https://hall.example.cn/hall/applications/XQ20261120002/",
     Kind.RENEWAL_REMINDER: "【深圳CA】您单位（深圳市测试医疗器械有限公司）的机构证书（ODC证书）"
-    "（序列号5a3c9e）将于2026年12月20日到期，剩余30天。请及时办理续期：到期前90天内可在网上营业厅"
-    "在线续期，证书过期后须到受理点现场办理。",
+    "（序列号5a3c9e）将于2026年12月20日到期，剩余30天。请及时办理续期：证书过期后须到受理点现场办理，"
+    "到期前90天内可在网上营业厅在线续期：https://hall.example.cn/hall/renew/?serial=5a3c9e",
     Kind.INVOICE_ISSUED: "【深圳CA】您单位订单ZF20261120-000001的增值税普通发票"
-    "（发票号码26442000000012345678，金额312.00元）已开具，请登录网上营业厅在订单页面下载电子发票（PDF）。",
+    "（发票号码26442000000012345678，金额312.00元）已开具，请登录网上营业厅在订单页面下载电子发票（PDF）："
+    "https://hall.example.cn/payments/orders/ZF20261120-000001",
     Kind.ACCOUNT_DISOWNED: "【深圳CA】您以本手机号注册的网上营业厅账户"
     "（统一社会信用代码91440300MA5G8B3L4X）已停用：该单位已通过数字证书登录核验。该单位可使用数字证书登录网上营业厅；如有疑问，"
     "请携带营业执照到受理点办理。",
@@ -105,7 +110,8 @@ def test_renewal_email() -> None:
     rendered = render(Kind.RENEWAL_REMINDER, CONTEXTS[Kind.RENEWAL_REMINDER])
     assert rendered.subject == "数字证书将于2026年12月20日到期（剩余30天），请及时续期"
     assert rendered.email is not None
-    assert "到期前90天内可登录深圳CA网上营业厅" in rendered.email
+    assert "到期前90天内可在深圳CA网上营业厅在线续期" in rendered.email
+    assert "\nhttps://hall.example.cn/hall/renew/?serial=5a3c9e\n" in rendered.email
     assert "续期150元/个/年" in rendered.email
 
 

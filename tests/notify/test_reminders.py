@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from certhall import config
 from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.accounts.services import home_provider
 from certhall.audit.models import AuditEvent
@@ -134,8 +135,8 @@ def test_thirty_then_seven_days_once_each(
     text = SmsMessage.objects.first().text  # type: ignore[union-attr]
     assert text == (
         "【深圳CA】您单位（深圳市演示医疗科技有限公司）的机构证书（ODC证书）（序列号5a3c0001）"
-        "将于2026年12月31日到期，剩余30天。请及时办理续期：到期前90天内可在网上营业厅在线续期，"
-        "证书过期后须到受理点现场办理。"
+        "将于2026年12月31日到期，剩余30天。请及时办理续期：证书过期后须到受理点现场办理，"
+        f"到期前90天内可在网上营业厅在线续期：{config.get().base_url}/hall/renew/?serial=5a3c0001"
     )
     for _ in range(3):  # the job runs every minute: nothing new
         clock.shift(timedelta(minutes=1))

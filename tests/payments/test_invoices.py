@@ -9,11 +9,13 @@ import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from certhall import config
 from certhall import messages as catalogue
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
@@ -110,6 +112,10 @@ def test_request_and_issue_through_the_pages(
     assert re.sub(rb"\d+", b"N", foreign.content) == re.sub(rb"\d+", b"N", missing.content)
     told = SmsMessage.objects.get(kind="invoice_issued")
     assert told.phone == "13800138000" and "26442000000012345678" in told.text
+    # the link to the order's page, where the customer downloads it
+    link = f"{config.get().base_url}/payments/orders/{invoice.order.reference}"
+    assert told.text.endswith(f"下载电子发票（PDF）：{link}")
+    assert customer.get(urlsplit(link).path).status_code == 200
     actions = list(
         AuditEvent.objects.filter(action__startswith="payments.invoice.").values_list(
             "action", "result"

@@ -24,9 +24,8 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import transaction
-from django.urls import reverse
 
-from certhall import clock, config
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
@@ -35,6 +34,7 @@ from certhall.hall import access, documents, liveness
 from certhall.hall.models import Application, Business, Channel, Document, IdentityCheck
 from certhall.hall.states import EDITABLE
 from certhall.lifecycle import Lifecycle, transition
+from certhall.web import paths
 
 VALID_MINUTES = 15
 State = IdentityCheck.State
@@ -121,8 +121,7 @@ def verified(
 
 def phone_url(check: IdentityCheck) -> str:
     """The QR code's URL: absolute, on the platform's public address (the phone is elsewhere)."""
-    path = reverse("hall-identity:phone", args=[check.token])
-    return config.get().base_url.rstrip("/") + path
+    return paths.absolute("hall-identity:phone", check.token)
 
 
 def describe(check: IdentityCheck) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """What the hall tells the customer, through the one notifier (``certhall.notify.notifier``):
 the review result of an online application and the mailing of its Ukey. SMS to the handler,
-email to the account that applied when it has an address. Sent inside the caller's transaction
+email to the account that applied when it has an address, each with the link to the
+application's page. Sent inside the caller's transaction
 (the SMS rolls back with the action; the email leaves after the commit). On-site customers are
 at the counter and are told there. The PIN itself is sent by ``ukeys`` when the Ukey is made.
 """
@@ -10,11 +11,19 @@ from __future__ import annotations
 from certhall.accounts.models import User
 from certhall.hall.models import Application, Business, Channel
 from certhall.notify.notifier import notify
+from certhall.notify.services import MAX_TEXT
+from certhall.web import paths
 
 #: How much of a reviewer's note or reasons the review result's message quotes: an SMS holds
-#: 500 characters (``notify.services.MAX_TEXT``) and the rest of the text takes up to about 90;
-#: the whole of it is on the application's page, which the message points to.
+#: 500 characters (``notify.services.MAX_TEXT``), the rest of the text takes up to about 90
+#: (:data:`OTHER_WORDS`) and the link to the application's page, where the whole of it is, as
+#: many as the platform's address makes it.
 REASON_IN_MESSAGE = 300
+OTHER_WORDS = 100
+
+
+def _link(application: Application) -> str:
+    return paths.absolute("hall-applicant:detail", application.number)
 
 
 def _businesses(application: Application) -> str:
@@ -35,6 +44,7 @@ def _send(actor: User, application: Application, kind: str, context: dict[str, s
             "organization": application.organization.name,
             "business": _businesses(application),
             "application": application.number,
+            "link": _link(application),
             **context,
         },
         phone=phone,
@@ -44,15 +54,14 @@ def _send(actor: User, application: Application, kind: str, context: dict[str, s
 
 
 def review_result(actor: User, application: Application, *, approved: bool, reason: str) -> None:
+    room = min(REASON_IN_MESSAGE, MAX_TEXT - OTHER_WORDS - len(_link(application)))
     _send(
         actor,
         application,
         "review_result",
         {
             "result": "通过" if approved else "未通过，请补正资料后重新提交",
-            "reason": reason
-            if len(reason) <= REASON_IN_MESSAGE
-            else reason[:REASON_IN_MESSAGE] + "……",
+            "reason": reason if len(reason) <= room else reason[:room] + "……",
         },
     )
 

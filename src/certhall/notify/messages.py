@@ -94,34 +94,33 @@ TEMPLATES: dict[Kind, Template] = {
             Kind.APPLICATION_STATUS,
             "申请状态变更",
             SIGNATURE + "您单位的{business}申请（编号{application}）状态已变更为：{status}。"
-            "{detail}详情请登录网上营业厅查看。",
+            "{detail}详情请登录网上营业厅查看：{link}",
             subject="{business}申请（编号{application}）状态变更：{status}",
             email="{organization}：\n\n您单位的{business}申请（编号{application}）状态已变更为：{status}。\n"
-            "{detail}\n\n详情请登录深圳CA网上营业厅查看。",
+            "{detail}\n\n详情请登录深圳CA网上营业厅查看：\n{link}",
             sentences=frozenset({"detail"}),
         ),
         Template(
             Kind.REVIEW_RESULT,
             "审核结果",
             SIGNATURE + "您单位的{business}申请（编号{application}）审核{result}。{reason}"
-            "请登录网上营业厅查看。",
+            "请登录网上营业厅查看：{link}",
             subject="{business}申请（编号{application}）审核{result}",
             email="{organization}：\n\n您单位的{business}申请（编号{application}）审核{result}。\n"
-            "{reason}\n\n请登录深圳CA网上营业厅查看详情并办理后续事项。",
+            "{reason}\n\n请登录深圳CA网上营业厅查看详情并办理后续事项：\n{link}",
             sentences=frozenset({"reason"}),
         ),
         Template(
             Kind.RENEWAL_REMINDER,
             "证书到期续期提醒",
             SIGNATURE + "您单位（{organization}）的{cert_type}（序列号{serial}）将于{expires}到期，"
-            "剩余{days}天。请及时办理续期：到期前90天内可在网上营业厅在线续期，"
-            "证书过期后须到受理点现场办理。",
+            "剩余{days}天。请及时办理续期：证书过期后须到受理点现场办理，"
+            "到期前90天内可在网上营业厅在线续期：{link}",
             subject="数字证书将于{expires}到期（剩余{days}天），请及时续期",
             email="{organization}：\n\n您单位的{cert_type}（序列号{serial}）将于{expires}到期，"
             "剩余{days}天。\n\n"
             "请及时办理续期：\n"
-            "1. 到期前90天内可登录深圳CA网上营业厅，点击“续期”，输入证书序列号，"
-            "缴费后即可在线更新证书；\n"
+            "1. 到期前90天内可在深圳CA网上营业厅在线续期，缴费后即可在线更新证书：\n{link}\n"
             "2. 证书过期后须携带办理资料和Ukey到受理点现场办理续期。\n"
             "机构证书（ODC证书）续期免费；机构个人证书（法人证书）续期150元/个/年。",
         ),
@@ -129,11 +128,11 @@ TEMPLATES: dict[Kind, Template] = {
             Kind.INVOICE_ISSUED,
             "发票已开具",
             SIGNATURE + "您单位订单{order}的{kind}（发票号码{number}，金额{amount}元）已开具，"
-            "请登录网上营业厅在订单页面下载电子发票（PDF）。",
+            "请登录网上营业厅在订单页面下载电子发票（PDF）：{link}",
             subject="{kind}已开具：发票号码{number}（订单{order}）",
             email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
             "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
-            "电子发票（PDF）请登录深圳CA网上营业厅，在订单{order}的页面下载。",
+            "电子发票（PDF）请登录深圳CA网上营业厅，在订单{order}的页面下载：\n{link}",
         ),
         Template(
             Kind.ACCOUNT_DISOWNED,

@@ -29,6 +29,7 @@ from certhall.notify import mail
 from certhall.notify.messages import Kind
 from certhall.notify.models import RenewalReminder, mask_phone
 from certhall.notify.notifier import notify
+from certhall.web import paths
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def _context(cert: Certificate, now: datetime) -> dict[str, object]:
         "serial": cert.serial,
         "expires": f"{expires.year}年{expires.month}月{expires.day}日",
         "days": max(0, (expires - now.astimezone(clock.SHANGHAI).date()).days),
+        "link": paths.absolute("hall-applicant:renew", query={"serial": cert.serial}),
     }
 
 

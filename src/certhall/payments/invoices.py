@@ -34,6 +34,7 @@ from certhall.notify.notifier import notify
 from certhall.payments.lifecycle import INVOICES, InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice, Order
 from certhall.payments.services import get_order
+from certhall.web import paths
 
 #: Who issues invoices: the staff who take the money.
 INVOICE_ROLES = (Role.CLERK, Role.CA_ADMIN)
@@ -215,6 +216,7 @@ def _tell(actor: User, invoice: Invoice) -> None:
             "kind": invoice.get_kind_display(),
             "number": invoice.number,
             "amount": f"{invoice.amount:.2f}",
+            "link": paths.absolute("payments-order", invoice.order.reference),
         },
         phone=phone,
         email=invoice.email,

@@ -10,11 +10,14 @@ encodes them. For arguments the platform wrote itself (application numbers, seri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+
+from certhall import config
 
 # Digits, so that they pass any converter (int, slug, str, path); text no route contains.
 _PLACEHOLDER = "7310{}0137"
@@ -28,6 +31,13 @@ def path(name: str, *args: object) -> str:
     urlconf = get_urlconf() or settings.ROOT_URLCONF
     template = _template(get_script_prefix(), urlconf, name, len(args))
     return template.format(*(quote(str(arg), safe=_SAFE) for arg in args))
+
+
+def absolute(name: str, *args: object, query: Mapping[str, str] | None = None) -> str:
+    """The page's address on the platform's public origin (``CERTHALL_BASE_URL``), for a link
+    that is followed from outside the platform: an SMS, an email, a QR code, a gateway."""
+    url = config.get().base_url + reverse(name, args=args)
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 @cache

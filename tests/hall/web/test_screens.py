@@ -178,6 +178,7 @@ def test_sms_sentences_end_before_the_fixed_tail(reason: str, sms: str) -> None:
             "organization": "某公司",
             "result": "未通过，请补正资料后重新提交",
             "reason": reason,
+            "link": "https://hall.example.cn/hall/applications/SQ1/",
         },
     )
     assert sms in rendered.sms
@@ -189,6 +190,7 @@ def test_sms_sentences_end_before_the_fixed_tail(reason: str, sms: str) -> None:
             "organization": "某公司",
             "status": "证书Ukey已寄出",
             "detail": "顺丰速运运单号SF1",
+            "link": "https://hall.example.cn/hall/applications/SQ1/",
         },
     )
     assert "运单号SF1。详情请登录" in status.sms
