@@ -164,3 +164,20 @@ def test_notify_needs_somebody() -> None:
     with pytest.raises(InvalidInput):
         notify(Kind.REVIEW_RESULT, context={}, phone="13800138000")
     assert not SmsMessage.objects.exists()
+
+
+@pytest.mark.parametrize("length", [395, 396, 600])  # 395: exactly 500 characters
+def test_a_long_sentence_is_shortened_to_fit_the_sms_and_kept_whole_by_email(length: int) -> None:
+    context = {**CONTEXTS[Kind.REVIEW_RESULT], "reason": "营" * length}
+    whole = "营" * length + "。"
+    rendered = render(Kind.REVIEW_RESULT, context)
+    tail = "。请登录网上营业厅查看：https://hall.example.cn/hall/applications/XQ20261120002/"
+    fits = len(EXPECTED_SMS[Kind.REVIEW_RESULT]) + len(whole) <= 500
+    assert len(rendered.sms) == min(500, len(EXPECTED_SMS[Kind.REVIEW_RESULT]) + len(whole))
+    assert rendered.sms.endswith(("营" if fits else "……") + tail)
+    assert rendered.email is not None and whole in rendered.email
+
+
+def test_a_template_without_sentences_is_not_cut() -> None:
+    context = {**CONTEXTS[Kind.INVOICE_ISSUED], "link": "https://x.cn/" + "a" * 600}
+    assert len(render(Kind.INVOICE_ISSUED, context).sms) > 500  # send_sms refuses it

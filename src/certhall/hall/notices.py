@@ -11,19 +11,7 @@ from __future__ import annotations
 from certhall.accounts.models import User
 from certhall.hall.models import Application, Business, Channel
 from certhall.notify.notifier import notify
-from certhall.notify.services import MAX_TEXT
 from certhall.web import paths
-
-#: How much of a reviewer's note or reasons the review result's message quotes: an SMS holds
-#: 500 characters (``notify.services.MAX_TEXT``), the rest of the text takes up to about 90
-#: (:data:`OTHER_WORDS`) and the link to the application's page, where the whole of it is, as
-#: many as the platform's address makes it.
-REASON_IN_MESSAGE = 300
-OTHER_WORDS = 100
-
-
-def _link(application: Application) -> str:
-    return paths.absolute("hall-applicant:detail", application.number)
 
 
 def _businesses(application: Application) -> str:
@@ -44,7 +32,7 @@ def _send(actor: User, application: Application, kind: str, context: dict[str, s
             "organization": application.organization.name,
             "business": _businesses(application),
             "application": application.number,
-            "link": _link(application),
+            "link": paths.absolute("hall-applicant:detail", application.number),
             **context,
         },
         phone=phone,
@@ -54,14 +42,13 @@ def _send(actor: User, application: Application, kind: str, context: dict[str, s
 
 
 def review_result(actor: User, application: Application, *, approved: bool, reason: str) -> None:
-    room = min(REASON_IN_MESSAGE, MAX_TEXT - OTHER_WORDS - len(_link(application)))
     _send(
         actor,
         application,
         "review_result",
         {
             "result": "通过" if approved else "未通过，请补正资料后重新提交",
-            "reason": reason if len(reason) <= room else reason[:room] + "……",
+            "reason": reason,  # shortened in the SMS to fit (notify.messages); whole by email
         },
     )
 

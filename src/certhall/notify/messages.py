@@ -16,6 +16,9 @@ from enum import StrEnum
 from certhall.errors import InvalidInput
 
 SIGNATURE = "【深圳CA】"
+#: The longest SMS the platform sends (``notify.services.send_sms`` refuses a longer one).
+SMS_LIMIT = 500
+ELLIPSIS = "……"
 EMAIL_FOOTER = (
     "\n\n——\n深圳市电子商务安全证书管理有限公司（深圳CA）\n"
     "本邮件由系统自动发送，请勿直接回复。如有疑问，请登录网上营业厅或到受理点咨询。\n"
@@ -43,7 +46,8 @@ class Template:
     subject: str | None = None
     email: str | None = None
     #: Fields that are sentences of their own, followed by the template's fixed tail: an empty
-    #: one stays empty, any other ends with a full stop when it has no closing punctuation.
+    #: one stays empty, any other ends with a full stop when it has no closing punctuation. In
+    #: the SMS they are shortened ("……") to fit :data:`SMS_LIMIT`; the email keeps every word.
     sentences: frozenset[str] = frozenset()
 
     @property
@@ -175,10 +179,27 @@ def render(kind: Kind | str, context: Mapping[str, object]) -> Rendered:
         values[name] = _sentence(values[name])
     return Rendered(
         kind=tpl.kind,
-        sms=tpl.sms.format_map(values),
+        sms=_fitted_sms(tpl, values),
         subject=tpl.subject.format_map(values) if tpl.subject else None,
         email=(tpl.email.format_map(values) + EMAIL_FOOTER) if tpl.email else None,
     )
+
+
+def _fitted_sms(tpl: Template, values: dict[str, str]) -> str:
+    """The SMS, its sentence fields shortened, longest first, until it fits :data:`SMS_LIMIT`
+    (a reviewer's 500-character note, a long platform address in the link)."""
+    text = tpl.sms.format_map(values)
+    for name in sorted(tpl.sentences, key=lambda n: -len(values[n])):
+        over = len(text) - SMS_LIMIT
+        if over <= 0:
+            break
+        value = values[name]
+        # The cut, the ellipsis and the full stop _sentence adds take the place of ``over + 3``.
+        kept = value[: max(0, len(value) - over - len(ELLIPSIS) - 1)].rstrip()
+        shorter = {**values, name: _sentence(kept + ELLIPSIS) if kept else ""}
+        text = tpl.sms.format_map(shorter)
+        values = shorter
+    return text
 
 
 #: What may end a sentence before a template's fixed tail.

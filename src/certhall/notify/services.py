@@ -15,12 +15,12 @@ from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput
 from certhall.notify.backends import sms_backend
-from certhall.notify.messages import template
+from certhall.notify.messages import SMS_LIMIT, template
 from certhall.notify.models import SmsMessage, mask_phone
 
 #: Mainland China mobile numbers: 11 digits, 1 then 3-9.
 MOBILE = re.compile(r"1[3-9]\d{9}")
-MAX_TEXT = 500
+MAX_TEXT = SMS_LIMIT
 KIND = re.compile(r"[a-z][a-z0-9_.-]{0,31}")
 OUTBOX_LIMIT = 200
 
