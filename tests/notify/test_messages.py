@@ -50,6 +50,13 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "amount": "312.00",
         "link": "https://hall.example.cn/payments/orders/ZF20261120-000001",
     },
+    Kind.REFUND_STATUS: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "application": "FH20261201-000001",
+        "status": "待补充材料",
+        "detail": "审核意见：请补充营业执照副本",
+        "link": "https://hall.example.cn/refunds/applications/FH20261201-000001/",
+    },
     Kind.ACCOUNT_DISOWNED: {"uscc": "91440300MA5G8B3L4X", "reason": "该单位已通过数字证书登录核验"},
 }
 
@@ -73,6 +80,9 @@ EXPECTED_SMS = {
     Kind.INVOICE_ISSUED: "【深圳CA】您单位订单ZF20261120-000001的增值税普通发票"
     "（发票号码26442000000012345678，金额312.00元）已开具，请登录网上营业厅在订单页面下载电子发票（PDF）："
     "https://hall.example.cn/payments/orders/ZF20261120-000001",
+    Kind.REFUND_STATUS: "【深圳CA】深圳市测试医疗器械有限公司的数字证书费用返还申请"
+    "（编号FH20261201-000001）的状态为：待补充材料。审核意见：请补充营业执照副本。"
+    "详情请查看：https://hall.example.cn/refunds/applications/FH20261201-000001/",
     Kind.ACCOUNT_DISOWNED: "【深圳CA】您以本手机号注册的网上营业厅账户"
     "（统一社会信用代码91440300MA5G8B3L4X）已停用：该单位已通过数字证书登录核验。该单位可使用数字证书登录网上营业厅；如有疑问，"
     "请携带营业执照到受理点办理。",

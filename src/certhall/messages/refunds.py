@@ -4,6 +4,15 @@ review, payout and progress."""
 _REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
 
 MESSAGES: dict[str, str] = {
+    # what the enterprise is told when its application moves (refunds.notices)
+    "refund_notice.approved": "返还金额{amount}元，将转入您提供的银行账户（尾号{tail}）",
+    "refund_notice.more_info": "审核意见：{note}。请登录后在申请页面补充材料",
+    "refund_notice.more_info.offline": "审核意见：{note}。请携带材料到原受理点补充",
+    "refund_notice.rejected": "原因：{note}",
+    "refund_notice.paid": "{amount}元已转入您提供的银行账户（尾号{tail}）",
+    "refund_notice.failed": (
+        "转账未成功（{note}）。请致电{hotline_name}（{hotline}）提供正确的收款账户"
+    ),
     # lifecycle
     "refund_state": _REFUSED,
     "refund_changed": "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。",

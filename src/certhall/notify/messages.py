@@ -35,6 +35,7 @@ class Kind(StrEnum):
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
     INVOICE_ISSUED = "invoice_issued"
+    REFUND_STATUS = "refund_status"
     ACCOUNT_DISOWNED = "account_disowned"
 
 
@@ -137,6 +138,17 @@ TEMPLATES: dict[Kind, Template] = {
             email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
             "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
             "电子发票（PDF）请登录深圳CA网上营业厅，在订单{order}的页面下载：\n{link}",
+        ),
+        Template(
+            Kind.REFUND_STATUS,
+            "费用返还申请进度",
+            SIGNATURE
+            + "{organization}的数字证书费用返还申请（编号{application}）的状态为：{status}。"
+            "{detail}详情请查看：{link}",
+            subject="数字证书费用返还申请（编号{application}）：{status}",
+            email="{organization}：\n\n您单位的数字证书费用返还申请（编号{application}）的状态为：{status}。\n"
+            "{detail}\n\n详情请查看：\n{link}",
+            sentences=frozenset({"detail"}),
         ),
         Template(
             Kind.ACCOUNT_DISOWNED,

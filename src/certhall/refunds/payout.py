@@ -42,6 +42,7 @@ from certhall.audit import services as audit
 from certhall.errors import CerthallError, NotFound, RuleViolation
 from certhall.lifecycle import LostRace, transition
 from certhall.messages import text
+from certhall.refunds import notices
 from certhall.refunds.imports import Refusal, csv_rows
 from certhall.refunds.models import PayoutBatch, PayoutItem, PayoutResult, RefundApplication
 from certhall.refunds.records import get_programme
@@ -307,7 +308,7 @@ def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str])
             {"paid_at": now} if target == State.PAID else {"note": message or "银行退回"}
         )
         try:
-            transition(
+            settled = transition(
                 actor,
                 APPLICATIONS,
                 item.application,
@@ -318,4 +319,5 @@ def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str])
         except CerthallError as error:
             raise _LineRefused("refund_bank_row_unknown", batch=batch, item=row["line"],
                                number=number) from error  # fmt: skip
+        notices.told(actor, settled)
     return "paid" if result == PayoutResult.PAID else "failed"

@@ -15,6 +15,7 @@ from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.errors import Forbidden, InvalidInput
 from certhall.lifecycle import transition
+from certhall.refunds import notices
 from certhall.refunds.models import PayeeKind, RefundApplication
 from certhall.refunds.services import BankAccount, get_application
 from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
@@ -57,14 +58,17 @@ def approve(actor: User, number: str) -> RefundApplication:
                 State.FIRST_APPROVED,
                 fields={"first_approved_by": actor, "note": ""},
             )
-        return transition(
+        return notices.told(
             actor,
-            APPLICATIONS,
-            application,
-            State.APPROVED,
-            fields={"approved_by": actor, "decided_at": now, "note": ""},
-            extra_after={"second_officer": actor.username} if second else None,
-            only_from=IN_REVIEW,
+            transition(
+                actor,
+                APPLICATIONS,
+                application,
+                State.APPROVED,
+                fields={"approved_by": actor, "decided_at": now, "note": ""},
+                extra_after={"second_officer": actor.username} if second else None,
+                only_from=IN_REVIEW,
+            ),
         )
 
 
@@ -72,13 +76,16 @@ def reject(actor: User, number: str, reason: str) -> RefundApplication:
     application = _officer(actor, number)
     text = _reason(reason)
     with transaction.atomic():
-        return transition(
+        return notices.told(
             actor,
-            APPLICATIONS,
-            application,
-            State.REJECTED,
-            reason=text,
-            fields={"note": text, "decided_at": clock.now()},
+            transition(
+                actor,
+                APPLICATIONS,
+                application,
+                State.REJECTED,
+                reason=text,
+                fields={"note": text, "decided_at": clock.now()},
+            ),
         )
 
 
@@ -86,8 +93,16 @@ def ask_more(actor: User, number: str, note: str) -> RefundApplication:
     application = _officer(actor, number)
     text = _reason(note)
     with transaction.atomic():
-        return transition(
-            actor, APPLICATIONS, application, State.MORE_INFO, reason=text, fields={"note": text}
+        return notices.told(
+            actor,
+            transition(
+                actor,
+                APPLICATIONS,
+                application,
+                State.MORE_INFO,
+                reason=text,
+                fields={"note": text},
+            ),
         )
 
 
@@ -102,7 +117,7 @@ def correct_account(actor: User, number: str, account: BankAccount) -> RefundApp
     else:
         checked = account.checked(application.enterprise_name, "企业名称")
     with transaction.atomic():
-        return transition(
+        corrected = transition(
             actor,
             APPLICATIONS,
             application,
@@ -115,6 +130,7 @@ def correct_account(actor: User, number: str, account: BankAccount) -> RefundApp
                 "bank_name": checked.bank_name,
             },
         )
+        return notices.told(actor, corrected)  # approved again: the new account's tail
 
 
 def review_queue(actor: User, programme_slug: str | None = None) -> list[RefundApplication]:
