@@ -66,7 +66,7 @@ def test_an_offline_enterprise_is_sent_to_the_progress_query(
 ) -> None:
     officer = actors["officer"]
     application = enter_offline(actors["clerk"], open_programme.slug, offline_entry())
-    progress = f"{config.get().base_url}/refunds/progress/"
+    progress = f"{config.get().base_url}/refunds/progress/?number={application.number}"
     review.ask_more(officer, application.number, "身份证复印件不清晰")
     assert "请携带材料到原受理点补充" in told()[-1] and told()[-1].endswith(progress)
     assert not OutgoingEmail.objects.exists()  # entered by the clerk: nobody's mailbox

@@ -137,8 +137,16 @@ def test_offline_path_with_progress_by_sms_code(
     assert opened.status_code == 303
     page = public.get(opened["Location"]).content.decode()
     assert application.number in page and "已提交，待审核" in page
-    # the code opened this one application only
-    assert client_for(None).get(opened["Location"]).status_code == 302
+    # the code opened this one application only; another browser (the link of an SMS followed
+    # on a phone) is sent to the query, the number filled in
+    elsewhere = client_for(None)
+    redirected = elsewhere.get(opened["Location"])
+    assert redirected.status_code == 302
+    assert redirected["Location"] == f"/refunds/progress/?number={application.number}"
+    query = elsewhere.get(redirected["Location"]).content.decode()
+    assert f'name="number" value="{application.number}"' in query
+    long_query = elsewhere.get("/refunds/progress/?number=" + "x" * 5000).content.decode()
+    assert f'name="number" value="{"x" * 24}"' in long_query  # a number's length, no more
 
 
 @pytest.mark.usefixtures("records", "frozen")

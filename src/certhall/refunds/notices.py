@@ -39,9 +39,11 @@ def told(actor: User, application: RefundApplication) -> RefundApplication:
             "application": application.number,
             "status": state.label,
             "detail": _detail(application, state, online),
+            # online: its page, after certificate login or, on a phone, the query by SMS code
+            # it sends to; offline: that query, the number filled in
             "link": paths.absolute("refunds:application", application.number)
             if online
-            else paths.absolute("refunds:progress"),
+            else paths.absolute("refunds:progress", query={"number": application.number}),
         },
         phone=application.phone or None,
         email=email or None,

@@ -31,6 +31,9 @@ from certhall.web.errors import attempt, form_page
 
 SESSION_PROGRESS = "refund_progress"
 PROGRESS_MINUTES = 15
+#: An application number's length (FH<YYYYMMDD>-<NNNNNN>, the field's maximum): what a link may
+#: fill in.
+NUMBER_LENGTH = 24
 LOGIN = "/login/certificate/"
 
 
@@ -138,7 +141,10 @@ def _viewable(request: HttpRequest, number: str) -> RefundApplication:
 @require_safe
 def application_page(request: HttpRequest, number: str) -> HttpResponse:
     if not request.user.is_authenticated and not _opened_by_code(request, number):
-        return HttpResponseRedirect(reverse("refunds:progress"))
+        # a link followed on a phone (the SMS the enterprise was sent): the query by SMS
+        # code, the number filled in
+        query = urlencode({"number": number[:NUMBER_LENGTH]})
+        return HttpResponseRedirect(f"{reverse('refunds:progress')}?{query}")
     application = _viewable(request, number)
     return render(
         request,
@@ -166,7 +172,9 @@ def supply(request: HttpRequest, number: str) -> HttpResponse:
 def progress_page(request: HttpRequest) -> HttpResponse:
     """Step 1: number + USCC -> a code to the registered phone; step 2: the code -> the
     application's page for this session (15 minutes)."""
-    context: dict[str, Any] = {"form": request.POST if request.method == "POST" else {}}
+    prefill = {"number": request.GET.get("number", "")[:NUMBER_LENGTH]}
+    form = request.POST if request.method == "POST" else prefill
+    context: dict[str, Any] = {"form": form}
     if request.method == "GET":
         return render(request, "refunds/progress.html", context)
     number, uscc = _field(request, "number", 40), _field(request, "uscc", 40)
