@@ -193,6 +193,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("certificate-login", "/login/certificate/", None),
         ("profile", "/accounts/profile/", applicant),
         ("handlers", "/accounts/handlers/", applicant),
+        ("password", "/accounts/password/", applicant),
         ("my-certificates", "/my/", applicant),
         ("hall", "/hall/", applicant),
         ("hall-list", "/hall/applications/", applicant),

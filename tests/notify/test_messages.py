@@ -57,6 +57,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "detail": "审核意见：请补充营业执照副本",
         "link": "https://hall.example.cn/refunds/applications/FH20261201-000001/",
     },
+    Kind.PASSWORD_CHANGED: {"account": "13800138000", "time": "2026-12-05 21:30"},
     Kind.ACCOUNT_DISOWNED: {"uscc": "91440300MA5G8B3L4X", "reason": "该单位已通过数字证书登录核验"},
 }
 
@@ -83,6 +84,8 @@ EXPECTED_SMS = {
     Kind.REFUND_STATUS: "【深圳CA】深圳市测试医疗器械有限公司的数字证书费用返还申请"
     "（编号FH20261201-000001）的状态为：待补充材料。审核意见：请补充营业执照副本。"
     "详情请查看：https://hall.example.cn/refunds/applications/FH20261201-000001/",
+    Kind.PASSWORD_CHANGED: "【深圳CA】您的网上营业厅账户（13800138000）的密码"
+    "已于2026-12-05 21:30修改。如非本人操作，请立即使用短信验证码登录并修改密码，或到受理点办理。",
     Kind.ACCOUNT_DISOWNED: "【深圳CA】您以本手机号注册的网上营业厅账户"
     "（统一社会信用代码91440300MA5G8B3L4X）已停用：该单位已通过数字证书登录核验。该单位可使用数字证书登录网上营业厅；如有疑问，"
     "请携带营业执照到受理点办理。",
@@ -106,7 +109,7 @@ def test_only_notices_go_by_email(kind: Kind) -> None:
     # secrets, and what is told to a phone about its own account, go by SMS only
     sms_only = kind in (
         Kind.PIN, Kind.UNLOCK_PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE,
-        Kind.ACCOUNT_DISOWNED,
+        Kind.ACCOUNT_DISOWNED, Kind.PASSWORD_CHANGED,
     )  # fmt: skip
     assert (rendered.email is None) is sms_only
     assert (rendered.subject is None) is sms_only

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from ninja import Router, Schema
 from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 
-from certhall.accounts import codes, profile, registration
+from certhall.accounts import codes, passwords, profile, registration
 from certhall.accounts import login as login_services
 from certhall.accounts.backends import BACKEND
 from certhall.accounts.errors import NotLoggedIn
@@ -135,6 +135,12 @@ class HandlerOut(Schema):
     phone_masked: str
 
 
+class PasswordChangeIn(Schema):
+    current: str = ""
+    password: str
+    password_again: str
+
+
 class OkOut(Schema):
     ok: bool
 
@@ -221,7 +227,29 @@ def login_sms(request: HttpRequest, body: CodeLoginIn) -> MeOut:
     require_csrf(request)
     user = login_services.login_with_code(body.phone, body.code, client=client_address(request))
     login(request, user, backend=BACKEND)
+    passwords.remember_sms_login(request.session)
     return _me(user)
+
+
+@router.post(
+    "/password",
+    response=OkOut,
+    auth=session,
+    summary="Change this account's password (current password, or just after an SMS login)",
+)
+def change_password(request: HttpRequest, body: PasswordChangeIn) -> OkOut:
+    require_csrf(request)
+    user = _actor(request)
+    passwords.change_own(
+        user,
+        body.password,
+        body.password_again,
+        current=body.current,
+        phone_proven=passwords.phone_proven(request.session),
+    )
+    update_session_auth_hash(request, user)
+    passwords.proof_used(request.session)
+    return OkOut(ok=True)
 
 
 @router.post("/logout", response=OkOut, auth=session, summary="End the session")

@@ -1,5 +1,6 @@
-"""An operator sets an account's password (``certhall accounts set-password``): for a demo
-account whose printed password is lost, or a customer who cannot receive the SMS login code.
+"""Passwords: an account changes its own (:func:`change_own`, the page 修改密码); an operator
+sets one (``certhall accounts set-password``) for a demo account whose printed password is
+lost, or a customer who cannot receive the SMS login code.
 
 The password goes through the same checks as registration (``validation.password``: Django's
 validators, in Chinese); system actors keep their unusable password; the change is audited
@@ -9,13 +10,20 @@ validators, in Chinese); system actors keep their unusable password; the change 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
+from datetime import datetime, timedelta
+from typing import Any
+
 from django.db import transaction
 
+from certhall import clock, ratelimit
 from certhall.accounts import validation
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, NotFound
+from certhall.errors import Forbidden, InvalidInput, NotFound
+from certhall.notify.messages import Kind
+from certhall.notify.notifier import notify
 
 
 def set_password(actor: User, username: str, password: str, again: str) -> User:
@@ -40,3 +48,84 @@ def set_password(actor: User, username: str, password: str, again: str) -> User:
                 after={"role": user.role, "via": "cli"},
             )
     return user
+
+
+#: Where a session keeps the moment it was opened by an SMS code (the pages' and the API's):
+#: for :data:`SMS_PROOF` after it, the phone is proof enough to set a new password without
+#: the old one (the forgotten-password path), once.
+SESSION_SMS_LOGIN = "sms_login_at"
+SMS_PROOF = timedelta(minutes=15)
+
+
+def remember_sms_login(session: MutableMapping[str, Any]) -> None:
+    session[SESSION_SMS_LOGIN] = clock.now().isoformat()
+
+
+def phone_proven(session: Mapping[str, Any]) -> bool:
+    return str(session.get(SESSION_SMS_LOGIN, "")) > (clock.now() - SMS_PROOF).isoformat()
+
+
+def proof_used(session: MutableMapping[str, Any]) -> None:
+    session.pop(SESSION_SMS_LOGIN, None)
+
+
+#: Wrong current passwords on the change form, per account: an open session someone else sits
+#: at (a shared office computer) must not be a free password oracle.
+CHANGE_LIMIT = ratelimit.Limit("password_change_fail", 5, 900, "rate_limited_password_change")
+
+
+def change_own(
+    actor: User,
+    new: str,
+    again: str,
+    *,
+    current: str | None,
+    phone_proven: bool = False,
+    now: datetime | None = None,
+) -> User:
+    """The account's own password change (修改密码): the current password, or, just after a
+    login by SMS code (``phone_proven``: the forgotten-password path), none. Audited, never
+    the password; the account's phone is told by SMS. The caller keeps its own session
+    (``update_session_auth_hash``); every other session of the account ends."""
+    with audit.refusals_recorded(
+        actor, "accounts.password.change", object_type="user", object_id=actor.username
+    ):
+        if actor.is_system or not actor.is_authenticated:
+            raise Forbidden(code="system_account", username=actor.username)
+        if not actor.has_usable_password():
+            raise Forbidden(code="password_none")
+        if not phone_proven:
+            _check_current(actor, current or "", now or clock.now())
+        if actor.check_password(new[:4096]):
+            raise InvalidInput(code="password_unchanged")
+        validation.password(new, again, actor)
+        with transaction.atomic():
+            actor.set_password(new)
+            actor.save(update_fields=["password"])
+            audit.record(
+                actor,
+                "accounts.password.change",
+                object_type="user",
+                object_id=actor.username,
+                after={"via": "sms_code_login" if phone_proven else "current_password"},
+            )
+            if actor.phone:
+                notify(
+                    Kind.PASSWORD_CHANGED,
+                    context={
+                        "account": actor.username,
+                        "time": f"{(now or clock.now()).astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}",
+                    },
+                    phone=actor.phone,
+                    actor=actor,
+                )
+    return actor
+
+
+def _check_current(actor: User, current: str, now: datetime) -> None:
+    if not current:
+        raise InvalidInput(code="password_current_missing")
+    reservation = ratelimit.reserve([(CHANGE_LIMIT, actor.username)], now=now)
+    if not actor.check_password(current[:4096]):
+        raise InvalidInput(code="password_current_wrong")
+    ratelimit.release(reservation)

@@ -7,5 +7,6 @@ urlpatterns = [
     path("login/", views.login_page, name="accounts-login"),
     path("logout/", views.logout_view, name="accounts-logout"),
     path("profile/", views.profile_page, name="accounts-profile"),
+    path("password/", views.password_page, name="accounts-password"),
     path("handlers/", views.handlers_page, name="accounts-handlers"),
 ]

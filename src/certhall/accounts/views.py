@@ -1,6 +1,7 @@
 """The account pages under /accounts/: register, login (password / SMS code), logout, profile,
-handlers. Thin: read the form, call one service, render or redirect. A refusal is shown on the
-same page, with the form as typed (never the passwords) and the error's HTTP status.
+password change, handlers. Thin: read the form, call one service, render or redirect. A
+refusal is shown on the same page, with the form as typed (never the passwords) and the
+error's HTTP status.
 
 All POSTs are CSRF-protected by Django's middleware.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from certhall.accounts import codes, profile, registration
+from certhall.accounts import codes, passwords, profile, registration
 from certhall.accounts import login as login_services
 from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Handler, User
@@ -45,8 +46,10 @@ def _next(request: HttpRequest) -> str:
     return HOME
 
 
-def _open_session(request: HttpRequest, user: User) -> HttpResponse:
+def _open_session(request: HttpRequest, user: User, *, by_sms: bool = False) -> HttpResponse:
     login(request, user, backend=BACKEND)
+    if by_sms:
+        passwords.remember_sms_login(request.session)
     return HttpResponseRedirect(_next(request))
 
 
@@ -112,7 +115,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
             )
     except CerthallError as error:
         return form_page(request, "accounts/login.html", context, error)
-    return _open_session(request, user)
+    return _open_session(request, user, by_sms=tab == "sms")
 
 
 @require_POST
@@ -128,6 +131,35 @@ def profile_page(request: HttpRequest) -> HttpResponse:
     if not isinstance(user, User):  # pragma: no cover - login_required let no anonymous in
         return HttpResponseRedirect("/accounts/login/")
     return render(request, "accounts/profile.html", {"profile": profile.profile(user)})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover
+        return HttpResponseRedirect("/accounts/login/")
+    context: dict[str, Any] = {
+        "phone_proven": passwords.phone_proven(request.session),
+        "has_password": user.has_usable_password(),
+    }
+    if request.method != "POST":
+        return form_page(request, "accounts/password.html", context)
+    try:
+        passwords.change_own(
+            user,
+            _field(request, "password", 4096),
+            _field(request, "password_again", 4096),
+            current=_field(request, "current", 4096),
+            phone_proven=context["phone_proven"],
+        )
+    except CerthallError as error:
+        return form_page(request, "accounts/password.html", context, error)
+    update_session_auth_hash(request, user)  # this session stays; the account's others end
+    passwords.proof_used(request.session)
+    messages.success(request, "密码已修改。")
+    return HttpResponseRedirect(HOME)
 
 
 @never_cache

@@ -38,4 +38,8 @@ MESSAGES: dict[str, str] = {
     "handler_exists": "该经办人已登记。",
     "licence_checked_already": "该单位的营业执照已核对过，单位信息的变更请办理变更业务。",
     "password_weak": "{reasons}",
+    "password_current_wrong": "原密码不正确。",
+    "password_current_missing": "请输入原密码。",
+    "password_unchanged": "新密码不能与原密码相同。",
+    "password_none": "本账户使用数字证书登录，没有密码可以修改。",
 }

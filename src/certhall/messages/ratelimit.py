@@ -12,6 +12,7 @@ MESSAGES: dict[str, str] = {
         "您的网络地址获取验证码次数过多（每小时最多20次），请{wait}后再试。"
     ),
     "rate_limited_login_account": "该账号登录失败次数过多，已暂停登录，请{wait}后再试。",
+    "rate_limited_password_change": "原密码输错次数过多，请{wait}后再试。",
     "rate_limited_login_client": "您的网络地址登录失败次数过多，请{wait}后再试。",
     "rate_limited_register_phone": "验证码错误次数过多，请{wait}后再试。",
     "rate_limited_register_client": "您的网络地址尝试次数过多，请{wait}后再试。",

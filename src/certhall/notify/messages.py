@@ -36,6 +36,7 @@ class Kind(StrEnum):
     RENEWAL_REMINDER = "renewal_reminder"
     INVOICE_ISSUED = "invoice_issued"
     REFUND_STATUS = "refund_status"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a message kind, not a password
     ACCOUNT_DISOWNED = "account_disowned"
 
 
@@ -149,6 +150,12 @@ TEMPLATES: dict[Kind, Template] = {
             email="{organization}：\n\n您单位的数字证书费用返还申请（编号{application}）的状态为：{status}。\n"
             "{detail}\n\n详情请查看：\n{link}",
             sentences=frozenset({"detail"}),
+        ),
+        Template(
+            Kind.PASSWORD_CHANGED,
+            "账户密码已修改",
+            SIGNATURE + "您的网上营业厅账户（{account}）的密码已于{time}修改。"
+            "如非本人操作，请立即使用短信验证码登录并修改密码，或到受理点办理。",
         ),
         Template(
             Kind.ACCOUNT_DISOWNED,

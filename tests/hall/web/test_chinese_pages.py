@@ -67,7 +67,10 @@ ALLOWED = {
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
 HEX = re.compile(r"^[0-9a-fA-F\-]+$")
-START = ["/", "/hall/", "/console/", "/accounts/profile/", "/accounts/handlers/", "/status/"]
+START = [
+    "/", "/hall/", "/console/", "/accounts/profile/", "/accounts/handlers/", "/accounts/password/",
+    "/status/",
+]  # fmt: skip
 SKIP = re.compile(
     r"^/(api|ocsp|crl|ca|static)/|\.(pdf|crl|crt|pem|der|js|css|png|ico)$|/logout|/documents/\d"
 )
