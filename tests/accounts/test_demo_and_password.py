@@ -18,6 +18,7 @@ from certhall.ca.models import Certificate
 from certhall.cli import setup_cmd
 from certhall.cli.main import main
 from certhall.hall import renewal
+from certhall.notify.models import SmsMessage
 from certhall.ukeys.models import Ukey
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_set_password_from_stdin_is_checked_and_audited(
     no_setup: None,  # type: ignore[no-untyped-def]
 ) -> None:
     user = make_user(Role.APPLICANT)
-    User.objects.filter(pk=user.pk).update(username="demo-applicant")
+    User.objects.filter(pk=user.pk).update(username="demo-applicant", phone="13800138000")
     code, out, err = run(
         capsys, "accounts", "set-password", "demo-applicant", stdin="New-demo-pass-2026\n"
     )
@@ -81,6 +82,8 @@ def test_set_password_from_stdin_is_checked_and_audited(
     event = AuditEvent.objects.filter(action="accounts.password.set", result="ok").get()
     assert event.object_id == "demo-applicant"
     assert "New-demo-pass-2026" not in str(event.after) + str(event.before)
+    told = SmsMessage.objects.get(kind="password_changed")  # the account's phone knows
+    assert told.phone == "13800138000" and "demo-applicant" in told.text
 
     code, _, err = run(capsys, "accounts", "set-password", "demo-applicant", stdin="12345678\n")
     assert code == 2 and err.startswith("certhall: error: ")

@@ -37,17 +37,25 @@ def set_password(actor: User, username: str, password: str, again: str) -> User:
         if user.is_system:
             raise Forbidden(code="system_account", username=username)
         validation.password(password, again, user)
-        with transaction.atomic():
-            user.set_password(password)
-            user.save(update_fields=["password"])
-            audit.record(
-                actor,
-                "accounts.password.set",
-                object_type="user",
-                object_id=user.username,
-                after={"role": user.role, "via": "cli"},
-            )
+        _replace(actor, user, password, "accounts.password.set", {"role": user.role, "via": "cli"})
     return user
+
+
+def _replace(actor: User, user: User, password: str, action: str, after: dict[str, str]) -> None:
+    """The new hash, its audit event (never the password) and the SMS that tells the account's
+    phone, in one transaction."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(actor, action, object_type="user", object_id=user.username, after=after)
+        if user.phone:
+            moment = clock.now().astimezone(clock.SHANGHAI)
+            notify(
+                Kind.PASSWORD_CHANGED,
+                context={"account": user.username, "time": f"{moment:%Y-%m-%d %H:%M}"},
+                phone=user.phone,
+                actor=actor,
+            )
 
 
 #: Where a session keeps the moment it was opened by an SMS code (the pages' and the API's):
@@ -85,8 +93,9 @@ def change_own(
 ) -> User:
     """The account's own password change (修改密码): the current password, or, just after a
     login by SMS code (``phone_proven``: the forgotten-password path), none. Audited, never
-    the password; the account's phone is told by SMS. The caller keeps its own session
-    (``update_session_auth_hash``); every other session of the account ends."""
+    the password; the account's phone is told by SMS (as when an operator sets one). The
+    caller keeps its own session (``update_session_auth_hash``); every other session of the
+    account ends."""
     with audit.refusals_recorded(
         actor, "accounts.password.change", object_type="user", object_id=actor.username
     ):
@@ -99,26 +108,8 @@ def change_own(
         if actor.check_password(new[:4096]):
             raise InvalidInput(code="password_unchanged")
         validation.password(new, again, actor)
-        with transaction.atomic():
-            actor.set_password(new)
-            actor.save(update_fields=["password"])
-            audit.record(
-                actor,
-                "accounts.password.change",
-                object_type="user",
-                object_id=actor.username,
-                after={"via": "sms_code_login" if phone_proven else "current_password"},
-            )
-            if actor.phone:
-                notify(
-                    Kind.PASSWORD_CHANGED,
-                    context={
-                        "account": actor.username,
-                        "time": f"{(now or clock.now()).astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}",
-                    },
-                    phone=actor.phone,
-                    actor=actor,
-                )
+        via = "sms_code_login" if phone_proven else "current_password"
+        _replace(actor, actor, new, "accounts.password.change", {"via": via})
     return actor
 
 
