@@ -135,6 +135,10 @@ class HandlerOut(Schema):
     phone_masked: str
 
 
+class EmailIn(Schema):
+    email: str
+
+
 class PasswordChangeIn(Schema):
     current: str = ""
     password: str
@@ -256,6 +260,14 @@ def change_password(request: HttpRequest, body: PasswordChangeIn) -> OkOut:
 def logout_endpoint(request: HttpRequest) -> OkOut:
     logout(request)
     return OkOut(ok=True)
+
+
+@router.post(
+    "/email", response=MeOut, auth=session, summary="Set the account's email (empty: none)"
+)
+def set_email(request: HttpRequest, body: EmailIn) -> MeOut:
+    require_csrf(request)
+    return _me(profile.set_email(_actor(request), body.email))
 
 
 @router.get("/me", response=MeOut, auth=session, summary="The account and its organisation")

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from django.db import transaction
+
+from certhall.accounts import validation
 from certhall.accounts.models import (
     PROVIDER_ROLES,
     EnterpriseAccount,
@@ -19,9 +22,12 @@ from certhall.accounts.models import (
     User,
 )
 from certhall.accounts.permissions import require_organization, require_role
-from certhall.errors import Forbidden, NotFound
+from certhall.audit import services as audit
+from certhall.errors import Forbidden, InvalidInput, NotFound
+from certhall.notify.notifier import mask_email
 
 STAFF_ROLES = tuple(sorted(PROVIDER_ROLES))
+EMAIL_LENGTH = User._meta.get_field("email").max_length or 254
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,29 @@ def profile(actor: User) -> Profile:
     account = EnterpriseAccount.objects.filter(user=actor).first()
     handlers = list_handlers(actor, org.pk) if org is not None else []
     return Profile(actor, org, account, handlers)
+
+
+def set_email(actor: User, address: str) -> User:
+    """The account's email address (empty: none), where notices are mailed (review results,
+    invoices, renewal reminders; never a PIN or a code). Audited, the addresses masked."""
+    _active(actor)
+    with audit.refusals_recorded(actor, "accounts.email.set", object_type="user"):
+        cleaned = validation.email(address)
+        if len(cleaned) > EMAIL_LENGTH:
+            raise InvalidInput(code="too_long", what="电子邮箱", max_length=EMAIL_LENGTH)
+        before = actor.email
+        with transaction.atomic():
+            actor.email = cleaned
+            actor.save(update_fields=["email"])
+            audit.record(
+                actor,
+                "accounts.email.set",
+                object_type="user",
+                object_id=actor.username,
+                before={"email": mask_email(before) if before else ""},
+                after={"email": mask_email(cleaned) if cleaned else ""},
+            )
+    return actor
 
 
 def list_handlers(actor: User, organization_id: int | None = None) -> list[Handler]:

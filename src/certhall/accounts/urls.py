@@ -8,5 +8,6 @@ urlpatterns = [
     path("logout/", views.logout_view, name="accounts-logout"),
     path("profile/", views.profile_page, name="accounts-profile"),
     path("password/", views.password_page, name="accounts-password"),
+    path("email/", views.email_view, name="accounts-email"),
     path("handlers/", views.handlers_page, name="accounts-handlers"),
 ]

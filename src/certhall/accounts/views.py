@@ -130,7 +130,27 @@ def profile_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not isinstance(user, User):  # pragma: no cover - login_required let no anonymous in
         return HttpResponseRedirect("/accounts/login/")
-    return render(request, "accounts/profile.html", {"profile": profile.profile(user)})
+    context = {"profile": profile.profile(user), "email_value": user.email}
+    return render(request, "accounts/profile.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def email_view(request: HttpRequest) -> HttpResponse:
+    """The profile page's email form: saved and back to the profile, or the profile with the
+    refusal beside the form and what was typed."""
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover
+        return HttpResponseRedirect("/accounts/login/")
+    typed = _field(request, "email", 4096)
+    try:
+        profile.set_email(user, typed)
+    except CerthallError as error:
+        context = {"profile": profile.profile(user), "email_value": typed[:300]}
+        return form_page(request, "accounts/profile.html", context, error)
+    messages.success(request, "电子邮箱已保存。" if user.email else "电子邮箱已删除。")
+    return HttpResponseRedirect(HOME)
 
 
 @never_cache
