@@ -116,6 +116,12 @@ class Config:
     #: A TLS-terminating reverse proxy is in front and says which scheme the client used in
     #: X-Forwarded-Proto (CERTHALL_TLS_PROXY): Django trusts that header for "is this secure".
     tls_proxy: bool = False
+    #: Minutes without a request after which a session ends: CA staff and refund officers
+    #: (CERTHALL_SESSION_IDLE_STAFF_MINUTES), enterprises (..._CUSTOMER_MINUTES); and the hours
+    #: after a login after which it ends anyway (CERTHALL_SESSION_MAX_HOURS). accounts.timeout
+    session_idle_staff_minutes: int = 30
+    session_idle_customer_minutes: int = 120
+    session_max_hours: int = 12
     #: Test hook (CERTHALL_CRASH_PAUSE): stop forever at this crash point (certhall.crashpoints)
     #: so that a test can SIGKILL the process there. Empty in every real deployment.
     crash_pause: str = ""
@@ -343,6 +349,11 @@ def load(env: dict[str, str] | None = None) -> Config:
         ocsp_listen=_listen(env, "CERTHALL_OCSP_LISTEN"),
         jobs_interval=_int(env, "CERTHALL_JOBS_INTERVAL", 60, 1, 3600),
         tls_proxy=_flag(env, "CERTHALL_TLS_PROXY", default=False),
+        session_idle_staff_minutes=_int(env, "CERTHALL_SESSION_IDLE_STAFF_MINUTES", 30, 5, 480),
+        session_idle_customer_minutes=_int(
+            env, "CERTHALL_SESSION_IDLE_CUSTOMER_MINUTES", 120, 5, 24 * 60
+        ),
+        session_max_hours=_int(env, "CERTHALL_SESSION_MAX_HOURS", 12, 1, 24 * 14),
         crash_pause=env.get("CERTHALL_CRASH_PAUSE", "") if mode != "production" else "",
     )
 

@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "certhall.accounts.timeout.SessionTimeoutMiddleware",
     "certhall.web.errors.CerthallErrorMiddleware",
 ]
 
@@ -120,6 +121,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
+# No session outlives its login by more than this (accounts.timeout ends it sooner when idle).
+SESSION_COOKIE_AGE = CONFIG.session_max_hours * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

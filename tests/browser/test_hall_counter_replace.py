@@ -249,8 +249,12 @@ def test_counter_replaces_a_lost_ukey(
     expect(page.locator("#status-badge")).to_have_text("已吊销")
     page.screenshot(path=shots / "09-old-revoked.png", full_page=True)
 
-    # 8. Saturday: no ODC business at any point, in the rule's own words
+    # 8. Saturday: Friday's session has ended (accounts.timeout), the clerk logs in again; then
+    # no ODC business at any point, in the rule's own words
     clock.move_to(SATURDAY)
+    page.goto(f"{url}/console/counter/")
+    expect(page).to_have_url(f"{url}/accounts/login/?next=%2Fconsole%2Fcounter%2F")
+    log_in(page, url, clerk)
     page.goto(f"{url}/console/counter/")
     page.check("#point-kejiyuan")  # (the point is chosen per login session)
     page.click("#choose-point")

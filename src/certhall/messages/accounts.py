@@ -42,4 +42,5 @@ MESSAGES: dict[str, str] = {
     "password_current_missing": "请输入原密码。",
     "password_unchanged": "新密码不能与原密码相同。",
     "password_none": "本账户使用数字证书登录，没有密码可以修改。",
+    "session_timed_out": "您已较长时间未操作或登录时间过长，为安全起见已退出登录，请重新登录。",
 }
