@@ -17,6 +17,8 @@ the catalogue; ``tests/test_messages.py`` counts them down to zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 
@@ -30,11 +32,16 @@ def quoted(text: object, limit: int) -> str:
 
 
 class CerthallError(Exception):
-    """Base class. ``code`` is a stable machine-readable identifier for API clients."""
+    """Base class. ``code`` is a stable machine-readable identifier for API clients.
+
+    ``for_audit`` is what the refusal's audit event records beyond the code and the words,
+    and nobody who was refused is told (``accounts.visibility``: that a number that "does not
+    exist" is another enterprise's)."""
 
     code = "error"
     http_status = 400
     exit_code = 1
+    for_audit: Mapping[str, object] = MappingProxyType({})
 
     def __init__(
         self,

@@ -351,3 +351,7 @@ def test_another_enterprises_object_is_answered_as_one_that_does_not_exist(
             missing = ask(url.replace(ours, nothing[ours]))
             assert foreign[0] == missing[0] == 404, (url, foreign[0], missing[0])
             assert foreign[1].replace(ours, nothing[ours]) == missing[1], url
+    # the audit log tells them apart: the submit of another enterprise's application
+    refused = AuditEvent.objects.filter(action="hall.application.submit", result="refused")
+    notes = sorted((e.object_id, (e.after or {}).get("other_organization")) for e in refused)
+    assert notes == [(paid.number, True), ("SQ20991231-999999", None)]

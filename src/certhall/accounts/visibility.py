@@ -84,6 +84,7 @@ class VisibleQuerySet(models.QuerySet[_M]):
         # everywhere else ("belongs to another organisation" / "... another provider").
         if actor.role == Role.APPLICANT:
             if missing is not None:
+                missing.for_audit = {"other_organization": True}  # the audit log knows
                 raise missing
             require_organization(actor, None)
         require_provider(actor, None)

@@ -167,7 +167,7 @@ def refusals_recorded(
             action,
             object_type=object_type,
             object_id=object_id,
-            after={"error": error.code, "message": error.message},
+            after={"error": error.code, "message": error.message, **error.for_audit},
             result=REFUSED,
         )
         raise
