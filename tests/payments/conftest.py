@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ import time_machine
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from certhall.accounts.models import Organization, Provider, Role, User
-from certhall.payments import sandbox, services, signing
+from certhall.payments import notify, sandbox, services, signing
 from certhall.payments.gateways import ONLINE
 from certhall.payments.models import Order
 
@@ -110,3 +111,30 @@ def signed_body(
 ) -> bytes:
     """``params`` signed with the gateway's key (the sandbox's) or ``key``, form-encoded."""
     return urlencode(signing.signed(params, key or sandbox.provision(gateway))).encode()
+
+
+@pytest.fixture
+def paid_online(
+    clock: Any, applicant: User, make_order: Callable[..., Order]
+) -> Callable[..., Order]:
+    """An order paid at the sandbox's cashier, its signed notification handled."""
+
+    def make(gateway: str = "alipay", amount: str = "300.00") -> Order:
+        order = make_order(amount)
+        trade = sandbox.pay(applicant, order.reference, gateway)
+        body = urlencode(sandbox.notification(trade)).encode("utf-8")
+        assert notify.handle(gateway, body, source="127.0.0.1").result == "paid"
+        order.refresh_from_db()
+        return order
+
+    return make
+
+
+@pytest.fixture
+def refunded_online(paid_online: Callable[..., Order], clerk: User) -> Callable[..., Order]:
+    def make(gateway: str = "alipay") -> Order:
+        order = services.refund(clerk, paid_online(gateway), "客户撤回申请")
+        order.refresh_from_db()
+        return order
+
+    return make

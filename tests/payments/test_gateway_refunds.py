@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -18,7 +17,7 @@ from certhall import money
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
-from certhall.payments import gateways, notify, refunding, sandbox, services
+from certhall.payments import gateways, refunding, sandbox, services
 from certhall.payments.gateways import ALIPAY, WECHAT
 from certhall.payments.models import Order, SandboxRefund
 from tests.payments.conftest import NOW
@@ -37,33 +36,6 @@ def login(user: User) -> Client:
 def page(response: Any) -> str:
     assert response.status_code == 200, response.status_code
     return re.sub(r"\s+", " ", response.content.decode())
-
-
-@pytest.fixture
-def paid_online(
-    clock: Any, applicant: User, make_order: Callable[..., Order]
-) -> Callable[..., Order]:
-    """An order paid at the sandbox's cashier, its signed notification handled."""
-
-    def make(gateway: str = "alipay", amount: str = "300.00") -> Order:
-        order = make_order(amount)
-        trade = sandbox.pay(applicant, order.reference, gateway)
-        body = urlencode(sandbox.notification(trade)).encode("utf-8")
-        assert notify.handle(gateway, body, source="127.0.0.1").result == "paid"
-        order.refresh_from_db()
-        return order
-
-    return make
-
-
-@pytest.fixture
-def refunded_online(paid_online: Callable[..., Order], clerk: User) -> Callable[..., Order]:
-    def make(gateway: str = "alipay") -> Order:
-        order = services.refund(clerk, paid_online(gateway), "客户撤回申请")
-        order.refresh_from_db()
-        return order
-
-    return make
 
 
 # --- the interface and the sandbox ---------------------------------------------------------
@@ -277,20 +249,28 @@ def test_without_a_refund_client_finance_sends_them_by_hand(
 def test_a_refund_recorded_by_hand_meanwhile_is_not_recorded_twice(
     refunded_online: Callable[..., Order], clerk: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Finance's hand record while the jobs' call is under way is refused (the call is claimed
+    on the order row): the gateway's refund is the one recorded."""
     order = refunded_online()
     real = sandbox.REFUNDS.refund
+    refused: list[str] = []
 
     def finance_first(*args: Any) -> Any:
-        services.record_refund_sent(clerk, order.reference, "HAND-1")
+        with pytest.raises(Conflict) as during:
+            services.record_refund_sent(clerk, order.reference, "HAND-1")
+        refused.append(during.value.code)
         return real(*args)
 
     monkeypatch.setattr(sandbox.REFUNDS, "refund", finance_first)
-    assert refunding.send_due(certhall_clock.now()) == 0
+    assert refunding.send_due(certhall_clock.now()) == 1
     order.refresh_from_db()
-    assert order.refund_sent_reference == "HAND-1"
-    assert len(events("payments.order.refund_sent")) == 1
-    (refused,) = events("payments.order.refund_sent", "refused")
-    assert refused.after["error"] == "refund_not_owed"
+    assert refused == ["refund_gateway_calling"]
+    assert order.refund_sent_reference == SandboxRefund.objects.get().refund_id
+    assert order.refund_calling_at is None
+    (sent,) = events("payments.order.refund_sent")
+    assert sent.actor == "system:system-gateway-alipay"
+    (hand,) = events("payments.order.refund_sent", "refused")
+    assert hand.after["error"] == "refund_gateway_calling"
 
 
 # --- pages and who sees what ---------------------------------------------------------------

@@ -75,6 +75,22 @@ MESSAGES: dict[str, str] = {
     "gateway_refund_exceeds": "退款金额 {amount} 元超过订单 {reference} 的实付金额 {paid} 元",
     "gateway_refund_unavailable": "未配置{gateway}的退款接口：请在支付平台退款后人工登记",
     "gateway_refund_failed": "支付平台暂时无法受理退款（{error}），将稍后重试",
+    # the automatic refund and finance's hand (payments.services, payments.refunding)
+    "refund_gateway_pending": (
+        "订单 {reference} 的退款正由系统经{gateway}原路自动退回（退款单号 {refund_no}），"
+        "不能人工登记：请等待自动退款完成，不要在{gateway}商户后台重复退款；"
+        "如需改为人工退款，请先停止自动退款。"
+    ),
+    "refund_gateway_calling": (
+        "系统正在向{gateway}发起订单 {reference} 的退款（退款单号 {refund_no}），"
+        "请等待支付平台的结果，不要在{gateway}商户后台重复退款。"
+    ),
+    "refund_not_automatic": "订单 {reference} 的退款不经支付平台自动退回，由财务退回后登记。",
+    "refund_auto_stopped": "订单 {reference} 的自动退款已停止，由财务退回后人工登记。",
+    "refund_retry_not_failed": (
+        "订单 {reference} 的自动退款没有失败，无需立即重试：系统会按时发起退款。"
+    ),
+    "gateway_refund_retry_failed": "订单 {reference} 立即重试未成功：{error}",
     "sandbox_trade_unknown": "{gateway}没有订单 {reference} 的交易（交易不存在）",
     "sandbox_refund_no_reused": "退款单号 {refund_no} 已用于另一笔退款（金额或交易不同）",
     "sandbox_refund_exceeds": "退款金额 {amount} 元超过交易可退金额 {left} 元",

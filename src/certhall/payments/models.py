@@ -66,6 +66,21 @@ class Order(models.Model):
     refund_attempts = models.PositiveIntegerField(default=0)
     refund_last_error = models.CharField(max_length=200, blank=True)
     refund_retry_at = models.DateTimeField(null=True, blank=True)
+    #: A call to the gateway's refund API started and its answer not yet recorded (set and
+    #: cleared by the jobs on the order row, ``refunding.send``): while it is set, finance can
+    #: neither record the refund by hand nor stop the automatic refund (a lost answer, older
+    #: than ``refunding.CALL_LEASE``, can be stopped).
+    refund_calling_at = models.DateTimeField(null=True, blank=True)
+    #: Finance stopped the automatic refund (to send the money back itself), who and why.
+    refund_stopped_at = models.DateTimeField(null=True, blank=True)
+    refund_stopped_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    refund_stop_reason = models.CharField(max_length=200, blank=True)
+    #: The alert of a second refund: the gateway refunded an order finance had already
+    #: recorded as sent back by hand (its refund id, when the jobs learnt it).
+    refund_duplicate_reference = models.CharField(max_length=64, blank=True)
+    refund_duplicate_at = models.DateTimeField(null=True, blank=True)
 
     objects = VisibleQuerySet["Order"].as_manager()
 

@@ -17,6 +17,19 @@ tried again after :data:`RETRY_DELAYS`, at most :data:`MAX_ATTEMPTS` calls; fina
 its page and can record the refund by hand at any time (a gateway that refuses it for good).
 Bank transfers stay finance's to send. With no refund client (the sandbox off and no real
 client plugged in, ``gateways.refund_client``) nothing is called: finance records them all.
+
+**One refund, never two** (12-06). While an order's automatic refund is pending (calls left,
+or one under way), finance's hand record is refused (:func:`require_hand_allowed`, called by
+``services.record_refund_sent`` with the order row locked): a refund finance sends back in the
+gateway's back office beside the jobs' would be a second one. Finance may record by hand once
+the calls are exhausted, or after stopping the automatic refund (:func:`stop`, audited,
+refused while a call is under way). Each call is claimed on the order row first
+(``refund_calling_at``, a conditional UPDATE the hand record's lock serialises with), so the
+job and the hand can never both go ahead. Should the gateway still answer a refund for an order
+finance recorded by hand (a call older than :data:`CALL_LEASE` whose answer came late), the
+jobs raise an alert on the order (``refund_duplicate_*``, finance's page, audited
+``payments.order.refund_duplicate``). Finance can ask for a failed refund again at once
+(:func:`retry_now`, audited, rate-limited per order).
 """
 
 from __future__ import annotations
@@ -24,11 +37,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
-from certhall import crashpoints, money
+from certhall import clock, crashpoints, money, ratelimit
+from certhall.accounts.models import User
+from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError
+from certhall.errors import CerthallError, Conflict
 from certhall.messages import text
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Status
@@ -51,6 +67,12 @@ MAX_ATTEMPTS = 10
 BATCH = 20
 #: What a refund number starts with (退款), followed by the order's date and sequence.
 REFUND_PREFIX = "TK"
+#: How long a gateway call may be under way before it counts as lost (its process died): far
+#: above any refund client's timeout. A lost call is asked again by the next round (the same
+#: refund number), and finance may stop the automatic refund then.
+CALL_LEASE = timedelta(minutes=5)
+#: 立即重试: at most 3 a quarter of an hour per order (each is a call to the gateway).
+RETRY_LIMIT = ratelimit.Limit("refund_retry_now", 3, 900, "rate_limited_refund_retry")
 
 
 def refund_no(order: Order) -> str:
@@ -81,15 +103,77 @@ def sent_by_gateway(order: Order) -> bool:
     )
 
 
+def calling(order: Order, now: datetime) -> bool:
+    """Whether a call to ``order``'s gateway is under way (claimed less than
+    :data:`CALL_LEASE` ago, its answer not recorded)."""
+    return order.refund_calling_at is not None and order.refund_calling_at > now - CALL_LEASE
+
+
+def pending(order: Order) -> bool:
+    """Whether ``order``'s refund is the jobs' to send: paid online with a refund client, owed,
+    not stopped by finance, and calls left (or one whose answer is not recorded yet)."""
+    return (
+        order.status == Status.REFUNDED
+        and order.refund_sent_at is None
+        and order.refund_stopped_at is None
+        and (order.refund_attempts < MAX_ATTEMPTS or order.refund_calling_at is not None)
+        and automatic(order)
+    )
+
+
+def failed(order: Order, now: datetime) -> bool:
+    """Whether finance may ask for ``order``'s refund again at once (立即重试): the jobs'
+    last call was refused or failed, nothing is under way, nothing stopped."""
+    return (
+        order.status == Status.REFUNDED
+        and order.refund_sent_at is None
+        and order.refund_stopped_at is None
+        and bool(order.refund_last_error)
+        and not calling(order, now)
+        and automatic(order)
+    )
+
+
+def require_hand_allowed(order: Order, now: datetime) -> None:
+    """Refuse finance's hand record of ``order`` (locked by the caller) while its automatic
+    refund is pending: the gateway is refunding it, a second refund in the back office would
+    be the customer's money twice."""
+    if order.status != Status.REFUNDED or order.refund_sent_at is not None:
+        return  # not owed: the record itself refuses it (refund_not_owed)
+    if calling(order, now):
+        raise _refusal("refund_gateway_calling", order)
+    if order.refund_stopped_at is None and pending(order):
+        raise _refusal("refund_gateway_pending", order)
+
+
+def _refusal(code: str, order: Order) -> Conflict:
+    gateway = gateways.for_method(order.method)
+    return Conflict(
+        code=code,
+        reference=order.reference,
+        gateway=gateway.label if gateway else "",
+        refund_no=refund_no(order),
+    )
+
+
 def due(now: datetime) -> QuerySet[Order]:
-    """Refunded orders paid online, not sent back, whose next call is due."""
+    """Refunded orders paid online, not sent back nor stopped, nothing under way, whose next
+    call is due (a lost call's answer is asked for even after the last attempt)."""
     return Order.objects.filter(
         Q(refund_retry_at__isnull=True) | Q(refund_retry_at__lte=now),
+        Q(refund_attempts__lt=MAX_ATTEMPTS) | Q(refund_calling_at__isnull=False),
+        not_calling(now),
         status=Status.REFUNDED,
         refund_sent_at__isnull=True,
+        refund_stopped_at__isnull=True,
         method__in=automatic_methods(),
-        refund_attempts__lt=MAX_ATTEMPTS,
     ).order_by("refunded_at", "pk")
+
+
+def not_calling(now: datetime | None = None) -> Q:
+    """Orders with no call under way (none claimed, or its claim older than the lease)."""
+    now = now or clock.now()
+    return Q(refund_calling_at__isnull=True) | Q(refund_calling_at__lte=now - CALL_LEASE)
 
 
 def send_due(now: datetime) -> int:
@@ -109,10 +193,18 @@ def send(order: Order, now: datetime) -> bool:
         return False
     actor = gateway.actor()
     number = refund_no(order)
-    # Counted before the call: a process killed during it leaves the attempt on record. An
-    # order sent back meanwhile (finance, another round) is not asked for again.
-    owed = Order.objects.filter(pk=order.pk, status=Status.REFUNDED, refund_sent_at__isnull=True)
-    if not owed.update(refund_attempts=F("refund_attempts") + 1):
+    # Claimed and counted before the call, one conditional UPDATE: a process killed during it
+    # leaves the attempt and the claim on record; finance's hand record (which locks the row)
+    # is refused while the claim stands; an order sent back or stopped meanwhile (finance,
+    # another round) is not asked for again, nor one another round is calling for.
+    claim = Order.objects.filter(
+        not_calling(now),
+        pk=order.pk,
+        status=Status.REFUNDED,
+        refund_sent_at__isnull=True,
+        refund_stopped_at__isnull=True,
+    )
+    if not claim.update(refund_attempts=F("refund_attempts") + 1, refund_calling_at=now):
         return False
     order.refresh_from_db()
     try:
@@ -132,22 +224,159 @@ def send(order: Order, now: datetime) -> bool:
         services.refund_sent_by_gateway(
             actor, order, refund.reference, gateway=gateway.name, refund_no=number
         )
-    except CerthallError as error:  # finance recorded it by hand meanwhile: look at both
-        log.warning(
-            "order %s: refunded by %s (%s) but not recorded: %s",
-            order.reference,
-            gateway.name,
-            refund.reference,
-            error,
-        )
+    except CerthallError as error:  # recorded meanwhile: by another round, or by hand
+        _release(order, now)
+        order.refresh_from_db()
+        if order.refund_sent_at is not None and order.refund_sent_by_id != actor.pk:
+            _duplicate(actor, order, refund, number)
+        else:
+            log.warning("order %s: refunded by %s (%s) but not recorded: %s",
+                        order.reference, gateway.name, refund.reference, error)  # fmt: skip
         return False
     log.info("order %s refunded through %s: %s", order.reference, gateway.name, refund.reference)
     return True
 
 
+def _release(order: Order, now: datetime, **fields: object) -> None:
+    """The call's answer is in: its claim (and only its own) is lifted."""
+    Order.objects.filter(pk=order.pk, refund_calling_at=now).update(
+        refund_calling_at=None, **fields
+    )
+
+
 def _failed(order: Order, now: datetime, message: str) -> None:
     delay = RETRY_DELAYS[min(order.refund_attempts, len(RETRY_DELAYS)) - 1]
-    Order.objects.filter(pk=order.pk, refund_sent_at__isnull=True).update(
-        refund_last_error=message[:200], refund_retry_at=now + delay
-    )
+    _release(order, now, refund_last_error=message[:200], refund_retry_at=now + delay)
     log.warning("order %s: gateway refund refused or failed: %s", order.reference, message)
+
+
+def _duplicate(actor: User, order: Order, refund: gateways.GatewayRefund, number: str) -> None:
+    """The gateway refunded an order finance had recorded as sent back by hand: the customer
+    may have the money twice. Kept on the order for finance's page, audited, logged."""
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(
+            refund_duplicate_reference=refund.reference[:64], refund_duplicate_at=clock.now()
+        )
+        sent_by = order.refund_sent_by
+        audit.record(
+            actor,
+            "payments.order.refund_duplicate",
+            object_type="order",
+            object_id=order.reference,
+            after={
+                "amount": str(refund.amount.yuan),
+                "gateway_reference": refund.reference,
+                "refund_no": number,
+                "recorded_reference": order.refund_sent_reference,
+                "recorded_by": sent_by.username if sent_by else "",
+            },
+        )
+    log.error(
+        "order %s: refunded by the gateway (%s, %s) after finance recorded it by hand (%s): "
+        "the customer may have been refunded twice",
+        order.reference,
+        refund.reference,
+        number,
+        order.refund_sent_reference,
+    )
+
+
+# --- finance's hand on the automatic refund ------------------------------------------------
+
+
+def stop(actor: User, reference: str, reason: str) -> Order:
+    """Finance stops ``reference``'s automatic refund to send the money back itself (the
+    gateway keeps refusing, the payer's account is closed): audited with the reason. Refused
+    while a call is under way (its answer could still be a refund)."""
+    require_role(actor, *services.REFUND_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.order.refund_auto_stop", object_type="order", object_id=reference[:32]
+    ):
+        order = services.get_order(actor, reference)
+        require_provider(actor, order.provider_id)
+        why = services.order_text(reason, "停止原因", 200)
+        now = clock.now()
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            _require_stoppable(order, now)
+            Order.objects.filter(pk=order.pk).update(
+                refund_stopped_at=now, refund_stopped_by=actor, refund_stop_reason=why
+            )
+            audit.record(
+                actor,
+                "payments.order.refund_auto_stop",
+                object_type="order",
+                object_id=order.reference,
+                after={
+                    "reason": why,
+                    "refund_no": refund_no(order),
+                    "attempts": order.refund_attempts,
+                    "last_error": order.refund_last_error,
+                    # a call whose answer never came: finance must look in the back office
+                    "lost_call": order.refund_calling_at is not None,
+                },
+            )
+            order.refresh_from_db()
+    return order
+
+
+def _require_stoppable(order: Order, now: datetime) -> None:
+    if order.status != Status.REFUNDED or order.refund_sent_at is not None:
+        raise Conflict(code="refund_not_owed", reference=order.reference)
+    if not automatic(order):
+        raise Conflict(code="refund_not_automatic", reference=order.reference)
+    if order.refund_stopped_at is not None:
+        raise Conflict(code="refund_auto_stopped", reference=order.reference)
+    if calling(order, now):
+        raise _refusal("refund_gateway_calling", order)
+
+
+def retry_now(actor: User, reference: str) -> Order:
+    """立即重试: finance asks the gateway again at once for an order whose automatic refund
+    was refused or failed (after topping up the merchant balance, say); even after the last
+    attempt. The same refund number, the same path as the jobs'; audited, then the call's own
+    outcome is audited as the jobs' is. Conflict ``gateway_refund_retry_failed`` when the
+    gateway refused again."""
+    require_role(actor, *services.REFUND_ROLES)
+    with audit.refusals_recorded(
+        actor, "payments.gateway.refund_retry", object_type="order", object_id=reference[:32]
+    ):
+        order = services.get_order(actor, reference)
+        require_provider(actor, order.provider_id)
+        now = clock.now()
+        if order.status != Status.REFUNDED or order.refund_sent_at is not None:
+            raise Conflict(code="refund_not_owed", reference=order.reference)
+        if not automatic(order):
+            raise Conflict(code="refund_not_automatic", reference=order.reference)
+        if order.refund_stopped_at is not None:
+            raise Conflict(code="refund_auto_stopped", reference=order.reference)
+        if calling(order, now):
+            raise _refusal("refund_gateway_calling", order)
+        if not failed(order, now):
+            raise Conflict(code="refund_retry_not_failed", reference=order.reference)
+        ratelimit.check(RETRY_LIMIT, order.reference, now=now)
+        with transaction.atomic():
+            audit.record(
+                actor,
+                "payments.gateway.refund_retry",
+                object_type="order",
+                object_id=order.reference,
+                after={
+                    "refund_no": refund_no(order),
+                    "attempts": order.refund_attempts,
+                    "last_error": order.refund_last_error,
+                },
+            )
+    sent = send(order, now)
+    order.refresh_from_db()
+    if sent or (order.refund_sent_at is not None and sent_by_gateway(order)):
+        return order  # (or a round of the jobs was quicker)
+    if order.refund_sent_at is not None:  # finance's hand record was quicker: no call made
+        raise Conflict(code="refund_not_owed", reference=order.reference)
+    if calling(order, now):  # a round of the jobs took it first: its answer will tell
+        raise _refusal("refund_gateway_calling", order)
+    raise Conflict(
+        code="gateway_refund_retry_failed",
+        reference=order.reference,
+        error=order.refund_last_error,
+    )

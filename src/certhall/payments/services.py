@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from certhall import clock, crashpoints, money
 from certhall.accounts.models import Organization, Role, User
@@ -127,7 +128,7 @@ def payment_of(order: Order) -> Payment | None:
 # --- orders --------------------------------------------------------------------------------
 
 
-def _text(value: object, what: str, limit: int) -> str:
+def order_text(value: object, what: str, limit: int) -> str:
     text = str(value or "").strip()
     if not text:
         raise InvalidInput(code="order_text_empty", what=what)
@@ -155,7 +156,7 @@ def _items(
             else (item[0], item[1])
         )
         line_amount = money.parse(value, what="明细金额")
-        lines.append({"description": _text(text, "明细名称", 100), "amount": str(line_amount)})
+        lines.append({"description": order_text(text, "明细名称", 100), "amount": str(line_amount)})
         total += line_amount
     if total.yuan != amount:
         raise InvalidInput(
@@ -215,8 +216,8 @@ def create_order(
         purpose = str(purpose or "").strip()
         if not PURPOSE.fullmatch(purpose):
             raise InvalidInput(code="order_purpose", purpose=purpose)
-        object_id = _text(object_id, "业务编号", 64)
-        description = _text(description, "订单说明", 200)
+        object_id = order_text(object_id, "业务编号", 64)
+        description = order_text(description, "订单说明", 200)
         lines = _items(items, description, value)
         if actor.role == Role.APPLICANT:
             require_organization(actor, organization.pk)
@@ -353,7 +354,9 @@ def record_counter_payment(
         value = money.parse(amount, what="收款金额", negative=True).yuan
         require_provider(actor, order.provider_id)
         transaction_id = (
-            _text(voucher, "凭证号", 64) if voucher is not None else f"counter-{order.reference}"
+            order_text(voucher, "凭证号", 64)
+            if voucher is not None
+            else f"counter-{order.reference}"
         )
         with transaction.atomic():
             return apply_payment(
@@ -378,7 +381,7 @@ def refund(actor: User, order: Order, reason: str) -> Order:
     with audit.refusals_recorded(
         actor, "payments.order.refund", object_type="order", object_id=order.reference
     ):
-        text = _text(reason, "退款原因", 200)
+        text = order_text(reason, "退款原因", 200)
         require_provider(actor, order.provider_id)
         with transaction.atomic():
             order.refresh_from_db()
@@ -420,16 +423,41 @@ def refunds_sent(actor: User, *, limit: int = 20) -> list[Order]:
     )
 
 
+def refund_alerts(actor: User, *, limit: int = 50) -> list[Order]:
+    """Orders the gateway refunded after finance had recorded them as sent back by hand (the
+    customer may have had the money twice), newest first."""
+    require_role(actor, *REFUND_ROLES)
+    alerts = Order.objects.visible_to(actor).filter(refund_duplicate_at__isnull=False)
+    return list(
+        alerts.select_related("organization", "refund_sent_by").order_by(
+            "-refund_duplicate_at", "-pk"
+        )[:limit]
+    )
+
+
 def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Order:
     """Finance sent a refunded order's money back (a transfer to the payer, the gateway's
-    refund): recorded once, with the bank's or gateway's reference."""
+    refund): recorded once, with the bank's or gateway's reference.
+
+    Refused while the order's automatic refund through its gateway is pending or under way
+    (``refunding.require_hand_allowed``, checked with the order row locked, the lock the jobs'
+    claim of a call waits for): the gateway is giving that money back already."""
+    from certhall.payments import refunding  # refunding records through this module
+
     require_role(actor, *REFUND_ROLES)
     with audit.refusals_recorded(
         actor, "payments.order.refund_sent", object_type="order", object_id=reference[:32]
     ):
         order = get_order(actor, reference)
-        text = _text(sent_reference, "退回流水号", 64)
-        return _mark_refund_sent(actor, order, text, {})
+        require_provider(actor, order.provider_id)
+        text = order_text(sent_reference, "退回流水号", 64)
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            refunding.require_hand_allowed(locked, clock.now())
+            extra = {"automatic": "stopped"} if locked.refund_stopped_at else {}
+            if not extra and refunding.automatic(locked):
+                extra = {"automatic": "exhausted"}
+            return _mark_refund_sent(actor, locked, text, extra, only=refunding.not_calling())
 
 
 def refund_sent_by_gateway(
@@ -443,19 +471,25 @@ def refund_sent_by_gateway(
         actor, "payments.order.refund_sent", object_type="order", object_id=order.reference
     ):
         extra = {"gateway": gateway, "refund_no": refund_no}
-        return _mark_refund_sent(actor, order, _text(sent_reference, "退回流水号", 64), extra)
+        return _mark_refund_sent(actor, order, order_text(sent_reference, "退回流水号", 64), extra)
 
 
-def _mark_refund_sent(actor: User, order: Order, text: str, extra: Mapping[str, str]) -> Order:
+def _mark_refund_sent(
+    actor: User, order: Order, text: str, extra: Mapping[str, str], *, only: Q | None = None
+) -> Order:
     with transaction.atomic():
-        sent = Order.objects.filter(
+        owed = Order.objects.filter(
             pk=order.pk, status=Status.REFUNDED, refund_sent_at__isnull=True
-        ).update(
+        )
+        if only is not None:  # finance's: never over a call of the jobs' (a second guard)
+            owed = owed.filter(only)
+        sent = owed.update(
             refund_sent_at=clock.now(),
             refund_sent_by=actor,
             refund_sent_reference=text,
             refund_last_error="",
             refund_retry_at=None,
+            refund_calling_at=None,
         )
         if not sent:
             raise Conflict(code="refund_not_owed", reference=order.reference)

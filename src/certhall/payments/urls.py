@@ -15,6 +15,16 @@ urlpatterns = [
         views.refund_sent,
         name="payments-refund-sent",
     ),
+    path(
+        "payments/orders/<str:reference>/refund-stop",
+        views.refund_stop,
+        name="payments-refund-stop",
+    ),
+    path(
+        "payments/orders/<str:reference>/refund-retry",
+        views.refund_retry,
+        name="payments-refund-retry",
+    ),
     path("payments/invoices/", views.invoice_queue, name="payments-invoices"),
     path(
         "payments/invoices/<int:invoice_id>/issue",

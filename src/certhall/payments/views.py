@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,12 +28,12 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from certhall import money
+from certhall import clock, money
 from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.payments import gateways, invoices, notify, receipts, refunding, sandbox, services
 from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
-from certhall.payments.models import Invoice
+from certhall.payments.models import Invoice, Order
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog
 from certhall.web.errors import act_and_return, whole_number
@@ -124,6 +125,7 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if actor.role not in invoices.INVOICE_ROLES:
         raise Forbidden(code="invoice_staff_only")
+    now = clock.now()
     return render(
         request,
         "payments/invoices.html",
@@ -131,12 +133,59 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             "section": "invoices",
             "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
             "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
-            "refunds_owed": services.refunds_owed(actor),
+            "refunds_owed": [_owed_row(order, now) for order in services.refunds_owed(actor)],
+            "refund_alerts": services.refund_alerts(actor),
             "automatic_methods": refunding.automatic_methods(),
             "max_attempts": refunding.MAX_ATTEMPTS,
             "refunds_sent": services.refunds_sent(actor),
             "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
         },
+    )
+
+
+def _owed_row(order: Order, now: datetime) -> dict[str, object]:
+    """An owed refund on finance's page, with what finance may do about it: record it by hand
+    (not while the gateway's refund is pending), stop the automatic refund, retry it now."""
+    pending = refunding.pending(order)
+    return {
+        "order": order,
+        "refund_no": refunding.refund_no(order),
+        "pending": pending,
+        "calling": refunding.calling(order, now),
+        "stoppable": pending and not refunding.calling(order, now),
+        "retry": refunding.failed(order, now),
+    }
+
+
+@require_POST
+@login_required
+def refund_stop(request: HttpRequest, reference: str) -> HttpResponse:
+    """Finance stops an order's automatic refund through the gateway, to send it by hand."""
+    actor = _actor(request)
+    reason = str(request.POST.get("reason", ""))[:300]
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: refunding.stop(actor, reference, reason),
+        lambda order: (
+            f"已停止订单 {order.reference} 的自动退款：请在支付平台商户后台退款后登记退款单号。"
+        ),
+    )
+
+
+@require_POST
+@login_required
+def refund_retry(request: HttpRequest, reference: str) -> HttpResponse:
+    """立即重试: finance asks the gateway again at once for a refused or failed refund."""
+    actor = _actor(request)
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: refunding.retry_now(actor, reference),
+        lambda order: (
+            f"支付平台已受理订单 {order.reference} 的退款"
+            f"（退款单号 {order.refund_sent_reference}），已自动登记。"
+        ),
     )
 
 
