@@ -101,9 +101,16 @@ def test_a_gateway_refund_killed_before_its_record_is_made_once(demo_home: Home)
     ((number, amount, gateway_id),) = seen["gateway_refunds"]
     assert (number, amount) == (refund_no, online["amount"]), seen
     home.audit_verifies()
+    # The call's claim is left on the order: finance can neither record the refund by hand
+    # (the money went back already) nor stop it; the next round leaves it alone (under way).
+    assert home.scenario("refund-hand", reference).strip() == "refund_gateway_calling"
+    assert home.scenario("refund-stop", reference).strip() == "refund_gateway_calling"
+    assert home.scenario("refund-send").strip() == "0"
+    assert home.json("refund-sent-inspect", reference)["attempts"] == 1
 
-    # The next round (the whole job): the same number, the same refund, recorded once.
-    home.scenario("refund-send")
+    # The first round after the claim's lease (the whole job): the same number, the same
+    # refund, recorded once.
+    home.scenario("refund-send-later")
     seen = home.json("refund-sent-inspect", reference)
     assert seen["sent"] and seen["sent_reference"] == gateway_id, seen
     assert seen["sent_by"] == "system-gateway-alipay" and seen["attempts"] == 2, seen
@@ -114,3 +121,28 @@ def test_a_gateway_refund_killed_before_its_record_is_made_once(demo_home: Home)
     assert home.json("refund-sent-inspect", reference)["gateway_refunds"] == [
         [refund_no, online["amount"], gateway_id]
     ]
+
+
+def test_a_retry_now_killed_before_its_record_is_made_once(demo_home: Home) -> None:
+    """立即重试 (finance's, after a refused call), killed after the gateway refunded: finance's
+    hand record is refused, the jobs' round after the lease records the one refund."""
+    home = demo_home
+    (online,) = home.json("pay-prepare", "1")
+    assert home.scenario("notify", str(online["trade"])).strip() == "paid"
+    home.scenario("refund", online["number"])
+    reference = online["reference"]
+    home.scenario("refund-failed", reference)
+
+    home.kill_at("payments.gateway_refunded", "refund-retry", reference)
+    seen = home.json("refund-sent-inspect", reference)
+    assert not seen["sent"] and seen["attempts"] == 2, seen
+    ((_number, _amount, gateway_id),) = seen["gateway_refunds"]
+    home.audit_verifies()
+    assert home.scenario("refund-hand", reference).strip() == "refund_gateway_calling"
+    assert home.scenario("refund-retry", reference).strip() == "refund_gateway_calling"
+    home.scenario("refund-send-later")
+    seen = home.json("refund-sent-inspect", reference)
+    assert seen["sent"] and seen["sent_reference"] == gateway_id, seen
+    assert seen["sent_by"] == "system-gateway-alipay" and len(seen["gateway_refunds"]) == 1
+    assert home.scenario("refund-hand", reference).strip() == "refund_not_owed"
+    home.audit_verifies()

@@ -16,6 +16,13 @@ Payments:
 * ``refund-send [REFERENCE...]``: the jobs' online refunds through the gateway
   (``refunding.send_due``), or only those orders' (``refunding.send``, what the job does for
   each); prints how many were sent;
+* ``refund-send-later``: the jobs' round once a call's lease is over (``CALL_LEASE`` from
+  now: what a killed call leaves is asked again then);
+* ``refund-hand REFERENCE`` / ``refund-stop REFERENCE`` / ``refund-retry REFERENCE``: the demo
+  clerk records the order's refund by hand, stops its automatic refund, or asks again at once
+  (立即重试); prints ``ok`` or the refusal's code;
+* ``refund-failed REFERENCE``: the order as a refused call leaves it (one attempt, its error),
+  for 立即重试;
 * ``refund-sent-inspect REFERENCE``: JSON of the order's refund record and of the sandbox
   gateway's refunds of it.
 
@@ -37,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from datetime import timedelta
 
 PHONE = "13800138000"  # the demo handler's (and tests.hall's)
 
@@ -127,6 +135,40 @@ def refund_send(*references: str) -> None:
         print(refunding.send_due(now))
         return
     print(sum(refunding.send(Order.objects.get(reference=r), now) for r in references))
+
+
+def refund_send_later() -> None:
+    from certhall import clock
+    from certhall.payments import refunding
+
+    print(refunding.send_due(clock.now() + refunding.CALL_LEASE + timedelta(seconds=1)))
+
+
+def refund_by_finance(what: str, reference: str) -> None:
+    from certhall.accounts.models import User
+    from certhall.errors import CerthallError
+    from certhall.payments import refunding, services
+
+    clerk = User.objects.get(username="demo-clerk")
+    calls = {
+        "hand": lambda: services.record_refund_sent(clerk, reference, "HAND-1"),
+        "stop": lambda: refunding.stop(clerk, reference, "改为人工退款"),
+        "retry": lambda: refunding.retry_now(clerk, reference),
+    }
+    try:
+        calls[what]()
+    except CerthallError as error:
+        print(error.code)
+        return
+    print("ok")
+
+
+def refund_failed(reference: str) -> None:
+    from certhall.payments.models import Order
+
+    Order.objects.filter(reference=reference).update(
+        refund_attempts=1, refund_last_error="余额不足"
+    )
 
 
 def refund_sent_inspect(reference: str) -> None:
@@ -268,6 +310,11 @@ if __name__ == "__main__":
         "pay-inspect": lambda: pay_inspect(*args),
         "refund-send": lambda: refund_send(*args),
         "refund-sent-inspect": lambda: refund_sent_inspect(*args),
+        "refund-send-later": refund_send_later,
+        "refund-hand": lambda: refund_by_finance("hand", *args),
+        "refund-stop": lambda: refund_by_finance("stop", *args),
+        "refund-retry": lambda: refund_by_finance("retry", *args),
+        "refund-failed": lambda: refund_failed(*args),
         "refund-prepare": refund_prepare,
         "refund-inspect": refund_inspect,
         "ca-inspect": ca_inspect,
