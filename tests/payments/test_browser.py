@@ -138,3 +138,73 @@ def test_a_refunded_orders_invoice_is_reversed_by_finance(
     expect(page.locator("#invoice-reversal-number")).to_have_text("87654321")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "5-order-reversed-phone.png"), full_page=True)
+
+
+def test_finance_stops_and_retries_online_refunds_and_sees_the_alert(
+    audit_flushable: None,
+    live_server: Any,
+    page: Page,
+    applicant: User,
+    clerk: User,
+    make_order: Callable[..., Order],
+    tmp_path: Path,
+) -> None:
+    """Finance's page of refunds owed: one pending at the gateway (no hand record, 停止自动退款),
+    one the gateway refused (立即重试), and the alert of a refund made twice."""
+    from datetime import timedelta
+    from urllib.parse import urlencode
+
+    from certhall import clock
+    from certhall.payments import notify, refunding, services
+    from certhall.payments.models import SandboxTrade
+
+    url = live_server.url
+    print(f"screenshots in {tmp_path}")
+
+    def refunded() -> Order:
+        order = make_order("300.00", description="机构证书（ODC证书）新办 1年")
+        trade = sandbox.pay(applicant, order.reference, "alipay")
+        body = urlencode(sandbox.notification(trade)).encode("utf-8")
+        assert notify.handle("alipay", body, source="127.0.0.1").result == "paid"
+        return services.refund(clerk, order, "客户撤回申请")
+
+    pending, refused, twice = refunded(), refunded(), refunded()
+    # the gateway refuses the second's refund (its trade not found)
+    SandboxTrade.objects.filter(out_trade_no=refused.reference).update(out_trade_no="ZF-gone")
+    assert refunding.send(refused, clock.now()) is False
+    # the third: finance stopped a call that looked lost and recorded it by hand; the
+    # gateway's late answer was a refund (how the jobs raise it: test_refund_guard.py)
+    Order.objects.filter(pk=twice.pk).update(
+        refund_calling_at=clock.now() - refunding.CALL_LEASE - timedelta(seconds=1)
+    )
+    refunding.stop(clerk, twice.reference, "调用超时，改为人工退款")
+    services.record_refund_sent(clerk, twice.reference, "2026120623001HAND")
+    Order.objects.filter(pk=twice.pk).update(
+        refund_duplicate_reference="2026120623001000000000000042",
+        refund_duplicate_at=clock.now(),
+    )
+
+    _log_in(page, url, clerk)
+    page.goto(f"{url}/payments/invoices/")
+    expect(page.locator("#refund-alerts")).to_contain_text("重复退款告警（1）")
+    expect(page.locator("#refund-alerts")).to_contain_text(twice.reference)
+    row = page.locator(f'#refunds-owed tr[data-order="{pending.reference}"]')
+    expect(row).to_contain_text("自动退款进行中，不能人工登记")
+    expect(row.locator('input[name="sent_reference"]')).to_have_count(0)
+    failed = page.locator(f'#refunds-owed tr[data-order="{refused.reference}"]')
+    expect(failed).to_contain_text("最近一次失败")
+    page.screenshot(path=str(tmp_path / "6-refunds-owed.png"), full_page=True)
+
+    SandboxTrade.objects.filter(out_trade_no="ZF-gone").update(out_trade_no=refused.reference)
+    failed.locator("form.refund-retry button").click()
+    expect(page.locator("body")).to_contain_text(f"支付平台已受理订单 {refused.reference} 的退款")
+    expect(page.locator(f'#refunds-owed tr[data-order="{refused.reference}"]')).to_have_count(0)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator('input[name="reason"]').fill("付款账户已注销，改为对公转账")
+    row.locator("form.refund-stop button").click()
+    expect(page.locator("body")).to_contain_text(f"已停止订单 {pending.reference} 的自动退款")
+    row = page.locator(f'#refunds-owed tr[data-order="{pending.reference}"]')
+    expect(row).to_contain_text("停止自动退款：付款账户已注销，改为对公转账")
+    expect(row.locator('input[name="sent_reference"]')).to_have_count(1)
+    page.screenshot(path=str(tmp_path / "7-stopped.png"), full_page=True)
