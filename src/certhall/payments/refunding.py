@@ -14,7 +14,7 @@ the next round asks again with the same number and records the refund made the f
 
 A refusal or a failure is counted on the order (``refund_attempts``, ``refund_last_error``) and
 tried again after :data:`RETRY_DELAYS`, at most :data:`MAX_ATTEMPTS` calls; finance sees both on
-its page and can record the refund by hand at any time (a gateway that refuses it for good).
+its page and records the refund by hand once the calls are used up or after stopping them (below).
 Bank transfers stay finance's to send. With no refund client (the sandbox off and no real
 client plugged in, ``gateways.refund_client``) nothing is called: finance records them all.
 
