@@ -34,6 +34,7 @@ from certhall.agent import DEFAULT_PORT, pinpage, protocol
 from certhall.agent.requests import Registry, Request
 from certhall.agent.ukey import AgentError, Ukeys
 from certhall.errors import CerthallError, ConfigurationError, InvalidInput
+from certhall.messages import text
 from certhall.tokens.softhsm import DEFAULT_MODULE
 
 log = logging.getLogger("certhall.agent")
@@ -124,7 +125,11 @@ class AgentServer(ThreadingHTTPServer):
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """A request the helper refuses: the HTTP status, the code the page reads, and the words
+    from the catalogue (``agent_<code>``, ``.variant`` for a second wording)."""
+
+    def __init__(self, status: int, code: str, variant: str | None = None) -> None:
+        message = text(f"agent_{code}" + (f".{variant}" if variant else ""))
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
@@ -180,26 +185,26 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> dict[str, Any]:
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            raise _Refused(415, "content_type", "请求格式必须是 application/json。")
+            raise _Refused(415, "content_type")
         try:
             length = int(self.headers.get("Content-Length") or "0")
         except ValueError:
-            raise _Refused(400, "bad_request", "请求长度不正确。") from None
+            raise _Refused(400, "bad_request", "length") from None
         if length > MAX_BODY:
-            raise _Refused(413, "too_large", "请求太大。")
+            raise _Refused(413, "too_large")
         raw = self.rfile.read(length) if length else b"{}"
         try:
             data = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
-            raise _Refused(400, "bad_json", "请求不是有效的JSON。") from None
+            raise _Refused(400, "bad_json") from None
         if not isinstance(data, dict):
-            raise _Refused(400, "bad_json", "请求必须是JSON对象。")
+            raise _Refused(400, "bad_json", "object")
         return data
 
     def _check_host(self) -> None:
         host = (self.headers.get("Host") or "").strip().lower()
         if host not in self.server.hosts:
-            raise _Refused(403, "host_refused", "Host 不被接受：证书助手只接受本机地址。")
+            raise _Refused(403, "host_refused")
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -266,9 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
         hall = self.server.config.hall_origin
         if origin is None:
             if not (self.command == "GET" and path == "/v1/status"):
-                raise _Refused(403, "origin_missing", "缺少来源（Origin），请求被拒绝。")
+                raise _Refused(403, "origin_missing")
         elif origin != hall:
-            raise _Refused(403, "origin_refused", "来源网站不被证书助手接受。")
+            raise _Refused(403, "origin_refused")
         registry = self.server.registry
         if self.command == "GET" and path == "/v1/status":
             self._json(200, {"agent": "certhall-agent", "version": 1, "hall_origin": hall})
@@ -285,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         match = _REQUEST_PATH.fullmatch(path)
         if match is None:
-            raise _Refused(404, "not_found", "没有这个接口。")
+            raise _Refused(404, "not_found")
         request_id, action = match.group(1), match.group(2)
         if self.command == "GET" and action is None:
             query = parse_qs(urlsplit(self.path).query)
@@ -295,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, request.as_json())
             return
         if self.command != "POST" or action is None:
-            raise _Refused(405, "method", "不支持的请求方法。")
+            raise _Refused(405, "method")
         body = self._body()
         if action == "/cancel":
             self._json(200, registry.cancel(request_id).as_json())
@@ -304,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
             der = protocol.b64decode(body.get("certificate"), "certificate")
             chain_data = body.get("chain") or []
             if not isinstance(chain_data, list) or len(chain_data) > 5:
-                raise _Refused(400, "bad_request", "证书链格式不正确。")
+                raise _Refused(400, "bad_request", "chain")
             chain = tuple(protocol.b64decode(item, "chain") for item in chain_data)
             self._json(200, registry.install(request_id, der, chain).as_json())
         else:
@@ -316,9 +321,9 @@ class _Handler(BaseHTTPRequestHandler):
         op = body.get("op")
         fingerprint = body.get("certificate")
         if op not in ("login", "renew", "change_pin"):
-            raise _Refused(400, "bad_request", "不支持的操作。")
+            raise _Refused(400, "bad_request", "operation")
         if not isinstance(fingerprint, str) or not _FINGERPRINT.fullmatch(fingerprint):
-            raise _Refused(400, "bad_request", "请先选择证书。")
+            raise _Refused(400, "bad_request", "no_certificate")
         years = body.get("years")
         request = self.server.registry.create(
             op,
@@ -344,7 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         match = _PIN_PATH.fullmatch(path)
         if match is None:
-            raise _Refused(404, "not_found", "没有这个页面。")
+            raise _Refused(404, "not_found", "page")
         request_id, action = match.group(1), match.group(2)
         registry = self.server.registry
         if self.command == "GET" and action is None:
@@ -356,22 +361,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._page(200, pinpage.render_pin(request))
             return
         if self.command != "POST":
-            raise _Refused(405, "method", "不支持的请求方法。")
+            raise _Refused(405, "method")
         # Only the helper's own page may post the PIN (or cancel from the PIN window).
         if self._origin() not in self.server.own_origins:
-            raise _Refused(403, "origin_refused", "只能在证书助手自己的页面输入PIN码。")
+            raise _Refused(403, "origin_refused", "pin_page")
         body = self._body()
         if action == "/cancel":
             request = registry.get(request_id)
             if not isinstance(body.get("form_token"), str) or body["form_token"] != (
                 request.form_token
             ):
-                raise _Refused(403, "form_invalid", "页面已失效，请关闭后重新操作。")
+                raise _Refused(403, "form_invalid")
             self._json(200, _pin_view(registry.cancel(request_id)), cors=False)
             return
         form_token = body.get("form_token")
         if not isinstance(form_token, str):
-            raise _Refused(400, "bad_request", "页面已失效，请关闭后重新操作。")
+            raise _Refused(400, "bad_request", "page")
         if action == "/change":
             request = self._change_pin(request_id, form_token, body)
         else:
@@ -382,9 +387,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _change_pin(self, request_id: str, form_token: str, body: dict[str, Any]) -> Request:
         new_pin, again = _pin_field(body, "new_pin"), _pin_field(body, "new_pin_again")
         if not new_pin:
-            raise _Refused(400, "pin_missing", "请输入新PIN码。")
+            raise _Refused(400, "pin_missing")
         if new_pin != again:
-            raise _Refused(400, "pin_mismatch", "两次输入的新PIN码不一致，请重新输入。")
+            raise _Refused(400, "pin_mismatch")
         old_pin = _pin_field(body, "old_pin") or None
         return self.server.registry.submit_new_pin(request_id, form_token, new_pin, old_pin)
 
@@ -411,7 +416,7 @@ def _pin_view(request: Request) -> dict[str, object]:
 def _pin_field(body: dict[str, Any], name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str) or len(value) > 64:
-        raise _Refused(400, "bad_request", "PIN码格式不正确。")
+        raise _Refused(400, "bad_request", "pin")
     return value
 
 

@@ -2,6 +2,27 @@
 show about Ukeys, requests and PIN changes. PIN outcomes themselves are in ``tokens``."""
 
 MESSAGES: dict[str, str] = {
+    # the helper's own refusals of a request (agent.server), by the code the page reads
+    "agent_bad_json": "请求不是有效的JSON。",
+    "agent_bad_json.object": "请求必须是JSON对象。",
+    "agent_bad_request.chain": "证书链格式不正确。",
+    "agent_bad_request.length": "请求长度不正确。",
+    "agent_bad_request.no_certificate": "请先选择证书。",
+    "agent_bad_request.operation": "不支持的操作。",
+    "agent_bad_request.page": "页面已失效，请关闭后重新操作。",
+    "agent_bad_request.pin": "PIN码格式不正确。",
+    "agent_content_type": "请求格式必须是 application/json。",
+    "agent_form_invalid": "页面已失效，请关闭后重新操作。",
+    "agent_host_refused": "Host 不被接受：证书助手只接受本机地址。",
+    "agent_method": "不支持的请求方法。",
+    "agent_not_found": "没有这个接口。",
+    "agent_not_found.page": "没有这个页面。",
+    "agent_origin_missing": "缺少来源（Origin），请求被拒绝。",
+    "agent_origin_refused": "来源网站不被证书助手接受。",
+    "agent_origin_refused.pin_page": "只能在证书助手自己的页面输入PIN码。",
+    "agent_pin_mismatch": "两次输入的新PIN码不一致，请重新输入。",
+    "agent_pin_missing": "请输入新PIN码。",
+    "agent_too_large": "请求太大。",
     "no_token": "未检测到Ukey，请插入Ukey后重试。",
     "token_removed": "操作过程中Ukey被拔出，请重新插入Ukey后再试。",
     "token_failed": "Ukey操作失败，请重新插入Ukey后再试。如仍失败，请联系客服。",
