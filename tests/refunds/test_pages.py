@@ -273,11 +273,14 @@ def test_an_oversized_or_invisible_field_is_refused_not_cut(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
     """The pages cut a field at the length the service allows, so a 3,000-character bank name
-    was cut to 128 and went into the bank transfer file; a direction override went too."""
+    was cut to 128 and went into the bank transfer file; a direction override went too. Now the
+    service refuses it by name, and past the form's bound the form itself refuses it."""
     client = client_for(actors["applicant"])
     form = {"account_name": NAME, "account_number": ACCOUNT, "phone": PHONE, "confirm": "yes"}
-    long = client.post("/refunds/sz-2021/apply", {**form, "bank_name": "银" * 3000})
+    long = client.post("/refunds/sz-2021/apply", {**form, "bank_name": "银" * 200})
     assert long.status_code == 400 and "开户银行不能超过128个字" in long.content.decode()
+    huge = client.post("/refunds/sz-2021/apply", {**form, "bank_name": "银" * 3000})
+    assert huge.status_code == 400 and "填写的内容过长" in huge.content.decode()
     hidden = client.post("/refunds/sz-2021/apply", {**form, "bank_name": "中国\u202e银行"})
     assert hidden.status_code == 400 and "开户银行的第3个字符" in hidden.content.decode()
     assert not RefundApplication.objects.exists()

@@ -26,7 +26,7 @@ from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Handler, User
 from certhall.errors import CerthallError
 from certhall.ratelimit import client_address
-from certhall.web.errors import form_page
+from certhall.web.errors import form_page, text_field
 
 HOME = "/accounts/profile/"
 REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
@@ -34,7 +34,7 @@ HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
 
 
 def _field(request: HttpRequest, name: str, limit: int = 200) -> str:
-    return str(request.POST.get(name, ""))[:limit]
+    return text_field(request.POST, name, limit, strip=False)  # passwords are as typed
 
 
 def _next(request: HttpRequest) -> str:

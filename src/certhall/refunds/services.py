@@ -271,6 +271,10 @@ def list_applications(
     return list(rows[:500])
 
 
+#: A supplement's note: as long as a reviewer's request for it (``RefundApplication.note``).
+NOTE_LENGTH = 500
+
+
 def supply(actor: User, number: str, note: str) -> RefundApplication:
     """More material was supplied (the enterprise online, the counter for its offline ones):
     back to the officers."""
@@ -283,6 +287,8 @@ def supply(actor: User, number: str, note: str) -> RefundApplication:
             number=application.number,
             state=application.get_state_display(),
         )
-    text = " ".join((note or "").split())[:500]
+    text = " ".join((note or "").split())
+    if len(text) > NOTE_LENGTH:
+        raise InvalidInput(code="too_long", what="补充说明", max_length=NOTE_LENGTH)
     with transaction.atomic():
         return transition(actor, APPLICATIONS, application, State.SUBMITTED, reason=text)

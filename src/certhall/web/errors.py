@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -98,6 +98,18 @@ def whole_number(text: str) -> int | None:
     if len(text) > 18 or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
+
+
+def text_field(data: Mapping[str, Any], name: str, limit: int, *, strip: bool = True) -> str:
+    """A text a form or a link sent (``request.POST``, ``request.GET``): "" when absent, refused
+    (``field_too_long``) when longer than ``limit`` characters, never cut: a cut value would be
+    checked and stored as if it had been typed so."""
+    text = str(data.get(name, "") or "")
+    if strip:
+        text = text.strip()
+    if len(text) > limit:
+        raise InvalidInput(code="field_too_long", max_length=limit)
+    return text
 
 
 def int_field(text: str, what: str) -> int | None:

@@ -394,6 +394,20 @@ def test_cancel_before_payment_only(client_a: Client, applicant: User, handler: 
     assert Application.objects.get(pk=second.pk).state == State.PAID
 
 
+def test_an_over_long_field_is_refused_not_cut(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    """The forms cut what was typed at their bound and went on with the cut text."""
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        url = f"/hall/applications/{draft.number}/cancel/"
+        refused = client_a.post(url, {"reason": "不" * 201}, follow=True)
+        assert "填写的内容过长：此项最多200个字" in text(refused)
+        assert Application.objects.get(pk=draft.pk).state == State.DRAFT
+        client_a.post(url, {"reason": "不" * 200})
+        assert Application.objects.get(pk=draft.pk).state == State.CANCELLED
+
+
 def test_returned_documents_are_replaced_and_resubmitted(
     client_a: Client, applicant: User, handler: Handler, reviewer: User
 ) -> None:

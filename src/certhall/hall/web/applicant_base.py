@@ -31,6 +31,7 @@ from certhall.rules import Catalog, default_catalog
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import Channel as RuleChannel
 from certhall.web import paths
+from certhall.web.errors import text_field
 
 ViewFunc = Callable[..., HttpResponse]
 
@@ -122,7 +123,7 @@ def to(name: str, number: str | None = None) -> HttpResponseRedirect:
 
 
 def field(request: HttpRequest, name: str, limit: int = 200) -> str:
-    return str(request.POST.get(name, "")).strip()[:limit]
+    return text_field(request.POST, name, limit)
 
 
 def wizard_step(view: ViewFunc) -> ViewFunc:

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 
 from certhall.errors import InvalidInput
 from certhall.hall.items import ItemRequest
-from certhall.web.errors import whole_number
+from certhall.web.errors import text_field, whole_number
 
 FIELD_LIMIT = 200
 
 
 def field(data: Mapping[str, str], name: str, limit: int = FIELD_LIMIT) -> str:
-    return str(data.get(name, "") or "").strip()[:limit]
+    return text_field(data, name, limit)
 
 
 def _years(text: str) -> int | None:

@@ -27,7 +27,7 @@ from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication
 from certhall.refunds.records import application_of, get_programme, is_open, participating
 from certhall.refunds.services import BankAccount
-from certhall.web.errors import attempt, form_page
+from certhall.web.errors import attempt, form_page, text_field
 
 SESSION_PROGRESS = "refund_progress"
 PROGRESS_MINUTES = 15
@@ -45,9 +45,7 @@ def _applicant(request: HttpRequest) -> User | None:
 
 
 def _field(request: HttpRequest, name: str, limit: int = 1000) -> str:
-    """A form field, cut only to bound the work: the service refuses what is too long (a cut
-    at its own limit let a longer value through, shortened)."""
-    return str(request.POST.get(name, ""))[:limit]
+    return text_field(request.POST, name, limit, strip=False)
 
 
 @require_safe
