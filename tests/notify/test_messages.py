@@ -50,6 +50,14 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "amount": "312.00",
         "link": "https://hall.example.cn/payments/orders/ZF20261120-000001",
     },
+    Kind.REFUND_SENT: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "order": "ZF20261120-000001",
+        "amount": "312.00",
+        "date": "2026-12-05",
+        "reference": "退款单号2026120522001",
+        "link": "https://hall.example.cn/payments/orders/ZF20261120-000001",
+    },
     Kind.REFUND_STATUS: {
         "organization": "深圳市测试医疗器械有限公司",
         "application": "FH20261201-000001",
@@ -81,6 +89,9 @@ EXPECTED_SMS = {
     Kind.INVOICE_ISSUED: "【深圳CA】您单位订单ZF20261120-000001的增值税普通发票"
     "（发票号码26442000000012345678，金额312.00元）已开具，请登录网上营业厅在订单页面下载电子发票（PDF）："
     "https://hall.example.cn/payments/orders/ZF20261120-000001",
+    Kind.REFUND_SENT: "【深圳CA】您单位订单ZF20261120-000001的退款312.00元已于2026-12-05原路退回"
+    "付款账户（退款单号2026120522001），到账时间以银行或支付机构为准。"
+    "详情请查看：https://hall.example.cn/payments/orders/ZF20261120-000001",
     Kind.REFUND_STATUS: "【深圳CA】深圳市测试医疗器械有限公司的数字证书费用返还申请"
     "（编号FH20261201-000001）的状态为：待补充材料。审核意见：请补充营业执照副本。"
     "详情请查看：https://hall.example.cn/refunds/applications/FH20261201-000001/",

@@ -35,6 +35,7 @@ class Kind(StrEnum):
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
     INVOICE_ISSUED = "invoice_issued"
+    REFUND_SENT = "refund_sent"
     REFUND_STATUS = "refund_status"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a message kind, not a password
     ACCOUNT_DISOWNED = "account_disowned"
@@ -139,6 +140,15 @@ TEMPLATES: dict[Kind, Template] = {
             email="{organization}：\n\n您单位订单{order}的{kind}已开具。\n"
             "发票抬头：{organization}\n发票号码：{number}\n金额：{amount}元\n\n"
             "电子发票（PDF）请登录深圳CA网上营业厅，在订单{order}的页面下载：\n{link}",
+        ),
+        Template(
+            Kind.REFUND_SENT,
+            "退款已退回",
+            SIGNATURE + "您单位订单{order}的退款{amount}元已于{date}原路退回付款账户"
+            "（{reference}），到账时间以银行或支付机构为准。详情请查看：{link}",
+            subject="订单{order}的退款{amount}元已退回",
+            email="{organization}：\n\n您单位订单{order}的退款{amount}元已于{date}原路退回付款账户"
+            "（{reference}），到账时间以银行或支付机构为准。\n\n订单详情：\n{link}",
         ),
         Template(
             Kind.REFUND_STATUS,

@@ -28,6 +28,7 @@ from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, quoted
 from certhall.lifecycle import transition
+from certhall.payments import notices
 from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
 from certhall.payments.models import LIVE_STATUSES, REFERENCE_LENGTH, Order, Payment
 from certhall.payments.signals import order_paid, order_refunded
@@ -506,6 +507,7 @@ def _mark_refund_sent(
                 **extra,
             },
         )
+        notices.refund_sent(actor, order, by_gateway="gateway" in extra)
     return order
 
 
