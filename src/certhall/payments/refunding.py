@@ -344,14 +344,7 @@ def retry_now(actor: User, reference: str) -> Order:
         order = services.get_order(actor, reference)
         require_provider(actor, order.provider_id)
         now = clock.now()
-        if order.status != Status.REFUNDED or order.refund_sent_at is not None:
-            raise Conflict(code="refund_not_owed", reference=order.reference)
-        if not automatic(order):
-            raise Conflict(code="refund_not_automatic", reference=order.reference)
-        if order.refund_stopped_at is not None:
-            raise Conflict(code="refund_auto_stopped", reference=order.reference)
-        if calling(order, now):
-            raise _refusal("refund_gateway_calling", order)
+        _require_stoppable(order, now)  # the same order a retry may ask the gateway about
         if not failed(order, now):
             raise Conflict(code="refund_retry_not_failed", reference=order.reference)
         ratelimit.check(RETRY_LIMIT, order.reference, now=now)

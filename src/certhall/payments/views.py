@@ -36,7 +36,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice, Order
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog
-from certhall.web.errors import act_and_return, whole_number
+from certhall.web.errors import act_and_return, text_field, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ def invoice_request(request: HttpRequest, reference: str) -> HttpResponse:
         lambda: invoices.request_invoice(
             actor,
             reference,
-            kind=str(request.POST.get("kind", ""))[:10],
-            email=str(request.POST.get("email", ""))[:254],
+            kind=text_field(request.POST, "kind", 10),
+            email=text_field(request.POST, "email", 254),
         ),
         "已提交开票申请，开具后可在本页下载电子发票。",
     )
@@ -162,11 +162,10 @@ def _owed_row(order: Order, now: datetime) -> dict[str, object]:
 def refund_stop(request: HttpRequest, reference: str) -> HttpResponse:
     """Finance stops an order's automatic refund through the gateway, to send it by hand."""
     actor = _actor(request)
-    reason = str(request.POST.get("reason", ""))[:300]
     return act_and_return(
         request,
         reverse("payments-invoices"),
-        lambda: refunding.stop(actor, reference, reason),
+        lambda: refunding.stop(actor, reference, text_field(request.POST, "reason", 300)),
         lambda order: (
             f"已停止订单 {order.reference} 的自动退款：请在支付平台商户后台退款后登记退款单号。"
         ),
@@ -194,11 +193,12 @@ def refund_retry(request: HttpRequest, reference: str) -> HttpResponse:
 def refund_sent(request: HttpRequest, reference: str) -> HttpResponse:
     """Finance records that a refunded order's money went back (the bank's reference)."""
     actor = _actor(request)
-    sent = str(request.POST.get("sent_reference", ""))[:100]
     return act_and_return(
         request,
         reverse("payments-invoices"),
-        lambda: services.record_refund_sent(actor, reference, sent),
+        lambda: services.record_refund_sent(
+            actor, reference, text_field(request.POST, "sent_reference", 100)
+        ),
         lambda order: f"已登记订单 {order.reference} 的退款已退回。",
     )
 
@@ -233,11 +233,11 @@ def _register(
 ) -> HttpResponse:
     """Finance's form: a number from the tax system and its PDF, for ``service``."""
     actor, upload = _actor(request), request.FILES.get("pdf")
-    number = str(request.POST.get("number", ""))[:40]
+    chunks = upload.chunks() if upload else None
     return act_and_return(
         request,
         reverse("payments-invoices"),
-        lambda: service(actor, invoice_id, number, upload.chunks() if upload else None),
+        lambda: service(actor, invoice_id, text_field(request.POST, "number", 40), chunks),
         done,
     )
 

@@ -20,7 +20,7 @@ from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme, is_open
 from certhall.refunds.services import COUNTER_ROLES, BankAccount
 from certhall.refunds.web import staff_page
-from certhall.web.errors import attempt, form_page
+from certhall.web.errors import attempt, form_page, text_field
 
 staff = staff_page(*COUNTER_ROLES)
 
@@ -105,5 +105,5 @@ def application_page(request: HttpRequest, actor: User, number: str) -> HttpResp
 @require_POST
 @staff
 def supply(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    services.supply(actor, number, str(request.POST.get("note", ""))[:500])
+    services.supply(actor, number, text_field(request.POST, "note", services.NOTE_LENGTH))
     return HttpResponseRedirect(reverse("refunds:counter-application", args=[number]), status=303)
