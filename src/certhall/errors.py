@@ -151,3 +151,14 @@ class ConfigurationError(CerthallError):
     code = "configuration_error"
     http_status = 500
     exit_code = 8
+
+
+def bounded(text: str, limit: int, what: str = "") -> str:
+    """``text`` when it has at most ``limit`` characters; refused (``field_too_long``) when
+    longer, never cut: a cut value would be checked and stored as if it had been sent so.
+    ``what`` names the field in the refusal (in Chinese: 原因, 快递公司 ...)."""
+    if len(text) > limit:
+        raise InvalidInput(
+            code="field_too_long", variant="named" if what else None, max_length=limit, what=what
+        )
+    return text

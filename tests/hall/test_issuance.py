@@ -93,6 +93,11 @@ def test_online_new_end_to_end(
     with at(MONDAY):
         with pytest.raises(InvalidInput):
             issuance.deliver(issuer, draft.number, tracking_number="x")
+        with pytest.raises(InvalidInput) as carrier:  # was cut to 32 characters and stored
+            issuance.deliver(
+                issuer, draft.number, tracking_number="SF1234567890", carrier="顺" * 33
+            )
+        assert carrier.value.message == "快递公司不能超过32个字，请核对后重新填写。"
         delivered = issuance.deliver(
             issuer, draft.number, tracking_number="SF1234567890", carrier="顺丰速运"
         )

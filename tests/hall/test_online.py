@@ -205,6 +205,9 @@ def test_cancel_unpaid_cancels_the_order_and_paid_needs_a_refund(
     with at(FRIDAY):
         first = online_draft(applicant, handler)
         services.submit(applicant, first.number)
+        with pytest.raises(InvalidInput) as too_long:  # refused whole, never stored cut
+            services.cancel(applicant, first.number, "不" * 201)
+        assert too_long.value.message == "原因不能超过200个字，请核对后重新填写。"
         cancelled = services.cancel(applicant, first.number, "不办了")
     assert cancelled.state == State.CANCELLED and cancelled.closed_at is not None
     assert Order.objects.get(reference=cancelled.payment_reference).status == "cancelled"

@@ -127,6 +127,24 @@ def test_a_bank_return_that_is_not_csv_is_refused_before_any_line(
 
 
 @pytest.mark.usefixtures("frozen")
+def test_a_bank_line_longer_than_its_field_refuses_the_file_not_cut(
+    actors: dict[str, User], two_in_a_batch: Any
+) -> None:
+    """The bank's reference and message were cut to 64 and 200 characters and stored as if
+    the bank had written them so; the file is now refused, naming the line and the field."""
+    good = bank_return(two_in_a_batch, [(1, "failed")])
+    long_message = good.replace("账户不存在".encode(), ("账户不存在" * 41).encode())
+    report = api(actors["officer"]).post(
+        "/api/refunds/programmes/sz-2021/settlements", long_message, content_type="text/csv"
+    )
+    assert report.json()["refused"] == 1
+    [refusal] = report.json()["refusals"]
+    assert refusal["reason"] == "bank_row_too_long"
+    assert refusal["message"] == "第2行：银行附言超过200个字，请核对回盘文件。"
+    unsettled(two_in_a_batch)
+
+
+@pytest.mark.usefixtures("frozen")
 def test_a_bank_return_is_settled_whole_or_not_at_all(
     actors: dict[str, User], two_in_a_batch: Any
 ) -> None:

@@ -51,7 +51,7 @@ from certhall.ca import registry
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
-from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, bounded
 from certhall.lifecycle import Lifecycle, LostRace, transition
 from certhall.pki.csr import load_csr
 from certhall.pki.issuance import Subscriber
@@ -217,7 +217,7 @@ def _create(
     except QuoteRefused as refused:
         refused.code = refused.quote.refusals[0].rule  # renewal_too_early, renewal_expired ...
         raise
-    payment_ref = request.payment_ref.strip()[:64]
+    payment_ref = bounded(request.payment_ref.strip(), 64, "付款凭证号")
     if answer.fee_yuan > 0 and not payment_ref:
         raise RuleViolation(code="payment_required", fee=money.grouped(answer.fee_yuan))
     try:

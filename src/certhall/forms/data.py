@@ -34,7 +34,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from certhall import money
-from certhall.errors import InvalidInput
+from certhall.errors import InvalidInput, bounded
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document, validate_uscc
 from certhall.rules import Business, CertType, default_catalog
 
@@ -74,8 +74,7 @@ def _text(value: object, what: str, *, limit: int, required: bool = True) -> str
     cleaned = " ".join(unicodedata.normalize("NFC", value).split())
     if required and not cleaned:
         raise InvalidInput(code="form_field_missing", what=what)
-    if len(cleaned) > limit:
-        raise InvalidInput(code="form_field_too_long", what=what, limit=limit)
+    bounded(cleaned, limit, what)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in cleaned):
         raise InvalidInput(code="form_field_characters", what=what)
     return cleaned

@@ -19,7 +19,7 @@ from django.db import transaction
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, quoted
 from certhall.hall import access, storage
 from certhall.hall.models import (
     Application,
@@ -50,7 +50,10 @@ def check_kind(kind: str, *, upload: bool) -> None:
     known = set(default_catalog().documents) | set(HANDLER_PHOTOS)
     if kind not in known:
         raise InvalidInput(
-            code="document_kind", variant="unknown", kind=kind, choices="、".join(sorted(known))
+            code="document_kind",
+            variant="unknown",
+            kind=quoted(kind, 32),
+            choices="、".join(sorted(known)),
         )
     if upload and kind == UKEY:
         raise InvalidInput(code="document_kind")

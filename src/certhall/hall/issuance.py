@@ -35,7 +35,7 @@ from certhall.accounts.permissions import require_different_person
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
-from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.errors import CerthallError, Conflict, InvalidInput, bounded
 from certhall.hall import access, notices, workflow
 from certhall.hall.models import (
     Application,
@@ -464,7 +464,7 @@ def deliver(
             if not TRACKING.fullmatch(tracking):
                 raise InvalidInput(code="tracking")
             fields["tracking_number"] = tracking
-            fields["carrier"] = (carrier.strip() or "快递")[:32]
+            fields["carrier"] = bounded(carrier.strip(), 32, "快递公司") or "快递"
             reason = f"邮寄：{fields['carrier']} {tracking}"
         workflow.delivered(actor, application, reason, **fields)
         if application.delivery == Delivery.MAIL:

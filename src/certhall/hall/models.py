@@ -52,6 +52,8 @@ class CertType(models.TextChoices):
 
 #: The longest application number (a request's longer one is no application's).
 NUMBER_LENGTH = 24
+#: A reason a person gives for a change (a review's, a cancellation's, a refund's).
+REASON_LENGTH = 200
 
 
 class Application(models.Model):
@@ -255,7 +257,7 @@ class Document(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    review_reason = models.CharField(max_length=200, blank=True)
+    review_reason = models.CharField(max_length=REASON_LENGTH, blank=True)
     reviewed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

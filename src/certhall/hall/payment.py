@@ -18,9 +18,9 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, bounded
 from certhall.hall import access, workflow
-from certhall.hall.models import Application, Business, CertType, Channel
+from certhall.hall.models import REASON_LENGTH, Application, Business, CertType, Channel
 from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
 from certhall.lifecycle import transition
 from certhall.payments import services as payments
@@ -230,7 +230,7 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
                 application,
                 State.REFUNDED,
                 action="hall.application.refund",
-                reason=reason.strip()[:200],
+                reason=bounded(reason.strip(), REASON_LENGTH, "退款原因"),
                 fields={"closed_at": clock.now()},
                 extra_after={"order": order.reference},
             )

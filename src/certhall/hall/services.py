@@ -27,9 +27,10 @@ from certhall.accounts.visibility import Scope
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, bounded
 from certhall.hall import access, documents, items, payment, workflow
 from certhall.hall.models import (
+    REASON_LENGTH,
     Application,
     ApplicationItem,
     Business,
@@ -510,7 +511,7 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
             application,
             State.CANCELLED,
             action="hall.application.cancel",
-            reason=reason.strip()[:200],
+            reason=bounded(reason.strip(), REASON_LENGTH, "原因"),
             fields={"closed_at": clock.now()},
         )
         if application.payment_reference:

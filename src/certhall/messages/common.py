@@ -8,6 +8,7 @@ MESSAGES: dict[str, str] = {
     "nul_character": "提交的内容含有空字符（NUL），请删除后再试。",
     "not_a_number": "{what}应为整数。",
     "field_too_long": "填写的内容过长：此项最多{max_length}个字，请核对后重新填写。",
+    "field_too_long.named": "{what}不能超过{max_length}个字，请核对后重新填写。",
     "rule_violation": "业务规则不允许此操作。",
     "not_found": "未找到请求的内容。",
     "conflict": "当前状态不允许此操作，请刷新后再试。",

@@ -4,7 +4,6 @@ MESSAGES: dict[str, str] = {
     "form_no_requests": "《{form}》只用于{name}，本申请没有该类证书业务",
     "form_field_type": "{what}必须是文字",
     "form_field_missing": "{what}不能为空",
-    "form_field_too_long": "{what}不能超过{limit}个字",
     "form_field_characters": "{what}含有不可打印的字符",
     "form_id_kind": "{who}的证件类型只能是：{kinds}",
     "form_phone": "{who}手机号码应为11位中国大陆手机号",

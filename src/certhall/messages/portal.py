@@ -12,7 +12,6 @@ MESSAGES: dict[str, str] = {
     "notice_not_found": "公告不存在或尚未发布。",
     "notice_not_editable": "公告 {key} 已发布：请先撤回再修改。",
     "notice_field_missing": "请填写{what}。",
-    "notice_field_too_long": "{what}不能超过{limit}个字。",
     "notice_region": "未知的地区“{value}”。",
     "notice_category": "未知的公告类别“{value}”。",
     "notice_date": "发布日期格式应为 年-月-日，例如 2025-09-04。",

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from certhall import clock, config
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.forms import FORM_FILES, render_blank_forms, render_forms_for
 from certhall.forms.data import Applicant, CertificateRequest, FormData, Handler, Holder
 from certhall.portal import files, helper
@@ -176,8 +176,8 @@ def upload(
     version = version.strip() or "1"
     if not title:
         raise InvalidInput(code="notice_field_missing", what="名称")
-    if len(title) > 200 or len(version) > 40:
-        raise InvalidInput(code="notice_field_too_long", what="名称或版本", limit=200)
+    bounded(title, 200, "名称")
+    bounded(version, 40, "版本")
     blob = files.store(chunks, accept=files.OFFICE_TYPES, limit=UPLOAD_MAX)
     with transaction.atomic():
         row = Download.objects.create(

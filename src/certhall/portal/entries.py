@@ -11,7 +11,7 @@ from django.utils import timezone
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.portal import sanitize, search
 from certhall.portal.access import require_editor
 from certhall.portal.models import Entry, EntryKind
@@ -43,11 +43,8 @@ class EntryInput:
             value = " ".join(str(getattr(self, name)).split())
             if not value:
                 raise InvalidInput(code="notice_field_missing", what=what)
-            if len(value) > limit:
-                raise InvalidInput(code="notice_field_too_long", what=what, limit=limit)
-            object.__setattr__(self, name, value)
-        if len(self.body_html) > BODY_MAX:
-            raise InvalidInput(code="notice_field_too_long", what="内容", limit=BODY_MAX)
+            object.__setattr__(self, name, bounded(value, limit, what))
+        bounded(self.body_html, BODY_MAX, "内容")
         body = sanitize.clean(self.body_html)
         if not sanitize.to_plain(body):
             raise InvalidInput(code="notice_field_missing", what="内容")

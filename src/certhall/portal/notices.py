@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound, RuleViolation
+from certhall.errors import InvalidInput, NotFound, RuleViolation, bounded
 from certhall.lifecycle import transition
 from certhall.portal import files, sanitize, search
 from certhall.portal.access import require_editor
@@ -48,12 +48,9 @@ class NoticeInput:
         title = " ".join(self.title.split())
         if not title:
             raise InvalidInput(code="notice_field_missing", what="标题")
-        if len(title) > TITLE_MAX:
-            raise InvalidInput(code="notice_field_too_long", what="标题", limit=TITLE_MAX)
-        if len(self.summary) > SUMMARY_MAX:
-            raise InvalidInput(code="notice_field_too_long", what="摘要", limit=SUMMARY_MAX)
-        if len(self.body_html) > BODY_MAX:
-            raise InvalidInput(code="notice_field_too_long", what="正文", limit=BODY_MAX)
+        bounded(title, TITLE_MAX, "标题")
+        bounded(self.summary, SUMMARY_MAX, "摘要")
+        bounded(self.body_html, BODY_MAX, "正文")
         if self.region not in Region.values:
             raise InvalidInput(code="notice_region", value=self.region)
         if self.category not in NoticeCategory.values:

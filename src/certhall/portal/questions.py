@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 from certhall import clock, ratelimit
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.lifecycle import transition
 from certhall.portal import entries, sanitize
 from certhall.portal.access import require_editor
@@ -116,8 +116,7 @@ def answer(actor: User, question: Question, text: str) -> Question:
     text = text.strip()
     if not text:
         raise InvalidInput(code="question_answer_missing")
-    if len(text) > ANSWER_MAX:
-        raise InvalidInput(code="notice_field_too_long", what="答复", limit=ANSWER_MAX)
+    bounded(text, ANSWER_MAX, "答复")
     fields = {"answer": text, "answered_by": actor, "answered_at": clock.now()}
     with transaction.atomic():
         question = Question.objects.select_for_update().get(pk=question.pk)

@@ -257,6 +257,16 @@ def _settle_lines(
         crashpoints.reached("refunds.settled_line")  # one line settled, not yet committed
 
 
+def _bounded(row: dict[str, str], column: str, what: str) -> str:
+    """A text column of a bank return line, refused (the whole file with it) when longer than
+    its field: never cut, so what is stored is what the bank wrote."""
+    value = (row.get(column) or "").strip()
+    limit: int = getattr(PayoutItem._meta.get_field(column), "max_length", 0)
+    if len(value) > limit:
+        raise _LineRefused("refund_bank_row_too_long", what=what, limit=limit)
+    return value
+
+
 def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str]) -> str:
     result = row["result"].strip().lower()
     if result not in (PayoutResult.PAID, PayoutResult.FAILED):
@@ -297,9 +307,9 @@ def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str])
                 result=PayoutResult(item.result).label,
                 given=PayoutResult(result).label,
             )
+        reference = _bounded(row, "bank_reference", "银行流水号")
+        message = _bounded(row, "message", "银行附言")
         now = clock.now()
-        reference = (row.get("bank_reference") or "").strip()[:64]
-        message = (row.get("message") or "").strip()[:200]
         PayoutItem.objects.filter(pk=item.pk).update(
             result=result, bank_reference=reference, message=message, settled_at=now
         )

@@ -25,7 +25,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 
-from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound, TooManyRequests
+from certhall.errors import (
+    CerthallError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    bounded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +109,9 @@ def whole_number(text: str) -> int | None:
 
 def text_field(data: Mapping[str, Any], name: str, limit: int, *, strip: bool = True) -> str:
     """A text a form or a link sent (``request.POST``, ``request.GET``): "" when absent, refused
-    (``field_too_long``) when longer than ``limit`` characters, never cut: a cut value would be
-    checked and stored as if it had been typed so."""
+    when longer than ``limit`` characters (``errors.bounded``: never cut)."""
     text = str(data.get(name, "") or "")
-    if strip:
-        text = text.strip()
-    if len(text) > limit:
-        raise InvalidInput(code="field_too_long", max_length=limit)
-    return text
+    return bounded(text.strip() if strip else text, limit)
 
 
 def int_field(text: str, what: str) -> int | None:

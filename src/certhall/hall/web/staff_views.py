@@ -407,7 +407,7 @@ def _tick(actor: User, number: str, data: QueryDict) -> None:
     if not kinds:
         raise InvalidInput(code="nothing_ticked")
     for kind in kinds:
-        documents.check_at_counter(actor, number, kind[:32], original_seen=kind in originals)
+        documents.check_at_counter(actor, number, kind, original_seen=kind in originals)
 
 
 def _field(data: QueryDict, name: str, limit: int) -> str:
