@@ -18,6 +18,14 @@
   The rows of a run are deleted and the table vacuumed before the next (not timed).
   Target: at least 50,000 rows/s.
 
+* **Payout** (``--refund-payout``, default 2,000 approved applications of a second programme):
+  ``payout.create_batch`` of all of them, then ``payout.settle`` of the bank's return file
+  paying every line, each timed per line; the **baseline**, same run: as many
+  ``audit.record`` calls in one transaction (the audit event every line writes). Meanwhile a
+  thread on its own connection records an audit event every 50 ms and times each: the longest
+  wait is what the rest of the platform waited for the chain's head (``audit.deferred``).
+  Checked: every line paid, the audit chain verifies, that wait under 1 s.
+
 Checks that fail the benchmark: every reason occurs; the sum of the per-enterprise amounts
 equals the sum of the counted records; the import reports every row imported.
 """
@@ -143,6 +151,7 @@ def worker(argv: list[str]) -> int:
     ap.add_argument("--usage", type=int, default=10_000_000)
     ap.add_argument("--import-rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--payout", type=int, default=2_000)
     args = ap.parse_args(argv)
     django_setup(migrate=True)
     from django.db import connection
@@ -201,6 +210,7 @@ def worker(argv: list[str]) -> int:
             copy_s.append(s)
         log(f"refunds: import {args.import_rows:,} rows in {import_s[-1]:.1f} s (COPY {s:.1f} s)")
     path.unlink()
+    paid = _payout(args.payout)
     problems = [
         f"reason {r!r} never occurs"
         for r in eligibility.REASONS
@@ -216,9 +226,88 @@ def worker(argv: list[str]) -> int:
         "eligibility_runs": plat_s, "baseline_s": median(base_s), "baseline_runs": base_s,
         "enterprise_rows": len(rows), "eligible_total": str(total), "reasons": reasons,
         "import_rows": args.import_rows, "import_s": median(import_s),
-        "copy_s": median(copy_s), "problems": problems,
+        "copy_s": median(copy_s), "problems": problems + paid.pop("problems"), **paid,
     })  # fmt: skip
     return 0
+
+
+def _payout(n: int) -> dict[str, Any]:
+    """Batch and settle ``n`` approved applications while a neighbour records audit events."""
+    import threading
+    from datetime import date
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from certhall import clock
+    from certhall.accounts.models import Role, User
+    from certhall.audit import services as audit
+    from certhall.refunds import payout
+    from certhall.refunds.models import Programme, RefundApplication
+
+    officer = User.objects.create(username="bench-officer", role=Role.REFUND_OFFICER)
+    programme = Programme.objects.create(
+        slug="sz-payout", name="拨付", apply_from=date(2021, 1, 1), apply_to=date(2027, 1, 1),
+        business_from=date(2018, 1, 1), business_to=date(2020, 12, 31), businesses=["new"],
+    )  # fmt: skip
+    now = clock.now()
+    name = "深圳市拨付测试企业{}"
+    RefundApplication.objects.bulk_create(
+        RefundApplication(
+            number=f"FH20261207-{i:06d}", programme=programme, uscc=f"91{i:016d}",
+            enterprise_name=name.format(i), account_name=name.format(i), channel="online",
+            state="approved", amount=Decimal("300.00"), payee_kind="enterprise",
+            account_number="6222020200001234", bank_name="中国工商银行深圳分行",
+            phone="13800000000", entered_by=officer, created_at=now, updated_at=now,
+        )
+        for i in range(n)
+    )  # fmt: skip
+    waits: list[float] = []
+    stop = threading.Event()
+
+    def neighbour() -> None:
+        try:
+            while not stop.wait(0.05):
+                started = time.perf_counter()
+                with transaction.atomic():
+                    audit.record(officer, "bench.neighbour")
+                waits.append(time.perf_counter() - started)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=neighbour)
+    thread.start()
+    try:
+        batch_s, batch = _timed(lambda: payout.create_batch(officer, "sz-payout"))
+        lines = ["batch,line,application,amount_yuan,result,bank_reference,message"] + [
+            f"{batch.number},{item.line},{item.application.number},{item.amount},paid,BR{item.line},"
+            for item in batch.items.select_related("application").order_by("line")
+        ]
+        data = ("\n".join(lines) + "\n").encode()
+        settle_s, report = _timed(lambda: payout.settle(officer, "sz-payout", data))
+    finally:
+        stop.set()
+        thread.join()
+
+    def events() -> None:
+        with transaction.atomic():
+            for i in range(n):
+                audit.record(officer, "bench.baseline", object_id=i, after={"line": i})
+
+    audit_s, _ = _timed(events)
+    problems = []
+    if report.paid != n:
+        problems.append(f"payout: {report.paid:,} of {n:,} lines paid")
+    if not audit.verify().ok:
+        problems.append("payout: the audit chain does not verify")
+    if max(waits, default=0) > 1.0:
+        problems.append(f"payout: an audited operation beside it waited {max(waits):.1f} s")
+    log(f"refunds: payout of {n:,}: batch {batch_s:.1f} s, settle {settle_s:.1f} s")
+    return {
+        "payout_n": n, "batch_s": batch_s, "settle_s": settle_s, "audit_s": audit_s,
+        "neighbour_max_ms": max(waits, default=0) * 1000, "neighbour_events": len(waits),
+        "problems": problems,
+    }  # fmt: skip
 
 
 def summary(r: dict[str, Any]) -> list[str]:
@@ -232,6 +321,12 @@ def summary(r: dict[str, Any]) -> list[str]:
         f"refunds[import]: {r['import_rows']:,} fee rows checked and stored at {imp:,.0f} rows/s, "
         f"COPY into an unindexed table {r['import_rows'] / r['copy_s']:,.0f} rows/s, ratio "
         f"{r['copy_s'] / r['import_s']:.2f} (target >= {TARGET_IMPORT_ROWS_S:,} rows/s: {i_ok})",
+        f"refunds[payout]: {r['payout_n']:,} applications batched at "
+        f"{r['batch_s'] / r['payout_n'] * 1000:.2f} ms and settled at "
+        f"{r['settle_s'] / r['payout_n'] * 1000:.2f} ms a line; one audit event "
+        f"{r['audit_s'] / r['payout_n'] * 1000:.2f} ms (ratios {r['audit_s'] / r['batch_s']:.2f}, "
+        f"{r['audit_s'] / r['settle_s']:.2f}); an audited operation beside them waited at most "
+        f"{r['neighbour_max_ms']:.0f} ms ({r['neighbour_events']} of them)",
         f"  runs: eligibility {', '.join(f'{s:.1f}' for s in r['eligibility_runs'])} s; "
         f"baseline {', '.join(f'{s:.1f}' for s in r['baseline_runs'])} s; data made in "
         f"{r['populate_s']:.0f} s; reasons {r['reasons']}",
@@ -244,11 +339,13 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     g.add_argument("--refund-fees", type=int, default=5_000_000)
     g.add_argument("--refund-usage", type=int, default=10_000_000)
     g.add_argument("--refund-import-rows", type=int, default=1_000_000)
+    g.add_argument("--refund-payout", type=int, default=2_000)
 
 
 def quick(args: argparse.Namespace) -> None:
     args.refund_enterprises, args.refund_fees = 10_000, 50_000
     args.refund_usage, args.refund_import_rows = 100_000, 20_000
+    args.refund_payout = 300
 
 
 def orchestrate(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
@@ -257,6 +354,7 @@ def orchestrate(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
     argv = [
         "--worker", "--enterprises", str(args.refund_enterprises), "--fees", str(args.refund_fees),
         "--usage", str(args.refund_usage), "--import-rows", str(args.refund_import_rows),
+        "--payout", str(args.refund_payout),
     ]  # fmt: skip
     with instance("postgresql", "refunds") as inst:
         run = _run_worker("refunds", argv, inst.env())

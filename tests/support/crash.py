@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,16 @@ class Home:
         """Start ``scenario args`` stopping at ``point``; SIGKILL it there."""
         self.kill_command_at(point, sys.executable, "-m", self.module, *args)
 
-    def kill_cli_at(self, point: str, *args: str) -> None:
-        """Start ``certhall args`` stopping at ``point``; SIGKILL it there."""
-        self.kill_command_at(point, *CLI, *args)
+    def kill_cli_at(
+        self, point: str, *args: str, meanwhile: Callable[[], object] | None = None
+    ) -> None:
+        """Start ``certhall args`` stopping at ``point``; SIGKILL it there (after running
+        ``meanwhile``, while it is stopped with its transaction open)."""
+        self.kill_command_at(point, *CLI, *args, meanwhile=meanwhile)
 
-    def kill_command_at(self, point: str, *command: str) -> None:
+    def kill_command_at(
+        self, point: str, *command: str, meanwhile: Callable[[], object] | None = None
+    ) -> None:
         marker = self.path / f"crashpoint-{point}"
         env = {**self.env, "CERTHALL_CRASH_PAUSE": point}
         process = subprocess.Popen(
@@ -84,7 +89,11 @@ class Home:
                 process.kill()
                 raise AssertionError(f"never reached {point}")
             time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         marker.unlink()
 

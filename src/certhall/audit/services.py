@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from certhall.accounts.models import User
 from certhall.audit import checkpoints
 from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import OBJECT_ID_LENGTH, AuditEvent, AuditHead
-from certhall.bulk import insert_row, insert_sql
+from certhall.bulk import insert_row, insert_rows, insert_sql
 from certhall.errors import CerthallError, quoted
 from certhall.reads import prepared_cursor
 
@@ -47,25 +48,92 @@ def record(
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction: if the action rolls back, so does
     its event. The head row is locked, so concurrent writers form one chain. (No savepoint
-    inside the caller's transaction: an event that fails to write fails the whole action.)"""
+    inside the caller's transaction: an event that fails to write fails the whole action.)
+    Inside :func:`deferred`, the event is kept and written when the block ends."""
+    fields = {
+        # The platform clock: the event shows the same moment as the row it changed.
+        "at": clock.now(),
+        "actor": actor.label(),
+        "actor_id": actor.pk,
+        "action": action,
+        "object_type": object_type,
+        "object_id": quoted(object_id, OBJECT_ID_LENGTH - 1),
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "result": result,
+    }
+    kept = _kept.get()
+    if kept is not None:
+        kept.keep(fields)
+        return AuditEvent(**fields)
     with transaction.atomic(savepoint=False):
-        seq, prev_hash, last_at, keyed_from = _locked_head()
-        fields = {
-            "seq": seq + 1,
-            # The platform clock: the event shows the same moment as the row it changed.
-            # Never before the previous event (a clock set back writes that moment again).
-            "at": _not_before(clock.now(), last_at),
-            "actor": actor.label(),
-            "actor_id": actor.pk,
-            "action": action,
-            "object_type": object_type,
-            "object_id": quoted(object_id, OBJECT_ID_LENGTH - 1),
-            "before": _jsonable(before),
-            "after": _jsonable(after),
-            "result": result,
-        }
-        digest = event_hash(prev_hash, _key_for(fields["seq"], keyed_from), **fields)
-        return _append(AuditEvent(prev_hash=prev_hash, hash=digest, **fields))
+        [event] = _chained([fields], _locked_head())
+        return _append(event)
+
+
+def _chained(
+    pending: list[dict[str, Any]], head: tuple[int, str, datetime | None, int]
+) -> list[AuditEvent]:
+    """The events of ``pending`` (in order) chained after ``head``: numbered, each hashed over
+    the one before, never timed before it (a clock set back writes that moment again)."""
+    seq, prev_hash, last_at, keyed_from = head
+    events = []
+    for values in pending:
+        seq += 1
+        fields = {**values, "seq": seq, "at": _not_before(values["at"], last_at)}
+        digest = event_hash(prev_hash, _key_for(seq, keyed_from), **fields)
+        events.append(AuditEvent(prev_hash=prev_hash, hash=digest, **fields))
+        prev_hash, last_at = digest, fields["at"]
+    return events
+
+
+@dataclass
+class _Kept:
+    """The events a :func:`deferred` block recorded, not yet written."""
+
+    savepoints: int
+    events: list[dict[str, Any]]
+
+    def keep(self, fields: dict[str, Any]) -> None:
+        # A savepoint rolled back alone would take its changes but not their kept events.
+        if any(sid is not None for sid in connection.savepoint_ids[self.savepoints :]):
+            raise RuntimeError("audit.deferred: an event recorded inside a savepoint")
+        self.events.append(fields)
+
+
+_kept: ContextVar[_Kept | None] = ContextVar("audit_kept", default=None)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Inside the caller's transaction: the events recorded in the block are written when it
+    ends, in their order, under one lock of the chain's head (nothing with the block's
+    exception). A long operation (a bank return file of thousands of lines) then holds the
+    lock, which every audited operation of the platform takes, for the time of one write
+    instead of its whole length. Nothing inside may roll back a savepoint alone: ``record``
+    refuses an event inside one."""
+    if not connection.in_atomic_block or _kept.get() is not None:
+        raise RuntimeError("audit.deferred: inside a transaction, and not twice")
+    kept = _Kept(len(connection.savepoint_ids), [])
+    token = _kept.set(kept)
+    try:
+        yield
+    finally:
+        _kept.reset(token)
+    if kept.events:
+        _append_all(_chained(kept.events, _locked_head()))
+
+
+def _append_all(events: list[AuditEvent]) -> None:
+    rows = (
+        [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+        for event in events
+    )
+    insert_rows(AuditEvent, _EVENT_COLUMNS, rows)
+    last = events[-1]
+    at = AuditHead._meta.get_field("at").get_db_prep_save(last.at, connection)
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(_sql(_HEAD_UPDATE), [last.seq, last.hash, at])
 
 
 # Every operation of the platform writes an event, so the three statements are written out

@@ -57,7 +57,9 @@ def notify(
     if not phone and not email:
         raise InvalidInput(code="message_no_recipient", kind=tpl.kind.value)
     rendered = render(tpl.kind, context)
-    with transaction.atomic():
+    # Joins the caller's transaction without a savepoint: a message that fails to be written
+    # fails the change it reports (nobody catches it), and ``audit.deferred`` allows it.
+    with transaction.atomic(savepoint=False):
         sms = send_sms(phone, rendered.sms, tpl.kind.value) if phone else None
         queued = None
         if email and rendered.email is not None and rendered.subject and mail.enabled():

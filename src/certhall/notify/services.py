@@ -51,7 +51,7 @@ def send_sms(phone: str, text: str, kind: str, *, actor: User | None = None) -> 
     if not KIND.fullmatch(kind):
         raise InvalidInput(code="sms_kind_invalid", kind=kind)
     backend = sms_backend()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # as notifier.notify's
         message = SmsMessage.objects.create(
             phone=number, text=text, kind=kind, backend=backend.name
         )

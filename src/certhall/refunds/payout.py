@@ -95,7 +95,9 @@ def create_batch(actor: User, programme_slug: str) -> PayoutBatch:
     _payout_actor(actor)
     programme = get_programme(programme_slug)
     now = clock.now()
-    with transaction.atomic():
+    # The events of every line are written at the end (audit.deferred): the chain's lock, which
+    # every audited operation of the platform takes, is held for one write, not the batch.
+    with transaction.atomic(), audit.deferred():
         batch = PayoutBatch.objects.create(
             number=f"tmp-{secrets.token_hex(8)}",
             programme=programme,
@@ -112,15 +114,14 @@ def create_batch(actor: User, programme_slug: str) -> PayoutBatch:
             programme=programme, state=State.APPROVED
         ).order_by("pk")
         for application in candidates:
-            try:
-                with transaction.atomic():
-                    transition(
-                        actor,
-                        APPLICATIONS,
-                        application,
-                        State.BATCHED,
-                        extra_after={"batch": batch.number},
-                    )
+            try:  # a lost race raises before anything is written: no savepoint needed
+                transition(
+                    actor,
+                    APPLICATIONS,
+                    application,
+                    State.BATCHED,
+                    extra_after={"batch": batch.number},
+                )
             except LostRace:
                 continue  # another officer's batch took it
             items.append(
@@ -201,8 +202,8 @@ def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
         rows = list(csv_rows(data, list(RETURN_COLUMNS), header_code="refund_bank_return_header"))
     report = SettleReport(sha256=sha256)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
+        try:  # the lines' events written at the end, as create_batch's
+            with transaction.atomic(), audit.deferred():
                 _settle_lines(actor, programme.pk, rows, report)
                 if report.refused:
                     raise _Undone
@@ -242,13 +243,14 @@ def _settle_lines(
     rows: list[tuple[int, dict[str, str] | None]],
     report: SettleReport,
 ) -> None:
+    items = _transfers(programme_id, rows)
     for line, row in rows:
         if row is not None and row["batch"].strip().upper() in ("TOTAL", "SHA256"):
             continue
         try:
             if row is None:
                 raise _LineRefused("refund_bank_row_columns")
-            outcome = _settle_line(actor, programme_id, line, row)
+            outcome = _settle_line(actor, items, line, row)
         except _LineRefused as refused:
             message = text(refused.code, line=line, **refused.params)
             report.refused.append(Refusal(line, refused.code.removeprefix("refund_"), message))
@@ -267,7 +269,25 @@ def _bounded(row: dict[str, str], column: str, what: str) -> str:
     return value
 
 
-def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str]) -> str:
+def _transfers(
+    programme_id: int, rows: list[tuple[int, dict[str, str] | None]]
+) -> dict[tuple[str, int], PayoutItem]:
+    """The transfers of the batches a return file names, by (batch, line), locked in one
+    statement (in the order of their keys, as every settlement locks them)."""
+    batches = {row["batch"].strip() for _, row in rows if row is not None}
+    found = (
+        # the transfers, their batches and applications; not the accounts or the programme
+        PayoutItem.objects.select_for_update(of=("self", "batch", "application"))
+        .select_related("batch", "application__programme", "application__entered_by")
+        .filter(batch__programme_id=programme_id, batch__number__in=batches)
+        .order_by("pk")
+    )
+    return {(item.batch.number, item.line): item for item in found}
+
+
+def _settle_line(
+    actor: User, items: dict[tuple[str, int], PayoutItem], line: int, row: dict[str, str]
+) -> str:
     result = row["result"].strip().lower()
     if result not in (PayoutResult.PAID, PayoutResult.FAILED):
         raise _LineRefused("refund_bank_row_result", value=result[:20])
@@ -276,58 +296,51 @@ def _settle_line(actor: User, programme_id: int, line: int, row: dict[str, str])
         item_line = int(row["line"])
     except ValueError:
         item_line = -1
-    with transaction.atomic():
-        item = (
-            PayoutItem.objects.select_for_update()
-            .select_related("application")
-            .filter(
-                batch__number=batch,
-                batch__programme_id=programme_id,
-                line=item_line,
-                application__number=number,
-            )
-            .first()
+    # No savepoint of its own: a refused line undoes the whole file (settle).
+    item = items.get((batch, item_line))
+    if item is not None and item.application.number != number:
+        item = None
+    if item is None:
+        raise _LineRefused("refund_bank_row_unknown", batch=batch, item=row["line"], number=number)
+    given = row["amount_yuan"].strip()
+    try:
+        same_amount = Decimal(given) == item.amount
+    except ArithmeticError:
+        same_amount = False
+    if not same_amount:
+        raise _LineRefused("refund_bank_row_amount", given=given[:20], expected=item.amount)
+    if item.result != PayoutResult.PENDING:
+        if item.result == result:
+            return "unchanged"
+        raise _LineRefused(
+            "refund_bank_row_settled",
+            result=PayoutResult(item.result).label,
+            given=PayoutResult(result).label,
         )
-        if item is None:
-            raise _LineRefused(
-                "refund_bank_row_unknown", batch=batch, item=row["line"], number=number
-            )
-        given = row["amount_yuan"].strip()
-        try:
-            same_amount = Decimal(given) == item.amount
-        except ArithmeticError:
-            same_amount = False
-        if not same_amount:
-            raise _LineRefused("refund_bank_row_amount", given=given[:20], expected=item.amount)
-        if item.result != PayoutResult.PENDING:
-            if item.result == result:
-                return "unchanged"
-            raise _LineRefused(
-                "refund_bank_row_settled",
-                result=PayoutResult(item.result).label,
-                given=PayoutResult(result).label,
-            )
-        reference = _bounded(row, "bank_reference", "银行流水号")
-        message = _bounded(row, "message", "银行附言")
-        now = clock.now()
-        PayoutItem.objects.filter(pk=item.pk).update(
-            result=result, bank_reference=reference, message=message, settled_at=now
+    reference = _bounded(row, "bank_reference", "银行流水号")
+    message = _bounded(row, "message", "银行附言")
+    now = clock.now()
+    PayoutItem.objects.filter(pk=item.pk).update(
+        result=result, bank_reference=reference, message=message, settled_at=now
+    )
+    target = State.PAID if result == PayoutResult.PAID else State.FAILED
+    fields: dict[str, object] = (
+        {"paid_at": now} if target == State.PAID else {"note": message or "银行退回"}
+    )
+    # What the notice reads, read with the transfers: the state change's reload forgets them.
+    programme, entered_by = item.application.programme, item.application.entered_by
+    try:
+        settled = transition(
+            actor,
+            APPLICATIONS,
+            item.application,
+            target,
+            fields=fields,
+            extra_after={"batch": batch, "bank_reference": reference, "message": message},
         )
-        target = State.PAID if result == PayoutResult.PAID else State.FAILED
-        fields: dict[str, object] = (
-            {"paid_at": now} if target == State.PAID else {"note": message or "银行退回"}
-        )
-        try:
-            settled = transition(
-                actor,
-                APPLICATIONS,
-                item.application,
-                target,
-                fields=fields,
-                extra_after={"batch": batch, "bank_reference": reference, "message": message},
-            )
-        except CerthallError as error:
-            raise _LineRefused("refund_bank_row_unknown", batch=batch, item=row["line"],
-                               number=number) from error  # fmt: skip
-        notices.told(actor, settled)
+    except CerthallError as error:
+        raise _LineRefused("refund_bank_row_unknown", batch=batch, item=row["line"],
+                           number=number) from error  # fmt: skip
+    settled.programme, settled.entered_by = programme, entered_by
+    notices.told(actor, settled)
     return "paid" if result == PayoutResult.PAID else "failed"
