@@ -50,6 +50,7 @@ KINDS = [
     "question",
     "invoice",
     "identity_check",
+    "surplus_payment",
 ]
 
 Factory = Callable[[str], models.Model]
@@ -68,6 +69,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["question"] is portal.QUESTIONS
     assert LIFECYCLES["invoice"] is payments.INVOICES
     assert LIFECYCLES["identity_check"] is identity.IDENTITY_CHECKS
+    assert LIFECYCLES["surplus_payment"] is payments.SURPLUSES
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -281,6 +283,24 @@ def factories(
             expires_at=now,
         )
 
+    def surplus_payment(state: str) -> models.Model:
+        from certhall.payments.models import SurplusPayment
+
+        returned = state == "returned"
+        return SurplusPayment.objects.create(
+            order=order("paid"),
+            organization=organization,
+            provider=home_provider(),
+            gateway="wechat",
+            trade_no=f"42000{next(counter):08d}",
+            amount="300.00",
+            paid_at=now,
+            created_at=now,
+            status=state,
+            returned_at=now if returned else None,
+            returned_reference="5000001" if returned else "",
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
         ``requested`` has its new certificate; an issued invoice its number, a reversed one its
@@ -291,6 +311,8 @@ def factories(
             return {"number": f"{next(counter):08d}", "issued_at": now}
         if getattr(obj, "tax_number", None) and target == "reversed":
             return {"reversal_number": f"{next(counter):08d}", "reversed_at": now}
+        if getattr(obj, "trade_no", None) and target == "returned":
+            return {"returned_reference": "5000002", "returned_at": now}
         return {}
 
     return {
@@ -306,6 +328,7 @@ def factories(
         "question": question,
         "invoice": invoice,
         "identity_check": identity_check,
+        "surplus_payment": surplus_payment,
     }
 
 

@@ -58,6 +58,15 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
         "reference": "退款单号2026120522001",
         "link": "https://hall.example.cn/payments/orders/ZF20261120-000001",
     },
+    Kind.SURPLUS_RETURNED: {
+        "organization": "深圳市测试医疗器械有限公司",
+        "order": "ZF20261120-000001",
+        "gateway": "微信支付",
+        "amount": "312.00",
+        "date": "2026-12-05",
+        "reference": "退款单号5000020261205001",
+        "link": "https://hall.example.cn/payments/orders/ZF20261120-000001",
+    },
     Kind.REFUND_STATUS: {
         "organization": "深圳市测试医疗器械有限公司",
         "application": "FH20261201-000001",
@@ -91,6 +100,9 @@ EXPECTED_SMS = {
     "https://hall.example.cn/payments/orders/ZF20261120-000001",
     Kind.REFUND_SENT: "【深圳CA】您单位订单ZF20261120-000001的退款312.00元已于2026-12-05原路退回"
     "付款账户（退款单号2026120522001），到账时间以银行或支付机构为准。"
+    "详情请查看：https://hall.example.cn/payments/orders/ZF20261120-000001",
+    Kind.SURPLUS_RETURNED: "【深圳CA】您单位订单ZF20261120-000001多付的一笔微信支付付款312.00元"
+    "已于2026-12-05原路退回付款账户（退款单号5000020261205001），到账时间以银行或支付机构为准。"
     "详情请查看：https://hall.example.cn/payments/orders/ZF20261120-000001",
     Kind.REFUND_STATUS: "【深圳CA】深圳市测试医疗器械有限公司的数字证书费用返还申请"
     "（编号FH20261201-000001）的状态为：待补充材料。审核意见：请补充营业执照副本。"

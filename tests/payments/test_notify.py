@@ -19,7 +19,7 @@ from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden
 from certhall.payments import keys, sandbox, services, signing
 from certhall.payments.lifecycle import Status
-from certhall.payments.models import Order, Payment
+from certhall.payments.models import Order, Payment, SurplusPayment
 from certhall.payments.signals import order_paid
 
 from .conftest import notification_params, signed_body
@@ -256,16 +256,18 @@ def test_waiting_and_closed_trades_are_acknowledged_without_change(
 
 
 @pytest.mark.django_db
-def test_money_for_an_order_no_longer_pending_is_recorded_for_a_refund(
+def test_money_for_an_order_no_longer_pending_is_kept_to_be_sent_back(
     clock: Any, csrf_client: Client, clerk: User, order: Order
 ) -> None:
     services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
     response = post(csrf_client, signed_body(notification_params(order)))
     assert (response.status_code, response.content) == (200, b"success")  # no retry storm
     assert Payment.objects.count() == 1
-    (event,) = refused("payment_unexpected")
-    assert "请原路退回" in event.after["message"]
-    assert event.after["trade_no"] == "2026112022001000000000000001"
+    assert not refused()
+    (kept,) = SurplusPayment.objects.all()
+    assert (kept.order_id, kept.trade_no) == (order.pk, "2026112022001000000000000001")
+    (event,) = AuditEvent.objects.filter(action="payments.surplus.received", result="ok")
+    assert event.after["trade_no"] == kept.trade_no and event.after["amount"] == "300.00"
 
 
 @pytest.mark.django_db

@@ -15,9 +15,5 @@ MESSAGES: dict[str, str] = {
     "order_pending_exists": "该业务已有待支付订单 {reference}（{amount} 元），请先取消该订单",
     # what: 收款金额 / 通知金额 / 订单金额; against: 订单 ZF... 的金额 / 申请 ... 的应付金额.
     "amount_mismatch": "{what} {amount} 元与{against} {expected} 元不符",
-    "payment_unexpected": (
-        "订单 {reference} {status}，又收到{gateway}交易 {trade_no} 的 {amount} 元："
-        "未入账，请原路退回"
-    ),
     "payment_required": "续期费用 {fee} 元尚未支付，请先完成支付。",
 }

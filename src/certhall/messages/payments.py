@@ -95,4 +95,47 @@ MESSAGES: dict[str, str] = {
     "sandbox_refund_no_reused": "退款单号 {refund_no} 已用于另一笔退款（金额或交易不同）",
     "sandbox_refund_exceeds": "退款金额 {amount} 元超过交易可退金额 {left} 元",
     "sandbox_refund_busy": "退款单号 {refund_no} 正在处理，请稍后重试",
+    # money that arrived for an order no longer waiting for it (payments.surplus)
+    "surplus_not_found": "没有编号为 {id} 的多余到账记录。",
+    "surplus_return_calling": (
+        "系统正在经{gateway}退回订单 {reference} 多付的 {amount} 元（退款单号 {refund_no}），"
+        "请等待支付平台的结果：不能重复退回，也不能登记手工退回，"
+        "请勿在{gateway}商户后台重复退款。"
+    ),
+    "surplus_returned": "订单 {reference} 多付的{gateway}付款 {amount} 元已退回，无需再退。",
+    "surplus_return_failed": (
+        "经{gateway}退回订单 {reference} 多付的 {amount} 元未成功：{error}"
+        "。可稍后再试，或在{gateway}商户后台退款后登记“已手工退回”。"
+    ),
+    "surplus_call_failed": "支付平台暂时无法受理退款（{error}）",
+    # the words of the pages (payments.views): finance's refunds page and the order page
+    "surplus_page_section": "多余到账，待退回（{count}）",
+    "surplus_page_section_intro": (
+        "这些款项是支付平台在订单已支付、已取消或已退款后又通知到账的付款，未入账到订单，"
+        "须退回付款人：点“原路退回”由系统经原支付平台退款（退款单号由系统生成，重复提交不会重复退款）；"
+        "如已在商户后台或以其他方式退回，填写退回流水号后点“已手工退回”。"
+        "系统退款进行中不能登记手工退回。"
+    ),
+    "surplus_page_return_button": "原路退回",
+    "surplus_page_hand_button": "已手工退回",
+    "surplus_page_hand_label": "退回流水号",
+    "surplus_page_calling": "正在经{gateway}退回（退款单号 {refund_no}），等待支付平台结果",
+    "surplus_page_last_error": "上次退回未成功：{error}",
+    "surplus_page_confirm": "确定经{gateway}原路退回订单 {reference} 多付的 {amount} 元？",
+    "surplus_page_done_gateway": (
+        "已经{gateway}原路退回订单 {reference} 多付的 {amount} 元（退款单号 {refund_id}），"
+        "已通知客户。"
+    ),
+    "surplus_page_done_hand": (
+        "已登记订单 {reference} 多付的 {amount} 元已手工退回（{sent_reference}），已通知客户。"
+    ),
+    "surplus_page_customer_owed": (
+        "{time} 又收到一笔{gateway}付款 {amount} 元（交易号 {trade_no}）。"
+        "本订单当时已无需付款，这笔款项未入账，将原路退回付款账户。"
+    ),
+    "surplus_page_customer_returned": (
+        "{time} 又收到一笔{gateway}付款 {amount} 元（交易号 {trade_no}），未入账，"
+        "已于 {date} 原路退回付款账户（{reference}）。"
+    ),
+    "surplus_page_customer_heading": "多付款项",
 }

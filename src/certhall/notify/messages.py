@@ -36,6 +36,7 @@ class Kind(StrEnum):
     RENEWAL_REMINDER = "renewal_reminder"
     INVOICE_ISSUED = "invoice_issued"
     REFUND_SENT = "refund_sent"
+    SURPLUS_RETURNED = "surplus_returned"
     REFUND_STATUS = "refund_status"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a message kind, not a password
     ACCOUNT_DISOWNED = "account_disowned"
@@ -149,6 +150,17 @@ TEMPLATES: dict[Kind, Template] = {
             subject="订单{order}的退款{amount}元已退回",
             email="{organization}：\n\n您单位订单{order}的退款{amount}元已于{date}原路退回付款账户"
             "（{reference}），到账时间以银行或支付机构为准。\n\n订单详情：\n{link}",
+        ),
+        Template(
+            Kind.SURPLUS_RETURNED,
+            "多余付款已退回",
+            SIGNATURE
+            + "您单位订单{order}多付的一笔{gateway}付款{amount}元已于{date}原路退回付款账户"
+            "（{reference}），到账时间以银行或支付机构为准。详情请查看：{link}",
+            subject="订单{order}多付的{amount}元已退回",
+            email="{organization}：\n\n您单位订单{order}已支付后，又收到一笔{gateway}付款{amount}元。"
+            "该笔款项未入账，已于{date}原路退回付款账户（{reference}），"
+            "到账时间以银行或支付机构为准。\n\n订单详情：\n{link}",
         ),
         Template(
             Kind.REFUND_STATUS,

@@ -155,15 +155,26 @@ class OnlineGateway:
         """Give ``amount_fen`` of ``order``'s online payment back through this gateway.
 
         ``refund_no`` is the merchant's refund number: the same number again returns the same
-        refund. Refused here before any call: an order not paid through this gateway, an
-        amount not positive or above what was paid; the gateway's own refusals come through
-        as they are; ConfigurationError when no refund client is configured."""
+        refund. Refused here before any call: an order not paid through this gateway, and what
+        :meth:`refund_trade` refuses."""
         if order.method != self.method:
             raise Conflict(
                 code="gateway_refund_method", reference=order.reference, gateway=self.label
             )
-        amount = money.Money(amount_fen)
-        paid = money.parse(order.amount)
+        return self.refund_trade(
+            order.reference, refund_no, money.Money(amount_fen), paid=money.parse(order.amount)
+        )
+
+    def refund_trade(
+        self, out_trade_no: str, refund_no: str, amount: money.Money, *, paid: money.Money
+    ) -> GatewayRefund:
+        """Give ``amount`` back of the trade this gateway made for the merchant's order number
+        ``out_trade_no`` (``paid`` in it): an order's own payment (:meth:`refund`) or money
+        that arrived for an order no longer waiting for it (``payments.surplus``).
+
+        Refused before any call: an amount not positive or above what was paid; the gateway's
+        own refusals come through as they are; ConfigurationError when no refund client is
+        configured."""
         if amount.fen <= 0:
             raise InvalidInput(code="gateway_refund_amount")
         if amount > paid:
@@ -171,12 +182,12 @@ class OnlineGateway:
                 code="gateway_refund_exceeds",
                 amount=money.grouped(amount),
                 paid=money.grouped(paid),
-                reference=order.reference,
+                reference=out_trade_no,
             )
         client = refund_client(self)
         if client is None:
             raise ConfigurationError(code="gateway_refund_unavailable", gateway=self.label)
-        return client.refund(self, order.reference, refund_no, amount)
+        return client.refund(self, out_trade_no, refund_no, amount)
 
 
 def refund_client(gateway: OnlineGateway) -> RefundClient | None:

@@ -24,7 +24,7 @@ from django.db import models
 from certhall.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from certhall.payments.models import Invoice, Order
+    from certhall.payments.models import Invoice, Order, SurplusPayment
 
 
 class Status(models.TextChoices):
@@ -134,4 +134,45 @@ INVOICES: Lifecycle[Invoice] = Lifecycle(
         InvoiceStatus.REVERSED: "payments.invoice.reverse",
     },
     snapshot=lambda invoice: invoice.snapshot(),
+)
+
+
+# --- surplus payments (多余到账) ---------------------------------------------------------------
+
+
+class SurplusStatus(models.TextChoices):
+    """Money an online gateway notified for an order no longer waiting for it (paid another
+    way, cancelled, refunded): never applied to the order, owed back to the payer.
+
+    received --> returning --> returned: finance's 原路退回 claims the row (``returning``,
+    committed before the gateway's refund API is called: while it stands nobody else calls,
+    and the hand record is refused), the gateway's answer records it ``returned``; a refusal
+    or a failure puts it back (``received``, with the error). received --> returned: finance
+    sent it back another way and records the reference (已手工退回)."""
+
+    RECEIVED = "received", "待退回"
+    RETURNING = "returning", "正在经支付平台退回"
+    RETURNED = "returned", "已退回"
+
+
+SURPLUSES: Lifecycle[SurplusPayment] = Lifecycle(
+    kind="surplus_payment",
+    model="payments.SurplusPayment",
+    states=SurplusStatus,
+    table={
+        SurplusStatus.RECEIVED: frozenset({SurplusStatus.RETURNING, SurplusStatus.RETURNED}),
+        SurplusStatus.RETURNING: frozenset({SurplusStatus.RETURNED, SurplusStatus.RECEIVED}),
+        SurplusStatus.RETURNED: frozenset(),
+    },
+    state_field="status",
+    noun="多余到账",
+    key=lambda surplus: surplus.key,
+    refused="surplus_transition",
+    changed="surplus_changed",
+    actions={
+        SurplusStatus.RETURNING: "payments.surplus.return_start",
+        SurplusStatus.RECEIVED: "payments.surplus.return_failed",
+        SurplusStatus.RETURNED: "payments.surplus.returned",
+    },
+    snapshot=lambda surplus: surplus.snapshot(),
 )

@@ -14,7 +14,14 @@ from django.db import models
 
 from certhall.accounts.models import Organization, Provider, User
 from certhall.accounts.visibility import VisibleQuerySet
-from certhall.payments.lifecycle import Channel, InvoiceKind, InvoiceStatus, Method, Status
+from certhall.payments.lifecycle import (
+    Channel,
+    InvoiceKind,
+    InvoiceStatus,
+    Method,
+    Status,
+    SurplusStatus,
+)
 
 LIVE_STATUSES = (Status.PENDING.value, Status.PAID.value)
 
@@ -164,6 +171,93 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.transaction_id} {self.amount}"
+
+
+class SurplusPayment(models.Model):
+    """多余到账: money an online gateway notified for an order that was no longer waiting for it
+    (paid at the counter or through the other gateway, cancelled, refunded). Never applied to
+    the order; owed back to the payer through the gateway's refund (``payments.surplus``) or
+    by finance's hand. One row per gateway transaction, which is what makes the same
+    notification again change nothing. The organisation and provider are the order's, copied
+    when the row is written (who sees it: ``accounts.visibility``)."""
+
+    Status = SurplusStatus
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="surpluses")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="surplus_payments"
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="surplus_payments"
+    )
+    gateway = models.CharField(
+        max_length=10,
+        choices=[(Channel.ALIPAY.value, "支付宝"), (Channel.WECHAT.value, "微信支付")],
+    )
+    trade_no = models.CharField("交易流水号", max_length=64)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_at = models.DateTimeField(help_text="When the gateway says the money arrived")
+    created_at = models.DateTimeField()
+    #: SHA-256 of the raw notification body this row came from.
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=10, choices=SurplusStatus.choices, default=SurplusStatus.RECEIVED
+    )
+    #: When the gateway's refund was claimed (``returning``): a claim older than
+    #: ``refunding.CALL_LEASE`` is a lost call, asked again by the jobs with the same number.
+    return_calling_at = models.DateTimeField(null=True, blank=True)
+    return_attempts = models.PositiveIntegerField(default=0)
+    return_last_error = models.CharField(max_length=200, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    #: The gateway's refund id, or the reference finance sent it back by.
+    returned_reference = models.CharField(max_length=64, blank=True)
+
+    objects = VisibleQuerySet["SurplusPayment"].as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "多余到账"
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "trade_no"], name="surplus_trade_once"),
+            models.CheckConstraint(
+                name="surplus_status_known",
+                condition=models.Q(status__in=[s.value for s in SurplusStatus]),
+            ),
+            models.CheckConstraint(
+                name="surplus_amount_positive", condition=models.Q(amount__gt=Decimal("0"))
+            ),
+            models.CheckConstraint(
+                name="surplus_returned_has_reference",
+                condition=~models.Q(status=SurplusStatus.RETURNED.value)
+                | (~models.Q(returned_reference="") & models.Q(returned_at__isnull=False)),
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.trade_no} {self.amount} {self.status}"
+
+    @property
+    def key(self) -> str:
+        """What names it in refusals and the audit log: the order and the gateway's trade."""
+        return f"{self.order.reference}/{self.trade_no}"
+
+    @property
+    def gateway_label(self) -> str:
+        return self.get_gateway_display()
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "order": self.order.reference,
+            "gateway": self.gateway,
+            "trade_no": self.trade_no,
+            "amount": str(self.amount),
+            "status": self.status,
+            "returned_reference": self.returned_reference,
+        }
 
 
 class SandboxTrade(models.Model):

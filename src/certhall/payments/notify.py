@@ -7,10 +7,11 @@
 3. ``WAIT_BUYER_PAY`` / ``TRADE_CLOSED``: acknowledged, nothing changes;
    ``TRADE_SUCCESS`` / ``TRADE_FINISHED``: go on;
 4. in one transaction, with the order row locked: a payment with this ``trade_no`` already
-   recorded -> nothing changes, answer ``success`` again (idempotent by trade_no); an amount
-   that is not the order's -> refused; an order that is no longer pending (paid another way,
-   cancelled, refunded) -> the money arrived but is not applied: recorded as a refused
-   ``payment_unexpected`` for staff to refund, answer ``success`` (retrying would not help);
+   recorded -> nothing changes, answer ``success`` again (idempotent by trade_no); an order
+   that is no longer pending (paid another way, cancelled, refunded) -> the money arrived but
+   is not applied: kept as a surplus payment owed back to the payer (``payments.surplus``,
+   audited ``payments.surplus.received``, once per trade: again, nothing changes), whatever
+   its amount, answer ``success``; an amount that is not the pending order's -> refused;
    otherwise the payment is recorded (``services.apply_payment``) and ``order_paid`` sent.
 
 Every refusal (bad signature, wrong app, unknown order, wrong amount, malformed body) is
@@ -44,7 +45,7 @@ from certhall.errors import (
     NotFound,
     RuleViolation,
 )
-from certhall.payments import gateways, keys, services, signing
+from certhall.payments import gateways, keys, services, signing, surplus
 from certhall.payments.gateways import OnlineGateway
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order, Payment
@@ -58,21 +59,17 @@ ACTION = "payments.notify"
 AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
 
 
-class UnexpectedPayment(Conflict):
-    """Money arrived for an order that is no longer waiting for it."""
-
-    code = "payment_unexpected"
-
-
 @dataclass(frozen=True)
 class Outcome:
     """``paid`` (recorded now), ``duplicate`` (recorded before), ``ignored`` (not a payment),
-    ``unexpected`` (money for an order no longer pending; recorded for a refund)."""
+    ``unexpected`` (money for an order no longer pending: kept to be sent back,
+    ``payments.surplus``)."""
 
     result: str
     reference: str = ""
     trade_no: str = ""
     payment_id: int | None = None
+    surplus_id: int | None = None
 
     @property
     def answer(self) -> str:
@@ -168,13 +165,9 @@ def handle(gateway_name: str, raw: bytes, *, source: str | None = None) -> Outco
     gateway = gateways.online(gateway_name)
     received = _Received(gateway, hashlib.sha256(raw).hexdigest(), source)
     actor = gateway.actor()
-    try:
-        with _refusals(actor, received):
-            received.params.update(parse_body(raw))
-            return _apply(actor, received)
-    except UnexpectedPayment:
-        params = received.params
-        return Outcome("unexpected", params.get("out_trade_no", ""), params.get("trade_no", ""))
+    with _refusals(actor, received):
+        received.params.update(parse_body(raw))
+        return _apply(actor, received)
 
 
 def _apply(actor: User, received: _Received) -> Outcome:
@@ -206,6 +199,17 @@ def _apply(actor: User, received: _Received) -> Outcome:
                     code="trade_mismatch", trade_no=trade_no, reference=existing.order.reference
                 )
             return Outcome("duplicate", reference, trade_no, existing.pk)
+        if order.status != Status.PENDING:  # the money is there all the same: kept, owed back
+            kept = surplus.receive(
+                actor,
+                order,
+                gateway,
+                trade_no=trade_no,
+                amount=amount,
+                paid_at=received_at or clock.now(),
+                source_sha256=digest,
+            )
+            return Outcome("unexpected", reference, trade_no, surplus_id=kept.pk)
         if amount != order.amount:
             raise RuleViolation(
                 code="amount_mismatch",
@@ -213,14 +217,6 @@ def _apply(actor: User, received: _Received) -> Outcome:
                 amount=money.grouped(amount),
                 against=f"订单 {reference} 的金额",
                 expected=money.grouped(order.amount),
-            )
-        if order.status != Status.PENDING:
-            raise UnexpectedPayment(
-                reference=reference,
-                status=order.get_status_display(),
-                gateway=gateway.label,
-                trade_no=trade_no,
-                amount=money.grouped(amount),
             )
         payment = services.apply_payment(
             actor,
