@@ -93,6 +93,11 @@ def run_due_jobs() -> None:
     refunded = send_due(now)
     if refunded:
         log.info("sent %s online refunds through their gateways", refunded)
+    from certhall.payments.surplus import resume_due  # 原路退回 calls whose answer was lost
+
+    resumed = resume_due(now)
+    if resumed:
+        log.warning("recorded %s surplus payments sent back by lost calls", resumed)
     warn_calendar(clock.today())
 
 

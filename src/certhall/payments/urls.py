@@ -27,6 +27,16 @@ urlpatterns = [
     ),
     path("payments/invoices/", views.invoice_queue, name="payments-invoices"),
     path(
+        "payments/surplus/<int:surplus_id>/return",
+        views.surplus_return,
+        name="payments-surplus-return",
+    ),
+    path(
+        "payments/surplus/<int:surplus_id>/returned-by-hand",
+        views.surplus_hand,
+        name="payments-surplus-hand",
+    ),
+    path(
         "payments/invoices/<int:invoice_id>/issue",
         views.invoice_issue,
         name="payments-invoice-issue",

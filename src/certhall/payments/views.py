@@ -31,11 +31,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import clock, money
 from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
-from certhall.payments import gateways, invoices, notify, receipts, refunding, sandbox, services
-from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status
-from certhall.payments.models import Invoice, Order
+from certhall.messages import text
+from certhall.payments import (
+    gateways,
+    invoices,
+    notify,
+    receipts,
+    refunding,
+    sandbox,
+    services,
+    surplus,
+)
+from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status, SurplusStatus
+from certhall.payments.models import Invoice, Order, SurplusPayment
 from certhall.ratelimit import client_address
-from certhall.rules import default_catalog
+from certhall.rules import default_catalog, local
 from certhall.web.errors import act_and_return, text_field, whole_number
 
 logger = logging.getLogger(__name__)
@@ -86,12 +96,34 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "refund_gateway": online.label if online else "",
             "refund_automatic": refunding.automatic(order),
             "refund_by_gateway": refunding.sent_by_gateway(order),
+            "surplus_heading": text("surplus_page_customer_heading"),
+            "surpluses": [_surplus_line(row) for row in surplus.of_order(order)],
         },
     )
     if waiting and looked < WAIT_LOOKS:
         again = urlencode({"paid": str(gateway), "looked": str(looked + 1)})
         response["Refresh"] = f"{WAIT_SECONDS}; url={request.path}?{again}"
     return response
+
+
+def _surplus_line(row: SurplusPayment) -> str:
+    """What the customer reads of a second payment of the order: owed back, or sent back."""
+    said = {
+        "time": f"{local(row.paid_at):%Y-%m-%d %H:%M}",
+        "gateway": row.gateway_label,
+        "amount": money.grouped(row.amount),
+        "trade_no": row.trade_no,
+    }
+    if row.status != SurplusStatus.RETURNED or row.returned_at is None:
+        return text("surplus_page_customer_owed", **said)
+    by_gateway = row.returned_by is not None and row.returned_by.is_system
+    what = "退款单号" if by_gateway else "流水号"
+    return text(
+        "surplus_page_customer_returned",
+        date=f"{local(row.returned_at):%Y-%m-%d}",
+        reference=f"{what} {row.returned_reference}",
+        **said,
+    )
 
 
 #: Back from the cashier: the order page looks again every WAIT_SECONDS, WAIT_LOOKS times.
@@ -139,7 +171,81 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             "max_attempts": refunding.MAX_ATTEMPTS,
             "refunds_sent": services.refunds_sent(actor),
             "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
+            **_surplus_section(actor),
         },
+    )
+
+
+def _surplus_section(actor: User) -> dict[str, object]:
+    """多余到账，待退回: money that arrived for orders no longer waiting for it, each with what
+    finance may do (原路退回 when the gateway's refund API is there; 已手工退回), in the
+    catalogue's words."""
+    rows = surplus.owed(actor)
+    return {
+        "surpluses": [_surplus_row(row) for row in rows],
+        "surplus_words": {
+            "section": text("surplus_page_section", count=len(rows)),
+            "intro": text("surplus_page_section_intro"),
+            "return_button": text("surplus_page_return_button"),
+            "hand_button": text("surplus_page_hand_button"),
+            "hand_label": text("surplus_page_hand_label"),
+        },
+    }
+
+
+def _surplus_row(row: SurplusPayment) -> dict[str, object]:
+    gateway = gateways.online(row.gateway)
+    said = {"gateway": gateway.label, "amount": money.grouped(row.amount)}
+    calling = row.status == SurplusStatus.RETURNING
+    return {
+        "row": row,
+        "calling": text("surplus_page_calling", refund_no=surplus.refund_no(row), **said)
+        if calling
+        else "",
+        "last_error": text("surplus_page_last_error", error=row.return_last_error)
+        if row.return_last_error and not calling
+        else "",
+        "by_gateway": not calling and gateways.refund_client(gateway) is not None,
+        "confirm": text("surplus_page_confirm", reference=row.order.reference, **said),
+    }
+
+
+@require_POST
+@login_required
+def surplus_return(request: HttpRequest, surplus_id: int) -> HttpResponse:
+    """原路退回: finance sends a surplus payment back through its gateway's refund API."""
+    actor = _actor(request)
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: surplus.send_back(actor, surplus_id),
+        lambda row: text(
+            "surplus_page_done_gateway",
+            gateway=row.gateway_label,
+            reference=row.order.reference,
+            amount=money.grouped(row.amount),
+            refund_id=row.returned_reference,
+        ),
+    )
+
+
+@require_POST
+@login_required
+def surplus_hand(request: HttpRequest, surplus_id: int) -> HttpResponse:
+    """已手工退回: finance records that it sent a surplus payment back itself."""
+    actor = _actor(request)
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: surplus.record_by_hand(
+            actor, surplus_id, text_field(request.POST, "sent_reference", 64)
+        ),
+        lambda row: text(
+            "surplus_page_done_hand",
+            reference=row.order.reference,
+            amount=money.grouped(row.amount),
+            sent_reference=row.returned_reference,
+        ),
     )
 
 
