@@ -7,7 +7,8 @@ Points: ``payments.recorded`` (the payment row and the order ``paid`` written, t
 not yet moved on), ``payments.reconciled_line`` (a statement's first line committed, the second
 not yet looked at), ``payments.refunded`` (the application and the order refunded, the
 application's signal not yet run), ``payments.gateway_refunded`` (an online payment refunded at
-the gateway by the jobs, the order not yet recorded as sent back)."""
+the gateway by the jobs, the order not yet recorded as sent back), ``payments.surplus_refunded``
+(a second payment of an order sent back at the gateway by finance's 原路退回, not yet recorded)."""
 
 from __future__ import annotations
 
@@ -147,3 +148,45 @@ def test_a_retry_now_killed_before_its_record_is_made_once(demo_home: Home) -> N
     assert seen["sent_by"] == "system-gateway-alipay" and len(seen["gateway_refunds"]) == 1
     assert home.scenario("refund-hand", reference).strip() == "refund_not_owed"
     home.audit_verifies()
+
+
+def test_a_surplus_return_killed_before_its_record_is_made_once(demo_home: Home) -> None:
+    """多余到账: paid at both cashiers, the second payment kept; finance's 原路退回 killed after
+    the gateway refunded it and before the row recorded it. The row stays claimed (the hand and
+    a second press refused), the audit chain verifies, the jobs' round after the lease asks
+    again with the same refund number and records the one refund."""
+    home = demo_home
+    (online,) = home.json("pay-prepare", "1")
+    reference = online["reference"]
+    second = home.scenario("pay-also", reference, "wechat").strip()
+    assert home.scenario("notify", str(online["trade"])).strip() == "paid"
+    assert home.scenario("notify", second).strip() == "unexpected"
+    assert home.scenario("notify", second).strip() == "unexpected"  # again: nothing changes
+    (row,) = home.json("surplus-inspect", reference)["rows"]
+    assert (row["gateway"], row["status"], row["amount"]) == (
+        "wechat",
+        "received",
+        online["amount"],
+    )
+
+    home.kill_at("payments.surplus_refunded", "surplus-return", reference)
+    seen = home.json("surplus-inspect", reference)
+    (row,) = seen["rows"]
+    assert row["status"] == "returning" and row["returned_reference"] == "", seen
+    ((number, amount, gateway_id),) = seen["gateway_refunds"]
+    assert number.startswith("TK" + reference.removeprefix("ZF") + "-D") and amount == row["amount"]
+    home.audit_verifies()
+    assert home.scenario("surplus-hand", reference).strip() == "surplus_return_calling"
+    assert home.scenario("surplus-return", reference).strip() == "surplus_return_calling"
+
+    assert home.scenario("surplus-resume-later").strip() == "1"
+    seen = home.json("surplus-inspect", reference)
+    (row,) = seen["rows"]
+    assert row["status"] == "returned" and row["returned_reference"] == gateway_id, seen
+    assert seen["gateway_refunds"] == [[number, amount, gateway_id]]
+    home.audit_verifies()
+    assert home.scenario("surplus-resume-later").strip() == "0"
+    assert home.scenario("surplus-hand", reference).strip() == "surplus_returned"
+    assert home.json("surplus-inspect", reference)["gateway_refunds"] == [
+        [number, amount, gateway_id]
+    ]

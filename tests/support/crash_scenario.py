@@ -24,7 +24,16 @@ Payments:
 * ``refund-failed REFERENCE``: the order as a refused call leaves it (one attempt, its error),
   for 立即重试;
 * ``refund-sent-inspect REFERENCE``: JSON of the order's refund record and of the sandbox
-  gateway's refunds of it.
+  gateway's refunds of it;
+* ``pay-also REFERENCE GATEWAY``: the demo enterprise pays the (still pending) order at a
+  second cashier too (``sandbox.pay``); prints the trade;
+* ``surplus-return REFERENCE`` / ``surplus-hand REFERENCE``: the demo clerk sends the order's
+  多余到账 back through its gateway (原路退回) or records it sent back by hand; prints ``ok`` or
+  the refusal's code;
+* ``surplus-resume-later``: the jobs' round of lost 原路退回 calls once the lease is over;
+  prints how many were recorded;
+* ``surplus-inspect REFERENCE``: JSON of the order's 多余到账 rows and the sandbox gateway's
+  refunds of their trades.
 
 Refund programme:
 
@@ -192,6 +201,70 @@ def refund_sent_inspect(reference: str) -> None:
     )
 
 
+def pay_also(reference: str, gateway: str) -> None:
+    from certhall.accounts.models import User
+    from certhall.payments import sandbox
+
+    applicant = User.objects.get(username="demo-applicant")
+    print(sandbox.pay(applicant, reference, gateway).pk)
+
+
+def surplus_by_finance(what: str, reference: str) -> None:
+    from certhall.accounts.models import User
+    from certhall.errors import CerthallError
+    from certhall.payments import surplus
+    from certhall.payments.models import SurplusPayment
+
+    clerk = User.objects.get(username="demo-clerk")
+    (row,) = SurplusPayment.objects.filter(order__reference=reference)
+    calls = {
+        "return": lambda: surplus.send_back(clerk, row.pk),
+        "hand": lambda: surplus.record_by_hand(clerk, row.pk, "HAND-1"),
+    }
+    try:
+        calls[what]()
+    except CerthallError as error:
+        print(error.code)
+        return
+    print("ok")
+
+
+def surplus_resume_later() -> None:
+    from certhall import clock
+    from certhall.payments import refunding, surplus
+
+    print(surplus.resume_due(clock.now() + refunding.CALL_LEASE + timedelta(seconds=1)))
+
+
+def surplus_inspect(reference: str) -> None:
+    from certhall.payments.models import SandboxRefund, SurplusPayment
+
+    rows = SurplusPayment.objects.filter(order__reference=reference).order_by("pk")
+    print(
+        json.dumps(
+            {
+                "rows": [
+                    {
+                        "gateway": row.gateway,
+                        "trade_no": row.trade_no,
+                        "amount": str(row.amount),
+                        "status": row.status,
+                        "returned_reference": row.returned_reference,
+                        "attempts": row.return_attempts,
+                    }
+                    for row in rows
+                ],
+                "gateway_refunds": [
+                    [r.out_request_no, str(r.refund_amount), r.refund_id]
+                    for r in SandboxRefund.objects.filter(
+                        trade__trade_no__in=[row.trade_no for row in rows]
+                    ).order_by("pk")
+                ],
+            }
+        )
+    )
+
+
 def refund_prepare() -> None:
     from certhall.accounts.models import User
     from certhall.refunds import counter, review
@@ -315,6 +388,11 @@ if __name__ == "__main__":
         "refund-stop": lambda: refund_by_finance("stop", *args),
         "refund-retry": lambda: refund_by_finance("retry", *args),
         "refund-failed": lambda: refund_failed(*args),
+        "pay-also": lambda: pay_also(*args),
+        "surplus-return": lambda: surplus_by_finance("return", *args),
+        "surplus-hand": lambda: surplus_by_finance("hand", *args),
+        "surplus-resume-later": surplus_resume_later,
+        "surplus-inspect": lambda: surplus_inspect(*args),
         "refund-prepare": refund_prepare,
         "refund-inspect": refund_inspect,
         "ca-inspect": ca_inspect,
