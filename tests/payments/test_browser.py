@@ -208,3 +208,57 @@ def test_finance_stops_and_retries_online_refunds_and_sees_the_alert(
     expect(row).to_contain_text("停止自动退款：付款账户已注销，改为对公转账")
     expect(row.locator('input[name="sent_reference"]')).to_have_count(1)
     page.screenshot(path=str(tmp_path / "7-stopped.png"), full_page=True)
+
+
+def test_finance_sends_a_second_payment_back_and_the_customer_reads_it(
+    audit_flushable: None,
+    live_server: Any,
+    page: Page,
+    applicant: User,
+    clerk: User,
+    make_order: Callable[..., Order],
+    tmp_path: Path,
+) -> None:
+    """多余到账: paid at both cashiers; finance's page lists the second payment, 原路退回 sends it
+    back; the customer's order page, on a phone, says it arrived and that it went back."""
+    from urllib.parse import urlencode
+
+    from certhall.payments import notify
+
+    url = live_server.url
+    print(f"screenshots in {tmp_path}")
+    order = make_order("300.00", description="机构证书（ODC证书）新办 1年")
+    trades = [sandbox.pay(applicant, order.reference, g) for g in ("alipay", "wechat")]
+    outcomes = [
+        notify.handle(t.gateway, urlencode(sandbox.notification(t)).encode(), source="127.0.0.1")
+        for t in trades
+    ]
+    assert [o.result for o in outcomes] == ["paid", "unexpected"]
+
+    _log_in(page, url, applicant)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{url}/payments/orders/{order.reference}")
+    expect(page.locator("#surplus-payments")).to_contain_text("将原路退回付款账户")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "8-order-surplus-phone.png"), full_page=True)
+
+    _log_in(page, url, clerk)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.goto(f"{url}/payments/invoices/")
+    section = page.locator("#surplus-payments")
+    expect(section).to_contain_text("多余到账，待退回（1）")
+    expect(section).to_contain_text(trades[1].trade_no)
+    expect(section).to_contain_text("微信支付")
+    page.screenshot(path=str(tmp_path / "9-surplus-finance.png"), full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    section.locator("form.surplus-return button").click()
+    expect(page.locator("body")).to_contain_text(f"已经微信支付原路退回订单 {order.reference}")
+    expect(page.locator("#surplus-payments")).to_have_count(0)
+
+    _log_in(page, url, applicant)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{url}/payments/orders/{order.reference}")
+    expect(page.locator("#surplus-payments")).to_contain_text("原路退回付款账户（退款单号")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "10-order-surplus-returned-phone.png"), full_page=True)
