@@ -1,8 +1,10 @@
 """Payments fixtures: actors of two organisations and two providers, orders, frozen clocks,
-and notifications signed like the sandbox gateway signs them."""
+and notifications signed like the sandbox gateway signs them; the helpers the tests share
+(audit events, a logged-in client, a page's text, a refusal's code)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -13,8 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import Client
 
 from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.audit.models import AuditEvent
+from certhall.errors import CerthallError, Conflict
 from certhall.payments import notify, sandbox, services, signing
 from certhall.payments.gateways import ONLINE
 from certhall.payments.models import Order
@@ -22,6 +27,31 @@ from certhall.payments.models import Order
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: A Friday in 2026 (working-day computations stay inside the known calendar).
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=SHANGHAI)
+
+
+def events(action: str, result: str = "ok") -> list[AuditEvent]:
+    """The audit events of ``action`` with ``result``, in the chain's order."""
+    return list(AuditEvent.objects.filter(action=action, result=result).order_by("seq"))
+
+
+def login(user: User, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    client.force_login(user)
+    return client
+
+
+def page(response: Any) -> str:
+    """A page answered 200, its white space made one blank."""
+    assert response.status_code == 200, response.status_code
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def refused(call: Callable[[], object], code: str, kind: type[CerthallError] = Conflict) -> str:
+    """``call`` refused with ``code``; its words."""
+    with pytest.raises(kind) as error:
+        call()
+    assert error.value.code == code, error.value.code
+    return error.value.message
 
 
 @pytest.fixture

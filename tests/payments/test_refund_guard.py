@@ -6,7 +6,6 @@ simultaneous cases on PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,36 +13,14 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from certhall import clock as certhall_clock
 from certhall.accounts.models import Role, User
-from certhall.audit.models import AuditEvent
-from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, TooManyRequests
+from certhall.errors import CerthallError, Forbidden, InvalidInput, TooManyRequests
 from certhall.payments import refunding, sandbox, services
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 
-
-def events(action: str, result: str = "ok") -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action, result=result).order_by("seq"))
-
-
-def login(user: User, *, csrf: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf)
-    client.force_login(user)
-    return client
-
-
-def page(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def refused(call: Callable[[], object], code: str, kind: type[CerthallError] = Conflict) -> str:
-    with pytest.raises(kind) as error:
-        call()
-    assert error.value.code == code, error.value.code
-    return error.value.message
+from .conftest import events, login, page, refused
 
 
 def fail_at_the_gateway(order: Order) -> None:

@@ -6,7 +6,6 @@ gateway's refunds, a frozen clock; the simultaneous deliveries on PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,13 +20,13 @@ from certhall import clock as certhall_clock
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.config import SmtpConfig
-from certhall.errors import CerthallError, Conflict, Forbidden, NotFound
+from certhall.errors import Forbidden, NotFound
 from certhall.notify.models import OutgoingEmail, SmsMessage
 from certhall.payments import refunding, sandbox, services, surplus
 from certhall.payments.lifecycle import Status, SurplusStatus
 from certhall.payments.models import Order, Payment, SandboxRefund, SandboxTrade, SurplusPayment
 
-from .conftest import notification_params, signed_body
+from .conftest import events, login, notification_params, page, refused, signed_body
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -38,28 +37,6 @@ def deliver(client: Client, trade: SandboxTrade) -> bytes:
     response = client.post(f"/payments/notify/{trade.gateway}", data=body, content_type=FORM)
     assert response.status_code == 200, response.content
     return bytes(response.content)
-
-
-def events(action: str, result: str = "ok") -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action, result=result).order_by("seq"))
-
-
-def login(user: User, *, csrf: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf)
-    client.force_login(user)
-    return client
-
-
-def page(response: Any) -> str:
-    assert response.status_code == 200, response.status_code
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def refused(call: Callable[[], object], code: str, kind: type[CerthallError] = Conflict) -> str:
-    with pytest.raises(kind) as error:
-        call()
-    assert error.value.code == code, error.value.code
-    return error.value.message
 
 
 @pytest.fixture

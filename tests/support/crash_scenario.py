@@ -53,6 +53,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 
 PHONE = "13800138000"  # the demo handler's (and tests.hall's)
@@ -155,7 +156,6 @@ def refund_send_later() -> None:
 
 def refund_by_finance(what: str, reference: str) -> None:
     from certhall.accounts.models import User
-    from certhall.errors import CerthallError
     from certhall.payments import refunding, services
 
     clerk = User.objects.get(username="demo-clerk")
@@ -164,8 +164,15 @@ def refund_by_finance(what: str, reference: str) -> None:
         "stop": lambda: refunding.stop(clerk, reference, "改为人工退款"),
         "retry": lambda: refunding.retry_now(clerk, reference),
     }
+    _say(calls[what])
+
+
+def _say(call: Callable[[], object]) -> None:
+    """``ok``, or the code of the refusal."""
+    from certhall.errors import CerthallError
+
     try:
-        calls[what]()
+        call()
     except CerthallError as error:
         print(error.code)
         return
@@ -211,7 +218,6 @@ def pay_also(reference: str, gateway: str) -> None:
 
 def surplus_by_finance(what: str, reference: str) -> None:
     from certhall.accounts.models import User
-    from certhall.errors import CerthallError
     from certhall.payments import surplus
     from certhall.payments.models import SurplusPayment
 
@@ -221,12 +227,7 @@ def surplus_by_finance(what: str, reference: str) -> None:
         "return": lambda: surplus.send_back(clerk, row.pk),
         "hand": lambda: surplus.record_by_hand(clerk, row.pk, "HAND-1"),
     }
-    try:
-        calls[what]()
-    except CerthallError as error:
-        print(error.code)
-        return
-    print("ok")
+    _say(calls[what])
 
 
 def surplus_resume_later() -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -163,11 +164,8 @@ def send_back(actor: User, surplus_id: int) -> SurplusPayment:
             raise Conflict(code="gateway_refund_unavailable", gateway=gateway.label)
         now = clock.now()
         with transaction.atomic():
-            surplus = _locked(surplus)
-            _require_received(surplus)
-            transition(
+            surplus = _from_received(
                 actor,
-                SURPLUSES,
                 surplus,
                 SurplusStatus.RETURNING,
                 fields={"return_calling_at": now, "return_attempts": surplus.return_attempts + 1},
@@ -283,15 +281,11 @@ def record_by_hand(actor: User, surplus_id: int, sent_reference: str) -> Surplus
         surplus = get(actor, surplus_id)
         reference = services.order_text(sent_reference, "退回流水号", 64)
         with transaction.atomic():
-            surplus = _locked(surplus)
-            _require_received(surplus)
-            transition(
+            surplus = _from_received(
                 actor,
-                SURPLUSES,
                 surplus,
                 SurplusStatus.RETURNED,
                 action="payments.surplus.return_hand",
-                only_from={SurplusStatus.RECEIVED},
                 fields={
                     "returned_at": clock.now(),
                     "returned_by": actor,
@@ -305,6 +299,18 @@ def record_by_hand(actor: User, surplus_id: int, sent_reference: str) -> Surplus
 
 def _locked(surplus: SurplusPayment) -> SurplusPayment:
     return SurplusPayment.objects.select_for_update().select_related("order").get(pk=surplus.pk)
+
+
+def _from_received(
+    actor: User, surplus: SurplusPayment, target: str, **change: Any
+) -> SurplusPayment:
+    """``surplus``, locked, from ``received`` to ``target`` (inside the caller's transaction):
+    refused while a call is under way, or once returned."""
+    locked = _locked(surplus)
+    _require_received(locked)
+    return transition(
+        actor, SURPLUSES, locked, target, only_from={SurplusStatus.RECEIVED}, **change
+    )
 
 
 def _require_received(surplus: SurplusPayment) -> None:
