@@ -16,10 +16,13 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
+from certhall import clock
 from certhall.accounts.models import Handler, User
 from certhall.hall import services
+from certhall.payments import gateways, surplus
 from tests.hall.conftest import online_draft, pay_online
 
 pytestmark = pytest.mark.django_db
@@ -152,13 +155,24 @@ def crawl(client: Client, start: list[str]) -> dict[str, set[str]]:
 
 @pytest.fixture
 def hall(applicant: User, handler: Handler, hall_ca: object) -> None:
-    """Applications in several states: a draft, one waiting for payment, one paid."""
+    """Applications in several states: a draft, one waiting for payment, one paid (and paid
+    again through the other gateway: a 多余到账 on the order's and finance's pages)."""
     online_draft(applicant, handler)
     waiting = online_draft(applicant, handler)
     services.submit(applicant, waiting.number)
     paid = online_draft(applicant, handler)
     services.submit(applicant, paid.number)
-    pay_online(paid.number, applicant)
+    order = pay_online(paid.number, applicant)
+    with transaction.atomic():
+        surplus.receive(
+            gateways.WECHAT.actor(),
+            order,
+            gateways.WECHAT,
+            trade_no=f"42000{order.reference}",
+            amount=order.amount,
+            paid_at=clock.now(),
+            source_sha256="",
+        )
 
 
 @pytest.mark.parametrize(
