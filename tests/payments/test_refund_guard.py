@@ -6,7 +6,6 @@ simultaneous cases on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from certhall.errors import CerthallError, Forbidden, InvalidInput, TooManyReque
 from certhall.payments import refunding, sandbox, services
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 
-from .conftest import events, login, page, refused
+from .conftest import events, login, page, refused, together
 
 
 def fail_at_the_gateway(order: Order) -> None:
@@ -362,27 +361,6 @@ def test_finance_page_offers_what_may_be_done(
 # --- at the same moment (PostgreSQL) -------------------------------------------------------
 
 
-def _together(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except CerthallError as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_retry_and_hand_at_once_give_one_refund(
     audit_flushable: None, refunded_online: Callable[..., Order], clerk: User
 ) -> None:
@@ -393,7 +371,7 @@ def test_retry_and_hand_at_once_give_one_refund(
         Order.objects.filter(pk=order.pk).update(
             refund_attempts=refunding.MAX_ATTEMPTS, refund_last_error="余额不足"
         )
-        retry, hand = _together(
+        retry, hand = together(
             lambda o=order: refunding.retry_now(clerk, o.reference),
             lambda o=order: services.record_refund_sent(clerk, o.reference, "HAND-X"),
         )

@@ -20,13 +20,21 @@ from certhall import clock as certhall_clock
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.config import SmtpConfig
-from certhall.errors import Forbidden, NotFound
+from certhall.errors import CerthallError, Forbidden, NotFound
 from certhall.notify.models import OutgoingEmail, SmsMessage
 from certhall.payments import refunding, sandbox, services, surplus
 from certhall.payments.lifecycle import Status, SurplusStatus
 from certhall.payments.models import Order, Payment, SandboxRefund, SandboxTrade, SurplusPayment
 
-from .conftest import events, login, notification_params, page, refused, signed_body
+from .conftest import (
+    events,
+    login,
+    notification_params,
+    page,
+    refused,
+    signed_body,
+    together,
+)
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -357,3 +365,29 @@ def test_four_simultaneous_deliveries_keep_one_row(
     assert SurplusPayment.objects.filter(order=order).count() == 1
     assert AuditEvent.objects.filter(action="payments.surplus.received").count() == 1
     assert Payment.objects.filter(order=order).count() == 1
+
+
+def test_return_and_hand_at_once_give_one_way_back(
+    audit_flushable: None, applicant: User, clerk: User, make_order: Callable[..., Order]
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency needs PostgreSQL")
+    for _ in range(5):
+        order = make_order()
+        first = sandbox.pay(applicant, order.reference, "alipay")
+        second = sandbox.pay(applicant, order.reference, "wechat")
+        assert deliver(Client(), first) == deliver(Client(), second) == b"success"
+        kept = SurplusPayment.objects.get(trade_no=second.trade_no)
+        by_gateway, by_hand = together(
+            lambda k=kept: surplus.send_back(clerk, k.pk),
+            lambda k=kept: surplus.record_by_hand(clerk, k.pk, "HAND-X"),
+        )
+        kept.refresh_from_db()
+        at_gateway = SandboxRefund.objects.filter(trade__trade_no=kept.trade_no).count()
+        assert kept.status == SurplusStatus.RETURNED
+        if isinstance(by_hand, SurplusPayment):  # the hand first: the gateway never called
+            assert isinstance(by_gateway, CerthallError) and at_gateway == 0
+            assert by_gateway.code == "surplus_returned" and kept.returned_reference == "HAND-X"
+        else:  # the claim first: the hand refused, the gateway's refund recorded
+            assert by_hand.code in ("surplus_return_calling", "surplus_returned"), by_hand
+            assert at_gateway == 1 and kept.returned_by is not None and kept.returned_by.is_system
