@@ -5,7 +5,6 @@ and notifications signed like the sandbox gateway signs them; the helpers the te
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.db import connection
 from django.test import Client
 
 from certhall.accounts.models import Organization, Provider, Role, User
@@ -54,29 +52,6 @@ def refused(call: Callable[[], object], code: str, kind: type[CerthallError] = C
         call()
     assert error.value.code == code, error.value.code
     return error.value.message
-
-
-def together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run ``calls`` at the same moment, each in its own thread and connection; their results,
-    or the CerthallError each raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except CerthallError as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput, TooManyRequests
 from certhall.payments import refunding, sandbox, services
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
+from tests.support.threads import together
 
-from .conftest import events, login, page, refused, together
+from .conftest import events, login, page, refused
 
 
 def fail_at_the_gateway(order: Order) -> None:

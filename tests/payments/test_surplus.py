@@ -25,6 +25,7 @@ from certhall.notify.models import OutgoingEmail, SmsMessage
 from certhall.payments import refunding, sandbox, services, surplus
 from certhall.payments.lifecycle import Status, SurplusStatus
 from certhall.payments.models import Order, Payment, SandboxRefund, SandboxTrade, SurplusPayment
+from tests.support.threads import together
 
 from .conftest import (
     events,
@@ -33,7 +34,6 @@ from .conftest import (
     page,
     refused,
     signed_body,
-    together,
 )
 
 FORM = "application/x-www-form-urlencoded"

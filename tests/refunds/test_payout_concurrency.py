@@ -3,7 +3,6 @@ the same bank return file twice, and twice at once, pays each transfer once."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -13,38 +12,16 @@ import time_machine
 from django.db import connection
 
 from certhall.accounts.models import Organization, Role, User
-from certhall.errors import CerthallError
 from certhall.refunds import payout, review, services
 from certhall.refunds.models import PayoutItem, RefundApplication
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import State
 from tests.refunds.conftest import ACCOUNT, IN_WINDOW, PHONE, announced, certificate_holder
 from tests.refunds.test_applications import bank_return
+from tests.support.threads import together
 
 IN = date(2019, 6, 1)
 USCCS = ["91440300MA5DEM0K1W", "91440300MA5FUND1RF", "91440300MA5XTHE3RF"]
-
-
-def _together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released at the same moment; their results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except CerthallError as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_officers_at_once_pay_nothing_twice(
@@ -69,7 +46,7 @@ def test_two_officers_at_once_pay_nothing_twice(
             review.approve(officers[0], application.number)
             numbers.append(application.number)
 
-        batches = _together(
+        batches = together(
             lambda: payout.create_batch(officers[0], programme.slug),
             lambda: payout.create_batch(officers[1], programme.slug),
         )
@@ -85,7 +62,7 @@ def test_two_officers_at_once_pay_nothing_twice(
         files = [bank_return(b, [(i.line, "paid") for i in b.items.all()]) for b in made]
         first = [payout.settle(officers[0], programme.slug, data) for data in files]
         assert sum(r.paid for r in first) == len(USCCS)
-        twice = _together(
+        twice = together(
             *(
                 lambda d=data, o=o: payout.settle(o, programme.slug, d)
                 for data in files
@@ -118,7 +95,7 @@ def test_settling_at_once_counts_each_transfer_once(
         review.approve(officers[0], application.number)
         batch = payout.create_batch(officers[0], programme.slug)
         data = bank_return(batch, [(1, "paid")])
-        reports = _together(
+        reports = together(
             lambda: payout.settle(officers[0], programme.slug, data),
             lambda: payout.settle(officers[1], programme.slug, data),
         )
