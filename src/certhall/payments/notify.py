@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from django.db import transaction
@@ -187,7 +188,39 @@ def _apply(actor: User, received: _Received) -> Outcome:
     if not AMOUNT.fullmatch(total):
         raise InvalidInput(code="notify_amount", amount=total)
     amount = money.parse(total, what="通知金额").yuan
-    received_at = _gmt(params.get("gmt_payment", ""))
+    return settle(
+        actor,
+        gateway,
+        reference=reference,
+        trade_no=trade_no,
+        amount=amount,
+        received_at=_gmt(params.get("gmt_payment", "")) or clock.now(),
+        source_sha256=digest,
+        details={
+            "notify_id": params.get("notify_id", ""),
+            "buyer_id": params.get("buyer_id", ""),
+            "gmt_payment": params.get("gmt_payment", ""),
+        },
+    )
+
+
+def settle(
+    actor: User,
+    gateway: OnlineGateway,
+    *,
+    reference: str,
+    trade_no: str,
+    amount: Decimal,
+    received_at: datetime,
+    source_sha256: str,
+    details: dict[str, object],
+) -> Outcome:
+    """What a paid trade of ``gateway`` does to the platform, in one transaction with the order
+    row locked: the one path of a notification and of a trade the daily bill shows that no
+    notification brought (``payments.gateway_bills``). Recorded before: nothing changes
+    (``duplicate``); the order no longer pending: kept as a surplus payment (``unexpected``);
+    else the payment recorded (``paid``). Refused: an unknown order, the trade recorded for
+    another order or amount, an amount that is not the pending order's."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(reference=reference).first()
         if order is None:
@@ -206,8 +239,8 @@ def _apply(actor: User, received: _Received) -> Outcome:
                 gateway,
                 trade_no=trade_no,
                 amount=amount,
-                paid_at=received_at or clock.now(),
-                source_sha256=digest,
+                paid_at=received_at,
+                source_sha256=source_sha256,
             )
             return Outcome("unexpected", reference, trade_no, surplus_id=kept.pk)
         if amount != order.amount:
@@ -225,12 +258,8 @@ def _apply(actor: User, received: _Received) -> Outcome:
             method=gateway.method,
             transaction_id=trade_no,
             amount=amount,
-            received_at=received_at or clock.now(),
-            source_sha256=digest,
-            details={
-                "notify_id": params.get("notify_id", ""),
-                "buyer_id": params.get("buyer_id", ""),
-                "gmt_payment": params.get("gmt_payment", ""),
-            },
+            received_at=received_at,
+            source_sha256=source_sha256,
+            details=details,
         )
     return Outcome("paid", reference, trade_no, payment.pk)
