@@ -51,6 +51,7 @@ KINDS = [
     "invoice",
     "identity_check",
     "surplus_payment",
+    "gateway_discrepancy",
 ]
 
 Factory = Callable[[str], models.Model]
@@ -70,6 +71,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["invoice"] is payments.INVOICES
     assert LIFECYCLES["identity_check"] is identity.IDENTITY_CHECKS
     assert LIFECYCLES["surplus_payment"] is payments.SURPLUSES
+    assert LIFECYCLES["gateway_discrepancy"] is payments.DISCREPANCIES
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -301,6 +303,23 @@ def factories(
             returned_reference="5000001" if returned else "",
         )
 
+    def gateway_discrepancy(state: str) -> models.Model:
+        from certhall.payments.models import GatewayDiscrepancy
+
+        handled = state == "handled"
+        return GatewayDiscrepancy.objects.create(
+            gateway="alipay",
+            day=now.date(),
+            kind="refund_unrecorded",
+            reference=f"2026112023001{next(counter):08d}",
+            provider=home_provider(),
+            organization=organization,
+            created_at=now,
+            status=state,
+            handled_at=now if handled else None,
+            note="已核实" if handled else "",
+        )
+
     def needs(obj: models.Model, target: str) -> dict[str, object]:
         """What a change must also set for the row's constraints (a renewal that leaves
         ``requested`` has its new certificate; an issued invoice its number, a reversed one its
@@ -313,6 +332,8 @@ def factories(
             return {"reversal_number": f"{next(counter):08d}", "reversed_at": now}
         if getattr(obj, "trade_no", None) and target == "returned":
             return {"returned_reference": "5000002", "returned_at": now}
+        if getattr(obj, "kind", None) == "refund_unrecorded" and target == "handled":
+            return {"note": "已核实", "handled_at": now}
         return {}
 
     return {
@@ -329,6 +350,7 @@ def factories(
         "invoice": invoice,
         "identity_check": identity_check,
         "surplus_payment": surplus_payment,
+        "gateway_discrepancy": gateway_discrepancy,
     }
 
 

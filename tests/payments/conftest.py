@@ -1,6 +1,6 @@
 """Payments fixtures: actors of two organisations and two providers, orders, frozen clocks,
 and notifications signed like the sandbox gateway signs them; the helpers the tests share
-(audit events, a logged-in client, a page's text, a refusal's code)."""
+(audit events, a logged-in client, a page's text, a refusal's code, the command line)."""
 
 from __future__ import annotations
 
@@ -168,3 +168,23 @@ def refunded_online(paid_online: Callable[..., Order], clerk: User) -> Callable[
         return order
 
     return make
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """``certhall`` with the payments commands registered (as ``certhall.cli.main`` does)."""
+    from certhall.cli import main as cli_main
+    from certhall.payments import cli as payments_cli
+
+    build = cli_main.build_parser
+
+    def build_with_payments() -> Any:
+        parser = build()
+        commands = next(a for a in parser._actions if a.dest == "command")
+        if "payments" not in commands.choices:  # type: ignore[operator]
+            payments_cli.register(commands)
+        return parser
+
+    monkeypatch.setattr(cli_main, "build_parser", build_with_payments)
+    monkeypatch.setattr(cli_main, "_django", lambda: None)
+    return lambda *argv: cli_main.main(list(argv))

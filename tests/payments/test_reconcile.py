@@ -200,26 +200,6 @@ def test_orders_of_another_provider_are_not_matched(
 # --- the command line ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
-    """``certhall`` with the payments commands registered (as ``certhall.cli.main`` does)."""
-    from certhall.cli import main as cli_main
-    from certhall.payments import cli as payments_cli
-
-    build = cli_main.build_parser
-
-    def build_with_payments() -> Any:
-        parser = build()
-        commands = next(a for a in parser._actions if a.dest == "command")
-        if "payments" not in commands.choices:  # type: ignore[operator]
-            payments_cli.register(commands)
-        return parser
-
-    monkeypatch.setattr(cli_main, "build_parser", build_with_payments)
-    monkeypatch.setattr(cli_main, "_django", lambda: None)
-    return lambda *argv: cli_main.main(list(argv))
-
-
 def test_cli_reconciles_and_reports(
     cli: Callable[..., int],
     orders: dict[str, Order],

@@ -98,6 +98,11 @@ def run_due_jobs() -> None:
     resumed = resume_due(now)
     if resumed:
         log.warning("recorded %s surplus payments sent back by lost calls", resumed)
+    from certhall.payments.gateway_bills import reconcile_due  # yesterday's bills, once a day
+
+    reconciled = reconcile_due(now)
+    if reconciled:
+        log.info("reconciled %s online gateways' daily bills", reconciled)
     warn_calendar(clock.today())
 
 

@@ -17,6 +17,8 @@ MESSAGES: dict[str, str] = {
     "invoice_changed": _CHANGED,
     "surplus_transition": _REFUSED,
     "surplus_changed": _CHANGED,
+    "discrepancy_transition": _REFUSED,
+    "discrepancy_changed": _CHANGED,
     "ukey_transition": _REFUSED,
     "ukey_changed": _CHANGED,
     "ukey_not_in_stock": "{noun} {key} 当前为“{current}”：只能向库存中的Ukey制证。",

@@ -138,4 +138,20 @@ MESSAGES: dict[str, str] = {
         "已于 {date} 原路退回付款账户（{reference}）。"
     ),
     "surplus_page_customer_heading": "多付款项",
+    # the gateways' daily bills (payments.gateway_bills, payments.gateways.read_bill)
+    "trade_mismatch.bill": "交易 {trade_no} 已入账到订单 {reference}，与对账单不符",
+    "gateway_bill_line": (
+        "对账单第{line}行{what}记录的字段 {field} 缺失或格式不正确，整份对账单未核对"
+    ),
+    "gateway_bill_future": "{day} 还未到：只能核对已有对账单的日期（今天或以前）",
+    "gateway_bill_unavailable": "未配置{gateway}的对账单下载接口，无法核对",
+    "discrepancy_not_found": "没有编号为 {id} 的对账差异。",
+    "discrepancy_page_section": "对账差异，待处理（{count}）",
+    "discrepancy_page_intro": (
+        "每日核对支付平台对账单时发现、系统无法自动处理的差异：请在支付平台商户后台和本平台记录中核实，"
+        "处理后填写处理说明并点“已处理”。对账单中有付款而本平台漏收通知的订单，系统已自动补单，不在此列。"
+    ),
+    "discrepancy_page_handle_button": "已处理",
+    "discrepancy_page_note_label": "处理说明",
+    "discrepancy_page_done": "已将{gateway}对账差异 {reference} 标记为已处理。",
 }

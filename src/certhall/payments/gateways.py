@@ -21,12 +21,19 @@ number gives the same refund, never a second one. The call itself goes to a
 :class:`RefundClient`, chosen by :func:`refund_client`: the sandbox's while it is on, else the
 real gateway's client, which is where an Alipay / WeChat Pay SDK plugs in (none is configured:
 the real gateways cannot be reached from here, and finance records such refunds by hand).
+
+A gateway's daily bill (对账单: Alipay's ``alipay.data.dataservice.bill.downloadurl.query``,
+WeChat Pay's ``tradebill``) comes from a :class:`BillClient`, chosen by :func:`bill_client`
+the same way: the sandbox's (from its own trades and refunds) while it is on, else the real
+gateway's download, which is where the SDK plugs in (none configured here). Its lines arrive
+as the downloaded file's text fields and are read by :func:`read_bill` alone
+(``payments.gateway_bills`` reconciles them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from django.urls import reverse
@@ -37,7 +44,7 @@ from certhall.accounts.services import system_actor
 from certhall.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method
 from certhall.payments.models import Order
-from certhall.rules import default_catalog
+from certhall.rules import SHANGHAI, default_catalog
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,70 @@ class RefundClient(Protocol):
     def refund(
         self, gateway: OnlineGateway, out_trade_no: str, refund_no: str, amount: money.Money
     ) -> GatewayRefund: ...
+
+
+@dataclass(frozen=True)
+class BillTrade:
+    """A paid trade of a gateway's daily bill."""
+
+    line: int
+    #: The merchant's order number (``out_trade_no``): our order's reference.
+    out_trade_no: str
+    trade_no: str
+    amount: money.Money
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class BillRefund:
+    """A refund of a gateway's daily bill, whoever asked for it (the platform's API call or
+    finance in the gateway's merchant back office)."""
+
+    line: int
+    #: The merchant's refund number (``out_request_no`` / ``out_refund_no``).
+    refund_no: str
+    #: The gateway's id of the refund.
+    refund_id: str
+    trade_no: str
+    out_trade_no: str
+    amount: money.Money
+    refunded_at: datetime
+
+
+@dataclass(frozen=True)
+class Bill:
+    """One gateway's bill of one Shanghai calendar day."""
+
+    gateway: str
+    day: date
+    trades: tuple[BillTrade, ...]
+    refunds: tuple[BillRefund, ...]
+
+
+#: The fields of a bill's lines as a client hands them over (the downloaded file's text).
+BILL_TRADE_FIELDS = ("out_trade_no", "trade_no", "total_amount", "gmt_payment", "trade_status")
+BILL_REFUND_FIELDS = (
+    "out_request_no",
+    "refund_id",
+    "trade_no",
+    "out_trade_no",
+    "refund_amount",
+    "gmt_refund",
+)
+#: A trade line's status that is money received (Alipay's 交易成功; WeChat Pay's ``SUCCESS``
+#: is written so by the client); other lines (closed trades) are no money and are skipped.
+BILL_PAID = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
+
+
+class BillClient(Protocol):
+    """What downloads a gateway's daily bill: the trades and the refunds of ``day`` (Shanghai
+    time), each line a mapping of :data:`BILL_TRADE_FIELDS` / :data:`BILL_REFUND_FIELDS` to
+    the file's text. Failures of the download are catalogued errors or exceptions the caller
+    reports."""
+
+    def bill(
+        self, gateway: OnlineGateway, day: date
+    ) -> tuple[list[dict[str, str]], list[dict[str, str]]]: ...
 
 
 class Gateway(Protocol):
@@ -205,6 +276,87 @@ def refund_client(gateway: OnlineGateway) -> RefundClient | None:
 
         return sandbox.REFUNDS
     return None
+
+
+def bill_client(gateway: OnlineGateway) -> BillClient | None:
+    """Who downloads ``gateway``'s daily bill: the sandbox while it is on.
+
+    THE PLACE WHERE THE REAL CLIENTS PLUG IN: with the sandbox off, return a client that asks
+    Alipay's ``alipay.data.dataservice.bill.downloadurl.query`` (``bill_type=trade``,
+    ``bill_date=YYYY-MM-DD``) for the bill's URL and reads the zipped GBK CSV's 业务明细, or
+    WeChat Pay v3's ``GET /v3/bill/tradebill?bill_date=`` then its ``download_url``; each line
+    mapped to the fields above. None: no client (the real gateways cannot be reached from
+    here), nothing to reconcile against.
+    """
+    if config.get().payment_sandbox:
+        from certhall.payments import sandbox  # the stand-in imports this module
+
+        return sandbox.BILLS
+    return None
+
+
+def _bill_text(row: dict[str, str], name: str, what: str, line: int) -> str:
+    value = str(row.get(name) or "").strip()
+    if not value or len(value) > 64:
+        raise InvalidInput(code="gateway_bill_line", what=what, line=line, field=name)
+    return value
+
+
+def _bill_amount(row: dict[str, str], name: str, what: str, line: int) -> money.Money:
+    value = _bill_text(row, name, what, line)
+    try:
+        amount = money.parse(value, what="对账单金额")
+    except InvalidInput:
+        amount = money.Money(0)
+    if amount.fen <= 0:
+        raise InvalidInput(code="gateway_bill_line", what=what, line=line, field=name)
+    return amount
+
+
+def _bill_time(row: dict[str, str], name: str, what: str, line: int) -> datetime:
+    value = _bill_text(row, name, what, line)
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+    except ValueError:
+        raise InvalidInput(code="gateway_bill_line", what=what, line=line, field=name) from None
+
+
+def read_bill(
+    gateway: OnlineGateway,
+    day: date,
+    trades: list[dict[str, str]],
+    refunds: list[dict[str, str]],
+) -> Bill:
+    """The bill's lines read: every field present, amounts positive yuan, times in Shanghai
+    time; a line that is not (InvalidInput ``gateway_bill_line``, naming the line and the
+    field) refuses the whole bill: nothing is reconciled against a bill only partly read."""
+    paid: list[BillTrade] = []
+    for number, row in enumerate(trades, start=1):
+        if _bill_text(row, "trade_status", "交易", number) not in BILL_PAID:
+            continue
+        paid.append(
+            BillTrade(
+                line=number,
+                out_trade_no=_bill_text(row, "out_trade_no", "交易", number),
+                trade_no=_bill_text(row, "trade_no", "交易", number),
+                amount=_bill_amount(row, "total_amount", "交易", number),
+                paid_at=_bill_time(row, "gmt_payment", "交易", number),
+            )
+        )
+    back: list[BillRefund] = []
+    for number, row in enumerate(refunds, start=1):
+        back.append(
+            BillRefund(
+                line=number,
+                refund_no=_bill_text(row, "out_request_no", "退款", number),
+                refund_id=_bill_text(row, "refund_id", "退款", number),
+                trade_no=_bill_text(row, "trade_no", "退款", number),
+                out_trade_no=_bill_text(row, "out_trade_no", "退款", number),
+                amount=_bill_amount(row, "refund_amount", "退款", number),
+                refunded_at=_bill_time(row, "gmt_refund", "退款", number),
+            )
+        )
+    return Bill(gateway.name, day, tuple(paid), tuple(back))
 
 
 COUNTER = CounterGateway()

@@ -24,7 +24,7 @@ from django.db import models
 from certhall.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from certhall.payments.models import Invoice, Order, SurplusPayment
+    from certhall.payments.models import GatewayDiscrepancy, Invoice, Order, SurplusPayment
 
 
 class Status(models.TextChoices):
@@ -175,4 +175,44 @@ SURPLUSES: Lifecycle[SurplusPayment] = Lifecycle(
         SurplusStatus.RETURNED: "payments.surplus.returned",
     },
     snapshot=lambda surplus: surplus.snapshot(),
+)
+
+
+# --- discrepancies of a gateway's daily bill (对账差异) -----------------------------------------
+
+
+class DiscrepancyKind(models.TextChoices):
+    """What the daily bill of a gateway and the platform's records disagree on
+    (``payments.gateway_bills``)."""
+
+    REFUND_UNRECORDED = "refund_unrecorded", "支付平台有退款，本平台未登记"
+    REFUND_NOT_IN_BILL = "refund_not_in_bill", "本平台登记的退款，对账单中没有"
+    PAYMENT_NOT_IN_BILL = "payment_not_in_bill", "本平台登记的收款，对账单中没有"
+    AMOUNT_DIFFERS = "amount_differs", "金额不符"
+    TRADE_UNMATCHED = "trade_unmatched", "对账单中的交易无法入账"
+
+
+class DiscrepancyStatus(models.TextChoices):
+    """open --> handled: finance looked into it (the back office, the bank) and says what it
+    did in a note."""
+
+    OPEN = "open", "待处理"
+    HANDLED = "handled", "已处理"
+
+
+DISCREPANCIES: Lifecycle[GatewayDiscrepancy] = Lifecycle(
+    kind="gateway_discrepancy",
+    model="payments.GatewayDiscrepancy",
+    states=DiscrepancyStatus,
+    table={
+        DiscrepancyStatus.OPEN: frozenset({DiscrepancyStatus.HANDLED}),
+        DiscrepancyStatus.HANDLED: frozenset(),
+    },
+    state_field="status",
+    noun="对账差异",
+    key=lambda row: row.key,
+    refused="discrepancy_transition",
+    changed="discrepancy_changed",
+    actions={DiscrepancyStatus.HANDLED: "payments.gateway_bill.handled"},
+    snapshot=lambda row: row.snapshot(),
 )

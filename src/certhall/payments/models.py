@@ -16,6 +16,8 @@ from certhall.accounts.models import Organization, Provider, User
 from certhall.accounts.visibility import VisibleQuerySet
 from certhall.payments.lifecycle import (
     Channel,
+    DiscrepancyKind,
+    DiscrepancyStatus,
     InvoiceKind,
     InvoiceStatus,
     Method,
@@ -258,6 +260,113 @@ class SurplusPayment(models.Model):
             "status": self.status,
             "returned_reference": self.returned_reference,
         }
+
+
+ONLINE_GATEWAYS = [(Channel.ALIPAY.value, "支付宝"), (Channel.WECHAT.value, "微信支付")]
+
+
+class GatewayDiscrepancy(models.Model):
+    """对账差异: something a gateway's daily bill and the platform's records disagree on, that
+    reconciliation could not settle by itself (``payments.gateway_bills``): for finance to look
+    into and mark handled with a note. One row per gateway, kind and the gateway's id of the
+    trade or refund (``reference``), which is what makes reconciling a day again add nothing.
+    The organisation and provider are the order's when there is one (who sees it:
+    ``accounts.visibility``), else the home provider's (the merchant account's)."""
+
+    Kind = DiscrepancyKind
+    Status = DiscrepancyStatus
+
+    gateway = models.CharField(max_length=10, choices=ONLINE_GATEWAYS)
+    day = models.DateField(help_text="The bill's day (Shanghai)")
+    kind = models.CharField(max_length=24, choices=DiscrepancyKind.choices)
+    #: The gateway's trade number or refund id.
+    reference = models.CharField(max_length=64)
+    #: The merchant's order number (or refund number) the bill names, as it names it.
+    merchant_reference = models.CharField(max_length=64, blank=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="discrepancies", null=True, blank=True
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    bill_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    recorded_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    #: Why, in the catalogue's words (a refusal's message when the trade could not be applied).
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=8, choices=DiscrepancyStatus.choices, default=DiscrepancyStatus.OPEN
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = VisibleQuerySet["GatewayDiscrepancy"].as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "对账差异"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "kind", "reference"], name="discrepancy_once"
+            ),
+            models.CheckConstraint(
+                name="discrepancy_status_known",
+                condition=models.Q(status__in=[s.value for s in DiscrepancyStatus]),
+            ),
+            models.CheckConstraint(
+                name="discrepancy_handled_has_note",
+                condition=~models.Q(status=DiscrepancyStatus.HANDLED.value)
+                | (~models.Q(note="") & models.Q(handled_at__isnull=False)),
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.kind}:{self.reference} {self.status}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.gateway}/{self.reference}"
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "gateway": self.gateway,
+            "day": self.day.isoformat(),
+            "kind": self.kind,
+            "reference": self.reference,
+            "merchant_reference": self.merchant_reference,
+            "bill_amount": None if self.bill_amount is None else str(self.bill_amount),
+            "recorded_amount": None if self.recorded_amount is None else str(self.recorded_amount),
+            "status": self.status,
+            "note": self.note,
+        }
+
+
+class GatewayBillRun(models.Model):
+    """A gateway's daily bill reconciled (``payments.gateway_bills``): the jobs reconcile each
+    day once, the row says it was done (and the counts), or when it was last tried and why it
+    failed."""
+
+    gateway = models.CharField(max_length=10, choices=ONLINE_GATEWAYS)
+    day = models.DateField()
+    attempted_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "对账记录"
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "day"], name="gateway_bill_run_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.day} {'done' if self.finished_at else 'not done'}"
 
 
 class SandboxTrade(models.Model):

@@ -14,6 +14,9 @@ would run:
   ``certhall.payments.signing``). The key pair is generated into the instance home on first
   use: the private key (PKCS#8, encrypted under the CA key passphrase, mode 0600) stays here;
   only the public key is written where the platform reads it (``certhall.payments.keys``);
+* the daily bill (:data:`BILLS`, what :func:`certhall.payments.gateways.bill_client` gives):
+  the trades paid and the refunds made on a Shanghai calendar day, read from the sandbox's
+  own tables (whatever the platform was told or not), written as the real bill's text fields;
 * refunds (:data:`REFUNDS`, the gateway's refund API as :func:`certhall.payments.gateways.
   refund_client` gives it): recorded on the sandbox's side (``SandboxRefund``), idempotent by
   the merchant's refund number, never more than the trade's amount in all.
@@ -30,7 +33,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -54,7 +58,7 @@ from certhall.errors import ConfigurationError, Conflict, NotFound, RuleViolatio
 from certhall.payments import gateways, keys, services, signing
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
-from certhall.rules import local
+from certhall.rules import SHANGHAI, local
 
 logger = logging.getLogger(__name__)
 
@@ -409,6 +413,57 @@ class SandboxRefunds:
 
 
 REFUNDS = SandboxRefunds()
+
+
+# --- the daily bill (对账单) -----------------------------------------------------------------
+
+
+class SandboxBills:
+    """The sandbox's daily bill: what Alipay's bill download and WeChat Pay's ``tradebill``
+    give a merchant, from the sandbox's own trades and refunds of that Shanghai day."""
+
+    def bill(
+        self, gateway: gateways.OnlineGateway, day: date
+    ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        require_enabled()
+        start = datetime.combine(day, day_time(0, 0), tzinfo=SHANGHAI)
+        end = start + timedelta(days=1)
+        trades = SandboxTrade.objects.filter(
+            gateway=gateway.name, paid_at__gte=start, paid_at__lt=end
+        ).order_by("paid_at", "pk")
+        refunds = (
+            SandboxRefund.objects.filter(
+                gateway=gateway.name, refunded_at__gte=start, refunded_at__lt=end
+            )
+            .select_related("trade")
+            .order_by("refunded_at", "pk")
+        )
+        return (
+            [
+                {
+                    "out_trade_no": t.out_trade_no,
+                    "trade_no": t.trade_no,
+                    "total_amount": str(t.total_amount),
+                    "gmt_payment": _stamp(t.paid_at),
+                    "trade_status": "TRADE_SUCCESS",
+                }
+                for t in trades
+            ],
+            [
+                {
+                    "out_request_no": r.out_request_no,
+                    "refund_id": r.refund_id,
+                    "trade_no": r.trade.trade_no,
+                    "out_trade_no": r.trade.out_trade_no,
+                    "refund_amount": str(r.refund_amount),
+                    "gmt_refund": _stamp(r.refunded_at),
+                }
+                for r in refunds
+            ],
+        )
+
+
+BILLS = SandboxBills()
 
 
 def _deliver_thread(trade_pk: int, url: str | None) -> None:

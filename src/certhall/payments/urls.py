@@ -37,6 +37,11 @@ urlpatterns = [
         name="payments-surplus-hand",
     ),
     path(
+        "payments/discrepancies/<int:discrepancy_id>/handled",
+        views.discrepancy_handled,
+        name="payments-discrepancy-handled",
+    ),
+    path(
         "payments/invoices/<int:invoice_id>/issue",
         views.invoice_issue,
         name="payments-invoice-issue",

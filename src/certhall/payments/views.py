@@ -33,6 +33,7 @@ from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
 from certhall.messages import text
 from certhall.payments import (
+    gateway_bills,
     gateways,
     invoices,
     notify,
@@ -172,6 +173,7 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             "refunds_sent": services.refunds_sent(actor),
             "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
             **_surplus_section(actor),
+            **_discrepancy_section(actor),
         },
     )
 
@@ -191,6 +193,40 @@ def _surplus_section(actor: User) -> dict[str, object]:
             "hand_label": text("surplus_page_hand_label"),
         },
     }
+
+
+def _discrepancy_section(actor: User) -> dict[str, object]:
+    """对账差异，待处理: what the gateways' daily bills and the platform disagree on, each with
+    已处理 and a note, in the catalogue's words."""
+    rows = gateway_bills.open_discrepancies(actor)
+    return {
+        "discrepancies": rows,
+        "discrepancy_words": {
+            "section": text("discrepancy_page_section", count=len(rows)),
+            "intro": text("discrepancy_page_intro"),
+            "handle_button": text("discrepancy_page_handle_button"),
+            "note_label": text("discrepancy_page_note_label"),
+        },
+    }
+
+
+@require_POST
+@login_required
+def discrepancy_handled(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
+    """已处理: finance marks a discrepancy of a gateway's daily bill handled, with a note."""
+    actor = _actor(request)
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: gateway_bills.mark_handled(
+            actor, discrepancy_id, text_field(request.POST, "note", 200)
+        ),
+        lambda row: text(
+            "discrepancy_page_done",
+            gateway=row.get_gateway_display(),
+            reference=row.reference,
+        ),
+    )
 
 
 def _surplus_row(row: SurplusPayment) -> dict[str, object]:

@@ -1,0 +1,443 @@
+"""对账 of the online gateways: the sandbox's daily bill (its own trades and refunds) against
+the platform's records. A payment whose notification never arrived is applied once (补单); a
+refund made in the gateway's back office, an amount that differs and a recorded payment the
+bill does not have become discrepancies that finance of the order's CA marks handled; reconciling
+again changes nothing; the jobs do it once a day; the command line. Real sandbox gateway, real
+signed notifications, a frozen clock; SQLite and PostgreSQL (``database``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from certhall.accounts.models import User
+from certhall.audit import services as audit
+from certhall.audit.models import AuditEvent
+from certhall.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
+from certhall.payments import gateway_bills, gateways, notify, sandbox, services
+from certhall.payments.lifecycle import DiscrepancyStatus, Status, SurplusStatus
+from certhall.payments.models import (
+    GatewayBillRun,
+    GatewayDiscrepancy,
+    Order,
+    Payment,
+    SandboxRefund,
+    SandboxTrade,
+    SurplusPayment,
+)
+
+from .conftest import NOW, SHANGHAI, events, login, notification_params, page, refused, signed_body
+
+pytestmark = pytest.mark.django_db
+
+TODAY = NOW.date()
+
+
+def reconcile(admin: User, gateway: str = "alipay", day: date = TODAY) -> gateway_bills.Report:
+    return gateway_bills.reconcile_day(admin, gateway, day)
+
+
+def counts(report: gateway_bills.Report) -> dict[str, int]:
+    return {k: v for k, v in report.counted().items() if v}
+
+
+@pytest.fixture
+def unnotified(
+    clock: Any, applicant: User, make_order: Callable[..., Order]
+) -> Callable[..., tuple[Order, SandboxTrade]]:
+    """The customer paid at the sandbox's cashier; the notification never reached us."""
+
+    def make(gateway: str = "alipay", amount: str = "300.00") -> tuple[Order, SandboxTrade]:
+        order = make_order(amount)
+        return order, sandbox.pay(applicant, order.reference, gateway)
+
+    return make
+
+
+def back_office_refund(trade: SandboxTrade, amount: str = "300.00") -> SandboxRefund:
+    """Finance refunded in the gateway's merchant back office: the platform was not asked."""
+    return SandboxRefund.objects.create(
+        gateway=trade.gateway,
+        trade=trade,
+        out_request_no="HT20261120000001",  # the back office's own number
+        refund_id="2026112023001999000000000001",
+        refund_amount=amount,
+        refunded_at=NOW,
+    )
+
+
+# --- the bill ----------------------------------------------------------------------------------
+
+
+def test_the_sandbox_bill_is_the_days_trades_and_refunds(
+    unnotified: Callable[..., tuple[Order, SandboxTrade]],
+    clock: time_machine.Coordinates,
+) -> None:
+    order, trade = unnotified()
+    refund = back_office_refund(trade, "100.00")
+    _, other = unnotified("wechat")
+    client = gateways.bill_client(gateways.ALIPAY)
+    assert client is not None
+    bill = gateways.read_bill(gateways.ALIPAY, TODAY, *client.bill(gateways.ALIPAY, TODAY))
+    ((line,),) = [bill.trades]
+    assert (line.out_trade_no, line.trade_no, str(line.amount.yuan)) == (
+        order.reference,
+        trade.trade_no,
+        "300.00",
+    )
+    assert line.paid_at == NOW
+    ((back,),) = [bill.refunds]
+    assert (back.refund_id, back.refund_no, back.trade_no, back.out_trade_no) == (
+        refund.refund_id,
+        refund.out_request_no,
+        trade.trade_no,
+        order.reference,
+    )
+    assert str(back.amount.yuan) == "100.00"
+    assert other.trade_no not in {t.trade_no for t in bill.trades}  # WeChat's own bill
+    yesterday = client.bill(gateways.ALIPAY, TODAY - timedelta(days=1))
+    assert yesterday == ([], [])
+
+
+# --- a lost notification: 补单 -----------------------------------------------------------------
+
+
+def test_a_lost_notification_is_applied_once_by_the_days_bill(
+    admin: User, unnotified: Callable[..., tuple[Order, SandboxTrade]]
+) -> None:
+    order, trade = unnotified()
+    assert not Payment.objects.exists()
+
+    report = reconcile(admin)
+    assert counts(report) == {"trades": 1, "supplemented": 1}
+    assert report.supplemented == [order.reference]
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+    payment = Payment.objects.get()
+    assert (payment.transaction_id, payment.amount, payment.received_at) == (
+        trade.trade_no,
+        order.amount,
+        NOW,
+    )
+    assert payment.details == {"found_by": "gateway_bill", "bill_day": "2026-11-20"}
+    (found,) = events("payments.gateway_bill.supplement")
+    assert found.object_id == order.reference and found.after["trade_no"] == trade.trade_no
+    (run,) = events(gateway_bills.ACTION)
+    assert run.after["counts"]["supplemented"] == 1
+    assert len(events("payments.order.paid")) == 1
+
+    # Again: nothing changes, no duplicate; the notification arriving late changes nothing.
+    assert counts(reconcile(admin)) == {"trades": 1, "matched": 1}
+    body = signed_body({**sandbox.notification(trade)})
+    assert notify.handle("alipay", body).result == "duplicate"
+    assert Payment.objects.count() == 1 and not GatewayDiscrepancy.objects.exists()
+    assert len(events("payments.gateway_bill.supplement")) == 1
+    assert len(events("payments.order.paid")) == 1
+    assert len(events(gateway_bills.ACTION)) == 2
+    assert audit.verify().ok
+
+
+def test_a_trade_for_an_order_no_longer_pending_is_kept_as_surplus(
+    admin: User, clerk: User, unnotified: Callable[..., tuple[Order, SandboxTrade]]
+) -> None:
+    order, trade = unnotified()
+    services.cancel_order(clerk, order, "客户改为柜台缴费")
+    assert counts(reconcile(admin)) == {"trades": 1, "surplus": 1}
+    kept = SurplusPayment.objects.get()
+    assert (kept.trade_no, kept.status, kept.order_id) == (
+        trade.trade_no,
+        SurplusStatus.RECEIVED,
+        order.pk,
+    )
+    assert len(events("payments.gateway_bill.surplus")) == 1
+    assert len(events("payments.surplus.received")) == 1
+    assert counts(reconcile(admin)) == {"trades": 1, "matched": 1}
+    assert SurplusPayment.objects.count() == 1 and not GatewayDiscrepancy.objects.exists()
+
+
+# --- discrepancies -------------------------------------------------------------------------------
+
+
+def test_a_back_office_refund_is_one_open_discrepancy_finance_marks_handled(
+    admin: User,
+    clerk: User,
+    other_clerk: User,
+    applicant: User,
+    paid_online: Callable[..., Order],
+) -> None:
+    order = paid_online()
+    trade = SandboxTrade.objects.get(out_trade_no=order.reference)
+    refund = back_office_refund(trade)
+
+    assert counts(reconcile(admin)) == {
+        "trades": 1,
+        "refunds": 1,
+        "matched": 1,
+        "discrepancies": 1,
+    }
+    row = GatewayDiscrepancy.objects.get()
+    assert (row.kind, row.reference, row.merchant_reference, row.order_id) == (
+        "refund_unrecorded",
+        refund.refund_id,
+        refund.out_request_no,
+        order.pk,
+    )
+    assert (row.status, str(row.bill_amount), row.recorded_amount) == ("open", "300.00", None)
+    assert len(events("payments.gateway_bill.discrepancy")) == 1
+    # Again: the same row, nothing added.
+    assert counts(reconcile(admin))["known_discrepancies"] == 1
+    assert GatewayDiscrepancy.objects.count() == 1
+    assert len(events("payments.gateway_bill.discrepancy")) == 1
+
+    # Finance of the order's CA sees it; another CA's staff and the enterprise do not.
+    assert gateway_bills.open_discrepancies(clerk) == [row]
+    assert gateway_bills.open_discrepancies(other_clerk) == []
+    refused(lambda: gateway_bills.open_discrepancies(applicant), "role_required", Forbidden)
+    refused(
+        lambda: gateway_bills.mark_handled(other_clerk, row.pk, "看看"), "other_provider", Forbidden
+    )
+    refused(
+        lambda: gateway_bills.mark_handled(clerk, row.pk, "  "), "order_text_empty", InvalidInput
+    )
+    refused(
+        lambda: gateway_bills.mark_handled(clerk, 999_999, "x"), "discrepancy_not_found", NotFound
+    )
+
+    handled = gateway_bills.mark_handled(
+        clerk, row.pk, "已在商户后台核实，客户申请退款，财务已补登记"
+    )
+    assert (handled.status, handled.handled_by_id) == (DiscrepancyStatus.HANDLED, clerk.pk)
+    assert handled.note == "已在商户后台核实，客户申请退款，财务已补登记"
+    (event,) = events("payments.gateway_bill.handled")
+    assert event.after["note"] == handled.note
+    assert gateway_bills.open_discrepancies(clerk) == []
+    refused(lambda: gateway_bills.mark_handled(clerk, row.pk, "再次"), "discrepancy_transition")
+    # Handled stays handled: the next run finds the row and opens nothing.
+    report = reconcile(admin)
+    assert report.discrepancies == [] and GatewayDiscrepancy.objects.count() == 1
+    assert audit.verify().ok
+
+
+def test_an_amount_that_differs_and_a_payment_missing_from_the_bill(
+    admin: User,
+    applicant: User,
+    make_order: Callable[..., Order],
+    paid_online: Callable[..., Order],
+) -> None:
+    differs = paid_online()
+    SandboxTrade.objects.filter(out_trade_no=differs.reference).update(total_amount="299.00")
+    # A payment the platform recorded from a signed notification of a trade the gateway's
+    # bill does not list.
+    missing = make_order("450.00")
+    params = notification_params(missing, trade_no="2026112022001000000000009999")
+    assert notify.handle("alipay", signed_body(params)).result == "paid"
+
+    report = reconcile(admin)
+    assert counts(report) == {"trades": 1, "discrepancies": 2}
+    rows = {row.kind: row for row in GatewayDiscrepancy.objects.all()}
+    assert set(rows) == {"amount_differs", "payment_not_in_bill"}
+    amount = rows["amount_differs"]
+    assert (amount.order_id, str(amount.bill_amount), str(amount.recorded_amount)) == (
+        differs.pk,
+        "299.00",
+        "300.00",
+    )
+    gone = rows["payment_not_in_bill"]
+    assert (gone.reference, gone.order_id, gone.bill_amount, str(gone.recorded_amount)) == (
+        "2026112022001000000000009999",
+        missing.pk,
+        None,
+        "450.00",
+    )
+    assert counts(reconcile(admin)) == {"trades": 1, "known_discrepancies": 2}
+    assert GatewayDiscrepancy.objects.count() == 2
+
+
+def test_refunds_the_platform_made_agree_with_the_bill(
+    admin: User, refunded_online: Callable[..., Order]
+) -> None:
+    """The jobs' refund through the gateway (the platform's own number) is in the bill and
+    recorded: no discrepancy."""
+    from certhall.payments import refunding
+
+    order = refunded_online()
+    assert refunding.send_due(NOW) == 1
+    assert counts(reconcile(admin)) == {"trades": 1, "refunds": 1, "matched": 2}
+    assert not GatewayDiscrepancy.objects.exists()
+    # A refund recorded as made by the gateway that the bill does not have.
+    SandboxRefund.objects.all().delete()
+    report = reconcile(admin)
+    (row,) = report.discrepancies
+    assert (row.kind, row.order_id) == ("refund_not_in_bill", order.pk)
+
+
+def test_an_unknown_order_in_the_bill_is_a_discrepancy(
+    admin: User, unnotified: Callable[..., tuple[Order, SandboxTrade]]
+) -> None:
+    _, trade = unnotified()
+    SandboxTrade.objects.filter(pk=trade.pk).update(out_trade_no="ZF20261120-999999")
+    report = reconcile(admin)
+    (row,) = report.discrepancies
+    assert (row.kind, row.order_id, row.merchant_reference) == (
+        "trade_unmatched",
+        None,
+        "ZF20261120-999999",
+    )
+    assert "ZF20261120-999999" in row.detail and not Payment.objects.exists()
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_bad_input_is_refused_in_words_and_recorded(
+    admin: User, clock: Any, clerk: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused(lambda: reconcile(admin, "paypal"), "gateway_unknown", NotFound)
+    refused(
+        lambda: reconcile(admin, day=TODAY + timedelta(days=1)), "gateway_bill_future", InvalidInput
+    )
+    refused(lambda: reconcile(clerk), "role_required", Forbidden)
+
+    class Broken:
+        def bill(
+            self, gateway: Any, day: date
+        ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+            line = {
+                "out_trade_no": "ZF20261120-000001",
+                "trade_no": "2026112022001000000000000001",
+                "total_amount": "3O0.00",
+                "gmt_payment": "2026-11-20 10:30:00",
+                "trade_status": "TRADE_SUCCESS",
+            }
+            return [line], []
+
+    monkeypatch.setattr(gateways, "bill_client", lambda gateway: Broken())
+    message = refused(lambda: reconcile(admin), "gateway_bill_line", InvalidInput)
+    assert "第1行" in message and "total_amount" in message
+    monkeypatch.setattr(gateways, "bill_client", lambda gateway: None)
+    refused(lambda: reconcile(admin), "gateway_bill_unavailable", ConfigurationError)
+    recorded = [e.after["error"] for e in events(gateway_bills.ACTION, "refused")]
+    assert recorded == [
+        "gateway_unknown",
+        "gateway_bill_future",
+        "gateway_bill_line",
+        "gateway_bill_unavailable",
+    ]
+    assert not GatewayBillRun.objects.exists()
+
+
+# --- the jobs and the command line ------------------------------------------------------------
+
+
+def test_the_jobs_reconcile_yesterdays_bill_once_a_day(
+    applicant: User, make_order: Callable[..., Order]
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        order = make_order()
+        sandbox.pay(applicant, order.reference, "alipay")
+    next_morning = datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(next_morning, tick=False):
+        assert gateway_bills.reconcile_due(next_morning) == 0  # the bill is not out yet
+    later = datetime(2026, 11, 21, 10, 31, tzinfo=SHANGHAI)
+    with time_machine.travel(later, tick=False):
+        assert gateway_bills.reconcile_due(later) == 2  # Alipay's and WeChat Pay's
+        assert gateway_bills.reconcile_due(later + timedelta(minutes=1)) == 0
+    with time_machine.travel(later + timedelta(hours=5), tick=False):
+        from certhall.ca.jobs import run_due_jobs
+
+        run_due_jobs()  # the whole round: nothing more
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+    runs = {(r.gateway, r.day, r.attempts) for r in GatewayBillRun.objects.all()}
+    assert runs == {("alipay", date(2026, 11, 20), 1), ("wechat", date(2026, 11, 20), 1)}
+    assert len(events(gateway_bills.ACTION)) == 2
+    assert len(events("payments.gateway_bill.supplement")) == 1
+
+
+def test_a_failed_day_is_tried_again_an_hour_later(
+    monkeypatch: pytest.MonkeyPatch, db: None
+) -> None:
+    later = datetime(2026, 11, 21, 10, 31, tzinfo=SHANGHAI)
+    calls: list[str] = []
+
+    def broken(actor: User, gateway: str, day: date) -> None:
+        calls.append(gateway)
+        raise InvalidInput(code="gateway_bill_line", what="交易", line=3, field="trade_no")
+
+    monkeypatch.setattr(gateway_bills, "reconcile_day", broken)
+    with time_machine.travel(later, tick=False):
+        assert gateway_bills.reconcile_due(later) == 0
+        assert gateway_bills.reconcile_due(later + timedelta(minutes=30)) == 0
+        assert gateway_bills.reconcile_due(later + timedelta(minutes=61)) == 0
+    assert calls == ["alipay", "wechat", "alipay", "wechat"]
+    run = GatewayBillRun.objects.get(gateway="alipay")
+    assert run.attempts == 2 and run.finished_at is None and "第3行" in run.last_error
+
+
+def test_the_command_line(
+    cli: Callable[..., int],
+    unnotified: Callable[..., tuple[Order, SandboxTrade]],
+    paid_online: Callable[..., Order],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    order, _ = unnotified()
+    assert cli("payments", "reconcile-gateway", "--gateway", "alipay", "--day", "2026-11-20") == 0
+    out = capsys.readouterr().out
+    assert "alipay bill of 2026-11-20: trades 1, refunds 0, matched 0, supplemented 1" in out
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+    back_office_refund(SandboxTrade.objects.get(out_trade_no=order.reference))
+    argv = ("payments", "reconcile-gateway", "--gateway", "alipay", "--day", "2026-11-20")
+    assert cli(*argv, "--json") == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["discrepancies"] == 1
+    assert [d["kind"] for d in report["discrepancies"]] == ["refund_unrecorded"]
+    assert cli(*argv) == 1
+    out = capsys.readouterr().out
+    assert "refund_unrecorded" in out and "known_discrepancies 1" in out
+    assert cli("payments", "reconcile-gateway", "--gateway", "paypal") == 4
+    assert "paypal" in capsys.readouterr().err
+    assert cli("payments", "reconcile-gateway", "--gateway", "alipay", "--day", "2026-13-01") == 2
+    assert cli("payments", "reconcile-gateway", "--gateway", "alipay", "--day", "2026-11-21") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "YYYY-MM-DD" in err
+    event = AuditEvent.objects.filter(action=gateway_bills.ACTION, result="ok").last()
+    assert event is not None and event.actor.startswith("system:system-")
+
+
+# --- finance's page ---------------------------------------------------------------------------
+
+
+def test_finances_page_lists_them_and_marks_one_handled(
+    admin: User,
+    clerk: User,
+    other_clerk: User,
+    applicant: User,
+    paid_online: Callable[..., Order],
+) -> None:
+    order = paid_online()
+    refund = back_office_refund(SandboxTrade.objects.get(out_trade_no=order.reference))
+    reconcile(admin)
+    row = GatewayDiscrepancy.objects.get()
+    text = page(login(clerk).get("/payments/invoices/"))
+    assert "对账差异，待处理（1）" in text and refund.refund_id in text
+    assert order.reference in text and "支付平台有退款，本平台未登记" in text
+    assert "对账差异" not in page(login(other_clerk).get("/payments/invoices/"))
+    assert login(applicant).get("/payments/invoices/").status_code == 403
+    url = f"/payments/discrepancies/{row.pk}/handled"
+    assert login(other_clerk).post(url, {"note": "看看"}).status_code == 403
+    assert login(applicant).post(url, {"note": "看看"}).status_code == 403
+    assert login(clerk, csrf=True).post(url, {"note": "x"}).status_code == 403  # no CSRF token
+    too_long = page(login(clerk).post(url, {"note": "长" * 201}, follow=True))
+    assert "最多200个字" in too_long and "对账差异，待处理（1）" in too_long
+    done = page(login(clerk).post(url, {"note": "已核实，退款属实"}, follow=True))
+    assert f"已将支付宝对账差异 {refund.refund_id} 标记为已处理" in done
+    assert "对账差异，待处理" not in done
+    row.refresh_from_db()
+    assert (row.status, row.note, row.handled_by_id) == ("handled", "已核实，退款属实", clerk.pk)
