@@ -8,14 +8,18 @@ not yet moved on), ``payments.reconciled_line`` (a statement's first line commit
 not yet looked at), ``payments.refunded`` (the application and the order refunded, the
 application's signal not yet run), ``payments.gateway_refunded`` (an online payment refunded at
 the gateway by the jobs, the order not yet recorded as sent back), ``payments.surplus_refunded``
-(a second payment of an order sent back at the gateway by finance's 原路退回, not yet recorded)."""
+(a second payment of an order sent back at the gateway by finance's 原路退回, not yet recorded),
+``payments.gateway_bill_applied`` (the daily bill's reconciliation killed after its first 补单
+committed, the rest of the bill not yet looked at)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from certhall.rules import SHANGHAI
 from tests.support.crash import Home
 
 pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
@@ -190,3 +194,41 @@ def test_a_surplus_return_killed_before_its_record_is_made_once(demo_home: Home)
     assert home.json("surplus-inspect", reference)["gateway_refunds"] == [
         [number, amount, gateway_id]
     ]
+
+
+def test_a_gateway_bill_reconciliation_killed_mid_way_applies_each_trade_once(
+    demo_home: Home,
+) -> None:
+    """Two orders paid at the sandbox's cashier whose notifications never came; the day's
+    reconciliation (``certhall payments reconcile-gateway``) killed after the first 补单: that
+    payment committed and audited, the chain verifies; the next run applies the other one only,
+    and a third changes nothing."""
+    home = demo_home
+    first, second = home.json("pay-prepare", "2")
+    numbers = [first["number"], second["number"]]
+    day = datetime.now(SHANGHAI).date().isoformat()
+    command = ("payments", "reconcile-gateway", "--gateway", "alipay", "--day", day)
+    before = int(home.scenario("events", "payments.gateway_bill.supplement"))
+
+    home.kill_cli_at("payments.gateway_bill_applied", *command)
+    seen = _seen(home, *numbers)
+    paid = [n for n in numbers if seen[n]["order"] == "paid"]
+    assert len(paid) == 1, seen  # the first trade of the bill; the other still waits
+    (waiting,) = set(numbers) - set(paid)
+    assert seen[waiting] == {"state": "awaiting_payment", "order": "pending", "payments": []}
+    assert seen[paid[0]]["state"] == "paid" and len(seen[paid[0]]["payments"]) == 1  # type: ignore[arg-type]
+    assert int(home.scenario("events", "payments.gateway_bill.supplement")) == before + 1
+    home.audit_verifies()
+
+    # The next run (the jobs' next try, or finance's by hand): the rest, each trade once.
+    home.cli(*command, status=None)  # (other tests' days in the shared home may disagree)
+    seen = _seen(home, *numbers)
+    for number, prepared in zip(numbers, (first, second), strict=True):
+        assert seen[number]["order"] == "paid" and seen[number]["state"] == "paid", seen
+        assert [p[:2] for p in seen[number]["payments"]] == [["alipay", prepared["amount"]]]  # type: ignore[attr-defined]
+    assert int(home.scenario("events", "payments.gateway_bill.supplement")) == before + 2
+    home.audit_verifies()
+    home.cli(*command, status=None)
+    assert _seen(home, *numbers) == seen
+    assert int(home.scenario("events", "payments.gateway_bill.supplement")) == before + 2
+    home.audit_verifies()

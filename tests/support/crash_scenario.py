@@ -33,7 +33,8 @@ Payments:
 * ``surplus-resume-later``: the jobs' round of lost 原路退回 calls once the lease is over;
   prints how many were recorded;
 * ``surplus-inspect REFERENCE``: JSON of the order's 多余到账 rows and the sandbox gateway's
-  refunds of their trades.
+  refunds of their trades;
+* ``events ACTION``: how many events of ACTION the audit chain holds (result ``ok``).
 
 Refund programme:
 
@@ -266,6 +267,12 @@ def surplus_inspect(reference: str) -> None:
     )
 
 
+def events(action: str) -> None:
+    from certhall.audit.models import AuditEvent
+
+    print(AuditEvent.objects.filter(action=action, result="ok").count())
+
+
 def refund_prepare() -> None:
     from certhall.accounts.models import User
     from certhall.refunds import counter, review
@@ -394,6 +401,7 @@ if __name__ == "__main__":
         "surplus-hand": lambda: surplus_by_finance("hand", *args),
         "surplus-resume-later": surplus_resume_later,
         "surplus-inspect": lambda: surplus_inspect(*args),
+        "events": lambda: events(*args),
         "refund-prepare": refund_prepare,
         "refund-inspect": refund_inspect,
         "ca-inspect": ca_inspect,
