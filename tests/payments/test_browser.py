@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -262,3 +263,60 @@ def test_finance_sends_a_second_payment_back_and_the_customer_reads_it(
     expect(page.locator("#surplus-payments")).to_contain_text("原路退回付款账户（退款单号")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "10-order-surplus-returned-phone.png"), full_page=True)
+
+
+def test_finance_sees_the_daily_bills_discrepancies_and_marks_one_handled(
+    audit_flushable: None,
+    live_server: Any,
+    page: Page,
+    admin: User,
+    applicant: User,
+    clerk: User,
+    make_order: Callable[..., Order],
+    tmp_path: Path,
+) -> None:
+    """对账差异: a refund made in the gateway's back office and an amount that differs, found by
+    the day's reconciliation; finance's page lists them (alert count), 已处理 with a note."""
+    from certhall import clock
+    from certhall.payments import gateway_bills, notify
+    from certhall.payments.models import SandboxRefund, SandboxTrade
+
+    url = live_server.url
+    print(f"screenshots in {tmp_path}")
+    paid = []
+    for amount in ("300.00", "150.00"):
+        order = make_order(amount, description="机构证书（ODC证书）新办 1年")
+        trade = sandbox.pay(applicant, order.reference, "alipay")
+        body = urlencode(sandbox.notification(trade)).encode()
+        assert notify.handle("alipay", body, source="127.0.0.1").result == "paid"
+        paid.append((order, trade))
+    (_, trade), (second, _) = paid
+    SandboxRefund.objects.create(
+        gateway="alipay",
+        trade=trade,
+        out_request_no="HT20261205000001",
+        refund_id="2026120523001999000000000001",
+        refund_amount="300.00",
+        refunded_at=clock.now(),
+    )
+    SandboxTrade.objects.filter(out_trade_no=second.reference).update(total_amount="105.00")
+    report = gateway_bills.reconcile_day(admin, "alipay", clock.today())
+    assert len(report.discrepancies) == 2
+
+    _log_in(page, url, clerk)
+    page.goto(f"{url}/payments/invoices/")
+    section = page.locator("#gateway-discrepancies")
+    expect(section).to_contain_text("对账差异，待处理（2）")
+    expect(section).to_contain_text("支付平台有退款，本平台未登记")
+    expect(section).to_contain_text("金额不符")
+    expect(section).to_contain_text("2026120523001999000000000001")
+    page.screenshot(path=str(tmp_path / "11-discrepancies.png"), full_page=True)
+
+    row = section.locator("tr", has_text="2026120523001999000000000001")
+    row.locator('input[name="note"]').fill("已在支付宝商户后台核实：客户申请退款，财务已补登记")
+    row.locator("form.discrepancy-handled button").click()
+    expect(page.locator("body")).to_contain_text(
+        "已将支付宝对账差异 2026120523001999000000000001 标记为已处理"
+    )
+    expect(page.locator("#gateway-discrepancies")).to_contain_text("对账差异，待处理（1）")
+    page.screenshot(path=str(tmp_path / "12-discrepancy-handled.png"), full_page=True)
