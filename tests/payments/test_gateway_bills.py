@@ -70,6 +70,19 @@ def back_office_refund(trade: SandboxTrade, amount: str = "300.00") -> SandboxRe
     )
 
 
+@pytest.fixture
+def refunded_in_back_office(
+    paid_online: Callable[..., Order],
+) -> Callable[[], tuple[Order, SandboxRefund]]:
+    """An order paid online (notified), then refunded in the gateway's back office."""
+
+    def make() -> tuple[Order, SandboxRefund]:
+        order = paid_online()
+        return order, back_office_refund(SandboxTrade.objects.get(out_trade_no=order.reference))
+
+    return make
+
+
 # --- the bill ----------------------------------------------------------------------------------
 
 
@@ -167,11 +180,9 @@ def test_a_back_office_refund_is_one_open_discrepancy_finance_marks_handled(
     clerk: User,
     other_clerk: User,
     applicant: User,
-    paid_online: Callable[..., Order],
+    refunded_in_back_office: Callable[[], tuple[Order, SandboxRefund]],
 ) -> None:
-    order = paid_online()
-    trade = SandboxTrade.objects.get(out_trade_no=order.reference)
-    refund = back_office_refund(trade)
+    order, refund = refunded_in_back_office()
 
     assert counts(reconcile(admin)) == {
         "trades": 1,
@@ -419,10 +430,9 @@ def test_finances_page_lists_them_and_marks_one_handled(
     clerk: User,
     other_clerk: User,
     applicant: User,
-    paid_online: Callable[..., Order],
+    refunded_in_back_office: Callable[[], tuple[Order, SandboxRefund]],
 ) -> None:
-    order = paid_online()
-    refund = back_office_refund(SandboxTrade.objects.get(out_trade_no=order.reference))
+    order, refund = refunded_in_back_office()
     reconcile(admin)
     row = GatewayDiscrepancy.objects.get()
     text = page(login(clerk).get("/payments/invoices/"))

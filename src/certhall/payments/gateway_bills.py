@@ -332,28 +332,16 @@ def _recorded_refund(gateway: OnlineGateway, refund: BillRefund) -> Decimal | No
 
 def _not_in_bill(actor: User, gateway: OnlineGateway, bill: Bill, report: Report) -> None:
     start, end = _span(bill.day)
-    trades = {t.trade_no for t in bill.trades}
     payments = Payment.objects.filter(
         channel=gateway.channel, received_at__gte=start, received_at__lt=end
     ).select_related("order")
     kept = SurplusPayment.objects.filter(
         gateway=gateway.name, paid_at__gte=start, paid_at__lt=end
     ).select_related("order")
-    rows = [(p.transaction_id, p.order, p.amount) for p in payments]
-    rows += [(s.trade_no, s.order, s.amount) for s in kept]
-    for trade_no, order, amount in rows:
-        if trade_no not in trades:
-            _discrepancy(
-                actor,
-                report,
-                bill,
-                DiscrepancyKind.PAYMENT_NOT_IN_BILL,
-                trade_no,
-                merchant_reference=order.reference,
-                reference_order=order.reference,
-                recorded_amount=amount,
-            )
-    refunds = {r.refund_id for r in bill.refunds}
+    received = [(p.transaction_id, p.order, p.amount) for p in payments]
+    received += [(s.trade_no, s.order, s.amount) for s in kept]
+    _lacking(actor, report, bill, DiscrepancyKind.PAYMENT_NOT_IN_BILL, received,
+             {t.trade_no for t in bill.trades})  # fmt: skip
     by_gateway = f"system-gateway-{gateway.name}"
     sent = Order.objects.filter(
         method=gateway.method,
@@ -368,14 +356,28 @@ def _not_in_bill(actor: User, gateway: OnlineGateway, bill: Bill, report: Report
     ).select_related("order")
     back = [(o.refund_sent_reference, o, o.amount) for o in sent]
     back += [(s.returned_reference, s.order, s.amount) for s in returned]
-    for refund_id, order, amount in back:
-        if refund_id not in refunds:
+    _lacking(actor, report, bill, DiscrepancyKind.REFUND_NOT_IN_BILL, back,
+             {r.refund_id for r in bill.refunds})  # fmt: skip
+
+
+def _lacking(
+    actor: User,
+    report: Report,
+    bill: Bill,
+    kind: DiscrepancyKind,
+    recorded: list[tuple[str, Order, Decimal]],
+    in_bill: set[str],
+) -> None:
+    """A discrepancy of ``kind`` for each (gateway id, order, amount) recorded that the bill's
+    ids ``in_bill`` lack."""
+    for reference, order, amount in recorded:
+        if reference not in in_bill:
             _discrepancy(
                 actor,
                 report,
                 bill,
-                DiscrepancyKind.REFUND_NOT_IN_BILL,
-                refund_id,
+                kind,
+                reference,
                 merchant_reference=order.reference,
                 reference_order=order.reference,
                 recorded_amount=amount,

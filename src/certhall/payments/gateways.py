@@ -295,30 +295,38 @@ def bill_client(gateway: OnlineGateway) -> BillClient | None:
     return None
 
 
-def _bill_text(row: dict[str, str], name: str, what: str, line: int) -> str:
-    value = str(row.get(name) or "").strip()
-    if not value or len(value) > 64:
-        raise InvalidInput(code="gateway_bill_line", what=what, line=line, field=name)
-    return value
+@dataclass(frozen=True)
+class _BillLine:
+    """One line of a bill being read: its fields, what it is (交易 / 退款) and its number, for
+    the refusal that names a field missing or malformed."""
 
+    row: dict[str, str]
+    what: str
+    number: int
 
-def _bill_amount(row: dict[str, str], name: str, what: str, line: int) -> money.Money:
-    value = _bill_text(row, name, what, line)
-    try:
-        amount = money.parse(value, what="对账单金额")
-    except InvalidInput:
-        amount = money.Money(0)
-    if amount.fen <= 0:
-        raise InvalidInput(code="gateway_bill_line", what=what, line=line, field=name)
-    return amount
+    def refused(self, name: str) -> InvalidInput:
+        return InvalidInput(code="gateway_bill_line", what=self.what, line=self.number, field=name)
 
+    def text(self, name: str) -> str:
+        value = str(self.row.get(name) or "").strip()
+        if not value or len(value) > 64:
+            raise self.refused(name)
+        return value
 
-def _bill_time(row: dict[str, str], name: str, what: str, line: int) -> datetime:
-    value = _bill_text(row, name, what, line)
-    try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise InvalidInput(code="gateway_bill_line", what=what, line=line, field=name) from None
+    def amount(self, name: str) -> money.Money:
+        try:
+            amount = money.parse(self.text(name), what="对账单金额")
+        except InvalidInput:
+            raise self.refused(name) from None
+        if amount.fen <= 0:
+            raise self.refused(name)
+        return amount
+
+    def time(self, name: str) -> datetime:
+        try:
+            return datetime.strptime(self.text(name), "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+        except ValueError:
+            raise self.refused(name) from None
 
 
 def read_bill(
@@ -332,28 +340,29 @@ def read_bill(
     field) refuses the whole bill: nothing is reconciled against a bill only partly read."""
     paid: list[BillTrade] = []
     for number, row in enumerate(trades, start=1):
-        if _bill_text(row, "trade_status", "交易", number) not in BILL_PAID:
-            continue
-        paid.append(
-            BillTrade(
-                line=number,
-                out_trade_no=_bill_text(row, "out_trade_no", "交易", number),
-                trade_no=_bill_text(row, "trade_no", "交易", number),
-                amount=_bill_amount(row, "total_amount", "交易", number),
-                paid_at=_bill_time(row, "gmt_payment", "交易", number),
+        line = _BillLine(row, "交易", number)
+        if line.text("trade_status") in BILL_PAID:
+            paid.append(
+                BillTrade(
+                    number,
+                    out_trade_no=line.text("out_trade_no"),
+                    trade_no=line.text("trade_no"),
+                    amount=line.amount("total_amount"),
+                    paid_at=line.time("gmt_payment"),
+                )
             )
-        )
     back: list[BillRefund] = []
     for number, row in enumerate(refunds, start=1):
+        line = _BillLine(row, "退款", number)
         back.append(
             BillRefund(
-                line=number,
-                refund_no=_bill_text(row, "out_request_no", "退款", number),
-                refund_id=_bill_text(row, "refund_id", "退款", number),
-                trade_no=_bill_text(row, "trade_no", "退款", number),
-                out_trade_no=_bill_text(row, "out_trade_no", "退款", number),
-                amount=_bill_amount(row, "refund_amount", "退款", number),
-                refunded_at=_bill_time(row, "gmt_refund", "退款", number),
+                number,
+                refund_no=line.text("out_request_no"),
+                refund_id=line.text("refund_id"),
+                trade_no=line.text("trade_no"),
+                out_trade_no=line.text("out_trade_no"),
+                amount=line.amount("refund_amount"),
+                refunded_at=line.time("gmt_refund"),
             )
         )
     return Bill(gateway.name, day, tuple(paid), tuple(back))
