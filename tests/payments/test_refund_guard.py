@@ -253,10 +253,14 @@ def test_retry_now_goes_past_the_last_attempt_and_is_rate_limited(
 
 
 def test_a_gateway_refund_of_an_order_recorded_by_hand_raises_an_alert(
-    refunded_online: Callable[..., Order], clerk: User, monkeypatch: pytest.MonkeyPatch
+    refunded_online: Callable[..., Order],
+    clerk: User,
+    other_clerk: User,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A call slower than the lease: finance stopped the refund (a lost call, it seemed) and
-    recorded it by hand; then the gateway's answer comes, a refund."""
+    recorded it by hand; then the gateway's answer comes, a refund. Finance marks the alert
+    handled with a note."""
     order = refunded_online()
     real = sandbox.REFUNDS.refund
     late = certhall_clock.now() - refunding.CALL_LEASE - timedelta(seconds=1)
@@ -289,6 +293,24 @@ def test_a_gateway_refund_of_an_order_recorded_by_hand_raises_an_alert(
     alerts = queue[queue.index('id="refund-alerts"') :]
     assert "重复退款告警（1）" in alerts and order.reference in alerts
     assert refund.refund_id in alerts and "HAND-9" in alerts
+
+    # 已处理 with a note, as a daily bill's discrepancy: the alert leaves the page, audited.
+    url = f"/payments/orders/{order.reference}/refund-alert-handled"
+    assert login(other_clerk).post(url, {"note": "看看"}).status_code == 403
+    empty = page(login(clerk).post(url, {"note": " "}, follow=True))
+    assert "处理说明" in empty and "重复退款告警（1）" in empty
+    done = page(login(clerk).post(url, {"note": "已联系客户退回重复款项"}, follow=True))
+    assert f"已将订单 {order.reference} 的重复退款告警标记为已处理" in done
+    assert "重复退款告警（" not in done and 'id="refund-alerts"' not in done
+    order.refresh_from_db()
+    assert (order.refund_duplicate_note, order.refund_duplicate_handled_by) == (
+        "已联系客户退回重复款项",
+        clerk,
+    )
+    (handled,) = events("payments.order.refund_duplicate_handled")
+    assert handled.after["note"] == "已联系客户退回重复款项"
+    assert services.refund_alerts(clerk) == []
+    refused(lambda: refunding.alert_handled(clerk, order.reference, "再次"), "refund_alert_handled")
 
 
 def test_another_round_recording_first_is_no_alert(

@@ -154,4 +154,7 @@ MESSAGES: dict[str, str] = {
     "discrepancy_page_handle_button": "已处理",
     "discrepancy_page_note_label": "处理说明",
     "discrepancy_page_done": "已将{gateway}对账差异 {reference} 标记为已处理。",
+    "refund_alert_none": "订单 {reference} 没有重复退款告警。",
+    "refund_alert_handled": "订单 {reference} 的重复退款告警已处理。",
+    "refund_alert_page_done": "已将订单 {reference} 的重复退款告警标记为已处理。",
 }

@@ -90,6 +90,12 @@ class Order(models.Model):
     #: recorded as sent back by hand (its refund id, when the jobs learnt it).
     refund_duplicate_reference = models.CharField(max_length=64, blank=True)
     refund_duplicate_at = models.DateTimeField(null=True, blank=True)
+    #: Finance looked into the alert (已处理): when, who, and what it found or did.
+    refund_duplicate_handled_at = models.DateTimeField(null=True, blank=True)
+    refund_duplicate_handled_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    refund_duplicate_note = models.CharField(max_length=200, blank=True)
 
     objects = VisibleQuerySet["Order"].as_manager()
 

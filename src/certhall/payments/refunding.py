@@ -281,6 +281,47 @@ def _duplicate(actor: User, order: Order, refund: gateways.GatewayRefund, number
     )
 
 
+def alert_handled(actor: User, reference: str, note: str) -> Order:
+    """已处理 of a refund-twice alert: finance looked into it (asked the customer for the
+    money back, found the hand record wrong) and says so in a note (required, at most 200
+    characters), as it does for a daily bill's discrepancy; the alert leaves its page. Audited
+    ``payments.order.refund_duplicate_handled``; refused with no alert, or once handled."""
+    require_role(actor, *services.REFUND_ROLES)
+    with audit.refusals_recorded(
+        actor,
+        "payments.order.refund_duplicate_handled",
+        object_type="order",
+        object_id=reference[:32],
+    ):
+        order = services.get_order(actor, reference)
+        require_provider(actor, order.provider_id)
+        text = services.order_text(note, "处理说明", 200)
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.refund_duplicate_at is None:
+                raise Conflict(code="refund_alert_none", reference=locked.reference)
+            if locked.refund_duplicate_handled_at is not None:
+                raise Conflict(code="refund_alert_handled", reference=locked.reference)
+            Order.objects.filter(pk=locked.pk).update(
+                refund_duplicate_handled_at=clock.now(),
+                refund_duplicate_handled_by=actor,
+                refund_duplicate_note=text,
+            )
+            audit.record(
+                actor,
+                "payments.order.refund_duplicate_handled",
+                object_type="order",
+                object_id=locked.reference,
+                after={
+                    "note": text,
+                    "gateway_reference": locked.refund_duplicate_reference,
+                    "recorded_reference": locked.refund_sent_reference,
+                },
+            )
+            locked.refresh_from_db()
+    return locked
+
+
 # --- finance's hand on the automatic refund ------------------------------------------------
 
 

@@ -426,9 +426,11 @@ def refunds_sent(actor: User, *, limit: int = 20) -> list[Order]:
 
 def refund_alerts(actor: User, *, limit: int = 50) -> list[Order]:
     """Orders the gateway refunded after finance had recorded them as sent back by hand (the
-    customer may have had the money twice), newest first."""
+    customer may have had the money twice), not yet marked handled, newest first."""
     require_role(actor, *REFUND_ROLES)
-    alerts = Order.objects.visible_to(actor).filter(refund_duplicate_at__isnull=False)
+    alerts = Order.objects.visible_to(actor).filter(
+        refund_duplicate_at__isnull=False, refund_duplicate_handled_at__isnull=True
+    )
     return list(
         alerts.select_related("organization", "refund_sent_by").order_by(
             "-refund_duplicate_at", "-pk"

@@ -25,6 +25,11 @@ urlpatterns = [
         views.refund_retry,
         name="payments-refund-retry",
     ),
+    path(
+        "payments/orders/<str:reference>/refund-alert-handled",
+        views.refund_alert_handled,
+        name="payments-refund-alert-handled",
+    ),
     path("payments/invoices/", views.invoice_queue, name="payments-invoices"),
     path(
         "payments/surplus/<int:surplus_id>/return",

@@ -229,6 +229,19 @@ def discrepancy_handled(request: HttpRequest, discrepancy_id: int) -> HttpRespon
     )
 
 
+@require_POST
+@login_required
+def refund_alert_handled(request: HttpRequest, reference: str) -> HttpResponse:
+    """已处理 of a refund-twice alert, with a note (as a discrepancy's)."""
+    actor = _actor(request)
+    return act_and_return(
+        request,
+        reverse("payments-invoices"),
+        lambda: refunding.alert_handled(actor, reference, text_field(request.POST, "note", 200)),
+        lambda order: text("refund_alert_page_done", reference=order.reference),
+    )
+
+
 def _surplus_row(row: SurplusPayment) -> dict[str, object]:
     gateway = gateways.online(row.gateway)
     said = {"gateway": gateway.label, "amount": money.grouped(row.amount)}
