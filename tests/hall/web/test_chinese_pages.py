@@ -21,8 +21,9 @@ from django.test import Client
 
 from certhall import clock
 from certhall.accounts.models import Handler, User
+from certhall.accounts.services import system_actor
 from certhall.hall import services
-from certhall.payments import gateways, surplus
+from certhall.payments import gateway_bills, gateways, surplus
 from tests.hall.conftest import online_draft, pay_online
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,8 @@ def crawl(client: Client, start: list[str]) -> dict[str, set[str]]:
 @pytest.fixture
 def hall(applicant: User, handler: Handler, hall_ca: object) -> None:
     """Applications in several states: a draft, one waiting for payment, one paid (and paid
-    again through the other gateway: a 多余到账 on the order's and finance's pages)."""
+    again through the other gateway: a 多余到账 on the order's and finance's pages; neither in
+    the gateways' daily bills: discrepancies on finance's page)."""
     online_draft(applicant, handler)
     waiting = online_draft(applicant, handler)
     services.submit(applicant, waiting.number)
@@ -173,6 +175,12 @@ def hall(applicant: User, handler: Handler, hall_ca: object) -> None:
             paid_at=clock.now(),
             source_sha256="",
         )
+    # ... and the day's bills, where the sandbox has neither trade: discrepancies
+    found = [
+        gateway_bills.reconcile_day(system_actor("test"), name, clock.today()).discrepancies
+        for name in gateways.ONLINE
+    ]
+    assert sum(map(len, found)) >= 1
 
 
 @pytest.mark.parametrize(
