@@ -18,7 +18,7 @@ from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.errors import ConfigurationError, Forbidden, InvalidInput, NotFound
-from certhall.payments import gateway_bills, gateways, notify, sandbox, services
+from certhall.payments import gateway_bills, gateways, notify, sandbox, services, surplus
 from certhall.payments.lifecycle import DiscrepancyStatus, Status, SurplusStatus
 from certhall.payments.models import (
     GatewayBillRun,
@@ -284,6 +284,36 @@ def test_refunds_the_platform_made_agree_with_the_bill(
     report = reconcile(admin)
     (row,) = report.discrepancies
     assert (row.kind, row.order_id) == ("refund_not_in_bill", order.pk)
+
+
+def test_a_surplus_sent_back_through_the_gateway_agrees_with_the_bill(
+    admin: User, clerk: User, unnotified: Callable[..., tuple[Order, SandboxTrade]]
+) -> None:
+    """Paid at both cashiers, the second payment kept and sent back by 原路退回 (the platform's
+    refund number ``TK…-D<row>``): the WeChat Pay bill's trade and refund both agree."""
+    order, first = unnotified("alipay")
+    second = sandbox.pay(first.buyer, order.reference, "wechat")
+    outcomes = [
+        notify.handle(t.gateway, signed_body(sandbox.notification(t), gateway=t.gateway)).result
+        for t in (first, second)
+    ]
+    assert outcomes == ["paid", "unexpected"]
+    surplus.send_back(clerk, SurplusPayment.objects.get().pk)
+    assert counts(reconcile(admin, "wechat")) == {"trades": 1, "refunds": 1, "matched": 2}
+    assert counts(reconcile(admin, "alipay")) == {"trades": 1, "matched": 1}
+    assert not GatewayDiscrepancy.objects.exists()
+
+
+def test_a_pending_orders_trade_of_another_amount_is_not_applied(
+    admin: User, unnotified: Callable[..., tuple[Order, SandboxTrade]]
+) -> None:
+    order, trade = unnotified()
+    SandboxTrade.objects.filter(pk=trade.pk).update(total_amount="30.00")
+    (row,) = reconcile(admin).discrepancies
+    assert (row.kind, row.order_id, str(row.bill_amount)) == ("trade_unmatched", order.pk, "30.00")
+    assert row.detail.startswith("对账单金额 30.00 元与订单")
+    order.refresh_from_db()
+    assert order.status == Status.PENDING and not Payment.objects.exists()
 
 
 def test_an_unknown_order_in_the_bill_is_a_discrepancy(

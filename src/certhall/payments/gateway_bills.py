@@ -205,6 +205,7 @@ def _trade(
             received_at=trade.paid_at,
             source_sha256="",
             details={"found_by": "gateway_bill", "bill_day": bill.day.isoformat()},
+            what="对账单金额",
         )
     except CerthallError as error:
         _discrepancy(

@@ -214,13 +214,15 @@ def settle(
     received_at: datetime,
     source_sha256: str,
     details: dict[str, object],
+    what: str = "通知金额",
 ) -> Outcome:
     """What a paid trade of ``gateway`` does to the platform, in one transaction with the order
     row locked: the one path of a notification and of a trade the daily bill shows that no
     notification brought (``payments.gateway_bills``). Recorded before: nothing changes
     (``duplicate``); the order no longer pending: kept as a surplus payment (``unexpected``);
     else the payment recorded (``paid``). Refused: an unknown order, the trade recorded for
-    another order or amount, an amount that is not the pending order's."""
+    another order or amount, an amount that is not the pending order's (``what`` names where
+    the amount was read)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(reference=reference).first()
         if order is None:
@@ -246,7 +248,7 @@ def settle(
         if amount != order.amount:
             raise RuleViolation(
                 code="amount_mismatch",
-                what="通知金额",
+                what=what,
                 amount=money.grouped(amount),
                 against=f"订单 {reference} 的金额",
                 expected=money.grouped(order.amount),
