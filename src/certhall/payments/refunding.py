@@ -28,8 +28,9 @@ refused while a call is under way). Each call is claimed on the order row first
 job and the hand can never both go ahead. Should the gateway still answer a refund for an order
 finance recorded by hand (a call older than :data:`CALL_LEASE` whose answer came late), the
 jobs raise an alert on the order (``refund_duplicate_*``, finance's page, audited
-``payments.order.refund_duplicate``). Finance can ask for a failed refund again at once
-(:func:`retry_now`, audited, rate-limited per order).
+``payments.order.refund_duplicate``), which finance marks handled with a note
+(:func:`alert_handled`). Finance can ask for a failed refund again at once (:func:`retry_now`,
+audited, rate-limited per order).
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@
 * ``/payments/orders/<reference>/invoice`` (POST): the customer asks for the order's invoice;
   ``/payments/invoices/``: the staff's invoice queue, ``/payments/invoices/<id>/issue`` (POST)
   records an issued invoice's number and its PDF, ``/payments/invoices/<id>.pdf`` downloads it
-  (``certhall.payments.invoices``).
+  (``certhall.payments.invoices``); the same page lists the gateways' daily bills' open
+  discrepancies, ``/payments/discrepancies/<id>/handled`` (POST) marks one handled
+  (``certhall.payments.gateway_bills``), ``/payments/orders/<reference>/refund-alert-handled``
+  (POST) a refund-twice alert (``certhall.payments.refunding``).
 
 Errors are ``CerthallError``s, rendered by ``certhall.web.errors.CerthallErrorMiddleware``.
 """
