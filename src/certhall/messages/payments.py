@@ -126,6 +126,13 @@ MESSAGES: dict[str, str] = {
         "已经{gateway}原路退回订单 {reference} 多付的 {amount} 元（退款单号 {refund_id}），"
         "已通知客户。"
     ),
+    "refund_page_done_stop": (
+        "已停止订单 {reference} 的自动退款：请在支付平台商户后台退款后登记退款单号。"
+    ),
+    "refund_page_done_retry": (
+        "支付平台已受理订单 {reference} 的退款（退款单号 {refund_id}），已自动登记。"
+    ),
+    "refund_page_done_sent": "已登记订单 {reference} 的退款已退回。",
     "surplus_page_done_hand": (
         "已登记订单 {reference} 多付的 {amount} 元已手工退回（{sent_reference}），已通知客户。"
     ),

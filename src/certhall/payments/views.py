@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -213,38 +214,6 @@ def _discrepancy_section(actor: User) -> dict[str, object]:
     }
 
 
-@require_POST
-@login_required
-def discrepancy_handled(request: HttpRequest, discrepancy_id: int) -> HttpResponse:
-    """已处理: finance marks a discrepancy of a gateway's daily bill handled, with a note."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: gateway_bills.mark_handled(
-            actor, discrepancy_id, text_field(request.POST, "note", 200)
-        ),
-        lambda row: text(
-            "discrepancy_page_done",
-            gateway=row.get_gateway_display(),
-            reference=row.reference,
-        ),
-    )
-
-
-@require_POST
-@login_required
-def refund_alert_handled(request: HttpRequest, reference: str) -> HttpResponse:
-    """已处理 of a refund-twice alert, with a note (as a discrepancy's)."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: refunding.alert_handled(actor, reference, text_field(request.POST, "note", 200)),
-        lambda order: text("refund_alert_page_done", reference=order.reference),
-    )
-
-
 def _surplus_row(row: SurplusPayment) -> dict[str, object]:
     gateway = gateways.online(row.gateway)
     said = {"gateway": gateway.label, "amount": money.grouped(row.amount)}
@@ -262,45 +231,6 @@ def _surplus_row(row: SurplusPayment) -> dict[str, object]:
     }
 
 
-@require_POST
-@login_required
-def surplus_return(request: HttpRequest, surplus_id: int) -> HttpResponse:
-    """原路退回: finance sends a surplus payment back through its gateway's refund API."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: surplus.send_back(actor, surplus_id),
-        lambda row: text(
-            "surplus_page_done_gateway",
-            gateway=row.gateway_label,
-            reference=row.order.reference,
-            amount=money.grouped(row.amount),
-            refund_id=row.returned_reference,
-        ),
-    )
-
-
-@require_POST
-@login_required
-def surplus_hand(request: HttpRequest, surplus_id: int) -> HttpResponse:
-    """已手工退回: finance records that it sent a surplus payment back itself."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: surplus.record_by_hand(
-            actor, surplus_id, text_field(request.POST, "sent_reference", 64)
-        ),
-        lambda row: text(
-            "surplus_page_done_hand",
-            reference=row.order.reference,
-            amount=money.grouped(row.amount),
-            sent_reference=row.returned_reference,
-        ),
-    )
-
-
 def _owed_row(order: Order, now: datetime) -> dict[str, object]:
     """An owed refund on finance's page, with what finance may do about it: record it by hand
     (not while the gateway's refund is pending), stop the automatic refund, retry it now."""
@@ -315,50 +245,90 @@ def _owed_row(order: Order, now: datetime) -> dict[str, object]:
     }
 
 
-@require_POST
-@login_required
-def refund_stop(request: HttpRequest, reference: str) -> HttpResponse:
-    """Finance stops an order's automatic refund through the gateway, to send it by hand."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: refunding.stop(actor, reference, text_field(request.POST, "reason", 300)),
-        lambda order: (
-            f"已停止订单 {order.reference} 的自动退款：请在支付平台商户后台退款后登记退款单号。"
-        ),
-    )
+# --- finance's buttons on the 发票与退款 page ------------------------------------------------
 
 
-@require_POST
-@login_required
-def refund_retry(request: HttpRequest, reference: str) -> HttpResponse:
-    """立即重试: finance asks the gateway again at once for a refused or failed refund."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: refunding.retry_now(actor, reference),
-        lambda order: (
-            f"支付平台已受理订单 {order.reference} 的退款"
-            f"（退款单号 {order.refund_sent_reference}），已自动登记。"
-        ),
-    )
+def _finance_button(
+    service: Callable[..., Any],
+    done: Callable[[Any], str],
+    field: tuple[str, int] | None = None,
+) -> Callable[..., HttpResponse]:
+    """A POST button of finance's page: ``service(actor, key)``, with the text of ``field``
+    (name, bound) when it has one, then back to the page with ``done(result)`` or the refusal.
+    ``key`` is the URL's one argument (an order's reference, a row's id)."""
+
+    @require_POST
+    @login_required
+    def view(request: HttpRequest, **url: Any) -> HttpResponse:
+        actor = _actor(request)
+        [key] = url.values()
+
+        def act() -> Any:
+            typed = [text_field(request.POST, *field)] if field else []
+            return service(actor, key, *typed)
+
+        return act_and_return(request, reverse("payments-invoices"), act, done)
+
+    return view
 
 
-@require_POST
-@login_required
-def refund_sent(request: HttpRequest, reference: str) -> HttpResponse:
-    """Finance records that a refunded order's money went back (the bank's reference)."""
-    actor = _actor(request)
-    return act_and_return(
-        request,
-        reverse("payments-invoices"),
-        lambda: services.record_refund_sent(
-            actor, reference, text_field(request.POST, "sent_reference", 100)
-        ),
-        lambda order: f"已登记订单 {order.reference} 的退款已退回。",
-    )
+#: 已处理: a discrepancy of a gateway's daily bill, with a note.
+discrepancy_handled = _finance_button(
+    gateway_bills.mark_handled,
+    lambda row: text(
+        "discrepancy_page_done", gateway=row.get_gateway_display(), reference=row.reference
+    ),
+    ("note", 200),
+)
+#: 已处理 of a refund-twice alert, with a note (as a discrepancy's).
+refund_alert_handled = _finance_button(
+    refunding.alert_handled,
+    lambda order: text("refund_alert_page_done", reference=order.reference),
+    ("note", 200),
+)
+#: 原路退回: a surplus payment sent back through its gateway's refund API.
+surplus_return = _finance_button(
+    surplus.send_back,
+    lambda row: text(
+        "surplus_page_done_gateway",
+        gateway=row.gateway_label,
+        reference=row.order.reference,
+        amount=money.grouped(row.amount),
+        refund_id=row.returned_reference,
+    ),
+)
+#: 已手工退回: finance sent a surplus payment back itself.
+surplus_hand = _finance_button(
+    surplus.record_by_hand,
+    lambda row: text(
+        "surplus_page_done_hand",
+        reference=row.order.reference,
+        amount=money.grouped(row.amount),
+        sent_reference=row.returned_reference,
+    ),
+    ("sent_reference", 64),
+)
+#: 停止自动退款: an order's automatic refund stopped, to be sent by hand.
+refund_stop = _finance_button(
+    refunding.stop,
+    lambda order: text("refund_page_done_stop", reference=order.reference),
+    ("reason", 300),
+)
+#: 立即重试: the gateway asked again at once for a refused or failed refund.
+refund_retry = _finance_button(
+    refunding.retry_now,
+    lambda order: text(
+        "refund_page_done_retry",
+        reference=order.reference,
+        refund_id=order.refund_sent_reference,
+    ),
+)
+#: A refunded order's money recorded as sent back (the bank's reference).
+refund_sent = _finance_button(
+    services.record_refund_sent,
+    lambda order: text("refund_page_done_sent", reference=order.reference),
+    ("sent_reference", 100),
+)
 
 
 @require_POST
