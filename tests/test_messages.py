@@ -133,3 +133,39 @@ def test_every_template_formats() -> None:
 def test_a_missing_parameter_stays_visible() -> None:
     assert "{retry_after}" in messages.text("rate_limited")
     assert messages.text("no-such-code") == messages.CATALOGUE["error"]
+
+
+def _written_in_place(node: ast.expr) -> bool:
+    """A text written at the call instead of taken from the catalogue: a literal, an f-string,
+    or a lambda or conditional giving one."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.IfExp):
+        return _written_in_place(node.body) or _written_in_place(node.orelse)
+    if isinstance(node, ast.Lambda):
+        return _written_in_place(node.body)
+    return False
+
+
+def test_confirmations_come_from_the_catalogue() -> None:
+    """A page's notice after a step (``messages.success(request, ...)``, the ``done`` of
+    ``act_and_return``) is catalogued like a refusal; the views wrote theirs until 12-05."""
+    found = []
+    for path, tree in _trees():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            owner = getattr(getattr(func, "value", None), "id", "")
+            if owner == "messages" and name in ("success", "info", "warning", "error"):
+                said = node.args[1:2]
+            elif name == "act_and_return":
+                said = node.args[3:4]
+            else:
+                continue
+            if any(_written_in_place(arg) for arg in said):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert not found, f"notices written in place, not from certhall.messages: {found}"

@@ -25,6 +25,7 @@ from certhall.accounts import login as login_services
 from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Handler, User
 from certhall.errors import CerthallError
+from certhall.messages import text
 from certhall.ratelimit import client_address
 from certhall.web.errors import form_page, text_field
 
@@ -82,7 +83,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
     except CerthallError as error:
         return form_page(request, "accounts/register.html", context, error)
     login(request, user, backend=BACKEND)
-    messages.success(request, "注册成功，已为您登录。请登记经办人后办理证书业务。")
+    messages.success(request, text("done_registered"))
     return HttpResponseRedirect(HOME)
 
 
@@ -149,7 +150,7 @@ def email_view(request: HttpRequest) -> HttpResponse:
     except CerthallError as error:
         context = {"profile": profile.profile(user), "email_value": typed[:300]}
         return form_page(request, "accounts/profile.html", context, error)
-    messages.success(request, "电子邮箱已保存。" if user.email else "电子邮箱已删除。")
+    messages.success(request, text("done_email_saved" if user.email else "done_email_removed"))
     return HttpResponseRedirect(HOME)
 
 
@@ -178,7 +179,7 @@ def password_page(request: HttpRequest) -> HttpResponse:
         return form_page(request, "accounts/password.html", context, error)
     update_session_auth_hash(request, user)  # this session stays; the account's others end
     passwords.proof_used(request.session)
-    messages.success(request, "密码已修改。")
+    messages.success(request, text("done_password_changed"))
     return HttpResponseRedirect(HOME)
 
 
@@ -204,7 +205,7 @@ def handlers_page(request: HttpRequest) -> HttpResponse:
         except CerthallError as refusal:
             error = refusal
         else:
-            messages.success(request, f"已登记经办人：{added.name}")
+            messages.success(request, text("done_handler_added", name=added.name))
             return HttpResponseRedirect("/accounts/handlers/")
     context = {
         "profile": profile.profile(user),

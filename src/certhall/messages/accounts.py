@@ -43,4 +43,10 @@ MESSAGES: dict[str, str] = {
     "password_unchanged": "新密码不能与原密码相同。",
     "password_none": "本账户使用数字证书登录，没有密码可以修改。",
     "session_timed_out": "您已较长时间未操作或登录时间过长，为安全起见已退出登录，请重新登录。",
+    # Confirmations shown after a step succeeded.
+    "done_registered": "注册成功，已为您登录。请登记经办人后办理证书业务。",
+    "done_email_saved": "电子邮箱已保存。",
+    "done_email_removed": "电子邮箱已删除。",
+    "done_password_changed": "密码已修改。",
+    "done_handler_added": "已登记经办人：{name}",
 }

@@ -164,4 +164,7 @@ MESSAGES: dict[str, str] = {
     "refund_alert_none": "订单 {reference} 没有重复退款告警。",
     "refund_alert_handled": "订单 {reference} 的重复退款告警已处理。",
     "refund_alert_page_done": "已将订单 {reference} 的重复退款告警标记为已处理。",
+    "done_invoice_requested": "已提交开票申请，开具后可在本页下载电子发票。",
+    "done_invoice_issued": "已登记发票号码 {number}，已上传电子发票并通知客户。",
+    "done_invoice_reversed": "已登记红字发票 {number}，原发票已冲销。",
 }

@@ -98,4 +98,13 @@ MESSAGES: dict[str, str] = {
     "refund_progress_not_found": "申请编号与统一社会信用代码不匹配，请核对后重试。",
     "refund_progress_code": "{reason}",
     "refund_progress_expired": "查询已超时，请重新获取验证码。",
+    # Confirmations shown after a step succeeded.
+    "done_refund_batch_created": "已生成拨付批次。",
+    "done_refund_programme_saved": "已保存返还项目“{name}”。",
+    "done_refund_approved": "已审核。",
+    "done_refund_rejected": "已不予返还。",
+    "done_refund_more_info": "已要求补充材料。",
+    "done_refund_account_corrected": "收款账户已更正，待重新拨付。",
+    "done_bank_return_refused": "银行回盘文件有被拒绝的行，未导入。",
+    "done_bank_return": "已导入银行回盘文件。",
 }

@@ -151,7 +151,7 @@ def invoice_request(request: HttpRequest, reference: str) -> HttpResponse:
             kind=text_field(request.POST, "kind", 10),
             email=text_field(request.POST, "email", 254),
         ),
-        "已提交开票申请，开具后可在本页下载电子发票。",
+        text("done_invoice_requested"),
     )
 
 
@@ -338,7 +338,7 @@ def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
         request,
         invoice_id,
         invoices.issue_invoice,
-        lambda invoice: f"已登记发票号码 {invoice.number}，已上传电子发票并通知客户。",
+        lambda invoice: text("done_invoice_issued", number=invoice.number),
     )
 
 
@@ -349,7 +349,7 @@ def invoice_reverse(request: HttpRequest, invoice_id: int) -> HttpResponse:
         request,
         invoice_id,
         invoices.reverse_invoice,
-        lambda invoice: f"已登记红字发票 {invoice.reversal_number}，原发票已冲销。",
+        lambda invoice: text("done_invoice_reversed", number=invoice.reversal_number),
     )
 
 

@@ -26,6 +26,7 @@ from certhall.forms import FORM_FILES
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Business, CertType, Delivery
 from certhall.hall.states import EDITABLE, IN_REVIEW, State, done_words, state_label
+from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Catalog, default_catalog
 from certhall.rules import CertType as RuleCertType
@@ -137,7 +138,7 @@ def wizard_step(view: ViewFunc) -> ViewFunc:
         if application.state not in EDITABLE:
             businesses = [line.business for line in application.items.all()]
             label = state_label(application.state, businesses)
-            messages.info(request, f"申请当前为“{label}”，不能再修改。")
+            messages.info(request, text("application_not_editable_notice", state=label))
             return to("detail", application.number)
         return view(request, actor, application)
 

@@ -34,6 +34,7 @@ from certhall.hall.web.applicant_base import (
     wizard_step,
     years_choices,
 )
+from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
@@ -105,7 +106,7 @@ def new_application(request: HttpRequest, actor: User) -> HttpResponse:
         except CerthallError as refusal:
             error = refusal
         else:
-            messages.success(request, f"已创建申请 {draft.number}，请选择经办人。")
+            messages.success(request, text("done_draft_created", number=draft.number))
             return to("handler", draft.number)
     return form_page(request, "hall/applicant/new.html", _new_context(form), error)
 
@@ -279,7 +280,9 @@ def documents_step(request: HttpRequest, actor: User, application: Application) 
         except CerthallError as refusal:
             error = refusal
         else:
-            messages.success(request, f"已上传：{documents.document_name(document.kind)}")
+            messages.success(
+                request, text("done_document_uploaded", name=documents.document_name(document.kind))
+            )
             return to("documents", application.number)
         application = draft_of(actor, number)
     # the real-name check is the next step, not something missing here
@@ -303,9 +306,9 @@ def confirm_step(request: HttpRequest, actor: User, application: Application) ->
         else:
             if submitted.state == State.AWAITING_PAYMENT:
                 total = money.grouped(submitted.total)
-                messages.success(request, f"申请已提交，请支付 {total} 元。")
+                messages.success(request, text("done_submitted_pay", total=total))
             else:
-                messages.success(request, "申请已提交，等待深圳CA审核。")
+                messages.success(request, text("done_submitted_review"))
             return to("detail", submitted.number)
     context = _wizard(
         application,

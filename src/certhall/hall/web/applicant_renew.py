@@ -14,6 +14,7 @@ from certhall.accounts.models import User
 from certhall.errors import CerthallError
 from certhall.hall import renewal
 from certhall.hall.web.applicant_base import applicant_page, to, years_choices
+from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
@@ -37,7 +38,7 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
             years = int_field(years_text, "续期年限")
             if request.method == "POST":
                 started = renewal.start(actor, serial, years)
-                messages.success(request, f"续期申请 {started.number} 已提交。")
+                messages.success(request, text("done_renewal_started", number=started.number))
                 return to("detail", started.number)
             found = renewal.lookup(actor, serial, years)
         except CerthallError as refusal:

@@ -47,6 +47,7 @@ from certhall.hall.web.applicant_base import (
     row,
     to,
 )
+from certhall.messages import text
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
 from certhall.web.errors import act_and_return, form_page
@@ -174,7 +175,7 @@ def cancel(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         request,
         to("detail", number).url,
         lambda: services.cancel(actor, number, field(request, "reason")),
-        f"申请 {number} 已取消。",
+        text("done_application_cancelled", number=number),
     )
 
 
@@ -186,7 +187,7 @@ def resubmit(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         request,
         to("detail", number).url,
         lambda: services.resubmit(actor, number),
-        "已重新提交，等待深圳CA审核。",
+        text("done_resubmitted_review"),
     )
 
 

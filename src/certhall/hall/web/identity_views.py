@@ -22,6 +22,7 @@ from certhall.hall import documents, identity, liveness
 from certhall.hall.models import Application, IdentityCheck
 from certhall.hall.web.applicant_base import row, wizard_step
 from certhall.hall.web.applicant_new import steps_of
+from certhall.messages import text
 from certhall.ratelimit import client_address
 from certhall.web.errors import act_and_return, attempt, form_page
 from certhall.web.status import mask_name
@@ -42,7 +43,7 @@ def identity_step(request: HttpRequest, actor: User, application: Application) -
     here = reverse("hall-applicant:identity", args=[application.number])
     if request.method == "POST":
         return act_and_return(
-            request, here, lambda: identity.start(actor, number), "已生成二维码，请用手机扫码。"
+            request, here, lambda: identity.start(actor, number), text("done_identity_qr")
         )
     check = identity.latest(application)
     current = documents.current(application)
@@ -102,7 +103,7 @@ def phone(request: HttpRequest, token: str) -> HttpResponse:
                     )
                 )
             if error is None:
-                messages.success(request, "照片已上传。")
+                messages.success(request, text("done_identity_photo"))
                 return HttpResponseRedirect(here, status=303)
         check = identity.by_token(token)
     return form_page(request, "hall/identity/phone.html", _phone_context(check), error)

@@ -14,6 +14,7 @@ from certhall.accounts import licence
 from certhall.accounts.models import User
 from certhall.hall.web import staff_forms
 from certhall.hall.web.staff_views import staff
+from certhall.messages import text
 from certhall.web.errors import act_and_return
 
 
@@ -34,4 +35,4 @@ def check_licence(request: HttpRequest, organization_id: int) -> HttpResponse:
 
     query = urlencode({"uscc": staff_forms.field(data, "uscc", 32)})
     back = f"{reverse('hall-staff:counter')}?{query}"
-    return act_and_return(request, back, check, "已核对营业执照，可以受理。")
+    return act_and_return(request, back, check, text("done_licence_checked"))

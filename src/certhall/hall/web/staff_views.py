@@ -48,6 +48,7 @@ from certhall.hall.models import Application, Business, Channel
 from certhall.hall.schemas import application_detail
 from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State, done_words, state_label
 from certhall.hall.web import staff_forms
+from certhall.messages import text
 from certhall.payments.lifecycle import COUNTER_METHODS
 from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.rules import default_catalog, point_status, quote
@@ -171,7 +172,9 @@ def counter_page(request: HttpRequest) -> HttpResponse:
             counter.require_counter(actor)
             request.session[SESSION_POINT] = counter.check_point(point)
 
-        return act_and_return(request, reverse("hall-staff:counter"), choose, "已选择受理点。")
+        return act_and_return(
+            request, reverse("hall-staff:counter"), choose, text("done_point_chosen")
+        )
     counter.require_counter(actor)
     catalog = default_catalog()
     now = clock.now()
@@ -232,7 +235,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         query = urlencode({"uscc": staff_forms.field(data, "uscc", 32)})
         return HttpResponseRedirect(f"{reverse('hall-staff:counter')}?{query}", status=303)
-    messages.success(request, f"已受理，申请编号 {application.number}。请添加业务。")
+    messages.success(request, text("done_counter_accepted", number=application.number))
     return HttpResponseRedirect(_detail_url(application.number), status=303)
 
 
@@ -367,8 +370,8 @@ def _done_text(application: object) -> str:
     if isinstance(application, Application):
         done = done_words(line.business for line in application.items.all())
         if done is not None:
-            return f"{done}。"
-    return "制证完成。"
+            return text("done_business", done=done)
+    return text("done_issued")
 
 
 @require_POST
@@ -384,7 +387,7 @@ def add_item(request: HttpRequest, number: str) -> HttpResponse:
         request,
         _detail_url(number),
         lambda: services.add_item(actor, number, line_request),
-        "已添加业务，费用按收费标准计算。",
+        text("done_item_added"),
     )
 
 
@@ -396,7 +399,7 @@ def remove_item(request: HttpRequest, number: str, item_id: int) -> HttpResponse
         request,
         _detail_url(number),
         lambda: services.remove_item(actor, number, item_id),
-        "已删除该项业务。",
+        text("done_item_removed"),
     )
 
 
@@ -436,10 +439,12 @@ class Action:
 
 #: The application page's POST actions, by URL suffix (which is also the URL name).
 ACTIONS: dict[str, Action] = {
-    "checklist": Action(_tick, "资料核验已记录。"),
-    "submit": Action(lambda actor, number, data: services.submit(actor, number), "已提交。"),
+    "checklist": Action(_tick, text("done_checklist")),
+    "submit": Action(
+        lambda actor, number, data: services.submit(actor, number), text("done_submitted")
+    ),
     "resubmit": Action(
-        lambda actor, number, data: services.resubmit(actor, number), "已重新提交审核。"
+        lambda actor, number, data: services.resubmit(actor, number), text("done_resubmitted")
     ),
     "payment": Action(
         lambda actor, number, data: payment.take_counter_payment(
@@ -448,15 +453,15 @@ ACTIONS: dict[str, Action] = {
             method=_field(data, "method", 16),
             voucher=_field(data, "voucher", 64) or None,
         ),
-        "已登记收款。",
+        text("done_payment_recorded"),
     ),
     "approve": Action(
         lambda actor, number, data: review.approve(
             actor, number, note=_field(data, "note", 2 * review.NOTE_LIMIT)
         ),
-        "审核通过。",
+        text("done_approved"),
     ),
-    "return": Action(_return, "已退回补正，客户将收到通知。"),
+    "return": Action(_return, text("done_returned")),
     "issue": Action(_issue, _done_text),
     "deliver": Action(
         lambda actor, number, data: issuance.deliver(
@@ -465,17 +470,17 @@ ACTIONS: dict[str, Action] = {
             tracking_number=_field(data, "tracking_number", 40),
             carrier=_field(data, "carrier", 32),
         ),
-        "已交付。",
+        text("done_delivered"),
     ),
     "cancel": Action(
         lambda actor, number, data: services.cancel(actor, number, _field(data, "reason", 200)),
-        "申请已取消。",
+        text("done_cancelled"),
     ),
     "refund": Action(
         lambda actor, number, data: payment.refund_application(
             actor, number, _field(data, "reason", 200)
         ),
-        "已退款，申请关闭。",
+        text("done_refunded"),
     ),
 }
 
@@ -571,16 +576,18 @@ def issuance_queue(request: HttpRequest) -> HttpResponse:
 def ukey_stock(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
-        text = staff_forms.field(request.POST, "count", 4)
+        typed = staff_forms.field(request.POST, "count", 4)
 
         def add() -> None:
-            count = whole_number(text)
+            count = whole_number(typed)
             if count is None or not 1 <= count <= STOCK_BATCH:
                 raise InvalidInput(code="count", limit=STOCK_BATCH)
             for _ in range(count):
                 ukeys.prepare_stock(actor, f"ukey-{secrets.token_hex(5)}")
 
-        return act_and_return(request, reverse("hall-staff:ukeys"), add, f"已入库 {text} 个Ukey。")
+        return act_and_return(
+            request, reverse("hall-staff:ukeys"), add, text("done_ukeys_stocked", count=typed)
+        )
     status = staff_forms.field(request.GET, "status", 16) or None
     rows = ukeys.list_ukeys(actor, status=status)
     return render(

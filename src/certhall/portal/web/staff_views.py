@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
+from certhall.messages import text
 from certhall.portal import access, downloads, entries, notices, questions
 from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
 from certhall.portal.states import NoticeState, QuestionState
@@ -85,7 +86,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         notice, error = attempt(lambda: notices.create(actor, _notice_input(request)))
         if notice is not None:
-            messages.success(request, f"公告 {notice.number} 已保存为草稿。")
+            messages.success(request, text("done_notice_draft", number=notice.number))
             return HttpResponseRedirect(f"{HOME}notices/{notice.pk}/", status=303)
         return form_page(request, "portal/staff/notice_form.html", context, error)
     return render(request, "portal/staff/notice_form.html", context)
@@ -100,7 +101,7 @@ def notice_edit(request: HttpRequest, pk: int) -> HttpResponse:
         context = _notice_context(notice=notice, form=request.POST)
         saved, error = attempt(lambda: notices.edit(actor, notice, _notice_input(request)))
         if saved is not None:
-            messages.success(request, f"公告 {notice.number} 已保存。")
+            messages.success(request, text("done_notice_saved", number=notice.number))
             return HttpResponseRedirect(f"{HOME}notices/{pk}/", status=303)
         return form_page(request, "portal/staff/notice_form.html", context, error)
     form = {
@@ -122,9 +123,9 @@ def notice_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 NOTICE_ACTIONS = {
-    "publish": (notices.publish, "已发布"),
-    "withdraw": (notices.withdraw, "已撤回"),
-    "redraft": (notices.redraft, "已转为草稿"),
+    "publish": (notices.publish, "done_notice_published"),
+    "withdraw": (notices.withdraw, "done_notice_withdrawn"),
+    "redraft": (notices.redraft, "done_notice_redrafted"),
 }
 
 
@@ -136,7 +137,7 @@ def notice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     service, done = NOTICE_ACTIONS[action]
     target = f"{HOME}notices/{pk}/"
     return act_and_return(
-        request, target, lambda: service(actor, notice), f"公告 {notice.number} {done}。"
+        request, target, lambda: service(actor, notice), text(done, number=notice.number)
     )
 
 
@@ -148,13 +149,13 @@ def notice_attach(request: HttpRequest, pk: int) -> HttpResponse:
     upload = request.FILES.get("file")
     target = f"{HOME}notices/{pk}/"
     if upload is None:
-        messages.error(request, "请选择文件。")
+        messages.error(request, text("portal_file_missing"))
         return HttpResponseRedirect(target, status=303)
     return act_and_return(
         request,
         target,
         lambda: notices.attach(actor, notice, upload.name or "", upload.chunks()),
-        "附件已上传。",
+        text("done_attachment_uploaded"),
     )
 
 
@@ -167,9 +168,12 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "answer")
         target = f"{HOME}questions/{pk}/"
         if action == "answer":
-            text = request.POST.get("answer", "")
+            answer = request.POST.get("answer", "")
             return act_and_return(
-                request, target, lambda: questions.answer(actor, question, text), "已答复。"
+                request,
+                target,
+                lambda: questions.answer(actor, question, answer),
+                text("done_question_answered"),
             )
         if action == "publish":
             category = request.POST.get("category", "") or questions.FAQ_CATEGORY
@@ -177,19 +181,28 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 target,
                 lambda: questions.publish(actor, question, category),
-                "已公开到常见问题。",
+                text("done_question_published"),
             )
         if action == "unpublish":
             return act_and_return(
-                request, target, lambda: questions.unpublish(actor, question), "已从常见问题撤下。"
+                request,
+                target,
+                lambda: questions.unpublish(actor, question),
+                text("done_question_unpublished"),
             )
         if action == "close":
             return act_and_return(
-                request, target, lambda: questions.close(actor, question), "已关闭。"
+                request,
+                target,
+                lambda: questions.close(actor, question),
+                text("done_question_closed"),
             )
         if action == "reopen":
             return act_and_return(
-                request, target, lambda: questions.reopen(actor, question), "已重新打开。"
+                request,
+                target,
+                lambda: questions.reopen(actor, question),
+                text("done_question_reopened"),
             )
     context = {"question": question, "faq_category": questions.FAQ_CATEGORY}
     return render(request, "portal/staff/question.html", context)
@@ -222,7 +235,7 @@ def entry_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             saved, error = attempt(lambda: entries.edit(actor, entry, _entry_input(request)))
         if saved is not None:
-            messages.success(request, "条目已保存。")
+            messages.success(request, text("done_entry_saved"))
             return HttpResponseRedirect(f"{HOME}entries/{saved.pk}/", status=303)
         return form_page(request, "portal/staff/entry_form.html", context, error)
     if entry is not None:
@@ -259,7 +272,7 @@ def download_upload(request: HttpRequest) -> HttpResponse:
             )
         )
         if row is not None:
-            messages.success(request, f"已上传：{row.title}。")
+            messages.success(request, text("done_download_uploaded", title=row.title))
             return HttpResponseRedirect(HOME, status=303)
         return form_page(request, "portal/staff/download_form.html", context, error)
     return render(request, "portal/staff/download_form.html", context)
@@ -270,5 +283,5 @@ def download_upload(request: HttpRequest) -> HttpResponse:
 def download_build(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     return act_and_return(
-        request, HOME, lambda: downloads.build(actor), "表格与证书助手已重新生成。"
+        request, HOME, lambda: downloads.build(actor), text("done_downloads_built")
     )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhall.accounts.models import Provider, Role, User
 from certhall.errors import CerthallError, InvalidInput, NotFound
+from certhall.messages import text
 from certhall.refunds import payout, programmes, reports, review, services
 from certhall.refunds.eligibility import explain
 from certhall.refunds.models import Business, PayoutBatch, Programme, RefundApplication
@@ -94,21 +95,24 @@ def application_page(request: HttpRequest, actor: User, number: str) -> HttpResp
 
 
 ACTIONS: dict[str, tuple[str, Callable[[User, str, HttpRequest], object]]] = {
-    "approve": ("已审核。", lambda actor, number, request: review.approve(actor, number)),
+    "approve": (
+        text("done_refund_approved"),
+        lambda actor, number, request: review.approve(actor, number),
+    ),
     "reject": (
-        "已不予返还。",
+        text("done_refund_rejected"),
         lambda actor, number, request: review.reject(
             actor, number, str(request.POST.get("reason", ""))
         ),
     ),
     "ask-more": (
-        "已要求补充材料。",
+        text("done_refund_more_info"),
         lambda actor, number, request: review.ask_more(
             actor, number, str(request.POST.get("reason", ""))
         ),
     ),
     "correct": (
-        "收款账户已更正，待重新拨付。",
+        text("done_refund_account_corrected"),
         lambda actor, number, request: review.correct_account(
             actor,
             number,
@@ -154,7 +158,7 @@ def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
     return act_and_return(
-        request, target, lambda: payout.create_batch(actor, slug), "已生成拨付批次。"
+        request, target, lambda: payout.create_batch(actor, slug), text("done_refund_batch_created")
     )
 
 
@@ -182,7 +186,7 @@ def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
         return report
 
     def done(report: payout.SettleReport) -> str:
-        return "银行回盘文件有被拒绝的行，未导入。" if report.refused else "已导入银行回盘文件。"
+        return text("done_bank_return_refused" if report.refused else "done_bank_return")
 
     return act_and_return(request, target, run, done)
 
@@ -235,7 +239,7 @@ def programme_edit(request: HttpRequest, actor: User, slug: str | None = None) -
     )
     if saved is None:
         return _programme_form(request, existing, values, refusal)
-    messages.success(request, f"已保存返还项目“{saved.name}”。")
+    messages.success(request, text("done_refund_programme_saved", name=saved.name))
     return HttpResponseRedirect(reverse("refunds:console-programmes"), status=303)
 
 
