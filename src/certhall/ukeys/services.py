@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -188,6 +189,18 @@ def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
                 after={**ukey.snapshot(), "model": ukey.model},
             )
     return ukey
+
+
+#: The most Ukeys one request puts in stock (each is a token formatted on the Ukey store).
+STOCK_BATCH = 20
+
+
+def add_stock(actor: User, count: int | None, *, store: UkeyStore | None = None) -> list[Ukey]:
+    """``count`` new Ukeys in stock, 1 to :data:`STOCK_BATCH` at a time (``count`` refused
+    otherwise, None included: not a number), each under a random label."""
+    if count is None or not 1 <= count <= STOCK_BATCH:
+        raise InvalidInput(code="count", limit=STOCK_BATCH)
+    return [prepare_stock(actor, f"ukey-{secrets.token_hex(5)}", store=store) for _ in range(count)]
 
 
 def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) -> Ukey:

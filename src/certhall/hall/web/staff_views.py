@@ -10,7 +10,6 @@ middleware; the pages are never cached.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -44,10 +43,11 @@ from certhall.hall import (
 )
 from certhall.hall.api import SESSION_POINT
 from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
-from certhall.hall.models import Application, Business, Channel
+from certhall.hall.models import REASON_LENGTH, Application, Business, Channel
 from certhall.hall.schemas import application_detail
 from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State, done_words, state_label
 from certhall.hall.web import staff_forms
+from certhall.hall.web.staff_forms import field
 from certhall.messages import text
 from certhall.payments.lifecycle import COUNTER_METHODS
 from certhall.pki.identity import ID_DOCUMENT_KINDS
@@ -59,7 +59,6 @@ from certhall.web.errors import act_and_return, int_field, whole_number
 #: Who works in the console (auditors read through the audit tools, not here).
 CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
 LOGIN = "/accounts/login/"
-STOCK_BATCH = 20
 
 View = Callable[..., HttpResponse]
 
@@ -166,7 +165,7 @@ def _allowed_now(slug: str) -> list[dict[str, Any]]:
 def counter_page(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
-        point = staff_forms.field(request.POST, "point", 32)
+        point = field(request.POST, "point", 32)
 
         def choose() -> None:
             counter.require_counter(actor)
@@ -189,7 +188,7 @@ def counter_page(request: HttpRequest) -> HttpResponse:
     }
     if chosen is not None:
         context["allowed_now"] = _allowed_now(chosen.slug)
-    uscc = staff_forms.field(request.GET, "uscc", 32)
+    uscc = field(request.GET, "uscc", 32)
     if uscc:
         try:
             found = counter.look_up(actor, uscc)
@@ -206,25 +205,25 @@ def counter_page(request: HttpRequest) -> HttpResponse:
 def counter_open(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     data = request.POST
-    chosen = staff_forms.field(data, "handler_id", 12)  # a handler's id, or "new"
+    chosen = field(data, "handler_id", 12)  # a handler's id, or "new"
     try:
         handler_id = None if chosen in ("", "new") else int_field(chosen, "经办人")
         application = counter.open_application(
             actor,
             point=str(request.session.get(SESSION_POINT) or ""),
             customer=counter.Customer(
-                uscc=staff_forms.field(data, "uscc", 32),
-                name=staff_forms.field(data, "name", 200),
-                legal_representative=staff_forms.field(data, "legal_representative", 200),
+                uscc=field(data, "uscc", 32),
+                name=field(data, "name", 200),
+                legal_representative=field(data, "legal_representative", 200),
             ),
             handler_id=handler_id,
             handler=None
             if handler_id is not None
             else counter.HandlerData(
-                name=staff_forms.field(data, "handler_name", 200),
-                id_kind=staff_forms.field(data, "handler_id_kind", 32),
-                id_number=staff_forms.field(data, "handler_id_number", 32),
-                phone=staff_forms.field(data, "handler_phone", 20),
+                name=field(data, "handler_name", 200),
+                id_kind=field(data, "handler_id_kind", 32),
+                id_number=field(data, "handler_id_number", 32),
+                phone=field(data, "handler_phone", 20),
             ),
         )
     except Forbidden:
@@ -233,7 +232,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
         if error.http_status == 404:
             raise
         messages.error(request, error.message)
-        query = urlencode({"uscc": staff_forms.field(data, "uscc", 32)})
+        query = urlencode({"uscc": field(data, "uscc", 32)})
         return HttpResponseRedirect(f"{reverse('hall-staff:counter')}?{query}", status=303)
     messages.success(request, text("done_counter_accepted", number=application.number))
     return HttpResponseRedirect(_detail_url(application.number), status=303)
@@ -413,10 +412,6 @@ def _tick(actor: User, number: str, data: QueryDict) -> None:
         documents.check_at_counter(actor, number, kind, original_seen=kind in originals)
 
 
-def _field(data: QueryDict, name: str, limit: int) -> str:
-    return staff_forms.field(data, name, limit)
-
-
 def _return(actor: User, number: str, data: QueryDict) -> object:
     reasons, note = staff_forms.return_reasons(data)
     return review.return_application(actor, number, reasons=reasons, note=note)
@@ -450,14 +445,14 @@ ACTIONS: dict[str, Action] = {
         lambda actor, number, data: payment.take_counter_payment(
             actor,
             number,
-            method=_field(data, "method", 16),
-            voucher=_field(data, "voucher", 64) or None,
+            method=field(data, "method", 16),
+            voucher=field(data, "voucher", 64) or None,
         ),
         text("done_payment_recorded"),
     ),
     "approve": Action(
         lambda actor, number, data: review.approve(
-            actor, number, note=_field(data, "note", 2 * review.NOTE_LIMIT)
+            actor, number, note=field(data, "note", 2 * review.NOTE_LIMIT)
         ),
         text("done_approved"),
     ),
@@ -467,18 +462,20 @@ ACTIONS: dict[str, Action] = {
         lambda actor, number, data: issuance.deliver(
             actor,
             number,
-            tracking_number=_field(data, "tracking_number", 40),
-            carrier=_field(data, "carrier", 32),
+            tracking_number=field(data, "tracking_number", 40),
+            carrier=field(data, "carrier", 32),
         ),
         text("done_delivered"),
     ),
     "cancel": Action(
-        lambda actor, number, data: services.cancel(actor, number, _field(data, "reason", 200)),
+        lambda actor, number, data: services.cancel(
+            actor, number, field(data, "reason", REASON_LENGTH)
+        ),
         text("done_cancelled"),
     ),
     "refund": Action(
         lambda actor, number, data: payment.refund_application(
-            actor, number, _field(data, "reason", 200)
+            actor, number, field(data, "reason", REASON_LENGTH)
         ),
         text("done_refunded"),
     ),
@@ -576,19 +573,14 @@ def issuance_queue(request: HttpRequest) -> HttpResponse:
 def ukey_stock(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
-        typed = staff_forms.field(request.POST, "count", 4)
-
-        def add() -> None:
-            count = whole_number(typed)
-            if count is None or not 1 <= count <= STOCK_BATCH:
-                raise InvalidInput(code="count", limit=STOCK_BATCH)
-            for _ in range(count):
-                ukeys.prepare_stock(actor, f"ukey-{secrets.token_hex(5)}")
-
+        typed = field(request.POST, "count", 4)
         return act_and_return(
-            request, reverse("hall-staff:ukeys"), add, text("done_ukeys_stocked", count=typed)
+            request,
+            reverse("hall-staff:ukeys"),
+            lambda: ukeys.add_stock(actor, whole_number(typed)),
+            lambda added: text("done_ukeys_stocked", count=len(added)),
         )
-    status = staff_forms.field(request.GET, "status", 16) or None
+    status = field(request.GET, "status", 16) or None
     rows = ukeys.list_ukeys(actor, status=status)
     return render(
         request,
