@@ -311,6 +311,11 @@ def test_finance_sees_the_daily_bills_discrepancies_and_marks_one_handled(
     expect(section).to_contain_text("金额不符")
     expect(section).to_contain_text("2026120523001999000000000001")
     page.screenshot(path=str(tmp_path / "11-discrepancies.png"), full_page=True)
+    for width in (1366, 390):  # the wide tables scroll inside themselves, never the page
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(tmp_path / f"11-discrepancies-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 900})
 
     row = section.locator("tr", has_text="2026120523001999000000000001")
     row.locator('input[name="note"]').fill("已在支付宝商户后台核实：客户申请退款，财务已补登记")
