@@ -154,6 +154,36 @@ def test_a_lost_notification_is_applied_once_by_the_days_bill(
     assert audit.verify().ok
 
 
+def test_a_supplement_and_its_bill_event_commit_together(
+    admin: User,
+    unnotified: Callable[..., tuple[Order, SandboxTrade]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bill's event failing to be written takes the payment with it: never a 补单 without
+    the record of what found it. The next run applies the trade."""
+    order, _ = unnotified()
+    record = audit.record
+
+    def failing(actor: User, action: str, **kwargs: Any) -> AuditEvent:
+        if action == "payments.gateway_bill.supplement":
+            raise RuntimeError("disk full")
+        return record(actor, action, **kwargs)
+
+    monkeypatch.setattr(gateway_bills.audit, "record", failing)
+    with pytest.raises(RuntimeError):
+        reconcile(admin)
+    order.refresh_from_db()
+    assert order.status == Status.PENDING
+    assert not Payment.objects.exists() and not events("payments.order.paid")
+
+    monkeypatch.setattr(gateway_bills.audit, "record", record)
+    assert counts(reconcile(admin)) == {"trades": 1, "supplemented": 1}
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+    assert len(events("payments.order.paid")) == len(events("payments.gateway_bill.supplement"))
+    assert audit.verify().ok
+
+
 def test_a_trade_for_an_order_no_longer_pending_is_kept_as_surplus(
     admin: User, clerk: User, unnotified: Callable[..., tuple[Order, SandboxTrade]]
 ) -> None:

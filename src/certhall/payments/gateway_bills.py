@@ -195,18 +195,40 @@ def _trade(
         )
         return
     try:
-        reference = services.normalise_reference(trade.out_trade_no)
-        outcome = notify.settle(
-            actor,
-            gateway,
-            reference=reference,
-            trade_no=trade.trade_no,
-            amount=amount,
-            received_at=trade.paid_at,
-            source_sha256="",
-            details={"found_by": "gateway_bill", "bill_day": bill.day.isoformat()},
-            what="对账单金额",
-        )
+        # The payment (or the surplus kept) and the bill's event commit together: a crash
+        # between them would leave a 补单 without the record of what found it.
+        with transaction.atomic():
+            reference = services.normalise_reference(trade.out_trade_no)
+            outcome = notify.settle(
+                actor,
+                gateway,
+                reference=reference,
+                trade_no=trade.trade_no,
+                amount=amount,
+                received_at=trade.paid_at,
+                source_sha256="",
+                details={"found_by": "gateway_bill", "bill_day": bill.day.isoformat()},
+                what="对账单金额",
+            )
+            if outcome.result == "duplicate":  # a notification recorded it meanwhile
+                report.counts["matched"] += 1
+                return
+            kept = outcome.result == "unexpected"
+            audit.record(
+                actor,
+                "payments.gateway_bill.surplus" if kept else "payments.gateway_bill.supplement",
+                object_type="order",
+                object_id=reference,
+                after={
+                    "gateway": gateway.name,
+                    "day": bill.day.isoformat(),
+                    "trade_no": trade.trade_no,
+                    "amount": str(amount),
+                    "paid_at": trade.paid_at.isoformat(),
+                    "payment": outcome.payment_id,
+                    "surplus": outcome.surplus_id,
+                },
+            )
     except CerthallError as error:
         _discrepancy(
             actor,
@@ -220,26 +242,6 @@ def _trade(
             detail=error.message,
         )
         return
-    if outcome.result == "duplicate":  # a notification recorded it meanwhile
-        report.counts["matched"] += 1
-        return
-    kept = outcome.result == "unexpected"
-    with transaction.atomic():
-        audit.record(
-            actor,
-            "payments.gateway_bill.surplus" if kept else "payments.gateway_bill.supplement",
-            object_type="order",
-            object_id=reference,
-            after={
-                "gateway": gateway.name,
-                "day": bill.day.isoformat(),
-                "trade_no": trade.trade_no,
-                "amount": str(amount),
-                "paid_at": trade.paid_at.isoformat(),
-                "payment": outcome.payment_id,
-                "surplus": outcome.surplus_id,
-            },
-        )
     if kept:
         report.counts["surplus"] += 1
     else:
