@@ -11,12 +11,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from certhall.tokens import format_token, generate_keypair, user_login, write_certificate
 from certhall.tokens.objects import build_csr
@@ -31,6 +36,47 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright's sync API: the one launch of every browser test.
+
+    While Playwright's event loop runs in this thread, Django keeps the thread's database
+    connections apart from those it had before (asgiref's ``Local``, as in async code): a test
+    reading the database meanwhile opens a second connection. It is closed once the loop has
+    stopped (Django refuses to close it from inside); left open, PostgreSQL refused to drop the
+    test database at the end ("being accessed by other users")."""
+    opened: list[BaseDatabaseWrapper] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+            opened = list(connections.all(initialized_only=True))
+    for connection in opened:
+        connection.close()
+
+
+def new_page(
+    browser: Browser,
+    width: int = 1100,
+    height: int = 900,
+    *,
+    timeout_ms: int = 15_000,
+    **options: Any,
+) -> Page:
+    """A page in a new zh-CN context (cookies of its own), ``width`` x ``height`` px."""
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": width, "height": height}, **options
+    )
+    context.set_default_timeout(timeout_ms)
+    return context.new_page()
+
+
 PIN = "135790"
 SO_PIN = "so-pin-97531"
 ORG_NAME = "深圳市演示医疗科技有限公司"  # the demo organisation of `certhall setup --demo`

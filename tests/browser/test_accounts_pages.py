@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from certhall.notify.models import SmsMessage
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.browser.conftest import chromium, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,15 +25,8 @@ PASSWORD = "Shenzhen-CA-2026"
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser)
 
 
 def code_sent_to(phone: str) -> str:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp as x509_ocsp
 from django.test import Client
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
 from certhall.accounts.services import home_provider
@@ -44,7 +44,7 @@ from certhall.tokens import list_certificates, user_login
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import instance_store
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, USCC
+from tests.browser.conftest import ORG_NAME, USCC, chromium, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.softhsm]
 
@@ -116,15 +116,8 @@ def world(clock: Any, audit_flushable: None, admin: User, ca: Any) -> dict[str, 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        context.set_default_timeout(20_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser, 1200, 900, timeout_ms=20_000)
 
 
 def log_in(page: Page, url: str, user: User) -> None:

@@ -26,7 +26,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.services import home_provider
@@ -36,7 +36,7 @@ from certhall.payments import sandbox
 from certhall.rules import SHANGHAI
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, USCC
+from tests.browser.conftest import ORG_NAME, USCC, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.softhsm]
 
@@ -144,12 +144,8 @@ def world(
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def context_for(browser: Browser, url: str, user: User | None = None) -> BrowserContext:

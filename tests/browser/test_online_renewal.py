@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from certhall.tokens import open_public
 from certhall.tokens.admin import list_tokens
 from certhall.tokens.objects import list_certificates
 from certhall.tokens.softhsm import DEFAULT_MODULE
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, Stack, wait_for
+from tests.browser.conftest import Stack, chromium, new_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,21 +29,15 @@ NEW_PIN = "730518"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = new_page(browser, 1366, 800)
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture

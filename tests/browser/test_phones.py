@@ -22,7 +22,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.services import home_provider
@@ -30,7 +30,7 @@ from certhall.hall import renewal, services
 from certhall.hall.models import Application
 from certhall.payments import invoices
 from certhall.rules import SHANGHAI
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.browser.conftest import chromium
 from tests.hall.conftest import (
     CA_CREATED_AT,
     HANDLER_ID,
@@ -59,12 +59,8 @@ def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -7,11 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from certhall.tokens.pin import pin_status, so_reset_pin
 from certhall.tokens.softhsm import DEFAULT_MODULE
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, SO_PIN, Stack
+from tests.browser.conftest import (
+    ORG_NAME,
+    SO_PIN,
+    Stack,
+    chromium,
+    new_page,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,21 +27,15 @@ NEW_PIN = "730518"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 760})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = new_page(browser, 1100, 760)
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_forced_pin_change_then_certificate_login(page: Page, stack: Stack) -> None:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, free_port, wait_for
+from tests.browser.conftest import chromium, free_port, new_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -74,20 +74,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
-
-
-def _page(browser: Browser, width: int, *, bypass_csp: bool = False) -> Page:
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": width, "height": 900}, bypass_csp=bypass_csp
-    )
-    context.set_default_timeout(15_000)
-    return context.new_page()
+    with chromium() as browser:
+        yield browser
 
 
 def _no_overflow(page: Page, shots: Path, name: str) -> None:
@@ -101,7 +89,7 @@ def _no_overflow(page: Page, shots: Path, name: str) -> None:
 def test_guide_notices_filter_and_search(
     portal: Portal, browser: Browser, width: int, tmp_path: Path
 ) -> None:
-    page = _page(browser, width)
+    page = new_page(browser, width)
     page.goto(f"{portal.url}/")
     _no_overflow(page, tmp_path, "1-home")
     page.click("#portal a[href='/guide/new/']")
@@ -154,7 +142,7 @@ def test_ask_answer_publish_and_nothing_runs(
     portal: Portal, browser: Browser, tmp_path: Path
 ) -> None:
     dialogs: list[str] = []
-    visitor = _page(browser, 390)
+    visitor = new_page(browser, 390)
     visitor.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     visitor.goto(f"{portal.url}/questions/")
     question = 'Ukey插上没反应怎么办？<img src=x onerror="window.__pwned=1">'
@@ -164,7 +152,7 @@ def test_ask_answer_publish_and_nothing_runs(
     expect(visitor.locator("#asked")).to_contain_text("您的问题已提交")
     _no_overflow(visitor, tmp_path, "8-asked")
 
-    staff = _page(browser, 1366)
+    staff = new_page(browser, 1366)
     staff.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     _login(staff, portal)
     staff.click("#open-questions a >> text=Ukey插上没反应怎么办")
@@ -235,7 +223,7 @@ def test_accessibility_of_the_main_public_pages(
 ) -> None:
     source = _axe_source(tmp_path)
     # axe-core is injected as an inline script, which the site's policy rightly refuses
-    page = _page(browser, 390, bypass_csp=True)
+    page = new_page(browser, 390, bypass_csp=True)
     found: dict[str, list[str]] = {}
     for path in ("/", "/guide/", "/guide/renew/", "/notices/", "/notices/1/", "/faq/",
                  "/usage/", "/questions/", "/downloads/", "/search/?q=证书"):  # fmt: skip

@@ -12,9 +12,14 @@ import io
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, PIN, Stack
+from tests.browser.conftest import (
+    ORG_NAME,
+    PIN,
+    Stack,
+    chromium,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,12 +29,8 @@ OFFICER_PASSWORD = "Refund-officer-2026"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def _context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:

@@ -15,13 +15,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from certhall.accounts.models import User
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
 from certhall.pki.issuance import Subscriber
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, ORG_NAME, USCC
+from tests.browser.conftest import ORG_NAME, USCC, chromium, new_page
 
 pytestmark = [pytest.mark.browser]
 
@@ -50,15 +50,8 @@ def certificate(clock: None, audit_flushable: None, admin: User, ca) -> Certific
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 760})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser, 1100, 760)
 
 
 def test_status_page_in_chromium(

@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from certhall.accounts.models import User
 from certhall.payments import sandbox
 from certhall.payments.models import Order
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.browser.conftest import chromium, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,15 +31,8 @@ def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with chromium() as browser:
+        yield new_page(browser)
 
 
 def test_pay_online_through_the_sandbox(
