@@ -4,7 +4,7 @@ simultaneous requests from several connections (PostgreSQL)."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,6 +17,7 @@ from certhall.accounts.models import RateLimitEvent
 from certhall.errors import TooManyRequests
 from certhall.notify.models import SmsMessage
 from tests.accounts.conftest import CLIENT, PHONE, START
+from tests.support.threads import together
 
 LIMIT = ratelimit.Limit("test", 3, 60, "rate_limited_code_phone_hour")
 
@@ -131,26 +132,9 @@ def test_client_address_and_key() -> None:
     assert key(None) == key("not an address") == "unknown"
 
 
-def _simultaneously(count: int, call: object) -> list[str]:
-    outcomes: list[str] = []
-    barrier = threading.Barrier(count)
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            call()  # type: ignore[operator]
-            outcomes.append("counted")
-        except TooManyRequests:
-            outcomes.append("limited")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(outcomes)
+def _simultaneously(count: int, call: Callable[[], object]) -> list[str]:
+    results = together(*[call] * count)
+    return sorted("limited" if isinstance(r, TooManyRequests) else "counted" for r in results)
 
 
 def test_simultaneous_requests_are_counted_exactly(audit_flushable: None) -> None:

@@ -3,7 +3,6 @@ These run on SQLite and again on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from certhall.ca.services import IssueRequest, init_ca, issue, revoke
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
 from certhall.pki.crl import encode_entry
 from certhall.pki.issuance import Subscriber
+from tests.support.threads import together
 
 ORG = Subscriber(org_name="深圳市演示医疗科技有限公司", uscc="91350100M000100Y43")
 PERSON = Subscriber(
@@ -223,24 +223,8 @@ def test_simultaneous_revocations_give_one(audit_flushable: None, admin: User, c
     if connection.vendor != "postgresql":
         pytest.skip("true concurrency needs PostgreSQL")
     row = issue_org(admin)
-    outcomes: list[str] = []
-    barrier = threading.Barrier(4)
-
-    def clerk(reason: str) -> None:
-        barrier.wait()
-        try:
-            revoke(admin, row.serial, reason)
-            outcomes.append("revoked")
-        except Conflict:
-            outcomes.append("conflict")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=clerk, args=("superseded",)) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = together(*[lambda: revoke(admin, row.serial, "superseded")] * 4)
+    outcomes = ["conflict" if isinstance(r, Conflict) else "revoked" for r in results]
     assert sorted(outcomes) == ["conflict", "conflict", "conflict", "revoked"]
     assert AuditEvent.objects.filter(action="ca.certificate.revoke", result="ok").count() == 1
 

@@ -3,7 +3,6 @@ certificate (real SoftHSM2 Ukeys, real CA)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -18,6 +17,7 @@ from certhall.hall.states import State
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
 from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+from tests.support.threads import together
 
 pytestmark = pytest.mark.softhsm
 
@@ -43,30 +43,15 @@ def test_simultaneous_issuances_give_one_certificate(
         review.approve(reviewer, draft.number)
     line = draft.items.get()
     issued_before = Certificate.objects.filter(person_name="王五").count()
-    outcomes: list[str] = []
-    barrier = threading.Barrier(2)
 
-    def issue(actor: User, token: Ukey) -> None:
-        try:
-            barrier.wait()
-            issuance.issue_application(
-                actor, draft.number, tokens={line.pk: token.serial}, store=ukey_store
-            )
-            outcomes.append("issued")
-        except Conflict as refused:
-            outcomes.append(refused.code)
-        finally:
-            connection.close()
+    def issue(actor: User, token: Ukey) -> Callable[[], object]:
+        return lambda: issuance.issue_application(
+            actor, draft.number, tokens={line.pk: token.serial}, store=ukey_store
+        )
 
     with at(FRIDAY):
-        threads = [
-            threading.Thread(target=issue, args=(actor, token))
-            for actor, token in zip(issuers, tokens, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = together(*(issue(a, t) for a, t in zip(issuers, tokens, strict=True)))
+    outcomes = [r.code if isinstance(r, Conflict) else "issued" for r in results]
     assert sorted(outcomes) in (
         ["application_changed", "issued"],
         ["application_state", "issued"],

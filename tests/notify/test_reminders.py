@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from certhall.notify.jobs import run_due_notifications
 from certhall.notify.models import OutgoingEmail, RenewalReminder, SmsMessage
 from certhall.ukeys.models import Ukey
 from tests.notify.conftest import SmtpServer
+from tests.support.threads import together
 
 pytestmark = pytest.mark.django_db
 
@@ -276,22 +276,8 @@ def test_two_job_runners_at_once_send_each_reminder_once(
         pytest.skip("true concurrency needs PostgreSQL")
     cert = make_cert(holder, not_after=datetime.now(UTC) + timedelta(days=20))
     on_a_ukey(cert)
-    barrier = threading.Barrier(2)
-    recorded: list[int] = []
-
-    def runner() -> None:
-        barrier.wait()
-        try:
-            recorded.extend(r.threshold_days for r in reminders.send_renewal_reminders())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert recorded == [30]
+    sent = together(reminders.send_renewal_reminders, reminders.send_renewal_reminders)
+    assert [r.threshold_days for run in sent for r in run] == [30]
     assert RenewalReminder.objects.count() == 1
     assert sorted(SmsMessage.objects.values_list("phone", flat=True)) == [
         ACCOUNT_PHONE,

@@ -6,7 +6,6 @@ And, on PostgreSQL, two simultaneous notifications of one payment give one payme
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from certhall.payments import sandbox
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order, Payment, SandboxTrade
 from certhall.payments.signals import order_paid
+from tests.support.threads import together
 
 from .conftest import notification_params, signed_body
 
@@ -168,28 +168,14 @@ def test_two_simultaneous_notifications_give_one_payment(
         pytest.skip("true concurrency needs PostgreSQL")
     order = make_order()
     body = signed_body(notification_params(order))
-    answers: list[tuple[int, bytes]] = []
-    barrier = threading.Barrier(4)
 
-    def gateway_server() -> None:
-        client = Client()
-        barrier.wait()
-        try:
-            response = client.post(
-                "/payments/notify/alipay",
-                data=body,
-                content_type="application/x-www-form-urlencoded",
-            )
-            answers.append((response.status_code, response.content))
-        finally:
-            connection.close()
+    def gateway_server() -> tuple[int, bytes]:
+        response = Client().post(
+            "/payments/notify/alipay", data=body, content_type="application/x-www-form-urlencoded"
+        )
+        return response.status_code, response.content
 
-    threads = [threading.Thread(target=gateway_server) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert answers == [(200, b"success")] * 4
+    assert together(*[gateway_server] * 4) == [(200, b"success")] * 4
     assert Payment.objects.count() == 1
     order.refresh_from_db()
     assert order.status == Status.PAID

@@ -6,7 +6,6 @@ gateway's refunds, a frozen clock; the simultaneous deliveries on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -345,23 +344,11 @@ def test_four_simultaneous_deliveries_keep_one_row(
     second = sandbox.pay(applicant, order.reference, "wechat")
     assert deliver(Client(), first) == b"success"
     body = urlencode(sandbox.notification(second)).encode("utf-8")
-    answers: list[bytes] = []
-    barrier = threading.Barrier(4)
 
-    def gateway_server() -> None:
-        try:
-            barrier.wait()
-            response = Client().post("/payments/notify/wechat", data=body, content_type=FORM)
-            answers.append(response.content)
-        finally:
-            connection.close()
+    def gateway_server() -> bytes:
+        return Client().post("/payments/notify/wechat", data=body, content_type=FORM).content
 
-    threads = [threading.Thread(target=gateway_server) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert answers == [b"success"] * 4
+    assert together(*[gateway_server] * 4) == [b"success"] * 4
     assert SurplusPayment.objects.filter(order=order).count() == 1
     assert AuditEvent.objects.filter(action="payments.surplus.received").count() == 1
     assert Payment.objects.filter(order=order).count() == 1
