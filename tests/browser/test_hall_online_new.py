@@ -217,7 +217,10 @@ def test_online_new_end_to_end(
         if kind in ("handler_id_front", "handler_id_back"):
             continue
         row = page.locator(f'#documents tr[data-kind="{kind}"]')
-        row.locator("input[type=file]").set_input_files(str(path))
+        pick = row.locator(".file-pick")
+        expect(pick).to_contain_text("选择文件未选择文件")  # not the browser's "Choose File"
+        pick.locator("input[type=file]").set_input_files(str(path))
+        expect(pick.locator(".file-pick-name")).to_have_text(path.name)
         row.locator("button[type=submit]").click()
         expect(page.locator(f'#documents tr[data-kind="{kind}"] .doc-status')).to_have_text(
             "待审核"
