@@ -73,36 +73,28 @@ def approve(actor: User, number: str) -> RefundApplication:
 
 
 def reject(actor: User, number: str, reason: str) -> RefundApplication:
-    application = _officer(actor, number)
-    text = _reason(reason)
-    with transaction.atomic():
-        return notices.told(
-            actor,
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.REJECTED,
-                reason=text,
-                fields={"note": text, "decided_at": clock.now()},
-            ),
-        )
+    return _with_reason(actor, number, reason, State.REJECTED, decided=True)
 
 
 def ask_more(actor: User, number: str, note: str) -> RefundApplication:
+    return _with_reason(actor, number, note, State.MORE_INFO, decided=False)
+
+
+def _with_reason(
+    actor: User, number: str, text: str, target: State, *, decided: bool
+) -> RefundApplication:
+    """An officer's decision that the applicant is told with a written reason (rejected, more
+    material asked for): the reason kept as the application's note, ``decided_at`` set when
+    the decision is final."""
     application = _officer(actor, number)
-    text = _reason(note)
+    reason = _reason(text)
     with transaction.atomic():
+        fields: dict[str, object] = {"note": reason}
+        if decided:
+            fields["decided_at"] = clock.now()
         return notices.told(
             actor,
-            transition(
-                actor,
-                APPLICATIONS,
-                application,
-                State.MORE_INFO,
-                reason=text,
-                fields={"note": text},
-            ),
+            transition(actor, APPLICATIONS, application, target, reason=reason, fields=fields),
         )
 
 
