@@ -1,10 +1,16 @@
 """Who maintains the portal: counter clerks (受理员, who also answer visitors) and CA
-administrators. Services call :func:`require_editor` before every change."""
+administrators. Services call :func:`require_editor` before every change, and
+:func:`save_edit` to write an edit of a row with its audit event."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from certhall import clock
 from certhall.accounts.models import Role, User
+from certhall.audit import services as audit
 from certhall.errors import Forbidden
+from certhall.portal.models import Entry, Notice, Question
 
 EDITOR_ROLES = frozenset({Role.CLERK, Role.CA_ADMIN})
 
@@ -18,3 +24,30 @@ def require_editor(actor: User) -> None:
         raise Forbidden(code="account_disabled")
     if actor.role not in EDITOR_ROLES:
         raise Forbidden(code="portal_role_required")
+
+
+def save_edit(
+    actor: User,
+    row: Entry | Notice | Question,
+    values: Mapping[str, object],
+    *,
+    action: str,
+    object_type: str,
+    object_id: object,
+) -> None:
+    """An editor's change of a row that the caller has locked, inside its transaction:
+    ``values`` set, ``updated_at`` now, saved, and audited as ``action`` with the row's
+    snapshot before and after."""
+    before = row.snapshot()
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = clock.now()
+    row.save()
+    audit.record(
+        actor,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=row.snapshot(),
+    )

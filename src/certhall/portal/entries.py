@@ -13,7 +13,7 @@ from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.portal import sanitize, search
-from certhall.portal.access import require_editor
+from certhall.portal.access import require_editor, save_edit
 from certhall.portal.models import Entry, EntryKind
 
 TITLE_MAX = 200
@@ -105,20 +105,16 @@ def edit(actor: User, entry: Entry, data: EntryInput) -> Entry:
     require_editor(actor)
     with transaction.atomic():
         entry = Entry.objects.select_for_update().get(pk=entry.pk)
-        before = entry.snapshot()
         if entry.kind != data.kind:
             search.remove(PAGES[EntryKind(entry.kind)][0], str(entry.pk))
-        for name in ("kind", "category", "order", "title", "body_html", "published"):
-            setattr(entry, name, getattr(data, name))
-        entry.updated_at = clock.now()
-        entry.save()
-        audit.record(
+        fields = ("kind", "category", "order", "title", "body_html", "published")
+        save_edit(
             actor,
-            "portal.entry.edit",
+            entry,
+            {name: getattr(data, name) for name in fields},
+            action="portal.entry.edit",
             object_type="entry",
             object_id=entry.pk,
-            before=before,
-            after=entry.snapshot(),
         )
         sync_index(entry)
     return entry

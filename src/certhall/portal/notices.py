@@ -20,7 +20,7 @@ from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound, RuleViolation, bounded
 from certhall.lifecycle import transition
 from certhall.portal import files, sanitize, search
-from certhall.portal.access import require_editor
+from certhall.portal.access import require_editor, save_edit
 from certhall.portal.models import Attachment, Notice, NoticeCategory, Region
 from certhall.portal.states import NOTICES, NoticeState
 
@@ -183,19 +183,14 @@ def edit(actor: User, notice: Notice, data: NoticeInput) -> Notice:
         notice = Notice.objects.select_for_update().get(pk=notice.pk)
         if notice.state == NoticeState.PUBLISHED:
             raise NOTICES.refusal(notice, NoticeState.DRAFT, code="notice_not_editable")
-        before = notice.snapshot()
-        for name in ("title", "summary", "body_html", "region", "category", "published_on"):
-            setattr(notice, name, getattr(data, name))
-        notice.pinned = data.pinned
-        notice.updated_at = clock.now()
-        notice.save()
-        audit.record(
+        fields = ("title", "summary", "body_html", "region", "category", "published_on", "pinned")
+        save_edit(
             actor,
-            "portal.notice.edit",
+            notice,
+            {name: getattr(data, name) for name in fields},
+            action="portal.notice.edit",
             object_type="notice",
             object_id=notice.number,
-            before=before,
-            after=notice.snapshot(),
         )
     return notice
 

@@ -24,11 +24,10 @@ from django.db.models import QuerySet
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import User
-from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.lifecycle import transition
 from certhall.portal import entries, sanitize
-from certhall.portal.access import require_editor
+from certhall.portal.access import require_editor, save_edit
 from certhall.portal.models import Entry, EntryKind, Question
 from certhall.portal.states import QUESTIONS, QuestionState
 
@@ -124,18 +123,13 @@ def answer(actor: User, question: Question, text: str) -> Question:
             return transition(actor, QUESTIONS, question, QuestionState.ANSWERED, fields=fields)
         if question.state not in (QuestionState.ANSWERED, QuestionState.PUBLISHED):
             raise QUESTIONS.refusal(question, QuestionState.ANSWERED)
-        before = question.snapshot()
-        for name, value in fields.items():
-            setattr(question, name, value)
-        question.updated_at = clock.now()
-        question.save()
-        audit.record(
+        save_edit(
             actor,
-            "portal.question.edit_answer",
+            question,
+            fields,
+            action="portal.question.edit_answer",
             object_type="question",
             object_id=question.number,
-            before=before,
-            after=question.snapshot(),
         )
         entry = Entry.objects.filter(question=question).first()
         if entry is not None:
