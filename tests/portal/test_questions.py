@@ -111,3 +111,25 @@ def test_staff_answer_and_publish_in_the_console(seeded: User, editor: User) -> 
     faq = Client().get("/faq/").content.decode()
     assert "&lt;b&gt;不通用&lt;/b&gt;" in faq and "<b>不通用" not in faq
     assert search.search("广州通用").hits[0].title == "深圳CA能和廣東廣州通用嗎"
+
+
+def test_staff_unpublish_close_and_reopen_in_the_console(seeded: User, editor: User) -> None:
+    question = Question.objects.get(text="深圳CA能和廣東廣州通用嗎")
+    client = Client()
+    client.force_login(editor)
+    url = f"/console/portal/questions/{question.pk}/"
+    client.post(url, {"action": "answer", "answer": "不通用，请在深圳办理。"})
+    client.post(url, {"action": "publish", "category": "受理点"})
+    for action, state, done in [
+        ("unpublish", QuestionState.ANSWERED, "已从常见问题撤下。"),
+        ("close", QuestionState.CLOSED, "已关闭。"),
+        ("reopen", QuestionState.OPEN, "已重新打开。"),
+    ]:
+        page = client.post(url, {"action": action}, follow=True).content.decode()
+        assert done in page
+        question.refresh_from_db()
+        assert question.state == state
+    assert question.text not in [hit.title for hit in search.search("广州通用").hits]
+    page = client.post(url, {"action": "nothing"}).content.decode()  # the page, unchanged
+    question.refresh_from_db()
+    assert question.state == QuestionState.OPEN and question.text in page

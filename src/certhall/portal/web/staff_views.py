@@ -159,6 +159,14 @@ def notice_attach(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+#: A question's buttons that send nothing but themselves (as :data:`NOTICE_ACTIONS`).
+QUESTION_ACTIONS = {
+    "unpublish": (questions.unpublish, "done_question_unpublished"),
+    "close": (questions.close, "done_question_closed"),
+    "reopen": (questions.reopen, "done_question_reopened"),
+}
+
+
 @require_http_methods(["GET", "POST"])
 @editor
 def question_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -183,27 +191,9 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
                 lambda: questions.publish(actor, question, category),
                 text("done_question_published"),
             )
-        if action == "unpublish":
-            return act_and_return(
-                request,
-                target,
-                lambda: questions.unpublish(actor, question),
-                text("done_question_unpublished"),
-            )
-        if action == "close":
-            return act_and_return(
-                request,
-                target,
-                lambda: questions.close(actor, question),
-                text("done_question_closed"),
-            )
-        if action == "reopen":
-            return act_and_return(
-                request,
-                target,
-                lambda: questions.reopen(actor, question),
-                text("done_question_reopened"),
-            )
+        if action in QUESTION_ACTIONS:
+            service, done = QUESTION_ACTIONS[action]
+            return act_and_return(request, target, lambda: service(actor, question), text(done))
     context = {"question": question, "faq_category": questions.FAQ_CATEGORY}
     return render(request, "portal/staff/question.html", context)
 
