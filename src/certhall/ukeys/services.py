@@ -145,7 +145,7 @@ def report_status(actor: User, ukey: Ukey, target: str) -> Ukey:
     require_role(actor, *CHANGE_ROLES)
     if target not in Status.values:
         raise InvalidInput(
-            code="ukey_status_unknown", status=target, choices="、".join(Status.values)
+            code="ukey_status_unknown", status=target, choices=", ".join(Status.values)
         )
     action = ACTIONS[Status(target)]
     with audit.refusals_recorded(actor, action, object_type="ukey", object_id=ukey.serial):
