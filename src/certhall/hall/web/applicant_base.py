@@ -50,16 +50,9 @@ STEPS = (
     ("pay", "在线支付", None),
     ("progress", "审核与制证", None),
 )
-#: The path of an online 新办, as shown on the progress page.
-NEW_PATH = (
-    State.DRAFT,
-    State.AWAITING_PAYMENT,
-    State.PAID,
-    State.APPROVED,
-    State.ISSUED,
-    State.DELIVERED,
-)
-RENEWAL_PATH = (
+#: The path of an online application, as shown on the progress page: 新办 and 续期 pass the
+#: same states (RENEWAL_LABELS names them for a renewal).
+ONLINE_PATH = (
     State.DRAFT,
     State.AWAITING_PAYMENT,
     State.PAID,

@@ -32,11 +32,10 @@ from certhall.hall.models import Application, Document
 from certhall.hall.printing import form_data
 from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
-    NEW_PATH,
+    ONLINE_PATH,
     PATH_LABELS,
     PATH_POSITION,
     RENEWAL_LABELS,
-    RENEWAL_PATH,
     applicant_page,
     catalog_context,
     field,
@@ -92,7 +91,7 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
 def _path(application: Application) -> list[dict[str, Any]]:
     state = State(application.state)
     renewal_flow = application.is_online_renewal
-    path: tuple[State, ...] = RENEWAL_PATH if renewal_flow else NEW_PATH
+    path: tuple[State, ...] = ONLINE_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
     done = done_words(line.business for line in application.items.all())
     if done is not None:  # 解锁 / 吊销: nothing is 制证

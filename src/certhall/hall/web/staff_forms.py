@@ -46,27 +46,26 @@ def item_request(data: Mapping[str, str]) -> ItemRequest:
 
 def issue_choices(data: Mapping[str, str]) -> tuple[dict[int, str], str | None]:
     """(line id -> Ukey serial from stock, the PIN typed by the customer or None)."""
-    tokens: dict[int, str] = {}
-    for key in data:
-        line = whole_number(key[6:]) if key.startswith("token_") else None
-        if line is not None:
-            serial = field(data, key, 64)
-            if serial:
-                tokens[line] = serial
     pin = str(data.get("pin", "") or "")
-    return tokens, (pin if pin else None)
+    return _numbered(data, "token_", 64), (pin if pin else None)
 
 
 def return_reasons(data: Mapping[str, str]) -> tuple[dict[int, str], str]:
     """(document id -> reason, general note) from the return form (empty reasons dropped)."""
-    reasons: dict[int, str] = {}
+    return _numbered(data, "reason_", 400), field(data, "note", 1000)
+
+
+def _numbered(data: Mapping[str, str], prefix: str, limit: int) -> dict[int, str]:
+    """The fields ``<prefix><id>`` (a table's row per id): id -> the text typed, empty ones
+    left out; a field whose id is not a whole number is not one of them."""
+    found: dict[int, str] = {}
     for key in data:
-        document = whole_number(key[7:]) if key.startswith("reason_") else None
-        if document is not None:
-            text = field(data, key, 400)
-            if text:
-                reasons[document] = text
-    return reasons, field(data, "note", 1000)
+        number = whole_number(key[len(prefix) :]) if key.startswith(prefix) else None
+        if number is not None:
+            typed = field(data, key, limit)
+            if typed:
+                found[number] = typed
+    return found
 
 
 # --- the printed forms ---------------------------------------------------------------------
