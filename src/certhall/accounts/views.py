@@ -8,6 +8,8 @@ All POSTs are CSRF-protected by Django's middleware.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -31,6 +33,7 @@ from certhall.web.errors import form_page, text_field
 
 HOME = "/accounts/profile/"
 REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
+#: The handler form's fields, the keywords of ``profile.add_handler``.
 HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
 
 
@@ -45,6 +48,20 @@ def _next(request: HttpRequest) -> str:
     ):
         return target
     return HOME
+
+
+def account_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of the logged-in account (anonymous: to the login page), never cached; the view
+    is called with the account's user after the request."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not isinstance(user, User):  # pragma: no cover - login_required let no anonymous in
+            return HttpResponseRedirect("/accounts/login/")
+        return view(request, user, *args, **kwargs)
+
+    return never_cache(login_required(wrapper))
 
 
 def _open_session(request: HttpRequest, user: User, *, by_sms: bool = False) -> HttpResponse:
@@ -125,25 +142,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/accounts/login/")
 
 
-@never_cache
-@login_required
-def profile_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User):  # pragma: no cover - login_required let no anonymous in
-        return HttpResponseRedirect("/accounts/login/")
+@account_page
+def profile_page(request: HttpRequest, user: User) -> HttpResponse:
     context = {"profile": profile.profile(user), "email_value": user.email}
     return render(request, "accounts/profile.html", context)
 
 
-@never_cache
-@login_required
+@account_page
 @require_POST
-def email_view(request: HttpRequest) -> HttpResponse:
+def email_view(request: HttpRequest, user: User) -> HttpResponse:
     """The profile page's email form: saved and back to the profile, or the profile with the
     refusal beside the form and what was typed."""
-    user = request.user
-    if not isinstance(user, User):  # pragma: no cover
-        return HttpResponseRedirect("/accounts/login/")
     typed = _field(request, "email", 4096)
     try:
         profile.set_email(user, typed)
@@ -154,13 +163,9 @@ def email_view(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(HOME)
 
 
-@never_cache
-@login_required
+@account_page
 @require_http_methods(["GET", "POST"])
-def password_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User):  # pragma: no cover
-        return HttpResponseRedirect("/accounts/login/")
+def password_page(request: HttpRequest, user: User) -> HttpResponse:
     context: dict[str, Any] = {
         "phone_proven": passwords.phone_proven(request.session),
         "has_password": user.has_usable_password(),
@@ -183,25 +188,14 @@ def password_page(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(HOME)
 
 
-@never_cache
-@login_required
+@account_page
 @require_http_methods(["GET", "POST"])
-def handlers_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User):  # pragma: no cover
-        return HttpResponseRedirect("/accounts/login/")
+def handlers_page(request: HttpRequest, user: User) -> HttpResponse:
     form = {name: _field(request, name) for name in HANDLER_FIELDS} if request.POST else {}
     error: CerthallError | None = None
     if request.method == "POST":
         try:
-            added = profile.add_handler(
-                user,
-                None,
-                name=form["name"],
-                id_kind=form["id_kind"],
-                id_number=form["id_number"],
-                phone=form["phone"],
-            )
+            added = profile.add_handler(user, None, **form)
         except CerthallError as refusal:
             error = refusal
         else:

@@ -81,6 +81,7 @@ PATH_POSITION = {
     State.RESUBMITTED: State.PAID,
     State.ISSUING: State.APPROVED,
 }
+#: The handler form's fields, the keywords of ``profile.add_handler``.
 HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
 #: The history's wording where the state's own label reads oddly as an event.
 HISTORY_LABELS = {

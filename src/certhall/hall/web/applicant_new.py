@@ -148,14 +148,7 @@ def handler_step(request: HttpRequest, actor: User, application: Application) ->
     if request.method == "POST":
         try:
             if request.POST.get("action") == "add":
-                added = profile.add_handler(
-                    actor,
-                    None,
-                    name=form["name"],
-                    id_kind=form["id_kind"],
-                    id_number=form["id_number"],
-                    phone=form["phone"],
-                )
+                added = profile.add_handler(actor, None, **form)
                 handler_id: int | None = added.pk
             else:
                 handler_id = int_field(str(request.POST.get("handler_id", "")), "经办人")
