@@ -31,7 +31,7 @@ from certhall.accounts.errors import LoginFailed
 from certhall.accounts.models import EnterpriseAccount, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, TooManyRequests
+from certhall.errors import InvalidInput
 from certhall.notify.models import mask_phone
 from certhall.notify.services import normalise_phone
 
@@ -67,26 +67,14 @@ def _find_user(identifier: str, key: str) -> User | None:
 
 
 def _limited(key: str, client: str | None, method: str, now: datetime) -> ratelimit.Reservation:
-    try:
-        return ratelimit.reserve(
-            [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))], now=now
-        )
-    except TooManyRequests as refusal:
-        if refusal.first_refusal:
-            audit.record(
-                codes.recorder(),
-                "accounts.login",
-                object_type="account",
-                object_id=_shown(key),
-                after={
-                    "method": method,
-                    "client": client,
-                    "error": refusal.code,
-                    "limit": refusal.scope,
-                },
-                result=audit.REFUSED,
-            )
-        raise
+    return codes.reserve_recorded(
+        [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))],
+        now=now,
+        action="accounts.login",
+        object_type="account",
+        object_id=_shown(key),
+        after={"method": method, "client": client},
+    )
 
 
 def _refuse(key: str, client: str | None, method: str, reason: str) -> LoginFailed:

@@ -28,7 +28,7 @@ from certhall import clock, ratelimit
 from certhall.accounts import codes, validation
 from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict, InvalidInput, TooManyRequests
+from certhall.errors import CerthallError, Conflict, InvalidInput
 from certhall.notify.models import mask_phone
 
 #: Wrong codes typed while registering, per phone and per client address.
@@ -78,25 +78,18 @@ def register(data: Registration, *, client: str | None, now: datetime | None = N
     now = now or clock.now()
     recorder = codes.recorder()
     checked = check(data)
-    try:
-        reservation = ratelimit.reserve(
-            [
-                (VERIFY_LIMITS_PHONE, checked.phone),
-                (VERIFY_LIMITS_CLIENT, ratelimit.client_key(client)),
-            ],
-            now=now,
-        )
-    except TooManyRequests as refusal:
-        if refusal.first_refusal:  # one event per window, not one per request of a flood
-            audit.record(
-                recorder,
-                "accounts.register",
-                object_type="organization",
-                object_id=checked.uscc,
-                after={"error": refusal.code, "limit": refusal.scope, "client": client},
-                result=audit.REFUSED,
-            )
-        raise
+    reservation = codes.reserve_recorded(
+        [
+            (VERIFY_LIMITS_PHONE, checked.phone),
+            (VERIFY_LIMITS_CLIENT, ratelimit.client_key(client)),
+        ],
+        now=now,
+        action="accounts.register",
+        object_type="organization",
+        object_id=checked.uscc,
+        after={"client": client},
+        actor=recorder,
+    )
     with audit.refusals_recorded(
         recorder, "accounts.register", object_type="organization", object_id=checked.uscc
     ):
