@@ -7,10 +7,9 @@ Registered by ``certhall.cli.agent_cmd``.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from certhall.cli.output import read_input
+from certhall.cli.output import print_json, read_input
 
 
 def register(commands: Any) -> None:
@@ -70,28 +69,22 @@ def trust_list(args: argparse.Namespace) -> int:
 
     rows = list_trusted(_actor())
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "fingerprint": r.fingerprint_sha256,
-                        "name": r.name,
-                        "subject": r.subject,
-                        "self_signed": r.self_signed,
-                        "enabled": r.enabled,
-                        "not_after": r.not_after.isoformat(),
-                        "crl_url": r.crl_url or None,
-                        "crl_number": r.crl_number,
-                        "crl_next_update": r.crl_next_update.isoformat()
-                        if r.crl_next_update
-                        else None,
-                        "crl_entries": r.crl_entries,
-                    }
-                    for r in rows
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        print_json(
+            [
+                {
+                    "fingerprint": r.fingerprint_sha256,
+                    "name": r.name,
+                    "subject": r.subject,
+                    "self_signed": r.self_signed,
+                    "enabled": r.enabled,
+                    "not_after": r.not_after.isoformat(),
+                    "crl_url": r.crl_url or None,
+                    "crl_number": r.crl_number,
+                    "crl_next_update": r.crl_next_update.isoformat() if r.crl_next_update else None,
+                    "crl_entries": r.crl_entries,
+                }
+                for r in rows
+            ]
         )
         return 0
     for r in rows:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from certhall.cli.output import Output, atomic_output, read_input
+from certhall.cli.output import Output, atomic_output, print_json, read_input
 from certhall.errors import InvalidInput
 
 MAX_CSR_FILE = 64 * 1024
@@ -280,27 +280,23 @@ def list_(args: argparse.Namespace) -> int:
 
     rows = list_certificates(_actor())
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "serial": c.serial,
-                        "ca": c.ca.slug,
-                        "profile": c.profile,
-                        "subject": c.subject,
-                        "org_name": c.org_name,
-                        "uscc": c.uscc,
-                        "not_before": c.not_before.isoformat(),
-                        "not_after": c.not_after.isoformat(),
-                        "status": c.status,
-                        "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
-                        "revocation_reason": c.revocation_reason or None,
-                    }
-                    for c in rows
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        print_json(
+            [
+                {
+                    "serial": c.serial,
+                    "ca": c.ca.slug,
+                    "profile": c.profile,
+                    "subject": c.subject,
+                    "org_name": c.org_name,
+                    "uscc": c.uscc,
+                    "not_before": c.not_before.isoformat(),
+                    "not_after": c.not_after.isoformat(),
+                    "status": c.status,
+                    "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+                    "revocation_reason": c.revocation_reason or None,
+                }
+                for c in rows
+            ]
         )
         return 0
     for c in rows:

@@ -7,7 +7,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from certhall.cli.output import read_input
+from certhall.cli.output import print_json, read_input
 from certhall.errors import InvalidInput
 
 
@@ -27,10 +27,6 @@ def register(commands: Any) -> None:
     p = sub.add_parser("status", help="which years are official, from where, which provisional")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=status)
-
-
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def import_(args: argparse.Namespace) -> int:
@@ -71,7 +67,7 @@ def show(args: argparse.Namespace) -> int:
             )
         day += timedelta(days=1)
     if args.json:
-        _print_json(
+        print_json(
             {
                 **state.as_json(),
                 "holidays": [d["date"] for d in days if d["kind"] == "statutory_holiday"],
@@ -100,7 +96,7 @@ def status(args: argparse.Namespace) -> int:
     years = [cal.status(year) for year in range(first, last + 1)]
     warning = calendar.next_year_warning(clock.today(), cal)
     if args.json:
-        _print_json({"years": [y.as_json() for y in years], "warning": warning})
+        print_json({"years": [y.as_json() for y in years], "warning": warning})
         return 0
     for year in years:
         label = "PROVISIONAL" if year.provisional else "official"

@@ -7,8 +7,9 @@ PIN, for one) is kept here. CA administrators only; each read is audited.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
+
+from certhall.cli.output import print_json
 
 
 def register(commands: Any) -> None:
@@ -38,7 +39,7 @@ def outbox(args: argparse.Namespace) -> int:
             }
             for m in messages
         ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return 0
     for m in messages:
         print(f"{m.created_at:%Y-%m-%d %H:%M:%S} {m.phone} {m.kind:<16} {m.status:<7} {m.text}")

@@ -1,7 +1,8 @@
-"""Output files that appear whole or not at all."""
+"""What a command writes: files that appear whole or not at all, and the JSON it prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -149,3 +150,8 @@ def read_input(path: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as error:
         raise InvalidInput(code="cli_cannot_read", path=path, error=error.strerror) from None
+
+
+def print_json(data: object) -> None:
+    """``--json`` output: Chinese as it is (not ``\\u`` escapes), indented."""
+    print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -11,11 +11,11 @@ date outside the known holiday calendar exits 2 with a one-line error (no JSON).
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from certhall import clock, money
+from certhall.cli.output import print_json
 from certhall.errors import InvalidInput, RuleViolation
 from certhall.rules import (
     SHANGHAI,
@@ -82,7 +82,7 @@ def _moment(text: str | None) -> datetime:
 
 
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    print_json(data)
 
 
 def quote_(args: argparse.Namespace) -> int:

@@ -13,13 +13,12 @@ says how many tries are left.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from certhall import config
-from certhall.cli.output import atomic_output, read_input
+from certhall.cli.output import atomic_output, print_json, read_input
 from certhall.errors import ConfigurationError, InvalidInput
 
 MAX_CERT_FILE = 256 * 1024
@@ -232,7 +231,7 @@ def list_(args: argparse.Namespace) -> int:
                 }
                 for t in tokens
             ]
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            print_json(rows)
         else:
             for t in tokens:
                 print(f"{t.label:<32} {t.serial:<16} {t.model:<16} {_pin_text(t.pin)}")
@@ -271,7 +270,7 @@ def _list_token(args: argparse.Namespace, store: Any) -> int:
                 {"class": o.object_class, "label": o.label, "id": o.id.hex()} for o in objects
             ],
         }
-        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print_json(doc)
         return 0
     print(f"token {info.label} (serial {info.serial}, {info.model}): {_pin_text(info.pin)}")
     for c in certs:

@@ -17,10 +17,9 @@ client, a bill line that cannot be read) is one line on stderr with its error's 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from certhall.cli.output import read_input
+from certhall.cli.output import print_json, read_input
 
 
 def register(commands: Any) -> None:
@@ -58,7 +57,7 @@ def reconcile(args: argparse.Namespace) -> int:
     data = read_input(args.statement)
     report = run(system_actor(), data, source=args.statement)
     if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        print_json(report.as_json())
     else:
         for r in report.results:
             print(
@@ -86,7 +85,7 @@ def reconcile_gateway(args: argparse.Namespace) -> int:
             raise InvalidInput(code="statement_date", value=args.day[:32]) from None
     report = reconcile_day(system_actor(), args.gateway, day)
     if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        print_json(report.as_json())
     else:
         for row in report.discrepancies:
             print(

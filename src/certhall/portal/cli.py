@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
+
+from certhall.cli.output import print_json
 
 
 def register(commands: Any) -> None:
@@ -31,7 +32,7 @@ def search(args: argparse.Namespace) -> int:
         raise InvalidInput(code="invalid_input")
     results = portal_search.search(args.query, per_page=args.limit)
     if args.json:
-        print(json.dumps([hit.as_json() for hit in results.hits], ensure_ascii=False, indent=2))
+        print_json([hit.as_json() for hit in results.hits])
         return 0
     for hit in results.hits:
         day = hit.date.isoformat() if hit.date else "          "

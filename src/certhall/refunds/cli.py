@@ -7,11 +7,10 @@ actor; every import, batch and settlement is audited by the service.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from certhall.cli.output import atomic_output, read_input
+from certhall.cli.output import atomic_output, print_json, read_input
 
 
 def register(commands: Any) -> None:
@@ -56,17 +55,13 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=settle)
 
 
-def _dump(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 def programmes(args: argparse.Namespace) -> int:
     from certhall.refunds.models import Programme
     from certhall.refunds.records import programme_summary
 
     rows = [programme_summary(p) for p in Programme.objects.order_by("apply_from", "slug")]
     if args.json:
-        _dump(
+        print_json(
             [{**r, "cas": [{"slug": c["slug"], "name": c["name"]} for c in r["cas"]]} for r in rows]
         )
         return 0
@@ -87,7 +82,7 @@ def import_file(args: argparse.Namespace) -> int:
         system_actor(), args.programme, args.kind, data, ca=args.ca, source=args.file
     )
     if args.json:
-        _dump(report.as_json())
+        print_json(report.as_json())
     else:
         for refusal in report.refused:
             print(f"refused line {refusal.line}: {refusal.reason}: {refusal.message}")
@@ -104,7 +99,7 @@ def eligibility(args: argparse.Namespace) -> int:
 
     result = eligibility_for(system_actor(), args.programme, args.uscc)
     if args.json:
-        _dump(result.as_json())
+        print_json(result.as_json())
         return 0
     print(f"{result.uscc} {result.enterprise_name}: 可返还 {result.amount} 元")
     for line in result.lines:
@@ -150,7 +145,7 @@ def settle(args: argparse.Namespace) -> int:
 
     report = run(system_actor(), args.programme, read_input(args.bank_return))
     if args.json:
-        _dump(report.as_json())
+        print_json(report.as_json())
     else:
         for refusal in report.refused:
             print(f"refused line {refusal.line}: {refusal.message}", file=sys.stdout)
