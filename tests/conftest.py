@@ -8,10 +8,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from certhall import config
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.accounts.services import home_provider, system_actor
+
+# Hypothesis's 200 ms deadline per example measures the machine, not the rules: on CI's two
+# shared cores one example of tests/rules took 496 ms once (0.9 ms when run again).
+hypothesis_settings.register_profile("certhall", deadline=None)
+hypothesis_settings.load_profile("certhall")
 
 DB_FIXTURES = {"db", "transactional_db", "django_db_setup"}
 
