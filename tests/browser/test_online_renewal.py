@@ -117,6 +117,12 @@ def test_online_renewal_survives_losing_the_helper_at_the_write(
         page.wait_for_timeout(500)
     expect(page.locator("#renew-button")).to_be_enabled()
 
+    # the PIN window closed without a PIN: the request is cancelled, the page says so at once
+    # (not at the helper's timeout) and the button can be pressed again
+    pin_window(page, stack, "#renew-button").close()
+    expect(page.locator("#renew-message")).to_have_text("已取消。")
+    expect(page.locator("#renew-button")).to_be_enabled()
+
     # the helper goes away just when the new certificate is to be written to the Ukey
     install = f"{stack.agent_url}/v1/requests/*/install"
 

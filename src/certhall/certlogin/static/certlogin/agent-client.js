@@ -1,7 +1,7 @@
 // The transport both certificate-helper pages use (certificate login, online renewal): calls to
 // the helper on 127.0.0.1 (CORS, no cookies) and CSRF-protected JSON posts to this site.
 // Answers come back as {status, data}; the helper's errors carry {error: {message}}, the site's
-// {message}.
+// {message}. And the helper's PIN window, which both pages open the same way.
 (function () {
   "use strict";
 
@@ -15,6 +15,39 @@
       return { status: response.status, data: data };
     });
   }
+
+  // The helper's PIN window: opened in the click (browsers block pop-ups opened later), sent to
+  // the request's pin_url, or, when the browser blocked it, a link (linkBox, link) to open it by
+  // hand; closed when the request ends. Closing it while the PIN is asked for cancels the
+  // request (watch), so the page does not wait for the helper's timeout.
+  window.certhallPinWindow = function (linkBox, link, height) {
+    var popup = null;
+    return {
+      open: function () {
+        popup = window.open("", "certhall-pin", "popup=yes,width=480,height=" + height);
+      },
+      show: function (url) {
+        if (popup && !popup.closed) { popup.location.href = url; return; }
+        link.href = url;
+        linkBox.hidden = false;
+      },
+      close: function () {
+        linkBox.hidden = true;
+        if (popup && !popup.closed) { popup.close(); }
+        popup = null;
+      },
+      watch: function (current, askingPin, cancel) {
+        var closedSince = 0;
+        var timer = setInterval(function () {
+          if (!current()) { clearInterval(timer); return; }
+          if (popup && popup.closed && askingPin()) {
+            closedSince = closedSince || Date.now();
+            if (Date.now() - closedSince > 1500) { clearInterval(timer); cancel(); }
+          }
+        }, 500);
+      }
+    };
+  };
 
   window.certhallAgent = function (agent) {
     function callAgent(path, options) {

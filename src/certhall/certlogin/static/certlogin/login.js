@@ -20,7 +20,7 @@
   var locked = {}; // token serial -> PIN locked, as the helper reported it
   var busy = false;
   var current = null; // {id, state}
-  var popup = null;
+  var pin = window.certhallPinWindow(pinLink, pinLinkA, 700);
 
   function show(element, text, kind) {
     element.textContent = text || "";
@@ -108,26 +108,11 @@
   function finish(text, kind) {
     busy = false;
     current = null;
-    pinLink.hidden = true;
-    if (popup && !popup.closed) { popup.close(); }
-    popup = null;
+    pin.close();
     update();
     if (text) { show(message, text, kind || "error"); }
   }
 
-  function watchPopup(request) {
-    var closedSince = 0;
-    var timer = setInterval(function () {
-      if (current !== request) { clearInterval(timer); return; }
-      if (popup && popup.closed && (request.state === "waiting_pin" || request.state === "must_change")) {
-        closedSince = closedSince || Date.now();
-        if (Date.now() - closedSince > 1500) {
-          clearInterval(timer);
-          postAgent("/v1/requests/" + request.id + "/cancel", {});
-        }
-      }
-    }, 500);
-  }
 
   function poll(request, version) {
     callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
@@ -181,8 +166,6 @@
     }, function () { finish("无法连接本站，请检查网络后重试。"); });
   }
 
-  // Open the PIN window now, in the click: browsers block pop-ups opened later.
-  function openPopup() { popup = window.open("", "certhall-pin", "popup=yes,width=480,height=700"); }
 
   function startRequest(op, body) {
     body.op = op;
@@ -194,15 +177,12 @@
       }
       var request = { id: answer.data.id, state: answer.data.state, op: op };
       current = request;
-      if (popup && !popup.closed) {
-        popup.location.href = answer.data.pin_url;
-      } else {
-        pinLinkA.href = answer.data.pin_url;
-        pinLink.hidden = false;
-      }
+      pin.show(answer.data.pin_url);
       show(message, op === "change_pin" ? "请在证书助手弹出的窗口中输入原PIN码和新PIN码……"
         : "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
-      watchPopup(request);
+      pin.watch(function () { return current === request; }, function () {
+        return request.state === "waiting_pin" || request.state === "must_change";
+      }, function () { postAgent("/v1/requests/" + request.id + "/cancel", {}); });
       poll(request, answer.data.version);
     }, function () {
       finish("未检测到证书助手，请确认证书助手正在运行后重试。");
@@ -214,7 +194,7 @@
     busy = true;
     update();
     show(message, "正在准备登录……", "");
-    openPopup();
+    pin.open();  // now, in the click: browsers block pop-ups opened later
     postSite("/login/certificate/challenge", {}).then(function (answer) {
       if (answer.status !== 200) {
         finish(answer.data.message || "无法获取登录请求，请稍后再试。");
@@ -228,7 +208,7 @@
     if (!selected || busy) { return; }
     busy = true;
     update();
-    openPopup();
+    pin.open();  // now, in the click: browsers block pop-ups opened later
     startRequest("change_pin", {});
   });
 

@@ -19,7 +19,7 @@
   var pinLinkA = document.getElementById("pin-link-a");
   var certificate = null;
   var busy = false;
-  var popup = null;
+  var current = null;  // the helper's request under way
   var api = "/api/hall/applications/" + encodeURIComponent(number);
 
   function show(element, text, kind) {
@@ -27,6 +27,7 @@
     element.className = "agent-status" + (kind ? " " + kind : "");
   }
   var client = window.certhallAgent(agent);
+  var pin = window.certhallPinWindow(pinLink, pinLinkA, 660);
   var callAgent = client.callAgent;
   var postAgent = client.postAgent;
   var postSite = client.postSite;
@@ -38,9 +39,8 @@
 
   function finish(text, kind) {
     busy = false;
-    pinLink.hidden = true;
-    if (popup && !popup.closed) { popup.close(); }
-    popup = null;
+    current = null;
+    pin.close();
     button.disabled = !certificate;
     show(message, text, kind || "error");
   }
@@ -72,6 +72,7 @@
     callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
       if (answer.status !== 200) { finish(agentError(answer, "证书助手请求失败，请重试。")); return; }
       var data = answer.data;
+      request.state = data.state;
       if (data.state === "waiting_pin" || data.state === "working" || data.state === "must_change") {
         if (data.state === "must_change") {
           show(message, "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续续期。", "");
@@ -134,13 +135,17 @@
     busy = true;
     button.disabled = true;
     show(message, "正在准备续期……", "");
-    popup = window.open("", "certhall-pin", "popup=yes,width=480,height=660");
+    pin.open();  // now, in the click: browsers block pop-ups opened later
     postAgent("/v1/requests", { op: "renew", certificate: certificate.id, years: years }).then(function (answer) {
       if (answer.status !== 201) { finish(agentError(answer, "证书助手拒绝了请求。")); return; }
-      if (popup && !popup.closed) { popup.location.href = answer.data.pin_url; }
-      else { pinLinkA.href = answer.data.pin_url; pinLink.hidden = false; }
+      var request = { id: answer.data.id, state: answer.data.state };
+      current = request;
+      pin.show(answer.data.pin_url);
       show(message, "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
-      poll({ id: answer.data.id }, answer.data.version);
+      pin.watch(function () { return current === request; }, function () {
+        return request.state === "waiting_pin" || request.state === "must_change";
+      }, function () { postAgent("/v1/requests/" + request.id + "/cancel", {}); });
+      poll(request, answer.data.version);
     }, function () { finish("未检测到证书助手，请确认证书助手正在运行后重试。"); });
   });
 
