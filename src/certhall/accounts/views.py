@@ -29,7 +29,7 @@ from certhall.accounts.models import Handler, User
 from certhall.errors import CerthallError
 from certhall.messages import text
 from certhall.ratelimit import client_address
-from certhall.web.errors import form_page, text_field
+from certhall.web.errors import attempt, form_page, text_field
 
 HOME = "/accounts/profile/"
 REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
@@ -79,12 +79,13 @@ def register_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     if request.method != "POST":
         return form_page(request, "accounts/register.html", context)
-    try:
-        if request.POST.get("action") == "send_code":
-            sent = codes.request_code(form["phone"], "register", client=client_address(request))
-            context["notice"] = sent.message
-            return form_page(request, "accounts/register.html", context)
-        user = registration.register(
+    client = client_address(request)
+    if request.POST.get("action") == "send_code":
+        sent, error = attempt(lambda: codes.request_code(form["phone"], "register", client=client))
+        context["notice"] = sent.message if sent else ""
+        return form_page(request, "accounts/register.html", context, error)
+    user, error = attempt(
+        lambda: registration.register(
             registration.Registration(
                 organization_name=form["organization_name"],
                 uscc=form["uscc"],
@@ -95,9 +96,10 @@ def register_page(request: HttpRequest) -> HttpResponse:
                 password_again=_field(request, "password_again", 4096),
                 email=form["email"],
             ),
-            client=client_address(request),
+            client=client,
         )
-    except CerthallError as error:
+    )
+    if user is None:
         return form_page(request, "accounts/register.html", context, error)
     login(request, user, backend=BACKEND)
     messages.success(request, text("done_registered"))
@@ -117,21 +119,21 @@ def login_page(request: HttpRequest) -> HttpResponse:
     }
     if request.method != "POST":
         return form_page(request, "accounts/login.html", context)
-    action = request.POST.get("action")
     client = client_address(request)
-    try:
-        if action == "send_code":
-            context["notice"] = codes.request_code(context["phone"], "login", client=client).message
-            return form_page(request, "accounts/login.html", context)
+    if request.POST.get("action") == "send_code":
+        sent, error = attempt(lambda: codes.request_code(context["phone"], "login", client=client))
+        context["notice"] = sent.message if sent else ""
+        return form_page(request, "accounts/login.html", context, error)
+
+    def log_in() -> User:
         if tab == "sms":
-            user = login_services.login_with_code(
-                context["phone"], _field(request, "code", 20), client=client
-            )
-        else:
-            user = login_services.login_with_password(
-                context["username"], _field(request, "password", 4096), client=client
-            )
-    except CerthallError as error:
+            code = _field(request, "code", 20)
+            return login_services.login_with_code(context["phone"], code, client=client)
+        password = _field(request, "password", 4096)
+        return login_services.login_with_password(context["username"], password, client=client)
+
+    user, error = attempt(log_in)
+    if user is None:
         return form_page(request, "accounts/login.html", context, error)
     return _open_session(request, user, by_sms=tab == "sms")
 
@@ -154,9 +156,8 @@ def email_view(request: HttpRequest, user: User) -> HttpResponse:
     """The profile page's email form: saved and back to the profile, or the profile with the
     refusal beside the form and what was typed."""
     typed = _field(request, "email", 4096)
-    try:
-        profile.set_email(user, typed)
-    except CerthallError as error:
+    _, error = attempt(lambda: profile.set_email(user, typed))
+    if error is not None:
         context = {"profile": profile.profile(user), "email_value": typed[:300]}
         return form_page(request, "accounts/profile.html", context, error)
     messages.success(request, text("done_email_saved" if user.email else "done_email_removed"))
@@ -172,15 +173,16 @@ def password_page(request: HttpRequest, user: User) -> HttpResponse:
     }
     if request.method != "POST":
         return form_page(request, "accounts/password.html", context)
-    try:
-        passwords.change_own(
+    _, error = attempt(
+        lambda: passwords.change_own(
             user,
             _field(request, "password", 4096),
             _field(request, "password_again", 4096),
             current=_field(request, "current", 4096),
             phone_proven=context["phone_proven"],
         )
-    except CerthallError as error:
+    )
+    if error is not None:
         return form_page(request, "accounts/password.html", context, error)
     update_session_auth_hash(request, user)  # this session stays; the account's others end
     passwords.proof_used(request.session)
@@ -194,11 +196,8 @@ def handlers_page(request: HttpRequest, user: User) -> HttpResponse:
     form = {name: _field(request, name) for name in HANDLER_FIELDS} if request.POST else {}
     error: CerthallError | None = None
     if request.method == "POST":
-        try:
-            added = profile.add_handler(user, None, **form)
-        except CerthallError as refusal:
-            error = refusal
-        else:
+        added, error = attempt(lambda: profile.add_handler(user, None, **form))
+        if added is not None:
             messages.success(request, text("done_handler_added", name=added.name))
             return HttpResponseRedirect("/accounts/handlers/")
     context = {

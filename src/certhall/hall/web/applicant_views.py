@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certhall.accounts import profile
 from certhall.accounts.models import User
 from certhall.certlogin import conf as certlogin_conf
-from certhall.errors import CerthallError, NotFound
+from certhall.errors import NotFound
 from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Document
@@ -49,7 +49,7 @@ from certhall.hall.web.applicant_base import (
 from certhall.messages import text
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
-from certhall.web.errors import act_and_return, form_page
+from certhall.web.errors import act_and_return, attempt, form_page
 
 ViewFunc = Callable[..., HttpResponse]
 
@@ -72,15 +72,12 @@ def home(request: HttpRequest, actor: User) -> HttpResponse:
 @applicant_page
 def application_list(request: HttpRequest, actor: User) -> HttpResponse:
     state = request.GET.get("state") or None
-    error: CerthallError | None = None
-    rows: list[dict[str, Any]] = []
-    try:
-        listed = services.list_applications(
+    listed, error = attempt(
+        lambda: services.list_applications(
             actor, state=state, limit=100, lines=services.ROW_ITEMS, parties=False
         )
-        rows = [row(a) for a in listed]
-    except CerthallError as refusal:
-        error = refusal
+    )
+    rows = [row(a) for a in listed or []]
     context = {"rows": rows, "states": State.choices, "state": state or ""}
     return form_page(request, "hall/applicant/list.html", context, error)
 

@@ -377,15 +377,10 @@ def _done_text(application: object) -> str:
 @staff
 def add_item(request: HttpRequest, number: str) -> HttpResponse:
     actor = _actor(request)
-    try:
-        line_request = staff_forms.item_request(request.POST)
-    except InvalidInput as error:
-        messages.error(request, error.message)
-        return HttpResponseRedirect(_detail_url(number), status=303)
     return act_and_return(
         request,
         _detail_url(number),
-        lambda: services.add_item(actor, number, line_request),
+        lambda: services.add_item(actor, number, staff_forms.item_request(request.POST)),
         text("done_item_added"),
     )
 
