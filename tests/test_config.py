@@ -99,6 +99,8 @@ def test_production_refuses_an_http_base_url(tmp_path: Path) -> None:
         ("CERTHALL_OCSP_LISTEN", ":8001", "主机:端口"),
         ("CERTHALL_OCSP_LISTEN", "127.0.0.1:http", "主机:端口"),
         ("CERTHALL_OCSP_LISTEN", "127.0.0.1:²", "主机:端口"),
+        ("CERTHALL_REFUND_BATCH_MAX_LINES", "0", "须在 1 到"),
+        ("CERTHALL_REFUND_BATCH_MAX_LINES", "all", "须为整数"),
     ],
 )
 def test_bad_settings_fail_at_start(tmp_path: Path, name: str, value: str, message: str) -> None:

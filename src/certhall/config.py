@@ -122,6 +122,9 @@ class Config:
     session_idle_staff_minutes: int = 30
     session_idle_customer_minutes: int = 120
     session_max_hours: int = 12
+    #: The most lines one refund payout batch takes (CERTHALL_REFUND_BATCH_MAX_LINES): the
+    #: bank's limit for one batch transfer file; the rest wait for the next batch.
+    refund_batch_max_lines: int = 5000
     #: Test hook (CERTHALL_CRASH_PAUSE): stop forever at this crash point (certhall.crashpoints)
     #: so that a test can SIGKILL the process there. Empty in every real deployment.
     crash_pause: str = ""
@@ -354,6 +357,7 @@ def load(env: dict[str, str] | None = None) -> Config:
             env, "CERTHALL_SESSION_IDLE_CUSTOMER_MINUTES", 120, 5, 24 * 60
         ),
         session_max_hours=_int(env, "CERTHALL_SESSION_MAX_HOURS", 12, 1, 24 * 14),
+        refund_batch_max_lines=_int(env, "CERTHALL_REFUND_BATCH_MAX_LINES", 5000, 1, 100_000),
         crash_pause=env.get("CERTHALL_CRASH_PAUSE", "") if mode != "production" else "",
     )
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from certhall.refunds import payout, review, services
 from certhall.refunds.counter import OfflineEntry, enter_offline, required_items
-from certhall.refunds.models import PayoutItem, Programme, RefundApplication
+from certhall.refunds.models import PayoutBatch, PayoutItem, Programme, RefundApplication
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import State
 from tests.refunds.conftest import (
@@ -337,6 +338,38 @@ def test_batch_settle_correct_and_batch_again(
     assert PayoutItem.objects.filter(application=online, result="paid").count() == 1
     with pytest.raises(Forbidden):
         payout.create_batch(actors["applicant"], open_programme.slug)
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_a_batch_takes_at_most_the_banks_limit_oldest_first(
+    actors: dict[str, User], open_programme: Programme, configure: Callable[..., Any]
+) -> None:
+    configure(refund_batch_max_lines=1)
+    officer = actors["officer"]
+    online = apply(actors, open_programme)  # 700.00, the older
+    offline = enter_offline(actors["clerk"], open_programme.slug, offline_entry())  # 300.00
+    review.approve(officer, offline.number)
+    review.approve(officer, online.number)
+    review.approve(actors["officer2"], online.number)
+    assert payout.pending(open_programme.slug) == payout.Pending(2, Decimal("1000.00"), 1)
+    console = Client()
+    console.force_login(officer)
+    page = f"/refunds/console/batches/?programme={open_programme.slug}"
+    shown = console.get(page).content.decode()
+    assert "待拨付（2 笔，合计 ¥1,000.00）" in shown and 'id="batch-limit"' in shown
+
+    made = console.post("/refunds/console/batches/new", {"programme": open_programme.slug})
+    first = PayoutBatch.objects.get()
+    told = console.get(made["Location"]).content.decode()
+    assert f"已生成拨付批次 {first.number}（1 笔）；还有 1 笔待拨付" in told
+    assert first.count == 1 and first.items.get().application == online
+    assert first.content.splitlines()[-2] == f"TOTAL,{first.number},1,,,,700.00"
+    assert payout.pending(open_programme.slug) == payout.Pending(1, Decimal("300.00"), 1)
+    second = payout.create_batch(officer, open_programme.slug)
+    assert second.count == 1 and second.items.get().application == offline
+    with pytest.raises(RuleViolation):
+        payout.create_batch(officer, open_programme.slug)
+    assert payout.pending(open_programme.slug).count == 0
 
 
 @pytest.mark.usefixtures("records", "frozen")

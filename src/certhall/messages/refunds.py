@@ -99,7 +99,10 @@ MESSAGES: dict[str, str] = {
     "refund_progress_code": "{reason}",
     "refund_progress_expired": "查询已超时，请重新获取验证码。",
     # Confirmations shown after a step succeeded.
-    "done_refund_batch_created": "已生成拨付批次。",
+    "done_refund_batch_created": "已生成拨付批次 {number}（{count} 笔）。",
+    "done_refund_batch_more": (
+        "已生成拨付批次 {number}（{count} 笔）；还有 {left} 笔待拨付，请再生成下一批。"
+    ),
     "done_refund_programme_saved": "已保存返还项目“{name}”。",
     "done_refund_approved": "已审核。",
     "done_refund_rejected": "已不予返还。",

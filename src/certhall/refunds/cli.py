@@ -115,7 +115,7 @@ def batch(args: argparse.Namespace) -> int:
     from django.db import transaction
 
     from certhall.accounts.services import system_actor
-    from certhall.refunds.payout import create_batch
+    from certhall.refunds.payout import create_batch, pending
 
     # The file settled inside the batch's transaction: one that cannot be written undoes the
     # batch (its applications stay approved) instead of leaving it made and unsaved.
@@ -124,6 +124,9 @@ def batch(args: argparse.Namespace) -> int:
         out.write(made.content.encode("utf-8"))
         out.settle()
     print(f"batch {made.number}: {made.count} transfers, total {made.total} yuan -> {args.out}")
+    left = pending(args.programme).count
+    if left:  # past the bank's limit for one file (CERTHALL_REFUND_BATCH_MAX_LINES)
+        print(f"{left} approved applications wait for the next batch")
     return 0
 
 

@@ -21,6 +21,9 @@ paid twice: an application is batched only from ``approved`` (a conditional UPDA
 officers batching at once put it into one batch) and at most one pending or paid transfer per
 application exists (a partial unique index). A failed one goes back to ``approved`` once an
 officer corrected its account (``review.correct_account``) and is batched again.
+
+A batch takes the oldest approved applications, at most ``CERTHALL_REFUND_BATCH_MAX_LINES``
+(the bank's limit for one file); the rest wait for the next batch.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Sum
 
-from certhall import clock, crashpoints
+from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
@@ -90,10 +94,30 @@ def render_file(batch_number: str, items: list[PayoutItem]) -> tuple[str, str]:
     return body + _csv([["SHA256", digest]]), digest
 
 
+@dataclass(frozen=True)
+class Pending:
+    """The approved applications of a programme waiting for a batch, and one batch's limit."""
+
+    count: int
+    total: Decimal
+    batch_max: int
+
+
+def pending(programme_slug: str) -> Pending:
+    got = RefundApplication.objects.filter(
+        programme__slug=programme_slug, state=State.APPROVED
+    ).aggregate(count=Count("pk"), total=Sum("amount"))
+    return Pending(
+        got["count"], got["total"] or Decimal("0.00"), config.get().refund_batch_max_lines
+    )
+
+
 def create_batch(actor: User, programme_slug: str) -> PayoutBatch:
-    """Every approved application of the programme into one new batch (audited)."""
+    """The programme's oldest approved applications, at most the bank's limit for one file,
+    into one new batch (audited)."""
     _payout_actor(actor)
     programme = get_programme(programme_slug)
+    limit = config.get().refund_batch_max_lines
     now = clock.now()
     # The events of every line are written at the end (audit.deferred): the chain's lock, which
     # every audited operation of the platform takes, is held for one write, not the batch.
@@ -112,7 +136,7 @@ def create_batch(actor: User, programme_slug: str) -> PayoutBatch:
         items: list[PayoutItem] = []
         candidates = RefundApplication.objects.filter(
             programme=programme, state=State.APPROVED
-        ).order_by("pk")
+        ).order_by("pk")[:limit]  # one taken meanwhile by another officer's batch is skipped
         for application in candidates:
             try:  # a lost race raises before anything is written: no savepoint needed
                 transition(

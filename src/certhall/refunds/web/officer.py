@@ -27,6 +27,9 @@ from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
 from certhall.refunds.web import staff_page
 from certhall.web.errors import act_and_return, attempt, form_page
 
+#: The approved applications the batches page lists by name (the count covers them all).
+SHOWN_PENDING = 20
+
 officer = staff_page(Role.REFUND_OFFICER)
 
 
@@ -139,13 +142,17 @@ def application_action(request: HttpRequest, actor: User, number: str, action: s
 def batches(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     programme = get_programme(slug)
+    approved = services.list_applications(actor, slug, State.APPROVED)[:SHOWN_PENDING]
+    waiting = payout.pending(slug)
     return render(
         request,
         "refunds/console/batches.html",
         {
             "programme": programme,
             "batches": PayoutBatch.objects.filter(programme=programme).order_by("-pk")[:50],
-            "approved": services.list_applications(actor, slug, State.APPROVED),
+            "approved": approved,
+            "pending": waiting,
+            "more_pending": max(0, waiting.count - len(approved)),
             "report": request.session.pop("refund_settle_report", None),
             "section": "batches",
         },
@@ -157,9 +164,14 @@ def batches(request: HttpRequest, actor: User) -> HttpResponse:
 def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
-    return act_and_return(
-        request, target, lambda: payout.create_batch(actor, slug), text("done_refund_batch_created")
-    )
+    return act_and_return(request, target, lambda: payout.create_batch(actor, slug), _batch_made)
+
+
+def _batch_made(batch: PayoutBatch) -> str:
+    left = payout.pending(batch.programme.slug).count
+    if left:
+        return text("done_refund_batch_more", number=batch.number, count=batch.count, left=left)
+    return text("done_refund_batch_created", number=batch.number, count=batch.count)
 
 
 @require_GET
