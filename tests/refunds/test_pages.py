@@ -389,3 +389,28 @@ def test_a_closed_programme_does_not_invite_an_application(
     with time_machine.travel(date(2022, 1, 20), tick=False):  # the last day
         page = client_for(None).get("/refunds/sz-2021/").content.decode()
     assert "并提交申请" in page and "不在申请时间内：" not in page
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_the_export_is_audited_as_the_transfer_file_is(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The officers' export holds every application's account number in full, as a payout
+    batch's transfer file does; the file's download was audited and the export was not: an
+    officer could take every enterprise's bank account away without a trace."""
+    import hashlib
+
+    from certhall.refunds import services
+    from certhall.refunds.services import BankAccount
+
+    services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
+    )
+    export = client_for(actors["officer"]).get("/refunds/console/export.csv?programme=sz-2021")
+    assert export.status_code == 200 and ACCOUNT in export.content.decode("utf-8-sig")
+    event = AuditEvent.objects.get(action="refunds.export")
+    assert event.actor_id == actors["officer"].pk and event.object_id == "sz-2021"
+    assert event.after == {"sha256": hashlib.sha256(export.content).hexdigest(), "count": 1}
+    # refused (not an officer): nothing exported, nothing recorded as exported
+    assert client_for(actors["reviewer"]).get(export.request["PATH_INFO"]).status_code == 403
+    assert AuditEvent.objects.filter(action="refunds.export").count() == 1

@@ -4,6 +4,7 @@ drawn in the page (inline SVG, no script, no CDN), and the CSV export of the app
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,7 @@ from django.db.models.functions import TruncDate
 
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
+from certhall.audit import services as audit
 from certhall.money import grouped
 from certhall.refunds.models import RefundApplication, RefundLine
 from certhall.refunds.records import get_programme, participating
@@ -144,7 +146,9 @@ def as_text(value: str) -> str:
 
 
 def export_csv(actor: User, programme_slug: str) -> str:
-    """Every application of the programme, one CSV line each (UTF-8 with a BOM, for Excel)."""
+    """Every application of the programme, one CSV line each (UTF-8 with a BOM, for Excel).
+    It holds every account number in full, as a payout batch's transfer file does: each export
+    is audited (``refunds.export``, with the hash of its UTF-8 bytes and its line count)."""
     require_role(actor, Role.REFUND_OFFICER)
     programme = get_programme(programme_slug)
     out = io.StringIO()
@@ -155,7 +159,9 @@ def export_csv(actor: User, programme_slug: str) -> str:
         .select_related("provider")
         .order_by("pk")
     )
+    count = 0
     for a in rows.iterator(chunk_size=2000):
+        count += 1
         writer.writerow(
             [
                 a.number, programme.slug, a.channel, a.uscc, as_text(a.enterprise_name),
@@ -167,4 +173,12 @@ def export_csv(actor: User, programme_slug: str) -> str:
                 f"{local(a.paid_at):%Y-%m-%d %H:%M:%S}" if a.paid_at else "",
             ]
         )  # fmt: skip
-    return "\ufeff" + out.getvalue()
+    content = "\ufeff" + out.getvalue()
+    audit.record(
+        actor,
+        "refunds.export",
+        object_type="refund_programme",
+        object_id=programme.slug,
+        after={"sha256": hashlib.sha256(content.encode("utf-8")).hexdigest(), "count": count},
+    )
+    return content
