@@ -373,6 +373,37 @@ def test_a_batch_takes_at_most_the_banks_limit_oldest_first(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_a_corrected_account_above_the_threshold_needs_the_second_officer(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """Above the threshold two officers approve, and the account is what they approve the money
+    to. Correcting a failed payout's account put the application back to ``approved`` and
+    into the next batch on one officer's word: the new account reached the bank unseen by a
+    second officer. Now it waits for the second officer as a first approval does."""
+    officer, officer2 = actors["officer"], actors["officer2"]
+    application = apply(actors, open_programme)  # 700.00: two officers
+    review.approve(officer, application.number)
+    review.approve(officer2, application.number)
+    batch = payout.create_batch(officer, open_programme.slug)
+    payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "failed")]))
+    new = BankAccount(NAME, "6222020000000000001", "某银行")
+    corrected = review.correct_account(officer, application.number, new)
+    assert corrected.state == State.FIRST_APPROVED
+    assert corrected.first_approved_by_id == officer.pk
+    assert corrected.account_number == "6222020000000000001"
+    event = AuditEvent.objects.filter(action="refunds.application.correct_account").get()
+    assert event.after["state"] == State.FIRST_APPROVED
+    with pytest.raises(RuleViolation):  # not batched on one officer's word
+        payout.create_batch(officer, open_programme.slug)
+    with pytest.raises(Forbidden) as refused:
+        review.approve(officer, application.number)
+    assert refused.value.code == "refund_second_officer"
+    assert review.approve(officer2, application.number).state == State.APPROVED
+    again = payout.create_batch(officer, open_programme.slug)
+    assert again.count == 1 and "6222020000000000001" in again.content
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_fees_claimed_elsewhere_are_already_refunded(
     actors: dict[str, User], open_programme: Programme, providers: dict[str, Any]
 ) -> None:

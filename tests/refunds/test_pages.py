@@ -325,6 +325,38 @@ def test_a_failed_payout_offers_the_correction_not_an_approval(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_a_corrected_account_above_the_threshold_waits_for_the_second_officer(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The console's correction of an account above the threshold says a second officer must
+    approve it, and offers that officer the review (the first is refused)."""
+    from certhall.refunds import payout, review, services
+    from certhall.refunds.services import BankAccount
+
+    Programme.objects.filter(pk=open_programme.pk).update(second_review_above="100.00")
+    application = services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
+    )
+    review.approve(actors["officer"], application.number)
+    review.approve(actors["officer2"], application.number)
+    batch = payout.create_batch(actors["officer"], "sz-2021")
+    payout.settle(actors["officer"], "sz-2021", bank_return(batch, [(1, "failed")]))
+    officer = client_for(actors["officer"])
+    url = f"/refunds/console/applications/{application.number}/"
+    new = {"account_name": NAME, "account_number": "6222020000000000001", "bank_name": "建行"}
+    done = officer.post(url + "correct", new, follow=True).content.decode()
+    assert "须由另一名审核人员复核后重新拨付" in done
+    assert RefundApplication.objects.get().state == State.FIRST_APPROVED
+    refused = officer.post(url + "approve", follow=True).content.decode()
+    assert RefundApplication.objects.get().state == State.FIRST_APPROVED
+    assert "复核" in refused
+    page = client_for(actors["officer2"]).get(url).content.decode()
+    assert 'id="approve"' in page and "6222020000000000001" in page
+    assert client_for(actors["officer2"]).post(url + "approve").status_code == 303
+    assert RefundApplication.objects.get().state == State.APPROVED
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_asking_again_too_soon_keeps_the_code_field(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

@@ -100,7 +100,9 @@ def _with_reason(
 
 def correct_account(actor: User, number: str, account: BankAccount) -> RefundApplication:
     """A failed payout's account corrected by an officer: back to ``approved`` for the next
-    batch. The account name rule is the one of the application's payee."""
+    batch, or, above the threshold, to ``first_approved`` with this officer as the first (the
+    account is what two officers approve the money to: a second officer approves the new one
+    before it is batched). The account name rule is the one of the application's payee."""
     application = _officer(actor, number)
     if application.payee_kind == PayeeKind.LEGAL_REPRESENTATIVE:
         checked = account.checked(
@@ -108,21 +110,26 @@ def correct_account(actor: User, number: str, account: BankAccount) -> RefundApp
         )
     else:
         checked = account.checked(application.enterprise_name, "企业名称")
+    fields: dict[str, object] = {
+        "account_name": checked.account_name,
+        "account_number": checked.account_number,
+        "bank_name": checked.bank_name,
+    }
+    target = State.APPROVED
+    if needs_second_officer(application):
+        target, fields["first_approved_by"] = State.FIRST_APPROVED, actor
     with transaction.atomic():
         corrected = transition(
             actor,
             APPLICATIONS,
             application,
-            State.APPROVED,
+            target,
             action="refunds.application.correct_account",
             only_from={State.FAILED},
-            fields={
-                "account_name": checked.account_name,
-                "account_number": checked.account_number,
-                "bank_name": checked.bank_name,
-            },
+            fields=fields,
         )
-        return notices.told(actor, corrected)  # approved again: the new account's tail
+        # approved again: the new account's tail (above the threshold, on the second approval)
+        return notices.told(actor, corrected)
 
 
 def review_queue(actor: User, programme_slug: str | None = None) -> list[RefundApplication]:

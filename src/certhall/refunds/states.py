@@ -8,10 +8,12 @@
         +--ask for more--> more_info --supplied--> submitted                             |
         +--reject (with a reason) --> rejected      (first_approved: reject / ask too)   |
                                                     approved <--corrected account--------+
+                                     (above the threshold: first_approved <--corrected account)
 
 ``paid`` and ``rejected`` are final: nothing is ever paid twice, and a rejected enterprise does
 not apply again in the same programme (one application per enterprise per programme). A failed
-payout goes back to ``approved`` once its account is corrected and is batched again.
+payout goes back to ``approved`` once its account is corrected and is batched again; above the
+threshold to ``first_approved``, the new account waiting for a second officer as the first did.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.FIRST_APPROVED: frozenset({State.APPROVED, State.REJECTED, State.MORE_INFO}),
     State.APPROVED: frozenset({State.BATCHED}),
     State.BATCHED: frozenset({State.PAID, State.FAILED}),
-    State.FAILED: frozenset({State.APPROVED}),
+    # a corrected account: approved again, or above the threshold the second officer's again
+    State.FAILED: frozenset({State.APPROVED, State.FIRST_APPROVED}),
     State.PAID: frozenset(),
     State.REJECTED: frozenset(),
 }

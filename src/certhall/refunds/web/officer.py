@@ -97,7 +97,7 @@ def application_page(request: HttpRequest, actor: User, number: str) -> HttpResp
     )
 
 
-ACTIONS: dict[str, tuple[str, Callable[[User, str, HttpRequest], object]]] = {
+ACTIONS: dict[str, tuple[str | Callable[[Any], str], Callable[[User, str, HttpRequest], Any]]] = {
     "approve": (
         text("done_refund_approved"),
         lambda actor, number, request: review.approve(actor, number),
@@ -115,7 +115,12 @@ ACTIONS: dict[str, tuple[str, Callable[[User, str, HttpRequest], object]]] = {
         ),
     ),
     "correct": (
-        text("done_refund_account_corrected"),
+        # above the threshold the corrected account waits for the second officer
+        lambda corrected: text(
+            "done_refund_account_corrected"
+            if corrected.state == State.APPROVED
+            else "done_refund_account_corrected_second"
+        ),
         lambda actor, number, request: review.correct_account(
             actor,
             number,
