@@ -197,3 +197,33 @@ def test_a_notice_dated_after_today_is_not_published(clock, editor: User) -> Non
     assert Notice.objects.get(pk=notice.pk).state == NoticeState.DRAFT
     corrected = notices.edit(editor, notice, _input(published_on=date(2026, 11, 20)))
     assert notices.publish(editor, corrected).state == NoticeState.PUBLISHED
+
+
+def test_another_cas_clerk_is_no_editor_of_this_portal(  # type: ignore[no-untyped-def]
+    clock, editor: User, make_user, other_provider
+) -> None:
+    """The portal is this instance's CA's: its notices speak in its name and the visitors'
+    questions (phone numbers among them) are private until an editor publishes the answer. A
+    clerk of another CA (a refund programme's participating counter has accounts here) was an
+    editor all the same, as the role alone was asked: the staff console listed the private
+    questions to it, and it drafted, published and withdrew this CA's notices."""
+    from certhall.portal import questions
+
+    notice = notices.create(editor, _input())
+    stranger = make_user(Role.CLERK, provider=other_provider)
+    for call in (
+        lambda: notices.create(stranger, _input()),
+        lambda: notices.publish(stranger, notice),
+        lambda: questions.queue(stranger),
+    ):
+        with pytest.raises(Forbidden):
+            call()
+    client = Client()
+    client.force_login(stranger)
+    assert client.get("/console/portal/").status_code == 403
+    assert client.post(f"/console/portal/notices/{notice.pk}/publish").status_code == 403
+    assert Notice.objects.get(pk=notice.pk).state == NoticeState.DRAFT
+    admin = make_user(Role.CA_ADMIN, provider=other_provider)
+    with pytest.raises(Forbidden):
+        notices.create(admin, _input())
+    notices.publish(editor, notice)  # this CA's clerk still is
