@@ -233,6 +233,28 @@ def test_the_job_recovers_once_the_gateway_takes_the_refund(
     assert order.refund_sent_reference.startswith("50000")  # WeChat's refund_id shape
 
 
+def test_a_call_that_failed_without_an_answer_is_audited(
+    refunded_online: Callable[..., Order], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call to the gateway's refund that ended without an answer (the network: it may have
+    refunded all the same) left no audit event, where the gateway's refusal was one: the
+    chain showed the money's refund made on the second attempt with no first. Now the failure
+    is recorded as the refusal is, under the same action (``payments.gateway.refund``)."""
+    order = refunded_online("wechat")
+
+    def unreachable(*args: object) -> None:
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(sandbox.REFUNDS, "refund", unreachable)
+    assert refunding.send_due(certhall_clock.now()) == 0
+    order.refresh_from_db()
+    assert order.refund_attempts == 1 and "TimeoutError" in order.refund_last_error
+    (failed,) = AuditEvent.objects.filter(action="payments.gateway.refund", result="refused")
+    assert failed.object_id == order.reference
+    assert failed.after["error"] == "gateway_refund_failed"
+    assert failed.after["message"] == order.refund_last_error
+
+
 def test_without_a_refund_client_finance_sends_them_by_hand(
     refunded_online: Callable[..., Order], clerk: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -46,7 +46,6 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
 from certhall.errors import CerthallError, Conflict
-from certhall.messages import text
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
@@ -212,13 +211,16 @@ def send(order: Order, now: datetime) -> bool:
         with audit.refusals_recorded(
             actor, "payments.gateway.refund", object_type="order", object_id=order.reference
         ):
-            refund = gateway.refund(order, number, money.parse(order.amount).fen)
+            try:
+                refund = gateway.refund(order, number, money.parse(order.amount).fen)
+            except CerthallError:
+                raise
+            except Exception as error:  # the network, a client's bug: tried again later
+                log.exception("the %s refund of order %s failed", gateway.name, order.reference)
+                # audited as a refusal is: a call without an answer may have refunded
+                raise Conflict(code="gateway_refund_failed", error=type(error).__name__) from error
     except CerthallError as error:
         _failed(order, now, error.message)
-        return False
-    except Exception as error:  # the network, a client's bug: tried again later
-        log.exception("the %s refund of order %s failed", gateway.name, order.reference)
-        _failed(order, now, text("gateway_refund_failed", error=type(error).__name__))
         return False
     crashpoints.reached("payments.gateway_refunded")  # refunded at the gateway, not recorded
     try:
