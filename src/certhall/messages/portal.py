@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "rate_limited_portal_ask": "您的网络地址提交咨询过于频繁，请{wait}后再试。",
     "entry_not_found": "条目不存在。",
     "entry_kind": "未知的条目类型“{value}”。",
+    "entry_order_range": "顺序应为 -{limit} 到 {limit} 之间的整数。",
     "download_not_found": "文件不存在。",
     "download_type": (
         "只接受PDF、Word（DOCX）、Excel（XLSX）或ZIP文件（按文件内容识别，不看扩展名）。"

@@ -24,6 +24,11 @@ BODY_MAX = 100_000
 PAGES = {EntryKind.FAQ: ("faq", "/faq/"), EntryKind.GUIDE: ("usage", "/usage/")}
 
 
+#: An entry's order, either way: well within its column (a 32-bit integer on PostgreSQL, where
+#: a larger one was an HTTP 500), and more than any list of entries needs.
+ORDER_LIMIT = 999_999
+
+
 @dataclass(frozen=True)
 class EntryInput:
     kind: str
@@ -36,6 +41,8 @@ class EntryInput:
     def __post_init__(self) -> None:
         if self.kind not in EntryKind.values:
             raise InvalidInput(code="entry_kind", value=self.kind)
+        if not -ORDER_LIMIT <= self.order <= ORDER_LIMIT:
+            raise InvalidInput(code="entry_order_range", limit=ORDER_LIMIT)
         for name, what, limit in (
             ("title", "标题", TITLE_MAX),
             ("category", "分类", CATEGORY_MAX),

@@ -1,0 +1,37 @@
+"""常见问题 and 证书使用指引 entries through the staff console's form."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from certhall.accounts.models import User
+from certhall.portal.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(order: str) -> dict[str, str]:
+    return {
+        "kind": "faq",
+        "category": "证书办理",
+        "title": "证书丢失怎么办？",
+        "body_html": "<p>请到受理点办理介质补办。</p>",
+        "order": order,
+        "published": "on",
+    }
+
+
+def test_an_order_beyond_the_column_is_refused_beside_the_form(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """The order field took up to 18 digits into a 32-bit column: on PostgreSQL an HTTP 500
+    (integer out of range), on SQLite a number stored that PostgreSQL could not hold."""
+    client = Client()
+    client.force_login(editor)
+    for typed in ("99999999999", "-2147483649", "999999999999999999"):
+        refused = client.post("/console/portal/entries/new/", _form(typed))
+        assert refused.status_code == 400, typed
+        assert "顺序" in refused.content.decode()
+    assert not Entry.objects.exists()
+    saved = client.post("/console/portal/entries/new/", _form("-5"))
+    assert saved.status_code == 303
+    assert Entry.objects.get().order == -5
