@@ -357,6 +357,38 @@ def test_a_corrected_account_above_the_threshold_waits_for_the_second_officer(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_a_squatters_claim_is_not_given_a_deregistered_enterprises_application(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """A deregistered enterprise's USCC is public and nobody will log in with its certificate
+    again: a stranger registers it online (a claim, docs/accounts.md). The counter's offline
+    application for it was attached to whatever organisation had the USCC, the claim
+    included, and the stranger then read it in the online hall (the legal representative's
+    amount, the account's tail, the officers' notes) and supplied "material" in its name."""
+    from certhall.accounts.models import Organization, Role
+    from certhall.refunds import counter, review
+    from tests.refunds.test_applications import offline_entry
+
+    claim = Organization.objects.create(name=GONE_NAME, uscc=GONE_USCC, licence_unchecked=True)
+    squatter = User.objects.create(username="squatter", role=Role.APPLICANT, organization=claim)
+    application = counter.enter_offline(actors["clerk"], "sz-2021", offline_entry())
+    assert application.organization_id is None
+    review.ask_more(actors["officer"], application.number, "请补充注销证明")
+    client = client_for(squatter)
+    assert client.get(f"/refunds/applications/{application.number}/").status_code == 404
+    assert client.get("/api/refunds/applications").json() == []
+    assert client.get(f"/api/refunds/applications/{application.number}").status_code == 404
+    supplied = client.post(f"/refunds/applications/{application.number}/supply", {"note": "x"})
+    assert supplied.status_code == 404
+    assert RefundApplication.objects.get().state == State.MORE_INFO
+    # an organisation whose licence was seen is the enterprise's: its application is attached
+    Organization.objects.filter(pk=claim.pk).update(licence_unchecked=False)
+    RefundApplication.objects.all().delete()
+    checked = counter.enter_offline(actors["clerk"], "sz-2021", offline_entry())
+    assert checked.organization_id == claim.pk
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_asking_again_too_soon_keeps_the_code_field(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

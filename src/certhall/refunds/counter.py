@@ -136,7 +136,9 @@ def enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> Refu
         account=account,
         payee_kind=payee,
         phone=entry.phone,
-        organization=Organization.objects.filter(uscc=code).first(),
+        # the enterprise's organisation, never a registration's claim on its USCC (a stranger
+        # can register a deregistered enterprise's: docs/accounts.md, "Who proves ...")
+        organization=Organization.objects.filter(uscc=code, licence_unchecked=False).first(),
         provider_id=actor.provider_id,
         special_case=entry.special_case,
         checklist=checklist,
