@@ -91,6 +91,34 @@ def test_a_password_login_neither_sees_the_amount_nor_applies(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_a_password_login_does_not_see_the_application_either(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """Only a certificate login sees the amount (docs/refunds.md): the programme page kept it
+    from an account registered with a password, and the application's page, the API and the
+    supply form gave it (the amount, the account's tail, the officers' notes) and let it
+    resubmit the application in the enterprise's name."""
+    from certhall.refunds import review, services
+    from certhall.refunds.services import BankAccount
+
+    application = services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
+    )
+    review.ask_more(actors["officer"], application.number, "请补充营业执照复印件")
+    url = f"/refunds/applications/{application.number}/"
+    password = client_for(actors["password_applicant"])
+    assert password.get(url).status_code == 404
+    assert password.get("/api/refunds/applications").json() == []
+    assert password.get(f"/api/refunds/applications/{application.number}").status_code == 404
+    assert password.post(url + "supply", {"note": "x"}).status_code == 404
+    assert RefundApplication.objects.get().state == State.MORE_INFO
+    holder = client_for(actors["applicant"])  # the certificate's account still does
+    assert "300.00" in holder.get(url).content.decode()
+    assert holder.post(url + "supply", {"note": "已补充"}).status_code == 303
+    assert RefundApplication.objects.get().state == State.SUBMITTED
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_offline_path_with_progress_by_sms_code(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

@@ -214,16 +214,22 @@ CA_REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN, Role.AUDITOR)
 
 class RefundApplicationQuerySet(VisibleQuerySet["RefundApplication"]):
     """The platform's one scoping rule (``accounts.visibility``) for refund applications: an
-    enterprise sees its own, a CA's clerks, administrators and auditors see the offline
-    applications their counters took (online ones have no provider), and refund officers see
-    every one."""
+    enterprise sees its own, once logged in with its certificate (only a certificate login
+    sees the amount: ``services.certificate_holder``, docs/refunds.md; an account registered
+    with a password sees none, as a missing one), a CA's clerks, administrators and auditors
+    see the offline applications their counters took (online ones have no provider), and
+    refund officers see every one."""
 
     def visible_to(self, actor: User) -> Self:
+        from certhall.refunds.services import certificate_holder  # services import the models
+
         if actor.role == Role.REFUND_OFFICER:
             require_role(actor, Role.REFUND_OFFICER)
             return self.all()
         if actor.role != Role.APPLICANT:
             require_role(actor, *CA_REFUND_ROLES)
+        elif certificate_holder(actor) is None:
+            return self.none()
         return super().visible_to(actor)
 
 
