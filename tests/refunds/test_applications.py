@@ -14,7 +14,7 @@ from django.test import Client
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
-from certhall.refunds import payout, review, services
+from certhall.refunds import payout, progress, review, services
 from certhall.refunds.counter import OfflineEntry, enter_offline, required_items
 from certhall.refunds.models import PayoutBatch, PayoutItem, Programme, RefundApplication
 from certhall.refunds.services import BankAccount
@@ -393,6 +393,8 @@ def test_a_corrected_account_above_the_threshold_needs_the_second_officer(
     assert corrected.account_number == "6222020000000000001"
     event = AuditEvent.objects.filter(action="refunds.application.correct_account").get()
     assert event.after["state"] == State.FIRST_APPROVED
+    told = [step.label for step in progress.history(corrected)]
+    assert told[-1] == "收款账户已更正，待另一名审核人员复核后重新拨付"  # not 待重新拨付 alone
     with pytest.raises(RuleViolation):  # not batched on one officer's word
         payout.create_batch(officer, open_programme.slug)
     with pytest.raises(Forbidden) as refused:
@@ -401,6 +403,7 @@ def test_a_corrected_account_above_the_threshold_needs_the_second_officer(
     assert review.approve(officer2, application.number).state == State.APPROVED
     again = payout.create_batch(officer, open_programme.slug)
     assert again.count == 1 and "6222020000000000001" in again.content
+    assert progress.history(corrected)[-2].label == "审核通过"
 
 
 @pytest.mark.usefixtures("records", "frozen")

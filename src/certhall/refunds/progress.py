@@ -44,6 +44,12 @@ STEPS = {
     "refunds.application.payout_failed": "拨付失败",
     "refunds.application.correct_account": "收款账户已更正，待重新拨付",
 }
+#: A step whose words depend on where it led: (action, state after) -> label.
+STEPS_TO: dict[tuple[str, str], str] = {
+    ("refunds.application.correct_account", State.FIRST_APPROVED): (
+        "收款账户已更正，待另一名审核人员复核后重新拨付"
+    ),
+}
 #: Steps whose reason the enterprise reads (an officer's remark, the bank's message).
 WITH_REASON = frozenset(
     {
@@ -68,10 +74,10 @@ def history(application: RefundApplication) -> list[Step]:
     ).order_by("seq")
     steps = []
     for event in events:
-        label = STEPS.get(event.action)
+        after: dict[str, Any] = event.after or {}
+        label = STEPS_TO.get((event.action, str(after.get("state")))) or STEPS.get(event.action)
         if label is None:
             continue
-        after: dict[str, Any] = event.after or {}
         note = ""
         if event.action in WITH_REASON:
             note = str(after.get("reason") or after.get("message") or "")
