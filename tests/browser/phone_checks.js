@@ -31,6 +31,17 @@
       tiny.push(el.tagName + '#' + (el.id || el.className) + ' ' + what + ' ' + Math.round(r.height));
     }
   }
+  // a short label (查询, 获取验证码) broken over lines: its button squeezed by the field beside it
+  const broken = [];
+  for (const el of document.querySelectorAll(targets)) {
+    if (!visible(el) || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA') continue;
+    const label = (el.textContent || '').trim();
+    if (!label || label.length > 6) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+    if (lines.size > 1) broken.push(el.tagName + ' ' + label + ' on ' + lines.size + ' lines');
+  }
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -46,5 +57,6 @@
     })(),
     small: small.slice(0, 10),
     tiny: tiny.slice(0, 10),
+    broken: broken.slice(0, 10),
   };
 })

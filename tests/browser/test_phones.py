@@ -4,7 +4,8 @@ Friday 2026-11-20 10:00 (Shanghai).
 
 On every page: no horizontal scrolling (``scrollWidth <= 390``), the header does not overlap the
 page, no visible text smaller than 12 px, and every button, form field and menu link is at least
-44 px tall (links inside running text are exempt, as in WCAG 2.5.8). The customer pages are
+44 px tall (links inside running text are exempt, as in WCAG 2.5.8), and no button's short
+label is broken over lines (查/询 beside a field that squeezed it). The customer pages are
 checked for overflow at 1366 px too, the staff console at 1366 and 768 px. A full-page
 screenshot of each page is saved under tmp_path (the directory is printed) to be looked at.
 """
@@ -184,6 +185,14 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("home", "/", None),
         ("status", "/status/", None),
         ("status-result", f"/status/?serial={serial}", None),
+        ("guide", "/guide/", None),
+        ("guide-new", "/guide/new/", None),
+        ("notices", "/notices/", None),
+        ("faq", "/faq/", None),
+        ("downloads", "/downloads/", None),
+        ("search", "/search/?q=證書續期", None),
+        ("questions", "/questions/", None),
+        ("refund-progress", "/refunds/progress/", None),
         ("login", "/accounts/login/", None),
         ("register", "/accounts/register/", None),
         ("certificate-login", "/login/certificate/", None),
@@ -243,6 +252,7 @@ def test_every_customer_page_fits_a_phone(
                 "header": got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5,
                 "small": got["small"],
                 "tiny": got["tiny"],
+                "broken": got["broken"],
             }
             wrong = {k: v for k, v in wrong.items() if v}
             if wrong:
