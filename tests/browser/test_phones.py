@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.accounts.services import home_provider
-from certhall.hall import renewal, services
+from certhall.hall import identity, renewal, services
 from certhall.hall.models import Application
 from certhall.payments import invoices
 from certhall.rules import SHANGHAI
@@ -113,6 +113,8 @@ def world(
         services.submit(applicant, no_invoice.number)
         pay_online(no_invoice.number, applicant)
         renewing = renewal.start(applicant, odc.serial, None)
+        checking = online_draft(applicant, handler, identity_check=False)
+        check = identity.start(applicant, checking.number)
     yield {
         "applicant": applicant,
         "staff": staff,
@@ -122,6 +124,8 @@ def world(
         "paid": Application.objects.get(pk=paid.pk),
         "renewing": Application.objects.get(pk=renewing.pk),
         "no_invoice": Application.objects.get(pk=no_invoice.pk),
+        "checking": checking.number,
+        "check_token": check.token,
     }
     signers.forget()
     ocsp.reset()
@@ -206,6 +210,8 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("new-handler", f"{hall}/{draft}/handler/", applicant),
         ("new-delivery", f"{hall}/{draft}/delivery/", applicant),
         ("new-documents", f"{hall}/{draft}/documents/", applicant),
+        ("new-identity", f"{hall}/{world['checking']}/identity/", applicant),
+        ("handler-phone", f"/hall/identity/m/{world['check_token']}/", None),
         ("new-confirm", f"{hall}/{draft}/confirm/", applicant),
         ("progress-draft", f"{hall}/{draft}/", applicant),
         ("progress-to-pay", f"{hall}/{to_pay.number}/", applicant),
