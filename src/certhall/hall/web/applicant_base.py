@@ -152,6 +152,10 @@ class NextAction:
     text: str
     url: str = ""
     button: str = ""
+    #: The review deadline (Y-m-d) said after the text, ``estimate`` after it: the page keeps
+    #: the date on one line (2026-12- | 09 at 390 px when it was part of the text).
+    due: str = ""
+    estimate: str = ""
 
 
 def next_step_url(application: Application) -> str:
@@ -173,8 +177,8 @@ def next_action(application: Application) -> NextAction:
     state = State(application.state)
     number = application.number
     detail = paths.path("hall-applicant:detail", number)
-    estimate = "（预计）" if application.due_provisional else ""
-    due = f"，审核期限 {application.due_date:%Y-%m-%d}{estimate}" if application.due_date else ""
+    estimate = "（预计）" if application.due_provisional and application.due_date else ""
+    due = f"{application.due_date:%Y-%m-%d}" if application.due_date else ""
     if state == State.DRAFT:
         if application.is_online_renewal:
             return NextAction("续期申请尚未提交", detail, "查看")
@@ -192,7 +196,7 @@ def next_action(application: Application) -> NextAction:
     if state in IN_REVIEW:
         if application.is_online_renewal:  # approved by the hall itself once paid
             return NextAction("已付款，正在处理", detail, "查看进度")
-        return NextAction(f"深圳CA审核中{due}", detail, "查看进度")
+        return NextAction("深圳CA审核中", detail, "查看进度", due=due, estimate=estimate)
     if state == State.RETURNED:
         return NextAction(
             "资料被退回，请补正后重新提交",
