@@ -42,6 +42,21 @@
     const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
     if (lines.size > 1) broken.push(el.tagName + ' ' + label + ' on ' + lines.size + ' lines');
   }
+  // a date broken over lines (2027年1月5 | 日) in a field's value or a table's cell (running
+  // text, a notice's say, may break anywhere as Chinese does)
+  const dates = [];
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !visible(parent) || !parent.closest('dd, td, th, time')) continue;
+    for (const m of node.textContent.matchAll(/\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.bottom)));
+      if (lines.size > 1) dates.push(m[0]);
+    }
+  }
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -58,5 +73,6 @@
     small: small.slice(0, 10),
     tiny: tiny.slice(0, 10),
     broken: broken.slice(0, 10),
+    dates: dates.slice(0, 10),
   };
 })

@@ -4,8 +4,9 @@ Friday 2026-11-20 10:00 (Shanghai).
 
 On every page: no horizontal scrolling (``scrollWidth <= 390``), the header does not overlap the
 page, no visible text smaller than 12 px, and every button, form field and menu link is at least
-44 px tall (links inside running text are exempt, as in WCAG 2.5.8), and no button's short
-label is broken over lines (查/询 beside a field that squeezed it). The customer pages are
+44 px tall (links inside running text are exempt, as in WCAG 2.5.8), no button's short label
+is broken over lines (查/询 beside a field that squeezed it), and no date in a field's value or
+a table's cell is either (2027年1月5 | 日, 2026-12- | 09). The customer pages are
 checked for overflow at 1366 px too, the staff console at 1366 and 768 px. A full-page
 screenshot of each page is saved under tmp_path (the directory is printed) to be looked at.
 """
@@ -41,6 +42,7 @@ from tests.hall.conftest import (
     pay_online,
     software_certificate,
 )
+from tests.refunds.conftest import announced
 
 pytestmark = [pytest.mark.browser]
 
@@ -115,6 +117,7 @@ def world(
         renewing = renewal.start(applicant, odc.serial, None)
         checking = online_draft(applicant, handler, identity_check=False)
         check = identity.start(applicant, checking.number)
+    refunds = announced()  # the refund programme of the data migration (2021-12-21 to 2022-01-20)
     yield {
         "applicant": applicant,
         "staff": staff,
@@ -126,6 +129,7 @@ def world(
         "no_invoice": Application.objects.get(pk=no_invoice.pk),
         "checking": checking.number,
         "check_token": check.token,
+        "refunds": refunds.slug,
     }
     signers.forget()
     ocsp.reset()
@@ -196,6 +200,8 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("downloads", "/downloads/", None),
         ("search", "/search/?q=證書續期", None),
         ("questions", "/questions/", None),
+        ("refunds", "/refunds/", None),
+        ("refund-programme", f"/refunds/{world['refunds']}/", None),
         ("refund-progress", "/refunds/progress/", None),
         ("login", "/accounts/login/", None),
         ("register", "/accounts/register/", None),
@@ -259,6 +265,7 @@ def test_every_customer_page_fits_a_phone(
                 "small": got["small"],
                 "tiny": got["tiny"],
                 "broken": got["broken"],
+                "dates": got["dates"],
             }
             wrong = {k: v for k, v in wrong.items() if v}
             if wrong:
