@@ -299,6 +299,11 @@ def test_every_customer_page_fits_a_phone(
         # certificate login needs a computer with the Ukey: a phone is told so, with a way on
         menu.goto(f"{live_server.url}/login/certificate/")
         assert menu.locator("#computer-needed").is_visible()
+        # back from the cashier on the order page: a way on to the application it pays for
+        paid = world["paid"]
+        menu.goto(f"{live_server.url}/payments/orders/{paid.payment_reference}?paid=alipay")
+        menu.click("#application-link")
+        menu.wait_for_url(f"**/hall/applications/{paid.number}/")
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import clock, money
 from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput
+from certhall.hall.payment import PURPOSE as APPLICATION
 from certhall.messages import text
 from certhall.payments import (
     gateway_bills,
@@ -103,12 +104,21 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "refund_by_gateway": refunding.sent_by_gateway(order),
             "surplus_heading": text("surplus_page_customer_heading"),
             "surpluses": [_surplus_line(row) for row in surplus.of_order(order)],
+            "application_url": _application_url(order, _actor(request)),
         },
     )
     if waiting and looked < WAIT_LOOKS:
         again = urlencode({"paid": str(gateway), "looked": str(looked + 1)})
         response["Refresh"] = f"{WAIT_SECONDS}; url={request.path}?{again}"
     return response
+
+
+def _application_url(order: Order, actor: User) -> str:
+    """The applicant's way from an order to the application it pays for: back from the cashier
+    the order page was a dead end (the application's progress only through the menu)."""
+    if order.purpose != APPLICATION or actor.role != Role.APPLICANT:
+        return ""
+    return reverse("hall-applicant:detail", args=[order.object_id])
 
 
 def _surplus_line(row: SurplusPayment) -> str:
