@@ -98,3 +98,10 @@ def test_a_certificate_in_the_renewal_window_says_so_and_links_to_renewal(  # ty
     with time_machine.travel(mine.not_after + timedelta(days=2), tick=False):
         page = login(applicant).get("/my/").content.decode()
     assert 'id="org-certificates"' in page and link not in page  # expired: a new one instead
+
+
+def test_no_certificate_yet_leads_to_the_hall(make_user) -> None:  # type: ignore[no-untyped-def]
+    """An enterprise without a certificate here is offered the way to one (found at 390 px: an
+    empty 我的证书 was a dead end)."""
+    page = login(make_user(Role.APPLICANT)).get("/my/").content.decode()
+    assert "本平台没有该单位的证书记录" in page and 'href="/hall/new/"' in page

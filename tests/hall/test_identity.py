@@ -239,6 +239,7 @@ def test_the_phone_page_masks_the_handler_and_refuses_unknown_tokens(
         assert handler.name not in page and handler.name[0] + "*" in page
         # a fresh code waits for the photos: it is not "void" (found by a probe on a phone)
         assert 'id="phone-next"' in page and "已作废" not in page
+        assert "待拍摄上传身份证" in page and "待扫码" not in page  # it has been scanned
         assert phone.get(f"/hall/identity/m/{'A' * 43}/").status_code == 404
         refused = phone.post(f"/hall/identity/m/{check.token}/", {"side": "front"})
         assert refused.status_code == 400 and "请选择要上传的照片" in refused.content.decode()

@@ -453,6 +453,7 @@ def test_list_filters_by_state(client_a: Client, applicant: User, handler: Handl
     assert draft.number not in text(client_a.get("/hall/applications/?state=paid"))
     bad = client_a.get("/hall/applications/?state=nonsense")
     assert bad.status_code == 400 and "未知的申请状态" in text(bad)
+    assert "还没有申请" not in text(bad)  # the refusal, not an empty list's words beneath it
 
 
 # --- online 续期 ------------------------------------------------------------------------------
