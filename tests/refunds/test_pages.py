@@ -127,6 +127,12 @@ def test_offline_path_with_progress_by_sms_code(
         "/refunds/counter/", {"step": "lookup", "programme": "sz-2021", "uscc": GONE_USCC}
     )
     assert lookup.status_code == 200 and "¥300.00" in lookup.content.decode()
+    read = AuditEvent.objects.get(action="refunds.eligibility.lookup")  # whose records, by whom
+    assert (read.actor_id, read.object_id, read.after["amount"]) == (
+        actors["clerk"].pk,
+        GONE_USCC,
+        "300.00",
+    )
     items = ["licence", "change_proof", "person_id", "bank_card"]
     entry = {
         "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,

@@ -66,6 +66,17 @@ def eligibility_in(
     elif actor.role in COUNTER_ROLES:
         require_role(actor, *COUNTER_ROLES)
         require_participating(programme, actor)
+        found = explain(programme, code, cas)
+        # another enterprise's fee records, read at a counter: who read whose, as an officer's
+        # export and a batch file's download are recorded
+        audit.record(
+            actor,
+            "refunds.eligibility.lookup",
+            object_type="organization",
+            object_id=code,
+            after={"programme": programme.slug, "amount": str(found.amount.yuan)},
+        )
+        return found
     else:
         require_role(actor, Role.REFUND_OFFICER)
     return explain(programme, code, cas)
