@@ -505,7 +505,7 @@ def test_finances_page_lists_them_and_marks_one_handled(
     assert login(applicant).post(url, {"note": "看看"}).status_code == 403
     assert login(clerk, csrf=True).post(url, {"note": "x"}).status_code == 403  # no CSRF token
     too_long = page(login(clerk).post(url, {"note": "长" * 201}, follow=True))
-    assert "最多200个字" in too_long and "对账差异，待处理（1）" in too_long
+    assert "处理说明不能超过200个字" in too_long and "对账差异，待处理（1）" in too_long
     done = page(login(clerk).post(url, {"note": "已核实，退款属实"}, follow=True))
     assert f"已将支付宝对账差异 {refund.refund_id} 标记为已处理" in done
     assert "对账差异，待处理" not in done

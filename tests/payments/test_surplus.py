@@ -253,7 +253,7 @@ def test_a_refused_return_is_put_back_then_recorded_by_hand(
     finance = login(clerk)
     long = page(finance.post(f"/payments/surplus/{kept.pk}/returned-by-hand",
                              {"sent_reference": "9" * 65}, follow=True))  # fmt: skip
-    assert "最多64个字" in long
+    assert "退回流水号不能超过64个字" in long  # named by the service, the one bound
     assert SurplusPayment.objects.get(pk=kept.pk).status == SurplusStatus.RECEIVED
     empty = page(finance.post(f"/payments/surplus/{kept.pk}/returned-by-hand",
                               {"sent_reference": "  "}, follow=True))  # fmt: skip

@@ -51,7 +51,6 @@ MESSAGES: dict[str, str] = {
     "order_status_unknown": "未知的订单状态“{status}”（可选：{choices}）",
     "refund_not_owed": "订单 {reference} 没有待退回的退款（尚未退款，或已登记退回）。",
     "order_text_empty": "{what}不能为空",
-    "order_text_too_long": "{what}不能超过{limit}个字",
     "order_items_count": "订单明细须有1到{limit}项",
     "order_purpose": "订单用途“{purpose}” 无效（如 hall.application）",
     "order_staff_only": "只有电子认证服务机构的工作人员可以为单位开具订单",

@@ -26,7 +26,15 @@ from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_organization, require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, quoted
+from certhall.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    bounded,
+    quoted,
+)
 from certhall.lifecycle import transition
 from certhall.payments import notices
 from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
@@ -130,12 +138,11 @@ def payment_of(order: Order) -> Payment | None:
 
 
 def order_text(value: object, what: str, limit: int) -> str:
+    """A text finance must give (a reason, a reference), named ``what`` in its refusals."""
     text = str(value or "").strip()
     if not text:
         raise InvalidInput(code="order_text_empty", what=what)
-    if len(text) > limit:
-        raise InvalidInput(code="order_text_too_long", what=what, limit=limit)
-    return text
+    return bounded(text, limit, what)
 
 
 def _items(

@@ -261,11 +261,12 @@ def _owed_row(order: Order, now: datetime) -> dict[str, object]:
 def _finance_button(
     service: Callable[..., Any],
     done: Callable[[Any], str],
-    field: tuple[str, int] | None = None,
+    field: str | None = None,
 ) -> Callable[..., HttpResponse]:
-    """A POST button of finance's page: ``service(actor, key)``, with the text of ``field``
-    (name, bound) when it has one, then back to the page with ``done(result)`` or the refusal.
-    ``key`` is the URL's one argument (an order's reference, a row's id)."""
+    """A POST button of finance's page: ``service(actor, key)``, with the text of the form's
+    ``field`` when it has one (the service bounds it and names it in its refusal: one bound,
+    one wording), then back to the page with ``done(result)`` or the refusal. ``key`` is the
+    URL's one argument (an order's reference, a row's id)."""
 
     @require_POST
     @login_required
@@ -274,7 +275,7 @@ def _finance_button(
         [key] = url.values()
 
         def act() -> Any:
-            typed = [text_field(request.POST, *field)] if field else []
+            typed = [str(request.POST.get(field, ""))] if field else []
             return service(actor, key, *typed)
 
         return act_and_return(request, reverse("payments-invoices"), act, done)
@@ -288,13 +289,13 @@ discrepancy_handled = _finance_button(
     lambda row: text(
         "discrepancy_page_done", gateway=row.get_gateway_display(), reference=row.reference
     ),
-    ("note", 200),
+    "note",
 )
 #: 已处理 of a refund-twice alert, with a note (as a discrepancy's).
 refund_alert_handled = _finance_button(
     refunding.alert_handled,
     lambda order: text("refund_alert_page_done", reference=order.reference),
-    ("note", 200),
+    "note",
 )
 #: 原路退回: a surplus payment sent back through its gateway's refund API.
 surplus_return = _finance_button(
@@ -316,13 +317,13 @@ surplus_hand = _finance_button(
         amount=money.grouped(row.amount),
         sent_reference=row.returned_reference,
     ),
-    ("sent_reference", 64),
+    "sent_reference",
 )
 #: 停止自动退款: an order's automatic refund stopped, to be sent by hand.
 refund_stop = _finance_button(
     refunding.stop,
     lambda order: text("refund_page_done_stop", reference=order.reference),
-    ("reason", 300),
+    "reason",
 )
 #: 立即重试: the gateway asked again at once for a refused or failed refund.
 refund_retry = _finance_button(
@@ -337,7 +338,7 @@ refund_retry = _finance_button(
 refund_sent = _finance_button(
     services.record_refund_sent,
     lambda order: text("refund_page_done_sent", reference=order.reference),
-    ("sent_reference", 100),
+    "sent_reference",
 )
 
 
