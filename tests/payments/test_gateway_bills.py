@@ -449,6 +449,28 @@ def test_a_failed_day_is_tried_again_an_hour_later(
     assert run.attempts == 2 and run.finished_at is None and "第3行" in run.last_error
 
 
+def test_a_day_not_reconciled_is_shown_to_finance_in_chinese(
+    monkeypatch: pytest.MonkeyPatch, clerk: User, other_clerk: User
+) -> None:
+    """A bill the jobs cannot reconcile is not only a log line: finance's page says which day
+    and why, in Chinese even when the failure was a program's (its repr went to the page)."""
+    later = datetime(2026, 11, 21, 10, 31, tzinfo=SHANGHAI)
+
+    def broken(actor: User, gateway: str, day: date) -> None:
+        raise ConnectionResetError("Connection reset by peer")
+
+    monkeypatch.setattr(gateway_bills, "reconcile_day", broken)
+    with time_machine.travel(later, tick=False):
+        assert gateway_bills.reconcile_due(later) == 0
+    run = GatewayBillRun.objects.get(gateway="alipay")
+    assert run.last_error == "系统内部错误（详情已记入服务器日志）"
+    shown = page(login(clerk).get("/payments/invoices/"))
+    assert "对账单未能核对（2）" in shown
+    assert "支付宝 2026-11-20 的对账单：已尝试 1 次，最近一次失败：系统内部错误" in shown
+    assert "Connection reset" not in shown
+    assert "对账单未能核对" not in page(login(other_clerk).get("/payments/invoices/"))
+
+
 def test_the_command_line(
     cli: Callable[..., int],
     unnotified: Callable[..., tuple[Order, SandboxTrade]],

@@ -158,6 +158,13 @@ MESSAGES: dict[str, str] = {
         "处理后填写处理说明并点“已处理”。对账单中有付款而本平台漏收通知的订单，系统已自动补单，不在此列。"
     ),
     "discrepancy_page_handle_button": "已处理",
+    "bill_run_page_section": "对账单未能核对（{count}）",
+    "bill_run_page_intro": (
+        "以下日期的支付平台对账单未能下载或核对，系统每小时自动重试；"
+        "问题解决后也可由管理员运行 certhall payments reconcile-gateway 立即核对。"
+    ),
+    "bill_run_page_row": "{gateway} {day} 的对账单：已尝试 {attempts} 次，最近一次失败：{error}",
+    "gateway_bill_run_failed": "系统内部错误（详情已记入服务器日志）",
     "discrepancy_page_note_label": "处理说明",
     "discrepancy_page_done": "已将{gateway}对账差异 {reference} 标记为已处理。",
     "refund_alert_none": "订单 {reference} 没有重复退款告警。",

@@ -445,6 +445,16 @@ def _discrepancy(
     log.warning("gateway bill %s %s: %s %s", bill.gateway, bill.day, kind, reference)
 
 
+def failed_runs(actor: User, *, limit: int = 10) -> list[GatewayBillRun]:
+    """Finance's page: the days whose bill the jobs could not reconcile yet, newest first; the
+    merchant accounts are this instance's CA's, so its staff only."""
+    require_role(actor, *services.REFUND_ROLES)
+    if actor.provider_id != home_provider().pk:
+        return []
+    rows = GatewayBillRun.objects.filter(finished_at__isnull=True).exclude(last_error="")
+    return list(rows.order_by("-day", "gateway")[:limit])
+
+
 def open_discrepancies(actor: User, *, limit: int = 100) -> list[GatewayDiscrepancy]:
     """Finance's page: the open discrepancies of the actor's CA, oldest first."""
     require_role(actor, *services.REFUND_ROLES)
@@ -515,7 +525,13 @@ def reconcile_due(now: datetime) -> int:
         try:
             reconcile_day(system_actor("jobs"), gateway.name, day)
         except Exception as error:
-            message = error.message if isinstance(error, CerthallError) else repr(error)
+            # finance reads it on its page: a refusal's Chinese words, else a Chinese generic
+            # one (the exception itself goes to the log below)
+            message = (
+                error.message
+                if isinstance(error, CerthallError)
+                else text("gateway_bill_run_failed")
+            )
             GatewayBillRun.objects.filter(pk=run.pk).update(last_error=message[:300])
             log.exception("the %s bill of %s could not be reconciled", gateway.name, day)
             continue

@@ -213,7 +213,22 @@ def _discrepancy_section(actor: User) -> dict[str, object]:
     """对账差异，待处理: what the gateways' daily bills and the platform disagree on, each with
     已处理 and a note, in the catalogue's words."""
     rows = gateway_bills.open_discrepancies(actor)
+    failed = gateway_bills.failed_runs(actor)
     return {
+        "bill_failures": [
+            text(
+                "bill_run_page_row",
+                gateway=run.get_gateway_display(),
+                day=run.day.isoformat(),
+                attempts=run.attempts,
+                error=run.last_error,
+            )
+            for run in failed
+        ],
+        "bill_failure_words": {
+            "section": text("bill_run_page_section", count=len(failed)),
+            "intro": text("bill_run_page_intro"),
+        },
         "discrepancies": rows,
         "discrepancy_words": {
             "section": text("discrepancy_page_section", count=len(rows)),
