@@ -4,12 +4,14 @@ the officers' console (review, batch, bank return, export), and who may open wha
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -415,11 +417,20 @@ def test_a_squatters_claim_is_not_given_a_deregistered_enterprises_application(
     supplied = client.post(f"/refunds/applications/{application.number}/supply", {"note": "x"})
     assert supplied.status_code == 404
     assert RefundApplication.objects.get().state == State.MORE_INFO
+    # one attached before the fix: the data migration detaches it
+    RefundApplication.objects.filter(pk=application.pk).update(organization=claim)
+    detach = importlib.import_module(
+        "certhall.refunds.migrations.0005_offline_applications_off_claims"
+    ).detach
+    detach(django_apps, None)
+    assert RefundApplication.objects.get().organization_id is None
     # an organisation whose licence was seen is the enterprise's: its application is attached
     Organization.objects.filter(pk=claim.pk).update(licence_unchecked=False)
     RefundApplication.objects.all().delete()
     checked = counter.enter_offline(actors["clerk"], "sz-2021", offline_entry())
     assert checked.organization_id == claim.pk
+    detach(django_apps, None)
+    assert RefundApplication.objects.get().organization_id == claim.pk
 
 
 @pytest.mark.usefixtures("records", "frozen")
