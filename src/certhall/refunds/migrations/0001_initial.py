@@ -7,543 +7,227 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("accounts", "0003_enterpriseaccount_ratelimitevent_smscode"),
+        ('accounts', '0003_enterpriseaccount_ratelimitevent_smscode'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Programme",
+            name='Programme',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("slug", models.SlugField(unique=True)),
-                ("name", models.CharField(max_length=200)),
-                ("announcement", models.TextField(blank=True)),
-                ("announced_on", models.DateField(blank=True, null=True)),
-                ("apply_from", models.DateField()),
-                ("apply_to", models.DateField()),
-                ("business_from", models.DateField()),
-                ("business_to", models.DateField()),
-                ("businesses", models.JSONField(default=list)),
-                ("hotline", models.CharField(default="12345", max_length=64)),
-                (
-                    "hotline_name",
-                    models.CharField(default="深圳市12345政务服务便民热线", max_length=64),
-                ),
-                (
-                    "second_review_above",
-                    models.DecimalField(
-                        decimal_places=2, default=Decimal("1000.00"), max_digits=12
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('slug', models.SlugField(unique=True)),
+                ('name', models.CharField(max_length=200)),
+                ('announcement', models.TextField(blank=True)),
+                ('announced_on', models.DateField(blank=True, null=True)),
+                ('apply_from', models.DateField()),
+                ('apply_to', models.DateField()),
+                ('business_from', models.DateField()),
+                ('business_to', models.DateField()),
+                ('businesses', models.JSONField(default=list)),
+                ('hotline', models.CharField(default='12345', max_length=64)),
+                ('hotline_name', models.CharField(default='深圳市12345政务服务便民热线', max_length=64)),
+                ('second_review_above', models.DecimalField(decimal_places=2, default=Decimal('1000.00'), max_digits=12)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name": "返还项目",
-                "ordering": ["-apply_from", "pk"],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            ("apply_from__lte", models.F("apply_to")),
-                            ("business_from__lte", models.F("business_to")),
-                        ),
-                        name="programme_windows_ordered",
-                    )
-                ],
+                'verbose_name': '返还项目',
+                'ordering': ['-apply_from', 'pk'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('apply_from__lte', models.F('apply_to')), ('business_from__lte', models.F('business_to'))), name='programme_windows_ordered')],
             },
         ),
         migrations.CreateModel(
-            name="PayoutBatch",
+            name='PayoutBatch',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.CharField(max_length=24, unique=True)),
-                ("created_at", models.DateTimeField()),
-                ("count", models.PositiveIntegerField()),
-                ("total", models.DecimalField(decimal_places=2, max_digits=14)),
-                ("sha256", models.CharField(max_length=64)),
-                ("content", models.TextField()),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "programme",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="batches",
-                        to="refunds.programme",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.CharField(max_length=24, unique=True)),
+                ('created_at', models.DateTimeField()),
+                ('count', models.PositiveIntegerField()),
+                ('total', models.DecimalField(decimal_places=2, max_digits=14)),
+                ('sha256', models.CharField(max_length=64)),
+                ('content', models.TextField()),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='refunds.programme')),
             ],
             options={
-                "verbose_name": "拨付批次",
-                "ordering": ["-created_at", "-pk"],
+                'verbose_name': '拨付批次',
+                'ordering': ['-created_at', '-pk'],
             },
         ),
         migrations.CreateModel(
-            name="FeeRecord",
+            name='FeeRecord',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("serial", models.CharField(max_length=64)),
-                ("uscc", models.CharField(max_length=18)),
-                ("enterprise_name", models.CharField(max_length=128)),
-                (
-                    "business",
-                    models.CharField(
-                        choices=[
-                            ("new", "申请"),
-                            ("renew", "续期"),
-                            ("change", "变更"),
-                            ("replace", "补办"),
-                            ("unlock", "解锁"),
-                            ("revoke", "吊销"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("paid_on", models.DateField()),
-                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[("import", "文件导入"), ("hall", "本平台订单")],
-                        default="import",
-                        max_length=10,
-                    ),
-                ),
-                ("source_ref", models.CharField(blank=True, max_length=80)),
-                (
-                    "provider",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.provider",
-                    ),
-                ),
-                (
-                    "programme",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="fees",
-                        to="refunds.programme",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('serial', models.CharField(max_length=64)),
+                ('uscc', models.CharField(max_length=18)),
+                ('enterprise_name', models.CharField(max_length=128)),
+                ('business', models.CharField(choices=[('new', '申请'), ('renew', '续期'), ('change', '变更'), ('replace', '补办'), ('unlock', '解锁'), ('revoke', '吊销')], max_length=10)),
+                ('paid_on', models.DateField()),
+                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
+                ('source', models.CharField(choices=[('import', '文件导入'), ('hall', '本平台订单')], default='import', max_length=10)),
+                ('source_ref', models.CharField(blank=True, max_length=80)),
+                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.provider')),
+                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fees', to='refunds.programme')),
             ],
             options={
-                "verbose_name": "证书费用记录",
-                "ordering": ["paid_on", "pk"],
+                'verbose_name': '证书费用记录',
+                'ordering': ['paid_on', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="ProgrammeCA",
+            name='ProgrammeCA',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("counters", models.JSONField(default=list)),
-                ("position", models.PositiveSmallIntegerField(default=0)),
-                (
-                    "programme",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="cas",
-                        to="refunds.programme",
-                    ),
-                ),
-                (
-                    "provider",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.provider",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('counters', models.JSONField(default=list)),
+                ('position', models.PositiveSmallIntegerField(default=0)),
+                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cas', to='refunds.programme')),
+                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.provider')),
             ],
             options={
-                "verbose_name": "参与返还的数字证书机构",
-                "ordering": ["programme", "position", "pk"],
+                'verbose_name': '参与返还的数字证书机构',
+                'ordering': ['programme', 'position', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="RefundApplication",
+            name='RefundApplication',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.CharField(max_length=24, unique=True, verbose_name="申请编号")),
-                ("uscc", models.CharField(max_length=18)),
-                ("enterprise_name", models.CharField(max_length=128)),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[("online", "线上申请"), ("offline", "线下（机构办理点）申请")],
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "special_case",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("deregistered", "企业已注销"),
-                            ("changed", "企业已变更"),
-                            ("expired", "数字证书已过期"),
-                            ("lost", "数字证书已丢失"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("submitted", "已提交，待审核"),
-                            ("more_info", "待补充材料"),
-                            ("first_approved", "初审通过，待复核"),
-                            ("approved", "审核通过，待拨付"),
-                            ("rejected", "不予返还"),
-                            ("batched", "拨付中"),
-                            ("paid", "已拨付"),
-                            ("failed", "拨付失败，待更正账户"),
-                        ],
-                        default="submitted",
-                        max_length=20,
-                    ),
-                ),
-                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
-                (
-                    "payee_kind",
-                    models.CharField(
-                        choices=[
-                            ("enterprise", "企业对公账户"),
-                            ("legal_rep", "法定代表人/负责人本人银行卡"),
-                        ],
-                        max_length=12,
-                    ),
-                ),
-                ("account_name", models.CharField(max_length=128)),
-                ("account_number", models.CharField(max_length=34)),
-                ("bank_name", models.CharField(max_length=128)),
-                ("phone", models.CharField(max_length=11)),
-                ("checklist", models.JSONField(blank=True, default=dict)),
-                ("note", models.CharField(blank=True, max_length=500)),
-                ("created_at", models.DateTimeField()),
-                ("updated_at", models.DateTimeField()),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                ("paid_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "approved_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "entered_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "first_approved_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.organization",
-                    ),
-                ),
-                (
-                    "programme",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="applications",
-                        to="refunds.programme",
-                    ),
-                ),
-                (
-                    "provider",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.provider",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.CharField(max_length=24, unique=True, verbose_name='申请编号')),
+                ('uscc', models.CharField(max_length=18)),
+                ('enterprise_name', models.CharField(max_length=128)),
+                ('channel', models.CharField(choices=[('online', '线上申请'), ('offline', '线下（机构办理点）申请')], max_length=10)),
+                ('special_case', models.CharField(blank=True, choices=[('deregistered', '企业已注销'), ('changed', '企业已变更'), ('expired', '数字证书已过期'), ('lost', '数字证书已丢失')], max_length=16)),
+                ('state', models.CharField(choices=[('submitted', '已提交，待审核'), ('more_info', '待补充材料'), ('first_approved', '初审通过，待复核'), ('approved', '审核通过，待拨付'), ('rejected', '不予返还'), ('batched', '拨付中'), ('paid', '已拨付'), ('failed', '拨付失败，待更正账户')], default='submitted', max_length=20)),
+                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
+                ('payee_kind', models.CharField(choices=[('enterprise', '企业对公账户'), ('legal_rep', '法定代表人/负责人本人银行卡')], max_length=12)),
+                ('account_name', models.CharField(max_length=128)),
+                ('account_number', models.CharField(max_length=34)),
+                ('bank_name', models.CharField(max_length=128)),
+                ('phone', models.CharField(max_length=11)),
+                ('checklist', models.JSONField(blank=True, default=dict)),
+                ('note', models.CharField(blank=True, max_length=500)),
+                ('created_at', models.DateTimeField()),
+                ('updated_at', models.DateTimeField()),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('paid_at', models.DateTimeField(blank=True, null=True)),
+                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('first_approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
+                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='refunds.programme')),
+                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.provider')),
             ],
             options={
-                "verbose_name": "费用返还申请",
-                "ordering": ["-created_at", "-pk"],
+                'verbose_name': '费用返还申请',
+                'ordering': ['-created_at', '-pk'],
             },
         ),
         migrations.CreateModel(
-            name="PayoutItem",
+            name='PayoutItem',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("line", models.PositiveIntegerField()),
-                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
-                ("account_name", models.CharField(max_length=128)),
-                ("account_number", models.CharField(max_length=34)),
-                ("bank_name", models.CharField(max_length=128)),
-                (
-                    "result",
-                    models.CharField(
-                        choices=[
-                            ("pending", "待银行回盘"),
-                            ("paid", "已拨付"),
-                            ("failed", "拨付失败"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                    ),
-                ),
-                ("bank_reference", models.CharField(blank=True, max_length=64)),
-                ("message", models.CharField(blank=True, max_length=200)),
-                ("settled_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "batch",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="items",
-                        to="refunds.payoutbatch",
-                    ),
-                ),
-                (
-                    "application",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="payouts",
-                        to="refunds.refundapplication",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('line', models.PositiveIntegerField()),
+                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
+                ('account_name', models.CharField(max_length=128)),
+                ('account_number', models.CharField(max_length=34)),
+                ('bank_name', models.CharField(max_length=128)),
+                ('result', models.CharField(choices=[('pending', '待银行回盘'), ('paid', '已拨付'), ('failed', '拨付失败')], default='pending', max_length=10)),
+                ('bank_reference', models.CharField(blank=True, max_length=64)),
+                ('message', models.CharField(blank=True, max_length=200)),
+                ('settled_at', models.DateTimeField(blank=True, null=True)),
+                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='refunds.payoutbatch')),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payouts', to='refunds.refundapplication')),
             ],
             options={
-                "ordering": ["batch", "line"],
+                'ordering': ['batch', 'line'],
             },
         ),
         migrations.CreateModel(
-            name="RefundLine",
+            name='RefundLine',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
-                (
-                    "application",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="lines",
-                        to="refunds.refundapplication",
-                    ),
-                ),
-                (
-                    "fee",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="lines",
-                        to="refunds.feerecord",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
+                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='refunds.refundapplication')),
+                ('fee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='refunds.feerecord')),
             ],
         ),
         migrations.CreateModel(
-            name="UsageRecord",
+            name='UsageRecord',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("serial", models.CharField(max_length=64)),
-                ("platform", models.CharField(max_length=128)),
-                ("used_on", models.DateField()),
-                ("source_ref", models.CharField(blank=True, max_length=80)),
-                (
-                    "programme",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="usages",
-                        to="refunds.programme",
-                    ),
-                ),
-                (
-                    "provider",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.provider",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('serial', models.CharField(max_length=64)),
+                ('platform', models.CharField(max_length=128)),
+                ('used_on', models.DateField()),
+                ('source_ref', models.CharField(blank=True, max_length=80)),
+                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='usages', to='refunds.programme')),
+                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.provider')),
             ],
             options={
-                "verbose_name": "证书使用记录",
+                'verbose_name': '证书使用记录',
             },
         ),
         migrations.AddIndex(
-            model_name="feerecord",
-            index=models.Index(fields=["programme", "uscc"], name="refunds_fee_program_f3a170_idx"),
+            model_name='feerecord',
+            index=models.Index(fields=['programme', 'uscc'], name='refunds_fee_program_f3a170_idx'),
         ),
         migrations.AddIndex(
-            model_name="feerecord",
-            index=models.Index(
-                fields=["provider", "serial"], name="refunds_fee_provide_7da146_idx"
-            ),
+            model_name='feerecord',
+            index=models.Index(fields=['provider', 'serial'], name='refunds_fee_provide_7da146_idx'),
         ),
         migrations.AddConstraint(
-            model_name="feerecord",
-            constraint=models.UniqueConstraint(
-                fields=("programme", "provider", "serial", "business", "paid_on"),
-                name="fee_record_once",
-            ),
+            model_name='feerecord',
+            constraint=models.UniqueConstraint(fields=('programme', 'provider', 'serial', 'business', 'paid_on'), name='fee_record_once'),
         ),
         migrations.AddConstraint(
-            model_name="feerecord",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount__gte", 0)), name="fee_amount_not_negative"
-            ),
+            model_name='feerecord',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='fee_amount_not_negative'),
         ),
         migrations.AddConstraint(
-            model_name="programmeca",
-            constraint=models.UniqueConstraint(
-                fields=("programme", "provider"), name="programme_ca_once"
-            ),
+            model_name='programmeca',
+            constraint=models.UniqueConstraint(fields=('programme', 'provider'), name='programme_ca_once'),
         ),
         migrations.AddIndex(
-            model_name="refundapplication",
-            index=models.Index(
-                fields=["programme", "state"], name="refunds_ref_program_fae27a_idx"
-            ),
+            model_name='refundapplication',
+            index=models.Index(fields=['programme', 'state'], name='refunds_ref_program_fae27a_idx'),
         ),
         migrations.AddConstraint(
-            model_name="refundapplication",
-            constraint=models.UniqueConstraint(
-                fields=("programme", "uscc"), name="refund_one_per_enterprise"
-            ),
+            model_name='refundapplication',
+            constraint=models.UniqueConstraint(fields=('programme', 'uscc'), name='refund_one_per_enterprise'),
         ),
         migrations.AddConstraint(
-            model_name="refundapplication",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "state__in",
-                        [
-                            "submitted",
-                            "more_info",
-                            "first_approved",
-                            "approved",
-                            "rejected",
-                            "batched",
-                            "paid",
-                            "failed",
-                        ],
-                    )
-                ),
-                name="refund_state_known",
-            ),
+            model_name='refundapplication',
+            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['submitted', 'more_info', 'first_approved', 'approved', 'rejected', 'batched', 'paid', 'failed'])), name='refund_state_known'),
         ),
         migrations.AddConstraint(
-            model_name="refundapplication",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("channel", "online"),
-                    models.Q(
-                        ("provider__isnull", False), models.Q(("special_case", ""), _negated=True)
-                    ),
-                    _connector="OR",
-                ),
-                name="refund_offline_has_provider_and_case",
-            ),
+            model_name='refundapplication',
+            constraint=models.CheckConstraint(condition=models.Q(('channel', 'online'), models.Q(('provider__isnull', False), models.Q(('special_case', ''), _negated=True)), _connector='OR'), name='refund_offline_has_provider_and_case'),
         ),
         migrations.AddConstraint(
-            model_name="refundapplication",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount__gt", 0)), name="refund_amount_positive"
-            ),
+            model_name='refundapplication',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_amount_positive'),
         ),
         migrations.AddConstraint(
-            model_name="payoutitem",
-            constraint=models.UniqueConstraint(fields=("batch", "line"), name="payout_line_once"),
+            model_name='payoutitem',
+            constraint=models.UniqueConstraint(fields=('batch', 'line'), name='payout_line_once'),
         ),
         migrations.AddConstraint(
-            model_name="payoutitem",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("result__in", ["pending", "paid"])),
-                fields=("application",),
-                name="payout_one_live_per_application",
-            ),
+            model_name='payoutitem',
+            constraint=models.UniqueConstraint(condition=models.Q(('result__in', ['pending', 'paid'])), fields=('application',), name='payout_one_live_per_application'),
         ),
         migrations.AddConstraint(
-            model_name="refundline",
-            constraint=models.UniqueConstraint(
-                fields=("application", "fee"), name="refund_line_once"
-            ),
+            model_name='refundline',
+            constraint=models.UniqueConstraint(fields=('application', 'fee'), name='refund_line_once'),
         ),
         migrations.AddIndex(
-            model_name="usagerecord",
-            index=models.Index(
-                fields=["programme", "provider", "serial", "used_on"],
-                name="refunds_usa_program_d68475_idx",
-            ),
+            model_name='usagerecord',
+            index=models.Index(fields=['programme', 'provider', 'serial', 'used_on'], name='refunds_usa_program_d68475_idx'),
         ),
         migrations.AddConstraint(
-            model_name="usagerecord",
-            constraint=models.UniqueConstraint(
-                fields=("programme", "provider", "serial", "platform", "used_on"),
-                name="usage_record_once",
-            ),
+            model_name='usagerecord',
+            constraint=models.UniqueConstraint(fields=('programme', 'provider', 'serial', 'platform', 'used_on'), name='usage_record_once'),
         ),
     ]

@@ -5,44 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0005_ratelimitevent_count"),
-        ("refunds", "0002_announced_programme"),
+        ('accounts', '0005_ratelimitevent_count'),
+        ('refunds', '0002_announced_programme'),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="feerecord",
-            name="refunds_fee_provide_7da146_idx",
+            model_name='feerecord',
+            name='refunds_fee_provide_7da146_idx',
         ),
         migrations.AlterField(
-            model_name="feerecord",
-            name="programme",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="fees",
-                to="refunds.programme",
-            ),
+            model_name='feerecord',
+            name='programme',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='fees', to='refunds.programme'),
         ),
         migrations.AlterField(
-            model_name="feerecord",
-            name="provider",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="accounts.provider",
-            ),
+            model_name='feerecord',
+            name='provider',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.provider'),
         ),
         migrations.AlterField(
-            model_name="usagerecord",
-            name="programme",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="usages",
-                to="refunds.programme",
-            ),
+            model_name='usagerecord',
+            name='programme',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='usages', to='refunds.programme'),
         ),
     ]
