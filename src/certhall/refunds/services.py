@@ -272,14 +272,14 @@ def get_application(actor: User, number: str) -> RefundApplication:
 
 
 def list_applications(
-    actor: User, programme_slug: str | None = None, state: str | None = None
+    actor: User, programme_slug: str | None = None, state: str | None = None, *, limit: int = 500
 ) -> list[RefundApplication]:
     rows = visible(actor).select_related("programme", "provider")
     if programme_slug:
         rows = rows.filter(programme__slug=programme_slug)
     if state:
         rows = rows.filter(state=state)
-    return list(rows[:500])
+    return list(rows[:limit])
 
 
 #: A supplement's note: as long as a reviewer's request for it (``RefundApplication.note``).

@@ -147,7 +147,7 @@ def application_action(request: HttpRequest, actor: User, number: str, action: s
 def batches(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     programme = get_programme(slug)
-    approved = services.list_applications(actor, slug, State.APPROVED)[:SHOWN_PENDING]
+    approved = services.list_applications(actor, slug, State.APPROVED, limit=SHOWN_PENDING)
     waiting = payout.pending(slug)
     return render(
         request,
