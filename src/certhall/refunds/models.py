@@ -212,17 +212,32 @@ class PayeeKind(models.TextChoices):
 CA_REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN, Role.AUDITOR)
 
 
+def certificate_holder(actor: User) -> Organization | None:
+    """The enterprise of an applicant who logged in with its certificate, else None.
+
+    The online programme knows an enterprise by its certificate (seed 000: 数字证书登录), never
+    by the USCC an account was registered with: registering proves a phone number, not the
+    USCC, and the refund is paid to the enterprise's name. Certificate holders' accounts are
+    made by certificate login (``certlogin``) and have no password, so holding one is having
+    logged in with the enterprise's certificate."""
+    org = actor.organization  # read with the session's user: no query
+    if actor.role != Role.APPLICANT or org is None:
+        return None
+    # certlogin's CertificateAccount, by its reverse accessor: one query, then cached on the
+    # user (a page that asks, then calls a service that asks again, reads it once)
+    account = getattr(actor, "certificate_account", None)
+    return org if account is not None and account.organization_id == org.pk else None
+
+
 class RefundApplicationQuerySet(VisibleQuerySet["RefundApplication"]):
     """The platform's one scoping rule (``accounts.visibility``) for refund applications: an
     enterprise sees its own, once logged in with its certificate (only a certificate login
-    sees the amount: ``services.certificate_holder``, docs/refunds.md; an account registered
+    sees the amount: :func:`certificate_holder`, docs/refunds.md; an account registered
     with a password sees none, as a missing one), a CA's clerks, administrators and auditors
     see the offline applications their counters took (online ones have no provider), and
     refund officers see every one."""
 
     def visible_to(self, actor: User) -> Self:
-        from certhall.refunds.services import certificate_holder  # services import the models
-
         if actor.role == Role.REFUND_OFFICER:
             require_role(actor, Role.REFUND_OFFICER)
             return self.all()

@@ -33,6 +33,7 @@ from certhall.refunds.models import (
     ProgrammeCA,
     RefundApplication,
     RefundLine,
+    certificate_holder,
 )
 from certhall.refunds.records import application_of, get_programme, is_open
 from certhall.refunds.states import APPLICATIONS, State
@@ -80,23 +81,6 @@ def eligibility_in(
     else:
         require_role(actor, Role.REFUND_OFFICER)
     return explain(programme, code, cas)
-
-
-def certificate_holder(actor: User) -> Organization | None:
-    """The enterprise of an applicant who logged in with its certificate, else None.
-
-    The online programme knows an enterprise by its certificate (seed 000: 数字证书登录), never
-    by the USCC an account was registered with: registering proves a phone number, not the
-    USCC, and the refund is paid to the enterprise's name. Certificate holders' accounts are
-    made by certificate login (``certlogin``) and have no password, so holding one is having
-    logged in with the enterprise's certificate."""
-    org = actor.organization  # read with the session's user: no query
-    if actor.role != Role.APPLICANT or org is None:
-        return None
-    # certlogin's CertificateAccount, by its reverse accessor: one query, then cached on the
-    # user (a page that asks, then calls a service that asks again, reads it once)
-    account = getattr(actor, "certificate_account", None)
-    return org if account is not None and account.organization_id == org.pk else None
 
 
 def certified_organization(actor: User) -> Organization:

@@ -24,7 +24,7 @@ from certhall.accounts.models import Role, User
 from certhall.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, quoted
 from certhall.ratelimit import client_address
 from certhall.refunds import progress, services
-from certhall.refunds.models import Programme, RefundApplication
+from certhall.refunds.models import Programme, RefundApplication, certificate_holder
 from certhall.refunds.records import application_of, get_programme, is_open, participating
 from certhall.refunds.services import BankAccount
 from certhall.web.errors import attempt, form_page, text_field
@@ -69,7 +69,7 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
         "login_url": f"{LOGIN}?{urlencode({'next': request.path})}",
     }
     actor = _applicant(request)
-    org = services.certificate_holder(actor) if actor is not None else None
+    org = certificate_holder(actor) if actor is not None else None
     context["password_login"] = actor is not None and org is None
     if actor is not None and org is not None:
         context["organization"] = org
