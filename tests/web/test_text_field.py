@@ -31,3 +31,11 @@ def test_bounded_names_the_field_when_told_which() -> None:
         bounded("顺" * 33, 32, "快递公司")
     assert refused.value.code == "field_too_long"
     assert refused.value.message == "快递公司不能超过32个字，请核对后重新填写。"
+
+
+def test_text_field_names_the_field_when_told_which() -> None:
+    data = QueryDict(mutable=True)
+    data.update({"email": "a" * 255})
+    with pytest.raises(InvalidInput) as refused:
+        text_field(data, "email", 254, what="电子邮箱")
+    assert refused.value.message == "电子邮箱不能超过254个字，请核对后重新填写。"

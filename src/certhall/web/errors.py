@@ -107,11 +107,14 @@ def whole_number(text: str) -> int | None:
     return int(text)
 
 
-def text_field(data: Mapping[str, Any], name: str, limit: int, *, strip: bool = True) -> str:
+def text_field(
+    data: Mapping[str, Any], name: str, limit: int, *, strip: bool = True, what: str = ""
+) -> str:
     """A text a form or a link sent (``request.POST``, ``request.GET``): "" when absent, refused
-    when longer than ``limit`` characters (``errors.bounded``: never cut)."""
+    when longer than ``limit`` characters (``errors.bounded``: never cut; ``what`` names the
+    field in the refusal, in Chinese)."""
     text = str(data.get(name, "") or "")
-    return bounded(text.strip() if strip else text, limit)
+    return bounded(text.strip() if strip else text, limit, what)
 
 
 def int_field(text: str, what: str) -> int | None:

@@ -492,6 +492,27 @@ def test_online_renewal_refusals_in_the_rules_words(
     assert not Application.objects.exists()
 
 
+def test_online_renewal_refuses_an_over_long_serial_and_keeps_the_years(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    """The serial was cut to 80 characters and the years to 4 before they were checked: a
+    serial with anything after its 80th character was looked up (and renewed) as its start."""
+    _key, cert = software_certificate(admin, organization, profile="personal")  # to 2027-01-10
+    typed = cert.serial + " " * (81 - len(cert.serial)) + "X"  # 80 characters: the serial, blanks
+    with at(FRIDAY):
+        looked = client_a.get("/hall/renew/", {"serial": typed, "years": "2"})
+        posted = client_a.post("/hall/renew/", {"serial": typed, "years": "2"})
+        wrong = client_a.post("/hall/renew/", {"serial": cert.serial, "years": "两"})
+    for response in (looked, posted):
+        assert response.status_code == 400
+        assert "证书序列号不能超过80个字" in text(response)
+        assert 'id="renew-form"' not in text(response)
+        assert '<option value="2" selected>' in text(response)  # the years kept
+    assert wrong.status_code == 400 and "续期年限应为整数" in text(wrong)
+    assert f'value="{cert.serial}"' in text(wrong)  # the serial kept
+    assert not Application.objects.exists()
+
+
 # --- authorization: enterprise A never reaches enterprise B's application ----------------------
 
 

@@ -11,16 +11,18 @@ from django.views.decorators.http import require_http_methods
 
 from certhall import clock
 from certhall.accounts.models import User
-from certhall.errors import CerthallError
+from certhall.errors import CerthallError, bounded
 from certhall.hall import renewal
 from certhall.hall.web.applicant_base import applicant_page, to, years_choices
 from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
-from certhall.web.errors import form_page, int_field
+from certhall.web.errors import attempt, form_page, int_field
 
 ViewFunc = Callable[..., HttpResponse]
+#: The longest serial the form takes (its input's ``maxlength``).
+SERIAL_LENGTH = 80
 
 # --- online 续期 ------------------------------------------------------------------------------
 
@@ -29,23 +31,27 @@ ViewFunc = Callable[..., HttpResponse]
 @applicant_page
 def renew(request: HttpRequest, actor: User) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
-    serial = str(source.get("serial", "")).strip()[:80]
-    years_text = str(source.get("years", "")).strip()[:4]
+    serial = str(source.get("serial", "") or "").strip()
+    years_text = str(source.get("years", "") or "").strip()
+
+    def asked() -> tuple[str, int | None]:
+        """What was typed, refused beside the form when too long or not a number (never cut:
+        a cut serial was looked up as if it had been typed so)."""
+        return bounded(serial, SERIAL_LENGTH, "证书序列号"), int_field(years_text, "续期年限")
+
     error: CerthallError | None = None
     found: renewal.Lookup | None = None
     if serial:
-        try:
-            years = int_field(years_text, "续期年限")
-            if request.method == "POST":
-                started = renewal.start(actor, serial, years)
+        if request.method == "POST":
+            started, error = attempt(lambda: renewal.start(actor, *asked()))
+            if started is not None:
                 messages.success(request, text("done_renewal_started", number=started.number))
                 return to("detail", started.number)
-            found = renewal.lookup(actor, serial, years)
-        except CerthallError as refusal:
-            error = refusal
+        else:
+            found, error = attempt(lambda: renewal.lookup(actor, *asked()))
     catalog = default_catalog()
     context = {
-        "serial": serial,
+        "serial": serial if len(serial) <= SERIAL_LENGTH else "",  # the refused one not echoed
         "years": years_text,
         "found": found,
         "years_choices": years_choices(),
