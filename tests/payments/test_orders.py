@@ -435,6 +435,20 @@ def test_cancel_by_the_organisation_or_the_counter(
     assert events("payments.order.cancel")[0].after["reason"] == "申请已撤回"
 
 
+def test_an_over_long_cancellation_reason_is_refused_not_cut(
+    clock: Any, applicant: User, make_order: Callable[..., Order]
+) -> None:
+    """The reason was cut to 200 characters and the order cancelled with the cut text."""
+    order = make_order()
+    with pytest.raises(InvalidInput) as refused:
+        services.cancel_order(applicant, order, "撤" * 201)
+    assert refused.value.message == "取消原因不能超过200个字，请核对后重新填写。"
+    order.refresh_from_db()
+    assert order.status == Status.PENDING and order.cancelled_at is None
+    services.cancel_order(applicant, order, "撤" * 200)
+    assert events("payments.order.cancel")[-1].after["reason"] == "撤" * 200
+
+
 # --- visibility ---------------------------------------------------------------------------
 
 

@@ -530,7 +530,7 @@ def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
             require_organization(actor, order.organization_id)
         else:
             require_provider(actor, order.provider_id)
-        text = str(reason or "").strip()[:200]
+        text = bounded(str(reason or "").strip(), 200, "取消原因")  # refused, never cut
         with transaction.atomic():
             order.refresh_from_db()
             transition(
