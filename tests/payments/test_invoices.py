@@ -171,6 +171,25 @@ def test_only_paid_orders_and_only_ones_own(
     assert Invoice.objects.get().status == "requested"
 
 
+def test_a_refused_invoice_request_keeps_what_was_typed(paid_order: Order, applicant: User) -> None:
+    """The order page came back with the account's email and the first kind: what the customer
+    typed was lost with the refusal."""
+    customer = login(applicant)
+    url = f"/payments/orders/{paid_order.reference}"
+    typed = "finance@@example.cn"
+    refused = customer.post(f"{url}/invoice", {"kind": "special", "email": typed})
+    assert refused.status_code == 400
+    shown = page(refused)
+    assert 'id="form-error"' in shown and f'value="{typed}"' in shown
+    assert 'value="special" checked' in shown and 'value="normal" checked' not in shown
+    empty = page(customer.post(f"{url}/invoice", {"kind": "special", "email": ""}))
+    assert catalogue.text("invoice_email_missing") in empty and 'value="special" checked' in empty
+    long = customer.post(f"{url}/invoice", {"kind": "special", "email": "a" * 250 + "@x.cn"})
+    assert long.status_code == 400 and "接收电子发票的邮箱不能超过254个字" in page(long)
+    assert 'value="special" checked' in page(long)
+    assert not Invoice.objects.exists()
+
+
 def test_an_invoice_number_is_used_once(
     clock: Any, make_order: Callable[..., Order], clerk: User, applicant: User
 ) -> None:

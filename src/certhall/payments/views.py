@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -34,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhall import clock, money
 from certhall.accounts.models import Role, User
-from certhall.errors import CerthallError, Forbidden, InvalidInput
+from certhall.errors import CerthallError, Forbidden, InvalidInput, bounded
 from certhall.hall.payment import PURPOSE as APPLICATION
 from certhall.messages import text
 from certhall.payments import (
@@ -52,7 +53,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status, Surp
 from certhall.payments.models import Invoice, Order, SurplusPayment
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog, local
-from certhall.web.errors import act_and_return, text_field, whole_number
+from certhall.web.errors import act_and_return, attempt, form_page, text_field, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -81,36 +82,40 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     # first payment, and the page looks again by itself for a while.
     waiting = pending and gateway in gateways.ONLINE
     looked = whole_number(request.GET.get("looked", "")) or 0
-    online = gateways.for_method(order.method)
-    response = render(
-        request,
-        "payments/order.html",
-        {
-            "order": order,
-            "amount": money.grouped(order.amount),
-            "amount_words": money.in_words(order.amount),
-            "payment": services.payment_of(order),
-            "options": gateways.payment_options(order) if pending and not waiting else [],
-            "waiting": waiting,
-            "waited_long": looked >= WAIT_LOOKS,
-            "has_receipt": order.status in (Status.PAID, Status.REFUNDED),
-            "invoice": Invoice.objects.filter(order=order).first(),
-            "can_ask_invoice": order.status == Status.PAID
-            and _actor(request).role == Role.APPLICANT,
-            "invoice_kinds": InvoiceKind.choices,
-            "email": _actor(request).email,
-            "refund_gateway": online.label if online else "",
-            "refund_automatic": refunding.automatic(order),
-            "refund_by_gateway": refunding.sent_by_gateway(order),
-            "surplus_heading": text("surplus_page_customer_heading"),
-            "surpluses": [_surplus_line(row) for row in surplus.of_order(order)],
-            "application_url": _application_url(order, _actor(request)),
-        },
-    )
+    context = _order_context(request, order, waiting=waiting, looked=looked)
+    response = render(request, "payments/order.html", context)
     if waiting and looked < WAIT_LOOKS:
         again = urlencode({"paid": str(gateway), "looked": str(looked + 1)})
         response["Refresh"] = f"{WAIT_SECONDS}; url={request.path}?{again}"
     return response
+
+
+def _order_context(
+    request: HttpRequest, order: Order, *, waiting: bool = False, looked: int = 0
+) -> dict[str, Any]:
+    actor = _actor(request)
+    pending = order.status == Status.PENDING
+    online = gateways.for_method(order.method)
+    return {
+        "order": order,
+        "amount": money.grouped(order.amount),
+        "amount_words": money.in_words(order.amount),
+        "payment": services.payment_of(order),
+        "options": gateways.payment_options(order) if pending and not waiting else [],
+        "waiting": waiting,
+        "waited_long": looked >= WAIT_LOOKS,
+        "has_receipt": order.status in (Status.PAID, Status.REFUNDED),
+        "invoice": Invoice.objects.filter(order=order).first(),
+        "can_ask_invoice": order.status == Status.PAID and actor.role == Role.APPLICANT,
+        "invoice_kinds": InvoiceKind.choices,
+        "email": actor.email,
+        "refund_gateway": online.label if online else "",
+        "refund_automatic": refunding.automatic(order),
+        "refund_by_gateway": refunding.sent_by_gateway(order),
+        "surplus_heading": text("surplus_page_customer_heading"),
+        "surpluses": [_surplus_line(row) for row in surplus.of_order(order)],
+        "application_url": _application_url(order, actor),
+    }
 
 
 def _application_url(order: Order, actor: User) -> str:
@@ -149,20 +154,30 @@ WAIT_LOOKS = 20
 @require_POST
 @login_required
 def invoice_request(request: HttpRequest, reference: str) -> HttpResponse:
-    """The customer asks for the invoice of a paid order (a refusal is shown on the order)."""
+    """The customer asks for the invoice of a paid order: done, back to the order; refused, the
+    order page with the refusal beside the form and what was typed (the form came back with
+    the account's email and the first kind)."""
     actor = _actor(request)
-    services.get_order(actor, reference)  # another organisation's: 403/404, not a message
-    return act_and_return(
-        request,
-        reverse("payments-order", args=[reference]),
+    order = services.get_order(actor, reference)  # another organisation's: 403/404, no message
+    kind = str(request.POST.get("kind", "") or "").strip()
+    email = str(request.POST.get("email", "") or "").strip()
+    _, error = attempt(
         lambda: invoices.request_invoice(
             actor,
             reference,
-            kind=text_field(request.POST, "kind", 10),
-            email=text_field(request.POST, "email", 254),
-        ),
-        text("done_invoice_requested"),
+            kind=bounded(kind, 10, "发票类型"),
+            email=bounded(email, 254, "接收电子发票的邮箱"),
+        )
     )
+    if error is None:
+        messages.success(request, text("done_invoice_requested"))
+        return HttpResponseRedirect(reverse("payments-order", args=[reference]), status=303)
+    if isinstance(error, Forbidden) or error.http_status == 404:
+        raise error
+    order.refresh_from_db()
+    context = _order_context(request, order)
+    context.update(email=email if len(email) <= 254 else "", kind=kind)  # as typed
+    return form_page(request, "payments/order.html", context, error)
 
 
 @require_GET
