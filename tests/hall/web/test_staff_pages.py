@@ -207,6 +207,39 @@ def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: Use
     assert not Application.objects.exists()
 
 
+def test_a_refused_counter_form_keeps_what_the_clerk_typed(clerk: User) -> None:
+    """受理 refused went back to the counter with the USCC alone: the new organisation's name,
+    its legal representative and the handler's four fields were typed again."""
+    typed = {
+        "uscc": NEW_USCC,
+        "name": "深圳市新客户科技有限公司",
+        "legal_representative": "赵六",
+        "handler_id": "new",
+        "handler_name": "钱七",
+        "handler_id_kind": "passport",
+        "handler_id_number": "E1234567",
+        "handler_phone": "1390013900",  # ten digits
+    }
+    with at(FRIDAY):
+        client = counter_client(clerk)
+        refused = client.post(reverse("hall-staff:counter-open"), typed)
+        long = client.post(
+            reverse("hall-staff:counter-open"), {**typed, "handler_name": "钱" * 201}
+        )
+    assert refused.status_code == 400
+    page = text(refused)
+    assert 'id="form-error"' in page and 'id="open-form"' in page
+    for name in ("name", "legal_representative", "handler_name", "handler_id_number"):
+        assert f'name="{name}" maxlength' in page and f'value="{typed[name]}"' in page, name
+    assert 'value="1390013900"' in page
+    assert '<option value="passport" selected>' in page
+    assert 'value="new" checked' in page
+    assert long.status_code == 400 and "填写的内容过长：此项最多200个字" in text(long)
+    assert f'value="{typed["name"]}"' in text(long)  # the others kept beside the refusal
+    assert not Application.objects.exists()
+    assert not Organization.objects.filter(uscc=NEW_USCC).exists()
+
+
 def test_numbers_int_cannot_read_get_the_forms_refusal(
     clerk: User, issuer: User, handler: Handler
 ) -> None:

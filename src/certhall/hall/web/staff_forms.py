@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from certhall.errors import InvalidInput
+from certhall.hall.counter import Customer, HandlerData
 from certhall.hall.items import ItemRequest
-from certhall.web.errors import text_field, whole_number
+from certhall.web.errors import int_field, text_field, whole_number
 
 FIELD_LIMIT = 200
 
@@ -69,3 +71,44 @@ def _numbered(data: Mapping[str, str], prefix: str, limit: int) -> dict[int, str
 
 
 # --- the printed forms ---------------------------------------------------------------------
+
+
+#: The 受理 form's fields (``counter_open``) shown again as typed when it is refused.
+COUNTER_OPEN_FIELDS = (
+    "handler_id",
+    "name",
+    "legal_representative",
+    "handler_name",
+    "handler_id_kind",
+    "handler_id_number",
+    "handler_phone",
+)
+
+
+def counter_open(data: Mapping[str, str]) -> dict[str, Any]:
+    """The 受理 form as ``counter.open_application``'s keywords (the service checks them)."""
+    chosen = field(data, "handler_id", 12)  # a handler's id, or "new"
+    handler_id = None if chosen in ("", "new") else int_field(chosen, "经办人")
+    return {
+        "customer": Customer(
+            uscc=field(data, "uscc", 32),
+            name=field(data, "name"),
+            legal_representative=field(data, "legal_representative"),
+        ),
+        "handler_id": handler_id,
+        "handler": None
+        if handler_id is not None
+        else HandlerData(
+            name=field(data, "handler_name"),
+            id_kind=field(data, "handler_id_kind", 32),
+            id_number=field(data, "handler_id_number", 32),
+            phone=field(data, "handler_phone", 20),
+        ),
+    }
+
+
+def typed(data: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """A refused form's fields to show again as typed; one over the forms' bound is left out
+    (it is what the refusal names, and is not echoed)."""
+    kept = {name: str(data.get(name, "") or "").strip() for name in names}
+    return {name: text for name, text in kept.items() if len(text) <= FIELD_LIMIT}

@@ -27,7 +27,7 @@ from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.ca.models import Certificate
-from certhall.errors import CerthallError, Forbidden, InvalidInput
+from certhall.errors import CerthallError, Forbidden, InvalidInput, bounded
 from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import (
     access,
@@ -54,7 +54,7 @@ from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.rules import default_catalog, point_status, quote
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.lifecycle import Status as UkeyStatus
-from certhall.web.errors import act_and_return, int_field, whole_number
+from certhall.web.errors import act_and_return, attempt, form_page, whole_number
 
 #: Who works in the console (auditors read through the audit tools, not here).
 CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
@@ -174,6 +174,11 @@ def counter_page(request: HttpRequest) -> HttpResponse:
         return act_and_return(
             request, reverse("hall-staff:counter"), choose, text("done_point_chosen")
         )
+    return render(request, "hall/staff/counter.html", _counter_context(request, actor, request.GET))
+
+
+def _counter_context(request: HttpRequest, actor: User, data: QueryDict) -> dict[str, Any]:
+    """The counter page: the points, and the organisation ``data["uscc"]`` looked up."""
     counter.require_counter(actor)
     catalog = default_catalog()
     now = clock.now()
@@ -188,54 +193,37 @@ def counter_page(request: HttpRequest) -> HttpResponse:
     }
     if chosen is not None:
         context["allowed_now"] = _allowed_now(chosen.slug)
-    uscc = field(request.GET, "uscc", 32)
+    uscc = str(data.get("uscc", "") or "").strip()
     if uscc:
         try:
-            found = counter.look_up(actor, uscc)
+            found = counter.look_up(actor, bounded(uscc, 32, "统一社会信用代码"))
         except InvalidInput as error:
-            context.update(uscc=uscc, lookup_error=error.message)
+            context.update(uscc=uscc if len(uscc) <= 32 else "", lookup_error=error.message)
         else:
             context.update(uscc=found.uscc, customer=found.organization, handlers=found.handlers)
     context["recent"], context["recent_count"] = counter.in_progress(actor)
-    return render(request, "hall/staff/counter.html", context)
+    return context
 
 
 @require_POST
 @staff
 def counter_open(request: HttpRequest) -> HttpResponse:
+    """受理: the new on-site draft and its page; refused, the counter page again with the
+    refusal beside the form and what the clerk typed (it went back with the USCC alone)."""
     actor = _actor(request)
     data = request.POST
-    chosen = field(data, "handler_id", 12)  # a handler's id, or "new"
-    try:
-        handler_id = None if chosen in ("", "new") else int_field(chosen, "经办人")
-        application = counter.open_application(
-            actor,
-            point=str(request.session.get(SESSION_POINT) or ""),
-            customer=counter.Customer(
-                uscc=field(data, "uscc", 32),
-                name=field(data, "name", 200),
-                legal_representative=field(data, "legal_representative", 200),
-            ),
-            handler_id=handler_id,
-            handler=None
-            if handler_id is not None
-            else counter.HandlerData(
-                name=field(data, "handler_name", 200),
-                id_kind=field(data, "handler_id_kind", 32),
-                id_number=field(data, "handler_id_number", 32),
-                phone=field(data, "handler_phone", 20),
-            ),
-        )
-    except Forbidden:
-        raise
-    except CerthallError as error:
-        if error.http_status == 404:
-            raise
-        messages.error(request, error.message)
-        query = urlencode({"uscc": field(data, "uscc", 32)})
-        return HttpResponseRedirect(f"{reverse('hall-staff:counter')}?{query}", status=303)
-    messages.success(request, text("done_counter_accepted", number=application.number))
-    return HttpResponseRedirect(_detail_url(application.number), status=303)
+    point = str(request.session.get(SESSION_POINT) or "")
+    opened, error = attempt(
+        lambda: counter.open_application(actor, point=point, **staff_forms.counter_open(data))
+    )
+    if opened is not None:
+        messages.success(request, text("done_counter_accepted", number=opened.number))
+        return HttpResponseRedirect(_detail_url(opened.number), status=303)
+    if error is not None and (isinstance(error, Forbidden) or error.http_status == 404):
+        raise error
+    context = _counter_context(request, actor, data)
+    context["typed"] = staff_forms.typed(data, staff_forms.COUNTER_OPEN_FIELDS)
+    return form_page(request, "hall/staff/counter.html", context, error)
 
 
 # --- one application -----------------------------------------------------------------------
