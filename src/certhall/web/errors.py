@@ -8,16 +8,17 @@ view raises), the JSON API's exception handlers (``certhall.api``), Django's CSR
 and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_GET``.
 
 Views do not catch errors to render them; a form view that shows the refusal next to the form
-uses :func:`attempt` and :func:`form_page`, a POST button :func:`act_and_return`. A number a
-form or a link sends is read by :func:`whole_number` (and :func:`int_field`, which refuses), a
-JSON body by :func:`json_object` (the API's and the certificate login's).
+uses :func:`attempt` and :func:`form_page` (:func:`typed`: the fields to show again), a POST
+button :func:`act_and_return`. A number a form or a link sends is read by :func:`whole_number`
+(and :func:`int_field`, which refuses), a JSON body by :func:`json_object` (the API's and the
+certificate login's).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -115,6 +116,13 @@ def text_field(
     field in the refusal, in Chinese)."""
     text = str(data.get(name, "") or "")
     return bounded(text.strip() if strip else text, limit, what)
+
+
+def typed(data: Mapping[str, Any], names: Iterable[str], limit: int) -> dict[str, str]:
+    """A form's fields as typed (stripped), for the form shown again beside its refusal; a field
+    longer than ``limit`` is left out (the refusal names it; it is neither echoed nor cut)."""
+    texts = {name: str(data.get(name, "") or "").strip() for name in names}
+    return {name: text for name, text in texts.items() if len(text) <= limit}
 
 
 def int_field(text: str, what: str) -> int | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -26,7 +26,6 @@ from certhall.hall.web.applicant_base import (
     STEPS,
     applicant_page,
     draft_of,
-    field,
     form_links,
     point_name,
     row,
@@ -38,7 +37,7 @@ from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog
-from certhall.web.errors import form_page, int_field
+from certhall.web.errors import attempt, form_page, int_field, text_field, typed
 
 ViewFunc = Callable[..., HttpResponse]
 
@@ -81,31 +80,59 @@ def _new_context(form: dict[str, str]) -> dict[str, Any]:
     }
 
 
+#: The 证书信息 form's fields, named as a refusal names them; each at most 64 characters.
+NEW_FIELDS = {
+    "project": "办理项目",
+    "cert_type": "证书类型",
+    "years": "证书年限",
+    "person_name": "姓名",
+    "person_id_number": "居民身份证号码",
+}
+#: The 经办人 form's fields (``HANDLER_FIELDS``) as a refusal names them; at most 30 characters.
+HANDLER_NAMES = {
+    "name": "姓名",
+    "id_kind": "证件类型",
+    "id_number": "证件号码",
+    "phone": "手机号码",
+}
+#: The 领取方式 form's fields as a refusal names them; at most 200 characters.
+DELIVERY_FIELDS = {
+    "delivery": "领取方式",
+    "recipient_name": "收件人",
+    "recipient_phone": "收件人手机",
+    "address": "收件地址",
+    "pickup_point": "自取受理点",
+}
+
+
+def _texts(data: QueryDict, names: dict[str, str], limit: int) -> dict[str, str]:
+    """The form's fields, each refused past ``limit`` naming the field (never cut)."""
+    return {name: text_field(data, name, limit, what=what) for name, what in names.items()}
+
+
+def _new_request(data: QueryDict) -> ItemRequest:
+    form = _texts(data, NEW_FIELDS, 64)
+    if form["project"] != Application.Project.SZ_MEDICAL_INSURANCE:
+        raise InvalidInput(code="project")
+    return ItemRequest(
+        business="new",
+        cert_type=form["cert_type"] or None,
+        years=int_field(form["years"], "证书年限"),
+        person_name=form["person_name"],
+        person_id_number=form["person_id_number"],
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @applicant_page
 def new_application(request: HttpRequest, actor: User) -> HttpResponse:
-    fields = ("project", "cert_type", "years", "person_name", "person_id_number")
-    form = {name: field(request, name, 64) for name in fields} if request.POST else {}
+    form = typed(request.POST, NEW_FIELDS, 64) if request.POST else {}
     form.setdefault("cert_type", "personal")
     form.setdefault("years", "1")
     error: CerthallError | None = None
     if request.method == "POST":
-        try:
-            if form["project"] != Application.Project.SZ_MEDICAL_INSURANCE:
-                raise InvalidInput(code="project")
-            draft = start_online_new(
-                actor,
-                ItemRequest(
-                    business="new",
-                    cert_type=form["cert_type"] or None,
-                    years=int_field(form["years"], "证书年限"),
-                    person_name=form["person_name"],
-                    person_id_number=form["person_id_number"],
-                ),
-            )
-        except CerthallError as refusal:
-            error = refusal
-        else:
+        draft, error = attempt(lambda: start_online_new(actor, _new_request(request.POST)))
+        if draft is not None:
             messages.success(request, text("done_draft_created", number=draft.number))
             return to("handler", draft.number)
     return form_page(request, "hall/applicant/new.html", _new_context(form), error)
@@ -139,25 +166,28 @@ def _wizard(application: Application, step: str, **extra: Any) -> dict[str, Any]
     }
 
 
+def _choose_handler(actor: User, number: str, data: QueryDict) -> None:
+    """The handler chosen, or added and chosen: both or neither."""
+    with transaction.atomic():
+        if data.get("action") == "add":
+            added = profile.add_handler(actor, None, **_texts(data, HANDLER_NAMES, 30))
+            handler_id: int | None = added.pk
+        else:
+            handler_id = int_field(str(data.get("handler_id", "")), "经办人")
+            if handler_id is None:
+                raise InvalidInput(code="handler_missing", variant="choose")
+        services.update_details(actor, number, services.Details(handler_id=handler_id))
+
+
 @require_http_methods(["GET", "POST"])
 @wizard_step
 def handler_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
     number = application.number
-    form = {name: field(request, name, 30) for name in HANDLER_FIELDS} if request.POST else {}
+    form = typed(request.POST, HANDLER_FIELDS, 30) if request.POST else {}
     error: CerthallError | None = None
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "add":
-                added = profile.add_handler(actor, None, **form)
-                handler_id: int | None = added.pk
-            else:
-                handler_id = int_field(str(request.POST.get("handler_id", "")), "经办人")
-                if handler_id is None:
-                    raise InvalidInput(code="handler_missing", variant="choose")
-            services.update_details(actor, number, services.Details(handler_id=handler_id))
-        except CerthallError as refusal:
-            error = refusal
-        else:
+        _, error = attempt(lambda: _choose_handler(actor, number, request.POST))
+        if error is None:
             return to("delivery", application.number)
     handlers = [
         {"handler": h, "masked_id": profile.mask_id_number(h.id_number)}
@@ -173,36 +203,35 @@ def handler_step(request: HttpRequest, actor: User, application: Application) ->
     return form_page(request, "hall/applicant/handler.html", context, error)
 
 
+def _deliver(actor: User, number: str, data: QueryDict) -> None:
+    form = _texts(data, DELIVERY_FIELDS, 200)
+    if form["delivery"] == Delivery.MAIL:
+        details = services.Details(
+            delivery=Delivery.MAIL,
+            recipient_name=form["recipient_name"],
+            recipient_phone=form["recipient_phone"],
+            address=form["address"],
+        )
+    else:
+        details = services.Details(delivery=form["delivery"], pickup_point=form["pickup_point"])
+    application = services.update_details(actor, number, details)
+    # Kept as typed, but the step is not done until the choice is complete: the customer
+    # learns it here, not at 确认提交 four steps later.
+    if application.mail_address_missing:
+        raise InvalidInput(code="address_missing")
+    if application.pickup_point_missing:
+        raise InvalidInput(code="pickup_point_missing")
+
+
 @require_http_methods(["GET", "POST"])
 @wizard_step
 def delivery_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
     number = application.number
-    names = ("delivery", "recipient_name", "recipient_phone", "address", "pickup_point")
     error: CerthallError | None = None
     if request.method == "POST":
-        form = {name: field(request, name) for name in names}
-        try:
-            if form["delivery"] == Delivery.MAIL:
-                details = services.Details(
-                    delivery=Delivery.MAIL,
-                    recipient_name=form["recipient_name"],
-                    recipient_phone=form["recipient_phone"],
-                    address=form["address"],
-                )
-            else:
-                details = services.Details(
-                    delivery=form["delivery"], pickup_point=form["pickup_point"]
-                )
-            application = services.update_details(actor, number, details)
-            # Kept as typed, but the step is not done until the choice is complete: the
-            # customer learns it here, not at 确认提交 four steps later.
-            if application.mail_address_missing:
-                raise InvalidInput(code="address_missing")
-            if application.pickup_point_missing:
-                raise InvalidInput(code="pickup_point_missing")
-        except CerthallError as refusal:
-            error = refusal
-        else:
+        form = typed(request.POST, DELIVERY_FIELDS, 200)
+        _, error = attempt(lambda: _deliver(actor, number, request.POST))
+        if error is None:
             return to("documents", application.number)
     else:
         handler = application.handler
@@ -256,26 +285,26 @@ def _documents_context(application: Application, *, with_identity: bool = True) 
     }
 
 
+def _upload(actor: User, number: str, request: HttpRequest) -> Document:
+    kind = text_field(request.POST, "kind", 32, what="资料类型")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput(code="file_missing")
+    return documents.upload(
+        actor, number, kind, filename=upload.name or "", chunks=upload.chunks(64 * 1024)
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @wizard_step
 def documents_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
     number = application.number
     error: CerthallError | None = None
     if request.method == "POST":
-        kind = field(request, "kind", 32)
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise InvalidInput(code="file_missing")
-            document = documents.upload(
-                actor, number, kind, filename=upload.name or "", chunks=upload.chunks(64 * 1024)
-            )
-        except CerthallError as refusal:
-            error = refusal
-        else:
-            messages.success(
-                request, text("done_document_uploaded", name=documents.document_name(document.kind))
-            )
+        document, error = attempt(lambda: _upload(actor, number, request))
+        if document is not None:
+            name = documents.document_name(document.kind)
+            messages.success(request, text("done_document_uploaded", name=name))
             return to("documents", application.number)
         application = draft_of(actor, number)
     # the real-name check is the next step, not something missing here
@@ -291,10 +320,8 @@ def confirm_step(request: HttpRequest, actor: User, application: Application) ->
     number = application.number
     error: CerthallError | None = None
     if request.method == "POST":
-        try:
-            submitted = services.submit(actor, number)
-        except CerthallError as refusal:
-            error = refusal
+        submitted, error = attempt(lambda: services.submit(actor, number))
+        if submitted is None:
             application = draft_of(actor, number)
         else:
             if submitted.state == State.AWAITING_PAYMENT:

@@ -105,10 +105,3 @@ def counter_open(data: Mapping[str, str]) -> dict[str, Any]:
             phone=field(data, "handler_phone", 20),
         ),
     }
-
-
-def typed(data: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
-    """A refused form's fields to show again as typed; one over the forms' bound is left out
-    (it is what the refusal names, and is not echoed)."""
-    kept = {name: str(data.get(name, "") or "").strip() for name in names}
-    return {name: text for name, text in kept.items() if len(text) <= FIELD_LIMIT}

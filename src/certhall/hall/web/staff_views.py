@@ -54,7 +54,7 @@ from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.rules import default_catalog, point_status, quote
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.lifecycle import Status as UkeyStatus
-from certhall.web.errors import act_and_return, attempt, form_page, whole_number
+from certhall.web.errors import act_and_return, attempt, form_page, typed, whole_number
 
 #: Who works in the console (auditors read through the audit tools, not here).
 CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
@@ -222,7 +222,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
     if error is not None and (isinstance(error, Forbidden) or error.http_status == 404):
         raise error
     context = _counter_context(request, actor, data)
-    context["typed"] = staff_forms.typed(data, staff_forms.COUNTER_OPEN_FIELDS)
+    context["typed"] = typed(data, staff_forms.COUNTER_OPEN_FIELDS, staff_forms.FIELD_LIMIT)
     return form_page(request, "hall/staff/counter.html", context, error)
 
 
