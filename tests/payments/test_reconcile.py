@@ -134,6 +134,32 @@ def test_bank_serials_identify_transfers(admin: User, orders: dict[str, Order]) 
     assert Payment.objects.get(order=orders["a"]).transaction_id == "serial:B0001"
 
 
+def test_an_over_long_cell_makes_its_line_invalid_not_cut(
+    admin: User, orders: dict[str, Order]
+) -> None:
+    """The serial was cut to 48 characters, the note to 200: a second transfer whose serial
+    began as an earlier one's was already_recorded (needing nobody) and its order stayed
+    unpaid; an order number after the 200th character of a note was not seen."""
+    header = "日期,金额,付款人,附言,流水号"
+    first = statement(f"2026-11-18,300.00,{PAYER},ZF20261120-000001,{'B' * 48}", header=header)
+    assert outcomes(reconcile.reconcile(admin, first)) == [(2, "matched")]
+    later = statement(
+        f"2026-11-19,300.00,{PAYER},ZF20261120-000006,{'B' * 48}7",
+        f"2026-11-19,450.00,{PAYER},{'证书费' * 67}ZF20261120-000002,B0003",
+        f"2026-11-19,150.00,{'深' * 101},ZF20261120-000003,B0004",
+        header=header,
+    )
+    report = reconcile.reconcile(admin, later)
+    assert outcomes(report) == [(2, "invalid"), (3, "invalid"), (4, "invalid")]
+    assert [r.reason for r in report.results] == [
+        "流水号不能超过48个字，请核对后重新填写。",
+        "附言不能超过200个字，请核对后重新填写。",
+        "付款人不能超过100个字，请核对后重新填写。",
+    ]
+    assert report.needs_attention
+    assert Payment.objects.filter(channel="bank").count() == 1
+
+
 def test_gb18030_statements_are_read(admin: User, orders: dict[str, Order]) -> None:
     data = statement(f"2026-11-18,300.00,{PAYER},订单ZF20261120-000001").decode().encode("gb18030")
     assert outcomes(reconcile.reconcile(admin, data)) == [(2, "matched")]

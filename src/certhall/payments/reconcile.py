@@ -19,7 +19,8 @@ forgiven) AND the amount. Outcomes per line: ``matched`` (payment recorded now),
 ``already_recorded`` (this very line was recorded before: importing a statement twice changes
 nothing), ``duplicate`` (the order was already paid another way or by another line: the money
 must go back), ``unmatched`` (no or unknown order number, wrong amount, order cancelled or
-refunded, a debit), ``invalid`` (the line cannot be read), ``error`` (the payment was refused
+refunded, a debit), ``invalid`` (the line cannot be read, or a payer, note or serial is longer
+than 100, 200 or 48 characters: refused, never cut), ``error`` (the payment was refused
 while being recorded). A statement the csv module cannot read to the end (a field over its
 limit) is refused whole before any line is matched (``statement_malformed``, naming the line).
 """
@@ -40,7 +41,7 @@ from certhall import crashpoints, money
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, InvalidInput
+from certhall.errors import CerthallError, InvalidInput, bounded
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Channel, Status
 from certhall.payments.models import Order, Payment
@@ -49,6 +50,10 @@ from certhall.rules import SHANGHAI
 RECONCILE_ROLES = (Role.CA_ADMIN,)
 MAX_STATEMENT = 10 * 1024 * 1024
 MAX_LINES = 100_000
+#: The longest payer, note and serial a line may have: a longer cell makes the line ``invalid``.
+PAYER_LENGTH = 100
+NOTE_LENGTH = 200
+SERIAL_LENGTH = 48
 HEADERS = (
     ("date", "amount", "payer", "note", "serial"),
     ("日期", "金额", "付款人", "附言", "流水号"),
@@ -172,9 +177,11 @@ def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]
                     line=number,
                     date=_date(cells[0]),
                     amount=money.parse(cells[1], negative=True).yuan,
-                    payer=cells[2][:100],
-                    note=cells[3][:200],
-                    serial=cells[4][:48] if width == 5 else "",
+                    # refused past its bound, never cut: a cut note hid a second order
+                    # number, a cut serial read a new transfer as one recorded before
+                    payer=bounded(cells[2], PAYER_LENGTH, "付款人"),
+                    note=bounded(cells[3], NOTE_LENGTH, "附言"),
+                    serial=bounded(cells[4], SERIAL_LENGTH, "流水号") if width == 5 else "",
                 )
             )
         except InvalidInput as error:
