@@ -32,7 +32,6 @@ MESSAGES: dict[str, str] = {
     "refund_programme_window": "{what}的开始日期不能晚于结束日期。",
     "refund_programme_date": "{field}“{value}”不是有效的日期（格式为 YYYY-MM-DD）。",
     "refund_programme_missing": "请填写{field}。",
-    "refund_programme_too_long": "{field}不能超过{limit}个字。",
     "refund_programme_counter": (
         "{ca}的办理点“{line}”格式不正确：每行一个，写作“名称|地址|办理时间”。"
     ),

@@ -24,7 +24,7 @@ from certhall import money
 from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput
+from certhall.errors import Conflict, InvalidInput, bounded
 from certhall.refunds.models import Business, Programme, ProgrammeCA, RefundApplication
 from certhall.refunds.records import get_programme, programme_summary
 
@@ -219,6 +219,7 @@ FIELDS = {
     "business_to": "业务期间结束日期",
     "businesses": "返还的业务",
     "cas": "参与机构",
+    "counters": "受理点",
     "hotline": "咨询电话",
     "hotline_name": "咨询热线名称",
     "second_review_above": "二次审核金额",
@@ -255,9 +256,7 @@ def _counters(ca: str, text: str) -> tuple[Counter, ...]:
 def _text(data: Mapping[str, Any], field: str, limit: int) -> str:
     value = data.get(field)
     text = "" if value is None else str(value).strip()
-    if len(text) > limit:
-        raise InvalidInput(code="refund_programme_too_long", field=FIELDS[field], limit=limit)
-    return text
+    return bounded(text, limit, FIELDS[field.partition(":")[0]])  # counters:<slug>: 受理点
 
 
 def _required(data: Mapping[str, Any], field: str, limit: int) -> str:
@@ -272,7 +271,8 @@ def _list(data: Mapping[str, Any], field: str) -> list[str]:
     values = getlist(field) if getlist else data.get(field) or []
     if isinstance(values, str):
         values = [values]
-    return [str(v).strip()[:50] for v in values if str(v).strip()]
+    texts = [str(v).strip() for v in values]
+    return [bounded(text, 50, FIELDS[field]) for text in texts if text]  # refused, never cut
 
 
 def _day(data: Mapping[str, Any], field: str) -> date:
