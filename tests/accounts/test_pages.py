@@ -114,6 +114,27 @@ def test_register_page_shows_the_refusal_and_keeps_the_form(clock: Clock, browse
     assert PASSWORD not in page  # passwords are never sent back
 
 
+def test_an_over_long_field_is_refused_beside_the_form_the_others_kept(
+    clock: Clock, browser: Client, registered: User
+) -> None:
+    """An over-long field was an error page of its own: the registration, the handler form and
+    the login lost everything typed."""
+    long_name = "深" * 201
+    refused = post(browser, "/accounts/register/", {**REGISTRATION, "organization_name": long_name})
+    assert refused.status_code == 400 and 'id="form-error"' in text(refused)
+    assert "单位名称不能超过200个字" in text(refused)
+    assert f'value="{USCC}"' in text(refused) and 'value="李四"' in text(refused)
+    assert PASSWORD not in text(refused)
+    login = post(browser, "/accounts/login/", {"username": "u" * 151, "password": PASSWORD})
+    assert login.status_code == 400 and "填写的内容过长：此项最多150个字" in text(login)
+    post(browser, "/accounts/login/", {"username": PHONE, "password": PASSWORD})
+    data = {"name": "王五", "id_kind": "resident_id", "id_number": "1" * 201, "phone": PHONE}
+    handler = post(browser, "/accounts/handlers/", data)
+    assert handler.status_code == 400 and "证件号码不能超过200个字" in text(handler)
+    assert 'value="王五"' in text(handler) and f'value="{PHONE}"' in text(handler)
+    assert Organization.objects.count() == 1 and not Handler.objects.exists()
+
+
 def test_code_limit_on_the_page(clock: Clock, browser: Client) -> None:
     post(browser, "/accounts/register/", {**REGISTRATION, "action": "send_code"})
     again = post(browser, "/accounts/register/", {**REGISTRATION, "action": "send_code"})

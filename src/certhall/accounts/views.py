@@ -29,16 +29,38 @@ from certhall.accounts.models import Handler, User
 from certhall.errors import CerthallError
 from certhall.messages import text
 from certhall.ratelimit import client_address
-from certhall.web.errors import attempt, form_page, text_field
+from certhall.web.errors import attempt, form_page, text_field, typed
 
 HOME = "/accounts/profile/"
-REGISTER_FIELDS = ("organization_name", "uscc", "legal_representative", "phone", "code", "email")
+#: The registration form's fields (the keywords of ``registration.Registration`` besides the
+#: passwords), named as a refusal names them.
+REGISTER_FIELDS = {
+    "organization_name": "单位名称",
+    "uscc": "统一社会信用代码",
+    "legal_representative": "法定代表人",
+    "phone": "手机号码",
+    "code": "验证码",
+    "email": "电子邮箱",
+}
 #: The handler form's fields, the keywords of ``profile.add_handler``.
-HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
+HANDLER_FIELDS = {
+    "name": "姓名",
+    "id_kind": "证件类型",
+    "id_number": "证件号码",
+    "phone": "手机号码",
+}
+#: The longest text of an account form but a password (4096).
+LIMIT = 200
 
 
-def _field(request: HttpRequest, name: str, limit: int = 200) -> str:
-    return text_field(request.POST, name, limit, strip=False)  # passwords are as typed
+def _field(request: HttpRequest, name: str, limit: int = LIMIT, what: str = "") -> str:
+    return text_field(request.POST, name, limit, strip=False, what=what)  # passwords as typed
+
+
+def _fields(request: HttpRequest, names: dict[str, str]) -> dict[str, str]:
+    """The form's texts, each refused past ``LIMIT`` naming its field (inside ``attempt``: the
+    refusal beside the form, the other fields as typed)."""
+    return {name: _field(request, name, what=what) for name, what in names.items()}
 
 
 def _next(request: HttpRequest) -> str:
@@ -75,26 +97,23 @@ def _open_session(request: HttpRequest, user: User, *, by_sms: bool = False) -> 
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def register_page(request: HttpRequest) -> HttpResponse:
-    form = {name: _field(request, name) for name in REGISTER_FIELDS} if request.POST else {}
+    form = typed(request.POST, REGISTER_FIELDS, LIMIT) if request.POST else {}
     context: dict[str, Any] = {"form": form}
     if request.method != "POST":
         return form_page(request, "accounts/register.html", context)
     client = client_address(request)
     if request.POST.get("action") == "send_code":
-        sent, error = attempt(lambda: codes.request_code(form["phone"], "register", client=client))
+        sent, error = attempt(
+            lambda: codes.request_code(_field(request, "phone"), "register", client=client)
+        )
         context["notice"] = sent.message if sent else ""
         return form_page(request, "accounts/register.html", context, error)
     user, error = attempt(
         lambda: registration.register(
             registration.Registration(
-                organization_name=form["organization_name"],
-                uscc=form["uscc"],
-                legal_representative=form["legal_representative"],
-                phone=form["phone"],
-                code=form["code"],
+                **_fields(request, REGISTER_FIELDS),
                 password=_field(request, "password", 4096),
                 password_again=_field(request, "password_again", 4096),
-                email=form["email"],
             ),
             client=client,
         )
@@ -114,23 +133,26 @@ def login_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "tab": tab,
         "next": _next(request),
-        "username": _field(request, "username", 150),
-        "phone": _field(request, "phone", 40),
+        **typed(request.POST, ("username", "phone"), 150),
     }
     if request.method != "POST":
         return form_page(request, "accounts/login.html", context)
     client = client_address(request)
     if request.POST.get("action") == "send_code":
-        sent, error = attempt(lambda: codes.request_code(context["phone"], "login", client=client))
+        sent, error = attempt(
+            lambda: codes.request_code(_field(request, "phone", 40), "login", client=client)
+        )
         context["notice"] = sent.message if sent else ""
         return form_page(request, "accounts/login.html", context, error)
 
     def log_in() -> User:
         if tab == "sms":
             code = _field(request, "code", 20)
-            return login_services.login_with_code(context["phone"], code, client=client)
+            phone = _field(request, "phone", 40)
+            return login_services.login_with_code(phone, code, client=client)
         password = _field(request, "password", 4096)
-        return login_services.login_with_password(context["username"], password, client=client)
+        username = _field(request, "username", 150)
+        return login_services.login_with_password(username, password, client=client)
 
     user, error = attempt(log_in)
     if user is None:
@@ -155,10 +177,10 @@ def profile_page(request: HttpRequest, user: User) -> HttpResponse:
 def email_view(request: HttpRequest, user: User) -> HttpResponse:
     """The profile page's email form: saved and back to the profile, or the profile with the
     refusal beside the form and what was typed."""
-    typed = _field(request, "email", 4096)
-    _, error = attempt(lambda: profile.set_email(user, typed))
+    _, error = attempt(lambda: profile.set_email(user, _field(request, "email", 4096)))
     if error is not None:
-        context = {"profile": profile.profile(user), "email_value": typed[:300]}
+        shown = typed(request.POST, ("email",), 4096).get("email", "")  # whole, or not at all
+        context = {"profile": profile.profile(user), "email_value": shown}
         return form_page(request, "accounts/profile.html", context, error)
     messages.success(request, text("done_email_saved" if user.email else "done_email_removed"))
     return HttpResponseRedirect(HOME)
@@ -193,10 +215,12 @@ def password_page(request: HttpRequest, user: User) -> HttpResponse:
 @account_page
 @require_http_methods(["GET", "POST"])
 def handlers_page(request: HttpRequest, user: User) -> HttpResponse:
-    form = {name: _field(request, name) for name in HANDLER_FIELDS} if request.POST else {}
+    form = typed(request.POST, HANDLER_FIELDS, LIMIT) if request.POST else {}
     error: CerthallError | None = None
     if request.method == "POST":
-        added, error = attempt(lambda: profile.add_handler(user, None, **form))
+        added, error = attempt(
+            lambda: profile.add_handler(user, None, **_fields(request, HANDLER_FIELDS))
+        )
         if added is not None:
             messages.success(request, text("done_handler_added", name=added.name))
             return HttpResponseRedirect("/accounts/handlers/")
