@@ -121,6 +121,40 @@ def test_a_password_login_does_not_see_the_application_either(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_a_refused_supply_keeps_the_note_beside_the_form(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """Online and at the counter, a refused 补充材料 was the error page: the note typed was lost;
+    an empty one was accepted and told the officers nothing."""
+    from certhall.refunds import counter, review, services
+    from certhall.refunds.services import BankAccount
+    from tests.refunds.test_applications import offline_entry
+
+    online = services.apply_online(
+        actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
+    )
+    offline = counter.enter_offline(actors["clerk"], "sz-2021", offline_entry())
+    for application in (online, offline):
+        review.ask_more(actors["officer"], application.number, "请补充营业执照复印件")
+    cases = [
+        (actors["applicant"], online, f"/refunds/applications/{online.number}/supply"),
+        (actors["clerk"], offline, f"/refunds/counter/applications/{offline.number}/supply"),
+    ]
+    for user, application, url in cases:
+        client = client_for(user)
+        long = client.post(url, {"note": "补" * 501})
+        assert long.status_code == 400, url
+        assert "补充说明不能超过500个字" in long.content.decode()
+        empty = client.post(url, {"note": "  "})
+        assert empty.status_code == 400 and "请填写补充说明" in empty.content.decode()
+        assert RefundApplication.objects.get(pk=application.pk).state == State.MORE_INFO
+        assert client.post(url, {"note": "已补充"}).status_code == 303
+        again = client.post(url, {"note": "再次补充：开户许可证"})  # no longer awaited
+        assert again.status_code == 409 and 'id="form-error"' in again.content.decode()
+    assert set(RefundApplication.objects.values_list("state", flat=True)) == {State.SUBMITTED}
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_offline_path_with_progress_by_sms_code(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

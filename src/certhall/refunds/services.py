@@ -23,7 +23,15 @@ from certhall.accounts.validation import mobile
 from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
-from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, quoted
+from certhall.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    bounded,
+    quoted,
+)
 from certhall.lifecycle import transition
 from certhall.refunds.eligibility import Eligibility, explain
 from certhall.refunds.models import (
@@ -282,8 +290,8 @@ def supply(actor: User, number: str, note: str) -> RefundApplication:
             number=application.number,
             state=application.get_state_display(),
         )
-    text = " ".join((note or "").split())
-    if len(text) > NOTE_LENGTH:
-        raise InvalidInput(code="too_long", what="补充说明", max_length=NOTE_LENGTH)
+    text = bounded(" ".join((note or "").split()), NOTE_LENGTH, "补充说明")
+    if not text:  # the officers asked for something: an empty answer tells them nothing
+        raise InvalidInput(code="required", what="补充说明")
     with transaction.atomic():
         return transition(actor, APPLICATIONS, application, State.SUBMITTED, reason=text)

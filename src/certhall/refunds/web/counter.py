@@ -13,14 +13,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import User
+from certhall.errors import Forbidden
 from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.refunds import counter, services
-from certhall.refunds.models import Programme, SpecialCase
+from certhall.refunds.models import Programme, RefundApplication, SpecialCase
 from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme, is_open
 from certhall.refunds.services import COUNTER_ROLES, BankAccount
 from certhall.refunds.web import staff_page
-from certhall.web.errors import attempt, form_page, text_field
+from certhall.web.errors import attempt, form_page, text_field, typed
 
 staff = staff_page(*COUNTER_ROLES)
 
@@ -90,20 +91,33 @@ def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
 @require_GET
 @staff
 def application_page(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    application = services.get_application(actor, number)
-    return render(
-        request,
-        "refunds/counter_application.html",
-        {
-            "application": application,
-            "history": history(application),
-            "labels": dict(counter.CHECKLIST),
-        },
-    )
+    context = _application_context(services.get_application(actor, number))
+    return render(request, "refunds/counter_application.html", context)
+
+
+def _application_context(application: RefundApplication) -> dict[str, Any]:
+    return {
+        "application": application,
+        "history": history(application),
+        "labels": dict(counter.CHECKLIST),
+    }
 
 
 @require_POST
 @staff
 def supply(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    services.supply(actor, number, text_field(request.POST, "note", services.NOTE_LENGTH))
-    return HttpResponseRedirect(reverse("refunds:counter-application", args=[number]), status=303)
+    """Refused, the application's page again with the refusal beside the form and the note as
+    typed (it was the error page: the note was lost)."""
+    _, refused = attempt(
+        lambda: services.supply(
+            actor, number, text_field(request.POST, "note", services.NOTE_LENGTH, what="补充说明")
+        )
+    )
+    if refused is None:
+        target = reverse("refunds:counter-application", args=[number])
+        return HttpResponseRedirect(target, status=303)
+    if isinstance(refused, Forbidden) or refused.http_status == 404:
+        raise refused
+    context = _application_context(services.get_application(actor, number))
+    context.update(typed(request.POST, ("note",), services.NOTE_LENGTH))
+    return form_page(request, "refunds/counter_application.html", context, refused)

@@ -27,7 +27,7 @@ from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication, certificate_holder
 from certhall.refunds.records import application_of, get_programme, is_open, participating
 from certhall.refunds.services import BankAccount
-from certhall.web.errors import attempt, form_page, text_field
+from certhall.web.errors import attempt, form_page, text_field, typed
 
 SESSION_PROGRESS = "refund_progress"
 PROGRESS_MINUTES = 15
@@ -143,16 +143,16 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         # code, the number filled in
         query = urlencode({"number": number[:NUMBER_LENGTH]})
         return HttpResponseRedirect(f"{reverse('refunds:progress')}?{query}")
-    application = _viewable(request, number)
-    return render(
-        request,
-        "refunds/application.html",
-        {
-            "application": application,
-            "summary": progress.summary(application),
-            "can_supply": _applicant(request) is not None and application.state == "more_info",
-        },
-    )
+    context = _application_context(request, _viewable(request, number))
+    return render(request, "refunds/application.html", context)
+
+
+def _application_context(request: HttpRequest, application: RefundApplication) -> dict[str, Any]:
+    return {
+        "application": application,
+        "summary": progress.summary(application),
+        "can_supply": _applicant(request) is not None and application.state == "more_info",
+    }
 
 
 @never_cache
@@ -161,8 +161,21 @@ def supply(request: HttpRequest, number: str) -> HttpResponse:
     actor = _applicant(request)
     if actor is None:
         raise Forbidden(code="refund_no_organization")
-    services.supply(actor, number, _field(request, "note", 500))
-    return HttpResponseRedirect(reverse("refunds:application", args=[number]), status=303)
+
+    def supplied() -> RefundApplication:
+        note = text_field(request.POST, "note", services.NOTE_LENGTH, what="补充说明")
+        return services.supply(actor, number, note)
+
+    _, refused = attempt(supplied)
+    if refused is None:
+        return HttpResponseRedirect(reverse("refunds:application", args=[number]), status=303)
+    if isinstance(refused, Forbidden) or refused.http_status == 404:
+        raise refused
+    # the application's page again, the refusal beside the form, the note as typed (it was
+    # the error page: the note was lost)
+    context = _application_context(request, services.get_application(actor, number))
+    context.update(typed(request.POST, ("note",), services.NOTE_LENGTH))
+    return form_page(request, "refunds/application.html", context, refused)
 
 
 @never_cache
