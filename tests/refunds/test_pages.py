@@ -77,6 +77,29 @@ def test_online_application_pages(actors: dict[str, User], open_programme: Progr
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_an_over_long_field_is_refused_beside_the_form(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The application's and the progress query's fields were read before their forms: one
+    over its bound was the error page, every other field typed lost."""
+    client = client_for(actors["applicant"])
+    form = {"account_name": NAME, "account_number": ACCOUNT, "bank_name": "工" * 1001}
+    refused = client.post("/refunds/sz-2021/apply", {**form, "phone": PHONE, "confirm": "yes"})
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "填写的内容过长：此项最多1000个字" in page
+    assert f'value="{ACCOUNT}"' in page and f'value="{PHONE}"' in page
+    assert not RefundApplication.objects.exists()
+    query = {"number": "TK" + "0" * 10, "uscc": "9" * 41, "step": "code"}
+    progress = client_for(None).post("/refunds/progress/", query)
+    assert (
+        progress.status_code == 400
+        and "填写的内容过长：此项最多40个字" in progress.content.decode()
+    )
+    assert f'value="{query["number"]}"' in progress.content.decode()
+    assert not SmsMessage.objects.exists()
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_a_password_login_neither_sees_the_amount_nor_applies(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

@@ -92,11 +92,6 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
     if actor is None:
         return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': f'/refunds/{slug}/'})}")
     programme = get_programme(slug)
-    account = BankAccount(
-        _field(request, "account_name"),
-        _field(request, "account_number"),
-        _field(request, "bank_name"),
-    )
     if request.POST.get("confirm") != "yes":
         context = _programme_context(request, programme)
         context["form"] = request.POST
@@ -106,9 +101,13 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
             context,
             InvalidInput(code="refund_confirm_required"),
         )
-    done, refused = attempt(
-        lambda: services.apply_online(actor, slug, account, phone=_field(request, "phone", 20))
-    )
+
+    def applied() -> RefundApplication:
+        names = ("account_name", "account_number", "bank_name")
+        account = BankAccount(*(_field(request, name) for name in names))
+        return services.apply_online(actor, slug, account, phone=_field(request, "phone", 20))
+
+    done, refused = attempt(applied)
     if refused is not None or done is None:
         context = _programme_context(request, programme)
         context["form"] = request.POST
@@ -188,18 +187,22 @@ def progress_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     if request.method == "GET":
         return render(request, "refunds/progress.html", context)
-    number, uscc = _field(request, "number", 40), _field(request, "uscc", 40)
     client = client_address(request)
+
+    def asked() -> tuple[str, str]:
+        return _field(request, "number", 40), _field(request, "uscc", 40)
+
     if request.POST.get("step") == "code":
-        sent, refused = attempt(lambda: progress.request_code(number, uscc, client=client))
+        sent, refused = attempt(lambda: progress.request_code(*asked(), client=client))
         if sent is not None:
             context["sent"] = sent.message
         elif isinstance(refused, TooManyRequests):
             # asked again too soon: the code sent before still opens it, keep its field
             context["sent"] = True
         return form_page(request, "refunds/progress.html", context, refused)
-    code = _field(request, "code", 12)
-    opened, refused = attempt(lambda: progress.open_progress(number, uscc, code, client=client))
+    opened, refused = attempt(
+        lambda: progress.open_progress(*asked(), _field(request, "code", 12), client=client)
+    )
     if refused is not None or opened is None:
         context["sent"] = True
         return form_page(request, "refunds/progress.html", context, refused)
