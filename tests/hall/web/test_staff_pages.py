@@ -240,6 +240,45 @@ def test_a_refused_counter_form_keeps_what_the_clerk_typed(clerk: User) -> None:
     assert not Organization.objects.filter(uscc=NEW_USCC).exists()
 
 
+def test_a_refused_form_of_the_application_page_keeps_what_was_typed(
+    applicant: User, handler: Handler, reviewer: User, clerk: User
+) -> None:
+    """The application page's forms were buttons (act_and_return): refused, back to the page
+    with a notice and every form empty: a reviewer's reasons for each document, the note."""
+    paid = _online_paid(applicant, handler, FRIDAY)
+    bad = paid.documents.get(kind="legal_rep_id_copy")
+    with at(FRIDAY):
+        client = login(reviewer)
+        returned = client.post(
+            reverse("hall-staff:return", args=[paid.number]),
+            {f"reason_{bad.pk}": "复印件不清晰，请重新扫描", "note": "请" * 501},
+        )
+        approved = client.post(
+            reverse("hall-staff:approve", args=[paid.number]), {"note": "资" * 501}
+        )
+        counter = counter_client(clerk)
+        counter.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": str(handler.pk)},
+        )
+        draft = Application.objects.get(channel="onsite")
+        item = counter.post(
+            reverse("hall-staff:add-item", args=[draft.number]),
+            {"business": "renew", "years": "²", "serial": "3F00A1", "person_name": "王五"},
+        )
+    page = text(returned)
+    assert returned.status_code == 400 and "退回说明不能超过500个字" in page, page
+    assert 'value="复印件不清晰，请重新扫描"' in page and ">" + "请" * 501 + "</textarea>" in page
+    assert '<details class="return-box" open>' in page
+    assert approved.status_code == 400 and f'value="{"资" * 501}"' in text(approved)
+    assert Application.objects.get(pk=paid.pk).state == State.PAID
+    page = text(item)
+    assert item.status_code == 400 and 'id="form-error"' in page
+    assert 'value="3F00A1"' in page and 'value="王五"' in page
+    assert '<option value="renew" selected>' in page
+    assert not ApplicationItem.objects.filter(application=draft).exists()
+
+
 def test_numbers_int_cannot_read_get_the_forms_refusal(
     clerk: User, issuer: User, handler: Handler
 ) -> None:

@@ -2,8 +2,9 @@
 
 Thin views over the same services as the JSON API (``certhall.hall.api``): read the request,
 call one service, render or redirect. Every permission and rule is checked by the service (the
-``can_*`` flags below only decide which buttons a page shows). A refusal of a POST is shown on
-the page it came from, in the service's own words (a rule's refusal quotes the rule); a
+``can_*`` flags only decide which buttons a page shows). A refusal of a POST is shown on the
+page it came from, in the service's own words (a rule's refusal quotes the rule), a form as
+typed (the counter's and the application page's: ``form_page``); a
 ``Forbidden`` is a 403 page, a ``NotFound`` the 404 page. POSTs are CSRF-protected by Django's
 middleware; the pages are never cached.
 """
@@ -45,8 +46,8 @@ from certhall.hall.api import SESSION_POINT
 from certhall.hall.items import REPLACE_CAUSES, REVOCATION_REASONS
 from certhall.hall.models import REASON_LENGTH, Application, Business, Channel
 from certhall.hall.schemas import application_detail
-from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State, done_words, state_label
-from certhall.hall.web import staff_forms
+from certhall.hall.states import IN_REVIEW, State, done_words, state_label
+from certhall.hall.web import staff_forms, staff_page
 from certhall.hall.web.staff_forms import field
 from certhall.messages import text
 from certhall.payments.lifecycle import COUNTER_METHODS
@@ -229,65 +230,18 @@ def counter_open(request: HttpRequest) -> HttpResponse:
 # --- one application -----------------------------------------------------------------------
 
 
-def _checklist(application: Application, detail: dict[str, Any]) -> list[dict[str, Any]]:
-    catalog = default_catalog()
-    have = {d["kind"]: d for d in detail["documents"] if not d["superseded"]}
-    rows = []
-    for kind in detail["required_documents"]:
-        spec = catalog.documents.get(kind)
-        rows.append(
-            {
-                "kind": kind,
-                "name": documents.document_name(kind),
-                "original_required": bool(spec and spec.original_checked_onsite),
-                "document": have.get(kind),
-            }
-        )
-    return rows
-
-
-def _flags(actor: User, application: Application, lines: list[Any]) -> dict[str, bool]:
-    """Which actions the page offers (display only: the services decide)."""
-    role, state = actor.role, application.state
-    onsite = application.channel == Channel.ONSITE
-    counter_role = role in access.COUNTER_ROLES and onsite
-    online_renewal = application.is_online_renewal
-    pending = {line.business for line in lines if line.done_at is None}
-    issue_roles = access.issue_roles(application.channel, pending)
-    return {
-        "can_edit_items": counter_role and state == State.DRAFT,
-        "can_check": counter_role and state in EDITABLE,
-        "can_submit": counter_role and state == State.DRAFT,
-        "can_resubmit": counter_role and state == State.RETURNED,
-        "can_pay": counter_role and state == State.AWAITING_PAYMENT,
-        "can_review": role in access.REVIEW_ROLES and state in IN_REVIEW,
-        "self_entered": application.entered_by_id == actor.pk,
-        "can_issue": role in issue_roles
-        and state == State.APPROVED
-        and not online_renewal
-        and application.approved_by_id != actor.pk,
-        "self_approved": role in issue_roles
-        and state == State.APPROVED
-        and application.approved_by_id == actor.pk,
-        "can_deliver": role in access.DELIVERY_ROLES
-        and state == State.ISSUED
-        and not online_renewal,
-        "can_cancel": (counter_role or role == Role.CA_ADMIN)
-        and application.paid_at is None
-        and state not in FINAL | {State.ISSUING, State.ISSUED},
-        "can_refund": role in access.REFUND_ROLES and state in payment.REFUNDABLE,
-        "can_print": onsite and bool(lines) and application.handler_id is not None,
-    }
-
-
 @require_GET
 @staff
 def application_page(request: HttpRequest, number: str) -> HttpResponse:
-    actor = _actor(request)
+    context = _application_context(_actor(request), number)
+    return render(request, "hall/staff/application.html", context)
+
+
+def _application_context(actor: User, number: str) -> dict[str, Any]:
     application = services.get_application(actor, number)
     detail = application_detail(application, actor)
     lines = list(application.items.all())
-    flags = _flags(actor, application, lines)
+    flags = staff_page.flags(actor, application, lines)
     businesses = [line.business for line in lines]
     renewal_online = application.is_online_renewal
     checks = list(application.identity_checks.all()) if identity.applies(application, lines) else []
@@ -301,7 +255,7 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
             for h in detail["history"]
         ],
         "in_review": application.state in IN_REVIEW,
-        "checklist": _checklist(application, detail),
+        "checklist": staff_page.checklist(application, detail),
         "notes": [
             text
             for text, channels in default_catalog().document_notes
@@ -328,7 +282,7 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         )
     if flags["can_issue"]:
         pending = [line for line in lines if line.done_at is None]
-        context["issue_words"] = _issue_words(application, pending)
+        context["issue_words"] = staff_page.issue_words(application, pending)
         positions = {line.pk: n for n, line in enumerate(lines, 1)}
         context["stock_lines"] = [
             {"line": line, "n": positions[line.pk]}
@@ -339,17 +293,32 @@ def application_page(request: HttpRequest, number: str) -> HttpResponse:
         context["unlock_pending"] = any(line.business == Business.UNLOCK for line in pending)
         if context["stock_lines"]:
             context["stock"] = ukeys.list_ukeys(actor, status=UkeyStatus.IN_STOCK)
-    return render(request, "hall/staff/application.html", context)
+    return context
 
 
-def _issue_words(application: Application, pending: list[Any]) -> dict[str, str]:
-    """The issue form's title and button in the words of what it does: 制证 when a certificate
-    is made, otherwise 解锁 / 吊销 (nothing is 制证 then)."""
-    if done_words(line.business for line in pending) is None:
-        onsite = application.channel == Channel.ONSITE
-        return {"title": "制证", "button": "制证并当场交付" if onsite else "制证"}
-    names = "、".join(dict.fromkeys(Business(line.business).label for line in pending))
-    return {"title": names, "button": f"确认{names}"}
+def _act_on_page(
+    request: HttpRequest,
+    number: str,
+    form: str,
+    action: Callable[[], object],
+    done: str | Callable[[Any], str],
+) -> HttpResponse:
+    """A form of the application page: done, back to the page (303) with ``done``'s notice;
+    refused, the page again with the refusal and the form ``form`` as typed (a reviewer's
+    return reasons, a reason, a tracking number: they went back empty). Forbidden and NotFound
+    are the 403 and 404 pages, as for ``act_and_return``; PINs are never shown again."""
+    result, error = attempt(action)
+    if error is None:
+        messages.success(request, done if isinstance(done, str) else done(result))
+        return HttpResponseRedirect(_detail_url(number), status=303)
+    if isinstance(error, Forbidden) or error.http_status == 404:
+        raise error
+    names = [name for name in request.POST if name not in ("csrfmiddlewaretoken", "pin")]
+    context = _application_context(_actor(request), number)
+    context["typed"] = {form: typed(request.POST, names, staff_forms.FIELD_LIMIT * 3)}
+    for document in context["detail"]["documents"]:  # 退回补正: a reason per document
+        document["typed_reason"] = context["typed"][form].get(f"reason_{document['id']}", "")
+    return form_page(request, "hall/staff/application.html", context, error)
 
 
 def _done_text(application: object) -> str:
@@ -365,9 +334,10 @@ def _done_text(application: object) -> str:
 @staff
 def add_item(request: HttpRequest, number: str) -> HttpResponse:
     actor = _actor(request)
-    return act_and_return(
+    return _act_on_page(
         request,
-        _detail_url(number),
+        number,
+        "item",
         lambda: services.add_item(actor, number, staff_forms.item_request(request.POST)),
         text("done_item_added"),
     )
@@ -469,8 +439,8 @@ ACTIONS: dict[str, Action] = {
 @staff
 def application_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     actor, spec = _actor(request), ACTIONS[action]
-    return act_and_return(
-        request, _detail_url(number), lambda: spec.run(actor, number, request.POST), spec.done
+    return _act_on_page(
+        request, number, action, lambda: spec.run(actor, number, request.POST), spec.done
     )
 
 
