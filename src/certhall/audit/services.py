@@ -219,26 +219,74 @@ def _key_for(seq: int, keyed_from: int) -> bytes | None:
     return checkpoints.audit_key() if seq > keyed_from else None
 
 
+def in_transaction() -> bool:
+    """Inside a transaction that can still roll back. A test case's own wrapping block does not
+    count: it stands for the autocommit a request, a command or a job runs in."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+@dataclass
+class _Refusals:
+    """The refusals met in the transactions inside one :func:`refusals_recorded` block entered
+    outside any, written when the block ends: each error once, by the outermost block it
+    reached (``(error, actor, fields)``, in the order they were met)."""
+
+    kept: list[tuple[CerthallError, User, dict[str, Any]]]
+
+    def keep(self, error: CerthallError, actor: User, fields: dict[str, Any]) -> None:
+        self.kept = [entry for entry in self.kept if entry[0] is not error]
+        self.kept.append((error, actor, fields))
+
+
+_refusals: ContextVar[_Refusals | None] = ContextVar("audit_refusals", default=None)
+
+
 @contextmanager
 def refusals_recorded(
     actor: User, action: str, *, object_type: str = "", object_id: object = ""
 ) -> Iterator[None]:
     """Record a refused action in its own transaction, after the action's one rolled back.
 
-    Wrap the service's ``transaction.atomic()`` block with this, not the other way round.
+    Wrap the service's ``transaction.atomic()`` block with this, not the other way round. A
+    refusal event is never written inside a transaction (it would roll back with the action).
+    Entered inside one (a service that another calls in its transaction, a command's), the
+    block only keeps its refusal for the enclosing block entered outside any, which writes it
+    when it ends: an error that reaches that block is recorded as that block's action (once),
+    one caught on the way as the inner block's. Inside a transaction with no such block around
+    it, a RuntimeError (as ``lifecycle.transition`` insists on the opposite).
     """
+    fields = {"action": action, "object_type": object_type, "object_id": object_id}
+    outer = _refusals.get()
+    if in_transaction():
+        if outer is None:
+            raise RuntimeError(
+                f"audit.refusals_recorded({action}): inside a transaction, and no block outside "
+                "one to record its refusal after the rollback"
+            )
+        try:
+            yield
+        except CerthallError as error:
+            outer.keep(error, actor, fields)
+            raise
+        return
+    refusals = _Refusals([])
+    token = _refusals.set(refusals)
     try:
         yield
     except CerthallError as error:
-        record(
-            actor,
-            action,
-            object_type=object_type,
-            object_id=object_id,
-            after={"error": error.code, "message": error.message, **error.for_audit},
-            result=REFUSED,
-        )
+        refusals.keep(error, actor, fields)
         raise
+    finally:
+        _refusals.reset(token)
+        for refusal, by, kept in refusals.kept:
+            record(
+                by,
+                kept["action"],
+                object_type=kept["object_type"],
+                object_id=kept["object_id"],
+                after={"error": refusal.code, "message": refusal.message, **refusal.for_audit},
+                result=REFUSED,
+            )
 
 
 #: Refusals of requests nobody authenticated, which anyone can send as often as they like

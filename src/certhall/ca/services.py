@@ -232,7 +232,7 @@ def renew(actor: User, serial: str, csr: bytes, years: int) -> Certificate:
     """Renew ``serial`` with a new key (``csr``) for ``years``: the same subject, the end date of
     :func:`renewal_end`, the old certificate revoked as superseded. No renewal window: the
     operators' and the counter's renewal (the online hall has its own, ``ca.renewal``). A refusal
-    is audited here, after the rollback: the issuance's own refusal event goes with it."""
+    is audited here, after the rollback, as the renewal (the issuance's is left to it)."""
     with audit.refusals_recorded(
         actor, "ca.certificate.renew", object_type="certificate", object_id=serial
     ):

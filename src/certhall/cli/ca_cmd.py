@@ -95,7 +95,7 @@ def _undone_with_the_file(
 ) -> Iterator[Output]:
     """``--out`` and the work in one transaction (the file's :meth:`Output.settle` inside it:
     a file that cannot be written undoes the work), and a refusal audited as ``action`` after
-    the rollback: the services' own refusal events, written inside this transaction, go with it."""
+    the rollback (the services' own refusal blocks, inside this transaction, leave theirs to it)."""
     from django.db import transaction
 
     from certhall.audit import services as audit

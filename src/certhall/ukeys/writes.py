@@ -25,12 +25,13 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.db.utils import IntegrityError
 
 from certhall import clock
 from certhall.accounts.models import User
+from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict
@@ -41,6 +42,8 @@ from certhall.ukeys.models import TokenWrite, Ukey
 log = logging.getLogger(__name__)
 
 State = TokenWrite.State
+
+UNDO_ACTION = "ukey.write.undo"
 
 TOKEN_WRITES: Lifecycle[TokenWrite] = Lifecycle(
     kind="token_write",
@@ -55,7 +58,7 @@ TOKEN_WRITES: Lifecycle[TokenWrite] = Lifecycle(
     key=lambda write: str(write.pk),
     refused="token_write_state",
     changed="token_write_changed",
-    actions={State.UNDONE: "ukey.write.undo"},
+    actions={State.UNDONE: UNDO_ACTION},
     snapshot=lambda write: {
         "state": write.state,
         "ukey": write.ukey.serial,
@@ -98,8 +101,7 @@ def abandoned(holder: str, since: datetime, now: datetime) -> bool:
 def begin(ukey: Ukey, kind: str, key_label: str, *, application: str = "") -> TokenWrite:
     """Record that an issuance onto ``ukey`` starts; committed at once, before the token is
     touched. Conflict ``ukey_busy`` while another issuance onto it is open."""
-    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
-        # (a test case's own wrapping transaction does not count: it never commits anyway)
+    if audit.in_transaction():
         raise RuntimeError("a token write must be recorded before (outside) any transaction")
     try:
         with transaction.atomic():
@@ -136,7 +138,15 @@ def undo(actor: User, write: TokenWrite, session: TokenSession | None, why: str)
             key_state = "deleted"
         except CerthallError as error:
             log.warning("could not clear Ukey %s: %s", write.ukey.serial, error)
-    with transaction.atomic():
+    # The revocation's refusal is recorded as the undo's, once the transaction rolled back
+    # (recovery calls this outside any refusals_recorded, and the callers that suppress it
+    # would lose it otherwise).
+    with (
+        audit.refusals_recorded(
+            actor, UNDO_ACTION, object_type=TOKEN_WRITES.kind, object_id=write.pk
+        ),
+        transaction.atomic(),
+    ):
         locked = TokenWrite.objects.select_for_update().select_related("ukey").get(pk=write.pk)
         if locked.state != State.OPEN:
             return
