@@ -98,13 +98,16 @@ def request_for(
     )
 
 
-def test_transitions_are_exactly_the_four_states_in_order() -> None:
+def test_transitions_are_the_four_states_in_order_and_the_ukeys_replacement() -> None:
     order = [State.REQUESTED, State.ISSUED, State.INSTALLED, State.COMPLETED]
-    assert set(TRANSITIONS) == set(order)
+    assert set(TRANSITIONS) == {*order, State.REPLACED}
     for current in order:
         for new in order:
             expected = order.index(new) == order.index(current) + 1
             assert RENEWALS.allowed(current, new) is expected, (current, new)
+    # issued, never written: a Ukey's 介质补办 ends it; nothing leaves replaced
+    assert [s for s in State if RENEWALS.allowed(s, State.REPLACED)] == [State.ISSUED]
+    assert not any(RENEWALS.allowed(State.REPLACED, s) for s in State)
 
 
 @pytest.mark.softhsm
@@ -452,8 +455,60 @@ def test_a_ukey_lost_before_the_renewal_was_written_revokes_both(
         assert new_row is not None
         row.refresh_from_db()
         assert row.status == "valid"  # not installed: the old one is not revoked yet
-        revoked = replace_medium(make_user(Role.CLERK), medium, "lost")
+        clerk = make_user(Role.CLERK)
+        revoked = replace_medium(clerk, medium, "lost")
     assert sorted(c.serial for c in revoked) == sorted([row.serial, new_row.serial])
     assert set(
         Certificate.objects.filter(pk__in=[row.pk, new_row.pk]).values_list("status", flat=True)
     ) == {"revoked"}
+    # the renewal the helper can never finish is over, in the replacement's transaction
+    renewal.refresh_from_db()
+    assert renewal.state == State.REPLACED and renewal.completed_at is not None
+    closed = AuditEvent.objects.get(action="ca.renewal.replaced")
+    assert (closed.actor, closed.before["state"], closed.after["state"]) == (
+        f"clerk:{clerk.username}",
+        "issued",
+        "replaced",
+    )
+    assert closed.after["ukey"] == medium.serial and closed.after["cause"] == "已遗失"
+    assert (closed.after["old_status"], closed.after["new_status"]) == ("revoked", "revoked")
+    # after both revocations, before the Ukey is retired: one transaction
+    revocations = AuditEvent.objects.filter(action="ca.certificate.revoke", result="ok")
+    assert max(revocations.values_list("seq", flat=True)) < closed.seq
+    assert closed.seq < AuditEvent.objects.get(action="ukey.replace").seq
+    assert verify_audit().ok
+    # the certificate is no longer held by an open renewal (nor valid: nothing to renew)
+    with pytest.raises(Conflict) as refused:
+        renew(applicant, request_for(key, old), at=in_window(old))
+    assert refused.value.code == "certificate_revoked"
+
+
+def test_a_ukey_lost_after_the_renewal_was_written_completes_it(
+    admin: User,
+    past_ca,
+    applicant: User,
+    make_user,
+    provider,  # type: ignore[no-untyped-def]
+) -> None:
+    """Written (installed) but not completed when the Ukey was lost: the replacement revoked
+    the old certificate, which is what completing does; the renewal is completed."""
+    key, old, row = issue_ours(admin)
+    medium = Ukey.objects.create(
+        serial="renewal00000003",
+        model="SoftHSM v2",
+        label="ukey-renewal-installed",
+        provider=provider,
+        status=Ukey.Status.ISSUED,
+        so_pin_sealed=b"",
+    )
+    medium.certificates.add(row)
+    with time_machine.travel(in_window(old), tick=False):
+        renewal = renew(applicant, request_for(key, old))
+        Renewal.objects.filter(pk=renewal.pk).update(state=State.INSTALLED)  # crashed there
+        replace_medium(make_user(Role.CLERK), medium, "damaged")
+    renewal.refresh_from_db()
+    assert renewal.state == State.COMPLETED
+    completed = AuditEvent.objects.get(action="ca.renewal.complete")
+    assert completed.after["cause"] == "已损坏" and completed.after["old_status"] == "revoked"
+    # a retry of the helper's confirmation finds it done
+    assert confirm_installed(applicant, renewal.pk).state == State.COMPLETED

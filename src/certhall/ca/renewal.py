@@ -14,6 +14,14 @@ provider, for assisted renewals).
 States (:data:`TRANSITIONS`)::
 
     requested --issue--> issued --helper wrote it--> installed --old revoked--> completed
+                           |
+                           +--the Ukey's 介质补办 (both revoked with it)--> replaced
+
+* A Ukey lost or damaged before the helper wrote the new certificate cannot finish the
+  renewal: its 介质补办 (``ukeys.replace_medium``, which revokes both certificates with it)
+  closes the renewal in its own transaction (:func:`close_on_replacement`: ``issued ->
+  replaced``, an ``installed`` one ``-> completed``) and tells the hall
+  (:data:`renewal_closed`), whose replacement of the renewed certificate carries its end date.
 
 * The old certificate stays valid until the new one is on the Ukey; only then is it revoked
   (reason ``superseded``). An interruption at any step leaves a working certificate: before
@@ -40,6 +48,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 
 from certhall import clock, config, crashpoints, money
 from certhall.accounts.models import Organization, Role, User
@@ -65,10 +74,14 @@ State = Renewal.State
 #: The allowed transitions; every other one is refused. Tested exhaustively.
 TRANSITIONS: dict[str, frozenset[str]] = {
     State.REQUESTED: frozenset({State.ISSUED}),
-    State.ISSUED: frozenset({State.INSTALLED}),
+    State.ISSUED: frozenset({State.INSTALLED, State.REPLACED}),
     State.INSTALLED: frozenset({State.COMPLETED}),
     State.COMPLETED: frozenset(),
+    State.REPLACED: frozenset(),
 }
+
+#: A renewal in one of these is over: the old certificate may be renewed again (if valid).
+CLOSED = frozenset({State.COMPLETED, State.REPLACED})
 
 RENEWALS: Lifecycle[Renewal] = Lifecycle(
     kind="renewal",
@@ -83,11 +96,18 @@ RENEWALS: Lifecycle[Renewal] = Lifecycle(
         State.ISSUED: "ca.renewal.issue",
         State.INSTALLED: "ca.renewal.install",
         State.COMPLETED: "ca.renewal.complete",
+        State.REPLACED: "ca.renewal.replaced",
     },
     snapshot=lambda renewal: {"state": renewal.state},
 )
 
 RENEW_ROLES = (Role.APPLICANT, *ca_services.ISSUE_ROLES)
+
+#: ``renewal_closed.send(sender=Renewal, renewal=renewal, actor=actor, cause=...)``, sent INSIDE
+#: the transaction of a Ukey's 介质补办 for each renewal it closed (``cause``: the Ukey's
+#: 遗失 / 损坏): the hall closes the renewal's application in the same transaction. A receiver
+#: that raises rolls the replacement back; receivers must be idempotent and quick.
+renewal_closed = Signal()
 
 
 def _expiry_date(cert: Certificate) -> date:
@@ -222,7 +242,7 @@ def _create(
         raise RuleViolation(code="payment_required", fee=money.grouped(answer.fee_yuan))
     try:
         with transaction.atomic():
-            if Renewal.objects.filter(old_certificate=old).exclude(state=State.COMPLETED).exists():
+            if Renewal.objects.filter(old_certificate=old).exclude(state__in=CLOSED).exists():
                 raise Conflict(code="renewal_in_progress")
             renewal = Renewal.objects.create(
                 old_certificate=old,
@@ -356,3 +376,66 @@ def _complete(actor: User, renewal: Renewal, now: datetime) -> None:
                 "old_revocation_reason": old.revocation_reason,
             },
         )
+
+
+def close_on_replacement(actor: User, ukey: Ukey, cause: str) -> list[Renewal]:
+    """介质补办 of ``ukey`` (``cause``: 遗失 or 损坏), inside its transaction, after every valid
+    certificate on it was revoked: an open renewal whose new certificate was on it can never be
+    finished by the helper, so it is over. ``issued`` (never written) ``-> replaced``;
+    ``installed`` (written, the old one revoked by the replacement rather than by
+    :func:`confirm_installed`) ``-> completed``. Each is audited and :data:`renewal_closed` is
+    sent. Returns the renewals closed."""
+    now = clock.now()
+    closed = []
+    open_ones = (
+        Renewal.objects.select_for_update(of=("self",))
+        .select_related("old_certificate", "new_certificate")
+        .filter(new_certificate__ukeys=ukey, state__in=[State.ISSUED, State.INSTALLED])
+        .order_by("pk")
+    )
+    for renewal in open_ones:
+        target = State.REPLACED if renewal.state == State.ISSUED else State.COMPLETED
+        old, new = renewal.old_certificate, renewal.new_certificate
+        assert new is not None  # noqa: S101 - issued or installed: the table's constraint
+        transition(
+            actor,
+            RENEWALS,
+            renewal,
+            target,
+            fields={"completed_at": now},
+            extra_after={
+                "ukey": ukey.serial,
+                "cause": cause,
+                "old_serial": old.serial,
+                "old_status": old.status,
+                "new_serial": new.serial,
+                "new_status": new.status,
+            },
+        )
+        renewal_closed.send(sender=Renewal, renewal=renewal, actor=actor, cause=cause)
+        closed.append(renewal)
+    return closed
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    """A certificate's part in an online renewal issued and not yet written to the Ukey."""
+
+    #: True for the renewal's new certificate, False for the old one it renews.
+    renewed: bool
+    #: The other certificate's serial.
+    other: str
+
+
+def unwritten_renewals(certificates: list[Certificate]) -> dict[str, Unwritten]:
+    """Of ``certificates`` (the organisation's, already read): serial -> its part in an online
+    renewal issued and not yet written to the Ukey. One query."""
+    ids = [c.pk for c in certificates]
+    parts: dict[str, Unwritten] = {}
+    open_ones = Renewal.objects.filter(
+        old_certificate_id__in=ids, state__in=[State.ISSUED, State.INSTALLED]
+    ).values_list("old_certificate__serial", "new_certificate__serial")
+    for old, new in open_ones:
+        parts[old] = Unwritten(renewed=False, other=new)
+        parts[new] = Unwritten(renewed=True, other=old)
+    return parts

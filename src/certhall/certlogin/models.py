@@ -89,6 +89,9 @@ class Renewal(models.Model):
         ISSUED = "issued", "新证书已签发"
         INSTALLED = "installed", "新证书已写入Ukey"
         COMPLETED = "completed", "已完成（原证书已吊销）"
+        #: The Ukey was replaced (介质补办) before the new certificate was written to it: both
+        #: certificates were revoked with it, the replacement carries the renewed term.
+        REPLACED = "replaced", "未写入Ukey，已随介质补办结束"
 
     old_certificate = models.ForeignKey(
         Certificate, on_delete=models.PROTECT, related_name="renewals"
@@ -115,7 +118,7 @@ class Renewal(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["old_certificate"],
-                condition=~models.Q(state="completed"),
+                condition=~models.Q(state__in=["completed", "replaced"]),
                 name="one_open_renewal_per_certificate",
             ),
             models.CheckConstraint(

@@ -23,6 +23,7 @@ from certhall.accounts.backends import BACKEND
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.agent import protocol
+from certhall.ca import renewal as ca_renewal
 from certhall.ca import services as ca_services
 from certhall.certlogin import conf, services
 from certhall.errors import Forbidden, InvalidInput
@@ -98,6 +99,7 @@ def my_home(request: HttpRequest) -> HttpResponse:
     if not isinstance(user, User):  # login_required let an anonymous user through: cannot be
         return HttpResponseRedirect("/login/certificate/")
     certificates = services.organization_certificates(user)
+    unwritten = ca_renewal.unwritten_renewals(certificates)
     window = default_catalog().online_renewal
     today = clock.today()
     return render(
@@ -105,7 +107,8 @@ def my_home(request: HttpRequest) -> HttpResponse:
         "certlogin/my.html",
         {
             "organization": user.organization,
-            "certificates": certificates,
+            # with its part in an online renewal issued and not written to the Ukey yet
+            "rows": [(c, unwritten.get(c.serial)) for c in certificates],
             # in the online renewal window: the page says so and links to 网厅续期
             "renewable": {
                 c.serial

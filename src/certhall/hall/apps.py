@@ -6,7 +6,9 @@ class HallConfig(AppConfig):
     verbose_name = "网上营业厅"
 
     def ready(self) -> None:
+        from certhall.ca import renewal as ca_renewal
         from certhall.hall import calendar, payment
+        from certhall.hall import renewal as hall_renewal
         from certhall.payments import signals
         from certhall.rules import default_catalog, workdays
 
@@ -19,4 +21,8 @@ class HallConfig(AppConfig):
         signals.order_paid.connect(payment.on_order_paid, dispatch_uid="hall.order_paid")
         signals.order_refunded.connect(
             payment.on_order_refunded, dispatch_uid="hall.order_refunded"
+        )
+        # A Ukey's 介质补办 that closes an online renewal ends its application, in its transaction.
+        ca_renewal.renewal_closed.connect(
+            hall_renewal.on_renewal_closed, dispatch_uid="hall.renewal_closed"
         )

@@ -213,10 +213,22 @@ def _check_combination(
         ApplicationItem.objects.filter(target_certificate=target)
         .exclude(application=application)
         .exclude(application__state__in=[s.value for s in FINAL])
-        .select_related("application")
+        .select_related("application", "result_certificate")
         .first()
     )
-    if elsewhere is not None:
+    if elsewhere is None:
+        return
+    renewed = elsewhere.result_certificate
+    if elsewhere.is_online_renewal and renewed is not None:
+        # issued online, not written to the Ukey: what the counter can do is the new one's
         raise Conflict(
-            code="certificate_busy", serial=target.serial, number=elsewhere.application.number
+            code="certificate_busy",
+            variant="renewal",
+            serial=target.serial,
+            number=elsewhere.application.number,
+            new=renewed.serial,
+            end=f"{local(renewed.not_after):%Y-%m-%d}",
         )
+    raise Conflict(
+        code="certificate_busy", serial=target.serial, number=elsewhere.application.number
+    )

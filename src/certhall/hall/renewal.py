@@ -13,11 +13,18 @@ Seed: "点击“续期” → ... 输入证书序列号 → 根据提示填写�
    with the payment reference; the application is ``issued`` with the new certificate;
 5. :func:`confirm_installed`: the helper wrote it to the Ukey; the old certificate is revoked
    (``ca.renewal.confirm_installed``) and the application is ``delivered``.
+
+A Ukey lost or damaged between 4 and 5 never gets there: the counter's 介质补办 of the new
+certificate (the old one is busy in this application) revokes both, closes the renewal
+(``ca.renewal.close_on_replacement``) and, through :func:`on_renewal_closed` in the same
+transaction, ends the application ``issued -> delivered`` with what happened in its history;
+the replacement certificate keeps the renewed end date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -32,8 +39,9 @@ from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, InvalidInput
 from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, ApplicationItem
+from certhall.hall.models import Application, ApplicationItem, Business
 from certhall.hall.states import FINAL, State
+from certhall.messages import text
 from certhall.rules import Quote, local, quote
 
 
@@ -192,3 +200,58 @@ def confirm_installed(actor: User, number: str) -> Application:
                 delivered_at=clock.now(),
             )
     return application
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """An online renewal's new certificate revoked before the helper wrote it."""
+
+    certificate: Certificate
+    #: The 介质补办 line of that certificate (None: not entered at the counter yet).
+    replacement: ApplicationItem | None
+
+
+def replaced_renewal(line: ApplicationItem | None) -> Replaced | None:
+    """What the renewal page says when the Ukey's 介质补办 ended the renewal: the renewed
+    certificate (revoked with the Ukey) and the replacement carrying its term. None, without
+    a query, while the renewed certificate is valid."""
+    renewed = line.result_certificate if line is not None else None
+    if line is None or not line.is_online_renewal or renewed is None:
+        return None
+    if renewed.status == Certificate.Status.VALID:
+        return None
+    replacement = (
+        ApplicationItem.objects.filter(business=Business.REPLACE, target_certificate=renewed)
+        .exclude(application__state__in=[State.CANCELLED, State.REFUNDED])
+        .select_related("application", "result_certificate")
+        .order_by("-pk")
+        .first()
+    )
+    return Replaced(renewed, replacement)
+
+
+def on_renewal_closed(sender: object, renewal: Renewal, actor: User, cause: str, **_: Any) -> None:
+    """``ca.renewal.renewal_closed``, inside the transaction of a Ukey's 介质补办: the online
+    renewal application still waiting for the helper to write the new certificate is over
+    (``issued -> delivered``, the history says why). Idempotent."""
+    line = (
+        ApplicationItem.objects.filter(
+            target_certificate_id=renewal.old_certificate_id,
+            result_certificate_id=renewal.new_certificate_id,
+        )
+        .select_related("application", "result_certificate")
+        .first()
+    )
+    if line is None or not line.is_online_renewal or line.result_certificate is None:
+        return
+    application = Application.objects.select_for_update().get(pk=line.application_id)
+    if application.state != State.ISSUED:
+        return
+    new = line.result_certificate
+    reason = text(
+        "history_renewal_replaced",
+        cause=cause,
+        serial=new.serial,
+        end=f"{local(new.not_after):%Y-%m-%d}",
+    )
+    workflow.delivered(actor, application, reason, delivered_at=clock.now())

@@ -41,6 +41,11 @@ MESSAGES: dict[str, str] = {
     "duplicate": "申请中已有证书 {serial} 的{label}。",
     "exclusive": "证书 {serial} 的介质补办或吊销须单独办理，不能与其他业务同时办理。",
     "certificate_busy": "证书 {serial} 已有办理中的申请 {number}。",
+    "certificate_busy.renewal": (
+        "证书 {serial} 已在线续期（申请 {number}），续期的新证书 {new} 已签发、尚未写入Ukey。"
+        "如Ukey遗失或损坏，请对新证书 {new} 办理介质补办：原证书随之吊销，"
+        "补办的证书有效期至 {end}（续期已付的年限保留）。"
+    ),
     "serial_missing": "{label}须填写证书序列号。",
     "cert_type_mismatch": "证书 {serial} 是{label}，与所选证书类型不符。",
     "revocation_reason": "请选择吊销原因：{choices}",
@@ -110,6 +115,11 @@ MESSAGES: dict[str, str] = {
     "form_unknown.not_needed": "本申请不需要这份表格。",
     "form_unknown.staff": "没有这种申请表：{key}",
     "count": "一次可入库1-{limit}个Ukey。",
+    # An application's history (the reason of a change the platform made by itself).
+    "history_renewal_replaced": (
+        "Ukey{cause}，已办理介质补办：续期的新证书 {serial} 未写入该Ukey，随原证书一并吊销；"
+        "补办的新Ukey上的证书有效期同样至 {end}，无需再次续期或付款。"
+    ),
     # Confirmations shown after a step succeeded (the pages' flash notices).
     "application_not_editable_notice": "申请当前为“{state}”，不能再修改。",
     "done_identity_qr": "已生成二维码，请用手机扫码。",

@@ -32,6 +32,7 @@ from certhall import clock, config, crashpoints
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
+from certhall.ca import renewal as ca_renewal
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, NotFound, quoted
@@ -428,8 +429,9 @@ def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[C
     a revocation fails the Ukey is not retired and no certificate is revoked.
 
     ``cause`` is ``lost`` or ``damaged``; it may be left out for a Ukey already reported so.
-    The new certificate then goes onto a new Ukey with :func:`issue_onto_token`. Returns the
-    revoked certificates.
+    The new certificate then goes onto a new Ukey with :func:`issue_onto_token`. An online
+    renewal whose new certificate was issued onto this Ukey and not finished is closed in the
+    same transaction (``ca.renewal.close_on_replacement``). Returns the revoked certificates.
     """
     require_role(actor, *CHANGE_ROLES)
     with audit.refusals_recorded(actor, "ukey.replace", object_type="ukey", object_id=token.serial):
@@ -459,6 +461,7 @@ def replace_medium(actor: User, token: Ukey, cause: str | None = None) -> list[C
             revoked = []
             for cert in token.certificates.filter(status=Certificate.Status.VALID).order_by("pk"):
                 revoked.append(ca_services.revoke(actor, cert.serial, reason))
+            ca_renewal.close_on_replacement(actor, token, str(status.label))
             transition(
                 actor,
                 UKEYS,

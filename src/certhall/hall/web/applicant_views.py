@@ -30,6 +30,7 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Document
 from certhall.hall.printing import form_data
+from certhall.hall.renewal import replaced_renewal
 from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
     ONLINE_PATH,
@@ -153,6 +154,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         "renewal": renew_line,
         "show_renewal": renew_line is not None
         and application.state in (State.APPROVED, State.ISSUED),
+        "renewal_replaced": replaced_renewal(renew_line),
         "agent_url": certlogin_conf.get().agent_url if renew_line is not None else "",
         "online_processing": default_catalog().processing[RuleChannel.ONLINE].text,
     }

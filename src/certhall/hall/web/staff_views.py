@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
+from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Forbidden, InvalidInput, bounded
 from certhall.forms import FORM_FILES, render_forms_for
@@ -280,6 +281,10 @@ def _application_context(actor: User, number: str) -> dict[str, Any]:
             .prefetch_related("ukeys")
             .order_by("-not_after")[:20]
         )
+        unwritten = ca_renewal.unwritten_renewals(context["certificates"])  # a lost Ukey's way
+        context["certificate_rows"] = [
+            (c, unwritten.get(c.serial)) for c in context["certificates"]
+        ]
     if flags["can_issue"]:
         pending = [line for line in lines if line.done_at is None]
         context["issue_words"] = staff_page.issue_words(application, pending)
