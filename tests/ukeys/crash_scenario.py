@@ -8,9 +8,10 @@ instance home (``CERTHALL_HOME``, set up with ``certhall setup --demo``).
 
 介质补办 (media replacement, at the counter):
 
-* ``prepare-replace``: a counter application replacing the demo's own Ukey (``certhall setup
-  --demo`` issued a 机构个人证书 onto it), reported lost, paid and approved; prints
-  ``{"number", "old_ukey", "target"}``;
+* ``prepare-replace [SERIAL]``: a counter application replacing the demo's own Ukey
+  (``certhall setup --demo`` issued a 机构个人证书 onto it), reported lost, paid and approved,
+  for its certificate SERIAL (default: the demo's one); prints ``{"number", "old_ukey",
+  "target"}``;
 * ``issue NUMBER SERIAL`` as above (the demo clerk issues on-site applications).
 
 Online renewal (网上续期) of the demo's own certificate onto a new key on the same Ukey:
@@ -20,6 +21,8 @@ Online renewal (网上续期) of the demo's own certificate onto a new key on th
 * ``renew NUMBER``: the certificate helper's part (``agent.ukey.Ukeys``: the new key on the
   Ukey, the old key's signature, writing the new certificate) and the hall's (the request, the
   confirmation), in one process, so that a crash point kills the server's side mid-step;
+* ``request-renewal NUMBER``: the helper's signed request only: the new certificate is issued
+  and never written (the Ukey is lost then);
 * ``inspect-renewal NUMBER``: JSON of the application, the renewal, the registry and the Ukey.
 """
 
@@ -81,14 +84,20 @@ def _demo_certificate() -> tuple[Any, Any]:
     return cert, Ukey.objects.get(certificates=cert)
 
 
-def prepare_replace() -> None:
+def prepare_replace(serial: str = "") -> None:
     from unittest import mock
 
     from certhall.accounts.models import Handler, User
+    from certhall.ca.models import Certificate
     from certhall.hall import counter, documents, payment, review, services
     from certhall.hall.items import ItemRequest
+    from certhall.ukeys.models import Ukey
 
-    cert, ukey = _demo_certificate()
+    if serial:
+        cert = Certificate.objects.get(serial=serial)
+        ukey = Ukey.objects.get(certificates=cert)
+    else:
+        cert, ukey = _demo_certificate()
     clerk = User.objects.get(username="demo-clerk")
     handler = Handler.objects.get(organization__uscc=cert.uscc, phone=PHONE)
     # The counter's opening hours are not what this is about: the test runs at any hour.
@@ -155,6 +164,23 @@ def prepare_renewal() -> None:
     application = renewal.start(applicant, cert.serial, 1)
     pay_online(application.number, applicant)
     print(json.dumps({"number": application.number, "serial": cert.serial, "ukey": ukey.serial}))
+
+
+def request_renewal(number: str) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from certhall import config
+    from certhall.accounts.models import User
+    from certhall.hall import renewal
+
+    applicant = User.objects.get(username="demo-applicant")
+    helper, entry = _helper(number)
+    origin = config.get().base_url
+    with helper.login(entry, CUSTOMER_PIN) as session:
+        prep = helper.prepare_renewal(session, entry, origin, 1)
+    csr = x509.load_pem_x509_csr(prep.csr_pem).public_bytes(Encoding.DER)
+    renewal.request_renewal(applicant, number, csr=csr, signature=prep.signature, origin=origin)
 
 
 def renew(number: str) -> None:
@@ -245,6 +271,10 @@ def inspect(number: str, serial: str) -> None:
                     for c in Certificate.objects.filter(profile="personal").order_by("pk")
                 ],
                 "on_ukey": list(ukey.certificates.values_list("serial", flat=True)),
+                "ends": {
+                    c.serial: c.not_after.isoformat()
+                    for c in Certificate.objects.filter(profile="personal")
+                },
                 "old_ukey": [old.status, old.replaced_by.serial if old.replaced_by else None]
                 if old is not None
                 else None,
@@ -263,7 +293,9 @@ if __name__ == "__main__":
     elif command == "inspect":
         inspect(*args)
     elif command == "prepare-replace":
-        prepare_replace()
+        prepare_replace(*args)
+    elif command == "request-renewal":
+        request_renewal(*args)
     elif command == "prepare-renewal":
         prepare_renewal()
     elif command == "renew":

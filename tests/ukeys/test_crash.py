@@ -142,6 +142,43 @@ def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None
     home.cli("audit", "verify")
 
 
+def test_replacing_a_ukey_lost_before_its_renewal_was_written_is_all_or_nothing(
+    home: Home,
+) -> None:
+    """An online renewal issued and never written; the Ukey is lost and the counter's 介质补办
+    of the renewed certificate is killed at each step. The Ukey's revocations, the renewal's
+    end and its application's happen in one transaction (``ukey.replaced`` is after its
+    commit): before it nothing, from it all; the replacement keeps the renewed end date."""
+    home.cli("setup", "--demo")
+    started = home.json("prepare-renewal")
+    renewal_number, old = started["number"], started["serial"]
+    home.scenario("request-renewal", renewal_number)
+    issued = home.json("inspect-renewal", renewal_number)
+    assert (issued["state"], issued["renewals"]) == ("issued", ["issued"]), issued
+    renewed = issued["result"]
+    number = home.json("prepare-replace", renewed)["number"]
+    serial = _stock_serial(home)
+    for index, point in enumerate(REPLACE_POINTS):
+        home.kill_at(point, "issue", number, serial)
+        home.cli("ukeys", "recover")
+        after = home.json("inspect-renewal", renewal_number)
+        replaced = index >= REPLACE_POINTS.index("ukey.replaced")
+        expected = ("delivered", ["replaced"]) if replaced else ("issued", ["issued"])
+        assert (after["state"], after["renewals"]) == expected, (point, after)
+        certificates = _certificates(after)
+        both = ("revoked", "keyCompromise") if replaced else ("valid", "")
+        assert certificates[old] == both and certificates[renewed] == both, (point, after)
+        home.cli("audit", "verify")
+    home.scenario("issue", number, serial)
+    done = _inspect(home, number, serial)
+    assert done["state"] == "delivered" and done["ukey"] == "issued", done
+    (fresh,) = done["on_ukey"]  # type: ignore[misc]
+    assert _certificates(done)[fresh] == ("valid", "")
+    ends = done["ends"]
+    assert ends[fresh] == ends[renewed] and ends[fresh] > ends[old], done  # type: ignore[index]
+    home.cli("audit", "verify")
+
+
 #: Online renewal (网上续期) killed at each step in turn, with the state the application is in
 #: after recovery: the claim; the new certificate signed but not committed; committed but the
 #: application not yet issued; the helper's confirmation recorded but the old certificate not
