@@ -449,8 +449,9 @@ def test_a_ukey_lost_before_the_renewal_was_written_revokes_both(
         so_pin_sealed=b"",
     )
     medium.certificates.add(row)
+    request = request_for(key, old)
     with time_machine.travel(in_window(old), tick=False):
-        renewal = renew(applicant, request_for(key, old))
+        renewal = renew(applicant, request)
         new_row = renewal.new_certificate
         assert new_row is not None
         row.refresh_from_db()
@@ -481,6 +482,12 @@ def test_a_ukey_lost_before_the_renewal_was_written_revokes_both(
     with pytest.raises(Conflict) as refused:
         renew(applicant, request_for(key, old), at=in_window(old))
     assert refused.value.code == "certificate_revoked"
+    # the Ukey found again: the helper's retry cannot fetch the revoked certificate to write
+    with pytest.raises(Conflict) as refused:
+        renew(applicant, request, at=in_window(old))
+    assert refused.value.code == "renewal_replaced"
+    assert "补办的新Ukey" in refused.value.message
+    assert AuditEvent.objects.filter(action="ca.renewal.request", result="refused").exists()
 
 
 def test_a_ukey_lost_after_the_renewal_was_written_completes_it(

@@ -203,6 +203,8 @@ def renew(actor: User, request: RenewalRequest, *, at: datetime | None = None) -
         renewal = Renewal.objects.filter(old_certificate=old, new_key_sha256=new_hash).first()
         if renewal is None:
             renewal = _create(actor, old, request, csr, new_hash, now)
+        if renewal.state == State.REPLACED:  # the helper came back with the Ukey found again
+            raise Conflict(code="renewal_replaced")
         if renewal.state == State.REQUESTED:
             renewal = _issue(actor, renewal, old, now)
             crashpoints.reached("renewal.issued")

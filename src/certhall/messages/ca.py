@@ -49,5 +49,9 @@ MESSAGES: dict[str, str] = {
     "renewal_expired": "{rule}",
     "renewal_in_progress.race": "该证书已有一个进行中的续期。",
     "same_key": "续期须使用新的密钥对。",
+    "renewal_replaced": (
+        "这次续期已随原Ukey的介质补办结束：续期的新证书已吊销，不能再写入Ukey。"
+        "请使用补办的新Ukey，其上的证书有效期已包含续期的年限。"
+    ),
     "subject_changed": "续期证书的主体 {new} 与原证书 {old} 不一致。",
 }
