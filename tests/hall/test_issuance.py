@@ -549,6 +549,19 @@ def test_a_ukey_lost_before_the_online_renewal_was_written(
         mine = web.get("/my/").content.decode()
         assert f"续期中：新证书 <code>{renewed.serial}</code> 已签发，待写入Ukey" in mine
         assert f"待写入Ukey（原证书 <code>{old_cert.serial}</code>）" in mine
+        # and the counter's list of the enterprise's certificates, on a new draft
+        draft = counter.open_application(
+            clerk,
+            point="kejiyuan",
+            customer=counter.Customer(uscc=handler.organization.uscc),
+            handler_id=handler.pk,
+        )
+        console = Client()
+        console.force_login(clerk)
+        listing = console.get(reverse("hall-staff:application", args=[draft.number]))
+        listed = listing.content.decode()
+        assert f"网厅续期中，新证书 {renewed.serial} 尚未写入Ukey" in listed
+        assert f"网厅续期的新证书，尚未写入Ukey（原证书 {old_cert.serial}）" in listed
 
     with at(MONDAY):
         # the lost Ukey at the counter: the old certificate is the renewal's; the counter is told
@@ -608,3 +621,10 @@ def test_a_ukey_lost_before_the_online_renewal_was_written(
     assert "无需再次续期或付款" in page  # the history's reason too
     mine = web.get("/my/").content.decode()
     assert "待写入Ukey" not in mine
+    # the renewal in the staff console: ended, the history says how and by whom
+    console.force_login(clerk)
+    staff_page = console.get(reverse("hall-staff:application", args=[number])).content.decode()
+    last = staff_page.rindex('<li><span class="state state-')
+    assert staff_page[last:].startswith('<li><span class="state state-delivered">已交付</span>')
+    assert f"受理员 {clerk.username}" in staff_page[last:]
+    assert f"续期的新证书 {renewed.serial} 未写入该Ukey" in staff_page[last:]
