@@ -11,15 +11,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
-from certhall import config
-from certhall.accounts.models import Handler, Organization, Role, User
+from certhall import config, crashpoints
+from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.agent import protocol
+from certhall.audit.services import verify as verify_audit
 from certhall.ca.models import Certificate
+from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden
-from certhall.hall import issuance, renewal
+from certhall.hall import issuance, renewal, services
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.pki.keys import sign
+from certhall.ukeys.models import Ukey
+from certhall.ukeys.services import replace_medium
 from tests.hall.conftest import (
     FRIDAY,
     MONDAY,
@@ -238,3 +242,56 @@ def test_a_renewal_refused_on_role_is_audited(
         events = refused.filter(action=action)
         assert sorted(e.actor_id for e in events) == sorted(a.pk for a in actors), action
         assert {e.after["error"] for e in events} == {"role_required"}, action
+
+
+def test_a_renewal_put_back_after_issuance_is_ended_by_the_ukeys_replacement(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    clerk: User,
+    provider: Provider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The new certificate issued, then a failure before the application recorded it: the
+    application is back at ``approved`` (the helper's retry would finish). The Ukey is lost
+    then: the counter's refusal for the old certificate names the renewed one, whose 介质补办
+    ends the renewal and records the certificate on the application before ending it."""
+    old_key, old = software_certificate(admin, organization)
+    medium = Ukey.objects.create(
+        serial="putback00000001",
+        model="SoftHSM v2",
+        label="ukey-put-back",
+        provider=provider,
+        status=Ukey.Status.ISSUED,
+        so_pin_sealed=b"",
+    )
+    medium.certificates.add(old)
+
+    def failing(name: str) -> None:
+        if name == "renewal.issued":
+            raise RuntimeError(name)
+
+    with at(FRIDAY):
+        number = renewal.start(applicant, old.serial).number
+        with monkeypatch.context() as patch:
+            patch.setattr(crashpoints, "reached", failing)
+            with pytest.raises(RuntimeError):
+                renewal.request_renewal(applicant, number, **signed(old_key, old.serial, 1))  # type: ignore[arg-type]
+        assert Application.objects.get(number=number).state == State.APPROVED
+        record = Renewal.objects.get(old_certificate=old)
+        renewed = record.new_certificate
+        assert record.state == Renewal.State.ISSUED and renewed is not None
+        with pytest.raises(Conflict) as refused:
+            renewal.start(applicant, old.serial)
+        assert refused.value.code == "certificate_busy"
+        assert f"请对新证书 {renewed.serial} 办理介质补办" in refused.value.message
+        replace_medium(clerk, medium, "lost")
+    record.refresh_from_db()
+    assert record.state == Renewal.State.REPLACED
+    application = Application.objects.get(number=number)
+    assert application.state == State.DELIVERED
+    assert application.items.get().result_certificate == renewed
+    history = [h["state"] for h in services.history(clerk, application)]
+    assert history[-3:] == ["issuing", "issued", "delivered"]
+    assert verify_audit().ok

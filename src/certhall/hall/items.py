@@ -16,6 +16,7 @@ from certhall.accounts import validation
 from certhall.ca import registry
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
+from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
@@ -191,6 +192,16 @@ def _person_name(name: str) -> str:
     return validation.person_name(name, "机构个人证书持证人（法定代表人）姓名")
 
 
+def _issued_by_renewal(old: Certificate) -> Certificate | None:
+    """The new certificate of ``old``'s online renewal, issued and not written to the Ukey."""
+    renewal = (
+        Renewal.objects.filter(old_certificate=old, state=Renewal.State.ISSUED)
+        .select_related("new_certificate")
+        .first()
+    )
+    return renewal.new_certificate if renewal is not None else None
+
+
 def _check_combination(
     application: Application, business: Business, target: Certificate | None
 ) -> None:
@@ -218,7 +229,7 @@ def _check_combination(
     )
     if elsewhere is None:
         return
-    renewed = elsewhere.result_certificate
+    renewed = elsewhere.result_certificate or _issued_by_renewal(target)
     if elsewhere.is_online_renewal and renewed is not None:
         # issued online, not written to the Ukey: what the counter can do is the new one's
         raise Conflict(

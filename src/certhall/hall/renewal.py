@@ -40,7 +40,8 @@ from certhall.errors import Conflict, InvalidInput
 from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Business
-from certhall.hall.states import FINAL, State
+from certhall.hall.states import APPLICATIONS, FINAL, State
+from certhall.lifecycle import transition
 from certhall.messages import text
 from certhall.rules import Quote, local, quote
 
@@ -233,25 +234,37 @@ def replaced_renewal(line: ApplicationItem | None) -> Replaced | None:
 def on_renewal_closed(sender: object, renewal: Renewal, actor: User, cause: str, **_: Any) -> None:
     """``ca.renewal.renewal_closed``, inside the transaction of a Ukey's 介质补办: the online
     renewal application still waiting for the helper to write the new certificate is over
-    (``issued -> delivered``, the history says why). Idempotent."""
+    (``issued -> delivered``, the history says why). One put back to ``approved`` after its
+    renewal was issued (a failure or a crash before the application recorded it) records the
+    new certificate first (``-> issuing -> issued``). Idempotent."""
+    new = renewal.new_certificate
     line = (
         ApplicationItem.objects.filter(
             target_certificate_id=renewal.old_certificate_id,
-            result_certificate_id=renewal.new_certificate_id,
+            business=Business.RENEW,
+            application__state__in=[State.APPROVED, State.ISSUED],
         )
-        .select_related("application", "result_certificate")
+        .select_related("application")
         .first()
     )
-    if line is None or not line.is_online_renewal or line.result_certificate is None:
+    if new is None or line is None or not line.is_online_renewal:
+        return
+    if line.result_certificate_id not in (None, new.pk):
         return
     application = Application.objects.select_for_update().get(pk=line.application_id)
+    now = clock.now()
+    if application.state == State.APPROVED:
+        transition(
+            actor, APPLICATIONS, application, State.ISSUING, action="hall.application.issuing"
+        )
+        ApplicationItem.objects.filter(pk=line.pk).update(result_certificate=new, done_at=now)
+        workflow.issued(actor, application, [new.serial], now, renewal=renewal.pk)
     if application.state != State.ISSUED:
         return
-    new = line.result_certificate
     reason = text(
         "history_renewal_replaced",
         cause=cause,
         serial=new.serial,
         end=f"{local(new.not_after):%Y-%m-%d}",
     )
-    workflow.delivered(actor, application, reason, delivered_at=clock.now())
+    workflow.delivered(actor, application, reason, delivered_at=now)
