@@ -481,3 +481,30 @@ def test_a_batch_file_that_cannot_be_written_undoes_the_batch(
     assert code == 2 and "No space left on device" in capsys.readouterr().err
     assert not out.exists() and not PayoutBatch.objects.exists()
     assert RefundApplication.objects.get(pk=application.pk).state == "approved"
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_refused_batch_is_audited(
+    actors: dict[str, User],
+    open_programme: Programme,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A payout batch is a money operation: refused (nothing to batch, not an officer), from the
+    console and from the command line, it leaves its event; none did."""
+    from certhall.cli.main import main
+
+    with pytest.raises(RuleViolation):
+        payout.create_batch(actors["officer"], open_programme.slug)
+    with pytest.raises(Forbidden):
+        payout.create_batch(actors["clerk"], open_programme.slug)
+    out = tmp_path / "batch.csv"
+    code = main(["refund", "batch", "--programme", open_programme.slug, "--out", str(out)])
+    assert code != 0 and capsys.readouterr().err
+    assert not out.exists()
+    refused = AuditEvent.objects.filter(action="refunds.batch.create").order_by("seq")
+    assert [(e.result, e.object_id, e.after["error"], e.actor) for e in refused] == [
+        ("refused", open_programme.slug, "refund_batch_empty", "refund_officer:officer1"),
+        ("refused", open_programme.slug, "role_required", "clerk:clerk-szca"),
+        ("refused", open_programme.slug, "refund_batch_empty", "system:system-root"),
+    ]

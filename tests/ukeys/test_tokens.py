@@ -212,6 +212,16 @@ def test_issue_refusals(  # type: ignore[no-untyped-def]
             services.issue_onto_token(actor, stock, "org", 1, ORG, phone=PHONE, store=ukey_store)
     with pytest.raises(CerthallError):  # the org profile is one year only
         services.issue_onto_token(issuer, stock, "org", 3, ORG, phone=PHONE, store=ukey_store)
+    # every refusal of a CA operation is audited, the wrong role's too
+    refused = AuditEvent.objects.filter(action="ukey.issue", result="refused").order_by("seq")
+    assert [e.after["error"] for e in refused] == [
+        "phone_invalid",
+        "key_type_invalid",
+        "role_required",
+        "role_required",
+        "other_provider",
+        "validity_years",
+    ]
     stock.refresh_from_db()
     assert stock.status == Status.IN_STOCK
     assert not SmsMessage.objects.exists()

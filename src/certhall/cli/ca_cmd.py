@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from certhall.cli.output import Output, atomic_output, print_json, read_input
+from certhall.cli.output import atomic_output, print_json, read_input, undone_with_the_file
 from certhall.errors import InvalidInput
 
 MAX_CSR_FILE = 64 * 1024
@@ -89,26 +87,6 @@ def _actor() -> Any:
     return system_actor()
 
 
-@contextmanager
-def _undone_with_the_file(
-    out: str, actor: Any, action: str, object_type: str = "certificate", object_id: str = ""
-) -> Iterator[Output]:
-    """``--out`` and the work in one transaction (the file's :meth:`Output.settle` inside it:
-    a file that cannot be written undoes the work), and a refusal audited as ``action`` after
-    the rollback (the services' own refusal blocks, inside this transaction, leave theirs to it)."""
-    from django.db import transaction
-
-    from certhall.audit import services as audit
-
-    with (
-        atomic_output(out) as output,
-        audit.refusals_recorded(actor, action, object_type=object_type, object_id=object_id),
-        transaction.atomic(),
-    ):
-        yield output
-        output.settle()
-
-
 def init(args: argparse.Namespace) -> int:
     from certhall.ca.services import init_ca
 
@@ -140,7 +118,7 @@ def issue(args: argparse.Namespace) -> int:
         ),
     )
     actor = _actor()
-    with _undone_with_the_file(args.out, actor, "ca.certificate.issue") as out:
+    with undone_with_the_file(args.out, actor, "ca.certificate.issue") as out:
         row = issue_certificate(actor, request)
         out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
     print(row.serial)
@@ -218,7 +196,7 @@ def issue_batch(args: argparse.Namespace) -> int:
 
     requests = read_manifest(args.manifest)
     actor = _actor()
-    with _undone_with_the_file(args.out, actor, "ca.certificate.issue_batch") as out:
+    with undone_with_the_file(args.out, actor, "ca.certificate.issue_batch") as out:
         rows = issue_many(actor, requests)
         for row in rows:
             out.write(x509.load_der_x509_certificate(bytes(row.der)).public_bytes(Encoding.PEM))
@@ -242,7 +220,7 @@ def renew(args: argparse.Namespace) -> int:
 
     csr = _csr(args.csr)
     actor = _actor()
-    with _undone_with_the_file(
+    with undone_with_the_file(
         args.out, actor, "ca.certificate.renew", object_id=args.serial
     ) as out:
         row = renew_certificate(actor, args.serial, csr, args.years)
@@ -265,7 +243,7 @@ def crl(args: argparse.Namespace) -> int:
     from certhall.ca.services import active_issuing_ca
 
     actor = _actor()
-    with _undone_with_the_file(args.out, actor, "ca.crl.publish", "crl") as out:
+    with undone_with_the_file(args.out, actor, "ca.crl.publish", "crl") as out:
         published = publish_crl(actor, active_issuing_ca())
         out.write(bytes(published.der))
     print(

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from certhall import crashpoints
 from certhall.errors import InvalidInput
@@ -155,3 +155,23 @@ def read_input(path: str) -> bytes:
 def print_json(data: object) -> None:
     """``--json`` output: Chinese as it is (not ``\\u`` escapes), indented."""
     print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def undone_with_the_file(
+    out: str, actor: Any, action: str, object_type: str = "certificate", object_id: str = ""
+) -> Iterator[Output]:
+    """``--out`` and the work in one transaction (the file's :meth:`Output.settle` inside it:
+    a file that cannot be written undoes the work), and a refusal audited as ``action`` after
+    the rollback (the services' own refusal blocks, inside this transaction, leave theirs to it)."""
+    from django.db import transaction
+
+    from certhall.audit import services as audit
+
+    with (
+        atomic_output(out) as output,
+        audit.refusals_recorded(actor, action, object_type=object_type, object_id=object_id),
+        transaction.atomic(),
+    ):
+        yield output
+        output.settle()

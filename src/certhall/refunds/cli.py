@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from certhall.cli.output import atomic_output, print_json, read_input
+from certhall.cli.output import atomic_output, print_json, read_input, undone_with_the_file
 
 
 def register(commands: Any) -> None:
@@ -112,17 +112,17 @@ def eligibility(args: argparse.Namespace) -> int:
 
 
 def batch(args: argparse.Namespace) -> int:
-    from django.db import transaction
-
     from certhall.accounts.services import system_actor
     from certhall.refunds.payout import create_batch, pending
 
     # The file settled inside the batch's transaction: one that cannot be written undoes the
     # batch (its applications stay approved) instead of leaving it made and unsaved.
-    with atomic_output(args.out) as out, transaction.atomic():
-        made = create_batch(system_actor(), args.programme)
+    actor = system_actor()
+    with undone_with_the_file(
+        args.out, actor, "refunds.batch.create", "refund_programme", args.programme
+    ) as out:
+        made = create_batch(actor, args.programme)
         out.write(made.content.encode("utf-8"))
-        out.settle()
     print(f"batch {made.number}: {made.count} transfers, total {made.total} yuan -> {args.out}")
     left = pending(args.programme).count
     if left:  # past the bank's limit for one file (CERTHALL_REFUND_BATCH_MAX_LINES)

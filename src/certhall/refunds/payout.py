@@ -114,7 +114,14 @@ def pending(programme_slug: str) -> Pending:
 
 def create_batch(actor: User, programme_slug: str) -> PayoutBatch:
     """The programme's oldest approved applications, at most the bank's limit for one file,
-    into one new batch (audited)."""
+    into one new batch (audited, a refusal too: nothing to batch, not an officer)."""
+    with audit.refusals_recorded(
+        actor, "refunds.batch.create", object_type="refund_programme", object_id=programme_slug
+    ):
+        return _create_batch(actor, programme_slug)
+
+
+def _create_batch(actor: User, programme_slug: str) -> PayoutBatch:
     _payout_actor(actor)
     programme = get_programme(programme_slug)
     limit = config.get().refund_batch_max_lines

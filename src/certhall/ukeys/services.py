@@ -274,8 +274,8 @@ def issue_onto_token(
     failure undoes what was done (certificate revoked, key deleted); a crash is undone by
     recovery. Returns the certificate.
     """
-    require_role(actor, *ISSUE_ROLES)
     with audit.refusals_recorded(actor, "ukey.issue", object_type="ukey", object_id=token.serial):
+        require_role(actor, *ISSUE_ROLES)
         token.refresh_from_db()
         require_provider(actor, token.provider_id)
         if token.status != Status.IN_STOCK:
