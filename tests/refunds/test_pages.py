@@ -288,7 +288,8 @@ def test_officer_console_through_payout(actors: dict[str, User], open_programme:
     assert application.number in home and "<svg" in home and 'id="chart"' in home
     url = f"/refunds/console/applications/{application.number}/"
     assert officer.get(url).status_code == 200
-    assert officer.post(url + "reject", {"reason": ""}).status_code == 303
+    refused = officer.post(url + "reject", {"reason": ""})  # beside the form, not a notice
+    assert refused.status_code == 400 and 'id="form-error"' in refused.content.decode()
     assert RefundApplication.objects.get().state == State.SUBMITTED  # refused: no reason
     assert officer.post(url + "approve").status_code == 303
     assert RefundApplication.objects.get().state == State.APPROVED  # 300.00 <= 500.00
@@ -415,6 +416,15 @@ def test_a_failed_payout_offers_the_correction_not_an_approval(
     assert "拨付失败，待更正账户" in page
     assert 'id="correct"' in page
     assert 'id="approve"' not in page and 'id="reject"' not in page
+    # a refused correction keeps what the officer typed (it came back with the old account)
+    typed = {"account_name": "别人", "account_number": "6222020000000000001", "bank_name": "建行"}
+    url = f"/refunds/console/applications/{application.number}/correct"
+    refused = officer.post(url, typed)
+    shown = refused.content.decode()
+    assert refused.status_code in (400, 422) and 'id="form-error"' in shown
+    assert 'value="6222020000000000001"' in shown and 'value="别人"' in shown
+    assert f'value="{ACCOUNT}"' not in shown
+    assert RefundApplication.objects.get().account_number == ACCOUNT
 
 
 @pytest.mark.usefixtures("records", "frozen")

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import Provider, Role, User
-from certhall.errors import CerthallError, InvalidInput, NotFound
+from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
 from certhall.messages import text
 from certhall.refunds import payout, programmes, reports, review, services
 from certhall.refunds.eligibility import explain
@@ -25,7 +25,7 @@ from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
 from certhall.refunds.web import staff_page
-from certhall.web.errors import act_and_return, attempt, form_page
+from certhall.web.errors import act_and_return, attempt, form_page, typed
 
 #: The approved applications the batches page lists by name (the count covers them all).
 SHOWN_PENDING = 20
@@ -76,25 +76,26 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
 @require_GET
 @officer
 def application_page(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    context = _application_context(actor, number)
+    return render(request, "refunds/console/application.html", context)
+
+
+def _application_context(actor: User, number: str) -> dict[str, Any]:
     application = services.get_application(actor, number)
     eligibility = explain(application.programme, application.uscc)
     claimed = set(application.lines.values_list("fee_id", flat=True))
-    return render(
-        request,
-        "refunds/console/application.html",
-        {
-            "application": application,
-            "eligibility": eligibility,
-            "claimed": claimed,
-            "history": history(application),
-            "next_states": APPLICATIONS.next_states(application.state),
-            "needs_second": review.needs_second_officer(application),
-            # approving starts from review only (a failed payout reaches approved by its
-            # corrected account: review.approve's only_from)
-            "in_review": application.state in IN_REVIEW,
-            "section": "list",
-        },
-    )
+    return {
+        "application": application,
+        "eligibility": eligibility,
+        "claimed": claimed,
+        "history": history(application),
+        "next_states": APPLICATIONS.next_states(application.state),
+        "needs_second": review.needs_second_officer(application),
+        # approving starts from review only (a failed payout reaches approved by its
+        # corrected account: review.approve's only_from)
+        "in_review": application.state in IN_REVIEW,
+        "section": "list",
+    }
 
 
 ACTIONS: dict[str, tuple[str | Callable[[Any], str], Callable[[User, str, HttpRequest], Any]]] = {
@@ -137,9 +138,21 @@ ACTIONS: dict[str, tuple[str | Callable[[Any], str], Callable[[User, str, HttpRe
 @require_POST
 @officer
 def application_action(request: HttpRequest, actor: User, number: str, action: str) -> HttpResponse:
+    """Done, back to the application (303) with the notice; refused, the page again with the
+    refusal and the form as typed (a reason, a corrected account: they were lost, the
+    correction's form coming back with the account it corrected)."""
     done, call = ACTIONS[action]
-    target = reverse("refunds:console-application", args=[number])
-    return act_and_return(request, target, lambda: call(actor, number, request), done)
+    result, refused = attempt(lambda: call(actor, number, request))
+    if refused is None:
+        messages.success(request, done if isinstance(done, str) else done(result))
+        target = reverse("refunds:console-application", args=[number])
+        return HttpResponseRedirect(target, status=303)
+    if isinstance(refused, Forbidden) or refused.http_status == 404:
+        raise refused
+    context = _application_context(actor, number)
+    names = ("reason", "account_name", "account_number", "bank_name")
+    context["typed"] = {action.replace("-", "_"): typed(request.POST, names, 1000)}
+    return form_page(request, "refunds/console/application.html", context, refused)
 
 
 @require_GET
