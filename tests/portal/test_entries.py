@@ -35,3 +35,17 @@ def test_an_order_beyond_the_column_is_refused_beside_the_form(clock, editor: Us
     saved = client.post("/console/portal/entries/new/", _form("-5"))
     assert saved.status_code == 303
     assert Entry.objects.get().order == -5
+
+
+def test_an_order_that_is_not_a_number_is_refused_not_read_as_zero(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """ "abc", "1.5" or 19 digits were read as 0 and the entry saved at the top of its list."""
+    client = Client()
+    client.force_login(editor)
+    for typed in ("abc", "1.5", "1" * 19, "--3"):
+        refused = client.post("/console/portal/entries/new/", _form(typed))
+        assert refused.status_code == 400, typed
+        page = refused.content.decode()
+        assert "顺序应为整数" in page and 'value="证书丢失怎么办？"' in page, typed
+    assert not Entry.objects.exists()
+    assert client.post("/console/portal/entries/new/", _form("")).status_code == 303
+    assert Entry.objects.get().order == 0  # left empty: 0, as the form's default says

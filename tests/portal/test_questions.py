@@ -14,6 +14,7 @@ from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, InvalidInput, TooManyRequests
 from certhall.portal import questions, search
 from certhall.portal.models import Entry, Question
+from certhall.portal.questions import ANSWER_MAX
 from certhall.portal.states import QuestionState
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,21 @@ def test_staff_answer_and_publish_in_the_console(seeded: User, editor: User) -> 
     faq = Client().get("/faq/").content.decode()
     assert "&lt;b&gt;不通用&lt;/b&gt;" in faq and "<b>不通用" not in faq
     assert search.search("广州通用").hits[0].title == "深圳CA能和廣東廣州通用嗎"
+
+
+def test_a_refused_answer_is_kept_beside_the_form(seeded: User, editor: User) -> None:
+    """A refused answer went back to the question with a notice: the answer typed was lost."""
+    question = Question.objects.get(text="深圳CA能和廣東廣州通用嗎")
+    client = Client()
+    client.force_login(editor)
+    url = f"/console/portal/questions/{question.pk}/"
+    typed = "不通用，" + "请在深圳办理。" * ANSWER_MAX
+    refused = client.post(url, {"action": "answer", "answer": typed})
+    page = refused.content.decode()
+    assert refused.status_code == 400 and 'id="form-error"' in page
+    assert f"答复不能超过{ANSWER_MAX}个字" in page and f">{typed}</textarea>" in page
+    question.refresh_from_db()
+    assert question.state == QuestionState.OPEN and not question.answer
 
 
 def test_staff_unpublish_close_and_reopen_in_the_console(seeded: User, editor: User) -> None:

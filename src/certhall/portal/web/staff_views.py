@@ -21,7 +21,7 @@ from certhall.messages import text
 from certhall.portal import access, downloads, entries, notices, questions
 from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
 from certhall.portal.states import NoticeState, QuestionState
-from certhall.web.errors import act_and_return, attempt, form_page, whole_number
+from certhall.web.errors import act_and_return, attempt, form_page, int_field
 
 LOGIN = "/accounts/login/"
 HOME = "/console/portal/"
@@ -177,12 +177,14 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
         target = f"{HOME}questions/{pk}/"
         if action == "answer":
             answer = request.POST.get("answer", "")
-            return act_and_return(
-                request,
-                target,
-                lambda: questions.answer(actor, question, answer),
-                text("done_question_answered"),
-            )
+            answered, error = attempt(lambda: questions.answer(actor, question, answer))
+            if answered is not None:
+                messages.success(request, text("done_question_answered"))
+                return HttpResponseRedirect(target, status=303)
+            # the page again, the refusal beside the answer as typed (it was lost)
+            context = {"question": question, "faq_category": questions.FAQ_CATEGORY}
+            context["answer"] = answer
+            return form_page(request, "portal/staff/question.html", context, error)
         if action == "publish":
             category = request.POST.get("category", "") or questions.FAQ_CATEGORY
             return act_and_return(
@@ -200,8 +202,9 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _entry_input(request: HttpRequest) -> entries.EntryInput:
     post = request.POST
-    order = post.get("order", "0").strip()
-    number = whole_number(order.removeprefix("-")) or 0
+    order = post.get("order", "").strip()
+    # refused when it is not a whole number ("abc" was read as 0, and saved so)
+    number = int_field(order.removeprefix("-"), "顺序") or 0
     return entries.EntryInput(
         kind=post.get("kind", ""),
         category=post.get("category", ""),
