@@ -305,6 +305,9 @@ def test_numbers_int_cannot_read_get_the_forms_refusal(
         assert not ApplicationItem.objects.exists()
     stock = login(issuer).post(reverse("hall-staff:ukeys"), {"count": "²"}, follow=True)
     assert "一次可入库1-20个Ukey" in " ".join(flashes(stock))
+    # five digits: the notice on the stock page too, not an error page of its own
+    many = login(issuer).post(reverse("hall-staff:ukeys"), {"count": "12345"}, follow=True)
+    assert "填写的内容过长：此项最多4个字" in " ".join(flashes(many))
     assert not Ukey.objects.exists()
 
 

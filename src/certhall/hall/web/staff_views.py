@@ -531,11 +531,10 @@ def issuance_queue(request: HttpRequest) -> HttpResponse:
 def ukey_stock(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
-        typed = field(request.POST, "count", 4)
         return act_and_return(
             request,
             reverse("hall-staff:ukeys"),
-            lambda: ukeys.add_stock(actor, whole_number(typed)),
+            lambda: ukeys.add_stock(actor, whole_number(field(request.POST, "count", 4))),
             lambda added: text("done_ukeys_stocked", count=len(added)),
         )
     status = field(request.GET, "status", 16) or None
