@@ -25,7 +25,7 @@ from certhall.certlogin.services import (
     issue_challenge,
     organization_certificates,
 )
-from certhall.errors import Forbidden, TooManyRequests
+from certhall.errors import Forbidden, InvalidInput, TooManyRequests
 from certhall.pki.issuance import Subscriber
 from tests.agent.support import (
     ORG,
@@ -321,6 +321,21 @@ def test_certificate_without_digital_signature(admin: User, ca) -> None:  # type
     encipher_only = builder.sign(other.issuer.key, hashes.SHA256())  # type: ignore[arg-type]
     trust.import_trusted_ca(admin, der(other.issuer.certificate), crl=crl_of(other))
     refused(signed_attempt(key, encipher_only), "key_usage")
+
+
+def test_a_trusted_cas_name_over_its_column_is_refused_not_cut(admin: User, ca) -> None:  # type: ignore[no-untyped-def]
+    """The name an operator gave was cut to 128 characters and the CA trusted under it."""
+    other = SoftwareCA.create()
+    with pytest.raises(InvalidInput) as refused:
+        trust.import_trusted_ca(
+            admin, der(other.issuer.certificate), crl=crl_of(other), name="某" * 129
+        )
+    assert refused.value.message == "名称不能超过128个字，请核对后重新填写。"
+    assert not trust.TrustedRoot.objects.exists()
+    root = trust.import_trusted_ca(
+        admin, der(other.issuer.certificate), crl=crl_of(other), name="某" * 128
+    )
+    assert root.name == "某" * 128
 
 
 def test_certificate_without_uscc(admin: User, ca) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.ca.models import CertificateAuthority
 from certhall.certlogin.models import TrustedRoot
-from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound
+from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound, bounded
 
 MAX_CERTIFICATE_BYTES = 64 * 1024
 MAX_CRL_BYTES = 64 * 1024 * 1024
@@ -153,7 +153,12 @@ def import_trusted_ca(
         if TrustedRoot.objects.filter(fingerprint_sha256=digest).exists():
             raise Conflict(code="exists", fingerprint=digest[:16])
         cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        label = (name or (str(cn[0].value) if cn else cert.subject.rfc4514_string()))[:128]
+        # the operator's name refused past the column, never cut; the certificate's own name
+        # (its CN or subject) is only a default label and is shortened to fit
+        label = (
+            bounded(name.strip(), 128, "名称")
+            or (str(cn[0].value) if cn else cert.subject.rfc4514_string())[:128]
+        )
         checked = None
         if crl is None and crl_url:
             crl = fetch(crl_url)
