@@ -23,7 +23,7 @@ from certhall.accounts.models import (
 )
 from certhall.accounts.permissions import require_organization, require_role
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, InvalidInput, NotFound
+from certhall.errors import Forbidden, NotFound, bounded
 from certhall.notify.notifier import mask_email
 
 STAFF_ROLES = tuple(sorted(PROVIDER_ROLES))
@@ -76,9 +76,7 @@ def set_email(actor: User, address: str) -> User:
     invoices, renewal reminders; never a PIN or a code). Audited, the addresses masked."""
     _active(actor)
     with audit.refusals_recorded(actor, "accounts.email.set", object_type="user"):
-        cleaned = validation.email(address)
-        if len(cleaned) > EMAIL_LENGTH:
-            raise InvalidInput(code="too_long", what="电子邮箱", max_length=EMAIL_LENGTH)
+        cleaned = bounded(validation.email(address), EMAIL_LENGTH, "电子邮箱")
         before = actor.email
         with transaction.atomic():
             actor.email = cleaned

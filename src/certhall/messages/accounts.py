@@ -12,7 +12,6 @@ MESSAGES: dict[str, str] = {
     "separation_of_duties": "职责分离：本人{did}的申请须由他人{what}。",
     "login_incomplete": "请输入账号和密码。",
     "required": "请填写{what}。",
-    "too_long": "{what}不能超过{max_length}个字。",
     "password_mismatch": "两次输入的密码不一致。",
     "account_not_found": "没有名为 {username} 的账户。",
     "system_account": "{username} 是系统账户，不能设置密码。",
