@@ -391,6 +391,11 @@ def test_an_oversized_or_invisible_field_is_refused_not_cut(
     assert name.status_code == 400 and "企业名称不能超过128个字" in name.content.decode()
     person = clerk.post("/refunds/counter/", {**entry, "person_name": "李" * 100})
     assert person.status_code == 400 and "姓名不能超过64个字" in person.content.decode()
+    # a USCC or a phone with more after its 40th or 20th character was cut there and taken
+    for name, typed in (("uscc", GONE_USCC + " " * 22 + "X"), ("phone", PHONE + " " * 9 + "9")):
+        cut = clerk.post("/refunds/counter/", {**entry, name: typed})
+        assert cut.status_code == 400 and "不能超过" in cut.content.decode(), name
+    assert f'value="{ACCOUNT}"' in cut.content.decode()  # the rest as typed
     assert not RefundApplication.objects.exists()
     assert clerk.post("/refunds/counter/", entry).status_code == 303
 

@@ -33,23 +33,38 @@ def _open_programmes() -> list[Programme]:
     return [p for p in Programme.objects.order_by("-apply_to", "slug") if is_open(p, today)]
 
 
-def _entry(post: QueryDict) -> counter.OfflineEntry:
-    def get(name: str, limit: int = 1000) -> str:
-        # cut only to bound the work: the service refuses what is too long
-        return str(post.get(name, ""))[:limit]
+#: The offline application's texts: their bounds and their names in a refusal.
+ENTRY_FIELDS = {
+    "uscc": (40, "统一社会信用代码"),
+    "enterprise_name": (1000, "单位名称"),
+    "special_case": (20, "特殊情形"),
+    "person_name": (1000, "姓名"),
+    "id_kind": (20, "证件类型"),
+    "id_number": (40, "证件号码"),
+    "phone": (20, "手机号码"),
+    "account_name": (1000, "收款账户名"),
+    "account_number": (1000, "银行账号"),
+    "bank_name": (1000, "开户银行"),
+    "delegate_name": (1000, "代理人姓名"),
+    "delegate_id_number": (40, "代理人证件号码"),
+}
 
+
+def _entry(post: QueryDict) -> counter.OfflineEntry:
+    """The form as the service's input; a text over its bound refused naming it (it was cut
+    there: a USCC or a phone number with more typed after its 40th or 20th character was
+    taken as its start)."""
+    texts = {
+        name: text_field(post, name, limit, strip=False, what=what)
+        for name, (limit, what) in ENTRY_FIELDS.items()
+    }
+    account = BankAccount(
+        texts.pop("account_name"), texts.pop("account_number"), texts.pop("bank_name")
+    )
     return counter.OfflineEntry(
-        uscc=get("uscc", 40),
-        enterprise_name=get("enterprise_name"),
-        special_case=get("special_case", 20),
-        person_name=get("person_name"),
-        id_kind=get("id_kind", 20),
-        id_number=get("id_number", 40),
-        phone=get("phone", 20),
-        account=BankAccount(get("account_name"), get("account_number"), get("bank_name")),
+        **texts,
+        account=account,
         partnership=post.get("partnership") == "yes",
-        delegate_name=get("delegate_name"),
-        delegate_id_number=get("delegate_id_number", 40),
         received=frozenset(post.getlist("received")),
         signed=frozenset(post.getlist("signed")),
     )
