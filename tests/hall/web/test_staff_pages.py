@@ -203,6 +203,8 @@ def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: Use
         assert "请先选择您所在的受理点" in " ".join(flashes(refused))
         bad = client.post(reverse("hall-staff:counter"), {"point": "nowhere"}, follow=True)
         assert "未知的受理点" in " ".join(flashes(bad))
+        long = client.post(reverse("hall-staff:counter"), {"point": "x" * 33}, follow=True)
+        assert "填写的内容过长：此项最多32个字" in " ".join(flashes(long))  # not an error page
         assert login(reviewer).get(reverse("hall-staff:counter")).status_code == 403
     assert not Application.objects.exists()
 

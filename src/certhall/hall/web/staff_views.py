@@ -167,10 +167,10 @@ def _allowed_now(slug: str) -> list[dict[str, Any]]:
 def counter_page(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
-        point = field(request.POST, "point", 32)
 
         def choose() -> None:
             counter.require_counter(actor)
+            point = field(request.POST, "point", 32)  # too long: the notice, as unknown
             request.session[SESSION_POINT] = counter.check_point(point)
 
         return act_and_return(
