@@ -40,6 +40,26 @@ def test_a_visitor_asks_through_the_page(clock) -> None:  # type: ignore[no-unty
     assert question.number in client.get(response["Location"]).content.decode()
 
 
+def test_an_over_long_question_or_name_is_refused_beside_the_form(clock) -> None:  # type: ignore[no-untyped-def]
+    """The question's bounds are the one bound (field_too_long, naming the field), the text and
+    the name kept in the form."""
+    client = Client(REMOTE_ADDR="203.0.113.11")
+    long = client.post(
+        "/questions/", {"text": "问" * 501, "name": "王先生", "stamp": _stamp(clock)}
+    )
+    assert long.status_code == 400 and "问题不能超过500个字" in long.content.decode()
+    assert 'value="王先生"' in long.content.decode()
+    name = client.post(
+        "/questions/", {"text": "证书怎么续期？", "name": "王" * 41, "stamp": _stamp(clock)}
+    )
+    assert name.status_code == 400 and "称呼不能超过40个字" in name.content.decode()
+    assert "证书怎么续期？" in name.content.decode()
+    with pytest.raises(InvalidInput) as refused:
+        questions.ask("问" * 501, stamp=_stamp(clock), trap="", client="203.0.113.12")
+    assert refused.value.code == "field_too_long"
+    assert not Question.objects.exists()
+
+
 def test_honeypot_forged_or_hasty_forms_are_refused(clock) -> None:  # type: ignore[no-untyped-def]
     ok = {"client": "203.0.113.8", "name": ""}
     with pytest.raises(InvalidInput) as trap:

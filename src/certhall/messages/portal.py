@@ -18,8 +18,6 @@ MESSAGES: dict[str, str] = {
     "notice_date_future": "发布日期{date}晚于今天，不能发布：请改正发布日期后再发布。",
     "question_not_found": "咨询不存在。",
     "question_too_short": "问题太短了，请至少写{limit}个字。",
-    "question_too_long": "问题不能超过{limit}个字。",
-    "question_name_too_long": "称呼不能超过{limit}个字。",
     "question_rejected": "提交未通过校验，请刷新页面后重新填写。",
     "question_too_fast": "提交太快了，请确认问题内容后再提交。",
     "question_expired": "页面已打开太久，请刷新页面后重新提交。",

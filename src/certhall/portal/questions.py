@@ -73,10 +73,8 @@ def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Que
     _check_stamp(stamp)
     if len(text) < MIN_LENGTH:
         raise InvalidInput(code="question_too_short", limit=MIN_LENGTH)
-    if len(text) > MAX_LENGTH:
-        raise InvalidInput(code="question_too_long", limit=MAX_LENGTH)
-    if len(name) > NAME_MAX:
-        raise InvalidInput(code="question_name_too_long", limit=NAME_MAX)
+    bounded(text, MAX_LENGTH, "问题")
+    bounded(name, NAME_MAX, "称呼")
     ratelimit.reserve([(limit, client) for limit in ASK_LIMITS])
     now = clock.now()
     return Question.objects.create(text=text, asker_name=name, created_at=now, updated_at=now)
