@@ -167,16 +167,16 @@ def _wizard(application: Application, step: str, **extra: Any) -> dict[str, Any]
 
 
 def _choose_handler(actor: User, number: str, data: QueryDict) -> None:
-    """The handler chosen, or added and chosen: both or neither."""
-    with transaction.atomic():
-        if data.get("action") == "add":
-            added = profile.add_handler(actor, None, **_texts(data, HANDLER_NAMES, 30))
-            handler_id: int | None = added.pk
-        else:
-            handler_id = int_field(str(data.get("handler_id", "")), "经办人")
-            if handler_id is None:
-                raise InvalidInput(code="handler_missing", variant="choose")
-        services.update_details(actor, number, services.Details(handler_id=handler_id))
+    """The handler chosen, or added and chosen (each service commits, and audits its refusals,
+    in its own transaction)."""
+    if data.get("action") == "add":
+        added = profile.add_handler(actor, None, **_texts(data, HANDLER_NAMES, 30))
+        handler_id: int | None = added.pk
+    else:
+        handler_id = int_field(str(data.get("handler_id", "")), "经办人")
+        if handler_id is None:
+            raise InvalidInput(code="handler_missing", variant="choose")
+    services.update_details(actor, number, services.Details(handler_id=handler_id))
 
 
 @require_http_methods(["GET", "POST"])
