@@ -57,6 +57,45 @@
       if (lines.size > 1) dates.push(m[0]);
     }
   }
+  // a table cell's word broken over lines on a wide screen: a code, a number, a login name
+  // (SQ20261206-/000006, demo-/applicant, e5fb6b1056/67c78e) or a short label of a cell
+  // (网上营业/厅, 待审/核, 发票类/型); a long name or an address may wrap
+  const words = [];
+  // lines of a text's boxes: a box starting below the bottom of the line so far opens a new
+  // line (a chip's padded box beside the text is on the same line)
+  const lines = (rects) => {
+    let count = 0, bottom = -Infinity;
+    for (const r of [...rects].filter(r => r.width > 0).sort((a, b) => a.top - b.top)) {
+      if (r.top >= bottom - 1) { count += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+    }
+    return count;
+  };
+  const textRects = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return [...range.getClientRects()];
+  };
+  for (const cell of (main || document.body).querySelectorAll('td, th')) {
+    if (!visible(cell)) continue;
+    const texts = [];
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.textContent.trim() && visible(node.parentElement)) texts.push(node);
+    }
+    const label = cell.textContent.trim();
+    if (label && label.length <= 6 && !/\s/.test(label)) {
+      if (lines(texts.flatMap(n => textRects(n, 0, n.textContent.length))) > 1) words.push(label);
+      continue;
+    }
+    // a code standing alone (a cell's value, a link, a <code>); inside running text it may
+    // break as the text does
+    for (const node of texts) {
+      const word = node.textContent.trim();
+      if (!/^[A-Za-z0-9][A-Za-z0-9@._:\-]{3,}$/.test(word)) continue;
+      if (lines(textRects(node, 0, node.textContent.length)) > 1) words.push(word);
+    }
+  }
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -74,5 +113,6 @@
     tiny: tiny.slice(0, 10),
     broken: broken.slice(0, 10),
     dates: dates.slice(0, 10),
+    words: words.slice(0, 10),
   };
 })

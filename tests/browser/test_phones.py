@@ -7,7 +7,10 @@ page, no visible text smaller than 12 px, and every button, form field and menu 
 44 px tall (links inside running text are exempt, as in WCAG 2.5.8), no button's short label
 is broken over lines (查/询 beside a field that squeezed it), and no date in a field's value or
 a table's cell is either (2027年1月5 | 日, 2026-12- | 09). The customer pages are
-checked for overflow at 1366 px too, the staff console at 1366 and 768 px. A full-page
+checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys, finance, refund
+officers, portal editors, CA admin) at 1366, 1024 and 768 px: no horizontal scrolling, and at
+1024 px and wider no date, code, login name or short label of a table's cell broken over lines
+(SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核). A full-page
 screenshot of each page is saved under tmp_path (the directory is printed) to be looked at.
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,9 @@ from certhall.hall import identity, renewal, services
 from certhall.hall.models import Application
 from certhall.payments import invoices
 from certhall.rules import SHANGHAI
+from certhall.ukeys.models import Ukey
 from tests.browser.conftest import chromium
+from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
 from tests.hall.conftest import (
     CA_CREATED_AT,
     HANDLER_ID,
@@ -41,12 +46,16 @@ from tests.hall.conftest import (
     online_draft,
     pay_online,
     software_certificate,
+    stock,  # noqa: F401
+    ukey_store,  # noqa: F401
 )
 from tests.refunds.conftest import announced
 
 pytestmark = [pytest.mark.browser]
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+#: An enterprise's name as long as real ones are (a branch of a company with a long trade).
+LONG_NAME = "深圳市某某某医疗器械科技发展有限公司第一分公司"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 DESKTOP_VIEWPORT = {"width": 1366, "height": 900}
 
@@ -68,11 +77,14 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def world(
-    admin: User, organization: Organization, audit_flushable: None
+    admin: User,
+    organization: Organization,
+    audit_flushable: None,
+    stock: Callable[[str], Ukey],  # noqa: F811
 ) -> Iterator[dict[str, Any]]:
-    """An enterprise with a handler, a certificate near its end, applications in the states a
-    customer meets (a draft of the wizard, one to pay, one paid with an invoice asked for, an
-    online renewal to do), and the staff of the CA."""
+    """An enterprise of a long name with a handler, a certificate near its end, applications in
+    the states a customer meets (a draft of the wizard, one to pay, one paid with an invoice
+    asked for, an online renewal to do), Ukeys in stock, and the staff of the CA."""
     from certhall.ca import ocsp, signers
     from certhall.ca.services import init_ca
 
@@ -82,6 +94,7 @@ def world(
     with at(CA_CREATED_AT):
         init_ca(admin)
     organization.legal_representative = "王五"
+    organization.name = LONG_NAME
     organization.save()
     applicant = User.objects.create(
         username=f"phone-{uuid.uuid4().hex[:6]}",
@@ -101,6 +114,11 @@ def world(
         role: User.objects.create(username=f"{role.value}-phone", role=role, provider=provider)
         for role in (Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN)
     }
+    staff[Role.REFUND_OFFICER] = User.objects.create(
+        username="refund-officer-phone", role=Role.REFUND_OFFICER
+    )
+    for n in range(2):
+        stock(f"ukey-phone-{n}")
     _, personal = software_certificate(admin, organization, profile="personal")
     _, odc = software_certificate(admin, organization, profile="org")
     with at(FRIDAY):
@@ -169,15 +187,18 @@ def visit_all(
         yield name, visit(sessions[user], url + path, shots, name)
 
 
-def wide_problem(got: dict[str, Any], width: int) -> int | str | None:
+def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | None:
     """What is wrong with a page at a desktop or tablet ``width``: wider than the screen, the
-    header's links out of its bar, or the site's name broken over lines."""
+    header's links out of its bar, the site's name broken over lines, or (from 1024 px) a
+    date, code or short label of a table's cell broken over lines."""
     if got["width"] > width:
         return int(got["width"])
     if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
         return "header"  # links wrapped out of the header's bar
     if got["brandLines"] != 1:
         return f"the site's name on {got['brandLines']} lines"
+    if width >= 1024 and (got["dates"] or got["words"]):
+        return [*got["dates"], *got["words"]]
     return None
 
 
@@ -237,15 +258,25 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
 
 def staff_pages(world: dict[str, Any]) -> list[tuple[str, str, User]]:
     staff, paid = world["staff"], world["paid"].number
+    officer, refunds = staff[Role.REFUND_OFFICER], f"?programme={world['refunds']}"
     return [
         ("console-clerk", "/console/", staff[Role.CLERK]),
         ("console-counter", "/console/counter/", staff[Role.CLERK]),
+        ("console-refund-counter", "/refunds/counter/", staff[Role.CLERK]),
         ("console-application", f"/console/applications/{paid}/", staff[Role.REVIEWER]),
         ("console-review", "/console/review/", staff[Role.REVIEWER]),
         ("console-issuance", "/console/issuance/", staff[Role.ISSUER]),
         ("console-ukeys", "/console/ukeys/", staff[Role.ISSUER]),
         ("console-invoices", "/payments/invoices/", staff[Role.CLERK]),
         ("console-admin", "/console/", staff[Role.CA_ADMIN]),
+        ("console-portal", "/console/portal/", staff[Role.CA_ADMIN]),
+        ("console-portal-notice", "/console/portal/notices/new/", staff[Role.CA_ADMIN]),
+        ("console-portal-entry", "/console/portal/entries/new/", staff[Role.CA_ADMIN]),
+        ("refunds-console", f"/refunds/console/{refunds}", officer),
+        ("refunds-list", f"/refunds/console/applications/{refunds}", officer),
+        ("refunds-batches", f"/refunds/console/batches/{refunds}", officer),
+        ("refunds-programmes", "/refunds/console/programmes/", officer),
+        ("refunds-programme-new", "/refunds/console/programmes/new", officer),
     ]
 
 
@@ -322,7 +353,7 @@ def test_every_customer_page_fits_a_desktop(
     assert not wide, wide
 
 
-@pytest.mark.parametrize("width", [1366, 768])
+@pytest.mark.parametrize("width", [1366, 1024, 768])
 def test_the_staff_console_at_desktop_and_tablet(
     world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path, width: int
 ) -> None:
