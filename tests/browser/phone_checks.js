@@ -96,6 +96,23 @@
       if (lines(textRects(node, 0, node.textContent.length)) > 1) words.push(word);
     }
   }
+  // a checkbox or radio button on a line of its own above or below its words (置顶 under a
+  // box as wide as a text field)
+  const choices = [];
+  for (const box of document.querySelectorAll('label input[type=checkbox], label input[type=radio]')) {
+    const label = box.closest('label');
+    if (!visible(box) || !visible(label)) continue;
+    const b = box.getBoundingClientRect();
+    const texts = [];
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.textContent.trim()) texts.push(...textRects(node, 0, node.textContent.length));
+    }
+    const first = texts.filter(r => r.width > 0).sort((x, y) => x.top - y.top)[0];
+    if (first && (b.bottom <= first.top || b.top >= first.bottom)) {
+      choices.push(label.textContent.trim().slice(0, 16));
+    }
+  }
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -114,5 +131,6 @@
     broken: broken.slice(0, 10),
     dates: dates.slice(0, 10),
     words: words.slice(0, 10),
+    choices: choices.slice(0, 10),
   };
 })

@@ -189,8 +189,9 @@ def visit_all(
 
 def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | None:
     """What is wrong with a page at a desktop or tablet ``width``: wider than the screen, the
-    header's links out of its bar, the site's name broken over lines, or (from 1024 px) a
-    date, code or short label of a table's cell broken over lines."""
+    header's links out of its bar, the site's name broken over lines, (from 1024 px) a date,
+    code or short label of a table's cell broken over lines, or a checkbox not beside its
+    words."""
     if got["width"] > width:
         return int(got["width"])
     if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
@@ -199,6 +200,8 @@ def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | Non
         return f"the site's name on {got['brandLines']} lines"
     if width >= 1024 and (got["dates"] or got["words"]):
         return [*got["dates"], *got["words"]]
+    if got["choices"]:
+        return [f"{words}: the box is not beside its words" for words in got["choices"]]
     return None
 
 
@@ -297,6 +300,7 @@ def test_every_customer_page_fits_a_phone(
                 "tiny": got["tiny"],
                 "broken": got["broken"],
                 "dates": got["dates"],
+                "choices": got["choices"],
             }
             wrong = {k: v for k, v in wrong.items() if v}
             if wrong:
