@@ -247,6 +247,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("progress-to-pay", f"{hall}/{to_pay.number}/", applicant),
         ("progress-paid", f"{hall}/{paid.number}/", applicant),
         ("renew", "/hall/renew/", applicant),
+        ("renew-link", f"/hall/renew/?serial={serial}", applicant),  # 我的证书's, the SMS's
         ("renew-lookup", f"/hall/renew/?serial={serial}&years=2", applicant),
         ("renewal-progress", f"{hall}/{renewing}/", applicant),
         ("orders", "/payments/orders/", applicant),

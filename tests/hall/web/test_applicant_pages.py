@@ -478,6 +478,22 @@ def test_online_renewal_lookup_pay_and_helper_panel(
     assert "hall/applicant-renew.js" in detail
 
 
+def test_a_link_to_renewal_asks_for_the_term_without_a_refusal(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    """我的证书 and the reminder SMS link to /hall/renew/?serial=...: a 机构个人证书 needs a
+    term (1-5 years), which the form asks for; the page greeted the customer with the refusal
+    term_missing (400) until 12-06. Asked for without a term, it is still refused."""
+    _key, cert = software_certificate(admin, organization, profile="personal")
+    with at(FRIDAY):
+        page = client_a.get("/hall/renew/", {"serial": cert.serial})
+        posted = client_a.post("/hall/renew/", {"serial": cert.serial})
+    assert page.status_code == 200
+    assert 'id="form-error"' not in text(page) and "年限（1-5年）" not in text(page)
+    assert f'value="{cert.serial}"' in text(page) and 'id="lookup-result"' not in text(page)
+    assert posted.status_code == 400 and "年限（1-5年）" in text(posted)
+
+
 def test_online_renewal_refusals_in_the_rules_words(
     client_a: Client, admin: User, organization: Organization, hall_ca: object
 ) -> None:
