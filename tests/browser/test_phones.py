@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,12 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, Page
 
-from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.accounts.services import home_provider
 from certhall.hall import identity, renewal, services
 from certhall.hall.models import Application
 from certhall.payments import invoices
+from certhall.refunds.models import FeeRecord, Programme, UsageRecord
 from certhall.rules import SHANGHAI
 from certhall.ukeys.models import Ukey
 from tests.browser.conftest import chromium
@@ -49,7 +51,7 @@ from tests.hall.conftest import (
     stock,  # noqa: F401
     ukey_store,  # noqa: F401
 )
-from tests.refunds.conftest import announced
+from tests.refunds.conftest import IN_WINDOW, announced, certificate_holder
 
 pytestmark = [pytest.mark.browser]
 
@@ -136,6 +138,7 @@ def world(
         checking = online_draft(applicant, handler, identity_check=False)
         check = identity.start(applicant, checking.number)
     refunds = announced()  # the refund programme of the data migration (2021-12-21 to 2022-01-20)
+    refund_application(refunds, organization)
     yield {
         "applicant": applicant,
         "staff": staff,
@@ -151,6 +154,27 @@ def world(
     }
     signers.forget()
     ocsp.reset()
+
+
+def refund_application(programme: Programme, organization: Organization) -> None:
+    """An online refund application of the enterprise, made in the programme's window: rows
+    on the refund officers' pages."""
+    from certhall.refunds import services as refund_services
+
+    szca = Provider.objects.get(slug="szca")
+    FeeRecord.objects.create(
+        programme=programme, provider=szca, serial="5a1c0001", uscc=organization.uscc,
+        enterprise_name=LONG_NAME, business="new", paid_on=date(2019, 6, 1),
+        amount=Decimal("300.00"),
+    )  # fmt: skip
+    UsageRecord.objects.create(
+        programme=programme, provider=szca, serial="5a1c0001", platform="深圳市电子政务平台",
+        used_on=date(2019, 6, 1),
+    )  # fmt: skip
+    holder = certificate_holder("refund-holder-phone", organization)
+    account = refund_services.BankAccount(LONG_NAME, "6222020200001234567", "中国工商银行深圳分行")
+    with at(IN_WINDOW):
+        refund_services.apply_online(holder, programme.slug, account, phone=PHONE)
 
 
 def session(browser: Browser, url: str, viewport: dict[str, int], user: User | None) -> Page:
