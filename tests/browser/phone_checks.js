@@ -132,5 +132,7 @@
     dates: dates.slice(0, 10),
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
+    // the way back above the heading (网上营业厅 › 订单与缴费)
+    crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
   };
 })

@@ -61,6 +61,19 @@ LONG_NAME = "深圳市某某某医疗器械科技发展有限公司第一分公�
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 DESKTOP_VIEWPORT = {"width": 1366, "height": 900}
 
+#: Pages below a section's first page and the link back above their heading: the orders'
+#: pages were the hall's only pages without one (the way back only through the menu).
+WAY_BACK = {
+    "hall-list": "/hall/",
+    "progress-paid": "/hall/",
+    "renew": "/hall/",
+    "orders": "/hall/",
+    "order-to-pay": "/payments/orders/",
+    "order-paid": "/payments/orders/",
+    "refund-programme": "/refunds/",
+    "refund-progress": "/refunds/",
+}
+
 #: What every page must pass, measured in the page (a function expression).
 CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
 
@@ -326,6 +339,7 @@ def test_every_customer_page_fits_a_phone(
                 "broken": got["broken"],
                 "dates": got["dates"],
                 "choices": got["choices"],
+                "no way back": name in WAY_BACK and WAY_BACK[name] not in got["crumbs"],
             }
             wrong = {k: v for k, v in wrong.items() if v}
             if wrong:
