@@ -113,6 +113,19 @@
       choices.push(label.textContent.trim().slice(0, 16));
     }
   }
+  // a form whose fields do not share one height (a native 19 px date field among 36 px text
+  // fields: the refund programme's form)
+  const fields = [];
+  for (const form of document.querySelectorAll('form')) {
+    const heights = [...form.querySelectorAll(
+      'input[type=text], input[type=tel], input[type=email], input[type=number], ' +
+      'input[type=date], input[type=password], input[type=search], input:not([type]), select'
+    )].filter(el => visible(el) && !el.closest('[aria-hidden=true]'))  // not the bots' trap
+      .map(el => Math.round(el.getBoundingClientRect().height));
+    if (heights.length > 1 && Math.max(...heights) - Math.min(...heights) > 6) {
+      fields.push((form.id || form.getAttribute('action') || 'form') + ': ' + [...new Set(heights)].join('/'));
+    }
+  }
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -132,6 +145,7 @@
     dates: dates.slice(0, 10),
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
+    fields: fields.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
   };

@@ -227,8 +227,8 @@ def visit_all(
 def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | None:
     """What is wrong with a page at a desktop or tablet ``width``: wider than the screen, the
     header's links out of its bar, the site's name broken over lines, (from 1024 px) a date,
-    code or short label of a table's cell broken over lines, or a checkbox not beside its
-    words."""
+    code or short label of a table's cell broken over lines, a checkbox not beside its words,
+    or a form whose fields differ in height."""
     if got["width"] > width:
         return int(got["width"])
     if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
@@ -239,6 +239,8 @@ def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | Non
         return [*got["dates"], *got["words"]]
     if got["choices"]:
         return [f"{words}: the box is not beside its words" for words in got["choices"]]
+    if got["fields"]:
+        return [f"fields of unlike heights in {form}" for form in got["fields"]]
     return None
 
 
@@ -339,6 +341,7 @@ def test_every_customer_page_fits_a_phone(
                 "broken": got["broken"],
                 "dates": got["dates"],
                 "choices": got["choices"],
+                "fields": got["fields"],
                 "no way back": name in WAY_BACK and WAY_BACK[name] not in got["crumbs"],
             }
             wrong = {k: v for k, v in wrong.items() if v}
