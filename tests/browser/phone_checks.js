@@ -85,7 +85,18 @@
     }
     const label = cell.textContent.trim();
     if (label && label.length <= 6 && !/\s/.test(label)) {
-      if (lines(texts.flatMap(n => textRects(n, 0, n.textContent.length))) > 1) words.push(label);
+      // broken inside the label; before a bracket (金额 | （元）) a unit may go to the next line
+      let top = null;
+      for (const node of texts) {
+        for (let i = 0; i < node.textContent.length; i += 1) {
+          const box = textRects(node, i, i + 1).find(r => r.width > 0);
+          if (!box) continue;
+          if (top !== null && box.top >= top + box.height / 2 && !/[（(]/.test(node.textContent[i])) {
+            words.push(label);
+          }
+          top = box.top;
+        }
+      }
       continue;
     }
     // a code standing alone (a cell's value, a link, a <code>); inside running text it may
@@ -126,6 +137,21 @@
       fields.push((form.id || form.getAttribute('action') || 'form') + ': ' + [...new Set(heights)].join('/'));
     }
   }
+  // what sticks out of its card (finance's 发票号码 field and 未选择文件 past the card's edge
+  // at 1024 px), unless a table scrolls it inside itself
+  const spill = [];
+  for (const card of document.querySelectorAll('.card')) {
+    if (!visible(card)) continue;
+    const edge = card.getBoundingClientRect().right + 1;
+    for (const el of card.querySelectorAll('input, select, textarea, button, a, code, img, td, th, span')) {
+      if (!visible(el) || el.getBoundingClientRect().right <= edge) continue;
+      let scrolled = false;
+      for (let up = el.parentElement; up && up !== card; up = up.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(up).overflowX)) { scrolled = true; break; }
+      }
+      if (!scrolled) spill.push(el.tagName + ' ' + (el.textContent || el.name || el.placeholder || '').trim().slice(0, 16));
+    }
+  }
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -146,6 +172,7 @@
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),
+    spill: spill.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
   };

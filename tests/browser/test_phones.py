@@ -228,7 +228,7 @@ def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | Non
     """What is wrong with a page at a desktop or tablet ``width``: wider than the screen, the
     header's links out of its bar, the site's name broken over lines, (from 1024 px) a date,
     code or short label of a table's cell broken over lines, a checkbox not beside its words,
-    or a form whose fields differ in height."""
+    a form whose fields differ in height, or something sticking out of its card."""
     if got["width"] > width:
         return int(got["width"])
     if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
@@ -241,6 +241,8 @@ def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | Non
         return [f"{words}: the box is not beside its words" for words in got["choices"]]
     if got["fields"]:
         return [f"fields of unlike heights in {form}" for form in got["fields"]]
+    if got["spill"]:
+        return [f"out of its card: {what}" for what in got["spill"]]
     return None
 
 
@@ -342,6 +344,7 @@ def test_every_customer_page_fits_a_phone(
                 "dates": got["dates"],
                 "choices": got["choices"],
                 "fields": got["fields"],
+                "spill": got["spill"],
                 "no way back": name in WAY_BACK and WAY_BACK[name] not in got["crumbs"],
             }
             wrong = {k: v for k, v in wrong.items() if v}
