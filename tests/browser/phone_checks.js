@@ -175,5 +175,7 @@
     spill: spill.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
+    // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back
+    consoleNav: !!document.querySelector('main .console-nav a, main nav[aria-label] a, main .crumbs a'),
   };
 })

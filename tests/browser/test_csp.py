@@ -25,8 +25,11 @@ from tests.browser.test_phones import (  # noqa: F401 - fixtures
     browser,
     customer_pages,
     db_from_the_test,
+    make_softhsm_store,
     session,
     staff_pages,
+    stock,
+    ukey_store,
     world,
 )
 from tests.refunds.conftest import announced
