@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("certhall.certlogin.urls")),
     path("accounts/", include("certhall.accounts.urls")),
     path("", include("certhall.payments.urls")),
+    path("console/audit/", include("certhall.audit.urls")),
     path("", include("certhall.hall.urls")),
     path("refunds/", include("certhall.refunds.urls")),
     path("", include("certhall.portal.urls")),

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import OBJECT_ID_LENGTH, AuditEvent, AuditHead
 from certhall.bulk import insert_row, insert_rows, insert_sql
 from certhall.errors import CerthallError, quoted
+from certhall.messages import text
 from certhall.reads import prepared_cursor
 
 log = logging.getLogger(__name__)
@@ -365,6 +366,13 @@ class Verification:
     #: How many signed checkpoints outside the database were checked (0: truncation of the
     #: newest rows cannot be detected; write one with ``certhall audit checkpoint``).
     anchors: int = 0
+    #: The problem's catalogue code and parameters (``messages/audit.py``), for the auditors'
+    #: page: ``problem`` is the command line's English.
+    code: str = ""
+    params: dict[str, int] = field(default_factory=dict)
+
+    def message(self) -> str:
+        return text(f"audit_chain.{self.code}", **self.params) if self.code else ""
 
 
 def verify() -> Verification:
@@ -374,13 +382,17 @@ def verify() -> Verification:
     marks = checkpoints.read()
     for number, mark in enumerate(marks, start=1):
         if mark is None or not mark.genuine():
-            return Verification(False, 0, f"checkpoint {number} of the anchor file was altered")
+            problem = f"checkpoint {number} of the anchor file was altered"
+            return Verification(
+                False, 0, problem, code="checkpoint_altered", params={"number": number}
+            )
     head = AuditHead.objects.filter(pk=1).first()
     head_seq, head_hash, keyed_from = (
         (head.seq, head.hash, head.keyed_from) if head else (0, GENESIS, 0)
     )
     if any(mark.keyed_from != keyed_from for mark in marks if mark is not None):
-        return Verification(False, 0, "the keyed boundary differs from the checkpoints")
+        problem = "the keyed boundary differs from the checkpoints"
+        return Verification(False, 0, problem, code="keyed_boundary")
     broken, checked, last_hash = _walk(keyed_from, {m.seq: m.hash for m in marks if m})
     if broken is not None:
         return broken
@@ -392,6 +404,8 @@ def verify() -> Verification:
             f"the log ends at row {checked} but a checkpoint recorded {max(beyond)} rows "
             "(rows at the end were deleted)",
             checked + 1,
+            code="truncated_checkpoint",
+            params={"checked": checked, "recorded": max(beyond)},
         )
     if head_seq != checked or head_hash != last_hash:
         return Verification(
@@ -400,6 +414,8 @@ def verify() -> Verification:
             f"the log ends at row {checked} but {head_seq} rows were written "
             "(rows at the end were deleted)",
             checked + 1,
+            code="truncated_head",
+            params={"checked": checked, "written": head_seq},
         )
     return Verification(True, checked, anchors=len(marks))
 
@@ -413,10 +429,14 @@ def _walk(keyed_from: int, marks: dict[int, str]) -> tuple[Verification | None, 
         seq = event.seq
         if seq != expected_seq:
             problem = f"row {expected_seq} is missing (deleted), the next row is {seq}"
-            return Verification(False, expected_seq - 1, problem, expected_seq), seq, prev
+            found = {"seq": expected_seq, "next": seq}
+            broken = Verification(
+                False, expected_seq - 1, problem, expected_seq, code="missing", params=found
+            )
+            return broken, seq, prev
         if event.prev_hash != prev:
             problem = f"row {seq} does not follow row {seq - 1} (deleted or reordered)"
-            return Verification(False, seq - 1, problem, seq), seq, prev
+            return _broken(seq, problem, "not_following"), seq, prev
         digest = event_hash(
             event.prev_hash,
             key if seq > keyed_from else None,
@@ -432,13 +452,19 @@ def _walk(keyed_from: int, marks: dict[int, str]) -> tuple[Verification | None, 
             result=event.result,
         )
         if digest != event.hash:
-            return Verification(False, seq - 1, f"row {seq} was modified", seq), seq, prev
+            return _broken(seq, f"row {seq} was modified", "modified"), seq, prev
         if seq in marks and marks[seq] != digest:
             problem = f"row {seq} differs from the checkpoint taken of it (the chain was rewritten)"
-            return Verification(False, seq - 1, problem, seq), seq, prev
+            return _broken(seq, problem, "rewritten"), seq, prev
         if previous_at is not None and event.at < previous_at:
             problem = f"row {seq} is dated before row {seq - 1} (time ran backwards)"
-            return Verification(False, seq - 1, problem, seq), seq, prev
+            return _broken(seq, problem, "time_backwards"), seq, prev
         prev, previous_at = digest, event.at
         expected_seq += 1
     return None, expected_seq - 1, prev
+
+
+def _broken(seq: int, problem: str, code: str) -> Verification:
+    """The chain broken at row ``seq`` (the rows before it checked)."""
+    params = {"seq": seq, "previous": seq - 1}
+    return Verification(False, seq - 1, problem, seq, code=code, params=params)

@@ -1,0 +1,161 @@
+"""Reading the audit chain: the auditors' page (``/console/audit/``).
+
+Only the home provider's auditors and CA administrators read it (``require_reader``). The list
+is read newest first, a page at a time by ``seq`` (keyset: ``before``), never counted. Viewing
+the list or an event is not recorded (reading writes nothing: an auditor paging through the
+log would otherwise lengthen it with every click); running the verification is, as
+``audit.verify`` with its result, since it states the chain's integrity at a moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+
+from certhall import clock
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_provider
+from certhall.accounts.services import home_provider
+from certhall.audit import checkpoints
+from certhall.audit import services as audit
+from certhall.audit.models import OBJECT_ID_LENGTH, AuditEvent, AuditHead
+from certhall.errors import Forbidden, InvalidInput, NotFound
+
+READER_ROLES = frozenset({Role.AUDITOR, Role.CA_ADMIN})
+PAGE = 50
+#: The filters' bounds (the columns' lengths).
+ACTION_LENGTH = 64
+ACTOR_LENGTH = 150
+ID_LENGTH = OBJECT_ID_LENGTH
+RESULTS = (audit.OK, audit.REFUSED)
+
+
+def is_reader(actor: User) -> bool:
+    try:
+        require_reader(actor)
+    except Forbidden:
+        return False
+    return True
+
+
+def require_reader(actor: User) -> None:
+    if not actor.is_active:
+        raise Forbidden(code="account_disabled")
+    if actor.role not in READER_ROLES:
+        raise Forbidden(code="audit_role_required")
+    require_provider(actor, home_provider().pk)  # this instance's CA's staff only
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list is narrowed to: an action's prefix (``refunds.``), an object's id and an
+    actor's label (exact), a result, Shanghai dates (both included), and rows before a seq."""
+
+    action: str = ""
+    object_id: str = ""
+    actor: str = ""
+    result: str = ""
+    since: date | None = None
+    until: date | None = None
+    before: int | None = None
+
+
+def parse_day(text: str) -> date | None:
+    """A date typed into the form (``2026-12-05``): None when left empty."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(code="audit_date") from None
+
+
+def _checked(filters: Filters) -> None:
+    if filters.result and filters.result not in RESULTS:
+        raise InvalidInput(code="audit_result")
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InvalidInput(code="audit_date_order")
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clock.SHANGHAI)
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[AuditEvent]
+    #: The ``before`` of the next (older) page, None on the last.
+    older: int | None
+
+
+def events(actor: User, filters: Filters) -> Page:
+    """A page of events, newest first."""
+    require_reader(actor)
+    _checked(filters)
+    rows: QuerySet[AuditEvent] = AuditEvent.objects.order_by("-seq")
+    if filters.action:
+        rows = rows.filter(action__startswith=filters.action)
+    if filters.object_id:
+        rows = rows.filter(object_id=filters.object_id)
+    if filters.actor:
+        rows = rows.filter(actor=filters.actor)
+    if filters.result:
+        rows = rows.filter(result=filters.result)
+    if filters.since:
+        rows = rows.filter(at__gte=_start_of(filters.since))
+    if filters.until:
+        rows = rows.filter(at__lt=_start_of(filters.until + timedelta(days=1)))
+    if filters.before is not None:
+        rows = rows.filter(seq__lt=filters.before)
+    found = list(rows[: PAGE + 1])
+    older = found[PAGE - 1].seq if len(found) > PAGE else None
+    return Page(found[:PAGE], older)
+
+
+def event(actor: User, seq: int) -> AuditEvent:
+    require_reader(actor)
+    found = AuditEvent.objects.filter(seq=seq).first()
+    if found is None:
+        raise NotFound(code="audit_event_missing", seq=seq)
+    return found
+
+
+@dataclass(frozen=True)
+class State:
+    """The chain's head (last seq and time) and the last signed checkpoint, cheap to read."""
+
+    seq: int
+    at: datetime | None
+    checkpoint: checkpoints.Checkpoint | None
+    checkpoint_at: datetime | None
+
+
+def state(actor: User) -> State:
+    require_reader(actor)
+    head = AuditHead.objects.filter(pk=1).first()
+    last = next((c for c in reversed(checkpoints.read()) if c is not None), None)
+    at = datetime.fromisoformat(last.at) if last is not None else None
+    return State(head.seq if head else 0, head.at if head else None, last, at)
+
+
+def verify(actor: User) -> audit.Verification:
+    """Walk the whole chain (``audit.verify``, as slow as the chain is long) and record the
+    verification, with its result, as ``audit.verify`` (a refusal too)."""
+    with audit.refusals_recorded(actor, "audit.verify", object_type="audit_chain"):
+        require_reader(actor)
+    result = audit.verify()
+    audit.record(
+        actor,
+        "audit.verify",
+        object_type="audit_chain",
+        after={
+            "ok": result.ok,
+            "checked": result.checked,
+            "seq": result.seq,
+            "problem": result.problem,
+            "anchors": result.anchors,
+        },
+    )
+    return result
