@@ -96,6 +96,11 @@ def make_user(db: None, provider: Provider, organization: Organization):  # type
 
 
 @pytest.fixture
+def auditor(make_user: Callable[..., User]) -> User:
+    return make_user(Role.AUDITOR)
+
+
+@pytest.fixture
 def audit_flushable(transactional_db: None):  # type: ignore[no-untyped-def]
     """Transactional tests end with a flush, which the append-only triggers refuse on SQLite
     (it deletes row by row; PostgreSQL truncates). Lift them just for the flush."""

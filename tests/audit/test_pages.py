@@ -34,11 +34,6 @@ def _seqs(client: Client, query: str = "") -> list[int]:
     return [e.seq for e in response.context["events"]]
 
 
-@pytest.fixture
-def auditor(make_user: Callable[..., User]) -> User:
-    return make_user(Role.AUDITOR)
-
-
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.CA_ADMIN])
 def test_the_home_providers_auditor_and_ca_admin_read_the_log(
     make_user: Callable[..., User], admin: User, role: Role
@@ -222,3 +217,21 @@ def test_the_head_and_the_last_checkpoint_are_shown(admin: User, auditor: User) 
     page = client.get(LOG).content.decode()
     assert "第3条 · <time>2026-12-05 10:00:00</time>" in page
     assert "第2条 · <time>2026-12-05 10:00:00</time>" in page
+
+
+def test_every_problem_verification_names_is_in_the_catalogue() -> None:
+    """The page shows ``Verification.message()``: each code the walk can set has its words,
+    and every parameter its template uses is given."""
+    import inspect
+    import re
+
+    from certhall.messages import CATALOGUE, placeholders
+
+    source = inspect.getsource(audit)
+    codes = set(re.findall(r'code="(\w+)"', source))
+    codes |= set(re.findall(r'_broken\(seq, [^)]*?"(\w+)"\)', source))
+    assert len(codes) == 9, codes
+    given = {"number", "checked", "recorded", "written", "seq", "next", "previous"}
+    for code in codes:
+        assert f"audit_chain.{code}" in CATALOGUE, code
+        assert placeholders(f"audit_chain.{code}") <= given, code
