@@ -8,10 +8,11 @@ page, no visible text smaller than 12 px, and every button, form field and menu 
 is broken over lines (查/询 beside a field that squeezed it), and no date in a field's value or
 a table's cell is either (2027年1月5 | 日, 2026-12- | 09). The customer pages are
 checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys, finance, refund
-officers, portal editors, CA admin) at 1366, 1024 and 768 px: no horizontal scrolling, and at
-1024 px and wider no date, code, login name or short label of a table's cell broken over lines
-(SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核). A full-page
-screenshot of each page is saved under tmp_path (the directory is printed) to be looked at.
+officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and 768 px: no
+horizontal scrolling, and at 1024 px and wider no date, code, login name or short label of a
+table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核).
+A full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
+looked at.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from playwright.sync_api import Browser, Page
 
 from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.accounts.services import home_provider
+from certhall.audit.models import AuditEvent
 from certhall.hall import identity, renewal, services
 from certhall.hall.models import Application
 from certhall.payments import invoices
@@ -127,7 +129,7 @@ def world(
     provider = home_provider()
     staff = {
         role: User.objects.create(username=f"{role.value}-phone", role=role, provider=provider)
-        for role in (Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN)
+        for role in (Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN, Role.AUDITOR)
     }
     staff[Role.REFUND_OFFICER] = User.objects.create(
         username="refund-officer-phone", role=Role.REFUND_OFFICER
@@ -304,6 +306,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
 def staff_pages(world: dict[str, Any]) -> list[tuple[str, str, User]]:
     staff, paid = world["staff"], world["paid"].number
     officer, refunds = staff[Role.REFUND_OFFICER], f"?programme={world['refunds']}"
+    last_event = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     return [
         ("console-clerk", "/console/", staff[Role.CLERK]),
         ("console-counter", "/console/counter/", staff[Role.CLERK]),
@@ -322,6 +325,10 @@ def staff_pages(world: dict[str, Any]) -> list[tuple[str, str, User]]:
         ("refunds-batches", f"/refunds/console/batches/{refunds}", officer),
         ("refunds-programmes", "/refunds/console/programmes/", officer),
         ("refunds-programme-new", "/refunds/console/programmes/new", officer),
+        ("console-audit", "/console/audit/", staff[Role.AUDITOR]),
+        ("console-audit-refused", "/console/audit/?result=refused", staff[Role.AUDITOR]),
+        ("console-audit-event", f"/console/audit/{last_event}/", staff[Role.AUDITOR]),
+        ("console-audit-admin", "/console/audit/", staff[Role.CA_ADMIN]),
     ]
 
 
