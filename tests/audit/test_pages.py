@@ -155,6 +155,8 @@ def test_the_biggest_numbers_are_answered_on_postgresql_too(admin: User, auditor
     assert _seqs(client, "?before=" + "9" * 18) == [1]
     assert client.get(LOG + "?before=" + "9" * 19).status_code == 400
     assert client.get(f"{LOG}{'9' * 18}/").status_code == 404
+    assert client.get(f"{LOG}{'9' * 40}/").status_code == 404  # past bigint: missing, no 500
+    assert client.get(f"{LOG}0/").status_code == 404
 
 
 def test_an_events_page_shows_its_fields_and_hashes(admin: User, auditor: User) -> None:

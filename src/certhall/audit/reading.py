@@ -114,9 +114,14 @@ def events(actor: User, filters: Filters) -> Page:
     return Page(found[:PAGE], older)
 
 
+#: The largest ``seq`` the column holds (PostgreSQL's bigint): a larger one in a link is missing,
+#: not a database error.
+MAX_SEQ = 2**63 - 1
+
+
 def event(actor: User, seq: int) -> AuditEvent:
     require_reader(actor)
-    found = AuditEvent.objects.filter(seq=seq).first()
+    found = AuditEvent.objects.filter(seq=seq).first() if 0 < seq <= MAX_SEQ else None
     if found is None:
         raise NotFound(code="audit_event_missing", seq=seq)
     return found
