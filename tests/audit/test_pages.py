@@ -197,6 +197,20 @@ def test_verify_reports_a_broken_chain(admin: User, auditor: User) -> None:
     assert event.after["problem"] == "row 2 was modified"
 
 
+def test_verify_reports_an_altered_checkpoint_file(admin: User, auditor: User) -> None:
+    from certhall import config
+    from certhall.audit import checkpoints
+
+    for i in range(3):
+        audit.record(admin, "test.step", object_id=i)
+    checkpoints.write()
+    path = config.get().audit_checkpoints
+    path.write_text(path.read_text().replace('"seq":3', '"seq":2'))
+    page = _client(auditor).post(f"{LOG}verify", follow=True).content.decode()
+    assert "审计链校验未通过：校验点文件中的第1个校验点被改动。" in page
+    assert AuditEvent.objects.get(action="audit.verify").after["ok"] is False
+
+
 def test_the_verify_button_is_a_post_with_csrf(auditor: User) -> None:
     client = _client(auditor)
     assert client.get(f"{LOG}verify").status_code == 405
