@@ -4,6 +4,7 @@ and notifications signed like the sandbox gateway signs them; the helpers the te
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -44,6 +45,24 @@ def page(response: Any) -> str:
     """A page answered 200, its white space made one blank."""
     assert response.status_code == 200, response.status_code
     return re.sub(r"\s+", " ", response.content.decode())
+
+
+def refused_row(
+    response: Any, row: str, words: str, field: str = "", typed: str = "", status: int = 400
+) -> str:
+    """Finance's page shown again for a refused row form: the refusal's status, its words beside
+    the forms of the row marked ``row`` (its ``data-...`` attribute) and beside no other row,
+    ``field``'s input with the text ``typed`` (the redirect lost it behind a notice)."""
+    assert response.status_code == status, response.status_code
+    text = re.sub(r"\s+", " ", response.content.decode())
+    start = text.index(row)
+    shown = text[start : text.index("</tr>", start)]
+    assert 'class="flash flash-error row-refusal" role="alert"' in shown and words in shown
+    assert text.count("row-refusal") == 1 and 'id="form-error"' not in text
+    if field:
+        value = re.escape(html.escape(typed))
+        assert re.search(f'name="{field}"[^>]*value="{value}"', shown), shown
+    return text
 
 
 def refused(call: Callable[[], object], code: str, kind: type[CerthallError] = Conflict) -> str:

@@ -30,7 +30,17 @@ from certhall.payments.models import (
     SurplusPayment,
 )
 
-from .conftest import NOW, SHANGHAI, events, login, notification_params, page, refused, signed_body
+from .conftest import (
+    NOW,
+    SHANGHAI,
+    events,
+    login,
+    notification_params,
+    page,
+    refused,
+    refused_row,
+    signed_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -526,8 +536,13 @@ def test_finances_page_lists_them_and_marks_one_handled(
     assert login(other_clerk).post(url, {"note": "看看"}).status_code == 403
     assert login(applicant).post(url, {"note": "看看"}).status_code == 403
     assert login(clerk, csrf=True).post(url, {"note": "x"}).status_code == 403  # no CSRF token
-    too_long = page(login(clerk).post(url, {"note": "长" * 201}, follow=True))
-    assert "处理说明不能超过200个字" in too_long and "对账差异，待处理（1）" in too_long
+    # refused beside the row's form, the note as typed (a redirect lost it), nothing changed
+    mine = f'data-discrepancy="{row.pk}"'
+    too_long = login(clerk).post(url, {"note": "长" * 201})
+    shown = refused_row(too_long, mine, "处理说明不能超过200个字", "note", "长" * 201)
+    assert "对账差异，待处理（1）" in shown
+    refused_row(login(clerk).post(url, {"note": " "}), mine, "处理说明不能为空", "note", "")
+    assert GatewayDiscrepancy.objects.get(pk=row.pk).status == row.status
     done = page(login(clerk).post(url, {"note": "已核实，退款属实"}, follow=True))
     assert f"已将支付宝对账差异 {refund.refund_id} 标记为已处理" in done
     assert "对账差异，待处理" not in done

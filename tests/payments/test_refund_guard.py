@@ -20,7 +20,7 @@ from certhall.payments import refunding, sandbox, services
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 from tests.support.threads import together
 
-from .conftest import events, login, page, refused
+from .conftest import events, login, page, refused, refused_row
 
 
 def fail_at_the_gateway(order: Order) -> None:
@@ -297,8 +297,9 @@ def test_a_gateway_refund_of_an_order_recorded_by_hand_raises_an_alert(
     # 已处理 with a note, as a daily bill's discrepancy: the alert leaves the page, audited.
     url = f"/payments/orders/{order.reference}/refund-alert-handled"
     assert login(other_clerk).post(url, {"note": "看看"}).status_code == 403
-    empty = page(login(clerk).post(url, {"note": " "}, follow=True))
-    assert "处理说明" in empty and "重复退款告警（1）" in empty
+    empty = login(clerk).post(url, {"note": " "})
+    alert = f'data-alert="{order.reference}"'
+    assert "重复退款告警（1）" in refused_row(empty, alert, "处理说明不能为空", "note", "")
     done = page(login(clerk).post(url, {"note": "已联系客户退回重复款项"}, follow=True))
     assert f"已将订单 {order.reference} 的重复退款告警标记为已处理" in done
     assert "重复退款告警（" not in done and 'id="refund-alerts"' not in done
@@ -348,8 +349,13 @@ def test_finance_page_offers_what_may_be_done(
     assert "登记已退回" not in row and "立即重试" not in row
     # the hand form posted anyway: refused with the catalogue's words on the page
     hand = f"/payments/orders/{order.reference}/refund-sent"
-    shown = page(finance.post(hand, {"sent_reference": "HAND-1"}, follow=True))
-    assert "正由系统经支付宝原路自动退回" in shown
+    row = f'data-order="{order.reference}"'
+    refused_row(
+        finance.post(hand, {"sent_reference": "HAND-1"}),
+        row,
+        "正由系统经支付宝原路自动退回",
+        status=409,
+    )
 
     fail_at_the_gateway(order)
     refunding.send_due(certhall_clock.now())
@@ -379,6 +385,67 @@ def test_finance_page_offers_what_may_be_done(
     row = stopped[stopped.index(f'data-order="{second.reference}"') :]
     row = row[: row.index("</tr>")]
     assert "停止自动退款：改为人工退款" in row and "登记已退回" in row
+
+
+def test_a_refused_stop_or_hand_record_shows_the_row_again_as_typed(
+    refunded_online: Callable[..., Order], clerk: User
+) -> None:
+    """Before, the page came back by a redirect: the reason or the serial typed was lost behind
+    a notice. Now the refusal stands beside that row's form, the text as typed, the other
+    order's row as it was, and nothing is recorded."""
+    order, other = refunded_online(), refunded_online()
+    finance = login(clerk)
+    stop = f"/payments/orders/{order.reference}/refund-stop"
+    row = f'data-order="{order.reference}"'
+    long = "停" * 201
+    refused_row(
+        finance.post(stop, {"reason": long}), row, "停止原因不能超过200个字", "reason", long
+    )
+    refused_row(finance.post(stop, {"reason": "  "}), row, "停止原因不能为空", "reason", "")
+    assert Order.objects.get(pk=order.pk).refund_stopped_at is None
+    assert not events("payments.order.refund_auto_stop")
+
+    refunding.stop(clerk, order.reference, "改为人工退款")
+    sent = f"/payments/orders/{order.reference}/refund-sent"
+    serial = "H" * 65
+    shown = refused_row(
+        finance.post(sent, {"sent_reference": serial}),
+        row,
+        "退回流水号不能超过64个字",
+        "sent_reference",
+        serial,
+    )
+    assert f'data-order="{other.reference}"' in shown  # the other rows are shown as they are
+    refused_row(
+        finance.post(sent, {"sent_reference": " "}), row, "退回流水号不能为空", "sent_reference"
+    )
+    assert Order.objects.get(pk=order.pk).refund_sent_at is None
+    # a refusal of a button without a text (立即重试 with nothing failed) stands there too
+    retry = f"/payments/orders/{other.reference}/refund-retry"
+    refused_row(finance.post(retry), f'data-order="{other.reference}"', "", status=409)
+    assert Order.objects.get(pk=other.pk).refund_attempts == 0
+
+
+def test_a_refused_alert_note_shows_the_alert_again_as_typed(
+    refunded_online: Callable[..., Order], clerk: User
+) -> None:
+    order = refunded_online()
+    now = certhall_clock.now()
+    Order.objects.filter(pk=order.pk).update(
+        refund_sent_at=now,
+        refund_sent_by=clerk,
+        refund_sent_reference="HAND-9",
+        refund_duplicate_at=now,
+        refund_duplicate_reference="2026112022001000000000000009",
+    )
+    url = f"/payments/orders/{order.reference}/refund-alert-handled"
+    row = f'data-alert="{order.reference}"'
+    long = "说" * 201
+    finance = login(clerk)
+    refused_row(finance.post(url, {"note": long}), row, "处理说明不能超过200个字", "note", long)
+    refused_row(finance.post(url, {"note": " "}), row, "处理说明不能为空", "note", "")
+    order.refresh_from_db()
+    assert order.refund_duplicate_handled_at is None and order.refund_duplicate_note == ""
 
 
 # --- at the same moment (PostgreSQL) -------------------------------------------------------

@@ -53,7 +53,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status, Surp
 from certhall.payments.models import Invoice, Order, SurplusPayment
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog, local
-from certhall.web.errors import act_and_return, attempt, form_page, text_field, whole_number
+from certhall.web.errors import attempt, form_page, text_field, typed, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -184,27 +184,27 @@ def invoice_request(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def invoice_queue(request: HttpRequest) -> HttpResponse:
     """The staff's invoices: requested first (oldest first), then the issued ones."""
-    actor = _actor(request)
+    return render(request, "payments/invoices.html", _finance_context(_actor(request)))
+
+
+def _finance_context(actor: User) -> dict[str, Any]:
+    """Finance's 发票与退款 page: its rows, each list under the name ``FINANCE_ROWS`` gives."""
     if actor.role not in invoices.INVOICE_ROLES:
         raise Forbidden(code="invoice_staff_only")
     now = clock.now()
-    return render(
-        request,
-        "payments/invoices.html",
-        {
-            "section": "invoices",
-            "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
-            "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
-            "refunds_owed": [_owed_row(order, now) for order in services.refunds_owed(actor)],
-            "refund_alerts": services.refund_alerts(actor),
-            "automatic_methods": refunding.automatic_methods(),
-            "max_attempts": refunding.MAX_ATTEMPTS,
-            "refunds_sent": services.refunds_sent(actor),
-            "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
-            **_surplus_section(actor),
-            **_discrepancy_section(actor),
-        },
-    )
+    return {
+        "section": "invoices",
+        "requested": invoices.list_invoices(actor, status=InvoiceStatus.REQUESTED),
+        "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
+        "refunds_owed": [_owed_row(order, now) for order in services.refunds_owed(actor)],
+        "refund_alerts": services.refund_alerts(actor),
+        "automatic_methods": refunding.automatic_methods(),
+        "max_attempts": refunding.MAX_ATTEMPTS,
+        "refunds_sent": services.refunds_sent(actor),
+        "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
+        **_surplus_section(actor),
+        **_discrepancy_section(actor),
+    }
 
 
 def _surplus_section(actor: User) -> dict[str, object]:
@@ -288,15 +288,67 @@ def _owed_row(order: Order, now: datetime) -> dict[str, object]:
 # --- finance's buttons on the 发票与退款 page ------------------------------------------------
 
 
+#: Where the row of each of finance's row forms is on the page (the form's class): the page's
+#: list and the row's key there, the URL's one argument (an order's reference, a row's id).
+FINANCE_ROWS: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "refund-alert-handled": ("refund_alerts", lambda order: order.reference),
+    "discrepancy-handled": ("discrepancies", lambda row: row.pk),
+    "surplus-return": ("surpluses", lambda item: item["row"].pk),
+    "surplus-hand": ("surpluses", lambda item: item["row"].pk),
+    "refund-stop": ("refunds_owed", lambda item: item["order"].reference),
+    "refund-retry": ("refunds_owed", lambda item: item["order"].reference),
+    "refund-sent": ("refunds_owed", lambda item: item["order"].reference),
+    "issue-invoice": ("requested", lambda invoice: invoice.pk),
+    "reverse-invoice": ("reversal_due", lambda invoice: invoice.pk),
+}
+
+#: A text typed past its bound (200 characters at most here) is shown again to be shortened;
+#: one past this (pasted by mistake) is left out, as ``typed`` does on the hall's page.
+TYPED_LIMIT = 600
+
+
+def _act_on_page(
+    request: HttpRequest,
+    form: str,
+    key: object,
+    action: Callable[[], object],
+    done: Callable[[Any], str],
+) -> HttpResponse:
+    """A row form of finance's page: done, back to the page (303) with ``done``'s notice;
+    refused, the page again with the refusal beside that row's forms and its texts as typed
+    (a note, a reason, a serial, an invoice number: they were lost behind a notice), the other
+    rows as they are; above the page when the row has left it (another clerk's step).
+    Forbidden and NotFound are the 403 and 404 pages, as for ``act_and_return``."""
+    result, error = attempt(action)
+    if error is None:
+        messages.success(request, done(result))
+        return HttpResponseRedirect(reverse("payments-invoices"), status=303)
+    if isinstance(error, Forbidden) or error.http_status == 404:
+        raise error
+    context = _finance_context(_actor(request))
+    rows, key_of = FINANCE_ROWS[form]
+    names = [name for name in request.POST if name != "csrfmiddlewaretoken"]
+    refused = {"error": error.message, "typed": typed(request.POST, names, TYPED_LIMIT)}
+    for row in context[rows]:
+        if key_of(row) == key:
+            if isinstance(row, dict):
+                row["refused"] = refused
+            else:
+                row.refused = refused  # the model row shown, for its form's template
+            context["refused"] = True
+    return form_page(request, "payments/invoices.html", context, error)
+
+
 def _finance_button(
+    form: str,
     service: Callable[..., Any],
     done: Callable[[Any], str],
     field: str | None = None,
 ) -> Callable[..., HttpResponse]:
-    """A POST button of finance's page: ``service(actor, key)``, with the text of the form's
-    ``field`` when it has one (the service bounds it and names it in its refusal: one bound,
-    one wording), then back to the page with ``done(result)`` or the refusal. ``key`` is the
-    URL's one argument (an order's reference, a row's id)."""
+    """A POST form of a row of finance's page (``form``: its class): ``service(actor, key)``,
+    with the text of the form's ``field`` when it has one (the service bounds it and names it
+    in its refusal: one bound, one wording), then ``_act_on_page``. ``key`` is the URL's one
+    argument (an order's reference, a row's id)."""
 
     @require_POST
     @login_required
@@ -305,16 +357,17 @@ def _finance_button(
         [key] = url.values()
 
         def act() -> Any:
-            typed = [str(request.POST.get(field, ""))] if field else []
-            return service(actor, key, *typed)
+            sent = [str(request.POST.get(field, ""))] if field else []
+            return service(actor, key, *sent)
 
-        return act_and_return(request, reverse("payments-invoices"), act, done)
+        return _act_on_page(request, form, key, act, done)
 
     return view
 
 
 #: 已处理: a discrepancy of a gateway's daily bill, with a note.
 discrepancy_handled = _finance_button(
+    "discrepancy-handled",
     gateway_bills.mark_handled,
     lambda row: text(
         "discrepancy_page_done", gateway=row.get_gateway_display(), reference=row.reference
@@ -323,12 +376,14 @@ discrepancy_handled = _finance_button(
 )
 #: 已处理 of a refund-twice alert, with a note (as a discrepancy's).
 refund_alert_handled = _finance_button(
+    "refund-alert-handled",
     refunding.alert_handled,
     lambda order: text("refund_alert_page_done", reference=order.reference),
     "note",
 )
 #: 原路退回: a surplus payment sent back through its gateway's refund API.
 surplus_return = _finance_button(
+    "surplus-return",
     surplus.send_back,
     lambda row: text(
         "surplus_page_done_gateway",
@@ -340,6 +395,7 @@ surplus_return = _finance_button(
 )
 #: 已手工退回: finance sent a surplus payment back itself.
 surplus_hand = _finance_button(
+    "surplus-hand",
     surplus.record_by_hand,
     lambda row: text(
         "surplus_page_done_hand",
@@ -351,12 +407,14 @@ surplus_hand = _finance_button(
 )
 #: 停止自动退款: an order's automatic refund stopped, to be sent by hand.
 refund_stop = _finance_button(
+    "refund-stop",
     refunding.stop,
     lambda order: text("refund_page_done_stop", reference=order.reference),
     "reason",
 )
 #: 立即重试: the gateway asked again at once for a refused or failed refund.
 refund_retry = _finance_button(
+    "refund-retry",
     refunding.retry_now,
     lambda order: text(
         "refund_page_done_retry",
@@ -366,6 +424,7 @@ refund_retry = _finance_button(
 )
 #: A refunded order's money recorded as sent back (the bank's reference).
 refund_sent = _finance_button(
+    "refund-sent",
     services.record_refund_sent,
     lambda order: text("refund_page_done_sent", reference=order.reference),
     "sent_reference",
@@ -378,6 +437,7 @@ def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _register(
         request,
         invoice_id,
+        "issue-invoice",
         invoices.issue_invoice,
         lambda invoice: text("done_invoice_issued", number=invoice.number),
     )
@@ -389,6 +449,7 @@ def invoice_reverse(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _register(
         request,
         invoice_id,
+        "reverse-invoice",
         invoices.reverse_invoice,
         lambda invoice: text("done_invoice_reversed", number=invoice.reversal_number),
     )
@@ -397,16 +458,20 @@ def invoice_reverse(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def _register(
     request: HttpRequest,
     invoice_id: int,
+    form: str,
     service: Callable[[User, int, str, Iterable[bytes] | None], Invoice],
     done: Callable[[Invoice], str],
 ) -> HttpResponse:
     """Finance's form: a number from the tax system and its PDF, for ``service``."""
     actor, upload = _actor(request), request.FILES.get("pdf")
     chunks = upload.chunks() if upload else None
-    return act_and_return(
+    return _act_on_page(
         request,
-        reverse("payments-invoices"),
-        lambda: service(actor, invoice_id, text_field(request.POST, "number", 40), chunks),
+        form,
+        invoice_id,
+        lambda: service(
+            actor, invoice_id, text_field(request.POST, "number", 40, what="发票号码"), chunks
+        ),
         done,
     )
 
