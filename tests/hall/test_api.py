@@ -250,8 +250,8 @@ def test_counter_through_the_api(clerk: User, handler: Handler, reviewer: User) 
             content_type="application/json",
         )
         assert long_note.status_code == 400
-        assert long_note.json()["error"] == "approve_note_too_long"
-        assert long_note.json()["message"] == "审核意见不能超过500个字。"
+        assert long_note.json()["error"] == "field_too_long"  # approve_note_too_long before
+        assert long_note.json()["message"] == "审核意见不能超过500个字，请核对后重新填写。"
         assert Application.objects.get(number=number).state == State.PAID
         approved = as_user(reviewer).post(
             f"{API}/applications/{number}/approve", {}, content_type="application/json"

@@ -172,11 +172,12 @@ def test_an_approval_note_over_the_limit_is_refused_like_a_return_note_not_cut(
     with at(FRIDAY):
         with pytest.raises(InvalidInput) as refused:
             review.approve(reviewer, application.number, note="资" * 501)
-        assert refused.value.code == "approve_note_too_long"
-        assert str(refused.value) == "审核意见不能超过500个字。"
+        assert refused.value.code == "field_too_long"  # errors.bounded, the one bound
+        assert str(refused.value) == "审核意见不能超过500个字，请核对后重新填写。"
         with pytest.raises(InvalidInput) as returned:
             review.return_application(reviewer, application.number, reasons={}, note="资" * 501)
-        assert returned.value.code == "return_note_too_long"
+        assert returned.value.code == "field_too_long"
+        assert str(returned.value) == "退回说明不能超过500个字，请核对后重新填写。"
         assert Application.objects.get(pk=application.pk).state == State.PAID
         review.approve(reviewer, application.number, note="资" * 500)
         approved = Application.objects.get(pk=application.pk)

@@ -19,7 +19,7 @@ from certhall.accounts import licence
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, InvalidInput
+from certhall.errors import Forbidden, InvalidInput, bounded
 from certhall.hall import access, notices
 from certhall.hall.models import Application, Document
 from certhall.hall.services import with_lines
@@ -72,9 +72,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
     with access.locked(actor, number, "hall.application.approve") as application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "审核通过")
-        note = note.strip()
-        if len(note) > NOTE_LIMIT:  # refused like a return's note, never cut
-            raise InvalidInput(code="approve_note_too_long", limit=NOTE_LIMIT)
+        note = bounded(note.strip(), NOTE_LIMIT, "审核意见")  # as a return's note, never cut
         now = clock.now()
         transition(
             actor,
@@ -103,9 +101,7 @@ def return_application(
         actor, "hall.application.return", object_type="application", object_id=number
     ):
         require_role(actor, *access.REVIEW_ROLES)
-        note = note.strip()
-        if len(note) > NOTE_LIMIT:
-            raise InvalidInput(code="return_note_too_long", limit=NOTE_LIMIT)
+        note = bounded(note.strip(), NOTE_LIMIT, "退回说明")
         cleaned = {int(k): str(v).strip() for k, v in reasons.items()}
         if any(not text or len(text) > REASON_LIMIT for text in cleaned.values()):
             raise InvalidInput(code="return_reason", limit=REASON_LIMIT)

@@ -85,8 +85,6 @@ MESSAGES: dict[str, str] = {
     "renewal_record_missing": "找不到这次续期的记录。",
     "review_staff_only": "只有电子认证服务机构的工作人员可以审核。",
     "queue_limit": "limit 须在 1-{limit} 之间。",
-    "return_note_too_long": "退回说明不能超过{limit}个字。",
-    "approve_note_too_long": "审核意见不能超过{limit}个字。",
     "return_reason": "每份退回的资料都要写明原因（不超过{limit}个字）。",
     "project.unknown": "未知的项目“{value}”；目前只办理：{project}",
     "state": "未知的申请状态“{state}”",

@@ -365,7 +365,7 @@ def test_reviewer_views_documents_approves_and_returns(
         too_long = client.post(
             reverse("hall-staff:approve", args=[first.number]), {"note": "资" * 501}, follow=True
         )
-        assert "审核意见不能超过500个字。" in " ".join(flashes(too_long))
+        assert "审核意见不能超过500个字，请核对后重新填写。" in " ".join(flashes(too_long))
         assert Application.objects.get(pk=first.pk).state == State.PAID
         client.post(reverse("hall-staff:approve", args=[first.number]), {"note": "资料齐全"})
         # a return without any reason is refused and changes nothing
