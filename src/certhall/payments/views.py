@@ -53,7 +53,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status, Surp
 from certhall.payments.models import Invoice, Order, SurplusPayment
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog, local
-from certhall.web.errors import attempt, form_page, text_field, typed, whole_number
+from certhall.web.errors import act_on_page, attempt, form_page, text_field, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -319,24 +319,22 @@ def _act_on_page(
     (a note, a reason, a serial, an invoice number: they were lost behind a notice), the other
     rows as they are; above the page when the row has left it (another clerk's step).
     Forbidden and NotFound are the 403 and 404 pages, as for ``act_and_return``."""
-    result, error = attempt(action)
-    if error is None:
-        messages.success(request, done(result))
-        return HttpResponseRedirect(reverse("payments-invoices"), status=303)
-    if isinstance(error, Forbidden) or error.http_status == 404:
-        raise error
-    context = _finance_context(_actor(request))
-    rows, key_of = FINANCE_ROWS[form]
-    names = [name for name in request.POST if name != "csrfmiddlewaretoken"]
-    refused = {"error": error.message, "typed": typed(request.POST, names, TYPED_LIMIT)}
-    for row in context[rows]:
-        if key_of(row) == key:
-            if isinstance(row, dict):
-                row["refused"] = refused
-            else:
-                row.refused = refused  # the model row shown, for its form's template
-            context["refused"] = True
-    return form_page(request, "payments/invoices.html", context, error)
+
+    def again(error: CerthallError, typed_form: dict[str, str]) -> HttpResponse:
+        context = _finance_context(_actor(request))
+        rows, key_of = FINANCE_ROWS[form]
+        refused = {"error": error.message, "typed": typed_form}
+        for row in context[rows]:
+            if key_of(row) == key:
+                if isinstance(row, dict):
+                    row["refused"] = refused
+                else:
+                    row.refused = refused  # the model row shown, for its form's template
+                context["refused"] = True
+        return form_page(request, "payments/invoices.html", context, error)
+
+    target = reverse("payments-invoices")
+    return act_on_page(request, target, action, done, again, limit=TYPED_LIMIT)
 
 
 def _finance_button(

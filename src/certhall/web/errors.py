@@ -175,6 +175,34 @@ def act_and_return(
     return HttpResponseRedirect(target, status=303)
 
 
+#: Fields a form shown again never echoes.
+NOT_ECHOED = ("csrfmiddlewaretoken", "pin")
+
+
+def act_on_page(
+    request: HttpRequest,
+    target: str,
+    action: Callable[[], object],
+    done: str | Callable[[Any], str],
+    again: Callable[[CerthallError, dict[str, str]], HttpResponse],
+    *,
+    limit: int,
+) -> HttpResponse:
+    """A POST form of a page that shows more than the form (the console's application page,
+    finance's page): done, back to ``target`` (303) with ``done``'s notice, as
+    :func:`act_and_return`; refused, ``again(error, typed)``: the page again with the refusal
+    and the form's fields as typed (each up to ``limit``; never the CSRF token or a PIN), where
+    a notice would have lost them. Forbidden and NotFound are the 403 and 404 pages."""
+    result, error = attempt(action)
+    if error is None:
+        messages.success(request, done if isinstance(done, str) else done(result))
+        return HttpResponseRedirect(target, status=303)
+    if isinstance(error, Forbidden) or error.http_status == 404:
+        raise error
+    names = [name for name in request.POST if name not in NOT_ECHOED]
+    return again(error, typed(request.POST, names, limit))
+
+
 def _entry_refusal(code: str, status: int) -> CerthallError:
     error = _Refusal(code=code)
     error.http_status = status

@@ -56,7 +56,7 @@ from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.rules import default_catalog, point_status, quote
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.lifecycle import Status as UkeyStatus
-from certhall.web.errors import act_and_return, attempt, form_page, typed, whole_number
+from certhall.web.errors import act_and_return, act_on_page, attempt, form_page, typed, whole_number
 
 #: Who works in the console (auditors read through the audit tools, not here).
 CONSOLE_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ISSUER, Role.CA_ADMIN})
@@ -312,18 +312,16 @@ def _act_on_page(
     refused, the page again with the refusal and the form ``form`` as typed (a reviewer's
     return reasons, a reason, a tracking number: they went back empty). Forbidden and NotFound
     are the 403 and 404 pages, as for ``act_and_return``; PINs are never shown again."""
-    result, error = attempt(action)
-    if error is None:
-        messages.success(request, done if isinstance(done, str) else done(result))
-        return HttpResponseRedirect(_detail_url(number), status=303)
-    if isinstance(error, Forbidden) or error.http_status == 404:
-        raise error
-    names = [name for name in request.POST if name not in ("csrfmiddlewaretoken", "pin")]
-    context = _application_context(_actor(request), number)
-    context["typed"] = {form: typed(request.POST, names, staff_forms.FIELD_LIMIT * 3)}
-    for document in context["detail"]["documents"]:  # 退回补正: a reason per document
-        document["typed_reason"] = context["typed"][form].get(f"reason_{document['id']}", "")
-    return form_page(request, "hall/staff/application.html", context, error)
+
+    def again(error: CerthallError, typed_form: dict[str, str]) -> HttpResponse:
+        context = _application_context(_actor(request), number)
+        context["typed"] = {form: typed_form}
+        for document in context["detail"]["documents"]:  # 退回补正: a reason per document
+            document["typed_reason"] = typed_form.get(f"reason_{document['id']}", "")
+        return form_page(request, "hall/staff/application.html", context, error)
+
+    limit = staff_forms.FIELD_LIMIT * 3
+    return act_on_page(request, _detail_url(number), action, done, again, limit=limit)
 
 
 def _done_text(application: object) -> str:
