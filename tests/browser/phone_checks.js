@@ -20,7 +20,7 @@
   const targets = [
     'button', 'select', 'textarea',
     'input:not([type=hidden]):not([type=radio]):not([type=checkbox])',
-    '.btn', 'a.button', '.site-header a', '.site-header label', '.console-nav a',
+    '.btn', '.site-header a', '.site-header label', '.console-nav a',
     'label.choice', '.tabs a',
   ].join(', ');
   for (const el of document.querySelectorAll(targets)) {
