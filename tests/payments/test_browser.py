@@ -65,7 +65,7 @@ def test_pay_online_through_the_sandbox(
     expect(page.locator("#pay-options")).to_contain_text("154 739 697 600 74")
     page.screenshot(path=str(tmp_path / "1-order.png"), full_page=True)
 
-    page.locator('[data-gateway="alipay"] a.button').click()
+    page.locator('[data-gateway="alipay"] a.btn').click()
     expect(page.locator("#cashier-amount")).to_have_text("¥150.00")
     expect(page.locator("#cashier-payee")).to_have_text("深圳市电子商务安全证书管理有限公司")
     page.screenshot(path=str(tmp_path / "2-cashier.png"), full_page=True)
