@@ -5,7 +5,8 @@ each page reaches the service (the rules and permissions themselves are tested i
 the counter flow with the checklist and the counter payment, the rule's own words for a
 Saturday ODC, the review queue's deadlines, separation of duties (the button is missing and
 the service refuses), issuance onto a Ukey from stock and delivery, the stock page, printed
-forms; then every URL as an applicant, as staff of another provider, and without a CSRF token.
+forms (every URL as an applicant, as staff of another provider and without a CSRF token:
+test_staff_access.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -21,60 +21,29 @@ from django.urls import reverse
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
-from certhall.hall import counter, documents, issuance, review, services
+from certhall.hall import documents, issuance, review, services
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, ApplicationItem, Document
+from certhall.hall.models import Application, ApplicationItem
 from certhall.hall.states import State
-from certhall.hall.web import staff_urls
 from certhall.payments.models import Order
 from certhall.rules import SHANGHAI
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
 from tests.hall.conftest import FRIDAY, SATURDAY, at, online_draft, pay_online
+from tests.hall.web.staff_support import (
+    HANDLER_ID,
+    NEW_USCC,
+    WEEKEND_WORDS,
+    counter_client,
+    flashes,
+    login,
+    online_paid_at,
+    snapshot,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
-
-NEW_USCC = "91440300MA5F00001A"
-HANDLER_ID = "440301199001011234"
-WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
-
-
-def login(user: User, **kwargs: Any) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
-def text(response: Any) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def flashes(response: Any) -> list[str]:
-    return re.findall(r'class="flash flash-\w+"[^>]*>([^<]*)<', response.content.decode())
-
-
-def counter_client(clerk: User, point: str = "kejiyuan") -> Client:
-    client = login(clerk)
-    response = client.post(reverse("hall-staff:counter"), {"point": point})
-    assert response.status_code == 303
-    return client
-
-
-def snapshot() -> dict[str, Any]:
-    return {
-        "applications": sorted(Application.objects.values_list("number", "state", "updated_at")),
-        "items": sorted(ApplicationItem.objects.values_list("pk", "done_at", "fee")),
-        "documents": sorted(Document.objects.values_list("pk", "status", "original_seen")),
-        "orders": sorted(Order.objects.values_list("reference", "status")),
-        "ukeys": sorted(Ukey.objects.values_list("serial", "status")),
-        "organizations": sorted(
-            Organization.objects.values_list("pk", "name", "licence_unchecked")
-        ),
-        "active_users": sorted(User.objects.filter(is_active=True).values_list("pk", flat=True)),
-        "ok_events": AuditEvent.objects.filter(result="ok").count(),
-    }
-
 
 # --- counter ---------------------------------------------------------------------------------
 
@@ -247,7 +216,7 @@ def test_a_refused_form_of_the_application_page_keeps_what_was_typed(
 ) -> None:
     """The application page's forms were buttons (act_and_return): refused, back to the page
     with a notice and every form empty: a reviewer's reasons for each document, the note."""
-    paid = _online_paid(applicant, handler, FRIDAY)
+    paid = online_paid_at(applicant, handler, FRIDAY)
     bad = paid.documents.get(kind="legal_rep_id_copy")
     with at(FRIDAY):
         client = login(reviewer)
@@ -316,21 +285,13 @@ def test_numbers_int_cannot_read_get_the_forms_refusal(
 # --- review ----------------------------------------------------------------------------------
 
 
-def _online_paid(applicant: User, handler: Handler, when: datetime) -> Application:
-    with at(when):
-        draft = online_draft(applicant, handler)
-        services.submit(applicant, draft.number)
-        pay_online(draft.number, applicant)
-    return Application.objects.get(pk=draft.pk)
-
-
 def test_review_queue_by_deadline_and_overdue(
     applicant: User, handler: Handler, reviewer: User
 ) -> None:
-    late = _online_paid(applicant, handler, datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
+    late = online_paid_at(applicant, handler, datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI))
     # (one certificate-free online application at a time per organisation is not a rule;
     # a second one is simply another draft)
-    fresh = _online_paid(applicant, handler, FRIDAY)
+    fresh = online_paid_at(applicant, handler, FRIDAY)
     with at(FRIDAY):
         response = login(reviewer).get(reverse("hall-staff:review"))
     body = text(response)
@@ -345,8 +306,8 @@ def test_review_queue_by_deadline_and_overdue(
 def test_reviewer_views_documents_approves_and_returns(
     applicant: User, handler: Handler, reviewer: User, foreign_staff: dict[str, User]
 ) -> None:
-    first = _online_paid(applicant, handler, FRIDAY)
-    second = _online_paid(applicant, handler, FRIDAY)
+    first = online_paid_at(applicant, handler, FRIDAY)
+    second = online_paid_at(applicant, handler, FRIDAY)
     client = login(reviewer)
     with at(FRIDAY):
         page = text(client.get(reverse("hall-staff:application", args=[first.number])))
@@ -421,7 +382,7 @@ def test_separation_of_duties_button_absent_and_service_refuses(
 
 def test_who_approved_does_not_issue(ca_admin: User, applicant: User, handler: Handler) -> None:
     """A CA admin may review and issue, but not make the certificate they approved."""
-    application = _online_paid(applicant, handler, FRIDAY)
+    application = online_paid_at(applicant, handler, FRIDAY)
     with at(FRIDAY):
         review.approve(ca_admin, application.number)
         client = login(ca_admin)
@@ -458,7 +419,7 @@ def test_issuer_issues_onto_stock_and_mails(
     issuer: User,
     instance_ukeys: UkeyStore,
 ) -> None:
-    application = _online_paid(applicant, handler, FRIDAY)
+    application = online_paid_at(applicant, handler, FRIDAY)
     client = login(issuer)
     with at(FRIDAY):
         review.approve(reviewer, application.number)
@@ -552,201 +513,6 @@ def test_anonymous_is_sent_to_the_login() -> None:
     response = Client().get(reverse("hall-staff:review"))
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=%2Fconsole%2Freview%2F"
-
-
-# --- every URL: applicants, other providers, CSRF --------------------------------------------
-
-
-ROUTES: list[tuple[str, str, dict[str, Any]]] = [
-    ("GET", "home", {}),
-    ("GET", "counter", {}),
-    ("POST", "counter", {"point": "kejiyuan"}),
-    ("POST", "counter-open", {"uscc": NEW_USCC, "name": "x", "handler_id": "<handler>"}),
-    ("POST", "counter-licence", {"uscc": "x", "name": "x", "disown": "1"}),
-    ("GET", "review", {}),
-    ("GET", "issuance", {}),
-    ("GET", "ukeys", {}),
-    ("POST", "ukeys", {"count": "1"}),
-    ("GET", "application", {}),
-    ("POST", "add-item", {"business": "new", "cert_type": "personal", "years": "1"}),
-    ("POST", "remove-item", {}),
-    ("POST", "checklist", {"received": ["licence_copy"], "original": ["licence_copy"]}),
-    ("POST", "submit", {}),
-    ("POST", "resubmit", {}),
-    ("POST", "payment", {"method": "cash"}),
-    ("POST", "approve", {}),
-    ("POST", "return", {"note": "x"}),
-    ("POST", "issue", {}),
-    ("POST", "deliver", {}),
-    ("POST", "cancel", {"reason": "x"}),
-    ("POST", "refund", {"reason": "x"}),
-    ("GET", "document", {}),
-    ("GET", "form", {}),
-]
-LISTINGS = {"home", "review", "issuance", "ukeys", "counter"}
-
-
-def test_every_url_is_tried() -> None:
-    names = {pattern.name for pattern in staff_urls.urlpatterns}  # type: ignore[union-attr]
-    assert names == {name for _, name, _ in ROUTES}
-
-
-@pytest.fixture
-def counter_draft(clerk: User, handler: Handler) -> Application:
-    """An on-site draft with a line and a checked document, at 科技园 on Friday."""
-    with at(FRIDAY):
-        draft = counter.open_application(
-            clerk,
-            point="kejiyuan",
-            customer=counter.Customer(uscc=handler.organization.uscc),
-            handler_id=handler.pk,
-        )
-        services.add_item(clerk, draft.number, ItemRequest(business="new", cert_type="org"))
-        documents.check_at_counter(clerk, draft.number, "licence_copy")
-    return draft
-
-
-@pytest.fixture
-def online_paid(applicant: User, handler: Handler) -> Application:
-    return _online_paid(applicant, handler, FRIDAY)
-
-
-def _url(name: str, application: Application) -> str:
-    if name in LISTINGS or name == "counter-open":
-        return reverse(f"hall-staff:{name}")
-    args: list[Any] = [application.number]
-    if name == "remove-item":
-        args.append(application.items.get().pk)
-    elif name == "document":
-        args.append(application.documents.order_by("pk").first().pk)  # type: ignore[union-attr]
-    elif name == "form":
-        args.append("unit_application")
-    elif name == "counter-licence":
-        args = [application.organization_id]
-    return reverse(f"hall-staff:{name}", args=args)
-
-
-def _target(name: str, draft: Application, online: Application) -> Application:
-    return online if name in ("approve", "return", "document") else draft
-
-
-@pytest.mark.parametrize(("method", "name", "data"), ROUTES, ids=[f"{m} {n}" for m, n, _ in ROUTES])
-def test_applicants_are_refused_everywhere(
-    method: str,
-    name: str,
-    data: dict[str, Any],
-    applicant: User,
-    handler: Handler,
-    counter_draft: Application,
-    online_paid: Application,
-) -> None:
-    client = login(applicant)
-    target = _target(name, counter_draft, online_paid)
-    payload = {k: (str(handler.pk) if v == "<handler>" else v) for k, v in data.items()}
-    with at(FRIDAY):
-        before = snapshot()
-        url = _url(name, target)
-        response = client.get(url) if method == "GET" else client.post(url, payload)
-        assert response.status_code == 403, (name, response.status_code)
-        assert "工作台只对受理员" in text(response)
-        assert snapshot() == before
-
-
-@pytest.mark.parametrize(("method", "name", "data"), ROUTES, ids=[f"{m} {n}" for m, n, _ in ROUTES])
-def test_other_providers_staff_see_and_change_nothing(
-    method: str,
-    name: str,
-    data: dict[str, Any],
-    handler: Handler,
-    counter_draft: Application,
-    online_paid: Application,
-    foreign_staff: dict[str, User],
-) -> None:
-    target = _target(name, counter_draft, online_paid)
-    payload = {k: (str(handler.pk) if v == "<handler>" else v) for k, v in data.items()}
-    with at(FRIDAY):
-        url = _url(name, target)
-        for role, user in foreign_staff.items():
-            client = login(user)
-            if name == "counter-open":
-                client.post(reverse("hall-staff:counter"), {"point": "kejiyuan"})
-            if (method, name) == ("POST", "ukeys") and role in ("issuer", "ca_admin"):
-                continue  # they stock their own provider's Ukeys (tested with SoftHSM above)
-            before = snapshot()
-            response = client.get(url) if method == "GET" else client.post(url, payload)
-            if name in LISTINGS:
-                # their own (empty) listings; none of ours
-                assert response.status_code in (200, 303, 403), role
-                if response.status_code == 200:
-                    body = text(response)
-                    assert counter_draft.number not in body and online_paid.number not in body
-            elif name == "counter-open":
-                # a clerk of another provider cannot open an application for our provider
-                assert response.status_code in (303, 403), role
-                assert not Application.objects.exclude(
-                    pk__in=[counter_draft.pk, online_paid.pk]
-                ).exists()
-            else:
-                assert response.status_code in (403, 404), (role, response.status_code)
-            assert snapshot() == before, role
-
-
-def test_the_counters_work_in_hand_is_not_lost_among_online_applications(
-    counter_draft: Application, applicant: User, clerk: User
-) -> None:
-    """It was the on-site ones among the newest 100 of all: a busy online hall hid them."""
-    with at(FRIDAY):
-        for _ in range(101):
-            services.create_draft(applicant)
-        client = counter_client(clerk)
-        page = text(client.get(reverse("hall-staff:counter")))
-        home = text(client.get(reverse("hall-staff:home")))
-    assert counter_draft.number in page and "办理中的现场申请（1 件）" in page
-    assert counter_draft.number in home and "办理中的现场申请 1 件" in home
-
-
-def test_other_providers_staff_cannot_look_customers_up(
-    clerk: User, handler: Handler, foreign_staff: dict[str, User]
-) -> None:
-    """The counter's USCC look-up shows handlers' full ID numbers and phones: this CA's
-    counter only (it showed them to a clerk of any provider)."""
-    page = reverse("hall-staff:counter")
-    lookup = f"{page}?uscc={handler.organization.uscc}"
-    with at(FRIDAY):
-        ours = login(clerk)
-        ours.post(page, {"point": "kejiyuan"})
-        assert HANDLER_ID in text(ours.get(lookup))
-        for role, user in foreign_staff.items():
-            client = login(user)
-            chosen = client.post(page, {"point": "kejiyuan"})
-            assert chosen.status_code == 403, role
-            response = client.get(lookup)
-            assert response.status_code == 403, role
-            assert HANDLER_ID not in text(response) and handler.name not in text(response)
-
-
-@pytest.mark.parametrize(
-    ("method", "name", "data"),
-    [r for r in ROUTES if r[0] == "POST"],
-    ids=[n for m, n, _ in ROUTES if m == "POST"],
-)
-def test_posts_need_the_csrf_token(
-    method: str,
-    name: str,
-    data: dict[str, Any],
-    ca_admin: User,
-    handler: Handler,
-    counter_draft: Application,
-    online_paid: Application,
-) -> None:
-    client = login(ca_admin, enforce_csrf_checks=True)
-    target = _target(name, counter_draft, online_paid)
-    payload = {k: (str(handler.pk) if v == "<handler>" else v) for k, v in data.items()}
-    with at(FRIDAY):
-        before = snapshot()
-        response = client.post(_url(name, target), payload)
-        assert response.status_code == 403
-        assert snapshot() == before
 
 
 def test_an_online_renewal_is_not_on_the_issuers_list(
