@@ -7,6 +7,7 @@ moment whose three-working-day deadline stays within 2026.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,15 +25,18 @@ from django.test import Client
 from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
-from certhall.hall import documents, identity, liveness, services, storage
+from certhall.hall import counter, documents, identity, liveness, payment, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, IdentityCheck
+from certhall.hall.states import State
+from certhall.notify.models import SmsMessage
 from certhall.payments import services as payments
 from certhall.payments.lifecycle import Channel as PayChannel
 from certhall.payments.lifecycle import Method
 from certhall.payments.models import Order
 from certhall.pki.issuance import Subscriber
 from certhall.rules import SHANGHAI
+from certhall.tokens import change_pin, list_certificates, user_login
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
@@ -310,3 +314,68 @@ def finish_identity_on_phone(phone: Client, phone_path: str, outcome: str) -> st
     answered = phone.post(begun["Location"], {"outcome": outcome})
     assert answered.status_code == 303 and answered["Location"] == phone_path
     return phone.get(phone_path).content.decode()
+
+
+#: The first PIN of an issued Ukey, as the SMS tells it.
+PIN_IN_TEXT = re.compile(r"PIN码）为(\d{6})")
+
+
+def sms_pin(kind: str = "ukey.pin") -> str:
+    message = SmsMessage.objects.filter(kind=kind).order_by("-pk").first()
+    assert message is not None
+    match = PIN_IN_TEXT.search(message.text)
+    assert match, message.text
+    return match.group(1)
+
+
+def token_serials(store: UkeyStore, label: str, pin: str) -> set[str]:
+    with user_login(store.module, label, pin, conf=store.conf, allow_must_change=True) as s:
+        return {c.serial_hex for c in list_certificates(s) if not c.is_ca}
+
+
+CUSTOMER_PIN = "135790"
+
+
+def issued_ukey(
+    issuer: User,
+    stock: Callable[[str], Ukey],
+    store: UkeyStore,
+    organization: Organization,
+    label: str = "ukey-old",
+    profile: str = "personal",
+    years: int = 3,
+) -> tuple[Ukey, Certificate]:
+    """A Ukey the customer holds (issued in January), its PIN changed to CUSTOMER_PIN."""
+    ukey = stock(label)
+    with at(datetime(2026, 1, 12, 10, 0, tzinfo=SHANGHAI)):
+        cert = ukeys.issue_onto_token(
+            issuer,
+            ukey,
+            profile,
+            years if profile == "personal" else 1,
+            PERSON_SUBSCRIBER if profile == "personal" else ORG_SUBSCRIBER,
+            phone=PHONE,
+            organization=organization,
+            store=store,
+        )
+    change_pin(store.module, ukey.label, sms_pin(), CUSTOMER_PIN, conf=store.conf)
+    ukey.refresh_from_db()
+    return ukey, cert
+
+
+def at_counter(clerk: User, handler: Handler, *requests: ItemRequest) -> Application:
+    """Open, add the lines, tick every document with originals, submit (and pay if due)."""
+    draft = counter.open_application(
+        clerk,
+        point="kejiyuan",
+        customer=counter.Customer(uscc=handler.organization.uscc),
+        handler_id=handler.pk,
+    )
+    for request in requests:
+        services.add_item(clerk, draft.number, request)
+    for kind in documents.required(draft, list(draft.items.all())):
+        documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
+    submitted = services.submit(clerk, draft.number)
+    if submitted.state == State.AWAITING_PAYMENT:
+        payment.take_counter_payment(clerk, draft.number, method="cash")
+    return Application.objects.get(pk=draft.pk)

@@ -3,63 +3,38 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import datetime
 
 import pytest
-from cryptography import x509
-from django.test import Client
-from django.urls import reverse
 
 from certhall.accounts.models import Handler, Organization, User
-from certhall.agent.ukey import Ukeys
-from certhall.audit.models import AuditEvent
 from certhall.audit.services import verify as verify_audit
 from certhall.ca.models import Certificate
-from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation, TokenError
-from certhall.hall import counter, documents, issuance, payment, renewal, review, services
+from certhall.hall import issuance, review, services
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.notify.models import SmsMessage
-from certhall.payments.models import Order
 from certhall.pki.profiles import add_years
-from certhall.rules import SHANGHAI
-from certhall.tokens import change_pin, list_certificates, pin_status, user_login
-from certhall.ukeys import services as ukeys
+from certhall.tokens import pin_status
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
-from tests.agent.support import fingerprint
 from tests.hall.conftest import (
+    CUSTOMER_PIN,
     FRIDAY,
     MONDAY,
-    ORG_SUBSCRIBER,
-    PERSON_SUBSCRIBER,
     PHONE,
     at,
+    at_counter,
+    issued_ukey,
     online_draft,
     pay_online,
+    sms_pin,
+    token_serials,
 )
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.django_db]
-
-PIN_IN_TEXT = re.compile(r"PIN码）为(\d{6})")
-CUSTOMER_PIN = "135790"
-
-
-def sms_pin(kind: str = "ukey.pin") -> str:
-    message = SmsMessage.objects.filter(kind=kind).order_by("-pk").first()
-    assert message is not None
-    match = PIN_IN_TEXT.search(message.text)
-    assert match, message.text
-    return match.group(1)
-
-
-def token_serials(store: UkeyStore, label: str, pin: str) -> set[str]:
-    with user_login(store.module, label, pin, conf=store.conf, allow_must_change=True) as s:
-        return {c.serial_hex for c in list_certificates(s) if not c.is_ca}
 
 
 def test_online_new_end_to_end(
@@ -147,51 +122,6 @@ def test_a_clerk_does_not_issue_online_applications(
                 clerk, draft.number, tokens={draft.items.get().pk: ukey.serial}, store=ukey_store
             )
     assert Application.objects.get(pk=draft.pk).state == State.APPROVED
-
-
-def issued_ukey(
-    issuer: User,
-    stock: Callable[[str], Ukey],
-    store: UkeyStore,
-    organization: Organization,
-    label: str = "ukey-old",
-    profile: str = "personal",
-    years: int = 3,
-) -> tuple[Ukey, Certificate]:
-    """A Ukey the customer holds (issued in January), its PIN changed to CUSTOMER_PIN."""
-    ukey = stock(label)
-    with at(datetime(2026, 1, 12, 10, 0, tzinfo=SHANGHAI)):
-        cert = ukeys.issue_onto_token(
-            issuer,
-            ukey,
-            profile,
-            years if profile == "personal" else 1,
-            PERSON_SUBSCRIBER if profile == "personal" else ORG_SUBSCRIBER,
-            phone=PHONE,
-            organization=organization,
-            store=store,
-        )
-    change_pin(store.module, ukey.label, sms_pin(), CUSTOMER_PIN, conf=store.conf)
-    ukey.refresh_from_db()
-    return ukey, cert
-
-
-def at_counter(clerk: User, handler: Handler, *requests: ItemRequest) -> Application:
-    """Open, add the lines, tick every document with originals, submit (and pay if due)."""
-    draft = counter.open_application(
-        clerk,
-        point="kejiyuan",
-        customer=counter.Customer(uscc=handler.organization.uscc),
-        handler_id=handler.pk,
-    )
-    for request in requests:
-        services.add_item(clerk, draft.number, request)
-    for kind in documents.required(draft, list(draft.items.all())):
-        documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
-    submitted = services.submit(clerk, draft.number)
-    if submitted.state == State.AWAITING_PAYMENT:
-        payment.take_counter_payment(clerk, draft.number, method="cash")
-    return Application.objects.get(pk=draft.pk)
 
 
 def test_counter_replacement_of_a_lost_ukey(
@@ -508,123 +438,3 @@ def test_an_unexpected_failure_is_told_in_chinese_in_the_history(
     for reader in (applicant, issuer):
         reason = services.history(reader, failed)[-1]["reason"]
         assert reason == "制证未完成：系统繁忙，请稍后再试。", reason
-
-
-def test_a_ukey_lost_before_the_online_renewal_was_written(
-    hall_ca: object,
-    applicant: User,
-    clerk: User,
-    reviewer: User,
-    issuer: User,
-    handler: Handler,
-    organization: Organization,
-    stock: Callable[[str], Ukey],
-    ukey_store: UkeyStore,
-) -> None:
-    """A paid online renewal, the new certificate issued onto a new key on the Ukey, and the Ukey
-    lost before the helper wrote it. The counter's 介质补办 of the renewed certificate (the old
-    one is refused, with the way out) revokes both, ends the renewal and its application in
-    its transaction, and puts a certificate to the renewed end date on the new Ukey: the paid
-    years are kept, the renewal is not charged again. The customer's pages say what happened."""
-    old_ukey, old_cert = issued_ukey(issuer, stock, ukey_store, organization, years=1)
-    helper = Ukeys(ukey_store.module, ukey_store.conf)
-    entry = helper.find(fingerprint(x509.load_der_x509_certificate(bytes(old_cert.der))))
-    web = Client()
-    web.force_login(applicant)
-    with at(FRIDAY):
-        number = renewal.start(applicant, old_cert.serial, 2).number
-        pay_online(number, applicant)
-        ticket = renewal.ticket(applicant, number)
-        with helper.login(entry, CUSTOMER_PIN) as session:
-            prep = helper.prepare_renewal(session, entry, ticket.origin, ticket.years)
-        issued = renewal.request_renewal(
-            applicant, number, csr=prep.csr_pem, signature=prep.signature, origin=prep.signed_origin
-        )
-        renewed = issued.new_certificate
-        assert renewed is not None and renewed.not_after > old_cert.not_after
-        # meanwhile: the renewal's page and 我的证书 say what is pending and the way out
-        page = web.get(reverse("hall-applicant:detail", args=[number])).content.decode()
-        assert "新证书已签发，待写入Ukey" in page
-        assert f"对新证书 <code>{renewed.serial}</code> 办理介质补办" in page
-        mine = web.get("/my/").content.decode()
-        assert f"续期中：新证书 <code>{renewed.serial}</code> 已签发，待写入Ukey" in mine
-        assert f"待写入Ukey（原证书 <code>{old_cert.serial}</code>）" in mine
-        # and the counter's list of the enterprise's certificates, on a new draft
-        draft = counter.open_application(
-            clerk,
-            point="kejiyuan",
-            customer=counter.Customer(uscc=handler.organization.uscc),
-            handler_id=handler.pk,
-        )
-        console = Client()
-        console.force_login(clerk)
-        listing = console.get(reverse("hall-staff:application", args=[draft.number]))
-        listed = listing.content.decode()
-        assert f"网厅续期中，新证书 {renewed.serial} 尚未写入Ukey" in listed
-        assert f"网厅续期的新证书，尚未写入Ukey（原证书 {old_cert.serial}）" in listed
-
-    with at(MONDAY):
-        # the lost Ukey at the counter: the old certificate is the renewal's; the counter is told
-        # which certificate to replace
-        with pytest.raises(Conflict) as refused:
-            at_counter(
-                clerk,
-                handler,
-                ItemRequest(business="replace", serial=old_cert.serial, replace_cause="lost"),
-            )
-        assert refused.value.code == "certificate_busy"
-        assert f"请对新证书 {renewed.serial} 办理介质补办" in refused.value.message
-        application = at_counter(
-            clerk,
-            handler,
-            ItemRequest(business="replace", serial=renewed.serial, replace_cause="lost"),
-        )
-        assert application.total == 50  # the 介质补办's fee, not the renewal's again
-        review.approve(reviewer, application.number)
-        line = application.items.get()
-        new = stock("ukey-after-renewal")
-        issuance.issue_application(
-            clerk, application.number, tokens={line.pk: new.serial}, store=ukey_store
-        )
-
-    for cert in (old_cert, renewed):
-        cert.refresh_from_db()
-        assert (cert.status, cert.revocation_reason) == ("revoked", "keyCompromise")
-    old_ukey.refresh_from_db()
-    assert old_ukey.status == "retired" and old_ukey.replaced_by == new
-    line.refresh_from_db()
-    fresh = line.result_certificate
-    assert fresh is not None and fresh.status == "valid"
-    assert fresh.not_after == renewed.not_after  # the renewed term, not the old one
-    assert fresh.serial in token_serials(ukey_store, new.label, sms_pin())
-
-    # the renewal and its application are over, audited, by the clerk who did the 介质补办
-    record = Renewal.objects.get(pk=issued.pk)
-    assert record.state == Renewal.State.REPLACED
-    done = Application.objects.get(number=number)
-    assert done.state == State.DELIVERED
-    closing = AuditEvent.objects.get(
-        action="hall.application.deliver", object_type="application", object_id=number
-    )
-    assert closing.actor == f"clerk:{clerk.username}"
-    assert renewed.serial in closing.after["reason"] and "介质补办" in closing.after["reason"]
-    # one order for the renewal, paid once; nothing refunded or charged again
-    orders = Order.objects.filter(reference=done.payment_reference)
-    assert [o.status for o in orders] == ["paid"]
-    assert verify_audit().ok
-
-    page = web.get(reverse("hall-applicant:detail", args=[number])).content.decode()
-    assert "待写入Ukey" not in page and 'id="renew-panel"' not in page
-    assert 'id="application-state">已办结' in page
-    assert f"续期的新证书 <code>{renewed.serial}</code>" in page
-    assert f"补办后的证书：序列号 <code>{fresh.serial}</code>" in page
-    assert "无需再次续期或付款" in page  # the history's reason too
-    mine = web.get("/my/").content.decode()
-    assert "待写入Ukey" not in mine
-    # the renewal in the staff console: ended, the history says how and by whom
-    console.force_login(clerk)
-    staff_page = console.get(reverse("hall-staff:application", args=[number])).content.decode()
-    last = staff_page.rindex('<li><span class="state state-')
-    assert staff_page[last:].startswith('<li><span class="state state-delivered">已交付</span>')
-    assert f"受理员 {clerk.username}" in staff_page[last:]
-    assert f"续期的新证书 {renewed.serial} 未写入该Ukey" in staff_page[last:]

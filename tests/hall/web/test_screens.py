@@ -23,8 +23,15 @@ from certhall.hall.states import State
 from certhall.notify.messages import render
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
-from tests.hall.conftest import FRIDAY, at, online_draft, pay_online, software_certificate
-from tests.hall.test_issuance import at_counter, issued_ukey
+from tests.hall.conftest import (
+    FRIDAY,
+    at,
+    at_counter,
+    issued_ukey,
+    online_draft,
+    pay_online,
+    software_certificate,
+)
 
 pytestmark = pytest.mark.django_db
 
