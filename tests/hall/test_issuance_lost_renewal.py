@@ -16,7 +16,7 @@ from certhall.audit.models import AuditEvent
 from certhall.audit.services import verify as verify_audit
 from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict
-from certhall.hall import counter, issuance, renewal, review
+from certhall.hall import counter, issuance, payment, renewal, review
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
 from certhall.hall.states import State
@@ -157,3 +157,56 @@ def test_a_ukey_lost_before_the_online_renewal_was_written(
     assert staff_page[last:].startswith('<li><span class="state state-delivered">已交付</span>')
     assert f"受理员 {clerk.username}" in staff_page[last:]
     assert f"续期的新证书 {renewed.serial} 未写入该Ukey" in staff_page[last:]
+
+
+def test_a_ukey_lost_after_paying_a_renewal_that_was_never_issued(
+    hall_ca: object,
+    applicant: User,
+    clerk: User,
+    reviewer: User,
+    issuer: User,
+    handler: Handler,
+    organization: Organization,
+    stock: Callable[[str], Ukey],
+    ukey_store: UkeyStore,
+) -> None:
+    """Paid online, the Ukey lost before the helper asked for the new certificate: nothing was
+    issued, so there is nothing to carry. The counter's 介质补办 of the certificate is refused
+    with the way out (refund that application first); after the refund it goes through."""
+    old_ukey, old_cert = issued_ukey(issuer, stock, ukey_store, organization, years=1)
+    with at(FRIDAY):
+        number = renewal.start(applicant, old_cert.serial, 2).number
+        pay_online(number, applicant)
+    with at(MONDAY):
+        with pytest.raises(Conflict) as refused:
+            at_counter(
+                clerk,
+                handler,
+                ItemRequest(business="replace", serial=old_cert.serial, replace_cause="lost"),
+            )
+        assert refused.value.code == "certificate_busy"
+        assert f"在线续期申请 {number}（审核通过，待制证）" in refused.value.message
+        assert "已付款的先为该申请办理退款" in refused.value.message
+        payment.refund_application(clerk, number, "Ukey遗失，续期未签发")
+        application = at_counter(
+            clerk,
+            handler,
+            ItemRequest(business="replace", serial=old_cert.serial, replace_cause="lost"),
+        )
+        review.approve(reviewer, application.number)
+        line = application.items.get()
+        new = stock("ukey-after-unissued-renewal")
+        issuance.issue_application(
+            clerk, application.number, tokens={line.pk: new.serial}, store=ukey_store
+        )
+    assert Application.objects.get(number=number).state == State.REFUNDED
+    assert not Renewal.objects.filter(old_certificate=old_cert).exists()
+    old_cert.refresh_from_db()
+    assert old_cert.status == "revoked"
+    line.refresh_from_db()
+    fresh = line.result_certificate
+    assert fresh is not None and fresh.not_after == old_cert.not_after
+    assert fresh.serial in token_serials(ukey_store, new.label, sms_pin())
+    old_ukey.refresh_from_db()
+    assert old_ukey.status == "retired" and old_ukey.replaced_by == new
+    assert verify_audit().ok

@@ -240,6 +240,15 @@ def _check_combination(
             new=renewed.serial,
             end=f"{local(renewed.not_after):%Y-%m-%d}",
         )
+    if elsewhere.is_online_renewal:
+        # paid or not, nothing issued yet: the renewal must end first (cancel or refund)
+        raise Conflict(
+            code="certificate_busy",
+            variant="renewal_pending",
+            serial=target.serial,
+            number=elsewhere.application.number,
+            state=elsewhere.application.get_state_display(),
+        )
     raise Conflict(
         code="certificate_busy", serial=target.serial, number=elsewhere.application.number
     )

@@ -46,6 +46,10 @@ MESSAGES: dict[str, str] = {
         "如Ukey遗失或损坏，请对新证书 {new} 办理介质补办：原证书随之吊销，"
         "补办的证书有效期至 {end}（续期已付的年限保留）。"
     ),
+    "certificate_busy.renewal_pending": (
+        "证书 {serial} 有在线续期申请 {number}（{state}），新证书尚未签发。如Ukey遗失或损坏："
+        "未付款的申请先取消，已付款的先为该申请办理退款，再对证书 {serial} 办理介质补办。"
+    ),
     "serial_missing": "{label}须填写证书序列号。",
     "cert_type_mismatch": "证书 {serial} 是{label}，与所选证书类型不符。",
     "revocation_reason": "请选择吊销原因：{choices}",
