@@ -7,15 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from certhall.accounts.models import Handler, User
+from certhall import crashpoints
+from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
+from certhall.ca.models import Certificate
+from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, Forbidden, InvalidInput
-from certhall.hall import payment, review, services
+from certhall.hall import payment, renewal, review, services
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.payments import services as payments
 from certhall.payments.models import Order, Payment
-from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+from tests.hall.conftest import FRIDAY, at, online_draft, pay_online, software_certificate
+from tests.hall.test_renewal import signed
 from tests.hall.test_review import counter_submitted
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +148,74 @@ def test_counter_payment_needs_a_counter_method_and_a_clerk(
         with pytest.raises(Forbidden):
             payment.take_counter_payment(reviewer, draft.number, method="cash")
     assert Application.objects.get(pk=draft.pk).state == State.AWAITING_PAYMENT
+
+
+def test_no_refund_of_a_renewal_whose_new_certificate_was_issued(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    clerk: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A paid online renewal put back to ``approved`` after its new certificate was issued (a
+    failure before the application recorded it): refunding it left the customer the money and
+    a valid renewed certificate, its key on the Ukey and its file on 我的证书. Refused; the
+    helper's retry finishes it."""
+    old_key, old = software_certificate(admin, organization, profile="personal")
+
+    def failing(name: str) -> None:
+        if name == "renewal.issued":
+            raise RuntimeError(name)
+
+    with at(FRIDAY):
+        number = renewal.start(applicant, old.serial, 2).number
+        order = pay_online(number, applicant)
+        request = signed(old_key, old.serial, 2)
+        with monkeypatch.context() as patch:
+            patch.setattr(crashpoints, "reached", failing)
+            with pytest.raises(RuntimeError):
+                renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
+        assert Application.objects.get(number=number).state == State.APPROVED
+        renewed = Renewal.objects.get(old_certificate=old).new_certificate
+        assert renewed is not None and renewed.status == Certificate.Status.VALID
+        with pytest.raises(Conflict) as refused:
+            payment.refund_application(clerk, number, "客户不要了")
+        assert refused.value.code == "refund_certificate_issued"
+        assert renewed.serial in refused.value.message
+        with pytest.raises(Conflict):
+            payments.refund(clerk, order, "客户不要了")  # the receiver refuses: rolled back
+        order.refresh_from_db()
+        assert order.status == "paid"
+        assert Application.objects.get(number=number).state == State.APPROVED
+        done = renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
+    assert done.new_certificate == renewed
+    assert Application.objects.get(number=number).state == State.ISSUED
+    refusal = AuditEvent.objects.get(
+        action="hall.application.refund", object_id=number, result="refused"
+    )
+    assert refusal.after["error"] == "refund_certificate_issued"
+
+
+def test_no_refund_of_an_application_put_back_with_a_line_done(
+    admin: User,
+    hall_ca: object,
+    organization: Organization,
+    handler: Handler,
+    clerk: User,
+    reviewer: User,
+) -> None:
+    """An issuance put back to ``approved`` after its first line was done (a later line
+    failed: "lines already done stay done") holds a valid certificate; refunding the whole
+    order left the customer the certificate and the money. Refused, naming the certificate."""
+    application = counter_submitted(clerk, handler, FRIDAY)
+    _, issued = software_certificate(admin, organization, profile="personal")
+    with at(FRIDAY):
+        review.approve(reviewer, application.number)
+        application.items.update(result_certificate=issued, done_at=FRIDAY)
+        with pytest.raises(Conflict) as refused:
+            payment.refund_application(clerk, application.number, "客户不办了")
+    assert refused.value.code == "refund_certificate_issued"
+    assert issued.serial in refused.value.message
+    assert Application.objects.get(pk=application.pk).state == State.APPROVED
+    assert Order.objects.get(object_id=application.number).status == "paid"

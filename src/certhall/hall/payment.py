@@ -18,6 +18,7 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
+from certhall.certlogin.models import Renewal
 from certhall.errors import Conflict, InvalidInput, NotFound, bounded
 from certhall.hall import access, workflow
 from certhall.hall.models import REASON_LENGTH, Application, Business, CertType, Channel
@@ -40,7 +41,8 @@ PAID_OR_LATER = frozenset(
         State.DELIVERED,
     }
 )
-#: A refund is possible until issuance starts; after that the certificate exists.
+#: A refund is possible until issuance starts; after that the certificate exists. An
+#: application put back to ``approved`` may hold one already: :func:`require_nothing_done`.
 REFUNDABLE = frozenset({State.PAID, State.RETURNED, State.RESUBMITTED, State.APPROVED})
 
 
@@ -141,6 +143,41 @@ def auto_approve_online_renewal(application: Application) -> None:
     )
 
 
+def require_nothing_done(application: Application) -> None:
+    """A refund pays back a service not rendered. An issuance put back to ``approved`` after
+    one of its lines was done keeps that line done (its certificate valid, a Ukey unlocked), and
+    an online renewal put back after its new certificate was issued keeps that certificate valid
+    (the helper's retry records it): refunded, the customer kept both. Refused."""
+    for line in application.items.select_related("result_certificate").order_by("pk"):
+        issued = line.result_certificate
+        if issued is None and line.is_online_renewal and line.target_certificate_id:
+            renewal = (
+                Renewal.objects.filter(
+                    old_certificate_id=line.target_certificate_id, new_certificate__isnull=False
+                )
+                .select_related("new_certificate")
+                .first()
+            )
+            if renewal is not None and renewal.new_certificate is not None:
+                raise Conflict(
+                    code="refund_certificate_issued",
+                    variant="renewal",
+                    number=application.number,
+                    serial=renewal.new_certificate.serial,
+                )
+        if issued is not None:
+            raise Conflict(
+                code="refund_certificate_issued", number=application.number, serial=issued.serial
+            )
+        if line.done_at is not None:
+            raise Conflict(
+                code="refund_certificate_issued",
+                variant="done",
+                number=application.number,
+                business=Business(line.business).label,
+            )
+
+
 def on_order_refunded(sender: object, order: Order, **kwargs: Any) -> None:
     """paid (or returned, resubmitted, approved) -> refunded, in the refund's transaction."""
     application = _application_of(order)
@@ -155,6 +192,7 @@ def on_order_refunded(sender: object, order: Order, **kwargs: Any) -> None:
             number=application.number,
             state=application.get_state_display(),
         )
+    require_nothing_done(application)
     actor = kwargs.get("actor") or system_actor("payments")
     transition(
         actor,
@@ -222,6 +260,7 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
                     number=application.number,
                     state=application.get_state_display(),
                 )
+            require_nothing_done(application)
             order = _order(application)
             # The clerk closes the application; the refunded signal then finds it closed.
             transition(

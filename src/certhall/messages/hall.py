@@ -83,6 +83,12 @@ MESSAGES: dict[str, str] = {
     "not_onsite.payment": "网上申请请在线支付。",
     "application_state.collect": "申请 {number} 当前为“{state}”，无需收款。",
     "refund_reason_missing": "请填写退款原因。",
+    "refund_certificate_issued": "申请 {number} 已签发证书 {serial}，不能退款。",
+    "refund_certificate_issued.renewal": (
+        "申请 {number} 续期的新证书 {serial} 已签发，不能退款："
+        "请用证书助手继续在线更新，将新证书写入Ukey。"
+    ),
+    "refund_certificate_issued.done": "申请 {number} 的“{business}”已办理，不能退款。",
     "application_state.refund": "申请 {number} 当前为“{state}”，不能退款。",
     "payment_required.renewal": "请先完成续期费用的支付。",
     "application_state.renewal": "申请 {number} 当前为“{state}”，不能续期。",
