@@ -336,6 +336,7 @@ def test_batch_settle_correct_and_batch_again(
     with pytest.raises(InvalidInput):
         review.correct_account(officer, offline.number, account("别人"))
     review.correct_account(officer, offline.number, BankAccount("李四", "6222000011112222", "建行"))
+    review.approve(actors["officer2"], offline.number)  # the corrected account: a second officer
     second = payout.create_batch(officer, open_programme.slug)
     assert second.count == 1 and "6222000011112222" in second.content
     payout.settle(officer, open_programme.slug, bank_return(second, [(1, "paid")]))
@@ -410,6 +411,31 @@ def test_a_corrected_account_above_the_threshold_needs_the_second_officer(
     again = payout.create_batch(officer, open_programme.slug)
     assert again.count == 1 and "6222020000000000001" in again.content
     assert progress.history(corrected)[-2].label == "审核通过"
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_one_officer_alone_cannot_send_a_payout_to_an_account_they_typed(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """Below the threshold one officer approves the account the enterprise gave. The same
+    officer could settle a failure (the bank's return file is an upload), type another account
+    number and batch it: the money went where nobody else had looked. The corrected account
+    is a first approval whatever the amount; another officer approves it."""
+    officer, officer2 = actors["officer"], actors["officer2"]
+    application = enter_offline(actors["clerk"], open_programme.slug, offline_entry())  # 300.00
+    review.approve(officer, application.number)  # one officer is enough for the amount
+    batch = payout.create_batch(officer, open_programme.slug)
+    payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "failed")]))
+    new = BankAccount("李四", "6222000099998888", "建行")
+    corrected = review.correct_account(officer, application.number, new)
+    assert (corrected.state, corrected.first_approved_by_id) == (State.FIRST_APPROVED, officer.pk)
+    with pytest.raises(RuleViolation):  # nothing approved: not batched on one officer's word
+        payout.create_batch(officer, open_programme.slug)
+    with pytest.raises(Forbidden) as refused:
+        review.approve(officer, application.number)
+    assert refused.value.code == "refund_second_officer"
+    assert review.approve(officer2, application.number).state == State.APPROVED
+    assert "6222000099998888" in payout.create_batch(officer, open_programme.slug).content
 
 
 @pytest.mark.usefixtures("records", "frozen")

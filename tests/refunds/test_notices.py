@@ -86,6 +86,7 @@ def test_an_offline_enterprise_is_sent_to_the_progress_query(
     review.correct_account(
         officer, application.number, BankAccount("李四", "6222000011112222", "建行")
     )
+    review.approve(actors["officer2"], application.number)  # the corrected account's second
     assert "（尾号2222）" in told()[-1]  # approved again, to the corrected account
     second = payout.create_batch(officer, open_programme.slug)
     payout.settle(officer, open_programme.slug, bank_return(second, [(1, "paid")]))

@@ -106,10 +106,7 @@ MESSAGES: dict[str, str] = {
     "done_refund_approved": "已审核。",
     "done_refund_rejected": "已不予返还。",
     "done_refund_more_info": "已要求补充材料。",
-    "done_refund_account_corrected": "收款账户已更正，待重新拨付。",
-    "done_refund_account_corrected_second": (
-        "收款账户已更正。金额超过二次审核金额，须由另一名审核人员复核后重新拨付。"
-    ),
+    "done_refund_account_corrected": "收款账户已更正，须由另一名审核人员复核后重新拨付。",
     "done_bank_return_refused": "银行回盘文件有被拒绝的行，未导入。",
     "done_bank_return": "已导入银行回盘文件。",
 }

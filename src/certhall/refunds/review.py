@@ -99,10 +99,12 @@ def _with_reason(
 
 
 def correct_account(actor: User, number: str, account: BankAccount) -> RefundApplication:
-    """A failed payout's account corrected by an officer: back to ``approved`` for the next
-    batch, or, above the threshold, to ``first_approved`` with this officer as the first (the
-    account is what two officers approve the money to: a second officer approves the new one
-    before it is batched). The account name rule is the one of the application's payee."""
+    """A failed payout's account corrected by an officer: ``first_approved`` with this officer
+    as the first, whatever the amount; a second officer approves the new account before it is
+    batched. The account is where the money goes: the enterprise gave the one approved first,
+    this one is the officer's typing, and nobody approves what they entered (one officer
+    settling a failure, correcting the account and batching it was a payout to an account
+    nobody else saw). The account name rule is the one of the application's payee."""
     application = _officer(actor, number)
     if application.payee_kind == PayeeKind.LEGAL_REPRESENTATIVE:
         checked = account.checked(
@@ -115,21 +117,17 @@ def correct_account(actor: User, number: str, account: BankAccount) -> RefundApp
         "account_number": checked.account_number,
         "bank_name": checked.bank_name,
     }
-    target = State.APPROVED
-    if needs_second_officer(application):
-        target, fields["first_approved_by"] = State.FIRST_APPROVED, actor
+    fields["first_approved_by"] = actor
     with transaction.atomic():
-        corrected = transition(
+        return transition(
             actor,
             APPLICATIONS,
             application,
-            target,
+            State.FIRST_APPROVED,
             action="refunds.application.correct_account",
             only_from={State.FAILED},
             fields=fields,
-        )
-        # approved again: the new account's tail (above the threshold, on the second approval)
-        return notices.told(actor, corrected)
+        )  # the enterprise is told the new account's tail on the second approval
 
 
 def review_queue(actor: User, programme_slug: str | None = None) -> list[RefundApplication]:

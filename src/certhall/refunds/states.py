@@ -48,8 +48,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.FIRST_APPROVED: frozenset({State.APPROVED, State.REJECTED, State.MORE_INFO}),
     State.APPROVED: frozenset({State.BATCHED}),
     State.BATCHED: frozenset({State.PAID, State.FAILED}),
-    # a corrected account: approved again, or above the threshold the second officer's again
-    State.FAILED: frozenset({State.APPROVED, State.FIRST_APPROVED}),
+    # a corrected account: a first approval, whatever the amount (a second officer approves
+    # the account one officer typed: refunds.review.correct_account)
+    State.FAILED: frozenset({State.FIRST_APPROVED}),
     State.PAID: frozenset(),
     State.REJECTED: frozenset(),
 }

@@ -91,8 +91,8 @@ def _application_context(actor: User, number: str) -> dict[str, Any]:
         "history": history(application),
         "next_states": APPLICATIONS.next_states(application.state),
         "needs_second": review.needs_second_officer(application),
-        # approving starts from review only (a failed payout reaches approved by its
-        # corrected account: review.approve's only_from)
+        # approving starts from review only (a failed payout's corrected account is a first
+        # approval: review.correct_account)
         "in_review": application.state in IN_REVIEW,
         "section": "list",
     }
@@ -116,12 +116,8 @@ ACTIONS: dict[str, tuple[str | Callable[[Any], str], Callable[[User, str, HttpRe
         ),
     ),
     "correct": (
-        # above the threshold the corrected account waits for the second officer
-        lambda corrected: text(
-            "done_refund_account_corrected"
-            if corrected.state == State.APPROVED
-            else "done_refund_account_corrected_second"
-        ),
+        # the corrected account waits for a second officer (review.correct_account)
+        text("done_refund_account_corrected"),
         lambda actor, number, request: review.correct_account(
             actor,
             number,
