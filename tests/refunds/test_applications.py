@@ -439,6 +439,31 @@ def test_one_officer_alone_cannot_send_a_payout_to_an_account_they_typed(
 
 
 @pytest.mark.usefixtures("records", "frozen")
+def test_the_officer_who_typed_the_account_cannot_approve_it_after_asking_for_more(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The corrected account waits for a second officer; the corrector asking the counter for
+    more material sent it back to review, where below the threshold one approval is enough:
+    the corrector's own, to the account they typed. Whoever gave the first approval (or typed
+    the account) does not give the next one."""
+    officer, officer2 = actors["officer"], actors["officer2"]
+    application = enter_offline(actors["clerk"], open_programme.slug, offline_entry())  # 300.00
+    review.approve(officer, application.number)
+    batch = payout.create_batch(officer, open_programme.slug)
+    payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "failed")]))
+    new = BankAccount("李四", "6222000099998888", "建行")
+    review.correct_account(officer, application.number, new)
+    review.ask_more(officer, application.number, "请补充开户许可证")
+    services.supply(actors["clerk"], application.number, "已补交")
+    with pytest.raises(Forbidden) as refused:
+        review.approve(officer, application.number)
+    assert refused.value.code == "refund_second_officer" and "您更正了" in refused.value.message
+    application.refresh_from_db()
+    assert application.state == State.SUBMITTED
+    assert review.approve(officer2, application.number).state == State.APPROVED
+
+
+@pytest.mark.usefixtures("records", "frozen")
 def test_fees_claimed_elsewhere_are_already_refunded(
     actors: dict[str, User], open_programme: Programme, providers: dict[str, Any]
 ) -> None:

@@ -82,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "refund_second_officer": (
         "金额超过{threshold}元的申请须由另一名返还审核员复核，初审人不能复核。"
     ),
+    "refund_second_officer.account": "您更正了这份申请的收款账户，须由另一名返还审核员审核。",
     "refund_supply_state": "返还申请 {number} 当前为“{state}”，不需要补充材料。",
     # payout
     "refund_batch_empty": "没有待拨付的申请。",

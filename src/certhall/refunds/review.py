@@ -39,15 +39,18 @@ def needs_second_officer(application: RefundApplication) -> bool:
 
 def approve(actor: User, number: str) -> RefundApplication:
     """``submitted`` -> ``approved`` (or ``first_approved`` above the threshold);
-    ``first_approved`` -> ``approved`` by a second officer."""
+    ``first_approved`` -> ``approved`` by a second officer. Whoever gave a first approval (or
+    typed a corrected account) never gives the next one, also after the application went back
+    to review (more material asked for): below the threshold that one would approve it alone."""
     application = _officer(actor, number)
     require_different_person(actor, application.entered_by_id, "审核")
     now = clock.now()
     with transaction.atomic():
         second = application.state == State.FIRST_APPROVED
-        if second and application.first_approved_by_id == actor.pk:
+        if application.first_approved_by_id == actor.pk:
             raise Forbidden(
                 code="refund_second_officer",
+                variant=None if needs_second_officer(application) else "account",
                 threshold=application.programme.second_review_above,
             )
         if application.state == State.SUBMITTED and needs_second_officer(application):
