@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -72,12 +73,12 @@ def _next(request: HttpRequest) -> str:
     return HOME
 
 
-def account_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def account_page[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R | HttpResponse]:
     """A page of the logged-in account (anonymous: to the login page), never cached; the view
-    is called with the account's user after the request."""
+    is called with the account's user after the request (a streamed file too: ``R``)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> R | HttpResponse:
         user = request.user
         if not isinstance(user, User):  # pragma: no cover - login_required let no anonymous in
             return HttpResponseRedirect("/accounts/login/")

@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern] = [
     path("", views.log_page, name="log"),
     path("<int:seq>/", views.event_page, name="event"),
     path("verify", views.verify, name="verify"),
+    path("export.csv", views.export_csv, name="export"),
 ]

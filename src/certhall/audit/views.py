@@ -4,17 +4,26 @@ audit chain and run its verification. Thin views: ``audit.reading`` checks who r
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.views import account_page
-from certhall.audit import reading
+from certhall.audit import export, reading
 from certhall.messages import text
 from certhall.web.errors import attempt, form_page, int_field, text_field, typed
 
@@ -32,6 +41,7 @@ def _filters(query: QueryDict) -> reading.Filters:
         since=reading.parse_day(text_field(query, "since", 10, what="开始日期")),
         until=reading.parse_day(text_field(query, "until", 10, what="结束日期")),
         before=int_field(text_field(query, "before", 19, what="序号"), "序号"),
+        after=int_field(text_field(query, "after", 19, what="序号"), "序号"),
     )
 
 
@@ -41,13 +51,32 @@ def log_page(request: HttpRequest, actor: User) -> HttpResponse:
     state = reading.state(actor)  # refuses (403) whoever may not read the log
     form = typed(request.GET, FIELDS, reading.ACTOR_LENGTH)
     context: dict[str, Any] = {"state": state, "form": form, "results": reading.RESULTS}
+    if state.verified is not None:
+        context["verified"] = reading.verified_text(state.verified)
+    kept = [(name, value) for name, value in form.items() if value]
+    context["export"] = "export.csv" + ("?" + urlencode(kept) if kept else "")
     page, error = attempt(lambda: reading.events(actor, _filters(request.GET)))
     if page is not None:
         context["events"] = page.events
         if page.older is not None:
-            kept = [(name, value) for name, value in form.items() if value]
             context["older"] = "?" + urlencode([*kept, ("before", str(page.older))])
+        if page.newer is not None:
+            context["newer"] = "?" + urlencode([*kept, ("after", str(page.newer))])
+        if "before" in request.GET or "after" in request.GET:
+            context["newest"] = "?" + urlencode(kept) if kept else HOME
     return form_page(request, "audit/log.html", context, error)
+
+
+@require_GET
+@account_page
+def export_csv(request: HttpRequest, actor: User) -> HttpResponseBase:
+    """导出CSV: the filtered list as a file, streamed (records ``audit.export``)."""
+    filters = _filters(request.GET)
+    lines = export.start(actor, replace(filters, before=None, after=None))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = export.filename(clock.now())
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_GET

@@ -6,6 +6,27 @@ MESSAGES: dict[str, str] = {
     "audit_result": "结果只能选择“成功”或“拒绝”。",
     "audit_date": "日期格式应为 年-月-日，例如 2026-12-05。",
     "audit_date_order": "开始日期不能晚于结束日期。",
+    "audit_paging": "不能同时向前和向后翻页，请重新打开审计日志。",
+    "rate_limited_audit_verify": (
+        "每人每10分钟只能校验一次审计链，请{wait}后再试；最近一次校验的结果见审计日志页。"
+    ),
+    "rate_limited_audit_verify_provider": (
+        "本机构每小时最多校验6次审计链，请{wait}后再试；最近一次校验的结果见审计日志页。"
+    ),
+    "audit_export_too_many": ("符合条件的记录超过{limit}条，请缩小日期范围或增加条件后再导出。"),
+    # The export's column headers (audit.export).
+    "audit_csv.seq": "序号",
+    "audit_csv.at": "时间",
+    "audit_csv.actor": "操作人",
+    "audit_csv.action": "操作",
+    "audit_csv.object_type": "对象类型",
+    "audit_csv.object_id": "对象",
+    "audit_csv.result": "结果",
+    "audit_csv.before": "变更前",
+    "audit_csv.after": "变更后",
+    "audit_csv.hash": "哈希",
+    "audit_result.ok": "成功",
+    "audit_result.refused": "拒绝",
     "audit_event_missing": "审计日志中没有第{seq}条记录。",
     "done_audit_verified": "审计链完整（{checked}条）。",
     "audit_chain_broken": "审计链在第{seq}条断开：{problem}",
