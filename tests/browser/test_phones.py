@@ -426,3 +426,62 @@ def test_the_staff_console_at_desktop_and_tablet(
             elif not got["consoleNav"]:
                 wide[name] = "no console navigation nor a way back to it"
     assert not wide, wide
+
+
+def test_the_auditors_pages_fit_a_phone(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """审计日志 at 390 px (an auditor on a phone): the list (a later page too, with its way back),
+    an event, a refusal beside the form (400), a role's refusal (403) and a second verification
+    (429, the rate limit): nothing wider than the screen, no tiny text or target, no date broken."""
+    shots = tmp_path / "390-audit"
+    shots.mkdir()
+    print(f"screenshots in {shots}")
+    staff = world["staff"]
+    auditor, clerk = staff[Role.AUDITOR], staff[Role.CLERK]
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    pages = [
+        ("audit", "/console/audit/", auditor, 200),
+        ("audit-older", f"/console/audit/?before={last}&action=hall.", auditor, 200),
+        ("audit-event", f"/console/audit/{last}/", auditor, 200),
+        ("audit-bad-date", "/console/audit/?since=2026-12-09&until=2026-12-01", auditor, 400),
+        ("audit-clerk", "/console/audit/", clerk, 403),
+    ]
+    problems: dict[str, Any] = {}
+    with time_machine.travel(FRIDAY):
+        sessions = {
+            u: session(browser, live_server.url, PHONE_VIEWPORT, u) for u in (auditor, clerk)
+        }
+        verifying = sessions[auditor]
+        verifying.goto(live_server.url + "/console/audit/")
+        verifying.click("#verify-form button")
+        verifying.wait_for_url("**/console/audit/")
+        for name, path, user, status in pages:
+            response = sessions[user].goto(live_server.url + path)
+            assert response is not None and response.status == status, (name, response)
+            problems[name] = _phone_problems(sessions[user], shots, name)
+        verifying.goto(live_server.url + "/console/audit/")
+        with verifying.expect_response("**/console/audit/verify") as refused:
+            verifying.click("#verify-form button")
+        assert refused.value.status == 429
+        problems["audit-429"] = _phone_problems(verifying, shots, "audit-429")
+        assert "每人每10分钟只能校验一次审计链" in verifying.inner_text("main")
+    problems = {name: wrong for name, wrong in problems.items() if wrong}
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def _phone_problems(page: Page, shots: Path, name: str) -> dict[str, Any]:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"{name}-top.png"))  # as the phone's screen shows it
+    got = page.evaluate(CHECKS)
+    wrong = {
+        "width": got["width"] if got["width"] > PHONE_VIEWPORT["width"] else None,
+        "header": got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5,
+        "small": got["small"],
+        "tiny": got["tiny"],
+        "broken": got["broken"],
+        "dates": got["dates"],
+        "fields": got["fields"],
+        "spill": got["spill"],
+    }
+    return {k: v for k, v in wrong.items() if v}
