@@ -142,5 +142,6 @@ def test_bad_filters_are_refused(auditor: User) -> None:
     client = _client(auditor)
     assert client.get(EXPORT + "?result=maybe").status_code == 400
     assert client.get(EXPORT + "?since=2026-13-01").status_code == 400
+    assert client.get(EXPORT + "?until=9999-12-31").status_code == 400
     assert client.post(EXPORT).status_code == 405
     assert not AuditEvent.objects.filter(action="audit.export", result="ok").exists()

@@ -35,6 +35,8 @@ ACTION_LENGTH = 64
 ACTOR_LENGTH = 150
 ID_LENGTH = OBJECT_ID_LENGTH
 RESULTS = (audit.OK, audit.REFUSED)
+#: The dates the filters take (far wider than any chain; the ends of ``date`` overflow).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 VERIFY = "audit.verify"
 #: One verification per reader in 10 minutes, 6 an hour for the whole provider (its readers
 #: together): at most a minute of a web worker an hour on a chain of 100,000 events.
@@ -81,9 +83,12 @@ def parse_day(text: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(code="audit_date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # 9999-12-31 + 1 day, 0001-01-01 in UTC: overflow
+        raise InvalidInput(code="audit_date_range", first=FIRST_DAY, last=LAST_DAY)
+    return day
 
 
 def _checked(filters: Filters) -> None:

@@ -5,6 +5,7 @@ MESSAGES: dict[str, str] = {
     "audit_role_required": "仅本机构的审计员和CA管理员可以查看审计日志。",
     "audit_result": "结果只能选择“成功”或“拒绝”。",
     "audit_date": "日期格式应为 年-月-日，例如 2026-12-05。",
+    "audit_date_range": "日期应在 {first} 至 {last} 之间。",
     "audit_date_order": "开始日期不能晚于结束日期。",
     "audit_paging": "不能同时向前和向后翻页，请重新打开审计日志。",
     "rate_limited_audit_verify": (
