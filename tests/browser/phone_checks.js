@@ -21,7 +21,7 @@
     'button', 'select', 'textarea',
     'input:not([type=hidden]):not([type=radio]):not([type=checkbox])',
     '.btn', '.site-header a', '.site-header label', '.console-nav a',
-    'label.choice', '.tabs a',
+    'label.choice', '.tabs a', '.crumbs a',
   ].join(', ');
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el)) continue;
