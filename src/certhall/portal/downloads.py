@@ -89,6 +89,11 @@ def _specimen() -> FormData:
     )
 
 
+#: The helper's title on 下载: a customer's words (it was "证书助手（certhall agent）", the
+#: command's English name on a phone's download page), saying where it runs.
+HELPER_TITLE = "证书助手（电脑端）"
+
+
 def build(actor: User) -> list[Download]:
     """(Re)build the platform's own downloads; the rows built."""
     require_editor(actor)
@@ -114,7 +119,7 @@ def build(actor: User) -> list[Download]:
     helper_bytes = helper.build(config.get().base_url)
     built.append(
         _put_built(
-            actor, "helper", DownloadKind.HELPER, "证书助手（certhall agent）", helper.version(),
+            actor, "helper", DownloadKind.HELPER, HELPER_TITLE, helper.version(),
             "\n".join(helper.INSTRUCTIONS), helper.FILE_NAME, helper_bytes,
         )
     )  # fmt: skip

@@ -66,7 +66,7 @@ sys.exit(main())
 '''
 
 INSTRUCTIONS = (
-    "需要 Python 3.12 或更高版本。",
+    "在插着Ukey的电脑上下载并运行（手机上无法使用），需要 Python 3.12 或更高版本。",
     "首次使用先安装依赖：python3 -m pip install " + " ".join(REQUIREMENTS),
     f"启动：python3 {FILE_NAME}（保持窗口打开，浏览器中的证书登录与续期会通过它访问 Ukey）",
     "Ukey 驱动（PKCS#11 模块）不在默认位置时：python3 " + FILE_NAME + " --module 驱动文件路径",
