@@ -126,10 +126,12 @@ def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> No
     phone.close()
 
 
-def _certificate_login(page: Page, stack: Stack) -> None:
+def _certificate_login(phone: Phone) -> None:
+    page, stack = phone.page, phone.stack
     page.goto(f"{stack.url}/refunds/demo/")
     page.click("#login-link")
     page.wait_for_url("**/login/certificate/**")
+    phone.shot("certificate-login")
     with page.expect_popup() as popup_info:
         page.click("#login-button")
     popup = popup_info.value
@@ -182,7 +184,7 @@ def test_the_refund_programme_on_a_phone(browser: Browser, stack: Stack, width: 
     """Eligibility after certificate login, a refused application (nothing applied: the
     application itself goes in in the next test), the offline counters, 进度查询's refusals."""
     phone = Phone(browser, stack, width)
-    _certificate_login(phone.page, stack)
+    _certificate_login(phone)
     expect(phone.page.locator("#amount")).to_contain_text("¥650.00")
     expect(phone.page.locator("#offline")).to_contain_text("营业执照原件及复印件")
     phone.shot("eligibility")
@@ -193,7 +195,7 @@ def test_the_refund_programme_on_a_phone(browser: Browser, stack: Stack, width: 
 
 def test_apply_then_progress_by_code_on_a_phone(browser: Browser, stack: Stack) -> None:
     phone = Phone(browser, stack, 360)
-    _certificate_login(phone.page, stack)
+    _certificate_login(phone)
     page = phone.page
     page.fill("#account_name", ORG_NAME)
     page.fill("#account_number", "6222020200001234567")
@@ -203,6 +205,7 @@ def test_apply_then_progress_by_code_on_a_phone(browser: Browser, stack: Stack) 
     page.click("#submit")
     page.wait_for_url(f"{stack.url}/refunds/applications/**")
     number = page.locator("#number").inner_text()
+    expect(page.locator("#next-step")).to_contain_text("以短信通知申请时登记的手机")
     phone.shot("applied")
     phone.go("/refunds/demo/")
     expect(page.locator("#application-number")).to_have_text(number)
@@ -236,5 +239,6 @@ def test_apply_then_progress_by_code_on_a_phone(browser: Browser, stack: Stack) 
         page.click("#send-code")
     expect(page.locator("#form-error")).to_contain_text("操作过于频繁")
     expect(page.locator("#number")).to_have_value("FH20220110-000009")
+    expect(page.locator("#code")).to_have_count(0)  # no code went out: no field for one
     phone.shot("progress-rate-limited")
     phone.close()

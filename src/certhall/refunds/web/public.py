@@ -27,6 +27,7 @@ from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication, certificate_holder
 from certhall.refunds.records import application_of, get_programme, is_open, participating
 from certhall.refunds.services import BankAccount
+from certhall.refunds.states import State
 from certhall.web.errors import attempt, form_page, text_field, typed
 
 SESSION_PROGRESS = "refund_progress"
@@ -35,6 +36,9 @@ PROGRESS_MINUTES = 15
 #: fill in.
 NUMBER_LENGTH = 24
 LOGIN = "/login/certificate/"
+#: The states in which the enterprise waits for the officers or the bank: its page says what
+#: comes next and where to follow it (a customer who had just applied read only 已提交，待审核).
+WAITING = frozenset({State.SUBMITTED, State.FIRST_APPROVED, State.APPROVED, State.BATCHED})
 
 
 def _applicant(request: HttpRequest) -> User | None:
@@ -151,6 +155,7 @@ def _application_context(request: HttpRequest, application: RefundApplication) -
         "application": application,
         "summary": progress.summary(application),
         "can_supply": _applicant(request) is not None and application.state == "more_info",
+        "waiting": WAITING,
     }
 
 
@@ -196,8 +201,9 @@ def progress_page(request: HttpRequest) -> HttpResponse:
         sent, refused = attempt(lambda: progress.request_code(*asked(), client=client))
         if sent is not None:
             context["sent"] = sent.message
-        elif isinstance(refused, TooManyRequests):
-            # asked again too soon: the code sent before still opens it, keep its field
+        elif isinstance(refused, TooManyRequests) and refused.scope != progress.LOOKUP_LIMIT.scope:
+            # a code asked again too soon: the one sent before still opens it, keep its field
+            # (not after too many look-ups: no code went out, its field was a dead end)
             context["sent"] = True
         return form_page(request, "refunds/progress.html", context, refused)
     opened, refused = attempt(
