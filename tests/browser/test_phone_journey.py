@@ -105,6 +105,10 @@ def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> No
     for name, path in PORTAL_PAGES:
         phone.go(path)
         phone.shot(name)
+    # the refund notice named another site's address: the programme is applied for here
+    page = phone.go("/notices/1/")
+    page.click("text=去办理费用返还")
+    page.wait_for_url(f"{stack.url}/refunds/")
     # an empty search said nothing (an empty card): now what to type and where else to look
     page = phone.go("/search/?q=")
     expect(page.locator("#search-hint")).to_contain_text("繁体、简体均可")
