@@ -65,3 +65,15 @@ def test_too_many_look_ups_offer_no_code_field(open_programme: Programme) -> Non
     assert answers[-1].status_code == 429 and "操作过于频繁" in last
     assert 'id="code"' not in last and 'id="open"' not in last
     assert 'value="FH20220110-000009"' in last  # what was typed is kept
+
+
+@pytest.mark.usefixtures("records", "frozen")
+def test_the_programme_page_tells_a_phone_it_needs_the_computer(
+    open_programme: Programme,
+) -> None:
+    """Opened from an SMS on a phone, the page invited 使用数字证书登录 and only the login page
+    said that it needs the computer with the Ukey: the programme page says so, and what a
+    phone can do instead."""
+    page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    assert 'id="computer-needed"' in page and "手机上无法登录" in page
+    assert "线下申请须知" in page and "/refunds/progress/" in page
