@@ -152,6 +152,21 @@
       if (!scrolled) spill.push(el.tagName + ' ' + (el.textContent || el.name || el.placeholder || '').trim().slice(0, 16));
     }
   }
+  // a field beside a button on one row of a form, of another height (the consoles' 34 px fields
+  // beside 40 px buttons; the officers' 21 px 返还项目 beside 切换)
+  const inline = [];
+  for (const form of (main || document.body).querySelectorAll('form')) {
+    const boxes = (selector) => [...form.querySelectorAll(selector)].filter(visible).map(el => el.getBoundingClientRect());
+    const buttons = boxes('.btn, button:not(.link)');
+    for (const f of boxes('input[type=text], input[type=search], input[type=date], input[type=number], input:not([type]), select')) {
+      for (const b of buttons) {
+        if (f.top < b.bottom && b.top < f.bottom && Math.abs(f.height - b.height) > 2) {
+          inline.push((form.id || form.className || form.getAttribute('action') || 'form') + ': ' + Math.round(f.height) + '/' + Math.round(b.height));
+        }
+      }
+    }
+  }
+  const staffNavs = document.querySelectorAll('main nav.console-nav');
   return {
     width: doc.scrollWidth,
     headerBottom: header ? header.getBoundingClientRect().bottom + window.scrollY : 0,
@@ -176,6 +191,14 @@
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back
+    inline: [...new Set(inline)].slice(0, 10),
+    // the staff consoles' one bar: who is logged in, the role's pages, 退出
+    staffNav: {
+      count: staffNavs.length,
+      who: staffNavs.length ? (staffNavs[0].querySelector('.console-who') || {}).textContent || '' : '',
+      logout: staffNavs.length ? !!staffNavs[0].querySelector('form[action="/accounts/logout/"] button') : false,
+      links: staffNavs.length ? [...staffNavs[0].querySelectorAll('a')].map(a => a.textContent.trim()) : [],
+    },
     consoleNav: !!document.querySelector('main .console-nav a, main nav[aria-label] a, main .crumbs a'),
   };
 })

@@ -10,7 +10,9 @@ a table's cell is either (2027年1月5 | 日, 2026-12- | 09). The customer pages
 checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys, finance, refund
 officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and 768 px: no
 horizontal scrolling, and at 1024 px and wider no date, code, login name or short label of a
-table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核).
+table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核);
+and every staff page has the consoles' one bar (web/staff.html: who is logged in, the role's
+pages, 退出), its fields beside a button as tall as the button.
 A full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
 looked at.
 """
@@ -248,6 +250,20 @@ def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | Non
     return None
 
 
+def staff_layout_problem(got: dict[str, Any], user: User) -> str | list[str] | None:
+    """What a staff page lacks of the consoles' one layout (web/staff.html): the one bar with
+    who is logged in, the way to the role's pages and 退出, and fields beside a button as tall
+    as the button (within 2 px)."""
+    bar = got["staffNav"]
+    if bar["count"] != 1 or user.username not in bar["who"] or not bar["logout"]:
+        return f"not the consoles' one bar: {bar}"
+    if not bar["links"]:
+        return "the bar links to none of the role's pages"
+    if got["inline"]:
+        return [f"a field beside a button of another height: {what}" for what in got["inline"]]
+    return None
+
+
 def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
     applicant = world["applicant"]
     draft, to_pay = world["draft"].number, world["to_pay"]
@@ -408,13 +424,17 @@ def test_the_staff_console_at_desktop_and_tablet(
     print(f"screenshots in {shots}")
     with time_machine.travel(FRIDAY):
         viewport = {"width": width, "height": 900}
-        measured = visit_all(browser, live_server.url, viewport, staff_pages(world), shots)
+        pages = staff_pages(world)
+        user_of = {name: user for name, _, user in pages}
+        measured = visit_all(browser, live_server.url, viewport, pages, shots)
         wide: dict[str, Any] = {}
         for name, got in measured:
             if problem := wide_problem(got, width):
                 wide[name] = problem
             elif not got["consoleNav"]:
                 wide[name] = "no console navigation nor a way back to it"
+            elif problem := staff_layout_problem(got, user_of[name]):
+                wide[name] = problem
     assert not wide, wide
 
 

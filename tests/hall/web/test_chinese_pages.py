@@ -49,6 +49,12 @@ ALLOWED = {
     "JPG",
     "JPEG",
     "PNG",
+    # file formats the portal's editors write and upload (reached by the crawl through the
+    # consoles' one bar since 12-06)
+    "HTML",
+    "DOCX",
+    "XLSX",
+    "ZIP",
     "ODC",
     "API",
     "CSR",
