@@ -23,6 +23,8 @@ MESSAGES: dict[str, str] = {
     "question_expired": "页面已打开太久，请刷新页面后重新提交。",
     "question_answer_missing": "请填写答复内容。",
     "rate_limited_portal_ask": "您的网络地址提交咨询过于频繁，请{wait}后再试。",
+    "question_lookup_refused": "编号或查询码不正确，请核对提问后页面上显示的编号和查询码。",
+    "rate_limited_portal_answer": "查看答复的尝试过于频繁，请{wait}后再试。",
     "entry_not_found": "条目不存在。",
     "entry_kind": "未知的条目类型“{value}”。",
     "entry_order_range": "顺序应为 -{limit} 到 {limit} 之间的整数。",

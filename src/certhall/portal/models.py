@@ -114,6 +114,11 @@ class Question(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     seed_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    #: The keyed hash of the asker's 查询码 (``questions.code_hash``); never the code itself.
+    #: None (not "") for questions with no asker to give it to (the seed's): no code at all.
+    code_hash = models.CharField(  # noqa: DJ001 - None: the question has no code at all
+        max_length=64, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

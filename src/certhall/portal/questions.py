@@ -12,15 +12,28 @@ Against abuse, with no third-party service:
 
 Questions are private until staff publish an answer: visitors may write their phone number in
 the text, and unanswered questions help nobody.
+
+**Reading one's own answer** (查看答复): asking hands out, once, a random 查询码 of
+:data:`CODE_LENGTH` characters from an alphabet without look-alikes (``secrets``; about 40 bits).
+Only its keyed hash is stored (``salted_hmac`` with the instance's secret, bound to the
+question's number), compared in constant time. The number is sequential and so no secret:
+number + code open the question, its state and its answer once answered (published or not).
+A number that does not exist, a question without a code (the seed's) and a wrong code are one
+refusal. Look-ups are limited like the refund progress query: per client address (10 a
+minute, every look-up counts) and per number (5 wrong codes in 15 minutes, whether or not the
+number exists, a right one gives its slot back). Reading is not audited, as asking is not.
 """
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import User
@@ -47,6 +60,21 @@ ASK_LIMITS = (
 )
 
 
+#: The 查询码: no 0/O, 1/I/L (read aloud or copied from a screen without doubt).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+LOOKUP_LIMIT = ratelimit.Limit("portal.answer", 10, 60, "rate_limited_portal_answer")
+CODE_LIMIT = ratelimit.Limit("portal.answer.code", 5, 900, "rate_limited_portal_answer")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question just asked, and its 查询码 (shown to the asker once, stored only hashed)."""
+
+    question: Question
+    code: str
+
+
 def form_stamp() -> str:
     """The signed moment the ask form was served."""
     return signing.dumps({"t": int(clock.now().timestamp())}, salt=SALT, compress=False)
@@ -64,7 +92,7 @@ def _check_stamp(stamp: str) -> None:
         raise InvalidInput(code="question_expired")
 
 
-def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Question:
+def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Asked:
     """Record a visitor's question. ``client`` is ``ratelimit.client_key`` of the address."""
     text = text.strip()
     name = " ".join(name.split())
@@ -77,7 +105,47 @@ def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Que
     bounded(name, NAME_MAX, "称呼")
     ratelimit.reserve([(limit, client) for limit in ASK_LIMITS])
     now = clock.now()
-    return Question.objects.create(text=text, asker_name=name, created_at=now, updated_at=now)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    with transaction.atomic():
+        question = Question.objects.create(
+            text=text, asker_name=name, created_at=now, updated_at=now
+        )
+        question.code_hash = code_hash(question.number, code)
+        question.save(update_fields=["code_hash"])
+    return Asked(question, code)
+
+
+def code_hash(number: str, code: str) -> str:
+    """The stored form of a 查询码: keyed with the instance's secret, bound to its question."""
+    return salted_hmac(
+        "certhall.portal.question-code", f"{number}\0{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _canonical_number(number: str) -> str | None:
+    """``ZX000123`` from ``zx000123``, ``ZX123`` or ``123``; None for anything else."""
+    digits = number.strip().upper().removeprefix("ZX")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    return f"ZX{int(digits):06d}"
+
+
+def read_answer(number: str, code: str, *, client: str) -> Question:
+    """The asker's own question, given its number and 查询码 (``client``: the client key)."""
+    ratelimit.check(LOOKUP_LIMIT, client)
+    canonical = _canonical_number(number)
+    guess = ratelimit.reserve([(CODE_LIMIT, canonical or "malformed")])
+    given = code_hash(canonical or "", "".join(code.split()).upper())
+    question = None
+    if canonical is not None:
+        question = Question.objects.filter(pk=int(canonical[2:])).first()
+    if question is None or not question.code_hash:
+        constant_time_compare(given, given)  # the same work as a wrong code
+        raise NotFound(code="question_lookup_refused")
+    if not constant_time_compare(given, question.code_hash):
+        raise NotFound(code="question_lookup_refused")
+    ratelimit.release(guess)
+    return question
 
 
 def create_seeded(text: str, seed_key: str) -> Question:

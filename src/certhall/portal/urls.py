@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("faq/", public_views.faq, name="faq"),
     path("usage/", public_views.usage, name="usage"),
     path("questions/", public_views.ask, name="questions"),
+    path("questions/answer/", public_views.answer_page, name="question-answer"),
     path("downloads/", public_views.download_list, name="downloads"),
     path("downloads/<int:pk>/<str:name>", public_views.download_file, name="download"),
     path("search/", public_views.search_page, name="search"),

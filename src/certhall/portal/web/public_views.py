@@ -10,14 +10,19 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from certhall import config, ratelimit
 from certhall.portal import downloads, entries, files, notices, questions, sanitize, search
 from certhall.portal.models import EntryKind, NoticeCategory, Region
-from certhall.web.errors import attempt, form_page, whole_number
+from certhall.portal.states import QuestionState
+from certhall.web.errors import attempt, form_page, typed, whole_number
 
 FEED_SIZE = 30
+#: The session's one-time note of the question just asked: its number and 查询码, shown on the
+#: page the asker is sent to and then forgotten (a reload no longer shows the code).
+SESSION_ASKED = "portal.asked"
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -143,7 +148,9 @@ def ask(request: HttpRequest) -> HttpResponse:
             )
         )
         if question is not None:
-            return HttpResponseRedirect(f"/questions/?asked={question.number}", status=303)
+            number = question.question.number
+            request.session[SESSION_ASKED] = {"number": number, "code": question.code}
+            return HttpResponseRedirect(f"/questions/?asked={number}", status=303)
         context["stamp"] = questions.form_stamp()
         return form_page(request, "portal/ask.html", context, error)
     context["stamp"] = questions.form_stamp()
@@ -151,7 +158,41 @@ def ask(request: HttpRequest) -> HttpResponse:
     context["asked"] = (
         asked if asked.startswith("ZX") and whole_number(asked[2:]) is not None else ""
     )
-    return render(request, "portal/ask.html", context)
+    just = request.session.pop(SESSION_ASKED, None)
+    if context["asked"] and just and just.get("number") == context["asked"]:
+        context["code"] = just["code"]
+        context["link"] = "/questions/answer/?" + urlencode(just)
+    response = render(request, "portal/ask.html", context)
+    if "code" in context:
+        _private(response)
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page carrying a 查询码: not cached, and its address not sent on as a referrer."""
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def answer_page(request: HttpRequest) -> HttpResponse:
+    """查看答复: number + 查询码 (typed in the form, or in the link shown on asking)."""
+    source = request.POST if request.method == "POST" else request.GET
+    form = typed(source, ("number", "code"), 20)
+    context: dict[str, Any] = {"section": "questions", "number": form.get("number", "")}
+    if request.method == "GET" and not (source.get("number") or source.get("code")):
+        return _private(render(request, "portal/answer.html", context))
+    client = ratelimit.client_key(ratelimit.client_address(request))
+    question, error = attempt(
+        lambda: questions.read_answer(form.get("number", ""), form.get("code", ""), client=client)
+    )
+    if question is not None:
+        context["question"] = question
+        # answered, published, or closed after an answer (a reopened one awaits a new one)
+        context["shows_answer"] = question.state != QuestionState.OPEN and bool(question.answer)
+    return _private(form_page(request, "portal/answer.html", context, error))
 
 
 @require_safe
