@@ -32,7 +32,8 @@ MEASURED = ("small", "tiny", "broken", "dates", "choices", "fields", "spill")
 #: The public pages a customer opens from an SMS link or the portal's menu.
 PORTAL_PAGES = [
     ("home", "/"), ("notices", "/notices/"), ("notice", "/notices/1/"),
-    ("questions", "/questions/"), ("faq", "/faq/"), ("usage", "/usage/"),
+    ("questions", "/questions/"), ("question-answer", "/questions/answer/"),
+    ("faq", "/faq/"), ("usage", "/usage/"),
     ("downloads", "/downloads/"), ("search-traditional", "/search/?q=證書續期"),
     ("search-simplified", "/search/?q=证书续期"), ("search-nothing", "/search/?q=火星"),
     ("search-empty", "/search/?q="), ("guide", "/guide/"), ("guide-new", "/guide/new/"),
@@ -126,7 +127,20 @@ def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> No
     page.wait_for_timeout(3500)
     page.click("#ask-form button[type=submit]")
     expect(page.locator("#asked")).to_contain_text("您的问题已提交，编号 ZX")
+    expect(page.locator("#asked-code")).to_contain_text("请保存")
+    code = page.locator("#code-shown").inner_text()
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{8}", code), code
     phone.shot("asked")
+    # 查看答复 from the link shown once (the code in it), then a wrong code typed in
+    page.click("#answer-link")
+    expect(page.locator("#question-state")).to_have_text("待答复")
+    expect(page.locator("#my-question-text")).to_have_text("证书助手在手机上可以用吗？")
+    phone.shot("question-answer-open")
+    page.fill("#code", "23456789")
+    page.click("#answer-form button[type=submit]")
+    expect(page.locator("#answer-error")).to_contain_text("编号或查询码不正确")
+    expect(page.locator("#my-question")).to_have_count(0)
+    phone.shot("question-answer-refused")
     phone.close()
 
 

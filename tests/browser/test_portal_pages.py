@@ -150,6 +150,7 @@ def test_ask_answer_publish_and_nothing_runs(
     visitor.wait_for_timeout(3500)  # the signed form time: no answer within 3 seconds
     visitor.click("#ask-form button[type=submit]")
     expect(visitor.locator("#asked")).to_contain_text("您的问题已提交")
+    answer_link = visitor.locator("#answer-link").get_attribute("href")
     _no_overflow(visitor, tmp_path, "8-asked")
 
     staff = new_page(browser, 1366)
@@ -159,6 +160,12 @@ def test_ask_answer_publish_and_nothing_runs(
     expect(staff.locator("#question-text")).to_have_text(question)  # shown as text
     staff.fill("#answer", "请确认已安装并启动证书助手，再重新插入Ukey。")
     staff.click("#send-answer")
+    assert answer_link and answer_link.startswith(f"{portal.url}/questions/answer/?number=ZX")
+    visitor.goto(answer_link)  # the asker reads it before it is published
+    expect(visitor.locator("#question-state")).to_have_text("已答复")
+    expect(visitor.locator("#my-answer")).to_contain_text("请确认已安装并启动证书助手")
+    expect(visitor.locator("#my-question-text")).to_have_text(question)  # shown as text
+    _no_overflow(visitor, tmp_path, "8-answer")
     staff.click("#publish-faq")
     expect(staff.locator(".alert.success")).to_contain_text("已公开到常见问题")
     _no_overflow(staff, tmp_path, "9-staff-question")
@@ -226,7 +233,8 @@ def test_accessibility_of_the_main_public_pages(
     page = new_page(browser, 390, bypass_csp=True)
     found: dict[str, list[str]] = {}
     for path in ("/", "/guide/", "/guide/renew/", "/notices/", "/notices/1/", "/faq/",
-                 "/usage/", "/questions/", "/downloads/", "/search/?q=证书"):  # fmt: skip
+                 "/usage/", "/questions/", "/questions/answer/", "/downloads/",
+                 "/search/?q=证书"):  # fmt: skip
         page.goto(f"{portal.url}{path}")
         page.add_script_tag(content=source)
         violations = page.evaluate(

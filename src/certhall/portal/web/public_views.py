@@ -161,7 +161,7 @@ def ask(request: HttpRequest) -> HttpResponse:
     just = request.session.pop(SESSION_ASKED, None)
     if context["asked"] and just and just.get("number") == context["asked"]:
         context["code"] = just["code"]
-        context["link"] = "/questions/answer/?" + urlencode(just)
+        context["link"] = f"{config.get().base_url}/questions/answer/?" + urlencode(just)
     response = render(request, "portal/ask.html", context)
     if "code" in context:
         _private(response)
