@@ -46,7 +46,7 @@ def test_asking_shows_the_code_once_and_stores_only_its_hash(clock) -> None:  # 
     question = Question.objects.get()
     assert re.fullmatch(f"[{questions.CODE_ALPHABET}]{{8}}", code) and "请保存" in html
     assert f"/questions/answer/?number={question.number}&amp;code={code}" in html
-    assert shown["Referrer-Policy"] == "no-referrer" and "no-store" in shown["Cache-Control"]
+    assert shown["Referrer-Policy"] == "strict-origin" and "no-store" in shown["Cache-Control"]
     assert question.code_hash and code not in question.code_hash
     assert question.code_hash == questions.code_hash(question.number, code)
     again = visitor.get(asked["Location"]).content.decode()  # shown once
@@ -54,7 +54,7 @@ def test_asking_shows_the_code_once_and_stores_only_its_hash(clock) -> None:  # 
     opened = visitor.get(f"/questions/answer/?number={question.number}&code={code.lower()}")
     text = opened.content.decode()
     assert opened.status_code == 200 and "证书怎么续期" in text and "待答复" in text
-    assert opened["Referrer-Policy"] == "no-referrer"
+    assert opened["Referrer-Policy"] == "strict-origin"
     assert not AuditEvent.objects.filter(object_type="question").exists()  # looking is not
 
 

@@ -169,9 +169,11 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """A page carrying a 查询码: not cached, and its address not sent on as a referrer."""
+    """A page carrying a 查询码: not cached, and its address not sent on as a referrer (only
+    the origin: ``no-referrer`` would make the browser send ``Origin: null`` with the page's
+    own form, which the CSRF check rightly refuses)."""
     response["Cache-Control"] = "no-store, private"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 
