@@ -65,3 +65,43 @@ def test_a_refusal_caught_inside_the_transaction_is_still_recorded(admin: User) 
     assert [e.action for e in AuditEvent.objects.order_by("seq")] == ["test.done", "test.inner"]
     assert _refused() == [("test.inner", "already_revoked")]
     assert audit.verify().ok
+
+
+def test_what_the_block_read_is_asked_for_at_the_refusal(admin: User) -> None:
+    """A payment notification's fields are known only once its body is read, inside the block:
+    ``refused`` is asked when the action is refused, after the rollback's block ended."""
+    read: dict[str, str] = {}
+
+    def said() -> audit.Refused:
+        return audit.Refused(object_id=read.get("number"), after={"seen": read.get("seen", "")})
+
+    with (
+        pytest.raises(Conflict),
+        audit.refusals_recorded(admin, "test.read", object_type="order", refused=said),
+        transaction.atomic(),
+    ):
+        read.update(number="ZF1", seen="body")
+        raise Conflict(code="already_revoked", serial="ab", reason="x", at="y")
+    [event] = AuditEvent.objects.all()
+    assert (event.action, event.object_type, event.object_id) == ("test.read", "order", "ZF1")
+    assert event.after["error"] == "already_revoked" and event.after["seen"] == "body"
+
+
+def test_an_unauthenticated_refusal_is_recorded_once_per_source_and_window(
+    admin: User,
+) -> None:
+    """Anyone can send it as often as they like: the throttled recorder, per source."""
+
+    def said() -> audit.Refused:
+        return audit.Refused(after={"gateway": "x"}, unauthenticated=True, source="203.0.113.7")
+
+    for _ in range(3):
+        with (
+            pytest.raises(Conflict),
+            audit.refusals_recorded(admin, "payments.notify", object_id="ZF2", refused=said),
+        ):
+            raise Conflict(code="already_revoked", serial="ab", reason="x", at="y")
+    [event] = AuditEvent.objects.all()
+    assert (event.object_id, event.result) == ("ZF2", audit.REFUSED)
+    assert event.after["source"] == "203.0.113.7" and event.after["gateway"] == "x"
+    assert event.after["error"] == "already_revoked" and event.after["earlier_refusals"] == 0

@@ -163,7 +163,11 @@ def test_forged_or_malformed_notifications_change_nothing(
         check.refresh_from_db()
         assert check.state == Check.VERIFYING
         # refusals from one address are recorded once per window, not once each
-        assert AuditEvent.objects.filter(action="hall.identity.notify").count() == 1
+        [event] = AuditEvent.objects.filter(action="hall.identity.notify")
+        # the one refusal recorder: the error's code and words, like every refusal
+        assert (event.result, event.object_type) == ("refused", "identity_check")
+        assert (event.after["error"], event.after["provider"]) == ("identity_signature", "sandbox")
+        assert event.after["source"] == "203.0.113.9" and event.after["message"]
         # the genuine one, twice: applied once
         _answer(check, "passed")
         _answer(check, "failed")

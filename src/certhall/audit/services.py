@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -226,6 +226,20 @@ def in_transaction() -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
+@dataclass(frozen=True)
+class Refused:
+    """What a refusal's event says that is known only when the action is refused (what a
+    request carried, read inside the block): ``object_id`` in place of the block's (None: the
+    block's), ``after`` beside the error's code and words, and ``source`` when nobody
+    authenticated the request (``unauthenticated``): the event then goes through
+    :func:`record_unauthenticated_refusal`, at most one per source and window."""
+
+    object_id: object = None
+    after: Mapping[str, object] = field(default_factory=dict)
+    unauthenticated: bool = False
+    source: str | None = None
+
+
 @dataclass
 class _Refusals:
     """The refusals met in the transactions inside one :func:`refusals_recorded` block entered
@@ -244,7 +258,12 @@ _refusals: ContextVar[_Refusals | None] = ContextVar("audit_refusals", default=N
 
 @contextmanager
 def refusals_recorded(
-    actor: User, action: str, *, object_type: str = "", object_id: object = ""
+    actor: User,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: object = "",
+    refused: Callable[[], Refused] | None = None,
 ) -> Iterator[None]:
     """Record a refused action in its own transaction, after the action's one rolled back.
 
@@ -255,6 +274,9 @@ def refusals_recorded(
     when it ends: an error that reaches that block is recorded as that block's action (once),
     one caught on the way as the inner block's. Inside a transaction with no such block around
     it, a RuntimeError (as ``lifecycle.transition`` insists on the opposite).
+
+    ``refused`` is asked, at the moment of the refusal, what the event says beyond the block's
+    own fields (:class:`Refused`: a payment notification's fields, read inside the block).
     """
     fields = {"action": action, "object_type": object_type, "object_id": object_id}
     outer = _refusals.get()
@@ -267,7 +289,7 @@ def refusals_recorded(
         try:
             yield
         except CerthallError as error:
-            outer.keep(error, actor, fields)
+            outer.keep(error, actor, _described(fields, refused))
             raise
         return
     refusals = _Refusals([])
@@ -275,19 +297,33 @@ def refusals_recorded(
     try:
         yield
     except CerthallError as error:
-        refusals.keep(error, actor, fields)
+        refusals.keep(error, actor, _described(fields, refused))
         raise
     finally:
         _refusals.reset(token)
         for refusal, by, kept in refusals.kept:
-            record(
-                by,
-                kept["action"],
-                object_type=kept["object_type"],
-                object_id=kept["object_id"],
-                after={"error": refusal.code, "message": refusal.message, **refusal.for_audit},
-                result=REFUSED,
-            )
+            _record_refusal(refusal, by, kept)
+
+
+def _described(fields: dict[str, Any], refused: Callable[[], Refused] | None) -> dict[str, Any]:
+    said = refused() if refused is not None else Refused()
+    object_id = fields["object_id"] if said.object_id is None else said.object_id
+    return {**fields, "object_id": object_id, "said": said}
+
+
+def _record_refusal(refusal: CerthallError, by: User, kept: dict[str, Any]) -> None:
+    said: Refused = kept["said"]
+    after = {
+        "error": refusal.code,
+        "message": refusal.message,
+        **refusal.for_audit,
+        **said.after,
+    }
+    where = {"object_type": kept["object_type"], "object_id": kept["object_id"]}
+    if said.unauthenticated:
+        record_unauthenticated_refusal(by, kept["action"], source=said.source, after=after, **where)
+    else:
+        record(by, kept["action"], after=after, result=REFUSED, **where)
 
 
 #: Refusals of requests nobody authenticated, which anyone can send as often as they like

@@ -29,7 +29,7 @@ from certhall import clock
 from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict, NotFound
+from certhall.errors import Conflict, NotFound
 from certhall.hall import access, documents, liveness
 from certhall.hall.models import Application, Business, Channel, Document, IdentityCheck
 from certhall.hall.states import EDITABLE
@@ -247,19 +247,14 @@ def begin(token: str) -> tuple[IdentityCheck, str]:
 
 def receive_result(provider_name: str, body: bytes, signature: str, source: str | None) -> None:
     """A provider's result notification: authenticated, then applied once (a repeated
-    notification of a finished check changes nothing)."""
+    notification of a finished check changes nothing). One that does not verify could come
+    from anyone: its refusal is recorded once per source and window."""
     actor = system_actor(f"identity-{provider_name}"[:40])
-    try:
+    said = audit.Refused(after={"provider": provider_name}, unauthenticated=True, source=source)
+    with audit.refusals_recorded(
+        actor, "hall.identity.notify", object_type="identity_check", refused=lambda: said
+    ):
         outcome = liveness.provider(provider_name).verify(body, signature)
-    except CerthallError as refusal:
-        audit.record_unauthenticated_refusal(
-            actor,
-            "hall.identity.notify",
-            source=source,
-            object_type="identity_check",
-            after={"provider": provider_name, "code": refusal.code},
-        )
-        raise
     target = {"passed": State.PASSED, "failed": State.FAILED, "timeout": State.TIMED_OUT}
     with transaction.atomic():
         check = (

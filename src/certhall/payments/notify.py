@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -39,7 +37,6 @@ from certhall import clock, money
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import (
-    CerthallError,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -119,44 +116,22 @@ class _Received:
     params: dict[str, str] = field(default_factory=dict)
     signed: bool = False
 
-
-@contextmanager
-def _refusals(actor: User, received: _Received) -> Iterator[None]:
-    """Like ``audit.refusals_recorded``, with what identifies the notification; throttled per
-    source while nothing shows that the gateway sent it."""
-    try:
-        yield
-    except CerthallError as error:
-        params = received.params
-        after = {
-            "error": error.code,
-            "message": error.message,
-            "gateway": received.gateway.name,
-            "trade_no": params.get("trade_no", "")[:64],
-            "total_amount": params.get("total_amount", "")[:32],
-            "notify_id": params.get("notify_id", "")[:64],
-            "sha256": received.digest,
-        }
-        reference = params.get("out_trade_no", "")[:64]
-        if received.signed:
-            audit.record(
-                actor,
-                ACTION,
-                object_type="order",
-                object_id=reference,
-                after=after,
-                result=audit.REFUSED,
-            )
-        else:
-            audit.record_unauthenticated_refusal(
-                actor,
-                ACTION,
-                source=received.source,
-                object_type="order",
-                object_id=reference,
-                after=after,
-            )
-        raise
+    def refused(self) -> audit.Refused:
+        """What the refusal's event says of the notification (``audit.refusals_recorded``):
+        recorded each time when the gateway signed it, throttled per source when not."""
+        params = self.params
+        return audit.Refused(
+            object_id=params.get("out_trade_no", "")[:64],
+            after={
+                "gateway": self.gateway.name,
+                "trade_no": params.get("trade_no", "")[:64],
+                "total_amount": params.get("total_amount", "")[:32],
+                "notify_id": params.get("notify_id", "")[:64],
+                "sha256": self.digest,
+            },
+            unauthenticated=not self.signed,
+            source=self.source,
+        )
 
 
 def handle(gateway_name: str, raw: bytes, *, source: str | None = None) -> Outcome:
@@ -166,7 +141,7 @@ def handle(gateway_name: str, raw: bytes, *, source: str | None = None) -> Outco
     gateway = gateways.online(gateway_name)
     received = _Received(gateway, hashlib.sha256(raw).hexdigest(), source)
     actor = gateway.actor()
-    with _refusals(actor, received):
+    with audit.refusals_recorded(actor, ACTION, object_type="order", refused=received.refused):
         received.params.update(parse_body(raw))
         return _apply(actor, received)
 
