@@ -149,7 +149,7 @@ def test_finance_stops_and_retries_online_refunds_and_sees_the_alert(
     from urllib.parse import urlencode
 
     from certhall import clock
-    from certhall.payments import notify, refunding, services
+    from certhall.payments import notify, refund_state, refunding, services
     from certhall.payments.models import SandboxTrade
 
     url = live_server.url
@@ -169,7 +169,7 @@ def test_finance_stops_and_retries_online_refunds_and_sees_the_alert(
     # the third: finance stopped a call that looked lost and recorded it by hand; the
     # gateway's late answer was a refund (how the jobs raise it: test_refund_guard.py)
     Order.objects.filter(pk=twice.pk).update(
-        refund_calling_at=clock.now() - refunding.CALL_LEASE - timedelta(seconds=1)
+        refund_calling_at=clock.now() - refund_state.CALL_LEASE - timedelta(seconds=1)
     )
     refunding.stop(clerk, twice.reference, "调用超时，改为人工退款")
     services.record_refund_sent(clerk, twice.reference, "2026120623001HAND")

@@ -17,7 +17,7 @@ from certhall import money
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
-from certhall.payments import gateways, refunding, sandbox, services
+from certhall.payments import gateways, refund_state, refunding, sandbox, services
 from certhall.payments.gateways import ALIPAY, WECHAT
 from certhall.payments.models import Order, SandboxRefund
 from tests.payments.conftest import NOW
@@ -110,12 +110,12 @@ def test_the_job_refunds_online_orders_through_their_gateway_once(
     refunded_online: Callable[..., Order], clerk: User, make_order: Callable[..., Order]
 ) -> None:
     order = refunded_online()
-    assert refunding.refund_no(order) == "TK" + order.reference.removeprefix("ZF")
+    assert refund_state.refund_no(order) == "TK" + order.reference.removeprefix("ZF")
     assert services.refunds_owed(clerk) == [order]
     assert refunding.send_due(certhall_clock.now()) == 1
     order.refresh_from_db()
     refund = SandboxRefund.objects.get()
-    assert refund.out_request_no == refunding.refund_no(order)
+    assert refund.out_request_no == refund_state.refund_no(order)
     assert refund.refund_amount == order.amount
     assert order.refund_sent_reference == refund.refund_id
     assert order.refund_sent_at == NOW
@@ -129,7 +129,7 @@ def test_the_job_refunds_online_orders_through_their_gateway_once(
         "method": "alipay_online",
         "reference": refund.refund_id,
         "gateway": "alipay",
-        "refund_no": refunding.refund_no(order),
+        "refund_no": refund_state.refund_no(order),
     }
     # the next rounds find nothing: one refund at the gateway
     assert refunding.send_due(certhall_clock.now() + timedelta(days=1)) == 0
@@ -200,7 +200,7 @@ def test_a_refusal_is_shown_retried_with_backoff_and_stops(
     monkeypatch.undo()
 
     # after MAX_ATTEMPTS calls the job leaves it to finance
-    Order.objects.filter(pk=order.pk).update(refund_attempts=refunding.MAX_ATTEMPTS)
+    Order.objects.filter(pk=order.pk).update(refund_attempts=refund_state.MAX_ATTEMPTS)
     assert refunding.send_due(later + timedelta(days=1)) == 0
     assert not SandboxRefund.objects.exists()
     assert "已停止自动退款" in page(login(clerk).get("/payments/invoices/"))
@@ -228,7 +228,7 @@ def test_the_job_recovers_once_the_gateway_takes_the_refund(
     assert refunding.send_due(now) == 0
     assert refunding.send_due(now + refunding.RETRY_DELAYS[0]) == 1
     order.refresh_from_db()
-    assert calls == [refunding.refund_no(order)] * 2  # the same number each time
+    assert calls == [refund_state.refund_no(order)] * 2  # the same number each time
     assert order.refund_sent_at is not None and order.refund_retry_at is None
     assert (order.refund_attempts, order.refund_last_error) == (2, "")
     assert order.refund_sent_reference.startswith("50000")  # WeChat's refund_id shape

@@ -16,7 +16,7 @@ from django.db import connection
 from certhall import clock as certhall_clock
 from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput, TooManyRequests
-from certhall.payments import refunding, sandbox, services
+from certhall.payments import refund_state, refunding, sandbox, services
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 from tests.support.threads import together
 
@@ -41,7 +41,7 @@ def test_a_hand_record_is_refused_while_the_automatic_refund_is_pending(
     order = refunded_online()
     record = lambda: services.record_refund_sent(clerk, order.reference, "HAND-1")  # noqa: E731
     message = refused(record, "refund_gateway_pending")
-    number = refunding.refund_no(order)
+    number = refund_state.refund_no(order)
     assert (
         f"订单 {order.reference} 的退款正由系统经支付宝原路自动退回（退款单号 {number}）" in message
     )
@@ -64,9 +64,9 @@ def test_a_lost_call_is_asked_again_and_blocks_the_hand_until_then(
     the hand waits, the next round asks with the same number and records the answer."""
     order = refunded_online()
     now = certhall_clock.now()
-    lost = now - refunding.CALL_LEASE - timedelta(seconds=1)
+    lost = now - refund_state.CALL_LEASE - timedelta(seconds=1)
     Order.objects.filter(pk=order.pk).update(
-        refund_attempts=refunding.MAX_ATTEMPTS, refund_calling_at=lost
+        refund_attempts=refund_state.MAX_ATTEMPTS, refund_calling_at=lost
     )
     refused(
         lambda: services.record_refund_sent(clerk, order.reference, "HAND-1"),
@@ -84,7 +84,7 @@ def test_a_lost_call_is_asked_again_and_blocks_the_hand_until_then(
     order.refresh_from_db()
     assert order.refund_sent_by is not None and order.refund_sent_by.is_system
     assert order.refund_calling_at is None
-    assert order.refund_attempts == refunding.MAX_ATTEMPTS + 1
+    assert order.refund_attempts == refund_state.MAX_ATTEMPTS + 1
     assert SandboxRefund.objects.count() == 1
 
 
@@ -93,9 +93,9 @@ def test_after_the_last_attempt_finance_records_by_hand(
 ) -> None:
     order = refunded_online()
     fail_at_the_gateway(order)
-    Order.objects.filter(pk=order.pk).update(refund_attempts=refunding.MAX_ATTEMPTS - 1)
+    Order.objects.filter(pk=order.pk).update(refund_attempts=refund_state.MAX_ATTEMPTS - 1)
     assert refunding.send_due(certhall_clock.now()) == 0
-    assert Order.objects.get(pk=order.pk).refund_attempts == refunding.MAX_ATTEMPTS
+    assert Order.objects.get(pk=order.pk).refund_attempts == refund_state.MAX_ATTEMPTS
     services.record_refund_sent(clerk, order.reference, "2026112023001000000000000009")
     (sent,) = events("payments.order.refund_sent")
     assert sent.after["automatic"] == "exhausted"
@@ -136,7 +136,7 @@ def test_finance_stops_the_automatic_refund_then_records_it_by_hand(
     (event,) = events("payments.order.refund_auto_stop")
     assert event.after == {
         "reason": "付款账户已注销，改为对公转账退回",
-        "refund_no": refunding.refund_no(order),
+        "refund_no": refund_state.refund_no(order),
         "attempts": 0,
         "last_error": "",
         "lost_call": False,
@@ -234,7 +234,7 @@ def test_retry_now_goes_past_the_last_attempt_and_is_rate_limited(
 ) -> None:
     order = refunded_online()
     fail_at_the_gateway(order)
-    Order.objects.filter(pk=order.pk).update(refund_attempts=refunding.MAX_ATTEMPTS - 1)
+    Order.objects.filter(pk=order.pk).update(refund_attempts=refund_state.MAX_ATTEMPTS - 1)
     assert refunding.send_due(certhall_clock.now()) == 0
     for _ in range(refunding.RETRY_LIMIT.max_events):
         refused(lambda: refunding.retry_now(clerk, order.reference), "gateway_refund_retry_failed")
@@ -243,7 +243,7 @@ def test_retry_now_goes_past_the_last_attempt_and_is_rate_limited(
     )
     assert "重试过于频繁" in message
     order.refresh_from_db()
-    assert order.refund_attempts == refunding.MAX_ATTEMPTS + refunding.RETRY_LIMIT.max_events
+    assert order.refund_attempts == refund_state.MAX_ATTEMPTS + refunding.RETRY_LIMIT.max_events
     # the jobs' schedule is over: a failed retry does not bring it back
     assert refunding.send_due(certhall_clock.now() + timedelta(days=1)) == 0
     assert not SandboxRefund.objects.exists()
@@ -263,7 +263,7 @@ def test_a_gateway_refund_of_an_order_recorded_by_hand_raises_an_alert(
     handled with a note."""
     order = refunded_online()
     real = sandbox.REFUNDS.refund
-    late = certhall_clock.now() - refunding.CALL_LEASE - timedelta(seconds=1)
+    late = certhall_clock.now() - refund_state.CALL_LEASE - timedelta(seconds=1)
 
     def slow(*args: Any) -> Any:
         Order.objects.filter(pk=order.pk).update(refund_calling_at=late)
@@ -284,7 +284,7 @@ def test_a_gateway_refund_of_an_order_recorded_by_hand_raises_an_alert(
     assert alert.after == {
         "amount": "300.00",
         "gateway_reference": refund.refund_id,
-        "refund_no": refunding.refund_no(order),
+        "refund_no": refund_state.refund_no(order),
         "recorded_reference": "HAND-9",
         "recorded_by": clerk.username,
     }
@@ -459,7 +459,7 @@ def test_retry_and_hand_at_once_give_one_refund(
     for _ in range(5):
         order = refunded_online()
         Order.objects.filter(pk=order.pk).update(
-            refund_attempts=refunding.MAX_ATTEMPTS, refund_last_error="余额不足"
+            refund_attempts=refund_state.MAX_ATTEMPTS, refund_last_error="余额不足"
         )
         retry, hand = together(
             lambda o=order: refunding.retry_now(clerk, o.reference),

@@ -21,7 +21,7 @@ from certhall.audit.models import AuditEvent
 from certhall.config import SmtpConfig
 from certhall.errors import CerthallError, Forbidden, NotFound
 from certhall.notify.models import OutgoingEmail, SmsMessage
-from certhall.payments import refunding, sandbox, services, surplus
+from certhall.payments import refund_state, sandbox, services, surplus
 from certhall.payments.lifecycle import Status, SurplusStatus
 from certhall.payments.models import Order, Payment, SandboxRefund, SandboxTrade, SurplusPayment
 from tests.support.threads import together
@@ -206,7 +206,7 @@ def test_returned_through_the_gateway_once_and_the_customer_told(
     assert kept.status == SurplusStatus.RETURNED and kept.returned_by is not None
     assert kept.returned_by.username == "system-gateway-wechat"
     (refund,) = SandboxRefund.objects.all()
-    assert refund.out_request_no == surplus.refund_no(kept) != refunding.refund_no(order)
+    assert refund.out_request_no == surplus.refund_no(kept) != refund_state.refund_no(order)
     assert refund.trade.trade_no == kept.trade_no and refund.refund_amount == kept.amount
     assert kept.returned_reference == refund.refund_id
     assert f"已经微信支付原路退回订单 {order.reference} 多付的 300.00 元" in done
@@ -326,7 +326,7 @@ def test_a_lost_call_is_asked_again_by_the_jobs_with_the_same_number(
     refused(lambda: surplus.record_by_hand(clerk, kept.pk, "HAND-1"), "surplus_return_calling")
     now = certhall_clock.now()
     assert surplus.resume_due(now) == 0  # under the lease: a call under way
-    assert surplus.resume_due(now + refunding.CALL_LEASE + timedelta(seconds=1)) == 1
+    assert surplus.resume_due(now + refund_state.CALL_LEASE + timedelta(seconds=1)) == 1
     kept.refresh_from_db()
     assert kept.status == SurplusStatus.RETURNED and kept.returned_reference == first.refund_id
     assert kept.return_attempts == 2

@@ -150,9 +150,9 @@ def refund_send(*references: str) -> None:
 
 def refund_send_later() -> None:
     from certhall import clock
-    from certhall.payments import refunding
+    from certhall.payments import refund_state, refunding
 
-    print(refunding.send_due(clock.now() + refunding.CALL_LEASE + timedelta(seconds=1)))
+    print(refunding.send_due(clock.now() + refund_state.CALL_LEASE + timedelta(seconds=1)))
 
 
 def refund_by_finance(what: str, reference: str) -> None:
@@ -233,9 +233,9 @@ def surplus_by_finance(what: str, reference: str) -> None:
 
 def surplus_resume_later() -> None:
     from certhall import clock
-    from certhall.payments import refunding, surplus
+    from certhall.payments import refund_state, surplus
 
-    print(surplus.resume_due(clock.now() + refunding.CALL_LEASE + timedelta(seconds=1)))
+    print(surplus.resume_due(clock.now() + refund_state.CALL_LEASE + timedelta(seconds=1)))
 
 
 def surplus_inspect(reference: str) -> None:

@@ -51,7 +51,14 @@ from certhall.audit import services as audit
 from certhall.errors import CerthallError, ConfigurationError, InvalidInput, NotFound
 from certhall.lifecycle import transition
 from certhall.messages import text
-from certhall.payments import gateways, notify, reconcile, refunding, services, surplus
+from certhall.payments import (
+    gateways,
+    notify,
+    reconcile,
+    refund_state,
+    services,
+    surplus,
+)
 from certhall.payments.gateways import Bill, BillRefund, BillTrade, OnlineGateway
 from certhall.payments.lifecycle import DISCREPANCIES, DiscrepancyKind, DiscrepancyStatus
 from certhall.payments.models import (
@@ -316,7 +323,7 @@ def _recorded_refund(gateway: OnlineGateway, refund: BillRefund) -> Decimal | No
     )
     for order in orders:
         if order.refund_sent_reference == refund.refund_id or (
-            refunding.refund_no(order) == refund.refund_no
+            refund_state.refund_no(order) == refund.refund_no
         ):
             return order.amount
     returned = (

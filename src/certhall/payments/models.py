@@ -78,7 +78,7 @@ class Order(models.Model):
     #: A call to the gateway's refund API started and its answer not yet recorded (set and
     #: cleared by the jobs on the order row, ``refunding.send``): while it is set, finance can
     #: neither record the refund by hand nor stop the automatic refund (a lost answer, older
-    #: than ``refunding.CALL_LEASE``, can be stopped).
+    #: than ``refund_state.CALL_LEASE``, can be stopped).
     refund_calling_at = models.DateTimeField(null=True, blank=True)
     #: Finance stopped the automatic refund (to send the money back itself), who and why.
     refund_stopped_at = models.DateTimeField(null=True, blank=True)
@@ -212,7 +212,7 @@ class SurplusPayment(models.Model):
         max_length=10, choices=SurplusStatus.choices, default=SurplusStatus.RECEIVED
     )
     #: When the gateway's refund was claimed (``returning``): a claim older than
-    #: ``refunding.CALL_LEASE`` is a lost call, asked again by the jobs with the same number.
+    #: ``refund_state.CALL_LEASE`` is a lost call, asked again by the jobs with the same number.
     return_calling_at = models.DateTimeField(null=True, blank=True)
     return_attempts = models.PositiveIntegerField(default=0)
     return_last_error = models.CharField(max_length=200, blank=True)

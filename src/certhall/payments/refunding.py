@@ -3,7 +3,7 @@
 Every round (``ca.jobs.run_due_jobs``, beside the sandbox's ``redeliver_due``), each refunded
 order paid online (支付宝 / 微信支付网上支付) whose money has not gone back yet is refunded
 through its gateway (:meth:`certhall.payments.gateways.OnlineGateway.refund`) with a refund
-number derived from the order (:func:`refund_no`), then recorded as finance's own record is
+number derived from the order (``refund_state.refund_no``), then recorded as finance's own record is
 (``services.refund_sent_by_gateway``: ``refund_sent_at``, the gateway's system account, the
 gateway's refund id, audited ``payments.order.refund_sent``).
 
@@ -13,24 +13,24 @@ refund and the order's record (crashpoint ``payments.gateway_refunded``) leaves 
 the next round asks again with the same number and records the refund made the first time.
 
 A refusal or a failure is counted on the order (``refund_attempts``, ``refund_last_error``) and
-tried again after :data:`RETRY_DELAYS`, at most :data:`MAX_ATTEMPTS` calls; finance sees both on
-its page and records the refund by hand once the calls are used up or after stopping them (below).
+tried again after :data:`RETRY_DELAYS`, at most ``refund_state.MAX_ATTEMPTS`` calls; finance
+sees both on its page and records the refund by hand once the calls are used up or after
+stopping them (below).
 Bank transfers stay finance's to send. With no refund client (the sandbox off and no real
 client plugged in, ``gateways.refund_client``) nothing is called: finance records them all.
 
-**One refund, never two** (12-06). While an order's automatic refund is pending (calls left,
-or one under way), finance's hand record is refused (:func:`require_hand_allowed`, called by
+**One refund, never two** (12-06). While an order's automatic refund is pending (calls left, or one
+under way), finance's hand record is refused (``refund_state.require_hand_allowed``, called by
 ``services.record_refund_sent`` with the order row locked): a refund finance sends back in the
-gateway's back office beside the jobs' would be a second one. Finance may record by hand once
-the calls are exhausted, or after stopping the automatic refund (:func:`stop`, audited,
-refused while a call is under way). Each call is claimed on the order row first
-(``refund_calling_at``, a conditional UPDATE the hand record's lock serialises with), so the
-job and the hand can never both go ahead. Should the gateway still answer a refund for an order
-finance recorded by hand (a call older than :data:`CALL_LEASE` whose answer came late), the
-jobs raise an alert on the order (``refund_duplicate_*``, finance's page, audited
-``payments.order.refund_duplicate``), which finance marks handled with a note
-(:func:`alert_handled`). Finance can ask for a failed refund again at once (:func:`retry_now`,
-audited, rate-limited per order).
+gateway's back office beside the jobs' would be a second one. Finance may record by hand once the
+calls are exhausted, or after stopping the automatic refund (:func:`stop`, audited, refused while a
+call is under way). Each call is claimed on the order row first (``refund_calling_at``, a
+conditional UPDATE the hand record's lock serialises with), so the job and the hand can never both
+go ahead. Should the gateway still answer a refund for an order finance recorded by hand (a call
+older than ``refund_state.CALL_LEASE`` whose answer came late), the jobs raise an alert on the order
+(``refund_duplicate_*``, finance's page, audited ``payments.order.refund_duplicate``), which finance
+marks handled with a note (:func:`alert_handled`). Finance can ask for a failed refund again at once
+(:func:`retry_now`, audited, rate-limited per order).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
 from certhall.errors import CerthallError, Conflict
-from certhall.payments import gateways, services
+from certhall.payments import gateways, refund_state, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
 
@@ -61,99 +61,10 @@ RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(hours=3),
     timedelta(hours=6),
 )
-#: Calls in all; then the order waits for finance (its page says so).
-MAX_ATTEMPTS = 10
 #: Orders per round.
 BATCH = 20
-#: What a refund number starts with (退款), followed by the order's date and sequence.
-REFUND_PREFIX = "TK"
-#: How long a gateway call may be under way before it counts as lost (its process died): far
-#: above any refund client's timeout. A lost call is asked again by the next round (the same
-#: refund number), and finance may stop the automatic refund then.
-CALL_LEASE = timedelta(minutes=5)
 #: 立即重试: at most 3 a quarter of an hour per order (each is a call to the gateway).
 RETRY_LIMIT = ratelimit.Limit("refund_retry_now", 3, 900, "rate_limited_refund_retry")
-
-
-def refund_no(order: Order) -> str:
-    """The merchant's refund number of ``order`` (``TK20261205-000001`` for
-    ``ZF20261205-000001``): the same for every call, so a retry can never refund twice."""
-    return REFUND_PREFIX + order.reference.removeprefix("ZF")
-
-
-def automatic(order: Order) -> bool:
-    """Whether the jobs send ``order``'s refund through its gateway (paid online, a refund
-    client configured)."""
-    gateway = gateways.for_method(order.method)
-    return gateway is not None and gateways.refund_client(gateway) is not None
-
-
-def automatic_methods() -> list[str]:
-    """The payment methods whose refunds the jobs send (finance's page marks those rows)."""
-    return [g.method for g in gateways.ONLINE.values() if gateways.refund_client(g)]
-
-
-def sent_by_gateway(order: Order) -> bool:
-    """Whether ``order``'s refund was sent (and recorded) by its gateway, not by finance."""
-    gateway = gateways.for_method(order.method)
-    return (
-        gateway is not None
-        and order.refund_sent_by is not None
-        and order.refund_sent_by.username == f"system-gateway-{gateway.name}"
-    )
-
-
-def calling(order: Order, now: datetime) -> bool:
-    """Whether a call to ``order``'s gateway is under way (claimed less than
-    :data:`CALL_LEASE` ago, its answer not recorded)."""
-    return order.refund_calling_at is not None and order.refund_calling_at > now - CALL_LEASE
-
-
-def pending(order: Order) -> bool:
-    """Whether ``order``'s refund is the jobs' to send: paid online with a refund client, owed,
-    not stopped by finance, and calls left (or one whose answer is not recorded yet)."""
-    return (
-        order.status == Status.REFUNDED
-        and order.refund_sent_at is None
-        and order.refund_stopped_at is None
-        and (order.refund_attempts < MAX_ATTEMPTS or order.refund_calling_at is not None)
-        and automatic(order)
-    )
-
-
-def failed(order: Order, now: datetime) -> bool:
-    """Whether finance may ask for ``order``'s refund again at once (立即重试): the jobs'
-    last call was refused or failed, nothing is under way, nothing stopped."""
-    return (
-        order.status == Status.REFUNDED
-        and order.refund_sent_at is None
-        and order.refund_stopped_at is None
-        and bool(order.refund_last_error)
-        and not calling(order, now)
-        and automatic(order)
-    )
-
-
-def require_hand_allowed(order: Order, now: datetime) -> None:
-    """Refuse finance's hand record of ``order`` (locked by the caller) while its automatic
-    refund is pending: the gateway is refunding it, a second refund in the back office would
-    be the customer's money twice."""
-    if order.status != Status.REFUNDED or order.refund_sent_at is not None:
-        return  # not owed: the record itself refuses it (refund_not_owed)
-    if calling(order, now):
-        raise _refusal("refund_gateway_calling", order)
-    if order.refund_stopped_at is None and pending(order):
-        raise _refusal("refund_gateway_pending", order)
-
-
-def _refusal(code: str, order: Order) -> Conflict:
-    gateway = gateways.for_method(order.method)
-    return Conflict(
-        code=code,
-        reference=order.reference,
-        gateway=gateway.label if gateway else "",
-        refund_no=refund_no(order),
-    )
 
 
 def due(now: datetime) -> QuerySet[Order]:
@@ -161,19 +72,13 @@ def due(now: datetime) -> QuerySet[Order]:
     call is due (a lost call's answer is asked for even after the last attempt)."""
     return Order.objects.filter(
         Q(refund_retry_at__isnull=True) | Q(refund_retry_at__lte=now),
-        Q(refund_attempts__lt=MAX_ATTEMPTS) | Q(refund_calling_at__isnull=False),
-        not_calling(now),
+        Q(refund_attempts__lt=refund_state.MAX_ATTEMPTS) | Q(refund_calling_at__isnull=False),
+        refund_state.not_calling(now),
         status=Status.REFUNDED,
         refund_sent_at__isnull=True,
         refund_stopped_at__isnull=True,
-        method__in=automatic_methods(),
+        method__in=refund_state.automatic_methods(),
     ).order_by("refunded_at", "pk")
-
-
-def not_calling(now: datetime | None = None) -> Q:
-    """Orders with no call under way (none claimed, or its claim older than the lease)."""
-    now = now or clock.now()
-    return Q(refund_calling_at__isnull=True) | Q(refund_calling_at__lte=now - CALL_LEASE)
 
 
 def send_due(now: datetime) -> int:
@@ -192,13 +97,13 @@ def send(order: Order, now: datetime) -> bool:
     if gateway is None:
         return False
     actor = gateway.actor()
-    number = refund_no(order)
+    number = refund_state.refund_no(order)
     # Claimed and counted before the call, one conditional UPDATE: a process killed during it
     # leaves the attempt and the claim on record; finance's hand record (which locks the row)
     # is refused while the claim stands; an order sent back or stopped meanwhile (finance,
     # another round) is not asked for again, nor one another round is calling for.
     claim = Order.objects.filter(
-        not_calling(now),
+        refund_state.not_calling(now),
         pk=order.pk,
         status=Status.REFUNDED,
         refund_sent_at__isnull=True,
@@ -353,7 +258,7 @@ def stop(actor: User, reference: str, reason: str) -> Order:
                 object_id=order.reference,
                 after={
                     "reason": why,
-                    "refund_no": refund_no(order),
+                    "refund_no": refund_state.refund_no(order),
                     "attempts": order.refund_attempts,
                     "last_error": order.refund_last_error,
                     # a call whose answer never came: finance must look in the back office
@@ -367,12 +272,12 @@ def stop(actor: User, reference: str, reason: str) -> Order:
 def _require_stoppable(order: Order, now: datetime) -> None:
     if order.status != Status.REFUNDED or order.refund_sent_at is not None:
         raise Conflict(code="refund_not_owed", reference=order.reference)
-    if not automatic(order):
+    if not refund_state.automatic(order):
         raise Conflict(code="refund_not_automatic", reference=order.reference)
     if order.refund_stopped_at is not None:
         raise Conflict(code="refund_auto_stopped", reference=order.reference)
-    if calling(order, now):
-        raise _refusal("refund_gateway_calling", order)
+    if refund_state.calling(order, now):
+        raise refund_state.refusal("refund_gateway_calling", order)
 
 
 def retry_now(actor: User, reference: str) -> Order:
@@ -389,7 +294,7 @@ def retry_now(actor: User, reference: str) -> Order:
         require_provider(actor, order.provider_id)
         now = clock.now()
         _require_stoppable(order, now)  # the same order a retry may ask the gateway about
-        if not failed(order, now):
+        if not refund_state.failed(order, now):
             raise Conflict(code="refund_retry_not_failed", reference=order.reference)
         ratelimit.check(RETRY_LIMIT, order.reference, now=now)
         with transaction.atomic():
@@ -399,19 +304,19 @@ def retry_now(actor: User, reference: str) -> Order:
                 object_type="order",
                 object_id=order.reference,
                 after={
-                    "refund_no": refund_no(order),
+                    "refund_no": refund_state.refund_no(order),
                     "attempts": order.refund_attempts,
                     "last_error": order.refund_last_error,
                 },
             )
     sent = send(order, now)
     order.refresh_from_db()
-    if sent or (order.refund_sent_at is not None and sent_by_gateway(order)):
+    if sent or (order.refund_sent_at is not None and refund_state.sent_by_gateway(order)):
         return order  # (or a round of the jobs was quicker)
     if order.refund_sent_at is not None:  # finance's hand record was quicker: no call made
         raise Conflict(code="refund_not_owed", reference=order.reference)
-    if calling(order, now):  # a round of the jobs took it first: its answer will tell
-        raise _refusal("refund_gateway_calling", order)
+    if refund_state.calling(order, now):  # a round of the jobs took it first: its answer will tell
+        raise refund_state.refusal("refund_gateway_calling", order)
     raise Conflict(
         code="gateway_refund_retry_failed",
         reference=order.reference,

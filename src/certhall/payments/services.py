@@ -36,7 +36,7 @@ from certhall.errors import (
     quoted,
 )
 from certhall.lifecycle import transition
-from certhall.payments import notices
+from certhall.payments import notices, refund_state
 from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
 from certhall.payments.models import LIVE_STATUSES, REFERENCE_LENGTH, Order, Payment
 from certhall.payments.signals import order_paid, order_refunded
@@ -450,10 +450,8 @@ def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Orde
     refund): recorded once, with the bank's or gateway's reference.
 
     Refused while the order's automatic refund through its gateway is pending or under way
-    (``refunding.require_hand_allowed``, checked with the order row locked, the lock the jobs'
+    (``refund_state.require_hand_allowed``, checked with the order row locked, the lock the jobs'
     claim of a call waits for): the gateway is giving that money back already."""
-    from certhall.payments import refunding  # refunding records through this module
-
     require_role(actor, *REFUND_ROLES)
     with audit.refusals_recorded(
         actor, "payments.order.refund_sent", object_type="order", object_id=reference[:32]
@@ -463,11 +461,11 @@ def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Orde
         text = order_text(sent_reference, "退回流水号", 64)
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
-            refunding.require_hand_allowed(locked, clock.now())
+            refund_state.require_hand_allowed(locked, clock.now())
             extra = {"automatic": "stopped"} if locked.refund_stopped_at else {}
-            if not extra and refunding.automatic(locked):
+            if not extra and refund_state.automatic(locked):
                 extra = {"automatic": "exhausted"}
-            return _mark_refund_sent(actor, locked, text, extra, only=refunding.not_calling())
+            return _mark_refund_sent(actor, locked, text, extra, only=refund_state.not_calling())
 
 
 def refund_sent_by_gateway(

@@ -23,7 +23,7 @@ money back in one of two ways (table ``payments.lifecycle.SURPLUSES``):
 number is the row's, and the gateway answers the same number with the same refund. A process
 killed after the gateway refunded and before the record (crashpoint
 ``payments.surplus_refunded``) leaves the row ``returning``: nobody can record it by hand or
-press 原路退回 again, and the jobs' round after the claim's lease (``refunding.CALL_LEASE``,
+press 原路退回 again, and the jobs' round after the claim's lease (``refund_state.CALL_LEASE``,
 :func:`resume_due`) asks again with the same number and records the refund made the first time.
 
 Once returned, the enterprise's online-hall accounts are told by SMS and email
@@ -46,7 +46,7 @@ from certhall.audit import services as audit
 from certhall.errors import CerthallError, Conflict, NotFound
 from certhall.lifecycle import transition
 from certhall.messages import text
-from certhall.payments import gateways, notices, refunding, services
+from certhall.payments import gateways, notices, refund_state, services
 from certhall.payments.gateways import OnlineGateway
 from certhall.payments.lifecycle import SURPLUSES, SurplusStatus
 from certhall.payments.models import Order, SurplusPayment
@@ -60,8 +60,8 @@ BATCH = 20
 def refund_no(surplus: SurplusPayment) -> str:
     """The merchant's refund number of ``surplus`` (``TK20261205-000001-D7`` for row 7 of
     order ``ZF20261205-000001``): the same for every call, distinct from the order's own
-    refund number (``refunding.refund_no``) and from every other row's."""
-    return f"{refunding.refund_no(surplus.order)}-D{surplus.pk}"
+    refund number (``refund_state.refund_no``) and from every other row's."""
+    return f"{refund_state.refund_no(surplus.order)}-D{surplus.pk}"
 
 
 # --- the notification (payments.notify) -----------------------------------------------------
@@ -189,7 +189,7 @@ def resume_due(now: datetime) -> int:
     answered (its process died) are asked again with the same refund number; how many were
     recorded returned."""
     lost = SurplusPayment.objects.filter(
-        status=SurplusStatus.RETURNING, return_calling_at__lte=now - refunding.CALL_LEASE
+        status=SurplusStatus.RETURNING, return_calling_at__lte=now - refund_state.CALL_LEASE
     ).order_by("return_calling_at", "pk")
     done = 0
     for surplus in list(lost.select_related("order")[:BATCH]):

@@ -44,6 +44,7 @@ from certhall.payments import (
     invoices,
     notify,
     receipts,
+    refund_state,
     refunding,
     sandbox,
     services,
@@ -110,8 +111,8 @@ def _order_context(
         "invoice_kinds": InvoiceKind.choices,
         "email": actor.email,
         "refund_gateway": online.label if online else "",
-        "refund_automatic": refunding.automatic(order),
-        "refund_by_gateway": refunding.sent_by_gateway(order),
+        "refund_automatic": refund_state.automatic(order),
+        "refund_by_gateway": refund_state.sent_by_gateway(order),
         "surplus_heading": text("surplus_page_customer_heading"),
         "surpluses": [_surplus_line(row) for row in surplus.of_order(order)],
         "application_url": _application_url(order, actor),
@@ -198,8 +199,8 @@ def _finance_context(actor: User) -> dict[str, Any]:
         "reversal_due": invoices.list_invoices(actor, status=InvoiceStatus.REVERSAL_DUE),
         "refunds_owed": [_owed_row(order, now) for order in services.refunds_owed(actor)],
         "refund_alerts": services.refund_alerts(actor),
-        "automatic_methods": refunding.automatic_methods(),
-        "max_attempts": refunding.MAX_ATTEMPTS,
+        "automatic_methods": refund_state.automatic_methods(),
+        "max_attempts": refund_state.MAX_ATTEMPTS,
         "refunds_sent": services.refunds_sent(actor),
         "issued": invoices.list_invoices(actor, status=InvoiceStatus.ISSUED)[::-1][:50],
         **_surplus_section(actor),
@@ -274,14 +275,14 @@ def _surplus_row(row: SurplusPayment) -> dict[str, object]:
 def _owed_row(order: Order, now: datetime) -> dict[str, object]:
     """An owed refund on finance's page, with what finance may do about it: record it by hand
     (not while the gateway's refund is pending), stop the automatic refund, retry it now."""
-    pending = refunding.pending(order)
+    pending = refund_state.pending(order)
     return {
         "order": order,
-        "refund_no": refunding.refund_no(order),
+        "refund_no": refund_state.refund_no(order),
         "pending": pending,
-        "calling": refunding.calling(order, now),
-        "stoppable": pending and not refunding.calling(order, now),
-        "retry": refunding.failed(order, now),
+        "calling": refund_state.calling(order, now),
+        "stoppable": pending and not refund_state.calling(order, now),
+        "retry": refund_state.failed(order, now),
     }
 
 
