@@ -25,7 +25,16 @@ from django.test import Client
 from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
-from certhall.hall import counter, documents, identity, liveness, payment, services, storage
+from certhall.hall import (
+    counter,
+    documents,
+    identity,
+    liveness,
+    payment,
+    realname,
+    services,
+    storage,
+)
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, IdentityCheck
 from certhall.hall.states import State
@@ -203,7 +212,7 @@ def pass_identity(applicant: User, number: str, outcome: str = "passed") -> Iden
     ``outcome`` received."""
     check = identity.start(applicant, number)
     for side in ("front", "back"):
-        content = ONLINE_NEW_DOCUMENTS[identity.SIDES[side]]
+        content = ONLINE_NEW_DOCUMENTS[realname.SIDES[side]]
         identity.upload_photo(check.token, side, filename=f"{side}.jpg", chunks=[content])
     check, _ = identity.begin(check.token)
     body, signature = liveness.SANDBOX.notification(check.reference, outcome)
@@ -303,7 +312,7 @@ def finish_identity_on_phone(phone: Client, phone_path: str, outcome: str) -> st
     sandbox answering ``outcome``; the phone page's text at the end."""
     assert phone.get(phone_path).status_code == 200
     for side in ("front", "back"):
-        content = ONLINE_NEW_DOCUMENTS[identity.SIDES[side]]
+        content = ONLINE_NEW_DOCUMENTS[realname.SIDES[side]]
         sent = phone.post(
             phone_path, {"side": side, "file": SimpleUploadedFile(f"{side}.jpg", content)}
         )

@@ -15,7 +15,7 @@ from certhall.accounts.models import Handler, User
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound
-from certhall.hall import documents, identity, liveness, review, services
+from certhall.hall import documents, identity, liveness, realname, review, services
 from certhall.hall.models import Application, Document, IdentityCheck
 from certhall.hall.states import State
 from tests.hall.conftest import (
@@ -40,7 +40,7 @@ def _draft_without_identity(applicant: User, handler: Handler) -> Application:
 
 def _photos(check: IdentityCheck) -> IdentityCheck:
     for side in ("front", "back"):
-        content = ONLINE_NEW_DOCUMENTS[identity.SIDES[side]]
+        content = ONLINE_NEW_DOCUMENTS[realname.SIDES[side]]
         check = identity.upload_photo(check.token, side, filename=f"{side}.jpg", chunks=[content])
     return check
 

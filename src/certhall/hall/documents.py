@@ -20,7 +20,7 @@ from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, NotFound, quoted
-from certhall.hall import access, storage
+from certhall.hall import access, realname, storage
 from certhall.hall.models import (
     Application,
     ApplicationItem,
@@ -93,10 +93,8 @@ def missing(
     """What is still missing, as sentences a person understands (empty when complete);
     without ``with_identity``, not the handler's ID photos and real-name check when the phone
     provides them in the step after the documents (``hall.identity``)."""
-    from certhall.hall import identity  # identity stores its photos through this module
-
     items = list(items)
-    by_phone = identity.needed(application, items)
+    by_phone = realname.needed(application, items)
     catalog = default_catalog()
     have = current(application)
     problems: list[str] = []
@@ -112,7 +110,7 @@ def missing(
             spec = catalog.documents.get(kind)
             if spec is not None and spec.original_checked_onsite and not document.original_seen:
                 problems.append(f"须核验原件：{document_name(kind)}")
-    if by_phone and with_identity and not identity.verified(application, have):
+    if by_phone and with_identity and not realname.verified(application, have):
         problems.append(text("identity_missing"))
     return problems
 

@@ -30,8 +30,9 @@ from certhall.accounts.models import User
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.errors import Conflict, NotFound
-from certhall.hall import access, documents, liveness
-from certhall.hall.models import Application, Business, Channel, Document, IdentityCheck
+from certhall.hall import access, documents, liveness, realname
+from certhall.hall.models import Application, IdentityCheck
+from certhall.hall.realname import SIDES
 from certhall.hall.states import EDITABLE
 from certhall.lifecycle import Lifecycle, transition
 from certhall.web import paths
@@ -39,7 +40,6 @@ from certhall.web import paths
 VALID_MINUTES = 15
 State = IdentityCheck.State
 OPEN = frozenset({State.WAITING, State.PHOTOS, State.VERIFYING})
-SIDES = {"front": "handler_id_front", "back": "handler_id_back"}
 
 
 def _snapshot(check: IdentityCheck) -> dict[str, object]:
@@ -84,41 +84,6 @@ IDENTITY_CHECKS: Lifecycle[IdentityCheck] = Lifecycle(
 )
 
 
-def applies(application: Application, lines: Iterable[object]) -> bool:
-    """An online 新办 has the handler's real-name check (the seed's online steps)."""
-    return application.channel == Channel.ONLINE and any(
-        getattr(line, "business", None) == Business.NEW for line in lines
-    )
-
-
-def needed(application: Application, lines: Iterable[object]) -> bool:
-    """The check applies and can be made. Without a liveness provider the hall does not stop:
-    the photos are uploaded with the other documents and the reviewer sees that nobody
-    checked them (the original ID is then checked when the Ukey is handed over)."""
-    return applies(application, lines) and liveness.available()
-
-
-def verified(
-    application: Application,
-    current: dict[str, Document],
-    checks: Iterable[IdentityCheck] | None = None,
-) -> bool:
-    """A passed check of exactly the current photos (new photos need a new check); from
-    ``checks`` when given, else one query."""
-    front, back = current.get(SIDES["front"]), current.get(SIDES["back"])
-    if front is None or back is None:
-        return False
-    photos = {"front_sha256": front.sha256, "back_sha256": back.sha256}
-    if checks is not None:
-        return any(
-            c.state == State.PASSED
-            and c.front_sha256 == front.sha256
-            and c.back_sha256 == back.sha256
-            for c in checks
-        )
-    return application.identity_checks.filter(state=State.PASSED, **photos).exists()
-
-
 def phone_url(check: IdentityCheck) -> str:
     """The QR code's URL: absolute, on the platform's public address (the phone is elsewhere)."""
     return paths.absolute("hall-identity:phone", check.token)
@@ -133,7 +98,7 @@ def describe(check: IdentityCheck) -> dict[str, Any]:
         "phone_url": phone_url(check) if check.state in OPEN else "",
         "expires_at": check.expires_at,
         "reason": check.reason,
-        "verified": verified(application, documents.current(application)),
+        "verified": realname.verified(application, documents.current(application)),
     }
 
 
@@ -147,7 +112,7 @@ def start(actor: User, number: str) -> IdentityCheck:
     with access.locked(actor, number, "hall.identity.start", editor=True) as application:
         if application.state not in EDITABLE:
             raise Conflict(code="identity_not_editable", number=application.number)
-        if not applies(application, application.items.all()):
+        if not realname.applies(application, application.items.all()):
             raise Conflict(code="identity_not_needed", number=application.number)
         if application.handler is None:
             raise Conflict(code="identity_handler_missing")

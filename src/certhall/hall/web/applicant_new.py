@@ -17,7 +17,7 @@ from certhall.accounts import profile
 from certhall.accounts.models import Handler, User
 from certhall.audit import services as audit
 from certhall.errors import CerthallError, InvalidInput
-from certhall.hall import documents, identity, services, storage
+from certhall.hall import documents, realname, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Delivery, Document
 from certhall.hall.states import State
@@ -281,7 +281,7 @@ def _documents_context(application: Application, *, with_identity: bool = True) 
         "limit_mb": storage.MAX_BYTES // (1024 * 1024),
         "missing": documents.missing(application, lines, with_identity=with_identity),
         "forms": form_links(application),
-        "identity_needed": identity.needed(application, lines),
+        "identity_needed": realname.needed(application, lines),
     }
 
 

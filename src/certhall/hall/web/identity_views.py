@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from certhall.accounts import profile
 from certhall.accounts.models import User
 from certhall.errors import CerthallError, InvalidInput
-from certhall.hall import documents, identity, liveness
+from certhall.hall import documents, identity, liveness, realname
 from certhall.hall.models import Application, IdentityCheck
 from certhall.hall.web.applicant_base import row, wizard_step
 from certhall.hall.web.applicant_new import steps_of
@@ -52,7 +52,7 @@ def identity_step(request: HttpRequest, actor: User, application: Application) -
         "row": row(application),
         "steps": steps_of("identity", application),
         "check": check,
-        "verified": identity.verified(application, current),
+        "verified": realname.verified(application, current),
         "handler_masked": profile.mask_id_number(application.handler.id_number)
         if application.handler
         else "",

@@ -36,10 +36,10 @@ from certhall.hall import (
     calendar,
     counter,
     documents,
-    identity,
     issuance,
     payment,
     printing,
+    realname,
     review,
     services,
 )
@@ -245,7 +245,7 @@ def _application_context(actor: User, number: str) -> dict[str, Any]:
     flags = staff_page.flags(actor, application, lines)
     businesses = [line.business for line in lines]
     renewal_online = application.is_online_renewal
-    checks = list(application.identity_checks.all()) if identity.applies(application, lines) else []
+    checks = list(application.identity_checks.all()) if realname.applies(application, lines) else []
     context: dict[str, Any] = {
         "section": "counter" if application.channel == Channel.ONSITE else "review",
         "application": application,
@@ -268,9 +268,9 @@ def _application_context(actor: User, number: str) -> dict[str, Any]:
         "replace_causes": list(REPLACE_CAUSES.items()),
         "counter_methods": [(m.value, m.label) for m in COUNTER_METHODS],
         "forms": printing.forms_offered(lines),
-        "identity_applies": identity.applies(application, lines),
+        "identity_applies": realname.applies(application, lines),
         "identity_checks": checks,
-        "identity_verified": identity.verified(application, documents.current(application), checks),
+        "identity_verified": realname.verified(application, documents.current(application), checks),
         **flags,
     }
     if flags["can_edit_items"]:
