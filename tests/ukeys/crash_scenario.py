@@ -244,14 +244,14 @@ def inspect(number: str, serial: str) -> None:
     from certhall.ca.models import Certificate
     from certhall.hall.models import Application
     from certhall.tokens import list_certificates, private_key_labels
-    from certhall.ukeys import services
+    from certhall.ukeys import sessions
     from certhall.ukeys.models import TokenWrite, Ukey
 
     application = Application.objects.get(number=number)
     ukey = Ukey.objects.get(serial=serial)
     on_token: dict[str, int] = {}
     if ukey.status == "in_stock":
-        with services.stock_session(ukey) as (session, _pin):
+        with sessions.stock_session(ukey) as (session, _pin):
             on_token = {
                 "keys": len(private_key_labels(session)),
                 "certificates": len(list_certificates(session)),

@@ -14,7 +14,7 @@ from certhall.cli.main import main
 from certhall.notify.models import SmsMessage
 from certhall.notify.services import send_sms
 from certhall.tokens import PinError, pin_status, user_login
-from certhall.ukeys import services
+from certhall.ukeys import services, sessions
 from certhall.ukeys.lifecycle import Status
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
@@ -50,7 +50,7 @@ def test_init_registers_the_token_with_its_so_pin_sealed(
     registered: Ukey, ukey_store: UkeyStore
 ) -> None:
     assert registered.status == Status.IN_STOCK
-    assert services._so_pin(registered) == SO_PIN
+    assert sessions.so_pin(registered) == SO_PIN
     assert SO_PIN.encode() not in bytes(registered.so_pin_sealed)
     assert_secret_nowhere(SO_PIN)
     assert_secret_nowhere(PIN)

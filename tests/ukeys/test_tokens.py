@@ -25,7 +25,7 @@ from certhall.tokens import (
     user_login,
 )
 from certhall.tokens import objects as token_objects
-from certhall.ukeys import sealing, services
+from certhall.ukeys import sealing, services, sessions
 from certhall.ukeys.lifecycle import Status
 from certhall.ukeys.models import TokenWrite, Ukey
 from certhall.ukeys.store import UkeyStore
@@ -37,7 +37,7 @@ PIN_IN_TEXT = re.compile(r"PIN码）为(\d{6})")
 
 
 def so_pin_of(ukey: Ukey) -> str:
-    return services._so_pin(ukey)
+    return sessions.so_pin(ukey)
 
 
 def sms_pin(message: SmsMessage) -> str:
@@ -509,7 +509,7 @@ def test_a_stock_ukey_with_anything_on_it_is_refused(  # type: ignore[no-untyped
     ca, issuer: User, stock: Ukey, ukey_store: UkeyStore
 ) -> None:
     """What an interrupted issuance left behind (before recovery ran) is never handed out."""
-    with services.stock_session(stock, ukey_store) as (session, _pin):
+    with sessions.stock_session(stock, ukey_store) as (session, _pin):
         token_objects.new_key_label(session)
         from certhall.tokens import generate_keypair
 

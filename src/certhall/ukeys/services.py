@@ -21,14 +21,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
-from collections.abc import Iterator
 from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
-from certhall import clock, config, crashpoints
+from certhall import clock, crashpoints
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
@@ -54,15 +53,14 @@ from certhall.tokens import (
     private_key_labels,
     so_reset_pin,
     token_info,
-    user_login,
     write_certificate,
 )
 from certhall.tokens.keys import KEY_SPECS, KeySpec
 from certhall.tokens.pin import check_new_pin, random_user_pin
-from certhall.ukeys import sealing, writes
+from certhall.ukeys import sealing, sessions, writes
 from certhall.ukeys.lifecycle import ACTIONS, UKEYS, Status
 from certhall.ukeys.models import SERIAL_LENGTH, TokenWrite, Ukey
-from certhall.ukeys.store import UkeyStore, instance_store
+from certhall.ukeys.store import UkeyStore
 
 STOCK_ROLES = (Role.ISSUER, Role.CA_ADMIN)
 ISSUE_ROLES = (Role.ISSUER, Role.CLERK, Role.CA_ADMIN)
@@ -75,18 +73,6 @@ UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
 REPLACEMENT_REASONS = {Status.LOST: "keyCompromise", Status.DAMAGED: "superseded"}
 
 UKEY_PREFIX = "ukey"
-
-
-def _store(store: UkeyStore | None) -> UkeyStore:
-    return store if store is not None else instance_store()
-
-
-def _passphrase() -> str:
-    return config.get().ca_key_passphrase
-
-
-def _so_pin(ukey: Ukey) -> str:
-    return sealing.unseal(_passphrase(), ukey.model, ukey.serial, bytes(ukey.so_pin_sealed))
 
 
 # --- who sees what: Ukey.objects.visible_to (certhall.accounts.visibility) ------------------
@@ -117,20 +103,12 @@ def get_ukey(actor: User, serial: str) -> Ukey:
 
 def find_on_store(label: str, *, store: UkeyStore | None = None) -> Ukey:
     """The inventory record of the token labelled ``label`` in the store (by its serial)."""
-    target = _store(store)
+    target = sessions.store_or_instance(store)
     info = token_info(target.module, label, conf=target.conf)
     ukey = Ukey.objects.filter(model=info.model, serial=info.serial).first()
     if ukey is None:
         raise NotFound(code="ukey_unknown", label=label, serial=info.serial)
     return ukey
-
-
-def _check_token(ukey: Ukey, store: UkeyStore) -> TokenInfo:
-    """The token on the store really is this Ukey (labels can be reused, serials cannot)."""
-    info = token_info(store.module, ukey.label, conf=store.conf)
-    if (info.model, info.serial) != (ukey.model, ukey.serial):
-        raise Conflict(code="ukey_mismatch", serial=info.serial, serial_2=ukey.serial)
-    return info
 
 
 # --- the lifecycle -------------------------------------------------------------------------
@@ -172,7 +150,7 @@ def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
             raise Forbidden(code="ukey_stock_staff")
         if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
             raise Conflict(code="ukey_exists", serial=info.serial)
-        sealed = sealing.seal(_passphrase(), info.model, info.serial, so_pin)
+        sealed = sealing.seal(sessions.passphrase(), info.model, info.serial, so_pin)
         with transaction.atomic():
             ukey = Ukey.objects.create(
                 serial=info.serial,
@@ -208,7 +186,7 @@ def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) ->
     """Format a new Ukey ``label`` in the Ukey store with a random SO PIN (sealed) and a random
     initial user PIN that nobody keeps (issuance sets the holder's PIN); record it in stock."""
     require_role(actor, *STOCK_ROLES)
-    target = _store(store)
+    target = sessions.store_or_instance(store)
     with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=label):
         if actor.provider_id is None:
             raise Forbidden(code="ukey_stock_staff")
@@ -225,22 +203,6 @@ def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) ->
 def _send_pin(actor: User, phone: str, kind: Kind, serial: str, pin: str) -> SmsMessage:
     text = render(kind, {"ukey": serial, "pin": pin, "tries": DEFAULT_MAX_TRIES}).sms
     return send_sms(phone, text, kind.value, actor=actor)
-
-
-@contextlib.contextmanager
-def stock_session(
-    token: Ukey, store: UkeyStore | None = None
-) -> Iterator[tuple[TokenSession, str]]:
-    """A logged-in session on a Ukey nobody holds (in stock, or being issued): the SO sets a
-    fresh random user PIN first, so no PIN needs to be known. Never for a customer's Ukey."""
-    target = _store(store)
-    _check_token(token, target)
-    pin = random_user_pin()
-    so_reset_pin(target.module, token.label, _so_pin(token), pin, conf=target.conf)
-    with user_login(
-        target.module, token.label, pin, conf=target.conf, allow_must_change=True
-    ) as session:
-        yield session, pin
 
 
 def _require_empty(session: TokenSession, token: Ukey) -> None:
@@ -291,7 +253,7 @@ def issue_onto_token(
             organization=holder,
             not_after=not_after,
         )
-        with stock_session(token, store) as (session, pin):
+        with sessions.stock_session(token, store) as (session, pin):
             _require_empty(session, token)
             key_label = new_key_label(session, UKEY_PREFIX)
             write = writes.begin(token, TokenWrite.Kind.STOCK, key_label, application=application)
@@ -377,7 +339,7 @@ def unlock(
     never in the audit log.
     """
     require_role(actor, *UNLOCK_ROLES)
-    target = _store(store)
+    target = sessions.store_or_instance(store)
     with audit.refusals_recorded(actor, "ukey.unlock", object_type="ukey", object_id=token.serial):
         token.refresh_from_db()
         require_provider(actor, token.provider_id)
@@ -389,9 +351,9 @@ def unlock(
         if new_pin is not None:
             check_new_pin(new_pin)
         pin = new_pin if new_pin is not None else random_user_pin()
-        _check_token(token, target)
+        sessions.check_token(token, target)
         before = pin_status(target.module, token.label, conf=target.conf)
-        so_reset_pin(target.module, token.label, _so_pin(token), pin, conf=target.conf)
+        so_reset_pin(target.module, token.label, sessions.so_pin(token), pin, conf=target.conf)
         with transaction.atomic():
             sms_id = None
             if number is not None:

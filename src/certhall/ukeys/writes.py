@@ -37,6 +37,7 @@ from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict
 from certhall.lifecycle import Lifecycle, transition
 from certhall.tokens import TokenSession
+from certhall.ukeys import sessions
 from certhall.ukeys.models import TokenWrite, Ukey
 
 log = logging.getLogger(__name__)
@@ -189,8 +190,6 @@ def open_writes() -> list[TokenWrite]:
 
 def recover(actor: User, *, now: datetime | None = None) -> list[TokenWrite]:
     """Undo every open write whose process is gone; the undone records."""
-    from certhall.ukeys import services
-
     now = now or clock.now()
     undone = []
     for write in open_writes():
@@ -201,7 +200,7 @@ def recover(actor: User, *, now: datetime | None = None) -> list[TokenWrite]:
             if write.kind != TokenWrite.Kind.STOCK:
                 undo(actor, write, None, why)  # the customer's Ukey: only its holder has the PIN
             else:
-                with services.stock_session(write.ukey) as (session, _pin):
+                with sessions.stock_session(write.ukey) as (session, _pin):
                     undo(actor, write, session, why)
         except CerthallError as error:  # the token is unreachable: still revoke and close
             log.warning("Ukey %s unreachable while recovering: %s", write.ukey.serial, error)

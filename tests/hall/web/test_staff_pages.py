@@ -28,6 +28,7 @@ from certhall.hall.states import State
 from certhall.payments.models import Order
 from certhall.rules import SHANGHAI
 from certhall.ukeys import services as ukeys
+from certhall.ukeys import sessions as ukey_sessions
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
 from tests.hall.conftest import FRIDAY, SATURDAY, at, online_draft, pay_online
@@ -406,7 +407,7 @@ def test_who_approved_does_not_issue(ca_admin: User, applicant: User, handler: H
 def instance_ukeys(ukey_store: UkeyStore, monkeypatch: pytest.MonkeyPatch) -> UkeyStore:
     """The pages use the instance's Ukey store: here, the test's own SoftHSM store."""
     monkeypatch.setattr(issuance, "instance_store", lambda: ukey_store)
-    monkeypatch.setattr(ukeys, "instance_store", lambda: ukey_store)
+    monkeypatch.setattr(ukey_sessions, "instance_store", lambda: ukey_store)
     return ukey_store
 
 
