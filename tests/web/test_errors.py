@@ -217,3 +217,23 @@ def test_a_form_over_the_upload_limit_says_it_is_too_large(
         413,
         "request_too_large",
     )
+
+
+def test_a_refusal_page_leads_back_to_the_page_of_this_site_it_came_from(
+    client: Client, make_user: object
+) -> None:
+    """A button pressed on a page of this site and refused (a 403, a 429): the error page has
+    a way back to that page, not only the home page; never to another site or to itself."""
+    clerk: User = make_user(Role.CLERK)  # type: ignore[operator]
+    client.force_login(clerk)
+    came = client.get("/hall/", headers={"Referer": "http://testserver/console/?tab=q&x=1"})
+    page_refusal(came, 403, "工作人员请使用受理台")
+    assert 'id="error-back" href="/console/?tab=q&amp;x=1">返回上一页' in came.content.decode()
+    for elsewhere in (
+        "https://evil.example/console/",
+        "//evil.example/",
+        "http://testserver/hall/",
+    ):
+        refused = client.get("/hall/", headers={"Referer": elsewhere})
+        assert 'id="error-back"' not in refused.content.decode(), elsewhere
+    assert 'id="error-back"' not in client.get("/hall/").content.decode()

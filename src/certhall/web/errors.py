@@ -3,7 +3,8 @@
 :func:`refusal_response` is the one function that turns a :class:`CerthallError` into an HTTP
 answer: for the JSON API (``/api/`` or ``Accept: application/json``) always
 ``{"error": code, "message": text}``, for pages the zh-CN error page; both with the error's
-status, and ``Retry-After`` on 429. Everything else routes into it: the middleware (errors a
+status, and ``Retry-After`` on 429; the error page leads back to the page of this site the
+request came from (:func:`came_from`). Everything else routes into it: the middleware (errors a
 view raises), the JSON API's exception handlers (``certhall.api``), Django's CSRF failure view
 and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_GET``.
 
@@ -20,11 +21,13 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from certhall.errors import (
     CerthallError,
@@ -57,12 +60,26 @@ def refusal_response(request: HttpRequest, error: CerthallError) -> HttpResponse
         response = render(
             request,
             "web/error.html",
-            {"message": error.message, "status": error.http_status},
+            {"message": error.message, "status": error.http_status, "back": came_from(request)},
             status=error.http_status,
         )
     if isinstance(error, TooManyRequests):
         response["Retry-After"] = str(error.retry_after)
     return response
+
+
+def came_from(request: HttpRequest) -> str | None:
+    """The page of this site the refused request came from (its Referer: a button pressed on
+    it, a link followed), for the error page's way back; None from elsewhere or itself."""
+    referer = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    back = urlsplit(referer)
+    if back.path == request.path and back.query == request.META.get("QUERY_STRING", ""):
+        return None
+    return urlunsplit(("", "", back.path or "/", back.query, ""))
 
 
 def form_page(
