@@ -66,6 +66,9 @@ def test_login_page(client: Client) -> None:
     assert 'data-agent="http://127.0.0.1:17443"' in text
     assert "certlogin/login.js" in text
     assert "csrftoken" in page.cookies
+    # the helper by its Chinese name, where to get it and where it runs; not the command's
+    assert 'href="/downloads/">下载证书助手（电脑端）</a>' in text and "手机上无法使用" in text
+    assert "certhall agent" not in text
 
 
 def test_posts_need_the_csrf_token(client: Client) -> None:
