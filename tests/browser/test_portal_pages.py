@@ -167,7 +167,7 @@ def test_ask_answer_publish_and_nothing_runs(
     expect(visitor.locator("#my-question-text")).to_have_text(question)  # shown as text
     _no_overflow(visitor, tmp_path, "8-answer")
     staff.click("#publish-faq")
-    expect(staff.locator(".alert.success")).to_contain_text("已公开到常见问题")
+    expect(staff.locator(".flash.flash-success")).to_contain_text("已公开到常见问题")
     _no_overflow(staff, tmp_path, "9-staff-question")
 
     # a notice whose body tries to run code, published through the editor
@@ -182,7 +182,7 @@ def test_ask_answer_publish_and_nothing_runs(
     )
     staff.click("#save")
     staff.click("#publish")
-    expect(staff.locator(".alert.success")).to_contain_text("已发布")
+    expect(staff.locator(".flash.flash-success")).to_contain_text("已发布")
 
     visitor.goto(f"{portal.url}/notices/")
     visitor.click("#notice-list a >> text=浏览器安全测试公告")

@@ -28,6 +28,8 @@ from certhall.messages import text
 from certhall.web.errors import attempt, form_page, int_field, text_field, typed
 
 HOME = "/console/audit/"
+#: The verification's result is shown by web/staff.html with this id (a message's extra_tags).
+VERIFIED = "verify-result"
 #: The filter form's fields (and the bound each is typed again within).
 FIELDS = ("action", "object_id", "actor", "result", "since", "until")
 
@@ -97,10 +99,10 @@ def verify(request: HttpRequest, actor: User) -> HttpResponse:
     """校验审计链: walks the whole chain (records ``audit.verify``), then back to the log."""
     result = reading.verify(actor)
     if result.ok:
-        messages.success(request, text("done_audit_verified", checked=result.checked))
+        messages.success(request, text("done_audit_verified", checked=result.checked), VERIFIED)
     elif result.seq is None:  # the checkpoints disagree, before any row was read
-        messages.error(request, text("audit_chain_failed", problem=result.message()))
+        messages.error(request, text("audit_chain_failed", problem=result.message()), VERIFIED)
     else:
         broken = text("audit_chain_broken", seq=result.seq, problem=result.message())
-        messages.error(request, broken)
+        messages.error(request, broken, VERIFIED)
     return HttpResponseRedirect(HOME, status=303)
