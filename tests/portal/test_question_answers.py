@@ -147,3 +147,23 @@ def test_a_right_code_gives_its_slot_back(clock) -> None:  # type: ignore[no-unt
     for n in range(questions.CODE_LIMIT.max_events + 3):
         questions.read_answer(asked.question.number, asked.code, client=f"192.0.2.{n}")
     _refused(asked.question.number, "23456789")  # not yet too many: rights did not count
+
+
+def test_submitted_is_shown_only_for_the_question_this_session_asked(clock) -> None:  # type: ignore[no-untyped-def]
+    """?asked= with any well-formed ZX number showed 您的问题已提交 as if just asked."""
+    other = _ask(clock, "别人的问题内容").question.number
+    stranger = Client(REMOTE_ADDR="203.0.113.22")
+    for number in (other, "ZX000777"):
+        page = stranger.get(f"/questions/?asked={number}").content.decode()
+        assert "已提交" not in page and number not in page
+    visitor = Client(REMOTE_ADDR="203.0.113.23")
+    stamp = re.search(  # type: ignore[union-attr]
+        r'name="stamp" value="([^"]+)"', visitor.get("/questions/").content.decode()
+    ).group(1)
+    clock.shift(timedelta(seconds=8))
+    mine = visitor.post("/questions/", {"text": "证书助手怎么安装？", "stamp": stamp})
+    assert "已提交" in visitor.get(mine["Location"]).content.decode()
+    reload = visitor.get(mine["Location"]).content.decode()
+    assert "已提交" in reload and "code-shown" not in reload
+    page = visitor.get(f"/questions/?asked={other}").content.decode()
+    assert "已提交" not in page and other not in page

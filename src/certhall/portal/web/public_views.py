@@ -20,8 +20,8 @@ from certhall.portal.states import QuestionState
 from certhall.web.errors import attempt, form_page, typed, whole_number
 
 FEED_SIZE = 30
-#: The session's one-time note of the question just asked: its number and 查询码, shown on the
-#: page the asker is sent to and then forgotten (a reload no longer shows the code).
+#: The session's note of the question just asked: its number and 查询码, shown on the page the
+#: asker is sent to; then the code is forgotten (a reload shows 已提交 and the number only).
 SESSION_ASKED = "portal.asked"
 
 
@@ -154,14 +154,16 @@ def ask(request: HttpRequest) -> HttpResponse:
         context["stamp"] = questions.form_stamp()
         return form_page(request, "portal/ask.html", context, error)
     context["stamp"] = questions.form_stamp()
+    # 已提交 only for the question this session asked (any well-formed ZX number in the
+    # address showed it before); its 查询码 once, its number kept for a reload
+    just = request.session.get(SESSION_ASKED) or {}
     asked = request.GET.get("asked", "")
-    context["asked"] = (
-        asked if asked.startswith("ZX") and whole_number(asked[2:]) is not None else ""
-    )
-    just = request.session.pop(SESSION_ASKED, None)
-    if context["asked"] and just and just.get("number") == context["asked"]:
-        context["code"] = just["code"]
-        context["link"] = f"{config.get().base_url}/questions/answer/?" + urlencode(just)
+    if asked and just.get("number") == asked:
+        context["asked"] = asked
+        if "code" in just:
+            context["code"] = just["code"]
+            context["link"] = f"{config.get().base_url}/questions/answer/?" + urlencode(just)
+            request.session[SESSION_ASKED] = {"number": asked}
     response = render(request, "portal/ask.html", context)
     if "code" in context:
         _private(response)
