@@ -58,6 +58,16 @@ BRAND_HALF_LINES = """() => {
 }"""
 
 
+#: The 下载 page's helper commands (<pre><code>): their text, lines and whether they scroll.
+COMMANDS = """() => [...document.querySelectorAll('#helper-steps pre')].map(pre => {
+  const range = document.createRange();
+  range.selectNodeContents(pre);
+  const rects = [...range.getClientRects()].filter(r => r.width > 0);
+  return {text: pre.textContent, lines: new Set(rects.map(r => Math.round(r.top))).size,
+          scrolls: ['auto', 'scroll'].includes(getComputedStyle(pre).overflowX)};
+})"""
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with chromium() as browser:
@@ -106,6 +116,11 @@ def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> No
     for name, path in PORTAL_PAGES:
         phone.go(path)
         phone.shot(name)
+    # the helper's install commands: each its own block, on one line scrolling inside itself
+    # (they were running text, a command broken over three lines at 360 px)
+    blocks = phone.go("/downloads/").evaluate(COMMANDS)
+    if len(blocks) != 3 or not all(b["lines"] == 1 and b["scrolls"] for b in blocks):
+        phone.problems["downloads-commands"] = blocks
     # the refund notice named another site's address: the programme is applied for here
     page = phone.go("/notices/1/")
     page.click("text=去办理费用返还")

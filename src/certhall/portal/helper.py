@@ -65,12 +65,22 @@ def main() -> int:
 sys.exit(main())
 '''
 
-INSTRUCTIONS = (
-    "在插着Ukey的电脑上下载并运行（手机上无法使用），需要 Python 3.12 或更高版本。",
-    "首次使用先安装依赖：python3 -m pip install " + " ".join(REQUIREMENTS),
-    f"启动：python3 {FILE_NAME}（保持窗口打开，浏览器中的证书登录与续期会通过它访问 Ukey）",
-    "Ukey 驱动（PKCS#11 模块）不在默认位置时：python3 " + FILE_NAME + " --module 驱动文件路径",
+#: The 下载 page's install steps: the words of each step and the command it runs, if any (the
+#: page shows a command as its own copyable code block, not inside running text).
+STEPS: tuple[tuple[str, str], ...] = (
+    ("在插着Ukey的电脑上下载并运行（手机上无法使用），需要 Python 3.12 或更高版本。", ""),
+    ("首次使用先安装依赖：", "python3 -m pip install " + " ".join(REQUIREMENTS)),
+    (
+        "启动（保持窗口打开，浏览器中的证书登录与续期会通过它访问 Ukey）：",
+        f"python3 {FILE_NAME}",
+    ),
+    (
+        "Ukey 驱动（PKCS#11 模块）不在默认位置时，启动时写明驱动文件路径：",
+        f"python3 {FILE_NAME} --module 驱动文件路径",
+    ),
 )
+#: The steps as lines of text (the download's stored description).
+INSTRUCTIONS = tuple(words + command for words, command in STEPS)
 
 
 def version() -> str:

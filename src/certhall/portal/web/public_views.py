@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from certhall import config, ratelimit
-from certhall.portal import downloads, entries, files, notices, questions, sanitize, search
+from certhall.portal import downloads, entries, files, helper, notices, questions, sanitize, search
 from certhall.portal.models import EntryKind, NoticeCategory, Region
 from certhall.portal.states import QuestionState
 from certhall.web.errors import attempt, form_page, typed, whole_number
@@ -202,7 +202,7 @@ def answer_page(request: HttpRequest) -> HttpResponse:
 @require_safe
 def download_list(request: HttpRequest) -> HttpResponse:
     rows = list(downloads.public())
-    context = {"section": "downloads", "rows": rows}
+    context = {"section": "downloads", "rows": rows, "helper_steps": helper.STEPS}
     return render(request, "portal/downloads.html", context)
 
 
