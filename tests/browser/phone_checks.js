@@ -57,6 +57,34 @@
       if (lines.size > 1) dates.push(m[0]);
     }
   }
+  // a short bracket after a value broken over lines (2020年12月31日（含首尾两 | 日）) and a short
+  // part of a · line broken (发布时间 · 深圳市 · 费用 | 返还): a line breaks between such units
+  const units = [];
+  const unitWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
+  for (let node = unitWalker.nextNode(); node; node = unitWalker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !visible(parent)) continue;
+    const spans = [];
+    if (parent.closest('dd')) {
+      for (const m of node.textContent.matchAll(/（[^（）]{1,6}）/g)) spans.push([m.index, m[0]]);
+    }
+    const list = parent.textContent.includes('·') ? parent : parent.parentElement;
+    if (list && list.textContent.includes(' · ')) {
+      let at = 0;
+      for (const part of node.textContent.split('·')) {
+        const word = part.trim();
+        if (word && word.length <= 6) spans.push([at + part.indexOf(word), word]);
+        at += part.length + 1;
+      }
+    }
+    for (const [at, word] of spans) {
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + word.length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.bottom)));
+      if (tops.size > 1) units.push(word);
+    }
+  }
   // a table cell's word broken over lines on a wide screen: a code, a number, a login name
   // (SQ20261206-/000006, demo-/applicant, e5fb6b1056/67c78e) or a short label of a cell
   // (网上营业/厅, 待审/核, 发票类/型); a long name or an address may wrap
@@ -184,6 +212,7 @@
     tiny: tiny.slice(0, 10),
     broken: broken.slice(0, 10),
     dates: dates.slice(0, 10),
+    units: units.slice(0, 10),
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),
