@@ -39,8 +39,11 @@ def test_build_forms_and_helper(clock, editor: User) -> None:  # type: ignore[no
         assert hashlib.sha256(data).hexdigest() == row.sha256 and len(data) == row.size
     # each command its own block to copy, the words around it a step (they were running text)
     pip = "python3 -m pip install cryptography==50.0.2 python-pkcs11==0.10.1"
-    assert f"首次使用先安装依赖：<pre><code>{pip}</code></pre>" in page
-    assert "<pre><code>python3 certhall-helper.pyz --module 驱动文件路径</code></pre>" in page
+    assert f'首次使用先安装依赖：<pre tabindex="0"><code>{pip}</code></pre>' in page
+    assert (
+        '<pre tabindex="0"><code>python3 certhall-helper.pyz --module 驱动文件路径</code></pre>'
+        in page
+    )
     # a customer on a phone reads what the helper is for and where it runs, in Chinese
     assert "证书助手（电脑端）" in page and "certhall agent" not in page
     assert "在插着Ukey的电脑上下载并运行（手机上无法使用）" in page
