@@ -63,6 +63,8 @@ FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 #: An enterprise's name as long as real ones are (a branch of a company with a long trade).
 LONG_NAME = "深圳市某某某医疗器械科技发展有限公司第一分公司"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+#: The cheap Android phones customers open the SMS links on.
+NARROW_VIEWPORT = {"width": 360, "height": 780}
 DESKTOP_VIEWPORT = {"width": 1366, "height": 900}
 
 #: Pages below a section's first page and the link back above their heading: the orders'
@@ -348,23 +350,29 @@ def staff_pages(world: dict[str, Any]) -> list[tuple[str, str, User]]:
     ]
 
 
+@pytest.mark.parametrize("viewport", [PHONE_VIEWPORT, NARROW_VIEWPORT], ids=["390", "360"])
 def test_every_customer_page_fits_a_phone(
-    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+    world: dict[str, Any],
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+    viewport: dict[str, int],
 ) -> None:
-    shots = tmp_path / "390"
+    width = viewport["width"]
+    shots = tmp_path / str(width)
     shots.mkdir()
     print(f"screenshots in {shots}")
     problems: dict[str, Any] = {}
     with time_machine.travel(FRIDAY):
-        measured = visit_all(browser, live_server.url, PHONE_VIEWPORT, customer_pages(world), shots)
+        measured = visit_all(browser, live_server.url, viewport, customer_pages(world), shots)
         for name, got in measured:
-            wrong = phone_problems(got)
+            wrong = phone_problems(got, width)
             if name in WAY_BACK and WAY_BACK[name] not in got["crumbs"]:
                 wrong["no way back"] = True
             if wrong:
                 problems[name] = wrong
         # the header's menu: folded, then open with every link a 44 px target
-        menu = session(browser, live_server.url, PHONE_VIEWPORT, world["applicant"])
+        menu = session(browser, live_server.url, viewport, world["applicant"])
         menu.goto(live_server.url + "/hall/")
         assert not menu.locator("#site-nav").is_visible()
         menu.click("label.nav-button")
@@ -377,7 +385,7 @@ def test_every_customer_page_fits_a_phone(
             for i in range(links.count())
         )
         menu.screenshot(path=str(shots / "menu-open.png"))
-        assert menu.evaluate("document.documentElement.scrollWidth") <= 390
+        assert menu.evaluate("document.documentElement.scrollWidth") <= width
         # the wizard's bar: eight labels broke mid-word at 390 px ("证书信/息"); the numbers
         # only, on one line, and the current step named below it in one line
         menu.goto(f"{live_server.url}/hall/applications/{world['draft'].number}/delivery/")
@@ -486,10 +494,10 @@ def _phone_problems(page: Page, shots: Path, name: str) -> dict[str, Any]:
     return phone_problems(page.evaluate(CHECKS))
 
 
-def phone_problems(got: dict[str, Any]) -> dict[str, Any]:
-    """What is wrong with a page at 390 px (the measurements of phone_checks.js)."""
+def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) -> dict[str, Any]:
+    """What is wrong with a page ``width`` px wide (the measurements of phone_checks.js)."""
     wrong = {
-        "width": got["width"] if got["width"] > PHONE_VIEWPORT["width"] else None,
+        "width": got["width"] if got["width"] > width else None,
         "header": got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5,
         "small": got["small"],
         "tiny": got["tiny"],
