@@ -22,6 +22,8 @@
     'input:not([type=hidden]):not([type=radio]):not([type=checkbox])',
     '.btn', '.site-header a', '.site-header label', '.console-nav a',
     'label.choice', '.tabs a', '.crumbs a',
+    // a link beside a form's button (上一步, 返回 beside 下一步: a 20 px line of text)
+    '.actions > a',
   ].join(', ');
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el)) continue;
