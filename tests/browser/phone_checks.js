@@ -196,6 +196,15 @@
       }
     }
   }
+  // a step of an application's progress path broken over lines (填写申/请, 已付/款，待/审核 in
+  // six columns at 360 px)
+  const path = [];
+  for (const step of document.querySelectorAll('ol.path li')) {
+    if (!visible(step)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(step);
+    if (lines(range.getClientRects()) > 1) path.push(step.textContent.trim());
+  }
   const staffNavs = document.querySelectorAll('main nav.console-nav');
   return {
     width: doc.scrollWidth,
@@ -219,6 +228,7 @@
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),
     spill: spill.slice(0, 10),
+    path: path.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back

@@ -13,6 +13,7 @@ tmp_path.
 
 from __future__ import annotations
 
+import json
 import struct
 import uuid
 import zlib
@@ -37,6 +38,7 @@ from certhall.rules import SHANGHAI
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from tests.browser.conftest import ORG_NAME, USCC, chromium
+from tests.browser.test_phones import CHECKS, phone_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.softhsm]
 
@@ -148,8 +150,15 @@ def browser() -> Iterator[Browser]:
         yield browser
 
 
-def context_for(browser: Browser, url: str, user: User | None = None) -> BrowserContext:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+#: The customer's phone: a cheap Android phone 360 px wide, opening the hall from an SMS link.
+PHONE = {"width": 360, "height": 780}
+DESKTOP = {"width": 1200, "height": 900}
+
+
+def context_for(
+    browser: Browser, url: str, user: User | None = None, viewport: dict[str, int] = DESKTOP
+) -> BrowserContext:
+    context = browser.new_context(locale="zh-CN", viewport=viewport)
     context.set_default_timeout(20_000)
     if user is not None:
         client = Client()
@@ -172,10 +181,16 @@ def test_online_new_end_to_end(
     shots.mkdir()
     print(f"screenshots in {shots}")
 
+    problems: dict[str, Any] = {}
+
     def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        if page.viewport_size == PHONE:  # the customer's pages pass phone_checks.js
+            wrong = phone_problems(page.evaluate(CHECKS), PHONE["width"])
+            if wrong:
+                problems[name] = wrong
 
-    customer = context_for(browser, url)
+    customer = context_for(browser, url, viewport=PHONE)
     page = customer.new_page()
 
     # log in with the enterprise account's password, open 网上营业厅
@@ -228,7 +243,7 @@ def test_online_new_end_to_end(
     expect(page.locator("#complete")).to_have_text("资料已齐全。")
     shot(page, "05-documents")
 
-    # 实名核验: a QR code on the screen; the handler's phone (390 px) uploads both sides of the
+    # 实名核验: a QR code on the screen; the handler's phone (360 px) uploads both sides of the
     # ID card and passes the liveness sandbox; the screen refreshes itself to "passed"
     page.click("#to-identity")
     page.wait_for_url(f"{base}/identity/")
@@ -236,9 +251,7 @@ def test_online_new_end_to_end(
     expect(page.locator("#identity-qr svg")).to_be_visible()
     shot(page, "05b-identity-qr")
     phone_path = urlsplit(page.locator("#phone-link").get_attribute("href") or "").path
-    phone_context = browser.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
-    )
+    phone_context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True)
     phone = phone_context.new_page()
     phone.goto(f"{url}{phone_path}")
     for side in ("front", "back"):
@@ -247,11 +260,11 @@ def test_online_new_end_to_end(
         form.locator("button[type=submit]").click()
         phone.wait_for_load_state()
     shot(phone, "05c-phone-photos")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.click("#begin-liveness")
     expect(phone.locator("#liveness-pass")).to_be_visible()
     shot(phone, "05d-phone-liveness")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.click("#liveness-pass")
     expect(phone.locator("#phone-passed")).to_contain_text("实名核验已通过")
     shot(phone, "05e-phone-passed")
@@ -316,3 +329,4 @@ def test_online_new_end_to_end(
     page.goto(f"{url}/hall/")
     expect(page.locator(f'#applications tr[data-number="{done.number}"]')).to_contain_text("已办结")
     shot(page, "13-hall-home-done")
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -506,5 +506,6 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "choices": got["choices"],
         "fields": got["fields"],
         "spill": got["spill"],
+        "path": got["path"],
     }
     return {k: v for k, v in wrong.items() if v}
