@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from playwright.sync_api import Browser, expect
 
+from certhall.accounts.models import Role
+from certhall.hall import review
 from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
     CHECKS,
     FRIDAY,
@@ -68,4 +70,44 @@ def test_refusals_on_a_360_px_phone(
         expect(page.locator("#status-error")).to_be_visible()
         expect(page.locator("#serial")).to_have_value("不是序列号")
         shot("status-refused")
+        # 退回补正: the reason beside the document, 补正 on the documents page, 重新提交审核
+        paid = world["paid"]
+        document = paid.documents.filter(superseded=False).order_by("pk").first()
+        review.return_application(
+            world["staff"][Role.REVIEWER],
+            paid.number,
+            reasons={document.pk: "公章不清晰，请重新扫描上传"},
+        )
+        page.goto(f"{url}/hall/applications/{paid.number}/")
+        expect(page.get_by_text("公章不清晰，请重新扫描上传").first).to_be_visible()
+        shot("returned")
+        page.goto(f"{url}/hall/applications/{paid.number}/documents/")
+        expect(page.locator("#resubmit-button")).to_be_visible()
+        shot("returned-documents")
+        page.goto(f"{url}/hall/renew/?serial={world['personal'].serial}&years=9")
+        shot("renew-years-refused")
+        # a new enterprise registering with a mistyped code, and a wrong password
+        page = session(browser, url, NARROW_VIEWPORT, None)
+        page.goto(f"{url}/accounts/register/")
+        page.fill("#organization_name", "深圳市新开医疗科技有限公司")
+        page.fill("#uscc", "91440300MA5ABCDEF1")
+        page.fill("#legal_representative", "赵六")
+        page.fill("#phone", "13900139000")
+        page.click("#register-form button[value=send_code]")
+        expect(page.locator("#form-notice")).to_contain_text("验证码已发送")
+        shot("register-code-sent")
+        page.fill("#code", "000000")
+        page.fill("#password", "Zhao-liu-2026")
+        page.fill("#password_again", "Zhao-liu-2026")
+        page.click("#register-form button[value=register]")
+        expect(page.locator("#form-error")).to_be_in_viewport()
+        expect(page.locator("#organization_name")).to_have_value("深圳市新开医疗科技有限公司")
+        shot("register-refused")
+        page.goto(f"{url}/accounts/login/")
+        page.fill("#username", world["applicant"].username)
+        page.fill("#password", "wrong-password-1")
+        page.click("#password-form button[type=submit]")
+        expect(page.locator("#form-error")).to_be_in_viewport()
+        expect(page.locator("#username")).to_have_value(world["applicant"].username)
+        shot("login-refused")
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
