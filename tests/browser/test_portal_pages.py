@@ -161,8 +161,14 @@ def test_ask_answer_publish_and_nothing_runs(
     staff.fill("#answer", "请确认已安装并启动证书助手，再重新插入Ukey。")
     staff.click("#send-answer")
     assert answer_link and answer_link.startswith(f"{portal.url}/questions/answer/?number=ZX")
+    code = answer_link.partition("#code=")[2]
+    sent: list[tuple[str, str]] = []
+    visitor.on("request", lambda r: sent.append((r.url, r.post_data or "")))
     visitor.goto(answer_link)  # the asker reads it before it is published
     expect(visitor.locator("#question-state")).to_have_text("已答复")
+    # the code went in the form's body alone: in no address a server or proxy logs
+    assert code and any(f"code={code}" in body for _, body in sent)
+    assert not any(code in url for url, _ in sent) and "#code" not in visitor.url
     expect(visitor.locator("#my-answer")).to_contain_text("请确认已安装并启动证书助手")
     expect(visitor.locator("#my-question-text")).to_have_text(question)  # shown as text
     _no_overflow(visitor, tmp_path, "8-answer")

@@ -162,7 +162,9 @@ def ask(request: HttpRequest) -> HttpResponse:
         context["asked"] = asked
         if "code" in just:
             context["code"] = just["code"]
-            context["link"] = f"{config.get().base_url}/questions/answer/?" + urlencode(just)
+            # the code in the fragment: browsers never send it, so no access log keeps it
+            page = f"{config.get().base_url}/questions/answer/?" + urlencode({"number": asked})
+            context["link"] = f"{page}#code={just['code']}"
             request.session[SESSION_ASKED] = {"number": asked}
     response = render(request, "portal/ask.html", context)
     if "code" in context:
@@ -182,11 +184,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer_page(request: HttpRequest) -> HttpResponse:
-    """查看答复: number + 查询码 (typed in the form, or in the link shown on asking)."""
+    """查看答复: number + 查询码, typed in the form or brought by the link shown on asking
+    (``?number=ZX…#code=…``: portal/answer.js posts the fragment's code; a ``code`` in the
+    query, as links carried before, is still read)."""
     source = request.POST if request.method == "POST" else request.GET
     form = typed(source, ("number", "code"), 20)
     context: dict[str, Any] = {"section": "questions", "number": form.get("number", "")}
-    if request.method == "GET" and not (source.get("number") or source.get("code")):
+    if request.method == "GET" and not source.get("code"):  # the form, its number filled in
         return _private(render(request, "portal/answer.html", context))
     client = ratelimit.client_key(ratelimit.client_address(request))
     question, error = attempt(
