@@ -130,6 +130,25 @@ def test_every_template_formats() -> None:
         assert messages.text(code, **{n: "X" for n in names}).count("{") == template.count("{{")
 
 
+#: Words that are not sentences: column heads, button and field labels, section heads, and
+#: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail).
+NOT_SENTENCES = (
+    "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
+    "refund_notice.", "batch_item", "identity_missing",
+)  # fmt: skip
+
+
+def test_every_sentence_ends_as_a_chinese_sentence() -> None:
+    """One look on every page: a refusal or confirmation ends with 。, ？ or ！ (payments,
+    forms, money, the calendar and the CLI ended without until 12-06), or with what it quotes."""
+    unended = [
+        code
+        for code, template in messages.CATALOGUE.items()
+        if not code.startswith(NOT_SENTENCES) and not template.endswith(("。", "？", "！", "}"))
+    ]
+    assert not unended, f"catalogue sentences without a final 。: {unended}"
+
+
 def test_a_missing_parameter_stays_visible() -> None:
     assert "{retry_after}" in messages.text("rate_limited")
     assert messages.text("no-such-code") == messages.CATALOGUE["error"]

@@ -473,7 +473,7 @@ def test_a_day_not_reconciled_is_shown_to_finance_in_chinese(
     with time_machine.travel(later, tick=False):
         assert gateway_bills.reconcile_due(later) == 0
     run = GatewayBillRun.objects.get(gateway="alipay")
-    assert run.last_error == "系统内部错误（详情已记入服务器日志）"
+    assert run.last_error == "系统内部错误（详情已记入服务器日志）。"
     shown = page(login(clerk).get("/payments/invoices/"))
     assert "对账单未能核对（2）" in shown
     assert "支付宝 2026-11-20 的对账单：已尝试 1 次，最近一次失败：系统内部错误" in shown

@@ -196,7 +196,7 @@ def test_a_refusal_is_shown_retried_with_backoff_and_stops(
     assert refunding.send_due(later) == 0
     order.refresh_from_db()
     assert order.refund_attempts == 3
-    assert order.refund_last_error == "支付平台暂时无法受理退款（OSError），将稍后重试"
+    assert order.refund_last_error == "支付平台暂时无法受理退款（OSError），将稍后重试。"
     monkeypatch.undo()
 
     # after MAX_ATTEMPTS calls the job leaves it to finance
