@@ -17,12 +17,15 @@ from certhall.accounts.models import Role
 from certhall.hall import review
 from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
     CHECKS,
+    DESKTOP_VIEWPORT,
     FRIDAY,
     NARROW_VIEWPORT,
+    PHONE_VIEWPORT,
     browser,
     db_from_the_test,
     phone_problems,
     session,
+    wide_problem,
     world,
 )
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
@@ -80,7 +83,26 @@ def test_refusals_on_a_360_px_phone(
         )
         page.goto(f"{url}/hall/applications/{paid.number}/")
         expect(page.get_by_text("公章不清晰，请重新扫描上传").first).to_be_visible()
+        # the path's current step is the customer's (已付款，待审核 until 12-06), in the
+        # 退回补正 notice's colour, one line on a phone as on a desktop
+        current = page.locator("ol.path li.current")
+        expect(current).to_have_text("已退回，待补正")
+        expect(current).to_have_css("color", "rgb(147, 55, 13)")
         shot("returned")
+        for viewport in (PHONE_VIEWPORT, DESKTOP_VIEWPORT):
+            other = session(browser, url, viewport, world["applicant"])
+            other.goto(f"{url}/hall/applications/{paid.number}/")
+            expect(other.locator("ol.path li.current")).to_have_text("已退回，待补正")
+            other.screenshot(path=str(tmp_path / f"returned-{viewport['width']}.png"))
+            got = other.evaluate(CHECKS)
+            wrong = (
+                phone_problems(got, viewport["width"])
+                if viewport is PHONE_VIEWPORT
+                else wide_problem(got, viewport["width"]) or got["path"]
+            )
+            if wrong:
+                problems[f"returned-{viewport['width']}"] = wrong
+            other.context.close()
         page.goto(f"{url}/hall/applications/{paid.number}/documents/")
         expect(page.locator("#resubmit-button")).to_be_visible()
         shot("returned-documents")

@@ -128,6 +128,10 @@ MESSAGES: dict[str, str] = {
         "Ukey{cause}，已办理介质补办：续期的新证书 {serial} 未写入该Ukey，随原证书一并吊销；"
         "补办的新Ukey上的证书有效期同样至 {end}，无需再次续期或付款。"
     ),
+    # The progress path's review step while the customer corrects the application (退回补正)
+    # and after: what happened and what is awaited, as 已付款，待审核 says it.
+    "path_returned": "已退回，待补正",
+    "path_resubmitted": "已补正，待审核",
     # Confirmations shown after a step succeeded (the pages' flash notices).
     "application_not_editable_notice": "申请当前为“{state}”，不能再修改。",
     "done_identity_qr": "已生成二维码，请用手机扫码。",

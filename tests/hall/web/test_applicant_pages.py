@@ -396,6 +396,40 @@ def test_returned_documents_are_replaced_and_resubmitted(
     assert Application.objects.get(pk=draft.pk).state == State.RESUBMITTED
 
 
+def _path(page: str) -> list[tuple[str, str]]:
+    """The progress path's steps: (class, label)."""
+    found = re.search(r'<ol class="path">(.*?)</ol>', page, re.S)
+    assert found is not None
+    return re.findall(r'<li class="([^"]*)">([^<]*)</li>', found[1])
+
+
+def test_the_path_says_a_returned_application_awaits_correction(
+    client_a: Client, applicant: User, handler: Handler, reviewer: User
+) -> None:
+    """退回补正 is the customer's turn: the path said 已付款，待审核 (current) until 12-06, as if
+    the review went on; after the correction is sent the review is current again."""
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        client_a.post(f"/hall/applications/{draft.number}/confirm/")
+        pay_online(draft.number, applicant)
+        url = f"/hall/applications/{draft.number}/"
+        paid = _path(text(client_a.get(url)))
+        licence = draft.documents.get(kind="licence_copy")
+        review.return_application(reviewer, draft.number, reasons={licence.pk: "未加盖公章"})
+        returned = _path(text(client_a.get(url)))
+        client_a.post(
+            f"/hall/applications/{draft.number}/documents/",
+            {"kind": "licence_copy", "file": file(JPEG + b"stamped", "licence.jpg")},
+        )
+        client_a.post(f"/hall/applications/{draft.number}/resubmit/")
+        resubmitted = _path(text(client_a.get(url)))
+    done = [("done", "填写申请"), ("done", "待付款")]
+    rest = [("", "审核通过"), ("", "已制证"), ("", "已办结")]
+    assert paid == [*done, ("current", "已付款，待审核"), *rest]
+    assert returned == [*done, ("current returned", "已退回，待补正"), *rest]
+    assert resubmitted == [*done, ("current", "已补正，待审核"), *rest]
+
+
 def test_delivered_shows_tracking_number_and_certificate(
     client_a: Client, applicant: User, handler: Handler
 ) -> None:

@@ -81,6 +81,9 @@ PATH_POSITION = {
     State.RESUBMITTED: State.PAID,
     State.ISSUING: State.APPROVED,
 }
+#: The review step's words (catalogue codes) while the customer corrects the application and
+#: after: 已付款，待审核 as the current step told a customer with a 退回补正 to wait.
+REVIEW_STEP = {State.RETURNED: "path_returned", State.RESUBMITTED: "path_resubmitted"}
 #: The handler form's fields, the keywords of ``profile.add_handler``.
 HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
 #: The history's wording where the state's own label reads oddly as an event.

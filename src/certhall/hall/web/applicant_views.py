@@ -37,6 +37,7 @@ from certhall.hall.web.applicant_base import (
     PATH_LABELS,
     PATH_POSITION,
     RENEWAL_LABELS,
+    REVIEW_STEP,
     applicant_page,
     catalog_context,
     field,
@@ -94,17 +95,20 @@ def _path(application: Application) -> list[dict[str, Any]]:
     done = done_words(line.business for line in application.items.all())
     if done is not None:  # 解锁 / 吊销: nothing is 制证
         labels = {**labels, State.ISSUED: done}
+    if state in REVIEW_STEP:  # the customer's turn (退回补正), then the review's again
+        labels = {**labels, State.PAID: text(REVIEW_STEP[state])}
     if state in (State.CANCELLED, State.REFUNDED):
         return []
     if renewal_flow and application.total == 0:  # a free (ODC) renewal: nothing to pay
         path = tuple(s for s in path if s not in (State.AWAITING_PAYMENT, State.PAID))
     position = path.index(PATH_POSITION.get(state, state))
+    current = "current returned" if state == State.RETURNED else "current"
     return [
         {
             "label": labels[s],
             "state": "done"
             if i < position or state == State.DELIVERED
-            else "current"
+            else current
             if i == position
             else "",
         }
