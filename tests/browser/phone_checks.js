@@ -205,6 +205,16 @@
     range.selectNodeContents(step);
     if (lines(range.getClientRects()) > 1) path.push(step.textContent.trim());
   }
+  // a value wider than its field, scrolled inside it (a 40-character serial on the renewal
+  // page at 360 px): the customer cannot read what the page filled in. A search's query is
+  // left to scroll (证书查询): the answer beneath repeats it whole
+  const scrolled = [];
+  for (const el of document.querySelectorAll('input:not([type=hidden]):not([type=file]), textarea')) {
+    if (el.closest('form[role=search]')) continue;
+    if (visible(el) && el.value && el.scrollWidth > el.clientWidth + 1) {
+      scrolled.push((el.id || el.name) + ' ' + el.value.slice(0, 16));
+    }
+  }
   const staffNavs = document.querySelectorAll('main nav.console-nav');
   return {
     width: doc.scrollWidth,
@@ -229,6 +239,7 @@
     fields: fields.slice(0, 10),
     spill: spill.slice(0, 10),
     path: path.slice(0, 10),
+    scrolled: scrolled.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back

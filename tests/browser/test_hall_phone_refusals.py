@@ -106,8 +106,23 @@ def test_refusals_on_a_360_px_phone(
         page.goto(f"{url}/hall/applications/{paid.number}/documents/")
         expect(page.locator("#resubmit-button")).to_be_visible()
         shot("returned-documents")
-        page.goto(f"{url}/hall/renew/?serial={world['personal'].serial}&years=9")
+        # a mangled link's term (years=9): which terms there are, nothing chosen for the
+        # customer (the fee rule's words and 1年 in the list until 12-06)
+        serial = world["personal"].serial
+        page.goto(f"{url}/hall/renew/?serial={serial}&years=9")
+        expect(page.locator("#form-error")).to_have_text(
+            "没有9年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。"
+        )
+        expect(page.locator("#years")).to_have_value("")
+        expect(page.locator("#lookup-result")).to_have_count(0)
         shot("renew-years-refused")
+        # the serial as the helper shows it, 47 characters with colons: it scrolled inside
+        # its field at 360 px; the certificate found, it is shown whole
+        colons = ":".join(serial[i : i + 2] for i in range(0, len(serial), 2))
+        page.goto(f"{url}/hall/renew/?serial={colons}&years=2")
+        expect(page.locator("#serial-shown")).to_have_text(serial)
+        expect(page.locator("#renew-allowed")).to_be_visible()
+        shot("renew-long-serial")
         # a new enterprise registering with a mistyped code, and a wrong password
         page = session(browser, url, NARROW_VIEWPORT, None)
         page.goto(f"{url}/accounts/register/")

@@ -507,5 +507,6 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "fields": got["fields"],
         "spill": got["spill"],
         "path": got["path"],
+        "scrolled": got["scrolled"],
     }
     return {k: v for k, v in wrong.items() if v}

@@ -149,6 +149,32 @@ def test_free_odc_renewal_through_the_api(
         assert installed.json()["state"] == "delivered"
 
 
+def test_a_term_not_offered_is_refused_naming_the_terms(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """Through the API as on the page: 9 years of a 机构个人证书 (1-5) was a quote refused with
+    the fee rule's words, 2 years of a 机构证书 (1 only) too."""
+    _key, personal = software_certificate(admin, organization, profile="personal")
+    _key, org = software_certificate(admin, organization)
+    web = Client()
+    web.force_login(applicant)
+    with at(FRIDAY):
+        looked = web.get("/api/hall/renewals/lookup", {"serial": personal.serial, "years": 9})
+        started = web.post(
+            "/api/hall/renewals",
+            {"serial": org.serial, "years": 2},
+            content_type="application/json",
+        )
+    assert looked.status_code == 400, looked.content
+    assert looked.json() == {
+        "error": "renewal_term_not_offered",
+        "message": "没有9年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。",
+    }
+    assert started.status_code == 400, started.content
+    assert started.json()["message"] == "没有2年期的续期：机构证书(ODC证书)只能续期1年，请选择1年。"
+    assert not Application.objects.exists()
+
+
 def test_a_bad_signature_goes_back_to_approved(
     admin: User, hall_ca: object, applicant: User, organization: Organization
 ) -> None:

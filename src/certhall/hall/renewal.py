@@ -43,7 +43,7 @@ from certhall.hall.models import Application, ApplicationItem, Business
 from certhall.hall.states import APPLICATIONS, FINAL, State
 from certhall.lifecycle import transition
 from certhall.messages import text
-from certhall.rules import Quote, local, quote
+from certhall.rules import CertType, Quote, default_catalog, local, quote
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,29 @@ def _own_certificate(actor: User, serial: str) -> Certificate:
     return cert
 
 
+def _offered_term(cert: Certificate, years: int | None) -> None:
+    """A term the certificate's type is not offered in (a mangled link's years=9) is refused
+    naming the terms that are; the quote would answer it with its fee rule's words alone."""
+    types = default_catalog().cert_types
+    if years is None or cert.profile not in types:  # another profile: the quote refuses it
+        return
+    spec = types[CertType(cert.profile)]
+    if spec.min_years <= years <= spec.max_years:
+        return
+    raise InvalidInput(
+        code="renewal_term_not_offered",
+        variant="single" if spec.min_years == spec.max_years else None,
+        years=years,
+        cert_name=spec.name,
+        min_years=spec.min_years,
+        max_years=spec.max_years,
+    )
+
+
 def lookup(actor: User, serial: str, years: int | None = None) -> Lookup:
     """What renewing ``serial`` online would cost and whether the rules allow it now."""
     cert = _own_certificate(actor, serial)
+    _offered_term(cert, years)
     answer = quote(
         "renew",
         cert.profile,
@@ -99,7 +119,7 @@ def start(actor: User, serial: str, years: int | None = None) -> Application:
         actor, "hall.renewal.start", object_type="certificate", object_id=serial
     ):
         require_role(actor, Role.APPLICANT)  # inside: a refusal on role is audited too
-        _own_certificate(actor, serial)
+        _offered_term(_own_certificate(actor, serial), years)
         with transaction.atomic():
             draft = services.create_draft(actor)
             services.add_item(

@@ -93,6 +93,13 @@ MESSAGES: dict[str, str] = {
     "payment_required.renewal": "请先完成续期费用的支付。",
     "application_state.renewal": "申请 {number} 当前为“{state}”，不能续期。",
     "renewal_record_missing": "找不到这次续期的记录。",
+    # A term the link or the form asked for that the certificate's type does not offer.
+    "renewal_term_not_offered": (
+        "没有{years}年期的续期：{cert_name}可续期{min_years}-{max_years}年，请选择续期年限。"
+    ),
+    "renewal_term_not_offered.single": (
+        "没有{years}年期的续期：{cert_name}只能续期{min_years}年，请选择{max_years}年。"
+    ),
     "review_staff_only": "只有电子认证服务机构的工作人员可以审核。",
     "queue_limit": "limit 须在 1-{limit} 之间。",
     "return_reason": "每份退回的资料都要写明原因（不超过{limit}个字）。",

@@ -20,6 +20,8 @@ from certhall.audit.models import AuditEvent
 from certhall.hall import documents, review, services, storage
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
+from certhall.rules import Business as RuleBusiness
+from certhall.rules import CertType as RuleCertType
 from certhall.rules import default_catalog
 from tests.hall.conftest import (
     EXE,
@@ -490,6 +492,35 @@ def test_a_link_to_renewal_asks_for_the_term_without_a_refusal(
     assert 'id="form-error"' not in text(page) and "年限（1-5年）" not in text(page)
     assert f'value="{cert.serial}"' in text(page) and 'id="lookup-result"' not in text(page)
     assert posted.status_code == 400 and "年限（1-5年）" in text(posted)
+
+
+def test_a_renewal_link_with_a_term_not_offered_asks_for_one(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    """A mangled link (years=9; a 机构个人证书 renews for 1-5 years, a 机构证书 for 1) was
+    answered with the fee rule's words beside a result of 9年 · 1350 元, the list showing 1年
+    as if chosen, until 12-06: the page says which terms there are and asks for one."""
+    _key, personal = software_certificate(admin, organization, profile="personal")
+    _key, org = software_certificate(admin, organization, profile="org")
+    offers = default_catalog().businesses[RuleBusiness.RENEW].offers
+    fee_rule = offers[RuleCertType.PERSONAL].fee_text
+    with at(FRIDAY):
+        linked = client_a.get("/hall/renew/", {"serial": personal.serial, "years": "9"})
+        none = client_a.get("/hall/renew/", {"serial": personal.serial, "years": "0"})
+        single = client_a.get("/hall/renew/", {"serial": org.serial, "years": "9"})
+        posted = client_a.post("/hall/renew/", {"serial": personal.serial, "years": "9"})
+    page = text(linked)
+    assert linked.status_code == 400
+    assert "没有9年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。" in page
+    assert fee_rule not in page and 'id="lookup-result"' not in page
+    assert '<select id="years" name="years" required><option value="" selected>请选择年限' in page
+    assert page.count(" selected>") == 1  # 请选择年限, not 1年
+    assert f'value="{personal.serial}"' in page  # the certificate kept
+    assert none.status_code == 400 and "没有0年期的续期" in text(none)
+    assert single.status_code == 400
+    assert "没有9年期的续期：机构证书(ODC证书)只能续期1年，请选择1年。" in text(single)
+    assert posted.status_code == 400 and "没有9年期的续期" in text(posted)
+    assert not Application.objects.exists()
 
 
 def test_online_renewal_refusals_in_the_rules_words(

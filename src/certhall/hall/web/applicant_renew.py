@@ -23,6 +23,8 @@ from certhall.web.errors import attempt, form_page, int_field
 ViewFunc = Callable[..., HttpResponse]
 #: The longest serial the form takes (its input's ``maxlength``).
 SERIAL_LENGTH = 80
+#: Refusals of the term alone: the certificate was found, so its serial is shown, not asked.
+TERM_REFUSALS = frozenset({"term_missing", "term_invalid", "renewal_term_not_offered"})
 
 # --- online 续期 ------------------------------------------------------------------------------
 
@@ -49,16 +51,25 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
                 return to("detail", started.number)
         else:
             found, error = attempt(lambda: renewal.lookup(actor, *asked()))
-            # a link (我的证书, the reminder SMS) names the certificate, not the term: the form
-            # asks for it, a refusal would greet the customer with an error
-            if error is not None and error.code == "term_missing" and not years_text:
-                error = None
+    # the certificate found: its serial shown whole (wrapping), where a 40-character one
+    # scrolled inside its field on a phone; 换一张证书 asks again
+    known = found is not None or (error is not None and error.code in TERM_REFUSALS)
+    # a link (我的证书, the reminder SMS) names the certificate, not the term: the form asks
+    # for it, a refusal would greet the customer with an error
+    if request.method == "GET" and error is not None and error.code == "term_missing":
+        error = None if not years_text else error
     catalog = default_catalog()
+    choices = years_choices()
     context = {
         "serial": serial if len(serial) <= SERIAL_LENGTH else "",  # the refused one not echoed
+        "serial_known": known,
         "years": years_text,
+        # a term asked for that is not offered (years=9): the list shows 请选择, not 1年 as if
+        # it had been chosen
+        "years_unchosen": bool(years_text)
+        and all(str(choice["years"]) != years_text for choice in choices),
         "found": found,
-        "years_choices": years_choices(),
+        "years_choices": choices,
         "rule": catalog.online_renewal,
         "how": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].how,
         "steps": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].notes,
