@@ -59,15 +59,16 @@
       if (lines.size > 1) dates.push(m[0]);
     }
   }
-  // a short bracket after a value broken over lines (2020年12月31日（含首尾两 | 日）) and a short
-  // part of a · line broken (发布时间 · 深圳市 · 费用 | 返还): a line breaks between such units
+  // a short bracket after a value broken over lines (2020年12月31日（含首尾两 | 日）, a record's
+  // 发证机构 …有限公司（网 | 证通） in a table's cell) and a short part of a · line broken
+  // (发布时间 · 深圳市 · 费用 | 返还): a line breaks between such units
   const units = [];
   const unitWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
   for (let node = unitWalker.nextNode(); node; node = unitWalker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || !visible(parent)) continue;
     const spans = [];
-    if (parent.closest('dd')) {
+    if (parent.closest('dd, td')) {
       for (const m of node.textContent.matchAll(/（[^（）]{1,6}）/g)) spans.push([m.index, m[0]]);
     }
     const list = parent.textContent.includes('·') ? parent : parent.parentElement;

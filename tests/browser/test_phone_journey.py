@@ -27,7 +27,7 @@ CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
 WIDTHS = (390, 360)
 PHONE = "13800138000"
 #: What phone_checks.js measures that must come back empty on a phone.
-MEASURED = ("small", "tiny", "broken", "dates", "units", "choices", "fields", "spill")
+MEASURED = ("small", "tiny", "broken", "dates", "units", "choices", "fields", "spill", "scrolled")
 
 #: The public pages a customer opens from an SMS link or the portal's menu.
 PORTAL_PAGES = [

@@ -1,0 +1,30 @@
+"""The ``bracket_whole`` filter: a value's closing short bracket kept on one line."""
+
+from __future__ import annotations
+
+from django.template import Context, Template
+
+PAGE = Template("{% load wrapping %}{{ name|bracket_whole }}")
+
+
+def render(name: str) -> str:
+    return PAGE.render(Context({"name": name}))
+
+
+def test_a_short_closing_bracket_is_kept_whole() -> None:
+    assert render("广东数字证书认证中心有限公司（网证通）") == (
+        '广东数字证书认证中心有限公司<span class="nowrap">（网证通）</span>'
+    )
+
+
+def test_a_long_or_inner_bracket_and_no_bracket_are_left_to_wrap() -> None:
+    assert render("某公司（2026-01-10 起使用）") == "某公司（2026-01-10 起使用）"
+    assert render("某（网证通）公司") == "某（网证通）公司"
+    assert render("深圳市电子商务安全证书管理有限公司") == "深圳市电子商务安全证书管理有限公司"
+
+
+def test_the_value_is_escaped() -> None:
+    assert render("<b>某</b>（网证通）") == (
+        '&lt;b&gt;某&lt;/b&gt;<span class="nowrap">（网证通）</span>'
+    )
+    assert render("<b>某</b>") == "&lt;b&gt;某&lt;/b&gt;"
