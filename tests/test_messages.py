@@ -130,11 +130,11 @@ def test_every_template_formats() -> None:
         assert messages.text(code, **{n: "X" for n in names}).count("{") == template.count("{{")
 
 
-#: Words that are not sentences: column heads, button and field labels, section heads, and
+#: Words that are not sentences: column heads, button, field and step labels, section heads, and
 #: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail).
 NOT_SENTENCES = (
     "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
-    "refund_notice.", "batch_item", "identity_missing",
+    "refund_notice.", "batch_item", "identity_missing", "path_",
 )  # fmt: skip
 
 
