@@ -19,7 +19,8 @@
   Target: at least 50,000 rows/s.
 
 * **Payout** (``--refund-payout``, default 2,000 approved applications of a second programme):
-  ``payout.create_batch`` of all of them, then ``payout.settle`` of the bank's return file
+  ``payout.create_batch`` of all of them, its release by a second officer (one row, whatever
+  the batch's size), then ``payout.settle`` of the bank's return file
   paying every line, each timed per line; the **baseline**, same run: as many
   ``audit.record`` calls in one transaction (the audit event every line writes). Meanwhile a
   thread on its own connection records an audit event every 50 ms and times each: the longest
@@ -246,6 +247,7 @@ def _payout(n: int) -> dict[str, Any]:
     from certhall.refunds.models import Programme, RefundApplication
 
     officer = User.objects.create(username="bench-officer", role=Role.REFUND_OFFICER)
+    checker = User.objects.create(username="bench-officer-2", role=Role.REFUND_OFFICER)
     programme = Programme.objects.create(
         slug="sz-payout", name="拨付", apply_from=date(2021, 1, 1), apply_to=date(2027, 1, 1),
         business_from=date(2018, 1, 1), business_to=date(2020, 12, 31), businesses=["new"],
@@ -279,6 +281,7 @@ def _payout(n: int) -> dict[str, Any]:
     thread.start()
     try:
         batch_s, batch = _timed(lambda: payout.create_batch(officer, "sz-payout"))
+        release_s, batch = _timed(lambda: payout.release(checker, batch.number))
         lines = ["batch,line,application,amount_yuan,result,bank_reference,message"] + [
             f"{batch.number},{item.line},{item.application.number},{item.amount},paid,BR{item.line},"
             for item in batch.items.select_related("application").order_by("line")
@@ -302,9 +305,13 @@ def _payout(n: int) -> dict[str, Any]:
         problems.append("payout: the audit chain does not verify")
     if max(waits, default=0) > 1.0:
         problems.append(f"payout: an audited operation beside it waited {max(waits):.1f} s")
-    log(f"refunds: payout of {n:,}: batch {batch_s:.1f} s, settle {settle_s:.1f} s")
+    log(
+        f"refunds: payout of {n:,}: batch {batch_s:.1f} s, release {release_s:.2f} s, "
+        f"settle {settle_s:.1f} s"
+    )
     return {
-        "payout_n": n, "batch_s": batch_s, "settle_s": settle_s, "audit_s": audit_s,
+        "payout_n": n, "batch_s": batch_s, "release_s": release_s, "settle_s": settle_s,
+        "audit_s": audit_s,
         "neighbour_max_ms": max(waits, default=0) * 1000, "neighbour_events": len(waits),
         "problems": problems,
     }  # fmt: skip

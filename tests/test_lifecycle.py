@@ -1,10 +1,10 @@
 """The one lifecycle engine, walked over every pair of every table of the platform.
 
 For each state machine (applications, orders, Ukeys, renewals, SMS codes, refund
-applications) and each (current, target) pair: an allowed change is made and, when the lifecycle
-audits, recorded in one audit event; a forbidden one is a Conflict naming the object in
-Chinese, and nothing changes. Then the engine's own promises: a stale read loses the race,
-and a change outside a transaction is refused.
+applications and payout batches ...) and each (current, target) pair: an allowed change is
+made and, when the lifecycle audits, recorded in one audit event; a forbidden one is a
+Conflict naming the object in Chinese, and nothing changes. Then the engine's own promises: a
+stale read loses the race, and a change outside a transaction is refused.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ KINDS = [
     "sms_code",
     "token_write",
     "refund_application",
+    "refund_batch",
     "notice",
     "question",
     "invoice",
@@ -66,6 +67,7 @@ def test_every_lifecycle_of_the_platform_is_walked() -> None:
     assert LIFECYCLES["sms_code"] is codes.CODES
     assert LIFECYCLES["token_write"] is writes.TOKEN_WRITES
     assert LIFECYCLES["refund_application"] is refunds.APPLICATIONS
+    assert LIFECYCLES["refund_batch"] is refunds.BATCHES
     assert LIFECYCLES["notice"] is portal.NOTICES
     assert LIFECYCLES["question"] is portal.QUESTIONS
     assert LIFECYCLES["invoice"] is payments.INVOICES
@@ -223,6 +225,23 @@ def factories(
             updated_at=now,
         )
 
+    def refund_batch(state: str) -> models.Model:
+        from certhall.refunds.models import PayoutBatch
+        from tests.refunds.conftest import announced
+
+        n = next(counter)
+        return PayoutBatch.objects.create(
+            number=f"PB20261120-{n:06d}",
+            programme=announced(),
+            state=state,
+            created_by=admin,
+            created_at=now,
+            count=0,
+            total="0.00",
+            sha256="",
+            content="",
+        )
+
     def notice(state: str) -> models.Model:
         from certhall.portal.models import Notice
 
@@ -345,6 +364,7 @@ def factories(
         "sms_code": sms_code,
         "token_write": token_write,
         "refund_application": refund_application,
+        "refund_batch": refund_batch,
         "notice": notice,
         "question": question,
         "invoice": invoice,

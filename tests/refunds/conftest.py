@@ -159,14 +159,15 @@ def open_programme(programme: Programme) -> Programme:
 
 
 @pytest.fixture
-def two_in_a_batch(
+def two_approved(
     actors: dict[str, User],
     open_programme: Programme,
     fee: Callable[..., Any],
     use: Callable[..., Any],
-) -> PayoutBatch:
-    """Two approved online applications (300.00 each: one officer) in one payout batch."""
-    from certhall.refunds import payout, review, services
+) -> list[str]:
+    """Two approved online applications (300.00 each: one officer), not batched; their
+    numbers."""
+    from certhall.refunds import review, services
     from certhall.refunds.services import BankAccount
 
     paid_on = date(2019, 6, 1)
@@ -174,8 +175,26 @@ def two_in_a_batch(
     fee("b1", paid_on, "300.00", uscc=OTHER_USCC, name=OTHER_NAME)
     use("a1", paid_on)
     use("b1", paid_on)
+    numbers = []
     for who, name in (("applicant", NAME), ("other_applicant", OTHER_NAME)):
         account = BankAccount(name, ACCOUNT, "工行")
         application = services.apply_online(actors[who], open_programme.slug, account, phone=PHONE)
         review.approve(actors["officer"], application.number)
-    return payout.create_batch(actors["officer"], open_programme.slug)
+        numbers.append(application.number)
+    return numbers
+
+
+@pytest.fixture
+def two_in_a_batch(
+    actors: dict[str, User], open_programme: Programme, two_approved: list[str]
+) -> PayoutBatch:
+    """The two approved applications in one payout batch, made by officer1 and released by
+    officer2."""
+    return released_batch(actors["officer"], actors["officer2"], open_programme.slug)
+
+
+def released_batch(maker: User, checker: User, slug: str) -> PayoutBatch:
+    """A payout batch made by one refund officer and released by another (maker-checker)."""
+    from certhall.refunds import payout
+
+    return payout.release(checker, payout.create_batch(maker, slug).number)

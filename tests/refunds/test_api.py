@@ -80,6 +80,15 @@ def test_the_online_flow_over_the_api(
     assert approved.status_code == 200 and approved.json()["state"] == "approved"
     batch = officer.post("/api/refunds/programmes/sz-2021/batches")
     assert batch.status_code == 201 and batch.json()["count"] == 1
+    made = batch.json()
+    assert made["state"] == "pending_release" and "file" not in made
+    file = f"/api/refunds/batches/{made['number']}/file"
+    assert officer.get(file).json()["error"] == "refund_batch_not_released"
+    own = officer.post(f"/api/refunds/batches/{made['number']}/release")
+    assert own.status_code == 422 and own.json()["error"] == "refund_batch_same_officer"
+    released = api(actors["officer2"]).post(f"/api/refunds/batches/{made['number']}/release")
+    assert released.json()["state"] == "released" and released.json()["released_by"] == "officer2"
+    assert officer.get(file).content.decode().splitlines()[-2].startswith("TOTAL,")
     from certhall.refunds.models import PayoutBatch
 
     data = bank_return(PayoutBatch.objects.get(), [(1, "paid")])

@@ -18,7 +18,7 @@ from certhall.refunds import payout, review, services
 from certhall.refunds.counter import enter_offline
 from certhall.refunds.models import Programme
 from certhall.refunds.services import BankAccount
-from tests.refunds.conftest import ACCOUNT, GONE_NAME, NAME, PHONE
+from tests.refunds.conftest import ACCOUNT, GONE_NAME, NAME, PHONE, released_batch
 from tests.refunds.test_applications import apply, bank_return, offline_entry, records
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("records", "frozen")]
@@ -73,7 +73,7 @@ def test_an_offline_enterprise_is_sent_to_the_progress_query(
 
     services.supply(actors["clerk"], application.number, "已补交")
     review.approve(officer, application.number)
-    batch = payout.create_batch(officer, open_programme.slug)
+    batch = released_batch(officer, actors["officer2"], open_programme.slug)
     refused = payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "paid")], "1"))
     assert refused.refused and len(told()) == 2  # a refused file applies nothing, tells nobody
 
@@ -88,7 +88,7 @@ def test_an_offline_enterprise_is_sent_to_the_progress_query(
     )
     review.approve(actors["officer2"], application.number)  # the corrected account's second
     assert "（尾号2222）" in told()[-1]  # approved again, to the corrected account
-    second = payout.create_batch(officer, open_programme.slug)
+    second = released_batch(officer, actors["officer2"], open_programme.slug)
     payout.settle(officer, open_programme.slug, bank_return(second, [(1, "paid")]))
     assert told()[-1].endswith(
         f"已拨付。{application.amount:.2f}元已转入您提供的银行账户（尾号2222）。详情请查看：{progress}"

@@ -20,7 +20,15 @@ from certhall.audit.models import AuditEvent
 from certhall.notify.models import SmsMessage
 from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
 from certhall.refunds.states import State
-from tests.refunds.conftest import ACCOUNT, GONE_NAME, GONE_USCC, LEGAL_REP_ID, NAME, PHONE
+from tests.refunds.conftest import (
+    ACCOUNT,
+    GONE_NAME,
+    GONE_USCC,
+    LEGAL_REP_ID,
+    NAME,
+    PHONE,
+    released_batch,
+)
 from tests.refunds.test_applications import bank_return
 
 pytestmark = pytest.mark.django_db
@@ -296,6 +304,9 @@ def test_officer_console_through_payout(actors: dict[str, User], open_programme:
     assert RefundApplication.objects.get().state == State.APPROVED  # 300.00 <= 500.00
     assert officer.post("/refunds/console/batches/new", {"programme": "sz-2021"}).status_code == 303
     batch = PayoutBatch.objects.get()
+    release = f"/refunds/console/batches/{batch.number}/release"
+    back = {"programme": "sz-2021"}
+    assert client_for(actors["officer2"]).post(release, back).status_code == 303
     csv_file = officer.get(f"/refunds/console/batches/{batch.number}.csv")
     assert csv_file.status_code == 200 and b"TOTAL," in csv_file.content
     # the file holds account numbers in full: each download is audited, with its hash
@@ -415,7 +426,7 @@ def test_a_failed_payout_offers_the_correction_not_an_approval(
         actors["applicant"], "sz-2021", BankAccount(NAME, ACCOUNT, "工行"), phone=PHONE
     )
     review.approve(actors["officer"], application.number)  # 300.00: one officer
-    batch = payout.create_batch(actors["officer"], "sz-2021")
+    batch = released_batch(actors["officer"], actors["officer2"], "sz-2021")
     payout.settle(actors["officer"], "sz-2021", bank_return(batch, [(1, "failed")]))
     officer = client_for(actors["officer2"])
     page = officer.get(f"/refunds/console/applications/{application.number}/").content.decode()
@@ -448,7 +459,7 @@ def test_a_corrected_account_above_the_threshold_waits_for_the_second_officer(
     )
     review.approve(actors["officer"], application.number)
     review.approve(actors["officer2"], application.number)
-    batch = payout.create_batch(actors["officer"], "sz-2021")
+    batch = released_batch(actors["officer"], actors["officer2"], "sz-2021")
     payout.settle(actors["officer"], "sz-2021", bank_return(batch, [(1, "failed")]))
     officer = client_for(actors["officer"])
     url = f"/refunds/console/applications/{application.number}/"

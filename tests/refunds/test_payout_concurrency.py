@@ -59,6 +59,8 @@ def test_two_officers_at_once_pay_nothing_twice(
         assert sorted(PayoutItem.objects.values_list("application__number", flat=True)) == sorted(
             numbers
         )
+        for b in made:  # each released by the officer who did not make it
+            payout.release(next(o for o in officers if o.pk != b.created_by_id), b.number)
         files = [bank_return(b, [(i.line, "paid") for i in b.items.all()]) for b in made]
         first = [payout.settle(officers[0], programme.slug, data) for data in files]
         assert sum(r.paid for r in first) == len(USCCS)
@@ -93,7 +95,7 @@ def test_settling_at_once_counts_each_transfer_once(
         account = BankAccount(name, ACCOUNT, "测试银行")
         application = services.apply_online(applicant, programme.slug, account, phone=PHONE)
         review.approve(officers[0], application.number)
-        batch = payout.create_batch(officers[0], programme.slug)
+        batch = payout.release(officers[1], payout.create_batch(officers[0], programme.slug).number)
         data = bank_return(batch, [(1, "paid")])
         reports = together(
             lambda: payout.settle(officers[0], programme.slug, data),
@@ -101,3 +103,45 @@ def test_settling_at_once_counts_each_transfer_once(
         )
     assert sorted((r.paid, r.unchanged) for r in reports) == [(0, 1), (1, 0)]
     assert PayoutItem.objects.get().result == "paid"
+
+
+def test_release_and_cancel_at_once_leave_one_of_them(
+    audit_flushable: None, fee: Callable[..., Any], use: Callable[..., Any]
+) -> None:
+    """The checker releases while the maker cancels: one wins (the batch's row lock, then the
+    lifecycle's conditional UPDATE), the other is told the batch changed; never a released
+    batch whose applications went back to approved."""
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency needs PostgreSQL")
+    programme = announced()
+    officers = [
+        User.objects.create(username=f"officer-{n}", role=Role.REFUND_OFFICER) for n in (1, 2)
+    ]
+    with time_machine.travel(IN_WINDOW, tick=False):
+        uscc, name = USCCS[0], "深圳市并发测试有限公司"
+        applicant = certificate_holder("app", Organization.objects.create(name=name, uscc=uscc))
+        fee("r1", IN, "300.00", uscc=uscc, name=name)
+        use("r1", IN)
+        account = BankAccount(name, ACCOUNT, "测试银行")
+        application = services.apply_online(applicant, programme.slug, account, phone=PHONE)
+        review.approve(officers[0], application.number)
+        number = payout.create_batch(officers[0], programme.slug).number
+        outcomes = together(
+            lambda: payout.release(officers[1], number),
+            lambda: payout.cancel(officers[0], number),
+        )
+    won = [o for o in outcomes if isinstance(o, payout.PayoutBatch)]
+    (lost,) = [o for o in outcomes if not isinstance(o, payout.PayoutBatch)]
+    assert len(won) == 1 and lost.code in ("refund_batch_state", "refund_batch_changed")
+    batch = won[0]
+    batch.refresh_from_db()
+    application.refresh_from_db()
+    item = PayoutItem.objects.get()
+    if batch.state == "released":
+        assert (application.state, item.result) == (State.BATCHED, "pending")
+    else:
+        assert (batch.state, application.state, item.result) == (
+            "cancelled",
+            State.APPROVED,
+            "cancelled",
+        )

@@ -41,7 +41,11 @@ Refund programme:
 * ``refund-prepare``: the demo programme's two applications, entered at the counter (the demo
   enterprise's certificate lost, the other enterprise deregistered) and approved; prints their
   numbers;
-* ``refund-inspect``: JSON of the programme's applications and payout batches.
+* ``refund-release NUMBER USERNAME`` / ``refund-cancel NUMBER USERNAME``: the refund officer
+  releases (复核放行) or cancels (撤销批次) payout batch NUMBER, as the console does; prints
+  ``ok`` or the refusal's code;
+* ``refund-inspect``: JSON of the programme's applications and payout batches (with their
+  states and who released them).
 
 CA:
 
@@ -308,6 +312,15 @@ def refund_prepare() -> None:
     print(json.dumps(numbers))
 
 
+def refund_batch_step(what: str, number: str, username: str) -> None:
+    from certhall.accounts.models import User
+    from certhall.refunds import payout
+
+    officer = User.objects.get(username=username)
+    step = payout.release if what == "release" else payout.cancel
+    _say(lambda: step(officer, number))
+
+
 def refund_inspect() -> None:
     from certhall.refunds.demo import DEMO
     from certhall.refunds.models import PayoutBatch, RefundApplication
@@ -323,6 +336,8 @@ def refund_inspect() -> None:
                 "batches": [
                     {
                         "number": batch.number,
+                        "state": batch.state,
+                        "released_by": batch.released_by.username if batch.released_by else None,
                         "count": batch.count,
                         "total": str(batch.total),
                         "sha256": batch.sha256,
@@ -403,6 +418,8 @@ if __name__ == "__main__":
         "surplus-inspect": lambda: surplus_inspect(*args),
         "events": lambda: events(*args),
         "refund-prepare": refund_prepare,
+        "refund-release": lambda: refund_batch_step("release", *args),
+        "refund-cancel": lambda: refund_batch_step("cancel", *args),
         "refund-inspect": refund_inspect,
         "ca-inspect": ca_inspect,
     }

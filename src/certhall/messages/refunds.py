@@ -86,6 +86,18 @@ MESSAGES: dict[str, str] = {
     "refund_supply_state": "返还申请 {number} 当前为“{state}”，不需要补充材料。",
     # payout
     "refund_batch_empty": "没有待拨付的申请。",
+    "refund_batch_unknown": "没有编号为“{number}”的拨付批次。",
+    "refund_batch_state": _REFUSED,
+    "refund_batch_changed": "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。",
+    "refund_batch_same_officer": (
+        "拨付批次 {number} 由您生成，须由另一名返还审核员复核放行，生成人不能放行。"
+    ),
+    "refund_batch_not_released": (
+        "拨付批次 {number} 当前为“{state}”，复核放行后才能下载银行转账文件。"
+    ),
+    "refund_bank_row_not_released": (
+        "第{line}行：批次{batch}当前为“{state}”，未复核放行的批次不能导入回盘。"
+    ),
     "refund_bank_return_header": "银行回盘文件首行缺少列：{missing}（须有：{columns}）。",
     "refund_bank_return_missing": "请选择银行回盘文件（CSV）。",
     "refund_bank_row_unknown": "第{line}行：批次{batch}中没有第{item}笔（申请{number}）。",
@@ -99,9 +111,16 @@ MESSAGES: dict[str, str] = {
     "refund_progress_code": "{reason}",
     "refund_progress_expired": "查询已超时，请重新获取验证码。",
     # Confirmations shown after a step succeeded.
-    "done_refund_batch_created": "已生成拨付批次 {number}（{count} 笔）。",
+    "done_refund_batch_created": (
+        "已生成拨付批次 {number}（{count} 笔），须由另一名返还审核员复核放行后才能下载转账文件。"
+    ),
     "done_refund_batch_more": (
-        "已生成拨付批次 {number}（{count} 笔）；还有 {left} 笔待拨付，请再生成下一批。"
+        "已生成拨付批次 {number}（{count} 笔），须由另一名返还审核员复核放行；"
+        "还有 {left} 笔待拨付，请再生成下一批。"
+    ),
+    "done_refund_batch_released": "拨付批次 {number} 已复核放行，可以下载银行转账文件。",
+    "done_refund_batch_cancelled": (
+        "拨付批次 {number} 已撤销，其中 {count} 笔申请已退回“审核通过，待拨付”。"
     ),
     "done_refund_programme_saved": "已保存返还项目“{name}”。",
     "done_refund_approved": "已审核。",

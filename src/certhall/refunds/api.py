@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from certhall.accounts.api import require_csrf, session
@@ -18,7 +18,7 @@ from certhall.accounts.models import User
 from certhall.errors import Forbidden
 from certhall.ratelimit import client_address
 from certhall.refunds import counter, payout, progress, reports, review, services
-from certhall.refunds.models import Programme, RefundApplication
+from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
 
@@ -161,19 +161,39 @@ def correct_account(request: HttpRequest, number: str, body: AccountIn) -> dict[
     return _out(review.correct_account(_actor(request), number, account))
 
 
+def _batch_out(batch: PayoutBatch) -> dict[str, Any]:
+    return {
+        "number": batch.number,
+        "state": batch.state,
+        "count": batch.count,
+        "total_yuan": str(batch.total),
+        "sha256": batch.sha256,
+        "created_by": batch.created_by.username,
+        "released_by": batch.released_by.username if batch.released_by else None,
+    }
+
+
 @router.post("/programmes/{slug}/batches", response={201: dict[str, Any]}, auth=session)
 def create_batch(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
-    batch = payout.create_batch(_actor(request), slug)
-    return Status(
-        201,
-        {
-            "number": batch.number,
-            "count": batch.count,
-            "total_yuan": str(batch.total),
-            "sha256": batch.sha256,
-            "file": batch.content,
-        },
-    )
+    """Made pending release: the file is not in the answer (a second officer releases it)."""
+    return Status(201, _batch_out(payout.create_batch(_actor(request), slug)))
+
+
+@router.post("/batches/{number}/release", response=dict[str, Any], auth=session)
+def release_batch(request: HttpRequest, number: str) -> dict[str, Any]:
+    return _batch_out(payout.release(_actor(request), number))
+
+
+@router.post("/batches/{number}/cancel", response=dict[str, Any], auth=session)
+def cancel_batch(request: HttpRequest, number: str) -> dict[str, Any]:
+    return _batch_out(payout.cancel(_actor(request), number))
+
+
+@router.get("/batches/{number}/file", auth=session)
+def batch_file(request: HttpRequest, number: str) -> HttpResponse:
+    """A released batch's transfer file (audited as a download)."""
+    batch = payout.batch_file(_actor(request), number)
+    return HttpResponse(batch.content.encode("utf-8"), content_type="text/csv; charset=utf-8")
 
 
 @router.post("/programmes/{slug}/settlements", response=dict[str, Any], auth=session)

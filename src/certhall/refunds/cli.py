@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from certhall.cli.output import atomic_output, print_json, read_input, undone_with_the_file
+from certhall.cli.output import atomic_output, print_json, read_input
 
 
 def register(commands: Any) -> None:
@@ -35,15 +35,14 @@ def register(commands: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=eligibility)
 
-    p = sub.add_parser("batch", help="put approved applications into a bank transfer file")
+    p = sub.add_parser(
+        "batch",
+        help="put approved applications into a batch, for a refund officer to release",
+    )
     p.add_argument("--programme", required=True)
-    p.add_argument("--out", required=True)
     p.set_defaults(handler=batch)
 
-    p = sub.add_parser(
-        "batch-file",
-        help="write a batch's transfer file again (the one a killed `refund batch` did not)",
-    )
+    p = sub.add_parser("batch-file", help="write a released batch's bank transfer file")
     p.add_argument("--batch", required=True, help="the batch number, PB...")
     p.add_argument("--out", required=True)
     p.set_defaults(handler=batch_file)
@@ -115,15 +114,13 @@ def batch(args: argparse.Namespace) -> int:
     from certhall.accounts.services import system_actor
     from certhall.refunds.payout import create_batch, pending
 
-    # The file settled inside the batch's transaction: one that cannot be written undoes the
-    # batch (its applications stay approved) instead of leaving it made and unsaved.
-    actor = system_actor()
-    with undone_with_the_file(
-        args.out, actor, "refunds.batch.create", "refund_programme", args.programme
-    ) as out:
-        made = create_batch(actor, args.programme)
-        out.write(made.content.encode("utf-8"))
-    print(f"batch {made.number}: {made.count} transfers, total {made.total} yuan -> {args.out}")
+    # Made, not released: a refund officer releases it in the console (复核放行), and only then
+    # does `batch-file` write its transfer file. The system actor is no second officer.
+    made = create_batch(system_actor(), args.programme)
+    print(
+        f"batch {made.number}: {made.count} transfers, total {made.total} yuan; "
+        "waiting for a refund officer's release (console: 拨付批次, 复核放行)"
+    )
     left = pending(args.programme).count
     if left:  # past the bank's limit for one file (CERTHALL_REFUND_BATCH_MAX_LINES)
         print(f"{left} approved applications wait for the next batch")
@@ -134,7 +131,8 @@ def batch_file(args: argparse.Namespace) -> int:
     from certhall.accounts.services import system_actor
     from certhall.refunds.payout import batch_file as stored
 
-    # The file as it was made with the batch (its SHA-256 line included); audited as a download.
+    # The file as it was made with the batch (its SHA-256 line included), once released;
+    # audited as a download, a refused one too.
     with atomic_output(args.out) as out:
         made = stored(system_actor(), args.batch)
         out.write(made.content.encode("utf-8"))

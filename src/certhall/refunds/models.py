@@ -23,7 +23,7 @@ from django.db.models import Q
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.visibility import VisibleQuerySet
-from certhall.refunds.states import State
+from certhall.refunds.states import BatchState, State
 
 
 class Business(models.TextChoices):
@@ -330,12 +330,29 @@ class RefundLine(models.Model):
 
 
 class PayoutBatch(models.Model):
-    """One bank transfer file: approved applications, their total and the file's checksum."""
+    """One bank transfer file: approved applications, their total and the file's checksum.
+
+    Maker-checker (``refunds.states.BATCHES``): the officer who made it does not release it;
+    its file is downloaded and its bank return settled only once released."""
+
+    State = BatchState
 
     number = models.CharField(max_length=24, unique=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="batches")
+    state = models.CharField(
+        max_length=20, choices=BatchState.choices, default=BatchState.PENDING_RELEASE
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    #: Null on a released batch: made before batches were released (migration 0006).
+    released_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField()
     total = models.DecimalField(max_digits=14, decimal_places=2)
     #: SHA-256 of the file's lines above the checksum line.
@@ -345,6 +362,16 @@ class PayoutBatch(models.Model):
     class Meta:
         verbose_name = "拨付批次"
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="batch_state_known", condition=Q(state__in=[s.value for s in BatchState])
+            ),
+            # the creator never releases (a second line of defence behind payout.release)
+            models.CheckConstraint(
+                name="batch_released_by_another",
+                condition=Q(released_by__isnull=True) | ~Q(released_by=models.F("created_by")),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -354,6 +381,8 @@ class PayoutResult(models.TextChoices):
     PENDING = "pending", "待银行回盘"
     PAID = "paid", "已拨付"
     FAILED = "failed", "拨付失败"
+    #: Its batch cancelled before release: never sent to the bank.
+    CANCELLED = "cancelled", "批次已撤销"
 
 
 class PayoutItem(models.Model):

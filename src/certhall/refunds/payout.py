@@ -24,6 +24,12 @@ officer corrected its account (``review.correct_account``) and is batched again.
 
 A batch takes the oldest approved applications, at most ``CERTHALL_REFUND_BATCH_MAX_LINES``
 (the bank's limit for one file); the rest wait for the next batch.
+
+Maker-checker on the transfer file (``states.BATCHES``): a batch is made ``pending_release``;
+a second refund officer, never its maker, releases it (:func:`release`), and only then is its
+file downloaded (:func:`batch_file`) and its return file settled (a line naming a batch not
+released is refused). Before release either officer may cancel it (:func:`cancel`): its
+transfers end ``cancelled`` and its applications are ``approved`` again, in one transaction.
 """
 
 from __future__ import annotations
@@ -43,14 +49,14 @@ from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, NotFound, RuleViolation
+from certhall.errors import CerthallError, Conflict, NotFound, RuleViolation
 from certhall.lifecycle import LostRace, transition
 from certhall.messages import text
 from certhall.refunds import notices
 from certhall.refunds.imports import Refusal, csv_rows
 from certhall.refunds.models import PayoutBatch, PayoutItem, PayoutResult, RefundApplication
 from certhall.refunds.records import get_programme
-from certhall.refunds.states import APPLICATIONS, State
+from certhall.refunds.states import APPLICATIONS, BATCHES, BatchState, State
 from certhall.rules import local
 
 HEADER = ["batch", "line", "application", "account_name", "account_number", "bank_name",
@@ -166,6 +172,7 @@ def _create_batch(actor: User, programme_slug: str) -> PayoutBatch:
                     bank_name=application.bank_name,
                 )
             )
+            crashpoints.reached("refunds.batched_line")  # one batched, the batch not committed
         if not items:
             raise RuleViolation(code="refund_batch_empty")
         batch.content, batch.sha256 = render_file(batch.number, items)
@@ -252,12 +259,19 @@ def settle(actor: User, programme_slug: str, data: bytes) -> SettleReport:
 
 
 def batch_file(actor: User, number: str) -> PayoutBatch:
-    """A payout batch's transfer file, for the bank: it holds every account number in full, so
-    each download is audited (with the file's hash)."""
-    _payout_actor(actor)
-    batch = PayoutBatch.objects.filter(number=number).first()
-    if batch is None:
-        raise NotFound(code="page_not_found")
+    """A released payout batch's transfer file, for the bank: it holds every account number in
+    full, so each download is audited (with the file's hash), and so is a refused one."""
+    with audit.refusals_recorded(
+        actor, "refunds.batch.download", object_type="refund_batch", object_id=number[:24]
+    ):
+        _payout_actor(actor)
+        batch = _batch(number)
+        if batch.state != BatchState.RELEASED:
+            raise Conflict(
+                code="refund_batch_not_released",
+                number=batch.number,
+                state=BATCHES.label(batch.state),
+            )
     audit.record(
         actor,
         "refunds.batch.download",
@@ -266,6 +280,73 @@ def batch_file(actor: User, number: str) -> PayoutBatch:
         after={"sha256": batch.sha256, "count": batch.count},
     )
     return batch
+
+
+def _batch(number: str, *, lock: bool = False) -> PayoutBatch:
+    found = PayoutBatch.objects.select_for_update() if lock else PayoutBatch.objects
+    batch = found.filter(number=number.strip()[:24]).first()
+    if batch is None:
+        raise NotFound(code="refund_batch_unknown", number=number[:24])
+    return batch
+
+
+def release(actor: User, number: str) -> PayoutBatch:
+    """The second refund officer releases a batch to the bank: its file can be downloaded from
+    now on. Its maker is refused (maker-checker), as is the command line's system actor (no
+    person to be the second); a refusal is audited as the release."""
+    with audit.refusals_recorded(
+        actor, "refunds.batch.release", object_type="refund_batch", object_id=number[:24]
+    ):
+        require_role(actor, Role.REFUND_OFFICER)
+        with transaction.atomic():
+            batch = _batch(number, lock=True)
+            if batch.state == BatchState.PENDING_RELEASE and batch.created_by_id == actor.pk:
+                raise RuleViolation(code="refund_batch_same_officer", number=batch.number)
+            released = transition(
+                actor,
+                BATCHES,
+                batch,
+                BatchState.RELEASED,
+                fields={"released_by": actor, "released_at": clock.now()},
+                extra_after={"created_by": batch.created_by.username},
+            )
+            crashpoints.reached("refunds.batch_released")  # released, not yet committed
+    return released
+
+
+def cancel(actor: User, number: str) -> PayoutBatch:
+    """Either officer cancels a batch before its release: its transfers end ``cancelled`` and
+    its applications are ``approved`` again (batched again by the next batch), the batch, its
+    transfers, its applications and their events in one transaction."""
+    with audit.refusals_recorded(
+        actor, "refunds.batch.cancel", object_type="refund_batch", object_id=number[:24]
+    ):
+        require_role(actor, Role.REFUND_OFFICER)
+        with transaction.atomic(), audit.deferred():
+            batch = _batch(number, lock=True)
+            cancelled = transition(
+                actor,
+                BATCHES,
+                batch,
+                BatchState.CANCELLED,
+                fields={"cancelled_by": actor, "cancelled_at": clock.now()},
+            )
+            items = list(batch.items.select_related("application").order_by("line"))
+            PayoutItem.objects.filter(batch=batch, result=PayoutResult.PENDING).update(
+                result=PayoutResult.CANCELLED
+            )
+            for item in items:
+                transition(
+                    actor,
+                    APPLICATIONS,
+                    item.application,
+                    State.APPROVED,
+                    action="refunds.application.unbatch",
+                    extra_after={"batch": batch.number},
+                    only_from={State.BATCHED},
+                )
+                crashpoints.reached("refunds.batch_cancelled_line")  # one given back, open
+    return cancelled
 
 
 def _settle_lines(
@@ -333,6 +414,9 @@ def _settle_line(
         item = None
     if item is None:
         raise _LineRefused("refund_bank_row_unknown", batch=batch, item=row["line"], number=number)
+    if item.batch.state != BatchState.RELEASED:  # never sent to the bank: nothing to settle
+        state = BATCHES.label(item.batch.state)
+        raise _LineRefused("refund_bank_row_not_released", batch=batch, state=state)
     given = row["amount_yuan"].strip()
     try:
         same_amount = Decimal(given) == item.amount

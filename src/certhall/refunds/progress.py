@@ -40,6 +40,7 @@ STEPS = {
     "refunds.application.approve": "审核通过",
     "refunds.application.reject": "不予返还",
     "refunds.application.batch": "进入拨付批次",
+    "refunds.application.unbatch": "拨付批次已撤销，待重新拨付",
     "refunds.application.paid": "已拨付",
     "refunds.application.payout_failed": "拨付失败",
     "refunds.application.correct_account": "收款账户已更正，待重新拨付",

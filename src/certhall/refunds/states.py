@@ -9,11 +9,19 @@
         +--reject (with a reason) --> rejected      (first_approved: reject / ask too)   |
                                                     approved <--corrected account--------+
                                      (above the threshold: first_approved <--corrected account)
+                                     approved <--its batch cancelled before release-- batched
 
 ``paid`` and ``rejected`` are final: nothing is ever paid twice, and a rejected enterprise does
 not apply again in the same programme (one application per enterprise per programme). A failed
 payout goes back to ``approved`` once its account is corrected and is batched again; above the
 threshold to ``first_approved``, the new account waiting for a second officer as the first did.
+A batch cancelled before its release gives its applications back to ``approved`` (nothing was
+sent to the bank), and they are batched again.
+
+The payout batch's own machine (:data:`BATCHES`), maker-checker on the transfer file::
+
+    pending_release --a second refund officer--> released   (the file may go to the bank)
+          \\--either officer, before release--> cancelled   (its applications approved again)
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from django.db import models
 from certhall.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from certhall.refunds.models import RefundApplication
+    from certhall.refunds.models import PayoutBatch, RefundApplication
 
 
 class State(models.TextChoices):
@@ -47,7 +55,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.MORE_INFO: frozenset({State.SUBMITTED}),
     State.FIRST_APPROVED: frozenset({State.APPROVED, State.REJECTED, State.MORE_INFO}),
     State.APPROVED: frozenset({State.BATCHED}),
-    State.BATCHED: frozenset({State.PAID, State.FAILED}),
+    # approved again: its batch cancelled before release (refunds.payout.cancel)
+    State.BATCHED: frozenset({State.PAID, State.FAILED, State.APPROVED}),
     # a corrected account: a first approval, whatever the amount (a second officer approves
     # the account one officer typed: refunds.review.correct_account)
     State.FAILED: frozenset({State.FIRST_APPROVED}),
@@ -93,5 +102,46 @@ APPLICATIONS: Lifecycle[RefundApplication] = Lifecycle(
         State.BATCHED: "refunds.application.batch",
         State.PAID: "refunds.application.paid",
         State.FAILED: "refunds.application.payout_failed",
+    },
+)
+
+
+class BatchState(models.TextChoices):
+    """A payout batch: made by one refund officer, released to the bank by another."""
+
+    PENDING_RELEASE = "pending_release", "待复核"
+    RELEASED = "released", "已放行"
+    CANCELLED = "cancelled", "已撤销"
+
+
+BATCH_TRANSITIONS: dict[str, frozenset[str]] = {
+    BatchState.PENDING_RELEASE: frozenset({BatchState.RELEASED, BatchState.CANCELLED}),
+    BatchState.RELEASED: frozenset(),
+    BatchState.CANCELLED: frozenset(),
+}
+
+
+def batch_snapshot(batch: PayoutBatch) -> dict[str, Any]:
+    return {
+        "state": batch.state,
+        "count": batch.count,
+        "total": str(batch.total),
+        "sha256": batch.sha256,
+    }
+
+
+BATCHES: Lifecycle[PayoutBatch] = Lifecycle(
+    kind="refund_batch",
+    model="refunds.PayoutBatch",
+    states=BatchState,
+    table=BATCH_TRANSITIONS,
+    noun="拨付批次",
+    key=attrgetter("number"),
+    refused="refund_batch_state",
+    changed="refund_batch_changed",
+    snapshot=batch_snapshot,
+    actions={
+        BatchState.RELEASED: "refunds.batch.release",
+        BatchState.CANCELLED: "refunds.batch.cancel",
     },
 )

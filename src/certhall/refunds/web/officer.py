@@ -1,6 +1,7 @@
 """The refund officers' console under /refunds/console/: dashboard with chart, the review
 queue and the list, an application with its records and the review actions, payout batches
-(create, download, bank return) and the CSV export. Thin views over the services."""
+(create, a second officer's release or a cancel, download, bank return) and the CSV export.
+Thin views over the services."""
 
 from __future__ import annotations
 
@@ -163,10 +164,13 @@ def batches(request: HttpRequest, actor: User) -> HttpResponse:
         "refunds/console/batches.html",
         {
             "programme": programme,
-            "batches": PayoutBatch.objects.filter(programme=programme).order_by("-pk")[:50],
+            "batches": PayoutBatch.objects.filter(programme=programme)
+            .select_related("created_by", "released_by", "cancelled_by")
+            .order_by("-pk")[:50],
             "approved": approved,
             "pending": waiting,
             "more_pending": max(0, waiting.count - len(approved)),
+            "actor_id": actor.pk,  # who may release which batch (never its maker)
             "report": request.session.pop("refund_settle_report", None),
             "section": "batches",
         },
@@ -177,8 +181,9 @@ def batches(request: HttpRequest, actor: User) -> HttpResponse:
 @officer
 def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
-    target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
-    return act_and_return(request, target, lambda: payout.create_batch(actor, slug), _batch_made)
+    return act_and_return(
+        request, _to_batches(request), lambda: payout.create_batch(actor, slug), _batch_made
+    )
 
 
 def _batch_made(batch: PayoutBatch) -> str:
@@ -186,6 +191,34 @@ def _batch_made(batch: PayoutBatch) -> str:
     if left:
         return text("done_refund_batch_more", number=batch.number, count=batch.count, left=left)
     return text("done_refund_batch_created", number=batch.number, count=batch.count)
+
+
+def _to_batches(request: HttpRequest) -> str:
+    slug = _programme_slug(request)
+    return f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
+
+
+@require_POST
+@officer
+def batch_release(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    """复核放行: a second officer's; its maker is refused, beside the batches (a notice)."""
+    return act_and_return(
+        request,
+        _to_batches(request),
+        lambda: payout.release(actor, number),
+        lambda batch: text("done_refund_batch_released", number=batch.number),
+    )
+
+
+@require_POST
+@officer
+def batch_cancel(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    return act_and_return(
+        request,
+        _to_batches(request),
+        lambda: payout.cancel(actor, number),
+        lambda batch: text("done_refund_batch_cancelled", number=batch.number, count=batch.count),
+    )
 
 
 @require_GET
@@ -201,7 +234,7 @@ def batch_file(request: HttpRequest, actor: User, number: str) -> HttpResponse:
 @officer
 def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
-    target = f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
+    target = _to_batches(request)
     upload = request.FILES.get("bank_return")
 
     def run() -> payout.SettleReport:
