@@ -2,8 +2,10 @@
 enterprise opens the demo programme (window includes today), logs in with its SoftHSM Ukey
 through the certificate helper (PIN in the helper's own window), sees the explained amount,
 applies; two refund officers review it in their console (650 yuan is above the demo's 500
-threshold: a first and a second approval), batch it, download the bank transfer file and upload
-the bank's return; the enterprise then reads 已拨付. Screenshots in the stack's directory."""
+threshold: a first and a second approval); one batches it (at 1366 px), cancels that batch while
+the other has the page open (at 768 px: its 复核放行 refused, once), batches again; the other
+releases it, the file is downloaded and the bank's return uploaded; the enterprise then reads
+已拨付. Screenshots in the stack's directory."""
 
 from __future__ import annotations
 
@@ -56,6 +58,13 @@ def _log_in(page: Page, stack: Stack, username: str) -> None:
     page.fill("#password", OFFICER_PASSWORD)
     page.click("#password-form button[type=submit]")
     page.wait_for_url("**/refunds/console/**")
+
+
+def _fits(page: Page, width: int) -> None:
+    """A staff page at ``width``: the page itself does not scroll sideways (a wide table
+    scrolls inside its own .scroll box)."""
+    got = page.evaluate("document.documentElement.scrollWidth")
+    assert got <= width, f"the page is {got}px wide at {width}px"
 
 
 def _no_sideways_scroll(page: Page) -> None:
@@ -138,11 +147,49 @@ def test_online_refund_from_login_to_payout(browser: Browser, stack: Stack) -> N
     second.click("#approve")
     expect(second.locator("#state")).to_have_text("审核通过，待拨付")
 
-    # the payout batch, its bank file, and the bank's return
-    second.goto(f"{stack.url}/refunds/console/batches/?programme=demo")
+    # the payout batch: made by the second officer, who does not release it; the first, with
+    # the page open at 768 px, meets it cancelled meanwhile (the refusal, once, as a notice)
+    batches = f"{stack.url}/refunds/console/batches/?programme=demo"
+    second.set_viewport_size({"width": 1366, "height": 900})
+    second.goto(batches)
     second.click("#create-batch")
-    row = second.locator("#batches tbody tr").first
+    made = second.locator("#batches tbody tr").first
+    expect(made).to_contain_text("待复核")
+    expect(made).to_contain_text("待另一名审核员复核放行")
+    expect(made.locator("button.release")).to_have_count(0)
+    expect(made.locator("a")).to_have_count(0)  # no transfer file before release
+    _fits(second, 1366)
+    second.screenshot(path=shots / "refund-5a-batch-made-1366.png", full_page=True)
+    tablet = _context(browser, {"width": 768, "height": 1024})
+    checker = tablet.new_page()
+    _log_in(checker, stack, "demo-refund-officer")
+    checker.goto(batches)
+    expect(checker.locator("#batches tbody tr").first.locator("button.release")).to_have_count(1)
+    made.locator("button.cancel").click()
+    expect(second.locator(".flash-success")).to_contain_text("已撤销")
+    checker.locator("#batches tbody tr").first.locator("button.release").click()
+    refused = checker.locator(".flash-error")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("当前为“已撤销”，不能变为“已放行”")
+    cancelled = checker.locator("#batches tbody tr").first
+    expect(cancelled).to_contain_text("撤销：demo-refund-officer-2")
+    _fits(checker, 768)
+    checker.screenshot(path=shots / "refund-5b-release-refused-768.png", full_page=True)
+
+    # batched again; the first officer releases it, then downloads the file
+    second.click("#create-batch")
+    checker.goto(batches)
+    checker.locator("#batches tbody tr").first.locator("button.release").click()
+    expect(checker.locator(".flash-success")).to_contain_text("已复核放行")
+    row = checker.locator("#batches tbody tr").first
     expect(row).to_contain_text("650.00")
+    expect(row).to_contain_text("放行：demo-refund-officer")
+    _fits(checker, 768)
+    checker.screenshot(path=shots / "refund-5c-released-768.png", full_page=True)
+    tablet.close()
+    second.goto(batches)
+    row = second.locator("#batches tbody tr").first
+    expect(row).to_contain_text("已放行")
     with second.expect_download() as download_info:
         row.locator("a").click()
     content = download_info.value.path().read_text(encoding="utf-8")
@@ -159,7 +206,8 @@ def test_online_refund_from_login_to_payout(browser: Browser, stack: Stack) -> N
     )
     second.click("#settle")
     expect(second.locator("#settle-report")).to_contain_text("拨付成功 1 笔")
-    second.screenshot(path=shots / "refund-5-settled.png", full_page=True)
+    _fits(second, 1366)
+    second.screenshot(path=shots / "refund-5d-settled-1366.png", full_page=True)
     desk.close()
 
     # the enterprise reads the outcome

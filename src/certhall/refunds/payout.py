@@ -38,6 +38,8 @@ import csv
 import hashlib
 import io
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -290,27 +292,32 @@ def _batch(number: str, *, lock: bool = False) -> PayoutBatch:
     return batch
 
 
+@contextmanager
+def _batch_step(actor: User, action: str, number: str) -> Iterator[PayoutBatch]:
+    """A refund officer's step on a batch (release, cancel): the batch locked, the step, its
+    events (at the end: ``audit.deferred``) in one transaction; a refusal audited as ``action``."""
+    with audit.refusals_recorded(actor, action, object_type="refund_batch", object_id=number[:24]):
+        require_role(actor, Role.REFUND_OFFICER)
+        with transaction.atomic(), audit.deferred():
+            yield _batch(number, lock=True)
+
+
 def release(actor: User, number: str) -> PayoutBatch:
     """The second refund officer releases a batch to the bank: its file can be downloaded from
     now on. Its maker is refused (maker-checker), as is the command line's system actor (no
-    person to be the second); a refusal is audited as the release."""
-    with audit.refusals_recorded(
-        actor, "refunds.batch.release", object_type="refund_batch", object_id=number[:24]
-    ):
-        require_role(actor, Role.REFUND_OFFICER)
-        with transaction.atomic():
-            batch = _batch(number, lock=True)
-            if batch.state == BatchState.PENDING_RELEASE and batch.created_by_id == actor.pk:
-                raise RuleViolation(code="refund_batch_same_officer", number=batch.number)
-            released = transition(
-                actor,
-                BATCHES,
-                batch,
-                BatchState.RELEASED,
-                fields={"released_by": actor, "released_at": clock.now()},
-                extra_after={"created_by": batch.created_by.username},
-            )
-            crashpoints.reached("refunds.batch_released")  # released, not yet committed
+    person to be the second)."""
+    with _batch_step(actor, "refunds.batch.release", number) as batch:
+        if batch.state == BatchState.PENDING_RELEASE and batch.created_by_id == actor.pk:
+            raise RuleViolation(code="refund_batch_same_officer", number=batch.number)
+        released = transition(
+            actor,
+            BATCHES,
+            batch,
+            BatchState.RELEASED,
+            fields={"released_by": actor, "released_at": clock.now()},
+            extra_after={"created_by": batch.created_by.username},
+        )
+        crashpoints.reached("refunds.batch_released")  # released, not yet committed
     return released
 
 
@@ -318,34 +325,29 @@ def cancel(actor: User, number: str) -> PayoutBatch:
     """Either officer cancels a batch before its release: its transfers end ``cancelled`` and
     its applications are ``approved`` again (batched again by the next batch), the batch, its
     transfers, its applications and their events in one transaction."""
-    with audit.refusals_recorded(
-        actor, "refunds.batch.cancel", object_type="refund_batch", object_id=number[:24]
-    ):
-        require_role(actor, Role.REFUND_OFFICER)
-        with transaction.atomic(), audit.deferred():
-            batch = _batch(number, lock=True)
-            cancelled = transition(
+    with _batch_step(actor, "refunds.batch.cancel", number) as batch:
+        cancelled = transition(
+            actor,
+            BATCHES,
+            batch,
+            BatchState.CANCELLED,
+            fields={"cancelled_by": actor, "cancelled_at": clock.now()},
+        )
+        items = list(batch.items.select_related("application").order_by("line"))
+        PayoutItem.objects.filter(batch=batch, result=PayoutResult.PENDING).update(
+            result=PayoutResult.CANCELLED
+        )
+        for item in items:
+            transition(
                 actor,
-                BATCHES,
-                batch,
-                BatchState.CANCELLED,
-                fields={"cancelled_by": actor, "cancelled_at": clock.now()},
+                APPLICATIONS,
+                item.application,
+                State.APPROVED,
+                action="refunds.application.unbatch",
+                extra_after={"batch": batch.number},
+                only_from={State.BATCHED},
             )
-            items = list(batch.items.select_related("application").order_by("line"))
-            PayoutItem.objects.filter(batch=batch, result=PayoutResult.PENDING).update(
-                result=PayoutResult.CANCELLED
-            )
-            for item in items:
-                transition(
-                    actor,
-                    APPLICATIONS,
-                    item.application,
-                    State.APPROVED,
-                    action="refunds.application.unbatch",
-                    extra_after={"batch": batch.number},
-                    only_from={State.BATCHED},
-                )
-                crashpoints.reached("refunds.batch_cancelled_line")  # one given back, open
+            crashpoints.reached("refunds.batch_cancelled_line")  # one given back, open
     return cancelled
 
 

@@ -34,10 +34,15 @@ urlpatterns: list[URLPattern] = [
     path("console/batches/new", officer.batch_create, name="console-batch-create"),
     path("console/batches/settle", officer.batch_settle, name="console-batch-settle"),
     path("console/batches/<str:number>.csv", officer.batch_file, name="console-batch-file"),
-    path(
-        "console/batches/<str:number>/release", officer.batch_release, name="console-batch-release"
+    *(
+        path(
+            f"console/batches/<str:number>/{step}",
+            officer.batch_step,
+            {"step": step},
+            name=f"console-batch-{step}",
+        )
+        for step in officer.BATCH_STEPS
     ),
-    path("console/batches/<str:number>/cancel", officer.batch_cancel, name="console-batch-cancel"),
     path("console/export.csv", officer.export, name="console-export"),
     path("console/programmes/", officer.programme_list, name="console-programmes"),
     path("console/programmes/new", officer.programme_edit, name="console-programme-new"),

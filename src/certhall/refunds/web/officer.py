@@ -198,26 +198,23 @@ def _to_batches(request: HttpRequest) -> str:
     return f"{reverse('refunds:console-batches')}?{urlencode({'programme': slug})}"
 
 
-@require_POST
-@officer
-def batch_release(request: HttpRequest, actor: User, number: str) -> HttpResponse:
-    """复核放行: a second officer's; its maker is refused, beside the batches (a notice)."""
-    return act_and_return(
-        request,
-        _to_batches(request),
-        lambda: payout.release(actor, number),
-        lambda batch: text("done_refund_batch_released", number=batch.number),
-    )
+#: A batch's buttons: 复核放行 (a second officer's; its maker is refused) and 撤销批次. Done or
+#: refused, back to the batches with the notice.
+BATCH_STEPS: dict[str, tuple[Callable[[User, str], PayoutBatch], str]] = {
+    "release": (payout.release, "done_refund_batch_released"),
+    "cancel": (payout.cancel, "done_refund_batch_cancelled"),
+}
 
 
 @require_POST
 @officer
-def batch_cancel(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+def batch_step(request: HttpRequest, actor: User, number: str, step: str) -> HttpResponse:
+    service, done = BATCH_STEPS[step]
     return act_and_return(
         request,
         _to_batches(request),
-        lambda: payout.cancel(actor, number),
-        lambda batch: text("done_refund_batch_cancelled", number=batch.number, count=batch.count),
+        lambda: service(actor, number),
+        lambda batch: text(done, number=batch.number, count=batch.count),
     )
 
 
