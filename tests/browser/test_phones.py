@@ -158,6 +158,7 @@ def world(
         check = identity.start(applicant, checking.number)
     refunds = announced()  # the refund programme of the data migration (2021-12-21 to 2022-01-20)
     refund_application(refunds, organization)
+    refund_batches(refunds, staff[Role.REFUND_OFFICER])
     yield {
         "applicant": applicant,
         "staff": staff,
@@ -194,6 +195,38 @@ def refund_application(programme: Programme, organization: Organization) -> None
     account = refund_services.BankAccount(LONG_NAME, "6222020200001234567", "中国工商银行深圳分行")
     with at(IN_WINDOW):
         refund_services.apply_online(holder, programme.slug, account, phone=PHONE)
+
+
+def refund_batches(programme: Programme, officer: User) -> None:
+    """Two payout batches of another enterprise's applications, made by another officer: one
+    released (by the page's officer: a download link), one waiting for the page's officer
+    (复核放行 and 撤销批次 on the row)."""
+    from certhall.refunds import payout, review
+    from certhall.refunds import services as refund_services
+
+    maker = User.objects.create(username="refund-maker-phone", role=Role.REFUND_OFFICER)
+    szca = Provider.objects.get(slug="szca")
+    for n, uscc in enumerate(("91440300MA5DEM0K1W", "91440300MA5FUND1RF")):
+        name = f"深圳市拨付批次演示有限公司{n}"
+        serial = f"5b1c000{n}"
+        FeeRecord.objects.create(
+            programme=programme, provider=szca, serial=serial, uscc=uscc, enterprise_name=name,
+            business="new", paid_on=date(2019, 6, 1), amount=Decimal("300.00"),
+        )  # fmt: skip
+        UsageRecord.objects.create(
+            programme=programme, provider=szca, serial=serial, platform="深圳市电子政务平台",
+            used_on=date(2019, 6, 1),
+        )  # fmt: skip
+        holder = certificate_holder(
+            f"refund-batch-phone-{n}", Organization.objects.create(name=name, uscc=uscc)
+        )
+        account = refund_services.BankAccount(name, "6222020200001234567", "中国工商银行深圳分行")
+        with at(IN_WINDOW):
+            application = refund_services.apply_online(holder, programme.slug, account, phone=PHONE)
+            review.approve(maker, application.number)
+            batch = payout.create_batch(maker, programme.slug)
+            if n == 0:
+                payout.release(officer, batch.number)
 
 
 def session(browser: Browser, url: str, viewport: dict[str, int], user: User | None) -> Page:
