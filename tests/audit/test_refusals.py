@@ -10,7 +10,7 @@ from django.db import transaction
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
-from certhall.errors import Conflict
+from certhall.errors import Conflict, TooManyRequests
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,21 @@ def test_what_the_block_read_is_asked_for_at_the_refusal(admin: User) -> None:
     [event] = AuditEvent.objects.all()
     assert (event.action, event.object_type, event.object_id) == ("test.read", "order", "ZF1")
     assert event.after["error"] == "already_revoked" and event.after["seen"] == "body"
+
+
+def test_a_rate_limit_is_recorded_once_per_window_not_per_request(admin: User) -> None:
+    """Only the window's first refusal (``first_refusal``) is worth an event; the error's
+    ``for_audit`` (a login refusal's operator note) goes into the event beside its code."""
+    for first in (True, False, False):
+        with pytest.raises(TooManyRequests), audit.refusals_recorded(admin, "test.limited"):
+            raise TooManyRequests(retry_after=30, first_refusal=first)
+    conflict = Conflict(code="already_revoked", serial="ab", reason="x", at="y")
+    conflict.for_audit = {"detail": "on the CRL of X"}
+    with pytest.raises(Conflict), audit.refusals_recorded(admin, "test.noted"):
+        raise conflict
+    assert _refused() == [("test.limited", "rate_limited"), ("test.noted", "already_revoked")]
+    noted = AuditEvent.objects.get(action="test.noted")
+    assert noted.after["detail"] == "on the CRL of X"
 
 
 def test_an_unauthenticated_refusal_is_recorded_once_per_source_and_window(

@@ -442,6 +442,28 @@ def test_rate_limits(admin: User, ca, monkeypatch: pytest.MonkeyPatch) -> None: 
         issue_challenge(client=CLIENT)  # the first three have left the window
 
 
+def test_login_rate_limit(admin: User, ca, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from certhall import ratelimit
+    from certhall.certlogin import services
+
+    monkeypatch.setattr(services, "LOGIN_LIMIT", ratelimit.Limit("certlogin_login", 2, 60))
+    key, cert, _ = issue_ours(admin)
+    for _ in range(2):
+        certificate_login(signed_attempt(key, cert))
+    attempt = signed_attempt(key, cert)
+    for _ in range(3):
+        with pytest.raises(TooManyRequests):
+            certificate_login(attempt)
+    # one event per window, against the address; the challenge was not used up
+    [event] = AuditEvent.objects.filter(action="certlogin.login", result="refused")
+    assert event.actor == "system:system-certlogin"
+    assert (event.object_type, event.object_id) == ("client", CLIENT)
+    assert event.after["error"] == "rate_limited"
+    assert event.after["limit"] == 2
+    assert LoginChallenge.objects.get(nonce=attempt.challenge).used_at is None
+    assert verify_audit().ok
+
+
 # --- after login -----------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from certhall.audit import checkpoints
 from certhall.audit.chain import GENESIS, event_hash
 from certhall.audit.models import OBJECT_ID_LENGTH, AuditEvent, AuditHead
 from certhall.bulk import insert_row, insert_rows, insert_sql
-from certhall.errors import CerthallError, quoted
+from certhall.errors import CerthallError, TooManyRequests, quoted
 from certhall.messages import text
 from certhall.reads import prepared_cursor
 
@@ -277,6 +277,9 @@ def refusals_recorded(
 
     ``refused`` is asked, at the moment of the refusal, what the event says beyond the block's
     own fields (:class:`Refused`: a payment notification's fields, read inside the block).
+
+    A rate limit's refusal (``TooManyRequests``) is recorded once per window, its
+    ``first_refusal``: not every request of a flood.
     """
     fields = {"action": action, "object_type": object_type, "object_id": object_id}
     outer = _refusals.get()
@@ -312,6 +315,8 @@ def _described(fields: dict[str, Any], refused: Callable[[], Refused] | None) ->
 
 
 def _record_refusal(refusal: CerthallError, by: User, kept: dict[str, Any]) -> None:
+    if isinstance(refusal, TooManyRequests) and not refusal.first_refusal:
+        return
     said: Refused = kept["said"]
     after = {
         "error": refusal.code,

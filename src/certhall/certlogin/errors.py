@@ -8,6 +8,7 @@ limit refuses with the platform's ``TooManyRequests`` (HTTP 429, ``rate_limited`
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from certhall.errors import Forbidden
@@ -15,10 +16,13 @@ from certhall.errors import Forbidden
 
 class LoginRefused(Forbidden):
     """A certificate login that was refused (and audited). ``detail`` is for the audit event
-    only (an operator's English note: which CRL, which reason), never shown to the user."""
+    only (an operator's English note: which CRL, which reason; ``for_audit``), never shown to
+    the user."""
 
     def __init__(
         self, *, code: str, variant: str | None = None, detail: str = "", **params: Any
     ) -> None:
         super().__init__(code=code, variant=variant, **params)
         self.detail = detail
+        if detail:
+            self.for_audit = MappingProxyType({"detail": detail})

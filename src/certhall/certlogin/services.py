@@ -38,7 +38,7 @@ from certhall.certlogin.errors import LoginRefused
 from certhall.certlogin.identity import Holder, holder_of
 from certhall.certlogin.models import CertificateAccount, LoginChallenge
 from certhall.certlogin.verify import Verified, verify_certificate
-from certhall.errors import CerthallError, Conflict, Forbidden, TooManyRequests
+from certhall.errors import CerthallError, Conflict, Forbidden
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
 MAX_SIGNATURE_BYTES = 1024
@@ -58,7 +58,7 @@ def _recorder() -> User:
 def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginChallenge:
     """A fresh login challenge (rate limited per client address)."""
     now = at or clock.now()
-    _limited(CHALLENGE_LIMIT, "certlogin.challenge", client, now)
+    _limited(CHALLENGE_LIMIT, "certlogin.challenge", client, now, _recorder())
     with transaction.atomic():
         challenge = LoginChallenge.objects.create(
             nonce=protocol.new_challenge_text(secrets.token_bytes(protocol.CHALLENGE_BYTES)),
@@ -70,24 +70,16 @@ def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginC
     return challenge
 
 
-def _limited(limit: ratelimit.Limit, action: str, client: str | None, now: datetime) -> None:
-    try:
+def _limited(
+    limit: ratelimit.Limit, action: str, client: str | None, now: datetime, recorder: User
+) -> None:
+    """Count one request of ``client``; a refusal is recorded against the address (once per
+    window: ``audit.refusals_recorded`` records a rate limit's first refusal only)."""
+    said = audit.Refused(after={"limit": limit.max_events})
+    with audit.refusals_recorded(
+        recorder, action, object_type="client", object_id=client or "unknown", refused=lambda: said
+    ):
         ratelimit.check(limit, ratelimit.client_key(client), now=now)
-    except TooManyRequests as refusal:
-        if refusal.first_refusal:  # one event per window, not one per request of a flood
-            audit.record(
-                _recorder(),
-                action,
-                object_type="client",
-                object_id=client or "unknown",
-                after={
-                    "error": refusal.code,
-                    "message": refusal.message,
-                    "limit": limit.max_events,
-                },
-                result=audit.REFUSED,
-            )
-        raise
 
 
 def _consume(nonce: str, now: datetime) -> None:
@@ -145,30 +137,44 @@ class LoginResult:
         }
 
 
-def _facts(cert: x509.Certificate | None, attempt: LoginAttempt) -> dict[str, object]:
-    facts: dict[str, object] = {"client": attempt.client}
-    if cert is not None:
+@dataclass
+class _Presented:
+    """The certificate of an attempt once parsed: what a refusal's event says of it
+    (``audit.refusals_recorded``), the serial as the event's object."""
+
+    attempt: LoginAttempt
+    cert: x509.Certificate | None = None
+
+    def refused(self) -> audit.Refused:
+        facts: dict[str, object] = {"client": self.attempt.client}
+        if self.cert is None:
+            return audit.Refused(after=facts)
+        serial = format(self.cert.serial_number, "x")
         facts.update(
-            serial=format(cert.serial_number, "x"),
-            issuer=cert.issuer.rfc4514_string(),
-            subject=cert.subject.rfc4514_string(),
+            serial=serial,
+            issuer=self.cert.issuer.rfc4514_string(),
+            subject=self.cert.subject.rfc4514_string(),
         )
-    return facts
+        return audit.Refused(object_id=serial, after=facts)
 
 
 def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> LoginResult:
     """Check a signed challenge and the certificate; return the account to log in to.
 
-    LoginRefused (code per reason, audited) or TooManyRequests.
+    LoginRefused (code per reason) or TooManyRequests, each refusal recorded
+    (``audit.refusals_recorded``) with what the attempt presented.
     """
     now = at or clock.now()
-    _limited(LOGIN_LIMIT, "certlogin.login", attempt.client, now)
-    cert: x509.Certificate | None = None
-    try:
+    recorder = _recorder()
+    _limited(LOGIN_LIMIT, "certlogin.login", attempt.client, now, recorder)
+    presented = _Presented(attempt)
+    with audit.refusals_recorded(
+        recorder, "certlogin.login", object_type="certificate", refused=presented.refused
+    ):
         if len(attempt.certificate) > MAX_CERTIFICATE_BYTES:
             raise LoginRefused(code="bad_certificate", detail="too large")
         try:
-            cert = x509.load_der_x509_certificate(attempt.certificate)
+            cert = presented.cert = x509.load_der_x509_certificate(attempt.certificate)
         except ValueError:
             raise LoginRefused(code="bad_certificate") from None
         _consume(attempt.challenge, now)
@@ -192,20 +198,7 @@ def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> L
         holder = holder_of(cert)
         if holder is None:
             raise LoginRefused(code="no_uscc")
-        return _log_in(cert, holder, verified, attempt, now)
-    except LoginRefused as refusal:
-        after = {"error": refusal.code, "message": refusal.message, **_facts(cert, attempt)}
-        if refusal.detail:
-            after["detail"] = refusal.detail
-        audit.record(
-            _recorder(),
-            "certlogin.login",
-            object_type="certificate",
-            object_id=after.get("serial", ""),
-            after=after,
-            result=audit.REFUSED,
-        )
-        raise
+        return _log_in(cert, holder, verified, attempt, now, recorder)
 
 
 def _username(holder: Holder) -> str:
@@ -219,13 +212,14 @@ def _log_in(
     verified: Verified,
     attempt: LoginAttempt,
     now: datetime,
+    recorder: User,
 ) -> LoginResult:
     serial = format(cert.serial_number, "x")
     issuer = cert.issuer.rfc4514_string()
     for _attempt in range(3):  # two first logins of one holder at once: the loser retries
         try:
             with transaction.atomic():
-                return _log_in_once(cert, holder, verified, attempt, now, serial, issuer)
+                return _log_in_once(cert, holder, verified, attempt, now, recorder, serial, issuer)
         except IntegrityError:
             continue
     raise Conflict(code="login_conflict")
@@ -254,10 +248,10 @@ def _log_in_once(
     verified: Verified,
     attempt: LoginAttempt,
     now: datetime,
+    recorder: User,
     serial: str,
     issuer: str,
 ) -> LoginResult:
-    recorder = _recorder()
     org = _organization_of(holder, recorder, serial)
     account = (
         CertificateAccount.objects.select_for_update()
