@@ -90,6 +90,25 @@ def test_the_platform_refuses_before_calling_the_gateway(
     assert not SandboxRefund.objects.exists()
 
 
+def test_the_sandbox_stands_in_for_the_gateways_only_while_it_is_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registered at start-up (``PaymentsConfig.ready``), reached through ``gateways``; with
+    ``CERTHALL_PAYMENT_SANDBOX`` off the gateways' own side is not configured here."""
+    import dataclasses
+
+    from certhall import config
+
+    assert gateways.stand_in() is sandbox.STAND_IN
+    assert gateways.refund_client(ALIPAY) is sandbox.REFUNDS
+    assert gateways.bill_client(WECHAT) is sandbox.BILLS
+    off = dataclasses.replace(config.get(), payment_sandbox=False)
+    monkeypatch.setattr(config, "get", lambda: off)
+    assert gateways.stand_in() is None
+    assert gateways.refund_client(ALIPAY) is None and gateways.bill_client(WECHAT) is None
+    assert refund_state.automatic_methods() == []
+
+
 def test_a_trade_the_gateway_does_not_know_is_refused(
     paid_online: Callable[..., Order],
 ) -> None:

@@ -32,6 +32,7 @@ as the downloaded file's text fields and are read by :func:`read_bill` alone
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -261,6 +262,37 @@ class OnlineGateway:
         return client.refund(self, out_trade_no, refund_no, amount)
 
 
+@dataclass(frozen=True)
+class StandIn:
+    """What stands in for the real gateways' own side while ``CERTHALL_PAYMENT_SANDBOX`` is
+    on: their refund API, their daily bills, and the key pair their notifications are signed
+    with (made on first use; ``provide_key`` writes the public half where
+    ``payments.keys`` reads it). The sandbox registers itself at start-up
+    (``PaymentsConfig.ready``): it is a client of the order services like a real gateway, so
+    it sits above this module, which only holds what it registered."""
+
+    refunds: RefundClient
+    bills: BillClient
+    provide_key: Callable[[str], object]
+
+
+_stand_in: list[StandIn] = []
+
+
+def register_stand_in(stand_in: StandIn) -> None:
+    """Called once at start-up by the sandbox's app (again by a reloaded app: replaced)."""
+    _stand_in[:] = [stand_in]
+
+
+def stand_in() -> StandIn | None:
+    """The sandbox while it is on, else None (the real gateways' side)."""
+    if not config.get().payment_sandbox:
+        return None
+    if not _stand_in:
+        raise RuntimeError("the payment sandbox is on but did not register (PaymentsConfig)")
+    return _stand_in[0]
+
+
 def refund_client(gateway: OnlineGateway) -> RefundClient | None:
     """Who carries out ``gateway``'s refunds: the sandbox while it is on.
 
@@ -271,11 +303,8 @@ def refund_client(gateway: OnlineGateway) -> RefundClient | None:
     ``amount.refund`` / ``amount.total`` in fen), mapping the gateway's error codes to
     catalogued refusals. None: no client, the refunds are finance's to send by hand.
     """
-    if config.get().payment_sandbox:
-        from certhall.payments import sandbox  # the stand-in imports this module
-
-        return sandbox.REFUNDS
-    return None
+    sandbox = stand_in()
+    return sandbox.refunds if sandbox is not None else None
 
 
 def bill_client(gateway: OnlineGateway) -> BillClient | None:
@@ -288,11 +317,8 @@ def bill_client(gateway: OnlineGateway) -> BillClient | None:
     mapped to the fields above. None: no client (the real gateways cannot be reached from
     here), nothing to reconcile against.
     """
-    if config.get().payment_sandbox:
-        from certhall.payments import sandbox  # the stand-in imports this module
-
-        return sandbox.BILLS
-    return None
+    sandbox = stand_in()
+    return sandbox.bills if sandbox is not None else None
 
 
 @dataclass(frozen=True)

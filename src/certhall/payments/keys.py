@@ -4,7 +4,8 @@ The platform verifies notifications with the gateway's RSA public key, read from
 ``<CERTHALL_HOME>/payments/gateways/<gateway>-public.pem``. For a real gateway an operator puts
 the gateway's published public key there. With the sandbox enabled
 (``CERTHALL_PAYMENT_SANDBOX``), a missing key is provisioned on first use by the sandbox
-(``certhall.payments.sandbox.provision``), which keeps its private key to itself.
+(``certhall.payments.sandbox.provision``, reached as ``gateways.stand_in().provide_key``),
+which keeps its private key to itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from certhall import config
 from certhall.errors import ConfigurationError
+from certhall.payments import gateways
 from certhall.payments.signing import MIN_KEY_BITS
 
 _lock = threading.Lock()
@@ -35,11 +37,10 @@ def public_key(gateway: str) -> rsa.RSAPublicKey:
     """The gateway's RSA public key (cached until the file changes)."""
     path = public_key_path(gateway)
     if not path.exists():
-        if not config.get().payment_sandbox:
+        sandbox = gateways.stand_in()
+        if sandbox is None:
             raise ConfigurationError(code="gateway_key_missing", gateway=gateway, path=path)
-        from certhall.payments import sandbox
-
-        sandbox.provision(gateway)
+        sandbox.provide_key(gateway)
     stat = path.stat()
     with _lock:
         cached = _cache.get(path)

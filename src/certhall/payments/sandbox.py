@@ -464,6 +464,8 @@ class SandboxBills:
 
 
 BILLS = SandboxBills()
+#: What the gateways reach while the sandbox is on (registered by ``PaymentsConfig.ready``).
+STAND_IN = gateways.StandIn(refunds=REFUNDS, bills=BILLS, provide_key=provision)
 
 
 def _deliver_thread(trade_pk: int, url: str | None) -> None:
