@@ -111,7 +111,7 @@ class Config:
     #: (CERTHALL_OCSP_LISTEN, ``host:port``; ``certhall serve --ocsp-port`` sets it).
     ocsp_listen: tuple[str, int] | None = None
     #: Seconds between rounds of the scheduled jobs (CERTHALL_JOBS_INTERVAL): each round is
-    #: claimed by one process across every server on the database (ca.jobs).
+    #: claimed by one process across every server on the database (certhall.jobs).
     jobs_interval: int = 60
     #: A TLS-terminating reverse proxy is in front and says which scheme the client used in
     #: X-Forwarded-Proto (CERTHALL_TLS_PROXY): Django trusts that header for "is this secure".

@@ -236,7 +236,7 @@ def test_console_and_jobs_warn(reviewer: User, caplog: pytest.LogCaptureFixture)
         page = client.get(reverse("hall-staff:home"))
     assert 'id="calendar-warning"' not in page.content.decode()
 
-    from certhall.ca import jobs
+    from certhall import jobs
 
     with caplog.at_level(logging.WARNING), at(datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)):
         jobs.run_due_jobs()

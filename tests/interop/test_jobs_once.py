@@ -1,4 +1,5 @@
-"""Two app servers on one database run each round of the jobs once (ca.jobs, docs/deployment.md).
+"""Two app servers on one database run each round of the jobs once (``certhall.jobs``,
+docs/deployment.md).
 
 Both ``certhall serve`` processes start their job loop, with a one-second round; every round
 either server ran is logged, and no round is run by both."""

@@ -246,7 +246,7 @@ def test_reminders_by_email_through_smtp(
 
 
 def test_the_ca_job_runner_sends_them(admin: User, ca, holder: Organization) -> None:  # type: ignore[no-untyped-def]
-    from certhall.ca.jobs import run_due_jobs
+    from certhall.jobs import run_due_jobs
 
     _, issuing = ca
     now = datetime.now(UTC)

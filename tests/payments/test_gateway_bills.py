@@ -428,7 +428,7 @@ def test_the_jobs_reconcile_yesterdays_bill_once_a_day(
         assert gateway_bills.reconcile_due(later) == 2  # Alipay's and WeChat Pay's
         assert gateway_bills.reconcile_due(later + timedelta(minutes=1)) == 0
     with time_machine.travel(later + timedelta(hours=5), tick=False):
-        from certhall.ca.jobs import run_due_jobs
+        from certhall.jobs import run_due_jobs
 
         run_due_jobs()  # the whole round: nothing more
     order.refresh_from_db()

@@ -167,8 +167,8 @@ class OCSPGeneration(models.Model):
 
 
 class JobRound(models.Model):
-    """One round of the scheduled jobs (``ca.jobs``). ``slot`` is unique: of all the servers on
-    one database, the one whose insert wins runs the round, and the others skip it."""
+    """One round of the scheduled jobs (``certhall.jobs``). ``slot`` is unique: of all the
+    servers on one database, the one whose insert wins runs the round, and the others skip it."""
 
     slot = models.DateTimeField(unique=True)
     host = models.CharField(max_length=255)

@@ -153,7 +153,7 @@ def _recover() -> None:
 def jobs(args: argparse.Namespace) -> int:
     """Without ``--loop``: one round now, whoever else runs (an operator's explicit request)."""
     from certhall import clock, config
-    from certhall.ca.jobs import run_due_jobs, run_round
+    from certhall.jobs import run_due_jobs, run_round
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(message)s")
     if not args.loop:

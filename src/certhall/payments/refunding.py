@@ -1,6 +1,6 @@
 """Refunds of online payments sent back through the gateway, by the jobs.
 
-Every round (``ca.jobs.run_due_jobs``, beside the sandbox's ``redeliver_due``), each refunded
+Every round (``certhall.jobs.run_due_jobs``, beside the sandbox's ``redeliver_due``), each refunded
 order paid online (支付宝 / 微信支付网上支付) whose money has not gone back yet is refunded
 through its gateway (:meth:`certhall.payments.gateways.OnlineGateway.refund`) with a refund
 number derived from the order (``refund_state.refund_no``), then recorded as finance's own record is

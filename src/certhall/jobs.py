@@ -1,5 +1,7 @@
-"""Scheduled CA jobs: recover interrupted issuance, keep CRLs and OCSP responder certificates
-fresh before anyone asks.
+"""The scheduled jobs of every app: recover interrupted issuance, keep CRLs and OCSP responder
+certificates fresh before anyone asks, then the notices, payments and bills due. Above the
+apps: it calls each of them, none of them calls it (it lived in ``ca`` until 12-06, which made
+``ca`` and ``hall``, ``ca`` and ``notify`` import each other).
 
 Run once across all servers (docs/deployment.md, "Jobs"): every ``certhall serve`` starts a job
 loop, and each round belongs to a time slot; the process whose insert of the slot's
@@ -18,8 +20,18 @@ from datetime import date, datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from certhall import clock, config
+from certhall.accounts.services import system_actor
+from certhall.audit import checkpoints
+from certhall.audit.services import record_counted_refusals
 from certhall.ca import crls, ocsp, ocsp_store
 from certhall.ca.models import CertificateAuthority, JobRound
+from certhall.hall import calendar
+from certhall.hall.issuance import recover
+from certhall.notify.jobs import run_due_notifications
+from certhall.payments.gateway_bills import reconcile_due
+from certhall.payments.refunding import send_due
+from certhall.payments.sandbox import redeliver_due
+from certhall.payments.surplus import resume_due
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +70,8 @@ def run_round(now: datetime | None = None) -> JobRound | None:
 
 
 def run_due_jobs() -> None:
-    from certhall.accounts.services import system_actor
-    from certhall.hall.issuance import recover  # interrupted issuance onto Ukeys
-
-    for number in recover(system_actor("recovery")):
+    for number in recover(system_actor("recovery")):  # interrupted issuance onto Ukeys
         log.warning("recovered the interrupted issuance of %s", number)
-    from certhall.audit import checkpoints
-    from certhall.audit.services import record_counted_refusals
-
     summarised = record_counted_refusals(system_actor("jobs"))
     if summarised:
         log.warning("summarised %s refused unauthenticated requests in the audit log", summarised)
@@ -80,27 +86,17 @@ def run_due_jobs() -> None:
     signed = ocsp_store.refresh_due(now)
     if signed:
         log.info("pre-signed %s OCSP answers", signed)
-    from certhall.notify.jobs import run_due_notifications  # renewal reminders, email retries
-
-    run_due_notifications(now)
-    from certhall.payments.sandbox import redeliver_due  # the payment stand-in's retries
-
-    redelivered = redeliver_due(now)
+    run_due_notifications(now)  # renewal reminders, email retries
+    redelivered = redeliver_due(now)  # the payment stand-in's retries
     if redelivered:
         log.warning("the payment sandbox redelivered %s notifications", redelivered)
-    from certhall.payments.refunding import send_due  # online refunds through the gateway
-
-    refunded = send_due(now)
+    refunded = send_due(now)  # online refunds through the gateway
     if refunded:
         log.info("sent %s online refunds through their gateways", refunded)
-    from certhall.payments.surplus import resume_due  # 原路退回 calls whose answer was lost
-
-    resumed = resume_due(now)
+    resumed = resume_due(now)  # 原路退回 calls whose answer was lost
     if resumed:
         log.warning("recorded %s surplus payments sent back by lost calls", resumed)
-    from certhall.payments.gateway_bills import reconcile_due  # yesterday's bills, once a day
-
-    reconciled = reconcile_due(now)
+    reconciled = reconcile_due(now)  # yesterday's bills, once a day
     if reconciled:
         log.info("reconciled %s online gateways' daily bills", reconciled)
     warn_calendar(clock.today())
@@ -112,9 +108,8 @@ _calendar_warned: list[date] = []
 
 def warn_calendar(today: date) -> None:
     """The next year's holiday calendar missing: logged once a day, not every minute's round
-    (the console shows it on every page until it is imported)."""
-    from certhall.hall import calendar  # the hall's deadlines count this calendar
-
+    (the console shows it on every page until it is imported; the hall's deadlines count this
+    calendar)."""
     warning = calendar.next_year_warning(today)
     if warning and _calendar_warned != [today]:
         _calendar_warned[:] = [today]

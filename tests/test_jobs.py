@@ -1,4 +1,4 @@
-"""The scheduled jobs run once per slot across every process on the database (ca.jobs)."""
+"""The scheduled jobs run once per slot across every process on the database (certhall.jobs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from certhall.ca import jobs
+from certhall import jobs
 from certhall.ca.models import JobRound
 
 NOW = datetime(2026, 12, 3, 10, 0, 30, tzinfo=UTC)
@@ -77,7 +77,7 @@ def test_the_missing_calendar_is_logged_once_a_day(caplog: pytest.LogCaptureFixt
     from datetime import date
 
     jobs._calendar_warned.clear()
-    with caplog.at_level("WARNING", logger="certhall.ca.jobs"):
+    with caplog.at_level("WARNING", logger="certhall.jobs"):
         for _ in range(3):
             jobs.warn_calendar(date(2026, 12, 5))
         jobs.warn_calendar(date(2026, 12, 6))
