@@ -102,6 +102,26 @@ def test_a_rate_limit_is_recorded_once_per_window_not_per_request(admin: User) -
     assert noted.after["detail"] == "on the CRL of X"
 
 
+def test_an_actor_given_as_a_callable_is_asked_only_for_an_event(admin: User) -> None:
+    """An anonymous step's system actor costs a look-up: not on every request let through."""
+    asked: list[int] = []
+
+    def recorder() -> User:
+        asked.append(1)
+        return admin
+
+    with audit.refusals_recorded(recorder, "test.lazy"):
+        pass
+    with pytest.raises(TooManyRequests), audit.refusals_recorded(recorder, "test.lazy"):
+        raise TooManyRequests(retry_after=30, first_refusal=False)
+    assert asked == []
+    with pytest.raises(Conflict), audit.refusals_recorded(recorder, "test.lazy"):
+        raise Conflict(code="already_revoked", serial="ab", reason="x", at="y")
+    assert asked == [1]
+    [event] = AuditEvent.objects.filter(action="test.lazy")
+    assert event.actor == admin.label() and event.result == audit.REFUSED
+
+
 def test_an_unauthenticated_refusal_is_recorded_once_per_source_and_window(
     admin: User,
 ) -> None:

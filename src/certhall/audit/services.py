@@ -246,9 +246,11 @@ class _Refusals:
     outside any, written when the block ends: each error once, by the outermost block it
     reached (``(error, actor, fields)``, in the order they were met)."""
 
-    kept: list[tuple[CerthallError, User, dict[str, Any]]]
+    kept: list[tuple[CerthallError, User | Callable[[], User], dict[str, Any]]]
 
-    def keep(self, error: CerthallError, actor: User, fields: dict[str, Any]) -> None:
+    def keep(
+        self, error: CerthallError, actor: User | Callable[[], User], fields: dict[str, Any]
+    ) -> None:
         self.kept = [entry for entry in self.kept if entry[0] is not error]
         self.kept.append((error, actor, fields))
 
@@ -258,7 +260,7 @@ _refusals: ContextVar[_Refusals | None] = ContextVar("audit_refusals", default=N
 
 @contextmanager
 def refusals_recorded(
-    actor: User,
+    actor: User | Callable[[], User],
     action: str,
     *,
     object_type: str = "",
@@ -279,7 +281,9 @@ def refusals_recorded(
     own fields (:class:`Refused`: a payment notification's fields, read inside the block).
 
     A rate limit's refusal (``TooManyRequests``) is recorded once per window, its
-    ``first_refusal``: not every request of a flood.
+    ``first_refusal``: not every request of a flood. ``actor`` may be a callable, asked only
+    when an event is written (an anonymous step's system actor, a query saved on every request
+    that is not refused).
     """
     fields = {"action": action, "object_type": object_type, "object_id": object_id}
     outer = _refusals.get()
@@ -314,9 +318,12 @@ def _described(fields: dict[str, Any], refused: Callable[[], Refused] | None) ->
     return {**fields, "object_id": object_id, "said": said}
 
 
-def _record_refusal(refusal: CerthallError, by: User, kept: dict[str, Any]) -> None:
+def _record_refusal(
+    refusal: CerthallError, actor: User | Callable[[], User], kept: dict[str, Any]
+) -> None:
     if isinstance(refusal, TooManyRequests) and not refusal.first_refusal:
         return
+    by = actor if isinstance(actor, User) else actor()
     said: Refused = kept["said"]
     after = {
         "error": refusal.code,

@@ -58,7 +58,7 @@ def _recorder() -> User:
 def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginChallenge:
     """A fresh login challenge (rate limited per client address)."""
     now = at or clock.now()
-    _limited(CHALLENGE_LIMIT, "certlogin.challenge", client, now, _recorder())
+    _limited(CHALLENGE_LIMIT, "certlogin.challenge", client, now)
     with transaction.atomic():
         challenge = LoginChallenge.objects.create(
             nonce=protocol.new_challenge_text(secrets.token_bytes(protocol.CHALLENGE_BYTES)),
@@ -70,14 +70,12 @@ def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginC
     return challenge
 
 
-def _limited(
-    limit: ratelimit.Limit, action: str, client: str | None, now: datetime, recorder: User
-) -> None:
+def _limited(limit: ratelimit.Limit, action: str, client: str | None, now: datetime) -> None:
     """Count one request of ``client``; a refusal is recorded against the address (once per
     window: ``audit.refusals_recorded`` records a rate limit's first refusal only)."""
     said = audit.Refused(after={"limit": limit.max_events})
     with audit.refusals_recorded(
-        recorder, action, object_type="client", object_id=client or "unknown", refused=lambda: said
+        _recorder, action, object_type="client", object_id=client or "unknown", refused=lambda: said
     ):
         ratelimit.check(limit, ratelimit.client_key(client), now=now)
 
@@ -165,11 +163,10 @@ def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> L
     (``audit.refusals_recorded``) with what the attempt presented.
     """
     now = at or clock.now()
-    recorder = _recorder()
-    _limited(LOGIN_LIMIT, "certlogin.login", attempt.client, now, recorder)
+    _limited(LOGIN_LIMIT, "certlogin.login", attempt.client, now)
     presented = _Presented(attempt)
     with audit.refusals_recorded(
-        recorder, "certlogin.login", object_type="certificate", refused=presented.refused
+        _recorder, "certlogin.login", object_type="certificate", refused=presented.refused
     ):
         if len(attempt.certificate) > MAX_CERTIFICATE_BYTES:
             raise LoginRefused(code="bad_certificate", detail="too large")
@@ -198,7 +195,7 @@ def certificate_login(attempt: LoginAttempt, *, at: datetime | None = None) -> L
         holder = holder_of(cert)
         if holder is None:
             raise LoginRefused(code="no_uscc")
-        return _log_in(cert, holder, verified, attempt, now, recorder)
+        return _log_in(cert, holder, verified, attempt, now)
 
 
 def _username(holder: Holder) -> str:
@@ -212,14 +209,13 @@ def _log_in(
     verified: Verified,
     attempt: LoginAttempt,
     now: datetime,
-    recorder: User,
 ) -> LoginResult:
     serial = format(cert.serial_number, "x")
     issuer = cert.issuer.rfc4514_string()
     for _attempt in range(3):  # two first logins of one holder at once: the loser retries
         try:
             with transaction.atomic():
-                return _log_in_once(cert, holder, verified, attempt, now, recorder, serial, issuer)
+                return _log_in_once(cert, holder, verified, attempt, now, serial, issuer)
         except IntegrityError:
             continue
     raise Conflict(code="login_conflict")
@@ -248,10 +244,10 @@ def _log_in_once(
     verified: Verified,
     attempt: LoginAttempt,
     now: datetime,
-    recorder: User,
     serial: str,
     issuer: str,
 ) -> LoginResult:
+    recorder = _recorder()
     org = _organization_of(holder, recorder, serial)
     account = (
         CertificateAccount.objects.select_for_update()
