@@ -6,6 +6,15 @@
     const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
   };
+  // lines of a text's boxes: a box starting below the bottom of the line so far opens a new
+  // line (a chip's padded box beside the text is on the same line)
+  const lines = (rects) => {
+    let count = 0, bottom = -Infinity;
+    for (const r of [...rects].filter(r => r.width > 0).sort((a, b) => a.top - b.top)) {
+      if (r.top >= bottom - 1) { count += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+    }
+    return count;
+  };
   const header = document.querySelector('.site-header');
   const main = document.querySelector('main');
   const small = [];
@@ -24,6 +33,8 @@
     'label.choice', '.tabs a', '.crumbs a',
     // a link beside a form's button (上一步, 返回 beside 下一步: a 20 px line of text)
     '.actions > a',
+    // a console's filter bar (Ukey库存's 全部 · 库存 · 已发放) and a fold of a form (退回补正…)
+    '.console .filters a', '.console summary',
   ].join(', ');
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el)) continue;
@@ -41,8 +52,9 @@
     if (!label || label.length > 6) continue;
     const range = document.createRange();
     range.selectNodeContents(el);
-    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-    if (lines.size > 1) broken.push(el.tagName + ' ' + label + ' on ' + lines.size + ' lines');
+    // by lines, not tops: a checkbox's box beside 置顶 starts a few px off its words' top
+    const count = lines(range.getClientRects());
+    if (count > 1) broken.push(el.tagName + ' ' + label + ' on ' + count + ' lines');
   }
   // a date broken over lines (2027年1月5 | 日) in a field's value or a table's cell (running
   // text, a notice's say, may break anywhere as Chinese does)
@@ -92,15 +104,6 @@
   // (SQ20261206-/000006, demo-/applicant, e5fb6b1056/67c78e) or a short label of a cell
   // (网上营业/厅, 待审/核, 发票类/型); a long name or an address may wrap
   const words = [];
-  // lines of a text's boxes: a box starting below the bottom of the line so far opens a new
-  // line (a chip's padded box beside the text is on the same line)
-  const lines = (rects) => {
-    let count = 0, bottom = -Infinity;
-    for (const r of [...rects].filter(r => r.width > 0).sort((a, b) => a.top - b.top)) {
-      if (r.top >= bottom - 1) { count += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
-    }
-    return count;
-  };
   const textRects = (node, start, end) => {
     const range = document.createRange();
     range.setStart(node, start);

@@ -1,0 +1,221 @@
+"""Staff pages on a phone (390x844): every staff role (the counter clerk with the refund counter
+and finance's 发票与退款, the reviewer, the issuer, the refund officers, the portal's editor and
+the CA admin, the auditor) opens each of its pages with realistic data (an application with its
+documents and a payment, a refund application, a payout batch, the audit log), in Debian's
+headless Chromium on Friday 2026-11-20 10:00 (Shanghai).
+
+On every page (phone_checks.js): nothing wider than the screen, the consoles' one bar, no text
+under 12 px, buttons, fields and the links of bars and forms 44 px tall, no short label, date,
+code or table cell's word broken over lines, nothing out of its card unless a table scrolls
+it inside itself. The same pages at 1366 px stay as they were (the desktop's checks of
+test_phones.py). A full-page screenshot of each page is saved under tmp_path (the directory is
+printed) to be looked at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from playwright.sync_api import Browser, Page
+
+from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.audit.models import AuditEvent
+from certhall.portal import seed
+from certhall.portal.models import Entry, Notice, Question
+from certhall.refunds.models import FeeRecord, Programme, RefundApplication, UsageRecord
+from tests.browser.conftest import USCC
+from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
+    CHECKS,
+    DESKTOP_VIEWPORT,
+    FRIDAY,
+    PHONE_VIEWPORT,
+    browser,
+    db_from_the_test,
+    make_softhsm_store,
+    phone_problems,
+    session,
+    staff_layout_problem,
+    stock,
+    ukey_store,
+    visit_all,
+    wide_problem,
+    world,
+)
+from tests.hall.conftest import PHONE, at
+from tests.refunds.conftest import IN_WINDOW, certificate_holder
+
+pytestmark = [pytest.mark.browser]
+
+#: A second enterprise whose refund was approved and put in a payout batch.
+PAID_OUT_NAME = "深圳市另一家医疗器械贸易有限公司"
+PAID_OUT_USCC = "91440300MA5DEM0K1W"
+#: A code a phone may wrap: a serial or a provider's reference of 20 characters or more.
+LONG_CODE = re.compile(r"[A-Za-z0-9@._:\-]{20,}")
+
+
+def paid_out(programme: Programme, officer: User) -> str:
+    """A second enterprise's online refund application, approved and in a payout batch: the
+    batches page's row (its number)."""
+    from certhall.refunds import payout, review
+    from certhall.refunds import services as refund_services
+
+    other = Organization.objects.create(name=PAID_OUT_NAME, uscc=PAID_OUT_USCC)
+    szca = Provider.objects.get(slug="szca")
+    FeeRecord.objects.create(
+        programme=programme, provider=szca, serial="5a1c0002", uscc=PAID_OUT_USCC,
+        enterprise_name=PAID_OUT_NAME, business="new", paid_on=date(2019, 7, 1),
+        amount=Decimal("300.00"),
+    )  # fmt: skip
+    UsageRecord.objects.create(
+        programme=programme, provider=szca, serial="5a1c0002", platform="深圳市电子政务平台",
+        used_on=date(2019, 7, 1),
+    )  # fmt: skip
+    holder = certificate_holder("refund-holder-paid-out", other)
+    account = refund_services.BankAccount(PAID_OUT_NAME, "6222020200007654321", "中国建设银行")
+    with at(IN_WINDOW):
+        application = refund_services.apply_online(holder, programme.slug, account, phone=PHONE)
+        review.approve(officer, application.number)
+        return payout.create_batch(officer, programme.slug).number
+
+
+def pages_of_every_role(world: dict[str, Any]) -> list[tuple[str, str, User]]:  # noqa: F811
+    """(name, path, user) of each staff role's pages."""
+    staff, paid = world["staff"], world["paid"].number
+    clerk, reviewer, issuer = staff[Role.CLERK], staff[Role.REVIEWER], staff[Role.ISSUER]
+    officer, admin, auditor = staff[Role.REFUND_OFFICER], staff[Role.CA_ADMIN], staff[Role.AUDITOR]
+    programme = Programme.objects.get(slug=world["refunds"])
+    batch = paid_out(programme, officer)
+    waiting = RefundApplication.objects.exclude(uscc=PAID_OUT_USCC).get(programme=programme).number
+    of = f"?programme={programme.slug}"
+    seed.seed_demo(admin)  # the portal's notices, visitors' questions, FAQ entries
+    notice = Notice.objects.order_by("pk").values_list("pk", flat=True).first()
+    question = Question.objects.order_by("pk").values_list("pk", flat=True).first()
+    entry = Entry.objects.order_by("pk").values_list("pk", flat=True).first()
+    last_event = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert batch and last_event and notice and question and entry
+    return [
+        ("clerk-home", "/console/", clerk),
+        ("clerk-counter", "/console/counter/", clerk),
+        ("clerk-application", f"/console/applications/{paid}/", clerk),
+        ("refund-counter", "/refunds/counter/", clerk),
+        ("finance-invoices", "/payments/invoices/", clerk),
+        ("clerk-portal", "/console/portal/", clerk),
+        ("reviewer-home", "/console/", reviewer),
+        ("reviewer-queue", "/console/review/", reviewer),
+        ("reviewer-application", f"/console/applications/{paid}/", reviewer),
+        ("issuer-home", "/console/", issuer),
+        ("issuer-queue", "/console/issuance/", issuer),
+        ("issuer-ukeys", "/console/ukeys/", issuer),
+        ("issuer-application", f"/console/applications/{paid}/", issuer),
+        ("officer-dashboard", f"/refunds/console/{of}", officer),
+        ("officer-list", f"/refunds/console/applications/{of}", officer),
+        ("officer-application", f"/refunds/console/applications/{waiting}/", officer),
+        ("officer-batches", f"/refunds/console/batches/{of}", officer),
+        ("officer-programmes", "/refunds/console/programmes/", officer),
+        ("officer-programme", f"/refunds/console/programmes/{programme.slug}/", officer),
+        ("officer-programme-new", "/refunds/console/programmes/new", officer),
+        ("admin-home", "/console/", admin),
+        ("editor-portal", "/console/portal/", admin),
+        ("editor-notice-new", "/console/portal/notices/new/", admin),
+        ("editor-entry-new", "/console/portal/entries/new/", admin),
+        ("editor-notice", f"/console/portal/notices/{notice}/", admin),
+        ("editor-question", f"/console/portal/questions/{question}/", admin),
+        ("editor-entry", f"/console/portal/entries/{entry}/", admin),
+        ("admin-audit", "/console/audit/", admin),
+        ("auditor-audit", "/console/audit/", auditor),
+        ("auditor-refused", "/console/audit/?result=refused", auditor),
+        ("auditor-event", f"/console/audit/{last_event}/", auditor),
+    ]
+
+
+def phone_staff_problems(got: dict[str, Any], user: User) -> dict[str, Any]:
+    """What is wrong with a staff page at 390 px: a phone's checks, a table cell's code or
+    short label or a bracket broken over lines, and the consoles' one layout."""
+    wrong = phone_problems(got, PHONE_VIEWPORT["width"])
+    # a long serial (SBX4E543BE3BA7D3B1E3CC8892) wraps inside its card on a phone, shorter
+    # codes and labels stay whole (docs/architecture.md "staff pages")
+    words = [word for word in got["words"] if not LONG_CODE.fullmatch(word)]
+    for what, found in (("words", words), ("units", got["units"])):
+        if found:
+            wrong[what] = found
+    if layout := staff_layout_problem(got, user):
+        wrong["layout"] = layout
+    return wrong
+
+
+def test_every_staff_page_fits_a_phone(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    shots = tmp_path / "390"
+    shots.mkdir()
+    print(f"screenshots in {shots}")
+    pages = pages_of_every_role(world)
+    assert {user.role for _, _, user in pages} == set(Role) - {Role.APPLICANT}
+    user_of = {name: user for name, _, user in pages}
+    problems: dict[str, Any] = {}
+    with time_machine.travel(FRIDAY):
+        for name, got in visit_all(browser, live_server.url, PHONE_VIEWPORT, pages, shots):
+            if wrong := phone_staff_problems(got, user_of[name]):
+                problems[name] = wrong
+        clerk = world["staff"][Role.CLERK]
+        for name, got in at_the_counter(browser, live_server.url, clerk, shots):
+            if wrong := phone_staff_problems(got, clerk):
+                problems[name] = wrong
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def at_the_counter(
+    browser: Browser,  # noqa: F811
+    url: str,
+    clerk: User,
+    shots: Path,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The counter clerk's walk on a phone: a point chosen (what may be done there now), the
+    enterprise looked up, an onsite application opened (its items' form, its checklist)."""
+    page = session(browser, url, PHONE_VIEWPORT, clerk)
+    page.goto(f"{url}/console/counter/")
+    page.check("#point-kejiyuan")
+    page.click("#choose-point")
+    page.wait_for_load_state()
+    measured = [("clerk-counter-point", measure(page, shots, "clerk-counter-point"))]
+    page.fill("#lookup-uscc", USCC)
+    page.click("#lookup")
+    page.wait_for_load_state()
+    measured.append(("clerk-counter-customer", measure(page, shots, "clerk-counter-customer")))
+    page.click("#open-application")
+    page.wait_for_url("**/console/applications/*/")
+    measured.append(("clerk-onsite-application", measure(page, shots, "clerk-onsite-application")))
+    return measured
+
+
+def measure(page: Page, shots: Path, name: str) -> dict[str, Any]:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    got: dict[str, Any] = page.evaluate(CHECKS)
+    return got
+
+
+def test_the_same_pages_at_1366(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The phone's layout stays on phones: the desktop's checks of the same pages."""
+    shots = tmp_path / "1366"
+    shots.mkdir()
+    print(f"screenshots in {shots}")
+    pages = pages_of_every_role(world)
+    with time_machine.travel(FRIDAY):
+        measured = visit_all(browser, live_server.url, DESKTOP_VIEWPORT, pages, shots)
+        wide = {name: problem for name, got in measured if (problem := wide_problem(got, 1366))}
+    assert not wide, wide
