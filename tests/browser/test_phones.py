@@ -243,6 +243,11 @@ def session(browser: Browser, url: str, viewport: dict[str, int], user: User | N
 def visit(page: Page, url: str, shots: Path, name: str) -> dict[str, Any]:
     response = page.goto(url)
     assert response is not None and response.status == 200, (url, response and response.status)
+    return measure(page, shots, name)
+
+
+def measure(page: Page, shots: Path, name: str) -> dict[str, Any]:
+    """The page as it is now: a full-page screenshot ``name``.png and phone_checks.js."""
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     measured: dict[str, Any] = page.evaluate(CHECKS)
     return measured
@@ -522,9 +527,9 @@ def test_the_auditors_pages_fit_a_phone(
 
 
 def _phone_problems(page: Page, shots: Path, name: str) -> dict[str, Any]:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    measured = measure(page, shots, name)
     page.screenshot(path=str(shots / f"{name}-top.png"))  # as the phone's screen shows it
-    return phone_problems(page.evaluate(CHECKS))
+    return phone_problems(measured)
 
 
 def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) -> dict[str, Any]:

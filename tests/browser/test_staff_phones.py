@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.audit.models import AuditEvent
@@ -32,13 +32,13 @@ from certhall.portal.models import Entry, Notice, Question
 from certhall.refunds.models import FeeRecord, Programme, RefundApplication, UsageRecord
 from tests.browser.conftest import USCC
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
-    CHECKS,
     DESKTOP_VIEWPORT,
     FRIDAY,
     PHONE_VIEWPORT,
     browser,
     db_from_the_test,
     make_softhsm_store,
+    measure,
     phone_problems,
     session,
     staff_layout_problem,
@@ -196,12 +196,6 @@ def at_the_counter(
     page.wait_for_url("**/console/applications/*/")
     measured.append(("clerk-onsite-application", measure(page, shots, "clerk-onsite-application")))
     return measured
-
-
-def measure(page: Page, shots: Path, name: str) -> dict[str, Any]:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-    got: dict[str, Any] = page.evaluate(CHECKS)
-    return got
 
 
 def test_the_same_pages_at_1366(
