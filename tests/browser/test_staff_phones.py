@@ -27,6 +27,7 @@ from playwright.sync_api import Browser
 
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.audit.models import AuditEvent
+from certhall.hall import review
 from certhall.portal import seed
 from certhall.portal.models import Entry, Notice, Question
 from certhall.refunds.models import FeeRecord, Programme, RefundApplication, UsageRecord
@@ -94,6 +95,8 @@ def pages_of_every_role(world: dict[str, Any]) -> list[tuple[str, str, User]]:  
     batch = paid_out(programme, officer)
     waiting = RefundApplication.objects.exclude(uscc=PAID_OUT_USCC).get(programme=programme).number
     of = f"?programme={programme.slug}"
+    with at(FRIDAY):  # an application the issuer writes onto a Ukey (its issue form)
+        approved = review.approve(reviewer, world["no_invoice"].number).number
     seed.seed_demo(admin)  # the portal's notices, visitors' questions, FAQ entries
     notice = Notice.objects.order_by("pk").values_list("pk", flat=True).first()
     question = Question.objects.order_by("pk").values_list("pk", flat=True).first()
@@ -113,7 +116,7 @@ def pages_of_every_role(world: dict[str, Any]) -> list[tuple[str, str, User]]:  
         ("issuer-home", "/console/", issuer),
         ("issuer-queue", "/console/issuance/", issuer),
         ("issuer-ukeys", "/console/ukeys/", issuer),
-        ("issuer-application", f"/console/applications/{paid}/", issuer),
+        ("issuer-application", f"/console/applications/{approved}/", issuer),
         ("officer-dashboard", f"/refunds/console/{of}", officer),
         ("officer-list", f"/refunds/console/applications/{of}", officer),
         ("officer-application", f"/refunds/console/applications/{waiting}/", officer),
