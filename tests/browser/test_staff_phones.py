@@ -1,15 +1,17 @@
 """Staff pages on a phone (390x844): every staff role (the counter clerk with the refund counter
 and finance's 发票与退款, the reviewer, the issuer, the refund officers, the portal's editor and
 the CA admin, the auditor) opens each of its pages with realistic data (an application with its
-documents and a payment, a refund application, a payout batch, the audit log), in Debian's
-headless Chromium on Friday 2026-11-20 10:00 (Shanghai).
+documents and a payment, one approved, an onsite one opened at the counter, a refund
+application, a payout batch, the portal's seeds, the audit log), in Debian's headless Chromium
+on Friday 2026-11-20 10:00 (Shanghai).
 
 On every page (phone_checks.js): nothing wider than the screen, the consoles' one bar, no text
 under 12 px, buttons, fields and the links of bars and forms 44 px tall, no short label, date,
-code or table cell's word broken over lines, nothing out of its card unless a table scrolls
-it inside itself. The same pages at 1366 px stay as they were (the desktop's checks of
-test_phones.py). A full-page screenshot of each page is saved under tmp_path (the directory is
-printed) to be looked at.
+code or table cell's word broken over lines (a serial of 20 characters or more may wrap in its
+card), nothing out of its card unless a table scrolls it inside itself. The same pages at 1366
+and 768 px stay as they were (the desktop's and the tablet's checks of test_phones.py). A
+full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
+looked at.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from certhall.portal.models import Entry, Notice, Question
 from certhall.refunds.models import FeeRecord, Programme, RefundApplication, UsageRecord
 from tests.browser.conftest import USCC
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
-    DESKTOP_VIEWPORT,
     FRIDAY,
     PHONE_VIEWPORT,
     browser,
@@ -201,18 +202,22 @@ def at_the_counter(
     return measured
 
 
-def test_the_same_pages_at_1366(
+@pytest.mark.parametrize("width", [1366, 768])
+def test_the_same_pages_at_desktop_and_tablet(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
     browser: Browser,  # noqa: F811
     tmp_path: Path,
+    width: int,
 ) -> None:
-    """The phone's layout stays on phones: the desktop's checks of the same pages."""
-    shots = tmp_path / "1366"
+    """The phone's layout stays on phones: the desktop's and the tablet's checks of the same
+    pages (the cards begin below 760 px)."""
+    shots = tmp_path / str(width)
     shots.mkdir()
     print(f"screenshots in {shots}")
     pages = pages_of_every_role(world)
+    viewport = {"width": width, "height": 900}
     with time_machine.travel(FRIDAY):
-        measured = visit_all(browser, live_server.url, DESKTOP_VIEWPORT, pages, shots)
-        wide = {name: problem for name, got in measured if (problem := wide_problem(got, 1366))}
+        measured = visit_all(browser, live_server.url, viewport, pages, shots)
+        wide = {name: problem for name, got in measured if (problem := wide_problem(got, width))}
     assert not wide, wide
