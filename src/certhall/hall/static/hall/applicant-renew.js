@@ -24,7 +24,7 @@
 
   function show(element, text, kind) {
     element.textContent = text || "";
-    element.className = "agent-status" + (kind ? " " + kind : "");
+    element.className = "notice" + (kind ? " " + kind : "");
   }
   var client = window.certhallAgent(agent);
   var pin = window.certhallPinWindow(pinLink, pinLinkA, 660);
