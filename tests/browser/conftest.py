@@ -36,9 +36,14 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: A Chinese user's browser: date fields read 年/月/日 and the browser's own form hints are
-#: Chinese (the locale comes from the environment; chromium-l10n holds its words).
-CHROMIUM_ENV = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"}
+#: A Chinese user's browser: date fields read 2026/12/09 and the browser's own words are
+#: Chinese (its language is the environment's LANGUAGE; chromium-l10n holds the words). The
+#: character set stays UTF-8 whatever locales the machine has (under a zh_CN.UTF-8 it lacks,
+#: Chromium fell back to ASCII and could not open 申请表.pdf).
+CHROMIUM_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} | {
+    "LANG": "C.UTF-8",
+    "LANGUAGE": "zh_CN",
+}
 
 
 @contextmanager
