@@ -412,6 +412,9 @@ def test_every_pair_of_every_table(kind: str, admin: User, factories: dict[str, 
             message = refused.value.message
             assert lifecycle.key(obj) in message and lifecycle.label(current) in message
             assert message.isascii() is False and "{" not in message
+            onward = lifecycle.next_states(current)  # where it can go, or that it has ended
+            assert ("（已是最终状态）" in message) == (not onward), message
+            assert all(lifecycle.label(s) in message for s in onward), message
             assert _state(lifecycle, obj) == current, (current, target)
             assert AuditEvent.objects.count() == events
 

@@ -134,7 +134,7 @@ def test_every_template_formats() -> None:
 #: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail).
 NOT_SENTENCES = (
     "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
-    "refund_notice.", "batch_item", "identity_missing", "path_",
+    "refund_notice.", "batch_item", "identity_missing", "path_", "lifecycle_onward",
 )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from django.db import connection, models
 
 from certhall import clock
 from certhall.errors import Conflict
+from certhall.messages import text
 
 M = TypeVar("M", bound=models.Model)
 
@@ -97,7 +98,10 @@ class Lifecycle[M: models.Model]:
             key=self.key(obj),
             current=self.label(current),
             target=self.label(target),
-            possible=possible or "无（已结束）",
+            possible=possible,
+            onward=text("lifecycle_onward", possible=possible)
+            if possible
+            else text("lifecycle_onward.final"),
         )
 
 

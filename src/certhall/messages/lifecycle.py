@@ -4,23 +4,27 @@ Every state machine has its own codes (API clients tell an order from a Ukey by 
 wording is one template for all of them.
 """
 
-_REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
-_CHANGED = "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。"
+#: The wording of every state machine's refused and lost changes (the portal's and the refund
+#: programme's codes use them too). ``onward`` is （可变为：…） or （已是最终状态）.
+REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”{onward}。"
+CHANGED = "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。"
 
 MESSAGES: dict[str, str] = {
-    "application_state": _REFUSED,
-    "application_changed": _CHANGED,
-    "order_transition": _REFUSED,
+    "lifecycle_onward": "（可变为：{possible}）",
+    "lifecycle_onward.final": "（已是最终状态）",
+    "application_state": REFUSED,
+    "application_changed": CHANGED,
+    "order_transition": REFUSED,
     "order_not_payable": "{noun} {key} 当前为“{current}”，不能付款。",
-    "order_changed": _CHANGED,
-    "invoice_transition": _REFUSED,
-    "invoice_changed": _CHANGED,
-    "surplus_transition": _REFUSED,
-    "surplus_changed": _CHANGED,
-    "discrepancy_transition": _REFUSED,
-    "discrepancy_changed": _CHANGED,
-    "ukey_transition": _REFUSED,
-    "ukey_changed": _CHANGED,
+    "order_changed": CHANGED,
+    "invoice_transition": REFUSED,
+    "invoice_changed": CHANGED,
+    "surplus_transition": REFUSED,
+    "surplus_changed": CHANGED,
+    "discrepancy_transition": REFUSED,
+    "discrepancy_changed": CHANGED,
+    "ukey_transition": REFUSED,
+    "ukey_changed": CHANGED,
     "ukey_not_in_stock": "{noun} {key} 当前为“{current}”：只能向库存中的Ukey制证。",
     "ukey_not_unlockable": (
         "{noun} {key} 当前为“{current}”：只有库存、已发放或已锁定的Ukey可以解锁。"
@@ -30,13 +34,13 @@ MESSAGES: dict[str, str] = {
         "Ukey {serial} 上仍有有效证书：请先吊销（介质补办会自动吊销）再注销。"
     ),
     "ukey_status_unknown": "未知的Ukey状态“{status}”，可选：{choices}。",
-    "identity_state": _REFUSED,
-    "identity_changed": _CHANGED,
-    "renewal_state": _REFUSED,
-    "renewal_changed": _CHANGED,
-    "sms_code_transition": _REFUSED,
-    "token_write_state": _REFUSED,
-    "token_write_changed": _CHANGED,
+    "identity_state": REFUSED,
+    "identity_changed": CHANGED,
+    "renewal_state": REFUSED,
+    "renewal_changed": CHANGED,
+    "sms_code_transition": REFUSED,
+    "token_write_state": REFUSED,
+    "token_write_changed": CHANGED,
     "ukey_busy": "Ukey {serial} 正在制证中，请稍后再试。",
     "ukey_not_empty": (
         "Ukey {serial} 上已有密钥或证书，不能作为库存Ukey制证：请先运行恢复"

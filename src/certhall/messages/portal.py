@@ -1,13 +1,12 @@
 """The portal's words (certhall.portal): notices, questions, FAQ, downloads, search."""
 
-_REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
-_CHANGED = "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。"
+from certhall.messages.lifecycle import CHANGED, REFUSED
 
 MESSAGES: dict[str, str] = {
-    "notice_state": _REFUSED,
-    "notice_changed": _CHANGED,
-    "question_state": _REFUSED,
-    "question_changed": _CHANGED,
+    "notice_state": REFUSED,
+    "notice_changed": CHANGED,
+    "question_state": REFUSED,
+    "question_changed": CHANGED,
     "guide_unknown": "没有这项业务的办事指南。",
     "notice_not_found": "公告不存在或尚未发布。",
     "notice_not_editable": "公告 {key} 已发布：请先撤回再修改。",

@@ -1,7 +1,7 @@
 """Messages of the fee refund programme (certhall.refunds): imports, eligibility, applications,
 review, payout and progress."""
 
-_REFUSED = "{noun} {key} 当前为“{current}”，不能变为“{target}”（可变为：{possible}）。"
+from certhall.messages.lifecycle import REFUSED
 
 MESSAGES: dict[str, str] = {
     # what the enterprise is told when its application moves (refunds.notices)
@@ -14,7 +14,7 @@ MESSAGES: dict[str, str] = {
         "转账未成功（{note}）。请致电{hotline_name}（{hotline}）提供正确的收款账户"
     ),
     # lifecycle
-    "refund_state": _REFUSED,
+    "refund_state": REFUSED,
     "refund_changed": "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。",
     # programmes and records
     "refund_programme_unknown": "没有代号为“{slug}”的返还项目（现有：{known}）。",
@@ -87,7 +87,7 @@ MESSAGES: dict[str, str] = {
     # payout
     "refund_batch_empty": "没有待拨付的申请。",
     "refund_batch_unknown": "没有编号为“{number}”的拨付批次。",
-    "refund_batch_state": _REFUSED,
+    "refund_batch_state": REFUSED,
     "refund_batch_changed": "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。",
     "refund_batch_same_officer": (
         "拨付批次 {number} 由您生成，须由另一名返还审核员复核放行，生成人不能放行。"
