@@ -179,27 +179,7 @@ def _trade(
     actor: User, gateway: OnlineGateway, bill: Bill, trade: BillTrade, report: Report
 ) -> None:
     amount = trade.amount.yuan
-    recorded = _recorded_trade(gateway, trade.trade_no)
-    if recorded is not None:
-        reference, recorded_amount = recorded
-        if reference == trade.out_trade_no and recorded_amount == amount:
-            report.counts["matched"] += 1
-            return
-        other = reference != trade.out_trade_no
-        _discrepancy(
-            actor,
-            report,
-            bill,
-            DiscrepancyKind.TRADE_UNMATCHED if other else DiscrepancyKind.AMOUNT_DIFFERS,
-            trade.trade_no,
-            merchant_reference=trade.out_trade_no,
-            reference_order=reference,
-            bill_amount=amount,
-            recorded_amount=recorded_amount,
-            detail=text("trade_mismatch.bill", trade_no=trade.trade_no, reference=reference)
-            if other
-            else "",
-        )
+    if _checked_against_record(actor, gateway, bill, trade, report):
         return
     try:
         # The payment (or the surplus kept) and the bill's event commit together: a crash
@@ -257,6 +237,37 @@ def _trade(
         log.warning("order %s paid by %s (%s) found in the daily bill: recorded",
                     reference, gateway.name, trade.trade_no)  # fmt: skip
         crashpoints.reached("payments.gateway_bill_applied")  # this trade's payment committed
+
+
+def _checked_against_record(
+    actor: User, gateway: OnlineGateway, bill: Bill, trade: BillTrade, report: Report
+) -> bool:
+    """A trade already recorded: matched, or a discrepancy (another order, another amount).
+    False for a trade not recorded yet (a 补单 or a surplus to record)."""
+    recorded = _recorded_trade(gateway, trade.trade_no)
+    if recorded is None:
+        return False
+    reference, recorded_amount = recorded
+    amount = trade.amount.yuan
+    if reference == trade.out_trade_no and recorded_amount == amount:
+        report.counts["matched"] += 1
+        return True
+    other = reference != trade.out_trade_no
+    _discrepancy(
+        actor,
+        report,
+        bill,
+        DiscrepancyKind.TRADE_UNMATCHED if other else DiscrepancyKind.AMOUNT_DIFFERS,
+        trade.trade_no,
+        merchant_reference=trade.out_trade_no,
+        reference_order=reference,
+        bill_amount=amount,
+        recorded_amount=recorded_amount,
+        detail=text("trade_mismatch.bill", trade_no=trade.trade_no, reference=reference)
+        if other
+        else "",
+    )
+    return True
 
 
 def _recorded_trade(gateway: OnlineGateway, trade_no: str) -> tuple[str, Decimal] | None:
