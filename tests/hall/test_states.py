@@ -89,4 +89,4 @@ def test_refusal_message_names_the_way_out(organization: Organization, admin: Us
     assert paid.number in text
     assert "已付款，待审核" in text and "制证中" in text and "审核通过，待制证" in text
     delivered = make(organization, admin, State.DELIVERED, 2)
-    assert "已结束" in APPLICATIONS.refusal(delivered, State.DRAFT).message
+    assert "（已是最终状态）" in APPLICATIONS.refusal(delivered, State.DRAFT).message
