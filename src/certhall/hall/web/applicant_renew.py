@@ -56,8 +56,8 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
     known = found is not None or (error is not None and error.code in TERM_REFUSALS)
     # a link (我的证书, the reminder SMS) names the certificate, not the term: the form asks
     # for it, a refusal would greet the customer with an error
-    if request.method == "GET" and error is not None and error.code == "term_missing":
-        error = None if not years_text else error
+    if request.method == "GET" and not years_text and error and error.code == "term_missing":
+        error = None
     catalog = default_catalog()
     choices = years_choices()
     context = {
