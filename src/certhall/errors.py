@@ -116,8 +116,9 @@ class TooManyRequests(CerthallError):
 
     The code clients see is always ``rate_limited``; ``message_code`` names the catalogue entry
     of the words when a limit has its own ("同一手机号每小时最多获取5次验证码..."). ``scope`` names
-    the limit; ``first_refusal`` is true for the first refusal of its window, the one worth an
-    audit event or a log line (not every request of a flood)."""
+    the limit (the refusal's audit event says it: ``for_audit`` ``limit``); ``first_refusal`` is
+    true for the first refusal of its window, the one worth an audit event or a log line (not
+    every request of a flood)."""
 
     code = "rate_limited"
     http_status = 429
@@ -137,6 +138,8 @@ class TooManyRequests(CerthallError):
         self.retry_after = max(1, int(retry_after))
         self.scope = scope
         self.first_refusal = first_refusal
+        if scope:
+            self.for_audit = MappingProxyType({"limit": scope})
         params["retry_after"] = self.retry_after
         if message is None and message_code is not None:
             from certhall.messages import text

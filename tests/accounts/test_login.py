@@ -56,13 +56,8 @@ def test_every_password_failure_reads_the_same(registered: User, make_user, admi
     assert {(f.code, f.http_status, f.message) for f in failures} == {
         ("login_failed", 403, PASSWORD_LOGIN_FAILED)
     }
-    reasons = [
-        e.after["reason"]
-        for e in AuditEvent.objects.filter(action="accounts.login", result="refused").order_by(
-            "seq"
-        )
-    ]
-    assert reasons == [
+    refused = AuditEvent.objects.filter(action="accounts.login", result="refused").order_by("seq")
+    assert [e.after["reason"] for e in refused] == [
         "unknown_account",
         "unknown_account",
         "wrong_password",
@@ -70,6 +65,11 @@ def test_every_password_failure_reads_the_same(registered: User, make_user, admi
         "wrong_password",
         "wrong_password",
     ]
+    # the reason is the audit log's alone: the words are the one message, as the person read it
+    assert {(e.after["error"], e.after["message"], e.after["method"]) for e in refused} == {
+        ("login_failed", PASSWORD_LOGIN_FAILED, "password")
+    }
+    assert refused[2].object_id == "138****8000" and refused[2].after["client"] == CLIENT
     for event in AuditEvent.objects.filter(action="accounts.login"):
         assert PASSWORD not in str(event.after)
 
@@ -102,6 +102,10 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(clock: Clock, regist
     assert login_with_password(PHONE, PASSWORD, client=CLIENT) == registered
     limited = AuditEvent.objects.filter(action="accounts.login", after__error="rate_limited")
     assert limited.count() == 2  # once per account and window, not per refused request
+    assert {(e.object_id, e.after["limit"]) for e in limited} == {
+        ("138****8000", "login_fail_account"),
+        ("139****9000", "login_fail_account"),
+    }
 
 
 def test_successes_do_not_count(clock: Clock, registered: User) -> None:

@@ -127,6 +127,8 @@ def test_wrong_code(clock: Clock, send_code: Callable[..., str]) -> None:
     assert not Organization.objects.exists()
     event = AuditEvent.objects.get(action="accounts.register")
     assert event.result == "refused" and event.after["error"] == "code_wrong"
+    # every refused registration says from where, as the refused logins do
+    assert (event.object_id, event.after["client"]) == (USCC, CLIENT)
 
 
 def test_expired_code(clock: Clock, send_code: Callable[..., str]) -> None:

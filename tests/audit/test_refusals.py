@@ -92,7 +92,7 @@ def test_a_rate_limit_is_recorded_once_per_window_not_per_request(admin: User) -
     ``for_audit`` (a login refusal's operator note) goes into the event beside its code."""
     for first in (True, False, False):
         with pytest.raises(TooManyRequests), audit.refusals_recorded(admin, "test.limited"):
-            raise TooManyRequests(retry_after=30, first_refusal=first)
+            raise TooManyRequests(retry_after=30, first_refusal=first, scope="test_per_client")
     conflict = Conflict(code="already_revoked", serial="ab", reason="x", at="y")
     conflict.for_audit = {"detail": "on the CRL of X"}
     with pytest.raises(Conflict), audit.refusals_recorded(admin, "test.noted"):
@@ -100,6 +100,8 @@ def test_a_rate_limit_is_recorded_once_per_window_not_per_request(admin: User) -
     assert _refused() == [("test.limited", "rate_limited"), ("test.noted", "already_revoked")]
     noted = AuditEvent.objects.get(action="test.noted")
     assert noted.after["detail"] == "on the CRL of X"
+    # which of a step's limits refused it (per phone, per address ...): the limit's scope
+    assert AuditEvent.objects.get(action="test.limited").after["limit"] == "test_per_client"
 
 
 def test_an_actor_given_as_a_callable_is_asked_only_for_an_event(admin: User) -> None:

@@ -29,7 +29,7 @@ from certhall import clock, ratelimit
 from certhall.accounts.models import EnterpriseAccount, SmsCode, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, TooManyRequests
+from certhall.errors import InvalidInput
 from certhall.lifecycle import Lifecycle, transition
 from certhall.messages import text
 from certhall.notify.models import mask_phone
@@ -92,35 +92,6 @@ def recorder() -> User:
     return system_actor("accounts")
 
 
-def reserve_recorded(
-    limits: list[tuple[ratelimit.Limit, str]],
-    *,
-    now: datetime,
-    action: str,
-    object_type: str,
-    object_id: str,
-    after: dict[str, object],
-    actor: User | None = None,
-) -> ratelimit.Reservation:
-    """``ratelimit.reserve`` for an anonymous step (a code request, a login, a registration):
-    the first refusal of a window is audited as ``action`` refused, by ``actor`` (default the
-    :func:`recorder`), ``after`` with the refusal's code and limit; not each request of a
-    flood."""
-    try:
-        return ratelimit.reserve(limits, now=now)
-    except TooManyRequests as refusal:
-        if refusal.first_refusal:
-            audit.record(
-                actor or recorder(),
-                action,
-                object_type=object_type,
-                object_id=object_id,
-                after={**after, "error": refusal.code, "limit": refusal.scope},
-                result=audit.REFUSED,
-            )
-        raise
-
-
 def purpose_of(value: str) -> str:
     if value not in Purpose.values:
         raise InvalidInput(code="code_purpose")
@@ -151,16 +122,19 @@ def request_code(
     number = mobile(phone)
     purpose = purpose_of(purpose)
     actor = recorder()
-    reserve_recorded(
-        [(limit, number) for limit in SEND_LIMITS_PHONE]
-        + [(SEND_LIMIT_CLIENT, ratelimit.client_key(client))],
-        now=now,
-        action="accounts.code.send",
+    said = audit.Refused(after={"purpose": purpose, "client": client})
+    with audit.refusals_recorded(
+        actor,
+        "accounts.code.send",
         object_type="phone",
         object_id=mask_phone(number),
-        after={"purpose": purpose, "client": client},
-        actor=actor,
-    )
+        refused=lambda: said,
+    ):
+        ratelimit.reserve(
+            [(limit, number) for limit in SEND_LIMITS_PHONE]
+            + [(SEND_LIMIT_CLIENT, ratelimit.client_key(client))],
+            now=now,
+        )
     with transaction.atomic():
         for old in SmsCode.objects.select_for_update().filter(
             phone=number, purpose=purpose, state=State.ACTIVE

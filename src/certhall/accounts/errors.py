@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from certhall.errors import CerthallError, Forbidden
 from certhall.messages import text
 
@@ -17,7 +19,15 @@ SMS_LOGIN_FAILED = text("login_failed.sms")
 
 
 class LoginFailed(Forbidden):
+    """One wording per method (``variant="sms"`` for a code), whatever went wrong; ``reason``
+    (``unknown_account``, ``wrong_password``, ``code_expired`` ...) is for the audit event only
+    (``for_audit``)."""
+
     code = "login_failed"
+
+    def __init__(self, *, reason: str, variant: str | None = None) -> None:
+        super().__init__(variant=variant)
+        self.for_audit = MappingProxyType({"reason": reason})
 
 
 class NotLoggedIn(CerthallError):

@@ -20,6 +20,7 @@ account name (a phone masked) and the client address; never the password or the 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
@@ -66,28 +67,29 @@ def _find_user(identifier: str, key: str) -> User | None:
     return user
 
 
-def _limited(key: str, client: str | None, method: str, now: datetime) -> ratelimit.Reservation:
-    return codes.reserve_recorded(
-        [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))],
-        now=now,
-        action="accounts.login",
-        object_type="account",
-        object_id=_shown(key),
-        after={"method": method, "client": client},
-    )
-
-
-def _refuse(key: str, client: str | None, method: str, reason: str) -> LoginFailed:
-    audit.record(
-        codes.recorder(),
+def _recorded(key: str, client: str | None, method: str) -> AbstractContextManager[None]:
+    """A login attempt's refusals recorded against the account name (a phone masked), with the
+    method and the client address: a failure's reason (``LoginFailed.for_audit``), a rate
+    limit's first refusal of its window."""
+    said = audit.Refused(after={"method": method, "client": client})
+    return audit.refusals_recorded(
+        codes.recorder,
         "accounts.login",
         object_type="account",
         object_id=_shown(key),
-        after={"method": method, "client": client, "error": "login_failed", "reason": reason},
-        result=audit.REFUSED,
+        refused=lambda: said,
     )
+
+
+def _limited(key: str, client: str | None, now: datetime) -> ratelimit.Reservation:
+    return ratelimit.reserve(
+        [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))], now=now
+    )
+
+
+def _failed(method: str, reason: str) -> LoginFailed:
     # One wording per method, whatever the reason (the audit event keeps the reason).
-    return LoginFailed(variant="sms" if method == "sms" else None)
+    return LoginFailed(reason=reason, variant="sms" if method == "sms" else None)
 
 
 def _succeeded(
@@ -115,16 +117,17 @@ def login_with_password(
     key = account_key(identifier)
     if not key or not password:
         raise InvalidInput(code="login_incomplete")
-    reservation = _limited(key, client, "password", now)
-    user = _find_user(identifier, key)
-    if user is None:
-        make_password(password)  # the same hashing work as for a real account
-        raise _refuse(key, client, "password", "unknown_account")
-    if not user.check_password(password[:4096]):
-        raise _refuse(key, client, "password", "wrong_password")
-    if not _may_log_in(user):
-        raise _refuse(key, client, "password", "account_disabled")
-    return _succeeded(user, client, "password", reservation)
+    with _recorded(key, client, "password"):
+        reservation = _limited(key, client, now)
+        user = _find_user(identifier, key)
+        if user is None:
+            make_password(password)  # the same hashing work as for a real account
+            raise _failed("password", "unknown_account")
+        if not user.check_password(password[:4096]):
+            raise _failed("password", "wrong_password")
+        if not _may_log_in(user):
+            raise _failed("password", "account_disabled")
+        return _succeeded(user, client, "password", reservation)
 
 
 def login_with_code(
@@ -134,14 +137,14 @@ def login_with_code(
     number = mobile(phone)
     if not (code or "").strip():
         raise InvalidInput(code="login_incomplete", variant="code")
-    reservation = _limited(number, client, "sms", now)
-    account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
-    if account is None or not _may_log_in(account.user):
-        reason = "unknown_account" if account is None else "account_disabled"
-        raise _refuse(number, client, "sms", reason)
-    try:
-        with transaction.atomic():
-            codes.take(number, codes.Purpose.LOGIN, code, now)
-    except codes.CodeRefused as refused:
-        raise _refuse(number, client, "sms", f"code_{refused.reason}") from None
-    return _succeeded(account.user, client, "sms", reservation)
+    with _recorded(number, client, "sms"):
+        reservation = _limited(number, client, now)
+        account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
+        if account is None or not _may_log_in(account.user):
+            raise _failed("sms", "unknown_account" if account is None else "account_disabled")
+        try:
+            with transaction.atomic():
+                codes.take(number, codes.Purpose.LOGIN, code, now)
+        except codes.CodeRefused as refused:
+            raise _failed("sms", f"code_{refused.reason}") from None
+        return _succeeded(account.user, client, "sms", reservation)

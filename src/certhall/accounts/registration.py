@@ -76,23 +76,22 @@ def check(data: Registration) -> _Checked:
 def register(data: Registration, *, client: str | None, now: datetime | None = None) -> User:
     """Create the account (and the organisation); the SMS code is used up only on success."""
     now = now or clock.now()
-    recorder = codes.recorder()
     checked = check(data)
-    reservation = codes.reserve_recorded(
-        [
-            (VERIFY_LIMITS_PHONE, checked.phone),
-            (VERIFY_LIMITS_CLIENT, ratelimit.client_key(client)),
-        ],
-        now=now,
-        action="accounts.register",
+    said = audit.Refused(after={"client": client})
+    with audit.refusals_recorded(
+        codes.recorder,
+        "accounts.register",
         object_type="organization",
         object_id=checked.uscc,
-        after={"client": client},
-        actor=recorder,
-    )
-    with audit.refusals_recorded(
-        recorder, "accounts.register", object_type="organization", object_id=checked.uscc
+        refused=lambda: said,
     ):
+        reservation = ratelimit.reserve(
+            [
+                (VERIFY_LIMITS_PHONE, checked.phone),
+                (VERIFY_LIMITS_CLIENT, ratelimit.client_key(client)),
+            ],
+            now=now,
+        )
         try:
             with transaction.atomic():
                 user = _create(checked, data.code, client, now)
