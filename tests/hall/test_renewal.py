@@ -165,6 +165,11 @@ def test_a_term_not_offered_is_refused_naming_the_terms(
             {"serial": org.serial, "years": 2},
             content_type="application/json",
         )
+        zero = web.post(  # the quote calls it malformed (term_invalid): not offered all the same
+            "/api/hall/renewals",
+            {"serial": personal.serial, "years": 0},
+            content_type="application/json",
+        )
     assert looked.status_code == 400, looked.content
     assert looked.json() == {
         "error": "renewal_term_not_offered",
@@ -172,6 +177,11 @@ def test_a_term_not_offered_is_refused_naming_the_terms(
     }
     assert started.status_code == 400, started.content
     assert started.json()["message"] == "没有2年期的续期：机构证书(ODC证书)只能续期1年，请选择1年。"
+    assert zero.status_code == 400, zero.content
+    assert zero.json() == {
+        "error": "renewal_term_not_offered",
+        "message": "没有0年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。",
+    }
     assert not Application.objects.exists()
 
 

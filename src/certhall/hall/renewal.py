@@ -73,16 +73,33 @@ def _own_certificate(actor: User, serial: str) -> Certificate:
     return cert
 
 
-def _offered_term(cert: Certificate, years: int | None) -> None:
-    """A term the certificate's type is not offered in (a mangled link's years=9) is refused
-    naming the terms that are; the quote would answer it with its fee rule's words alone."""
-    types = default_catalog().cert_types
-    if years is None or cert.profile not in types:  # another profile: the quote refuses it
-        return
-    spec = types[CertType(cert.profile)]
-    if spec.min_years <= years <= spec.max_years:
-        return
-    raise InvalidInput(
+def _renewal_quote(cert: Certificate, years: int | None) -> Quote:
+    """The rules' answer to renewing ``cert`` online for ``years`` now.
+
+    Whether the term is offered is the quote's one check (its ``term`` refusal, which words it
+    with the fee rule alone; a term below 1 it calls malformed, ``term_invalid``): a term not
+    offered (a mangled link's years=9 or 0) is refused here naming the terms that are."""
+    try:
+        answer = quote(
+            "renew",
+            cert.profile,
+            years=years,
+            channel="online",
+            at=clock.now(),
+            cert_expiry=local(cert.not_after).date(),
+        )
+    except InvalidInput as refused:
+        if refused.code == "term_invalid" and type(years) is int:
+            raise _not_offered(CertType(cert.profile), years) from None
+        raise
+    if answer.years is not None and any(refusal.rule == "term" for refusal in answer.refusals):
+        raise _not_offered(answer.cert_type, answer.years)
+    return answer
+
+
+def _not_offered(cert_type: CertType, years: int) -> InvalidInput:
+    spec = default_catalog().cert_types[cert_type]
+    return InvalidInput(
         code="renewal_term_not_offered",
         variant="single" if spec.min_years == spec.max_years else None,
         years=years,
@@ -95,15 +112,7 @@ def _offered_term(cert: Certificate, years: int | None) -> None:
 def lookup(actor: User, serial: str, years: int | None = None) -> Lookup:
     """What renewing ``serial`` online would cost and whether the rules allow it now."""
     cert = _own_certificate(actor, serial)
-    _offered_term(cert, years)
-    answer = quote(
-        "renew",
-        cert.profile,
-        years=years if years is not None else (1 if cert.profile == "org" else None),
-        channel="online",
-        at=clock.now(),
-        cert_expiry=local(cert.not_after).date(),
-    )
+    answer = _renewal_quote(cert, years)
     busy = (
         ApplicationItem.objects.filter(target_certificate=cert)
         .exclude(application__state__in=[s.value for s in FINAL])
@@ -119,7 +128,7 @@ def start(actor: User, serial: str, years: int | None = None) -> Application:
         actor, "hall.renewal.start", object_type="certificate", object_id=serial
     ):
         require_role(actor, Role.APPLICANT)  # inside: a refusal on role is audited too
-        _offered_term(_own_certificate(actor, serial), years)
+        _renewal_quote(_own_certificate(actor, serial), years)  # a term not offered, in words
         with transaction.atomic():
             draft = services.create_draft(actor)
             services.add_item(
