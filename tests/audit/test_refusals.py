@@ -50,6 +50,20 @@ def test_a_refusal_that_rolls_back_a_transaction_is_recorded_once_by_the_outer_b
     assert audit.verify().ok
 
 
+def test_a_block_inside_another_outside_any_transaction_leaves_the_writing_to_it(
+    admin: User,
+) -> None:
+    """Both blocks met the error: it is one refusal, written once, as the outer block's."""
+    with (
+        pytest.raises(Conflict),
+        audit.refusals_recorded(admin, "test.outer"),
+        audit.refusals_recorded(admin, "test.inner"),
+    ):
+        raise Conflict(code="already_revoked", serial="ab", reason="x", at="y")
+    assert _refused() == [("test.outer", "already_revoked")]
+    assert audit.verify().ok
+
+
 def test_a_refusal_caught_inside_the_transaction_is_still_recorded(admin: User) -> None:
     """The savepoint rolls back, the transaction goes on and commits: the inner block's event
     is written after it, where it was written inside the savepoint and rolled back with it."""

@@ -279,6 +279,8 @@ def refusals_recorded(
 
     ``refused`` is asked, at the moment of the refusal, what the event says beyond the block's
     own fields (:class:`Refused`: a payment notification's fields, read inside the block).
+    A block inside another, with or without a transaction between them, also leaves the
+    writing to the outer block.
 
     A rate limit's refusal (``TooManyRequests``) is recorded once per window, its
     ``first_refusal``: not every request of a flood. ``actor`` may be a callable, asked only
@@ -287,12 +289,13 @@ def refusals_recorded(
     """
     fields = {"action": action, "object_type": object_type, "object_id": object_id}
     outer = _refusals.get()
-    if in_transaction():
-        if outer is None:
-            raise RuntimeError(
-                f"audit.refusals_recorded({action}): inside a transaction, and no block outside "
-                "one to record its refusal after the rollback"
-            )
+    if outer is None and in_transaction():
+        raise RuntimeError(
+            f"audit.refusals_recorded({action}): inside a transaction, and no block outside "
+            "one to record its refusal after the rollback"
+        )
+    if outer is not None:
+        # Nested (in a transaction or not): the outermost block writes, so each error once.
         try:
             yield
         except CerthallError as error:
