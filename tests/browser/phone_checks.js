@@ -186,6 +186,29 @@
       if (!scrolled) spill.push(el.tagName + ' ' + (el.textContent || el.name || el.placeholder || '').trim().slice(0, 16));
     }
   }
+  // a row's button or field past the right edge of the box its table scrolls in, reached only
+  // by scrolling (finance's 登记已开具 at 768 px, before its queues were cards on a tablet)
+  const outOfSight = [];
+  for (const el of (main || document.body).querySelectorAll('button, select, textarea, input:not([type=hidden])')) {
+    if (!visible(el) || el.closest('[aria-hidden=true]')) continue;
+    for (let up = el.parentElement; up && up !== main; up = up.parentElement) {
+      if (!['auto', 'scroll'].includes(getComputedStyle(up).overflowX) || up.scrollWidth <= up.clientWidth + 1) continue;
+      const box = up.getBoundingClientRect();
+      if (el.getBoundingClientRect().right > box.left + up.clientLeft + up.clientWidth + 1) {
+        outOfSight.push(el.tagName + ' ' + (el.textContent || el.name || el.placeholder || '').trim().slice(0, 16));
+      }
+      break;
+    }
+  }
+  // a numeric column's heading on more lines than one (金额|（元） at 1366 px)
+  const numHeads = [];
+  for (const th of document.querySelectorAll('th.num')) {
+    // a list of cards keeps its headings for screen readers only (site.css's table.cards)
+    if (!visible(th) || getComputedStyle(th.closest('thead') || th).position === 'absolute') continue;
+    const range = document.createRange();
+    range.selectNodeContents(th);
+    if (lines(range.getClientRects()) > 1) numHeads.push(th.textContent.trim());
+  }
   // a field beside a button on one row of a form, of another height (the consoles' 34 px fields
   // beside 40 px buttons; the officers' 21 px 返还项目 beside 切换)
   const inline = [];
@@ -242,6 +265,8 @@
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),
     spill: spill.slice(0, 10),
+    outOfSight: outOfSight.slice(0, 10),
+    numHeads: numHeads.slice(0, 10),
     path: path.slice(0, 10),
     scrolled: scrolled.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
