@@ -233,6 +233,9 @@ def test_a_refusal_page_leads_back_to_the_page_of_this_site_it_came_from(
         "https://evil.example/console/",
         "//evil.example/",
         "http://testserver/hall/",
+        # this site's own address, its path written as another site's (//host, /\host)
+        "http://testserver//evil.example/x",
+        "http://testserver/\\evil.example/x",
     ):
         refused = client.get("/hall/", headers={"Referer": elsewhere})
         assert 'id="error-back"' not in refused.content.decode(), elsewhere

@@ -79,6 +79,10 @@ def came_from(request: HttpRequest) -> str | None:
     back = urlsplit(referer)
     if back.path == request.path and back.query == request.META.get("QUERY_STRING", ""):
         return None
+    # A path of this site opening with // or /\ (http://host//evil.example/) would be written
+    # as a link to another site (a browser reads /\ as //): no way back then.
+    if back.path[1:2] in ("/", "\\"):
+        return None
     return urlunsplit(("", "", back.path or "/", back.query, ""))
 
 
