@@ -17,6 +17,7 @@ from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.errors import Conflict, Forbidden, InvalidInput
 from certhall.refunds import programmes, services
+from certhall.refunds import urls as refunds_urls
 from certhall.refunds.eligibility import explain
 from certhall.refunds.models import Programme
 from certhall.refunds.services import BankAccount
@@ -138,6 +139,28 @@ def test_bad_input_is_refused_whole(
     assert refused.value.code == code
     assert not Programme.objects.filter(slug="sz-2027").exists()
     assert Programme.objects.count() == 1
+
+
+def test_a_slug_that_is_a_page_of_refunds_is_refused(
+    actors: dict[str, User], programme: Programme
+) -> None:
+    """/refunds/<slug>/ is the programme's page, after /refunds/'s own pages: a programme
+    called progress, console or counter was created and its page was 进度查询, the officers'
+    dashboard or the counter, the programme nobody's to open (its refusal audited)."""
+    routes = {
+        str(pattern.pattern).split("/")[0]
+        for pattern in refunds_urls.urlpatterns
+        if "/" in str(pattern.pattern) and not str(pattern.pattern).startswith("<")
+    }
+    assert routes == programmes.RESERVED_SLUGS
+    client = client_for(actors["officer"])
+    for slug in sorted(routes):
+        page = client.post("/refunds/console/programmes/new", new_programme(slug=slug))
+        assert page.status_code == 400, slug
+        assert f"项目代号“{slug}”与费用返还的页面地址相同" in page.content.decode()
+        assert not Programme.objects.filter(slug=slug).exists()
+    refused = AuditEvent.objects.filter(action="refunds.programme.create", result="refused")
+    assert refused.count() == len(routes)
 
 
 def test_the_page_keeps_what_was_typed_beside_the_refusal(

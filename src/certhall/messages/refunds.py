@@ -25,6 +25,9 @@ MESSAGES: dict[str, str] = {
     ),
     "refund_programme_slug_taken": "项目代号“{slug}”已被使用。",
     "refund_programme_slug_fixed": "项目代号“{slug}”创建后不能修改。",
+    "refund_programme_slug_reserved": (
+        "项目代号“{slug}”与费用返还的页面地址相同，项目页面将无法打开，请换一个代号。"
+    ),
     "refund_programme_businesses": (
         "请至少选择一项返还的业务（申请、续期、变更、补办、解锁、吊销）。"
     ),

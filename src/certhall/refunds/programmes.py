@@ -29,6 +29,10 @@ from certhall.refunds.models import Business, Programme, ProgrammeCA, RefundAppl
 from certhall.refunds.records import get_programme, programme_summary
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,48}")
+#: The first segments of /refunds/'s own pages (refunds.urls): a programme with one of these
+#: slugs would have its page under /refunds/<slug>/ answered by that page instead (进度查询,
+#: the console, the counter), unreachable. tests/refunds/test_programmes.py reads the routes.
+RESERVED_SLUGS = frozenset({"progress", "applications", "counter", "console"})
 #: Fields that decide amounts: fixed once the programme has applications.
 LOCKED = ("business_from", "business_to", "businesses", "cas", "second_review_above")
 
@@ -133,6 +137,8 @@ def _save(
     providers: dict[str, Provider],
 ) -> Programme:
     if existing is None:
+        if form.slug in RESERVED_SLUGS:
+            raise InvalidInput(code="refund_programme_slug_reserved", slug=form.slug)
         if Programme.objects.filter(slug=form.slug).exists():
             raise Conflict(code="refund_programme_slug_taken", slug=form.slug)
         programme, before = Programme(), None
