@@ -72,7 +72,12 @@ def test_online_application_once_per_enterprise(
         apply(actors, open_programme)
     assert again.value.code == "refund_already_applied"
     assert application.number in again.value.message
-    assert AuditEvent.objects.filter(action="refunds.application.submit").count() == 1
+    submits = AuditEvent.objects.filter(action="refunds.application.submit").order_by("seq")
+    assert [(e.object_id, e.result) for e in submits] == [
+        (application.number, "ok"),
+        (open_programme.slug, "refused"),  # the second one, audited with its code
+    ]
+    assert submits[1].after["error"] == "refund_already_applied"
 
 
 @pytest.mark.usefixtures("records", "frozen")
@@ -228,15 +233,20 @@ def test_review_with_a_second_officer_above_the_threshold(
     with pytest.raises(Forbidden):
         review.approve(actors["applicant"], application.number)
     actions = list(
-        AuditEvent.objects.filter(object_id=application.number).values_list("action", flat=True)
+        AuditEvent.objects.filter(object_id=application.number)
+        .order_by("seq")
+        .values_list("action", "result", "actor_id")
     )
+    # the first officer's second approval and the applicant's are audited as refused
     assert actions == [
-        "refunds.application.submit",
-        "refunds.application.first_approve",
-        "refunds.application.approve",
+        ("refunds.application.submit", "ok", actors["applicant"].pk),
+        ("refunds.application.first_approve", "ok", actors["officer"].pk),
+        ("refunds.application.approve", "refused", actors["officer"].pk),
+        ("refunds.application.approve", "ok", actors["officer2"].pk),
+        ("refunds.application.approve", "refused", actors["applicant"].pk),
     ]
     approved = AuditEvent.objects.get(
-        object_id=application.number, action="refunds.application.approve"
+        object_id=application.number, action="refunds.application.approve", result="ok"
     )
     assert approved.after["second_officer"] == actors["officer2"].username
 
@@ -277,7 +287,11 @@ def test_correcting_an_account_is_no_way_round_review(
         application.refresh_from_db()
         assert application.state == (State.FIRST_APPROVED if step else State.SUBMITTED)
         assert application.account_number == ACCOUNT
-        assert AuditEvent.objects.count() == before
+        refusal = AuditEvent.objects.get(seq__gt=before)  # the refusal only, nothing changed
+        assert (refusal.action, refusal.result) == (
+            "refunds.application.correct_account",
+            "refused",
+        )
     review.approve(actors["officer2"], application.number)
     with pytest.raises(Conflict):  # approved already: nothing to correct either
         review.correct_account(officer, application.number, corrected)

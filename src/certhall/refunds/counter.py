@@ -39,6 +39,7 @@ from certhall.refunds.services import (
     require_not_applied,
     require_participating,
     require_window,
+    submitting,
 )
 
 #: (key, label) in the announcement's order.
@@ -110,7 +111,12 @@ def _checklist(entry: OfflineEntry) -> dict[str, object]:
 
 def enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> RefundApplication:
     """A counter's offline application (audited); the enterprise then follows it with the
-    application number, its USCC and an SMS code to ``entry.phone``."""
+    application number, its USCC and an SMS code to ``entry.phone``. A refusal is audited."""
+    with submitting(actor, programme_slug):
+        return _enter_offline(actor, programme_slug, entry)
+
+
+def _enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> RefundApplication:
     require_role(actor, *COUNTER_ROLES)
     programme = get_programme(programme_slug)
     require_participating(programme, actor)

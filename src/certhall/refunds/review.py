@@ -8,11 +8,15 @@ through the lifecycle engine (conditional UPDATE + audit event in one transactio
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import transaction
 
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_different_person, require_role
+from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
 from certhall.lifecycle import transition
 from certhall.refunds import notices
@@ -21,9 +25,17 @@ from certhall.refunds.services import BankAccount, get_application
 from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
 
 
-def _officer(actor: User, number: str) -> RefundApplication:
-    require_role(actor, Role.REFUND_OFFICER)
-    return get_application(actor, number)
+@contextmanager
+def _decision(actor: User, action: str, number: str) -> Iterator[RefundApplication]:
+    """An officer's step on an application, its refusal audited as ``action`` (another role,
+    the officer who entered it or gave the first approval, a state it cannot leave that way,
+    a reason or an account refused): who tried to decide what, as a payout batch's refused
+    release is."""
+    with audit.refusals_recorded(
+        actor, action, object_type=APPLICATIONS.kind, object_id=number.strip()[:24]
+    ):
+        require_role(actor, Role.REFUND_OFFICER)
+        yield get_application(actor, number)
 
 
 def _reason(text: str) -> str:
@@ -42,8 +54,12 @@ def approve(actor: User, number: str) -> RefundApplication:
     ``first_approved`` -> ``approved`` by a second officer. Whoever gave a first approval (or
     typed a corrected account) never gives the next one, also after the application went back
     to review (more material asked for): below the threshold that one would approve it alone."""
-    application = _officer(actor, number)
-    require_different_person(actor, application.entered_by_id, "审核")
+    with _decision(actor, "refunds.application.approve", number) as application:
+        require_different_person(actor, application.entered_by_id, "审核")
+        return _approve(actor, application)
+
+
+def _approve(actor: User, application: RefundApplication) -> RefundApplication:
     now = clock.now()
     with transaction.atomic():
         second = application.state == State.FIRST_APPROVED
@@ -76,20 +92,21 @@ def approve(actor: User, number: str) -> RefundApplication:
 
 
 def reject(actor: User, number: str, reason: str) -> RefundApplication:
-    return _with_reason(actor, number, reason, State.REJECTED, decided=True)
+    with _decision(actor, "refunds.application.reject", number) as application:
+        return _with_reason(actor, application, reason, State.REJECTED, decided=True)
 
 
 def ask_more(actor: User, number: str, note: str) -> RefundApplication:
-    return _with_reason(actor, number, note, State.MORE_INFO, decided=False)
+    with _decision(actor, "refunds.application.ask_more", number) as application:
+        return _with_reason(actor, application, note, State.MORE_INFO, decided=False)
 
 
 def _with_reason(
-    actor: User, number: str, text: str, target: State, *, decided: bool
+    actor: User, application: RefundApplication, text: str, target: State, *, decided: bool
 ) -> RefundApplication:
     """An officer's decision that the applicant is told with a written reason (rejected, more
     material asked for): the reason kept as the application's note, ``decided_at`` set when
     the decision is final."""
-    application = _officer(actor, number)
     reason = _reason(text)
     with transaction.atomic():
         fields: dict[str, object] = {"note": reason}
@@ -108,7 +125,13 @@ def correct_account(actor: User, number: str, account: BankAccount) -> RefundApp
     this one is the officer's typing, and nobody approves what they entered (one officer
     settling a failure, correcting the account and batching it was a payout to an account
     nobody else saw). The account name rule is the one of the application's payee."""
-    application = _officer(actor, number)
+    with _decision(actor, "refunds.application.correct_account", number) as application:
+        return _correct_account(actor, application, account)
+
+
+def _correct_account(
+    actor: User, application: RefundApplication, account: BankAccount
+) -> RefundApplication:
     if application.payee_kind == PayeeKind.LEGAL_REPRESENTATIVE:
         checked = account.checked(
             str(application.checklist.get("person_name", "")), "法定代表人/负责人姓名"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -231,7 +232,26 @@ def apply_online(
     actor: User, programme_slug: str, account: BankAccount, *, phone: str
 ) -> RefundApplication:
     """The enterprise's own application after certificate login: window, one per programme,
-    something eligible, and the receiving account in the enterprise's name."""
+    something eligible, and the receiving account in the enterprise's name (a refusal
+    audited, as the counter's is)."""
+    with submitting(actor, programme_slug):
+        return _apply_online(actor, programme_slug, account, phone=phone)
+
+
+def submitting(actor: User, programme_slug: str) -> AbstractContextManager[None]:
+    """A new application's refusals audited as ``refunds.application.submit`` of the programme
+    (online or at a counter: no number yet)."""
+    return audit.refusals_recorded(
+        actor,
+        "refunds.application.submit",
+        object_type="refund_programme",
+        object_id=programme_slug.strip()[:50],
+    )
+
+
+def _apply_online(
+    actor: User, programme_slug: str, account: BankAccount, *, phone: str
+) -> RefundApplication:
     org = certified_organization(actor)
     programme = get_programme(programme_slug)
     require_window(programme)
@@ -280,7 +300,17 @@ NOTE_LENGTH = 500
 
 def supply(actor: User, number: str, note: str) -> RefundApplication:
     """More material was supplied (the enterprise online, the counter for its offline ones):
-    back to the officers."""
+    back to the officers (a refusal audited: another enterprise's number, a role, a state)."""
+    with audit.refusals_recorded(
+        actor,
+        APPLICATIONS.actions[State.SUBMITTED],
+        object_type=APPLICATIONS.kind,
+        object_id=number.strip()[:24],
+    ):
+        return _supply(actor, number, note)
+
+
+def _supply(actor: User, number: str, note: str) -> RefundApplication:
     application = get_application(actor, number)
     if actor.role not in (Role.APPLICANT, *COUNTER_ROLES):
         require_role(actor, Role.APPLICANT, *COUNTER_ROLES)
