@@ -14,7 +14,7 @@ from django.test import Client
 
 from certhall.accounts.models import Role, User
 from certhall.errors import Forbidden, InvalidInput
-from certhall.portal import downloads, helper
+from certhall.portal import downloads, files, helper
 from certhall.portal.models import Download
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +117,21 @@ def test_uploads_checked_by_content_and_size(clock, editor: User, make_user) -> 
             make_user(Role.APPLICANT), kind="manual", title="x", version="1", description="",
             name="x.pdf", chunks=[b"%PDF-1.4"],
         )  # fmt: skip
+
+
+def test_a_file_name_keeps_no_invisible_character(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """The name the public's browser saves: a direction override (U+202E) made
+    报告\u202egpj.pdf show as 报告fdp.jpg; zero-width, format and C1 control characters are
+    replaced as the C0 ones were."""
+    assert files.safe_name("报告\u202egpj.pdf", "application/pdf") == "报告_gpj.pdf"
+    for odd in ("\u200b", "\u2066", "\x85", "\u2028", "\ufeff"):
+        assert files.safe_name(f"操作{odd}指引.pdf", "application/pdf") == "操作_指引.pdf", odd
+    assert files.safe_name("操作 指引（2026）.pdf", "application/pdf") == "操作 指引（2026）.pdf"
+    row = downloads.upload(
+        editor, kind="manual", title="指引", version="1", description="",
+        name="指引\u202efdp.exe", chunks=[b"%PDF-1.4\n"],
+    )  # fmt: skip
+    assert row.name == "指引_fdp.pdf"
 
 
 SAMPLE_DATA = [

@@ -78,5 +78,8 @@ def safe_name(name: str, content_type: str) -> str:
     """A file name for the Content-Disposition: no path, no control characters, the
     extension of what the content is."""
     base = Path(unicodedata.normalize("NFC", name or "")).name
+    # what shows nothing or turns the rest around (U+202E made 报告\u202egpj.pdf read as
+    # 报告fdp.jpg): the characters str.isprintable refuses but the space
+    base = "".join(c if c.isprintable() else "_" for c in base)
     stem = _UNSAFE.sub("_", base.rsplit(".", 1)[0] if "." in base else base).strip(" ._")
     return f"{stem[:80] or '文件'}.{EXTENSIONS.get(content_type, 'bin')}"
