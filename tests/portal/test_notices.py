@@ -227,3 +227,33 @@ def test_another_cas_clerk_is_no_editor_of_this_portal(  # type: ignore[no-untyp
     with pytest.raises(Forbidden):
         notices.create(admin, _input())
     notices.publish(editor, notice)  # this CA's clerk still is
+
+
+def test_a_control_character_is_refused_and_the_feed_stays_readable(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """A title with U+0001 (pasted from another program) was stored and published: the page
+    showed it, and the Atom feed (XML 1.0 has no such character) was an HTTP 500 for every
+    reader until the notice was withdrawn. Refused beside the form, naming the field; a
+    summary's and a body's line breaks and tabs stay."""
+    client = Client()
+    client.force_login(editor)
+    form = {"region": "shenzhen", "category": "service", "published_on": "2026-11-20"}
+    for field, what in (("title", "标题"), ("summary", "摘要"), ("body_html", "正文")):
+        values = {"title": "维护通知", "body_html": "<p>正文</p>", **form}
+        values[field] = values.get(field, "") + "\x01说明"
+        page = client.post("/console/portal/notices/new/", values)
+        assert page.status_code == 400, field
+        assert f"{what}的第" in page.content.decode() and "U+0001" in page.content.decode()
+    with pytest.raises(InvalidInput) as refused:
+        _input(title="通知\u202e标题")  # a direction override
+    assert refused.value.code == "text_chars"
+    for blank in ("\x0b", "\u2028"):  # a title's whitespace runs are one space
+        assert _input(title=f"通知{blank}标题").title == "通知 标题"
+    assert not Notice.objects.exists()
+    kept = notices.create(
+        editor, _input(summary="第一行\n第二行\t完", body_html="<p>一</p>\r\n\t<p>二</p>")
+    )
+    notices.publish(editor, kept)
+    assert kept.summary == "第一行\n第二行\t完"
+    feed = Client().get("/notices/feed.atom")
+    assert feed.status_code == 200
+    ElementTree.fromstring(feed.content)  # noqa: S314 - our own feed

@@ -19,6 +19,7 @@ from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound, RuleViolation, bounded
 from certhall.lifecycle import transition
+from certhall.pki import identity
 from certhall.portal import files, sanitize, search
 from certhall.portal.access import require_editor, save_edit
 from certhall.portal.models import Attachment, Notice, NoticeCategory, Region
@@ -51,6 +52,8 @@ class NoticeInput:
         bounded(title, TITLE_MAX, "标题")
         bounded(self.summary, SUMMARY_MAX, "摘要")
         bounded(self.body_html, BODY_MAX, "正文")
+        for text, what in ((title, "标题"), (self.summary, "摘要"), (self.body_html, "正文")):
+            visible(text, what)
         if self.region not in Region.values:
             raise InvalidInput(code="notice_region", value=self.region)
         if self.category not in NoticeCategory.values:
@@ -65,6 +68,17 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(code="notice_date") from None
+
+
+def visible(text: str, what: str) -> None:
+    """Nothing invisible in a notice (``text_chars``, naming the field and the character's
+    place) but the line breaks and tabs of its text: a control character published in one
+    notice made the Atom feed, XML, an HTTP 500 for every reader."""
+    identity.refuse_invisible(text.translate(_LAYOUT), what)
+
+
+#: Line breaks and tabs, read as spaces by :func:`visible` (same length: places still agree).
+_LAYOUT = str.maketrans("\t\n\r", "   ")
 
 
 # --- public -------------------------------------------------------------------------------
