@@ -86,3 +86,30 @@ def test_a_refused_decision_over_the_api_is_audited(
     )
     assert answer.status_code == 403
     assert refusals() == [("clerk-szca", "refunds.application.reject", number, "role_required")]
+
+
+def test_another_roles_press_of_a_console_button_is_audited(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The officers' console asked the role at the door for its buttons too, before any
+    service: a clerk's crafted POST was the 403 page and nothing in the log."""
+    number = apply(actors, open_programme).number
+    client = Client()
+    client.force_login(actors["clerk"])
+    console = "/refunds/console/"
+    for path in (
+        f"{console}applications/{number}/approve",
+        f"{console}applications/{number}/reject",
+        f"{console}batches/new",
+        f"{console}batches/PB20220110-000001/release",
+    ):
+        assert client.post(path, {"reason": "x", "programme": "sz-2021"}).status_code == 403
+    assert refusals() == [
+        ("clerk-szca", "refunds.application.approve", number, "role_required"),
+        ("clerk-szca", "refunds.application.reject", number, "role_required"),
+        ("clerk-szca", "refunds.batch.create", "sz-2021", "role_required"),
+        ("clerk-szca", "refunds.batch.release", "PB20220110-000001", "role_required"),
+    ]
+    anonymous = Client().post(f"{console}applications/{number}/approve")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert client.get(f"{console}applications/{number}/").status_code == 403  # pages as before

@@ -25,7 +25,7 @@ from certhall.refunds.progress import history
 from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
-from certhall.refunds.web import staff_page
+from certhall.refunds.web import staff_page, staff_step
 from certhall.web.errors import act_and_return, attempt, form_page, typed
 
 #: The approved applications the batches page lists by name (the count covers them all).
@@ -133,7 +133,7 @@ ACTIONS: dict[str, tuple[str | Callable[[Any], str], Callable[[User, str, HttpRe
 
 
 @require_POST
-@officer
+@staff_step  # the services ask the role and audit a refusal
 def application_action(request: HttpRequest, actor: User, number: str, action: str) -> HttpResponse:
     """Done, back to the application (303) with the notice; refused, the page again with the
     refusal and the form as typed (a reason, a corrected account: they were lost, the
@@ -178,7 +178,7 @@ def batches(request: HttpRequest, actor: User) -> HttpResponse:
 
 
 @require_POST
-@officer
+@staff_step  # the services ask the role and audit a refusal
 def batch_create(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     return act_and_return(
@@ -207,7 +207,7 @@ BATCH_STEPS: dict[str, tuple[Callable[[User, str], PayoutBatch], str]] = {
 
 
 @require_POST
-@officer
+@staff_step  # the services ask the role and audit a refusal
 def batch_step(request: HttpRequest, actor: User, number: str, step: str) -> HttpResponse:
     service, done = BATCH_STEPS[step]
     return act_and_return(
