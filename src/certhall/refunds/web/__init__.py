@@ -19,40 +19,34 @@ View = Callable[..., HttpResponse]
 LOGIN = "/accounts/login/"
 
 
-def staff_page(*roles: Role) -> Callable[[View], View]:
-    """A staff page: a login (else the login page, coming back here), then one of ``roles``
-    (else the 403 page); the view gets the actor after the request. Never cached."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                target = urlencode({"next": request.get_full_path()})
-                return HttpResponseRedirect(f"{LOGIN}?{target}")
-            user = request.user
-            if not isinstance(user, User):
-                raise Forbidden(code="refund_no_organization")
-            require_role(user, *roles)
-            return view(request, user, *args, **kwargs)
-
-        return never_cache(wrapped)
-
-    return decorate
-
-
 def staff_step(view: View) -> View:
-    """A staff page's POST button: a login (else the login page), then the view, whose service
-    asks the role and audits its refusal (``audit.refusals_recorded``): another role's press is
-    the same 403 page as :func:`staff_page` gives, recorded as the step it tried. Never
-    cached."""
+    """A login (else the login page, coming back here); the view gets the actor after the
+    request. Never cached. Alone, for a staff page's POST button whose service asks the role
+    and audits its refusal (``audit.refusals_recorded``): another role's press is the same 403
+    page as :func:`staff_page` gives, recorded as the step it tried."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            return HttpResponseRedirect(f"{LOGIN}?{urlencode({'next': request.path})}")
+            target = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{LOGIN}?{target}")
         user = request.user
         if not isinstance(user, User):
             raise Forbidden(code="refund_no_organization")
         return view(request, user, *args, **kwargs)
 
     return never_cache(wrapped)
+
+
+def staff_page(*roles: Role) -> Callable[[View], View]:
+    """A staff page: :func:`staff_step`, then one of ``roles`` (else the 403 page)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def checked(request: HttpRequest, user: User, *args: Any, **kwargs: Any) -> HttpResponse:
+            require_role(user, *roles)
+            return view(request, user, *args, **kwargs)
+
+        return staff_step(checked)
+
+    return decorate
