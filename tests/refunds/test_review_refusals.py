@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from certhall.accounts.models import Provider, Role, User
@@ -88,6 +89,10 @@ def test_a_refused_decision_over_the_api_is_audited(
     assert refusals() == [("clerk-szca", "refunds.application.reject", number, "role_required")]
 
 
+def _return_file() -> SimpleUploadedFile:
+    return SimpleUploadedFile("return.csv", b"", content_type="text/csv")
+
+
 def test_another_roles_press_of_a_console_button_is_audited(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -102,14 +107,20 @@ def test_another_roles_press_of_a_console_button_is_audited(
         f"{console}applications/{number}/reject",
         f"{console}batches/new",
         f"{console}batches/PB20220110-000001/release",
+        f"{console}batches/settle",
+        f"{console}programmes/sz-2021/",
     ):
-        assert client.post(path, {"reason": "x", "programme": "sz-2021"}).status_code == 403
+        posted = {"reason": "x", "programme": "sz-2021", "bank_return": _return_file()}
+        assert client.post(path, posted).status_code == 403
     assert refusals() == [
         ("clerk-szca", "refunds.application.approve", number, "role_required"),
         ("clerk-szca", "refunds.application.reject", number, "role_required"),
         ("clerk-szca", "refunds.batch.create", "sz-2021", "role_required"),
         ("clerk-szca", "refunds.batch.release", "PB20220110-000001", "role_required"),
+        ("clerk-szca", "refunds.batch.settle", "sz-2021", "role_required"),
+        ("clerk-szca", "refunds.programme.update", "sz-2021", "role_required"),
     ]
     anonymous = Client().post(f"{console}applications/{number}/approve")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
     assert client.get(f"{console}applications/{number}/").status_code == 403  # pages as before
+    assert client.get(f"{console}programmes/sz-2021/").status_code == 403

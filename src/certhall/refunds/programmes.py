@@ -115,11 +115,11 @@ def parse(data: Mapping[str, Any]) -> ProgrammeInput:
 def save_programme(actor: User, data: Mapping[str, Any], *, existing: str | None) -> Programme:
     """Create the programme ``data`` describes (``existing`` None) or update ``existing`` with
     it; ``data`` as :func:`parse` reads it. Refusals, bad input among them, are audited."""
-    require_role(actor, Role.REFUND_OFFICER)
     action = "refunds.programme." + ("update" if existing else "create")
     with audit.refusals_recorded(
         actor, action, object_type="programme", object_id=existing or str(data.get("slug"))[:50]
     ):
+        require_role(actor, Role.REFUND_OFFICER)
         form = parse(data)
         providers = _providers([slug for slug, _ in form.cas])
         try:

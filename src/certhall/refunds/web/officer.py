@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import Provider, Role, User
+from certhall.accounts.permissions import require_role
 from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
 from certhall.messages import text
 from certhall.refunds import payout, programmes, reports, review, services
@@ -228,7 +229,7 @@ def batch_file(request: HttpRequest, actor: User, number: str) -> HttpResponse:
 
 
 @require_POST
-@officer
+@staff_step  # the service asks the role and audits a refusal
 def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
     slug = _programme_slug(request)
     target = _to_batches(request)
@@ -272,11 +273,12 @@ def programme_list(request: HttpRequest, actor: User) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@officer
+@staff_step  # the POST's service asks the role and audits a refusal
 def programme_edit(request: HttpRequest, actor: User, slug: str | None = None) -> HttpResponse:
     """Create a programme (``slug`` None; ``?from=SLUG`` starts from a copy) or edit one."""
-    existing = get_programme(slug) if slug else None
+    existing = get_programme(slug) if slug else None  # public: /refunds/<slug>/
     if request.method == "GET":
+        require_role(actor, Role.REFUND_OFFICER)
         copied = request.GET.get("from")
         source = existing or (get_programme(str(copied)[:50]) if copied else None)
         values = programmes.as_form(source) if source else {}
@@ -293,6 +295,8 @@ def programme_edit(request: HttpRequest, actor: User, slug: str | None = None) -
             actor, request.POST, existing=existing.slug if existing else None
         )
     )
+    if isinstance(refusal, Forbidden):
+        raise refusal  # another role: the 403 page, not the editor
     if saved is None:
         return _programme_form(request, existing, values, refusal)
     messages.success(request, text("done_refund_programme_saved", name=saved.name))
