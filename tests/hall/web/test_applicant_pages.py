@@ -18,6 +18,7 @@ from django.test import Client
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
 from certhall.hall import documents, review, services, storage
+from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
 from certhall.rules import Business as RuleBusiness
@@ -32,6 +33,7 @@ from tests.hall.conftest import (
     ONLINE_NEW_DOCUMENTS,
     PHONE,
     at,
+    at_counter,
     finish_identity_on_phone,
     online_draft,
     pay_online,
@@ -430,6 +432,29 @@ def test_the_path_says_a_returned_application_awaits_correction(
     assert paid == [*done, ("current", "已付款，待审核"), *rest]
     assert returned == [*done, ("current returned", "已退回，待补正"), *rest]
     assert resubmitted == [*done, ("current", "已补正，待审核"), *rest]
+
+
+def test_the_path_of_a_free_application_has_no_payment_step(
+    client_a: Client, admin: User, hall_ca: object, clerk: User, handler: Handler
+) -> None:
+    """A free business at the counter (吊销, 变更, 解锁, an ODC 续期) goes from 填写申请 straight
+    to the review: the path showed 待付款 as done and the review as 已付款，待审核 until 12-06."""
+    _, cert = software_certificate(admin, handler.organization, profile="personal")
+    with at(FRIDAY):
+        application = at_counter(
+            clerk,
+            handler,
+            ItemRequest(business="revoke", serial=cert.serial, revocation_reason="superseded"),
+        )
+        assert application.state == State.SUBMITTED and application.total == 0
+        seen = _path(text(client_a.get(f"/hall/applications/{application.number}/")))
+    assert seen == [
+        ("done", "填写申请"),
+        ("current", "已提交，待审核"),
+        ("", "审核通过"),
+        ("", "已吊销"),
+        ("", "已办结"),
+    ]
 
 
 def test_delivered_shows_tracking_number_and_certificate(

@@ -74,6 +74,10 @@ RENEWAL_LABELS = {
     State.APPROVED: "待在线更新",
     State.ISSUED: "新证书已签发",
 }
+#: Left out of the path of a free application (变更, 解锁, 吊销, an ODC 续期 at the counter):
+#: nothing is paid, so 待付款 is no step of it (shown done until 12-06); its review step reads
+#: 已提交，待审核.
+FREE_SKIPPED = (State.AWAITING_PAYMENT,)
 #: Where a state sits on the path (returned / resubmitted count as the review step).
 PATH_POSITION = {
     State.SUBMITTED: State.PAID,

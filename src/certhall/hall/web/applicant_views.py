@@ -33,6 +33,7 @@ from certhall.hall.printing import form_data
 from certhall.hall.renewal import replaced_renewal
 from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
+    FREE_SKIPPED,
     ONLINE_PATH,
     PATH_LABELS,
     PATH_POSITION,
@@ -92,15 +93,19 @@ def _path(application: Application) -> list[dict[str, Any]]:
     renewal_flow = application.is_online_renewal
     path: tuple[State, ...] = ONLINE_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
-    done = done_words(line.business for line in application.items.all())
+    lines = list(application.items.all())
+    done = done_words(line.business for line in lines)
     if done is not None:  # 解锁 / 吊销: nothing is 制证
         labels = {**labels, State.ISSUED: done}
-    if state in REVIEW_STEP:  # the customer's turn (退回补正), then the review's again
-        labels = {**labels, State.PAID: text(REVIEW_STEP[state])}
     if state in (State.CANCELLED, State.REFUNDED):
         return []
-    if renewal_flow and application.total == 0:  # a free (ODC) renewal: nothing to pay
-        path = tuple(s for s in path if s not in (State.AWAITING_PAYMENT, State.PAID))
+    if application.total == 0 and lines:  # free: nothing to pay
+        # an ODC renewal online is not reviewed either; the rest go to 已提交，待审核
+        skipped = (State.AWAITING_PAYMENT, State.PAID) if renewal_flow else FREE_SKIPPED
+        path = tuple(s for s in path if s not in skipped)
+        labels = {**labels, State.PAID: str(State.SUBMITTED.label)}
+    if state in REVIEW_STEP:  # the customer's turn (退回补正), then the review's again
+        labels = {**labels, State.PAID: text(REVIEW_STEP[state])}
     position = path.index(PATH_POSITION.get(state, state))
     current = "current returned" if state == State.RETURNED else "current"
     return [
