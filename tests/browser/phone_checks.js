@@ -233,12 +233,15 @@
     if (lines(range.getClientRects()) > 1) path.push(step.textContent.trim());
   }
   // a value wider than its field, scrolled inside it (a 40-character serial on the renewal
-  // page at 360 px): the customer cannot read what the page filled in. A search's query is
-  // left to scroll (证书查询): the answer beneath repeats it whole
+  // page at 360 px, a 47-character one typed into 证书查询): the customer cannot read what
+  // the page filled in or what was typed
   const scrolled = [];
   for (const el of document.querySelectorAll('input:not([type=hidden]):not([type=file]), textarea')) {
-    if (el.closest('form[role=search]')) continue;
-    if (visible(el) && el.value && el.scrollWidth > el.clientWidth + 1) {
+    // a one-row textarea standing for a field of one line (证书查询's serial) wraps its
+    // value: lines hidden below its bottom are scrolled as well (a message's box may scroll)
+    const hidden = el.scrollWidth > el.clientWidth + 1 ||
+      (el.tagName === 'TEXTAREA' && el.rows === 1 && el.scrollHeight > el.clientHeight + 1);
+    if (visible(el) && el.value && hidden) {
       scrolled.push((el.id || el.name) + ' ' + el.value.slice(0, 16));
     }
   }

@@ -78,7 +78,44 @@ def test_status_page_in_chromium(
     page.screenshot(path=tmp_path / "status-valid.png", full_page=True)
 
     page.fill("#serial", "abcdef0123")
-    page.click("button[type=submit]")
+    page.press("#serial", "Enter")  # a textarea (a long serial wraps): Enter still looks up
     expect(page.locator("#status-error")).to_contain_text("未找到该证书")
     expect(page.locator("#status-result")).to_have_count(0)
     page.screenshot(path=tmp_path / "status-unknown.png", full_page=True)
+
+
+#: A browser without CSS ``field-sizing`` (status.js then sizes the serial's field itself).
+NO_FIELD_SIZING = """
+const supports = CSS.supports.bind(CSS);
+CSS.supports = (...args) => !String(args[0]).startsWith('field-sizing') && supports(...args);
+document.addEventListener('DOMContentLoaded', () => {
+  const style = document.createElement('style');
+  style.textContent = '#serial { field-sizing: fixed !important; }';
+  document.head.append(style);
+});
+"""
+
+
+@pytest.mark.parametrize("field_sizing", [True, False], ids=["css", "script"])
+def test_a_long_serial_is_in_sight_on_a_phone(
+    certificate: Certificate, live_server, tmp_path: Path, field_sizing: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """The serial as the helper shows it (47 characters with colons) scrolled inside the
+    one-line field at 360 px: it wraps now, each line in sight, by CSS or by status.js."""
+    typed = ":".join(certificate.serial[i : i + 2] for i in range(0, 32, 2)).upper()
+    with chromium() as browser:
+        page = new_page(browser, 360, 780)
+        if not field_sizing:
+            page.add_init_script(NO_FIELD_SIZING)
+        page.goto(f"{live_server.url}/status/")
+        field = page.locator("#serial")
+        one_line = field.bounding_box()["height"]  # type: ignore[index]
+        field.press_sequentially(typed)
+        sizes = field.evaluate(
+            "f => [f.scrollWidth, f.clientWidth, f.scrollHeight, f.clientHeight]"
+        )
+        page.screenshot(path=tmp_path / f"status-long-{'css' if field_sizing else 'script'}.png")
+        assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3] + 1, sizes
+        assert field.bounding_box()["height"] > one_line  # type: ignore[index]
+        page.press("#serial", "Enter")
+        expect(page.locator("#result-serial")).to_have_text(certificate.serial.upper())
