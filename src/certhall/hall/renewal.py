@@ -73,6 +73,12 @@ def _own_certificate(actor: User, serial: str) -> Certificate:
     return cert
 
 
+def certificate_type(actor: User, serial: str) -> str:
+    """The type (profile) of the applicant's own certificate ``serial``: which terms and fees
+    the renewal page offers (another organisation's is answered as unknown, as by ``lookup``)."""
+    return _own_certificate(actor, serial).profile
+
+
 def _renewal_quote(cert: Certificate, years: int | None) -> Quote:
     """The rules' answer to renewing ``cert`` online for ``years`` now.
 

@@ -519,6 +519,34 @@ def test_a_link_to_renewal_asks_for_the_term_without_a_refusal(
     assert posted.status_code == 400 and "年限（1-5年）" in text(posted)
 
 
+def test_the_renewal_terms_and_fees_are_shown_once_the_certificate_is_known(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    """The term list (1年 · 150.00 元 …, a 机构个人证书's fees) was on the page before any
+    certificate was found, and beside a 机构证书's result (1 year, free) until 12-06: a customer
+    renewing a 机构证书 read the wrong fees. It is shown for a 机构个人证书 once found."""
+    _key, personal = software_certificate(admin, organization, profile="personal")
+    _key, org = software_certificate(admin, organization, profile="org")
+    with at(FRIDAY):
+        empty = text(client_a.get("/hall/renew/"))
+        unknown = client_a.get("/hall/renew/", {"serial": "5a5a5a5a", "years": "2"})
+        linked = text(client_a.get("/hall/renew/", {"serial": personal.serial}))
+        found = text(client_a.get("/hall/renew/", {"serial": personal.serial, "years": "2"}))
+        odc = text(client_a.get("/hall/renew/", {"serial": org.serial}))
+        odc_term = client_a.get("/hall/renew/", {"serial": org.serial, "years": "2"})
+    for page in (empty, text(unknown), odc, text(odc_term)):
+        assert 'id="years"' not in page and "150.00 元" not in page
+    assert unknown.status_code == 404 and '<input type="hidden" name="years" value="2">' in text(
+        unknown
+    )  # the link's term goes on with the next look-up
+    assert "查到证书后" in empty and "机构证书(ODC证书)续期只能办理1年期，免费。" in odc
+    assert 'id="renew-fee">0.00 元<' in odc and 'id="renew-allowed"' in odc
+    assert odc_term.status_code == 400 and "只能续期1年" in text(odc_term)
+    for page in (linked, found):
+        assert '<select id="years" name="years"' in page and "5年 · 750.00 元" in page
+    assert '<option value="2" selected>2年 · 300.00 元</option>' in found
+
+
 def test_a_renewal_link_with_a_term_not_offered_asks_for_one(
     client_a: Client, admin: User, organization: Organization, hall_ca: object
 ) -> None:
@@ -577,7 +605,8 @@ def test_online_renewal_refuses_an_over_long_serial_and_keeps_the_years(
         assert response.status_code == 400
         assert "证书序列号不能超过80个字" in text(response)
         assert 'id="renew-form"' not in text(response)
-        assert '<option value="2" selected>' in text(response)  # the years kept
+        # the years kept for the next look-up (the term list waits for the certificate)
+        assert '<input type="hidden" name="years" value="2">' in text(response)
     assert wrong.status_code == 400 and "续期年限应为整数" in text(wrong)
     assert f'value="{cert.serial}"' in text(wrong)  # the serial kept
     assert not Application.objects.exists()

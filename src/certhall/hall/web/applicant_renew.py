@@ -60,14 +60,23 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
         error = None
     catalog = default_catalog()
     choices = years_choices()
+    offered = any(str(choice["years"]) == years_text for choice in choices)
+    # the terms and their fees are a 机构个人证书's: shown once the certificate is known to be
+    # one (a 机构证书 renews for 1 year, free; before the look-up the type is not known)
+    if found is not None:
+        cert_type = found.certificate.profile
+    else:
+        cert_type = renewal.certificate_type(actor, serial) if known else ""
     context = {
         "serial": serial if len(serial) <= SERIAL_LENGTH else "",  # the refused one not echoed
         "serial_known": known,
+        "cert_type": cert_type,
         "years": years_text,
+        # a link's term (?serial=…&years=2) goes on with the next look-up while none is shown
+        "years_kept": years_text if offered and not known else "",
         # a term asked for that is not offered (years=9): the list shows 请选择, not 1年 as if
         # it had been chosen
-        "years_unchosen": bool(years_text)
-        and all(str(choice["years"]) != years_text for choice in choices),
+        "years_unchosen": bool(years_text) and not offered,
         "found": found,
         "years_choices": choices,
         "rule": catalog.online_renewal,
