@@ -75,13 +75,14 @@
   // 发证机构 …有限公司（网 | 证通） in a table's cell) and a short part of a · line broken
   // (发布时间 · 深圳市 · 费用 | 返还): a line breaks between such units
   const units = [];
+  const brackets = [];  // the brackets alone (a name's （第一分公司） in a card on a customer page)
   const unitWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
   for (let node = unitWalker.nextNode(); node; node = unitWalker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || !visible(parent)) continue;
     const spans = [];
     if (parent.closest('dd, td')) {
-      for (const m of node.textContent.matchAll(/（[^（）]{1,6}）/g)) spans.push([m.index, m[0]]);
+      for (const m of node.textContent.matchAll(/（[^（）]{1,6}）/g)) spans.push([m.index, m[0], true]);
     }
     const list = parent.textContent.includes('·') ? parent : parent.parentElement;
     if (list && list.textContent.includes(' · ')) {
@@ -92,12 +93,13 @@
         at += part.length + 1;
       }
     }
-    for (const [at, word] of spans) {
+    for (const [at, word, bracket] of spans) {
       const range = document.createRange();
       range.setStart(node, at);
       range.setEnd(node, at + word.length);
       const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.bottom)));
       if (tops.size > 1) units.push(word);
+      if (tops.size > 1 && bracket) brackets.push(word);
     }
   }
   // a table cell's word broken over lines on a wide screen: a code, a number, a login name
@@ -264,6 +266,7 @@
     broken: broken.slice(0, 10),
     dates: dates.slice(0, 10),
     units: units.slice(0, 10),
+    brackets: brackets.slice(0, 10),
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),

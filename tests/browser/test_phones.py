@@ -60,8 +60,9 @@ from tests.refunds.conftest import IN_WINDOW, announced, certificate_holder
 pytestmark = [pytest.mark.browser]
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
-#: An enterprise's name as long as real ones are (a branch of a company with a long trade).
-LONG_NAME = "深圳市某某某医疗器械科技发展有限公司第一分公司"
+#: An enterprise's name as long as real ones are (a branch of a company with a long trade),
+#: its short brackets kept whole where it breaks (…有限公司（第一分|公司） in a card at 360 px).
+LONG_NAME = "深圳市某某（集团）医疗器械科技发展有限公司（第一分公司）"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 #: The cheap Android phones customers open the SMS links on.
 NARROW_VIEWPORT = {"width": 360, "height": 780}
@@ -562,5 +563,7 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "spill": got["spill"],
         "path": got["path"],
         "scrolled": got["scrolled"],
+        # a short bracket of a cell's value broken (a name's （第一分|公司） in 我的证书's card)
+        "brackets": got["brackets"],
     }
     return {k: v for k, v in wrong.items() if v}

@@ -1,4 +1,4 @@
-"""The ``bracket_whole`` filter: a value's closing short bracket kept on one line."""
+"""The ``bracket_whole`` filter: each short bracket of a value kept on one line."""
 
 from __future__ import annotations
 
@@ -17,14 +17,24 @@ def test_a_short_closing_bracket_is_kept_whole() -> None:
     )
 
 
-def test_a_long_or_inner_bracket_and_no_bracket_are_left_to_wrap() -> None:
+def test_an_inner_bracket_is_kept_whole_too() -> None:
+    """A company's name has them inside as well (华润（深圳）有限公司, 某某（集团）…（第一分公司）):
+    left to wrap until 12-06, 某某（集|团） could break inside one in a card at 360 px."""
+    assert render("某（网证通）公司") == '某<span class="nowrap">（网证通）</span>公司'
+    assert render("某某（集团）医疗有限公司（第一分公司）") == (
+        '某某<span class="nowrap">（集团）</span>医疗有限公司'
+        '<span class="nowrap">（第一分公司）</span>'
+    )
+
+
+def test_a_long_bracket_and_no_bracket_are_left_to_wrap() -> None:
     assert render("某公司（2026-01-10 起使用）") == "某公司（2026-01-10 起使用）"
-    assert render("某（网证通）公司") == "某（网证通）公司"
     assert render("深圳市电子商务安全证书管理有限公司") == "深圳市电子商务安全证书管理有限公司"
 
 
 def test_the_value_is_escaped() -> None:
-    assert render("<b>某</b>（网证通）") == (
-        '&lt;b&gt;某&lt;/b&gt;<span class="nowrap">（网证通）</span>'
+    assert render("<b>某</b>（网证通）<i>") == (
+        '&lt;b&gt;某&lt;/b&gt;<span class="nowrap">（网证通）</span>&lt;i&gt;'
     )
+    assert render("<b>（某）</b>") == '&lt;b&gt;<span class="nowrap">（某）</span>&lt;/b&gt;'
     assert render("<b>某</b>") == "&lt;b&gt;某&lt;/b&gt;"
