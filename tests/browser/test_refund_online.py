@@ -62,7 +62,7 @@ def _log_in(page: Page, stack: Stack, username: str) -> None:
 
 def _fits(page: Page, width: int) -> None:
     """A staff page at ``width``: the page itself does not scroll sideways (a wide table
-    scrolls inside its own .scroll box)."""
+    scrolls inside its own .table-scroll box)."""
     got = page.evaluate("document.documentElement.scrollWidth")
     assert got <= width, f"the page is {got}px wide at {width}px"
 

@@ -1,0 +1,150 @@
+"""The small looks every page shares are defined once (docs/architecture.md "one look"): in
+web/site.css (customer and shared) or web/console.css (the consoles' own), never again in an
+area's stylesheet, and the templates use the class names those two files define."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "certhall"
+SITE = "web/static/web/site.css"
+CONSOLE = "web/static/web/console.css"
+# served by the local helper without site.css (agent/pinpage.py): its own small page
+NOT_SERVED_WITH_SITE = {"agent/static/pin.css"}
+
+# the shared look -> the one file that defines it
+SHARED = {
+    ".muted": SITE,
+    ".small": SITE,
+    ".hint": SITE,
+    ".num": SITE,
+    ".amount": SITE,
+    ".tag": SITE,
+    ".state": SITE,
+    ".table-scroll": SITE,
+    "table.kv th": SITE,
+    ".notice": SITE,
+    ".flash": SITE,
+}
+# a context's deliberate difference, not a copy: (file, full selector)
+ALLOWED = {
+    (CONSOLE, ".console table.plain .small"),  # the consoles' tables: 12 px notes in 14 px rows
+    (CONSOLE, "table.kv th"),  # the consoles' density: 6 px 8 px cells at 14 px
+    (CONSOLE, ".flash"),  # the consoles' messages: 14 px, 10 px apart (site.css: colours)
+}
+
+
+def _rel(path: Path) -> str:
+    """``web/static/web/site.css`` for src/certhall/web/static/web/site.css."""
+    return str(path.relative_to(SRC))
+
+
+def _selectors(css: str) -> list[str]:
+    """Every selector of every rule (comma lists split, at-rules' own lines left out)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    found = []
+    for head in re.findall(r"([^{}]+)\{", css):
+        head = " ".join(head.split())
+        if head.startswith("@"):
+            continue
+        depth, part = 0, ""
+        for ch in head + ",":
+            if ch == "," and depth == 0:
+                found.append(part.strip())
+                part = ""
+                continue
+            depth += ch in "(["
+            depth -= ch in ")]"
+            part += ch
+    return found
+
+
+def _defines(selector: str, shared: str) -> bool:
+    """Whether ``selector`` styles ``shared`` itself: its last compound is ``shared`` exactly."""
+    return selector == shared or selector.endswith(" " + shared)
+
+
+def _sheets() -> dict[str, str]:
+    return {
+        _rel(path): path.read_text()
+        for path in SRC.glob("*/static/**/*.css")
+        if _rel(path) not in NOT_SERVED_WITH_SITE
+    }
+
+
+@pytest.mark.parametrize("shared", sorted(SHARED))
+def test_a_shared_look_is_defined_in_one_file(shared: str) -> None:
+    where = sorted(
+        (name, selector)
+        for name, css in _sheets().items()
+        for selector in _selectors(css)
+        if _defines(selector, shared) and (name, selector) not in ALLOWED
+    )
+    assert where, f"{shared} is defined nowhere"
+    assert {name for name, _ in where} == {SHARED[shared]}, where
+
+
+def test_the_check_finds_a_copy() -> None:
+    """The parser sees a copy in an area's file (so the test above can fail)."""
+    css = (
+        "/* x { } */ .refunds .hint { color: red; }\n"
+        "@media (max-width: 1px) { .a, .hint { margin: 0; } }"
+    )
+    assert [s for s in _selectors(css) if _defines(s, ".hint")] == [".refunds .hint", ".hint"]
+    assert not _defines(".hint-box", ".hint")
+    assert not _defines("#x .hint small", ".hint")
+
+
+def _template_classes() -> list[tuple[str, list[str]]]:
+    """Each class attribute of every template, its words (template tags' own words left out)."""
+    found = []
+    for path in SRC.glob("*/templates/**/*.html"):
+        text = path.read_text()
+        for value in re.findall(r'class="((?:[^"{]|\{%[^%]*%\}|\{\{[^}]*\}\})*)"', text):
+            words = re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", value).split()
+            found.append((str(path.relative_to(SRC)), words))
+    return found
+
+
+def test_a_tag_says_its_level_with_the_shared_words() -> None:
+    """A tag is grey alone, or .ok / .warn / .error / .closed (site.css): the areas' own words
+    (tag-ok, tag-overdue, no, wait, pin, online, onsite) are gone."""
+    levels = {"ok", "warn", "error", "closed"}
+    odd = [
+        (name, words)
+        for name, words in _template_classes()
+        if "tag" in words and set(words) - {"tag"} - levels
+    ]
+    assert odd == []
+
+
+def test_the_shared_classes_are_used_and_the_old_names_are_not() -> None:
+    used = {word for _, words in _template_classes() for word in words}
+    for shared in (
+        "muted",
+        "small",
+        "hint",
+        "num",
+        "amount",
+        "big",
+        "tag",
+        "state",
+        "table-scroll",
+        "notice",
+        "flash",
+    ):
+        assert shared in used, shared
+    for old in (
+        "scroll",
+        "tag-ok",
+        "tag-closed",
+        "tag-overdue",
+        "tag-today",
+        "pin",
+        "online",
+        "onsite",
+    ):
+        assert old not in used, old
