@@ -28,6 +28,12 @@ SHARED = {
     "table.kv th": SITE,
     ".notice": SITE,
     ".flash": SITE,
+    "pre": SITE,
+    "dl.facts": SITE,
+    ".tiles": SITE,
+    ".pager": SITE,
+    ".logout": SITE,
+    ".grid2": CONSOLE,
 }
 # a context's deliberate difference, not a copy: (file, full selector)
 ALLOWED = {
@@ -110,9 +116,11 @@ def _template_classes() -> list[tuple[str, list[str]]]:
 
 
 def test_a_tag_says_its_level_with_the_shared_words() -> None:
-    """A tag is grey alone, or .ok / .warn / .error / .closed (site.css): the areas' own words
-    (tag-ok, tag-overdue, no, wait, pin, online, onsite) are gone."""
-    levels = {"ok", "warn", "error", "closed"}
+    """A tag is grey alone, or .ok / .warn / .error / .closed (site.css), .big the status page's
+    answer: the areas' own words (tag-ok, tag-overdue, no, wait, pin, online, onsite) are gone,
+    and so are the other pills (pay-status-*, certlogin's status-valid and renew-soon, the status
+    page's status-badge-*)."""
+    levels = {"ok", "warn", "error", "closed", "big"}
     odd = [
         (name, words)
         for name, words in _template_classes()
@@ -135,6 +143,11 @@ def test_the_shared_classes_are_used_and_the_old_names_are_not() -> None:
         "table-scroll",
         "notice",
         "flash",
+        "facts",
+        "tiles",
+        "grid2",
+        "pager",
+        "logout",
     ):
         assert shared in used, shared
     for old in (
@@ -146,5 +159,13 @@ def test_the_shared_classes_are_used_and_the_old_names_are_not() -> None:
         "pin",
         "online",
         "onsite",
+        "pay-status",
+        "status",
+        "status-badge",
+        "renew-soon",
+        "events-scroll",
     ):
         assert old not in used, old
+    # the old names' prefixes with a state after them (pay-status-paid, status-badge-valid)
+    odd = [w for w in used if w.startswith(("pay-status-", "status-badge-", "status-valid"))]
+    assert odd == [], odd
