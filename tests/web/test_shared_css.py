@@ -40,6 +40,8 @@ ALLOWED = {
     (CONSOLE, ".console table.plain .small"),  # the consoles' tables: 12 px notes in 14 px rows
     (CONSOLE, "table.kv th"),  # the consoles' density: 6 px 8 px cells at 14 px
     (CONSOLE, ".flash"),  # the consoles' messages: 14 px, 10 px apart (site.css: colours)
+    ("web/static/web/status.css", ".status-search .hint"),  # where the page's hints sit
+    ("web/static/web/status.css", ".status-result .hint"),
 }
 
 
@@ -164,6 +166,8 @@ def test_the_shared_classes_are_used_and_the_old_names_are_not() -> None:
         "status-badge",
         "renew-soon",
         "events-scroll",
+        "status-hint",
+        "status-note",
     ):
         assert old not in used, old
     # the old names' prefixes with a state after them (pay-status-paid, status-badge-valid)
