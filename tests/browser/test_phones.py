@@ -177,21 +177,26 @@ def world(
     ocsp.reset()
 
 
+def counted_fee(programme: Programme, serial: str, uscc: str, name: str, amount: str) -> None:
+    """A fee paid at szca on 2019-06-01 for ``serial`` and its use on the platform that day:
+    a line the refund counts."""
+    szca = Provider.objects.get(slug="szca")
+    FeeRecord.objects.create(
+        programme=programme, provider=szca, serial=serial, uscc=uscc, enterprise_name=name,
+        business="new", paid_on=date(2019, 6, 1), amount=Decimal(amount),
+    )  # fmt: skip
+    UsageRecord.objects.create(
+        programme=programme, provider=szca, serial=serial, platform="深圳市电子政务平台",
+        used_on=date(2019, 6, 1),
+    )  # fmt: skip
+
+
 def refund_application(programme: Programme, organization: Organization) -> None:
     """An online refund application of the enterprise, made in the programme's window: rows
     on the refund officers' pages."""
     from certhall.refunds import services as refund_services
 
-    szca = Provider.objects.get(slug="szca")
-    FeeRecord.objects.create(
-        programme=programme, provider=szca, serial="5a1c0001", uscc=organization.uscc,
-        enterprise_name=LONG_NAME, business="new", paid_on=date(2019, 6, 1),
-        amount=Decimal("300.00"),
-    )  # fmt: skip
-    UsageRecord.objects.create(
-        programme=programme, provider=szca, serial="5a1c0001", platform="深圳市电子政务平台",
-        used_on=date(2019, 6, 1),
-    )  # fmt: skip
+    counted_fee(programme, "5a1c0001", organization.uscc, LONG_NAME, "300.00")
     holder = certificate_holder("refund-holder-phone", organization)
     account = refund_services.BankAccount(LONG_NAME, "6222020200001234567", "中国工商银行深圳分行")
     with at(IN_WINDOW):
@@ -206,18 +211,9 @@ def refund_batches(programme: Programme, officer: User) -> None:
     from certhall.refunds import services as refund_services
 
     maker = User.objects.create(username="refund-maker-phone", role=Role.REFUND_OFFICER)
-    szca = Provider.objects.get(slug="szca")
     for n, uscc in enumerate(("91440300MA5DEM0K1W", "91440300MA5FUND1RF")):
         name = f"深圳市拨付批次演示有限公司{n}"
-        serial = f"5b1c000{n}"
-        FeeRecord.objects.create(
-            programme=programme, provider=szca, serial=serial, uscc=uscc, enterprise_name=name,
-            business="new", paid_on=date(2019, 6, 1), amount=Decimal("300.00"),
-        )  # fmt: skip
-        UsageRecord.objects.create(
-            programme=programme, provider=szca, serial=serial, platform="深圳市电子政务平台",
-            used_on=date(2019, 6, 1),
-        )  # fmt: skip
+        counted_fee(programme, f"5b1c000{n}", uscc, name, "300.00")
         holder = certificate_holder(
             f"refund-batch-phone-{n}", Organization.objects.create(name=name, uscc=uscc)
         )

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ from django.db import transaction
 from playwright.sync_api import Browser
 
 from certhall import clock
-from certhall.accounts.models import Provider, Role, User
+from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
 from certhall.hall import review
 from certhall.hall.models import Application
@@ -44,11 +42,9 @@ from certhall.portal.models import Entry, Notice, Question
 from certhall.refunds import counter
 from certhall.refunds import review as refund_review
 from certhall.refunds.models import (
-    FeeRecord,
     PayoutBatch,
     Programme,
     RefundApplication,
-    UsageRecord,
 )
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import State
@@ -57,6 +53,7 @@ from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staf
     FRIDAY,
     PHONE_VIEWPORT,
     browser,
+    counted_fee,
     db_from_the_test,
     make_softhsm_store,
     measure,
@@ -159,16 +156,7 @@ def counter_refund(programme: Programme, clerk: User, officer: User) -> str:
     """The number of a deregistered enterprise's refund application entered at the clerk's
     counter, an officer asking for more material (its page's 补充材料 form). The enterprise
     has fee records only: no organisation of the world's is made again."""
-    szca = Provider.objects.get(slug="szca")
-    FeeRecord.objects.create(
-        programme=programme, provider=szca, serial="5c1c0001", uscc=GONE_USCC,
-        enterprise_name=GONE_NAME, business="new", paid_on=date(2019, 6, 1),
-        amount=Decimal("480.00"),
-    )  # fmt: skip
-    UsageRecord.objects.create(
-        programme=programme, provider=szca, serial="5c1c0001", platform="深圳市电子政务平台",
-        used_on=date(2019, 6, 1),
-    )  # fmt: skip
+    counted_fee(programme, "5c1c0001", GONE_USCC, GONE_NAME, "480.00")
     needed = frozenset(counter.required_items("deregistered", False))
     entry = counter.OfflineEntry(
         uscc=GONE_USCC, enterprise_name=GONE_NAME, special_case="deregistered",
