@@ -122,13 +122,12 @@ def request_code(
     number = mobile(phone)
     purpose = purpose_of(purpose)
     actor = recorder()
-    said = audit.Refused(after={"purpose": purpose, "client": client})
     with audit.refusals_recorded(
         actor,
         "accounts.code.send",
         object_type="phone",
         object_id=mask_phone(number),
-        refused=lambda: said,
+        refused=audit.Refused(after={"purpose": purpose, "client": client}),
     ):
         ratelimit.reserve(
             [(limit, number) for limit in SEND_LIMITS_PHONE]

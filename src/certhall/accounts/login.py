@@ -71,13 +71,12 @@ def _recorded(key: str, client: str | None, method: str) -> AbstractContextManag
     """A login attempt's refusals recorded against the account name (a phone masked), with the
     method and the client address: a failure's reason (``LoginFailed.for_audit``), a rate
     limit's first refusal of its window."""
-    said = audit.Refused(after={"method": method, "client": client})
     return audit.refusals_recorded(
         codes.recorder,
         "accounts.login",
         object_type="account",
         object_id=_shown(key),
-        refused=lambda: said,
+        refused=audit.Refused(after={"method": method, "client": client}),
     )
 
 

@@ -77,13 +77,12 @@ def register(data: Registration, *, client: str | None, now: datetime | None = N
     """Create the account (and the organisation); the SMS code is used up only on success."""
     now = now or clock.now()
     checked = check(data)
-    said = audit.Refused(after={"client": client})
     with audit.refusals_recorded(
         codes.recorder,
         "accounts.register",
         object_type="organization",
         object_id=checked.uscc,
-        refused=lambda: said,
+        refused=audit.Refused(after={"client": client}),
     ):
         reservation = ratelimit.reserve(
             [

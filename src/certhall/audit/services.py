@@ -265,7 +265,7 @@ def refusals_recorded(
     *,
     object_type: str = "",
     object_id: object = "",
-    refused: Callable[[], Refused] | None = None,
+    refused: Refused | Callable[[], Refused] | None = None,
 ) -> Iterator[None]:
     """Record a refused action in its own transaction, after the action's one rolled back.
 
@@ -277,8 +277,9 @@ def refusals_recorded(
     one caught on the way as the inner block's. Inside a transaction with no such block around
     it, a RuntimeError (as ``lifecycle.transition`` insists on the opposite).
 
-    ``refused`` is asked, at the moment of the refusal, what the event says beyond the block's
-    own fields (:class:`Refused`: a payment notification's fields, read inside the block).
+    ``refused`` is what the event says beyond the block's own fields (:class:`Refused`), or a
+    callable asked for it at the moment of the refusal (a payment notification's fields, read
+    inside the block).
     A block inside another, with or without a transaction between them, also leaves the
     writing to the outer block.
 
@@ -315,8 +316,10 @@ def refusals_recorded(
             _record_refusal(refusal, by, kept)
 
 
-def _described(fields: dict[str, Any], refused: Callable[[], Refused] | None) -> dict[str, Any]:
-    said = refused() if refused is not None else Refused()
+def _described(
+    fields: dict[str, Any], refused: Refused | Callable[[], Refused] | None
+) -> dict[str, Any]:
+    said = refused() if callable(refused) else refused or Refused()
     object_id = fields["object_id"] if said.object_id is None else said.object_id
     return {**fields, "object_id": object_id, "said": said}
 

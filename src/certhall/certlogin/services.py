@@ -73,9 +73,12 @@ def issue_challenge(*, client: str | None, at: datetime | None = None) -> LoginC
 def _limited(limit: ratelimit.Limit, action: str, client: str | None, now: datetime) -> None:
     """Count one request of ``client``; a refusal is recorded against the address (once per
     window: ``audit.refusals_recorded`` records a rate limit's first refusal only)."""
-    said = audit.Refused(after={"limit": limit.max_events})
     with audit.refusals_recorded(
-        _recorder, action, object_type="client", object_id=client or "unknown", refused=lambda: said
+        _recorder,
+        action,
+        object_type="client",
+        object_id=client or "unknown",
+        refused=audit.Refused(after={"limit": limit.max_events}),
     ):
         ratelimit.check(limit, ratelimit.client_key(client), now=now)
 

@@ -215,9 +215,13 @@ def receive_result(provider_name: str, body: bytes, signature: str, source: str 
     notification of a finished check changes nothing). One that does not verify could come
     from anyone: its refusal is recorded once per source and window."""
     actor = system_actor(f"identity-{provider_name}"[:40])
-    said = audit.Refused(after={"provider": provider_name}, unauthenticated=True, source=source)
     with audit.refusals_recorded(
-        actor, "hall.identity.notify", object_type="identity_check", refused=lambda: said
+        actor,
+        "hall.identity.notify",
+        object_type="identity_check",
+        refused=audit.Refused(
+            after={"provider": provider_name}, unauthenticated=True, source=source
+        ),
     ):
         outcome = liveness.provider(provider_name).verify(body, signature)
     target = {"passed": State.PASSED, "failed": State.FAILED, "timeout": State.TIMED_OUT}
