@@ -459,7 +459,7 @@ def test_login_rate_limit(admin: User, ca, monkeypatch: pytest.MonkeyPatch) -> N
     assert event.actor == "system:system-certlogin"
     assert (event.object_type, event.object_id) == ("client", CLIENT)
     assert event.after["error"] == "rate_limited"
-    assert event.after["limit"] == 2
+    assert event.after["limit"] == "certlogin_login"  # the limit's name, as every limit's event
     assert LoginChallenge.objects.get(nonce=attempt.challenge).used_at is None
     assert verify_audit().ok
 

@@ -78,7 +78,6 @@ def _limited(limit: ratelimit.Limit, action: str, client: str | None, now: datet
         action,
         object_type="client",
         object_id=client or "unknown",
-        refused=audit.Refused(after={"limit": limit.max_events}),
     ):
         ratelimit.check(limit, ratelimit.client_key(client), now=now)
 
