@@ -293,3 +293,23 @@ def test_working_day_agrees_with_day_kind(day: date) -> None:
     if kind is DayKind.WORKDAY:
         assert day.isoweekday() <= 5
     assert (holiday_name(day) is not None) >= (kind is DayKind.STATUTORY_HOLIDAY)
+
+
+def test_a_deadline_reads_the_package_metadata_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packaged calendar's version names its source; it was read from the installed
+    package's metadata (a file parsed from disk) 14 times for each deadline: 7 ms a quote."""
+    from certhall.rules import workdays
+
+    reads: list[str] = []
+    real = workdays.version
+
+    def counted(name: str) -> str:
+        reads.append(name)
+        return real(name)
+
+    monkeypatch.setattr(workdays, "version", counted)
+    workdays._library_version.cache_clear()
+    for start in (date(2026, 9, 28), date(2026, 12, 29), date(2026, 2, 12)):
+        working_deadline(start, 3)
+    assert reads == ["chinese-calendar"]
+    workdays._library_version.cache_clear()
