@@ -1,4 +1,27 @@
-// What every page of tests/browser/test_phones.py must pass, measured in the page.
+// What every page of tests/browser/test_phones.py must pass, measured in the page. Each list
+// names what it found (empty when the page passes); test_phones.py's phone_problems says which a
+// phone must pass (customer pages at 390 and 360 px, the staff pages at 390 px add `words`):
+//   small      visible text under 12 px
+//   tiny       a button, field or bar's link under 44 px tall
+//   broken     a button's short label (up to 6 characters) on two lines
+//   dates      a date in a dd, td, th or <time> on two lines
+//   units      a short bracket of a dd/td (（含首尾两|日）) or a short part (up to 6 characters)
+//              of a · line (费用 · 网上营业|厅, 0.00 | 元) on two lines, measured on the text
+//              itself (not the boxes of an inline-block beside it)
+//   brackets   the brackets of `units` alone
+//   refs       a reference number (.ref: 申请 SQ20261120-|000016) or a short code (<code> of up
+//              to 19 characters; a serial of 20 or more may wrap) on two lines
+//   words      (wide screens) a table cell's code or short label on two lines
+//   choices    a checkbox or radio button not beside its words
+//   fields     a form's text fields and selects of unlike heights
+//   spill      a field, button, link, code or cell past its .card's right edge (unless a
+//              scrolling box holds it)
+//   outOfSight a row's button or field past the right edge of the box its table scrolls in,
+//              and a card's value past its card's right edge (table.cards on a phone, where the
+//              table's box scrolls and `spill` does not look)
+//   numHeads   a numeric column's heading on two lines
+//   path       a step of the progress path on two lines
+//   scrolled   a field's value wider than the field
 (() => {
   const doc = document.documentElement;
   const visible = (el) => {
@@ -14,6 +37,13 @@
       if (r.top >= bottom - 1) { count += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
     }
     return count;
+  };
+  // the boxes of a text node's characters start to end
+  const textRects = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return [...range.getClientRects()];
   };
   const header = document.querySelector('.site-header');
   const main = document.querySelector('main');
@@ -102,16 +132,30 @@
       if (tops.size > 1 && bracket) brackets.push(word);
     }
   }
+  // a reference number a customer reads out on the phone (申请 SQ20261120-000016 in an order's
+  // 说明: |refs_whole makes it a .ref) or a short code (an order's ZF…, a fee's code) broken
+  // over lines (SQ20261120-|000016 at its hyphen); a serial of 20 characters or more may wrap
+  const refs = [];
+  for (const el of (main || document.body).querySelectorAll('code, .ref')) {
+    if (!visible(el)) continue;
+    const word = el.textContent.trim();
+    if (!word || (!el.matches('.ref') && (word.length >= 20 || /\s/.test(word)))) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    if (lines(range.getClientRects()) > 1) refs.push(word);
+  }
+  // and such a number in any text, not yet marked (the orders' 说明 before |refs_whole)
+  const refWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
+  for (let node = refWalker.nextNode(); node; node = refWalker.nextNode()) {
+    if (!node.parentElement || !visible(node.parentElement) || node.parentElement.closest('code, .ref')) continue;
+    for (const m of node.textContent.matchAll(/(?<![A-Za-z0-9])[A-Z]{2}\d{8}-\d{6}(?!\d)/g)) {
+      if (lines(textRects(node, m.index, m.index + m[0].length)) > 1) refs.push(m[0]);
+    }
+  }
   // a table cell's word broken over lines on a wide screen: a code, a number, a login name
   // (SQ20261206-/000006, demo-/applicant, e5fb6b1056/67c78e) or a short label of a cell
   // (网上营业/厅, 待审/核, 发票类/型); a long name or an address may wrap
   const words = [];
-  const textRects = (node, start, end) => {
-    const range = document.createRange();
-    range.setStart(node, start);
-    range.setEnd(node, end);
-    return [...range.getClientRects()];
-  };
   for (const cell of (main || document.body).querySelectorAll('td, th')) {
     if (!visible(cell)) continue;
     const texts = [];
@@ -202,6 +246,20 @@
       break;
     }
   }
+  // a card's value past its card's right edge: a list's row shown as a card on a phone
+  // (table.cards), a value kept whole (a .ref, a <code>, a .nowrap unit) wider than the card is
+  // cut at the card's edge or scrolled with the table's box, out of the customer's sight
+  for (const cell of (main || document.body).querySelectorAll('table.cards td')) {
+    const card = cell.closest('tr');
+    if (!visible(cell) || getComputedStyle(cell).display !== 'block') continue;
+    const edge = card.getBoundingClientRect().right + 1;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const right = Math.max(...[...range.getClientRects()].filter(r => r.width > 0).map(r => r.right));
+    if (right > edge) {
+      outOfSight.push('TD ' + (cell.dataset.label || '') + ' ' + cell.textContent.trim().slice(0, 20));
+    }
+  }
   // a numeric column's heading on more lines than one (金额|（元） at 1366 px)
   const numHeads = [];
   for (const th of document.querySelectorAll('th.num')) {
@@ -267,6 +325,7 @@
     dates: dates.slice(0, 10),
     units: units.slice(0, 10),
     brackets: brackets.slice(0, 10),
+    refs: refs.slice(0, 10),
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),

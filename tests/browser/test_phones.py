@@ -6,8 +6,10 @@ On every page: no horizontal scrolling (``scrollWidth <= 390``), the header does
 page, no visible text smaller than 12 px, and every button, form field and menu link is at least
 44 px tall (links inside running text are exempt, as in WCAG 2.5.8), no button's short label
 is broken over lines (查/询 beside a field that squeezed it), and no date in a field's value or
-a table's cell is either (2027年1月5 | 日, 2026-12- | 09). The customer pages are
-checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys, finance, refund
+a table's cell is either (2027年1月5 | 日, 2026-12- | 09), nor a short part of a · line (新办 ·
+网上营业 | 厅), a short bracket, or a reference number (申请 SQ20261120-|000016), and no card's
+value is past its card's edge (the checks' own test holds them to a page of each fault). The
+customer pages are checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys, finance, refund
 officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and 768 px: no
 horizontal scrolling, and at 1024 px and wider no date, code, login name or short label of a
 table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核);
@@ -83,6 +85,8 @@ WAY_BACK = {
 
 #: What every page must pass, measured in the page (a function expression).
 CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
+#: The one site stylesheet (what the fixture pages of the checks' own test wear).
+SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
 
 
 @pytest.fixture(autouse=True)
@@ -539,6 +543,50 @@ def test_the_auditors_pages_fit_a_phone(
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
+#: A customer's page at 360 px in site.css, each of three faults phone_checks.js must report,
+#: or its fix (``{}``): a · line's last short part (新办 · 网上营业|厅 under a progress page's
+#: heading), an application's number in an order's 说明 (its card broke SQ20261120-|000016 at
+#: the hyphen) and a card's value kept whole wider than its card (cut at the card's edge, the
+#: table's box scrolling it where ``spill`` does not look).
+FAULTS = """<main class="wrap">
+<section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p></section>
+<section class="card"><table class="plain cards"><tbody><tr>
+<td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
+<td data-label="序列号"><code style="white-space: {serial}">{SERIAL}</code></td>
+</tr></tbody></table></section></main>"""
+SERIAL = "444884cb76fc642fc22e74355ea0a410"
+BROKEN = {"channel": "网上营业厅", "number": "SQ20261120-000016", "serial": "nowrap"}
+WHOLE = {
+    "channel": '<span class="nowrap">网上营业厅</span>',
+    "number": '<span class="ref nowrap">SQ20261120-000016</span>',  # |refs_whole
+    "serial": "normal",
+}
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["broken", "whole"])
+def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_card(
+    browser: Browser, tmp_path: Path, fixed: bool
+) -> None:
+    """phone_checks.js's ``units``, ``refs`` and ``outOfSight`` on a page of each fault: found
+    when broken (``spill`` does not see the card's value: the table's box scrolls it), nothing
+    found once each is kept whole as the customer pages now keep them."""
+    page = browser.new_page(viewport=NARROW_VIEWPORT, device_scale_factor=1, locale="zh-CN")
+    page.set_content(FAULTS.format(SERIAL=SERIAL, **(WHOLE if fixed else BROKEN)))
+    page.add_style_tag(path=str(SITE_CSS))
+    got = measure(page, tmp_path, "fixed" if fixed else "broken")
+    found = {key: got[key] for key in ("units", "refs", "outOfSight", "spill")}
+    if fixed:
+        assert found == {"units": [], "refs": [], "outOfSight": [], "spill": []}
+        assert phone_problems(got, NARROW_VIEWPORT["width"]) == {}
+    else:
+        assert found == {
+            "units": ["网上营业厅"],
+            "refs": ["SQ20261120-000016"],
+            "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
+            "spill": [],
+        }
+
+
 def _phone_problems(page: Page, shots: Path, name: str) -> dict[str, Any]:
     measured = measure(page, shots, name)
     page.screenshot(path=str(shots / f"{name}-top.png"))  # as the phone's screen shows it
@@ -559,7 +607,12 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "spill": got["spill"],
         "path": got["path"],
         "scrolled": got["scrolled"],
-        # a short bracket of a cell's value broken (a name's （第一分|公司） in 我的证书's card)
-        "brackets": got["brackets"],
+        # a short bracket of a value or a short part of a · line broken (a name's （第一分|公司）
+        # in 我的证书's card, 新办 · 网上营业|厅 under a progress page's heading at 360 px)
+        "units": got["units"],
+        # a number read out on the phone broken (申请 SQ20261120-|000016 in the orders' cards)
+        "refs": got["refs"],
+        # a card's value past its card's edge, a row's button past its scrolling table's
+        "outOfSight": got["outOfSight"],
     }
     return {k: v for k, v in wrong.items() if v}

@@ -38,3 +38,28 @@ def test_the_value_is_escaped() -> None:
     )
     assert render("<b>（某）</b>") == '&lt;b&gt;<span class="nowrap">（某）</span>&lt;/b&gt;'
     assert render("<b>某</b>") == "&lt;b&gt;某&lt;/b&gt;"
+
+
+REFS = Template("{% load wrapping %}{{ text|refs_whole }}")
+
+
+def test_a_reference_number_is_kept_whole_as_the_text_it_is() -> None:
+    """The orders' cards broke 申请 SQ20261120-|000016 at its hyphen at 360 px: the number is one
+    unit, its ASCII hyphen kept (what is copied is the number)."""
+    text = "深圳医保在线签约 新办（申请 SQ20261120-000016）"
+    assert REFS.render(Context({"text": text})) == (
+        '深圳医保在线签约 新办（申请 <span class="ref nowrap">SQ20261120-000016</span>）'
+    )
+    assert REFS.render(Context({"text": "ZF20261120-000003与TK20261120-000003"})) == (
+        '<span class="ref nowrap">ZF20261120-000003</span>与'
+        '<span class="ref nowrap">TK20261120-000003</span>'
+    )
+
+
+def test_text_without_a_reference_is_only_escaped() -> None:
+    assert REFS.render(Context({"text": "<b>SQ2026-1</b> 新办"})) == (
+        "&lt;b&gt;SQ2026-1&lt;/b&gt; 新办"
+    )
+    assert REFS.render(Context({"text": "<i>SQ20261120-000016"})) == (
+        '&lt;i&gt;<span class="ref nowrap">SQ20261120-000016</span>'
+    )
