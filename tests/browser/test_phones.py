@@ -9,8 +9,9 @@ is broken over lines (查/询 beside a field that squeezed it), and no date in a
 a table's cell is either (2027年1月5 | 日, 2026-12- | 09), nor a short part of a · line (新办 ·
 网上营业 | 厅), a short bracket, or a reference number (申请 SQ20261120-|000016), and no card's
 value is past its card's edge (the checks' own test holds them to a page of each fault). The
-customer pages are checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys, finance, refund
-officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and 768 px: no
+customer pages are checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys,
+finance, refund officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and
+768 px: no
 horizontal scrolling, and at 1024 px and wider no date, code, login name or short label of a
 table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核);
 and every staff page has the consoles' one bar (web/staff.html: who is logged in, the role's

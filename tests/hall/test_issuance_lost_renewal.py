@@ -153,8 +153,8 @@ def test_a_ukey_lost_before_the_online_renewal_was_written(
     # the renewal in the staff console: ended, the history says how and by whom
     console.force_login(clerk)
     staff_page = console.get(reverse("hall-staff:application", args=[number])).content.decode()
-    last = staff_page.rindex('<li><span class="state state-')
-    assert staff_page[last:].startswith('<li><span class="state state-delivered">已交付</span>')
+    last = staff_page.rindex('<li><span class="state ')
+    assert staff_page[last:].startswith('<li><span class="state ok">已交付</span>')
     assert f"受理员 {clerk.username}" in staff_page[last:]
     assert f"续期的新证书 {renewed.serial} 未写入该Ukey" in staff_page[last:]
 

@@ -171,5 +171,25 @@ def test_the_shared_classes_are_used_and_the_old_names_are_not() -> None:
     ):
         assert old not in used, old
     # the old names' prefixes with a state after them (pay-status-paid, status-badge-valid)
-    odd = [w for w in used if w.startswith(("pay-status-", "status-badge-", "status-valid"))]
+    # and an area's own state palette (console.css's state-paid, ukey-lost; the hall's state-done)
+    odd = [
+        w
+        for w in used
+        if w.startswith(("pay-status-", "status-badge-", "status-valid", "state-", "ukey-"))
+    ]
     assert odd == [], odd
+
+
+def test_every_state_has_a_level_site_css_defines() -> None:
+    """An application's and a Ukey's pill take their colour from the one list of levels: every
+    state of both machines has one (a new state cannot fall back to a grey nobody chose)."""
+    from certhall.hall.states import TONES as APPLICATION_TONES
+    from certhall.hall.states import State
+    from certhall.ukeys.lifecycle import TONES as UKEY_TONES
+    from certhall.ukeys.lifecycle import Status
+
+    css = (SRC / SITE).read_text(encoding="utf-8")
+    levels = set(re.findall(r":is\(\.tag, \.state\)\.([a-z]+) \{", css))
+    assert {"ok", "info", "warn", "error", "closed"} <= levels
+    assert set(APPLICATION_TONES) == set(State) and set(UKEY_TONES) == set(Status)
+    assert set(APPLICATION_TONES.values()) | set(UKEY_TONES.values()) <= levels

@@ -56,6 +56,24 @@ class State(models.TextChoices):
     REFUNDED = "refunded", "已退款"
 
 
+#: A state's pill (web/site.css ``.state`` levels), for the customer and the staff alike: whose
+#: turn it is. ``warn`` the customer must act (pay, correct documents), ``info`` the CA has it in
+#: hand (an issued certificate still awaits delivery), ``ok`` done, ``closed`` ended.
+TONES: dict[str, str] = {
+    State.DRAFT: "info",
+    State.AWAITING_PAYMENT: "warn",
+    State.SUBMITTED: "info",
+    State.PAID: "info",
+    State.RETURNED: "warn",
+    State.RESUBMITTED: "info",
+    State.APPROVED: "info",
+    State.ISSUING: "info",
+    State.ISSUED: "info",
+    State.DELIVERED: "ok",
+    State.CANCELLED: "closed",
+    State.REFUNDED: "closed",
+}
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     State.DRAFT: frozenset({State.AWAITING_PAYMENT, State.SUBMITTED, State.CANCELLED}),
     State.AWAITING_PAYMENT: frozenset({State.PAID, State.CANCELLED}),

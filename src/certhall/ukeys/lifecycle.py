@@ -38,6 +38,16 @@ class Status(models.TextChoices):
     RETIRED = "retired", "已注销"
 
 
+#: A Ukey's pill (web/site.css ``.state`` levels): in stock, with its holder, out of use.
+TONES: dict[str, str] = {
+    Status.IN_STOCK: "info",
+    Status.ISSUED: "ok",
+    Status.LOCKED: "error",
+    Status.LOST: "error",
+    Status.DAMAGED: "error",
+    Status.RETIRED: "closed",
+}
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.IN_STOCK: frozenset({Status.ISSUED, Status.DAMAGED}),
     Status.ISSUED: frozenset({Status.LOCKED, Status.LOST, Status.DAMAGED}),

@@ -25,7 +25,7 @@ from certhall.errors import Forbidden, InvalidInput
 from certhall.forms import FORM_FILES
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Business, CertType, Delivery
-from certhall.hall.states import EDITABLE, IN_REVIEW, State, done_words, state_label
+from certhall.hall.states import EDITABLE, IN_REVIEW, TONES, State, done_words, state_label
 from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import Catalog, default_catalog
@@ -250,7 +250,7 @@ def row(application: Application) -> dict[str, Any]:
         )
         or "（尚未选择业务）",
         "next": next_action(application),
-        "state_class": state_class(application.state),
+        "state_tone": TONES[application.state],
         "state_label": applicant_state_label(
             application.state, [i.business for i in lines], application.is_online_renewal
         ),
@@ -270,16 +270,6 @@ def history_label(state: str, businesses: list[str]) -> str:
     if done_words(businesses) is not None:
         return state_label(state, businesses)
     return HISTORY_LABELS.get(State(state), str(State(state).label))
-
-
-def state_class(state: str) -> str:
-    if state == State.DELIVERED:
-        return "done"
-    if state in (State.CANCELLED, State.REFUNDED):
-        return "closed"
-    if state in (State.RETURNED, State.AWAITING_PAYMENT):
-        return "action"
-    return "progress"
 
 
 _catalog_shown: tuple[object, dict[str, Any]] = (None, {})
