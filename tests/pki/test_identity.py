@@ -276,3 +276,15 @@ def test_invisible_characters_are_refused_by_position(text: str, where: int, cha
     assert refused.value.code == "text_chars"
     assert (refused.value.params["where"], refused.value.params["char"]) == (where, char)
     identity.refuse_invisible("深圳市\u3000演示 (Demo) 公司", "单位名称")  # wide space: shown
+
+
+def test_a_text_of_several_lines_keeps_its_line_breaks_and_tabs_and_nothing_else() -> None:
+    """``lines=True`` (a body, an answer, a reason kept as typed): CR, LF and tab pass, in
+    the places they were; every other character refused alone is refused there too."""
+    identity.refuse_invisible("第一行\r\n\t第二行", "答复", lines=True)
+    with pytest.raises(InvalidInput):
+        identity.refuse_invisible("第一行\n第二行", "标题")  # one line: a line break refused
+    for text, where in (("一\n二\u202e三", 4), ("一\t\x0b", 3), ("一\n\u2028", 3)):
+        with pytest.raises(InvalidInput) as refused:
+            identity.refuse_invisible(text, "答复", lines=True)
+        assert refused.value.params["where"] == where, text

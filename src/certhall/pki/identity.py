@@ -171,14 +171,22 @@ def validate_id_document(kind: str, number: str) -> str:
 
 
 _REPLACEMENT = "\ufffd"
+#: Line breaks and tabs, read as spaces when ``lines`` (same length: places still agree).
+_LAYOUT = str.maketrans("\t\n\r", "   ")
 
 
-def refuse_invisible(text: str, what: str) -> None:
+def refuse_invisible(text: str, what: str, *, lines: bool = False) -> None:
     """InvalidInput (``text_chars``, naming the field, the position and the kind) at the first
     character that shows nothing or changes how the rest shows: NUL and other control
     characters, right-to-left marks and overrides, zero-width and other format characters,
     private-use and unassigned code points, line and paragraph separators; and U+FFFD, the
-    replacement character that only a failed decoding leaves (a GBK file read as UTF-8)."""
+    replacement character that only a failed decoding leaves (a GBK file read as UTF-8).
+
+    The one rule of every text a person types that another reads (docs/security.md, "Invisible
+    characters in typed text"). ``lines``: a text of several lines (a body, an answer, a
+    reason kept as typed), whose line breaks (CR, LF) and tabs are its layout and pass."""
+    if lines:
+        text = text.translate(_LAYOUT)
     if _REPLACEMENT in text:
         raise InvalidInput(
             code="text_chars",

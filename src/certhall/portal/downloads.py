@@ -25,6 +25,7 @@ from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.forms import FORM_FILES, render_blank_forms, render_forms_for
 from certhall.forms.data import Applicant, CertificateRequest, FormData, Handler, Holder
+from certhall.pki import identity
 from certhall.portal import files, helper
 from certhall.portal.access import require_editor
 from certhall.portal.models import Download, DownloadKind
@@ -183,6 +184,9 @@ def upload(
         raise InvalidInput(code="notice_field_missing", what="名称")
     bounded(title, 200, "名称")
     bounded(version, 40, "版本")
+    identity.refuse_invisible(title, "名称")
+    identity.refuse_invisible(version, "版本")
+    identity.refuse_invisible(description, "说明", lines=True)
     blob = files.store(chunks, accept=files.OFFICE_TYPES, limit=UPLOAD_MAX)
     with transaction.atomic():
         row = Download.objects.create(

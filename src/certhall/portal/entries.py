@@ -12,6 +12,7 @@ from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput, NotFound, bounded
+from certhall.pki import identity
 from certhall.portal import sanitize, search
 from certhall.portal.access import require_editor, save_edit
 from certhall.portal.models import Entry, EntryKind
@@ -50,9 +51,12 @@ class EntryInput:
             value = " ".join(str(getattr(self, name)).split())
             if not value:
                 raise InvalidInput(code="notice_field_missing", what=what)
+            identity.refuse_invisible(value, what)
             object.__setattr__(self, name, bounded(value, limit, what))
         bounded(self.body_html, BODY_MAX, "内容")
+        identity.refuse_invisible(self.body_html, "内容", lines=True)
         body = sanitize.clean(self.body_html)
+        identity.refuse_invisible(body, "内容", lines=True)  # an entity (&#x202e;) decoded
         if not sanitize.to_plain(body):
             raise InvalidInput(code="notice_field_missing", what="内容")
         object.__setattr__(self, "body_html", body)

@@ -53,14 +53,16 @@ class NoticeInput:
         bounded(self.summary, SUMMARY_MAX, "摘要")
         bounded(self.body_html, BODY_MAX, "正文")
         for text, what in ((title, "标题"), (self.summary, "摘要"), (self.body_html, "正文")):
-            visible(text, what)
+            identity.refuse_invisible(text, what, lines=True)
         if self.region not in Region.values:
             raise InvalidInput(code="notice_region", value=self.region)
         if self.category not in NoticeCategory.values:
             raise InvalidInput(code="notice_category", value=self.category)
         object.__setattr__(self, "title", title)
         object.__setattr__(self, "summary", self.summary.strip())
-        object.__setattr__(self, "body_html", sanitize.clean(self.body_html))
+        body = sanitize.clean(self.body_html)
+        identity.refuse_invisible(body, "正文", lines=True)  # an entity (&#x202e;) decoded
+        object.__setattr__(self, "body_html", body)
 
 
 def parse_date(text: str) -> date:
@@ -68,17 +70,6 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(code="notice_date") from None
-
-
-def visible(text: str, what: str) -> None:
-    """Nothing invisible in a notice (``text_chars``, naming the field and the character's
-    place) but the line breaks and tabs of its text: a control character published in one
-    notice made the Atom feed, XML, an HTTP 500 for every reader."""
-    identity.refuse_invisible(text.translate(_LAYOUT), what)
-
-
-#: Line breaks and tabs, read as spaces by :func:`visible` (same length: places still agree).
-_LAYOUT = str.maketrans("\t\n\r", "   ")
 
 
 # --- public -------------------------------------------------------------------------------

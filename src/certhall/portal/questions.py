@@ -39,6 +39,7 @@ from certhall import clock, ratelimit
 from certhall.accounts.models import User
 from certhall.errors import InvalidInput, NotFound, bounded
 from certhall.lifecycle import transition
+from certhall.pki import identity
 from certhall.portal import entries, sanitize
 from certhall.portal.access import require_editor, save_edit
 from certhall.portal.models import Entry, EntryKind, Question
@@ -103,6 +104,8 @@ def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Ask
         raise InvalidInput(code="question_too_short", limit=MIN_LENGTH)
     bounded(text, MAX_LENGTH, "问题")
     bounded(name, NAME_MAX, "称呼")
+    identity.refuse_invisible(text, "问题", lines=True)
+    identity.refuse_invisible(name, "称呼")
     ratelimit.reserve([(limit, client) for limit in ASK_LIMITS])
     now = clock.now()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -182,6 +185,7 @@ def answer(actor: User, question: Question, text: str) -> Question:
     if not text:
         raise InvalidInput(code="question_answer_missing")
     bounded(text, ANSWER_MAX, "答复")
+    identity.refuse_invisible(text, "答复", lines=True)
     fields = {"answer": text, "answered_by": actor, "answered_at": clock.now()}
     with transaction.atomic():
         question = Question.objects.select_for_update().get(pk=question.pk)
@@ -214,11 +218,14 @@ def _fill_entry(entry: Entry, question: Question) -> None:
 def publish(actor: User, question: Question, category: str = FAQ_CATEGORY) -> Entry:
     """Put the question and its answer into the FAQ."""
     require_editor(actor)
+    category = " ".join(category.split()) or FAQ_CATEGORY
+    bounded(category, entries.CATEGORY_MAX, "分类")
+    identity.refuse_invisible(category, "分类")
     with transaction.atomic():
         question = transition(actor, QUESTIONS, question, QuestionState.PUBLISHED)
         entry = Entry.objects.filter(question=question).first()
         if entry is None:
-            entry = Entry(kind=EntryKind.FAQ, category=category or FAQ_CATEGORY, question=question)
+            entry = Entry(kind=EntryKind.FAQ, category=category, question=question)
             entry.order = 1000 + question.pk
         _fill_entry(entry, question)
         entry.published = True
