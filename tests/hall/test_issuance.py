@@ -81,6 +81,11 @@ def test_online_new_end_to_end(
                 issuer, draft.number, tracking_number="SF1234567890", carrier="顺" * 33
             )
         assert carrier.value.message == "快递公司不能超过32个字，请核对后重新填写。"
+        with pytest.raises(InvalidInput) as hidden:  # the customer's SMS reads it
+            issuance.deliver(
+                issuer, draft.number, tracking_number="SF1234567890", carrier="顺丰\u202e速运"
+            )
+        assert hidden.value.code == "text_chars"
         delivered = issuance.deliver(
             issuer, draft.number, tracking_number="SF1234567890", carrier="顺丰速运"
         )

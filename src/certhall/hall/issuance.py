@@ -45,6 +45,7 @@ from certhall.hall.models import (
     Delivery,
 )
 from certhall.hall.states import APPLICATIONS, State
+from certhall.pki import identity
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
     check_pin_length,
@@ -465,6 +466,7 @@ def deliver(
                 raise InvalidInput(code="tracking")
             fields["tracking_number"] = tracking
             fields["carrier"] = bounded(carrier.strip(), 32, "快递公司") or "快递"
+            identity.refuse_invisible(str(fields["carrier"]), "快递公司")
             reason = f"邮寄：{fields['carrier']} {tracking}"
         workflow.delivered(actor, application, reason, **fields)
         if application.delivery == Delivery.MAIL:

@@ -26,6 +26,7 @@ from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
 from certhall.lifecycle import transition
 from certhall.payments import services as payments
 from certhall.payments.models import Order
+from certhall.pki import identity
 from certhall.rules import default_catalog
 
 PURPOSE = "hall.application"
@@ -250,6 +251,8 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
         require_role(actor, *access.REFUND_ROLES)
         if not reason.strip():
             raise InvalidInput(code="refund_reason_missing")
+        reason = bounded(reason.strip(), REASON_LENGTH, "退款原因")
+        identity.refuse_invisible(reason, "退款原因")
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             access.require_staff(actor, application, *access.REFUND_ROLES)
@@ -269,7 +272,7 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
                 application,
                 State.REFUNDED,
                 action="hall.application.refund",
-                reason=bounded(reason.strip(), REASON_LENGTH, "退款原因"),
+                reason=reason,
                 fields={"closed_at": clock.now()},
                 extra_after={"order": order.reference},
             )

@@ -25,6 +25,7 @@ from certhall.hall.models import Application, Document
 from certhall.hall.services import with_lines
 from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
 from certhall.lifecycle import transition
+from certhall.pki import identity
 
 QUEUE_LIMIT = 500
 REASON_LIMIT = 200
@@ -73,6 +74,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "审核通过")
         note = bounded(note.strip(), NOTE_LIMIT, "审核意见")  # as a return's note, never cut
+        identity.refuse_invisible(note, "审核意见", lines=True)
         now = clock.now()
         transition(
             actor,
@@ -105,6 +107,9 @@ def return_application(
         cleaned = {int(k): str(v).strip() for k, v in reasons.items()}
         if any(not text or len(text) > REASON_LIMIT for text in cleaned.values()):
             raise InvalidInput(code="return_reason", limit=REASON_LIMIT)
+        identity.refuse_invisible(note, "退回说明", lines=True)
+        for reason in cleaned.values():
+            identity.refuse_invisible(reason, "退回原因", lines=True)
         if not cleaned and not note:
             raise InvalidInput(code="reason_missing")
         with transaction.atomic():

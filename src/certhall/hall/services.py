@@ -42,6 +42,7 @@ from certhall.hall.models import (
 from certhall.hall.states import APPLICATIONS, EDITABLE, State, snapshot
 from certhall.lifecycle import transition
 from certhall.notify.services import normalise_phone
+from certhall.pki import identity
 from certhall.reads import Prepared, keep_prefetched
 from certhall.rules import default_catalog, local
 
@@ -505,13 +506,15 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
             access.require_editor(actor, application)
         if application.paid_at is not None:
             raise Conflict(code="application_paid", number=application.number)
+        reason = bounded(reason.strip(), REASON_LENGTH, "原因")
+        identity.refuse_invisible(reason, "原因")
         transition(
             actor,
             APPLICATIONS,
             application,
             State.CANCELLED,
             action="hall.application.cancel",
-            reason=bounded(reason.strip(), REASON_LENGTH, "原因"),
+            reason=reason,
             fields={"closed_at": clock.now()},
         )
         if application.payment_reference:
