@@ -140,3 +140,12 @@ def test_a_visitors_question_refused_on_the_page_keeps_what_was_typed(clock) -> 
     assert "问题的第9个字符（U+202E）是文字方向控制符，不能使用，请删除后重新输入。" in page
     assert f">{typed}</textarea>" in page and 'value="王先生"' in page
     assert not Question.objects.exists()
+
+
+def test_the_faq_category_an_answer_is_published_into_is_bounded(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """It went to a 40-character column unchecked (on PostgreSQL an HTTP 500)."""
+    answered = questions.answer(editor, _ask(clock), "请到受理点办理。")
+    with pytest.raises(InvalidInput) as refused:
+        questions.publish(editor, answered, "类" * 41)
+    assert refused.value.code == "field_too_long" and not Entry.objects.exists()
+    assert questions.publish(editor, answered, "  续期\t办理 ").category == "续期 办理"
