@@ -109,6 +109,9 @@ MESSAGES: dict[str, str] = {
     "refund_bank_row_settled": "第{line}行：该笔已回盘为“{result}”，不能改为“{given}”。",
     "refund_bank_row_columns": "第{line}行：列数与首行不一致。",
     "refund_bank_row_too_long": "第{line}行：{what}超过{limit}个字，请核对回盘文件。",
+    "refund_bank_row_text_chars": (
+        "第{line}行：{what}的第{where}个字符（{char}）是{kind}，请核对回盘文件。"
+    ),
     # progress
     "refund_progress_not_found": "申请编号与统一社会信用代码不匹配，请核对后重试。",
     "refund_progress_code": "{reason}",

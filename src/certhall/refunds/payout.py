@@ -51,9 +51,10 @@ from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict, NotFound, RuleViolation
+from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.lifecycle import LostRace, transition
 from certhall.messages import text
+from certhall.pki import identity
 from certhall.refunds import notices
 from certhall.refunds.imports import Refusal, csv_rows
 from certhall.refunds.models import PayoutBatch, PayoutItem, PayoutResult, RefundApplication
@@ -380,6 +381,10 @@ def _bounded(row: dict[str, str], column: str, what: str) -> str:
     limit: int = getattr(PayoutItem._meta.get_field(column), "max_length", 0)
     if len(value) > limit:
         raise _LineRefused("refund_bank_row_too_long", what=what, limit=limit)
+    try:  # the 附言 is what the applicant reads of a failed transfer (its note)
+        identity.refuse_invisible(value, what)
+    except InvalidInput as refused:
+        raise _LineRefused("refund_bank_row_text_chars", **refused.params) from None
     return value
 
 

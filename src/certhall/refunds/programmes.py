@@ -25,6 +25,7 @@ from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput, bounded
+from certhall.pki import identity
 from certhall.refunds.models import Business, Programme, ProgrammeCA, RefundApplication
 from certhall.refunds.records import get_programme, programme_summary
 
@@ -262,7 +263,10 @@ def _counters(ca: str, text: str) -> tuple[Counter, ...]:
 def _text(data: Mapping[str, Any], field: str, limit: int) -> str:
     value = data.get(field)
     text = "" if value is None else str(value).strip()
-    return bounded(text, limit, FIELDS[field.partition(":")[0]])  # counters:<slug>: 受理点
+    name = field.partition(":")[0]  # counters:<slug>: 受理点
+    bounded(text, limit, FIELDS[name])
+    identity.refuse_invisible(text, FIELDS[name], lines=name in ("announcement", "counters"))
+    return text
 
 
 def _required(data: Mapping[str, Any], field: str, limit: int) -> str:
@@ -278,7 +282,10 @@ def _list(data: Mapping[str, Any], field: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     texts = [str(v).strip() for v in values]
-    return [bounded(text, 50, FIELDS[field]) for text in texts if text]  # refused, never cut
+    kept = [bounded(text, 50, FIELDS[field]) for text in texts if text]  # refused, never cut
+    for text in kept:
+        identity.refuse_invisible(text, FIELDS[field])
+    return kept
 
 
 def _day(data: Mapping[str, Any], field: str) -> date:

@@ -19,6 +19,7 @@ from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
 from certhall.lifecycle import transition
+from certhall.pki import identity
 from certhall.refunds import notices
 from certhall.refunds.models import PayeeKind, RefundApplication
 from certhall.refunds.services import BankAccount, get_application
@@ -38,10 +39,11 @@ def _decision(actor: User, action: str, number: str) -> Iterator[RefundApplicati
         yield get_application(actor, number)
 
 
-def _reason(text: str) -> str:
+def _reason(text: str, what: str) -> str:
     cleaned = " ".join((text or "").split())
     if not cleaned or len(cleaned) > 500:
         raise InvalidInput(code="refund_reason_required")
+    identity.refuse_invisible(cleaned, what)
     return cleaned
 
 
@@ -107,7 +109,7 @@ def _with_reason(
     """An officer's decision that the applicant is told with a written reason (rejected, more
     material asked for): the reason kept as the application's note, ``decided_at`` set when
     the decision is final."""
-    reason = _reason(text)
+    reason = _reason(text, "不予返还的原因" if target == State.REJECTED else "需补充的材料")
     with transaction.atomic():
         fields: dict[str, object] = {"note": reason}
         if decided:

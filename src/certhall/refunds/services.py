@@ -30,7 +30,6 @@ from certhall.errors import (
     InvalidInput,
     NotFound,
     RuleViolation,
-    bounded,
     quoted,
 )
 from certhall.lifecycle import transition
@@ -320,8 +319,7 @@ def _supply(actor: User, number: str, note: str) -> RefundApplication:
             number=application.number,
             state=application.get_state_display(),
         )
-    text = bounded(" ".join((note or "").split()), NOTE_LENGTH, "补充说明")
-    if not text:  # the officers asked for something: an empty answer tells them nothing
-        raise InvalidInput(code="required", what="补充说明")
+    # required: the officers asked for something, an empty answer tells them nothing
+    text = free_text(note, "补充说明", NOTE_LENGTH)
     with transaction.atomic():
         return transition(actor, APPLICATIONS, application, State.SUBMITTED, reason=text)
