@@ -255,6 +255,9 @@ def test_a_back_office_refund_is_one_open_discrepancy_finance_marks_handled(
         lambda: gateway_bills.mark_handled(clerk, row.pk, "  "), "order_text_empty", InvalidInput
     )
     refused(
+        lambda: gateway_bills.mark_handled(clerk, row.pk, "已核实\x00"), "text_chars", InvalidInput
+    )
+    refused(
         lambda: gateway_bills.mark_handled(clerk, 999_999, "x"), "discrepancy_not_found", NotFound
     )
 

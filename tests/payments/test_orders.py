@@ -480,3 +480,43 @@ def test_order_numbers_are_normalised_or_refused() -> None:
     assert services.normalise_reference(" zf20261120 000123 ") == "ZF20261120-000123"
     with pytest.raises(InvalidInput, match="不是订单号"):
         services.normalise_reference("ZF2026112-000123")
+
+
+# --- invisible characters in finance's texts (docs/security.md) -----------------------------
+
+TYPED: dict[str, tuple[str, Callable[[User, Order, str], object]]] = {
+    "refund reason": (
+        "退款原因",
+        lambda clerk, order, x: services.refund(clerk, order, f"客户{x}"),
+    ),
+    "cancellation reason": (
+        "取消原因",
+        lambda clerk, order, x: services.cancel_order(clerk, order, f"改为{x}柜台缴费"),
+    ),
+    "counter voucher": (
+        "凭证号",
+        lambda clerk, order, x: services.record_counter_payment(
+            clerk, order, method="pos", amount=order.amount, voucher=f"POS{x}0001"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TYPED)
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\x00"], ids=["rlo", "zwsp", "nul"])
+def test_finances_texts_refuse_an_invisible_character(
+    clock: Any, clerk: User, order: Order, name: str, char: str
+) -> None:
+    """A refund's or a cancellation's reason (the customer's order page), a POS slip's number
+    (the receipt, the daily bill's matching): bounded only, they took direction, zero-width and
+    control characters. Every text finance gives is ``services.order_text``'s (the 处理说明,
+    停止原因 and 退回流水号 of test_refund_guard, test_gateway_bills and test_surplus too)."""
+    what, call = TYPED[name]
+    if name == "refund reason":
+        order = _in_state(order, Status.PAID)
+    with pytest.raises(InvalidInput) as refused:
+        call(clerk, order, char)
+    assert refused.value.code == "text_chars"
+    assert refused.value.message.startswith(f"{what}的第")
+    status = Order.objects.get(pk=order.pk).status
+    assert status == (Status.PAID if name == "refund reason" else Status.PENDING)

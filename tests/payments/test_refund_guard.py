@@ -131,6 +131,8 @@ def test_finance_stops_the_automatic_refund_then_records_it_by_hand(
 ) -> None:
     order = refunded_online()
     refused(lambda: refunding.stop(clerk, order.reference, " "), "order_text_empty", InvalidInput)
+    hidden = lambda: refunding.stop(clerk, order.reference, "账户\u202e已注销")  # noqa: E731
+    refused(hidden, "text_chars", InvalidInput)
     stopped = refunding.stop(clerk, order.reference, "付款账户已注销，改为对公转账退回")
     assert stopped.refund_stopped_at == certhall_clock.now() and stopped.refund_stopped_by == clerk
     (event,) = events("payments.order.refund_auto_stop")
@@ -146,6 +148,8 @@ def test_finance_stops_the_automatic_refund_then_records_it_by_hand(
     assert not SandboxRefund.objects.exists()
     refused(lambda: refunding.stop(clerk, order.reference, "again"), "refund_auto_stopped")
     refused(lambda: refunding.retry_now(clerk, order.reference), "refund_auto_stopped")
+    hidden = lambda: services.record_refund_sent(clerk, order.reference, "BANK\u200b-R-2")  # noqa: E731
+    refused(hidden, "text_chars", InvalidInput)
     services.record_refund_sent(clerk, order.reference, "BANK-R-2")
     (sent,) = events("payments.order.refund_sent")
     assert sent.after["automatic"] == "stopped"
@@ -153,6 +157,7 @@ def test_finance_stops_the_automatic_refund_then_records_it_by_hand(
     refusals = [e.after["error"] for e in events("payments.order.refund_auto_stop", "refused")]
     assert refusals == [
         "order_text_empty",
+        "text_chars",
         "refund_auto_stopped",
         "refund_not_owed",
     ]
@@ -300,6 +305,10 @@ def test_a_gateway_refund_of_an_order_recorded_by_hand_raises_an_alert(
     empty = login(clerk).post(url, {"note": " "})
     alert = f'data-alert="{order.reference}"'
     assert "重复退款告警（1）" in refused_row(empty, alert, "处理说明不能为空", "note", "")
+    # a direction override: refused in Chinese beside the row, the note kept as typed
+    hidden = login(clerk).post(url, {"note": "已退回\u202e13800138000"})
+    words = "处理说明的第4个字符（U+202E）是文字方向控制符，不能使用，请删除后重新输入。"
+    refused_row(hidden, alert, words, "note", "已退回\u202e13800138000")
     done = page(login(clerk).post(url, {"note": "已联系客户退回重复款项"}, follow=True))
     assert f"已将订单 {order.reference} 的重复退款告警标记为已处理" in done
     assert "重复退款告警（" not in done and 'id="refund-alerts"' not in done

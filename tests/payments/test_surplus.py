@@ -19,7 +19,7 @@ from certhall import clock as certhall_clock
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.config import SmtpConfig
-from certhall.errors import CerthallError, Forbidden, NotFound
+from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
 from certhall.notify.models import OutgoingEmail, SmsMessage
 from certhall.payments import refund_state, sandbox, services, surplus
 from certhall.payments.lifecycle import Status, SurplusStatus
@@ -219,6 +219,8 @@ def test_returned_through_the_gateway_once_and_the_customer_told(
     assert order.status == Status.PAID
     refused(lambda: surplus.send_back(clerk, kept.pk), "surplus_returned")
     refused(lambda: surplus.record_by_hand(clerk, kept.pk, "HAND-1"), "surplus_returned")
+    hidden = lambda: surplus.record_by_hand(clerk, kept.pk, "HAND\u202e-1")  # noqa: E731
+    refused(hidden, "text_chars", InvalidInput)  # refused as typed, before the state
     assert SandboxRefund.objects.count() == 1
     # told by SMS and email
     (sms,) = SmsMessage.objects.filter(kind="surplus_returned")

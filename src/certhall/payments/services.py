@@ -40,6 +40,7 @@ from certhall.payments import notices, refund_state
 from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
 from certhall.payments.models import LIVE_STATUSES, REFERENCE_LENGTH, Order, Payment
 from certhall.payments.signals import order_paid, order_refunded
+from certhall.pki import identity
 from certhall.rules import local
 
 #: Who may create an order: the organisation itself (online) or the counter.
@@ -138,11 +139,14 @@ def payment_of(order: Order) -> Payment | None:
 
 
 def order_text(value: object, what: str, limit: int) -> str:
-    """A text finance must give (a reason, a reference), named ``what`` in its refusals."""
+    """A text finance must give (a reason, a reference, a note), named ``what`` in its
+    refusals: one line, nothing invisible (``pki.identity.refuse_invisible``)."""
     text = str(value or "").strip()
     if not text:
         raise InvalidInput(code="order_text_empty", what=what)
-    return bounded(text, limit, what)
+    bounded(text, limit, what)
+    identity.refuse_invisible(text, what)
+    return text
 
 
 def _items(
@@ -529,6 +533,7 @@ def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
         else:
             require_provider(actor, order.provider_id)
         text = bounded(str(reason or "").strip(), 200, "取消原因")  # refused, never cut
+        identity.refuse_invisible(text, "取消原因")
         with transaction.atomic():
             order.refresh_from_db()
             transition(
