@@ -1,6 +1,7 @@
 """The public portal in Debian's Chromium against a served ``certhall setup --demo`` instance:
 the guide, the notice list and its filter, search in either script, asking as a visitor and
-answering/publishing as staff; at 390 and 1366 px without horizontal overflow (screenshots
+answering/publishing as staff (a question with a direction override refused beside the
+form, kept as typed); at 390 and 1366 px without horizontal overflow (screenshots
 in tmp_path); a script or ``onerror`` in a notice body or a question never runs; axe-core
 finds no serious or critical accessibility violation on the main public pages."""
 
@@ -145,6 +146,16 @@ def test_ask_answer_publish_and_nothing_runs(
     visitor = new_page(browser, 390)
     visitor.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     visitor.goto(f"{portal.url}/questions/")
+    # a direction override (a phone number read backwards by staff): refused beside the form
+    reversed_phone = "请回电话1380\u202e0138000"
+    visitor.fill("#text", reversed_phone)
+    visitor.wait_for_timeout(3500)
+    visitor.click("#ask-form button[type=submit]")
+    expect(visitor.locator("#ask-error")).to_have_text(
+        "问题的第9个字符（U+202E）是文字方向控制符，不能使用，请删除后重新输入。"
+    )
+    expect(visitor.locator("#text")).to_have_value(reversed_phone)  # kept as typed
+    _no_overflow(visitor, tmp_path, "8-refused")
     question = 'Ukey插上没反应怎么办？<img src=x onerror="window.__pwned=1">'
     visitor.fill("#text", question)
     visitor.wait_for_timeout(3500)  # the signed form time: no answer within 3 seconds
