@@ -171,8 +171,6 @@ def validate_id_document(kind: str, number: str) -> str:
 
 
 _REPLACEMENT = "\ufffd"
-#: Line breaks and tabs, read as spaces when ``lines`` (same length: places still agree).
-_LAYOUT = str.maketrans("\t\n\r", "   ")
 
 
 def refuse_invisible(text: str, what: str, *, lines: bool = False) -> None:
@@ -185,8 +183,10 @@ def refuse_invisible(text: str, what: str, *, lines: bool = False) -> None:
     The one rule of every text a person types that another reads (docs/security.md, "Invisible
     characters in typed text"). ``lines``: a text of several lines (a body, an answer, a
     reason kept as typed), whose line breaks (CR, LF) and tabs are its layout and pass."""
+    # ``lines``: read as spaces, one for one (places still agree); ``str.replace``, as
+    # ``str.translate`` took 17 ms of a 130,000-character body (replace: 0.2 ms in all)
     if lines:
-        text = text.translate(_LAYOUT)
+        text = text.replace("\n", " ").replace("\r", " ").replace("\t", " ")
     if _REPLACEMENT in text:
         raise InvalidInput(
             code="text_chars",
