@@ -24,9 +24,9 @@ FEED_SIZE = 30
 #: The session's note of the question just asked: its number and 查询码, shown on the page the
 #: asker is sent to; then the code is forgotten (a reload shows 已提交 and the number only).
 SESSION_ASKED = "portal.asked"
-#: What XML 1.0 cannot carry. The services refuse it in a notice (``notices.visible``); a row
-#: written around them (a database restore, a hand-made fix) must not make the feed a 500 for
-#: every reader, so the feed shows U+FFFD where such a character stands.
+#: What XML 1.0 cannot carry. The services refuse it in a notice
+#: (``pki.identity.refuse_invisible``); a row written around them (a database restore, a
+#: hand-made fix) must not make the feed a 500 for every reader: it shows U+FFFD instead.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
