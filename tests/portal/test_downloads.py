@@ -107,6 +107,13 @@ def test_uploads_checked_by_content_and_size(clock, editor: User, make_user) -> 
             chunks=[b"%PDF-" + b"0" * downloads.UPLOAD_MAX],
         )  # fmt: skip
     assert big.value.code == "download_too_big"
+    with pytest.raises(InvalidInput) as long:  # a 说明 longer than a notice's 摘要
+        downloads.upload(
+            editor, kind="manual", title="x", version="1", name="x.pdf",
+            description="说" * (downloads.DESCRIPTION_MAX + 1), chunks=[b"%PDF-1.4\n"],
+        )  # fmt: skip
+    assert long.value.code == "field_too_long" and "说明" in long.value.message
+    assert Download.objects.count() == 1  # the first upload only
     with pytest.raises(InvalidInput):  # a zipapp is only ever built, never uploaded
         downloads.upload(
             editor, kind="helper", title="x", version="1", description="", name="x.pyz",

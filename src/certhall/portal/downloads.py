@@ -32,6 +32,8 @@ from certhall.portal.models import Download, DownloadKind
 from certhall.rules import Business, CertType, default_catalog
 
 UPLOAD_MAX = 20 * 1024 * 1024
+#: A download's 说明, as long as a notice's 摘要 (it was unbounded: a page of the list each).
+DESCRIPTION_MAX = 1000
 
 FORM_TITLES = {
     "unit_application": ("《单位数字证书申请表》填写样例", "机构证书（ODC证书）各项业务使用。"),
@@ -184,6 +186,7 @@ def upload(
         raise InvalidInput(code="notice_field_missing", what="名称")
     bounded(title, 200, "名称")
     bounded(version, 40, "版本")
+    bounded(description, DESCRIPTION_MAX, "说明")
     identity.refuse_invisible(title, "名称")
     identity.refuse_invisible(version, "版本")
     identity.refuse_invisible(description, "说明", lines=True)
