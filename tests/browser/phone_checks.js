@@ -305,6 +305,22 @@
       scrolled.push((el.id || el.name) + ' ' + el.value.slice(0, 16));
     }
   }
+  // an item of the consoles' bar alone on a line of its own below the others (退出 under the
+  // counter clerk's links at 768 px): the bar's items are who is logged in, its links and 退出
+  const barAlone = [];
+  const bar = document.querySelector('main nav.console-nav');
+  if (bar && visible(bar)) {
+    const items = [...bar.querySelectorAll('.console-who, a, form')].filter(visible)
+      .map(el => [el, el.getBoundingClientRect()]);
+    const rows = [];
+    for (const [el, r] of items.sort((x, y) => x[1].top - y[1].top)) {
+      const row = rows.find(row => r.top < row.bottom - 1 && row.top < r.bottom - 1);
+      if (row) { row.items.push(el); row.bottom = Math.max(row.bottom, r.bottom); } else rows.push({ top: r.top, bottom: r.bottom, items: [el] });
+    }
+    for (const row of rows.slice(1)) {
+      if (row.items.length === 1) barAlone.push(row.items[0].textContent.trim().slice(0, 16));
+    }
+  }
   const staffNavs = document.querySelectorAll('main nav.console-nav');
   return {
     width: doc.scrollWidth,
@@ -334,6 +350,7 @@
     numHeads: numHeads.slice(0, 10),
     path: path.slice(0, 10),
     scrolled: scrolled.slice(0, 10),
+    barAlone: barAlone.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back

@@ -9,10 +9,11 @@ batch, the portal's seeds, the audit log), in Debian's headless Chromium on Frid
 On every page (phone_checks.js): nothing wider than the screen, the consoles' one bar, no text
 under 12 px, buttons, fields and the links of bars and forms 44 px tall, no short label, date,
 code or table cell's word broken over lines (a serial of 20 characters or more may wrap in its
-card), nothing out of its card unless a table scrolls it inside itself. The same pages at 1366
-and 768 px stay as they were (the desktop's and the tablet's checks of test_phones.py). At
-every width a row's button or field is in sight without scrolling its table sideways, and a
-numeric column's heading is on one line. A
+card), nothing out of its card unless a table scrolls it inside itself. The same pages at 1366,
+1280, 1100 and 768 px stay as they were (the desktop's and the tablet's checks of
+test_phones.py), no item of the consoles' bar alone on its line. At every width a row's button
+or field is in sight without scrolling its table sideways, and a numeric column's heading is on
+one line. A
 full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
 looked at.
 """
@@ -242,7 +243,7 @@ def at_the_counter(
     return measured
 
 
-@pytest.mark.parametrize("width", [1366, 768])
+@pytest.mark.parametrize("width", [1366, 1280, 1100, 768])
 def test_the_same_pages_at_desktop_and_tablet(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
@@ -251,7 +252,8 @@ def test_the_same_pages_at_desktop_and_tablet(
     width: int,
 ) -> None:
     """The phone's layout stays on phones: the desktop's and the tablet's checks of the same
-    pages (the cards begin below 760 px)."""
+    pages (the cards begin below 760 px); between the tablet and the desktop no item of the
+    consoles' bar alone on its line (退出 under the counter clerk's links at 768 px)."""
     shots = tmp_path / str(width)
     shots.mkdir()
     print(f"screenshots in {shots}")
@@ -262,6 +264,11 @@ def test_the_same_pages_at_desktop_and_tablet(
         wide = {
             name: problem
             for name, got in measured
-            if (problem := wide_problem(got, width) or [f for _, f in reachable(got) if f])
+            if (problem := wide_problem(got, width) or [f for _, f in between(got) if f])
         }
     assert not wide, json.dumps(wide, ensure_ascii=False, indent=1)
+
+
+def between(got: dict[str, Any]) -> tuple[tuple[str, list[str]], ...]:
+    """From the tablet to the desktop: :func:`reachable` and no bar's item alone on its line."""
+    return (*reachable(got), ("barAlone", got["barAlone"]))
