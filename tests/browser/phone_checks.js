@@ -305,6 +305,21 @@
       scrolled.push((el.id || el.name) + ' ' + el.value.slice(0, 16));
     }
   }
+  // a table's column squeezed to a character or two a line (finance's alerts at 1100-1366 px:
+  // 30-character references kept whole left 单位 and 差异 two characters wide, 支/付/平/台…):
+  // a cell's Chinese text of 4 characters or more on lines of fewer than 3 characters each
+  const squeezed = [];
+  for (const cell of (main || document.body).querySelectorAll('td, th')) {
+    // a list of cards keeps its headings for screen readers only (1 px, clipped)
+    if (!visible(cell) || getComputedStyle(cell.closest('thead') || cell).position === 'absolute') continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent.replace(/\s+/g, '');
+      if (text.length < 4 || !/[\u4e00-\u9fff]/.test(text) || !visible(node.parentElement)) continue;
+      const count = lines(textRects(node, 0, node.textContent.length));
+      if (count > 1 && text.length / count < 3) squeezed.push(text.slice(0, 16) + ' on ' + count + ' lines');
+    }
+  }
   // an item of the consoles' bar alone on a line of its own below the others (退出 under the
   // counter clerk's links at 768 px): the bar's items are who is logged in, its links and 退出
   const barAlone = [];
@@ -350,6 +365,7 @@
     numHeads: numHeads.slice(0, 10),
     path: path.slice(0, 10),
     scrolled: scrolled.slice(0, 10),
+    squeezed: squeezed.slice(0, 10),
     barAlone: barAlone.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),

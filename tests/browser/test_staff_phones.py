@@ -11,9 +11,10 @@ under 12 px, buttons, fields and the links of bars and forms 44 px tall, no shor
 code or table cell's word broken over lines (a serial of 20 characters or more may wrap in its
 card), nothing out of its card unless a table scrolls it inside itself. The same pages at 1366,
 1280, 1100 and 768 px stay as they were (the desktop's and the tablet's checks of
-test_phones.py), no item of the consoles' bar alone on its line. At every width a row's button
-or field is in sight without scrolling its table sideways, and a numeric column's heading is on
-one line. A
+test_phones.py), finance's with every alert it raises (a refund made twice, a second payment,
+the daily bill's discrepancies): no table's column squeezed to a character or two a line, no
+item of the consoles' bar alone on its line. At every width a row's button or field is in sight
+without scrolling its table sideways, and a numeric column's heading is on one line. A
 full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
 looked at.
 """
@@ -22,8 +23,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -35,9 +39,10 @@ from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
 from certhall.hall import review
 from certhall.hall.models import Application
+from certhall.payments import gateway_bills, notify, refund_state, refunding, sandbox
 from certhall.payments import services as payments
 from certhall.payments.lifecycle import Channel, Method
-from certhall.payments.models import Order
+from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 from certhall.portal import seed
 from certhall.portal.models import Entry, Notice, Question
 from certhall.refunds import counter
@@ -171,6 +176,50 @@ def counter_refund(programme: Programme, clerk: User, officer: User) -> str:
     return number
 
 
+def finance_alerts(world: dict[str, Any]) -> None:  # noqa: F811
+    """Every alert of finance's page, made as the gateways make them (tests/payments/
+    test_browser.py): a refund made twice, a second payment, a refund made in the gateway's back
+    office and an amount that differs on the day's bill."""
+    applicant, clerk = world["applicant"], world["staff"][Role.CLERK]
+    admin = world["staff"][Role.CA_ADMIN]
+    made = iter(range(1, 100))
+
+    def paid(*gateways: str) -> tuple[Order, list[SandboxTrade]]:
+        order = payments.create_order(
+            applicant, purpose="tests.payments", object_id=f"SQ20261120-{next(made):06d}",
+            organization=applicant.organization, amount=Decimal("300.00"),
+            description="机构证书（ODC证书）新办 1年",
+        )  # fmt: skip
+        trades = [sandbox.pay(applicant, order.reference, gateway) for gateway in gateways]
+        for trade in trades:
+            body = urlencode(sandbox.notification(trade)).encode()
+            notify.handle(trade.gateway, body, source="127.0.0.1")
+        return order, trades
+
+    with at(FRIDAY):
+        twice, _ = paid("alipay")
+        payments.refund(clerk, twice, "客户撤回申请")
+        Order.objects.filter(pk=twice.pk).update(
+            refund_calling_at=clock.now() - refund_state.CALL_LEASE - timedelta(seconds=1)
+        )
+        refunding.stop(clerk, twice.reference, "调用超时，改为人工退款")
+        payments.record_refund_sent(clerk, twice.reference, "2026112023001HAND0000000000017")
+        Order.objects.filter(pk=twice.pk).update(
+            refund_duplicate_reference="2026112023001000000000000042",
+            refund_duplicate_at=clock.now(),
+        )
+        paid("alipay", "wechat")  # 多余到账
+        (_, (trade,)), (differs, _) = paid("alipay"), paid("alipay")
+        SandboxRefund.objects.create(
+            gateway="alipay", trade=trade, out_request_no="HT20261120000001",
+            refund_id="2026112023001999000000000001", refund_amount="300.00",
+            refunded_at=clock.now(),
+        )  # fmt: skip
+        SandboxTrade.objects.filter(out_trade_no=differs.reference).update(total_amount="105.00")
+        # with the world's two online payments the sandbox never saw (payment_not_in_bill)
+        assert len(gateway_bills.reconcile_day(admin, "alipay", clock.today()).discrepancies) == 4
+
+
 def phone_staff_problems(got: dict[str, Any], user: User) -> dict[str, Any]:
     """What is wrong with a staff page at 390 px: a phone's checks, a table cell's code or
     short label or a bracket broken over lines, and the consoles' one layout."""
@@ -204,6 +253,7 @@ def test_every_staff_page_fits_a_phone(
     shots = tmp_path / "390"
     shots.mkdir()
     print(f"screenshots in {shots}")
+    finance_alerts(world)  # finance's alerts as cards
     pages = pages_of_every_role(world)
     assert {user.role for _, _, user in pages} == set(Role) - {Role.APPLICANT}
     user_of = {name: user for name, _, user in pages}
@@ -252,11 +302,14 @@ def test_the_same_pages_at_desktop_and_tablet(
     width: int,
 ) -> None:
     """The phone's layout stays on phones: the desktop's and the tablet's checks of the same
-    pages (the cards begin below 760 px); between the tablet and the desktop no item of the
-    consoles' bar alone on its line (退出 under the counter clerk's links at 768 px)."""
+    pages (the cards begin below 760 px), finance's with every alert it raises; between the
+    tablet and the desktop no table's column squeezed to a character or two a line (its alerts'
+    30-character references left 单位 and 差异 two characters wide at 1100-1366 px) and no item of
+    the consoles' bar alone on its line (退出 under the counter clerk's links at 768 px)."""
     shots = tmp_path / str(width)
     shots.mkdir()
     print(f"screenshots in {shots}")
+    finance_alerts(world)
     pages = pages_of_every_role(world)
     viewport = {"width": width, "height": 900}
     with time_machine.travel(FRIDAY):
@@ -270,5 +323,6 @@ def test_the_same_pages_at_desktop_and_tablet(
 
 
 def between(got: dict[str, Any]) -> tuple[tuple[str, list[str]], ...]:
-    """From the tablet to the desktop: :func:`reachable` and no bar's item alone on its line."""
-    return (*reachable(got), ("barAlone", got["barAlone"]))
+    """From the tablet to the desktop: :func:`reachable`, no column squeezed to a character or
+    two a line, no bar's item alone on its line."""
+    return (*reachable(got), ("squeezed", got["squeezed"]), ("barAlone", got["barAlone"]))

@@ -361,7 +361,7 @@ def test_finance_records_a_refund_sent_back_through_its_page(
     finance = login(clerk)
     queue = page(finance.get("/payments/invoices/"))
     assert 'id="refunds-owed"' in queue and f'data-order="{order.reference}"' in queue
-    assert "支付宝（网上支付）" in queue
+    assert '支付宝<span class="nowrap">（网上支付）</span>' in queue  # its bracket whole on a phone
     url = f"/payments/orders/{order.reference}/refund-sent"
     empty = page(finance.post(url, {"sent_reference": ""}, follow=True))
     assert "退回流水号不能为空" in empty
