@@ -336,6 +336,16 @@
       if (row.items.length === 1) barAlone.push(row.items[0].textContent.trim().slice(0, 16));
     }
   }
+  // a link's short label broken over lines (收据 | （PDF） at the end of a line in the staff
+  // application's 办理 card at 1100 px): a label of 8 characters or fewer, without spaces
+  const linkWords = [];
+  for (const a of (main || document.body).querySelectorAll('a')) {
+    const label = (a.textContent || '').trim();
+    if (!visible(a) || !label || label.length > 8 || /\s/.test(label)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(a);
+    if (lines(range.getClientRects()) > 1) linkWords.push(label);
+  }
   const staffNavs = document.querySelectorAll('main nav.console-nav');
   return {
     width: doc.scrollWidth,
@@ -367,6 +377,7 @@
     scrolled: scrolled.slice(0, 10),
     squeezed: squeezed.slice(0, 10),
     barAlone: barAlone.slice(0, 10),
+    linkWords: linkWords.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back

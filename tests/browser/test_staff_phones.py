@@ -10,13 +10,13 @@ On every page (phone_checks.js): nothing wider than the screen, the consoles' on
 under 12 px, buttons, fields and the links of bars and forms 44 px tall, no short label, date,
 code or table cell's word broken over lines (a serial of 20 characters or more may wrap in its
 card), nothing out of its card unless a table scrolls it inside itself. The same pages at 1366,
-1280, 1100, 1024 (the narrowest table of finance's alerts) and 768 px stay as they were (the desktop's and the tablet's checks of
-test_phones.py), finance's with every alert it raises (a refund made twice, a second payment,
-the daily bill's discrepancies): no table's column squeezed to a character or two a line, no
-item of the consoles' bar alone on its line. At every width a row's button or field is in sight
-without scrolling its table sideways, and a numeric column's heading is on one line. A
-full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
-looked at.
+1280, 1100, 1024 (the narrowest table of finance's alerts) and 768 px stay as they were (the
+desktop's and the tablet's checks of test_phones.py), finance's with every alert it raises (a
+refund made twice, a second payment, the daily bill's discrepancies): no table's column
+squeezed to a character or two a line, no item of the consoles' bar alone on its line, no
+link's short label broken. At every width a row's button or field is in sight without
+scrolling its table sideways, and a numeric column's heading is on one line. A full-page
+screenshot of each page is saved under tmp_path (the directory is printed) to be looked at.
 """
 
 from __future__ import annotations
@@ -324,5 +324,10 @@ def test_the_same_pages_at_desktop_and_tablet(
 
 def between(got: dict[str, Any]) -> tuple[tuple[str, list[str]], ...]:
     """From the tablet to the desktop: :func:`reachable`, no column squeezed to a character or
-    two a line, no bar's item alone on its line."""
-    return (*reachable(got), ("squeezed", got["squeezed"]), ("barAlone", got["barAlone"]))
+    two a line, no bar's item alone on its line, no link's short label broken over lines."""
+    return (
+        *reachable(got),
+        ("squeezed", got["squeezed"]),
+        ("barAlone", got["barAlone"]),
+        ("linkWords", got["linkWords"]),
+    )
