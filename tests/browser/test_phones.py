@@ -11,11 +11,10 @@ a table's cell is either (2027年1月5 | 日, 2026-12- | 09), nor a short part o
 value is past its card's edge (the checks' own test holds them to a page of each fault). The
 customer pages are checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys,
 finance, refund officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and
-768 px: no
-horizontal scrolling, and at 1024 px and wider no date, code, login name or short label of a
-table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅, 待审|核);
-and every staff page has the consoles' one bar (web/staff.html: who is logged in, the role's
-pages, 退出), its fields beside a button as tall as the button.
+768 px: no horizontal scrolling, and at 1024 px and wider no date, code, login name or short
+label of a table's cell broken over lines (SQ20261206-|000006, demo-|applicant, 网上营业|厅,
+待审|核); and every staff page has the consoles' one bar (web/staff.html: who is logged in,
+the role's pages, 退出), its fields beside a button as tall as the button.
 A full-page screenshot of each page is saved under tmp_path (the directory is printed) to be
 looked at.
 """
