@@ -320,12 +320,17 @@
       if (count > 1 && text.length / count < 3) squeezed.push(text.slice(0, 16) + ' on ' + count + ' lines');
     }
   }
-  // an item of the consoles' bar alone on a line of its own below the others (退出 under the
-  // counter clerk's links at 768 px): the bar's items are who is logged in, its links and 退出
+  // an item of a bar alone on a line of its own below the others: the consoles' bar (退出 under
+  // the counter clerk's links at 768 px: who is logged in, its links and 退出) and the site's
+  // header (我的账户 under the CA admin's ten other links at 768 px: the brand and its links)
   const barAlone = [];
-  const bar = document.querySelector('main nav.console-nav');
-  if (bar && visible(bar)) {
-    const items = [...bar.querySelectorAll('.console-who, a, form')].filter(visible)
+  const bars = [
+    [document.querySelector('main nav.console-nav'), '.console-who, a, form'],
+    [document.querySelector('.site-header'), '.brand, .site-nav a'],
+  ];
+  for (const [bar, parts] of bars) {
+    if (!bar || !visible(bar)) continue;
+    const items = [...bar.querySelectorAll(parts)].filter(visible)
       .map(el => [el, el.getBoundingClientRect()]);
     const rows = [];
     for (const [el, r] of items.sort((x, y) => x[1].top - y[1].top)) {

@@ -56,6 +56,8 @@ def test_online_application_pages(actors: dict[str, User], open_programme: Progr
     page = client.get("/refunds/sz-2021/").content.decode()
     assert "¥300.00" in page and 'data-reason="outside_window"' in page
     assert "缴费日期不在业务期间内" in page
+    # the records' amounts in a number's column (right-aligned, as every other table's money)
+    assert '<td data-label="金额（元）" class="num">300.00</td>' in page
 
     form = {"account_name": "别人", "account_number": ACCOUNT, "bank_name": "工行", "phone": PHONE}
     refused = client.post("/refunds/sz-2021/apply", {**form, "confirm": "yes"})
