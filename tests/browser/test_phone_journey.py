@@ -13,21 +13,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ORG_NAME, PIN, USCC, Stack, chromium
+from tests.browser.test_phones import CHECKS, phone_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
 WIDTHS = (390, 360)
 PHONE = "13800138000"
-#: What phone_checks.js measures that must come back empty on a phone.
-MEASURED = ("small", "tiny", "broken", "dates", "units", "choices", "fields", "spill", "scrolled")
 
 #: The public pages a customer opens from an SMS link or the portal's menu.
 PORTAL_PAGES = [
@@ -94,11 +91,7 @@ class Phone:
             path=str(self.stack.shots / f"{self.width}-{name}.png"), full_page=True
         )
         got: dict[str, Any] = self.page.evaluate(CHECKS)
-        wrong = {key: got[key] for key in MEASURED if got[key]}
-        if got["width"] > self.width:
-            wrong["width"] = got["width"]
-        if got["headerOverflows"] or got["headerBottom"] > got["mainTop"] + 0.5:
-            wrong["header"] = True
+        wrong = phone_problems(got, self.width)
         if self.page.evaluate(BRAND_HALF_LINES) != 1:
             wrong["brand"] = "数字证书服务平台 broken over lines"
         if wrong:
