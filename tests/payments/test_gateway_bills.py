@@ -414,6 +414,60 @@ def test_bad_input_is_refused_in_words_and_recorded(
     assert not GatewayBillRun.objects.exists()
 
 
+TRADE = {
+    "out_trade_no": "ZF20261120-000001",
+    "trade_no": "2026112022001000000000000001",
+    "total_amount": "300.00",
+    "gmt_payment": "2026-11-20 10:30:00",
+    "trade_status": "TRADE_SUCCESS",
+}
+REFUND = {
+    "out_request_no": "HT20261120000001",
+    "refund_id": "2026112023001999000000000001",
+    "trade_no": "2026112022001000000000000001",
+    "out_trade_no": "ZF20261120-000001",
+    "refund_amount": "300.00",
+    "gmt_refund": "2026-11-20 11:00:00",
+}
+
+
+@pytest.mark.parametrize(
+    ("trades", "refunds", "said"),
+    [
+        # a trade number reversed for finance by an RLO in the discrepancy's row
+        (
+            [{**TRADE, "trade_no": "20261120\u202e22001"}],
+            [],
+            "第1行交易记录的字段 trade_no 的第9个",
+        ),
+        # TRADE_SUCCESS with a zero-width space was read as "not paid" and the line skipped
+        ([{**TRADE, "trade_status": "TRADE_\u200bSUCCESS"}], [], "字段 trade_status 的第7个"),
+        ([TRADE], [{**REFUND, "refund_id": "2026\ufffd"}], "第1行退款记录的字段 refund_id"),
+    ],
+)
+def test_an_invisible_character_in_a_bill_refuses_the_whole_bill(
+    admin: User,
+    clock: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    trades: list[dict[str, str]],
+    refunds: list[dict[str, str]],
+    said: str,
+) -> None:
+    class Bill:
+        def bill(
+            self, gateway: Any, day: date
+        ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+            return trades, refunds
+
+    monkeypatch.setattr(gateways, "bill_client", lambda gateway: Bill())
+    message = refused(lambda: reconcile(admin), "gateway_bill_text_chars", InvalidInput)
+    assert said in message and message.endswith("整份对账单未核对。")
+    assert not GatewayBillRun.objects.exists() and not GatewayDiscrepancy.objects.exists()
+    assert [e.after["error"] for e in events(gateway_bills.ACTION, "refused")] == [
+        "gateway_bill_text_chars"
+    ]
+
+
 # --- the jobs and the command line ------------------------------------------------------------
 
 

@@ -195,6 +195,49 @@ def test_a_statement_that_is_not_csv_is_refused_before_any_line(
     assert AuditEvent.objects.filter(action="payments.reconcile", result="refused").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("line", "header", "said"),
+    [
+        # an RLO in the payer: finance reads what follows it reversed
+        (
+            "2026-11-18,1.00,深圳市演示\u202e医疗,ZF20261120-000002",
+            "date,amount,payer,note",
+            "付款人的第6个字符（U+202E）",
+        ),
+        (
+            "2026-11-18,1.00,x,ZF20261120\u200b-000002",
+            "date,amount,payer,note",
+            "附言的第11个字符（U+200B）",
+        ),
+        (
+            "2026-11-18,1.00,x,y,SN\ufffd1",
+            "date,amount,payer,note,serial",
+            "流水号的第3个字符（U+FFFD）",
+        ),
+    ],
+)
+def test_an_invisible_character_in_a_line_refuses_the_whole_statement(
+    admin: User, orders: dict[str, Order], line: str, header: str, said: str
+) -> None:
+    """Payer, note and serial are read by finance (the report, the payment's details); they
+    were only bounded, and a statement went in with the line matched or reported as it was."""
+    ok = f"2026-11-18,300.00,{PAYER},ZF20261120-000001" + (",SN1" if "serial" in header else "")
+    with pytest.raises(InvalidInput) as refused:
+        reconcile.reconcile(admin, statement(ok, line, header=header))
+    assert refused.value.code == "statement_text_chars"
+    assert refused.value.message.startswith(f"对账单第3行：{said}")
+    assert "整个文件未导入" in refused.value.message
+    assert not Payment.objects.filter(order=orders["a"]).exists()
+    orders["a"].refresh_from_db()
+    assert orders["a"].status == Status.PENDING
+    assert AuditEvent.objects.filter(action="payments.reconcile", result="refused").count() == 1
+
+
+def test_a_notes_line_break_is_not_refused(admin: User, orders: dict[str, Order]) -> None:
+    data = statement(f'2026-11-18,300.00,{PAYER},"ZF20261120-000001\n证书费"')
+    assert outcomes(reconcile.reconcile(admin, data)) == [(2, "matched")]
+
+
 def test_bad_lines_are_reported_not_fatal(admin: User, orders: dict[str, Order]) -> None:
     data = statement(
         "2026-11-18,300.00,only three",

@@ -25,6 +25,10 @@ MESSAGES: dict[str, str] = {
     "statement_malformed": (
         "对账单第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入。"
     ),
+    "statement_text_chars": (
+        "对账单第{line}行：{what}的第{where}个字符（{char}）是{kind}，整个文件未导入，"
+        "请核对对账单。"
+    ),
     "statement_columns": "应有 {want} 列，实有 {got} 列。",
     "invoice_order_unpaid": "订单 {reference} 当前为“{status}”：付款后才能申请开具发票。",
     "invoice_exists": "订单 {reference} 已申请过发票（每个订单只开一张发票）。",
@@ -148,6 +152,10 @@ MESSAGES: dict[str, str] = {
     "trade_mismatch.bill": "交易 {trade_no} 已入账到订单 {reference}，与对账单不符。",
     "gateway_bill_line": (
         "对账单第{line}行{what}记录的字段 {field} 缺失或格式不正确，整份对账单未核对。"
+    ),
+    "gateway_bill_text_chars": (
+        "对账单第{line}行{record}记录的字段 {what} 的第{where}个字符（{char}）是{kind}，"
+        "整份对账单未核对。"
     ),
     "gateway_bill_future": "{day} 还未到：只能核对已有对账单的日期（今天或以前）。",
     "gateway_bill_unavailable": "未配置{gateway}的对账单下载接口，无法核对。",

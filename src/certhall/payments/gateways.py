@@ -45,6 +45,7 @@ from certhall.accounts.services import system_actor
 from certhall.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RuleViolation
 from certhall.payments.lifecycle import COUNTER_METHODS, Channel, Method
 from certhall.payments.models import Order
+from certhall.pki import identity
 from certhall.rules import SHANGHAI, default_catalog
 
 
@@ -333,15 +334,27 @@ class _BillLine:
     def refused(self, name: str) -> InvalidInput:
         return InvalidInput(code="gateway_bill_line", what=self.what, line=self.number, field=name)
 
-    def text(self, name: str) -> str:
+    def value(self, name: str) -> str:
         value = str(self.row.get(name) or "").strip()
         if not value or len(value) > 64:
             raise self.refused(name)
         return value
 
+    def text(self, name: str) -> str:
+        """A text field (a status, a trade or refund number): shown to finance in the alerts,
+        and compared as it is, so nothing invisible (``gateway_bill_text_chars``)."""
+        value = self.value(name)
+        try:
+            identity.refuse_invisible(value, name)
+        except InvalidInput as refused:
+            raise InvalidInput(
+                code="gateway_bill_text_chars", record=self.what, line=self.number, **refused.params
+            ) from None
+        return value
+
     def amount(self, name: str) -> money.Money:
         try:
-            amount = money.parse(self.text(name), what="对账单金额")
+            amount = money.parse(self.value(name), what="对账单金额")
         except InvalidInput:
             raise self.refused(name) from None
         if amount.fen <= 0:
@@ -350,7 +363,7 @@ class _BillLine:
 
     def time(self, name: str) -> datetime:
         try:
-            return datetime.strptime(self.text(name), "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
+            return datetime.strptime(self.value(name), "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
         except ValueError:
             raise self.refused(name) from None
 
@@ -362,8 +375,9 @@ def read_bill(
     refunds: list[dict[str, str]],
 ) -> Bill:
     """The bill's lines read: every field present, amounts positive yuan, times in Shanghai
-    time; a line that is not (InvalidInput ``gateway_bill_line``, naming the line and the
-    field) refuses the whole bill: nothing is reconciled against a bill only partly read."""
+    time, texts without invisible characters; a line that is not (InvalidInput
+    ``gateway_bill_line`` or ``gateway_bill_text_chars``, naming the line and the field) refuses
+    the whole bill: nothing is reconciled against a bill only partly read."""
     paid: list[BillTrade] = []
     for number, row in enumerate(trades, start=1):
         line = _BillLine(row, "交易", number)
