@@ -91,6 +91,60 @@ def test_whole_file_refusals(programme: Programme, admin: User) -> None:
     assert encoding.value.code == "refund_import_encoding"
 
 
+@pytest.mark.parametrize(
+    ("kind", "bad", "said"),
+    [
+        (  # an RLO: officers read what follows 演示 reversed
+            "fees",
+            f"szca,a2,{USCC},深圳市演示\u202e医疗科技有限公司,new,2019-03-01,150",
+            "第3行：企业名称的第6个字符（U+202E）是文字方向控制符",
+        ),
+        (  # a line separator, which the blanks' collapsing turned into a space unseen
+            "fees",
+            f"szca,a2,{USCC},深圳市演示\u2028医疗科技有限公司,new,2019-03-01,150",
+            "第3行：企业名称的第6个字符（U+2028）",
+        ),
+        (
+            "usage",
+            "szca,a2,演示\u200b平台,2019-03-01",
+            "第3行：平台名称的第3个字符（U+200B）",
+        ),
+    ],
+)
+def test_an_invisible_character_in_a_name_refuses_the_whole_file(
+    programme: Programme,
+    admin: User,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    bad: str,
+    said: str,
+) -> None:
+    """The names were only bounded: the row was stored as it came, and officers and the
+    enterprise read it. Chunks of one row: the first is written before the bad one is read."""
+    from certhall.refunds import imports
+
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    header = ",".join(imports.COLUMNS[kind])
+    good = {
+        "fees": f"szca,a1,{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,150",
+        "usage": "szca,a1,演示平台,2019-03-01",
+    }[kind]
+    data = "\n".join([header, good, bad, ""]).encode()
+    with pytest.raises(InvalidInput) as refused:
+        import_records(admin, programme.slug, kind, data)
+    assert refused.value.code == "refund_import_text_chars"
+    assert refused.value.message.startswith(said)
+    assert "整个文件未导入" in refused.value.message
+    assert not FeeRecord.objects.exists() and not UsageRecord.objects.exists()
+
+
+def test_a_name_broken_over_two_lines_is_still_one_line(programme: Programme, admin: User) -> None:
+    header = ",".join(("ca", "serial", "uscc", "enterprise_name", "business", "paid_on"))
+    data = f'{header},amount_yuan\nszca,a1,{USCC},"深圳市演示\n医疗",new,2019-03-01,150\n'
+    assert import_records(admin, programme.slug, "fees", data.encode()).imported == 1
+    assert FeeRecord.objects.get().enterprise_name == "深圳市演示 医疗"
+
+
 def test_a_file_that_is_not_csv_stores_nothing(
     programme: Programme, admin: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,9 @@ MESSAGES: dict[str, str] = {
     "refund_csv_malformed": (
         "第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入。"
     ),
+    "refund_import_text_chars": (
+        "第{line}行：{what}的第{where}个字符（{char}）是{kind}，整个文件未导入，请核对文件。"
+    ),
     "refund_row_columns": "第{line}行：列数与首行不一致。",
     "refund_row_ca_unknown": "第{line}行：没有代号为“{ca}”的数字证书机构。",
     "refund_row_ca_mismatch": "第{line}行：机构“{ca}”与指定的 --ca {expected} 不一致。",

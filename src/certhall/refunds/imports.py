@@ -7,6 +7,11 @@ whole or not at all, and the report names every refused row with its line and re
 whose natural key (CA, serial, business and date for fees; CA, serial, platform and date for
 usage) is already stored with the same data is *unchanged*, so importing the same file twice
 changes nothing; with different data it is refused (``conflict``), never overwritten.
+
+An enterprise's or a platform's name holding a character that shows nothing or changes how the
+rest shows (``pki.identity.refuse_invisible``) refuses the whole file, naming the line and the
+column (``refund_import_text_chars``): officers and the enterprise read these names, and such a
+character in a CA's export means the file was damaged (U+FFFD) or edited on its way.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from certhall.audit import services as audit
 from certhall.bulk import ahead, insert_rows
 from certhall.errors import CerthallError, InvalidInput
 from certhall.messages import text
+from certhall.pki import identity
 from certhall.pki.identity import validate_uscc
 from certhall.refunds.models import Business, FeeRecord, Programme, Source, UsageRecord
 from certhall.refunds.records import get_programme, normalise_serial
@@ -141,6 +147,17 @@ def csv_rows(
         ) from None
 
 
+def _visible(value: str, what: str, line: int) -> str:
+    """``value`` as it is, or the whole file refused (``refund_import_text_chars``). Read as
+    written, before its blanks are collapsed: a U+2028 or a U+001C is "whitespace" to
+    ``str.split`` and would vanish unseen; line breaks and tabs pass (collapsed as before)."""
+    try:
+        identity.refuse_invisible(value, what, lines=True)
+    except InvalidInput as refused:
+        raise InvalidInput(code="refund_import_text_chars", line=line, **refused.params) from None
+    return value
+
+
 def _uscc(value: str, _column: str) -> str:
     try:
         return validate_uscc(value)
@@ -189,7 +206,7 @@ class _Checker:
             raise _RowRefused("ca_unknown", ca=slug)
         return self.providers[slug]
 
-    def build(self, row: dict[str, str] | None, ref: str) -> tuple[tuple[Any, ...], Row]:
+    def build(self, row: dict[str, str] | None, line: int, ref: str) -> tuple[tuple[Any, ...], Row]:
         """The row's natural key and its values in the order of :data:`DB_COLUMNS`."""
         if row is None:
             raise _RowRefused("columns")
@@ -200,14 +217,14 @@ class _Checker:
             raise _RowRefused("serial_invalid", value=row["serial"][:80]) from None
         programme_id = self.programme.pk
         if self.kind == "usage":
-            platform = " ".join(row["platform"].split())
+            platform = " ".join(_visible(row["platform"], "平台名称", line).split())
             if not platform or len(platform) > 128:
                 raise _RowRefused("platform_missing")
             used_on = self.checked("used_on", row["used_on"], _date)
             key = (provider_id, serial, platform, used_on)
             return key, (programme_id, provider_id, serial, platform, used_on, ref)
         uscc = self.checked("uscc", row["uscc"], _uscc)
-        name = " ".join(row["enterprise_name"].split())
+        name = " ".join(_visible(row["enterprise_name"], "企业名称", line).split())
         if not name or len(name) > 128:
             raise _RowRefused("name_missing")
         business = row["business"].strip()
@@ -324,7 +341,7 @@ def _chunks(data: bytes, needed: list[str], checker: _Checker, digest: str) -> I
     for line, row in csv_rows(data, needed, header_code="refund_import_header"):
         chunk.rows += 1
         try:
-            key, record = checker.build(row, f"{digest[:16]}:{line}")
+            key, record = checker.build(row, line, f"{digest[:16]}:{line}")
         except _RowRefused as refused:
             chunk.refused.append(_refusal(line, refused))
             continue
