@@ -71,6 +71,24 @@ def test_trust_import_list_refresh_disable(
 
 
 @pytest.mark.django_db
+def test_a_name_with_an_invisible_character_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--name was bounded only: 广东<RLO>CA was stored and listed to staff reversed."""
+    cert_file = tmp_path / "ca.der"
+    cert_file.write_bytes(der(SoftwareCA.create("甲CA").issuer.certificate))
+    command = ["certlogin", "trust-import", "--cert", str(cert_file), "--name", "广东\u202eCA"]
+    assert main(command) == 2
+    said = (
+        "certhall: error: 名称的第3个字符（U+202E）是文字方向控制符，不能使用，请删除后重新输入。"
+    )
+    assert capsys.readouterr().err.strip() == said
+    assert not TrustedRoot.objects.exists()
+    refusal = AuditEvent.objects.get(action="certlogin.trust.import")
+    assert refusal.result == "refused" and refusal.after["error"] == "text_chars"
+
+
+@pytest.mark.django_db
 def test_our_own_ca_is_not_imported(tmp_path: Path, ca, capsys) -> None:  # type: ignore[no-untyped-def]
     root, _ = ca
     path = tmp_path / "root.der"

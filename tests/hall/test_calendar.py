@@ -173,6 +173,13 @@ def test_calendar_commands(
         (b"{not json", "不是JSON"),
         (b"\xff\xfe", "不是JSON"),
         (json.dumps({**ARRANGEMENT_2027, "holidays": ["2026-12-31"]}).encode(), "不在 2027 年内"),
+        # an RLO in the source staff read in `calendar status` (it was stored as it came)
+        (
+            json.dumps({**ARRANGEMENT_2027, "source": "国务院\u202e办公厅"}).encode(),
+            "“source”的第4个字符（U+202E）是文字方向控制符",
+        ),
+        # over the column: stored whole by SQLite, a DataError traceback on PostgreSQL
+        (json.dumps({**ARRANGEMENT_2027, "source": "通" * 201}).encode(), "不能超过200个字"),
     ],
 )
 def test_bad_import_files_are_one_line_errors(

@@ -26,6 +26,7 @@ from certhall.audit import services as audit
 from certhall.ca.models import CertificateAuthority
 from certhall.certlogin.models import TrustedRoot
 from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound, bounded
+from certhall.pki import identity
 
 MAX_CERTIFICATE_BYTES = 64 * 1024
 MAX_CRL_BYTES = 64 * 1024 * 1024
@@ -153,8 +154,10 @@ def import_trusted_ca(
         if TrustedRoot.objects.filter(fingerprint_sha256=digest).exists():
             raise Conflict(code="exists", fingerprint=digest[:16])
         cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-        # the operator's name refused past the column, never cut; the certificate's own name
-        # (its CN or subject) is only a default label and is shortened to fit
+        # the operator's name refused past the column, never cut, and with an invisible
+        # character (staff read it in the list and in every CRL refusal); the certificate's
+        # own name (its CN or subject) is only a default label and is shortened to fit
+        identity.refuse_invisible(name.strip(), "名称")
         label = (
             bounded(name.strip(), 128, "名称")
             or (str(cn[0].value) if cn else cert.subject.rfc4514_string())[:128]

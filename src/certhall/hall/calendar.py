@@ -20,9 +20,11 @@ from django.db import transaction
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
+from certhall.errors import bounded
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL, snapshot
+from certhall.pki import identity
 from certhall.rules.workdays import Arrangement, WorkCalendar, YearStatus
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,14 @@ class ImportResult:
 
 def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
     """Store ``arrangement`` (replacing an earlier import of its year) and recompute the
-    deadlines of open applications, all in one transaction with its audit events."""
+    deadlines of open applications, all in one transaction with its audit events.
+
+    Its ``source`` is what staff read of where the year comes from: nothing invisible
+    (``text_chars``) and at most the column's 200 characters (``field_too_long``), checked
+    here, not in :meth:`Arrangement.parse`, which reads the stored years too (a row stored
+    before is shown as it is, never made unreadable)."""
+    identity.refuse_invisible(arrangement.source, "“source”")
+    bounded(arrangement.source, CalendarYear._meta.get_field("source").max_length or 0, "“source”")
     result = ImportResult(
         arrangement.year,
         created=False,
