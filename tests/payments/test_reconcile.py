@@ -305,3 +305,9 @@ def test_cli_errors_are_one_line(
     assert cli("payments", "reconcile", "--statement", str(bad)) == 2
     err = capsys.readouterr().err
     assert err.startswith("certhall: error:") and "表头" in err
+    bad.write_bytes(statement("2026-11-18,1.00,演示\u202e医疗,ZF20261120-000001"))
+    assert cli("payments", "reconcile", "--statement", str(bad)) == 2
+    assert capsys.readouterr().err == (
+        "certhall: error: 对账单第2行：付款人的第3个字符（U+202E）是文字方向控制符，"
+        "整个文件未导入，请核对对账单。\n"
+    )
