@@ -13,7 +13,7 @@ from certhall.audit.models import AuditEvent
 from certhall.cli.main import main
 from certhall.notify.models import SmsMessage
 from certhall.notify.services import send_sms
-from certhall.tokens import PinError, pin_status, user_login
+from certhall.tokens import PinError, list_tokens, pin_status, user_login
 from certhall.ukeys import services, sessions
 from certhall.ukeys.lifecycle import Status
 from certhall.ukeys.models import Ukey
@@ -44,6 +44,21 @@ def registered(db: None, ukey_store: UkeyStore, capsys: pytest.CaptureFixture[st
     assert (code, err) == (0, "")
     assert "recorded in the Ukey inventory" in out
     return Ukey.objects.get(label="cli-ukey")
+
+
+def test_init_refuses_a_label_with_an_invisible_character(
+    db: None, ukey_store: UkeyStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--label was checked for length and padding only: ukey-<RLO>0102 was formatted and
+    recorded, and staff read it reversed in the inventory."""
+    code, out, err = token(
+        ukey_store, capsys, "init", "--label", "ukey-\u202e0102", "--so-pin", SO_PIN, "--pin", PIN
+    )
+    assert (code, out) == (2, "")
+    said = "令牌标签的第6个字符（U+202E）是文字方向控制符，不能使用，请删除后重新输入。"
+    assert err == f"certhall: error: {said}\n"
+    assert not Ukey.objects.exists()
+    assert list_tokens(ukey_store.module, conf=ukey_store.conf) == []
 
 
 def test_init_registers_the_token_with_its_so_pin_sealed(

@@ -24,6 +24,7 @@ from pkcs11 import PKCS11Error, TokenFlag
 from pkcs11.types import Token
 
 from certhall.errors import TokenError
+from certhall.pki.identity import refuse_invisible
 from certhall.tokens.errors import TokenInitFailed
 from certhall.tokens.module import CKR_OK, ModuleBinding, binding_lock, reserved
 from certhall.tokens.pin import DEFAULT_MAX_TRIES, PinStatus, read_status, set_user_pin_as_so
@@ -132,8 +133,11 @@ def format_token(
     False (tokens that are not Ukeys, like the CA's own token). Returns the new
     token's info (its serial is what the Ukey inventory records). TokenError ``token_exists``
     when the label is taken, ``no_free_slot``; PinLengthInvalid; no PIN appears in a message.
+    A label people read (the inventory, ``token list``) holding an invisible character is
+    refused before the slot is touched (InvalidInput ``text_chars``, docs/security.md).
     """
     check_label(label)
+    refuse_invisible(label, "令牌标签")
     check_pin_length(so_pin, so=True)
     check_pin_length(pin)
     with (
