@@ -25,10 +25,7 @@ MESSAGES: dict[str, str] = {
     "statement_malformed": (
         "对账单第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入。"
     ),
-    "statement_text_chars": (
-        "对账单第{line}行：{what}的第{where}个字符（{char}）是{kind}，整个文件未导入，"
-        "请核对对账单。"
-    ),
+    "statement_text_chars": "{what}的第{where}个字符（{char}）是{kind}，请核对银行流水。",
     "statement_columns": "应有 {want} 列，实有 {got} 列。",
     "invoice_order_unpaid": "订单 {reference} 当前为“{status}”：付款后才能申请开具发票。",
     "invoice_exists": "订单 {reference} 已申请过发票（每个订单只开一张发票）。",

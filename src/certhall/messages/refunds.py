@@ -51,9 +51,6 @@ MESSAGES: dict[str, str] = {
     "refund_csv_malformed": (
         "第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入。"
     ),
-    "refund_import_text_chars": (
-        "第{line}行：{what}的第{where}个字符（{char}）是{kind}，整个文件未导入，请核对文件。"
-    ),
     "refund_row_columns": "第{line}行：列数与首行不一致。",
     "refund_row_ca_unknown": "第{line}行：没有代号为“{ca}”的数字证书机构。",
     "refund_row_ca_mismatch": "第{line}行：机构“{ca}”与指定的 --ca {expected} 不一致。",
@@ -66,6 +63,7 @@ MESSAGES: dict[str, str] = {
     "refund_row_date_invalid": "第{line}行：{what}“{value}”不是有效的日期（格式为 YYYY-MM-DD）。",
     "refund_row_amount_invalid": "第{line}行：金额“{value}”不正确（元，最多两位小数，不能为负）。",
     "refund_row_platform_missing": "第{line}行：平台名称为空或超过128个字。",
+    "refund_row_text_chars": "第{line}行：{what}的第{where}个字符（{char}）是{kind}，本行未导入。",
     "refund_row_conflict": "第{line}行：与已导入的同一记录内容不一致，未覆盖。",
     # applications
     "refund_window_closed": (

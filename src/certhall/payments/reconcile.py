@@ -22,11 +22,11 @@ must go back), ``unmatched`` (no or unknown order number, wrong amount, order ca
 refunded, a debit), ``invalid`` (the line cannot be read, or a payer, note or serial is longer
 than 100, 200 or 48 characters: refused, never cut), ``error`` (the payment was refused
 while being recorded). A statement the csv module cannot read to the end (a field over its
-limit) is refused whole before any line is matched (``statement_malformed``, naming the line),
-as is one whose payer, note or serial holds a character that shows nothing or changes how the
-rest shows (``statement_text_chars``, naming the line, the field and the character:
-``pki.identity.refuse_invisible``; finance reads them, and a bank's export holding one was
-damaged or altered on its way).
+limit) is refused whole before any line is matched (``statement_malformed``, naming the line).
+A line whose payer, note or serial holds a character that shows nothing or changes how the
+rest shows is ``invalid`` (``statement_text_chars``, naming the field and the character:
+``pki.identity.refuse_invisible``): finance reads them, and the 附言 is whatever the payer
+typed, so one transfer's note must not stop the statement's other lines.
 """
 
 from __future__ import annotations
@@ -155,14 +155,14 @@ def _date(text: str) -> date:
 TEXTS = ("付款人", "附言", "流水号")
 
 
-def _refuse_invisible(number: int, cells: list[str]) -> None:
-    """The whole statement refused at a payer, note or serial holding an invisible character
-    (a note's line breaks and tabs pass: a multi-line 附言 is the customer's, and harmless)."""
+def _refuse_invisible(cells: list[str]) -> None:
+    """The line refused at a payer, note or serial holding an invisible character (a note's
+    line breaks and tabs pass: a multi-line 附言 is the customer's, and harmless)."""
     for cell, what in zip(cells[2:], TEXTS, strict=False):
         try:
-            identity.refuse_invisible(cell.strip(), what, lines=what == "附言")
+            identity.refuse_invisible(cell, what, lines=what == "附言")
         except InvalidInput as refused:
-            raise InvalidInput(code="statement_text_chars", line=number, **refused.params) from None
+            raise InvalidInput(code="statement_text_chars", **refused.params) from None
 
 
 def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]:
@@ -187,12 +187,11 @@ def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) == width:
-            _refuse_invisible(number, row)
         try:
             if len(row) != width:
                 raise InvalidInput(code="statement_columns", want=width, got=len(row))
             cells = [cell.strip() for cell in row]
+            _refuse_invisible(cells)
             lines.append(
                 StatementLine(
                     line=number,

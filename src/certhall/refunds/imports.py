@@ -9,9 +9,10 @@ usage) is already stored with the same data is *unchanged*, so importing the sam
 changes nothing; with different data it is refused (``conflict``), never overwritten.
 
 An enterprise's or a platform's name holding a character that shows nothing or changes how the
-rest shows (``pki.identity.refuse_invisible``) refuses the whole file, naming the line and the
-column (``refund_import_text_chars``): officers and the enterprise read these names, and such a
-character in a CA's export means the file was damaged (U+FFFD) or edited on its way.
+rest shows (``pki.identity.refuse_invisible``) refuses its row, naming the column and the
+character (``text_chars``): officers and the enterprise read these names. A row, not the whole
+file: the name was typed by an enterprise into a CA's records, and one such name must not keep
+every other enterprise of that CA out of the programme.
 """
 
 from __future__ import annotations
@@ -147,14 +148,14 @@ def csv_rows(
         ) from None
 
 
-def _visible(value: str, what: str, line: int) -> str:
-    """``value`` as it is, or the whole file refused (``refund_import_text_chars``). Read as
-    written, before its blanks are collapsed: a U+2028 or a U+001C is "whitespace" to
-    ``str.split`` and would vanish unseen; line breaks and tabs pass (collapsed as before)."""
+def _visible(value: str, what: str) -> str:
+    """``value`` as it is, or its row refused (``text_chars``). Read as written, before its
+    blanks are collapsed: a U+2028 or a U+001C is "whitespace" to ``str.split`` and would
+    vanish unseen; line breaks and tabs pass (collapsed as before)."""
     try:
         identity.refuse_invisible(value, what, lines=True)
     except InvalidInput as refused:
-        raise InvalidInput(code="refund_import_text_chars", line=line, **refused.params) from None
+        raise _RowRefused("text_chars", **refused.params) from None
     return value
 
 
@@ -206,7 +207,7 @@ class _Checker:
             raise _RowRefused("ca_unknown", ca=slug)
         return self.providers[slug]
 
-    def build(self, row: dict[str, str] | None, line: int, ref: str) -> tuple[tuple[Any, ...], Row]:
+    def build(self, row: dict[str, str] | None, ref: str) -> tuple[tuple[Any, ...], Row]:
         """The row's natural key and its values in the order of :data:`DB_COLUMNS`."""
         if row is None:
             raise _RowRefused("columns")
@@ -217,14 +218,14 @@ class _Checker:
             raise _RowRefused("serial_invalid", value=row["serial"][:80]) from None
         programme_id = self.programme.pk
         if self.kind == "usage":
-            platform = " ".join(_visible(row["platform"], "平台名称", line).split())
+            platform = " ".join(_visible(row["platform"], "平台名称").split())
             if not platform or len(platform) > 128:
                 raise _RowRefused("platform_missing")
             used_on = self.checked("used_on", row["used_on"], _date)
             key = (provider_id, serial, platform, used_on)
             return key, (programme_id, provider_id, serial, platform, used_on, ref)
         uscc = self.checked("uscc", row["uscc"], _uscc)
-        name = " ".join(_visible(row["enterprise_name"], "企业名称", line).split())
+        name = " ".join(_visible(row["enterprise_name"], "企业名称").split())
         if not name or len(name) > 128:
             raise _RowRefused("name_missing")
         business = row["business"].strip()
@@ -341,7 +342,7 @@ def _chunks(data: bytes, needed: list[str], checker: _Checker, digest: str) -> I
     for line, row in csv_rows(data, needed, header_code="refund_import_header"):
         chunk.rows += 1
         try:
-            key, record = checker.build(row, line, f"{digest[:16]}:{line}")
+            key, record = checker.build(row, f"{digest[:16]}:{line}")
         except _RowRefused as refused:
             chunk.refused.append(_refusal(line, refused))
             continue
