@@ -288,3 +288,16 @@ def test_a_text_of_several_lines_keeps_its_line_breaks_and_tabs_and_nothing_else
         with pytest.raises(InvalidInput) as refused:
             identity.refuse_invisible(text, "答复", lines=True)
         assert refused.value.params["where"] == where, text
+
+
+def test_visible_text_is_bounded_and_refuses_what_shows_nothing() -> None:
+    """The services' one check of a typed text: its bound (never cut), then the characters."""
+    assert identity.visible_text("第一行\n第二行", 7, "答复", lines=True) == "第一行\n第二行"
+    with pytest.raises(InvalidInput) as long:
+        identity.visible_text("八个字八个字八个", 7, "原因")
+    assert long.value.code == "field_too_long" and "原因" in long.value.message
+    with pytest.raises(InvalidInput) as hidden:
+        identity.visible_text("顺丰\u200b速运", 32, "快递公司")
+    assert hidden.value.code == "text_chars" and "快递公司" in hidden.value.message
+    with pytest.raises(InvalidInput):  # a line break only where lines are kept
+        identity.visible_text("第一行\n第二行", 32, "原因")

@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.utils import translation
 
 from certhall.accounts.models import User
-from certhall.errors import InvalidInput, bounded
+from certhall.errors import InvalidInput
 from certhall.notify.services import normalise_phone
 from certhall.pki import identity
 from certhall.pki.identity import validate_uscc
@@ -50,8 +50,7 @@ def text(value: str, what: str, max_length: int, *, required: bool = True) -> st
         if required:
             raise InvalidInput(code="required", what=what)
         return ""
-    identity.refuse_invisible(cleaned, what)
-    return bounded(cleaned, max_length, what)
+    return identity.visible_text(cleaned, max_length, what)
 
 
 def email(value: str) -> str:

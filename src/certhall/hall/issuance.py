@@ -35,7 +35,7 @@ from certhall.accounts.permissions import require_different_person
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
-from certhall.errors import CerthallError, Conflict, InvalidInput, bounded
+from certhall.errors import CerthallError, Conflict, InvalidInput
 from certhall.hall import access, notices, workflow
 from certhall.hall.models import (
     Application,
@@ -465,8 +465,7 @@ def deliver(
             if not TRACKING.fullmatch(tracking):
                 raise InvalidInput(code="tracking")
             fields["tracking_number"] = tracking
-            fields["carrier"] = bounded(carrier.strip(), 32, "快递公司") or "快递"
-            identity.refuse_invisible(str(fields["carrier"]), "快递公司")
+            fields["carrier"] = identity.visible_text(carrier.strip(), 32, "快递公司") or "快递"
             reason = f"邮寄：{fields['carrier']} {tracking}"
         workflow.delivered(actor, application, reason, **fields)
         if application.delivery == Delivery.MAIL:

@@ -19,7 +19,7 @@ from certhall.accounts.permissions import require_role
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.certlogin.models import Renewal
-from certhall.errors import Conflict, InvalidInput, NotFound, bounded
+from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.hall import access, workflow
 from certhall.hall.models import REASON_LENGTH, Application, Business, CertType, Channel
 from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
@@ -251,8 +251,7 @@ def refund_application(actor: User, number: str, reason: str) -> Application:
         require_role(actor, *access.REFUND_ROLES)
         if not reason.strip():
             raise InvalidInput(code="refund_reason_missing")
-        reason = bounded(reason.strip(), REASON_LENGTH, "退款原因")
-        identity.refuse_invisible(reason, "退款原因")
+        reason = identity.visible_text(reason.strip(), REASON_LENGTH, "退款原因")
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             access.require_staff(actor, application, *access.REFUND_ROLES)

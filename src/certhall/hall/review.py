@@ -19,7 +19,7 @@ from certhall.accounts import licence
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, InvalidInput, bounded
+from certhall.errors import Forbidden, InvalidInput
 from certhall.hall import access, notices
 from certhall.hall.models import Application, Document
 from certhall.hall.services import with_lines
@@ -73,8 +73,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
     with access.locked(actor, number, "hall.application.approve") as application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
         require_different_person(actor, application.entered_by_id, "审核通过")
-        note = bounded(note.strip(), NOTE_LIMIT, "审核意见")  # as a return's note, never cut
-        identity.refuse_invisible(note, "审核意见", lines=True)
+        note = identity.visible_text(note.strip(), NOTE_LIMIT, "审核意见", lines=True)
         now = clock.now()
         transition(
             actor,
@@ -103,11 +102,10 @@ def return_application(
         actor, "hall.application.return", object_type="application", object_id=number
     ):
         require_role(actor, *access.REVIEW_ROLES)
-        note = bounded(note.strip(), NOTE_LIMIT, "退回说明")
+        note = identity.visible_text(note.strip(), NOTE_LIMIT, "退回说明", lines=True)
         cleaned = {int(k): str(v).strip() for k, v in reasons.items()}
         if any(not text or len(text) > REASON_LIMIT for text in cleaned.values()):
             raise InvalidInput(code="return_reason", limit=REASON_LIMIT)
-        identity.refuse_invisible(note, "退回说明", lines=True)
         for reason in cleaned.values():
             identity.refuse_invisible(reason, "退回原因", lines=True)
         if not cleaned and not note:

@@ -27,7 +27,7 @@ from certhall.accounts.visibility import Scope
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
-from certhall.errors import Conflict, InvalidInput, NotFound, bounded
+from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.hall import access, documents, items, payment, workflow
 from certhall.hall.models import (
     REASON_LENGTH,
@@ -506,8 +506,7 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
             access.require_editor(actor, application)
         if application.paid_at is not None:
             raise Conflict(code="application_paid", number=application.number)
-        reason = bounded(reason.strip(), REASON_LENGTH, "原因")
-        identity.refuse_invisible(reason, "原因")
+        reason = identity.visible_text(reason.strip(), REASON_LENGTH, "原因")
         transition(
             actor,
             APPLICATIONS,

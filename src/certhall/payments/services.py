@@ -32,7 +32,6 @@ from certhall.errors import (
     InvalidInput,
     NotFound,
     RuleViolation,
-    bounded,
     quoted,
 )
 from certhall.lifecycle import transition
@@ -144,9 +143,7 @@ def order_text(value: object, what: str, limit: int) -> str:
     text = str(value or "").strip()
     if not text:
         raise InvalidInput(code="order_text_empty", what=what)
-    bounded(text, limit, what)
-    identity.refuse_invisible(text, what)
-    return text
+    return identity.visible_text(text, limit, what)
 
 
 def _items(
@@ -532,8 +529,7 @@ def cancel_order(actor: User, order: Order, reason: str = "") -> Order:
             require_organization(actor, order.organization_id)
         else:
             require_provider(actor, order.provider_id)
-        text = bounded(str(reason or "").strip(), 200, "取消原因")  # refused, never cut
-        identity.refuse_invisible(text, "取消原因")
+        text = identity.visible_text(str(reason or "").strip(), 200, "取消原因")
         with transaction.atomic():
             order.refresh_from_db()
             transition(

@@ -23,7 +23,7 @@ import unicodedata
 from datetime import date
 
 from certhall import clock
-from certhall.errors import InvalidInput
+from certhall.errors import InvalidInput, bounded
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -212,6 +212,14 @@ def refuse_invisible(text: str, what: str, *, lines: bool = False) -> None:
         raise InvalidInput(
             code="text_chars", what=what, where=where, char=f"U+{ord(ch):04X}", kind=kind
         )
+
+
+def visible_text(text: str, limit: int, what: str, *, lines: bool = False) -> str:
+    """``text`` a person typed for another to read (a reason, a note, an answer): at most
+    ``limit`` characters (``field_too_long``, never cut) and nothing :func:`refuse_invisible`
+    refuses; ``lines`` as there. The services' one check of such a field."""
+    refuse_invisible(bounded(text, limit, what), what, lines=lines)
+    return text
 
 
 def subject_text(value: str | None, what: str, limit: int) -> str:

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from certhall import clock, config
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound, bounded
+from certhall.errors import InvalidInput, NotFound
 from certhall.forms import FORM_FILES, render_blank_forms, render_forms_for
 from certhall.forms.data import Applicant, CertificateRequest, FormData, Handler, Holder
 from certhall.pki import identity
@@ -184,12 +184,9 @@ def upload(
     version = version.strip() or "1"
     if not title:
         raise InvalidInput(code="notice_field_missing", what="名称")
-    bounded(title, 200, "名称")
-    bounded(version, 40, "版本")
-    bounded(description, DESCRIPTION_MAX, "说明")
-    identity.refuse_invisible(title, "名称")
-    identity.refuse_invisible(version, "版本")
-    identity.refuse_invisible(description, "说明", lines=True)
+    identity.visible_text(title, 200, "名称")
+    identity.visible_text(version, 40, "版本")
+    identity.visible_text(description, DESCRIPTION_MAX, "说明", lines=True)
     blob = files.store(chunks, accept=files.OFFICE_TYPES, limit=UPLOAD_MAX)
     with transaction.atomic():
         row = Download.objects.create(

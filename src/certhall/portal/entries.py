@@ -11,7 +11,7 @@ from django.utils import timezone
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound, bounded
+from certhall.errors import InvalidInput, NotFound
 from certhall.pki import identity
 from certhall.portal import sanitize, search
 from certhall.portal.access import require_editor, save_edit
@@ -51,10 +51,8 @@ class EntryInput:
             value = " ".join(str(getattr(self, name)).split())
             if not value:
                 raise InvalidInput(code="notice_field_missing", what=what)
-            identity.refuse_invisible(value, what)
-            object.__setattr__(self, name, bounded(value, limit, what))
-        bounded(self.body_html, BODY_MAX, "内容")
-        identity.refuse_invisible(self.body_html, "内容", lines=True)
+            object.__setattr__(self, name, identity.visible_text(value, limit, what))
+        identity.visible_text(self.body_html, BODY_MAX, "内容", lines=True)
         body = sanitize.clean(self.body_html)
         identity.refuse_invisible(body, "内容", lines=True)  # an entity (&#x202e;) decoded
         if not sanitize.to_plain(body):

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound, RuleViolation, bounded
+from certhall.errors import InvalidInput, NotFound, RuleViolation
 from certhall.lifecycle import transition
 from certhall.pki import identity
 from certhall.portal import files, sanitize, search
@@ -49,11 +49,12 @@ class NoticeInput:
         title = " ".join(self.title.split())
         if not title:
             raise InvalidInput(code="notice_field_missing", what="标题")
-        bounded(title, TITLE_MAX, "标题")
-        bounded(self.summary, SUMMARY_MAX, "摘要")
-        bounded(self.body_html, BODY_MAX, "正文")
-        for text, what in ((title, "标题"), (self.summary, "摘要"), (self.body_html, "正文")):
-            identity.refuse_invisible(text, what, lines=True)
+        for text, limit, what in (
+            (title, TITLE_MAX, "标题"),
+            (self.summary, SUMMARY_MAX, "摘要"),
+            (self.body_html, BODY_MAX, "正文"),
+        ):
+            identity.visible_text(text, limit, what, lines=True)
         if self.region not in Region.values:
             raise InvalidInput(code="notice_region", value=self.region)
         if self.category not in NoticeCategory.values:

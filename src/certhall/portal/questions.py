@@ -37,7 +37,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import User
-from certhall.errors import InvalidInput, NotFound, bounded
+from certhall.errors import InvalidInput, NotFound
 from certhall.lifecycle import transition
 from certhall.pki import identity
 from certhall.portal import entries, sanitize
@@ -102,10 +102,8 @@ def ask(text: str, *, name: str = "", stamp: str, trap: str, client: str) -> Ask
     _check_stamp(stamp)
     if len(text) < MIN_LENGTH:
         raise InvalidInput(code="question_too_short", limit=MIN_LENGTH)
-    bounded(text, MAX_LENGTH, "问题")
-    bounded(name, NAME_MAX, "称呼")
-    identity.refuse_invisible(text, "问题", lines=True)
-    identity.refuse_invisible(name, "称呼")
+    identity.visible_text(text, MAX_LENGTH, "问题", lines=True)
+    identity.visible_text(name, NAME_MAX, "称呼")
     ratelimit.reserve([(limit, client) for limit in ASK_LIMITS])
     now = clock.now()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -184,8 +182,7 @@ def answer(actor: User, question: Question, text: str) -> Question:
     text = text.strip()
     if not text:
         raise InvalidInput(code="question_answer_missing")
-    bounded(text, ANSWER_MAX, "答复")
-    identity.refuse_invisible(text, "答复", lines=True)
+    identity.visible_text(text, ANSWER_MAX, "答复", lines=True)
     fields = {"answer": text, "answered_by": actor, "answered_at": clock.now()}
     with transaction.atomic():
         question = Question.objects.select_for_update().get(pk=question.pk)
@@ -219,8 +216,7 @@ def publish(actor: User, question: Question, category: str = FAQ_CATEGORY) -> En
     """Put the question and its answer into the FAQ."""
     require_editor(actor)
     category = " ".join(category.split()) or FAQ_CATEGORY
-    bounded(category, entries.CATEGORY_MAX, "分类")
-    identity.refuse_invisible(category, "分类")
+    identity.visible_text(category, entries.CATEGORY_MAX, "分类")
     with transaction.atomic():
         question = transition(actor, QUESTIONS, question, QuestionState.PUBLISHED)
         entry = Entry.objects.filter(question=question).first()

@@ -24,7 +24,7 @@ from certhall import money
 from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, bounded
+from certhall.errors import Conflict, InvalidInput
 from certhall.pki import identity
 from certhall.refunds.models import Business, Programme, ProgrammeCA, RefundApplication
 from certhall.refunds.records import get_programme, programme_summary
@@ -264,9 +264,9 @@ def _text(data: Mapping[str, Any], field: str, limit: int) -> str:
     value = data.get(field)
     text = "" if value is None else str(value).strip()
     name = field.partition(":")[0]  # counters:<slug>: 受理点
-    bounded(text, limit, FIELDS[name])
-    identity.refuse_invisible(text, FIELDS[name], lines=name in ("announcement", "counters"))
-    return text
+    return identity.visible_text(
+        text, limit, FIELDS[name], lines=name in ("announcement", "counters")
+    )
 
 
 def _required(data: Mapping[str, Any], field: str, limit: int) -> str:
@@ -282,10 +282,7 @@ def _list(data: Mapping[str, Any], field: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     texts = [str(v).strip() for v in values]
-    kept = [bounded(text, 50, FIELDS[field]) for text in texts if text]  # refused, never cut
-    for text in kept:
-        identity.refuse_invisible(text, FIELDS[field])
-    return kept
+    return [identity.visible_text(text, 50, FIELDS[field]) for text in texts if text]
 
 
 def _day(data: Mapping[str, Any], field: str) -> date:
