@@ -25,7 +25,7 @@ from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.ca.models import CertificateAuthority
 from certhall.certlogin.models import TrustedRoot
-from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound, bounded
+from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound
 from certhall.pki import identity
 
 MAX_CERTIFICATE_BYTES = 64 * 1024
@@ -157,9 +157,8 @@ def import_trusted_ca(
         # the operator's name refused past the column, never cut, and with an invisible
         # character (staff read it in the list and in every CRL refusal); the certificate's
         # own name (its CN or subject) is only a default label and is shortened to fit
-        identity.refuse_invisible(name.strip(), "名称")
         label = (
-            bounded(name.strip(), 128, "名称")
+            identity.visible_text(name.strip(), 128, "名称")
             or (str(cn[0].value) if cn else cert.subject.rfc4514_string())[:128]
         )
         checked = None

@@ -20,7 +20,6 @@ from django.db import transaction
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import bounded
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL, snapshot
@@ -94,8 +93,8 @@ def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
     (``text_chars``) and at most the column's 200 characters (``field_too_long``), checked
     here, not in :meth:`Arrangement.parse`, which reads the stored years too (a row stored
     before is shown as it is, never made unreadable)."""
-    identity.refuse_invisible(arrangement.source, "“source”")
-    bounded(arrangement.source, CalendarYear._meta.get_field("source").max_length or 0, "“source”")
+    limit = CalendarYear._meta.get_field("source").max_length or 0
+    identity.visible_text(arrangement.source, limit, "“source”")
     result = ImportResult(
         arrangement.year,
         created=False,
