@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -137,17 +138,23 @@ def ca(admin: User):  # type: ignore[no-untyped-def]
     ocsp.reset()
 
 
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``certhall setup --demo`` once per worker and database kind, copied for each crash test's
+    home (``tests.support.crash.Templates``)."""
+    from tests.support.crash import Templates
+
+    with ExitStack() as stack:
+        yield Templates(tmp_path_factory.mktemp("demo-templates"), stack)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_home(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, demo_templates: Any
 ) -> Iterator[Any]:
-    """One real instance home (``certhall setup --demo``) per worker and database, shared by the
-    crash tests of money and the CA (``tests.support.crash``): each uses its own objects in it."""
-    from tests.support.crash import Home, database
-
-    with database(request.param) as url:
-        home = Home(
-            tmp_path_factory.mktemp("demo-home") / "home", url, "tests.support.crash_scenario"
-        )
-        home.cli("setup", "--demo")
+    """One real instance home (a copy of ``certhall setup --demo``'s) per worker and database,
+    shared by the crash tests of money and the CA (``tests.support.crash``): each uses its own
+    objects in it."""
+    path = tmp_path_factory.mktemp("demo-home") / "home"
+    with demo_templates.copy(request.param, path, "tests.support.crash_scenario") as home:
         yield home

@@ -1,7 +1,8 @@
 """Kill it mid-step: the CA. A real ``certhall ca ...`` SIGKILLed between two of its effects
 (``certhall.crashpoints``), in the shared demo home; then the registry, the stored OCSP answers,
 the CRLs (numbers never reused), the files the command writes (none that claims what the
-registry does not hold) and ``certhall audit verify``, and the run that finishes the work.
+registry does not hold) and the audit chain (``certhall audit verify``'s check, in the process
+that looks), and the run that finishes the work.
 
 Points: ``ca.revoked`` (the revocation and its OCSP answer committed, the CRL not yet re-signed),
 ``output.settled`` (``--out`` on the disk beside its target, the work not yet committed),
@@ -57,13 +58,15 @@ def _in_files(folder: Path) -> tuple[set[str], set[int]]:
     return serials, numbers
 
 
-def _seen(home: Home) -> dict[str, Any]:
-    seen: dict[str, Any] = home.json("ca-inspect")
+def _seen(home: Home, audit: bool = False) -> dict[str, Any]:
+    """The issuing CA's CRLs, the registry and the stored OCSP answers; with ``audit``, the audit
+    chain is then verified in the same process (``certhall audit verify``'s check)."""
+    seen: dict[str, Any] = home.json("ca-inspect", audit=audit)
     return seen
 
 
-def _files_hold_only_what_the_registry_does(home: Home, folder: Path) -> None:
-    seen = _seen(home)
+def _files_hold_only_what_the_registry_does(home: Home, folder: Path, audit: bool = False) -> None:
+    seen = _seen(home, audit)
     serials, numbers = _in_files(folder)
     assert serials <= set(seen["certificates"]), serials - set(seen["certificates"])
     stored = {c["number"]: c for c in seen["crls"]}
@@ -92,14 +95,12 @@ def test_ca_killed_mid_step_leaves_nothing_unknown(demo_home: Home, tmp_path: Pa
     # Batch issuance, killed with the PEM file written beside its target but the batch not
     # committed: the registry holds none of them, and no file holds a certificate it does not.
     home.kill_cli_at("output.settled", "ca", "issue-batch", str(manifest), "--out", pem)
-    assert set(_seen(home)["certificates"]) == before
+    assert set(_seen(home, audit=True)["certificates"]) == before
     assert not Path(pem).exists()
-    home.audit_verifies()
     # Killed with the batch committed, the file not yet in place: the registry holds the three.
     home.kill_cli_at("output.committed", "ca", "issue-batch", str(manifest), "--out", pem)
-    committed = set(_seen(home)["certificates"]) - before
+    committed = set(_seen(home, audit=True)["certificates"]) - before
     assert len(committed) == 3 and not Path(pem).exists()
-    home.audit_verifies()
     # Those three are written from the registry (not signed again).
     home.cli("ca", "export", *sorted(committed), "--out", str(out / "committed.pem"))
     exported = x509.load_pem_x509_certificates((out / "committed.pem").read_bytes())
@@ -115,17 +116,15 @@ def test_ca_killed_mid_step_leaves_nothing_unknown(demo_home: Home, tmp_path: Pa
     target = sorted(committed)[0]
     numbers = [c["number"] for c in seen["crls"]]
     home.kill_cli_at("ca.revoked", "ca", "revoke", target, "--reason", "keyCompromise")
-    seen = _seen(home)
+    seen = _seen(home, audit=True)
     assert seen["certificates"][target] == "revoked"
     assert seen["ocsp"][target] == "revoked"  # the stored answer was re-signed with it
     assert [c["number"] for c in seen["crls"]] == numbers  # no CRL yet
-    home.audit_verifies()
     # The jobs' next round publishes the CRL the kill stopped.
     home.cli("jobs")
-    seen = _seen(home)
+    seen = _seen(home, audit=True)
     newest = seen["crls"][-1]
     assert newest["number"] == numbers[-1] + 1 and target in newest["serials"], seen["crls"]
-    home.audit_verifies()
 
     # `certhall ca crl --out`, killed at each side of its commit: numbers only grow, and no file
     # holds a CRL other than the one stored under its number.
@@ -140,5 +139,4 @@ def test_ca_killed_mid_step_leaves_nothing_unknown(demo_home: Home, tmp_path: Pa
     assert seen["crl_number"] == newest["number"] + 2
     numbers = [c["number"] for c in seen["crls"]]
     assert numbers == sorted(set(numbers))
-    _files_hold_only_what_the_registry_does(home, out)
-    home.audit_verifies()
+    _files_hold_only_what_the_registry_does(home, out, audit=True)

@@ -1,7 +1,8 @@
 """Kill it mid-step: money. A real process SIGKILLed between two effects of a payment, a bank
 statement's lines and a refund (``certhall.crashpoints``), in the shared demo home; then the
-order, its payments, the application and ``certhall audit verify``, and the retry that finishes
-the work (the gateway's redelivery, the statement imported again, the clerk's second try).
+order, its payments, the application and the audit chain (``certhall audit verify``'s check, in
+the process that looks), and the retry that finishes the work (the gateway's redelivery, the
+statement imported again, the clerk's second try).
 
 Points: ``payments.recorded`` (the payment row and the order ``paid`` written, the application
 not yet moved on), ``payments.reconciled_line`` (a statement's first line committed, the second
@@ -25,8 +26,10 @@ from tests.support.crash import Home
 pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
 
 
-def _seen(home: Home, *numbers: str) -> dict[str, dict[str, object]]:
-    seen: dict[str, dict[str, object]] = home.json("pay-inspect", *numbers)
+def _seen(home: Home, *numbers: str, audit: bool = False) -> dict[str, dict[str, object]]:
+    """Each application, its order and its payments; with ``audit``, the audit chain is then
+    verified in the same process (``certhall audit verify``'s check)."""
+    seen: dict[str, dict[str, object]] = home.json("pay-inspect", *numbers, audit=audit)
     return seen
 
 
@@ -48,8 +51,7 @@ def test_payments_killed_mid_step_count_once(demo_home: Home, tmp_path: Path) ->
     # The gateway's notification, killed once the payment is written but before the
     # application moved on: one transaction, so nothing of it is left.
     home.kill_at("payments.recorded", "notify", str(online["trade"]))
-    assert _seen(home, online["number"])[online["number"]] == waiting
-    home.audit_verifies()
+    assert _seen(home, online["number"], audit=True)[online["number"]] == waiting
     # The gateway posts it again (the sandbox's jobs do after 5 minutes): paid once; the next
     # redelivery changes nothing.
     assert home.scenario("notify", str(online["trade"])).strip() == "paid"
@@ -61,31 +63,27 @@ def test_payments_killed_mid_step_count_once(demo_home: Home, tmp_path: Path) ->
     # A bank statement of two transfers, killed after the first line's payment committed.
     statement = str(_statement(tmp_path / "statement.csv", bank_a, bank_b))
     home.kill_cli_at("payments.reconciled_line", "payments", "reconcile", "--statement", statement)
-    seen = _seen(home, bank_a["number"], bank_b["number"])
+    seen = _seen(home, bank_a["number"], bank_b["number"], audit=True)
     assert seen[bank_a["number"]]["order"] == "paid"
     assert seen[bank_a["number"]]["state"] == "paid"
     assert seen[bank_b["number"]] == waiting
-    home.audit_verifies()
     # Imported again: the first line is recognised, the second recorded; each money once.
     again = home.cli("payments", "reconcile", "--statement", statement)
     assert "already_recorded" in again and "matched" in again, again
     assert "matched 1" in again and "already_recorded 1" in again, again
-    seen = _seen(home, *numbers)
+    seen = _seen(home, *numbers, audit=True)
     for number in numbers:
         assert seen[number]["order"] == "paid" and seen[number]["state"] == "paid", seen
         assert len(seen[number]["payments"]) == 1, seen  # type: ignore[arg-type]
-    home.audit_verifies()
 
     # 退款, killed with the order refunded but before the application's own signal ran: the
     # clerk's one transaction, undone whole; the second try refunds both once.
     home.kill_at("payments.refunded", "refund", online["number"])
-    assert _seen(home, online["number"])[online["number"]] == paid
-    home.audit_verifies()
+    assert _seen(home, online["number"], audit=True)[online["number"]] == paid
     home.scenario("refund", online["number"])
-    refunded = _seen(home, online["number"])[online["number"]]
+    refunded = _seen(home, online["number"], audit=True)[online["number"]]
     assert refunded["state"] == "refunded" and refunded["order"] == "refunded", refunded
     assert refunded["payments"] == paid["payments"]
-    home.audit_verifies()
 
 
 def test_a_gateway_refund_killed_before_its_record_is_made_once(demo_home: Home) -> None:
@@ -100,12 +98,11 @@ def test_a_gateway_refund_killed_before_its_record_is_made_once(demo_home: Home)
     refund_no = "TK" + reference.removeprefix("ZF")
 
     home.kill_at("payments.gateway_refunded", "refund-send", reference)
-    seen = home.json("refund-sent-inspect", reference)
+    seen = home.json("refund-sent-inspect", reference, audit=True)
     assert seen["status"] == "refunded" and not seen["sent"], seen
     assert seen["sent_reference"] == "" and seen["attempts"] == 1, seen
     ((number, amount, gateway_id),) = seen["gateway_refunds"]
     assert (number, amount) == (refund_no, online["amount"]), seen
-    home.audit_verifies()
     # The call's claim is left on the order: finance can neither record the refund by hand
     # (the money went back already) nor stop it; the next round leaves it alone (under way).
     assert home.scenario("refund-hand", reference).strip() == "refund_gateway_calling"
@@ -117,11 +114,10 @@ def test_a_gateway_refund_killed_before_its_record_is_made_once(demo_home: Home)
     # The first round after the claim's lease (the whole job): the same number, the same
     # refund, recorded once.
     home.scenario("refund-send-later")
-    seen = home.json("refund-sent-inspect", reference)
+    seen = home.json("refund-sent-inspect", reference, audit=True)
     assert seen["sent"] and seen["sent_reference"] == gateway_id, seen
     assert seen["sent_by"] == "system-gateway-alipay" and seen["attempts"] == 2, seen
     assert seen["gateway_refunds"] == [[refund_no, online["amount"], gateway_id]], seen
-    home.audit_verifies()
     assert home.scenario("refund-send", reference).strip() == "0"  # no longer owed: no call
     assert home.json("refund-sent-inspect", reference)["attempts"] == 2
     assert home.json("refund-sent-inspect", reference)["gateway_refunds"] == [
@@ -140,18 +136,16 @@ def test_a_retry_now_killed_before_its_record_is_made_once(demo_home: Home) -> N
     home.scenario("refund-failed", reference)
 
     home.kill_at("payments.gateway_refunded", "refund-retry", reference)
-    seen = home.json("refund-sent-inspect", reference)
+    seen = home.json("refund-sent-inspect", reference, audit=True)
     assert not seen["sent"] and seen["attempts"] == 2, seen
     ((_number, _amount, gateway_id),) = seen["gateway_refunds"]
-    home.audit_verifies()
     assert home.scenario("refund-hand", reference).strip() == "refund_gateway_calling"
     assert home.scenario("refund-retry", reference).strip() == "refund_gateway_calling"
     home.scenario("refund-send-later")
     seen = home.json("refund-sent-inspect", reference)
     assert seen["sent"] and seen["sent_reference"] == gateway_id, seen
     assert seen["sent_by"] == "system-gateway-alipay" and len(seen["gateway_refunds"]) == 1
-    assert home.scenario("refund-hand", reference).strip() == "refund_not_owed"
-    home.audit_verifies()
+    assert home.scenario("refund-hand", reference, audit=True).strip() == "refund_not_owed"
 
 
 def test_a_surplus_return_killed_before_its_record_is_made_once(demo_home: Home) -> None:
@@ -174,21 +168,19 @@ def test_a_surplus_return_killed_before_its_record_is_made_once(demo_home: Home)
     )
 
     home.kill_at("payments.surplus_refunded", "surplus-return", reference)
-    seen = home.json("surplus-inspect", reference)
+    seen = home.json("surplus-inspect", reference, audit=True)
     (row,) = seen["rows"]
     assert row["status"] == "returning" and row["returned_reference"] == "", seen
     ((number, amount, gateway_id),) = seen["gateway_refunds"]
     assert number.startswith("TK" + reference.removeprefix("ZF") + "-D") and amount == row["amount"]
-    home.audit_verifies()
     assert home.scenario("surplus-hand", reference).strip() == "surplus_return_calling"
     assert home.scenario("surplus-return", reference).strip() == "surplus_return_calling"
 
     assert home.scenario("surplus-resume-later").strip() == "1"
-    seen = home.json("surplus-inspect", reference)
+    seen = home.json("surplus-inspect", reference, audit=True)
     (row,) = seen["rows"]
     assert row["status"] == "returned" and row["returned_reference"] == gateway_id, seen
     assert seen["gateway_refunds"] == [[number, amount, gateway_id]]
-    home.audit_verifies()
     assert home.scenario("surplus-resume-later").strip() == "0"
     assert home.scenario("surplus-hand", reference).strip() == "surplus_returned"
     assert home.json("surplus-inspect", reference)["gateway_refunds"] == [
@@ -217,8 +209,8 @@ def test_a_gateway_bill_reconciliation_killed_mid_way_applies_each_trade_once(
     (waiting,) = set(numbers) - set(paid)
     assert seen[waiting] == {"state": "awaiting_payment", "order": "pending", "payments": []}
     assert seen[paid[0]]["state"] == "paid" and len(seen[paid[0]]["payments"]) == 1  # type: ignore[arg-type]
-    assert int(home.scenario("events", "payments.gateway_bill.supplement")) == before + 1
-    home.audit_verifies()
+    supplements = home.scenario("events", "payments.gateway_bill.supplement", audit=True)
+    assert int(supplements) == before + 1
 
     # The next run (the jobs' next try, or finance's by hand): the rest, each trade once.
     home.cli(*command, status=None)  # (other tests' days in the shared home may disagree)
@@ -226,9 +218,9 @@ def test_a_gateway_bill_reconciliation_killed_mid_way_applies_each_trade_once(
     for number, prepared in zip(numbers, (first, second), strict=True):
         assert seen[number]["order"] == "paid" and seen[number]["state"] == "paid", seen
         assert [p[:2] for p in seen[number]["payments"]] == [["alipay", prepared["amount"]]]  # type: ignore[attr-defined]
-    assert int(home.scenario("events", "payments.gateway_bill.supplement")) == before + 2
-    home.audit_verifies()
+    supplements = home.scenario("events", "payments.gateway_bill.supplement", audit=True)
+    assert int(supplements) == before + 2
     home.cli(*command, status=None)
     assert _seen(home, *numbers) == seen
-    assert int(home.scenario("events", "payments.gateway_bill.supplement")) == before + 2
-    home.audit_verifies()
+    supplements = home.scenario("events", "payments.gateway_bill.supplement", audit=True)
+    assert int(supplements) == before + 2

@@ -4,26 +4,37 @@
 scenario module (``python -m ...``) against it; :meth:`Home.kill_at` starts one with
 ``CERTHALL_CRASH_PAUSE`` set, waits until it stopped at that point (``certhall.crashpoints``) and
 SIGKILLs it there. Used by the crash tests of the Ukey steps, money and the CA.
+
+``certhall setup --demo`` runs once per worker and database kind (:class:`Templates`: its
+migrations, CA and Argon2 hashes cost seconds of CPU); each home a test gets is a copy of that
+one (:meth:`Templates.copy`: the directory copied, its SoftHSM configurations pointed at the
+copy's token directories, and on PostgreSQL a database made ``TEMPLATE`` the prepared one).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.interop.conftest import BIN
-from tests.support.postgres import scratch_database
+from tests.support.postgres import copied_database, scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = (sys.executable, "-m", "certhall.cli.main")
+#: Where the processes keep their compiled modules when ``PYTHONDONTWRITEBYTECODE`` is set: else
+#: each of the hundreds compiles the project's ~150 modules again (0.1 s of its ~1 s of CPU).
+#: Outside the tree; a module's entry is checked against its source as always.
+PYCACHE = Path(tempfile.gettempdir()) / f"certhall-tests-pycache-{os.getuid()}"
 
 
 class Home:
@@ -37,6 +48,8 @@ class Home:
             PATH=f"{BIN}:{self.env.get('PATH', '')}",
             PYTHONPATH=str(ROOT),
         )
+        if self.env.pop("PYTHONDONTWRITEBYTECODE", None):
+            self.env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
         if database_url:
             self.env["CERTHALL_DATABASE_URL"] = database_url
         self.path = path
@@ -56,11 +69,22 @@ class Home:
     def cli(self, *args: str, status: int | None = 0) -> str:
         return self.run(*CLI, *args, status=status).stdout
 
-    def scenario(self, *args: str) -> str:
-        return self.run(sys.executable, "-m", self.module, *args).stdout
+    def scenario(self, *args: str, audit: bool = False) -> str:
+        """``python -m SCENARIO args``; with ``audit``, the same process then checks the audit
+        chain as ``certhall audit verify`` does (:func:`tests.support.crash_scenario.main`)."""
+        command = (sys.executable, "-m", self.module, *args)
+        if not audit:
+            return self.run(*command).stdout
+        env = {**self.env, "CERTHALL_TEST_AUDIT_VERIFY": "1"}
+        result = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=180, cwd=ROOT, check=False
+        )
+        assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-3000:])
+        return result.stdout
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.scenario(*args))
+    def json(self, *args: str, audit: bool = False) -> Any:
+        """The scenario's JSON; with ``audit``, the audit chain verified after it was read."""
+        return json.loads(self.scenario(*args, audit=audit))
 
     def kill_at(self, point: str, *args: str) -> None:
         """Start ``scenario args`` stopping at ``point``; SIGKILL it there."""
@@ -109,3 +133,52 @@ def database(kind: str, prefix: str = "crash") -> Iterator[str | None]:
         return
     with scratch_database(prefix) as url:
         yield url
+
+
+#: The files of a home that name its own path: the three SoftHSM2 token stores' configurations
+#: (CA, Ukey stock, the demo enterprise's Ukey). Nothing else in a home or its database does
+#: (:meth:`Templates.prepared` checks every file of each prepared home).
+PATH_FILES = ("softhsm/softhsm2.conf", "ukeys/softhsm2.conf", "demo-enterprise-ukey/softhsm2.conf")
+
+
+class Templates:
+    """One ``certhall setup --demo`` home per database kind, made on first use, copied for each
+    home a test gets (a worker's session fixture: ``tests.conftest.demo_templates``)."""
+
+    def __init__(self, folder: Path, stack: ExitStack) -> None:
+        self.folder = folder
+        self.stack = stack
+        self.made: dict[str, Home] = {}
+
+    def prepared(self, kind: str) -> Home:
+        if kind not in self.made:
+            url = self.stack.enter_context(database(kind, "crash_template"))
+            home = Home(self.folder / f"template-{kind}" / "home", url)
+            home.cli("setup", "--demo")
+            mark = str(home.path).encode()
+            named = sorted(
+                str(p.relative_to(home.path))
+                for p in home.path.rglob("*")
+                if p.is_file() and mark in p.read_bytes()
+            )
+            assert named == sorted(PATH_FILES), named  # a copy would still name the template
+            self.made[kind] = home
+        return self.made[kind]
+
+    @contextmanager
+    def copy(self, kind: str, path: Path, scenario: str) -> Iterator[Home]:
+        """A home of its own at ``path``, as ``certhall setup --demo`` left the template."""
+        template = self.prepared(kind)
+        shutil.copytree(template.path, path, symlinks=True)
+        for name in PATH_FILES:
+            conf = path / name
+            conf.write_text(
+                conf.read_text(encoding="utf-8").replace(str(template.path), str(path)),
+                encoding="utf-8",
+            )
+        url = template.env.get("CERTHALL_DATABASE_URL")
+        if url is None:
+            yield Home(path, None, scenario)
+            return
+        with copied_database(url, "crash") as copy:
+            yield Home(path, copy, scenario)

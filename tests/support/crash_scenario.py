@@ -36,6 +36,10 @@ Payments:
   refunds of their trades;
 * ``events ACTION``: how many events of ACTION the audit chain holds (result ``ok``).
 
+With ``CERTHALL_TEST_AUDIT_VERIFY`` set (``Home.json(..., audit=True)``), a command is followed
+in the same process by :func:`verify_audit`: what ``certhall audit verify`` checks, without a
+process of its own after each look.
+
 Refund programme:
 
 * ``refund-prepare``: the demo programme's two applications, entered at the counter (the demo
@@ -57,6 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -68,6 +73,19 @@ def _setup() -> None:
     import django
 
     django.setup()
+
+
+def verify_audit() -> None:
+    """With ``CERTHALL_TEST_AUDIT_VERIFY`` set: the whole audit chain checked by the function
+    ``certhall audit verify`` runs (``certhall.audit.services.verify``, its checkpoints
+    included); a break exits 1 naming its row, as that command does."""
+    if not os.environ.get("CERTHALL_TEST_AUDIT_VERIFY"):
+        return
+    from certhall.audit.services import verify
+
+    result = verify()
+    if not result.ok:
+        raise SystemExit(f"audit log broken at row {result.seq}: {result.problem}")
 
 
 def pay_prepare(count: int) -> None:
@@ -426,3 +444,4 @@ if __name__ == "__main__":
     if command not in commands:
         raise SystemExit(f"unknown command {command}")
     commands[command]()
+    verify_audit()

@@ -24,6 +24,9 @@ Online renewal (网上续期) of the demo's own certificate onto a new key on th
 * ``request-renewal NUMBER``: the helper's signed request only: the new certificate is issued
   and never written (the Ukey is lost then);
 * ``inspect-renewal NUMBER``: JSON of the application, the renewal, the registry and the Ukey.
+
+Each command then checks the audit chain when asked (``tests.support.crash_scenario``'s
+``verify_audit``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
+
+from tests.support.crash_scenario import verify_audit
 
 PHONE = "13800138000"  # the demo handler's (and tests.hall's)
 
@@ -304,3 +309,4 @@ if __name__ == "__main__":
         inspect_renewal(*args)
     else:
         raise SystemExit(f"unknown command {command}")
+    verify_audit()

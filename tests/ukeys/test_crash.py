@@ -1,23 +1,26 @@
 """Kill it mid-step: issuance onto a stock Ukey, SIGKILLed at every step, then recovered.
 
-A real instance home (``certhall setup --demo``: CA, accounts, SoftHSM stock Ukeys), a real
-process issuing an approved application, stopped at a crash point and killed with SIGKILL;
-then ``certhall ukeys recover``. After each kill: no certificate the registry does not hold (one
-that was signed is revoked, ``cessationOfOperation``), nothing left on the token, the Ukey back
-in stock, the application approved again, the audit chain intact; and the same application is
+A real instance home (a copy of the worker's ``certhall setup --demo`` home: CA, accounts,
+SoftHSM stock Ukeys), a real process issuing an approved application, stopped at a crash point
+and killed with SIGKILL; then ``certhall ukeys recover``. After each kill: no certificate the
+registry does not hold (one that was signed is revoked, ``cessationOfOperation``), nothing left
+on the token, the Ukey back in stock, the application approved again, the audit chain intact
+(``certhall audit verify``'s check, in the process that looks); and the same application is
 then issued cleanly onto the same Ukey. On SQLite, and on PostgreSQL when one answers
 (``CERTHALL_TEST_POSTGRES_URL``).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.crash import Home, database
+from tests.support.crash import CLI, Home
 
 pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
 
@@ -25,15 +28,35 @@ POINTS = ["hall.issuing", "ukey.begun", "ukey.key_made", "ukey.signed", "ukey.wr
 SIGNED = {"ukey.signed", "ukey.written"}
 
 
-def _inspect(home: Home, number: str, serial: str) -> dict[str, object]:
-    seen: dict[str, object] = home.json("inspect", number, serial)
+def _inspect(home: Home, number: str, serial: str, audit: bool = False) -> dict[str, object]:
+    """What the registry, the Ukey and its token hold; with ``audit``, the audit chain is then
+    verified in the same process (``certhall audit verify``'s check)."""
+    seen: dict[str, object] = home.json("inspect", number, serial, audit=audit)
     return seen
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
-    with database(request.param) as url:
-        yield Home(tmp_path / "home", url)
+def home(request: pytest.FixtureRequest, tmp_path: Path, demo_templates: Any) -> Iterator[Home]:
+    """A home of its own: a copy of the worker's ``certhall setup --demo`` home."""
+    with demo_templates.copy(
+        request.param, tmp_path / "home", "tests.ukeys.crash_scenario"
+    ) as home:
+        yield home
+
+
+def test_a_look_that_verifies_the_audit_chain_fails_on_a_broken_one(
+    tmp_path: Path, demo_templates: Any
+) -> None:
+    """``audit=True`` (the tests' check of the chain after each kill, in the process that looks)
+    fails where ``certhall audit verify`` does: an event changed behind the chain's back."""
+    scenario = "tests.support.crash_scenario"
+    with demo_templates.copy("sqlite", tmp_path / "home", scenario) as home:
+        with sqlite3.connect(home.path / "certhall.sqlite3") as db:
+            db.execute("DROP TRIGGER audit_event_no_update")
+            db.execute("UPDATE audit_auditevent SET actor = 'someone-else' WHERE seq = 2")
+        with pytest.raises(AssertionError, match="audit log broken at row 2"):
+            home.scenario("events", "accounts.login", audit=True)
+        assert "audit log broken at row 2" in home.run(*CLI, "audit", "verify", status=1).stderr
 
 
 def _stock_serial(home: Home) -> str:
@@ -48,7 +71,6 @@ def _stock_serial(home: Home) -> str:
 
 
 def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
-    home.cli("setup", "--demo")
     numbers = home.json("prepare", str(len(POINTS)))
     serial = _stock_serial(home)
     # the demo's own certificate (near expiry, for online renewal) is there from the start
@@ -59,7 +81,7 @@ def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
         before = _inspect(home, number, serial)
         assert before["state"] == "issuing", point
         home.cli("ukeys", "recover")
-        after = _inspect(home, number, serial)
+        after = _inspect(home, number, serial, audit=True)
         assert after["state"] == "approved", (point, after)
         assert after["ukey"] == "in_stock" and after["on_ukey"] == [], (point, after)
         assert after["on_token"] == {"keys": 0, "certificates": 0}, (point, after)
@@ -74,10 +96,9 @@ def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
         else:
             assert not new, (point, after)
         signed = set(certificates)
-        home.run(sys.executable, "-m", "certhall.cli.main", "audit", "verify")
     # The last interrupted application is issued cleanly onto the same Ukey afterwards.
     home.scenario("issue", numbers[-1], serial)
-    done = _inspect(home, numbers[-1], serial)
+    done = _inspect(home, numbers[-1], serial, audit=True)
     assert done["state"] == "issued" and done["ukey"] == "issued", done
     (fresh,) = done["on_ukey"]  # type: ignore[misc]
     statuses = {
@@ -87,7 +108,6 @@ def test_issuance_killed_at_every_step_is_recovered(home: Home) -> None:
     }
     assert statuses[fresh] == "valid"
     assert sum(1 for status in statuses.values() if status == "valid") == 1
-    home.run(sys.executable, "-m", "certhall.cli.main", "audit", "verify")
 
 
 def _certificates(seen: dict[str, object]) -> dict[str, tuple[str, str]]:
@@ -100,7 +120,6 @@ REPLACE_POINTS = ["hall.issuing", "ukey.replaced", *POINTS[1:]]
 
 
 def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None:
-    home.cli("setup", "--demo")
     prepared = home.json("prepare-replace")
     number, target = prepared["number"], prepared["target"]
     serial = _stock_serial(home)
@@ -109,7 +128,7 @@ def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None
         home.kill_at(point, "issue", number, serial)
         assert _inspect(home, number, serial)["state"] == "issuing", point
         home.cli("ukeys", "recover")
-        after = _inspect(home, number, serial)
+        after = _inspect(home, number, serial, audit=True)
         assert after["state"] == "approved", (point, after)
         assert after["ukey"] == "in_stock" and after["on_ukey"] == [], (point, after)
         assert after["on_token"] == {"keys": 0, "certificates": 0}, (point, after)
@@ -129,17 +148,15 @@ def test_media_replacement_killed_at_every_step_is_recovered(home: Home) -> None
         else:
             assert not new, (point, after)
         signed = set(certificates)
-        home.cli("audit", "verify")
     # Issued cleanly afterwards, onto the same new Ukey, and handed over at the counter.
     home.scenario("issue", number, serial)
-    done = _inspect(home, number, serial)
+    done = _inspect(home, number, serial, audit=True)
     assert done["state"] == "delivered" and done["ukey"] == "issued", done
     (fresh,) = done["on_ukey"]  # type: ignore[misc]
     certificates = _certificates(done)
     assert certificates[fresh] == ("valid", "")
     assert [s for s, (status, _) in certificates.items() if status == "valid"] == [fresh]
     assert done["old_ukey"] == ["retired", serial]
-    home.cli("audit", "verify")
 
 
 def test_replacing_a_ukey_lost_before_its_renewal_was_written_is_all_or_nothing(
@@ -149,7 +166,6 @@ def test_replacing_a_ukey_lost_before_its_renewal_was_written_is_all_or_nothing(
     of the renewed certificate is killed at each step. The Ukey's revocations, the renewal's
     end and its application's happen in one transaction (``ukey.replaced`` is after its
     commit): before it nothing, from it all; the replacement keeps the renewed end date."""
-    home.cli("setup", "--demo")
     started = home.json("prepare-renewal")
     renewal_number, old = started["number"], started["serial"]
     home.scenario("request-renewal", renewal_number)
@@ -161,22 +177,20 @@ def test_replacing_a_ukey_lost_before_its_renewal_was_written_is_all_or_nothing(
     for index, point in enumerate(REPLACE_POINTS):
         home.kill_at(point, "issue", number, serial)
         home.cli("ukeys", "recover")
-        after = home.json("inspect-renewal", renewal_number)
+        after = home.json("inspect-renewal", renewal_number, audit=True)
         replaced = index >= REPLACE_POINTS.index("ukey.replaced")
         expected = ("delivered", ["replaced"]) if replaced else ("issued", ["issued"])
         assert (after["state"], after["renewals"]) == expected, (point, after)
         certificates = _certificates(after)
         both = ("revoked", "keyCompromise") if replaced else ("valid", "")
         assert certificates[old] == both and certificates[renewed] == both, (point, after)
-        home.cli("audit", "verify")
     home.scenario("issue", number, serial)
-    done = _inspect(home, number, serial)
+    done = _inspect(home, number, serial, audit=True)
     assert done["state"] == "delivered" and done["ukey"] == "issued", done
     (fresh,) = done["on_ukey"]  # type: ignore[misc]
     assert _certificates(done)[fresh] == ("valid", "")
     ends = done["ends"]
     assert ends[fresh] == ends[renewed] and ends[fresh] > ends[old], done  # type: ignore[index]
-    home.cli("audit", "verify")
 
 
 #: Online renewal (网上续期) killed at each step in turn, with the state the application is in
@@ -193,7 +207,6 @@ RENEWAL_POINTS = [
 
 
 def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
-    home.cli("setup", "--demo")
     prepared = home.json("prepare-renewal")
     number, old = prepared["number"], prepared["serial"]
     new_key = f"renew-{old}"
@@ -201,7 +214,7 @@ def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
     for point, state, renewals in RENEWAL_POINTS:
         home.kill_at(point, "renew", number)
         home.cli("ukeys", "recover")
-        after = home.json("inspect-renewal", number)
+        after = home.json("inspect-renewal", number, audit=True)
         assert after["state"] == state and after["renewals"] == renewals, (point, after)
         certificates = _certificates(after)
         new = set(certificates) - {old}
@@ -221,12 +234,10 @@ def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
         assert new_key in after["keys"] and old in after["on_token"], (point, after)
         installed = point in ("renewal.installed", "renewal.completed")
         assert (renewed in after["on_token"]) is installed, (point, after)
-        home.cli("audit", "verify")
     # The helper's retry finishes it: delivered, the old certificate and key gone from the Ukey.
     home.scenario("renew", number)
-    done = home.json("inspect-renewal", number)
+    done = home.json("inspect-renewal", number, audit=True)
     assert done["state"] == "delivered" and done["renewals"] == ["completed"], done
     assert _certificates(done) == {old: ("revoked", "superseded"), renewed: ("valid", "")}
     assert done["result"] == renewed
     assert done["keys"] == [new_key] and done["on_token"] == [renewed], done
-    home.cli("audit", "verify")
