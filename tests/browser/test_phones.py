@@ -272,7 +272,8 @@ def visit_all(
 def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | None:
     """What is wrong with a page at a desktop or tablet ``width``: wider than the screen, the
     header's links out of its bar, the site's name broken over lines, (from 1024 px) a date,
-    code or short label of a table's cell broken over lines, a checkbox not beside its words,
+    code or short label of a table's cell, a short part of a · line or a reference number
+    broken over lines (435 字|节, · 网上营业|厅 in a console tile), a checkbox not beside its words,
     a form whose fields differ in height, or something sticking out of its card."""
     if got["width"] > width:
         return int(got["width"])
@@ -280,8 +281,8 @@ def wide_problem(got: dict[str, Any], width: int) -> int | str | list[str] | Non
         return "header"  # links wrapped out of the header's bar
     if got["brandLines"] != 1:
         return f"the site's name on {got['brandLines']} lines"
-    if width >= 1024 and (got["dates"] or got["words"]):
-        return [*got["dates"], *got["words"]]
+    if width >= 1024 and (got["dates"] or got["words"] or got["units"] or got["refs"]):
+        return [*got["dates"], *got["words"], *got["units"], *got["refs"]]
     if got["choices"]:
         return [f"{words}: the box is not beside its words" for words in got["choices"]]
     if got["fields"]:
