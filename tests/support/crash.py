@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.interop.conftest import BIN
-from tests.support.postgres import copied_database, scratch_database
+from tests.support.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = (sys.executable, "-m", "certhall.cli.main")
@@ -180,5 +180,5 @@ class Templates:
         if url is None:
             yield Home(path, None, scenario)
             return
-        with copied_database(url, "crash") as copy:
+        with scratch_database("crash", template_url=url) as copy:
             yield Home(path, copy, scenario)

@@ -11,34 +11,19 @@ import pytest
 
 
 @contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
-    """The URL of a new, empty database, dropped afterwards; skips without PostgreSQL."""
+def scratch_database(prefix: str, *, template_url: str | None = None) -> Iterator[str]:
+    """The URL of a new database, dropped afterwards; skips without PostgreSQL. Empty, or made
+    from ``template_url``'s (``CREATE DATABASE ... TEMPLATE``: a file copy, no connection may
+    be open to the template)."""
     url = os.environ.get("CERTHALL_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("no PostgreSQL: set CERTHALL_TEST_POSTGRES_URL (CI does)")
     import psycopg
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    template = f' TEMPLATE "{template_url.rsplit("/", 1)[1]}"' if template_url else ""
     with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def copied_database(template_url: str, prefix: str) -> Iterator[str]:
-    """The URL of a new database made from ``template_url``'s (``CREATE DATABASE ... TEMPLATE``:
-    a file copy, no connection may be open to the template), dropped afterwards."""
-    import psycopg
-
-    url = os.environ["CERTHALL_TEST_POSTGRES_URL"]
-    template = template_url.rsplit("/", 1)[1]
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        admin.execute(f'CREATE DATABASE "{name}"{template}')
     try:
         yield url.rsplit("/", 1)[0] + f"/{name}"
     finally:
