@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
 from certhall.hall import review
 from certhall.hall.models import Application
-from certhall.payments import gateway_bills, notify, refund_state, refunding, sandbox
+from certhall.payments import gateway_bills, notify, sandbox
 from certhall.payments import services as payments
 from certhall.payments.lifecycle import Channel, Method
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
@@ -81,6 +80,7 @@ from tests.refunds.conftest import (
     LEGAL_REP_ID,
     PHONE,
 )
+from tests.support.payments import refunded_twice
 
 pytestmark = [pytest.mark.browser]
 
@@ -205,14 +205,11 @@ def finance_alerts(world: dict[str, Any]) -> None:  # noqa: F811
     with at(FRIDAY):
         twice, _ = paid("alipay")
         payments.refund(clerk, twice, "客户撤回申请")
-        Order.objects.filter(pk=twice.pk).update(
-            refund_calling_at=clock.now() - refund_state.CALL_LEASE - timedelta(seconds=1)
-        )
-        refunding.stop(clerk, twice.reference, "调用超时，改为人工退款")
-        payments.record_refund_sent(clerk, twice.reference, "2026112023001HAND0000000000017")
-        Order.objects.filter(pk=twice.pk).update(
-            refund_duplicate_reference="2026112023001000000000000042",
-            refund_duplicate_at=clock.now(),
+        refunded_twice(
+            clerk,
+            twice,
+            by_hand="2026112023001HAND0000000000017",
+            by_gateway="2026112023001000000000000042",
         )
         paid("alipay", "wechat")  # 多余到账
         (_, (trade,)), (differs, _) = paid("alipay"), paid("alipay")

@@ -18,6 +18,7 @@ from certhall.accounts.models import User
 from certhall.payments import sandbox
 from certhall.payments.models import Order
 from tests.browser.conftest import chromium, new_page
+from tests.support.payments import refunded_twice
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -145,11 +146,10 @@ def test_finance_stops_and_retries_online_refunds_and_sees_the_alert(
 ) -> None:
     """Finance's page of refunds owed: one pending at the gateway (no hand record, 停止自动退款),
     one the gateway refused (立即重试), and the alert of a refund made twice."""
-    from datetime import timedelta
     from urllib.parse import urlencode
 
     from certhall import clock
-    from certhall.payments import notify, refund_state, refunding, services
+    from certhall.payments import notify, refunding, services
     from certhall.payments.models import SandboxTrade
 
     url = live_server.url
@@ -166,16 +166,9 @@ def test_finance_stops_and_retries_online_refunds_and_sees_the_alert(
     # the gateway refuses the second's refund (its trade not found)
     SandboxTrade.objects.filter(out_trade_no=refused.reference).update(out_trade_no="ZF-gone")
     assert refunding.send(refused, clock.now()) is False
-    # the third: finance stopped a call that looked lost and recorded it by hand; the
-    # gateway's late answer was a refund (how the jobs raise it: test_refund_guard.py)
-    Order.objects.filter(pk=twice.pk).update(
-        refund_calling_at=clock.now() - refund_state.CALL_LEASE - timedelta(seconds=1)
-    )
-    refunding.stop(clerk, twice.reference, "调用超时，改为人工退款")
-    services.record_refund_sent(clerk, twice.reference, "2026120623001HAND")
-    Order.objects.filter(pk=twice.pk).update(
-        refund_duplicate_reference="2026120623001000000000000042",
-        refund_duplicate_at=clock.now(),
+    # the third: recorded by hand and by the gateway's late answer
+    refunded_twice(
+        clerk, twice, by_hand="2026120623001HAND", by_gateway="2026120623001000000000000042"
     )
 
     _log_in(page, url, clerk)
