@@ -89,6 +89,23 @@ def test_a_name_with_an_invisible_character_is_refused(
 
 
 @pytest.mark.django_db
+def test_a_certificates_name_with_an_invisible_character_needs_a_name_of_ones_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --name the certificate's CN was the label, unchecked: 广东<RLO>CA 签发CA was
+    listed to staff reversed. Refused, saying how to go on; with --name it is imported."""
+    cert_file = tmp_path / "ca.der"
+    cert_file.write_bytes(der(SoftwareCA.create("广东\u202eCA").issuer.certificate))
+    command = ["certlogin", "trust-import", "--cert", str(cert_file)]
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "证书中的名称（可用 --name 另起名称）的第3个字符（U+202E）" in err
+    assert not TrustedRoot.objects.exists()
+    assert main([*command, "--name", "广东CA"]) == 0
+    assert TrustedRoot.objects.get().name == "广东CA"
+
+
+@pytest.mark.django_db
 def test_our_own_ca_is_not_imported(tmp_path: Path, ca, capsys) -> None:  # type: ignore[no-untyped-def]
     root, _ = ca
     path = tmp_path / "root.der"

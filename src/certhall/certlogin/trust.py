@@ -28,6 +28,8 @@ from certhall.certlogin.models import TrustedRoot
 from certhall.errors import CerthallError, Conflict, InvalidInput, NotFound
 from certhall.pki import identity
 
+#: The default label's name in a refusal: the certificate's own, which the operator replaces.
+DEFAULT_NAME = "证书中的名称（可用 --name 另起名称）"
 MAX_CERTIFICATE_BYTES = 64 * 1024
 MAX_CRL_BYTES = 64 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 20
@@ -156,11 +158,12 @@ def import_trusted_ca(
         cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
         # the operator's name refused past the column, never cut, and with an invisible
         # character (staff read it in the list and in every CRL refusal); the certificate's
-        # own name (its CN or subject) is only a default label and is shortened to fit
-        label = (
-            identity.visible_text(name.strip(), 128, "名称")
-            or (str(cn[0].value) if cn else cert.subject.rfc4514_string())[:128]
-        )
+        # own name (its CN or subject) is only a default label, shortened to fit, and held to
+        # the same rule: with such a character the operator gives a name of their own
+        label = identity.visible_text(name.strip(), 128, "名称")
+        if not label:
+            label = (str(cn[0].value) if cn else cert.subject.rfc4514_string())[:128]
+            identity.refuse_invisible(label, DEFAULT_NAME)
         checked = None
         if crl is None and crl_url:
             crl = fetch(crl_url)
