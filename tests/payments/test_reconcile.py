@@ -227,6 +227,10 @@ def test_an_invisible_character_makes_its_line_invalid(
     report = reconcile.reconcile(admin, statement(ok, line, header=header))
     assert outcomes(report) == [(2, "matched"), (3, "invalid")]
     assert said in report.results[1].reason
+    # the line's text in the report shows the character's code point, not its effect
+    char = said.split("（")[1].split("）")[0]
+    assert f"⟨{char}⟩" in report.results[1].note
+    assert not any(ch in report.results[1].note for ch in "\u202e\u200b\ufffd")
     assert Payment.objects.filter(order=orders["a"]).count() == 1
     assert not Payment.objects.filter(order=orders["b"]).exists()
 

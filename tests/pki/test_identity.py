@@ -301,3 +301,14 @@ def test_visible_text_is_bounded_and_refuses_what_shows_nothing() -> None:
     assert hidden.value.code == "text_chars" and "快递公司" in hidden.value.message
     with pytest.raises(InvalidInput):  # a line break only where lines are kept
         identity.visible_text("第一行\n第二行", 32, "原因")
+
+
+def test_marked_shows_what_the_rule_refuses_as_code_points() -> None:
+    """A text the rule did not stop (a file's invalid line in a report) is shown without the
+    effect of what it refuses; everything else, emoji and ideographic space included, as is."""
+    assert identity.marked("深圳\u202e演示\u200b，\ufffd") == "深圳⟨U+202E⟩演示⟨U+200B⟩，⟨U+FFFD⟩"
+    assert identity.marked("深圳　演示 😀") == "深圳　演示 😀"
+    for odd in ("\x00", "\x1f", "\u2028", "\ue000", "\u2066"):
+        with pytest.raises(InvalidInput):
+            identity.refuse_invisible(f"甲{odd}乙", "字段")
+        assert identity.marked(f"甲{odd}乙") == f"甲⟨U+{ord(odd):04X}⟩乙"

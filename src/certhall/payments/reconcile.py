@@ -205,7 +205,8 @@ def parse_statement(data: bytes) -> tuple[list[StatementLine], list[LineResult]]
                 )
             )
         except InvalidInput as error:
-            invalid.append(LineResult(number, INVALID, error.message, note=",".join(row)[:200]))
+            raw = identity.marked(",".join(row))  # an invisible character shown, not obeyed
+            invalid.append(LineResult(number, INVALID, error.message, note=raw[:200]))
     return lines, invalid
 
 

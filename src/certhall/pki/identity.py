@@ -200,18 +200,30 @@ def refuse_invisible(text: str, what: str, *, lines: bool = False) -> None:
     if text.isprintable():
         return
     for where, ch in enumerate(text, 1):
-        category = unicodedata.category(ch)
-        if ch in _BIDI:
-            kind = "文字方向控制符"
-        elif ch == "\x00":
-            kind = "空字符（NUL）"
-        elif category in _REFUSED_CATEGORIES:
-            kind = _REFUSED_CATEGORIES[category]
-        else:
-            continue
-        raise InvalidInput(
-            code="text_chars", what=what, where=where, char=f"U+{ord(ch):04X}", kind=kind
-        )
+        if kind := _invisible(ch):
+            raise InvalidInput(
+                code="text_chars", what=what, where=where, char=f"U+{ord(ch):04X}", kind=kind
+            )
+
+
+def _invisible(ch: str) -> str | None:
+    """What ``ch`` is, in Chinese, when :func:`refuse_invisible` refuses it (U+FFFD aside)."""
+    if ch in _BIDI:
+        return "文字方向控制符"
+    if ch == "\x00":
+        return "空字符（NUL）"
+    return _REFUSED_CATEGORIES.get(unicodedata.category(ch))
+
+
+def marked(text: str) -> str:
+    """``text`` with each character :func:`refuse_invisible` refuses written as its code point
+    (``⟨U+202E⟩``): a text the rule did not stop (a line of a file reported as invalid) shown
+    to a person without its effect."""
+    if text.isprintable() and _REPLACEMENT not in text:
+        return text
+    return "".join(
+        f"⟨U+{ord(ch):04X}⟩" if ch == _REPLACEMENT or _invisible(ch) else ch for ch in text
+    )
 
 
 def visible_text(text: str, limit: int, what: str, *, lines: bool = False) -> str:
