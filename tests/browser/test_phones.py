@@ -8,7 +8,7 @@ page, no visible text smaller than 12 px, and every button, form field and menu 
 is broken over lines (查/询 beside a field that squeezed it), and no date in a field's value or
 a table's cell is either (2027年1月5 | 日, 2026-12- | 09), nor a short part of a · line (新办 ·
 网上营业 | 厅), a short bracket, or a reference number (申请 SQ20261120-|000016), and no card's
-value is past its card's edge (the checks' own test holds them to a page of each fault). The
+value is past its card's edge (test_phone_checks.py holds them to a page of each fault). The
 customer pages are checked at 1366 px too, the staff consoles (counter, review, issuance, Ukeys,
 finance, refund officers, portal editors, CA admin, the auditors' 审计日志) at 1366, 1024 and
 768 px: no horizontal scrolling, and at 1024 px and wider no date, code, login name or short
@@ -85,8 +85,6 @@ WAY_BACK = {
 
 #: What every page must pass, measured in the page (a function expression).
 CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
-#: The one site stylesheet (what the fixture pages of the checks' own test wear).
-SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
 
 
 @pytest.fixture(autouse=True)
@@ -542,50 +540,6 @@ def test_the_auditors_pages_fit_a_phone(
         assert "每人每10分钟只能校验一次审计链" in verifying.inner_text("main")
     problems = {name: wrong for name, wrong in problems.items() if wrong}
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
-
-
-#: A customer's page at 360 px in site.css, each of three faults phone_checks.js must report,
-#: or its fix (``{}``): a · line's last short part (新办 · 网上营业|厅 under a progress page's
-#: heading), an application's number in an order's 说明 (its card broke SQ20261120-|000016 at
-#: the hyphen) and a card's value kept whole wider than its card (cut at the card's edge, the
-#: table's box scrolling it where ``spill`` does not look).
-FAULTS = """<main class="wrap">
-<section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p></section>
-<section class="card"><table class="plain cards"><tbody><tr>
-<td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
-<td data-label="序列号"><code style="white-space: {serial}">{SERIAL}</code></td>
-</tr></tbody></table></section></main>"""
-SERIAL = "444884cb76fc642fc22e74355ea0a410"
-BROKEN = {"channel": "网上营业厅", "number": "SQ20261120-000016", "serial": "nowrap"}
-WHOLE = {
-    "channel": '<span class="nowrap">网上营业厅</span>',
-    "number": '<span class="ref nowrap">SQ20261120-000016</span>',  # |refs_whole
-    "serial": "normal",
-}
-
-
-@pytest.mark.parametrize("fixed", [False, True], ids=["broken", "whole"])
-def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_card(
-    browser: Browser, tmp_path: Path, fixed: bool
-) -> None:
-    """phone_checks.js's ``units``, ``refs`` and ``outOfSight`` on a page of each fault: found
-    when broken (``spill`` does not see the card's value: the table's box scrolls it), nothing
-    found once each is kept whole as the customer pages now keep them."""
-    page = browser.new_page(viewport=NARROW_VIEWPORT, device_scale_factor=1, locale="zh-CN")
-    page.set_content(FAULTS.format(SERIAL=SERIAL, **(WHOLE if fixed else BROKEN)))
-    page.add_style_tag(path=str(SITE_CSS))
-    got = measure(page, tmp_path, "fixed" if fixed else "broken")
-    found = {key: got[key] for key in ("units", "refs", "outOfSight", "spill")}
-    if fixed:
-        assert found == {"units": [], "refs": [], "outOfSight": [], "spill": []}
-        assert phone_problems(got, NARROW_VIEWPORT["width"]) == {}
-    else:
-        assert found == {
-            "units": ["网上营业厅"],
-            "refs": ["SQ20261120-000016"],
-            "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
-            "spill": [],
-        }
 
 
 def _phone_problems(page: Page, shots: Path, name: str) -> dict[str, Any]:

@@ -1,0 +1,69 @@
+"""phone_checks.js held to failing: a page of each fault the customer pages were found with
+(tests/browser/test_phones.py runs the checks on every page), found when broken and not once
+kept whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+from tests.browser.conftest import chromium
+from tests.browser.test_phones import NARROW_VIEWPORT, measure, phone_problems
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+#: The one site stylesheet (what the fixture pages wear).
+SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
+
+#: A customer's page at 360 px in site.css, each of three faults phone_checks.js must report,
+#: or its fix (``{}``): a · line's last short part (新办 · 网上营业|厅 under a progress page's
+#: heading), an application's number in an order's 说明 (its card broke SQ20261120-|000016 at
+#: the hyphen) and a card's value kept whole wider than its card (cut at the card's edge, the
+#: table's box scrolling it where ``spill`` does not look).
+FAULTS = """<main class="wrap">
+<section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p></section>
+<section class="card"><table class="plain cards"><tbody><tr>
+<td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
+<td data-label="序列号"><code style="white-space: {serial}">{SERIAL}</code></td>
+</tr></tbody></table></section></main>"""
+SERIAL = "444884cb76fc642fc22e74355ea0a410"
+BROKEN = {"channel": "网上营业厅", "number": "SQ20261120-000016", "serial": "nowrap"}
+WHOLE = {
+    "channel": '<span class="nowrap">网上营业厅</span>',
+    "number": '<span class="ref nowrap">SQ20261120-000016</span>',  # |refs_whole
+    "serial": "normal",
+}
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["broken", "whole"])
+def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_card(
+    browser: Browser, tmp_path: Path, fixed: bool
+) -> None:
+    """phone_checks.js's ``units``, ``refs`` and ``outOfSight`` on a page of each fault: found
+    when broken (``spill`` does not see the card's value: the table's box scrolls it), nothing
+    found once each is kept whole as the customer pages now keep them."""
+    page = browser.new_page(viewport=NARROW_VIEWPORT, device_scale_factor=1, locale="zh-CN")
+    page.set_content(FAULTS.format(SERIAL=SERIAL, **(WHOLE if fixed else BROKEN)))
+    page.add_style_tag(path=str(SITE_CSS))
+    got = measure(page, tmp_path, "fixed" if fixed else "broken")
+    found = {key: got[key] for key in ("units", "refs", "outOfSight", "spill")}
+    if fixed:
+        assert found == {"units": [], "refs": [], "outOfSight": [], "spill": []}
+        assert phone_problems(got, NARROW_VIEWPORT["width"]) == {}
+    else:
+        assert found == {
+            "units": ["网上营业厅"],
+            "refs": ["SQ20261120-000016"],
+            "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
+            "spill": [],
+        }
