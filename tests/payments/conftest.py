@@ -23,7 +23,7 @@ from certhall.audit.models import AuditEvent
 from certhall.errors import CerthallError, Conflict
 from certhall.payments import notify, sandbox, services, signing
 from certhall.payments.gateways import ONLINE
-from certhall.payments.models import Order
+from certhall.payments.models import Order, SandboxRefund, SandboxTrade
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: A Friday in 2026 (working-day computations stay inside the known calendar).
@@ -207,3 +207,41 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     monkeypatch.setattr(cli_main, "build_parser", build_with_payments)
     monkeypatch.setattr(cli_main, "_django", lambda: None)
     return lambda *argv: cli_main.main(list(argv))
+
+
+@pytest.fixture
+def unnotified(
+    clock: Any, applicant: User, make_order: Callable[..., Order]
+) -> Callable[..., tuple[Order, SandboxTrade]]:
+    """The customer paid at the sandbox's cashier; the notification never reached us."""
+
+    def make(gateway: str = "alipay", amount: str = "300.00") -> tuple[Order, SandboxTrade]:
+        order = make_order(amount)
+        return order, sandbox.pay(applicant, order.reference, gateway)
+
+    return make
+
+
+def back_office_refund(trade: SandboxTrade, amount: str = "300.00") -> SandboxRefund:
+    """Finance refunded in the gateway's merchant back office: the platform was not asked."""
+    return SandboxRefund.objects.create(
+        gateway=trade.gateway,
+        trade=trade,
+        out_request_no="HT20261120000001",  # the back office's own number
+        refund_id="2026112023001999000000000001",
+        refund_amount=amount,
+        refunded_at=NOW,
+    )
+
+
+@pytest.fixture
+def refunded_in_back_office(
+    paid_online: Callable[..., Order],
+) -> Callable[[], tuple[Order, SandboxRefund]]:
+    """An order paid online (notified), then refunded in the gateway's back office."""
+
+    def make() -> tuple[Order, SandboxRefund]:
+        order = paid_online()
+        return order, back_office_refund(SandboxTrade.objects.get(out_trade_no=order.reference))
+
+    return make
