@@ -4,6 +4,7 @@ helper's signed request (ca.renewal), installation; retries and refusals."""
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -294,15 +295,7 @@ def test_a_renewal_put_back_after_issuance_is_ended_by_the_ukeys_replacement(
     then: the counter's refusal for the old certificate names the renewed one, whose 介质补办
     ends the renewal and records the certificate on the application before ending it."""
     old_key, old = software_certificate(admin, organization)
-    medium = Ukey.objects.create(
-        serial="putback00000001",
-        model="SoftHSM v2",
-        label="ukey-put-back",
-        provider=provider,
-        status=Ukey.Status.ISSUED,
-        so_pin_sealed=b"",
-    )
-    medium.certificates.add(old)
+    medium = _ukey_holding(provider, old)
 
     def failing(name: str) -> None:
         if name == "renewal.issued":
@@ -330,4 +323,77 @@ def test_a_renewal_put_back_after_issuance_is_ended_by_the_ukeys_replacement(
     assert application.items.get().result_certificate == renewed
     history = [h["state"] for h in services.history(clerk, application)]
     assert history[-3:] == ["issuing", "issued", "delivered"]
+    assert verify_audit().ok
+
+
+def _ukey_holding(provider: Provider, certificate: Certificate) -> Ukey:
+    """An issued Ukey's record holding ``certificate`` (the token is not needed here)."""
+    medium = Ukey.objects.create(
+        serial=f"r{certificate.pk:014d}",
+        model="SoftHSM v2",
+        label="ukey-renewal",
+        provider=provider,
+        status=Ukey.Status.ISSUED,
+        so_pin_sealed=b"",
+    )
+    medium.certificates.add(certificate)
+    return medium
+
+
+class Killed(BaseException):
+    """The helper's request process dying (not an error its code could catch)."""
+
+
+@pytest.mark.parametrize("killed", [False, True], ids=["finished", "killed-then-recovered"])
+def test_a_ukey_replaced_while_the_helpers_request_holds_the_renewal_is_ended(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    clerk: User,
+    provider: Provider,
+    monkeypatch: pytest.MonkeyPatch,
+    killed: bool,
+) -> None:
+    """The counter's 介质补办 of the renewed certificate lands between the CA's issuance and the
+    helper's request recording it (the application still ``issuing``): the request's last step
+    ends the application as the replacement would have, or, if that process died there,
+    recovery does. Neither leaves it waiting for a certificate that can never be written."""
+    old_key, old = software_certificate(admin, organization)
+    medium = _ukey_holding(provider, old)
+    issue = renewal.ca_renewal.renew
+
+    def then_replaced(actor: User, request: object) -> Renewal:
+        issued = issue(actor, request)  # type: ignore[arg-type]
+        assert issued.new_certificate is not None
+        medium.certificates.add(issued.new_certificate)
+        assert Application.objects.get(number=number).state == State.ISSUING
+        replace_medium(clerk, medium, "damaged")
+        if killed:
+            raise Killed
+        return issued
+
+    with at(FRIDAY):
+        number = renewal.start(applicant, old.serial).number
+        monkeypatch.setattr(renewal.ca_renewal, "renew", then_replaced)
+        if killed:
+            with pytest.raises(Killed):
+                renewal.request_renewal(applicant, number, **signed(old_key, old.serial, 1))  # type: ignore[arg-type]
+            assert Application.objects.get(number=number).state == State.ISSUING
+            Application.objects.filter(number=number).update(issuing_owner="elsewhere:1")
+            with at(FRIDAY + timedelta(hours=1)):
+                assert issuance.recover(admin) == [number]
+        else:
+            renewal.request_renewal(applicant, number, **signed(old_key, old.serial, 1))  # type: ignore[arg-type]
+    record = Renewal.objects.get(old_certificate=old)
+    assert record.state == Renewal.State.REPLACED
+    renewed = record.new_certificate
+    assert renewed is not None and renewed.status == Certificate.Status.REVOKED
+    application = Application.objects.get(number=number)
+    assert application.state == State.DELIVERED
+    assert application.items.get().result_certificate == renewed
+    history = services.history(clerk, application)
+    expected = ["issuing", "approved", "issuing", "issued"] if killed else ["issuing", "issued"]
+    assert [h["state"] for h in history][-len(expected) - 1 :] == [*expected, "delivered"]
+    assert f"Ukey已损坏，已办理介质补办：续期的新证书 {renewed.serial}" in history[-1]["reason"]
     assert verify_audit().ok

@@ -193,6 +193,34 @@ def test_replacing_a_ukey_lost_before_its_renewal_was_written_is_all_or_nothing(
     assert ends[fresh] == ends[renewed] and ends[fresh] > ends[old], done  # type: ignore[index]
 
 
+def test_a_renewal_killed_after_issuance_then_its_ukey_replaced_is_ended_by_recovery(
+    home: Home,
+) -> None:
+    """The helper's request is killed after the CA issued the renewed certificate and before
+    the application recorded it (still ``issuing``, its process gone); the Ukey is then lost and
+    the counter's 介质补办 of the renewed certificate leaves that application to its issuing
+    process's recovery, which ends it: delivered, as if the replacement had ended it itself."""
+    started = home.json("prepare-renewal")
+    renewal_number, old = started["number"], started["serial"]
+    home.kill_at("renewal.issued", "request-renewal", renewal_number)
+    killed = home.json("inspect-renewal", renewal_number)
+    assert (killed["state"], killed["renewals"]) == ("issuing", ["issued"]), killed
+    (renewed,) = set(_certificates(killed)) - {old}
+    number = home.json("prepare-replace", renewed)["number"]
+    home.scenario("issue", number, _stock_serial(home))
+    replaced = home.json("inspect-renewal", renewal_number)
+    assert (replaced["state"], replaced["renewals"]) == ("issuing", ["replaced"]), replaced
+    home.cli("ukeys", "recover")
+    after = home.json("inspect-renewal", renewal_number, audit=True)
+    assert (after["state"], after["renewals"], after["result"]) == (
+        "delivered",
+        ["replaced"],
+        renewed,
+    ), after
+    certificates = _certificates(after)
+    assert certificates[old] == certificates[renewed] == ("revoked", "keyCompromise"), after
+
+
 #: Online renewal (网上续期) killed at each step in turn, with the state the application is in
 #: after recovery: the claim; the new certificate signed but not committed; committed but the
 #: application not yet issued; the helper's confirmation recorded but the old certificate not

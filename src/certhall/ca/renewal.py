@@ -103,9 +103,9 @@ RENEWALS: Lifecycle[Renewal] = Lifecycle(
 
 RENEW_ROLES = (Role.APPLICANT, *ca_services.ISSUE_ROLES)
 
-#: ``renewal_closed.send(sender=Renewal, renewal=renewal, actor=actor, cause=...)``, sent INSIDE
-#: the transaction of a Ukey's 介质补办 for each renewal it closed (``cause``: the Ukey's
-#: 遗失 / 损坏): the hall closes the renewal's application in the same transaction. A receiver
+#: ``renewal_closed.send(sender=Renewal, renewal=renewal, actor=actor)``, sent INSIDE the
+#: transaction of a Ukey's 介质补办 for each renewal it closed, after the Ukey's certificates
+#: were revoked: the hall closes the renewal's application in the same transaction. A receiver
 #: that raises rolls the replacement back; receivers must be idempotent and quick.
 renewal_closed = Signal()
 
@@ -414,7 +414,7 @@ def close_on_replacement(actor: User, ukey: Ukey, cause: str) -> list[Renewal]:
                 "new_status": new.status,
             },
         )
-        renewal_closed.send(sender=Renewal, renewal=renewal, actor=actor, cause=cause)
+        renewal_closed.send(sender=Renewal, renewal=renewal, actor=actor)
         closed.append(renewal)
     return closed
 

@@ -36,7 +36,7 @@ from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict, InvalidInput
-from certhall.hall import access, notices, workflow
+from certhall.hall import access, notices, renewal, workflow
 from certhall.hall.models import (
     Application,
     ApplicationItem,
@@ -489,5 +489,7 @@ def recover(actor: User) -> list[str]:
             continue
         with transaction.atomic():
             workflow.put_back(actor, application, "制证中断：已恢复，可重新制证", issuing_owner="")
+            # An online renewal whose Ukey's 介质补办 closed the renewal meanwhile is over.
+            renewal.end_if_replaced(actor, application)
         back.append(application.number)
     return back

@@ -44,6 +44,7 @@ from certhall.hall.states import APPLICATIONS, FINAL, State
 from certhall.lifecycle import transition
 from certhall.messages import text
 from certhall.rules import CertType, Quote, default_catalog, local, quote
+from certhall.ukeys import services as ukeys
 
 
 @dataclass(frozen=True)
@@ -200,12 +201,14 @@ def request_renewal(
         with workflow.issuing(actor, number, "renewal.issuing", "续期未完成") as application:
             renewal = ca_renewal.renew(actor, request)
         with transaction.atomic():
-            application.refresh_from_db()
+            application = access.load(actor, number, lock=True)
             ApplicationItem.objects.filter(pk=line.pk).update(
                 result_certificate=renewal.new_certificate, done_at=clock.now()
             )
             serial = renewal.new_certificate.serial if renewal.new_certificate else None
             workflow.issued(actor, application, [serial], clock.now(), renewal=renewal.pk)
+            # A Ukey's 介质补办 may have closed the renewal since it was issued: then it ends.
+            end_if_replaced(actor, application)
     return renewal
 
 
@@ -266,27 +269,54 @@ def replaced_renewal(line: ApplicationItem | None) -> Replaced | None:
     return Replaced(renewed, replacement)
 
 
-def on_renewal_closed(sender: object, renewal: Renewal, actor: User, cause: str, **_: Any) -> None:
+def on_renewal_closed(sender: object, renewal: Renewal, actor: User, **_: Any) -> None:
     """``ca.renewal.renewal_closed``, inside the transaction of a Ukey's 介质补办: the online
     renewal application still waiting for the helper to write the new certificate is over
-    (``issued -> delivered``, the history says why). One put back to ``approved`` after its
-    renewal was issued (a failure or a crash before the application recorded it) records the
-    new certificate first (``-> issuing -> issued``). Idempotent."""
-    new = renewal.new_certificate
+    (:func:`_end_replaced`). One the helper's request holds ``issuing`` is left to that request's
+    last step, or to recovery if its process is gone: both end it the same way."""
     line = (
         ApplicationItem.objects.filter(
             target_certificate_id=renewal.old_certificate_id,
             business=Business.RENEW,
-            application__state__in=[State.APPROVED, State.ISSUED],
+            application__state__in=[State.APPROVED, State.ISSUING, State.ISSUED],
         )
         .select_related("application")
         .first()
     )
-    if new is None or line is None or not line.is_online_renewal:
-        return
-    if line.result_certificate_id not in (None, new.pk):
+    if line is None or not line.is_online_renewal:
         return
     application = Application.objects.select_for_update().get(pk=line.application_id)
+    if application.state != State.ISSUING:
+        _end_replaced(actor, application, line, renewal)
+
+
+def end_if_replaced(actor: User, application: Application) -> None:
+    """After the helper's request recorded the new certificate, or after recovery put back an
+    application whose request's process was gone: if a Ukey's 介质补办 closed its renewal
+    meanwhile (``replaced``), the application is over too (:func:`_end_replaced`). Inside the
+    caller's transaction, the application locked."""
+    line = application.items.filter(business=Business.RENEW).first()
+    if line is None or not line.is_online_renewal:
+        return
+    renewal = (
+        Renewal.objects.select_related("new_certificate")
+        .filter(old_certificate_id=line.target_certificate_id, state=Renewal.State.REPLACED)
+        .first()
+    )
+    if renewal is not None:
+        _end_replaced(actor, application, line, renewal)
+
+
+def _end_replaced(
+    actor: User, application: Application, line: ApplicationItem, renewal: Renewal
+) -> None:
+    """The renewal's new certificate revoked with its Ukey by a 介质补办: the application is
+    ``delivered``, its history saying why. One put back to ``approved`` after its renewal was
+    issued (a failure or a crash before the application recorded it) records the new
+    certificate first (``-> issuing -> issued``). Idempotent."""
+    new = renewal.new_certificate
+    if new is None or line.result_certificate_id not in (None, new.pk):
+        return
     now = clock.now()
     if application.state == State.APPROVED:
         transition(
@@ -298,7 +328,7 @@ def on_renewal_closed(sender: object, renewal: Renewal, actor: User, cause: str,
         return
     reason = text(
         "history_renewal_replaced",
-        cause=cause,
+        cause=ukeys.replacement_cause(new.revocation_reason),
         serial=new.serial,
         end=f"{local(new.not_after):%Y-%m-%d}",
     )

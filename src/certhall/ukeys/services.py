@@ -72,6 +72,13 @@ UNLOCKABLE = (Status.IN_STOCK, Status.ISSUED, Status.LOCKED)
 #: Media replacement: why the old Ukey's certificates are revoked.
 REPLACEMENT_REASONS = {Status.LOST: "keyCompromise", Status.DAMAGED: "superseded"}
 
+
+def replacement_cause(reason: str) -> str:
+    """The Ukey's 遗失 or 损坏 a certificate revoked by its 介质补办 was revoked for (``reason``:
+    its revocation reason)."""
+    return next(str(s.label) for s, r in REPLACEMENT_REASONS.items() if r == reason)
+
+
 UKEY_PREFIX = "ukey"
 
 
