@@ -193,3 +193,40 @@ def test_every_state_has_a_level_site_css_defines() -> None:
     assert {"ok", "info", "warn", "error", "closed"} <= levels
     assert set(APPLICATION_TONES) == set(State) and set(UKEY_TONES) == set(Status)
     assert set(APPLICATION_TONES.values()) | set(UKEY_TONES.values()) <= levels
+
+
+#: The stylesheets that may write a colour's value: the palette's one block each (a ``:root``
+#: rule) and nothing else. site.css holds the site's; payments.css the stand-in cashiers' own.
+PALETTES = {SITE, "payments/static/payments/payments.css"}
+COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}\b|\brgba?\([^)]*\)")
+
+
+def _colours_outside_the_palette(name: str, css: str) -> list[str]:
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    if name in PALETTES:
+        css = re.sub(r":root\s*\{[^}]*\}", "", css, count=1)
+    return [
+        f"{name}: {css[: m.start()].count(chr(10)) + 1}: {m.group(0)}" for m in COLOUR.finditer(css)
+    ]
+
+
+def test_a_colour_is_named_from_the_palette() -> None:
+    """Every colour of every stylesheet and template is one of site.css's palette (a level's
+    background, border, text; the brand; money...): the same meaning wears the same colour (the
+    hall's amounts were amber, the consoles' and the portal's two reds). White veils over the
+    brand's bar (``rgba(255, 255, 255, ...)``) are the one kind of value left to write."""
+    found = [
+        place
+        for name, css in _sheets().items()
+        for place in _colours_outside_the_palette(name, css)
+        if "rgba(255" not in place
+    ]
+    templates = [
+        f"{path.relative_to(SRC)}: {m.group(0)}"
+        for path in SRC.glob("*/templates/**/*.html")
+        for m in re.finditer(
+            r'(?:fill|stroke|color|background)[=:]\s*"?\s*(#[0-9a-fA-F]{3,8})\b', path.read_text()
+        )
+    ]
+    assert found + templates == []
+    assert _colours_outside_the_palette("x.css", ".a { color: #b54708; }") == ["x.css: 1: #b54708"]
