@@ -25,6 +25,12 @@ Online renewal (网上续期) of the demo's own certificate onto a new key on th
   and never written (the Ukey is lost then);
 * ``inspect-renewal NUMBER``: JSON of the application, the renewal, the registry and the Ukey.
 
+解锁 (unlock at the counter) of the demo's own Ukey:
+
+* ``unlock``: the demo clerk unlocks it, the new PIN sent by SMS to the demo handler;
+* ``inspect-unlock``: JSON of the Ukey's state, its unlock events and SMS, its PIN state, and
+  whether the newest unlock SMS's PIN (if any) logs in.
+
 Each command then checks the audit chain when asked (``tests.support.crash_scenario``'s
 ``verify_audit``).
 """
@@ -288,6 +294,59 @@ def inspect(number: str, serial: str) -> None:
     )
 
 
+def unlock() -> None:
+    from certhall.accounts.models import User
+    from certhall.ukeys import services
+
+    _cert, ukey = _demo_certificate()
+    services.unlock(User.objects.get(username="demo-clerk"), ukey, phone=PHONE)
+
+
+def inspect_unlock() -> None:
+    import re
+
+    from certhall.audit.models import AuditEvent
+    from certhall.notify.models import SmsMessage
+    from certhall.tokens import PinError, pin_status, user_login
+    from certhall.ukeys.store import instance_store
+
+    _cert, ukey = _demo_certificate()
+    store = instance_store()
+
+    def logs_in(kind: str) -> str | None:
+        """What logging in with the PIN of the newest SMS of ``kind`` about the Ukey says."""
+        sms = SmsMessage.objects.filter(kind=kind, text__contains=ukey.serial).last()
+        if sms is None:
+            return None
+        found = re.search(r"\d{6}", sms.text.split(ukey.serial)[-1])
+        assert found is not None, sms.text
+        try:
+            user_login(store.module, ukey.label, found.group(0), conf=store.conf).close()
+        except PinError as error:
+            return error.code
+        return "ok"
+
+    status = pin_status(store.module, ukey.label, conf=store.conf)  # before any try below
+    events = AuditEvent.objects.filter(object_type="ukey", object_id=ukey.serial)
+    print(
+        json.dumps(
+            {
+                "ukey": ukey.status,
+                "events": list(
+                    events.filter(action__startswith="ukey.unlock")
+                    .order_by("seq")
+                    .values_list("action", flat=True)
+                ),
+                "sms": SmsMessage.objects.filter(kind="ukey.unlock_pin").count(),
+                "pin": [status.locked, status.tries_left, status.must_change],
+                # the PIN sent at issuance (the customer never changed it), then the unlock's
+                "first_pin": logs_in("ukey.pin"),
+                "unlock_pin": logs_in("ukey.unlock_pin"),
+            }
+        )
+    )
+
+
 if __name__ == "__main__":
     _setup()
     command, *args = sys.argv[1:]
@@ -307,6 +366,10 @@ if __name__ == "__main__":
         renew(*args)
     elif command == "inspect-renewal":
         inspect_renewal(*args)
+    elif command == "unlock":
+        unlock()
+    elif command == "inspect-unlock":
+        inspect_unlock()
     else:
         raise SystemExit(f"unknown command {command}")
     verify_audit()

@@ -269,3 +269,31 @@ def test_online_renewal_killed_at_every_step_is_recovered(home: Home) -> None:
     assert _certificates(done) == {old: ("revoked", "superseded"), renewed: ("valid", "")}
     assert done["result"] == renewed
     assert done["keys"] == [new_key] and done["on_token"] == [renewed], done
+
+
+def test_an_unlock_killed_at_every_step_is_done_by_the_next(home: Home) -> None:
+    """解锁 at the counter killed after its written-ahead event (the token untouched) and after
+    the token's reset (a new PIN nobody was sent, the Ukey's record not yet written): the chain
+    holds the SO PIN's use either way, no SMS went out, and the clerk's next unlock sends a PIN
+    that logs in (to be changed first), the counter full again."""
+    fresh = [False, 6, True]  # not locked, six tries, to be changed (set by the SO)
+    before = home.json("inspect-unlock")
+    assert (before["ukey"], before["events"], before["sms"]) == ("issued", [], 0), before
+    assert (before["pin"], before["first_pin"]) == (fresh, "pin_must_change"), before
+    home.kill_at("ukey.unlock_begun", "unlock")
+    after = home.json("inspect-unlock", audit=True)
+    assert (after["events"], after["sms"]) == (["ukey.unlock.begin"], 0), after
+    assert (after["pin"], after["first_pin"]) == (fresh, "pin_must_change"), after  # untouched
+    home.kill_at("ukey.pin_reset", "unlock")
+    after = home.json("inspect-unlock", audit=True)
+    assert (after["ukey"], after["events"], after["sms"]) == (
+        "issued",
+        ["ukey.unlock.begin"] * 2,
+        0,
+    ), after
+    assert (after["pin"], after["first_pin"]) == (fresh, "wrong_pin"), after  # reset: unknown
+    home.scenario("unlock")
+    done = home.json("inspect-unlock", audit=True)
+    assert done["events"] == ["ukey.unlock.begin"] * 3 + ["ukey.unlock"], done
+    assert (done["ukey"], done["sms"], done["pin"]) == ("issued", 1, fresh), done
+    assert (done["unlock_pin"], done["first_pin"]) == ("pin_must_change", "wrong_pin"), done

@@ -360,7 +360,22 @@ def unlock(
         pin = new_pin if new_pin is not None else random_user_pin()
         sessions.check_token(token, target)
         before = pin_status(target.module, token.label, conf=target.conf)
+        # Written ahead: the SO PIN's use is in the chain even if the process dies after the
+        # token's reset and before the record below (a retry sets and sends another PIN).
+        audit.record(
+            actor,
+            "ukey.unlock.begin",
+            object_type="ukey",
+            object_id=token.serial,
+            before={
+                **token.snapshot(),
+                "pin_locked": before.locked,
+                "tries_left": before.tries_left,
+            },
+        )
+        crashpoints.reached("ukey.unlock_begun")
         so_reset_pin(target.module, token.label, sessions.so_pin(token), pin, conf=target.conf)
+        crashpoints.reached("ukey.pin_reset")
         with transaction.atomic():
             sms_id = None
             if number is not None:
