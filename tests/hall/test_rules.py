@@ -3,7 +3,7 @@ in every channel, and audited; fees come from the rules."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -230,3 +230,62 @@ def test_fees_come_from_the_rules(applicant: User, handler: Handler) -> None:
     with at(FRIDAY):
         draft = online_draft(applicant, handler, years=3)
     assert draft.items.get().fee == Decimal("450.00")
+
+
+def test_an_expired_certificate_is_renewed_not_changed_replaced_or_revoked(
+    admin: User, hall_ca: object, clerk: User, handler: Handler
+) -> None:
+    """The seed's 变更 is for a certificate "有效期内"; 介质补办 keeps the end date and 吊销 ends
+    it: for an expired certificate each is refused when the line is entered, saying what to do
+    (before, the line was accepted, paid and approved, and issuance failed with the money
+    taken). 续期 and 解锁 (to renew with the Ukey) are not refused for it."""
+    _, expired = software_certificate(admin, handler.organization)  # to 2027-01-10 10:00
+    with at(datetime(2027, 1, 11, 10, 0, tzinfo=SHANGHAI)):
+        draft = counter_draft(clerk, handler)
+        for request in (
+            ItemRequest(business="change", serial=expired.serial),
+            ItemRequest(business="replace", serial=expired.serial, replace_cause="lost"),
+        ):
+            with pytest.raises(Conflict) as refused:
+                services.add_item(clerk, draft.number, request)
+            assert refused.value.code == "expired"
+            assert refused.value.message.startswith(
+                f"证书 {expired.serial} 已于 2027-01-10 到期，不能办理"
+            )
+            assert "请办理续期（持原Ukey到受理点现场办理）" in refused.value.message
+        revoke = ItemRequest(
+            business="revoke", serial=expired.serial, revocation_reason="keyCompromise"
+        )
+        with pytest.raises(Conflict) as refused:
+            services.add_item(clerk, draft.number, revoke)
+        assert refused.value.message.endswith("已不能使用，无需吊销。")
+        for business in ("renew", "unlock"):  # refused only for want of its Ukey here
+            with pytest.raises(Conflict) as refused:
+                services.add_item(clerk, draft.number, ItemRequest(business, serial=expired.serial))
+            assert refused.value.code == "no_ukey"
+    assert not ApplicationItem.objects.filter(application=draft).exists()
+
+
+def test_a_certificate_that_expires_before_submission_is_refused_then(
+    admin: User, hall_ca: object, clerk: User, handler: Handler
+) -> None:
+    """A line entered while its certificate was valid is asked again at submission, before any
+    order: the certificate ended in between."""
+    monday = datetime(2027, 1, 11, 9, 30, tzinfo=SHANGHAI)
+    _, ending = software_certificate(
+        admin, handler.organization, when=datetime(2026, 1, 11, 2, 0, tzinfo=UTC)
+    )
+    with at(monday):  # valid until 10:00 in Shenzhen
+        draft = counter_draft(clerk, handler)
+        services.add_item(
+            clerk,
+            draft.number,
+            ItemRequest(business="revoke", serial=ending.serial, revocation_reason="superseded"),
+        )
+        for kind in documents.required(draft, list(draft.items.all())):
+            documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
+    with at(monday + timedelta(hours=1)), pytest.raises(Conflict) as refused:
+        services.submit(clerk, draft.number)
+    assert refused.value.code == "expired"
+    draft.refresh_from_db()
+    assert draft.state == "draft" and draft.payment_reference == ""

@@ -37,6 +37,8 @@ REVOCATION_REASONS = {
 REPLACE_CAUSES = {"lost": "遗失", "damaged": "损坏"}
 #: Businesses done on the customer's own Ukey (they bring it: the seed's "Ukey" document).
 OWN_UKEY = frozenset({Business.RENEW, Business.CHANGE, Business.UNLOCK})
+#: Businesses refused for an expired certificate (续期 renews it; 解锁 opens its Ukey for that).
+NEEDS_UNEXPIRED = frozenset({Business.CHANGE, Business.REPLACE, Business.REVOKE})
 #: Businesses that must be alone on their certificate within an application.
 EXCLUSIVE = frozenset({Business.REPLACE, Business.REVOKE})
 
@@ -105,6 +107,23 @@ def quote_item(
     )
 
 
+def require_usable(business: Business, target: Certificate, at: datetime) -> None:
+    """A line's certificate can take its business at ``at``: not revoked, and for a business
+    that keeps its end date (变更, 介质补办) or ends it (吊销), not expired (the seed: 变更 "有效期
+    内"; an expired one is renewed, or a new one issued). Checked when the line is entered and
+    again at submission, before anything is paid."""
+    if target.status != Certificate.Status.VALID:
+        raise Conflict(code="revoked", serial=target.serial, label=business.label)
+    if business in NEEDS_UNEXPIRED and target.not_after <= at:
+        raise Conflict(
+            code="expired",
+            variant="revoke" if business == Business.REVOKE else None,
+            serial=target.serial,
+            end=f"{expiry_date(target):%Y-%m-%d}",
+            label=business.label,
+        )
+
+
 def _holder_check(application: Application, cert: Certificate, serial: str) -> None:
     if not cert.belongs_to(application.organization):
         if application.channel == Channel.ONLINE:  # the enterprise itself: as a serial unknown
@@ -154,8 +173,7 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
             item.person_id_number = validate_resident_id(request.person_id_number)
         return item
 
-    if target.status != Certificate.Status.VALID:
-        raise Conflict(code="revoked", serial=target.serial, label=business.label)
+    require_usable(business, target, now)
     if business == Business.RENEW and answer.years:
         ca_services.renewal_end(target, answer.years, now)  # refused before anything is paid
     item.org_name, item.uscc = target.org_name, target.uscc

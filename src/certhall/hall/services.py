@@ -412,8 +412,8 @@ def _check_ready(application: Application, lines: list[ApplicationItem]) -> None
 
 
 def _requote(application: Application, lines: list[ApplicationItem]) -> None:
-    """Ask the rules again at submission (the renewal window, the day may have changed); the
-    fee is the tariff at submission.
+    """Ask the rules again at submission (the renewal window, the day may have changed; a
+    certificate revoked or expired since): the fee is the tariff at submission.
 
     At the counter a line entered earlier the same day stands: the customer was served during
     opening hours and is finished even if that takes past 12:00 or 18:00 ("当天办结"). A line
@@ -422,6 +422,8 @@ def _requote(application: Application, lines: list[ApplicationItem]) -> None:
     now = clock.now()
     today = local(now).date()
     for line in lines:
+        if line.target_certificate is not None:  # revoked or expired since it was entered
+            items.require_usable(Business(line.business), line.target_certificate, now)
         if application.channel == Channel.ONSITE and local(line.created_at).date() == today:
             continue
         answer = items.quote_item(

@@ -38,6 +38,11 @@ MESSAGES: dict[str, str] = {
     "online_renewal": "网厅续期由客户通过证书助手在线更新，不在此制证。",
     "tracking": "请填写快递运单号（6-40位字母、数字）。",
     "revoked": "证书 {serial} 已吊销，不能办理{label}。",
+    "expired": (
+        "证书 {serial} 已于 {end} 到期，不能办理{label}：请办理续期（持原Ukey到受理点现场办理）；"
+        "Ukey遗失或损坏的，请办理新办。"
+    ),
+    "expired.revoke": "证书 {serial} 已于 {end} 到期，已不能使用，无需吊销。",
     "duplicate": "申请中已有证书 {serial} 的{label}。",
     "exclusive": "证书 {serial} 的介质补办或吊销须单独办理，不能与其他业务同时办理。",
     "certificate_busy": "证书 {serial} 已有办理中的申请 {number}。",
