@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from tests.refunds.conftest import (
     GONE_USCC,
     LEGAL_REP_ID,
     NAME,
+    OTHER_USCC,
     PHONE,
     USCC,
     released_batch,
@@ -202,11 +204,17 @@ def test_counter_application_for_a_deregistered_enterprise(
 def test_partnership_pays_into_the_applicant_account(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
+    """The announcement's items 2 and 3: such a partnership (its executive partner an
+    institution, which has neither an ID nor a bank card) gives its delegate's ID instead of the
+    legal representative's and its opening permit instead of the card; the refund goes to its
+    own account."""
     items = frozenset(required_items("changed", True))
-    assert "opening_permit" in items and "bank_card" not in items
+    assert items == {"licence", "change_proof", "delegate_id", "opening_permit"}
     entry = offline_entry(
         special_case="changed",
         partnership=True,
+        person_name="",
+        id_number="",
         delegate_name="王五",
         delegate_id_number=LEGAL_REP_ID,
         received=items,
@@ -216,6 +224,23 @@ def test_partnership_pays_into_the_applicant_account(
     application = enter_offline(actors["clerk"], open_programme.slug, entry)
     assert application.payee_kind == "enterprise"
     assert application.checklist["delegate_name"] == "王五"
+    assert "person_name" not in application.checklist
+    # the delegate is the one person it cannot do without
+    with pytest.raises(InvalidInput) as missing:
+        enter_offline(
+            actors["clerk"],
+            open_programme.slug,
+            replace(entry, uscc=OTHER_USCC, delegate_name=""),
+        )
+    assert "委派代表姓名" in missing.value.message
+    # anyone else gives the legal representative's
+    with pytest.raises(InvalidInput) as missing:
+        enter_offline(
+            actors["clerk"],
+            open_programme.slug,
+            offline_entry(uscc=OTHER_USCC, person_name="", id_number=""),
+        )
+    assert "法定代表人/负责人姓名" in missing.value.message
 
 
 @pytest.mark.usefixtures("records", "frozen")

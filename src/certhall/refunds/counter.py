@@ -57,11 +57,14 @@ NOT_SIGNED = frozenset({"change_proof"})
 
 
 def required_items(special_case: str, partnership: bool) -> list[str]:
-    """The checklist items this case needs, in the announcement's order."""
-    needed = {"licence", "person_id"}
+    """The checklist items this case needs, in the announcement's order. A partnership whose
+    executive partner is an institution gives its delegate's ID instead of the legal
+    representative's and its opening permit instead of the bank card (the announcement's items 2
+    and 3: "合伙企业执行事务合伙人为机构的,则提供..."; the institution has neither)."""
+    needed = {"licence"}
     if special_case in (SpecialCase.DEREGISTERED, SpecialCase.CHANGED):
         needed.add("change_proof")
-    needed |= {"delegate_id", "opening_permit"} if partnership else {"bank_card"}
+    needed |= {"delegate_id", "opening_permit"} if partnership else {"person_id", "bank_card"}
     return [key for key, _ in CHECKLIST if key in needed]
 
 
@@ -92,17 +95,18 @@ def _checklist(entry: OfflineEntry) -> dict[str, object]:
     unsigned = [LABELS[k] for k in needed if k not in NOT_SIGNED and k not in entry.signed]
     if unsigned:
         raise InvalidInput(code="refund_checklist_unsigned", items="、".join(unsigned))
-    person = free_text(entry.person_name, "法定代表人/负责人姓名", 64)
     record: dict[str, object] = {
         "items": {
             k: {"label": LABELS[k], "received": True, "signed": k not in NOT_SIGNED} for k in needed
         },
-        "person_name": person,
-        "id_kind": entry.id_kind,
-        "id_kind_label": ID_DOCUMENT_KINDS.get(entry.id_kind, ""),
-        "id_number": validate_id_document(entry.id_kind, entry.id_number),
         "partnership": entry.partnership,
     }
+    # That partnership's legal representative is the institution: its delegate is the person.
+    if not entry.partnership or entry.person_name.strip() or entry.id_number.strip():
+        record["person_name"] = free_text(entry.person_name, "法定代表人/负责人姓名", 64)
+        record["id_kind"] = entry.id_kind
+        record["id_kind_label"] = ID_DOCUMENT_KINDS.get(entry.id_kind, "")
+        record["id_number"] = validate_id_document(entry.id_kind, entry.id_number)
     if entry.partnership:
         record["delegate_name"] = free_text(entry.delegate_name, "委派代表姓名", 64)
         record["delegate_id_number"] = validate_id_document("resident_id", entry.delegate_id_number)

@@ -45,8 +45,8 @@ ENTRY_FIELDS = {
     "account_name": (1000, "收款账户名"),
     "account_number": (1000, "银行账号"),
     "bank_name": (1000, "开户银行"),
-    "delegate_name": (1000, "代理人姓名"),
-    "delegate_id_number": (40, "代理人证件号码"),
+    "delegate_name": (1000, "委派代表姓名"),
+    "delegate_id_number": (40, "委派代表身份证号"),
 }
 
 
