@@ -70,6 +70,21 @@ def test_online_application_pages(actors: dict[str, User], open_programme: Progr
     again = client.post("/refunds/sz-2021/apply", {**form, "account_name": NAME, "confirm": "yes"})
     assert again.status_code == 409 and number in again.content.decode()
 
+    # the seed: "线上、线下申请都可...查询进度": the query by SMS code opens it too, from
+    # another browser (a phone with no Ukey), and the pages offer it to both
+    public = client_for(None)
+    base = {"number": number, "uscc": RefundApplication.objects.get().uscc}
+    assert public.post("/refunds/progress/", {**base, "step": "code"}).status_code == 200
+    sms = SmsMessage.objects.filter(phone=PHONE).order_by("-pk").first()
+    code = re.search(r"验证码为(\d{6})", sms.text if sms else "")
+    assert code is not None
+    opened = public.post("/refunds/progress/", {**base, "step": "open", "code": code.group(1)})
+    assert number in public.get(opened["Location"]).content.decode()
+    for path in ("/refunds/", "/refunds/sz-2021/"):
+        page = anonymous.get(path).content.decode()
+        assert ">申请进度查询</a>" in page and "线下申请进度查询" not in page
+    assert "线上、线下申请都可凭申请编号" in anonymous.get("/refunds/").content.decode()
+
     # another enterprise never sees it
     other = client_for(actors["other_applicant"])
     assert other.get(f"/refunds/applications/{number}/").status_code == 404  # as none at all
