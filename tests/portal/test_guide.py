@@ -78,3 +78,18 @@ def test_the_guide_index_names_each_fee_once() -> None:
     page = Client().get("/guide/").content.decode()
     card = page[page.index('id="business-unlock"') :]
     assert card[: card.index("</section>")].count("<p>免费</p>") == 1
+
+
+def test_the_online_renewal_says_it_takes_no_documents_and_when_it_is_open() -> None:
+    """The hall asks no documents of an online renewal (signed with the certificate's own key):
+    the guide says its 申请资料 are the counter's, and gives the online window's rules (they
+    were only on the logged-in renewal page)."""
+    window = default_catalog().online_renewal
+    renew = Client().get("/guide/renew/").content.decode()
+    assert renew.count("<h3>申请资料（现场办理）</h3>") == len(CertType)
+    assert renew.count("无需提交资料：续期申请由原证书的私钥在证书助手中签名确认。") == len(
+        CertType
+    )
+    assert f"{window.too_early_rule}；{window.expired_rule}。" in renew
+    new = Client().get("/guide/new/").content.decode()  # the online 新办 takes documents
+    assert "<h3>申请资料</h3>" in new and "无需提交资料" not in new

@@ -44,6 +44,13 @@ class ChannelView:
     delivery: str
     processing: str
     hall_url: str | None
+    #: What this channel asks instead of documents, and when it is open (the online renewal:
+    #: signed with the certificate's own key, inside the catalog's window); "" otherwise.
+    note: str = ""
+
+    @property
+    def takes_documents(self) -> bool:
+        return not self.note
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,11 @@ class OfferView:
     channels: tuple[ChannelView, ...]
     #: Why a channel is not offered for this type (the catalog's rule words), if one is not.
     channel_rule: str | None
+
+    @property
+    def documents_onsite_only(self) -> bool:
+        """The documents are for the counter only (the other channel takes none)."""
+        return any(not channel.takes_documents for channel in self.channels)
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ class BusinessGuide:
             parts += [offer.cert_name, offer.fee_text, *offer.documents, *offer.notes]
             for channel in offer.channels:
                 parts += [channel.name, channel.how, *channel.steps, channel.delivery]
-                parts.append(channel.processing)
+                parts += [channel.note, channel.processing]
             if offer.channel_rule:
                 parts.append(offer.channel_rule)
         parts += list(self.document_notes)
@@ -110,7 +122,15 @@ def _point(point: ServicePoint) -> PointView:
     )
 
 
+#: An online update (网厅续期) takes no documents: the request is signed by the certificate's own
+#: key in the certificate helper (``hall.documents.required``, docs/hall.md).
+ONLINE_UPDATE_NOTE = (
+    "无需提交资料：续期申请由原证书的私钥在证书助手中签名确认。{window}；{expired}。"
+)
+
+
 def _channel(catalog: Catalog, business: Business, spec: ChannelSpec) -> ChannelView:
+    window = catalog.online_renewal
     return ChannelView(
         key=spec.channel.value,
         name=CHANNEL_NAMES[spec.channel],
@@ -119,6 +139,9 @@ def _channel(catalog: Catalog, business: Business, spec: ChannelSpec) -> Channel
         delivery=spec.delivery.text,
         processing=catalog.processing[spec.channel].text,
         hall_url=HALL_ENTRY.get(business) if spec.channel == Channel.ONLINE else None,
+        note=ONLINE_UPDATE_NOTE.format(window=window.too_early_rule, expired=window.expired_rule)
+        if spec.delivery.method == "online_update"
+        else "",
     )
 
 
