@@ -114,6 +114,16 @@ def test_list_filters_and_pages(seeded: User) -> None:
     assert "共 21 条" in Client().get("/notices/?region=nowhere&year=abc").content.decode()
 
 
+def test_the_home_page_shows_the_pinned_notice_first(seeded: User) -> None:
+    """The refund programme's notice is pinned (2022): the home page's 最新公告 listed the five
+    newest only, so it never showed; now the pinned first, marked, as on the list."""
+    home = Client().get("/").content.decode()
+    notes = home.split("<h3>最新公告</h3>")[1].split("</ul>")[0]
+    assert notes.count("<li>") == 5
+    assert notes.index('<span class="tag error">置顶</span> <a') < notes.index("費用返還公告")
+    assert notes.index("費用返還公告") < notes.index("第六批醫用耗材價格優勢專區產品的通知")
+
+
 def test_a_page_or_year_int_cannot_read_is_a_stale_link(seeded: User) -> None:
     """ "²".isdigit() is true and int("²") raises: these were HTTP 500s."""
     page = Client().get("/notices/?page=%C2%B2")

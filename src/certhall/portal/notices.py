@@ -80,8 +80,19 @@ def published() -> QuerySet[Notice]:
     return Notice.objects.filter(state=NoticeState.PUBLISHED)
 
 
+#: The portal's order: pinned (置顶) first, then the newest.
+PORTAL_ORDER = ("-pinned", "-published_on", "-pk")
+
+
 def latest(n: int) -> list[Notice]:
+    """The ``n`` newest, by date alone (the Atom feed)."""
     return list(published().order_by("-published_on", "-pk")[:n])
+
+
+def front(n: int) -> list[Notice]:
+    """The home page's ``n``: the pinned first, as the list shows them (the refund programme's
+    notice, pinned, was not among the five newest)."""
+    return list(published().order_by(*PORTAL_ORDER)[:n])
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ def listing(filters: Filters, page: int | str = 1) -> Page[Notice]:
         notices = notices.filter(category=filters.category)
     if filters.year:
         notices = notices.filter(published_on__year=filters.year)
-    ordered = notices.order_by("-pinned", "-published_on", "-pk")
+    ordered = notices.order_by(*PORTAL_ORDER)
     return Paginator(ordered, PER_PAGE).get_page(page)
 
 

@@ -18,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "cas": cas,
         "ocsp_url": urls_for("x")[1],
         "guides": guide.all_guides(),
-        "notices": notices.latest(5),
+        "notices": notices.front(5),
     }
     return render(request, "web/home.html", context)
 
