@@ -91,5 +91,9 @@ def test_the_online_renewal_says_it_takes_no_documents_and_when_it_is_open() -> 
         CertType
     )
     assert f"{window.too_early_rule}；{window.expired_rule}。" in renew
+    # not reviewed: paid, then updated at once (not the online review's working days)
+    online = renew.split("<h4>网上办理</h4>")[1].split("</div>")[0]
+    assert "付款成功后即可在线更新证书" in online and "办理时效" not in online
+    assert "办理时效" in renew.split("<h4>现场办理</h4>")[1].split("</div>")[0]
     new = Client().get("/guide/new/").content.decode()  # the online 新办 takes documents
     assert "<h3>申请资料</h3>" in new and "无需提交资料" not in new

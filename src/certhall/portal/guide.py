@@ -131,16 +131,19 @@ ONLINE_UPDATE_NOTE = (
 
 def _channel(catalog: Catalog, business: Business, spec: ChannelSpec) -> ChannelView:
     window = catalog.online_renewal
+    update = spec.delivery.method == "online_update"
     return ChannelView(
         key=spec.channel.value,
         name=CHANNEL_NAMES[spec.channel],
         how=spec.how,
         steps=spec.notes,
         delivery=spec.delivery.text,
-        processing=catalog.processing[spec.channel].text,
+        # an online update is not reviewed: its delivery line (付款成功后即可在线更新证书) is its
+        # time, not the online review's three working days
+        processing="" if update else catalog.processing[spec.channel].text,
         hall_url=HALL_ENTRY.get(business) if spec.channel == Channel.ONLINE else None,
         note=ONLINE_UPDATE_NOTE.format(window=window.too_early_rule, expired=window.expired_rule)
-        if spec.delivery.method == "online_update"
+        if update
         else "",
     )
 
