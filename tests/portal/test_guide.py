@@ -97,3 +97,12 @@ def test_the_online_renewal_says_it_takes_no_documents_and_when_it_is_open() -> 
     assert "办理时效" in renew.split("<h4>现场办理</h4>")[1].split("</div>")[0]
     new = Client().get("/guide/new/").content.decode()  # the online 新办 takes documents
     assert "<h3>申请资料</h3>" in new and "无需提交资料" not in new
+
+
+def test_the_guide_index_introduces_the_certificate() -> None:
+    """The seed's 数字证书简介 (the CA's licence, the certificate as the one lawful identity)
+    heads its guide: it was on no page."""
+    page = Client().get("/guide/").content.decode()
+    assert "<h2>数字证书简介</h2>" in page
+    assert "《电子认证服务许可证》资质的电子认证服务商" in page
+    assert "作为主体身份确认的唯一合法标识" in page
