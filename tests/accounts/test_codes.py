@@ -191,6 +191,16 @@ def test_twenty_codes_per_client_address_per_hour(clock: Clock) -> None:
     assert SmsMessage.objects.filter(phone=phones[20]).count() == 1
 
 
+def test_other_scripts_digits_do_not_sidestep_the_phone_limit(clock: Clock) -> None:
+    """Written in full-width or Arabic-Indic digits after the "13", the same phone was another
+    key to the per-phone limit: a code a minute to it in every spelling (12-06)."""
+    codes.request_code(PHONE, "register", client=CLIENT)
+    for spelling in ("13８００１３８０００", "138٠٠١٣٨٠٠٠", "1380013800０"):
+        with pytest.raises(InvalidInput):
+            codes.request_code(spelling, "register", client="198.51.100.2")
+    assert SmsMessage.objects.count() == 1
+
+
 def test_the_first_refusal_of_a_window_is_audited_once(clock: Clock) -> None:
     codes.request_code(PHONE, "register", client=CLIENT)
     for _ in range(3):

@@ -42,6 +42,9 @@ def test_mainland_mobile_numbers(given: str, number: str) -> None:
         "+85291234567",  # Hong Kong
         "1380013800a",
         "１３８００１３８０００",  # full-width digits
+        "13８００１３８０００",  # full-width after "13": another number to the rate limits
+        "138٠٠١٣٨٠٠٠",  # Arabic-Indic digits
+        "1380013800８",
     ],
 )
 def test_other_numbers_are_refused(bad: str) -> None:

@@ -238,6 +238,8 @@ def test_id_documents_by_kind(kind: str, number: str, normalised: str) -> None:
         ("hk_macau_permit", "X12345678", "id_document_number"),
         ("hk_macau_permit", "H1234567", "id_document_number"),
         ("taiwan_permit", "1234567", "id_document_number"),
+        ("taiwan_permit", "١٢٣٤٥٦٧٨", "id_document_number"),  # Arabic-Indic digits
+        ("hk_macau_permit", "H١٢٣٤٥٦٧٨", "id_document_number"),
         ("passport", "E12", "id_document_number"),
         ("driving_licence", "123456", "id_document_kind"),
     ],

@@ -52,7 +52,7 @@ __all__ = [
 #: The project (项目) every certificate of this platform is for.
 DEFAULT_PROJECT = "深圳医保在线签约"
 
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE = re.compile(r"[0-9+\-() ]{5,20}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{1,63}")
 _FORM_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/]{0,39}")

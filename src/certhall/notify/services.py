@@ -18,8 +18,10 @@ from certhall.notify.backends import sms_backend
 from certhall.notify.messages import SMS_LIMIT, template
 from certhall.notify.models import SmsMessage, mask_phone
 
-#: Mainland China mobile numbers: 11 digits, 1 then 3-9.
-MOBILE = re.compile(r"1[3-9]\d{9}")
+#: Mainland China mobile numbers: 11 ASCII digits, 1 then 3-9. Not ``\d``, which is also
+#: true of full-width and other scripts' digits: ``13８…`` was another number to the per-phone
+#: rate limits and the "one account a phone" rule, and went to the SMS carrier as typed.
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 MAX_TEXT = SMS_LIMIT
 KIND = re.compile(r"[a-z][a-z0-9_.-]{0,31}")
 OUTBOX_LIMIT = 200

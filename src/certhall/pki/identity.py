@@ -147,9 +147,10 @@ ID_DOCUMENT_KINDS = {
 }
 # Permit numbers: H/M + 8 digits (+ 2-digit issue count on the 2012+ cards); Taiwan permits
 # are 8 digits (2015+ cards) or 10 characters on the older booklets; passports 5-17 letters/digits.
+# ASCII digits only: ``\d`` is true of other scripts' digits, which NFKC leaves as they are.
 _PERMIT_PATTERNS = {
-    "hk_macau_permit": re.compile(r"[HM]\d{8}(\d{2})?"),
-    "taiwan_permit": re.compile(r"\d{8}|[A-Z0-9]{10}"),
+    "hk_macau_permit": re.compile(r"[HM][0-9]{8}([0-9]{2})?"),
+    "taiwan_permit": re.compile(r"[0-9]{8}|[A-Z0-9]{10}"),
     "passport": re.compile(r"[A-Z0-9]{5,17}"),
 }
 
