@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.notify.models import SmsMessage
 from tests.accounts.conftest import (
     CLIENT,
@@ -239,6 +239,46 @@ def test_staff_look_up_any_organisations_handlers(api: Api, make_user) -> None: 
     assert api.get("/handlers")[0] == 404  # which organisation?
     status, me = api.get("/me")
     assert me["organization"] is None and me["role"] == "clerk"
+
+
+def test_another_cas_staff_neither_list_nor_add_handlers(
+    make_user,  # type: ignore[no-untyped-def]
+    other_provider: Provider,
+) -> None:
+    """A refund programme's other CAs have staff accounts here, but the counter is this CA's:
+    their clerk adding a handler with their own phone to an organisation the counter entered
+    could then register and hold it (a registration claims it by a handler's phone)."""
+    org = Organization.objects.create(name="客户公司", uscc=OTHER_USCC)
+    Handler.objects.create(
+        organization=org, name="客户经办人", id_kind="passport", id_number="E99999999", phone=PHONE
+    )
+    for role in (Role.CLERK, Role.CA_ADMIN, Role.AUDITOR):
+        api = Api()
+        api.csrf()
+        staff = make_user(role, provider=other_provider)
+        staff.set_password(PASSWORD)
+        staff.save()
+        assert (
+            api.post("/login/password", {"username": staff.username, "password": PASSWORD})[0]
+            == 200
+        )
+        api.csrf()
+        status, data = api.get(f"/handlers?organization_id={org.pk}")
+        assert (status, data["error"]) == (403, "other_provider")
+        body = {
+            "name": "冒名",
+            "id_kind": "passport",
+            "id_number": "E12345678",
+            "phone": OTHER_PHONE,
+        }
+        status, data = api.post(f"/handlers?organization_id={org.pk}", body)
+        assert (status, data["error"]) == (
+            403,
+            "other_provider" if role != Role.AUDITOR else "role_required",
+        )
+    assert list(Handler.objects.filter(organization=org).values_list("name", flat=True)) == [
+        "客户经办人"
+    ]
 
 
 def test_the_router_is_in_the_openapi_document(client: Client) -> None:

@@ -1,7 +1,8 @@
 """What an account may see of itself: its organisation and the organisation's handlers.
 
-An applicant sees only its own organisation (``require_organization``); CA staff may look up
-the handlers of any organisation (the counter needs them). ID numbers are shown masked in
+An applicant sees only its own organisation (``require_organization``); this instance's CA's
+staff may look up the handlers of any organisation (the counter needs them), another CA's may
+not. ID numbers are shown masked in
 every listing.
 """
 
@@ -21,7 +22,8 @@ from certhall.accounts.models import (
     Role,
     User,
 )
-from certhall.accounts.permissions import require_organization, require_role
+from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, NotFound, bounded
 from certhall.notify.notifier import mask_email
@@ -100,6 +102,7 @@ def list_handlers(actor: User, organization_id: int | None = None) -> list[Handl
         organization_id = _own_organization(actor, organization_id, "view")
     else:
         require_role(actor, *STAFF_ROLES)
+        require_provider(actor, home_provider().pk)  # this instance's CA's staff
         if not Organization.objects.filter(pk=organization_id or 0).exists():
             raise NotFound(code="organization_unknown")
     if organization_id is None:  # pragma: no cover - require_organization refused it

@@ -60,14 +60,20 @@ def add_handler(
 ) -> Handler:
     """Register a handler for an organisation: its own applicants or the CA's counter staff."""
     from certhall.accounts import validation
-    from certhall.accounts.permissions import require_organization, require_role
+    from certhall.accounts.permissions import (
+        require_organization,
+        require_provider,
+        require_role,
+    )
     from certhall.audit import services as audit
     from certhall.notify.services import normalise_phone
 
     if actor.role == Role.APPLICANT:
         require_organization(actor, organization_id)
-    else:
+    else:  # the counter's: this instance's CA's clerks (another CA's could claim the
+        # organisation: a registration claims one the counter entered by a handler's phone)
         require_role(actor, Role.CLERK, Role.CA_ADMIN)
+        require_provider(actor, home_provider().pk)
     require_handler_fields(name, id_number, phone)
     name = validation.person_name(name, "经办人姓名")
     number = validate_id_document(id_kind, id_number)
