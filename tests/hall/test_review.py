@@ -99,6 +99,48 @@ def test_who_entered_it_cannot_approve_it(make_user, handler: Handler, reviewer:
     assert approved.state == State.APPROVED and approved.approved_by == reviewer
 
 
+def test_who_checked_its_documents_at_the_counter_cannot_review_it(
+    make_user,  # type: ignore[no-untyped-def]
+    handler: Handler,
+    clerk: User,
+    reviewer: User,
+) -> None:
+    """A CA admin who received a document and saw its original on a clerk's application (or
+    replaced one the review returned) approved what they had checked themselves: only the
+    application's ``entered_by`` was compared (12-06)."""
+    ca_admin = make_user(Role.CA_ADMIN)
+    with at(FRIDAY):
+        draft = counter.open_application(
+            clerk,
+            point="kejiyuan",
+            customer=counter.Customer(uscc=handler.organization.uscc),
+            handler_id=handler.pk,
+        )
+        services.add_item(
+            clerk, draft.number, ItemRequest(business="new", cert_type="org", years=1)
+        )
+    application = Application.objects.get(pk=draft.pk)
+    with at(FRIDAY):
+        kinds = documents.required(application, list(application.items.all()))
+        documents.check_at_counter(ca_admin, draft.number, kinds[0], original_seen=True)
+        for kind in kinds[1:]:
+            documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
+        services.submit(clerk, draft.number)
+        from certhall.hall import payment
+
+        payment.take_counter_payment(clerk, draft.number, method="cash")
+        for act in (
+            lambda: review.approve(ca_admin, draft.number),
+            lambda: review.return_application(ca_admin, draft.number, reasons={}, note="x"),
+        ):
+            with pytest.raises(Forbidden) as refused:
+                act()
+            assert "职责分离" in refused.value.message and "录入或核验材料" in refused.value.message
+        assert Application.objects.get(pk=draft.pk).state == State.PAID
+        approved = review.approve(reviewer, draft.number)
+    assert approved.approved_by == reviewer
+
+
 def test_only_reviewers_review(applicant: User, handler: Handler, clerk: User, make_user) -> None:  # type: ignore[no-untyped-def]
     application = paid_online(applicant, handler, FRIDAY)
     issuer = make_user(Role.ISSUER)

@@ -1,8 +1,9 @@
 """Review (审核): the queue ordered by deadline, approval, return with a reason per document.
 
-Separation of duties: whoever entered an application (the clerk at the counter, a CA admin)
-cannot approve it. The queue shows each application's working-day deadline and flags the
-overdue ones; a deadline the holiday calendar cannot compute yet is shown as unknown.
+Separation of duties: whoever entered an application (the clerk at the counter, a CA admin),
+or received or checked one of its current documents at the counter, cannot approve or return
+it. The queue shows each application's working-day deadline and flags the overdue ones; a
+deadline the holiday calendar cannot compute yet is shown as unknown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, InvalidInput
-from certhall.hall import access, notices
+from certhall.hall import access, documents, notices
 from certhall.hall.models import Application, Document
 from certhall.hall.services import with_lines
 from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
@@ -50,6 +51,23 @@ def entry(application: Application, today: date) -> QueueEntry:
     )
 
 
+def entered(actor: User, application: Application) -> bool:
+    """Whether ``actor`` entered ``application`` or one of its current documents (a paper copy
+    received, an original seen, a scan uploaded): what they did is not theirs to review."""
+    if application.entered_by_id == actor.pk:
+        return True
+    return any(
+        actor.pk in (document.uploaded_by_id, document.original_seen_by_id)
+        for document in documents.current(application).values()
+    )
+
+
+def _require_another(actor: User, application: Application, what: str) -> None:
+    require_different_person(actor, application.entered_by_id, what)
+    if entered(actor, application):  # a document of it: a CA admin at the counter
+        require_different_person(actor, actor.pk, what, did="录入或核验材料")
+
+
 def review_queue(actor: User, *, limit: int = QUEUE_LIMIT) -> list[QueueEntry]:
     """Applications waiting for review at the actor's provider, the earliest deadline first
     (unknown deadlines last), then in the order they became complete."""
@@ -72,7 +90,7 @@ def approve(actor: User, number: str, *, note: str = "") -> Application:
     """审核通过: every current document is accepted and the application awaits issuance."""
     with access.locked(actor, number, "hall.application.approve") as application:
         access.require_staff(actor, application, *access.REVIEW_ROLES)
-        require_different_person(actor, application.entered_by_id, "审核通过")
+        _require_another(actor, application, "审核通过")
         note = identity.visible_text(note.strip(), NOTE_LIMIT, "审核意见", lines=True)
         now = clock.now()
         transition(
@@ -113,7 +131,7 @@ def return_application(
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             access.require_staff(actor, application, *access.REVIEW_ROLES)
-            require_different_person(actor, application.entered_by_id, "审核")
+            _require_another(actor, application, "审核")
             current = {d.pk: d for d in application.documents.filter(superseded=False)}
             unknown = sorted(set(cleaned) - set(current))
             if unknown:

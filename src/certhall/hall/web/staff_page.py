@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from certhall.accounts.models import Role, User
-from certhall.hall import access, documents, payment
+from certhall.hall import access, documents, payment, review
 from certhall.hall.models import Application, Business, Channel
 from certhall.hall.states import EDITABLE, FINAL, IN_REVIEW, State, done_words
 from certhall.rules import default_catalog
@@ -44,7 +44,9 @@ def flags(actor: User, application: Application, lines: list[Any]) -> dict[str, 
         "can_resubmit": counter_role and state == State.RETURNED,
         "can_pay": counter_role and state == State.AWAITING_PAYMENT,
         "can_review": role in access.REVIEW_ROLES and state in IN_REVIEW,
-        "self_entered": application.entered_by_id == actor.pk,
+        "self_entered": role in access.REVIEW_ROLES
+        and state in IN_REVIEW
+        and review.entered(actor, application),
         "can_issue": role in issue_roles
         and state == State.APPROVED
         and not online_renewal
