@@ -157,6 +157,17 @@ def test_anonymous_is_refused() -> None:
     assert Client().get(f"{API}/applications").status_code == 401
 
 
+def test_a_list_offset_past_64_bits_is_refused(applicant: User, reviewer: User) -> None:
+    """``?offset=9223372036854775808`` went to the database as it was: an HTTP 500."""
+    for user in (applicant, reviewer):
+        web = as_user(user)
+        for offset in ("9223372036854775808", "99999999999999999999", "1000000001", "-1"):
+            response = web.get(f"{API}/applications", {"offset": offset})
+            assert response.status_code == 400, (offset, response.content[:200])
+            assert response.json()["error"] == "list_limit"
+        assert web.get(f"{API}/applications", {"offset": "1000000000"}).json() == []
+
+
 def test_counter_through_the_api(clerk: User, handler: Handler, reviewer: User) -> None:
     web = as_user(clerk)
     with at(SATURDAY):

@@ -47,6 +47,9 @@ from certhall.reads import Prepared, keep_prefetched
 from certhall.rules import default_catalog, local
 
 LIST_LIMIT = 200
+#: The furthest a list may skip: past a signed 64-bit integer the database refused the
+#: parameter (``?offset=9223372036854775808`` was an HTTP 500).
+OFFSET_LIMIT = 10**9
 
 
 def _lines_of(**load: Any) -> Prepared[ApplicationItem]:
@@ -121,8 +124,8 @@ def list_applications(
     scope = Application.objects.scope(actor)  # first: a role that sees none is Forbidden
     if state and state not in State.values:
         raise InvalidInput(code="state", state=state)
-    if not 1 <= limit <= LIST_LIMIT or offset < 0:
-        raise InvalidInput(code="list_limit", limit=LIST_LIMIT)
+    if not (1 <= limit <= LIST_LIMIT and 0 <= offset <= OFFSET_LIMIT):
+        raise InvalidInput(code="list_limit", limit=LIST_LIMIT, offset=OFFSET_LIMIT)
     if scope is None:
         return []
     values: list[int | str] = [scope[1], state] if state else [scope[1]]

@@ -110,7 +110,7 @@ MESSAGES: dict[str, str] = {
     "return_reason": "每份退回的资料都要写明原因（不超过{limit}个字）。",
     "project.unknown": "未知的项目“{value}”；目前只办理：{project}",
     "state": "未知的申请状态“{state}”。",
-    "list_limit": "limit 须在 1-{limit} 之间，offset 不能为负。",
+    "list_limit": "limit 须在 1-{limit} 之间，offset 须在 0-{offset} 之间。",
     "handler_not_found.register": "本单位没有这个经办人，请先登记经办人。",
     "application_state.submitted": "申请已提交，不能再修改。",
     "application_state.delivery": "领取方式只能在提交前修改。",
