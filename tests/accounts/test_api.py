@@ -241,6 +241,20 @@ def test_staff_look_up_any_organisations_handlers(api: Api, make_user) -> None: 
     assert me["organization"] is None and me["role"] == "clerk"
 
 
+def test_a_handler_for_an_unknown_organisation_is_404(api: Api, make_user) -> None:  # type: ignore[no-untyped-def]
+    """A clerk's handler for an organisation id nobody has was the insert's IntegrityError."""
+    clerk = make_user(Role.CLERK)
+    clerk.set_password(PASSWORD)
+    clerk.save()
+    assert api.post("/login/password", {"username": clerk.username, "password": PASSWORD})[0] == 200
+    api.csrf()
+    body = {"name": "王五", "id_kind": "passport", "id_number": "E12345678", "phone": PHONE}
+    for unknown in (99999, 2**63, 10**23):
+        status, data = api.post(f"/handlers?organization_id={unknown}", body)
+        assert (status, data["error"]) == (404, "organization_unknown")
+    assert not Handler.objects.exists()
+
+
 def test_another_cas_staff_neither_list_nor_add_handlers(
     make_user,  # type: ignore[no-untyped-def]
     other_provider: Provider,

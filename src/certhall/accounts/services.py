@@ -6,7 +6,7 @@ import getpass
 
 from django.db import transaction
 
-from certhall.accounts.models import Handler, Provider, Role, User
+from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.errors import Conflict, InvalidInput, NotFound
 from certhall.pki.identity import validate_id_document
 
@@ -74,6 +74,9 @@ def add_handler(
         # organisation: a registration claims one the counter entered by a handler's phone)
         require_role(actor, Role.CLERK, Role.CA_ADMIN)
         require_provider(actor, home_provider().pk)
+        # A staff member names the organisation: an unknown one was the insert's IntegrityError
+        if not Organization.objects.filter(pk=organization_id).exists():  # (an HTTP 500)
+            raise NotFound(code="organization_unknown")
     require_handler_fields(name, id_number, phone)
     name = validation.person_name(name, "经办人姓名")
     number = validate_id_document(id_kind, id_number)
