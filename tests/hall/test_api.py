@@ -35,7 +35,7 @@ def as_user(user: User, **options: object) -> Client:
 
 
 def test_online_new_through_the_api(
-    applicant: User, handler: Handler, reviewer: User, uploads
+    applicant: User, handler: Handler, reviewer: User, clerk: User, uploads
 ) -> None:  # type: ignore[no-untyped-def]
     web = as_user(applicant)
     with at(FRIDAY):
@@ -102,6 +102,10 @@ def test_online_new_through_the_api(
         assert started.status_code == 201, started.content
         assert started.json()["state"] == "waiting" and not started.json()["verified"]
         phone_path = urlsplit(started.json()["phone_url"]).path
+        # the link is the key to the check's photo uploads: the enterprise's, not staff's
+        seen = as_user(clerk).get(f"{API}/applications/{number}/identity")
+        assert seen.status_code == 200 and seen.json()["state"] == "waiting"
+        assert seen.json()["phone_url"] == ""
         finish_identity_on_phone(Client(), phone_path, "passed")
         finished = web.get(f"{API}/applications/{number}/identity").json()
         assert finished["state"] == "passed" and finished["verified"]

@@ -163,15 +163,17 @@ def _ext(content_type: str) -> str:
 @router.post("/applications/{number}/identity", response={201: IdentityOut})
 def identity_start(request: HttpRequest, number: str) -> Status[dict[str, Any]]:
     """A new 经办人实名核验: show ``phone_url`` as a QR code for the handler's phone."""
-    return Status(201, identity.describe(identity.start(_actor(request), number)))
+    actor = _actor(request)
+    return Status(201, identity.describe(identity.start(actor, number), actor))
 
 
 @router.get("/applications/{number}/identity", response=IdentityOut)
 def identity_state(request: HttpRequest, number: str) -> dict[str, Any]:
-    found = identity.latest(services.get_application(_actor(request), number))
+    actor = _actor(request)
+    found = identity.latest(services.get_application(actor, number))
     if found is None:
         raise NotFound(code="identity_never_started", number=number)
-    return identity.describe(found)
+    return identity.describe(found, actor)
 
 
 @router.post("/applications/{number}/submit", response=ApplicationDetailOut)

@@ -26,7 +26,7 @@ from typing import Any
 from django.db import transaction
 
 from certhall import clock
-from certhall.accounts.models import User
+from certhall.accounts.models import Role, User
 from certhall.accounts.services import system_actor
 from certhall.audit import services as audit
 from certhall.errors import Conflict, NotFound
@@ -89,13 +89,16 @@ def phone_url(check: IdentityCheck) -> str:
     return paths.absolute("hall-identity:phone", check.token)
 
 
-def describe(check: IdentityCheck) -> dict[str, Any]:
-    """A check as the API shows it."""
+def describe(check: IdentityCheck, actor: User) -> dict[str, Any]:
+    """A check as the API shows it to ``actor``. The phone's link, the key to the check's photo
+    uploads and liveness start, only to the enterprise's own account: staff who read the
+    application see the state (a clerk holding the link could upload someone's photos)."""
     application = check.application
+    own = actor.role == Role.APPLICANT
     return {
         "state": check.state,
         "state_label": check.get_state_display(),
-        "phone_url": phone_url(check) if check.state in OPEN else "",
+        "phone_url": phone_url(check) if own and check.state in OPEN else "",
         "expires_at": check.expires_at,
         "reason": check.reason,
         "verified": realname.verified(application, documents.current(application)),
