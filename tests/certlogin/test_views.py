@@ -71,6 +71,24 @@ def test_login_page(client: Client) -> None:
     assert "certhall agent" not in text
 
 
+def test_the_json_endpoints_refuse_in_json_whatever_the_client_accepts(client: Client) -> None:
+    """Their one client (the login page's script) asks for JSON; a refusal to any other was the
+    HTML error page. Now JSON with a code and Chinese words, the CSRF failure included."""
+    no_token = client.post("/login/certificate/challenge", data="{}", content_type="text/plain")
+    assert no_token.status_code == 403 and no_token["Content-Type"] == "application/json"
+    assert json.loads(no_token.content)["error"] == "csrf_failed"
+    token = csrf(client)
+    bad = client.post(
+        "/login/certificate/verify",
+        data="[1]",
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
+    refusal = json.loads(bad.content)
+    assert refusal["error"] == "json_invalid" and "JSON" in refusal["message"]
+
+
 def test_posts_need_the_csrf_token(client: Client) -> None:
     csrf(client)
     response = client.post(

@@ -29,7 +29,7 @@ from certhall.certlogin import conf, services
 from certhall.errors import Forbidden, InvalidInput
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog, local
-from certhall.web.errors import json_object
+from certhall.web.errors import answers_json, json_object
 
 SESSION_CHALLENGE = "certlogin_challenge"
 SESSION_CERTIFICATE = "certlogin_certificate"
@@ -58,6 +58,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@answers_json
 @require_POST
 def challenge(request: HttpRequest) -> JsonResponse:
     issued = services.issue_challenge(client=client_address(request))
@@ -68,6 +69,7 @@ def challenge(request: HttpRequest) -> JsonResponse:
     )
 
 
+@answers_json
 @require_POST
 def verify(request: HttpRequest) -> JsonResponse:
     data = _json_body(request)

@@ -41,7 +41,18 @@ from certhall.errors import (
 log = logging.getLogger(__name__)
 
 
+def answers_json[V: Callable[..., HttpResponse]](view: V) -> V:
+    """Mark a view outside ``/api/`` that answers JSON only (the certificate login's challenge
+    and verify): its refusals are JSON whatever the client accepts, a CSRF failure included
+    (the mark is read from the resolved URL, which the CSRF check comes after)."""
+    view.answers_json = True  # type: ignore[attr-defined]
+    return view
+
+
 def wants_json(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and getattr(match.func, "answers_json", False):
+        return True
     return request.path.startswith("/api/") or "application/json" in request.headers.get(
         "Accept", ""
     )
