@@ -13,6 +13,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.test import Client
 
+from certhall import spreadsheet
 from certhall.accounts.models import Provider, Role, User
 from certhall.audit import export
 from certhall.audit import services as audit
@@ -68,7 +69,7 @@ def test_cells_that_look_like_formulas_are_prefixed(admin: User, auditor: User) 
     rows = _rows(_client(auditor).get(EXPORT))
     ids = [r[5] for r in rows[1:8]][::-1]
     assert ids == ['\'=HYPERLINK("http://x")', "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "ok=1"]
-    assert export.safe("-") == "'-" and export.safe("") == ""
+    assert spreadsheet.as_text("-") == "'-" and spreadsheet.as_text("") == ""
 
 
 def test_an_export_is_recorded_with_its_filters_and_rows(admin: User, auditor: User) -> None:

@@ -6,10 +6,8 @@ export, newest first, at most :data:`LIMIT` (more is refused: narrow the dates),
 chunks of :data:`CHUNK` and written as they are read (never the whole list in memory).
 
 UTF-8 with a byte order mark (Excel then opens the Chinese), the headers from the catalogue
-(``audit_csv.*``), ``before``/``after`` as compact JSON. **CSV injection**: a cell starting
-with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``, so a
-spreadsheet shows it as text instead of running it as a formula (an actor's label or an object
-id are typed by customers).
+(``audit_csv.*``), ``before``/``after`` as compact JSON. **CSV injection**: every cell goes
+through ``spreadsheet.as_text`` (an actor's label or an object id are typed by customers).
 
 **Recorded**: an export is a bulk read leaving the system, so it is written to the chain as
 ``audit.export`` (the filters and the number of rows) before the first row is sent; a refused
@@ -34,6 +32,7 @@ from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent, AuditHead
 from certhall.errors import InvalidInput
 from certhall.messages import text
+from certhall.spreadsheet import as_text
 
 ACTION = "audit.export"
 LIMIT = 100_000
@@ -42,13 +41,6 @@ COLUMNS = (
     "seq", "at", "actor", "action", "object_type", "object_id", "result", "before", "after",
     "hash",
 )  # fmt: skip
-#: What a spreadsheet would read as the start of a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(cell: str) -> str:
-    """``cell`` as a spreadsheet shows it, never runs it."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _json(value: object) -> str:
@@ -64,7 +56,7 @@ def _cells(event: AuditEvent) -> list[str]:
         str(event.seq), at, event.actor, event.action, event.object_type, event.object_id,
         result or event.result, _json(event.before), _json(event.after), event.hash,
     ]  # fmt: skip
-    return [safe(cell) for cell in cells]
+    return [as_text(cell) for cell in cells]
 
 
 def filename(now: datetime) -> str:

@@ -22,6 +22,7 @@ from certhall.refunds.models import RefundApplication, RefundLine
 from certhall.refunds.records import get_programme, participating
 from certhall.refunds.states import State
 from certhall.rules import SHANGHAI, local
+from certhall.spreadsheet import as_text
 
 ZERO = Decimal("0.00")
 
@@ -133,16 +134,6 @@ EXPORT_HEADER = [
     "ca", "special_case", "payee_kind", "account_name", "account_number", "bank_name",
     "created_at", "decided_at", "paid_at",
 ]  # fmt: skip
-
-
-#: What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def as_text(value: str) -> str:
-    """A cell someone typed, kept as text in a spreadsheet: a leading apostrophe before what
-    Excel would read as a formula (a bank name typed as =HYPERLINK(...))."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def export_csv(actor: User, programme_slug: str) -> str:
