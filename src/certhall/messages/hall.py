@@ -135,6 +135,9 @@ MESSAGES: dict[str, str] = {
     "form_unknown.not_needed": "本申请不需要这份表格。",
     "form_unknown.staff": "没有这种申请表：{key}",
     "count": "一次可入库1-{limit}个Ukey。",
+    "rate_limited_ukey_stock": (
+        "本机构一小时内入库已达上限（每小时10次、每次至多20个Ukey），请{wait}后再试。"
+    ),
     # An application's history (the reason of a change the platform made by itself).
     "history_renewal_replaced": (
         "Ukey{cause}，已办理介质补办：续期的新证书 {serial} 未写入该Ukey，随原证书一并吊销；"

@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
-from certhall import clock, crashpoints
+from certhall import clock, crashpoints, ratelimit
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
@@ -179,13 +179,22 @@ def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
 
 #: The most Ukeys one request puts in stock (each is a token formatted on the Ukey store).
 STOCK_BATCH = 20
+#: Requests a provider's staff may make an hour: 200 Ukeys, a busy day's stock taken in one go,
+#: and a bound on what one account can put into the store (every CA's staff stock here).
+STOCK_REQUESTS = ratelimit.Limit("ukeys.stock", 10, 3600, "rate_limited_ukey_stock")
 
 
 def add_stock(actor: User, count: int | None, *, store: UkeyStore | None = None) -> list[Ukey]:
     """``count`` new Ukeys in stock, 1 to :data:`STOCK_BATCH` at a time (``count`` refused
-    otherwise, None included: not a number), each under a random label."""
+    otherwise, None included: not a number), each under a random label; at most
+    :data:`STOCK_REQUESTS` a provider (a refusal is audited once a window)."""
     if count is None or not 1 <= count <= STOCK_BATCH:
         raise InvalidInput(code="count", limit=STOCK_BATCH)
+    require_role(actor, *STOCK_ROLES)
+    with audit.refusals_recorded(
+        actor, "ukey.stock", object_type="provider", object_id=actor.provider_id or ""
+    ):
+        ratelimit.reserve([(STOCK_REQUESTS, f"provider:{actor.provider_id}")])
     return [prepare_stock(actor, f"ukey-{secrets.token_hex(5)}", store=store) for _ in range(count)]
 
 

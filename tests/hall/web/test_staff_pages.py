@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -480,6 +480,25 @@ def test_stock_page_lists_by_state_and_only_stock_roles_add(
     refused = login(issuer).post(reverse("hall-staff:ukeys"), {"count": "99"}, follow=True)
     assert "一次可入库1-20个Ukey" in " ".join(flashes(refused))
     assert Ukey.objects.count() == 1
+
+
+def test_stocking_is_limited_per_provider(
+    hall_ca: object, issuer: User, admin: User, instance_ukeys: UkeyStore
+) -> None:
+    """Every CA's staff stock the one Ukey store: ten requests an hour a provider (200 Ukeys),
+    its issuers and administrators together; the eleventh is refused with the wait, audited."""
+    with at(FRIDAY):
+        for client in [login(issuer)] * 5 + [login(admin)] * 5:
+            added = client.post(reverse("hall-staff:ukeys"), {"count": "1"}, follow=True)
+            assert "已入库 1 个Ukey" in " ".join(flashes(added))
+        refused = login(admin).post(reverse("hall-staff:ukeys"), {"count": "1"}, follow=True)
+        assert "本机构一小时内入库已达上限" in " ".join(flashes(refused))
+        assert Ukey.objects.count() == 10
+        event = AuditEvent.objects.filter(action="ukey.stock", result="refused").get()
+        assert event.object_id == str(admin.provider_id)
+    with at(FRIDAY + timedelta(hours=1, seconds=1)):
+        again = login(issuer).post(reverse("hall-staff:ukeys"), {"count": "1"}, follow=True)
+        assert "已入库 1 个Ukey" in " ".join(flashes(again))
 
 
 # --- home and navigation ---------------------------------------------------------------------
