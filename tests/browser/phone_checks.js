@@ -22,6 +22,8 @@
 //   numHeads   a numeric column's heading on two lines
 //   path       a step of the progress path on two lines
 //   scrolled   a field's value wider than the field
+//   overlaps   the way back above a heading (.crumbs) under what follows it (a message's box
+//              drawn over 网上营业厅 › 申请进度 on the hall's pages)
 (() => {
   const doc = document.documentElement;
   const visible = (el) => {
@@ -351,6 +353,27 @@
     range.selectNodeContents(a);
     if (lines(range.getClientRects()) > 1) linkWords.push(label);
   }
+  // the way back's line under the box that follows it: .crumbs pulls the hero's padding up
+  // (margin-bottom -16 px), and a message's box there was drawn 4 px over the crumbs' line
+  const overlaps = [];
+  for (const crumbs of document.querySelectorAll('.crumbs')) {
+    const next = crumbs.nextElementSibling;
+    if (!visible(crumbs) || !next || !visible(next)) continue;
+    // what is drawn: its text, and every box with a border or a background (the hero's
+    // padding is not drawn; a message's box is)
+    const range = document.createRange();
+    range.selectNodeContents(next);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0).map(r => r.top);
+    for (const el of [next, ...next.querySelectorAll('*')]) {
+      const s = getComputedStyle(el);
+      const drawn = parseFloat(s.borderTopWidth) > 0 || s.backgroundColor !== 'rgba(0, 0, 0, 0)';
+      if (drawn && visible(el)) tops.push(el.getBoundingClientRect().top);
+    }
+    const bottom = crumbs.getBoundingClientRect().bottom;
+    if (tops.length && Math.min(...tops) < bottom - 0.5) {
+      overlaps.push(crumbs.textContent.trim().slice(0, 16) + ' under ' + next.className + ' by ' + Math.round(bottom - Math.min(...tops)));
+    }
+  }
   const staffNavs = document.querySelectorAll('main nav.console-nav');
   return {
     width: doc.scrollWidth,
@@ -383,6 +406,7 @@
     squeezed: squeezed.slice(0, 10),
     barAlone: barAlone.slice(0, 10),
     linkWords: linkWords.slice(0, 10),
+    overlaps: overlaps.slice(0, 10),
     // the way back above the heading (网上营业厅 › 订单与缴费)
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back

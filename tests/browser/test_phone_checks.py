@@ -67,3 +67,35 @@ def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_ca
             "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
             "spill": [],
         }
+
+
+#: The hall's head (hall/applicant/_head.html): the way back above the heading, then the
+#: messages (已创建申请…, 申请当前为“待付款”，不能再修改。), then the heading.
+HALL_HEAD = """<main class="wrap"><p class="crumbs"><a href="/hall/">网上营业厅</a> › 申请进度</p>
+{messages}<section class="hero"><h1>申请 SQ20261206-000001</h1></section></main>"""
+MESSAGE = '<p class="notice" role="status">申请当前为“待付款”，不能再修改。</p>'
+
+
+@pytest.mark.parametrize(
+    ("messages", "found"),
+    [
+        # the messages as the hall's pages show them: the box 4 px over the crumbs' line before
+        (f'<div class="messages">{MESSAGE}</div>', []),
+        # a box straight after the crumbs, not in .messages: what the check finds
+        (MESSAGE, ["网上营业厅 › 申请进度 under notice by 4"]),
+    ],
+    ids=["messages", "bare-box"],
+)
+def test_a_message_under_the_way_back_is_below_its_line(
+    browser: Browser, tmp_path: Path, messages: str, found: list[str]
+) -> None:
+    """phone_checks.js's ``overlaps``: the hall's message box starts below the line of
+    网上营业厅 › …, not over it (the crumbs pull the hero up by 16 px; a message's box there
+    was drawn 4 px over the way back)."""
+    page = browser.new_page(viewport=NARROW_VIEWPORT, device_scale_factor=1, locale="zh-CN")
+    page.set_content(HALL_HEAD.format(messages=messages))
+    page.add_style_tag(path=str(SITE_CSS))
+    got = measure(page, tmp_path, "messages" if not found else "bare")
+    assert got["overlaps"] == found
+    if not found:
+        assert phone_problems(got, NARROW_VIEWPORT["width"]) == {}

@@ -569,5 +569,7 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "refs": got["refs"],
         # a card's value past its card's edge, a row's button past its scrolling table's
         "outOfSight": got["outOfSight"],
+        # the way back drawn under the box that follows it (a message's, on the hall's pages)
+        "overlaps": got["overlaps"],
     }
     return {k: v for k, v in wrong.items() if v}
