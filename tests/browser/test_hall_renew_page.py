@@ -1,0 +1,58 @@
+"""证书续期 on a phone (390 px), in Debian's headless Chromium against pytest-django's live
+server on Friday 2026-11-20 (test_phones.py's world: a 机构个人证书 ending 2027-01-10, within
+the 90 days of the online renewal).
+
+The lookup's card quotes one term and 提交续期申请 sends that term; 续期年限 stays above it. A
+term chosen there after the quote is quoted again at once (hall/renew-years.js): the button
+sent the quoted 1 year while the field said 3年 · 450.00 元."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import chromium
+from tests.browser.test_phones import (  # noqa: F401
+    FRIDAY,
+    PHONE_VIEWPORT,
+    db_from_the_test,
+    measure,
+    phone_problems,
+    session,
+    world,
+)
+from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
+from tests.hall.conftest import stock, ukey_store  # noqa: F401
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+def test_a_term_chosen_after_the_quote_is_the_term_submitted(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    serial = world["personal"].serial
+    with time_machine.travel(FRIDAY):
+        page = session(browser, live_server.url, PHONE_VIEWPORT, world["applicant"])
+        page.goto(f"{live_server.url}/hall/renew/?serial={serial}&years=1")
+        expect(page.locator("#renew-fee")).to_have_text("150.00 元")
+        # 3 years chosen where the field stays, above the quote: quoted again, and sent
+        page.select_option("#years", "3")
+        page.wait_for_url(f"**/hall/renew/?serial={serial}&years=3")
+        expect(page.locator("#renew-fee")).to_have_text("450.00 元")
+        expect(page.locator("#renew-form input[name=years]")).to_have_value("3")
+        expect(page.locator("#years")).to_have_value("3")
+        assert phone_problems(measure(page, tmp_path, "renew-3-years"), 390) == {}
