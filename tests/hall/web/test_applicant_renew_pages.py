@@ -44,6 +44,10 @@ def test_online_renewal_lookup_pay_and_helper_panel(
     assert Application.objects.get(pk=application.pk).state == State.APPROVED
     assert 'id="renew-panel"' in detail and f'data-serial="{cert.serial}"' in detail
     assert "hall/applicant-renew.js" in detail
+    # where the helper runs and where to get it, in the customer's words: the panel named the
+    # command (certhall agent), on a page customers open from an SMS on their phone
+    assert "certhall agent" not in detail
+    assert 'href="/downloads/">下载证书助手（电脑端）</a>' in detail and "手机上无法使用" in detail
 
 
 def test_a_link_to_renewal_asks_for_the_term_without_a_refusal(
