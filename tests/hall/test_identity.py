@@ -118,6 +118,21 @@ def test_the_sandbox_reason_reaches_the_check(applicant: User, handler: Handler)
     assert (check.state, check.reason) == (Check.FAILED, "人脸与证件照片不一致")
 
 
+def test_a_failed_check_shows_the_phone_a_way_back_to_the_step(
+    applicant: User, handler: Handler
+) -> None:
+    """A customer who does it all on the phone (the QR code's link tapped, not scanned) read
+    请在电脑上重新生成二维码后再试 and nothing to tap: the passed page links back to the
+    application, the failed one now to the wizard's 实名核验 step (a login first)."""
+    with at(FRIDAY):
+        draft = _draft_without_identity(applicant, handler)
+        check, _ = identity.begin(_photos(identity.start(applicant, draft.number)).token)
+        _answer(check, "failed", "人脸与证件照片不一致")
+        page = Client().get(f"/hall/identity/m/{check.token}/").content.decode()
+    assert "人脸与证件照片不一致" in page
+    assert f'href="/hall/applications/{draft.number}/identity/" id="phone-again"' in page
+
+
 def test_a_new_check_voids_the_open_one(applicant: User, handler: Handler) -> None:
     with at(FRIDAY):
         draft = _draft_without_identity(applicant, handler)
