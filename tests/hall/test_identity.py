@@ -123,14 +123,21 @@ def test_a_failed_check_shows_the_phone_a_way_back_to_the_step(
 ) -> None:
     """A customer who does it all on the phone (the QR code's link tapped, not scanned) read
     请在电脑上重新生成二维码后再试 and nothing to tap: the passed page links back to the
-    application, the failed one now to the wizard's 实名核验 step (a login first)."""
+    application, the failed one and one made void by a newer code now to the wizard's 实名核验
+    step (a login first)."""
     with at(FRIDAY):
         draft = _draft_without_identity(applicant, handler)
         check, _ = identity.begin(_photos(identity.start(applicant, draft.number)).token)
         _answer(check, "failed", "人脸与证件照片不一致")
-        page = Client().get(f"/hall/identity/m/{check.token}/").content.decode()
-    assert "人脸与证件照片不一致" in page
-    assert f'href="/hall/applications/{draft.number}/identity/" id="phone-again"' in page
+        failed = Client().get(f"/hall/identity/m/{check.token}/").content.decode()
+        other = _draft_without_identity(applicant, handler)
+        voided = identity.start(applicant, other.number)
+        identity.start(applicant, other.number)
+        void = Client().get(f"/hall/identity/m/{voided.token}/").content.decode()
+    assert "人脸与证件照片不一致" in failed
+    assert f'href="/hall/applications/{draft.number}/identity/" id="phone-again"' in failed
+    assert "已作废" in void
+    assert f'href="/hall/applications/{other.number}/identity/" id="phone-again"' in void
 
 
 def test_a_new_check_voids_the_open_one(applicant: User, handler: Handler) -> None:
