@@ -189,3 +189,46 @@ def test_serve_refuses_its_port_before_starting(
         with pytest.raises(ConfigurationError, match=words.replace("TAKEN", port)):
             serve_cmd.serve(build_parser().parse_args(argv))
     assert started == []
+
+
+@pytest.mark.django_db
+def test_migrated_home_is_ready_without_loading_the_migrations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every migration on disk is recorded: nothing builds Django's plan (which imports all 61
+    migration modules on every command)."""
+    from django.db.migrations import executor
+
+    from certhall.cli.main import _ready_home
+
+    def refused(*args: object) -> None:
+        raise AssertionError("the migration plan was built")
+
+    monkeypatch.setattr(executor.MigrationExecutor, "__init__", refused)
+    _ready_home()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("app", ["audit", "hall"])
+def test_home_missing_one_migration_is_refused(app: str) -> None:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from certhall.cli.main import _ready_home
+    from certhall.errors import ConfigurationError
+
+    recorded = MigrationRecorder.Migration.objects.filter(app=app).order_by("-name")
+    recorded.filter(pk=recorded[0].pk).delete()  # the app's newest migration
+    with pytest.raises(ConfigurationError, match="（1个迁移未执行）"):
+        _ready_home()
+
+
+@pytest.mark.django_db
+def test_unknown_applied_migration_is_not_refused() -> None:
+    """A migration recorded that no file names (applied by a newer release, or removed) is not
+    pending: Django's plan ignores it, and so does the check."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from certhall.cli.main import _ready_home
+
+    MigrationRecorder.Migration.objects.create(app="hall", name="9999_from_elsewhere")
+    _ready_home()
