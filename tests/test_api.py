@@ -36,3 +36,6 @@ def test_docs_are_open_in_development(client: Client) -> None:
     body = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in body  # served here, not from a CDN
     assert "cdn." not in body
+    assert "/static/ninja/favicon.svg" in body
+    script = client.get("/static/ninja/swagger-ui-bundle.js")
+    assert script.status_code == 200

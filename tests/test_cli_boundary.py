@@ -112,6 +112,27 @@ def test_setup_itself_is_not_refused(tmp_path: Path) -> None:
     assert "[ ] 0001_initial" in result.stdout
 
 
+@pytest.mark.slow
+def test_a_command_starts_without_the_api_or_psycopg(tmp_path: Path) -> None:
+    """What every command pays before it runs (Django's set-up, the parser, the home's check)
+    leaves out what no command uses: ninja and pydantic (the JSON API's, 0.1 s of CPU), and on
+    SQLite psycopg (PostgreSQL's prepared reads, 50 ms)."""
+    code = (
+        "import sys; from certhall.cli.main import main; main(['audit', 'verify']); "
+        "print(*sorted({'ninja', 'pydantic', 'psycopg'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "迁移未执行" in result.stderr  # the start went as far as the home's check
+    assert result.stdout.strip() == ""
+
+
 def test_closed_pipe_is_quiet(tmp_path: Path) -> None:
     """``certhall rules points | head -0``: the reader is gone before the first line."""
     process = subprocess.Popen(

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.openapi.docs import ABS_TPL_PATH, Swagger
 from ninja.parser import Parser
 
 from certhall.web.errors import api_handlers, json_object
@@ -47,10 +48,19 @@ class _JsonObjects(Parser):
         return json_object(request.body)
 
 
+class _LocalSwagger(Swagger):
+    """Swagger UI on the static files served here: ninja renders its local page only when it
+    is an installed app, and settings.py lists its directories instead (its CDN page would be
+    refused by the Content-Security-Policy)."""
+
+    template_cdn = str(ABS_TPL_PATH / "swagger.html")
+
+
 api = NinjaAPI(
     title="certhall",
     version="1",
     urls_namespace="api",
+    docs=_LocalSwagger(),
     docs_decorator=staff_docs_in_production,
     parser=_JsonObjects(),
 )

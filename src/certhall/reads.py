@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import psycopg
 from django.db import connections, models
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -213,15 +213,23 @@ def prepared_cursor(connection: Any) -> Any:
     # Django turns preparing off (threshold None); a threshold no statement reaches turns it
     # on for the statements that ask (prepare=True) and for them only.
     connection.connection.prepare_threshold = 1 << 30
-    raw = _PreparingCursor(connection.connection)
+    raw = _preparing_cursor()(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
 
 
-class _PreparingCursor(psycopg.Cursor[Any]):
-    def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
-        return super().execute(query, params, prepare=True, **options)
+@cache
+def _preparing_cursor() -> type:
+    """The psycopg cursor class that prepares; made on first use, so that a process on SQLite
+    (every ``certhall`` command of a demo or test instance) does not import psycopg (50 ms)."""
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+            return super().execute(query, params, prepare=True, **options)
+
+    return PreparingCursor
 
 
 def _marker(i: int, value: Value) -> Value:

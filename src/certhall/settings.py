@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+from pathlib import Path
+
 import dj_database_url
 from django.utils.csp import CSP
 
@@ -20,9 +23,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # django-ninja's templates and static files: /api/docs served from here, not from a CDN
-    # (the Content-Security-Policy allows scripts from 'self' only).
-    "ninja",
     "certhall.accounts",
     "certhall.audit",
     "certhall.ca",
@@ -53,6 +53,14 @@ MIDDLEWARE = [
     "certhall.web.errors.CerthallErrorMiddleware",
 ]
 
+# django-ninja's templates and static files: /api/docs served from here, not from a CDN (the
+# Content-Security-Policy allows scripts from 'self' only; certhall.api renders the local
+# page). Its directories, not an installed app: every app is imported at every process's
+# start, and ninja imports pydantic (0.1 s of CPU for each `certhall` command, none of which
+# uses the API). find_spec finds the package without importing it.
+_NINJA = Path(find_spec("ninja").origin).parent  # type: ignore[union-attr,arg-type]
+STATICFILES_DIRS = [_NINJA / "static"]
+
 ROOT_URLCONF = "certhall.urls"
 CSRF_FAILURE_VIEW = "certhall.web.errors.csrf_failure"
 WSGI_APPLICATION = "certhall.wsgi.application"
@@ -60,7 +68,7 @@ WSGI_APPLICATION = "certhall.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [_NINJA / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
