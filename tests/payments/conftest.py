@@ -197,8 +197,8 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 
     build = cli_main.build_parser
 
-    def build_with_payments() -> Any:
-        parser = build()
+    def build_with_payments(argv: Any = None) -> Any:
+        parser = build(argv)
         commands = next(a for a in parser._actions if a.dest == "command")
         if "payments" not in commands.choices:  # type: ignore[operator]
             payments_cli.register(commands)

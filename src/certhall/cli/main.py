@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from typing import NoReturn
 
 from certhall.errors import CerthallError
@@ -105,40 +106,42 @@ def _quiet_closed_pipe() -> int:
     return 128 + signal.SIGPIPE
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from certhall.cli import (
-        accounts_cmd,
-        agent_cmd,
-        audit_cmd,
-        ca_cmd,
-        calendar_cmd,
-        outbox_cmd,
-        rules_cmd,
-        serve_cmd,
-        setup_cmd,
-        token_cmd,
-        ukeys_cmd,
-    )
-    from certhall.payments import cli as payments_cmd
-    from certhall.portal import cli as portal_cmd
-    from certhall.refunds import cli as refund_cmd
+#: Each command and the module that registers it, in the order ``certhall --help`` lists them.
+COMMANDS: dict[str, str] = {
+    "ca": "certhall.cli.ca_cmd",
+    "audit": "certhall.cli.audit_cmd",
+    "serve": "certhall.cli.serve_cmd",
+    "jobs": "certhall.cli.serve_cmd",
+    "setup": "certhall.cli.setup_cmd",
+    "manage": "certhall.cli.setup_cmd",
+    "rules": "certhall.cli.rules_cmd",
+    "calendar": "certhall.cli.calendar_cmd",
+    "token": "certhall.cli.token_cmd",
+    "ukeys": "certhall.cli.ukeys_cmd",
+    "outbox": "certhall.cli.outbox_cmd",
+    "agent": "certhall.cli.agent_cmd",
+    "certlogin": "certhall.cli.agent_cmd",
+    "payments": "certhall.payments.cli",
+    "refund": "certhall.refunds.cli",
+    "portal": "certhall.portal.cli",
+    "accounts": "certhall.cli.accounts_cmd",
+}
 
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; given the command line whose first word names a command,
+    the parser of that command only (its module alone imported). The parse is the same: the
+    top level has no option but --help, so a valid command line starts with its command, and
+    anything else (--help, an unknown command, none) gets every command, as argparse's help
+    and messages list them."""
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    ca_cmd.register(commands)
-    audit_cmd.register(commands)
-    serve_cmd.register(commands)
-    setup_cmd.register(commands)
-    rules_cmd.register(commands)
-    calendar_cmd.register(commands)
-    token_cmd.register(commands)
-    ukeys_cmd.register(commands)
-    outbox_cmd.register(commands)
-    agent_cmd.register(commands)
-    payments_cmd.register(commands)
-    refund_cmd.register(commands)
-    portal_cmd.register(commands)
-    accounts_cmd.register(commands)
+    if argv and argv[0] in COMMANDS:
+        modules = [COMMANDS[argv[0]]]
+    else:
+        modules = list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        import_module(module).register(commands)
     return parser
 
 
@@ -146,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from certhall.config import private_process
 
     private_process()
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
