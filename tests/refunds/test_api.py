@@ -12,7 +12,15 @@ from django.test import Client
 
 from certhall.accounts.models import User
 from certhall.refunds.models import Programme
-from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC
+from tests.refunds.conftest import (
+    ACCOUNT,
+    GONE_NAME,
+    GONE_USCC,
+    LEGAL_REP_ID,
+    NAME,
+    PHONE,
+    USCC,
+)
 from tests.refunds.test_applications import bank_return
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +190,28 @@ def test_a_bank_return_is_settled_whole_or_not_at_all(
     assert (whole.json()["paid"], whole.json()["failed"], whole.json()["refused"]) == (1, 1, 0)
     settled = AuditEvent.objects.filter(action="refunds.batch.settle").order_by("seq").last()
     assert settled is not None and settled.result == "ok"
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_partnerships_counter_application_needs_no_legal_representative(
+    actors: dict[str, User],
+    open_programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    """The API's counter application, for a partnership whose executive partner is an
+    institution: the delegate's ID instead of the legal representative's, which is left out."""
+    fee("g1", IN, "300.00", uscc=GONE_USCC, name=GONE_NAME)
+    use("g1", IN)
+    items = ["licence", "change_proof", "delegate_id", "opening_permit"]
+    response = api(actors["clerk"]).post(
+        f"/api/refunds/programmes/{open_programme.slug}/counter-applications",
+        {
+            "uscc": GONE_USCC, "enterprise_name": GONE_NAME, "special_case": "deregistered",
+            "phone": PHONE, "partnership": True, "delegate_name": "王五",
+            "delegate_id_number": LEGAL_REP_ID, "received": items, "signed": items,
+            "account": {"account_name": GONE_NAME, "account_number": ACCOUNT, "bank_name": "建行"},
+        },
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content

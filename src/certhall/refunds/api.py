@@ -46,9 +46,11 @@ class CounterIn(Schema):
     uscc: str
     enterprise_name: str
     special_case: Literal["deregistered", "changed", "expired", "lost"]
-    person_name: str
-    id_kind: Literal["resident_id", "hk_macau_permit", "taiwan_permit", "passport"]
-    id_number: str
+    #: The legal representative's: may be left out for a partnership whose executive partner
+    #: is an institution (its delegate's instead, counter.required_items).
+    person_name: str = ""
+    id_kind: Literal["resident_id", "hk_macau_permit", "taiwan_permit", "passport"] = "resident_id"
+    id_number: str = ""
     phone: str
     account: AccountIn
     partnership: bool = False
