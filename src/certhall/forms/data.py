@@ -35,6 +35,7 @@ from decimal import Decimal
 
 from certhall import money
 from certhall.errors import InvalidInput, bounded
+from certhall.phones import mainland_mobile
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document, validate_uscc
 from certhall.rules import Business, CertType, default_catalog
 
@@ -52,7 +53,6 @@ __all__ = [
 #: The project (项目) every certificate of this platform is for.
 DEFAULT_PROJECT = "深圳医保在线签约"
 
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE = re.compile(r"[0-9+\-() ]{5,20}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{1,63}")
 _FORM_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/]{0,39}")
@@ -95,10 +95,12 @@ def _id_document(kind: object, number: object, who: str) -> tuple[str, str]:
 
 def _mobile(value: object, who: str, *, required: bool) -> str:
     phone = _text(value, f"{who}手机号码", limit=20, required=required)
-    digits = phone.replace(" ", "").replace("-", "").removeprefix("+86")
-    if phone and not _MOBILE.fullmatch(digits):
+    if not phone:
+        return phone
+    number = mainland_mobile(phone)
+    if number is None:
         raise InvalidInput(code="form_phone", who=who)
-    return digits
+    return number
 
 
 def _set(obj: object, name: str, value: object) -> None:

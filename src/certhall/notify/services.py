@@ -17,11 +17,8 @@ from certhall.errors import InvalidInput
 from certhall.notify.backends import sms_backend
 from certhall.notify.messages import SMS_LIMIT, template
 from certhall.notify.models import SmsMessage, mask_phone
+from certhall.phones import mainland_mobile
 
-#: Mainland China mobile numbers: 11 ASCII digits, 1 then 3-9. Not ``\d``, which is also
-#: true of full-width and other scripts' digits: ``13８…`` was another number to the per-phone
-#: rate limits and the "one account a phone" rule, and went to the SMS carrier as typed.
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
 MAX_TEXT = SMS_LIMIT
 KIND = re.compile(r"[a-z][a-z0-9_.-]{0,31}")
 OUTBOX_LIMIT = 200
@@ -29,14 +26,11 @@ OUTBOX_LIMIT = 200
 
 def normalise_phone(phone: str) -> str:
     """A mainland mobile number as 11 digits; blanks, dashes and a +86 / 0086 prefix are
-    accepted. InvalidInput otherwise (the message shows what was given)."""
-    cleaned = re.sub(r"[\s-]", "", phone or "")
-    for prefix in ("+86", "0086"):
-        if cleaned.startswith(prefix) and len(cleaned) == len(prefix) + 11:
-            cleaned = cleaned[len(prefix) :]
-    if not MOBILE.fullmatch(cleaned):
+    accepted (``phones.mainland_mobile``). InvalidInput otherwise."""
+    number = mainland_mobile(phone)
+    if number is None:
         raise InvalidInput(code="phone_invalid")
-    return cleaned
+    return number
 
 
 def send_sms(phone: str, text: str, kind: str, *, actor: User | None = None) -> SmsMessage:
