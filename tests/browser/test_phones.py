@@ -319,6 +319,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("status-long", f"/status/?serial={with_colons(serial)}", None),  # as the helper shows it
         ("guide", "/guide/", None),
         ("guide-new", "/guide/new/", None),
+        ("guide-renew", "/guide/renew/", None),
         ("notices", "/notices/", None),
         ("faq", "/faq/", None),
         ("downloads", "/downloads/", None),
