@@ -139,6 +139,27 @@ def test_unseal_refuses_garbage() -> None:
             sealing.unseal("passphrase-1234567890", "m", "s", data)
 
 
+def test_an_so_pin_sealed_ahead_opens_only_under_its_label() -> None:
+    """Written ahead of formatting, the SO PIN is sealed to the label (no serial yet), under a
+    context of its own: it opens under that label only, never as a Ukey's, and a Ukey's never
+    opens as one written ahead."""
+    passphrase = "passphrase-1234567890"
+    ahead = sealing.seal_ahead(passphrase, "ukey-0a1b2c3d4e", "so-pin")
+    assert b"so-pin" not in ahead
+    assert sealing.unseal_ahead(passphrase, "ukey-0a1b2c3d4e", ahead) == "so-pin"
+    for opening in (
+        lambda: sealing.unseal_ahead(passphrase, "ukey-ffffffffff", ahead),
+        lambda: sealing.unseal_ahead("another-passphrase-12", "ukey-0a1b2c3d4e", ahead),
+        lambda: sealing.unseal(passphrase, "", "ukey-0a1b2c3d4e", ahead),
+        lambda: sealing.unseal(passphrase, "ahead", "ukey-0a1b2c3d4e", ahead),
+    ):
+        with pytest.raises(ConfigurationError):
+            opening()
+    serial_sealed = sealing.seal(passphrase, "SoftHSM v2", "ukey-0a1b2c3d4e", "so-pin")
+    with pytest.raises(ConfigurationError):
+        sealing.unseal_ahead(passphrase, "ukey-0a1b2c3d4e", serial_sealed)
+
+
 def test_random_so_pins() -> None:
     pins = {sealing.random_so_pin() for _ in range(50)}
     assert len(pins) == 50

@@ -3,8 +3,10 @@
 AES-256-GCM. The key is derived once per process from the CA key passphrase
 (``CERTHALL_CA_KEY_PASSPHRASE``) with scrypt (N=2^15, r=8, p=1) and a fixed, purpose-specific
 salt; every sealed PIN has its own random 96-bit nonce, and the token's model and serial are the
-associated data, so a sealed PIN copied onto another record does not open. Sealed form:
-``b"\\x01" + nonce + ciphertext-and-tag``.
+associated data, so a sealed PIN copied onto another record does not open. A Ukey being put in
+stock has its SO PIN written ahead before it is formatted, when it has a label and no serial yet:
+that one is sealed with the label as its context, under a prefix of its own (:func:`seal_ahead`).
+Sealed form: ``b"\\x01" + nonce + ciphertext-and-tag``.
 
 The SO PIN is never returned by a service, printed, logged, or written to the audit log.
 Losing the passphrase loses every SO PIN: the Ukeys keep working, but none can be unlocked
@@ -52,24 +54,48 @@ def _context(model: str, serial: str) -> bytes:
     return f"certhall-ukey-so-pin|{model}|{serial}".encode()
 
 
-def seal(passphrase: str, model: str, serial: str, so_pin: str) -> bytes:
+def _ahead_context(label: str) -> bytes:
+    """What a written-ahead SO PIN is bound to: the label of a token not formatted yet (its
+    model and serial are only known after). Its own prefix, so a PIN sealed ahead never opens
+    as a Ukey's and a Ukey's never as one sealed ahead; labels are unique on a store while a
+    write-ahead record is open (``one_open_format_per_label``)."""
+    return f"certhall-ukey-so-pin-ahead|{label}".encode()
+
+
+def _seal(passphrase: str, context: bytes, so_pin: str) -> bytes:
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(_key(passphrase)).encrypt(
-        nonce, so_pin.encode("utf-8"), _context(model, serial)
-    )
-    return _VERSION + nonce + sealed
+    return _VERSION + nonce + AESGCM(_key(passphrase)).encrypt(nonce, so_pin.encode(), context)
+
+
+def _unseal(passphrase: str, context: bytes, sealed: bytes, name: str) -> str:
+    data = bytes(sealed)
+    if len(data) < 1 + 12 + 16 or data[:1] != _VERSION:
+        raise ConfigurationError(code="so_pin_unavailable", serial=name)
+    try:
+        plain = AESGCM(_key(passphrase)).decrypt(data[1:13], data[13:], context)
+    except InvalidTag:
+        raise ConfigurationError(
+            code="so_pin_unavailable", variant="passphrase", serial=name
+        ) from None
+    return plain.decode("utf-8")
+
+
+def seal(passphrase: str, model: str, serial: str, so_pin: str) -> bytes:
+    return _seal(passphrase, _context(model, serial), so_pin)
 
 
 def unseal(passphrase: str, model: str, serial: str, sealed: bytes) -> str:
     """The SO PIN; ConfigurationError when it cannot be opened (other passphrase, or data that
     belongs to another token). The message never includes the PIN."""
-    data = bytes(sealed)
-    if len(data) < 1 + 12 + 16 or data[:1] != _VERSION:
-        raise ConfigurationError(code="so_pin_unavailable", serial=serial)
-    try:
-        plain = AESGCM(_key(passphrase)).decrypt(data[1:13], data[13:], _context(model, serial))
-    except InvalidTag:
-        raise ConfigurationError(
-            code="so_pin_unavailable", variant="passphrase", serial=serial
-        ) from None
-    return plain.decode("utf-8")
+    return _unseal(passphrase, _context(model, serial), sealed, serial)
+
+
+def seal_ahead(passphrase: str, label: str, so_pin: str) -> bytes:
+    """The SO PIN of the token about to be formatted as ``label``, sealed for its write-ahead
+    record (``TokenWrite`` of kind ``format``); resealed with :func:`seal` once recorded."""
+    return _seal(passphrase, _ahead_context(label), so_pin)
+
+
+def unseal_ahead(passphrase: str, label: str, sealed: bytes) -> str:
+    """What :func:`seal_ahead` sealed for ``label``; ConfigurationError as :func:`unseal`."""
+    return _unseal(passphrase, _ahead_context(label), sealed, label)
