@@ -31,6 +31,14 @@ Online renewal (网上续期) of the demo's own certificate onto a new key on th
 * ``inspect-unlock``: JSON of the Ukey's state, its unlock events and SMS, its PIN state, and
   whether the newest unlock SMS's PIN (if any) logs in.
 
+Putting a Ukey in stock (入库):
+
+* ``stock LABEL``: the demo issuer formats a new Ukey LABEL on the instance's Ukey store and
+  records it in stock (``ukeys.services.prepare_stock``);
+* ``inspect-stock LABEL``: JSON of the token under LABEL (its serial), the inventory records
+  of that label, the store's tokens no record holds, the label's write-ahead records and their
+  audit events, and what a session opened with the record's sealed SO PIN finds on the token.
+
 Each command then checks the audit chain when asked (``tests.support.crash_scenario``'s
 ``verify_audit``).
 """
@@ -347,6 +355,54 @@ def inspect_unlock() -> None:
     )
 
 
+def stock(label: str) -> None:
+    from certhall.accounts.models import User
+    from certhall.ukeys import services
+
+    services.prepare_stock(User.objects.get(username="demo-issuer"), label)
+
+
+def inspect_stock(label: str) -> None:
+    from django.db.models import Q
+
+    from certhall.audit.models import AuditEvent
+    from certhall.tokens import list_certificates, list_tokens, private_key_labels
+    from certhall.ukeys import sessions
+    from certhall.ukeys.models import TokenWrite, Ukey
+    from certhall.ukeys.store import instance_store
+
+    store = instance_store()
+    on_store = {t.label: t.serial for t in list_tokens(store.module, conf=store.conf)}
+    records = list(Ukey.objects.filter(label=label).order_by("pk"))
+    recorded = set(Ukey.objects.values_list("serial", flat=True))
+    writes = TokenWrite.objects.filter(kind="format", key_label=label).order_by("pk")
+    found: dict[str, int] | None = None
+    if len(records) == 1 and label in on_store:
+        # the SO PIN sealed in the record logs in as SO and sets a user PIN (what issuance does)
+        with sessions.stock_session(records[0]) as (session, _pin):
+            found = {
+                "keys": len(private_key_labels(session)),
+                "certificates": len(list_certificates(session)),
+            }
+    events = AuditEvent.objects.filter(
+        Q(object_type="token_write", object_id__in=[str(w.pk) for w in writes])
+        | Q(object_type="ukey", object_id__in=[u.serial for u in records]),
+        action__startswith="ukey.stock",
+    ).order_by("seq")
+    print(
+        json.dumps(
+            {
+                "token": on_store.get(label),
+                "ukeys": [[u.serial, u.status] for u in records],
+                "unrecorded": sorted(s for s in on_store.values() if s not in recorded),
+                "writes": [[w.state, w.ukey.serial if w.ukey else None] for w in writes],
+                "events": [[e.action, e.result] for e in events],
+                "on_token": found,
+            }
+        )
+    )
+
+
 if __name__ == "__main__":
     _setup()
     command, *args = sys.argv[1:]
@@ -370,6 +426,10 @@ if __name__ == "__main__":
         unlock()
     elif command == "inspect-unlock":
         inspect_unlock()
+    elif command == "stock":
+        stock(*args)
+    elif command == "inspect-stock":
+        inspect_stock(*args)
     else:
         raise SystemExit(f"unknown command {command}")
     verify_audit()

@@ -297,3 +297,46 @@ def test_an_unlock_killed_at_every_step_is_done_by_the_next(home: Home) -> None:
     assert done["events"] == ["ukey.unlock.begin"] * 3 + ["ukey.unlock"], done
     assert (done["ukey"], done["sms"], done["pin"]) == ("issued", 1, fresh), done
     assert (done["unlock_pin"], done["first_pin"]) == ("pin_must_change", "wrong_pin"), done
+
+
+def test_putting_a_ukey_in_stock_killed_at_every_step_is_finished_by_recovery(
+    home: Home,
+) -> None:
+    """入库 (``ukeys.prepare_stock``) killed after its write-ahead record (the token not yet
+    formatted) and after the token's formatting (not yet recorded): recovery closes the first
+    as abandoned and records the second in stock with its serial and the SO PIN written ahead,
+    which then logs in as SO. Never a token no record holds; a second recovery changes nothing."""
+    home.kill_at("ukey.stock_begun", "stock", "crash-begun")
+    begun = home.json("inspect-stock", "crash-begun")
+    assert (begun["token"], begun["ukeys"], begun["writes"]) == (None, [], [["open", None]]), begun
+    home.kill_at("ukey.stock_formatted", "stock", "crash-formatted")
+    formatted = home.json("inspect-stock", "crash-formatted")
+    serial = formatted["token"]
+    assert serial and formatted["ukeys"] == [] and formatted["writes"] == [["open", None]]
+    assert formatted["unrecorded"] == [serial], formatted  # the one recovery will record
+    assert home.cli("ukeys", "recover").splitlines() == [
+        "abandoned: putting Ukey crash-begun in stock (no token of ours)",
+        f"in stock: Ukey {serial} (crash-formatted)",
+    ]
+    begun = home.json("inspect-stock", "crash-begun", audit=True)
+    assert (begun["token"], begun["ukeys"], begun["unrecorded"]) == (None, [], []), begun
+    assert begun["writes"] == [["undone", None]], begun
+    assert begun["events"] == [["ukey.stock.begin", "ok"], ["ukey.stock.abandon", "ok"]], begun
+    formatted = home.json("inspect-stock", "crash-formatted", audit=True)
+    assert formatted["ukeys"] == [[serial, "in_stock"]], formatted
+    assert formatted["writes"] == [["done", serial]] and formatted["unrecorded"] == []
+    assert formatted["events"] == [["ukey.stock.begin", "ok"], ["ukey.stock", "ok"]], formatted
+    assert formatted["on_token"] == {"keys": 0, "certificates": 0}, formatted  # SO PIN opens it
+    # Idempotent: nothing left to recover, nothing changed.
+    assert home.cli("ukeys", "recover").strip() == "nothing to recover"
+    assert home.json("inspect-stock", "crash-formatted", audit=True) == formatted
+    assert home.json("inspect-stock", "crash-begun") == begun
+    # The recovered Ukey is issued onto like any other; a clean 入库 closes its own record.
+    (number,) = home.json("prepare", "1")
+    home.scenario("issue", number, serial)
+    done = _inspect(home, number, serial, audit=True)
+    assert done["state"] == "issued" and done["ukey"] == "issued", done
+    home.scenario("stock", "clean")
+    clean = home.json("inspect-stock", "clean", audit=True)
+    assert clean["ukeys"] == [[clean["token"], "in_stock"]] and clean["unrecorded"] == []
+    assert clean["writes"] == [["done", clean["token"]]], clean

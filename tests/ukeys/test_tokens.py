@@ -91,6 +91,13 @@ def test_prepare_stock_formats_and_records(admin: User, stock: Ukey, ukey_store:
     )
     assert_secret_nowhere(so_pin)
     assert so_pin not in repr(stock) and so_pin not in str(stock.snapshot())
+    # written ahead, then closed by the record in stock
+    (write,) = TokenWrite.objects.filter(kind=TokenWrite.Kind.FORMAT)
+    assert (write.state, write.ukey, write.key_label) == ("done", stock, "ukey-0001")
+    assert write.provider_id == admin.provider_id
+    assert sealing.unseal_ahead(sessions.passphrase(), "ukey-0001", write.so_pin_sealed) == so_pin
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions[-2:] == ["ukey.stock.begin", "ukey.stock"]
 
 
 def test_prepare_stock_roles_and_duplicates(
@@ -106,6 +113,53 @@ def test_prepare_stock_roles_and_duplicates(
     # refusal of the token (label taken) is audited
     refused = AuditEvent.objects.filter(action="ukey.stock", result="refused").get()
     assert refused.after["error"] == "token_exists"
+    # its write-ahead record is closed as abandoned; the label's token is the first one's
+    writes_ = TokenWrite.objects.filter(kind=TokenWrite.Kind.FORMAT).order_by("pk")
+    assert [(w.state, w.ukey) for w in writes_] == [("done", stock), ("undone", None)]
+    abandoned = AuditEvent.objects.filter(action="ukey.stock.abandon").get()
+    assert abandoned.object_id == str(writes_[1].pk)
+
+
+def test_an_interrupted_stock_is_recorded_only_when_its_so_pin_opens_the_token(
+    admin: User, ukey_store: UkeyStore
+) -> None:
+    """Recovery of a 入库 killed after formatting: the token under the label is recorded in
+    stock when the SO PIN written ahead opens it; a token someone else formatted under that
+    label (the kill came before ours) is left alone and the record closed as abandoned."""
+    from certhall.tokens import format_token
+    from certhall.ukeys import writes
+
+    ours = writes.begin_stock(admin, "ukey-ours", "so-pin-ours-1234", admin.provider_id)
+    format_token(ukey_store.module, "ukey-ours", "so-pin-ours-1234", "123456", conf=ukey_store.conf)
+    theirs = writes.begin_stock(admin, "ukey-theirs", "so-pin-ours-5678", admin.provider_id)
+    format_token(
+        ukey_store.module, "ukey-theirs", "so-pin-else-9999", "123456", conf=ukey_store.conf
+    )
+    with pytest.raises(Conflict) as busy:  # one open record a label
+        writes.begin_stock(admin, "ukey-ours", "so-pin-ours-0000", admin.provider_id)
+    assert busy.value.code == "ukey_label_busy"
+    for write in (ours, theirs, ours):  # idempotent
+        writes.finish_stock(admin, write, store=ukey_store)
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.state == "done" and ours.ukey is not None and theirs.state == "undone"
+    ukey = Ukey.objects.get()
+    assert (ukey.label, ukey.status, ukey.provider_id) == (
+        "ukey-ours",
+        "in_stock",
+        admin.provider_id,
+    )
+    assert so_pin_of(ukey) == "so-pin-ours-1234"
+    with sessions.stock_session(ukey, ukey_store) as (session, _pin):
+        assert list_certificates(session) == []
+    events = AuditEvent.objects.filter(action__startswith="ukey.stock").order_by("seq")
+    assert [(e.action, e.object_id) for e in events] == [
+        ("ukey.stock.begin", str(ours.pk)),
+        ("ukey.stock.begin", str(theirs.pk)),
+        ("ukey.stock", ukey.serial),
+        ("ukey.stock.abandon", str(theirs.pk)),
+    ]
+    assert_secret_nowhere("so-pin-ours-1234")
 
 
 # --- issuance onto a Ukey ------------------------------------------------------------------
@@ -168,7 +222,7 @@ def test_issue_failure_changes_nothing_and_removes_the_key(  # type: ignore[no-u
     # the certificate was registered before it was to reach the token: now revoked, never lost
     (cert,) = Certificate.objects.filter(profile="org")
     assert (cert.status, cert.revocation_reason) == ("revoked", "cessationOfOperation")
-    (write,) = TokenWrite.objects.all()
+    (write,) = TokenWrite.objects.exclude(kind=TokenWrite.Kind.FORMAT)
     assert (write.state, write.certificate_id) == ("undone", cert.pk)
     assert not SmsMessage.objects.exists()
     undo, refusal = AuditEvent.objects.order_by("seq").reverse()[:2][::-1]
@@ -517,5 +571,5 @@ def test_a_stock_ukey_with_anything_on_it_is_refused(  # type: ignore[no-untyped
     with pytest.raises(Conflict) as refused:
         services.issue_onto_token(issuer, stock, "org", 1, ORG, phone=PHONE, store=ukey_store)
     assert refused.value.code == "ukey_not_empty" and stock.serial in refused.value.message
-    assert not TokenWrite.objects.exists()
+    assert not TokenWrite.objects.exclude(kind=TokenWrite.Kind.FORMAT).exists()
     assert not Certificate.objects.filter(profile="org").exists()

@@ -42,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "token_write_state": REFUSED,
     "token_write_changed": CHANGED,
     "ukey_busy": "Ukey {serial} 正在制证中，请稍后再试。",
+    "ukey_label_busy": "标签为“{label}”的Ukey正在入库，请稍后再试或换一个标签。",
     "ukey_not_empty": (
         "Ukey {serial} 上已有密钥或证书，不能作为库存Ukey制证：请先运行恢复"
         "（certhall ukeys recover）或将其登记为损坏。"

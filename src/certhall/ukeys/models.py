@@ -73,11 +73,20 @@ class Ukey(models.Model):
 
 
 class TokenWrite(models.Model):
-    """The write-ahead record of one issuance onto a Ukey (``certhall.ukeys.writes``).
+    """The write-ahead record of one issuance onto a Ukey, or of one Ukey put in stock
+    (``certhall.ukeys.writes``).
 
-    Committed before the token is touched, given the certificate in the transaction that signs
-    it, and closed in the transaction that hands the Ukey over: an open record whose process is
-    gone is an interrupted issuance, which recovery undoes (certificate revoked, key deleted).
+    Issuance: committed before the token is touched, given the certificate in the transaction
+    that signs it, and closed in the transaction that hands the Ukey over: an open record whose
+    process is gone is an interrupted issuance, which recovery undoes (certificate revoked, key
+    deleted).
+
+    Putting in stock (``kind=format``): committed before the token is formatted, with the new
+    token's label (``key_label``), the provider whose stock it joins and the SO PIN sealed with
+    the label as its context (the serial is only known after formatting); no Ukey yet. Closed
+    in the transaction that records the Ukey (``ukey`` set then). Recovery finishes an open one
+    whose process is gone: the token under that label recorded in stock, or, absent, the record
+    closed as abandoned.
     """
 
     class State(models.TextChoices):
@@ -88,10 +97,21 @@ class TokenWrite(models.Model):
     class Kind(models.TextChoices):
         STOCK = "stock", "库存Ukey制证"
         REKEY = "rekey", "客户Ukey更换密钥"
+        FORMAT = "format", "Ukey入库"
 
-    ukey = models.ForeignKey(Ukey, on_delete=models.PROTECT, related_name="writes")
+    #: Unset only while a Ukey put in stock is not recorded yet (``kind=format``).
+    ukey = models.ForeignKey(
+        Ukey, null=True, blank=True, on_delete=models.PROTECT, related_name="writes"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    #: The key pair's label on the token; for ``kind=format`` the new token's label.
     key_label = models.CharField(max_length=64)
+    #: ``kind=format``: whose stock the Ukey joins, and its SO PIN sealed with the label as its
+    #: context (``certhall.ukeys.sealing.seal_ahead``); never shown, logged or audited.
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    so_pin_sealed = models.BinaryField(editable=False, default=b"")
     certificate = models.ForeignKey(
         Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -110,7 +130,17 @@ class TokenWrite(models.Model):
                 condition=models.Q(state="open"),
                 name="one_open_write_per_ukey",
             ),
+            models.UniqueConstraint(
+                fields=["key_label"],
+                condition=models.Q(state="open", kind="format"),
+                name="one_open_format_per_label",
+            ),
+            models.CheckConstraint(
+                name="token_write_ukey_unless_format",
+                condition=models.Q(ukey__isnull=False) | models.Q(kind="format"),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"TokenWrite {self.pk} ({self.kind} on Ukey {self.ukey_id}, {self.state})"
+        on = f"Ukey {self.ukey_id}" if self.ukey_id is not None else self.key_label
+        return f"TokenWrite {self.pk} ({self.kind} on {on}, {self.state})"

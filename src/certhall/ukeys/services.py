@@ -5,8 +5,9 @@ database in one transaction with its audit event, and records refusals. Token wo
 cannot join a database transaction; the order is chosen so that a failure leaves nothing
 half-done that matters:
 
-* ``prepare_stock``: format, then record (a failure to record leaves a formatted token nobody
-  knows; format it again under another label);
+* ``prepare_stock``: recorded ahead (the label and the SO PIN sealed, ``certhall.ukeys.writes``),
+  then formatted, then recorded in stock with the record's close; a crash in between is
+  finished by recovery (the token recorded in stock, or the record closed as abandoned);
 * ``issue_onto_token``: recorded ahead, step by step (``certhall.ukeys.writes``): the
   certificate is registered before it reaches the token, the hand-over commits with the record's
   close, and a failure or a crash is undone (certificate revoked, key deleted);
@@ -157,24 +158,8 @@ def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
             raise Forbidden(code="ukey_stock_staff")
         if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
             raise Conflict(code="ukey_exists", serial=info.serial)
-        sealed = sealing.seal(sessions.passphrase(), info.model, info.serial, so_pin)
         with transaction.atomic():
-            ukey = Ukey.objects.create(
-                serial=info.serial,
-                model=info.model,
-                manufacturer=info.manufacturer,
-                label=info.label,
-                provider_id=actor.provider_id,
-                so_pin_sealed=sealed,
-            )
-            audit.record(
-                actor,
-                "ukey.stock",
-                object_type="ukey",
-                object_id=ukey.serial,
-                after={**ukey.snapshot(), "model": ukey.model},
-            )
-    return ukey
+            return writes.stocked(actor, info, so_pin, actor.provider_id)
 
 
 #: The most Ukeys one request puts in stock (each is a token formatted on the Ukey store).
@@ -200,17 +185,30 @@ def add_stock(actor: User, count: int | None, *, store: UkeyStore | None = None)
 
 def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) -> Ukey:
     """Format a new Ukey ``label`` in the Ukey store with a random SO PIN (sealed) and a random
-    initial user PIN that nobody keeps (issuance sets the holder's PIN); record it in stock."""
+    initial user PIN that nobody keeps (issuance sets the holder's PIN); record it in stock.
+
+    Written ahead (``writes.begin_stock``: the label and the SO PIN sealed, committed with its
+    audit event before the token is formatted); the Ukey's record closes it. A failure closes it
+    as abandoned; a crash is finished by recovery (``writes.finish_stock``)."""
     require_role(actor, *STOCK_ROLES)
     target = sessions.store_or_instance(store)
     with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=label):
         if actor.provider_id is None:
             raise Forbidden(code="ukey_stock_staff")
         so_pin = sealing.random_so_pin()
-        info = format_token(
-            target.module, label, so_pin, random_user_pin(), conf=target.conf, must_change=True
-        )
-    return register_ukey(actor, info, so_pin)
+        write = writes.begin_stock(actor, label, so_pin, actor.provider_id)
+        crashpoints.reached("ukey.stock_begun")
+        try:
+            info = format_token(
+                target.module, label, so_pin, random_user_pin(), conf=target.conf, must_change=True
+            )
+            crashpoints.reached("ukey.stock_formatted")
+            with transaction.atomic():
+                return writes.stocked(actor, info, so_pin, actor.provider_id, write=write)
+        except BaseException:
+            with contextlib.suppress(CerthallError):
+                writes.abandon_stock(actor, write, "入库失败，已放弃")
+            raise
 
 
 # --- issuance onto a Ukey (制证) ------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Crash-safe issuance onto a Ukey: a write-ahead record per issuance, and its recovery.
+"""Crash-safe Ukey writes: a write-ahead record per issuance onto a Ukey and per Ukey put in
+stock, and their recovery.
 
 Nothing CA-signed may exist that the registry does not hold, and nothing may stay on a token
 that the registry does not know. Issuance onto a Ukey therefore goes in committed steps::
@@ -16,6 +17,18 @@ holder), and the key and certificate are deleted from a stock Ukey (it goes back
 a customer's own Ukey keeps the orphaned key, whose PIN only the customer knows, and the event
 says so). Every undo is an audit event. The hall then puts the application back where it can
 be issued again (``certhall.hall.issuance.recover``).
+
+Putting a Ukey in stock (``ukeys.services.prepare_stock``) is written ahead the same way, with a
+record of kind ``format``::
+
+    begin      TokenWrite(open, label, provider, SO PIN sealed ahead) + ``ukey.stock.begin``
+    format     the token formatted under that label with that SO PIN
+    stocked    Ukey recorded in stock (SO PIN resealed to its serial) + TokenWrite(done)
+
+Recovery finishes such a record (:func:`finish_stock`): the token under its label, when the SO
+PIN written ahead opens it, is recorded in stock (``ukey.stock``); no token under that label
+(killed before formatting), or one that PIN does not open (not ours), closes the record as
+abandoned (``ukey.stock.abandon``).
 """
 
 from __future__ import annotations
@@ -36,15 +49,29 @@ from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import CerthallError, Conflict
 from certhall.lifecycle import Lifecycle, transition
-from certhall.tokens import TokenSession
-from certhall.ukeys import sessions
+from certhall.tokens import (
+    SoPinLocked,
+    TokenInfo,
+    TokenNotFound,
+    TokenSession,
+    WrongSoPin,
+    so_reset_pin,
+    token_info,
+)
+from certhall.tokens.pin import random_user_pin
+from certhall.ukeys import sealing, sessions
 from certhall.ukeys.models import TokenWrite, Ukey
+from certhall.ukeys.store import UkeyStore
 
 log = logging.getLogger(__name__)
 
 State = TokenWrite.State
 
 UNDO_ACTION = "ukey.write.undo"
+#: The audit actions of putting a Ukey in stock: written ahead, recorded, abandoned.
+STOCK_BEGIN = "ukey.stock.begin"
+STOCK_ACTION = "ukey.stock"
+STOCK_ABANDON = "ukey.stock.abandon"
 
 TOKEN_WRITES: Lifecycle[TokenWrite] = Lifecycle(
     kind="token_write",
@@ -62,7 +89,7 @@ TOKEN_WRITES: Lifecycle[TokenWrite] = Lifecycle(
     actions={State.UNDONE: UNDO_ACTION},
     snapshot=lambda write: {
         "state": write.state,
-        "ukey": write.ukey.serial,
+        "ukey": write.ukey.serial if write.ukey else None,
         "key_label": write.key_label,
         "certificate": write.certificate.serial if write.certificate else None,
         "application": write.application,
@@ -138,7 +165,7 @@ def undo(actor: User, write: TokenWrite, session: TokenSession | None, why: str)
             _clear(session, write)
             key_state = "deleted"
         except CerthallError as error:
-            log.warning("could not clear Ukey %s: %s", write.ukey.serial, error)
+            log.warning("could not clear Ukey %s: %s", write.ukey_id, error)
     # The revocation's refusal is recorded as the undo's, once the transaction rolled back
     # (recovery calls this outside any refusals_recorded, and the callers that suppress it
     # would lose it otherwise).
@@ -148,7 +175,11 @@ def undo(actor: User, write: TokenWrite, session: TokenSession | None, why: str)
         ),
         transaction.atomic(),
     ):
-        locked = TokenWrite.objects.select_for_update().select_related("ukey").get(pk=write.pk)
+        # The record and its Ukey locked (not in one join: the Ukey is the nullable side of
+        # an outer join since a Ukey put in stock has none before it is recorded, and
+        # PostgreSQL locks no such side).
+        locked = TokenWrite.objects.select_for_update(of=("self",)).get(pk=write.pk)
+        locked.ukey = Ukey.objects.select_for_update(of=("self",)).get(writes__pk=write.pk)
         if locked.state != State.OPEN:
             return
         revoked = None
@@ -189,24 +220,145 @@ def open_writes() -> list[TokenWrite]:
 
 
 def recover(actor: User, *, now: datetime | None = None) -> list[TokenWrite]:
-    """Undo every open write whose process is gone; the undone records."""
+    """Close every open write whose process is gone: an issuance undone, a Ukey put in stock
+    finished (:func:`finish_stock`); the records closed."""
     now = now or clock.now()
     undone = []
     for write in open_writes():
         if not abandoned(write.owner, write.created_at, now):
             continue
+        if write.kind == TokenWrite.Kind.FORMAT:
+            try:
+                finish_stock(actor, write)
+            except CerthallError as error:  # the store unreachable: left for the next round
+                log.warning("could not finish putting Ukey %s in stock: %s", write.key_label, error)
+                continue
+            undone.append(write)
+            continue
+        ukey = write.ukey
+        assert ukey is not None  # noqa: S101 - token_write_ukey_unless_format
         why = "制证中断，恢复时回滚"
         try:
             if write.kind != TokenWrite.Kind.STOCK:
                 undo(actor, write, None, why)  # the customer's Ukey: only its holder has the PIN
             else:
-                with sessions.stock_session(write.ukey) as (session, _pin):
+                with sessions.stock_session(ukey) as (session, _pin):
                     undo(actor, write, session, why)
         except CerthallError as error:  # the token is unreachable: still revoke and close
-            log.warning("Ukey %s unreachable while recovering: %s", write.ukey.serial, error)
+            log.warning("Ukey %s unreachable while recovering: %s", ukey.serial, error)
             undo(actor, write, None, why + "（Ukey不可用）")
         undone.append(write)
     return undone
+
+
+# --- putting a Ukey in stock ---------------------------------------------------------------
+
+
+def begin_stock(actor: User, label: str, so_pin: str, provider_id: int) -> TokenWrite:
+    """Record ahead, with its audit event, that a token is about to be formatted as ``label``
+    for ``provider_id``'s stock with ``so_pin`` (sealed to the label); committed at once, before
+    the token is touched. Conflict ``ukey_label_busy`` while another one under that label is
+    open."""
+    if audit.in_transaction():
+        raise RuntimeError("a token write must be recorded before (outside) any transaction")
+    sealed = sealing.seal_ahead(sessions.passphrase(), label, so_pin)
+    try:
+        with transaction.atomic():
+            write = TokenWrite.objects.create(
+                kind=TokenWrite.Kind.FORMAT,
+                key_label=label,
+                provider_id=provider_id,
+                so_pin_sealed=sealed,
+                owner=owner(),
+                created_at=clock.now(),
+            )
+            audit.record(
+                actor,
+                STOCK_BEGIN,
+                object_type=TOKEN_WRITES.kind,
+                object_id=write.pk,
+                after={**TOKEN_WRITES.snapshot(write), "kind": write.kind, "provider": provider_id},
+            )
+    except IntegrityError:
+        raise Conflict(code="ukey_label_busy", label=label) from None
+    return write
+
+
+def stocked(
+    actor: User,
+    info: TokenInfo,
+    so_pin: str,
+    provider_id: int,
+    *,
+    write: TokenWrite | None = None,
+) -> Ukey:
+    """Record the formatted token ``info`` in ``provider_id``'s stock, its SO PIN sealed to its
+    serial (audited ``ukey.stock``), and close its write-ahead record ``write`` if any. Call in a
+    transaction."""
+    ukey = Ukey.objects.create(
+        serial=info.serial,
+        model=info.model,
+        manufacturer=info.manufacturer,
+        label=info.label,
+        provider_id=provider_id,
+        so_pin_sealed=sealing.seal(sessions.passphrase(), info.model, info.serial, so_pin),
+    )
+    after: dict[str, object] = {**ukey.snapshot(), "model": ukey.model}
+    if write is not None:
+        after["write"] = write.pk
+    audit.record(actor, STOCK_ACTION, object_type="ukey", object_id=ukey.serial, after=after)
+    if write is not None:
+        finished = {"ukey": ukey, "finished_at": clock.now()}
+        transition(actor, TOKEN_WRITES, write, State.DONE, fields=finished)
+    return ukey
+
+
+def abandon_stock(actor: User, write: TokenWrite, why: str) -> None:
+    """Close the write-ahead record of a Ukey that was not put in stock (audited
+    ``ukey.stock.abandon``). Idempotent."""
+    with transaction.atomic():
+        locked = TokenWrite.objects.select_for_update().get(pk=write.pk)
+        if locked.state == State.OPEN:
+            transition(
+                actor,
+                TOKEN_WRITES,
+                locked,
+                State.UNDONE,
+                action=STOCK_ABANDON,
+                reason=why,
+                fields={"finished_at": clock.now()},
+            )
+    write.refresh_from_db()
+
+
+def finish_stock(actor: User, write: TokenWrite, *, store: UkeyStore | None = None) -> None:
+    """Finish putting a Ukey in stock that a crash interrupted (``write`` of kind ``format``,
+    its process gone), on the instance's Ukey store (or ``store``). Idempotent."""
+    store = sessions.store_or_instance(store)
+    label = write.key_label
+    try:
+        info = token_info(store.module, label, conf=store.conf)
+    except TokenNotFound:
+        abandon_stock(actor, write, "入库中断：令牌尚未格式化，已放弃")
+        return
+    so_pin = sealing.unseal_ahead(sessions.passphrase(), label, bytes(write.so_pin_sealed))
+    if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
+        abandon_stock(actor, write, "入库中断：同名令牌已在库存中")
+        return
+    try:
+        # The SO PIN written ahead opens the token (it is the one this record formatted), and a
+        # fresh user PIN nobody keeps is set, as formatting does: a kill inside the formatting
+        # may have left none.
+        so_reset_pin(store.module, label, so_pin, random_user_pin(), conf=store.conf)
+    except (WrongSoPin, SoPinLocked):
+        abandon_stock(actor, write, "入库中断：同名令牌不是本次格式化的，未登记")
+        return
+    with transaction.atomic():
+        locked = TokenWrite.objects.select_for_update().get(pk=write.pk)
+        if locked.state == State.OPEN:
+            assert locked.provider_id is not None  # noqa: S101 - begin_stock sets it
+            stocked(actor, info, so_pin, locked.provider_id, write=locked)
+    write.refresh_from_db()
 
 
 def has_open_write(application: str) -> bool:
