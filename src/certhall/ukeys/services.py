@@ -156,8 +156,6 @@ def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
         require_role(actor, *STOCK_ROLES)  # inside: a refusal on role is audited too
         if actor.provider_id is None:
             raise Forbidden(code="ukey_stock_staff")
-        if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
-            raise Conflict(code="ukey_exists", serial=info.serial)
         with transaction.atomic():
             return writes.stocked(actor, info, so_pin, actor.provider_id)
 

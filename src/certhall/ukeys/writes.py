@@ -294,7 +294,9 @@ def stocked(
 ) -> Ukey:
     """Record the formatted token ``info`` in ``provider_id``'s stock, its SO PIN sealed to its
     serial (audited ``ukey.stock``), and close its write-ahead record ``write`` if any. Call in a
-    transaction."""
+    transaction. Conflict ``ukey_exists`` when the inventory holds that token already."""
+    if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
+        raise Conflict(code="ukey_exists", serial=info.serial)
     ukey = Ukey.objects.create(
         serial=info.serial,
         model=info.model,
