@@ -10,6 +10,7 @@ import pytest
 
 from certhall.errors import InvalidInput, RuleViolation
 from certhall.rules import (
+    SHANGHAI,
     Business,
     Catalog,
     CertType,
@@ -363,6 +364,19 @@ def test_window_edges_use_shanghai_dates() -> None:
     after = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
     answer = quote("renew", "org", channel="online", at=after, cert_expiry=expiry)
     assert [r.rule for r in answer.refusals] == ["renewal_expired"]
+
+
+def test_with_the_certificates_end_moment_its_last_day_is_open_until_that_moment() -> None:
+    """A certificate ending at 10:00 on 2027-01-01 renews online at 09:59, not at 10:00."""
+    ends = datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI)
+    before = quote(
+        "renew", "org", channel="online", at=ends - timedelta(minutes=1), cert_expiry=ends
+    )
+    assert before.allowed
+    for moment in (ends, ends + timedelta(hours=13, minutes=59)):  # until 23:59 that day
+        answer = quote("renew", "org", channel="online", at=moment, cert_expiry=ends)
+        assert [r.rule for r in answer.refusals] == ["renewal_expired"]
+        assert "2027-01-01" in answer.refusals[0].detail
 
 
 @pytest.mark.parametrize("expiry", [TODAY - timedelta(days=30), TODAY + timedelta(days=200)])

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -66,7 +66,7 @@ from certhall.pki.csr import load_csr
 from certhall.pki.issuance import Subscriber
 from certhall.pki.keys import same_public_key
 from certhall.pki.profiles import get_profile
-from certhall.rules import Quote, QuoteRefused, default_catalog, enforce, local, quote
+from certhall.rules import Quote, QuoteRefused, default_catalog, enforce, quote
 from certhall.ukeys.models import Ukey
 
 State = Renewal.State
@@ -110,11 +110,6 @@ RENEW_ROLES = (Role.APPLICANT, *ca_services.ISSUE_ROLES)
 renewal_closed = Signal()
 
 
-def _expiry_date(cert: Certificate) -> date:
-    """The certificate's expiry as a Shanghai calendar date (what the window rule counts)."""
-    return local(cert.not_after).date()
-
-
 def _check_actor(actor: User, cert: Certificate) -> None:
     require_role(actor, *RENEW_ROLES)
     Certificate.objects.require_visible(actor, cert)
@@ -150,7 +145,7 @@ def quote_renewal(actor: User, old_serial: str, years: int, at: datetime | None 
         years=years,
         channel="online",
         at=at or clock.now(),
-        cert_expiry=_expiry_date(cert),
+        cert_expiry=cert.not_after,
     )
 
 
@@ -234,7 +229,7 @@ def _create(
             years=request.years,
             channel="online",
             at=now,
-            cert_expiry=_expiry_date(old),
+            cert_expiry=old.not_after,
         )
     except QuoteRefused as refused:
         refused.code = refused.quote.refusals[0].rule  # renewal_too_early, renewal_expired ...

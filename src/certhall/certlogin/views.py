@@ -103,7 +103,8 @@ def my_home(request: HttpRequest) -> HttpResponse:
     certificates = services.organization_certificates(user)
     unwritten = ca_renewal.unwritten_renewals(certificates)
     window = default_catalog().online_renewal
-    today = clock.today()
+    now = clock.now()
+    today = local(now).date()
     return render(
         request,
         "certlogin/my.html",
@@ -111,11 +112,14 @@ def my_home(request: HttpRequest) -> HttpResponse:
             "organization": user.organization,
             # with its part in an online renewal issued and not written to the Ukey yet
             "rows": [(c, unwritten.get(c.serial)) for c in certificates],
-            # in the online renewal window: the page says so and links to 网厅续期
+            # in the online renewal window and not ended yet (on its last day, until its
+            # notAfter): the page says so and links to 网厅续期
             "renewable": {
                 c.serial
                 for c in certificates
-                if c.status == c.Status.VALID and window.is_open(today, local(c.not_after).date())
+                if c.status == c.Status.VALID
+                and c.not_after > now
+                and window.is_open(today, local(c.not_after).date())
             },
             "login_certificate": request.session.get(SESSION_CERTIFICATE),
         },

@@ -101,7 +101,7 @@ def quote_item(
         channel=application.channel,
         point=None if online else application.point,
         at=at,
-        cert_expiry=expiry_date(target).date()
+        cert_expiry=target.not_after
         if (online and business == Business.RENEW and target is not None)
         else None,
     )

@@ -93,7 +93,7 @@ def _renewal_quote(cert: Certificate, years: int | None) -> Quote:
             years=years,
             channel="online",
             at=clock.now(),
-            cert_expiry=local(cert.not_after).date(),
+            cert_expiry=cert.not_after,
         )
     except InvalidInput as refused:
         if refused.code == "term_invalid" and type(years) is int:

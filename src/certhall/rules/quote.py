@@ -175,12 +175,21 @@ def _years(offer: Offer, catalog: Catalog, has_term: bool, years: int | None) ->
     return years
 
 
-def _renewal_refusals(catalog: Catalog, today: date, expiry: date | None) -> list[Refusal]:
-    if expiry is None:
+def _renewal_refusals(
+    catalog: Catalog, moment: datetime, ends: date | datetime | None
+) -> list[Refusal]:
+    """The online renewal window. ``ends`` is the certificate's notAfter (a moment) or its
+    Shanghai date: with the moment, the expiry day itself is open only until that moment (a
+    certificate ending at 10:00 on 2027-01-01 cannot be renewed online at 10:30: the helper's
+    request would be refused after payment, ``ca.renewal``)."""
+    if ends is None:
         raise InvalidInput(code="cert_expiry_missing")
+    today = moment.date()
+    expiry = local(ends).date() if isinstance(ends, datetime) else ends
+    ended = moment >= ends if isinstance(ends, datetime) else today > expiry
     window = catalog.online_renewal
     opens = window.opens(expiry)
-    if today > expiry:
+    if ended:
         detail = f"证书已于 {expiry.isoformat()} 到期"
         return [Refusal("renewal_expired", window.expired_rule, detail)]
     if today < opens:
@@ -237,15 +246,15 @@ def quote(
     channel: Channel | str,
     point: str | None = None,
     at: datetime,
-    cert_expiry: date | None = None,
+    cert_expiry: date | datetime | None = None,
     catalog: Catalog | None = None,
 ) -> Quote:
     """Quote ``business`` for ``cert_type`` through ``channel`` at moment ``at`` (aware).
 
     ``years``: the term, for 新办/续期 only (defaults to 1 for the 1-year-only 机构证书; required
     for 机构个人证书). ``point``: a service point slug, required on site, refused online.
-    ``cert_expiry``: the expiry date of the certificate being renewed, required for an online
-    renewal. Every refusing rule is collected (not only the first).
+    ``cert_expiry``: the end of the certificate being renewed (its notAfter, or its Shanghai
+    date), required for an online renewal. Every refusing rule is collected (not only the first).
     """
     if catalog is None:
         catalog = default_catalog()
@@ -272,7 +281,7 @@ def quote(
     if where is not None:
         refusals.extend(_point_refusals(catalog, where, cert_type, moment))
     if business is Business.RENEW and channel is Channel.ONLINE:
-        refusals.extend(_renewal_refusals(catalog, today, cert_expiry))
+        refusals.extend(_renewal_refusals(catalog, moment, cert_expiry))
 
     channel_spec = spec.channels.get(channel)
     documents = tuple(
@@ -318,7 +327,7 @@ def enforce(
     channel: Channel | str,
     point: str | None = None,
     at: datetime,
-    cert_expiry: date | None = None,
+    cert_expiry: date | datetime | None = None,
     catalog: Catalog | None = None,
 ) -> Quote:
     """:func:`quote`, raising :class:`QuoteRefused` (a ``RuleViolation`` quoting every refusing

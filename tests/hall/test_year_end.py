@@ -1,0 +1,74 @@
+"""The turn of the year 2026/2027, met by a customer, a clerk, a reviewer and an operator with
+frozen clocks: online renewals on a certificate's last day, terms issued on 2026-12-31."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.test import Client
+
+from certhall.accounts.models import Organization, User
+from certhall.ca.models import Certificate
+from certhall.ca.services import IssueRequest, issue
+from certhall.hall import renewal
+from certhall.hall.models import Application
+from certhall.rules import SHANGHAI, QuoteRefused
+from tests.hall.conftest import LEGAL_REP_ID, at, csr_for
+
+pytestmark = pytest.mark.django_db
+
+#: 元旦 2027, a Friday: the certificate below ends at 10:00 that morning.
+EXPIRES = datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI)
+
+
+def ending_at(
+    admin: User, organization: Organization, not_after: datetime, profile: str = "personal"
+) -> Certificate:
+    """A certificate of ours issued on 2026-01-10 that ends at ``not_after``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    from certhall.pki.issuance import Subscriber
+
+    subscriber = Subscriber(
+        org_name=organization.name,
+        uscc=organization.uscc,
+        person_name="王五" if profile == "personal" else None,
+        id_number=LEGAL_REP_ID if profile == "personal" else None,
+    )
+    with at(datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI)):
+        return issue(
+            admin,
+            IssueRequest(
+                csr=csr_for(key),
+                profile=profile,
+                years=1,
+                subscriber=subscriber,
+                organization=organization,
+                not_after=not_after,
+            ),
+        )
+
+
+def test_an_online_renewal_is_refused_once_the_certificate_ended_on_its_last_day(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """The window's last day is the expiry day, but not after the moment it ends: from 10:00
+    on 2027-01-01 the helper could no longer renew (``ca.renewal`` refuses an expired
+    certificate), so the hall must not take the fee either (before: quoted, started, paid)."""
+    old = ending_at(admin, organization, EXPIRES)
+    web = Client()
+    link = f'href="/hall/renew/?serial={old.serial}" class="renew-link">在线续期'
+    with at(datetime(2027, 1, 1, 9, 59, tzinfo=SHANGHAI)):
+        web.force_login(applicant)
+        assert renewal.lookup(applicant, old.serial, 1).quote.allowed
+        assert link in web.get("/my/").content.decode()
+    with at(datetime(2027, 1, 1, 10, 30, tzinfo=SHANGHAI)):
+        assert link not in web.get("/my/").content.decode()  # 我的证书 no longer offers it
+        found = renewal.lookup(applicant, old.serial, 1)
+        assert [r.rule for r in found.quote.refusals] == ["renewal_expired"]
+        assert "2027-01-01" in found.quote.refusals[0].detail
+        with pytest.raises(QuoteRefused) as refused:
+            renewal.start(applicant, old.serial, 1)
+        assert "证书已过期的,须至受理点现场办理续期" in refused.value.message
+    assert not Application.objects.exists()
