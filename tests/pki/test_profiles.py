@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -127,6 +127,35 @@ def test_leap_day() -> None:
     assert validity(ORG, 1, leap)[1] == datetime(2029, 2, 28, 9, 59, 59, tzinfo=UTC)
     assert validity(PERSONAL, 4, leap)[1] == datetime(2032, 2, 29, 9, 59, 59, tzinfo=UTC)
     assert validity(PERSONAL, 3, leap)[1] == datetime(2031, 2, 28, 9, 59, 59, tzinfo=UTC)
+
+
+def test_a_leap_day_is_a_shanghai_day() -> None:
+    """Years are counted on the Shanghai calendar the customer pays in: everything issued on
+    2028-02-29 in Shenzhen ends on 2029-02-28, whatever the hour; issued on 2028-03-01, on
+    2029-03-01. Before, the years were added to the UTC date, so from 00:00 to 07:59 local (the
+    28th in UTC) the 29th ended on 1 March, as the 1st did: two terms a day apart, one end."""
+    shanghai = timezone(timedelta(hours=8))
+    for hour in (0, 7, 8, 10, 23):
+        leap = datetime(2028, 2, 29, hour, 30, tzinfo=shanghai)
+        end = validity(ORG, 1, leap)[1].astimezone(shanghai)
+        assert end == datetime(2029, 2, 28, hour, 29, 59, tzinfo=shanghai), hour
+        assert validity(PERSONAL, 4, leap)[1].astimezone(shanghai).date() == date(2032, 2, 29)
+        march = datetime(2028, 3, 1, hour, 30, tzinfo=shanghai)
+        assert validity(ORG, 1, march)[1].astimezone(shanghai).date() == date(2029, 3, 1)
+        # a renewal kept to an end on the leap day, at that hour
+        assert renewed_until(leap, 1, leap - timedelta(days=30)).astimezone(shanghai) == (
+            datetime(2029, 2, 28, hour, 30, tzinfo=shanghai)
+        )
+
+
+def test_terms_issued_on_new_years_eve() -> None:
+    """1-5 years from 2026-12-31 in Shenzhen (also 2026-12-30 in UTC) end on 2027..2031-12-31."""
+    shanghai = timezone(timedelta(hours=8))
+    for hour in (7, 17):
+        eve = datetime(2026, 12, 31, hour, 0, tzinfo=shanghai)
+        for years in range(1, 6):
+            end = validity(PERSONAL, years, eve)[1].astimezone(shanghai)
+            assert end == datetime(2026 + years, 12, 31, hour - 1, 59, 59, tzinfo=shanghai)
 
 
 def test_validity_is_in_utc() -> None:

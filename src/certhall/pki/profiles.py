@@ -27,6 +27,7 @@ from types import MappingProxyType
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from certhall import clock
 from certhall.errors import InvalidInput
 from certhall.pki.der import as_utc
 
@@ -165,11 +166,16 @@ def get_profile(name: str) -> Profile:
 
 
 def add_years(when: datetime, years: int) -> datetime:
-    """``when`` plus whole calendar years; 29 February becomes 28 February in common years."""
+    """``when`` plus whole calendar years of Shanghai (the calendar the customer pays in), in
+    ``when``'s zone; 29 February becomes 28 February in common years. Counted on the UTC date
+    (until 12-06), 00:00-07:59 of 2028-02-29 in Shenzhen was the 28th, so its year ended on
+    1 March, as that of 1 March did."""
+    local = when.astimezone(clock.SHANGHAI)
     try:
-        return when.replace(year=when.year + years)
+        moved = local.replace(year=local.year + years)
     except ValueError:  # 29 February into a common year
-        return when.replace(year=when.year + years, day=28)
+        moved = local.replace(year=local.year + years, day=28)
+    return moved.astimezone(when.tzinfo)
 
 
 def truncate_to_second(when: datetime) -> datetime:
