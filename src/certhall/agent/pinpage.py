@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from certhall.agent.requests import INPUT_STATES, Request
+from certhall.clock import SHANGHAI
 
 _OPS = {"login": "证书登录", "renew": "证书在线续期", "change_pin": "修改PIN码"}
 
@@ -80,7 +81,9 @@ def render_pin(request: Request) -> str:
         ("证书", str(info["subject_cn"])),
         ("单位", str(info["organization"]) or "—"),
         ("序列号", str(info["serial"])),
-        ("有效期至", cert.not_valid_after_utc.strftime("%Y-%m-%d")),
+        # the Shanghai date, as the hall's pages show it (the UTC date was a day early from
+        # 00:00 to 07:59)
+        ("有效期至", f"{cert.not_valid_after_utc.astimezone(SHANGHAI):%Y-%m-%d}"),
         ("Ukey", request.entry.token_label),
     ]
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
