@@ -119,18 +119,18 @@ def test_a_refunded_orders_invoice_is_reversed_by_finance(
     row = page.locator(f'#reversal-queue tr[data-invoice="{invoice.pk}"]')
     expect(row).to_contain_text("26442000000012345678")
     page.screenshot(path=str(tmp_path / "4-reversal-queue.png"), full_page=True)
-    row.locator('input[name="number"]').fill("87654321")
+    row.locator('input[name="number"]').fill("04403190011187654321")
     (tmp_path / "red.pdf").write_bytes(pdf)
     row.locator('input[name="pdf"]').set_input_files(str(tmp_path / "red.pdf"))
     row.locator("button").click()
-    expect(page.locator("body")).to_contain_text("已登记红字发票 87654321")
+    expect(page.locator("body")).to_contain_text("已登记红字发票 04403190011187654321")
     expect(page.locator("#reversal-queue")).to_have_count(0)
 
     _log_in(page, url, applicant)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{url}/payments/orders/{order.reference}")
     expect(page.locator("#invoice-status")).to_have_text("已开具红字发票冲销")
-    expect(page.locator("#invoice-reversal-number")).to_have_text("87654321")
+    expect(page.locator("#invoice-reversal-number")).to_have_text("04403190011187654321")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "5-order-reversed-phone.png"), full_page=True)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,7 +88,7 @@ def test_request_and_issue_through_the_pages(
     # refused beside the invoice's form, the number as typed (a redirect lost it), nothing kept
     issue, row = f"/payments/invoices/{invoice.pk}/issue", f'data-invoice="{invoice.pk}"'
     bad = finance.post(issue, {"number": "12ab", "pdf": upload()})
-    refused_row(bad, row, "发票号码应为8-20位数字", "number", "12ab")
+    refused_row(bad, row, "发票号码应为20位数字", "number", "12ab")
     long = "1" * 41
     refused_row(
         finance.post(issue, {"number": long, "pdf": upload()}), row, "不能超过", "number", long
@@ -174,11 +175,11 @@ def test_only_paid_orders_and_only_ones_own(
     assert invoices.list_invoices(other_applicant) == []
     # staff of another provider, and roles that do not issue invoices, cannot issue it
     with pytest.raises(Forbidden):
-        invoices.issue_invoice(other_clerk, invoice.pk, "12345678", [PDF])
+        invoices.issue_invoice(other_clerk, invoice.pk, "04403190011112345678", [PDF])
     with pytest.raises(Forbidden):
-        invoices.issue_invoice(make_user(Role.REVIEWER), invoice.pk, "12345678", [PDF])
+        invoices.issue_invoice(make_user(Role.REVIEWER), invoice.pk, "04403190011112345678", [PDF])
     with pytest.raises(Forbidden):
-        invoices.issue_invoice(applicant, invoice.pk, "12345678", [PDF])
+        invoices.issue_invoice(applicant, invoice.pk, "04403190011112345678", [PDF])
     assert Invoice.objects.get().status == "requested"
 
 
@@ -211,10 +212,39 @@ def test_an_invoice_number_is_used_once(
         made.append(
             invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
         )
-    invoices.issue_invoice(clerk, made[0].pk, "12345678", [PDF])
+    invoices.issue_invoice(clerk, made[0].pk, "04403190011112345678", [PDF])
     with pytest.raises(Conflict) as refused:
-        invoices.issue_invoice(clerk, made[1].pk, "12345678", [PDF])
+        invoices.issue_invoice(clerk, made[1].pk, "04403190011112345678", [PDF])
     assert refused.value.code == "invoice_number_taken"
+
+
+def test_a_paper_style_number_needs_its_code_so_next_years_numbers_do_not_collide(
+    clock: Any, make_order: Callable[..., Order], clerk: User, applicant: User
+) -> None:
+    """An 8-digit 发票号码 (增值税电子普通发票, paper invoices) is numbered from 00000001 again
+    under each 发票代码, a new one each year: 2026's 00000017 and 2027's 00000017 are two
+    invoices. With the number alone, 2027's was refused as 已用于另一张发票 and finance could
+    not record the invoice it had issued. The code is typed with it (10 or 12 digits first);
+    a bare 8-digit number is refused, saying why."""
+    made = []
+    for moment in (datetime(2026, 12, 31, 10, tzinfo=UTC), datetime(2027, 1, 4, 10, tzinfo=UTC)):
+        clock.move_to(moment)
+        order = make_order("150.00")
+        services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
+        made.append(
+            invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
+        )
+    with pytest.raises(InvalidInput) as bare:
+        invoices.issue_invoice(clerk, made[0].pk, "00000017", [PDF])
+    assert bare.value.code == "invoice_number_without_code"
+    assert "发票代码" in bare.value.message
+    clock.move_to(datetime(2026, 12, 31, 11, tzinfo=UTC))
+    invoices.issue_invoice(clerk, made[0].pk, "044031900111 00000017", [PDF])
+    clock.move_to(datetime(2027, 1, 4, 11, tzinfo=UTC))
+    invoices.issue_invoice(clerk, made[1].pk, "044031900121-00000017", [PDF])
+    numbers = list(Invoice.objects.order_by("pk").values_list("number", flat=True))
+    assert numbers == ["04403190011100000017", "04403190012100000017"]
+    assert Invoice.objects.filter(status="issued").count() == 2
 
 
 def test_the_pdf_is_required_and_must_be_a_pdf(
@@ -224,16 +254,23 @@ def test_the_pdf_is_required_and_must_be_a_pdf(
     finance = login(clerk)
     url = f"/payments/invoices/{invoice.pk}/issue"
     refusals = {
-        "invoice_pdf_missing": {"number": "12345678"},
-        "invoice_pdf_type": {"number": "12345678", "pdf": upload(b"<html>%PDF-</html>")},
-        "invoice_pdf_size": {"number": "12345678", "pdf": upload(b"")},
+        "invoice_pdf_missing": {"number": "04403190011112345678"},
+        "invoice_pdf_type": {
+            "number": "04403190011112345678",
+            "pdf": upload(b"<html>%PDF-</html>"),
+        },
+        "invoice_pdf_size": {"number": "04403190011112345678", "pdf": upload(b"")},
     }
     row = f'data-invoice="{invoice.pk}"'
     for code, form in refusals.items():
         shown = finance.post(url, form)
-        refused_row(shown, row, catalogue.text(code, limit=5)[:12], "number", "12345678")
+        refused_row(
+            shown, row, catalogue.text(code, limit=5)[:12], "number", "04403190011112345678"
+        )
     with pytest.raises(InvalidInput) as too_big:
-        invoices.issue_invoice(clerk, invoice.pk, "12345678", [PDF, b"0" * invoices.MAX_PDF_BYTES])
+        invoices.issue_invoice(
+            clerk, invoice.pk, "04403190011112345678", [PDF, b"0" * invoices.MAX_PDF_BYTES]
+        )
     assert too_big.value.code == "invoice_pdf_size"
     invoice.refresh_from_db()
     assert (invoice.status, invoice.number, invoice.pdf_sha256) == ("requested", "", "")
@@ -249,7 +286,7 @@ def test_only_its_organisation_and_provider_download_it(
     other_clerk: User,
 ) -> None:
     invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
-    invoices.issue_invoice(clerk, invoice.pk, "12345678", [PDF[:5], PDF[5:]])
+    invoices.issue_invoice(clerk, invoice.pk, "04403190011112345678", [PDF[:5], PDF[5:]])
     url = f"/payments/invoices/{invoice.pk}.pdf"
     assert login(applicant).get(url).content == PDF
     assert login(clerk).get(url).content == PDF
@@ -270,7 +307,7 @@ def test_a_refund_withdraws_a_requested_invoice(
     invoice.refresh_from_db()
     assert invoice.status == "withdrawn"
     with pytest.raises(Conflict):  # finance can no longer issue it
-        invoices.issue_invoice(clerk, invoice.pk, "12345678", [PDF])
+        invoices.issue_invoice(clerk, invoice.pk, "04403190011112345678", [PDF])
     assert invoices.list_invoices(clerk, status="requested") == []
     shown = page(login(applicant).get(f"/payments/orders/{paid_order.reference}"))
     assert "订单已退款，不再开具" in shown
@@ -296,27 +333,29 @@ def test_a_refunded_orders_issued_invoice_awaits_its_red_letter_invoice(
     row = f'data-invoice="{invoice.pk}"'
     refused_row(taken, row, words, "number", "26442000000012345678", status=409)
     refused_row(
-        finance.post(url, {"number": "8765", "pdf": upload()}), row, "8-20位", "number", "8765"
+        finance.post(url, {"number": "8765", "pdf": upload()}), row, "20位数字", "number", "8765"
     )
     assert Invoice.objects.get(pk=invoice.pk).status == "reversal_due"
     with pytest.raises(Forbidden):
-        invoices.reverse_invoice(other_clerk, invoice.pk, "87654321", [PDF])
+        invoices.reverse_invoice(other_clerk, invoice.pk, "04403190011187654321", [PDF])
     red = b"%PDF-1.7\n% red-letter\n%%EOF\n"
-    done = page(finance.post(url, {"number": "87654321", "pdf": upload(red)}, follow=True))
-    assert "已登记红字发票 87654321" in done
+    done = page(
+        finance.post(url, {"number": "04403190011187654321", "pdf": upload(red)}, follow=True)
+    )
+    assert "已登记红字发票 04403190011187654321" in done
     invoice.refresh_from_db()
     assert (invoice.status, invoice.reversal_number, invoice.reversed_by) == (
         "reversed",
-        "87654321",
+        "04403190011187654321",
         clerk,
     )
     customer = login(applicant)
     shown = page(customer.get(f"/payments/orders/{paid_order.reference}"))
-    assert "87654321" in shown and "原发票已冲销" in shown
+    assert "04403190011187654321" in shown and "原发票已冲销" in shown
     assert customer.get(f"/payments/invoices/{invoice.pk}-red.pdf").content == red
     assert customer.get(f"/payments/invoices/{invoice.pk}.pdf").content == PDF  # still on file
     with pytest.raises(Conflict):  # once
-        invoices.reverse_invoice(clerk, invoice.pk, "87654322", [PDF])
+        invoices.reverse_invoice(clerk, invoice.pk, "04403190011187654322", [PDF])
     actions = list(
         AuditEvent.objects.filter(action__startswith="payments.invoice.").values_list(
             "action", "result"

@@ -32,7 +32,14 @@ MESSAGES: dict[str, str] = {
     "invoice_status": "未知的发票状态（可选：已申请、已开具）。",
     "invoice_kind": "请选择发票类型：增值税普通发票或增值税专用发票。",
     "invoice_email_missing": "请填写接收电子发票的电子邮箱。",
-    "invoice_number": "发票号码应为8-20位数字（以税务系统开具的发票为准）。",
+    "invoice_number": (
+        "发票号码应为20位数字（数电发票），或发票代码（10或12位）连同8位发票号码"
+        "（以税务系统开具的发票为准）。"
+    ),
+    "invoice_number_without_code": (
+        "8位发票号码请连同发票代码一起填写（发票代码在前，如 044031900111 00012345）："
+        "发票号码随发票代码每年从头编号，只凭号码无法确定是哪一张发票。"
+    ),
     "invoice_not_found": "没有编号为 {id} 的发票申请。",
     "invoice_number_taken": "发票号码 {number} 已用于另一张发票。",
     "invoice_pdf_missing": "请上传税务系统开具的电子发票（PDF文件）。",

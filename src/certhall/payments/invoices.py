@@ -38,8 +38,25 @@ from certhall.web import paths
 
 #: Who issues invoices: the staff who take the money.
 INVOICE_ROLES = (Role.CLERK, Role.CA_ADMIN)
-#: 8 digits (a paper invoice's 发票号码) up to 20 (全电发票).
-NUMBER = re.compile(r"[0-9]{8,20}")
+#: A 数电发票's 20-digit number, or a 发票代码 (10 or 12 digits) followed by its 8-digit 发票号码
+#: (增值税电子普通发票, paper invoices): the 8 digits alone start again at 00000001 under each
+#: code, a new one each year, so they name no invoice by themselves (12-06).
+NUMBER = re.compile(r"[0-9]{18}|[0-9]{20}")
+#: Blanks and hyphens between the code and the number (as printed) are dropped.
+SEPARATORS = re.compile(r"[\s\-－]+")
+
+
+def invoice_number(typed: str) -> str:
+    """The invoice's number as stored: digits only, the code first. InvalidInput otherwise; a
+    bare 8-digit 发票号码 is refused saying that its 发票代码 goes with it."""
+    number = SEPARATORS.sub("", typed.strip())
+    if NUMBER.fullmatch(number):
+        return number
+    if re.fullmatch(r"[0-9]{8}", number):
+        raise InvalidInput(code="invoice_number_without_code")
+    raise InvalidInput(code="invoice_number")
+
+
 #: An invoice from the tax system is a PDF of a page or two.
 PDF_ONLY = ((b"%PDF-", "application/pdf"),)
 MAX_PDF_BYTES = 5 * 1024 * 1024
@@ -130,9 +147,7 @@ def _register(
     require_role(actor, *INVOICE_ROLES)
     action = INVOICES.actions[target]
     with audit.refusals_recorded(actor, action, object_type="invoice", object_id=invoice_id):
-        number = number.strip()
-        if not NUMBER.fullmatch(number):
-            raise InvalidInput(code="invoice_number")
+        number = invoice_number(number)
         if pdf is None:
             raise InvalidInput(code="invoice_pdf_missing")
         document = _store_pdf(pdf)
