@@ -3,19 +3,22 @@ frozen clocks: online renewals on a certificate's last day, terms issued on 2026
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
+from django.urls import reverse
 
 from certhall.accounts.models import Organization, User
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
-from certhall.hall import renewal
+from certhall.hall import calendar, renewal
 from certhall.hall.models import Application
 from certhall.rules import SHANGHAI, QuoteRefused
+from certhall.rules.workdays import Arrangement
 from tests.hall.conftest import LEGAL_REP_ID, at, csr_for
+from tests.hall.test_calendar import ARRANGEMENT_2027
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +75,26 @@ def test_an_online_renewal_is_refused_once_the_certificate_ended_on_its_last_day
             renewal.start(applicant, old.serial, 1)
         assert "证书已过期的,须至受理点现场办理续期" in refused.value.message
     assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize("today", [date(2027, 1, 1), date(2027, 1, 5), date(2027, 6, 30)])
+def test_the_warning_goes_on_into_the_year_nobody_imported(today: date) -> None:
+    """From 1 November the console and the jobs warn that next year is not imported; on
+    2027-01-01 that year became this year and the warning stopped (month < 11), although every
+    deadline the hall promised was still 预计 and would stay so until someone imported it."""
+    warning = calendar.next_year_warning(today)
+    assert warning is not None and "2027年节假日安排尚未导入" in warning
+
+
+def test_the_console_warns_in_january_too(reviewer: User) -> None:
+    web = Client()
+    with at(datetime(2027, 1, 4, 10, 0, tzinfo=SHANGHAI)):
+        web.force_login(reviewer)
+        page = web.get(reverse("hall-staff:home")).content.decode()
+    assert 'id="calendar-warning"' in page and "2027年节假日安排尚未导入" in page
+
+
+def test_once_this_year_is_imported_only_next_year_is_warned_of(admin: User) -> None:
+    calendar.import_year(admin, Arrangement.parse(ARRANGEMENT_2027))
+    assert calendar.next_year_warning(date(2027, 1, 5)) is None
+    assert "2028年" in (calendar.next_year_warning(date(2027, 11, 1)) or "")

@@ -167,14 +167,15 @@ def statuses(calendar: WorkCalendar, years: range) -> list[YearStatus]:
 
 
 def next_year_warning(today: date, calendar: WorkCalendar | None = None) -> str | None:
-    """From 1 November, while next year is provisional: the warning staff and the jobs see."""
-    if today.month < 11:
-        return None
+    """The warning staff and the jobs see while this year is provisional, and from 1 November
+    while next year is. Until 12-06 only the latter: on 1 January the unimported year became
+    this year and the warning stopped, while every deadline went on being 预计."""
     calendar = calendar or provider()
-    following = today.year + 1
-    if not calendar.status(following).provisional:
+    years = (today.year, today.year + 1) if today.month >= 11 else (today.year,)
+    missing = next((year for year in years if calendar.status(year).provisional), None)
+    if missing is None:
         return None
     return (
-        f"{following}年节假日安排尚未导入：{following}年的办理时限按法定节假日预计（不含调休），"
+        f"{missing}年节假日安排尚未导入：{missing}年的办理时限按法定节假日预计（不含调休），"
         "国务院办公厅通知发布后，请CA管理员导入当年安排"
     )
