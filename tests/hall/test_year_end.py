@@ -3,21 +3,21 @@ frozen clocks: online renewals on a certificate's last day, terms issued on 2026
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 from django.urls import reverse
 
-from certhall.accounts.models import Organization, User
+from certhall.accounts.models import Handler, Organization, User
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
-from certhall.hall import calendar, renewal
+from certhall.hall import calendar, renewal, review, services
 from certhall.hall.models import Application
 from certhall.rules import SHANGHAI, QuoteRefused
 from certhall.rules.workdays import Arrangement
-from tests.hall.conftest import LEGAL_REP_ID, at, csr_for
+from tests.hall.conftest import LEGAL_REP_ID, at, csr_for, online_draft, pay_online
 from tests.hall.test_calendar import ARRANGEMENT_2027
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,59 @@ def test_once_this_year_is_imported_only_next_year_is_warned_of(admin: User) -> 
     calendar.import_year(admin, Arrangement.parse(ARRANGEMENT_2027))
     assert calendar.next_year_warning(date(2027, 1, 5)) is None
     assert "2028年" in (calendar.next_year_warning(date(2027, 11, 1)) or "")
+
+
+#: When each online 新办 is paid (Shanghai, 10:00), and its deadline before and after 2027 is
+#: imported (ARRANGEMENT_2027: 元旦 01-01..01-04, 01-09 a make-up Saturday).
+PAID = {
+    date(2026, 12, 24): ((date(2026, 12, 29), False), (date(2026, 12, 29), False)),
+    date(2026, 12, 28): ((date(2026, 12, 31), False), (date(2026, 12, 31), False)),
+    date(2026, 12, 31): ((date(2027, 1, 6), True), (date(2027, 1, 7), False)),
+    date(2027, 1, 1): ((date(2027, 1, 6), True), (date(2027, 1, 7), False)),
+    date(2027, 1, 4): ((date(2027, 1, 7), True), (date(2027, 1, 7), False)),
+    date(2027, 1, 8): ((date(2027, 1, 13), True), (date(2027, 1, 12), False)),
+}
+
+
+def test_deadlines_across_the_turn_on_the_page_the_api_and_the_queue(
+    admin: User, applicant: User, handler: Handler, reviewer: User
+) -> None:
+    """Applications paid 2026-12-24..2027-01-08: the deadline the customer's page and the API
+    promise (预计 while 2027 is not imported), the reviewer's queue in deadline order with its
+    overdue and due-today marks on 2027-01-06, and the import moving each 2027 deadline."""
+    numbers: dict[date, str] = {}
+    for day in PAID:
+        with at(datetime.combine(day, time(10), SHANGHAI)):
+            draft = online_draft(applicant, handler)
+            services.submit(applicant, draft.number)
+            pay_online(draft.number, applicant)
+            numbers[day] = draft.number
+    web = Client()
+    with at(datetime(2027, 1, 6, 9, 0, tzinfo=SHANGHAI)):
+        web.force_login(applicant)
+        for day, ((due, provisional), _) in PAID.items():
+            paid = Application.objects.get(number=numbers[day])
+            assert (paid.due_date, paid.due_provisional) == (due, provisional), day
+            api = web.get(f"/api/hall/applications/{paid.number}").json()
+            assert (api["due_date"], api["due_provisional"]) == (due.isoformat(), provisional)
+            page = web.get(f"/hall/applications/{paid.number}/").content.decode()
+            estimate = (
+                '<span class="muted" title="该年度节假日安排尚未公布，按法定节假日预计">（预计）'
+            )
+            assert f'id="due-date">{due:%Y-%m-%d}</strong>' in page
+            assert (estimate in page) is provisional, day
+        queue = review.review_queue(reviewer)
+        assert [e.application.number for e in queue] == [numbers[d] for d in PAID]
+        marks = {e.application.number: (e.overdue, e.due_today) for e in queue}
+        assert marks[numbers[date(2026, 12, 24)]] == (True, False)
+        assert marks[numbers[date(2026, 12, 31)]] == (False, True)
+        assert marks[numbers[date(2027, 1, 4)]] == (False, False)
+
+    with at(datetime(2027, 1, 6, 9, 30, tzinfo=SHANGHAI)):
+        calendar.import_year(admin, Arrangement.parse(ARRANGEMENT_2027))
+        for day, (_, (due, provisional)) in PAID.items():
+            paid = Application.objects.get(number=numbers[day])
+            assert (paid.due_date, paid.due_provisional) == (due, provisional), day
+        queue = review.review_queue(reviewer)
+        marks = {e.application.number: (e.overdue, e.due_today) for e in queue}
+        assert marks[numbers[date(2026, 12, 31)]] == (False, False)  # moved to 01-07
