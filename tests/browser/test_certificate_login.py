@@ -47,6 +47,24 @@ def open_pin_window(page: Page, stack: Stack) -> Page:
     return popup
 
 
+def test_the_list_shows_a_certificates_days_in_shanghai(page: Page, stack: Stack) -> None:
+    """The helper reports notBefore/notAfter in UTC; the list showed their first ten
+    characters, so a certificate ending at 05:00 on 2027-01-01 in Shenzhen read 至 2026-12-31
+    here and 2027-01-01 on 我的证书. (Before the next test, which stops the helper.)"""
+
+    def near_new_year(route: Route) -> None:
+        answer = route.fetch()
+        data = answer.json()
+        for cert in data["certificates"]:
+            cert["not_before"] = "2025-12-31T16:30:00+00:00"  # 2026-01-01 00:30 in Shenzhen
+            cert["not_after"] = "2026-12-31T21:00:00+00:00"  # 2027-01-01 05:00
+        route.fulfill(response=answer, json=data)
+
+    page.route(f"{stack.agent_url}/v1/certificates", near_new_year)
+    page.goto(f"{stack.url}/login/certificate/")
+    expect(page.locator("#cert-list")).to_contain_text("有效期：2026-01-01 至 2027-01-01")
+
+
 def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:
     page.goto(f"{stack.url}/login/certificate/")
     radio = page.locator("#cert-list input[type=radio]")

@@ -33,7 +33,13 @@
   var postSite = client.postSite;
   var agentError = client.agentError;
 
-  function day(iso) { return (iso || "").slice(0, 10); }
+  // The Shenzhen date (UTC+8, no daylight saving) of the helper's UTC time, as the hall's
+  // pages show it: the UTC date was a day early from 00:00 to 07:59.
+  function day(iso) {
+    var t = Date.parse(iso || "");
+    if (isNaN(t)) { return (iso || "").slice(0, 10); }
+    return new Date(t + 8 * 3600 * 1000).toISOString().slice(0, 10);
+  }
 
   function render(data) {
     list.textContent = "";
