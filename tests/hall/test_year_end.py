@@ -15,7 +15,7 @@ from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
 from certhall.hall import calendar, renewal, review, services
 from certhall.hall.models import Application
-from certhall.rules import SHANGHAI, QuoteRefused
+from certhall.rules import SHANGHAI, QuoteRefused, quote
 from certhall.rules.workdays import Arrangement
 from tests.hall.conftest import LEGAL_REP_ID, at, csr_for, online_draft, pay_online
 from tests.hall.test_calendar import ARRANGEMENT_2027
@@ -154,3 +154,39 @@ def test_deadlines_across_the_turn_on_the_page_the_api_and_the_queue(
         queue = review.review_queue(reviewer)
         marks = {e.application.number: (e.overdue, e.due_today) for e in queue}
         assert marks[numbers[date(2026, 12, 31)]] == (False, False)  # moved to 01-07
+
+
+PROVISIONAL_NOTE = "2027年节假日安排尚未导入，按法定节假日预计，不含调休"
+
+
+def test_a_counter_refusal_in_a_year_nobody_imported_says_it_is_an_estimate(
+    admin: User, clerk: User
+) -> None:
+    """On Saturday 2027-01-09 龙岗 is closed and an ODC refused by the weekend rule; if the
+    State Council makes it a 调休 working day, the point is open and both are wrong. Until 2027
+    is imported, the refusal the clerk reads says that the day's kind is an estimate (before:
+    only "不是…的服务日" and "是周末"); once imported, nothing of the kind."""
+    saturday = datetime(2027, 1, 9, 10, 0, tzinfo=SHANGHAI)
+    answer = quote("new", "org", years=1, channel="onsite", point="longgang-hall", at=saturday)
+    assert [r.rule for r in answer.refusals] == ["closed_day", "weekend"]
+    assert all(PROVISIONAL_NOTE in r.detail for r in answer.refusals)
+    holiday = quote(
+        "new", "personal", years=1, channel="onsite", point="kejiyuan",
+        at=datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI),
+    )  # fmt: skip
+    assert [r.rule for r in holiday.refusals] == ["statutory_holiday"]
+    assert "元旦" in holiday.refusals[0].detail and PROVISIONAL_NOTE in holiday.refusals[0].detail
+    web = Client()
+    with at(saturday):
+        web.force_login(clerk)
+        page = web.get(reverse("hall-staff:counter")).content.decode()
+    assert PROVISIONAL_NOTE in page
+
+    calendar.import_year(admin, Arrangement.parse(ARRANGEMENT_2027))  # 01-09: 调休上班
+    answer = quote("new", "org", years=1, channel="onsite", point="longgang-hall", at=saturday)
+    assert answer.allowed
+    sunday = quote(
+        "new", "org", years=1, channel="onsite", point="longgang-hall",
+        at=datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI),
+    )  # fmt: skip
+    assert sunday.refusals and all(PROVISIONAL_NOTE not in r.detail for r in sunday.refusals)

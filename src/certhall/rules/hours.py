@@ -18,9 +18,17 @@ from datetime import date, datetime
 from certhall.clock import SHANGHAI
 from certhall.errors import InvalidInput
 from certhall.rules.catalog import ServicePoint
-from certhall.rules.workdays import DayKind, day_kind, holiday_name
+from certhall.rules.workdays import DayKind, current, day_kind, holiday_name
 
-__all__ = ["SHANGHAI", "PointStatus", "is_open", "is_service_day", "local", "point_status"]
+__all__ = [
+    "SHANGHAI",
+    "PointStatus",
+    "estimate_note",
+    "is_open",
+    "is_service_day",
+    "local",
+    "point_status",
+]
 
 _WEEKDAY_NAMES = "一二三四五六日"
 
@@ -46,16 +54,25 @@ def _day_label(day: date) -> str:
     return f"{day.isoformat()} 星期{_WEEKDAY_NAMES[day.weekday()]}"
 
 
+def estimate_note(day: date) -> str:
+    """What a refusal on ``day`` adds while its year is counted provisionally: the day's kind
+    is the law's alone, a swapped day off or a 调休 working day may turn it round (12-06)."""
+    if not current().status(day.year).provisional:
+        return ""
+    return f"（{day.year}年节假日安排尚未导入，按法定节假日预计，不含调休）"
+
+
 def _closed_day(point: ServicePoint, day: date) -> tuple[str, str] | None:
     """(rule, detail) when the point does not open at all on ``day``."""
     kind = day_kind(day)
     if kind is DayKind.STATUTORY_HOLIDAY and point.closed_on_statutory_holidays:
-        return "statutory_holiday", f"{_day_label(day)} 为法定节假日({holiday_name(day)})"
+        detail = f"{_day_label(day)} 为法定节假日({holiday_name(day)})"
+        return "statutory_holiday", detail + estimate_note(day)
     if kind is DayKind.MAKEUP_WORKDAY and point.open_on_makeup_workdays:
         return None
     if day.isoweekday() in point.open_weekdays:
         return None
-    return "closed_day", f"{_day_label(day)} 不是{point.name}的服务日"
+    return "closed_day", f"{_day_label(day)} 不是{point.name}的服务日{estimate_note(day)}"
 
 
 def is_service_day(point: ServicePoint, day: date) -> bool:

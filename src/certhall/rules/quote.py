@@ -29,7 +29,7 @@ from certhall.rules.catalog import (
     ServicePoint,
     parse_enum,
 )
-from certhall.rules.hours import local, point_status
+from certhall.rules.hours import estimate_note, local, point_status
 from certhall.rules.loader import default_catalog
 from certhall.rules.workdays import DayKind, day_kind, working_deadline
 
@@ -212,7 +212,8 @@ def _point_refusals(
         day_kind(today) is not DayKind.MAKEUP_WORKDAY or weekend.applies_on_makeup_workdays
     )
     if cert_type in weekend.cert_types and rest_day:
-        refusals.append(Refusal("weekend", weekend.text, f"{today.isoformat()} 是周末"))
+        detail = f"{today.isoformat()} 是周末{estimate_note(today)}"
+        refusals.append(Refusal("weekend", weekend.text, detail))
     return refusals
 
 
