@@ -172,7 +172,7 @@ def test_calendar_commands(
     [
         (b"{not json", "不是JSON"),
         (b"\xff\xfe", "不是JSON"),
-        (json.dumps({**ARRANGEMENT_2027, "holidays": ["2026-12-31"]}).encode(), "不在 2027 年内"),
+        (json.dumps({**ARRANGEMENT_2027, "holidays": ["2026-11-30"]}).encode(), "不在 2027 年内"),
         # an RLO in the source staff read in `calendar status` (it was stored as it came)
         (
             json.dumps({**ARRANGEMENT_2027, "source": "国务院\u202e办公厅"}).encode(),

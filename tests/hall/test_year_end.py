@@ -13,10 +13,11 @@ from django.urls import reverse
 from certhall.accounts.models import Handler, Organization, User
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
+from certhall.errors import InvalidInput
 from certhall.hall import calendar, renewal, review, services
 from certhall.hall.models import Application
 from certhall.rules import SHANGHAI, QuoteRefused, quote
-from certhall.rules.workdays import Arrangement
+from certhall.rules.workdays import Arrangement, DayKind, Deadline
 from tests.hall.conftest import LEGAL_REP_ID, at, csr_for, online_draft, pay_online
 from tests.hall.test_calendar import ARRANGEMENT_2027
 
@@ -190,3 +191,48 @@ def test_a_counter_refusal_in_a_year_nobody_imported_says_it_is_an_estimate(
         at=datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI),
     )  # fmt: skip
     assert sunday.refusals and all(PROVISIONAL_NOTE not in r.detail for r in sunday.refusals)
+
+
+#: Modelled on the notices for 2019 ("2018年12月30日至2019年1月1日放假调休，共3天。2018年12月29日
+#: （星期六）上班") and 2023 ("2022年12月31日至2023年1月2日"): next year's notice arranges days
+#: of this December, which the packaged calendar (from this year's notice) cannot know.
+CROSSING_2027 = {
+    **ARRANGEMENT_2027,
+    "holidays": ["2026-12-31", *ARRANGEMENT_2027["holidays"]],
+    "workdays": ["2026-12-27", *ARRANGEMENT_2027["workdays"]],
+}
+
+
+def test_next_years_notice_may_arrange_days_of_this_december(
+    admin: User, applicant: User, handler: Handler
+) -> None:
+    """Before, the import refused 2026-12-31 in the 2027 file (不在 2027 年内), and importing
+    2026 again was the only way: the notice could not be loaded as it is written."""
+    with at(datetime(2026, 12, 28, 10, 0, tzinfo=SHANGHAI)):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+    paid = Application.objects.get(number=draft.number)
+    assert (paid.due_date, paid.due_provisional) == (date(2026, 12, 31), False)
+
+    with at(datetime(2026, 12, 28, 11, 0, tzinfo=SHANGHAI)):
+        result = calendar.import_year(admin, Arrangement.parse(CROSSING_2027))
+    # 12-29, 12-30, then 12-31 and 01-01..01-04 off: Tuesday 2027-01-05
+    assert result.recomputed == [(paid.number, date(2026, 12, 31), date(2027, 1, 5))]
+    cal = calendar.provider()
+    assert cal.day_kind(date(2026, 12, 31)) == DayKind.STATUTORY_HOLIDAY
+    assert cal.holiday_name(date(2026, 12, 31)) == "元旦"
+    assert cal.day_kind(date(2026, 12, 27)) == DayKind.MAKEUP_WORKDAY
+    assert cal.working_deadline(date(2026, 12, 26), 1) == Deadline(date(2026, 12, 27), False)
+    eve = datetime(2026, 12, 31, 10, 0, tzinfo=SHANGHAI)
+    closed = quote("new", "personal", years=1, channel="onsite", point="kejiyuan", at=eve)
+    assert [r.rule for r in closed.refusals] == ["statutory_holiday"]
+    sunday = datetime(2026, 12, 27, 10, 0, tzinfo=SHANGHAI)  # 调休上班: 龙岗 open, ODC too
+    assert quote("new", "org", years=1, channel="onsite", point="longgang", at=sunday).allowed
+
+
+def test_only_december_of_the_year_before_may_be_arranged() -> None:
+    for day in ("2026-11-30", "2028-01-01", "2025-12-31"):
+        with pytest.raises(InvalidInput) as refused:
+            Arrangement.parse({**ARRANGEMENT_2027, "holidays": [day, "2027-01-01"]})
+        assert "不在 2027 年内" in refused.value.message

@@ -16,7 +16,9 @@ MESSAGES: dict[str, str] = {
     "statutory_year": "只能计算 {first}-{last} 年的法定节假日，不能计算 {year} 年的。",
     "calendar_date": "{where}：{text!r} 不是日期 YYYY-MM-DD。",
     "calendar_date.type": "{where}：{text!r} 不是日期字符串 YYYY-MM-DD。",
-    "calendar_date.year": "{where}：{text} 不在 {year} 年内。",
+    "calendar_date.year": (
+        "{where}：{text} 不在 {year} 年内（只可另含上一年12月中通知安排的元旦放假、调休上班日）。"
+    ),
     "calendar_dates": "“{key}” 须为日期列表。",
     "calendar_dates.repeated": "“{key}” 中日期重复：{days}",
     "calendar_format": "节假日安排格式错误：{problems}",

@@ -105,7 +105,7 @@ def _iso_day(text: object, where: str, year: int) -> date:
         day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(code="calendar_date", where=where, text=text) from None
-    if day.year != year:
+    if day.year != year and not (day.year == year - 1 and day.month == 12):
         raise InvalidInput(code="calendar_date", variant="year", where=where, text=text, year=year)
     return day
 
@@ -131,7 +131,9 @@ class Arrangement:
     """One year's official arrangement (国务院办公厅关于YYYY年部分节假日安排的通知).
 
     ``holidays``: every day off of the holiday periods, weekend days swapped into them included;
-    ``workdays``: the weekend days made working days (调休上班).
+    ``workdays``: the weekend days made working days (调休上班). Both may hold days of December of
+    the year before: a notice arranges 元旦's block as a whole ("2018年12月30日至2019年1月1日放假
+    调休…2018年12月29日（星期六）上班"), and those days override that year's own arrangement.
     """
 
     year: int
@@ -230,6 +232,16 @@ class WorkCalendar:
     def __init__(self, imported: Iterable[Arrangement] = ()) -> None:
         self._imported = {arrangement.year: arrangement for arrangement in imported}
         self._first, self._last = known_years()
+        #: Days of December a following year's notice arranges (元旦's block, its make-up
+        #: days): they override the year's own arrangement, which was published before.
+        self._december: dict[date, DayKind] = {}
+        for arrangement in self._imported.values():
+            for day in arrangement.holidays:
+                if day.year < arrangement.year:
+                    self._december[day] = DayKind.STATUTORY_HOLIDAY
+            for day in arrangement.workdays:
+                if day.year < arrangement.year:
+                    self._december[day] = DayKind.MAKEUP_WORKDAY
 
     @property
     def imported(self) -> Mapping[int, Arrangement]:
@@ -249,6 +261,8 @@ class WorkCalendar:
         )
 
     def day_kind(self, day: date) -> DayKind:
+        if day in self._december:
+            return self._december[day]
         weekend = day.weekday() >= 5
         source = self.status(day.year).source
         if source is Source.IMPORTED:
@@ -274,7 +288,7 @@ class WorkCalendar:
         """The Chinese name of the holiday period ``day`` belongs to (春节, 国庆节, ...), also for
         the make-up working days of that holiday; ``None`` for ordinary days."""
         source = self.status(day.year).source
-        if source is Source.PACKAGE:
+        if source is Source.PACKAGE and day not in self._december:
             _, name = chinese_calendar.get_holiday_detail(day)
             if name is None:
                 return None
