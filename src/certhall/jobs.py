@@ -27,6 +27,7 @@ from certhall.ca import crls, ocsp, ocsp_store
 from certhall.ca.models import CertificateAuthority, JobRound
 from certhall.hall import calendar
 from certhall.hall.issuance import recover
+from certhall.hall.renewal import close_ended
 from certhall.notify.jobs import run_due_notifications
 from certhall.payments.gateway_bills import reconcile_due
 from certhall.payments.refunding import send_due
@@ -86,6 +87,8 @@ def run_due_jobs() -> None:
     signed = ocsp_store.refresh_due(now)
     if signed:
         log.info("pre-signed %s OCSP answers", signed)
+    for number in close_ended(now):  # online renewals unpaid when their certificate ended
+        log.info("closed the online renewal %s: its certificate has ended", number)
     run_due_notifications(now)  # renewal reminders, email retries
     redelivered = redeliver_due(now)  # the payment stand-in's retries
     if redelivered:

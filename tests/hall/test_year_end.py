@@ -10,12 +10,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 from django.urls import reverse
 
+from certhall import jobs
 from certhall.accounts.models import Handler, Organization, User
+from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
-from certhall.errors import InvalidInput
+from certhall.errors import Conflict, InvalidInput
 from certhall.hall import calendar, renewal, review, services
 from certhall.hall.models import Application
+from certhall.hall.states import State
+from certhall.payments.models import Order
 from certhall.rules import SHANGHAI, QuoteRefused, quote
 from certhall.rules.workdays import Arrangement, DayKind, Deadline
 from tests.hall.conftest import LEGAL_REP_ID, at, csr_for, online_draft, pay_online
@@ -236,3 +240,37 @@ def test_only_december_of_the_year_before_may_be_arranged() -> None:
         with pytest.raises(InvalidInput) as refused:
             Arrangement.parse({**ARRANGEMENT_2027, "holidays": [day, "2027-01-01"]})
         assert "不在 2027 年内" in refused.value.message
+
+
+def test_an_unpaid_online_renewal_closes_when_its_certificate_ends(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """Started on New Year's Eve, the certificate ending at 10:00 on 元旦, paid after the
+    holiday: before, the payment was taken, the application approved by the hall, and the
+    helper's request then refused (renewal_expired): money for a renewal only the counter could
+    do. Now the jobs' first round after 10:00 cancels the application and its order, saying
+    why; a payment after that is not applied to it (the gateway's is 多余到账, sent back)."""
+    old = ending_at(admin, organization, EXPIRES)
+    other = ending_at(admin, organization, datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
+    with at(datetime(2026, 12, 31, 18, 0, tzinfo=SHANGHAI)):
+        started = renewal.start(applicant, old.serial, 1)
+        waiting = renewal.start(applicant, other.serial, 1)
+    assert started.state == waiting.state == State.AWAITING_PAYMENT
+    with at(datetime(2027, 1, 1, 9, 59, tzinfo=SHANGHAI)):
+        jobs.run_due_jobs()
+    assert Application.objects.get(pk=started.pk).state == State.AWAITING_PAYMENT
+    with at(datetime(2027, 1, 1, 10, 1, tzinfo=SHANGHAI)):
+        jobs.run_due_jobs()
+        jobs.run_due_jobs()  # again: nothing more
+    closed = Application.objects.get(pk=started.pk)
+    assert closed.state == State.CANCELLED
+    assert Application.objects.get(pk=waiting.pk).state == State.AWAITING_PAYMENT
+    order = Order.objects.get(reference=closed.payment_reference)
+    assert order.status == Order.Status.CANCELLED
+    events = AuditEvent.objects.filter(action="hall.application.cancel", object_id=closed.number)
+    assert events.count() == 1
+    reason = events.get().after["reason"]
+    assert "2027-01-01" in reason and "受理点" in reason
+    with at(datetime(2027, 1, 4, 10, 0, tzinfo=SHANGHAI)), pytest.raises(Conflict):
+        pay_online(closed.number, applicant)
+    assert Application.objects.get(pk=started.pk).state == State.CANCELLED

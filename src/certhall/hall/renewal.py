@@ -23,7 +23,9 @@ the replacement certificate keeps the renewed end date.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -36,15 +38,17 @@ from certhall.ca import registry
 from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
-from certhall.errors import Conflict, InvalidInput
-from certhall.hall import access, services, workflow
+from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.hall import access, payment, services, workflow
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, ApplicationItem, Business
+from certhall.hall.models import Application, ApplicationItem, Business, Channel
 from certhall.hall.states import APPLICATIONS, FINAL, State
 from certhall.lifecycle import transition
 from certhall.messages import text
 from certhall.rules import CertType, Quote, default_catalog, local, quote
 from certhall.ukeys import services as ukeys
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -333,3 +337,64 @@ def _end_replaced(
         end=f"{local(new.not_after):%Y-%m-%d}",
     )
     workflow.delivered(actor, application, reason, delivered_at=now)
+
+
+def close_ended(now: datetime | None = None) -> list[str]:
+    """Cancel, with their orders, the online renewals still awaiting payment whose certificate
+    has ended since they were started (the jobs, every round; the hall's system actor). Returns
+    their numbers.
+
+    The helper can no longer renew an ended certificate (``ca.renewal`` refuses it), so the
+    payment must not be taken: once the order is cancelled, a gateway's payment for it is
+    多余到账 and goes back (``payments.surplus``). Before (12-06), one started on New Year's Eve
+    for a certificate ending on 元旦 and paid after the holiday was taken, approved by the hall
+    and then refused at the helper."""
+    now = now or clock.now()
+    ended = (
+        ApplicationItem.objects.filter(
+            application__state=State.AWAITING_PAYMENT,
+            application__channel=Channel.ONLINE,
+            business=Business.RENEW,
+            target_certificate__not_after__lte=now,
+        )
+        .select_related("application", "target_certificate")
+        .order_by("application_id")
+    )
+    closed: list[str] = []
+    actor = workflow.hall_system()
+    for line in ended:
+        cert = line.target_certificate
+        assert cert is not None  # noqa: S101 - filtered on its end above
+        reason = text(
+            "history_renewal_ended", serial=cert.serial, end=f"{local(cert.not_after):%Y-%m-%d}"
+        )
+        number = line.application.number
+        try:
+            with (
+                audit.refusals_recorded(
+                    actor, "hall.application.cancel", object_type="application", object_id=number
+                ),
+                transaction.atomic(),
+            ):
+                application = (
+                    Application.objects.select_for_update()
+                    .filter(pk=line.application_id, state=State.AWAITING_PAYMENT)
+                    .first()
+                )
+                if application is None:  # paid or cancelled meanwhile
+                    continue
+                transition(
+                    actor,
+                    APPLICATIONS,
+                    application,
+                    State.CANCELLED,
+                    action="hall.application.cancel",
+                    reason=reason,
+                    fields={"closed_at": now},
+                )
+                payment.cancel_order_of(actor, application)
+        except CerthallError as refused:  # recorded; the next round tries again
+            log.warning("online renewal %s not closed: %s", number, refused.message)
+            continue
+        closed.append(number)
+    return closed

@@ -143,6 +143,10 @@ MESSAGES: dict[str, str] = {
         "Ukey{cause}，已办理介质补办：续期的新证书 {serial} 未写入该Ukey，随原证书一并吊销；"
         "补办的新Ukey上的证书有效期同样至 {end}，无需再次续期或付款。"
     ),
+    "history_renewal_ended": (
+        "证书 {serial} 已于 {end} 到期，网厅续期未付款即已不能办理，申请与订单已取消："
+        "请携带办理资料和Ukey到受理点现场办理续期。"
+    ),
     # The progress path's review step while the customer corrects the application (退回补正)
     # and after: what happened and what is awaited, as 已付款，待审核 says it.
     "path_returned": "已退回，待补正",
