@@ -39,7 +39,7 @@ from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import CerthallError, Conflict, InvalidInput
-from certhall.hall import access, payment, services, workflow
+from certhall.hall import access, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Business, Channel
 from certhall.hall.states import APPLICATIONS, FINAL, State
@@ -383,16 +383,7 @@ def close_ended(now: datetime | None = None) -> list[str]:
                 )
                 if application is None:  # paid or cancelled meanwhile
                     continue
-                transition(
-                    actor,
-                    APPLICATIONS,
-                    application,
-                    State.CANCELLED,
-                    action="hall.application.cancel",
-                    reason=reason,
-                    fields={"closed_at": now},
-                )
-                payment.cancel_order_of(actor, application)
+                services.withdraw(actor, application, reason, now)
         except CerthallError as refused:  # recorded; the next round tries again
             log.warning("online renewal %s not closed: %s", number, refused.message)
             continue

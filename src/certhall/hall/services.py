@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -512,18 +513,24 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
         if application.paid_at is not None:
             raise Conflict(code="application_paid", number=application.number)
         reason = identity.visible_text(reason.strip(), REASON_LENGTH, "原因")
-        transition(
-            actor,
-            APPLICATIONS,
-            application,
-            State.CANCELLED,
-            action="hall.application.cancel",
-            reason=reason,
-            fields={"closed_at": clock.now()},
-        )
-        if application.payment_reference:
-            payment.cancel_order_of(actor, application)
+        withdraw(actor, application, reason, clock.now())
     return application
+
+
+def withdraw(actor: User, application: Application, reason: str, at: datetime) -> None:
+    """``-> cancelled`` at ``at`` for ``reason``, with its pending order. Inside the caller's
+    transaction, the application locked (:func:`cancel`; the jobs' ``renewal.close_ended``)."""
+    transition(
+        actor,
+        APPLICATIONS,
+        application,
+        State.CANCELLED,
+        action="hall.application.cancel",
+        reason=reason,
+        fields={"closed_at": at},
+    )
+    if application.payment_reference:
+        payment.cancel_order_of(actor, application)
 
 
 def documents_of(application: Application) -> list[Document]:
