@@ -1,5 +1,7 @@
 """The turn of the year 2026/2027, met by a customer, a clerk, a reviewer and an operator with
-frozen clocks: online renewals on a certificate's last day, terms issued on 2026-12-31."""
+frozen clocks: online renewals on a certificate's last day (元旦), the review deadlines of
+applications paid 2026-12-24..2027-01-08 with 2027 unknown and then imported, the calendar's
+warning in January, counter refusals on estimated days, a notice arranging days of December."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from certhall.hall import calendar, renewal, review, services
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.payments.models import Order
+from certhall.pki.issuance import Subscriber
 from certhall.rules import SHANGHAI, QuoteRefused, quote
 from certhall.rules.workdays import Arrangement, DayKind, Deadline
 from tests.hall.conftest import LEGAL_REP_ID, at, csr_for, online_draft, pay_online
@@ -36,8 +39,6 @@ def ending_at(
 ) -> Certificate:
     """A certificate of ours issued on 2026-01-10 that ends at ``not_after``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    from certhall.pki.issuance import Subscriber
-
     subscriber = Subscriber(
         org_name=organization.name,
         uscc=organization.uscc,
