@@ -15,6 +15,13 @@ _home = tempfile.mkdtemp(prefix=f"certhall-test-{os.environ.get('PYTEST_XDIST_WO
 os.environ["CERTHALL_HOME"] = _home
 atexit.register(shutil.rmtree, _home, ignore_errors=True)
 
+# Always a base URL on a port this process holds without listening (never make run's :8000):
+# what the platform posts to its own address (the payment sandbox's notifications) is refused
+# unless a test starts its own server and names it (tests/support/network.py).
+from tests.support.network import reserved_base_url  # noqa: E402
+
+os.environ["CERTHALL_BASE_URL"] = reserved_base_url()
+
 from certhall.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; argon2 in prod

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.network import subprocess_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
-    env.update(CERTHALL_HOME=str(home), DJANGO_SETTINGS_MODULE="certhall.settings")
-    return env
+    return subprocess_env(CERTHALL_HOME=str(home), DJANGO_SETTINGS_MODULE="certhall.settings")
 
 
 def _certhall(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

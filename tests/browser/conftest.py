@@ -4,7 +4,6 @@ certificate that instance's CA issued, and Debian's Chromium driven by Playwrigh
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from certhall.tokens import format_token, generate_keypair, user_login, write_certificate
 from certhall.tokens.objects import build_csr
 from certhall.tokens.softhsm import DEFAULT_MODULE, write_softhsm_conf
+from tests.support.network import free_port, subprocess_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -89,12 +89,6 @@ PIN = "135790"
 SO_PIN = "so-pin-97531"
 ORG_NAME = "深圳市演示医疗科技有限公司"  # the demo organisation of `certhall setup --demo`
 USCC = "91350100M000100Y43"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 30) -> None:
@@ -162,13 +156,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     shots = tmp_path_factory.mktemp("screenshots")
     port, agent_port = free_port(), free_port()
     url, agent_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{agent_port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
-    env.update(
+    env = subprocess_env(
         CERTHALL_HOME=str(home),
         CERTHALL_BASE_URL=url,
         CERTHALL_AGENT_URL=agent_url,
         DJANGO_SETTINGS_MODULE="certhall.settings",
-        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     )
     env.pop("SOFTHSM2_CONF", None)
     stack = Stack(url, agent_url, env, "", shots)

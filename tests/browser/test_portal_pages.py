@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import chromium, free_port, new_page, wait_for
+from tests.browser.conftest import chromium, new_page, wait_for
+from tests.support.network import free_port, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,12 +44,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     home = tmp_path_factory.mktemp("portal-instance")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
-    env.update(
+    env = subprocess_env(
         CERTHALL_HOME=str(home),
         CERTHALL_BASE_URL=url,
         DJANGO_SETTINGS_MODULE="certhall.settings",
-        PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     )
     env.pop("SOFTHSM2_CONF", None)
     setup = subprocess.run(

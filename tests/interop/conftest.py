@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.network import free_port, subprocess_env
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -65,14 +60,12 @@ class Instance:
 
 
 def _env(home: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
-    env.update(
+    return subprocess_env(
         CERTHALL_HOME=str(home),
         CERTHALL_BASE_URL=f"http://127.0.0.1:{port}",
         DJANGO_SETTINGS_MODULE="certhall.settings",
-        PATH=f"{BIN}:{env.get('PATH', '')}",
+        PATH=f"{BIN}:{os.environ.get('PATH', '')}",
     )
-    return env
 
 
 @pytest.fixture(scope="module")

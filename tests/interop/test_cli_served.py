@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from tests.interop.conftest import Instance, free_port
+from tests.interop.conftest import Instance
+from tests.support.network import free_port
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 

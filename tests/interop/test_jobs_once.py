@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Instance, _env, free_port
+from tests.interop.conftest import Instance, _env
+from tests.support.network import free_port
 from tests.support.postgres import scratch_database
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -14,16 +13,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from certhall.config import SmtpConfig
+from tests.support.network import free_port
 
 SMTP_USER = "certhall"
 SMTP_PASSWORD = "smtp-test-password"
 FROM = "深圳CA数字证书服务平台 <noreply@szca.example>"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -17,7 +17,8 @@ from certhall.config import SmtpConfig
 from certhall.notify import mail
 from certhall.notify.models import OutgoingEmail
 from certhall.notify.notifier import notify
-from tests.notify.conftest import SMTP_USER, SmtpServer, free_port
+from tests.notify.conftest import SMTP_USER, SmtpServer
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.django_db
 

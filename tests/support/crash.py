@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.interop.conftest import BIN
+from tests.support.network import subprocess_env
 from tests.support.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +42,10 @@ class Home:
     def __init__(
         self, path: Path, database_url: str | None, scenario: str = "tests.ukeys.crash_scenario"
     ) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CERTHALL_")}
-        self.env.update(
+        self.env = subprocess_env(
             CERTHALL_HOME=str(path),
             DJANGO_SETTINGS_MODULE="certhall.settings",
-            PATH=f"{BIN}:{self.env.get('PATH', '')}",
+            PATH=f"{BIN}:{os.environ.get('PATH', '')}",
             PYTHONPATH=str(ROOT),
         )
         if self.env.pop("PYTHONDONTWRITEBYTECODE", None):
