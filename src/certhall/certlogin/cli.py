@@ -13,9 +13,7 @@ from certhall.cli.output import print_json, read_input
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "certlogin", help="certificate login: the trust list of other CAs and their CRLs"
-    )
+    parser = commands.add_parser("certlogin")
     sub = parser.add_subparsers(dest="certlogin_command", required=True, parser_class=type(parser))
 
     p = sub.add_parser("trust-import", help="trust a CA certificate of another provider")

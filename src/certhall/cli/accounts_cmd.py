@@ -14,7 +14,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("accounts", help="accounts: set a password")
+    p = commands.add_parser("accounts")
     sub = p.add_subparsers(dest="accounts_command", required=True, parser_class=type(p))
     s = sub.add_parser("set-password", help="set an account's password (prompt or stdin)")
     s.add_argument("username")

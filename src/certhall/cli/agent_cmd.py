@@ -12,9 +12,7 @@ def register(commands: Any) -> None:
     from certhall.agent import DEFAULT_PORT
     from certhall.tokens.softhsm import DEFAULT_MODULE
 
-    p = commands.add_parser(
-        "agent", help="run the certificate helper (证书助手) on 127.0.0.1 for one hall origin"
-    )
+    p = commands.add_parser("agent")
     p.add_argument(
         "--hall-origin",
         default="http://127.0.0.1:8000",

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    audit = commands.add_parser("audit", help="the hash-chained audit log")
+    audit = commands.add_parser("audit")
     sub = audit.add_subparsers(dest="audit_command", required=True, parser_class=type(audit))
     p = sub.add_parser("verify", help="check the whole chain; exit 1 at the first bad row")
     p.set_defaults(handler=verify)

@@ -13,7 +13,7 @@ MAX_CSR_FILE = 64 * 1024
 
 
 def register(commands: Any) -> None:
-    ca = commands.add_parser("ca", help="the certification authority")
+    ca = commands.add_parser("ca")
     sub = ca.add_subparsers(dest="ca_command", required=True, parser_class=type(ca))
 
     p = sub.add_parser("init", help="create the root CA and the issuing CA")

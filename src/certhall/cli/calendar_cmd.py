@@ -12,7 +12,7 @@ from certhall.errors import InvalidInput
 
 
 def register(commands: Any) -> None:
-    cal = commands.add_parser("calendar", help="the working-day calendar (holiday arrangements)")
+    cal = commands.add_parser("calendar")
     sub = cal.add_subparsers(dest="calendar_command", required=True, parser_class=type(cal))
 
     p = sub.add_parser("import", help="load one year's official holiday arrangement (JSON)")

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from certhall.errors import CerthallError
 
@@ -106,52 +106,84 @@ def _quiet_closed_pipe() -> int:
     return 128 + signal.SIGPIPE
 
 
-#: Each command and the module that registers it, in the order ``certhall --help`` lists them.
-COMMANDS: dict[str, str] = {
-    "ca": "certhall.cli.ca_cmd",
-    "audit": "certhall.cli.audit_cmd",
-    "serve": "certhall.cli.serve_cmd",
-    "jobs": "certhall.cli.serve_cmd",
-    "setup": "certhall.cli.setup_cmd",
-    "manage": "certhall.cli.setup_cmd",
-    "rules": "certhall.cli.rules_cmd",
-    "calendar": "certhall.cli.calendar_cmd",
-    "token": "certhall.cli.token_cmd",
-    "ukeys": "certhall.cli.ukeys_cmd",
-    "outbox": "certhall.cli.outbox_cmd",
-    "agent": "certhall.cli.agent_cmd",
-    "certlogin": "certhall.cli.agent_cmd",
-    "payments": "certhall.payments.cli",
-    "refund": "certhall.refunds.cli",
-    "portal": "certhall.portal.cli",
-    "accounts": "certhall.cli.accounts_cmd",
+class Command(NamedTuple):
+    #: The module whose ``register(commands)`` adds the command's parser.
+    module: str
+    #: The command's line in ``certhall --help`` (the one copy: ``_Commands`` gives it to the
+    #: parser the module adds).
+    summary: str
+
+
+#: Each command, in the order ``certhall --help`` lists them.
+COMMANDS: dict[str, Command] = {
+    "ca": Command("certhall.cli.ca_cmd", "the certification authority"),
+    "audit": Command("certhall.cli.audit_cmd", "the hash-chained audit log"),
+    "serve": Command("certhall.cli.serve_cmd", "serve the platform (granian) and run its jobs"),
+    "jobs": Command("certhall.cli.serve_cmd", "run the scheduled jobs (CRL, OCSP responder)"),
+    "setup": Command("certhall.cli.setup_cmd", "migrate the database and initialise the CA"),
+    "manage": Command("certhall.cli.setup_cmd", "run a Django management command"),
+    "rules": Command(
+        "certhall.cli.rules_cmd", "business rules: fees, documents, channels, hours, deadlines"
+    ),
+    "calendar": Command(
+        "certhall.cli.calendar_cmd", "the working-day calendar (holiday arrangements)"
+    ),
+    "token": Command("certhall.cli.token_cmd", "Ukeys (PKCS#11 tokens)"),
+    "ukeys": Command("certhall.cli.ukeys_cmd", "the Ukey inventory"),
+    "outbox": Command("certhall.cli.outbox_cmd", "the SMS outbox (messages not sent by a carrier)"),
+    "agent": Command(
+        "certhall.cli.agent_cmd",
+        "run the certificate helper (证书助手) on 127.0.0.1 for one hall origin",
+    ),
+    "certlogin": Command(
+        "certhall.cli.agent_cmd", "certificate login: the trust list of other CAs and their CRLs"
+    ),
+    "payments": Command("certhall.payments.cli", "payments: bank statement reconciliation"),
+    "refund": Command("certhall.refunds.cli", "the certificate fee refund programme"),
+    "portal": Command("certhall.portal.cli", "the public portal: search, index, downloads"),
+    "accounts": Command("certhall.cli.accounts_cmd", "accounts: set a password"),
 }
 
 
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The commands' sub-parsers: each command's help line is its summary in ``COMMANDS``."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("help", COMMANDS[name].summary)
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser of every command; given the command line whose first word names a command,
+    """The parser of every command (``argv`` None); given the command line whose first word
+    names a command,
     the parser of that command only (its module alone imported). The parse is the same: the
     top level has no option but --help, so a valid command line starts with its command, and
-    anything else (--help, an unknown command, none) gets every command, as argparse's help
-    and messages list them."""
+    anything else (--help, an unknown command, none) gets every command's name and summary,
+    as argparse's help and messages list them, without importing any command's module
+    (``certhall --help`` only prints, or the message names, the commands)."""
     parser = _Parser(prog="certhall", description="certhall certificate service platform")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    if argv and argv[0] in COMMANDS:
-        modules = [COMMANDS[argv[0]]]
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, action=_Commands
+    )
+    if argv is None:  # every command's whole parser: all their modules
+        for module in dict.fromkeys(command.module for command in COMMANDS.values()):
+            import_module(module).register(commands)
+    elif argv and argv[0] in COMMANDS:
+        import_module(COMMANDS[argv[0]].module).register(commands)
     else:
-        modules = list(dict.fromkeys(COMMANDS.values()))
-    for module in modules:
-        import_module(module).register(commands)
+        for name in COMMANDS:
+            commands.add_parser(name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from certhall.config import private_process
-
-    private_process()
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and a refused command line end here: nothing made
+    from certhall.config import private_process
+
+    private_process()  # before the command makes anything
     handler: Handler = args.handler
     try:
         if getattr(args, "needs_django", True):

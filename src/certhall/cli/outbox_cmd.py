@@ -13,7 +13,7 @@ from certhall.cli.output import print_json
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("outbox", help="the SMS outbox (messages not sent by a carrier)")
+    p = commands.add_parser("outbox")
     p.add_argument("--json", action="store_true")
     p.add_argument("--phone", help="only messages to this mobile number")
     p.add_argument("--kind", help="only messages of this kind (ukey.pin, ukey.unlock_pin ...)")

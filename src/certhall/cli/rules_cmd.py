@@ -36,9 +36,7 @@ WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def register(commands: Any) -> None:
-    rules = commands.add_parser(
-        "rules", help="business rules: fees, documents, channels, hours, deadlines"
-    )
+    rules = commands.add_parser("rules")
     sub = rules.add_subparsers(dest="rules_command", required=True, parser_class=type(rules))
 
     p = sub.add_parser("quote", help="fee, documents, and whether the rules allow a business")

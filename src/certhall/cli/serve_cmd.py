@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("serve", help="serve the platform (granian) and run its jobs")
+    p = commands.add_parser("serve")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
@@ -27,7 +27,7 @@ def register(commands: Any) -> None:
     p.add_argument("--no-jobs", action="store_true", help="do not start the job runner")
     p.set_defaults(handler=serve)
 
-    p = commands.add_parser("jobs", help="run the scheduled jobs (CRL, OCSP responder)")
+    p = commands.add_parser("jobs")
     p.add_argument(
         "--loop",
         action="store_true",

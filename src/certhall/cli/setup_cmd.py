@@ -10,12 +10,12 @@ from cryptography.hazmat.primitives import serialization
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("setup", help="migrate the database and initialise the CA")
+    p = commands.add_parser("setup")
     p.add_argument("--demo", action="store_true", help="also create demo accounts")
     p.add_argument("--key-type", choices=["ec", "rsa2048", "rsa3072"], default="ec")
     p.set_defaults(handler=setup, needs_home=False)
 
-    p = commands.add_parser("manage", help="run a Django management command", add_help=False)
+    p = commands.add_parser("manage", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(handler=manage, needs_home=False)
 

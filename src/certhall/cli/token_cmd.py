@@ -26,7 +26,7 @@ MAX_SIGN_INPUT = 64 * 1024 * 1024
 
 
 def register(commands: Any) -> None:
-    token = commands.add_parser("token", help="Ukeys (PKCS#11 tokens)")
+    token = commands.add_parser("token")
     sub = token.add_subparsers(dest="token_command", required=True, parser_class=type(token))
 
     def add(name: str, help_text: str, *, needs_django: bool = False) -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
-    ukeys = commands.add_parser("ukeys", help="the Ukey inventory")
+    ukeys = commands.add_parser("ukeys")
     sub = ukeys.add_subparsers(dest="ukeys_command", required=True, parser_class=type(ukeys))
     p = sub.add_parser(
         "recover",

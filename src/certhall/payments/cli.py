@@ -23,7 +23,7 @@ from certhall.cli.output import print_json, read_input
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("payments", help="payments: bank statement reconciliation")
+    parser = commands.add_parser("payments")
     sub = parser.add_subparsers(dest="payments_command", required=True, parser_class=type(parser))
     p = sub.add_parser(
         "reconcile", help="match a bank statement (CSV: date,amount,payer,note) to pending orders"

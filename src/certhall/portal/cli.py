@@ -9,7 +9,7 @@ from certhall.cli.output import print_json
 
 
 def register(commands: Any) -> None:
-    p = commands.add_parser("portal", help="the public portal: search, index, downloads")
+    p = commands.add_parser("portal")
     sub = p.add_subparsers(dest="portal_command", required=True, parser_class=type(p))
     s = sub.add_parser("search", help="search the guide, notices, FAQ and usage guides")
     s.add_argument("query")

@@ -14,7 +14,7 @@ from certhall.cli.output import atomic_output, print_json, read_input
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("refund", help="the certificate fee refund programme")
+    parser = commands.add_parser("refund")
     sub = parser.add_subparsers(dest="refund_command", required=True, parser_class=type(parser))
 
     p = sub.add_parser("programmes", help="list the programmes")
