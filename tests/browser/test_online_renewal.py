@@ -57,6 +57,9 @@ def store_helper(stack: Stack) -> Iterator[Stack]:
     try:
         wait_for(f"{stack.agent_url}/v1/status", helper, "certhall agent")
         yield stack
+        # a helper that died (two PKCS#11 calls at once used to kill it) shows as a lost
+        # connection on the page: say so
+        assert helper.poll() is None, (helper.returncode, helper.stderr and helper.stderr.read())
     finally:
         helper.terminate()
         helper.wait(timeout=15)
