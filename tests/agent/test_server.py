@@ -278,6 +278,22 @@ def test_cancel_and_expiry(softhsm_store: SoftHSMStore, cert: x509.Certificate) 
         assert cancelled.json["state"] == "cancelled"
 
 
+def test_the_pages_cancel_leaves_a_request_whose_pin_was_typed(
+    agent: AgentServer, cert: x509.Certificate
+) -> None:
+    """The PIN window closes itself once the PIN is done, and the page, not yet told, asks to
+    cancel: only a request still waiting for its PIN is cancelled."""
+    request_id = str(new_login(agent, cert).json["id"])
+    assert pin_page_post(agent, request_id, form_token(agent, request_id), PIN).status == 200
+    path = f"/v1/requests/{request_id}/cancel"
+    answer = call(agent, "POST", path, body={"asking_only": True})
+    assert (answer.status, answer.json["state"]) == (200, "done")
+    assert call(agent, "GET", f"/v1/requests/{request_id}").json["state"] == "done"
+    waiting = str(new_login(agent, cert).json["id"])
+    answer = call(agent, "POST", f"/v1/requests/{waiting}/cancel", body={"asking_only": True})
+    assert answer.json["state"] == "cancelled"
+
+
 def test_long_poll_wakes_up_on_a_change(agent: AgentServer, cert: x509.Certificate) -> None:
     created = new_login(agent, cert).json
     request_id, version = str(created["id"]), int(created["version"])  # type: ignore[call-overload]

@@ -250,9 +250,14 @@ class Registry:
         self.sweep()
         return request
 
-    def cancel(self, request_id: str) -> Request:
+    def cancel(self, request_id: str, *, asking_only: bool = False) -> Request:
+        """Cancel the request (closing a kept session). ``asking_only``: only while it still
+        waits for a PIN (the page's cancel when the PIN window closed: the window closes itself
+        once the PIN is done, and the page may not have heard so yet)."""
         request = self.get(request_id)
-        with request.lock:
+        with request.lock:  # after a PIN being worked on
+            if asking_only and request.state not in INPUT_STATES:
+                return request
             with self._changed:
                 if request.open:
                     request.state = "cancelled"

@@ -303,7 +303,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Refused(405, "method")
         body = self._body()
         if action == "/cancel":
-            self._json(200, registry.cancel(request_id).as_json())
+            asking_only = body.get("asking_only") is True
+            self._json(200, registry.cancel(request_id, asking_only=asking_only).as_json())
         elif action == "/install":
             registry.open_renewal(request_id)
             der = protocol.b64decode(body.get("certificate"), "certificate")

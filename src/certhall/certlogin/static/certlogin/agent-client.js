@@ -19,7 +19,9 @@
   // The helper's PIN window: opened in the click (browsers block pop-ups opened later), sent to
   // the request's pin_url, or, when the browser blocked it, a link (linkBox, link) to open it by
   // hand; closed when the request ends. Closing it while the PIN is asked for cancels the
-  // request (watch), so the page does not wait for the helper's timeout.
+  // request (watch), so the page does not wait for the helper's timeout. The window closes
+  // itself 800 ms after the PIN is done, before the page may have heard so: the pages' cancel
+  // asks the helper to cancel only a request still waiting for its PIN (asking_only).
   window.certhallPinWindow = function (linkBox, link, height) {
     var popup = null;
     return {

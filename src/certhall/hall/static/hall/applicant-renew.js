@@ -144,7 +144,7 @@
       show(message, "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
       pin.watch(function () { return current === request; }, function () {
         return request.state === "waiting_pin" || request.state === "must_change";
-      }, function () { postAgent("/v1/requests/" + request.id + "/cancel", {}); });
+      }, function () { postAgent("/v1/requests/" + request.id + "/cancel", { asking_only: true }); });
       poll(request, answer.data.version);
     }, function () { finish("未检测到证书助手，请确认证书助手正在运行后重试。"); });
   });
