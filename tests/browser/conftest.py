@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from certhall.tokens import format_token, generate_keypair, user_login, write_certificate
 from certhall.tokens.objects import build_csr
@@ -28,6 +28,13 @@ from certhall.tokens.softhsm import DEFAULT_MODULE, write_softhsm_conf
 from tests.support.network import free_port, subprocess_env
 
 CHROMIUM = "/usr/bin/chromium"
+#: How long a browser test waits for anything: an action's element (the contexts' default,
+#: ``new_page``) and an ``expect`` (Playwright's own default was 5 s: under load the online
+#: renewal's retry, a PIN check, a key pair, an issuance and the Ukey write, took longer, and
+#: the test failed with "新证书已签发，正在写入Ukey……" on the way to 续期完成). A deadline, not a
+#: pause: a test goes on as soon as what it waits for is there.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -74,7 +81,7 @@ def new_page(
     width: int = 1100,
     height: int = 900,
     *,
-    timeout_ms: int = 15_000,
+    timeout_ms: int = WAIT_MS,
     **options: Any,
 ) -> Page:
     """A page in a new zh-CN context (cookies of its own), ``width`` x ``height`` px."""
