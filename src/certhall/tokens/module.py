@@ -253,8 +253,12 @@ class ModuleBinding:
             return True
 
 
-#: Guards the bindings and their login state: held around every PKCS#11 call that changes or
-#: depends on login state (logins, PIN changes, PIN counter updates), across modules.
+#: The process's one PKCS#11 lock: it guards the bindings and their login state, and every
+#: call into a module is made under it (held for a :func:`reserved` block and by a
+#: ``TokenSession``'s operations, whose ``lock`` it is). python-pkcs11 initialises a module with
+#: ``C_Initialize(NULL)``, which tells it that no two threads call at once (SoftHSM2 then leaves
+#: its mutexes off), and releases the GIL during calls: a worker's threads serving two counters
+#: at once corrupted SoftHSM2's heap (12-06, ``tests/tokens/test_one_call_at_a_time.py``).
 binding_lock = threading.RLock()
 _bindings: dict[str, list[ModuleBinding]] = {}
 
@@ -394,12 +398,14 @@ def reserve(binding: ModuleBinding) -> None:
 def reserved(
     module_path: str, conf: Path | None, *, fresh: bool = False
 ) -> Iterator[ModuleBinding]:
-    """:func:`acquire` (or, with ``fresh``, :func:`acquire_fresh`) for the ``with`` block."""
-    binding = acquire_fresh(module_path, conf) if fresh else acquire(module_path, conf)
-    try:
-        yield binding
-    finally:
-        release(binding)
+    """:func:`acquire` (or, with ``fresh``, :func:`acquire_fresh`) for the ``with`` block, which
+    holds :data:`binding_lock` (one PKCS#11 call at a time in a process)."""
+    with binding_lock:
+        binding = acquire_fresh(module_path, conf) if fresh else acquire(module_path, conf)
+        try:
+            yield binding
+        finally:
+            release(binding)
 
 
 def loaded_copies(module_path: str) -> int:

@@ -6,9 +6,9 @@ failed ``C_Login`` (python-pkcs11's own ``Token.open(user_pin=...)`` leaves the 
 and a later SO login fails with ``CKR_SESSION_READ_ONLY_EXISTS``).
 
 :func:`open_token` returns a :class:`TokenSession`: one read/write PKCS#11 session, logged in as
-the user, with a lock that every operation on it takes (a PKCS#11 session must not be used by two
-threads at once). Close it, or use it as a context manager; a session that is garbage collected
-without being closed is closed then.
+the user, with a lock that every operation on it takes: the process's one PKCS#11 lock, since
+neither a session nor the module may be called by two threads at once. Close it, or use it as
+a context manager; a session that is garbage collected without being closed is closed then.
 
 PKCS#11 login state belongs to the application and the token, not to a session: the first
 session of this process on a token logs in, later ones share that login and the last one to
@@ -24,7 +24,6 @@ be enforced above this layer.
 from __future__ import annotations
 
 import contextlib
-import threading
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -275,7 +274,8 @@ class TokenSession:
         self.conf = binding.conf
         #: False for :func:`open_public` sessions (public objects only).
         self.logged_in = raw.user == CKU_USER
-        self.lock = threading.RLock()
+        #: The process's one PKCS#11 lock (:data:`~certhall.tokens.module.binding_lock`).
+        self.lock = binding_lock
         self.closed = False
         self._raw = raw.session
         reserve(binding)
