@@ -131,7 +131,7 @@ class Registry:
     def _close_session(self, request: Request) -> None:
         session, request.session = request.session, None
         if session is not None:
-            self.ukeys.close(session)
+            session.close()
 
     def sweep(self) -> None:
         """Expire old requests (closing kept sessions), end the renewals whose Ukey went away
@@ -367,7 +367,7 @@ class Registry:
                 request.session, keep = session, True  # kept for install / finish
         finally:
             if not keep:
-                self.ukeys.close(session)
+                session.close()
 
     # --- renewal, after the PIN ----------------------------------------------------------------
 

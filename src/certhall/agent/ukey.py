@@ -13,26 +13,18 @@ Every failure is an :class:`AgentError` with a stable ``code`` and a message for
 front of the computer (zh-CN): the helper shows them on its PIN page and hands them to the hall
 page. A private key never leaves the token, and a PIN is only passed on to the token.
 
-**One PKCS#11 call at a time** (:func:`_one_at_a_time`): the helper's threads (a request per
-connection, the PIN page, the sweeper that probes kept renewal sessions every 2 s) all reach the
-module through this class, and each method holds the helper's one token lock. python-pkcs11
-initialises the module with ``C_Initialize(NULL)``, which tells SoftHSM2 that no two threads
-will call it at once (its own mutexes off), and releases the GIL during calls: two calls at once
-corrupted SoftHSM2's heap (the helper died: "malloc(): unaligned tcache chunk", SIGSEGV) or
-failed with ``CKR_OBJECT_HANDLE_INVALID``. A renewal retried after a lost install did exactly
-that: the first try's kept session was probed while the retry made its key and CSR.
+**One PKCS#11 call at a time**: the helper's threads (a request per connection, the PIN page,
+the sweeper that probes kept renewal sessions every 2 s) all reach the module at once, and two
+calls at once corrupted SoftHSM2's heap (the helper died: SIGSEGV): the tokens layer makes every
+call under its one lock (``certhall.tokens.module.binding_lock``, docs/tokens.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Concatenate
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -239,37 +231,15 @@ def _key_spec(key: TokenPrivateKey) -> KeySpec:
     return "rsa3072" if key.key_size >= 3072 else "rsa2048"
 
 
-def _one_at_a_time[**P, R](
-    method: Callable[Concatenate[Ukeys, P], R],
-) -> Callable[Concatenate[Ukeys, P], R]:
-    """``method`` holding the helper's token lock (:attr:`Ukeys.lock`) for the whole call."""
-
-    def locked(ukeys: Ukeys, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with ukeys.lock:
-            return method(ukeys, *args, **kwargs)
-
-    functools.update_wrapper(locked, method)
-    return locked
-
-
 class Ukeys:
     """The tokens of one PKCS#11 module (and SoftHSM2 configuration) on this computer."""
 
     def __init__(self, module_path: str, conf: Path | None = None) -> None:
         self.module_path = module_path
         self.conf = conf
-        #: Held by every method that reaches the module, and around closing a session
-        #: (:meth:`close`): the helper makes one PKCS#11 call at a time (module docstring).
-        self.lock = threading.RLock()
-
-    @_one_at_a_time
-    def close(self, session: TokenSession) -> None:
-        """Close a session :meth:`login` opened (logging out with the last one)."""
-        session.close()
 
     # --- reading, no login --------------------------------------------------------------------
 
-    @_one_at_a_time
     def _read(self) -> _Listing:
         listing = _Listing()
         try:
@@ -336,7 +306,6 @@ class Ukeys:
             raise no_token()
         raise AgentError(code="certificate_not_found")
 
-    @_one_at_a_time
     def present(self, entry: UkeyCertificate) -> bool:
         """Whether ``entry``'s token is still plugged in."""
         try:
@@ -344,7 +313,6 @@ class Ukeys:
         except CerthallError:
             return False
 
-    @_one_at_a_time
     def reachable(self, entry: UkeyCertificate) -> bool:
         """Whether ``entry``'s token is plugged in and a session on it can be opened."""
         try:
@@ -356,7 +324,6 @@ class Ukeys:
 
     # --- logged in ------------------------------------------------------------------------------
 
-    @_one_at_a_time
     def login(self, entry: UkeyCertificate, pin: str) -> TokenSession:
         """A logged-in session on ``entry``'s token, under the Ukey PIN policy."""
         try:
@@ -368,7 +335,6 @@ class Ukeys:
         except TokenError as e:
             raise self._failure(entry, e) from None
 
-    @_one_at_a_time
     def change_pin(self, entry: UkeyCertificate, old_pin: str, new_pin: str) -> None:
         """Change the PIN of ``entry``'s token (the old one counted like a login; the new one
         checked by the PIN policy: length, blanks, guessable)."""
@@ -403,7 +369,6 @@ class Ukeys:
                 raise AgentError(code="key_not_found") from None
             raise
 
-    @_one_at_a_time
     def sign_login(
         self, session: TokenSession, entry: UkeyCertificate, origin: str, challenge: str
     ) -> Signed:
@@ -418,7 +383,6 @@ class Ukeys:
 
     # --- renewal --------------------------------------------------------------------------------
 
-    @_one_at_a_time
     def prepare_renewal(
         self, session: TokenSession, entry: UkeyCertificate, origin: str, years: int
     ) -> RenewalPrep:
@@ -470,7 +434,6 @@ class Ukeys:
                 )
         return None
 
-    @_one_at_a_time
     def install(
         self,
         session: TokenSession,
@@ -508,7 +471,6 @@ class Ukeys:
             raise token_removed()
         return installed
 
-    @_one_at_a_time
     def finish_renewal(self, session: TokenSession, old: UkeyCertificate) -> list[str]:
         """After the hall completed the renewal: remove the old certificate and its key pair.
 
