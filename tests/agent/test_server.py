@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import _thread
 import errno
+import re
 import threading
 import time
+from html.parser import HTMLParser
 
 import pytest
 from cryptography import x509
@@ -346,3 +349,79 @@ def test_a_too_short_pin_is_refused_beside_the_form_and_costs_no_try(
     listed = call(agent, "GET", "/v1/certificates").json
     assert listed["tokens"][0]["tries_left"] == 6  # type: ignore[index]
     assert pin_page_post(agent, request_id, token, PIN).json["state"] == "done"
+
+
+#: What the helper's pages may show in Latin letters besides the values they quote (the
+#: requesting site, the certificate's serial and names, the Ukey's label): the words of the
+#: Chinese UI itself.
+LATIN_WORDS = {"Ukey", "PIN"}
+
+
+def latin_words(html: bytes, *values: str) -> set[str]:
+    """The Latin words a customer reads on a helper page: its title and body text, the values
+    it quotes taken out."""
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = False
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.skip = tag in ("script", "style")
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html.decode())
+    shown = " ".join(parser.parts)
+    for value in values:
+        shown = shown.replace(value, " ")
+    return set(re.findall(r"[A-Za-z]{2,}", shown)) - LATIN_WORDS
+
+
+def test_every_word_of_the_helpers_pages_is_chinese(
+    agent: AgentServer, cert: x509.Certificate
+) -> None:
+    """The PIN window's bar read "证书助手 · certhall" (12-06): the pages a customer sees (the
+    PIN window, an expired request's, the index) say nothing in English but what they quote."""
+    request_id = str(new_login(agent, cert).json["id"])
+    pin = call(agent, "GET", f"/pin/{request_id}", origin=None)
+    quoted = [HALL, format(cert.serial_number, "x"), "ukey-1"]
+    quoted += [a.value for a in cert.subject if isinstance(a.value, str)]
+    assert b"certhall" not in pin.body.split(b"<body", 1)[1].split(b"<script", 1)[0]
+    assert '<header class="bar">深圳医保在线签约 · 证书助手</header>' in pin.body.decode()
+    assert latin_words(pin.body, *quoted) == set()
+    gone = call(agent, "GET", "/pin/" + "0" * 32, origin=None)
+    assert gone.status == 404 and latin_words(gone.body) == set()
+    index = call(agent, "GET", "/", origin=None)
+    assert latin_words(index.body, HALL) == set()
+    # a wrong address typed into the browser: a JSON answer in Chinese, no header's name
+    wrong_host = call(agent, "GET", "/", origin=None, host="example.cn")
+    assert wrong_host.status == 403
+    assert latin_words(wrong_host.body, "error", "code", "message", "host_refused") == set()
+
+
+def test_the_helper_says_in_chinese_that_it_runs(
+    softhsm_store: SoftHSMStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The line the customer's terminal shows when the helper starts (English until 12-06)."""
+    from certhall.agent.server import serve
+
+    config = AgentConfig(
+        hall_origin=HALL, port=0, module=softhsm_store.module, conf=softhsm_store.conf
+    )
+    ready = threading.Event()
+    with pytest.raises(KeyboardInterrupt):
+        # serve() runs until interrupted: stop it once it has said it runs
+        def stop() -> None:
+            ready.wait(10)
+            _thread.interrupt_main()
+
+        threading.Thread(target=stop, daemon=True).start()
+        serve(config, ready)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("证书助手已启动：http://127.0.0.1:"), line
+    assert latin_words(line.encode(), HALL, "http://127.0.0.1") <= {"localhost"}

@@ -50,6 +50,8 @@ def test_forced_pin_change_then_certificate_login(page: Page, stack: Stack) -> N
     popup.fill("#pin", SMS_PIN)
     popup.click("#submit")
 
+    # its bar names the service in Chinese ("证书助手 · certhall" until 12-06)
+    expect(popup.locator("header.bar")).to_have_text("深圳医保在线签约 · 证书助手")
     # the helper's window turns into the change form; the hall page says what is going on
     expect(popup.locator("#change-form")).to_be_visible()
     expect(popup.locator("h1")).to_have_text("请设置新PIN码")
@@ -92,3 +94,20 @@ def test_forced_pin_change_then_certificate_login(page: Page, stack: Stack) -> N
     expect(page.locator("#login-message")).to_contain_text("PIN码已修改")
     page.screenshot(path=stack.shots / "pin-5-changed.png", full_page=True)
     print(f"screenshots: {stack.shots}")
+
+
+BLANK_WINDOW = """() => {
+  const box = document.createElement('p'), link = document.createElement('a');
+  window.certhallPinWindow(box, link, 400).open();
+  const opened = window.open('', 'certhall-pin');
+  const seen = [opened.document.title, opened.document.body.textContent];
+  opened.close();
+  return seen;
+}"""
+
+
+def test_the_pin_window_reads_chinese_before_the_helper_answers(page: Page, stack: Stack) -> None:
+    """The window opened in the click is empty until the helper's page loads: its title bar
+    read about:blank; now 证书助手, and a line saying what it waits for."""
+    page.goto(f"{stack.url}/login/certificate/")
+    assert page.evaluate(BLANK_WINDOW) == ["证书助手", "正在连接证书助手……"]

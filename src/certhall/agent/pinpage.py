@@ -15,6 +15,11 @@ _OPS = {"login": "证书登录", "renew": "证书在线续期", "change_pin": "�
 
 _HINT = "PIN码只交给您电脑上的Ukey，网站看不到它。请核对请求来源与证书信息。"
 
+#: The bar of every page of the helper (the PIN window's title bar shows the page's <title>):
+#: the service's name the customer knows, in Chinese like every word the helper shows (it read
+#: "证书助手 · certhall" until 12-06; certhall is the software's name, not the service's).
+BAR = "深圳医保在线签约 · 证书助手"
+
 
 def _field(name: str, label: str, *, autofocus: bool = False, disabled: bool = False) -> str:
     return (
@@ -62,7 +67,7 @@ def _layout(title: str, body: str, *, data: str = "") -> str:
         f"<title>{escape(title)}</title>"
         '<link rel="stylesheet" href="/static/pin.css"></head>'
         f"<body{data}>"
-        '<header class="bar">证书助手 · certhall</header>'
+        f'<header class="bar">{BAR}</header>'
         f'<main class="box">{body}</main>'
         '<script src="/static/pin.js"></script>'
         "</body></html>\n"

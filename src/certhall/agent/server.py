@@ -432,10 +432,7 @@ def serve(config: AgentConfig, ready: threading.Event | None = None) -> None:
     """Run the helper until interrupted."""
     server = AgentServer(config)
     log.info("certhall agent on %s for %s", server.url, config.hall_origin)
-    print(
-        f"certhall agent listening on {server.url} for pages of {config.hall_origin}",
-        flush=True,
-    )
+    print(text("agent_listening", url=server.url, origin=config.hall_origin), flush=True)
     if ready is not None:
         ready.set()
     try:

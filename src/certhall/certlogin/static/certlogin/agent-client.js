@@ -27,6 +27,16 @@
     return {
       open: function () {
         popup = window.open("", "certhall-pin", "popup=yes,width=480,height=" + height);
+        // an empty window until the helper's page loads: its title bar read about:blank, its
+        // page nothing; the customer reads Chinese from the first moment (the helper's own
+        // window, already open on its page, is another origin's: left as it is)
+        try {
+          if (popup && popup.location.href === "about:blank") {
+            popup.document.documentElement.lang = "zh-CN";
+            popup.document.title = "证书助手";
+            popup.document.body.textContent = "正在连接证书助手……";
+          }
+        } catch (error) { /* the helper's page, another origin */ }
       },
       show: function (url) {
         if (popup && !popup.closed) { popup.location.href = url; return; }
