@@ -11,6 +11,9 @@
 //   brackets   the brackets of `units` alone
 //   refs       a reference number (.ref: 申请 SQ20261120-|000016) or a short code (<code> of up
 //              to 19 characters; a serial of 20 or more may wrap) on two lines
+//   ranges     a range of numbers (可办理1-5年期, 9:00-12:00) not kept on one line (outside a
+//              nowrap: web/templatetags/wrapping.py's |ranges_whole), where it may break at its
+//              hyphen (1-|5 at 390 px) whether or not it happens to at this width
 //   words      (wide screens) a table cell's code or short label on two lines
 //   choices    a checkbox or radio button not beside its words
 //   fields     a form's text fields and selects of unlike heights
@@ -152,6 +155,18 @@
     if (!node.parentElement || !visible(node.parentElement) || node.parentElement.closest('code, .ref')) continue;
     for (const m of node.textContent.matchAll(/(?<![A-Za-z0-9])[A-Z]{2}\d{8}-\d{6}(?!\d)/g)) {
       if (lines(textRects(node, m.index, m.index + m[0].length)) > 1) refs.push(m[0]);
+    }
+  }
+  // a range of numbers a line may break at its hyphen (可办理1-|5年期 in 证书新办's choice at
+  // 390 px): every one outside a nowrap, broken at this width or not
+  const ranges = [];
+  const rangeWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
+  for (let node = rangeWalker.nextNode(); node; node = rangeWalker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !visible(parent) || parent.closest('option, script, style')) continue;
+    if (['nowrap', 'pre'].includes(getComputedStyle(parent).whiteSpace)) continue;
+    for (const m of node.textContent.matchAll(/(?<![0-9.\-])\d{1,2}(?::\d{2})?-\d{1,2}(?::\d{2})?(?![0-9:\-])/g)) {
+      ranges.push(m[0] + ' in ' + node.textContent.trim().slice(0, 24));
     }
   }
   // a table cell's word broken over lines on a wide screen: a code, a number, a login name
@@ -395,6 +410,7 @@
     units: units.slice(0, 10),
     brackets: brackets.slice(0, 10),
     refs: refs.slice(0, 10),
+    ranges: ranges.slice(0, 10),
     words: words.slice(0, 10),
     choices: choices.slice(0, 10),
     fields: fields.slice(0, 10),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from certhall.web.templatetags.wrapping import ranges_whole
 from tests.browser.conftest import chromium
 from tests.browser.test_phones import NARROW_VIEWPORT, measure, phone_problems
 
@@ -29,19 +30,27 @@ SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
 #: or its fix (``{}``): a · line's last short part (新办 · 网上营业|厅 under a progress page's
 #: heading), an application's number in an order's 说明 (its card broke SQ20261120-|000016 at
 #: the hyphen) and a card's value kept whole wider than its card (cut at the card's edge, the
-#: table's box scrolling it where ``spill`` does not look).
+#: table's box scrolling it where ``spill`` does not look), and a range of numbers where a line
+#: may break at its hyphen (可办理1-|5年期; a date's and a telephone's hyphens are not ranges).
 FAULTS = """<main class="wrap">
-<section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p></section>
+<section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p>
+<p>150元/个/年(可办理{range}年期)，2026-11-20 起，电话 0755-12345678</p></section>
 <section class="card"><table class="plain cards"><tbody><tr>
 <td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
 <td data-label="序列号"><code style="white-space: {serial}">{SERIAL}</code></td>
 </tr></tbody></table></section></main>"""
 SERIAL = "444884cb76fc642fc22e74355ea0a410"
-BROKEN = {"channel": "网上营业厅", "number": "SQ20261120-000016", "serial": "nowrap"}
+BROKEN = {
+    "channel": "网上营业厅",
+    "number": "SQ20261120-000016",
+    "serial": "nowrap",
+    "range": "1-5",
+}
 WHOLE = {
     "channel": '<span class="nowrap">网上营业厅</span>',
     "number": '<span class="ref nowrap">SQ20261120-000016</span>',  # |refs_whole
     "serial": "normal",
+    "range": ranges_whole("1-5"),  # <span class="nowrap">1-5</span>
 }
 
 
@@ -56,9 +65,9 @@ def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_ca
     page.set_content(FAULTS.format(SERIAL=SERIAL, **(WHOLE if fixed else BROKEN)))
     page.add_style_tag(path=str(SITE_CSS))
     got = measure(page, tmp_path, "fixed" if fixed else "broken")
-    found = {key: got[key] for key in ("units", "refs", "outOfSight", "spill")}
+    found = {key: got[key] for key in ("units", "refs", "outOfSight", "spill", "ranges")}
     if fixed:
-        assert found == {"units": [], "refs": [], "outOfSight": [], "spill": []}
+        assert found == {"units": [], "refs": [], "outOfSight": [], "spill": [], "ranges": []}
         assert phone_problems(got, NARROW_VIEWPORT["width"]) == {}
     else:
         assert found == {
@@ -66,6 +75,7 @@ def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_ca
             "refs": ["SQ20261120-000016"],
             "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
             "spill": [],
+            "ranges": ["1-5 in 150元/个/年(可办理1-5年期)，2026-"],
         }
 
 

@@ -568,6 +568,8 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "units": got["units"],
         # a number read out on the phone broken (申请 SQ20261120-|000016 in the orders' cards)
         "refs": got["refs"],
+        # a range of numbers where a line may break at its hyphen (可办理1-|5年期 at 390 px)
+        "ranges": got["ranges"],
         # a card's value past its card's edge, a row's button past its scrolling table's
         "outOfSight": got["outOfSight"],
         # the way back drawn under the box that follows it (a message's, on the hall's pages)

@@ -34,7 +34,9 @@ def text(response: Any) -> str:
 
 
 def flashes(response: Any) -> list[str]:
-    return re.findall(r'class="flash flash-\w+"[^>]*>([^<]*)<', response.content.decode())
+    """The consoles' messages' words (a range in them, 1-20, is a .nowrap span: |ranges_whole)."""
+    found = re.findall(r'class="flash flash-\w+"[^>]*>(.*?)</p>', response.content.decode())
+    return [re.sub(r"<[^>]+>", "", words) for words in found]
 
 
 def counter_client(clerk: User, point: str = "kejiyuan") -> Client:

@@ -23,6 +23,7 @@ from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
 from certhall.rules import default_catalog
+from certhall.web.templatetags.wrapping import ranges_whole
 from tests.hall.conftest import (
     EXE,
     FRIDAY,
@@ -72,7 +73,8 @@ def test_hall_home_shows_businesses_points_and_my_applications(
     body = text(page)
     assert page.status_code == 200
     for point in default_catalog().points:
-        assert point.name in body and point.address in body and point.hours_text in body
+        assert point.name in body and point.address in body
+        assert ranges_whole(point.hours_text) in body  # 9:00-12:00 kept on one line
     assert default_catalog().weekend_rule.text in body
     assert draft.number in body and "申请尚未提交，请继续填写" in body
     assert 'href="/hall/"' in body  # the nav link for applicants
@@ -251,7 +253,7 @@ def test_bad_new_application_is_explained_on_the_page(
     with at(FRIDAY):
         response = client_a.post("/hall/new/", new_form(**fields))
     assert response.status_code == status
-    assert words in text(response)
+    assert ranges_whole(words) in text(response)  # a range kept on one line
     assert 'id="form-error"' in text(response)
     assert not Application.objects.filter(organization=organization).exists()  # no orphan draft
 

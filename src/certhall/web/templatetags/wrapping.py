@@ -8,7 +8,13 @@ in a template is wrapped in ``.nowrap`` there.
 ``{{ text|refs_whole }}``: each reference number of a text (申请 SQ20261120-000016 in an order's
 说明, ZF…, TK…) kept on one line: a customer reads it out on the phone, and the orders' cards broke
 it at its hyphen (SQ20261120-|000016). The number stays the ASCII text it is (what is copied is
-the number); ``phone_checks.js``'s ``refs`` measures ``.ref``."""
+the number); ``phone_checks.js``'s ``refs`` measures ``.ref``.
+
+``{{ text|ranges_whole }}``: each range of numbers of a text (机构个人证书…(可办理1-5年期), a
+service point's 9:00-12:00,13:30-18:00, a refusal's 可续期1-5年) kept on one line: a phone broke it
+at its hyphen (可办理1-|5年期 at 390 px, 12-06). The hyphen stays the ASCII one (what is copied or
+read out is the text as the catalogue has it; a U+2011 would also be missing from some fonts);
+``phone_checks.js``'s ``ranges`` finds a range on a customer page outside a ``nowrap``."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ import re
 
 from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -25,6 +31,9 @@ SHORT_BRACKET = re.compile(r"（[^（）]{1,6}）")
 #: A reference number of the platform: two letters, the day, a hyphen, six digits (an
 #: application's SQ…, an order's ZF…, its refund's TK…, its receipt's SJ…).
 REFERENCE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{8}-\d{6}(?!\d)")
+#: A range of small numbers or of times, joined by a hyphen (1-5, 9:00-12:00): not part of a
+#: longer number (a date's 11-20, a telephone's 0755-…, an address's 8033-1).
+RANGE = re.compile(r"(?<![0-9.\-])\d{1,2}(?::\d{2})?-\d{1,2}(?::\d{2})?(?![0-9:\-])")
 
 
 @register.filter
@@ -37,6 +46,27 @@ def bracket_whole(value: object) -> SafeString:
 def refs_whole(value: object) -> SafeString:
     """``value`` escaped, each of its reference numbers in ``<span class="ref nowrap">``."""
     return _whole(str(value), REFERENCE, "ref nowrap")
+
+
+@register.filter
+def ranges_whole(value: object) -> SafeString:
+    """``value`` escaped, each of its ranges (1-5, 9:00-12:00) in ``<span class="nowrap">``.
+    HTML already safe (a portal entry's sanitised body, ``{{ body|safe|ranges_whole }}``) keeps
+    its markup: only the text between its tags is looked at."""
+    if isinstance(value, SafeString):
+        parts = _TAG.split(value)
+        return mark_safe(  # noqa: S308 - safe HTML, the text between its tags already escaped
+            "".join(part if part.startswith("<") else _ranges_in(part) for part in parts)
+        )
+    return _whole(str(value), RANGE, "nowrap")
+
+
+#: A tag of safe HTML (sanitised: no ``>`` inside an attribute's value unescaped).
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def _ranges_in(text: str) -> str:
+    return RANGE.sub(lambda found: f'<span class="nowrap">{found[0]}</span>', text)
 
 
 def _whole(text: str, pattern: re.Pattern[str], kind: str) -> SafeString:
