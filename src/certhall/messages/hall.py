@@ -158,6 +158,7 @@ MESSAGES: dict[str, str] = {
     "done_resubmitted_review": "已重新提交，等待深圳CA审核。",
     "done_application_cancelled": "申请 {number} 已取消。",
     "done_draft_created": "已创建申请 {number}，请选择经办人。",
+    "notice_new_draft_open": "您有尚未提交的新办申请 {number}，已为您打开，可修改后继续。",
     "done_document_uploaded": "已上传：{name}",
     "done_submitted_pay": "申请已提交，请支付 {total} 元。",
     "done_submitted_review": "申请已提交，等待深圳CA审核。",

@@ -45,6 +45,8 @@ def b_application(stranger: User, other_organization: Organization) -> Applicati
 OBJECT_URLS = [
     ("get", "detail", "", {}),
     ("get", "continue", "continue/", {}),
+    ("get", "details", "details/", {}),
+    ("post", "details", "details/", {"project": "sz_medical_insurance", "years": "2"}),
     ("get", "handler", "handler/", {}),
     ("post", "handler", "handler/", {"action": "pick", "handler_id": "{handler}"}),
     ("get", "delivery", "delivery/", {}),

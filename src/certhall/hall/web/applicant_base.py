@@ -41,7 +41,7 @@ FORM_KINDS = frozenset({"org_form", "personal_form", "personal_annex"})
 
 #: The wizard of an online 新办, in order: (key, title, url name or None).
 STEPS = (
-    ("details", "证书信息", None),
+    ("details", "证书信息", "details"),
     ("handler", "经办人", "handler"),
     ("delivery", "领取方式", "delivery"),
     ("documents", "上传资料", "documents"),

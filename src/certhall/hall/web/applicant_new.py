@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from certhall.audit import services as audit
 from certhall.errors import CerthallError, InvalidInput
 from certhall.hall import documents, realname, services, storage
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, Delivery, Document
+from certhall.hall.models import Application, ApplicationItem, Delivery, Document
 from certhall.hall.states import State
 from certhall.hall.web.applicant_base import (
     HANDLER_FIELDS,
@@ -55,6 +56,61 @@ def start_online_new(actor: User, request: ItemRequest) -> Application:
         draft = services.create_draft(actor)
         services.add_item(actor, draft.number, request)
         return draft
+
+
+def change_online_new(actor: User, number: str, request: ItemRequest) -> Application:
+    """证书信息 of a draft changed: its 新办 line replaced by the one now chosen, in one
+    transaction (nothing changes when the rules refuse the new choice); the same line again
+    changes nothing. Going back to the first step edits the draft it made, never a second."""
+    with (
+        audit.refusals_recorded(actor, "hall.item.change", object_type="application"),
+        transaction.atomic(),
+    ):
+        draft = services.get_application(actor, number)
+        lines = [line for line in draft.items.all() if line.business == RuleBusiness.NEW.value]
+        if any(_same_line(line, request) for line in lines):
+            return draft
+        for line in lines:
+            services.remove_item(actor, number, line.pk)
+        services.add_item(actor, number, request)
+        return services.get_application(actor, number)
+
+
+def _same_line(line: ApplicationItem, request: ItemRequest) -> bool:
+    return (line.cert_type, line.years, line.person_name, line.person_id_number) == (
+        request.cert_type,
+        request.years,
+        request.person_name,
+        request.person_id_number,
+    )
+
+
+#: The session's record of the drafts the 证书新办 page made: {form token: number}, and the
+#: last one (``LAST_DRAFT``). A form posted again with its token (a double tap, a page the
+#: browser kept and showed again on 返回) changes that draft; /hall/new/ opened again while the
+#: last draft is still a draft opens its 证书信息 (the browser's back from 经办人).
+MADE_DRAFTS = "hall.new.drafts"
+LAST_DRAFT = "hall.new.last"
+#: How many tokens a session remembers (the newest).
+KEPT_TOKENS = 20
+
+
+def _open_draft(actor: User, number: object) -> Application | None:
+    """The draft ``number`` while it is still a draft of this applicant, else None."""
+    if not isinstance(number, str):
+        return None
+    try:
+        application = services.get_application(actor, number)
+    except CerthallError:
+        return None
+    return application if application.state == State.DRAFT else None
+
+
+def _remember(request: HttpRequest, token: str, number: str) -> None:
+    made = dict(request.session.get(MADE_DRAFTS) or {})
+    made[token] = number
+    request.session[MADE_DRAFTS] = dict(list(made.items())[-KEPT_TOKENS:])
+    request.session[LAST_DRAFT] = number
 
 
 def _new_context(form: dict[str, str]) -> dict[str, Any]:
@@ -126,16 +182,76 @@ def _new_request(data: QueryDict) -> ItemRequest:
 @require_http_methods(["GET", "POST"])
 @applicant_page
 def new_application(request: HttpRequest, actor: User) -> HttpResponse:
+    """证书新办's first step. Its form carries a token: posted again (a double tap, the page the
+    browser showed again on 返回), it changes the draft it made instead of making another. Opened
+    again while the draft this page made last is still a draft (the browser's back from 经办人
+    reloads it), it opens that draft's 证书信息; ``?another=1`` (the link there) starts another."""
+    if request.method == "GET" and not request.GET.get("another"):
+        last = _open_draft(actor, request.session.get(LAST_DRAFT))
+        if last is not None:
+            messages.info(request, text("notice_new_draft_open", number=last.number))
+            return to("details", last.number)
     form = typed(request.POST, NEW_FIELDS, 64) if request.POST else {}
     form.setdefault("cert_type", "personal")
     form.setdefault("years", "1")
+    token = text_field(request.POST, "form_token", 64) if request.POST else ""
     error: CerthallError | None = None
     if request.method == "POST":
-        draft, error = attempt(lambda: start_online_new(actor, _new_request(request.POST)))
+        made = _open_draft(actor, (request.session.get(MADE_DRAFTS) or {}).get(token))
+        if made is not None:
+            number = made.number
+            draft, error = attempt(
+                lambda: change_online_new(actor, number, _new_request(request.POST))
+            )
+        else:
+            draft, error = attempt(lambda: start_online_new(actor, _new_request(request.POST)))
+            if draft is not None:
+                messages.success(request, text("done_draft_created", number=draft.number))
         if draft is not None:
-            messages.success(request, text("done_draft_created", number=draft.number))
+            if token:
+                _remember(request, token, draft.number)
             return to("handler", draft.number)
-    return form_page(request, "hall/applicant/new.html", _new_context(form), error)
+    context = _new_context(form)
+    context["form_token"] = token or secrets.token_urlsafe(16)
+    context["action"] = reverse("hall-applicant:new")
+    return form_page(request, "hall/applicant/new.html", context, error)
+
+
+@require_http_methods(["GET", "POST"])
+@wizard_step
+def details_step(request: HttpRequest, actor: User, application: Application) -> HttpResponse:
+    """证书信息 of a draft (the wizard's first step, reached back from 经办人 or from
+    /hall/new/): the same form as 证书新办, changing the draft's 新办 line."""
+    number = application.number
+    if application.state != State.DRAFT:  # returned: the lines are frozen after submission
+        return to("documents", number)
+    error: CerthallError | None = None
+    if request.method == "POST":
+        form = typed(request.POST, NEW_FIELDS, 64)
+        changed, error = attempt(
+            lambda: change_online_new(actor, number, _new_request(request.POST))
+        )
+        if changed is not None:
+            return to("handler", number)
+    else:
+        line = next(
+            (i for i in application.items.all() if i.business == RuleBusiness.NEW.value), None
+        )
+        form = {
+            "project": application.project,
+            "cert_type": line.cert_type if line else "personal",
+            "years": str(line.years or 1) if line else "1",
+            "person_name": line.person_name if line else "",
+            "person_id_number": line.person_id_number if line else "",
+        }
+    context = _new_context(form)
+    context.update(
+        application=application,
+        steps=steps_of("details", application),
+        action=reverse("hall-applicant:details", args=[number]),
+        another=reverse("hall-applicant:new") + "?another=1",
+    )
+    return form_page(request, "hall/applicant/new.html", context, error)
 
 
 def steps_of(current: str, application: Application | None = None) -> list[dict[str, Any]]:
@@ -279,6 +395,8 @@ def _documents_context(application: Application, *, with_identity: bool = True) 
         "rows": rows,
         "notes": notes,
         "limit_mb": storage.MAX_BYTES // (1024 * 1024),
+        # a photo over it is made smaller on the page before upload (web/file-pick.js)
+        "limit_bytes": storage.MAX_BYTES,
         "missing": documents.missing(application, lines, with_identity=with_identity),
         "forms": form_links(application),
         "identity_needed": realname.needed(application, lines),

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("renew/", renew.renew, name="renew"),
     path("applications/<str:number>/", views.detail, name="detail"),
     path("applications/<str:number>/continue/", views.continue_draft, name="continue"),
+    path("applications/<str:number>/details/", new.details_step, name="details"),
     path("applications/<str:number>/handler/", new.handler_step, name="handler"),
     path("applications/<str:number>/delivery/", new.delivery_step, name="delivery"),
     path("applications/<str:number>/documents/", new.documents_step, name="documents"),
