@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from certhall.accounts import profile
 from certhall.accounts.models import User
 from certhall.errors import CerthallError, InvalidInput
-from certhall.hall import documents, identity, liveness, realname
+from certhall.hall import documents, identity, liveness, realname, storage
 from certhall.hall.models import Application, IdentityCheck
 from certhall.hall.web.applicant_base import row, wizard_step
 from certhall.hall.web.applicant_new import steps_of
@@ -77,6 +77,8 @@ def _phone_context(check: IdentityCheck) -> dict[str, Any]:
         "handler_masked": profile.mask_id_number(handler.id_number),
         "front_done": bool(check.front_sha256),
         "back_done": bool(check.back_sha256),
+        # a photo over it is made smaller on the phone before upload (web/file-pick.js)
+        "limit_bytes": storage.MAX_BYTES,
     }
 
 

@@ -1,0 +1,194 @@
+"""证书新办 on a customer's phone (390 px, zh-CN) against pytest-django's live server, on Friday
+2026-11-20 10:00 (Shanghai): going back from 经办人 (the browser's back, then the page's own
+上一步) and on again edits the one draft (it made a second one until 12-06), and photos as a
+phone's camera makes them (over 5 MB) are made smaller on the page and accepted, on the
+documents step and on the handler's phone (they were refused). Every page passes
+phone_checks.js; full-page screenshots are saved under tmp_path (printed) to be looked at."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+
+from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.hall import identity, storage
+from certhall.hall.models import Application, Document
+from tests.browser.conftest import ORG_NAME, USCC, chromium
+from tests.browser.test_phones import CHECKS, FRIDAY, PHONE_VIEWPORT, phone_problems, session
+from tests.hall.conftest import HANDLER_ID, PHONE, online_draft
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(autouse=True)
+def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def world(audit_flushable: None) -> Iterator[dict[str, Any]]:
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns otherwise
+    with time_machine.travel(FRIDAY):
+        organization = Organization.objects.create(
+            name=ORG_NAME, uscc=USCC, legal_representative="王五"
+        )
+        applicant = User.objects.create(
+            username=f"wizard-{uuid.uuid4().hex[:6]}",
+            role=Role.APPLICANT,
+            organization=organization,
+        )
+        handler = Handler.objects.create(
+            organization=organization,
+            name="李四",
+            id_kind=Handler.IdKind.RESIDENT_ID,
+            id_number=HANDLER_ID,
+            phone=PHONE,
+        )
+        yield {"organization": organization, "applicant": applicant, "handler": handler}
+
+
+class Shots:
+    """Full-page screenshots under ``folder`` and what phone_checks.js finds on each page."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.problems = folder, {}  # type: dict[str, Any]
+        print(f"screenshots in {folder}")
+
+    def __call__(self, page: Page, name: str) -> None:
+        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+        if wrong := phone_problems(page.evaluate(CHECKS), PHONE_VIEWPORT["width"]):
+            self.problems[name] = wrong
+
+    def passed(self) -> None:
+        assert not self.problems, json.dumps(self.problems, ensure_ascii=False, indent=1)
+
+
+def drafts(organization: Organization) -> list[Application]:
+    return list(Application.objects.filter(organization=organization).order_by("pk"))
+
+
+def test_going_back_from_the_second_step_edits_the_one_draft(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    url, organization = live_server.url, world["organization"]
+    shot = Shots(tmp_path)
+    with time_machine.travel(FRIDAY):
+        page = session(browser, url, PHONE_VIEWPORT, world["applicant"])
+        page.goto(f"{url}/hall/new/")
+        page.select_option("#years", "2")
+        page.fill("#person_name", "王五")
+        page.fill("#person_id_number", "11010519491231002X")
+        shot(page, "01-new")
+        page.click("#next-button")
+        page.wait_for_url("**/handler/")
+        (draft,) = drafts(organization)
+        base = f"{url}/hall/applications/{draft.number}"
+        shot(page, "02-handler")
+        # the browser's back: the first step again, with what was chosen (the draft's own
+        # 证书信息, or the page the browser kept: its form posts to the same draft)
+        page.go_back()
+        page.wait_for_load_state()
+        expect(page.locator("#years")).to_have_value("2")
+        expect(page.locator("#person_name")).to_have_value("王五")
+        shot(page, "03-back")
+        page.select_option("#years", "3")
+        page.click("#next-button")
+        page.wait_for_url(f"{base}/handler/")
+        assert drafts(organization) == [draft]
+        assert draft.items.get().years == 3
+        # the page's own way back: 上一步 beside 下一步
+        page.click("#back-to-details")
+        page.wait_for_url(f"{base}/details/")
+        expect(page.locator("#years")).to_have_value("3")
+        expect(page.locator("#step-now")).to_contain_text("第 1 步（共 8 步）：证书信息")
+        shot(page, "04-details")
+        page.select_option("#years", "1")
+        page.click("#next-button")
+        page.wait_for_url(f"{base}/handler/")
+        # and the steps' bar: its first step links the draft's 证书信息
+        page.click('ol.steps a[aria-label="证书信息"]')
+        page.wait_for_url(f"{base}/details/")
+        page.click("#next-button")
+        page.wait_for_url(f"{base}/handler/")
+        page.click("#pick-button")
+        page.wait_for_url(f"{base}/delivery/")
+        # 我的申请: one application, the last term chosen
+        page.goto(f"{url}/hall/applications/")
+        shot(page, "05-list")
+    assert drafts(organization) == [draft]
+    line = draft.items.get()
+    assert (line.years, str(line.fee)) == (1, "150.00")
+    shot.passed()
+
+
+def camera_jpeg(path: Path) -> Path:
+    """A JPEG as a phone's camera makes one: 3000 x 2250 px of noise (no camera's photo
+    compresses worse), over 6 MB."""
+    noise = Image.frombytes("RGB", (3000, 2250), os.urandom(3000 * 2250 * 3))
+    noise.save(path, "JPEG", quality=92)
+    assert path.stat().st_size > 6 * 1024 * 1024 > storage.MAX_BYTES
+    return path
+
+
+def stored_image(document: Document) -> Image.Image:
+    return Image.open(io.BytesIO(storage.path_of(document.sha256).read_bytes()))
+
+
+def test_a_phones_photo_over_the_limit_is_made_smaller_and_accepted(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    url, applicant = live_server.url, world["applicant"]
+    shot = Shots(tmp_path)
+    photo = camera_jpeg(tmp_path / "IMG_20261120_100000.jpg")
+    with time_machine.travel(FRIDAY):
+        draft = online_draft(applicant, world["handler"], identity_check=False)
+        check = identity.start(applicant, draft.number)
+        # 上传资料: the licence photographed instead of scanned
+        page = session(browser, url, PHONE_VIEWPORT, applicant)
+        page.goto(f"{url}/hall/applications/{draft.number}/documents/")
+        row = page.locator('#documents tr[data-kind="licence_copy"]')
+        row.locator("input[type=file]").set_input_files(str(photo))
+        expect(row.locator(".file-pick-note")).to_contain_text("照片已压缩：")
+        expect(row.locator(".file-pick-name")).to_have_text(photo.name)
+        shot(page, "01-documents-chosen")
+        row.locator("button[type=submit]").click()
+        expect(page.locator("#form-error")).to_have_count(0)
+        expect(page.locator(".messages")).to_contain_text("已上传：")
+        shot(page, "02-documents-uploaded")
+        # the handler's phone: both sides of the ID card from the camera
+        phone = session(browser, url, PHONE_VIEWPORT, None)
+        phone.goto(f"{url}/hall/identity/m/{check.token}/")
+        for side in ("front", "back"):
+            form = phone.locator(f"#upload-{side}")
+            form.locator("input[type=file]").set_input_files(str(photo))
+            form.locator("button[type=submit]").click()  # sent once the photo is ready
+            phone.wait_for_url(f"{url}/hall/identity/m/{check.token}/")
+            expect(phone.locator("#form-error")).to_have_count(0)
+            expect(phone.locator(f"#upload-{side} .doc-status")).to_have_text("已上传")
+        expect(phone.locator("#begin-liveness")).to_be_visible()
+        shot(phone, "03-phone-photos")
+    for kind in ("licence_copy", "handler_id_front", "handler_id_back"):
+        document = draft.documents.get(kind=kind, superseded=False)
+        assert document.size <= storage.MAX_BYTES, (kind, document.size)
+        image = stored_image(document)
+        assert image.format == "JPEG" and max(image.size) == 2000, (kind, image.size)
+        assert document.filename == photo.name
+    shot.passed()
