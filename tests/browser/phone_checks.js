@@ -11,9 +11,10 @@
 //   brackets   the brackets of `units` alone
 //   refs       a reference number (.ref: 申请 SQ20261120-|000016) or a short code (<code> of up
 //              to 19 characters; a serial of 20 or more may wrap) on two lines
-//   ranges     a range of numbers (可办理1-5年期, 9:00-12:00) not kept on one line (outside a
-//              nowrap: web/templatetags/wrapping.py's |ranges_whole), where it may break at its
-//              hyphen (1-|5 at 390 px) whether or not it happens to at this width
+//   ranges     a range of numbers (可办理1-5年期, 9:00-12:00; not a month-day's 12-07) not kept on
+//              one line (outside a nowrap: web/templatetags/wrapping.py's |ranges_whole), where
+//              it may break at its hyphen (1-|5 at 390 px), whether it happens to at this width
+//              or not
 //   words      (wide screens) a table cell's code or short label on two lines
 //   choices    a checkbox or radio button not beside its words
 //   fields     a form's text fields and selects of unlike heights
@@ -163,9 +164,9 @@
   const rangeWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
   for (let node = rangeWalker.nextNode(); node; node = rangeWalker.nextNode()) {
     const parent = node.parentElement;
-    if (!parent || !visible(parent) || parent.closest('option, script, style')) continue;
+    if (!parent || !visible(parent) || parent.closest('option, script, style, textarea')) continue;
     if (['nowrap', 'pre'].includes(getComputedStyle(parent).whiteSpace)) continue;
-    for (const m of node.textContent.matchAll(/(?<![0-9.\-])\d{1,2}(?::\d{2})?-\d{1,2}(?::\d{2})?(?![0-9:\-])/g)) {
+    for (const m of node.textContent.matchAll(/(?<![A-Za-z0-9_.\-])(?:\d{1,2}:\d{2}|[1-9]\d?|0)-(?:\d{1,2}:\d{2}|[1-9]\d?|0)(?![A-Za-z0-9_:\-]| \d{1,2}:\d{2})/g)) {
       ranges.push(m[0] + ' in ' + node.textContent.trim().slice(0, 24));
     }
   }

@@ -31,10 +31,12 @@ SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
 #: heading), an application's number in an order's 说明 (its card broke SQ20261120-|000016 at
 #: the hyphen) and a card's value kept whole wider than its card (cut at the card's edge, the
 #: table's box scrolling it where ``spill`` does not look), and a range of numbers where a line
-#: may break at its hyphen (可办理1-|5年期; a date's and a telephone's hyphens are not ranges).
+#: may break at its hyphen (可办理1-|5年期; a date's, a month-day's and a telephone's hyphens are
+#: not ranges).
 FAULTS = """<main class="wrap">
 <section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p>
-<p>150元/个/年(可办理{range}年期)，2026-11-20 起，电话 0755-12345678</p></section>
+<p>150元/个/年(可办理{range}年期)，2026-11-20 起，电话 0755-12345678，12-07 01:20</p>
+</section>
 <section class="card"><table class="plain cards"><tbody><tr>
 <td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
 <td data-label="序列号"><code style="white-space: {serial}">{SERIAL}</code></td>

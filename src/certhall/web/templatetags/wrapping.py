@@ -14,7 +14,9 @@ the number); ``phone_checks.js``'s ``refs`` measures ``.ref``.
 service point's 9:00-12:00,13:30-18:00, a refusal's 可续期1-5年) kept on one line: a phone broke it
 at its hyphen (可办理1-|5年期 at 390 px, 12-06). The hyphen stays the ASCII one (what is copied or
 read out is the text as the catalogue has it; a U+2011 would also be missing from some fonts);
-``phone_checks.js``'s ``ranges`` finds a range on a customer page outside a ``nowrap``."""
+``phone_checks.js``'s ``ranges`` finds a range on a customer page outside a ``nowrap``. It
+follows ``|refs_whole`` on a refusal or a message (``{{ error|refs_whole|ranges_whole }}``): on
+safe HTML it looks only at the text between the tags."""
 
 from __future__ import annotations
 
@@ -31,9 +33,12 @@ SHORT_BRACKET = re.compile(r"（[^（）]{1,6}）")
 #: A reference number of the platform: two letters, the day, a hyphen, six digits (an
 #: application's SQ…, an order's ZF…, its refund's TK…, its receipt's SJ…).
 REFERENCE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{8}-\d{6}(?!\d)")
-#: A range of small numbers or of times, joined by a hyphen (1-5, 9:00-12:00): not part of a
-#: longer number (a date's 11-20, a telephone's 0755-…, an address's 8033-1).
-RANGE = re.compile(r"(?<![0-9.\-])\d{1,2}(?::\d{2})?-\d{1,2}(?::\d{2})?(?![0-9:\-])")
+#: A range of small numbers or of times, joined by a hyphen (1-5, 0-9, 1-20, 9:00-12:00): not
+#: part of a longer number or word (a date's 2026-11-20, a telephone's 0755-…, an address's
+#: 8033-1, a link's token …a1-82x…) nor
+#: a month and day (12-07, 12-10 01:20: two digits with a leading zero, or a time after it).
+_END = r"(?:\d{1,2}:\d{2}|[1-9]\d?|0)"  # a time, or a count without a leading zero
+RANGE = re.compile(rf"(?<![\w.\-]){_END}-{_END}(?![\w:\-]| \d{{1,2}}:\d{{2}})", re.ASCII)
 
 
 @register.filter
