@@ -102,6 +102,8 @@ def run_due_jobs() -> None:
     reconciled = reconcile_due(now)  # yesterday's bills, once a day
     if reconciled:
         log.info("reconciled %s online gateways' daily bills", reconciled)
+    for number, before, after in calendar.refresh_estimates(system_actor("jobs")):
+        log.info("the deadline of %s is now %s (was %s, an estimate)", number, after, before)
     warn_calendar(clock.today())
 
 

@@ -19,7 +19,7 @@ from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
 from certhall.errors import Conflict, InvalidInput
 from certhall.hall import calendar, renewal, review, services
-from certhall.hall.models import Application
+from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import State
 from certhall.payments.models import Order
 from certhall.pki.issuance import Subscriber
@@ -275,3 +275,38 @@ def test_an_unpaid_online_renewal_closes_when_its_certificate_ends(
     with at(datetime(2027, 1, 4, 10, 0, tzinfo=SHANGHAI)), pytest.raises(Conflict):
         pay_online(closed.number, applicant)
     assert Application.objects.get(pk=started.pk).state == State.CANCELLED
+
+
+def test_an_estimate_is_recomputed_once_the_calendar_knows_its_year_without_an_import(
+    admin: User, hall_ca: object, applicant: User, handler: Handler
+) -> None:
+    """A year the calendar learns other than by this platform's import (chinese-calendar
+    upgraded to know 2027, a row restored by hand): before, the deadlines stored as 预计 stayed
+    so for good, since only an import recomputed them. Now the jobs' next round does, once,
+    with its audit event."""
+    with at(datetime(2026, 12, 31, 10, 0, tzinfo=SHANGHAI)):
+        draft = online_draft(applicant, handler)
+        services.submit(applicant, draft.number)
+        pay_online(draft.number, applicant)
+    paid = Application.objects.get(number=draft.number)
+    assert (paid.due_date, paid.due_provisional) == (date(2027, 1, 6), True)
+    known = Arrangement.parse(ARRANGEMENT_2027).as_json()
+    CalendarYear.objects.create(
+        year=2027,
+        holidays=known["holidays"],
+        workdays=known["workdays"],
+        source="restored",
+        imported_at=datetime(2027, 1, 2, 0, 0, tzinfo=SHANGHAI),
+        imported_by=admin,
+    )
+    calendar.invalidate()
+    with at(datetime(2027, 1, 2, 9, 0, tzinfo=SHANGHAI)):
+        jobs.run_due_jobs()
+        jobs.run_due_jobs()  # again: nothing more
+    paid.refresh_from_db()
+    assert (paid.due_date, paid.due_provisional) == (date(2027, 1, 7), False)
+    recomputed = AuditEvent.objects.filter(
+        action="hall.application.deadline_recomputed", object_id=paid.number
+    )
+    assert recomputed.count() == 1
+    assert recomputed.get().after["due_date"] == "2027-01-07"

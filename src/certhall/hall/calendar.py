@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from certhall import clock
 from certhall.accounts.models import User
@@ -130,12 +131,16 @@ def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
     return result
 
 
-def recompute_deadlines(actor: User) -> list[tuple[str, date | None, date | None]]:
-    """Recompute the deadline of every open application whose review clock has started; each
-    change is an audit event of that application. The caller holds the transaction."""
+def recompute_deadlines(
+    actor: User, among: QuerySet[Application] | None = None
+) -> list[tuple[str, date | None, date | None]]:
+    """Recompute the deadline of every open application whose review clock has started (of
+    ``among``, or all); each change is an audit event of that application. The caller holds the
+    transaction."""
     changes: list[tuple[str, date | None, date | None]] = []
     open_apps = (
-        Application.objects.select_for_update()
+        (Application.objects.all() if among is None else among)
+        .select_for_update()
         .exclude(state__in=FINAL)
         .exclude(complete_at=None)
         .order_by("pk")
@@ -160,6 +165,29 @@ def recompute_deadlines(actor: User) -> list[tuple[str, date | None, date | None
         )
         changes.append((application.number, old_due, application.due_date))
     return changes
+
+
+def refresh_estimates(actor: User) -> list[tuple[str, date | None, date | None]]:
+    """The deadlines still stored as 预计 that the calendar now counts otherwise, recomputed (the
+    jobs, every round). An import recomputes in its own transaction; this catches a year the
+    calendar learned any other way (chinese-calendar upgraded to know it, a row written by
+    hand), whose estimates stayed 预计 for good before (12-06). Reads without a lock and locks
+    only what changes: the estimates are few, the round runs every minute."""
+    estimates = (
+        Application.objects.filter(due_provisional=True)
+        .exclude(state__in=FINAL)
+        .exclude(complete_at=None)
+        .only("pk", "channel", "complete_at", "due_date", "due_provisional")
+    )
+    stale = []
+    for application in estimates:
+        due = workflow.deadline(application, application.complete_at or clock.now())
+        if (due.due, due.provisional) != (application.due_date, application.due_provisional):
+            stale.append(application.pk)
+    if not stale:
+        return []
+    with transaction.atomic():
+        return recompute_deadlines(actor, Application.objects.filter(pk__in=stale))
 
 
 def statuses(calendar: WorkCalendar, years: range) -> list[YearStatus]:
