@@ -139,6 +139,10 @@ def test_online_renewal_survives_losing_the_helper_at_the_write(
     message = page.locator("#renew-message")
     expect(message).to_contain_text("与证书助手的连接中断")
     expect(message).not_to_contain_text("本站")
+    # the page's progress says what the site did (it said 待在线更新 until a reload before)
+    expect(page.locator("#application-state")).to_have_text("新证书已签发，待写入Ukey")
+    expect(page.locator("#progress ol.path li.current")).to_have_text("新证书已签发")
+    expect(page.locator("#history li").last).to_contain_text("已制证")
     page.screenshot(path=stack.shots / "renewal-helper-lost.png", full_page=True)
     page.unroute(install)
     assert token_serials(stack) == {old["serial"]}  # nothing written yet

@@ -98,6 +98,26 @@
     return function () { return { status: 0, data: {}, unreachable: text }; };
   }
 
+  // Once the site has issued the new certificate the application is 新证书已签发: the page's
+  // state, steps, next action and history are read again from the site (one source for their
+  // words), since a lost helper stops here with the page not reloaded.
+  function refreshProgress() {
+    return fetch(window.location.href, { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.text() : "";
+    }).then(function (html) {
+      if (!html) { return; }
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      ["application-state", "next-action", "history"].forEach(function (id) {
+        var now = document.getElementById(id);
+        var then = fresh.getElementById(id);
+        if (now && then) { now.replaceWith(document.importNode(then, true)); }
+      });
+      var path = document.querySelector("#progress ol.path");
+      var freshPath = fresh.querySelector("#progress ol.path");
+      if (path && freshPath) { path.replaceWith(document.importNode(freshPath, true)); }
+    }, function () { /* the site unreachable: the message already says what to do */ });
+  }
+
   function issue(request, result) {
     show(message, "正在签发新证书……", "");
     postSite(api + "/renewal", {
@@ -109,6 +129,7 @@
         return null;
       }
       show(message, "新证书已签发，正在写入Ukey……", "");
+      refreshProgress();
       return postAgent("/v1/requests/" + request.id + "/install", {
         certificate: answer.data.new_certificate_der_b64, chain: answer.data.chain_der_b64 || []
       }).then(null, unreachable(HELPER_LOST));
