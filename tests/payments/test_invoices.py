@@ -409,3 +409,43 @@ def test_finance_records_a_refund_sent_back_through_its_page(
     shown = page(customer.get(f"/payments/orders/{order.reference}"))
     assert "原路退回（流水号 2026120522001R）" in shown
     assert customer.post(url, {"sent_reference": "x"}).status_code == 403  # not the customer's
+
+
+def test_an_invoice_number_typed_in_full_width_digits_is_the_same_number(
+    clock: Any, make_order: Callable[..., Order], clerk: User, applicant: User
+) -> None:
+    """A Chinese input method types ０４４… (full-width digits) and a full-width blank: that is
+    the invoice's number, recorded in ASCII, and the same invoice typed again any way (with or
+    without blanks) is refused as taken. Before, full-width digits were refused as not a
+    number. Other scripts' digits, letters and a 24-digit run are still refused."""
+    made = []
+    for _ in range(2):
+        order = make_order("150.00")
+        services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
+        made.append(
+            invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
+        )
+    invoices.issue_invoice(
+        clerk, made[0].pk, "０４４０３１９００１１１\u3000００００００１７", [PDF]
+    )
+    assert Invoice.objects.get(pk=made[0].pk).number == "04403190011100000017"
+    for again in (
+        "04403190011100000017",
+        "044031900111 00000017",
+        "０４４０３１９００１１１－00000017",
+    ):
+        with pytest.raises(Conflict) as taken:
+            invoices.issue_invoice(clerk, made[1].pk, again, [PDF])
+        assert taken.value.code == "invoice_number_taken"
+    assert invoices.invoice_number(" 2444 2000 0000 1234 5678 ") == "24442000000012345678"
+    refused = (
+        "٠٤٤٠٣١٩٠٠١١١٠٠٠٠٠٠١٧",  # Arabic-Indic digits
+        "०४४०३१९००१११०००००१७",  # Devanagari digits
+        "0440319001110000001A",
+        "044031900111000000170000",  # 24 digits
+        "0440.3190.0111.0000.0017",
+    )
+    for typed in refused:
+        with pytest.raises(InvalidInput) as bad:
+            invoices.invoice_number(typed)
+        assert bad.value.code == "invoice_number", typed

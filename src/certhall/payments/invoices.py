@@ -16,6 +16,7 @@ who take the money at the counter) issue it in the tax system and record its num
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,7 +50,10 @@ SEPARATORS = re.compile(r"[\s\-－]+")
 def invoice_number(typed: str) -> str:
     """The invoice's number as stored: digits only, the code first. InvalidInput otherwise; a
     bare 8-digit 发票号码 is refused saying that its 发票代码 goes with it."""
-    number = SEPARATORS.sub("", typed.strip())
+    # NFKC: a Chinese input method's full-width digits, blank and hyphen are the ASCII ones
+    # (the same invoice, not a refusal); other scripts' digits stay as they are and are refused.
+    folded = typed if typed.isascii() else unicodedata.normalize("NFKC", typed)
+    number = SEPARATORS.sub("", folded.strip())
     if NUMBER.fullmatch(number):
         return number
     if re.fullmatch(r"[0-9]{8}", number):
