@@ -114,6 +114,9 @@ class Application(models.Model):
     payment_reference = models.CharField(max_length=32, blank=True)
     #: The reviewer's general remark when the application was last returned.
     return_note = models.CharField(max_length=500, blank=True)
+    #: The token of the 证书新办 form that made this draft (``hall.web.applicant_new``): the
+    #: same form posted again, also twice at once (a double tap), changes this draft.
+    form_token = models.CharField(max_length=64, blank=True)
 
     objects = VisibleQuerySet["Application"].as_manager()
 
@@ -136,6 +139,11 @@ class Application(models.Model):
             models.CheckConstraint(
                 name="application_amounts_not_negative",
                 condition=models.Q(fee_total__gte=0, postage__gte=0),
+            ),
+            models.UniqueConstraint(
+                fields=["entered_by", "form_token"],
+                condition=~models.Q(form_token=""),
+                name="application_form_token_once",
             ),
         ]
 

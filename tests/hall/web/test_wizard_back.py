@@ -5,8 +5,10 @@ step's POST making one each time. Now going back edits the draft the page made."
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from certhall.accounts.models import Handler, Organization, User
@@ -103,3 +105,96 @@ def test_another_application_is_still_possible(
         other = Client()
         other.force_login(applicant)  # another browser: its own form, its own draft
         assert other.get("/hall/new/").status_code == 200
+
+
+def test_a_double_tap_makes_one_draft(client_a: Client, organization: Organization) -> None:
+    """A double tap sends the form twice at once: the second request read the session before
+    the first wrote it, so the session's record of the token could not tell it (two drafts,
+    the first one's number forgotten). The draft itself records the token it was made from;
+    here the second request sees the session as it was before the first (as it does when both
+    run at once)."""
+    with at(FRIDAY):
+        token = token_of(client_a.get("/hall/new/"))
+        before = dict(client_a.session.items())  # what the second tap's request read
+        first = client_a.post("/hall/new/", {**new_form(), "form_token": token})
+        session = client_a.session
+        session.clear()
+        session.update(before)
+        session.save()
+        again = client_a.post("/hall/new/", {**new_form(), "form_token": token})
+    (draft,) = drafts(organization)
+    assert first["Location"] == again["Location"] == f"/hall/applications/{draft.number}/handler/"
+
+
+def test_a_form_posted_again_after_its_application_went_on_opens_it(
+    client_a: Client, applicant: User, organization: Organization
+) -> None:
+    """The page the browser kept, posted again once its application is no longer a draft (a
+    back far enough after 确认提交): it opens that application, saying it cannot be changed,
+    not a second application; after its draft was cancelled, the same form makes a new one."""
+    with at(FRIDAY):
+        token = token_of(client_a.get("/hall/new/"))
+        client_a.post("/hall/new/", {**new_form(), "form_token": token})
+        (draft,) = drafts(organization)
+        Application.objects.filter(pk=draft.pk).update(state="submitted")
+        again = client_a.post(
+            "/hall/new/", {**new_form(years="3"), "form_token": token}, follow=True
+        )
+        assert "不能修改" in text(again) or "已提交" in text(again)
+        assert drafts(organization) == [draft] and draft.items.get().years == 2
+        Application.objects.filter(pk=draft.pk).update(state="draft")
+        services.cancel(applicant, draft.number)
+        other = client_a.post("/hall/new/", {**new_form(), "form_token": token})
+    cancelled, made = drafts(organization)
+    assert (cancelled.state, made.state) == ("cancelled", "draft")
+    assert other["Location"] == f"/hall/applications/{made.number}/handler/"
+
+
+def test_a_token_is_one_applicants_own(
+    client_a: Client, applicant: User, organization: Organization
+) -> None:
+    """A colleague of the same organisation posting the token of another's form (or a forged
+    one) makes its own draft and changes nothing of the other's."""
+    colleague = User.objects.create_user(
+        username="colleague-a", password="x", role=applicant.role, organization=organization
+    )
+    other = Client()
+    other.force_login(colleague)
+    with at(FRIDAY):
+        token = token_of(client_a.get("/hall/new/"))
+        client_a.post("/hall/new/", {**new_form(), "form_token": token})
+        other.post("/hall/new/", {**new_form(years="3"), "form_token": token})
+    mine, theirs = drafts(organization)
+    assert (mine.entered_by_id, mine.items.get().years) == (applicant.pk, 2)
+    assert (theirs.entered_by_id, theirs.items.get().years) == (colleague.pk, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_taps_at_once_make_one_draft(applicant: User, organization: Organization) -> None:
+    """The double tap for real, on PostgreSQL (SQLite takes one writer at a time): three
+    requests of one session post the same form at the same moment; one draft (three before)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent requests need PostgreSQL (the Makefile's second pass)")
+    browser = Client()
+    browser.force_login(applicant)
+    start, answers = threading.Barrier(3), []
+
+    def tap() -> None:
+        tab = Client()
+        tab.cookies = browser.cookies
+        start.wait()
+        try:
+            with at(FRIDAY):
+                answers.append(tab.post("/hall/new/", {**new_form(), "form_token": "tap"}))
+        finally:
+            connection.close()
+
+    taps = [threading.Thread(target=tap) for _ in range(3)]
+    for thread in taps:
+        thread.start()
+    for thread in taps:
+        thread.join()
+    (draft,) = drafts(organization)
+    assert {answer["Location"] for answer in answers} == {
+        f"/hall/applications/{draft.number}/handler/"
+    }

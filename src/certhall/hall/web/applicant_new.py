@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -45,16 +45,21 @@ ViewFunc = Callable[..., HttpResponse]
 # --- online 新办 ------------------------------------------------------------------------------
 
 
-def start_online_new(actor: User, request: ItemRequest) -> Application:
+def start_online_new(actor: User, request: ItemRequest, token: str = "") -> Application:
     """A draft with its 新办 line, or nothing: the draft and the line commit together (the
     rules refuse an ODC or a 6-year term before any draft exists). The same two services as
-    ``POST /api/hall/applications`` + ``POST …/items``; like ``renewal.start``."""
+    ``POST /api/hall/applications`` + ``POST …/items``; like ``renewal.start``. ``token``: the
+    form's, recorded on the draft (IntegrityError when this applicant's draft has it already:
+    the same form posted at the same time)."""
     with (
         audit.refusals_recorded(actor, "hall.application.start", object_type="application"),
         transaction.atomic(),
     ):
         draft = services.create_draft(actor)
         services.add_item(actor, draft.number, request)
+        if token:
+            draft.form_token = token
+            draft.save(update_fields=["form_token"])
         return draft
 
 
@@ -85,14 +90,12 @@ def _same_line(line: ApplicationItem, request: ItemRequest) -> bool:
     )
 
 
-#: The session's record of the drafts the 证书新办 page made: {form token: number}, and the
-#: last one (``LAST_DRAFT``). A form posted again with its token (a double tap, a page the
-#: browser kept and showed again on 返回) changes that draft; /hall/new/ opened again while the
-#: last draft is still a draft opens its 证书信息 (the browser's back from 经办人).
-MADE_DRAFTS = "hall.new.drafts"
+#: The session's record of the last draft the 证书新办 page made: /hall/new/ opened again while
+#: it is still a draft opens its 证书信息 (the browser's back from 经办人). Which draft a form
+#: made is recorded on the draft (``Application.form_token``), not in the session: a double tap
+#: sends the form twice at once, and the second request reads the session before the first
+#: has written it (12-06: two drafts, the first one's number forgotten).
 LAST_DRAFT = "hall.new.last"
-#: How many tokens a session remembers (the newest).
-KEPT_TOKENS = 20
 
 
 def _open_draft(actor: User, number: object) -> Application | None:
@@ -106,11 +109,11 @@ def _open_draft(actor: User, number: object) -> Application | None:
     return application if application.state == State.DRAFT else None
 
 
-def _remember(request: HttpRequest, token: str, number: str) -> None:
-    made = dict(request.session.get(MADE_DRAFTS) or {})
-    made[token] = number
-    request.session[MADE_DRAFTS] = dict(list(made.items())[-KEPT_TOKENS:])
-    request.session[LAST_DRAFT] = number
+def _made_with(actor: User, token: str) -> Application | None:
+    """The application this applicant's 证书新办 form ``token`` made, if any."""
+    if not token:
+        return None
+    return Application.objects.filter(entered_by=actor, form_token=token).first()
 
 
 def _new_context(form: dict[str, str]) -> dict[str, Any]:
@@ -196,20 +199,30 @@ def new_application(request: HttpRequest, actor: User) -> HttpResponse:
     form.setdefault("years", "1")
     token = text_field(request.POST, "form_token", 64) if request.POST else ""
     error: CerthallError | None = None
+    draft: Application | None = None
     if request.method == "POST":
-        made = _open_draft(actor, (request.session.get(MADE_DRAFTS) or {}).get(token))
+        made = _made_with(actor, token)
+        if made is not None and made.state == State.CANCELLED:
+            made, token = None, ""  # its draft was cancelled: this form makes another
+        if made is None:
+            try:
+                draft, error = attempt(
+                    lambda: start_online_new(actor, _new_request(request.POST), token)
+                )
+            except IntegrityError:  # the same form's other request made the draft meanwhile
+                made = _made_with(actor, token)
+            else:
+                if draft is not None:
+                    messages.success(request, text("done_draft_created", number=draft.number))
+        if made is not None and made.state != State.DRAFT:
+            return to("details", made.number)  # it says why it cannot be changed any more
         if made is not None:
             number = made.number
             draft, error = attempt(
                 lambda: change_online_new(actor, number, _new_request(request.POST))
             )
-        else:
-            draft, error = attempt(lambda: start_online_new(actor, _new_request(request.POST)))
-            if draft is not None:
-                messages.success(request, text("done_draft_created", number=draft.number))
         if draft is not None:
-            if token:
-                _remember(request, token, draft.number)
+            request.session[LAST_DRAFT] = draft.number
             return to("handler", draft.number)
     context = _new_context(form)
     context["form_token"] = token or secrets.token_urlsafe(16)
