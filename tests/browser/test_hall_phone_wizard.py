@@ -192,3 +192,33 @@ def test_a_phones_photo_over_the_limit_is_made_smaller_and_accepted(
         assert image.format == "JPEG" and max(image.size) == 2000, (kind, image.size)
         assert document.filename == photo.name
     shot.passed()
+
+
+def test_a_photo_chosen_again_while_the_first_is_made_smaller_is_the_one_sent(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """The customer chooses a photo, at once another one, and taps 上传: the form waits for the
+    second photo to be made smaller. Before, the first one's end (it is quicker: 2400 px)
+    cleared the input's busy mark (and the second one's 正在压缩 note) while the second (a
+    9000 x 9000 px PNG) was still being drawn, and the form went with that PNG as chosen."""
+    url, applicant = live_server.url, world["applicant"]
+    first, second = tmp_path / "IMG_1.jpg", tmp_path / "scan-9000px.png"
+    Image.new("RGB", (2400, 1800), "white").save(first, "JPEG")
+    Image.new("L", (9000, 9000), 255).save(second, "PNG")
+    with time_machine.travel(FRIDAY):
+        draft = online_draft(applicant, world["handler"], identity_check=False)
+        page = session(browser, url, PHONE_VIEWPORT, applicant)
+        page.goto(f"{url}/hall/applications/{draft.number}/documents/")
+        row = page.locator('#documents tr[data-kind="licence_copy"]')
+        row.locator("input[type=file]").set_input_files(str(first))
+        row.locator("input[type=file]").set_input_files(str(second))
+        row.locator("button[type=submit]").click()  # sent once the second photo is ready
+        expect(page.locator(".messages")).to_contain_text("已上传：")
+        expect(page.locator("#form-error")).to_have_count(0)
+    document = draft.documents.get(kind="licence_copy", superseded=False)
+    image = stored_image(document)
+    assert (document.filename, image.format, image.size) == (
+        "scan-9000px.jpg",
+        "JPEG",
+        (2000, 2000),
+    )

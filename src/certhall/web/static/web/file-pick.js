@@ -92,13 +92,21 @@
     });
   }
 
+  // A photo chosen while another was being made smaller: the input's data-shrinking names the
+  // newest (a serial); an older one's end changes nothing (before, it cleared the mark and the
+  // form went with the new photo as chosen).
+  var serial = 0;
+
   function photo(input) {
     var limit = parseInt(input.getAttribute("data-photo-max") || "", 10);
     var file = input.files && input.files[0];
     if (!limit || !file || !/^image\/(jpeg|png)$/.test(file.type) || !canShrink()) { return; }
-    input.setAttribute("data-shrinking", "1");
+    var mine = String(++serial);
+    var current = function () { return input.getAttribute("data-shrinking") === mine; };
+    input.setAttribute("data-shrinking", mine);
     note(input, "正在压缩照片……");
     shrink(file, limit).then(function (blob) {
+      if (!current()) { return; }
       if (blob && input.files && input.files[0] === file) {
         var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
         var list = new window.DataTransfer();
@@ -110,8 +118,10 @@
         note(input, "");
       }
     }, function () {
-      note(input, "");  // not an image the browser can read: the original goes, the server says
+      // not an image the browser can read: the original goes, the server says
+      if (current()) { note(input, ""); }
     }).then(function () {
+      if (!current()) { return; }
       input.removeAttribute("data-shrinking");
       var form = input.form;
       if (form && form.getAttribute("data-send-after") && !form.querySelector("[data-shrinking]")) {
