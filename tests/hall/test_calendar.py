@@ -213,6 +213,46 @@ def test_missing_statutory_days_are_warned_not_refused(
     assert CalendarYear.objects.filter(year=2027).exists()
 
 
+def test_a_december_day_two_imports_arrange_otherwise_is_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_setup: None
+) -> None:
+    """2027's notice arranges Saturday 2026-12-26 off (元旦's block), 2026's import made it a
+    working day: the calendar counts 2027's (the later notice), and both imports say so, in
+    either order. Before, the day changed kind with no word: the operator who imported 2026's
+    correction afterwards saw it stored and not counted."""
+    files = {}
+    for year, data in {
+        2026: {
+            "year": 2026,
+            "holidays": ["2026-01-01", "2026-10-01"],
+            "workdays": ["2026-12-26"],
+            "source": "2026（测试）",
+        },
+        2027: {**ARRANGEMENT_2027, "holidays": ["2026-12-26", *ARRANGEMENT_2027["holidays"]]},
+    }.items():
+        files[year] = tmp_path / f"{year}.json"
+        files[year].write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    told = "warning: 2026-12-26 is arranged otherwise by the import of {}: 2027's notice counts"
+    code, out, _ = run(capsys, "calendar", "import", str(files[2026]))
+    assert code == 0 and "2026-12-26" not in out  # nothing to disagree with yet
+    code, out, _ = run(capsys, "calendar", "import", str(files[2027]))
+    assert code == 0 and told.format(2026) in out
+    code, out, _ = run(capsys, "calendar", "show", "--year", "2026", "--json")
+    assert "2026-12-26" in json.loads(out)["holidays"]
+    CalendarYear.objects.filter(year=2026).delete()
+    code, out, _ = run(capsys, "calendar", "import", str(files[2026]))
+    assert code == 0 and told.format(2027) in out
+    # the same day arranged alike by both: nothing said
+    CalendarYear.objects.all().delete()
+    run(capsys, "calendar", "import", str(files[2027]))
+    files[2026].write_text(
+        json.dumps({"year": 2026, "holidays": ["2026-12-26"], "workdays": [], "source": "x"}),
+        "utf-8",
+    )
+    code, out, _ = run(capsys, "calendar", "import", str(files[2026]))
+    assert code == 0 and "2026-12-26" not in out
+
+
 @pytest.mark.parametrize(
     ("today", "warned"),
     [(date(2026, 10, 31), False), (date(2026, 11, 1), True), (date(2026, 12, 29), True)],

@@ -42,6 +42,12 @@ def import_(args: argparse.Namespace) -> int:
     result = calendar.import_year(system_actor(), arrangement)
     for day in result.missing_statutory_days:
         print(f"warning: {day.isoformat()} is a statutory holiday by law but not in 'holidays'")
+    for day, counts in result.overridden:
+        other = day.year if counts == arrangement.year else counts
+        print(
+            f"warning: {day.isoformat()} is arranged otherwise by the import of {other}:"
+            f" {counts}'s notice counts for it"
+        )
     if not result.changed:
         print(f"{result.year}: unchanged (already imported)")
         return 0

@@ -84,6 +84,33 @@ class ImportResult:
     recomputed: list[tuple[str, date | None, date | None]] = field(default_factory=list)
     #: The law's holidays the arrangement does not give off (probably a typo; not refused).
     missing_statutory_days: tuple[date, ...] = ()
+    #: Days of a December that this file and the neighbouring year's import arrange otherwise
+    #: (day, the year whose notice counts: the following year's), to be told, not refused.
+    overridden: tuple[tuple[date, int], ...] = ()
+
+
+def _kind(arrangement: Arrangement, day: date) -> str:
+    if day in arrangement.holidays:
+        return "holiday"
+    return "workday" if day in arrangement.workdays else "ordinary"
+
+
+def _disagreements(arrangement: Arrangement) -> tuple[tuple[date, int], ...]:
+    """The December days on which ``arrangement`` and the imports of the year before and the
+    year after disagree: a year's notice arranges days of the December before (元旦's block),
+    and those override that year's own arrangement (``WorkCalendar``)."""
+    rows = CalendarYear.objects.filter(year__in=(arrangement.year - 1, arrangement.year + 1))
+    others = {row.year: _arrangement(row) for row in rows}
+    found: list[tuple[date, int]] = []
+    before, after = others.get(arrangement.year - 1), others.get(arrangement.year + 1)
+    if before is not None:  # this file's days of the December before count over its import
+        own = sorted(d for d in arrangement.holidays | arrangement.workdays if d.month == 12)
+        own = [d for d in own if d.year < arrangement.year]
+        found += [(d, arrangement.year) for d in own if _kind(before, d) != _kind(arrangement, d)]
+    if after is not None:  # the following year's notice counts over this file's December
+        theirs = sorted(d for d in after.holidays | after.workdays if d.year == arrangement.year)
+        found += [(d, after.year) for d in theirs if _kind(after, d) != _kind(arrangement, d)]
+    return tuple(found)
 
 
 def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
@@ -101,6 +128,7 @@ def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
         created=False,
         changed=False,
         missing_statutory_days=arrangement.missing_statutory_days(),
+        overridden=_disagreements(arrangement),
     )
     data = arrangement.as_json()
     with transaction.atomic():
