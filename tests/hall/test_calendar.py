@@ -173,6 +173,9 @@ def test_calendar_commands(
         (b"{not json", "不是JSON"),
         (b"\xff\xfe", "不是JSON"),
         (json.dumps({**ARRANGEMENT_2027, "holidays": ["2026-11-30"]}).encode(), "不在 2027 年内"),
+        # dates fromisoformat reads but the file's readers do not: basic form, a week date
+        (json.dumps({**ARRANGEMENT_2027, "holidays": ["20270101"]}).encode(), "不是日期"),
+        (json.dumps({**ARRANGEMENT_2027, "holidays": ["2026-W53-4"]}).encode(), "不是日期"),
         # an RLO in the source staff read in `calendar status` (it was stored as it came)
         (
             json.dumps({**ARRANGEMENT_2027, "source": "国务院\u202e办公厅"}).encode(),

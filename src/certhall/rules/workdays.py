@@ -20,6 +20,7 @@ package and the law are used. All functions take ``datetime.date`` values in Sha
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -98,10 +99,18 @@ class Deadline:
     provisional: bool
 
 
+#: A date in an arrangement file: ASCII digits (``\d`` is true of other scripts' digits).
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _iso_day(text: object, where: str, year: int) -> date:
     if not isinstance(text, str):
         raise InvalidInput(code="calendar_date", variant="type", where=where, text=text)
     try:
+        # YYYY-MM-DD as the message says: fromisoformat also reads 20261231 and the week date
+        # 2026-W53-4 (2026-12-31), which nobody checking the file against the notice reads so
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(code="calendar_date", where=where, text=text) from None
