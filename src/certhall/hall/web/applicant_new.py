@@ -18,7 +18,7 @@ from certhall.accounts import profile
 from certhall.accounts.models import Handler, User
 from certhall.audit import services as audit
 from certhall.errors import CerthallError, InvalidInput
-from certhall.hall import documents, realname, services, storage
+from certhall.hall import access, documents, realname, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Delivery, Document
 from certhall.hall.states import State
@@ -66,12 +66,10 @@ def start_online_new(actor: User, request: ItemRequest, token: str = "") -> Appl
 def change_online_new(actor: User, number: str, request: ItemRequest) -> Application:
     """证书信息 of a draft changed: its 新办 line replaced by the one now chosen, in one
     transaction (nothing changes when the rules refuse the new choice); the same line again
-    changes nothing. Going back to the first step edits the draft it made, never a second."""
-    with (
-        audit.refusals_recorded(actor, "hall.item.change", object_type="application"),
-        transaction.atomic(),
-    ):
-        draft = services.get_application(actor, number)
+    changes nothing. Going back to the first step edits the draft it made, never a second.
+    The draft is locked before its lines are read: two tabs posting at once changed the same
+    line, and the later one's removal found it gone (a 404 page, 12-06)."""
+    with access.locked(actor, number, "hall.item.change", editor=True) as draft:
         lines = [line for line in draft.items.all() if line.business == RuleBusiness.NEW.value]
         if any(_same_line(line, request) for line in lines):
             return draft
