@@ -10,14 +10,13 @@ kept session's Ukey (``Registry.sweep``) and list the certificates. Prints the f
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from certhall.agent.requests import Registry
 from certhall.agent.ukey import Ukeys
 from tests.agent.support import HALL, PIN
+from tests.support.threads import side_by_side
 
 
 def main(module: str, conf: str, seconds: float) -> int:
@@ -27,7 +26,7 @@ def main(module: str, conf: str, seconds: float) -> int:
     kept = registry.create("renew", HALL, entry.fingerprint, years=1)
     registry.submit_pin(kept.id, kept.form_token, PIN)
     assert kept.state == "done" and kept.session is not None, kept.error
-    failures: list[str] = []
+    failures: list[str] = []  # the works' own findings, beside what they raise
     stop = time.monotonic() + seconds
 
     def retry() -> None:
@@ -46,20 +45,7 @@ def main(module: str, conf: str, seconds: float) -> int:
                 failures.append(f"kept request {kept.state}: {kept.error}")
                 return
 
-    def guarded(work: Callable[[], None]) -> threading.Thread:
-        def run() -> None:
-            try:
-                work()
-            except Exception as error:
-                failures.append(f"{type(error).__name__}: {error}")
-
-        return threading.Thread(target=run)
-
-    threads = [guarded(retry), guarded(probe), guarded(probe), guarded(probe)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failures += side_by_side(retry, probe, probe, probe)
     registry.close()
     for failure in failures:
         print(failure)

@@ -7,30 +7,17 @@ process within seconds (SoftHSM2's heap corrupted, SIGSEGV or SIGABRT) or failed
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.agent.support import SoftwareCA, ukey_with_certificate
 from tests.conftest_softhsm import SoftHSMStore
+from tests.support.threads import assert_scenario_passes
 
 pytestmark = pytest.mark.softhsm
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_retry_beside_the_probes_of_a_kept_session(softhsm_store: SoftHSMStore) -> None:
     ukey_with_certificate(softhsm_store, SoftwareCA.create())
-    scenario = [sys.executable, "-m", "tests.agent.concurrent_scenario"]
-    result = subprocess.run(
-        [*scenario, softhsm_store.module, str(softhsm_store.conf), "6"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
+    assert_scenario_passes(
+        "tests.agent.concurrent_scenario", softhsm_store.module, str(softhsm_store.conf), "6"
     )
-    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
-    assert result.stdout.splitlines() == ["ok"], result.stdout[-2000:]

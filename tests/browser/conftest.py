@@ -76,6 +76,21 @@ def chromium() -> Iterator[Browser]:
         connection.close()
 
 
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """One Chromium for the test (:func:`chromium`)."""
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM
+    (and the live server answers from its own thread), which Django would refuse as an async
+    context."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 def new_page(
     browser: Browser,
     width: int = 1100,

@@ -36,13 +36,6 @@ def code_sent_to(phone: str) -> str:
     return found.group(0)
 
 
-@pytest.fixture
-def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test reads the outbox (the
-    live server answers from its own thread), which Django would refuse as an async context."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def test_register_and_log_in(
     audit_flushable: None, db_from_the_test: None, live_server: Any, page: Page, tmp_path: Path
 ) -> None:

@@ -46,18 +46,12 @@ from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import instance_store
 from tests.browser.conftest import ORG_NAME, USCC, chromium, new_page
 
-pytestmark = [pytest.mark.browser, pytest.mark.softhsm]
+pytestmark = [pytest.mark.browser, pytest.mark.softhsm, pytest.mark.usefixtures("db_from_the_test")]
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 SATURDAY = datetime(2026, 11, 21, 10, 0, tzinfo=SHANGHAI)
 PASSWORD = "Counter-pass-2026"
 WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
-
-
-@pytest.fixture(autouse=True)
-def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

@@ -37,22 +37,16 @@ from certhall.payments import sandbox
 from certhall.rules import SHANGHAI
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
-from tests.browser.conftest import ORG_NAME, USCC, chromium
+from tests.browser.conftest import ORG_NAME, USCC
 from tests.browser.test_phones import CHECKS, phone_problems
 
-pytestmark = [pytest.mark.browser, pytest.mark.softhsm]
+pytestmark = [pytest.mark.browser, pytest.mark.softhsm, pytest.mark.usefixtures("db_from_the_test")]
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 PASSWORD = "Hall-online-2026"
 LEGAL_REP_ID = "11010519491231002X"
 HANDLER_ID = "440301199001011234"
 TRACKING = "SF1234567890"
-
-
-@pytest.fixture(autouse=True)
-def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
@@ -142,12 +136,6 @@ def world(
         "ukey": ukey,
         "scans": paths,
     }
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 #: The customer's phone: a cheap Android phone 360 px wide, opening the hall from an SMS link.

@@ -24,23 +24,11 @@ from playwright.sync_api import Browser, Page, expect
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.hall import identity, storage
 from certhall.hall.models import Application, Document
-from tests.browser.conftest import ORG_NAME, USCC, chromium
+from tests.browser.conftest import ORG_NAME, USCC
 from tests.browser.test_phones import CHECKS, FRIDAY, PHONE_VIEWPORT, phone_problems, session
 from tests.hall.conftest import HANDLER_ID, PHONE, online_draft
 
-pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(autouse=True)
-def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 
 @pytest.fixture

@@ -44,7 +44,6 @@ from certhall.payments import invoices
 from certhall.refunds.models import FeeRecord, Programme, UsageRecord
 from certhall.rules import SHANGHAI
 from certhall.ukeys.models import Ukey
-from tests.browser.conftest import chromium
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
 from tests.hall.conftest import (
     CA_CREATED_AT,
@@ -59,7 +58,7 @@ from tests.hall.conftest import (
 )
 from tests.refunds.conftest import IN_WINDOW, announced, certificate_holder
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 #: An enterprise's name as long as real ones are (a branch of a company with a long trade),
@@ -85,18 +84,6 @@ WAY_BACK = {
 
 #: What every page must pass, measured in the page (a function expression).
 CHECKS = (Path(__file__).parent / "phone_checks.js").read_text(encoding="utf-8")
-
-
-@pytest.fixture(autouse=True)
-def db_from_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; the test still reads the ORM."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -338,6 +325,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("hall", "/hall/", applicant),
         ("hall-list", "/hall/applications/", applicant),
         ("new", "/hall/new/", applicant),
+        ("new-details", f"{hall}/{draft}/details/", applicant),
         ("new-handler", f"{hall}/{draft}/handler/", applicant),
         ("new-delivery", f"{hall}/{draft}/delivery/", applicant),
         ("new-documents", f"{hall}/{draft}/documents/", applicant),

@@ -264,8 +264,10 @@ def software_certificate(
     profile: str = "org",
     years: int = 1,
     when: datetime = datetime(2026, 1, 10, 2, 0, tzinfo=UTC),
+    not_after: datetime | None = None,
 ) -> tuple[ec.EllipticCurvePrivateKey, Certificate]:
-    """A certificate of ours for a software key, issued at ``when``."""
+    """A certificate of ours for a software key, issued at ``when`` (ending at ``not_after``
+    rather than after ``years``, if given)."""
     key = ec.generate_private_key(ec.SECP256R1())
     subscriber = Subscriber(
         org_name=organization.name,
@@ -282,6 +284,7 @@ def software_certificate(
                 years=years,
                 subscriber=subscriber,
                 organization=organization,
+                not_after=not_after,
             ),
         )
     return key, row

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 from django.urls import reverse
 
@@ -16,16 +15,14 @@ from certhall import jobs
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
-from certhall.ca.services import IssueRequest, issue
 from certhall.errors import Conflict, InvalidInput
 from certhall.hall import calendar, renewal, review, services
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import State
 from certhall.payments.models import Order
-from certhall.pki.issuance import Subscriber
 from certhall.rules import SHANGHAI, QuoteRefused, quote
 from certhall.rules.workdays import Arrangement, DayKind, Deadline
-from tests.hall.conftest import LEGAL_REP_ID, at, csr_for, online_draft, pay_online
+from tests.hall.conftest import at, online_draft, pay_online, software_certificate
 from tests.hall.test_calendar import ARRANGEMENT_2027
 
 pytestmark = pytest.mark.django_db
@@ -38,25 +35,10 @@ def ending_at(
     admin: User, organization: Organization, not_after: datetime, profile: str = "personal"
 ) -> Certificate:
     """A certificate of ours issued on 2026-01-10 that ends at ``not_after``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subscriber = Subscriber(
-        org_name=organization.name,
-        uscc=organization.uscc,
-        person_name="王五" if profile == "personal" else None,
-        id_number=LEGAL_REP_ID if profile == "personal" else None,
-    )
-    with at(datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI)):
-        return issue(
-            admin,
-            IssueRequest(
-                csr=csr_for(key),
-                profile=profile,
-                years=1,
-                subscriber=subscriber,
-                organization=organization,
-                not_after=not_after,
-            ),
-        )
+    issued = datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI)
+    return software_certificate(
+        admin, organization, profile=profile, when=issued, not_after=not_after
+    )[1]
 
 
 def test_an_online_renewal_is_refused_once_the_certificate_ended_on_its_last_day(

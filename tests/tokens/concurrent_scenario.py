@@ -9,19 +9,17 @@ them again (the checks before issuance, an unlock). Prints the failures seen (on
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from certhall.tokens import generate_keypair, open_token
 from certhall.tokens.objects import delete_key_pair, list_objects
+from tests.support.threads import side_by_side
 
 PIN = "user-pin-1234"
 
 
 def main(module: str, conf: str, seconds: float) -> int:
-    failures: list[str] = []
     stop = time.monotonic() + seconds
 
     def issue() -> None:
@@ -37,20 +35,7 @@ def main(module: str, conf: str, seconds: float) -> int:
             with open_token(module, "b", PIN, conf=Path(conf)) as session:
                 list_objects(session)
 
-    def guarded(work: Callable[[], None]) -> threading.Thread:
-        def run() -> None:
-            try:
-                work()
-            except Exception as error:
-                failures.append(f"{type(error).__name__}: {error}")
-
-        return threading.Thread(target=run)
-
-    threads = [guarded(issue), guarded(check), guarded(check)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failures = side_by_side(issue, check, check)
     for failure in failures:
         print(failure)
     print("ok")

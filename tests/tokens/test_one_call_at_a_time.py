@@ -6,30 +6,17 @@ or failed a step; it runs in a process of its own for that reason."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.conftest_softhsm import SoftHSMStore
+from tests.support.threads import assert_scenario_passes
 
 pytestmark = pytest.mark.softhsm
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_two_ukeys_used_by_three_threads_at_once(softhsm_store: SoftHSMStore) -> None:
     softhsm_store.init_token("a")
     softhsm_store.init_token("b")
-    scenario = [sys.executable, "-m", "tests.tokens.concurrent_scenario"]
-    result = subprocess.run(
-        [*scenario, softhsm_store.module, str(softhsm_store.conf), "5"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
+    assert_scenario_passes(
+        "tests.tokens.concurrent_scenario", softhsm_store.module, str(softhsm_store.conf), "5"
     )
-    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
-    assert result.stdout.splitlines() == ["ok"], result.stdout[-2000:]
