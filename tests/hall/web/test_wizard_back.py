@@ -4,8 +4,8 @@ step's POST making one each time. Now going back edits the draft the page made."
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from certhall.hall import services
 from certhall.hall.models import Application
 from tests.hall.conftest import FRIDAY, at
 from tests.hall.web.conftest import new_form, text
+from tests.support.threads import together
 
 pytestmark = pytest.mark.django_db
 
@@ -178,24 +179,14 @@ def postgres(audit_flushable: None) -> None:
 
 def at_once(browser: Client, url: str, forms: list[dict[str, str]]) -> list[Any]:
     """``forms`` posted to ``url`` at the same moment by tabs of ``browser``'s session."""
-    start, answers = threading.Barrier(len(forms)), []
 
-    def tap(form: dict[str, str]) -> None:
+    def tap(form: dict[str, str]) -> Any:
         tab = Client()
         tab.cookies = browser.cookies
-        start.wait()
-        try:
-            with at(FRIDAY):
-                answers.append(tab.post(url, form))
-        finally:
-            connection.close()
+        with at(FRIDAY):
+            return tab.post(url, form)
 
-    taps = [threading.Thread(target=tap, args=(form,)) for form in forms]
-    for thread in taps:
-        thread.start()
-    for thread in taps:
-        thread.join()
-    return answers
+    return together(*(functools.partial(tap, form) for form in forms))
 
 
 def test_three_taps_at_once_make_one_draft(
