@@ -22,9 +22,7 @@ from certhall.accounts.models import Role, User
 from certhall.accounts.services import home_provider
 from tests.browser.test_phones import (  # noqa: F401 - fixtures
     FRIDAY,
-    browser,
     customer_pages,
-    db_from_the_test,
     make_softhsm_store,
     session,
     staff_pages,
@@ -34,7 +32,7 @@ from tests.browser.test_phones import (  # noqa: F401 - fixtures
 )
 from tests.refunds.conftest import announced
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 #: Installed before any page script runs: every violation the page reports, kept for the test.
 WATCH = """
@@ -87,7 +85,7 @@ def _console_watcher(page: Page, seen: list[str]) -> None:
 def test_no_page_violates_the_policy(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
     print(f"screenshots in {tmp_path}")
@@ -120,7 +118,7 @@ def test_no_page_violates_the_policy(
 def test_cancel_asks_first_without_inline_script(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     """The cancel button's question was an inline ``onsubmit``; now ``data-confirm`` and
     ``web/confirm.js``: dismissed, nothing is cancelled; accepted, the application is."""

@@ -21,8 +21,6 @@ from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
     FRIDAY,
     NARROW_VIEWPORT,
     PHONE_VIEWPORT,
-    browser,
-    db_from_the_test,
     phone_problems,
     session,
     wide_problem,
@@ -31,13 +29,13 @@ from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
 from tests.hall.conftest import stock, ukey_store  # noqa: F401
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 
 def test_refusals_on_a_360_px_phone(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
     url, width = live_server.url, NARROW_VIEWPORT["width"]

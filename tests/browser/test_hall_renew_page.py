@@ -20,7 +20,6 @@ from tests.browser.conftest import chromium
 from tests.browser.test_phones import (  # noqa: F401
     FRIDAY,
     PHONE_VIEWPORT,
-    db_from_the_test,
     measure,
     phone_problems,
     session,
@@ -29,7 +28,7 @@ from tests.browser.test_phones import (  # noqa: F401
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
 from tests.hall.conftest import stock, ukey_store  # noqa: F401
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 
 @pytest.fixture

@@ -21,8 +21,6 @@ from certhall.refunds.models import RefundApplication
 from certhall.refunds.states import State
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
     FRIDAY,
-    browser,
-    db_from_the_test,
     make_softhsm_store,
     session,
     stock,
@@ -30,7 +28,7 @@ from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staf
     world,
 )
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 #: What a confirmation or a refusal on a staff page is: a line of role status or alert (not a
 #: card of things to do, a <section role=alert>), or the refusal beside a form.
@@ -66,7 +64,7 @@ def refuse(page: Page, form: str) -> None:
 def test_every_console_tells_what_happened_in_one_way(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
     width: int,
 ) -> None:

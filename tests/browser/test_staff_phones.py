@@ -57,9 +57,7 @@ from tests.browser.conftest import USCC
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
     FRIDAY,
     PHONE_VIEWPORT,
-    browser,
     counted_fee,
-    db_from_the_test,
     make_softhsm_store,
     measure,
     phone_problems,
@@ -82,7 +80,7 @@ from tests.refunds.conftest import (
 )
 from tests.support.payments import refunded_twice
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 #: Pages whose table cells' codes and login names stay whole on a tablet too: the refund
 #: officers' 批次 (its maker refund-maker-|phone, its SHA-256 in three lines at 768 px, before
@@ -250,7 +248,7 @@ def reachable(got: dict[str, Any]) -> tuple[tuple[str, list[str]], ...]:
 def test_every_staff_page_fits_a_phone(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
     shots = tmp_path / "390"
@@ -273,7 +271,7 @@ def test_every_staff_page_fits_a_phone(
 
 
 def at_the_counter(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     url: str,
     clerk: User,
     shots: Path,
@@ -300,7 +298,7 @@ def at_the_counter(
 def test_the_same_pages_at_desktop_and_tablet(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
     width: int,
 ) -> None:
