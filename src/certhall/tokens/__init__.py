@@ -13,7 +13,7 @@ Framework-free. See docs/tokens.md. Modules, each importing only the ones listed
 * :mod:`~certhall.tokens.softhsm`: SoftHSM2 token store configuration files, the CA's token.
 """
 
-from certhall.tokens.admin import TokenInfo, format_token, list_tokens, token_info
+from certhall.tokens.admin import TokenInfo, check_format, format_token, list_tokens, token_info
 from certhall.tokens.errors import (
     PinChangeRequired,
     PinError,
@@ -59,6 +59,7 @@ from certhall.tokens.pin import (
     DEFAULT_MAX_TRIES,
     PinStatus,
     change_pin,
+    check_so_pin,
     pin_status,
     so_reset_pin,
     user_login,
@@ -97,7 +98,9 @@ __all__ = [
     "WrongSoPin",
     "build_csr",
     "change_pin",
+    "check_format",
     "check_pin_length",
+    "check_so_pin",
     "delete_certificate",
     "delete_key_pair",
     "format_token",

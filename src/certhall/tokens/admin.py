@@ -46,6 +46,11 @@ class TokenInfo:
     flags: int
     pin: PinStatus | None = None
 
+    @property
+    def user_pin_set(self) -> bool:
+        """Whether the token has a user PIN (``CKF_USER_PIN_INITIALIZED``: ``C_InitPIN`` ran)."""
+        return bool(self.flags & TokenFlag.USER_PIN_INITIALIZED)
+
 
 def _text(value: object) -> str:
     if isinstance(value, bytes):
@@ -116,6 +121,17 @@ def _store_lock(conf: Path | None) -> Iterator[None]:
         yield
 
 
+def check_format(label: str, so_pin: str, pin: str) -> None:
+    """What :func:`format_token` refuses before the slot is touched: a label that is no label or
+    holds an invisible character (InvalidInput ``text_chars``), a PIN length the token refuses
+    (PinLengthInvalid). For a caller that records the label before formatting (the Ukey
+    inventory's write-ahead record): it checks first, so nothing refused is ever recorded."""
+    check_label(label)
+    refuse_invisible(label, "令牌标签")
+    check_pin_length(so_pin, so=True)
+    check_pin_length(pin)
+
+
 def format_token(
     module_path: str,
     label: str,
@@ -136,10 +152,7 @@ def format_token(
     A label people read (the inventory, ``token list``) holding an invisible character is
     refused before the slot is touched (InvalidInput ``text_chars``, docs/security.md).
     """
-    check_label(label)
-    refuse_invisible(label, "令牌标签")
-    check_pin_length(so_pin, so=True)
-    check_pin_length(pin)
+    check_format(label, so_pin, pin)
     with (
         _store_lock(conf.resolve() if conf is not None else None),
         reserved(module_path, conf, fresh=True) as binding,

@@ -408,3 +408,14 @@ def so_reset_pin(
         token = find_token(binding, label)
         with binding_lock, raw_session(binding, token, label, so_pin=so_pin) as raw:
             set_user_pin_as_so(raw, new_pin, must_change=must_change, max_tries=max_tries)
+
+
+def check_so_pin(module_path: str, label: str, so_pin: str, *, conf: Path | None = None) -> None:
+    """Whether ``so_pin`` opens the token ``label`` as SO: an SO login and nothing else (the user
+    PIN and its state are left as they are). WrongSoPin, SoPinLocked, TokenNotFound."""
+    check_label(label)
+    check_pin_length(so_pin, so=True)
+    with reserved(module_path, conf) as binding:
+        token = find_token(binding, label)
+        with binding_lock, raw_session(binding, token, label, so_pin=so_pin):
+            pass
