@@ -4,8 +4,6 @@ too (the role check ran before the audited block and left no trace)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any, cast
 
 import pytest
 
@@ -26,14 +24,13 @@ def test_refusals_on_role_are_audited(make_user: Callable[..., User]) -> None:
     request = ca_services.IssueRequest(
         csr=b"", profile="org", years=1, subscriber=Subscriber(org_name="x", uscc="x")
     )
-    token = cast(Any, SimpleNamespace(serial="fake0001", model="SoftHSM v2"))
     attempts: dict[str, Callable[[], object]] = {
         "ca.init": lambda: ca_services.init_ca(applicant),
         "ca.certificate.issue": lambda: ca_services.issue(applicant, request),
         "ca.certificate.revoke": lambda: ca_services.revoke(applicant, "abcdef", "superseded"),
         batch.ACTION: lambda: batch.issue_batch(applicant, [request]),
         "notify.outbox.read": lambda: notify_services.list_outbox(applicant),
-        "ukey.stock": lambda: ukey_services.register_ukey(applicant, token, "so-pin-123"),
+        "ukey.stock": lambda: ukey_services.prepare_stock(applicant, "ukey-refused"),
     }
     for action, attempt in attempts.items():
         with pytest.raises(Forbidden) as refused:

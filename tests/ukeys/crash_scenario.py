@@ -35,9 +35,13 @@ Putting a Ukey in stock (入库):
 
 * ``stock LABEL``: the demo issuer formats a new Ukey LABEL on the instance's Ukey store and
   records it in stock (``ukeys.services.prepare_stock``);
-* ``inspect-stock LABEL``: JSON of the token under LABEL (its serial), the inventory records
-  of that label, the store's tokens no record holds, the label's write-ahead records and their
-  audit events, and what a session opened with the record's sealed SO PIN finds on the token.
+* ``inspect-stock LABEL [CONF [SO_PIN PIN]]``: JSON of the token under LABEL (its serial) on
+  the instance's Ukey store (or the SoftHSM2 store CONF), the inventory records of that label,
+  the store's tokens no record holds, the label's write-ahead records (and the store they
+  recorded) and their audit events, and what a session opened with the record's sealed SO PIN
+  finds on the token; with the operator's SO_PIN and PIN (``certhall token init``), what a
+  session with that PIN finds instead, without changing the token, whether each PIN opens it
+  and whether the record sealed that SO PIN.
 
 Each command then checks the audit chain when asked (``tests.support.crash_scenario``'s
 ``verify_audit``).
@@ -362,24 +366,53 @@ def stock(label: str) -> None:
     services.prepare_stock(User.objects.get(username="demo-issuer"), label)
 
 
-def inspect_stock(label: str) -> None:
+def inspect_stock(label: str, conf: str = "", so_pin: str = "", pin: str = "") -> None:
+    from pathlib import Path
+
     from django.db.models import Q
 
     from certhall.audit.models import AuditEvent
-    from certhall.tokens import list_certificates, list_tokens, private_key_labels
+    from certhall.errors import TokenError
+    from certhall.tokens import (
+        PinError,
+        check_so_pin,
+        list_certificates,
+        list_tokens,
+        private_key_labels,
+        user_login,
+    )
     from certhall.ukeys import sessions
     from certhall.ukeys.models import TokenWrite, Ukey
-    from certhall.ukeys.store import instance_store
+    from certhall.ukeys.store import UkeyStore, instance_store
 
-    store = instance_store()
+    store = UkeyStore(instance_store().module, Path(conf)) if conf else instance_store()
     on_store = {t.label: t.serial for t in list_tokens(store.module, conf=store.conf)}
     records = list(Ukey.objects.filter(label=label).order_by("pk"))
     recorded = set(Ukey.objects.values_list("serial", flat=True))
     writes = TokenWrite.objects.filter(kind="format", key_label=label).order_by("pk")
     found: dict[str, int] | None = None
-    if len(records) == 1 and label in on_store:
+    pins: dict[str, object] = {}
+    if so_pin and label in on_store:
+        # the operator's PINs (certhall token init), tried without changing the token: the user
+        # PIN logs in, the SO PIN opens it as SO, and the record sealed that SO PIN
+        try:
+            with user_login(store.module, label, pin, conf=store.conf) as session:
+                found = {
+                    "keys": len(private_key_labels(session)),
+                    "certificates": len(list_certificates(session)),
+                }
+            pins["user"] = "ok"
+        except PinError as error:
+            pins["user"] = error.code
+        try:
+            check_so_pin(store.module, label, so_pin, conf=store.conf)
+            pins["so"] = "ok"
+        except TokenError as error:
+            pins["so"] = error.code
+        pins["sealed"] = len(records) == 1 and sessions.so_pin(records[0]) == so_pin
+    elif len(records) == 1 and label in on_store:
         # the SO PIN sealed in the record logs in as SO and sets a user PIN (what issuance does)
-        with sessions.stock_session(records[0]) as (session, _pin):
+        with sessions.stock_session(records[0], store) as (session, _pin):
             found = {
                 "keys": len(private_key_labels(session)),
                 "certificates": len(list_certificates(session)),
@@ -396,8 +429,10 @@ def inspect_stock(label: str) -> None:
                 "ukeys": [[u.serial, u.status] for u in records],
                 "unrecorded": sorted(s for s in on_store.values() if s not in recorded),
                 "writes": [[w.state, w.ukey.serial if w.ukey else None] for w in writes],
+                "store": [[w.store_module, w.store_conf] for w in writes],
                 "events": [[e.action, e.result] for e in events],
                 "on_token": found,
+                **({"pins": pins} if so_pin else {}),
             }
         )
     )

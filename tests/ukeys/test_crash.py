@@ -340,3 +340,69 @@ def test_putting_a_ukey_in_stock_killed_at_every_step_is_finished_by_recovery(
     clean = home.json("inspect-stock", "clean", audit=True)
     assert clean["ukeys"] == [[clean["token"], "in_stock"]] and clean["unrecorded"] == []
     assert clean["writes"] == [["done", clean["token"]]], clean
+
+
+OPERATOR_SO_PIN = "operator-so-pin-1"
+OPERATOR_PIN = "246810"
+
+
+def test_token_init_killed_at_every_step_is_finished_by_recovery(
+    home: Home, tmp_path: Path
+) -> None:
+    """``certhall token init`` (the operator's own SO PIN and user PIN) killed after its
+    write-ahead record and after the token's formatting (not yet recorded), on the instance's
+    Ukey store and on a store of the operator's (``--conf``). Before, nothing was written ahead:
+    killed after formatting, the token had the operator's PINs and neither the inventory nor the
+    audit chain said so. Now recovery closes the first as abandoned and records the formatted
+    ones in stock, found where the record says they were made, with the operator's SO PIN
+    sealed; both of the operator's PINs still open the token, which is empty; staff unlock it."""
+    from certhall.tokens import write_softhsm_conf
+
+    home.env.pop("SOFTHSM2_CONF", None)  # the default store: the instance's
+    own = write_softhsm_conf(tmp_path / "operator" / "tokens", tmp_path / "operator" / "h.conf")
+    pins = ("--so-pin", OPERATOR_SO_PIN, "--pin", OPERATOR_PIN)
+    home.kill_cli_at("ukey.stock_begun", "token", "init", "--label", "init-begun", *pins)
+    home.kill_cli_at("ukey.stock_formatted", "token", "init", "--label", "init-formatted", *pins)
+    home.kill_cli_at(
+        "ukey.stock_formatted", "token", "init", "--conf", str(own), "--label", "init-own", *pins
+    )
+    looks = {
+        "init-begun": ("init-begun",),
+        "init-formatted": ("init-formatted", "", OPERATOR_SO_PIN, OPERATOR_PIN),
+        "init-own": ("init-own", str(own), OPERATOR_SO_PIN, OPERATOR_PIN),
+    }
+    begun = home.json("inspect-stock", *looks["init-begun"])
+    assert (begun["token"], begun["ukeys"], begun["writes"]) == (None, [], [["open", None]]), begun
+    serials = {}
+    for label in ("init-formatted", "init-own"):
+        killed = home.json("inspect-stock", *looks[label])
+        serials[label] = serial = killed["token"]
+        assert serial and killed["ukeys"] == [] and killed["writes"] == [["open", None]], killed
+        assert killed["unrecorded"] == [serial], killed  # formatted, and nothing holds it...
+        assert killed["events"] == [["ukey.stock.begin", "ok"]], killed  # ...but the record
+    assert home.json("inspect-stock", *looks["init-own"])["store"] == [["", str(own.resolve())]]
+    assert sorted(home.cli("ukeys", "recover").splitlines()) == sorted(
+        [
+            "abandoned: putting Ukey init-begun in stock (no token of ours)",
+            f"in stock: Ukey {serials['init-formatted']} (init-formatted)",
+            f"in stock: Ukey {serials['init-own']} (init-own)",
+        ]
+    )
+    begun = home.json("inspect-stock", *looks["init-begun"], audit=True)
+    assert (begun["token"], begun["ukeys"], begun["writes"]) == (None, [], [["undone", None]])
+    assert begun["events"] == [["ukey.stock.begin", "ok"], ["ukey.stock.abandon", "ok"]], begun
+    for label, serial in serials.items():
+        after = home.json("inspect-stock", *looks[label], audit=True)
+        assert after["ukeys"] == [[serial, "in_stock"]], (label, after)
+        assert after["writes"] == [["done", serial]] and after["unrecorded"] == [], (label, after)
+        assert after["events"] == [["ukey.stock.begin", "ok"], ["ukey.stock", "ok"]], after
+        assert after["pins"] == {"user": "ok", "so": "ok", "sealed": True}, (label, after)
+        assert after["on_token"] == {"keys": 0, "certificates": 0}, (label, after)
+    assert home.cli("ukeys", "recover").strip() == "nothing to recover"
+    # The recovered tokens are the inventory's: staff unlock them with the sealed SO PIN.
+    out = home.cli("token", "unlock", "--conf", str(own), "--label", "init-own", "--new-pin",
+                   "135790")  # fmt: skip
+    assert f"(Ukey {serials['init-own']}) unlocked" in out
+    out = home.cli("token", "unlock", "--label", "init-formatted", "--new-pin", "135790")
+    assert f"(Ukey {serials['init-formatted']}) unlocked" in out
+    home.audit_verifies()

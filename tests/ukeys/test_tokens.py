@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from certhall import clock
 from certhall.accounts.models import Organization, Role, User
 from certhall.audit.models import AuditEvent
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
-from certhall.errors import CerthallError, Conflict, Forbidden, InvalidInput, TokenError
+from certhall.errors import (
+    CerthallError,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    TokenError,
+)
 from certhall.notify.messages import Kind, render
 from certhall.notify.models import SmsMessage
 from certhall.tokens import (
@@ -109,10 +118,10 @@ def test_prepare_stock_roles_and_duplicates(
         services.prepare_stock(admin, "ukey-0001", store=ukey_store)
     assert err.value.code == "token_exists"
     assert Ukey.objects.count() == 1
-    # like every service: a wrong role is refused before anything is looked at; the
-    # refusal of the token (label taken) is audited
-    refused = AuditEvent.objects.filter(action="ukey.stock", result="refused").get()
-    assert refused.after["error"] == "token_exists"
+    # a wrong role is refused before anything is looked at; both refusals are audited (the
+    # role's as every service's, tests/audit/test_role_refusals.py)
+    refused = AuditEvent.objects.filter(action="ukey.stock", result="refused").order_by("seq")
+    assert [e.after["error"] for e in refused] == ["role_required", "token_exists"]
     # its write-ahead record is closed as abandoned; the label's token is the first one's
     writes_ = TokenWrite.objects.filter(kind=TokenWrite.Kind.FORMAT).order_by("pk")
     assert [(w.state, w.ukey) for w in writes_] == [("done", stock), ("undone", None)]
@@ -160,6 +169,45 @@ def test_an_interrupted_stock_is_recorded_only_when_its_so_pin_opens_the_token(
         ("ukey.stock.abandon", str(theirs.pk)),
     ]
     assert_secret_nowhere("so-pin-ours-1234")
+
+
+def test_an_interrupted_stock_is_looked_for_where_its_record_says(
+    admin: User, ukey_store: UkeyStore, tmp_path: Path
+) -> None:
+    """A token formatted on a store that is not the instance's (``certhall token init --conf``)
+    is found there by recovery, its user PIN kept (the operator's); a recorded module other than
+    the instance's is never loaded (a row must not choose code to run): the record stays open."""
+    from certhall.tokens import format_token, user_login, write_softhsm_conf
+    from certhall.ukeys import writes
+
+    own = UkeyStore(ukey_store.module, write_softhsm_conf(tmp_path / "own", tmp_path / "own.conf"))
+    write = writes.begin_stock(admin, "ukey-own", "so-pin-own-1234", admin.provider_id, store=own)
+    assert (write.store_module, write.store_conf) == ("", str(own.conf.resolve()))  # type: ignore[union-attr]
+    format_token(own.module, "ukey-own", "so-pin-own-1234", "135246", conf=own.conf)
+    foreign = writes.begin_stock(
+        admin,
+        "ukey-foreign",
+        "so-pin-own-5678",
+        admin.provider_id,
+        store=UkeyStore(str(tmp_path / "vendor-pkcs11.so"), None),
+    )
+    later = clock.now() + writes.STALE_AFTER * 2
+    assert [w.pk for w in writes.recover(admin, now=later)] == [write.pk]
+    write.refresh_from_db()
+    assert write.state == "done" and write.ukey is not None
+    assert (write.ukey.label, so_pin_of(write.ukey)) == ("ukey-own", "so-pin-own-1234")
+    user_login(own.module, "ukey-own", "135246", conf=own.conf).close()  # the operator's PIN
+    foreign.refresh_from_db()
+    assert foreign.state == "open"
+    with pytest.raises(ConfigurationError) as refused:
+        writes.finish_stock(admin, foreign)
+    assert refused.value.code == "ukey_store_module"
+    assert str(tmp_path / "vendor-pkcs11.so") in str(refused.value)
+    begun = AuditEvent.objects.filter(action="ukey.stock.begin").order_by("seq")
+    assert [e.after.get("store") for e in begun] == [
+        {"module": "", "conf": str(own.conf.resolve())},  # type: ignore[union-attr]
+        {"module": str(tmp_path / "vendor-pkcs11.so"), "conf": ""},
+    ]
 
 
 # --- issuance onto a Ukey ------------------------------------------------------------------

@@ -118,16 +118,21 @@ def _actor() -> Any:
 
 
 def init(args: argparse.Namespace) -> int:
-    from certhall.tokens import format_token
-
+    """Registered (the default), the token goes in stock the way every Ukey does
+    (``ukeys.services.prepare_stock``: written ahead, so a kill between formatting and recording
+    is finished by ``certhall ukeys recover``, docs/tokens.md); ``--no-register`` only formats."""
     store = _store(args)
-    info = format_token(store.module, args.label, args.so_pin, args.pin, conf=store.conf)
-    print(f"formatted token {info.label} (serial {info.serial}, {info.model})")
-    if args.needs_django:
-        from certhall.ukeys.services import register_ukey
+    if not args.needs_django:
+        from certhall.tokens import format_token
 
-        register_ukey(_actor(), info, args.so_pin)
-        print("recorded in the Ukey inventory (in stock); the SO PIN is kept sealed")
+        info = format_token(store.module, args.label, args.so_pin, args.pin, conf=store.conf)
+        print(f"formatted token {info.label} (serial {info.serial}, {info.model})")
+        return 0
+    from certhall.ukeys.services import prepare_stock
+
+    ukey = prepare_stock(_actor(), args.label, store=store, so_pin=args.so_pin, pin=args.pin)
+    print(f"formatted token {ukey.label} (serial {ukey.serial}, {ukey.model})")
+    print("recorded in the Ukey inventory (in stock); the SO PIN is kept sealed")
     return 0
 
 

@@ -10,6 +10,10 @@ MESSAGES: dict[str, str] = {
     "ukey_unknown.serial": "没有序列号为 {serial} 的Ukey。",
     "ukey_stock_staff": "只有电子认证服务机构的工作人员才能管理Ukey库存。",
     "ukey_exists": "Ukey {serial} 已在库存中。",
+    "ukey_store_module": (
+        "入库中断的令牌“{label}”在PKCS#11模块 {module} 中，不是本实例配置的模块："
+        "请以该模块（CERTHALL_PKCS11_MODULE）运行 certhall ukeys recover。"
+    ),
     "phone_missing": "Ukey {serial} 没有经办人手机号：请提供接收新PIN码的手机号。",
     "cause_missing": "请说明Ukey是遗失还是损坏。",
     "cause_invalid": "Ukey 只在遗失或损坏时补办，而不是 {cause!r}。",

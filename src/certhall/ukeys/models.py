@@ -112,6 +112,11 @@ class TokenWrite(models.Model):
         Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     so_pin_sealed = models.BinaryField(editable=False, default=b"")
+    #: ``kind=format``: the store the token is formatted in when it is not the instance's Ukey
+    #: store (``certhall token init --module/--conf``), where recovery looks for it; blank: the
+    #: instance's module / configuration.
+    store_module = models.CharField(max_length=1024, blank=True, default="")
+    store_conf = models.CharField(max_length=1024, blank=True, default="")
     certificate = models.ForeignKey(
         Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -43,9 +43,9 @@ from certhall.notify.services import normalise_phone, send_sms
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
     DEFAULT_MAX_TRIES,
-    TokenInfo,
     TokenSession,
     build_csr,
+    check_format,
     format_token,
     generate_keypair,
     list_certificates,
@@ -150,16 +150,6 @@ def report_status(actor: User, ukey: Ukey, target: str) -> Ukey:
 # --- stock ---------------------------------------------------------------------------------
 
 
-def register_ukey(actor: User, info: TokenInfo, so_pin: str) -> Ukey:
-    """Record a formatted token in stock, with its SO PIN sealed."""
-    with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=info.serial):
-        require_role(actor, *STOCK_ROLES)  # inside: a refusal on role is audited too
-        if actor.provider_id is None:
-            raise Forbidden(code="ukey_stock_staff")
-        with transaction.atomic():
-            return writes.stocked(actor, info, so_pin, actor.provider_id)
-
-
 #: The most Ukeys one request puts in stock (each is a token formatted on the Ukey store).
 STOCK_BATCH = 20
 #: Requests a provider's staff may make an hour: 200 Ukeys, a busy day's stock taken in one go,
@@ -181,24 +171,38 @@ def add_stock(actor: User, count: int | None, *, store: UkeyStore | None = None)
     return [prepare_stock(actor, f"ukey-{secrets.token_hex(5)}", store=store) for _ in range(count)]
 
 
-def prepare_stock(actor: User, label: str, *, store: UkeyStore | None = None) -> Ukey:
-    """Format a new Ukey ``label`` in the Ukey store with a random SO PIN (sealed) and a random
-    initial user PIN that nobody keeps (issuance sets the holder's PIN); record it in stock.
+def prepare_stock(
+    actor: User,
+    label: str,
+    *,
+    store: UkeyStore | None = None,
+    so_pin: str | None = None,
+    pin: str | None = None,
+) -> Ukey:
+    """Format a new Ukey ``label`` in the Ukey store (or ``store``) and record it in stock, its SO
+    PIN sealed. The SO PIN is random unless given, and so is the initial user PIN, which nobody
+    keeps then (must change; issuance sets the holder's PIN); an operator's own (``certhall token
+    init``) stays as given.
 
-    Written ahead (``writes.begin_stock``: the label and the SO PIN sealed, committed with its
-    audit event before the token is formatted); the Ukey's record closes it. A failure closes it
-    as abandoned; a crash is finished by recovery (``writes.finish_stock``)."""
-    require_role(actor, *STOCK_ROLES)
-    target = sessions.store_or_instance(store)
+    Written ahead (``writes.begin_stock``: the label, the store when not the instance's and the
+    SO PIN sealed, committed with its audit event before the token is formatted); the Ukey's
+    record closes it. A failure closes it as abandoned; a crash is finished by recovery
+    (``writes.finish_stock``). A label or PIN the token would refuse is refused before anything
+    is recorded."""
+    so_pin = so_pin if so_pin is not None else sealing.random_so_pin()
+    must_change = pin is None
+    user_pin = pin if pin is not None else random_user_pin()
+    check_format(label, so_pin, user_pin)
     with audit.refusals_recorded(actor, "ukey.stock", object_type="ukey", object_id=label):
+        require_role(actor, *STOCK_ROLES)  # inside: a refusal on role is audited too
         if actor.provider_id is None:
             raise Forbidden(code="ukey_stock_staff")
-        so_pin = sealing.random_so_pin()
-        write = writes.begin_stock(actor, label, so_pin, actor.provider_id)
+        target = sessions.store_or_instance(store)
+        write = writes.begin_stock(actor, label, so_pin, actor.provider_id, store=store)
         crashpoints.reached("ukey.stock_begun")
         try:
             info = format_token(
-                target.module, label, so_pin, random_user_pin(), conf=target.conf, must_change=True
+                target.module, label, so_pin, user_pin, conf=target.conf, must_change=must_change
             )
             crashpoints.reached("ukey.stock_formatted")
             with transaction.atomic():

@@ -25,10 +25,11 @@ record of kind ``format``::
     format     the token formatted under that label with that SO PIN
     stocked    Ukey recorded in stock (SO PIN resealed to its serial) + TokenWrite(done)
 
-Recovery finishes such a record (:func:`finish_stock`): the token under its label, when the SO
-PIN written ahead opens it, is recorded in stock (``ukey.stock``); no token under that label
-(killed before formatting), or one that PIN does not open (not ours), closes the record as
-abandoned (``ukey.stock.abandon``).
+Recovery finishes such a record (:func:`finish_stock`): the token under its label, on the store
+the record names (:func:`recorded_store`; ``certhall token init`` may format elsewhere), when the
+SO PIN written ahead opens it, is recorded in stock (``ukey.stock``), its user PIN kept; no token
+under that label (killed before formatting), or one that PIN does not open (not ours), closes
+the record as abandoned (``ukey.stock.abandon``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import logging
 import os
 import socket
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Q
@@ -47,7 +49,7 @@ from certhall.accounts.models import User
 from certhall.audit import services as audit
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
-from certhall.errors import CerthallError, Conflict
+from certhall.errors import CerthallError, ConfigurationError, Conflict
 from certhall.lifecycle import Lifecycle, transition
 from certhall.tokens import (
     SoPinLocked,
@@ -55,13 +57,14 @@ from certhall.tokens import (
     TokenNotFound,
     TokenSession,
     WrongSoPin,
+    check_so_pin,
     so_reset_pin,
     token_info,
 )
 from certhall.tokens.pin import random_user_pin
 from certhall.ukeys import sealing, sessions
 from certhall.ukeys.models import TokenWrite, Ukey
-from certhall.ukeys.store import UkeyStore
+from certhall.ukeys.store import UkeyStore, instance_store
 
 log = logging.getLogger(__name__)
 
@@ -254,14 +257,18 @@ def recover(actor: User, *, now: datetime | None = None) -> list[TokenWrite]:
 # --- putting a Ukey in stock ---------------------------------------------------------------
 
 
-def begin_stock(actor: User, label: str, so_pin: str, provider_id: int) -> TokenWrite:
+def begin_stock(
+    actor: User, label: str, so_pin: str, provider_id: int, *, store: UkeyStore | None = None
+) -> TokenWrite:
     """Record ahead, with its audit event, that a token is about to be formatted as ``label``
-    for ``provider_id``'s stock with ``so_pin`` (sealed to the label); committed at once, before
-    the token is touched. Conflict ``ukey_label_busy`` while another one under that label is
-    open."""
+    for ``provider_id``'s stock with ``so_pin`` (sealed to the label) in ``store`` (default: the
+    instance's Ukey store; another is recorded, for recovery to look there); committed at once,
+    before the token is touched. Conflict ``ukey_label_busy`` while another one under that
+    label is open."""
     if audit.in_transaction():
         raise RuntimeError("a token write must be recorded before (outside) any transaction")
     sealed = sealing.seal_ahead(sessions.passphrase(), label, so_pin)
+    module, conf = _elsewhere(store)
     try:
         with transaction.atomic():
             write = TokenWrite.objects.create(
@@ -269,19 +276,51 @@ def begin_stock(actor: User, label: str, so_pin: str, provider_id: int) -> Token
                 key_label=label,
                 provider_id=provider_id,
                 so_pin_sealed=sealed,
+                store_module=module,
+                store_conf=conf,
                 owner=owner(),
                 created_at=clock.now(),
             )
+            after = {**TOKEN_WRITES.snapshot(write), "kind": write.kind, "provider": provider_id}
+            if module or conf:
+                after["store"] = {"module": module, "conf": conf}
             audit.record(
-                actor,
-                STOCK_BEGIN,
-                object_type=TOKEN_WRITES.kind,
-                object_id=write.pk,
-                after={**TOKEN_WRITES.snapshot(write), "kind": write.kind, "provider": provider_id},
+                actor, STOCK_BEGIN, object_type=TOKEN_WRITES.kind, object_id=write.pk, after=after
             )
     except IntegrityError:
         raise Conflict(code="ukey_label_busy", label=label) from None
     return write
+
+
+def _elsewhere(store: UkeyStore | None) -> tuple[str, str]:
+    """What a write-ahead record keeps of ``store``: its module and configuration where they are
+    not the instance's Ukey store's (blank where they are)."""
+    if store is None:
+        return "", ""
+    instance = instance_store()
+    module = "" if store.module == instance.module else store.module
+    same_conf = store.conf is None or (
+        instance.conf is not None and store.conf.resolve() == instance.conf.resolve()
+    )
+    return module, "" if same_conf else str(store.conf.resolve())  # type: ignore[union-attr]
+
+
+def recorded_store(write: TokenWrite) -> UkeyStore:
+    """The store ``write`` (of kind ``format``) formats its token in: the one it recorded, else
+    the instance's Ukey store. A recorded module is opened only when it is the one this instance
+    is configured with (``CERTHALL_PKCS11_MODULE``): loading a module runs its code, which a row
+    of the database must never choose; ConfigurationError ``ukey_store_module`` otherwise (the
+    record stays open: ``certhall ukeys recover`` run with that module configured finishes
+    it)."""
+    instance = instance_store()
+    if write.store_module and write.store_module != instance.module:
+        raise ConfigurationError(
+            code="ukey_store_module", label=write.key_label, module=write.store_module
+        )
+    module = write.store_module or instance.module
+    if write.store_conf:
+        return UkeyStore(module, Path(write.store_conf))
+    return UkeyStore(module, instance.conf if module == instance.module else None)
 
 
 def stocked(
@@ -335,8 +374,9 @@ def abandon_stock(actor: User, write: TokenWrite, why: str) -> None:
 
 def finish_stock(actor: User, write: TokenWrite, *, store: UkeyStore | None = None) -> None:
     """Finish putting a Ukey in stock that a crash interrupted (``write`` of kind ``format``,
-    its process gone), on the instance's Ukey store (or ``store``). Idempotent."""
-    store = sessions.store_or_instance(store)
+    its process gone), on the store it recorded (:func:`recorded_store`, or ``store``).
+    Idempotent."""
+    store = store if store is not None else recorded_store(write)
     label = write.key_label
     try:
         info = token_info(store.module, label, conf=store.conf)
@@ -348,10 +388,14 @@ def finish_stock(actor: User, write: TokenWrite, *, store: UkeyStore | None = No
         abandon_stock(actor, write, "入库中断：同名令牌已在库存中")
         return
     try:
-        # The SO PIN written ahead opens the token (it is the one this record formatted), and a
-        # fresh user PIN nobody keeps is set, as formatting does: a kill inside the formatting
-        # may have left none.
-        so_reset_pin(store.module, label, so_pin, random_user_pin(), conf=store.conf)
+        # The SO PIN written ahead opens the token (it is the one this record formatted). Its
+        # user PIN is kept when formatting set one (``certhall token init``'s operator has it);
+        # a kill inside the formatting may have left none: then a fresh one nobody keeps is set,
+        # as formatting does.
+        if info.user_pin_set:
+            check_so_pin(store.module, label, so_pin, conf=store.conf)
+        else:
+            so_reset_pin(store.module, label, so_pin, random_user_pin(), conf=store.conf)
     except (WrongSoPin, SoPinLocked):
         abandon_stock(actor, write, "入库中断：同名令牌不是本次格式化的，未登记")
         return
