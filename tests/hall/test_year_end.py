@@ -137,7 +137,7 @@ def test_deadlines_across_the_turn_on_the_page_the_api_and_the_queue(
         console.force_login(reviewer)
         home = console.get(reverse("hall-staff:home")).content.decode()
         # The console's home names the year: 12-29 was last year's, overdue by a week.
-        assert "时限 2026-12-29</span> <span class=\"tag error\">已超时" in home
+        assert '时限 2026-12-29</span> <span class="tag error">已超时' in home
         assert "时限 2027-01-06（预计）" in home
 
     with at(datetime(2027, 1, 6, 9, 30, tzinfo=SHANGHAI)):
