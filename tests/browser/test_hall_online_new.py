@@ -14,9 +14,7 @@ tmp_path.
 from __future__ import annotations
 
 import json
-import struct
 import uuid
-import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +37,7 @@ from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from tests.browser.conftest import ORG_NAME, USCC
 from tests.browser.test_phones import CHECKS, phone_problems
+from tests.support.images import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.softhsm, pytest.mark.usefixtures("db_from_the_test")]
 
@@ -53,23 +52,6 @@ TRACKING = "SF1234567890"
 def clock() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(FRIDAY) as traveller:
         yield traveller
-
-
-def png(width: int = 120, height: int = 80) -> bytes:
-    """A real (small, grey) PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\xc8" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def pdf(title: str) -> bytes:

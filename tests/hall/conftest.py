@@ -50,6 +50,7 @@ from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
 from tests.conftest_softhsm import SoftHSMStore, make_softhsm_store  # noqa: F401
+from tests.support import images
 
 #: When the test CA is made (before every other moment below).
 CA_CREATED_AT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -66,8 +67,9 @@ HANDLER_ID = "440301199001011234"
 PHONE = "13800138000"
 
 PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 20 + b"%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200 + b"\xff\xd9"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 100
+#: Real images (a header that reads: the store checks an image's pixel size, 12-06).
+JPEG = images.jpeg()
+PNG = images.png()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
 
 #: Every document of an online 新办 of a 机构个人证书, with content.
