@@ -6,7 +6,10 @@ file is written to a temporary name in ``uploads_dir/tmp`` (same file system) an
 place, so a reader never sees half a file; a refused file (wrong type, too big) leaves nothing.
 
 Only PDF, JPEG and PNG are accepted, recognised by their first bytes; the client's file name
-and Content-Type are never believed.
+and Content-Type are never believed. A JPEG or PNG must also have a header that reads as one,
+and at most ``MAX_PIXELS`` pixels and ``MAX_SIDE`` on a side (read from the header, nothing
+decoded: a 90 KB PNG can declare 20000 x 20000 px, 1.6 GB once decoded), whichever store
+holds it (docs/security.md, "Image pixel sizes").
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import JpegImagePlugin, PngImagePlugin
+
 from certhall import config
 from certhall.errors import InvalidInput, NotFound
 
@@ -30,6 +35,18 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+#: An image's bounds (12-06): 40 megapixels and 10000 px on a side. A phone's own photo is
+#: 12-24 MP (the 48-200 MP modes make files far over 5 MiB), a page's photo is 2000 px at most
+#: (web/file-pick.js) and an A4 scan at 600 dpi is 4961 x 7016 px (35 MP); decoded as RGBA, 40 MP
+#: is 160 MB in a reviewer's browser.
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 10_000
+#: The header reader of each image type (the class itself: ``Image.open`` would guess the
+#: format again and apply Pillow's own, global and larger, decompression-bomb limit).
+_IMAGE_HEADERS = {
+    "image/jpeg": JpegImagePlugin.JpegImageFile,
+    "image/png": PngImagePlugin.PngImageFile,
+}
 SNIFF_BYTES = max(len(magic) for magic, _ in SIGNATURES)
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -68,9 +85,10 @@ def store(
 ) -> Blob:
     """Sniff, measure, hash and store the file given as ``chunks``.
 
-    InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, or one whose
+    InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, one whose
     first bytes match none of ``signatures`` (by default: a PDF, JPEG or PNG; the portal passes
-    its own list).
+    its own list), or an image whose header does not read or whose pixels are over the bounds
+    (``check_image``).
     """
     sniff_bytes = max(len(magic) for magic, _ in signatures)
     folder = base or root()
@@ -102,6 +120,7 @@ def store(
             raise InvalidInput(code="file_empty")
         if content_type is None:
             content_type = _accepted(head, signatures)
+        check_image(tmp, content_type)
         sha256 = digest.hexdigest()
         target = path_of(sha256, folder)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -120,6 +139,39 @@ def _accepted(head: bytes, signatures: tuple[tuple[bytes, str], ...] = SIGNATURE
     if content_type is None:
         raise InvalidInput(code="file_type")
     return content_type
+
+
+def image_size(path: Path, content_type: str) -> tuple[int, int] | None:
+    """An image's width and height from its header (no pixel decoded), None for a file that is
+    not a JPEG or PNG; InvalidInput ``image_unreadable`` when the header does not read."""
+    header = _IMAGE_HEADERS.get(content_type)
+    if header is None:
+        return None
+    try:
+        with header(path) as image:
+            width, height = image.size
+    except (SyntaxError, OSError, ValueError, EOFError):
+        raise InvalidInput(code="image_unreadable") from None
+    if width < 1 or height < 1:
+        raise InvalidInput(code="image_unreadable")
+    return width, height
+
+
+def check_image(path: Path, content_type: str) -> None:
+    """InvalidInput ``image_too_large`` (naming its size and the bounds) for an image over
+    ``MAX_PIXELS`` or ``MAX_SIDE``; nothing for a file that is not an image."""
+    size = image_size(path, content_type)
+    if size is None:
+        return
+    width, height = size
+    if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+        raise InvalidInput(
+            code="image_too_large",
+            width=width,
+            height=height,
+            megapixels=MAX_PIXELS // 10_000,
+            side=MAX_SIDE,
+        )
 
 
 def read(sha256: str, base: Path | None = None) -> bytes:

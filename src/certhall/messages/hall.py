@@ -126,6 +126,11 @@ MESSAGES: dict[str, str] = {
     "file_digest": "文件摘要不是SHA-256值。",
     "file_too_big": "文件超过 {mib} MB 的大小限制，请压缩或降低扫描分辨率后重新上传。",
     "file_type": "只接受PDF、JPEG或PNG格式的文件（按文件内容识别，不看扩展名）。",
+    "image_too_large": (
+        "图片为 {width} × {height} 像素，超过限制（最多 {megapixels} 万像素，"
+        "每边不超过 {side} 像素），请缩小图片或降低扫描分辨率后重新上传。"
+    ),
+    "image_unreadable": "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。",
     "file_not_stored": "文件不存在（存储中找不到该文件）。",
     "hall_applicants_only": "网上营业厅仅供单位账户使用；工作人员请使用受理台。",
     "handler_missing.choose": "请选择经办人。",

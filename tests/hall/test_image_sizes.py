@@ -1,0 +1,226 @@
+"""An uploaded image's pixel size, read from its header in the one upload store
+(``hall.storage.store``): a PNG bomb (a few hundred KB declaring 20000 x 20000 px, 1.6 GB once
+decoded) and an image whose header does not read are refused in Chinese on every way in (the
+service, the 上传资料 page, the API, the handler's phone), quickly and leaving nothing behind;
+a phone's photo is accepted."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from certhall.accounts.models import Handler, User
+from certhall.audit.models import AuditEvent
+from certhall.errors import InvalidInput
+from certhall.hall import documents, identity, storage
+from certhall.hall.models import Application, Document
+from tests.hall.conftest import FRIDAY, at, online_draft, upload
+from tests.support.images import bomb_png, jpeg, png
+
+pytestmark = pytest.mark.django_db
+
+BOMB_WORDS = (
+    "图片为 20000 × 20000 像素，超过限制（最多 4000 万像素，每边不超过 10000 像素），"
+    "请缩小图片或降低扫描分辨率后重新上传。"
+)
+UNREADABLE_WORDS = "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。"
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return bomb_png(20_000, 20_000)
+
+
+def phone_photo() -> bytes:
+    """A portrait phone photo as the camera stores it: 3024 x 4032 px (12 MP), a JPEG."""
+    out = io.BytesIO()
+    Image.new("RGB", (3024, 4032), (180, 170, 160)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def draft_without_documents(
+    applicant: User, handler: Handler, *, identity_check: bool = True
+) -> Application:
+    """A draft at 上传资料 with no document, and nothing in the store."""
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler, identity_check=identity_check)
+    Document.objects.filter(application=draft).delete()
+    shutil.rmtree(storage.root())
+    return draft
+
+
+def timed(call):  # type: ignore[no-untyped-def]
+    """``call()``'s result (or the CerthallError it raised) and the seconds it took."""
+    started = time.perf_counter()
+    try:
+        result = call()
+    except InvalidInput as error:
+        result = error
+    return result, time.perf_counter() - started
+
+
+def test_the_bomb_is_small_and_declares_a_huge_image(bomb: bytes) -> None:
+    assert len(bomb) < 1024 * 1024 < storage.MAX_BYTES
+    assert struct.unpack(">II", bomb[16:24]) == (20_000, 20_000)  # IHDR's width and height
+    with pytest.raises(Image.DecompressionBombError):  # Pillow's own guess says so too
+        Image.open(io.BytesIO(bomb))
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "refused"),
+    [
+        (10_000, 4_000, False),  # 40 MP exactly, 10000 px on a side: the bounds themselves
+        (10_001, 100, True),  # a side over 10000 px
+        (8_000, 5_001, True),  # 40,008,000 px
+        (100, 20_000, True),
+    ],
+)
+def test_the_bounds(tmp_path: Path, width: int, height: int, refused: bool) -> None:
+    content = bomb_png(width, height)
+    if refused:
+        with pytest.raises(InvalidInput) as error:
+            storage.store([content], base=tmp_path)
+        assert error.value.code == "image_too_large"
+        assert f"图片为 {width} × {height} 像素" in error.value.message
+        assert stored_files(tmp_path) == []
+    else:
+        assert storage.store([content], base=tmp_path).content_type == "image/png"
+
+
+def test_the_bomb_is_refused_quickly_and_nothing_is_stored(
+    applicant: User, handler: Handler, uploads: Path, bomb: bytes
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    with at(FRIDAY):
+        refused, seconds = timed(
+            lambda: upload(applicant, draft.number, "licence_copy", bomb, name="licence.png")
+        )
+    assert isinstance(refused, InvalidInput) and refused.code == "image_too_large"
+    assert refused.message == BOMB_WORDS
+    assert 0 < seconds < 1
+    assert not draft.documents.exists()
+    assert stored_files(uploads) == []  # no half-written file either
+    event = AuditEvent.objects.filter(action="hall.document.upload", result="refused").get()
+    assert event.after["error"] == "image_too_large"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        png()[:40],  # cut inside IHDR
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,  # the signature, then nothing of a PNG
+        png()[:29] + b"\x00\x00\x00\x00" + png()[33:],  # IHDR's checksum wrong
+        b"\xff\xd8\xff\xe0" + b"\x00" * 200,  # a JPEG's first bytes, then nothing of one
+        jpeg()[:150],  # cut before the frame header
+    ],
+    ids=["png-cut", "png-empty", "png-crc", "jpeg-empty", "jpeg-cut"],
+)
+def test_an_image_whose_header_does_not_read_is_refused(
+    applicant: User, handler: Handler, uploads: Path, content: bytes
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    with at(FRIDAY), pytest.raises(InvalidInput) as refused:
+        upload(applicant, draft.number, "licence_copy", content, name="licence.jpg")
+    assert (refused.value.code, refused.value.message) == ("image_unreadable", UNREADABLE_WORDS)
+    assert not draft.documents.exists()
+    assert stored_files(uploads) == []
+
+
+def test_a_phone_photo_and_small_images_are_accepted(
+    applicant: User, handler: Handler, uploads: Path
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    with at(FRIDAY):
+        photo = upload(applicant, draft.number, "licence_copy", phone_photo(), name="IMG_1.jpg")
+        copy = upload(applicant, draft.number, "handler_id_copy", png(), name="copy.png")
+    assert (photo.content_type, copy.content_type) == ("image/jpeg", "image/png")
+    assert len(stored_files(uploads)) == 2
+
+
+def test_the_documents_page_refuses_the_bomb_in_chinese(
+    applicant: User, handler: Handler, uploads: Path, bomb: bytes
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    client = Client()
+    client.force_login(applicant)
+    url = f"/hall/applications/{draft.number}/documents/"
+    with at(FRIDAY):
+        response, seconds = timed(
+            lambda: client.post(
+                url, {"kind": "licence_copy", "file": SimpleUploadedFile("licence.png", bomb)}
+            )
+        )
+        accepted = client.post(
+            url, {"kind": "licence_copy", "file": SimpleUploadedFile("IMG_1.jpg", phone_photo())}
+        )
+    assert response.status_code == 400 and seconds < 1
+    page = response.content.decode()
+    assert BOMB_WORDS in page and 'id="form-error"' in page
+    assert accepted.status_code in (302, 303)
+    assert [d.content_type for d in draft.documents.all()] == ["image/jpeg"]
+    assert len(stored_files(uploads)) == 1
+
+
+def test_the_api_refuses_the_bomb_in_chinese(
+    applicant: User, handler: Handler, uploads: Path, bomb: bytes
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    client = Client()
+    client.force_login(applicant)
+    url = f"/api/hall/applications/{draft.number}/documents"
+    with at(FRIDAY):
+        response, seconds = timed(
+            lambda: client.post(
+                url, {"kind": "licence_copy", "file": SimpleUploadedFile("a.png", bomb)}
+            )
+        )
+        cut = client.post(
+            url, {"kind": "licence_copy", "file": SimpleUploadedFile("a.png", png()[:40])}
+        )
+        accepted = client.post(
+            url, {"kind": "licence_copy", "file": SimpleUploadedFile("a.jpg", phone_photo())}
+        )
+    assert response.status_code == 400 and seconds < 1
+    assert response.json() == {"error": "image_too_large", "message": BOMB_WORDS}
+    assert cut.status_code == 400
+    assert cut.json() == {"error": "image_unreadable", "message": UNREADABLE_WORDS}
+    assert accepted.status_code == 201, accepted.content
+    assert draft.documents.count() == 1 and len(stored_files(uploads)) == 1
+
+
+def test_the_handlers_phone_refuses_the_bomb_in_chinese(
+    applicant: User, handler: Handler, uploads: Path, bomb: bytes
+) -> None:
+    with at(FRIDAY):
+        draft = draft_without_documents(applicant, handler, identity_check=False)
+        check = identity.start(applicant, draft.number)
+        phone = Client()
+        url = reverse("hall-identity:phone", args=[check.token])
+        response, seconds = timed(
+            lambda: phone.post(
+                url, {"side": "front", "file": SimpleUploadedFile("front.png", bomb)}
+            )
+        )
+        refused_check = type(check).objects.get(pk=check.pk)
+        accepted = phone.post(
+            url, {"side": "front", "file": SimpleUploadedFile("IMG_2.jpg", phone_photo())}
+        )
+    assert response.status_code == 400 and seconds < 1
+    assert BOMB_WORDS in response.content.decode()
+    assert refused_check.front_sha256 == ""
+    assert accepted.status_code == 303
+    assert list(documents.current(draft)) == ["handler_id_front"]
+    assert len(stored_files(uploads)) == 1
