@@ -2,7 +2,8 @@
 2026-11-20 10:00 (Shanghai): going back from 经办人 (the browser's back, then the page's own
 上一步) and on again edits the one draft (it made a second one until 12-06), and photos as a
 phone's camera makes them (over 5 MB) are made smaller on the page and accepted, on the
-documents step and on the handler's phone (they were refused). Every page passes
+documents step and on the handler's phone (they were refused), a portrait photo turned by its
+EXIF stays upright, and a photo cut short is refused in Chinese. Every page passes
 phone_checks.js; full-page screenshots are saved under tmp_path (printed) to be looked at."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
-from PIL import Image
+from PIL import Image, ImageOps
 from playwright.sync_api import Browser, Page, expect
 
 from certhall.accounts.models import Handler, Organization, Role, User
@@ -27,6 +28,7 @@ from certhall.hall.models import Application, Document
 from tests.browser.conftest import ORG_NAME, USCC
 from tests.browser.test_phones import CHECKS, FRIDAY, PHONE_VIEWPORT, phone_problems, session
 from tests.hall.conftest import HANDLER_ID, PHONE, online_draft
+from tests.support.images import png
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
@@ -210,3 +212,78 @@ def test_a_photo_chosen_again_while_the_first_is_made_smaller_is_the_one_sent(
         "JPEG",
         (2000, 2000),
     )
+
+
+def portrait_photo_turned_by_exif(path: Path) -> Path:
+    """A portrait phone photo as the camera stores it: the sensor's 4000 x 3000 px landscape
+    pixels and EXIF Orientation 6 (turn 90 degrees clockwise to show). Shown, it is 3000 x
+    4000 px: red above (its top left quarter green: a mirror shows too), blue below."""
+    shown = Image.new("RGB", (3000, 4000), (0, 0, 255))
+    shown.paste((255, 0, 0), (0, 0, 3000, 2000))
+    shown.paste((0, 255, 0), (0, 0, 1500, 1000))
+    stored = shown.rotate(90, expand=True)  # the sensor's landscape (counter-clockwise)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 CW
+    stored.save(path, "JPEG", quality=90, exif=exif.tobytes())
+    with Image.open(path) as check:  # what a viewer shows: the portrait above
+        assert check.size == (4000, 3000)
+        assert ImageOps.exif_transpose(check).size == (3000, 4000)
+    return path
+
+
+def colour_at(image: Image.Image, x: float, y: float) -> str:
+    """The colour nearest the pixel at (x, y), as fractions of the width and height."""
+    r, g, b = image.convert("RGB").getpixel((int(x * image.width), int(y * image.height)))
+    return max((r, "red"), (g, "green"), (b, "blue"))[1]
+
+
+def test_a_portrait_photo_made_smaller_keeps_its_orientation(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """Drawn again, a photo loses its EXIF, the Orientation tag with it: the page draws it as
+    shown (createImageBitmap's imageOrientation "from-image"), so what is stored is upright
+    without the tag. Checked 12-06 in Debian's headless Chromium: upright (nothing to fix)."""
+    url, applicant = live_server.url, world["applicant"]
+    photo = portrait_photo_turned_by_exif(tmp_path / "IMG_20261120_100001.jpg")
+    with time_machine.travel(FRIDAY):
+        draft = online_draft(applicant, world["handler"], identity_check=False)
+        page = session(browser, url, PHONE_VIEWPORT, applicant)
+        page.goto(f"{url}/hall/applications/{draft.number}/documents/")
+        row = page.locator('#documents tr[data-kind="licence_copy"]')
+        row.locator("input[type=file]").set_input_files(str(photo))
+        expect(row.locator(".file-pick-note")).to_contain_text("照片已压缩：")
+        row.locator("button[type=submit]").click()
+        expect(page.locator(".messages")).to_contain_text("已上传：")
+    image = stored_image(draft.documents.get(kind="licence_copy", superseded=False))
+    image.save(tmp_path / "stored.png")
+    print(f"stored photo in {tmp_path / 'stored.png'}")
+    assert image.getexif().get(0x0112) is None  # the tag is gone: the pixels must be upright
+    assert image.size == (1500, 2000)
+    places = ((0.2, 0.1), (0.8, 0.1), (0.5, 0.4), (0.5, 0.8))
+    assert [colour_at(image, x, y) for x, y in places] == ["green", "red", "red", "blue"]
+
+
+def test_a_broken_photo_is_refused_in_chinese_on_the_phone(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """A photo cut short in its header: the page cannot draw it and sends it as it is; the
+    server cannot read its size and says so beside the form, at 390 px; nothing is stored."""
+    url, applicant = live_server.url, world["applicant"]
+    shot = Shots(tmp_path)
+    broken = tmp_path / "IMG_20261120_100002.png"
+    broken.write_bytes(png()[:40])
+    with time_machine.travel(FRIDAY):
+        draft = online_draft(applicant, world["handler"], identity_check=False)
+        check = identity.start(applicant, draft.number)
+        phone = session(browser, url, PHONE_VIEWPORT, None)
+        phone.goto(f"{url}/hall/identity/m/{check.token}/")
+        form = phone.locator("#upload-front")
+        form.locator("input[type=file]").set_input_files(str(broken))
+        form.locator("button[type=submit]").click()
+        expect(phone.locator("#form-error")).to_contain_text(
+            "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。"
+        )
+        shot(phone, "01-phone-broken-photo")
+    check.refresh_from_db()
+    assert check.front_sha256 == ""
+    shot.passed()
