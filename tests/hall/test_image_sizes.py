@@ -150,22 +150,25 @@ def test_a_phone_photo_and_small_images_are_accepted(
     assert len(stored_files(uploads)) == 2
 
 
+def licence_poster(applicant: User, url: str):  # type: ignore[no-untyped-def]
+    """Posts of a file as the licence copy to ``url`` by the signed-in ``applicant``."""
+    client = Client()
+    client.force_login(applicant)
+
+    def post(name: str, content: bytes):  # type: ignore[no-untyped-def]
+        return client.post(url, {"kind": "licence_copy", "file": SimpleUploadedFile(name, content)})
+
+    return post
+
+
 def test_the_documents_page_refuses_the_bomb_in_chinese(
     applicant: User, handler: Handler, uploads: Path, bomb: bytes
 ) -> None:
     draft = draft_without_documents(applicant, handler)
-    client = Client()
-    client.force_login(applicant)
-    url = f"/hall/applications/{draft.number}/documents/"
+    post = licence_poster(applicant, f"/hall/applications/{draft.number}/documents/")
     with at(FRIDAY):
-        response, seconds = timed(
-            lambda: client.post(
-                url, {"kind": "licence_copy", "file": SimpleUploadedFile("licence.png", bomb)}
-            )
-        )
-        accepted = client.post(
-            url, {"kind": "licence_copy", "file": SimpleUploadedFile("IMG_1.jpg", phone_photo())}
-        )
+        response, seconds = timed(lambda: post("licence.png", bomb))
+        accepted = post("IMG_1.jpg", phone_photo())
     assert response.status_code == 400 and seconds < 1
     page = response.content.decode()
     assert BOMB_WORDS in page and 'id="form-error"' in page
@@ -178,21 +181,11 @@ def test_the_api_refuses_the_bomb_in_chinese(
     applicant: User, handler: Handler, uploads: Path, bomb: bytes
 ) -> None:
     draft = draft_without_documents(applicant, handler)
-    client = Client()
-    client.force_login(applicant)
-    url = f"/api/hall/applications/{draft.number}/documents"
+    post = licence_poster(applicant, f"/api/hall/applications/{draft.number}/documents")
     with at(FRIDAY):
-        response, seconds = timed(
-            lambda: client.post(
-                url, {"kind": "licence_copy", "file": SimpleUploadedFile("a.png", bomb)}
-            )
-        )
-        cut = client.post(
-            url, {"kind": "licence_copy", "file": SimpleUploadedFile("a.png", png()[:40])}
-        )
-        accepted = client.post(
-            url, {"kind": "licence_copy", "file": SimpleUploadedFile("a.jpg", phone_photo())}
-        )
+        response, seconds = timed(lambda: post("a.png", bomb))
+        cut = post("a.png", png()[:40])
+        accepted = post("a.jpg", phone_photo())
     assert response.status_code == 400 and seconds < 1
     assert response.json() == {"error": "image_too_large", "message": BOMB_WORDS}
     assert cut.status_code == 400
