@@ -36,7 +36,7 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
 #: An image's bounds (12-06): 40 megapixels and 10000 px on a side. A phone's own photo is
-#: 12-24 MP (the 48-200 MP modes make files far over 5 MiB), a page's photo is 2000 px at most
+#: 12-24 MP (the 48-200 MP modes' JPEGs are mostly over 5 MiB), a page's photo is 2000 px at most
 #: (web/file-pick.js) and an A4 scan at 600 dpi is 4961 x 7016 px (35 MP); decoded as RGBA, 40 MP
 #: is 160 MB in a reviewer's browser.
 MAX_PIXELS = 40_000_000
