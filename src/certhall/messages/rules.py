@@ -32,5 +32,24 @@ MESSAGES: dict[str, str] = {
     "calendar_unknown": (
         "{year} 年的节假日安排未知，无法计算工作日（可用年份 {first}-{last}，或导入该年的安排）。"
     ),
+    "calendar_notice_line": (
+        "通知第{line}行无法识别：“{text}”。可识别的写法如“1月1日至3日放假调休，共3天”"
+        "“1月1日放假，与周末连休”“1月4日（周日）、2月28日（周六）上班”。"
+    ),
+    "calendar_notice_line.date": "通知第{line}行：“{text}”中有不存在的日期。",
+    "calendar_notice_line.order": "通知第{line}行：“{text}”的结束日早于开始日。",
+    "calendar_notice_line.count": "通知第{line}行：“{text}”写共{said}天，但所列日期是{days}天。",
+    "calendar_notice_line.nothing": "通知第{line}行没有放假日期：“{text}”。",
+    "calendar_notice_line.unnumbered": (
+        "通知第{line}行有放假或上班日期，但不在编号的条目中（如“二、春节：…”）："
+        "“{text}”。如是上一条折行，请接回上一行。"
+    ),
+    "calendar_notice_empty": (
+        "通知文本中没有编号的放假安排（如“一、元旦：1月1日放假，共1天。”），请粘贴通知正文。"
+    ),
+    "calendar_notice_year": "通知标题是{found}年的安排，与所填年份{year}不符。",
+    "calendar_notice_year.missing": (
+        "请填写年份（通知文本中没有标题“国务院办公厅关于YYYY年部分节假日安排的通知”）。"
+    ),
     "working_days_invalid": "工作日数须为不小于1的整数，而不是 {got!r}。",
 }
