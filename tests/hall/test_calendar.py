@@ -19,6 +19,7 @@ from certhall.accounts.models import Handler, User
 from certhall.audit.models import AuditEvent
 from certhall.audit.services import verify
 from certhall.cli import main as cli_main
+from certhall.errors import Forbidden
 from certhall.hall import calendar, services
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import State
@@ -291,3 +292,18 @@ def test_console_and_jobs_warn(reviewer: User, caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.WARNING), at(datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)):
         jobs.run_due_jobs()
     assert warning in caplog.text
+
+
+def test_only_a_ca_administrator_of_this_ca_imports(
+    clerk: User, reviewer: User, issuer: User, ca_admin: User, foreign_staff: dict[str, User]
+) -> None:
+    """The calendar is one for every provider's deadlines: the home CA's administrators import
+    it (the console's page and the command's system actor), nobody else (12-06: any actor)."""
+    arrangement = Arrangement.parse(ARRANGEMENT_2027)
+    for actor in (clerk, reviewer, issuer, foreign_staff["ca_admin"]):
+        with pytest.raises(Forbidden):
+            calendar.import_year(actor, arrangement)
+        with pytest.raises(Forbidden):
+            calendar.preview(actor, arrangement)
+    assert not CalendarYear.objects.exists()
+    assert calendar.import_year(ca_admin, arrangement).changed

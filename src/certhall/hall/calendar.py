@@ -9,6 +9,8 @@ recomputes the deadlines of open applications when a year changes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -19,13 +21,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from certhall import clock
-from certhall.accounts.models import User
+from certhall.accounts.models import Role, User
+from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
+from certhall.errors import Conflict
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL, snapshot
 from certhall.pki import identity
-from certhall.rules.workdays import Arrangement, WorkCalendar, YearStatus
+from certhall.rules.workdays import Arrangement, Deadline, WorkCalendar, YearStatus
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,43 @@ class ImportResult:
     #: Days of a December that this file and the neighbouring year's import arrange otherwise
     #: (day, the year whose notice counts: the following year's), to be told, not refused.
     overridden: tuple[tuple[date, int], ...] = ()
+    #: The year's stored arrangement the result was read against (:func:`preview`), for the
+    #: confirmation to be refused if it changed since (a stale preview).
+    basis: str = ""
+
+
+def require_importer(actor: User) -> None:
+    """Who may import a year: a CA administrator of this instance's CA (docs/rules.md: the
+    calendar is national, one for every provider's deadlines; its operator is the home CA)."""
+    require_role(actor, Role.CA_ADMIN)
+    require_provider(actor, home_provider().pk)
+
+
+def _basis(row: CalendarYear | None) -> str:
+    """A short digest of a year's stored arrangement ("none" before any import)."""
+    if row is None:
+        return "none"
+    data = json.dumps(_arrangement(row).as_json(), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _moves(
+    applications: QuerySet[Application], calendar: WorkCalendar | None = None
+) -> list[tuple[Application, Deadline]]:
+    """The applications whose deadline ``calendar`` (or the current one) counts otherwise than
+    stored, with the deadline it counts."""
+    moved = []
+    for application in applications:
+        due = workflow.deadline(application, application.complete_at or clock.now(), calendar)
+        if (due.due, due.provisional) != (application.due_date, application.due_provisional):
+            moved.append((application, due))
+    return moved
+
+
+def _open_with_clock(among: QuerySet[Application] | None = None) -> QuerySet[Application]:
+    """The open applications (of ``among``, or all) whose review clock has started."""
+    applications = Application.objects.all() if among is None else among
+    return applications.exclude(state__in=FINAL).exclude(complete_at=None)
 
 
 def _kind(arrangement: Arrangement, day: date) -> str:
@@ -113,14 +155,41 @@ def _disagreements(arrangement: Arrangement) -> tuple[tuple[date, int], ...]:
     return tuple(found)
 
 
-def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
+def preview(actor: User, arrangement: Arrangement) -> ImportResult:
+    """What :func:`import_year` would do, nothing written: whether the year changes, the law's
+    days missing, the December days arranged otherwise, the deadlines it would move (number, old
+    and new due date), and the stored version it was read against (``basis``)."""
+    require_importer(actor)
+    row = CalendarYear.objects.filter(year=arrangement.year).first()
+    before = None if row is None else _arrangement(row).as_json()
+    others = [a for year, a in load().imported.items() if year != arrangement.year]
+    calendar = WorkCalendar([*others, arrangement])
+    fields = ("pk", "number", "channel", "complete_at", "due_date", "due_provisional")
+    moves = _moves(_open_with_clock().only(*fields).order_by("pk"), calendar)
+    return ImportResult(
+        arrangement.year,
+        created=row is None,
+        changed=before != arrangement.as_json(),
+        recomputed=[(a.number, a.due_date, due.due) for a, due in moves],
+        missing_statutory_days=arrangement.missing_statutory_days(),
+        overridden=_disagreements(arrangement),
+        basis=_basis(row),
+    )
+
+
+def import_year(actor: User, arrangement: Arrangement, *, basis: str | None = None) -> ImportResult:
     """Store ``arrangement`` (replacing an earlier import of its year) and recompute the
     deadlines of open applications, all in one transaction with its audit events.
 
     Its ``source`` is what staff read of where the year comes from: nothing invisible
     (``text_chars``) and at most the column's 200 characters (``field_too_long``), checked
     here, not in :meth:`Arrangement.parse`, which reads the stored years too (a row stored
-    before is shown as it is, never made unreadable)."""
+    before is shown as it is, never made unreadable).
+
+    Only a CA administrator of this instance's CA (:func:`require_importer`). Importing what is
+    stored already changes nothing (a confirmation posted twice); ``basis`` (from
+    :func:`preview`) refuses a year stored otherwise since the preview was read."""
+    require_importer(actor)
     limit = CalendarYear._meta.get_field("source").max_length or 0
     identity.visible_text(arrangement.source, limit, "“source”")
     result = ImportResult(
@@ -136,6 +205,8 @@ def import_year(actor: User, arrangement: Arrangement) -> ImportResult:
         before = None if row is None else _arrangement(row).as_json()
         if before == data:
             return result
+        if basis is not None and basis != _basis(row):
+            raise Conflict(code="calendar_stale", year=arrangement.year)
         fields = {
             "holidays": data["holidays"],
             "workdays": data["workdays"],
@@ -166,18 +237,8 @@ def recompute_deadlines(
     ``among``, or all); each change is an audit event of that application. The caller holds the
     transaction."""
     changes: list[tuple[str, date | None, date | None]] = []
-    open_apps = (
-        (Application.objects.all() if among is None else among)
-        .select_for_update()
-        .exclude(state__in=FINAL)
-        .exclude(complete_at=None)
-        .order_by("pk")
-    )
-    for application in open_apps:
-        complete_at = application.complete_at or clock.now()  # never None: excluded above
-        due = workflow.deadline(application, complete_at)
-        if (due.due, due.provisional) == (application.due_date, application.due_provisional):
-            continue
+    open_apps = _open_with_clock(among)
+    for application, due in _moves(open_apps.select_for_update().order_by("pk")):
         before, old_due = snapshot(application), application.due_date
         Application.objects.filter(pk=application.pk).update(
             due_date=due.due, due_provisional=due.provisional
@@ -202,16 +263,11 @@ def refresh_estimates(actor: User) -> list[tuple[str, date | None, date | None]]
     hand), whose estimates stayed 预计 for good before (12-06). Reads without a lock and locks
     only what changes: the estimates are few, the round runs every minute."""
     estimates = (
-        Application.objects.filter(due_provisional=True)
-        .exclude(state__in=FINAL)
-        .exclude(complete_at=None)
+        _open_with_clock()
+        .filter(due_provisional=True)
         .only("pk", "channel", "complete_at", "due_date", "due_provisional")
     )
-    stale = []
-    for application in estimates:
-        due = workflow.deadline(application, application.complete_at or clock.now())
-        if (due.due, due.provisional) != (application.due_date, application.due_provisional):
-            stale.append(application.pk)
+    stale = [application.pk for application, _ in _moves(estimates)]
     if not stale:
         return []
     with transaction.atomic():

@@ -22,7 +22,7 @@ from certhall.hall.states import APPLICATIONS, State
 from certhall.lifecycle import transition
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog, local
-from certhall.rules.workdays import Deadline, working_deadline
+from certhall.rules.workdays import Deadline, WorkCalendar, current
 from certhall.ukeys import writes
 
 #: The actor of what the hall does by itself (auto-approval of a paid online renewal).
@@ -123,18 +123,21 @@ def number_for(pk: int, created: datetime) -> str:
     return f"SQ{local(created):%Y%m%d}-{pk:06d}"
 
 
-def deadline(application: Application, at: datetime) -> Deadline:
+def deadline(
+    application: Application, at: datetime, calendar: WorkCalendar | None = None
+) -> Deadline:
     """The processing deadline of an application whose documents are complete at ``at``.
 
     On site: that day ("现场办理:当天办结"). Online: the catalog's working days (3) from that
     day on the working-day calendar (the start day never counts); provisional (预计) when it
-    counts days of a year whose official holiday arrangement is not known yet.
+    counts days of a year whose official holiday arrangement is not known yet. ``calendar``:
+    another than the current one (an import's preview: the deadlines it would move).
     """
     day = local(at).date()
     spec = default_catalog().processing[RuleChannel(application.channel)]
     if spec.working_days is None:
         return Deadline(day, provisional=False)
-    return working_deadline(day, spec.working_days)
+    return (calendar or current()).working_deadline(day, spec.working_days)
 
 
 def queue_entry_fields(application: Application, at: datetime) -> dict[str, object]:

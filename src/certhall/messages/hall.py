@@ -185,4 +185,7 @@ MESSAGES: dict[str, str] = {
     "done_refunded": "已退款，申请关闭。",
     "done_issued": "制证完成。",
     "done_business": "{done}。",
+    "calendar_stale": "预览之后，{year}年的节假日安排已被导入或更改：请重新预览后再确认。",
+    "done_calendar_imported": "{year}年节假日安排已导入，重新计算了 {count} 件申请的办理时限。",
+    "done_calendar_unchanged": "{year}年节假日安排与已导入的相同，没有变化。",
 }
