@@ -23,6 +23,7 @@ from certhall.rules.workdays import DayKind, current, day_kind, holiday_name
 __all__ = [
     "SHANGHAI",
     "PointStatus",
+    "day_label",
     "estimate_note",
     "is_open",
     "is_service_day",
@@ -50,7 +51,8 @@ class PointStatus:
     detail: str
 
 
-def _day_label(day: date) -> str:
+def day_label(day: date) -> str:
+    """``2027-02-05 星期五``: a day as the refusals and the calendar's pages write it."""
     return f"{day.isoformat()} 星期{_WEEKDAY_NAMES[day.weekday()]}"
 
 
@@ -66,13 +68,13 @@ def _closed_day(point: ServicePoint, day: date) -> tuple[str, str] | None:
     """(rule, detail) when the point does not open at all on ``day``."""
     kind = day_kind(day)
     if kind is DayKind.STATUTORY_HOLIDAY and point.closed_on_statutory_holidays:
-        detail = f"{_day_label(day)} 为法定节假日({holiday_name(day)})"
+        detail = f"{day_label(day)} 为法定节假日({holiday_name(day)})"
         return "statutory_holiday", detail + estimate_note(day)
     if kind is DayKind.MAKEUP_WORKDAY and point.open_on_makeup_workdays:
         return None
     if day.isoweekday() in point.open_weekdays:
         return None
-    return "closed_day", f"{_day_label(day)} 不是{point.name}的服务日{estimate_note(day)}"
+    return "closed_day", f"{day_label(day)} 不是{point.name}的服务日{estimate_note(day)}"
 
 
 def is_service_day(point: ServicePoint, day: date) -> bool:

@@ -40,6 +40,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "issuance", {}),
     ("GET", "ukeys", {}),
     ("POST", "ukeys", {"count": "1"}),
+    ("GET", "calendar", {}),
+    ("POST", "calendar", {"step": "confirm", "year": "2027", "notice": "一、元旦：1月1日放假。"}),
     ("GET", "application", {}),
     ("POST", "add-item", {"business": "new", "cert_type": "personal", "years": "1"}),
     ("POST", "remove-item", {}),
@@ -56,7 +58,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "document", {}),
     ("GET", "form", {}),
 ]
-LISTINGS = {"home", "review", "issuance", "ukeys", "counter"}
+LISTINGS = {"home", "review", "issuance", "ukeys", "counter", "calendar"}
 
 
 def test_every_url_is_tried() -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from certhall.hall.web import licence_views
+from certhall.hall.web import calendar_views, licence_views
 from certhall.hall.web import staff_views as views
 
 app_name = "hall-staff"
@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("review/", views.review_queue, name="review"),
     path("issuance/", views.issuance_queue, name="issuance"),
     path("ukeys/", views.ukey_stock, name="ukeys"),
+    path("calendar/", calendar_views.calendar_page, name="calendar"),
     path(APPLICATION, views.application_page, name="application"),
     path(APPLICATION + "items", views.add_item, name="add-item"),
     path(APPLICATION + "items/<int:item_id>/remove", views.remove_item, name="remove-item"),
