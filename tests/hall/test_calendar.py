@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -26,6 +27,7 @@ from certhall.hall.states import State
 from certhall.rules import SHANGHAI, workdays
 from certhall.rules.workdays import Arrangement
 from tests.hall.conftest import at, online_draft, pay_online
+from tests.support.threads import together
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +309,15 @@ def test_only_a_ca_administrator_of_this_ca_imports(
             calendar.preview(actor, arrangement)
     assert not CalendarYear.objects.exists()
     assert calendar.import_year(ca_admin, arrangement).changed
+
+
+def test_two_confirmations_at_once_import_once(audit_flushable: None, admin: User) -> None:
+    """The console's confirmation clicked twice, or by two administrators from the same
+    preview: one import, one audit event (the first import of a year has no row to lock)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency needs PostgreSQL")
+    arrangement = Arrangement.parse(ARRANGEMENT_2027)
+    basis = calendar.preview(admin, arrangement).basis
+    results = together(*[lambda: calendar.import_year(admin, arrangement, basis=basis)] * 2)
+    assert sorted(r.changed for r in results) == [False, True], results
+    assert AuditEvent.objects.filter(action="calendar.import").count() == 1

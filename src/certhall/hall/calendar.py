@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from certhall import clock
-from certhall.accounts.models import Role, User
+from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
@@ -201,6 +201,10 @@ def import_year(actor: User, arrangement: Arrangement, *, basis: str | None = No
     )
     data = arrangement.as_json()
     with transaction.atomic():
+        # Imports one after the other, the first of a year too (no row of its own to lock yet:
+        # two confirmations at once both stored it, two audit events, until 12-06). The home
+        # provider's row always exists; NO KEY: rows referring to it are still inserted.
+        Provider.objects.select_for_update(no_key=True).filter(pk=home_provider().pk).get()
         row = CalendarYear.objects.select_for_update().filter(year=arrangement.year).first()
         before = None if row is None else _arrangement(row).as_json()
         if before == data:
