@@ -321,3 +321,30 @@ def test_two_confirmations_at_once_import_once(audit_flushable: None, admin: Use
     results = together(*[lambda: calendar.import_year(admin, arrangement, basis=basis)] * 2)
     assert sorted(r.changed for r in results) == [False, True], results
     assert AuditEvent.objects.filter(action="calendar.import").count() == 1
+
+
+NOTICE_2027 = Path(__file__).parents[1] / "rules" / "notices" / "2027-example.txt"
+
+
+def test_calendar_import_takes_the_notices_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_setup: None
+) -> None:
+    """``--notice FILE.txt``: the text through the console's parser (``rules.notice``)."""
+    code, out, _ = run(capsys, "calendar", "import", "--notice", str(NOTICE_2027))
+    assert code == 0, out
+    assert "2027: imported (国务院办公厅关于2027年部分节假日安排的通知)" in out
+    stored = calendar.load().imported[2027]
+    assert date(2027, 2, 12) in stored.holidays and date(2027, 2, 20) in stored.workdays
+    code, out, _ = run(capsys, "calendar", "import", "--notice", str(NOTICE_2027), "--year", "2027")
+    assert (code, out) == (0, "2027: unchanged (already imported)\n")
+    bom = tmp_path / "notepad.txt"
+    bom.write_bytes("\ufeff".encode() + NOTICE_2027.read_bytes())
+    assert run(capsys, "calendar", "import", "--notice", str(bom))[0] == 0
+    for argv, words in [
+        (["--notice", str(NOTICE_2027), "--year", "2028"], "与所填年份2028不符"),
+        (["--notice", str(tmp_path)], "无法读取"),
+        ([str(tmp_path / "2027.json"), "--year", "2027"], "--year 只用于 --notice"),
+    ]:
+        code, out, err = run(capsys, "calendar", "import", *argv)
+        assert (code, out) == (2, "") and words in err and len(err.splitlines()) == 1, err
+    assert AuditEvent.objects.filter(action="calendar.import").count() == 1

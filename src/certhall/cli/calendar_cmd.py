@@ -15,8 +15,20 @@ def register(commands: Any) -> None:
     cal = commands.add_parser("calendar")
     sub = cal.add_subparsers(dest="calendar_command", required=True, parser_class=type(cal))
 
-    p = sub.add_parser("import", help="load one year's official holiday arrangement (JSON)")
-    p.add_argument("file", help='{"year", "holidays": [...], "workdays": [...], "source"}')
+    p = sub.add_parser(
+        "import",
+        help="load one year's official holiday arrangement (JSON, or the notice's text)",
+    )
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "file", nargs="?", help='{"year", "holidays": [...], "workdays": [...], "source"}'
+    )
+    given.add_argument(
+        "--notice",
+        metavar="FILE.txt",
+        help="the State Council's notice as text (UTF-8), its numbered items as published",
+    )
+    p.add_argument("--year", type=int, help="with --notice: the year (else its title's)")
     p.set_defaults(handler=import_)
 
     p = sub.add_parser("show", help="every non-ordinary day of a year, and where it comes from")
@@ -32,13 +44,23 @@ def register(commands: Any) -> None:
 def import_(args: argparse.Namespace) -> int:
     from certhall.accounts.services import system_actor
     from certhall.hall import calendar
+    from certhall.rules.notice import parse_notice
     from certhall.rules.workdays import Arrangement
 
-    try:
-        data = json.loads(read_input(args.file))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(code="cli_not_json", path=args.file, error=error) from None
-    arrangement = Arrangement.parse(data)
+    if args.notice is not None:
+        try:
+            text = read_input(args.notice).decode("utf-8-sig")  # a BOM: Notepad's UTF-8
+        except UnicodeDecodeError as error:
+            raise InvalidInput(code="cli_not_text", path=args.notice, error=error) from None
+        arrangement = parse_notice(text, args.year).arrangement
+    else:
+        if args.year is not None:
+            raise InvalidInput(code="cli_year_without_notice")
+        try:
+            data = json.loads(read_input(args.file))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InvalidInput(code="cli_not_json", path=args.file, error=error) from None
+        arrangement = Arrangement.parse(data)
     result = calendar.import_year(system_actor(), arrangement)
     for day in result.missing_statutory_days:
         print(f"warning: {day.isoformat()} is a statutory holiday by law but not in 'holidays'")

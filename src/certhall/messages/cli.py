@@ -9,6 +9,8 @@ MESSAGES: dict[str, str] = {
     "cli_file_too_large.csr": "{path} 太大，不是CSR文件。",
     "cli_file_too_large.certificate": "{path} 太大，不是证书文件。",
     "cli_not_json": "{path} 不是JSON文件：{error}",
+    "cli_not_text": "{path} 不是UTF-8文本文件：{error}",
+    "cli_year_without_notice": "--year 只用于 --notice（JSON文件中已有年份）。",
     "cli_is_directory": "{path} 是一个目录。",
     "cli_cannot_write": "无法写入 {path}：{error}",
     "cli_cannot_read": "无法读取 {path}：{error}",
