@@ -141,6 +141,7 @@ def pages_of_every_role(world: dict[str, Any]) -> list[tuple[str, str, User]]:  
         ("editor-notice", f"/console/portal/notices/{notice}/", admin),
         ("editor-question", f"/console/portal/questions/{question}/", admin),
         ("editor-entry", f"/console/portal/entries/{entry}/", admin),
+        ("admin-calendar", "/console/calendar/", admin),
         ("admin-audit", "/console/audit/", admin),
         ("auditor-audit", "/console/audit/", auditor),
         ("auditor-refused", "/console/audit/?result=refused", auditor),

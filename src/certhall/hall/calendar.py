@@ -25,7 +25,7 @@ from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Conflict
+from certhall.errors import Conflict, Forbidden
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL, snapshot
@@ -280,6 +280,19 @@ def refresh_estimates(actor: User) -> list[tuple[str, date | None, date | None]]
 
 def statuses(calendar: WorkCalendar, years: range) -> list[YearStatus]:
     return [calendar.status(year) for year in years]
+
+
+def around(year: int) -> list[YearStatus]:
+    """Last, this and next year: what the 节假日安排 page and a CA administrator's home show."""
+    return statuses(provider(), range(year - 1, year + 2))
+
+
+def may_import(actor: User) -> bool:
+    try:
+        require_importer(actor)
+    except Forbidden:
+        return False
+    return True
 
 
 def next_year_warning(today: date, calendar: WorkCalendar | None = None) -> str | None:

@@ -24,12 +24,10 @@ from certhall.hall.web.staff_views import staff
 from certhall.messages import text
 from certhall.rules.hours import day_label
 from certhall.rules.notice import Notice, parse_notice
-from certhall.rules.workdays import Source
 from certhall.web.errors import attempt, form_page, int_field, text_field
 
 #: The notice's text: about 1,500 characters with its greeting and closing words.
 NOTICE_LIMIT = 20_000
-SOURCES = {Source.IMPORTED: "已导入", Source.PACKAGE: "内置日历", Source.PROVISIONAL: "预计"}
 TEMPLATE = "hall/staff/calendar.html"
 
 
@@ -68,12 +66,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     this_year = clock.today().year
     context: dict[str, Any] = {
         "section": "calendar",
-        "years": [
-            (status, SOURCES[status.source])
-            for status in calendar.statuses(
-                calendar.provider(), range(this_year - 1, this_year + 2)
-            )
-        ],
+        "years": calendar.around(this_year),
         "year": str(this_year + 1),
         "notice": "",
     }

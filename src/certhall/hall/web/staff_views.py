@@ -113,6 +113,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "role_label": Role(role).label,
         "calendar_warning": calendar.next_year_warning(clock.today()),
     }
+    if calendar.may_import(actor):
+        context["calendar_years"] = calendar.around(clock.today().year)
     if counter.serves(actor):
         context["point"] = _session_point(request)
         context["counter_open"], context["counter_open_count"] = counter.in_progress(actor, 10)
