@@ -6,8 +6,19 @@ before touching an object, so the API, the web pages and the CLI are covered ali
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from certhall.accounts.models import Role, User
 from certhall.errors import Forbidden
+
+
+def passes(check: Callable[[User], None], actor: User) -> bool:
+    """Whether ``actor`` passes ``check`` (a page deciding what to offer; the service checks)."""
+    try:
+        check(actor)
+    except Forbidden:
+        return False
+    return True
 
 
 def require_role(actor: User, *roles: Role) -> None:

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import Role, User
-from certhall.accounts.permissions import require_provider
+from certhall.accounts.permissions import passes, require_provider
 from certhall.accounts.services import home_provider
 from certhall.audit import checkpoints
 from certhall.audit import services as audit
@@ -47,11 +47,7 @@ VERIFY_BY_PROVIDER = ratelimit.Limit(
 
 
 def is_reader(actor: User) -> bool:
-    try:
-        require_reader(actor)
-    except Forbidden:
-        return False
-    return True
+    return passes(require_reader, actor)
 
 
 def require_reader(actor: User) -> None:

@@ -22,10 +22,10 @@ from django.db.models import QuerySet
 
 from certhall import clock
 from certhall.accounts.models import Provider, Role, User
-from certhall.accounts.permissions import require_provider, require_role
+from certhall.accounts.permissions import passes, require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Conflict, Forbidden
+from certhall.errors import Conflict
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL, snapshot
@@ -288,11 +288,7 @@ def around(year: int) -> list[YearStatus]:
 
 
 def may_import(actor: User) -> bool:
-    try:
-        require_importer(actor)
-    except Forbidden:
-        return False
-    return True
+    return passes(require_importer, actor)
 
 
 def next_year_warning(today: date, calendar: WorkCalendar | None = None) -> str | None:
