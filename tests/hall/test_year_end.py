@@ -298,3 +298,23 @@ def test_an_estimate_is_recomputed_once_the_calendar_knows_its_year_without_an_i
     )
     assert recomputed.count() == 1
     assert recomputed.get().after["due_date"] == "2027-01-07"
+
+
+def test_an_import_gives_no_deadline_to_an_online_renewal(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """Nobody reviews an online renewal, so it has no deadline (``queue_entry_fields``); an
+    import recomputing the open deadlines gave the approved ones one, with its audit event, and
+    the console's preview counted them among the deadlines it would move (until 12-06)."""
+    certificate = ending_at(admin, organization, datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
+    with at(datetime(2026, 12, 29, 10, 0, tzinfo=SHANGHAI)):
+        started = renewal.start(applicant, certificate.serial, 1)
+        pay_online(started.number, applicant)
+    approved = Application.objects.get(pk=started.pk)
+    assert (approved.state, approved.due_date) == (State.APPROVED, None)
+    arrangement = Arrangement.parse(ARRANGEMENT_2027)
+    assert calendar.preview(admin, arrangement).recomputed == []
+    assert calendar.import_year(admin, arrangement).recomputed == []
+    assert Application.objects.get(pk=started.pk).due_date is None
+    recomputed = AuditEvent.objects.filter(action="hall.application.deadline_recomputed")
+    assert not recomputed.filter(object_id=started.number).exists()

@@ -116,9 +116,12 @@ def _moves(
     applications: QuerySet[Application], calendar: WorkCalendar | None = None
 ) -> list[tuple[Application, Deadline]]:
     """The applications whose deadline ``calendar`` (or the current one) counts otherwise than
-    stored, with the deadline it counts."""
+    stored, with the deadline it counts. An online renewal has none (nobody reviews it:
+    ``workflow.queue_entry_fields``); until 12-06 an import gave the approved ones one."""
     moved = []
     for application in applications:
+        if application.is_online_renewal:
+            continue
         due = workflow.deadline(application, application.complete_at or clock.now(), calendar)
         if (due.due, due.provisional) != (application.due_date, application.due_provisional):
             moved.append((application, due))
@@ -128,7 +131,8 @@ def _moves(
 def _open_with_clock(among: QuerySet[Application] | None = None) -> QuerySet[Application]:
     """The open applications (of ``among``, or all) whose review clock has started."""
     applications = Application.objects.all() if among is None else among
-    return applications.exclude(state__in=FINAL).exclude(complete_at=None)
+    open_ones = applications.exclude(state__in=FINAL).exclude(complete_at=None)
+    return open_ones.prefetch_related("items")  # is_online_renewal
 
 
 def _kind(arrangement: Arrangement, day: date) -> str:
