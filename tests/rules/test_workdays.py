@@ -313,3 +313,34 @@ def test_a_deadline_reads_the_package_metadata_once(monkeypatch: pytest.MonkeyPa
         working_deadline(start, 3)
     assert reads == ["chinese-calendar"]
     workdays._library_version.cache_clear()
+
+
+def test_every_packaged_day_reads_as_the_package_says() -> None:
+    """The calendar reads the package's tables, not its ``get_holiday_detail`` (whose range
+    check scans every day it knows on each call): every day of every packaged year is the same
+    working day or not, and the same holiday, as the package's own functions say."""
+    import chinese_calendar
+
+    calendar = WorkCalendar()
+    first, last = known_years()
+    for day in days(date(first, 1, 1), date(last, 12, 31)):
+        off, name = chinese_calendar.get_holiday_detail(day)
+        assert calendar.is_working_day(day) is not off, day
+        if name is None:
+            assert calendar.holiday_name(day) is None, day
+        else:
+            assert calendar.holiday_name(day) == chinese_calendar.Holiday(name).chinese, day
+
+
+def test_a_deadline_does_not_call_the_packages_range_checked_lookup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import chinese_calendar
+
+    expected = working_deadline(date(2026, 9, 28), 3)
+
+    def refused(day: date) -> None:
+        raise AssertionError(f"get_holiday_detail({day}) called")
+
+    monkeypatch.setattr(chinese_calendar, "get_holiday_detail", refused)
+    assert working_deadline(date(2026, 9, 28), 3) == expected
