@@ -6,24 +6,30 @@ warning in January, counter refusals on estimated days, a notice arranging days 
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from certhall import jobs
+from certhall import crashpoints, jobs
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
-from certhall.errors import Conflict, InvalidInput
-from certhall.hall import calendar, renewal, review, services
+from certhall.errors import Conflict, InvalidInput, RuleViolation
+from certhall.hall import calendar, counter, renewal, review, services
+from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import State
+from certhall.notify.models import SmsMessage
+from certhall.payments import notify as payment_notify
+from certhall.payments import sandbox
 from certhall.payments.models import Order
 from certhall.rules import SHANGHAI, QuoteRefused, quote
 from certhall.rules.workdays import Arrangement, DayKind, Deadline
-from tests.hall.conftest import at, online_draft, pay_online, software_certificate
+from tests.hall.conftest import PHONE, at, online_draft, pay_online, software_certificate
 from tests.hall.test_calendar import ARRANGEMENT_2027
+from tests.hall.test_renewal import signed
 
 pytestmark = pytest.mark.django_db
 
@@ -318,3 +324,157 @@ def test_an_import_gives_no_deadline_to_an_online_renewal(
     assert Application.objects.get(pk=started.pk).due_date is None
     recomputed = AuditEvent.objects.filter(action="hall.application.deadline_recomputed")
     assert not recomputed.filter(object_id=started.number).exists()
+
+
+#: A certificate ending at 00:30 on 元旦 2027, renewed online and paid on New Year's Eve.
+JUST_AFTER_MIDNIGHT = datetime(2027, 1, 1, 0, 30, tzinfo=SHANGHAI)
+
+
+def paid_at_the_cashier(number: str, applicant: User) -> None:
+    """Paid at the sandbox's Alipay cashier, its signed notification handled: the gateway holds
+    the trade its refund goes back to."""
+    reference = Application.objects.get(number=number).payment_reference
+    trade = sandbox.pay(applicant, reference, "alipay")
+    body = urlencode(sandbox.notification(trade)).encode("utf-8")
+    assert payment_notify.handle("alipay", body, source="127.0.0.1").result == "paid"
+    type(trade).objects.filter(pk=trade.pk).update(notified_at=trade.paid_at)  # delivered
+
+
+def test_a_paid_online_renewal_the_helper_did_not_finish_before_the_end_is_refunded(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    clerk: User,
+    handler: Handler,
+) -> None:
+    """Paid on New Year's Eve at 23:50 for a certificate ending at 00:30, the helper run after
+    the holiday: before (12-06), the helper refused it (renewal_expired), the page kept offering
+    在线更新证书, 我的证书 called the certificate 有效, nothing moved the application (approved
+    for good, listed on no console page), the money stayed held until a clerk noticed, and the
+    open application held the certificate: the counter's 续期 was refused (certificate_busy).
+    Now the jobs' first round after the end refunds it through the clerk's refund (the gateway's
+    refund follows in the same round), the handler's account is told by SMS why and that the
+    counter renews it, and the pages say so; a free ODC renewal is cancelled; a renewal ending
+    later is left alone."""
+    key, old = software_certificate(
+        admin, organization, profile="personal",
+        when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
+    )  # fmt: skip
+    odc = ending_at(admin, organization, JUST_AFTER_MIDNIGHT, profile="org")
+    later = ending_at(admin, organization, datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
+    with at(datetime(2026, 12, 31, 23, 45, tzinfo=SHANGHAI)):
+        number = renewal.start(applicant, old.serial, 1).number
+        free = renewal.start(applicant, odc.serial, 1).number
+        waiting = renewal.start(applicant, later.serial, 1).number
+    with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
+        paid_at_the_cashier(number, applicant)
+        pay_online(waiting, applicant)
+    assert {a.state for a in Application.objects.all()} == {State.APPROVED}
+    with at(datetime(2027, 1, 1, 0, 29, tzinfo=SHANGHAI)):
+        jobs.run_due_jobs()
+    assert {a.state for a in Application.objects.all()} == {State.APPROVED}
+
+    web = Client()
+    with at(datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)):
+        web.force_login(applicant)
+        # before the jobs' round: the page no longer offers the helper, and says what follows
+        page = web.get(f"/hall/applications/{number}/").content.decode()
+        assert 'id="renew-panel"' not in page
+        assert "已于 2027-01-01 00:30 到期，已不能在线更新：本申请将自动关闭" in page
+        with pytest.raises(RuleViolation):  # the helper: renewal_expired, as before
+            renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
+        jobs.run_due_jobs()
+        jobs.run_due_jobs()  # again: nothing more
+
+        refunded = Application.objects.get(number=number)
+        assert refunded.state == State.REFUNDED
+        assert Application.objects.get(number=free).state == State.CANCELLED
+        assert Application.objects.get(number=waiting).state == State.APPROVED
+        order = Order.objects.get(reference=refunded.payment_reference)
+        assert order.status == Order.Status.REFUNDED
+        assert order.refund_sent_at is not None  # back through the gateway in the same round
+        events = AuditEvent.objects.filter(action="hall.application.refund", object_id=number)
+        assert [e.result for e in events] == ["ok"]
+        reason = events.get().after["reason"]
+        assert "2027-01-01 00:30 到期" in reason and "已付的 150.00 元已退款" in reason
+        assert "受理点现场办理续期" in reason
+        texts = list(SmsMessage.objects.filter(phone=PHONE).values_list("kind", "text"))
+        told = [t for k, t in texts if k == "application_status" and number in t]
+        assert len(told) == 1 and "已退款" in told[0] and "受理点现场办理续期" in told[0]
+        assert any(k == "refund_sent" for k, _ in texts)
+        assert any(free in t and "申请已取消" in t for _, t in texts)
+
+        page = web.get(f"/hall/applications/{number}/").content.decode()
+        assert 'id="renew-panel"' not in page and 'id="renewal-ended"' in page
+        assert "已付的 150.00 元已退款，原路退回付款账户" in page
+        api = web.get(f"/api/hall/applications/{number}").json()
+        assert api["state"] == "refunded" and api["history"][-1]["reason"] == reason
+        assert web.get(f"/api/hall/applications/{number}/renewal").json()["state"] == "refunded"
+        with pytest.raises(Conflict):
+            renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
+        mine = web.get("/my/").content.decode()
+        row = mine[mine.index(f'data-serial="{old.serial}"') :]
+        row = row[: row.index("</tr>")]
+        assert '<span class="tag closed">已过期</span>' in row and "受理点现场办理续期" in row
+        assert "tag ok" not in row
+    with at(datetime(2027, 1, 5, 10, 0, tzinfo=SHANGHAI)):
+        # the certificate is free again for the counter's 续期 (this one, a software key, is
+        # refused for its medium: not because an application holds it)
+        assert renewal.lookup(applicant, old.serial, 1).open_application is None
+        draft = counter.open_application(
+            clerk,
+            point="kejiyuan",
+            customer=counter.Customer(uscc=organization.uscc),
+            handler_id=handler.pk,
+        )
+        with pytest.raises(Conflict) as refused:
+            services.add_item(
+                clerk, draft.number, ItemRequest(business="renew", serial=old.serial, years=1)
+            )
+        assert refused.value.code != "certificate_busy"
+
+
+def test_an_online_renewal_issued_before_the_end_but_not_recorded_is_not_refunded(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its new certificate was issued at 23:55 and a failure put the application back before it
+    recorded it: refunding it would leave the customer the money and the certificate
+    (``payment.require_nothing_done``). The jobs leave it (no refusal recorded every round) and
+    the helper's retry after the end records it."""
+    key, old = software_certificate(
+        admin, organization, profile="personal",
+        when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
+    )  # fmt: skip
+
+    def failing(name: str) -> None:
+        if name == "renewal.issued":
+            raise RuntimeError(name)
+
+    with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
+        number = renewal.start(applicant, old.serial, 1).number
+        pay_online(number, applicant)
+        request = signed(key, old.serial, 1)
+        with monkeypatch.context() as patch:
+            patch.setattr(crashpoints, "reached", failing)
+            with pytest.raises(RuntimeError):
+                renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
+    assert Application.objects.get(number=number).state == State.APPROVED
+    web = Client()
+    with at(datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)):
+        jobs.run_due_jobs()
+        assert Application.objects.get(number=number).state == State.APPROVED
+        assert Order.objects.get(object_id=number).status == Order.Status.PAID
+        assert not AuditEvent.objects.filter(
+            action="hall.application.refund", object_id=number
+        ).exists()
+        web.force_login(applicant)
+        page = web.get(f"/hall/applications/{number}/").content.decode()
+        assert 'id="renew-panel"' in page and 'id="renewal-ended"' not in page
+        done = renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
+    assert done.new_certificate is not None
+    assert Application.objects.get(number=number).state == State.ISSUED

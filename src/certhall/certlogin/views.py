@@ -121,6 +121,13 @@ def my_home(request: HttpRequest) -> HttpResponse:
                 and c.not_after > now
                 and window.is_open(today, local(c.not_after).date())
             },
+            # valid in the registry but past its notAfter: 已过期, renewed at the counter only
+            # (one whose online renewal was issued before its end: the helper finishes it)
+            "ended": {
+                c.serial
+                for c in certificates
+                if c.status == c.Status.VALID and c.not_after <= now and c.serial not in unwritten
+            },
             "login_certificate": request.session.get(SESSION_CERTIFICATE),
         },
     )

@@ -1,7 +1,8 @@
 """What the hall tells the customer, through the one notifier (``certhall.notify.notifier``):
-the review result of an online application and the mailing of its Ukey. SMS to the handler,
-email to the account that applied when it has an address, each with the link to the
-application's page. Sent inside the caller's transaction
+the review result of an online application, the mailing of its Ukey and an online renewal
+closed because its certificate ended. SMS to the handler (an online renewal has none: to the
+account that applied), email to the account that applied when it has an address, each with the
+link to the application's page. Sent inside the caller's transaction
 (the SMS rolls back with the action; the email leaves after the commit). On-site customers are
 at the counter and are told there. The PIN itself is sent by ``ukeys`` when the Ukey is made.
 """
@@ -22,7 +23,8 @@ def _businesses(application: Application) -> str:
 def _send(actor: User, application: Application, kind: str, context: dict[str, str]) -> None:
     if application.channel != Channel.ONLINE:
         return
-    phone = application.handler.phone if application.handler is not None else None
+    handler = application.handler
+    phone = handler.phone if handler is not None else application.entered_by.phone or None
     email = application.entered_by.email or None
     if not phone and not email:
         return
@@ -63,4 +65,15 @@ def mailed(actor: User, application: Application) -> None:
             "detail": f"{application.carrier}运单号{application.tracking_number}，"
             "证书密码已另行短信发送给经办人。",
         },
+    )
+
+
+def renewal_ended(actor: User, application: Application, reason: str) -> None:
+    """An online renewal closed by the jobs because its certificate ended first (refunded, or
+    cancelled): ``reason`` says why and that the counter renews it (``renewal.ended_reason``)."""
+    _send(
+        actor,
+        application,
+        "application_status",
+        {"status": application.get_state_display(), "detail": reason},
     )

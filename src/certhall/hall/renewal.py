@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
@@ -39,7 +40,7 @@ from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import CerthallError, Conflict, InvalidInput
-from certhall.hall import access, services, workflow
+from certhall.hall import access, notices, payment, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Business, Channel
 from certhall.hall.states import APPLICATIONS, FINAL, State
@@ -339,24 +340,76 @@ def _end_replaced(
     workflow.delivered(actor, application, reason, delivered_at=now)
 
 
-def close_ended(now: datetime | None = None) -> list[str]:
-    """Cancel, with their orders, the online renewals still awaiting payment whose certificate
-    has ended since they were started (the jobs, every round; the hall's system actor). Returns
-    their numbers.
+def ended_reason(application: Application, cert: Certificate) -> str:
+    """Why an online renewal whose certificate ``cert`` ended before the helper renewed it was
+    closed, and what to do (its history, the refund's reason, the SMS and the page's notice):
+    paid, refunded; free (an ODC), cancelled; unpaid, cancelled with its order."""
+    end = f"{local(cert.not_after):%Y-%m-%d %H:%M}"
+    if application.paid_at is not None:
+        amount = f"{application.total:.2f}"
+        return text("history_renewal_ended_paid", serial=cert.serial, end=end, amount=amount)
+    if not application.total:
+        return text("history_renewal_ended_free", serial=cert.serial, end=end)
+    return text("history_renewal_ended", serial=cert.serial, end=end[:10])
 
-    The helper can no longer renew an ended certificate (``ca.renewal`` refuses it), so the
-    payment must not be taken: once the order is cancelled, a gateway's payment for it is
-    多余到账 and goes back (``payments.surplus``). Before (12-06), one started on New Year's Eve
-    for a certificate ending on 元旦 and paid after the holiday was taken, approved by the hall
-    and then refused at the helper."""
+
+def ended_notice(application: Application, line: ApplicationItem | None) -> str | None:
+    """What an online renewal's page says once its certificate ended before the helper renewed
+    it: that it will close (until the jobs' next round) or why it was closed (refunded or
+    cancelled by :func:`close_ended`), and that the counter renews it. None otherwise (one
+    whose new certificate was issued: the helper finishes it)."""
+    cert = line.target_certificate if line is not None and line.is_online_renewal else None
+    if line is None or cert is None or line.result_certificate_id is not None:
+        return None
+    if cert.not_after > clock.now():
+        return None
+    if application.state == State.APPROVED:
+        if Renewal.objects.filter(old_certificate=cert, new_certificate__isnull=False).exists():
+            return None
+        end = f"{local(cert.not_after):%Y-%m-%d %H:%M}"
+        return text("renewal_ended_waiting", serial=cert.serial, end=end)
+    closed = application.closed_at
+    if application.state not in (State.REFUNDED, State.CANCELLED) or closed is None:
+        return None
+    if closed >= cert.not_after:  # closed by close_ended (or by a clerk after the end)
+        return ended_reason(application, cert)
+    return None
+
+
+def close_ended(now: datetime | None = None) -> list[str]:
+    """Close the online renewals whose certificate has ended before the helper renewed it (the
+    jobs, every round; the hall's system actor), saying why (:func:`ended_reason`) in their
+    history and by SMS (``notices.renewal_ended``). Returns their numbers.
+
+    The helper can no longer renew an ended certificate (``ca.renewal`` refuses it), and an
+    open application holds the certificate (``certificate_busy``: the counter's 续期 of it was
+    refused too). So:
+
+    * one still awaiting payment is cancelled with its order: a gateway's payment for it after
+      that is 多余到账 and goes back (``payments.surplus``). Before (12-06), one started on New
+      Year's Eve for a certificate ending on 元旦 and paid after the holiday was taken, approved
+      by the hall and then refused at the helper;
+    * one paid (``approved``, the helper's step not done) is refunded through the clerk's refund
+      (``payment.refund_application``: the order refunded, the gateway's refund sent by the
+      jobs' next step, ``payments.refunding``); a free one (an ODC) is cancelled. Before (12-06
+      evening), paid on New Year's Eve at 23:50 for a certificate ending at 00:30, the helper
+      refused it after the holiday and the money stayed held until a clerk noticed;
+    * one whose new certificate was issued but not recorded (put back to ``approved`` by a
+      failure or recovery) is left alone: the helper's retry records it even after the end, and
+      ``payment.require_nothing_done`` would refuse its refund anyway."""
     now = now or clock.now()
+    issued = Renewal.objects.filter(
+        old_certificate_id=OuterRef("target_certificate_id"), new_certificate__isnull=False
+    )
     ended = (
         ApplicationItem.objects.filter(
-            application__state=State.AWAITING_PAYMENT,
+            application__state__in=[State.AWAITING_PAYMENT, State.APPROVED],
             application__channel=Channel.ONLINE,
             business=Business.RENEW,
+            result_certificate__isnull=True,
             target_certificate__not_after__lte=now,
         )
+        .exclude(Exists(issued))
         .select_related("application", "target_certificate")
         .order_by("application_id")
     )
@@ -365,25 +418,27 @@ def close_ended(now: datetime | None = None) -> list[str]:
     for line in ended:
         cert = line.target_certificate
         assert cert is not None  # noqa: S101 - filtered on its end above
-        reason = text(
-            "history_renewal_ended", serial=cert.serial, end=f"{local(cert.not_after):%Y-%m-%d}"
-        )
-        number = line.application.number
+        number, state = line.application.number, line.application.state
+        refund = line.application.paid_at is not None
+        action = "hall.application.refund" if refund else "hall.application.cancel"
         try:
             with (
-                audit.refusals_recorded(
-                    actor, "hall.application.cancel", object_type="application", object_id=number
-                ),
+                audit.refusals_recorded(actor, action, object_type="application", object_id=number),
                 transaction.atomic(),
             ):
                 application = (
                     Application.objects.select_for_update()
-                    .filter(pk=line.application_id, state=State.AWAITING_PAYMENT)
+                    .filter(pk=line.application_id, state=state)
                     .first()
                 )
-                if application is None:  # paid or cancelled meanwhile
+                if application is None:  # paid, renewed or closed meanwhile (another round)
                     continue
-                services.withdraw(actor, application, reason, now)
+                reason = ended_reason(application, cert)
+                if refund:
+                    application = payment.refund_application(actor, number, reason)
+                else:
+                    services.withdraw(actor, application, reason, now)
+                notices.renewal_ended(actor, application, reason)
         except CerthallError as refused:  # recorded; the next round tries again
             log.warning("online renewal %s not closed: %s", number, refused.message)
             continue

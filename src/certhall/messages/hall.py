@@ -148,6 +148,18 @@ MESSAGES: dict[str, str] = {
         "Ukey{cause}，已办理介质补办：续期的新证书 {serial} 未写入该Ukey，随原证书一并吊销；"
         "补办的新Ukey上的证书有效期同样至 {end}，无需再次续期或付款。"
     ),
+    "history_renewal_ended_paid": (
+        "证书 {serial} 已于 {end} 到期，到期前未用证书助手完成在线更新，已不能在线续期："
+        "已付的 {amount} 元已退款，原路退回付款账户。请携带办理资料和Ukey到受理点现场办理续期。"
+    ),
+    "history_renewal_ended_free": (
+        "证书 {serial} 已于 {end} 到期，到期前未用证书助手完成在线更新，已不能在线续期，"
+        "申请已取消：请携带办理资料和Ukey到受理点现场办理续期。"
+    ),
+    "renewal_ended_waiting": (
+        "证书 {serial} 已于 {end} 到期，已不能在线更新：本申请将自动关闭，已付的款项原路退回。"
+        "请携带办理资料和Ukey到受理点现场办理续期。"
+    ),
     "history_renewal_ended": (
         "证书 {serial} 已于 {end} 到期，网厅续期未付款即已不能办理，申请与订单已取消："
         "请携带办理资料和Ukey到受理点现场办理续期。"

@@ -30,7 +30,7 @@ from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Document
 from certhall.hall.printing import form_data
-from certhall.hall.renewal import replaced_renewal
+from certhall.hall.renewal import ended_notice, replaced_renewal
 from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
     FREE_SKIPPED,
@@ -139,6 +139,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     lines = list(application.items.all())
     docs = [d for d in services.documents_of(application) if not d.superseded]
     renew_line = lines[0] if application.is_online_renewal and lines else None
+    renewal_ended = ended_notice(application, renew_line)
     businesses = [line.business for line in lines]
     context: dict[str, Any] = {
         "application": application,
@@ -162,7 +163,9 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         and State.CANCELLED in _allowed_next(application.state),
         "renewal": renew_line,
         "show_renewal": renew_line is not None
-        and application.state in (State.APPROVED, State.ISSUED),
+        and application.state in (State.APPROVED, State.ISSUED)
+        and renewal_ended is None,
+        "renewal_ended": renewal_ended,
         "renewal_replaced": replaced_renewal(renew_line),
         "agent_url": certlogin_conf.get().agent_url if renew_line is not None else "",
         "online_processing": default_catalog().processing[RuleChannel.ONLINE].text,
