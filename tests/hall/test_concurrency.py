@@ -1,22 +1,29 @@
 """On PostgreSQL: two issuers issuing the same application at the same moment give one
-certificate (real SoftHSM2 Ukeys, real CA)."""
+certificate (real SoftHSM2 Ukeys, real CA); two rounds of the jobs refund an online renewal
+whose certificate ended once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 from django.db import connection
 
-from certhall.accounts.models import Handler, Role, User
+from certhall.accounts.models import Handler, Organization, Role, User
+from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict
-from certhall.hall import issuance, review, services
+from certhall.hall import issuance, renewal, review, services
 from certhall.hall.models import Application
 from certhall.hall.states import State
+from certhall.notify.models import SmsMessage
+from certhall.payments.models import Order
+from certhall.rules import SHANGHAI
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
-from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+from tests.hall.conftest import FRIDAY, at, online_draft, pay_online, software_certificate
+from tests.hall.test_year_end import JUST_AFTER_MIDNIGHT, paid_at_the_cashier
 from tests.support.threads import together
 
 pytestmark = pytest.mark.softhsm
@@ -64,3 +71,35 @@ def test_simultaneous_issuances_give_one_certificate(
         "in_stock",
         "issued",
     ]
+
+
+def test_two_rounds_of_the_jobs_at_once_refund_an_ended_online_renewal_once(
+    audit_flushable: None,
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+) -> None:
+    """Two processes' rounds (``renewal.close_ended``) at the same moment on a paid online
+    renewal whose certificate ended: one refund, one audit event, one SMS; the other round finds
+    it refunded under the lock and leaves it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency needs PostgreSQL")
+    _, old = software_certificate(
+        admin, organization, profile="personal",
+        when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
+    )  # fmt: skip
+    with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
+        number = renewal.start(applicant, old.serial, 1).number
+        paid_at_the_cashier(number, applicant)
+    after = datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)
+    with at(after):
+        results = together(lambda: renewal.close_ended(after), lambda: renewal.close_ended(after))
+    assert sorted(results) == [[], [number]]
+    application = Application.objects.get(number=number)
+    assert application.state == State.REFUNDED
+    assert Order.objects.get(reference=application.payment_reference).status == "refunded"
+    for action in ("hall.application.refund", "payments.order.refund"):
+        assert AuditEvent.objects.filter(action=action).count() == 1, action
+    assert not AuditEvent.objects.filter(result="refused").exists()
+    assert SmsMessage.objects.filter(kind="application_status", text__contains=number).count() == 1
