@@ -9,6 +9,7 @@ sent the quoted 1 year while the field said 3年 · 450.00 元."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 import time_machine
 from playwright.sync_api import Browser, expect
 
+from certhall.hall import renewal
+from certhall.rules import SHANGHAI
 from tests.browser.conftest import chromium
 from tests.browser.test_phones import (  # noqa: F401
     FRIDAY,
@@ -26,7 +29,7 @@ from tests.browser.test_phones import (  # noqa: F401
     world,
 )
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
-from tests.hall.conftest import stock, ukey_store  # noqa: F401
+from tests.hall.conftest import pay_online, stock, ukey_store  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
@@ -55,3 +58,33 @@ def test_a_term_chosen_after_the_quote_is_the_term_submitted(
         expect(page.locator("#renew-form input[name=years]")).to_have_value("3")
         expect(page.locator("#years")).to_have_value("3")
         assert phone_problems(measure(page, tmp_path, "renew-3-years"), 390) == {}
+
+
+def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phone(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    """Paid for on the Friday, the helper never run, the certificate ended on 2027-01-10: after
+    the jobs' round the progress page says it was refunded and that the counter renews it (no
+    在线更新证书 panel), and 我的证书 calls the certificate 已过期, not 有效; both at 390 px."""
+    applicant, personal = world["applicant"], world["personal"]
+    with time_machine.travel(FRIDAY):
+        number = renewal.start(applicant, personal.serial, 1).number
+        pay_online(number, applicant)
+    with time_machine.travel(datetime(2027, 1, 11, 10, 0, tzinfo=SHANGHAI), tick=False):
+        assert number in renewal.close_ended()
+        page = session(browser, live_server.url, PHONE_VIEWPORT, applicant)
+        page.goto(f"{live_server.url}/hall/applications/{number}/")
+        expect(page.locator("#renewal-ended")).to_contain_text("已付的 150.00 元已退款")
+        expect(page.locator("#renewal-ended")).to_contain_text("到受理点现场办理续期")
+        expect(page.locator("#renew-panel")).to_have_count(0)
+        assert phone_problems(measure(page, tmp_path, "renewal-refunded"), 390) == {}
+        page.screenshot(path=str(tmp_path / "renewal-refunded-top.png"))
+        page.goto(f"{live_server.url}/my/")
+        row = page.locator(f'tr[data-serial="{personal.serial}"]')
+        expect(row.locator(".tag")).to_have_text("已过期")
+        expect(row).to_contain_text("须携带办理资料和Ukey到受理点现场办理续期")
+        assert phone_problems(measure(page, tmp_path, "my-ended"), 390) == {}
+    print("screenshots:", tmp_path)
