@@ -149,15 +149,22 @@ def test_what_the_arrangement_refuses_is_refused_as_for_the_json_file() -> None:
     """The JSON import's one check, not a second: a weekday made a working day, a day in both
     lists, a day outside the year."""
     cases = {
-        "一、元旦：1月1日至3日放假调休，共3天。1月5日（周一）上班。": "calendar_weekday_workdays",
-        "一、元旦：1月1日至3日放假调休，共3天。1月3日上班。": "calendar_both",
-        "一、元旦：2025年11月30日放假。": "calendar_date",
-        "一、元旦：1月1日放假。\n二、春节：1月1日放假。": "calendar_dates",
-    }
-    for text, code in cases.items():
+        "一、元旦：1月1日至3日放假调休，共3天。1月5日（周一）上班。": (
+            "calendar_weekday_workdays", "调休上班日期（workdays）只列调休上班的周六、周日"
+        ),
+        "一、元旦：1月1日至3日放假调休，共3天。1月3日上班。": ("calendar_both", "2026-01-03"),
+        "一、元旦：2025年11月30日放假。": (
+            "calendar_date", "放假日期第1个（holidays[0]）：2025-11-30 不在 2026 年内"
+        ),
+        "一、元旦：1月1日放假。\n二、春节：1月1日放假。": (
+            "calendar_dates", "放假日期（holidays）中日期重复：2026-01-01"
+        ),
+    }  # fmt: skip
+    for text, (code, words) in cases.items():
         with pytest.raises(InvalidInput) as refused:
             parse_notice(text, 2026)
-        assert refused.value.code == code, text
+        # the lists named as the console's administrator reads them, the file's key beside
+        assert (refused.value.code, words in refused.value.message) == (code, True), text
     with pytest.raises(InvalidInput) as empty:
         parse_notice("国务院办公厅关于2026年部分节假日安排的通知\n各省、自治区、直辖市人民政府：")
     assert empty.value.code == "calendar_notice_empty"

@@ -29,6 +29,7 @@ from certhall.errors import Conflict
 from certhall.hall import workflow
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import FINAL, snapshot
+from certhall.messages import text
 from certhall.pki import identity
 from certhall.rules.workdays import Arrangement, Deadline, WorkCalendar, YearStatus
 
@@ -304,7 +305,4 @@ def next_year_warning(today: date, calendar: WorkCalendar | None = None) -> str 
     missing = next((year for year in years if calendar.status(year).provisional), None)
     if missing is None:
         return None
-    return (
-        f"{missing}年节假日安排尚未导入：{missing}年的办理时限按法定节假日预计（不含调休），"
-        "国务院办公厅通知发布后，请CA管理员导入当年安排"
-    )
+    return text("calendar_warning", year=missing)

@@ -197,6 +197,10 @@ MESSAGES: dict[str, str] = {
     "done_refunded": "已退款，申请关闭。",
     "done_issued": "制证完成。",
     "done_business": "{done}。",
+    "calendar_warning": (
+        "{year}年节假日安排尚未导入：{year}年的办理时限按法定节假日预计（不含调休），"
+        "国务院办公厅通知发布后，请CA管理员导入当年安排。"
+    ),
     "calendar_stale": "预览之后，{year}年的节假日安排已被导入或更改：请重新预览后再确认。",
     "done_calendar_imported": "{year}年节假日安排已导入，重新计算了 {count} 件申请的办理时限。",
     "done_calendar_unchanged": "{year}年节假日安排与已导入的相同，没有变化。",

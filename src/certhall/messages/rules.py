@@ -20,15 +20,17 @@ MESSAGES: dict[str, str] = {
         "{where}：{text} 不在 {year} 年内（只可另含上一年12月中通知安排的元旦放假、调休上班日）。"
     ),
     "calendar_dates": "“{key}” 须为日期列表。",
-    "calendar_dates.repeated": "“{key}” 中日期重复：{days}",
+    "calendar_dates.repeated": "{name}（{key}）中日期重复：{days}",
     "calendar_format": "节假日安排格式错误：{problems}",
     "calendar_format.object": "节假日安排须为 JSON 对象 {{year, holidays, workdays, source}}",
     "calendar_year": "年份 {year} 超出可导入范围 2004-{last}",
     "calendar_year.type": "“year” 须为整数年份，不是 {year!r}",
     "calendar_source": "“source” 须注明来源（如国务院办公厅通知的标题）。",
-    "calendar_holidays_empty": "“holidays” 不能为空。",
+    "calendar_holidays_empty": "放假日期（holidays）不能为空。",
     "calendar_both": "日期不能既是假日又是调休上班日：{days}",
-    "calendar_weekday_workdays": "“workdays” 只列调休上班的周六、周日，这些日期本是工作日：{days}",
+    "calendar_weekday_workdays": (
+        "调休上班日期（workdays）只列调休上班的周六、周日，这些日期本是工作日：{days}"
+    ),
     "calendar_unknown": (
         "{year} 年的节假日安排未知，无法计算工作日（可用年份 {first}-{last}，或导入该年的安排）。"
     ),

@@ -119,17 +119,24 @@ def _iso_day(text: object, where: str, year: int) -> date:
     return day
 
 
+#: The lists' names in refusals: a CA administrator pasting the notice in the console sees
+#: them too, and the file's keys mean nothing to them.
+LIST_NAMES = {"holidays": "放假日期", "workdays": "调休上班日期"}
+
+
 def _day_list(data: Mapping[str, object], key: str, year: int) -> frozenset[date]:
     raw = data.get(key)
     if not isinstance(raw, list):
         raise InvalidInput(code="calendar_dates", key=key)
-    days = [_iso_day(item, f"{key}[{i}]", year) for i, item in enumerate(raw)]
+    name = LIST_NAMES[key]
+    days = [_iso_day(item, f"{name}第{i + 1}个（{key}[{i}]）", year) for i, item in enumerate(raw)]
     repeated = sorted({d for d in days if days.count(d) > 1})
     if repeated:
         raise InvalidInput(
             code="calendar_dates",
             variant="repeated",
             key=key,
+            name=name,
             days=", ".join(d.isoformat() for d in repeated),
         )
     return frozenset(days)
