@@ -82,6 +82,30 @@ def test_hall_home_shows_businesses_points_and_my_applications(
     assert body.count("可网上办理") == 2 and body.count("仅现场办理") == 4
 
 
+def test_an_on_site_business_leads_to_what_to_bring_and_where(
+    client_a: Client, applicant: User
+) -> None:
+    """变更, 解锁, 介质补办, 吊销 on the hall home: the button led to the home's list of points,
+    which names neither the documents to bring nor the fee (12-06): it opens the business's
+    办事指南, with its documents, fee, the points and their hours."""
+    catalog = default_catalog()
+    page = text(client_a.get("/hall/"))
+    for key, spec in catalog.businesses.items():
+        if key.value in ("new", "renew"):
+            continue
+        card = re.search(rf'data-business="{key.value}".*?</div>\s*</div>', page, re.S)
+        assert card is not None, key
+        link = re.search(r'<a class="btn small" href="([^"]+)">([^<]+)</a>', card.group(0))
+        assert link is not None and link.group(2) == "所需资料与受理点", card.group(0)
+        guide = client_a.get(link.group(1))
+        assert guide.status_code == 200, link.group(1)
+        body = text(guide)
+        for offer in spec.offers.values():
+            assert ranges_whole(offer.fee_text) in body
+            assert all(d.text in body for d in offer.documents)
+        assert all(p.name in body and p.address in body for p in catalog.points)
+
+
 def test_continue_leads_a_draft_to_the_step_it_still_needs(
     client_a: Client, applicant: User, handler: Handler
 ) -> None:

@@ -306,6 +306,8 @@ def _catalog_context(catalog: Catalog) -> dict[str, Any]:
                 "online": online,
                 "fees": list(dict.fromkeys(offer.fee_text for offer in spec.offers.values())),
                 "url": url if online else "",
+                # what to bring, the fee, the points and their hours (docs/hall.md)
+                "guide": reverse("portal:guide-detail", args=[key.value]),
                 "rule": next((o.channel_rule for o in spec.offers.values() if o.channel_rule), ""),
             }
         )
