@@ -259,7 +259,15 @@ def test_online_new_end_to_end(
     page.wait_for_url(f"{url}/payments/orders/**")
     for thread in sandbox.deliveries():
         thread.join(timeout=20)
-    page.goto(f"{base}/")
+    # back from the cashier, the order page says the payment went through and what comes
+    # next (it showed 已支付 and the invoice form only, 12-06), with the way to the progress
+    page.reload()
+    paid = page.locator("#paid-next")
+    expect(paid).to_contain_text("支付成功")
+    expect(paid).to_contain_text("深圳CA审核中，审核期限 2026-11-25")
+    shot(page, "08b-paid-order")
+    paid.locator("a.btn").click()
+    page.wait_for_url(f"{base}/")
     expect(page.locator("#application-state")).to_have_text("已付款，待审核")
     expect(page.locator("#due-date")).to_have_text("2026-11-25")
     shot(page, "09-paid")

@@ -36,7 +36,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certhall import clock, money
 from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden, InvalidInput, bounded
+from certhall.hall import services as hall_services
 from certhall.hall.payment import PURPOSE as APPLICATION
+from certhall.hall.web.applicant_base import NextAction, next_action
 from certhall.messages import text
 from certhall.payments import (
     gateway_bills,
@@ -84,6 +86,7 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     waiting = pending and gateway in gateways.ONLINE
     looked = whole_number(request.GET.get("looked", "")) or 0
     context = _order_context(request, order, waiting=waiting, looked=looked)
+    context["back_from_cashier"] = gateway in gateways.ONLINE
     response = render(request, "payments/order.html", context)
     if waiting and looked < WAIT_LOOKS:
         again = urlencode({"paid": str(gateway), "looked": str(looked + 1)})
@@ -116,6 +119,7 @@ def _order_context(
         "surplus_heading": text("surplus_page_customer_heading"),
         "surpluses": [_surplus_line(row) for row in surplus.of_order(order)],
         "application_url": _application_url(order, actor),
+        "paid_next": _paid_next(order, actor),
     }
 
 
@@ -125,6 +129,15 @@ def _application_url(order: Order, actor: User) -> str:
     if order.purpose != APPLICATION or actor.role != Role.APPLICANT:
         return ""
     return reverse("hall-applicant:detail", args=[order.object_id])
+
+
+def _paid_next(order: Order, actor: User) -> NextAction | None:
+    """What comes after an application's payment, said on its order page (the application's
+    next step, as its progress page says it): back from the cashier the page showed 已支付 and
+    the invoice form, not that the CA now reviews the application and by when (12-06)."""
+    if order.status != Status.PAID or not _application_url(order, actor):
+        return None
+    return next_action(hall_services.get_application(actor, order.object_id))
 
 
 def _surplus_line(row: SurplusPayment) -> str:
