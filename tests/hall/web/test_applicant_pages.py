@@ -106,6 +106,21 @@ def test_an_on_site_business_leads_to_what_to_bring_and_where(
         assert all(p.name in body and p.address in body for p in catalog.points)
 
 
+def test_to_pay_says_the_review_time_once_as_the_confirm_page_did(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    """Submitted, the progress page said 付款后深圳CA在三个工作日内审核（网厅办理:三个工作日(前提是
+    资料无误)）: three working days twice, a bracket in a bracket (12-06). It says what the
+    confirm page said a step before."""
+    said = "付款后深圳CA在三个工作日内审核（前提是资料无误）。"
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        assert said in text(client_a.get(f"/hall/applications/{draft.number}/confirm/"))
+        services.submit(applicant, draft.number)
+        body = text(client_a.get(f"/hall/applications/{draft.number}/"))
+    assert said in body and "（网厅办理" not in body
+
+
 def test_continue_leads_a_draft_to_the_step_it_still_needs(
     client_a: Client, applicant: User, handler: Handler
 ) -> None:

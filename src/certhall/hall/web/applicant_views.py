@@ -50,8 +50,6 @@ from certhall.hall.web.applicant_base import (
     to,
 )
 from certhall.messages import text
-from certhall.rules import Channel as RuleChannel
-from certhall.rules import default_catalog
 from certhall.web.errors import act_and_return, attempt, form_page
 
 ViewFunc = Callable[..., HttpResponse]
@@ -168,7 +166,6 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         "renewal_ended": renewal_ended,
         "renewal_replaced": replaced_renewal(renew_line),
         "agent_url": certlogin_conf.get().agent_url if renew_line is not None else "",
-        "online_processing": default_catalog().processing[RuleChannel.ONLINE].text,
     }
     return render(request, "hall/applicant/detail.html", context)
 
