@@ -451,6 +451,30 @@ def test_every_customer_page_fits_a_phone(
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
+def test_a_first_visitor_finds_the_hall_on_the_home_page(
+    live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """A customer new to the site opens the home page on a phone: the way to log in to or
+    register for 网上营业厅 is on the first screen, not only behind the folded 菜单 (12-06: the
+    home page led to guides, notices and CA certificates, never to the hall)."""
+    page = session(browser, live_server.url, PHONE_VIEWPORT, None)
+    page.goto(live_server.url + "/")
+    assert not page.locator("#site-nav").is_visible()
+    entry = page.locator("#hall-entry a")
+    words = [entry.nth(i).inner_text() for i in range(entry.count())]
+    assert words == ["登录网上营业厅", "注册单位账户"]
+    for i in range(entry.count()):
+        box = entry.nth(i).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= PHONE_VIEWPORT["height"]
+        assert box["height"] >= 44
+    page.screenshot(path=str(tmp_path / "home-first-screen.png"))
+    entry.first.click()
+    page.wait_for_url("**/accounts/login/?next=/hall/")
+    page.go_back()
+    page.locator("#hall-entry a", has_text="注册单位账户").click()
+    page.wait_for_url("**/accounts/register/")
+
+
 def test_every_customer_page_fits_a_desktop(
     world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
 ) -> None:
