@@ -4,6 +4,8 @@ test_applicant_pages.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -136,6 +138,14 @@ def test_online_renewal_refusals_in_the_rules_words(
         page = client_a.get("/hall/renew/", {"serial": cert.serial, "years": "1"})
         assert default_catalog().online_renewal.too_early_rule in text(page)
         assert 'id="renew-form"' not in text(page)
+        # the way to the counter names what to bring, the Ukey among it, and where: the
+        # renewal's 办事指南, not the hall home's list of points (12-06)
+        guide = re.search(r'现场办理：<a href="([^"]+)">所需资料与受理点</a>', text(page))
+        assert guide is not None, text(page)
+        shown = text(client_a.get(guide.group(1)))
+        offer = default_catalog().offer(RuleBusiness.RENEW, RuleCertType.PERSONAL)
+        assert all(d.text in shown for d in offer.documents) and "Ukey" in shown
+        assert all(p.address in shown for p in default_catalog().points)
         response = client_a.post("/hall/renew/", {"serial": cert.serial, "years": "1"})
     assert response.status_code == 422
     assert default_catalog().online_renewal.too_early_rule in text(response)
