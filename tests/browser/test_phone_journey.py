@@ -247,7 +247,9 @@ def test_apply_then_progress_by_code_on_a_phone(browser: Browser, stack: Stack) 
     phone.shot("progress-sent")
     page.fill("#code", "000000")
     page.press("#code", "Enter")
-    expect(page.locator("#form-error")).to_contain_text("验证码不正确")
+    # the refusal beside the form it refuses, as on the hall's pages (it was above the page's
+    # way back and heading, 12-06)
+    expect(page.locator("#progress-form #form-error")).to_contain_text("验证码不正确")
     phone.shot("progress-wrong-code")
     sms = json.loads(stack.cli("outbox", "--json", "--kind", "refund_code", "--limit", "1"))
     code = re.findall(r"\d{6}", str(sms[0]["text"]))[0]
@@ -263,7 +265,7 @@ def test_apply_then_progress_by_code_on_a_phone(browser: Browser, stack: Stack) 
     page.fill("#uscc", USCC)
     for _ in range(10):
         page.click("#send-code")
-    expect(page.locator("#form-error")).to_contain_text("操作过于频繁")
+    expect(page.locator("#progress-form #form-error")).to_contain_text("操作过于频繁")
     expect(page.locator("#number")).to_have_value("FH20220110-000009")
     expect(page.locator("#code")).to_have_count(0)  # no code went out: no field for one
     phone.shot("progress-rate-limited")
