@@ -11,7 +11,8 @@
 //   brackets   the brackets of `units` alone
 //   refs       a reference number (.ref: 申请 SQ20261120-|000016) or a short code (<code> of up
 //              to 19 characters; a serial of 20 or more may wrap) on two lines
-//   ranges     a range of numbers (可办理1-5年期, 9:00-12:00; not a month-day's 12-07) not kept on
+//   ranges     a range of numbers (可办理1-5年期, 9:00-12:00; not a month-day's 12-07) or of days
+//              (周一至周五: 周一至周|五 in a service point's hours at 360 px) not kept on
 //              one line (outside a nowrap: web/templatetags/wrapping.py's |ranges_whole), where
 //              it may break at its hyphen (1-|5 at 390 px), whether it happens to at this width
 //              or not
@@ -159,14 +160,15 @@
     }
   }
   // a range of numbers a line may break at its hyphen (可办理1-|5年期 in 证书新办's choice at
-  // 390 px): every one outside a nowrap, broken at this width or not
+  // 390 px) or of days between its characters (周一至周|五): every one outside a nowrap,
+  // broken at this width or not
   const ranges = [];
   const rangeWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
   for (let node = rangeWalker.nextNode(); node; node = rangeWalker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || !visible(parent) || parent.closest('option, script, style, textarea')) continue;
     if (['nowrap', 'pre'].includes(getComputedStyle(parent).whiteSpace)) continue;
-    for (const m of node.textContent.matchAll(/(?<![A-Za-z0-9_.\-])(?:\d{1,2}:\d{2}|[1-9]\d?|0)-(?:\d{1,2}:\d{2}|[1-9]\d?|0)(?![A-Za-z0-9_:\-]| \d{1,2}:\d{2})/g)) {
+    for (const m of node.textContent.matchAll(/(?<![A-Za-z0-9_.\-])(?:\d{1,2}:\d{2}|[1-9]\d?|0)-(?:\d{1,2}:\d{2}|[1-9]\d?|0)(?![A-Za-z0-9_:\-]| \d{1,2}:\d{2})|周[一二三四五六日]至周[一二三四五六日]/g)) {
       ranges.push(m[0] + ' in ' + node.textContent.trim().slice(0, 24));
     }
   }

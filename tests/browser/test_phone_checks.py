@@ -32,10 +32,11 @@ SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
 #: the hyphen) and a card's value kept whole wider than its card (cut at the card's edge, the
 #: table's box scrolling it where ``spill`` does not look), and a range of numbers where a line
 #: may break at its hyphen (可办理1-|5年期; a date's, a month-day's and a telephone's hyphens are
-#: not ranges).
+#: not ranges), and a range of days (周一至周|五 in a service point's hours at 360 px).
 FAULTS = """<main class="wrap">
 <section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p>
 <p>150元/个/年(可办理{range}年期)，2026-11-20 起，电话 0755-12345678，12-07 01:20</p>
+<p>服务时间：{days}</p>
 </section>
 <section class="card"><table class="plain cards"><tbody><tr>
 <td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
@@ -47,12 +48,14 @@ BROKEN = {
     "number": "SQ20261120-000016",
     "serial": "nowrap",
     "range": "1-5",
+    "days": "周一至周五",
 }
 WHOLE = {
     "channel": '<span class="nowrap">网上营业厅</span>',
     "number": '<span class="ref nowrap">SQ20261120-000016</span>',  # |refs_whole
     "serial": "normal",
     "range": ranges_whole("1-5"),  # <span class="nowrap">1-5</span>
+    "days": ranges_whole("周一至周五"),
 }
 
 
@@ -77,7 +80,10 @@ def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_ca
             "refs": ["SQ20261120-000016"],
             "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
             "spill": [],
-            "ranges": ["1-5 in 150元/个/年(可办理1-5年期)，2026-"],
+            "ranges": [
+                "1-5 in 150元/个/年(可办理1-5年期)，2026-",
+                "周一至周五 in 服务时间：周一至周五",
+            ],
         }
 
 

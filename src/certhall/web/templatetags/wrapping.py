@@ -11,8 +11,9 @@ it at its hyphen (SQ20261120-|000016). The number stays the ASCII text it is (wh
 the number); ``phone_checks.js``'s ``refs`` measures ``.ref``.
 
 ``{{ text|ranges_whole }}``: each range of numbers of a text (机构个人证书…(可办理1-5年期), a
-service point's 9:00-12:00,13:30-18:00, a refusal's 可续期1-5年) kept on one line: a phone broke it
-at its hyphen (可办理1-|5年期 at 390 px, 12-06). The hyphen stays the ASCII one (what is copied or
+service point's 9:00-12:00,13:30-18:00, a refusal's 可续期1-5年) or of days (周一至周五) kept on one
+line: a phone broke it at its hyphen (可办理1-|5年期 at 390 px, 12-06), or between the days
+(周一至周|五 at 360 px, 12-06 evening). The hyphen stays the ASCII one (what is copied or
 read out is the text as the catalogue has it; a U+2011 would also be missing from some fonts);
 ``phone_checks.js``'s ``ranges`` finds a range on a customer page outside a ``nowrap``. It
 follows ``|refs_whole`` on a refusal or a message (``{{ error|refs_whole|ranges_whole }}``): on
@@ -38,7 +39,9 @@ REFERENCE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{8}-\d{6}(?!\d)")
 #: 8033-1, a link's token …a1-82x…) nor
 #: a month and day (12-07, 12-10 01:20: two digits with a leading zero, or a time after it).
 _END = r"(?:\d{1,2}:\d{2}|[1-9]\d?|0)"  # a time, or a count without a leading zero
-RANGE = re.compile(rf"(?<![\w.\-]){_END}-{_END}(?![\w:\-]| \d{{1,2}}:\d{{2}})", re.ASCII)
+#: Or a range of days (周一至周五, 周一至周日 of a service point's hours: 周一至周|五 at 360 px).
+_DAYS = "周[一二三四五六日]至周[一二三四五六日]"
+RANGE = re.compile(rf"(?<![\w.\-]){_END}-{_END}(?![\w:\-]| \d{{1,2}}:\d{{2}})|{_DAYS}", re.ASCII)
 
 
 @register.filter
