@@ -3,6 +3,7 @@ enterprise (or another provider's staff) gets 403/404 on every route, with nothi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from certhall.audit.models import AuditEvent
 from certhall.payments import sandbox, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order, Payment, SandboxTrade
+from certhall.rules import default_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +130,16 @@ def test_order_page_offers_the_ways_to_pay(
         assert text in page
     assert "转账附言" in page
     assert "receipt-link" not in page
+    # at a counter: which points and when they are open, a tap away (it said 在受理点办理时于柜台
+    # 缴费 and named none, 12-06)
+    counter = re.search(r'data-gateway="counter">.*?</div>', page, re.S)
+    assert counter is not None
+    link = re.search(r'<a href="([^"]+)"[^>]*>受理点地址与服务时间</a>', counter.group(0))
+    assert link is not None, counter.group(0)
+    points = client.get(link.group(1).split("#")[0]).content.decode()
+    assert link.group(1).endswith("#points") and 'id="points"' in points
+    for point in default_catalog().points:
+        assert point.name in points and point.address in points
 
 
 def test_api_order_status_and_receipt_link(
