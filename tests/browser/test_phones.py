@@ -313,6 +313,7 @@ def customer_pages(world: dict[str, Any]) -> list[tuple[str, str, User | None]]:
         ("downloads", "/downloads/", None),
         ("search", "/search/?q=證書續期", None),
         ("questions", "/questions/", None),
+        ("contact", "/contact/", None),
         ("refunds", "/refunds/", None),
         ("refund-programme", f"/refunds/{world['refunds']}/", None),
         ("refund-progress", "/refunds/progress/", None),

@@ -231,6 +231,8 @@ def test_confirming_records_a_trade_once_and_delivers_after_commit(
     assert back["Refresh"] == f"3; url=/payments/orders/{order.reference}?paid=alipay&looked=1"
     last = client.get(f"/payments/orders/{order.reference}?paid=alipay&looked=20")
     assert "Refresh" not in last and "仍未收到支付网关的到账通知" in last.content.decode()
+    # the long wait's 联系客服 is a way out, not a dead end
+    assert '<a href="/contact/" id="contact-us">联系客服</a>' in last.content.decode()
     assert 'id="pay-options"' in client.get(f"/payments/orders/{order.reference}").content.decode()
     assert AuditEvent.objects.filter(action="payments.sandbox.pay").count() == 1
 

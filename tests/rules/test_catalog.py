@@ -16,7 +16,7 @@ import pytest
 
 from certhall.errors import ConfigurationError
 from certhall.rules import Business, Catalog, CertType, Channel, default_catalog, load_catalog
-from certhall.rules.catalog import Postage
+from certhall.rules.catalog import Contact, Postage
 from certhall.rules.loader import parse_catalog
 
 SEED = Path(__file__).with_name("seed_001.txt")  # copy of seeds/001_f2a442355e11cfcd.txt
@@ -38,6 +38,16 @@ def test_raw_fixture_is_valid(raw_catalog: dict[str, Any]) -> None:
 def test_postage_of_a_mailed_ukey(catalog: Catalog) -> None:
     """邮费自付: the seed gives no amount; 12 yuan is the operator's (demo) tariff."""
     assert catalog.postage == Postage(Decimal("12.00"), "Ukey邮寄费（邮费自付）")
+
+
+def test_the_service_line_is_the_operators(raw_catalog: dict[str, Any]) -> None:
+    """Neither seed gives the CA a service phone: the seed-derived catalog has none (and no
+    page may invent one); an operator's catalog names it with its hours, or leaves it out."""
+    assert default_catalog().contact is None
+    raw_catalog["contact"] = {"phone": "0755-26588399", "hours": "周一至周五 9:00-18:00"}
+    assert parse_catalog(raw_catalog).contact == Contact("0755-26588399", "周一至周五 9:00-18:00")
+    del raw_catalog["contact"]
+    assert parse_catalog(raw_catalog).contact is None
 
 
 def test_cert_types(catalog: Catalog) -> None:
@@ -282,6 +292,14 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ("missing postage", _delete("postage"), "$: missing key(s) 'postage'"),
     ("negative postage", _set("postage.fee_yuan", -12), "$.postage.fee_yuan: -12 is not an amount"),
     ("postage without words", _set("postage.text", ""), "$.postage.text: expected a non-empty"),
+    # the service line is the operator's (the seeds name none): optional, but checked when set
+    ("contact not an object", _set("contact", "0755-1"), "$.contact: expected an object"),
+    ("contact without hours", _set("contact", {"phone": "0755-26588399"}), "'hours'"),
+    (
+        "contact phone not a number",
+        _set("contact", {"phone": "请致电客服", "hours": "周一至周五 9:00-18:00"}),
+        "$.contact.phone: expected a telephone number",
+    ),
     # fee_text says what fee_yuan and fee_per say
     (
         "fee words name another amount",

@@ -1,5 +1,7 @@
 """Messages of accounts and permissions (certhall.accounts)."""
 
+from certhall.messages.common import CONTACT_US
+
 MESSAGES: dict[str, str] = {
     "account_disabled": "该账户已停用。",
     # One message whatever was wrong (unknown account, wrong password, disabled, no password).
@@ -31,7 +33,8 @@ MESSAGES: dict[str, str] = {
     "organization_missing": "请指定单位。",
     "already_registered": (
         "该统一社会信用代码已注册网上营业厅账户，请直接登录（可用密码、"
-        "短信验证码或数字证书登录）；如无法登录，请联系客服或携带营业执照到受理点办理。"
+        "短信验证码或数字证书登录）；如无法登录，请"
+        f"{CONTACT_US}或携带营业执照到受理点办理。"
     ),
     "phone_registered": "该手机号已注册网上营业厅账户，请直接登录；忘记密码可使用短信验证码登录。",
     "handler_exists": "该经办人已登记。",

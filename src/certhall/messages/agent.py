@@ -1,6 +1,8 @@
 """Messages of the certificate helper (certhall.agent): what its PIN window and the hall pages
 show about Ukeys, requests and PIN changes. PIN outcomes themselves are in ``tokens``."""
 
+from certhall.messages.common import CONTACT_US
+
 MESSAGES: dict[str, str] = {
     # the helper's own refusals of a request (agent.server), by the code the page reads
     "agent_bad_json": "请求不是有效的JSON。",
@@ -25,7 +27,7 @@ MESSAGES: dict[str, str] = {
     "agent_too_large": "请求太大。",
     "no_token": "未检测到Ukey，请插入Ukey后重试。",
     "token_removed": "操作过程中Ukey被拔出，请重新插入Ukey后再试。",
-    "token_failed": "Ukey操作失败，请重新插入Ukey后再试。如仍失败，请联系客服。",
+    "token_failed": f"Ukey操作失败，请重新插入Ukey后再试。如仍失败，请{CONTACT_US}。",
     "token_failed.read": "读取Ukey失败，请重新插入Ukey后再试。",
     "certificate_not_found": "所选证书不在当前插入的Ukey中，请刷新证书列表后重新选择。",
     "key_not_found": "Ukey中没有该证书对应的私钥，无法签名。",
@@ -59,6 +61,6 @@ MESSAGES: dict[str, str] = {
     "agent_port": "--port 须为 0-65535，而不是 {port}。",
     # printed when the helper starts, in the customer's own terminal
     "agent_listening": "证书助手已启动：{url}，只为 {origin} 的网页读取Ukey。请保持此窗口打开。",
-    "certificate_mismatch.other_renewal": "Ukey中已有另一张续期证书，请联系客服。",
+    "certificate_mismatch.other_renewal": f"Ukey中已有另一张续期证书，请{CONTACT_US}。",
     "renewal_not_installed": "新证书尚未写入Ukey，不能删除原证书。",
 }

@@ -1,5 +1,7 @@
 """Messages of certlogin (certhall.certlogin)."""
 
+from certhall.messages.common import CONTACT_US
+
 MESSAGES: dict[str, str] = {
     "login_conflict": "登录冲突，请重试。",
     "challenge_unknown": "登录请求无效或已失效，请刷新页面后重新登录。",
@@ -18,7 +20,7 @@ MESSAGES: dict[str, str] = {
         "暂时无法确认该证书的吊销状态（该CA的证书吊销列表不可用或已过期），请稍后再试。"
     ),
     "no_uscc": "证书中没有有效的统一社会信用代码，无法确认所属单位。",
-    "account_disabled.login": "该证书对应的账户已被停用，请联系客服。",
+    "account_disabled.login": f"该证书对应的账户已被停用，请{CONTACT_US}。",
     "no_organization": "该账户不属于任何单位。",
     "chain_invalid": "证书链格式不正确。",
     "certificate_too_large": "证书文件过大。",

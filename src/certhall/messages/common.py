@@ -1,6 +1,11 @@
 """Messages shared by every context: the generic text of each error class, and the refusals of
 the web entry points themselves (CSRF, unknown pages, methods)."""
 
+#: Where a message sends a customer to 客服: the 联系我们 page (/contact/, linked from every page's
+#: footer: the service points, the online 咨询 and the service line if the operator has one).
+#: Plain-text messages say it this way; an HTML page links 联系客服 to the page instead.
+CONTACT_US = "联系客服（见“联系我们”）"
+
 MESSAGES: dict[str, str] = {
     # The generic text of each error class (errors.py), used when a raise names no own code.
     "error": "操作未能完成，请稍后再试。",

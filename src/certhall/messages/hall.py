@@ -1,5 +1,7 @@
 """Messages of hall (certhall.hall)."""
 
+from certhall.messages.common import CONTACT_US
+
 MESSAGES: dict[str, str] = {
     # the seed's 微信扫码 / 活体验证 note, as this hall does it (there is no QR code step)
     "note_handler_photos": "经办人身份证正面照、反面照在“上传资料”一步上传（可用手机拍照上传），"
@@ -30,7 +32,7 @@ MESSAGES: dict[str, str] = {
     "renewal_not_issued": "新证书尚未签发，不能确认写入。",
     "address_missing": "邮寄须填写收件人、手机号码和地址。",
     "pickup_point_missing": "请选择自取的受理点。",
-    "application_paid": "申请 {number} 已付款，请到受理点或联系客服办理退款。",
+    "application_paid": "申请 {number} 已付款，请到受理点或" + CONTACT_US + "办理退款。",
     "order_mismatch": "订单 {reference} 不是申请 {number} 的当前订单。",
     "no_order": "申请 {number} 没有待支付的订单。",
     "ukey_mismatch": "插入的Ukey（序列号 {serial}）不是证书所在的Ukey {serial_2}。",

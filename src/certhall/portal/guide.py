@@ -112,6 +112,11 @@ class BusinessGuide:
         return "\n".join(parts)
 
 
+def points(catalog: Catalog | None = None) -> tuple[PointView, ...]:
+    """The service points with their addresses, hours and map links (the guide, 联系我们)."""
+    return tuple(_point(point) for point in (catalog or default_catalog()).points)
+
+
 def _point(point: ServicePoint) -> PointView:
     return PointView(
         slug=point.slug,
@@ -187,7 +192,7 @@ def business_guide(key: str, catalog: Catalog | None = None) -> BusinessGuide:
         flow=FLOW,
         offers=offers,
         document_notes=tuple(text for text, _ in catalog.document_notes),
-        points=tuple(_point(point) for point in catalog.points),
+        points=points(catalog),
         weekend_rule=catalog.weekend_rule.text,
         payee=catalog.payee if paid else None,
         online=any(channel.key == Channel.ONLINE for o in offers for channel in o.channels),

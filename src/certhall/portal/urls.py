@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         public_views.notice_attachment,
         name="notice-attachment",
     ),
+    path("contact/", guide_views.contact, name="contact"),
     path("faq/", public_views.faq, name="faq"),
     path("usage/", public_views.usage, name="usage"),
     path("questions/", public_views.ask, name="questions"),

@@ -220,6 +220,16 @@ class Postage:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The CA's customer service line (客服), as the operator configures it. The seeds name
+    none: the packaged catalog has none, and no page invents one (docs/rules.md)."""
+
+    phone: str
+    #: When the line answers, in the operator's words ("周一至周五 9:00-18:00").
+    hours: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     schema: int
     version: str
@@ -236,6 +246,8 @@ class Catalog:
     online_renewal: OnlineRenewal
     payee: Payee
     postage: Postage
+    #: The service line, or None where the operator configured none (the seed-derived catalog).
+    contact: Contact | None = None
 
     def point(self, slug: str) -> ServicePoint:
         for point in self.points:

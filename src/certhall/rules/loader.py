@@ -45,6 +45,7 @@ from certhall.rules.catalog import (
     CertTypeSpec,
     Channel,
     ChannelSpec,
+    Contact,
     Delivery,
     DocumentSpec,
     Offer,
@@ -70,6 +71,8 @@ _SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _ACCOUNT = re.compile(r"\d+(?: \d+)*")
+#: A service line as it is dialled and printed: 0755-12345678, 400-123-4567, 95105813.
+_PHONE = re.compile(r"\d{3,}(?:-\d{2,})*")
 #: An amount in a fee's words and what follows it: "150元/个/年", "300元", "99.50元/个".
 _FEE_IN_TEXT = re.compile(r"(\d+(?:\.\d{1,2})?)元((?:/[个年])*)")
 FREE = "免费"
@@ -404,7 +407,7 @@ def parse_catalog(raw: object, source: str = "<data>") -> Catalog:
         "payee",
         "postage",
     ]
-    data = r.obj(raw, "$", top)
+    data = r.obj(raw, "$", top, ["contact"])
     schema = r.integer(data["schema"], "$.schema", SCHEMA, SCHEMA)
     url = r.text(data["online_hall_url"], "$.online_hall_url")
     if not url.startswith("https://"):
@@ -450,6 +453,7 @@ def parse_catalog(raw: object, source: str = "<data>") -> Catalog:
         online_renewal=_online_renewal(r, data["online_renewal"]),
         payee=_payee(r, data["payee"]),
         postage=_postage(r, data["postage"]),
+        contact=_contact(r, data.get("contact")),
     )
 
 
@@ -514,6 +518,17 @@ def _payee(r: _Reader, raw: object) -> Payee:
         bank=r.text(data["bank"], "$.payee.bank"),
         account=account,
     )
+
+
+def _contact(r: _Reader, raw: object) -> Contact | None:
+    """The optional service line: absent or null when the operator configured none."""
+    if raw is None:
+        return None
+    data = r.obj(raw, "$.contact", ["phone", "hours"])
+    phone = r.text(data["phone"], "$.contact.phone")
+    if not _PHONE.fullmatch(phone):
+        r.fail("$.contact.phone", "expected a telephone number: digits in groups joined by -")
+    return Contact(phone=phone, hours=r.text(data["hours"], "$.contact.hours"))
 
 
 def _postage(r: _Reader, raw: object) -> Postage:

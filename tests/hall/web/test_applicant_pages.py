@@ -398,7 +398,7 @@ def test_cancel_before_payment_only(client_a: Client, applicant: User, handler: 
         client_a.post(f"/hall/applications/{second.number}/confirm/")
         pay_online(second.number, applicant)
         response = client_a.post(f"/hall/applications/{second.number}/cancel/", follow=True)
-    assert "已付款，请到受理点或联系客服办理退款" in text(response)
+    assert "已付款，请到受理点或联系客服（见“联系我们”）办理退款" in text(response)
     assert Application.objects.get(pk=second.pk).state == State.PAID
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from certhall.portal import guide
+from certhall.rules import default_catalog
 
 
 @require_safe
@@ -22,3 +23,11 @@ def guide_detail(request: HttpRequest, business: str) -> HttpResponse:
     return render(
         request, "portal/guide_detail.html", {"g": page, "others": others, "section": "guide"}
     )
+
+
+@require_safe
+def contact(request: HttpRequest) -> HttpResponse:
+    """联系我们: where every 联系客服 of the platform leads. The service points and, only when
+    the operator's catalog names one, the service line (docs/portal.md)."""
+    context = {"points": guide.points(), "contact": default_catalog().contact}
+    return render(request, "portal/contact.html", context)

@@ -1,0 +1,77 @@
+"""联系我们: where every 联系客服 leads (docs/portal.md, 12-06). Before, the order page's long
+wait, a refund after payment, a disabled account and a Ukey failure said 请联系客服 with no
+number, page or link anywhere on the platform."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from certhall.messages import CATALOGUE
+from certhall.messages.common import CONTACT_US
+from certhall.portal.web import guide_views
+from certhall.rules import default_catalog
+from certhall.rules.catalog import Contact
+from certhall.web.templatetags.wrapping import ranges_whole
+
+pytestmark = pytest.mark.django_db
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "certhall"
+
+
+def test_the_contact_page_names_the_points_and_the_online_questions() -> None:
+    response = Client().get("/contact/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<h1>联系我们</h1>" in page
+    for point in default_catalog().points:
+        assert point.name in page and point.address in page
+        assert ranges_whole(point.hours_text) in page
+    assert 'href="/questions/" id="to-ask"' in page
+
+
+def test_no_service_phone_is_invented() -> None:
+    """Neither seed gives the CA a service phone: with the seed-derived catalog the page names
+    none (no 客服电话, no tel: link)."""
+    page = Client().get("/contact/").content.decode()
+    assert "客服电话" not in page and "tel:" not in page
+
+
+def test_the_operators_service_line_is_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = Contact(phone="0755-26588399", hours="周一至周五 9:00-18:00")
+    monkeypatch.setattr(
+        guide_views, "default_catalog", lambda: replace(default_catalog(), contact=line)
+    )
+    page = Client().get("/contact/").content.decode()
+    assert '<a href="tel:0755-26588399" class="nowrap" id="service-phone">' in page
+    assert "周一至周五 9:00-18:00" in page
+
+
+@pytest.mark.parametrize("url", ["/", "/guide/", "/hall/", "/refunds/", "/status/"])
+def test_every_page_links_it_from_the_footer(url: str) -> None:
+    page = Client().get(url, follow=True).content.decode()
+    footer = page[page.index('<footer class="site-footer">') :]
+    assert '<a href="/contact/" id="footer-contact">联系我们</a>' in footer
+
+
+def test_every_message_that_says_contact_says_where() -> None:
+    """One wording in the one catalogue: plain text names the page (联系我们)."""
+    saying = {code: text for code, text in CATALOGUE.items() if "客服" in text}
+    assert saying  # the order page's, a refund's, a disabled account's, a Ukey failure's
+    assert [code for code, text in saying.items() if CONTACT_US not in text] == []
+
+
+def test_every_page_that_says_contact_links_it() -> None:
+    """In HTML, 联系客服 is a link to 联系我们 (the order page's long wait, a refund after
+    payment); a template or script saying it without the link is a dead end."""
+    dead = []
+    for path in [*SRC.rglob("*.html"), *SRC.rglob("*.js")]:
+        text = path.read_text("utf-8")
+        bare = re.sub(r"<a href=\"\{% url 'portal:contact' %\}\"[^>]*>联系客服</a>", "", text)
+        if "联系客服" in bare:
+            dead.append(str(path.relative_to(SRC)))
+    assert dead == []
