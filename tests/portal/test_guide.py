@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 
@@ -47,6 +49,23 @@ def test_online_businesses_have_a_button_into_the_hall() -> None:
     unlock = Client().get("/guide/unlock/").content.decode()
     assert "/hall/" not in unlock.split("<main")[1]
     assert "解锁 办理途径:现场办理" in unlock
+
+
+@pytest.mark.parametrize("business", ["new", "renew"])
+def test_the_online_steps_send_the_customer_to_this_hall(
+    business: str, configure: Callable[..., object]
+) -> None:
+    """The seed's 登录深圳CA网上营业厅https://wt.szca.net/index named another site than this
+    platform, which is the CA's online hall: the guide names this hall's own address (the
+    platform's public origin), linked, and keeps the seed's words around it."""
+    configure(base_url="https://ca.example.cn")
+    page = Client().get(f"/guide/{business}/").content.decode()
+    assert default_catalog().online_hall_url not in page
+    assert "wt.szca.net" not in page
+    assert (
+        "通过注册账号或者短信验证码方式登录深圳CA网上营业厅"
+        '<a href="/hall/" id="hall-address-personal">https://ca.example.cn/hall/</a>,点击'
+    ) in page
 
 
 def test_a_fee_change_in_the_catalog_is_a_change_of_the_guide(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote as urlquote
 
+from certhall import config
 from certhall.errors import NotFound
 from certhall.rules import Business, CertType, Channel, default_catalog
 from certhall.rules.catalog import Catalog, ChannelSpec, Offer, Payee, ServicePoint
@@ -18,6 +19,12 @@ from certhall.rules.catalog import Catalog, ChannelSpec, Offer, Payee, ServicePo
 #: Where a business starts in this platform's online hall (only businesses the catalog allows
 #: online have one).
 HALL_ENTRY = {Business.NEW: "/hall/new/", Business.RENEW: "/hall/renew/"}
+
+#: This platform's online hall. The seed's online steps send the customer to the CA's former
+#: site (登录深圳CA网上营业厅https://wt.szca.net/index, the catalog's ``online_hall_url``); this
+#: platform is that online hall, so the guide names its own address there instead, the seed's
+#: words kept otherwise (docs/portal.md, 12-06).
+HALL = "/hall/"
 
 #: The map link of a service point: a search for its address (no key, no tracking parameter).
 MAP_URL = "https://uri.amap.com/search?keyword={address}"
@@ -44,6 +51,8 @@ class ChannelView:
     delivery: str
     processing: str
     hall_url: str | None
+    #: This platform's hall's address where ``how`` names the online hall ("" elsewhere).
+    hall_address: str = ""
     #: What this channel asks instead of documents, and when it is open (the online renewal:
     #: signed with the certificate's own key, inside the catalog's window); "" otherwise.
     note: str = ""
@@ -51,6 +60,19 @@ class ChannelView:
     @property
     def takes_documents(self) -> bool:
         return not self.note
+
+    @property
+    def how_parts(self) -> tuple[str, str]:
+        """``how`` before and after the hall's address (the page links it), or (how, "")."""
+        if not self.hall_address or self.hall_address not in self.how:
+            return self.how, ""
+        before, _, after = self.how.partition(self.hall_address)
+        return before, after
+
+
+def hall_address() -> str:
+    """The online hall's address on the platform's public origin (``CERTHALL_BASE_URL``)."""
+    return config.get().base_url + HALL
 
 
 @dataclass(frozen=True)
@@ -137,10 +159,12 @@ ONLINE_UPDATE_NOTE = (
 def _channel(catalog: Catalog, business: Business, spec: ChannelSpec) -> ChannelView:
     window = catalog.online_renewal
     update = spec.delivery.method == "online_update"
+    address = hall_address() if catalog.online_hall_url in spec.how else ""
     return ChannelView(
         key=spec.channel.value,
         name=CHANNEL_NAMES[spec.channel],
-        how=spec.how,
+        how=spec.how.replace(catalog.online_hall_url, address) if address else spec.how,
+        hall_address=address,
         steps=spec.notes,
         delivery=spec.delivery.text,
         # an online update is not reviewed: its delivery line (付款成功后即可在线更新证书) is its
