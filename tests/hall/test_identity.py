@@ -140,6 +140,34 @@ def test_a_failed_check_shows_the_phone_a_way_back_to_the_step(
     assert f'href="/hall/applications/{other.number}/identity/" id="phone-again"' in void
 
 
+def test_the_phone_page_speaks_to_a_phone_and_a_computer_alike(
+    applicant: User, handler: Handler
+) -> None:
+    """Since 12-06 a handler may do 实名核验 on the phone that did the wizard (在本机上传身份证
+    并核验): the phone's page and the invalid link said 请回到电脑上, 请在电脑上重新生成二维码
+    and 电脑上最新的二维码, untrue there. Each now names the page where the application is
+    being done, whichever device holds it."""
+    with at(FRIDAY):
+        draft = _draft_without_identity(applicant, handler)
+        check, _ = identity.begin(_photos(identity.start(applicant, draft.number)).token)
+        _answer(check, "failed", "人脸与证件照片不一致")
+        failed = Client().get(f"/hall/identity/m/{check.token}/").content.decode()
+        passed = pass_identity(applicant, draft.number)
+        done = Client().get(f"/hall/identity/m/{passed.token}/").content.decode()
+        other = _draft_without_identity(applicant, handler)
+        voided = identity.start(applicant, other.number)
+        identity.start(applicant, other.number)
+        void = Client().get(f"/hall/identity/m/{voided.token}/").content.decode()
+        unknown = Client().get("/hall/identity/m/" + "0" * 32 + "/")
+    pages = {"failed": failed, "passed": done, "void": void, "unknown": unknown.content.decode()}
+    assert [name for name, page in pages.items() if "电脑" in page] == []
+    assert "实名核验已通过。请回到办理申请的页面继续办理" in done
+    assert "请回到办理申请的页面重新生成二维码后再试" in failed
+    assert "此二维码已作废，请使用办理申请的页面上最新的二维码" in void
+    assert unknown.status_code == 404
+    assert "实名核验链接无效或已作废，请回到办理申请的页面重新生成二维码。" in pages["unknown"]
+
+
 def test_a_new_check_voids_the_open_one(applicant: User, handler: Handler) -> None:
     with at(FRIDAY):
         draft = _draft_without_identity(applicant, handler)
