@@ -6,6 +6,7 @@ named, never guessed."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from certhall.errors import InvalidInput
 from certhall.rules.notice import parse_notice
-from certhall.rules.workdays import WorkCalendar
+from certhall.rules.workdays import Arrangement, WorkCalendar
 
 NOTICES = Path(__file__).parent / "notices"
 YEARS = (2018, 2019, 2021, 2022, 2023, 2024, 2025, 2026)
@@ -136,6 +137,9 @@ def test_the_year_from_the_title_or_the_form_and_they_must_agree() -> None:
         ("二、春节：2月14日（周六）上班。", "通知第2行没有放假日期"),
         ("2月14日（周六）、2月28日（周六）上班。", "通知第2行有放假或上班日期，但不在编号的条目中"),
         ("二、春节：2月15日至23日放假调休，共9天。2月14日补班。", "无法识别：“2月14日补班”"),
+        ("二、春节：2025年11月30日放假。", "通知第2行：“2025年11月30日放假”中的日期不在2026年内"),
+        ("二、春节：2月15日至2027年1月1日放假。", "2027年1月1日放假”中的日期不在2026年内"),
+        ("二、春节：1月2日至5日放假。", "通知第2行：2026-01-02、2026-01-03在前面的条目中已放假"),
     ],
 )  # fmt: skip
 def test_a_line_it_cannot_read_is_refused_naming_it(line: str, words: str) -> None:
@@ -153,11 +157,11 @@ def test_what_the_arrangement_refuses_is_refused_as_for_the_json_file() -> None:
             "calendar_weekday_workdays", "调休上班日期（workdays）只列调休上班的周六、周日"
         ),
         "一、元旦：1月1日至3日放假调休，共3天。1月3日上班。": ("calendar_both", "2026-01-03"),
-        "一、元旦：2025年11月30日放假。": (
-            "calendar_date", "放假日期第1个（holidays[0]）：2025-11-30 不在 2026 年内"
+        "一、元旦：1月1日放假。2025年11月29日（周六）上班。": (
+            "calendar_date", "调休上班日期第1个（workdays[0]）：2025-11-29 不在 2026 年内"
         ),
-        "一、元旦：1月1日放假。\n二、春节：1月1日放假。": (
-            "calendar_dates", "放假日期（holidays）中日期重复：2026-01-01"
+        "一、元旦：1月1日放假。1月3日（周六）、1月3日（周六）上班。": (
+            "calendar_dates", "调休上班日期（workdays）中日期重复：2026-01-03"
         ),
     }  # fmt: skip
     for text, (code, words) in cases.items():
@@ -181,3 +185,27 @@ def test_a_law_day_left_out_is_a_warning_of_the_arrangement() -> None:
         date(2027, 10, 2),
         date(2027, 10, 3),
     )
+
+
+def test_a_paste_made_to_count_out_days_is_refused_at_once() -> None:
+    """The page takes 20,000 characters. A range to the year 9999 (2.9 million days: 6 s and
+    380 MB a line) and a thousand lines of a whole year each (the days counted out, then
+    compared with each other, quadratically: a minute and more) before 12-06; now refused at the
+    first line that shows it, in well under a second."""
+    to_9999 = "一、元旦：1月1日至9999年12月31日放假。\n" * 600
+    whole_years = "一、元旦：1月1日至12月31日放假。\n" * 1000
+    for text, words in ((to_9999, "通知第1行"), (whole_years, "通知第2行")):
+        started = time.perf_counter()
+        with pytest.raises(InvalidInput, match=words):
+            parse_notice(text[:20_000], 2026)
+        assert time.perf_counter() - started < 0.5
+
+
+def test_the_json_file_s_repeated_days_are_counted_once() -> None:
+    """``Arrangement.parse`` compared each day with every other (40,000 days: half a minute)."""
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput) as refused:
+        Arrangement.parse({"year": 2026, "holidays": ["2026-01-01"] * 40_000, "workdays": [],
+                           "source": "x"})  # fmt: skip
+    assert refused.value.code == "calendar_dates"
+    assert time.perf_counter() - started < 1

@@ -40,6 +40,11 @@ MESSAGES: dict[str, str] = {
     ),
     "calendar_notice_line.date": "通知第{line}行：“{text}”中有不存在的日期。",
     "calendar_notice_line.order": "通知第{line}行：“{text}”的结束日早于开始日。",
+    "calendar_notice_line.year": (
+        "通知第{line}行：“{text}”中的日期不在{year}年内"
+        "（只可另含上一年12月中通知安排的元旦放假、调休上班日）。"
+    ),
+    "calendar_notice_line.repeated": "通知第{line}行：{days}在前面的条目中已放假。",
     "calendar_notice_line.count": "通知第{line}行：“{text}”写共{said}天，但所列日期是{days}天。",
     "calendar_notice_line.nothing": "通知第{line}行没有放假日期：“{text}”。",
     "calendar_notice_line.unnumbered": (

@@ -17,7 +17,8 @@ words 放假 / 上班 (the notice's 鼓励… advice), which is passed over; lin
 (the title, the greeting, the closing words, the date) are passed over too. Full-width and
 half-width characters are read alike (NFKC), spaces are ignored, and so are the parenthesised
 notes (（周五）, （农历除夕、周二）, （星期六）): the date says the day. A day without a year is
-in the notice's year.
+in the notice's year. A range's ends must both be days the year's notice arranges (the year,
+or its December before) before its days are counted out.
 
 "与周末连休" gives the named day off: the weekend beside it stays an ordinary weekend (the notice
 says so; a working-day count is the same either way).
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from certhall.errors import InvalidInput
-from certhall.rules.workdays import Arrangement
+from certhall.rules.workdays import Arrangement, arranged_by
 
 __all__ = ["Block", "Notice", "notice_title", "parse_notice"]
 
@@ -97,6 +98,12 @@ def _days_off(match: re.Match[str], year: int, line: int, text: str) -> list[dat
         last = _day((g[3] or str(first.year), g[4] or str(first.month), g[5]), year, line, text)
     if last < first:
         raise InvalidInput(code="calendar_notice_line", variant="order", line=line, text=text)
+    if not (arranged_by(first, year) and arranged_by(last, year)):
+        # before the days are counted out: "1月1日至9999年12月31日" was 2.9 million of them
+        # (6 s and 380 MB a line, a 20,000-character paste the worker's end) until 12-06
+        raise InvalidInput(
+            code="calendar_notice_line", variant="year", line=line, text=text, year=year
+        )
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     said = g[7] or g[8]
     if said is not None and int(said) != len(days):
@@ -144,6 +151,7 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
     normal = unicodedata.normalize("NFKC", text)
     year = _year(normal, year)
     blocks: list[Block] = []
+    seen: set[date] = set()
     for number, raw in enumerate(normal.splitlines(), start=1):
         line = SPACE.sub("", raw)
         item = ITEM.fullmatch(line)
@@ -164,6 +172,14 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
             raise InvalidInput(
                 code="calendar_notice_line", variant="nothing", line=number, text=raw.strip()
             )
+        if again := sorted(seen.intersection(off)):
+            # here, not only in Arrangement.parse: a paste of a thousand whole years, each
+            # counted out and then compared, took a second of the worker before 12-06
+            days = "、".join(d.isoformat() for d in again[:10])
+            raise InvalidInput(
+                code="calendar_notice_line", variant="repeated", line=number, days=days
+            )
+        seen.update(off)
         blocks.append(Block(number, item.group(2), tuple(off), tuple(work)))
     if not blocks:
         raise InvalidInput(code="calendar_notice_empty")
