@@ -155,6 +155,15 @@ def test_an_so_pin_sealed_ahead_opens_only_under_its_label() -> None:
     ):
         with pytest.raises(ConfigurationError):
             opening()
+    # a store its record names is bound too (12-06): the row's store edited does not open
+    elsewhere = ("", "/srv/other/ukeys/softhsm2.conf")
+    there = sealing.seal_ahead(passphrase, "ukey-0a1b2c3d4e", "so-pin", elsewhere)
+    assert sealing.unseal_ahead(passphrase, "ukey-0a1b2c3d4e", there, elsewhere) == "so-pin"
+    for store in (("", ""), ("", "/srv/certhall/softhsm/softhsm2.conf"), ("/x.so", elsewhere[1])):
+        with pytest.raises(ConfigurationError):
+            sealing.unseal_ahead(passphrase, "ukey-0a1b2c3d4e", there, store)
+    with pytest.raises(ConfigurationError):
+        sealing.unseal_ahead(passphrase, "ukey-0a1b2c3d4e", ahead, elsewhere)
     serial_sealed = sealing.seal(passphrase, "SoftHSM v2", "ukey-0a1b2c3d4e", "so-pin")
     with pytest.raises(ConfigurationError):
         sealing.unseal_ahead(passphrase, "ukey-0a1b2c3d4e", serial_sealed)

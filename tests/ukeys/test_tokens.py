@@ -104,7 +104,10 @@ def test_prepare_stock_formats_and_records(admin: User, stock: Ukey, ukey_store:
     (write,) = TokenWrite.objects.filter(kind=TokenWrite.Kind.FORMAT)
     assert (write.state, write.ukey, write.key_label) == ("done", stock, "ukey-0001")
     assert write.provider_id == admin.provider_id
-    assert sealing.unseal_ahead(sessions.passphrase(), "ukey-0001", write.so_pin_sealed) == so_pin
+    recorded = (write.store_module, write.store_conf)  # sealed with it: not the instance's
+    assert recorded == ("", str(ukey_store.conf.resolve()))  # type: ignore[union-attr]
+    sealed = write.so_pin_sealed
+    assert sealing.unseal_ahead(sessions.passphrase(), "ukey-0001", sealed, recorded) == so_pin
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
     assert actions[-2:] == ["ukey.stock.begin", "ukey.stock"]
 
@@ -208,6 +211,39 @@ def test_an_interrupted_stock_is_looked_for_where_its_record_says(
         {"module": "", "conf": str(own.conf.resolve())},  # type: ignore[union-attr]
         {"module": str(tmp_path / "vendor-pkcs11.so"), "conf": ""},
     ]
+
+
+def test_a_record_whose_store_was_edited_is_not_opened_by_recovery(
+    admin: User, ukey_store: UkeyStore, tmp_path: Path
+) -> None:
+    """The store a write-ahead record names is sealed with its SO PIN: a row edited to name
+    another store (here one holding a token under the same label: another instance's, the CA's)
+    is refused before that store is opened, and stays open; put back, it is finished. Until
+    12-06 recovery opened the edited store and logged in there as its SO (a wrong SO PIN, which
+    a hardware token counts towards locking), then closed the record as abandoned."""
+    from certhall.tokens import format_token, write_softhsm_conf
+    from certhall.ukeys import writes
+
+    own = UkeyStore(ukey_store.module, write_softhsm_conf(tmp_path / "own", tmp_path / "own.conf"))
+    other = write_softhsm_conf(tmp_path / "other", tmp_path / "other.conf")
+    format_token(own.module, "ukey-own", "so-pin-other-123", "999888", conf=other)
+    write = writes.begin_stock(admin, "ukey-own", "so-pin-own-1234", admin.provider_id, store=own)
+    format_token(own.module, "ukey-own", "so-pin-own-1234", "135246", conf=own.conf)
+    later = clock.now() + writes.STALE_AFTER * 2
+    for edited in (str(other.resolve()), ""):  # another store; the instance's
+        TokenWrite.objects.filter(pk=write.pk).update(store_conf=edited)
+        assert writes.recover(admin, now=later) == []
+        write.refresh_from_db()
+        assert write.state == "open"
+        with pytest.raises(ConfigurationError) as refused:
+            writes.finish_stock(admin, write)
+        assert refused.value.code == "so_pin_unavailable"
+        assert "未打开该记录所写的令牌库" in str(refused.value)
+    TokenWrite.objects.filter(pk=write.pk).update(store_conf=str(own.conf.resolve()))  # type: ignore[union-attr]
+    assert [w.pk for w in writes.recover(admin, now=later)] == [write.pk]
+    write.refresh_from_db()
+    assert write.state == "done" and write.ukey is not None
+    assert so_pin_of(write.ukey) == "so-pin-own-1234"
 
 
 # --- issuance onto a Ukey ------------------------------------------------------------------

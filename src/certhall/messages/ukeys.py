@@ -3,6 +3,10 @@
 MESSAGES: dict[str, str] = {
     "ca_passphrase_empty.seal": "封存 Ukey 的管理员PIN码（SO PIN）需要 CA 密钥口令。",
     "so_pin_unavailable": "Ukey {serial} 封存的管理员PIN码（SO PIN）已损坏。",
+    "so_pin_unavailable.ahead": (
+        "入库中断的令牌“{serial}”封存的管理员PIN码（SO PIN）打不开：本实例的 CA 密钥口令不同，"
+        "或其入库记录（标签、令牌库）在封存后被改动。未打开该记录所写的令牌库，记录保持未完成。"
+    ),
     "so_pin_unavailable.passphrase": (
         "用本实例的 CA 密钥口令无法打开 Ukey {serial} 的管理员PIN码（SO PIN）。"
     ),

@@ -54,12 +54,18 @@ def _context(model: str, serial: str) -> bytes:
     return f"certhall-ukey-so-pin|{model}|{serial}".encode()
 
 
-def _ahead_context(label: str) -> bytes:
+def _ahead_context(label: str, store: tuple[str, str] = ("", "")) -> bytes:
     """What a written-ahead SO PIN is bound to: the label of a token not formatted yet (its
-    model and serial are only known after). Its own prefix, so a PIN sealed ahead never opens
-    as a Ukey's and a Ukey's never as one sealed ahead; labels are unique on a store while a
-    write-ahead record is open (``one_open_format_per_label``)."""
-    return f"certhall-ukey-so-pin-ahead|{label}".encode()
+    model and serial are only known after), and the store it is formatted in when the record
+    names one (module, configuration; blank: the instance's). Its own prefix, so a PIN sealed
+    ahead never opens as a Ukey's and a Ukey's never as one sealed ahead; labels are unique on a
+    store while a write-ahead record is open (``one_open_format_per_label``). The store is bound
+    (12-06) so that a record's store edited in the database does not open: recovery unseals
+    before it opens the store, and a row never chooses a file to open as a token store."""
+    context = f"certhall-ukey-so-pin-ahead|{label}"
+    if any(store):  # the instance's store: the context records written before 12-06 have
+        context += f"|{store[0]}|{store[1]}"
+    return context.encode()
 
 
 def _seal(passphrase: str, context: bytes, so_pin: str) -> bytes:
@@ -67,16 +73,16 @@ def _seal(passphrase: str, context: bytes, so_pin: str) -> bytes:
     return _VERSION + nonce + AESGCM(_key(passphrase)).encrypt(nonce, so_pin.encode(), context)
 
 
-def _unseal(passphrase: str, context: bytes, sealed: bytes, name: str) -> str:
+def _unseal(
+    passphrase: str, context: bytes, sealed: bytes, name: str, variant: str = "passphrase"
+) -> str:
     data = bytes(sealed)
     if len(data) < 1 + 12 + 16 or data[:1] != _VERSION:
         raise ConfigurationError(code="so_pin_unavailable", serial=name)
     try:
         plain = AESGCM(_key(passphrase)).decrypt(data[1:13], data[13:], context)
     except InvalidTag:
-        raise ConfigurationError(
-            code="so_pin_unavailable", variant="passphrase", serial=name
-        ) from None
+        raise ConfigurationError(code="so_pin_unavailable", variant=variant, serial=name) from None
     return plain.decode("utf-8")
 
 
@@ -90,12 +96,18 @@ def unseal(passphrase: str, model: str, serial: str, sealed: bytes) -> str:
     return _unseal(passphrase, _context(model, serial), sealed, serial)
 
 
-def seal_ahead(passphrase: str, label: str, so_pin: str) -> bytes:
-    """The SO PIN of the token about to be formatted as ``label``, sealed for its write-ahead
-    record (``TokenWrite`` of kind ``format``); resealed with :func:`seal` once recorded."""
-    return _seal(passphrase, _ahead_context(label), so_pin)
+def seal_ahead(
+    passphrase: str, label: str, so_pin: str, store: tuple[str, str] = ("", "")
+) -> bytes:
+    """The SO PIN of the token about to be formatted as ``label`` (in ``store``: the module and
+    configuration its record names, blank for the instance's), sealed for its write-ahead record
+    (``TokenWrite`` of kind ``format``); resealed with :func:`seal` once recorded."""
+    return _seal(passphrase, _ahead_context(label, store), so_pin)
 
 
-def unseal_ahead(passphrase: str, label: str, sealed: bytes) -> str:
-    """What :func:`seal_ahead` sealed for ``label``; ConfigurationError as :func:`unseal`."""
-    return _unseal(passphrase, _ahead_context(label), sealed, label)
+def unseal_ahead(
+    passphrase: str, label: str, sealed: bytes, store: tuple[str, str] = ("", "")
+) -> str:
+    """What :func:`seal_ahead` sealed for ``label`` and ``store``; ConfigurationError as
+    :func:`unseal` (variant ``ahead``: the passphrase, or the record's label or store changed)."""
+    return _unseal(passphrase, _ahead_context(label, store), sealed, label, "ahead")

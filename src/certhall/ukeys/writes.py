@@ -267,8 +267,8 @@ def begin_stock(
     label is open."""
     if audit.in_transaction():
         raise RuntimeError("a token write must be recorded before (outside) any transaction")
-    sealed = sealing.seal_ahead(sessions.passphrase(), label, so_pin)
     module, conf = _elsewhere(store)
+    sealed = sealing.seal_ahead(sessions.passphrase(), label, so_pin, (module, conf))
     try:
         with transaction.atomic():
             write = TokenWrite.objects.create(
@@ -376,14 +376,20 @@ def finish_stock(actor: User, write: TokenWrite, *, store: UkeyStore | None = No
     """Finish putting a Ukey in stock that a crash interrupted (``write`` of kind ``format``,
     its process gone), on the store it recorded (:func:`recorded_store`, or ``store``).
     Idempotent."""
-    store = store if store is not None else recorded_store(write)
     label = write.key_label
+    # Unsealed first: the store the record names is sealed with the SO PIN, so a row edited to
+    # name another store (another instance's, the CA's own) is refused before it is opened, and
+    # the record stays open (12-06; until then recovery opened it and logged in as its SO).
+    recorded = (write.store_module, write.store_conf)
+    so_pin = sealing.unseal_ahead(
+        sessions.passphrase(), label, bytes(write.so_pin_sealed), recorded
+    )
+    store = store if store is not None else recorded_store(write)
     try:
         info = token_info(store.module, label, conf=store.conf)
     except TokenNotFound:
         abandon_stock(actor, write, "入库中断：令牌尚未格式化，已放弃")
         return
-    so_pin = sealing.unseal_ahead(sessions.passphrase(), label, bytes(write.so_pin_sealed))
     if Ukey.objects.filter(model=info.model, serial=info.serial).exists():
         abandon_stock(actor, write, "入库中断：同名令牌已在库存中")
         return
