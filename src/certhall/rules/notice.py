@@ -25,10 +25,12 @@ says so; a working-day count is the same either way).
 
 Never a guess: a sentence that is none of these, a count (共N天) that is not the range's, a day
 that is not a date, an arrangement on a line without an item number (a wrapped line: join it to
-its item), are refused naming the line. Whatever the arrangement itself must be (a weekday among
-the make-up days, a day in both lists, a day outside the year or its December before) is checked
-by :meth:`Arrangement.parse`, the JSON import's one check, and so are the law's days missing
-(:meth:`Arrangement.missing_statutory_days`, a warning).
+its item), are refused naming the line, quoted with its invisible characters written as code
+points (``identity.marked``: a zero-width space in the pasted text left "2月4日、2月18日上班"
+refused as unreadable while it read as written, until 12-06). Whatever the arrangement itself
+must be (a weekday among the make-up days, a day in both lists, a day outside the year or its
+December before) is checked by :meth:`Arrangement.parse`, the JSON import's one check, and so
+are the law's days missing (:meth:`Arrangement.missing_statutory_days`, a warning).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from certhall.errors import InvalidInput
+from certhall.pki.identity import marked
 from certhall.rules.workdays import Arrangement, arranged_by
 
 __all__ = ["Block", "Notice", "notice_title", "parse_notice"]
@@ -85,7 +88,9 @@ def _day(groups: tuple[str | None, ...], year: int, line: int, text: str) -> dat
     try:
         return date(int(y) if y else year, int(m or 0), int(d or 0))
     except ValueError:
-        refused = InvalidInput(code="calendar_notice_line", variant="date", line=line, text=text)
+        refused = InvalidInput(
+            code="calendar_notice_line", variant="date", line=line, text=marked(text)
+        )
         raise refused from None
 
 
@@ -97,12 +102,14 @@ def _days_off(match: re.Match[str], year: int, line: int, text: str) -> list[dat
     else:
         last = _day((g[3] or str(first.year), g[4] or str(first.month), g[5]), year, line, text)
     if last < first:
-        raise InvalidInput(code="calendar_notice_line", variant="order", line=line, text=text)
+        raise InvalidInput(
+            code="calendar_notice_line", variant="order", line=line, text=marked(text)
+        )
     if not (arranged_by(first, year) and arranged_by(last, year)):
         # before the days are counted out: "1月1日至9999年12月31日" was 2.9 million of them
         # (6 s and 380 MB a line, a 20,000-character paste the worker's end) until 12-06
         raise InvalidInput(
-            code="calendar_notice_line", variant="year", line=line, text=text, year=year
+            code="calendar_notice_line", variant="year", line=line, text=marked(text), year=year
         )
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     said = g[7] or g[8]
@@ -111,7 +118,7 @@ def _days_off(match: re.Match[str], year: int, line: int, text: str) -> list[dat
             code="calendar_notice_line",
             variant="count",
             line=line,
-            text=text,
+            text=marked(text),
             said=said,
             days=len(days),
         )
@@ -127,7 +134,7 @@ def _sentence(text: str, year: int, line: int) -> tuple[list[date], list[date]]:
         return [], days
     if not re.search(r"[0-9]", text) and "放假" not in text and "上班" not in text:
         return [], []
-    raise InvalidInput(code="calendar_notice_line", line=line, text=text)
+    raise InvalidInput(code="calendar_notice_line", line=line, text=marked(text))
 
 
 def _year(text: str, year: int | None) -> int:
@@ -158,7 +165,10 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
         if item is None:
             if ANY_DAY.search(line) and ("放假" in line or "上班" in line):
                 raise InvalidInput(
-                    code="calendar_notice_line", variant="unnumbered", line=number, text=raw.strip()
+                    code="calendar_notice_line",
+                    variant="unnumbered",
+                    line=number,
+                    text=marked(raw.strip()),
                 )
             continue
         off: list[date] = []
@@ -170,7 +180,10 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
                 work += workdays
         if not off:
             raise InvalidInput(
-                code="calendar_notice_line", variant="nothing", line=number, text=raw.strip()
+                code="calendar_notice_line",
+                variant="nothing",
+                line=number,
+                text=marked(raw.strip()),
             )
         if again := sorted(seen.intersection(off)):
             # here, not only in Arrangement.parse: a paste of a thousand whole years, each
