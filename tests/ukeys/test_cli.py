@@ -182,3 +182,25 @@ def test_outbox_command(
     code, _, err = run(capsys, "outbox", "--phone", "555")
     assert code == 2 and err == "certhall: error: 请输入正确的11位中国大陆手机号码。\n"
     assert AuditEvent.objects.filter(action="notify.outbox.read", result="ok").count() == 2
+
+
+def test_init_never_formats_in_the_cas_own_token_store(
+    db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ``SOFTHSM2_CONF`` exported for the CA's token (softhsm2-util needs it), or ``--conf``
+    naming any file that points at that token directory: until 12-06 ``token init`` formatted
+    the Ukey there, beside the CA key, and put it in stock."""
+    from certhall.tokens import DEFAULT_MODULE, write_softhsm_conf
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("CERTHALL_HOME", str(home))
+    ca_conf = write_softhsm_conf(home / "softhsm" / "tokens", home / "softhsm" / "softhsm2.conf")
+    alias = write_softhsm_conf(home / "softhsm" / "tokens", tmp_path / "alias.conf")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(ca_conf))
+    pins = ("--so-pin", SO_PIN, "--pin", PIN)
+    for extra in ((), ("--conf", str(alias)), ("--no-register",)):
+        code, out, err = run(capsys, "token", "init", "--label", "ukey-ca-dir", *pins, *extra)
+        assert (code, out) == (2, ""), err
+        assert "指向 CA 自身密钥的令牌库，Ukey 不能在那里格式化" in err
+    assert list_tokens(DEFAULT_MODULE, conf=ca_conf) == []
+    assert not Ukey.objects.exists()

@@ -120,8 +120,14 @@ def _actor() -> Any:
 def init(args: argparse.Namespace) -> int:
     """Registered (the default), the token goes in stock the way every Ukey does
     (``ukeys.services.prepare_stock``: written ahead, so a kill between formatting and recording
-    is finished by ``certhall ukeys recover``, docs/tokens.md); ``--no-register`` only formats."""
+    is finished by ``certhall ukeys recover``, docs/tokens.md); ``--no-register`` only formats.
+    Never in the CA's own token store (a ``SOFTHSM2_CONF`` exported for the CA's token, or
+    ``--conf`` naming it): a Ukey never shares a directory with the CA key (12-06)."""
+    from certhall.ukeys.store import is_ca_store
+
     store = _store(args)
+    if is_ca_store(store, config.token_tools().home):
+        raise InvalidInput(code="cli_token_conf", variant="ca", conf=store.conf)
     if not args.needs_django:
         from certhall.tokens import format_token
 

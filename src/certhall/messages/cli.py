@@ -18,6 +18,10 @@ MESSAGES: dict[str, str] = {
     "cli_moment": "--at “{text}” 不是形如 2026-11-21T10:00 的日期时间。",
     "cli_pkcs11_module": "找不到PKCS#11模块 {module}",
     "cli_token_conf": "令牌存储配置 {conf} 不存在。",
+    "cli_token_conf.ca": (
+        "令牌存储配置 {conf} 指向 CA 自身密钥的令牌库，Ukey 不能在那里格式化："
+        "请去掉 --conf 或环境变量 SOFTHSM2_CONF，使用本实例的 Ukey 令牌库。"
+    ),
     "cli_not_certificate": "{path} 不是证书（PEM或DER格式）。",
     "cli_one_certificate": "{path} 只能含一张证书（CA证书请用 --chain 给出）。",
     "cli_key_ambiguous": "令牌 {label} 有 {count} 个密钥（{which}）：请用 --key-label 选择一个。",

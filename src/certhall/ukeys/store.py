@@ -37,6 +37,28 @@ def ukey_store_at(home: Path, module: str = DEFAULT_PKCS11_MODULE) -> UkeyStore:
     return UkeyStore(module, conf)
 
 
+def token_dir(conf: Path) -> Path | None:
+    """The token directory a SoftHSM2 configuration names (``directories.tokendir``), resolved;
+    None when it names none or cannot be read."""
+    try:
+        lines = conf.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "directories.tokendir" and value.strip():
+            return Path(value.strip()).resolve()
+    return None
+
+
+def is_ca_store(store: UkeyStore, home: Path) -> bool:
+    """Whether ``store`` is the CA's own SoftHSM2 token store (``home/softhsm/tokens``, the CA
+    key's: ``ca.keystore``), whichever configuration file names it."""
+    if store.conf is None or not is_softhsm(store.module):
+        return False
+    return token_dir(store.conf) == (home / "softhsm" / "tokens").resolve()
+
+
 def instance_store() -> UkeyStore:
     """The Ukey store of this instance (``CERTHALL_HOME``, ``CERTHALL_PKCS11_MODULE``)."""
     from certhall import config
