@@ -136,6 +136,10 @@ def _accepted(head: bytes, signatures: tuple[tuple[bytes, str], ...] = SIGNATURE
     return content_type
 
 
+#: The chunks of a PNG before its first IDAT, the segments of a JPEG before its scan: a camera's
+#: or scanner's file has a few dozen (a JPEG's ICC profile is at most 255 segments); a million
+#: five-byte comments took Pillow 3 s, 436,896 empty PNG chunks 0.4 s even without Pillow.
+_HEADER_PARTS = 4096
 #: A PNG's bit depths by colour type (PNG specification, 11.2.2 IHDR).
 _PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 
@@ -152,7 +156,7 @@ def _png_size(path: Path) -> tuple[int, int]:
         if file.read(8) != b"\x89PNG\r\n\x1a\n":
             raise ValueError("signature")
         size: tuple[int, int] | None = None
-        while True:
+        for _ in range(_HEADER_PARTS):
             head = file.read(8)
             if len(head) < 8:
                 raise ValueError("no IDAT")
@@ -172,6 +176,8 @@ def _png_size(path: Path) -> tuple[int, int]:
                 if depth not in _PNG_DEPTHS.get(colour, ()):
                     raise ValueError("depth")
                 size = width, height
+        else:
+            raise ValueError("too many chunks")
     assert size is not None  # noqa: S101 - the first chunk is IHDR
     return size
 
@@ -180,9 +186,6 @@ def _png_size(path: Path) -> tuple[int, int]:
 _JPEG_FRAMES = frozenset(
     {*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), 0xCD, 0xCE, 0xCF}
 )
-#: Segments before the frame header: a camera's or scanner's JPEG has a few dozen (an ICC
-#: profile is at most 255 of them); 1,000,000 five-byte comments took Pillow 3 s.
-_JPEG_SEGMENTS = 4096
 _FILL = re.compile(rb"\xff+")
 
 
@@ -199,7 +202,7 @@ def _jpeg_size(path: Path) -> tuple[int, int]:
     if not data.startswith(b"\xff\xd8"):
         raise ValueError("SOI")
     pos, size = 2, None
-    for _ in range(_JPEG_SEGMENTS):
+    for _ in range(_HEADER_PARTS):
         pos = data.find(b"\xff", pos)  # junk before a marker: skipped
         fill = _FILL.match(data, pos) if pos >= 0 else None
         if fill is None or fill.end() >= len(data):
