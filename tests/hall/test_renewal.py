@@ -52,6 +52,30 @@ def signed(old_key: ec.EllipticCurvePrivateKey, serial: str, years: int) -> dict
     }
 
 
+def issued_unrecorded(
+    applicant: User,
+    old_key: ec.EllipticCurvePrivateKey,
+    old: Certificate,
+    number: str,
+    years: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, object]:
+    """The helper's request issues the renewed certificate, then fails before the application
+    records it: the application is back at ``approved``; returns the request, whose retry by
+    the helper finishes it."""
+
+    def failing(name: str) -> None:
+        if name == "renewal.issued":
+            raise RuntimeError(name)
+
+    request = signed(old_key, old.serial, years)
+    with monkeypatch.context() as patch:
+        patch.setattr(crashpoints, "reached", failing)
+        with pytest.raises(RuntimeError):
+            renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
+    return request
+
+
 def test_paid_personal_renewal_end_to_end(
     admin: User, hall_ca: object, applicant: User, organization: Organization, issuer: User
 ) -> None:
@@ -297,16 +321,9 @@ def test_a_renewal_put_back_after_issuance_is_ended_by_the_ukeys_replacement(
     old_key, old = software_certificate(admin, organization)
     medium = _ukey_holding(provider, old)
 
-    def failing(name: str) -> None:
-        if name == "renewal.issued":
-            raise RuntimeError(name)
-
     with at(FRIDAY):
         number = renewal.start(applicant, old.serial).number
-        with monkeypatch.context() as patch:
-            patch.setattr(crashpoints, "reached", failing)
-            with pytest.raises(RuntimeError):
-                renewal.request_renewal(applicant, number, **signed(old_key, old.serial, 1))  # type: ignore[arg-type]
+        issued_unrecorded(applicant, old_key, old, number, 1, monkeypatch)
         assert Application.objects.get(number=number).state == State.APPROVED
         record = Renewal.objects.get(old_certificate=old)
         renewed = record.new_certificate

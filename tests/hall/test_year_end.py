@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from certhall import crashpoints, jobs
+from certhall import jobs
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
@@ -29,7 +29,7 @@ from certhall.rules import SHANGHAI, QuoteRefused, quote
 from certhall.rules.workdays import Arrangement, DayKind, Deadline
 from tests.hall.conftest import PHONE, at, online_draft, pay_online, software_certificate
 from tests.hall.test_calendar import ARRANGEMENT_2027
-from tests.hall.test_renewal import signed
+from tests.hall.test_renewal import issued_unrecorded, signed
 
 pytestmark = pytest.mark.django_db
 
@@ -451,18 +451,10 @@ def test_an_online_renewal_issued_before_the_end_but_not_recorded_is_not_refunde
         when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
     )  # fmt: skip
 
-    def failing(name: str) -> None:
-        if name == "renewal.issued":
-            raise RuntimeError(name)
-
     with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
         number = renewal.start(applicant, old.serial, 1).number
         pay_online(number, applicant)
-        request = signed(key, old.serial, 1)
-        with monkeypatch.context() as patch:
-            patch.setattr(crashpoints, "reached", failing)
-            with pytest.raises(RuntimeError):
-                renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
+        request = issued_unrecorded(applicant, key, old, number, 1, monkeypatch)
     assert Application.objects.get(number=number).state == State.APPROVED
     web = Client()
     with at(datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)):
