@@ -72,6 +72,8 @@
     '.actions > a',
     // a console's filter bar (Ukey库存's 全部 · 库存 · 已发放) and a fold of a form (退回补正…)
     '.console .filters a', '.console summary',
+    // the footer's 联系我们, where every 联系客服 leads
+    '.site-footer a',
   ].join(', ');
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el)) continue;
