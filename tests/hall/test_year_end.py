@@ -12,12 +12,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from certhall import jobs
+from certhall import crashpoints, jobs
 from certhall.accounts.models import Handler, Organization, User
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict, InvalidInput, RuleViolation
-from certhall.hall import calendar, counter, renewal, review, services
+from certhall.hall import calendar, counter, notices, renewal, review, services
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, CalendarYear
 from certhall.hall.states import State
@@ -470,3 +470,68 @@ def test_an_online_renewal_issued_before_the_end_but_not_recorded_is_not_refunde
         done = renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
     assert done.new_certificate is not None
     assert Application.objects.get(number=number).state == State.ISSUED
+
+
+def test_a_free_renewal_whose_certificate_the_helper_issues_during_the_round_is_not_cancelled(
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two free ODC renewals ending at 00:30; the second's helper request of 23:55 failed before
+    signing (its ``Renewal`` requested). The jobs' round after the holiday reads both as not
+    issued; while it closes the first, the helper's retry of the second signs its new
+    certificate and fails before recording it (the application back at ``approved``). Before
+    (12-06, h9) the round then cancelled the second from what it had read: the customer had a
+    valid renewed certificate the helper could no longer write to the Ukey, the application
+    cancelled. Now it is left to the helper's retry, which records it."""
+    odc = [
+        software_certificate(
+            admin,
+            organization,
+            profile="org",
+            when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI),
+            not_after=JUST_AFTER_MIDNIGHT,
+        )
+        for _ in range(2)
+    ]
+    with at(datetime(2026, 12, 31, 23, 45, tzinfo=SHANGHAI)):
+        first, second = (renewal.start(applicant, c.serial, 1).number for _, c in odc)
+    assert {a.state for a in Application.objects.all()} == {State.APPROVED}
+    key, old = odc[1]
+    request = signed(key, old.serial, 1)
+
+    def failing_at(point: str) -> object:
+        def reached(name: str) -> None:
+            if name == point:
+                raise RuntimeError(name)
+
+        return reached
+
+    with at(datetime(2026, 12, 31, 23, 55, tzinfo=SHANGHAI)), monkeypatch.context() as patch:
+        patch.setattr(crashpoints, "reached", failing_at("renewal.signed"))
+        with pytest.raises(RuntimeError):
+            renewal.request_renewal(applicant, second, **request)  # type: ignore[arg-type]
+    assert Application.objects.get(number=second).state == State.APPROVED
+
+    told = notices.renewal_ended
+
+    def meanwhile(actor: User, application: Application, reason: str) -> None:
+        told(actor, application, reason)
+        if application.number == first:  # the helper's retry of the second, at this moment
+            with monkeypatch.context() as patch:
+                patch.setattr(crashpoints, "reached", failing_at("renewal.issued"))
+                with pytest.raises(RuntimeError):
+                    renewal.request_renewal(applicant, second, **request)  # type: ignore[arg-type]
+
+    with at(datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)):
+        monkeypatch.setattr(notices, "renewal_ended", meanwhile)
+        assert renewal.close_ended() == [first]
+        monkeypatch.undo()
+        assert Application.objects.get(number=first).state == State.CANCELLED
+        assert Application.objects.get(number=second).state == State.APPROVED
+        assert renewal.close_ended() == []
+        done = renewal.request_renewal(applicant, second, **request)  # type: ignore[arg-type]
+    assert done.new_certificate is not None
+    assert Application.objects.get(number=second).state == State.ISSUED

@@ -396,7 +396,9 @@ def close_ended(now: datetime | None = None) -> list[str]:
       refused it after the holiday and the money stayed held until a clerk noticed;
     * one whose new certificate was issued but not recorded (put back to ``approved`` by a
       failure or recovery) is left alone: the helper's retry records it even after the end, and
-      ``payment.require_nothing_done`` would refuse its refund anyway."""
+      ``payment.require_nothing_done`` would refuse its refund anyway. Checked again under the
+      application's lock: issued while the round closed the lines before it, a free one was
+      cancelled from the stale read (12-06, h9)."""
     now = now or clock.now()
     issued = Renewal.objects.filter(
         old_certificate_id=OuterRef("target_certificate_id"), new_certificate__isnull=False
@@ -413,6 +415,9 @@ def close_ended(now: datetime | None = None) -> list[str]:
         .select_related("application", "target_certificate")
         .order_by("application_id")
     )
+    # Read again under the application's lock: the helper's request may have issued one (and a
+    # failure put the application back to approved) since the query above was read.
+    issued_renewal = Renewal.objects.filter(new_certificate__isnull=False)
     closed: list[str] = []
     actor = workflow.hall_system()
     for line in ended:
@@ -433,6 +438,8 @@ def close_ended(now: datetime | None = None) -> list[str]:
                 )
                 if application is None:  # paid, renewed or closed meanwhile (another round)
                     continue
+                if issued_renewal.filter(old_certificate=cert).exists():
+                    continue  # issued since the query, then put back: the helper's retry
                 reason = ended_reason(application, cert)
                 if refund:
                     application = payment.refund_application(actor, number, reason)
