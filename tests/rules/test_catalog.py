@@ -300,6 +300,17 @@ BROKEN: list[tuple[str, Mutation, str]] = [
         _set("contact", {"phone": "请致电客服", "hours": "周一至周五 9:00-18:00"}),
         "$.contact.phone: expected a telephone number",
     ),
+    # typed with a Chinese IME in full-width mode: \d took them, the tel: link did not dial
+    (
+        "contact phone in full-width digits",
+        _set("contact", {"phone": "０７５５-２６５８８３９９", "hours": "周一至周五 9:00-18:00"}),
+        "$.contact.phone: expected a telephone number",
+    ),
+    (
+        "contact phone too long for a line",
+        _set("contact", {"phone": "0755-" + "2" * 40, "hours": "周一至周五 9:00-18:00"}),
+        "$.contact.phone: expected a telephone number",
+    ),
     # fee_text says what fee_yuan and fee_per say
     (
         "fee words name another amount",

@@ -71,8 +71,11 @@ _SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _ACCOUNT = re.compile(r"\d+(?: \d+)*")
-#: A service line as it is dialled and printed: 0755-12345678, 400-123-4567, 95105813.
-_PHONE = re.compile(r"\d{3,}(?:-\d{2,})*")
+#: A service line as it is dialled and printed: 0755-12345678, 400-123-4567, 95105813. ASCII
+#: digits (\d took full-width ones, typed in an IME's full-width mode: a tel: link that does not
+#: dial) and at most :data:`_PHONE_LENGTH` characters (one unbroken line on a phone's page).
+_PHONE = re.compile(r"[0-9]{3,}(?:-[0-9]{2,})*")
+_PHONE_LENGTH = 20
 #: An amount in a fee's words and what follows it: "150元/个/年", "300元", "99.50元/个".
 _FEE_IN_TEXT = re.compile(r"(\d+(?:\.\d{1,2})?)元((?:/[个年])*)")
 FREE = "免费"
@@ -526,8 +529,12 @@ def _contact(r: _Reader, raw: object) -> Contact | None:
         return None
     data = r.obj(raw, "$.contact", ["phone", "hours"])
     phone = r.text(data["phone"], "$.contact.phone")
-    if not _PHONE.fullmatch(phone):
-        r.fail("$.contact.phone", "expected a telephone number: digits in groups joined by -")
+    if len(phone) > _PHONE_LENGTH or not _PHONE.fullmatch(phone):
+        r.fail(
+            "$.contact.phone",
+            f"expected a telephone number: ASCII digits in groups joined by -, "
+            f"at most {_PHONE_LENGTH} characters",
+        )
     return Contact(phone=phone, hours=r.text(data["hours"], "$.contact.hours"))
 
 
