@@ -382,6 +382,9 @@ def test_a_paid_online_renewal_the_helper_did_not_finish_before_the_end_is_refun
         page = web.get(f"/hall/applications/{number}/").content.decode()
         assert 'id="renew-panel"' not in page
         assert "已于 2027-01-01 00:30 到期，已不能在线更新：本申请将自动关闭" in page
+        # the free ODC renewal's page promises no money back (h9: it said 已付的款项原路退回)
+        page = web.get(f"/hall/applications/{free}/").content.decode()
+        assert "本申请将自动取消" in page and "款项" not in page
         with pytest.raises(RuleViolation):  # the helper: renewal_expired, as before
             renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
         jobs.run_due_jobs()

@@ -367,7 +367,8 @@ def ended_notice(application: Application, line: ApplicationItem | None) -> str 
         if Renewal.objects.filter(old_certificate=cert, new_certificate__isnull=False).exists():
             return None
         end = f"{local(cert.not_after):%Y-%m-%d %H:%M}"
-        return text("renewal_ended_waiting", serial=cert.serial, end=end)
+        waiting = "renewal_ended_waiting" if application.total else "renewal_ended_waiting.free"
+        return text(waiting, serial=cert.serial, end=end)
     closed = application.closed_at
     if application.state not in (State.REFUNDED, State.CANCELLED) or closed is None:
         return None

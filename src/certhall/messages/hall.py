@@ -162,6 +162,11 @@ MESSAGES: dict[str, str] = {
         "证书 {serial} 已于 {end} 到期，已不能在线更新：本申请将自动关闭，已付的款项原路退回。"
         "请携带办理资料和Ukey到受理点现场办理续期。"
     ),
+    # a free one (an ODC): nothing was paid, nothing goes back
+    "renewal_ended_waiting.free": (
+        "证书 {serial} 已于 {end} 到期，已不能在线更新：本申请将自动取消。"
+        "请携带办理资料和Ukey到受理点现场办理续期。"
+    ),
     "history_renewal_ended": (
         "证书 {serial} 已于 {end} 到期，网厅续期未付款即已不能办理，申请与订单已取消："
         "请携带办理资料和Ukey到受理点现场办理续期。"
