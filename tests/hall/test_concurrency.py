@@ -22,8 +22,8 @@ from certhall.payments.models import Order
 from certhall.rules import SHANGHAI
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
-from tests.hall.conftest import FRIDAY, at, online_draft, pay_online, software_certificate
-from tests.hall.test_year_end import JUST_AFTER_MIDNIGHT, paid_at_the_cashier
+from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+from tests.hall.test_year_end import JUST_AFTER_MIDNIGHT, ending_at, paid_at_the_cashier
 from tests.support.threads import together
 
 pytestmark = pytest.mark.softhsm
@@ -85,10 +85,7 @@ def test_two_rounds_of_the_jobs_at_once_refund_an_ended_online_renewal_once(
     it refunded under the lock and leaves it."""
     if connection.vendor != "postgresql":
         pytest.skip("true concurrency needs PostgreSQL")
-    _, old = software_certificate(
-        admin, organization, profile="personal",
-        when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
-    )  # fmt: skip
+    old = ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
     with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
         number = renewal.start(applicant, old.serial, 1).number
         paid_at_the_cashier(number, applicant)

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from urllib.parse import urlencode
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 from django.urls import reverse
 
@@ -37,14 +38,21 @@ pytestmark = pytest.mark.django_db
 EXPIRES = datetime(2027, 1, 1, 10, 0, tzinfo=SHANGHAI)
 
 
+def keyed_ending_at(
+    admin: User, organization: Organization, not_after: datetime, profile: str = "personal"
+) -> tuple[ec.EllipticCurvePrivateKey, Certificate]:
+    """A certificate of ours issued on 2026-01-10 that ends at ``not_after``, and its key."""
+    issued = datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI)
+    return software_certificate(
+        admin, organization, profile=profile, when=issued, not_after=not_after
+    )
+
+
 def ending_at(
     admin: User, organization: Organization, not_after: datetime, profile: str = "personal"
 ) -> Certificate:
     """A certificate of ours issued on 2026-01-10 that ends at ``not_after``."""
-    issued = datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI)
-    return software_certificate(
-        admin, organization, profile=profile, when=issued, not_after=not_after
-    )[1]
+    return keyed_ending_at(admin, organization, not_after, profile)[1]
 
 
 def test_an_online_renewal_is_refused_once_the_certificate_ended_on_its_last_day(
@@ -357,10 +365,7 @@ def test_a_paid_online_renewal_the_helper_did_not_finish_before_the_end_is_refun
     refund follows in the same round), the handler's account is told by SMS why and that the
     counter renews it, and the pages say so; a free ODC renewal is cancelled; a renewal ending
     later is left alone."""
-    key, old = software_certificate(
-        admin, organization, profile="personal",
-        when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
-    )  # fmt: skip
+    key, old = keyed_ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
     odc = ending_at(admin, organization, JUST_AFTER_MIDNIGHT, profile="org")
     later = ending_at(admin, organization, datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
     with at(datetime(2026, 12, 31, 23, 45, tzinfo=SHANGHAI)):
@@ -449,10 +454,7 @@ def test_an_online_renewal_issued_before_the_end_but_not_recorded_is_not_refunde
     recorded it: refunding it would leave the customer the money and the certificate
     (``payment.require_nothing_done``). The jobs leave it (no refusal recorded every round) and
     the helper's retry after the end records it."""
-    key, old = software_certificate(
-        admin, organization, profile="personal",
-        when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI), not_after=JUST_AFTER_MIDNIGHT,
-    )  # fmt: skip
+    key, old = keyed_ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
 
     with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
         number = renewal.start(applicant, old.serial, 1).number
@@ -489,16 +491,7 @@ def test_a_free_renewal_whose_certificate_the_helper_issues_during_the_round_is_
     (12-06, h9) the round then cancelled the second from what it had read: the customer had a
     valid renewed certificate the helper could no longer write to the Ukey, the application
     cancelled. Now it is left to the helper's retry, which records it."""
-    odc = [
-        software_certificate(
-            admin,
-            organization,
-            profile="org",
-            when=datetime(2026, 1, 10, 10, 0, tzinfo=SHANGHAI),
-            not_after=JUST_AFTER_MIDNIGHT,
-        )
-        for _ in range(2)
-    ]
+    odc = [keyed_ending_at(admin, organization, JUST_AFTER_MIDNIGHT, "org") for _ in range(2)]
     with at(datetime(2026, 12, 31, 23, 45, tzinfo=SHANGHAI)):
         first, second = (renewal.start(applicant, c.serial, 1).number for _, c in odc)
     assert {a.state for a in Application.objects.all()} == {State.APPROVED}
