@@ -241,7 +241,7 @@ def image_size(path: Path, content_type: str) -> tuple[int, int] | None:
             width, height = _jpeg_size(path)
         else:
             return None
-    except (SyntaxError, OSError, ValueError, EOFError, struct.error):
+    except (OSError, ValueError, struct.error):  # the readers' own refusals, a short read
         raise InvalidInput(code="image_unreadable") from None
     if width < 1 or height < 1:
         raise InvalidInput(code="image_unreadable")
