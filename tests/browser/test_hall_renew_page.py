@@ -21,11 +21,13 @@ from certhall.hall import renewal
 from certhall.rules import SHANGHAI
 from tests.browser.conftest import chromium
 from tests.browser.test_phones import (  # noqa: F401
+    DESKTOP_VIEWPORT,
     FRIDAY,
     PHONE_VIEWPORT,
     measure,
     phone_problems,
     session,
+    wide_problem,
     world,
 )
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
@@ -68,7 +70,8 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
 ) -> None:
     """Paid for on the Friday, the helper never run, the certificate ended on 2027-01-10: after
     the jobs' round the progress page says it was refunded and that the counter renews it (no
-    在线更新证书 panel), and 我的证书 calls the certificate 已过期, not 有效; both at 390 px."""
+    在线更新证书 panel), and 我的证书 calls the certificate 已过期, not 有效; both at 390 px and
+    at 1366 px."""
     applicant, personal = world["applicant"], world["personal"]
     with time_machine.travel(FRIDAY):
         number = renewal.start(applicant, personal.serial, 1).number
@@ -87,4 +90,9 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
         expect(row.locator(".tag")).to_have_text("已过期")
         expect(row).to_contain_text("须携带办理资料和Ukey到受理点现场办理续期")
         assert phone_problems(measure(page, tmp_path, "my-ended"), 390) == {}
+        desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
+        for name, path in (("renewal-refunded-1366", f"/hall/applications/{number}/"),
+                           ("my-ended-1366", "/my/")):  # fmt: skip
+            desk.goto(live_server.url + path)
+            assert wide_problem(measure(desk, tmp_path, name), 1366) is None, name
     print("screenshots:", tmp_path)
