@@ -12,7 +12,7 @@ from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.audit.models import AuditEvent
 from certhall.notify.models import SmsMessage
 from certhall.pki.issuance import Subscriber
-from certhall.ukeys import sealing
+from certhall.ukeys import sealing, services
 from certhall.ukeys.lifecycle import Status
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
@@ -43,6 +43,12 @@ def clerk(make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def issuer(make_user: Callable[..., User]) -> User:
     return make_user(Role.ISSUER)
+
+
+@pytest.fixture
+def stock(admin: User, ukey_store: UkeyStore) -> Ukey:
+    """A Ukey put in stock on the test's Ukey store (formatted, SO PIN sealed)."""
+    return services.prepare_stock(admin, "ukey-0001", store=ukey_store)
 
 
 @pytest.fixture
