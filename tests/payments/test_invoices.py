@@ -41,6 +41,20 @@ def paid_order(clock: Any, clerk: User, make_order: Callable[..., Order]) -> Ord
     return order
 
 
+def requested_invoices(
+    count: int, make_order: Callable[..., Order], clerk: User, applicant: User
+) -> list[Invoice]:
+    """``count`` orders paid at the counter, an invoice requested for each."""
+    made = []
+    for _ in range(count):
+        order = make_order("150.00")
+        services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
+        made.append(
+            invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
+        )
+    return made
+
+
 def upload(content: bytes = PDF, name: str = "fapiao.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
@@ -205,13 +219,7 @@ def test_a_refused_invoice_request_keeps_what_was_typed(paid_order: Order, appli
 def test_an_invoice_number_is_used_once(
     clock: Any, make_order: Callable[..., Order], clerk: User, applicant: User
 ) -> None:
-    made = []
-    for _ in range(2):
-        order = make_order("150.00")
-        services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
-        made.append(
-            invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
-        )
+    made = requested_invoices(2, make_order, clerk, applicant)
     invoices.issue_invoice(clerk, made[0].pk, "04403190011112345678", [PDF])
     with pytest.raises(Conflict) as refused:
         invoices.issue_invoice(clerk, made[1].pk, "04403190011112345678", [PDF])
@@ -418,13 +426,7 @@ def test_an_invoice_number_typed_in_full_width_digits_is_the_same_number(
     the invoice's number, recorded in ASCII, and the same invoice typed again any way (with or
     without blanks) is refused as taken. Before, full-width digits were refused as not a
     number. Other scripts' digits, letters and a 24-digit run are still refused."""
-    made = []
-    for _ in range(2):
-        order = make_order("150.00")
-        services.record_counter_payment(clerk, order, method="cash", amount=order.amount)
-        made.append(
-            invoices.request_invoice(applicant, order.reference, kind="normal", email=EMAIL)
-        )
+    made = requested_invoices(2, make_order, clerk, applicant)
     invoices.issue_invoice(
         clerk, made[0].pk, "０４４０３１９００１１１\u3000００００００１７", [PDF]
     )
