@@ -17,6 +17,8 @@ import pytest
 import time_machine
 from playwright.sync_api import Browser, expect
 
+from certhall.accounts.models import Role
+from certhall.ca.services import revoke
 from certhall.hall import renewal
 from certhall.rules import SHANGHAI
 from tests.browser.conftest import chromium
@@ -62,37 +64,70 @@ def test_a_term_chosen_after_the_quote_is_the_term_submitted(
         assert phone_problems(measure(page, tmp_path, "renew-3-years"), 390) == {}
 
 
+#: What the page and 我的证书 say of a renewal closed because its certificate ended on
+#: 2027-01-10, or because the CA revoked it on Monday 2026-11-23 (12-06, h1): (when the round
+#: runs, the advice, 我的证书's tag and its words beside it).
+CLOSED_BY = {
+    "ended": (
+        datetime(2027, 1, 11, 10, 0, tzinfo=SHANGHAI),
+        "到受理点现场办理续期",
+        "已过期",
+        "须携带办理资料和Ukey到受理点现场办理续期",
+    ),
+    "revoked": (
+        datetime(2026, 11, 23, 10, 1, tzinfo=SHANGHAI),
+        "如仍需证书，请按新办流程申请",
+        "已吊销",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("cause", sorted(CLOSED_BY))
 def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phone(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
     browser: Browser,
     tmp_path: Path,
+    cause: str,
 ) -> None:
-    """Paid for on the Friday, the helper never run, the certificate ended on 2027-01-10: after
-    the jobs' round the progress page says it was refunded and that the counter renews it (no
-    在线更新证书 panel), and 我的证书 calls the certificate 已过期, not 有效; both at 390 px and
-    at 1366 px."""
+    """Paid for on the Friday, the helper never run, the certificate ended on 2027-01-10 (or
+    was revoked by the CA on the Monday): before the jobs' round the page no longer offers
+    在线更新证书 and says the application will close; after it the progress page says it was
+    refunded and what to do (the counter renews an ended certificate; a revoked one is applied
+    for anew), and 我的证书 calls the certificate 已过期 (or 已吊销), not 有效; at 390 px and at
+    1366 px."""
     applicant, personal = world["applicant"], world["personal"]
+    moment, advice, tag, beside = CLOSED_BY[cause]
     with time_machine.travel(FRIDAY):
         number = renewal.start(applicant, personal.serial, 1).number
         pay_online(number, applicant)
-    with time_machine.travel(datetime(2027, 1, 11, 10, 0, tzinfo=SHANGHAI), tick=False):
-        assert number in renewal.close_ended()
+    if cause == "revoked":
+        with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), tick=False):
+            revoke(world["staff"][Role.CA_ADMIN], personal.serial, "keyCompromise")
+    with time_machine.travel(moment, tick=False):
         page = session(browser, live_server.url, PHONE_VIEWPORT, applicant)
         page.goto(f"{live_server.url}/hall/applications/{number}/")
-        expect(page.locator("#renewal-ended")).to_contain_text("已付的 150.00 元已退款")
-        expect(page.locator("#renewal-ended")).to_contain_text("到受理点现场办理续期")
+        expect(page.locator("#renewal-ended")).to_contain_text("本申请将自动关闭")
         expect(page.locator("#renew-panel")).to_have_count(0)
-        assert phone_problems(measure(page, tmp_path, "renewal-refunded"), 390) == {}
-        page.screenshot(path=str(tmp_path / "renewal-refunded-top.png"))
+        assert phone_problems(measure(page, tmp_path, f"renewal-{cause}-waiting"), 390) == {}
+        assert number in renewal.close_ended()
+        page.goto(f"{live_server.url}/hall/applications/{number}/")
+        expect(page.locator("#renewal-ended")).to_contain_text("已付的 150.00 元已退款")
+        expect(page.locator("#renewal-ended")).to_contain_text(advice)
+        expect(page.locator("#renew-panel")).to_have_count(0)
+        assert phone_problems(measure(page, tmp_path, f"renewal-{cause}-refunded"), 390) == {}
+        page.screenshot(path=str(tmp_path / f"renewal-{cause}-refunded-top.png"))
         page.goto(f"{live_server.url}/my/")
         row = page.locator(f'tr[data-serial="{personal.serial}"]')
-        expect(row.locator(".tag")).to_have_text("已过期")
-        expect(row).to_contain_text("须携带办理资料和Ukey到受理点现场办理续期")
-        assert phone_problems(measure(page, tmp_path, "my-ended"), 390) == {}
+        expect(row.locator(".tag")).to_have_text(tag)
+        expect(row.locator(".renew-link")).to_have_count(0)
+        if beside:
+            expect(row).to_contain_text(beside)
+        assert phone_problems(measure(page, tmp_path, f"my-{cause}"), 390) == {}
         desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
-        for name, path in (("renewal-refunded-1366", f"/hall/applications/{number}/"),
-                           ("my-ended-1366", "/my/")):  # fmt: skip
+        for name, path in ((f"renewal-{cause}-1366", f"/hall/applications/{number}/"),
+                           (f"my-{cause}-1366", "/my/")):  # fmt: skip
             desk.goto(live_server.url + path)
             assert wide_problem(measure(desk, tmp_path, name), 1366) is None, name
     print("screenshots:", tmp_path)

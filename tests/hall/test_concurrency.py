@@ -1,6 +1,6 @@
 """On PostgreSQL: two issuers issuing the same application at the same moment give one
 certificate (real SoftHSM2 Ukeys, real CA); two rounds of the jobs refund an online renewal
-whose certificate ended once."""
+whose certificate ended, or was revoked, once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.db import connection
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
+from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict
 from certhall.hall import issuance, renewal, review, services
@@ -73,22 +74,29 @@ def test_simultaneous_issuances_give_one_certificate(
     ]
 
 
+@pytest.mark.parametrize("revoked", [False, True], ids=["ended", "revoked"])
 def test_two_rounds_of_the_jobs_at_once_refund_an_ended_online_renewal_once(
     audit_flushable: None,
     admin: User,
     hall_ca: object,
     applicant: User,
     organization: Organization,
+    ca_admin: User,
+    revoked: bool,
 ) -> None:
     """Two processes' rounds (``renewal.close_ended``) at the same moment on a paid online
-    renewal whose certificate ended: one refund, one audit event, one SMS; the other round finds
-    it refunded under the lock and leaves it."""
+    renewal whose certificate ended (or was revoked by the CA before its end, 12-06 h1): one
+    refund, one audit event, one SMS; the other round finds it refunded under the lock and
+    leaves it."""
     if connection.vendor != "postgresql":
         pytest.skip("true concurrency needs PostgreSQL")
-    old = ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
+    end = datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI) if revoked else JUST_AFTER_MIDNIGHT
+    old = ending_at(admin, organization, end)
     with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
         number = renewal.start(applicant, old.serial, 1).number
         paid_at_the_cashier(number, applicant)
+        if revoked:
+            ca_services.revoke(ca_admin, old.serial, "keyCompromise")
     after = datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)
     with at(after):
         results = together(lambda: renewal.close_ended(after), lambda: renewal.close_ended(after))
@@ -99,4 +107,6 @@ def test_two_rounds_of_the_jobs_at_once_refund_an_ended_online_renewal_once(
     for action in ("hall.application.refund", "payments.order.refund"):
         assert AuditEvent.objects.filter(action=action).count() == 1, action
     assert not AuditEvent.objects.filter(result="refused").exists()
-    assert SmsMessage.objects.filter(kind="application_status", text__contains=number).count() == 1
+    told = SmsMessage.objects.filter(kind="application_status", text__contains=number)
+    assert told.count() == 1
+    assert ("吊销" in told.get().text) is revoked

@@ -385,7 +385,7 @@ def test_a_paid_online_renewal_the_helper_did_not_finish_before_the_end_is_refun
         web.force_login(applicant)
         # before the jobs' round: the page no longer offers the helper, and says what follows
         page = web.get(f"/hall/applications/{number}/").content.decode()
-        assert 'id="renew-panel"' not in page
+        assert 'id="renew-panel"' not in page and "请用证书助手在线更新证书" not in page
         assert "已于 2027-01-01 00:30 到期，已不能在线更新：本申请将自动关闭" in page
         # the free ODC renewal's page promises no money back (h9: it said 已付的款项原路退回)
         page = web.get(f"/hall/applications/{free}/").content.decode()

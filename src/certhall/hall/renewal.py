@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
@@ -340,51 +340,112 @@ def _end_replaced(
     workflow.delivered(actor, application, reason, delivered_at=now)
 
 
+def out_of_reach(cert: Certificate, now: datetime) -> datetime | None:
+    """Since when the helper can no longer renew ``cert`` online: its revocation (by the CA,
+    ``ca.services.revoke``, or any path that did not close the renewal itself) or its end,
+    whichever came first; None while it still can."""
+    since = cert.not_after
+    if cert.status == Certificate.Status.REVOKED and cert.revoked_at is not None:
+        since = min(since, cert.revoked_at)
+    return since if since <= now else None
+
+
+def _revoked_first(cert: Certificate) -> bool:
+    return cert.revoked_at is not None and cert.revoked_at < cert.not_after
+
+
+#: The words of an online renewal closed by :func:`close_ended` (paid, free, unpaid), by
+#: whether its certificate was revoked before it ended.
+_CLOSED_REASONS = {
+    False: ("history_renewal_ended_paid", "history_renewal_ended_free", "history_renewal_ended"),
+    True: (
+        "history_renewal_revoked_paid",
+        "history_renewal_revoked_free",
+        "history_renewal_revoked",
+    ),
+}
+
+
 def ended_reason(application: Application, cert: Certificate) -> str:
-    """Why an online renewal whose certificate ``cert`` ended before the helper renewed it was
-    closed, and what to do (its history, the refund's reason, the SMS and the page's notice):
-    paid, refunded; free (an ODC), cancelled; unpaid, cancelled with its order."""
-    end = f"{local(cert.not_after):%Y-%m-%d %H:%M}"
+    """Why an online renewal whose certificate ``cert`` ended, or was revoked, before the helper
+    renewed it was closed, and what to do (its history, the refund's reason, the SMS and the
+    page's notice): paid, refunded; free (an ODC), cancelled; unpaid, cancelled with its order.
+    An ended one is renewed at the counter; a revoked one cannot be renewed at all (a new
+    certificate is applied for: ``items.require_usable``)."""
+    revoked = _revoked_first(cert)
+    at = cert.revoked_at if revoked and cert.revoked_at is not None else cert.not_after
+    end = f"{local(at):%Y-%m-%d %H:%M}"
+    paid, free, unpaid = _CLOSED_REASONS[revoked]
     if application.paid_at is not None:
-        amount = f"{application.total:.2f}"
-        return text("history_renewal_ended_paid", serial=cert.serial, end=end, amount=amount)
+        return text(paid, serial=cert.serial, end=end, amount=f"{application.total:.2f}")
     if not application.total:
-        return text("history_renewal_ended_free", serial=cert.serial, end=end)
-    return text("history_renewal_ended", serial=cert.serial, end=end[:10])
+        return text(free, serial=cert.serial, end=end)
+    return text(unpaid, serial=cert.serial, end=end if revoked else end[:10])
 
 
 def ended_notice(application: Application, line: ApplicationItem | None) -> str | None:
-    """What an online renewal's page says once its certificate ended before the helper renewed
-    it: that it will close (until the jobs' next round) or why it was closed (refunded or
-    cancelled by :func:`close_ended`), and that the counter renews it. None otherwise (one
+    """What an online renewal's page says once its certificate ended or was revoked before the
+    helper renewed it: that it will close (until the jobs' next round) or why it was closed
+    (refunded or cancelled by :func:`close_ended`), and what to do instead. None otherwise (one
     whose new certificate was issued: the helper finishes it)."""
     cert = line.target_certificate if line is not None and line.is_online_renewal else None
     if line is None or cert is None or line.result_certificate_id is not None:
         return None
-    if cert.not_after > clock.now():
+    since = out_of_reach(cert, clock.now())
+    if since is None:
         return None
     if application.state == State.APPROVED:
         if Renewal.objects.filter(old_certificate=cert, new_certificate__isnull=False).exists():
             return None
-        end = f"{local(cert.not_after):%Y-%m-%d %H:%M}"
-        waiting = "renewal_ended_waiting" if application.total else "renewal_ended_waiting.free"
+        end = f"{local(since):%Y-%m-%d %H:%M}"
+        revoked = _revoked_first(cert)
+        if application.total:
+            waiting = "renewal_revoked_waiting" if revoked else "renewal_ended_waiting"
+        else:
+            waiting = "renewal_revoked_waiting.free" if revoked else "renewal_ended_waiting.free"
         return text(waiting, serial=cert.serial, end=end)
     closed = application.closed_at
     if application.state not in (State.REFUNDED, State.CANCELLED) or closed is None:
         return None
-    if closed >= cert.not_after:  # closed by close_ended (or by a clerk after the end)
+    if closed >= since:  # closed by close_ended (or by a clerk after the end or revocation)
         return ended_reason(application, cert)
     return None
 
 
-def close_ended(now: datetime | None = None) -> list[str]:
-    """Close the online renewals whose certificate has ended before the helper renewed it (the
-    jobs, every round; the hall's system actor), saying why (:func:`ended_reason`) in their
-    history and by SMS (``notices.renewal_ended``). Returns their numbers.
+def _out_of_reach_lines(now: datetime) -> QuerySet[ApplicationItem]:
+    """The 续期 lines of open online renewals whose certificate ended or was revoked by ``now``
+    (:func:`out_of_reach`) and whose new certificate was not issued."""
+    issued = Renewal.objects.filter(
+        old_certificate_id=OuterRef("target_certificate_id"), new_certificate__isnull=False
+    )
+    gone = Q(target_certificate__not_after__lte=now) | Q(
+        target_certificate__status=Certificate.Status.REVOKED,
+        target_certificate__revoked_at__lte=now,
+    )
+    return (
+        ApplicationItem.objects.filter(
+            gone,
+            application__state__in=[State.AWAITING_PAYMENT, State.APPROVED],
+            application__channel=Channel.ONLINE,
+            business=Business.RENEW,
+            result_certificate__isnull=True,
+        )
+        .exclude(Exists(issued))
+        .select_related("application", "target_certificate")
+        .order_by("application_id")
+    )
 
-    The helper can no longer renew an ended certificate (``ca.renewal`` refuses it), and an
-    open application holds the certificate (``certificate_busy``: the counter's 续期 of it was
-    refused too). So:
+
+def close_ended(now: datetime | None = None) -> list[str]:
+    """Close the online renewals whose certificate has ended, or was revoked, before the helper
+    renewed it (the jobs, every round; the hall's system actor), saying why
+    (:func:`ended_reason`) in their history and by SMS (``notices.renewal_ended``). Returns
+    their numbers.
+
+    The helper can no longer renew an ended or revoked certificate (``ca.renewal`` refuses
+    it), and an open application holds the certificate (``certificate_busy``: the counter's
+    续期 of it was refused too). A revocation by the CA (``ca.services.revoke``) closes none
+    itself: the next round does (12-06, h1; docs/hall.md). So:
 
     * one still awaiting payment is cancelled with its order: a gateway's payment for it after
       that is 多余到账 and goes back (``payments.surplus``). Before (12-06), one started on New
@@ -401,29 +462,14 @@ def close_ended(now: datetime | None = None) -> list[str]:
       application's lock: issued while the round closed the lines before it, a free one was
       cancelled from the stale read (12-06, h9)."""
     now = now or clock.now()
-    issued = Renewal.objects.filter(
-        old_certificate_id=OuterRef("target_certificate_id"), new_certificate__isnull=False
-    )
-    ended = (
-        ApplicationItem.objects.filter(
-            application__state__in=[State.AWAITING_PAYMENT, State.APPROVED],
-            application__channel=Channel.ONLINE,
-            business=Business.RENEW,
-            result_certificate__isnull=True,
-            target_certificate__not_after__lte=now,
-        )
-        .exclude(Exists(issued))
-        .select_related("application", "target_certificate")
-        .order_by("application_id")
-    )
     # Read again under the application's lock: the helper's request may have issued one (and a
     # failure put the application back to approved) since the query above was read.
     issued_renewal = Renewal.objects.filter(new_certificate__isnull=False)
     closed: list[str] = []
     actor = workflow.hall_system()
-    for line in ended:
+    for line in _out_of_reach_lines(now):
         cert = line.target_certificate
-        assert cert is not None  # noqa: S101 - filtered on its end above
+        assert cert is not None  # noqa: S101 - filtered on its end or revocation
         number, state = line.application.number, line.application.state
         refund = line.application.paid_at is not None
         action = "hall.application.refund" if refund else "hall.application.cancel"

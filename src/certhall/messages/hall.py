@@ -171,10 +171,36 @@ MESSAGES: dict[str, str] = {
         "证书 {serial} 已于 {end} 到期，网厅续期未付款即已不能办理，申请与订单已取消："
         "请携带办理资料和Ukey到受理点现场办理续期。"
     ),
+    # An online renewal whose certificate the CA revoked before the helper renewed it: it can
+    # be renewed nowhere (the counter refuses a revoked certificate too), only applied for anew.
+    "history_renewal_revoked_paid": (
+        "证书 {serial} 已于 {end} 吊销，已不能在线续期：已付的 {amount} 元已退款，"
+        "原路退回付款账户。吊销的证书不能续期，如仍需证书，请按新办流程申请。"
+    ),
+    "history_renewal_revoked_free": (
+        "证书 {serial} 已于 {end} 吊销，已不能在线续期，申请已取消："
+        "吊销的证书不能续期，如仍需证书，请按新办流程申请。"
+    ),
+    "renewal_revoked_waiting": (
+        "证书 {serial} 已于 {end} 吊销，已不能在线更新：本申请将自动关闭，已付的款项原路退回。"
+        "吊销的证书不能续期，如仍需证书，请按新办流程申请。"
+    ),
+    "renewal_revoked_waiting.free": (
+        "证书 {serial} 已于 {end} 吊销，已不能在线更新：本申请将自动取消。"
+        "吊销的证书不能续期，如仍需证书，请按新办流程申请。"
+    ),
+    "history_renewal_revoked": (
+        "证书 {serial} 已于 {end} 吊销，网厅续期未付款即已不能办理，申请与订单已取消："
+        "吊销的证书不能续期，如仍需证书，请按新办流程申请。"
+    ),
     # The progress path's review step while the customer corrects the application (退回补正)
     # and after: what happened and what is awaited, as 已付款，待审核 says it.
     "path_returned": "已退回，待补正",
     "path_resubmitted": "已补正，待审核",
+    # An online renewal's next step once its certificate ended or was revoked, until the round
+    # closes it (renewal.ended_notice says why).
+    "path_renewal_closing": "已不能在线更新，本申请将自动关闭并退款",
+    "path_renewal_closing.free": "已不能在线更新，本申请将自动取消",
     # Confirmations shown after a step succeeded (the pages' flash notices).
     "application_not_editable_notice": "申请当前为“{state}”，不能再修改。",
     "done_identity_qr": "已生成二维码，请用手机扫码。",
