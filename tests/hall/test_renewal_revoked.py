@@ -174,7 +174,8 @@ def test_an_online_renewal_issued_before_the_revocation_but_not_recorded_is_left
     """Its new certificate was issued on Friday and a failure put the application back before it
     recorded it; the CA revoked the old certificate on Monday. The round leaves it (its refund
     would leave the customer the money and the certificate), and the helper's retry records it
-    (``ca.renewal.renew`` finds the renewal by its key)."""
+    (``ca.renewal.renew`` finds the renewal by its key) and finishes it. This one passed before
+    the change too: it keeps the revoked case from closing more than the ended one did."""
     key, old = keyed_ending_at(admin, organization, ENDS)
     with at(FRIDAY):
         number = renewal.start(applicant, old.serial, 1).number
@@ -189,5 +190,7 @@ def test_an_online_renewal_issued_before_the_revocation_but_not_recorded_is_left
             action="hall.application.refund", object_id=number
         ).exists()
         done = renewal.request_renewal(applicant, number, **request)  # type: ignore[arg-type]
-    assert done.new_certificate is not None
-    assert Application.objects.get(number=number).state == State.ISSUED
+        assert done.new_certificate is not None
+        assert Application.objects.get(number=number).state == State.ISSUED
+        # written to the Ukey: the old certificate is revoked already, and it ends as any other
+        assert renewal.confirm_installed(applicant, number).state == State.DELIVERED
