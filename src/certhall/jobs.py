@@ -87,8 +87,8 @@ def run_due_jobs() -> None:
     signed = ocsp_store.refresh_due(now)
     if signed:
         log.info("pre-signed %s OCSP answers", signed)
-    for number in close_ended(now):  # online renewals unpaid when their certificate ended
-        log.info("closed the online renewal %s: its certificate has ended", number)
+    for number in close_ended(now):  # online renewals whose certificate ended or was revoked
+        log.info("closed the online renewal %s: its certificate ended or was revoked", number)
     run_due_notifications(now)  # renewal reminders, email retries
     redelivered = redeliver_due(now)  # the payment stand-in's retries
     if redelivered:
