@@ -18,12 +18,16 @@ def checklist(application: Application, detail: dict[str, Any]) -> list[dict[str
     rows = []
     for kind in detail["required_documents"]:
         spec = catalog.documents.get(kind)
+        document = have.get(kind)
         rows.append(
             {
                 "kind": kind,
                 "name": documents.document_name(kind),
                 "original_required": bool(spec and spec.original_checked_onsite),
-                "document": have.get(kind),
+                "document": document,
+                # a copy the reviewer returned is received again (check_at_counter records a
+                # new one): its boxes are offered empty, not shown ticked from the first time
+                "returned": bool(document and document["status"] == "returned"),
             }
         )
     return rows

@@ -320,6 +320,8 @@ def _act_on_page(
         context["typed"] = {form: typed_form}
         for document in context["detail"]["documents"]:  # 退回补正: a reason per document
             document["typed_reason"] = typed_form.get(f"reason_{document['id']}", "")
+        if error.code == "certificate_busy":  # the way to the application holding it
+            context["busy_number"] = error.params.get("number")
         return form_page(request, "hall/staff/application.html", context, error)
 
     limit = staff_forms.FIELD_LIMIT * 3

@@ -1,0 +1,89 @@
+"""Refusals of the console's application page that leave the clerk a way on (a first-day walk
+at 1366 px, 12-06): a counter application the reviewer returned for one paper copy is received
+again on the checklist and resubmitted (the returned row's boxes stayed ticked and disabled,
+and 补正完毕，重新提交 was refused with 须重新提交：… and nothing to do about it); a line refused
+because another application holds the certificate links to that application (its number was
+plain text)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from certhall.accounts.models import Handler, User
+from certhall.hall import counter, review
+from certhall.hall.items import ItemRequest
+from certhall.hall.states import State
+from tests.hall.conftest import FRIDAY, at, at_counter, software_certificate
+from tests.hall.web.staff_support import counter_client, flashes, text
+
+pytestmark = pytest.mark.django_db
+
+
+def boxes(page: str, kind: str) -> list[str]:
+    """The checklist's two inputs of ``kind`` (received, original), as written."""
+    return re.findall(rf'<input type="checkbox" name="\w+" value="{kind}"[^>]*>', page)
+
+
+def test_the_clerk_receives_a_returned_copy_again_and_resubmits(
+    clerk: User, reviewer: User, handler: Handler
+) -> None:
+    with at(FRIDAY):
+        paid = at_counter(
+            clerk, handler, ItemRequest(business="new", cert_type="personal", years=2,
+            person_name="王五", person_id_number="44030119800101123X"),
+        )  # fmt: skip
+        assert paid.state == State.PAID
+        licence = paid.documents.get(kind="licence_copy")
+        review.return_application(reviewer, paid.number, reasons={licence.pk: "未加盖单位公章"})
+        client = counter_client(clerk)
+        url = reverse("hall-staff:application", args=[paid.number])
+        page = text(client.get(url))
+        # the returned copy's boxes are offered again, empty; the accepted ones stay ticked
+        received, original = boxes(page, "licence_copy")
+        assert "disabled" not in received and "checked" not in received
+        assert "disabled" not in original and "checked" not in original
+        assert all("checked disabled" in box for box in boxes(page, "handler_id_copy"))
+        assert "收取补正后的复印件" in page
+        ticked = client.post(
+            reverse("hall-staff:checklist", args=[paid.number]),
+            {"received": "licence_copy", "original": "licence_copy"},
+            follow=True,
+        )
+        assert "资料核验已记录" in " ".join(flashes(ticked))
+        resubmitted = client.post(reverse("hall-staff:resubmit", args=[paid.number]), follow=True)
+        assert resubmitted.status_code == 200, " ".join(flashes(resubmitted))
+    paid.refresh_from_db()
+    assert paid.state == State.RESUBMITTED  # back in the review queue, paid once
+    fresh = paid.documents.get(kind="licence_copy", superseded=False)
+    assert (fresh.status, fresh.original_seen) == ("pending", True)
+
+
+def test_a_certificate_held_elsewhere_links_to_that_application(
+    clerk: User, handler: Handler, admin: User, hall_ca: object
+) -> None:
+    _key, cert = software_certificate(admin, handler.organization, profile="personal")
+    with at(FRIDAY):
+        held = at_counter(
+            clerk,
+            handler,
+            ItemRequest(business="revoke", serial=cert.serial, revocation_reason="unspecified"),
+        )
+        draft = counter.open_application(
+            clerk, point="kejiyuan", customer=counter.Customer(uscc=handler.organization.uscc),
+            handler_id=handler.pk,
+        )  # fmt: skip
+        client = counter_client(clerk)
+        refused = client.post(
+            reverse("hall-staff:add-item", args=[draft.number]),
+            {"business": "revoke", "serial": cert.serial, "revocation_reason": "superseded"},
+        )
+    assert refused.status_code == 409
+    error = re.search(r'id="form-error">(.*?)</p>', refused.content.decode())
+    assert error is not None
+    assert f"已有办理中的申请 {held.number}" in error.group(1)
+    link = reverse("hall-staff:application", args=[held.number])
+    assert f'href="{link}"' in error.group(1)
+    assert not draft.items.exists()
