@@ -1,0 +1,138 @@
+"""A clerk's offline refund entry and two refund officers' first day at 1366 px, in Debian's
+headless Chromium inside the announced programme's window (2022-01-10): the clerk looks up a
+deregistered enterprise at 返还线下受理, ticks the checklist and enters the application; officer A
+opens 全部申请 and approves it and an online one; A makes a payout batch (待复核), B releases it
+(复核放行) and gets 下载转账文件. Every page goes through test_phones.py's desktop checks
+(`wide_problem`); screenshots and each page's text under tmp_path. Walked on 12-06: nothing
+found wrong at this width (docs/refunds.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+from playwright.sync_api import Browser, Page, expect
+
+from certhall.accounts.models import Organization, Provider, Role, User
+from certhall.refunds import services as refund_services
+from tests.browser.conftest import chromium
+from tests.browser.test_phones import counted_fee, measure, session, wide_problem
+from tests.refunds.conftest import (
+    ACCOUNT,
+    GONE_NAME,
+    GONE_USCC,
+    IN_WINDOW,
+    LEGAL_REP_ID,
+    PHONE,
+    announced,
+    certificate_holder,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
+
+VIEW = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def world(audit_flushable: None) -> Iterator[dict[str, Any]]:
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    with time_machine.travel(IN_WINDOW):
+        programme = announced()
+        szca = Provider.objects.get(slug="szca")
+        counted_fee(programme, "5c1c0001", GONE_USCC, GONE_NAME, "480.00")
+        org = Organization.objects.create(
+            name="深圳市在线申请医疗有限公司", uscc="91440300MA5DEM0K1W"
+        )
+        counted_fee(programme, "5a1c0001", org.uscc, org.name, "650.00")
+        holder = certificate_holder("refund-holder", org)
+        account = refund_services.BankAccount(org.name, ACCOUNT, "中国工商银行深圳分行")
+        online = refund_services.apply_online(holder, programme.slug, account, phone=PHONE)
+        yield {
+            "programme": programme,
+            "online": online.number,
+            "clerk": User.objects.create(username="clerk-refund", role=Role.CLERK, provider=szca),
+            "officer": User.objects.create(username="officer-a", role=Role.REFUND_OFFICER),
+            "officer2": User.objects.create(username="officer-b", role=Role.REFUND_OFFICER),
+        }
+
+
+class Shots:
+    """Numbered screenshots and page texts under ``where``; desktop problems kept."""
+
+    def __init__(self, where: Path) -> None:
+        self.where, self.n = where, 0
+        self.problems: list[str] = []
+
+    def __call__(self, page: Page, name: str) -> None:
+        self.n += 1
+        got = measure(page, self.where, f"{self.n:02d}-{name}")
+        problem = wide_problem(got, VIEW["width"])
+        if problem:
+            self.problems.append(f"{name}: {problem}")
+        (self.where / f"{self.n:02d}-{name}.txt").write_text(page.inner_text("body"))
+
+
+def test_walk(world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path) -> None:
+    url = live_server.url
+    shot = Shots(tmp_path)
+    print(f"screenshots in {tmp_path}")
+    with time_machine.travel(IN_WINDOW):
+        clerk = session(browser, url, VIEW, world["clerk"])
+        clerk.goto(f"{url}/console/")
+        shot(clerk, "clerk-home")
+        clerk.goto(f"{url}/refunds/counter/")
+        shot(clerk, "counter")
+        clerk.fill("#lookup-uscc", GONE_USCC)
+        clerk.click("#lookup")
+        shot(clerk, "counter-lookup")
+        clerk.select_option("#special_case", "deregistered")
+        clerk.fill("#person_name", "李四")
+        clerk.fill("#id_number", LEGAL_REP_ID)
+        for box in clerk.locator("#offline-form td input[type=checkbox]").all():
+            box.check()
+        clerk.fill("#account_name", "李四")
+        clerk.fill("#account_number", ACCOUNT)
+        clerk.fill("#bank_name", "中国工商银行深圳分行")
+        clerk.fill("#phone", PHONE)
+        clerk.click("#enter")
+        expect(clerk.locator("main")).to_contain_text("已提交，待审核")
+        shot(clerk, "counter-entered")
+
+        officer = session(browser, url, VIEW, world["officer"])
+        officer.goto(f"{url}/console/")
+        shot(officer, "officer-console-home")
+        officer.goto(f"{url}/refunds/console/")
+        shot(officer, "officer-dashboard")
+        officer.goto(f"{url}/refunds/console/applications/")
+        shot(officer, "officer-list")
+        rows = officer.locator("a[href*='/refunds/console/applications/FH']").all_inner_texts()
+        assert world["online"] in rows and len(rows) == 2
+        for number in rows:
+            officer.click(f"text={number}")
+            shot(officer, f"officer-app-{number}")
+            officer.click("#approve")
+            expect(officer.locator("#state")).to_have_text("审核通过，待拨付")
+            officer.goto(f"{url}/refunds/console/applications/")
+        officer.goto(f"{url}/refunds/console/batches/")
+        shot(officer, "batches")
+        officer.click("#create-batch")
+        expect(officer.locator(".flash-success")).to_contain_text("须由另一名返还审核员复核放行")
+        shot(officer, "batch-made")
+        officer2 = session(browser, url, VIEW, world["officer2"])
+        officer2.goto(f"{url}/refunds/console/batches/")
+        officer2.click("button:has-text('复核放行'):not([disabled])")
+        expect(officer2.locator(".flash-success")).to_contain_text("已复核放行")
+        expect(officer2.locator("main")).to_contain_text("1,130.00")
+        expect(officer2.get_by_role("link", name="下载转账文件")).to_be_visible()
+        shot(officer2, "released")
+    assert not shot.problems
