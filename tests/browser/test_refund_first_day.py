@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 import time_machine
 from django.conf import settings
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.refunds import services as refund_services
 from tests.browser.conftest import chromium
-from tests.browser.test_phones import counted_fee, measure, session, wide_problem
+from tests.browser.test_phones import counted_fee, session
+from tests.browser.test_staff_first_day import Shots
 from tests.refunds.conftest import (
     ACCOUNT,
     GONE_NAME,
@@ -66,35 +67,21 @@ def world(audit_flushable: None) -> Iterator[dict[str, Any]]:
         }
 
 
-class Shots:
-    """Numbered screenshots and page texts under ``where``; desktop problems kept."""
-
-    def __init__(self, where: Path) -> None:
-        self.where, self.n = where, 0
-        self.problems: list[str] = []
-
-    def __call__(self, page: Page, name: str) -> None:
-        self.n += 1
-        got = measure(page, self.where, f"{self.n:02d}-{name}")
-        problem = wide_problem(got, VIEW["width"])
-        if problem:
-            self.problems.append(f"{name}: {problem}")
-        (self.where / f"{self.n:02d}-{name}.txt").write_text(page.inner_text("body"))
-
-
-def test_walk(world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path) -> None:
+def test_a_refund_officers_first_day(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
     url = live_server.url
-    shot = Shots(tmp_path)
+    shot = Shots(None, tmp_path)
     print(f"screenshots in {tmp_path}")
     with time_machine.travel(IN_WINDOW):
         clerk = session(browser, url, VIEW, world["clerk"])
         clerk.goto(f"{url}/console/")
-        shot(clerk, "clerk-home")
+        shot("clerk-home", clerk)
         clerk.goto(f"{url}/refunds/counter/")
-        shot(clerk, "counter")
+        shot("counter", clerk)
         clerk.fill("#lookup-uscc", GONE_USCC)
         clerk.click("#lookup")
-        shot(clerk, "counter-lookup")
+        shot("counter-lookup", clerk)
         clerk.select_option("#special_case", "deregistered")
         clerk.fill("#person_name", "李四")
         clerk.fill("#id_number", LEGAL_REP_ID)
@@ -106,33 +93,33 @@ def test_walk(world: dict[str, Any], live_server: Any, browser: Browser, tmp_pat
         clerk.fill("#phone", PHONE)
         clerk.click("#enter")
         expect(clerk.locator("main")).to_contain_text("已提交，待审核")
-        shot(clerk, "counter-entered")
+        shot("counter-entered", clerk)
 
         officer = session(browser, url, VIEW, world["officer"])
         officer.goto(f"{url}/console/")
-        shot(officer, "officer-console-home")
+        shot("officer-console-home", officer)
         officer.goto(f"{url}/refunds/console/")
-        shot(officer, "officer-dashboard")
+        shot("officer-dashboard", officer)
         officer.goto(f"{url}/refunds/console/applications/")
-        shot(officer, "officer-list")
+        shot("officer-list", officer)
         rows = officer.locator("a[href*='/refunds/console/applications/FH']").all_inner_texts()
         assert world["online"] in rows and len(rows) == 2
         for number in rows:
             officer.click(f"text={number}")
-            shot(officer, f"officer-app-{number}")
+            shot(f"officer-app-{number}", officer)
             officer.click("#approve")
             expect(officer.locator("#state")).to_have_text("审核通过，待拨付")
             officer.goto(f"{url}/refunds/console/applications/")
         officer.goto(f"{url}/refunds/console/batches/")
-        shot(officer, "batches")
+        shot("batches", officer)
         officer.click("#create-batch")
         expect(officer.locator(".flash-success")).to_contain_text("须由另一名返还审核员复核放行")
-        shot(officer, "batch-made")
+        shot("batch-made", officer)
         officer2 = session(browser, url, VIEW, world["officer2"])
         officer2.goto(f"{url}/refunds/console/batches/")
         officer2.click("button:has-text('复核放行'):not([disabled])")
         expect(officer2.locator(".flash-success")).to_contain_text("已复核放行")
         expect(officer2.locator("main")).to_contain_text("1,130.00")
         expect(officer2.get_by_role("link", name="下载转账文件")).to_be_visible()
-        shot(officer2, "released")
+        shot("released", officer2)
     assert not shot.problems

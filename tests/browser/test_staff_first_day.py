@@ -79,20 +79,22 @@ def page() -> Iterator[Page]:
 
 class Shots:
     """A full-page screenshot and the page's text of each step, numbered, under ``where``; what
-    test_phones.py's desktop checks find wrong at 1366 px is kept in ``problems``."""
+    test_phones.py's desktop checks find wrong at 1366 px is kept in ``problems``. The page is
+    ``page``, or the one named in the call (a walk of several people's browsers)."""
 
-    def __init__(self, page: Page, where: Path) -> None:
+    def __init__(self, page: Page | None, where: Path) -> None:
         self.page, self.where, self.n = page, where, 0
         self.problems: list[str] = []
 
-    def __call__(self, name: str) -> None:
+    def __call__(self, name: str, page: Page | None = None) -> None:
+        page = page or self.page
+        assert page is not None
         self.n += 1
-        got = measure(self.page, self.where, f"{self.n:02d}-{name}")
+        got = measure(page, self.where, f"{self.n:02d}-{name}")
         problem = wide_problem(got, 1366)
         if problem:
             self.problems.append(f"{name}: {problem}")
-        text = self.page.inner_text("body")
-        (self.where / f"{self.n:02d}-{name}.txt").write_text(text)
+        (self.where / f"{self.n:02d}-{name}.txt").write_text(page.inner_text("body"))
 
 
 def counter_customer(page: Page, url: str, uscc: str) -> None:
