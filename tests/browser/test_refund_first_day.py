@@ -1,6 +1,6 @@
 """A clerk's offline refund entry and two refund officers' first day at 1366 px, in Debian's
 headless Chromium inside the announced programme's window (2022-01-10): the clerk looks up a
-deregistered enterprise at 返还线下受理, ticks the checklist and enters the application; officer A
+deregistered enterprise at 返还受理, ticks the checklist and enters the application; officer A
 opens 全部申请 and approves it and an online one; A makes a payout batch (待复核), B releases it
 (复核放行) and gets 下载转账文件. Every page goes through test_phones.py's desktop checks
 (`wide_problem`); screenshots and each page's text under tmp_path. Walked on 12-06: nothing
