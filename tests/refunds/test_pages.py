@@ -222,7 +222,9 @@ def test_offline_path_with_progress_by_sms_code(
     assert done.status_code == 303
     application = RefundApplication.objects.get(uscc=GONE_USCC)
     assert application.channel == "offline"
-    assert clerk.get(done["Location"]).status_code == 200
+    page = clerk.get(done["Location"])  # the clerk is told it was entered, and as what
+    assert page.status_code == 200
+    assert f"已录入返还申请 {application.number}" in page.content.decode()
     # another participating CA's staff: not theirs
     netca = client_for(actors["clerk_netca"])
     assert netca.get(done["Location"]).status_code == 403

@@ -130,6 +130,7 @@ MESSAGES: dict[str, str] = {
         "拨付批次 {number} 已撤销，其中 {count} 笔申请已退回“审核通过，待拨付”。"
     ),
     "done_refund_programme_saved": "已保存返还项目“{name}”。",
+    "done_refund_entered": "已录入返还申请 {number}，待返还审核员审核。",
     "done_refund_approved": "已审核。",
     "done_refund_rejected": "已不予返还。",
     "done_refund_more_info": "已要求补充材料。",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
+from certhall.messages import text
 from certhall.pki.identity import ID_DOCUMENT_KINDS
 from certhall.refunds import counter, services
 from certhall.refunds.models import Programme, RefundApplication, SpecialCase
@@ -98,6 +100,7 @@ def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
     done, refused = attempt(lambda: counter.enter_offline(actor, slug, _entry(request.POST)))
     if refused is not None or done is None:
         return form_page(request, "refunds/counter.html", context, refused)
+    messages.success(request, text("done_refund_entered", number=done.number))
     return HttpResponseRedirect(
         reverse("refunds:counter-application", args=[done.number]), status=303
     )
