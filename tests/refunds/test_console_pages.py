@@ -4,12 +4,15 @@ pages, the counter and the progress query: test_pages.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
+from certhall.refunds.payout import RETURN_COLUMNS
 from certhall.refunds.states import State
 from tests.refunds.conftest import ACCOUNT, GONE_NAME, GONE_USCC, LEGAL_REP_ID, NAME, PHONE
 from tests.refunds.test_applications import bank_return, released_batch
@@ -76,6 +79,21 @@ def test_who_opens_what(
     actors: dict[str, User], open_programme: Programme, who: str, path: str, status: int
 ) -> None:
     assert client_for(actors[who]).get(path).status_code == status
+
+
+def test_the_return_files_columns_are_named_in_chinese(
+    actors: dict[str, User], open_programme: Programme
+) -> None:
+    """The officer is told the columns the import reads, in its order, each with its Chinese
+    name (the bare ``batch,line,application,amount_yuan,result`` before, 12-06 h4)."""
+    page = client_for(actors["officer"]).get("/refunds/console/batches/?programme=sz-2021")
+    columns = page.content.decode().split('id="bank-return-columns">', 1)[1].split("</p>")[0]
+    named = [
+        re.search(rf"<code>{column}</code> [\u4e00-\u9fff]+", columns) for column in RETURN_COLUMNS
+    ]
+    assert all(named), columns
+    places = [match.start() for match in named if match]
+    assert places == sorted(places)
 
 
 @pytest.mark.usefixtures("frozen")
