@@ -413,3 +413,33 @@ def test_a_ukey_replaced_while_the_helpers_request_holds_the_renewal_is_ended(
     assert [h["state"] for h in history][-len(expected) - 1 :] == [*expected, "delivered"]
     assert f"Ukey已损坏，已办理介质补办：续期的新证书 {renewed.serial}" in history[-1]["reason"]
     assert verify_audit().ok
+
+
+def test_the_progress_line_of_an_ended_renewal_offers_the_helper_no_more(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """Paid before its certificate ended, looked at before the jobs' next round closed it: the
+    page's notice says it will close, and the progress line above it (and its row in 我的申请)
+    said 已付款，请用证书助手在线更新证书 with a button 在线更新证书 until the round (12-06).
+    Both now ask ``renewal.ended_waiting``; a free (ODC) one says it will be cancelled."""
+    from tests.hall.test_year_end import JUST_AFTER_MIDNIGHT, ending_at
+
+    paid_cert = ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
+    free_cert = ending_at(admin, organization, JUST_AFTER_MIDNIGHT, profile="org")
+    with at(JUST_AFTER_MIDNIGHT - timedelta(minutes=40)):
+        paid = renewal.start(applicant, paid_cert.serial, 1).number
+        free = renewal.start(applicant, free_cert.serial, 1).number
+        pay_online(paid, applicant)
+    web = Client()
+    with at(JUST_AFTER_MIDNIGHT - timedelta(minutes=1)):  # still valid: the helper's line
+        web.force_login(applicant)
+        page = web.get(f"/hall/applications/{paid}/").content.decode()
+        assert "已付款，请用证书助手在线更新证书" in page
+    with at(JUST_AFTER_MIDNIGHT + timedelta(minutes=1)):  # ended, the round not yet run
+        for number, words in ((paid, "本申请将自动关闭并退款"), (free, "本申请将自动取消")):
+            page = web.get(f"/hall/applications/{number}/").content.decode()
+            assert 'id="renewal-ended"' in page and 'id="renew-panel"' not in page
+            assert "请用证书助手在线更新证书" not in page and words in page
+        listed = web.get("/hall/applications/").content.decode()
+        assert "请用证书助手" not in listed and "在线更新证书" not in listed
+        assert "本申请将自动关闭并退款" in listed and "本申请将自动取消" in listed

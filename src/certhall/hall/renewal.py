@@ -383,19 +383,41 @@ def ended_reason(application: Application, cert: Certificate) -> str:
     return text(unpaid, serial=cert.serial, end=end if revoked else end[:10])
 
 
+def _ended_line(line: ApplicationItem | None) -> Certificate | None:
+    """The certificate of an online renewal's line when it has ended or was revoked
+    (:func:`out_of_reach`) and the line has no result (the helper did not record a new one),
+    else None."""
+    cert = line.target_certificate if line is not None and line.is_online_renewal else None
+    if line is None or cert is None or line.result_certificate_id is not None:
+        return None
+    return cert if out_of_reach(cert, clock.now()) is not None else None
+
+
+def ended_waiting(application: Application, line: ApplicationItem | None) -> Certificate | None:
+    """The ended or revoked certificate of a paid (or free) online renewal the jobs' next round
+    will close (:func:`close_ended`): approved, its certificate out of reach, no new one issued
+    for it (one issued but not recorded is the helper's to finish). None otherwise. The notice
+    (:func:`ended_notice`) and its progress line (``applicant_base.next_action``) both ask it,
+    so the line never offers the helper the notice says is over."""
+    cert = _ended_line(line)
+    if cert is None or application.state != State.APPROVED:
+        return None
+    if Renewal.objects.filter(old_certificate=cert, new_certificate__isnull=False).exists():
+        return None
+    return cert
+
+
 def ended_notice(application: Application, line: ApplicationItem | None) -> str | None:
     """What an online renewal's page says once its certificate ended or was revoked before the
     helper renewed it: that it will close (until the jobs' next round) or why it was closed
     (refunded or cancelled by :func:`close_ended`), and what to do instead. None otherwise (one
     whose new certificate was issued: the helper finishes it)."""
-    cert = line.target_certificate if line is not None and line.is_online_renewal else None
-    if line is None or cert is None or line.result_certificate_id is not None:
-        return None
-    since = out_of_reach(cert, clock.now())
-    if since is None:
+    cert = _ended_line(line)
+    since = out_of_reach(cert, clock.now()) if cert is not None else None
+    if cert is None or since is None:
         return None
     if application.state == State.APPROVED:
-        if Renewal.objects.filter(old_certificate=cert, new_certificate__isnull=False).exists():
+        if ended_waiting(application, line) is None:
             return None
         end = f"{local(since):%Y-%m-%d %H:%M}"
         revoked = _revoked_first(cert)

@@ -78,8 +78,18 @@ ITEMS = _lines_of(
 ITEM_SERIALS = _lines_of(
     related=dict.fromkeys(("target_certificate", "token", "result_certificate"), ("serial",))
 )
-#: As a page's rows show them: business, certificate type and term, no joins.
-ROW_ITEMS = _lines_of(fields=("application", "business", "cert_type", "years"))
+#: As a page's rows show them: business, certificate type and term, no joins (the target
+#: certificate's key: an approved online renewal's row asks whether it ended, ``next_action``).
+ROW_ITEMS = _lines_of(
+    fields=(
+        "application",
+        "business",
+        "cert_type",
+        "years",
+        "target_certificate",
+        "result_certificate",
+    )
+)
 
 
 def with_lines(

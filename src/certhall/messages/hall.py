@@ -197,10 +197,10 @@ MESSAGES: dict[str, str] = {
     # and after: what happened and what is awaited, as 已付款，待审核 says it.
     "path_returned": "已退回，待补正",
     "path_resubmitted": "已补正，待审核",
-    # An online renewal's next step once its certificate ended or was revoked, until the round
-    # closes it (renewal.ended_notice says why).
-    "path_renewal_closing": "已不能在线更新，本申请将自动关闭并退款",
-    "path_renewal_closing.free": "已不能在线更新，本申请将自动取消",
+    # An online renewal's progress line (我的申请, the application's page) once its certificate
+    # ended or was revoked, until the round closes it (renewal.ended_notice says why).
+    "next_renewal_ended": "已不能在线更新，本申请将自动关闭并退款",
+    "next_renewal_ended.free": "已不能在线更新，本申请将自动取消",
     # Confirmations shown after a step succeeded (the pages' flash notices).
     "application_not_editable_notice": "申请当前为“{state}”，不能再修改。",
     "done_identity_qr": "已生成二维码，请用手机扫码。",

@@ -25,6 +25,7 @@ from certhall.errors import Forbidden, InvalidInput
 from certhall.forms import FORM_FILES
 from certhall.hall import documents, services
 from certhall.hall.models import Application, Business, CertType, Delivery
+from certhall.hall.renewal import ended_waiting
 from certhall.hall.states import EDITABLE, IN_REVIEW, TONES, State, done_words, state_label
 from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
@@ -214,6 +215,10 @@ def next_action(application: Application) -> NextAction:
         if done_words(i.business for i in application.items.all()) is not None:
             return NextAction("审核通过，等待办理", detail, "查看进度")
         if application.is_online_renewal:
+            if any(ended_waiting(application, line) for line in application.items.all()):
+                # the page's notice says it will close: the line does not offer the helper
+                words = "next_renewal_ended" if application.total else "next_renewal_ended.free"
+                return NextAction(text(words), detail, "查看")
             paid = "已付款，" if application.total > 0 else ""
             return NextAction(f"{paid}请用证书助手在线更新证书", detail, "在线更新证书")
         return NextAction("审核通过，等待制证", detail, "查看进度")

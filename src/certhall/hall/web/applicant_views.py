@@ -39,7 +39,6 @@ from certhall.hall.web.applicant_base import (
     PATH_POSITION,
     RENEWAL_LABELS,
     REVIEW_STEP,
-    NextAction,
     applicant_page,
     catalog_context,
     field,
@@ -140,14 +139,9 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     renew_line = lines[0] if application.is_online_renewal and lines else None
     renewal_ended = ended_notice(application, renew_line)
     businesses = [line.business for line in lines]
-    summary = row(application)
-    if renewal_ended is not None and application.state == State.APPROVED:
-        # closed by the jobs' next round: not 请用证书助手在线更新证书 (the notice says why)
-        closing = "path_renewal_closing" if application.total else "path_renewal_closing.free"
-        summary["next"] = NextAction(text(closing))
     context: dict[str, Any] = {
         "application": application,
-        "row": summary,
+        "row": row(application),
         "lines": lines,
         "holder_ids": {i.pk: profile.mask_id_number(i.person_id_number) for i in lines},
         "path": _path(application),
