@@ -12,6 +12,7 @@ from certhall.accounts.login import login_with_code, login_with_password
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import CerthallError, InvalidInput, TooManyRequests
+from certhall.messages.common import CONTACT_US
 from tests.accounts.conftest import CLIENT, OTHER_PHONE, PASSWORD, PHONE, Clock
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def test_every_password_failure_reads_the_same(registered: User, make_user, admi
         refusal(lambda: login_with_password(OTHER_PHONE, PASSWORD, client=CLIENT)),  # unknown
         refusal(lambda: login_with_password("nobody", PASSWORD, client=CLIENT)),  # unknown
         refusal(lambda: login_with_password(PHONE, PASSWORD + "x", client=CLIENT)),  # wrong
-        refusal(lambda: login_with_password(disabled.username, PASSWORD, client=CLIENT)),
+        refusal(lambda: login_with_password(disabled.username, PASSWORD + "x", client=CLIENT)),
         refusal(lambda: login_with_password(certificate_only.username, "x" * 9, client=CLIENT)),
         refusal(lambda: login_with_password(admin.username, "anything1", client=CLIENT)),  # system
     ]
@@ -61,7 +62,7 @@ def test_every_password_failure_reads_the_same(registered: User, make_user, admi
         "unknown_account",
         "unknown_account",
         "wrong_password",
-        "account_disabled",
+        "wrong_password",  # a disabled account's wrong password says nothing of it
         "wrong_password",
         "wrong_password",
     ]
@@ -170,14 +171,47 @@ def test_sms_login_failures_read_the_same(
     ]
 
 
+def test_a_disabled_account_that_proved_itself_is_told_whom_to_ask(
+    registered: User, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """Its right password refused with 账号或密码不正确 (12-06), the customer tried again and
+    again with nowhere to go: now told the account is disabled and to contact the CA (联系我们);
+    a clerk, their administrator. The wrong password still says only login_failed."""
+    User.objects.filter(pk=registered.pk).update(is_active=False)
+    told = refusal(lambda: login_with_password(PHONE, PASSWORD, client=CLIENT))
+    assert (told.code, told.http_status) == ("account_disabled", 403)
+    assert "已停用" in told.message and CONTACT_US in told.message
+    assert refusal(lambda: login_with_password(PHONE, "wrong-one1", client=CLIENT)).message == (
+        PASSWORD_LOGIN_FAILED
+    )
+    clerk = make_user(Role.CLERK, is_active=False)
+    clerk.set_password(PASSWORD)
+    clerk.save()
+    staff = refusal(lambda: login_with_password(clerk.username, PASSWORD, client=CLIENT))
+    assert staff.code == "account_disabled" and "系统管理员" in staff.message
+    assert CONTACT_US not in staff.message
+    refused = AuditEvent.objects.filter(action="accounts.login", result="refused").order_by("seq")
+    assert [e.after["reason"] for e in refused] == [
+        "account_disabled",
+        "wrong_password",
+        "account_disabled",
+    ]
+
+
 def test_sms_login_of_a_disabled_account(
     clock: Clock, registered: User, send_code: Callable[..., str]
 ) -> None:
-    code = send_code(purpose="login")
+    """No login code came to a disabled account's phone (12-06): whatever the customer typed
+    was 验证码不正确. The code comes now, and the login it opens says the account is disabled."""
     registered.is_active = False
     registered.save()
-    failed = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
-    assert failed.message == SMS_LOGIN_FAILED
+    code = send_code(purpose="login")
+    wrong = "000000" if code != "000000" else "111111"
+    assert refusal(lambda: login_with_code(PHONE, wrong, client=CLIENT)).message == (
+        SMS_LOGIN_FAILED
+    )
+    told = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
+    assert told.code == "account_disabled" and CONTACT_US in told.message
 
 
 def test_sms_login_guesses_are_limited(

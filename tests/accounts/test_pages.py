@@ -164,6 +164,24 @@ def test_password_login_page(clock: Clock, browser: Client, registered: User) ->
     assert browser.get("/accounts/profile/").status_code == 200
 
 
+def test_a_disabled_account_is_shown_the_way_to_contact_us(
+    clock: Clock, browser: Client, registered: User
+) -> None:
+    """Logged in when a clerk disowned its registration, the next page is the login, whose
+    right password said 账号或密码不正确 (12-06): now the refusal says the account is disabled and
+    links 联系客服 to 联系我们 (the service points and hours)."""
+    post(browser, "/accounts/login/", {"username": PHONE, "password": PASSWORD})
+    User.objects.filter(pk=registered.pk).update(is_active=False)
+    gone = browser.get("/hall/")
+    assert gone.status_code == 302 and gone["Location"].startswith("/accounts/login/")
+    page = post(browser, "/accounts/login/", {"username": PHONE, "password": PASSWORD})
+    assert page.status_code == 403
+    refusal = re.search(r'id="form-error">(.*?)</p>', text(page))
+    assert refusal is not None and "账户已停用" in refusal.group(1)
+    assert '<a href="/contact/" class="contact-us">联系客服</a>' in refusal.group(1)
+    assert browser.get("/contact/").status_code == 200
+
+
 def test_login_never_redirects_elsewhere(clock: Clock, browser: Client, registered: User) -> None:
     ok = post(
         browser,

@@ -165,7 +165,9 @@ def request_code(
 
 
 def _has_account(phone: str) -> bool:
-    return EnterpriseAccount.objects.filter(phone=phone, user__is_active=True).exists()
+    """A registered phone, its account disabled too: the login its code opens tells it that it
+    is disabled and whom to ask (``login.login_with_code``), where no code came before."""
+    return EnterpriseAccount.objects.filter(phone=phone).exists()
 
 
 def _send(phone: str, purpose: str, code: str) -> int:

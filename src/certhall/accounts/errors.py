@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from certhall.accounts.models import Role, User
 from certhall.errors import CerthallError, Forbidden
 from certhall.messages import text
 
@@ -28,6 +29,20 @@ class LoginFailed(Forbidden):
     def __init__(self, *, reason: str, variant: str | None = None) -> None:
         super().__init__(variant=variant)
         self.for_audit = MappingProxyType({"reason": reason})
+
+
+class AccountDisabled(Forbidden):
+    """A disabled account (``is_active`` false: disowned by a licence check, or turned off by an
+    administrator) refused, with what to do next: an enterprise's account is told to contact
+    the CA (联系我们, the service points), a staff account its own administrator. Shown to
+    whoever proved the account (its password, its phone's code, its certificate) or holds its
+    session, never before: to anyone else a login says only ``login_failed``."""
+
+    code = "account_disabled"
+
+    def __init__(self, *, actor: User) -> None:
+        super().__init__(variant="customer" if actor.role == Role.APPLICANT else None)
+        self.for_audit = MappingProxyType({"reason": "account_disabled"})
 
 
 class NotLoggedIn(CerthallError):

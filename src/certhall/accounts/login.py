@@ -4,12 +4,15 @@ The services decide *who* may log in; the view or API endpoint then opens the Dj
 (``django.contrib.auth.login``, which rotates the session key).
 
 * Password login takes the login name (``username``; an enterprise account's is its phone) or
-  the registered phone. Unknown account, wrong password, disabled account, an account without a
-  password (certificate-only accounts) and system actors all get the same message
+  the registered phone. Unknown account, wrong password, an account without a password
+  (certificate-only accounts) and system actors all get the same message
   (:data:`~certhall.accounts.errors.PASSWORD_LOGIN_FAILED`), after the same amount of hashing
-  work.
+  work. A disabled account whose password was right is told so, and whom to ask
+  (``AccountDisabled``: the CA for an enterprise, the administrator for staff): the password
+  proved the person, who otherwise tried it again and again.
 * SMS-code login takes the registered phone and a login code (see ``certhall.accounts.codes``);
-  every refusal reads :data:`~certhall.accounts.errors.SMS_LOGIN_FAILED`.
+  every refusal reads :data:`~certhall.accounts.errors.SMS_LOGIN_FAILED`, but a disabled
+  account's once the code proved the phone (``AccountDisabled``, as for a password).
 * Attempts are limited per account name (5 failures in 15 minutes) and per client address
   (20 failures in 15 minutes); over the limit even the right password is refused until the
   window has moved on. A successful attempt does not count.
@@ -30,6 +33,7 @@ from certhall import clock, ratelimit
 from certhall.accounts import codes
 from certhall.accounts.errors import LoginFailed
 from certhall.accounts.models import EnterpriseAccount, User
+from certhall.accounts.permissions import require_active
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
 from certhall.errors import InvalidInput
@@ -105,10 +109,6 @@ def _succeeded(
     return user
 
 
-def _may_log_in(user: User | None) -> bool:
-    return user is not None and user.is_active and not user.is_system
-
-
 def login_with_password(
     identifier: str, password: str, *, client: str | None, now: datetime | None = None
 ) -> User:
@@ -124,8 +124,9 @@ def login_with_password(
             raise _failed("password", "unknown_account")
         if not user.check_password(password[:4096]):
             raise _failed("password", "wrong_password")
-        if not _may_log_in(user):
-            raise _failed("password", "account_disabled")
+        if user.is_system:
+            raise _failed("password", "system_account")
+        require_active(user)  # the password proved it: told it is disabled, and whom to ask
         return _succeeded(user, client, "password", reservation)
 
 
@@ -139,11 +140,12 @@ def login_with_code(
     with _recorded(number, client, "sms"):
         reservation = _limited(number, client, now)
         account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
-        if account is None or not _may_log_in(account.user):
-            raise _failed("sms", "unknown_account" if account is None else "account_disabled")
+        if account is None or account.user.is_system:
+            raise _failed("sms", "unknown_account")
         try:
             with transaction.atomic():
                 codes.take(number, codes.Purpose.LOGIN, code, now)
         except codes.CodeRefused as refused:
             raise _failed("sms", f"code_{refused.reason}") from None
+        require_active(account.user)  # the code proved the phone: told whom to ask
         return _succeeded(account.user, client, "sms", reservation)

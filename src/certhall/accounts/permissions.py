@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from certhall.accounts.errors import AccountDisabled
 from certhall.accounts.models import Role, User
 from certhall.errors import Forbidden
 
@@ -21,9 +22,14 @@ def passes(check: Callable[[User], None], actor: User) -> bool:
     return True
 
 
-def require_role(actor: User, *roles: Role) -> None:
+def require_active(actor: User) -> None:
+    """A disabled account does nothing (its words say whom to contact: ``AccountDisabled``)."""
     if not actor.is_active:
-        raise Forbidden(code="account_disabled")
+        raise AccountDisabled(actor=actor)
+
+
+def require_role(actor: User, *roles: Role) -> None:
+    require_active(actor)
     if actor.role not in roles:
         raise Forbidden(code="role_required", roles="、".join(str(r.label) for r in roles))
 

@@ -22,7 +22,12 @@ from certhall.accounts.models import (
     Role,
     User,
 )
-from certhall.accounts.permissions import require_organization, require_provider, require_role
+from certhall.accounts.permissions import (
+    require_active,
+    require_organization,
+    require_provider,
+    require_role,
+)
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import Forbidden, NotFound, bounded
@@ -48,7 +53,8 @@ def mask_id_number(number: str) -> str:
 
 
 def _active(actor: User) -> None:
-    if not actor.is_active or actor.is_system:
+    require_active(actor)
+    if actor.is_system:
         raise Forbidden(code="account_disabled")
 
 

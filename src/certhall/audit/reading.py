@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import Role, User
-from certhall.accounts.permissions import passes, require_provider
+from certhall.accounts.permissions import passes, require_active, require_provider
 from certhall.accounts.services import home_provider
 from certhall.audit import checkpoints
 from certhall.audit import services as audit
@@ -51,8 +51,7 @@ def is_reader(actor: User) -> bool:
 
 
 def require_reader(actor: User) -> None:
-    if not actor.is_active:
-        raise Forbidden(code="account_disabled")
+    require_active(actor)
     if actor.role not in READER_ROLES:
         raise Forbidden(code="audit_role_required")
     require_provider(actor, home_provider().pk)  # this instance's CA's staff only

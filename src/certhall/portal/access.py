@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from certhall import clock
 from certhall.accounts.models import Role, User
-from certhall.accounts.permissions import require_provider
+from certhall.accounts.permissions import require_active, require_provider
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import Forbidden
@@ -29,8 +29,7 @@ def is_editor(user: object) -> bool:
 
 
 def require_editor(actor: User) -> None:
-    if not actor.is_active:
-        raise Forbidden(code="account_disabled")
+    require_active(actor)
     if actor.role not in EDITOR_ROLES:
         raise Forbidden(code="portal_role_required")
     require_provider(actor, home_provider().pk)  # this instance's CA's staff only
