@@ -44,7 +44,7 @@ from tests.forms.conftest import (
         (lambda: handler(id_kind="passport", id_number="??"), "经办人的护照号码不正确"),
         (lambda: handler(phone=""), "经办人手机号码不能为空"),
         (lambda: handler(phone="12345"), "经办人手机号码应为11位"),
-        (lambda: handler(phone="13８００１３８０００"), "经办人手机号码应为11位"),
+        (lambda: handler(phone="138٠٠١٣٨٠٠٠"), "经办人手机号码应为11位"),
         (lambda: handler(email="not-an-address"), "经办人电子邮箱格式不正确"),
         (lambda: holder(name=""), "持证人姓名不能为空"),
         (lambda: holder(id_number=""), "持证人王小明的证件号码不能为空"),

@@ -478,6 +478,11 @@ def test_each_sees_only_their_own_orders(
 
 def test_order_numbers_are_normalised_or_refused() -> None:
     assert services.normalise_reference(" zf20261120 000123 ") == "ZF20261120-000123"
+    # a Chinese input method's full-width letters, digits and hyphen: the same order, in ASCII
+    # (\d took them and the reference kept them: another order, not found)
+    assert services.normalise_reference("ＺＦ２０２６１１２０－０００１２３") == "ZF20261120-000123"
+    with pytest.raises(InvalidInput, match="不是订单号"):
+        services.normalise_reference("ZF٢٠٢٦١١٢٠-000123")  # Arabic-Indic digits
     with pytest.raises(InvalidInput, match="不是订单号"):
         services.normalise_reference("ZF2026112-000123")
 

@@ -65,6 +65,10 @@ def test_the_code_opens_its_question_and_no_other(clock) -> None:  # type: ignor
     assert first.code != second.code
     assert questions.read_answer(first.question.number, first.code, client="c1") == first.question
     assert questions.read_answer(second.question.number, f" {second.code.lower()} ", client="c1")
+    # typed with a Chinese input method's full-width characters: the same number and code
+    wide = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+    number, code = first.question.number.translate(wide), first.code.translate(wide)
+    assert questions.read_answer(number, code, client="c1") == first.question
     wrong_code = _refused(first.question.number, "23456789")
     other_code = _refused(first.question.number, second.code)
     guessed = _refused("ZX000777", first.code)

@@ -128,3 +128,31 @@ def test_a_bank_return_message_with_an_invisible_character_refuses_the_file(
     )
     unsettled(two_in_a_batch)
     assert payout.settle(actors["officer"], "sz-2021", good).refused == []
+
+
+def test_an_account_number_typed_in_full_width_digits_is_paid_to_in_ascii(
+    actors: dict[str, User],
+    open_programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    """A Chinese input method types ６２２２… and a full-width blank: that is the account number,
+    stored and written to the bank's transfer file in ASCII digits. Before (12-06) it was
+    refused as 银行账号应为6至34位数字 although it was all digits. Other scripts' digits are
+    still refused (``pki.identity.fold_width``)."""
+    fee("a1", date(2019, 6, 1), "300.00")
+    use("a1", date(2019, 6, 1))
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in ACCOUNT[:4]) + "\u3000" + ACCOUNT[4:]
+    refused = services.BankAccount(NAME, "٦٢٢٢" + ACCOUNT[4:], "中国工商银行深圳分行")
+    with pytest.raises(InvalidInput) as caught:
+        services.apply_online(actors["applicant"], open_programme.slug, refused, phone=PHONE)
+    assert caught.value.code == "refund_account_number"
+    account = services.BankAccount(NAME, typed, "中国工商银行深圳分行")
+    application = services.apply_online(
+        actors["applicant"], open_programme.slug, account, phone=PHONE
+    )
+    assert RefundApplication.objects.get(pk=application.pk).account_number == ACCOUNT
+    review.approve(actors["officer"], application.number)
+    batch = payout.create_batch(actors["officer"], open_programme.slug)
+    line = batch.content.splitlines()[1]
+    assert line.split(",")[4] == ACCOUNT  # the account_number column, ASCII

@@ -287,6 +287,8 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ("boolean years", _set("cert_types.org.max_years", True), "expected a whole number"),
     ("window as string", _set("online_renewal.days_before_expiry", "90"), "whole number"),
     ("bad account", _set("payee.account", "154 739 697 600 7O"), "expected digits"),
+    # not \d: full-width digits would be printed on the forms the bank reads
+    ("full-width account", _set("payee.account", "１５４ 739 697 600 70"), "expected digits"),
     ("plain http hall", _set("online_hall_url", "http://wt.szca.net/index"), "https://"),
     ("sections not an object", _set("businesses", []), "$.businesses: expected an object"),
     ("missing postage", _delete("postage"), "$: missing key(s) 'postage'"),

@@ -33,6 +33,7 @@ from certhall.errors import InvalidInput
 from certhall.lifecycle import Lifecycle, transition
 from certhall.messages import text
 from certhall.notify.models import mask_phone
+from certhall.pki.identity import fold_width
 
 State = SmsCode.State
 Purpose = SmsCode.Purpose
@@ -201,7 +202,7 @@ def take(phone: str, purpose: str, code: str, now: datetime) -> SmsCode:
     Call inside the transaction of the action the code authorises: if the action rolls back,
     the code stays usable. Raises :class:`CodeRefused` (the caller turns it into its error).
     """
-    given = "".join(code.split())
+    given = "".join(fold_width(code).split())
     if len(given) != CODE_DIGITS or not given.isascii() or not given.isdigit():
         raise CodeRefused("wrong")
     row = (

@@ -16,7 +16,6 @@ who take the money at the counter) issue it in the tax system and record its num
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from certhall.notify.notifier import notify
 from certhall.payments.lifecycle import INVOICES, InvoiceKind, InvoiceStatus, Status
 from certhall.payments.models import Invoice, Order
 from certhall.payments.services import get_order
+from certhall.pki.identity import fold_width
 from certhall.web import paths
 
 #: Who issues invoices: the staff who take the money.
@@ -52,7 +52,7 @@ def invoice_number(typed: str) -> str:
     bare 8-digit 发票号码 is refused saying that its 发票代码 goes with it."""
     # NFKC: a Chinese input method's full-width digits, blank and hyphen are the ASCII ones
     # (the same invoice, not a refusal); other scripts' digits stay as they are and are refused.
-    folded = typed if typed.isascii() else unicodedata.normalize("NFKC", typed)
+    folded = fold_width(typed)
     number = SEPARATORS.sub("", folded.strip())
     if NUMBER.fullmatch(number):
         return number

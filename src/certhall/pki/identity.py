@@ -59,10 +59,21 @@ RESIDENT_ID_LENGTH = 18
 EARLIEST_BIRTH_YEAR = 1900
 
 
+def fold_width(typed: str) -> str:
+    """What a person typed, its full-width characters the ASCII ones (NFKC: ６２２２ is 6222, Ａ is
+    A, the ideographic blank a blank), as a Chinese input method types digits innocently.
+
+    The one normaliser of every number a person types (USCC, ID numbers, mobile numbers, SMS
+    codes, bank account and invoice numbers, certificate serials): each folds first, then checks
+    its own ASCII pattern, and keeps and writes the ASCII form. Other scripts' digits (٠١٢,
+    ०१२) stay as they are, for those checks to refuse (docs/security.md, "Numbers people
+    type")."""
+    return typed if typed.isascii() else unicodedata.normalize("NFKC", typed)
+
+
 def _normalise(text: str) -> str:
     """NFKC (full-width to ASCII), drop all whitespace, uppercase."""
-    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
-    return "".join(folded.split()).upper()
+    return "".join(fold_width(text).split()).upper()
 
 
 def uscc_check_character(body: str) -> str:

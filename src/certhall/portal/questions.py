@@ -125,7 +125,7 @@ def code_hash(number: str, code: str) -> str:
 
 def _canonical_number(number: str) -> str | None:
     """``ZX000123`` from ``zx000123``, ``ZX123`` or ``123``; None for anything else."""
-    digits = number.strip().upper().removeprefix("ZX")
+    digits = identity.fold_width(number).strip().upper().removeprefix("ZX")
     if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
         return None
     return f"ZX{int(digits):06d}"
@@ -136,7 +136,7 @@ def read_answer(number: str, code: str, *, client: str) -> Question:
     ratelimit.check(LOOKUP_LIMIT, client)
     canonical = _canonical_number(number)
     guess = ratelimit.reserve([(CODE_LIMIT, canonical or "malformed")])
-    given = code_hash(canonical or "", "".join(code.split()).upper())
+    given = code_hash(canonical or "", "".join(identity.fold_width(code).split()).upper())
     question = None
     if canonical is not None:
         question = Question.objects.filter(pk=int(canonical[2:])).first()

@@ -8,7 +8,6 @@ Every service takes the actor explicitly; the web pages, the JSON API and the CL
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from certhall.errors import (
     quoted,
 )
 from certhall.lifecycle import transition
+from certhall.pki.identity import fold_width
 from certhall.refunds.eligibility import Eligibility, explain
 from certhall.refunds.models import (
     Channel,
@@ -53,7 +53,7 @@ COUNTER_ROLES = (Role.CLERK, Role.CA_ADMIN)
 
 def _fold(name: str) -> str:
     """Names compared as a bank compares them: full-width folded, blanks dropped."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
+    return "".join(fold_width(name).split())
 
 
 def eligibility_for(actor: User, programme_slug: str, uscc: str) -> Eligibility:
@@ -147,7 +147,8 @@ class BankAccount:
             raise InvalidInput(
                 code="refund_account_name", given=name or "（空）", whose=whose, expected=expected
             )
-        number = "".join(self.account_number.split()).replace("-", "")
+        # ASCII digits stored and paid to (the bank's transfer file): full-width ones folded
+        number = "".join(fold_width(self.account_number).split()).replace("-", "")
         if not (6 <= len(number) <= 34 and number.isascii() and number.isdigit()):
             raise InvalidInput(code="refund_account_number")
         return BankAccount(name, number, free_text(self.bank_name, "开户银行", 128))

@@ -70,7 +70,7 @@ PROCESSING_KINDS = frozenset({"same_day", "working_days"})
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-_ACCOUNT = re.compile(r"\d+(?: \d+)*")
+_ACCOUNT = re.compile(r"[0-9]+(?: [0-9]+)*")  # not \d: ６２２２ would be printed on the forms
 #: A service line as it is dialled and printed: 0755-12345678, 400-123-4567, 95105813. ASCII
 #: digits (\d took full-width ones, typed in an IME's full-width mode: a tel: link that does not
 #: dial) and at most :data:`_PHONE_LENGTH` characters (one unbroken line on a phone's page).

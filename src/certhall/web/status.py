@@ -15,7 +15,6 @@ counted in the database so that every gunicorn worker shares the count; the JSON
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
 from certhall.ca.registry import parse_serial
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
+from certhall.pki.identity import fold_width
 from certhall.rules import CertType, default_catalog
 from certhall.web.errors import attempt, form_page
 
@@ -100,7 +100,7 @@ def normalise_serial(text: str) -> str:
     if len(text) > MAX_INPUT:
         raise InvalidInput(code="bad_serial")
     # full-width characters from Chinese input methods (０ｘ３Ｆ：Ａ２) become ASCII
-    folded = "".join(unicodedata.normalize("NFKC", text).split())
+    folded = "".join(fold_width(text).split())
     if not folded:
         raise InvalidInput(code="bad_serial", variant="empty")
     try:
