@@ -5,7 +5,7 @@ from certhall.messages.common import CONTACT_US
 MESSAGES: dict[str, str] = {
     # A disabled account, told once it proved itself (accounts.errors.AccountDisabled): staff
     # ask their administrator; an enterprise's account the CA (its page links 联系我们).
-    "account_disabled": "该账户已停用，无法登录。如需恢复使用，请联系本机构的系统管理员。",
+    "account_disabled": "该账户已停用，无法登录，请联系本机构的系统管理员。",
     "account_disabled.customer": (
         f"该网上营业厅账户已停用，无法登录。如需继续办理业务，请{CONTACT_US}，"
         "或携带营业执照到受理点咨询。"
