@@ -105,14 +105,18 @@ def test_online_refund_from_login_to_payout(browser: Browser, stack: Stack) -> N
     _no_sideways_scroll(page)
     page.screenshot(path=shots / "refund-2-explained-amount.png", full_page=True)
 
-    # a wrong account name is refused beside the form, then the application goes in
+    # a wrong account name is refused beside the form, then the application goes in; the
+    # account number typed as a Chinese input method types it (full-width digits and blanks)
+    # is the same number, paid to in ASCII (docs/security.md, "Numbers people type")
     page.fill("#account_name", "张三")
-    page.fill("#account_number", "6222 0202 0000 1234 567")
+    page.fill("#account_number", "６２２２　０２０２　００００　１２３４　５６７")
     page.fill("#bank_name", "中国工商银行深圳分行")
     page.fill("#phone", "13800138000")
     page.check("#confirm")
     page.click("#submit")
     expect(page.locator("#form-error")).to_contain_text("必须与企业名称")
+    _no_sideways_scroll(page)
+    page.screenshot(path=shots / "refund-2b-name-refused-wide-digits.png", full_page=True)
     page.fill("#account_name", ORG_NAME)
     page.check("#confirm")
     page.click("#submit")
@@ -196,6 +200,7 @@ def test_online_refund_from_login_to_payout(browser: Browser, stack: Stack) -> N
     lines = list(csv.reader(io.StringIO(content)))
     assert lines[0][:3] == ["batch", "line", "application"]
     assert lines[1][2] == number and lines[-2][0] == "TOTAL" and lines[-1][0] == "SHA256"
+    assert lines[1][4] == "6222020200001234567"  # account_number, ASCII for the bank
     back = io.StringIO()
     writer = csv.writer(back)
     writer.writerow(["batch", "line", "application", "amount_yuan", "result", "bank_reference"])
