@@ -9,7 +9,7 @@ sent the quoted 1 year while the field said 3年 · 450.00 元."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +92,12 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
     cause: str,
 ) -> None:
     """Paid for on the Friday, the helper never run, the certificate ended on 2027-01-10 (or
-    was revoked by the CA on the Monday): before the jobs' round the page no longer offers
-    在线更新证书 and says the application will close; after it the progress page says it was
-    refunded and what to do (the counter renews an ended certificate; a revoked one is applied
-    for anew), and 我的证书 calls the certificate 已过期 (or 已吊销), not 有效; at 390 px and at
-    1366 px."""
+    was revoked by the CA on the Monday): before the jobs' round neither the page nor its row in
+    我的申请 offers 在线更新证书 (they said 已付款，请用证书助手在线更新证书 above the notice
+    saying it was over) and both say the application will close; after it the progress page
+    says it was refunded and what to do (the counter renews an ended certificate; a revoked one
+    is applied for anew), and 我的证书 calls the certificate 已过期 (or 已吊销), not 有效; at
+    390 px and at 1366 px."""
     applicant, personal = world["applicant"], world["personal"]
     moment, advice, tag, beside = CLOSED_BY[cause]
     with time_machine.travel(FRIDAY):
@@ -110,7 +111,21 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
         page.goto(f"{live_server.url}/hall/applications/{number}/")
         expect(page.locator("#renewal-ended")).to_contain_text("本申请将自动关闭")
         expect(page.locator("#renew-panel")).to_have_count(0)
+        # the progress line agrees with the notice, here and in 我的申请's row
+        expect(page.locator("main")).to_contain_text("已不能在线更新，本申请将自动关闭并退款")
+        expect(page.locator("main")).not_to_contain_text("请用证书助手在线更新证书")
         assert phone_problems(measure(page, tmp_path, f"renewal-{cause}-waiting"), 390) == {}
+        page.goto(f"{live_server.url}/hall/applications/")
+        listed = page.locator("tr", has_text=number)
+        expect(listed).to_contain_text("本申请将自动关闭并退款")
+        expect(listed).not_to_contain_text("请用证书助手")
+        assert phone_problems(measure(page, tmp_path, f"applications-{cause}-waiting"), 390) == {}
+        desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
+        waiting = ((f"renewal-{cause}-waiting-1366", f"/hall/applications/{number}/"),
+                   (f"applications-{cause}-waiting-1366", "/hall/applications/"))  # fmt: skip
+        for name, path in waiting:
+            desk.goto(live_server.url + path)
+            assert wide_problem(measure(desk, tmp_path, name), 1366) is None, name
         assert number in renewal.close_ended()
         page.goto(f"{live_server.url}/hall/applications/{number}/")
         expect(page.locator("#renewal-ended")).to_contain_text("已付的 150.00 元已退款")
@@ -125,44 +140,8 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
         if beside:
             expect(row).to_contain_text(beside)
         assert phone_problems(measure(page, tmp_path, f"my-{cause}"), 390) == {}
-        desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
         for name, path in ((f"renewal-{cause}-1366", f"/hall/applications/{number}/"),
                            (f"my-{cause}-1366", "/my/")):  # fmt: skip
-            desk.goto(live_server.url + path)
-            assert wide_problem(measure(desk, tmp_path, name), 1366) is None, name
-    print("screenshots:", tmp_path)
-
-
-def test_an_ended_renewal_before_the_jobs_round_offers_no_helper_on_a_phone(
-    world: dict[str, Any],  # noqa: F811
-    live_server: Any,
-    browser: Browser,
-    tmp_path: Path,
-) -> None:
-    """Paid on the Friday, the helper never run, looked at a minute after the certificate's
-    notAfter and before the jobs' round closed it: the progress line says 本申请将自动关闭并退款
-    with 查看 (it said 已付款，请用证书助手在线更新证书 above the notice saying it was over), as
-    does its row in 我的申请; at 390 px and at 1366 px."""
-    applicant, personal = world["applicant"], world["personal"]
-    with time_machine.travel(FRIDAY):
-        number = renewal.start(applicant, personal.serial, 1).number
-        pay_online(number, applicant)
-    with time_machine.travel(personal.not_after + timedelta(minutes=1), tick=False):
-        page = session(browser, live_server.url, PHONE_VIEWPORT, applicant)
-        page.goto(f"{live_server.url}/hall/applications/{number}/")
-        expect(page.locator("#renewal-ended")).to_contain_text("本申请将自动关闭")
-        expect(page.locator("main")).to_contain_text(
-            "证书已到期，不能在线更新，本申请将自动关闭并退款"
-        )
-        expect(page.locator("main")).not_to_contain_text("请用证书助手在线更新证书")
-        assert phone_problems(measure(page, tmp_path, "renewal-ended-waiting"), 390) == {}
-        page.goto(f"{live_server.url}/hall/applications/")
-        expect(page.locator("main")).to_contain_text("本申请将自动关闭并退款")
-        expect(page.locator("main")).not_to_contain_text("请用证书助手")
-        assert phone_problems(measure(page, tmp_path, "applications-ended-waiting"), 390) == {}
-        desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
-        for name, path in (("renewal-ended-waiting-1366", f"/hall/applications/{number}/"),
-                           ("applications-ended-waiting-1366", "/hall/applications/")):  # fmt: skip
             desk.goto(live_server.url + path)
             assert wide_problem(measure(desk, tmp_path, name), 1366) is None, name
     print("screenshots:", tmp_path)
