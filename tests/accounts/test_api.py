@@ -20,6 +20,7 @@ from tests.accounts.conftest import (
     Clock,
     last_code,
 )
+from tests.support.openapi import documented_fields
 
 pytestmark = pytest.mark.django_db
 API = "/api/accounts"
@@ -198,6 +199,11 @@ def test_handlers(clock: Clock, api: Api, registered: User) -> None:
         "phone_masked": "139****9000",
     }
     assert api.get("/handlers") == (200, [added])
+    # as documented (the hall's HandlerOut had taken its name in the OpenAPI document)
+    assert set(added) == documented_fields("POST", f"{API}/handlers", 201)
+    assert set(added) == documented_fields("GET", f"{API}/handlers", 200)
+    status, me = api.get("/me")
+    assert set(me["organization"]) == documented_fields("GET", f"{API}/me", 200, "organization")
     status, data = api.post("/handlers", {**body, "id_number": "X1"})
     assert (status, data["message"]) == (400, "港澳居民来往内地通行证号码格式不正确。")
 

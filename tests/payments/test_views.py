@@ -16,6 +16,7 @@ from certhall.payments import sandbox, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order, Payment, SandboxTrade
 from certhall.rules import default_catalog
+from tests.support.openapi import documented_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,10 @@ def test_api_order_status_and_receipt_link(
         "uscc": "91350100M000100Y43",
     }
     assert data["receipt_url"] is None
+    # as documented (the hall's OrganizationOut and ItemOut had taken these names)
+    path = "/api/payments/orders/{reference}"
+    assert set(data["organization"]) == documented_fields("GET", path, 200, "organization")
+    assert set(data["items"][0]) == documented_fields("GET", path, 200, "items")
     options = {o["gateway"]: o for o in data["payment_options"]}
     assert set(options) == {"alipay", "wechat", "bank", "counter"}
     assert options["bank"]["fields"]["转账附言"] == order.reference

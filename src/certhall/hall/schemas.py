@@ -36,13 +36,13 @@ class Out(BaseModel):
     took 35% of the API list's CPU, 15% now)."""
 
 
-class OrganizationOut(Out):
+class ApplicationOrganizationOut(Out):
     id: int
     name: str
     uscc: str
 
 
-class HandlerOut(Out):
+class ApplicationHandlerOut(Out):
     id: int
     name: str
     phone: str
@@ -111,8 +111,8 @@ class ApplicationOut(Out):
     state_label: str
     channel: str
     point: str
-    organization: OrganizationOut
-    handler: HandlerOut | None
+    organization: ApplicationOrganizationOut
+    handler: ApplicationHandlerOut | None
     created_at: datetime
     submitted_at: datetime | None
     complete_at: datetime | None
@@ -349,7 +349,7 @@ class CustomerIn(Schema):
     legal_representative: str = ""
 
 
-class HandlerIn(Schema):
+class CounterHandlerIn(Schema):
     name: str
     id_kind: str
     id_number: str
@@ -359,7 +359,7 @@ class HandlerIn(Schema):
 class CounterOpenIn(Schema):
     customer: CustomerIn
     handler_id: int | None = None
-    handler: HandlerIn | None = None
+    handler: CounterHandlerIn | None = None
     project: str = "sz_medical_insurance"
 
 

@@ -25,12 +25,12 @@ from certhall.payments.models import Order
 router = Router(tags=["payments"], auth=session)
 
 
-class OrganizationOut(Schema):
+class OrderOrganizationOut(Schema):
     name: str
     uscc: str
 
 
-class ItemOut(Schema):
+class OrderItemOut(Schema):
     description: str
     amount: str
 
@@ -47,11 +47,11 @@ class OrderOut(Schema):
     reference: str
     purpose: str
     object_id: str
-    organization: OrganizationOut
+    organization: OrderOrganizationOut
     amount: str
     amount_in_words: str
     description: str
-    items: list[ItemOut]
+    items: list[OrderItemOut]
     status: str
     status_label: str
     method: str

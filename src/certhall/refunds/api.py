@@ -60,7 +60,7 @@ class CounterIn(Schema):
     signed: list[str] = []
 
 
-class ReasonIn(Schema):
+class RefundReasonIn(Schema):
     reason: str
 
 
@@ -143,17 +143,17 @@ def approve(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.post("/applications/{number}/reject", response=dict[str, Any], auth=session)
-def reject(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
+def reject(request: HttpRequest, number: str, body: RefundReasonIn) -> dict[str, Any]:
     return _out(review.reject(_actor(request), number, body.reason))
 
 
 @router.post("/applications/{number}/ask-more", response=dict[str, Any], auth=session)
-def ask_more(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
+def ask_more(request: HttpRequest, number: str, body: RefundReasonIn) -> dict[str, Any]:
     return _out(review.ask_more(_actor(request), number, body.reason))
 
 
 @router.post("/applications/{number}/supply", response=dict[str, Any], auth=session)
-def supply(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
+def supply(request: HttpRequest, number: str, body: RefundReasonIn) -> dict[str, Any]:
     return _out(services.supply(_actor(request), number, body.reason))
 
 
