@@ -13,9 +13,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.openapi.docs import ABS_TPL_PATH, Swagger
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
-from certhall.web.errors import api_handlers, json_object
+from certhall.web.errors import api_handlers, document_refusals, json_object
 
 DocsView = Callable[..., HttpResponse]
 
@@ -56,7 +57,19 @@ class _LocalSwagger(Swagger):
     template_cdn = str(ABS_TPL_PATH / "swagger.html")
 
 
-api = NinjaAPI(
+class _Api(NinjaAPI):
+    """The OpenAPI document names every refusal an operation may answer
+    (``web.errors.document_refusals``), not only its success."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_refusals(document)
+        return document
+
+
+api = _Api(
     title="certhall",
     version="1",
     urls_namespace="api",

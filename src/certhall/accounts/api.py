@@ -27,6 +27,7 @@ from certhall.accounts.models import Handler, Organization, User
 from certhall.errors import Forbidden
 from certhall.notify.models import mask_phone
 from certhall.ratelimit import client_address
+from certhall.web.errors import refusals
 
 
 class _Session(SessionAuth):
@@ -193,6 +194,7 @@ def csrf(request: HttpRequest) -> CsrfOut:
     "/sms-code",
     response=CodeOut,
     summary="Send an SMS code (6 digits, 5 minutes) for login or registration",
+    openapi_extra=refusals(429),
 )
 def sms_code(request: HttpRequest, body: CodeIn) -> CodeOut:
     require_csrf(request)
@@ -206,7 +208,12 @@ def sms_code(request: HttpRequest, body: CodeIn) -> CodeOut:
     )
 
 
-@router.post("/register", response=MeOut, summary="Register an enterprise account (logs in)")
+@router.post(
+    "/register",
+    response=MeOut,
+    summary="Register an enterprise account (logs in)",
+    openapi_extra=refusals(429),
+)
 def register(request: HttpRequest, body: RegisterIn) -> MeOut:
     require_csrf(request)
     user = registration.register(
@@ -216,7 +223,12 @@ def register(request: HttpRequest, body: RegisterIn) -> MeOut:
     return _me(user)
 
 
-@router.post("/login/password", response=MeOut, summary="Log in with a password (session)")
+@router.post(
+    "/login/password",
+    response=MeOut,
+    summary="Log in with a password (session)",
+    openapi_extra=refusals(429),
+)
 def login_password(request: HttpRequest, body: PasswordLoginIn) -> MeOut:
     require_csrf(request)
     user = login_services.login_with_password(
@@ -226,7 +238,12 @@ def login_password(request: HttpRequest, body: PasswordLoginIn) -> MeOut:
     return _me(user)
 
 
-@router.post("/login/sms", response=MeOut, summary="Log in with an SMS code (session)")
+@router.post(
+    "/login/sms",
+    response=MeOut,
+    summary="Log in with an SMS code (session)",
+    openapi_extra=refusals(429),
+)
 def login_sms(request: HttpRequest, body: CodeLoginIn) -> MeOut:
     require_csrf(request)
     user = login_services.login_with_code(body.phone, body.code, client=client_address(request))
@@ -240,6 +257,7 @@ def login_sms(request: HttpRequest, body: CodeLoginIn) -> MeOut:
     response=OkOut,
     auth=session,
     summary="Change this account's password (current password, or just after an SMS login)",
+    openapi_extra=refusals(429),
 )
 def change_password(request: HttpRequest, body: PasswordChangeIn) -> OkOut:
     require_csrf(request)
@@ -280,6 +298,7 @@ def me(request: HttpRequest) -> MeOut:
     response=list[HandlerOut],
     auth=session,
     summary="Handlers (经办人) of the own organisation (staff: of organization_id)",
+    openapi_extra=refusals(404),
 )
 def handlers(request: HttpRequest, organization_id: int | None = None) -> list[HandlerOut]:
     return [_handler(h) for h in profile.list_handlers(_actor(request), organization_id)]

@@ -65,6 +65,7 @@ from certhall.hall.schemas import (
 )
 from certhall.hall.storage import EXTENSIONS
 from certhall.rules import default_catalog
+from certhall.web.errors import refusals
 
 router = Router(tags=["hall"], auth=session)
 
@@ -221,7 +222,7 @@ def renewal_start(request: HttpRequest, body: RenewalIn) -> Status[dict[str, Any
     return Status(201, application_detail(application, actor))
 
 
-@router.get("/applications/{number}/renewal", response=TicketOut)
+@router.get("/applications/{number}/renewal", response=TicketOut, openapi_extra=refusals(409))
 def renewal_ticket(request: HttpRequest, number: str) -> dict[str, Any]:
     return asdict(renewal.ticket(_actor(request), number))
 

@@ -21,6 +21,7 @@ from certhall.errors import Conflict, Forbidden
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
+from certhall.web.errors import refusals
 
 router = Router(tags=["payments"], auth=session)
 
@@ -126,7 +127,12 @@ def get_order(request: HttpRequest, reference: str) -> dict[str, object]:
     return _out(services.get_order(_actor(request), reference), options=True)
 
 
-@router.get("/orders/{reference}/receipt", response=ReceiptOut, summary="Link to the receipt")
+@router.get(
+    "/orders/{reference}/receipt",
+    response=ReceiptOut,
+    summary="Link to the receipt",
+    openapi_extra=refusals(409),
+)
 def receipt_link(request: HttpRequest, reference: str) -> dict[str, str]:
     order = services.get_order(_actor(request), reference)
     url = _receipt_url(order)

@@ -21,6 +21,7 @@ from certhall.refunds import counter, payout, progress, reports, review, service
 from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
+from certhall.web.errors import refusals
 
 router = Router(tags=["refunds"])
 
@@ -220,14 +221,14 @@ def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     }
 
 
-@router.post("/progress/code", response=dict[str, Any])
+@router.post("/progress/code", response=dict[str, Any], openapi_extra=refusals(429))
 def progress_code(request: HttpRequest, body: ProgressCodeIn) -> dict[str, Any]:
     require_csrf(request)
     sent = progress.request_code(body.number, body.uscc, client=client_address(request))
     return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
 
 
-@router.post("/progress", response=dict[str, Any])
+@router.post("/progress", response=dict[str, Any], openapi_extra=refusals(429))
 def progress_open(request: HttpRequest, body: ProgressOpenIn) -> dict[str, Any]:
     require_csrf(request)
     application = progress.open_progress(

@@ -329,3 +329,81 @@ def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpRes
         Http404: answer("not_found", 404),
         Exception: unexpected,
     }
+
+
+# The API's refusals in its OpenAPI document (certhall.api): every answer above is documented
+# with its status, so that a client (and schemathesis) knows what it may get.
+
+#: the body of every refusal (``fields``: the invalid fields of a 422 ``invalid_input``)
+REFUSAL_SCHEMA: dict[str, Any] = {
+    "title": "Refusal",
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "the refusal's code (certhall.messages)"},
+        "message": {"type": "string", "description": "what to tell the person, in Chinese"},
+        "fields": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+REFUSALS = {
+    400: "Refused: invalid input (the error code says which; json_invalid: not a JSON object)",
+    401: "Not logged in (not_authenticated)",
+    403: "Forbidden, or csrf_failed (an unsafe call without the X-CSRFToken header)",
+    404: "No such object, or not visible to this account",
+    409: "Conflict with the object's current state",
+    413: "The request body is too large (request_too_large)",
+    422: "invalid_input (fields: which), or a business rule refused the request",
+    429: "Too many requests: try again after Retry-After seconds",
+}
+
+_SAFE = ("get", "head", "options")
+
+
+def refusals(*statuses: int) -> dict[str, Any]:
+    """A route's ``openapi_extra`` for the refusals it answers beyond those every operation of
+    its kind is documented with (:func:`document_refusals`): a rate limit's 429, a read's 409."""
+    return {"responses": {status: {"description": REFUSALS[status]} for status in statuses}}
+
+
+def _refusal_statuses(method: str, operation: Mapping[str, Any]) -> set[int]:
+    """What an operation may be refused with by the boundary itself, from its shape: input
+    (parameters or a body) invalid or refused by a rule, no session, no CSRF token or no right,
+    an object named in its path (or, for a change, in its input) missing, a change the state
+    does not allow, a body over the size limit."""
+    parameters = operation.get("parameters", [])
+    has_input = bool(parameters) or "requestBody" in operation
+    unsafe = method not in _SAFE
+    statuses = {400, 422} if has_input else set()
+    if "requestBody" in operation:
+        statuses.add(413)
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if unsafe:
+        statuses.add(403)
+    if any(p.get("in") == "path" for p in parameters) or (unsafe and has_input):
+        statuses.add(404)
+    if unsafe and has_input:
+        statuses.add(409)
+    return statuses
+
+
+def document_refusals(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (the API's OpenAPI) with every operation's refusals: those of its kind
+    (:func:`_refusal_statuses`) and those its route declares (:func:`refusals`), each with the
+    :data:`REFUSAL_SCHEMA` body, and ``Retry-After`` on 429."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Refusal"] = REFUSAL_SCHEMA
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}}
+    retry_after = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            answers = {int(status): answer for status, answer in operation["responses"].items()}
+            for status in _refusal_statuses(method, operation):
+                answers.setdefault(status, {"description": REFUSALS[status]})
+            for status, answer in answers.items():
+                if status >= 400:
+                    answer["content"] = body
+                if status == 429:
+                    answer["headers"] = retry_after
+            operation["responses"] = {str(status): answers[status] for status in sorted(answers)}
+    return document

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from certhall.ratelimit import client_address
+from certhall.web.errors import refusals
 from certhall.web.status import lookup
 
 router = Router(tags=["status"])
@@ -33,14 +34,10 @@ class CertificateStatusOut(Schema):
     issuer: str
 
 
-class ErrorOut(Schema):
-    error: str
-    message: str
-
-
 @router.get(
     "/{serial}",
-    response={200: CertificateStatusOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+    response=CertificateStatusOut,
+    openapi_extra=refusals(429),
     auth=None,
     summary="证书状态查询",
     description="按序列号（十六进制）查询本平台签发的证书：持证单位、证书类型、有效期、状态、"
