@@ -281,3 +281,22 @@ def test_a_refusal_page_leads_back_to_the_page_of_this_site_it_came_from(
         refused = client.get("/hall/", headers={"Referer": elsewhere})
         assert 'id="error-back"' not in refused.content.decode(), elsewhere
     assert 'id="error-back"' not in client.get("/hall/").content.decode()
+
+
+def test_a_field_keyed_by_ids_is_named_and_documented_so(client: Client, make_user: object) -> None:
+    """``reasons`` and ``tokens`` are objects keyed by ids: a key that is not a number was
+    refused naming the field ``[key]`` (pydantic's place of a dict's key), and the document
+    allowed any key (schemathesis: "Schema-valid request rejected")."""
+    client.force_login(make_user(Role.REVIEWER))  # type: ignore[operator]
+    path = "/api/hall/applications/{number}/return"
+    response = client.post(
+        path.format(number="SQ20260101-000001"),
+        json.dumps({"reasons": {"营业执照": "不清晰"}, "note": ""}),
+        content_type="application/json",
+    )
+    body = api_refusal(response, 422, "invalid_input", operation=("POST", path))
+    assert body["fields"] == ["reasons"]
+    schemas = _document()["components"]["schemas"]
+    for schema, field in (("ReturnIn", "reasons"), ("IssueIn", "tokens")):
+        keys = schemas[schema]["properties"][field]["propertyNames"]
+        assert keys == {"pattern": "^[0-9]+$"}, schema

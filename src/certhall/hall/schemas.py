@@ -8,10 +8,10 @@ staff see them in full, they compare them with the ID copies.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from certhall.accounts.models import Role, User
 from certhall.hall import documents, services
@@ -303,15 +303,21 @@ class NoteIn(Schema):
     note: str = ""
 
 
+#: a JSON object keyed by ids: its keys are text in JSON ("12"), documented as digits
+ById = Annotated[
+    dict[int, str], Field(json_schema_extra={"propertyNames": {"pattern": "^[0-9]+$"}})
+]
+
+
 class ReturnIn(Schema):
     #: document id -> the reason it is returned
-    reasons: dict[int, str] = {}
+    reasons: ById = {}
     note: str = ""
 
 
 class IssueIn(Schema):
     #: line id -> serial of the Ukey from stock (新办, 介质补办)
-    tokens: dict[int, str] = {}
+    tokens: ById = {}
     #: PIN of the customer's own Ukey (续期 / 变更), or the new PIN with 解锁
     pin: str | None = None
 

@@ -288,6 +288,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return refusal_response(request, _entry_refusal("server_error", 500))
 
 
+def _field_name(place: Iterable[object]) -> str:
+    """The field a validation error names (pydantic's ``loc``), not a list's index nor, for a
+    dict's key, the key sent and pydantic's ``[key]`` (``reasons``, not ``[key]``)."""
+    parts = list(place)
+    if parts and parts[-1] == "[key]":
+        del parts[-2:]
+    while len(parts) > 1 and isinstance(parts[-1], int):
+        parts.pop()
+    return str(parts[-1]) if parts else ""
+
+
 def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]:
     """The JSON API's exception handlers: ninja's own errors in the same shape."""
     from django.core.exceptions import PermissionDenied
@@ -306,7 +317,7 @@ def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpRes
 
     def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         error = _entry_refusal("invalid_input", 422)
-        fields = [str(e["loc"][-1]) for e in exc.errors if e.get("loc")]
+        fields = [_field_name(e["loc"]) for e in exc.errors if e.get("loc")]
         body = {"error": error.code, "message": error.message, "fields": fields}
         return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
 
