@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 
 from certhall.accounts.models import Handler, User
-from certhall.hall.models import Application
+from certhall.hall.models import Application, Business, CertType
 from certhall.hall.states import State
+from certhall.payments.lifecycle import Status
 from tests.hall.conftest import (
     FRIDAY,
     LEGAL_REP_ID,
@@ -315,3 +316,30 @@ def test_a_huge_identifier_is_never_echoed_whole(
     for event in refused:
         assert len(event.object_id) <= 128
         assert len(str(event.after)) < 400, event.action
+
+
+def _one_of(schema: dict[str, object]) -> object:
+    for branch in schema.get("anyOf", [schema]):  # type: ignore[attr-defined]
+        if "enum" in branch:
+            return branch["enum"]
+    return None
+
+
+def test_codes_are_documented_as_the_values_the_services_take(applicant: User) -> None:
+    """A business, a certificate type, a way of delivery, a handler's ID kind, an application's
+    state and an order's status were documented as any text (schemathesis: "Schema-valid
+    request rejected"); each service refuses another value with its own message naming them."""
+    document = Client().get("/api/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    parameters = {
+        path: {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+        for path in (f"{API}/applications", "/api/payments/orders")
+    }
+    assert _one_of(schemas["ItemIn"]["properties"]["business"]) == Business.values
+    assert _one_of(schemas["ItemIn"]["properties"]["cert_type"]) == CertType.values
+    assert _one_of(schemas["DetailsIn"]["properties"]["delivery"]) == ["mail", "pickup"]
+    assert _one_of(schemas["CounterHandlerIn"]["properties"]["id_kind"]) == Handler.IdKind.values
+    assert _one_of(parameters[f"{API}/applications"]["state"]) == State.values
+    assert _one_of(parameters["/api/payments/orders"]["status"]) == Status.values
+    refused = as_user(applicant).get(f"{API}/applications", {"state": "nope"})
+    assert (refused.status_code, refused.json()["error"]) == (400, "state")

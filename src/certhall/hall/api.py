@@ -58,6 +58,7 @@ from certhall.hall.schemas import (
     RenewalOut,
     RenewalRequestIn,
     ReturnIn,
+    StateCode,
     TicketOut,
     application_detail,
     application_out,
@@ -90,7 +91,7 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
 
 @router.get("/applications", response=list[ApplicationOut])
 def list_applications(
-    request: HttpRequest, state: str | None = None, limit: int = 50, offset: int = 0
+    request: HttpRequest, state: StateCode | None = None, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     actor = _actor(request)
     rows = services.list_applications(

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
-from certhall.accounts.models import Role, User
+from certhall.accounts.models import Handler, Role, User
 from certhall.hall import documents, services
 from certhall.hall.models import (
     Application,
@@ -276,7 +276,7 @@ class DraftIn(Schema):
 
 class DetailsIn(Schema):
     handler_id: int | None = None
-    delivery: str | None = None
+    delivery: DeliveryCode | None = None
     recipient_name: str | None = None
     recipient_phone: str | None = None
     address: str | None = None
@@ -284,8 +284,8 @@ class DetailsIn(Schema):
 
 
 class ItemIn(Schema):
-    business: str
-    cert_type: str | None = None
+    business: BusinessCode
+    cert_type: CertTypeCode | None = None
     years: int | None = None
     person_name: str = ""
     person_id_number: str = ""
@@ -302,6 +302,18 @@ class ReasonIn(Schema):
 class NoteIn(Schema):
     note: str = ""
 
+
+def one_of(values: list[str]) -> WithJsonSchema:
+    """A text documented as one of ``values``: the service refuses another with its own Chinese
+    message naming them (a ``Literal`` would answer ninja's generic 422 instead)."""
+    return WithJsonSchema({"type": "string", "enum": values})
+
+
+BusinessCode = Annotated[str, one_of(Business.values)]
+CertTypeCode = Annotated[str, one_of(CertType.values)]
+DeliveryCode = Annotated[str, one_of([str(d) for d in services.CHOSEN_DELIVERIES])]
+StateCode = Annotated[str, one_of(State.values)]
+IdKindCode = Annotated[str, one_of(Handler.IdKind.values)]
 
 #: a JSON object keyed by ids: its keys are text in JSON ("12"), documented as digits
 ById = Annotated[
@@ -357,7 +369,7 @@ class CustomerIn(Schema):
 
 class CounterHandlerIn(Schema):
     name: str
-    id_kind: str
+    id_kind: IdKindCode
     id_number: str
     phone: str
 

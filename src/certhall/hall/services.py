@@ -332,12 +332,16 @@ def _details(application: Application) -> dict[str, object]:
     }
 
 
+#: what a customer chooses for the certificate's way back (online renewal's is set, not chosen)
+CHOSEN_DELIVERIES = (Delivery.MAIL, Delivery.PICKUP)
+
+
 def _set_delivery(application: Application, value: str) -> None:
     if application.state != State.DRAFT:
         raise Conflict(code="application_state", variant="delivery")
     if application.channel != Channel.ONLINE or application.is_online_renewal:
         raise InvalidInput(code="delivery_fixed")
-    if value not in (Delivery.MAIL, Delivery.PICKUP):
+    if value not in CHOSEN_DELIVERIES:
         raise InvalidInput(code="delivery_method")
     application.delivery = value
     application.postage = _postage(value)

@@ -9,6 +9,7 @@ them into floats.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -18,12 +19,15 @@ from certhall import money
 from certhall.accounts.api import session
 from certhall.accounts.models import User
 from certhall.errors import Conflict, Forbidden
+from certhall.hall.schemas import one_of
 from certhall.payments import gateways, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
 from certhall.web.errors import refusals
 
 router = Router(tags=["payments"], auth=session)
+
+StatusCode = Annotated[str, one_of(Status.values)]
 
 
 class OrderOrganizationOut(Schema):
@@ -118,7 +122,7 @@ def _out(order: Order, *, options: bool = False) -> dict[str, object]:
 
 
 @router.get("/orders", response=list[OrderOut], summary="List the orders I may see")
-def list_orders(request: HttpRequest, status: str | None = None) -> list[dict[str, object]]:
+def list_orders(request: HttpRequest, status: StatusCode | None = None) -> list[dict[str, object]]:
     return [_out(o) for o in services.list_orders(_actor(request), status=status)]
 
 
