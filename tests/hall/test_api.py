@@ -327,8 +327,9 @@ def _one_of(schema: dict[str, object]) -> object:
 
 def test_codes_are_documented_as_the_values_the_services_take(applicant: User) -> None:
     """A business, a certificate type, a way of delivery, a handler's ID kind, an application's
-    state and an order's status were documented as any text (schemathesis: "Schema-valid
-    request rejected"); each service refuses another value with its own message naming them."""
+    state and an order's status were documented as any text, a list's limit and offset as any
+    number (schemathesis: "Schema-valid request rejected"); each service refuses another value
+    with its own message naming them."""
     document = Client().get("/api/openapi.json").json()
     schemas = document["components"]["schemas"]
     parameters = {
@@ -341,5 +342,8 @@ def test_codes_are_documented_as_the_values_the_services_take(applicant: User) -
     assert _one_of(schemas["CounterHandlerIn"]["properties"]["id_kind"]) == Handler.IdKind.values
     assert _one_of(parameters[f"{API}/applications"]["state"]) == State.values
     assert _one_of(parameters["/api/payments/orders"]["status"]) == Status.values
+    listed = parameters[f"{API}/applications"]
+    assert (listed["limit"]["minimum"], listed["limit"]["maximum"]) == (1, 200)
+    assert (listed["offset"]["minimum"], listed["offset"]["maximum"]) == (0, 10**9)
     refused = as_user(applicant).get(f"{API}/applications", {"state": "nope"})
     assert (refused.status_code, refused.json()["error"]) == (400, "state")

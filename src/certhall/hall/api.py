@@ -48,11 +48,14 @@ from certhall.hall.schemas import (
     IssueIn,
     ItemIn,
     ItemOut,
+    ListLimit,
+    ListOffset,
     LookupOut,
     NoteIn,
     PointIn,
     PointOut,
     QueueEntryOut,
+    QueueLimit,
     ReasonIn,
     RenewalIn,
     RenewalOut,
@@ -91,7 +94,10 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
 
 @router.get("/applications", response=list[ApplicationOut])
 def list_applications(
-    request: HttpRequest, state: StateCode | None = None, limit: int = 50, offset: int = 0
+    request: HttpRequest,
+    state: StateCode | None = None,
+    limit: ListLimit = 50,
+    offset: ListOffset = 0,
 ) -> list[dict[str, Any]]:
     actor = _actor(request)
     rows = services.list_applications(
@@ -269,7 +275,7 @@ def renewal_installed(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.get("/review/queue", response=list[QueueEntryOut])
-def review_queue(request: HttpRequest, limit: int = 200) -> list[dict[str, Any]]:
+def review_queue(request: HttpRequest, limit: QueueLimit = 200) -> list[dict[str, Any]]:
     actor = _actor(request)
     return [queue_entry_out(e, actor) for e in review.review_queue(actor, limit=limit)]
 

@@ -23,7 +23,7 @@ from certhall.hall.models import (
     Delivery,
     Document,
 )
-from certhall.hall.review import QueueEntry
+from certhall.hall.review import QUEUE_LIMIT, QueueEntry
 from certhall.hall.states import State
 from certhall.hall.storage import MAX_BYTES
 from certhall.notify.models import mask_phone
@@ -314,6 +314,16 @@ CertTypeCode = Annotated[str, one_of(CertType.values)]
 DeliveryCode = Annotated[str, one_of([str(d) for d in services.CHOSEN_DELIVERIES])]
 StateCode = Annotated[str, one_of(State.values)]
 IdKindCode = Annotated[str, one_of(Handler.IdKind.values)]
+
+
+def within(low: int, high: int) -> WithJsonSchema:
+    """A whole number documented with the bounds the service refuses outside of."""
+    return WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})
+
+
+ListLimit = Annotated[int, within(1, services.LIST_LIMIT)]
+ListOffset = Annotated[int, within(0, services.OFFSET_LIMIT)]
+QueueLimit = Annotated[int, within(1, QUEUE_LIMIT)]
 
 #: a JSON object keyed by ids: its keys are text in JSON ("12"), documented as digits
 ById = Annotated[
