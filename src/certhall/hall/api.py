@@ -61,7 +61,7 @@ from certhall.hall.schemas import (
     RenewalOut,
     RenewalRequestIn,
     ReturnIn,
-    StateCode,
+    StateFilter,
     TicketOut,
     application_detail,
     application_out,
@@ -95,7 +95,7 @@ def _detail(request: HttpRequest, number: str) -> dict[str, Any]:
 @router.get("/applications", response=list[ApplicationOut])
 def list_applications(
     request: HttpRequest,
-    state: StateCode | None = None,
+    state: StateFilter | None = None,
     limit: ListLimit = 50,
     offset: ListOffset = 0,
 ) -> list[dict[str, Any]]:

@@ -312,7 +312,8 @@ def one_of(values: list[str]) -> WithJsonSchema:
 BusinessCode = Annotated[str, one_of(Business.values)]
 CertTypeCode = Annotated[str, one_of(CertType.values)]
 DeliveryCode = Annotated[str, one_of([str(d) for d in services.CHOSEN_DELIVERIES])]
-StateCode = Annotated[str, one_of(State.values)]
+#: a list's filter by state ("": every state, as when absent)
+StateFilter = Annotated[str, one_of(["", *State.values])]
 IdKindCode = Annotated[str, one_of(Handler.IdKind.values)]
 
 
