@@ -15,7 +15,7 @@ from typing import Any, Literal
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 
@@ -312,6 +312,6 @@ def handlers(request: HttpRequest, organization_id: int | None = None) -> list[H
 )
 def add_handler(
     request: HttpRequest, body: HandlerIn, organization_id: int | None = None
-) -> tuple[int, HandlerOut]:
+) -> Status[HandlerOut]:
     added = profile.add_handler(_actor(request), organization_id, **body.dict())
-    return 201, _handler(added)
+    return Status(201, _handler(added))
