@@ -153,8 +153,10 @@ def test_counter_replacement_of_a_lost_ukey(
         done = issuance.issue_application(
             clerk, application.number, tokens={line.pk: new.serial}, store=ukey_store
         )
-    # issued on the spot and handed over (领取方式:自取)
+    # issued on the spot and handed over, the history in the catalogue's words (the service
+    # wrote "现场办理，领取方式:自取" with a half-width colon until 12-07)
     assert done.state == State.DELIVERED and done.delivered_at is not None
+    assert services.history(clerk, done)[-1]["reason"] == "现场办理，领取方式：自取。"
     old_cert.refresh_from_db()
     assert (old_cert.status, old_cert.revocation_reason) == ("revoked", "keyCompromise")
     old.refresh_from_db()

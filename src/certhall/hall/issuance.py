@@ -16,7 +16,7 @@ The application is claimed first (``approved -> issuing``, committed): of two si
 issuances one proceeds and the other is refused before touching a token. Token work cannot join
 a database transaction; each line is recorded as done as soon as its certificate exists, so a
 failure half-way goes back to ``approved`` and a retry continues with the lines not done.
-On site the Ukey is handed over at once (领取方式:自取): ``issued -> delivered``.
+On site the Ukey is handed over at once (领取方式：自取): ``issued -> delivered``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from certhall.hall.models import (
     Delivery,
 )
 from certhall.hall.states import APPLICATIONS, State
+from certhall.messages import text
 from certhall.pki import identity
 from certhall.pki.issuance import Subscriber
 from certhall.tokens import (
@@ -168,7 +169,7 @@ def issue_application(
         stock = _stock_tokens(actor, lines, tokens or {})
         pin = pin or None  # an empty field is no PIN, never a wrong one tried on the Ukey
         _check_pin(lines, pin)
-        with workflow.issuing(actor, number, "hall.issuing", "制证未完成") as application:
+        with workflow.issuing(actor, number, "hall.issuing", "history_issue_failed") as application:
             _perform(actor, application, stock, pin, store or instance_store(), key_type)
         with transaction.atomic():
             application.refresh_from_db()
@@ -180,7 +181,9 @@ def issue_application(
             now = clock.now()
             workflow.issued(actor, application, serials, now)
             if onsite:
-                workflow.delivered(actor, application, "现场办理，领取方式:自取", delivered_at=now)
+                workflow.delivered(
+                    actor, application, text("history_delivered_onsite"), delivered_at=now
+                )
     return application
 
 
@@ -457,7 +460,7 @@ def deliver(
     with access.locked(actor, number, "hall.application.deliver") as application:
         access.require_staff(actor, application, *access.DELIVERY_ROLES)
         fields: dict[str, object] = {"delivered_at": clock.now()}
-        reason = "自取"
+        reason = text("history_delivered_pickup")
         if application.is_online_renewal:
             raise Conflict(code="online_renewal", variant="handover")
         if application.delivery == Delivery.MAIL:
@@ -466,7 +469,7 @@ def deliver(
                 raise InvalidInput(code="tracking")
             fields["tracking_number"] = tracking
             fields["carrier"] = identity.visible_text(carrier.strip(), 32, "快递公司") or "快递"
-            reason = f"邮寄：{fields['carrier']} {tracking}"
+            reason = text("history_delivered_mail", carrier=fields["carrier"], tracking=tracking)
         workflow.delivered(actor, application, reason, **fields)
         if application.delivery == Delivery.MAIL:
             notices.mailed(actor, application)
@@ -488,7 +491,9 @@ def recover(actor: User) -> list[str]:
         if not writes.abandoned(application.issuing_owner, application.updated_at, now):
             continue
         with transaction.atomic():
-            workflow.put_back(actor, application, "制证中断：已恢复，可重新制证", issuing_owner="")
+            workflow.put_back(
+                actor, application, text("history_issuing_recovered"), issuing_owner=""
+            )
             # An online renewal whose Ukey's 介质补办 closed the renewal meanwhile is over.
             renewal.end_if_replaced(actor, application)
         back.append(application.number)

@@ -24,6 +24,7 @@ from certhall.hall import access, workflow
 from certhall.hall.models import REASON_LENGTH, Application, Business, CertType, Channel
 from certhall.hall.states import APPLICATIONS, IN_REVIEW, State
 from certhall.lifecycle import transition
+from certhall.messages import text
 from certhall.payments import services as payments
 from certhall.payments.models import Order
 from certhall.pki import identity
@@ -121,7 +122,7 @@ def on_order_paid(sender: object, order: Order, **kwargs: Any) -> None:
         application,
         State.PAID,
         action="hall.application.paid",
-        reason=f"订单 {order.reference} 已支付",
+        reason=text("history_paid", reference=order.reference),
         fields={"paid_at": now, **workflow.queue_entry_fields(application, now)},
         extra_after={"order": order.reference, "amount": str(order.amount)},
     )
@@ -139,7 +140,7 @@ def auto_approve_online_renewal(application: Application) -> None:
         application,
         State.APPROVED,
         action="hall.application.approve",
-        reason="网厅续期：付款成功后即可在线更新证书（无需人工审核）",
+        reason=text("history_online_renewal_approved"),
         fields={"approved_at": clock.now()},
     )
 

@@ -203,7 +203,9 @@ def request_renewal(
                 number=application.number,
                 state=application.get_state_display(),
             )
-        with workflow.issuing(actor, number, "renewal.issuing", "续期未完成") as application:
+        with workflow.issuing(
+            actor, number, "renewal.issuing", "history_issue_failed.renewal"
+        ) as application:
             renewal = ca_renewal.renew(actor, request)
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
@@ -240,7 +242,7 @@ def confirm_installed(actor: User, number: str) -> Application:
             workflow.delivered(
                 actor,
                 application,
-                "证书助手已将新证书写入Ukey，原证书已吊销",
+                text("history_renewal_installed"),
                 delivered_at=clock.now(),
             )
     return application

@@ -20,6 +20,7 @@ from certhall.hall import access
 from certhall.hall.models import Application
 from certhall.hall.states import APPLICATIONS, State
 from certhall.lifecycle import transition
+from certhall.messages import text
 from certhall.rules import Channel as RuleChannel
 from certhall.rules import default_catalog, local
 from certhall.rules.workdays import Deadline, WorkCalendar, current
@@ -37,7 +38,8 @@ def hall_system() -> User:
 def issuing(actor: User, number: str, crashpoint: str, what: str) -> Iterator[Application]:
     """Claim an approved application for issuance (``approved -> issuing``, owned by this
     process: recovery puts it back once the process is gone), then run the block; if the block
-    fails, :func:`back_to_approved` with ``what`` and the error, which is raised again."""
+    fails, :func:`back_to_approved` with ``what`` (the catalogue code of the history's note,
+    ``history_issue_failed``) and the error, which is raised again."""
     with transaction.atomic():
         application = access.load(actor, number, lock=True)
         transition(
@@ -115,7 +117,7 @@ def back_to_approved(actor: User, application: Application, error: Exception, wh
     message = error.message
     with contextlib.suppress(CerthallError), transaction.atomic():
         application.refresh_from_db()
-        put_back(actor, application, f"{what}：{message}"[:200])
+        put_back(actor, application, text(what, error=message)[:200])
 
 
 def number_for(pk: int, created: datetime) -> str:

@@ -146,6 +146,16 @@ MESSAGES: dict[str, str] = {
         "本机构一小时内入库已达上限（每小时10次、每次至多20个Ukey），请{wait}后再试。"
     ),
     # An application's history (the reason of a change the platform made by itself).
+    "history_paid": "订单 {reference} 已支付。",
+    "history_online_renewal_approved": "网厅续期：付款成功后即可在线更新证书（无需人工审核）。",
+    "history_delivered_onsite": "现场办理，领取方式：自取。",
+    "history_delivered_pickup": "领取方式：自取。",
+    "history_delivered_mail": "领取方式：邮寄，{carrier} 运单号 {tracking}。",
+    "history_renewal_installed": "证书助手已将新证书写入Ukey，原证书已吊销。",
+    # ``issuing``'s failure (``workflow.back_to_approved``): the error's own words follow
+    "history_issue_failed": "制证未完成：{error}",
+    "history_issue_failed.renewal": "续期未完成：{error}",
+    "history_issuing_recovered": "制证中断：已恢复，可重新制证。",
     "history_renewal_replaced": (
         "Ukey{cause}，已办理介质补办：续期的新证书 {serial} 未写入该Ukey，随原证书一并吊销；"
         "补办的新Ukey上的证书有效期同样至 {end}，无需再次续期或付款。"
