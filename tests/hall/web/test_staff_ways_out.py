@@ -87,3 +87,41 @@ def test_a_certificate_held_elsewhere_links_to_that_application(
     link = reverse("hall-staff:application", args=[held.number])
     assert f'href="{link}"' in error.group(1)
     assert not draft.items.exists()
+
+
+def note_row(page: str) -> str | None:
+    """The application's 退回说明 row on the staff page (its head and text), if shown."""
+    found = re.search(r"<tr[^>]*><th>([^<]*退回说明)</th><td>(.*?)</td></tr>", page)
+    return f"{found.group(1)}：{found.group(2)}" if found else None
+
+
+def test_the_return_note_is_shown_while_it_is_the_applications_reason(
+    clerk: User, reviewer: User, handler: Handler
+) -> None:
+    """The reviewer's 退回说明 is the returned state's reason, read beside the corrected copy
+    while the correction is reviewed; once the application is approved it is history (the
+    page kept it among the customer's details through 审核通过, 已制证 and 已交付, 12-07)."""
+    with at(FRIDAY):
+        paid = at_counter(
+            clerk, handler, ItemRequest(business="new", cert_type="personal", years=2,
+            person_name="王五", person_id_number="44030119800101123X"),
+        )  # fmt: skip
+        licence = paid.documents.get(kind="licence_copy")
+        review.return_application(
+            reviewer, paid.number, reasons={licence.pk: "未加盖单位公章"}, note="请补盖公章"
+        )
+        client = counter_client(clerk)
+        url = reverse("hall-staff:application", args=[paid.number])
+        assert note_row(text(client.get(url))) == "退回说明：请补盖公章"
+        client.post(
+            reverse("hall-staff:checklist", args=[paid.number]),
+            {"received": "licence_copy", "original": "licence_copy"},
+        )
+        client.post(reverse("hall-staff:resubmit", args=[paid.number]))
+        paid.refresh_from_db()
+        assert paid.state == State.RESUBMITTED
+        assert note_row(text(client.get(url))) == "上次退回说明：请补盖公章"
+        review.approve(reviewer, paid.number)
+        page = text(client.get(url))
+    assert note_row(page) is None and "退回说明" not in page.split('id="history"')[0]
+    assert "请补盖公章" in page.split('id="history"')[1]  # the history keeps it
