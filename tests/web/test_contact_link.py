@@ -38,3 +38,12 @@ def test_every_customer_refusal_box_links_it() -> None:
         if 'class="notice error" role="alert" id="form-error">{{ error }}' in path.read_text()
     ]
     assert plain == []
+
+
+def test_a_script_is_given_the_same_words_page_and_link() -> None:
+    """The certificate login's script writes its JSON refusals itself: ``contact_data`` gives
+    it what ``contact_linked`` uses (login.js builds the link; tests/browser checks it)."""
+    rendered = Template("<p{% load contact %}{% contact_data %}>").render(Context())
+    assert rendered == (
+        f'<p data-contact="{CONTACT_US}" data-contact-url="/contact/" data-contact-link="联系客服">'
+    )
