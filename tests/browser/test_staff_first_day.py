@@ -9,7 +9,8 @@ disabled, and 补正完毕，重新提交 was refused with 须重新提交：…
 approves, the issuer issues onto a Ukey from stock and hands it over. Then the clerk enters a
 续期 of the customer's 机构个人证书 (its line holds the old serial and the Ukey's), through
 payment and review to the issuer's page, and tries a 解锁 of the same certificate (refused:
-the 续期 holds it, the refusal links to that application).
+the 续期 holds it, the refusal links to that application); the draft it leaves in the counter's
+work in hand is cancelled from there (checked 12-07: not a dead end).
 
 Every page is checked as test_phones.py checks the consoles at 1366 px (`wide_problem`: no
 short label, date or code of a cell broken, nothing out of its card: the application's 业务
@@ -228,5 +229,20 @@ def test_a_first_day_at_the_counter(
     shot("unlock-refused")
     page.click(f"#form-error a:has-text('{renewal}')")
     expect(page.locator("#application-number")).to_have_text(renewal)
+
+    # the draft whose line was refused stays in the counter's work in hand (草稿, 业务 —), not
+    # a dead end: opened from there, it takes another line or is cancelled, and leaves the list
+    page.goto(f"{url}/console/counter/")
+    draft = page.locator("#recent tbody tr", has_text="草稿")
+    expect(draft).to_contain_text("—")
+    shot("counter-with-empty-draft")
+    draft.locator("a").click()
+    expect(page.locator("#add-item")).to_be_visible()
+    page.click("summary:has-text('取消申请')")
+    page.click("#cancel")
+    expect(page.locator("#application-state")).to_have_text("已取消")
+    page.goto(f"{url}/console/counter/")
+    expect(page.locator("#recent")).to_contain_text("办理中的现场申请（1 件）")
+    expect(page.locator("#recent tbody tr", has_text="草稿")).to_have_count(0)
 
     assert not shot.problems
