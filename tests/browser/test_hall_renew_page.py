@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, expect
 from certhall.accounts.models import Role
 from certhall.ca.services import revoke
 from certhall.hall import renewal
+from certhall.messages import text
 from certhall.rules import SHANGHAI
 from tests.browser.conftest import chromium
 from tests.browser.test_phones import (  # noqa: F401
@@ -145,3 +146,35 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
             desk.goto(live_server.url + path)
             assert wide_problem(measure(desk, tmp_path, name), 1366) is None, name
     print("screenshots:", tmp_path)
+
+
+def test_the_helpers_refusal_on_the_renewal_links_to_contact_us(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    """在线更新证书's lines are written by its script from the helper's and the site's JSON
+    answers: the catalogue's 联系客服（见“联系我们”） is a link to 联系我们 there too, as on the
+    certificate login (``certhallNotice``, one function for both pages; until 12-07 each page
+    had its own copy writing plain text)."""
+    applicant, personal = world["applicant"], world["personal"]
+    failed = text("token_failed")
+    assert "联系客服（见“联系我们”）" in failed
+    with time_machine.travel(FRIDAY):
+        number = renewal.start(applicant, personal.serial, 1).number
+        pay_online(number, applicant)
+        page = session(browser, live_server.url, PHONE_VIEWPORT, applicant)
+        page.route(
+            "**/v1/certificates",
+            lambda route: route.fulfill(
+                status=503,
+                json={"error": {"code": "token_failed", "message": failed}},
+                headers={"Access-Control-Allow-Origin": "*"},
+            ),
+        )
+        page.goto(f"{live_server.url}/hall/applications/{number}/")
+        status = page.locator("#agent-status")
+        expect(status).to_have_text(failed.replace("（见“联系我们”）", ""))
+        expect(status.locator("a.contact-us")).to_have_attribute("href", "/contact/")
+        assert phone_problems(measure(page, tmp_path, "renewal-helper-refused"), 390) == {}

@@ -61,6 +61,32 @@
     };
   };
 
+  // A page's line of news: show(element, text, kind) writes text into a .notice of level kind.
+  // The words come from the helper or the server (their JSON answers): always text, never HTML;
+  // the catalogue's 联系客服（见“联系我们”） becomes a link to 联系我们, as the pages' refusals
+  // show it (contact_linked), from the words, page and link text the page's root carries
+  // ({% contact_data %}), built with DOM nodes.
+  window.certhallNotice = function (root) {
+    var words = root.getAttribute("data-contact");
+    var url = root.getAttribute("data-contact-url");
+    var linkText = root.getAttribute("data-contact-link");
+    return function (element, text, kind) {
+      element.textContent = "";
+      var parts = words ? String(text || "").split(words) : [String(text || "")];
+      parts.forEach(function (part, index) {
+        if (index > 0) {
+          var link = document.createElement("a");
+          link.href = url;
+          link.className = "contact-us";
+          link.textContent = linkText;
+          element.appendChild(link);
+        }
+        if (part) { element.appendChild(document.createTextNode(part)); }
+      });
+      element.className = "notice" + (kind ? " " + kind : "");
+    };
+  };
+
   window.certhallAgent = function (agent) {
     function callAgent(path, options) {
       var init = options || {};

@@ -21,28 +21,7 @@
   var busy = false;
   var current = null; // {id, state}
   var pin = window.certhallPinWindow(pinLink, pinLinkA, 700);
-
-  // The server's words as text; its 联系客服（见“联系我们”） a link to 联系我们, as the other
-  // login forms show it (contact_linked): built here with DOM nodes, never as HTML.
-  var contactWords = root.getAttribute("data-contact");
-  var contactUrl = root.getAttribute("data-contact-url");
-  var contactLink = root.getAttribute("data-contact-link");
-
-  function show(element, text, kind) {
-    element.textContent = "";
-    var parts = contactWords ? (text || "").split(contactWords) : [text || ""];
-    parts.forEach(function (part, index) {
-      if (index > 0) {
-        var link = document.createElement("a");
-        link.href = contactUrl;
-        link.className = "contact-us";
-        link.textContent = contactLink;
-        element.appendChild(link);
-      }
-      if (part) { element.appendChild(document.createTextNode(part)); }
-    });
-    element.className = "notice" + (kind ? " " + kind : "");
-  }
+  var show = window.certhallNotice(root);
 
   var client = window.certhallAgent(agent);
   var callAgent = client.callAgent;

@@ -22,10 +22,7 @@
   var current = null;  // the helper's request under way
   var api = "/api/hall/applications/" + encodeURIComponent(number);
 
-  function show(element, text, kind) {
-    element.textContent = text || "";
-    element.className = "notice" + (kind ? " " + kind : "");
-  }
+  var show = window.certhallNotice(root);
   var client = window.certhallAgent(agent);
   var pin = window.certhallPinWindow(pinLink, pinLinkA, 660);
   var callAgent = client.callAgent;
