@@ -7,6 +7,7 @@ numbers as the registry writes them, registering a signed certificate, finding o
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from cryptography import x509
@@ -19,6 +20,7 @@ from certhall.audit import services as audit
 from certhall.bulk import insert_row, insert_rows, keys_by
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.errors import InvalidInput, NotFound, quoted
+from certhall.pki.identity import fold_width
 from certhall.pki.issuance import Subscriber
 
 
@@ -30,15 +32,22 @@ def serial_hex(serial: int) -> str:
 SERIAL_TEXT_LENGTH = 59
 
 
+#: A typed serial once folded, without blanks and in lower case: hex digits, an optional ``0x``,
+#: groups separated by single colons (as the certificate helper and openssl show them).
+_TYPED_SERIAL = re.compile(r"(?:0x)?[0-9a-f]+(?::[0-9a-f]+)*")
+
+
 def parse_serial(text: str) -> str:
-    """Normalise a serial typed by a person (hex, optional 0x, colons or spaces)."""
-    cleaned = text.strip().lower().removeprefix("0x").replace(":", "").replace(" ", "")
-    try:
-        value = int(cleaned, 16)
-    except ValueError:
+    """Normalise a serial typed by a person: hex digits of either case, leading zeros, an
+    optional ``0x``, colons between groups and blanks anywhere; full-width characters folded
+    (``pki.identity.fold_width``). Refused: anything else ``int(text, 16)`` would take (a
+    sign, ``_``, other scripts' digits)."""
+    cleaned = "".join(fold_width(text).split()).lower()
+    if not _TYPED_SERIAL.fullmatch(cleaned):
         raise InvalidInput(
             code="serial_invalid", variant="hex", text=quoted(text, SERIAL_TEXT_LENGTH)
-        ) from None
+        )
+    value = int(cleaned.removeprefix("0x").replace(":", ""), 16)
     if value <= 0 or value.bit_length() > 160:
         raise InvalidInput(code="serial_invalid", text=quoted(text, SERIAL_TEXT_LENGTH))
     return serial_hex(value)

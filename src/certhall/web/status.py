@@ -27,7 +27,6 @@ from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
 from certhall.ca.registry import parse_serial
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
-from certhall.pki.identity import fold_width
 from certhall.rules import CertType, default_catalog
 from certhall.web.errors import attempt, form_page
 
@@ -96,15 +95,14 @@ def mask_name(name: str) -> str:
 
 
 def normalise_serial(text: str) -> str:
-    """The registry form of a typed serial (hex, tolerant of case, 0x, colons and blanks)."""
+    """The registry form of a typed serial (`ca.registry.parse_serial`), in the page's words."""
     if len(text) > MAX_INPUT:
         raise InvalidInput(code="bad_serial")
-    # full-width characters from Chinese input methods (０ｘ３Ｆ：Ａ２) become ASCII
-    folded = "".join(fold_width(text).split())
-    if not folded:
+    if not text.strip():
         raise InvalidInput(code="bad_serial", variant="empty")
     try:
-        return parse_serial(folded)
+        # full-width characters from Chinese input methods (０ｘ３Ｆ：Ａ２) are folded there
+        return parse_serial(text)
     except InvalidInput:
         raise InvalidInput(code="bad_serial") from None
 
