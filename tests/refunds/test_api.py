@@ -215,3 +215,47 @@ def test_a_partnerships_counter_application_needs_no_legal_representative(
         content_type="application/json",
     )  # fmt: skip
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_applications_and_the_progress_query_answer_what_the_document_says(
+    actors: dict[str, User],
+    open_programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    """The list, an application and the offline progress query (its code, then the page)
+    answer the fields `/api/openapi.json` documents (schemathesis: they were any object)."""
+    import re
+
+    from certhall.notify.models import SmsMessage
+    from tests.support.openapi import documented_fields
+
+    fee("a1", IN, "300.00")
+    use("a1", IN)
+    applicant = api(actors["applicant"])
+    body = {"account_name": NAME, "account_number": ACCOUNT, "bank_name": "工行", "phone": PHONE}
+    created = applicant.post(
+        "/api/refunds/programmes/sz-2021/applications", body, content_type="application/json"
+    ).json()
+    path = "/api/refunds/programmes/{slug}/applications"
+    assert set(created) == documented_fields("POST", path, 201)
+    (row,) = applicant.get("/api/refunds/applications").json()
+    assert set(row) == documented_fields("GET", "/api/refunds/applications", 200)
+    shown = applicant.get(f"/api/refunds/applications/{created['number']}").json()
+    assert set(shown) == documented_fields("GET", "/api/refunds/applications/{number}", 200)
+    step = documented_fields("GET", "/api/refunds/applications/{number}", 200, "history")
+    assert set(shown["history"][0]) == step
+
+    public = api(None)
+    query = {"number": created["number"], "uscc": USCC}
+    sent = public.post("/api/refunds/progress/code", query, content_type="application/json")
+    assert set(sent.json()) == documented_fields("POST", "/api/refunds/progress/code", 200)
+    sms = SmsMessage.objects.filter(phone=PHONE).order_by("-pk").first()
+    code = re.search(r"验证码为(\d{6})", sms.text if sms else "")
+    assert code is not None
+    opened = public.post(
+        "/api/refunds/progress", {**query, "code": code.group(1)}, content_type="application/json"
+    )
+    assert opened.json() == shown
+    assert set(opened.json()) == documented_fields("POST", "/api/refunds/progress", 200)

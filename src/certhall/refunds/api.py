@@ -8,7 +8,7 @@ Errors are ``{"error", "message"}`` (``certhall.api``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
@@ -16,11 +16,13 @@ from ninja import Router, Schema, Status
 from certhall.accounts.api import require_csrf, session
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
+from certhall.hall.schemas import Out, one_of
 from certhall.ratelimit import client_address
 from certhall.refunds import counter, payout, progress, reports, review, services
-from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
+from certhall.refunds.models import Channel, PayoutBatch, Programme, RefundApplication
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
+from certhall.refunds.states import State
 from certhall.web.errors import refusals
 
 router = Router(tags=["refunds"])
@@ -74,6 +76,52 @@ class ProgressOpenIn(ProgressCodeIn):
     code: str
 
 
+StateCode = Annotated[str, one_of(State.values)]
+
+
+class RefundStepOut(Out):
+    at: str  # local time, ISO 8601
+    label: str
+    note: str
+
+
+class RefundApplicationOut(Out):
+    """What an enterprise is shown of its application (``progress.summary``): the programme's
+    name, the channel's label, the account's bank and last four digits."""
+
+    number: str
+    programme: str
+    enterprise_name: str
+    uscc: str
+    channel: str
+    state: StateCode
+    state_label: str
+    amount_yuan: str
+    note: str
+    account: str
+    history: list[RefundStepOut]
+
+
+class RefundRowOut(Out):
+    """A row of the list: the programme's slug and the channel's code."""
+
+    number: str
+    programme: str
+    uscc: str
+    enterprise_name: str
+    channel: Annotated[str, one_of(Channel.values)]
+    state: StateCode
+    amount_yuan: str
+
+
+class RefundCodeSentOut(Out):
+    """The same whether or not a message was really sent (no oracle of a number's phone)."""
+
+    sent: bool
+    phone: str  # masked
+    message: str
+
+
 def _out(application: RefundApplication) -> dict[str, Any]:
     return progress.summary(application)
 
@@ -92,7 +140,7 @@ def eligibility(request: HttpRequest, slug: str, uscc: str | None = None) -> dic
     return services.eligibility_for(actor, slug, code).as_json()
 
 
-@router.post("/programmes/{slug}/applications", response={201: dict[str, Any]}, auth=session)
+@router.post("/programmes/{slug}/applications", response={201: RefundApplicationOut}, auth=session)
 def apply(request: HttpRequest, slug: str, body: ApplyIn) -> Status[dict[str, Any]]:
     account = BankAccount(body.account_name, body.account_number, body.bank_name)
     application = services.apply_online(_actor(request), slug, account, phone=body.phone)
@@ -100,7 +148,7 @@ def apply(request: HttpRequest, slug: str, body: ApplyIn) -> Status[dict[str, An
 
 
 @router.post(
-    "/programmes/{slug}/counter-applications", response={201: dict[str, Any]}, auth=session
+    "/programmes/{slug}/counter-applications", response={201: RefundApplicationOut}, auth=session
 )
 def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[dict[str, Any]]:
     data = body.dict()
@@ -114,7 +162,7 @@ def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[di
     return Status(201, _out(counter.enter_offline(_actor(request), slug, entry)))
 
 
-@router.get("/applications", response=list[dict[str, Any]], auth=session)
+@router.get("/applications", response=list[RefundRowOut], auth=session)
 def list_applications(
     request: HttpRequest, programme: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
@@ -133,32 +181,32 @@ def list_applications(
     ]
 
 
-@router.get("/applications/{number}", response=dict[str, Any], auth=session)
+@router.get("/applications/{number}", response=RefundApplicationOut, auth=session)
 def get_application(request: HttpRequest, number: str) -> dict[str, Any]:
     return _out(services.get_application(_actor(request), number))
 
 
-@router.post("/applications/{number}/approve", response=dict[str, Any], auth=session)
+@router.post("/applications/{number}/approve", response=RefundApplicationOut, auth=session)
 def approve(request: HttpRequest, number: str) -> dict[str, Any]:
     return _out(review.approve(_actor(request), number))
 
 
-@router.post("/applications/{number}/reject", response=dict[str, Any], auth=session)
+@router.post("/applications/{number}/reject", response=RefundApplicationOut, auth=session)
 def reject(request: HttpRequest, number: str, body: RefundReasonIn) -> dict[str, Any]:
     return _out(review.reject(_actor(request), number, body.reason))
 
 
-@router.post("/applications/{number}/ask-more", response=dict[str, Any], auth=session)
+@router.post("/applications/{number}/ask-more", response=RefundApplicationOut, auth=session)
 def ask_more(request: HttpRequest, number: str, body: RefundReasonIn) -> dict[str, Any]:
     return _out(review.ask_more(_actor(request), number, body.reason))
 
 
-@router.post("/applications/{number}/supply", response=dict[str, Any], auth=session)
+@router.post("/applications/{number}/supply", response=RefundApplicationOut, auth=session)
 def supply(request: HttpRequest, number: str, body: RefundReasonIn) -> dict[str, Any]:
     return _out(services.supply(_actor(request), number, body.reason))
 
 
-@router.post("/applications/{number}/account", response=dict[str, Any], auth=session)
+@router.post("/applications/{number}/account", response=RefundApplicationOut, auth=session)
 def correct_account(request: HttpRequest, number: str, body: AccountIn) -> dict[str, Any]:
     account = BankAccount(body.account_name, body.account_number, body.bank_name)
     return _out(review.correct_account(_actor(request), number, account))
@@ -221,14 +269,14 @@ def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     }
 
 
-@router.post("/progress/code", response=dict[str, Any], openapi_extra=refusals(429))
+@router.post("/progress/code", response=RefundCodeSentOut, openapi_extra=refusals(429))
 def progress_code(request: HttpRequest, body: ProgressCodeIn) -> dict[str, Any]:
     require_csrf(request)
     sent = progress.request_code(body.number, body.uscc, client=client_address(request))
     return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
 
 
-@router.post("/progress", response=dict[str, Any], openapi_extra=refusals(429))
+@router.post("/progress", response=RefundApplicationOut, openapi_extra=refusals(429))
 def progress_open(request: HttpRequest, body: ProgressOpenIn) -> dict[str, Any]:
     require_csrf(request)
     application = progress.open_progress(
