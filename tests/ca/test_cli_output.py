@@ -57,7 +57,7 @@ def test_issue_onto_a_full_disk_issues_nothing(
         )
     assert (code, stdout) == (2, "")
     assert err.splitlines() == [
-        f"certhall: error: 无法写入 {tmp_path / 'a.pem'}：No space left on device"
+        f"certhall: error: 无法写入 {tmp_path / 'a.pem'}：No space left on device。"
     ]
     assert Certificate.objects.count() == before
     # audited as refused, with the reason, after the rollback

@@ -56,5 +56,5 @@ MESSAGES: dict[str, str] = {
     "done_email_saved": "电子邮箱已保存。",
     "done_email_removed": "电子邮箱已删除。",
     "done_password_changed": "密码已修改。",
-    "done_handler_added": "已登记经办人：{name}",
+    "done_handler_added": "已登记经办人：{name}。",
 }

@@ -30,7 +30,7 @@ MESSAGES: dict[str, str] = {
     "ca_passphrase_empty.pin": "CA 密钥口令（令牌 PIN）不能为空。",
     "ca_key_backend": "CA 密钥后端只能是 pkcs11 或 file，而不是 {backend!r}。",
     "ca_key_file_type": "CA 密钥文件 {name} 中是 {key}，不是 CA 可用的密钥。",
-    "key_ref_invalid": "PKCS#11 密钥引用格式不正确：{ref!r}",
+    "key_ref_invalid": "PKCS#11 密钥引用格式不正确：{ref!r}。",
     "key_ref_invalid.file": "{ref!r} 不是密钥文件引用。",
     "key_ref_invalid.pkcs11": "{ref!r} 不是 PKCS#11 密钥引用。",
     "key_ref_invalid.other_token": (

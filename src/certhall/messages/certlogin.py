@@ -35,7 +35,7 @@ MESSAGES: dict[str, str] = {
     "crl_needs_fingerprint": "--crl 须与 --fingerprint 一起使用。",
     "own_ca": "这是本平台自己的CA，已受信任。",
     "exists": "CA 证书 {fingerprint}… 已导入。",
-    "crl_fetch": "无法从 {url} 获取 CRL：{error}",
+    "crl_fetch": "无法从 {url} 获取 CRL：{error}。",
     "crl_too_large": "{url} 上的 CRL 超过 64 MB。",
     "crl_older": "CRL 编号 {number} 比已保存的（{stored}）旧。",
     "fingerprint": "请至少提供指纹的前8位十六进制数字。",

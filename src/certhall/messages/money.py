@@ -4,7 +4,7 @@ agree (orders, payments, notifications, applications, renewals)."""
 MESSAGES: dict[str, str] = {
     "amount_float": "{what}必须是精确的十进制数，不能是浮点数。",
     "amount_invalid": "{what}“{value}”不是有效的金额。",
-    "amount_type": "{what}必须是金额（元），不能是 {kind}",
+    "amount_type": "{what}必须是金额（元），不能是 {kind}。",
     "amount_precision": "{what}“{value}”最多只能有两位小数（精确到分）。",
     "amount_negative": "{what}不能为负数。",
     "amount_too_large": "{what}不能超过 {limit} 元。",

@@ -8,7 +8,7 @@ MESSAGES: dict[str, str] = {
     "notify_empty": "通知内容为空。",
     "notify_field": "通知缺少字段 {field} 或其值过长。",
     "wrong_app": "通知的 app_id “{app_id}” 不是本平台的。",
-    "notify_status": "未知的交易状态 {status}",
+    "notify_status": "未知的交易状态 {status}。",
     "notify_amount": "通知金额“{amount}”格式不正确（应为如 300.00 的元金额）。",
     "order_not_found.notify": "通知的订单 {reference} 不存在。",
     "bad_signature.sign_type": "通知签名类型必须是 {expected}，收到的是“{got}”。",
@@ -20,7 +20,7 @@ MESSAGES: dict[str, str] = {
     "statement_encoding": "对账单既不是UTF-8也不是GB18030编码。",
     "statement_date": "日期“{value}”无法识别（应为 YYYY-MM-DD）。",
     "statement_empty": "对账单是空的。",
-    "statement_header": "对账单第1行应为表头 date,amount,payer,note[,serial]，而不是：{got}",
+    "statement_header": "对账单第1行应为表头 date,amount,payer,note[,serial]，而不是：{got}。",
     "statement_too_long": "对账单最多 {limit} 行。",
     "statement_malformed": (
         "对账单第{line}行不是有效的CSV（每个字段最多 {limit} 个字符），整个文件未导入。"
@@ -63,14 +63,14 @@ MESSAGES: dict[str, str] = {
     "order_purpose": "订单用途“{purpose}” 无效（如 hall.application）。",
     "order_staff_only": "只有电子认证服务机构的工作人员可以为单位开具订单。",
     "payment_already_recorded": "交易 {transaction_id} 已入账（订单 {reference}）。",
-    "counter_method": "柜台收款方式只能是：{choices}",
+    "counter_method": "柜台收款方式只能是：{choices}。",
     "invoice_staff_only": "发票由受理员或CA管理员开具。",
     # gateways and their keys (payments.gateways, payments.keys, payments.sandbox)
     "gateway_unknown": "没有名为“{name}” 的在线支付网关。",
-    "gateway_key_missing": "支付网关 {gateway} 没有公钥：请把网关的RSA公钥（PEM格式）放在 {path}",
+    "gateway_key_missing": "支付网关 {gateway} 没有公钥：请把网关的RSA公钥（PEM格式）放在 {path}。",
     "gateway_key_not_pem": "{path} 不是PEM格式的公钥。",
     "gateway_key_weak": "{path} 必须是至少2048位的RSA公钥。",
-    "sandbox_key_locked": "无法用本实例的CA密钥口令打开模拟支付网关的密钥 {path}",
+    "sandbox_key_locked": "无法用本实例的CA密钥口令打开模拟支付网关的密钥 {path}。",
     "sandbox_key_not_rsa": "{path} 不是RSA私钥。",
     "order_not_payable.sandbox": "订单 {reference} {status}，无需支付。",
     "sandbox_action": "请选择“确认支付”或“取消”。",
@@ -97,7 +97,7 @@ MESSAGES: dict[str, str] = {
     "refund_retry_not_failed": (
         "订单 {reference} 的自动退款没有失败，无需立即重试：系统会按时发起退款。"
     ),
-    "gateway_refund_retry_failed": "订单 {reference} 立即重试未成功：{error}",
+    "gateway_refund_retry_failed": "订单 {reference} 立即重试未成功：{error}。",
     "sandbox_trade_unknown": "{gateway}没有订单 {reference} 的交易（交易不存在）。",
     "sandbox_refund_no_reused": "退款单号 {refund_no} 已用于另一笔退款（金额或交易不同）。",
     "sandbox_refund_exceeds": "退款金额 {amount} 元超过交易可退金额 {left} 元。",

@@ -5,9 +5,9 @@ MESSAGES: dict[str, str] = {
     "point_not_online": "受理点只适用于现场办理，网上办理无需选择。",
     "unknown_choice": "未知的{what}“{value}”（可选：{choices}）。",
     "naive_datetime": "{at} 没有时区：请给出带时区的时间（Asia/Shanghai 当地时间）。",
-    "rules_catalog_invalid": "业务规则目录 {source}：{path}: {problem}",
-    "rules_catalog_invalid.json": "业务规则目录 {source} 不是有效的 JSON：{error}",
-    "rules_catalog_invalid.read": "无法读取业务规则目录 {source}：{error}",
+    "rules_catalog_invalid": "业务规则目录 {source}：{path}: {problem}。",
+    "rules_catalog_invalid.json": "业务规则目录 {source} 不是有效的 JSON：{error}。",
+    "rules_catalog_invalid.read": "无法读取业务规则目录 {source}：{error}。",
     "term_not_applicable": "办理年限只适用于新办和续期，不适用于{business}。",
     "term_missing": "请选择{cert_type}{business}的年限（{min_years}-{max_years}年）。",
     "term_invalid": "年限须为不小于1的整数，而不是 {got!r}。",
@@ -20,16 +20,16 @@ MESSAGES: dict[str, str] = {
         "{where}：{text} 不在 {year} 年内（只可另含上一年12月中通知安排的元旦放假、调休上班日）。"
     ),
     "calendar_dates": "“{key}” 须为日期列表。",
-    "calendar_dates.repeated": "{name}（{key}）中日期重复：{days}",
-    "calendar_format": "节假日安排格式错误：{problems}",
-    "calendar_format.object": "节假日安排须为 JSON 对象 {{year, holidays, workdays, source}}",
-    "calendar_year": "年份 {year} 超出可导入范围 2004-{last}",
-    "calendar_year.type": "“year” 须为整数年份，不是 {year!r}",
+    "calendar_dates.repeated": "{name}（{key}）中日期重复：{days}。",
+    "calendar_format": "节假日安排格式错误：{problems}。",
+    "calendar_format.object": "节假日安排须为 JSON 对象 {{year, holidays, workdays, source}}。",
+    "calendar_year": "年份 {year} 超出可导入范围 2004-{last}。",
+    "calendar_year.type": "“year” 须为整数年份，不是 {year!r}。",
     "calendar_source": "“source” 须注明来源（如国务院办公厅通知的标题）。",
     "calendar_holidays_empty": "放假日期（holidays）不能为空。",
-    "calendar_both": "日期不能既是假日又是调休上班日：{days}",
+    "calendar_both": "日期不能既是假日又是调休上班日：{days}。",
     "calendar_weekday_workdays": (
-        "调休上班日期（workdays）只列调休上班的周六、周日，这些日期本是工作日：{days}"
+        "调休上班日期（workdays）只列调休上班的周六、周日，这些日期本是工作日：{days}。"
     ),
     "calendar_unknown": (
         "{year} 年的节假日安排未知，无法计算工作日（可用年份 {first}-{last}，或导入该年的安排）。"
