@@ -22,6 +22,7 @@ from tests.refunds.conftest import (
     USCC,
 )
 from tests.refunds.test_applications import bank_return
+from tests.support.openapi import documented_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,8 @@ def test_the_online_flow_over_the_api(
     assert batch.status_code == 201 and batch.json()["count"] == 1
     made = batch.json()
     assert made["state"] == "pending_release" and "file" not in made
+    batches = "/api/refunds/programmes/{slug}/batches"
+    assert set(made) == documented_fields("POST", batches, 201)
     file = f"/api/refunds/batches/{made['number']}/file"
     assert officer.get(file).json()["error"] == "refund_batch_not_released"
     own = officer.post(f"/api/refunds/batches/{made['number']}/release")
@@ -107,6 +110,9 @@ def test_the_online_flow_over_the_api(
     assert applicant.get(f"/api/refunds/applications/{number}").json()["state"] == "paid"
     board = officer.get("/api/refunds/programmes/sz-2021/dashboard").json()
     assert board["total"] == {"label": "合计", "count": 1, "amount_yuan": "300.00"}
+    dashboard = "/api/refunds/programmes/{slug}/dashboard"
+    assert set(board) == documented_fields("GET", dashboard, 200)
+    assert set(board["by_state"][0]) == documented_fields("GET", dashboard, 200, "by_state")
     assert api(actors["clerk"]).get("/api/refunds/programmes/sz-2021/dashboard").status_code == 403
 
 
@@ -229,7 +235,6 @@ def test_the_applications_and_the_progress_query_answer_what_the_document_says(
     import re
 
     from certhall.notify.models import SmsMessage
-    from tests.support.openapi import documented_fields
 
     fee("a1", IN, "300.00")
     use("a1", IN)

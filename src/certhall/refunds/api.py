@@ -22,7 +22,7 @@ from certhall.refunds import counter, payout, progress, reports, review, service
 from certhall.refunds.models import Channel, PayoutBatch, Programme, RefundApplication
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
-from certhall.refunds.states import State
+from certhall.refunds.states import BatchState, State
 from certhall.web.errors import refusals
 
 router = Router(tags=["refunds"])
@@ -120,6 +120,32 @@ class RefundCodeSentOut(Out):
     sent: bool
     phone: str  # masked
     message: str
+
+
+class RefundBatchOut(Out):
+    """A payout batch: never its file (a second officer releases it, then downloads it)."""
+
+    number: str
+    state: Annotated[str, one_of(BatchState.values)]
+    count: int
+    total_yuan: str
+    sha256: str
+    created_by: str
+    released_by: str | None
+
+
+class RefundTallyOut(Out):
+    label: str
+    count: int
+    amount_yuan: str
+
+
+class RefundDashboardOut(Out):
+    programme: str
+    total: RefundTallyOut
+    by_state: list[RefundTallyOut]
+    by_ca: list[RefundTallyOut]
+    by_day: list[RefundTallyOut]
 
 
 def _out(application: RefundApplication) -> dict[str, Any]:
@@ -224,18 +250,18 @@ def _batch_out(batch: PayoutBatch) -> dict[str, Any]:
     }
 
 
-@router.post("/programmes/{slug}/batches", response={201: dict[str, Any]}, auth=session)
+@router.post("/programmes/{slug}/batches", response={201: RefundBatchOut}, auth=session)
 def create_batch(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
     """Made pending release: the file is not in the answer (a second officer releases it)."""
     return Status(201, _batch_out(payout.create_batch(_actor(request), slug)))
 
 
-@router.post("/batches/{number}/release", response=dict[str, Any], auth=session)
+@router.post("/batches/{number}/release", response=RefundBatchOut, auth=session)
 def release_batch(request: HttpRequest, number: str) -> dict[str, Any]:
     return _batch_out(payout.release(_actor(request), number))
 
 
-@router.post("/batches/{number}/cancel", response=dict[str, Any], auth=session)
+@router.post("/batches/{number}/cancel", response=RefundBatchOut, auth=session)
 def cancel_batch(request: HttpRequest, number: str) -> dict[str, Any]:
     return _batch_out(payout.cancel(_actor(request), number))
 
@@ -253,7 +279,7 @@ def settle(request: HttpRequest, slug: str) -> dict[str, Any]:
     return payout.settle(_actor(request), slug, request.body).as_json()
 
 
-@router.get("/programmes/{slug}/dashboard", response=dict[str, Any], auth=session)
+@router.get("/programmes/{slug}/dashboard", response=RefundDashboardOut, auth=session)
 def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     data = reports.dashboard(_actor(request), slug)
 
