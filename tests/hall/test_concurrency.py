@@ -1,9 +1,11 @@
 """On PostgreSQL: two issuers issuing the same application at the same moment give one
 certificate (real SoftHSM2 Ukeys, real CA); two rounds of the jobs refund an online renewal
-whose certificate ended, or was revoked, once."""
+whose certificate ended, or was revoked, once; a revocation is not overtaken by the helper's
+renewal in flight."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -24,7 +26,13 @@ from certhall.rules import SHANGHAI
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import UkeyStore
 from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
-from tests.hall.test_year_end import JUST_AFTER_MIDNIGHT, ending_at, paid_at_the_cashier
+from tests.hall.test_renewal import signed
+from tests.hall.test_year_end import (
+    JUST_AFTER_MIDNIGHT,
+    ending_at,
+    keyed_ending_at,
+    paid_at_the_cashier,
+)
 from tests.support.threads import together
 
 pytestmark = pytest.mark.softhsm
@@ -110,3 +118,55 @@ def test_two_rounds_of_the_jobs_at_once_refund_an_ended_online_renewal_once(
     told = SmsMessage.objects.filter(kind="application_status", text__contains=number)
     assert told.count() == 1
     assert ("吊销" in told.get().text) is revoked
+
+
+def test_a_revocation_during_the_helpers_renewal_is_not_overtaken_by_it(
+    audit_flushable: None,
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    ca_admin: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CA revokes a certificate (keyCompromise) while the helper's request to renew it is
+    between its check that the certificate is valid and the signing. Before (12-07, h5) the
+    check read the row without a lock: the revocation committed, then the renewal signed by
+    the compromised key was issued anyway. Now the revocation waits for the issuance that read
+    the certificate valid (it is revoked after it, the renewal's new certificate stands, as for
+    any revocation after a renewal), or the issuance waits and is refused."""
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency needs PostgreSQL")
+    key, old = keyed_ending_at(admin, organization, datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI))
+    with at(FRIDAY):
+        number = renewal.start(applicant, old.serial, 1).number
+        pay_online(number, applicant)
+    real_issue = ca_services.issue
+    revoking: list[threading.Thread] = []
+
+    def revoke() -> None:
+        try:
+            with at(FRIDAY):
+                ca_services.revoke(ca_admin, old.serial, "keyCompromise")
+        finally:
+            connection.close()
+
+    def issue_while_revoked(*args: object, **kwargs: object) -> Certificate:
+        thread = threading.Thread(target=revoke)
+        thread.start()
+        thread.join(timeout=3)  # committed unless it waits for this issuance's lock
+        revoking.append(thread)
+        return real_issue(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ca_services, "issue", issue_while_revoked)
+    with at(FRIDAY):
+        done = renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
+    revoking[0].join(timeout=30)
+    assert not revoking[0].is_alive()
+    assert done.new_certificate is not None
+    revoked = AuditEvent.objects.get(action="ca.certificate.revoke", object_id=old.serial)
+    issued = AuditEvent.objects.get(
+        action="ca.certificate.issue", object_id=done.new_certificate.serial
+    )
+    assert issued.seq < revoked.seq  # issued while the old one was valid, revoked after
+    assert Certificate.objects.get(pk=old.pk).status == Certificate.Status.REVOKED

@@ -296,7 +296,10 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
         locked = Renewal.objects.select_for_update().get(pk=renewal.pk)
         if locked.state != State.REQUESTED:
             return locked  # issued by a concurrent retry
-        current = Certificate.objects.get(pk=old.pk)
+        # Locked: a revocation (``ca.services.revoke``, one UPDATE of this row) waits for this
+        # issuance, or this one for it and is refused; read bare, a keyCompromise committed
+        # meanwhile was overtaken by a renewal signed with that key (12-07, h5).
+        current = Certificate.objects.select_for_update().get(pk=old.pk)
         if current.status != Certificate.Status.VALID:
             raise Conflict(code="certificate_revoked")
         row = ca_services.issue(
