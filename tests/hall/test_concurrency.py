@@ -1,7 +1,7 @@
 """On PostgreSQL: two issuers issuing the same application at the same moment give one
 certificate (real SoftHSM2 Ukeys, real CA); two rounds of the jobs refund an online renewal
-whose certificate ended, or was revoked, once; a revocation is not overtaken by the helper's
-renewal in flight."""
+whose certificate ended, or was revoked, once (and the round with a clerk's refund); a revocation
+is not overtaken by the helper's renewal in flight."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from certhall.audit.models import AuditEvent
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict
-from certhall.hall import issuance, renewal, review, services
+from certhall.hall import issuance, payment, renewal, review, services
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.notify.models import SmsMessage
@@ -118,6 +118,46 @@ def test_two_rounds_of_the_jobs_at_once_refund_an_ended_online_renewal_once(
     told = SmsMessage.objects.filter(kind="application_status", text__contains=number)
     assert told.count() == 1
     assert ("吊销" in told.get().text) is revoked
+
+
+def test_the_round_and_a_clerks_refund_at_once_refund_a_revoked_renewal_once(
+    audit_flushable: None,
+    admin: User,
+    hall_ca: object,
+    applicant: User,
+    organization: Organization,
+    ca_admin: User,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    """A clerk refunds a paid online renewal whose certificate the CA revoked while the jobs'
+    round (``renewal.close_ended``) closes it: one refund of the order, one audit event each;
+    the one that comes second finds it refunded under the application's lock (the round leaves
+    it, the clerk is told its state)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("true concurrency needs PostgreSQL")
+    clerk = make_user(Role.CLERK)
+    old = ending_at(admin, organization, datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI))
+    with at(datetime(2026, 12, 31, 23, 50, tzinfo=SHANGHAI)):
+        number = renewal.start(applicant, old.serial, 1).number
+        paid_at_the_cashier(number, applicant)
+        ca_services.revoke(ca_admin, old.serial, "keyCompromise")
+    after = datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)
+    with at(after):
+        results = together(
+            lambda: renewal.close_ended(after),
+            lambda: payment.refund_application(clerk, number, "证书已吊销，退款"),
+        )
+    round_closed, clerk_result = results
+    if round_closed == [number]:  # the round first: the clerk is told it is refunded
+        assert isinstance(clerk_result, Conflict) and clerk_result.code == "application_state"
+    else:
+        assert round_closed == [] and isinstance(clerk_result, Application)
+    application = Application.objects.get(number=number)
+    assert application.state == State.REFUNDED
+    assert Order.objects.get(reference=application.payment_reference).status == "refunded"
+    for action in ("hall.application.refund", "payments.order.refund"):
+        refunds = AuditEvent.objects.filter(action=action, result="ok")
+        assert refunds.count() == 1, action
 
 
 def test_a_revocation_during_the_helpers_renewal_is_not_overtaken_by_it(
