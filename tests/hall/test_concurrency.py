@@ -171,10 +171,10 @@ def test_a_revocation_during_the_helpers_renewal_is_not_overtaken_by_it(
 ) -> None:
     """The CA revokes a certificate (keyCompromise) while the helper's request to renew it is
     between its check that the certificate is valid and the signing. Before (12-07, h5) the
-    check read the row without a lock: the revocation committed, then the renewal signed by
-    the compromised key was issued anyway. Now the revocation waits for the issuance that read
-    the certificate valid (it is revoked after it, the renewal's new certificate stands, as for
-    any revocation after a renewal), or the issuance waits and is refused."""
+    revocation committed, then the renewal signed by the compromised key was issued anyway.
+    Now the issuance reads the certificate again once it holds the audit chain's head: refused
+    (``certificate_revoked``), nothing issued, the application back to approved for the round
+    to refund. (A revocation still uncommitted then comes after the issuance.)"""
     if connection.vendor != "postgresql":
         pytest.skip("true concurrency needs PostgreSQL")
     key, old = keyed_ending_at(admin, organization, datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI))
@@ -194,19 +194,17 @@ def test_a_revocation_during_the_helpers_renewal_is_not_overtaken_by_it(
     def issue_while_revoked(*args: object, **kwargs: object) -> Certificate:
         thread = threading.Thread(target=revoke)
         thread.start()
-        thread.join(timeout=3)  # committed unless it waits for this issuance's lock
+        thread.join(timeout=30)  # committed: nothing of this issuance was written yet
         revoking.append(thread)
         return real_issue(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ca_services, "issue", issue_while_revoked)
-    with at(FRIDAY):
-        done = renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
-    revoking[0].join(timeout=30)
+    subscribers = Certificate.objects.filter(profile=old.profile)  # not an OCSP responder's
+    issued_before = subscribers.count()
+    with at(FRIDAY), pytest.raises(Conflict) as refused:
+        renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
     assert not revoking[0].is_alive()
-    assert done.new_certificate is not None
-    revoked = AuditEvent.objects.get(action="ca.certificate.revoke", object_id=old.serial)
-    issued = AuditEvent.objects.get(
-        action="ca.certificate.issue", object_id=done.new_certificate.serial
-    )
-    assert issued.seq < revoked.seq  # issued while the old one was valid, revoked after
+    assert refused.value.code == "certificate_revoked"
+    assert subscribers.count() == issued_before  # the signed one rolled back
     assert Certificate.objects.get(pk=old.pk).status == Certificate.Status.REVOKED
+    assert Application.objects.get(number=number).state == State.APPROVED

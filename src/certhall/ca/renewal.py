@@ -289,6 +289,19 @@ def _subscriber(old: Certificate) -> Subscriber:
     )
 
 
+def _still_valid(old: Certificate) -> None:
+    """``old`` read again once the issuance's transaction holds the audit chain's head (its
+    events are written): a revocation (``ca.services.revoke``, which records its event in its
+    own transaction) committed since the first read is seen and refuses this issuance, one not
+    yet committed comes after it. Read once before the signing only, a keyCompromise committed
+    meanwhile was overtaken by a renewal signed with that key (12-07, h5). Not a row lock: a
+    Ukey's 介质补办 writes its event before it revokes, and would deadlock with one."""
+    if Certificate.objects.filter(pk=old.pk).values_list("status", flat=True).get() != (
+        Certificate.Status.VALID
+    ):
+        raise Conflict(code="certificate_revoked")
+
+
 def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Renewal:
     """Issue the new certificate and record it, in one transaction."""
     organization = old.organization or Organization.objects.filter(uscc=old.uscc).first()
@@ -296,10 +309,7 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
         locked = Renewal.objects.select_for_update().get(pk=renewal.pk)
         if locked.state != State.REQUESTED:
             return locked  # issued by a concurrent retry
-        # Locked: a revocation (``ca.services.revoke``, one UPDATE of this row) waits for this
-        # issuance, or this one for it and is refused; read bare, a keyCompromise committed
-        # meanwhile was overtaken by a renewal signed with that key (12-07, h5).
-        current = Certificate.objects.select_for_update().get(pk=old.pk)
+        current = Certificate.objects.get(pk=old.pk)
         if current.status != Certificate.Status.VALID:
             raise Conflict(code="certificate_revoked")
         row = ca_services.issue(
@@ -332,6 +342,7 @@ def _issue(actor: User, renewal: Renewal, old: Certificate, now: datetime) -> Re
                 "ukeys": [medium.serial for medium in media],
             },
         )
+        _still_valid(old)
         crashpoints.reached("renewal.signed")  # signed, not yet committed
     return locked
 
