@@ -145,7 +145,7 @@ NOT_SENTENCES = (
 PASS_A_SENTENCE_ON = (
     "password_weak", "renewal_expired", "rule_violation.quote", "refund_progress_code",
     "audit_chain_broken", "audit_chain_failed", "agent_hall_origin", "setting_base_url.origin",
-    "batch_manifest",
+    "batch_manifest", "history_issue_failed", "history_issue_failed.renewal",
 )  # fmt: skip
 
 
