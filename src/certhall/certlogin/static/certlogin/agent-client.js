@@ -63,7 +63,7 @@
 
   // A page's line of news: show(element, text, kind) writes text into a .notice of level kind.
   // The words come from the helper or the server (their JSON answers): always text, never HTML;
-  // the catalogue's 联系客服（见“联系我们”） becomes a link to 联系我们, as the pages' refusals
+  // the catalogue's words for 客服 (messages.common.CONTACT_US) become a link to 联系我们, as the pages' refusals
   // show it (contact_linked), from the words, page and link text the page's root carries
   // ({% contact_data %}), built with DOM nodes.
   window.certhallNotice = function (root) {
