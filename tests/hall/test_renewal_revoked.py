@@ -20,7 +20,7 @@ from certhall.audit.models import AuditEvent
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.errors import Conflict
-from certhall.hall import counter, renewal, services
+from certhall.hall import renewal
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
 from certhall.hall.states import State
@@ -29,7 +29,7 @@ from certhall.payments.models import Order
 from certhall.rules import SHANGHAI
 from tests.hall.conftest import FRIDAY, MONDAY, PHONE, at, pay_online
 from tests.hall.test_renewal import issued_unrecorded, signed
-from tests.hall.test_year_end import keyed_ending_at, paid_at_the_cashier
+from tests.hall.test_year_end import counter_refusal, keyed_ending_at, paid_at_the_cashier
 
 pytestmark = pytest.mark.django_db
 
@@ -107,21 +107,8 @@ def test_a_paid_online_renewal_whose_certificate_is_revoked_is_refunded_in_the_n
         assert "renew-link" not in row and "受理点现场办理续期" not in row
         # the certificate is held by no application: what the counter says is that it is revoked
         assert renewal.lookup(applicant, old.serial, 1).open_application is None
-        draft = counter.open_application(
-            clerk,
-            point="kejiyuan",
-            customer=counter.Customer(uscc=organization.uscc),
-            handler_id=handler.pk,
-        )
-        with pytest.raises(Conflict) as refused:
-            services.add_item(
-                clerk,
-                draft.number,
-                ItemRequest(
-                    business="revoke", serial=old.serial, revocation_reason="keyCompromise"
-                ),
-            )
-        assert refused.value.code == "revoked"
+        line = ItemRequest(business="revoke", serial=old.serial, revocation_reason="keyCompromise")
+        assert counter_refusal(clerk, organization, handler, line) == "revoked"
 
 
 def test_unpaid_and_free_online_renewals_of_revoked_certificates_are_cancelled(

@@ -338,6 +338,21 @@ def test_an_import_gives_no_deadline_to_an_online_renewal(
 JUST_AFTER_MIDNIGHT = datetime(2027, 1, 1, 0, 30, tzinfo=SHANGHAI)
 
 
+def counter_refusal(
+    clerk: User, organization: Organization, handler: Handler, line: ItemRequest
+) -> str:
+    """The code the counter refuses ``line`` with, in a new draft for ``organization``."""
+    draft = counter.open_application(
+        clerk,
+        point="kejiyuan",
+        customer=counter.Customer(uscc=organization.uscc),
+        handler_id=handler.pk,
+    )
+    with pytest.raises(Conflict) as refused:
+        services.add_item(clerk, draft.number, line)
+    return refused.value.code
+
+
 def paid_at_the_cashier(number: str, applicant: User) -> None:
     """Paid at the sandbox's Alipay cashier, its signed notification handled: the gateway holds
     the trade its refund goes back to."""
@@ -430,17 +445,8 @@ def test_a_paid_online_renewal_the_helper_did_not_finish_before_the_end_is_refun
         # the certificate is free again for the counter's 续期 (this one, a software key, is
         # refused for its medium: not because an application holds it)
         assert renewal.lookup(applicant, old.serial, 1).open_application is None
-        draft = counter.open_application(
-            clerk,
-            point="kejiyuan",
-            customer=counter.Customer(uscc=organization.uscc),
-            handler_id=handler.pk,
-        )
-        with pytest.raises(Conflict) as refused:
-            services.add_item(
-                clerk, draft.number, ItemRequest(business="renew", serial=old.serial, years=1)
-            )
-        assert refused.value.code != "certificate_busy"
+        line = ItemRequest(business="renew", serial=old.serial, years=1)
+        assert counter_refusal(clerk, organization, handler, line) != "certificate_busy"
 
 
 def test_an_online_renewal_issued_before_the_end_but_not_recorded_is_not_refunded(
