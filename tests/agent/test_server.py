@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import errno
 import re
+import signal
 import threading
 import time
 from html.parser import HTMLParser
@@ -414,14 +415,21 @@ def test_the_helper_says_in_chinese_that_it_runs(
         hall_origin=HALL, port=0, module=softhsm_store.module, conf=softhsm_store.conf
     )
     ready = threading.Event()
-    with pytest.raises(KeyboardInterrupt):
-        # serve() runs until interrupted: stop it once it has said it runs
-        def stop() -> None:
-            ready.wait(10)
-            _thread.interrupt_main()
+    # interrupt_main() does nothing where SIGINT is ignored, as it is for a job a shell started
+    # in the background without job control (the test then waited forever): Python's own handler
+    # for the test's length
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            # serve() runs until interrupted: stop it once it has said it runs
+            def stop() -> None:
+                ready.wait(10)
+                _thread.interrupt_main()
 
-        threading.Thread(target=stop, daemon=True).start()
-        serve(config, ready)
+            threading.Thread(target=stop, daemon=True).start()
+            serve(config, ready)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     line = capsys.readouterr().out.strip()
     assert line.startswith("证书助手已启动：http://127.0.0.1:"), line
     assert latin_words(line.encode(), HALL, "http://127.0.0.1") <= {"localhost"}
