@@ -125,10 +125,17 @@ def require_usable(business: Business, target: Certificate, at: datetime) -> Non
 
 
 def _holder_check(application: Application, cert: Certificate, serial: str) -> None:
+    online = application.channel == Channel.ONLINE
     if not cert.belongs_to(application.organization):
-        if application.channel == Channel.ONLINE:  # the enterprise itself: as a serial unknown
+        if online:  # the enterprise itself: as a serial unknown
             raise registry.unknown(serial)
         raise Forbidden(code="certificate_other_organization", variant="item")
+    # the registry also holds other CAs' certificates (the refund programme's records): only
+    # the CA that issued one renews, changes or revokes it
+    if cert.ca.provider_id != application.provider_id:
+        if online:
+            raise registry.unknown(serial)
+        raise Forbidden(code="certificate_other_provider")
 
 
 def _ukey_of(cert: Certificate, statuses: tuple[str, ...]) -> Ukey | None:

@@ -34,6 +34,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from certhall import clock, config, crashpoints
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
+from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.ca import registry
 from certhall.ca import renewal as ca_renewal
@@ -74,7 +75,7 @@ class Ticket:
 def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
     cert = registry.get_certificate(serial)
-    if not cert.belongs_to(actor.organization):
+    if not cert.belongs_to(actor.organization) or cert.ca.provider_id != home_provider().pk:
         raise registry.unknown(serial)  # as for a serial that does not exist: no oracle
     return cert
 

@@ -83,6 +83,7 @@ MESSAGES: dict[str, str] = {
     "cert_type.missing": "请选择证书类型：org（机构证书）或 personal（机构个人证书）。",
     "cert_type": "未知的证书类型“{value}”：org（机构证书）或 personal（机构个人证书）。",
     "certificate_other_organization.item": "该证书不属于本单位。",
+    "certificate_other_provider": "该证书由其他电子认证服务机构签发，请到签发该证书的机构办理。",
     "replace_cause": "介质补办须说明Ukey是遗失（lost）还是损坏（damaged）。",
     "no_ukey.business": "证书 {serial} 不在本CA登记的可用Ukey上，无法在Ukey上办理{business}。",
     "order_application_missing": "订单 {reference} 对应的申请 {number} 不存在。",
