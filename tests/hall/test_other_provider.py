@@ -1,7 +1,7 @@
 """A certificate another CA of the platform issued: only that CA renews, changes or revokes it.
 
 Before 12-07 a home clerk could add a line for it (the revocation step refused it later, after
-the fee was taken) and an enterprise could start its online renewal here.
+the fee was taken), and 我的证书 listed it with 在线续期, which an enterprise could start here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 
 from certhall.accounts.models import Handler, Organization, Provider, User
 from certhall.ca.models import CertificateAuthority
+from certhall.certlogin.services import organization_certificates
 from certhall.errors import Forbidden, NotFound
 from certhall.hall import counter, renewal, services
 from certhall.hall.items import ItemRequest
@@ -48,6 +49,7 @@ def test_a_certificate_of_another_ca_is_refused_at_the_counter_and_unknown_onlin
         services.add_item(clerk, draft.number, revoke)
         services.remove_item(clerk, draft.number, draft.items.get().pk)
         assert renewal.lookup(applicant, cert.serial, 1).certificate == cert
+        assert organization_certificates(applicant) == [cert]  # 我的证书, with 在线续期
 
         CertificateAuthority.objects.filter(pk=cert.ca_id).update(provider=other_provider)
         with pytest.raises(Forbidden) as refused:
@@ -61,4 +63,5 @@ def test_a_certificate_of_another_ca_is_refused_at_the_counter_and_unknown_onlin
         assert unknown.value.code == "certificate_unknown"
         with pytest.raises(NotFound):
             renewal.lookup(applicant, cert.serial, 1)
+        assert organization_certificates(applicant) == []
     assert not ApplicationItem.objects.filter(target_certificate=cert).exists()

@@ -29,7 +29,7 @@ from certhall import clock, ratelimit
 from certhall.accounts import licence
 from certhall.accounts.models import Organization, Role, User
 from certhall.accounts.permissions import require_role
-from certhall.accounts.services import system_actor
+from certhall.accounts.services import home_provider, system_actor
 from certhall.agent import protocol
 from certhall.audit import services as audit
 from certhall.ca.models import Certificate
@@ -329,6 +329,7 @@ def organization_certificates(actor: User) -> list[Certificate]:
         raise Forbidden(code="no_organization")
     return list(
         Certificate.objects.visible_to(actor)
+        .filter(ca__provider=home_provider())
         .exclude(profile="ocsp")
         .select_related("ca")
         .order_by("-not_after", "pk")
