@@ -264,3 +264,44 @@ def test_the_applications_and_the_progress_query_answer_what_the_document_says(
     )
     assert opened.json() == shown
     assert set(opened.json()) == documented_fields("POST", "/api/refunds/progress", 200)
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_programmes_an_eligibility_and_a_settlement_answer_what_the_document_says(
+    actors: dict[str, User],
+    two_in_a_batch: Any,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    """The programme list (its CAs and their counters), an eligibility statement (its counted
+    and its excluded lines) and a settlement's report (its refused lines) answer the fields
+    `/api/openapi.json` documents (they were documented as any object)."""
+    listed = api(None).get("/api/refunds/programmes").json()
+    programmes = "/api/refunds/programmes"
+    assert set(listed[0]) == documented_fields("GET", programmes, 200)
+    ca = next(ca for ca in listed[0]["cas"] if ca["counters"])
+    assert set(ca) == documented_fields("GET", programmes, 200, "cas")
+    counter = documented_fields("GET", programmes, 200, "cas", "counters")
+    assert set(ca["counters"][0]) == counter
+
+    fee("c1", IN, "50.00", uscc=GONE_USCC, name=GONE_NAME, business="revoke")
+    fee("c2", IN, "300.00", uscc=GONE_USCC, name=GONE_NAME)
+    use("c2", IN)
+    officer = api(actors["officer"])
+    statement = officer.get(f"/api/refunds/programmes/sz-2021/eligibility?uscc={GONE_USCC}")
+    shown = statement.json()
+    eligibility = "/api/refunds/programmes/{slug}/eligibility"
+    assert set(shown) == documented_fields("GET", eligibility, 200)
+    (counted,) = shown["counted"]
+    assert set(counted) == documented_fields("GET", eligibility, 200, "counted")
+    (excluded,) = shown["excluded"]
+    assert excluded["reason"] == "business_not_covered"
+    assert set(excluded) == documented_fields("GET", eligibility, 200, "excluded")
+
+    data = bank_return(two_in_a_batch, [(1, "failed")])
+    unknown = data + f"{two_in_a_batch.number},2,FH20990101-999999,300.00,paid,,\n".encode()
+    settlements = "/api/refunds/programmes/{slug}/settlements"
+    report = officer.post("/api/refunds/programmes/sz-2021/settlements", unknown, "text/csv")
+    assert set(report.json()) == documented_fields("POST", settlements, 200)
+    (refusal,) = report.json()["refusals"]
+    assert set(refusal) == documented_fields("POST", settlements, 200, "refusals")

@@ -16,9 +16,10 @@ from ninja import Router, Schema, Status
 from certhall.accounts.api import require_csrf, session
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
-from certhall.hall.schemas import Out, one_of
+from certhall.hall.schemas import BusinessCode, Out, one_of
 from certhall.ratelimit import client_address
 from certhall.refunds import counter, payout, progress, reports, review, services
+from certhall.refunds.eligibility import REASONS
 from certhall.refunds.models import Channel, PayoutBatch, Programme, RefundApplication
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
@@ -148,16 +149,99 @@ class RefundDashboardOut(Out):
     by_day: list[RefundTallyOut]
 
 
+class RefundCounterOut(Out):
+    """Where a CA takes offline applications (``ProgrammeCA.counters``)."""
+
+    name: str
+    address: str
+    hours: str
+
+
+class RefundProgrammeCAOut(Out):
+    slug: str
+    name: str
+    counters: list[RefundCounterOut]
+
+
+class RefundProgrammeOut(Out):
+    """A programme as ``records.programme_summary`` gives it (the CLI's ``programmes --json``):
+    dates ISO 8601, the second review's threshold in yuan."""
+
+    slug: str
+    name: str
+    apply_from: str
+    apply_to: str
+    business_from: str
+    business_to: str
+    businesses: list[BusinessCode]
+    hotline: str
+    second_review_above: str
+    cas: list[RefundProgrammeCAOut]
+
+
+class RefundFeeLineOut(Out):
+    """A fee record of the statement (``eligibility.Line.as_json``)."""
+
+    serial: str
+    ca: str
+    ca_name: str
+    business: BusinessCode
+    paid_on: str
+    amount_yuan: str
+
+
+class RefundCountedLineOut(RefundFeeLineOut):
+    first_use: str | None  # the certificate's first use on a platform in the window
+
+
+class RefundExcludedLineOut(RefundFeeLineOut):
+    reason: Annotated[str, one_of(list(REASONS))]
+    reason_text: str
+
+
+class RefundEligibilityOut(Out):
+    """The explained amount (``eligibility.Eligibility.as_json``, the CLI's ``eligibility
+    --json``): every fee record, counted or excluded with its reason."""
+
+    programme: str
+    uscc: str
+    eligible: bool
+    amount_yuan: str
+    amount_grouped: str
+    counted: list[RefundCountedLineOut]
+    excluded: list[RefundExcludedLineOut]
+
+
+class RefundLineRefusalOut(Out):
+    """A refused line of a file (``imports.Refusal``): its number, reason code and words."""
+
+    line: int
+    reason: str
+    message: str
+
+
+class RefundSettlementOut(Out):
+    """A bank return's report (``payout.SettleReport``): with a refused line nothing is
+    counted (the file is applied whole or not at all)."""
+
+    sha256: str
+    paid: int
+    failed: int
+    unchanged: int
+    refused: int
+    refusals: list[RefundLineRefusalOut]
+
+
 def _out(application: RefundApplication) -> dict[str, Any]:
     return progress.summary(application)
 
 
-@router.get("/programmes", response=list[dict[str, Any]])
+@router.get("/programmes", response=list[RefundProgrammeOut])
 def list_programmes(request: HttpRequest) -> list[dict[str, Any]]:
     return [programme_summary(p) for p in Programme.objects.order_by("-apply_to", "slug")]
 
 
-@router.get("/programmes/{slug}/eligibility", response=dict[str, Any], auth=session)
+@router.get("/programmes/{slug}/eligibility", response=RefundEligibilityOut, auth=session)
 def eligibility(request: HttpRequest, slug: str, uscc: str | None = None) -> dict[str, Any]:
     """The explained amount: an enterprise's own (``uscc`` optional), any for officers and the
     counters of participating CAs."""
@@ -273,7 +357,7 @@ def batch_file(request: HttpRequest, number: str) -> HttpResponse:
     return HttpResponse(batch.content.encode("utf-8"), content_type="text/csv; charset=utf-8")
 
 
-@router.post("/programmes/{slug}/settlements", response=dict[str, Any], auth=session)
+@router.post("/programmes/{slug}/settlements", response=RefundSettlementOut, auth=session)
 def settle(request: HttpRequest, slug: str) -> dict[str, Any]:
     """The bank's return file as the request body (``text/csv``)."""
     return payout.settle(_actor(request), slug, request.body).as_json()
