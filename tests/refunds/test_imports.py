@@ -12,6 +12,7 @@ from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.cli.main import main
 from certhall.errors import Forbidden, InvalidInput
+from certhall.messages import text
 from certhall.refunds.imports import import_records
 from certhall.refunds.models import FeeRecord, Programme, UsageRecord
 from tests.refunds.conftest import USCC
@@ -269,3 +270,47 @@ def test_repeats_inside_one_chunk_compare_with_the_stored_row_first(
     assert [(r.line, r.reason) for r in report.refused] == [(2, "conflict"), (6, "conflict")]
     stored = dict(FeeRecord.objects.filter(programme=programme).values_list("serial", "amount"))
     assert {k: str(v) for k, v in stored.items()} == {"a0": "150.00", "b1": "150.00"}
+
+
+def test_serials_are_read_as_typed_ones_are(programme: Programme, admin: User) -> None:
+    """An imported serial goes through the typed serial's one reader (``ca.registry
+    .parse_serial``): full-width characters folded (they were refused as not hex), zero and
+    more than 20 bytes refused as RFC 5280 says (they were stored, up to 64 hex digits), colons
+    only between groups. A refused serial refuses its line, with the line, the serial and the
+    rule; the other lines are imported."""
+    header = "ca,serial,uscc,enterprise_name,business,paid_on,amount_yuan\n"
+    row = f"szca,{{}},{USCC},深圳市演示医疗科技有限公司,new,2019-03-01,150\n"
+    serials = ["ＡＢ：１２", "0x00:0A:B3", "0", "00:00", "1" + "0" * 40, "ab::14", "f" * 40]
+    data = header + "".join(row.format(serial) for serial in serials)
+    report = import_records(admin, programme.slug, "fees", data.encode())
+    assert [(r.line, r.reason) for r in report.refused] == [
+        (4, "serial_invalid"),
+        (5, "serial_invalid"),
+        (6, "serial_invalid"),
+        (7, "serial_invalid"),
+    ]
+    assert report.refused[2].message == text(
+        "refund_row_serial_invalid", line=6, value="1" + "0" * 40
+    )
+    assert "大于0" in report.refused[0].message and "20字节" in report.refused[0].message
+    stored = FeeRecord.objects.filter(programme=programme).values_list("serial", flat=True)
+    assert sorted(stored) == ["ab12", "ab3", "f" * 40]
+
+
+def test_the_cli_names_a_refused_serials_line(
+    programme: Programme, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A serial that is no longer taken (zero) refuses its line, not the import: the command
+    prints the line and its reason, imports the rest and exits 1."""
+    fees = tmp_path / "fees.csv"
+    fees.write_text(
+        "serial,uscc,enterprise_name,business,paid_on,amount_yuan\n"
+        f"0,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,300.00\n"
+        f"ab12,{USCC},深圳市演示医疗科技有限公司,new,2018-03-01,300.00\n",
+        encoding="utf-8",
+    )
+    base = ["refund", "import", "--programme", programme.slug, "--kind", "fees", "--ca", "szca"]
+    assert main([*base, str(fees)]) == 1
+    out = capsys.readouterr().out
+    assert "refused line 2: serial_invalid: 第2行：证书序列号“0”不正确" in out
+    assert "imported 1, unchanged 0, refused 1" in out

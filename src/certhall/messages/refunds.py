@@ -18,7 +18,6 @@ MESSAGES: dict[str, str] = {
     "refund_changed": "{noun} {key} 刚被他人处理，现为“{current}”：请刷新后再试。",
     # programmes and records
     "refund_programme_unknown": "没有代号为“{slug}”的返还项目（现有：{known}）。",
-    "refund_serial_invalid": "证书序列号“{value}”不是十六进制数。",
     "refund_ca_unknown": "没有代号为“{ca}”的数字证书机构。",
     "refund_programme_slug": (
         "项目代号“{value}”不正确：2-49位小写字母、数字或连字符，以字母或数字开头。"
@@ -54,7 +53,10 @@ MESSAGES: dict[str, str] = {
     "refund_row_columns": "第{line}行：列数与首行不一致。",
     "refund_row_ca_unknown": "第{line}行：没有代号为“{ca}”的数字证书机构。",
     "refund_row_ca_mismatch": "第{line}行：机构“{ca}”与指定的 --ca {expected} 不一致。",
-    "refund_row_serial_invalid": "第{line}行：证书序列号“{value}”不是十六进制数。",
+    "refund_row_serial_invalid": (
+        "第{line}行：证书序列号“{value}”不正确，应为大于0、至多20字节（40位）的十六进制数"
+        "（可带0x前缀，可用冒号分组）。"
+    ),
     "refund_row_uscc_invalid": "第{line}行：统一社会信用代码“{value}”不正确。",
     "refund_row_name_missing": "第{line}行：企业名称为空或超过128个字。",
     "refund_row_business_invalid": (

@@ -33,12 +33,13 @@ from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.bulk import ahead, insert_rows
-from certhall.errors import CerthallError, InvalidInput
+from certhall.ca.registry import SERIAL_TEXT_LENGTH, parse_serial
+from certhall.errors import CerthallError, InvalidInput, quoted
 from certhall.messages import text
 from certhall.pki import identity
 from certhall.pki.identity import validate_uscc
 from certhall.refunds.models import Business, FeeRecord, Programme, Source, UsageRecord
-from certhall.refunds.records import get_programme, normalise_serial
+from certhall.refunds.records import get_programme
 
 KINDS = ("fees", "usage")
 COLUMNS = {
@@ -212,10 +213,11 @@ class _Checker:
         if row is None:
             raise _RowRefused("columns")
         provider_id = self.provider(row)
-        try:
-            serial = normalise_serial(row["serial"])
-        except CerthallError:
-            raise _RowRefused("serial_invalid", value=row["serial"][:80]) from None
+        try:  # read as a typed serial is: RFC 5280 bounds other CAs' serials as it does ours
+            serial = parse_serial(row["serial"])
+        except InvalidInput:
+            value = quoted(row["serial"], SERIAL_TEXT_LENGTH)
+            raise _RowRefused("serial_invalid", value=value) from None
         programme_id = self.programme.pk
         if self.kind == "usage":
             platform = " ".join(_visible(row["platform"], "平台名称").split())

@@ -1,5 +1,6 @@
-"""Programmes and the records they judge: look-ups, serial normalisation, and the hall's own paid
-orders fed in as fee records (no file needed for what this platform itself was paid).
+"""Programmes and the records they judge: look-ups, and the hall's own paid orders fed in as fee
+records (no file needed for what this platform itself was paid). An imported record's serial is
+read as a typed one is (``ca.registry.parse_serial``, ``refunds.imports``).
 """
 
 from __future__ import annotations
@@ -10,24 +11,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import NotFound
 from certhall.hall.models import ApplicationItem
 from certhall.hall.states import State as HallState
 from certhall.reads import Prepared
 from certhall.refunds.models import FeeRecord, Programme, ProgrammeCA, RefundApplication, Source
 from certhall.rules import local
-
-_HEX = frozenset("0123456789abcdef")
-
-
-def normalise_serial(value: str) -> str:
-    """A certificate serial as the registry keeps it: lower-case hex without leading zeros
-    (``00:AB:cd`` and ``0xABCD`` are accepted)."""
-    text = "".join(value.split()).lower().replace(":", "").removeprefix("0x")
-    if not text or len(text) > 64 or not set(text) <= _HEX:
-        raise InvalidInput(code="refund_serial_invalid", value=value[:80])
-    return text.lstrip("0") or "0"
-
 
 # The reads of an enterprise's programme page, compiled once (certhall.reads): with the
 # eligibility statement they were most of the page's CPU.
