@@ -16,11 +16,11 @@ from ninja import Router, Schema, Status
 from certhall.accounts.api import require_csrf, session
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
-from certhall.hall.schemas import BusinessCode, Out, one_of
+from certhall.hall.schemas import Out, one_of
 from certhall.ratelimit import client_address
 from certhall.refunds import counter, payout, progress, reports, review, services
 from certhall.refunds.eligibility import REASONS
-from certhall.refunds.models import Channel, PayoutBatch, Programme, RefundApplication
+from certhall.refunds.models import Business, Channel, PayoutBatch, Programme, RefundApplication
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import BatchState, State
@@ -78,6 +78,8 @@ class ProgressOpenIn(ProgressCodeIn):
 
 
 StateCode = Annotated[str, one_of(State.values)]
+#: a fee record's business, as the imports and the programmes name them
+BusinessCode = Annotated[str, one_of(Business.values)]
 
 
 class RefundStepOut(Out):
