@@ -131,11 +131,13 @@ def test_every_template_formats() -> None:
 
 
 #: Words that are not sentences: column heads, button, field and step labels, section heads, and
-#: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail).
+#: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail),
+#: and a script's labels and fragments (``page_label.``: a button, a window's title, a line's
+#: parts).
 NOT_SENTENCES = (
     "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
     "refund_notice.", "batch_item", "identity_missing", "path_", "lifecycle_onward",
-    "next_",
+    "next_", "page_label.",
 )  # fmt: skip
 
 
@@ -153,13 +155,15 @@ def test_every_sentence_ends_as_a_chinese_sentence() -> None:
     """One look on every page: a refusal or confirmation ends with 。, ？ or ！ (payments,
     forms, money, the calendar and the CLI ended without until 12-06). Ending with a
     parameter is not an ending (the hall's ``business`` and ``document_kind.unknown`` ended
-    with their list of choices until 12-07), unless the parameter is a sentence itself."""
+    with their list of choices until 12-07), unless the parameter is a sentence itself. A line
+    of progress a script shows while it waits ends with ……（正在读取Ukey中的证书……）: its
+    sentence goes on when the step is done (since 12-07, when the scripts' words came here)."""
     unended = [
         code
         for code, template in messages.CATALOGUE.items()
         if not code.startswith(NOT_SENTENCES)
         and code not in PASS_A_SENTENCE_ON
-        and not template.endswith(("。", "？", "！"))
+        and not template.endswith(("。", "？", "！", "……"))
     ]
     assert not unended, f"catalogue sentences without a final 。: {unended}"
 

@@ -1,7 +1,8 @@
 """The helper's own pages (zh-CN): the PIN window, and a small index page.
 
 Rendered with ``html.escape`` on every value; the script and style are separate files so the
-Content-Security-Policy can forbid inline code.
+Content-Security-Policy can forbid inline code. The script's words come from the catalogue as
+JSON in the page (``messages.words_element``), read by the site's ``web/words.js``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from html import escape
 
 from certhall.agent.requests import INPUT_STATES, Request
 from certhall.clock import SHANGHAI
+from certhall.messages import words_element
 
 _OPS = {"login": "证书登录", "renew": "证书在线续期", "change_pin": "修改PIN码"}
 
@@ -69,6 +71,8 @@ def _layout(title: str, body: str, *, data: str = "") -> str:
         f"<body{data}>"
         f'<header class="bar">{BAR}</header>'
         f'<main class="box">{body}</main>'
+        '<script src="/static/words.js"></script>'
+        f"{words_element('agent/pin.js')}"
         '<script src="/static/pin.js"></script>'
         "</body></html>\n"
     )

@@ -46,7 +46,13 @@ LONG_POLL_SECONDS = 25.0
 _REQUEST_PATH = re.compile(r"/v1/requests/([A-Za-z0-9_-]{10,64})(/install|/finish|/cancel)?")
 _PIN_PATH = re.compile(r"/pin/([A-Za-z0-9_-]{10,64})(/cancel|/change)?")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
-_STATIC = {"/static/pin.js": "application/javascript", "/static/pin.css": "text/css"}
+#: The PIN page's files: (package, path in it, type). The words reader is the site's own
+#: (web/words.js), so that the helper's page reads the catalogue's words as the site's pages do.
+_STATIC = {
+    "/static/pin.js": ("certhall.agent", "static/pin.js", "application/javascript"),
+    "/static/pin.css": ("certhall.agent", "static/pin.css", "text/css"),
+    "/static/words.js": ("certhall.web", "static/web/words.js", "application/javascript"),
+}
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -340,9 +346,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _pages(self, path: str) -> None:
         if self.command == "GET" and path in _STATIC:
-            name = path.rsplit("/", 1)[1]
-            data = resources.files("certhall.agent").joinpath("static", name).read_bytes()
-            self._send(200, data, f"{_STATIC[path]}; charset=utf-8")
+            package, name, content_type = _STATIC[path]
+            data = resources.files(package).joinpath(name).read_bytes()
+            self._send(200, data, f"{content_type}; charset=utf-8")
             return
         if self.command == "GET" and path == "/":
             page = pinpage.render_index(self.server.config.hall_origin)

@@ -16,13 +16,15 @@ parameter is there.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import string
 from collections.abc import Mapping
+from html import escape
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CATALOGUE", "placeholders", "text"]
+__all__ = ["CATALOGUE", "SCRIPT_WORDS", "placeholders", "script_words", "text", "words_element"]
 
 
 def _merge(*modules: ModuleType) -> dict[str, str]:
@@ -45,6 +47,26 @@ def _modules() -> list[ModuleType]:
 CATALOGUE: dict[str, str] = _merge(*_modules())
 
 
+def _scripts(*modules: ModuleType) -> dict[str, tuple[str, ...]]:
+    merged: dict[str, tuple[str, ...]] = {}
+    for module in modules:
+        scripts: Mapping[str, tuple[str, ...]] = getattr(module, "SCRIPTS", {})
+        for script, codes in scripts.items():
+            if script in merged:
+                raise RuntimeError(f"script {script!r} given words twice ({module.__name__})")
+            unknown = [code for code in codes if code not in CATALOGUE]
+            if unknown:
+                raise RuntimeError(f"script {script!r} reads unknown codes {unknown}")
+            merged[script] = tuple(codes)
+    return merged
+
+
+#: The catalogue entries each script reads (``web/static/web/words.js``), by the script's path:
+#: a context's module lists its own scripts' in ``SCRIPTS`` beside its ``MESSAGES``. The words
+#: reach a script as JSON in its page (:func:`words_element`), never written in the script.
+SCRIPT_WORDS: dict[str, tuple[str, ...]] = _scripts(*_modules())
+
+
 class _Visible(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -62,3 +84,23 @@ def text(code: str, **params: Any) -> str:
 def placeholders(code: str) -> frozenset[str]:
     """The parameter names the template of ``code`` uses."""
     return frozenset(name for _, name, _, _ in string.Formatter().parse(CATALOGUE[code]) if name)
+
+
+def script_words(script: str) -> dict[str, str]:
+    """The templates ``script`` reads, by code (unfilled: the script fills its ``{fields}``).
+    A script without declared words is a programming error: KeyError."""
+    return {code: CATALOGUE[code] for code in SCRIPT_WORDS[script]}
+
+
+def words_element(script: str) -> str:
+    """The ``<script type="application/json" class="certhall-words">`` a page carries before
+    ``script``: data, not code, so the Content-Security-Policy's ban of inline script holds.
+    Framework-free: the helper's own PIN page (``agent.pinpage``) uses it as the site's
+    ``{% words_script %}`` does. ``<``, ``>`` and ``&`` are escaped as Django's ``json_script``
+    escapes them, so no text can close the element."""
+    data = json.dumps(script_words(script), ensure_ascii=False, sort_keys=True)
+    data = data.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+    return (
+        f'<script type="application/json" class="certhall-words" data-script="{escape(script)}">'
+        f"{data}</script>"
+    )

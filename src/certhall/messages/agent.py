@@ -64,3 +64,58 @@ MESSAGES: dict[str, str] = {
     "certificate_mismatch.other_renewal": f"Ukey中已有另一张续期证书，请{CONTACT_US}。",
     "renewal_not_installed": "新证书尚未写入Ukey，不能删除原证书。",
 }
+
+# What the scripts of the pages that call the helper show (certlogin/agent-client.js, and the
+# words both the certificate login and the online renewal say about the helper).
+MESSAGES.update(
+    {
+        "page_label.helper": "证书助手",
+        "helper_connecting": "正在连接证书助手……",
+        "helper_reading": "正在读取Ukey中的证书……",
+        "helper_refused": "证书助手拒绝了请求。",
+        "helper_failed": "证书助手请求失败，请重试。",
+        "helper_asking_pin": "请在证书助手弹出的窗口中核对信息并输入PIN码……",
+        "helper_cancelled": "操作已取消。",
+        "helper_lost": "与证书助手的连接中断，请确认证书助手正在运行后重试。",
+        "helper_missing": "未检测到证书助手，请确认证书助手正在运行后重试。",
+        "helper_site_down": "无法连接本站，请检查网络后重试。",
+        # the helper's own PIN window (agent/static/pin.js)
+        "page_label.close": "关闭",
+        "pin_page_empty": "请填写全部PIN码。",
+        "pin_page_changing": "正在修改PIN码，请稍候……",
+        "pin_page_signing": "正在验证PIN码并签名，请稍候……",
+        "pin_page_changed": "PIN码已修改，请牢记新PIN码。此窗口将自动关闭。",
+        "pin_page_done": "完成，请回到网页继续。此窗口将自动关闭。",
+        "pin_page_failed": "操作失败，请重试。",
+        "pin_page_no_helper": "无法连接证书助手，请确认证书助手正在运行。",
+    }
+)
+
+#: The words each script of the helper's pages reads (``messages.SCRIPT_WORDS``).
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "certlogin/agent-client.js": ("page_label.helper", "helper_connecting"),
+    # served by the helper itself (agent.pinpage), not by the site's static files
+    "agent/pin.js": (
+        "page_label.close",
+        "pin_page_empty",
+        "agent_pin_mismatch",
+        "pin_page_changing",
+        "pin_page_signing",
+        "pin_page_changed",
+        "pin_page_done",
+        "pin_page_failed",
+        "pin_page_no_helper",
+    ),
+}
+
+#: What both pages that call the helper say about it (the login's and the renewal's scripts).
+HELPER_PAGE: tuple[str, ...] = (
+    "helper_reading",
+    "helper_refused",
+    "helper_failed",
+    "helper_asking_pin",
+    "helper_cancelled",
+    "helper_lost",
+    "helper_missing",
+    "helper_site_down",
+)

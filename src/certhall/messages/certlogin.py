@@ -1,5 +1,6 @@
 """Messages of certlogin (certhall.certlogin)."""
 
+from certhall.messages.agent import HELPER_PAGE
 from certhall.messages.common import CONTACT_US
 
 MESSAGES: dict[str, str] = {
@@ -42,4 +43,41 @@ MESSAGES: dict[str, str] = {
     "fingerprint.ambiguous": "指纹 {prefix}… 对应多个CA：请提供更多位数字。",
     "trusted_ca_unknown": "没有指纹为 {prefix}… 的受信任CA。",
     "trusted_ca_state": "{name} 已经是{state}状态。",
+}
+
+# The certificate login page's script (certlogin/login.js)
+MESSAGES.update(
+    {
+        "login_page_no_ukey": "证书助手已连接，但未检测到Ukey。请插入Ukey后点击“刷新证书列表”。",
+        "login_page_no_certificate": "Ukey中没有可用于登录的证书。",
+        "login_page_choose": "证书助手已连接，请选择证书。",
+        "page_label.certificate": (
+            "颁发者：{issuer}　序列号：{serial}　有效期：{not_before} 至 {not_after}　Ukey：{ukey}"
+        ),
+        "page_label.expired": "　（已过期）",
+        "page_label.pin_locked": "　（PIN已锁定）",
+        "login_page_no_helper": ("未检测到证书助手。请安装并启动证书助手后点击“刷新证书列表”。"),
+        "login_page_must_change": (
+            "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续登录。"
+        ),
+        "login_page_working": "正在处理，请稍候……",
+        "login_page_pin_changed": "PIN码已修改，请使用新PIN码登录。",
+        "login_page_verifying": "签名完成，正在验证证书……",
+        "login_page_entering": "登录成功，正在进入……",
+        "login_page_failed": "登录失败，请重试。",
+        "login_page_asking_pins": "请在证书助手弹出的窗口中输入原PIN码和新PIN码……",
+        "login_page_preparing": "正在准备登录……",
+        "login_page_no_challenge": "无法获取登录请求，请稍后再试。",
+    }
+)
+
+#: The words the login page's script reads (``messages.SCRIPT_WORDS``).
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "certlogin/login.js": (
+        *HELPER_PAGE,
+        *(code for code in MESSAGES if code.startswith("login_page_")),
+        "page_label.certificate",
+        "page_label.expired",
+        "page_label.pin_locked",
+    ),
 }

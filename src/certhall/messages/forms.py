@@ -26,3 +26,16 @@ MESSAGES: dict[str, str] = {
     "form_years.none": "{name}业务没有证书年限。",
     "form_serial.new": "新办业务没有原证书序列号。",
 }
+
+# The file control's script (web/file-pick.js): a phone's photo made smaller before it is sent
+MESSAGES.update(
+    {
+        "file_pick_shrinking": "正在压缩照片……",
+        "file_pick_shrunk": "照片已压缩：{before} → {after}。",
+    }
+)
+
+#: The words the file control's script reads (``messages.SCRIPT_WORDS``).
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "web/file-pick.js": ("file_pick_shrinking", "file_pick_shrunk"),
+}

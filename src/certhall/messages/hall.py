@@ -1,5 +1,6 @@
 """Messages of hall (certhall.hall)."""
 
+from certhall.messages.agent import HELPER_PAGE
 from certhall.messages.common import CONTACT_US
 
 MESSAGES: dict[str, str] = {
@@ -248,4 +249,43 @@ MESSAGES: dict[str, str] = {
     "calendar_stale": "预览之后，{year}年的节假日安排已被导入或更改：请重新预览后再确认。",
     "done_calendar_imported": "{year}年节假日安排已导入，重新计算了 {count} 件申请的办理时限。",
     "done_calendar_unchanged": "{year}年节假日安排与已导入的相同，没有变化。",
+}
+
+# The online renewal's script on the application's page (hall/applicant-renew.js)
+MESSAGES.update(
+    {
+        "renew_page_found": "已找到要续期的证书（序列号 {serial}，Ukey {ukey}）。",
+        "renew_page_not_on_ukey": (
+            "证书助手已连接，但插入的Ukey中没有序列号为 {serial} 的证书。"
+            "请插入原证书所在的Ukey后刷新本页。"
+        ),
+        "renew_page_no_helper": ("未检测到证书助手。请安装并启动证书助手，插入Ukey后刷新本页。"),
+        "renew_page_must_change": (
+            "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续续期。"
+        ),
+        "renew_page_working": "正在生成新密钥并签名……",
+        "renew_page_helper_lost": (
+            "与证书助手的连接中断，新证书已签发但尚未写入Ukey。请确认证书助手正在运行、"
+            "Ukey已插入，然后刷新本页，再次点击“在线更新证书”继续（无需重新付款）。"
+        ),
+        "renew_page_site_lost": (
+            "新证书已写入Ukey，但无法连接本站确认续期。请检查网络后刷新本页，"
+            "再次点击“在线更新证书”完成续期（无需重新付款）。"
+        ),
+        "renew_page_issuing": "正在签发新证书……",
+        "renew_page_issue_failed": "新证书签发失败，请稍后重试。",
+        "renew_page_installing": "新证书已签发，正在写入Ukey……",
+        "renew_page_install_failed": "新证书写入Ukey失败，请重试。",
+        "renew_page_confirm_failed": "无法确认续期，请稍后重试。",
+        "renew_page_done": "续期完成：新证书已写入Ukey，原证书已吊销。",
+        "renew_page_preparing": "正在准备续期……",
+    }
+)
+
+#: The words the renewal's script reads (``messages.SCRIPT_WORDS``).
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "hall/applicant-renew.js": (
+        *HELPER_PAGE,
+        *(code for code in MESSAGES if code.startswith("renew_page_")),
+    ),
 }

@@ -14,6 +14,7 @@
   var submit = document.getElementById("submit");
   var cancel = document.getElementById("cancel");
   var message = document.getElementById("message");
+  var say = window.certhallWords;
 
   function show(text, kind) {
     message.textContent = text;
@@ -23,7 +24,7 @@
   function disable() {
     inputs.forEach(function (input) { input.disabled = true; });
     submit.disabled = true;
-    cancel.textContent = "关闭";
+    cancel.textContent = say("page_label.close");
   }
 
   function clear() { inputs.forEach(function (input) { input.value = ""; }); }
@@ -49,26 +50,26 @@
     event.preventDefault();
     var payload = { form_token: formToken };
     var empty = inputs.filter(function (input) { return !input.value; });
-    if (empty.length) { show("请填写全部PIN码。", "error"); empty[0].focus(); return; }
+    if (empty.length) { show(say("pin_page_empty"), "error"); empty[0].focus(); return; }
     inputs.forEach(function (input) { payload[input.name] = input.value; });
     if (changing && payload.new_pin !== payload.new_pin_again) {
-      show("两次输入的新PIN码不一致，请重新输入。", "error");
+      show(say("agent_pin_mismatch"), "error");
       return;
     }
     clear();
     submit.disabled = true;
-    show(changing ? "正在修改PIN码，请稍候……" : "正在验证PIN码并签名，请稍候……", "");
+    show(say(changing ? "pin_page_changing" : "pin_page_signing"), "");
     var path = "/pin/" + requestId + (changing ? "/change" : "");
     post(path, payload).then(function (data) {
       payload = null;
       if (data.state === "done") {
-        finish(changing && data.op === "change_pin" ? "PIN码已修改，请牢记新PIN码。此窗口将自动关闭。"
-          : "完成，请回到网页继续。此窗口将自动关闭。");
+        var changed = changing && data.op === "change_pin";
+        finish(say(changed ? "pin_page_changed" : "pin_page_done"));
         return;
       }
       if (data.state === "must_change" && !changing) { window.location.reload(); return; }
       var error = data.error || {};
-      show(error.message || "操作失败，请重试。", "error");
+      show(error.message || say("pin_page_failed"), "error");
       if (data.state === "waiting_pin" || data.state === "must_change" || !data.state) {
         submit.disabled = false;
         inputs[0].focus();
@@ -77,7 +78,7 @@
       }
     }, function () {
       submit.disabled = false;
-      show("无法连接证书助手，请确认证书助手正在运行。", "error");
+      show(say("pin_page_no_helper"), "error");
     });
   });
 

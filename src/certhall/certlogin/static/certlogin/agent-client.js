@@ -33,8 +33,8 @@
         try {
           if (popup && popup.location.href === "about:blank") {
             popup.document.documentElement.lang = "zh-CN";
-            popup.document.title = "证书助手";
-            popup.document.body.textContent = "正在连接证书助手……";
+            popup.document.title = window.certhallWords("page_label.helper");
+            popup.document.body.textContent = window.certhallWords("helper_connecting");
           }
         } catch (error) { /* the helper's page, another origin */ }
       },
@@ -63,9 +63,9 @@
 
   // A page's line of news: show(element, text, kind) writes text into a .notice of level kind.
   // The words come from the helper or the server (their JSON answers): always text, never HTML;
-  // the catalogue's words for 客服 (messages.common.CONTACT_US) become a link to 联系我们, as the pages' refusals
-  // show it (contact_linked), from the words, page and link text the page's root carries
-  // ({% contact_data %}), built with DOM nodes.
+  // the catalogue's words for customer service (messages.common.CONTACT_US) become a link to the
+  // contact page, as the pages' refusals show it (contact_linked), from the words, page and link
+  // text the page's root carries ({% contact_data %}), built with DOM nodes.
   window.certhallNotice = function (root) {
     var words = root.getAttribute("data-contact");
     var url = root.getAttribute("data-contact-url");

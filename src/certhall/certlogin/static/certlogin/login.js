@@ -22,6 +22,7 @@
   var current = null; // {id, state}
   var pin = window.certhallPinWindow(pinLink, pinLinkA, 700);
   var show = window.certhallNotice(root);
+  var say = window.certhallWords;
 
   var client = window.certhallAgent(agent);
   var callAgent = client.callAgent;
@@ -43,11 +44,11 @@
     var tokens = data.tokens || [];
     var certs = data.certificates || [];
     if (!tokens.length) {
-      show(agentStatus, "证书助手已连接，但未检测到Ukey。请插入Ukey后点击“刷新证书列表”。", "error");
+      show(agentStatus, say("login_page_no_ukey"), "error");
     } else if (!certs.length) {
-      show(agentStatus, "Ukey中没有可用于登录的证书。", "error");
+      show(agentStatus, say("login_page_no_certificate"), "error");
     } else {
-      show(agentStatus, "证书助手已连接，请选择证书。", "ok");
+      show(agentStatus, say("login_page_choose"), "ok");
     }
     locked = {};
     tokens.forEach(function (t) { locked[t.serial] = t.pin_locked; });
@@ -70,10 +71,11 @@
       title.textContent = cert.subject_cn;
       var detail = document.createElement("small");
       var expired = cert.not_after < now;
-      detail.textContent = "颁发者：" + cert.issuer_cn + "　序列号：" + cert.serial +
-        "　有效期：" + day(cert.not_before) + " 至 " + day(cert.not_after) +
-        "　Ukey：" + cert.token.label +
-        (expired ? "　（已过期）" : "") + (locked[cert.token.serial] ? "　（PIN已锁定）" : "");
+      detail.textContent = say("page_label.certificate", {
+        issuer: cert.issuer_cn, serial: cert.serial, not_before: day(cert.not_before),
+        not_after: day(cert.not_after), ukey: cert.token.label
+      }) + (expired ? say("page_label.expired") : "") +
+        (locked[cert.token.serial] ? say("page_label.pin_locked") : "");
       text.appendChild(title);
       text.appendChild(document.createElement("br"));
       text.appendChild(detail);
@@ -92,10 +94,10 @@
   }
 
   function loadCertificates() {
-    show(agentStatus, "正在读取Ukey中的证书……", "");
+    show(agentStatus, say("helper_reading"), "");
     return callAgent("/v1/certificates").then(function (answer) {
       if (answer.status !== 200) {
-        show(agentStatus, agentError(answer, "证书助手拒绝了请求。"), "error");
+        show(agentStatus, agentError(answer, say("helper_refused")), "error");
         return;
       }
       render(answer.data);
@@ -103,7 +105,7 @@
       list.textContent = "";
       selected = null;
       update();
-      show(agentStatus, "未检测到证书助手。请安装并启动证书助手（certhall agent）后点击“刷新证书列表”。", "error");
+      show(agentStatus, say("login_page_no_helper"), "error");
     });
   }
 
@@ -120,37 +122,37 @@
     callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
       if (current !== request) { return; }
       if (answer.status !== 200) {
-        finish(agentError(answer, "证书助手请求失败，请重试。"));
+        finish(agentError(answer, say("helper_failed")));
         return;
       }
       var data = answer.data;
       request.state = data.state;
       if (data.state === "waiting_pin" || data.state === "working" || data.state === "must_change") {
         if (data.state === "must_change") {
-          show(message, "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续登录。", "");
+          show(message, say("login_page_must_change"), "");
         } else if (data.error) {
           show(message, data.error.message, "error");
         } else if (data.state === "working") {
-          show(message, "正在处理，请稍候……", "");
+          show(message, say("login_page_working"), "");
         }
         poll(request, data.version);
       } else if (data.state === "done" && request.op === "change_pin") {
-        finish("PIN码已修改，请使用新PIN码登录。", "ok");
+        finish(say("login_page_pin_changed"), "ok");
       } else if (data.state === "done") {
         submit(data.result);
       } else {
         if (data.error && /^pin_locked/.test(data.error.code || "")) {
           locked[selectedToken] = true; // locked just now: the way out is the unlock business
         }
-        finish(data.error ? data.error.message : "操作已取消。");
+        finish(data.error ? data.error.message : say("helper_cancelled"));
       }
     }, function () {
-      if (current === request) { finish("与证书助手的连接中断，请确认证书助手正在运行后重试。"); }
+      if (current === request) { finish(say("helper_lost")); }
     });
   }
 
   function submit(result) {
-    show(message, "签名完成，正在验证证书……", "");
+    show(message, say("login_page_verifying"), "");
     postSite("/login/certificate/verify", {
       certificate: result.certificate,
       chain: result.chain,
@@ -158,14 +160,14 @@
       signed_origin: result.signed_origin
     }).then(function (answer) {
       if (answer.status === 200 && answer.data.ok) {
-        show(message, "登录成功，正在进入……", "ok");
+        show(message, say("login_page_entering"), "ok");
         window.location.assign(answer.data.redirect);
         return;
       }
       // the words are the catalogue's Chinese; the code stays out of them, for support only
       message.setAttribute("data-error", answer.data.error || "");
-      finish(answer.data.message || "登录失败，请重试。");
-    }, function () { finish("无法连接本站，请检查网络后重试。"); });
+      finish(answer.data.message || say("login_page_failed"));
+    }, function () { finish(say("helper_site_down")); });
   }
 
 
@@ -174,20 +176,20 @@
     body.certificate = selected;
     return postAgent("/v1/requests", body).then(function (answer) {
       if (answer.status !== 201) {
-        finish(agentError(answer, "证书助手拒绝了请求。"));
+        finish(agentError(answer, say("helper_refused")));
         return;
       }
       var request = { id: answer.data.id, state: answer.data.state, op: op };
       current = request;
       pin.show(answer.data.pin_url);
-      show(message, op === "change_pin" ? "请在证书助手弹出的窗口中输入原PIN码和新PIN码……"
-        : "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
+      show(message, op === "change_pin" ? say("login_page_asking_pins")
+        : say("helper_asking_pin"), "");
       pin.watch(function () { return current === request; }, function () {
         return request.state === "waiting_pin" || request.state === "must_change";
       }, function () { postAgent("/v1/requests/" + request.id + "/cancel", { asking_only: true }); });
       poll(request, answer.data.version);
     }, function () {
-      finish("未检测到证书助手，请确认证书助手正在运行后重试。");
+      finish(say("helper_missing"));
     });
   }
 
@@ -195,15 +197,15 @@
     if (!selected || busy) { return; }
     busy = true;
     update();
-    show(message, "正在准备登录……", "");
+    show(message, say("login_page_preparing"), "");
     pin.open();  // now, in the click: browsers block pop-ups opened later
     postSite("/login/certificate/challenge", {}).then(function (answer) {
       if (answer.status !== 200) {
-        finish(answer.data.message || "无法获取登录请求，请稍后再试。");
+        finish(answer.data.message || say("login_page_no_challenge"));
         return;
       }
       startRequest("login", { challenge: answer.data.challenge });
-    }, function () { finish("无法连接本站，请检查网络后重试。"); });
+    }, function () { finish(say("helper_site_down")); });
   });
 
   changePinButton.addEventListener("click", function () {

@@ -1,4 +1,4 @@
-// 网厅续期: 在线更新证书 through the certificate helper on 127.0.0.1 (the same approach and the
+// The online hall's renewal: the new certificate onto the Ukey through the certificate helper on 127.0.0.1 (the same approach and the
 // same transport, certlogin/agent-client.js, as the certificate login page). The PIN is typed into the helper's own window;
 // this page never sees it. Steps: find the old certificate on the Ukey -> helper request
 // "renew" (new key + CSR, signed by the old key) -> POST the request to the hall
@@ -23,6 +23,7 @@
   var api = "/api/hall/applications/" + encodeURIComponent(number);
 
   var show = window.certhallNotice(root);
+  var say = window.certhallWords;
   var client = window.certhallAgent(agent);
   var pin = window.certhallPinWindow(pinLink, pinLinkA, 660);
   var callAgent = client.callAgent;
@@ -43,10 +44,10 @@
   }
 
   function find() {
-    show(status, "正在读取Ukey中的证书……", "");
+    show(status, say("helper_reading"), "");
     return callAgent("/v1/certificates").then(function (answer) {
       if (answer.status !== 200) {
-        show(status, agentError(answer, "证书助手拒绝了请求。"), "error");
+        show(status, agentError(answer, say("helper_refused")), "error");
         return;
       }
       var certs = answer.data.certificates || [];
@@ -55,47 +56,45 @@
         if (plain(cert.serial) === plain(serial)) { certificate = cert; }
       });
       if (certificate) {
-        show(status, "已找到要续期的证书（序列号 " + serial + "，Ukey " + certificate.token.label + "）。", "ok");
+        show(status, say("renew_page_found", { serial: serial, ukey: certificate.token.label }), "ok");
       } else {
-        show(status, "证书助手已连接，但插入的Ukey中没有序列号为 " + serial + " 的证书。请插入原证书所在的Ukey后刷新本页。", "error");
+        show(status, say("renew_page_not_on_ukey", { serial: serial }), "error");
       }
       button.disabled = busy || !certificate;
     }, function () {
-      show(status, "未检测到证书助手。请安装并启动证书助手（certhall agent），插入Ukey后刷新本页。", "error");
+      show(status, say("renew_page_no_helper"), "error");
     });
   }
 
   function poll(request, version) {
     callAgent("/v1/requests/" + request.id + "?after=" + version + "&wait=20").then(function (answer) {
-      if (answer.status !== 200) { finish(agentError(answer, "证书助手请求失败，请重试。")); return; }
+      if (answer.status !== 200) { finish(agentError(answer, say("helper_failed"))); return; }
       var data = answer.data;
       request.state = data.state;
       if (data.state === "waiting_pin" || data.state === "working" || data.state === "must_change") {
         if (data.state === "must_change") {
-          show(message, "该Ukey须先修改PIN码：请在证书助手窗口中设置新PIN码，设置后将继续续期。", "");
+          show(message, say("renew_page_must_change"), "");
         } else if (data.error) { show(message, data.error.message, "error"); }
-        else if (data.state === "working") { show(message, "正在生成新密钥并签名……", ""); }
+        else if (data.state === "working") { show(message, say("renew_page_working"), ""); }
         poll(request, data.version);
       } else if (data.state === "done") {
         issue(request, data.result);
       } else {
-        finish(data.error ? data.error.message : "操作已取消。");
+        finish(data.error ? data.error.message : say("helper_cancelled"));
       }
-    }, function () { finish("与证书助手的连接中断，请确认证书助手正在运行后重试。"); });
+    }, function () { finish(say("helper_lost")); });
   }
 
   // A failed fetch says which side went away: this site, or the helper on this computer. Once
   // the new certificate is issued a retry continues where it stopped (nothing is paid twice).
-  var SITE_DOWN = "无法连接本站，请检查网络后重试。";
-  var HELPER_LOST = "与证书助手的连接中断，新证书已签发但尚未写入Ukey。请确认证书助手正在运行、" +
-    "Ukey已插入，然后刷新本页，再次点击“在线更新证书”继续（无需重新付款）。";
-  var SITE_LOST = "新证书已写入Ukey，但无法连接本站确认续期。请检查网络后刷新本页，" +
-    "再次点击“在线更新证书”完成续期（无需重新付款）。";
+  var SITE_DOWN = say("helper_site_down");
+  var HELPER_LOST = say("renew_page_helper_lost");
+  var SITE_LOST = say("renew_page_site_lost");
   function unreachable(text) {
     return function () { return { status: 0, data: {}, unreachable: text }; };
   }
 
-  // Once the site has issued the new certificate the application is 新证书已签发: the page's
+  // Once the site has issued the new certificate the application's state says so: the page's
   // state, steps, next action and history are read again from the site (one source for their
   // words), since a lost helper stops here with the page not reloaded.
   function refreshProgress() {
@@ -116,16 +115,16 @@
   }
 
   function issue(request, result) {
-    show(message, "正在签发新证书……", "");
+    show(message, say("renew_page_issuing"), "");
     postSite(api + "/renewal", {
       csr: result.csr, signature: result.signature, origin: result.signed_origin
     }).then(null, unreachable(SITE_DOWN)).then(function (answer) {
       if (answer.unreachable) { finish(answer.unreachable); return null; }
       if (answer.status !== 200 || !answer.data.new_certificate_der_b64) {
-        finish(siteError(answer, "新证书签发失败，请稍后重试。"));
+        finish(siteError(answer, say("renew_page_issue_failed")));
         return null;
       }
-      show(message, "新证书已签发，正在写入Ukey……", "");
+      show(message, say("renew_page_installing"), "");
       refreshProgress();
       return postAgent("/v1/requests/" + request.id + "/install", {
         certificate: answer.data.new_certificate_der_b64, chain: answer.data.chain_der_b64 || []
@@ -133,17 +132,17 @@
     }).then(function (answer) {
       if (!answer) { return null; }
       if (answer.unreachable) { finish(answer.unreachable); return null; }
-      if (answer.status !== 200) { finish(agentError(answer, "新证书写入Ukey失败，请重试。")); return null; }
+      if (answer.status !== 200) { finish(agentError(answer, say("renew_page_install_failed"))); return null; }
       return postSite(api + "/renewal/installed", {}).then(null, unreachable(SITE_LOST));
     }).then(function (answer) {
       if (!answer) { return null; }
       if (answer.unreachable) { finish(answer.unreachable); return null; }
-      if (answer.status !== 200) { finish(siteError(answer, "无法确认续期，请稍后重试。")); return null; }
+      if (answer.status !== 200) { finish(siteError(answer, say("renew_page_confirm_failed"))); return null; }
       return postAgent("/v1/requests/" + request.id + "/finish", {}).then(function () { return true; },
         function () { return true; });
     }).then(function (done) {
       if (!done) { return; }
-      finish("续期完成：新证书已写入Ukey，原证书已吊销。", "ok");
+      finish(say("renew_page_done"), "ok");
       setTimeout(function () { window.location.reload(); }, 1200);
     });
   }
@@ -152,19 +151,19 @@
     if (!certificate || busy) { return; }
     busy = true;
     button.disabled = true;
-    show(message, "正在准备续期……", "");
+    show(message, say("renew_page_preparing"), "");
     pin.open();  // now, in the click: browsers block pop-ups opened later
     postAgent("/v1/requests", { op: "renew", certificate: certificate.id, years: years }).then(function (answer) {
-      if (answer.status !== 201) { finish(agentError(answer, "证书助手拒绝了请求。")); return; }
+      if (answer.status !== 201) { finish(agentError(answer, say("helper_refused"))); return; }
       var request = { id: answer.data.id, state: answer.data.state };
       current = request;
       pin.show(answer.data.pin_url);
-      show(message, "请在证书助手弹出的窗口中核对信息并输入PIN码……", "");
+      show(message, say("helper_asking_pin"), "");
       pin.watch(function () { return current === request; }, function () {
         return request.state === "waiting_pin" || request.state === "must_change";
       }, function () { postAgent("/v1/requests/" + request.id + "/cancel", { asking_only: true }); });
       poll(request, answer.data.version);
-    }, function () { finish("未检测到证书助手，请确认证书助手正在运行后重试。"); });
+    }, function () { finish(say("helper_missing")); });
   });
 
   find();

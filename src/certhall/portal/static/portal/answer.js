@@ -1,5 +1,5 @@
-// 查看答复 from the private link shown on asking: /questions/answer/?number=ZX…#code=…
-// The 查询码 rides in the fragment, which browsers never send, so it reaches no server or proxy
+// Reading an answer from the private link shown on asking: /questions/answer/?number=ZX…#code=…
+// The question's look-up code rides in the fragment, which browsers never send, so it reaches no server or proxy
 // log; this script moves it into the form, drops it from the address bar and posts the form.
 (function () {
   "use strict";

@@ -1,4 +1,4 @@
-// Forms that ask before they submit: <form data-confirm="问题">. An inline onsubmit handler
+// Forms that ask before they submit: <form data-confirm="question">. An inline onsubmit handler
 // would do the same, but the Content-Security-Policy forbids inline script (docs/security.md).
 (function () {
   "use strict";

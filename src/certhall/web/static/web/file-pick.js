@@ -1,5 +1,5 @@
-// <span class="file-pick"> (web/_file_input.html): the chosen file's name beside the 选择文件
-// button, in place of the native control's own words, which follow the browser's language.
+// <span class="file-pick"> (web/_file_input.html): the chosen file's name beside the button
+// that chooses it, in place of the native control's own words, which follow the browser's language.
 // Also for a file chosen before this script ran (a slow page) or kept by the browser's back.
 //
 // A photo input (data-photo-max, the server's limit in bytes): a phone's camera makes 4-12 MB
@@ -11,6 +11,7 @@
 // waits for it.
 (function () {
   "use strict";
+  var say = window.certhallWords;
   var LONGEST = 2000;
   var QUALITY = 0.85;
   // (scale of LONGEST, quality) tried in turn until the photo is under the limit
@@ -104,7 +105,7 @@
     var mine = String(++serial);
     var current = function () { return input.getAttribute("data-shrinking") === mine; };
     input.setAttribute("data-shrinking", mine);
-    note(input, "正在压缩照片……");
+    note(input, say("file_pick_shrinking"));
     shrink(file, limit).then(function (blob) {
       if (!current()) { return; }
       if (blob && input.files && input.files[0] === file) {
@@ -113,7 +114,7 @@
         list.items.add(new File([blob], name, { type: "image/jpeg", lastModified: file.lastModified }));
         input.files = list.files;
         show(input);
-        note(input, "照片已压缩：" + megabytes(file.size) + " → " + megabytes(blob.size));
+        note(input, say("file_pick_shrunk", { before: megabytes(file.size), after: megabytes(blob.size) }));
       } else {
         note(input, "");
       }

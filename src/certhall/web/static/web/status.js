@@ -1,4 +1,4 @@
-// 证书查询's serial field is a textarea, so that a long serial wraps in sight instead of
+// The certificate status page's serial field is a textarea, so that a long serial wraps in sight instead of
 // scrolling inside a one-line input: Enter looks the serial up as it did in the input (not a
 // new line), and where the browser cannot size the field to its value (no CSS field-sizing)
 // the field grows with it. Without this script a line break typed is dropped by the lookup.
