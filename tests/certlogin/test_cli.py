@@ -173,3 +173,32 @@ def test_a_refused_crl_imports_nothing(tmp_path: Path, capsys) -> None:  # type:
     assert not TrustedRoot.objects.exists()
     refusal = AuditEvent.objects.get(action="certlogin.trust.import")
     assert refusal.result == "refused" and refusal.after["error"] == "crl_issuer"
+
+
+def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_the_helpers_help_is_chinese_from_the_catalogue(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Customers run the helper and read its --help: Chinese (it was argparse's English and
+    ours); the options' names and placeholders stay as the command line takes them."""
+    from certhall.messages import text
+
+    out = _help(["agent", "--help"], capsys)
+    assert out.startswith(text("cli_label.usage") + "certhall agent [-h]")
+    assert text("agent_help") in " ".join(out.split())
+    for line in ("agent_help.help", "agent_help.module", "agent_help.verbose"):
+        assert text(line) in out
+    assert text("agent_help.port", default=17443) in out
+    for english in ("usage:", "options:", "show this help", "log every request", "default"):
+        assert english not in out
+
+
+def test_the_other_commands_help_stays_english(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _help(["token", "--help"], capsys)
+    assert out.startswith("usage: certhall token") and "show this help message" in out

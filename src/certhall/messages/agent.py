@@ -91,6 +91,24 @@ MESSAGES.update(
     }
 )
 
+# certhall agent --help, read by the customers who run the helper (cli.agent_cmd)
+MESSAGES.update(
+    {
+        "agent_help": (
+            "证书助手：在这台电脑的本机地址 127.0.0.1 上运行，只为一个网上营业厅网站的网页"
+            "读取Ukey中的证书并签名。使用期间请保持此窗口打开。"
+        ),
+        "agent_help.help": "显示本帮助并退出。",
+        "agent_help.hall_origin": "只有这个网站（origin）的网页可以使用证书助手，默认 {default}。",
+        "agent_help.port": "证书助手在本机监听的端口，默认 {default}。",
+        "agent_help.module": "Ukey的PKCS#11模块（驱动库文件）。",
+        "agent_help.conf": "Ukey所用SoftHSM2令牌库的配置文件（SOFTHSM2_CONF）。",
+        "agent_help.verbose": "记录每一个请求。",
+        "cli_label.usage": "用法：",
+        "cli_label.options": "选项",
+    }
+)
+
 #: The words each script of the helper's pages reads (``messages.SCRIPT_WORDS``).
 SCRIPTS: dict[str, tuple[str, ...]] = {
     "certlogin/agent-client.js": ("page_label.helper", "helper_connecting"),
