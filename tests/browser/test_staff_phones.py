@@ -36,6 +36,7 @@ from playwright.sync_api import Browser
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.audit.models import AuditEvent
+from certhall.hall import counter as hall_counter
 from certhall.hall import review
 from certhall.hall.models import Application
 from certhall.payments import gateway_bills, notify, sandbox
@@ -112,7 +113,13 @@ def pages_of_every_role(world: dict[str, Any]) -> list[tuple[str, str, User]]:  
     entry = Entry.objects.order_by("pk").values_list("pk", flat=True).first()
     last_event = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     assert len(batch) == 2 and last_event and notice and question and entry
+    with at(FRIDAY):  # a counter draft with no business yet: its 办理 card says to add one
+        empty = hall_counter.open_application(
+            clerk, point="kejiyuan", customer=hall_counter.Customer(uscc=USCC),
+            handler_id=world["paid"].handler_id,
+        ).number  # fmt: skip
     return [
+        ("clerk-empty-draft", f"/console/applications/{empty}/", clerk),
         ("clerk-home", "/console/", clerk),
         ("clerk-counter", "/console/counter/", clerk),
         ("clerk-application", f"/console/applications/{paid}/", clerk),

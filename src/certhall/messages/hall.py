@@ -122,7 +122,7 @@ MESSAGES: dict[str, str] = {
     "delivery_method": "领取方式只能是 mail（邮寄，邮费自付）或 pickup（到受理点自取）。",
     "application_state.items": "只有草稿可以增减业务。",
     "item_not_found": "申请 {number} 没有这项业务。",
-    "no_items.submit": "申请中还没有任何业务。",
+    "no_items.submit": "申请中还没有任何业务：请先添加业务，再提交。",
     "handler_missing.submit": "请选择经办人：证书密码等短信发送给经办人。",
     "documents_incomplete": "资料不齐：{problems}。",
     "application_state.already_submitted": "申请 {number} 已提交（{state}）。",

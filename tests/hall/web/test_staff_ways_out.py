@@ -16,6 +16,7 @@ from certhall.accounts.models import Handler, User
 from certhall.hall import counter, review
 from certhall.hall.items import ItemRequest
 from certhall.hall.states import State
+from certhall.messages import text as catalogue
 from tests.hall.conftest import FRIDAY, at, at_counter, software_certificate
 from tests.hall.web.staff_support import counter_client, flashes, text
 
@@ -125,3 +126,33 @@ def test_the_return_note_is_shown_while_it_is_the_applications_reason(
         page = text(client.get(url))
     assert note_row(page) is None and "退回说明" not in page.split('id="history"')[0]
     assert "请补盖公章" in page.split('id="history"')[1]  # the history keeps it
+
+
+def test_a_draft_without_lines_says_to_add_one_instead_of_offering_submit(
+    clerk: User, handler: Handler
+) -> None:
+    """A counter draft with no business: its 办理 card offered 提交（资料齐全）, which the service
+    refused (no_items, 12-07). Now the card says what to do first, in the refusal's words, and
+    offers 提交 once a line is there; the service still refuses a submission without lines."""
+    with at(FRIDAY):
+        draft = counter.open_application(
+            clerk, point="kejiyuan", customer=counter.Customer(uscc=handler.organization.uscc),
+            handler_id=handler.pk,
+        )  # fmt: skip
+        client = counter_client(clerk)
+        page = client.get(reverse("hall-staff:application", args=[draft.number])).content.decode()
+        card = page[page.index('id="actions"') :]
+        assert 'id="submit-application"' not in card
+        hint = re.search(r'id="submit-needs-items">(.*?)</p>', card)
+        assert hint is not None and hint.group(1) == catalogue("no_items.submit")
+        assert "请先添加业务" in hint.group(1)
+        refused = client.post(reverse("hall-staff:submit", args=[draft.number]))
+        assert refused.status_code == 400
+        assert catalogue("no_items.submit") in refused.content.decode()
+        added = client.post(
+            reverse("hall-staff:add-item", args=[draft.number]),
+            {"business": "new", "cert_type": "org", "years": "1"},
+        )
+        assert added.status_code in (302, 303), added.content.decode()[:500]
+        page = client.get(reverse("hall-staff:application", args=[draft.number])).content.decode()
+    assert 'id="submit-application"' in page and 'id="submit-needs-items"' not in page

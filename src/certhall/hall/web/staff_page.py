@@ -44,7 +44,9 @@ def flags(actor: User, application: Application, lines: list[Any]) -> dict[str, 
     return {
         "can_edit_items": counter_role and state == State.DRAFT,
         "can_check": counter_role and state in EDITABLE,
-        "can_submit": counter_role and state == State.DRAFT,
+        # a draft without lines is refused at submission (no_items): its card says to add one
+        "can_submit": counter_role and state == State.DRAFT and bool(lines),
+        "submit_needs_items": counter_role and state == State.DRAFT and not lines,
         "can_resubmit": counter_role and state == State.RETURNED,
         "can_pay": counter_role and state == State.AWAITING_PAYMENT,
         "can_review": role in access.REVIEW_ROLES and state in IN_REVIEW,

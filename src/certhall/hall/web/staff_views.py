@@ -275,6 +275,8 @@ def _application_context(actor: User, number: str) -> dict[str, Any]:
         "identity_verified": realname.verified(application, documents.current(application), checks),
         **flags,
     }
+    if flags["submit_needs_items"]:  # the refusal's own words, before 提交 is pressed
+        context["submit_needs_items_text"] = text("no_items.submit")
     if flags["can_edit_items"]:
         context["certificates"] = list(
             Certificate.objects.filter(
