@@ -84,6 +84,68 @@ CLOSED_BY = {
 }
 
 
+#: The chip of an online renewal the round will close (it said 待在线更新 or 待付款).
+CLOSING_CHIP = text("next_renewal_ended.state")
+
+
+@pytest.mark.parametrize("cause", sorted(CLOSED_BY))
+def test_an_unpaid_online_renewal_out_of_reach_offers_no_payment(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+    cause: str,
+) -> None:
+    """Started on the Friday, not paid, the certificate ended on 2027-01-10 (or revoked on the
+    Monday), the round not yet run: the page offered 支付宝支付 and the cashier took the money
+    the round then refunded (12-07). Now the page, its row and the order's page say why it can
+    no longer be paid and what to do, with no way to pay, and the cashier refuses; at 390 px
+    and at 1366 px."""
+    applicant, personal = world["applicant"], world["personal"]
+    moment = CLOSED_BY[cause][0]
+    advice = {"ended": "到受理点现场办理续期", "revoked": "到受理点按新办流程申请"}[cause]
+    with time_machine.travel(FRIDAY):
+        application = renewal.start(applicant, personal.serial, 1)
+    number, reference = application.number, application.payment_reference
+    if cause == "revoked":
+        with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), tick=False):
+            revoke(world["staff"][Role.CA_ADMIN], personal.serial, "keyCompromise")
+    cashier = f"/payments/sandbox/{reference}?gateway=alipay"
+    pages = ((f"unpaid-{cause}", f"/hall/applications/{number}/"),
+             (f"unpaid-{cause}-list", "/hall/applications/"),
+             (f"unpaid-{cause}-order", f"/payments/orders/{reference}"),
+             (f"unpaid-{cause}-cashier", cashier))  # fmt: skip
+    with time_machine.travel(moment, tick=False):
+        page = session(browser, live_server.url, PHONE_VIEWPORT, applicant)
+        page.goto(f"{live_server.url}/hall/applications/{number}/")
+        notice = page.locator("#renewal-ended")
+        expect(notice).to_contain_text("本申请不能再付款，将自动取消")
+        expect(notice).to_contain_text(advice)
+        expect(page.locator("#pay-options")).to_have_count(0)
+        expect(page.locator("#application-state")).to_have_text(CLOSING_CHIP)
+        expect(page.locator("#next-action")).to_contain_text("无需付款")
+        expect(page.locator("main")).not_to_contain_text("去支付")
+        assert phone_problems(measure(page, tmp_path, pages[0][0]), 390) == {}
+        page.goto(live_server.url + pages[1][1])
+        listed = page.locator("tr", has_text=number)
+        expect(listed.locator(".state")).to_have_text(CLOSING_CHIP)
+        expect(listed).not_to_contain_text("去支付")
+        assert phone_problems(measure(page, tmp_path, pages[1][0]), 390) == {}
+        page.goto(live_server.url + pages[2][1])
+        expect(page.locator("#pay-refused")).to_contain_text(advice)
+        expect(page.locator("#pay-options")).to_have_count(0)
+        assert phone_problems(measure(page, tmp_path, pages[2][0]), 390) == {}
+        answer = page.goto(live_server.url + pages[3][1])
+        assert answer is not None and answer.status == 409
+        expect(page.locator("main")).to_contain_text("本申请不能再付款")
+        assert phone_problems(measure(page, tmp_path, pages[3][0]), 390) == {}
+        desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
+        for name, path in pages:
+            desk.goto(live_server.url + path)
+            assert wide_problem(measure(desk, tmp_path, f"{name}-1366"), 1366) is None, name
+    print("screenshots:", tmp_path)
+
+
 @pytest.mark.parametrize("cause", sorted(CLOSED_BY))
 def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phone(
     world: dict[str, Any],  # noqa: F811
@@ -115,11 +177,14 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
         # the progress line agrees with the notice, here and in 我的申请's row
         expect(page.locator("main")).to_contain_text("已不能在线更新，本申请将自动关闭并退款")
         expect(page.locator("main")).not_to_contain_text("请用证书助手在线更新证书")
+        # and so does the state's chip, and the row's (they said 待在线更新 until 12-07)
+        expect(page.locator("#application-state")).to_have_text(CLOSING_CHIP)
         assert phone_problems(measure(page, tmp_path, f"renewal-{cause}-waiting"), 390) == {}
         page.goto(f"{live_server.url}/hall/applications/")
         listed = page.locator("tr", has_text=number)
         expect(listed).to_contain_text("本申请将自动关闭并退款")
         expect(listed).not_to_contain_text("请用证书助手")
+        expect(listed.locator(".state")).to_have_text(CLOSING_CHIP)
         assert phone_problems(measure(page, tmp_path, f"applications-{cause}-waiting"), 390) == {}
         desk = session(browser, live_server.url, DESKTOP_VIEWPORT, applicant)
         waiting = ((f"renewal-{cause}-waiting-1366", f"/hall/applications/{number}/"),

@@ -9,7 +9,9 @@ possibly a year later: the money stayed held and the page kept offering 在线�
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -25,7 +27,9 @@ from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.notify.models import SmsMessage
-from certhall.payments.models import Order
+from certhall.payments import notify as payment_notify
+from certhall.payments import sandbox
+from certhall.payments.models import Order, SandboxTrade
 from certhall.rules import SHANGHAI
 from tests.hall.conftest import FRIDAY, MONDAY, PHONE, at, pay_online
 from tests.hall.test_renewal import issued_unrecorded, signed
@@ -181,3 +185,119 @@ def test_an_online_renewal_issued_before_the_revocation_but_not_recorded_is_left
         assert Application.objects.get(number=number).state == State.ISSUED
         # written to the Ukey: the old certificate is revoked already, and it ends as any other
         assert renewal.confirm_installed(applicant, number).state == State.DELIVERED
+
+
+def chip(page: str) -> str:
+    """The state's chip at the head of an application's page."""
+    found = re.search(r'id="application-state">([^<]*)<', page)
+    assert found is not None
+    return found.group(1)
+
+
+def list_row(page: str, number: str) -> str:
+    """The row of ``number`` in 我的申请."""
+    start = page.index(number)
+    return page[page.rindex("<tr", 0, start) : page.index("</tr>", start)]
+
+
+def test_the_chip_and_my_applications_say_what_the_progress_line_says(
+    admin: User, hall_ca: object, applicant: User, organization: Organization, ca_admin: User
+) -> None:
+    """Until the round closes it, a paid renewal of a revoked certificate said 已不能在线更新，
+    本申请将自动关闭并退款 in its progress line while its chip, and its row in 我的申请, still
+    said 待在线更新 (12-07). Now the chip and the row say it too, from the line's own predicate
+    (``renewal.ended_waiting``); one whose certificate is still valid keeps 待在线更新."""
+    _, revoked = keyed_ending_at(admin, organization, ENDS)
+    _, valid = keyed_ending_at(admin, organization, ENDS)
+    with at(FRIDAY):
+        closing = renewal.start(applicant, revoked.serial, 1).number
+        waiting = renewal.start(applicant, valid.serial, 1).number
+        pay_online(closing, applicant)
+        pay_online(waiting, applicant)
+    revoked_by_the_ca(ca_admin, revoked)
+
+    web = Client()
+    web.force_login(applicant)
+    with at(ROUND):
+        page = web.get(f"/hall/applications/{closing}/").content.decode()
+        other = web.get(f"/hall/applications/{waiting}/").content.decode()
+        mine = web.get("/hall/applications/").content.decode()
+    assert "已不能在线更新，本申请将自动关闭并退款" in page
+    assert chip(page) == "已不能在线更新" and 'class="state warn"' in page
+    assert chip(other) == "待在线更新"
+    row = list_row(mine, closing)
+    assert "已不能在线更新</span>" in row and "待在线更新" not in row
+    assert "已不能在线更新，本申请将自动关闭并退款" in row
+    assert "待在线更新</span>" in list_row(mine, waiting)
+
+
+def test_an_unpaid_online_renewal_of_a_revoked_certificate_cannot_be_paid(
+    admin: User, hall_ca: object, applicant: User, organization: Organization, ca_admin: User
+) -> None:
+    """Until the round cancels it (a minute), an unpaid renewal of a certificate the CA revoked
+    could still be paid, and the round then refunded it (12-07). Now starting the payment is
+    refused, saying why and what to do: the application's page offers no 去支付 or cashier,
+    the order's page and the API no way to pay, the cashier refuses. A payment the gateway took
+    before is handled as before (recorded; the round refunds it), and the round cancels it."""
+    _, cert = keyed_ending_at(admin, organization, ENDS)
+    _, earlier = keyed_ending_at(admin, organization, ENDS)
+    with at(FRIDAY):
+        number = renewal.start(applicant, cert.serial, 1).number
+        taken = renewal.start(applicant, earlier.serial, 1).number
+        # paid at the cashier before the revocation; the gateway's notification comes after
+        trade = sandbox.pay(
+            applicant, Application.objects.get(number=taken).payment_reference, "alipay"
+        )
+    revoked_by_the_ca(ca_admin, cert)
+    revoked_by_the_ca(ca_admin, earlier)
+    reference = Application.objects.get(number=number).payment_reference
+
+    web = Client()
+    web.force_login(applicant)
+    with at(ROUND):
+        page = web.get(f"/hall/applications/{number}/").content.decode()
+        order_page = web.get(f"/payments/orders/{reference}").content.decode()
+        api = web.get(f"/api/payments/orders/{reference}").json()
+        cashier = web.get(f"/payments/sandbox/{reference}?gateway=alipay")
+        pressed = web.post(f"/payments/sandbox/{reference}?gateway=alipay", {"action": "pay"})
+        with pytest.raises(Conflict) as refused:
+            sandbox.pay(applicant, reference, "wechat")
+        body = urlencode(sandbox.notification(trade)).encode("utf-8")
+        assert payment_notify.handle("alipay", body, source="127.0.0.1").result == "paid"
+    why = refused.value.message
+    assert refused.value.code == "renewal_not_payable"
+    assert f"证书 {cert.serial} 已于 2026-11-23 10:00 吊销" in why and "不能再付款" in why
+    assert "吊销的证书不能续期" in why and "新办" in why and "受理点" in why
+    assert 'id="pay-options"' not in page and "/payments/sandbox/" not in page
+    assert why in page and "去支付" not in page
+    assert chip(page) == "已不能在线更新" and "无需付款" in page
+    assert 'id="pay-options"' not in order_page and "去支付" not in order_page
+    assert 'id="pay-refused"' in order_page and why in order_page
+    assert api["status"] == "pending" and api["payment_options"] == []
+    assert api["payment_refused"] == why
+    assert cashier.status_code == pressed.status_code == 409
+    assert why in cashier.content.decode() and why in pressed.content.decode()
+    assert not SandboxTrade.objects.filter(out_trade_no=reference).exists()
+    # the money the gateway took before: recorded as today, then refunded by the round
+    assert Application.objects.get(number=taken).state == State.APPROVED
+    with at(ROUND):
+        assert sorted(renewal.close_ended()) == sorted([number, taken])
+    assert Application.objects.get(number=number).state == State.CANCELLED
+    assert Application.objects.get(number=taken).state == State.REFUNDED
+
+
+def test_a_valid_certificates_unpaid_renewal_is_still_offered_its_payment(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    _, cert = keyed_ending_at(admin, organization, ENDS)
+    with at(FRIDAY):
+        number = renewal.start(applicant, cert.serial, 1).number
+    reference = Application.objects.get(number=number).payment_reference
+    web = Client()
+    web.force_login(applicant)
+    with at(ROUND):
+        page = web.get(f"/hall/applications/{number}/").content.decode()
+        api = web.get(f"/api/payments/orders/{reference}").json()
+        assert web.get(f"/payments/sandbox/{reference}?gateway=alipay").status_code == 200
+    assert 'id="pay-options"' in page and chip(page) == "待付款"
+    assert api["payment_options"] and api["payment_refused"] == ""

@@ -279,6 +279,31 @@ def test_an_unpaid_online_renewal_closes_when_its_certificate_ends(
     assert Application.objects.get(pk=started.pk).state == State.CANCELLED
 
 
+def test_an_unpaid_online_renewal_cannot_be_paid_once_its_certificate_ended(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """At 10:00:30 on 元旦, the certificate ended at 10:00 and the round not yet run: the
+    payment could still be started and taken, then refunded by the round (12-07). Now the
+    cashier refuses it, saying that it ended and that the counter renews it."""
+    old = ending_at(admin, organization, EXPIRES)
+    with at(datetime(2026, 12, 31, 18, 0, tzinfo=SHANGHAI)):
+        number = renewal.start(applicant, old.serial, 1).number
+    reference = Application.objects.get(number=number).payment_reference
+    with at(datetime(2027, 1, 1, 9, 59, tzinfo=SHANGHAI)):
+        sandbox.cashier(applicant, reference, "alipay")  # still payable before the end
+    with at(datetime(2027, 1, 1, 10, 0, 30, tzinfo=SHANGHAI)):
+        with pytest.raises(Conflict) as refused:
+            sandbox.pay(applicant, reference, "alipay")
+        web = Client()
+        web.force_login(applicant)
+        page = web.get(f"/hall/applications/{number}/").content.decode()
+    why = refused.value.message
+    assert f"证书 {old.serial} 已于 2027-01-01 10:00 到期" in why and "不能再付款" in why
+    assert "受理点现场办理续期" in why and "吊销" not in why
+    assert why in page and 'id="pay-options"' not in page
+    assert Application.objects.get(number=number).state == State.AWAITING_PAYMENT
+
+
 def test_an_estimate_is_recomputed_once_the_calendar_knows_its_year_without_an_import(
     admin: User, hall_ca: object, applicant: User, handler: Handler
 ) -> None:

@@ -22,6 +22,10 @@ class HallConfig(AppConfig):
         signals.order_refunded.connect(
             payment.on_order_refunded, dispatch_uid="hall.order_refunded"
         )
+        # An online renewal the round will cancel is not paid first (12-07).
+        signals.payment_starting.connect(
+            hall_renewal.on_payment_starting, dispatch_uid="hall.payment_starting"
+        )
         # A Ukey's 介质补办 that closes an online renewal ends its application, in its transaction.
         ca_renewal.renewal_closed.connect(
             hall_renewal.on_renewal_closed, dispatch_uid="hall.renewal_closed"

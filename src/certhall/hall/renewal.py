@@ -47,6 +47,7 @@ from certhall.hall.models import Application, ApplicationItem, Business, Channel
 from certhall.hall.states import APPLICATIONS, FINAL, State
 from certhall.lifecycle import transition
 from certhall.messages import text
+from certhall.payments.models import Order
 from certhall.rules import CertType, Quote, default_catalog, local, quote
 from certhall.ukeys import services as ukeys
 
@@ -353,6 +354,10 @@ def out_of_reach(cert: Certificate, now: datetime) -> datetime | None:
     return since if since <= now else None
 
 
+#: Where an online renewal stands when the jobs' round closes it (:func:`close_ended`).
+CLOSING_STATES = (State.AWAITING_PAYMENT, State.APPROVED)
+
+
 def _revoked_first(cert: Certificate) -> bool:
     return cert.revoked_at is not None and cert.revoked_at < cert.not_after
 
@@ -397,38 +402,75 @@ def _ended_line(line: ApplicationItem | None) -> Certificate | None:
 
 
 def ended_waiting(application: Application, line: ApplicationItem | None) -> Certificate | None:
-    """The ended or revoked certificate of a paid (or free) online renewal the jobs' next round
-    will close (:func:`close_ended`): approved, its certificate out of reach, no new one issued
-    for it (one issued but not recorded is the helper's to finish). None otherwise. The notice
-    (:func:`ended_notice`) and its progress line (``applicant_base.next_action``) both ask it,
-    so the line never offers the helper the notice says is over."""
+    """The ended or revoked certificate of an open online renewal the jobs' next round will
+    close (:func:`close_ended`): awaiting payment or approved (paid or free), its certificate
+    out of reach, no new one issued for it (one issued but not recorded is the helper's to
+    finish). None otherwise. The one predicate of "it will close": the page's notice
+    (:func:`ended_notice`), its progress line and state (``applicant_base.next_action``,
+    ``applicant_base.row``) and the refusal to start paying it (:func:`require_payable`) all ask
+    it, so no line, chip or button offers a step the notice says is over."""
     cert = _ended_line(line)
-    if cert is None or application.state != State.APPROVED:
+    if cert is None or application.state not in CLOSING_STATES:
         return None
     if Renewal.objects.filter(old_certificate=cert, new_certificate__isnull=False).exists():
         return None
     return cert
 
 
+def _waiting_words(application: Application, cert: Certificate) -> tuple[str, dict[str, str]]:
+    """The catalogue code and parameters of what an online renewal :func:`ended_waiting` says
+    until the round closes it: unpaid, it can no longer be paid (the refusal's words too);
+    paid, the money goes back; free, it is cancelled. Worded for a revocation or an end."""
+    since = out_of_reach(cert, clock.now()) or cert.not_after
+    revoked = _revoked_first(cert)
+    if application.state == State.AWAITING_PAYMENT:
+        code = "renewal_not_payable.revoked" if revoked else "renewal_not_payable"
+    elif application.total:
+        code = "renewal_revoked_waiting" if revoked else "renewal_ended_waiting"
+    else:
+        code = "renewal_revoked_waiting.free" if revoked else "renewal_ended_waiting.free"
+    return code, {"serial": cert.serial, "end": f"{local(since):%Y-%m-%d %H:%M}"}
+
+
+def require_payable(application: Application) -> None:
+    """Refuse starting the payment of an online renewal whose certificate is out of reach
+    (:func:`ended_waiting`): the round cancels it within a minute, and paid before that it
+    would only be refunded (12-07). Asked before the customer is shown a way to pay or pays at
+    the cashier (``payments.signals.payment_starting``), never when a gateway's payment
+    arrives: money already taken is recorded as today (the round refunds it, or
+    ``payments.surplus`` once the order is cancelled)."""
+    if application.state != State.AWAITING_PAYMENT or not application.is_online_renewal:
+        return
+    cert = ended_waiting(application, application.items.first())
+    if cert is not None:
+        code, params = _waiting_words(application, cert)
+        base, _, variant = code.partition(".")
+        raise Conflict(code=base, variant=variant or None, **params)
+
+
+def on_payment_starting(sender: object, order: Order, **_: Any) -> None:
+    """``payments.signals.payment_starting``: an application's order is about to be paid."""
+    if order.purpose != payment.PURPOSE:
+        return
+    application = Application.objects.filter(number=order.object_id).first()
+    if application is not None:
+        require_payable(application)
+
+
 def ended_notice(application: Application, line: ApplicationItem | None) -> str | None:
     """What an online renewal's page says once its certificate ended or was revoked before the
-    helper renewed it: that it will close (until the jobs' next round) or why it was closed
-    (refunded or cancelled by :func:`close_ended`), and what to do instead. None otherwise (one
-    whose new certificate was issued: the helper finishes it)."""
+    helper renewed it: that it will close and cannot be paid or updated (until the jobs' next
+    round) or why it was closed (refunded or cancelled by :func:`close_ended`), and what to do
+    instead. None otherwise (one whose new certificate was issued: the helper finishes it)."""
     cert = _ended_line(line)
     since = out_of_reach(cert, clock.now()) if cert is not None else None
     if cert is None or since is None:
         return None
-    if application.state == State.APPROVED:
+    if application.state in CLOSING_STATES:
         if ended_waiting(application, line) is None:
             return None
-        end = f"{local(since):%Y-%m-%d %H:%M}"
-        revoked = _revoked_first(cert)
-        if application.total:
-            waiting = "renewal_revoked_waiting" if revoked else "renewal_ended_waiting"
-        else:
-            waiting = "renewal_revoked_waiting.free" if revoked else "renewal_ended_waiting.free"
-        return text(waiting, serial=cert.serial, end=end)
+        code, params = _waiting_words(application, cert)
+        return text(code, **params)
     closed = application.closed_at
     if application.state not in (State.REFUNDED, State.CANCELLED) or closed is None:
         return None
@@ -450,7 +492,7 @@ def _out_of_reach_lines(now: datetime) -> QuerySet[ApplicationItem]:
     return (
         ApplicationItem.objects.filter(
             gone,
-            application__state__in=[State.AWAITING_PAYMENT, State.APPROVED],
+            application__state__in=CLOSING_STATES,
             application__channel=Channel.ONLINE,
             business=Business.RENEW,
             result_certificate__isnull=True,

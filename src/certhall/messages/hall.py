@@ -201,6 +201,16 @@ MESSAGES: dict[str, str] = {
         "证书 {serial} 已于 {end} 吊销，已不能在线更新：本申请将自动取消。"
         "吊销的证书不能续期，如仍需证书，请按新办流程申请。"
     ),
+    # An unpaid online renewal of a certificate that ended or was revoked, until the round
+    # cancels it: its page's notice and the refusal to start paying it (renewal.require_payable).
+    "renewal_not_payable": (
+        "证书 {serial} 已于 {end} 到期，已不能在线续期，本申请不能再付款，将自动取消。"
+        "请携带办理资料和Ukey到受理点现场办理续期。"
+    ),
+    "renewal_not_payable.revoked": (
+        "证书 {serial} 已于 {end} 吊销，已不能在线续期，本申请不能再付款，将自动取消。"
+        "吊销的证书不能续期，如仍需证书，请携带办理资料到受理点按新办流程申请。"
+    ),
     "history_renewal_revoked": (
         "证书 {serial} 已于 {end} 吊销，网厅续期未付款即已不能办理，申请与订单已取消："
         "吊销的证书不能续期，如仍需证书，请按新办流程申请。"
@@ -213,6 +223,9 @@ MESSAGES: dict[str, str] = {
     # ended or was revoked, until the round closes it (renewal.ended_notice says why).
     "next_renewal_ended": "已不能在线更新，本申请将自动关闭并退款",
     "next_renewal_ended.free": "已不能在线更新，本申请将自动取消",
+    "next_renewal_ended.unpaid": "已不能在线续期，无需付款，本申请将自动取消",
+    # ... and its state (the page's chip, 我的申请's 状态), from the same predicate.
+    "next_renewal_ended.state": "已不能在线更新",
     # Confirmations shown after a step succeeded (the pages' flash notices).
     "application_not_editable_notice": "申请当前为“{state}”，不能再修改。",
     "done_identity_qr": "已生成二维码，请用手机扫码。",

@@ -67,6 +67,9 @@ class OrderOut(Schema):
     refunded_at: datetime | None
     receipt_url: str | None
     payment_options: list[OptionOut]
+    #: Why a pending order offers no way to pay (an online renewal whose certificate ended or
+    #: was revoked: the round cancels it), in Chinese; "" otherwise.
+    payment_refused: str = ""
 
 
 class ReceiptOut(Schema):
@@ -89,7 +92,8 @@ def _receipt_url(order: Order) -> str | None:
 
 
 def _out(order: Order, *, options: bool = False) -> dict[str, object]:
-    pending = order.status == Status.PENDING
+    refused = services.payment_refusal(order) if options else ""
+    pending = order.status == Status.PENDING and not refused
     return {
         "reference": order.reference,
         "purpose": order.purpose,
@@ -118,6 +122,7 @@ def _out(order: Order, *, options: bool = False) -> dict[str, object]:
             }
             for o in (gateways.payment_options(order) if options and pending else [])
         ],
+        "payment_refused": refused,
     }
 
 

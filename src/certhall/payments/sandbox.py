@@ -159,7 +159,9 @@ def cashier(actor: User, reference: str, gateway: str) -> Order:
     require_enabled()
     gateways.online(gateway)
     require_role(actor, Role.APPLICANT)
-    return services.get_order(actor, reference)
+    order = services.get_order(actor, reference)
+    services.require_payable(order)  # what it pays for may refuse it (an ended renewal)
+    return order
 
 
 def _trade_no(gateway: str, at: datetime) -> str:

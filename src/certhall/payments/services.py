@@ -27,6 +27,7 @@ from certhall.accounts.permissions import require_organization, require_provider
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
 from certhall.errors import (
+    CerthallError,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -38,7 +39,7 @@ from certhall.lifecycle import transition
 from certhall.payments import notices, refund_state
 from certhall.payments.lifecycle import COUNTER_METHODS, ORDERS, Channel, Method, Status
 from certhall.payments.models import LIVE_STATUSES, REFERENCE_LENGTH, Order, Payment
-from certhall.payments.signals import order_paid, order_refunded
+from certhall.payments.signals import order_paid, order_refunded, payment_starting
 from certhall.pki import identity
 from certhall.rules import local
 
@@ -117,6 +118,23 @@ def get_order(actor: User, reference: str) -> Order:
     order = find_order(reference)
     Order.objects.require_visible(actor, order, missing=_order_missing(reference))
     return order
+
+
+def require_payable(order: Order) -> None:
+    """Refuse starting the payment of ``order`` when what it pays for refuses it
+    (``signals.payment_starting``'s receivers raise). Read only; the order page, the API's
+    payment options and the cashier ask it, a gateway's notification never does."""
+    if order.status == Status.PENDING:
+        payment_starting.send(sender=Order, order=order)
+
+
+def payment_refusal(order: Order) -> str:
+    """Why ``order`` cannot be paid now (:func:`require_payable`), or ""."""
+    try:
+        require_payable(order)
+    except CerthallError as refused:
+        return refused.message
+    return ""
 
 
 def list_orders(actor: User, *, status: str | None = None, limit: int = 200) -> list[Order]:

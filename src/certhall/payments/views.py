@@ -98,9 +98,11 @@ def _order_context(
     request: HttpRequest, order: Order, *, waiting: bool = False, looked: int = 0
 ) -> dict[str, Any]:
     actor = _actor(request)
-    pending = order.status == Status.PENDING
+    refused = services.payment_refusal(order)  # no way to pay offered, the reason instead
+    pending = order.status == Status.PENDING and not refused
     online = gateways.for_method(order.method)
     return {
+        "pay_refused": refused,
         "order": order,
         "amount": money.grouped(order.amount),
         "amount_words": money.in_words(order.amount),

@@ -24,8 +24,8 @@ from certhall.accounts.permissions import require_role
 from certhall.errors import Forbidden, InvalidInput
 from certhall.forms import FORM_FILES
 from certhall.hall import documents, services
-from certhall.hall.models import Application, Business, CertType, Delivery
-from certhall.hall.renewal import ended_waiting
+from certhall.hall.models import Application, ApplicationItem, Business, CertType, Delivery
+from certhall.hall.renewal import CLOSING_STATES, ended_waiting
 from certhall.hall.states import EDITABLE, IN_REVIEW, TONES, State, done_words, state_label
 from certhall.messages import text
 from certhall.rules import Business as RuleBusiness
@@ -181,8 +181,21 @@ def next_step_url(application: Application) -> str:
     return paths.path("hall-applicant:confirm", number)
 
 
-def next_action(application: Application) -> NextAction:
+def renewal_closing(application: Application, lines: list[ApplicationItem] | None = None) -> bool:
+    """An online renewal the jobs' next round will close (``renewal.ended_waiting``: its
+    certificate ended or was revoked before the helper renewed it). Its progress line, its
+    state's chip and 我的申请's row say so from this one answer, not 去支付 / 待在线更新."""
+    if not application.is_online_renewal or application.state not in CLOSING_STATES:
+        return False
+    lines = list(application.items.all()) if lines is None else lines
+    return any(ended_waiting(application, line) for line in lines)
+
+
+def next_action(application: Application, closing: bool | None = None) -> NextAction:
+    """The application's next step (``closing``: :func:`renewal_closing`, when the caller
+    already asked it)."""
     state = State(application.state)
+    closing = renewal_closing(application) if closing is None else closing
     number = application.number
     detail = paths.path("hall-applicant:detail", number)
     estimate = "（预计）" if application.due_provisional and application.due_date else ""
@@ -196,6 +209,8 @@ def next_action(application: Application) -> NextAction:
             "申请尚未提交，请继续填写", paths.path("hall-applicant:continue", number), "继续填写"
         )
     if state == State.AWAITING_PAYMENT:
+        if closing:  # no 去支付: paying is refused (renewal.require_payable)
+            return NextAction(text("next_renewal_ended.unpaid"), detail, "查看")
         return NextAction(
             f"请支付 {money.grouped(application.total)} 元",
             f"/payments/orders/{application.payment_reference}",
@@ -215,7 +230,7 @@ def next_action(application: Application) -> NextAction:
         if done_words(i.business for i in application.items.all()) is not None:
             return NextAction("审核通过，等待办理", detail, "查看进度")
         if application.is_online_renewal:
-            if any(ended_waiting(application, line) for line in application.items.all()):
+            if closing:
                 # the page's notice says it will close: the line does not offer the helper
                 words = "next_renewal_ended" if application.total else "next_renewal_ended.free"
                 return NextAction(text(words), detail, "查看")
@@ -241,6 +256,7 @@ def next_action(application: Application) -> NextAction:
 
 def row(application: Application) -> dict[str, Any]:
     lines = list(application.items.all())
+    closing = renewal_closing(application, lines)
     due = application.due_date
     return {
         "application": application,
@@ -254,9 +270,11 @@ def row(application: Application) -> dict[str, Any]:
             for i in lines
         )
         or "（尚未选择业务）",
-        "next": next_action(application),
-        "state_tone": TONES[application.state],
-        "state_label": applicant_state_label(
+        "next": next_action(application, closing),
+        "state_tone": "warn" if closing else TONES[application.state],
+        "state_label": text("next_renewal_ended.state")
+        if closing
+        else applicant_state_label(
             application.state, [i.business for i in lines], application.is_online_renewal
         ),
     }
