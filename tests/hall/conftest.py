@@ -66,8 +66,8 @@ LEGAL_REP_ID = "11010519491231002X"
 HANDLER_ID = "440301199001011234"
 PHONE = "13800138000"
 
-PDF = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 20 + b"%%EOF\n"
-#: Real images (a header that reads: the store checks an image's pixel size, 12-06).
+#: A real PDF and real images (the store reads an image's header, 12-06, and a PDF's pages, 12-07).
+PDF = images.pdf()
 JPEG = images.jpeg()
 PNG = images.png()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200

@@ -1,5 +1,5 @@
 """Images made in the test: a real small PNG and JPEG, and a PNG bomb (a few hundred KB that
-declares a huge image: what a decoder would unpack to gigabytes)."""
+declares a huge image: what a decoder would unpack to gigabytes); a real PDF of blank pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import struct
 import zlib
 
+import pypdf
 from PIL import Image
 
 
@@ -58,3 +59,13 @@ def bomb_png(width: int = 20_000, height: int = 20_000) -> bytes:
     checksum = zlib.adler32(row * rest, checksum)
     parts = [first, *([again] * (blocks - 1)), tail[:-4], struct.pack(">I", checksum)]
     return _png(width, height, b"".join(parts))
+
+
+def pdf(pages: int = 1, width: float = 595, height: float = 842) -> bytes:
+    """A real PDF of ``pages`` blank pages of ``width`` x ``height`` points (A4 by default)."""
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width, height)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

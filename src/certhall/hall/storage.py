@@ -9,24 +9,33 @@ Only PDF, JPEG and PNG are accepted, recognised by their first bytes; the client
 and Content-Type are never believed. A JPEG or PNG must also have a header that reads as one,
 and at most ``MAX_PIXELS`` pixels and ``MAX_SIDE`` on a side (read from the header, nothing
 decoded: a 90 KB PNG can declare 20000 x 20000 px, 1.6 GB once decoded), whichever store
-holds it (docs/security.md, "Image pixel sizes").
+holds it (docs/security.md, "Image pixel sizes"), and must not be cut short (a JPEG's end of
+image after its scan, a PNG's IEND: ``file_incomplete``). A hall document's PDF (``pdf=True``)
+must end as a PDF does, open, and have 1 to ``MAX_PAGES`` pages of at most ``MAX_PAGE_MM`` on a
+side (``check_pdf``; docs/security.md, "Broken files and PDF bounds").
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import math
 import os
 import re
 import secrets
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from certhall import config
 from certhall.errors import InvalidInput, NotFound
+from certhall.hall import pdfpages
 
 #: 5 MiB per file: a scanned A4 page at 300 dpi as JPEG or PDF is well below it.
 MAX_BYTES = 5 * 1024 * 1024
@@ -42,6 +51,24 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 #: is 160 MB in a reviewer's browser.
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 10_000
+#: A hall document's PDF (12-07): a licence, an ID card's copy or a form is 1-3 pages, scanned on
+#: A4 or A3 (the licence's original is A3, 297 x 420 mm). 20 pages leaves room for a form with
+#: its annexes; 500 mm on a side for A3 with a scanner's margins, A3+ (483 mm) and US Tabloid
+#: (432 mm), while A2 (594 mm) and a page declared metres wide are refused.
+MAX_PAGES = pdfpages.MAX_PAGES
+MAX_PAGE_MM = 500
+#: A PDF's objects at most, counted in its bytes before pypdf opens it: a scanned page is a
+#: handful (the page, its contents, resources and image, an OCR layer's fonts). pypdf reads and
+#: checks each cross-reference entry in Python on opening, and when the cross-reference is
+#: damaged it parses every object: a 4.3 MB PDF of 68,000 objects took 0.7 s, 23 s with its
+#: startxref pointing nowhere.
+_PDF_OBJECTS = 2_000
+#: The seconds waited for ``hall.pdfpages``: its CPU time, and room for a busy machine.
+_PDF_WAIT = 4 * pdfpages.SECONDS
+#: An entry of a cross-reference table; a cross-reference stream's /Size or /Index (its
+#: dictionary is never compressed): fixed widths or bounded digits, so a search is linear.
+_XREF_ENTRY = re.compile(rb"\d{10} \d{5} [nf]")
+_XREF_COUNTS = re.compile(rb"/(Size|Index)\s*\[?([\d\s]{1,200})")
 SNIFF_BYTES = max(len(magic) for magic, _ in SIGNATURES)
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -77,13 +104,15 @@ def store(
     limit: int = MAX_BYTES,
     base: Path | None = None,
     signatures: tuple[tuple[bytes, str], ...] = SIGNATURES,
+    pdf: bool = False,
 ) -> Blob:
     """Sniff, measure, hash and store the file given as ``chunks``.
 
     InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, one whose
     first bytes match none of ``signatures`` (by default: a PDF, JPEG or PNG; the portal passes
     its own list), or an image whose header does not read or whose pixels are over the bounds
-    (``check_image``).
+    (``check_image``), or one cut short; with ``pdf`` (the hall's documents), a PDF that is cut
+    short, does not open or is over the page bounds (``check_pdf``).
     """
     sniff_bytes = max(len(magic) for magic, _ in signatures)
     folder = base or root()
@@ -116,6 +145,8 @@ def store(
         if content_type is None:
             content_type = _accepted(head, signatures)
         check_image(tmp, content_type)
+        if pdf and content_type == "application/pdf":
+            check_pdf(tmp)
         sha256 = digest.hexdigest()
         target = path_of(sha256, folder)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -158,17 +189,18 @@ def _png_size(path: Path) -> tuple[int, int]:
         size: tuple[int, int] | None = None
         for _ in range(_HEADER_PARTS):
             head = file.read(8)
-            if len(head) < 8:
-                raise ValueError("no IDAT")
+            if len(head) < 8:  # after a good IHDR, the file ends: cut short
+                raise (ValueError if size is None else _Incomplete)("no IDAT")
             length, kind = struct.unpack(">I4s", head)
             if size is None and (kind != b"IHDR" or length != 13):
                 raise ValueError("IHDR first")
             if kind == b"IDAT":
+                file.seek(-8, os.SEEK_CUR)
                 break
             data = file.read(length)
             crc = file.read(4)
             if len(data) < length or len(crc) < 4:
-                raise ValueError("cut short")
+                raise (ValueError if size is None else _Incomplete)("cut short")
             if zlib.crc32(kind + data) != struct.unpack(">I", crc)[0]:
                 raise ValueError("checksum")
             if kind == b"IHDR":
@@ -178,8 +210,28 @@ def _png_size(path: Path) -> tuple[int, int]:
                 size = width, height
         else:
             raise ValueError("too many chunks")
+        _png_to_iend(file)
     assert size is not None  # noqa: S101 - the first chunk is IHDR
     return size
+
+
+#: The chunks from the first IDAT to IEND: an encoder writes its data as IDATs of 8-64 KB
+#: (libpng's 8 KB: 640 in 5 MiB); 65,000 empty ones took 0.14 s on a loaded machine.
+_DATA_PARTS = 65_536
+
+
+def _png_to_iend(file: BinaryIO) -> None:
+    """Steps over the chunks from the first IDAT by their lengths to IEND (nothing read or
+    checked in them: the data is the decoder's); ``_Incomplete`` when the file ends first."""
+    for _ in range(_DATA_PARTS):
+        head = file.read(8)
+        if len(head) < 8:
+            raise _Incomplete("no IEND")
+        length, kind = struct.unpack(">I4s", head)
+        if kind == b"IEND":
+            return
+        file.seek(length + 4, os.SEEK_CUR)  # past the end: the next read is short
+    raise ValueError("too many chunks")
 
 
 #: A JPEG's frame headers (SOF0-3, 5-7, 9-11, 13-15): the image's size.
@@ -205,12 +257,17 @@ def _jpeg_size(path: Path) -> tuple[int, int]:
     for _ in range(_HEADER_PARTS):
         pos = data.find(b"\xff", pos)  # junk before a marker: skipped
         fill = _FILL.match(data, pos) if pos >= 0 else None
-        if fill is None or fill.end() >= len(data):
-            raise ValueError("cut short before the scan")
+        if fill is None or fill.end() >= len(data):  # after the frame header: cut short
+            raise (ValueError if size is None else _Incomplete)("cut short before the scan")
         code, pos = data[fill.end()], fill.end() + 1
         if code == 0x01 or 0xD0 <= code <= 0xD7 or code == 0x00:
             continue  # a marker without a segment (TEM, RSTn) or an escaped 0xFF
         if code == 0xDA and size is not None:
+            # The scan runs to the end of image; within it a 0xFF is followed by 0x00 or a
+            # restart marker, so an EOI after the scan's start is its end (an EXIF thumbnail's
+            # EOI comes before it; a phone's motion photo's video after it).
+            if data.rfind(b"\xff\xd9") < pos:
+                raise _Incomplete("no end of image after the scan")
             return size
         if code in (0xD8, 0xD9, 0xDA):
             raise ValueError("no frame header before the scan")
@@ -230,10 +287,15 @@ def _jpeg_size(path: Path) -> tuple[int, int]:
     raise ValueError("too many segments")
 
 
+class _Incomplete(ValueError):
+    """The header reads, the file ends before the image does."""
+
+
 def image_size(path: Path, content_type: str) -> tuple[int, int] | None:
     """An image's width and height from its header (no pixel decoded), None for a file that is
     not a JPEG or PNG; InvalidInput ``image_unreadable`` when the header does not read
-    (:func:`_jpeg_size`, :func:`_png_size`: not Pillow's readers, see there)."""
+    (:func:`_jpeg_size`, :func:`_png_size`: not Pillow's readers, see there),
+    ``file_incomplete`` when the file ends before the image does."""
     try:
         if content_type == "image/png":
             width, height = _png_size(path)
@@ -241,6 +303,8 @@ def image_size(path: Path, content_type: str) -> tuple[int, int] | None:
             width, height = _jpeg_size(path)
         else:
             return None
+    except _Incomplete:
+        raise InvalidInput(code="file_incomplete") from None
     except (OSError, ValueError, struct.error):  # the readers' own refusals, a short read
         raise InvalidInput(code="image_unreadable") from None
     if width < 1 or height < 1:
@@ -263,6 +327,57 @@ def check_image(path: Path, content_type: str) -> None:
             megapixels=MAX_PIXELS // 10_000,
             side=MAX_SIDE,
         )
+
+
+def check_pdf(path: Path) -> None:
+    """InvalidInput for a PDF that is cut short (``file_incomplete``: no ``startxref`` and
+    ``%%EOF`` in its last 1024 bytes, where a reader looks for them), does not open
+    (``pdf_unreadable``), has an open password (``pdf_encrypted``), no page (``pdf_no_pages``),
+    over ``MAX_PAGES`` (``pdf_too_many_pages``), over ``_PDF_OBJECTS`` objects
+    (``pdf_too_complex``, also when reading it takes pypdf over its CPU time) or a page over
+    ``MAX_PAGE_MM`` on a side (``pdf_page_too_large``). Nothing is rendered or decompressed
+    but the objects the page tree needs (``hall.pdfpages``, pypdf in a child process;
+    docs/security.md, "Broken files and PDF bounds")."""
+    with path.open("rb") as file:
+        file.seek(max(0, path.stat().st_size - 1024))
+        tail = file.read()
+    if b"%%EOF" not in tail or b"startxref" not in tail:
+        raise InvalidInput(code="file_incomplete")
+    if _pdf_objects(path.read_bytes()) > _PDF_OBJECTS:
+        raise InvalidInput(code="pdf_too_complex")
+    command = [sys.executable, "-m", "certhall.hall.pdfpages", str(path)]
+    try:
+        child = subprocess.run(command, capture_output=True, timeout=_PDF_WAIT, check=False)
+        answer = json.loads(child.stdout) if child.returncode == 0 else {}
+    except subprocess.TimeoutExpired:
+        answer = {}
+    if "pages" not in answer:  # killed past its CPU time or memory, or waited for too long
+        raise InvalidInput(code=answer.get("error", "pdf_too_complex"), limit=MAX_PAGES)
+    sizes = answer["pages"]
+    if not sizes:
+        raise InvalidInput(code="pdf_no_pages")
+    for page, (width, height) in enumerate(sizes, 1):
+        if min(width, height) <= 0:
+            raise InvalidInput(code="pdf_unreadable")
+        if max(width, height) > MAX_PAGE_MM:
+            raise InvalidInput(
+                code="pdf_page_too_large",
+                page=page,
+                width=math.ceil(width),
+                height=math.ceil(height),
+                side=MAX_PAGE_MM,
+            )
+
+
+def _pdf_objects(data: bytes) -> int:
+    """The most objects the PDF ``data`` makes pypdf read: its object headers (``obj`` once
+    and ``endobj`` once each), its cross-reference tables' entries, or what a cross-reference
+    stream declares (its /Size, the counts of its /Index)."""
+    counts = [data.count(b"obj") // 2, len(_XREF_ENTRY.findall(data))]
+    for key, numbers in _XREF_COUNTS.findall(data):
+        values = [int(n) for n in numbers.split()]
+        counts.append(sum(values[1::2]) if key == b"Index" else max(values, default=0))
+    return max(counts)
 
 
 def read(sha256: str, base: Path | None = None) -> bytes:

@@ -135,6 +135,16 @@ MESSAGES: dict[str, str] = {
         "每边不超过 {side} 像素），请缩小图片或降低扫描分辨率后重新上传。"
     ),
     "image_unreadable": "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。",
+    "file_incomplete": "文件不完整（上传中断或文件已损坏），请重新拍照或扫描后上传。",
+    "pdf_unreadable": "PDF文件已损坏，打不开，请重新扫描或导出PDF后再上传。",
+    "pdf_encrypted": "PDF文件设置了打开密码，审核人员无法查看，请去掉密码后重新上传。",
+    "pdf_no_pages": "PDF文件中没有页面，请重新扫描或导出PDF后再上传。",
+    "pdf_too_many_pages": "PDF文件超过 {limit} 页的限制，请只扫描所需的页面后重新上传。",
+    "pdf_too_complex": "PDF文件结构过于复杂，无法作为扫描件读取，请重新扫描或导出PDF后再上传。",
+    "pdf_page_too_large": (
+        "PDF文件第 {page} 页为 {width} × {height} 毫米，超过限制（每边不超过 {side} 毫米，"
+        "A3纸为 297 × 420 毫米），请按A4或A3纸张扫描后重新上传。"
+    ),
     "file_not_stored": "文件不存在（存储中找不到该文件）。",
     "hall_applicants_only": "网上营业厅仅供单位账户使用；工作人员请使用受理台。",
     "handler_missing.choose": "请选择经办人。",

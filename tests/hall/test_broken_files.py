@@ -1,0 +1,222 @@
+"""Broken uploads get a clear Chinese error and leave nothing (12-07): a JPEG or PNG cut short
+after its header (a phone's upload on a bad connection), a PDF cut short, one that does not
+open, has an open password, no page, too many pages or a page over A3 with room; each made
+from a real file cut or altered here, each beside its intact file, which is accepted."""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import struct
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pypdf
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from certhall.accounts.models import Handler, User
+from certhall.audit.models import AuditEvent
+from certhall.errors import InvalidInput
+from certhall.hall import pdfpages, storage
+from tests.hall.conftest import FRIDAY, at, upload
+from tests.hall.test_image_sizes import draft_without_documents, stored_files
+from tests.support.images import _chunk, pdf, png
+
+pytestmark = pytest.mark.django_db
+
+INCOMPLETE_WORDS = "文件不完整（上传中断或文件已损坏），请重新拍照或扫描后上传。"
+
+
+@functools.cache
+def photo() -> bytes:
+    """A phone's photo: a 1600 x 1200 JPEG of noise (its scan is most of the file)."""
+    out = io.BytesIO()
+    Image.effect_noise((1600, 1200), 40).convert("RGB").save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def scan_start(jpeg: bytes) -> int:
+    """Where the JPEG's scan header (SOS) starts."""
+    return jpeg.index(b"\xff\xda")
+
+
+def with_thumbnail(jpeg: bytes) -> bytes:
+    """``jpeg`` with an APP1 segment holding a small JPEG, as EXIF holds a thumbnail (its own
+    scan and end of image come before the photo's)."""
+    thumbnail = Image.new("L", (16, 16), 90)
+    out = io.BytesIO()
+    thumbnail.save(out, "JPEG")
+    body = b"Exif\x00\x00" + out.getvalue()
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+
+
+def in_idats(content: bytes, size: int) -> bytes:
+    """A PNG of one IDAT with its data split into IDATs of ``size`` bytes."""
+    data = content[41:-16]  # signature, IHDR, the IDAT's length and type ... its CRC, IEND
+    parts = (_chunk(b"IDAT", data[i : i + size]) for i in range(0, len(data), size))
+    return content[:33] + b"".join(parts) + content[-12:]
+
+
+def without_eof(content: bytes) -> bytes:
+    return content[: content.rindex(b"%%EOF")]
+
+
+def encrypted(content: bytes) -> bytes:
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(content)))
+    writer.encrypt("secret", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def lying_count(pages: int) -> bytes:
+    """A PDF of ``pages`` pages whose page tree says it has 1 (the byte offsets kept)."""
+    content = pdf(pages)
+    count = f"/Count {pages}".encode()
+    assert content.count(count) == 1
+    return content.replace(count, b"/Count 1".ljust(len(count)))
+
+
+BROKEN: dict[str, tuple[Callable[[], bytes], str]] = {
+    # images: the header reads, the file ends before the image does
+    "jpeg-cut-after-header": (lambda: photo()[: scan_start(photo()) + 14], "file_incomplete"),
+    "jpeg-cut-halfway": (lambda: photo()[: len(photo()) // 2], "file_incomplete"),
+    "jpeg-cut-before-eoi": (lambda: photo()[:-2], "file_incomplete"),
+    "jpeg-with-thumbnail-cut": (
+        lambda: with_thumbnail(photo())[: len(with_thumbnail(photo())) // 2],
+        "file_incomplete",
+    ),
+    "jpeg-cut-after-frame": (
+        lambda: photo()[: photo().index(b"\xff\xc0") + 19],
+        "file_incomplete",
+    ),
+    "png-cut-after-ihdr": (lambda: png()[:33], "file_incomplete"),
+    "png-cut-in-idat": (lambda: png(600, 400)[:-40], "file_incomplete"),
+    "png-without-iend": (lambda: png()[:-12], "file_incomplete"),
+    # PDFs
+    "pdf-cut-halfway": (lambda: pdf(3)[: len(pdf(3)) // 2], "file_incomplete"),
+    "pdf-without-eof": (lambda: without_eof(pdf()), "file_incomplete"),
+    "pdf-without-xref": (lambda: pdf().replace(b"startxref", b"startxrex"), "file_incomplete"),
+    "pdf-garbage": (
+        lambda: b"%PDF-1.7\n" + b"x" * 500 + b"\nstartxref\n9\n%%EOF\n",
+        "pdf_unreadable",
+    ),
+    "pdf-password": (lambda: encrypted(pdf()), "pdf_encrypted"),
+    "pdf-no-pages": (lambda: pdf(0), "pdf_no_pages"),
+    "pdf-21-pages": (lambda: pdf(21), "pdf_too_many_pages"),
+    "pdf-count-lies": (lambda: lying_count(25), "pdf_too_many_pages"),
+    "pdf-a2-page": (lambda: pdf(1, 1191, 1684), "pdf_page_too_large"),
+    "pdf-huge-user-unit": (
+        lambda: pdf().replace(b"/Resources <<\n>>\n", b"/UserUnit 10    \n"),
+        "pdf_page_too_large",
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "code"), BROKEN.values(), ids=BROKEN.keys())
+def test_a_broken_file_is_refused_in_chinese_and_nothing_is_kept(
+    applicant: User, handler: Handler, uploads: Path, make: Callable[[], bytes], code: str
+) -> None:
+    content = make()
+    draft = draft_without_documents(applicant, handler)
+    with at(FRIDAY), pytest.raises(InvalidInput) as refused:
+        upload(applicant, draft.number, "licence_copy", content, name="licence")
+    assert refused.value.code == code
+    assert re.search(r"[\u4e00-\u9fff]", refused.value.message) and "{" not in refused.value.message
+    assert not draft.documents.exists()
+    assert stored_files(uploads) == []
+    event = AuditEvent.objects.filter(action="hall.document.upload", result="refused").get()
+    assert event.after["error"] == code
+
+
+INTACT: dict[str, Callable[[], bytes]] = {
+    "jpeg": photo,
+    "jpeg-with-thumbnail": lambda: with_thumbnail(photo()),
+    "jpeg-motion-photo": lambda: photo() + b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000,
+    "png": lambda: png(600, 400),
+    "png-data-in-many-idats": lambda: in_idats(png(600, 400), 3),
+    "pdf-a4": pdf,
+    "pdf-a3-landscape": lambda: pdf(1, 1191, 842),
+    "pdf-20-pages": lambda: pdf(20),
+    "pdf-500-mm": lambda: pdf(1, 1417, 1417),  # 499.9 mm
+    "pdf-incremental-update": lambda: pdf() + b"\n% appended\n" + pdf()[-40:],
+}
+
+
+@pytest.mark.parametrize("make", INTACT.values(), ids=INTACT.keys())
+def test_the_intact_file_is_accepted(
+    applicant: User, handler: Handler, uploads: Path, make: Callable[[], bytes]
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    with at(FRIDAY):
+        document = upload(applicant, draft.number, "licence_copy", make(), name="licence")
+    assert document.content_type in ("image/jpeg", "image/png", "application/pdf")
+    assert len(stored_files(uploads)) == 1
+
+
+def test_the_page_bound_names_the_page_and_its_size(tmp_path: Path) -> None:
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf())))
+    writer.add_blank_page(1191, 1684)  # A2
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(InvalidInput) as refused:
+        storage.store([out.getvalue()], base=tmp_path, pdf=True)
+    assert refused.value.message == (
+        "PDF文件第 2 页为 421 × 595 毫米，超过限制（每边不超过 500 毫米，A3纸为 297 × 420 毫米），"
+        "请按A4或A3纸张扫描后重新上传。"
+    )
+    assert stored_files(tmp_path) == []
+
+
+def test_a_pdf_that_would_keep_the_parser_busy_is_refused_in_bounded_time(tmp_path: Path) -> None:
+    """pypdf reads and checks every object in Python, and repairs a damaged file object by
+    object: 34,000 pages with their startxref pointing nowhere, or 5 MB of digits, kept it
+    busy for tens of seconds. Many objects are refused before it opens the file; whatever
+    else keeps it busy is stopped by its child process's CPU time (12-07)."""
+    many = pdf(3000)
+    nowhere = many[: many.rindex(b"startxref")] + b"startxref\n12345\n%%EOF\n"
+    digits = b"%PDF-1.7\n" + b"1" * 5_000_000 + b"\nstartxref\n9\n%%EOF\n"
+    for content, most in ((many, 1.0), (nowhere, 1.0), (digits, 4 * pdfpages.SECONDS)):
+        started = time.perf_counter()
+        with pytest.raises(InvalidInput) as refused:
+            storage.store([content], base=tmp_path, pdf=True)
+        assert refused.value.code == "pdf_too_complex"
+        assert refused.value.message == (
+            "PDF文件结构过于复杂，无法作为扫描件读取，请重新扫描或导出PDF后再上传。"
+        )
+        assert time.perf_counter() - started < most
+    assert stored_files(tmp_path) == []
+
+
+def test_a_store_not_asked_to_check_pdfs_keeps_them_unbounded(tmp_path: Path) -> None:
+    """Only the hall's documents are scans (the portal's downloads and the invoices' PDFs call
+    the store without ``pdf``): a portal's manual may have 60 pages."""
+    assert storage.store([pdf(60)], base=tmp_path).content_type == "application/pdf"
+
+
+def test_the_page_and_the_api_say_a_cut_photo_is_incomplete(
+    applicant: User, handler: Handler, uploads: Path
+) -> None:
+    draft = draft_without_documents(applicant, handler)
+    client = Client()
+    client.force_login(applicant)
+    cut = photo()[: len(photo()) // 2]
+    with at(FRIDAY):
+        page = client.post(
+            f"/hall/applications/{draft.number}/documents/",
+            {"kind": "licence_copy", "file": SimpleUploadedFile("IMG_1.jpg", cut)},
+        )
+        api = client.post(
+            f"/api/hall/applications/{draft.number}/documents",
+            {"kind": "licence_copy", "file": SimpleUploadedFile("IMG_1.jpg", cut)},
+        )
+    assert page.status_code == 400
+    assert INCOMPLETE_WORDS in page.content.decode()
+    assert api.status_code == 400
+    assert api.json() == {"error": "file_incomplete", "message": INCOMPLETE_WORDS}
+    assert not draft.documents.exists() and stored_files(uploads) == []
