@@ -1,5 +1,5 @@
 """A PDF's page sizes, read by pypdf in a child process under a CPU-time and memory limit:
-``python -m certhall.hall.pdfpages PATH`` prints ``{"pages": [[width_mm, height_mm], ...]}``
+``python -m certhall.hall.pdfpages PATH SECONDS`` prints ``{"pages": [[width_mm, height_mm], ...]}``
 or ``{"error": code}`` (``hall.storage.check_pdf`` runs it and refuses in Chinese).
 
 A child because pypdf parses in Python and repairs a damaged file object by object: a 5 MB
@@ -21,7 +21,8 @@ MAX_PAGES = 20
 #: The page tree's nodes walked at most (pages and the nodes above them): pypdf's own walk
 #: (``reader.pages``) lists every page, 60,000 empty pages (7.6 MB) in 7.9 s.
 NODES = 4 * MAX_PAGES
-#: The child's CPU time (starting Python and importing pypdf take about 0.2 s) and memory.
+#: The child's CPU time (starting Python and importing pypdf take about 0.2 s), passed to it
+#: by ``hall.storage``, and its memory.
 SECONDS = 2
 MEMORY = 1 << 30
 
@@ -71,7 +72,8 @@ def read(path: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (SECONDS, SECONDS))
+    seconds = int(sys.argv[2])
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on repairing a file
     print(json.dumps(read(sys.argv[1])))

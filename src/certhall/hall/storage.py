@@ -63,8 +63,6 @@ MAX_PAGE_MM = 500
 #: damaged it parses every object: a 4.3 MB PDF of 68,000 objects took 0.7 s, 23 s with its
 #: startxref pointing nowhere.
 _PDF_OBJECTS = 2_000
-#: The seconds waited for ``hall.pdfpages``: its CPU time, and room for a busy machine.
-_PDF_WAIT = 4 * pdfpages.SECONDS
 #: An entry of a cross-reference table; a cross-reference stream's /Size or /Index (its
 #: dictionary is never compressed): fixed widths or bounded digits, so a search is linear.
 _XREF_ENTRY = re.compile(rb"\d{10} \d{5} [nf]")
@@ -345,9 +343,10 @@ def check_pdf(path: Path) -> None:
         raise InvalidInput(code="file_incomplete")
     if _pdf_objects(path.read_bytes()) > _PDF_OBJECTS:
         raise InvalidInput(code="pdf_too_complex")
-    command = [sys.executable, "-m", "certhall.hall.pdfpages", str(path)]
-    try:
-        child = subprocess.run(command, capture_output=True, timeout=_PDF_WAIT, check=False)
+    seconds = pdfpages.SECONDS
+    command = [sys.executable, "-m", "certhall.hall.pdfpages", str(path), str(seconds)]
+    try:  # waited for: its CPU time, and room for a busy machine
+        child = subprocess.run(command, capture_output=True, timeout=4 * seconds, check=False)
         answer = json.loads(child.stdout) if child.returncode == 0 else {}
     except subprocess.TimeoutExpired:
         answer = {}
