@@ -351,7 +351,10 @@ def check_pdf(path: Path) -> None:
     except subprocess.TimeoutExpired:
         answer = {}
     if "pages" not in answer:  # killed past its CPU time or memory, or waited for too long
-        raise InvalidInput(code=answer.get("error", "pdf_too_complex"), limit=MAX_PAGES)
+        code = answer.get("error", "pdf_too_complex")
+        if code == "pdf_too_many_pages":
+            raise InvalidInput(code=code, limit=MAX_PAGES)
+        raise InvalidInput(code=code)
     sizes = answer["pages"]
     if not sizes:
         raise InvalidInput(code="pdf_no_pages")
