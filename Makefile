@@ -3,6 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PY_FOR_VENV = $(shell scripts/find-python)
+# Four workers on CI's two cores: most of the slow tests wait on processes of their own (killed
+# commands, servers, Chromium) rather than compute. Whole modules per worker, heavy ones first
+# (tests/conftest.py): docs/performance.md section 8.
+PYTEST_WORKERS ?= -n 4 --dist loadscope --no-loadscope-reorder
 
 .PHONY: run test lint typecheck pytest bench system-deps-run system-deps-test system-deps-bench clean
 
@@ -40,10 +44,10 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 pytest: $(VENV)/.dev
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest $(PYTEST_WORKERS)
 	@if [ -n "$${CERTHALL_TEST_POSTGRES_URL:-}" ]; then \
 	  echo "== database tests again on PostgreSQL ($$CERTHALL_TEST_POSTGRES_URL)"; \
-	  CERTHALL_DATABASE_URL="$$CERTHALL_TEST_POSTGRES_URL" $(BIN)/pytest -n 2 -m database; \
+	  CERTHALL_DATABASE_URL="$$CERTHALL_TEST_POSTGRES_URL" $(BIN)/pytest $(PYTEST_WORKERS) -m database; \
 	fi
 
 test: system-deps-test lint typecheck pytest

@@ -23,13 +23,28 @@ hypothesis_settings.load_profile("certhall")
 DB_FIXTURES = {"db", "transactional_db", "django_db_setup"}
 
 
+#: The marks of the tests that wait on other processes (killed commands, Chromium, servers),
+#: in the order their modules start: the longest first.
+HEAVY = ("slow", "browser", "interop")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that touches the database, so `make test` can run exactly those again
-    on PostgreSQL (`-m database`)."""
+    on PostgreSQL (`-m database`); then put the modules of heavy tests first.
+
+    The Makefile hands xdist whole modules (``--dist loadscope``) in this order: the crash
+    tests and browser walks start at once on every worker, and the last minutes are left to
+    modules of quick tests (before 12-07 one worker was left alone with them for minutes,
+    docs/performance.md section 8)."""
+    rank: dict[str, int] = {}
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & DB_FIXTURES or item.get_closest_marker("django_db"):
             item.add_marker(pytest.mark.database)
+        module = item.nodeid.split("::")[0]
+        marks = [i for i, mark in enumerate(HEAVY) if item.get_closest_marker(mark)]
+        rank[module] = min(rank.get(module, len(HEAVY)), *marks, len(HEAVY))
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])
 
 
 @pytest.fixture(autouse=True)
