@@ -132,8 +132,8 @@ def test_every_template_formats() -> None:
 
 #: Words that are not sentences: column heads, button, field and step labels, section heads, and
 #: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail),
-#: and a script's labels and fragments (``page_label.``: a button, a window's title, a line's
-#: parts).
+#: and a script's or the helper's pages' labels and fragments (``page_label.``: a button, a
+#: window's title, a heading, a table's head, a line's parts).
 NOT_SENTENCES = (
     "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
     "refund_notice.", "batch_item", "identity_missing", "path_", "lifecycle_onward",

@@ -4,7 +4,8 @@ No script under src/ writes Chinese of its own: it reads the catalogue's entries
 lists for it (``SCRIPTS`` beside a messages module's ``MESSAGES``, merged in
 ``messages.SCRIPT_WORDS``) through ``web/words.js``, from the JSON its page carries
 (``{% words_script %}``; the helper's PIN page, ``agent.pinpage``). A code a script reads that its
-page does not carry, or a field it does not fill, fails here, not on a customer's page.
+page does not carry, or a field it does not fill, fails here, not on a customer's page. Nor
+does a page written in Python (the helper's, ``agent.pinpage``) write Chinese of its own.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def _reads(source: str) -> list[tuple[str, frozenset[str]]]:
     return reads
 
 
+def _chinese_lines(path: Path) -> list[str]:
+    return [
+        f"{number}: {line.strip()}"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if CJK.search(line)
+    ]
+
+
 def test_the_scripts_are_found() -> None:
     names = {_name(path) for path in SCRIPTS}
     assert {"certlogin/login.js", "web/words.js", "agent/pin.js"} <= names
@@ -71,11 +80,7 @@ def test_the_scripts_are_found() -> None:
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda path: _name(path))
 def test_no_script_writes_chinese(path: Path) -> None:
-    lines = [
-        f"{number}: {line.strip()}"
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if CJK.search(line)
-    ]
+    lines = _chinese_lines(path)
     assert not lines, f"{_name(path)} writes its own words (catalogue them): {lines}"
 
 
@@ -115,6 +120,18 @@ def test_a_page_loads_a_script_with_words_only_with_its_words() -> None:
         if script in messages.SCRIPT_WORDS
     ]
     assert not loaded_bare, f"scripts loaded without their words: {loaded_bare}"
+
+
+#: Pages written in Python rather than in a template: the helper's own (``agent.pinpage``).
+PYTHON_PAGES = [SRC / "agent" / "pinpage.py"]
+
+
+@pytest.mark.parametrize("path", PYTHON_PAGES, ids=lambda path: path.name)
+def test_no_page_written_in_python_writes_chinese(path: Path) -> None:
+    """Their headings, labels and buttons come from the catalogue as the scripts' words do
+    (pinpage wrote its own until 12-07)."""
+    lines = _chinese_lines(path)
+    assert not lines, f"{path.name} writes its own words (catalogue them): {lines}"
 
 
 def test_the_helpers_page_carries_its_scripts_words() -> None:

@@ -11,21 +11,15 @@ from html import escape
 
 from certhall.agent.requests import INPUT_STATES, Request
 from certhall.clock import SHANGHAI
-from certhall.messages import words_element
+from certhall.messages import text, words_element
 
-_OPS = {"login": "证书登录", "renew": "证书在线续期", "change_pin": "修改PIN码"}
-
-_HINT = "PIN码只交给您电脑上的Ukey，网站看不到它。请核对请求来源与证书信息。"
-
-#: The bar of every page of the helper (the PIN window's title bar shows the page's <title>):
-#: the service's name the customer knows, in Chinese like every word the helper shows (it read
-#: "证书助手 · certhall" until 12-06; certhall is the software's name, not the service's).
-BAR = "深圳医保在线签约 · 证书助手"
+#: The bar of every page of the helper (the PIN window's title bar shows the page's <title>).
+BAR = text("page_label.helper_bar")
 
 
 def _field(name: str, label: str, *, autofocus: bool = False, disabled: bool = False) -> str:
     return (
-        f'<label for="{name}">{label}</label>'
+        f'<label for="{name}">{escape(text(label))}</label>'
         f'<input id="{name}" name="{name}" type="password" inputmode="text" maxlength="64" '
         f'autocomplete="off" required{" autofocus" if autofocus else ""}'
         f"{' disabled' if disabled else ''}>"
@@ -36,29 +30,30 @@ def _form(form_id: str, fields: str, closed: bool) -> str:
     return (
         f'<form id="{form_id}" class="pin-form" autocomplete="off">{fields}'
         '<div class="actions">'
-        f'<button id="submit" type="submit"{" disabled" if closed else ""}>确定</button>'
-        '<button id="cancel" type="button" class="secondary">取消</button>'
+        f'<button id="submit" type="submit"{" disabled" if closed else ""}>'
+        f"{escape(text('page_label.confirm'))}</button>"
+        '<button id="cancel" type="button" class="secondary">'
+        f"{escape(text('page_label.cancel'))}</button>"
         "</div></form>"
     )
 
 
 def _inputs(request: Request, closed: bool) -> tuple[str, str, str]:
     """(heading, explanation, form) for what the request needs from the user now."""
-    new = _field("new_pin", "新PIN码", disabled=closed) + _field(
-        "new_pin_again", "再次输入新PIN码", disabled=closed
+    new = _field("new_pin", "page_label.pin_new", disabled=closed) + _field(
+        "new_pin_again", "page_label.pin_new_again", disabled=closed
     )
-    rule = "新PIN码6至32位，不能是同一数字重复或连续数字（如111111、123456）。"
+    hint, rule = text("pin_page_hint"), text("pin_page_rule")
     if request.op == "change_pin":
-        old = _field("old_pin", "原PIN码", autofocus=True, disabled=closed)
-        return "修改Ukey的PIN码", f"{_HINT}{rule}", _form("change-form", old + new, closed)
+        old = _field("old_pin", "page_label.pin_old", autofocus=True, disabled=closed)
+        heading = text("page_label.pin_change")
+        return heading, f"{hint}{rule}", _form("change-form", old + new, closed)
     if request.state == "must_change":
-        text = (
-            "该Ukey的PIN码是初始PIN码或刚被重置（短信告知的PIN码），须先设置新PIN码才能使用。"
-            f"设置后将继续{_OPS[request.op]}。{rule}"
-        )
-        return "请设置新PIN码", text, _form("change-form", new, closed)
-    pin = _field("pin", "PIN码", autofocus=True, disabled=closed)
-    return "请输入Ukey的PIN码", _HINT, _form("pin-form", pin, closed)
+        operation = text(f"page_label.pin_op_{request.op}")
+        explanation = text("pin_page_must_change", operation=operation) + rule
+        return text("page_label.pin_set_new"), explanation, _form("change-form", new, closed)
+    pin = _field("pin", "page_label.pin", autofocus=True, disabled=closed)
+    return text("page_label.pin_enter"), hint, _form("pin-form", pin, closed)
 
 
 def _layout(title: str, body: str, *, data: str = "") -> str:
@@ -69,7 +64,7 @@ def _layout(title: str, body: str, *, data: str = "") -> str:
         f"<title>{escape(title)}</title>"
         '<link rel="stylesheet" href="/static/pin.css"></head>'
         f"<body{data}>"
-        f'<header class="bar">{BAR}</header>'
+        f'<header class="bar">{escape(BAR)}</header>'
         f'<main class="box">{body}</main>'
         '<script src="/static/words.js"></script>'
         f"{words_element('agent/pin.js')}"
@@ -81,27 +76,28 @@ def _layout(title: str, body: str, *, data: str = "") -> str:
 def render_pin(request: Request) -> str:
     cert = request.entry.certificate
     info = request.entry.as_json()
-    what = _OPS[request.op]
     if request.op == "renew" and request.years:
-        what += f"（{request.years}年）"
+        what = text("page_label.pin_op_renew_years", years=request.years)
+    else:
+        what = text(f"page_label.pin_op_{request.op}")
     rows = [
-        ("请求来源", request.origin),
-        ("操作", what),
-        ("证书", str(info["subject_cn"])),
-        ("单位", str(info["organization"]) or "—"),
-        ("序列号", str(info["serial"])),
+        ("page_label.pin_origin", request.origin),
+        ("page_label.pin_operation", what),
+        ("page_label.pin_certificate", str(info["subject_cn"])),
+        ("page_label.pin_organization", str(info["organization"]) or "—"),
+        ("page_label.pin_serial", str(info["serial"])),
         # the Shanghai date, as the hall's pages show it (the UTC date was a day early from
         # 00:00 to 07:59)
-        ("有效期至", f"{cert.not_valid_after_utc.astimezone(SHANGHAI):%Y-%m-%d}"),
-        ("Ukey", request.entry.token_label),
+        ("page_label.pin_not_after", f"{cert.not_valid_after_utc.astimezone(SHANGHAI):%Y-%m-%d}"),
+        ("page_label.pin_ukey", request.entry.token_label),
     ]
-    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    table = "".join(f"<tr><th>{escape(text(k))}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     closed = request.state not in INPUT_STATES
     message = ""
     if request.error is not None and request.state != "must_change":
         message = escape(request.error.message)
     elif closed:
-        message = "该请求已处理，可以关闭此窗口。"
+        message = escape(text("pin_page_closed"))
     heading, explanation, form = _inputs(request, closed)
     body = (
         f"<h1>{escape(heading)}</h1>"
@@ -113,18 +109,22 @@ def render_pin(request: Request) -> str:
         f' data-request="{escape(request.id)}" data-form-token="{escape(request.form_token)}"'
         f' data-state="{escape(request.state)}"'
     )
-    return _layout(f"证书助手 · {heading}", body, data=data)
+    return _layout(text("page_label.helper_title", heading=heading), body, data=data)
 
 
 def render_gone(message: str) -> str:
-    body = f'<h1>请求已失效</h1><p class="message">{escape(message)}</p>'
-    return _layout("证书助手", body)
+    body = f'<h1>{escape(text("page_label.pin_gone"))}</h1><p class="message">{escape(message)}</p>'
+    return _layout(text("page_label.helper"), body)
 
 
 def render_index(hall_origin: str) -> str:
+    # the origin stands in <code> inside the sentence: escape the sentence around a mark
+    mark = "\0"
+    origin = escape(text("helper_index_origin", origin=mark))
+    origin = origin.replace(mark, f"<code>{escape(hall_origin)}</code>")
     body = (
-        "<h1>证书助手正在运行</h1>"
-        f"<p>本助手只为 <code>{escape(hall_origin)}</code> 的网页读取Ukey证书和签名。</p>"
-        "<p>请回到网上营业厅页面继续操作。</p>"
+        f"<h1>{escape(text('page_label.helper_running'))}</h1>"
+        f"<p>{origin}</p>"
+        f"<p>{escape(text('helper_index_back'))}</p>"
     )
-    return _layout("证书助手", body)
+    return _layout(text("page_label.helper"), body)

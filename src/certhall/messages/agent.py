@@ -91,6 +91,47 @@ MESSAGES.update(
     }
 )
 
+# The helper's own pages (agent.pinpage): the PIN window and the index page, written in Python
+MESSAGES.update(
+    {
+        # the bar of every page (the PIN window's title bar shows the page's <title>): the
+        # service's name the customer knows, not the software's
+        "page_label.helper_bar": "深圳医保在线签约 · 证书助手",
+        "page_label.helper_title": "证书助手 · {heading}",
+        "page_label.pin_op_login": "证书登录",
+        "page_label.pin_op_renew": "证书在线续期",
+        "page_label.pin_op_renew_years": "证书在线续期（{years}年）",
+        "page_label.pin_op_change_pin": "修改PIN码",
+        "page_label.pin_origin": "请求来源",
+        "page_label.pin_operation": "操作",
+        "page_label.pin_certificate": "证书",
+        "page_label.pin_organization": "单位",
+        "page_label.pin_serial": "序列号",
+        "page_label.pin_not_after": "有效期至",
+        "page_label.pin_ukey": "Ukey",
+        "page_label.pin_enter": "请输入Ukey的PIN码",
+        "page_label.pin_set_new": "请设置新PIN码",
+        "page_label.pin_change": "修改Ukey的PIN码",
+        "page_label.pin": "PIN码",
+        "page_label.pin_old": "原PIN码",
+        "page_label.pin_new": "新PIN码",
+        "page_label.pin_new_again": "再次输入新PIN码",
+        "page_label.confirm": "确定",
+        "page_label.cancel": "取消",
+        "page_label.pin_gone": "请求已失效",
+        "page_label.helper_running": "证书助手正在运行",
+        "pin_page_hint": "PIN码只交给您电脑上的Ukey，网站看不到它。请核对请求来源与证书信息。",
+        "pin_page_rule": "新PIN码6至32位，不能是同一数字重复或连续数字（如111111、123456）。",
+        "pin_page_must_change": (
+            "该Ukey的PIN码是初始PIN码或刚被重置（短信告知的PIN码），须先设置新PIN码才能使用。"
+            "设置后将继续{operation}。"
+        ),
+        "pin_page_closed": "该请求已处理，可以关闭此窗口。",
+        "helper_index_origin": "本助手只为 {origin} 的网页读取Ukey证书和签名。",
+        "helper_index_back": "请回到网上营业厅页面继续操作。",
+    }
+)
+
 # certhall agent --help, read by the customers who run the helper (cli.agent_cmd)
 MESSAGES.update(
     {
