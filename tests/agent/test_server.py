@@ -433,3 +433,17 @@ def test_the_helper_says_in_chinese_that_it_runs(
     line = capsys.readouterr().out.strip()
     assert line.startswith("证书助手已启动：http://127.0.0.1:"), line
     assert latin_words(line.encode(), HALL, "http://127.0.0.1") <= {"localhost"}
+
+
+def test_the_helpers_pages_have_an_icon_it_serves(agent: AgentServer) -> None:
+    """Without an icon of its own the browser asked for /favicon.ico, which the helper
+    answered 404: an error in the console of every PIN window (tests/browser)."""
+    index = call(agent, "GET", "/", origin=None)
+    found = re.search(
+        r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', index.body.decode()
+    )
+    assert found is not None
+    icon = call(agent, "GET", found.group(1), origin=None)
+    assert icon.status == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.body.startswith(b"<svg")

@@ -62,6 +62,7 @@ def _layout(title: str, body: str, *, data: str = "") -> str:
         '<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
+        '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">'
         '<link rel="stylesheet" href="/static/pin.css"></head>'
         f"<body{data}>"
         f'<header class="bar">{escape(BAR)}</header>'

@@ -52,6 +52,8 @@ _STATIC = {
     "/static/pin.js": ("certhall.agent", "static/pin.js", "application/javascript"),
     "/static/pin.css": ("certhall.agent", "static/pin.css", "text/css"),
     "/static/words.js": ("certhall.web", "static/web/words.js", "application/javascript"),
+    # the site's icon: without one the browser asks for /favicon.ico, a 404 in the console
+    "/static/favicon.svg": ("certhall.web", "static/web/favicon.svg", "image/svg+xml"),
 }
 
 _SECURITY_HEADERS = {
