@@ -20,7 +20,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from certhall.tokens import format_token, generate_keypair, user_login, write_certificate
 from certhall.tokens.objects import build_csr
@@ -53,6 +61,47 @@ CHROMIUM_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} 
 }
 
 
+#: What went wrong on the pages since the last browser test ended: a script's uncaught error
+#: (``pageerror``: a missing word makes ``certhallWords`` throw) and every console error (a
+#: Content-Security-Policy refusal, a resource that failed to load, ``console.error``). Every
+#: page of every browser :func:`chromium` launches reports here; each test marked ``browser``
+#: fails on any its ``allow_page_error`` markers do not allow (tests/conftest.py).
+PAGE_ERRORS: list[str] = []
+
+
+def _watch(page: Page) -> None:
+    def uncaught(error: Error) -> None:
+        PAGE_ERRORS.append(f"{page.url}: uncaught {error.name}: {error.message}")
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            source = message.location.get("url") or page.url
+            PAGE_ERRORS.append(f"{source}: console error {message.text}")
+
+    page.on("pageerror", uncaught)
+    page.on("console", console)
+
+
+def _watched(browser: Browser) -> Browser:
+    """``browser`` whose every page, of a new context or a popup, reports to PAGE_ERRORS."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(**options: Any) -> BrowserContext:
+        context = new_context(**options)
+        context.on("page", _watch)
+        return context
+
+    def watched_page(**options: Any) -> Page:
+        page = new_page(**options)  # its context's first page: opened before we could listen
+        _watch(page)
+        page.context.on("page", _watch)
+        return page
+
+    browser.new_context = watched_context  # type: ignore[method-assign]
+    browser.new_page = watched_page  # type: ignore[method-assign]
+    return browser
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium under Playwright's sync API: the one launch of every browser test.
@@ -68,7 +117,7 @@ def chromium() -> Iterator[Browser]:
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, env=CHROMIUM_ENV
         )
         try:
-            yield browser
+            yield _watched(browser)
         finally:
             browser.close()
             opened = list(connections.all(initialized_only=True))

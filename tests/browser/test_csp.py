@@ -82,6 +82,26 @@ def _console_watcher(page: Page, seen: list[str]) -> None:
     page.on("console", on_console)
 
 
+@pytest.mark.allow_page_error(
+    "/no-such-page/: console error Failed to load resource: the server responded with a status "
+    "of 404",
+    why="the policy of the not-found page is checked: it is visited on purpose",
+)
+@pytest.mark.allow_page_error(
+    "/console/: console error Failed to load resource: the server responded with a status of 403",
+    why="the policy of the forbidden page is checked: an applicant visits the console on purpose",
+)
+@pytest.mark.allow_page_error(
+    "/status/?serial=%00: console error Failed to load resource: the server responded with a "
+    "status of 400",
+    why="the policy of the bad-request page is checked: it is visited on purpose",
+)
+@pytest.mark.allow_page_error(
+    "127.0.0.1:17443/v1/certificates: console error Failed to load resource: "
+    "net::ERR_CONNECTION_REFUSED",
+    why="no helper runs here: the certificate login page's call of it, at its default port, is "
+    "refused (the page says 未检测到证书助手)",
+)
 def test_no_page_violates_the_policy(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
