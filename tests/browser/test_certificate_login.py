@@ -66,8 +66,8 @@ def test_the_list_shows_a_certificates_days_in_shanghai(page: Page, stack: Stack
 
 
 @pytest.mark.allow_page_error(
-    "/login/certificate/: console error Failed to load resource: the server responded with a "
-    "status of 403",
+    "/login/certificate/verify: console error Failed to load resource: the server responded "
+    "with a status of 403",
     why="the revoked certificate's login is refused on purpose (403, 证书已吊销)",
 )
 @pytest.mark.allow_page_error(

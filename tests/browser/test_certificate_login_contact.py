@@ -98,6 +98,11 @@ def refused_with(page: Page, url: str, message: str) -> None:
     expect(page.locator("#login-message")).to_have_attribute("data-error", "account_disabled")
 
 
+@pytest.mark.allow_page_error(
+    "/login/certificate/verify: console error Failed to load resource: the server responded "
+    "with a status of 403",
+    why="a disabled account's certificate login is refused on purpose (403)",
+)
 def test_a_disabled_accounts_refusal_links_to_contact_us(
     live_server: Any, browser: Browser, tmp_path: Path
 ) -> None:
@@ -124,6 +129,11 @@ def test_a_disabled_accounts_refusal_links_to_contact_us(
         page.context.close()
 
 
+@pytest.mark.allow_page_error(
+    "/login/certificate/verify: console error Failed to load resource: the server responded "
+    "with a status of 403",
+    why="a refusal carrying markup is provoked on purpose (403) to see it shown as text",
+)
 def test_the_servers_words_are_never_html(live_server: Any, browser: Browser) -> None:
     page = session(browser, live_server.url, DESKTOP_VIEWPORT, None)
     words = '<img src="x" id="injected">请联系客服（见“联系我们”）<a href="/x">'
