@@ -43,6 +43,11 @@ def disabled(username: str, role: Role, **fields: object) -> User:
     return user
 
 
+@pytest.mark.allow_page_error(
+    "/accounts/login/: console error Failed to load resource: the server responded with a "
+    "status of 403",
+    why="the disabled account's login is refused on purpose (403, whom to ask)",
+)
 def test_a_disabled_account_is_told_whom_to_ask(
     audit_flushable: None,
     organization: Organization,
