@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -51,17 +52,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _no_page_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     """A browser test fails on a page's uncaught script error or console error
     (tests/browser/conftest.py ``PAGE_ERRORS``), but for those it provokes on purpose: each
-    ``@pytest.mark.allow_page_error("part of the error", why="...")`` allows the errors that
-    contain its text, and says why."""
+    ``@pytest.mark.allow_page_error(pattern, why="...")`` allows the errors its regular
+    expression finds (``tests.browser.conftest.refused`` writes one), and says why."""
     yield
     if request.node.get_closest_marker("browser") is None:
         return
     from tests.browser.conftest import PAGE_ERRORS
 
     marks = list(request.node.iter_markers("allow_page_error"))
-    assert all(mark.kwargs.get("why") for mark in marks), "allow_page_error(text, why=...)"
+    assert all(mark.kwargs.get("why") for mark in marks), "allow_page_error(pattern, why=...)"
     allowed = [mark.args[0] for mark in marks]
-    errors = [error for error in PAGE_ERRORS if not any(text in error for text in allowed)]
+    errors = [e for e in PAGE_ERRORS if not any(re.search(pattern, e) for pattern in allowed)]
     PAGE_ERRORS.clear()
     if errors:
         pytest.fail("errors on the pages:\n" + "\n".join(errors), pytrace=False)

@@ -4,6 +4,7 @@ certificate that instance's CA issued, and Debian's Chromium driven by Playwrigh
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -67,6 +68,17 @@ CHROMIUM_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} 
 #: page of every browser :func:`chromium` launches reports here; each test marked ``browser``
 #: fails on any its ``allow_page_error`` markers do not allow (tests/conftest.py).
 PAGE_ERRORS: list[str] = []
+
+
+def refused(where: str, status: int | None = None) -> str:
+    """The console error of a load answered with ``status``, or whose connection was refused,
+    at an address holding ``where`` (a path, perhaps followed by a token): the pattern an
+    ``allow_page_error`` marker names."""
+    if status is None:
+        failed = "Failed to load resource: net::ERR_CONNECTION_REFUSED"
+    else:
+        failed = f"Failed to load resource: the server responded with a status of {status} "
+    return rf"{re.escape(where)}\S*: console error {re.escape(failed)}"
 
 
 def _watch(page: Page) -> None:

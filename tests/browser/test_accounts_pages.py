@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from certhall.notify.models import SmsMessage
-from tests.browser.conftest import chromium, new_page
+from tests.browser.conftest import chromium, new_page, refused
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,8 +37,7 @@ def code_sent_to(phone: str) -> str:
 
 
 @pytest.mark.allow_page_error(
-    "/accounts/login/: console error Failed to load resource: the server responded with a "
-    "status of 403",
+    refused("/accounts/login/", 403),
     why="a wrong password is tried on purpose: the login page answers it 403 (账号或密码不正确)",
 )
 def test_register_and_log_in(

@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     Stack,
     chromium,
     new_page,
+    refused,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -66,12 +67,11 @@ def test_the_list_shows_a_certificates_days_in_shanghai(page: Page, stack: Stack
 
 
 @pytest.mark.allow_page_error(
-    "/login/certificate/verify: console error Failed to load resource: the server responded "
-    "with a status of 403",
+    refused("/login/certificate/verify", 403),
     why="the revoked certificate's login is refused on purpose (403, 证书已吊销)",
 )
 @pytest.mark.allow_page_error(
-    "/v1/certificates: console error Failed to load resource: net::ERR_CONNECTION_REFUSED",
+    refused("/v1/certificates"),
     why="the helper is stopped on purpose: the login page's call of it is refused",
 )
 def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from certhall.messages import text
-from tests.browser.conftest import chromium
+from tests.browser.conftest import chromium, refused
 from tests.browser.test_phones import (
     DESKTOP_VIEWPORT,
     PHONE_VIEWPORT,
@@ -99,8 +99,7 @@ def refused_with(page: Page, url: str, message: str) -> None:
 
 
 @pytest.mark.allow_page_error(
-    "/login/certificate/verify: console error Failed to load resource: the server responded "
-    "with a status of 403",
+    refused("/login/certificate/verify", 403),
     why="a disabled account's certificate login is refused on purpose (403)",
 )
 def test_a_disabled_accounts_refusal_links_to_contact_us(
@@ -130,8 +129,7 @@ def test_a_disabled_accounts_refusal_links_to_contact_us(
 
 
 @pytest.mark.allow_page_error(
-    "/login/certificate/verify: console error Failed to load resource: the server responded "
-    "with a status of 403",
+    refused("/login/certificate/verify", 403),
     why="a refusal carrying markup is provoked on purpose (403) to see it shown as text",
 )
 def test_the_servers_words_are_never_html(live_server: Any, browser: Browser) -> None:

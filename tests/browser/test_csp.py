@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from certhall.accounts.models import Role, User
 from certhall.accounts.services import home_provider
+from tests.browser.conftest import refused
 from tests.browser.test_phones import (  # noqa: F401 - fixtures
     FRIDAY,
     customer_pages,
@@ -83,22 +84,19 @@ def _console_watcher(page: Page, seen: list[str]) -> None:
 
 
 @pytest.mark.allow_page_error(
-    "/no-such-page/: console error Failed to load resource: the server responded with a status "
-    "of 404",
+    refused("/no-such-page/", 404),
     why="the policy of the not-found page is checked: it is visited on purpose",
 )
 @pytest.mark.allow_page_error(
-    "/console/: console error Failed to load resource: the server responded with a status of 403",
+    refused("/console/", 403),
     why="the policy of the forbidden page is checked: an applicant visits the console on purpose",
 )
 @pytest.mark.allow_page_error(
-    "/status/?serial=%00: console error Failed to load resource: the server responded with a "
-    "status of 400",
+    refused("/status/?serial=%00", 400),
     why="the policy of the bad-request page is checked: it is visited on purpose",
 )
 @pytest.mark.allow_page_error(
-    "127.0.0.1:17443/v1/certificates: console error Failed to load resource: "
-    "net::ERR_CONNECTION_REFUSED",
+    refused("127.0.0.1:17443/v1/certificates"),
     why="no helper runs here: the certificate login page's call of it, at its default port, is "
     "refused (the page says 未检测到证书助手)",
 )

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from certhall.accounts.models import Organization, Provider, Role, User
-from tests.browser.conftest import chromium
+from tests.browser.conftest import chromium, refused
 from tests.browser.test_phones import (
     DESKTOP_VIEWPORT,
     PHONE_VIEWPORT,
@@ -44,8 +44,7 @@ def disabled(username: str, role: Role, **fields: object) -> User:
 
 
 @pytest.mark.allow_page_error(
-    "/accounts/login/: console error Failed to load resource: the server responded with a "
-    "status of 403",
+    refused("/accounts/login/", 403),
     why="the disabled account's login is refused on purpose (403, whom to ask)",
 )
 def test_a_disabled_account_is_told_whom_to_ask(

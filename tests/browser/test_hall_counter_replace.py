@@ -44,7 +44,7 @@ from certhall.tokens import list_certificates, user_login
 from certhall.ukeys import services as ukeys
 from certhall.ukeys.models import Ukey
 from certhall.ukeys.store import instance_store
-from tests.browser.conftest import ORG_NAME, USCC, chromium, new_page
+from tests.browser.conftest import ORG_NAME, USCC, chromium, new_page, refused
 
 pytestmark = [pytest.mark.browser, pytest.mark.softhsm, pytest.mark.usefixtures("db_from_the_test")]
 
@@ -137,7 +137,7 @@ def ocsp_status(client: Client, cert: Certificate) -> tuple[Any, Any]:
 
 
 @pytest.mark.allow_page_error(
-    "/items: console error Failed to load resource: the server responded with a status of 422",
+    refused("/items", 422),
     why="on the Saturday an item is added on purpose: the rule refuses it (422, the rule's words)",
 )
 def test_counter_replaces_a_lost_ukey(

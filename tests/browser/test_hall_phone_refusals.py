@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from certhall.accounts.models import Role
 from certhall.hall import review
+from tests.browser.conftest import refused
 from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
     CHECKS,
     DESKTOP_VIEWPORT,
@@ -32,6 +34,16 @@ from tests.hall.conftest import stock, ukey_store  # noqa: F401
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
 
+# Every refusal below is provoked on purpose, to see it on a phone: each page answers it so.
+@pytest.mark.allow_page_error(
+    refused("/invoice#invoice-form", 400), why="an invoice to a mistyped e-mail address"
+)
+@pytest.mark.allow_page_error(
+    refused(f"/status/?serial={quote('不是序列号')}", 400), why="a serial that is not one"
+)
+@pytest.mark.allow_page_error(refused("&years=9", 400), why="a renewal for years not offered")
+@pytest.mark.allow_page_error(refused("/accounts/register/", 400), why="a mistyped SMS code")
+@pytest.mark.allow_page_error(refused("/accounts/login/", 403), why="a wrong password")
 def test_refusals_on_a_360_px_phone(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,
