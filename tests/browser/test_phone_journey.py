@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ORG_NAME, PIN, USCC, Stack, chromium
+from tests.browser.conftest import ORG_NAME, PIN, USCC, Stack, chromium, refused
 from tests.browser.test_phones import CHECKS, phone_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -102,6 +102,10 @@ class Phone:
         assert not self.problems, json.dumps(self.problems, ensure_ascii=False, indent=1)
 
 
+@pytest.mark.allow_page_error(refused("/questions/", 400), why="a question asked too soon")
+@pytest.mark.allow_page_error(
+    refused("/questions/answer/", 404), why="an answer asked for with a wrong code"
+)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> None:
     print(f"screenshots: {stack.shots}")
@@ -205,6 +209,11 @@ def _progress_refusals(phone: Phone) -> None:
     phone.shot("progress-bad-uscc")
 
 
+@pytest.mark.allow_page_error(refused("/apply#apply-form", 400), why="the refused application")
+@pytest.mark.allow_page_error(
+    refused("/refunds/progress/", 404), why="进度查询 for an application that does not match"
+)
+@pytest.mark.allow_page_error(refused("/refunds/progress/", 400), why="进度查询 with a bad USCC")
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_refund_programme_on_a_phone(browser: Browser, stack: Stack, width: int) -> None:
     """Eligibility after certificate login, a refused application (nothing applied: the
@@ -219,6 +228,15 @@ def test_the_refund_programme_on_a_phone(browser: Browser, stack: Stack, width: 
     phone.close()
 
 
+@pytest.mark.allow_page_error(
+    refused("/refunds/progress/", 400), why="进度查询's refusals, as in the test before"
+)
+@pytest.mark.allow_page_error(
+    refused("/refunds/progress/", 404), why="进度查询's refusals, as in the test before"
+)
+@pytest.mark.allow_page_error(
+    refused("/refunds/progress/", 429), why="进度查询 asked too often on purpose (操作过于频繁)"
+)
 def test_apply_then_progress_by_code_on_a_phone(browser: Browser, stack: Stack) -> None:
     phone = Phone(browser, stack, 360)
     _certificate_login(phone)
