@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page
 from certhall.accounts.models import Role
 from certhall.refunds.models import RefundApplication
 from certhall.refunds.states import State
+from tests.browser.conftest import refused
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
     FRIDAY,
     make_softhsm_store,
@@ -60,6 +61,11 @@ def refuse(page: Page, form: str) -> None:
         page.eval_on_selector(form, "f => f.submit()")
 
 
+# Every refusal below is provoked on purpose, to see how the console tells it (400).
+@pytest.mark.allow_page_error(refused("/return", 400), why="a return without its reason")
+@pytest.mark.allow_page_error(refused("&until=2026-12-01", 400), why="an audit period backwards")
+@pytest.mark.allow_page_error(refused("/notices/new/", 400), why="a notice without its title")
+@pytest.mark.allow_page_error(refused("/ask-more", 400), why="asking for more without a reason")
 @pytest.mark.parametrize("width", [1366, 390])
 def test_every_console_tells_what_happened_in_one_way(
     world: dict[str, Any],  # noqa: F811
