@@ -271,25 +271,47 @@ def test_a_broken_photo_is_refused_in_chinese_on_the_phone(
 ) -> None:
     """A photo cut short in its header: the page cannot draw it and sends it as it is; the
     server cannot read its size and says so beside the form, at 390 px; nothing is stored."""
-    url, applicant = live_server.url, world["applicant"]
+    url = live_server.url
     shot = Shots(tmp_path)
     broken = tmp_path / "IMG_20261120_100002.png"
     broken.write_bytes(png()[:30])  # inside IHDR
+    refused_front_photo(
+        world,
+        url,
+        browser,
+        shot,
+        broken,
+        "01-phone-broken-photo",
+        "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。",
+    )
+    shot.passed()
+
+
+def refused_front_photo(
+    world: dict[str, Any],
+    url: str,
+    browser: Browser,
+    shot: Shots,
+    photo: Path,
+    name: str,
+    words: str,
+) -> Application:
+    """The handler's phone sends ``photo`` as the ID card's front for a new draft on FRIDAY at
+    390 px; the page says ``words`` beside the form and nothing is stored. The draft."""
+    applicant = world["applicant"]
     with time_machine.travel(FRIDAY):
         draft = online_draft(applicant, world["handler"], identity_check=False)
         check = identity.start(applicant, draft.number)
         phone = session(browser, url, PHONE_VIEWPORT, None)
         phone.goto(f"{url}/hall/identity/m/{check.token}/")
         form = phone.locator("#upload-front")
-        form.locator("input[type=file]").set_input_files(str(broken))
+        form.locator("input[type=file]").set_input_files(str(photo))
         form.locator("button[type=submit]").click()
-        expect(phone.locator("#form-error")).to_contain_text(
-            "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。"
-        )
-        shot(phone, "01-phone-broken-photo")
+        expect(phone.locator("#form-error")).to_contain_text(words)
+        shot(phone, name)
     check.refresh_from_db()
     assert check.front_sha256 == ""
-    shot.passed()
+    return draft
 
 
 @pytest.mark.allow_page_error(
@@ -302,24 +324,19 @@ def test_a_photo_cut_short_after_its_header_is_refused_on_the_phone(
     """A camera's photo cut short on a bad connection (its header whole, 60% of its scan):
     the page does not make it smaller and send it as a whole photo; the server says it is
     incomplete beside the form, at 390 px; nothing is stored (12-07)."""
-    url, applicant = live_server.url, world["applicant"]
+    url = live_server.url
     shot = Shots(tmp_path)
     photo = camera_jpeg(tmp_path / "whole.jpg")
     cut = tmp_path / "IMG_20261120_100003.jpg"
     cut.write_bytes(photo.read_bytes()[: photo.stat().st_size * 6 // 10])
-    with time_machine.travel(FRIDAY):
-        draft = online_draft(applicant, world["handler"], identity_check=False)
-        check = identity.start(applicant, draft.number)
-        phone = session(browser, url, PHONE_VIEWPORT, None)
-        phone.goto(f"{url}/hall/identity/m/{check.token}/")
-        form = phone.locator("#upload-front")
-        form.locator("input[type=file]").set_input_files(str(cut))
-        form.locator("button[type=submit]").click()
-        expect(phone.locator("#form-error")).to_contain_text(
-            "文件不完整（上传中断或文件已损坏），请重新拍照或扫描后上传。"
-        )
-        shot(phone, "01-phone-cut-photo")
-    check.refresh_from_db()
-    assert check.front_sha256 == ""
+    draft = refused_front_photo(
+        world,
+        url,
+        browser,
+        shot,
+        cut,
+        "01-phone-cut-photo",
+        "文件不完整（上传中断或文件已损坏），请重新拍照或扫描后上传。",
+    )
     assert not draft.documents.filter(kind="handler_id_front").exists()
     shot.passed()
