@@ -14,12 +14,12 @@ from certhall.accounts.models import Handler, Organization, Provider, User
 from certhall.ca.models import CertificateAuthority
 from certhall.certlogin.services import organization_certificates
 from certhall.errors import Forbidden, NotFound
-from certhall.hall import counter, renewal, services
+from certhall.hall import renewal, services
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import ApplicationItem
 from certhall.rules import SHANGHAI
 from tests.hall.conftest import FRIDAY, at
-from tests.hall.test_year_end import ending_at
+from tests.hall.test_year_end import counter_draft, ending_at
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +40,7 @@ def test_a_certificate_of_another_ca_is_refused_at_the_counter_and_unknown_onlin
     renew = ItemRequest(business="renew", serial=cert.serial, years=1)
     with at(FRIDAY):
         # ours: the counter takes the line and the enterprise is quoted (the controls)
-        draft = counter.open_application(
-            clerk,
-            point="kejiyuan",
-            customer=counter.Customer(uscc=organization.uscc),
-            handler_id=handler.pk,
-        )
+        draft = counter_draft(clerk, organization, handler)
         services.add_item(clerk, draft.number, revoke)
         services.remove_item(clerk, draft.number, draft.items.get().pk)
         assert renewal.lookup(applicant, cert.serial, 1).certificate == cert

@@ -363,16 +363,21 @@ def test_an_import_gives_no_deadline_to_an_online_renewal(
 JUST_AFTER_MIDNIGHT = datetime(2027, 1, 1, 0, 30, tzinfo=SHANGHAI)
 
 
-def counter_refusal(
-    clerk: User, organization: Organization, handler: Handler, line: ItemRequest
-) -> str:
-    """The code the counter refuses ``line`` with, in a new draft for ``organization``."""
-    draft = counter.open_application(
+def counter_draft(clerk: User, organization: Organization, handler: Handler) -> Application:
+    """A new counter draft for ``organization`` at 科技园."""
+    return counter.open_application(
         clerk,
         point="kejiyuan",
         customer=counter.Customer(uscc=organization.uscc),
         handler_id=handler.pk,
     )
+
+
+def counter_refusal(
+    clerk: User, organization: Organization, handler: Handler, line: ItemRequest
+) -> str:
+    """The code the counter refuses ``line`` with, in a new draft for ``organization``."""
+    draft = counter_draft(clerk, organization, handler)
     with pytest.raises(Conflict) as refused:
         services.add_item(clerk, draft.number, line)
     return refused.value.code
