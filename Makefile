@@ -47,7 +47,7 @@ pytest: $(VENV)/.dev
 	$(BIN)/pytest $(PYTEST_WORKERS)
 	@if [ -n "$${CERTHALL_TEST_POSTGRES_URL:-}" ]; then \
 	  echo "== database tests again on PostgreSQL ($$CERTHALL_TEST_POSTGRES_URL)"; \
-	  CERTHALL_DATABASE_URL="$$CERTHALL_TEST_POSTGRES_URL" $(BIN)/pytest $(PYTEST_WORKERS) -m database; \
+	  CERTHALL_DATABASE_URL="$$CERTHALL_TEST_POSTGRES_URL" $(BIN)/pytest $(PYTEST_WORKERS) -m "database and not pages_again"; \
 	fi
 
 test: system-deps-test lint typecheck pytest

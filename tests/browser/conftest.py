@@ -70,6 +70,18 @@ CHROMIUM_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} 
 PAGE_ERRORS: list[str] = []
 
 
+#: The same pages at another size than the first one a test visits them at. The PostgreSQL pass
+#: of ``make test`` leaves these out (``-m "database and not pages_again"``): a page's queries do
+#: not change with the window, and the first size, the CSP crawl and the walks still visit every
+#: page on PostgreSQL (docs/performance.md section 8).
+PAGES_AGAIN = pytest.mark.pages_again
+
+
+def sizes(first: Any, *more: Any) -> list[Any]:
+    """A size parameter's values: ``first`` on both databases, ``more`` on SQLite only."""
+    return [first, *(pytest.param(size, marks=PAGES_AGAIN) for size in more)]
+
+
 def refused(where: str, status: int | None = None) -> str:
     """The console error of a load answered with ``status``, or whose connection was refused,
     at an address holding ``where`` (a path, perhaps followed by a token): the pattern an

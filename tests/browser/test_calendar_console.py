@@ -20,6 +20,7 @@ from certhall.accounts.models import Role, User
 from certhall.accounts.services import home_provider
 from certhall.hall import calendar
 from certhall.rules import SHANGHAI
+from tests.browser.conftest import sizes
 from tests.browser.test_phones import measure, session
 from tests.browser.test_staff_phones import phone_staff_problems
 
@@ -29,7 +30,7 @@ TODAY = datetime(2026, 12, 6, 10, 0, tzinfo=SHANGHAI)
 NOTICE = (Path(__file__).parents[1] / "rules" / "notices" / "2027-example.txt").read_text("utf-8")
 
 
-@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("width", sizes(1366, 390))
 def test_a_ca_administrator_pastes_previews_and_imports_the_notice(
     audit_flushable: None, live_server: Any, browser: Browser, tmp_path: Path, width: int
 ) -> None:

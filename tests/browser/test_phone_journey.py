@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ORG_NAME, PIN, USCC, Stack, chromium, refused
+from tests.browser.conftest import ORG_NAME, PIN, USCC, Stack, chromium, refused, sizes
 from tests.browser.test_phones import CHECKS, phone_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -106,7 +106,7 @@ class Phone:
 @pytest.mark.allow_page_error(
     refused("/questions/answer/", 404), why="an answer asked for with a wrong code"
 )
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", sizes(*WIDTHS))
 def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> None:
     print(f"screenshots: {stack.shots}")
     phone = Phone(browser, stack, width)
@@ -214,7 +214,7 @@ def _progress_refusals(phone: Phone) -> None:
     refused("/refunds/progress/", 404), why="进度查询 for an application that does not match"
 )
 @pytest.mark.allow_page_error(refused("/refunds/progress/", 400), why="进度查询 with a bad USCC")
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", sizes(*WIDTHS))
 def test_the_refund_programme_on_a_phone(browser: Browser, stack: Stack, width: int) -> None:
     """Eligibility after certificate login, a refused application (nothing applied: the
     application itself goes in in the next test), the offline counters, 进度查询's refusals."""

@@ -44,7 +44,7 @@ from certhall.payments import invoices
 from certhall.refunds.models import FeeRecord, Programme, UsageRecord
 from certhall.rules import SHANGHAI
 from certhall.ukeys.models import Ukey
-from tests.browser.conftest import refused
+from tests.browser.conftest import PAGES_AGAIN, refused, sizes
 from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
 from tests.hall.conftest import (
     CA_CREATED_AT,
@@ -393,7 +393,13 @@ NO_HELPER = pytest.mark.allow_page_error(
 
 
 @NO_HELPER
-@pytest.mark.parametrize("viewport", [PHONE_VIEWPORT, NARROW_VIEWPORT], ids=["390", "360"])
+@pytest.mark.parametrize(
+    "viewport",
+    [
+        pytest.param(PHONE_VIEWPORT, id="390"),
+        pytest.param(NARROW_VIEWPORT, id="360", marks=PAGES_AGAIN),
+    ],
+)
 def test_every_customer_page_fits_a_phone(
     world: dict[str, Any],
     live_server: Any,
@@ -462,6 +468,7 @@ def test_every_customer_page_fits_a_phone(
 
 
 @NO_HELPER
+@PAGES_AGAIN
 def test_every_customer_page_fits_a_desktop(
     world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
 ) -> None:
@@ -477,7 +484,7 @@ def test_every_customer_page_fits_a_desktop(
     assert not wide, wide
 
 
-@pytest.mark.parametrize("width", [1366, 1024, 768])
+@pytest.mark.parametrize("width", sizes(1366, 1024, 768))
 def test_the_staff_console_at_desktop_and_tablet(
     world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path, width: int
 ) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import chromium, new_page, refused, wait_for
+from tests.browser.conftest import chromium, new_page, refused, sizes, wait_for
 from tests.support.network import free_port, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -86,7 +86,7 @@ def _no_overflow(page: Page, shots: Path, name: str) -> None:
     assert scroll <= width, f"{name} at {width} px scrolls sideways ({scroll} px)"
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", sizes(*WIDTHS))
 def test_guide_notices_filter_and_search(
     portal: Portal, browser: Browser, width: int, tmp_path: Path
 ) -> None:

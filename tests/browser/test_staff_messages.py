@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 from certhall.accounts.models import Role
 from certhall.refunds.models import RefundApplication
 from certhall.refunds.states import State
-from tests.browser.conftest import refused
+from tests.browser.conftest import refused, sizes
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
     FRIDAY,
     make_softhsm_store,
@@ -66,7 +66,7 @@ def refuse(page: Page, form: str) -> None:
 @pytest.mark.allow_page_error(refused("&until=2026-12-01", 400), why="an audit period backwards")
 @pytest.mark.allow_page_error(refused("/notices/new/", 400), why="a notice without its title")
 @pytest.mark.allow_page_error(refused("/ask-more", 400), why="asking for more without a reason")
-@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("width", sizes(1366, 390))
 def test_every_console_tells_what_happened_in_one_way(
     world: dict[str, Any],  # noqa: F811
     live_server: Any,

@@ -54,7 +54,7 @@ from certhall.refunds.models import (
 )
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import State
-from tests.browser.conftest import USCC
+from tests.browser.conftest import PAGES_AGAIN, USCC
 from tests.browser.test_phones import (  # noqa: F401  (the fixtures of the staff pages)
     FRIDAY,
     PHONE_VIEWPORT,
@@ -302,6 +302,7 @@ def at_the_counter(
     return measured
 
 
+@PAGES_AGAIN
 @pytest.mark.parametrize("width", [1366, 1280, 1100, 1024, 768])
 def test_the_same_pages_at_desktop_and_tablet(
     world: dict[str, Any],  # noqa: F811
