@@ -58,7 +58,27 @@ def test_anything_else_is_refused_in_chinese(typed: str) -> None:
 
 
 def test_zero_and_over_twenty_bytes_are_not_serials() -> None:
-    for typed in ("0", "00:00", "1" + "0" * 40):
+    """RFC 5280 4.1.2.2: a positive DER INTEGER of at most 20 octets, the sign bit among them,
+    so at most 159 bits: 40 hex digits from 8 up (160 bits) are refused too (they were taken)."""
+    for typed in (
+        "0",
+        "00:00",
+        "1" + "0" * 40,
+        "f" * 40,
+        "8" + "0" * 39,
+        "80:" + "00:" * 18 + "00",
+    ):
         with pytest.raises(InvalidInput, match="不是有效的证书序列号"):
             parse_serial(typed)
-    assert parse_serial("f" * 40) == "f" * 40
+    assert parse_serial("7" + "f" * 39) == "7" + "f" * 39
+    assert parse_serial("00:" + "7f:" * 19 + "ff") == "7f" * 19 + "ff"
+
+
+def test_another_cas_serial_may_be_its_twenty_octets_read_unsigned() -> None:
+    """The refund imports read other CAs' serials so (docs/refunds.md, "Serials"): a
+    non-conforming negative serial exported as its bytes has 160 bits; 21 octets do not pass."""
+    assert parse_serial("f" * 40, unsigned=True) == "f" * 40
+    assert parse_serial("80:" + "00:" * 18 + "01", unsigned=True) == "8" + "0" * 38 + "1"
+    for typed in ("0", "1" + "0" * 40):
+        with pytest.raises(InvalidInput, match="不是有效的证书序列号"):
+            parse_serial(typed, unsigned=True)

@@ -294,6 +294,7 @@ def test_serials_are_read_as_typed_ones_are(programme: Programme, admin: User) -
     )
     assert "大于0" in report.refused[0].message and "20字节" in report.refused[0].message
     stored = FeeRecord.objects.filter(programme=programme).values_list("serial", flat=True)
+    # 160 bits: another CA's 20 octets read unsigned (a typed look-up refuses them)
     assert sorted(stored) == ["ab12", "ab3", "f" * 40]
 
 

@@ -213,8 +213,9 @@ class _Checker:
         if row is None:
             raise _RowRefused("columns")
         provider_id = self.provider(row)
-        try:  # read as a typed serial is: RFC 5280 bounds other CAs' serials as it does ours
-            serial = parse_serial(row["serial"])
+        try:  # read as a typed serial is: RFC 5280 bounds other CAs' serials as it does ours,
+            # but for a non-conforming negative one exported as its 20 octets (docs/refunds.md)
+            serial = parse_serial(row["serial"], unsigned=True)
         except InvalidInput:
             value = quoted(row["serial"], SERIAL_TEXT_LENGTH)
             raise _RowRefused("serial_invalid", value=value) from None
