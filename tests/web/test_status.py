@@ -199,7 +199,9 @@ def test_ocsp_responder_certificates_are_not_customers(
     assert api(client, responder.serial).status_code == 404
 
 
-@pytest.mark.parametrize("typed", ["xyz!", "0x", "12-34", "-1", "0", "f" * 41, "1" * 200, "   "])
+@pytest.mark.parametrize(
+    "typed", ["xyz!", "0x", "12-34", "-1", "0", "f" * 41, "8" + "0" * 39, "1" * 200, "   "]
+)
 def test_malformed_serial(client: Client, db: None, typed: str) -> None:
     response = page(client, typed)
     assert response.status_code == 400
@@ -210,6 +212,16 @@ def test_malformed_serial(client: Client, db: None, typed: str) -> None:
     if response.status_code == 400:
         assert response.json()["error"] == "bad_serial"
         assert response.json()["message"] in (BAD_SERIAL, text("bad_serial.empty"))
+
+
+@pytest.mark.parametrize("typed", ["3F00-A1", "f" * 41, "8" + "0" * 39])
+def test_a_refused_serial_states_what_a_serial_is(client: Client, db: None, typed: str) -> None:
+    """The refusal says what to type (it said hex digits, not how many): hex digits, at most
+    40 (the first of 40 at most 7: RFC 5280's 20 octets), not 0, colons or blanks between."""
+    rule = ("十六进制数字", "至多40位", "40位时首位为0-7", "不为0", "0x", "冒号或空格")
+    html = re.sub(r"<[^>]+>", "", page(client, typed).content.decode())  # ranges kept whole
+    message = api(client, typed).json()["message"]
+    assert all(part in html and part in message for part in rule), message
 
 
 def test_the_page_without_a_query_shows_the_form(client: Client, db: None) -> None:

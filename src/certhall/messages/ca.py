@@ -1,5 +1,7 @@
 """Messages of the CA services (certhall.ca): issuance, renewal and revocation."""
 
+from certhall.messages.common import SERIAL_RULE
+
 MESSAGES: dict[str, str] = {
     "certificate_unknown": "没有序列号为 {serial} 的证书。",
     "renewal_beyond_ca": (
@@ -42,8 +44,9 @@ MESSAGES: dict[str, str] = {
         "无法解密 CA 密钥文件 {name}：口令（CERTHALL_CA_KEY_PASSPHRASE）错误或文件已损坏。"
     ),
     "revocation_reason_unknown": "未知的吊销原因“{name}”，可用：{known}。",
-    "serial_invalid": "“{text}”不是有效的证书序列号。",
-    "serial_invalid.hex": "“{text}”不是证书序列号（应为十六进制数字）。",
+    # a typed serial (ca.registry.parse_serial): not hex, or zero or past 20 octets
+    "serial_invalid": "“{text}”不是有效的证书序列号，" + SERIAL_RULE + "。",
+    "serial_invalid.hex": "“{text}”不是证书序列号，" + SERIAL_RULE + "。",
     "already_revoked": "证书 {serial} 已于 {at} UTC 吊销（原因：{reason}）。",
     "renewal_unknown": "没有编号为 {renewal} 的续期。",
     "renewal_expired": "{rule}",

@@ -6,6 +6,15 @@ the web entry points themselves (CSRF, unknown pages, methods)."""
 #: Plain-text messages say it this way; an HTML page links 联系客服 to the page instead.
 CONTACT_US = "联系客服（见“联系我们”）"
 
+#: What a certificate serial is, as a refusal of a typed one states it (the status page, the
+#: counter, the renewal page, a download, ``certhall ca revoke``: ``ca.registry.parse_serial``):
+#: at most 20 octets as a positive DER INTEGER (RFC 5280 4.1.2.2), so 40 hex digits at most and
+#: the first of 40 at most 7; the platform's own have 32.
+SERIAL_RULE = (
+    "应为十六进制数字（0-9、A-F），至多40位（40位时首位为0-7）且不为0，"
+    "可带 0x 前缀，可用冒号或空格分隔"
+)
+
 MESSAGES: dict[str, str] = {
     # The generic text of each error class (errors.py), used when a raise names no own code.
     "error": "操作未能完成，请稍后再试。",
@@ -39,9 +48,7 @@ MESSAGES: dict[str, str] = {
     "json_invalid": "请求不是有效的JSON。",
     "json_invalid.object": "请求必须是JSON对象。",
     # The public certificate status query (web/status.py).
-    "bad_serial": (
-        "证书序列号格式不正确：请输入十六进制序列号（0-9、A-F，可带空格、冒号或 0x 前缀）。"
-    ),
+    "bad_serial": f"证书序列号格式不正确，{SERIAL_RULE}。",
     "bad_serial.empty": "请输入证书序列号。",
     "certificate_not_found.status": "未找到该证书，请核对证书序列号。",
 }

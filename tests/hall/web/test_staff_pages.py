@@ -251,6 +251,33 @@ def test_a_refused_form_of_the_application_page_keeps_what_was_typed(
     assert not ApplicationItem.objects.filter(application=draft).exists()
 
 
+def test_a_serial_the_counter_refuses_is_refused_with_the_rule(
+    clerk: User, handler: Handler
+) -> None:
+    """A serial typed at the counter that is not one (not hex, or past RFC 5280's 20 octets)
+    is refused beside the form saying what a serial is (it said “不是有效的证书序列号” only)."""
+    with at(FRIDAY):
+        counter = counter_client(clerk)
+        counter.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": str(handler.pk)},
+        )
+        draft = Application.objects.get(channel="onsite")
+        pages = [
+            text(
+                counter.post(
+                    reverse("hall-staff:add-item", args=[draft.number]),
+                    {"business": "revoke", "serial": serial, "revocation_reason": "superseded"},
+                )
+            )
+            for serial in ("3F00-A1", "F" * 40)
+        ]
+    for page in pages:
+        assert 'id="form-error"' in page
+        assert "至多40位（40位时首位为0-7）" in page and "可用冒号或空格分隔" in page, page
+    assert not ApplicationItem.objects.filter(application=draft).exists()
+
+
 def test_numbers_int_cannot_read_get_the_forms_refusal(
     clerk: User, issuer: User, handler: Handler
 ) -> None:
