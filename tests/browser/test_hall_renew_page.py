@@ -86,6 +86,8 @@ CLOSED_BY = {
 
 #: The chip of an online renewal the round will close (it said 待在线更新 or 待付款).
 CLOSING_CHIP = text("next_renewal_ended.state")
+#: The progress path of a paid one the round will close: no step after the one that closes it.
+PAID_CLOSING_PATH = ["填写申请", "待付款", "已付款", "将自动关闭并退款"]
 
 
 @pytest.mark.allow_page_error(
@@ -129,6 +131,9 @@ def test_an_unpaid_online_renewal_out_of_reach_offers_no_payment(
         expect(page.locator("#application-state")).to_have_text(CLOSING_CHIP)
         expect(page.locator("#next-action")).to_contain_text("无需付款")
         expect(page.locator("main")).not_to_contain_text("去支付")
+        # the path ends where it will: it marked 待付款 current, the steps after to come (12-07)
+        expect(page.locator("ol.path li")).to_have_text(["填写申请", "将自动取消"])
+        expect(page.locator("ol.path li.current.closing")).to_have_text("将自动取消")
         assert phone_problems(measure(page, tmp_path, pages[0][0]), 390) == {}
         page.goto(live_server.url + pages[1][1])
         listed = page.locator("tr", has_text=number)
@@ -183,6 +188,9 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
         expect(page.locator("main")).not_to_contain_text("请用证书助手在线更新证书")
         # and so does the state's chip, and the row's (they said 待在线更新 until 12-07)
         expect(page.locator("#application-state")).to_have_text(CLOSING_CHIP)
+        # and the path: it marked 待在线更新 current, 新证书已签发 and 已办结 to come (12-07)
+        expect(page.locator("ol.path li")).to_have_text(PAID_CLOSING_PATH)
+        expect(page.locator("ol.path li.current.closing")).to_have_text("将自动关闭并退款")
         assert phone_problems(measure(page, tmp_path, f"renewal-{cause}-waiting"), 390) == {}
         page.goto(f"{live_server.url}/hall/applications/")
         listed = page.locator("tr", has_text=number)

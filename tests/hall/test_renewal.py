@@ -4,6 +4,7 @@ helper's signed request (ca.renewal), installation; retries and refusals."""
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -443,3 +444,60 @@ def test_the_progress_line_of_an_ended_renewal_offers_the_helper_no_more(
         listed = web.get("/hall/applications/").content.decode()
         assert "请用证书助手" not in listed and "在线更新证书" not in listed
         assert "本申请将自动关闭并退款" in listed and "本申请将自动取消" in listed
+
+
+def _path(page: str) -> list[tuple[str, str]]:
+    """The progress path's steps: (class, label)."""
+    found = re.search(r'<ol class="path">(.*?)</ol>', page, re.S)
+    assert found is not None
+    return re.findall(r'<li class="([^"]*)">([^<]*)</li>', found[1])
+
+
+def test_the_path_of_an_ended_renewal_ends_where_it_will_close(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """The progress path above the notice (``renewal.ended_waiting``) marked 待在线更新 (paid or
+    free) or 待付款 (unpaid) as the current step until 12-07, with the steps after it still to
+    come, while the chip, the next step and the notice said it will close. Now its current step
+    says so, in the warning's colour, and the steps that will not come are left out; a renewal
+    still within reach keeps its path."""
+    from tests.hall.test_year_end import JUST_AFTER_MIDNIGHT, ending_at
+
+    paid_cert = ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
+    unpaid_cert = ending_at(admin, organization, JUST_AFTER_MIDNIGHT)
+    free_cert = ending_at(admin, organization, JUST_AFTER_MIDNIGHT, profile="org")
+    with at(JUST_AFTER_MIDNIGHT - timedelta(minutes=40)):
+        paid = renewal.start(applicant, paid_cert.serial, 1).number
+        unpaid = renewal.start(applicant, unpaid_cert.serial, 1).number
+        free = renewal.start(applicant, free_cert.serial, 1).number
+        pay_online(paid, applicant)
+    web = Client()
+    with at(JUST_AFTER_MIDNIGHT - timedelta(minutes=1)):  # still valid: the whole path
+        web.force_login(applicant)
+        before = {
+            n: _path(web.get(f"/hall/applications/{n}/").content.decode())
+            for n in (paid, unpaid, free)
+        }
+    with at(JUST_AFTER_MIDNIGHT + timedelta(minutes=1)):  # ended, the round not yet run
+        after = {
+            n: _path(web.get(f"/hall/applications/{n}/").content.decode())
+            for n in (paid, unpaid, free)
+        }
+    assert before[paid] == [
+        ("done", "填写申请"),
+        ("done", "待付款"),
+        ("done", "已付款"),
+        ("current", "待在线更新"),
+        ("", "新证书已签发"),
+        ("", "已办结"),
+    ]
+    assert before[unpaid][1] == ("current", "待付款")
+    assert before[free][1] == ("current", "待在线更新")
+    assert after[paid] == [
+        ("done", "填写申请"),
+        ("done", "待付款"),
+        ("done", "已付款"),
+        ("current closing", "将自动关闭并退款"),
+    ]
+    assert after[unpaid] == [("done", "填写申请"), ("current closing", "将自动取消")]
+    assert after[free] == [("done", "填写申请"), ("current closing", "将自动取消")]

@@ -229,6 +229,9 @@ MESSAGES: dict[str, str] = {
     # and after: what happened and what is awaited, as 已付款，待审核 says it.
     "path_returned": "已退回，待补正",
     "path_resubmitted": "已补正，待审核",
+    # ... and an online renewal's current step once the round will close it (renewal.ended_waiting)
+    "path_renewal_closing": "将自动关闭并退款",
+    "path_renewal_closing.cancel": "将自动取消",
     # An online renewal's progress line (我的申请, the application's page) once its certificate
     # ended or was revoked, until the round closes it (renewal.ended_notice says why).
     "next_renewal_ended": "已不能在线更新，本申请将自动关闭并退款",

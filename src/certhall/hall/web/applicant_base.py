@@ -89,6 +89,9 @@ PATH_POSITION = {
 #: The review step's words (catalogue codes) while the customer corrects the application and
 #: after: 已付款，待审核 as the current step told a customer with a 退回补正 to wait.
 REVIEW_STEP = {State.RETURNED: "path_returned", State.RESUBMITTED: "path_resubmitted"}
+#: The current step of an online renewal the jobs' next round will close (``renewal_closing``),
+#: by whether it was paid (its money goes back) or not (unpaid, or free: it is cancelled).
+CLOSING_STEP = {True: "path_renewal_closing", False: "path_renewal_closing.cancel"}
 #: The handler form's fields, the keywords of ``profile.add_handler``.
 HANDLER_FIELDS = ("name", "id_kind", "id_number", "phone")
 #: The history's wording where the state's own label reads oddly as an event.
@@ -271,6 +274,7 @@ def row(application: Application) -> dict[str, Any]:
         )
         or "（尚未选择业务）",
         "next": next_action(application, closing),
+        "closing": closing,
         "state_tone": "warn" if closing else TONES[application.state],
         "state_label": text("next_renewal_ended.state")
         if closing

@@ -28,11 +28,12 @@ from certhall.certlogin import conf as certlogin_conf
 from certhall.errors import NotFound
 from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
-from certhall.hall.models import Application, Document
+from certhall.hall.models import Application, ApplicationItem, Document
 from certhall.hall.printing import form_data
 from certhall.hall.renewal import ended_notice, replaced_renewal
 from certhall.hall.states import TRANSITIONS, State, done_words
 from certhall.hall.web.applicant_base import (
+    CLOSING_STEP,
     FREE_SKIPPED,
     ONLINE_PATH,
     PATH_LABELS,
@@ -86,12 +87,18 @@ def application_list(request: HttpRequest, actor: User) -> HttpResponse:
 # --- the application page (progress) ---------------------------------------------------------
 
 
-def _path(application: Application) -> list[dict[str, Any]]:
+def _path(
+    application: Application, lines: list[ApplicationItem], closing: bool
+) -> list[dict[str, Any]]:
+    """The progress path's steps (label, done / current / to come). ``closing``: an online
+    renewal the jobs' next round will close (``applicant_base.renewal_closing``, the chip's and
+    the next step's one answer): its current step says so (将自动关闭并退款 / 将自动取消, in the
+    warning's colour) instead of 待付款 / 待在线更新, and the steps after it, which will not come,
+    are left out (12-07; after the round the path is gone, as for any cancelled one)."""
     state = State(application.state)
     renewal_flow = application.is_online_renewal
     path: tuple[State, ...] = ONLINE_PATH
     labels = RENEWAL_LABELS if renewal_flow else PATH_LABELS
-    lines = list(application.items.all())
     done = done_words(line.business for line in lines)
     if done is not None:  # 解锁 / 吊销: nothing is 制证
         labels = {**labels, State.ISSUED: done}
@@ -106,6 +113,10 @@ def _path(application: Application) -> list[dict[str, Any]]:
         labels = {**labels, State.PAID: text(REVIEW_STEP[state])}
     position = path.index(PATH_POSITION.get(state, state))
     current = "current returned" if state == State.RETURNED else "current"
+    if closing:
+        paid = application.paid_at is not None  # refunded; unpaid or free: cancelled
+        labels = {**labels, path[position]: text(CLOSING_STEP[paid])}
+        path, current = path[: position + 1], "current closing"
     return [
         {
             "label": labels[s],
@@ -135,16 +146,17 @@ def continue_draft(request: HttpRequest, actor: User, number: str) -> HttpRespon
 def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
     application = services.get_application(actor, number)
     lines = list(application.items.all())
+    shown = row(application)
     docs = [d for d in services.documents_of(application) if not d.superseded]
     renew_line = lines[0] if application.is_online_renewal and lines else None
     renewal_ended = ended_notice(application, renew_line)
     businesses = [line.business for line in lines]
     context: dict[str, Any] = {
         "application": application,
-        "row": row(application),
+        "row": shown,
         "lines": lines,
         "holder_ids": {i.pk: profile.mask_id_number(i.person_id_number) for i in lines},
-        "path": _path(application),
+        "path": _path(application, lines, shown["closing"]),
         "history": [
             {**event, "label": history_label(event["state"], businesses)}
             for event in services.history(actor, application)
