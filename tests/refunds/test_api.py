@@ -11,6 +11,8 @@ import pytest
 from django.test import Client
 
 from certhall.accounts.models import User
+from certhall.refunds import payout
+from certhall.refunds.imports import csv_rows
 from certhall.refunds.models import Programme
 from tests.refunds.conftest import (
     ACCOUNT,
@@ -305,3 +307,19 @@ def test_the_programmes_an_eligibility_and_a_settlement_answer_what_the_document
     assert set(report.json()) == documented_fields("POST", settlements, 200)
     (refusal,) = report.json()["refusals"]
     assert set(refusal) == documented_fields("POST", settlements, 200, "refusals")
+
+
+def test_the_document_describes_a_settlements_csv_body() -> None:
+    """The settlement takes the bank's return file as its raw body, which the document did not
+    describe (no requestBody: a client, and schemathesis, sent none; nor 413 for a body over
+    the limit). It is text/csv now, required, naming the columns the reader needs."""
+    document = Client().get("/api/openapi.json").json()
+    operation = document["paths"]["/api/refunds/programmes/{slug}/settlements"]["post"]
+    body = operation["requestBody"]
+    assert body["required"] is True and list(body["content"]) == ["text/csv"]
+    assert body["content"]["text/csv"]["schema"] == {"type": "string"}
+    assert ",".join(payout.RETURN_COLUMNS) in body["description"]
+    example = body["content"]["text/csv"]["example"].encode()
+    header = next(csv_rows(example, list(payout.RETURN_COLUMNS), header_code="x"))
+    assert header[1] is not None and header[1]["result"] == "paid"  # the reader takes it
+    assert "413" in operation["responses"]  # a body: too large is documented too

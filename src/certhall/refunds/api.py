@@ -359,9 +359,35 @@ def batch_file(request: HttpRequest, number: str) -> HttpResponse:
     return HttpResponse(batch.content.encode("utf-8"), content_type="text/csv; charset=utf-8")
 
 
-@router.post("/programmes/{slug}/settlements", response=RefundSettlementOut, auth=session)
+#: The settlement's request body in the OpenAPI document: the route reads the raw body (not a
+#: schema ninja would parse), so it is described here; the content type is not checked.
+SETTLEMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "The bank's return file: CSV, UTF-8, a header line naming at least "
+            f"{','.join(payout.RETURN_COLUMNS)} (optional bank_reference, message; more columns "
+            "ignored), result paid or failed. Settled whole or not at all (docs/refunds.md)."
+        ),
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": f"{','.join(payout.RETURN_COLUMNS)},bank_reference,message\n"
+                "PB20261203-000001,1,FH20261203-000004,650.00,paid,B0001,\n",
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/programmes/{slug}/settlements",
+    response=RefundSettlementOut,
+    auth=session,
+    openapi_extra=SETTLEMENT_BODY,
+)
 def settle(request: HttpRequest, slug: str) -> dict[str, Any]:
-    """The bank's return file as the request body (``text/csv``)."""
+    """The bank's return file as the request body (``text/csv``: :data:`SETTLEMENT_BODY`)."""
     return payout.settle(_actor(request), slug, request.body).as_json()
 
 
