@@ -1,4 +1,4 @@
-"""The typed form of a certificate serial (``ca.registry.parse_serial``): exactly the forms the
+"""The typed form of a certificate serial (``pki.serials.parse_serial``): exactly the forms the
 platform shows a serial in (lower case in JSON, upper case on the printed forms, bytes with
 colons in the certificate helper and openssl), typed on any input method, and nothing else
 ``int(text, 16)`` would take."""
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from certhall.ca.registry import parse_serial
 from certhall.errors import InvalidInput
 from certhall.messages import text
+from certhall.pki.serials import parse_serial
 
 
 @pytest.mark.parametrize(

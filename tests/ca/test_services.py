@@ -19,11 +19,11 @@ from certhall.audit.models import AuditEvent
 from certhall.audit.services import verify
 from certhall.ca import crls, ocsp
 from certhall.ca.models import CRL, Certificate, CertificateAuthority, OCSPResponder
-from certhall.ca.registry import parse_serial
 from certhall.ca.services import IssueRequest, init_ca, issue, revoke
 from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
 from certhall.pki.crl import encode_entry
 from certhall.pki.issuance import Subscriber
+from certhall.pki.serials import parse_serial
 from tests.support.threads import together
 
 ORG = Subscriber(org_name="深圳市演示医疗科技有限公司", uscc="91350100M000100Y43")

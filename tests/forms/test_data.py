@@ -69,7 +69,13 @@ def test_parties_refuse_missing_or_malformed_fields(build: Any, words: str) -> N
         ({"business": "unlock"}, "解锁业务没有证书年限"),
         ({"holder": "王小明"}, "机构证书没有持证人"),
         ({"serial": "12", "years": 1}, "新办业务没有原证书序列号"),
-        ({"business": "revoke", "years": None, "serial": "xyz"}, "证书序列号应为十六进制"),
+        (
+            {"business": "revoke", "years": None, "serial": "xyz"},
+            "“xyz”不是证书序列号，应为十六进制",
+        ),
+        # the one reader of serials (pki.serials.parse_serial): zero, and past 20 octets
+        ({"business": "revoke", "years": None, "serial": "0"}, "“0”不是有效的证书序列号"),
+        ({"business": "revoke", "years": None, "serial": "8" + "0" * 39}, "至多40位"),
         ({"fee_yuan": 300.0}, "费用必须是精确的十进制数，不能是浮点数"),
         ({"fee_yuan": Decimal("-1")}, "费用不能为负数"),
         ({"fee_yuan": Decimal("0.001")}, "最多只能有两位小数"),
@@ -151,7 +157,7 @@ def test_values_are_normalised() -> None:
         business="renew",  # type: ignore[arg-type]
         years=2,
         holder=holder(),
-        serial="0x3F:A2 00:11",
+        serial="０ｘ３Ｆ：Ａ２ 00:11",  # typed with a Chinese input method: folded
         fee_yuan=Decimal("300"),
     )
     assert request.cert_type is CertType.PERSONAL and request.business is Business.RENEW

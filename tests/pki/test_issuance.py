@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from certhall.errors import ConfigurationError, InvalidInput, RuleViolation
 from certhall.pki import authority
 from certhall.pki.issuance import (
-    MAX_SERIAL,
     OID_GMT_BUSINESS_REGISTRATION,
     OID_GMT_IDENTIFY_CODE,
     OID_GMT_USCC,
@@ -34,6 +33,7 @@ from certhall.pki.issuance import (
     subject_rfc4514,
 )
 from certhall.pki.profiles import DOCUMENT_SIGNING, ORG, PERSONAL, get_profile
+from certhall.pki.serials import MAX_SERIAL
 
 from .conftest import Issue
 from .support import (

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from certhall.errors import ConfigurationError, InvalidInput
 from certhall.pki import authority, der
-from certhall.pki.issuance import MAX_SERIAL
 from certhall.pki.ocsp import (  # the two parsers, held to each other
     MalformedRequest,
     OCSPQuery,
@@ -26,6 +25,7 @@ from certhall.pki.ocsp import (  # the two parsers, held to each other
     issuer_matches,
     parse_request,
 )
+from certhall.pki.serials import MAX_SERIAL
 
 from .conftest import Issue
 from .support import NOW, ORG, PKI

@@ -26,7 +26,7 @@ from certhall.accounts.services import system_actor
 from certhall.ca import signers
 from certhall.ca.models import Certificate, CertificateAuthority, OCSPResponder
 from certhall.ca.reasons import REASONS
-from certhall.ca.registry import register, serial_hex
+from certhall.ca.registry import register
 from certhall.pki import authority
 from certhall.pki.ocsp import (
     MalformedRequest,
@@ -36,6 +36,7 @@ from certhall.pki.ocsp import (
     issuer_matches,
     parse_request,
 )
+from certhall.pki.serials import serial_hex
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ numbers as the registry writes them, registering a signed certificate, finding o
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 from cryptography import x509
@@ -19,50 +18,9 @@ from certhall.accounts.models import Organization, User
 from certhall.audit import services as audit
 from certhall.bulk import insert_row, insert_rows, keys_by
 from certhall.ca.models import Certificate, CertificateAuthority
-from certhall.errors import InvalidInput, NotFound, quoted
-from certhall.pki.identity import fold_width
-from certhall.pki.issuance import MAX_SERIAL, Subscriber
-
-
-def serial_hex(serial: int) -> str:
-    return format(serial, "x")
-
-
-#: How much of a serial typed by a person a refusal repeats: 20 bytes in hex with colons.
-SERIAL_TEXT_LENGTH = 59
-
-
-#: A typed serial once folded, without blanks and in lower case: hex digits, an optional ``0x``,
-#: groups separated by single colons (as the certificate helper and openssl show them).
-_TYPED_SERIAL = re.compile(r"(?:0x)?[0-9a-f]+(?::[0-9a-f]+)*")
-
-#: 20 octets read unsigned (``parse_serial(..., unsigned=True)``).
-_MAX_OCTETS = (1 << 160) - 1
-
-
-def parse_serial(text: str, *, unsigned: bool = False) -> str:
-    """Normalise a serial typed by a person: hex digits of either case, leading zeros, an
-    optional ``0x``, colons between groups and blanks anywhere; full-width characters folded
-    (``pki.identity.fold_width``). Refused: anything else ``int(text, 16)`` would take (a
-    sign, ``_``, other scripts' digits), zero, and a value past ``pki.issuance.MAX_SERIAL``
-    (RFC 5280 4.1.2.2: a positive DER INTEGER of at most 20 octets, the sign bit among them,
-    so at most 159 bits; the platform signs only such, ``issuance.check_serial``, and its own
-    have 127, ``new_serial``).
-
-    ``unsigned``: another CA's serial as its file gives it (the refund imports): the 20 octets
-    read unsigned, so that a non-conforming negative serial exported as its bytes (160 bits,
-    the top one set) still passes (docs/refunds.md, "Serials"). Nothing the registry holds
-    has 160 bits, so a look-up never needs it."""
-    cleaned = "".join(fold_width(text).split()).lower()
-    if not _TYPED_SERIAL.fullmatch(cleaned):
-        raise InvalidInput(
-            code="serial_invalid", variant="hex", text=quoted(text, SERIAL_TEXT_LENGTH)
-        )
-    value = int(cleaned.removeprefix("0x").replace(":", ""), 16)
-    if not 0 < value <= (_MAX_OCTETS if unsigned else MAX_SERIAL):
-        raise InvalidInput(code="serial_invalid", text=quoted(text, SERIAL_TEXT_LENGTH))
-    return serial_hex(value)
-
+from certhall.errors import NotFound, quoted
+from certhall.pki.issuance import Subscriber
+from certhall.pki.serials import SERIAL_TEXT_LENGTH, parse_serial, serial_hex
 
 #: Every column of a registry row, in the model's order (``Model.from_db`` takes them so).
 _FIELDS = tuple(f.attname for f in Certificate._meta.concrete_fields)

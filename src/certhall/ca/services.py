@@ -20,13 +20,14 @@ from certhall.audit import services as audit
 from certhall.ca import crls, ocsp_store, signers
 from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.reasons import parse_reason
-from certhall.ca.registry import SERIAL_TEXT_LENGTH, get_certificate, parse_serial, register
+from certhall.ca.registry import get_certificate, register
 from certhall.errors import Conflict, InvalidInput, NotFound, RuleViolation, quoted
 from certhall.pki import authority
 from certhall.pki.crl import encode_entry
 from certhall.pki.csr import load_csr_key
 from certhall.pki.issuance import Subscriber, certificate_tbs, new_serial, signed_der
 from certhall.pki.profiles import get_profile, renewed_until
+from certhall.pki.serials import SERIAL_TEXT_LENGTH, parse_serial
 
 ROOT_SLUG = "szca-root"
 ISSUING_SLUG = "szca-issuing"

@@ -37,6 +37,7 @@ from certhall import money
 from certhall.errors import InvalidInput, bounded
 from certhall.phones import mainland_mobile
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document, validate_uscc
+from certhall.pki.serials import parse_serial
 from certhall.rules import Business, CertType, default_catalog
 
 __all__ = [
@@ -56,7 +57,6 @@ DEFAULT_PROJECT = "深圳医保在线签约"
 _PHONE = re.compile(r"[0-9+\-() ]{5,20}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{1,63}")
 _FORM_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/]{0,39}")
-_HEX = re.compile(r"[0-9a-f]{1,40}")
 
 
 def id_kind_name(kind: str) -> str:
@@ -246,9 +246,7 @@ class CertificateRequest:
         if cert_type is CertType.ORG and self.holder is not None:
             raise InvalidInput(code="form_holder")
         serial = _text(self.serial, "证书序列号", limit=80, required=False)
-        serial = serial.lower().removeprefix("0x").replace(":", "").replace(" ", "")
-        if serial and not _HEX.fullmatch(serial):
-            raise InvalidInput(code="form_serial")
+        serial = parse_serial(serial) if serial else ""
         if serial and business is Business.NEW:
             raise InvalidInput(code="form_serial", variant="new")
         _set(self, "serial", serial)

@@ -44,7 +44,7 @@ MESSAGES: dict[str, str] = {
         "无法解密 CA 密钥文件 {name}：口令（CERTHALL_CA_KEY_PASSPHRASE）错误或文件已损坏。"
     ),
     "revocation_reason_unknown": "未知的吊销原因“{name}”，可用：{known}。",
-    # a typed serial (ca.registry.parse_serial): not hex, or zero or past 20 octets
+    # a typed serial (pki.serials.parse_serial): not hex, or zero or past 20 octets
     "serial_invalid": "“{text}”不是有效的证书序列号，" + SERIAL_RULE + "。",
     "serial_invalid.hex": "“{text}”不是证书序列号，" + SERIAL_RULE + "。",
     "already_revoked": "证书 {serial} 已于 {at} UTC 吊销（原因：{reason}）。",

@@ -7,7 +7,7 @@ the web entry points themselves (CSRF, unknown pages, methods)."""
 CONTACT_US = "联系客服（见“联系我们”）"
 
 #: What a certificate serial is, as a refusal of a typed one states it (the status page, the
-#: counter, the renewal page, a download, ``certhall ca revoke``: ``ca.registry.parse_serial``):
+#: counter, the renewal page, a download, ``certhall ca revoke``: ``pki.serials.parse_serial``):
 #: at most 20 octets as a positive DER INTEGER (RFC 5280 4.1.2.2), so 40 hex digits at most and
 #: the first of 40 at most 7; the platform's own have 32.
 SERIAL_RULE = (

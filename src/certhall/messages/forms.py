@@ -9,7 +9,6 @@ MESSAGES: dict[str, str] = {
     "form_phone": "{who}手机号码应为11位中国大陆手机号。",
     "form_email": "经办人电子邮箱格式不正确。",
     "form_holder": "机构证书没有持证人（持证人只用于机构个人证书）。",
-    "form_serial": "证书序列号应为十六进制数字。",
     "form_number": "表单编号只能由字母、数字和 - _ / 组成（最多40位）。",
     "form_too_many": "一张申请表最多50项证书业务。",
     "form_fee": "费用须全部填写或全部留空。",

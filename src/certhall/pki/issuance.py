@@ -43,6 +43,7 @@ from certhall.pki.keys import (
     spki,
 )
 from certhall.pki.profiles import Profile, validity
+from certhall.pki.serials import MAX_SERIAL
 
 #: GM/T 0015-2012 个人身份标识码 (IdentifyCode): the person's resident ID number.
 OID_GMT_IDENTIFY_CODE = x509.ObjectIdentifier("1.2.156.10260.4.1.1")
@@ -55,7 +56,6 @@ OID_GMT_USCC = x509.ObjectIdentifier("1.2.156.10260.4.4")
 ORGANIZATION_IDENTIFIER_PREFIX = "NTRCN-"
 
 SERIAL_BITS = 127
-MAX_SERIAL = (1 << 159) - 1  # 20 octets, positive (RFC 5280 section 4.1.2.2)
 
 
 @dataclass(frozen=True)

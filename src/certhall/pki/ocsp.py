@@ -32,9 +32,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from certhall.errors import ConfigurationError, InvalidInput
 from certhall.pki import der
 from certhall.pki.crl import REASON_CODES
-from certhall.pki.issuance import MAX_SERIAL
 from certhall.pki.keys import sign, signature_algorithm, spki
 from certhall.pki.profiles import truncate_to_second
+from certhall.pki.serials import MAX_SERIAL
 
 #: CertID hash algorithms accepted in requests, by their ``name``.
 _HASHES_BY_NAME: dict[str, type[hashes.HashAlgorithm]] = {

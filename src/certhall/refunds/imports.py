@@ -33,11 +33,11 @@ from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.bulk import ahead, insert_rows
-from certhall.ca.registry import SERIAL_TEXT_LENGTH, parse_serial
 from certhall.errors import CerthallError, InvalidInput, quoted
 from certhall.messages import text
 from certhall.pki import identity
 from certhall.pki.identity import validate_uscc
+from certhall.pki.serials import SERIAL_TEXT_LENGTH, parse_serial
 from certhall.refunds.models import Business, FeeRecord, Programme, Source, UsageRecord
 from certhall.refunds.records import get_programme
 

@@ -1,6 +1,6 @@
 """Programmes and the records they judge: look-ups, and the hall's own paid orders fed in as fee
 records (no file needed for what this platform itself was paid). An imported record's serial is
-read as a typed one is (``ca.registry.parse_serial``, ``refunds.imports``).
+read as a typed one is (``pki.serials.parse_serial``, ``refunds.imports``).
 """
 
 from __future__ import annotations

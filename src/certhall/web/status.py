@@ -25,8 +25,8 @@ from django.views.decorators.http import require_safe
 
 from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
-from certhall.ca.registry import parse_serial
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
+from certhall.pki.serials import parse_serial
 from certhall.rules import CertType, default_catalog
 from certhall.web.errors import attempt, form_page
 
@@ -95,7 +95,7 @@ def mask_name(name: str) -> str:
 
 
 def normalise_serial(text: str) -> str:
-    """The registry form of a typed serial (`ca.registry.parse_serial`), in the page's words."""
+    """The registry form of a typed serial (`pki.serials.parse_serial`), in the page's words."""
     if len(text) > MAX_INPUT:
         raise InvalidInput(code="bad_serial")
     if not text.strip():
