@@ -186,7 +186,8 @@ def test_the_helpers_help_is_chinese_from_the_catalogue(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Customers run the helper and read its --help: Chinese (it was argparse's English and
-    ours); the options' names and placeholders stay as the command line takes them."""
+    ours); the options' names stay as the command line takes them, their placeholders are
+    Chinese (HALL_ORIGIN, PORT until 12-07) and the help column stays one column."""
     from certhall.messages import text
 
     out = _help(["agent", "--help"], capsys)
@@ -197,6 +198,58 @@ def test_the_helpers_help_is_chinese_from_the_catalogue(
     assert text("agent_help.port", default=17443) in out
     for english in ("usage:", "options:", "show this help", "log every request", "default"):
         assert english not in out
+    assert "--port 端口" in out and "HALL_ORIGIN" not in out and "PORT" not in out
+    # each option's help starts in the same column of the terminal (a Chinese character: two)
+    columns = {
+        len(line[: line.index(help)]) + sum(ord(c) > 0x2E7F for c in line[: line.index(help)])
+        for line in out.splitlines()
+        for help in (text("agent_help.help"), text("agent_help.verbose"), "证书助手在本机")
+        if help in line
+    }
+    assert len(columns) == 1, out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--bogus"], "无法识别的参数 --bogus"),
+        (["x", "y"], "无法识别的参数 x y"),
+        (["--port"], "选项 --port：后面须跟一个值"),
+        (["--port", "abc"], "选项 --port：“abc”不是端口号（0-65535的数字）"),
+        (["--verbose=1"], "选项 --verbose：不带值（多了“1”）"),
+        (["--h"], "--h 可以指 --help, --hall-origin，请写出完整的选项名"),
+    ],
+)
+def test_a_mistyped_helper_command_line_is_refused_in_chinese(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse's own words on ``certhall agent`` were English ("certhall: error: unrecognized
+    arguments: --bogus"): one Chinese line now, with the way to the help."""
+    with pytest.raises(SystemExit) as exited:
+        main(["agent", *argv])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"certhall agent 的命令行有误：{says}。运行 certhall agent --help 可查看用法。\n"
+    )
+
+
+def test_the_helpers_refusal_after_its_command_line_is_chinese_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["agent", "--port", "99999"]) == 8
+    assert capsys.readouterr().err.startswith("certhall agent：--port 须为 0-65535")
+
+
+def test_the_operators_commands_keep_argparses_english(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the helper's parse speaks Chinese: argparse's words are its own again after it."""
+    with pytest.raises(SystemExit):
+        main(["agent", "--bogus"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["certlogin", "trust-list", "--bogus"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "certhall: error: unrecognized arguments: --bogus\n"
 
 
 def test_the_other_commands_help_stays_english(capsys: pytest.CaptureFixture[str]) -> None:

@@ -148,9 +148,21 @@ COMMANDS: dict[str, Command] = {
 class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
     """The commands' sub-parsers: each command's help line is its summary in ``COMMANDS``."""
 
-    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    def add_parser(
+        self,
+        name: str,
+        *,
+        parser_class: type[argparse.ArgumentParser] | None = None,
+        **kwargs: Any,
+    ) -> argparse.ArgumentParser:
+        """``parser_class``: this command's own parser (``certhall agent``'s speaks Chinese)."""
         kwargs.setdefault("help", COMMANDS[name].summary)
-        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        default = self._parser_class
+        self._parser_class = parser_class or default
+        try:
+            parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        finally:
+            self._parser_class = default
         return parser
 
 
@@ -196,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _quiet_closed_pipe()
     except CerthallError as error:
-        print(f"certhall: error: {error.message}", file=sys.stderr)
+        # certhall agent's customers read a Chinese prefix (cli.agent_cmd); operators, English
+        prefix = getattr(args, "error_prefix", "certhall: error: ")
+        print(f"{prefix}{error.message}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130

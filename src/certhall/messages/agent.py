@@ -147,6 +147,22 @@ MESSAGES.update(
         "agent_help.verbose": "记录每一个请求。",
         "cli_label.usage": "用法：",
         "cli_label.options": "选项",
+        "cli_label.metavar_origin": "网址",
+        "cli_label.metavar_port": "端口",
+        "cli_label.metavar_file": "文件",
+        # a mistyped command line (argparse's words, cli.agent_cmd._ARGPARSE_WORDS): fragments
+        # of agent_help.refused
+        "cli_label.argument": "选项 {option}：{message}",
+        "cli_label.unrecognized": "无法识别的参数 {arguments}",
+        "cli_label.required": "缺少必需的参数 {arguments}",
+        "cli_label.expected_one": "后面须跟一个值",
+        "cli_label.ambiguous": "{option} 可以指 {matches}，请写出完整的选项名",
+        "cli_label.explicit": "不带值（多了“{value}”）",
+        "cli_label.invalid_value": "“{value}”不是有效的值",
+        "cli_label.port_value": "“{value}”不是端口号（0-65535的数字）",
+        "agent_help.refused": "{prog} 的命令行有误：{message}。运行 {prog} --help 可查看用法。",
+        # a refusal after the command line (a bad origin, a missing module, a busy port)
+        "cli_label.agent_error": "{prog}：",
     }
 )
 
