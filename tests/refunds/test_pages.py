@@ -375,3 +375,14 @@ def test_a_closed_programme_does_not_invite_an_application(
     with time_machine.travel(date(2022, 1, 20), tick=False):  # the last day
         page = client_for(None).get("/refunds/sz-2021/").content.decode()
     assert "并提交申请" in page and "不在申请时间内：" not in page
+
+
+def test_a_ca_without_counters_sends_to_the_hotline_not_to_a_missing_attachment(
+    programme: Programme,
+) -> None:
+    """Three of the announced CAs have no counters loaded (their 附件2 is not in the seed): the
+    page said 办理点地址以公告附件为准, an attachment published nowhere on the site, neither on
+    the programme page nor with the portal's notice (12-07, a new enterprise's walk)."""
+    page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    assert "附件" not in page.split('id="offline"')[1].split("公告原文")[0]
+    assert page.count("该机构的办理点地址请拨打深圳市12345政务服务便民热线（12345）咨询。") == 3
