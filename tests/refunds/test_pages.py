@@ -386,3 +386,30 @@ def test_a_ca_without_counters_sends_to_the_hotline_not_to_a_missing_attachment(
     page = client_for(None).get("/refunds/sz-2021/").content.decode()
     assert "附件" not in page.split('id="offline"')[1].split("公告原文")[0]
     assert page.count("该机构的办理点地址请拨打深圳市12345政务服务便民热线（12345）咨询。") == 3
+
+
+@pytest.mark.usefixtures("frozen")
+def test_the_page_names_the_businesses_the_programme_covers(
+    actors: dict[str, User],
+    programme: Programme,
+    fee: Callable[..., Any],
+    use: Callable[..., Any],
+) -> None:
+    """A programme covers the businesses its officers chose (the editor): the page said the
+    announced four (申请、续期、变更、补办) for every programme, and so did an excluded fee's
+    reason, whatever the programme covered (12-07, a new enterprise's walk)."""
+    programme.businesses = ["new", "renew"]
+    programme.save(update_fields=["businesses"])
+    fee("a1", IN, "300.00")
+    fee("a2", IN, "200.00", business="change")
+    use("a1", IN)
+    use("a2", IN)
+    page = client_for(actors["applicant"]).get("/refunds/sz-2021/").content.decode()
+    assert '<dd id="businesses">申请、续期（变更、补办、解锁、吊销不在范围内）</dd>' in page
+    assert "在业务期间内办理申请、续期业务并缴费" in page
+    assert "变更业务不在本项目返还范围内" in page
+    assert "补办" not in page.split('id="eligibility"')[1].split('id="offline"')[0]
+    statement = client_for(actors["applicant"]).get("/api/refunds/programmes/sz-2021/eligibility")
+    assert [line["reason_text"] for line in statement.json()["excluded"]] == [
+        "变更业务不在本项目返还范围内"
+    ]

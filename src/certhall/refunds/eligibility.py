@@ -57,7 +57,8 @@ from certhall.refunds.states import CLAIMING
 
 REASONS: dict[str, str] = {
     "ca_not_participating": "发证机构不在本次返还范围内",
-    "business_not_covered": "业务类型不在返还范围内（仅申请、续期、变更、补办）",
+    # the record's own business: a programme covers the businesses its officers chose
+    "business_not_covered": "{business}业务不在本项目返还范围内",
     "outside_window": "缴费日期不在业务期间内",
     "unpaid": "未缴费或金额为零",
     "never_used": "该证书没有在电子政务平台使用的记录",
@@ -142,7 +143,7 @@ class Line:
 
     @property
     def reason_text(self) -> str:
-        return REASONS.get(self.reason, "")
+        return REASONS.get(self.reason, "").format(business=self.business_label)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

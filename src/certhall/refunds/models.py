@@ -76,6 +76,15 @@ class Programme(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def covered_labels(self) -> list[str]:
+        """The covered businesses' names, in ``Business``'s order (the page's 返还业务)."""
+        return [str(b.label) for b in Business if b.value in self.businesses]
+
+    @property
+    def not_covered_labels(self) -> list[str]:
+        return [str(b.label) for b in Business if b.value not in self.businesses]
+
 
 class ProgrammeCA(models.Model):
     """A participating CA institution of a programme, with its counters (办理点)."""
