@@ -1,6 +1,7 @@
 """What the enterprise is told when its refund application moves: by SMS to the phone given
 with the application (and by email to an online applicant's account), ending with the link to
-where it follows the application; nothing for a first approval, nothing for a bank file that
+where it follows the application; an offline application's number when the counter enters it;
+nothing for a first approval, nothing for a bank file that
 is refused as a whole."""
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def test_an_offline_enterprise_is_sent_to_the_progress_query(
     officer = actors["officer"]
     application = enter_offline(actors["clerk"], open_programme.slug, offline_entry())
     progress = f"{config.get().base_url}/refunds/progress/?number={application.number}"
+    # entered at the counter: the number 进度查询 asks for, in writing (it was said aloud only)
+    assert told() == [
+        f"【深圳CA】{GONE_NAME}的数字证书费用返还申请（编号{application.number}）的状态为："
+        f"已提交，待审核。返还金额{application.amount:.2f}元。请保存本短信中的申请编号："
+        "审核结果将以短信通知本手机，也可凭申请编号、统一社会信用代码和短信验证码查询进度。"
+        f"详情请查看：{progress}"
+    ]
+    assert SmsMessage.objects.get(kind="refund_status").phone == PHONE
     review.ask_more(officer, application.number, "身份证复印件不清晰")
     assert "请携带材料到原受理点补充" in told()[-1] and told()[-1].endswith(progress)
     assert not OutgoingEmail.objects.exists()  # entered by the clerk: nobody's mailbox
@@ -75,7 +84,7 @@ def test_an_offline_enterprise_is_sent_to_the_progress_query(
     review.approve(officer, application.number)
     batch = released_batch(officer, actors["officer2"], open_programme.slug)
     refused = payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "paid")], "1"))
-    assert refused.refused and len(told()) == 2  # a refused file applies nothing, tells nobody
+    assert refused.refused and len(told()) == 3  # a refused file applies nothing, tells nobody
 
     payout.settle(officer, open_programme.slug, bank_return(batch, [(1, "failed")]))
     assert told()[-1].startswith(f"【深圳CA】{GONE_NAME}的数字证书费用返还申请")

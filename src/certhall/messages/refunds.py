@@ -8,6 +8,10 @@ MESSAGES: dict[str, str] = {
     "refund_notice.approved": "返还金额{amount}元，将转入您提供的银行账户（尾号{tail}）",
     "refund_notice.more_info": "审核意见：{note}。请登录后在申请页面补充材料",
     "refund_notice.more_info.offline": "审核意见：{note}。请携带材料到原受理点补充",
+    "refund_notice.submitted.offline": (
+        "返还金额{amount}元。请保存本短信中的申请编号：审核结果将以短信通知本手机，"
+        "也可凭申请编号、统一社会信用代码和短信验证码查询进度"
+    ),
     "refund_notice.rejected": "原因：{note}",
     "refund_notice.paid": "{amount}元已转入您提供的银行账户（尾号{tail}）",
     "refund_notice.failed": (

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
+
 from certhall.accounts.models import Organization, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.errors import InvalidInput
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document
+from certhall.refunds import notices
 from certhall.refunds.eligibility import explain
 from certhall.refunds.models import Channel, PayeeKind, RefundApplication, SpecialCase
 from certhall.refunds.records import get_programme
@@ -137,19 +140,21 @@ def _enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> Ref
     else:
         account = entry.account.checked(str(checklist["person_name"]), "法定代表人/负责人姓名")
         payee = PayeeKind.LEGAL_REPRESENTATIVE
-    return create_application(
-        actor,
-        programme,
-        explain(programme, code),
-        enterprise_name=name,
-        channel=Channel.OFFLINE,
-        account=account,
-        payee_kind=payee,
-        phone=entry.phone,
-        # the enterprise's organisation, never a registration's claim on its USCC (a stranger
-        # can register a deregistered enterprise's: docs/accounts.md, "Who proves ...")
-        organization=Organization.objects.filter(uscc=code, licence_unchecked=False).first(),
-        provider_id=actor.provider_id,
-        special_case=entry.special_case,
-        checklist=checklist,
-    )
+    with transaction.atomic():  # the SMS with its number goes with the application
+        application = create_application(
+            actor,
+            programme,
+            explain(programme, code),
+            enterprise_name=name,
+            channel=Channel.OFFLINE,
+            account=account,
+            payee_kind=payee,
+            phone=entry.phone,
+            # the enterprise's organisation, never a registration's claim on its USCC (a stranger
+            # can register a deregistered enterprise's: docs/accounts.md, "Who proves ...")
+            organization=Organization.objects.filter(uscc=code, licence_unchecked=False).first(),
+            provider_id=actor.provider_id,
+            special_case=entry.special_case,
+            checklist=checklist,
+        )
+        return notices.told(actor, application)
