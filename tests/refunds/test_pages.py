@@ -377,6 +377,25 @@ def test_a_closed_programme_does_not_invite_an_application(
     assert "并提交申请" in page and "不在申请时间内：" not in page
 
 
+def test_the_programme_page_says_not_yet_before_its_window_and_closed_after(
+    programme: Programme,
+) -> None:
+    """The programme page tagged both sides of its window 不在申请时间内 where the list says 未开始
+    or 已截止, and told a visitor on the day before it opened 已申请的企业可使用数字证书登录查看进度
+    (nobody can have applied yet; 12-07, a new enterprise's walk)."""
+    import time_machine
+
+    with time_machine.travel(date(2021, 12, 20), tick=False):  # the day before the window
+        page = client_for(None).get("/refunds/sz-2021/").content.decode()
+        listed = client_for(None).get("/refunds/").content.decode()
+    assert '<span class="tag warn">未开始</span>' in page and "未开始" in listed
+    assert "请在申请时间内再来申请。" in page and "已申请的企业" not in page
+    with time_machine.travel(date(2022, 1, 21), tick=False):  # the day after
+        page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    assert '<span class="tag error">已截止</span>' in page
+    assert "已申请的企业可使用数字证书登录或凭申请编号查看进度。" in page
+
+
 def test_a_ca_without_counters_sends_to_the_hotline_not_to_a_missing_attachment(
     programme: Programme,
 ) -> None:

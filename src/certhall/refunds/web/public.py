@@ -69,6 +69,7 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
         "programme": programme,
         "cas": cas,
         "open": is_open(programme, today),
+        "not_started": today < programme.apply_from,
         "today": today,
         "login_url": f"{LOGIN}?{urlencode({'next': request.path})}",
     }
