@@ -432,3 +432,33 @@ def test_the_page_names_the_businesses_the_programme_covers(
     assert [line["reason_text"] for line in statement.json()["excluded"]] == [
         "变更业务不在本项目返还范围内"
     ]
+
+
+@pytest.mark.usefixtures("records")
+def test_progress_takes_the_number_as_a_phone_types_it(
+    actors: dict[str, User], open_programme: Programme, frozen: Any
+) -> None:
+    """进度查询 compared the number stripped and upper-cased only: typed with a Chinese input
+    method (ＦＨ２０２２…), in lower case, with blanks or without its hyphen (a phone keyboard's
+    symbols page) it was 不匹配, the enterprise sent away from its own application (12-07)."""
+    from certhall.refunds.counter import enter_offline
+    from tests.refunds.test_applications import offline_entry
+
+    number = enter_offline(actors["clerk"], open_programme.slug, offline_entry()).number
+    day, serial = number[2:].split("-")
+    wide = "ＦＨ" + "".join(chr(ord(c) + 0xFEE0) for c in day) + "－" + serial
+    for typed in (number.lower(), f" FH {day} {serial} ", f"fh{day}{serial}", wide):
+        frozen.shift(61)  # one code a minute to a phone
+        public = client_for(None)
+        sent = public.post(
+            "/refunds/progress/", {"number": typed, "uscc": GONE_USCC, "step": "code"}
+        )
+        assert sent.status_code == 200 and "验证码已发送至" in sent.content.decode(), typed
+    sms = SmsMessage.objects.order_by("-pk").first()
+    assert sms is not None
+    code = re.findall(r"验证码为(\d{6})", sms.text)[0]
+    opened = public.post(
+        "/refunds/progress/", {"number": wide, "uscc": GONE_USCC, "step": "open", "code": code}
+    )
+    assert opened.status_code == 303 and opened["Location"] == f"/refunds/applications/{number}/"
+    assert public.get(opened["Location"]).status_code == 200
