@@ -462,3 +462,54 @@ def test_progress_takes_the_number_as_a_phone_types_it(
     )
     assert opened.status_code == 303 and opened["Location"] == f"/refunds/applications/{number}/"
     assert public.get(opened["Location"]).status_code == 200
+
+
+def _opened_by_code(number: str, uscc: str) -> str:
+    """The application's page as 进度查询 opens it on a phone (no login: the SMS code)."""
+    public = client_for(None)
+    public.post("/refunds/progress/", {"number": number, "uscc": uscc, "step": "code"})
+    sms = SmsMessage.objects.filter(kind="refund_code").order_by("-pk").first()
+    assert sms is not None
+    code = re.findall(r"验证码为(\d{6})", sms.text)[0]
+    form = {"number": number, "uscc": uscc, "step": "open", "code": code}
+    opened = public.post("/refunds/progress/", form)
+    assert opened.status_code == 303
+    return public.get(opened["Location"]).content.decode()
+
+
+@pytest.mark.usefixtures("records")
+def test_asked_for_more_the_page_says_where_to_supply_it(
+    actors: dict[str, User], open_programme: Programme, frozen: Any
+) -> None:
+    """待补充材料 opened by the SMS code on a phone showed the officer's note and nothing else: no
+    form (that needs the certificate login) and no word of where to supply it (12-07). Online:
+    the computer with the Ukey; offline: the counter that took it (the page has no form for
+    them). After a failed transfer: the
+    hotline (the SMS said so, the page did not)."""
+    from certhall.refunds import payout, review, services
+    from certhall.refunds.counter import enter_offline
+    from tests.refunds.conftest import released_batch
+    from tests.refunds.test_applications import apply, bank_return, offline_entry
+
+    online = apply(actors, open_programme)
+    review.ask_more(actors["officer"], online.number, "请补充营业执照副本")
+    page = _opened_by_code(online.number, online.uscc)
+    assert "请补充营业执照副本" in page and 'id="next-step"' in page
+    assert "请在插有Ukey的电脑上使用本单位的数字证书登录，在本页面提交" in page
+    # logged in, the form says it (test_phone_pages.test_an_application_page_says_what_comes_next)
+    mine = client_for(actors["applicant"]).get(f"/refunds/applications/{online.number}/")
+    assert "提交补充材料" in mine.content.decode()
+
+    frozen.shift(61)  # the next code to the same phone
+    offline = enter_offline(actors["clerk"], open_programme.slug, offline_entry())
+    review.ask_more(actors["officer"], offline.number, "身份证复印件不清晰")
+    page = _opened_by_code(offline.number, offline.uscc)
+    assert "请携带材料到原受理点（深圳市电子商务安全证书管理有限公司）补充。" in page
+
+    services.supply(actors["clerk"], offline.number, "已补交")
+    review.approve(actors["officer"], offline.number)
+    batch = released_batch(actors["officer"], actors["officer2"], open_programme.slug)
+    payout.settle(actors["officer"], open_programme.slug, bank_return(batch, [(1, "failed")]))
+    frozen.shift(61)
+    page = _opened_by_code(offline.number, offline.uscc)
+    assert "下一步：请致电深圳市12345政务服务便民热线（12345）提供正确的收款账户" in page
