@@ -199,6 +199,7 @@ def test_the_helpers_help_is_chinese_from_the_catalogue(
     for english in ("usage:", "options:", "show this help", "log every request", "default"):
         assert english not in out
     assert "--port 端口" in out and "HALL_ORIGIN" not in out and "PORT" not in out
+    assert "\n选项：\n" in out  # the section's title with a Chinese colon (argparse's was ASCII)
     # each option's help starts in the same column of the terminal (a Chinese character: two)
     columns = {
         len(line[: line.index(help)]) + sum(ord(c) > 0x2E7F for c in line[: line.index(help)])

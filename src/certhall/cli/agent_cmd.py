@@ -18,6 +18,11 @@ class _ChineseHelp(argparse.HelpFormatter):
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, text("cli_label.usage"))
 
+    def format_help(self) -> str:
+        # argparse ends a section's title with its ASCII colon (选项:): the Chinese one
+        title = text("cli_label.options")
+        return super().format_help().replace(f"\n{title}:\n", f"\n{title}：\n")
+
     # The Chinese placeholders (``--port 端口``) take two columns a character: the help column
     # is placed by the columns, not by the characters argparse counts.
     def add_argument(self, action: argparse.Action) -> None:
