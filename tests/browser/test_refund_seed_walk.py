@@ -133,6 +133,7 @@ def test_the_announced_programme_on_a_phone(
         expect(page.locator("#businesses")).to_have_text(
             "申请、续期、变更、补办（解锁、吊销不在范围内）"
         )
+        expect(page.locator('#hotline a[href="tel:12345"]')).to_be_visible()  # dialled by a tap
         expect(page.locator("#computer-needed")).to_contain_text("手机上无法登录")
         offline = page.locator("#offline")
         for document in (

@@ -404,7 +404,8 @@ def test_a_ca_without_counters_sends_to_the_hotline_not_to_a_missing_attachment(
     the programme page nor with the portal's notice (12-07, a new enterprise's walk)."""
     page = client_for(None).get("/refunds/sz-2021/").content.decode()
     assert "附件" not in page.split('id="offline"')[1].split("公告原文")[0]
-    assert page.count("该机构的办理点地址请拨打深圳市12345政务服务便民热线（12345）咨询。") == 3
+    hotline = '深圳市12345政务服务便民热线（<a href="tel:12345" class="nowrap">12345</a>）'
+    assert page.count(f"该机构的办理点地址请拨打{hotline}咨询。") == 3
 
 
 @pytest.mark.usefixtures("frozen")
@@ -512,4 +513,19 @@ def test_asked_for_more_the_page_says_where_to_supply_it(
     payout.settle(actors["officer"], open_programme.slug, bank_return(batch, [(1, "failed")]))
     frozen.shift(61)
     page = _opened_by_code(offline.number, offline.uscc)
-    assert "下一步：请致电深圳市12345政务服务便民热线（12345）提供正确的收款账户" in page
+    hotline = '深圳市12345政务服务便民热线（<a href="tel:12345" class="nowrap">12345</a>）'
+    assert f"下一步：请致电{hotline}提供正确的收款账户" in page
+
+
+def test_the_hotline_is_dialled_with_a_tap(programme: Programme) -> None:
+    """The seed's one contact, 咨询电话 12345, was text a phone could not dial (12-07)."""
+    page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    dial = '深圳市12345政务服务便民热线（<a href="tel:12345" class="nowrap">12345</a>）'
+    assert f'<dd id="hotline">{dial}</dd>' in page
+    assert page.count(dial) == 4  # and in each CA without counters
+    assert dial in client_for(None).get("/refunds/").content.decode()
+    programme.hotline = "0755-8888 1234"
+    programme.save(update_fields=["hotline"])
+    assert programme.hotline_tel == "075588881234"
+    programme.hotline = "各区政务服务中心"
+    assert programme.hotline_tel == ""

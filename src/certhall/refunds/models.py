@@ -14,6 +14,7 @@ Amounts are ``DecimalField`` yuan with two places (``certhall.money`` reads and 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Self
 
@@ -36,6 +37,9 @@ class Business(models.TextChoices):
     UNLOCK = "unlock", "解锁"
     REVOKE = "revoke", "吊销"
 
+
+#: A hotline a phone can dial: digits, an optional leading +, blanks and hyphens between.
+_DIALABLE = re.compile(r"\+?[0-9][0-9 -]*[0-9]|[0-9]")
 
 #: The announcement's "包括申请、续期、变更、补办": 解锁 and 吊销 are not covered.
 ANNOUNCED_BUSINESSES = [Business.NEW, Business.RENEW, Business.CHANGE, Business.REPLACE]
@@ -84,6 +88,13 @@ class Programme(models.Model):
     @property
     def not_covered_labels(self) -> list[str]:
         return [str(b.label) for b in Business if b.value not in self.businesses]
+
+    @property
+    def hotline_tel(self) -> str:
+        """The hotline as a ``tel:`` link dials it (a phone's tap on 12345), or "" when it is
+        not a number (the editor takes any text)."""
+        number = self.hotline.strip()
+        return re.sub(r"[ -]", "", number) if _DIALABLE.fullmatch(number) else ""
 
 
 class ProgrammeCA(models.Model):
