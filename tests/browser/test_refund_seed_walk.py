@@ -50,6 +50,20 @@ DESK = {"width": 1366, "height": 900}
 #: Inside the window, the day after the portal's notice (发布时间 2022-01-13 in the seed).
 FRIDAY = datetime(2022, 1, 14, 10, 0, tzinfo=SHANGHAI)
 NAME, USCC = "深圳市新来企业科技有限公司", "91440300MA5DEM0K1W"
+#: How many lines each bracket of the offline card's CA names takes (（网证|通） broke at 390 px).
+BRACKET_LINES = """() => [...document.querySelectorAll('#offline h3')].flatMap(h => {
+  const nodes = [], walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+  const text = nodes.map(n => n.textContent).join('');
+  const at = (i) => { for (const n of nodes) { if (i <= n.length) return [n, i]; i -= n.length; } };
+  return [...text.matchAll(/（[^）]*）/g)].map(m => {
+    const range = document.createRange();
+    range.setStart(...at(m.index));
+    range.setEnd(...at(m.index + m[0].length));
+    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top));
+    return [m[0], new Set(tops).size];
+  });
+})"""
 HOTLINE = "该机构的办理点地址请拨打深圳市12345政务服务便民热线（12345）咨询。"
 
 
@@ -146,6 +160,8 @@ def test_the_announced_programme_on_a_phone(
         # three of the four CAs have no counters loaded: the hotline, not "see the attachment"
         expect(offline.locator("[data-no-counters]")).to_have_count(3)
         expect(offline.locator("[data-no-counters]").first).to_have_text(HOTLINE)
+        brackets = page.evaluate(BRACKET_LINES)
+        assert brackets == [["（网证通）", 1], ["（数安时代）", 1]], brackets
         shot(page, "03-programme")
 
         # the enterprise, logged in with its certificate (on the computer with its Ukey)
