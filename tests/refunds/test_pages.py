@@ -517,15 +517,22 @@ def test_asked_for_more_the_page_says_where_to_supply_it(
     assert f"下一步：请致电{hotline}提供正确的收款账户" in page
 
 
-def test_the_hotline_is_dialled_with_a_tap(programme: Programme) -> None:
-    """The seed's one contact, 咨询电话 12345, was text a phone could not dial (12-07)."""
+def test_the_hotline_is_dialled_with_a_tap(programme: Programme, actors: dict[str, User]) -> None:
+    """The seed's one contact, 咨询电话 12345, was text a phone could not dial (12-07); an
+    enterprise without records was told 拨打12345 whatever the programme's hotline."""
     page = client_for(None).get("/refunds/sz-2021/").content.decode()
     dial = '深圳市12345政务服务便民热线（<a href="tel:12345" class="nowrap">12345</a>）'
     assert f'<dd id="hotline">{dial}</dd>' in page
     assert page.count(dial) == 4  # and in each CA without counters
     assert dial in client_for(None).get("/refunds/").content.decode()
     programme.hotline = "0755-8888 1234"
-    programme.save(update_fields=["hotline"])
+    programme.hotline_name = "返还咨询专线"
+    programme.save(update_fields=["hotline", "hotline_name"])
     assert programme.hotline_tel == "075588881234"
+    nothing = client_for(actors["applicant"]).get("/refunds/sz-2021/").content.decode()
+    assert (
+        '没有找到贵单位的证书费用记录。如有疑问，请咨询发证机构或拨打返还咨询专线（<a href="tel:'
+        '075588881234" class="nowrap">0755-8888 1234</a>）。'
+    ) in nothing
     programme.hotline = "各区政务服务中心"
     assert programme.hotline_tel == ""
