@@ -536,3 +536,22 @@ def test_the_hotline_is_dialled_with_a_tap(programme: Programme, actors: dict[st
     ) in nothing
     programme.hotline = "各区政务服务中心"
     assert programme.hotline_tel == ""
+
+
+def test_the_offline_documents_ask_a_proof_of_deregistration_or_change_only_of_those(
+    programme: Programme,
+) -> None:
+    """The list said 营业执照…、企业注销或变更的有关证明材料 to every special case: an enterprise
+    whose certificate expired or was lost looked for a proof of a change it never made, which
+    the counter does not ask of it (``counter.required_items``; 12-07)."""
+    from certhall.refunds.counter import required_items
+
+    assert "change_proof" not in required_items("expired", False)
+    assert "change_proof" not in required_items("lost", False)
+    assert "change_proof" in required_items("changed", False)
+    page = client_for(None).get("/refunds/sz-2021/").content.decode()
+    offline = page.split('id="offline"')[1].split("公告原文")[0]
+    assert (
+        "企业营业执照原件及复印件（签字按指纹）；企业注销或变更的，另附注销或变更的有关证明材料"
+        "（数字证书过期、丢失的无需提供）；"
+    ) in offline
