@@ -165,7 +165,7 @@ def test_the_page_bound_names_the_page_and_its_size(tmp_path: Path) -> None:
     out = io.BytesIO()
     writer.write(out)
     with pytest.raises(InvalidInput) as refused:
-        storage.store([out.getvalue()], base=tmp_path, pdf=True)
+        storage.store([out.getvalue()], base=tmp_path, pdf=storage.SCAN_PDF)
     assert refused.value.message == (
         "PDF文件第 2 页为 421 × 595 毫米，超过限制（每边不超过 500 毫米，A3纸为 297 × 420 毫米），"
         "请按A4或A3纸张扫描后重新上传。"
@@ -188,7 +188,7 @@ def test_a_pdf_that_would_keep_the_parser_busy_is_refused_in_bounded_time(
     for content, most in ((many, 1.0), (nowhere, 1.0), (digits, 5.0)):
         started = time.perf_counter()
         with pytest.raises(InvalidInput) as refused:
-            storage.store([content], base=tmp_path, pdf=True)
+            storage.store([content], base=tmp_path, pdf=storage.SCAN_PDF)
         assert refused.value.code == "pdf_too_complex"
         assert refused.value.message == (
             "PDF文件结构过于复杂，无法作为扫描件读取，请重新扫描或导出PDF后再上传。"

@@ -137,7 +137,8 @@ def upload(
         access.require_editor(actor, application)
         check_kind(kind, upload=True)
         _check_editable(application)
-        blob = storage.store(chunks, pdf=True)  # outside the transaction: a file system write
+        # outside the transaction: a file system write
+        blob = storage.store(chunks, pdf=storage.SCAN_PDF)
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             _check_editable(application)

@@ -1,6 +1,7 @@
 """A PDF's page sizes, read by pypdf in a child process under a CPU-time and memory limit:
-``python -m certhall.hall.pdfpages PATH SECONDS`` prints ``{"pages": [[width_mm, height_mm], ...]}``
-or ``{"error": code}`` (``hall.storage.check_pdf`` runs it and refuses in Chinese).
+``python -m certhall.hall.pdfpages PATH SECONDS PAGES`` (PAGES: the most it may have) prints
+``{"pages": [[width_mm, height_mm], ...]}`` or ``{"error": code}`` (``hall.storage.check_pdf``
+runs it and refuses in Chinese).
 
 A child because pypdf parses in Python and repairs a damaged file object by object: a 5 MB
 run of digits after ``%PDF-`` kept it busy 26 s, a PDF of 68,000 objects whose ``startxref``
@@ -16,11 +17,9 @@ import resource
 import sys
 from typing import Any
 
-#: A hall document's PDF has at most this many pages (see ``hall.storage``).
-MAX_PAGES = 20
-#: The page tree's nodes walked at most (pages and the nodes above them): pypdf's own walk
-#: (``reader.pages``) lists every page, 60,000 empty pages (7.6 MB) in 7.9 s.
-NODES = 4 * MAX_PAGES
+#: The page tree's nodes walked at most per page allowed (pages and the nodes above them):
+#: pypdf's own walk (``reader.pages``) lists every page, 60,000 empty pages (7.6 MB) in 7.9 s.
+NODES_PER_PAGE = 4
 #: The child's CPU time (starting Python and importing pypdf take about 0.2 s), passed to it
 #: by ``hall.storage``, and its memory.
 SECONDS = 2
@@ -31,17 +30,18 @@ class TooManyPages(Exception):
     pass
 
 
-def page_sizes(reader: Any) -> list[tuple[float, float]]:
+def page_sizes(reader: Any, most: int) -> list[tuple[float, float]]:
     """Each page's width and height in millimetres (its MediaBox, inherited down the page
     tree, times its UserUnit), walked here rather than by ``reader.pages`` so that the walk
-    stops past ``MAX_PAGES`` pages (TooManyPages) or ``NODES`` nodes (ValueError)."""
+    stops past ``most`` pages (TooManyPages) or ``NODES_PER_PAGE`` times as many nodes
+    (ValueError)."""
     pages = reader.trailer["/Root"].get_object()["/Pages"].get_object()
     count = pages.get("/Count", 0)
-    if isinstance(count, int) and count > MAX_PAGES:
+    if isinstance(count, int) and count > most:
         raise TooManyPages
     sizes: list[tuple[float, float]] = []
     stack: list[tuple[Any, Any]] = [(pages, None)]
-    for _ in range(NODES):
+    for _ in range(NODES_PER_PAGE * most):
         if not stack:
             return sizes
         node, box = stack.pop()
@@ -49,7 +49,7 @@ def page_sizes(reader: Any) -> list[tuple[float, float]]:
         if "/Kids" in node:
             stack.extend((kid.get_object(), box) for kid in reversed(node["/Kids"]))
             continue
-        if len(sizes) == MAX_PAGES:
+        if len(sizes) == most:
             raise TooManyPages
         left, bottom, right, top = (float(n) for n in box.get_object())
         mm = float(node.get("/UserUnit", 1)) * 25.4 / 72  # a point is 1/72 inch
@@ -57,14 +57,14 @@ def page_sizes(reader: Any) -> list[tuple[float, float]]:
     raise ValueError("page tree too large")
 
 
-def read(path: str) -> dict[str, Any]:
+def read(path: str, most: int) -> dict[str, Any]:
     import pypdf  # here: the limits are set before its import's time and memory count
 
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             return {"error": "pdf_encrypted"}
-        return {"pages": page_sizes(reader)}
+        return {"pages": page_sizes(reader, most)}
     except TooManyPages:
         return {"error": "pdf_too_many_pages"}
     except Exception:  # any failure of a parser on a damaged file: it does not open
@@ -76,7 +76,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on repairing a file
-    print(json.dumps(read(sys.argv[1])))
+    print(json.dumps(read(sys.argv[1], int(sys.argv[3]))))
 
 
 if __name__ == "__main__":

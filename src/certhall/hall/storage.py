@@ -10,9 +10,10 @@ and Content-Type are never believed. A JPEG or PNG must also have a header that 
 and at most ``MAX_PIXELS`` pixels and ``MAX_SIDE`` on a side (read from the header, nothing
 decoded: a 90 KB PNG can declare 20000 x 20000 px, 1.6 GB once decoded), whichever store
 holds it (docs/security.md, "Image pixel sizes"), and must not be cut short (a JPEG's end of
-image after its scan, a PNG's IEND: ``file_incomplete``). A hall document's PDF (``pdf=True``)
-must end as a PDF does, open, and have 1 to ``MAX_PAGES`` pages of at most ``MAX_PAGE_MM`` on a
-side (``check_pdf``; docs/security.md, "Broken files and PDF bounds").
+image after its scan, a PNG's IEND: ``file_incomplete``). A PDF stored with bounds
+(``pdf=``: the hall's documents ``SCAN_PDF``, the portal's files, the invoices) must end as a
+PDF does, open, and have 1 to ``bounds.pages`` pages of at most ``bounds.page_mm`` on a side
+(``check_pdf``; docs/security.md, "Broken files and PDF bounds").
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import struct
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,18 +52,27 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 #: is 160 MB in a reviewer's browser.
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 10_000
+
+
+@dataclass(frozen=True)
+class PdfBounds:
+    """What a stored PDF may be: at most ``pages`` pages, each at most ``page_mm`` millimetres
+    on a side, and at most ``objects`` objects, counted in its bytes before pypdf opens it
+    (pypdf reads and checks each cross-reference entry in Python on opening, and when the
+    cross-reference is damaged it parses every object: a 4.3 MB PDF of 68,000 objects took
+    0.7 s, 23 s with its startxref pointing nowhere; its child's CPU time stops the latter)."""
+
+    pages: int
+    page_mm: int
+    objects: int
+
+
 #: A hall document's PDF (12-07): a licence, an ID card's copy or a form is 1-3 pages, scanned on
 #: A4 or A3 (the licence's original is A3, 297 x 420 mm). 20 pages leaves room for a form with
 #: its annexes; 500 mm on a side for A3 with a scanner's margins, A3+ (483 mm) and US Tabloid
-#: (432 mm), while A2 (594 mm) and a page declared metres wide are refused.
-MAX_PAGES = pdfpages.MAX_PAGES
-MAX_PAGE_MM = 500
-#: A PDF's objects at most, counted in its bytes before pypdf opens it: a scanned page is a
-#: handful (the page, its contents, resources and image, an OCR layer's fonts). pypdf reads and
-#: checks each cross-reference entry in Python on opening, and when the cross-reference is
-#: damaged it parses every object: a 4.3 MB PDF of 68,000 objects took 0.7 s, 23 s with its
-#: startxref pointing nowhere.
-_PDF_OBJECTS = 2_000
+#: (432 mm), while A2 (594 mm) and a page declared metres wide are refused. A scanned page is a
+#: handful of objects (the page, its contents, resources and image, an OCR layer's fonts).
+SCAN_PDF = PdfBounds(pages=20, page_mm=500, objects=2_000)
 #: An entry of a cross-reference table; a cross-reference stream's /Size or /Index (its
 #: dictionary is never compressed): fixed widths or bounded digits, so a search is linear.
 _XREF_ENTRY = re.compile(rb"\d{10} \d{5} [nf]")
@@ -102,15 +112,19 @@ def store(
     limit: int = MAX_BYTES,
     base: Path | None = None,
     signatures: tuple[tuple[bytes, str], ...] = SIGNATURES,
-    pdf: bool = False,
+    pdf: PdfBounds | None = None,
+    inspect: Callable[[Path, str], str] | None = None,
 ) -> Blob:
     """Sniff, measure, hash and store the file given as ``chunks``.
 
     InvalidInput (nothing stored) for an empty file, a file over ``limit`` bytes, one whose
     first bytes match none of ``signatures`` (by default: a PDF, JPEG or PNG; the portal passes
     its own list), or an image whose header does not read or whose pixels are over the bounds
-    (``check_image``), or one cut short; with ``pdf`` (the hall's documents), a PDF that is cut
-    short, does not open or is over the page bounds (``check_pdf``).
+    (``check_image``), or one cut short; with ``pdf`` (the hall's documents ``SCAN_PDF``, the
+    portal's files, the invoices), a PDF that is cut short, does not open or is over those
+    bounds (``check_pdf``). ``inspect`` is the caller's own look at the written file before it
+    is kept (its path and content type): it answers the content type to record, or raises
+    InvalidInput, and then nothing is stored either (the portal's ZIP formats).
     """
     sniff_bytes = max(len(magic) for magic, _ in signatures)
     folder = base or root()
@@ -143,8 +157,10 @@ def store(
         if content_type is None:
             content_type = _accepted(head, signatures)
         check_image(tmp, content_type)
-        if pdf and content_type == "application/pdf":
-            check_pdf(tmp)
+        if pdf is not None and content_type == "application/pdf":
+            check_pdf(tmp, pdf)
+        if inspect is not None:
+            content_type = inspect(tmp, content_type)
         sha256 = digest.hexdigest()
         target = path_of(sha256, folder)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -327,13 +343,13 @@ def check_image(path: Path, content_type: str) -> None:
         )
 
 
-def check_pdf(path: Path) -> None:
+def check_pdf(path: Path, bounds: PdfBounds = SCAN_PDF) -> None:
     """InvalidInput for a PDF that is cut short (``file_incomplete``: no ``startxref`` and
     ``%%EOF`` in its last 1024 bytes, where a reader looks for them), does not open
     (``pdf_unreadable``), has an open password (``pdf_encrypted``), no page (``pdf_no_pages``),
-    over ``MAX_PAGES`` (``pdf_too_many_pages``), over ``_PDF_OBJECTS`` objects
+    over ``bounds.pages`` (``pdf_too_many_pages``), over ``bounds.objects`` objects
     (``pdf_too_complex``, also when reading it takes pypdf over its CPU time) or a page over
-    ``MAX_PAGE_MM`` on a side (``pdf_page_too_large``). Nothing is rendered or decompressed
+    ``bounds.page_mm`` on a side (``pdf_page_too_large``). Nothing is rendered or decompressed
     but the objects the page tree needs (``hall.pdfpages``, pypdf in a child process;
     docs/security.md, "Broken files and PDF bounds")."""
     with path.open("rb") as file:
@@ -341,10 +357,11 @@ def check_pdf(path: Path) -> None:
         tail = file.read()
     if b"%%EOF" not in tail or b"startxref" not in tail:
         raise InvalidInput(code="file_incomplete")
-    if _pdf_objects(path.read_bytes()) > _PDF_OBJECTS:
+    if _pdf_objects(path.read_bytes()) > bounds.objects:
         raise InvalidInput(code="pdf_too_complex")
     seconds = pdfpages.SECONDS
-    command = [sys.executable, "-m", "certhall.hall.pdfpages", str(path), str(seconds)]
+    most = str(bounds.pages)
+    command = [sys.executable, "-m", "certhall.hall.pdfpages", str(path), str(seconds), most]
     try:  # waited for: its CPU time, and room for a busy machine
         child = subprocess.run(command, capture_output=True, timeout=4 * seconds, check=False)
         answer = json.loads(child.stdout) if child.returncode == 0 else {}
@@ -353,7 +370,7 @@ def check_pdf(path: Path) -> None:
     if "pages" not in answer:  # killed past its CPU time or memory, or waited for too long
         code = answer.get("error", "pdf_too_complex")
         if code == "pdf_too_many_pages":
-            raise InvalidInput(code=code, limit=MAX_PAGES)
+            raise InvalidInput(code=code, limit=bounds.pages)
         raise InvalidInput(code=code)
     sizes = answer["pages"]
     if not sizes:
@@ -361,13 +378,13 @@ def check_pdf(path: Path) -> None:
     for page, (width, height) in enumerate(sizes, 1):
         if min(width, height) <= 0:
             raise InvalidInput(code="pdf_unreadable")
-        if max(width, height) > MAX_PAGE_MM:
+        if max(width, height) > bounds.page_mm:
             raise InvalidInput(
                 code="pdf_page_too_large",
                 page=page,
                 width=math.ceil(width),
                 height=math.ceil(height),
-                side=MAX_PAGE_MM,
+                side=bounds.page_mm,
             )
 
 
