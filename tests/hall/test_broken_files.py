@@ -23,9 +23,10 @@ from certhall.accounts.models import Handler, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput
 from certhall.hall import pdfpages, storage
+from certhall.portal import files
 from tests.hall.conftest import FRIDAY, at, upload
 from tests.hall.test_image_sizes import draft_without_documents, stored_files
-from tests.support.images import _chunk, pdf, png
+from tests.support.images import _chunk, encrypted, pdf, png, without_eof
 
 pytestmark = pytest.mark.django_db
 
@@ -60,18 +61,6 @@ def in_idats(content: bytes, size: int) -> bytes:
     data = content[41:-16]  # signature, IHDR, the IDAT's length and type ... its CRC, IEND
     parts = (_chunk(b"IDAT", data[i : i + size]) for i in range(0, len(data), size))
     return content[:33] + b"".join(parts) + content[-12:]
-
-
-def without_eof(content: bytes) -> bytes:
-    return content[: content.rindex(b"%%EOF")]
-
-
-def encrypted(content: bytes) -> bytes:
-    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(content)))
-    writer.encrypt("secret", algorithm="AES-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def lying_count(pages: int) -> bytes:
@@ -197,10 +186,14 @@ def test_a_pdf_that_would_keep_the_parser_busy_is_refused_in_bounded_time(
     assert stored_files(tmp_path) == []
 
 
-def test_a_store_not_asked_to_check_pdfs_keeps_them_unbounded(tmp_path: Path) -> None:
-    """Only the hall's documents are scans (the portal's downloads and the invoices' PDFs call
-    the store without ``pdf``): a portal's manual may have 60 pages."""
-    assert storage.store([pdf(60)], base=tmp_path).content_type == "application/pdf"
+def test_each_way_in_has_its_own_pdf_bounds(tmp_path: Path) -> None:
+    """Only the hall's documents are scans: a portal's manual of 60 pages is refused by the
+    scan's bounds and published within the portal's (``portal.files.PUBLISHED_PDF``)."""
+    with pytest.raises(InvalidInput) as refused:
+        storage.store([pdf(60)], base=tmp_path, pdf=storage.SCAN_PDF)
+    assert refused.value.code == "pdf_too_many_pages"
+    blob = storage.store([pdf(60)], base=tmp_path, pdf=files.PUBLISHED_PDF)
+    assert blob.content_type == "application/pdf"
 
 
 def test_the_page_and_the_api_say_a_cut_photo_is_incomplete(

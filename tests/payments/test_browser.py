@@ -18,6 +18,7 @@ from certhall.accounts.models import User
 from certhall.payments import sandbox
 from certhall.payments.models import Order
 from tests.browser.conftest import chromium, new_page
+from tests.support import images
 from tests.support.payments import refunded_twice
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -110,7 +111,7 @@ def test_a_refunded_orders_invoice_is_reversed_by_finance(
     invoice = invoices.request_invoice(
         applicant, order.reference, kind="normal", email="finance@example.cn"
     )
-    pdf = b"%PDF-1.7\n%%EOF\n"
+    pdf = images.pdf()
     invoices.issue_invoice(clerk, invoice.pk, "26442000000012345678", [pdf])
     services.refund(clerk, order, "客户放弃办理")
 

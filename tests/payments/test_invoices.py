@@ -24,14 +24,15 @@ from certhall.errors import Conflict, Forbidden, InvalidInput, NotFound
 from certhall.notify.models import SmsMessage
 from certhall.payments import invoices, services
 from certhall.payments.models import Invoice, Order
+from tests.support.images import encrypted, pdf
 
 from .conftest import refused_row
 
 pytestmark = pytest.mark.django_db
 
 EMAIL = "finance@example.cn"
-#: What the tax system hands out: a PDF (only its first bytes are checked here).
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+#: What the tax system hands out: a PDF of a page (a real one: the store opens it).
+PDF = pdf(1, 595, 397)
 
 
 @pytest.fixture
@@ -286,6 +287,65 @@ def test_the_pdf_is_required_and_must_be_a_pdf(
     assert login(applicant).get(f"/payments/invoices/{invoice.pk}.pdf").status_code == 404
 
 
+#: A PDF from the tax system broken on its way (12-07), made from a real one: refused in
+#: finance's words before it is kept for the customer; the code stays the store's.
+BROKEN_PDFS: dict[str, tuple[Callable[[], bytes], str, str]] = {
+    "cut-halfway": (
+        lambda: PDF[: len(PDF) // 2],
+        "file_incomplete",
+        "电子发票文件不完整（上传中断或文件已损坏），请从税务系统重新下载后上传。",
+    ),
+    "password": (
+        lambda: encrypted(PDF),
+        "pdf_encrypted",
+        "电子发票PDF文件设置了打开密码，客户无法打开，请上传税务系统开具的未加密PDF文件。",
+    ),
+    "garbage": (
+        lambda: b"%PDF-1.7\n" + b"x" * 500 + b"\nstartxref\n9\n%%EOF\n",
+        "pdf_unreadable",
+        "电子发票PDF文件已损坏，打不开，请从税务系统重新下载后上传。",
+    ),
+    "no-pages": (
+        lambda: pdf(0),
+        "pdf_no_pages",
+        "电子发票PDF文件中没有页面，请从税务系统重新下载后上传。",
+    ),
+    "a-manual-not-an-invoice": (
+        lambda: pdf(21),
+        "pdf_too_many_pages",
+        "电子发票PDF文件超过 20 页的限制，请确认上传的是税务系统开具的发票文件。",
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "code", "words"), BROKEN_PDFS.values(), ids=BROKEN_PDFS.keys())
+def test_a_broken_invoice_pdf_is_refused_and_nothing_is_kept(
+    paid_order: Order,
+    applicant: User,
+    clerk: User,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    make: Callable[[], bytes],
+    code: str,
+    words: str,
+) -> None:
+    monkeypatch.setattr(invoices, "_pdf_root", lambda: tmp_path / "invoices")
+    invoice = invoices.request_invoice(applicant, paid_order.reference, kind="normal", email=EMAIL)
+    shown = login(clerk).post(
+        f"/payments/invoices/{invoice.pk}/issue",
+        {"number": "04403190011112345678", "pdf": upload(make())},
+    )
+    refused_row(shown, f'data-invoice="{invoice.pk}"', words, "number", "04403190011112345678")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.pdf_sha256) == ("requested", "", "")
+    assert [p for p in (tmp_path / "invoices").rglob("*") if p.is_file()] == []
+    event = AuditEvent.objects.get(action="payments.invoice.issue", result="refused")
+    assert event.after["error"] == code and event.after["message"] == words
+    # the intact one, accepted
+    invoices.issue_invoice(clerk, invoice.pk, "04403190011112345678", [PDF])
+    assert len([p for p in (tmp_path / "invoices").rglob("*") if p.is_file()]) == 1
+
+
 def test_only_its_organisation_and_provider_download_it(
     paid_order: Order,
     applicant: User,
@@ -346,7 +406,7 @@ def test_a_refunded_orders_issued_invoice_awaits_its_red_letter_invoice(
     assert Invoice.objects.get(pk=invoice.pk).status == "reversal_due"
     with pytest.raises(Forbidden):
         invoices.reverse_invoice(other_clerk, invoice.pk, "04403190011187654321", [PDF])
-    red = b"%PDF-1.7\n% red-letter\n%%EOF\n"
+    red = pdf(1, 595, 398)  # another page: another file
     done = page(
         finance.post(url, {"number": "04403190011187654321", "pdf": upload(red)}, follow=True)
     )

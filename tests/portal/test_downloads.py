@@ -16,6 +16,7 @@ from certhall.accounts.models import Role, User
 from certhall.errors import Forbidden, InvalidInput
 from certhall.portal import downloads, files, helper
 from certhall.portal.models import Download
+from tests.support.images import pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +93,9 @@ def test_uploads_checked_by_content_and_size(clock, editor: User, make_user) -> 
         version="2026.1",
         description="",
         name="指引.pdf",
-        chunks=[b"%PDF-1.4\n" + b"0" * 1000],
+        chunks=[pdf()],
     )
-    assert row.content_type == "application/pdf" and row.size == 1009
+    assert row.content_type == "application/pdf" and row.size == len(pdf())
     with pytest.raises(InvalidInput) as wrong:
         downloads.upload(
             editor, kind="manual", title="x", version="1", description="", name="x.pdf",
@@ -136,7 +137,7 @@ def test_a_file_name_keeps_no_invisible_character(clock, editor: User) -> None: 
     assert files.safe_name("操作 指引（2026）.pdf", "application/pdf") == "操作 指引（2026）.pdf"
     row = downloads.upload(
         editor, kind="manual", title="指引", version="1", description="",
-        name="指引\u202efdp.exe", chunks=[b"%PDF-1.4\n"],
+        name="指引\u202efdp.exe", chunks=[pdf()],
     )  # fmt: skip
     assert row.name == "指引_fdp.pdf"
 

@@ -17,6 +17,7 @@ from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation
 from certhall.portal import notices
 from certhall.portal.models import Notice
 from certhall.portal.states import NoticeState
+from tests.support import images
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,7 @@ def _docx() -> bytes:
 
 def test_attachments_by_content(clock, editor: User, tmp_path) -> None:  # type: ignore[no-untyped-def]
     notice = notices.create(editor, _input())
-    pdf = notices.attach(editor, notice, "附件1 操作手册.exe", [b"%PDF-1.7\n" + b"x" * 100])
+    pdf = notices.attach(editor, notice, "附件1 操作手册.exe", [images.pdf()])
     assert pdf.name == "附件1 操作手册.pdf" and pdf.content_type == "application/pdf"
     docx = notices.attach(editor, notice, "../../附件2.docx", [_docx()])
     assert docx.name == "附件2.docx" and docx.content_type.endswith("wordprocessingml.document")
@@ -167,7 +168,7 @@ def test_attachments_by_content(clock, editor: User, tmp_path) -> None:  # type:
     notices.publish(editor, notice)
     response = Client().get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert b"".join(response.streaming_content).startswith(b"%PDF-1.7")  # type: ignore[attr-defined]
+    assert b"".join(response.streaming_content) == images.pdf()  # type: ignore[attr-defined]
 
 
 def test_staff_editor_pages(clock, editor: User, make_user) -> None:  # type: ignore[no-untyped-def]

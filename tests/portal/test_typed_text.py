@@ -19,6 +19,7 @@ from certhall.accounts.models import User
 from certhall.errors import InvalidInput
 from certhall.portal import downloads, entries, notices, questions
 from certhall.portal.models import Download, Entry, Question
+from tests.support.images import pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def _upload(editor: User, **typed: str) -> Download:
         editor,
         kind="manual",
         name="指引.pdf",
-        chunks=[b"%PDF-1.4\n" + b"0" * 100],
+        chunks=[pdf()],
         **{**fields, **typed},
     )
 

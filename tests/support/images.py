@@ -69,3 +69,17 @@ def pdf(pages: int = 1, width: float = 595, height: float = 842) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def without_eof(content: bytes) -> bytes:
+    """A PDF cut before its last ``%%EOF``."""
+    return content[: content.rindex(b"%%EOF")]
+
+
+def encrypted(content: bytes) -> bytes:
+    """The PDF ``content`` with a password to open it."""
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(content)))
+    writer.encrypt("secret", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

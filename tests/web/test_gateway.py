@@ -21,6 +21,7 @@ from django.test import Client
 from certhall.accounts.models import Role, User
 from certhall.portal import downloads
 from certhall.web.gateway import Gateway, Limits
+from tests.support import images
 
 
 @dataclass
@@ -192,7 +193,7 @@ def test_non_ascii_paths_and_queries_reach_django(audit_flushable: None, make_us
     """granian's path is percent-decoded text (an escape that is not UTF-8 comes as U+FFFD):
     a Chinese file name on /downloads/ was an empty 500 before Django saw the request."""
     editor: User = make_user(Role.CLERK)
-    pdf = b"%PDF-1.4\n" + b"0" * 100
+    pdf = images.pdf()
     row = downloads.upload(
         editor, kind="manual", title="操作指引", version="1", description="", name="指引.pdf",
         chunks=[pdf],

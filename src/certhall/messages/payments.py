@@ -45,6 +45,25 @@ MESSAGES: dict[str, str] = {
     "invoice_pdf_missing": "请上传税务系统开具的电子发票（PDF文件）。",
     "invoice_pdf_type": "电子发票只接受PDF文件（按文件内容识别，不看扩展名）。",
     "invoice_pdf_size": "电子发票文件不能为空，且不能超过 {limit} MB。",
+    # A broken PDF, before it is kept for the customer (payments.invoices): the store's codes.
+    "file_incomplete.invoice": (
+        "电子发票文件不完整（上传中断或文件已损坏），请从税务系统重新下载后上传。"
+    ),
+    "pdf_unreadable.invoice": "电子发票PDF文件已损坏，打不开，请从税务系统重新下载后上传。",
+    "pdf_encrypted.invoice": (
+        "电子发票PDF文件设置了打开密码，客户无法打开，请上传税务系统开具的未加密PDF文件。"
+    ),
+    "pdf_no_pages.invoice": "电子发票PDF文件中没有页面，请从税务系统重新下载后上传。",
+    "pdf_too_many_pages.invoice": (
+        "电子发票PDF文件超过 {limit} 页的限制，请确认上传的是税务系统开具的发票文件。"
+    ),
+    "pdf_too_complex.invoice": (
+        "电子发票PDF文件结构过于复杂，无法读取，请从税务系统重新下载后上传。"
+    ),
+    "pdf_page_too_large.invoice": (
+        "电子发票PDF文件第 {page} 页为 {width} × {height} 毫米，"
+        "超过限制（每边不超过 {side} 毫米），请确认上传的是税务系统开具的发票文件。"
+    ),
     "invoice_pdf_not_issued": "编号为 {id} 的发票尚未开具，暂无电子发票可下载。",
     "bad_reference": "“{text}”不是订单号（格式如 ZF20261120-000123）。",
     "order_not_found": "没有订单号为 {reference} 的订单。",

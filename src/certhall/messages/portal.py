@@ -32,6 +32,21 @@ MESSAGES: dict[str, str] = {
         "只接受PDF、Word（DOCX）、Excel（XLSX）或ZIP文件（按文件内容识别，不看扩展名）。"
     ),
     "download_too_big": "文件超过 {limit} MB 的大小限制。",
+    # A broken file, before it is published (portal.files.store): the store's codes.
+    "file_incomplete.download": (
+        "文件不完整（上传中断或文件已损坏），客户下载后打不开，请重新导出文件后上传。"
+    ),
+    "pdf_unreadable.download": "PDF文件已损坏，打不开，请重新导出PDF后再上传。",
+    "pdf_encrypted.download": (
+        "PDF文件设置了打开密码，客户下载后无法打开，请去掉打开密码后重新上传。"
+    ),
+    "pdf_no_pages.download": "PDF文件中没有页面，请重新导出PDF后再上传。",
+    "pdf_too_many_pages.download": "PDF文件超过 {limit} 页的限制，请拆分成几个文件后分别上传。",
+    "pdf_too_complex.download": "PDF文件结构过于复杂，无法读取，请重新导出PDF后再上传。",
+    "pdf_page_too_large.download": (
+        "PDF文件第 {page} 页为 {width} × {height} 毫米，超过限制（每边不超过 {side} 毫米，"
+        "A0纸为 841 × 1189 毫米），请调整页面大小后重新导出PDF。"
+    ),
     "download_kind": "未知的下载类型“{value}”。",
     "search_query_too_long": "搜索词不能超过{limit}个字。",
     "portal_role_required": "门户内容只能由受理员或CA管理员维护。",

@@ -6,8 +6,9 @@ who take the money at the counter) issue it in the tax system and record its num
   taxpayer identification number of a Chinese enterprise); the amount is the order's;
 * the customer chooses 普通 or 专用 and the email the tax system sends the electronic invoice to;
 * finance issues it in the tax system, then records its number and uploads the PDF the tax
-  system produced (a PDF only, sniffed from its first bytes, at most 5 MiB, stored by SHA-256
-  under ``<uploads>/invoices`` with the hall's one upload store);
+  system produced (a PDF only, sniffed from its first bytes, at most 5 MiB, whole, opening
+  without a password and within ``INVOICE_PDF``'s pages, stored by SHA-256 under
+  ``<uploads>/invoices`` with the hall's one upload store);
 * asking and issuing are audited (``payments.invoice.request``, ``payments.invoice.issue``,
   refusals too); issuing tells the customer by email (and SMS to the account's phone), and the
   customer downloads the PDF from the order's page (``invoice_pdf``).
@@ -64,6 +65,22 @@ def invoice_number(typed: str) -> str:
 #: An invoice from the tax system is a PDF of a page or two.
 PDF_ONLY = ((b"%PDF-", "application/pdf"),)
 MAX_PDF_BYTES = 5 * 1024 * 1024
+#: Its bounds (12-07): a 数电发票 is one page (about 210 x 140 mm), its 销货清单 a page or two
+#: more; the scan's bounds (20 pages, 500 mm, 2000 objects) fit it with room, and a file that
+#: is not one (a manual, a poster) is refused as out of bounds rather than sent to the customer.
+INVOICE_PDF = storage.SCAN_PDF
+#: The store's refusals of a broken PDF, worded for finance (``code.invoice``).
+_WORDED = frozenset(
+    {
+        "file_incomplete",
+        "pdf_unreadable",
+        "pdf_encrypted",
+        "pdf_no_pages",
+        "pdf_too_many_pages",
+        "pdf_too_complex",
+        "pdf_page_too_large",
+    }
+)
 
 
 def request_invoice(actor: User, reference: str, *, kind: str, email: str) -> Invoice:
@@ -215,13 +232,20 @@ def _pdf_root() -> Path:
 
 
 def _store_pdf(chunks: Iterable[bytes]) -> storage.Blob:
+    """The invoice's PDF stored: a PDF only, within ``MAX_PDF_BYTES`` and ``INVOICE_PDF``, not
+    cut short, opening without a password (the customer downloads it); nothing stored otherwise
+    (docs/security.md, "Broken files and PDF bounds")."""
     try:
-        return storage.store(chunks, limit=MAX_PDF_BYTES, base=_pdf_root(), signatures=PDF_ONLY)
+        return storage.store(
+            chunks, limit=MAX_PDF_BYTES, base=_pdf_root(), signatures=PDF_ONLY, pdf=INVOICE_PDF
+        )
     except InvalidInput as error:
         if error.code == "file_type":
             raise InvalidInput(code="invoice_pdf_type") from None
         if error.code in ("file_too_big", "file_empty"):
             raise InvalidInput(code="invoice_pdf_size", limit=MAX_PDF_BYTES >> 20) from None
+        if error.code in _WORDED:
+            raise InvalidInput(code=error.code, variant="invoice", **error.params) from None
         raise
 
 

@@ -177,6 +177,25 @@ def upload(
     name: str,
     chunks: Iterable[bytes],
 ) -> Download:
+    """Publish an editor's file (type by content, size-limited, a broken file or a PDF out of
+    ``files.PUBLISHED_PDF`` refused: ``files.store``); a refusal stores nothing and is audited
+    (``portal.download.upload``, the file's name and the title)."""
+    refused = audit.Refused(after={"name": name[:200], "title": title[:200]})
+    with audit.refusals_recorded(
+        actor, "portal.download.upload", object_type="download", refused=refused
+    ):
+        return _upload(actor, kind, title, version, description, name, chunks)
+
+
+def _upload(
+    actor: User,
+    kind: str,
+    title: str,
+    version: str,
+    description: str,
+    name: str,
+    chunks: Iterable[bytes],
+) -> Download:
     require_editor(actor)
     if kind not in DownloadKind.values:
         raise InvalidInput(code="download_kind", value=kind)

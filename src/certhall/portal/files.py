@@ -5,6 +5,13 @@ portal's own folder of the uploads directory.
 Accepted from staff: PDF, and the ZIP-based formats (DOCX, XLSX, ZIP), told apart by the names
 inside the archive; the client's file name and Content-Type are never believed. Old binary
 Office files (.doc/.xls, OLE) are refused: they carry macros and nobody needs them for a notice.
+
+What is published reaches every customer who downloads it, so it is checked as the hall's
+documents are (docs/security.md, "Broken files and PDF bounds"), before anything is kept: a
+file cut short (a PDF without its end, a ZIP without its central directory) is
+``file_incomplete``; a PDF must open without a password and keep within ``PUBLISHED_PDF`` (a
+manual's bounds, not a scan's). The refusals keep the store's codes, worded for an editor
+(the catalogue's ``code.download``).
 """
 
 from __future__ import annotations
@@ -29,6 +36,27 @@ OFFICE_TYPES: tuple[tuple[bytes, str], ...] = ((b"%PDF-", PDF), (b"PK\x03\x04", 
 #: What the platform builds itself (the certificate helper starts with its ``#!`` line).
 BUILT_TYPES: tuple[tuple[bytes, str], ...] = (*OFFICE_TYPES, (b"#!", ZIPAPP))
 
+#: A published PDF (12-07): a usage guide, a manual, a form, a CPS or a notice's annex. A
+#: CA's longest is its CPS or a product manual, 80-200 A4 pages; 500 leaves room for a bound
+#: collection, while a 20 MiB PDF can hold 160,000 empty pages for a customer's viewer to lay
+#: out. 1200 mm on a side: an A0 poster or process chart (841 x 1189 mm) is a download too.
+#: 100,000 objects: a word processor's tagged PDF has an object per paragraph (a 300-page
+#: manual some tens of thousands); pypdf opened 33,000 in 0.2 s of CPU, far within its child's
+#: 2 s, which stops a damaged one.
+PUBLISHED_PDF = storage.PdfBounds(pages=500, page_mm=1200, objects=100_000)
+#: The store's refusals of a broken file, worded for an editor (``code.download``).
+_WORDED = frozenset(
+    {
+        "file_incomplete",
+        "pdf_unreadable",
+        "pdf_encrypted",
+        "pdf_no_pages",
+        "pdf_too_many_pages",
+        "pdf_too_complex",
+        "pdf_page_too_large",
+    }
+)
+
 EXTENSIONS = {PDF: "pdf", ZIP: "zip", DOCX: "docx", XLSX: "xlsx", ZIPAPP: "pyz"}
 _UNSAFE = re.compile(r'[\x00-\x1f\\/:*?"<>|]+')
 
@@ -40,26 +68,32 @@ def root() -> Path:
 def store(
     chunks: Iterable[bytes], *, accept: tuple[tuple[bytes, str], ...], limit: int
 ) -> storage.Blob:
-    """Store an uploaded or built file; InvalidInput in the portal's words otherwise."""
+    """Store an uploaded or built file (a ZIP told apart as DOCX or XLSX by its names, a PDF
+    within ``PUBLISHED_PDF``); InvalidInput in the portal's words otherwise, nothing stored."""
     try:
-        blob = storage.store(chunks, limit=limit, base=root(), signatures=accept)
+        return storage.store(
+            chunks, limit=limit, base=root(), signatures=accept, pdf=PUBLISHED_PDF, inspect=_kind
+        )
     except InvalidInput as error:
         if error.code == "file_type":
             raise InvalidInput(code="download_type") from None
         if error.code == "file_too_big":
             raise InvalidInput(code="download_too_big", limit=limit // (1024 * 1024)) from None
+        if error.code in _WORDED:
+            raise InvalidInput(code=error.code, variant="download", **error.params) from None
         raise
-    if blob.content_type == ZIP:
-        blob = storage.Blob(blob.sha256, blob.size, _zip_kind(blob.sha256))
-    return blob
 
 
-def _zip_kind(sha256: str) -> str:
+def _kind(path: Path, content_type: str) -> str:
+    """A ZIP's kind by the names in its central directory (nothing decompressed); one whose
+    central directory does not read was cut short or is damaged: ``file_incomplete``."""
+    if content_type != ZIP:
+        return content_type
     try:
-        with zipfile.ZipFile(storage.path_of(sha256, root())) as archive:
+        with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-    except zipfile.BadZipFile:
-        raise InvalidInput(code="download_type") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise InvalidInput(code="file_incomplete") from None
     if "word/document.xml" in names:
         return DOCX
     if "xl/workbook.xml" in names:

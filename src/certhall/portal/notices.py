@@ -239,26 +239,36 @@ def redraft(actor: User, notice: Notice) -> Notice:
 
 
 def attach(actor: User, notice: Notice, name: str, chunks: Iterable[bytes]) -> Attachment:
-    """Store an uploaded attachment (type by content, size-limited) and record it."""
-    require_editor(actor)
-    blob = files.store(chunks, accept=ATTACHMENT_TYPES, limit=ATTACHMENT_MAX)
-    with transaction.atomic():
-        item = Attachment.objects.create(
-            notice=notice,
-            name=files.safe_name(name, blob.content_type),
-            sha256=blob.sha256,
-            size=blob.size,
-            content_type=blob.content_type,
-            created_at=clock.now(),
-        )
-        audit.record(
-            actor,
-            "portal.notice.attach",
-            object_type="notice",
-            object_id=notice.number,
-            after={"name": item.name, "sha256": item.sha256, "size": item.size},
-        )
-    return item
+    """Store an uploaded attachment (type by content, size-limited, a broken file or a PDF out of
+    ``files.PUBLISHED_PDF`` refused: ``files.store``) and record it; a refusal stores nothing
+    and is audited (``portal.notice.attach``, the file's name)."""
+    refused = audit.Refused(after={"name": name[:200]})
+    with audit.refusals_recorded(
+        actor,
+        "portal.notice.attach",
+        object_type="notice",
+        object_id=notice.number,
+        refused=refused,
+    ):
+        require_editor(actor)
+        blob = files.store(chunks, accept=ATTACHMENT_TYPES, limit=ATTACHMENT_MAX)
+        with transaction.atomic():
+            item = Attachment.objects.create(
+                notice=notice,
+                name=files.safe_name(name, blob.content_type),
+                sha256=blob.sha256,
+                size=blob.size,
+                content_type=blob.content_type,
+                created_at=clock.now(),
+            )
+            audit.record(
+                actor,
+                "portal.notice.attach",
+                object_type="notice",
+                object_id=notice.number,
+                after={"name": item.name, "sha256": item.sha256, "size": item.size},
+            )
+        return item
 
 
 def index_notice(notice: Notice) -> None:
