@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import chromium, new_page, refused, sizes, wait_for
+from tests.support import images
 from tests.support.network import free_port, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -218,6 +219,38 @@ def test_ask_answer_publish_and_nothing_runs(
         assert page.evaluate("window.__pwned") is None
     assert dialogs == []
     visitor.context.close()
+    staff.context.close()
+
+
+@pytest.mark.allow_page_error(
+    refused("/console/portal/downloads/upload/", 400), why="a manual cut short, refused"
+)
+def test_a_manual_cut_short_is_refused_beside_the_form_on_a_phone(
+    portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    """An editor on a phone publishes a manual whose upload was cut short (12-07): refused
+    beside the form in an editor's words, what was typed kept; the whole file is published."""
+    staff = new_page(browser, 390)
+    _login(staff, portal)
+    staff.goto(f"{portal.url}/console/portal/downloads/upload/")
+    staff.fill("#title", "数字证书操作手册（截断测试）")
+    staff.fill("#version", "2026.1")
+    whole = images.pdf(3)
+    (tmp_path / "手册.pdf").write_bytes(whole[: len(whole) // 2])
+    staff.locator("#file").set_input_files(str(tmp_path / "手册.pdf"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator("#form-error")).to_have_text(
+        "文件不完整（上传中断或文件已损坏），客户下载后打不开，请重新导出文件后上传。"
+    )
+    expect(staff.locator("#title")).to_have_value("数字证书操作手册（截断测试）")
+    _no_overflow(staff, tmp_path, "10-download-refused")
+    (tmp_path / "手册.pdf").write_bytes(whole)
+    staff.locator("#file").set_input_files(str(tmp_path / "手册.pdf"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator(".flash.flash-success")).to_contain_text(
+        "已上传：数字证书操作手册（截断测试）。"
+    )
+    _no_overflow(staff, tmp_path, "10-download-published")
     staff.context.close()
 
 
