@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import io
+import random
 import re
 import struct
 import time
@@ -26,7 +27,7 @@ from certhall.hall import pdfpages, storage
 from certhall.portal import files
 from tests.hall.conftest import FRIDAY, at, upload
 from tests.hall.test_image_sizes import draft_without_documents, stored_files
-from tests.support.images import _chunk, encrypted, pdf, png, without_eof
+from tests.support.images import _chunk, bomb_png, encrypted, pdf, png, without_eof
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,37 @@ def with_thumbnail(jpeg: bytes) -> bytes:
     thumbnail.save(out, "JPEG")
     body = b"Exif\x00\x00" + out.getvalue()
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+
+
+@functools.cache
+def scan_png() -> bytes:
+    """A scanner's PNG: 600 x 400 RGB of noise (its compressed data is most of the file)."""
+    out = io.BytesIO()
+    Image.effect_noise((600, 400), 40).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
+def save(image: Image.Image, kind: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, kind, **options)
+    return out.getvalue()
+
+
+def png_data_altered(content: bytes, alter: Callable[[bytes], bytes]) -> bytes:
+    """The PNG ``content`` with its compressed data (its IDATs' data joined) altered by
+    ``alter`` and written back as one IDAT, every checksum right: only the data is damaged."""
+    chunks, pos = [], 8
+    while pos < len(content):
+        length, kind = struct.unpack_from(">I4s", content, pos)
+        chunks.append((kind, content[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    data = alter(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    head = b"".join(_chunk(kind, body) for kind, body in chunks if kind == b"IHDR")
+    return content[:8] + head + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def overwritten(data: bytes, at: int, new: bytes) -> bytes:
+    return data[:at] + new + data[at + len(new) :]
 
 
 def in_idats(content: bytes, size: int) -> bytes:
@@ -88,6 +120,27 @@ BROKEN: dict[str, tuple[Callable[[], bytes], str]] = {
     "png-cut-in-idat": (lambda: png(600, 400)[:-40], "file_incomplete"),
     "png-without-iend": (lambda: png()[:-12], "file_incomplete"),
     # PDFs
+    # images whose compressed pixel data is damaged, the file whole (12-07: decoded)
+    "png-data-byte-changed": (
+        lambda: png_data_altered(scan_png(), lambda d: overwritten(d, len(d) // 2, b"\x5a")),
+        "image_damaged",
+    ),
+    "png-data-zeroed": (
+        lambda: png_data_altered(scan_png(), lambda d: overwritten(d, len(d) // 2, bytes(4096))),
+        "image_damaged",
+    ),
+    "png-data-short": (  # the deflate stream ends before the last rows
+        lambda: png_data_altered(scan_png(), lambda d: d[: len(d) // 2]),
+        "image_damaged",
+    ),
+    "jpeg-scan-garbage": (
+        lambda: overwritten(photo(), len(photo()) // 2, random.Random(7).randbytes(4096)),
+        "image_damaged",
+    ),
+    "jpeg-marker-in-scan": (
+        lambda: overwritten(photo(), len(photo()) // 2, b"\xff\xc4"),
+        "image_damaged",
+    ),
     "pdf-cut-halfway": (lambda: pdf(3)[: len(pdf(3)) // 2], "file_incomplete"),
     "pdf-without-eof": (lambda: without_eof(pdf()), "file_incomplete"),
     "pdf-without-xref": (lambda: pdf().replace(b"startxref", b"startxrex"), "file_incomplete"),
@@ -127,7 +180,13 @@ INTACT: dict[str, Callable[[], bytes]] = {
     "jpeg": photo,
     "jpeg-with-thumbnail": lambda: with_thumbnail(photo()),
     "jpeg-motion-photo": lambda: photo() + b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000,
+    "jpeg-progressive": lambda: save(Image.effect_noise((800, 600), 40), "JPEG", progressive=True),
+    "jpeg-cmyk": lambda: save(Image.effect_noise((400, 300), 40).convert("CMYK"), "JPEG"),
     "png": lambda: png(600, 400),
+    "png-of-noise": scan_png,
+    "png-palette": lambda: save(Image.effect_noise((400, 300), 40).convert("P"), "PNG"),
+    "png-16-bit": lambda: save(Image.effect_noise((400, 300), 40).convert("I;16"), "PNG"),
+    "png-40-megapixels": lambda: bomb_png(6400, 6250),  # the bound, decoded in the child
     "png-data-in-many-idats": lambda: in_idats(png(600, 400), 3),
     "pdf-a4": pdf,
     "pdf-a3-landscape": lambda: pdf(1, 1191, 842),

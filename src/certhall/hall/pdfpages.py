@@ -71,10 +71,15 @@ def read(path: str, most: int) -> dict[str, Any]:
         return {"error": "pdf_unreadable"}
 
 
-def main() -> None:
-    seconds = int(sys.argv[2])
+def limit(seconds: int) -> None:
+    """This process's limits, set before the parser is imported (``hall.pixels`` too): killed
+    by the kernel past ``seconds`` of CPU, no allocation past ``MEMORY``."""
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def main() -> None:
+    limit(int(sys.argv[2]))
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on repairing a file
     print(json.dumps(read(sys.argv[1], int(sys.argv[3]))))
 

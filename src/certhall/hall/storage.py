@@ -7,10 +7,11 @@ place, so a reader never sees half a file; a refused file (wrong type, too big) 
 
 Only PDF, JPEG and PNG are accepted, recognised by their first bytes; the client's file name
 and Content-Type are never believed. A JPEG or PNG must also have a header that reads as one,
-and at most ``MAX_PIXELS`` pixels and ``MAX_SIDE`` on a side (read from the header, nothing
-decoded: a 90 KB PNG can declare 20000 x 20000 px, 1.6 GB once decoded), whichever store
+and at most ``MAX_PIXELS`` pixels and ``MAX_SIDE`` on a side (read from the header, before
+anything is decoded: a 90 KB PNG can declare 20000 x 20000 px, 1.6 GB decoded), whichever store
 holds it (docs/security.md, "Image pixel sizes"), and must not be cut short (a JPEG's end of
-image after its scan, a PNG's IEND: ``file_incomplete``). A PDF stored with bounds
+image after its scan, a PNG's IEND: ``file_incomplete``), and its pixels must decode
+(``check_pixels``, Pillow in a child process: ``image_damaged``). A PDF stored with bounds
 (``pdf=``: the hall's documents ``SCAN_PDF``, the portal's files, the invoices) must end as a
 PDF does, open, and have 1 to ``bounds.pages`` pages of at most ``bounds.page_mm`` on a side
 (``check_pdf``; docs/security.md, "Broken files and PDF bounds").
@@ -32,7 +33,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from certhall import config
 from certhall.errors import InvalidInput, NotFound
@@ -157,6 +158,7 @@ def store(
         if content_type is None:
             content_type = _accepted(head, signatures)
         check_image(tmp, content_type)
+        check_pixels(tmp, content_type)
         if pdf is not None and content_type == "application/pdf":
             check_pdf(tmp, pdf)
         if inspect is not None:
@@ -359,14 +361,7 @@ def check_pdf(path: Path, bounds: PdfBounds = SCAN_PDF) -> None:
         raise InvalidInput(code="file_incomplete")
     if _pdf_objects(path.read_bytes()) > bounds.objects:
         raise InvalidInput(code="pdf_too_complex")
-    seconds = pdfpages.SECONDS
-    most = str(bounds.pages)
-    command = [sys.executable, "-m", "certhall.hall.pdfpages", str(path), str(seconds), most]
-    try:  # waited for: its CPU time, and room for a busy machine
-        child = subprocess.run(command, capture_output=True, timeout=4 * seconds, check=False)
-        answer = json.loads(child.stdout) if child.returncode == 0 else {}
-    except subprocess.TimeoutExpired:
-        answer = {}
+    answer = _child("certhall.hall.pdfpages", path, str(bounds.pages))
     if "pages" not in answer:  # killed past its CPU time or memory, or waited for too long
         code = answer.get("error", "pdf_too_complex")
         if code == "pdf_too_many_pages":
@@ -386,6 +381,31 @@ def check_pdf(path: Path, bounds: PdfBounds = SCAN_PDF) -> None:
                 height=math.ceil(height),
                 side=bounds.page_mm,
             )
+
+
+def check_pixels(path: Path, content_type: str) -> None:
+    """InvalidInput ``image_damaged`` for a JPEG or PNG whose pixels do not decode (its
+    compressed data damaged: a PNG's deflate stream or checksum, a JPEG's scan that its decoder
+    refuses), decoded by Pillow in a child process (``hall.pixels``) after the header's bounds;
+    also when decoding takes it over its CPU time. Nothing for a file that is not an image."""
+    if content_type not in ("image/jpeg", "image/png"):
+        return
+    if "decoded" not in _child("certhall.hall.pixels", path):
+        raise InvalidInput(code="image_damaged")
+
+
+def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
+    """The JSON answer of ``python -m module PATH SECONDS ARGUMENTS...``, a child that limits
+    its own CPU time to ``pdfpages.SECONDS`` and its memory (``pdfpages.limit``); empty when it
+    was killed, failed or did not answer within four times its CPU time (a busy machine)."""
+    seconds = pdfpages.SECONDS
+    command = [sys.executable, "-m", module, str(path), str(seconds), *arguments]
+    try:
+        child = subprocess.run(command, capture_output=True, timeout=4 * seconds, check=False)
+        answer = json.loads(child.stdout) if child.returncode == 0 else {}
+    except (subprocess.TimeoutExpired, ValueError):
+        answer = {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def _pdf_objects(data: bytes) -> int:

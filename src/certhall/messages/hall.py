@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     ),
     "image_unreadable": "图片文件已损坏或不完整，读不出它的尺寸，请重新拍照或导出后再上传。",
     "file_incomplete": "文件不完整（上传中断或文件已损坏），请重新拍照或扫描后上传。",
+    "image_damaged": "图片文件已损坏，图像内容无法显示，请重新拍照或导出后再上传。",
     "pdf_unreadable": "PDF文件已损坏，打不开，请重新扫描或导出PDF后再上传。",
     "pdf_encrypted": "PDF文件设置了打开密码，审核人员无法查看，请去掉密码后重新上传。",
     "pdf_no_pages": "PDF文件中没有页面，请重新扫描或导出PDF后再上传。",

@@ -1,0 +1,97 @@
+"""An uploaded JPEG's or PNG's pixels decoded by Pillow in a child process under the same
+CPU-time and memory limits as ``hall.pdfpages``: ``python -m certhall.hall.pixels PATH SECONDS``
+prints ``{"decoded": true}`` or ``{"error": "image_damaged"}`` (``hall.storage.check_pixels``
+runs it, after the header's bounds, and refuses in Chinese).
+
+A child because decoding is the one step that unpacks the file: at most 40 megapixels (the
+header was bounded first), 160 MB as RGBA; the kernel stops the child at its CPU time. Pillow
+reads headers in Python and decompresses a PNG's ancillary chunks (5 MB of JPEG fill bytes
+took it 5 s, 5,211 iCCP chunks 18.7 s: ``hall.storage``), so it is given only what the pixels
+need (:func:`essentials`: a PNG's IHDR, PLTE, IDATs and IEND; a JPEG's tables, frame and scan,
+without its APP segments but Adobe's, comments and fill bytes). Imports nothing of Django. The
+pixels are thrown away: the file stored is the one uploaded, never a re-encoding of it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import sys
+import warnings
+from typing import Any
+
+from certhall.hall import pdfpages
+
+#: The header's bounds (``hall.storage.MAX_PIXELS``) are checked before the child starts; Pillow
+#: refuses over twice its own bound as a bomb, so its bound is set to them.
+MAX_PIXELS = 40_000_000
+#: A PNG's chunks the pixels need; a JPEG's segments (DQT, DHT, DAC, DRI, the frame headers,
+#: APP14: Adobe's colour transform).
+_PNG_KEPT = (b"IHDR", b"PLTE", b"IDAT", b"IEND")
+_JPEG_KEPT = frozenset({0xDB, 0xC4, 0xCC, 0xDD, 0xEE, *range(0xC0, 0xD0)})
+#: The segments before the scan, chunks in all: ``hall.storage`` refused more before the child.
+_PARTS = 4096 + 65_536
+_FILL = re.compile(rb"\xff+")
+
+
+def essentials(data: bytes) -> bytes:
+    """The image ``data`` with only what its pixels need (its header was read by the store:
+    a malformed one here ends the copy, and the decoder refuses what is left)."""
+    if data.startswith(b"\x89PNG"):
+        kept, pos = [data[:8]], 8
+        for _ in range(_PARTS):
+            if pos + 8 > len(data):
+                break
+            length, kind = struct.unpack_from(">I4s", data, pos)
+            if kind in _PNG_KEPT:
+                kept.append(data[pos : pos + 12 + length])
+            if kind == b"IEND":
+                break
+            pos += 12 + length
+        return b"".join(kept)
+    kept, pos = [b"\xff\xd8"], 2
+    for _ in range(_PARTS):
+        pos = data.find(b"\xff", pos)
+        fill = _FILL.match(data, pos) if pos >= 0 else None
+        if fill is None or fill.end() + 3 > len(data):
+            break
+        code = data[fill.end()]
+        start = fill.end() - 1  # the marker's own 0xFF
+        if code == 0xDA:
+            kept.append(data[start:])  # the scan to the end (later scans, the end of image)
+            break
+        if code == 0x01 or 0xD0 <= code <= 0xD7 or code == 0x00:
+            pos = fill.end() + 1
+            continue
+        length = struct.unpack_from(">H", data, fill.end() + 1)[0]
+        if code in _JPEG_KEPT:
+            kept.append(data[start : fill.end() + 1 + length])
+        pos = fill.end() + 1 + max(length, 2)
+    return b"".join(kept)
+
+
+def decode(path: str) -> dict[str, Any]:
+    from PIL import Image  # here: the limits are set before its import counts
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    with open(path, "rb") as file:
+        data = essentials(file.read())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as image:
+                image.load()
+    except Exception:  # any failure of the decoder: the pixels do not decode
+        return {"error": "image_damaged"}
+    return {"decoded": True}
+
+
+def main() -> None:
+    pdfpages.limit(int(sys.argv[2]))
+    print(json.dumps(decode(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
