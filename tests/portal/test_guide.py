@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
 
+from certhall.portal import search
 from certhall.rules import Business, CertType, default_catalog
 from certhall.web.templatetags.wrapping import ranges_whole
 
@@ -126,3 +128,24 @@ def test_the_guide_index_introduces_the_certificate() -> None:
     assert "<h2>数字证书简介</h2>" in page
     assert "《电子认证服务许可证》资质的电子认证服务商" in page
     assert "作为主体身份确认的唯一合法标识" in page
+
+
+@pytest.mark.parametrize("business", list(Business))
+def test_the_guide_is_found_by_the_words_it_shows_as_headings(
+    business: Business, seeded: object
+) -> None:
+    """A visitor searching the seed's own headings (收费标准, 服务时间, 办理地址 …) found the
+    two Jiangmen dental-implant price tables and no guide: the index held the guide's values
+    but not the words the page puts above them (12-07, phone probe)."""
+    page = Client().get(f"/guide/{business.value}/").content.decode().split("<main")[1]
+    shown = re.findall(r"<h[23][^>]*>([^<]+)</h[23]>", page)
+    shown += re.findall(r"<dt>([^<]+)</dt>", page) + ["地址", "服务时间", "办理时效"]
+    assert {"收费标准", "办理途径", "受理点与服务时间"} <= set(shown)
+    assert any(heading.startswith("申请资料") for heading in shown)
+    for heading in {"办理流程", "收费标准", "资料说明", "受理点与服务时间", *shown}:
+        if heading in {"其他业务"}:  # the page's own links, not the guide's content
+            continue
+        urls = {hit.url for hit in search.search(heading, per_page=50).hits}
+        assert f"/guide/{business.value}/" in urls, heading
+    fees = {hit.url for hit in search.search("收费", per_page=50).hits}
+    assert {f"/guide/{b.value}/" for b in Business} <= fees

@@ -116,21 +116,27 @@ class BusinessGuide:
         return f"/guide/{self.key}/"
 
     def plain_text(self) -> str:
-        """The page's words, for the search index."""
-        parts = [self.summary, self.flow]
+        """The page's words, for the search index: its values under the headings and labels
+        the page shows them with (guide_detail.html, _points.html), so that a visitor typing a
+        heading of the seed (收费标准, 服务时间, 收款账户 …) finds the guide."""
+        parts = ["业务说明", self.summary, "办理流程", self.flow]
         for offer in self.offers:
-            parts += [offer.cert_name, offer.fee_text, *offer.documents, *offer.notes]
+            parts += [offer.cert_name, "收费标准", offer.fee_text]
+            parts += ["申请资料", *offer.documents, *offer.notes, "办理途径"]
             for channel in offer.channels:
                 parts += [channel.name, channel.how, *channel.steps, channel.delivery]
-                parts += [channel.note, channel.processing]
+                parts.append(channel.note)
+                if channel.processing:
+                    parts.append(f"办理时效：{channel.processing}")
             if offer.channel_rule:
                 parts.append(offer.channel_rule)
-        parts += list(self.document_notes)
+        parts += ["资料说明", *self.document_notes, "受理点与服务时间"]
         for point in self.points:
-            parts += [point.name, point.address, point.hours_text]
+            parts += [point.name, f"地址：{point.address}", f"服务时间：{point.hours_text}"]
         parts.append(self.weekend_rule)
         if self.payee:
-            parts += [self.payee.company, self.payee.bank, self.payee.account]
+            parts += ["收款账户", f"公司名称：{self.payee.company}"]
+            parts += [f"开户行：{self.payee.bank}", f"账号：{self.payee.account}"]
         return "\n".join(parts)
 
 
