@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from playwright.sync_api import Browser, expect
 
+from certhall.portal import indexing
 from tests.browser.test_phones import (  # noqa: F401
     DESKTOP_VIEWPORT,
     FRIDAY,
@@ -47,6 +48,28 @@ def test_a_first_visitor_finds_the_hall_on_the_home_page(
     page.locator("#hall-entry a", has_text="注册单位账户").click()
     page.wait_for_url("**/accounts/register/")
 
+
+
+def test_a_visitor_searches_from_the_home_page(
+    live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """The portal's one search was on every portal page but not on the home page, where a
+    visitor lands, nor in the folded 菜单: on a phone, finding 介质补办 meant guessing a section
+    first (12-07, phone probe). The home page carries the same search form; a Traditional
+    query finds the Simplified guide."""
+    indexing.reindex_all()
+    for viewport in (PHONE_VIEWPORT, DESKTOP_VIEWPORT):
+        page = session(browser, live_server.url, viewport, None)
+        page.goto(live_server.url + "/")
+        field = page.get_by_role("search").get_by_label("搜索")
+        expect(field).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(tmp_path / f"home-search-{viewport['width']}.png"))
+        field.fill("介質補辦")
+        page.get_by_role("search").get_by_role("button", name="搜索").click()
+        page.wait_for_url("**/search/?q=*")
+        expect(page.locator("main")).to_contain_text("介质补办办事指南")
+        page.context.close()
 
 def test_a_handler_on_the_phone_goes_on_without_scanning(
     world: dict[str, Any],  # noqa: F811
