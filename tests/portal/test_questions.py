@@ -26,6 +26,9 @@ def _stamp(clock) -> str:  # type: ignore[no-untyped-def]
     return stamp
 
 
+NONE_ANSWERED = "暂无公开答复的问题"
+
+
 def test_a_visitor_asks_through_the_page(clock) -> None:  # type: ignore[no-untyped-def]
     client = Client(REMOTE_ADDR="203.0.113.7")
     page = client.get("/questions/").content.decode()
@@ -109,8 +112,13 @@ def test_answer_publish_unpublish(seeded: User, editor: User) -> None:
     hits = search.search("32位").hits
     assert [h.url for h in hits] == [f"/faq/#entry-{entry.pk}"]
     assert "医保局" in Client().get("/faq/").content.decode()
+    asking = Client().get("/questions/").content.decode().split('id="answered"')[1]
+    assert "深圳試劑的32位規格型號代碼在哪查看" in asking and NONE_ANSWERED not in asking
     questions.unpublish(editor, Question.objects.get(pk=question.pk))
     assert not search.search("32位").hits
+    # no published answer: 已答复的问题 says so (it was a heading over nothing, 12-07)
+    asking = Client().get("/questions/").content.decode().split('id="answered"')[1]
+    assert NONE_ANSWERED in asking and "32位" not in asking
     events = AuditEvent.objects.filter(object_type="question").order_by("seq")
     assert list(events.values_list("action", flat=True)) == [
         "portal.question.answer",

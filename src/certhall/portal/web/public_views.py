@@ -139,7 +139,12 @@ def usage(request: HttpRequest) -> HttpResponse:
 def ask(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "section": "questions",
-        "answered": entries.grouped(EntryKind.FAQ),
+        "answered": [
+            entry
+            for _, items in entries.grouped(EntryKind.FAQ)
+            for entry in items
+            if entry.question_id
+        ],
         "text": "",
         "name": "",
     }
