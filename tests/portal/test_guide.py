@@ -149,3 +149,12 @@ def test_the_guide_is_found_by_the_words_it_shows_as_headings(
         assert f"/guide/{business.value}/" in urls, heading
     fees = {hit.url for hit in search.search("收费", per_page=50).hits}
     assert {f"/guide/{b.value}/" for b in Business} <= fees
+
+
+def test_the_home_pages_ca_cards_are_labelled_in_chinese(ca: object) -> None:
+    """On a phone each CA row is a card whose labels are the cells' ``data-label``: the
+    revocation list's read "CRL" alone where the table's heading says 证书吊销列表（CRL）
+    (12-07, phone probe)."""
+    page = Client().get("/").content.decode()
+    labels = set(re.findall(r'<td data-label="([^"]+)"', page))
+    assert labels == {"CA", "类型", "CA证书", "吊销列表"}
