@@ -139,7 +139,7 @@ def test_the_guide_is_found_by_the_words_it_shows_as_headings(
     but not the words the page puts above them (12-07, phone probe)."""
     page = Client().get(f"/guide/{business.value}/").content.decode().split("<main")[1]
     shown = re.findall(r"<h[23][^>]*>([^<]+)</h[23]>", page)
-    shown += re.findall(r"<dt>([^<]+)</dt>", page) + ["地址", "服务时间", "办理时效"]
+    shown += [*re.findall(r"<dt>([^<]+)</dt>", page), "地址", "服务时间", "办理时效"]
     assert {"收费标准", "办理途径", "受理点与服务时间"} <= set(shown)
     assert any(heading.startswith("申请资料") for heading in shown)
     for heading in {"办理流程", "收费标准", "资料说明", "受理点与服务时间", *shown}:
