@@ -49,7 +49,6 @@ def test_a_first_visitor_finds_the_hall_on_the_home_page(
     page.wait_for_url("**/accounts/register/")
 
 
-
 def test_a_visitor_searches_from_the_home_page(
     live_server: Any, browser: Browser, tmp_path: Path
 ) -> None:
@@ -70,6 +69,7 @@ def test_a_visitor_searches_from_the_home_page(
         page.wait_for_url("**/search/?q=*")
         expect(page.locator("main")).to_contain_text("介质补办办事指南")
         page.context.close()
+
 
 def test_a_handler_on_the_phone_goes_on_without_scanning(
     world: dict[str, Any],  # noqa: F811
