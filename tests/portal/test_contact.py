@@ -13,6 +13,7 @@ from django.test import Client
 
 from certhall.messages import CATALOGUE
 from certhall.messages.common import CONTACT_US
+from certhall.portal import guide, indexing, search
 from certhall.portal.web import guide_views
 from certhall.rules import default_catalog
 from certhall.rules.catalog import Contact
@@ -75,3 +76,19 @@ def test_every_page_that_says_contact_links_it() -> None:
         if "联系客服" in bare:
             dead.append(str(path.relative_to(SRC)))
     assert dead == []
+
+
+def test_the_search_finds_the_contact_page(seeded: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every message sends a customer to 联系客服（见“联系我们”）, yet the search knew no such
+    page: 客服, 联系我们 or 在线咨询 found nothing (12-07, phone probe). The page is indexed under
+    the words that lead to it, with its points, and the operator's service line when the
+    catalog names one."""
+    for query in ("客服", "聯繫客服", "联系我们", "在线咨询", "科技园文化广场"):
+        hits = search.search(query, per_page=50).hits
+        assert ("/contact/", "联系我们") in {(h.url, h.kind_label) for h in hits}, query
+    assert not search.search("客服电话").hits  # none is invented
+    line = Contact(phone="0755-26588399", hours="周一至周五 9:00-18:00")
+    monkeypatch.setattr(guide, "default_catalog", lambda: replace(default_catalog(), contact=line))
+    indexing.reindex_all()
+    assert [h.url for h in search.search("0755-26588399").hits] == ["/contact/"]
+    assert "/contact/" in {h.url for h in search.search("客服电话").hits}

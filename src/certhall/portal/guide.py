@@ -14,7 +14,7 @@ from urllib.parse import quote as urlquote
 from certhall import config
 from certhall.errors import NotFound
 from certhall.rules import Business, CertType, Channel, default_catalog
-from certhall.rules.catalog import Catalog, ChannelSpec, Offer, Payee, ServicePoint
+from certhall.rules.catalog import Catalog, ChannelSpec, Contact, Offer, Payee, ServicePoint
 
 #: Where a business starts in this platform's online hall (only businesses the catalog allows
 #: online have one).
@@ -143,6 +143,31 @@ class BusinessGuide:
 def points(catalog: Catalog | None = None) -> tuple[PointView, ...]:
     """The service points with their addresses, hours and map links (the guide, 联系我们)."""
     return tuple(_point(point) for point in (catalog or default_catalog()).points)
+
+
+#: 联系我们 (``/contact/``, contact.html): its online section's line.
+CONTACT_ONLINE = "无需登录即可提问，工作人员答复后凭编号和查询码查看答复。"
+
+
+def contact_intro(contact: Contact | None) -> str:
+    """联系我们's opening line: the service line first when the operator's catalog names one."""
+    line = "拨打客服电话、" if contact else ""
+    return f"办理中遇到问题，可{line}到受理点现场咨询和办理，或在线提交咨询。"
+
+
+def contact_text(catalog: Catalog | None = None) -> str:
+    """联系我们's words for the search index, under the words that lead there: every message
+    that sends a customer on says 联系客服（见“联系我们”）(docs/portal.md, 12-07)."""
+    catalog = catalog or default_catalog()
+    parts = ["联系客服", contact_intro(catalog.contact)]
+    if catalog.contact:
+        parts += ["客服电话", f"电话：{catalog.contact.phone}"]
+        parts.append(f"服务时间：{catalog.contact.hours}")
+    parts.append("受理点与服务时间")
+    for point in points(catalog):
+        parts += [point.name, f"地址：{point.address}", f"服务时间：{point.hours_text}"]
+    parts += ["在线咨询", CONTACT_ONLINE, "在线提交咨询", "常见问题"]
+    return "\n".join(parts)
 
 
 def _point(point: ServicePoint) -> PointView:

@@ -14,10 +14,18 @@ def _guide_document(page: guide.BusinessGuide) -> search.Document:
     return search.Document("guide", page.key, page.title, page.plain_text(), page.url, None)
 
 
+def contact_document() -> search.Document:
+    """联系我们 (``/contact/``): where every 联系客服 leads."""
+    text = guide.contact_text()
+    return search.Document("contact", "contact", "联系我们", text, "/contact/", None)
+
+
 def documents() -> Iterator[search.Document]:
-    """Everything public: the guide, published notices, published FAQ and usage entries."""
+    """Everything public: the guide, 联系我们, published notices, published FAQ and usage
+    entries."""
     for page in guide.all_guides():
         yield _guide_document(page)
+    yield contact_document()
     for notice in notices.published():
         yield notices.notice_document(notice)
     for entry in entries.published_entries():

@@ -31,6 +31,7 @@ SNIPPET = 90
 
 KIND_LABELS = {
     "guide": "办事指南",
+    "contact": "联系我们",
     "notice": "公告",
     "faq": "常见问题",
     "usage": "证书使用指引",

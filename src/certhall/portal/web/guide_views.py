@@ -29,5 +29,11 @@ def guide_detail(request: HttpRequest, business: str) -> HttpResponse:
 def contact(request: HttpRequest) -> HttpResponse:
     """联系我们: where every 联系客服 of the platform leads. The service points and, only when
     the operator's catalog names one, the service line (docs/portal.md)."""
-    context = {"points": guide.points(), "contact": default_catalog().contact}
+    contact = default_catalog().contact
+    context = {
+        "points": guide.points(),
+        "contact": contact,
+        "intro": guide.contact_intro(contact),
+        "online": guide.CONTACT_ONLINE,
+    }
     return render(request, "portal/contact.html", context)
