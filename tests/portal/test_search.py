@@ -52,6 +52,18 @@ def test_simplified_seed_001_found_by_traditional_query(seeded: User) -> None:
     assert any(h.kind == "guide" for h in hits)
 
 
+
+@pytest.mark.parametrize("typed", ["帐号", "帳號", "帐户", "帳戶"])
+def test_the_account_words_variant_character_finds_the_same(seeded: User, typed: str) -> None:
+    """帐 is how Traditional writes an account (帳號, 帳戶) and how many Simplified writers
+    still do; OpenCC folds 帳 to 帐, while the guide's payee says 账号 and seed 000 結算賬戶:
+    帐号 and 帳號 found nothing, 账号 the guides (12-07, phone probe)."""
+    assert fold(typed) == fold(typed.replace("帐", "账").replace("帳", "賬"))
+    standard = _titles(fold(typed), per_page=50)
+    assert standard and _titles(typed, per_page=50) == standard
+    first = search.search(typed).hits[0]
+    assert "<mark>" in first.title_html + first.snippet_html
+
 def test_partial_words(seeded: User) -> None:
     assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles(
         "第六批 耗材", per_page=50
