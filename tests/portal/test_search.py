@@ -52,7 +52,6 @@ def test_simplified_seed_001_found_by_traditional_query(seeded: User) -> None:
     assert any(h.kind == "guide" for h in hits)
 
 
-
 @pytest.mark.parametrize("typed", ["帐号", "帳號", "帐户", "帳戶"])
 def test_the_account_words_variant_character_finds_the_same(seeded: User, typed: str) -> None:
     """帐 is how Traditional writes an account (帳號, 帳戶) and how many Simplified writers
@@ -63,6 +62,7 @@ def test_the_account_words_variant_character_finds_the_same(seeded: User, typed:
     assert standard and _titles(typed, per_page=50) == standard
     first = search.search(typed).hits[0]
     assert "<mark>" in first.title_html + first.snippet_html
+
 
 def test_partial_words(seeded: User) -> None:
     assert "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知" in _titles(
