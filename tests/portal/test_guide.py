@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from certhall.portal import search
+from certhall.portal import guide, search
 from certhall.rules import Business, CertType, default_catalog
 from certhall.web.templatetags.wrapping import ranges_whole
 
@@ -158,3 +158,18 @@ def test_the_home_pages_ca_cards_are_labelled_in_chinese(ca: object) -> None:
     page = Client().get("/").content.decode()
     labels = set(re.findall(r'<td data-label="([^"]+)"', page))
     assert labels == {"CA", "类型", "CA证书", "吊销列表"}
+
+
+@pytest.mark.parametrize(
+    "query", ["数字证书简介", "电子认证服务许可证", "電子簽名法", "资质", "医保中心"]
+)
+def test_the_introduction_of_seed_001_is_searched(seeded: object, query: str) -> None:
+    """Seed 001's 数字证书简介 (who 深圳CA is, its licence, the law it follows) is on the guide's
+    index page, but no search found it: 电子认证服务许可证 found the refund notice, 资质 nothing
+    (12-07, phone probe)."""
+    hits = search.search(query, per_page=50).hits
+    assert hits and (hits[0].url, hits[0].title) == ("/guide/#introduction", "数字证书简介")
+    page = Client().get("/guide/").content.decode()
+    shown = page[page.index('<section class="card" id="introduction">') :]
+    assert shown.startswith('<section class="card" id="introduction">\n  <h2>数字证书简介</h2>')
+    assert f"<p>{guide.INTRODUCTION}</p>" in shown

@@ -145,6 +145,17 @@ def points(catalog: Catalog | None = None) -> tuple[PointView, ...]:
     return tuple(_point(point) for point in (catalog or default_catalog()).points)
 
 
+#: Seed 001's 数字证书简介, shown on the guide's index page (``/guide/#introduction``) and
+#: searched as a document of its own (12-07: 电子认证服务许可证, 资质 found nothing of it).
+INTRODUCTION = (
+    "深圳市电子商务安全证书管理有限公司（简称深圳CA），是经国家工业和信息化部批准获得"
+    "《电子认证服务许可证》资质的电子认证服务商。深圳CA遵循国家颁布的《中华人民共和国电子签名法》、"
+    "《电子认证服务管理办法》等法律法规，在电子认证领域提供权威、公正、可信的认证服务。"
+    "由深圳CA与深圳市医保中心合作签发的数字证书作为主体身份确认的唯一合法标识，"
+    "以确保网上签章的真实性、有效性及安全性。"
+)
+
+
 #: 联系我们 (``/contact/``, contact.html): its online section's line.
 CONTACT_ONLINE = "无需登录即可提问，工作人员答复后凭编号和查询码查看答复。"
 

@@ -20,9 +20,16 @@ def contact_document() -> search.Document:
     return search.Document("contact", "contact", "联系我们", text, "/contact/", None)
 
 
+def introduction_document() -> search.Document:
+    """Seed 001's 数字证书简介, on the guide's index page."""
+    url = "/guide/#introduction"
+    return search.Document("guide", "introduction", "数字证书简介", guide.INTRODUCTION, url, None)
+
+
 def documents() -> Iterator[search.Document]:
-    """Everything public: the guide, 联系我们, published notices, published FAQ and usage
-    entries."""
+    """Everything public: the guide and its introduction, 联系我们, published notices,
+    published FAQ and usage entries."""
+    yield introduction_document()
     for page in guide.all_guides():
         yield _guide_document(page)
     yield contact_document()

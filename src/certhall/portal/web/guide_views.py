@@ -13,7 +13,8 @@ from certhall.rules import default_catalog
 @require_safe
 def guide_index(request: HttpRequest) -> HttpResponse:
     guides = guide.all_guides()
-    return render(request, "portal/guide_index.html", {"guides": guides, "section": "guide"})
+    context = {"guides": guides, "section": "guide", "introduction": guide.INTRODUCTION}
+    return render(request, "portal/guide_index.html", context)
 
 
 @require_safe
