@@ -14,7 +14,7 @@ from django.test import Client
 
 from certhall.accounts.models import Role, User
 from certhall.errors import Forbidden, InvalidInput
-from certhall.portal import downloads, files, helper
+from certhall.portal import downloads, files, helper, indexing, search
 from certhall.portal.models import Download
 from tests.support.images import pdf
 
@@ -194,3 +194,31 @@ def test_blank_forms_carry_no_sample_data(clock, editor: User, tmp_path) -> None
         # the same layout: the labels of the specimen
         for label in ("统一社会信用代码", "证件号码", "业务类型", "法定代表人签字"):
             assert (label in text) == (label in specimen), (key, label)
+
+
+def test_downloads_are_found_by_the_search(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """A visitor searching 申请表 or 空白表 found guides naming the forms but never 下载, where
+    they are; 证书助手 found no way to get it, 驱动 nothing (12-07, phone probe). Built and
+    uploaded downloads are search documents (kind download, 下载); a withdrawn one is not."""
+    downloads.build(editor)
+    indexing.reindex_all()
+
+    def found(query: str) -> dict[str, str]:
+        hits = search.search(query, per_page=50).hits
+        return {h.title: h.url for h in hits if h.kind_label == "下载"}
+
+    blank = Download.objects.get(build_key="form-blank:unit_application")
+    assert found("申请表")[blank.title] == f"/downloads/#download-{blank.pk}"
+    assert blank.title in found("空白表") and blank.title in found("申請表")
+    helper_row = Download.objects.get(build_key="helper")
+    assert set(found("证书助手")) >= {helper_row.title} and helper_row.title in found("驱动")
+    # the services keep it current: an upload is found at once, a withdrawn one no more
+    manual = downloads.upload(
+        editor, kind="manual", title="数字证书网厅续期操作指引", version="2026.1",
+        description="非招投标类项目", name="指引.pdf", chunks=[b"%PDF-1.4\n"],
+    )  # fmt: skip
+    assert found("招投标") == {manual.title: f"/downloads/#download-{manual.pk}"}
+    downloads.withdraw(editor, manual)
+    assert found("招投标") == {}
+    page = Client().get("/search/", {"q": "空白表"}).content.decode()
+    assert f'href="/downloads/#download-{blank.pk}"' in page

@@ -26,7 +26,7 @@ from certhall.errors import InvalidInput, NotFound
 from certhall.forms import FORM_FILES, render_blank_forms, render_forms_for
 from certhall.forms.data import Applicant, CertificateRequest, FormData, Handler, Holder
 from certhall.pki import identity
-from certhall.portal import files, helper
+from certhall.portal import files, helper, search
 from certhall.portal.access import require_editor
 from certhall.portal.models import Download, DownloadKind
 from certhall.rules import Business, CertType, default_catalog
@@ -157,6 +157,8 @@ def _put_built(
             "created_at": clock.now(),
         }
         row, _ = Download.objects.update_or_create(build_key=key, defaults=fields)
+        if row.published:
+            search.put(download_document(row))
         audit.record(
             actor,
             "portal.download.build",
@@ -220,6 +222,7 @@ def _upload(
             uploaded_by=actor,
             created_at=clock.now(),
         )
+        search.put(download_document(row))
         audit.record(
             actor,
             "portal.download.upload",
@@ -239,9 +242,19 @@ def withdraw(actor: User, download: Download) -> None:
     require_editor(actor)
     with transaction.atomic():
         Download.objects.filter(pk=download.pk).update(published=False)
+        search.remove("download", str(download.pk))
         audit.record(
             actor, "portal.download.withdraw", object_type="download", object_id=download.pk
         )
+
+
+def download_document(row: Download) -> search.Document:
+    """A download as the search finds it (12-07: 申请表, 空白表, 证书助手 or 驱动 found guides
+    naming the forms, never 下载 where they are): its title, what it is, its 说明 (the
+    helper's is its steps, ``helper.INSTRUCTIONS``), undated like the guide."""
+    body = "\n".join([row.get_kind_display(), row.description, f"版本：{row.version}", row.name])
+    url = f"/downloads/#download-{row.pk}"
+    return search.Document("download", str(row.pk), row.title, body, url, None)
 
 
 def public() -> QuerySet[Download]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from certhall.portal import entries, guide, notices, search
+from certhall.portal import downloads, entries, guide, notices, search
 
 
 def _guide_document(page: guide.BusinessGuide) -> search.Document:
@@ -28,7 +28,7 @@ def introduction_document() -> search.Document:
 
 def documents() -> Iterator[search.Document]:
     """Everything public: the guide and its introduction, 联系我们, published notices,
-    published FAQ and usage entries."""
+    published FAQ and usage entries, downloads."""
     yield introduction_document()
     for page in guide.all_guides():
         yield _guide_document(page)
@@ -37,6 +37,8 @@ def documents() -> Iterator[search.Document]:
         yield notices.notice_document(notice)
     for entry in entries.published_entries():
         yield entries.entry_document(entry)
+    for row in downloads.public():
+        yield downloads.download_document(row)
 
 
 def reindex_all() -> int:

@@ -35,6 +35,7 @@ KIND_LABELS = {
     "notice": "公告",
     "faq": "常见问题",
     "usage": "证书使用指引",
+    "download": "下载",
     "question": "咨询答复",
 }
 
