@@ -188,3 +188,17 @@ def test_bounded_query_lists_the_exact_top(
     monkeypatch.setattr(matching, "CAP", CAP)
     page = Client().get("/search/", {"q": query}).content.decode()
     assert f"找到 {CAP} 条以上结果" in page
+
+
+def test_a_snippet_does_not_start_inside_an_address_or_a_latin_word() -> None:
+    """The 续期 guide's hit began "…tp://127.0.0.1:18404/hall/,点击“续期”" on a phone: a
+    snippet cut into the hall's address (12-07, phone probe). It starts at the word's
+    beginning when that is near, past the word otherwise."""
+    before = "通过注册账号或者短信验证码方式登录深圳CA网上营业厅"
+    body = f"{before}https://ca.example.cn/hall/,点击“续期”→阅读续期指南"
+    text = str(search.snippet(body, "续期"))
+    assert "https://ca.example.cn/hall/,点击“<mark>续期</mark>”" in text
+    assert text.startswith("…") and not text.startswith("…ttps") and not text.startswith("…/")
+    # a long token before the hit: shown from past it, never from its middle
+    long = "说明" * 20 + "x" * 60 + "，办理续期"
+    assert str(search.snippet(long, "续期")).startswith("…，办理<mark>续期</mark>")

@@ -225,11 +225,35 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
 
 
+#: How far back a snippet reaches for the beginning of the word it would start in.
+WORD_BACK = 16
+
+
+def _latin(char: str) -> bool:
+    return char.isascii() and not char.isspace()
+
+
+def _word_start(flat: str, start: int, hit: int) -> int:
+    """``start``, unless it falls inside a run of Latin letters, digits and signs (an address,
+    a file name; 12-07: "…tp://127.0.0.1…" on a phone): then that run's beginning when it is
+    near, or the end of the run (never past ``hit``)."""
+    if start == 0 or not (_latin(flat[start - 1]) and _latin(flat[start])):
+        return start
+    back = start
+    while back > 0 and _latin(flat[back - 1]):
+        back -= 1
+    if start - back <= WORD_BACK:
+        return back
+    while start < hit and _latin(flat[start]):
+        start += 1
+    return start
+
+
 def snippet(body: str, query: str, width: int = SNIPPET) -> SafeString:
     """About ``width`` characters of ``body`` around its first hit, highlighted."""
     flat = " ".join(body.split())
     spans = hit_spans(flat, query)
-    start = max(0, spans[0][0] - width // 3) if spans else 0
+    start = _word_start(flat, max(0, spans[0][0] - width // 3), spans[0][0]) if spans else 0
     end = start + width
     piece = flat[start:end]
     inside = [
