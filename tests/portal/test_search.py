@@ -202,3 +202,13 @@ def test_a_snippet_does_not_start_inside_an_address_or_a_latin_word() -> None:
     # a long token before the hit: shown from past it, never from its middle
     long = "说明" * 20 + "x" * 60 + "，办理续期"
     assert str(search.snippet(long, "续期")).startswith("…，办理<mark>续期</mark>")
+
+
+@pytest.mark.parametrize("typed", ["？", "。。。", "😀", "——"])
+def test_a_query_with_nothing_to_search_says_what_to_type(seeded: User, typed: str) -> None:
+    """A query of punctuation or emoji only said "“？”共找到 0 条结果 … 请换个说法": it now says
+    what to type, as an empty one does (12-07, phone probe)."""
+    assert search.search(typed).query == ""
+    page = Client().get("/search/", {"q": typed}).content.decode()
+    assert 'id="search-hint"' in page and 'id="no-hit"' not in page
+    assert f'value="{typed}"' in page  # kept in the box

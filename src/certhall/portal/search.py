@@ -182,6 +182,8 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     if len(query) > MAX_QUERY:
         raise InvalidInput(code="search_query_too_long", limit=MAX_QUERY)
     wanted = query_terms(query)
+    if not wanted:  # nothing to search (punctuation, an emoji): the page says what to type
+        return Results("", [], 0, 1, 1)
     ranked = matching.rank(wanted)
     loose = False
     if not ranked.doc_ids and wanted:
