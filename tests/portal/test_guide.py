@@ -173,3 +173,22 @@ def test_the_introduction_of_seed_001_is_searched(seeded: object, query: str) ->
     shown = page[page.index('<section class="card" id="introduction">') :]
     assert shown.startswith('<section class="card" id="introduction">\n  <h2>数字证书简介</h2>')
     assert f"<p>{guide.INTRODUCTION}</p>" in shown
+
+
+@pytest.mark.parametrize(
+    ("business", "first", "second"),
+    [("new", "通过注册账号或者短信验证码方式登录", "使用微信扫码"),
+     ("renew", "通过注册账号或者短信验证码方式登录", "根据提示填写续期信息")],
+)  # fmt: skip
+def test_the_online_steps_are_numbered_from_the_first(
+    business: str, first: str, second: str
+) -> None:
+    """Seed 001 numbers the online steps 1-5 from 登录; the guide showed 登录 as a paragraph and
+    numbered from the seed's second step, so a phone read "1. 使用微信扫码" as where to begin
+    (12-07, phone probe). The first step is the list's first item."""
+    page = Client().get(f"/guide/{business}/").content.decode()
+    lists = page.split('<ol class="channel-steps">')[1:]
+    assert lists, "the online channel's steps are one list"
+    for steps in lists:
+        items = re.findall(r"<li[^>]*>(.*?)</li>", steps.split("</ol>")[0], re.S)
+        assert first in items[0] and '<a href="/hall/"' in items[0] and second in items[1]
