@@ -215,7 +215,7 @@ def test_downloads_are_found_by_the_search(clock, editor: User) -> None:  # type
     # the services keep it current: an upload is found at once, a withdrawn one no more
     manual = downloads.upload(
         editor, kind="manual", title="数字证书网厅续期操作指引", version="2026.1",
-        description="非招投标类项目", name="指引.pdf", chunks=[b"%PDF-1.4\n"],
+        description="非招投标类项目", name="指引.pdf", chunks=[pdf()],
     )  # fmt: skip
     assert found("招投标") == {manual.title: f"/downloads/#download-{manual.pk}"}
     downloads.withdraw(editor, manual)
