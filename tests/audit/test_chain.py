@@ -43,6 +43,18 @@ def test_events_form_a_chain_that_verifies(admin: User) -> None:
 
 
 @pytest.mark.django_db
+def test_a_nul_in_what_an_event_records_is_kept_visibly_and_the_chain_verifies(
+    admin: User,
+) -> None:
+    """A refused typed text with U+0000 in it (PostgreSQL's jsonb cannot hold one: the portal's
+    refused upload title failed to be recorded there) is recorded as U+2400, on both databases."""
+    audit.record(admin, "test.step", after={"title": "指引\x00", "名\x00": ["\x00"]})
+    (event,) = AuditEvent.objects.all()
+    assert event.after == {"title": "指引\u2400", "名\u2400": ["\u2400"]}
+    assert audit.verify() == audit.Verification(True, 1)
+
+
+@pytest.mark.django_db
 def test_update_and_delete_are_refused_by_the_database(admin: User) -> None:
     _record_three(admin)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():

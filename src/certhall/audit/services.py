@@ -34,7 +34,20 @@ def _jsonable(value: Any) -> Any:
     """Round-trip through JSON so what we hash is exactly what the database returns."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+    return _storable(json.loads(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)))
+
+
+def _storable(value: Any) -> Any:
+    """U+0000 as U+2400 (␀), in keys and values: PostgreSQL's jsonb cannot hold it, and a
+    refusal's event records what was typed, a NUL the refusal names among it. The same on
+    both databases, so the hash is of what is stored."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\u2400")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    return value
 
 
 def record(
