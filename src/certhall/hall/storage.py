@@ -74,6 +74,20 @@ class PdfBounds:
 #: (432 mm), while A2 (594 mm) and a page declared metres wide are refused. A scanned page is a
 #: handful of objects (the page, its contents, resources and image, an OCR layer's fonts).
 SCAN_PDF = PdfBounds(pages=20, page_mm=500, objects=2_000)
+#: The store's refusals of a file cut short or a broken or unbounded PDF: a context that keeps
+#: files of its own words them for its people (``code.invoice`` for finance, ``code.download``
+#: for an editor).
+BROKEN_FILE = frozenset(
+    {
+        "file_incomplete",
+        "pdf_unreadable",
+        "pdf_encrypted",
+        "pdf_no_pages",
+        "pdf_too_many_pages",
+        "pdf_too_complex",
+        "pdf_page_too_large",
+    }
+)
 #: An entry of a cross-reference table; a cross-reference stream's /Size or /Index (its
 #: dictionary is never compressed): fixed widths or bounded digits, so a search is linear.
 _XREF_ENTRY = re.compile(rb"\d{10} \d{5} [nf]")

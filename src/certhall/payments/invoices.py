@@ -69,18 +69,6 @@ MAX_PDF_BYTES = 5 * 1024 * 1024
 #: more; the scan's bounds (20 pages, 500 mm, 2000 objects) fit it with room, and a file that
 #: is not one (a manual, a poster) is refused as out of bounds rather than sent to the customer.
 INVOICE_PDF = storage.SCAN_PDF
-#: The store's refusals of a broken PDF, worded for finance (``code.invoice``).
-_WORDED = frozenset(
-    {
-        "file_incomplete",
-        "pdf_unreadable",
-        "pdf_encrypted",
-        "pdf_no_pages",
-        "pdf_too_many_pages",
-        "pdf_too_complex",
-        "pdf_page_too_large",
-    }
-)
 
 
 def request_invoice(actor: User, reference: str, *, kind: str, email: str) -> Invoice:
@@ -244,7 +232,7 @@ def _store_pdf(chunks: Iterable[bytes]) -> storage.Blob:
             raise InvalidInput(code="invoice_pdf_type") from None
         if error.code in ("file_too_big", "file_empty"):
             raise InvalidInput(code="invoice_pdf_size", limit=MAX_PDF_BYTES >> 20) from None
-        if error.code in _WORDED:
+        if error.code in storage.BROKEN_FILE:
             raise InvalidInput(code=error.code, variant="invoice", **error.params) from None
         raise
 

@@ -44,18 +44,6 @@ BUILT_TYPES: tuple[tuple[bytes, str], ...] = (*OFFICE_TYPES, (b"#!", ZIPAPP))
 #: manual some tens of thousands); pypdf opened 33,000 in 0.2 s of CPU, far within its child's
 #: 2 s, which stops a damaged one.
 PUBLISHED_PDF = storage.PdfBounds(pages=500, page_mm=1200, objects=100_000)
-#: The store's refusals of a broken file, worded for an editor (``code.download``).
-_WORDED = frozenset(
-    {
-        "file_incomplete",
-        "pdf_unreadable",
-        "pdf_encrypted",
-        "pdf_no_pages",
-        "pdf_too_many_pages",
-        "pdf_too_complex",
-        "pdf_page_too_large",
-    }
-)
 
 EXTENSIONS = {PDF: "pdf", ZIP: "zip", DOCX: "docx", XLSX: "xlsx", ZIPAPP: "pyz"}
 _UNSAFE = re.compile(r'[\x00-\x1f\\/:*?"<>|]+')
@@ -79,7 +67,7 @@ def store(
             raise InvalidInput(code="download_type") from None
         if error.code == "file_too_big":
             raise InvalidInput(code="download_too_big", limit=limit // (1024 * 1024)) from None
-        if error.code in _WORDED:
+        if error.code in storage.BROKEN_FILE:
             raise InvalidInput(code=error.code, variant="download", **error.params) from None
         raise
 
