@@ -314,3 +314,24 @@ def test_marked_shows_what_the_rule_refuses_as_code_points() -> None:
         with pytest.raises(InvalidInput):
             identity.refuse_invisible(f"甲{odd}乙", "字段")
         assert identity.marked(f"甲{odd}乙") == f"甲⟨U+{ord(odd):04X}⟩乙"
+
+
+@pytest.mark.parametrize(
+    ("typed", "prefix", "longer", "printed"),
+    [
+        ("ZF20261120-000123", "ZF", False, "ZF20261120-000123"),
+        ("ｚｆ２０２６１１２０－０００１２３", "ZF", False, "ZF20261120-000123"),
+        (" zf 20261120 000123 ", "ZF", False, "ZF20261120-000123"),
+        ("ZF20261120-0001234", "ZF", False, None),  # an order's sequence has six digits
+        ("FH20261120-0001234", "FH", True, "FH20261120-0001234"),  # an application's six or more
+        ("FH20261120-00012", "FH", True, None),
+        ("ZF20261120-000123", "FH", True, None),  # another kind's number
+        ("ZF2026112-0000123", "ZF", False, None),  # the hyphen is not moved
+        ("ZF20261120-٠٠٠١٢٣", "ZF", False, None),  # other scripts' digits stay refused
+        ("", "ZF", False, None),
+    ],
+)
+def test_dated_number_reads_what_a_person_types(
+    typed: str, prefix: str, longer: bool, printed: str | None
+) -> None:
+    assert identity.dated_number(typed, prefix, longer=longer) == printed

@@ -51,7 +51,6 @@ REFUND_ROLES = (Role.CLERK, Role.CA_ADMIN)
 CANCEL_ROLES = (Role.APPLICANT, Role.CLERK, Role.CA_ADMIN)
 
 REFERENCE_PREFIX = "ZF"
-REFERENCE = re.compile(r"ZF([0-9]{8})-?([0-9]{6})")
 PURPOSE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 MAX_ITEMS = 20
 #: The largest amount an order may have (a certificate costs a few hundred yuan).
@@ -74,11 +73,10 @@ class AlreadyRecorded(Conflict):
 def normalise_reference(text: str) -> str:
     """An order number as printed (``ZF20261120-000123``); blanks, case and a missing hyphen
     are forgiven, full-width characters folded (``fold_width``). InvalidInput otherwise."""
-    cleaned = re.sub(r"\s", "", identity.fold_width(str(text or ""))).upper()
-    match = REFERENCE.fullmatch(cleaned)
-    if match is None:
+    reference = identity.dated_number(str(text or ""), REFERENCE_PREFIX)
+    if reference is None:
         raise InvalidInput(code="bad_reference", text=quoted(text, REFERENCE_LENGTH))
-    return f"{REFERENCE_PREFIX}{match[1]}-{match[2]}"
+    return reference
 
 
 def _next_reference(day: date) -> str:

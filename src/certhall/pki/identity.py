@@ -76,6 +76,17 @@ def _normalise(text: str) -> str:
     return "".join(fold_width(text).split()).upper()
 
 
+def dated_number(typed: str, prefix: str, *, longer: bool = False) -> str | None:
+    """One of the platform's own numbers as a person types it (订单号 ``ZF20261120-000123``,
+    费用返还申请编号 ``FH20261120-000042``): the prefix, the date in 8 digits, a hyphen and a
+    6-digit sequence (``longer``: 6 digits or more). Full width folded, blanks, case and a
+    missing hyphen forgiven; the printed form, or None for anything else."""
+    match = re.fullmatch(
+        rf"{re.escape(prefix)}([0-9]{{8}})-?([0-9]{{6{',' if longer else ''}}})", _normalise(typed)
+    )
+    return f"{prefix}{match[1]}-{match[2]}" if match else None
+
+
 def uscc_check_character(body: str) -> str:
     """The GB 32100-2015 check character for the first 17 characters ``body``.
 

@@ -10,7 +10,6 @@ six digits. Every successful opening is audited.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,8 +24,9 @@ from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput, NotFound
-from certhall.pki.identity import fold_width
+from certhall.pki.identity import dated_number
 from certhall.refunds.models import RefundApplication
+from certhall.refunds.services import NUMBER_PREFIX
 from certhall.refunds.states import APPLICATIONS, State
 from certhall.rules import local
 
@@ -88,23 +88,12 @@ def history(application: RefundApplication) -> list[Step]:
     return steps
 
 
-#: An application number as the pages and the SMS print it (``services.number_for``).
-_NUMBER = re.compile(r"FH([0-9]{8})-?([0-9]{6,})")
-
-
-def typed_number(typed: str) -> str:
-    """An application number as a person types it on a phone: full-width characters folded
-    (``fold_width``), blanks, case and a missing hyphen forgiven (docs/security.md, "Numbers
-    people type"); anything else as typed, to be found nowhere."""
-    cleaned = "".join(fold_width(typed).split()).upper()
-    match = _NUMBER.fullmatch(cleaned)
-    return f"FH{match[1]}-{match[2]}" if match else cleaned
-
-
 def _lookup(number: str, uscc: str, client: str | None) -> RefundApplication:
     ratelimit.check(LOOKUP_LIMIT, ratelimit.client_key(client))
     code = valid_uscc(uscc)
-    application = RefundApplication.objects.filter(number=typed_number(number), uscc=code).first()
+    typed = dated_number(number, NUMBER_PREFIX, longer=True)
+    found = RefundApplication.objects.filter(number=typed, uscc=code) if typed else None
+    application = found.first() if found is not None else None
     if application is None:
         raise NotFound(code="refund_progress_not_found")
     return application

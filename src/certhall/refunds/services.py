@@ -154,9 +154,14 @@ class BankAccount:
         return BankAccount(name, number, free_text(self.bank_name, "开户银行", 128))
 
 
+#: 返还: the prefix of an application's number (``number_for``; read back by
+#: ``identity.dated_number``).
+NUMBER_PREFIX = "FH"
+
+
 def number_for(pk: int, created: datetime) -> str:
     """FH<Shanghai date>-<row id, six digits or more> (返还): unique because the row id is."""
-    return f"FH{local(created):%Y%m%d}-{pk:06d}"
+    return f"{NUMBER_PREFIX}{local(created):%Y%m%d}-{pk:06d}"
 
 
 def create_application(
