@@ -192,3 +192,14 @@ def test_the_online_steps_are_numbered_from_the_first(
     for steps in lists:
         items = re.findall(r"<li[^>]*>(.*?)</li>", steps.split("</ol>")[0], re.S)
         assert first in items[0] and '<a href="/hall/"' in items[0] and second in items[1]
+
+
+def test_the_new_online_steps_keep_the_seeds_order() -> None:
+    """Seed 001's 网上办理 for 新办: 4. the Ukey is mailed, 5. the PIN comes by SMS. The mailing
+    line is the channel's delivery, which the guide printed after the list, so a phone read the
+    PIN's SMS before the mailing. It is step 4 in the list, and not printed again below it."""
+    page = Client().get("/guide/new/").content.decode()
+    steps = page.split('<ol class="channel-steps">')[1].split("</ol>")[0]
+    items = [re.sub(r"<[^>]+>", "", i) for i in re.findall(r"<li[^>]*>(.*?)</li>", steps, re.S)]
+    assert [i[:4] for i in items] == ["通过注册", "使用微信", "在线支付", "深圳CA", "证书密码"]
+    assert page.count("深圳CA审核通过后将证书Ukey邮寄给客户") == 1

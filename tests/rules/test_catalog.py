@@ -243,6 +243,16 @@ BROKEN: list[tuple[str, Mutation, str]] = [
         _set("businesses.new.channels.onsite.delivery.postage_paid_by_customer", True),
         "postage only applies to a mailed Ukey",
     ),
+    (
+        "delivery past the steps",
+        _set("businesses.new.channels.online.delivery.step", 6),
+        "delivery.step: 6 is out of range (2..5)",
+    ),
+    (
+        "delivery before the first step",
+        _set("businesses.new.channels.online.delivery.step", 1),
+        "out of range (2..5)",
+    ),
     ("hours without leading zero", _set(f"{KEJI}.sessions.0", ["9:00", "12:00"]), "HH:MM"),
     ("impossible hour", _set(f"{KEJI}.sessions.1", ["13:30", "25:00"]), "HH:MM"),
     ("session backwards", _set(f"{KEJI}.sessions.0", ["12:00", "09:00"]), "end after it starts"),

@@ -207,8 +207,9 @@ def _channel(catalog: Catalog, business: Business, spec: ChannelSpec) -> Channel
         name=CHANNEL_NAMES[spec.channel],
         how=spec.how.replace(catalog.online_hall_url, address) if address else spec.how,
         hall_address=address,
-        steps=spec.notes,
-        delivery=spec.delivery.text,
+        steps=spec.steps,
+        # a delivery line the seed numbers among the steps is shown there, not again below
+        delivery="" if spec.delivery.step else spec.delivery.text,
         # an online update is not reviewed: its delivery line (付款成功后即可在线更新证书) is its
         # time, not the online review's three working days
         processing="" if update else catalog.processing[spec.channel].text,

@@ -93,6 +93,9 @@ class Delivery:
     method: str  # pickup | mail | online_update | none
     text: str
     postage_paid_by_customer: bool
+    #: Where the seed numbers this line among the channel's steps (1 is ``how``, 2 the first
+    #: note): 新办's mailing is step 4, before 5, the PIN by SMS. None: after the steps.
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,15 @@ class ChannelSpec:
     how: str
     delivery: Delivery
     notes: tuple[str, ...]
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The steps after ``how`` as the seed numbers them: the notes, and the delivery line
+        at its own step where it has one."""
+        if self.delivery.step is None:
+            return self.notes
+        at = self.delivery.step - 2
+        return (*self.notes[:at], self.delivery.text, *self.notes[at:])
 
 
 @dataclass(frozen=True)

@@ -214,16 +214,21 @@ def _document(r: _Reader, key: str, raw: object, path: str) -> DocumentSpec:
 def _channel(r: _Reader, channel: Channel, raw: object, path: str) -> ChannelSpec:
     data = r.obj(raw, path, ["how", "delivery", "notes"])
     dpath = f"{path}.delivery"
-    delivery = r.obj(data["delivery"], dpath, ["method", "text", "postage_paid_by_customer"])
+    delivery = r.obj(
+        data["delivery"], dpath, ["method", "text", "postage_paid_by_customer"], ["step"]
+    )
     method = r.choice(delivery["method"], f"{dpath}.method", DELIVERY_METHODS)
     postage = r.flag(delivery["postage_paid_by_customer"], f"{dpath}.postage_paid_by_customer")
     if postage and method != "mail":
         r.fail(dpath, "postage only applies to a mailed Ukey (method 'mail')")
+    notes = r.texts(data["notes"], f"{path}.notes")
+    step = delivery.get("step")  # 1 is ``how``
+    step = None if step is None else r.integer(step, f"{dpath}.step", 2, len(notes) + 2)
     return ChannelSpec(
         channel=channel,
         how=r.text(data["how"], f"{path}.how"),
-        delivery=Delivery(method, r.text(delivery["text"], f"{dpath}.text"), postage),
-        notes=r.texts(data["notes"], f"{path}.notes"),
+        delivery=Delivery(method, r.text(delivery["text"], f"{dpath}.text"), postage, step),
+        notes=notes,
     )
 
 

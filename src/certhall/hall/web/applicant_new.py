@@ -131,7 +131,7 @@ def _new_context(form: dict[str, str]) -> dict[str, Any]:
         "offers": offers,
         "years_choices": years_choices(),
         "project": Application.Project.SZ_MEDICAL_INSURANCE,
-        "notes": list(new.channels[RuleChannel.ONLINE].notes),
+        "notes": list(new.channels[RuleChannel.ONLINE].steps),
         "processing": catalog.processing[RuleChannel.ONLINE].text,
         "steps": steps_of("details"),
     }

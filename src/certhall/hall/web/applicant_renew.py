@@ -81,7 +81,7 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
         "years_choices": choices,
         "rule": catalog.online_renewal,
         "how": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].how,
-        "steps": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].notes,
+        "steps": catalog.businesses[RuleBusiness.RENEW].channels[RuleChannel.ONLINE].steps,
         "today": clock.today(),
     }
     return form_page(request, "hall/applicant/renew.html", context, error)
