@@ -3,8 +3,6 @@ attachments by content."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import date
 from xml.etree import ElementTree
 
@@ -17,7 +15,7 @@ from certhall.errors import Conflict, Forbidden, InvalidInput, RuleViolation
 from certhall.portal import notices
 from certhall.portal.models import Notice
 from certhall.portal.states import NoticeState
-from tests.support import images
+from tests.support import archives, images
 
 pytestmark = pytest.mark.django_db
 
@@ -143,19 +141,11 @@ def test_atom_feed(seeded: User) -> None:
     assert titles[0] == "關于移出深圳市第六批醫用耗材價格優勢專區產品的通知"
 
 
-def _docx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
-
-
 def test_attachments_by_content(clock, editor: User, tmp_path) -> None:  # type: ignore[no-untyped-def]
     notice = notices.create(editor, _input())
     pdf = notices.attach(editor, notice, "附件1 操作手册.exe", [images.pdf()])
     assert pdf.name == "附件1 操作手册.pdf" and pdf.content_type == "application/pdf"
-    docx = notices.attach(editor, notice, "../../附件2.docx", [_docx()])
+    docx = notices.attach(editor, notice, "../../附件2.docx", [archives.docx()])
     assert docx.name == "附件2.docx" and docx.content_type.endswith("wordprocessingml.document")
     with pytest.raises(InvalidInput) as refused:
         notices.attach(editor, notice, "x.pdf", [b"<html><script>alert(1)</script>"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput
 from certhall.portal import downloads, files, notices
 from certhall.portal.models import Attachment, Download
-from tests.portal.test_notices import _docx, _input
+from tests.portal.test_notices import _input
+from tests.support.archives import docx, xlsx
 from tests.support.images import encrypted, pdf, without_eof
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ BROKEN: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "文件不完整（上传中断或文件已损坏），客户下载后打不开，请重新导出文件后上传。",
     ),
     "docx-cut-halfway": (
-        lambda: _docx()[: len(_docx()) // 2],
+        lambda: docx()[: len(docx()) // 2],
         "file_incomplete",
         "文件不完整（上传中断或文件已损坏），客户下载后打不开，请重新导出文件后上传。",
     ),
@@ -132,7 +132,8 @@ INTACT: dict[str, Callable[[], bytes]] = {
     "pdf-a0-poster": lambda: pdf(1, 2384, 3370),  # 841 x 1189 mm
     "pdf-owner-password-only": lambda: owner_password_only(pdf(2)),
     "pdf-incremental-update": lambda: pdf() + b"\n% appended\n" + pdf()[-40:],
-    "docx": _docx,
+    "docx": docx,
+    "xlsx": xlsx,
 }
 
 
@@ -149,11 +150,8 @@ def test_an_intact_file_is_published(
 def test_a_zip_is_told_apart_before_it_is_kept(clock, editor: User, published: Path) -> None:  # type: ignore[no-untyped-def]
     """The kind of a ZIP (DOCX, XLSX, ZIP) is read from the file before it is renamed into
     place: a damaged one used to be refused after it was stored."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-    assert publish(editor, out.getvalue(), "表.xlsx").content_type == files.XLSX
-    damaged = out.getvalue().replace(b"PK\x05\x06", b"PK\x05\x07")  # its directory's end
+    assert publish(editor, xlsx(), "表.xlsx").content_type == files.XLSX
+    damaged = xlsx().replace(b"PK\x05\x06", b"PK\x05\x07")  # its directory's end
     with pytest.raises(InvalidInput) as refused:
         publish(editor, damaged, "表.xlsx")
     assert refused.value.code == "file_incomplete" and len(stored(published)) == 1

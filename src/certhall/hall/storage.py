@@ -14,7 +14,9 @@ image after its scan, a PNG's IEND: ``file_incomplete``), and its pixels must de
 (``check_pixels``, Pillow in a child process: ``image_damaged``). A PDF stored with bounds
 (``pdf=``: the hall's documents ``SCAN_PDF``, the portal's files, the invoices) must end as a
 PDF does, open, and have 1 to ``bounds.pages`` pages of at most ``bounds.page_mm`` on a side
-(``check_pdf``; docs/security.md, "Broken files and PDF bounds").
+(``check_pdf``; docs/security.md, "Broken files and PDF bounds"). A ZIP (the portal's
+DOCX, XLSX and ZIP, through its ``inspect=``) has every member checked, decompressed in a child
+process (``check_archive``; docs/security.md, "Archives").
 """
 
 from __future__ import annotations
@@ -406,6 +408,42 @@ def check_pixels(path: Path, content_type: str) -> None:
         return
     if "decoded" not in _child("certhall.hall.pixels", path):
         raise InvalidInput(code="image_damaged")
+
+
+#: The store's refusals of an archive (``check_archive``), worded once for whoever uploads one
+#: (only the portal accepts archives); one that does not read at all is ``file_incomplete``.
+BROKEN_ARCHIVE = frozenset(
+    {
+        "archive_too_many_members",
+        "archive_path",
+        "archive_name_encoding",
+        "archive_encrypted",
+        "archive_method",
+        "archive_too_large",
+        "archive_ratio",
+        "archive_damaged",
+        "archive_unreadable",
+        "office_no_content_types",
+        "office_macros",
+    }
+)
+
+
+def check_archive(path: Path) -> str:
+    """A ZIP's kind, ``docx``, ``xlsx`` or ``zip``, once every member is checked (``hall.archives``,
+    the stdlib's zipfile in a child process: its members' count, names, encryption, declared
+    sizes and ratios, an Office file's ``[Content_Types].xml`` and macros, then each member
+    decompressed for its CRC); InvalidInput with one of ``BROKEN_ARCHIVE``, or
+    ``file_incomplete`` when its central directory does not read (docs/security.md,
+    "Archives"). A ``store(inspect=)`` calls it: a refused archive leaves nothing."""
+    answer = _child("certhall.hall.archives", path)
+    kind = answer.pop("kind", None)
+    if kind in ("docx", "xlsx", "zip"):
+        return str(kind)
+    code = answer.pop("error", None)
+    if code not in BROKEN_ARCHIVE and code != "file_incomplete":  # killed or silent
+        raise InvalidInput(code="archive_unreadable")
+    raise InvalidInput(code=code, **answer)
 
 
 def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:

@@ -146,6 +146,44 @@ MESSAGES: dict[str, str] = {
         "PDF文件第 {page} 页为 {width} × {height} 毫米，超过限制（每边不超过 {side} 毫米，"
         "A3纸为 297 × 420 毫米），请按A4或A3纸张扫描后重新上传。"
     ),
+    # An archive's refusals (hall.storage.check_archive; only the portal accepts archives).
+    "archive_too_many_members": (
+        "压缩文件中有 {count} 个文件，超过 {limit} 个的限制，请减少文件或分成几个压缩文件后上传。"
+    ),
+    "archive_path": (
+        "压缩文件中的“{name}”路径不安全（绝对路径、含“..”或控制字符、或是符号链接），"
+        "解压时可能写到解压目录之外，请重新打包后上传。"
+    ),
+    "archive_name_encoding": (
+        "压缩文件中有文件名标明为UTF-8编码却不是UTF-8，解压后文件名会出错，"
+        "请用常用的压缩软件重新打包后上传。"
+    ),
+    "archive_encrypted": (
+        "压缩文件中的“{name}”设置了密码，下载后无法解压，请去掉密码后重新打包上传。"
+    ),
+    "archive_method": (
+        "压缩文件中的“{name}”使用了不常见的压缩方式，无法检查，"
+        "请用标准ZIP格式（Deflate压缩）重新打包后上传。"
+    ),
+    "archive_too_large": (
+        "压缩文件解压后共 {mib} MB，超过 {limit} MB 的限制，请拆分成几个文件后分别上传。"
+    ),
+    "archive_ratio": (
+        "压缩文件中的“{name}”解压后是压缩后大小的 {ratio} 倍（最多 {limit} 倍），"
+        "像是“压缩炸弹”，不能发布，请检查文件后重新打包上传。"
+    ),
+    "archive_damaged": (
+        "压缩文件中的“{name}”已损坏（解压失败或校验值不符），请重新打包或导出后上传。"
+    ),
+    "archive_unreadable": "压缩文件检查超时，无法确认其中的文件完好，请重新打包后上传。",
+    "office_no_content_types": (
+        "文件缺少Office文档必需的[Content_Types].xml，Word或Excel打不开它，"
+        "请用Word或Excel重新保存后上传。"
+    ),
+    "office_macros": (
+        "文件中含有宏（vbaProject.bin），宏可能带有恶意代码，"
+        "请另存为不含宏的Word文档（.docx）或Excel工作簿（.xlsx）后上传。"
+    ),
     "file_not_stored": "文件不存在（存储中找不到该文件）。",
     "hall_applicants_only": "网上营业厅仅供单位账户使用；工作人员请使用受理台。",
     "handler_missing.choose": "请选择经办人。",

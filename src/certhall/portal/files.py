@@ -10,15 +10,16 @@ What is published reaches every customer who downloads it, so it is checked as t
 documents are (docs/security.md, "Broken files and PDF bounds"), before anything is kept: a
 file cut short (a PDF without its end, a ZIP without its central directory) is
 ``file_incomplete``; a PDF must open without a password and keep within ``PUBLISHED_PDF`` (a
-manual's bounds, not a scan's). The refusals keep the store's codes, worded for an editor
-(the catalogue's ``code.download``).
+manual's bounds, not a scan's); a ZIP's members are all checked and decompressed
+(``storage.check_archive``: no bomb, unsafe name, password or damaged member; a DOCX or XLSX
+with its content types and without macros). The refusals keep the store's codes, the broken
+file's worded for an editor (the catalogue's ``code.download``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -73,20 +74,12 @@ def store(
 
 
 def _kind(path: Path, content_type: str) -> str:
-    """A ZIP's kind by the names in its central directory (nothing decompressed); one whose
-    central directory does not read was cut short or is damaged: ``file_incomplete``."""
+    """A ZIP's kind by the names in it, once the store has checked every member
+    (``storage.check_archive``: a bomb, an unsafe name, a password, a damaged member, an
+    Office file without its content types or with macros are refused, nothing kept)."""
     if content_type != ZIP:
         return content_type
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise InvalidInput(code="file_incomplete") from None
-    if "word/document.xml" in names:
-        return DOCX
-    if "xl/workbook.xml" in names:
-        return XLSX
-    return ZIP
+    return {"docx": DOCX, "xlsx": XLSX}.get(storage.check_archive(path), ZIP)
 
 
 def path_of(sha256: str) -> Path:
