@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import chromium, new_page, refused, sizes, wait_for
-from tests.support import images
+from tests.support import archives, images
 from tests.support.network import free_port, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -251,6 +251,35 @@ def test_a_manual_cut_short_is_refused_beside_the_form_on_a_phone(
         "已上传：数字证书操作手册（截断测试）。"
     )
     _no_overflow(staff, tmp_path, "10-download-published")
+    staff.context.close()
+
+
+@pytest.mark.allow_page_error(
+    refused("/console/portal/downloads/upload/", 400), why="a ZIP that climbs out, refused"
+)
+def test_a_driver_zip_that_climbs_out_is_refused_on_a_phone(
+    portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    """An editor on a phone publishes a driver's ZIP with a member whose long name climbs out
+    of its folder (12-07): refused beside the form, the name shown without widening the page;
+    the same package packed properly is published."""
+    staff = new_page(browser, 390)
+    _login(staff, portal)
+    staff.goto(f"{portal.url}/console/portal/downloads/upload/")
+    staff.fill("#title", "Ukey驱动程序")
+    name = "UkeyDriver/" + "x64_release_build_" * 3 + "../../../../Windows/System32/ukey.dll"
+    (tmp_path / "驱动.zip").write_bytes(archives.zipped({name: b"MZ" + bytes(100)}))
+    staff.locator("#file").set_input_files(str(tmp_path / "驱动.zip"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator("#form-error")).to_contain_text(
+        "路径不安全（绝对路径、含“..”或控制字符、或是符号链接），解压时可能写到解压目录之外"
+    )
+    expect(staff.locator("#title")).to_have_value("Ukey驱动程序")
+    _no_overflow(staff, tmp_path, "11-zip-refused")
+    (tmp_path / "驱动.zip").write_bytes(archives.driver_zip())
+    staff.locator("#file").set_input_files(str(tmp_path / "驱动.zip"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator(".flash.flash-success")).to_contain_text("已上传：Ukey驱动程序。")
     staff.context.close()
 
 

@@ -1,5 +1,5 @@
 """A ZIP, DOCX or XLSX an editor publishes is checked member by member before it is kept
-(``storage.check_archive``, 12-08): too many members, a zip bomb (its declared total or one
+(``storage.check_archive``, 12-07): too many members, a zip bomb (its declared total or one
 member's ratio), a name that climbs out or is not UTF-8, a password, a method Windows does not
 unpack, a member whose data is damaged or longer than declared, an Office file without its
 content types or with macros: each refused in Chinese, nothing stored, the refusal audited.
