@@ -1,19 +1,20 @@
-"""An uploaded ZIP (a DOCX, an XLSX or a plain ZIP) read whole by the stdlib's ``zipfile`` in a
-child process under the same CPU-time and memory limits as ``hall.pdfpages``:
-``python -m certhall.hall.archives PATH SECONDS`` prints ``{"kind": "docx" | "xlsx" | "zip"}``
-or ``{"error": code, ...its parameters}`` (``hall.storage.check_archive`` runs it, as the
-portal's ``inspect=``, and refuses in Chinese; docs/security.md, "Archives").
+"""An uploaded ZIP (a DOCX, an XLSX or a plain ZIP) read whole by the stdlib (``zipfile`` for
+its central directory, zlib for its members) in a child process under the same CPU-time and
+memory limits as ``hall.pdfpages``: ``python -m certhall.hall.archives PATH SECONDS`` prints
+``{"kind": "docx" | "xlsx" | "zip"}`` or ``{"error": code, ...its parameters}``
+(``hall.storage.check_archive`` runs it, as the portal's ``inspect=``, and refuses in Chinese;
+docs/security.md, "Archives").
 
 First what the central directory says, nothing decompressed: at most ``MAX_MEMBERS`` members,
 each with a name that stays inside the folder it is unpacked into (not absolute, no ``..``, no
 control character, not a symbolic link; a name flagged UTF-8 must be UTF-8, any other is read as
-CP437, the format's own), none encrypted, none in a method ``zipfile`` cannot read, at most
+CP437, the format's own), none encrypted, each stored or deflated (what Windows unpacks), at most
 ``MAX_UNPACKED`` bytes declared in all and no member over ``MAX_RATIO`` times its compressed
 size (a zip bomb); a DOCX or XLSX must have its ``[Content_Types].xml`` and no macros
-(``vbaProject.bin``). Then every member is decompressed, streaming in ``CHUNK`` pieces and
-thrown away, to check its CRC-32 and that it is no longer than declared. A child because that
-is the step that unpacks the file: the kernel stops it at its CPU time. Imports nothing of
-Django.
+(``vbaProject.bin``). Then every member is decompressed from its local header, streaming in
+``CHUNK`` pieces thrown away, to exactly its declared size and CRC-32 (``_unpacks``). A child
+because that is the step that unpacks the file: the kernel stops it at its CPU time. Imports
+nothing of Django.
 """
 
 from __future__ import annotations
