@@ -49,3 +49,15 @@ def test_an_order_that_is_not_a_number_is_refused_not_read_as_zero(clock, editor
     assert not Entry.objects.exists()
     assert client.post("/console/portal/entries/new/", _form("")).status_code == 303
     assert Entry.objects.get().order == 0  # left empty: 0, as the form's default says
+
+
+def test_the_seeded_entries_link_the_pages_they_name(seeded: User) -> None:
+    """The seeded FAQ and usage guides said 登录深圳CA网上营业厅, 在“下载”页面 and 本站“证书查询”
+    as plain text; each first mention is a link to that page of this platform, kept by the
+    sanitiser when the page is shown (and not a link to the seed's wt.szca.net)."""
+    usage = Client().get("/usage/").content.decode()
+    assert '<a href="/hall/" rel="noopener noreferrer">深圳CA网上营业厅</a>' in usage
+    assert '<a href="/downloads/" rel="noopener noreferrer">“下载”页面</a>' in usage
+    assert '<a href="/status/" rel="noopener noreferrer">“证书查询”</a>' in usage
+    for path in ("/hall/", "/downloads/", "/status/"):
+        assert Client().get(path).status_code in (200, 302)

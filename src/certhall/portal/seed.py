@@ -191,12 +191,27 @@ def seed_demo(actor: User) -> dict[str, int]:
                 kind=kind,
                 category=category,
                 title=title,
-                body_html=sanitize.from_plain("\n".join(lines)),
+                body_html=_linked(sanitize.from_plain("\n".join(lines))),
                 order=(n + 1) * 10,
             )
             entries.create(actor, entry, seed_key=key)
             created["entries"] += 1
     return created
+
+
+#: This platform's own pages the seeded entries name: the first mention in an entry is a link
+#: (an editor writes their own links as ``<a href>`` in the entry's HTML).
+OWN_PAGES = (
+    ("深圳CA网上营业厅", "/hall/"),
+    ("“下载”页面", "/downloads/"),
+    ("“证书查询”", "/status/"),
+)
+
+
+def _linked(body_html: str) -> str:
+    for words, path in OWN_PAGES:
+        body_html = body_html.replace(words, f'<a href="{path}">{words}</a>', 1)
+    return body_html
 
 
 def _lines_as_html(text: str) -> str:
