@@ -212,3 +212,88 @@ def test_a_query_with_nothing_to_search_says_what_to_type(seeded: User, typed: s
     page = Client().get("/search/", {"q": typed}).content.decode()
     assert 'id="search-hint"' in page and 'id="no-hit"' not in page
     assert f'value="{typed}"' in page  # kept in the box
+
+
+def test_the_guide_ranks_as_current(seeded: User) -> None:
+    """The guide is the current rules: on equal matches it ranks above notices and entries
+    (it sorted as 2000-01-01: 续期 listed 续期办事指南 fourth, 营业时间 the 2022 refund notice
+    first; 12-07 probe). Shown without a date."""
+    hits = search.search("续期", per_page=50).hits
+    assert hits[0].title == "续期办事指南" and hits[0].date is None
+    assert search.search("营业时间").hits[0].kind == "guide"
+    # more of the query in a title still ranks first: the guide is first among equals only
+    hits = search.search("续期要多少钱", per_page=50).hits
+    assert hits[0].title == "续期要多少钱？"
+    assert SearchDoc.objects.get(url="/guide/renew/").date == search.CURRENT
+    assert search.search("续期").hits[0].as_json()["date"] is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "written", "url"),
+    [
+        ("退费", "费用返还", "/notices/"),
+        ("退款", "费用返还", "/notices/"),
+        ("U盾", "Ukey", "/faq/"),
+        ("USB Key", "Ukey", "/faq/"),
+        ("材料", "资料", "/guide/new/"),
+        ("多久", "办理时效", "/guide/renew/"),
+        ("几天", "办理时效", "/guide/new/"),
+    ],
+)
+def test_words_no_page_writes_find_the_pages_words(
+    seeded: User, typed: str, written: str, url: str
+) -> None:
+    """Visitors type 退费, U盾, 材料, 多久 where the pages write 费用返还, Ukey, 资料,
+    办理时效/工作日: each found nothing (12-07 probe). The search vocabulary searches the
+    pages' word as well, marks it, and the page says so."""
+    assert fold(written) not in fold(typed)
+    results = search.search(typed, per_page=50)
+    assert written in results.also and results.total > 0
+    assert any(h.url.startswith(url) for h in results.hits)
+    assert all("<mark>" in h.title_html + h.snippet_html for h in results.hits)
+    assert {h.url for h in results.hits} >= {h.url for h in search.search(written).hits}
+    page = Client().get("/search/", {"q": typed}).content.decode()
+    assert 'id="search-also"' in page and f"“{written}”" in page
+    assert 'id="search-also"' not in Client().get("/search/", {"q": written}).content.decode()
+
+
+def test_the_vocabulary_names_only_words_some_page_writes(seeded: User) -> None:
+    """Small and honest: every alternative is found in the seeded pages (发票, which none
+    writes, is not in it), and a query the vocabulary does not touch searches as typed."""
+    for alternatives in search.VOCABULARY.values():
+        for word in alternatives:
+            assert search.search(word).total > 0, word
+    assert "发票" not in search.VOCABULARY and search.search("发票").total == 0
+    assert search.variants("续期") == (["续期"], ())
+    assert search.variants("我的U盾丢了") == (["我的U盾丢了", "我的 Ukey 丢了"], ("Ukey",))
+
+
+def test_several_words_found_nowhere_together_list_pages_with_some(seeded: User) -> None:
+    """续期 吊销 found nothing (no page holds both, and the words are an AND). AND first; when
+    it finds nothing, the pages holding some of the words, those holding more first, with a
+    line saying so."""
+    assert search.search("续期 吊销").total > 0  # was 0
+    results = search.search("续期 吊销", per_page=50)
+    assert results.some and not results.loose
+    titles = [h.title for h in results.hits]
+    assert {"续期办事指南", "吊销办事指南"} <= set(titles)
+    for hit in results.hits:
+        doc = SearchDoc.objects.get(url=hit.url, title=hit.title)
+        assert "续期" in fold(doc.title + doc.body) or "吊销" in fold(doc.title + doc.body)
+    # ranked by how many of the words a page holds: 续期 网上营业厅 吊销
+    three = search.search("续期 网上营业厅 吊销", per_page=50)
+    assert three.some
+
+    def held(hit: search.Hit) -> int:
+        doc = SearchDoc.objects.get(url=hit.url, title=hit.title)
+        text = fold(doc.title + doc.body)
+        return sum(word in text for word in ("续期", "网上营业厅", "吊销"))
+
+    counts = [held(h) for h in three.hits]
+    assert counts == sorted(counts, reverse=True) and counts[0] == 2 and counts[-1] == 1
+    # AND first: words found together are not widened
+    assert not search.search("续期 网上营业厅").some
+    assert search.search("火星 移民").total == 0  # no word found: nothing
+    page = Client().get("/search/", {"q": "续期 吊销"}).content.decode()
+    assert 'id="search-some"' in page and "全部词语" in page
+    assert 'id="search-some"' not in Client().get("/search/", {"q": "续期"}).content.decode()

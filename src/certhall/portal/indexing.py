@@ -11,19 +11,19 @@ from certhall.portal import downloads, entries, guide, notices, search
 
 
 def _guide_document(page: guide.BusinessGuide) -> search.Document:
-    return search.Document("guide", page.key, page.title, page.plain_text(), page.url, None)
+    return search.Document("guide", page.key, page.title, page.plain_text(), page.url, search.CURRENT)
 
 
 def contact_document() -> search.Document:
     """联系我们 (``/contact/``): where every 联系客服 leads."""
     text = guide.contact_text()
-    return search.Document("contact", "contact", "联系我们", text, "/contact/", None)
+    return search.Document("contact", "contact", "联系我们", text, "/contact/", search.CURRENT)
 
 
 def introduction_document() -> search.Document:
     """Seed 001's 数字证书简介, on the guide's index page."""
     url = "/guide/#introduction"
-    return search.Document("guide", "introduction", "数字证书简介", guide.INTRODUCTION, url, None)
+    return search.Document("guide", "introduction", "数字证书简介", guide.INTRODUCTION, url, search.CURRENT)
 
 
 def documents() -> Iterator[search.Document]:

@@ -33,7 +33,7 @@ statements and return the same hits in the same order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 
@@ -93,6 +93,8 @@ class Ranked:
     doc_ids: list[int]
     #: False: more documents may match than listed (listing stopped at the bounds above).
     complete: bool
+    #: doc id -> (number of the query's terms in its title, day): what it was ranked by.
+    scores: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 #: candidate document id -> [number of query terms in its title, day]
@@ -111,7 +113,7 @@ def rank(terms: list[str]) -> Ranked:
     if counted[0][0] <= RARE:
         rows = _rows(_ALL, [rarest])
         found = _verify({doc: [int(titled), day] for doc, titled, day in rows}, others)
-        return Ranked(_ordered(found), True)
+        return Ranked(_ordered(found), True, _scores(found))
     return _common(rarest, others)
 
 
@@ -133,6 +135,10 @@ def relaxed(terms: list[str]) -> list[str]:
 def _count(term: str) -> int:
     """How many documents hold ``term``, counted up to ``RARE + 1``."""
     return _rows(_COUNT, [term, RARE + 1])[0][0]
+
+
+def _scores(found: Candidates) -> dict[int, tuple[int, int]]:
+    return {doc: (entry[0], entry[1]) for doc, entry in found.items()}
 
 
 def _ordered(found: Candidates) -> list[int]:
@@ -181,15 +187,17 @@ def _common(rarest: str, others: list[str]) -> Ranked:
             candidates.setdefault(doc, [0, day])[0] += 1
     candidates = _verify(candidates, terms, known=known)
     ranked = _ordered(candidates)[:CAP]
+    scores = _scores({doc: candidates[doc] for doc in ranked})
     body, walked_all = _body_tier(rarest, others, CAP - len(ranked))
-    ranked += body
-    return Ranked(ranked, complete and walked_all and len(ranked) < CAP)
+    ranked += [doc for doc, _ in body]
+    scores.update((doc, (0, day)) for doc, day in body)
+    return Ranked(ranked, complete and walked_all and len(ranked) < CAP, scores)
 
 
-def _body_tier(rarest: str, others: list[str], wanted: int) -> tuple[list[int], bool]:
-    """Up to ``wanted`` documents holding every term, none in the title, newest first; and
-    whether the rarest term's documents were read to the end."""
-    found: list[int] = []
+def _body_tier(rarest: str, others: list[str], wanted: int) -> tuple[list[tuple[int, int]], bool]:
+    """Up to ``wanted`` documents holding every term, none in the title, newest first, with
+    their days; and whether the rarest term's documents were read to the end."""
+    found: list[tuple[int, int]] = []
     walked = 0
     after: tuple[int, int] | None = None
     while len(found) < wanted:
@@ -205,5 +213,5 @@ def _body_tier(rarest: str, others: list[str], wanted: int) -> tuple[list[int], 
         walked += len(chunk)
         after = (chunk[-1][1], chunk[-1][0])
         kept = _verify({doc: [0, day] for doc, day in chunk}, others, body_only=True)
-        found += [doc for doc, _ in chunk if doc in kept][: wanted - len(found)]
+        found += [(doc, day) for doc, day in chunk if doc in kept][: wanted - len(found)]
     return found, False

@@ -11,6 +11,7 @@ order.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,7 @@ from certhall.bulk import insert_rows
 from certhall.errors import InvalidInput
 from certhall.portal import matching
 from certhall.portal.models import SearchDoc, SearchPosting
-from certhall.portal.textindex import hit_spans, query_terms, terms
+from certhall.portal.textindex import fold, hit_spans, query_terms, query_words, terms
 
 MAX_QUERY = 100
 PER_PAGE = 10
@@ -39,8 +40,11 @@ KIND_LABELS = {
     "question": "咨询答复",
 }
 
-#: The date of documents that have none of their own (the guide): older than any notice.
+#: The date of documents that have none of their own (downloads): older than any notice.
 UNDATED = date(2000, 1, 1)
+#: The date of the pages that are the current rules (the guide, 联系我们: the rules catalog's
+#: words, in force today): newer than any notice, so they rank first on equal matches.
+CURRENT = date(9999, 12, 31)
 
 
 def index(kind: str, key: str, *, title: str, body: str, url: str, day: date | None) -> None:
@@ -175,29 +179,122 @@ class Results:
     complete: bool = True
     #: True: nothing held the whole query; these hold its words (``matching.relaxed``).
     loose: bool = False
+    #: True: no page held all the query's words; these hold some of them, most first.
+    some: bool = False
+    #: The pages' own words searched as well (:data:`VOCABULARY`), in query order.
+    also: tuple[str, ...] = ()
+
+
+#: Words visitors type that no page writes, and the pages' words for them: searched as well
+#: (query side only; the index and the pages are unchanged). Keys folded (lower case,
+#: Simplified); the pages' words as they write them (shown: 已一并搜索…). Only words whose pages exist: 发票 has none (no public page speaks of
+#: invoices), so it is not here. docs/portal.md, "Search vocabulary".
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "退费": ("费用返还",),
+    "退款": ("费用返还",),
+    "u盾": ("Ukey",),
+    "usb key": ("Ukey",),
+    "usbkey": ("Ukey",),
+    "材料": ("资料",),
+    "多久": ("办理时效", "工作日"),
+    "几天": ("办理时效", "工作日"),
+}
+#: At most this many words of a query are looked up one by one (:func:`_some_words`).
+MAX_WORDS = 6
+
+#: doc id -> (permille of its query's terms in the title, day, doc id): larger ranks first.
+Keys = dict[int, tuple[int, int, int]]
+
+
+def variants(query: str) -> tuple[list[str], tuple[str, ...]]:
+    """``query`` and, when it holds a word of :data:`VOCABULARY`, the query with the pages'
+    words in its place (each alternative, standing as a word of its own); and those words."""
+    folded = " ".join(fold(query).split())
+    present = [word for word in VOCABULARY if word in folded]
+    if not present:
+        return [query], ()
+    out = [query]
+    for choice in itertools.product(*(VOCABULARY[word] for word in present)):
+        text = folded
+        for word, alternative in zip(present, choice, strict=True):
+            text = text.replace(word, f" {alternative} ")
+        out.append(" ".join(text.split()))
+    also = tuple(dict.fromkeys(a for word in present for a in VOCABULARY[word]))
+    return out, also
+
+
+def _matches(term_lists: list[list[str]]) -> tuple[Keys, bool]:
+    """The documents holding every term of any of ``term_lists``, each with its best key;
+    and whether every list was read completely. One list ranks as ``matching.rank`` does:
+    the share of its terms in the title orders as their number."""
+    keys: Keys = {}
+    complete = True
+    for terms_ in term_lists:
+        if not terms_:
+            continue
+        ranked = matching.rank(terms_)
+        complete = complete and ranked.complete
+        for doc in ranked.doc_ids:
+            titled, day = ranked.scores[doc]
+            key = (titled * 1000 // len(terms_), day, doc)
+            if key > keys.get(doc, (-1, 0, 0)):
+                keys[doc] = key
+    return keys, complete
+
+
+def _found(term_lists: list[list[str]]) -> tuple[Keys, bool, bool]:
+    """:func:`_matches`, loosened once where the words meet when nothing held the whole
+    query (``matching.relaxed``); the third value says it was."""
+    keys, complete = _matches(term_lists)
+    if keys:
+        return keys, complete, False
+    looser = [matching.relaxed(terms_) for terms_ in term_lists]
+    if looser == term_lists:
+        return keys, complete, False
+    keys, complete = _matches(looser)
+    return keys, complete, bool(keys)
+
+
+def _some_words(words: list[str]) -> tuple[Keys, dict[int, int], bool]:
+    """Each word of a query that found nothing, looked up alone: the documents holding some,
+    with how many of the words each holds."""
+    keys: Keys = {}
+    counts: dict[int, int] = {}
+    complete = True
+    for word in words[:MAX_WORDS]:
+        found, whole, _ = _found([query_terms(v) for v in variants(word)[0]])
+        complete = complete and whole
+        for doc, key in found.items():
+            counts[doc] = counts.get(doc, 0) + 1
+            keys[doc] = max(key, keys.get(doc, key))
+    return keys, counts, complete and len(words) <= MAX_WORDS
 
 
 def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     query = " ".join(query.split())
     if len(query) > MAX_QUERY:
         raise InvalidInput(code="search_query_too_long", limit=MAX_QUERY)
-    wanted = query_terms(query)
-    if not wanted:  # nothing to search (punctuation, an emoji): the page says what to type
+    if not query_terms(query):  # nothing to search (punctuation, an emoji): say what to type
         return Results("", [], 0, 1, 1)
-    ranked = matching.rank(wanted)
-    loose = False
-    if not ranked.doc_ids and wanted:
-        looser = matching.relaxed(wanted)
-        if looser and looser != wanted:
-            ranked = matching.rank(looser)
-            loose = bool(ranked.doc_ids)
-    total = len(ranked.doc_ids)
+    texts, also = variants(query)
+    keys, complete, loose = _found([query_terms(text) for text in texts])
+    order = sorted(keys, key=keys.__getitem__, reverse=True)
+    some = False
+    words = query_words(query)
+    if not keys and len(words) > 1:
+        keys, counts, complete = _some_words(words)
+        order = sorted(keys, key=lambda doc: (counts[doc], keys[doc]), reverse=True)
+        some = bool(keys)
+    if len(order) > matching.CAP:
+        order, complete = order[: matching.CAP], False
+    total = len(order)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    ids = ranked.doc_ids[(page - 1) * per_page : page * per_page]
+    ids = order[(page - 1) * per_page : page * per_page]
     docs = SearchDoc.objects.in_bulk(ids)
-    hits = [_hit(docs[doc_id], query) for doc_id in ids if doc_id in docs]
-    return Results(query, hits, total, page, pages, ranked.complete, loose)
+    marked = " ".join([query, *also])
+    hits = [_hit(docs[doc_id], marked) for doc_id in ids if doc_id in docs]
+    return Results(query, hits, total, page, pages, complete, loose, some, also if keys else ())
 
 
 def _hit(doc: SearchDoc, query: str) -> Hit:
@@ -205,7 +302,7 @@ def _hit(doc: SearchDoc, query: str) -> Hit:
         kind=doc.kind,
         title=doc.title,
         url=doc.url,
-        date=None if doc.date == UNDATED else doc.date,
+        date=None if doc.date in (UNDATED, CURRENT) else doc.date,
         title_html=highlight(doc.title, query),
         snippet_html=snippet(doc.body, query),
     )

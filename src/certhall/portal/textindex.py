@@ -156,6 +156,12 @@ def query_terms(query: str) -> list[str]:
     return [gram_term(gram) for gram in query_grams(query)]
 
 
+def query_words(query: str) -> list[str]:
+    """The words of a query: its segments (what spaces and punctuation separate), folded."""
+    folded = fold(query)
+    return [folded[segment[0].start : segment[-1].end] for segment in segments(folded)]
+
+
 def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Where the query's segments, or failing that their bigrams, occur in ``text``: merged,
     sorted ``(start, end)`` positions of the original text."""

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from certhall import config, ratelimit
+from certhall.messages import text
 from certhall.portal import downloads, entries, files, helper, notices, questions, sanitize, search
 from certhall.portal.models import EntryKind, NoticeCategory, Region
 from certhall.portal.states import QuestionState
@@ -240,4 +241,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "results": results,
         "keep_query": urlencode({"q": query}),
     }
+    if results and results.some:
+        context["some_line"] = text("search_some_words", query=results.query)
+    if results and results.also:
+        words = "、".join(f"“{word}”" for word in results.also)
+        context["also_line"] = text("search_also", words=words)
     return form_page(request, "portal/search.html", context, error)
