@@ -277,3 +277,32 @@ def test_only_refund_officers(actors: dict[str, User], programme: Programme) -> 
         assert client.post("/refunds/console/programmes/new", new_programme()).status_code == 403
     assert Client().get("/refunds/console/programmes/").status_code == 302
     assert not Programme.objects.filter(slug="sz-2027").exists()
+
+
+def test_a_programme_is_a_search_document(actors: dict[str, User]) -> None:
+    """费用返还 at /refunds/ was not in the portal's search (12-07 probe): each programme is a
+    search document (费用返还), put when saved, changed when edited, and in a rebuild."""
+    from certhall.portal import indexing, search
+    from certhall.refunds import demo
+
+    assert search.search("2027年").total == 0
+    programmes.save_programme(actors["officer"], new_programme(), existing=None)
+    hit = search.search("2027年").hits[0]
+    assert hit.title == "深圳市数字证书费用返还（2027年）"
+    assert (hit.kind_label, hit.url, hit.date) == (
+        "费用返还",
+        "/refunds/sz-2027/",
+        date(2027, 1, 5),
+    )
+    assert "科技园文化广场" in str(search.search("科兴路").hits[0].snippet_html)
+    changed = programmes.as_form(Programme.objects.get(slug="sz-2027"))
+    changed["name"] = "深圳市数字证书费用返还（第二轮）"
+    programmes.save_programme(actors["officer"], changed, existing="sz-2027")
+    assert [h.title for h in search.search("2027年").hits] == [changed["name"]]
+    assert [h.url for h in search.search("第二轮").hits] == ["/refunds/sz-2027/"]
+    assert [h.url for h in search.search("退费 第二轮").hits] == ["/refunds/sz-2027/"]
+    demo.seed(date(2026, 11, 20))
+    assert "/refunds/demo/" in {h.url for h in search.search("演示项目").hits}
+    indexing.reindex_all()
+    refunds = {h.url for h in search.search("费用返还", per_page=50).hits if h.kind == "refund"}
+    assert refunds == {"/refunds/sz-2021/", "/refunds/sz-2027/", "/refunds/demo/"}

@@ -8,10 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from certhall.portal import downloads, entries, guide, notices, search
+from certhall.refunds import programmes
+from certhall.refunds.models import Programme
 
 
 def _guide_document(page: guide.BusinessGuide) -> search.Document:
-    return search.Document("guide", page.key, page.title, page.plain_text(), page.url, search.CURRENT)
+    return search.Document(
+        "guide", page.key, page.title, page.plain_text(), page.url, search.CURRENT
+    )
 
 
 def contact_document() -> search.Document:
@@ -23,12 +27,14 @@ def contact_document() -> search.Document:
 def introduction_document() -> search.Document:
     """Seed 001's 数字证书简介, on the guide's index page."""
     url = "/guide/#introduction"
-    return search.Document("guide", "introduction", "数字证书简介", guide.INTRODUCTION, url, search.CURRENT)
+    return search.Document(
+        "guide", "introduction", "数字证书简介", guide.INTRODUCTION, url, search.CURRENT
+    )
 
 
 def documents() -> Iterator[search.Document]:
     """Everything public: the guide and its introduction, 联系我们, published notices,
-    published FAQ and usage entries, downloads."""
+    published FAQ and usage entries, downloads, the refund programmes (``/refunds/``)."""
     yield introduction_document()
     for page in guide.all_guides():
         yield _guide_document(page)
@@ -39,6 +45,8 @@ def documents() -> Iterator[search.Document]:
         yield entries.entry_document(entry)
     for row in downloads.public():
         yield downloads.download_document(row)
+    for programme in Programme.objects.order_by("pk"):
+        yield programmes.programme_document(programme)
 
 
 def reindex_all() -> int:

@@ -1,4 +1,4 @@
-"""One search across the guide, notices, FAQ, usage guides and published questions.
+"""One search across the guide, notices, FAQ, usage guides, downloads and refund programmes.
 
 The index is two ordinary tables, ``SearchDoc`` (what a hit shows) and ``SearchPosting`` (one
 row per document and term: an inverted index), written by the portal's services whenever
@@ -37,6 +37,7 @@ KIND_LABELS = {
     "faq": "常见问题",
     "usage": "证书使用指引",
     "download": "下载",
+    "refund": "费用返还",
     "question": "咨询答复",
 }
 
@@ -187,8 +188,9 @@ class Results:
 
 #: Words visitors type that no page writes, and the pages' words for them: searched as well
 #: (query side only; the index and the pages are unchanged). Keys folded (lower case,
-#: Simplified); the pages' words as they write them (shown: 已一并搜索…). Only words whose pages exist: 发票 has none (no public page speaks of
-#: invoices), so it is not here. docs/portal.md, "Search vocabulary".
+#: Simplified); the pages' words as they write them (the page shows them: 已一并搜索).
+#: Only words whose pages exist: no public page speaks of invoices, so 发票 is not here.
+#: docs/portal.md, "Search vocabulary".
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "退费": ("费用返还",),
     "退款": ("费用返还",),

@@ -12,6 +12,8 @@ from django.db import transaction
 
 from certhall import clock
 from certhall.accounts.models import Provider
+from certhall.portal import search
+from certhall.refunds import programmes
 from certhall.refunds.models import FeeRecord, Programme, ProgrammeCA, UsageRecord
 
 ANNOUNCED = "sz-2021"
@@ -70,6 +72,7 @@ def seed(today: date | None = None) -> list[str]:
             out.append(
                 f"refund programme '{DEMO}': applications {demo.apply_from} to {demo.apply_to}"
             )
+        search.put(programmes.programme_document(demo))  # as saving a programme does
         providers = {p.slug: p for p in Provider.objects.all()}
         for uscc, name, ca, serial, business, paid_on, amount, used_on in RECORDS:
             FeeRecord.objects.get_or_create(

@@ -26,6 +26,7 @@ from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput
 from certhall.pki import identity
+from certhall.portal import search
 from certhall.refunds.models import Business, Programme, ProgrammeCA, RefundApplication
 from certhall.refunds.records import get_programme, programme_summary
 
@@ -187,7 +188,37 @@ def _save(
         before=before,
         after=programme_summary(programme),
     )
+    search.put(programme_document(programme))
     return programme
+
+
+def programme_document(programme: Programme) -> search.Document:
+    """The programme as one search document of the portal (kind ``refund``, 费用返还): what
+    its public page ``/refunds/<slug>/`` shows, with the words the page shows above them.
+    Every programme is public (``/refunds/`` lists them all); dated by its announcement."""
+    lines = [
+        f"申请时间：{_day_text(programme.apply_from)}至{_day_text(programme.apply_to)}",
+        f"业务期间：{_day_text(programme.business_from)}至{_day_text(programme.business_to)}"
+        "（含首尾两日）",
+        f"返还业务：{'、'.join(programme.covered_labels)}",
+        f"咨询电话：{programme.hotline_name} {programme.hotline}",
+    ]
+    for pca in programme.cas.select_related("provider").order_by("position"):
+        lines.append(f"办理点：{pca.provider.name}")
+        lines += [f"{c['name']} {c['address']} {c['hours']}" for c in pca.counters]
+    lines.append(programme.announcement)
+    return search.Document(
+        "refund",
+        programme.slug,
+        title=programme.name,
+        body="\n".join(line for line in lines if line),
+        url=f"/refunds/{programme.slug}/",
+        day=programme.announced_on or programme.apply_from,
+    )
+
+
+def _day_text(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def has_applications(programme: Programme) -> bool:
