@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("guide/<slug:business>/", guide_views.guide_detail, name="guide-detail"),
     path("notices/", public_views.notice_list, name="notices"),
     path("notices/feed.atom", public_views.notice_feed, name="notice-feed"),
+    path("notices/subscribe/", public_views.notice_subscribe, name="notice-subscribe"),
     path("notices/<int:pk>/", public_views.notice_detail, name="notice"),
     path(
         "notices/<int:pk>/files/<int:attachment_pk>",

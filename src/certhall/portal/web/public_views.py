@@ -92,6 +92,18 @@ def _file(path: Any, name: str, content_type: str) -> FileResponse:
 
 
 @require_safe
+def notice_subscribe(request: HttpRequest) -> HttpResponse:
+    """订阅公告: how to follow the notices with a feed reader, and the feed's address to copy
+    (the Atom XML itself, opened on a phone, was raw text)."""
+    context = {
+        "section": "notices",
+        "feed_url": f"{config.get().base_url}/notices/feed.atom",
+        "feed_size": FEED_SIZE,
+    }
+    return render(request, "portal/notice_subscribe.html", context)
+
+
+@require_safe
 def notice_feed(request: HttpRequest) -> HttpResponse:
     base = config.get().base_url
     feed = Atom1Feed(

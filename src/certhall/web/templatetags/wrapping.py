@@ -5,6 +5,10 @@ in the refund records, 某某（集团）…有限公司（第一分|公司） i
 tests/browser/phone_checks.js's ``units`` measures (up to six characters); a bracket written
 in a template is wrapped in ``.nowrap`` there.
 
+``{{ name|words_whole }}``: as ``|bracket_whole``, and each short word of a name written with
+spaces (up to eight characters) kept on one line: the home page's CA card broke the issuing
+CA's 深圳医保在线签约 演示签发CA as 演示签发|CA at 390 px (12-07); it now breaks at the space.
+
 ``{{ text|refs_whole }}``: each reference number of a text (申请 SQ20261120-000016 in an order's
 说明, ZF…, TK…) kept on one line: a customer reads it out on the phone, and the orders' cards broke
 it at its hyphen (SQ20261120-|000016). The number stays the ASCII text it is (what is copied is
@@ -31,6 +35,8 @@ register = template.Library()
 
 #: A full-width bracket of one to six characters (（网证通）, （演示）, （集团）).
 SHORT_BRACKET = re.compile(r"（[^（）]{1,6}）")
+#: A word of a name between spaces (or its ends) of up to eight characters, or a short bracket.
+SHORT_WORD = re.compile(r"(?<!\S)\S{1,8}(?!\S)|" + SHORT_BRACKET.pattern)
 #: A reference number of the platform: two letters, the day, a hyphen, six digits (an
 #: application's SQ…, an order's ZF…, its refund's TK…, its receipt's SJ…).
 REFERENCE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{8}-\d{6}(?!\d)")
@@ -48,6 +54,12 @@ RANGE = re.compile(rf"(?<![\w.\-]){_END}-{_END}(?![\w:\-]| \d{{1,2}}:\d{{2}})|{_
 def bracket_whole(value: object) -> SafeString:
     """``value`` escaped, each of its short brackets in ``<span class="nowrap">``."""
     return _whole(str(value), SHORT_BRACKET, "nowrap")
+
+
+@register.filter
+def words_whole(value: object) -> SafeString:
+    """``value`` escaped, each of its short words and short brackets in ``.nowrap``."""
+    return _whole(str(value), SHORT_WORD, "nowrap")
 
 
 @register.filter
