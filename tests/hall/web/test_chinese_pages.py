@@ -74,6 +74,8 @@ ALLOWED = {
     "PKI",
     "HTTP",
     "HTTPS",
+    # 订阅公告 (12-07): how Chinese sites name a feed reader (RSS订阅, RSS阅读器)
+    "RSS",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
 HEX = re.compile(r"^[0-9a-fA-F\-]+$")
