@@ -297,3 +297,19 @@ def test_several_words_found_nowhere_together_list_pages_with_some(seeded: User)
     page = Client().get("/search/", {"q": "续期 吊销"}).content.decode()
     assert 'id="search-some"' in page and "全部词语" in page
     assert 'id="search-some"' not in Client().get("/search/", {"q": "续期"}).content.decode()
+
+
+def test_a_rare_query_lists_every_hit_beyond_the_cap(
+    clock, editor: User, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A rare query is exact and complete however many hits (the cap is the common query's),
+    also when its words are looked up one by one (the bench's 费用返还 was cut at 500)."""
+    from certhall.portal import matching
+
+    _index_synthetic(60)
+    search.index("faq", "refund", title="费用返还", body="", url="/faq/#r", day=None)
+    monkeypatch.setattr(matching, "CAP", 5)
+    whole = search.search("龙岗", per_page=100)
+    assert whole.complete and whole.total > 5
+    also = search.search("龙岗 费用返还", per_page=100)
+    assert also.some and also.complete and also.total == whole.total + 1

@@ -287,8 +287,6 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
         keys, counts, complete = _some_words(words)
         order = sorted(keys, key=lambda doc: (counts[doc], keys[doc]), reverse=True)
         some = bool(keys)
-    if len(order) > matching.CAP:
-        order, complete = order[: matching.CAP], False
     total = len(order)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
