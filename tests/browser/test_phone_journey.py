@@ -118,10 +118,12 @@ def test_the_portal_on_a_phone(browser: Browser, stack: Stack, width: int) -> No
     blocks = phone.go("/downloads/").evaluate(COMMANDS)
     if len(blocks) != 3 or not all(b["lines"] == 1 and b["scrolls"] for b in blocks):
         phone.problems["downloads-commands"] = blocks
-    # the refund notice named another site's address: the programme is applied for here
+    # the refund notice named another site's address: the programme is applied for here, the
+    # one the notice announces (the demo links them), whose page links back to the notice
     page = phone.go("/notices/1/")
     page.click("text=去办理费用返还")
-    page.wait_for_url(f"{stack.url}/refunds/")
+    page.wait_for_url(f"{stack.url}/refunds/sz-2021/")
+    expect(page.locator("#programme-notice")).to_have_attribute("href", "/notices/1/")
     # an empty search said nothing (an empty card): now what to type and where else to look
     page = phone.go("/search/?q=")
     expect(page.locator("#search-hint")).to_contain_text("繁体、简体均可")

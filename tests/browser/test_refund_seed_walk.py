@@ -83,8 +83,10 @@ def world(audit_flushable: None, admin: User) -> Iterator[dict[str, Any]]:
             title=REFUND_TITLE, summary=REFUND_SUMMARY, body_html=_lines_as_html(REFUND_BODY),
             region="shenzhen", category="refund", published_on=date(2022, 1, 13), pinned=True,
         )  # fmt: skip
-        portal_notices.publish(admin, portal_notices.create(admin, notice))
+        published = portal_notices.publish(admin, portal_notices.create(admin, notice))
         programme = announced()
+        programme.notice = published  # as the demo links them (refunds.demo.link_announcement)
+        programme.save(update_fields=["notice"])
         szca = Provider.objects.get(slug="szca")
         counted_fee(programme, "5a1c0001", USCC, NAME, "650.00")
         FeeRecord.objects.create(
@@ -137,7 +139,16 @@ def test_the_announced_programme_on_a_phone(
         page.click(f"text={REFUND_TITLE}")
         expect(page.locator("#refund-here")).to_be_visible()
         shot(page, "01-notice")
+        notice_url = page.url
+        # the programme the notice announces, not the list of programmes (12-07 late)
         page.click("text=去办理费用返还")
+        page.wait_for_url("**/refunds/sz-2021/")
+        back = page.locator("#programme-notice")
+        expect(back).to_have_text(REFUND_TITLE)
+        shot(page, "02-programme-from-notice")
+        back.click()
+        page.wait_for_url(notice_url)
+        page.goto(f"{url}/refunds/")
         card = page.locator('[data-programme="sz-2021"]')
         expect(card).to_contain_text("2021年12月21日 至 2022年1月20日")
         expect(card).to_contain_text("申请中")

@@ -45,6 +45,10 @@ MESSAGES: dict[str, str] = {
         "本项目已有返还申请，{fields}已不能修改（会改变已申请的金额）；可修改名称、公告、"
         "申请时间、热线和办理点。"
     ),
+    "refund_programme_notice": "没有编号为“{value}”的已发布公告，请从列表中选择项目公告。",
+    "refund_programme_notice_taken": (
+        "公告“{title}”已是返还项目“{name}”的项目公告：一个公告只对应一个返还项目。"
+    ),
     "refund_ca_not_participating": "{ca}不是本次返还的参与机构。",
     # imports
     "refund_import_kind": "导入类型只能是 fees（费用记录）或 usage（使用记录），不是“{kind}”。",

@@ -61,10 +61,13 @@ def build_downloads(args: argparse.Namespace) -> int:
 def seed_demo(args: argparse.Namespace) -> int:
     from certhall.accounts.services import system_actor
     from certhall.portal import indexing, seed
+    from certhall.refunds.demo import link_announcement
 
     created = seed.seed_demo(system_actor())
     indexing.reindex_all()
     print(", ".join(f"{k}: {v}" for k, v in created.items()))
+    for line in link_announcement():  # the announced refund programme names the seeded notice
+        print(line)
     return 0
 
 

@@ -157,13 +157,18 @@ ENTRIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
+#: The seed's refund notice (the first of :func:`seed_demo`'s), which the announced refund
+#: programme names (``refunds.demo.link_announcement``).
+REFUND_KEY = "seed000-notice-00"
+
+
 def seed_demo(actor: User) -> dict[str, int]:
     """Create the seeds' notices, questions and FAQ/usage entries that are not there yet."""
     created = {"notices": 0, "questions": 0, "entries": 0}
     with transaction.atomic():
         items = [(REFUND_TITLE, "shenzhen", "refund", date(2022, 1, 13))]
         for n, (title, region, category, day) in enumerate([*items, *NOTICES]):
-            key = f"seed000-notice-{n:02d}"
+            key = f"seed000-notice-{n:02d}"  # n == 0: REFUND_KEY
             if Notice.objects.filter(seed_key=key).exists():
                 continue
             refund = n == 0

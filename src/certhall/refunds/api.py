@@ -178,6 +178,7 @@ class RefundProgrammeOut(Out):
     businesses: list[BusinessCode]
     hotline: str
     second_review_above: str
+    notice: int | None  # the portal notice announcing it (/notices/{id}/), or none
     cas: list[RefundProgrammeCAOut]
 
 

@@ -1,7 +1,8 @@
 """Demo data of ``certhall setup --demo``: a programme whose application window includes today
 (the announced business window, the same four CAs), and fee and usage records for the demo
 enterprise (online path) and a deregistered one (counter path), so that a new user sees an
-explained amount at once. Idempotent: a second run changes nothing."""
+explained amount at once; the announced programme named by the portal's seeded notice of it.
+Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.db import transaction
 from certhall import clock
 from certhall.accounts.models import Provider
 from certhall.portal import search
+from certhall.portal.models import Notice
+from certhall.portal.seed import REFUND_KEY
 from certhall.refunds import programmes
 from certhall.refunds.models import FeeRecord, Programme, ProgrammeCA, UsageRecord
 
@@ -44,7 +47,7 @@ RECORDS: list[tuple[str, str, str, str, str, date, str, date | None]] = [
 def seed(today: date | None = None) -> list[str]:
     """Create what is missing; returns lines to print."""
     today = today or clock.today()
-    out: list[str] = []
+    out: list[str] = link_announcement()
     with transaction.atomic():
         announced = Programme.objects.get(slug=ANNOUNCED)
         demo, created = Programme.objects.get_or_create(
@@ -98,3 +101,13 @@ def seed(today: date | None = None) -> list[str]:
                     defaults={"source_ref": "demo"},
                 )
     return out
+
+
+def link_announcement() -> list[str]:
+    """Let the announced programme name the portal's seeded notice of it (seed 000's, made by
+    ``portal.seed.seed_demo``), when both are there and neither is linked yet; lines to print."""
+    notice = Notice.objects.filter(seed_key=REFUND_KEY, refund_programme=None).first()
+    if notice is None:
+        return []
+    linked = Programme.objects.filter(slug=ANNOUNCED, notice=None).update(notice=notice)
+    return [f"refund programme '{ANNOUNCED}': announced by notice {notice.pk}"] if linked else []

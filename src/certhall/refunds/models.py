@@ -24,6 +24,7 @@ from django.db.models import Q
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.accounts.visibility import VisibleQuerySet
+from certhall.portal.models import Notice
 from certhall.refunds.states import BatchState, State
 
 
@@ -63,6 +64,16 @@ class Programme(models.Model):
     #: Amounts above this need a second refund officer (0: every application does).
     second_review_above = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("1000.00")
+    )
+    #: The portal's notice that announces it: the notice's 去办理费用返还 opens this programme,
+    #: whose page links back to it. One programme a notice; none until an officer or the demo
+    #: names it (a deleted notice leaves the programme without one).
+    notice = models.OneToOneField(
+        Notice,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refund_programme",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -26,7 +26,8 @@ from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput
 from certhall.pki import identity
-from certhall.portal import search
+from certhall.portal import notices, search
+from certhall.portal.models import Notice, NoticeCategory
 from certhall.refunds.models import Business, Programme, ProgrammeCA, RefundApplication
 from certhall.refunds.records import get_programme, programme_summary
 
@@ -64,6 +65,8 @@ class ProgrammeInput:
     hotline_name: str
     second_review_above: money.Money
     cas: tuple[tuple[str, tuple[Counter, ...]], ...]
+    #: The portal notice announcing it (its id), or None.
+    notice: int | None = None
 
     def decides(self) -> dict[str, Any]:
         """The locked fields' values (of a stored programme: ``parse(as_form(p)).decides()``)."""
@@ -106,6 +109,7 @@ def parse(data: Mapping[str, Any]) -> ProgrammeInput:
             _text(data, "second_review_above", 20) or "0", what=FIELDS["second_review_above"]
         ),
         cas=tuple((ca, _counters(ca, _text(data, f"counters:{ca}", 4000))) for ca in cas),
+        notice=_notice_id(_text(data, "notice", 20)),
     )
     if form.apply_from > form.apply_to:
         raise InvalidInput(code="refund_programme_window", what="申请时间")
@@ -169,6 +173,7 @@ def _save(
         setattr(programme, field, getattr(form, field))
     programme.businesses = list(form.businesses)
     programme.second_review_above = form.second_review_above.yuan
+    programme.notice = _notice(form.notice, programme)
     programme.save()
     programme.cas.exclude(provider__slug__in=providers).delete()
     for position, (slug, counters) in enumerate(form.cas):
@@ -238,6 +243,7 @@ def as_form(programme: Programme) -> dict[str, Any]:
     values["businesses"] = list(programme.businesses)
     values["second_review_above"] = str(programme.second_review_above)
     values["cas"] = [ca["slug"] for ca in summary["cas"]]
+    values["notice"] = str(programme.notice_id or "")
     for ca in summary["cas"]:
         values[f"counters:{ca['slug']}"] = "\n".join(
             f"{c['name']}|{c['address']}|{c['hours']}" for c in ca["counters"]
@@ -261,7 +267,42 @@ FIELDS = {
     "hotline": "咨询电话",
     "hotline_name": "咨询热线名称",
     "second_review_above": "二次审核金额",
+    "notice": "项目公告",
 }
+
+
+def notice_choices(programme: Programme | None) -> list[Notice]:
+    """The notices the editor offers: the portal's published 费用返还 notices no other
+    programme names (and the one ``programme`` names, whatever it is now), newest first."""
+    others = Programme.objects.exclude(notice=None)
+    offered = notices.published().filter(category=NoticeCategory.REFUND)
+    if programme is not None:
+        others = others.exclude(pk=programme.pk)
+        offered |= Notice.objects.filter(refund_programme=programme)
+    return list(offered.exclude(pk__in=others.values("notice_id")).order_by("-published_on", "-pk"))
+
+
+def _notice_id(text: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdecimal() or not text.isascii():
+        raise InvalidInput(code="refund_programme_notice", value=text)
+    return int(text)
+
+
+def _notice(pk: int | None, programme: Programme) -> Notice | None:
+    """The published notice ``pk``, which no other programme names; None for None."""
+    if pk is None:
+        return None
+    if pk == programme.notice_id:  # kept as it is (withdrawn since, say)
+        return programme.notice
+    notice = notices.published().filter(pk=pk).first()
+    if notice is None:
+        raise InvalidInput(code="refund_programme_notice", value=str(pk))
+    other = Programme.objects.filter(notice=notice).exclude(pk=programme.pk).first()
+    if other is not None:
+        raise Conflict(code="refund_programme_notice_taken", title=notice.title, name=other.name)
+    return notice
 
 
 def _labels(fields: Sequence[str]) -> str:

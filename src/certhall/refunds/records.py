@@ -14,6 +14,8 @@ from django.db.models import Q, QuerySet
 from certhall.errors import NotFound
 from certhall.hall.models import ApplicationItem
 from certhall.hall.states import State as HallState
+from certhall.portal.models import Notice
+from certhall.portal.states import NoticeState
 from certhall.reads import Prepared
 from certhall.refunds.models import FeeRecord, Programme, ProgrammeCA, RefundApplication, Source
 from certhall.rules import local
@@ -27,6 +29,10 @@ _CAS = Prepared(
 )
 _APPLICATION = Prepared(
     lambda key, uscc: RefundApplication.objects.filter(programme_id=key, uscc=uscc).order_by("pk")
+)
+
+_NOTICE = Prepared(
+    lambda key: Notice.objects.filter(pk=key, state=NoticeState.PUBLISHED), fields=("title",)
 )
 
 
@@ -47,6 +53,12 @@ def application_of(programme: Programme, uscc: str) -> RefundApplication | None:
     return _APPLICATION.first(programme.pk, uscc)
 
 
+def notice_of(programme: Programme) -> Notice | None:
+    """The portal's notice that announces ``programme``, while it is published (a withdrawn
+    one is not linked to)."""
+    return _NOTICE.first(programme.notice_id) if programme.notice_id else None
+
+
 def programme_summary(programme: Programme) -> dict[str, Any]:
     """What ``certhall refund programmes --json`` and the API list of programmes give."""
     return {
@@ -59,6 +71,7 @@ def programme_summary(programme: Programme) -> dict[str, Any]:
         "businesses": list(programme.businesses),
         "hotline": programme.hotline,
         "second_review_above": str(programme.second_review_above),
+        "notice": programme.notice_id,
         "cas": [
             {"slug": pca.provider.slug, "name": pca.provider.name, "counters": pca.counters}
             for pca in participating(programme)

@@ -69,6 +69,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "section": "notices",
         "notice": notice,
+        # the refund programme the notice announces (refunds.Programme.notice), if one names it
+        "programme": getattr(notice, "refund_programme", None),
         "body": sanitize.clean(notice.body_html),
         "attachments": notice.attachments.order_by("pk"),
     }

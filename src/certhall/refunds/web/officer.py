@@ -282,8 +282,8 @@ def programme_edit(request: HttpRequest, actor: User, slug: str | None = None) -
         copied = request.GET.get("from")
         source = existing or (get_programme(str(copied)[:50]) if copied else None)
         values = programmes.as_form(source) if source else {}
-        if source is not existing:
-            values["slug"] = ""
+        if source is not existing:  # a copy: its own slug, its own notice
+            values["slug"] = values["notice"] = ""
         return _programme_form(request, existing, values)
     values = {
         **request.POST.dict(),
@@ -322,6 +322,7 @@ def _programme_form(
             (provider, provider.slug in cas, values.get(f"counters:{provider.slug}", ""))
             for provider in Provider.objects.order_by("pk")
         ],
+        "notices": programmes.notice_choices(existing),
         "section": "programmes",
     }
     return form_page(request, "refunds/console/programme.html", context, refusal)

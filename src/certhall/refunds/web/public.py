@@ -25,7 +25,13 @@ from certhall.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, 
 from certhall.ratelimit import client_address
 from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication, certificate_holder
-from certhall.refunds.records import application_of, get_programme, is_open, participating
+from certhall.refunds.records import (
+    application_of,
+    get_programme,
+    is_open,
+    notice_of,
+    participating,
+)
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import State
 from certhall.web.errors import attempt, form_page, text_field, typed
@@ -67,6 +73,7 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
     cas = participating(programme)
     context: dict[str, Any] = {
         "programme": programme,
+        "notice": notice_of(programme),
         "cas": cas,
         "open": is_open(programme, today),
         "not_started": today < programme.apply_from,
