@@ -131,13 +131,14 @@ def test_every_template_formats() -> None:
 
 
 #: Words that are not sentences: column heads, button, field and step labels, section heads, and
-#: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail),
+#: fragments other messages or texts carry (a document problem joined by "；", an SMS's detail,
+#: a refund record's reason in its table cell),
 #: and a script's or the helper's pages' labels and fragments (``page_label.``: a button, a
 #: window's title, a heading, a table's head, a line's parts).
 NOT_SENTENCES = (
     "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
-    "refund_notice.", "batch_item", "identity_missing", "path_", "lifecycle_onward",
-    "next_", "page_label.", "cli_label.",
+    "refund_notice.", "refund_reason.", "batch_item", "identity_missing", "path_",
+    "lifecycle_onward", "next_", "page_label.", "cli_label.",
 )  # fmt: skip
 
 

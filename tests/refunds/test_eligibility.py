@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from certhall.refunds.eligibility import amounts_by_enterprise, explain
+from certhall import messages
+from certhall.refunds.eligibility import REASONS, Line, amounts_by_enterprise, explain
 from certhall.refunds.models import Programme, Provider
 from tests.refunds.conftest import OTHER_USCC, USCC
 
@@ -60,7 +61,9 @@ def test_one_record(
     data = result.as_json()
     if reason:
         assert data["excluded"][0]["reason"] == reason and data["counted"] == []
-        assert data["excluded"][0]["reason_text"]
+        assert data["excluded"][0]["reason_text"] == messages.text(
+            f"refund_reason.{reason}", business=line.business_label
+        )
     else:
         assert data["counted"][0]["serial"] == "abc1" and data["excluded"] == []
 
@@ -149,3 +152,20 @@ def test_the_explanation_follows_the_programme_as_an_officer_edits_it(
     # The issuing CA withdrawn from the programme.
     programme.cas.filter(provider__slug="szca").delete()
     assert explain(programme, USCC).lines[0].reason == "ca_not_participating"
+
+
+def test_the_reasons_words_are_the_catalogues() -> None:
+    """Each reason's words are a catalogue entry (they were a dict in eligibility.py until
+    12-07, late), the one with a parameter filled with the record's own business."""
+    entries = {c for c in messages.CATALOGUE if c.startswith("refund_reason.")}
+    assert entries == {f"refund_reason.{code}" for code in REASONS}
+    for code in REASONS:
+        allowed = {"business"} if code == "business_not_covered" else set()
+        assert messages.placeholders(f"refund_reason.{code}") == allowed, code
+
+    def line(reason: str, business: str = "unlock") -> Line:
+        return Line(1, "szca", "深圳CA", "ab", business, IN, Decimal(1), "某公司", reason, None)
+
+    assert line("business_not_covered").reason_text == "解锁业务不在本项目返还范围内"
+    assert line("outside_window").reason_text == "缴费日期不在业务期间内"
+    assert line("").reason_text == ""  # counted

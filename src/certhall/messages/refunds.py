@@ -49,6 +49,14 @@ MESSAGES: dict[str, str] = {
     "refund_programme_notice_taken": (
         "公告“{title}”已是返还项目“{name}”的项目公告：一个公告只对应一个返还项目。"
     ),
+    # why a fee record is not counted (refunds.eligibility.REASONS; a table cell, no 。)
+    "refund_reason.ca_not_participating": "发证机构不在本次返还范围内",
+    "refund_reason.business_not_covered": "{business}业务不在本项目返还范围内",
+    "refund_reason.outside_window": "缴费日期不在业务期间内",
+    "refund_reason.unpaid": "未缴费或金额为零",
+    "refund_reason.never_used": "该证书没有在电子政务平台使用的记录",
+    "refund_reason.used_outside_window": "该证书仅在业务期间以外使用过",
+    "refund_reason.already_refunded": "该笔费用已由其他返还申请申领",
     "refund_ca_not_participating": "{ca}不是本次返还的参与机构。",
     # imports
     "refund_import_kind": "导入类型只能是 fees（费用记录）或 usage（使用记录），不是“{kind}”。",

@@ -42,6 +42,7 @@ from django.db.models import (
     When,
 )
 
+from certhall.messages import text
 from certhall.money import Money, grouped, parse
 from certhall.reads import Prepared
 from certhall.refunds.models import (
@@ -55,16 +56,17 @@ from certhall.refunds.models import (
 from certhall.refunds.records import feed_hall_orders, participating
 from certhall.refunds.states import CLAIMING
 
-REASONS: dict[str, str] = {
-    "ca_not_participating": "发证机构不在本次返还范围内",
-    # the record's own business: a programme covers the businesses its officers chose
-    "business_not_covered": "{business}业务不在本项目返还范围内",
-    "outside_window": "缴费日期不在业务期间内",
-    "unpaid": "未缴费或金额为零",
-    "never_used": "该证书没有在电子政务平台使用的记录",
-    "used_outside_window": "该证书仅在业务期间以外使用过",
-    "already_refunded": "该笔费用已由其他返还申请申领",
-}
+#: The reasons' codes, in the order above; their words are the catalogue's
+#: ``refund_reason.<code>`` (``certhall.messages.refunds``), shown to enterprises and officers.
+REASONS: tuple[str, ...] = (
+    "ca_not_participating",
+    "business_not_covered",
+    "outside_window",
+    "unpaid",
+    "never_used",
+    "used_outside_window",
+    "already_refunded",
+)
 COUNTED = ""
 
 
@@ -143,7 +145,11 @@ class Line:
 
     @property
     def reason_text(self) -> str:
-        return REASONS.get(self.reason, "").format(business=self.business_label)
+        if self.counted:
+            return ""
+        # business_not_covered names the record's own business: a programme covers the
+        # businesses its officers chose
+        return text(f"refund_reason.{self.reason}", business=self.business_label)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
