@@ -152,6 +152,54 @@ def test_a_bank_return_that_is_not_csv_is_refused_before_any_line(
 
 
 @pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "text/plain; charset=utf-8",
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+        "text/csv-schema",
+        "",
+    ],
+)
+def test_a_settlement_of_another_content_type_is_refused_with_415(
+    actors: dict[str, User], two_in_a_batch: Any, content_type: str
+) -> None:
+    """The route read any body as the return file (12-07, late: the content type was not
+    checked); a body that says it is something else is refused before it is read."""
+    from certhall.audit.models import AuditEvent
+
+    data = bank_return(two_in_a_batch, [(1, "failed"), (2, "paid")])
+    refused = api(actors["officer"]).generic(
+        "POST", "/api/refunds/programmes/sz-2021/settlements", data, content_type=content_type
+    )
+    assert refused.status_code == 415
+    assert set(refused.json()) == {"error", "message"}
+    assert refused.json()["error"] == "unsupported_media_type"
+    message = refused.json()["message"]
+    assert "应为 text/csv" in message
+    assert (f"不是“{content_type}”" in message) if content_type else ("没有说明" in message)
+    unsettled(two_in_a_batch)
+    assert not AuditEvent.objects.filter(action="refunds.batch.settle").exists()
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize(
+    "content_type", ["text/csv", "text/csv; charset=utf-8", "TEXT/CSV;charset=UTF-8", "text/csv "]
+)
+def test_a_settlement_in_csv_with_its_charset_is_read(
+    actors: dict[str, User], two_in_a_batch: Any, content_type: str
+) -> None:
+    data = bank_return(two_in_a_batch, [(1, "failed"), (2, "paid")])
+    settled = api(actors["officer"]).generic(
+        "POST", "/api/refunds/programmes/sz-2021/settlements", data, content_type=content_type
+    )
+    assert settled.status_code == 200, settled.content
+    assert (settled.json()["paid"], settled.json()["failed"]) == (1, 1)
+
+
+@pytest.mark.usefixtures("frozen")
 def test_a_bank_line_longer_than_its_field_refuses_the_file_not_cut(
     actors: dict[str, User], two_in_a_batch: Any
 ) -> None:
@@ -323,3 +371,9 @@ def test_the_document_describes_a_settlements_csv_body() -> None:
     header = next(csv_rows(example, list(payout.RETURN_COLUMNS), header_code="x"))
     assert header[1] is not None and header[1]["result"] == "paid"  # the reader takes it
     assert "413" in operation["responses"]  # a body: too large is documented too
+    # another Content-Type: 415, with the API's refusal body (12-07, late)
+    refused = operation["responses"]["415"]
+    assert "unsupported_media_type" in refused["description"]
+    assert refused["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Refusal"
+    }

@@ -25,6 +25,7 @@ from certhall.ca.models import Certificate, CertificateAuthority
 from certhall.ca.services import IssueRequest, issue, revoke
 from certhall.config import RateSetting
 from certhall.messages import text
+from certhall.messages.common import SERIAL_RULE
 from certhall.pki.issuance import Subscriber
 from certhall.web.status import mask_name, rate_limit
 
@@ -231,6 +232,17 @@ def test_the_page_without_a_query_shows_the_form(client: Client, db: None) -> No
     assert 'name="serial"' in html and "status-result" not in html and "status-error" not in html
     assert not RateLimitEvent.objects.exists()  # only lookups count
     assert '<a href="/status/">证书查询</a>' in html  # the nav link
+
+
+def test_the_hint_states_the_rule_the_refusal_states(client: Client, db: None) -> None:
+    """Before anything is typed, the hint under the field says what a serial is as a refusal
+    does, from the one entry (it said hexadecimal and nothing of the 40 digits until 12-07)."""
+    html = client.get("/status/").content.decode()
+    hint = re.search(r'<p class="hint" id="serial-hint">(.*?)</p>', html, re.S)
+    assert hint is not None
+    words = re.sub(r"<[^>]+>", "", hint.group(1))  # ranges kept whole in spans
+    assert SERIAL_RULE in words and "至多40位" in words
+    assert SERIAL_RULE in text("bad_serial")
 
 
 def test_the_limit_is_twenty_a_minute_by_default() -> None:

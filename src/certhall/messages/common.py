@@ -47,8 +47,13 @@ MESSAGES: dict[str, str] = {
     # JSON request bodies (web.errors.json_object: the API's and the certificate login's).
     "json_invalid": "请求不是有效的JSON。",
     "json_invalid.object": "请求必须是JSON对象。",
+    # A route that reads its body whole (web.errors.raw_body: the refund settlement's CSV)
+    "unsupported_media_type": "请求内容的类型（Content-Type）应为 {expected}，不是“{given}”。",
+    "unsupported_media_type.none": "请求没有说明内容的类型（Content-Type），应为 {expected}。",
     # The public certificate status query (web/status.py).
     "bad_serial": f"证书序列号格式不正确，{SERIAL_RULE}。",
     "bad_serial.empty": "请输入证书序列号。",
+    # the page's hint under the field: the rule the refusal states, before anything is typed
+    "status_hint": f"证书序列号{SERIAL_RULE}，不区分大小写；可在证书助手或“我的证书”页面查看。",
     "certificate_not_found.status": "未找到该证书，请核对证书序列号。",
 }

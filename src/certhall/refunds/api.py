@@ -24,7 +24,7 @@ from certhall.refunds.models import Business, Channel, PayoutBatch, Programme, R
 from certhall.refunds.records import programme_summary
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import BatchState, State
-from certhall.web.errors import refusals
+from certhall.web.errors import raw_body, refusals
 
 router = Router(tags=["refunds"])
 
@@ -361,7 +361,8 @@ def batch_file(request: HttpRequest, number: str) -> HttpResponse:
 
 
 #: The settlement's request body in the OpenAPI document: the route reads the raw body (not a
-#: schema ninja would parse), so it is described here; the content type is not checked.
+#: schema ninja would parse), so it is described here; a request of another Content-Type is
+#: refused with 415 (``web.errors.raw_body``; since 12-07, late: it was not checked).
 SETTLEMENT_BODY = {
     "requestBody": {
         "required": True,
@@ -377,7 +378,8 @@ SETTLEMENT_BODY = {
                 "PB20261203-000001,1,FH20261203-000004,650.00,paid,B0001,\n",
             }
         },
-    }
+    },
+    **refusals(415),
 }
 
 
@@ -388,8 +390,10 @@ SETTLEMENT_BODY = {
     openapi_extra=SETTLEMENT_BODY,
 )
 def settle(request: HttpRequest, slug: str) -> dict[str, Any]:
-    """The bank's return file as the request body (``text/csv``: :data:`SETTLEMENT_BODY`)."""
-    return payout.settle(_actor(request), slug, request.body).as_json()
+    """The bank's return file as the request body (``text/csv``: :data:`SETTLEMENT_BODY`;
+    another Content-Type, or none, is refused with 415 before the file is read)."""
+    body = raw_body(request, "text/csv")
+    return payout.settle(_actor(request), slug, body).as_json()
 
 
 @router.get("/programmes/{slug}/dashboard", response=RefundDashboardOut, auth=session)

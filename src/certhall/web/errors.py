@@ -12,7 +12,7 @@ Views do not catch errors to render them; a form view that shows the refusal nex
 uses :func:`attempt` and :func:`form_page` (:func:`typed`: the fields to show again), a POST
 button :func:`act_and_return`. A number a form or a link sends is read by :func:`whole_number`
 (and :func:`int_field`, which refuses), a JSON body by :func:`json_object` (the API's and the
-certificate login's).
+certificate login's), a raw body of another type by :func:`raw_body` (its Content-Type checked).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from certhall.errors import (
     NotFound,
     TooManyRequests,
     bounded,
+    quoted,
 )
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,25 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 class _Refusal(CerthallError):
     """A refusal of the web entry point itself (no service raised it)."""
+
+
+def raw_body(request: HttpRequest, media_type: str) -> bytes:
+    """The body of a route that reads it whole as ``media_type`` (the refund settlement's
+    ``text/csv``), refused with 415 ``unsupported_media_type`` when the request names another
+    Content-Type or none; its parameters (``charset=utf-8``) are not looked at: the reader
+    decides what it reads (a file not UTF-8 is refused there)."""
+    given = (request.content_type or "").strip().lower()
+    if given != media_type:
+        sent = request.META.get("CONTENT_TYPE", "").strip()
+        error = _Refusal(
+            code="unsupported_media_type",
+            variant=None if sent else "none",
+            expected=media_type,
+            given=quoted(sent, 100),
+        )
+        error.http_status = 415
+        raise error
+    return request.body
 
 
 def act_and_return(
@@ -364,6 +384,7 @@ REFUSALS = {
     404: "No such object, or not visible to this account",
     409: "Conflict with the object's current state",
     413: "The request body is too large (request_too_large)",
+    415: "The body is not of the route's Content-Type (unsupported_media_type)",
     422: "invalid_input (fields: which), or a business rule refused the request",
     429: "Too many requests: try again after Retry-After seconds",
 }

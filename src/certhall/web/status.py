@@ -26,6 +26,7 @@ from django.views.decorators.http import require_safe
 from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
+from certhall.messages import text
 from certhall.pki.serials import parse_serial
 from certhall.rules import CertType, default_catalog
 from certhall.web.errors import attempt, form_page
@@ -184,7 +185,11 @@ def lookup(
 @require_safe
 def status_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("serial")
-    context: dict[str, Any] = {"query": (query or "").strip()[:MAX_INPUT]}
+    # the hint states the serial's rule as the refusal does (messages.common.SERIAL_RULE)
+    context: dict[str, Any] = {
+        "query": (query or "").strip()[:MAX_INPUT],
+        "hint": text("status_hint"),
+    }
     error = None
     if query is not None:
         found, error = attempt(lambda: lookup(query, client=ratelimit.client_address(request)))
