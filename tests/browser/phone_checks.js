@@ -5,9 +5,11 @@
 //   tiny       a button, field or bar's link under 44 px tall
 //   broken     a button's short label (up to 6 characters) on two lines
 //   dates      a date in a dd, td, th or <time> on two lines
-//   units      a short bracket of a dd/td (（含首尾两|日）) or a short part (up to 6 characters)
-//              of a · line (费用 · 网上营业|厅, 0.00 | 元) on two lines, measured on the text
-//              itself (not the boxes of an inline-block beside it)
+//   units      a short bracket (（含首尾两|日）, a CA's （网|证通）) in any text of the page (a
+//              field's value, a cell, a heading, a paragraph, a link; since 12-07 late, not
+//              only a dd/td) or a short part (up to 6 characters) of a · line (费用 · 网上营业|厅,
+//              0.00 | 元) on two lines, measured on the text itself (not the boxes of an
+//              inline-block beside it)
 //   brackets   the brackets of `units` alone
 //   refs       a reference number (.ref: 申请 SQ20261120-|000016) or a short code (<code> of up
 //              to 19 characters; a serial of 20 or more may wrap) on two lines
@@ -35,6 +37,15 @@
     const r = el.getBoundingClientRect();
     const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  // text for screen readers only, not drawn where a customer reads: a list of cards' headings
+  // (1 px, clipped), the bots' trap (aria-hidden, moved off the page)
+  const unseen = (el) => {
+    if (el.closest('[aria-hidden=true]')) return true;
+    for (let up = el; up; up = up.parentElement) {
+      if (getComputedStyle(up).position === 'absolute' && up.getBoundingClientRect().width <= 1) return true;
+    }
+    return false;
   };
   // lines of a text's boxes: a box starting below the bottom of the line so far opens a new
   // line (a chip's padded box beside the text is on the same line)
@@ -111,8 +122,10 @@
     }
   }
   // a short bracket after a value broken over lines (2020年12月31日（含首尾两 | 日）, a record's
-  // 发证机构 …有限公司（网 | 证通） in a table's cell) and a short part of a · line broken
-  // (发布时间 · 深圳市 · 费用 | 返还): a line breaks between such units
+  // 发证机构 …有限公司（网 | 证通） in a table's cell, the offline card's heading, a sentence
+  // naming the CA) and a short part of a · line broken (发布时间 · 深圳市 · 费用 | 返还): a line
+  // breaks between such units. Brackets anywhere a customer reads (until 12-07, late, in a
+  // dd or td only: the offline card's （网证|通） was found by a test of its own)
   const units = [];
   const brackets = [];  // the brackets alone (a name's （第一分公司） in a card on a customer page)
   const unitWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
@@ -120,7 +133,7 @@
     const parent = node.parentElement;
     if (!parent || !visible(parent)) continue;
     const spans = [];
-    if (parent.closest('dd, td')) {
+    if (!parent.closest('option, script, style, textarea') && !unseen(parent)) {
       for (const m of node.textContent.matchAll(/（[^（）]{1,6}）/g)) spans.push([m.index, m[0], true]);
     }
     const list = parent.textContent.includes('·') ? parent : parent.parentElement;

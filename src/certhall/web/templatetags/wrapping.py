@@ -1,7 +1,9 @@
 """``{{ name|bracket_whole }}``: each short bracket of a value kept on one line, so that a
 narrow cell breaks before it or after it, not inside it (广东数字证书认证中心有限公司（网|证通）
 in the refund records, 某某（集团）…有限公司（第一分|公司） in 我的证书's and the orders' cards at
-360 px); the rest of a Chinese name still breaks between any two characters. "Short" is what
+360 px); the rest of a Chinese name still breaks between any two characters. Since 12-07, late,
+``phone_checks.js`` measures brackets in every text a customer reads (a heading, a paragraph, a
+link), not only a dd's or a cell's. "Short" is what
 tests/browser/phone_checks.js's ``units`` measures (up to six characters); a bracket written
 in a template is wrapped in ``.nowrap`` there.
 
@@ -52,7 +54,11 @@ RANGE = re.compile(rf"(?<![\w.\-]){_END}-{_END}(?![\w:\-]| \d{{1,2}}:\d{{2}})|{_
 
 @register.filter
 def bracket_whole(value: object) -> SafeString:
-    """``value`` escaped, each of its short brackets in ``<span class="nowrap">``."""
+    """``value`` escaped, each of its short brackets in ``<span class="nowrap">``. HTML already
+    safe (a programme's announcement after ``|linebreaks``) keeps its markup, as with
+    :func:`ranges_whole`."""
+    if isinstance(value, SafeString):
+        return _in_text(value, SHORT_BRACKET)
     return _whole(str(value), SHORT_BRACKET, "nowrap")
 
 
@@ -74,10 +80,7 @@ def ranges_whole(value: object) -> SafeString:
     HTML already safe (a portal entry's sanitised body, ``{{ body|safe|ranges_whole }}``) keeps
     its markup: only the text between its tags is looked at."""
     if isinstance(value, SafeString):
-        parts = _TAG.split(value)
-        return mark_safe(  # noqa: S308 - safe HTML, the text between its tags already escaped
-            "".join(part if part.startswith("<") else _ranges_in(part) for part in parts)
-        )
+        return _in_text(value, RANGE)
     return _whole(str(value), RANGE, "nowrap")
 
 
@@ -85,8 +88,18 @@ def ranges_whole(value: object) -> SafeString:
 _TAG = re.compile(r"(<[^>]*>)")
 
 
-def _ranges_in(text: str) -> str:
-    return RANGE.sub(lambda found: f'<span class="nowrap">{found[0]}</span>', text)
+def _in_text(html: SafeString, pattern: re.Pattern[str]) -> SafeString:
+    """Safe ``html`` with each match of ``pattern`` in the text between its tags in a
+    ``<span class="nowrap">`` (the text is escaped already: a match holds no markup)."""
+    parts = _TAG.split(html)
+    return mark_safe(  # noqa: S308 - safe HTML, the text between its tags already escaped
+        "".join(
+            part
+            if part.startswith("<")
+            else pattern.sub(lambda found: f'<span class="nowrap">{found[0]}</span>', part)
+            for part in parts
+        )
+    )
 
 
 def _whole(text: str, pattern: re.Pattern[str], kind: str) -> SafeString:
