@@ -67,7 +67,10 @@ def test_login_page(client: Client) -> None:
     assert "certlogin/login.js" in text
     assert "csrftoken" in page.cookies
     # the helper by its Chinese name, where to get it and where it runs; not the command's
-    assert 'href="/downloads/">下载证书助手（电脑端）</a>' in text and "手机上无法使用" in text
+    assert (
+        'href="/downloads/">下载证书助手<span class="nowrap">（电脑端）</span></a>' in text
+        and "手机上无法使用" in text
+    )
     assert "certhall agent" not in text
 
 

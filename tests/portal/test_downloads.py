@@ -46,7 +46,8 @@ def test_build_forms_and_helper(clock, editor: User) -> None:  # type: ignore[no
         in page
     )
     # a customer on a phone reads what the helper is for and where it runs, in Chinese
-    assert "证书助手（电脑端）" in page and "certhall agent" not in page
+    assert '证书助手<span class="nowrap">（电脑端）</span>' in page  # its bracket kept whole
+    assert "certhall agent" not in page
     assert "在插着Ukey的电脑上下载并运行（手机上无法使用）" in page
     # rebuilding the same sources changes nothing
     again = downloads.build(editor)

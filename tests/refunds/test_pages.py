@@ -551,6 +551,7 @@ def test_the_offline_documents_ask_a_proof_of_deregistration_or_change_only_of_t
     assert "change_proof" in required_items("changed", False)
     page = client_for(None).get("/refunds/sz-2021/").content.decode()
     offline = page.split('id="offline"')[1].split("公告原文")[0]
+    offline = offline.replace('<span class="nowrap">', "").replace("</span>", "")  # brackets whole
     assert (
         "企业营业执照原件及复印件（签字按指纹）；企业注销或变更的，另附注销或变更的有关证明材料"
         "（数字证书过期、丢失的无需提供）；"

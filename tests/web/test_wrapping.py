@@ -40,6 +40,20 @@ def test_the_value_is_escaped() -> None:
     assert render("<b>某</b>") == "&lt;b&gt;某&lt;/b&gt;"
 
 
+def test_safe_html_keeps_its_markup_and_its_brackets_whole() -> None:
+    """A programme's announcement after ``|linebreaks``, a notice's body: the text between the
+    tags is looked at, the tags kept (12-07, late: the check now measures every text)."""
+    page = Template("{% load wrapping %}{{ text|linebreaks|bracket_whole }}")
+    assert page.render(Context({"text": "第三方电子认证服务（数字证书）费用\n<b>（某）</b>"})) == (
+        '<p>第三方电子认证服务<span class="nowrap">（数字证书）</span>费用<br>'
+        '&lt;b&gt;<span class="nowrap">（某）</span>&lt;/b&gt;</p>'
+    )
+    attribute = Template("{% load wrapping %}{{ html|safe|bracket_whole }}")
+    assert attribute.render(Context({"html": '<a title="（网证通）">（网证通）</a>'})) == (
+        '<a title="（网证通）"><span class="nowrap">（网证通）</span></a>'
+    )
+
+
 REFS = Template("{% load wrapping %}{{ text|refs_whole }}")
 
 

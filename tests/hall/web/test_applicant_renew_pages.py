@@ -50,7 +50,10 @@ def test_online_renewal_lookup_pay_and_helper_panel(
     # where the helper runs and where to get it, in the customer's words: the panel named the
     # command (certhall agent), on a page customers open from an SMS on their phone
     assert "certhall agent" not in detail
-    assert 'href="/downloads/">下载证书助手（电脑端）</a>' in detail and "手机上无法使用" in detail
+    assert (
+        'href="/downloads/">下载证书助手<span class="nowrap">（电脑端）</span></a>' in detail
+        and "手机上无法使用" in detail
+    )
 
 
 def test_a_link_to_renewal_asks_for_the_term_without_a_refusal(
