@@ -1,6 +1,6 @@
 """A ZIP, DOCX or XLSX an editor publishes is checked member by member before it is kept
 (``storage.check_archive``, 12-07): too many members, a zip bomb (its declared total or one
-member's ratio), a name that climbs out or is not UTF-8, a password, a method Windows does not
+member's ratio), a name that climbs out, is not UTF-8 or hides what it is (U+202E), a password, a method Windows does not
 unpack, a member whose data is damaged or longer than declared, an Office file without its
 content types or with macros: each refused in Chinese, nothing stored, the refusal audited.
 Each archive is made here with zipfile (or byte by byte, ``tests.support.archives``, where
@@ -120,6 +120,22 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "“setup?.txt.exe”",
     ),
     "symbolic-link": (_symlink, "archive_path", "“驱动/最新版”"),
+    "direction-override": (
+        lambda: zipped({"驱动/安装说明\u202etxt.exe": b"MZ" + bytes(100)}),
+        "archive_name_chars",
+        "压缩文件中的“驱动/安装说明⟨U+202E⟩txt.exe”的文件名含有文字方向控制符（U+202E），"
+        "客户解压后看到的文件名与实际的不同（例如程序显示成文本文件），请改名后重新打包上传。",
+    ),
+    "zero-width-space": (
+        lambda: zipped({"驱动/set\u200bup.exe": b"MZ"}),
+        "archive_name_chars",
+        "“驱动/set⟨U+200B⟩up.exe”的文件名含有不可见的格式字符（U+200B）",
+    ),
+    "c1-control": (
+        lambda: zipped({"驱动/setup\x85.exe": b"MZ"}),
+        "archive_name_chars",
+        "“驱动/setup⟨U+0085⟩.exe”的文件名含有控制字符（U+0085）",
+    ),
     "not-utf-8": (
         lambda: raw_zip([("说明.txt".encode("gbk"), b"x")], flags=0x800),
         "archive_name_encoding",

@@ -8,7 +8,8 @@ docs/security.md, "Archives").
 First what the central directory says, nothing decompressed: at most ``MAX_MEMBERS`` members,
 each with a name that stays inside the folder it is unpacked into (not absolute, no ``..``, no
 control character, not a symbolic link; a name flagged UTF-8 must be UTF-8, any other is read as
-CP437, the format's own), none encrypted, each stored or deflated (what Windows unpacks), at most
+CP437, the format's own) and shows what it is (no direction override, zero-width or other
+invisible character: ``identity.first_invisible``), none encrypted, each stored or deflated (what Windows unpacks), at most
 ``MAX_UNPACKED`` bytes declared in all and no member over ``MAX_RATIO`` times its compressed
 size (a zip bomb); a DOCX or XLSX must have its ``[Content_Types].xml`` and no macros
 (``vbaProject.bin``). Then every member is decompressed from its local header, streaming in
@@ -29,6 +30,7 @@ import zlib
 from typing import Any, BinaryIO
 
 from certhall.hall import pdfpages
+from certhall.pki import identity
 
 #: A driver's package is some hundreds of files (its DLLs, INFs, catalogues and each language's
 #: resources), a DOCX or XLSX 10 to a few hundred parts; a 20 MiB ZIP can hold 270,000 empty
@@ -74,6 +76,23 @@ def _unsafe(info: zipfile.ZipInfo) -> bool:
     )
 
 
+def _hidden(info: zipfile.ZipInfo) -> dict[str, Any] | None:
+    """A name with a character that shows nothing or turns the rest around, the rule of every
+    text one person writes and another reads (``identity.first_invisible``): U+202E made
+    ``说明<RLO>txt.exe`` read as ``说明exe.txt`` in a customer's unzip, a program shown as a
+    text file. None when both names (and Info-ZIP's UTF-8 one) have none."""
+    for name in (info.orig_filename, info.filename):
+        if found := identity.first_invisible(name):
+            _, char, kind = found
+            return {
+                "error": "archive_name_chars",
+                "name": _shown(identity.marked(name)),
+                "char": char,
+                "char_kind": kind,
+            }
+    return None
+
+
 def _bounds(members: list[zipfile.ZipInfo]) -> dict[str, Any] | None:
     """The first refusal the central directory gives, nothing decompressed; None when none."""
     if len(members) > MAX_MEMBERS:
@@ -81,6 +100,8 @@ def _bounds(members: list[zipfile.ZipInfo]) -> dict[str, Any] | None:
     for info in members:
         if _unsafe(info):
             return {"error": "archive_path", "name": _shown(info.orig_filename)}
+        if hidden := _hidden(info):
+            return hidden
         if info.flag_bits & 0x1:
             return {"error": "archive_encrypted", "name": _shown(info.filename)}
         if info.compress_type not in _METHODS:

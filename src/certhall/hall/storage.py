@@ -417,6 +417,7 @@ BROKEN_ARCHIVE = frozenset(
         "archive_too_many_members",
         "archive_path",
         "archive_name_encoding",
+        "archive_name_chars",
         "archive_encrypted",
         "archive_method",
         "archive_too_large",

@@ -218,15 +218,23 @@ def refuse_invisible(text: str, what: str, *, lines: bool = False) -> None:
             char="U+FFFD",
             kind="乱码替换符（文字在编码转换时已损坏）",
         )
-    # Every other refused character is one ``str.isprintable`` refuses too (categories C and
-    # Z but the space): most text is passed at C speed, and only the rest is read one by one.
+    if found := first_invisible(text):
+        where, char, kind = found
+        raise InvalidInput(code="text_chars", what=what, where=where, char=char, kind=kind)
+
+
+def first_invisible(text: str) -> tuple[int, str, str] | None:
+    """The first character :func:`refuse_invisible` refuses but U+FFFD: its place (from 1),
+    its code point (``U+202E``) and what it is in Chinese; None when there is none. Also the
+    rule of the names inside an archive an editor publishes (``hall.archives``)."""
+    # Every refused character is one ``str.isprintable`` refuses too (categories C and Z but
+    # the space): most text is passed at C speed, and only the rest is read one by one.
     if text.isprintable():
-        return
+        return None
     for where, ch in enumerate(text, 1):
         if kind := _invisible(ch):
-            raise InvalidInput(
-                code="text_chars", what=what, where=where, char=f"U+{ord(ch):04X}", kind=kind
-            )
+            return where, f"U+{ord(ch):04X}", kind
+    return None
 
 
 def _invisible(ch: str) -> str | None:
