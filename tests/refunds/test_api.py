@@ -200,6 +200,26 @@ def test_a_settlement_in_csv_with_its_charset_is_read(
 
 
 @pytest.mark.usefixtures("frozen")
+def test_a_bank_return_over_the_body_limit_is_refused_not_a_server_error(
+    actors: dict[str, User], two_in_a_batch: Any, settings: Any
+) -> None:
+    """The route reads its CSV body itself: one over DATA_UPLOAD_MAX_MEMORY_SIZE (2 MiB, some
+    25,000 lines) was an HTTP 500, 系统繁忙，请稍后再试 (a probe of 12-07), which sends the
+    officer to retry what will never pass; the page's upload is a file and takes it."""
+    good = bank_return(two_in_a_batch, [(1, "failed")])
+    data = good + f"{two_in_a_batch.number},9,FH20990101-999999,1.00,paid,,\n".encode() * (
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 40
+    )
+    assert len(data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    refused = api(actors["officer"]).post(
+        "/api/refunds/programmes/sz-2021/settlements", data, content_type="text/csv"
+    )
+    assert refused.status_code == 413
+    assert refused.json() == {"error": "request_too_large", "message": "请求内容过大。"}
+    unsettled(two_in_a_batch)
+
+
+@pytest.mark.usefixtures("frozen")
 def test_a_bank_line_longer_than_its_field_refuses_the_file_not_cut(
     actors: dict[str, User], two_in_a_batch: Any
 ) -> None:

@@ -369,7 +369,8 @@ SETTLEMENT_BODY = {
         "description": (
             "The bank's return file: CSV, UTF-8, a header line naming at least "
             f"{','.join(payout.RETURN_COLUMNS)} (optional bank_reference, message; more columns "
-            "ignored), result paid or failed. Settled whole or not at all (docs/refunds.md)."
+            "ignored), result paid or failed. Settled whole or not at all (docs/refunds.md). "
+            "At most 2 MiB (413 request_too_large); the console's upload takes a larger file."
         ),
         "content": {
             "text/csv": {

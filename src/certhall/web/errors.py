@@ -358,6 +358,9 @@ def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpRes
         PermissionDenied: answer("forbidden", 403),
         HttpError: http_error,
         Http404: answer("not_found", 404),
+        # a body read by the route itself (the settlements' CSV) over DATA_UPLOAD_MAX_MEMORY_SIZE:
+        # ninja's parser met it before the route for a JSON body, a route's own read did not
+        RequestDataTooBig: answer("request_too_large", 413),
         Exception: unexpected,
     }
 
