@@ -95,6 +95,17 @@ def in_idats(content: bytes, size: int) -> bytes:
     return content[:33] + b"".join(parts) + content[-12:]
 
 
+def with_segment(jpeg: bytes, marker: int, body: bytes = b"abcd") -> bytes:
+    """``jpeg`` with a segment of ``marker`` before its first quantisation table."""
+    at = jpeg.index(b"\xff\xdb")
+    return jpeg[:at] + bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body + jpeg[at:]
+
+
+def with_chunk(content: bytes, kind: bytes, body: bytes = b"zz") -> bytes:
+    """The PNG ``content`` with a chunk of ``kind`` after its IHDR."""
+    return content[:33] + _chunk(kind, body) + content[33:]
+
+
 def lying_count(pages: int) -> bytes:
     """A PDF of ``pages`` pages whose page tree says it has 1 (the byte offsets kept)."""
     content = pdf(pages)
@@ -141,6 +152,11 @@ BROKEN: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: overwritten(photo(), len(photo()) // 2, b"\xff\xc4"),
         "image_damaged",
     ),
+    # a segment or chunk the decoder does not know and refuses, so the reviewer's browser
+    # showed a broken image; Pillow was not given it (a probe of 12-07)
+    "jpeg-jpg7-marker": (lambda: with_segment(photo(), 0xF7), "image_damaged"),
+    "jpeg-reserved-marker": (lambda: with_segment(photo(), 0x02), "image_damaged"),
+    "png-unknown-critical-chunk": (lambda: with_chunk(png(600, 400), b"XXXX"), "image_damaged"),
     "pdf-cut-halfway": (lambda: pdf(3)[: len(pdf(3)) // 2], "file_incomplete"),
     "pdf-without-eof": (lambda: without_eof(pdf()), "file_incomplete"),
     "pdf-without-xref": (lambda: pdf().replace(b"startxref", b"startxrex"), "file_incomplete"),
@@ -182,7 +198,9 @@ INTACT: dict[str, Callable[[], bytes]] = {
     "jpeg-motion-photo": lambda: photo() + b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000,
     "jpeg-progressive": lambda: save(Image.effect_noise((800, 600), 40), "JPEG", progressive=True),
     "jpeg-cmyk": lambda: save(Image.effect_noise((400, 300), 40).convert("CMYK"), "JPEG"),
+    "jpeg-with-comment-and-app15": lambda: with_segment(with_segment(photo(), 0xFE), 0xEF),
     "png": lambda: png(600, 400),
+    "png-private-ancillary-chunk": lambda: with_chunk(png(600, 400), b"prVt"),
     "png-of-noise": scan_png,
     "png-palette": lambda: save(Image.effect_noise((400, 300), 40).convert("P"), "PNG"),
     "png-16-bit": lambda: save(Image.effect_noise((400, 300), 40).convert("I;16"), "PNG"),

@@ -7,8 +7,9 @@ A child because decoding is the one step that unpacks the file: at most 40 megap
 header was bounded first), 160 MB as RGBA; the kernel stops the child at its CPU time. Pillow
 reads headers in Python and decompresses a PNG's ancillary chunks (5 MB of JPEG fill bytes
 took it 5 s, 5,211 iCCP chunks 18.7 s: ``hall.storage``), so it is given only what the pixels
-need (:func:`essentials`: a PNG's IHDR, PLTE, IDATs and IEND; a JPEG's tables, frame and scan,
-without its APP segments but Adobe's, comments and fill bytes). Imports nothing of Django. The
+need (:func:`essentials`: a PNG's IHDR, PLTE, IDATs and IEND, refused with another critical
+chunk; a JPEG without its APP segments but Adobe's, comments and fill bytes, any other segment
+kept for the decoder to judge). Imports nothing of Django. The
 pixels are thrown away: the file stored is the one uploaded, never a re-encoding of it.
 """
 
@@ -27,10 +28,16 @@ from certhall.hall import pdfpages
 #: The header's bounds (``hall.storage.MAX_PIXELS``) are checked before the child starts; Pillow
 #: refuses over twice its own bound as a bomb, so its bound is set to them.
 MAX_PIXELS = 40_000_000
-#: A PNG's chunks the pixels need; a JPEG's segments (DQT, DHT, DAC, DRI, the frame headers,
-#: APP14: Adobe's colour transform).
+#: A PNG's chunks the pixels need, its critical ones: any other critical chunk (the first
+#: letter of its type upper case) is one a decoder does not know and refuses (the reviewer's
+#: browser showed a broken image), while Pillow skips it, so it is refused here (12-07).
 _PNG_KEPT = (b"IHDR", b"PLTE", b"IDAT", b"IEND")
-_JPEG_KEPT = frozenset({0xDB, 0xC4, 0xCC, 0xDD, 0xEE, *range(0xC0, 0xD0)})
+#: A JPEG's segments that are left out: the application segments (EXIF, ICC, XMP, a phone's
+#: depth map) but APP14 (Adobe's colour transform), and comments. Every other segment is kept,
+#: the tables and frame headers and any marker libjpeg does not know (JPGn 0xF0-0xFD, the
+#: reserved 0x02-0xBF): libjpeg refuses those, in the reviewer's browser as in Pillow, and
+#: they were left out too until 12-07, so such a JPEG was accepted and shown broken.
+_JPEG_LEFT_OUT = frozenset({*range(0xE0, 0xEE), 0xEF, 0xFE})
 #: The segments before the scan, chunks in all: ``hall.storage`` refused more before the child.
 _PARTS = 4096 + 65_536
 _FILL = re.compile(rb"\xff+")
@@ -38,7 +45,8 @@ _FILL = re.compile(rb"\xff+")
 
 def essentials(data: bytes) -> bytes:
     """The image ``data`` with only what its pixels need (its header was read by the store:
-    a malformed one here ends the copy, and the decoder refuses what is left)."""
+    a malformed one here ends the copy, and the decoder refuses what is left); ValueError for a
+    PNG with a critical chunk no decoder knows."""
     if data.startswith(b"\x89PNG"):
         kept, pos = [data[:8]], 8
         for _ in range(_PARTS):
@@ -47,6 +55,8 @@ def essentials(data: bytes) -> bytes:
             length, kind = struct.unpack_from(">I4s", data, pos)
             if kind in _PNG_KEPT:
                 kept.append(data[pos : pos + 12 + length])
+            elif not kind[0] & 0x20:  # a critical chunk no decoder knows
+                raise ValueError(f"unknown critical chunk {kind!r}")
             if kind == b"IEND":
                 break
             pos += 12 + length
@@ -66,7 +76,7 @@ def essentials(data: bytes) -> bytes:
             pos = fill.end() + 1
             continue
         length = struct.unpack_from(">H", data, fill.end() + 1)[0]
-        if code in _JPEG_KEPT:
+        if code not in _JPEG_LEFT_OUT:
             kept.append(data[start : fill.end() + 1 + length])
         pos = fill.end() + 1 + max(length, 2)
     return b"".join(kept)
@@ -77,8 +87,9 @@ def decode(path: str) -> dict[str, Any]:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     with open(path, "rb") as file:
-        data = essentials(file.read())
+        data = file.read()
     try:
+        data = essentials(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as image:
