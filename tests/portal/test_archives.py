@@ -1,8 +1,9 @@
 """A ZIP, DOCX or XLSX an editor publishes is checked member by member before it is kept
-(``storage.check_archive``, 12-07): too many members, a zip bomb (its declared total or one
-member's ratio), a name that climbs out, is not UTF-8 or hides what it is (U+202E), a password, a method Windows does not
-unpack, a member whose data is damaged or longer than declared, an Office file without its
-content types or with macros: each refused in Chinese, nothing stored, the refusal audited.
+(``storage.check_archive``, 12-07): too many members, a zip bomb (its declared total or one member's
+ratio), a name that climbs out, is not UTF-8 or hides what it is (U+202E), a password, a method
+Windows does not unpack, a member whose data is damaged or longer than declared, an Office file
+without its content types or with macros: each refused in Chinese, nothing stored, the refusal
+audited.
 Each archive is made here with zipfile (or byte by byte, ``tests.support.archives``, where
 zipfile will not write it), beside intact ones that are published."""
 

@@ -5,12 +5,12 @@ memory limits as ``hall.pdfpages``: ``python -m certhall.hall.archives PATH SECO
 (``hall.storage.check_archive`` runs it, as the portal's ``inspect=``, and refuses in Chinese;
 docs/security.md, "Archives").
 
-First what the central directory says, nothing decompressed: at most ``MAX_MEMBERS`` members,
-each with a name that stays inside the folder it is unpacked into (not absolute, no ``..``, no
-control character, not a symbolic link; a name flagged UTF-8 must be UTF-8, any other is read as
-CP437, the format's own) and shows what it is (no direction override, zero-width or other
-invisible character: ``identity.first_invisible``), none encrypted, each stored or deflated (what Windows unpacks), at most
-``MAX_UNPACKED`` bytes declared in all and no member over ``MAX_RATIO`` times its compressed
+First what the central directory says, nothing decompressed: at most ``MAX_MEMBERS`` members, each
+with a name that stays inside the folder it is unpacked into (not absolute, no ``..``, no control
+character, not a symbolic link; a name flagged UTF-8 must be UTF-8, any other is read as CP437, the
+format's own) and shows what it is (no direction override, zero-width or other invisible character:
+``identity.first_invisible``), none encrypted, each stored or deflated (what Windows unpacks), at
+most ``MAX_UNPACKED`` bytes declared in all and no member over ``MAX_RATIO`` times its compressed
 size (a zip bomb); a DOCX or XLSX must have its ``[Content_Types].xml`` and no macros
 (``vbaProject.bin``). Then every member is decompressed from its local header, streaming in
 ``CHUNK`` pieces thrown away, to exactly its declared size and CRC-32 (``_unpacks``). A child
