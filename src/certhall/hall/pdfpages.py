@@ -1,5 +1,6 @@
 """A PDF's page sizes, read by pypdf in a child process under a CPU-time and memory limit:
-``python -m certhall.hall.pdfpages PATH SECONDS PAGES`` (PAGES: the most it may have) prints
+``python -m certhall.hall.pdfpages PATH SECONDS PAGES OBJECTS`` (the most pages and objects it
+may have) prints
 ``{"pages": [[width_mm, height_mm], ...]}`` or ``{"error": code}`` (``hall.storage.check_pdf``
 runs it and refuses in Chinese).
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import resource
 import sys
 from typing import Any
@@ -28,6 +30,26 @@ MEMORY = 1 << 30
 
 class TooManyPages(Exception):
     pass
+
+
+#: An entry of a cross-reference table; a cross-reference stream's /Size or /Index (its
+#: dictionary is never compressed): fixed widths or bounded digits, so a search is linear.
+_XREF_ENTRY = re.compile(rb"\d{10} \d{5} [nf]")
+_XREF_COUNTS = re.compile(rb"/(Size|Index)\s*\[?([\d\s]{1,200})")
+
+
+def objects_in(data: bytes) -> int:
+    """The most objects the PDF ``data`` makes pypdf read: its object headers (``obj`` once
+    and ``endobj`` once each), its cross-reference tables' entries, or what a cross-reference
+    stream declares (its /Size, the counts of its /Index). Counted here, in the child under its
+    CPU time, not in the web worker: a 5 MiB upload of ``/Size 1`` repeated is 750,000 matches
+    read one by one in Python, 0.6 s of the worker's CPU (a 20 MiB one 2.5 s), every other
+    request of that process waiting on the interpreter meanwhile (12-07, a probe)."""
+    counts = [data.count(b"obj") // 2, len(_XREF_ENTRY.findall(data))]
+    for key, numbers in _XREF_COUNTS.findall(data):
+        values = [int(n) for n in numbers.split()]
+        counts.append(sum(values[1::2]) if key == b"Index" else max(values, default=0))
+    return max(counts)
 
 
 def page_sizes(reader: Any, most: int) -> list[tuple[float, float]]:
@@ -57,7 +79,10 @@ def page_sizes(reader: Any, most: int) -> list[tuple[float, float]]:
     raise ValueError("page tree too large")
 
 
-def read(path: str, most: int) -> dict[str, Any]:
+def read(path: str, most: int, objects: int) -> dict[str, Any]:
+    with open(path, "rb") as file:
+        if objects_in(file.read()) > objects:
+            return {"error": "pdf_too_complex"}
     import pypdf  # here: the limits are set before its import's time and memory count
 
     try:
@@ -81,7 +106,7 @@ def limit(seconds: int) -> None:
 def main() -> None:
     limit(int(sys.argv[2]))
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on repairing a file
-    print(json.dumps(read(sys.argv[1], int(sys.argv[3]))))
+    print(json.dumps(read(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]))))
 
 
 if __name__ == "__main__":
