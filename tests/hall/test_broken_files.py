@@ -278,6 +278,21 @@ def test_counting_a_pdfs_objects_costs_the_child_not_the_web_worker(tmp_path: Pa
     assert stored_files(tmp_path) == []
 
 
+def test_the_checking_child_imports_nothing_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m`` puts the working directory first on the child's path: a ``json.py`` in
+    the directory the server was started from was imported in place of the stdlib's, so every
+    image was refused as damaged (or that file ran in every check). A probe of 12-07."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    (folder / "json.py").write_text('raise SystemExit("the working directory\'s json")\n')
+    monkeypatch.chdir(folder)
+    blob = storage.store([png(600, 400)], base=tmp_path / "store", pdf=storage.SCAN_PDF)
+    assert blob.content_type == "image/png"
+    assert storage.store([pdf()], base=tmp_path / "store", pdf=storage.SCAN_PDF).size > 0
+
+
 def test_each_way_in_has_its_own_pdf_bounds(tmp_path: Path) -> None:
     """Only the hall's documents are scans: a portal's manual of 60 pages is refused by the
     scan's bounds and published within the portal's (``portal.files.PUBLISHED_PDF``)."""

@@ -79,7 +79,9 @@ def serve(args: argparse.Namespace) -> int:
     )
     runner = None
     if not args.no_jobs:
-        runner = subprocess.Popen([sys.executable, "-m", "certhall.cli.main", "jobs", "--loop"])
+        # -P: the working directory not first on its path (hall.storage._child, the same)
+        jobs = [sys.executable, "-P", "-m", "certhall.cli.main", "jobs", "--loop"]
+        runner = subprocess.Popen(jobs)
     print(f"certhall serving on http://{args.host}:{args.port}  (state in {cfg.home})", flush=True)
     if cfg.ocsp_listen is not None:
         print("OCSP listener on http://{}:{}/ocsp".format(*cfg.ocsp_listen), flush=True)

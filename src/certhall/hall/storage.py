@@ -446,7 +446,9 @@ def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
     its own CPU time to ``pdfpages.SECONDS`` and its memory (``pdfpages.limit``); empty when it
     was killed, failed or did not answer within four times its CPU time (a busy machine)."""
     seconds = pdfpages.SECONDS
-    command = [sys.executable, "-m", module, str(path), str(seconds), *arguments]
+    # -P: not the working directory first on the child's path (``-m`` puts it there): a
+    # json.py or zipfile.py in the server's directory was imported in place of the stdlib's
+    command = [sys.executable, "-P", "-m", module, str(path), str(seconds), *arguments]
     try:
         child = subprocess.run(command, capture_output=True, timeout=4 * seconds, check=False)
         answer = json.loads(child.stdout) if child.returncode == 0 else {}
