@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import random
 import re
+import signal
 import struct
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -22,7 +26,7 @@ from PIL import Image
 
 from certhall.accounts.models import Handler, User
 from certhall.audit.models import AuditEvent
-from certhall.errors import InvalidInput
+from certhall.errors import InvalidInput, TooManyRequests
 from certhall.hall import pdfpages, storage
 from certhall.portal import files
 from tests.hall.conftest import FRIDAY, at, upload
@@ -291,6 +295,40 @@ def test_the_checking_child_imports_nothing_from_the_working_directory(
     blob = storage.store([png(600, 400)], base=tmp_path / "store", pdf=storage.SCAN_PDF)
     assert blob.content_type == "image/png"
     assert storage.store([pdf()], base=tmp_path / "store", pdf=storage.SCAN_PDF).size > 0
+
+
+def test_a_child_kept_waiting_by_a_busy_machine_does_not_blame_the_file(
+    applicant: User,
+    handler: Handler,
+    uploads: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A child that did not answer in time was the file's fault, whatever kept it: a whole
+    photo was refused as damaged (图片文件已损坏) when the machine was too busy to run its
+    check (a probe of 12-07). Here the child is stopped as soon as it starts (SIGSTOP: no CPU
+    used), as a starved one is; the photo is refused as the server's being busy, not stored,
+    and the refusal audited. A child that used its CPU time stays the file's refusal (above)."""
+    monkeypatch.setattr(pdfpages, "SECONDS", 1)
+    started: list[subprocess.Popen[bytes]] = []
+
+    class Stopped(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, *arguments: Any, **options: Any) -> None:
+            super().__init__(*arguments, **options)
+            os.kill(self.pid, signal.SIGSTOP)
+            started.append(self)
+
+    draft = draft_without_documents(applicant, handler)
+    monkeypatch.setattr(subprocess, "Popen", Stopped)
+    with at(FRIDAY), pytest.raises(TooManyRequests) as refused:
+        upload(applicant, draft.number, "licence_copy", photo(), name="licence")
+    assert started and all(child.returncode is not None for child in started)
+    assert refused.value.code == "rate_limited" and refused.value.http_status == 429
+    assert refused.value.message == (
+        "服务器正忙，未能及时检查上传的文件（不是文件的问题），文件未保存，请 60 秒后重新上传。"
+    )
+    assert not draft.documents.exists() and stored_files(uploads) == []
+    event = AuditEvent.objects.filter(action="hall.document.upload", result="refused").get()
+    assert event.after["error"] == "rate_limited"
 
 
 def test_each_way_in_has_its_own_pdf_bounds(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from certhall import config
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, TooManyRequests
 from certhall.hall import pdfpages
 
 #: 5 MiB per file: a scanned A4 page at 300 dpi as JPEG or PDF is well below it.
@@ -441,18 +441,44 @@ def check_archive(path: Path) -> str:
     raise InvalidInput(code=code, **answer)
 
 
+#: How long the store waits for a checking child, in multiples of its CPU time, and how long
+#: it asks the uploader to wait when the machine, not the file, kept the child from answering.
+WAIT_FACTOR = 4
+BUSY_RETRY_SECONDS = 60
+
+
 def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
     """The JSON answer of ``python -m module PATH SECONDS ARGUMENTS...``, a child that limits
     its own CPU time to ``pdfpages.SECONDS`` and its memory (``pdfpages.limit``); empty when it
-    was killed, failed or did not answer within four times its CPU time (a busy machine)."""
+    was killed or failed (the file made it so: its caller refuses the file).
+
+    Not answering within ``WAIT_FACTOR`` times its CPU time is the file's fault only when the
+    child used at least half of that CPU time; otherwise it waited for a busy machine, and a
+    whole photo was refused as damaged: TooManyRequests ``upload_busy`` then (12-07, a probe),
+    the file not blamed and nothing kept."""
     seconds = pdfpages.SECONDS
     # -P: not the working directory first on the child's path (``-m`` puts it there): a
     # json.py or zipfile.py in the server's directory was imported in place of the stdlib's
     command = [sys.executable, "-P", "-m", module, str(path), str(seconds), *arguments]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        child = subprocess.run(command, capture_output=True, timeout=4 * seconds, check=False)
-        answer = json.loads(child.stdout) if child.returncode == 0 else {}
-    except (subprocess.TimeoutExpired, ValueError):
+        out, _ = child.communicate(timeout=WAIT_FACTOR * seconds)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        assert child.stdout is not None  # noqa: S101 - opened as a pipe above
+        child.stdout.close()
+        _, _, usage = os.wait4(child.pid, 0)  # reaped here, with its CPU time
+        child.returncode = -9
+        if usage.ru_utime + usage.ru_stime < seconds / 2:
+            raise TooManyRequests(
+                message_code="upload_busy",
+                retry_after=BUSY_RETRY_SECONDS,
+                scope="upload_check",
+            ) from None
+        return {}
+    try:
+        answer = json.loads(out) if child.returncode == 0 else {}
+    except ValueError:
         answer = {}
     return answer if isinstance(answer, dict) else {}
 

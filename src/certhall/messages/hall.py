@@ -146,6 +146,11 @@ MESSAGES: dict[str, str] = {
         "PDF文件第 {page} 页为 {width} × {height} 毫米，超过限制（每边不超过 {side} 毫米，"
         "A3纸为 297 × 420 毫米），请按A4或A3纸张扫描后重新上传。"
     ),
+    # The machine, not the file, kept a checking child from answering (hall.storage._child).
+    "upload_busy": (
+        "服务器正忙，未能及时检查上传的文件（不是文件的问题），文件未保存，"
+        "请 {retry_after} 秒后重新上传。"
+    ),
     # An archive's refusals (hall.storage.check_archive; only the portal accepts archives).
     "archive_too_many_members": (
         "压缩文件中有 {count} 个文件，超过 {limit} 个的限制，请减少文件或分成几个压缩文件后上传。"
