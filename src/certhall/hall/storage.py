@@ -453,7 +453,8 @@ def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
     was killed or failed (the file made it so: its caller refuses the file).
 
     Not answering within ``WAIT_FACTOR`` times its CPU time is the file's fault only when the
-    child used at least half of that CPU time; otherwise it waited for a busy machine, and a
+    child used at least a quarter of that CPU time (0.5 s: the most a whole file's check takes,
+    a 40 MP image's decoding); otherwise it waited for a busy machine, and a
     whole photo was refused as damaged: TooManyRequests ``upload_busy`` then (12-07, a probe),
     the file not blamed and nothing kept."""
     seconds = pdfpages.SECONDS
@@ -469,7 +470,7 @@ def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
         child.stdout.close()
         _, _, usage = os.wait4(child.pid, 0)  # reaped here, with its CPU time
         child.returncode = -9
-        if usage.ru_utime + usage.ru_stime < seconds / 2:
+        if usage.ru_utime + usage.ru_stime < seconds / 4:  # what a 40 MP photo's decoding takes
             raise TooManyRequests(
                 message_code="upload_busy",
                 retry_after=BUSY_RETRY_SECONDS,
