@@ -326,6 +326,10 @@ def test_marked_shows_what_the_rule_refuses_as_code_points() -> None:
         ("FH20261120-0001234", "FH", True, "FH20261120-0001234"),  # an application's six or more
         ("FH20261120-00012", "FH", True, None),
         ("ZF20261120-000123", "FH", True, None),  # another kind's number
+        ("ZF20261120——000123", "ZF", False, "ZF20261120-000123"),  # a Chinese IME's dash
+        ("FH20261120–000042", "FH", True, "FH20261120-000042"),
+        ("ZF20261120－000123", "ZF", False, "ZF20261120-000123"),
+        ("ZF20261120---000123", "ZF", False, None),
         ("ZF2026112-0000123", "ZF", False, None),  # the hyphen is not moved
         ("ZF20261120-٠٠٠١٢٣", "ZF", False, None),  # other scripts' digits stay refused
         ("", "ZF", False, None),

@@ -76,13 +76,20 @@ def _normalise(text: str) -> str:
     return "".join(fold_width(text).split()).upper()
 
 
+#: A hyphen as people type it: ASCII, the Unicode hyphens and dashes (U+2010-2015: a Chinese
+#: input method's —— is two U+2014), the minus sign; full width is folded to ASCII before.
+_DASHES = "[-\u2010-\u2015\u2212]"
+
+
 def dated_number(typed: str, prefix: str, *, longer: bool = False) -> str | None:
     """One of the platform's own numbers as a person types it (订单号 ``ZF20261120-000123``,
     费用返还申请编号 ``FH20261120-000042``): the prefix, the date in 8 digits, a hyphen and a
     6-digit sequence (``longer``: 6 digits or more). Full width folded, blanks, case and a
-    missing hyphen forgiven; the printed form, or None for anything else."""
+    missing hyphen forgiven, and the dashes a Chinese input method types for it (——, –, −);
+    the printed form, or None for anything else."""
     match = re.fullmatch(
-        rf"{re.escape(prefix)}([0-9]{{8}})-?([0-9]{{6{',' if longer else ''}}})", _normalise(typed)
+        rf"{re.escape(prefix)}([0-9]{{8}}){_DASHES}{{0,2}}([0-9]{{6{',' if longer else ''}}})",
+        _normalise(typed),
     )
     return f"{prefix}{match[1]}-{match[2]}" if match else None
 
