@@ -273,3 +273,27 @@ def test_the_export_is_audited_as_the_transfer_file_is(
     # refused (not an officer): nothing exported, nothing recorded as exported
     assert client_for(actors["reviewer"]).get(export.request["PATH_INFO"]).status_code == 403
     assert AuditEvent.objects.filter(action="refunds.export").count() == 1
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_bank_return_with_many_refused_lines_lists_the_first_reasons(
+    actors: dict[str, User], two_in_a_batch: PayoutBatch
+) -> None:
+    """Every refused line's reason went into the session and onto the page (a probe of 12-07:
+    1.2 MB of session for 100,000 lines); the page lists the first ones and says how many."""
+    from certhall.refunds.web.officer import SHOWN_REFUSALS
+
+    officer = client_for(actors["officer"])
+    good = bank_return(two_in_a_batch, [(1, "failed")])
+    bad = "".join(
+        f"{two_in_a_batch.number},2,FH20990101-{n:06d},300.00,paid,,\n" for n in range(50)
+    )
+    upload = SimpleUploadedFile("return.csv", good + bad.encode(), "text/csv")
+    settled = officer.post(
+        "/refunds/console/batches/settle", {"programme": "sz-2021", "bank_return": upload}
+    )
+    page = officer.get(settled["Location"]).content.decode()
+    assert page.count("第") >= SHOWN_REFUSALS and "FH20990101-000019" in page
+    assert "FH20990101-000020" not in page
+    assert f"以上为前 {SHOWN_REFUSALS} 行的原因，共拒绝 50 行。" in page
+    assert len(officer.session.get("refund_settle_report", "")) == 0  # shown once, then gone
