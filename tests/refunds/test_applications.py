@@ -120,7 +120,7 @@ def test_outside_the_window_refused_with_the_dates(
     with time_machine.travel(AFTER_WINDOW, tick=False), pytest.raises(RuleViolation) as closed:
         apply(actors, open_programme)
     assert closed.value.code == "refund_window_closed"
-    assert "2021年12月21日至2022年01月20日" in closed.value.message
+    assert "2021年12月21日至2022年1月20日" in closed.value.message
 
 
 @pytest.mark.usefixtures("frozen")

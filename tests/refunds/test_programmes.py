@@ -302,6 +302,8 @@ def test_a_programme_is_a_search_document(actors: dict[str, User]) -> None:
     assert [h.url for h in search.search("第二轮").hits] == ["/refunds/sz-2027/"]
     assert [h.url for h in search.search("退费 第二轮").hits] == ["/refunds/sz-2027/"]
     demo.seed(date(2026, 11, 20))
+    shown = Programme.objects.get(slug="demo").announcement
+    assert shown.startswith("本项目为演示项目") and "2026年11月13日至2026年12月20日" in shown
     assert "/refunds/demo/" in {h.url for h in search.search("演示项目").hits}
     indexing.reindex_all()
     refunds = {h.url for h in search.search("费用返还", per_page=50).hits if h.kind == "refund"}

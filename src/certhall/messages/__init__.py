@@ -20,11 +20,20 @@ import json
 import pkgutil
 import string
 from collections.abc import Mapping
+from datetime import date
 from html import escape
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CATALOGUE", "SCRIPT_WORDS", "placeholders", "script_words", "text", "words_element"]
+__all__ = [
+    "CATALOGUE",
+    "SCRIPT_WORDS",
+    "day_text",
+    "placeholders",
+    "script_words",
+    "text",
+    "words_element",
+]
 
 
 def _merge(*modules: ModuleType) -> dict[str, str]:
@@ -79,6 +88,11 @@ def text(code: str, **params: Any) -> str:
     if template is None:
         template = CATALOGUE["error"]
     return string.Formatter().vformat(template, (), _Visible(params))
+
+
+def day_text(day: date) -> str:
+    """A day as the words print it: 2022年1月20日, no leading zeros (the pages' ``Y年n月j日``)."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def placeholders(code: str) -> frozenset[str]:

@@ -25,6 +25,7 @@ from certhall import clock
 from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.audit import services as audit
 from certhall.ca.models import Certificate
+from certhall.messages import day_text
 from certhall.notify import mail
 from certhall.notify.messages import Kind
 from certhall.notify.models import RenewalReminder, mask_phone
@@ -111,7 +112,7 @@ def _context(cert: Certificate, now: datetime) -> dict[str, object]:
         "organization": org.name if org else cert.org_name,
         "cert_type": kind,
         "serial": cert.serial,
-        "expires": f"{expires.year}年{expires.month}月{expires.day}日",
+        "expires": day_text(expires),
         "days": max(0, (expires - now.astimezone(clock.SHANGHAI).date()).days),
         "link": paths.absolute("hall-applicant:renew", query={"serial": cert.serial}),
     }

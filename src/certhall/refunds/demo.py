@@ -13,6 +13,7 @@ from django.db import transaction
 
 from certhall import clock
 from certhall.accounts.models import Provider
+from certhall.messages import day_text
 from certhall.portal import search
 from certhall.portal.models import Notice
 from certhall.portal.seed import REFUND_KEY
@@ -44,20 +45,30 @@ RECORDS: list[tuple[str, str, str, str, str, date, str, date | None]] = [
 ]  # fmt: skip
 
 
+#: The demo programme shows the 2021 announcement it copies, whose 申请时间 (即日起至2022年1月20日)
+#: is not its own: said above it.
+DEMO_NOTE = (
+    "本项目为演示项目：沿用下文2021年12月公告的返还条件和办理点，申请时间改为{start}至{end}，"
+    "以便试用线上和线下申请。下文中的申请时间以本页为准。\n\n"
+)
+
+
 def seed(today: date | None = None) -> list[str]:
     """Create what is missing; returns lines to print."""
     today = today or clock.today()
     out: list[str] = link_announcement()
     with transaction.atomic():
         announced = Programme.objects.get(slug=ANNOUNCED)
+        start, end = today - timedelta(days=7), today + timedelta(days=30)
         demo, created = Programme.objects.get_or_create(
             slug=DEMO,
             defaults={
                 "name": "数字证书费用返还（演示项目，申请期含今天）",
-                "announcement": announced.announcement,
-                "announced_on": today - timedelta(days=7),
-                "apply_from": today - timedelta(days=7),
-                "apply_to": today + timedelta(days=30),
+                "announcement": DEMO_NOTE.format(start=day_text(start), end=day_text(end))
+                + announced.announcement,
+                "announced_on": start,
+                "apply_from": start,
+                "apply_to": end,
                 "business_from": announced.business_from,
                 "business_to": announced.business_to,
                 "businesses": list(announced.businesses),

@@ -25,6 +25,7 @@ from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
 from certhall.errors import Conflict, InvalidInput
+from certhall.messages import day_text
 from certhall.pki import identity
 from certhall.portal import notices, search
 from certhall.portal.models import Notice, NoticeCategory
@@ -202,8 +203,8 @@ def programme_document(programme: Programme) -> search.Document:
     its public page ``/refunds/<slug>/`` shows, with the words the page shows above them.
     Every programme is public (``/refunds/`` lists them all); dated by its announcement."""
     lines = [
-        f"申请时间：{_day_text(programme.apply_from)}至{_day_text(programme.apply_to)}",
-        f"业务期间：{_day_text(programme.business_from)}至{_day_text(programme.business_to)}"
+        f"申请时间：{day_text(programme.apply_from)}至{day_text(programme.apply_to)}",
+        f"业务期间：{day_text(programme.business_from)}至{day_text(programme.business_to)}"
         "（含首尾两日）",
         f"返还业务：{'、'.join(programme.covered_labels)}",
         f"咨询电话：{programme.hotline_name} {programme.hotline}",
@@ -220,10 +221,6 @@ def programme_document(programme: Programme) -> search.Document:
         url=f"/refunds/{programme.slug}/",
         day=programme.announced_on or programme.apply_from,
     )
-
-
-def _day_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def has_applications(programme: Programme) -> bool:

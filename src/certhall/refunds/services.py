@@ -32,6 +32,7 @@ from certhall.errors import (
     quoted,
 )
 from certhall.lifecycle import transition
+from certhall.messages import day_text
 from certhall.pki.identity import fold_width
 from certhall.refunds.eligibility import Eligibility, explain
 from certhall.refunds.models import (
@@ -115,9 +116,9 @@ def require_window(programme: Programme) -> None:
         raise RuleViolation(
             code="refund_window_closed",
             programme=programme.name,
-            start=f"{programme.apply_from:%Y年%m月%d日}",
-            end=f"{programme.apply_to:%Y年%m月%d日}",
-            today=f"{day:%Y年%m月%d日}",
+            start=day_text(programme.apply_from),
+            end=day_text(programme.apply_to),
+            today=day_text(day),
         )
 
 
