@@ -18,6 +18,7 @@ CONTEXTS: dict[Kind, dict[str, object]] = {
     Kind.LOGIN_CODE: {"code": "135790", "minutes": 5},
     Kind.REGISTER_CODE: {"code": "135790", "minutes": 5},
     Kind.REFUND_CODE: {"code": "135790", "minutes": 5},
+    Kind.REFUND_COUNTER_CODE: {"code": "135790", "minutes": 5},
     Kind.APPLICATION_STATUS: {
         "organization": "深圳市测试医疗器械有限公司",
         "business": "新办",
@@ -88,6 +89,9 @@ EXPECTED_SMS = {
     "请勿将验证码告诉他人。",
     Kind.REFUND_CODE: "【深圳CA】您正在查询数字证书费用返还申请进度，验证码为135790，5分钟内有效。"
     "请勿将验证码告诉他人。",
+    Kind.REFUND_COUNTER_CODE: "【深圳CA】您正在受理点办理数字证书费用返还线下申请，"
+    "本手机号将接收申请编号和进度查询验证码，验证码为135790，5分钟内有效。"
+    "如非本人在受理点办理，请勿将验证码告诉他人。",
     Kind.APPLICATION_STATUS: "【深圳CA】您单位的新办申请（编号XB20261120001）状态已变更为：已邮寄。"
     "快递单号SF1234567890。详情请登录网上营业厅查看：https://hall.example.cn/hall/applications/XB20261120001/",
     Kind.REVIEW_RESULT: "【深圳CA】您单位的续期申请（编号XQ20261120002）审核已通过。"
@@ -132,6 +136,7 @@ def test_only_notices_go_by_email(kind: Kind) -> None:
     # secrets, and what is told to a phone about its own account, go by SMS only
     sms_only = kind in (
         Kind.PIN, Kind.UNLOCK_PIN, Kind.LOGIN_CODE, Kind.REGISTER_CODE, Kind.REFUND_CODE,
+        Kind.REFUND_COUNTER_CODE,
         Kind.ACCOUNT_DISOWNED, Kind.PASSWORD_CHANGED,
     )  # fmt: skip
     assert (rendered.email is None) is sms_only

@@ -4,6 +4,7 @@ enterprises, records and actors."""
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,8 +13,11 @@ from typing import Any
 import pytest
 import time_machine
 
-from certhall.accounts.models import Organization, Provider, Role, User
+from certhall import clock
+from certhall.accounts import codes
+from certhall.accounts.models import Organization, Provider, RateLimitEvent, Role, SmsCode, User
 from certhall.certlogin.models import CertificateAccount
+from certhall.notify.models import SmsMessage
 from certhall.refunds.models import FeeRecord, PayoutBatch, Programme, UsageRecord
 from certhall.rules import SHANGHAI
 
@@ -29,6 +33,34 @@ GONE_NAME = "深圳市已注销演示贸易有限公司"
 PHONE = "13800138000"
 ACCOUNT = "6222020200001234567"
 LEGAL_REP_ID = "11010519491231002X"
+
+
+def sent_code(phone: str, kind: str) -> str:
+    """The code in the newest text message of ``kind`` to ``phone`` (where the plain code
+    lives: the person reads it from their phone)."""
+    sms = SmsMessage.objects.filter(phone=phone, kind=kind).order_by("-pk").first()
+    assert sms is not None, f"no {kind} message to {phone}"
+    return re.findall(r"验证码为(\d{6})", sms.text)[0]
+
+
+def other_code(code: str) -> str:
+    """A six-digit code that is not ``code`` (a wrong one, typed)."""
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def counter_code(phone: str = PHONE) -> str:
+    """The code that proves ``phone`` at a counter, read from the outbox: the one sent last
+    while it is unused and in time, else a new one sent through ``accounts.codes``, not counted
+    by its sending limits (a test enters several applications for one phone in a frozen minute
+    and asks it a progress code; the limits are tests/accounts/test_codes.py's)."""
+    now = clock.now()
+    waiting = SmsCode.objects.filter(
+        phone=phone, purpose=SmsCode.Purpose.REFUND_COUNTER, state="active", expires_at__gt=now
+    )
+    if not waiting.exists():
+        codes.request_code(phone, SmsCode.Purpose.REFUND_COUNTER, client=None, now=now)
+        RateLimitEvent.objects.filter(scope__startswith="code_").delete()
+    return sent_code(phone, "refund_counter_code")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.test import Client
 from certhall.accounts.models import User
 from certhall.refunds import payout
 from certhall.refunds.imports import csv_rows
-from certhall.refunds.models import Programme
+from certhall.refunds.models import Programme, RefundApplication
 from tests.refunds.conftest import (
     ACCOUNT,
     GONE_NAME,
@@ -22,6 +22,8 @@ from tests.refunds.conftest import (
     NAME,
     PHONE,
     USCC,
+    other_code,
+    sent_code,
 )
 from tests.refunds.test_applications import bank_return
 from tests.support.openapi import documented_fields
@@ -280,17 +282,37 @@ def test_a_partnerships_counter_application_needs_no_legal_representative(
     fee("g1", IN, "300.00", uscc=GONE_USCC, name=GONE_NAME)
     use("g1", IN)
     items = ["licence", "change_proof", "delegate_id", "opening_permit"]
-    response = api(actors["clerk"]).post(
-        f"/api/refunds/programmes/{open_programme.slug}/counter-applications",
-        {
-            "uscc": GONE_USCC, "enterprise_name": GONE_NAME, "special_case": "deregistered",
-            "phone": PHONE, "partnership": True, "delegate_name": "王五",
-            "delegate_id_number": LEGAL_REP_ID, "received": items, "signed": items,
-            "account": {"account_name": GONE_NAME, "account_number": ACCOUNT, "bank_name": "建行"},
-        },
-        content_type="application/json",
-    )  # fmt: skip
+    entry = {
+        "uscc": GONE_USCC, "enterprise_name": GONE_NAME, "special_case": "deregistered",
+        "phone": PHONE, "partnership": True, "delegate_name": "王五",
+        "delegate_id_number": LEGAL_REP_ID, "received": items, "signed": items,
+        "account": {"account_name": GONE_NAME, "account_number": ACCOUNT, "bank_name": "建行"},
+    }  # fmt: skip
+    clerk = api(actors["clerk"])
+    path = f"/api/refunds/programmes/{open_programme.slug}/counter-applications"
+    # the phone is proven first, as on the page: without its code nothing is stored
+    refused = clerk.post(path, entry, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "refund_counter_code_empty"
+    assert "发送验证码" in refused.json()["message"]
+    assert not RefundApplication.objects.exists()
+    sent = clerk.post(f"{path}/phone-code", {"phone": PHONE}, content_type="application/json")
+    assert sent.status_code == 200, sent.content
+    assert sent.json()["phone"] == "138****8000"
+    code = sent_code(PHONE, "refund_counter_code")
+    wrong = clerk.post(path, {**entry, "code": other_code(code)}, content_type="application/json")
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "error": "refund_counter_code",
+        "message": "登记手机号的验证码不正确，请核对或重新获取。",
+    }
+    assert not RefundApplication.objects.exists()
+    response = clerk.post(path, {**entry, "code": code}, content_type="application/json")
     assert response.status_code == 201, response.content
+    # an applicant cannot have a counter's code sent (nor enter at a counter)
+    applicant = api(actors["applicant"])
+    asked = applicant.post(f"{path}/phone-code", {"phone": PHONE}, content_type="application/json")
+    assert asked.status_code == 403
 
 
 @pytest.mark.usefixtures("frozen")

@@ -36,6 +36,7 @@ from tests.refunds.conftest import (
     OTHER_USCC,
     PHONE,
     USCC,
+    counter_code,
     released_batch,
 )
 
@@ -161,6 +162,8 @@ def offline_entry(**changes: Any) -> OfflineEntry:
         "signed": frozenset(required_items("deregistered", False)),
     }
     fields.update(changes)
+    if "code" not in changes:  # the code the representative reads out (tests.refunds.conftest)
+        fields["code"] = counter_code(fields["phone"])
     return OfflineEntry(**fields)
 
 

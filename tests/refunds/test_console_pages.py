@@ -14,7 +14,15 @@ from certhall.audit.models import AuditEvent
 from certhall.refunds.models import PayoutBatch, Programme, RefundApplication
 from certhall.refunds.payout import RETURN_COLUMNS
 from certhall.refunds.states import State
-from tests.refunds.conftest import ACCOUNT, GONE_NAME, GONE_USCC, LEGAL_REP_ID, NAME, PHONE
+from tests.refunds.conftest import (
+    ACCOUNT,
+    GONE_NAME,
+    GONE_USCC,
+    LEGAL_REP_ID,
+    NAME,
+    PHONE,
+    counter_code,
+)
 from tests.refunds.test_applications import bank_return, released_batch
 from tests.refunds.test_pages import client_for, records  # noqa: F401 - the fixture
 
@@ -159,7 +167,7 @@ def test_an_oversized_or_invisible_field_is_refused_not_cut(
         assert cut.status_code == 400 and "不能超过" in cut.content.decode(), name
     assert f'value="{ACCOUNT}"' in cut.content.decode()  # the rest as typed
     assert not RefundApplication.objects.exists()
-    assert clerk.post("/refunds/counter/", entry).status_code == 303
+    assert clerk.post("/refunds/counter/", {**entry, "code": counter_code()}).status_code == 303
 
 
 @pytest.mark.usefixtures("records", "frozen")

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps as django_apps
 from django.test import Client
 
@@ -19,7 +20,17 @@ from certhall.audit.models import AuditEvent
 from certhall.notify.models import SmsMessage
 from certhall.refunds.models import Programme, RefundApplication
 from certhall.refunds.states import State
-from tests.refunds.conftest import ACCOUNT, GONE_NAME, GONE_USCC, LEGAL_REP_ID, NAME, PHONE
+from tests.refunds.conftest import (
+    ACCOUNT,
+    GONE_NAME,
+    GONE_USCC,
+    LEGAL_REP_ID,
+    NAME,
+    PHONE,
+    counter_code,
+    other_code,
+    sent_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -193,9 +204,9 @@ def test_a_refused_supply_keeps_the_note_beside_the_form(
     assert set(RefundApplication.objects.values_list("state", flat=True)) == {State.SUBMITTED}
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("records")
 def test_offline_path_with_progress_by_sms_code(
-    actors: dict[str, User], open_programme: Programme
+    actors: dict[str, User], open_programme: Programme, frozen: time_machine.Coordinates
 ) -> None:
     clerk = client_for(actors["clerk"])
     lookup = clerk.post(
@@ -216,10 +227,31 @@ def test_offline_path_with_progress_by_sms_code(
         "bank_name": "建行", "phone": PHONE, "received": items,
         "signed": ["licence", "person_id"],
     }  # fmt: skip
-    unsigned = clerk.post("/refunds/counter/", entry)
+    # the phone is proven first: no code, nothing stored
+    unproven = clerk.post("/refunds/counter/", {**entry, "signed": items})
+    assert unproven.status_code == 400 and "发送验证码" in unproven.content.decode()
+    # 发送验证码, the form's second button: the code goes to the typed phone, the form comes
+    # back as typed (every tick too)
+    sent = clerk.post("/refunds/counter/", {**entry, "action": "send_code"})
+    page = sent.content.decode()
+    assert sent.status_code == 200 and "验证码已发送至 138****8000" in page
+    assert 'id="person_name" name="person_name" value="李四"' in page
+    for key in items:
+        assert re.search(f'id="received-{key}"[^>]* checked', page), key
+    for key in ("licence", "person_id"):
+        assert re.search(f'id="signed-{key}"[^>]* checked', page), key
+    assert not re.search('id="signed-bank_card"[^>]* checked', page)
+    code = sent_code(PHONE, "refund_counter_code")
+    assert not RefundApplication.objects.exists()
+    unsigned = clerk.post("/refunds/counter/", {**entry, "code": code})
     assert unsigned.status_code == 400 and "签字按指纹" in unsigned.content.decode()
-    done = clerk.post("/refunds/counter/", {**entry, "signed": items})
+    wrong = clerk.post("/refunds/counter/", {**entry, "signed": items, "code": other_code(code)})
+    assert wrong.status_code == 400
+    assert "登记手机号的验证码不正确" in wrong.content.decode()
+    assert not RefundApplication.objects.exists()
+    done = clerk.post("/refunds/counter/", {**entry, "signed": items, "code": code})
     assert done.status_code == 303
+    frozen.shift(61)  # the phone's next code (1 a minute): the progress query's
     application = RefundApplication.objects.get(uscc=GONE_USCC)
     assert application.channel == "offline"
     page = clerk.get(done["Location"])  # the clerk is told it was entered, and as what
@@ -273,7 +305,8 @@ def test_wrong_progress_codes_are_limited_per_application(
         "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
         "bank_name": "建行", "phone": PHONE, "received": items, "signed": items,
     }  # fmt: skip
-    assert client_for(actors["clerk"]).post("/refunds/counter/", entry).status_code == 303
+    clerk = client_for(actors["clerk"])
+    assert clerk.post("/refunds/counter/", {**entry, "code": counter_code()}).status_code == 303
     base = {"number": RefundApplication.objects.get().number, "uscc": GONE_USCC}
     public = client_for(None)
     assert public.post("/refunds/progress/", {**base, "step": "code"}).status_code == 200

@@ -300,6 +300,7 @@ def refund_prepare() -> None:
     from certhall.refunds import counter, review
     from certhall.refunds.demo import DEMO, DEMO_ORG_NAME, DEMO_ORG_USCC, GONE_NAME, GONE_USCC
     from certhall.refunds.services import BankAccount
+    from tests.refunds.conftest import counter_code
 
     clerk = User.objects.get(username="demo-clerk")
     officers = [User.objects.get(username=f"demo-refund-officer{s}") for s in ("", "-2")]
@@ -321,6 +322,7 @@ def refund_prepare() -> None:
             account=BankAccount("李四", "6222020200007654321", "测试银行深圳分行"),
             received=frozenset(needed),
             signed=frozenset(needed),
+            code=counter_code(PHONE),  # the representative's phone proven at the desk
         )
         number = counter.enter_offline(clerk, DEMO, entry).number
         for officer in officers:

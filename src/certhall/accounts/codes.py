@@ -69,6 +69,7 @@ SMS_KIND = {
     Purpose.REGISTER: "register_code",
     Purpose.LOGIN: "login_code",
     Purpose.REFUND: "refund_code",
+    Purpose.REFUND_COUNTER: "refund_counter_code",
 }
 
 
@@ -116,13 +117,19 @@ class CodeSent:
 
 
 def request_code(
-    phone: str, purpose: str, *, client: str | None, now: datetime | None = None
+    phone: str,
+    purpose: str,
+    *,
+    client: str | None,
+    now: datetime | None = None,
+    actor: User | None = None,
 ) -> CodeSent:
-    """Send a new code (voiding the previous one) within the rate limits."""
+    """Send a new code (voiding the previous one) within the rate limits; ``actor`` is who
+    asked when someone signed in did (a counter's clerk), else the anonymous steps' recorder."""
     now = now or clock.now()
     number = mobile(phone)
     purpose = purpose_of(purpose)
-    actor = recorder()
+    actor = actor or recorder()
     with audit.refusals_recorded(
         actor,
         "accounts.code.send",
@@ -141,8 +148,9 @@ def request_code(
         ):
             transition(None, CODES, old, State.VOID)
         # A login code only to a registered phone; a refund progress code only ever to the
-        # phone an application registered (its caller looked the application up).
-        send = purpose in (Purpose.REGISTER, Purpose.REFUND) or _has_account(number)
+        # phone an application registered (its caller looked the application up); a counter's
+        # code to the phone its clerk typed (the representative reads it back at the desk).
+        send = purpose != Purpose.LOGIN or _has_account(number)
         sms_id = None
         if send:
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

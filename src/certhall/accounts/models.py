@@ -177,6 +177,7 @@ class SmsCode(models.Model):
         REGISTER = "register", "注册"
         LOGIN = "login", "登录"
         REFUND = "refund", "返还进度查询"
+        REFUND_COUNTER = "refund_counter", "返还线下申请核验手机号"
 
     class State(models.TextChoices):
         ACTIVE = "active", "有效"
@@ -184,7 +185,7 @@ class SmsCode(models.Model):
         VOID = "void", "已作废"
 
     phone = models.CharField(max_length=11)
-    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
     code_hash = models.CharField(max_length=100)
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
     client = models.CharField(max_length=64, blank=True)

@@ -26,7 +26,10 @@ MESSAGES: dict[str, str] = {
     "password_missing": "没有读到密码：请在提示时输入，或从标准输入传入一行。",
     "phone_invalid": "请输入正确的11位中国大陆手机号码。",
     "email_invalid": "电子邮箱格式不正确。",
-    "code_purpose": "验证码用途只能是注册（register）、登录（login）或返还进度查询（refund）。",
+    "code_purpose": (
+        "验证码用途只能是注册（register）、登录（login）、返还进度查询（refund）"
+        "或返还线下申请核验手机号（refund_counter）。"
+    ),
     "code_missing": "验证码不正确，请核对或重新获取。",
     "code_wrong": "验证码不正确，请核对或重新获取。",
     "code_expired": "验证码已过期（有效期5分钟），请重新获取。",

@@ -18,4 +18,5 @@ MESSAGES: dict[str, str] = {
     "rate_limited_register_client": "您的网络地址尝试次数过多，请{wait}后再试。",
     "rate_limited_refund_retry": "该订单的自动退款重试过于频繁，请{wait}后再试。",
     "rate_limited_refund_code": "该申请的验证码错误次数过多，已暂停查询，请{wait}后再试。",
+    "rate_limited_refund_counter_code": "该手机号的验证码错误次数过多，请{wait}后再试。",
 }

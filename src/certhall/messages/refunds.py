@@ -98,6 +98,10 @@ MESSAGES: dict[str, str] = {
     "refund_special_case": "线下申请仅限企业注销、变更或数字证书过期、丢失等特殊情况，请选择情形。",
     "refund_checklist_missing": "尚未收齐以下资料：{items}。",
     "refund_checklist_unsigned": "以下复印件尚未签字按指纹：{items}。",
+    "refund_counter_code_empty": (
+        "请点击“发送验证码”，并输入登记手机号收到的6位验证码（由法定代表人/负责人本人读出）。"
+    ),
+    "refund_counter_code": "登记手机号的{reason}",
     "refund_application_unknown": "没有编号为“{number}”的返还申请。",
     # review
     "refund_reason_required": "请填写原因（不超过500字）。",

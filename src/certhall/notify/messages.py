@@ -31,6 +31,7 @@ class Kind(StrEnum):
     LOGIN_CODE = "login_code"
     REGISTER_CODE = "register_code"
     REFUND_CODE = "refund_code"
+    REFUND_COUNTER_CODE = "refund_counter_code"
     APPLICATION_STATUS = "application_status"
     REVIEW_RESULT = "review_result"
     RENEWAL_REMINDER = "renewal_reminder"
@@ -97,6 +98,12 @@ TEMPLATES: dict[Kind, Template] = {
             "返还进度查询验证码",
             SIGNATURE + "您正在查询数字证书费用返还申请进度，验证码为{code}，{minutes}分钟内有效。"
             "请勿将验证码告诉他人。",
+        ),
+        Template(
+            Kind.REFUND_COUNTER_CODE,
+            "返还线下申请核验手机号验证码",
+            SIGNATURE + "您正在受理点办理数字证书费用返还线下申请，本手机号将接收申请编号和进度查询"
+            "验证码，验证码为{code}，{minutes}分钟内有效。如非本人在受理点办理，请勿将验证码告诉他人。",
         ),
         Template(
             Kind.APPLICATION_STATUS,

@@ -62,6 +62,13 @@ class CounterIn(Schema):
     delegate_id_number: str = ""
     received: list[str] = []
     signed: list[str] = []
+    #: The SMS code sent to ``phone`` (``POST .../counter-applications/phone-code``), read out
+    #: by the person at the desk: the phone is proven before the application is stored.
+    code: str = ""
+
+
+class CounterPhoneIn(Schema):
+    phone: str
 
 
 class RefundReasonIn(Schema):
@@ -273,6 +280,20 @@ def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[di
         signed=frozenset(body.signed),
     )
     return Status(201, _out(counter.enter_offline(_actor(request), slug, entry)))
+
+
+@router.post(
+    "/programmes/{slug}/counter-applications/phone-code",
+    response=RefundCodeSentOut,
+    auth=session,
+    summary="Send the SMS code that proves a counter application's phone",
+    openapi_extra=refusals(429),
+)
+def counter_phone_code(request: HttpRequest, slug: str, body: CounterPhoneIn) -> dict[str, Any]:
+    sent = counter.request_phone_code(
+        _actor(request), slug, body.phone, client=client_address(request)
+    )
+    return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
 
 
 @router.get("/applications", response=list[RefundRowOut], auth=session)

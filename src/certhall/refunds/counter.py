@@ -17,18 +17,30 @@ The counter staff enter it against the announcement's checklist (三、(二) 1-3
 Every copy is marked as signed and fingerprinted (签字按指纹). The refund goes to the legal
 representative's own bank card (account name = the person's name), or for that partnership to
 the applicant's own account (account name = the enterprise's name).
+
+The phone the application registers is proven at the desk before anything is stored (12-07:
+the number and the amount go to it by SMS, and 进度查询 opens with a code sent to it, so a
+mistyped phone handed them to a stranger): the clerk asks a code for it
+(:func:`request_phone_code`, the one SMS-code mechanism ``accounts.codes``, purpose
+``refund_counter``), the representative reads it from their phone, and :func:`enter_offline`
+takes it in the application's transaction. Wrong codes count per phone (5 in 15 minutes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 
-from certhall.accounts.models import Organization, User
+from certhall import clock, ratelimit
+from certhall.accounts import codes
+from certhall.accounts.models import Organization, SmsCode, User
 from certhall.accounts.permissions import require_role
+from certhall.accounts.validation import mobile
 from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
+from certhall.audit import services as audit
 from certhall.errors import InvalidInput
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document
 from certhall.refunds import notices
@@ -57,6 +69,8 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
 LABELS = dict(CHECKLIST)
 #: Material that is a proof, not a copy to sign (the announcement asks signatures on copies).
 NOT_SIGNED = frozenset({"change_proof"})
+#: Wrong codes typed for a phone at a counter (as for a registration's).
+CODE_LIMIT = ratelimit.Limit("refund_counter_code", 5, 900, "rate_limited_refund_counter_code")
 
 
 def required_items(special_case: str, partnership: bool) -> list[str]:
@@ -88,6 +102,8 @@ class OfflineEntry:
     #: Checklist keys received (original seen, copy taken) and copies signed and fingerprinted.
     received: frozenset[str] = field(default_factory=frozenset)
     signed: frozenset[str] = field(default_factory=frozenset)
+    #: The SMS code sent to ``phone`` (:func:`request_phone_code`), read out by the person.
+    code: str = ""
 
 
 def _checklist(entry: OfflineEntry) -> dict[str, object]:
@@ -116,14 +132,39 @@ def _checklist(entry: OfflineEntry) -> dict[str, object]:
     return record
 
 
-def enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> RefundApplication:
-    """A counter's offline application (audited); the enterprise then follows it with the
-    application number, its USCC and an SMS code to ``entry.phone``. A refusal is audited."""
+def request_phone_code(
+    actor: User, programme_slug: str, phone: str, *, client: str | None
+) -> codes.CodeSent:
+    """Send the code that proves ``phone`` at the counter (``accounts.codes``: its limits, its
+    audit ``accounts.code.send`` with the clerk as actor). A refusal is audited."""
+    with audit.refusals_recorded(
+        actor,
+        "refunds.counter.code",
+        object_type="refund_programme",
+        object_id=programme_slug.strip()[:50],
+    ):
+        require_role(actor, *COUNTER_ROLES)
+        programme = get_programme(programme_slug)
+        require_participating(programme, actor)
+        require_window(programme)
+        return codes.request_code(
+            phone, SmsCode.Purpose.REFUND_COUNTER, client=client, actor=actor
+        )
+
+
+def enter_offline(
+    actor: User, programme_slug: str, entry: OfflineEntry, *, now: datetime | None = None
+) -> RefundApplication:
+    """A counter's offline application (audited), once ``entry.code`` proves ``entry.phone``;
+    the enterprise then follows it with the application number, its USCC and an SMS code to
+    that phone. A refusal is audited; nothing is stored and the code stays usable."""
     with submitting(actor, programme_slug):
-        return _enter_offline(actor, programme_slug, entry)
+        return _enter_offline(actor, programme_slug, entry, now or clock.now())
 
 
-def _enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> RefundApplication:
+def _enter_offline(
+    actor: User, programme_slug: str, entry: OfflineEntry, now: datetime
+) -> RefundApplication:
     require_role(actor, *COUNTER_ROLES)
     programme = get_programme(programme_slug)
     require_participating(programme, actor)
@@ -140,21 +181,37 @@ def _enter_offline(actor: User, programme_slug: str, entry: OfflineEntry) -> Ref
     else:
         account = entry.account.checked(str(checklist["person_name"]), "法定代表人/负责人姓名")
         payee = PayeeKind.LEGAL_REPRESENTATIVE
-    with transaction.atomic():  # the SMS with its number goes with the application
-        application = create_application(
-            actor,
-            programme,
-            explain(programme, code),
-            enterprise_name=name,
-            channel=Channel.OFFLINE,
-            account=account,
-            payee_kind=payee,
-            phone=entry.phone,
-            # the enterprise's organisation, never a registration's claim on its USCC (a stranger
-            # can register a deregistered enterprise's: docs/accounts.md, "Who proves ...")
-            organization=Organization.objects.filter(uscc=code, licence_unchecked=False).first(),
-            provider_id=actor.provider_id,
-            special_case=entry.special_case,
-            checklist=checklist,
-        )
-        return notices.told(actor, application)
+    phone = mobile(entry.phone)
+    if not entry.code.strip():
+        raise InvalidInput(code="refund_counter_code_empty")
+    guess = ratelimit.reserve([(CODE_LIMIT, phone)], now=now)
+    try:
+        with transaction.atomic():  # the code, and the SMS with its number, go with it
+            codes.take(phone, SmsCode.Purpose.REFUND_COUNTER, entry.code, now)
+            application = create_application(
+                actor,
+                programme,
+                explain(programme, code),
+                enterprise_name=name,
+                channel=Channel.OFFLINE,
+                account=account,
+                payee_kind=payee,
+                phone=phone,
+                # the enterprise's organisation, never a registration's claim on its USCC (a
+                # stranger can register a deregistered enterprise's: docs/accounts.md, "Who
+                # proves ...")
+                organization=Organization.objects.filter(
+                    uscc=code, licence_unchecked=False
+                ).first(),
+                provider_id=actor.provider_id,
+                special_case=entry.special_case,
+                checklist=checklist,
+            )
+            notices.told(actor, application)
+    except codes.CodeRefused as refused:  # a guess at the code: it counts
+        raise InvalidInput(code="refund_counter_code", reason=refused.message) from None
+    except BaseException:
+        ratelimit.release(guess)  # not a guess at the code: it does not count
+        raise
+    ratelimit.release(guess)
+    return application

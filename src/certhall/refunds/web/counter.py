@@ -17,6 +17,7 @@ from certhall.accounts.models import User
 from certhall.errors import Forbidden
 from certhall.messages import text
 from certhall.pki.identity import ID_DOCUMENT_KINDS
+from certhall.ratelimit import client_address
 from certhall.refunds import counter, services
 from certhall.refunds.models import Programme, RefundApplication, SpecialCase
 from certhall.refunds.progress import history
@@ -44,6 +45,7 @@ ENTRY_FIELDS = {
     "id_kind": (20, "证件类型"),
     "id_number": (40, "证件号码"),
     "phone": (20, "手机号码"),
+    "code": (20, "验证码"),
     "account_name": (1000, "收款账户名"),
     "account_number": (1000, "银行账号"),
     "bank_name": (1000, "开户银行"),
@@ -88,6 +90,10 @@ def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
         "not_signed": counter.NOT_SIGNED,
         "applications": services.list_applications(actor),
         "form": request.POST if request.method == "POST" else request.GET,
+        # the ticks, kept when the form comes back (a code sent, a refusal); ``form.received``
+        # was the last one alone (a QueryDict's item is its last value)
+        "received": request.POST.getlist("received"),
+        "signed": request.POST.getlist("signed"),
     }
     uscc = str(context["form"].get("uscc", ""))
     if slug and uscc:
@@ -96,6 +102,18 @@ def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
         )
     if request.method == "GET" or request.POST.get("step") == "lookup":
         refused = context.pop("lookup_error", None)
+        return form_page(request, "refunds/counter.html", context, refused)
+    if request.POST.get("action") == "send_code":  # the form's second button: prove the phone
+        limit, what = ENTRY_FIELDS["phone"]
+        sent, refused = attempt(
+            lambda: counter.request_phone_code(
+                actor,
+                slug,
+                text_field(request.POST, "phone", limit, what=what),
+                client=client_address(request),
+            )
+        )
+        context["notice"] = sent.message if sent else ""
         return form_page(request, "refunds/counter.html", context, refused)
     done, refused = attempt(lambda: counter.enter_offline(actor, slug, _entry(request.POST)))
     if refused is not None or done is None:
