@@ -31,6 +31,7 @@ from tests.refunds.conftest import (
     PHONE,
     announced,
     certificate_holder,
+    sent_code,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
@@ -94,6 +95,10 @@ def test_a_refund_officers_first_day(
         clerk.fill("#account_number", ACCOUNT)
         clerk.fill("#bank_name", "中国工商银行深圳分行")
         clerk.fill("#phone", PHONE)
+        clerk.click("#send-code")  # the representative reads the code from their phone
+        expect(clerk.locator("#code-notice")).to_contain_text("138****8000")
+        shot("counter-code-sent", clerk)
+        clerk.fill("#code", sent_code(PHONE, "refund_counter_code"))
         clerk.click("#enter")
         expect(clerk.locator("main")).to_contain_text("已提交，待审核")
         shot("counter-entered", clerk)

@@ -41,7 +41,14 @@ from certhall.refunds.models import FeeRecord, UsageRecord
 from certhall.rules import SHANGHAI
 from tests.browser.conftest import chromium
 from tests.browser.test_phones import CHECKS, counted_fee, phone_problems, session
-from tests.refunds.conftest import GONE_NAME, GONE_USCC, LEGAL_REP_ID, announced, certificate_holder
+from tests.refunds.conftest import (
+    GONE_NAME,
+    GONE_USCC,
+    LEGAL_REP_ID,
+    announced,
+    certificate_holder,
+    sent_code,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
 
@@ -120,19 +127,13 @@ class Phone:
             self.problems[name] = wrong
 
 
-def _code(phone: str) -> str:
-    sms = SmsMessage.objects.filter(phone=phone, kind="refund_code").order_by("-pk").first()
-    assert sms is not None
-    return re.findall(r"验证码为(\d{6})", sms.text)[0]
-
-
 def test_the_announced_programme_on_a_phone(
     world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
 ) -> None:
     url = live_server.url
     shot = Phone(tmp_path)
     print(f"screenshots in {tmp_path}")
-    with time_machine.travel(FRIDAY):
+    with time_machine.travel(FRIDAY) as traveller:
         # the portal's notice sends the visitor here (it names the government's own site)
         page = session(browser, url, PHONE, None)
         page.goto(f"{url}/notices/")
@@ -205,7 +206,7 @@ def test_the_announced_programme_on_a_phone(
         other.click("#send-code")
         expect(other.locator("#sent")).to_contain_text("138****8000")
         shot(other, "06-progress-sent")
-        other.fill("#code", _code("13800138000"))
+        other.fill("#code", sent_code("13800138000", "refund_code"))
         other.press("#code", "Enter")
         other.wait_for_url(f"**/refunds/applications/{number}/")
         expect(other.locator("#state")).to_have_text("已提交，待审核")
@@ -226,6 +227,11 @@ def test_the_announced_programme_on_a_phone(
         clerk.fill("#account_number", "6222020200007654321")
         clerk.fill("#bank_name", "中国建设银行深圳分行")
         clerk.locator("#phone").press_sequentially("139-0013-9000")
+        # the phone is proven at the desk: the representative reads the code from it
+        clerk.click("#send-code")
+        expect(clerk.locator("#code-notice")).to_contain_text("139****9000")
+        expect(clerk.locator("#account_number")).to_have_value("6222020200007654321")
+        clerk.fill("#code", sent_code("13900139000", "refund_counter_code"))
         clerk.click("#enter")
         clerk.wait_for_url("**/refunds/counter/applications/**")
         gone = clerk.locator("#number").inner_text()
@@ -234,13 +240,14 @@ def test_the_announced_programme_on_a_phone(
         link = re.findall(r"详情请查看：(\S+)$", told.text)[0]
         assert link.endswith(f"/refunds/progress/?number={gone}")
 
+        traveller.shift(61)  # later: the phone's next code (1 a minute), the progress query's
         representative = session(browser, url, PHONE, None)
         sent_to = urlsplit(link)
         representative.goto(f"{url}{sent_to.path}?{sent_to.query}")
         expect(representative.locator("#number")).to_have_value(gone)
         representative.fill("#uscc", GONE_USCC)
         representative.click("#send-code")
-        representative.fill("#code", _code("13900139000"))
+        representative.fill("#code", sent_code("13900139000", "refund_code"))
         representative.press("#code", "Enter")
         representative.wait_for_url(f"**/refunds/applications/{gone}/")
         expect(representative.locator("main")).to_contain_text("线下（机构办理点）申请")

@@ -21,6 +21,7 @@ screenshot of each page is saved under tmp_path (the directory is printed) to be
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from decimal import Decimal
@@ -78,6 +79,7 @@ from tests.refunds.conftest import (
     IN_WINDOW,
     LEGAL_REP_ID,
     PHONE,
+    counter_code,
 )
 from tests.support.payments import refunded_twice
 
@@ -183,7 +185,8 @@ def counter_refund(programme: Programme, clerk: User, officer: User) -> str:
         signed=needed,
     )  # fmt: skip
     with at(IN_WINDOW):
-        number = counter.enter_offline(clerk, programme.slug, entry).number
+        proven = dataclasses.replace(entry, code=counter_code(PHONE))  # read out at the desk
+        number = counter.enter_offline(clerk, programme.slug, proven).number
         refund_review.ask_more(officer, number, "请补充注销证明的原件照片。")
     return number
 
