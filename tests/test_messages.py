@@ -147,6 +147,7 @@ NOT_SENTENCES = (
 #: refusal): its own 。 ends them.
 PASS_A_SENTENCE_ON = (
     "password_weak", "renewal_expired", "rule_violation.quote", "refund_progress_code",
+    "refund_counter_code",
     "audit_chain_broken", "audit_chain_failed", "agent_hall_origin", "setting_base_url.origin",
     "batch_manifest", "history_issue_failed", "history_issue_failed.renewal",
 )  # fmt: skip

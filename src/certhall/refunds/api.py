@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from certhall.accounts import codes
 from certhall.accounts.api import require_csrf, session
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
@@ -282,6 +283,10 @@ def counter_apply(request: HttpRequest, slug: str, body: CounterIn) -> Status[di
     return Status(201, _out(counter.enter_offline(_actor(request), slug, entry)))
 
 
+def _code_sent(sent: codes.CodeSent) -> dict[str, Any]:
+    return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
+
+
 @router.post(
     "/programmes/{slug}/counter-applications/phone-code",
     response=RefundCodeSentOut,
@@ -293,7 +298,7 @@ def counter_phone_code(request: HttpRequest, slug: str, body: CounterPhoneIn) ->
     sent = counter.request_phone_code(
         _actor(request), slug, body.phone, client=client_address(request)
     )
-    return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
+    return _code_sent(sent)
 
 
 @router.get("/applications", response=list[RefundRowOut], auth=session)
@@ -438,7 +443,7 @@ def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
 def progress_code(request: HttpRequest, body: ProgressCodeIn) -> dict[str, Any]:
     require_csrf(request)
     sent = progress.request_code(body.number, body.uscc, client=client_address(request))
-    return {"sent": True, "phone": sent.phone_masked, "message": sent.message}
+    return _code_sent(sent)
 
 
 @router.post("/progress", response=RefundApplicationOut, openapi_extra=refusals(429))

@@ -147,9 +147,7 @@ def request_phone_code(
         programme = get_programme(programme_slug)
         require_participating(programme, actor)
         require_window(programme)
-        return codes.request_code(
-            phone, SmsCode.Purpose.REFUND_COUNTER, client=client, actor=actor
-        )
+        return codes.request_code(phone, SmsCode.Purpose.REFUND_COUNTER, client=client, actor=actor)
 
 
 def enter_offline(
