@@ -74,6 +74,13 @@ def _entry(post: QueryDict) -> counter.OfflineEntry:
     )
 
 
+#: Refusals of the phone or its code: shown beside the phone's fieldset, which a phone's long
+#: form leaves far below the page's top (the form's other refusals stay there).
+PHONE_REFUSALS = frozenset(
+    {"refund_counter_code", "refund_counter_code_empty", "phone_invalid", "rate_limited"}
+)
+
+
 @require_http_methods(["GET", "POST"])
 @staff
 def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
@@ -114,9 +121,11 @@ def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
             )
         )
         context["notice"] = sent.message if sent else ""
+        context["phone_error"] = refused is not None
         return form_page(request, "refunds/counter.html", context, refused)
     done, refused = attempt(lambda: counter.enter_offline(actor, slug, _entry(request.POST)))
     if refused is not None or done is None:
+        context["phone_error"] = refused is not None and refused.code in PHONE_REFUSALS
         return form_page(request, "refunds/counter.html", context, refused)
     messages.success(request, text("done_refund_entered", number=done.number))
     return HttpResponseRedirect(
