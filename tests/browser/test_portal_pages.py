@@ -7,12 +7,9 @@ finds no serious or critical accessibility violation on the main public pages.""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import shutil
 import subprocess
 import sys
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.axe import axe_source, axe_violations
 from tests.browser.conftest import chromium, new_page, refused, sizes, wait_for
 from tests.support import archives, images
 from tests.support.network import free_port, subprocess_env
@@ -27,9 +25,6 @@ from tests.support.network import free_port, subprocess_env
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTHS = (390, 1366)
-AXE_VERSION = "4.14.1"
-AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
-AXE_CACHE = Path(__file__).resolve().parents[2] / ".venv" / "axe-core" / AXE_VERSION
 
 
 @dataclass
@@ -285,50 +280,18 @@ def test_a_driver_zip_that_climbs_out_is_refused_on_a_phone(
     staff.context.close()
 
 
-def _axe_source(tmp_path: Path) -> str:
-    """axe-core from the npm registry (``npm pack``), checked against its pinned sha256 and
-    kept under .venv for the next run."""
-    script = AXE_CACHE / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: cannot fetch axe-core (docs/portal.md)")
-        result = subprocess.run(
-            [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
-        if result.returncode != 0:
-            pytest.skip(f"npm pack axe-core failed (registry unreachable?): {result.stderr[-300:]}")
-        with tarfile.open(tmp_path / result.stdout.strip().splitlines()[-1]) as archive:
-            member = archive.extractfile("package/axe.min.js")
-            assert member is not None
-            data = member.read()
-        AXE_CACHE.mkdir(parents=True, exist_ok=True)
-        script.write_bytes(data)
-    data = script.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, "axe-core is not the pinned build"
-    return data.decode()
-
-
 def test_accessibility_of_the_main_public_pages(
     portal: Portal, browser: Browser, tmp_path: Path
 ) -> None:
-    source = _axe_source(tmp_path)
-    # axe-core is injected as an inline script, which the site's policy rightly refuses
-    page = new_page(browser, 390, bypass_csp=True)
+    source = axe_source(tmp_path)
+    page = new_page(browser, 390)
     found: dict[str, list[str]] = {}
     for path in ("/", "/guide/", "/guide/renew/", "/notices/", "/notices/1/",
                  "/notices/subscribe/", "/faq/",
                  "/usage/", "/questions/", "/questions/answer/", "/downloads/",
                  "/search/?q=证书"):  # fmt: skip
         page.goto(f"{portal.url}{path}")
-        page.add_script_tag(content=source)
-        violations = page.evaluate(
-            "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))"
-            ".violations.map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}))"
-        )
-        bad = [f"{v['id']}({v['n']})" for v in violations if v["impact"] in ("serious", "critical")]
-        if bad:
+        if bad := axe_violations(page, source):
             found[path] = bad
     page.context.close()
     assert found == {}

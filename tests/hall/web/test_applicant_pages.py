@@ -210,7 +210,7 @@ def test_online_new_through_the_pages(
         assert 'id="identity-start"' in first and "<svg" not in first
         assert client_a.post(f"{base}/identity/").status_code == 303
         waiting = text(client_a.get(f"{base}/identity/"))
-        assert "<svg" in waiting and 'http-equiv="refresh"' in waiting
+        assert "<svg" in waiting and 'data-watch="waiting"' in waiting and "web/watch.js" in waiting
         phone_path = urlsplit(re.search(r'id="phone-link"[^>]*>([^<]+)<', waiting)[1]).path
         failed = finish_identity_on_phone(Client(), phone_path, "failed")
         assert "核验未通过：人脸与证件照片不一致" in failed
@@ -221,7 +221,7 @@ def test_online_new_through_the_pages(
         phone_path = urlsplit(re.search(r'id="phone-link"[^>]*>([^<]+)<', again)[1]).path
         assert "实名核验已通过" in finish_identity_on_phone(Client(), phone_path, "passed")
         passed = text(client_a.get(f"{base}/identity/"))
-        assert 'id="identity-passed"' in passed and 'http-equiv="refresh"' not in passed
+        assert 'id="identity-passed"' in passed and "web/watch.js" not in passed
         confirm = text(client_a.get(f"{base}/confirm/"))
         assert "312.00 元" in confirm and "1101**********002X" in confirm
         response = client_a.post(f"{base}/confirm/")

@@ -62,7 +62,7 @@ def identity_step(request: HttpRequest, actor: User, application: Application) -
     }
     if check is not None and check.state in OPEN_STATES:
         url = identity.phone_url(check)
-        context.update(phone_url=url, qr=mark_safe(qr_svg(url)), refresh=True)  # noqa: S308
+        context.update(phone_url=url, qr=mark_safe(qr_svg(url)), watch=True)  # noqa: S308
     return render(request, "hall/applicant/identity.html", context)
 
 

@@ -1,0 +1,68 @@
+"""axe-core in the browser tests: the one fetch of the pinned build and the one way a page is
+checked (docs/portal.md, "Accessibility check")."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+AXE_VERSION = "4.14.1"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+AXE_CACHE = Path(__file__).resolve().parents[2] / ".venv" / "axe-core" / AXE_VERSION
+#: The rules run: WCAG 2.0 and 2.1, levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+#: The impacts a test fails on.
+FAILING = ("serious", "critical")
+
+_RUN = """
+async (tags) => (await axe.run(document, {runOnly: tags, resultTypes: ['violations']}))
+  .violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                         nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ')),
+                         n: v.nodes.length}))
+"""
+
+
+def axe_source(tmp_path: Path) -> str:
+    """axe-core from the npm registry (``npm pack``), checked against its pinned sha256 and
+    kept under .venv for the next run."""
+    script = AXE_CACHE / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: cannot fetch axe-core (docs/portal.md)")
+        result = subprocess.run(
+            [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        if result.returncode != 0:
+            pytest.skip(f"npm pack axe-core failed (registry unreachable?): {result.stderr[-300:]}")
+        with tarfile.open(tmp_path / result.stdout.strip().splitlines()[-1]) as archive:
+            member = archive.extractfile("package/axe.min.js")
+            assert member is not None
+            data = member.read()
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        script.write_bytes(data)
+    data = script.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, "axe-core is not the pinned build"
+    return data.decode()
+
+
+def axe_violations(page: Page, source: str) -> list[str]:
+    """The serious and critical violations axe-core finds on ``page`` as it is now, each as
+    ``rule (impact, n nodes): help — first nodes``. axe-core is evaluated through the
+    DevTools protocol, which the page's Content-Security-Policy does not govern: the page
+    needs no ``bypass_csp``."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(source)
+    found = page.evaluate(_RUN, AXE_TAGS)
+    return [
+        f"{v['id']} ({v['impact']}, {v['n']}): {v['help']} - {', '.join(v['nodes'])}"
+        for v in found
+        if v["impact"] in FAILING
+    ]
