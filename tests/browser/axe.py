@@ -29,6 +29,17 @@ async (tags) => (await axe.run(document, {runOnly: tags, resultTypes: ['violatio
                          n: v.nodes.length}))
 """
 
+#: Ids more than one element of the page holds: axe-core's duplicate-id rules are off (WCAG
+#: 2.2 made 4.1.1 obsolete; the one left, for ids ARIA names, only asks for a review), but a
+#: label's ``for``, an ``aria-describedby`` and a test's ``#id`` all find the first one only.
+_TWICE = """
+() => {
+  const seen = {};
+  for (const e of document.querySelectorAll('[id]')) seen[e.id] = (seen[e.id] || 0) + 1;
+  return Object.keys(seen).filter(id => seen[id] > 1);
+}
+"""
+
 
 def axe_source(tmp_path: Path) -> str:
     """axe-core from the npm registry (``npm pack``), checked against its pinned sha256 and
@@ -57,14 +68,15 @@ def axe_source(tmp_path: Path) -> str:
 
 def axe_violations(page: Page, source: str) -> list[str]:
     """The violations of :data:`FAILING` impact axe-core finds on ``page`` as it is now, each as
-    ``rule (impact, n nodes): help — first nodes``. axe-core is evaluated through the
-    DevTools protocol, which the page's Content-Security-Policy does not govern: the page
-    needs no ``bypass_csp``."""
+    ``rule (impact, n nodes): help - first nodes``, and each id held twice. axe-core is
+    evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
+    govern: the page needs no ``bypass_csp``."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(source)
     found = page.evaluate(_RUN, AXE_TAGS)
+    twice: list[str] = page.evaluate(_TWICE)
     return [
         f"{v['id']} ({v['impact']}, {v['n']}): {v['help']} - {', '.join(v['nodes'])}"
         for v in found
         if v["impact"] in FAILING
-    ]
+    ] + [f"duplicate-id: #{id_} on more than one element" for id_ in twice]

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser]
 POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
 WRONG = """<!doctype html><html><head><title>t</title></head><body><main>
 <h1>申请</h1><img src="/x.png"><form><input id="name"><button></button></form>
-</main></body></html>"""
+<p id="note">一</p><p id="note">二</p></main></body></html>"""
 RIGHT = """<!doctype html><html lang="zh-CN"><head><title>t</title></head><body><main>
 <h1>申请</h1><form><label for="name">单位名称</label><input id="name">
 <button type="submit">提交</button></form></main></body></html>"""
@@ -38,6 +38,7 @@ def test_axe_names_the_violations_under_the_sites_policy(browser: Browser, tmp_p
     rules = {line.split(" ", 1)[0] for line in found}
     assert {"html-has-lang", "image-alt", "label", "button-name"} <= rules, found
     assert any("#name" in line for line in found if line.startswith("label ")), found
+    assert "duplicate-id: #note on more than one element" in found
     page.goto("http://hall.test/right")
     assert axe_violations(page, source) == []
     page.context.close()

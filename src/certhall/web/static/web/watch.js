@@ -2,7 +2,7 @@
 // its element with data-watch holds what the page shows now (a state); every 5 s the page is
 // fetched again in the background and reloaded only when that value changed. A <meta refresh>
 // reloaded it every 5 s whatever happened, moving a screen reader back to the top and failing
-// WCAG 2.2.1 (axe-core: meta-refresh, docs/hall.md "Accessibility").
+// WCAG 2.2.1 (axe-core: meta-refresh, docs/portal.md "Accessibility check").
 (function () {
   "use strict";
   var watched = document.querySelector("[data-watch]");
