@@ -312,3 +312,39 @@ def test_finance_sees_the_daily_bills_discrepancies_and_marks_one_handled(
     )
     expect(page.locator("#gateway-discrepancies")).to_contain_text("对账差异，待处理（1）")
     page.screenshot(path=str(tmp_path / "12-discrepancy-handled.png"), full_page=True)
+
+
+def test_back_from_the_cashier_the_order_page_updates_itself(
+    audit_flushable: None,
+    live_server: Any,
+    page: Page,
+    applicant: User,
+    clerk: User,
+    make_order: Callable[..., Order],
+    tmp_path: Path,
+) -> None:
+    """Waiting for the gateway's notification, the page looks again in the background
+    (web/watch.js) and shows the payment when it is recorded, with no reload in between: a
+    Refresh header reloaded it every 3 s and moved a screen reader to the top (WCAG 2.2.1)."""
+    from django.db import transaction
+
+    from certhall.payments import services
+    from certhall.payments.lifecycle import Channel, Method
+
+    order = make_order("150.00")
+    _log_in(page, live_server.url, applicant)
+    page.goto(f"{live_server.url}/payments/orders/{order.reference}?paid=alipay")
+    expect(page.locator("#waiting")).to_contain_text("支付结果确认中")
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_timeout(6_000)  # a look that finds nothing new leaves the page as it is
+    assert page.evaluate("window.notReloaded === true")
+    page.screenshot(path=str(tmp_path / "1-waiting.png"), full_page=True)
+    with transaction.atomic():
+        services.apply_payment(
+            clerk, order, channel=Channel.ALIPAY, method=Method.ALIPAY_ONLINE,
+            transaction_id="2026112022001000000000000001", amount=order.amount,
+            received_at=order.created_at,
+        )  # fmt: skip
+    expect(page.locator("#order-status")).to_have_text("已支付", timeout=12_000)
+    expect(page.locator("#waiting")).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "2-paid.png"), full_page=True)

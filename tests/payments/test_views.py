@@ -233,9 +233,15 @@ def test_confirming_records_a_trade_once_and_delivers_after_commit(
     assert "支付结果确认中" in waiting
     # no second 去支付 beside the first payment; the page looks again by itself, then stops
     assert 'id="pay-options"' not in waiting and 'id="pay-again"' in waiting
-    assert back["Refresh"] == f"3; url=/payments/orders/{order.reference}?paid=alipay&looked=1"
-    last = client.get(f"/payments/orders/{order.reference}?paid=alipay&looked=20")
-    assert "Refresh" not in last and "仍未收到支付网关的到账通知" in last.content.decode()
+    # web/watch.js looks again in the background (no Refresh, which moved a screen reader to
+    # the top every 3 s: WCAG 2.2.1), a minute, then opens the page that says the wait is long
+    assert "Refresh" not in back and "/static/web/watch.js" in waiting
+    assert 'data-watch="pending" data-watch-looks="12"' in waiting
+    long_wait = f"/payments/orders/{order.reference}?paid=alipay&amp;waited=long"
+    assert f'data-watch-then="{long_wait}"' in waiting
+    last = client.get(f"/payments/orders/{order.reference}?paid=alipay&waited=long")
+    assert "仍未收到支付网关的到账通知" in last.content.decode()
+    assert "data-watch-looks" not in last.content.decode()  # it still looks, without an end
     # the long wait's 联系客服 is a way out, not a dead end
     assert '<a href="/contact/" id="contact-us">联系客服</a>' in last.content.decode()
     assert 'id="pay-options"' in client.get(f"/payments/orders/{order.reference}").content.decode()

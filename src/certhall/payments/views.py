@@ -56,7 +56,7 @@ from certhall.payments.lifecycle import InvoiceKind, InvoiceStatus, Status, Surp
 from certhall.payments.models import Invoice, Order, SurplusPayment
 from certhall.ratelimit import client_address
 from certhall.rules import default_catalog, local
-from certhall.web.errors import act_on_page, attempt, form_page, text_field, whole_number
+from certhall.web.errors import act_on_page, attempt, form_page, text_field
 
 logger = logging.getLogger(__name__)
 
@@ -84,18 +84,17 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     # Back from the cashier before the gateway's notification: no second 去支付 beside the
     # first payment, and the page looks again by itself for a while.
     waiting = pending and gateway in gateways.ONLINE
-    looked = whole_number(request.GET.get("looked", "")) or 0
-    context = _order_context(request, order, waiting=waiting, looked=looked)
+    waited_long = request.GET.get("waited") == "long"
+    context = _order_context(request, order, waiting=waiting, waited_long=waited_long)
     context["back_from_cashier"] = gateway in gateways.ONLINE
-    response = render(request, "payments/order.html", context)
-    if waiting and looked < WAIT_LOOKS:
-        again = urlencode({"paid": str(gateway), "looked": str(looked + 1)})
-        response["Refresh"] = f"{WAIT_SECONDS}; url={request.path}?{again}"
-    return response
+    if waiting and not waited_long:  # web/watch.js looks, WAIT_LOOKS times, then says so
+        context["watch_looks"] = WAIT_LOOKS
+        context["watch_then"] = f"{request.path}?{urlencode({'paid': gateway, 'waited': 'long'})}"
+    return render(request, "payments/order.html", context)
 
 
 def _order_context(
-    request: HttpRequest, order: Order, *, waiting: bool = False, looked: int = 0
+    request: HttpRequest, order: Order, *, waiting: bool = False, waited_long: bool = False
 ) -> dict[str, Any]:
     actor = _actor(request)
     refused = services.payment_refusal(order)  # no way to pay offered, the reason instead
@@ -109,7 +108,7 @@ def _order_context(
         "payment": services.payment_of(order),
         "options": gateways.payment_options(order) if pending and not waiting else [],
         "waiting": waiting,
-        "waited_long": looked >= WAIT_LOOKS,
+        "waited_long": waited_long,
         "has_receipt": order.status in (Status.PAID, Status.REFUNDED),
         "invoice": Invoice.objects.filter(order=order).first(),
         "can_ask_invoice": order.status == Status.PAID and actor.role == Role.APPLICANT,
@@ -162,9 +161,9 @@ def _surplus_line(row: SurplusPayment) -> str:
     )
 
 
-#: Back from the cashier: the order page looks again every WAIT_SECONDS, WAIT_LOOKS times.
-WAIT_SECONDS = 3
-WAIT_LOOKS = 20
+#: Back from the cashier: the order page looks again (web/watch.js, every 5 s) WAIT_LOOKS times,
+#: a minute, before it says the gateway's notification is late.
+WAIT_LOOKS = 12
 
 
 @require_POST
