@@ -89,7 +89,8 @@ def order_detail(request: HttpRequest, reference: str) -> HttpResponse:
     context["back_from_cashier"] = gateway in gateways.ONLINE
     if waiting and not waited_long:  # web/watch.js looks, WAIT_LOOKS times, then says so
         context["watch_looks"] = WAIT_LOOKS
-        context["watch_then"] = f"{request.path}?{urlencode({'paid': gateway, 'waited': 'long'})}"
+        long_wait = urlencode({"paid": str(gateway), "waited": "long"})
+        context["watch_then"] = f"{request.path}?{long_wait}"
     return render(request, "payments/order.html", context)
 
 
