@@ -1,0 +1,100 @@
+"""The accessibility check (docs/portal.md, "Accessibility check") on pages in the states the
+CSP crawl does not load them in: forms shown again with their refusal, and the phone's open
+菜单, at 390 px against the world of tests/browser/test_phones.py on Friday 2026-11-20.
+Screenshots are saved under tmp_path (printed) to be looked at."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import time_machine
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.axe import axe_source, axe_violations
+from tests.browser.conftest import refused
+from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
+    FRIDAY,
+    PHONE_VIEWPORT,
+    session,
+    world,
+)
+from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
+from tests.hall.conftest import stock, ukey_store  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
+
+
+def _send(page: Page, form: str, button: str) -> None:
+    """Submits ``form`` past the browser's own checks, so the server's refusal is shown."""
+    page.evaluate(f"document.querySelector('{form}').noValidate = true")
+    page.click(f"{form} {button}")
+    expect(page.locator("#form-error, #status-error").first).to_be_visible()
+
+
+# Every refusal below is provoked on purpose, to axe the page that shows it.
+@pytest.mark.allow_page_error(refused("/accounts/login/", 403), why="a wrong password")
+@pytest.mark.allow_page_error(refused("/accounts/register/", 400), why="a mistyped SMS code")
+@pytest.mark.allow_page_error(
+    refused(f"/status/?serial={quote('不是序列号')}", 400), why="a serial that is not one"
+)
+@pytest.mark.allow_page_error(
+    refused("/refunds/progress/", 400), why="an application number unknown"
+)
+@pytest.mark.allow_page_error(refused("/hall/new/", 400), why="an ID number that is not one")
+def test_refusals_and_the_open_menu_pass_axe(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    url = live_server.url
+    print(f"screenshots in {tmp_path}")
+    axe = axe_source(tmp_path)
+    inaccessible: dict[str, list[str]] = {}
+
+    def check(page: Page, name: str) -> None:
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        if bad := axe_violations(page, axe):
+            inaccessible[name] = bad
+
+    with time_machine.travel(FRIDAY):
+        visitor = session(browser, url, PHONE_VIEWPORT, None)
+        visitor.goto(f"{url}/accounts/login/")
+        visitor.fill("#username", world["applicant"].username)
+        visitor.fill("#password", "wrong-password-1")
+        _send(visitor, "#password-form", "button[type=submit]")
+        check(visitor, "login-refused")
+        visitor.goto(f"{url}/accounts/register/")
+        visitor.fill("#organization_name", "深圳市新开医疗科技有限公司")
+        visitor.fill("#uscc", "91440300MA5ABCDEF1")
+        visitor.fill("#legal_representative", "赵六")
+        visitor.fill("#phone", "13900139000")
+        visitor.fill("#code", "000000")
+        visitor.fill("#password", "Zhao-liu-2026")
+        visitor.fill("#password_again", "Zhao-liu-2026")
+        _send(visitor, "#register-form", "button[value=register]")
+        check(visitor, "register-refused")
+        visitor.goto(f"{url}/status/")
+        visitor.fill("#serial", "不是序列号")
+        _send(visitor, "#status-form", "button[type=submit]")
+        check(visitor, "status-refused")
+        visitor.goto(f"{url}/refunds/progress/")
+        visitor.fill("#number", "FH20990101-000001")
+        visitor.fill("#uscc", "91440300MA5ABCDEF1")
+        _send(visitor, "#progress-form", "#send-code")
+        check(visitor, "refund-progress-refused")
+        customer = session(browser, url, PHONE_VIEWPORT, world["applicant"])
+        customer.goto(f"{url}/hall/new/")
+        customer.fill("#person_name", "王五")
+        customer.fill("#person_id_number", "123")
+        _send(customer, "#new-form", "#next-button")
+        check(customer, "new-refused")
+        customer.goto(f"{url}/hall/")
+        customer.click("label.nav-button")
+        expect(customer.locator("#site-nav a").first).to_be_visible()
+        check(customer, "menu-open")
+    assert not inaccessible, json.dumps(inaccessible, ensure_ascii=False, indent=1)
