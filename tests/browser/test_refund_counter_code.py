@@ -2,7 +2,8 @@
 the counter's desk width (1366 px) and on a 390 px phone: the clerk fills the form, presses
 发送验证码 (the form's second button, no JavaScript), the form comes back as typed with the
 notice beside the phone; a wrong code is refused in Chinese and nothing is stored; the code the
-phone got enters the application. Screenshots and test_phones.py's checks under tmp_path."""
+phone got enters the application. Screenshots and test_phones.py's checks under tmp_path; the
+form shown again with the wrong code's refusal passes the accessibility check (axe.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from certhall.notify.models import SmsMessage
 from certhall.refunds.models import RefundApplication
+from tests.browser.axe import axe_source, axe_violations
 from tests.browser.conftest import refused
 from tests.browser.test_phones import measure, phone_problems, session, wide_problem
 from tests.browser.test_refund_first_day import browser, world  # noqa: F401 - the fixtures
@@ -95,6 +97,7 @@ def test_the_clerk_proves_the_phone_before_entering(
         assert clerk.locator("#form-error").count() == 1
         assert not RefundApplication.objects.filter(uscc=GONE_USCC).exists()
         shot("3-wrong-code")
+        assert axe_violations(clerk, axe_source(tmp_path)) == []
         clerk.fill("#code", code)
         clerk.click("#enter")
         clerk.wait_for_url("**/refunds/counter/applications/**")
