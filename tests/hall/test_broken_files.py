@@ -13,6 +13,7 @@ import re
 import signal
 import struct
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -329,6 +330,29 @@ def test_a_child_kept_waiting_by_a_busy_machine_does_not_blame_the_file(
     assert not draft.documents.exists() and stored_files(uploads) == []
     event = AuditEvent.objects.filter(action="hall.document.upload", result="refused").get()
     assert event.after["error"] == "rate_limited"
+
+
+def test_the_checking_children_run_a_few_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server process's threads each started a child for their upload: 16 at once (2
+    workers x 8 threads) of 2 s of CPU and 1 GiB each, on 2 cores (a probe of 12-07). At most
+    ``CHILDREN_AT_ONCE`` run at once; an upload that finds no place in time is upload_busy,
+    nothing kept; a check gives its place back."""
+    monkeypatch.setattr(pdfpages, "SECONDS", 1)
+    monkeypatch.setattr(storage, "WAIT_FACTOR", 0.5)
+    places = threading.BoundedSemaphore(storage.CHILDREN_AT_ONCE)
+    monkeypatch.setattr(storage, "_children", places)
+    for _ in range(storage.CHILDREN_AT_ONCE):  # every place taken by uploads being checked
+        assert places.acquire(blocking=False)
+    started = time.monotonic()
+    with pytest.raises(TooManyRequests) as refused:
+        storage.store([png(600, 400)], base=tmp_path / "store", pdf=storage.SCAN_PDF)
+    assert 0.4 < time.monotonic() - started < 3
+    assert refused.value.message.startswith("服务器正忙") and stored_files(tmp_path) == []
+    places.release()  # one check ends: the next upload takes its place, and gives it back
+    assert storage.store([png(600, 400)], base=tmp_path / "store").content_type == "image/png"
+    assert places.acquire(blocking=False) and not places.acquire(blocking=False)
 
 
 def test_each_way_in_has_its_own_pdf_bounds(tmp_path: Path) -> None:

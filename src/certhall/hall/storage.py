@@ -31,6 +31,7 @@ import secrets
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -445,6 +446,17 @@ def check_archive(path: Path) -> str:
 #: it asks the uploader to wait when the machine, not the file, kept the child from answering.
 WAIT_FACTOR = 4
 BUSY_RETRY_SECONDS = 60
+#: Checking children one server process runs at once (a worker's threads take uploads side by
+#: side: 2 workers x 8 threads were 16 children of 2 s of CPU and 1 GiB each, on 2 cores); an
+#: upload that finds them all taken waits as long as for a child's answer, then is upload_busy.
+CHILDREN_AT_ONCE = 2
+_children = threading.BoundedSemaphore(CHILDREN_AT_ONCE)
+
+
+def _busy() -> TooManyRequests:
+    return TooManyRequests(
+        message_code="upload_busy", retry_after=BUSY_RETRY_SECONDS, scope="upload_check"
+    )
 
 
 def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
@@ -456,8 +468,18 @@ def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
     child used at least a quarter of that CPU time (0.5 s: the most a whole file's check takes,
     a 40 MP image's decoding); otherwise it waited for a busy machine, and a
     whole photo was refused as damaged: TooManyRequests ``upload_busy`` then (12-07, a probe),
-    the file not blamed and nothing kept."""
+    the file not blamed and nothing kept. At most ``CHILDREN_AT_ONCE`` run at once in this
+    process; one that finds no place within the same wait is ``upload_busy`` too."""
     seconds = pdfpages.SECONDS
+    if not _children.acquire(timeout=WAIT_FACTOR * seconds):
+        raise _busy()
+    try:
+        return _run_child(module, path, seconds, arguments)
+    finally:
+        _children.release()
+
+
+def _run_child(module: str, path: Path, seconds: int, arguments: tuple[str, ...]) -> dict[str, Any]:
     # -P: not the working directory first on the child's path (``-m`` puts it there): a
     # json.py or zipfile.py in the server's directory was imported in place of the stdlib's
     command = [sys.executable, "-P", "-m", module, str(path), str(seconds), *arguments]
@@ -471,11 +493,7 @@ def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
         _, _, usage = os.wait4(child.pid, 0)  # reaped here, with its CPU time
         child.returncode = -9
         if usage.ru_utime + usage.ru_stime < seconds / 4:  # what a 40 MP photo's decoding takes
-            raise TooManyRequests(
-                message_code="upload_busy",
-                retry_after=BUSY_RETRY_SECONDS,
-                scope="upload_check",
-            ) from None
+            raise _busy() from None
         return {}
     try:
         answer = json.loads(out) if child.returncode == 0 else {}
