@@ -10,25 +10,28 @@ zipfile will not write it), beside intact ones that are published."""
 from __future__ import annotations
 
 import io
+import random
 import stat
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from certhall.accounts.models import User
 from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput
-from certhall.hall import storage
+from certhall.hall import archives, storage
 from certhall.portal import files, notices
 from certhall.portal.models import Attachment, Download
 from tests.portal.test_notices import _input
 from tests.portal.test_published_files import publish, published, stored
 from tests.support.archives import (
     bomb_zip,
+    declaring,
     docx,
     docx_parts,
     driver_zip,
@@ -76,6 +79,48 @@ def _macro_docx() -> bytes:
 
 def _without(parts: dict[str, bytes | str], name: str) -> bytes:
     return zipped({key: value for key, value in parts.items() if key != name})
+
+
+VBA = "application/vnd.ms-office.vbaProject"
+OLE = "application/vnd.openxmlformats-officedocument.oleObject"
+OLE_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # a compound file's header
+
+
+def _macro_part_renamed() -> bytes:
+    """A ``.docm``'s VBA project renamed: Word finds it through its relationship and loads it
+    by the type ``[Content_Types].xml`` declares for it, whatever its name."""
+    parts = declaring(docx_parts(), overrides={"word/settings2.bin": VBA})
+    return zipped({**parts, "word/settings2.bin": OLE_FILE})
+
+
+def _macro_enabled_main_part() -> bytes:
+    """A ``.docm`` renamed ``.docx``, its VBA part gone: the main part is declared macro-enabled."""
+    parts = docx_parts()
+    types = str(parts["[Content_Types].xml"]).replace(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+    )
+    return zipped({**parts, "[Content_Types].xml": types})
+
+
+def _with_part(parts: dict[str, bytes | str], name: str, data: bytes | str, **types: Any) -> bytes:
+    return zipped({**declaring(parts, **types), name: data})
+
+
+#: A billion laughs: ten entities, each ten of the one before (10^9 "lol"s if expanded).
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    + ']><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="xml" ContentType="&l9;"/></Types>'
+)
+
+
+def _nested(depth: int, inner: bytes, name: str = "表格/申请表.docx") -> bytes:
+    """``inner`` packed ``depth`` times, each in a folder of the one around it."""
+    for level in range(depth):
+        inner = zipped({name if level == 0 else f"第{level}层.zip": inner})
+    return inner
 
 
 REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
@@ -176,8 +221,138 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "docx-with-macros": (
         _macro_docx,
         "office_macros",
-        "文件中含有宏（vbaProject.bin），宏可能带有恶意代码，"
+        "文件中含有宏（word/vbaProject.bin），宏可能带有恶意代码，"
         "请另存为不含宏的Word文档（.docx）或Excel工作簿（.xlsx）后上传。",
+    ),
+    # 12-07, later: what an Office file declares, two members of one name, archives inside
+    "macro-part-renamed": (_macro_part_renamed, "office_macros", "含有宏（word/settings2.bin）"),
+    "macro-enabled-main-part": (
+        _macro_enabled_main_part,
+        "office_macros",
+        "含有宏（word/document.xml）",
+    ),
+    "macro-part-by-its-extension": (
+        lambda: _with_part(xlsx_parts(), "xl/data.dat", OLE_FILE, defaults={"dat": VBA}),
+        "office_macros",
+        "含有宏（xl/data.dat）",
+    ),
+    "excel-4-macro-sheet": (
+        lambda: _with_part(
+            xlsx_parts(),
+            "xl/macrosheets/sheet1.xml",
+            "<xm:macrosheet/>",
+            overrides={"xl/macrosheets/sheet1.xml": "application/vnd.ms-excel.macrosheet+xml"},
+        ),
+        "office_macros",
+        "含有宏（xl/macrosheets/sheet1.xml）",
+    ),
+    "activex-control": (
+        lambda: _with_part(
+            docx_parts(),
+            "word/activeX/activeX1.xml",
+            "<ax:ocx/>",
+            overrides={"word/activeX/activeX1.xml": "application/vnd.ms-office.activeX+xml"},
+        ),
+        "office_activex",
+        "文件中含有ActiveX控件（word/activeX/activeX1.xml），打开时可能运行其中的程序，"
+        "请删除控件后另存为Word文档（.docx）或Excel工作簿（.xlsx）再上传。",
+    ),
+    "activex-renamed": (
+        lambda: _with_part(
+            docx_parts(),
+            "word/controls/c1.bin",
+            OLE_FILE,
+            overrides={"word/controls/c1.bin": "application/vnd.ms-office.activeX"},
+        ),
+        "office_activex",
+        "ActiveX控件（word/controls/c1.bin）",
+    ),
+    "ole-object": (
+        lambda: _with_part(
+            docx_parts(), "word/embeddings/oleObject1.bin", OLE_FILE, defaults={"bin": OLE}
+        ),
+        "office_ole_object",
+        "文件中嵌入了OLE对象（word/embeddings/oleObject1.bin），双击它可能运行其中的程序，"
+        "请删除嵌入的对象（可改为插入图片，或把它作为单独的文件上传）后重新保存上传。",
+    ),
+    "ole-object-renamed": (
+        lambda: _with_part(
+            docx_parts(),
+            "word/media/image9.png",
+            OLE_FILE,
+            overrides={"word/media/image9.png": OLE},
+        ),
+        "office_ole_object",
+        "OLE对象（word/media/image9.png）",
+    ),
+    "embedded-xls": (
+        lambda: _with_part(
+            docx_parts(),
+            "word/embeddings/Microsoft_Excel_97-2003_Worksheet.xls",
+            OLE_FILE,
+            defaults={"xls": "application/vnd.ms-excel"},
+        ),
+        "office_ole_object",
+        "OLE对象（word/embeddings/Microsoft_Excel_97-2003_Worksheet.xls）",
+    ),
+    "content-types-billion-laughs": (
+        lambda: zipped({**docx_parts(), "[Content_Types].xml": LAUGHS}),
+        "office_content_types",
+        "文件中的[Content_Types].xml已损坏或含有不允许的内容（DTD或实体声明），"
+        "无法确认其中没有宏，请用Word或Excel重新保存后上传。",
+    ),
+    "content-types-not-xml": (
+        lambda: zipped({**docx_parts(), "[Content_Types].xml": "<Types><Default"}),
+        "office_content_types",
+        "[Content_Types].xml已损坏",
+    ),
+    "two-members-one-name": (
+        lambda: raw_zip([(b"setup.exe", b"MZ clean"), (b"setup.exe", b"MZ payload")]),
+        "archive_duplicate_name",
+        "压缩文件中有两个同名的“setup.exe”（不区分大小写），解压时后一个会覆盖前一个，"
+        "检查过的和客户得到的可能不是同一个文件，请重新打包后上传。",
+    ),
+    "names-differing-in-case": (
+        lambda: zipped({"驱动/Setup.exe": b"MZ", "驱动/setup.EXE": b"MZ"}),
+        "archive_duplicate_name",
+        "“驱动/setup.EXE”",
+    ),
+    "names-differing-in-slashes": (
+        lambda: zipped({"驱动/说明.txt": "a", "驱动\\说明.txt": "b"}),
+        "archive_duplicate_name",
+        "“驱动\\说明.txt”",
+    ),
+    "docx-with-macros-in-a-zip": (
+        lambda: _nested(1, _macro_docx()),
+        "office_macros",
+        "文件中含有宏（表格/申请表.docx/word/vbaProject.bin）",
+    ),
+    "bomb-in-a-zip": (
+        lambda: _nested(1, bomb_zip(2), "驱动/旧版.zip"),
+        "archive_ratio",
+        "压缩文件中的“驱动/旧版.zip/data0.bin”解压后是压缩后大小的 1010 倍",
+    ),
+    "climbs-out-in-a-zip": (
+        lambda: _nested(1, zipped({"../../启动.bat": "x"}), "驱动/旧版.zip"),
+        "archive_path",
+        "“驱动/旧版.zip/../../启动.bat”路径不安全",
+    ),
+    "docx-without-content-types-in-a-zip": (
+        lambda: _nested(1, _without(docx_parts(), "[Content_Types].xml")),
+        "office_no_content_types",
+        "压缩文件中的“表格/申请表.docx”缺少Office文档必需的[Content_Types].xml，Word或Excel"
+        "打不开它，请用Word或Excel重新保存后再打包上传。",
+    ),
+    "zip-cut-short-in-a-zip": (
+        lambda: _nested(1, driver_zip()[:-100], "驱动/旧版.zip"),
+        "archive_damaged",
+        "“驱动/旧版.zip”已损坏",
+    ),
+    "zip-in-a-zip-in-a-zip": (
+        lambda: _nested(2, driver_zip(1000), "驱动.zip"),
+        "archive_nested",
+        "压缩文件中的“第1层.zip/驱动.zip”嵌套过深（压缩文件里的压缩文件中又含有压缩文件，"
+        "最多嵌套一层），请把里层的压缩文件解开后重新打包上传。",
     ),
 }
 
@@ -227,6 +402,31 @@ INTACT: dict[str, tuple[Callable[[], bytes], str]] = {
     "stored-members": (lambda: zipped(docx_parts(), zipfile.ZIP_STORED), files.DOCX),
     "10000-members": (lambda: zipped({f"{n}.txt": b"" for n in range(10_000)}), files.ZIP),
     "zeros-under-the-ratio-floor": (lambda: zipped({"0.bin": bytes((1 << 20) - 1)}), files.ZIP),
+    # 12-07, later
+    "one-name-in-two-folders": (
+        lambda: zipped({"驱动/x86/lib.dll": b"MZ", "驱动/x64/lib.dll": b"MZ"}),
+        files.ZIP,
+    ),
+    "forms-as-docx-and-xlsx-in-a-zip": (
+        lambda: zipped({"表格/申请表.docx": docx(), "表格/清单.xlsx": xlsx(), "说明.txt": "x"}),
+        files.ZIP,
+    ),
+    "driver-zip-in-a-zip": (lambda: zipped({"驱动/旧版.zip": driver_zip()}), files.ZIP),
+    "docx-with-a-chart-workbook": (
+        lambda: _with_part(
+            docx_parts(),
+            "word/embeddings/Microsoft_Excel_Worksheet.xlsx",
+            xlsx(),
+            defaults={"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        ),
+        files.DOCX,
+    ),
+    "docx-with-an-image": (
+        lambda: _with_part(
+            docx_parts(), "word/media/image1.png", b"\x89PNG", defaults={"png": "image/png"}
+        ),
+        files.DOCX,
+    ),
 }
 
 
@@ -252,3 +452,30 @@ def test_a_child_that_does_not_answer_refuses(
     assert refused.value.code == "archive_unreadable"
     assert refused.value.message == ("压缩文件检查超时，无法确认其中的文件完好，请重新打包后上传。")
     assert stored(published) == []
+
+
+def test_the_bounds_are_the_whole_uploads_across_both_levels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archive inside is checked within what the archive around it left of the bounds
+    (12-07, later): two ZIPs of 6,000 members each, each under the 10,000 alone, are 12,002
+    members in all; one over ``MAX_NESTED`` is not read into memory. In the child's own code,
+    here in this process, so that the bound can be made small."""
+    path = tmp_path / "上传.zip"
+    half = zipped({f"{n}.txt": b"" for n in range(6_000)})
+    path.write_bytes(zipped({"一.zip": half, "二.zip": half}))
+    assert archives.inspect(str(path)) == {
+        "error": "archive_too_many_members",
+        "count": 12_002,
+        "limit": 10_000,
+    }
+    monkeypatch.setattr(archives, "MAX_NESTED", 1 << 20)
+    stored_mib = zipped({"a.bin": random.Random(5).randbytes(1 << 20)}, zipfile.ZIP_STORED)
+    path.write_bytes(zipped({"驱动/旧版.zip": stored_mib}))
+    assert archives.inspect(str(path)) == {
+        "error": "archive_nested_too_large",
+        "name": "驱动/旧版.zip",
+        "mib": 2,
+        "limit": 1,
+    }
+    assert storage.check_archive(path) == "zip"  # the child's own bound, 64 MiB

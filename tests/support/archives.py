@@ -166,3 +166,22 @@ def bomb_zip(mib: int, members: int = 1) -> bytes:
         crc = zlib.crc32(bytes(1 << 20), crc)
     entries = [(f"data{n}.bin".encode(), data, crc, mib << 20) for n in range(members)]
     return raw_zip(entries, method=zipfile.ZIP_DEFLATED)
+
+
+def declaring(
+    parts: dict[str, bytes | str],
+    *,
+    defaults: dict[str, str] | None = None,
+    overrides: dict[str, str] | None = None,
+) -> dict[str, bytes | str]:
+    """``parts`` (a DOCX's or XLSX's) with its ``[Content_Types].xml`` also declaring each
+    extension's and each part's content type, as Office writes them."""
+    added = "".join(
+        f'<Default Extension="{extension}" ContentType="{kind}"/>'
+        for extension, kind in (defaults or {}).items()
+    ) + "".join(
+        f'<Override PartName="/{name}" ContentType="{kind}"/>'
+        for name, kind in (overrides or {}).items()
+    )
+    types = str(parts["[Content_Types].xml"])
+    return {**parts, "[Content_Types].xml": types.replace("</Types>", f"{added}</Types>")}

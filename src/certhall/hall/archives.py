@@ -11,23 +11,32 @@ character, not a symbolic link; a name flagged UTF-8 must be UTF-8, any other is
 format's own) and shows what it is (no direction override, zero-width or other invisible character:
 ``identity.first_invisible``), none encrypted, each stored or deflated (what Windows unpacks), at
 most ``MAX_UNPACKED`` bytes declared in all and no member over ``MAX_RATIO`` times its compressed
-size (a zip bomb); a DOCX or XLSX must have its ``[Content_Types].xml`` and no macros
-(``vbaProject.bin``). Then every member is decompressed from its local header, streaming in
-``CHUNK`` pieces thrown away, to exactly its declared size and CRC-32 (``_unpacks``). A child
-because that is the step that unpacks the file: the kernel stops it at its CPU time. Imports
-nothing of Django.
+size (a zip bomb), no two members of one name (``_duplicate``). Then every member is decompressed
+from its local header, streaming in ``CHUNK`` pieces thrown away, to exactly its declared size and
+CRC-32 (``_unpacks``). A DOCX or XLSX must then have its ``[Content_Types].xml``, read with no
+DTD (``_declared``), and no part that runs code, by its name or by the type declared for it
+(``_runs_code``: macros, ActiveX controls, embedded OLE objects). A member that is itself a ZIP
+(by its first bytes, not its name) is checked the same way, one level deep, within the same
+bounds as the archive around it (``_Budget``); a ZIP inside that is refused
+(``archive_nested``). A child because that is the step that unpacks the file: the kernel stops
+it at its CPU time. Imports nothing of Django.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
 import struct
 import sys
+import unicodedata
 import zipfile
 import zlib
+from dataclasses import dataclass
 from typing import Any, BinaryIO
+from urllib.parse import unquote
+from xml.parsers import expat
 
 from certhall.hall import pdfpages
 from certhall.pki import identity
@@ -53,6 +62,27 @@ _METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _OFFICE = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx"}
 #: A name's longest shown in a refusal.
 _SHOWN = 80
+#: A member that starts as a ZIP does (a local header, or the end of an empty one's directory)
+#: is an archive inside the archive, whatever its name.
+_ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
+#: An archive inside the archive is read into memory to be checked: a Ukey driver's package
+#: inside a bundle, forms packed as DOCX inside a ZIP are a few MiB (the upload is 20 MiB).
+MAX_NESTED = 64 << 20
+#: A ``[Content_Types].xml`` lists a part in some 150 bytes: 10,000 parts are 1.5 MB.
+MAX_CONTENT_TYPES = 4 << 20
+#: What an Office file declares for a part that runs code (lower case): VBA macros (the
+#: project, its data, its signature), a macro-enabled main part (.docm, .xlsm, .xltm, .xlam,
+#: .xlsb renamed), Excel 4.0 macro sheets; ActiveX controls; embedded OLE objects and the
+#: old binary formats embedded as such (.doc, .xls, .ppt: they carry macros of their own).
+_MACRO_TYPES = ("vbaproject", "vbadata", "macroenabled", "macrosheet")
+_OLE_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.oleobject",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+    }
+)
 
 
 def _shown(name: str) -> str:
@@ -93,10 +123,42 @@ def _hidden(info: zipfile.ZipInfo) -> dict[str, Any] | None:
     return None
 
 
-def _bounds(members: list[zipfile.ZipInfo]) -> dict[str, Any] | None:
+@dataclass
+class _Budget:
+    """What the archive and the archives inside it have used of ``MAX_MEMBERS`` and
+    ``MAX_UNPACKED`` together (an archive inside is decompressed twice: as a member, then read
+    to be checked, so its size counts twice)."""
+
+    members: int = 0
+    unpacked: int = 0
+
+    def spend(self, size: int) -> dict[str, Any] | None:
+        """``size`` more bytes to unpack: the refusal when that is over ``MAX_UNPACKED``."""
+        self.unpacked += size
+        if self.unpacked <= MAX_UNPACKED:
+            return None
+        mib = -(-self.unpacked // (1 << 20))
+        return {"error": "archive_too_large", "mib": mib, "limit": MAX_UNPACKED >> 20}
+
+
+def _duplicate(members: list[zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
+    """The first member whose name another has before it, as the folder it is unpacked into
+    sees names: ``\\`` as ``/``, the case folded (Windows), composed (macOS). A scanner reads
+    one of the two, an unzip writes the other over it (a classic way past a scanner)."""
+    seen: set[str] = set()
+    for info in members:
+        key = unicodedata.normalize("NFC", info.filename.replace("\\", "/")).casefold()
+        if key in seen:
+            return info
+        seen.add(key)
+    return None
+
+
+def _bounds(members: list[zipfile.ZipInfo], budget: _Budget) -> dict[str, Any] | None:
     """The first refusal the central directory gives, nothing decompressed; None when none."""
-    if len(members) > MAX_MEMBERS:
-        return {"error": "archive_too_many_members", "count": len(members), "limit": MAX_MEMBERS}
+    budget.members += len(members)
+    if budget.members > MAX_MEMBERS:
+        return {"error": "archive_too_many_members", "count": budget.members, "limit": MAX_MEMBERS}
     for info in members:
         if _unsafe(info):
             return {"error": "archive_path", "name": _shown(info.orig_filename)}
@@ -106,10 +168,10 @@ def _bounds(members: list[zipfile.ZipInfo]) -> dict[str, Any] | None:
             return {"error": "archive_encrypted", "name": _shown(info.filename)}
         if info.compress_type not in _METHODS:
             return {"error": "archive_method", "name": _shown(info.filename)}
-    total = sum(info.file_size for info in members)
-    if total > MAX_UNPACKED:
-        mib = -(-total // (1 << 20))
-        return {"error": "archive_too_large", "mib": mib, "limit": MAX_UNPACKED >> 20}
+    if twice := _duplicate(members):
+        return {"error": "archive_duplicate_name", "name": _shown(twice.filename)}
+    if over := budget.spend(sum(info.file_size for info in members)):
+        return over
     for info in members:
         if info.file_size >= RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
             ratio = info.file_size // max(info.compress_size, 1)
@@ -118,73 +180,187 @@ def _bounds(members: list[zipfile.ZipInfo]) -> dict[str, Any] | None:
     return None
 
 
-def _office(names: set[str]) -> dict[str, Any]:
+def _declared(data: bytes) -> tuple[dict[str, str], dict[str, str]] | None:
+    """A ``[Content_Types].xml``'s types (lower case) by extension (its ``Default``s) and by
+    part name (its ``Override``s, lower case, percent-decoded, without the leading ``/``); None
+    when it is not well-formed XML or has a DTD (entities: a billion laughs, or a file of the
+    server's; no content types document has one), parsed by the stdlib's expat as
+    defusedxml's ``forbid_dtd`` does."""
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+
+    def element(tag: str, attributes: dict[str, str]) -> None:
+        kind = attributes.get("ContentType", "").lower()
+        name = tag.rpartition(" ")[2]  # after its namespace
+        if name == "Default":
+            defaults[attributes.get("Extension", "").lower()] = kind
+        elif name == "Override":
+            overrides[unquote(attributes.get("PartName", "")).lstrip("/").lower()] = kind
+
+    def refuse(*_: object) -> None:
+        raise ValueError("a DTD")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = element
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except (expat.ExpatError, ValueError):
+        return None
+    return defaults, overrides
+
+
+def _runs_code(name: str, declared: str) -> str | None:
+    """The refusal of an Office part that runs code, by its name (a part named as Office
+    names it) or by the type ``[Content_Types].xml`` declares for it (a part renamed keeps its
+    type: Office finds it through its relationship and loads it by that type); None for any
+    other part."""
+    folders, _, base = name.lower().rpartition("/")
+    if base in ("vbaproject.bin", "vbadata.xml") or "macrosheets" in folders.split("/"):
+        return "office_macros"
+    if any(word in declared for word in _MACRO_TYPES):
+        return "office_macros"
+    if base.startswith("activex") or "activex" in declared:
+        return "office_activex"
+    if base.startswith("oleobject") or declared in _OLE_TYPES:
+        return "office_ole_object"
+    return None
+
+
+def _office(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
+    """The archive's kind by Office's parts in it; a DOCX or XLSX whose content types are
+    missing or do not read, or with a part that runs code, refused (its members unpacked
+    whole already, so each is its declared size)."""
+    names = {info.filename for info in members}
     kind = next((kind for part, kind in _OFFICE.items() if part in names), "zip")
-    if kind != "zip" and "[Content_Types].xml" not in names:
+    if kind == "zip":
+        return {"kind": kind}
+    types = next((i for i in members if i.filename.lower() == "[content_types].xml"), None)
+    if types is None:
         return {"error": "office_no_content_types"}
-    if kind != "zip" and any(n.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for n in names):
-        return {"error": "office_macros"}
+    declared = _declared(archive.read(types)) if types.file_size <= MAX_CONTENT_TYPES else None
+    if declared is None:
+        return {"error": "office_content_types"}
+    defaults, overrides = declared
+    for info in members:
+        part = unquote(info.filename).lower()
+        base = part.rpartition("/")[2]
+        extension = base.rpartition(".")[2] if "." in base else ""
+        found = _runs_code(part, overrides.get(part, defaults.get(extension, "")))
+        if found:
+            return {"error": found, "name": _shown(info.filename)}
     return {"kind": kind}
 
 
-def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bool:
-    """The member's local header names it as the central directory does, and its data
-    decompresses, streaming in pieces of at most ``CHUNK`` bytes thrown away, to exactly its
-    declared size and CRC-32, the deflate stream ending with its data. Read here, not by
+def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
+    """The member's first four bytes (what tells an archive inside it), when its local header
+    names it as the central directory does and its data decompresses, streaming in pieces of at
+    most ``CHUNK`` bytes thrown away, to exactly its declared size and CRC-32, the deflate
+    stream ending with its data; None when it does not. Read here, not by
     ``zipfile``'s reader, which stops at the declared size: a member declaring 1 KB whose data
     unpacks to a gigabyte, or a stored one longer than declared, passed it (an unzip writes it
     all before it finds the CRC wrong)."""
     file.seek(info.header_offset)
     head = file.read(30)
     if len(head) < 30 or head[:4] != b"PK\x03\x04":
-        return False
+        return None
     name_length, extra_length = struct.unpack_from("<HH", head, 26)
     encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
     if file.read(name_length) != info.orig_filename.encode(encoding):
-        return False
+        return None
     file.seek(extra_length, os.SEEK_CUR)
     stored = info.compress_type == zipfile.ZIP_STORED
     if stored and info.compress_size != info.file_size:
-        return False
+        return None
     inflate = zlib.decompressobj(-zlib.MAX_WBITS)
     size = crc = 0
+    first = b""
     left = info.compress_size
     try:
         while left:
             data = file.read(min(CHUNK, left))
             if not data:
-                return False  # the file ends inside the member
+                return None  # the file ends inside the member
             left -= len(data)
             while True:  # at most CHUNK bytes out at a time, until this piece is used up
                 out = data if stored else inflate.decompress(data, CHUNK)
                 size += len(out)
                 if size > info.file_size:
-                    return False
+                    return None
+                first += out[: 4 - len(first)]
                 crc = zlib.crc32(out, crc)
                 data = b"" if stored else inflate.unconsumed_tail
                 if not data and len(out) < CHUNK:
                     break
     except zlib.error:
-        return False
+        return None
     ended = stored or (inflate.eof and not inflate.unused_data)
-    return ended and size == info.file_size and crc == info.CRC
+    return first if ended and size == info.file_size and crc == info.CRC else None
 
 
 def inspect(path: str) -> dict[str, Any]:
     with open(path, "rb") as file:
-        try:
-            archive = zipfile.ZipFile(file)
-        except UnicodeDecodeError:  # a name flagged UTF-8 that is not
-            return {"error": "archive_name_encoding"}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):  # no directory reads
-            return {"error": "file_incomplete"}
-        members = archive.infolist()
-        answer = _bounds(members) or _office({info.filename for info in members})
-        if "error" in answer:
-            return answer
-        for info in members:
-            if not _unpacks(file, info):
-                return {"error": "archive_damaged", "name": _shown(info.filename)}
+        return _check(file, _Budget(), nested=False)
+
+
+def _check(file: BinaryIO, budget: _Budget, *, nested: bool) -> dict[str, Any]:
+    """``{"kind": ...}`` or the first refusal of the ZIP in ``file``, and of each ZIP inside
+    it (``nested``: this is one, and a ZIP inside it is refused)."""
+    try:
+        archive = zipfile.ZipFile(file)
+    except UnicodeDecodeError:  # a name flagged UTF-8 that is not
+        return {"error": "archive_name_encoding"}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):  # no directory reads
+        return {"error": "file_incomplete"}
+    members = archive.infolist()
+    if refusal := _bounds(members, budget):
+        return refusal
+    inside = []
+    for info in members:
+        first = _unpacks(file, info)
+        if first is None:
+            return {"error": "archive_damaged", "name": _shown(info.filename)}
+        if first.startswith(_ZIP_HEADS):
+            inside.append(info)
+    answer = _office(archive, members)
+    if "error" in answer:
+        return answer
+    for info in inside:
+        refusal = _inner(archive, info, budget, nested=nested)
+        if refusal is not None:
+            return refusal
+    return answer
+
+
+def _inner(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, *, nested: bool
+) -> dict[str, Any] | None:
+    """The refusal of the ZIP inside the archive that ``info`` is (its data unpacked whole
+    already), its names shown inside its own (``驱动.zip/setup.exe``); None when it passes."""
+    if nested:
+        return {"error": "archive_nested", "name": _shown(info.filename)}
+    if info.file_size > MAX_NESTED:
+        mib = -(-info.file_size // (1 << 20))
+        name = _shown(info.filename)
+        return {
+            "error": "archive_nested_too_large",
+            "name": name,
+            "mib": mib,
+            "limit": MAX_NESTED >> 20,
+        }
+    if over := budget.spend(info.file_size):
+        return over
+    answer = _check(io.BytesIO(archive.read(info)), budget, nested=True)
+    if "error" not in answer:
+        return None
+    if answer["error"] == "file_incomplete":  # starts as a ZIP, does not read as one
+        return {"error": "archive_damaged", "name": _shown(info.filename)}
+    if "name" in answer:
+        answer["name"] = _shown(f"{info.filename}/{answer['name']}")
+    elif answer["error"] not in ("archive_too_many_members", "archive_too_large"):
+        answer.update(variant="nested", name=_shown(info.filename))
     return answer
 
 

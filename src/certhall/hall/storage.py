@@ -419,17 +419,24 @@ BROKEN_ARCHIVE = frozenset(
         "archive_ratio",
         "archive_damaged",
         "archive_unreadable",
+        "archive_duplicate_name",
+        "archive_nested",
+        "archive_nested_too_large",
         "office_no_content_types",
+        "office_content_types",
         "office_macros",
+        "office_activex",
+        "office_ole_object",
     }
 )
 
 
 def check_archive(path: Path) -> str:
     """A ZIP's kind, ``docx``, ``xlsx`` or ``zip``, once every member is checked (``hall.archives``,
-    the stdlib's zipfile in a child process: its members' count, names, encryption, declared
-    sizes and ratios, an Office file's ``[Content_Types].xml`` and macros, then each member
-    decompressed for its CRC); InvalidInput with one of ``BROKEN_ARCHIVE``, or
+    the stdlib's zipfile in a child process: its members' count, names (none twice),
+    encryption, declared sizes and ratios, each member decompressed for its CRC, an Office
+    file's ``[Content_Types].xml`` and the parts that run code, a ZIP inside it checked alike,
+    one level deep); InvalidInput with one of ``BROKEN_ARCHIVE``, or
     ``file_incomplete`` when its central directory does not read (docs/security.md,
     "Archives"). A ``store(inspect=)`` calls it: a refused archive leaves nothing."""
     answer = _child("certhall.hall.archives", path)

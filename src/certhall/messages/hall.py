@@ -189,9 +189,45 @@ MESSAGES: dict[str, str] = {
         "文件缺少Office文档必需的[Content_Types].xml，Word或Excel打不开它，"
         "请用Word或Excel重新保存后上传。"
     ),
+    "office_no_content_types.nested": (
+        "压缩文件中的“{name}”缺少Office文档必需的[Content_Types].xml，Word或Excel打不开它，"
+        "请用Word或Excel重新保存后再打包上传。"
+    ),
+    "office_content_types": (
+        "文件中的[Content_Types].xml已损坏或含有不允许的内容（DTD或实体声明），"
+        "无法确认其中没有宏，请用Word或Excel重新保存后上传。"
+    ),
+    "office_content_types.nested": (
+        "压缩文件中的“{name}”的[Content_Types].xml已损坏或含有不允许的内容（DTD或实体声明），"
+        "无法确认其中没有宏，请用Word或Excel重新保存后再打包上传。"
+    ),
     "office_macros": (
-        "文件中含有宏（vbaProject.bin），宏可能带有恶意代码，"
+        "文件中含有宏（{name}），宏可能带有恶意代码，"
         "请另存为不含宏的Word文档（.docx）或Excel工作簿（.xlsx）后上传。"
+    ),
+    "office_activex": (
+        "文件中含有ActiveX控件（{name}），打开时可能运行其中的程序，"
+        "请删除控件后另存为Word文档（.docx）或Excel工作簿（.xlsx）再上传。"
+    ),
+    "office_ole_object": (
+        "文件中嵌入了OLE对象（{name}），双击它可能运行其中的程序，"
+        "请删除嵌入的对象（可改为插入图片，或把它作为单独的文件上传）后重新保存上传。"
+    ),
+    "archive_duplicate_name": (
+        "压缩文件中有两个同名的“{name}”（不区分大小写），解压时后一个会覆盖前一个，"
+        "检查过的和客户得到的可能不是同一个文件，请重新打包后上传。"
+    ),
+    "archive_name_encoding.nested": (
+        "压缩文件中的“{name}”里有文件名标明为UTF-8编码却不是UTF-8，解压后文件名会出错，"
+        "请用常用的压缩软件重新打包后上传。"
+    ),
+    "archive_nested": (
+        "压缩文件中的“{name}”嵌套过深（压缩文件里的压缩文件中又含有压缩文件，最多嵌套一层），"
+        "请把里层的压缩文件解开后重新打包上传。"
+    ),
+    "archive_nested_too_large": (
+        "压缩文件中的压缩文件“{name}”解压后为 {mib} MB，超过 {limit} MB 的限制，"
+        "无法检查其中的文件，请把它解开后重新打包上传。"
     ),
     "file_not_stored": "文件不存在（存储中找不到该文件）。",
     "hall_applicants_only": "网上营业厅仅供单位账户使用；工作人员请使用受理台。",
