@@ -23,12 +23,13 @@ import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from PIL import Image
 
 from certhall.accounts.models import Handler, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput, TooManyRequests
-from certhall.hall import pdfpages, storage
+from certhall.hall import identity, pdfpages, storage
 from certhall.portal import files
 from tests.hall.conftest import FRIDAY, at, upload
 from tests.hall.test_image_sizes import draft_without_documents, stored_files
@@ -45,6 +46,18 @@ def photo() -> bytes:
     out = io.BytesIO()
     Image.effect_noise((1600, 1200), 40).convert("RGB").save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+@functools.cache
+def progressive() -> bytes:
+    """A phone's photo saved progressive (its scans one after another)."""
+    return save(Image.effect_noise((1600, 1200), 40).convert("RGB"), "JPEG", progressive=True)
+
+
+@functools.cache
+def grey() -> bytes:
+    """A scanner's grey JPEG of a page."""
+    return save(Image.effect_noise((1240, 1754), 40), "JPEG", quality=90)
 
 
 def scan_start(jpeg: bytes) -> int:
@@ -157,6 +170,25 @@ BROKEN: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: overwritten(photo(), len(photo()) // 2, b"\xff\xc4"),
         "image_damaged",
     ),
+    # a scan libjpeg decodes on with a warning, grey where data is missing, and Pillow accepted
+    # (12-07, later): a photo cut and closed with an end of image by a broken program, a run
+    # of the scan zeroed
+    "jpeg-scan-cut-and-closed": (
+        lambda: photo()[: len(photo()) // 2] + b"\xff\xd9",
+        "image_damaged",
+    ),
+    "jpeg-progressive-cut-and-closed": (
+        lambda: progressive()[: len(progressive()) * 2 // 3] + b"\xff\xd9",
+        "image_damaged",
+    ),
+    "jpeg-grey-cut-and-closed": (
+        lambda: grey()[: len(grey()) - 4000] + b"\xff\xd9",
+        "image_damaged",
+    ),
+    "jpeg-scan-zeroed": (
+        lambda: overwritten(photo(), len(photo()) // 2, bytes(4096)),
+        "image_damaged",
+    ),
     # a segment or chunk the decoder does not know and refuses, so the reviewer's browser
     # showed a broken image; Pillow was not given it (a probe of 12-07)
     "jpeg-jpg7-marker": (lambda: with_segment(photo(), 0xF7), "image_damaged"),
@@ -204,6 +236,18 @@ INTACT: dict[str, Callable[[], bytes]] = {
     "jpeg-progressive": lambda: save(Image.effect_noise((800, 600), 40), "JPEG", progressive=True),
     "jpeg-cmyk": lambda: save(Image.effect_noise((400, 300), 40).convert("CMYK"), "JPEG"),
     "jpeg-with-comment-and-app15": lambda: with_segment(with_segment(photo(), 0xFE), 0xEF),
+    # 12-07, later: decoded by libjpeg-turbo with its warnings as errors, all still accepted
+    "jpeg-grey": grey,
+    "jpeg-progressive-photo": progressive,
+    "jpeg-4-4-4": lambda: save(
+        Image.effect_noise((800, 600), 40).convert("RGB"), "JPEG", subsampling=0
+    ),
+    "jpeg-optimised": lambda: save(
+        Image.effect_noise((800, 600), 40).convert("RGB"), "JPEG", optimize=True
+    ),
+    "jpeg-restart-markers": lambda: save(
+        Image.effect_noise((800, 600), 40).convert("RGB"), "JPEG", restart_marker_blocks=8
+    ),
     "png": lambda: png(600, 400),
     "png-private-ancillary-chunk": lambda: with_chunk(png(600, 400), b"prVt"),
     "png-of-noise": scan_png,
@@ -386,3 +430,30 @@ def test_the_page_and_the_api_say_a_cut_photo_is_incomplete(
     assert api.status_code == 400
     assert api.json() == {"error": "file_incomplete", "message": INCOMPLETE_WORDS}
     assert not draft.documents.exists() and stored_files(uploads) == []
+
+
+def test_an_id_photo_cut_and_closed_is_refused_on_the_handlers_phone(
+    applicant: User, handler: Handler, uploads: Path
+) -> None:
+    """A handler's photo of the ID card that a broken program cut and closed with an end of
+    image: libjpeg decodes it with the lower half grey and only warns, Pillow accepted it, and
+    the real-name check's reviewer got half a card (12-07, later). Refused as damaged, in
+    Chinese, on the phone's page; nothing stored; the whole photo then accepted."""
+    cut = photo()[: len(photo()) // 2] + b"\xff\xd9"
+    with at(FRIDAY):
+        draft = draft_without_documents(applicant, handler, identity_check=False)
+        check = identity.start(applicant, draft.number)
+        phone = Client()
+        url = reverse("hall-identity:phone", args=[check.token])
+        refused = phone.post(url, {"side": "front", "file": SimpleUploadedFile("IMG_3.jpg", cut)})
+        assert type(check).objects.get(pk=check.pk).front_sha256 == ""
+        assert stored_files(uploads) == []
+        accepted = phone.post(
+            url, {"side": "front", "file": SimpleUploadedFile("IMG_3.jpg", photo())}
+        )
+    assert refused.status_code == 400
+    assert (
+        "图片文件已损坏，图像内容无法显示，请重新拍照或导出后再上传。" in refused.content.decode()
+    )
+    assert accepted.status_code == 303 and len(stored_files(uploads)) == 1
+

@@ -11,7 +11,8 @@ and at most ``MAX_PIXELS`` pixels and ``MAX_SIDE`` on a side (read from the head
 anything is decoded: a 90 KB PNG can declare 20000 x 20000 px, 1.6 GB decoded), whichever store
 holds it (docs/security.md, "Image pixel sizes"), and must not be cut short (a JPEG's end of
 image after its scan, a PNG's IEND: ``file_incomplete``), and its pixels must decode
-(``check_pixels``, Pillow in a child process: ``image_damaged``). A PDF stored with bounds
+(``check_pixels``, in a child process, a JPEG's decoder warnings included: ``image_damaged``).
+A PDF stored with bounds
 (``pdf=``: the hall's documents ``SCAN_PDF``, the portal's files, the invoices) must end as a
 PDF does, open, and have 1 to ``bounds.pages`` pages of at most ``bounds.page_mm`` on a side
 (``check_pdf``; docs/security.md, "Broken files and PDF bounds"). A ZIP (the portal's
@@ -396,8 +397,9 @@ def check_pdf(path: Path, bounds: PdfBounds = SCAN_PDF) -> None:
 
 def check_pixels(path: Path, content_type: str) -> None:
     """InvalidInput ``image_damaged`` for a JPEG or PNG whose pixels do not decode (its
-    compressed data damaged: a PNG's deflate stream or checksum, a JPEG's scan that its decoder
-    refuses), decoded by Pillow in a child process (``hall.pixels``) after the header's bounds;
+    compressed data damaged: a PNG's deflate stream or checksum, a JPEG's scan that libjpeg
+    refuses or decodes only with a warning, grey where data is missing), decoded in a child
+    process (``hall.pixels``: Pillow, libjpeg-turbo for a JPEG) after the header's bounds;
     also when decoding takes it over its CPU time. Nothing for a file that is not an image."""
     if content_type not in ("image/jpeg", "image/png"):
         return
