@@ -457,3 +457,26 @@ def test_an_id_photo_cut_and_closed_is_refused_on_the_handlers_phone(
     )
     assert accepted.status_code == 303 and len(stored_files(uploads)) == 1
 
+
+def test_a_child_that_ends_as_the_wait_runs_out_gives_its_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait for a child ran out just as it ended: ``kill()`` polls first and reaped it,
+    and the store's own ``os.wait4`` found no child (ChildProcessError: the upload a 500; seen
+    on a loaded machine, 12-07, later). Here the wait runs out once the child has ended (not
+    reaped: ``WNOWAIT``); its answer is taken, the photo stored."""
+
+    class EndsAsTheWaitRunsOut(subprocess.Popen):  # type: ignore[type-arg]
+        first = True
+
+        def communicate(self, *arguments: Any, **options: Any) -> Any:
+            if EndsAsTheWaitRunsOut.first and options.get("timeout"):
+                EndsAsTheWaitRunsOut.first = False
+                os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+                raise subprocess.TimeoutExpired(self.args, options["timeout"])
+            return super().communicate(*arguments, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", EndsAsTheWaitRunsOut)
+    blob = storage.store([photo()], base=tmp_path)
+    assert not EndsAsTheWaitRunsOut.first and blob.content_type == "image/jpeg"
+    assert stored_files(tmp_path) == [storage.path_of(blob.sha256, tmp_path)]

@@ -496,14 +496,18 @@ def _run_child(module: str, path: Path, seconds: int, arguments: tuple[str, ...]
     try:
         out, _ = child.communicate(timeout=WAIT_FACTOR * seconds)
     except subprocess.TimeoutExpired:
+        # kill() polls first: a child that ended as the wait ran out is reaped by it, and
+        # os.wait4 then found no child (ChildProcessError, a 500; seen on a loaded machine)
         child.kill()
-        assert child.stdout is not None  # noqa: S101 - opened as a pipe above
-        child.stdout.close()
-        _, _, usage = os.wait4(child.pid, 0)  # reaped here, with its CPU time
-        child.returncode = -9
-        if usage.ru_utime + usage.ru_stime < seconds / 4:  # what a 40 MP photo's decoding takes
-            raise _busy() from None
-        return {}
+        if child.returncode is None:
+            assert child.stdout is not None  # noqa: S101 - opened as a pipe above
+            child.stdout.close()
+            _, _, usage = os.wait4(child.pid, 0)  # reaped here, with its CPU time
+            child.returncode = -9
+            if usage.ru_utime + usage.ru_stime < seconds / 4:  # a 40 MP photo's decoding
+                raise _busy() from None
+            return {}
+        out, _ = child.communicate()  # it ended just then: its answer
     try:
         answer = json.loads(out) if child.returncode == 0 else {}
     except ValueError:
