@@ -107,6 +107,18 @@ def _with_part(parts: dict[str, bytes | str], name: str, data: bytes | str, **ty
     return zipped({**declaring(parts, **types), name: data})
 
 
+def _main_part_elsewhere() -> bytes:
+    """A ``.docm`` whose main part is not ``word/document.xml``: Word finds it through
+    ``_rels/.rels`` and opens it; by its names it is no DOCX, but it has content types."""
+    parts = {
+        name.replace("word/document.xml", "word/main.xml"): str(data).replace(
+            "word/document.xml", "word/main.xml"
+        )
+        for name, data in docx_parts().items()
+    }
+    return zipped({**parts, "word/vbaProject.bin": OLE_FILE})
+
+
 #: A billion laughs: ten entities, each ten of the one before (10^9 "lol"s if expanded).
 LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY l0 "lol">'
@@ -347,6 +359,11 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         lambda: _nested(1, driver_zip()[:-100], "驱动/旧版.zip"),
         "archive_damaged",
         "“驱动/旧版.zip”已损坏",
+    ),
+    "docx-of-another-main-part-in-a-zip": (
+        lambda: _nested(1, _main_part_elsewhere()),
+        "office_macros",
+        "含有宏（表格/申请表.docx/word/vbaProject.bin）",
     ),
     "zip-in-a-zip-in-a-zip": (
         lambda: _nested(2, driver_zip(1000), "驱动.zip"),

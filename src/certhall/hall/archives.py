@@ -231,15 +231,14 @@ def _runs_code(name: str, declared: str) -> str | None:
 
 def _office(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
     """The archive's kind by Office's parts in it; a DOCX or XLSX whose content types are
-    missing or do not read, or with a part that runs code, refused (its members unpacked
-    whole already, so each is its declared size)."""
+    missing, and any package with content types (Word opens one whose main part has another
+    name, through its relationships) whose content types do not read or with a part that runs
+    code, refused (its members unpacked whole already, so each is its declared size)."""
     names = {info.filename for info in members}
     kind = next((kind for part, kind in _OFFICE.items() if part in names), "zip")
-    if kind == "zip":
-        return {"kind": kind}
     types = next((i for i in members if i.filename.lower() == "[content_types].xml"), None)
     if types is None:
-        return {"error": "office_no_content_types"}
+        return {"error": "office_no_content_types"} if kind != "zip" else {"kind": kind}
     declared = _declared(archive.read(types)) if types.file_size <= MAX_CONTENT_TYPES else None
     if declared is None:
         return {"error": "office_content_types"}
