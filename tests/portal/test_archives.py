@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 import stat
+import struct
 import time
 import zipfile
 import zlib
@@ -117,6 +118,51 @@ def _main_part_elsewhere() -> bytes:
         for name, data in docx_parts().items()
     }
     return zipped({**parts, "word/vbaProject.bin": OLE_FILE})
+
+
+def _hidden_member() -> bytes:
+    """A ZIP whose central directory names ``readme.txt`` only, with ``payload.exe``'s local
+    entry between it and the directory: a reader of the local headers (a streaming unzip, a
+    repair) finds it, a reader of the directory does not."""
+    shown = raw_zip([(b"readme.txt", "干净的说明。".encode())])
+    hidden = raw_zip([(b"payload.exe", b"MZ" + bytes(100))])
+    directory, local = shown.index(b"PK\x01\x02"), hidden[: hidden.index(b"PK\x01\x02")]
+    joined = shown[:directory] + local + shown[directory:]
+    return joined[:-6] + struct.pack("<I", directory + len(local)) + joined[-2:]
+
+
+class _Stream(io.RawIOBase):
+    """A stream that cannot seek: zipfile writes each member's sizes after its data, in a
+    data descriptor (flag bit 3), as a packer writing to a pipe or a download does."""
+
+    def __init__(self) -> None:
+        self.out = io.BytesIO()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self.out.write(data)
+
+
+def _streamed() -> bytes:
+    stream = _Stream()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("驱动/说明.txt", "双击安装。" * 100)
+        with archive.open("驱动/setup.exe", "w") as member:
+            member.write(b"MZ" + bytes(5000))
+    return stream.out.getvalue()
+
+
+def _apk() -> bytes:
+    """An APK: its members, then Android's signing block (v2), then its directory."""
+    content = zipped({"AndroidManifest.xml": b"\x03\x00\x08\x00", "classes.dex": b"dex\n035"})
+    pairs = struct.pack("<QI", 4 + 32, 0x7109871A) + bytes(32)
+    size = struct.pack("<Q", len(pairs) + 8 + 16)
+    block = size + pairs + size + b"APK Sig Block 42"
+    directory = content.index(b"PK\x01\x02")
+    joined = content[:directory] + block + content[directory:]
+    return joined[:-6] + struct.pack("<I", directory + len(block)) + joined[-2:]
 
 
 #: A billion laughs: ten entities, each ten of the one before (10^9 "lol"s if expanded).
@@ -360,6 +406,18 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "archive_damaged",
         "“驱动/旧版.zip”已损坏",
     ),
+    "two-zips-joined": (
+        lambda: zipped({"说明.txt": "干净的说明。"}) + driver_zip(1000),
+        "archive_hidden_data",
+        "压缩文件中有不属于任何文件的数据（例如两个压缩文件首尾相连），不同的解压软件会解出"
+        "不同的内容，请重新打包后上传。",
+    ),
+    "a-member-only-the-local-headers-name": (_hidden_member, "archive_hidden_data", "首尾相连"),
+    "two-zips-joined-in-a-zip": (
+        lambda: _nested(1, zipped({"说明.txt": "x"}) + driver_zip(1000), "驱动/旧版.zip"),
+        "archive_hidden_data",
+        "压缩文件中的“驱动/旧版.zip”里有不属于任何文件的数据",
+    ),
     "docx-of-another-main-part-in-a-zip": (
         lambda: _nested(1, _main_part_elsewhere()),
         "office_macros",
@@ -438,6 +496,8 @@ INTACT: dict[str, tuple[Callable[[], bytes], str]] = {
         ),
         files.DOCX,
     ),
+    "streamed-with-data-descriptors": (_streamed, files.ZIP),
+    "apk-with-its-signing-block": (_apk, files.ZIP),
     "docx-with-an-image": (
         lambda: _with_part(
             docx_parts(), "word/media/image1.png", b"\x89PNG", defaults={"png": "image/png"}

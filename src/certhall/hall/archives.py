@@ -13,9 +13,11 @@ format's own) and shows what it is (no direction override, zero-width or other i
 most ``MAX_UNPACKED`` bytes declared in all and no member over ``MAX_RATIO`` times its compressed
 size (a zip bomb), no two members of one name (``_duplicate``). Then every member is decompressed
 from its local header, streaming in ``CHUNK`` pieces thrown away, to exactly its declared size and
-CRC-32 (``_unpacks``). A DOCX or XLSX must then have its ``[Content_Types].xml``, read with no
-DTD (``_declared``), and no part that runs code, by its name or by the type declared for it
-(``_runs_code``: macros, ActiveX controls, embedded OLE objects). A member that is itself a ZIP
+CRC-32 (``_unpacks``), the members following one another from the first byte to the central
+directory, nothing between them (``_tiled``). A package with a ``[Content_Types].xml`` (a
+DOCX or XLSX must have one) must have it read with no DTD (``_declared``), and no part that
+runs code, by its name or by the type declared for it (``_runs_code``: macros, ActiveX
+controls, embedded OLE objects). A member that is itself a ZIP
 (by its first bytes, not its name) is checked the same way, one level deep, within the same
 bounds as the archive around it (``_Budget``); a ZIP inside that is refused
 (``archive_nested``). A child because that is the step that unpacks the file: the kernel stops
@@ -299,6 +301,60 @@ def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
     return first if ended and size == info.file_size and crc == info.CRC else None
 
 
+def _descriptor_end(file: BinaryIO, info: zipfile.ZipInfo) -> int:
+    """Where the member ends, read just after its data (``_unpacks``): past its data
+    descriptor when it has one (flag bit 3, what a packer writing to a stream adds: its
+    signature if any, the CRC, the sizes in 4 or 8 bytes each); -1 when that does not read."""
+    end = file.tell()
+    if not info.flag_bits & 0x08:
+        return end
+    tail = file.read(24)
+    start = 4 if tail.startswith(b"PK\x07\x08") else 0
+    if tail[start : start + 4] != struct.pack("<I", info.CRC):
+        return -1
+    for width, form in ((8, "<II"), (16, "<QQ")):
+        sizes = tail[start + 4 : start + 4 + width]
+        if len(sizes) == width and struct.unpack(form, sizes) == (
+            info.compress_size,
+            info.file_size,
+        ):
+            return end + start + 4 + width
+    return -1
+
+
+def _tiled(file: BinaryIO, ends: dict[int, int], directory: int) -> bool:
+    """Whether the members (each from its local header to its end) follow one another from
+    the file's first byte to its central directory with no byte between or under two: bytes
+    no entry names are what a second archive put before this one (two ZIPs joined, each
+    opened by a different unzip: a scanner reads one, a customer's Windows the other) or a
+    member only a reader of the local headers finds. Android's signing block, which an APK
+    has between its last member and its directory, is allowed there."""
+    at = 0
+    for start in sorted(ends):
+        if start != at:
+            return False
+        at = ends[start]
+    return at == directory or _apk_signing_block(file, at, directory)
+
+
+_APK_MAGIC = b"APK Sig Block 42"
+
+
+def _apk_signing_block(file: BinaryIO, start: int, end: int) -> bool:
+    """Whether the bytes from ``start`` to ``end`` are one APK Signing Block: its size (of
+    what follows it), its pairs, its size again, then its magic (Android's APK Signature
+    Scheme v2 and later)."""
+    if not 32 <= end - start <= 1 << 20:
+        return False
+    file.seek(start)
+    block = file.read(end - start)
+    first, second = (
+        struct.unpack_from("<Q", block)[0],
+        struct.unpack_from("<Q", block, len(block) - 24)[0],
+    )
+    return block.endswith(_APK_MAGIC) and first == second == len(block) - 8
+
+
 def inspect(path: str) -> dict[str, Any]:
     with open(path, "rb") as file:
         return _check(file, _Budget(), nested=False)
@@ -316,13 +372,16 @@ def _check(file: BinaryIO, budget: _Budget, *, nested: bool) -> dict[str, Any]:
     members = archive.infolist()
     if refusal := _bounds(members, budget):
         return refusal
-    inside = []
+    inside, ends = [], {}
     for info in members:
         first = _unpacks(file, info)
         if first is None:
             return {"error": "archive_damaged", "name": _shown(info.filename)}
+        ends[info.header_offset] = _descriptor_end(file, info)
         if first.startswith(_ZIP_HEADS):
             inside.append(info)
+    if not _tiled(file, ends, archive.start_dir):
+        return {"error": "archive_hidden_data"}
     answer = _office(archive, members)
     if "error" in answer:
         return answer

@@ -422,6 +422,7 @@ BROKEN_ARCHIVE = frozenset(
         "archive_damaged",
         "archive_unreadable",
         "archive_duplicate_name",
+        "archive_hidden_data",
         "archive_nested",
         "archive_nested_too_large",
         "office_no_content_types",
