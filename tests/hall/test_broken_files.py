@@ -395,6 +395,7 @@ def test_the_checking_children_run_a_few_at_once(
     assert 0.4 < time.monotonic() - started < 3
     assert refused.value.message.startswith("服务器正忙") and stored_files(tmp_path) == []
     places.release()  # one check ends: the next upload takes its place, and gives it back
+    monkeypatch.setattr(storage, "WAIT_FACTOR", 4)  # its child's own wait, as served
     assert storage.store([png(600, 400)], base=tmp_path / "store").content_type == "image/png"
     assert places.acquire(blocking=False) and not places.acquire(blocking=False)
 
