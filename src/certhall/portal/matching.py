@@ -119,15 +119,15 @@ def rank(terms: list[str]) -> Ranked:
 
 def relaxed(terms: list[str]) -> list[str]:
     """The terms of a query that found nothing, loosened where its words meet: a bigram no
-    document holds (``书 续`` of 证书续期, ``ukey 解`` of Ukey解锁) is dropped, keeping a Latin
-    word it held (``pin`` of PIN码) as a term of its own. Every other term is still required,
-    so an unknown word (火星) still finds nothing."""
+    document holds (``书 续`` of 证书续期, ``ukey 解`` of Ukey解锁) is dropped, keeping each of
+    its units that no term left holds (``pin`` and ``码`` of PIN码, ``忘`` of 证书密码忘) as a
+    term of its own. Every other term is still required, so an unknown word (火星) still
+    finds nothing."""
+    dropped = {term for term in terms if " " in term and _count(term) == 0}
+    held = {unit for term in terms if term not in dropped for unit in term.split(" ")}
     out: list[str] = []
     for term in terms:
-        if " " in term and _count(term) == 0:
-            kept = [unit for unit in term.split(" ") if len(unit) > 1 and unit.isascii()]
-        else:
-            kept = [term]
+        kept = [u for u in term.split(" ") if u not in held] if term in dropped else [term]
         out += [unit for unit in kept if unit not in out]
     return out
 

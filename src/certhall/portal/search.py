@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -197,6 +198,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "u盾": ("Ukey",),
     "usb key": ("Ukey",),
     "usbkey": ("Ukey",),
+    "u key": ("Ukey",),
+    "key": ("Ukey",),
     "材料": ("资料",),
     "多久": ("办理时效", "工作日"),
     "几天": ("办理时效", "工作日"),
@@ -204,42 +207,84 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
 #: At most this many words of a query are looked up one by one (:func:`_some_words`).
 MAX_WORDS = 6
 
-#: doc id -> (permille of its query's terms in the title, day, doc id): larger ranks first.
-Keys = dict[int, tuple[int, int, int]]
+#: doc id -> (1 when found by the pages' words of :data:`VOCABULARY`, permille of its query's
+#: terms in the title, day, doc id): larger ranks first.
+Keys = dict[int, tuple[int, int, int, int]]
+
+#: The vocabulary's words, longest first (``usb key`` before ``key`` where both would start).
+_BY_LENGTH = sorted(VOCABULARY, key=len, reverse=True)
+
+
+def _word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _vocabulary_spans(folded: str) -> list[tuple[int, int, str]]:
+    """Where ``folded`` holds words of :data:`VOCABULARY`: ``(start, end, word)``, apart,
+    the longest at each place; a Latin word only whole (``key`` of ``Ukey`` is not ``key``)."""
+    found: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(folded):
+        for word in _BY_LENGTH:
+            end = i + len(word)
+            if not folded.startswith(word, i):
+                continue
+            if _word_char(word[0]) and i > 0 and _word_char(folded[i - 1]):
+                continue
+            if _word_char(word[-1]) and end < len(folded) and _word_char(folded[end]):
+                continue
+            found.append((i, end, word))
+            i = end
+            break
+        else:
+            i += 1
+    return found
 
 
 def variants(query: str) -> tuple[list[str], tuple[str, ...]]:
-    """``query`` and, when it holds a word of :data:`VOCABULARY`, the query with the pages'
-    words in its place (each alternative, standing as a word of its own); and those words."""
+    """``query`` and, when it holds words of :data:`VOCABULARY`, the query with the pages'
+    words in their place (each alternative); and those words. Each vocabulary word stands as
+    a word of its own in every variant, the first (as typed) too: no bigram reaches across its
+    edge (期要 of 续期要多久 is not asked). The first variant is the query as typed, the
+    others name the pages' words (:func:`_matches` ranks them first)."""
     folded = " ".join(fold(query).split())
-    present = [word for word in VOCABULARY if word in folded]
-    if not present:
+    spans = _vocabulary_spans(folded)
+    if not spans:
         return [query], ()
-    out = [query]
+    present = list(dict.fromkeys(word for _, _, word in spans))
+
+    def written(words: dict[str, str]) -> str:
+        text, last = [], 0
+        for start, end, word in spans:
+            text += [folded[last:start], f" {words[word]} "]
+            last = end
+        return " ".join("".join([*text, folded[last:]]).split())
+
+    out = [written({word: word for word in present})]
     for choice in itertools.product(*(VOCABULARY[word] for word in present)):
-        text = folded
-        for word, alternative in zip(present, choice, strict=True):
-            text = text.replace(word, f" {alternative} ")
-        out.append(" ".join(text.split()))
+        out.append(written(dict(zip(present, choice, strict=True))))
     also = tuple(dict.fromkeys(a for word in present for a in VOCABULARY[word]))
     return out, also
 
 
 def _matches(term_lists: list[list[str]]) -> tuple[Keys, bool]:
-    """The documents holding every term of any of ``term_lists``, each with its best key;
-    and whether every list was read completely. One list ranks as ``matching.rank`` does:
-    the share of its terms in the title orders as their number."""
+    """The documents holding every term of any of ``term_lists`` (:func:`variants`' order:
+    the query as typed, then those naming the pages' words), each with its best key; and
+    whether every list was read completely. A document found by the pages' words ranks first
+    (what the vocabulary names answers the question: 多久 is the guides' 办理时效); then as
+    ``matching.rank`` ranks one list: the share of its terms in the title orders as their
+    number."""
     keys: Keys = {}
     complete = True
-    for terms_ in term_lists:
+    for named, terms_ in enumerate(term_lists):
         if not terms_:
             continue
         ranked = matching.rank(terms_)
         complete = complete and ranked.complete
         for doc in ranked.doc_ids:
             titled, day = ranked.scores[doc]
-            key = (titled * 1000 // len(terms_), day, doc)
-            if key > keys.get(doc, (-1, 0, 0)):
+            key = (min(named, 1), titled * 1000 // len(terms_), day, doc)
+            if key > keys.get(doc, (-1, -1, 0, 0)):
                 keys[doc] = key
     return keys, complete
 
@@ -293,18 +338,19 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     ids = order[(page - 1) * per_page : page * per_page]
     docs = SearchDoc.objects.in_bulk(ids)
     marked = " ".join([query, *also])
-    hits = [_hit(docs[doc_id], marked) for doc_id in ids if doc_id in docs]
+    focus = " ".join(also)
+    hits = [_hit(docs[doc_id], marked, focus) for doc_id in ids if doc_id in docs]
     return Results(query, hits, total, page, pages, complete, loose, some, also if keys else ())
 
 
-def _hit(doc: SearchDoc, query: str) -> Hit:
+def _hit(doc: SearchDoc, query: str, focus: str) -> Hit:
     return Hit(
         kind=doc.kind,
         title=doc.title,
         url=doc.url,
         date=None if doc.date in (UNDATED, CURRENT) else doc.date,
         title_html=highlight(doc.title, query),
-        snippet_html=snippet(doc.body, query),
+        snippet_html=snippet(doc.body, query, focus=focus),
     )
 
 
@@ -324,7 +370,7 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above
 
 
-#: How far back a snippet reaches for the beginning of the word it would start in.
+#: How far back a snippet reaches for the boundary before the place it would start at.
 WORD_BACK = 16
 
 
@@ -332,27 +378,46 @@ def _latin(char: str) -> bool:
     return char.isascii() and not char.isspace()
 
 
-def _word_start(flat: str, start: int, hit: int) -> int:
-    """``start``, unless it falls inside a run of Latin letters, digits and signs (an address,
-    a file name; 12-07: "…tp://127.0.0.1…" on a phone): then that run's beginning when it is
-    near, or the end of the run (never past ``hit``)."""
-    if start == 0 or not (_latin(flat[start - 1]) and _latin(flat[start])):
-        return start
-    back = start
-    while back > 0 and _latin(flat[back - 1]):
-        back -= 1
-    if start - back <= WORD_BACK:
-        return back
-    while start < hit and _latin(flat[start]):
-        start += 1
-    return start
+def _parts(char: str) -> bool:
+    """A space or a mark that ends or parts (a closing bracket or quote, a comma, a stop)."""
+    kind = unicodedata.category(char)
+    return char.isspace() or (kind[0] in "PZ" and kind not in ("Ps", "Pi"))
 
 
-def snippet(body: str, query: str, width: int = SNIPPET) -> SafeString:
-    """About ``width`` characters of ``body`` around its first hit, highlighted."""
+def _boundary(flat: str, at: int) -> bool:
+    """Whether a snippet may start at ``at``: the text's start, after a space or a mark, at an
+    opening bracket or quote, or where a Latin run (a word, a number, an address) begins; never
+    at a mark that closes or parts (``）``, ``,``), nor inside a Latin run (12-07:
+    "…tp://127.0.0.1…" on a phone)."""
+    if at == 0:
+        return True
+    char, before = flat[at], flat[at - 1]
+    if _parts(char) or (_latin(before) and _latin(char)):
+        return False
+    return _parts(before) or unicodedata.category(char) in ("Ps", "Pi") or _latin(char)
+
+
+def _snippet_start(flat: str, hit: int, width: int) -> int:
+    """Where a snippet of ``width`` showing the hit at ``hit`` starts: a third of the width
+    before it if that is a boundary (:func:`_boundary`); else the boundary before that place
+    when it is at most ``WORD_BACK`` characters back; else the first boundary after it; else
+    the hit itself."""
+    start = max(0, hit - width // 3)
+    behind = range(start, max(0, start - WORD_BACK) - 1, -1)
+    return next(
+        (at for at in [*behind, *range(start + 1, hit)] if _boundary(flat, at)),
+        hit,
+    )
+
+
+def snippet(body: str, query: str, width: int = SNIPPET, *, focus: str = "") -> SafeString:
+    """About ``width`` characters of ``body`` around its first hit, highlighted: the first of
+    ``focus`` (the pages' words the vocabulary searched: the answer asked for) if it holds
+    one, else of the query; starting at a boundary (:func:`_snippet_start`)."""
     flat = " ".join(body.split())
     spans = hit_spans(flat, query)
-    start = _word_start(flat, max(0, spans[0][0] - width // 3), spans[0][0]) if spans else 0
+    first = (hit_spans(flat, focus) if focus else []) or spans
+    start = _snippet_start(flat, first[0][0], width) if first else 0
     end = start + width
     piece = flat[start:end]
     inside = [

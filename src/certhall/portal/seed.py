@@ -4,7 +4,8 @@ has a ``seed_key`` and is created once.
 Seed 000 (Traditional Chinese, kept verbatim): the refund announcement with its body, ten
 Shenzhen notices with their dates, ten Guangzhou/Jiangmen notices, and twenty visitors' (游客)
 questions, seeded as open. Seed 001 (Simplified): the FAQ and usage-guide entries below quote
-its sentences. Dates the seed does not print are derived as docs/portal.md says.
+its sentences. Dates the seed does not print are derived as docs/portal.md says. One FAQ entry
+neither seed has (发票, :data:`PLATFORM_ENTRIES`) says what this platform itself does.
 """
 
 from __future__ import annotations
@@ -156,6 +157,19 @@ ENTRIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     )),
 )  # fmt: skip
 
+#: FAQ entries neither seed writes, stating what the platform does (no policy of the CA's):
+#: customers ask for invoices and no public page spoke of them (12-07). 发票: what
+#: ``payments.invoices`` and the order's page do (docs/payments.md, "Invoices").
+PLATFORM_ENTRIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("faq", "发票", "怎样申请开具发票？", (
+        "付款后可申请开具发票：登录深圳CA网上营业厅，打开该笔申请，点击“订单、收据与发票”，"
+        "选择增值税普通发票或增值税专用发票，填写接收电子发票的邮箱，提交开票申请。",
+        "发票抬头为单位名称，纳税人识别号为统一社会信用代码，金额按订单金额开具，每个订单开一张发票。",
+        "发票开具后将通过短信和电子邮件通知，电子发票（PDF）和电子收据均可在订单页面下载。",
+        "订单退款后，尚未开具的发票不再开具；已开具的发票由深圳CA开具红字发票冲销。",
+    )),
+)  # fmt: skip
+
 
 #: The seed's refund notice (the first of :func:`seed_demo`'s), which the announced refund
 #: programme names (``refunds.demo.link_announcement``).
@@ -188,8 +202,9 @@ def seed_demo(actor: User) -> dict[str, int]:
             if not before.exists():
                 questions.create_seeded(text, f"seed000-question-{n:02d}")
                 created["questions"] += 1
-        for n, (kind, category, title, lines) in enumerate(ENTRIES):
-            key = f"seed001-entry-{n:02d}"
+        platform = [(f"platform-entry-{n:02d}", entry) for n, entry in enumerate(PLATFORM_ENTRIES)]
+        seeded = [(f"seed001-entry-{n:02d}", entry) for n, entry in enumerate(ENTRIES)]
+        for n, (key, (kind, category, title, lines)) in enumerate([*seeded, *platform]):
             if Entry.objects.filter(seed_key=key).exists():
                 continue
             entry = entries.EntryInput(

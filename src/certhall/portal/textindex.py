@@ -18,6 +18,9 @@
 4. **Terms** (what the index stores, :func:`terms`): every distinct unit alone (``证``,
    ``ca``), so that a one-unit query is one lookup, and every bigram written ``head tail``
    (``证 书``, ``32 位``; units never contain a space, so the two kinds cannot collide).
+5. **Queries** are parted at their function words as well (:data:`FUNCTION_WORDS`: 要, 的, 吗,
+   怎么, 多少 ...), which are not searched: ``续期要多久`` asks ``续期`` and ``多久``, never the
+   bigrams ``期要`` and ``要多`` that only say how the question was put.
 """
 
 from __future__ import annotations
@@ -118,11 +121,59 @@ class QueryGram:
     tail: str | None
 
 
+#: Words of a question that name no subject: in a query they part words as a space does and
+#: are not searched (the index is unchanged). Without them a question's bigrams straddled them
+#: (期要, 要多 of 续期要多久) and matched pages about another question (续期要多少钱) that hold
+#: the same particles (12-07). A closed class, not a dictionary of the pages' words: particles,
+#: question words, modal and personal words (docs/portal.md, "Function words").
+FUNCTION_WORDS = frozenset({
+    "怎么办", "怎么样", "怎么", "怎样", "如何", "多少", "什么", "为什么", "为何", "哪些",
+    "哪里", "哪个", "哪儿", "是否", "是不是", "能否", "可否", "能不能", "可以", "可不可以",
+    "需要", "有没有", "请问", "应该", "一下", "我们", "我的", "你们", "您好", "为了",
+    "要", "的", "是", "吗", "呢", "吧", "啊", "呀", "嘛", "么", "了", "我", "你", "您", "哪",
+    "谁", "啥",
+})  # fmt: skip
+#: Words holding a function word's character that do name a subject: kept whole where they
+#: begin (要求 is not 要 and 求).
+KEPT_WORDS = frozenset({"要求", "重要", "主要", "摘要", "只要", "目的", "了解", "是非"})
+#: The longest of those words, in characters.
+_LONGEST = max(len(word) for word in FUNCTION_WORDS | KEPT_WORDS)
+
+
+def _without_function_words(segment: list[Unit]) -> list[list[Unit]]:
+    """``segment`` parted at its function words, which are left out (longest word first, a
+    kept word before a function word of the same length)."""
+    pieces: list[list[Unit]] = [[]]
+    i = 0
+    while i < len(segment):
+        for size in range(min(_LONGEST, len(segment) - i), 0, -1):
+            word = "".join(unit.text for unit in segment[i : i + size])
+            if word in KEPT_WORDS:
+                pieces[-1] += segment[i : i + size]
+                break
+            if word in FUNCTION_WORDS:
+                pieces.append([])
+                break
+        else:
+            pieces[-1].append(segment[i])
+            size = 1
+        i += size
+    return [piece for piece in pieces if piece]
+
+
+def query_segments(query: str) -> list[list[Unit]]:
+    """The segments of a query (folded) parted at its function words
+    (:data:`FUNCTION_WORDS`); a query of function words only is searched as typed."""
+    typed = list(segments(fold(query)))
+    parted = [piece for segment in typed for piece in _without_function_words(segment)]
+    return parted or typed
+
+
 def query_grams(query: str) -> list[QueryGram]:
-    """What a query asks for: every bigram of each of its segments, or the head alone for a
-    one-unit segment. Empty for a query without letters or digits."""
+    """What a query asks for: every bigram of each of its segments (:func:`query_segments`),
+    or the head alone for a one-unit segment. Empty for a query without letters or digits."""
     wanted: list[QueryGram] = []
-    for segment in segments(fold(query)):
+    for segment in query_segments(query):
         if len(segment) == 1:
             candidates = [QueryGram(segment[0].text, None)]
         else:
@@ -157,23 +208,24 @@ def query_terms(query: str) -> list[str]:
 
 
 def query_words(query: str) -> list[str]:
-    """The words of a query: its segments (what spaces and punctuation separate), folded."""
+    """The words of a query: its segments (what spaces, punctuation and function words
+    separate), folded."""
     folded = fold(query)
-    return [folded[segment[0].start : segment[-1].end] for segment in segments(folded)]
+    return [folded[segment[0].start : segment[-1].end] for segment in query_segments(query)]
 
 
 def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Where the query's segments, or failing that their bigrams, occur in ``text``: merged,
     sorted ``(start, end)`` positions of the original text."""
     doc_units = [unit for segment in segments(fold(text)) for unit in segment]
-    query_segments = [[unit.text for unit in segment] for segment in segments(fold(query))]
-    wanted = {word for words in query_segments for word in words}
+    asked = [[unit.text for unit in segment] for segment in query_segments(query)]
+    wanted = {word for words in asked for word in words}
     starts: dict[str, list[int]] = {}
     for i, unit in enumerate(doc_units):
         if unit.text in wanted:
             starts.setdefault(unit.text, []).append(i)
     spans: list[tuple[int, int]] = []
-    for words in query_segments:
+    for words in asked:
         whole = any(_match(doc_units, i, words) for i in starts.get(words[0], ()))
         size = len(words) if whole else 2
         pieces = [words[k : k + size] for k in range(max(1, len(words) - size + 1))]
