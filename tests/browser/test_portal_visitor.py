@@ -115,3 +115,33 @@ def test_searches_that_found_nothing_on_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEWPORT["width"]
         page.screenshot(path=str(tmp_path / f"search-{query}-390.png"), full_page=True)
     page.context.close()
+
+
+@pytest.mark.usefixtures("audit_flushable")
+def test_questions_find_their_answers_on_a_phone(
+    live_server: Any, browser: Browser, admin: User, tmp_path: Path
+) -> None:
+    """續期要多久 listed 续期要多少钱 first and 发票 found nothing (12-07): at 390 px the renewal
+    guide comes first with its 办理时效 in the snippet, and 发票 the FAQ entry on invoices;
+    no snippet starts at a closing or parting mark."""
+    from certhall.portal import indexing, seed
+
+    seed.seed_demo(admin)
+    indexing.reindex_all()
+    page = session(browser, live_server.url, PHONE_VIEWPORT, None)
+    for query, first, snippet in (
+        ("續期要多久", "续期办事指南", "办理时效"),
+        ("发票", "怎样申请开具发票？", "发票"),
+    ):
+        page.goto(f"{live_server.url}/search/?q={query}")
+        hit = page.locator("#search-results li").first
+        expect(hit).to_contain_text(first)
+        expect(hit.locator("div:last-child mark", has_text=snippet).first).to_be_visible()
+        snippets = page.locator("#search-results li > div:last-child").all_inner_texts()
+        starts = [text.lstrip("…")[:1] for text in snippets]
+        assert starts and all(start and start not in "）)]，,：:。；;、" for start in starts), (
+            starts
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEWPORT["width"]
+        page.screenshot(path=str(tmp_path / f"search-{query}-390.png"), full_page=True)
+    page.context.close()
