@@ -70,11 +70,12 @@ QUERIES = (
     ("火星移民签证", "no hit"),
     ("退费", "vocabulary: 费用返还 searched as well"),
     ("20240392批次 20240393批次", "words never together: pages with some"),
+    ("续期要多久", "a question: 要 parts it, 多久 searched as 办理时效/工作日 (in no document)"),
 )
 PAIRS = (("证", "證"), ("网上营业厅", "網上營業廳"))
 RARE = ("20240392批次", "龙岗受理点", "价格联动")
 #: Found only through the vocabulary or as pages with some of the words (none has all).
-FALLBACKS = ("退费", "20240392批次 20240393批次")
+FALLBACKS = ("退费", "20240392批次 20240393批次", "续期要多久")
 
 
 def _text(rng: random.Random, words: int) -> str:
