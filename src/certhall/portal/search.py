@@ -337,26 +337,26 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     page = min(max(1, page), pages)
     ids = order[(page - 1) * per_page : page * per_page]
     docs = SearchDoc.objects.in_bulk(ids)
-    marked = " ".join([query, *also])
-    focus = " ".join(also)
-    hits = [_hit(docs[doc_id], marked, focus) for doc_id in ids if doc_id in docs]
+    also_words = " ".join(also)
+    hits = [_hit(docs[doc_id], query, also_words) for doc_id in ids if doc_id in docs]
     return Results(query, hits, total, page, pages, complete, loose, some, also if keys else ())
 
 
-def _hit(doc: SearchDoc, query: str, focus: str) -> Hit:
+def _hit(doc: SearchDoc, query: str, also: str) -> Hit:
     return Hit(
         kind=doc.kind,
         title=doc.title,
         url=doc.url,
         date=None if doc.date in (UNDATED, CURRENT) else doc.date,
-        title_html=highlight(doc.title, query),
-        snippet_html=snippet(doc.body, query, focus=focus),
+        title_html=highlight(doc.title, query, also),
+        snippet_html=snippet(doc.body, query, also=also),
     )
 
 
-def highlight(text: str, query: str) -> SafeString:
-    """``text`` escaped, with the query's hits in ``<mark>``."""
-    return _marked(text, hit_spans(text, query))
+def highlight(text: str, query: str, also: str = "") -> SafeString:
+    """``text`` escaped, with the query's hits in ``<mark>``, and the pages' words the
+    vocabulary searched (``also``) where they are whole."""
+    return _marked(text, hit_spans(text, query, also))
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> SafeString:
@@ -410,13 +410,14 @@ def _snippet_start(flat: str, hit: int, width: int) -> int:
     )
 
 
-def snippet(body: str, query: str, width: int = SNIPPET, *, focus: str = "") -> SafeString:
-    """About ``width`` characters of ``body`` around its first hit, highlighted: the first of
-    ``focus`` (the pages' words the vocabulary searched: the answer asked for) if it holds
-    one, else of the query; starting at a boundary (:func:`_snippet_start`)."""
+def snippet(body: str, query: str, width: int = SNIPPET, *, also: str = "") -> SafeString:
+    """About ``width`` characters of ``body`` around its first hit, highlighted as
+    :func:`highlight` does: the first of ``also`` (the pages' words the vocabulary searched:
+    the answer asked for) if it holds one whole, else of the query; starting at a boundary
+    (:func:`_snippet_start`)."""
     flat = " ".join(body.split())
-    spans = hit_spans(flat, query)
-    first = (hit_spans(flat, focus) if focus else []) or spans
+    spans = hit_spans(flat, query, also)
+    first = (hit_spans(flat, "", also) if also else []) or spans
     start = _snippet_start(flat, first[0][0], width) if first else 0
     end = start + width
     piece = flat[start:end]

@@ -214,20 +214,23 @@ def query_words(query: str) -> list[str]:
     return [folded[segment[0].start : segment[-1].end] for segment in query_segments(query)]
 
 
-def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
-    """Where the query's segments, or failing that their bigrams, occur in ``text``: merged,
-    sorted ``(start, end)`` positions of the original text."""
+def hit_spans(text: str, query: str, whole: str = "") -> list[tuple[int, int]]:
+    """Where the query's segments, or failing that their bigrams, occur in ``text``, and the
+    words of ``whole`` where they occur whole only (the pages' words a vocabulary searched:
+    办理时效, never its 办理 alone): merged, sorted ``(start, end)`` positions of the original
+    text."""
     doc_units = [unit for segment in segments(fold(text)) for unit in segment]
     asked = [[unit.text for unit in segment] for segment in query_segments(query)]
-    wanted = {word for words in asked for word in words}
+    only_whole = [[unit.text for unit in segment] for segment in segments(fold(whole))]
+    wanted = {word for words in asked + only_whole for word in words}
     starts: dict[str, list[int]] = {}
     for i, unit in enumerate(doc_units):
         if unit.text in wanted:
             starts.setdefault(unit.text, []).append(i)
     spans: list[tuple[int, int]] = []
     for words in asked:
-        whole = any(_match(doc_units, i, words) for i in starts.get(words[0], ()))
-        size = len(words) if whole else 2
+        found_whole = any(_match(doc_units, i, words) for i in starts.get(words[0], ()))
+        size = len(words) if found_whole else 2
         pieces = [words[k : k + size] for k in range(max(1, len(words) - size + 1))]
         found = len(spans)
         for piece in pieces:
@@ -236,6 +239,8 @@ def hit_spans(text: str, query: str) -> list[tuple[int, int]]:
             for word in words:
                 if len(word) > 1 and word.isascii():
                     spans += _spans(doc_units, starts, [word])
+    for words in only_whole:
+        spans += _spans(doc_units, starts, words)
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
