@@ -17,9 +17,10 @@ the catalogue; ``tests/test_messages.py`` counts them down to zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Self
 
 
 def quoted(text: object, limit: int) -> str:
@@ -42,6 +43,10 @@ class CerthallError(Exception):
     http_status = 400
     exit_code = 1
     for_audit: Mapping[str, object] = MappingProxyType({})
+    #: The inputs the refusal is about, by their names in the form that sent them (``phone``,
+    #: ``uscc``), when it names any (:meth:`naming`): a page showing the refusal beside its
+    #: form marks them invalid, described by the refusal (``certhall.web.refused``).
+    fields: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -64,6 +69,11 @@ class CerthallError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def naming(self, *fields: str) -> Self:
+        """This refusal, about the inputs ``fields`` (:attr:`fields`)."""
+        self.fields = fields
+        return self
 
 
 class InvalidInput(CerthallError):
@@ -154,6 +164,19 @@ class ConfigurationError(CerthallError):
     code = "configuration_error"
     http_status = 500
     exit_code = 8
+
+
+@contextmanager
+def about(*fields: str) -> Iterator[None]:
+    """Refusals raised inside are about the inputs ``fields`` (:attr:`CerthallError.fields`),
+    unless they name their own: the service that knows its input's names says which field a
+    check of a core (a USCC, an ID number), which knows none, refused."""
+    try:
+        yield
+    except CerthallError as error:
+        if not error.fields:
+            error.fields = fields
+        raise
 
 
 def bounded(text: str, limit: int, what: str = "") -> str:

@@ -36,7 +36,7 @@ from certhall.accounts.models import EnterpriseAccount, User
 from certhall.accounts.permissions import require_active
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput
+from certhall.errors import InvalidInput, about
 from certhall.notify.models import mask_phone
 from certhall.notify.services import normalise_phone
 
@@ -91,8 +91,11 @@ def _limited(key: str, client: str | None, now: datetime) -> ratelimit.Reservati
 
 
 def _failed(method: str, reason: str) -> LoginFailed:
-    # One wording per method, whatever the reason (the audit event keeps the reason).
-    return LoginFailed(reason=reason, variant="sms" if method == "sms" else None)
+    # One wording per method, whatever the reason (the audit event keeps the reason); about
+    # both fields of its form, not saying which was wrong.
+    if method == "sms":
+        return LoginFailed(reason=reason, variant="sms").naming("phone", "code")
+    return LoginFailed(reason=reason).naming("username", "password")
 
 
 def _succeeded(
@@ -115,7 +118,9 @@ def login_with_password(
     now = now or clock.now()
     key = account_key(identifier)
     if not key or not password:
-        raise InvalidInput(code="login_incomplete")
+        raise InvalidInput(code="login_incomplete").naming(
+            *(name for name, typed in (("username", key), ("password", password)) if not typed)
+        )
     with _recorded(key, client, "password"):
         reservation = _limited(key, client, now)
         user = _find_user(identifier, key)
@@ -134,9 +139,10 @@ def login_with_code(
     phone: str, code: str, *, client: str | None, now: datetime | None = None
 ) -> User:
     now = now or clock.now()
-    number = mobile(phone)
+    with about("phone"):
+        number = mobile(phone)
     if not (code or "").strip():
-        raise InvalidInput(code="login_incomplete", variant="code")
+        raise InvalidInput(code="login_incomplete", variant="code").naming("code")
     with _recorded(number, client, "sms"):
         reservation = _limited(number, client, now)
         account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()

@@ -28,7 +28,7 @@ from certhall import clock, ratelimit
 from certhall.accounts import codes, validation
 from certhall.accounts.models import EnterpriseAccount, Handler, Organization, Role, User
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.errors import CerthallError, Conflict, InvalidInput, about
 from certhall.notify.models import mask_phone
 
 #: Wrong codes typed while registering, per phone and per client address.
@@ -62,14 +62,21 @@ class _Checked:
 
 def check(data: Registration) -> _Checked:
     """Every field, in the order of the form; the first problem is the message."""
-    name = validation.org_name(data.organization_name)
-    uscc = validation.uscc(data.uscc)
-    legal_rep = validation.person_name(data.legal_representative, "法定代表人姓名")
-    phone = validation.mobile(data.phone)
-    email = validation.email(data.email)
-    password = validation.password(
-        data.password, data.password_again, User(username=phone, email=email)
-    )
+    with about("organization_name"):
+        name = validation.org_name(data.organization_name)
+    with about("uscc"):
+        uscc = validation.uscc(data.uscc)
+    with about("legal_representative"):
+        legal_rep = validation.person_name(data.legal_representative, "法定代表人姓名")
+    with about("phone"):
+        phone = validation.mobile(data.phone)
+    with about("email"):
+        email = validation.email(data.email)
+    # two passwords that differ: the second is wrong; one too weak: the first
+    with about("password_again" if data.password != data.password_again else "password"):
+        password = validation.password(
+            data.password, data.password_again, User(username=phone, email=email)
+        )
     return _Checked(name, uscc, legal_rep, phone, password, email)
 
 
@@ -95,10 +102,10 @@ def register(data: Registration, *, client: str | None, now: datetime | None = N
             with transaction.atomic():
                 user = _create(checked, data.code, client, now)
         except codes.CodeRefused as refused:  # a guess at the code: it counts
-            raise InvalidInput(code=f"code_{refused.reason}") from None
+            raise InvalidInput(code=f"code_{refused.reason}").naming("code") from None
         except IntegrityError:
             ratelimit.release(reservation)
-            raise Conflict(code="already_registered") from None
+            raise Conflict(code="already_registered").naming("uscc") from None
         except CerthallError:
             ratelimit.release(reservation)  # not a guess at the code: it does not count
             raise
@@ -112,7 +119,7 @@ def _create(checked: _Checked, code: str, client: str | None, now: datetime) -> 
         EnterpriseAccount.objects.filter(phone=checked.phone).exists()
         or User.objects.filter(username=checked.phone).exists()
     ):
-        raise Conflict(code="phone_registered")
+        raise Conflict(code="phone_registered").naming("phone")
     org = Organization.objects.select_for_update().filter(uscc=checked.uscc).first()
     claimed = org is not None
     if org is None:
@@ -125,9 +132,9 @@ def _create(checked: _Checked, code: str, client: str | None, now: datetime) -> 
     else:
         # Accounts the licence check disowned (deactivated) do not hold the organisation.
         if User.objects.filter(organization=org, is_active=True).exists():
-            raise Conflict(code="already_registered")
+            raise Conflict(code="already_registered").naming("uscc")
         if not Handler.objects.filter(organization=org, phone=checked.phone).exists():
-            raise Conflict(code="already_registered")
+            raise Conflict(code="already_registered").naming("uscc")
     user = User(
         username=checked.phone,
         role=Role.APPLICANT,

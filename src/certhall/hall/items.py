@@ -17,7 +17,7 @@ from certhall.ca import registry
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
-from certhall.errors import Conflict, Forbidden, InvalidInput
+from certhall.errors import Conflict, Forbidden, InvalidInput, about
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_resident_id
@@ -176,8 +176,10 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
     )
     if target is None:
         if cert_type == CertType.PERSONAL:
-            item.person_name = _person_name(request.person_name)
-            item.person_id_number = validate_resident_id(request.person_id_number)
+            with about("person_name"):  # the form's fields (web.refused)
+                item.person_name = _person_name(request.person_name)
+            with about("person_id_number"):
+                item.person_id_number = validate_resident_id(request.person_id_number)
         return item
 
     require_usable(business, target, now)

@@ -41,7 +41,7 @@ from certhall.accounts.validation import mobile
 from certhall.accounts.validation import text as free_text
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput
+from certhall.errors import InvalidInput, about
 from certhall.pki.identity import ID_DOCUMENT_KINDS, validate_id_document
 from certhall.refunds import notices
 from certhall.refunds.eligibility import explain
@@ -168,10 +168,12 @@ def _enter_offline(
     require_participating(programme, actor)
     require_window(programme)
     if entry.special_case not in SpecialCase.values:
-        raise InvalidInput(code="refund_special_case")
-    code = valid_uscc(entry.uscc)
+        raise InvalidInput(code="refund_special_case").naming("special_case")
+    with about("uscc"):
+        code = valid_uscc(entry.uscc)
     require_not_applied(programme, code)
-    name = free_text(entry.enterprise_name, "企业名称", 128)
+    with about("enterprise_name"):
+        name = free_text(entry.enterprise_name, "企业名称", 128)
     checklist = _checklist(entry)
     if entry.partnership:
         account = entry.account.checked(name, "企业名称")
@@ -179,9 +181,10 @@ def _enter_offline(
     else:
         account = entry.account.checked(str(checklist["person_name"]), "法定代表人/负责人姓名")
         payee = PayeeKind.LEGAL_REPRESENTATIVE
-    phone = mobile(entry.phone)
+    with about("phone"):
+        phone = mobile(entry.phone)
     if not entry.code.strip():
-        raise InvalidInput(code="refund_counter_code_empty")
+        raise InvalidInput(code="refund_counter_code_empty").naming("code")
     guess = ratelimit.reserve([(CODE_LIMIT, phone)], now=now)
     try:
         with transaction.atomic():  # the code, and the SMS with its number, go with it
@@ -207,7 +210,9 @@ def _enter_offline(
             )
             notices.told(actor, application)
     except codes.CodeRefused as refused:  # a guess at the code: it counts
-        raise InvalidInput(code="refund_counter_code", reason=refused.message) from None
+        raise InvalidInput(code="refund_counter_code", reason=refused.message).naming(
+            "code"
+        ) from None
     except BaseException:
         ratelimit.release(guess)  # not a guess at the code: it does not count
         raise

@@ -23,7 +23,7 @@ from certhall.accounts.services import system_actor
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, about
 from certhall.pki.identity import dated_number
 from certhall.refunds.models import RefundApplication
 from certhall.refunds.services import NUMBER_PREFIX
@@ -90,12 +90,14 @@ def history(application: RefundApplication) -> list[Step]:
 
 def _lookup(number: str, uscc: str, client: str | None) -> RefundApplication:
     ratelimit.check(LOOKUP_LIMIT, ratelimit.client_key(client))
-    code = valid_uscc(uscc)
+    with about("uscc"):
+        code = valid_uscc(uscc)
     typed = dated_number(number, NUMBER_PREFIX, longer=True)
     found = RefundApplication.objects.filter(number=typed, uscc=code) if typed else None
     application = found.first() if found is not None else None
     if application is None:
-        raise NotFound(code="refund_progress_not_found")
+        # one answer for a number unknown and a USCC not its own: both fields
+        raise NotFound(code="refund_progress_not_found").naming("number", "uscc")
     return application
 
 
@@ -116,7 +118,9 @@ def open_progress(
         try:
             codes.take(application.phone, SmsCode.Purpose.REFUND, code, now)
         except codes.CodeRefused as refused:  # a wrong code counts
-            raise InvalidInput(code="refund_progress_code", reason=refused.message) from None
+            raise InvalidInput(code="refund_progress_code", reason=refused.message).naming(
+                "code"
+            ) from None
         ratelimit.release(guess)
         audit.record(
             system_actor("refunds"),

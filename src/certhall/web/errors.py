@@ -35,9 +35,11 @@ from certhall.errors import (
     InvalidInput,
     NotFound,
     TooManyRequests,
+    about,
     bounded,
     quoted,
 )
+from certhall.web import refused
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +109,15 @@ def form_page(
     status: int = 200,
 ) -> HttpResponse:
     """A page whose form shows a refusal beside it (``context["error"]``), answered with the
-    refusal's status and, on 429, ``Retry-After``: the customer keeps what was typed."""
+    refusal's status and, on 429, ``Retry-After``: the customer keeps what was typed. The fields
+    the refusal names are marked invalid, described by it (``web.refused``)."""
     if error is not None:
         context["error"] = error.message
         status = error.http_status
     response = render(request, template, context, status=status)
+    if error is not None and error.fields:
+        page = response.content.decode(response.charset)
+        response.content = refused.mark(page, error.fields).encode(response.charset)
     if isinstance(error, TooManyRequests):
         response["Retry-After"] = str(error.retry_after)
     return response
@@ -148,7 +154,8 @@ def text_field(
     when longer than ``limit`` characters (``errors.bounded``: never cut; ``what`` names the
     field in the refusal, in Chinese)."""
     text = str(data.get(name, "") or "")
-    return bounded(text.strip() if strip else text, limit, what)
+    with about(name):
+        return bounded(text.strip() if strip else text, limit, what)
 
 
 def typed(data: Mapping[str, Any], names: Iterable[str], limit: int) -> dict[str, str]:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 
 from certhall import clock, config, ratelimit
 from certhall.ca.models import Certificate
-from certhall.errors import InvalidInput, NotFound, TooManyRequests
+from certhall.errors import InvalidInput, NotFound, TooManyRequests, about
 from certhall.messages import text
 from certhall.pki.serials import parse_serial
 from certhall.rules import CertType, default_catalog
@@ -111,7 +111,8 @@ def normalise_serial(text: str) -> str:
 def certificate_status(serial_text: str, *, now: datetime | None = None) -> CertificateStatus:
     """Look one of our subscriber certificates up. NotFound for anything else (including the
     CA's own OCSP responder certificates, which are not a customer's business)."""
-    serial = normalise_serial(serial_text)
+    with about("serial"):  # the page's field (web.refused)
+        serial = normalise_serial(serial_text)
     now = now or clock.now()
     cert = (
         Certificate.objects.select_related("ca")
@@ -119,7 +120,7 @@ def certificate_status(serial_text: str, *, now: datetime | None = None) -> Cert
         .first()
     )
     if cert is None:
-        raise NotFound(code="certificate_not_found", variant="status")
+        raise NotFound(code="certificate_not_found", variant="status").naming("serial")
     if cert.status == Certificate.Status.REVOKED:
         status = "revoked"
     elif cert.not_after <= now:

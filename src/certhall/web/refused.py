@@ -1,0 +1,90 @@
+"""The fields a refusal is about, marked on the form shown again beside it (WCAG 3.3.1).
+
+A page of :func:`certhall.web.errors.form_page` shows a refusal in its box ``id="form-error"``
+(``role="alert"``, every template's); when the refusal names the inputs it is about
+(:attr:`certhall.errors.CerthallError.fields`: ``error.naming(...)`` at the raise site,
+``errors.about(...)`` around a check, ``web.errors.text_field`` for a text over its bound), each
+field of the page by that name (an ``input`` but a hidden one or a button, a ``select``, a
+``textarea``) gets ``aria-invalid="true"`` and ``aria-describedby`` naming the box (after the ids
+it named already, a hint's), and the first one ``autofocus``: a screen reader arriving on the
+page reads the field, that it is invalid and the refusal's words. Written into the page once
+here, after the template, not by each template; a page without the box, or a refusal naming no
+field of its form, is left as it is (the box alone).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+
+#: The id of the element whose text is the refusal (every form page's box).
+BOX = "form-error"
+
+_FIELDS = ("input", "select", "textarea")
+_NOT_FIELDS = ("hidden", "submit", "button", "reset", "image")
+_ATTRIBUTE = r"""\s{name}(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?(?=[\s/>])"""
+
+
+class _Finder(HTMLParser):
+    """The start tags of the fields named ``names`` (where they start, their text, the ids
+    they are described by already), whether the page has the box, and whether anything
+    already asks for the focus."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.names = set(names)
+        self.found: list[tuple[tuple[int, int], str, str]] = []
+        self.box = False
+        self.focused = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        given = dict(attrs)
+        self.box = self.box or given.get("id") == BOX
+        self.focused = self.focused or "autofocus" in given
+        if tag not in _FIELDS or given.get("name") not in self.names:
+            return
+        if (given.get("type") or "").lower() in _NOT_FIELDS or "disabled" in given:
+            return
+        text = self.get_starttag_text() or ""
+        self.found.append((self.getpos(), text, given.get("aria-describedby") or ""))
+
+    handle_startendtag = handle_starttag
+
+
+def _without(tag: str, name: str) -> str:
+    return re.sub(_ATTRIBUTE.format(name=re.escape(name)), "", tag, flags=re.IGNORECASE)
+
+
+def _marked(tag: str, described_by: str, focus: bool) -> str:
+    for name in ("aria-invalid", "aria-describedby"):
+        tag = _without(tag, name)
+    ids = [i for i in described_by.split() if i != BOX] + [BOX]
+    added = f' aria-invalid="true" aria-describedby="{" ".join(ids)}"'
+    if focus:
+        added += " autofocus"
+    end = len(tag) - (2 if tag.endswith("/>") else 1)
+    return tag[:end].rstrip() + added + tag[end:]
+
+
+def mark(page: str, names: Iterable[str]) -> str:
+    """``page`` with its fields named ``names`` marked invalid and described by the box
+    :data:`BOX`; unchanged when it has no such box or no such field."""
+    finder = _Finder(names)
+    finder.feed(page)
+    finder.close()
+    if not (finder.box and finder.found):
+        return page
+    starts = [0]  # where each line starts, as the parser counts lines (at "\n" alone)
+    for text in page.split("\n"):
+        starts.append(starts[-1] + len(text) + 1)
+    out: list[str] = []
+    done = 0
+    for index, ((line, column), tag, described_by) in enumerate(finder.found):
+        at = starts[line - 1] + column
+        if page[at : at + len(tag)] != tag:  # pragma: no cover - the parser's own position
+            raise AssertionError(f"the field's tag is not where the parser read it: {tag}")
+        out += [page[done:at], _marked(tag, described_by, index == 0 and not finder.focused)]
+        done = at + len(tag)
+    out.append(page[done:])
+    return "".join(out)

@@ -1,0 +1,164 @@
+"""``web.refused``: the fields a refusal names, marked on the form shown again beside it
+(``aria-invalid``, ``aria-describedby`` to the refusal's words, the focus), once for every
+form page (``web.errors.form_page``); a refusal naming no field leaves the page as it was."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.http import QueryDict
+from django.test import Client, RequestFactory
+
+from certhall.errors import CerthallError, InvalidInput, NotFound, about
+from certhall.messages import text
+from certhall.pki.identity import uscc_check_character
+from certhall.web import refused
+from certhall.web.errors import attempt, form_page, text_field
+
+PAGE = """<main>
+<p class="notice error" role="alert" id="form-error">手机号格式不正确。</p>
+<form method="post">
+  <input type="hidden" name="phone" value="hidden">
+  <label for="phone">手机号</label>
+  <input id="phone" name="phone" type="tel" value="1390013" aria-describedby="phone-hint" required>
+  <p class="hint" id="phone-hint">11位</p>
+  <label for="code">验证码</label><input id="code" name="code"/>
+  <select id="kind" name="kind"><option>甲</option></select>
+  <textarea id="note" name="note">x</textarea>
+  <button type="submit" name="phone" value="send">发送</button>
+</form></main>"""
+
+
+def _tag(page: str, element_id: str) -> str:
+    found = re.search(rf'<[^>]*\sid="{element_id}"[^>]*>', page)
+    assert found is not None, element_id
+    return found.group(0)
+
+
+def _text(page: str, element_id: str) -> str:
+    """The text of the element ``element_id`` (a ``p``), tags and entities read."""
+    found = re.search(rf'<p[^>]*\sid="{element_id}"[^>]*>(.*?)</p>', page, re.DOTALL)
+    assert found is not None, element_id
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def test_the_named_field_is_marked_and_focused() -> None:
+    page = refused.mark(PAGE, ("phone",))
+    phone = _tag(page, "phone")
+    assert 'aria-invalid="true"' in phone
+    # the hint it was described by stays, the refusal follows it
+    assert 'aria-describedby="phone-hint form-error"' in phone
+    assert phone.count("aria-describedby") == 1
+    assert phone.endswith(" autofocus>")
+    # the hidden field and the button of the same name are not fields a person fills
+    assert 'value="hidden">' in page
+    assert '<button type="submit" name="phone" value="send">' in page
+    # nothing else changed
+    assert page.replace(phone, "") == PAGE.replace(_tag(PAGE, "phone"), "")
+
+
+def test_every_field_a_refusal_names_is_marked_the_first_focused() -> None:
+    page = refused.mark(PAGE, ("note", "code", "kind"))
+    code, kind, note = (_tag(page, name) for name in ("code", "kind", "note"))
+    for tag in (code, kind, note):
+        assert 'aria-invalid="true" aria-describedby="form-error"' in tag
+    marked = 'aria-invalid="true" aria-describedby="form-error" autofocus'
+    assert code == f'<input id="code" name="code" {marked}/>'
+    assert "autofocus" not in kind and "autofocus" not in note  # the first in the page only
+
+
+def test_a_page_already_focused_somewhere_keeps_it() -> None:
+    page = refused.mark(PAGE.replace("<textarea", "<textarea autofocus"), ("code",))
+    assert "autofocus" not in _tag(page, "code")
+
+
+@pytest.mark.parametrize(
+    "page, names",
+    [
+        (PAGE, ("absent",)),  # a field of another form
+        (PAGE, ()),
+        (PAGE.replace('id="form-error"', 'id="other"'), ("phone",)),  # no refusal to point at
+    ],
+)
+def test_nothing_to_mark_leaves_the_page_as_it_was(page: str, names: tuple[str, ...]) -> None:
+    assert refused.mark(page, names) == page
+
+
+def test_a_field_marked_before_is_marked_once() -> None:
+    page = PAGE.replace(
+        '<input id="code" name="code"/>', '<input id="code" name="code" aria-invalid="false"/>'
+    )
+    code = _tag(refused.mark(page, ("code",)), "code")
+    assert code.count("aria-invalid") == 1 and 'aria-invalid="true"' in code
+
+
+def test_refusals_name_their_fields() -> None:
+    assert InvalidInput(code="phone_invalid").fields == ()
+    assert InvalidInput(code="phone_invalid").naming("phone").fields == ("phone",)
+    with pytest.raises(CerthallError) as caught, about("uscc"):
+        raise InvalidInput(code="uscc_check")
+    assert caught.value.fields == ("uscc",)
+    with pytest.raises(CerthallError) as caught, about("uscc"):  # its own name is kept
+        raise NotFound(code="refund_progress_not_found").naming("number", "uscc")
+    assert caught.value.fields == ("number", "uscc")
+    data = QueryDict(mutable=True)
+    data["note"] = "长" * 11
+    _, error = attempt(lambda: text_field(data, "note", 10))
+    assert error is not None and error.fields == ("note",)
+
+
+@pytest.mark.django_db
+def test_form_page_marks_the_fields_of_its_refusal() -> None:
+    request = RequestFactory().get("/status/", {"serial": "不是序列号"})
+    error = InvalidInput(code="bad_serial").naming("serial")
+    page = form_page(request, "web/status.html", {"query": "不是序列号"}, error).content.decode()
+    serial = _tag(page, "serial")
+    assert 'aria-invalid="true" aria-describedby="form-error"' in serial
+    assert _text(page, "form-error") == error.message
+    unnamed = InvalidInput(code="bad_serial")
+    page = form_page(request, "web/status.html", {"query": "x"}, unnamed).content.decode()
+    assert "aria-invalid" not in page and 'id="form-error"' in page
+
+
+def _marked(page: str) -> list[str]:
+    """The ids of the fields marked invalid, described by the refusal."""
+    return re.findall(
+        r'<(?:input|select|textarea) id="(\w+)"[^>]*'
+        r'aria-invalid="true" aria-describedby="form-error"',
+        page,
+    )
+
+
+@pytest.mark.django_db
+def test_the_pages_refusals_name_their_fields(client: Client) -> None:
+    """Through the views: 证书查询's serial, the registration's USCC, passwords and code, the
+    login's two fields (one wording: not saying which was wrong)."""
+    page = client.get("/status/", {"serial": "不是序列号"}).content.decode()
+    assert _marked(page) == ["serial"]
+    form = {
+        "action": "register",
+        "organization_name": "深圳市新开医疗科技有限公司",
+        "uscc": "91440300MA5ABCDEF1",  # its check character is not F1's 1
+        "legal_representative": "赵六",
+        "phone": "13900139000",
+        "code": "000000",
+        "password": "Zhao-liu-2026",
+        "password_again": "Zhao-liu-2027",
+    }
+    page = client.post("/accounts/register/", form).content.decode()
+    assert _marked(page) == ["uscc"] and "autofocus" in _tag(page, "uscc")
+    form["uscc"] = "91440300MA5G8B3L4" + uscc_check_character("91440300MA5G8B3L4")
+    page = client.post("/accounts/register/", form).content.decode()
+    assert _marked(page) == ["password_again"]
+    assert _text(page, "form-error") == text("password_mismatch")
+    form["password_again"] = form["password"]
+    page = client.post("/accounts/register/", form).content.decode()
+    assert _marked(page) == ["code"]  # no code was sent to the phone
+    login = {"tab": "password", "username": "nobody", "password": "wrong-1"}
+    page = client.post("/accounts/login/", login).content.decode()
+    assert _marked(page) == ["username", "password"]
+    assert "autofocus" in _tag(page, "username")
+    page = client.post("/accounts/login/", {**login, "password": ""}).content.decode()
+    assert _marked(page) == ["password"]
