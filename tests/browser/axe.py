@@ -80,3 +80,34 @@ def axe_violations(page: Page, source: str) -> list[str]:
         for v in found
         if v["impact"] in FAILING
     ] + [f"duplicate-id: #{id_} on more than one element" for id_ in twice]
+
+
+_DESCRIBED = """
+(field) => {
+  const ids = (field.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+  const by = ids.map(id => document.getElementById(id)).filter(Boolean);
+  return {invalid: field.getAttribute('aria-invalid'),
+          alerts: by.filter(e => e.closest('[role=alert]')).map(e => e.innerText.trim()),
+          focused: document.activeElement === field};
+}
+"""
+
+
+def refused_fields(page: Page, *selectors: str) -> dict[str, dict[str, object]]:
+    """What a screen reader learns of each field ``selectors`` names on a form shown again with
+    its refusal (``web.refused``): ``aria-invalid``, the refusal words it is described by (the
+    texts of its ``aria-describedby`` inside a ``role="alert"``), whether it has the focus."""
+    return {s: page.locator(s).evaluate(_DESCRIBED) for s in selectors}
+
+
+def assert_refused(page: Page, *selectors: str, words: str | None = None) -> None:
+    """Each field of ``selectors`` marked invalid and described by the refusal (``words``, else
+    the text of the page's ``#form-error``), the first one focused (docs/portal.md)."""
+    words = words or page.locator("#form-error").inner_text().strip()
+    assert words
+    got = refused_fields(page, *selectors)
+    expected = {
+        s: {"invalid": "true", "alerts": [words], "focused": i == 0}
+        for i, s in enumerate(selectors)
+    }
+    assert got == expected

@@ -14,7 +14,9 @@ import pytest
 import time_machine
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.axe import axe_source, axe_violations
+from certhall.messages import text
+from certhall.pki.identity import uscc_check_character
+from tests.browser.axe import assert_refused, axe_source, axe_violations
 from tests.browser.conftest import refused
 from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
     FRIDAY,
@@ -26,6 +28,9 @@ from tests.conftest_softhsm import make_softhsm_store  # noqa: F401
 from tests.hall.conftest import stock, ukey_store  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("db_from_the_test")]
+
+#: a well-formed USCC nobody registered (its check character computed)
+USCC = "91440300MA5ABCDE" + "F" + uscc_check_character("91440300MA5ABCDEF")
 
 
 def _send(page: Page, form: str, button: str) -> None:
@@ -42,7 +47,7 @@ def _send(page: Page, form: str, button: str) -> None:
     refused(f"/status/?serial={quote('不是序列号')}", 400), why="a serial that is not one"
 )
 @pytest.mark.allow_page_error(
-    refused("/refunds/progress/", 400), why="an application number unknown"
+    refused("/refunds/progress/", 404), why="an application number unknown"
 )
 @pytest.mark.allow_page_error(refused("/hall/new/", 400), why="an ID number that is not one")
 def test_refusals_and_the_open_menu_pass_axe(
@@ -67,34 +72,65 @@ def test_refusals_and_the_open_menu_pass_axe(
         visitor.fill("#username", world["applicant"].username)
         visitor.fill("#password", "wrong-password-1")
         _send(visitor, "#password-form", "button[type=submit]")
+        # one wording for a wrong account or password: both fields are told of it
+        assert_refused(visitor, "#username", "#password", words=text("login_failed"))
         check(visitor, "login-refused")
         visitor.goto(f"{url}/accounts/register/")
         visitor.fill("#organization_name", "深圳市新开医疗科技有限公司")
-        visitor.fill("#uscc", "91440300MA5ABCDEF1")
+        visitor.fill("#uscc", USCC)
         visitor.fill("#legal_representative", "赵六")
         visitor.fill("#phone", "13900139000")
         visitor.fill("#code", "000000")
         visitor.fill("#password", "Zhao-liu-2026")
         visitor.fill("#password_again", "Zhao-liu-2026")
         _send(visitor, "#register-form", "button[value=register]")
+        assert_refused(visitor, "#code")  # no code was sent to that phone
         check(visitor, "register-refused")
         visitor.goto(f"{url}/status/")
         visitor.fill("#serial", "不是序列号")
         _send(visitor, "#status-form", "button[type=submit]")
+        assert_refused(visitor, "#serial", words=text("bad_serial"))
         check(visitor, "status-refused")
         visitor.goto(f"{url}/refunds/progress/")
         visitor.fill("#number", "FH20990101-000001")
-        visitor.fill("#uscc", "91440300MA5ABCDEF1")
+        visitor.fill("#uscc", USCC)
         _send(visitor, "#progress-form", "#send-code")
+        # one wording for a number unknown and a USCC not its own: both fields
+        assert_refused(visitor, "#number", "#uscc", words=text("refund_progress_not_found"))
         check(visitor, "refund-progress-refused")
         customer = session(browser, url, PHONE_VIEWPORT, world["applicant"])
         customer.goto(f"{url}/hall/new/")
         customer.fill("#person_name", "王五")
         customer.fill("#person_id_number", "123")
         _send(customer, "#new-form", "#next-button")
+        assert_refused(customer, "#person_id_number")
         check(customer, "new-refused")
         customer.goto(f"{url}/hall/")
-        customer.click("label.nav-button")
+        menu = customer.locator("#nav-button")
+        # a button that says whether the links are shown (web/menu.js), the checkbox gone
+        assert customer.locator("#nav-toggle, label.nav-button").count() == 0
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(customer.locator("#site-nav")).to_be_hidden()
+        check(customer, "menu-closed")
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
         expect(customer.locator("#site-nav a").first).to_be_visible()
         check(customer, "menu-open")
+        customer.keyboard.press("Escape")
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(customer.locator("#site-nav")).to_be_hidden()
+        assert customer.evaluate("document.activeElement.id") == "nav-button"
+        # without script the checkbox and its label fold the links as before
+        plain = browser.new_context(
+            locale="zh-CN", viewport=PHONE_VIEWPORT, java_script_enabled=False
+        )
+        page = plain.new_page()
+        page.goto(f"{url}/notices/")
+        expect(page.locator("#nav-button")).to_be_hidden()
+        expect(page.locator("#site-nav")).to_be_hidden()
+        page.click("label.nav-button")
+        expect(page.locator("#site-nav a").first).to_be_visible()
+        # (axe needs script: a screenshot only, looked at)
+        page.screenshot(path=str(tmp_path / "menu-open-without-script.png"))
+        plain.close()
     assert not inaccessible, json.dumps(inaccessible, ensure_ascii=False, indent=1)

@@ -424,7 +424,7 @@ def test_every_customer_page_fits_a_phone(
         menu = session(browser, live_server.url, viewport, world["applicant"])
         menu.goto(live_server.url + "/hall/")
         assert not menu.locator("#site-nav").is_visible()
-        menu.click("label.nav-button")
+        menu.click("#nav-button")
         links = menu.locator("#site-nav a")
         hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
         assert {"/", "/hall/", "/my/", "/accounts/profile/"} <= hrefs

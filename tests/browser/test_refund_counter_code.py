@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from certhall.notify.models import SmsMessage
 from certhall.refunds.models import RefundApplication
-from tests.browser.axe import axe_source, axe_violations
+from tests.browser.axe import assert_refused, axe_source, axe_violations
 from tests.browser.conftest import refused
 from tests.browser.test_phones import measure, phone_problems, session, wide_problem
 from tests.browser.test_refund_first_day import browser, world  # noqa: F401 - the fixtures
@@ -95,6 +95,8 @@ def test_the_clerk_proves_the_phone_before_entering(
             "登记手机号的验证码不正确，请核对或重新获取。"
         )
         assert clerk.locator("#form-error").count() == 1
+        # the code's field is marked, described by the refusal and focused (web.refused)
+        assert_refused(clerk, "#code", words="登记手机号的验证码不正确，请核对或重新获取。")
         assert not RefundApplication.objects.filter(uscc=GONE_USCC).exists()
         shot("3-wrong-code")
         assert axe_violations(clerk, axe_source(tmp_path)) == []
