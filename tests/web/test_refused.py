@@ -162,3 +162,19 @@ def test_the_pages_refusals_name_their_fields(client: Client) -> None:
     assert "autofocus" in _tag(page, "username")
     page = client.post("/accounts/login/", {**login, "password": ""}).content.decode()
     assert _marked(page) == ["password"]
+
+
+def test_the_account_checks_name_every_forms_field() -> None:
+    """``accounts.validation``: the phone, the USCC and the passwords, by the names every form
+    gives them (the registration, the login, the handlers, the refund forms, 修改密码)."""
+    from certhall.accounts import validation
+    from certhall.accounts.models import User
+
+    for check, field in (
+        (lambda: validation.mobile("1390013"), "phone"),
+        (lambda: validation.uscc("91440300MA5ABCDEF1"), "uscc"),
+        (lambda: validation.password("Zhao-liu-2026", "Zhao-liu-2027", User()), "password_again"),
+        (lambda: validation.password("12345678", "12345678", User()), "password"),
+    ):
+        _, error = attempt(check)
+        assert error is not None and error.fields == (field,), (field, error)

@@ -29,7 +29,7 @@ from certhall import clock, ratelimit
 from certhall.accounts.models import EnterpriseAccount, SmsCode, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, about
+from certhall.errors import InvalidInput
 from certhall.lifecycle import Lifecycle, transition
 from certhall.messages import text
 from certhall.notify.models import mask_phone
@@ -127,8 +127,7 @@ def request_code(
     """Send a new code (voiding the previous one) within the rate limits; ``actor`` is who
     asked when someone signed in did (a counter's clerk), else the anonymous steps' recorder."""
     now = now or clock.now()
-    with about("phone"):
-        number = mobile(phone)
+    number = mobile(phone)
     purpose = purpose_of(purpose)
     actor = actor or recorder()
     with audit.refusals_recorded(

@@ -36,7 +36,7 @@ from certhall.accounts.models import EnterpriseAccount, User
 from certhall.accounts.permissions import require_active
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, about
+from certhall.errors import InvalidInput
 from certhall.notify.models import mask_phone
 from certhall.notify.services import normalise_phone
 
@@ -139,8 +139,7 @@ def login_with_code(
     phone: str, code: str, *, client: str | None, now: datetime | None = None
 ) -> User:
     now = now or clock.now()
-    with about("phone"):
-        number = mobile(phone)
+    number = mobile(phone)
     if not (code or "").strip():
         raise InvalidInput(code="login_incomplete", variant="code").naming("code")
     with _recorded(number, client, "sms"):

@@ -106,7 +106,7 @@ def change_own(
         if not phone_proven:
             _check_current(actor, current or "", now or clock.now())
         if actor.check_password(new[:4096]):
-            raise InvalidInput(code="password_unchanged")
+            raise InvalidInput(code="password_unchanged").naming("password")
         validation.password(new, again, actor)
         via = "sms_code_login" if phone_proven else "current_password"
         _replace(actor, actor, new, "accounts.password.change", {"via": via})
@@ -115,8 +115,8 @@ def change_own(
 
 def _check_current(actor: User, current: str, now: datetime) -> None:
     if not current:
-        raise InvalidInput(code="password_current_missing")
+        raise InvalidInput(code="password_current_missing").naming("current")
     reservation = ratelimit.reserve([(CHANGE_LIMIT, actor.username)], now=now)
     if not actor.check_password(current[:4096]):
-        raise InvalidInput(code="password_current_wrong")
+        raise InvalidInput(code="password_current_wrong").naming("current")
     ratelimit.release(reservation)

@@ -30,7 +30,7 @@ from certhall.accounts.permissions import (
 )
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, NotFound, bounded
+from certhall.errors import Forbidden, NotFound, about, bounded
 from certhall.notify.notifier import mask_email
 
 STAFF_ROLES = tuple(sorted(PROVIDER_ROLES))
@@ -84,7 +84,8 @@ def set_email(actor: User, address: str) -> User:
     invoices, renewal reminders; never a PIN or a code). Audited, the addresses masked."""
     _active(actor)
     with audit.refusals_recorded(actor, "accounts.email.set", object_type="user"):
-        cleaned = bounded(validation.email(address), EMAIL_LENGTH, "电子邮箱")
+        with about("email"):
+            cleaned = bounded(validation.email(address), EMAIL_LENGTH, "电子邮箱")
         before = actor.email
         with transaction.atomic():
             actor.email = cleaned

@@ -64,19 +64,15 @@ def check(data: Registration) -> _Checked:
     """Every field, in the order of the form; the first problem is the message."""
     with about("organization_name"):
         name = validation.org_name(data.organization_name)
-    with about("uscc"):
-        uscc = validation.uscc(data.uscc)
+    uscc = validation.uscc(data.uscc)
     with about("legal_representative"):
         legal_rep = validation.person_name(data.legal_representative, "法定代表人姓名")
-    with about("phone"):
-        phone = validation.mobile(data.phone)
+    phone = validation.mobile(data.phone)
     with about("email"):
         email = validation.email(data.email)
-    # two passwords that differ: the second is wrong; one too weak: the first
-    with about("password_again" if data.password != data.password_again else "password"):
-        password = validation.password(
-            data.password, data.password_again, User(username=phone, email=email)
-        )
+    password = validation.password(
+        data.password, data.password_again, User(username=phone, email=email)
+    )
     return _Checked(name, uscc, legal_rep, phone, password, email)
 
 

@@ -7,7 +7,7 @@ import getpass
 from django.db import transaction
 
 from certhall.accounts.models import Handler, Organization, Provider, Role, User
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, about
 from certhall.pki.identity import validate_id_document
 
 HOME_PROVIDER_SLUG = "szca"
@@ -78,9 +78,12 @@ def add_handler(
         if not Organization.objects.filter(pk=organization_id).exists():  # (an HTTP 500)
             raise NotFound(code="organization_unknown")
     require_handler_fields(name, id_number, phone)
-    name = validation.person_name(name, "经办人姓名")
-    number = validate_id_document(id_kind, id_number)
-    mobile = normalise_phone(phone)
+    with about("name"):  # the handler forms' fields (web.refused)
+        name = validation.person_name(name, "经办人姓名")
+    with about("id_number"):
+        number = validate_id_document(id_kind, id_number)
+    with about("phone"):
+        mobile = normalise_phone(phone)
     with transaction.atomic():
         handler, created = Handler.objects.get_or_create(
             organization_id=organization_id,

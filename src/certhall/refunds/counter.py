@@ -169,8 +169,7 @@ def _enter_offline(
     require_window(programme)
     if entry.special_case not in SpecialCase.values:
         raise InvalidInput(code="refund_special_case").naming("special_case")
-    with about("uscc"):
-        code = valid_uscc(entry.uscc)
+    code = valid_uscc(entry.uscc)
     require_not_applied(programme, code)
     with about("enterprise_name"):
         name = free_text(entry.enterprise_name, "企业名称", 128)
@@ -181,8 +180,7 @@ def _enter_offline(
     else:
         account = entry.account.checked(str(checklist["person_name"]), "法定代表人/负责人姓名")
         payee = PayeeKind.LEGAL_REPRESENTATIVE
-    with about("phone"):
-        phone = mobile(entry.phone)
+    phone = mobile(entry.phone)
     if not entry.code.strip():
         raise InvalidInput(code="refund_counter_code_empty").naming("code")
     guess = ratelimit.reserve([(CODE_LIMIT, phone)], now=now)

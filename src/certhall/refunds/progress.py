@@ -23,7 +23,7 @@ from certhall.accounts.services import system_actor
 from certhall.accounts.validation import uscc as valid_uscc
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
-from certhall.errors import InvalidInput, NotFound, about
+from certhall.errors import InvalidInput, NotFound
 from certhall.pki.identity import dated_number
 from certhall.refunds.models import RefundApplication
 from certhall.refunds.services import NUMBER_PREFIX
@@ -90,8 +90,7 @@ def history(application: RefundApplication) -> list[Step]:
 
 def _lookup(number: str, uscc: str, client: str | None) -> RefundApplication:
     ratelimit.check(LOOKUP_LIMIT, ratelimit.client_key(client))
-    with about("uscc"):
-        code = valid_uscc(uscc)
+    code = valid_uscc(uscc)
     typed = dated_number(number, NUMBER_PREFIX, longer=True)
     found = RefundApplication.objects.filter(number=typed, uscc=code) if typed else None
     application = found.first() if found is not None else None
