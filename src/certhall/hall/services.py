@@ -28,7 +28,7 @@ from certhall.accounts.visibility import Scope
 from certhall.audit import services as audit
 from certhall.audit.models import AuditEvent
 from certhall.ca.models import Certificate
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, about
 from certhall.hall import access, documents, items, payment, workflow
 from certhall.hall.models import (
     REASON_LENGTH,
@@ -295,19 +295,26 @@ def update_details(actor: User, number: str, details: Details) -> Application:
             application.handler = _handler(application.organization, details.handler_id)
         if details.delivery is not None:
             _set_delivery(application, details.delivery)
+        # each refusal names the 领取方式 form's field (web.refused)
         if details.recipient_name is not None:
             recipient = details.recipient_name.strip()
-            application.recipient_name = (
-                validation.person_name(recipient, "收件人姓名") if recipient else ""
-            )
+            with about("recipient_name"):
+                application.recipient_name = (
+                    validation.person_name(recipient, "收件人姓名") if recipient else ""
+                )
         if details.recipient_phone is not None:
             phone = details.recipient_phone.strip()
-            application.recipient_phone = normalise_phone(phone) if phone else ""
+            with about("recipient_phone"):
+                application.recipient_phone = normalise_phone(phone) if phone else ""
         if details.address is not None:
-            application.address = validation.text(details.address, "邮寄地址", 200, required=False)
+            with about("address"):
+                application.address = validation.text(
+                    details.address, "邮寄地址", 200, required=False
+                )
         if details.pickup_point is not None:
             if details.pickup_point:
-                default_catalog().point(details.pickup_point)  # InvalidInput if unknown
+                with about("pickup_point"):
+                    default_catalog().point(details.pickup_point)  # InvalidInput if unknown
             application.pickup_point = details.pickup_point
         application.updated_at = clock.now()
         application.save()

@@ -3,6 +3,8 @@ submitted, every step opens the progress page and says why, and a step's form ch
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -70,21 +72,34 @@ NEW = {
 ADD = {"action": "add", "name": "钱七", "id_kind": "resident_id", "id_number": HANDLER_ID}
 MAIL = {"delivery": "mail", "recipient_name": "赵六", "recipient_phone": PHONE, "address": "深圳"}
 
-#: (step, what was sent, the refusal's words, a value typed into another field, kept)
+#: (step, what was sent, the refusal's words, a value typed into another field, kept, the
+#: names of the fields marked invalid and described by the refusal: web.refused)
 BAD_INPUT = [
-    ("new", {**NEW, "person_name": "王" * 65}, "姓名不能超过64个字", LEGAL_REP_ID),
-    ("new", {**NEW, "years": "两"}, "证书年限应为整数", LEGAL_REP_ID),
-    ("new", {**NEW, "person_name": ""}, "请填写机构个人证书持证人（法定代表人）姓名", LEGAL_REP_ID),
-    ("handler", {**ADD, "phone": "1" * 31}, "手机号码不能超过30个字", HANDLER_ID),
-    ("handler", {**ADD, "phone": ""}, "手机号码", HANDLER_ID),
-    ("handler", {"handler_id": "²"}, "经办人应为整数", None),
-    ("delivery", {**MAIL, "address": "深" * 201}, "收件地址不能超过200个字", PHONE),
+    ("new", {**NEW, "person_name": "王" * 65}, "姓名不能超过64个字", LEGAL_REP_ID, ["person_name"]),
+    ("new", {**NEW, "years": "两"}, "证书年限应为整数", LEGAL_REP_ID, []),
+    (
+        "new",
+        {**NEW, "person_name": ""},
+        "请填写机构个人证书持证人（法定代表人）姓名",
+        LEGAL_REP_ID,
+        ["person_name"],
+    ),
+    (
+        "handler",
+        {**ADD, "phone": "1" * 31},
+        "手机号码不能超过30个字",
+        HANDLER_ID,
+        ["phone"],
+    ),
+    ("handler", {**ADD, "phone": ""}, "手机号码", HANDLER_ID, ["phone"]),
+    ("handler", {"handler_id": "²"}, "经办人应为整数", None, ["handler_id"]),
+    ("delivery", {**MAIL, "address": "深" * 201}, "收件地址不能超过200个字", PHONE, ["address"]),
     # (an empty address is saved as typed and refused: the step's documented way, not here)
-    ("documents", {"kind": "k" * 33}, "资料类型不能超过32个字", None),
+    ("documents", {"kind": "k" * 33}, "资料类型不能超过32个字", None, []),
 ]
 
 
-@pytest.mark.parametrize(("step", "data", "words", "kept"), BAD_INPUT)
+@pytest.mark.parametrize(("step", "data", "words", "kept", "marked"), BAD_INPUT)
 def test_bad_input_is_refused_beside_the_form_and_nothing_is_written(
     client_a: Client,
     applicant: User,
@@ -93,6 +108,7 @@ def test_bad_input_is_refused_beside_the_form_and_nothing_is_written(
     data: dict[str, str],
     words: str,
     kept: str | None,
+    marked: list[str],
 ) -> None:
     """An over-long field was an error page of its own: the wizard lost every field typed."""
     with at(FRIDAY):
@@ -105,4 +121,8 @@ def test_bad_input_is_refused_beside_the_form_and_nothing_is_written(
     assert 'id="form-error"' in page and words in page
     if kept is not None:
         assert f'value="{kept}"' in page
+    invalid = re.findall(
+        r'<[^>]*\sname="(\w+)"[^>]*aria-invalid="true" aria-describedby="form-error"', page
+    )
+    assert sorted(set(invalid)) == marked
     assert (_snapshot(draft), Application.objects.count(), Handler.objects.count()) == before

@@ -17,7 +17,7 @@ from certhall import money
 from certhall.accounts import profile
 from certhall.accounts.models import Handler, User
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, InvalidInput
+from certhall.errors import CerthallError, InvalidInput, about
 from certhall.hall import access, documents, realname, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Delivery, Document
@@ -300,9 +300,10 @@ def _choose_handler(actor: User, number: str, data: QueryDict) -> None:
         added = profile.add_handler(actor, None, **_texts(data, HANDLER_NAMES, 30))
         handler_id: int | None = added.pk
     else:
-        handler_id = int_field(str(data.get("handler_id", "")), "经办人")
+        with about("handler_id"):  # the form's field (web.refused)
+            handler_id = int_field(str(data.get("handler_id", "")), "经办人")
         if handler_id is None:
-            raise InvalidInput(code="handler_missing", variant="choose")
+            raise InvalidInput(code="handler_missing", variant="choose").naming("handler_id")
     services.update_details(actor, number, services.Details(handler_id=handler_id))
 
 
@@ -345,9 +346,11 @@ def _deliver(actor: User, number: str, data: QueryDict) -> None:
     # Kept as typed, but the step is not done until the choice is complete: the customer
     # learns it here, not at 确认提交 four steps later.
     if application.mail_address_missing:
-        raise InvalidInput(code="address_missing")
+        mail = ("recipient_name", "recipient_phone", "address")
+        missing = [name for name in mail if not getattr(application, name)]
+        raise InvalidInput(code="address_missing").naming(*missing)
     if application.pickup_point_missing:
-        raise InvalidInput(code="pickup_point_missing")
+        raise InvalidInput(code="pickup_point_missing").naming("pickup_point")
 
 
 @require_http_methods(["GET", "POST"])
