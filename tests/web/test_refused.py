@@ -86,6 +86,24 @@ def test_nothing_to_mark_leaves_the_page_as_it_was(page: str, names: tuple[str, 
     assert refused.mark(page, names) == page
 
 
+ROWS = """<p role="alert" id="form-error">请填写原因。</p>
+<form id="a"><textarea id="reason-a" name="reason"></textarea><input id="note" name="note"></form>
+<form id="b">{box}<textarea id="reason-b" name="reason"></textarea></form>"""
+
+
+def test_a_name_several_forms_hold_is_marked_in_the_boxs_form_only() -> None:
+    """A console's rows each with its 原因: not every row's field is the refused one."""
+    page = refused.mark(ROWS.format(box=""), ("reason", "note"))
+    assert "aria-invalid" not in _tag(page, "reason-a") + _tag(page, "reason-b")
+    assert 'aria-invalid="true"' in _tag(page, "note")  # one form holds it
+    rows = ROWS.replace('<p role="alert" id="form-error">请填写原因。</p>', "")
+    page = refused.mark(
+        rows.format(box='<p role="alert" id="form-error">请填写原因。</p>'), ("reason",)
+    )
+    assert "aria-invalid" not in _tag(page, "reason-a")
+    assert 'aria-invalid="true"' in _tag(page, "reason-b")
+
+
 def test_a_field_marked_before_is_marked_once() -> None:
     page = PAGE.replace(
         '<input id="code" name="code"/>', '<input id="code" name="code" aria-invalid="false"/>'

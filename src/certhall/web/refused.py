@@ -9,13 +9,15 @@ field of the page by that name (an ``input`` but a hidden one or a button, a ``s
 it named already, a hint's), and the first one ``autofocus``: a screen reader arriving on the
 page reads the field, that it is invalid and the refusal's words. Written into the page once
 here, after the template, not by each template; a page without the box, or a refusal naming no
-field of its form, is left as it is (the box alone).
+field of its form, is left as it is (the box alone). A name that several forms of the page hold
+(a console's rows) is marked only in the form that holds the box.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 #: The id of the element whose text is the refusal (every form page's box).
@@ -26,30 +28,58 @@ _NOT_FIELDS = ("hidden", "submit", "button", "reset", "image")
 _ATTRIBUTE = r"""\s{name}(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?(?=[\s/>])"""
 
 
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    form: int | None  # which form of the page holds it (counted from 1), None for none
+    at: tuple[int, int]  # where its start tag starts: line (from 1), column
+    tag: str  # its start tag as written
+    described_by: str  # the ids it is described by already
+
+
 class _Finder(HTMLParser):
-    """The start tags of the fields named ``names`` (where they start, their text, the ids
-    they are described by already), whether the page has the box, and whether anything
-    already asks for the focus."""
+    """The fields named ``names``, the form holding the box (0 for none, None while it is not
+    seen), and whether anything already asks for the focus."""
 
     def __init__(self, names: Iterable[str]) -> None:
         super().__init__(convert_charrefs=True)
         self.names = set(names)
-        self.found: list[tuple[tuple[int, int], str, str]] = []
-        self.box = False
+        self.found: list[_Field] = []
+        self.box: int | None = None
         self.focused = False
+        self.forms = 0
+        self.form: int | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         given = dict(attrs)
-        self.box = self.box or given.get("id") == BOX
+        if tag == "form":
+            self.forms += 1
+            self.form = self.forms
+        if given.get("id") == BOX and self.box is None:
+            self.box = self.form or 0
         self.focused = self.focused or "autofocus" in given
-        if tag not in _FIELDS or given.get("name") not in self.names:
+        name = given.get("name")
+        if tag not in _FIELDS or name not in self.names:
             return
         if (given.get("type") or "").lower() in _NOT_FIELDS or "disabled" in given:
             return
         text = self.get_starttag_text() or ""
-        self.found.append((self.getpos(), text, given.get("aria-describedby") or ""))
+        described_by = given.get("aria-describedby") or ""
+        self.found.append(_Field(name or "", self.form, self.getpos(), text, described_by))
 
     handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.form = None
+
+    def refused(self) -> list[_Field]:
+        """The fields to mark: of a name that more than one form of the page holds (a console's
+        rows, each with its 原因), only the box's form's; none when the box is in no form."""
+        forms: dict[str, set[int | None]] = {}
+        for field in self.found:
+            forms.setdefault(field.name, set()).add(field.form)
+        return [f for f in self.found if len(forms[f.name]) == 1 or f.form == self.box]
 
 
 def _without(tag: str, name: str) -> str:
@@ -73,18 +103,21 @@ def mark(page: str, names: Iterable[str]) -> str:
     finder = _Finder(names)
     finder.feed(page)
     finder.close()
-    if not (finder.box and finder.found):
+    fields = finder.refused()
+    if finder.box is None or not fields:
         return page
     starts = [0]  # where each line starts, as the parser counts lines (at "\n" alone)
     for text in page.split("\n"):
         starts.append(starts[-1] + len(text) + 1)
     out: list[str] = []
     done = 0
-    for index, ((line, column), tag, described_by) in enumerate(finder.found):
-        at = starts[line - 1] + column
+    for index, field in enumerate(fields):
+        line, column = field.at
+        at, tag = starts[line - 1] + column, field.tag
         if page[at : at + len(tag)] != tag:  # pragma: no cover - the parser's own position
             raise AssertionError(f"the field's tag is not where the parser read it: {tag}")
-        out += [page[done:at], _marked(tag, described_by, index == 0 and not finder.focused)]
+        focus = index == 0 and not finder.focused
+        out += [page[done:at], _marked(tag, field.described_by, focus)]
         done = at + len(tag)
     out.append(page[done:])
     return "".join(out)
