@@ -18,13 +18,13 @@ from certhall.notify.models import SmsMessage
 from certhall.refunds.models import RefundApplication
 from tests.browser.axe import assert_refused, axe_source, axe_violations
 from tests.browser.conftest import refused
+from tests.browser.refund_counter import fill_offline_entry
 from tests.browser.test_phones import measure, phone_problems, session, wide_problem
 from tests.browser.test_refund_first_day import browser, world  # noqa: F401 - the fixtures
 from tests.refunds.conftest import (
     ACCOUNT,
     GONE_USCC,
     IN_WINDOW,
-    LEGAL_REP_ID,
     other_code,
     sent_code,
 )
@@ -59,17 +59,7 @@ def test_the_clerk_proves_the_phone_before_entering(
     with time_machine.travel(IN_WINDOW):
         clerk = session(browser, url, {"width": width, "height": 900}, world["clerk"])
         clerk.goto(f"{url}/refunds/counter/")
-        clerk.fill("#lookup-uscc", GONE_USCC)
-        clerk.click("#lookup")
-        clerk.select_option("#special_case", "deregistered")
-        clerk.fill("#person_name", "李四")
-        clerk.fill("#id_number", LEGAL_REP_ID)
-        for box in clerk.locator("#offline-form td input[type=checkbox]").all():
-            box.check()
-        clerk.fill("#account_name", "李四")
-        clerk.fill("#account_number", ACCOUNT)
-        clerk.fill("#bank_name", "中国工商银行深圳分行")
-        clerk.fill("#phone", TYPED_PHONE)
+        fill_offline_entry(clerk, account=ACCOUNT, bank="中国工商银行深圳分行", phone=TYPED_PHONE)
         shot("1-filled")
         # Enter in a field presses the form's first button, 提交: the browser asks for the
         # code (a required field), no code is sent

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, expect
 from certhall.accounts.models import Organization, Provider, Role, User
 from certhall.refunds import services as refund_services
 from tests.browser.conftest import chromium, refused
+from tests.browser.refund_counter import fill_offline_entry
 from tests.browser.test_phones import counted_fee, session
 from tests.browser.test_staff_first_day import Shots
 from tests.refunds.conftest import (
@@ -27,7 +28,6 @@ from tests.refunds.conftest import (
     GONE_NAME,
     GONE_USCC,
     IN_WINDOW,
-    LEGAL_REP_ID,
     PHONE,
     announced,
     certificate_holder,
@@ -83,18 +83,13 @@ def test_a_refund_officers_first_day(
         shot("clerk-home", clerk)
         clerk.goto(f"{url}/refunds/counter/")
         shot("counter", clerk)
-        clerk.fill("#lookup-uscc", GONE_USCC)
-        clerk.click("#lookup")
-        shot("counter-lookup", clerk)
-        clerk.select_option("#special_case", "deregistered")
-        clerk.fill("#person_name", "李四")
-        clerk.fill("#id_number", LEGAL_REP_ID)
-        for box in clerk.locator("#offline-form td input[type=checkbox]").all():
-            box.check()
-        clerk.fill("#account_name", "李四")
-        clerk.fill("#account_number", ACCOUNT)
-        clerk.fill("#bank_name", "中国工商银行深圳分行")
-        clerk.fill("#phone", PHONE)
+        fill_offline_entry(
+            clerk,
+            account=ACCOUNT,
+            bank="中国工商银行深圳分行",
+            phone=PHONE,
+            looked_up=lambda: shot("counter-lookup", clerk),
+        )
         clerk.click("#send-code")  # the representative reads the code from their phone
         expect(clerk.locator("#code-notice")).to_contain_text("138****8000")
         shot("counter-code-sent", clerk)

@@ -40,11 +40,11 @@ from certhall.portal.seed import REFUND_BODY, REFUND_SUMMARY, REFUND_TITLE, _lin
 from certhall.refunds.models import FeeRecord, UsageRecord
 from certhall.rules import SHANGHAI
 from tests.browser.conftest import chromium
+from tests.browser.refund_counter import fill_offline_entry
 from tests.browser.test_phones import CHECKS, counted_fee, phone_problems, session
 from tests.refunds.conftest import (
     GONE_NAME,
     GONE_USCC,
-    LEGAL_REP_ID,
     announced,
     certificate_holder,
     sent_code,
@@ -216,17 +216,13 @@ def test_the_announced_programme_on_a_phone(
         # representative's phone gets the number, and follows the SMS's link
         clerk = session(browser, url, DESK, world["clerk"])
         clerk.goto(f"{url}/refunds/counter/")
-        clerk.fill("#lookup-uscc", GONE_USCC)
-        clerk.click("#lookup")
-        clerk.select_option("#special_case", "deregistered")
-        clerk.fill("#person_name", "李四")
-        clerk.fill("#id_number", LEGAL_REP_ID)
-        for box in clerk.locator("#offline-form td input[type=checkbox]").all():
-            box.check()
-        clerk.fill("#account_name", "李四")
-        clerk.fill("#account_number", "6222020200007654321")
-        clerk.fill("#bank_name", "中国建设银行深圳分行")
-        clerk.locator("#phone").press_sequentially("139-0013-9000")
+        fill_offline_entry(
+            clerk,
+            account="6222020200007654321",
+            bank="中国建设银行深圳分行",
+            phone="139-0013-9000",
+            keyed=True,
+        )
         # the phone is proven at the desk: the representative reads the code from it
         clerk.click("#send-code")
         expect(clerk.locator("#code-notice")).to_contain_text("139****9000")
