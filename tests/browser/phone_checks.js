@@ -10,6 +10,8 @@
 //              only a dd/td) or a short part (up to 6 characters) of a · line (费用 · 网上营业|厅,
 //              0.00 | 元) on two lines, measured on the text itself (not the boxes of an
 //              inline-block beside it)
+//              and a number split from its unit (至多40|位, 5|分钟); main's text and the
+//              footer's (深圳市…有限公司（演示） on every page)
 //   brackets   the brackets of `units` alone
 //   refs       a reference number (.ref: 申请 SQ20261120-|000016) or a short code (<code> of up
 //              to 19 characters; a serial of 20 or more may wrap) on two lines
@@ -63,6 +65,8 @@
     range.setEnd(node, end);
     return [...range.getClientRects()];
   };
+  // a number and the unit after it (40位, 5分钟, 1-5年, 650.00元), not part of a longer code
+  const NUMBER_UNIT = /(?<![A-Za-z0-9_.\-])\d+(?:\.\d+)?(?:-\d+)?(?:小时|分钟|字节|个月|位|个|次|年|天|秒|元|字|张|页|项|条|份|行|人|家|周)/g;
   const header = document.querySelector('.site-header');
   const main = document.querySelector('main');
   const small = [];
@@ -126,17 +130,29 @@
   // naming the CA) and a short part of a · line broken (发布时间 · 深圳市 · 费用 | 返还): a line
   // breaks between such units. Brackets anywhere a customer reads (until 12-07, late, in a
   // dd or td only: the offline card's （网证|通） was found by a test of its own)
+  // A number and its unit (至多40|位 in the status page's hint at 360 px, 5|分钟) the same way
+  // (since 12-07, late); and the footer's line too (the operator's name and its （演示）), which
+  // every page shows below main
   const units = [];
   const brackets = [];  // the brackets alone (a name's （第一分公司） in a card on a customer page)
-  const unitWalker = document.createTreeWalker(main || document.body, NodeFilter.SHOW_TEXT);
-  for (let node = unitWalker.nextNode(); node; node = unitWalker.nextNode()) {
+  const footer = main ? document.querySelector('.site-footer') : null;
+  const unitNodes = [];
+  for (const root of [main || document.body, footer].filter(Boolean)) {
+    const unitWalker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = unitWalker.nextNode(); node; node = unitWalker.nextNode()) unitNodes.push(node);
+  }
+  for (const node of unitNodes) {
     const parent = node.parentElement;
     if (!parent || !visible(parent)) continue;
     const spans = [];
     if (!parent.closest('option, script, style, textarea') && !unseen(parent)) {
       for (const m of node.textContent.matchAll(/（[^（）]{1,6}）/g)) spans.push([m.index, m[0], true]);
+      for (const m of node.textContent.matchAll(NUMBER_UNIT)) spans.push([m.index, m[0]]);
     }
-    const list = parent.textContent.includes('·') ? parent : parent.parentElement;
+    // the · line is the text's element, or the line an inline element of it is in (not a
+    // table's row: 操作's 修改 · 复制为新项目 made the name's cell beside it a · line)
+    const isInline = getComputedStyle(parent).display === 'inline';
+    const list = parent.textContent.includes('·') ? parent : (isInline ? parent.parentElement : null);
     if (list && list.textContent.includes(' · ')) {
       let at = 0;
       for (const part of node.textContent.split('·')) {

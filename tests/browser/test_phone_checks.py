@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from certhall.web.templatetags.wrapping import bracket_whole, ranges_whole
+from certhall.web.templatetags.wrapping import bracket_whole, numbers_whole, ranges_whole
 from tests.browser.conftest import chromium
 from tests.browser.test_phones import NARROW_VIEWPORT, measure, phone_problems
 
@@ -34,18 +34,25 @@ SITE_CSS = Path(__file__).parents[2] / "src/certhall/web/static/web/site.css"
 #: may break at its hyphen (可办理1-|5年期; a date's, a month-day's and a telephone's hyphens are
 #: not ranges), and a range of days (周一至周|五 in a service point's hours at 360 px), and a
 #: CA's short bracket outside a table (广东数字证书认证中心有限公司（网|证通） in a heading; the
-#: check looked in a dd or td only until 12-07, late).
+#: check looked in a dd or td only until 12-07, late), and a number split from its unit (the
+#: status page's hint: 至多40|位 at 360 px) and the footer's （演|示） (the footer is below main:
+#: the check looked in main only until 12-07, late).
 FAULTS = """<main class="wrap">
 <section class="hero"><p id="line" style="width: 11em">一二三四五六七八 · {channel}</p>
 <p>150元/个/年(可办理{range}年期)，2026-11-20 起，电话 0755-12345678，12-07 01:20</p>
 <p>服务时间：{days}</p>
 <h3 style="width: 16em">{ca}</h3>
+<p style="width: 8.6em">{hint}</p>
 </section>
 <section class="card"><table class="plain cards"><tbody><tr>
 <td data-label="说明">深圳医保在线签约 新办（申请 {number}）</td>
 <td data-label="序列号"><code style="white-space: {serial}">{SERIAL}</code></td>
-</tr></tbody></table></section></main>"""
+</tr></tbody></table></section></main>
+<footer class="site-footer">
+<div class="wrap" style="width: 19.5em; padding: 0">{footer}</div></footer>"""
 SERIAL = "444884cb76fc642fc22e74355ea0a410"
+HINT = "一二三四五至多40位"
+OPERATOR = "深圳市电子商务安全证书管理有限公司（演示）"
 BROKEN = {
     "channel": "网上营业厅",
     "number": "SQ20261120-000016",
@@ -53,6 +60,8 @@ BROKEN = {
     "range": "1-5",
     "days": "周一至周五",
     "ca": "广东数字证书认证中心有限公司（网证通）",  # （网|证通） in a heading
+    "hint": HINT,  # 至多40|位
+    "footer": OPERATOR,  # （演|示）
 }
 WHOLE = {
     "channel": '<span class="nowrap">网上营业厅</span>',
@@ -61,6 +70,8 @@ WHOLE = {
     "range": ranges_whole("1-5"),  # <span class="nowrap">1-5</span>
     "days": ranges_whole("周一至周五"),
     "ca": bracket_whole("广东数字证书认证中心有限公司（网证通）"),
+    "hint": numbers_whole(HINT),  # <span class="nowrap">40位</span>
+    "footer": bracket_whole(OPERATOR),
 }
 
 
@@ -81,7 +92,7 @@ def test_the_checks_find_a_broken_unit_a_broken_number_and_a_value_out_of_its_ca
         assert phone_problems(got, NARROW_VIEWPORT["width"]) == {}
     else:
         assert found == {
-            "units": ["网上营业厅", "（网证通）"],
+            "units": ["网上营业厅", "（网证通）", "40位", "（演示）"],
             "refs": ["SQ20261120-000016"],
             "outOfSight": ["TD 序列号 444884cb76fc642fc22e"],
             "spill": [],

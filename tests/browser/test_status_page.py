@@ -22,6 +22,7 @@ from certhall.ca.models import Certificate
 from certhall.ca.services import IssueRequest, issue
 from certhall.pki.issuance import Subscriber
 from tests.browser.conftest import ORG_NAME, USCC, chromium, new_page, refused
+from tests.browser.test_phones import measure, phone_problems
 
 pytestmark = [pytest.mark.browser]
 
@@ -122,3 +123,20 @@ def test_a_long_serial_is_in_sight_on_a_phone(
         assert field.bounding_box()["height"] > one_line  # type: ignore[index]
         page.press("#serial", "Enter")
         expect(page.locator("#result-serial")).to_have_text(certificate.serial.upper())
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_hints_numbers_keep_their_units_on_a_phone(
+    clock: None, live_server, tmp_path: Path, width: int
+) -> None:  # type: ignore[no-untyped-def]
+    """The hint under the serial's field broke 至多40|位 at 360 px (12-07): each number with its
+    unit is kept on one line (``|numbers_whole``), and phone_checks.js's ``units`` (which measures
+    a number split from its unit) finds nothing on the page, the footer's （演示） included."""
+    with chromium() as browser:
+        page = new_page(browser, width, 780)
+        page.goto(f"{live_server.url}/status/")
+        whole = page.locator("#serial-hint .nowrap").all_inner_texts()
+        assert {"40位", "0-7"} <= set(whole), whole
+        got = measure(page, tmp_path, f"status-{width}")
+        assert got["units"] == [], got["units"]
+        assert phone_problems(got, width) == {}

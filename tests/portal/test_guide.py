@@ -10,7 +10,7 @@ from django.test import Client
 
 from certhall.portal import guide, search
 from certhall.rules import Business, CertType, default_catalog
-from certhall.web.templatetags.wrapping import bracket_whole, ranges_whole
+from certhall.web.templatetags.wrapping import bracket_whole, numbers_whole, ranges_whole
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_each_business_page_quotes_the_catalog(business: Business) -> None:
     page = response.content.decode()
     for cert in CertType:
         offer = catalog.offer(business, cert)
-        assert ranges_whole(offer.fee_text) in page  # 1-5 kept on one line
+        assert numbers_whole(offer.fee_text) in page  # 1-5年, 1年 kept on one line
         for document in offer.documents:
             assert document.text in page
     for point in catalog.points:
@@ -86,7 +86,8 @@ def test_a_fee_change_in_the_catalog_is_a_change_of_the_guide(monkeypatch) -> No
     changed_spec = replace(spec, offers={**spec.offers, CertType.ORG: offer})
     changed = replace(catalog, businesses={**catalog.businesses, Business.REPLACE: changed_spec})
     monkeypatch.setattr(guide, "default_catalog", lambda: changed)
-    assert "机构证书(ODC证书):130元/个" in Client().get("/guide/replace/").content.decode()
+    page = Client().get("/guide/replace/").content.decode()
+    assert numbers_whole("机构证书(ODC证书):130元/个") in page  # 130元 kept whole
 
 
 def test_unknown_business_is_404() -> None:

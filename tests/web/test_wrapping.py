@@ -77,3 +77,22 @@ def test_text_without_a_reference_is_only_escaped() -> None:
     assert REFS.render(Context({"text": "<i>SQ20261120-000016"})) == (
         '&lt;i&gt;<span class="ref nowrap">SQ20261120-000016</span>'
     )
+
+
+NUMBERS = Template("{% load wrapping %}{{ text|numbers_whole }}")
+
+
+def test_a_number_is_kept_with_its_unit() -> None:
+    """The status page's hint broke 至多40|位 at 360 px (12-07): a number and the unit after it
+    are one unit, a range with its unit too; a date's, a telephone's or a code's digits are not
+    (their own checks), and the text is escaped."""
+    hint = "至多40位（40位时首位为0-7），可办理1-5年期，（2021年12月公告）"
+    assert NUMBERS.render(Context({"text": hint})) == (
+        '至多<span class="nowrap">40位</span>（<span class="nowrap">40位</span>时首位为'
+        '<span class="nowrap">0-7</span>），可办理<span class="nowrap">1-5年</span>期，'
+        '（<span class="nowrap">2021年</span>12月公告）'
+    )
+    left = "2026-11-20，0755-12345678，v2位，SQ20261120-000016，<b>3</b>"
+    assert NUMBERS.render(Context({"text": left})) == (
+        "2026-11-20，0755-12345678，v2位，SQ20261120-000016，&lt;b&gt;3&lt;/b&gt;"
+    )

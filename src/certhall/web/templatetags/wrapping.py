@@ -23,7 +23,14 @@ line: a phone broke it at its hyphen (可办理1-|5年期 at 390 px, 12-06), or 
 read out is the text as the catalogue has it; a U+2011 would also be missing from some fonts);
 ``phone_checks.js``'s ``ranges`` finds a range on a customer page outside a ``nowrap``. It
 follows ``|refs_whole`` on a refusal or a message (``{{ error|refs_whole|ranges_whole }}``): on
-safe HTML it looks only at the text between the tags."""
+safe HTML it looks only at the text between the tags.
+
+``{{ text|numbers_whole }}``: as ``|ranges_whole``, and each number with the unit after it (40位,
+2021年, 60秒; a range with its unit, 1-5年) kept on one line: the status page's hint broke
+证书序列号…至多40|位 at 360 px, a refund programme's name （2021|年12月公告） in its crumbs (12-07,
+late). ``phone_checks.js``'s ``units`` measures a number split from its unit. A filter of its
+own, on the texts found split, rather than ``|ranges_whole`` made wider: the refusals and
+messages that filter wraps are read as text by many tests, and were not each looked at."""
 
 from __future__ import annotations
 
@@ -50,6 +57,15 @@ _END = r"(?:\d{1,2}:\d{2}|[1-9]\d?|0)"  # a time, or a count without a leading z
 #: Or a range of days (周一至周五, 周一至周日 of a service point's hours: 周一至周|五 at 360 px).
 _DAYS = "周[一二三四五六日]至周[一二三四五六日]"
 RANGE = re.compile(rf"(?<![\w.\-]){_END}-{_END}(?![\w:\-]| \d{{1,2}}:\d{{2}})|{_DAYS}", re.ASCII)
+#: A unit or a measure word after a number (至多40位, 5分钟, 20个, 3年), the longer first.
+UNIT = "小时|分钟|字节|个月|位|个|次|年|天|秒|元|字|张|页|项|条|份|行|人|家|周"
+#: What ``|numbers_whole`` keeps whole: a range (its unit with it: 1-5年), a range of days, or a
+#: number and its unit (至多40|位 in the status page's hint at 360 px, 12-07 late).
+NUMBER = re.compile(
+    rf"(?<![\w.\-]){_END}-{_END}(?:{UNIT})?(?![\w:\-]| \d{{1,2}}:\d{{2}})|{_DAYS}"
+    rf"|(?<![\w.\-])\d+(?:\.\d+)?(?:{UNIT})",
+    re.ASCII,
+)
 
 
 @register.filter
@@ -82,6 +98,17 @@ def ranges_whole(value: object) -> SafeString:
     if isinstance(value, SafeString):
         return _in_text(value, RANGE)
     return _whole(str(value), RANGE, "nowrap")
+
+
+@register.filter
+def numbers_whole(value: object) -> SafeString:
+    """As :func:`ranges_whole`, and each number with its unit (40位, 2021年, 1-5年) in
+    ``<span class="nowrap">`` too: for the texts where one was found split (the status page's
+    hint, a refund programme's name), not yet everywhere ``|ranges_whole`` is (the refusals and
+    messages its tests read as text)."""
+    if isinstance(value, SafeString):
+        return _in_text(value, NUMBER)
+    return _whole(str(value), NUMBER, "nowrap")
 
 
 #: A tag of safe HTML (sanitised: no ``>`` inside an attribute's value unescaped).
