@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import RequestFactory
 
-from certhall import ratelimit
+from certhall import messages, ratelimit
 from certhall.accounts import codes
 from certhall.accounts.models import RateLimitEvent
 from certhall.errors import TooManyRequests
@@ -55,7 +55,7 @@ def test_sliding_window() -> None:
         ratelimit.check(LIMIT, "k", now=START + timedelta(seconds=59))
     assert refused.value.code == "rate_limited" and refused.value.http_status == 429
     assert refused.value.retry_after == 1 and refused.value.scope == "test"
-    assert refused.value.message == "同一手机号每小时最多获取5次验证码，请1秒后再试。"
+    assert refused.value.message == messages.text("rate_limited_code_phone_hour", wait="1秒")
     assert refused.value.first_refusal
     with pytest.raises(TooManyRequests) as again:
         ratelimit.check(LIMIT, "k", now=START + timedelta(seconds=59))

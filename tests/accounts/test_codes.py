@@ -147,13 +147,43 @@ def test_one_code_per_phone_per_minute(clock: Clock) -> None:
         codes.request_code(PHONE, "register", client=CLIENT)
     assert refused.value.http_status == 429
     assert refused.value.message == (
-        "验证码发送过于频繁：同一手机号每60秒只能获取一次，请1秒后再试。"
+        "获取验证码过于频繁：同一手机号每60秒只能获取一次（登录、注册、费用返还等各项业务合计），"
+        "请1秒后再获取。"
     )
     assert refused.value.retry_after == 1
     assert SmsMessage.objects.count() == 1  # nothing sent
     clock.advance(1)
     codes.request_code(PHONE, "register", client=CLIENT)
     assert SmsMessage.objects.count() == 2
+
+
+def test_the_phones_limit_counts_every_purpose(clock: Clock) -> None:
+    """A counter's code, then a progress code to the same phone within the minute: refused, the
+    wait said (the limit protects the phone, whichever page asks: docs/accounts.md), and what
+    the pages count down (``sending_wait``); the phone holds only the counter's code."""
+    codes.request_code(PHONE, "refund_counter", client=CLIENT)
+    clock.advance(15)
+    with pytest.raises(TooManyRequests) as refused:
+        codes.request_code(PHONE, "refund", client=CLIENT)
+    assert refused.value.retry_after == 45 and codes.sending_wait(refused.value) == 45
+    assert "各项业务合计" in refused.value.message and "请45秒后再获取。" in refused.value.message
+    assert codes.active_code(PHONE, "refund_counter")
+    assert not codes.active_code(PHONE, "refund")
+    assert SmsMessage.objects.count() == 1
+    clock.advance(45)
+    codes.request_code(PHONE, "refund", client=CLIENT)
+    assert codes.active_code(PHONE, "refund")
+    clock.advance(300)  # expired: no longer held
+    assert not codes.active_code(PHONE, "refund")
+
+
+def test_only_a_sending_limit_has_a_wait_to_count_down() -> None:
+    sending = TooManyRequests(retry_after=30, scope="code_client_hour")
+    login = TooManyRequests(retry_after=900, scope="login_account")
+    assert codes.sending_wait(sending) == 30
+    assert codes.sending_wait(login) is None
+    assert codes.sending_wait(InvalidInput(code="phone_invalid")) is None
+    assert codes.sending_wait(None) is None
 
 
 def test_five_codes_per_phone_per_hour(clock: Clock) -> None:
@@ -163,7 +193,10 @@ def test_five_codes_per_phone_per_hour(clock: Clock) -> None:
     with pytest.raises(TooManyRequests) as refused:
         codes.request_code(PHONE, "register", client=CLIENT)
     # five minutes after the first code: the first one leaves the window in 55 minutes
-    assert refused.value.message == "同一手机号每小时最多获取5次验证码，请55分钟后再试。"
+    assert refused.value.message == (
+        "获取验证码过于频繁：同一手机号每小时最多获取5次（登录、注册、费用返还等各项业务合计），"
+        "请55分钟后再获取。"
+    )
     assert refused.value.retry_after == 3600 - 300
     assert SmsMessage.objects.count() == 5
     clock.advance(3600 - 300 - 1)

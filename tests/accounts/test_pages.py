@@ -10,6 +10,7 @@ from django.test import Client
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.notify.models import SmsMessage
+from certhall.web.templatetags.wrapping import numbers_whole
 from tests.accounts.conftest import (
     CLIENT,
     OTHER_PHONE,
@@ -122,11 +123,13 @@ def test_an_over_long_field_is_refused_beside_the_form_the_others_kept(
     long_name = "深" * 201
     refused = post(browser, "/accounts/register/", {**REGISTRATION, "organization_name": long_name})
     assert refused.status_code == 400 and 'id="form-error"' in text(refused)
-    assert "单位名称不能超过200个字" in text(refused)
+    assert numbers_whole("单位名称不能超过200个字") in text(refused)  # 200个 kept whole
     assert f'value="{USCC}"' in text(refused) and 'value="李四"' in text(refused)
     assert PASSWORD not in text(refused)
     login = post(browser, "/accounts/login/", {"username": "u" * 151, "password": PASSWORD})
-    assert login.status_code == 400 and "填写的内容过长：此项最多150个字" in text(login)
+    assert login.status_code == 400 and numbers_whole("填写的内容过长：此项最多150个字") in text(
+        login
+    )
     post(browser, "/accounts/login/", {"username": PHONE, "password": PASSWORD})
     data = {"name": "王五", "id_kind": "resident_id", "id_number": "1" * 201, "phone": PHONE}
     handler = post(browser, "/accounts/handlers/", data)
@@ -135,13 +138,43 @@ def test_an_over_long_field_is_refused_beside_the_form_the_others_kept(
     assert Organization.objects.count() == 1 and not Handler.objects.exists()
 
 
+def send_button(response) -> str:  # type: ignore[no-untyped-def]
+    found = re.search(r'<button[^>]*value="send_code"[^>]*>', text(response))
+    assert found is not None
+    return found.group(0)
+
+
 def test_code_limit_on_the_page(clock: Clock, browser: Client) -> None:
+    """Asked again 20 s later: 429 with Retry-After, the wait in the words beside the form, and
+    the 获取验证码 button carries it for web/code-wait.js to count down; the form as typed."""
     post(browser, "/accounts/register/", {**REGISTRATION, "action": "send_code"})
+    clock.advance(20)
     again = post(browser, "/accounts/register/", {**REGISTRATION, "action": "send_code"})
     assert again.status_code == 429
-    assert again["Retry-After"] == "60"
-    assert "同一手机号每60秒只能获取一次" in text(again)
+    assert again["Retry-After"] == "40"
+    assert numbers_whole("同一手机号每60秒只能获取一次") in text(again)
+    assert numbers_whole("请40秒后再获取。") in text(again)  # the wait kept whole (60秒, 40秒)
+    assert 'data-code-wait="40"' in send_button(again)
+    assert 'data-code-wait-field="phone"' in send_button(again)
+    assert "web/code-wait.js" in text(again) and "page_label.code_wait_seconds" in text(again)
+    assert f'value="{PHONE}"' in text(again)
     assert SmsMessage.objects.count() == 1
+
+
+def test_the_wait_is_the_sendings_only(clock: Clock, browser: Client, registered: User) -> None:
+    """On the SMS login's tab, a login's code sent (no wait to count down), then too many
+    wrong codes: their 429 stops the login, not the sending (the button has no wait)."""
+    sms = {"tab": "sms", "phone": PHONE}
+    sent = post(browser, "/accounts/login/", {**sms, "action": "send_code"})
+    assert sent.status_code == 200 and "data-code-wait=" not in send_button(sent)
+    for _ in range(5):
+        post(browser, "/accounts/login/", {**sms, "action": "login", "code": "000000"})
+    stopped = post(browser, "/accounts/login/", {**sms, "action": "login", "code": "000000"})
+    assert stopped.status_code == 429 and stopped["Retry-After"]
+    assert "data-code-wait=" not in send_button(stopped)
+    clock.advance(30)
+    soon = post(browser, "/accounts/login/", {**sms, "action": "send_code"})
+    assert soon.status_code == 429 and 'data-code-wait="30"' in send_button(soon)
 
 
 def test_password_login_page(clock: Clock, browser: Client, registered: User) -> None:

@@ -90,3 +90,41 @@ def test_register_and_log_in(
     expect(page.locator("#account-username")).to_have_text(PHONE)
     for shot in ("1-register", "2-register-code-sent", "3-profile", "4-login-failed"):
         assert (tmp_path / f"{shot}.png").stat().st_size > 10_000
+
+
+@pytest.mark.allow_page_error(
+    refused("/accounts/register/", 429), why="a second code in the phone's minute, on purpose"
+)
+@pytest.mark.parametrize("width", [360, 390])
+def test_a_code_asked_again_too_soon_counts_the_wait_down(
+    audit_flushable: None, db_from_the_test: None, live_server: Any, tmp_path: Path, width: int
+) -> None:
+    """获取验证码 pressed again within the phone's minute (every purpose counted together): the
+    refusal says the wait, and the button counts it down, disabled (the page's clock driven by
+    the test), then is 获取验证码 again; typing another phone ends the wait at once. The page
+    passes the phone checks at 360 and 390 px with the button counting."""
+    from tests.browser.test_phones import measure, phone_problems
+
+    with chromium() as browser:
+        page = new_page(browser, width, 780)
+        page.clock.install()
+        page.goto(f"{live_server.url}/accounts/register/")
+        page.fill("#phone", PHONE)
+        page.click("#send-code")
+        expect(page.locator("#form-notice")).to_contain_text("验证码已发送至 138****8000")
+        page.click("#send-code")
+        expect(page.locator("#form-error")).to_contain_text("各项业务合计")
+        button = page.locator("#send-code")
+        expect(button).to_be_disabled()
+        expect(button).to_have_text(re.compile(r"^[1-6]?\d秒后重新获取$"))
+        got = measure(page, tmp_path, f"register-wait-{width}")
+        assert phone_problems(got, width) == {}
+        page.clock.run_for(61_000)
+        expect(button).to_be_enabled()
+        expect(button).to_have_text("获取验证码")
+        page.click("#send-code")  # refused again (the server's clock did not move): waits
+        expect(button).to_be_disabled()
+        page.fill("#phone", "13900139000")  # another phone: its own limit, no wait
+        expect(button).to_be_enabled()
+        expect(button).to_have_text("获取验证码")
+    assert SmsMessage.objects.filter(phone=PHONE).count() == 1

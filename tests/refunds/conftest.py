@@ -33,6 +33,15 @@ GONE_NAME = "深圳市已注销演示贸易有限公司"
 PHONE = "13800138000"
 ACCOUNT = "6222020200001234567"
 LEGAL_REP_ID = "11010519491231002X"
+#: The counter page's offline form for the deregistered enterprise, its legal representative
+#: present, every document received and signed (the pages' tests post it; the code is theirs).
+COUNTER_ITEMS = ["licence", "change_proof", "person_id", "bank_card"]
+COUNTER_FORM = {
+    "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,
+    "special_case": "deregistered", "person_name": "李四", "id_kind": "resident_id",
+    "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
+    "bank_name": "建行", "phone": PHONE, "received": COUNTER_ITEMS, "signed": COUNTER_ITEMS,
+}  # fmt: skip
 
 
 def sent_code(phone: str, kind: str) -> str:

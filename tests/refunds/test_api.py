@@ -309,6 +309,17 @@ def test_a_partnerships_counter_application_needs_no_legal_representative(
     assert not RefundApplication.objects.exists()
     response = clerk.post(path, {**entry, "code": code}, content_type="application/json")
     assert response.status_code == 201, response.content
+    # the phone's sending limit counts every purpose (docs/accounts.md): its progress code, asked
+    # in the counter code's minute, waits it out, the wait in Retry-After and in the words
+    query = {"number": response.json()["number"], "uscc": GONE_USCC}
+    waits = api(None).post("/api/refunds/progress/code", query, content_type="application/json")
+    assert waits.status_code == 429 and waits["Retry-After"] == "60"
+    assert waits.json()["error"] == "rate_limited"
+    assert (
+        "各项业务合计" in waits.json()["message"] and "请60秒后再获取。" in waits.json()["message"]
+    )
+    again = clerk.post(f"{path}/phone-code", {"phone": PHONE}, content_type="application/json")
+    assert again.status_code == 429 and again["Retry-After"] == "60"
     # an applicant cannot have a counter's code sent (nor enter at a counter)
     applicant = api(actors["applicant"])
     asked = applicant.post(f"{path}/phone-code", {"phone": PHONE}, content_type="application/json")

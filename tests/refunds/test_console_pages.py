@@ -16,9 +16,8 @@ from certhall.refunds.payout import RETURN_COLUMNS
 from certhall.refunds.states import State
 from tests.refunds.conftest import (
     ACCOUNT,
-    GONE_NAME,
+    COUNTER_FORM,
     GONE_USCC,
-    LEGAL_REP_ID,
     NAME,
     PHONE,
     counter_code,
@@ -150,13 +149,7 @@ def test_an_oversized_or_invisible_field_is_refused_not_cut(
     assert not RefundApplication.objects.exists()
 
     clerk = client_for(actors["clerk"])
-    items = ["licence", "change_proof", "person_id", "bank_card"]
-    entry = {
-        "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,
-        "special_case": "deregistered", "person_name": "李四", "id_kind": "resident_id",
-        "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
-        "bank_name": "建行", "phone": PHONE, "received": items, "signed": items,
-    }  # fmt: skip
+    entry = COUNTER_FORM
     name = clerk.post("/refunds/counter/", {**entry, "enterprise_name": "深" * 500})
     assert name.status_code == 400 and "企业名称不能超过128个字" in name.content.decode()
     person = clerk.post("/refunds/counter/", {**entry, "person_name": "李" * 100})

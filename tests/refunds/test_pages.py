@@ -20,8 +20,10 @@ from certhall.audit.models import AuditEvent
 from certhall.notify.models import SmsMessage
 from certhall.refunds.models import Programme, RefundApplication
 from certhall.refunds.states import State
+from certhall.web.templatetags.wrapping import numbers_whole
 from tests.refunds.conftest import (
     ACCOUNT,
+    COUNTER_FORM,
     GONE_NAME,
     GONE_USCC,
     LEGAL_REP_ID,
@@ -119,7 +121,7 @@ def test_an_over_long_field_is_refused_beside_the_form(
     progress = client_for(None).post("/refunds/progress/", query)
     assert (
         progress.status_code == 400
-        and "填写的内容过长：此项最多40个字" in progress.content.decode()
+        and numbers_whole("填写的内容过长：此项最多40个字") in progress.content.decode()
     )
     assert f'value="{query["number"]}"' in progress.content.decode()
     assert not SmsMessage.objects.exists()
@@ -298,13 +300,7 @@ def test_wrong_progress_codes_are_limited_per_application(
 ) -> None:
     """Five wrong codes in 15 minutes stop the look-up of that application, from any address:
     a guesser with many addresses gets five tries, not five per address."""
-    items = ["licence", "change_proof", "person_id", "bank_card"]
-    entry = {
-        "step": "enter", "programme": "sz-2021", "uscc": GONE_USCC, "enterprise_name": GONE_NAME,
-        "special_case": "deregistered", "person_name": "李四", "id_kind": "resident_id",
-        "id_number": LEGAL_REP_ID, "account_name": "李四", "account_number": ACCOUNT,
-        "bank_name": "建行", "phone": PHONE, "received": items, "signed": items,
-    }  # fmt: skip
+    entry = COUNTER_FORM
     clerk = client_for(actors["clerk"])
     assert clerk.post("/refunds/counter/", {**entry, "code": counter_code()}).status_code == 303
     base = {"number": RefundApplication.objects.get().number, "uscc": GONE_USCC}
@@ -392,6 +388,44 @@ def test_asking_again_too_soon_keeps_the_code_field(
 
 
 @pytest.mark.usefixtures("records")
+def test_a_progress_code_after_the_counters_code_waits_out_the_phones_minute(
+    actors: dict[str, User], open_programme: Programme, frozen: time_machine.Coordinates
+) -> None:
+    """The phone's sending limit counts every purpose (docs/accounts.md): the representative at
+    the counter got the counter's code, and 进度查询 asked 20 s later is refused with the wait
+    in its words, ``Retry-After`` and on the 获取验证码 button (web/code-wait.js counts it down);
+    the page had kept the code's field as if a progress code were on the phone (the counter's
+    was: it opens nothing here). The counter's button waits the same way when asked again."""
+    entry = COUNTER_FORM
+    clerk = client_for(actors["clerk"])
+    assert clerk.post("/refunds/counter/", {**entry, "action": "send_code"}).status_code == 200
+    frozen.shift(5)
+    again = clerk.post("/refunds/counter/", {**entry, "action": "send_code"})
+    assert again.status_code == 429 and again["Retry-After"] == "55"
+    button = re.search(r'<button[^>]*id="send-code"[^>]*>', again.content.decode())
+    assert button is not None and 'data-code-wait="55"' in button.group(0)
+    assert "请55秒后再获取。" in again.content.decode()
+    frozen.shift(15)
+    code = sent_code(PHONE, "refund_counter_code")
+    assert clerk.post("/refunds/counter/", {**entry, "code": code}).status_code == 303
+    base = {"number": RefundApplication.objects.get().number, "uscc": GONE_USCC}
+    public = client_for(None)
+    asked = public.post("/refunds/progress/", {**base, "step": "code"})
+    page = asked.content.decode()
+    assert asked.status_code == 429 and asked["Retry-After"] == "40"
+    assert "各项业务合计" in page and numbers_whole("请40秒后再获取。") in page
+    button = re.search(r'<button[^>]*id="send-code"[^>]*>', page)
+    assert button is not None and 'data-code-wait="40"' in button.group(0)
+    assert 'id="code"' not in page and 'id="open"' not in page  # no progress code to type
+    assert "web/code-wait.js" in page
+    frozen.shift(40)
+    sent = public.post("/refunds/progress/", {**base, "step": "code"})
+    assert sent.status_code == 200 and 'id="code"' in sent.content.decode()
+    assert "data-code-wait=" not in sent.content.decode()
+    assert sent_code(PHONE, "refund_code")
+
+
+@pytest.mark.usefixtures("records")
 def test_a_closed_programme_does_not_invite_an_application(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -470,7 +504,7 @@ def test_the_page_names_the_businesses_the_programme_covers(
 
 @pytest.mark.usefixtures("records")
 def test_progress_takes_the_number_as_a_phone_types_it(
-    actors: dict[str, User], open_programme: Programme, frozen: Any
+    actors: dict[str, User], open_programme: Programme, frozen: time_machine.Coordinates
 ) -> None:
     """进度查询 compared the number stripped and upper-cased only: typed with a Chinese input
     method (ＦＨ２０２２…), in lower case, with blanks or without its hyphen (a phone keyboard's
@@ -513,7 +547,7 @@ def _opened_by_code(number: str, uscc: str) -> str:
 
 @pytest.mark.usefixtures("records")
 def test_asked_for_more_the_page_says_where_to_supply_it(
-    actors: dict[str, User], open_programme: Programme, frozen: Any
+    actors: dict[str, User], open_programme: Programme, frozen: time_machine.Coordinates
 ) -> None:
     """待补充材料 opened by the SMS code on a phone showed the officer's note and nothing else: no
     form (that needs the certificate login) and no word of where to supply it (12-07). Online:

@@ -11,8 +11,11 @@ An expired code stays ``active`` in the table but is refused: expiry is a matter
 transition. At most one code is active per phone and purpose (a partial unique index).
 
 Sending is limited per phone (1 per 60 s, 5 per hour) and per client address (20 per hour);
-a refused request sends nothing. A login code is only sent to a phone that has an account, but
-the answer is the same either way (the page does not tell who is registered).
+a refused request sends nothing. The phone's limits count every purpose together: they protect
+the phone from being flooded, whichever page asks (docs/accounts.md); a refusal says the wait,
+which the pages count down on their button (:func:`sending_wait`). A login code is only sent
+to a phone that has an account, but the answer is the same either way (the page does not tell
+who is registered).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from certhall import clock, ratelimit
 from certhall.accounts.models import EnterpriseAccount, SmsCode, User
 from certhall.accounts.validation import mobile
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput
+from certhall.errors import CerthallError, InvalidInput, TooManyRequests
 from certhall.lifecycle import Lifecycle, transition
 from certhall.messages import text
 from certhall.notify.models import mask_phone
@@ -64,6 +67,7 @@ SEND_LIMITS_PHONE = (
     ratelimit.Limit("code_phone_hour", 5, 3600, "rate_limited_code_phone_hour"),
 )
 SEND_LIMIT_CLIENT = ratelimit.Limit("code_client_hour", 20, 3600, "rate_limited_code_client_hour")
+SEND_SCOPES = frozenset(limit.scope for limit in (*SEND_LIMITS_PHONE, SEND_LIMIT_CLIENT))
 
 SMS_KIND = {
     Purpose.REGISTER: "register_code",
@@ -171,6 +175,22 @@ def request_code(
             after={"purpose": purpose, "client": client, "sent": send, "sms": sms_id},
         )
     return CodeSent(mask_phone(number), int(VALID_FOR.total_seconds()), 60)
+
+
+def sending_wait(refused: CerthallError | None) -> int | None:
+    """The seconds until a code may be asked again when ``refused`` is a sending limit's
+    refusal (its ``Retry-After``: the pages count it down on their 获取验证码 button), else None
+    (another refusal, or another limit's: a login's failures do not stop the sending)."""
+    if isinstance(refused, TooManyRequests) and refused.scope in SEND_SCOPES:
+        return refused.retry_after
+    return None
+
+
+def active_code(phone: str, purpose: str, now: datetime | None = None) -> bool:
+    """Whether ``phone`` holds a code of ``purpose`` still good at ``now``."""
+    now = now or clock.now()
+    codes = SmsCode.objects.filter(phone=phone, purpose=purpose, state=State.ACTIVE)
+    return codes.filter(expires_at__gt=now).exists()
 
 
 def _has_account(phone: str) -> bool:

@@ -108,6 +108,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
             lambda: codes.request_code(_field(request, "phone"), "register", client=client)
         )
         context["notice"] = sent.message if sent else ""
+        context["code_wait"] = codes.sending_wait(error)
         return form_page(request, "accounts/register.html", context, error)
     user, error = attempt(
         lambda: registration.register(
@@ -144,6 +145,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
             lambda: codes.request_code(_field(request, "phone", 40), "login", client=client)
         )
         context["notice"] = sent.message if sent else ""
+        context["code_wait"] = codes.sending_wait(error)
         return form_page(request, "accounts/login.html", context, error)
 
     def log_in() -> User:

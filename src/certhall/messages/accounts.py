@@ -61,3 +61,16 @@ MESSAGES: dict[str, str] = {
     "done_password_changed": "密码已修改。",
     "done_handler_added": "已登记经办人：{name}。",
 }
+
+# The 获取验证码 button while a sending limit's wait runs (web/code-wait.js counts it down).
+MESSAGES.update(
+    {
+        "page_label.code_wait_seconds": "{seconds}秒后重新获取",
+        "page_label.code_wait_minutes": "{minutes}分钟后重新获取",
+    }
+)
+
+#: The words the count-down's script reads (``messages.SCRIPT_WORDS``).
+SCRIPTS: dict[str, tuple[str, ...]] = {
+    "web/code-wait.js": ("page_label.code_wait_seconds", "page_label.code_wait_minutes"),
+}

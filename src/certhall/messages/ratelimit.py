@@ -4,10 +4,17 @@
 ``rate_limited`` whichever text is shown."""
 
 MESSAGES: dict[str, str] = {
+    # The per-phone limits count every purpose's codes together (login, registration, a
+    # refund's progress, a counter's proof: docs/accounts.md), so the words say so: the code the
+    # phone got last may have been another page's.
     "rate_limited_code_phone_min": (
-        "验证码发送过于频繁：同一手机号每60秒只能获取一次，请{wait}后再试。"
+        "获取验证码过于频繁：同一手机号每60秒只能获取一次（登录、注册、费用返还等各项业务合计），"
+        "请{wait}后再获取。"
     ),
-    "rate_limited_code_phone_hour": "同一手机号每小时最多获取5次验证码，请{wait}后再试。",
+    "rate_limited_code_phone_hour": (
+        "获取验证码过于频繁：同一手机号每小时最多获取5次（登录、注册、费用返还等各项业务合计），"
+        "请{wait}后再获取。"
+    ),
     "rate_limited_code_client_hour": (
         "您的网络地址获取验证码次数过多（每小时最多20次），请{wait}后再试。"
     ),

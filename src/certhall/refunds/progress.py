@@ -90,6 +90,10 @@ def history(application: RefundApplication) -> list[Step]:
 
 def _lookup(number: str, uscc: str, client: str | None) -> RefundApplication:
     ratelimit.check(LOOKUP_LIMIT, ratelimit.client_key(client))
+    return _find(number, uscc)
+
+
+def _find(number: str, uscc: str) -> RefundApplication:
     code = valid_uscc(uscc)
     typed = dated_number(number, NUMBER_PREFIX, longer=True)
     found = RefundApplication.objects.filter(number=typed, uscc=code) if typed else None
@@ -104,6 +108,14 @@ def request_code(number: str, uscc: str, *, client: str | None) -> codes.CodeSen
     """Send a code to the application's registered phone (rate limited like every code)."""
     application = _lookup(number, uscc, client)
     return codes.request_code(application.phone, SmsCode.Purpose.REFUND, client=client)
+
+
+def code_pending(number: str, uscc: str) -> bool:
+    """Whether the application's phone holds a progress code still good: after a code asked
+    again too soon (a sending limit's refusal, whose request passed the look-up's limit) the page
+    keeps the code's field only then. The phone's limit counts every purpose's codes, so the
+    code it got last may be another's (a counter's, a login's): no field for it then."""
+    return codes.active_code(_find(number, uscc).phone, SmsCode.Purpose.REFUND)
 
 
 def open_progress(

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certhall.accounts import codes
 from certhall.accounts.models import User
 from certhall.errors import Forbidden
 from certhall.messages import text
@@ -122,6 +123,7 @@ def counter_page(request: HttpRequest, actor: User) -> HttpResponse:
         )
         context["notice"] = sent.message if sent else ""
         context["phone_error"] = refused is not None
+        context["code_wait"] = codes.sending_wait(refused)
         return form_page(request, "refunds/counter.html", context, refused)
     done, refused = attempt(lambda: counter.enter_offline(actor, slug, _entry(request.POST)))
     if refused is not None or done is None:

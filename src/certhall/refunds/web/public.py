@@ -20,8 +20,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from certhall import clock
+from certhall.accounts import codes
 from certhall.accounts.models import Role, User
-from certhall.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, quoted
+from certhall.errors import Forbidden, InvalidInput, NotFound, quoted
 from certhall.ratelimit import client_address
 from certhall.refunds import progress, services
 from certhall.refunds.models import Programme, RefundApplication, certificate_holder
@@ -209,10 +210,12 @@ def progress_page(request: HttpRequest) -> HttpResponse:
         sent, refused = attempt(lambda: progress.request_code(*asked(), client=client))
         if sent is not None:
             context["sent"] = sent.message
-        elif isinstance(refused, TooManyRequests) and refused.scope != progress.LOOKUP_LIMIT.scope:
-            # a code asked again too soon: the one sent before still opens it, keep its field
-            # (not after too many look-ups: no code went out, its field was a dead end)
-            context["sent"] = True
+        elif (wait := codes.sending_wait(refused)) is not None:
+            # a code asked again too soon: the button counts the wait down; a progress code
+            # sent before still opens it, so its field stays (not after too many look-ups, nor
+            # when the phone's last code was another purpose's: a field for no code, 12-07)
+            context["code_wait"] = wait
+            context["sent"] = progress.code_pending(*asked())
         return form_page(request, "refunds/progress.html", context, refused)
     opened, refused = attempt(
         lambda: progress.open_progress(*asked(), _field(request, "code", 12), client=client)
