@@ -114,9 +114,11 @@ class CodeSent:
 
     @property
     def message(self) -> str:
-        return (
-            f"验证码已发送至 {self.phone_masked}，{self.expires_in // 60}分钟内有效。"
-            "如未收到，请在60秒后重新获取。"
+        return text(
+            "code_sent",
+            phone=self.phone_masked,
+            minutes=self.expires_in // 60,
+            seconds=self.resend_after,
         )
 
 

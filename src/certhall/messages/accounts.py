@@ -24,6 +24,10 @@ MESSAGES: dict[str, str] = {
     "account_not_found": "没有名为 {username} 的账户。",
     "system_account": "{username} 是系统账户，不能设置密码。",
     "password_missing": "没有读到密码：请在提示时输入，或从标准输入传入一行。",
+    # The answer to a code request, the same whether or not a message was sent (codes.CodeSent).
+    "code_sent": (
+        "验证码已发送至 {phone}，{minutes}分钟内有效。如未收到，请在{seconds}秒后重新获取。"
+    ),
     "phone_invalid": "请输入正确的11位中国大陆手机号码。",
     "email_invalid": "电子邮箱格式不正确。",
     "code_purpose": (
