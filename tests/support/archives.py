@@ -29,12 +29,22 @@ def _types(overrides: dict[str, str]) -> str:
     )
 
 
-def _rels(target: str) -> str:
+def relationships(*entries: tuple[str, str] | tuple[str, str, str]) -> str:
+    """A relationships part (``_rels/*.rels``): each entry a type's last segment (of Office's
+    namespace, or a whole URI), its target and, if given, its ``TargetMode``."""
+    rels = ""
+    for n, (kind, target, *mode) in enumerate(entries, 1):
+        uri = kind if ":" in kind else f"{_R}/{kind}"
+        targeted = "".join(f' TargetMode="{each}"' for each in mode)
+        rels += f'<Relationship Id="rId{n}" Type="{uri}" Target="{target}"{targeted}/>'
     return (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships '
-        f'xmlns="{_P}/relationships"><Relationship Id="rId1" '
-        f'Type="{_R}/officeDocument" Target="{target}"/></Relationships>'
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<Relationships xmlns="{_P}/relationships">{rels}</Relationships>'
     )
+
+
+def _rels(target: str) -> str:
+    return relationships(("officeDocument", target))
 
 
 def zipped(members: dict[str, bytes | str], method: int = zipfile.ZIP_DEFLATED) -> bytes:

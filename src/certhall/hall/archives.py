@@ -15,12 +15,16 @@ size (a zip bomb), no two members of one name (``_duplicate``). Then every membe
 from its local header, streaming in ``CHUNK`` pieces thrown away, to exactly its declared size and
 CRC-32 (``_unpacks``), the members following one another from the first byte to the central
 directory, nothing between them (``_tiled``). A package with a ``[Content_Types].xml`` (a
-DOCX or XLSX must have one) must have it read with no DTD (``_declared``), and no part that
+DOCX or XLSX must have one) must have it read with no DTD (``_xml``: ``_declared``), no part that
 runs code, by its name or by the type declared for it (``_runs_code``: macros, ActiveX
-controls, embedded OLE objects). A member that is itself a ZIP
+controls, embedded OLE objects), and no relationship that has Office load something from
+outside the package when it opens (``_loads_from_outside``: a remote template, object, frame or
+picture; a hyperlink is allowed). A member that is itself a ZIP
 (by its first bytes, not its name) is checked the same way, one level deep, within the same
 bounds as the archive around it (``_Budget``); a ZIP inside that is refused
-(``archive_nested``). A child because that is the step that unpacks the file: the kernel stops
+(``archive_nested``), but for an Office package embedded in an Office package (a chart's
+workbook under ``word/embeddings/``: ``_embedded``), checked as a part of it, which may hold
+no ZIP. A child because that is the step that unpacks the file: the kernel stops
 it at its CPU time. Imports nothing of Django.
 """
 
@@ -35,6 +39,7 @@ import sys
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -70,8 +75,19 @@ _ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
 #: An archive inside the archive is read into memory to be checked: a Ukey driver's package
 #: inside a bundle, forms packed as DOCX inside a ZIP are a few MiB (the upload is 20 MiB).
 MAX_NESTED = 64 << 20
-#: A ``[Content_Types].xml`` lists a part in some 150 bytes: 10,000 parts are 1.5 MB.
-MAX_CONTENT_TYPES = 4 << 20
+#: The Office packages' own XML parsed here, their ``[Content_Types].xml`` and relationships
+#: parts, together across the upload (``_Budget``): a content types document lists a part in
+#: some 150 bytes, a relationships part a relationship in some 170 (10,000 parts are 1.5 MB, a
+#: DOCX of 10,000 hyperlinks 1.7 MB); expat reads 16 MiB in some 0.25 s of the child's 2 s.
+MAX_PACKAGE_XML = 16 << 20
+#: The relationships that may point outside the package (``TargetMode="External"``), by their
+#: type's last segment: a hyperlink is a link in the text, followed when the reader clicks it
+#: (Word asks first). Every other one is loaded when the file opens, or when it updates its
+#: links: a remote template (``attachedTemplate``: Word fetches it and runs its macros), an OLE
+#: object (``oleObject``: how CVE-2022-30190, "Follina", ran), a frame, a sub-document, a
+#: linked picture (``image``: a UNC path hands Windows' credentials to that server), another
+#: workbook (``externalLinkPath``), a mail merge's data source.
+_LINKS = frozenset({"hyperlink"})
 #: What an Office file declares for a part that runs code (lower case): VBA macros (the
 #: project, its data, its signature), a macro-enabled main part (.docm, .xlsm, .xltm, .xlam,
 #: .xlsb renamed), Excel 4.0 macro sheets; ActiveX controls; embedded OLE objects and the
@@ -127,12 +143,18 @@ def _hidden(info: zipfile.ZipInfo) -> dict[str, Any] | None:
 
 @dataclass
 class _Budget:
-    """What the archive and the archives inside it have used of ``MAX_MEMBERS`` and
-    ``MAX_UNPACKED`` together (an archive inside is decompressed twice: as a member, then read
-    to be checked, so its size counts twice)."""
+    """What the archive and the archives inside it have used of ``MAX_MEMBERS``,
+    ``MAX_UNPACKED`` and ``MAX_PACKAGE_XML`` together (an archive inside is decompressed twice:
+    as a member, then read to be checked, so its size counts twice)."""
 
     members: int = 0
     unpacked: int = 0
+    xml: int = 0
+
+    def parse(self, size: int) -> bool:
+        """Whether ``size`` more bytes of a package's own XML are within ``MAX_PACKAGE_XML``."""
+        self.xml += size
+        return self.xml <= MAX_PACKAGE_XML
 
     def spend(self, size: int) -> dict[str, Any] | None:
         """``size`` more bytes to unpack: the refusal when that is over ``MAX_UNPACKED``."""
@@ -182,36 +204,60 @@ def _bounds(members: list[zipfile.ZipInfo], budget: _Budget) -> dict[str, Any] |
     return None
 
 
-def _declared(data: bytes) -> tuple[dict[str, str], dict[str, str]] | None:
-    """A ``[Content_Types].xml``'s types (lower case) by extension (its ``Default``s) and by
-    part name (its ``Override``s, lower case, percent-decoded, without the leading ``/``); None
-    when it is not well-formed XML or has a DTD (entities: a billion laughs, or a file of the
-    server's; no content types document has one), parsed by the stdlib's expat as
-    defusedxml's ``forbid_dtd`` does."""
-    defaults: dict[str, str] = {}
-    overrides: dict[str, str] = {}
+def _xml(data: bytes, element: Callable[[str, dict[str, str]], None]) -> bool:
+    """Whether ``data`` is well-formed XML with no DTD (entities: a billion laughs, or a file of
+    the server's; no package's own XML has one), ``element`` called with each element's name
+    (after its namespace) and attributes; parsed by the stdlib's expat as defusedxml's
+    ``forbid_dtd`` does."""
 
-    def element(tag: str, attributes: dict[str, str]) -> None:
-        kind = attributes.get("ContentType", "").lower()
-        name = tag.rpartition(" ")[2]  # after its namespace
-        if name == "Default":
-            defaults[attributes.get("Extension", "").lower()] = kind
-        elif name == "Override":
-            overrides[unquote(attributes.get("PartName", "")).lstrip("/").lower()] = kind
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        element(tag.rpartition(" ")[2], attributes)
 
     def refuse(*_: object) -> None:
         raise ValueError("a DTD")
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartElementHandler = element
+    parser.StartElementHandler = start
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     try:
         parser.Parse(data, True)
     except (expat.ExpatError, ValueError):
-        return None
-    return defaults, overrides
+        return False
+    return True
+
+
+def _declared(data: bytes) -> tuple[dict[str, str], dict[str, str]] | None:
+    """A ``[Content_Types].xml``'s types (lower case) by extension (its ``Default``s) and by
+    part name (its ``Override``s, lower case, percent-decoded, without the leading ``/``); None
+    when it does not read (``_xml``)."""
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+
+    def element(name: str, attributes: dict[str, str]) -> None:
+        kind = attributes.get("ContentType", "").lower()
+        if name == "Default":
+            defaults[attributes.get("Extension", "").lower()] = kind
+        elif name == "Override":
+            overrides[unquote(attributes.get("PartName", "")).lstrip("/").lower()] = kind
+
+    return (defaults, overrides) if _xml(data, element) else None
+
+
+def _loads_from_outside(data: bytes) -> list[str] | None:
+    """The targets of a relationships part (``*/_rels/*.rels``) that Office loads from outside
+    the package: each relationship whose ``TargetMode`` is not ``Internal`` (the default), but
+    a hyperlink (``_LINKS``, by its type's last segment); None when it does not read (``_xml``)."""
+    found: list[str] = []
+
+    def element(name: str, attributes: dict[str, str]) -> None:
+        mode = attributes.get("TargetMode", "Internal").strip().lower()
+        kind = attributes.get("Type", "").strip().rstrip("/").rpartition("/")[2].lower()
+        if name == "Relationship" and mode != "internal" and kind not in _LINKS:
+            found.append(attributes.get("Target", ""))
+
+    return found if _xml(data, element) else None
 
 
 def _runs_code(name: str, declared: str) -> str | None:
@@ -231,19 +277,23 @@ def _runs_code(name: str, declared: str) -> str | None:
     return None
 
 
-def _office(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> dict[str, Any]:
-    """The archive's kind by Office's parts in it; a DOCX or XLSX whose content types are
-    missing, and any package with content types (Word opens one whose main part has another
-    name, through its relationships) whose content types do not read or with a part that runs
-    code, refused (its members unpacked whole already, so each is its declared size)."""
+def _office(
+    archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], budget: _Budget
+) -> tuple[dict[str, Any], bool]:
+    """The archive's kind by Office's parts in it, and whether it is an Office package (has a
+    ``[Content_Types].xml``); a DOCX or XLSX whose content types are missing, and any package
+    (Word opens one whose main part has another name, through its relationships) whose content
+    types or relationships do not read or are over what is left of ``MAX_PACKAGE_XML``, with a
+    part that runs code or a relationship that loads something from outside, refused (its
+    members unpacked whole already, so each is its declared size)."""
     names = {info.filename for info in members}
     kind = next((kind for part, kind in _OFFICE.items() if part in names), "zip")
     types = next((i for i in members if i.filename.lower() == "[content_types].xml"), None)
     if types is None:
-        return {"error": "office_no_content_types"} if kind != "zip" else {"kind": kind}
-    declared = _declared(archive.read(types)) if types.file_size <= MAX_CONTENT_TYPES else None
+        return {"error": "office_no_content_types"} if kind != "zip" else {"kind": kind}, False
+    declared = _declared(archive.read(types)) if budget.parse(types.file_size) else None
     if declared is None:
-        return {"error": "office_content_types"}
+        return {"error": "office_content_types"}, True
     defaults, overrides = declared
     for info in members:
         part = unquote(info.filename).lower()
@@ -251,8 +301,17 @@ def _office(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> dict[st
         extension = base.rpartition(".")[2] if "." in base else ""
         found = _runs_code(part, overrides.get(part, defaults.get(extension, "")))
         if found:
-            return {"error": found, "name": _shown(info.filename)}
-    return {"kind": kind}
+            return {"error": found, "name": _shown(info.filename)}, True
+        if extension != "rels":
+            continue
+        within = budget.parse(info.file_size)
+        targets = _loads_from_outside(archive.read(info)) if within else None
+        if targets is None:
+            return {"error": "office_relationships", "name": _shown(info.filename)}, True
+        if targets:
+            name, target = _shown(info.filename), _shown(targets[0])
+            return {"error": "office_external_content", "name": name, "target": target}, True
+    return {"kind": kind}, True
 
 
 def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
@@ -357,12 +416,15 @@ def _apk_signing_block(file: BinaryIO, start: int, end: int) -> bool:
 
 def inspect(path: str) -> dict[str, Any]:
     with open(path, "rb") as file:
-        return _check(file, _Budget(), nested=False)
+        return _check(file, _Budget(), depth=0)
 
 
-def _check(file: BinaryIO, budget: _Budget, *, nested: bool) -> dict[str, Any]:
+def _check(
+    file: BinaryIO, budget: _Budget, *, depth: int, embedded: bool = False
+) -> dict[str, Any]:
     """``{"kind": ...}`` or the first refusal of the ZIP in ``file``, and of each ZIP inside
-    it (``nested``: this is one, and a ZIP inside it is refused)."""
+    it (``depth``: how many archives are around this one; ``embedded``: this one is embedded in
+    an Office package two levels down, and must be an Office package itself: ``_embedded``)."""
     try:
         archive = zipfile.ZipFile(file)
     except UnicodeDecodeError:  # a name flagged UTF-8 that is not
@@ -382,22 +444,35 @@ def _check(file: BinaryIO, budget: _Budget, *, nested: bool) -> dict[str, Any]:
             inside.append(info)
     if not _tiled(file, ends, archive.start_dir):
         return {"error": "archive_hidden_data"}
-    answer = _office(archive, members)
+    answer, package = _office(archive, members, budget)
     if "error" in answer:
         return answer
+    if embedded and not package:
+        return {"error": "archive_nested"}  # named by the archive around it
     for info in inside:
-        refusal = _inner(archive, info, budget, nested=nested)
+        refusal = _inner(archive, info, budget, depth=depth, package=package)
         if refusal is not None:
             return refusal
     return answer
 
 
+def _embedded(info: zipfile.ZipInfo, *, depth: int, package: bool) -> bool:
+    """Whether the ZIP that ``info`` is may be read although the archive it is in is itself
+    inside another: that archive is an Office package and ``info`` one of its embedded
+    documents (under ``embeddings/``: a chart's workbook, a document inserted as an object),
+    so a ZIP of DOCX forms, one with a chart, is checked whole. Two levels down, no deeper."""
+    folders = unquote(info.filename).replace("\\", "/").lower().split("/")[:-1]
+    return depth == 1 and package and "embeddings" in folders
+
+
 def _inner(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, *, nested: bool
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, *, depth: int, package: bool
 ) -> dict[str, Any] | None:
     """The refusal of the ZIP inside the archive that ``info`` is (its data unpacked whole
-    already), its names shown inside its own (``驱动.zip/setup.exe``); None when it passes."""
-    if nested:
+    already), its names shown inside its own (``驱动.zip/setup.exe``); None when it passes.
+    ``package``: the archive it is in is an Office package."""
+    embedded = _embedded(info, depth=depth, package=package)
+    if depth and not embedded:
         return {"error": "archive_nested", "name": _shown(info.filename)}
     if info.file_size > MAX_NESTED:
         mib = -(-info.file_size // (1 << 20))
@@ -410,13 +485,15 @@ def _inner(
         }
     if over := budget.spend(info.file_size):
         return over
-    answer = _check(io.BytesIO(archive.read(info)), budget, nested=True)
+    answer = _check(io.BytesIO(archive.read(info)), budget, depth=depth + 1, embedded=embedded)
     if "error" not in answer:
         return None
     if answer["error"] == "file_incomplete":  # starts as a ZIP, does not read as one
         return {"error": "archive_damaged", "name": _shown(info.filename)}
     if "name" in answer:
         answer["name"] = _shown(f"{info.filename}/{answer['name']}")
+    elif answer["error"] == "archive_nested":  # embedded, and no Office package
+        answer["name"] = _shown(info.filename)
     elif answer["error"] not in ("archive_too_many_members", "archive_too_large"):
         answer.update(variant="nested", name=_shown(info.filename))
     return answer

@@ -430,6 +430,8 @@ BROKEN_ARCHIVE = frozenset(
         "office_macros",
         "office_activex",
         "office_ole_object",
+        "office_external_content",
+        "office_relationships",
     }
 )
 
@@ -438,8 +440,9 @@ def check_archive(path: Path) -> str:
     """A ZIP's kind, ``docx``, ``xlsx`` or ``zip``, once every member is checked (``hall.archives``,
     the stdlib's zipfile in a child process: its members' count, names (none twice),
     encryption, declared sizes and ratios, each member decompressed for its CRC, an Office
-    file's ``[Content_Types].xml`` and the parts that run code, a ZIP inside it checked alike,
-    one level deep); InvalidInput with one of ``BROKEN_ARCHIVE``, or
+    file's ``[Content_Types].xml``, the parts that run code and the relationships that load
+    from outside, a ZIP inside it checked alike, one level deep, an Office package's embedded
+    ones two); InvalidInput with one of ``BROKEN_ARCHIVE``, or
     ``file_incomplete`` when its central directory does not read (docs/security.md,
     "Archives"). A ``store(inspect=)`` calls it: a refused archive leaves nothing."""
     answer = _child("certhall.hall.archives", path)
