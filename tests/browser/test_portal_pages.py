@@ -280,6 +280,38 @@ def test_a_driver_zip_that_climbs_out_is_refused_on_a_phone(
     staff.context.close()
 
 
+@pytest.mark.allow_page_error(
+    refused("/console/portal/downloads/upload/", 400), why="a DOCX with a remote template, refused"
+)
+def test_a_form_with_a_remote_template_is_refused_and_forms_with_a_chart_pass_on_a_phone(
+    portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    """An editor on a phone publishes a form whose settings attach a template from a web server
+    (12-07, h5): refused beside the form, the long address shown without widening the page; a
+    ZIP of forms, one with a chart (its workbook two levels down), is published."""
+    staff = new_page(browser, 390)
+    _login(staff, portal)
+    staff.goto(f"{portal.url}/console/portal/downloads/upload/")
+    staff.fill("#title", "申请表")
+    template = "http://198.51.100.7/templates/" + "application_form_" * 3 + "2026.dotm"
+    rels = archives.relationships(("attachedTemplate", template, "External"))
+    form = {**archives.docx_parts(), "word/_rels/settings.xml.rels": rels}
+    (tmp_path / "申请表.docx").write_bytes(archives.zipped(form))
+    staff.locator("#file").set_input_files(str(tmp_path / "申请表.docx"))
+    staff.click("form[enctype] button[type=submit]")
+    shown = f"文件打开时会从外部加载内容（{template[:80]}…，见word/_rels/settings.xml.rels）"
+    expect(staff.locator("#form-error")).to_contain_text(shown)
+    expect(staff.locator("#title")).to_have_value("申请表")
+    _no_overflow(staff, tmp_path, "12-remote-template-refused")
+    chart = archives.zipped(archives.with_chart(archives.docx_parts(), archives.xlsx()))
+    forms = {"表格/申请表.docx": chart, "表格/清单.xlsx": archives.xlsx()}
+    (tmp_path / "表格.zip").write_bytes(archives.zipped(forms))
+    staff.locator("#file").set_input_files(str(tmp_path / "表格.zip"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator(".flash.flash-success")).to_contain_text("已上传：申请表。")
+    staff.context.close()
+
+
 def test_accessibility_of_the_main_public_pages(
     portal: Portal, browser: Browser, tmp_path: Path
 ) -> None:

@@ -38,6 +38,7 @@ from tests.support.archives import (
     driver_zip,
     raw_zip,
     relationships,
+    with_chart,
     xlsx,
     xlsx_parts,
     zipped,
@@ -191,9 +192,7 @@ def _relating(
 
 SETTINGS_RELS = "word/_rels/settings.xml.rels"
 DOCUMENT_RELS = "word/_rels/document.xml.rels"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-CHART_WORKBOOK = "word/embeddings/Microsoft_Excel_Worksheet.xlsx"
 
 
 def _remote_template() -> bytes:
@@ -203,15 +202,10 @@ def _remote_template() -> bytes:
     return zipped(_relating(docx_parts(), SETTINGS_RELS, template))
 
 
-def _with_chart(parts: dict[str, bytes | str], workbook: bytes) -> dict[str, bytes | str]:
-    """``parts`` (a DOCX's) with a chart's workbook under ``word/embeddings/``, as Word keeps it."""
-    return {**declaring(parts, defaults={"xlsx": XLSX}), CHART_WORKBOOK: workbook}
-
-
 def _form_with_a_chart(workbook: bytes | None = None) -> bytes:
     """A ZIP of forms, one of them a DOCX with a chart (its workbook an XLSX in the DOCX, two
     levels down)."""
-    form = zipped(_with_chart(docx_parts(), xlsx() if workbook is None else workbook))
+    form = zipped(with_chart(docx_parts(), xlsx() if workbook is None else workbook))
     return zipped({"表格/申请表.docx": form, "表格/清单.xlsx": xlsx(), "说明.txt": "x"})
 
 
@@ -643,7 +637,7 @@ INTACT: dict[str, tuple[Callable[[], bytes], str]] = {
         files.ZIP,
     ),
     "driver-zip-in-a-zip": (lambda: zipped({"驱动/旧版.zip": driver_zip()}), files.ZIP),
-    "docx-with-a-chart-workbook": (lambda: zipped(_with_chart(docx_parts(), xlsx())), files.DOCX),
+    "docx-with-a-chart-workbook": (lambda: zipped(with_chart(docx_parts(), xlsx())), files.DOCX),
     "forms-in-a-zip-one-with-a-chart": (_form_with_a_chart, files.ZIP),  # refused before
     "docx-with-hyperlinks": (
         lambda: zipped(

@@ -195,3 +195,11 @@ def declaring(
     )
     types = str(parts["[Content_Types].xml"])
     return {**parts, "[Content_Types].xml": types.replace("</Types>", f"{added}</Types>")}
+
+
+def with_chart(parts: dict[str, bytes | str], workbook: bytes) -> dict[str, bytes | str]:
+    """``parts`` (a DOCX's) with a chart's workbook under ``word/embeddings/``, as Word keeps it
+    (an XLSX inside the DOCX, declared by its extension)."""
+    sheet = f"{_OFFICE}.spreadsheetml.sheet"
+    workbooks = declaring(parts, defaults={"xlsx": sheet})
+    return {**workbooks, "word/embeddings/Microsoft_Excel_Worksheet.xlsx": workbook}
