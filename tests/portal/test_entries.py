@@ -7,6 +7,7 @@ from django.test import Client
 
 from certhall.accounts.models import User
 from certhall.portal.models import Entry
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ def test_an_order_beyond_the_column_is_refused_beside_the_form(clock, editor: Us
         refused = client.post("/console/portal/entries/new/", _form(typed))
         assert refused.status_code == 400, typed
         assert "顺序" in refused.content.decode()
+        assert marked(refused.content.decode()) == ["order"], typed
     assert not Entry.objects.exists()
     saved = client.post("/console/portal/entries/new/", _form("-5"))
     assert saved.status_code == 303
@@ -46,6 +48,7 @@ def test_an_order_that_is_not_a_number_is_refused_not_read_as_zero(clock, editor
         assert refused.status_code == 400, typed
         page = refused.content.decode()
         assert "顺序应为整数" in page and 'value="证书丢失怎么办？"' in page, typed
+        assert marked(page) == ["order"], typed  # the field, for a screen reader
     assert not Entry.objects.exists()
     assert client.post("/console/portal/entries/new/", _form("")).status_code == 303
     assert Entry.objects.get().order == 0  # left empty: 0, as the form's default says
@@ -61,3 +64,22 @@ def test_the_seeded_entries_link_the_pages_they_name(seeded: User) -> None:
     assert '<a href="/status/" rel="noopener noreferrer">“证书查询”</a>' in usage
     for path in ("/hall/", "/downloads/", "/status/"):
         assert Client().get(path).status_code in (200, 302)
+
+
+def test_each_refusal_marks_the_field_it_is_about(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """The entry editor's refusals name their field (``web.refused``): a title or category left
+    blank, a body with no text, an unknown kind; one refusal, one field."""
+    client = Client()
+    client.force_login(editor)
+    for change, field in (
+        ({"title": "  "}, "title"),
+        ({"category": ""}, "category"),
+        ({"title": "证书\u202e丢失"}, "title"),
+        ({"body_html": "<p> </p>"}, "body_html"),
+        ({"kind": "blog"}, "kind"),
+        ({"order": "1000000"}, "order"),
+    ):
+        page = client.post("/console/portal/entries/new/", {**_form("1"), **change})
+        assert page.status_code == 400, change
+        assert marked(page.content.decode()) == [field], change
+    assert not Entry.objects.exists()

@@ -16,6 +16,7 @@ from certhall.portal import notices
 from certhall.portal.models import Notice
 from certhall.portal.states import NoticeState
 from tests.support import archives, images
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -244,6 +245,7 @@ def test_a_control_character_is_refused_and_the_feed_stays_readable(clock, edito
         page = client.post("/console/portal/notices/new/", values)
         assert page.status_code == 400, field
         assert f"{what}的第" in page.content.decode() and "U+0001" in page.content.decode()
+        assert marked(page.content.decode()) == [field]  # the field, for a screen reader
     with pytest.raises(InvalidInput) as refused:
         _input(title="通知\u202e标题")  # a direction override
     assert refused.value.code == "text_chars"
@@ -275,3 +277,28 @@ def test_the_feed_stays_readable_with_a_row_written_around_services(clock, edito
     assert entry is not None
     assert entry.findtext("atom:title", namespaces=ns) == "维护\ufffd通知"
     assert "正\ufffd文" in (entry.findtext("atom:summary", namespaces=ns) or "")
+
+
+def test_each_refusal_marks_the_field_it_is_about(clock, editor: User) -> None:  # type: ignore[no-untyped-def]
+    """The notice editor's refusals name their field (``web.refused``): the title left blank, a
+    date that is none, a region or category not offered; one refusal, one field."""
+    client = Client()
+    client.force_login(editor)
+    form = {
+        "title": "维护通知",
+        "body_html": "<p>正文</p>",
+        "region": "shenzhen",
+        "category": "service",
+        "published_on": "2026-11-20",
+    }
+    for change, field in (
+        ({"title": " "}, "title"),
+        ({"published_on": "2026-13-01"}, "published_on"),
+        ({"region": "mars"}, "region"),
+        ({"category": "gossip"}, "category"),
+        ({"summary": "长" * 1001}, "summary"),
+    ):
+        page = client.post("/console/portal/notices/new/", {**form, **change})
+        assert page.status_code == 400, change
+        assert marked(page.content.decode()) == [field], change
+    assert not Notice.objects.exists()

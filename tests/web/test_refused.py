@@ -15,7 +15,7 @@ from certhall.errors import CerthallError, InvalidInput, NotFound, about
 from certhall.messages import text
 from certhall.pki.identity import uscc_check_character
 from certhall.web import refused
-from certhall.web.errors import attempt, form_page, text_field
+from certhall.web.errors import attempt, form_page, int_field, text_field
 
 PAGE = """<main>
 <p class="notice error" role="alert" id="form-error">手机号格式不正确。</p>
@@ -125,6 +125,21 @@ def test_refusals_name_their_fields() -> None:
     data["note"] = "长" * 11
     _, error = attempt(lambda: text_field(data, "note", 10))
     assert error is not None and error.fields == ("note",)
+
+
+def test_a_number_field_names_itself() -> None:
+    """``int_field`` names its field as ``text_field`` does: refused not a number, or past its
+    bound when it has one; a sign only where it is asked for."""
+    data = QueryDict(mutable=True)
+    data.update({"years": "两年", "order": "-5", "before": "9" * 20, "empty": " "})
+    _, error = attempt(lambda: int_field(data, "years", "证书年限"))
+    assert error is not None and error.code == "not_a_number" and error.fields == ("years",)
+    assert int_field(data, "order", "顺序", signed=True) == -5
+    _, error = attempt(lambda: int_field(data, "order", "顺序"))
+    assert error is not None and error.fields == ("order",)
+    _, error = attempt(lambda: int_field(data, "before", "序号", limit=19))
+    assert error is not None and error.code == "field_too_long" and error.fields == ("before",)
+    assert int_field(data, "empty", "序号") is None and int_field(data, "absent", "序号") is None
 
 
 @pytest.mark.django_db

@@ -42,8 +42,8 @@ def _filters(query: QueryDict) -> reading.Filters:
         result=text_field(query, "result", 16, what="结果"),
         since=reading.parse_day(text_field(query, "since", 10, what="开始日期")),
         until=reading.parse_day(text_field(query, "until", 10, what="结束日期")),
-        before=int_field(text_field(query, "before", 19, what="序号"), "序号"),
-        after=int_field(text_field(query, "after", 19, what="序号"), "序号"),
+        before=int_field(query, "before", "序号", limit=19),
+        after=int_field(query, "after", "序号", limit=19),
     )
 
 

@@ -143,23 +143,28 @@ def _ukey_of(cert: Certificate, statuses: tuple[str, ...]) -> Ukey | None:
 
 
 def build(application: Application, request: ItemRequest) -> ApplicationItem:
-    """A checked, quoted, unsaved line for ``application``."""
+    """A checked, quoted, unsaved line for ``application``. A refusal about one of the
+    request's inputs names it by its attribute's name, the counter's and the 续期 form's field
+    too (``web.refused``); the rules' own refusals (a term, a channel, a day) name none."""
     now = clock.now()
-    business = parse_business(request.business)
+    with about("business"):
+        business = parse_business(request.business)
     target: Certificate | None = None
     serial = request.serial.strip()
     if business != Business.NEW:
         if not serial:
-            raise InvalidInput(code="serial_missing", label=business.label)
-        target = registry.get_certificate(serial)
-        _holder_check(application, target, serial)
+            raise InvalidInput(code="serial_missing", label=business.label).naming("serial")
+        with about("serial"):
+            target = registry.get_certificate(serial)
+            _holder_check(application, target, serial)
         cert_type = parse_cert_type(target.profile)
         if request.cert_type and request.cert_type != cert_type.value:
             raise InvalidInput(
                 code="cert_type_mismatch", serial=target.serial, label=cert_type.label
-            )
+            ).naming("cert_type")
     else:
-        cert_type = parse_cert_type(request.cert_type)
+        with about("cert_type"):
+            cert_type = parse_cert_type(request.cert_type)
     answer = quote_item(application, business, cert_type, request.years, target, now)
     _check_combination(application, business, target)
 
@@ -182,23 +187,27 @@ def build(application: Application, request: ItemRequest) -> ApplicationItem:
                 item.person_id_number = validate_resident_id(request.person_id_number)
         return item
 
-    require_usable(business, target, now)
+    with about("serial"):  # the certificate it names is revoked or expired
+        require_usable(business, target, now)
     if business == Business.RENEW and answer.years:
         ca_services.renewal_end(target, answer.years, now)  # refused before anything is paid
     item.org_name, item.uscc = target.org_name, target.uscc
     item.person_name, item.person_id_number = target.person_name, target.id_number
     if business == Business.CHANGE:
-        item.org_name = validation.org_name(
-            request.org_name or application.organization.name, "变更后的单位名称"
-        )
+        with about("org_name"):
+            item.org_name = validation.org_name(
+                request.org_name or application.organization.name, "变更后的单位名称"
+            )
     if business == Business.REVOKE:
         if request.revocation_reason not in REVOCATION_REASONS:
             choices = "、".join(f"{k}（{v}）" for k, v in REVOCATION_REASONS.items())
-            raise InvalidInput(code="revocation_reason", choices=choices)
+            raise InvalidInput(code="revocation_reason", choices=choices).naming(
+                "revocation_reason"
+            )
         item.revocation_reason = request.revocation_reason
     if business == Business.REPLACE:
         if request.replace_cause not in REPLACE_CAUSES:
-            raise InvalidInput(code="replace_cause")
+            raise InvalidInput(code="replace_cause").naming("replace_cause")
         item.replace_cause = request.replace_cause
         item.old_token = _ukey_of(
             target,

@@ -40,7 +40,7 @@ from certhall.ca import registry
 from certhall.ca import renewal as ca_renewal
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
-from certhall.errors import CerthallError, Conflict, InvalidInput
+from certhall.errors import CerthallError, Conflict, InvalidInput, about
 from certhall.hall import access, notices, payment, services, workflow
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Business, Channel
@@ -75,9 +75,10 @@ class Ticket:
 
 def _own_certificate(actor: User, serial: str) -> Certificate:
     require_role(actor, Role.APPLICANT)
-    cert = registry.get_certificate(serial)
-    if not cert.belongs_to(actor.organization) or cert.ca.provider_id != home_provider().pk:
-        raise registry.unknown(serial)  # as for a serial that does not exist: no oracle
+    with about("serial"):  # the 续期 form's field (web.refused)
+        cert = registry.get_certificate(serial)
+        if not cert.belongs_to(actor.organization) or cert.ca.provider_id != home_provider().pk:
+            raise registry.unknown(serial)  # as for a serial that does not exist: no oracle
     return cert
 
 
@@ -93,21 +94,22 @@ def _renewal_quote(cert: Certificate, years: int | None) -> Quote:
     Whether the term is offered is the quote's one check (its ``term`` refusal, which words it
     with the fee rule alone; a term below 1 it calls malformed, ``term_invalid``): a term not
     offered (a mangled link's years=9 or 0) is refused here naming the terms that are."""
-    try:
-        answer = quote(
-            "renew",
-            cert.profile,
-            years=years,
-            channel="online",
-            at=clock.now(),
-            cert_expiry=cert.not_after,
-        )
-    except InvalidInput as refused:
-        if refused.code == "term_invalid" and type(years) is int:
-            raise _not_offered(CertType(cert.profile), years) from None
-        raise
-    if answer.years is not None and any(refusal.rule == "term" for refusal in answer.refusals):
-        raise _not_offered(answer.cert_type, answer.years)
+    with about("years"):  # the 续期 form's field (web.refused)
+        try:
+            answer = quote(
+                "renew",
+                cert.profile,
+                years=years,
+                channel="online",
+                at=clock.now(),
+                cert_expiry=cert.not_after,
+            )
+        except InvalidInput as refused:
+            if refused.code == "term_invalid" and type(years) is int:
+                raise _not_offered(CertType(cert.profile), years) from None
+            raise
+        if answer.years is not None and any(r.rule == "term" for r in answer.refusals):
+            raise _not_offered(answer.cert_type, answer.years)
     return answer
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, about
 from certhall.pki import identity
 from certhall.portal import sanitize, search
 from certhall.portal.access import require_editor, save_edit
@@ -40,23 +40,26 @@ class EntryInput:
     published: bool = True
 
     def __post_init__(self) -> None:
+        # each refusal names the editor's field, by the attribute's name (web.refused)
         if self.kind not in EntryKind.values:
-            raise InvalidInput(code="entry_kind", value=self.kind)
+            raise InvalidInput(code="entry_kind", value=self.kind).naming("kind")
         if not -ORDER_LIMIT <= self.order <= ORDER_LIMIT:
-            raise InvalidInput(code="entry_order_range", limit=ORDER_LIMIT)
+            raise InvalidInput(code="entry_order_range", limit=ORDER_LIMIT).naming("order")
         for name, what, limit in (
             ("title", "标题", TITLE_MAX),
             ("category", "分类", CATEGORY_MAX),
         ):
             value = " ".join(str(getattr(self, name)).split())
-            if not value:
-                raise InvalidInput(code="notice_field_missing", what=what)
-            object.__setattr__(self, name, identity.visible_text(value, limit, what))
-        identity.visible_text(self.body_html, BODY_MAX, "内容", lines=True)
-        body = sanitize.clean(self.body_html)
-        identity.refuse_invisible(body, "内容", lines=True)  # an entity (&#x202e;) decoded
-        if not sanitize.to_plain(body):
-            raise InvalidInput(code="notice_field_missing", what="内容")
+            with about(name):
+                if not value:
+                    raise InvalidInput(code="notice_field_missing", what=what)
+                object.__setattr__(self, name, identity.visible_text(value, limit, what))
+        with about("body_html"):
+            identity.visible_text(self.body_html, BODY_MAX, "内容", lines=True)
+            body = sanitize.clean(self.body_html)
+            identity.refuse_invisible(body, "内容", lines=True)  # an entity (&#x202e;) decoded
+            if not sanitize.to_plain(body):
+                raise InvalidInput(code="notice_field_missing", what="内容")
         object.__setattr__(self, "body_html", body)
 
 

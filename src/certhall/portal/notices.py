@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from certhall import clock
 from certhall.accounts.models import User
 from certhall.audit import services as audit
-from certhall.errors import InvalidInput, NotFound, RuleViolation
+from certhall.errors import InvalidInput, NotFound, RuleViolation, about
 from certhall.lifecycle import transition
 from certhall.pki import identity
 from certhall.portal import files, sanitize, search
@@ -46,23 +46,26 @@ class NoticeInput:
     pinned: bool = False
 
     def __post_init__(self) -> None:
+        # each refusal names the editor's field, by the attribute's name (web.refused)
         title = " ".join(self.title.split())
         if not title:
-            raise InvalidInput(code="notice_field_missing", what="标题")
-        for text, limit, what in (
-            (title, TITLE_MAX, "标题"),
-            (self.summary, SUMMARY_MAX, "摘要"),
-            (self.body_html, BODY_MAX, "正文"),
+            raise InvalidInput(code="notice_field_missing", what="标题").naming("title")
+        for name, text, limit, what in (
+            ("title", title, TITLE_MAX, "标题"),
+            ("summary", self.summary, SUMMARY_MAX, "摘要"),
+            ("body_html", self.body_html, BODY_MAX, "正文"),
         ):
-            identity.visible_text(text, limit, what, lines=True)
+            with about(name):
+                identity.visible_text(text, limit, what, lines=True)
         if self.region not in Region.values:
-            raise InvalidInput(code="notice_region", value=self.region)
+            raise InvalidInput(code="notice_region", value=self.region).naming("region")
         if self.category not in NoticeCategory.values:
-            raise InvalidInput(code="notice_category", value=self.category)
+            raise InvalidInput(code="notice_category", value=self.category).naming("category")
         object.__setattr__(self, "title", title)
         object.__setattr__(self, "summary", self.summary.strip())
         body = sanitize.clean(self.body_html)
-        identity.refuse_invisible(body, "正文", lines=True)  # an entity (&#x202e;) decoded
+        with about("body_html"):  # an entity (&#x202e;) decoded
+            identity.refuse_invisible(body, "正文", lines=True)
         object.__setattr__(self, "body_html", body)
 
 
@@ -70,7 +73,7 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(code="notice_date") from None
+        raise InvalidInput(code="notice_date").naming("published_on") from None
 
 
 # --- public -------------------------------------------------------------------------------

@@ -165,16 +165,24 @@ def typed(data: Mapping[str, Any], names: Iterable[str], limit: int) -> dict[str
     return {name: text for name, text in texts.items() if len(text) <= limit}
 
 
-def int_field(text: str, what: str) -> int | None:
-    """A number typed into a form (``what``: the field, in Chinese): None when left empty,
-    refused beside the form (``not_a_number``) when it is not a whole number."""
-    text = text.strip()
+def int_field(
+    data: Mapping[str, Any], name: str, what: str, *, signed: bool = False, limit: int | None = None
+) -> int | None:
+    """A number a form sent (``request.POST``, ``request.GET``) in its field ``name`` (``what``:
+    the field, in Chinese): None when absent or left empty, refused beside the form
+    (``not_a_number``, naming the field as :func:`text_field` does) when it is not a whole
+    number; ``signed``: a leading "-" is its sign (the portal's 顺序); ``limit``: refused past
+    it first (``field_too_long``, a link's long text said too long rather than not a number)."""
+    text = str(data.get(name, "") or "").strip()
+    if limit is not None:
+        text = text_field(data, name, limit, what=what)
     if not text:
         return None
-    number = whole_number(text)
+    negative = signed and text.startswith("-")
+    number = whole_number(text.removeprefix("-") if negative else text)
     if number is None:
-        raise InvalidInput(code="not_a_number", what=what)
-    return number
+        raise InvalidInput(code="not_a_number", what=what).naming(name)
+    return -number if negative else number
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from tests.hall.conftest import (
     software_certificate,
 )
 from tests.hall.web.conftest import text
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -123,13 +124,17 @@ def test_a_renewal_link_with_a_term_not_offered_asks_for_one(
         ranges_whole("没有9年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。") in page
     )
     assert fee_rule not in page and 'id="lookup-result"' not in page
-    assert '<select id="years" name="years" required><option value="" selected>请选择年限' in page
+    years = '<select id="years" name="years" required aria-invalid="true"'
+    assert re.search(re.escape(years) + r'[^>]*><option value="" selected>请选择年限', page)
     assert page.count(" selected>") == 1  # 请选择年限, not 1年
     assert f'value="{personal.serial}"' in page  # the certificate kept
     assert none.status_code == 400 and "没有0年期的续期" in text(none)
     assert single.status_code == 400
     assert "没有9年期的续期：机构证书(ODC证书)只能续期1年，请选择1年。" in text(single)
     assert posted.status_code == 400 and "没有9年期的续期" in text(posted)
+    for refused in (linked, none, posted):  # the term's field, for a screen reader
+        assert marked(text(refused)) == ["years"]
+    assert marked(text(single)) == []  # a 机构证书's one term is no field to choose
     assert not Application.objects.exists()
 
 
@@ -172,6 +177,22 @@ def test_online_renewal_refuses_an_over_long_serial_and_keeps_the_years(
         assert 'id="renew-form"' not in text(response)
         # the years kept for the next look-up (the term list waits for the certificate)
         assert '<input type="hidden" name="years" value="2">' in text(response)
+        assert marked(text(response)) == ["serial"]
     assert wrong.status_code == 400 and "续期年限应为整数" in text(wrong)
     assert f'value="{cert.serial}"' in text(wrong)  # the serial kept
+    assert not Application.objects.exists()
+
+
+def test_a_serial_not_found_marks_the_serial(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    """A serial that is none of this enterprise's certificates is refused naming the field
+    (``web.refused``), looked up or posted."""
+    with at(FRIDAY):
+        looked = client_a.get("/hall/renew/", {"serial": "7A3F00", "years": "1"})
+        posted = client_a.post("/hall/renew/", {"serial": "7A3F00", "years": "1"})
+    for response in (looked, posted):
+        assert response.status_code in (400, 404), text(response)
+        assert 'id="form-error"' in text(response)
+        assert marked(text(response)) == ["serial"]
     assert not Application.objects.exists()

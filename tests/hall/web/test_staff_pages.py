@@ -43,6 +43,7 @@ from tests.hall.web.staff_support import (
     snapshot,
     text,
 )
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +254,7 @@ def test_a_refused_form_of_the_application_page_keeps_what_was_typed(
     assert item.status_code == 400 and 'id="form-error"' in page
     assert 'value="3F00A1"' in page and 'value="王五"' in page
     assert '<option value="renew" selected>' in page
+    assert marked(page) == ["years"]  # the field refused, for a screen reader (web.refused)
     assert not ApplicationItem.objects.filter(application=draft).exists()
 
 
@@ -280,6 +282,7 @@ def test_a_serial_the_counter_refuses_is_refused_with_the_rule(
     for page in pages:
         assert 'id="form-error"' in page
         assert "至多40位（40位时首位为0-7）" in page and "可用冒号或空格分隔" in page, page
+        assert marked(page) == ["serial"]
     assert not ApplicationItem.objects.filter(application=draft).exists()
 
 

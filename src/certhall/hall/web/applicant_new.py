@@ -17,7 +17,7 @@ from certhall import money
 from certhall.accounts import profile
 from certhall.accounts.models import Handler, User
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, InvalidInput, about
+from certhall.errors import CerthallError, InvalidInput
 from certhall.hall import access, documents, realname, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, ApplicationItem, Delivery, Document
@@ -174,7 +174,7 @@ def _new_request(data: QueryDict) -> ItemRequest:
     return ItemRequest(
         business="new",
         cert_type=form["cert_type"] or None,
-        years=int_field(form["years"], "证书年限"),
+        years=int_field(form, "years", "证书年限"),
         person_name=form["person_name"],
         person_id_number=form["person_id_number"],
     )
@@ -300,8 +300,7 @@ def _choose_handler(actor: User, number: str, data: QueryDict) -> None:
         added = profile.add_handler(actor, None, **_texts(data, HANDLER_NAMES, 30))
         handler_id: int | None = added.pk
     else:
-        with about("handler_id"):  # the form's field (web.refused)
-            handler_id = int_field(str(data.get("handler_id", "")), "经办人")
+        handler_id = int_field(data, "handler_id", "经办人")
         if handler_id is None:
             raise InvalidInput(code="handler_missing", variant="choose").naming("handler_id")
     services.update_details(actor, number, services.Details(handler_id=handler_id))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from certhall import clock
 from certhall.accounts.models import User
-from certhall.errors import CerthallError, bounded
+from certhall.errors import CerthallError, about, bounded
 from certhall.hall import renewal
 from certhall.hall.web.applicant_base import applicant_page, to, years_choices
 from certhall.messages import text
@@ -39,7 +39,9 @@ def renew(request: HttpRequest, actor: User) -> HttpResponse:
     def asked() -> tuple[str, int | None]:
         """What was typed, refused beside the form when too long or not a number (never cut:
         a cut serial was looked up as if it had been typed so)."""
-        return bounded(serial, SERIAL_LENGTH, "证书序列号"), int_field(years_text, "续期年限")
+        with about("serial"):  # the form's field (web.refused), as int_field names years
+            typed_serial = bounded(serial, SERIAL_LENGTH, "证书序列号")
+        return typed_serial, int_field(source, "years", "续期年限")
 
     error: CerthallError | None = None
     found: renewal.Lookup | None = None

@@ -76,7 +76,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     typed_year = field(data, "year", 8)
     typed_notice = text_field(data, "notice", NOTICE_LIMIT, what="通知正文")
     context.update(year=typed_year, notice=typed_notice)
-    notice, error = attempt(lambda: parse_notice(typed_notice, int_field(typed_year, "年份")))
+    notice, error = attempt(lambda: parse_notice(typed_notice, int_field(data, "year", "年份")))
     if notice is None:
         return form_page(request, TEMPLATE, context, error)
     arrangement = notice.arrangement

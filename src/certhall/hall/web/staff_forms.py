@@ -26,7 +26,7 @@ def _years(text: str) -> int | None:
         return None
     years = whole_number(text)
     if years is None or len(text) > 2:
-        raise InvalidInput(code="years")
+        raise InvalidInput(code="years").naming("years")
     return years
 
 
@@ -88,7 +88,7 @@ COUNTER_OPEN_FIELDS = (
 def counter_open(data: Mapping[str, str]) -> dict[str, Any]:
     """The 受理 form as ``counter.open_application``'s keywords (the service checks them)."""
     chosen = field(data, "handler_id", 12)  # a handler's id, or "new"
-    handler_id = None if chosen in ("", "new") else int_field(chosen, "经办人")
+    handler_id = None if chosen in ("", "new") else int_field(data, "handler_id", "经办人")
     return {
         "customer": Customer(
             uscc=field(data, "uscc", 32),

@@ -202,15 +202,14 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _entry_input(request: HttpRequest) -> entries.EntryInput:
     post = request.POST
-    order = post.get("order", "").strip()
     # refused when it is not a whole number ("abc" was read as 0, and saved so)
-    number = int_field(order.removeprefix("-"), "顺序") or 0
+    order = int_field(post, "order", "顺序", signed=True) or 0
     return entries.EntryInput(
         kind=post.get("kind", ""),
         category=post.get("category", ""),
         title=post.get("title", ""),
         body_html=post.get("body_html", ""),
-        order=-number if order.startswith("-") else number,
+        order=order,
         published=post.get("published") == "on",
     )
 
