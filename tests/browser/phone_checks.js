@@ -23,6 +23,8 @@
 //   words      (wide screens) a table cell's code or short label on two lines
 //   choices    a checkbox or radio button not beside its words
 //   fields     a form's text fields and selects of unlike heights
+//   narrow     a text field beside a button on its row, narrower than it or than 10em (the
+//              phone, 148 px beside 获取验证码's countdown at 360 px)
 //   spill      a field, button, link, code or cell past its .card's right edge (unless a
 //              scrolling box holds it)
 //   outOfSight a row's button or field past the right edge of the box its table scrolls in,
@@ -141,6 +143,9 @@
     const unitWalker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let node = unitWalker.nextNode(); node; node = unitWalker.nextNode()) unitNodes.push(node);
   }
+  // the footer's · line keeps each of its parts whole at any length (数字证书服务|平台 at 360 px,
+  // 12-07), main's only its short ones
+  const partLimit = (node) => (footer && footer.contains(node) ? Infinity : 6);
   for (const node of unitNodes) {
     const parent = node.parentElement;
     if (!parent || !visible(parent)) continue;
@@ -157,7 +162,7 @@
       let at = 0;
       for (const part of node.textContent.split('·')) {
         const word = part.trim();
-        if (word && word.length <= 6) spans.push([at + part.indexOf(word), word]);
+        if (word && word.length <= partLimit(node)) spans.push([at + part.indexOf(word), word]);
         at += part.length + 1;
       }
     }
@@ -321,16 +326,23 @@
     if (lines(range.getClientRects()) > 1) numHeads.push(th.textContent.trim());
   }
   // a field beside a button on one row of a form, of another height (the consoles' 34 px fields
-  // beside 40 px buttons; the officers' 21 px 返还项目 beside 切换)
+  // beside 40 px buttons; the officers' 21 px 返还项目 beside 切换); and one narrower than the
+  // button beside it (the phone at 360 px beside 获取验证码's countdown, 60秒后重新获取, 12-07)
   const inline = [];
+  const narrow = [];
   for (const form of (main || document.body).querySelectorAll('form')) {
-    const boxes = (selector) => [...form.querySelectorAll(selector)].filter(visible).map(el => el.getBoundingClientRect());
-    const buttons = boxes('.btn, button:not(.link)');
-    for (const f of boxes('input[type=text], input[type=search], input[type=date], input[type=number], input:not([type]), select')) {
+    const name = form.id || form.className || form.getAttribute('action') || 'form';
+    const buttons = [...form.querySelectorAll('.btn, button:not(.link)')].filter(visible).map(el => el.getBoundingClientRect());
+    const fields = [...form.querySelectorAll('input[type=text], input[type=tel], input[type=search], input[type=date], input[type=number], input:not([type]), select')].filter(visible);
+    for (const el of fields) {
+      const f = el.getBoundingClientRect();
+      const typed = el.tagName === 'INPUT' && ['text', 'tel', 'search'].includes(el.type);
+      const least = 10 * parseFloat(getComputedStyle(el).fontSize);  // 10em: 11 digits and room
       for (const b of buttons) {
-        if (f.top < b.bottom && b.top < f.bottom && Math.abs(f.height - b.height) > 2) {
-          inline.push((form.id || form.className || form.getAttribute('action') || 'form') + ': ' + Math.round(f.height) + '/' + Math.round(b.height));
-        }
+        if (!(f.top < b.bottom && b.top < f.bottom)) continue;
+        // (a tel field's height is not compared: it never was)
+        if (el.type !== 'tel' && Math.abs(f.height - b.height) > 2) inline.push(name + ': ' + Math.round(f.height) + '/' + Math.round(b.height));
+        if (typed && (f.width < b.width || f.width < least)) narrow.push(name + ': ' + Math.round(f.width) + '<' + Math.round(Math.max(b.width, least)));
       }
     }
   }
@@ -461,6 +473,7 @@
     crumbs: [...document.querySelectorAll('.crumbs a')].map(a => a.getAttribute('href')),
     // a console's own navigation (the hall's bar, the refund officers' buttons) or the way back
     inline: [...new Set(inline)].slice(0, 10),
+    narrow: [...new Set(narrow)].slice(0, 10),
     // the staff consoles' one bar: who is logged in, the role's pages, 退出
     staffNav: {
       count: staffNavs.length,

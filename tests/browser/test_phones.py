@@ -583,5 +583,7 @@ def phone_problems(got: dict[str, Any], width: int = PHONE_VIEWPORT["width"]) ->
         "outOfSight": got["outOfSight"],
         # the way back drawn under the box that follows it (a message's, on the hall's pages)
         "overlaps": got["overlaps"],
+        # a field narrower than the button beside it (the phone beside 60秒后重新获取 at 360 px)
+        "narrow": got["narrow"],
     }
     return {k: v for k, v in wrong.items() if v}
