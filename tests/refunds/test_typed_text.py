@@ -7,11 +7,13 @@ checked (``accounts.validation.text``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from certhall.accounts.models import User
 from certhall.errors import InvalidInput
@@ -22,6 +24,7 @@ from tests.refunds.conftest import ACCOUNT, NAME, PHONE
 from tests.refunds.test_api import api, unsettled
 from tests.refunds.test_applications import bank_return
 from tests.refunds.test_programmes import new_programme
+from tests.support.refused import marked
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -156,3 +159,24 @@ def test_an_account_number_typed_in_full_width_digits_is_paid_to_in_ascii(
     batch = payout.create_batch(actors["officer"], open_programme.slug)
     line = batch.content.splitlines()[1]
     assert line.split(",")[4] == ACCOUNT  # the account_number column, ASCII
+
+
+@pytest.mark.parametrize(
+    ("action", "other"), [("reject", "more-reason"), ("ask-more", "reject-reason")]
+)
+def test_a_refused_reason_is_marked_in_its_own_form(
+    actors: dict[str, User], submitted: RefundApplication, action: str, other: str
+) -> None:
+    """Both decisions' forms hold a ``reason``: the refusal is shown in the form posted and only
+    its reason is marked (``web.refused``), the other form's left as it was."""
+    client = Client()
+    client.force_login(actors["officer"])
+    path = f"/refunds/console/applications/{submitted.number}/{action}"
+    for reason in ("", "重复\u202e申领"):
+        page = client.post(path, {"reason": reason}).content.decode()
+        assert page.count('id="form-error"') == 1, reason
+        assert marked(page) == ["reason"], reason
+        refused = "reject-reason" if action == "reject" else "more-reason"
+        assert re.search(rf'id="{refused}"[^>]*aria-invalid="true"', page), reason
+        assert not re.search(rf'id="{other}"[^>]*aria-invalid', page), reason
+    assert RefundApplication.objects.get(pk=submitted.pk).state == submitted.state

@@ -17,7 +17,7 @@ from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_different_person, require_role
 from certhall.audit import services as audit
-from certhall.errors import Forbidden, InvalidInput
+from certhall.errors import Forbidden, InvalidInput, about
 from certhall.lifecycle import transition
 from certhall.pki import identity
 from certhall.refunds import notices
@@ -40,10 +40,12 @@ def _decision(actor: User, action: str, number: str) -> Iterator[RefundApplicati
 
 
 def _reason(text: str, what: str) -> str:
+    """A decision's reason, its refusals about the console's field ``reason`` (web.refused)."""
     cleaned = " ".join((text or "").split())
     if not cleaned or len(cleaned) > 500:
-        raise InvalidInput(code="refund_reason_required")
-    identity.refuse_invisible(cleaned, what)
+        raise InvalidInput(code="refund_reason_required").naming("reason")
+    with about("reason"):
+        identity.refuse_invisible(cleaned, what)
     return cleaned
 
 
