@@ -179,6 +179,18 @@ def about(*fields: str) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def prefixed(prefix: str) -> Iterator[None]:
+    """Refusals raised inside name their fields with ``prefix`` ahead: a form holding another
+    form's fields under names of its own (the counter's ``handler_phone`` for the handler
+    form's ``phone``)."""
+    try:
+        yield
+    except CerthallError as error:
+        error.fields = tuple(prefix + name for name in error.fields)
+        raise
+
+
 def bounded(text: str, limit: int, what: str = "") -> str:
     """``text`` when it has at most ``limit`` characters; refused (``field_too_long``) when
     longer, never cut: a cut value would be checked and stored as if it had been sent so.

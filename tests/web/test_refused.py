@@ -11,7 +11,7 @@ import pytest
 from django.http import QueryDict
 from django.test import Client, RequestFactory
 
-from certhall.errors import CerthallError, InvalidInput, NotFound, about
+from certhall.errors import CerthallError, InvalidInput, NotFound, about, prefixed
 from certhall.messages import text
 from certhall.pki.identity import uscc_check_character
 from certhall.web import refused
@@ -125,6 +125,9 @@ def test_refusals_name_their_fields() -> None:
     data["note"] = "长" * 11
     _, error = attempt(lambda: text_field(data, "note", 10))
     assert error is not None and error.fields == ("note",)
+    with pytest.raises(CerthallError) as caught, prefixed("handler_"), about("phone"):
+        raise InvalidInput(code="phone_invalid")
+    assert caught.value.fields == ("handler_phone",)  # the 受理 form's name for it
 
 
 def test_a_number_field_names_itself() -> None:

@@ -21,7 +21,7 @@ from certhall.accounts.models import Handler, Organization, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, about, prefixed
 from certhall.hall import access, services
 from certhall.hall.models import Application, Channel, Project
 from certhall.hall.states import FINAL
@@ -90,16 +90,20 @@ def check_point(point: str) -> str:
 
 
 def _organization(actor: User, customer: Customer) -> Organization:
-    uscc = validate_uscc(customer.uscc)
+    # each refusal names the 受理 form's field (web.refused)
+    with about("uscc"):
+        uscc = validate_uscc(customer.uscc)
     organization = Organization.objects.filter(uscc=uscc).first()
     if organization is not None:
         if organization.licence_unchecked:  # a registration's claim: see the licence first
             raise Conflict(code="licence_unchecked", name=organization.name)
         return organization
-    name = validation.org_name(customer.name, "新客户的单位名称（与营业执照一致）")
+    with about("name"):
+        name = validation.org_name(customer.name, "新客户的单位名称（与营业执照一致）")
     legal_rep = customer.legal_representative.strip()
     if legal_rep:
-        legal_rep = validation.person_name(legal_rep, "法定代表人姓名")
+        with about("legal_representative"):
+            legal_rep = validation.person_name(legal_rep, "法定代表人姓名")
     organization = Organization.objects.create(name=name, uscc=uscc, legal_representative=legal_rep)
     audit.record(
         actor,
@@ -117,25 +121,28 @@ def _handler(
     if handler_id is not None:
         handler = Handler.objects.filter(pk=handler_id, organization=organization).first()
         if handler is None:
-            raise NotFound(code="handler_not_found")
+            raise NotFound(code="handler_not_found").naming("handler_id")
         return handler
     if data is None:
-        raise InvalidInput(code="handler_missing", variant="counter")
-    accounts.require_handler_fields(data.name, data.id_number, data.phone)
-    number = validate_id_document(data.id_kind, data.id_number)
-    existing = Handler.objects.filter(
-        organization=organization, id_kind=data.id_kind, id_number=number
-    ).first()
-    if existing is not None:
-        return existing
-    return accounts.add_handler(
-        actor,
-        organization.pk,
-        name=data.name,
-        id_kind=data.id_kind,
-        id_number=number,
-        phone=data.phone,
-    )
+        raise InvalidInput(code="handler_missing", variant="counter").naming("handler_id")
+    # the handler form's checks, naming its fields as the 受理 form does (handler_phone)
+    with prefixed("handler_"):
+        accounts.require_handler_fields(data.name, data.id_number, data.phone)
+        with about("id_number"):
+            number = validate_id_document(data.id_kind, data.id_number)
+        existing = Handler.objects.filter(
+            organization=organization, id_kind=data.id_kind, id_number=number
+        ).first()
+        if existing is not None:
+            return existing
+        return accounts.add_handler(
+            actor,
+            organization.pk,
+            name=data.name,
+            id_kind=data.id_kind,
+            id_number=number,
+            phone=data.phone,
+        )
 
 
 def open_application(

@@ -212,6 +212,7 @@ def test_a_refused_counter_form_keeps_what_the_clerk_typed(clerk: User) -> None:
     assert 'value="1390013900"' in page
     assert '<option value="passport" selected>' in page
     assert 'value="new" checked' in page
+    assert marked(page) == ["handler_phone"]  # the handler form's phone, by the 受理 form's name
     assert long.status_code == 400 and "填写的内容过长：此项最多200个字" in text(long)
     assert f'value="{typed["name"]}"' in text(long)  # the others kept beside the refusal
     assert not Application.objects.exists()
