@@ -9,16 +9,12 @@ zipfile will not write it), beside intact ones that are published."""
 
 from __future__ import annotations
 
-import io
 import random
-import stat
-import struct
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,6 +26,7 @@ from certhall.portal import files, notices
 from certhall.portal.models import Attachment, Download
 from tests.portal.test_notices import _input
 from tests.portal.test_published_files import publish, published, stored
+from tests.support import bad_archives as bad
 from tests.support.archives import (
     bomb_zip,
     declaring,
@@ -37,7 +34,6 @@ from tests.support.archives import (
     docx_parts,
     driver_zip,
     raw_zip,
-    relationships,
     with_chart,
     xlsx,
     xlsx_parts,
@@ -46,171 +42,6 @@ from tests.support.archives import (
 
 pytestmark = pytest.mark.django_db
 __all__ = ["published"]  # the fixture, used by name
-
-
-def _symlink() -> bytes:
-    """A symbolic link beside a file, as zipfile writes Unix's mode: unpacked by unzip, it
-    points out of the folder, and what is written through it lands there."""
-    link = zipfile.ZipInfo("驱动/最新版")
-    link.external_attr = (stat.S_IFLNK | 0o777) << 16
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("驱动/说明.txt", "双击安装。")
-        archive.writestr(link, b"../../../../etc")
-    return out.getvalue()
-
-
-def _changed(content: bytes, marker: bytes, offset: int = 100) -> bytes:
-    """``content`` with the byte ``offset`` bytes after ``marker`` changed."""
-    at = content.index(marker) + offset
-    return content[:at] + bytes([content[at] ^ 0xFF]) + content[at + 1 :]
-
-
-def _inflates_past_its_size() -> bytes:
-    """A member declaring 1000 bytes whose deflated data unpacks to 2 MiB (zipfile's own
-    reader stops at the 1000 and finds its CRC right)."""
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    data = deflate.compress(bytes(2 << 20)) + deflate.flush()
-    return raw_zip([(b"setup.exe", data, zlib.crc32(bytes(1000)), 1000)], method=8)
-
-
-def _macro_docx() -> bytes:
-    parts = docx_parts()
-    parts["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + bytes(60)  # an OLE file's start
-    return zipped(parts)
-
-
-def _without(parts: dict[str, bytes | str], name: str) -> bytes:
-    return zipped({key: value for key, value in parts.items() if key != name})
-
-
-VBA = "application/vnd.ms-office.vbaProject"
-OLE = "application/vnd.openxmlformats-officedocument.oleObject"
-OLE_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # a compound file's header
-
-
-def _macro_part_renamed() -> bytes:
-    """A ``.docm``'s VBA project renamed: Word finds it through its relationship and loads it
-    by the type ``[Content_Types].xml`` declares for it, whatever its name."""
-    parts = declaring(docx_parts(), overrides={"word/settings2.bin": VBA})
-    return zipped({**parts, "word/settings2.bin": OLE_FILE})
-
-
-def _macro_enabled_main_part() -> bytes:
-    """A ``.docm`` renamed ``.docx``, its VBA part gone: the main part is declared macro-enabled."""
-    parts = docx_parts()
-    types = str(parts["[Content_Types].xml"]).replace(
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-        "application/vnd.ms-word.document.macroEnabled.main+xml",
-    )
-    return zipped({**parts, "[Content_Types].xml": types})
-
-
-def _with_part(parts: dict[str, bytes | str], name: str, data: bytes | str, **types: Any) -> bytes:
-    return zipped({**declaring(parts, **types), name: data})
-
-
-def _main_part_elsewhere() -> bytes:
-    """A ``.docm`` whose main part is not ``word/document.xml``: Word finds it through
-    ``_rels/.rels`` and opens it; by its names it is no DOCX, but it has content types."""
-    parts = {
-        name.replace("word/document.xml", "word/main.xml"): str(data).replace(
-            "word/document.xml", "word/main.xml"
-        )
-        for name, data in docx_parts().items()
-    }
-    return zipped({**parts, "word/vbaProject.bin": OLE_FILE})
-
-
-def _hidden_member() -> bytes:
-    """A ZIP whose central directory names ``readme.txt`` only, with ``payload.exe``'s local
-    entry between it and the directory: a reader of the local headers (a streaming unzip, a
-    repair) finds it, a reader of the directory does not."""
-    shown = raw_zip([(b"readme.txt", "干净的说明。".encode())])
-    hidden = raw_zip([(b"payload.exe", b"MZ" + bytes(100))])
-    directory, local = shown.index(b"PK\x01\x02"), hidden[: hidden.index(b"PK\x01\x02")]
-    joined = shown[:directory] + local + shown[directory:]
-    return joined[:-6] + struct.pack("<I", directory + len(local)) + joined[-2:]
-
-
-class _Stream(io.RawIOBase):
-    """A stream that cannot seek: zipfile writes each member's sizes after its data, in a
-    data descriptor (flag bit 3), as a packer writing to a pipe or a download does."""
-
-    def __init__(self) -> None:
-        self.out = io.BytesIO()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        return self.out.write(data)
-
-
-def _streamed() -> bytes:
-    stream = _Stream()
-    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("驱动/说明.txt", "双击安装。" * 100)
-        with archive.open("驱动/setup.exe", "w") as member:
-            member.write(b"MZ" + bytes(5000))
-    return stream.out.getvalue()
-
-
-def _apk() -> bytes:
-    """An APK: its members, then Android's signing block (v2), then its directory."""
-    content = zipped({"AndroidManifest.xml": b"\x03\x00\x08\x00", "classes.dex": b"dex\n035"})
-    pairs = struct.pack("<QI", 4 + 32, 0x7109871A) + bytes(32)
-    size = struct.pack("<Q", len(pairs) + 8 + 16)
-    block = size + pairs + size + b"APK Sig Block 42"
-    directory = content.index(b"PK\x01\x02")
-    joined = content[:directory] + block + content[directory:]
-    return joined[:-6] + struct.pack("<I", directory + len(block)) + joined[-2:]
-
-
-#: A billion laughs: ten entities, each ten of the one before (10^9 "lol"s if expanded).
-LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY l0 "lol">'
-    + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
-    + ']><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="xml" ContentType="&l9;"/></Types>'
-)
-
-
-def _nested(depth: int, inner: bytes, name: str = "表格/申请表.docx") -> bytes:
-    """``inner`` packed ``depth`` times, each in a folder of the one around it."""
-    for level in range(depth):
-        inner = zipped({name if level == 0 else f"第{level}层.zip": inner})
-    return inner
-
-
-def _relating(
-    parts: dict[str, bytes | str], name: str, *entries: tuple[str, str] | tuple[str, str, str]
-) -> dict[str, bytes | str]:
-    """``parts`` with the relationships part ``name`` relating ``entries`` (``relationships``)."""
-    return {**parts, name: relationships(*entries)}
-
-
-SETTINGS_RELS = "word/_rels/settings.xml.rels"
-DOCUMENT_RELS = "word/_rels/document.xml.rels"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _remote_template() -> bytes:
-    """A DOCX whose settings attach a template from a web server: Word fetches it when the
-    file opens and runs its macros (a known way in for malware: the DOCX itself holds none)."""
-    template = ("attachedTemplate", "http://198.51.100.7/申请表.dotm", "External")
-    return zipped(_relating(docx_parts(), SETTINGS_RELS, template))
-
-
-def _form_with_a_chart(workbook: bytes | None = None) -> bytes:
-    """A ZIP of forms, one of them a DOCX with a chart (its workbook an XLSX in the DOCX, two
-    levels down)."""
-    form = zipped(with_chart(docx_parts(), xlsx() if workbook is None else workbook))
-    return zipped({"表格/申请表.docx": form, "表格/清单.xlsx": xlsx(), "说明.txt": "x"})
-
-
-def _macro_workbook() -> bytes:
-    return zipped({**xlsx_parts(), "xl/vbaProject.bin": OLE_FILE})
 
 
 REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
@@ -255,7 +86,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "archive_path",
         "“setup?.txt.exe”",
     ),
-    "symbolic-link": (_symlink, "archive_path", "“驱动/最新版”"),
+    "symbolic-link": (bad.symlink, "archive_path", "“驱动/最新版”"),
     "direction-override": (
         lambda: zipped({"驱动/安装说明\u202etxt.exe": b"MZ" + bytes(100)}),
         "archive_name_chars",
@@ -285,49 +116,49 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "请用标准ZIP格式（Deflate压缩）重新打包后上传。",
     ),
     "stored-crc-wrong": (
-        lambda: _changed(
+        lambda: bad.changed(
             zipped({"驱动/说明.txt": "双击安装。" * 100}, zipfile.ZIP_STORED), "双击".encode()
         ),
         "archive_damaged",
         "压缩文件中的“驱动/说明.txt”已损坏（解压失败或校验值不符），请重新打包或导出后上传。",
     ),
     "deflated-data-damaged": (
-        lambda: _changed(driver_zip(), b"UkeyDriver/setup.exe", 2000),
+        lambda: bad.changed(driver_zip(), b"UkeyDriver/setup.exe", 2000),
         "archive_damaged",
         "“UkeyDriver/setup.exe”已损坏",
     ),
-    "longer-than-declared": (_inflates_past_its_size, "archive_damaged", "“setup.exe”已损坏"),
+    "longer-than-declared": (bad.inflates_past_its_size, "archive_damaged", "“setup.exe”已损坏"),
     "docx-without-content-types": (
-        lambda: _without(docx_parts(), "[Content_Types].xml"),
+        lambda: bad.without(docx_parts(), "[Content_Types].xml"),
         "office_no_content_types",
         "文件缺少Office文档必需的[Content_Types].xml，Word或Excel打不开它，"
         "请用Word或Excel重新保存后上传。",
     ),
     "xlsx-without-content-types": (
-        lambda: _without(xlsx_parts(), "[Content_Types].xml"),
+        lambda: bad.without(xlsx_parts(), "[Content_Types].xml"),
         "office_no_content_types",
         "[Content_Types].xml",
     ),
     "docx-with-macros": (
-        _macro_docx,
+        bad.macro_docx,
         "office_macros",
         "文件中含有宏（word/vbaProject.bin），宏可能带有恶意代码，"
         "请另存为不含宏的Word文档（.docx）或Excel工作簿（.xlsx）后上传。",
     ),
     # 12-07, later: what an Office file declares, two members of one name, archives inside
-    "macro-part-renamed": (_macro_part_renamed, "office_macros", "含有宏（word/settings2.bin）"),
+    "macro-part-renamed": (bad.macro_part_renamed, "office_macros", "含有宏（word/settings2.bin）"),
     "macro-enabled-main-part": (
-        _macro_enabled_main_part,
+        bad.macro_enabled_main_part,
         "office_macros",
         "含有宏（word/document.xml）",
     ),
     "macro-part-by-its-extension": (
-        lambda: _with_part(xlsx_parts(), "xl/data.dat", OLE_FILE, defaults={"dat": VBA}),
+        lambda: bad.with_part(xlsx_parts(), "xl/data.dat", bad.OLE_FILE, defaults={"dat": bad.VBA}),
         "office_macros",
         "含有宏（xl/data.dat）",
     ),
     "excel-4-macro-sheet": (
-        lambda: _with_part(
+        lambda: bad.with_part(
             xlsx_parts(),
             "xl/macrosheets/sheet1.xml",
             "<xm:macrosheet/>",
@@ -337,7 +168,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "含有宏（xl/macrosheets/sheet1.xml）",
     ),
     "activex-control": (
-        lambda: _with_part(
+        lambda: bad.with_part(
             docx_parts(),
             "word/activeX/activeX1.xml",
             "<ax:ocx/>",
@@ -348,45 +179,45 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "请删除控件后另存为Word文档（.docx）或Excel工作簿（.xlsx）再上传。",
     ),
     "activex-renamed": (
-        lambda: _with_part(
+        lambda: bad.with_part(
             docx_parts(),
             "word/controls/c1.bin",
-            OLE_FILE,
+            bad.OLE_FILE,
             overrides={"word/controls/c1.bin": "application/vnd.ms-office.activeX"},
         ),
         "office_activex",
         "ActiveX控件（word/controls/c1.bin）",
     ),
     "ole-object": (
-        lambda: _with_part(
-            docx_parts(), "word/embeddings/oleObject1.bin", OLE_FILE, defaults={"bin": OLE}
+        lambda: bad.with_part(
+            docx_parts(), "word/embeddings/oleObject1.bin", bad.OLE_FILE, defaults={"bin": bad.OLE}
         ),
         "office_ole_object",
         "文件中嵌入了OLE对象（word/embeddings/oleObject1.bin），双击它可能运行其中的程序，"
         "请删除嵌入的对象（可改为插入图片，或把它作为单独的文件上传）后重新保存上传。",
     ),
     "ole-object-renamed": (
-        lambda: _with_part(
+        lambda: bad.with_part(
             docx_parts(),
             "word/media/image9.png",
-            OLE_FILE,
-            overrides={"word/media/image9.png": OLE},
+            bad.OLE_FILE,
+            overrides={"word/media/image9.png": bad.OLE},
         ),
         "office_ole_object",
         "OLE对象（word/media/image9.png）",
     ),
     "embedded-xls": (
-        lambda: _with_part(
+        lambda: bad.with_part(
             docx_parts(),
             "word/embeddings/Microsoft_Excel_97-2003_Worksheet.xls",
-            OLE_FILE,
+            bad.OLE_FILE,
             defaults={"xls": "application/vnd.ms-excel"},
         ),
         "office_ole_object",
         "OLE对象（word/embeddings/Microsoft_Excel_97-2003_Worksheet.xls）",
     ),
     "content-types-billion-laughs": (
-        lambda: zipped({**docx_parts(), "[Content_Types].xml": LAUGHS}),
+        lambda: zipped({**docx_parts(), "[Content_Types].xml": bad.LAUGHS}),
         "office_content_types",
         "文件中的[Content_Types].xml已损坏或含有不允许的内容（DTD或实体声明），"
         "无法确认其中没有宏，请用Word或Excel重新保存后上传。",
@@ -413,28 +244,28 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "“驱动\\说明.txt”",
     ),
     "docx-with-macros-in-a-zip": (
-        lambda: _nested(1, _macro_docx()),
+        lambda: bad.nested(1, bad.macro_docx()),
         "office_macros",
         "文件中含有宏（表格/申请表.docx/word/vbaProject.bin）",
     ),
     "bomb-in-a-zip": (
-        lambda: _nested(1, bomb_zip(2), "驱动/旧版.zip"),
+        lambda: bad.nested(1, bomb_zip(2), "驱动/旧版.zip"),
         "archive_ratio",
         "压缩文件中的“驱动/旧版.zip/data0.bin”解压后是压缩后大小的 1010 倍",
     ),
     "climbs-out-in-a-zip": (
-        lambda: _nested(1, zipped({"../../启动.bat": "x"}), "驱动/旧版.zip"),
+        lambda: bad.nested(1, zipped({"../../启动.bat": "x"}), "驱动/旧版.zip"),
         "archive_path",
         "“驱动/旧版.zip/../../启动.bat”路径不安全",
     ),
     "docx-without-content-types-in-a-zip": (
-        lambda: _nested(1, _without(docx_parts(), "[Content_Types].xml")),
+        lambda: bad.nested(1, bad.without(docx_parts(), "[Content_Types].xml")),
         "office_no_content_types",
         "压缩文件中的“表格/申请表.docx”缺少Office文档必需的[Content_Types].xml，Word或Excel"
         "打不开它，请用Word或Excel重新保存后再打包上传。",
     ),
     "zip-cut-short-in-a-zip": (
-        lambda: _nested(1, driver_zip()[:-100], "驱动/旧版.zip"),
+        lambda: bad.nested(1, driver_zip()[:-100], "驱动/旧版.zip"),
         "archive_damaged",
         "“驱动/旧版.zip”已损坏",
     ),
@@ -444,20 +275,20 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "压缩文件中有不属于任何文件的数据（例如两个压缩文件首尾相连），不同的解压软件会解出"
         "不同的内容，请重新打包后上传。",
     ),
-    "a-member-only-the-local-headers-name": (_hidden_member, "archive_hidden_data", "首尾相连"),
+    "a-member-only-the-local-headers-name": (bad.hidden_member, "archive_hidden_data", "首尾相连"),
     "two-zips-joined-in-a-zip": (
-        lambda: _nested(1, zipped({"说明.txt": "x"}) + driver_zip(1000), "驱动/旧版.zip"),
+        lambda: bad.nested(1, zipped({"说明.txt": "x"}) + driver_zip(1000), "驱动/旧版.zip"),
         "archive_hidden_data",
         "压缩文件中的“驱动/旧版.zip”里有不属于任何文件的数据",
     ),
     "docx-of-another-main-part-in-a-zip": (
-        lambda: _nested(1, _main_part_elsewhere()),
+        lambda: bad.nested(1, bad.main_part_elsewhere()),
         "office_macros",
         "含有宏（表格/申请表.docx/word/vbaProject.bin）",
     ),
     # 12-07, later: relationships that load from outside, and Office's embedded packages
     "remote-template": (
-        _remote_template,
+        bad.remote_template,
         "office_external_content",
         "文件打开时会从外部加载内容（http://198.51.100.7/申请表.dotm，见"
         "word/_rels/settings.xml.rels），外部的模板、对象或图片可能带有恶意代码，请删除外部"
@@ -466,9 +297,9 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     ),
     "remote-ole-object": (
         lambda: zipped(
-            _relating(
+            bad.relating(
                 docx_parts(),
-                DOCUMENT_RELS,
+                bad.DOCUMENT_RELS,
                 ("hyperlink", "https://www.example.cn/", "External"),
                 (
                     "oleObject",
@@ -482,8 +313,8 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     ),
     "linked-picture-on-a-share": (
         lambda: zipped(
-            _relating(
-                docx_parts(), DOCUMENT_RELS, ("image", "\\\\198.51.100.7\\s\\a.png", "External")
+            bad.relating(
+                docx_parts(), bad.DOCUMENT_RELS, ("image", "\\\\198.51.100.7\\s\\a.png", "External")
             )
         ),
         "office_external_content",
@@ -491,7 +322,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     ),
     "frame-in-the-strict-namespace": (
         lambda: zipped(
-            _relating(
+            bad.relating(
                 docx_parts(),
                 "word/_rels/webSettings.xml.rels",
                 (
@@ -506,7 +337,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     ),
     "workbook-linked-to-another": (
         lambda: zipped(
-            _relating(
+            bad.relating(
                 xlsx_parts(),
                 "xl/externalLinks/_rels/externalLink1.xml.rels",
                 ("externalLinkPath", "file:///\\\\198.51.100.7\\共享\\价格.xlsx", "External"),
@@ -516,12 +347,14 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "见xl/externalLinks/_rels/externalLink1.xml.rels",
     ),
     "remote-template-in-a-zip": (
-        lambda: _nested(1, _remote_template()),
+        lambda: bad.nested(1, bad.remote_template()),
         "office_external_content",
         "见表格/申请表.docx/word/_rels/settings.xml.rels）",
     ),
     "relationships-with-a-dtd": (
-        lambda: zipped({**docx_parts(), DOCUMENT_RELS: LAUGHS.replace("Types", "Relationships")}),
+        lambda: zipped(
+            {**docx_parts(), bad.DOCUMENT_RELS: bad.LAUGHS.replace("Types", "Relationships")}
+        ),
         "office_relationships",
         "文件中的“word/_rels/document.xml.rels”已损坏、过大或含有不允许的内容（DTD或实体声明），"
         "无法确认它不从外部加载内容，请用Word或Excel重新保存后上传。",
@@ -532,21 +365,21 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "“_rels/.rels”已损坏",
     ),
     "macros-in-a-chart-workbook-in-a-zip": (
-        lambda: _form_with_a_chart(_macro_workbook()),
+        lambda: bad.form_with_a_chart(bad.macro_workbook()),
         "office_macros",
         "文件中含有宏（表格/申请表.docx/word/embeddings/Microsoft_Excel_Worksheet.xlsx/xl/"
         "vbaProject.bin）",
     ),
     "remote-template-in-an-embedded-docx-in-a-zip": (
-        lambda: _nested(
+        lambda: bad.nested(
             1,
             zipped(
                 {
                     **declaring(
                         docx_parts(),
-                        defaults={"docx": DOCX},
+                        defaults={"docx": bad.DOCX},
                     ),
-                    "word/embeddings/Microsoft_Word_Document.docx": _remote_template(),
+                    "word/embeddings/Microsoft_Word_Document.docx": bad.remote_template(),
                 }
             ),
         ),
@@ -554,17 +387,17 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "见表格/申请表.docx/word/embeddings/Microsoft_Word_Document.docx/word/_rels/settings.xml…）",
     ),
     "plain-zip-as-a-chart-workbook-in-a-zip": (
-        lambda: _form_with_a_chart(driver_zip(1000)),
+        lambda: bad.form_with_a_chart(driver_zip(1000)),
         "archive_nested",
         "压缩文件中的“表格/申请表.docx/word/embeddings/Microsoft_Excel_Worksheet.xlsx”嵌套过深",
     ),
     "workbook-outside-embeddings-in-a-zip": (
-        lambda: _nested(1, zipped({**docx_parts(), "word/media/chart.xlsx": xlsx()})),
+        lambda: bad.nested(1, zipped({**docx_parts(), "word/media/chart.xlsx": xlsx()})),
         "archive_nested",
         "“表格/申请表.docx/word/media/chart.xlsx”嵌套过深",
     ),
     "zip-in-a-chart-workbook-in-a-zip": (
-        lambda: _form_with_a_chart(
+        lambda: bad.form_with_a_chart(
             zipped({**xlsx_parts(), "xl/embeddings/旧版.zip": driver_zip(1000)})
         ),
         "archive_nested",
@@ -572,7 +405,7 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "嵌套过深",
     ),
     "zip-in-a-zip-in-a-zip": (
-        lambda: _nested(2, driver_zip(1000), "驱动.zip"),
+        lambda: bad.nested(2, driver_zip(1000), "驱动.zip"),
         "archive_nested",
         "压缩文件中的“第1层.zip/驱动.zip”嵌套过深（压缩文件里的压缩文件中又含有压缩文件，"
         "最多嵌套一层），请把里层的压缩文件解开后重新打包上传。",
@@ -638,12 +471,12 @@ INTACT: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "driver-zip-in-a-zip": (lambda: zipped({"驱动/旧版.zip": driver_zip()}), files.ZIP),
     "docx-with-a-chart-workbook": (lambda: zipped(with_chart(docx_parts(), xlsx())), files.DOCX),
-    "forms-in-a-zip-one-with-a-chart": (_form_with_a_chart, files.ZIP),  # refused before
+    "forms-in-a-zip-one-with-a-chart": (bad.form_with_a_chart, files.ZIP),  # refused before
     "docx-with-hyperlinks": (
         lambda: zipped(
-            _relating(
+            bad.relating(
                 docx_parts(),
-                DOCUMENT_RELS,
+                bad.DOCUMENT_RELS,
                 ("hyperlink", "https://www.example.cn/证书", "External"),
                 ("hyperlink", "#附件一"),
                 ("image", "media/image1.png"),
@@ -651,10 +484,10 @@ INTACT: dict[str, tuple[Callable[[], bytes], str]] = {
         ),
         files.DOCX,
     ),
-    "streamed-with-data-descriptors": (_streamed, files.ZIP),
-    "apk-with-its-signing-block": (_apk, files.ZIP),
+    "streamed-with-data-descriptors": (bad.streamed, files.ZIP),
+    "apk-with-its-signing-block": (bad.apk, files.ZIP),
     "docx-with-an-image": (
-        lambda: _with_part(
+        lambda: bad.with_part(
             docx_parts(), "word/media/image1.png", b"\x89PNG", defaults={"png": "image/png"}
         ),
         files.DOCX,
@@ -713,9 +546,9 @@ def test_the_bounds_are_the_whole_uploads_across_both_levels(
     assert storage.check_archive(path) == "zip"  # the child's own bound, 64 MiB
     # the packages' own XML parsed: two DOCX whose relationships fit the bound alone, not both
     links = [("hyperlink", f"https://www.example.cn/{n}", "External") for n in range(300)]
-    form = _relating(docx_parts(), DOCUMENT_RELS, *links)
+    form = bad.relating(docx_parts(), bad.DOCUMENT_RELS, *links)
     path.write_bytes(zipped({"表格/一.docx": zipped(form), "表格/二.docx": zipped(form)}))
-    monkeypatch.setattr(archives, "MAX_PACKAGE_XML", len(str(form[DOCUMENT_RELS])) * 3 // 2)
+    monkeypatch.setattr(archives, "MAX_PACKAGE_XML", len(str(form[bad.DOCUMENT_RELS])) * 3 // 2)
     assert archives.inspect(str(path)) == {
         "error": "office_relationships",
         "name": "表格/二.docx/word/_rels/document.xml.rels",

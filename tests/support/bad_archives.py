@@ -1,0 +1,188 @@
+"""Archives and Office packages that the upload checks must refuse (``hall.archives``), made
+byte by byte or with zipfile where they cannot be written otherwise: the builders of
+``tests/portal/test_archives.py``'s table."""
+
+from __future__ import annotations
+
+import io
+import stat
+import struct
+import zipfile
+import zlib
+from typing import Any
+
+from tests.support.archives import (
+    declaring,
+    docx_parts,
+    raw_zip,
+    relationships,
+    with_chart,
+    xlsx,
+    xlsx_parts,
+    zipped,
+)
+
+
+def symlink() -> bytes:
+    """A symbolic link beside a file, as zipfile writes Unix's mode: unpacked by unzip, it
+    points out of the folder, and what is written through it lands there."""
+    link = zipfile.ZipInfo("驱动/最新版")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("驱动/说明.txt", "双击安装。")
+        archive.writestr(link, b"../../../../etc")
+    return out.getvalue()
+
+
+def changed(content: bytes, marker: bytes, offset: int = 100) -> bytes:
+    """``content`` with the byte ``offset`` bytes after ``marker`` changed."""
+    at = content.index(marker) + offset
+    return content[:at] + bytes([content[at] ^ 0xFF]) + content[at + 1 :]
+
+
+def inflates_past_its_size() -> bytes:
+    """A member declaring 1000 bytes whose deflated data unpacks to 2 MiB (zipfile's own
+    reader stops at the 1000 and finds its CRC right)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = deflate.compress(bytes(2 << 20)) + deflate.flush()
+    return raw_zip([(b"setup.exe", data, zlib.crc32(bytes(1000)), 1000)], method=8)
+
+
+def macro_docx() -> bytes:
+    parts = docx_parts()
+    parts["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + bytes(60)  # an OLE file's start
+    return zipped(parts)
+
+
+def without(parts: dict[str, bytes | str], name: str) -> bytes:
+    return zipped({key: value for key, value in parts.items() if key != name})
+
+
+VBA = "application/vnd.ms-office.vbaProject"
+OLE = "application/vnd.openxmlformats-officedocument.oleObject"
+OLE_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # a compound file's header
+
+
+def macro_part_renamed() -> bytes:
+    """A ``.docm``'s VBA project renamed: Word finds it through its relationship and loads it
+    by the type ``[Content_Types].xml`` declares for it, whatever its name."""
+    parts = declaring(docx_parts(), overrides={"word/settings2.bin": VBA})
+    return zipped({**parts, "word/settings2.bin": OLE_FILE})
+
+
+def macro_enabled_main_part() -> bytes:
+    """A ``.docm`` renamed ``.docx``, its VBA part gone: the main part is declared macro-enabled."""
+    parts = docx_parts()
+    types = str(parts["[Content_Types].xml"]).replace(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+    )
+    return zipped({**parts, "[Content_Types].xml": types})
+
+
+def with_part(parts: dict[str, bytes | str], name: str, data: bytes | str, **types: Any) -> bytes:
+    return zipped({**declaring(parts, **types), name: data})
+
+
+def main_part_elsewhere() -> bytes:
+    """A ``.docm`` whose main part is not ``word/document.xml``: Word finds it through
+    ``_rels/.rels`` and opens it; by its names it is no DOCX, but it has content types."""
+    parts = {
+        name.replace("word/document.xml", "word/main.xml"): str(data).replace(
+            "word/document.xml", "word/main.xml"
+        )
+        for name, data in docx_parts().items()
+    }
+    return zipped({**parts, "word/vbaProject.bin": OLE_FILE})
+
+
+def hidden_member() -> bytes:
+    """A ZIP whose central directory names ``readme.txt`` only, with ``payload.exe``'s local
+    entry between it and the directory: a reader of the local headers (a streaming unzip, a
+    repair) finds it, a reader of the directory does not."""
+    shown = raw_zip([(b"readme.txt", "干净的说明。".encode())])
+    hidden = raw_zip([(b"payload.exe", b"MZ" + bytes(100))])
+    directory, local = shown.index(b"PK\x01\x02"), hidden[: hidden.index(b"PK\x01\x02")]
+    joined = shown[:directory] + local + shown[directory:]
+    return joined[:-6] + struct.pack("<I", directory + len(local)) + joined[-2:]
+
+
+class Stream(io.RawIOBase):
+    """A stream that cannot seek: zipfile writes each member's sizes after its data, in a
+    data descriptor (flag bit 3), as a packer writing to a pipe or a download does."""
+
+    def __init__(self) -> None:
+        self.out = io.BytesIO()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self.out.write(data)
+
+
+def streamed() -> bytes:
+    stream = Stream()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("驱动/说明.txt", "双击安装。" * 100)
+        with archive.open("驱动/setup.exe", "w") as member:
+            member.write(b"MZ" + bytes(5000))
+    return stream.out.getvalue()
+
+
+def apk() -> bytes:
+    """An APK: its members, then Android's signing block (v2), then its directory."""
+    content = zipped({"AndroidManifest.xml": b"\x03\x00\x08\x00", "classes.dex": b"dex\n035"})
+    pairs = struct.pack("<QI", 4 + 32, 0x7109871A) + bytes(32)
+    size = struct.pack("<Q", len(pairs) + 8 + 16)
+    block = size + pairs + size + b"APK Sig Block 42"
+    directory = content.index(b"PK\x01\x02")
+    joined = content[:directory] + block + content[directory:]
+    return joined[:-6] + struct.pack("<I", directory + len(block)) + joined[-2:]
+
+
+#: A billion laughs: ten entities, each ten of the one before (10^9 "lol"s if expanded).
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE Types [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    + ']><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="xml" ContentType="&l9;"/></Types>'
+)
+
+
+def nested(depth: int, inner: bytes, name: str = "表格/申请表.docx") -> bytes:
+    """``inner`` packed ``depth`` times, each in a folder of the one around it."""
+    for level in range(depth):
+        inner = zipped({name if level == 0 else f"第{level}层.zip": inner})
+    return inner
+
+
+def relating(
+    parts: dict[str, bytes | str], name: str, *entries: tuple[str, str] | tuple[str, str, str]
+) -> dict[str, bytes | str]:
+    """``parts`` with the relationships part ``name`` relating ``entries`` (``relationships``)."""
+    return {**parts, name: relationships(*entries)}
+
+
+SETTINGS_RELS = "word/_rels/settings.xml.rels"
+DOCUMENT_RELS = "word/_rels/document.xml.rels"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def remote_template() -> bytes:
+    """A DOCX whose settings attach a template from a web server: Word fetches it when the
+    file opens and runs its macros (a known way in for malware: the DOCX itself holds none)."""
+    template = ("attachedTemplate", "http://198.51.100.7/申请表.dotm", "External")
+    return zipped(relating(docx_parts(), SETTINGS_RELS, template))
+
+
+def form_with_a_chart(workbook: bytes | None = None) -> bytes:
+    """A ZIP of forms, one of them a DOCX with a chart (its workbook an XLSX in the DOCX, two
+    levels down)."""
+    form = zipped(with_chart(docx_parts(), xlsx() if workbook is None else workbook))
+    return zipped({"表格/申请表.docx": form, "表格/清单.xlsx": xlsx(), "说明.txt": "x"})
+
+
+def macro_workbook() -> bytes:
+    return zipped({**xlsx_parts(), "xl/vbaProject.bin": OLE_FILE})
