@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 
 from certhall import clock
 from certhall.accounts import codes
@@ -148,6 +149,26 @@ def use(programme: Programme, providers: dict[str, Provider]) -> Callable[..., U
         )
 
     return make
+
+
+@pytest.fixture
+def paid_and_used(fee: Callable[..., Any], use: Callable[..., Any]) -> None:
+    """The pages' records: a1 and g1 (the deregistered enterprise) paid in 2019, a2 in 2021,
+    all three used."""
+    paid = date(2019, 6, 1)
+    fee("a1", paid, "300.00")
+    fee("a2", date(2021, 1, 1), "400.00")
+    fee("g1", paid, "300.00", uscc=GONE_USCC, name=GONE_NAME)
+    for serial in ("a1", "a2", "g1"):
+        use(serial, paid)
+
+
+def client_for(user: User | None) -> Client:
+    """A test client logged in as `user`, or anonymous."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -20,15 +20,15 @@ from tests.refunds.conftest import (
     GONE_USCC,
     NAME,
     PHONE,
+    client_for,
     counter_code,
 )
 from tests.refunds.test_applications import bank_return, released_batch
-from tests.refunds.test_pages import client_for, records  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 def test_officer_console_through_payout(actors: dict[str, User], open_programme: Programme) -> None:
     from certhall.refunds.services import BankAccount, apply_online
 
@@ -68,7 +68,7 @@ def test_officer_console_through_payout(actors: dict[str, User], open_programme:
     assert application.number in export.content.decode("utf-8-sig")
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 @pytest.mark.parametrize(
     ("who", "path", "status"),
     [
@@ -131,7 +131,7 @@ def test_a_bad_bank_return_upload_changes_nothing(
     assert by_line.after["refused"] == 1 and by_line.after["paid"] == 0
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 def test_an_oversized_or_invisible_field_is_refused_not_cut(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -163,7 +163,7 @@ def test_an_oversized_or_invisible_field_is_refused_not_cut(
     assert clerk.post("/refunds/counter/", {**entry, "code": counter_code()}).status_code == 303
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 def test_a_failed_payout_offers_the_correction_not_an_approval(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -195,7 +195,7 @@ def test_a_failed_payout_offers_the_correction_not_an_approval(
     assert RefundApplication.objects.get().account_number == ACCOUNT
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 def test_a_corrected_account_above_the_threshold_waits_for_the_second_officer(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -227,7 +227,7 @@ def test_a_corrected_account_above_the_threshold_waits_for_the_second_officer(
     assert RefundApplication.objects.get().state == State.APPROVED
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 def test_the_export_for_excel_does_not_carry_formulas(
     actors: dict[str, User], open_programme: Programme
 ) -> None:
@@ -251,7 +251,7 @@ def test_the_export_for_excel_does_not_carry_formulas(
     assert rows[0]["amount_yuan"] == "300.00" and rows[0]["enterprise_name"] == NAME
 
 
-@pytest.mark.usefixtures("records", "frozen")
+@pytest.mark.usefixtures("paid_and_used", "frozen")
 def test_the_export_is_audited_as_the_transfer_file_is(
     actors: dict[str, User], open_programme: Programme
 ) -> None:

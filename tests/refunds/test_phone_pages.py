@@ -12,8 +12,7 @@ import pytest
 
 from certhall.accounts.models import User
 from certhall.refunds.models import Programme
-from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC
-from tests.refunds.test_pages import client_for
+from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +56,7 @@ def test_an_application_page_says_what_comes_next(
 def test_too_many_look_ups_offer_no_code_field(open_programme: Programme) -> None:
     """Too many look-ups of a wrong number showed 短信验证码 and 查询 as if a code had been
     sent: none was, the field led nowhere. Only a code asked again too soon keeps it
-    (test_pages.test_asking_again_too_soon_keeps_the_code_field)."""
+    (test_progress_pages.test_asking_again_too_soon_keeps_the_code_field)."""
     public = client_for(None)
     form = {"number": "FH20220110-000009", "uscc": USCC, "step": "code"}
     answers = [public.post("/refunds/progress/", form) for _ in range(11)]

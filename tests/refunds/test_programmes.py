@@ -21,7 +21,7 @@ from certhall.refunds import urls as refunds_urls
 from certhall.refunds.eligibility import explain
 from certhall.refunds.models import Programme
 from certhall.refunds.services import BankAccount
-from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC
+from tests.refunds.conftest import ACCOUNT, NAME, PHONE, USCC, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -46,12 +46,6 @@ def new_programme(**changes: Any) -> dict[str, Any]:
         "second_review_above": "2,000.00",
     }
     return {**values, **changes}
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def text(response: Any) -> str:
