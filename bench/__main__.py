@@ -1,7 +1,7 @@
-"""``python -m bench [issuance|ocsp|crl|hall|search|refunds|audit|startup ...]``: run the
+"""``python -m bench [issuance|ocsp|crl|hall|search|refunds|audit|startup|uploads ...]``: run the
 benchmarks, print one line each.
 
-Without arguments all eight run (``make bench``, ~20-25 minutes on 2 cores). Each measurement
+Without arguments all nine run (``make bench``, ~20-25 minutes on 2 cores). Each measurement
 runs in a child process on a fresh instance; see the module docstrings and docs/performance.md.
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import audit, crl, hall, issuance, ocsp, refunds, search, startup
+from bench import audit, crl, hall, issuance, ocsp, refunds, search, startup, uploads
 from bench.common import (
     handle_signals,
     instance,
@@ -24,7 +24,17 @@ from bench.common import (
     run_worker,
 )
 
-BENCHMARKS = ("issuance", "ocsp", "crl", "hall", "search", "refunds", "audit", "startup")
+BENCHMARKS = (
+    "issuance",
+    "ocsp",
+    "crl",
+    "hall",
+    "search",
+    "refunds",
+    "audit",
+    "startup",
+    "uploads",
+)
 
 
 def run_issuance(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
@@ -57,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         "which",
         nargs="*",
         metavar="BENCHMARK",
-        help="issuance, ocsp, crl, hall, search, refunds, audit, startup (default: all eight)",
+        help="issuance, ocsp, crl, hall, search, refunds, audit, startup, uploads (default: all)",
     )
     ap.add_argument(
         "--db",
@@ -77,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     refunds.add_arguments(ap)
     audit.add_arguments(ap)
     startup.add_arguments(ap)
+    uploads.add_arguments(ap)
     args = ap.parse_args(argv)
     unknown = [w for w in args.which if w not in BENCHMARKS]
     if unknown:
@@ -92,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         refunds.quick(args)
         audit.quick(args)
         startup.quick(args)
+        uploads.quick(args)
     handle_signals()
 
     start = time.monotonic()
@@ -115,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 got, recs = audit.orchestrate(audit.lengths(args.audit_events), ["sqlite"])
             elif name == "startup":
                 got, recs = startup.orchestrate(args)
+            elif name == "uploads":
+                got, recs = uploads.orchestrate(args)
             else:
                 got, recs = hall.orchestrate(args)
             lines += got

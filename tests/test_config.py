@@ -166,6 +166,7 @@ ENVIRONMENT_WRITERS = {
     "certhall/rsgi.py": "names Django's settings module for the granian workers",
     "certhall/cli/serve_cmd.py": "hands `serve --threads` to the workers' config",
     "certhall/tokens/module.py": "hands SOFTHSM2_CONF to the PKCS#11 library while it loads",
+    "certhall/hall/checking.py": "gives numpy one BLAS thread in the zygote, which forks",
 }
 SETTING_READS = re.compile(r"\bos\.environ\b|\bos\.getenv\b|\benviron\b|getattr\(settings\b")
 DJANGO_SETTING_READS = re.compile(r"\bsettings\.CERTHALL_|\bsettings\.CERTLOGIN_")

@@ -10,9 +10,9 @@ import io
 import os
 import random
 import re
+import select
 import signal
 import struct
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +29,7 @@ from PIL import Image
 from certhall.accounts.models import Handler, User
 from certhall.audit.models import AuditEvent
 from certhall.errors import InvalidInput, TooManyRequests
-from certhall.hall import identity, pdfpages, storage
+from certhall.hall import checking, identity, storage
 from certhall.portal import files
 from tests.hall.conftest import FRIDAY, at, upload
 from tests.hall.test_image_sizes import draft_without_documents, stored_files
@@ -296,7 +296,7 @@ def test_a_pdf_that_would_keep_the_parser_busy_is_refused_in_bounded_time(
     busy for tens of seconds. Many objects are refused before it opens the file; whatever
     else keeps it busy is stopped by its child process's CPU time (12-07): 1 s here, the
     digits took pypdf 3 s of CPU on an idle machine."""
-    monkeypatch.setattr(pdfpages, "SECONDS", 1)
+    monkeypatch.setattr(checking, "SECONDS", 1)
     many = pdf(3000)
     nowhere = many[: many.rindex(b"startxref")] + b"startxref\n12345\n%%EOF\n"
     digits = b"%PDF-1.7\n" + b"1" * 5_000_000 + b"\nstartxref\n9\n%%EOF\n"
@@ -337,6 +337,7 @@ def test_the_checking_child_imports_nothing_from_the_working_directory(
     folder.mkdir()
     (folder / "json.py").write_text('raise SystemExit("the working directory\'s json")\n')
     monkeypatch.chdir(folder)
+    checking.stop()  # the next check starts a zygote from this directory
     blob = storage.store([png(600, 400)], base=tmp_path / "store", pdf=storage.SCAN_PDF)
     assert blob.content_type == "image/png"
     assert storage.store([pdf()], base=tmp_path / "store", pdf=storage.SCAN_PDF).size > 0
@@ -346,27 +347,35 @@ def test_a_child_kept_waiting_by_a_busy_machine_does_not_blame_the_file(
     applicant: User,
     handler: Handler,
     uploads: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A child that did not answer in time was the file's fault, whatever kept it: a whole
     photo was refused as damaged (图片文件已损坏) when the machine was too busy to run its
-    check (a probe of 12-07). Here the child is stopped as soon as it starts (SIGSTOP: no CPU
-    used), as a starved one is; the photo is refused as the server's being busy, not stored,
-    and the refusal audited. A child that used its CPU time stays the file's refusal (above)."""
-    monkeypatch.setattr(pdfpages, "SECONDS", 1)
-    started: list[subprocess.Popen[bytes]] = []
+    check (a probe of 12-07). Here the child is given a pipe nobody writes to for its file: it
+    waits in ``open``, no CPU used, as a starved one does; the photo is refused as the server's
+    being busy, not stored, and the refusal audited. A child that used its CPU time stays the
+    file's refusal (above)."""
+    storage.store([png(600, 400)], base=tmp_path / "warm")  # a zygote started, in its own time
+    monkeypatch.setattr(checking, "SECONDS", 1)
+    monkeypatch.setattr(storage, "WAIT_FACTOR", 0.5)
+    never_written = tmp_path / "never-written"
+    os.mkfifo(never_written)
+    starved: list[int] = []
+    ask = checking._ask
 
-    class Stopped(subprocess.Popen):  # type: ignore[type-arg]
-        def __init__(self, *arguments: Any, **options: Any) -> None:
-            super().__init__(*arguments, **options)
-            os.kill(self.pid, signal.SIGSTOP)
-            started.append(self)
+    def starve(request: dict[str, Any], fds: list[int], timeout: float) -> Any:
+        if "check" in request:
+            request = {**request, "path": str(never_written)}
+        reply = ask(request, fds, timeout)
+        starved.extend([reply["pid"]] if "pid" in reply else [])
+        return reply
 
     draft = draft_without_documents(applicant, handler)
-    monkeypatch.setattr(subprocess, "Popen", Stopped)
+    monkeypatch.setattr(checking, "_ask", starve)
     with at(FRIDAY), pytest.raises(TooManyRequests) as refused:
         upload(applicant, draft.number, "licence_copy", photo(), name="licence")
-    assert started and all(child.returncode is not None for child in started)
+    assert starved
     assert refused.value.code == "rate_limited" and refused.value.http_status == 429
     assert refused.value.message == (
         "服务器正忙，未能及时检查上传的文件（不是文件的问题），文件未保存，请 60 秒后重新上传。"
@@ -376,6 +385,28 @@ def test_a_child_kept_waiting_by_a_busy_machine_does_not_blame_the_file(
     assert event.after["error"] == "rate_limited"
 
 
+def test_a_stopped_zygote_is_the_machine_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zygote that forks the checking children does not answer (stopped, starved): the
+    upload is upload_busy after the wait, not a refusal of the file nor a wait for ever; the
+    zygote is replaced and the next upload checked."""
+    storage.store([png(600, 400)], base=tmp_path / "store")  # a zygote running
+    monkeypatch.setattr(checking, "SECONDS", 1)
+    monkeypatch.setattr(storage, "WAIT_FACTOR", 0.5)
+    zygote = checking._zygote
+    assert zygote is not None
+    os.kill(zygote.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(TooManyRequests) as refused:
+        storage.store([png(601, 400)], base=tmp_path / "store")
+    assert 0.4 < time.monotonic() - started < 3
+    assert refused.value.message.startswith("服务器正忙")
+    assert zygote.process.poll() is not None and checking._zygote is not zygote
+    monkeypatch.setattr(storage, "WAIT_FACTOR", 4)
+    assert storage.store([png(601, 400)], base=tmp_path / "store").content_type == "image/png"
+
+
 def test_the_checking_children_run_a_few_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -383,7 +414,7 @@ def test_the_checking_children_run_a_few_at_once(
     workers x 8 threads) of 2 s of CPU and 1 GiB each, on 2 cores (a probe of 12-07). At most
     ``CHILDREN_AT_ONCE`` run at once; an upload that finds no place in time is upload_busy,
     nothing kept; a check gives its place back."""
-    monkeypatch.setattr(pdfpages, "SECONDS", 1)
+    monkeypatch.setattr(checking, "SECONDS", 1)
     monkeypatch.setattr(storage, "WAIT_FACTOR", 0.5)
     places = threading.BoundedSemaphore(storage.CHILDREN_AT_ONCE)
     monkeypatch.setattr(storage, "_children", places)
@@ -462,22 +493,22 @@ def test_an_id_photo_cut_and_closed_is_refused_on_the_handlers_phone(
 def test_a_child_that_ends_as_the_wait_runs_out_gives_its_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The wait for a child ran out just as it ended: ``kill()`` polls first and reaped it,
-    and the store's own ``os.wait4`` found no child (ChildProcessError: the upload a 500; seen
-    on a loaded machine, 12-07, later). Here the wait runs out once the child has ended (not
-    reaped: ``WNOWAIT``); its answer is taken, the photo stored."""
+    """The wait for a child ran out just as it ended: killing it must not lose the answer it
+    wrote, nor fail on a child already gone (a ChildProcessError was an upload's 500, seen on
+    a loaded machine, 12-07, later). Here the wait runs out once the child has answered; its
+    answer is taken, the photo stored."""
+    read_until = checking._read_until
+    ran_out: list[bool] = []
 
-    class EndsAsTheWaitRunsOut(subprocess.Popen):  # type: ignore[type-arg]
-        first = True
+    def after_the_answer(fd: int, deadline: float | None) -> bytes | None:
+        if deadline is not None and not ran_out:
+            ran_out.append(True)
+            select.select([fd], [], [])  # the child has written
+            time.sleep(0.2)  # and ended
+            return None
+        return read_until(fd, deadline)
 
-        def communicate(self, *arguments: Any, **options: Any) -> Any:
-            if EndsAsTheWaitRunsOut.first and options.get("timeout"):
-                EndsAsTheWaitRunsOut.first = False
-                os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
-                raise subprocess.TimeoutExpired(self.args, options["timeout"])
-            return super().communicate(*arguments, **options)
-
-    monkeypatch.setattr(subprocess, "Popen", EndsAsTheWaitRunsOut)
+    monkeypatch.setattr(checking, "_read_until", after_the_answer)
     blob = storage.store([photo()], base=tmp_path)
-    assert not EndsAsTheWaitRunsOut.first and blob.content_type == "image/jpeg"
+    assert ran_out and blob.content_type == "image/jpeg"
     assert stored_files(tmp_path) == [storage.path_of(blob.sha256, tmp_path)]

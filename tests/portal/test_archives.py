@@ -529,7 +529,7 @@ def test_the_bounds_are_the_whole_uploads_across_both_levels(
     path = tmp_path / "上传.zip"
     half = zipped({f"{n}.txt": b"" for n in range(6_000)})
     path.write_bytes(zipped({"一.zip": half, "二.zip": half}))
-    assert archives.inspect(str(path)) == {
+    assert archives.check(str(path)) == {
         "error": "archive_too_many_members",
         "count": 12_002,
         "limit": 10_000,
@@ -537,7 +537,7 @@ def test_the_bounds_are_the_whole_uploads_across_both_levels(
     monkeypatch.setattr(archives, "MAX_NESTED", 1 << 20)
     stored_mib = zipped({"a.bin": random.Random(5).randbytes(1 << 20)}, zipfile.ZIP_STORED)
     path.write_bytes(zipped({"驱动/旧版.zip": stored_mib}))
-    assert archives.inspect(str(path)) == {
+    assert archives.check(str(path)) == {
         "error": "archive_nested_too_large",
         "name": "驱动/旧版.zip",
         "mib": 2,
@@ -549,7 +549,7 @@ def test_the_bounds_are_the_whole_uploads_across_both_levels(
     form = bad.relating(docx_parts(), bad.DOCUMENT_RELS, *links)
     path.write_bytes(zipped({"表格/一.docx": zipped(form), "表格/二.docx": zipped(form)}))
     monkeypatch.setattr(archives, "MAX_PACKAGE_XML", len(str(form[bad.DOCUMENT_RELS])) * 3 // 2)
-    assert archives.inspect(str(path)) == {
+    assert archives.check(str(path)) == {
         "error": "office_relationships",
         "name": "表格/二.docx/word/_rels/document.xml.rels",
     }

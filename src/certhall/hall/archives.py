@@ -1,6 +1,6 @@
 """An uploaded ZIP (a DOCX, an XLSX or a plain ZIP) read whole by the stdlib (``zipfile`` for
-its central directory, zlib for its members) in a child process under the same CPU-time and
-memory limits as ``hall.pdfpages``: ``python -m certhall.hall.archives PATH SECONDS`` prints
+its central directory, zlib for its members) in a checking child under a CPU-time and memory
+limit (``hall.checking``): ``check(PATH)`` answers
 ``{"kind": "docx" | "xlsx" | "zip"}`` or ``{"error": code, ...its parameters}``
 (``hall.storage.check_archive`` runs it, as the portal's ``inspect=``, and refuses in Chinese;
 docs/security.md, "Archives").
@@ -31,11 +31,9 @@ it at its CPU time. Imports nothing of Django.
 from __future__ import annotations
 
 import io
-import json
 import os
 import stat
 import struct
-import sys
 import unicodedata
 import zipfile
 import zlib
@@ -45,7 +43,6 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote
 from xml.parsers import expat
 
-from certhall.hall import pdfpages
 from certhall.pki import identity
 
 #: A driver's package is some hundreds of files (its DLLs, INFs, catalogues and each language's
@@ -414,7 +411,8 @@ def _apk_signing_block(file: BinaryIO, start: int, end: int) -> bool:
     return block.endswith(_APK_MAGIC) and first == second == len(block) - 8
 
 
-def inspect(path: str) -> dict[str, Any]:
+def check(path: str) -> dict[str, Any]:
+    """The checking child's answer for the ZIP at ``path`` (``hall.checking``)."""
     with open(path, "rb") as file:
         return _check(file, _Budget(), depth=0)
 
@@ -497,12 +495,3 @@ def _inner(
     elif answer["error"] not in ("archive_too_many_members", "archive_too_large"):
         answer.update(variant="nested", name=_shown(info.filename))
     return answer
-
-
-def main() -> None:
-    pdfpages.limit(int(sys.argv[2]))
-    print(json.dumps(inspect(sys.argv[1])))
-
-
-if __name__ == "__main__":
-    main()

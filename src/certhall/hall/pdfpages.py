@@ -1,31 +1,23 @@
-"""A PDF's page sizes, read by pypdf in a child process under a CPU-time and memory limit:
-``python -m certhall.hall.pdfpages PATH SECONDS PAGES OBJECTS`` (the most pages and objects it
-may have) prints
-``{"pages": [[width_mm, height_mm], ...]}`` or ``{"error": code}`` (``hall.storage.check_pdf``
-runs it and refuses in Chinese).
+"""A PDF's page sizes, read by pypdf in a checking child under a CPU-time and memory limit
+(``hall.checking``): ``check(PATH, PAGES, OBJECTS)`` (the most pages and objects it may have)
+answers ``{"pages": [[width_mm, height_mm], ...]}`` or ``{"error": code}``
+(``hall.storage.check_pdf`` runs it and refuses in Chinese).
 
 A child because pypdf parses in Python and repairs a damaged file object by object: a 5 MB
 run of digits after ``%PDF-`` kept it busy 26 s, a PDF of 68,000 objects whose ``startxref``
 points nowhere 23 s (12-07, on a loaded machine). A thread cannot be stopped; a child is,
-by the kernel once it has used ``SECONDS`` of CPU. Imports nothing of Django.
+by the kernel once it has used ``checking.SECONDS`` of CPU. Imports nothing of Django.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import resource
-import sys
 from typing import Any
 
 #: The page tree's nodes walked at most per page allowed (pages and the nodes above them):
 #: pypdf's own walk (``reader.pages``) lists every page, 60,000 empty pages (7.6 MB) in 7.9 s.
 NODES_PER_PAGE = 4
-#: The child's CPU time (starting Python and importing pypdf take about 0.2 s), passed to it
-#: by ``hall.storage``, and its memory.
-SECONDS = 2
-MEMORY = 1 << 30
 
 
 class TooManyPages(Exception):
@@ -83,7 +75,7 @@ def read(path: str, most: int, objects: int) -> dict[str, Any]:
     with open(path, "rb") as file:
         if objects_in(file.read()) > objects:
             return {"error": "pdf_too_complex"}
-    import pypdf  # here: the limits are set before its import's time and memory count
+    import pypdf  # imported by the zygote (``hall.checking``) before any child
 
     try:
         reader = pypdf.PdfReader(path)
@@ -96,18 +88,7 @@ def read(path: str, most: int, objects: int) -> dict[str, Any]:
         return {"error": "pdf_unreadable"}
 
 
-def limit(seconds: int) -> None:
-    """This process's limits, set before the parser is imported (``hall.pixels`` too): killed
-    by the kernel past ``seconds`` of CPU, no allocation past ``MEMORY``."""
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-
-def main() -> None:
-    limit(int(sys.argv[2]))
+def check(path: str, most: str, objects: str) -> dict[str, Any]:
+    """The checking child's answer for the PDF at ``path`` (``hall.checking``)."""
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on repairing a file
-    print(json.dumps(read(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]))))
-
-
-if __name__ == "__main__":
-    main()
+    return read(path, int(most), int(objects))

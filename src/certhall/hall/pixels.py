@@ -1,7 +1,7 @@
-"""An uploaded JPEG's or PNG's pixels decoded in a child process under the same
-CPU-time and memory limits as ``hall.pdfpages``: ``python -m certhall.hall.pixels PATH SECONDS``
-prints ``{"decoded": true}`` or ``{"error": "image_damaged"}`` (``hall.storage.check_pixels``
-runs it, after the header's bounds, and refuses in Chinese). A PNG is decoded by Pillow, a JPEG
+"""An uploaded JPEG's or PNG's pixels decoded in a checking child under a CPU-time and memory
+limit (``hall.checking``): ``check(PATH)`` answers ``{"decoded": true}`` or
+``{"error": "image_damaged"}`` (``hall.storage.check_pixels`` runs it, after the header's
+bounds, and refuses in Chinese). A PNG is decoded by Pillow, a JPEG
 by libjpeg-turbo through simplejpeg with its warnings taken as errors (``_jpeg``: a scan with
 data missing, which Pillow decodes grey and accepts, is damaged too).
 
@@ -18,14 +18,10 @@ the file stored is the one uploaded, never a re-encoding of it.
 from __future__ import annotations
 
 import io
-import json
 import re
 import struct
-import sys
 import warnings
 from typing import Any
-
-from certhall.hall import pdfpages
 
 #: The header's bounds (``hall.storage.MAX_PIXELS``) are checked before the child starts; Pillow
 #: refuses over twice its own bound as a bomb, so its bound is set to them.
@@ -84,7 +80,8 @@ def essentials(data: bytes) -> bytes:
     return b"".join(kept)
 
 
-def decode(path: str) -> dict[str, Any]:
+def check(path: str) -> dict[str, Any]:
+    """The checking child's answer for the image at ``path`` (``hall.checking``)."""
     with open(path, "rb") as file:
         data = file.read()
     try:
@@ -95,7 +92,7 @@ def decode(path: str) -> dict[str, Any]:
 
 
 def _png(data: bytes) -> dict[str, Any]:
-    from PIL import Image  # here: the limits are set before its import counts
+    from PIL import Image  # imported by the zygote (``hall.checking``) before any child
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
@@ -121,7 +118,7 @@ def _jpeg(data: bytes) -> dict[str, Any]:
     marker"); Pillow does not pass its warnings on, so such a photo was accepted (12-07,
     later). Decoded at an eighth of its size: every coefficient is still read (what finds the
     damage), the inverse DCT costs less, the pixels are thrown away."""
-    import simplejpeg  # here: the limits are set before its import counts
+    import simplejpeg  # imported by the zygote (``hall.checking``) before any child
 
     try:
         _, _, colours, _ = simplejpeg.decode_jpeg_header(data)
@@ -130,12 +127,3 @@ def _jpeg(data: bytes) -> dict[str, Any]:
     except Exception:  # any failure of the decoder, a warning included
         return {"error": "image_damaged"}
     return {"decoded": True}
-
-
-def main() -> None:
-    pdfpages.limit(int(sys.argv[2]))
-    print(json.dumps(decode(sys.argv[1])))
-
-
-if __name__ == "__main__":
-    main()

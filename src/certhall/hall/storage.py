@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
 import os
 import re
 import secrets
 import struct
-import subprocess
-import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterable
@@ -41,7 +38,7 @@ from typing import Any, BinaryIO
 
 from certhall import config
 from certhall.errors import InvalidInput, NotFound, TooManyRequests
-from certhall.hall import pdfpages
+from certhall.hall import checking
 
 #: 5 MiB per file: a scanned A4 page at 300 dpi as JPEG or PDF is well below it.
 MAX_BYTES = 5 * 1024 * 1024
@@ -473,9 +470,9 @@ def _busy() -> TooManyRequests:
 
 
 def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
-    """The JSON answer of ``python -m module PATH SECONDS ARGUMENTS...``, a child that limits
-    its own CPU time to ``pdfpages.SECONDS`` and its memory (``pdfpages.limit``); empty when it
-    was killed or failed (the file made it so: its caller refuses the file).
+    """The answer of ``module``'s check of ``path`` in a checking child (``hall.checking``: its
+    CPU time limited to ``checking.SECONDS``, its memory too); empty when it was killed or
+    failed (the file made it so: its caller refuses the file).
 
     Not answering within ``WAIT_FACTOR`` times its CPU time is the file's fault only when the
     child used at least a quarter of that CPU time (0.5 s: the most a whole file's check takes,
@@ -483,40 +480,19 @@ def _child(module: str, path: Path, *arguments: str) -> dict[str, Any]:
     whole photo was refused as damaged: TooManyRequests ``upload_busy`` then (12-07, a probe),
     the file not blamed and nothing kept. At most ``CHILDREN_AT_ONCE`` run at once in this
     process; one that finds no place within the same wait is ``upload_busy`` too."""
-    seconds = pdfpages.SECONDS
-    if not _children.acquire(timeout=WAIT_FACTOR * seconds):
+    seconds = checking.SECONDS
+    wait = WAIT_FACTOR * seconds
+    if not _children.acquire(timeout=wait):
         raise _busy()
     try:
-        return _run_child(module, path, seconds, arguments)
+        result = checking.run(module, str(path), seconds, arguments, wait)
+    except checking.Busy:
+        raise _busy() from None
     finally:
         _children.release()
-
-
-def _run_child(module: str, path: Path, seconds: int, arguments: tuple[str, ...]) -> dict[str, Any]:
-    # -P: not the working directory first on the child's path (``-m`` puts it there): a
-    # json.py or zipfile.py in the server's directory was imported in place of the stdlib's
-    command = [sys.executable, "-P", "-m", module, str(path), str(seconds), *arguments]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        out, _ = child.communicate(timeout=WAIT_FACTOR * seconds)
-    except subprocess.TimeoutExpired:
-        # kill() polls first: a child that ended as the wait ran out is reaped by it, and
-        # os.wait4 then found no child (ChildProcessError, a 500; seen on a loaded machine)
-        child.kill()
-        if child.returncode is None:
-            assert child.stdout is not None  # noqa: S101 - opened as a pipe above
-            child.stdout.close()
-            _, _, usage = os.wait4(child.pid, 0)  # reaped here, with its CPU time
-            child.returncode = -9
-            if usage.ru_utime + usage.ru_stime < seconds / 4:  # a 40 MP photo's decoding
-                raise _busy() from None
-            return {}
-        out, _ = child.communicate()  # it ended just then: its answer
-    try:
-        answer = json.loads(out) if child.returncode == 0 else {}
-    except ValueError:
-        answer = {}
-    return answer if isinstance(answer, dict) else {}
+    if result.waited_out and not result.answer and result.cpu < seconds / 4:
+        raise _busy()
+    return result.answer
 
 
 def read(sha256: str, base: Path | None = None) -> bytes:
