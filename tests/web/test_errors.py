@@ -6,6 +6,7 @@ zh-CN error page; both carry the right status, and 429 carries ``Retry-After``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -43,7 +44,9 @@ def api_refusal(
     return body
 
 
+@functools.cache
 def _document() -> dict[str, Any]:
+    """The API's OpenAPI document, made once (0.3-0.5 s each: read here for every operation)."""
     from certhall.api import api
 
     return dict(api.get_openapi_schema(path_prefix="/api"))
