@@ -1,8 +1,8 @@
 """What an uploaded file's check costs (docs/performance.md, section 11).
 
-``python -m bench uploads`` (part of ``make bench``) or ``python -m bench.uploads [--rounds N]``:
+``python -m bench uploads [--uploads-rounds N]`` (part of ``make bench``):
 four files an upload brings (a phone's 1600 x 1200 photo as JPEG, a scan as PNG, a 3-page PDF,
-a ZIP of two forms) checked ``--rounds`` times each, the ways alternating, three ways:
+a ZIP of two forms) checked ``--uploads-rounds`` times each, the ways alternating, three ways:
 
 - **zygote**: ``hall.checking.run``, as the store checks (a child forked from the zygote, its
   limits set, its answer read, reaped);
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import BenchFailure, handle_signals, log, median
+from bench.common import log, median
 
 MODULES = {
     "jpeg": ("certhall.hall.pixels", ()),
@@ -139,19 +139,3 @@ def quick(args: argparse.Namespace) -> None:
 def orchestrate(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
     result = measure(args.uploads_rounds)
     return summary(result), [result]
-
-
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.uploads")
-    ap.add_argument("--rounds", type=int, default=21)
-    args = ap.parse_args(argv)
-    lines, _ = orchestrate(argparse.Namespace(uploads_rounds=args.rounds))
-    print("\n".join(lines))
-    if any("FAILED" in line for line in lines):
-        raise BenchFailure("uploads benchmark failed (see above)")
-    return 0
-
-
-if __name__ == "__main__":
-    handle_signals()
-    sys.exit(main(sys.argv[1:]))
