@@ -131,7 +131,10 @@ def run(module: str, path: str, seconds: int, arguments: tuple[str, ...], wait: 
         if out is None:  # not done within the wait: killed (unreaped, the pid is still its own)
             os.kill(pid, signal.SIGKILL)
             out = _read_until(readable, None) or b""  # all it wrote, if it had just ended
-        cpu = _ask({"reap": pid}, [], max(1.0, deadline - time.monotonic()))["cpu"]
+        try:
+            cpu = _ask({"reap": pid}, [], max(1.0, deadline - time.monotonic()))["cpu"]
+        except Busy:  # the zygote replaced meanwhile: its child is init's to reap
+            cpu = 0.0
     finally:
         os.close(readable)
     try:
