@@ -17,8 +17,8 @@ the catalogue; ``tests/test_messages.py`` counts them down to zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from types import MappingProxyType
 from typing import Any, Self
 
@@ -180,15 +180,22 @@ def about(*fields: str) -> Iterator[None]:
 
 
 @contextmanager
-def prefixed(prefix: str) -> Iterator[None]:
-    """Refusals raised inside name their fields with ``prefix`` ahead: a form holding another
-    form's fields under names of its own (the counter's ``handler_phone`` for the handler
-    form's ``phone``)."""
+def renamed(rename: Callable[[str], str]) -> Iterator[None]:
+    """Refusals raised inside name their fields ``rename(name)`` (once each): a caller holding
+    another's inputs under names of its own (the rules' ``cert_expiry`` is a business line's
+    ``serial``: ``hall.items``)."""
     try:
         yield
     except CerthallError as error:
-        error.fields = tuple(prefix + name for name in error.fields)
+        error.fields = tuple(dict.fromkeys(rename(name) for name in error.fields))
         raise
+
+
+def prefixed(prefix: str) -> AbstractContextManager[None]:
+    """Refusals raised inside name their fields with ``prefix`` ahead: a form holding another
+    form's fields under names of its own (the counter's ``handler_phone`` for the handler
+    form's ``phone``)."""
+    return renamed(lambda name: prefix + name)
 
 
 def bounded(text: str, limit: int, what: str = "") -> str:

@@ -535,6 +535,63 @@ def test_enforce_online_odc_new() -> None:
         enforce("new", "org", channel="online", at=MONDAY)
 
 
+@pytest.mark.parametrize(
+    ("asked", "inputs"),
+    [
+        # 6 years of a 1-5 year certificate: the term
+        (dict(business="new", cert_type="personal", years=6), ("years",)),
+        # 变更 is done at a counter only: the business; an ODC is not issued online: the type
+        (dict(business="change", cert_type="personal", channel="online"), ("channel", "business")),
+        (dict(business="new", cert_type="org", channel="online"), ("channel", "cert_type")),
+        # an ODC on a Saturday at the 科技园 point: the day and the type (a personal one is done)
+        (dict(business="new", cert_type="org", at=SATURDAY), ("at", "cert_type")),
+        # 龙岗 on a Saturday (not a service day), at 13:00 (its lunch break): the day, the point
+        (
+            dict(business="new", cert_type="personal", years=1, point="longgang", at=SATURDAY),
+            ("at", "point"),
+        ),
+        (
+            dict(
+                business="new",
+                cert_type="personal",
+                years=1,
+                point="longgang",
+                at=sh(2026, 11, 23, 13),
+            ),
+            ("at", "point"),
+        ),
+        # the online renewal window: the day and the certificate's end
+        (
+            dict(
+                business="renew",
+                cert_type="org",
+                channel="online",
+                cert_expiry=MONDAY.date() + timedelta(days=120),
+            ),
+            ("at", "cert_expiry"),
+        ),
+        # several rules: each one's inputs, once
+        (
+            dict(business="new", cert_type="org", years=2, point="longgang", at=SATURDAY),
+            ("years", "at", "point", "cert_type"),
+        ),
+    ],
+)
+def test_a_refusal_names_the_inputs_it_is_about(
+    asked: dict[str, Any], inputs: tuple[str, ...]
+) -> None:
+    """What a form marks (``CerthallError.fields``), by quote()'s parameters: the caller
+    renames them to its fields (hall.items: a line's certificate is its serial)."""
+    asked.setdefault("channel", "onsite")
+    if asked["channel"] == "onsite":
+        asked.setdefault("point", "kejiyuan")
+    asked.setdefault("at", MONDAY)
+    with pytest.raises(QuoteRefused) as caught:
+        enforce(**asked)
+    assert caught.value.fields == inputs
+    assert quote(**asked).refusals  # the same rules refuse the quote, naming the same inputs
+
+
 def test_invalid_input_is_not_a_refusal() -> None:
     with pytest.raises(InvalidInput):
         enforce("new", "org", channel="onsite", point="futian", at=MONDAY)

@@ -17,7 +17,7 @@ from certhall.ca import registry
 from certhall.ca import services as ca_services
 from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
-from certhall.errors import Conflict, Forbidden, InvalidInput, about
+from certhall.errors import Conflict, Forbidden, InvalidInput, about, renamed
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_resident_id
@@ -92,19 +92,25 @@ def quote_item(
     target: Certificate | None,
     at: datetime,
 ) -> Quote:
-    """The rules' answer for one line now; QuoteRefused with the rules' words if forbidden."""
+    """The rules' answer for one line now; QuoteRefused with the rules' words if forbidden,
+    naming the line's inputs it is about (``rules.Refusal.inputs``: ``years``, ``business``,
+    ``cert_type``) by the line's names: a line on a certificate names it by its ``serial``
+    (the end the renewal window is about, the type the weekend rule is about: the certificate's
+    own). The channel, the point and the moment are the application's and the clock's."""
     online = application.channel == Channel.ONLINE
-    return enforce(
-        business.value,
-        cert_type.value,
-        years=years if business in (Business.NEW, Business.RENEW) else None,
-        channel=application.channel,
-        point=None if online else application.point,
-        at=at,
-        cert_expiry=target.not_after
-        if (online and business == Business.RENEW and target is not None)
-        else None,
-    )
+    by_serial = {"cert_expiry"} if target is None else {"cert_expiry", "cert_type"}
+    with renamed(lambda name: "serial" if name in by_serial else name):
+        return enforce(
+            business.value,
+            cert_type.value,
+            years=years if business in (Business.NEW, Business.RENEW) else None,
+            channel=application.channel,
+            point=None if online else application.point,
+            at=at,
+            cert_expiry=target.not_after
+            if (online and business == Business.RENEW and target is not None)
+            else None,
+        )
 
 
 def require_usable(business: Business, target: Certificate, at: datetime) -> None:
@@ -145,7 +151,9 @@ def _ukey_of(cert: Certificate, statuses: tuple[str, ...]) -> Ukey | None:
 def build(application: Application, request: ItemRequest) -> ApplicationItem:
     """A checked, quoted, unsaved line for ``application``. A refusal about one of the
     request's inputs names it by its attribute's name, the counter's and the 续期 form's field
-    too (``web.refused``); the rules' own refusals (a term, a channel, a day) name none."""
+    too (``web.refused``); the rules' own refusals name what they are about (:func:`quote_item`:
+    a term its ``years``, a channel the business or the type, a weekend the type; a day or the
+    counter's hours nothing a line holds: the moment is the clock's, the point the session's)."""
     now = clock.now()
     with about("business"):
         business = parse_business(request.business)

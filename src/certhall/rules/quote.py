@@ -45,6 +45,10 @@ class Refusal:
     words: str
     #: Why the rule applies to this request.
     detail: str
+    #: The inputs of :func:`quote` the rule is about, by its parameters' names (``years``,
+    #: ``business``, ``cert_type``, ``channel``, ``point``, ``at``, ``cert_expiry``): a form
+    #: marks its fields holding them (:attr:`QuoteRefused.fields`, ``web.refused``).
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,9 @@ class QuoteRefused(RuleViolation):
     def __init__(self, *, quote: Quote) -> None:
         super().__init__(code="rule_violation", variant="quote", reasons="；".join(quote.reasons))
         self.quote = quote
+        # every refusing rule's inputs, once each: the caller renames them to its form's fields
+        # (``errors.renamed``: a line's certificate is its serial)
+        self.naming(*dict.fromkeys(name for r in quote.refusals for name in r.inputs))
 
 
 def _years(offer: Offer, catalog: Catalog, has_term: bool, years: int | None) -> int | None:
@@ -175,6 +182,10 @@ def _years(offer: Offer, catalog: Catalog, has_term: bool, years: int | None) ->
     return years
 
 
+#: What the online renewal window is about: the day, and the end of the certificate renewed.
+_WINDOW = ("at", "cert_expiry")
+
+
 def _renewal_refusals(
     catalog: Catalog, moment: datetime, ends: date | datetime | None
 ) -> list[Refusal]:
@@ -191,10 +202,10 @@ def _renewal_refusals(
     opens = window.opens(expiry)
     if ended:
         detail = f"证书已于 {expiry.isoformat()} 到期"
-        return [Refusal("renewal_expired", window.expired_rule, detail)]
+        return [Refusal("renewal_expired", window.expired_rule, detail, _WINDOW)]
     if today < opens:
         detail = f"证书 {expiry.isoformat()} 到期,网厅续期自 {opens.isoformat()} 起可办理"
-        return [Refusal("renewal_too_early", window.too_early_rule, detail)]
+        return [Refusal("renewal_too_early", window.too_early_rule, detail, _WINDOW)]
     return []
 
 
@@ -205,7 +216,7 @@ def _point_refusals(
     refusals = []
     status = point_status(where, moment)
     if status.rule is not None:
-        refusals.append(Refusal(status.rule, where.hours_rule, status.detail))
+        refusals.append(Refusal(status.rule, where.hours_rule, status.detail, ("at", "point")))
     weekend = catalog.weekend_rule
     today = moment.date()
     rest_day = today.weekday() >= 5 and (
@@ -213,7 +224,8 @@ def _point_refusals(
     )
     if cert_type in weekend.cert_types and rest_day:
         detail = f"{today.isoformat()} 是周末{estimate_note(today)}"
-        refusals.append(Refusal("weekend", weekend.text, detail))
+        # the day, and the certificate's type: the other type is done on a weekend
+        refusals.append(Refusal("weekend", weekend.text, detail, ("at", "cert_type")))
     return refusals
 
 
@@ -274,11 +286,13 @@ def quote(
     cert = catalog.cert_types[cert_type]
     if term is not None and not cert.min_years <= term <= cert.max_years:
         detail = f"申请 {term} 年期,{cert.name} 可办理 {cert.min_years}-{cert.max_years} 年期"
-        refusals.append(Refusal("term", offer.fee_text, detail))
+        refusals.append(Refusal("term", offer.fee_text, detail, ("years",)))
     if channel not in offer.channels:
         words = offer.channel_rule or ""  # the loader guarantees words for a refused channel
         detail = f"{spec.name}({cert.name})不能通过{_channel_name(channel)}办理"
-        refusals.append(Refusal("channel", words, detail))
+        # a business done at the counter only (变更 ...), or only this type online (新办 ODC)
+        chosen = "cert_type" if channel in spec.channels else "business"
+        refusals.append(Refusal("channel", words, detail, ("channel", chosen)))
     if where is not None:
         refusals.extend(_point_refusals(catalog, where, cert_type, moment))
     if business is Business.RENEW and channel is Channel.ONLINE:

@@ -40,6 +40,7 @@ from tests.hall.conftest import (
     software_certificate,
 )
 from tests.hall.web.conftest import file, new_form, text
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -276,24 +277,36 @@ def test_the_printed_form_tells_the_order_story(
 
 
 @pytest.mark.parametrize(
-    ("fields", "status", "words"),
+    ("fields", "status", "words", "refused"),
     [
-        ({"person_id_number": WRONG_CHECK_DIGIT}, 400, "身份证号码校验位不正确"),
-        ({"years": "6"}, 422, "机构个人证书(法人证书):150元/个/年(可办理1-5年期)"),
-        ({"cert_type": "org", "years": "1"}, 422, "注:仅支持机构个人证书网厅办理。"),
-        ({"years": "两年"}, 400, "证书年限应为整数"),
-        ({"project": "other"}, 400, "请选择办理的项目"),
+        (
+            {"person_id_number": WRONG_CHECK_DIGIT},
+            400,
+            "身份证号码校验位不正确",
+            ["person_id_number"],
+        ),
+        # the rules' own refusals name what they are about: the term, the certificate type
+        ({"years": "6"}, 422, "机构个人证书(法人证书):150元/个/年(可办理1-5年期)", ["years"]),
+        ({"cert_type": "org", "years": "1"}, 422, "注:仅支持机构个人证书网厅办理。", ["cert_type"]),
+        ({"years": "两年"}, 400, "证书年限应为整数", ["years"]),
+        ({"project": "other"}, 400, "请选择办理的项目", []),
     ],
     ids=["id-check-digit", "six-years", "odc-online", "years-not-a-number", "project"],
 )
 def test_bad_new_application_is_explained_on_the_page(
-    client_a: Client, organization: Organization, fields: dict[str, str], status: int, words: str
+    client_a: Client,
+    organization: Organization,
+    fields: dict[str, str],
+    status: int,
+    words: str,
+    refused: list[str],
 ) -> None:
     with at(FRIDAY):
         response = client_a.post("/hall/new/", new_form(**fields))
     assert response.status_code == status
     assert ranges_whole(words) in text(response)  # a range kept on one line
     assert 'id="form-error"' in text(response)
+    assert marked(text(response)) == refused  # the fields it is about (web.refused)
     assert not Application.objects.filter(organization=organization).exists()  # no orphan draft
 
 

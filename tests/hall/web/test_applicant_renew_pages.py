@@ -157,6 +157,7 @@ def test_online_renewal_refusals_in_the_rules_words(
         response = client_a.post("/hall/renew/", {"serial": cert.serial, "years": "1"})
     assert response.status_code == 422
     assert default_catalog().online_renewal.too_early_rule in text(response)
+    assert marked(text(response)) == ["serial"]  # the window is its certificate's (web.refused)
     assert not Application.objects.exists()
 
 

@@ -14,7 +14,7 @@ from certhall.hall.models import Application, ApplicationItem
 from certhall.hall.states import State
 from certhall.payments.models import Order
 from certhall.ukeys.models import Ukey
-from tests.hall.conftest import FRIDAY, SATURDAY, at
+from tests.hall.conftest import FRIDAY, SATURDAY, at, software_certificate
 from tests.hall.web.staff_support import (
     HANDLER_ID,
     NEW_USCC,
@@ -135,6 +135,7 @@ def test_saturday_odc_refused_with_the_rules_words(clerk: User, handler: Handler
             follow=True,
         )
         assert WEEKEND_WORDS in " ".join(flashes(refused))
+        assert marked(text(refused)) == ["cert_type"]  # the type it is about (web.refused)
         assert not ApplicationItem.objects.exists()
         # a personal certificate is done as usual on a Saturday
         client.post(
@@ -148,6 +149,28 @@ def test_saturday_odc_refused_with_the_rules_words(clerk: User, handler: Handler
             },
         )
         assert ApplicationItem.objects.get().fee == 300
+
+
+def test_a_rule_refusing_a_line_on_a_certificate_names_its_serial(
+    hall_ca: object, admin: User, clerk: User, handler: Handler
+) -> None:
+    """An ODC's 续期 on a Saturday: the weekend rule is about the certificate's type, which is
+    the certificate's own (the form's 证书类型 says 按原证书): the serial is marked."""
+    _key, odc = software_certificate(admin, handler.organization, profile="org")
+    with at(SATURDAY):
+        client = counter_client(clerk)
+        client.post(
+            reverse("hall-staff:counter-open"),
+            {"uscc": handler.organization.uscc, "handler_id": str(handler.pk)},
+        )
+        number = Application.objects.get().number
+        refused = client.post(
+            reverse("hall-staff:add-item", args=[number]),
+            {"business": "renew", "serial": odc.serial},
+        )
+    assert refused.status_code == 422 and WEEKEND_WORDS in " ".join(flashes(refused))
+    assert marked(text(refused)) == ["serial"]
+    assert not ApplicationItem.objects.exists()
 
 
 def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: User) -> None:
