@@ -162,7 +162,7 @@ def add_stock(actor: User, count: int | None, *, store: UkeyStore | None = None)
     otherwise, None included: not a number), each under a random label; at most
     :data:`STOCK_REQUESTS` a provider (a refusal is audited once a window)."""
     if count is None or not 1 <= count <= STOCK_BATCH:
-        raise InvalidInput(code="count", limit=STOCK_BATCH)
+        raise InvalidInput(code="count", limit=STOCK_BATCH).naming("count")  # the 入库 form's
     require_role(actor, *STOCK_ROLES)
     with audit.refusals_recorded(
         actor, "ukey.stock", object_type="provider", object_id=actor.provider_id or ""

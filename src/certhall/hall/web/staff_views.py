@@ -533,25 +533,35 @@ def issuance_queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff
 def ukey_stock(request: HttpRequest) -> HttpResponse:
+    """The stock by state; 入库: done, back here with the count added; refused, the page again
+    with the refusal inside the 入库 form and the count as typed, marked (``act_on_page``: a
+    notice after a redirect could not say which field it was about)."""
     actor = _actor(request)
     if request.method == "POST":
-        return act_and_return(
+
+        def again(error: CerthallError, typed_form: dict[str, str]) -> HttpResponse:
+            context = _stock_context(actor, None)
+            context["typed"] = typed_form
+            return form_page(request, "hall/staff/ukeys.html", context, error)
+
+        return act_on_page(
             request,
             reverse("hall-staff:ukeys"),
             lambda: ukeys.add_stock(actor, whole_number(field(request.POST, "count", 4))),
             lambda added: text("done_ukeys_stocked", count=len(added)),
+            again,
+            limit=4,
         )
-    status = field(request.GET, "status", 16) or None
-    rows = ukeys.list_ukeys(actor, status=status)
-    return render(
-        request,
-        "hall/staff/ukeys.html",
-        {
-            "section": "ukeys",
-            "ukeys": rows,
-            "status": status,
-            "counts": _stock_counts(actor),
-            "statuses": [(s.value, s.label) for s in UkeyStatus],
-            "can_add": actor.role in ukeys.STOCK_ROLES,
-        },
-    )
+    context = _stock_context(actor, field(request.GET, "status", 16) or None)
+    return render(request, "hall/staff/ukeys.html", context)
+
+
+def _stock_context(actor: User, status: str | None) -> dict[str, Any]:
+    return {
+        "section": "ukeys",
+        "ukeys": ukeys.list_ukeys(actor, status=status),
+        "status": status,
+        "counts": _stock_counts(actor),
+        "statuses": [(s.value, s.label) for s in UkeyStatus],
+        "can_add": actor.role in ukeys.STOCK_ROLES,
+    }
