@@ -24,6 +24,7 @@ from certhall.errors import CerthallError, Conflict
 from certhall.payments import notify, sandbox, services, signing
 from certhall.payments.gateways import ONLINE
 from certhall.payments.models import Order, SandboxRefund, SandboxTrade
+from tests.support.refused import marked
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: A Friday in 2026 (working-day computations stay inside the known calendar).
@@ -48,20 +49,31 @@ def page(response: Any) -> str:
 
 
 def refused_row(
-    response: Any, row: str, words: str, field: str = "", typed: str = "", status: int = 400
+    response: Any,
+    row: str,
+    words: str,
+    field: str = "",
+    typed: str = "",
+    status: int = 400,
+    *,
+    about: str | None = None,
 ) -> str:
     """Finance's page shown again for a refused row form: the refusal's status, its words beside
     the forms of the row marked ``row`` (its ``data-...`` attribute) and beside no other row,
-    ``field``'s input with the text ``typed`` (the redirect lost it behind a notice)."""
+    ``field``'s input with the text ``typed`` (the redirect lost it behind a notice), and the
+    field the refusal is about (``about``, else ``field``) marked in that row alone."""
     assert response.status_code == status, response.status_code
     text = re.sub(r"\s+", " ", response.content.decode())
     start = text.index(row)
     shown = text[start : text.index("</tr>", start)]
-    assert 'class="flash flash-error row-refusal" role="alert"' in shown and words in shown
-    assert text.count("row-refusal") == 1 and 'id="form-error"' not in text
+    box = 'class="flash flash-error row-refusal" role="alert" id="form-error"'
+    assert box in shown and words in shown
+    assert text.count("row-refusal") == 1 and text.count('id="form-error"') == 1
     if field:
         value = re.escape(html.escape(typed))
         assert re.search(f'name="{field}"[^>]*value="{value}"', shown), shown
+    about = field if about is None else about
+    assert marked(text) == ([about] if about else []) and marked(shown) == marked(text)
     return text
 
 

@@ -110,7 +110,7 @@ def test_request_and_issue_through_the_pages(
     )
     no_pdf = finance.post(issue, {"number": "26442000000012345678"})
     words = catalogue.text("invoice_pdf_missing")
-    refused_row(no_pdf, row, words, "number", "26442000000012345678")
+    refused_row(no_pdf, row, words, "number", "26442000000012345678", about="pdf")
     refused_row(finance.post(issue, {"number": " ", "pdf": upload()}), row, "发票号码", "number")
     assert Invoice.objects.get(pk=invoice.pk).status == "requested"
     done = finance.post(
@@ -273,9 +273,9 @@ def test_the_pdf_is_required_and_must_be_a_pdf(
     row = f'data-invoice="{invoice.pk}"'
     for code, form in refusals.items():
         shown = finance.post(url, form)
-        refused_row(
-            shown, row, catalogue.text(code, limit=5)[:12], "number", "04403190011112345678"
-        )
+        words = catalogue.text(code, limit=5)[:12]
+        # the number kept as typed, the PDF marked: the refusal is about it
+        refused_row(shown, row, words, "number", "04403190011112345678", about="pdf")
     with pytest.raises(InvalidInput) as too_big:
         invoices.issue_invoice(
             clerk, invoice.pk, "04403190011112345678", [PDF, b"0" * invoices.MAX_PDF_BYTES]
@@ -335,7 +335,8 @@ def test_a_broken_invoice_pdf_is_refused_and_nothing_is_kept(
         f"/payments/invoices/{invoice.pk}/issue",
         {"number": "04403190011112345678", "pdf": upload(make())},
     )
-    refused_row(shown, f'data-invoice="{invoice.pk}"', words, "number", "04403190011112345678")
+    row = f'data-invoice="{invoice.pk}"'
+    refused_row(shown, row, words, "number", "04403190011112345678", about="pdf")
     invoice.refresh_from_db()
     assert (invoice.status, invoice.number, invoice.pdf_sha256) == ("requested", "", "")
     assert [p for p in (tmp_path / "invoices").rglob("*") if p.is_file()] == []

@@ -104,6 +104,30 @@ def test_a_name_several_forms_hold_is_marked_in_the_boxs_form_only() -> None:
     assert 'aria-invalid="true"' in _tag(page, "reason-b")
 
 
+CELLS = """<main>{top}<table><tr><td>{box}
+<form class="stop"><input id="reason-1" name="reason"><input id="sent-1" name="sent"></form>
+<form class="note"><input id="note-1" name="note"></form></td></tr>
+<tr><td><form class="stop"><input id="reason-2" name="reason"><input name="sent"></form>
+<form class="note"><input id="note-2" name="note"></form></td></tr></table></main>"""
+BOX = '<p class="flash" role="alert" id="form-error">请填写停止原因。</p>'
+
+
+def test_a_box_in_no_form_scopes_the_element_holding_it() -> None:
+    """Finance's rows: a row's refusal in its cell, before the row's forms, which every row
+    holds: the fields of that cell are marked (a name one of its forms holds), no other row's."""
+    page = refused.mark(CELLS.format(top="", box=BOX), ("reason", "note"))
+    assert 'aria-invalid="true"' in _tag(page, "reason-1") and "autofocus" in _tag(page, "reason-1")
+    assert 'aria-invalid="true"' in _tag(page, "note-1")
+    assert "aria-invalid" not in _tag(page, "reason-2") + _tag(page, "note-2")
+    assert "aria-invalid" not in _tag(page, "sent-1")
+    # the box above every row: each row holds the name, none is the refused one
+    top = CELLS.format(top=BOX, box="")
+    assert refused.mark(top, ("reason",)) == top
+    # a cell whose two forms hold the name: not one field is the refused one
+    twice = CELLS.format(top="", box=BOX).replace('name="note"', 'name="reason"', 1)
+    assert refused.mark(twice, ("reason",)) == twice
+
+
 def test_a_field_marked_before_is_marked_once() -> None:
     page = PAGE.replace(
         '<input id="code" name="code"/>', '<input id="code" name="code" aria-invalid="false"/>'

@@ -48,7 +48,7 @@ from certhall.accounts.models import User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider, system_actor
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, ConfigurationError, InvalidInput, NotFound
+from certhall.errors import CerthallError, ConfigurationError, InvalidInput, NotFound, about
 from certhall.lifecycle import transition
 from certhall.messages import text
 from certhall.payments import (
@@ -495,7 +495,8 @@ def mark_handled(actor: User, discrepancy_id: int, note: str) -> GatewayDiscrepa
             raise NotFound(code="discrepancy_not_found", id=discrepancy_id)
         GatewayDiscrepancy.objects.require_visible(actor, row)
         require_provider(actor, row.provider_id)
-        text = services.order_text(note, "处理说明", 200)
+        with about("note"):  # finance's row form's (web.refused)
+            text = services.order_text(note, "处理说明", 200)
         with transaction.atomic():
             locked = GatewayDiscrepancy.objects.select_for_update().get(pk=row.pk)
             return transition(

@@ -28,7 +28,7 @@ from certhall.accounts import validation
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, NotFound
+from certhall.errors import Conflict, InvalidInput, NotFound, about
 from certhall.hall import storage
 from certhall.lifecycle import transition
 from certhall.notify.notifier import notify
@@ -156,10 +156,13 @@ def _register(
     require_role(actor, *INVOICE_ROLES)
     action = INVOICES.actions[target]
     with audit.refusals_recorded(actor, action, object_type="invoice", object_id=invoice_id):
-        number = invoice_number(number)
+        # each refusal names finance's row form's field (web.refused)
+        with about("number"):
+            number = invoice_number(number)
         if pdf is None:
-            raise InvalidInput(code="invoice_pdf_missing")
-        document = _store_pdf(pdf)
+            raise InvalidInput(code="invoice_pdf_missing").naming("pdf")
+        with about("pdf"):
+            document = _store_pdf(pdf)
         with transaction.atomic():
             invoice = (
                 Invoice.objects.select_for_update(of=("self",))
@@ -173,7 +176,7 @@ def _register(
             Invoice.objects.require_visible(actor, invoice, missing=missing)
             taken = Q(number=number) | Q(reversal_number=number)
             if Invoice.objects.filter(taken, provider=invoice.provider).exists():
-                raise Conflict(code="invoice_number_taken", number=number)
+                raise Conflict(code="invoice_number_taken", number=number).naming("number")
             now = clock.now()
             if target == InvoiceStatus.ISSUED:
                 fields = {"number": number, "issued_by": actor, "issued_at": now}

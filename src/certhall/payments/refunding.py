@@ -45,7 +45,7 @@ from certhall import clock, crashpoints, money, ratelimit
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict
+from certhall.errors import CerthallError, Conflict, about
 from certhall.payments import gateways, refund_state, services
 from certhall.payments.lifecycle import Status
 from certhall.payments.models import Order
@@ -203,7 +203,8 @@ def alert_handled(actor: User, reference: str, note: str) -> Order:
     ):
         order = services.get_order(actor, reference)
         require_provider(actor, order.provider_id)
-        text = services.order_text(note, "处理说明", 200)
+        with about("note"):  # finance's row forms' fields (web.refused)
+            text = services.order_text(note, "处理说明", 200)
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             if locked.refund_duplicate_at is None:
@@ -243,7 +244,8 @@ def stop(actor: User, reference: str, reason: str) -> Order:
     ):
         order = services.get_order(actor, reference)
         require_provider(actor, order.provider_id)
-        why = services.order_text(reason, "停止原因", 200)
+        with about("reason"):
+            why = services.order_text(reason, "停止原因", 200)
         now = clock.now()
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order.pk)

@@ -33,6 +33,7 @@ from certhall.errors import (
     InvalidInput,
     NotFound,
     RuleViolation,
+    about,
     quoted,
 )
 from certhall.lifecycle import transition
@@ -475,7 +476,8 @@ def record_refund_sent(actor: User, reference: str, sent_reference: str) -> Orde
     ):
         order = get_order(actor, reference)
         require_provider(actor, order.provider_id)
-        text = order_text(sent_reference, "退回流水号", 64)
+        with about("sent_reference"):  # finance's row form's (web.refused)
+            text = order_text(sent_reference, "退回流水号", 64)
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             refund_state.require_hand_allowed(locked, clock.now())

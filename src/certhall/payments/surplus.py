@@ -43,7 +43,7 @@ from certhall import clock, crashpoints, money
 from certhall.accounts.models import User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.audit import services as audit
-from certhall.errors import CerthallError, Conflict, NotFound
+from certhall.errors import CerthallError, Conflict, NotFound, about
 from certhall.lifecycle import transition
 from certhall.messages import text
 from certhall.payments import gateways, notices, refund_state, services
@@ -279,7 +279,8 @@ def record_by_hand(actor: User, surplus_id: int, sent_reference: str) -> Surplus
         actor, "payments.surplus.return_hand", object_type=SURPLUSES.kind, object_id=surplus_id
     ):
         surplus = get(actor, surplus_id)
-        reference = services.order_text(sent_reference, "退回流水号", 64)
+        with about("sent_reference"):  # finance's row form's (web.refused)
+            reference = services.order_text(sent_reference, "退回流水号", 64)
         with transaction.atomic():
             surplus = _from_received(
                 actor,

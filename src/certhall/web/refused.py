@@ -10,7 +10,8 @@ it named already, a hint's), and the first one ``autofocus``: a screen reader ar
 page reads the field, that it is invalid and the refusal's words. Written into the page once
 here, after the template, not by each template; a page without the box, or a refusal naming no
 field of its form, is left as it is (the box alone). A name that several forms of the page hold
-(a console's rows) is marked only in the form that holds the box.
+(a console's rows) is marked only within the box's scope, its form or else the element holding
+it (a row's cell before its forms: finance's rows), and only when one form there holds it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ _NOT_FIELDS = ("hidden", "submit", "button", "reset", "image")
 _ATTRIBUTE = r"""\s{name}(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?(?=[\s/>])"""
 
 
+#: Elements that have no end tag (never open in :class:`_Finder`'s stack).
+_VOID = frozenset(
+    ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr")
+)
+
+
 @dataclass(frozen=True)
 class _Field:
     name: str
@@ -35,11 +42,13 @@ class _Field:
     at: tuple[int, int]  # where its start tag starts: line (from 1), column
     tag: str  # its start tag as written
     described_by: str  # the ids it is described by already
+    within: frozenset[int]  # the elements holding it (their numbers in the page, 0 the page)
 
 
 class _Finder(HTMLParser):
-    """The fields named ``names``, the form holding the box (0 for none, None while it is not
-    seen), and whether anything already asks for the focus."""
+    """The fields named ``names``, the box's scope (the number of its form's element, else of
+    the element holding it, 0 the page; None while the box is not seen), and whether anything
+    already asks for the focus."""
 
     def __init__(self, names: Iterable[str]) -> None:
         super().__init__(convert_charrefs=True)
@@ -49,14 +58,29 @@ class _Finder(HTMLParser):
         self.focused = False
         self.forms = 0
         self.form: int | None = None
+        self.elements = 0
+        self.open: list[tuple[str, int]] = [("", 0)]  # (tag, number): the page holds all
+        self.form_element: dict[int, int] = {}  # a form's number -> its element's
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID:
+            self.elements += 1
+            self.open.append((tag, self.elements))
+        self._start(tag, attrs, opened=tag not in _VOID)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, opened=False)
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, opened: bool) -> None:
+        """``tag`` starts (``opened``: it holds what follows, the last of :attr:`open`)."""
         given = dict(attrs)
         if tag == "form":
             self.forms += 1
             self.form = self.forms
+            self.form_element[self.forms] = self.open[-1][1]
         if given.get("id") == BOX and self.box is None:
-            self.box = self.form or 0
+            holder = self.open[-2 if opened else -1][1]
+            self.box = self.form_element[self.form] if self.form else holder
         self.focused = self.focused or "autofocus" in given
         name = given.get("name")
         if tag not in _FIELDS or name not in self.names:
@@ -65,21 +89,34 @@ class _Finder(HTMLParser):
             return
         text = self.get_starttag_text() or ""
         described_by = given.get("aria-describedby") or ""
-        self.found.append(_Field(name or "", self.form, self.getpos(), text, described_by))
-
-    handle_startendtag = handle_starttag
+        within = frozenset(number for _tag, number in self.open)
+        field = _Field(name or "", self.form, self.getpos(), text, described_by, within)
+        self.found.append(field)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self.form = None
+        # the nearest open element of that name closes, with any left open inside it
+        for depth in range(len(self.open) - 1, 0, -1):
+            if self.open[depth][0] == tag:
+                del self.open[depth:]
+                break
 
     def refused(self) -> list[_Field]:
         """The fields to mark: of a name that more than one form of the page holds (a console's
-        rows, each with its 原因), only the box's form's; none when the box is in no form."""
+        rows, each with its 原因), those within the box's scope (its form, else the element
+        holding it) when one form there holds them; none otherwise."""
         forms: dict[str, set[int | None]] = {}
+        scoped: dict[str, set[int | None]] = {}
         for field in self.found:
             forms.setdefault(field.name, set()).add(field.form)
-        return [f for f in self.found if len(forms[f.name]) == 1 or f.form == self.box]
+            if self.box in field.within:
+                scoped.setdefault(field.name, set()).add(field.form)
+        return [
+            f
+            for f in self.found
+            if len(forms[f.name]) == 1 or (self.box in f.within and len(scoped[f.name]) == 1)
+        ]
 
 
 def _without(tag: str, name: str) -> str:
