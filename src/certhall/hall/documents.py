@@ -19,7 +19,7 @@ from django.db import transaction
 from certhall import clock
 from certhall.accounts.models import Role, User
 from certhall.audit import services as audit
-from certhall.errors import Conflict, InvalidInput, NotFound, quoted
+from certhall.errors import Conflict, InvalidInput, NotFound, about, quoted
 from certhall.hall import access, realname, storage
 from certhall.hall.models import (
     Application,
@@ -46,7 +46,8 @@ def document_name(kind: str) -> str:
 
 
 def check_kind(kind: str, *, upload: bool) -> None:
-    """A known document kind; the Ukey is handed over, never uploaded."""
+    """A known document kind; the Ukey is handed over, never uploaded. Refused naming ``kind``
+    (资料类型: the field of the upload forms, hidden in each row, and of the API)."""
     known = set(default_catalog().documents) | set(HANDLER_PHOTOS)
     if kind not in known:
         raise InvalidInput(
@@ -54,9 +55,9 @@ def check_kind(kind: str, *, upload: bool) -> None:
             variant="unknown",
             kind=quoted(kind, 32),
             choices="、".join(sorted(known)),
-        )
+        ).naming("kind")
     if upload and kind == UKEY:
-        raise InvalidInput(code="document_kind")
+        raise InvalidInput(code="document_kind").naming("kind")
 
 
 def required(application: Application, items: Iterable[ApplicationItem]) -> list[str]:
@@ -138,7 +139,8 @@ def upload(
         check_kind(kind, upload=True)
         _check_editable(application)
         # outside the transaction: a file system write
-        blob = storage.store(chunks, pdf=storage.SCAN_PDF)
+        with about("file"):  # the upload forms' file field (web.refused)
+            blob = storage.store(chunks, pdf=storage.SCAN_PDF)
         with transaction.atomic():
             application = access.load(actor, number, lock=True)
             _check_editable(application)

@@ -23,6 +23,7 @@ from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
 from certhall.rules import default_catalog
+from certhall.web.errors import attempt
 from certhall.web.templatetags.wrapping import numbers_whole, ranges_whole
 from tests.hall.conftest import (
     EXE,
@@ -343,8 +344,17 @@ def test_bad_upload_is_explained_on_the_page(
             {"kind": "licence_copy", "file": file(content, "licence.pdf")},
         )
     assert response.status_code == 400
-    assert words in text(response) and 'id="form-error"' in text(response)
+    assert words in _row_refusal(text(response), "licence_copy")
+    assert marked(text(response)) == ["file"]  # that row's file (web.refused), no other row's
     assert not draft.documents.exists()
+
+
+def _row_refusal(page: str, kind: str) -> str:
+    """The words of the refusal shown in the row of ``kind`` (the page's only ``#form-error``)."""
+    start = page.index(f'<tr data-kind="{kind}">')
+    row = page[start : page.index("</tr>", start)]
+    assert page.count('id="form-error"') == 1 and 'id="form-error"' in row, row
+    return row
 
 
 def test_upload_without_a_file(client_a: Client, applicant: User, handler: Handler) -> None:
@@ -352,7 +362,36 @@ def test_upload_without_a_file(client_a: Client, applicant: User, handler: Handl
     response = client_a.post(
         f"/hall/applications/{draft.number}/documents/", {"kind": "licence_copy"}
     )
-    assert response.status_code == 400 and "请选择要上传的文件" in text(response)
+    assert response.status_code == 400
+    assert "请选择要上传的文件" in _row_refusal(text(response), "licence_copy")
+    assert marked(text(response)) == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [("nonsense", "未知的资料类型"), ("ukey", "Ukey须带到受理点"), ("资" * 33, "资料类型不能超过")],
+    ids=["unknown", "ukey", "too-long"],
+)
+def test_a_document_type_refused_names_it(
+    client_a: Client, applicant: User, handler: Handler, kind: str, words: str
+) -> None:
+    """资料类型: the kind a row's form sends, hidden. One no row shows (a mangled form, the Ukey,
+    one past its bound) is refused above the rows naming ``kind``, which no field shows: none is
+    marked (a row's file would say the file was wrong)."""
+    draft = _draft_without_documents(client_a, applicant, handler)
+    url = f"/hall/applications/{draft.number}/documents/"
+    response = client_a.post(url, {"kind": kind, "file": file(b"%PDF-1.4", "a.pdf")})
+    page = text(response)
+    assert response.status_code == 400 and words in page, page
+    assert page.count('id="form-error"') == 1 and page.index('id="form-error"') < page.index(
+        'id="documents"'
+    )
+    assert marked(page) == []
+    _, error = attempt(
+        lambda: documents.upload(applicant, draft.number, kind, filename="a", chunks=[b"%PDF-"])
+    )
+    assert error is not None and error.fields == ("kind",)  # the API's field too
+    assert not draft.documents.exists()
 
 
 def test_handler_added_on_the_way(client_a: Client, applicant: User, handler: Handler) -> None:

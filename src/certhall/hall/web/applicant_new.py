@@ -420,7 +420,7 @@ def _upload(actor: User, number: str, request: HttpRequest) -> Document:
     kind = text_field(request.POST, "kind", 32, what="资料类型")
     upload = request.FILES.get("file")
     if upload is None:
-        raise InvalidInput(code="file_missing")
+        raise InvalidInput(code="file_missing").naming("file")
     return documents.upload(
         actor, number, kind, filename=upload.name or "", chunks=upload.chunks(64 * 1024)
     )
@@ -442,6 +442,10 @@ def documents_step(request: HttpRequest, actor: User, application: Application) 
     context = _wizard(
         application, "documents", **_documents_context(application, with_identity=False)
     )
+    if error is not None:  # beside the row whose upload it refused (web.refused marks its file)
+        posted = str(request.POST.get("kind", ""))
+        if any(row["kind"] == posted for row in context["rows"]):
+            context["refused_kind"] = posted
     return form_page(request, "hall/applicant/documents.html", context, error)
 
 
