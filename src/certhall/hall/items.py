@@ -151,9 +151,7 @@ def _ukey_of(cert: Certificate, statuses: tuple[str, ...]) -> Ukey | None:
 def build(application: Application, request: ItemRequest) -> ApplicationItem:
     """A checked, quoted, unsaved line for ``application``. A refusal about one of the
     request's inputs names it by its attribute's name, the counter's and the 续期 form's field
-    too (``web.refused``); the rules' own refusals name what they are about (:func:`quote_item`:
-    a term its ``years``, a channel the business or the type, a weekend the type; a day or the
-    counter's hours nothing a line holds: the moment is the clock's, the point the session's)."""
+    too (``web.refused``), the rules' own refusals too (:func:`quote_item`)."""
     now = clock.now()
     with about("business"):
         business = parse_business(request.business)
