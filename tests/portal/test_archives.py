@@ -407,8 +407,9 @@ REFUSED: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "zip-in-a-zip-in-a-zip": (
         lambda: bad.nested(2, driver_zip(1000), "驱动.zip"),
         "archive_nested",
-        "压缩文件中的“第1层.zip/驱动.zip”嵌套过深（压缩文件里的压缩文件中又含有压缩文件，"
-        "最多嵌套一层），请把里层的压缩文件解开后重新打包上传。",
+        "压缩文件中的“第1层.zip/驱动.zip”嵌套过深（压缩文件里只能再含一层压缩文件，Word、Excel"
+        "文档也是压缩文件；只有Word、Excel文档中嵌入的图表或文档可再深一层，其中不能再有压缩"
+        "文件），请把里层的压缩文件解开后重新打包上传。",
     ),
 }
 

@@ -4,9 +4,13 @@ byte by byte or with zipfile where they cannot be written otherwise: the builder
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import stat
 import struct
+import tarfile
 import zipfile
 import zlib
 from typing import Any
@@ -186,3 +190,80 @@ def form_with_a_chart(workbook: bytes | None = None) -> bytes:
 
 def macro_workbook() -> bytes:
     return zipped({**xlsx_parts(), "xl/vbaProject.bin": OLE_FILE})
+
+
+# Archives of formats nothing here reads inside (``archives._foreign``), made with the stdlib
+# where it writes them, byte by byte from their specifications where it does not.
+
+
+def cab(name: str = "ukey.inf", data: bytes = b"[Version]\r\nSignature=$Windows NT$\r\n") -> bytes:
+    """A Microsoft cabinet of one stored file, as a driver's package carries one ([MS-CAB]: its
+    header, one folder, the file's entry, one data block without a checksum); Windows' Explorer
+    opens it with a double-click."""
+    encoded = name.encode() + b"\x00"
+    files_at = 36 + 8
+    data_at = files_at + 16 + len(encoded)
+    total = data_at + 8 + len(data)
+    header = struct.pack("<4sIIIIIBBHHHHH", b"MSCF", 0, total, 0, files_at, 0, 3, 1, 1, 1, 0, 0, 0)
+    folder = struct.pack("<IHH", data_at, 1, 0)  # its data blocks' start, one block, stored
+    date, clock = (2026 - 1980) << 9 | 11 << 5 | 20, 10 << 11
+    entry = struct.pack("<IIHHHH", len(data), 0, 0, date, clock, 0x20) + encoded
+    block = struct.pack("<IHH", 0, len(data), len(data)) + data
+    return header + folder + entry + block
+
+
+def seven_zip() -> bytes:
+    """An empty 7-Zip archive as 7-Zip writes one: its signature header (the magic, version
+    0.4, the start header's CRC-32 over the next header's offset, size and CRC, all zero)."""
+    start = struct.pack("<QQI", 0, 0, 0)
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start
+
+
+def _rar_block(body: bytes) -> bytes:
+    sized = bytes([len(body)]) + body
+    return struct.pack("<I", zlib.crc32(sized)) + sized
+
+
+def rar() -> bytes:
+    """An empty RAR 5 archive: its signature, its main header and its end of archive (each a
+    CRC-32 over the header's size and body: type, flags, the archive's or the end's flags)."""
+    return b"Rar!\x1a\x07\x01\x00" + _rar_block(b"\x01\x00\x00") + _rar_block(b"\x05\x00\x00")
+
+
+def tar() -> bytes:
+    """A tar of a Linux driver's install script, as tarfile writes it (PAX: ``ustar`` at 257)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        script = b"#!/bin/sh\ncp libukey.so /usr/lib/\n"
+        info = tarfile.TarInfo("ukey-driver/install.sh")
+        info.size, info.mode = len(script), 0o755
+        archive.addfile(info, io.BytesIO(script))
+    return out.getvalue()
+
+
+def iso() -> bytes:
+    """An ISO 9660 image's start: its 32 KiB system area, then a primary volume descriptor
+    (type 1, ``CD001``, version 1) and the set's terminator (type 255); Windows mounts one with
+    a double-click."""
+    return bytes(32768) + b"\x01CD001\x01" + bytes(2041) + b"\xffCD001\x01" + bytes(2041)
+
+
+INSTALL = b"#!/bin/sh\ncp libukey.so /usr/lib/\n" * 20
+
+#: Each format's archive (and the format's name a refusal gives).
+FOREIGN: dict[str, tuple[bytes, str]] = {
+    "7z": (seven_zip(), "7z"),
+    "rar5": (rar(), "RAR"),
+    "rar4": (b"Rar!\x1a\x07\x00" + bytes(20), "RAR"),  # its signature, then a header's start
+    "cab": (cab(), "CAB"),
+    "gz": (gzip.compress(INSTALL, mtime=0), "gzip"),
+    "bz2": (bz2.compress(INSTALL), "bzip2"),
+    "xz": (lzma.compress(INSTALL), "xz"),
+    "tar": (tar(), "tar"),
+    "tar.gz": (gzip.compress(tar(), mtime=0), "gzip"),
+    # a frame of "x" each, as the zstd 1.5 and lz4 1.9 commands write it
+    "zst": (bytes.fromhex("28b52ffd04580900007823110483"), "Zstandard"),
+    "lz4": (bytes.fromhex("04224d186440a7010000807800000000ea30c42e"), "LZ4"),
+    "lz": (b"LZIP\x01\x0c" + bytes(30), "lzip"),  # its header, then a stream's start
+    "iso": (iso(), "ISO"),
+}

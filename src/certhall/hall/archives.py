@@ -19,7 +19,9 @@ DOCX or XLSX must have one) must have it read with no DTD (``_xml``: ``_declared
 runs code, by its name or by the type declared for it (``_runs_code``: macros, ActiveX
 controls, embedded OLE objects), and no relationship that has Office load something from
 outside the package when it opens (``_loads_from_outside``: a remote template, object, frame or
-picture; a hyperlink is allowed). A member that is itself a ZIP
+picture; a hyperlink is allowed). A member that is an archive of another format (7z, RAR, CAB,
+gzip, tar, an ISO image ...: ``_foreign``, by its first bytes) is refused: nothing here reads
+inside it. A member that is itself a ZIP
 (by its first bytes, not its name) is checked the same way, one level deep, within the same
 bounds as the archive around it (``_Budget``); a ZIP inside that is refused
 (``archive_nested``), but for an Office package embedded in an Office package (a chart's
@@ -69,6 +71,27 @@ _SHOWN = 80
 #: A member that starts as a ZIP does (a local header, or the end of an empty one's directory)
 #: is an archive inside the archive, whatever its name.
 _ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
+#: Archives and disk images of other formats, by their magic bytes at an offset (their
+#: specifications'), whatever the member's name: nothing here reads inside them, so a customer
+#: would unpack or mount what was never checked. 7-Zip, RAR (4 and 5), Microsoft's cabinet (its
+#: reserved field zero), gzip (deflate, no reserved flag), bzip2 (its first block's or the empty
+#: stream's end magic after the level), xz, Zstandard, LZ4's frame, lzip, POSIX and GNU tar
+#: (``ustar`` at 257), and an ISO 9660 or UDF image (its first volume descriptor at 32769). A
+#: program or installer (an ``.exe``, ``.msi``, ``.deb``) is a file like any other.
+_FOREIGN: tuple[tuple[int, tuple[bytes, ...], str], ...] = (
+    (0, (b"7z\xbc\xaf\x27\x1c",), "7z"),
+    (0, (b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00"), "RAR"),
+    (0, (b"MSCF\x00\x00\x00\x00",), "CAB"),
+    (0, (b"\xfd7zXZ\x00",), "xz"),
+    (0, (b"\x28\xb5\x2f\xfd",), "Zstandard"),
+    (0, (b"\x04\x22\x4d\x18",), "LZ4"),
+    (0, (b"LZIP\x01",), "lzip"),
+    (257, (b"ustar\x00", b"ustar "), "tar"),
+    (32769, (b"CD001", b"BEA01"), "ISO"),
+)
+_IMAGES = frozenset({"ISO"})
+#: The member's first bytes kept to tell its format (``_foreign``): up to an ISO image's mark.
+_HEAD = 32769 + 5
 #: An archive inside the archive is read into memory to be checked: a Ukey driver's package
 #: inside a bundle, forms packed as DOCX inside a ZIP are a few MiB (the upload is 20 MiB).
 MAX_NESTED = 64 << 20
@@ -312,7 +335,7 @@ def _office(
 
 
 def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
-    """The member's first four bytes (what tells an archive inside it), when its local header
+    """The member's first ``_HEAD`` bytes (what tells an archive inside it), when its local header
     names it as the central directory does and its data decompresses, streaming in pieces of at
     most ``CHUNK`` bytes thrown away, to exactly its declared size and CRC-32, the deflate
     stream ending with its data; None when it does not. Read here, not by
@@ -346,7 +369,8 @@ def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
                 size += len(out)
                 if size > info.file_size:
                     return None
-                first += out[: 4 - len(first)]
+                if len(first) < _HEAD:
+                    first += out[: _HEAD - len(first)]
                 crc = zlib.crc32(out, crc)
                 data = b"" if stored else inflate.unconsumed_tail
                 if not data and len(out) < CHUNK:
@@ -411,6 +435,21 @@ def _apk_signing_block(file: BinaryIO, start: int, end: int) -> bool:
     return block.endswith(_APK_MAGIC) and first == second == len(block) - 8
 
 
+def _foreign(first: bytes) -> dict[str, Any] | None:
+    """The format (``format``, and ``variant`` ``image`` for a disk image) of a member whose
+    first bytes (``_HEAD`` of them) are an archive of a format not read here (``_FOREIGN``),
+    or None."""
+    if first[:3] == b"\x1f\x8b\x08" and len(first) > 3 and not first[3] & 0xE0:
+        return {"format": "gzip"}
+    level, block = first[3:4], first[4:10]
+    if first[:3] == b"BZh" and b"1" <= level <= b"9" and block in (b"1AY&SY", b"\x17rE8P\x90"):
+        return {"format": "bzip2"}
+    for offset, magics, name in _FOREIGN:
+        if first[offset:].startswith(magics):
+            return {"format": name, **({"variant": "image"} if name in _IMAGES else {})}
+    return None
+
+
 def check(path: str) -> dict[str, Any]:
     """The checking child's answer for the ZIP at ``path`` (``hall.checking``)."""
     with open(path, "rb") as file:
@@ -440,6 +479,8 @@ def _check(
         ends[info.header_offset] = _descriptor_end(file, info)
         if first.startswith(_ZIP_HEADS):
             inside.append(info)
+        elif foreign := _foreign(first):
+            return {"error": "archive_foreign", "name": _shown(info.filename), **foreign}
     if not _tiled(file, ends, archive.start_dir):
         return {"error": "archive_hidden_data"}
     answer, package = _office(archive, members, budget)

@@ -422,6 +422,7 @@ BROKEN_ARCHIVE = frozenset(
         "archive_hidden_data",
         "archive_nested",
         "archive_nested_too_large",
+        "archive_foreign",
         "office_no_content_types",
         "office_content_types",
         "office_macros",
@@ -439,9 +440,10 @@ def check_archive(path: Path) -> str:
     encryption, declared sizes and ratios, each member decompressed for its CRC, an Office
     file's ``[Content_Types].xml``, the parts that run code and the relationships that load
     from outside, a ZIP inside it checked alike, one level deep, an Office package's embedded
-    ones two); InvalidInput with one of ``BROKEN_ARCHIVE``, or
-    ``file_incomplete`` when its central directory does not read (docs/security.md,
-    "Archives"). A ``store(inspect=)`` calls it: a refused archive leaves nothing."""
+    ones two, an archive of another format inside it refused); InvalidInput with one of
+    ``BROKEN_ARCHIVE``, or ``file_incomplete`` when its central directory does not read
+    (docs/security.md, "Archives"). A ``store(inspect=)`` calls it: a refused archive leaves
+    nothing."""
     answer = _child("certhall.hall.archives", path)
     kind = answer.pop("kind", None)
     if kind in ("docx", "xlsx", "zip"):

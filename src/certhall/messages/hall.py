@@ -239,8 +239,18 @@ MESSAGES: dict[str, str] = {
         "请用常用的压缩软件重新打包后上传。"
     ),
     "archive_nested": (
-        "压缩文件中的“{name}”嵌套过深（压缩文件里的压缩文件中又含有压缩文件，最多嵌套一层），"
+        "压缩文件中的“{name}”嵌套过深（压缩文件里只能再含一层压缩文件，Word、Excel文档也是"
+        "压缩文件；只有Word、Excel文档中嵌入的图表或文档可再深一层，其中不能再有压缩文件），"
         "请把里层的压缩文件解开后重新打包上传。"
+    ),
+    # an archive of a format not read (hall.archives._foreign), {format} its name (7z, RAR ...)
+    "archive_foreign": (
+        "压缩文件中的“{name}”是{format}格式的压缩文件，平台无法检查其中的文件，"
+        "请把它解压后与其他文件一起重新打包成ZIP上传。"
+    ),
+    "archive_foreign.image": (
+        "压缩文件中的“{name}”是{format}光盘映像，平台无法检查其中的文件，"
+        "请把其中的文件取出后重新打包成ZIP上传。"
     ),
     "archive_nested_too_large": (
         "压缩文件中的压缩文件“{name}”解压后为 {mib} MB，超过 {limit} MB 的限制，"
