@@ -408,8 +408,10 @@ def _documents_context(application: Application, *, with_identity: bool = True) 
         "rows": rows,
         "notes": notes,
         "limit_mb": storage.MAX_BYTES // (1024 * 1024),
-        # a photo over it is made smaller on the page before upload (web/file-pick.js)
+        # a photo over them is made smaller on the page before upload (web/file-pick.js)
         "limit_bytes": storage.MAX_BYTES,
+        "limit_pixels": storage.MAX_PIXELS,
+        "limit_side": storage.MAX_SIDE,
         "missing": documents.missing(application, lines, with_identity=with_identity),
         "forms": form_links(application),
         "identity_needed": realname.needed(application, lines),

@@ -77,8 +77,10 @@ def _phone_context(check: IdentityCheck) -> dict[str, Any]:
         "handler_masked": profile.mask_id_number(handler.id_number),
         "front_done": bool(check.front_sha256),
         "back_done": bool(check.back_sha256),
-        # a photo over it is made smaller on the phone before upload (web/file-pick.js)
+        # a photo over them is made smaller on the phone before upload (web/file-pick.js)
         "limit_bytes": storage.MAX_BYTES,
+        "limit_pixels": storage.MAX_PIXELS,
+        "limit_side": storage.MAX_SIDE,
     }
 
 

@@ -2,10 +2,13 @@
 // that chooses it, in place of the native control's own words, which follow the browser's language.
 // Also for a file chosen before this script ran (a slow page) or kept by the browser's back.
 //
-// A photo input (data-photo-max, the server's limit in bytes): a phone's camera makes 4-12 MB
-// JPEGs and the phone cannot shrink them, so a JPEG or PNG over the limit or over LONGEST px on
-// its longest side is drawn again on a canvas, LONGEST px at most, as a JPEG of QUALITY (less,
-// then smaller, until it is under the limit), and the input holds that file instead. A browser
+// A photo input (data-photo-max, the server's limit in bytes; data-photo-pixels and
+// data-photo-side, its bounds in pixels and on a side): a phone's camera makes 4-12 MB JPEGs and
+// the phone cannot shrink them, so a JPEG or PNG over the limit or over the bounds is drawn
+// again on a canvas, LONGEST px at most, as a JPEG of QUALITY (less, then smaller, until it is
+// under the limit), and the input holds that file instead. A photo within them goes as chosen
+// (12-07): drawn again, a damaged photo became a clean JPEG of its grey parts, and the server,
+// which refuses a damaged one (its decoder's warnings), never saw the original. A browser
 // without createImageBitmap, canvas.toBlob or DataTransfer keeps the original, which the server
 // then refuses in Chinese when it is too big. A form sent while its photo is being made smaller
 // waits for it.
@@ -74,11 +77,23 @@
     return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
   }
 
-  // the smaller photo (a Blob), or null to keep the original
-  function shrink(file, limit) {
+  // the server's bounds on a photo's pixels (none given: no bound)
+  function bounds(input) {
+    var pixels = parseInt(input.getAttribute("data-photo-pixels") || "", 10);
+    var side = parseInt(input.getAttribute("data-photo-side") || "", 10);
+    return { pixels: pixels || Infinity, side: side || Infinity };
+  }
+
+  // the smaller photo (a Blob), or null to keep the original: kept whenever the server takes it
+  // as it is, so that the server checks the very file chosen
+  function shrink(file, limit, most) {
     return decode(file).then(function (bitmap) {
-      var big = Math.max(bitmap.width, bitmap.height) > LONGEST;
-      if (!big && file.size <= limit) { return null; }
+      var longest = Math.max(bitmap.width, bitmap.height);
+      var over = bitmap.width * bitmap.height > most.pixels || longest > most.side;
+      if (!over && file.size <= limit) {
+        if (bitmap.close) { bitmap.close(); }
+        return null;
+      }
       var attempt = function (index) {
         return encode(bitmap, TRIES[index][0], TRIES[index][1]).then(function (blob) {
           if (blob && blob.size > limit && index + 1 < TRIES.length) { return attempt(index + 1); }
@@ -106,7 +121,7 @@
     var current = function () { return input.getAttribute("data-shrinking") === mine; };
     input.setAttribute("data-shrinking", mine);
     note(input, say("file_pick_shrinking"));
-    shrink(file, limit).then(function (blob) {
+    shrink(file, limit, bounds(input)).then(function (blob) {
       if (!current()) { return; }
       if (blob && input.files && input.files[0] === file) {
         var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
