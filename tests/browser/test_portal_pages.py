@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import axe_source, axe_violations
 from tests.browser.conftest import chromium, new_page, refused, sizes, wait_for
-from tests.support import archives, images
+from tests.support import archives, bad_archives, images
 from tests.support.network import free_port, subprocess_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -309,6 +309,37 @@ def test_a_form_with_a_remote_template_is_refused_and_forms_with_a_chart_pass_on
     staff.locator("#file").set_input_files(str(tmp_path / "表格.zip"))
     staff.click("form[enctype] button[type=submit]")
     expect(staff.locator(".flash.flash-success")).to_contain_text("已上传：申请表。")
+    staff.context.close()
+
+
+@pytest.mark.allow_page_error(
+    refused("/console/portal/downloads/upload/", 400), why="a driver's ZIP with a CAB, refused"
+)
+def test_a_driver_zip_with_a_cab_inside_is_refused_on_a_phone(
+    portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    """An editor on a phone publishes a driver's ZIP carrying an installer's cabinet (12-07,
+    h2): nothing reads inside a CAB, so it is refused beside the form, its long name shown
+    without widening the page; the same files unpacked into the ZIP are published."""
+    staff = new_page(browser, 390)
+    _login(staff, portal)
+    staff.goto(f"{portal.url}/console/portal/downloads/upload/")
+    staff.fill("#title", "Ukey驱动程序")
+    name = "UkeyDriver/" + "x64_release_build_" * 3 + "data1.cab"
+    setup = {"UkeyDriver/setup.exe": b"MZ" + bytes(100)}
+    (tmp_path / "驱动.zip").write_bytes(archives.zipped({**setup, name: bad_archives.cab()}))
+    staff.locator("#file").set_input_files(str(tmp_path / "驱动.zip"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator("#form-error")).to_contain_text(
+        "是CAB格式的压缩文件，平台无法检查其中的文件，请把它解压后与其他文件一起重新打包成ZIP上传。"
+    )
+    expect(staff.locator("#title")).to_have_value("Ukey驱动程序")
+    _no_overflow(staff, tmp_path, "13-cab-refused")
+    unpacked = {**setup, "UkeyDriver/x64/ukey.inf": b"[Version]\r\n"}
+    (tmp_path / "驱动.zip").write_bytes(archives.zipped(unpacked))
+    staff.locator("#file").set_input_files(str(tmp_path / "驱动.zip"))
+    staff.click("form[enctype] button[type=submit]")
+    expect(staff.locator(".flash.flash-success")).to_contain_text("已上传：Ukey驱动程序。")
     staff.context.close()
 
 
