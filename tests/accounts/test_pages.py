@@ -106,6 +106,29 @@ def test_register_then_profile(clock: Clock, browser: Client) -> None:
     assert "尚未登记经办人" in page
 
 
+def test_registering_from_a_link_goes_on_to_the_linked_page(clock: Clock, browser: Client) -> None:
+    """A renewal reminder's SMS links /hall/renew/?serial=…: the handler of a clinic without an
+    account meets the login page, registers from its link, and landed on 我的账户, the linked
+    page lost (12-07, a first visit on a phone). The login page's link and the registration form
+    carry ``next`` (another site's is not followed); 我的账户 links 网上营业厅."""
+    target = "/hall/renew/?serial=5a1c0001"
+    login = text(browser.get("/accounts/login/", {"next": target}))
+    linked = 'id="to-register"'
+    assert f'href="/accounts/register/?next=/hall/renew/%3Fserial%3D5a1c0001" {linked}' in login
+    assert f'href="/accounts/register/" {linked}' in text(browser.get("/accounts/login/"))
+    form = text(browser.get("/accounts/register/", {"next": target}))
+    assert f'<input type="hidden" name="next" value="{target}">' in form
+    assert 'href="/accounts/login/?next=/hall/renew/%3Fserial%3D5a1c0001"' in form
+    registered = register_through_pages(browser, next=target)
+    assert registered.status_code == 302 and registered["Location"] == target
+    assert 'id="to-hall"' in text(browser.get("/accounts/profile/"))
+
+
+def test_registration_never_goes_on_to_another_site(clock: Clock, browser: Client) -> None:
+    elsewhere = register_through_pages(browser, next="https://evil.example/")
+    assert elsewhere.status_code == 302 and elsewhere["Location"] == "/accounts/profile/"
+
+
 def test_register_page_shows_the_refusal_and_keeps_the_form(clock: Clock, browser: Client) -> None:
     response = register_through_pages(browser, uscc=USCC[:-1] + "0")
     assert response.status_code == 400

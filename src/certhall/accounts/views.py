@@ -99,7 +99,9 @@ def _open_session(request: HttpRequest, user: User, *, by_sms: bool = False) -> 
 @require_http_methods(["GET", "POST"])
 def register_page(request: HttpRequest) -> HttpResponse:
     form = typed(request.POST, REGISTER_FIELDS, LIMIT) if request.POST else {}
-    context: dict[str, Any] = {"form": form}
+    # where the customer was going (an SMS link's page, through the login page): there after
+    # registering too, not 我的账户
+    context: dict[str, Any] = {"form": form, "next": _next(request)}
     if request.method != "POST":
         return form_page(request, "accounts/register.html", context)
     client = client_address(request)
@@ -124,7 +126,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
         return form_page(request, "accounts/register.html", context, error)
     login(request, user, backend=BACKEND)
     messages.success(request, text("done_registered"))
-    return HttpResponseRedirect(HOME)
+    return HttpResponseRedirect(context["next"])
 
 
 @never_cache
