@@ -103,6 +103,30 @@ def test_the_renewal_terms_and_fees_are_shown_once_the_certificate_is_known(
     assert '<option value="2" selected>2年 · 300.00 元</option>' in found
 
 
+def test_the_renewal_says_what_is_paid_and_where_the_update_is_made(
+    client_a: Client, admin: User, organization: Organization, hall_ca: object
+) -> None:
+    """可以网上续期 said 付款成功后即可用证书助手在线更新证书 for a 机构证书 too, whose 续期 is free
+    (approved at once, nothing to pay), and neither said before submitting that the update is
+    made on the computer with the Ukey: a customer on a phone learnt it after paying (12-07, a
+    first visit on a phone)."""
+    _key, personal = software_certificate(admin, organization, profile="personal")
+    _key, org = software_certificate(admin, organization, profile="org")
+    with at(FRIDAY):
+        odc = text(client_a.get("/hall/renew/", {"serial": org.serial}))
+        paid = text(client_a.get("/hall/renew/", {"serial": personal.serial, "years": "2"}))
+
+    def allowed(page: str) -> str:
+        found = re.search(r'id="renew-allowed">(.*?)</p>', page)
+        assert found is not None
+        return found.group(1)
+
+    assert "免费，无需付款。提交后" in allowed(odc) and "付款成功" not in allowed(odc)
+    assert allowed(paid).startswith("可以网上续期。付款成功后，")
+    for page in (odc, paid):
+        assert "在插有Ukey、已安装证书助手的电脑上在线更新证书" in allowed(page)
+
+
 def test_a_renewal_link_with_a_term_not_offered_asks_for_one(
     client_a: Client, admin: User, organization: Organization, hall_ca: object
 ) -> None:
