@@ -22,6 +22,8 @@ from certhall.hall import documents, review, services, storage
 from certhall.hall.items import ItemRequest
 from certhall.hall.models import Application, Document
 from certhall.hall.states import State
+from certhall.rules import Business as RuleBusiness
+from certhall.rules import CertType as RuleCertType
 from certhall.rules import default_catalog
 from certhall.web.errors import attempt
 from certhall.web.templatetags.wrapping import numbers_whole, ranges_whole
@@ -106,6 +108,25 @@ def test_an_on_site_business_leads_to_what_to_bring_and_where(
             assert numbers_whole(offer.fee_text) in body  # the guide's page
             assert all(d.text in body for d in offer.documents)
         assert all(p.name in body and p.address in body for p in catalog.points)
+
+
+def test_an_odc_chosen_online_leads_to_what_to_bring_and_where(client_a: Client) -> None:
+    """证书新办 with 机构证书 chosen said 请携带资料到受理点现场办理 and no more (12-07, a first
+    visit on a phone): which documents, what fee, which counter? It links the 新办 guide's
+    机构证书 section, which has them; refused online, the page still shows it."""
+    with at(FRIDAY):
+        page = text(client_a.get("/hall/new/"))
+        refused = text(client_a.post("/hall/new/", new_form(cert_type="org", years="1")))
+    for body in (page, refused):
+        warning = re.search(r'<p class="notice warn org-warning" id="onsite-org">(.*?)</p>', body)
+        assert warning is not None
+        assert '<a href="/guide/new/#org">所需资料、收费与受理点</a>' in warning.group(1)
+    guide = text(client_a.get("/guide/new/"))
+    section = guide[guide.index('<section class="card" id="org">') :]
+    section = section[: section.index("</section>")]
+    offer = default_catalog().businesses[RuleBusiness.NEW].offers[RuleCertType.ORG]
+    assert numbers_whole(offer.fee_text) in section
+    assert all(document.text in section for document in offer.documents)
 
 
 def test_to_pay_says_the_review_time_once_as_the_confirm_page_did(
