@@ -33,6 +33,11 @@ def test_the_contact_page_names_the_points_and_the_online_questions() -> None:
         assert point.name in page and point.address in page
         assert ranges_whole(point.hours_text) in page
     assert 'href="/questions/" id="to-ask"' in page
+    # under the hours, the seed's rule the guide says there too: 科技园 is open 周一至周日 but
+    # not for a 机构证书 at weekends (12-07: a clinic read the hours here and came on a Saturday)
+    rule = default_catalog().weekend_rule.text
+    assert f'<p class="rule weekend-rule">{rule}</p>' in page
+    assert page.index(rule) > page.index(default_catalog().points[-1].address)
 
 
 def test_no_service_phone_is_invented() -> None:

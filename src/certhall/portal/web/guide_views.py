@@ -30,9 +30,11 @@ def guide_detail(request: HttpRequest, business: str) -> HttpResponse:
 def contact(request: HttpRequest) -> HttpResponse:
     """联系我们: where every 联系客服 of the platform leads. The service points and, only when
     the operator's catalog names one, the service line (docs/portal.md)."""
-    contact = default_catalog().contact
+    catalog = default_catalog()
+    contact = catalog.contact
     context = {
         "points": guide.points(),
+        "weekend_rule": catalog.weekend_rule.text,
         "contact": contact,
         "intro": guide.contact_intro(contact),
         "online": guide.CONTACT_ONLINE,
