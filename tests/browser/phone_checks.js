@@ -2,7 +2,7 @@
 // names what it found (empty when the page passes); test_phones.py's phone_problems says which a
 // phone must pass (customer pages at 390 and 360 px, the staff pages at 390 px add `words`):
 //   small      visible text under 12 px
-//   tiny       a button, field or bar's link under 44 px tall
+//   tiny       a button, field or bar's link (the header's, the portal's menu, the home page's links) under 44 px tall
 //   broken     a button's short label (up to 6 characters) on two lines
 //   dates      a date in a dd, td, th or <time> on two lines
 //   units      a short bracket (（含首尾两|日）, a CA's （网|证通）) in any text of the page (a
@@ -91,6 +91,10 @@
     '.console .filters a', '.console summary',
     // the footer's 联系我们, where every 联系客服 leads
     '.site-footer a',
+    // the portal's menu (办事指南 · 公告 · 常见问题 …, on every portal page: 33 px until 12-07)
+    '.portal-nav a',
+    // the home page's links to the guides and the portal's sections (26 px lines until 12-07)
+    '.home-links a',
   ].join(', ');
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el)) continue;
