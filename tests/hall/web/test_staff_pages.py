@@ -38,6 +38,7 @@ from tests.hall.web.staff_support import (
     snapshot,
     text,
 )
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
