@@ -1,0 +1,209 @@
+"""An attacker's probe (12-07, helper h5): an enterprise's account and a CA clerk's, through the
+test client and the JSON API. What failed before its fix is marked in the test's docstring;
+the rest was tried and found sound (docs/security.md, "A probe of 12-07, afternoon")."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from certhall.accounts.models import Handler, Provider, Role, User
+from certhall.ca.models import CertificateAuthority
+from certhall.hall.models import Application
+from certhall.rules import SHANGHAI
+from tests.hall.conftest import FRIDAY, LEGAL_REP_ID, at
+from tests.hall.web.staff_support import login, online_paid_at, text
+
+pytestmark = pytest.mark.django_db
+
+ENDS = datetime(2027, 1, 10, 10, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def paid(applicant: User, handler: Handler) -> Application:
+    return online_paid_at(applicant, handler, FRIDAY)
+
+
+# --- private answers are never stored by a browser or a proxy --------------------------------
+
+
+def _applicant_urls(application: Application) -> list[str]:
+    reference = application.payment_reference
+    return [
+        "/payments/orders/",
+        f"/payments/orders/{reference}",
+        f"/payments/receipt/{reference}.pdf",
+        "/api/hall/applications",
+        f"/api/hall/applications/{application.number}",
+        "/api/payments/orders",
+        f"/api/payments/orders/{reference}",
+        "/api/accounts/me",
+        "/api/accounts/handlers",
+        f"/hall/applications/{application.number}/",
+        "/accounts/profile/",
+    ]
+
+
+def test_every_private_answer_says_no_store(
+    applicant: User, paid: Application, make_user: Any
+) -> None:
+    """Before: the orders' pages and every JSON answer of the API (an application with the
+    legal representative's ID number, the handler's phone, an order) carried no Cache-Control:
+    a browser's disk cache or a shared proxy could keep them after logout."""
+    client = login(applicant)
+    staff = login(make_user(Role.CA_ADMIN))
+    officer = login(make_user(Role.REFUND_OFFICER))
+    asked = [(client, url) for url in _applicant_urls(paid)]
+    asked += [(staff, "/payments/invoices/"), (officer, "/api/refunds/applications")]
+    with at(FRIDAY):
+        for who, url in asked:
+            response = who.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            cache = response.get("Cache-Control", "")
+            assert "no-store" in cache and "private" in cache, (url, cache)
+
+
+def test_a_refusal_to_an_account_is_not_stored_either(applicant: User) -> None:
+    with at(FRIDAY):
+        response = login(applicant).get("/payments/orders/ZF20261120-999999")
+    assert response.status_code == 404
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_public_answers_keep_their_own_caching(hall_ca: Any, applicant: User) -> None:
+    """The CA certificate is public: its own max-age, a logged-in account's request too."""
+    slug = CertificateAuthority.objects.order_by("pk").first().slug  # type: ignore[union-attr]
+    response = login(applicant).get(f"/ca/{slug}.crt")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=86400"
+
+
+# --- 404, not 403: another enterprise's objects read as missing ones ------------------------
+
+
+def test_another_enterprises_order_reads_as_a_missing_one(
+    applicant: User, handler: Handler, stranger: User
+) -> None:
+    """Found sound: the order page, the receipt and the API answer another enterprise's order
+    exactly as an order that does not exist (the reference aside)."""
+    with at(FRIDAY):
+        theirs = online_paid_at(applicant, handler, FRIDAY).payment_reference
+        missing = theirs[:-6] + "999999"
+        client = login(stranger)
+        for pattern in (
+            "/payments/orders/{}",
+            "/payments/receipt/{}.pdf",
+            "/api/payments/orders/{}",
+        ):
+            a = client.get(pattern.format(theirs))
+            b = client.get(pattern.format(missing))
+            assert a.status_code == b.status_code == 404, pattern
+            assert text(a).replace(theirs, "X") == text(b).replace(missing, "X"), pattern
+
+
+# --- mass assignment through the API ---------------------------------------------------------
+
+
+def test_extra_fields_in_a_body_set_nothing(
+    applicant: User, handler: Handler, stranger: User, other_provider: Provider
+) -> None:
+    """Found sound: the API's bodies are schemas; a field they do not name (state, owner,
+    provider, fee, payment) is ignored, what the service decides stays the service's."""
+    client = login(applicant)
+    token = client.get("/api/accounts/csrf").json()["csrf_token"]
+    extra = {
+        "state": "approved",
+        "organization_id": stranger.organization_id,
+        "organization": stranger.organization_id,
+        "provider_id": other_provider.pk,
+        "entered_by_id": stranger.pk,
+        "fee_total": "0.00",
+        "total": "0.00",
+        "payment_reference": "ZF20261120-000001",
+        "approved_at": "2026-11-20T10:00:00+08:00",
+    }
+
+    def send(method: str, url: str, body: dict[str, Any]) -> Any:
+        return getattr(client, method)(
+            url, body, content_type="application/json", HTTP_X_CSRFTOKEN=token
+        )
+
+    with at(FRIDAY):
+        made = send("post", "/api/hall/applications", {"handler_id": handler.pk, **extra})
+        assert made.status_code == 201, made.content
+        number = made.json()["number"]
+        item = {
+            "business": "new",
+            "cert_type": "personal",
+            "years": 2,
+            "person_name": "王五",
+            "person_id_number": LEGAL_REP_ID,
+            "fee": "0.00",
+            "done_at": "2026-11-20T10:00:00+08:00",
+        }
+        added = send("post", f"/api/hall/applications/{number}/items", item)
+        assert added.status_code == 201, added.content
+        patched = send("patch", f"/api/hall/applications/{number}", {"address": "x", **extra})
+        assert patched.status_code == 200, patched.content
+    row = Application.objects.get(number=number)
+    assert row.state == "draft" and row.approved_at is None
+    assert row.organization_id == applicant.organization_id and row.entered_by_id == applicant.pk
+    assert row.provider_id != other_provider.pk
+    assert row.payment_reference in ("", None)
+    assert row.items.get().fee > 0
+
+
+# --- CSRF on every unsafe page route ---------------------------------------------------------
+
+#: The page routes that take a POST without the token: servers calling, not browsers (each
+#: authenticates its request otherwise: a gateway's signature, an OCSP request is a read).
+SERVER_TO_SERVER = {"payments-notify", "ocsp", "/ocsp/", "hall-identity:notify"}
+#: A value for each named group of a regular-expression route.
+SAMPLES = {"encoded": "MAA=", "serial": "1f", "fmt": "pem", "reference": "ZF20261120-000001"}
+
+
+def _routes(patterns: list[Any], prefix: str = "", space: str = "") -> list[tuple[str, str, Any]]:
+    """(route, name with its namespaces, pattern) of every page route under ``patterns``."""
+    found = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern).lstrip("^")
+        if isinstance(pattern, URLResolver):
+            if route.startswith("api/"):
+                continue  # ninja's, CSRF-checked by its session (tests/web/test_errors.py)
+            inner = f"{space}{pattern.namespace}:" if pattern.namespace else space
+            found += _routes(pattern.url_patterns, route, inner)
+        else:
+            found.append((route, f"{space}{pattern.name}", pattern))
+    return found
+
+
+def _concrete(route: str) -> str:
+    route = re.sub(r"<int:\w+>", "1", route)
+    route = re.sub(r"<(?:str|slug|path):\w+>", "x1", route)
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLES[m[1]], route)
+    return "/" + route.strip("^$").replace("\\.", ".")
+
+
+def test_every_page_route_refuses_a_post_without_the_csrf_token(applicant: User) -> None:
+    """Found sound: every page route of the site (the resolver's whole tree, the API aside)
+    answers a POST without the token with the 403 page, a logged-in enterprise's included;
+    only the server-to-server routes are exempt."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(applicant)
+    exempt, tried = set(), 0
+    for route, name, pattern in _routes(get_resolver().url_patterns):
+        url = _concrete(route)
+        if getattr(pattern.callback, "csrf_exempt", False):
+            exempt.add(url if pattern.name is None else name)
+            continue
+        response = client.post(url, {"x": "1"})
+        assert response.status_code == 403, (url, response.status_code)
+        assert "页面已过期" in text(response), url
+        tried += 1
+    assert exempt == SERVER_TO_SERVER
+    assert tried > 100
