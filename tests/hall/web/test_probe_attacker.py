@@ -83,6 +83,32 @@ def test_public_answers_keep_their_own_caching(hall_ca: Any, applicant: User) ->
     assert response["Cache-Control"] == "public, max-age=86400"
 
 
+# --- file names come from the row, not from the address -------------------------------------
+
+
+@pytest.mark.parametrize("spelled", ["%0A{number}", "{lower}%09", "%20{number}"])
+def test_a_staff_download_is_named_by_the_application_not_the_link(
+    spelled: str, paid: Application, reviewer: User
+) -> None:
+    """Before: the reviewer's download named the file after the number as the link spelled it
+    (``access.load`` strips blanks and folds case): a link with ``%0A`` before the number was an
+    HTTP 500 (a line break in Content-Disposition), a tab or lower case went into the name."""
+    number = spelled.format(number=paid.number, lower=paid.number.lower())
+    document = paid.documents.order_by("pk").first()
+    assert document is not None
+    client = login(reviewer)
+    with at(FRIDAY):
+        got = client.get(f"/console/applications/{number}/documents/{document.pk}")
+        form = client.get(f"/console/applications/{number}/forms/org_application.pdf")
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+    assert got.status_code == 200
+    assert got["Content-Disposition"] == (
+        f'attachment; filename="{paid.number}-{document.kind}.{extension[document.content_type]}"'
+    )
+    assert form.status_code == 200, text(form)[:300]
+    assert f'filename="{paid.number}-org_application.pdf"' in form["Content-Disposition"]
+
+
 # --- 404, not 403: another enterprise's objects read as missing ones ------------------------
 
 

@@ -462,8 +462,10 @@ def document_file(request: HttpRequest, number: str, document_id: int) -> HttpRe
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
         document.content_type, "bin"
     )
+    # the stored number, not the link's spelling (a line break in it was an HTTP 500)
+    stored = document.application.number
     response["Content-Disposition"] = (
-        f'{disposition}; filename="{number}-{document.kind}.{extension}"'
+        f'{disposition}; filename="{stored}-{document.kind}.{extension}"'
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
@@ -486,7 +488,7 @@ def form_pdf(request: HttpRequest, number: str, key: str) -> HttpResponse:
         pdfs[key],
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{number}-{key}.pdf"',
+            "Content-Disposition": f'inline; filename="{application.number}-{key}.pdf"',
             "Cache-Control": "private, no-store",
         },
     )
