@@ -12,11 +12,12 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
-from certhall.accounts.models import Handler, Provider, Role, User
+from certhall.accounts.models import Handler, Organization, Provider, Role, User
 from certhall.ca.models import CertificateAuthority
 from certhall.hall.models import Application
 from certhall.rules import SHANGHAI
 from tests.hall.conftest import FRIDAY, LEGAL_REP_ID, at
+from tests.hall.test_year_end import counter_draft, ending_at
 from tests.hall.web.staff_support import login, online_paid_at, text
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,40 @@ def test_a_staff_download_is_named_by_the_application_not_the_link(
     )
     assert form.status_code == 200, text(form)[:300]
     assert f'filename="{paid.number}-org_application.pdf"' in form["Content-Disposition"]
+
+
+# --- another CA's certificates are not this CA's clerk's business ----------------------------
+
+
+def test_the_counter_lists_only_this_cas_certificates_of_the_customer(
+    admin: User,
+    hall_ca: object,
+    organization: Organization,
+    clerk: User,
+    handler: Handler,
+    other_provider: Provider,
+) -> None:
+    """Before: the counter's application page listed every valid certificate of the customer,
+    another CA's too (serial, end, Ukey): the one list of certificates that did not ask
+    ``accounts.visibility``; and one issued to the customer's USCC before it had an account
+    (which ``belongs_to`` counts and the counter may act on) was missing from it."""
+    ours = ending_at(admin, organization, ENDS)
+    theirs = ending_at(admin, organization, ENDS)
+    by_uscc = ending_at(admin, organization, ENDS)
+    type(by_uscc).objects.filter(pk=by_uscc.pk).update(organization=None, uscc=organization.uscc)
+    other_ca = CertificateAuthority.objects.get(pk=theirs.ca_id)
+    other_ca.pk = None
+    other_ca.slug, other_ca.provider = "other-ca", other_provider
+    other_ca.save()
+    type(theirs).objects.filter(pk=theirs.pk).update(ca=other_ca)
+    with at(FRIDAY):
+        draft = counter_draft(clerk, organization, handler)
+        client = login(clerk)
+        client.post("/console/counter/", {"point": "kejiyuan"})
+        page = text(client.get(f"/console/applications/{draft.number}/"))
+    assert ours.serial in page
+    assert by_uscc.serial in page
+    assert theirs.serial not in page
 
 
 # --- 404, not 403: another enterprise's objects read as missing ones ------------------------

@@ -278,10 +278,11 @@ def _application_context(actor: User, number: str) -> dict[str, Any]:
     if flags["submit_needs_items"]:  # the refusal's own words, before 提交 is pressed
         context["submit_needs_items_text"] = text("no_items.submit")
     if flags["can_edit_items"]:
+        # this CA's only (accounts.visibility), held by the organisation or its USCC
         context["certificates"] = list(
-            Certificate.objects.filter(
-                organization=application.organization, status=Certificate.Status.VALID
-            )
+            Certificate.objects.visible_to(actor)
+            .of_organization(application.organization_id)
+            .filter(status=Certificate.Status.VALID)
             .prefetch_related("ukeys")
             .order_by("-not_after")[:20]
         )
