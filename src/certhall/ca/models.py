@@ -43,8 +43,11 @@ class CertificateQuerySet(VisibleQuerySet["Certificate"]):
     provider_lookup = "ca__provider_id"
 
     def of_organization(self, organization_id: int) -> Self:
-        """Issued to the organisation, or to its USCC (before it had an account with us)."""
-        uscc = Organization.objects.filter(pk=organization_id).values("uscc")
+        """Issued to the organisation, or to its USCC (before it had an account with us) once
+        the organisation is proven: a registration's claim (``licence_unchecked``) holds
+        nobody else's certificates (docs/accounts.md, "Who proves an organisation")."""
+        proven = Organization.objects.filter(pk=organization_id, licence_unchecked=False)
+        uscc = proven.values("uscc")
         return self.filter(Q(organization_id=organization_id) | Q(uscc__in=uscc))
 
 
@@ -97,10 +100,13 @@ class Certificate(models.Model):
         return f"{self.serial} {self.subject}"
 
     def belongs_to(self, organization: Organization | None) -> bool:
-        """Held by ``organization``: issued to it, or to its USCC (``of_organization``)."""
+        """Held by ``organization``: issued to it, or to its USCC once it is proven
+        (``of_organization``)."""
         return organization is not None and (
             self.organization_id == organization.pk
-            or bool(self.uscc and self.uscc == organization.uscc)
+            or bool(
+                self.uscc and self.uscc == organization.uscc and not organization.licence_unchecked
+            )
         )
 
 

@@ -144,6 +144,47 @@ def test_the_counter_lists_only_this_cas_certificates_of_the_customer(
     assert theirs.serial not in page
 
 
+# --- a registration's claim holds nobody else's certificates ---------------------------------
+
+
+def test_a_claimed_uscc_holds_no_certificate_issued_to_it_before(
+    admin: User, hall_ca: object, applicant: User, organization: Organization
+) -> None:
+    """Before: a registration that typed an enterprise's USCC (a claim, ``licence_unchecked``,
+    the enterprise's licence never seen) held every certificate issued to that USCC before the
+    enterprise had an account here (a batch's): 我的证书 listed them and the PEM downloaded, the
+    renewal was quoted and an application for it opened (a line that blocks the enterprise's
+    own), although "nothing of anyone else is attached to the organisation while it is a claim"
+    (docs/accounts.md). ``Certificate.belongs_to`` and ``of_organization`` counted the USCC
+    whatever the organisation's proof."""
+    from certhall.certlogin.services import organization_certificates
+    from certhall.errors import NotFound
+    from certhall.hall import renewal, services
+    from certhall.hall.items import ItemRequest
+
+    cert = ending_at(admin, organization, ENDS)
+    type(cert).objects.filter(pk=cert.pk).update(organization=None)  # issued to the USCC
+    Organization.objects.filter(pk=organization.pk).update(licence_unchecked=True)
+    applicant.refresh_from_db()
+    client = login(applicant)
+    renew = ItemRequest(business="renew", serial=cert.serial, years=1)
+    with at(FRIDAY):
+        assert organization_certificates(applicant) == []
+        assert cert.serial not in text(client.get("/my/"))
+        assert client.get(f"/my/certificates/{cert.serial}.pem").status_code == 404
+        with pytest.raises(NotFound):
+            renewal.lookup(applicant, cert.serial, 1)
+        draft = services.create_draft(applicant)
+        with pytest.raises(NotFound) as unknown:
+            services.add_item(applicant, draft.number, renew)
+        assert unknown.value.code == "certificate_unknown"
+        # proven (a reviewer saw the licence, or the certificate logged in): now it holds them
+        Organization.objects.filter(pk=organization.pk).update(licence_unchecked=False)
+        applicant.refresh_from_db()
+        assert organization_certificates(applicant) == [type(cert).objects.get(pk=cert.pk)]
+        assert renewal.lookup(applicant, cert.serial, 1).certificate.pk == cert.pk
+
+
 # --- 404, not 403: another enterprise's objects read as missing ones ------------------------
 
 
