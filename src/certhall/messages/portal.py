@@ -49,11 +49,12 @@ MESSAGES: dict[str, str] = {
     ),
     "download_kind": "未知的下载类型“{value}”。",
     "search_query_too_long": "搜索词不能超过{limit}个字。",
-    # Lines above the results (portal.search: Results.some, Results.also).
+    # Lines above the results (portal.search: Results.some, Results.also, Results.begun).
     "search_some_words": (
         "没有同时包含“{query}”中全部词语的内容，以下结果包含其中部分词语，包含得多的排在前面。"
     ),
     "search_also": "本站页面的说法是{words}，已一并搜索。",
+    "search_begun": "没有与“{query}”完全一致的内容，以下结果包含以{words}开头的词语。",
     "portal_role_required": "门户内容只能由受理员或CA管理员维护。",
     "portal_file_missing": "请选择文件。",
     # Confirmations shown after a step succeeded.

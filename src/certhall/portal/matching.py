@@ -2,8 +2,9 @@
 
 ``SearchPosting`` holds one row per (document, term) with the title flag and the document's
 day. A query is a list of terms (:func:`certhall.portal.textindex.query_terms`); a document
-matches when it holds every term. Ranking: more of the query's terms in the title first, then
-the newer day, then the newer document (higher id).
+matches when it holds every term. Ranking: how much of the title the query is first (the
+query's terms in the title, each weighing more the fewer documents hold it, per character of
+the title: :func:`_about`), then the newer day, then the newer document (higher id).
 
 The work per query is bounded, whatever the size of the index:
 
@@ -16,15 +17,16 @@ The work per query is bounded, whatever the size of the index:
    ranking order from the ``(term, in_title, day, doc)`` index:
 
    * *title tier*: for each term, its ``CAP`` newest documents having it in the title; those
-     holding every term, ranked by the number of terms in the title, then day;
+     holding every term, ranked as above;
    * *body tier*: the rarest term's documents without it in the title, newest first, in
      chunks of ``CHUNK``, kept when they hold every other term and none in the title; at most
      ``WALK`` documents are read.
 
    Listing stops at ``CAP`` hits and the result says it is incomplete (``complete=False``):
    the page shows "more than ``CAP``". The top hits are the exact top unless a term has more
-   than ``CAP`` title hits (then an older document with more title hits can be missed) or the
-   body walk ended before ``CAP`` hits (terms that are each common but rarely together).
+   than ``CAP`` title hits (then an older document with a title more about the query can be
+   missed) or the body walk ended before ``CAP`` hits (terms that are each common but rarely
+   together). A common query's terms weigh the same (``COMMON``).
 
 Only equality and range predicates on two B-tree indexes: SQLite and PostgreSQL run the same
 statements and return the same hits in the same order.
@@ -37,9 +39,11 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from certhall.portal.models import SearchPosting
+from certhall.portal.models import SearchDoc, SearchPosting
+from certhall.portal.textindex import MIN_PREFIX, PREFIX, prefixable
 
 TABLE = SearchPosting._meta.db_table
+DOCS = SearchDoc._meta.db_table
 #: Statements written out (not the ORM): the ORM's per-id preparation of long ``IN`` lists
 #: cost more than the database's work, and it writes ``in_title = true`` as a bare column,
 #: which SQLite cannot use as an index range.
@@ -60,6 +64,18 @@ _PG_HAVE = (
     "SELECT c.id, p.in_title FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL "  # noqa: S608
     f"(SELECT in_title FROM {TABLE} WHERE doc_id = c.id AND term = %s LIMIT 1) AS p"
 )
+
+
+#: The length of the titles of some documents (:func:`_about`), in characters on both databases.
+_LENGTHS = f"SELECT id, LENGTH(title) FROM {DOCS} WHERE id IN ({{ids}})"  # noqa: S608
+_PG_LENGTHS = f"SELECT id, LENGTH(title) FROM {DOCS} WHERE id = ANY(%s::bigint[])"  # noqa: S608
+
+
+def _lengths(ids: list[int]) -> list[tuple[int, ...]]:
+    """``(doc_id, length of its title)`` of ``ids``."""
+    if connection.vendor == "postgresql":
+        return _rows(_PG_LENGTHS, [ids])  # type: ignore[list-item]
+    return _rows(_LENGTHS.format(ids=", ".join(["%s"] * len(ids))), ids)
 
 
 def _have(term: str, ids: list[int]) -> list[tuple[int, ...]]:
@@ -93,12 +109,18 @@ class Ranked:
     doc_ids: list[int]
     #: False: more documents may match than listed (listing stopped at the bounds above).
     complete: bool
-    #: doc id -> (number of the query's terms in its title, day): what it was ranked by.
+    #: doc id -> (how much its title is about the query, day): what it was ranked by
+    #: (:func:`_about`).
     scores: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-#: candidate document id -> [number of query terms in its title, day]
+#: candidate document id -> [weight of the query's terms in its title, day]
 Candidates = dict[int, list[int]]
+#: A term's weight is this over the number of documents holding it, up to ``COMMON``: a term
+#: in more documents weighs as one in ``COMMON`` (a common query's terms, counted up to
+#: ``RARE + 1``, all weigh the same).
+WEIGHT = 1_000_000
+COMMON = RARE + 1
 
 
 def rank(terms: list[str]) -> Ranked:
@@ -110,11 +132,13 @@ def rank(terms: list[str]) -> Ranked:
         return Ranked([], True)
     rarest = counted[0][1]
     others = [term for _, term in counted[1:]]
+    weights = {term: WEIGHT // min(count, COMMON) for count, term in counted}
     if counted[0][0] <= RARE:
         rows = _rows(_ALL, [rarest])
-        found = _verify({doc: [int(titled), day] for doc, titled, day in rows}, others)
+        found = {doc: [weights[rarest] if titled else 0, day] for doc, titled, day in rows}
+        found = _about(_verify(found, others, weights))
         return Ranked(_ordered(found), True, _scores(found))
-    return _common(rarest, others)
+    return _common(rarest, others, weights)
 
 
 def relaxed(terms: list[str]) -> list[str]:
@@ -132,6 +156,19 @@ def relaxed(terms: list[str]) -> list[str]:
     return out
 
 
+def prefixed(terms: list[str]) -> list[str]:
+    """The terms of a query that found nothing, with each Latin word that no document holds
+    whole looked up as the words it begins (``uk`` -> ``uk*``, found in Ukey; ``ocs`` in OCSP:
+    customers type part of a word on a phone). A word shorter than ``MIN_PREFIX`` letters, a
+    number, a bigram and a Chinese unit stay as they are."""
+    return [
+        term + PREFIX
+        if " " not in term and len(term) >= MIN_PREFIX and prefixable(term) and not _count(term)
+        else term
+        for term in terms
+    ]
+
+
 def _count(term: str) -> int:
     """How many documents hold ``term``, counted up to ``RARE + 1``."""
     return _rows(_COUNT, [term, RARE + 1])[0][0]
@@ -145,16 +182,31 @@ def _ordered(found: Candidates) -> list[int]:
     return sorted(found, key=lambda doc: (-found[doc][0], -found[doc][1], -doc))
 
 
+def _about(found: Candidates) -> Candidates:
+    """``found`` with each title weight (the query's terms in the title, each weighing
+    ``WEIGHT`` over the number of documents holding it) per character of the title: how much
+    of its title the query is. A title that is mostly the query's rarer words is about them
+    (续期办事指南 for 证书续期, above 数字证书网厅续期操作指引: 证书, on half the pages, says
+    little); more of the query in a title of the same length ranks first. 0 for a title
+    without any."""
+    titled = [doc for doc, entry in found.items() if entry[0]]
+    for i in range(0, len(titled), IDS_PER_STATEMENT):
+        for doc, length in _lengths(titled[i : i + IDS_PER_STATEMENT]):
+            found[doc][0] = found[doc][0] * 1000 // max(1, length)
+    return found
+
+
 def _verify(
     candidates: Candidates,
     terms: Iterable[str],
+    weights: dict[str, int],
     *,
     body_only: bool = False,
     known: dict[str, set[int]] | None = None,
 ) -> Candidates:
     """The candidates that hold every term (none in the title if ``body_only``), with their
-    title counts increased by the terms found in the title. ``known[term]``: candidates
-    already known to hold ``term`` (and counted), which are not looked up again."""
+    title weights increased by the weights of the terms found in the title. ``known[term]``:
+    candidates already known to hold ``term`` (and counted), which are not looked up again."""
     for term in terms:
         if not candidates:
             break
@@ -166,13 +218,14 @@ def _verify(
                 if titled and body_only:
                     continue
                 entry = candidates[doc]
-                entry[0] += int(titled)
+                if titled:
+                    entry[0] += weights[term]
                 kept[doc] = entry
         candidates = kept
     return candidates
 
 
-def _common(rarest: str, others: list[str]) -> Ranked:
+def _common(rarest: str, others: list[str], weights: dict[str, int]) -> Ranked:
     """Every term is in more than ``RARE`` documents: the title tier, then the body tier."""
     terms = [rarest, *others]
     complete = True
@@ -184,8 +237,8 @@ def _common(rarest: str, others: list[str]) -> Ranked:
             complete = False
         known[term] = {doc for doc, _ in rows[:CAP]}
         for doc, day in rows[:CAP]:
-            candidates.setdefault(doc, [0, day])[0] += 1
-    candidates = _verify(candidates, terms, known=known)
+            candidates.setdefault(doc, [0, day])[0] += weights[term]
+    candidates = _about(_verify(candidates, terms, weights, known=known))
     ranked = _ordered(candidates)[:CAP]
     scores = _scores({doc: candidates[doc] for doc in ranked})
     body, walked_all = _body_tier(rarest, others, CAP - len(ranked))
@@ -212,6 +265,6 @@ def _body_tier(rarest: str, others: list[str], wanted: int) -> tuple[list[tuple[
             return found, True
         walked += len(chunk)
         after = (chunk[-1][1], chunk[-1][0])
-        kept = _verify({doc: [0, day] for doc, day in chunk}, others, body_only=True)
+        kept = _verify({doc: [0, day] for doc, day in chunk}, others, {}, body_only=True)
         found += [(doc, day) for doc, day in chunk if doc in kept][: wanted - len(found)]
     return found, False

@@ -25,7 +25,7 @@ from certhall.bulk import insert_rows
 from certhall.errors import InvalidInput
 from certhall.portal import matching
 from certhall.portal.models import SearchDoc, SearchPosting
-from certhall.portal.textindex import fold, hit_spans, query_terms, query_words, terms
+from certhall.portal.textindex import PREFIX, fold, hit_spans, query_terms, query_words, terms
 
 MAX_QUERY = 100
 PER_PAGE = 10
@@ -185,6 +185,9 @@ class Results:
     some: bool = False
     #: The pages' own words searched as well (:data:`VOCABULARY`), in query order.
     also: tuple[str, ...] = ()
+    #: The query's Latin words that no page holds whole, searched as the words they begin
+    #: (``uk``: Ukey; ``matching.prefixed``), folded.
+    begun: tuple[str, ...] = ()
 
 
 #: Words visitors type that no page writes, and the pages' words for them: searched as well
@@ -203,12 +206,15 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "材料": ("资料",),
     "多久": ("办理时效", "工作日"),
     "几天": ("办理时效", "工作日"),
+    "营业时间": ("服务时间",),
+    "办公时间": ("服务时间",),
+    "上班时间": ("服务时间",),
 }
 #: At most this many words of a query are looked up one by one (:func:`_some_words`).
 MAX_WORDS = 6
 
-#: doc id -> (1 when found by the pages' words of :data:`VOCABULARY`, permille of its query's
-#: terms in the title, day, doc id): larger ranks first.
+#: doc id -> (1 when found by the pages' words of :data:`VOCABULARY`, how much its title is
+#: about the query (``matching._about``), day, doc id): larger ranks first.
 Keys = dict[int, tuple[int, int, int, int]]
 
 #: The vocabulary's words, longest first (``usb key`` before ``key`` where both would start).
@@ -272,8 +278,7 @@ def _matches(term_lists: list[list[str]]) -> tuple[Keys, bool]:
     the query as typed, then those naming the pages' words), each with its best key; and
     whether every list was read completely. A document found by the pages' words ranks first
     (what the vocabulary names answers the question: 多久 is the guides' 办理时效); then as
-    ``matching.rank`` ranks one list: the share of its terms in the title orders as their
-    number."""
+    ``matching.rank`` ranks one list (how much of the title is the query's words)."""
     keys: Keys = {}
     complete = True
     for named, terms_ in enumerate(term_lists):
@@ -282,24 +287,34 @@ def _matches(term_lists: list[list[str]]) -> tuple[Keys, bool]:
         ranked = matching.rank(terms_)
         complete = complete and ranked.complete
         for doc in ranked.doc_ids:
-            titled, day = ranked.scores[doc]
-            key = (min(named, 1), titled * 1000 // len(terms_), day, doc)
+            about, day = ranked.scores[doc]
+            key = (min(named, 1), about, day, doc)
             if key > keys.get(doc, (-1, -1, 0, 0)):
                 keys[doc] = key
     return keys, complete
 
 
-def _found(term_lists: list[list[str]]) -> tuple[Keys, bool, bool]:
-    """:func:`_matches`, loosened once where the words meet when nothing held the whole
-    query (``matching.relaxed``); the third value says it was."""
+def _found(term_lists: list[list[str]]) -> tuple[Keys, bool, bool, tuple[str, ...]]:
+    """:func:`_matches`, loosened when nothing held the whole query: once where the words meet
+    (``matching.relaxed``; the third value says it was), then with each Latin word that no
+    page holds whole looked up as the words it begins (``matching.prefixed``; the fourth value
+    names those words: ``uk`` finds Ukey)."""
     keys, complete = _matches(term_lists)
     if keys:
-        return keys, complete, False
+        return keys, complete, False, ()
     looser = [matching.relaxed(terms_) for terms_ in term_lists]
-    if looser == term_lists:
-        return keys, complete, False
-    keys, complete = _matches(looser)
-    return keys, complete, bool(keys)
+    if looser != term_lists:
+        keys, complete = _matches(looser)
+        if keys:
+            return keys, complete, True, ()
+    by_prefix = [matching.prefixed(terms_) for terms_ in looser]
+    if by_prefix == looser:
+        return keys, complete, False, ()
+    keys, complete = _matches(by_prefix)
+    if not keys:
+        return keys, complete, False, ()
+    words = [term[:-1] for terms_ in by_prefix for term in terms_ if term.endswith(PREFIX)]
+    return keys, complete, looser != term_lists, tuple(dict.fromkeys(words))
 
 
 def _some_words(words: list[str]) -> tuple[Keys, dict[int, int], bool]:
@@ -309,7 +324,7 @@ def _some_words(words: list[str]) -> tuple[Keys, dict[int, int], bool]:
     counts: dict[int, int] = {}
     complete = True
     for word in words[:MAX_WORDS]:
-        found, whole, _ = _found([query_terms(v) for v in variants(word)[0]])
+        found, whole, _, _ = _found([query_terms(v) for v in variants(word)[0]])
         complete = complete and whole
         for doc, key in found.items():
             counts[doc] = counts.get(doc, 0) + 1
@@ -324,7 +339,7 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     if not query_terms(query):  # nothing to search (punctuation, an emoji): say what to type
         return Results("", [], 0, 1, 1)
     texts, also = variants(query)
-    keys, complete, loose = _found([query_terms(text) for text in texts])
+    keys, complete, loose, begun = _found([query_terms(text) for text in texts])
     order = sorted(keys, key=keys.__getitem__, reverse=True)
     some = False
     words = query_words(query)
@@ -339,7 +354,8 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     docs = SearchDoc.objects.in_bulk(ids)
     also_words = " ".join(also)
     hits = [_hit(docs[doc_id], query, also_words) for doc_id in ids if doc_id in docs]
-    return Results(query, hits, total, page, pages, complete, loose, some, also if keys else ())
+    also = also if keys else ()
+    return Results(query, hits, total, page, pages, complete, loose, some, also, begun)
 
 
 def _hit(doc: SearchDoc, query: str, also: str) -> Hit:
@@ -372,6 +388,11 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> SafeString:
 
 #: How far back a snippet reaches for the boundary before the place it would start at.
 WORD_BACK = 16
+#: How far back from its width a snippet reaches for a mark to end at (a third of the width).
+END_BACK = SNIPPET // 3
+#: Marks a snippet does not end with (its ellipsis stands for them): those that part a clause.
+_TRAILING = " ，、：；,:;"
+_DIGITS = "0123456789"
 
 
 def _latin(char: str) -> bool:
@@ -384,17 +405,47 @@ def _parts(char: str) -> bool:
     return char.isspace() or (kind[0] in "PZ" and kind not in ("Ps", "Pi"))
 
 
+def _splits(flat: str, at: int) -> bool:
+    """Whether cutting ``flat`` before ``at`` splits a Latin run (a word, a number, an address,
+    ``9:00-12:00,13:30``) or a number written in groups (the payee's account
+    ``154 739 697 600 74``: a space between digits)."""
+    if at <= 0 or at >= len(flat):
+        return False
+    before, char = flat[at - 1], flat[at]
+    if _latin(before) and _latin(char):
+        return True
+    if before == " ":
+        return char in _DIGITS and at >= 2 and flat[at - 2] in _DIGITS
+    return char == " " and before in _DIGITS and at + 1 < len(flat) and flat[at + 1] in _DIGITS
+
+
 def _boundary(flat: str, at: int) -> bool:
     """Whether a snippet may start at ``at``: the text's start, after a space or a mark, at an
     opening bracket or quote, or where a Latin run (a word, a number, an address) begins; never
     at a mark that closes or parts (``）``, ``,``), nor inside a Latin run (12-07:
-    "…tp://127.0.0.1…" on a phone)."""
+    "…tp://127.0.0.1…" on a phone) or a number written in groups (:func:`_splits`)."""
     if at == 0:
         return True
     char, before = flat[at], flat[at - 1]
-    if _parts(char) or (_latin(before) and _latin(char)):
+    if _parts(char) or _splits(flat, at):
         return False
     return _parts(before) or unicodedata.category(char) in ("Ps", "Pi") or _latin(char)
+
+
+#: The marks a snippet may end before: one that parts (``，``, ``。``) or opens (``（``, ``“``).
+_BEFORE = ("Po", "Ps", "Pi")
+
+
+def _clause_end(flat: str, at: int) -> bool:
+    """Whether a snippet may end before ``at`` at a mark: after a stop, a closing bracket or a
+    parting mark (``。``, ``）``, ``，``), or before a space, a parting mark or an opening
+    bracket or quote; never inside a Latin run or a grouped number (:func:`_splits`: the ``,``
+    of ``12:00,13:30``)."""
+    if at >= len(flat):
+        return True
+    if _splits(flat, at):
+        return False
+    return _parts(flat[at - 1]) or flat[at] == " " or unicodedata.category(flat[at]) in _BEFORE
 
 
 def _snippet_start(flat: str, hit: int, width: int) -> int:
@@ -410,17 +461,38 @@ def _snippet_start(flat: str, hit: int, width: int) -> int:
     )
 
 
+def _snippet_end(flat: str, start: int, hit_end: int, width: int) -> int:
+    """Where a snippet starting at ``start`` ends, the first hit (ending at ``hit_end``) whole:
+    ``width`` on if that is the text's end or a mark (:func:`_clause_end`); else the last mark
+    at most ``END_BACK`` characters before it; else the last place there that cuts no Latin
+    run or number (:func:`_splits`); else just past the run, when it ends within ``END_BACK``
+    (12-07: snippets ended in "…深圳市南山区科兴路1…", "…账号：154 739 6…", "…https://wt.sz…")."""
+    aim = max(start + width, hit_end)
+    if aim >= len(flat):
+        return len(flat)
+    back = range(aim, max(hit_end, aim - END_BACK) - 1, -1)
+    ahead = range(aim + 1, min(len(flat), aim + END_BACK) + 1)
+    for fits in (_clause_end, lambda text, at: not _splits(text, at)):
+        for at in back:
+            if fits(flat, at):
+                return at
+    return next((at for at in ahead if not _splits(flat, at)), aim)
+
+
 def snippet(body: str, query: str, width: int = SNIPPET, *, also: str = "") -> SafeString:
     """About ``width`` characters of ``body`` around its first hit, highlighted as
     :func:`highlight` does: the first of ``also`` (the pages' words the vocabulary searched:
-    the answer asked for) if it holds one whole, else of the query; starting at a boundary
-    (:func:`_snippet_start`)."""
+    the answer asked for) if it holds one whole, else of the query; starting and ending at a
+    boundary (:func:`_snippet_start`, :func:`_snippet_end`), the marks that part a clause left
+    off its end, with an ellipsis where the text goes on."""
     flat = " ".join(body.split())
     spans = hit_spans(flat, query, also)
     first = (hit_spans(flat, "", also) if also else []) or spans
     start = _snippet_start(flat, first[0][0], width) if first else 0
-    end = start + width
+    end = _snippet_end(flat, start, first[0][1] if first else 0, width)
     piece = flat[start:end]
+    if end < len(flat):
+        piece = piece.rstrip(_TRAILING)
     inside = [
         (max(a, start) - start, min(b, end) - start) for a, b in spans if b > start and a < end
     ]

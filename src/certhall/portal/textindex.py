@@ -18,7 +18,11 @@
 4. **Terms** (what the index stores, :func:`terms`): every distinct unit alone (``证``,
    ``ca``), so that a one-unit query is one lookup, and every bigram written ``head tail``
    (``证 书``, ``32 位``; units never contain a space, so the two kinds cannot collide).
-5. **Queries** are parted at their function words as well (:data:`FUNCTION_WORDS`: 要, 的, 吗,
+5. **Prefixes** (12-07): every proper prefix of a Latin word (a unit beginning with a letter) of
+   at least :data:`MIN_PREFIX` letters is a term too, written with :data:`PREFIX` after it
+   (``uk*`` and ``uke*`` of ``ukey``): a query's Latin word that no document holds whole
+   (``uk``, ``ocs``) is looked up as a prefix (``matching.prefixed``), one term like any other.
+6. **Queries** are parted at their function words as well (:data:`FUNCTION_WORDS`: 要, 的, 吗,
    怎么, 多少 ...), which are not searched: ``续期要多久`` asks ``续期`` and ``多久``, never the
    bigrams ``期要`` and ``要多`` that only say how the question was put.
 """
@@ -35,6 +39,11 @@ import opencc
 
 #: Longest unit stored (longer Latin/digit runs are cut: nobody searches a 40-digit number).
 MAX_UNIT = 32
+#: Shortest prefix of a Latin word that is a term (``uk`` of Ukey; one letter would find
+#: every word beginning with it).
+MIN_PREFIX = 2
+#: What marks a prefix term (``uk*``): never in a unit, and no bigram (``head tail``) ends so.
+PREFIX = "*"
 
 _T2S = opencc.OpenCC("t2s")
 
@@ -189,13 +198,28 @@ def gram_term(gram: QueryGram) -> str:
     return gram.head if gram.tail is None else f"{gram.head} {gram.tail}"
 
 
+def prefixable(unit: str) -> bool:
+    """Whether ``unit`` is a Latin word whose prefixes are terms: ASCII, beginning with a
+    letter (``ukey``, ``sha256``; not a number: ``2025`` is not a part of ``20250714``)."""
+    return unit.isascii() and unit[:1].isalpha()
+
+
+def prefixes(unit: str) -> list[str]:
+    """The prefix terms of ``unit`` (``uk*``, ``uke*`` of ``ukey``): none for a unit that is
+    not :func:`prefixable` or is too short."""
+    if not prefixable(unit):
+        return []
+    return [unit[:size] + PREFIX for size in range(MIN_PREFIX, len(unit))]
+
+
 def terms(text: str) -> set[str]:
-    """The distinct index terms of ``text``: its units and its bigrams."""
+    """The distinct index terms of ``text``: its units, their prefixes and its bigrams."""
     out: set[str] = set()
     for segment in segments(fold(text)):
         previous = ""
         for unit in segment:
             out.add(unit.text)
+            out.update(prefixes(unit.text))
             if previous:
                 out.add(f"{previous} {unit.text}")
             previous = unit.text
@@ -215,7 +239,8 @@ def query_words(query: str) -> list[str]:
 
 
 def hit_spans(text: str, query: str, whole: str = "") -> list[tuple[int, int]]:
-    """Where the query's segments, or failing that their bigrams, occur in ``text``, and the
+    """Where the query's segments, or failing that their bigrams (or their Latin words, whole
+    or failing that as the words they begin: ``Ukey`` for ``uk``), occur in ``text``, and the
     words of ``whole`` where they occur whole only (the pages' words a vocabulary searched:
     办理时效, never its 办理 alone): merged, sorted ``(start, end)`` positions of the original
     text."""
@@ -238,7 +263,7 @@ def hit_spans(text: str, query: str, whole: str = "") -> list[tuple[int, int]]:
         if len(spans) == found:  # a loosened query's Latin word (``pin`` of PIN码)
             for word in words:
                 if len(word) > 1 and word.isascii():
-                    spans += _spans(doc_units, starts, [word])
+                    spans += _spans(doc_units, starts, [word]) or _prefix_spans(doc_units, word)
     for words in only_whole:
         spans += _spans(doc_units, starts, words)
     spans.sort()
@@ -258,6 +283,18 @@ def _spans(
         (units[i].start, units[i + len(piece) - 1].end)
         for i in starts.get(piece[0], ())
         if _match(units, i, piece)
+    ]
+
+
+def _prefix_spans(units: list[Unit], word: str) -> list[tuple[int, int]]:
+    """The Latin words that ``word`` begins (``Ukey`` for ``uk``), whole, when ``word`` is a
+    prefix the index holds (:func:`prefixes`)."""
+    if len(word) < MIN_PREFIX or not prefixable(word):
+        return []
+    return [
+        (unit.start, unit.end)
+        for unit in units
+        if len(unit.text) > len(word) and unit.text.startswith(word) and prefixable(unit.text)
     ]
 
 

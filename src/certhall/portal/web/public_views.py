@@ -260,4 +260,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if results and results.also:
         words = "、".join(f"“{word}”" for word in results.also)
         context["also_line"] = text("search_also", words=words)
+    if results and results.begun:
+        words = "、".join(f"“{word}”" for word in results.begun)
+        context["begun_line"] = text("search_begun", query=results.query, words=words)
     return form_page(request, "portal/search.html", context, error)
