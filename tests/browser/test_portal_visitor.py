@@ -97,8 +97,9 @@ def test_the_home_pages_ca_card_keeps_its_words_whole(
 def test_searches_that_found_nothing_on_a_phone(
     live_server: Any, browser: Browser, tmp_path: Path
 ) -> None:
-    """退费 (the pages say 费用返还) and 续期 吊销 (no page holds both) found nothing; on a
-    phone they now list pages, each with its line saying why (12-07 probe)."""
+    """退费 (the pages say 费用返还), 续期 吊销 (no page holds both) and uk (part of Ukey)
+    found nothing; on a phone they now list pages, each with its line saying why (12-07
+    probe)."""
     from certhall.portal import indexing
     from tests.refunds.conftest import announced
 
@@ -108,6 +109,7 @@ def test_searches_that_found_nothing_on_a_phone(
     for query, line, first in (
         ("退费", "#search-also", "费用返还"),
         ("续期 吊销", "#search-some", "办事指南"),
+        ("uk", "#search-begun", "Ukey"),  # 12-07: part of a Latin word
     ):
         page.goto(f"{live_server.url}/search/?q={query}")
         expect(page.locator(line)).to_be_visible()
