@@ -4,6 +4,7 @@ checked (docs/portal.md, "Accessibility check")."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import tarfile
@@ -91,6 +92,24 @@ _DESCRIBED = """
           focused: document.activeElement === field};
 }
 """
+
+
+class Looks:
+    """Each page looked at: a screenshot under ``tmp_path`` named ``name``, and what axe finds on
+    it, kept by name (``assert_clean`` at the end)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.folder = tmp_path
+        self.source = axe_source(tmp_path)
+        self.inaccessible: dict[str, list[str]] = {}
+
+    def __call__(self, page: Page, name: str) -> None:
+        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+        if bad := axe_violations(page, self.source):
+            self.inaccessible[name] = bad
+
+    def assert_clean(self) -> None:
+        assert not self.inaccessible, json.dumps(self.inaccessible, ensure_ascii=False, indent=1)
 
 
 def refused_fields(page: Page, *selectors: str) -> dict[str, dict[str, object]]:

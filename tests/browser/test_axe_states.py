@@ -6,7 +6,6 @@ Screenshots are saved under tmp_path (printed) to be looked at."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +18,7 @@ from certhall.accounts.models import Handler, Role
 from certhall.hall import counter
 from certhall.messages import text
 from certhall.pki.identity import uscc_check_character
-from tests.browser.axe import assert_refused, axe_source, axe_violations
+from tests.browser.axe import Looks, assert_refused
 from tests.browser.conftest import refused
 from tests.browser.test_phones import (  # noqa: F401 (the fixtures)
     DESKTOP_VIEWPORT,
@@ -62,13 +61,7 @@ def test_refusals_and_the_open_menu_pass_axe(
 ) -> None:
     url = live_server.url
     print(f"screenshots in {tmp_path}")
-    axe = axe_source(tmp_path)
-    inaccessible: dict[str, list[str]] = {}
-
-    def check(page: Page, name: str) -> None:
-        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-        if bad := axe_violations(page, axe):
-            inaccessible[name] = bad
+    check = Looks(tmp_path)
 
     with time_machine.travel(FRIDAY):
         visitor = session(browser, url, PHONE_VIEWPORT, None)
@@ -137,7 +130,7 @@ def test_refusals_and_the_open_menu_pass_axe(
         # (axe needs script: a screenshot only, looked at)
         page.screenshot(path=str(tmp_path / "menu-open-without-script.png"))
         plain.close()
-    assert not inaccessible, json.dumps(inaccessible, ensure_ascii=False, indent=1)
+    check.assert_clean()
 
 
 # The remaining forms' refusals (12-07, late): the rules' refusal of a business line, a
@@ -155,13 +148,7 @@ def test_the_remaining_forms_mark_their_refused_fields(
 ) -> None:
     url = live_server.url
     print(f"screenshots in {tmp_path}")
-    axe = axe_source(tmp_path)
-    inaccessible: dict[str, list[str]] = {}
-
-    def check(page: Page, name: str) -> None:
-        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-        if bad := axe_violations(page, axe):
-            inaccessible[name] = bad
+    check = Looks(tmp_path)
 
     staff = world["staff"]
     with time_machine.travel(FRIDAY):
@@ -206,4 +193,4 @@ def test_the_remaining_forms_mark_their_refused_fields(
         assert_refused(issuer, "#stock-count")
         expect(issuer.locator("#stock-count")).to_have_value("99")
         check(issuer, "ukeys-refused")
-    assert not inaccessible, json.dumps(inaccessible, ensure_ascii=False, indent=1)
+    check.assert_clean()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from certhall.rules import SHANGHAI, Catalog, default_catalog, workdays
+from certhall.rules import SHANGHAI, Catalog, default_catalog, quote, workdays
 
 
 def sh(
@@ -53,3 +53,18 @@ def raw_catalog() -> dict[str, Any]:
     text = resources.files("certhall.rules").joinpath("catalog.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return copy.deepcopy(data)
+
+
+#: The seed's own words, as the rules quote them.
+WEEKEND_WORDS = "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
+ONLY_PERSONAL_ONLINE = "注:仅支持机构个人证书网厅办理。"
+ODC_NEW_FEE = "机构证书(ODC证书):300元(只能办理1年期)"
+ODC_RENEW_FEE = "机构证书(ODC证书):免费(只能办理1年期)"
+PERSONAL_FEE = "机构个人证书(法人证书):150元/个/年(可办理1-5年期)"
+
+
+def onsite(business: str, cert: str, years: int | None = None, **kw: Any) -> Any:
+    """quote() at a counter: 科技园 on a Monday morning unless told otherwise."""
+    kw.setdefault("point", "kejiyuan")
+    kw.setdefault("at", MONDAY)
+    return quote(business, cert, years=years, channel="onsite", **kw)
