@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterator
 
 import pytest
 
@@ -43,6 +44,17 @@ def _mark(char: str) -> str:
     return "part" if char.isspace() or kind[0] in "PZ" else ""
 
 
+def _seeded_snippets() -> Iterator[tuple[SearchDoc, str, str, str]]:
+    """Every third place of every seeded page, searched for the two Chinese characters there:
+    the page, its text on one line, the query and its snippet as plain text."""
+    for doc in SearchDoc.objects.all():
+        flat = " ".join(doc.body.split())
+        for at in range(0, len(flat) - 1, 3):
+            query = flat[at : at + 2]
+            if all("\u4e00" <= char <= "\u9fff" for char in query):
+                yield doc, flat, query, _plain(search.snippet(doc.body, query))
+
+
 def test_a_snippet_starts_at_a_sentence_or_word_boundary(seeded: User) -> None:
     """Snippets began at a closing bracket or a stop (…):免费, …）办理; 12-07 probe). Every
     third place of every seeded page, searched for the two Chinese characters there: the
@@ -50,26 +62,20 @@ def test_a_snippet_starts_at_a_sentence_or_word_boundary(seeded: User) -> None:
     quote, or where a Latin word begins; never at a closing or parting mark (``）``, ``，``),
     nor inside a Latin run."""
     starts = 0
-    for doc in SearchDoc.objects.all():
-        flat = " ".join(doc.body.split())
-        for at in range(0, len(flat) - 1, 3):
-            query = flat[at : at + 2]
-            if not all("\u4e00" <= char <= "\u9fff" for char in query):
-                continue
-            text = _plain(search.snippet(doc.body, query))
-            if not text.startswith("…"):
-                continue
-            starts += 1
-            piece = text[1:].removesuffix("…")
-            first, before = piece[0], flat[flat.index(piece) - 1]
-            assert _mark(first) != "part", (doc.title, query, text[:30])
-            assert not (before.isascii() and first.isascii() and not before.isspace()), text
-            latin_begins = first.isascii() and not before.isascii()
-            assert _mark(before) == "part" or _mark(first) == "open" or latin_begins, (
-                doc.title,
-                query,
-                text[:30],
-            )
+    for doc, flat, query, text in _seeded_snippets():
+        if not text.startswith("…"):
+            continue
+        starts += 1
+        piece = text[1:].removesuffix("…")
+        first, before = piece[0], flat[flat.index(piece) - 1]
+        assert _mark(first) != "part", (doc.title, query, text[:30])
+        assert not (before.isascii() and first.isascii() and not before.isspace()), text
+        latin_begins = first.isascii() and not before.isascii()
+        assert _mark(before) == "part" or _mark(first) == "open" or latin_begins, (
+            doc.title,
+            query,
+            text[:30],
+        )
     assert starts > 200
 
 
@@ -99,25 +105,19 @@ def test_a_snippet_ends_at_a_mark_or_a_word_boundary(seeded: User) -> None:
     (after one, or before a space or one) unless the third of its width before the place its
     width ends holds no Chinese mark."""
     ends = 0
-    for doc in SearchDoc.objects.all():
-        flat = " ".join(doc.body.split())
-        for at in range(0, len(flat) - 1, 3):
-            query = flat[at : at + 2]
-            if not all("\u4e00" <= char <= "\u9fff" for char in query):
-                continue
-            text = _plain(search.snippet(doc.body, query))
-            if not text.endswith("…"):
-                continue
-            ends += 1
-            piece = text.removeprefix("…")[:-1]
-            cut = flat.index(piece) + len(piece)
-            last, after = piece[-1], flat[cut]
-            left_off = after in " ，、：；,:;"  # a mark that parts a clause, at the end
-            assert left_off or not (last.isascii() and after.isascii() and last != " "), text
-            assert not (last.isdigit() and after == " " and flat[cut + 1].isdigit()), text
-            aim = flat.index(piece) + search.SNIPPET  # where its width ended
-            reach = flat[max(aim - search.END_BACK, flat.index(query) + 2) : aim]
-            at_mark = _mark(last) == "part" or _mark(after) in ("part", "open")
-            marks = [char for char in reach if _mark(char) and not char.isascii()]
-            assert at_mark or not marks, (doc.title, text[-30:])
+    for doc, flat, query, text in _seeded_snippets():
+        if not text.endswith("…"):
+            continue
+        ends += 1
+        piece = text.removeprefix("…")[:-1]
+        cut = flat.index(piece) + len(piece)
+        last, after = piece[-1], flat[cut]
+        left_off = after in " ，、：；,:;"  # a mark that parts a clause, at the end
+        assert left_off or not (last.isascii() and after.isascii() and last != " "), text
+        assert not (last.isdigit() and after == " " and flat[cut + 1].isdigit()), text
+        aim = flat.index(piece) + search.SNIPPET  # where its width ended
+        reach = flat[max(aim - search.END_BACK, flat.index(query) + 2) : aim]
+        at_mark = _mark(last) == "part" or _mark(after) in ("part", "open")
+        marks = [char for char in reach if _mark(char) and not char.isascii()]
+        assert at_mark or not marks, (doc.title, text[-30:])
     assert ends > 200
