@@ -349,6 +349,48 @@ def test_a_photo_cut_short_after_its_header_is_refused_on_the_phone(
     shot.passed()
 
 
+def test_a_photo_over_the_limit_cut_short_is_not_sent_and_the_page_says_why(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """A camera's photo over 5 MiB cut short (85% of it: still over the limit): Chromium cannot
+    decode it, so the page cannot make it smaller. It went as chosen and the server refused it
+    as too big (12-07), which sent the customer to shrink a photo that was broken. Now the page
+    says it cannot be read, at 390 px, undoes the choice and sends nothing, on the handler's
+    phone and on the documents step."""
+    url, applicant = live_server.url, world["applicant"]
+    shot = Shots(tmp_path)
+    photo = camera_jpeg(tmp_path / "whole.jpg").read_bytes()
+    cut = tmp_path / "IMG_20261120_100006.jpg"
+    cut.write_bytes(photo[: len(photo) * 85 // 100])
+    assert cut.stat().st_size > storage.MAX_BYTES
+    size = f"{cut.stat().st_size / 1048576:.1f} MB"
+    words = f"这张照片（{size}）读不出来，可能不完整或已损坏"
+    with time_machine.travel(FRIDAY):
+        draft = online_draft(applicant, world["handler"], identity_check=False)
+        check = identity.start(applicant, draft.number)
+        documents = set(draft.documents.values_list("pk", flat=True))
+        phone = session(browser, url, PHONE_VIEWPORT, None)
+        phone.goto(f"{url}/hall/identity/m/{check.token}/")
+        form = phone.locator("#upload-front")
+        form.locator("input[type=file]").set_input_files(str(cut))
+        form.locator("button[type=submit]").click()  # waits for the photo, then sends nothing
+        expect(form.locator(".file-pick-note")).to_contain_text(words)
+        expect(form.locator(".file-pick-name")).to_have_text("未选择文件")
+        expect(phone.locator("#form-error")).to_have_count(0)
+        shot(phone, "01-phone-cut-over-the-limit")
+        page = session(browser, url, PHONE_VIEWPORT, applicant)
+        page.goto(f"{url}/hall/applications/{draft.number}/documents/")
+        row = page.locator('#documents tr[data-kind="licence_copy"]')
+        row.locator("input[type=file]").set_input_files(str(cut))
+        expect(row.locator(".file-pick-note")).to_contain_text(words)
+        expect(row.locator(".file-pick-name")).to_have_text("未选择文件")
+        shot(page, "02-documents-cut-over-the-limit")
+    check.refresh_from_db()
+    assert check.front_sha256 == ""
+    assert set(draft.documents.values_list("pk", flat=True)) == documents
+    shot.passed()
+
+
 def gradient_jpeg(path: Path) -> Path:
     """A photo of 3000 x 2250 px under the 5 MB (a smooth one: a phone's of a plain wall)."""
     gradient = Image.radial_gradient("L").resize((3000, 2250)).convert("RGB")

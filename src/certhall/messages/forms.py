@@ -31,10 +31,15 @@ MESSAGES.update(
     {
         "file_pick_shrinking": "正在压缩照片……",
         "file_pick_shrunk": "照片已压缩：{before} → {after}。",
+        # a photo over the limit that does not decode (cut short): not sent (docs/hall.md)
+        "file_pick_unreadable": (
+            "这张照片（{size}）读不出来，可能不完整或已损坏（例如没有传完或没有存完），"
+            "无法压缩后上传，请重新拍照或另选一张照片。"
+        ),
     }
 )
 
 #: The words the file control's script reads (``messages.SCRIPT_WORDS``).
 SCRIPTS: dict[str, tuple[str, ...]] = {
-    "web/file-pick.js": ("file_pick_shrinking", "file_pick_shrunk"),
+    "web/file-pick.js": ("file_pick_shrinking", "file_pick_shrunk", "file_pick_unreadable"),
 }

@@ -133,15 +133,25 @@
       } else {
         note(input, "");
       }
+      return true;
     }, function () {
-      // not an image the browser can read: the original goes, the server says
-      if (current()) { note(input, ""); }
-    }).then(function () {
+      // not an image the browser can read (a photo cut short does not decode here). Within the
+      // limit the original goes and the server says what is wrong with it; over the limit the
+      // server would only say it is too big, so the page says it cannot be read, and nothing
+      // is sent (the choice is undone, a form waiting for it stays)
+      if (!current()) { return true; }
+      if (file.size <= limit) { note(input, ""); return true; }
+      input.value = "";
+      show(input);
+      note(input, say("file_pick_unreadable", { size: megabytes(file.size) }));
+      return false;
+    }).then(function (sendable) {
       if (!current()) { return; }
       input.removeAttribute("data-shrinking");
       var form = input.form;
       if (form && form.getAttribute("data-send-after") && !form.querySelector("[data-shrinking]")) {
         form.removeAttribute("data-send-after");
+        if (!sendable) { return; }
         if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
       }
     });
