@@ -1,6 +1,8 @@
 """Archives of formats the platform does not read inside (7z, RAR, CAB, gzip, bzip2, xz, tar,
-Zstandard, LZ4, lzip, an ISO image), put in a ZIP an editor publishes: refused in Chinese
-naming the member and its format, told by their first bytes, not their names, at any level a
+Zstandard, LZ4, lzip, an ISO image; since 12-07, night, V7 tar, ARJ, LZH, WIM, VHD and VHDX
+images and Windows programs, a self-extracting one among them), put in a ZIP an editor
+publishes: refused in Chinese naming the member and its format, told by their first bytes
+(a fixed VHD by its last), not their names, at any level a
 ZIP is read; nothing stored, the refusal audited (12-07, h2: they were published unchecked).
 Uploaded as they are, they were and are refused by type. The nesting refusal's words, and a
 plain ZIP's relationships parts (not read: nothing opens them)."""
@@ -60,6 +62,16 @@ def test_an_archive_of_another_format_in_a_zip_is_refused(
             f"压缩文件中的“{name}”是ISO光盘映像，平台无法检查其中的文件，"
             "请把其中的文件取出后重新打包成ZIP上传。"
         )
+    elif kind in ("WIM", "VHD", "VHDX"):
+        assert error.message == (
+            f"压缩文件中的“{name}”是{kind}磁盘映像，平台无法检查其中的文件，"
+            "请把其中的文件取出后重新打包成ZIP上传。"
+        )
+    elif kind == "EXE":
+        assert error.message == (
+            f"压缩文件中的“{name}”是Windows程序（EXE可执行文件，自解压文件和安装程序也是），"
+            "平台发布的是文档，不发布程序，也无法检查自解压文件中的内容，请把它删除后重新打包上传。"
+        )
     else:
         assert error.message == (
             f"压缩文件中的“{name}”是{kind}格式的压缩文件，平台无法检查其中的文件，"
@@ -82,6 +94,21 @@ INSIDE: dict[str, tuple[bytes, str]] = {
     "emz-picture-in-a-docx": (
         zipped({**docx_parts(), "word/media/image1.emz": bad.FOREIGN["gz"][0]}),
         "“word/media/image1.emz”是gzip格式",
+    ),
+    # 12-07, night: a program named as a text file, a VHD (its footer last) in a ZIP in the
+    # ZIP, a V7 tar in a DOCX, a DLL in a chart's workbook in a ZIP
+    "program-named-txt": (zipped({"驱动/说明.txt": bad.program()}), "“驱动/说明.txt”是Windows程序"),
+    "fixed-vhd-in-a-zip-in-the-zip": (
+        zipped({"驱动/旧版.zip": zipped({"disk.img": bad.vhd(), "说明.txt": "x"})}),
+        "“驱动/旧版.zip/disk.img”是VHD磁盘映像",
+    ),
+    "v7-tar-in-a-docx": (
+        zipped({**docx_parts(), "word/media/image1.png": bad.v7_tar()}),
+        "“word/media/image1.png”是tar格式",
+    ),
+    "dll-in-a-chart-workbook-in-a-zip": (
+        bad.form_with_a_chart(zipped({**xlsx_parts(), "xl/media/a.dll": bad.program()})),
+        "“表格/申请表.docx/word/embeddings/Microsoft_Excel_Worksheet.xlsx/xl/media/a.dll”是Windows",
     ),
     "tar-in-a-chart-workbook-in-a-zip": (
         bad.form_with_a_chart(zipped({**xlsx_parts(), "xl/media/a.tar": bad.tar()})),
@@ -126,8 +153,14 @@ PUBLISHED: dict[str, bytes] = {
     "text-starting-rar": zipped({"说明.txt": "Rar!\x1a 不是RAR"}),
     "mscf-with-a-reserved-field": zipped({"a.bin": b"MSCF\x01\x00\x00\x00" + bytes(40)}),
     "gzip-magic-with-reserved-flags": zipped({"a.bin": b"\x1f\x8b\x08\xe0" + bytes(40)}),
-    # a program or an installer is a file like any other (as setup.exe always was)
+    # an installer package (.msi) is a file like any other, and "MZ" alone is not a program
     "driver-with-an-msi": zipped({"驱动/setup.msi": bad.OLE_FILE, "驱动/setup.exe": b"MZ"}),
+    # 12-07, night: near misses of the headers told without a magic
+    "mz-pointing-to-no-pe-header": zipped({"a.bin": bad.program()[:0x80] + b"NE" + bytes(100)}),
+    "a-tar-header-with-a-wrong-checksum": zipped({"a.bin": bad.v7_tar()[:148] + b"000001\x00 "}),
+    "arj-mark-with-a-wrong-crc": zipped({"a.bin": bad.arj()[:-12] + b"\x00" * 12}),
+    "lzh-method-in-a-text": zipped({"说明.txt": "UK-lh5-驱动说明：请先安装证书助手再插入Ukey。"}),
+    "vhd-cookie-inside-a-text": zipped({"说明.txt": "conectix " * 200}),
     # a plain ZIP's relationships parts are files: nothing opens a ZIP without content types
     # as an Office package (docs/security.md, "a plain ZIP's relationships")
     "plain-zip-with-an-external-relationship": zipped(

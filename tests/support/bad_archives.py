@@ -26,6 +26,8 @@ from tests.support.archives import (
     zipped,
 )
 
+INSTALL_LINE = b"#!/bin/sh\ncp libukey.so /usr/lib/\n"
+
 
 def symlink() -> bytes:
     """A symbolic link beside a file, as zipfile writes Unix's mode: unpacked by unzip, it
@@ -248,7 +250,96 @@ def iso() -> bytes:
     return bytes(32768) + b"\x01CD001\x01" + bytes(2041) + b"\xffCD001\x01" + bytes(2041)
 
 
-INSTALL = b"#!/bin/sh\ncp libukey.so /usr/lib/\n" * 20
+def v7_tar() -> bytes:
+    """The same tar in the old V7 format: no ``ustar`` at 257 (nothing from there on in the
+    header), its checksum written again; GNU tar and 7-Zip still unpack one."""
+    data = bytearray(tar())
+    data[257:512] = bytes(255)
+    data[148:156] = b" " * 8
+    data[148:156] = b"%06o\x00 " % sum(data[:512])
+    return bytes(data)
+
+
+def arj(name: bytes = b"ukey.arj") -> bytes:
+    """An empty ARJ archive: its main header (``60 EA``, the basic header's size, its 30 fixed
+    bytes, the archive's name and an empty comment, then its CRC-32 and no extended header)
+    and the end of the archive."""
+    fixed = struct.pack("<BBBBBBBBIIIIHHBB", 30, 11, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    basic = fixed + name + b"\x00\x00"
+    header = struct.pack("<H", len(basic)) + basic + struct.pack("<I", zlib.crc32(basic))
+    return b"\x60\xea" + header + b"\x00\x00" + b"\x60\xea\x00\x00"
+
+
+def lzh(name: bytes = b"install.sh", data: bytes = INSTALL_LINE) -> bytes:
+    """An LHA archive of one stored file (method ``-lh0-``, a level-0 header: its size and
+    checksum, the method, sizes, time, attribute, level, name and CRC-16), then its end."""
+    body = (
+        b"-lh0-"
+        + struct.pack("<IIIBBB", len(data), len(data), 0, 0x20, 0, len(name))
+        + name
+        + b"\x00\x00"
+    )
+    return bytes([len(body), sum(body) & 0xFF]) + body + data + b"\x00"
+
+
+def wim() -> bytes:
+    """A Windows imaging file's header (``MSWIM``, its size and version) and what follows."""
+    return b"MSWIM\x00\x00\x00" + struct.pack("<II", 208, 0x10D00) + bytes(1000)
+
+
+def vhdx() -> bytes:
+    """A VHDX's file type identifier (``vhdxfile`` and its creator) and what follows."""
+    return b"vhdxfile" + "certhall".encode("utf-16-le") + bytes(4096)
+
+
+def _vhd_footer(kind: int, size: int) -> bytes:
+    """A VHD's footer (``conectix``; a fixed disk 2, a dynamic one 3), its checksum right."""
+    footer = bytearray(
+        struct.pack(
+            ">8sIIQI4sI4sQQIII16sB",
+            b"conectix",
+            2,
+            0x10000,
+            512 if kind == 3 else 0xFFFFFFFFFFFFFFFF,
+            0,
+            b"win ",
+            0xA0000,
+            b"Wi2k",
+            size,
+            size,
+            0,
+            kind,
+            0,
+            bytes(16),
+            0,
+        )
+    )
+    footer += bytes(512 - len(footer))
+    footer[64:68] = struct.pack(">I", ~sum(footer) & 0xFFFFFFFF)
+    return bytes(footer)
+
+
+def vhd(kind: int = 2) -> bytes:
+    """A small VHD: fixed (``kind`` 2: the raw disk, an MBR's mark, then the footer) or dynamic
+    (3: the footer's copy first, a sparse header, the footer)."""
+    if kind == 2:
+        disk = bytearray(64 * 1024)
+        disk[510:512] = b"\x55\xaa"
+        return bytes(disk) + _vhd_footer(2, len(disk))
+    return _vhd_footer(3, 1 << 20) + b"cxsparse" + bytes(1016) + _vhd_footer(3, 1 << 20)
+
+
+def program(after: bytes = b"") -> bytes:
+    """A Windows program: a DOS header whose ``e_lfanew`` (0x80) points past its stub to the
+    PE signature and a COFF header (i386, no sections), then ``after`` (a self-extracting
+    archive is its stub with the archive appended: 7-Zip's and WinRAR's)."""
+    dos = b"MZ" + bytes(0x3A) + struct.pack("<I", 0x80)
+    stub = b"This program cannot be run in DOS mode.\r\r\n$".ljust(0x80 - len(dos), b"\x00")
+    coff = struct.pack("<HHIIIHH", 0x14C, 0, 0, 0, 0, 0xE0, 0x0102)
+    return dos + stub + b"PE\x00\x00" + coff + bytes(0xE0) + after
+
+
+INSTALL = INSTALL_LINE * 20
 
 #: Each format's archive (and the format's name a refusal gives).
 FOREIGN: dict[str, tuple[bytes, str]] = {
@@ -266,4 +357,14 @@ FOREIGN: dict[str, tuple[bytes, str]] = {
     "lz4": (bytes.fromhex("04224d186440a7010000807800000000ea30c42e"), "LZ4"),
     "lz": (b"LZIP\x01\x0c" + bytes(30), "lzip"),  # its header, then a stream's start
     "iso": (iso(), "ISO"),
+    # 12-07, night: told by their headers, images, and programs (a self-extracting one too)
+    "v7.tar": (v7_tar(), "tar"),
+    "arj": (arj(), "ARJ"),
+    "lzh": (lzh(), "LZH"),
+    "wim": (wim(), "WIM"),
+    "vhdx": (vhdx(), "VHDX"),
+    "vhd": (vhd(), "VHD"),
+    "dynamic.vhd": (vhd(3), "VHD"),
+    "exe": (program(), "EXE"),
+    "sfx.exe": (program(seven_zip()), "EXE"),
 }

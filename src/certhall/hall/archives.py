@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import struct
 import unicodedata
@@ -76,8 +77,13 @@ _ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06")
 #: would unpack or mount what was never checked. 7-Zip, RAR (4 and 5), Microsoft's cabinet (its
 #: reserved field zero), gzip (deflate, no reserved flag), bzip2 (its first block's or the empty
 #: stream's end magic after the level), xz, Zstandard, LZ4's frame, lzip, POSIX and GNU tar
-#: (``ustar`` at 257), and an ISO 9660 or UDF image (its first volume descriptor at 32769). A
-#: program or installer (an ``.exe``, ``.msi``, ``.deb``) is a file like any other.
+#: (``ustar`` at 257), an ISO 9660 or UDF image (its first volume descriptor at 32769), and
+#: since 12-07, night: a Windows imaging file (WIM, and wimlib's pipable one) and a VHDX; a
+#: VHD (no magic: its footer, first and last in a dynamic one, only last in a fixed one,
+#: ``_vhd_footer``).
+#: V7 tar, ARJ and LZH have no fixed magic and are told by their headers (``_headed``), a
+#: Windows program (a PE, a self-extracting archive or installer among them) by its PE header
+#: (``_program``). An ``.msi`` or ``.deb`` is a file like any other.
 _FOREIGN: tuple[tuple[int, tuple[bytes, ...], str], ...] = (
     (0, (b"7z\xbc\xaf\x27\x1c",), "7z"),
     (0, (b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00"), "RAR"),
@@ -88,8 +94,17 @@ _FOREIGN: tuple[tuple[int, tuple[bytes, ...], str], ...] = (
     (0, (b"LZIP\x01",), "lzip"),
     (257, (b"ustar\x00", b"ustar "), "tar"),
     (32769, (b"CD001", b"BEA01"), "ISO"),
+    (0, (b"MSWIM\x00\x00\x00", b"WLPWM\x00\x00\x00"), "WIM"),
+    (0, (b"vhdxfile",), "VHDX"),
 )
-_IMAGES = frozenset({"ISO"})
+#: The refusal's words by what the format is (``archive_foreign.image``, ``.disk``).
+_VARIANTS = {"ISO": "image", "WIM": "disk", "VHDX": "disk", "VHD": "disk"}
+#: An LZH (LHarc, LHA) member's method at 2, its header's level at 20 (0-3).
+_LZH = re.compile(rb"-(?:lh[0-7d]|lz[s45])-")
+#: A tar header's numeric fields: octal digits, padded with spaces or NULs.
+_OCTAL = re.compile(rb"[ \x00]*[0-7]+[ \x00]*")
+#: A VHD's footer: 512 bytes, its cookie first, its checksum at 64 (``_vhd_footer``).
+_TAIL = 512
 #: The member's first bytes kept to tell its format (``_foreign``): up to an ISO image's mark.
 _HEAD = 32769 + 5
 #: An archive inside the archive is read into memory to be checked: a Ukey driver's package
@@ -334,8 +349,9 @@ def _office(
     return {"kind": kind}, True
 
 
-def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
-    """The member's first ``_HEAD`` bytes (what tells an archive inside it), when its local header
+def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> tuple[bytes, bytes] | None:
+    """The member's first ``_HEAD`` bytes and last ``_TAIL`` (what tells an archive or a disk
+    image inside it: ``_foreign``), when its local header
     names it as the central directory does and its data decompresses, streaming in pieces of at
     most ``CHUNK`` bytes thrown away, to exactly its declared size and CRC-32, the deflate
     stream ending with its data; None when it does not. Read here, not by
@@ -356,7 +372,7 @@ def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
         return None
     inflate = zlib.decompressobj(-zlib.MAX_WBITS)
     size = crc = 0
-    first = b""
+    first = last = b""
     left = info.compress_size
     try:
         while left:
@@ -371,6 +387,7 @@ def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
                     return None
                 if len(first) < _HEAD:
                     first += out[: _HEAD - len(first)]
+                last = out[-_TAIL:] if len(out) >= _TAIL else (last + out)[-_TAIL:]
                 crc = zlib.crc32(out, crc)
                 data = b"" if stored else inflate.unconsumed_tail
                 if not data and len(out) < CHUNK:
@@ -378,7 +395,7 @@ def _unpacks(file: BinaryIO, info: zipfile.ZipInfo) -> bytes | None:
     except zlib.error:
         return None
     ended = stored or (inflate.eof and not inflate.unused_data)
-    return first if ended and size == info.file_size and crc == info.CRC else None
+    return (first, last) if ended and size == info.file_size and crc == info.CRC else None
 
 
 def _descriptor_end(file: BinaryIO, info: zipfile.ZipInfo) -> int:
@@ -435,18 +452,72 @@ def _apk_signing_block(file: BinaryIO, start: int, end: int) -> bool:
     return block.endswith(_APK_MAGIC) and first == second == len(block) - 8
 
 
-def _foreign(first: bytes) -> dict[str, Any] | None:
-    """The format (``format``, and ``variant`` ``image`` for a disk image) of a member whose
-    first bytes (``_HEAD`` of them) are an archive of a format not read here (``_FOREIGN``),
-    or None."""
+def _foreign(first: bytes, last: bytes = b"") -> dict[str, Any] | None:
+    """The format (``format``, and ``variant`` ``image``, ``disk`` or ``program``) of a member
+    whose first bytes (``_HEAD`` of them) or last (``_TAIL``) are an archive of a format not
+    read here (``_FOREIGN``, ``_headed``), a disk image or a program, or None."""
     if first[:3] == b"\x1f\x8b\x08" and len(first) > 3 and not first[3] & 0xE0:
         return {"format": "gzip"}
     level, block = first[3:4], first[4:10]
     if first[:3] == b"BZh" and b"1" <= level <= b"9" and block in (b"1AY&SY", b"\x17rE8P\x90"):
         return {"format": "bzip2"}
-    for offset, magics, name in _FOREIGN:
-        if first.startswith(magics, offset):  # not a slice: a copy of 32 KiB each time
-            return {"format": name, **({"variant": "image"} if name in _IMAGES else {})}
+    if _program(first):
+        return {"format": "EXE", "variant": "program"}
+    name = _headed(first)
+    if name is None and (_vhd_footer(first[:_TAIL]) or _vhd_footer(last)):
+        name = "VHD"  # a dynamic one has its footer's copy first, a fixed one only last
+    for offset, magics, format_name in _FOREIGN:
+        if name is None and first.startswith(magics, offset):  # not a slice: a 32 KiB copy
+            name = format_name
+    if name is None:
+        return None
+    return {"format": name, **({"variant": _VARIANTS[name]} if name in _VARIANTS else {})}
+
+
+def _program(first: bytes) -> bool:
+    """Whether ``first`` starts a Windows program (a PE: ``MZ``, and at the offset its DOS
+    header gives, ``PE\\0\\0``): an ``.exe``, ``.dll``, ``.sys`` or ``.scr``, a self-extracting
+    archive (7-Zip's, WinRAR's, a CAB's) and an installer alike (12-07, night: an executable
+    is never a document, and what a self-extracting one holds is not read here)."""
+    if not first.startswith(b"MZ") or len(first) < 64:
+        return False
+    at = struct.unpack_from("<I", first, 0x3C)[0]
+    return at >= 64 and first.startswith(b"PE\x00\x00", at)
+
+
+def _vhd_footer(block: bytes) -> bool:
+    """Whether ``block`` is a VHD's footer: 512 bytes, the cookie ``conectix`` and, at 64, the
+    ones' complement of the sum of its other bytes (Microsoft's VHD specification)."""
+    if len(block) != _TAIL or not block.startswith(b"conectix"):
+        return False
+    (checksum,) = struct.unpack_from(">I", block, 64)
+    return bool(checksum == ~(sum(block) - sum(block[64:68])) & 0xFFFFFFFF)
+
+
+def _headed(first: bytes) -> str | None:
+    """The format of an archive with no fixed magic, told by its first header read as its
+    format writes it: a V7 tar (a 512-byte header whose octal checksum is the sum of its
+    bytes, the checksum's own counted as spaces, as ``tarfile`` reads one), ARJ (``60 EA``, the
+    basic header's size and its CRC-32 after it), LZH (its method at 2 and header level at
+    20); None for any other."""
+    if len(first) >= 512 and first[0] and _OCTAL.fullmatch(first[148:156]):
+        fields = first[100:108], first[108:116], first[116:124], first[124:136], first[136:148]
+        total = 256 + sum(first[:148]) + sum(first[156:512])
+        if all(_OCTAL.fullmatch(field) for field in fields) and total == int(
+            first[148:156].strip(b" \x00"), 8
+        ):
+            return "tar"
+    if first[:2] == b"\x60\xea" and len(first) > 8:
+        size = struct.unpack_from("<H", first, 2)[0]
+        crc = first[4 + size : 8 + size]
+        if (
+            0 < size <= 2600
+            and len(crc) == 4
+            and struct.unpack("<I", crc)[0] == zlib.crc32(first[4 : 4 + size])
+        ):
+            return "ARJ"
+    if _LZH.match(first, 2) and len(first) > 21 and first[20] <= 3:
+        return "LZH"
     return None
 
 
@@ -473,13 +544,14 @@ def _check(
         return refusal
     inside, ends = [], {}
     for info in members:
-        first = _unpacks(file, info)
-        if first is None:
+        unpacked = _unpacks(file, info)
+        if unpacked is None:
             return {"error": "archive_damaged", "name": _shown(info.filename)}
+        first, last = unpacked
         ends[info.header_offset] = _descriptor_end(file, info)
         if first.startswith(_ZIP_HEADS):
             inside.append(info)
-        elif foreign := _foreign(first):
+        elif foreign := _foreign(first, last):
             return {"error": "archive_foreign", "name": _shown(info.filename), **foreign}
     if not _tiled(file, ends, archive.start_dir):
         return {"error": "archive_hidden_data"}

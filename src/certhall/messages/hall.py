@@ -252,6 +252,14 @@ MESSAGES: dict[str, str] = {
         "压缩文件中的“{name}”是{format}光盘映像，平台无法检查其中的文件，"
         "请把其中的文件取出后重新打包成ZIP上传。"
     ),
+    "archive_foreign.disk": (
+        "压缩文件中的“{name}”是{format}磁盘映像，平台无法检查其中的文件，"
+        "请把其中的文件取出后重新打包成ZIP上传。"
+    ),
+    "archive_foreign.program": (
+        "压缩文件中的“{name}”是Windows程序（{format}可执行文件，自解压文件和安装程序也是），"
+        "平台发布的是文档，不发布程序，也无法检查自解压文件中的内容，请把它删除后重新打包上传。"
+    ),
     "archive_nested_too_large": (
         "压缩文件中的压缩文件“{name}”解压后为 {mib} MB，超过 {limit} MB 的限制，"
         "无法检查其中的文件，请把它解开后重新打包上传。"
