@@ -20,10 +20,11 @@ runs code, by its name or by the type declared for it (``_runs_code``: macros, A
 controls, embedded OLE objects), and no relationship that has Office load something from
 outside the package when it opens (``_loads_from_outside``: a remote template, object, frame or
 picture; a hyperlink is allowed). A member that is an archive of another format (7z, RAR, CAB,
-gzip, tar, an ISO image ...: ``_foreign``, by its first bytes) is refused: nothing here reads
-inside it. A member that is itself a ZIP
-(by its first bytes, not its name) is checked the same way, one level deep, within the same
-bounds as the archive around it (``_Budget``); a ZIP inside that is refused
+gzip, tar, ARJ, LZH ...), a disk image (ISO, WIM, VHD, VHDX) or a Windows program (a
+self-extracting one among them) is refused (``_foreign``, by its first bytes, a VHD by its
+last): nothing here reads inside it, and an executable is never a document. A member that
+is itself a ZIP (by its first bytes, not its name) is checked the same way, one level deep,
+within the same bounds as the archive around it (``_Budget``); a ZIP inside that is refused
 (``archive_nested``), but for an Office package embedded in an Office package (a chart's
 workbook under ``word/embeddings/``: ``_embedded``), checked as a part of it, which may hold
 no ZIP. A child because that is the step that unpacks the file: the kernel stops
