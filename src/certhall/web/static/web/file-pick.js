@@ -10,8 +10,10 @@
 // (12-07): drawn again, a damaged photo became a clean JPEG of its grey parts, and the server,
 // which refuses a damaged one (its decoder's warnings), never saw the original. A browser
 // without createImageBitmap, canvas.toBlob or DataTransfer keeps the original, which the server
-// then refuses in Chinese when it is too big. A form sent while its photo is being made smaller
-// waits for it.
+// then refuses in Chinese when it is too big. A photo over the limit that the browser cannot
+// decode (cut short) is not sent: the page says so and undoes the choice (12-07, night; the
+// server only said it was too big). A form sent while its photo is being made smaller waits
+// for it.
 (function () {
   "use strict";
   var say = window.certhallWords;
