@@ -1,7 +1,8 @@
 """The JSON API (OpenAPI at /api/docs): the same services the web pages call.
 
 Each bounded context contributes a router below; errors come out as
-``{"error": code, "message": text}`` (``certhall.web.errors``, the one boundary).
+``{"error": code, "message": text}``, with ``"fields": [...]`` when the refusal names the inputs
+it is about (``certhall.web.errors``, the one boundary).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ api = _Api(
     parser=_JsonObjects(),
 )
 
-# Every error, ninja's own included, as {"error", "message"} (certhall.web.errors).
+# Every error, ninja's own included, as {"error", "message"[, "fields"]} (certhall.web.errors).
 for _kind, _handler in api_handlers().items():
     api.add_exception_handler(_kind, _handler)
 

@@ -154,7 +154,9 @@ def test_registration_refuses_a_name_the_ca_cannot_certify(clock: Clock, api: Ap
 def test_login_failures_read_the_same(api: Api, registered: User) -> None:
     unknown = api.post("/login/password", {"username": OTHER_PHONE, "password": PASSWORD})
     wrong = api.post("/login/password", {"username": PHONE, "password": "wrong-password"})
-    assert unknown == wrong == (403, {"error": "login_failed", "message": "账号或密码不正确。"})
+    # both fields named (one wording for either: which one was wrong is not told)
+    refused = {"error": "login_failed", "message": "账号或密码不正确。"}
+    assert unknown == wrong == (403, {**refused, "fields": ["username", "password"]})
     assert api.get("/me")[0] == 401
 
 

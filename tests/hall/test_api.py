@@ -72,6 +72,9 @@ def test_online_new_through_the_api(
         assert refused.json() == {
             "error": "rule_violation",
             "message": "注:仅支持机构个人证书网厅办理。",
+            # the inputs the rule is about (rules.Refusal.inputs), as a page marks them: the
+            # application's channel and the line's type
+            "fields": ["channel", "cert_type"],
         }
 
         details = web.patch(

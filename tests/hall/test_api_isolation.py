@@ -230,7 +230,7 @@ def _refusal(response: Any) -> str | None:
     """What is wrong with an answer that should be a refusal, or None."""
     if response.status_code not in (403, 404):
         return f"{response.status_code} {response.content[:200]!r}"
-    if set(response.json()) != {"error", "message"}:
+    if set(response.json()) - {"fields"} != {"error", "message"}:
         return f"body {response.content[:200]!r}"
     return None
 

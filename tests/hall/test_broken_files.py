@@ -460,7 +460,11 @@ def test_the_page_and_the_api_say_a_cut_photo_is_incomplete(
     assert page.status_code == 400
     assert INCOMPLETE_WORDS in page.content.decode()
     assert api.status_code == 400
-    assert api.json() == {"error": "file_incomplete", "message": INCOMPLETE_WORDS}
+    assert api.json() == {
+        "error": "file_incomplete",
+        "message": INCOMPLETE_WORDS,
+        "fields": ["file"],
+    }
     assert not draft.documents.exists() and stored_files(uploads) == []
 
 

@@ -188,9 +188,17 @@ def test_the_api_refuses_the_bomb_in_chinese(
         cut = post("a.png", png()[:30])
         accepted = post("a.jpg", phone_photo())
     assert response.status_code == 400 and seconds < 1
-    assert response.json() == {"error": "image_too_large", "message": BOMB_WORDS}
+    assert response.json() == {
+        "error": "image_too_large",
+        "message": BOMB_WORDS,
+        "fields": ["file"],
+    }
     assert cut.status_code == 400
-    assert cut.json() == {"error": "image_unreadable", "message": UNREADABLE_WORDS}
+    assert cut.json() == {
+        "error": "image_unreadable",
+        "message": UNREADABLE_WORDS,
+        "fields": ["file"],
+    }
     assert accepted.status_code == 201, accepted.content
     assert draft.documents.count() == 1 and len(stored_files(uploads)) == 1
 

@@ -200,6 +200,7 @@ def test_a_term_not_offered_is_refused_naming_the_terms(
     assert looked.json() == {
         "error": "renewal_term_not_offered",
         "message": "没有9年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。",
+        "fields": ["years"],
     }
     assert started.status_code == 400, started.content
     assert started.json()["message"] == "没有2年期的续期：机构证书(ODC证书)只能续期1年，请选择1年。"
@@ -207,6 +208,7 @@ def test_a_term_not_offered_is_refused_naming_the_terms(
     assert zero.json() == {
         "error": "renewal_term_not_offered",
         "message": "没有0年期的续期：机构个人证书(法人证书)可续期1-5年，请选择续期年限。",
+        "fields": ["years"],
     }
     assert not Application.objects.exists()
 

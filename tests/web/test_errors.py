@@ -82,6 +82,24 @@ def test_api_malformed_body_is_json_422_naming_the_fields(client: Client) -> Non
     assert "purpose" in body["fields"]  # type: ignore[operator]
 
 
+def test_api_refusal_of_a_service_names_its_field(client: Client) -> None:
+    """A service's refusal of a field (``accounts.validation``: ``phone``) says which, as the
+    page marks it: the JSON had only ``error`` and ``message`` (a client could not tell which
+    input to point at)."""
+    token = client.get("/api/accounts/csrf").json()["csrf_token"]
+    response = client.post(
+        "/api/accounts/sms-code",
+        json.dumps({"phone": "1380013800", "purpose": "register"}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    path = "/api/accounts/sms-code"
+    body = api_refusal(response, 400, "phone_invalid", operation=("POST", path))
+    assert body["fields"] == ["phone"]
+    # a refusal about no field carries none
+    assert "fields" not in api_refusal(client.get("/api/no-such-thing"), 404, "not_found")
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

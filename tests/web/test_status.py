@@ -188,7 +188,11 @@ def test_unknown_serial(client: Client, certs: dict[str, Certificate]) -> None:
     assert NOT_FOUND in html and "未找到该证书" in html and "status-result" not in html
     response = api(client, "abcdef0123456789")
     assert response.status_code == 404
-    assert response.json() == {"error": "certificate_not_found", "message": NOT_FOUND}
+    assert response.json() == {
+        "error": "certificate_not_found",
+        "message": NOT_FOUND,
+        "fields": ["serial"],
+    }
 
 
 def test_ocsp_responder_certificates_are_not_customers(

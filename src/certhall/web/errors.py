@@ -2,11 +2,13 @@
 
 :func:`refusal_response` is the one function that turns a :class:`CerthallError` into an HTTP
 answer: for the JSON API (``/api/`` or ``Accept: application/json``) always
-``{"error": code, "message": text}``, for pages the zh-CN error page; both with the error's
-status, and ``Retry-After`` on 429; the error page leads back to the page of this site the
-request came from (:func:`came_from`). Everything else routes into it: the middleware (errors a
-view raises), the JSON API's exception handlers (``certhall.api``), Django's CSRF failure view
-and the 400/403/404/500 handlers, and 405 answers of ``require_POST``/``require_GET``.
+``{"error": code, "message": text}``, with ``"fields": [...]`` when the refusal names the inputs
+it is about (:attr:`CerthallError.fields`, the names the pages mark), for pages the zh-CN
+error page; both with the error's status, and ``Retry-After`` on 429; the error page leads back
+to the page of this site the request came from (:func:`came_from`). Everything else routes into
+it: the middleware (errors a view raises), the JSON API's exception handlers (``certhall.api``),
+Django's CSRF failure view and the 400/403/404/500 handlers, and 405 answers of
+``require_POST``/``require_GET``.
 
 Views do not catch errors to render them; a form view that shows the refusal next to the form
 uses :func:`attempt` and :func:`form_page` (:func:`typed`: the fields to show again), a POST
@@ -62,11 +64,15 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def refusal_response(request: HttpRequest, error: CerthallError) -> HttpResponse:
-    """The answer to ``error``: JSON for the API, the error page otherwise."""
+    """The answer to ``error``: JSON for the API (``fields``: the inputs it names, as a page
+    marks them), the error page otherwise."""
     response: HttpResponse
     if wants_json(request):
+        body: dict[str, object] = {"error": error.code, "message": error.message}
+        if error.fields:
+            body["fields"] = list(error.fields)
         response = JsonResponse(
-            {"error": error.code, "message": error.message},
+            body,
             status=error.http_status,
             json_dumps_params={"ensure_ascii": False},
         )
@@ -351,10 +357,9 @@ def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpRes
         return lambda request, exc: refusal_response(request, _entry_refusal(code, status))
 
     def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        error = _entry_refusal("invalid_input", 422)
-        fields = [_field_name(e["loc"]) for e in exc.errors if e.get("loc")]
-        body = {"error": error.code, "message": error.message, "fields": fields}
-        return JsonResponse(body, status=422, json_dumps_params={"ensure_ascii": False})
+        places = (_field_name(e["loc"]) for e in exc.errors if e.get("loc"))
+        fields = dict.fromkeys(name for name in places if name)
+        return refusal_response(request, _entry_refusal("invalid_input", 422).naming(*fields))
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if isinstance(exc.__cause__, CerthallError):  # the body parser's, wrapped by ninja
@@ -383,7 +388,7 @@ def api_handlers() -> dict[type[Exception], Callable[[HttpRequest, Any], HttpRes
 # The API's refusals in its OpenAPI document (certhall.api): every answer above is documented
 # with its status, so that a client (and schemathesis) knows what it may get.
 
-#: the body of every refusal (``fields``: the invalid fields of a 422 ``invalid_input``)
+#: the body of every refusal (``fields``: the inputs it is about, when it names them)
 REFUSAL_SCHEMA: dict[str, Any] = {
     "title": "Refusal",
     "type": "object",
@@ -391,7 +396,13 @@ REFUSAL_SCHEMA: dict[str, Any] = {
     "properties": {
         "error": {"type": "string", "description": "the refusal's code (certhall.messages)"},
         "message": {"type": "string", "description": "what to tell the person, in Chinese"},
-        "fields": {"type": "array", "items": {"type": "string"}},
+        "fields": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the inputs the refusal is about, by their names in the request (a "
+            "body's or a query's field: the schema's invalid fields, a service's or a business "
+            "rule's refused input); absent when it names none",
+        },
     },
 }
 
@@ -403,7 +414,7 @@ REFUSALS = {
     409: "Conflict with the object's current state",
     413: "The request body is too large (request_too_large)",
     415: "The body is not of the route's Content-Type (unsupported_media_type)",
-    422: "invalid_input (fields: which), or a business rule refused the request",
+    422: "invalid_input, or a business rule refused the request (fields: the inputs refused)",
     429: "Too many requests: try again after Retry-After seconds",
 }
 
