@@ -85,8 +85,10 @@ def in_progress(actor: User, limit: int = 20) -> tuple[list[Application], int]:
 
 
 def check_point(point: str) -> str:
-    """A service point slug of the rules catalog (InvalidInput naming the three otherwise)."""
-    return default_catalog().point(point).slug
+    """A service point slug of the rules catalog (InvalidInput naming the three otherwise; about
+    the counter page's field ``point``, its radio buttons)."""
+    with about("point"):
+        return default_catalog().point(point).slug
 
 
 def _organization(actor: User, customer: Customer) -> Organization:

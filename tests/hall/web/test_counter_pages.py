@@ -180,12 +180,35 @@ def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: Use
             reverse("hall-staff:counter-open"), {"uscc": NEW_USCC, "name": "x"}, follow=True
         )
         assert "请先选择您所在的受理点" in " ".join(flashes(refused))
-        bad = client.post(reverse("hall-staff:counter"), {"point": "nowhere"}, follow=True)
-        assert "未知的受理点" in " ".join(flashes(bad))
-        long = client.post(reverse("hall-staff:counter"), {"point": "x" * 33}, follow=True)
-        assert "填写的内容过长：此项最多32个字" in " ".join(flashes(long))  # not an error page
         assert login(reviewer).get(reverse("hall-staff:counter")).status_code == 403
     assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("sent", "words"),
+    [
+        ({"point": "nowhere"}, "未知的受理点"),
+        ({}, "未知的受理点"),  # none chosen
+        ({"point": "x" * 33}, "填写的内容过长：此项最多32个字"),  # not an error page
+    ],
+)
+def test_a_refused_point_is_shown_in_its_form_and_marked(
+    clerk: User, sent: dict[str, str], words: str
+) -> None:
+    """选择受理点 refused went back by a redirect with a notice above the page (``act_and_return``),
+    nothing marked: the page again now, the refusal inside the points' form, the radio buttons
+    marked invalid and described by it (``act_on_page``), the point chosen before kept."""
+    with at(FRIDAY):
+        client = login(clerk)
+        assert client.post(reverse("hall-staff:counter"), {"point": "kejiyuan"}).status_code == 303
+        refused = client.post(reverse("hall-staff:counter"), sent)
+    assert refused.status_code == 400
+    page = text(refused)
+    points = page[page.index('id="points"') : page.index('id="allowed-now"')]
+    assert 'id="form-error"' in points and words in points
+    assert page.count('id="form-error"') == 1
+    assert marked(page) == ["point"]
+    assert 'value="kejiyuan" id="point-kejiyuan" checked' in page  # the point chosen before
 
 
 def test_a_refused_counter_form_keeps_what_the_clerk_typed(clerk: User) -> None:

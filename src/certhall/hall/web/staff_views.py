@@ -167,16 +167,29 @@ def _allowed_now(slug: str) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 @staff
 def counter_page(request: HttpRequest) -> HttpResponse:
+    """The counter: 1. the point, 2. the customer. 选择受理点: done, back here with a notice;
+    refused (unknown, none chosen, too long), the page again with the refusal inside the
+    points' form and the radio buttons marked (``act_on_page``, as 入库)."""
     actor = _actor(request)
     if request.method == "POST":
 
         def choose() -> None:
             counter.require_counter(actor)
-            point = field(request.POST, "point", 32)  # too long: the notice, as unknown
+            point = field(request.POST, "point", 32)  # too long: refused as unknown is
             request.session[SESSION_POINT] = counter.check_point(point)
 
-        return act_and_return(
-            request, reverse("hall-staff:counter"), choose, text("done_point_chosen")
+        def again(error: CerthallError, typed_form: dict[str, str]) -> HttpResponse:
+            context = _counter_context(request, actor, request.GET)
+            context["refused_in"] = "points"
+            return form_page(request, "hall/staff/counter.html", context, error)
+
+        return act_on_page(
+            request,
+            reverse("hall-staff:counter"),
+            choose,
+            text("done_point_chosen"),
+            again,
+            limit=32,
         )
     return render(request, "hall/staff/counter.html", _counter_context(request, actor, request.GET))
 
