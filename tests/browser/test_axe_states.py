@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from certhall.accounts.models import Handler, Role
 from certhall.hall import counter
@@ -133,6 +133,14 @@ def test_refusals_and_the_open_menu_pass_axe(
     check.assert_clean()
 
 
+#: site.css's --error (#b42318), as the browser computes a colour
+ERROR_RED = "rgb(180, 35, 24)"
+
+
+def _border(element: Locator) -> str:
+    return str(element.evaluate("e => getComputedStyle(e).borderTopColor"))
+
+
 # The remaining forms' refusals (12-07, late): the rules' refusal of a business line, a
 # document's upload, the Ukey stock count and a row of finance's page, each provoked on purpose.
 @pytest.mark.allow_page_error(refused("/hall/new/", 422), why="an ODC asked for online")
@@ -172,7 +180,17 @@ def test_the_remaining_forms_mark_their_refused_fields(
         # the refusal in that row, its file marked (each row holds a file field)
         expect(customer.locator(f"{row} #form-error")).to_be_visible()
         assert_refused(customer, f"{row} input[type=file]")
+        # the control is invisible over its button: the button shows the mark, in the refusal's
+        # red (--error), where another row's stays the brand's blue
+        refused_button = customer.locator(f"{row} .file-pick-button")
+        other_button = customer.locator('tr:not([data-kind="licence_copy"]) .file-pick-button')
+        assert _border(refused_button) == ERROR_RED != _border(other_button.first)
         check(customer, "documents-refused")
+        refused_button.screenshot(path=str(tmp_path / "documents-refused-button-390.png"))
+        customer.set_viewport_size(DESKTOP_VIEWPORT)
+        assert _border(refused_button) == ERROR_RED
+        check(customer, "documents-refused-1366")
+        customer.locator(row).screenshot(path=str(tmp_path / "documents-refused-row-1366.png"))
         desk = session(browser, url, DESKTOP_VIEWPORT, staff[Role.CLERK])
         desk.goto(f"{url}/console/applications/{onsite.number}/")
         desk.select_option("#item-business", "new")
