@@ -65,7 +65,9 @@ def test_odc_on_saturday_at_the_counter(clerk: User, handler: Handler) -> None:
     with at(SATURDAY):
         draft = counter_draft(clerk, handler)
         refusal = refused_add(clerk, draft.number, ItemRequest(business="new", cert_type="org"))
-        assert refusal.message == WEEKEND_WORDS
+        # the day refused is said (no form holds it: docs/rules.md), the type is marked
+        assert refusal.message == f"{WEEKEND_WORDS}（办理时间：2026-11-21 星期六 10:00）。"
+        assert refusal.fields == ("at", "cert_type")
         # the organisation-personal certificate as usual on the same Saturday at 科技园
         item = services.add_item(clerk, draft.number, person(1))
     assert item.fee == Decimal("150.00")
@@ -75,8 +77,10 @@ def test_saturday_at_longgang_is_closed_for_everything(clerk: User, handler: Han
     with at(SATURDAY):
         draft = counter_draft(clerk, handler, point="longgang")
         refusal = refused_add(clerk, draft.number, person(1))
-    assert "龙岗受理点 服务时间:周一至周五:9:00-12:00,13:30-18:00  周六日及法定节假日休息" in (
-        refusal.message
+    # the point and the moment refused, both in the words (neither in a form: nothing marked)
+    assert refusal.message == (
+        "龙岗受理点 服务时间:周一至周五:9:00-12:00,13:30-18:00  周六日及法定节假日休息"
+        "（办理时间：2026-11-21 星期六 10:00）。"
     )
 
 
@@ -90,7 +94,7 @@ def test_a_draft_opened_on_friday_is_refused_when_submitted_on_saturday(
             documents.check_at_counter(clerk, draft.number, kind, original_seen=True)
     with at(SATURDAY), pytest.raises(QuoteRefused) as refused:
         services.submit(clerk, draft.number)
-    assert refused.value.message == WEEKEND_WORDS
+    assert refused.value.message == f"{WEEKEND_WORDS}（办理时间：2026-11-21 星期六 10:00）。"
     assert Application.objects.get(pk=draft.pk).state == "draft"
 
 

@@ -43,7 +43,8 @@ def test_enforce_raises_with_every_rule_quoted() -> None:
     assert isinstance(error, RuleViolation)
     assert error.exit_code == 3
     assert error.code == "rule_violation"
-    assert str(error) == f"{ODC_NEW_FEE}；{WEEKEND_WORDS}"
+    # a refusal about the day says which day (no form holds it to mark)
+    assert str(error) == f"{ODC_NEW_FEE}；{WEEKEND_WORDS}（办理时间：2026-11-21 星期六 10:00）。"
     assert error.quote.reasons == (ODC_NEW_FEE, WEEKEND_WORDS)
 
 

@@ -13,6 +13,8 @@ MESSAGES: dict[str, str] = {
     "term_invalid": "年限须为不小于1的整数，而不是 {got!r}。",
     "cert_expiry_missing": "网上续期须提供原证书的到期日期（cert_expiry）。",
     "rule_violation.quote": "{reasons}",
+    # a refusal about the moment (a weekend, a closed day, outside 服务时间): which one
+    "rule_violation.quote_at": "{reasons}（办理时间：{when}）。",
     "statutory_year": "只能计算 {first}-{last} 年的法定节假日，不能计算 {year} 年的。",
     "calendar_date": "{where}：{text!r} 不是日期 YYYY-MM-DD。",
     "calendar_date.type": "{where}：{text!r} 不是日期字符串 YYYY-MM-DD。",

@@ -29,7 +29,7 @@ from certhall.rules.catalog import (
     ServicePoint,
     parse_enum,
 )
-from certhall.rules.hours import estimate_note, local, point_status
+from certhall.rules.hours import day_label, estimate_note, local, point_status
 from certhall.rules.loader import default_catalog
 from certhall.rules.workdays import DayKind, day_kind, working_deadline
 
@@ -148,11 +148,23 @@ def json_number(amount: Decimal) -> int | float:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
+#: The rules about the moment at a service point (``_point_refusals``): their refusal says when.
+AT_THE_POINT = frozenset(("statutory_holiday", "closed_day", "hours", "weekend"))
+
+
 class QuoteRefused(RuleViolation):
     """:func:`enforce` refused; ``quote`` has every refusal. The message quotes the rules."""
 
     def __init__(self, *, quote: Quote) -> None:
-        super().__init__(code="rule_violation", variant="quote", reasons="；".join(quote.reasons))
+        reasons = "；".join(quote.reasons)
+        if any(refusal.rule in AT_THE_POINT for refusal in quote.refusals):
+            # a refusal about the moment at a counter (the day, the hours) says which: no form
+            # holds it, no field is marked (docs/rules.md, "Refused on a day or at an hour")
+            moment = local(quote.at)
+            when = f"{day_label(moment.date())} {moment:%H:%M}"
+            super().__init__(code="rule_violation", variant="quote_at", reasons=reasons, when=when)
+        else:
+            super().__init__(code="rule_violation", variant="quote", reasons=reasons)
         self.quote = quote
         # every refusing rule's inputs, once each: the caller renames them to its form's fields
         # (``errors.renamed``: a line's certificate is its serial)
