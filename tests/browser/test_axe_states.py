@@ -147,6 +147,7 @@ def _border(element: Locator) -> str:
 @pytest.mark.allow_page_error(refused("/hall/applications/", 400), why="an upload without a file")
 @pytest.mark.allow_page_error(refused("/console/applications/", 422), why="a 6-year term")
 @pytest.mark.allow_page_error(refused("/console/ukeys/", 400), why="99 Ukeys at once")
+@pytest.mark.allow_page_error(refused("/console/counter/", 400), why="no point chosen")
 @pytest.mark.allow_page_error(refused("/payments/invoices/", 400), why="a number that is not one")
 def test_the_remaining_forms_mark_their_refused_fields(
     world: dict[str, Any],  # noqa: F811
@@ -200,6 +201,18 @@ def test_the_remaining_forms_mark_their_refused_fields(
         _send(desk, "#add-item", "button[type=submit]")
         assert_refused(desk, "#item-years")  # the rules' term refusal
         check(desk, "add-item-refused")
+        # 选择受理点 pressed with none chosen: the points' radio buttons marked (act_on_page)
+        desk.goto(f"{url}/console/counter/")
+        _send(desk, "#points form", "#choose-point")
+        expect(desk.locator("#points #form-error")).to_contain_text(text("point_required"))
+        assert_refused(desk, "#points input[name=point] >> nth=0", "#point-longgang")
+        # a radio button draws no border: the refused ones a red ring (site.css)
+        ring = "e => getComputedStyle(e).outlineColor + ' ' + getComputedStyle(e).outlineStyle"
+        assert desk.locator("#point-longgang").evaluate(ring) == f"{ERROR_RED} solid"
+        check(desk, "counter-point-refused")
+        desk.set_viewport_size(PHONE_VIEWPORT)
+        check(desk, "counter-point-refused-390")
+        desk.set_viewport_size(DESKTOP_VIEWPORT)
         desk.goto(f"{url}/payments/invoices/")
         _send(desk, "form.issue-invoice", "button[type=submit]")
         assert_refused(desk, "form.issue-invoice input[name=number]")

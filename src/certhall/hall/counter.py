@@ -88,6 +88,8 @@ def check_point(point: str) -> str:
     """A service point slug of the rules catalog (InvalidInput naming the three otherwise; about
     the counter page's field ``point``, its radio buttons)."""
     with about("point"):
+        if not point:  # none chosen
+            raise InvalidInput(code="point_required")
         return default_catalog().point(point).slug
 
 

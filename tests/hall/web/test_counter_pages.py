@@ -188,7 +188,7 @@ def test_the_counter_needs_a_point_and_a_counter_role(clerk: User, reviewer: Use
     ("sent", "words"),
     [
         ({"point": "nowhere"}, "未知的受理点"),
-        ({}, "未知的受理点"),  # none chosen
+        ({}, "现场办理须选择受理点。"),  # none chosen (was 未知的受理点“”)
         ({"point": "x" * 33}, "填写的内容过长：此项最多32个字"),  # not an error page
     ],
 )
