@@ -305,6 +305,7 @@ def test_a_partnerships_counter_application_needs_no_legal_representative(
     assert wrong.json() == {
         "error": "refund_counter_code",
         "message": "登记手机号的验证码不正确，请核对或重新获取。",
+        "fields": ["code"],
     }
     assert not RefundApplication.objects.exists()
     response = clerk.post(path, {**entry, "code": code}, content_type="application/json")
