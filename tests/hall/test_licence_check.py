@@ -17,6 +17,7 @@ from certhall.hall import counter, review, services
 from certhall.hall.models import Application
 from certhall.notify.models import SmsMessage
 from tests.hall.conftest import FRIDAY, at, online_draft, pay_online
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +210,27 @@ def test_the_counter_page_shows_the_check_instead_of_opening(
         after = page.get(done["Location"]).content.decode()
     assert "已核对营业执照" in after and 'id="open-form"' in after and REAL_NAME in after
     assert not User.objects.get(pk=claimed.pk).is_active
+
+
+def test_a_refused_licence_check_keeps_the_form_and_marks_its_field(
+    clerk: User, claimed: User, organization: Organization
+) -> None:
+    """已核对营业执照 refused went back by a redirect with a notice (``act_and_return``): the
+    name and legal representative typed were lost and nothing marked. The counter page again
+    now, the licence form as typed, the refused field marked (``act_on_page``)."""
+    page = Client()
+    page.force_login(clerk)
+    page.post("/console/counter/", {"point": "kejiyuan"})
+    with at(FRIDAY):
+        refused = page.post(
+            f"/console/counter/organizations/{organization.pk}/licence",
+            {"uscc": organization.uscc, "name": " ", "legal_representative": "赵六", "disown": "1"},
+        )
+    assert refused.status_code == 400
+    shown = refused.content.decode()
+    assert 'id="licence-form"' in shown and 'id="form-error"' in shown
+    assert marked(shown) == ["name"]
+    assert 'value="赵六"' in shown and 'id="disown" checked' in shown
+    organization.refresh_from_db()
+    assert organization.licence_unchecked
+    assert User.objects.get(pk=claimed.pk).is_active and not _checks(organization)

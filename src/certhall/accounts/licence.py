@@ -29,7 +29,7 @@ from certhall.accounts.models import EnterpriseAccount, Organization, Role, User
 from certhall.accounts.permissions import require_provider, require_role
 from certhall.accounts.services import home_provider
 from certhall.audit import services as audit
-from certhall.errors import Conflict, NotFound
+from certhall.errors import Conflict, NotFound, about
 from certhall.notify.messages import Kind, render
 from certhall.notify.models import mask_phone
 from certhall.notify.services import send_sms
@@ -54,10 +54,13 @@ def check_at_counter(
     claim (a checked one is changed by the businesses, 变更, not here)."""
     require_role(actor, Role.CLERK, Role.CA_ADMIN)
     require_provider(actor, home_provider().pk)  # the counters of this instance's CA
-    name = validation.org_name(name, "单位名称（与营业执照一致）")
+    # each refusal names the counter form's field (web.refused)
+    with about("name"):
+        name = validation.org_name(name, "单位名称（与营业执照一致）")
     legal_rep = legal_representative.strip()
     if legal_rep:
-        legal_rep = validation.person_name(legal_rep, "法定代表人姓名")
+        with about("legal_representative"):
+            legal_rep = validation.person_name(legal_rep, "法定代表人姓名")
     with transaction.atomic():
         org = Organization.objects.select_for_update().filter(pk=organization_id).first()
         if org is None:

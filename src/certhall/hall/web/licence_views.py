@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from certhall.accounts import licence
 from certhall.accounts.models import User
+from certhall.errors import CerthallError
 from certhall.hall.web import staff_forms
-from certhall.hall.web.staff_views import staff
+from certhall.hall.web.staff_views import counter_context, staff
 from certhall.messages import text
-from certhall.web.errors import act_and_return
+from certhall.web.errors import act_on_page, form_page
 
 
 @require_POST
@@ -35,4 +36,12 @@ def check_licence(request: HttpRequest, organization_id: int) -> HttpResponse:
 
     query = urlencode({"uscc": staff_forms.field(data, "uscc", 32)})
     back = f"{reverse('hall-staff:counter')}?{query}"
-    return act_and_return(request, back, check, text("done_licence_checked"))
+
+    def again(error: CerthallError, typed: dict[str, str]) -> HttpResponse:
+        """The counter again with the organisation looked up, the refusal above the licence
+        form, its fields as typed and the refused one marked (a notice lost them)."""
+        context = counter_context(request, actor, QueryDict(query))
+        context["typed"] = typed
+        return form_page(request, "hall/staff/counter.html", context, error)
+
+    return act_on_page(request, back, check, text("done_licence_checked"), again, limit=200)

@@ -179,7 +179,7 @@ def counter_page(request: HttpRequest) -> HttpResponse:
             request.session[SESSION_POINT] = counter.check_point(point)
 
         def again(error: CerthallError, typed_form: dict[str, str]) -> HttpResponse:
-            context = _counter_context(request, actor, request.GET)
+            context = counter_context(request, actor, request.GET)
             context["refused_in"] = "points"
             return form_page(request, "hall/staff/counter.html", context, error)
 
@@ -191,10 +191,10 @@ def counter_page(request: HttpRequest) -> HttpResponse:
             again,
             limit=32,
         )
-    return render(request, "hall/staff/counter.html", _counter_context(request, actor, request.GET))
+    return render(request, "hall/staff/counter.html", counter_context(request, actor, request.GET))
 
 
-def _counter_context(request: HttpRequest, actor: User, data: QueryDict) -> dict[str, Any]:
+def counter_context(request: HttpRequest, actor: User, data: QueryDict) -> dict[str, Any]:
     """The counter page: the points, and the organisation ``data["uscc"]`` looked up."""
     counter.require_counter(actor)
     catalog = default_catalog()
@@ -238,7 +238,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_detail_url(opened.number), status=303)
     if error is not None and (isinstance(error, Forbidden) or error.http_status == 404):
         raise error
-    context = _counter_context(request, actor, data)
+    context = counter_context(request, actor, data)
     context["typed"] = typed(data, staff_forms.COUNTER_OPEN_FIELDS, staff_forms.FIELD_LIMIT)
     return form_page(request, "hall/staff/counter.html", context, error)
 
