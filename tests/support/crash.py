@@ -9,6 +9,8 @@ SIGKILLs it there. Used by the crash tests of the Ukey steps, money and the CA.
 migrations, CA and Argon2 hashes cost seconds of CPU); each home a test gets is a copy of that
 one (:meth:`Templates.copy`: the directory copied, its SoftHSM configurations pointed at the
 copy's token directories, and on PostgreSQL a database made ``TEMPLATE`` the prepared one).
+A copy's ``python -m``/``-c`` commands are forked from a zygote that imported the project once
+(``tests.support.forked``), not started afresh: Django's set-up was most of each one's CPU.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.interop.conftest import BIN
+from tests.support.forked import PER_RUN, Child, Zygote, can_fork
 from tests.support.network import subprocess_env
 from tests.support.postgres import scratch_database
 
@@ -40,7 +42,12 @@ PYCACHE = Path(tempfile.gettempdir()) / f"certhall-tests-pycache-{os.getuid()}"
 
 class Home:
     def __init__(
-        self, path: Path, database_url: str | None, scenario: str = "tests.ukeys.crash_scenario"
+        self,
+        path: Path,
+        database_url: str | None,
+        scenario: str = "tests.ukeys.crash_scenario",
+        *,
+        forked: bool = False,
     ) -> None:
         self.env = subprocess_env(
             CERTHALL_HOME=str(path),
@@ -54,14 +61,31 @@ class Home:
             self.env["CERTHALL_DATABASE_URL"] = database_url
         self.path = path
         self.module = scenario
+        #: With ``forked``, ``python -m``/``-c`` commands are forked from a zygote of this
+        #: home's environment (``tests.support.forked``), one per environment the tests set.
+        self.zygotes: dict[frozenset[tuple[str, str]], Zygote] | None = {} if forked else None
+
+    def start(self, *args: str, **extra: str) -> Child | subprocess.Popen[str]:
+        """``args`` started with the home's environment and ``extra``; stdout and stderr kept."""
+        env = {**self.env, **extra}
+        if self.zygotes is None or not can_fork(args):
+            return subprocess.Popen(
+                args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        key = frozenset((k, v) for k, v in env.items() if k not in PER_RUN)
+        if key not in self.zygotes:
+            self.zygotes[key] = Zygote(dict(key), str(ROOT))
+        return self.zygotes[key].start(args, env)
 
     def run(
-        self, *args: str, pause: str = "", status: int | None = 0
+        self, *args: str, status: int | None = 0, **extra: str
     ) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, "CERTHALL_CRASH_PAUSE": pause} if pause else self.env
-        result = subprocess.run(
-            args, env=env, capture_output=True, text=True, timeout=180, cwd=ROOT, check=False
-        )
+        process = self.start(*args, **extra)
+        try:
+            stdout, stderr = _finished(process, timeout=180)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{args} did not end within 180 s") from None
+        result = subprocess.CompletedProcess(args, process.returncode or 0, stdout, stderr)
         if status is not None:
             assert result.returncode == status, (args, result.stdout[-2000:], result.stderr[-3000:])
         return result
@@ -72,15 +96,8 @@ class Home:
     def scenario(self, *args: str, audit: bool = False) -> str:
         """``python -m SCENARIO args``; with ``audit``, the same process then checks the audit
         chain as ``certhall audit verify`` does (:func:`tests.support.crash_scenario.main`)."""
-        command = (sys.executable, "-m", self.module, *args)
-        if not audit:
-            return self.run(*command).stdout
-        env = {**self.env, "CERTHALL_TEST_AUDIT_VERIFY": "1"}
-        result = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=180, cwd=ROOT, check=False
-        )
-        assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-3000:])
-        return result.stdout
+        extra = {"CERTHALL_TEST_AUDIT_VERIFY": "1"} if audit else {}
+        return self.run(sys.executable, "-m", self.module, *args, **extra).stdout
 
     def json(self, *args: str, audit: bool = False) -> Any:
         """The scenario's JSON; with ``audit``, the audit chain verified after it was read."""
@@ -101,28 +118,42 @@ class Home:
         self, point: str, *command: str, meanwhile: Callable[[], object] | None = None
     ) -> None:
         marker = self.path / f"crashpoint-{point}"
-        env = {**self.env, "CERTHALL_CRASH_PAUSE": point}
-        process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            if process.poll() is not None:
-                raise AssertionError(f"ended before {point}: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-            if time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"never reached {point}")
-            time.sleep(0.05)
+        process = self.start(*command, CERTHALL_CRASH_PAUSE=point)
         try:
+            deadline = time.monotonic() + 120
+            while not marker.exists():
+                if process.poll() is not None:
+                    stderr = _finished(process, timeout=30)[1]
+                    raise AssertionError(f"ended before {point}: {stderr}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"never reached {point}")
+                time.sleep(0.02)
             if meanwhile is not None:
                 meanwhile()
         finally:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+            process.kill()
+            _finished(process, timeout=30)
         marker.unlink()
+
+    def close(self) -> None:
+        for zygote in (self.zygotes or {}).values():
+            zygote.close()
 
     def audit_verifies(self) -> None:
         self.cli("audit", "verify")
+
+
+def _finished(process: Child | subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The ended process's stdout and stderr (killed first if it runs past ``timeout``)."""
+    if isinstance(process, Child):
+        process.wait(timeout)
+        return process.output()
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
 
 
 @contextmanager
@@ -177,8 +208,8 @@ class Templates:
                 encoding="utf-8",
             )
         url = template.env.get("CERTHALL_DATABASE_URL")
-        if url is None:
-            yield Home(path, None, scenario)
-            return
-        with scratch_database("crash", template_url=url) as copy:
-            yield Home(path, copy, scenario)
+        with ExitStack() as stack:
+            copy = url and stack.enter_context(scratch_database("crash", template_url=url))
+            home = Home(path, copy, scenario, forked=True)
+            stack.callback(home.close)
+            yield home

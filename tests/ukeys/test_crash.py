@@ -59,6 +59,29 @@ def test_a_look_that_verifies_the_audit_chain_fails_on_a_broken_one(
         assert "audit log broken at row 2" in home.run(*CLI, "audit", "verify", status=1).stderr
 
 
+def test_a_forked_command_is_a_process_of_its_own(tmp_path: Path, demo_templates: Any) -> None:
+    """The homes' ``python -m``/``-c`` commands are forked from a zygote that imported the
+    project once (``tests.support.forked``): each still gets the run's own environment, exit
+    status, stdout and stderr, and pid, and the zygote is kept per environment."""
+    code = (
+        "import os, sys; from certhall import config;"
+        "print(os.getpid(), config.get().crash_pause or '-');"
+        "print('err', file=sys.stderr); sys.exit(int(sys.argv[1]))"
+    )
+    with demo_templates.copy("sqlite", tmp_path / "home", "tests.ukeys.crash_scenario") as home:
+        first = home.run(sys.executable, "-c", code, "3", status=3)
+        second = home.run(sys.executable, "-c", code, "0", CERTHALL_CRASH_PAUSE="x.y")
+        assert first.stdout.split()[1] == "-" and second.stdout.split()[1] == "x.y"
+        assert first.stdout.split()[0] != second.stdout.split()[0]
+        assert first.stderr == second.stderr == "err\n"
+        assert len(home.zygotes or {}) == 1  # the crash point is read per run
+        home.env["SOFTHSM2_CONF"] = str(tmp_path / "other.conf")
+        home.run(sys.executable, "-c", code, "0")
+        assert len(home.zygotes or {}) == 2  # anything else: a zygote of its own
+        zygotes = [zygote.process for zygote in (home.zygotes or {}).values()]
+    assert all(process.returncode == 0 for process in zygotes)  # ended with the home
+
+
 def _stock_serial(home: Home) -> str:
     rows = home.run(
         sys.executable,
