@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from certhall.portal import guide, search
+from certhall.portal import guide, indexing, search
+from certhall.portal.models import SearchDoc
 from certhall.rules import Business, CertType, default_catalog
 from certhall.web.templatetags.wrapping import bracket_whole, numbers_whole, ranges_whole
 
@@ -159,6 +160,40 @@ def test_the_home_pages_ca_cards_are_labelled_in_chinese(ca: object) -> None:
     page = Client().get("/").content.decode()
     labels = set(re.findall(r'<td data-label="([^"]+)"', page))
     assert labels == {"CA", "类型", "CA证书", "吊销列表"}
+
+
+def test_the_home_pages_ca_card_is_searched(ca: object, seeded: object) -> None:
+    """CRL, OCSP and 吊销列表 found nothing: the home page's 证书验证服务 card, where the CRLs and
+    the OCSP address are, was not indexed (12-07). It is one search document holding the words
+    the card shows."""
+    indexing.reindex_all()
+    page = Client().get("/").content.decode()
+    card = page[page.index('<section class="card" id="ca-card">') :].split("</section>")[0]
+    shown = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", card)]
+    shown += re.findall(r'data-label="([^"]+)"', card)  # the labels a phone shows
+    shown += re.findall(r"<code>([^<]+)</code>", card)
+    doc = SearchDoc.objects.get(url="/#ca-card")
+    assert doc.title == "证书验证服务" and "<h2>证书验证服务</h2>" in card
+    assert len(shown) > 6 and all(word in doc.body for word in shown), shown
+    for query in ("CRL", "ocsp", "吊销列表", "证书验证", shown[-1]):
+        hits = search.search(query).hits
+        assert hits and (hits[0].url, hits[0].kind_label) == ("/#ca-card", "首页"), query
+
+
+def test_the_guides_index_page_lists_the_fees_and_is_searched(seeded: object) -> None:
+    """收费 listed the two Jiangmen dental-implant price notices first (收費 in their titles):
+    the page listing every business's fees, 办事指南 (``/guide/``), was not a search document.
+    Each business's card shows its fees under 收费标准, and the page is found first."""
+    page = Client().get("/guide/").content.decode()
+    guides = guide.all_guides()
+    assert page.count("<h3>收费标准</h3>") == len(guides)
+    doc = SearchDoc.objects.get(url="/guide/")
+    for page_guide in guides:
+        for offer in page_guide.offers:
+            assert numbers_whole(offer.fee_text) in page and offer.fee_text in doc.body
+    for query in ("收费", "收費", "收费标准"):
+        hits = search.search(query).hits
+        assert hits[0].url == "/guide/", query
 
 
 @pytest.mark.parametrize(

@@ -237,6 +237,10 @@ def test_the_guide_ranks_as_current(seeded: User) -> None:
         ("多久", "办理时效", "/guide/renew/"),
         ("几天", "办理时效", "/guide/new/"),
         ("营业时间", "服务时间", "/contact/"),
+        ("收费", "收费标准", "/guide/"),
+        ("过期", "续期", "/guide/renew/"),
+        ("星期六", "周六", "/contact/"),
+        ("星期天", "周日", "/contact/"),
     ],
 )
 def test_words_no_page_writes_find_the_pages_words(
@@ -354,6 +358,20 @@ FIRST_HITS = [
     ("uk", "Ukey使用注意事项"),  # 12-07: found nothing (part of a Latin word)
     ("uke丢了", "Ukey丢了或坏了怎么办？"),
     ("PI", "Ukey使用注意事项"),
+    # 12-07: the home page's card (CRL, OCSP addresses) was not indexed: nothing
+    ("CRL", "证书验证服务"),
+    ("OCSP", "证书验证服务"),
+    ("吊销列表", "证书验证服务"),
+    ("弔銷列表", "证书验证服务"),
+    # 12-07: the two Jiangmen dental-fee notices (收費 in their titles) came first
+    ("收费", "办事指南"),
+    ("收費", "办事指南"),
+    ("收费标准", "办事指南"),
+    # 12-07: the refund notices (which write 证书过期) came first, and no 续期 page
+    ("证书过期", "续期办事指南"),
+    ("證書過期了怎麼辦", "续期办事指南"),
+    ("星期六", "联系我们"),  # 12-07: found nothing
+    ("Ukye", "Ukey使用注意事项"),  # 12-07: found nothing (one letter swapped)
 ]
 
 
@@ -476,3 +494,47 @@ def test_a_prefix_finds_a_word_of_any_page(clock, editor: User) -> None:  # type
     assert results.begun == ("ocs",) and [h.url for h in results.hits] == ["/faq/#ocsp"]
     assert "（<mark>OCSP</mark>）" in results.hits[0].snippet_html
     assert search.search("o").total == 0 and search.search("csp").total == 0
+
+
+def test_a_latin_word_found_nowhere_finds_the_word_one_edit_away(seeded: User) -> None:
+    """``Ukye`` found nothing (12-07): a typing slip. A Latin word of four letters or more
+    that no page holds, whole or as a beginning, is searched as the word one edit away that
+    most pages hold; the page says so and marks the word found. A word some page holds is
+    never replaced, a short one never (``pni`` is not PIN), and the query's other words are
+    still required."""
+    ukey = [h.url for h in search.search("Ukey", per_page=50).hits]
+    for typed in ("Ukye", "ukeu", "Ukkey", "Uey", "ＵＫＹＥ"):
+        results = search.search(typed, per_page=50)
+        if len(fold(typed)) < 4:
+            assert results.total == 0, typed
+            continue
+        assert results.near == ("ukey",) and not results.begun, typed
+        assert [h.url for h in results.hits] == ukey
+        assert all("<mark>Ukey</mark>" in h.title_html + h.snippet_html for h in results.hits)
+    assert search.search("pni").total == 0
+    assert not search.search("Ukey").near and not search.search("uk").near  # a beginning
+    lost = search.search("Ukye丢了")
+    assert lost.near == ("ukey",) and lost.hits[0].title == "Ukey丢了或坏了怎么办？"
+    assert search.search("Ukye火星").total == 0
+    assert search.search("qqqqzz").total == 0  # nothing one edit away
+    page = Client().get("/search/", {"q": "Ukye"}).content.decode()
+    assert 'id="search-near"' in page and "相近的“ukey”" in page
+    assert 'id="search-loose"' not in page and 'id="search-begun"' not in page
+    assert 'id="search-near"' not in Client().get("/search/", {"q": "Ukey"}).content.decode()
+
+
+def test_one_edit_spellings() -> None:
+    from certhall.portal.matching import edits
+
+    near = edits("ukye")
+    assert {"ukey", "uky", "ukyee", "ukya"} <= set(near) and "ukye" not in near
+    assert len(near) == len(set(near)) and all(w[0].isalpha() for w in near)
+    assert "1kye" not in near  # a word begins with a letter (a number is no word)
+
+
+def test_a_query_writing_the_pages_word_is_not_given_it_again(seeded: User) -> None:
+    """收费 is searched as 收费标准 as well; 收费标准 typed is searched as typed, and the page
+    does not say it searched what was typed."""
+    assert search.variants("收费标准") == (["收费标准"], ())
+    assert search.variants("收费")[1] == ("收费标准",)
+    assert 'id="search-also"' not in Client().get("/search/", {"q": "收費標準"}).content.decode()

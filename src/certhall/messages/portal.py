@@ -55,6 +55,7 @@ MESSAGES: dict[str, str] = {
     ),
     "search_also": "本站页面的说法是{words}，已一并搜索。",
     "search_begun": "没有与“{query}”完全一致的内容，以下结果包含以{words}开头的词语。",
+    "search_near": "没有找到“{query}”中的词语，以下结果包含与之相近的{words}。",
     "portal_role_required": "门户内容只能由受理员或CA管理员维护。",
     "portal_file_missing": "请选择文件。",
     # Confirmations shown after a step succeeded.

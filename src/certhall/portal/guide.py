@@ -8,6 +8,7 @@ online hall's entry point of each business, and a map link per service point.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote as urlquote
 
@@ -166,6 +167,16 @@ def contact_intro(contact: Contact | None) -> str:
     return f"办理中遇到问题，可{line}到受理点现场咨询和办理，或在线提交咨询。"
 
 
+def index_text(guides: Sequence[BusinessGuide]) -> str:
+    """办事指南's index page (``/guide/``, guide_index.html) for the search index: the fees its
+    cards show under 收费标准, every business's on one page, which is what a visitor typing
+    收费 asks for (12-07). Not the businesses' names and summaries: each business page is a
+    document of its own, and a page naming all six would be the one hit of every query naming
+    two businesses (续期 吊销, 证书吊销)."""
+    fees = [offer.fee_text for page in guides for offer in page.offers]
+    return "\n".join(["收费标准", *dict.fromkeys(fees)])
+
+
 def contact_text(catalog: Catalog | None = None) -> str:
     """联系我们's words for the search index, under the words that lead there: every message
     that sends a customer on says 联系客服（见“联系我们”）(docs/portal.md, 12-07)."""
@@ -177,6 +188,7 @@ def contact_text(catalog: Catalog | None = None) -> str:
     parts.append("受理点与服务时间")
     for point in points(catalog):
         parts += [point.name, f"地址：{point.address}", f"服务时间：{point.hours_text}"]
+    parts.append(catalog.weekend_rule.text)  # under the points, as _points.html shows it
     parts += ["在线咨询", CONTACT_ONLINE, "在线提交咨询", "常见问题"]
     return "\n".join(parts)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from certhall.portal import downloads, entries, guide, notices, search
+from certhall.portal import cacard, downloads, entries, guide, notices, search
 from certhall.refunds import programmes
 from certhall.refunds.models import Programme
 
@@ -24,6 +24,13 @@ def contact_document() -> search.Document:
     return search.Document("contact", "contact", "联系我们", text, "/contact/", search.CURRENT)
 
 
+def guide_index_document() -> search.Document:
+    """办事指南's index page: every business's fees on one page. Indexed after the business
+    pages, so it ranks first among them on equal matches (the newer document: 收费标准)."""
+    text = guide.index_text(guide.all_guides())
+    return search.Document("guide", "index", "办事指南", text, "/guide/", search.CURRENT)
+
+
 def introduction_document() -> search.Document:
     """Seed 001's 数字证书简介, on the guide's index page."""
     url = "/guide/#introduction"
@@ -33,12 +40,15 @@ def introduction_document() -> search.Document:
 
 
 def documents() -> Iterator[search.Document]:
-    """Everything public: the guide and its introduction, 联系我们, published notices,
+    """Everything public: the guide, its index page and its introduction, 联系我们, the home
+    page's 证书验证服务 card, published notices,
     published FAQ and usage entries, downloads, the refund programmes (``/refunds/``)."""
     yield introduction_document()
     for page in guide.all_guides():
         yield _guide_document(page)
+    yield guide_index_document()
     yield contact_document()
+    yield cacard.document()
     for notice in notices.published():
         yield notices.notice_document(notice)
     for entry in entries.published_entries():

@@ -169,6 +169,72 @@ def prefixed(terms: list[str]) -> list[str]:
     ]
 
 
+#: A Latin word found nowhere, whole or as a beginning, is looked up by one edit (``ukye``:
+#: Ukey) from this many letters (``ca`` or ``pin`` one edit away is another word), up to
+#: ``MAX_NEAR`` (every one-edit spelling is one parameter of one statement).
+MIN_NEAR = 4
+MAX_NEAR = 20
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: Which of some terms are in the index: one primary-key probe each, in one statement.
+_HELD = (
+    f"WITH c(t) AS (VALUES {{values}}) SELECT t FROM c WHERE EXISTS "  # noqa: S608
+    f"(SELECT 1 FROM {TABLE} WHERE term = c.t)"
+)
+_PG_HELD = (
+    "SELECT c.t FROM unnest(%s::text[]) AS c(t) CROSS JOIN LATERAL "  # noqa: S608
+    f"(SELECT 1 FROM {TABLE} WHERE term = c.t LIMIT 1) AS p"
+)
+
+
+def edits(word: str) -> list[str]:
+    """The Latin words one edit from ``word`` (a letter left out, two neighbours swapped, one
+    changed, one added), each beginning with a letter, without ``word``: Damerau's one
+    edit, the typing slip of a phone (``ukye``, ``ukeu``, ``ocps``)."""
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = [a + b[1:] for a, b in cuts if b]
+    out += [a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1]
+    out += [a + c + b[1:] for a, b in cuts if b for c in _LETTERS]
+    out += [a + c + b for a, b in cuts for c in _LETTERS]
+    return [w for w in dict.fromkeys(out) if w != word and prefixable(w)]
+
+
+def near(terms: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The terms of a query that found nothing, even loosened and by beginnings, with each
+    Latin word of ``MIN_NEAR`` letters or more that no document holds replaced by the word
+    one edit away (:func:`edits`) that most documents hold (the first in alphabetical order
+    among equals); and what replaced what. A word with no such neighbour stays (and the
+    query still finds nothing)."""
+    out: list[str] = []
+    replaced: dict[str, str] = {}
+    for term in terms:
+        if (
+            " " not in term
+            and MIN_NEAR <= len(term) <= MAX_NEAR
+            and prefixable(term)
+            and term.isalnum()
+            and not _count(term)
+        ):
+            held = _held(edits(term))
+            if held:
+                best = min(held, key=lambda word: (-_count(word), word))
+                replaced[term] = best
+                term = best
+        if term not in out:
+            out.append(term)
+    return out, replaced
+
+
+def _held(words: list[str]) -> list[str]:
+    """Which of ``words`` some document holds."""
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        rows = _rows(_PG_HELD, [words])  # type: ignore[list-item]
+    else:
+        rows = _rows(_HELD.format(values=", ".join(["(%s)"] * len(words))), words)
+    return [str(word) for (word,) in rows]
+
+
 def _count(term: str) -> int:
     """How many documents hold ``term``, counted up to ``RARE + 1``."""
     return _rows(_COUNT, [term, RARE + 1])[0][0]

@@ -34,6 +34,7 @@ SNIPPET = 90
 KIND_LABELS = {
     "guide": "办事指南",
     "contact": "联系我们",
+    "ca": "首页",
     "notice": "公告",
     "faq": "常见问题",
     "usage": "证书使用指引",
@@ -188,6 +189,9 @@ class Results:
     #: The query's Latin words that no page holds whole, searched as the words they begin
     #: (``uk``: Ukey; ``matching.prefixed``), folded.
     begun: tuple[str, ...] = ()
+    #: The words searched for the query's Latin words that no page holds, whole or as a
+    #: beginning: one edit away (``ukye``: ``ukey``; ``matching.near``), folded.
+    near: tuple[str, ...] = ()
 
 
 #: Words visitors type that no page writes, and the pages' words for them: searched as well
@@ -209,6 +213,15 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "营业时间": ("服务时间",),
     "办公时间": ("服务时间",),
     "上班时间": ("服务时间",),
+    # 12-07: words the pages write of other things (收费 in the titles of two price notices,
+    # 证书过期 in the refund notices), while this platform's pages name what a visitor asks
+    # for otherwise: its fees under 收费标准, an expired certificate under 续期
+    "收费": ("收费标准",),
+    "过期": ("续期",),
+    # the pages write the days 周六, 周日 (周一至周日, 周六日及法定节假日休息)
+    "星期六": ("周六",),
+    "星期日": ("周日",),
+    "星期天": ("周日",),
 }
 #: At most this many words of a query are looked up one by one (:func:`_some_words`).
 MAX_WORDS = 6
@@ -219,6 +232,9 @@ Keys = dict[int, tuple[int, int, int, int]]
 
 #: The vocabulary's words, longest first (``usb key`` before ``key`` where both would start).
 _BY_LENGTH = sorted(VOCABULARY, key=len, reverse=True)
+#: The pages' words of each vocabulary word, folded: a query already writing one where the
+#: vocabulary word starts (收费标准 holds 收费) is not given it again.
+_WRITTEN = {word: tuple(fold(a) for a in pages) for word, pages in VOCABULARY.items()}
 
 
 def _word_char(char: str) -> bool:
@@ -234,6 +250,8 @@ def _vocabulary_spans(folded: str) -> list[tuple[int, int, str]]:
         for word in _BY_LENGTH:
             end = i + len(word)
             if not folded.startswith(word, i):
+                continue
+            if any(folded.startswith(written, i) for written in _WRITTEN[word]):
                 continue
             if _word_char(word[0]) and i > 0 and _word_char(folded[i - 1]):
                 continue
@@ -294,27 +312,45 @@ def _matches(term_lists: list[list[str]]) -> tuple[Keys, bool]:
     return keys, complete
 
 
-def _found(term_lists: list[list[str]]) -> tuple[Keys, bool, bool, tuple[str, ...]]:
+@dataclass(frozen=True)
+class Found:
+    keys: Keys
+    complete: bool
+    #: Loosened where the query's words meet (``matching.relaxed``).
+    loose: bool = False
+    #: The Latin words looked up as the words they begin (``matching.prefixed``).
+    begun: tuple[str, ...] = ()
+    #: The words one edit away searched for Latin words found nowhere (``matching.near``).
+    near: tuple[str, ...] = ()
+
+
+def _found(term_lists: list[list[str]]) -> Found:
     """:func:`_matches`, loosened when nothing held the whole query: once where the words meet
-    (``matching.relaxed``; the third value says it was), then with each Latin word that no
-    page holds whole looked up as the words it begins (``matching.prefixed``; the fourth value
-    names those words: ``uk`` finds Ukey)."""
+    (``matching.relaxed``), then with each Latin word that no page holds whole looked up as
+    the words it begins (``matching.prefixed``: ``uk`` finds Ukey), then, when that too finds
+    nothing, as the word one edit away (``matching.near``: ``ukye`` finds Ukey)."""
     keys, complete = _matches(term_lists)
     if keys:
-        return keys, complete, False, ()
+        return Found(keys, complete)
     looser = [matching.relaxed(terms_) for terms_ in term_lists]
-    if looser != term_lists:
+    loose = looser != term_lists
+    if loose:
         keys, complete = _matches(looser)
         if keys:
-            return keys, complete, True, ()
+            return Found(keys, complete, loose=True)
     by_prefix = [matching.prefixed(terms_) for terms_ in looser]
-    if by_prefix == looser:
-        return keys, complete, False, ()
-    keys, complete = _matches(by_prefix)
-    if not keys:
-        return keys, complete, False, ()
-    words = [term[:-1] for terms_ in by_prefix for term in terms_ if term.endswith(PREFIX)]
-    return keys, complete, looser != term_lists, tuple(dict.fromkeys(words))
+    if by_prefix != looser:
+        keys, complete = _matches(by_prefix)
+        if keys:
+            words = [t[:-1] for terms_ in by_prefix for t in terms_ if t.endswith(PREFIX)]
+            return Found(keys, complete, loose, tuple(dict.fromkeys(words)))
+    nearer = [matching.near(terms_) for terms_ in looser]
+    if any(replaced for _, replaced in nearer):
+        keys, complete = _matches([terms_ for terms_, _ in nearer])
+        if keys:
+            words = [word for _, replaced in nearer for word in replaced.values()]
+            return Found(keys, complete, loose, near=tuple(dict.fromkeys(words)))
+    return Found({}, True)
 
 
 def _some_words(words: list[str]) -> tuple[Keys, dict[int, int], bool]:
@@ -324,9 +360,9 @@ def _some_words(words: list[str]) -> tuple[Keys, dict[int, int], bool]:
     counts: dict[int, int] = {}
     complete = True
     for word in words[:MAX_WORDS]:
-        found, whole, _, _ = _found([query_terms(v) for v in variants(word)[0]])
-        complete = complete and whole
-        for doc, key in found.items():
+        found = _found([query_terms(v) for v in variants(word)[0]])
+        complete = complete and found.complete
+        for doc, key in found.keys.items():
             counts[doc] = counts.get(doc, 0) + 1
             keys[doc] = max(key, keys.get(doc, key))
     return keys, counts, complete and len(words) <= MAX_WORDS
@@ -339,7 +375,8 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     if not query_terms(query):  # nothing to search (punctuation, an emoji): say what to type
         return Results("", [], 0, 1, 1)
     texts, also = variants(query)
-    keys, complete, loose, begun = _found([query_terms(text) for text in texts])
+    found = _found([query_terms(text) for text in texts])
+    keys, complete = found.keys, found.complete
     order = sorted(keys, key=keys.__getitem__, reverse=True)
     some = False
     words = query_words(query)
@@ -352,10 +389,13 @@ def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
     page = min(max(1, page), pages)
     ids = order[(page - 1) * per_page : page * per_page]
     docs = SearchDoc.objects.in_bulk(ids)
-    also_words = " ".join(also)
+    also_words = " ".join([*also, *found.near])  # the pages' words, marked whole
     hits = [_hit(docs[doc_id], query, also_words) for doc_id in ids if doc_id in docs]
     also = also if keys else ()
-    return Results(query, hits, total, page, pages, complete, loose, some, also, begun)
+    return Results(
+        query, hits, total, page, pages, complete, found.loose, some, also, found.begun,
+        found.near,
+    )  # fmt: skip
 
 
 def _hit(doc: SearchDoc, query: str, also: str) -> Hit:

@@ -4,19 +4,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from certhall.ca.models import CertificateAuthority
-from certhall.ca.signers import urls_for
-from certhall.portal import guide, notices
+from certhall.portal import cacard, guide, notices
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    cas = [
-        {"ca": ca, "crl_url": urls_for(ca.slug)[0], "cert_url": urls_for(ca.slug)[2]}
-        for ca in CertificateAuthority.objects.order_by("pk")
-    ]
     context = {
-        "cas": cas,
-        "ocsp_url": urls_for("x")[1],
+        "cas": cacard.rows(),
+        "ocsp_url": cacard.ocsp_url(),
         "guides": guide.all_guides(),
         "notices": notices.front(5),
     }

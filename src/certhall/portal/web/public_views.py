@@ -263,4 +263,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if results and results.begun:
         words = "、".join(f"“{word}”" for word in results.begun)
         context["begun_line"] = text("search_begun", query=results.query, words=words)
+    if results and results.near:
+        words = "、".join(f"“{word}”" for word in results.near)
+        context["near_line"] = text("search_near", query=results.query, words=words)
     return form_page(request, "portal/search.html", context, error)
