@@ -123,6 +123,25 @@ def test_guide_notices_filter_and_search(
     page.fill("#portal-q", "週末")  # Traditional finds the Simplified FAQ and guide
     page.click("form.portal-search button")
     expect(page.locator("#search-results")).to_contain_text("周末可以办理证书吗")
+    # 12-07: CRL, 收费 and a slip (Ukye) found nothing or the Jiangmen dental-fee notices
+    page.fill("#portal-q", "CRL")
+    page.click("form.portal-search button")
+    first = page.locator("#search-results li").first
+    expect(first).to_contain_text("证书验证服务")
+    expect(first.locator("mark").first).to_have_text("CRL")
+    _no_overflow(page, tmp_path, "6-search-crl")
+    first.locator("a").click()
+    expect(page.locator("#ca-card")).to_be_in_viewport()
+    page.fill("#portal-q", "收费")
+    page.click("form.portal-search button")
+    expect(page.locator("#search-also")).to_contain_text("“收费标准”")
+    expect(page.locator("#search-results li").first.locator("a")).to_have_text("办事指南")
+    _no_overflow(page, tmp_path, "6-search-fees")
+    page.fill("#portal-q", "Ukye")
+    page.click("form.portal-search button")
+    expect(page.locator("#search-near")).to_contain_text("相近的“ukey”")
+    expect(page.locator("#search-results li").first.locator("mark").first).to_have_text("Ukey")
+    _no_overflow(page, tmp_path, "6-search-near")
     for path in ("/faq/", "/usage/", "/downloads/", "/questions/"):
         page.goto(f"{portal.url}{path}")
         _no_overflow(page, tmp_path, "7" + path.strip("/"))
