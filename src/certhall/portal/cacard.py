@@ -39,10 +39,10 @@ def document() -> search.Document:
     table's head says 证书吊销列表（CRL）, whose 证书吊销 would make the card the one strict
     hit of 证书吊销, the business), each CA's name, type and the names of its two files, the
     OCSP line. Current (``search.CURRENT``): it is the CA as it is today."""
-    parts = []
+    parts = ["CA证书与吊销列表（CRL）"]  # the table's head, also before any CA is made
     for row in rows():
         ca = row.ca
         parts.append(f"CA：{ca.name}，类型：{ca.get_kind_display()}，CA证书：{ca.slug}.crt，")
-        parts.append(f"吊销列表（CRL）：{ca.slug}.crl")
+        parts.append(f"吊销列表：{ca.slug}.crl")
     parts.append(f"在线证书状态查询（OCSP）：{ocsp_url()}")
     return search.Document("ca", "ca-card", TITLE, "\n".join(parts), URL, search.CURRENT)
