@@ -217,8 +217,9 @@ def test_counter_through_the_api(clerk: User, handler: Handler, reviewer: User) 
             content_type="application/json",
         )
         assert weekend.status_code == 422
-        assert (
-            weekend.json()["message"] == "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
+        assert weekend.json()["message"] == (  # the seed's words, then the moment refused
+            "注:周末无法办理机构证书(ODC证书),机构个人证书可正常办理"
+            "（办理时间：2026-11-21 星期六 10:00）。"
         )
         added = web.post(
             f"{API}/applications/{number}/items",
