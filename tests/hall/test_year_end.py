@@ -63,7 +63,7 @@ def test_an_online_renewal_is_refused_once_the_certificate_ended_on_its_last_day
     certificate), so the hall must not take the fee either (before: quoted, started, paid)."""
     old = ending_at(admin, organization, EXPIRES)
     web = Client()
-    link = f'href="/hall/renew/?serial={old.serial}" class="renew-link">在线续期'
+    link = f'renew-link" href="/hall/renew/?serial={old.serial}" data-business="renew">在线续期'
     with at(datetime(2027, 1, 1, 9, 59, tzinfo=SHANGHAI)):
         web.force_login(applicant)
         assert renewal.lookup(applicant, old.serial, 1).quote.allowed

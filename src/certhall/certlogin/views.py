@@ -27,8 +27,8 @@ from certhall.ca import renewal as ca_renewal
 from certhall.ca import services as ca_services
 from certhall.certlogin import conf, services
 from certhall.errors import Forbidden, InvalidInput
+from certhall.hall.web import certificate_cards
 from certhall.ratelimit import client_address
-from certhall.rules import default_catalog, local
 from certhall.web.errors import answers_json, json_object
 
 SESSION_CHALLENGE = "certlogin_challenge"
@@ -102,25 +102,16 @@ def my_home(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect("/login/certificate/")
     certificates = services.organization_certificates(user)
     unwritten = ca_renewal.unwritten_renewals(certificates)
-    window = default_catalog().online_renewal
     now = clock.now()
-    today = local(now).date()
+    # what each card offers: the businesses the rules allow, or the open application
+    cards = certificate_cards.cards(certificates, unwritten, now)
     return render(
         request,
         "certlogin/my.html",
         {
             "organization": user.organization,
             # with its part in an online renewal issued and not written to the Ukey yet
-            "rows": [(c, unwritten.get(c.serial)) for c in certificates],
-            # in the online renewal window and not ended yet (on its last day, until its
-            # notAfter): the page says so and links to 网厅续期
-            "renewable": {
-                c.serial
-                for c in certificates
-                if c.status == c.Status.VALID
-                and c.not_after > now
-                and window.is_open(today, local(c.not_after).date())
-            },
+            "rows": [(c, unwritten.get(c.serial), cards[c.serial]) for c in certificates],
             # valid in the registry but past its notAfter: 已过期, renewed at the counter only
             # (one whose online renewal was issued before its end: the helper finishes it)
             "ended": {

@@ -8,8 +8,11 @@ rule's own words in every channel. The fee is the quote's, never computed here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db.models import QuerySet
 
 from certhall import clock
 from certhall.accounts import validation
@@ -21,7 +24,9 @@ from certhall.errors import Conflict, Forbidden, InvalidInput, about, renamed
 from certhall.hall.models import Application, ApplicationItem, Business, CertType, Channel
 from certhall.hall.states import FINAL
 from certhall.pki.identity import validate_resident_id
-from certhall.rules import Quote, enforce, local
+from certhall.rules import Catalog, Quote, default_catalog, enforce, local, quote
+from certhall.rules import CertType as RulesCertType
+from certhall.rules import Channel as RulesChannel
 from certhall.ukeys.lifecycle import Status as UkeyStatus
 from certhall.ukeys.models import Ukey
 
@@ -118,16 +123,69 @@ def require_usable(business: Business, target: Certificate, at: datetime) -> Non
     that keeps its end date (变更, 介质补办) or ends it (吊销), not expired (the seed: 变更 "有效期
     内"; an expired one is renewed, or a new one issued). Checked when the line is entered and
     again at submission, before anything is paid."""
+    refusal = unusable(business, target, at)
+    if refusal is not None:
+        raise refusal
+
+
+def unusable(business: Business, target: Certificate, at: datetime) -> Conflict | None:
+    """Why ``target`` cannot take ``business`` at ``at`` (:func:`require_usable`'s refusal), or
+    None: the one answer the lines and 我的证书's cards (:func:`offered`) ask."""
     if target.status != Certificate.Status.VALID:
-        raise Conflict(code="revoked", serial=target.serial, label=business.label)
+        return Conflict(code="revoked", serial=target.serial, label=business.label)
     if business in NEEDS_UNEXPIRED and target.not_after <= at:
-        raise Conflict(
+        return Conflict(
             code="expired",
             variant="revoke" if business == Business.REVOKE else None,
             serial=target.serial,
             end=f"{expiry_date(target):%Y-%m-%d}",
             label=business.label,
         )
+    return None
+
+
+@dataclass(frozen=True)
+class Offered:
+    """A business the rules allow for a certificate now: ``online`` in the 网上营业厅 (the
+    rules' online quote allows it), else at a counter (``Channel.ONSITE`` among its offer's
+    channels)."""
+
+    business: Business
+    online: bool
+
+
+def offered(cert: Certificate, at: datetime, catalog: Catalog | None = None) -> list[Offered]:
+    """The businesses a customer may start for ``cert`` at ``at``, in the catalog's order:
+    each business on an existing certificate that it can take (:func:`unusable`), by the way
+    the rules allow it (an online 续期 only inside its window, :func:`rules.quote`); 新办 of
+    its type in its place once it is revoked or past its end (docs/hall.md, "我的证书: every
+    business from its card"). Neither a Ukey nor an open application is looked at here: the
+    page shows an open application instead of these (``_check_combination``)."""
+    catalog = catalog or default_catalog()
+    cert_type = parse_cert_type(cert.profile)
+    rules_type = RulesCertType(cert_type.value)
+    ended = cert.status != Certificate.Status.VALID or cert.not_after <= at
+    found = []
+    for key, spec in catalog.businesses.items():
+        business = Business(key.value)
+        if business == Business.NEW and not ended:
+            continue
+        if business != Business.NEW and unusable(business, cert, at) is not None:
+            continue
+        years = catalog.cert_types[rules_type].min_years if spec.has_term else None
+        expiry = cert.not_after if business == Business.RENEW else None
+        online = quote(
+            business.value,
+            cert_type.value,
+            years=years,
+            channel="online",
+            at=at,
+            cert_expiry=expiry,
+            catalog=catalog,
+        ).allowed
+        if online or RulesChannel.ONSITE in spec.offers[rules_type].channels:
+            found.append(Offered(business, online))
+    return found
 
 
 def _holder_check(application: Application, cert: Certificate, serial: str) -> None:
@@ -244,6 +302,14 @@ def _issued_by_renewal(old: Certificate) -> Certificate | None:
     return renewal.new_certificate if renewal is not None else None
 
 
+def open_lines(certificates: Iterable[Certificate]) -> QuerySet[ApplicationItem]:
+    """The lines on ``certificates`` of applications still open (not final): a certificate is
+    in at most one open application (:func:`_check_combination` refuses a second)."""
+    return ApplicationItem.objects.filter(target_certificate__in=list(certificates)).exclude(
+        application__state__in=[s.value for s in FINAL]
+    )
+
+
 def _check_combination(
     application: Application, business: Business, target: Certificate | None
 ) -> None:
@@ -263,9 +329,8 @@ def _check_combination(
     if same and (business in EXCLUSIVE or any(i.business in EXCLUSIVE for i in same)):
         raise Conflict(code="exclusive", serial=target.serial)
     elsewhere = (
-        ApplicationItem.objects.filter(target_certificate=target)
+        open_lines([target])
         .exclude(application=application)
-        .exclude(application__state__in=[s.value for s in FINAL])
         .select_related("application", "result_certificate")
         .first()
     )

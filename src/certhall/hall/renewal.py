@@ -42,9 +42,9 @@ from certhall.ca.models import Certificate
 from certhall.certlogin.models import Renewal
 from certhall.errors import CerthallError, Conflict, InvalidInput, about
 from certhall.hall import access, notices, payment, services, workflow
-from certhall.hall.items import ItemRequest
+from certhall.hall.items import ItemRequest, open_lines
 from certhall.hall.models import Application, ApplicationItem, Business, Channel
-from certhall.hall.states import APPLICATIONS, FINAL, State
+from certhall.hall.states import APPLICATIONS, State
 from certhall.lifecycle import transition
 from certhall.messages import text
 from certhall.payments.models import Order
@@ -129,12 +129,7 @@ def lookup(actor: User, serial: str, years: int | None = None) -> Lookup:
     """What renewing ``serial`` online would cost and whether the rules allow it now."""
     cert = _own_certificate(actor, serial)
     answer = _renewal_quote(cert, years)
-    busy = (
-        ApplicationItem.objects.filter(target_certificate=cert)
-        .exclude(application__state__in=[s.value for s in FINAL])
-        .select_related("application")
-        .first()
-    )
+    busy = open_lines([cert]).select_related("application").first()
     return Lookup(cert, answer, busy.application.number if busy else None)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -321,10 +322,6 @@ def _catalog_context(catalog: Catalog) -> dict[str, Any]:
             for cert_type, offer in spec.offers.items()
             if RuleChannel.ONLINE in offer.channels
         ]
-        url = {
-            RuleBusiness.NEW: reverse("hall-applicant:new"),
-            RuleBusiness.RENEW: reverse("hall-applicant:renew"),
-        }.get(key, "")
         businesses.append(
             {
                 "key": key.value,
@@ -332,9 +329,9 @@ def _catalog_context(catalog: Catalog) -> dict[str, Any]:
                 "summary": spec.summary,
                 "online": online,
                 "fees": list(dict.fromkeys(offer.fee_text for offer in spec.offers.values())),
-                "url": url if online else "",
+                "url": business_start(key, online=True) if online else "",
                 # what to bring, the fee, the points and their hours (docs/hall.md)
-                "guide": reverse("portal:guide-detail", args=[key.value]),
+                "guide": business_start(key, online=False),
                 "rule": next((o.channel_rule for o in spec.offers.values() if o.channel_rule), ""),
             }
         )
@@ -348,6 +345,33 @@ def _catalog_context(catalog: Catalog) -> dict[str, Any]:
         "renewal_rule": catalog.online_renewal,
         "payee": catalog.payee,
     }
+
+
+#: The hall's pages that start a business online; the others start at a counter.
+ONLINE_STARTS = {RuleBusiness.NEW: "hall-applicant:new", RuleBusiness.RENEW: "hall-applicant:renew"}
+
+
+def business_start(
+    business: RuleBusiness | str, *, online: bool, serial: str = "", cert_type: str = ""
+) -> str:
+    """Where a business starts: online, its page in the hall (续期 with the certificate's
+    serial filled in); at a counter, its 办事指南 (what to bring, the fee, the points and their
+    hours), naming the certificate (``serial``) and opened at its type's section. The hall's
+    home and 我的证书's cards link here."""
+    business = RuleBusiness(business)
+    query = {"serial": serial} if serial else {}
+    if online and business in ONLINE_STARTS:
+        url = paths.path(ONLINE_STARTS[business])
+        query = query if business == RuleBusiness.RENEW else {}
+    else:
+        url = paths.path("portal:guide-detail", business.value)
+        if cert_type and serial:
+            query["type"] = cert_type
+    return (
+        url
+        + (f"?{urlencode(query)}" if query else "")
+        + (f"#{cert_type}" if cert_type and not online else "")
+    )
 
 
 def years_choices() -> list[dict[str, Any]]:

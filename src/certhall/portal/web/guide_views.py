@@ -6,8 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from certhall.errors import about
+from certhall.pki.serials import parse_serial
 from certhall.portal import guide
 from certhall.rules import default_catalog
+from certhall.web.errors import text_field
 
 
 @require_safe
@@ -19,11 +22,20 @@ def guide_index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def guide_detail(request: HttpRequest, business: str) -> HttpResponse:
+    """A business's guide; ``?serial=…&type=…`` (我的证书's card of a business done at a
+    counter) names the certificate it is for and which type's section to read (docs/hall.md,
+    "我的证书: every business from its card"). Nothing is looked up: the page is public, and
+    the serial is only said back, refused when it is none (``parse_serial``)."""
     page = guide.business_guide(business)
     others = [g for g in guide.all_guides() if g.key != page.key]
-    return render(
-        request, "portal/guide_detail.html", {"g": page, "others": others, "section": "guide"}
-    )
+    serial = text_field(request.GET, "serial", 80, what="证书序列号")
+    if serial:
+        with about("serial"):
+            serial = parse_serial(serial)
+    kind = request.GET.get("type", "")
+    chosen = next((o for o in page.offers if o.cert == kind), None) if serial else None
+    context = {"g": page, "others": others, "section": "guide", "serial": serial, "chosen": chosen}
+    return render(request, "portal/guide_detail.html", context)
 
 
 @require_safe
