@@ -310,7 +310,10 @@
   // (table.cards), a value kept whole (a .ref, a <code>, a .nowrap unit) wider than the card is
   // cut at the card's edge or scrolled with the table's box, out of the customer's sight
   for (const cell of (main || document.body).querySelectorAll('table.cards td')) {
-    const card = cell.closest('tr');
+    // the card is the row, or its tbody where a tbody's rows draw no box (display: contents: a
+    // certificate's two rows of 我的证书, one card on a phone)
+    const row = cell.closest('tr');
+    const card = getComputedStyle(row).display === 'contents' ? row.parentElement : row;
     if (!visible(cell) || getComputedStyle(cell).display !== 'block') continue;
     const edge = card.getBoundingClientRect().right + 1;
     const range = document.createRange();

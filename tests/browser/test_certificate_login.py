@@ -103,7 +103,7 @@ def test_wrong_pin_then_login_then_revoked(page: Page, stack: Stack) -> None:
     expect(page.locator("#org-name")).to_have_text(ORG_NAME)
     expect(page.locator("#org-uscc")).to_have_text(USCC)
     expect(page.locator("#login-serial")).to_have_text(stack.serial)
-    row = page.locator(f'#org-certificates tr[data-serial="{stack.serial}"]')
+    row = page.locator(f'#org-certificates tbody[data-serial="{stack.serial}"]')
     expect(row).to_contain_text("有效")
     page.screenshot(path=stack.shots / "4-my-certificates.png", full_page=True)
     for _ in range(50):  # the helper's window closes itself after success

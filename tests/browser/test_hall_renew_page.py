@@ -212,7 +212,7 @@ def test_an_online_renewal_refunded_when_its_certificate_ended_says_so_on_a_phon
         assert phone_problems(measure(page, tmp_path, f"renewal-{cause}-refunded"), 390) == {}
         page.screenshot(path=str(tmp_path / f"renewal-{cause}-refunded-top.png"))
         page.goto(f"{live_server.url}/my/")
-        row = page.locator(f'tr[data-serial="{personal.serial}"]')
+        row = page.locator(f'tbody[data-serial="{personal.serial}"]')
         expect(row.locator(".tag")).to_have_text(tag)
         expect(row.locator(".renew-link")).to_have_count(0)
         if beside:

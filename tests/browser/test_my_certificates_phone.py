@@ -4,7 +4,8 @@ holds a 机构个人证书 in its online renewal window, one far from its end, o
 revoked 机构证书, and a 机构证书 whose online renewal is under way. Each card's links are
 44 px targets (phone_checks.js's ``tiny``: the 在线续期 link was a 20 px line), the renewal
 under way shows its state and the way on instead of 在线续期, and following a card's link lands
-on the business's start with the certificate chosen. Full-page screenshots under tmp_path
+on the business's start with the certificate chosen. axe-core finds nothing on the pages
+(tests/browser/axe.py). Full-page screenshots under tmp_path
 (printed), looked at."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from certhall.accounts.models import Organization, User
 from certhall.ca import services as ca_services
 from certhall.hall import renewal
 from certhall.rules import SHANGHAI
+from tests.browser.axe import Looks
 from tests.browser.test_phones import (
     CHECKS,
     FRIDAY,
@@ -31,6 +33,7 @@ from tests.browser.test_phones import (
     PHONE_VIEWPORT,
     phone_problems,
     session,
+    wide_problem,
 )
 from tests.hall.conftest import applicant, at, hall_ca, software_certificate  # noqa: F401
 
@@ -81,16 +84,17 @@ def test_every_business_from_its_card_on_a_phone(
     url, width = live_server.url, viewport["width"]
     print(f"screenshots in {tmp_path}")
     problems: dict[str, Any] = {}
+    looks = Looks(tmp_path)
     with time_machine.travel(FRIDAY):
         page = session(browser, url, viewport, applicant)
 
         def shot(name: str) -> None:
-            page.screenshot(path=str(tmp_path / f"{width}-{name}.png"), full_page=True)
+            looks(page, f"{width}-{name}")  # the screenshot, and axe-core's findings
             if wrong := phone_problems(page.evaluate(CHECKS), width):
                 problems[name] = wrong
 
         def card(name: str) -> Any:
-            return page.locator(f'tr[data-serial="{clinic[name].serial}"]')
+            return page.locator(f'tbody[data-serial="{clinic[name].serial}"]')
 
         page.goto(f"{url}/my/")
         shot("my")
@@ -137,3 +141,23 @@ def test_every_business_from_its_card_on_a_phone(
         page.wait_for_url("**/guide/new/#org")
         expect(page.locator("#org")).to_contain_text("《单位数字证书申请表》")
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    looks.assert_clean()
+
+
+@pytest.mark.parametrize("width", [1366, 1024, 768])
+def test_the_cards_on_a_desktop_and_a_tablet(
+    clinic: dict[str, Any],
+    applicant: User,  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+    width: int,
+) -> None:
+    """The same page on an enterprise's office PC and a tablet: the table of seven columns in
+    its card (the column of businesses pushed 下载 out of it at 1366 px), nothing broken."""
+    print(f"screenshots in {tmp_path}")
+    with time_machine.travel(FRIDAY):
+        page = session(browser, live_server.url, {"width": width, "height": 900}, applicant)
+        page.goto(f"{live_server.url}/my/")
+        page.screenshot(path=str(tmp_path / f"{width}-my.png"), full_page=True)
+        assert wide_problem(page.evaluate(CHECKS), width) is None

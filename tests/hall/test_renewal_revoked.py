@@ -106,7 +106,7 @@ def test_a_paid_online_renewal_whose_certificate_is_revoked_is_refunded_in_the_n
         assert api["state"] == "refunded" and api["history"][-1]["reason"] == reason
         mine = web.get("/my/").content.decode()
         row = mine[mine.index(f'data-serial="{old.serial}"') :]
-        row = row[: row.index("</tr>")]
+        row = row[: row.index("</tbody>")]
         assert '<span class="tag error">已吊销</span>' in row
         assert "renew-link" not in row and "受理点现场办理续期" not in row
         # the certificate is held by no application: what the counter says is that it is revoked

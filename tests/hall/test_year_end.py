@@ -468,7 +468,7 @@ def test_a_paid_online_renewal_the_helper_did_not_finish_before_the_end_is_refun
             renewal.request_renewal(applicant, number, **signed(key, old.serial, 1))  # type: ignore[arg-type]
         mine = web.get("/my/").content.decode()
         row = mine[mine.index(f'data-serial="{old.serial}"') :]
-        row = row[: row.index("</tr>")]
+        row = row[: row.index("</tbody>")]
         assert '<span class="tag closed">已过期</span>' in row and "受理点现场办理续期" in row
         assert "tag ok" not in row
     with at(datetime(2027, 1, 5, 10, 0, tzinfo=SHANGHAI)):

@@ -41,7 +41,7 @@ def issued(
 
 
 def card(page: str, serial: str) -> str:
-    found = re.search(rf'<tr data-serial="{serial}">(.*?)</tr>', page, re.S)
+    found = re.search(rf'<tbody class="cert" data-serial="{serial}">(.*?)</tbody>', page, re.S)
     assert found is not None, serial
     return found.group(1)
 
