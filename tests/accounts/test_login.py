@@ -217,13 +217,69 @@ def test_sms_login_of_a_disabled_account(
 def test_sms_login_guesses_are_limited(
     clock: Clock, registered: User, send_code: Callable[..., str]
 ) -> None:
-    code = send_code(purpose="login")
-    wrong = "000000" if code != "000000" else "111111"
-    for _ in range(5):
-        refusal(lambda: login_with_code(PHONE, wrong, client=CLIENT))
+    for guesses in (3, 2):  # a code dies after three wrong: the next two on a new code
+        clock.advance(60)
+        code = send_code(purpose="login")
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(guesses):
+            with pytest.raises(CerthallError) as failed:
+                login_with_code(PHONE, wrong, client=CLIENT)
+            assert failed.value.code == "login_failed"
     refused = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
-    assert isinstance(refused, TooManyRequests)
+    assert isinstance(refused, TooManyRequests) and refused.scope == "login_fail_account"
     # password and code failures count for the same account
     assert isinstance(
         refusal(lambda: login_with_password(PHONE, PASSWORD, client=CLIENT)), TooManyRequests
     )
+
+
+def test_a_code_dies_after_three_wrong_guesses(
+    clock: Clock, registered: User, send_code: Callable[..., str]
+) -> None:
+    """Until 12-07 a code was refused only by the phone's five failures in 15 minutes, shared
+    with the password; now the code itself takes three wrong guesses, and then not even the
+    right one: a new code (an SMS its owner sees) opens again."""
+    code = send_code(purpose="login")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(3):
+        assert refusal(lambda: login_with_code(PHONE, wrong, client=CLIENT)).code == (
+            "login_failed"
+        )
+    dead = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
+    assert isinstance(dead, TooManyRequests) and dead.scope == "code_fail_code"
+    assert dead.http_status == 429 and "已失效，请重新获取验证码" in dead.message
+    clock.advance(60)
+    assert login_with_code(PHONE, send_code(purpose="login"), client=CLIENT) == registered
+
+
+def test_wrong_codes_of_many_phones_meet_one_ceiling(
+    clock: Clock,
+    registered: User,
+    send_code: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A guesser with many phones and many addresses met only each phone's and each address's
+    limit (docs/security.md, 12-07): 100 wrong codes in 15 minutes, whoever typed them, now
+    stop every code check until the oldest leaves the window; the first refusal is audited
+    once and logged for the operators."""
+    code = send_code(purpose="login")
+    for n in range(100):  # phones without an account, each from its own address
+        with pytest.raises(CerthallError):
+            login_with_code(f"1370000{n:04d}", "123456", client=f"198.51.100.{n}")
+    clock.advance(60)
+    with caplog.at_level("WARNING", logger="certhall.accounts.codes"):
+        stopped = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
+        again = refusal(lambda: login_with_code(PHONE, code, client=CLIENT))
+    for refused in (stopped, again):
+        assert isinstance(refused, TooManyRequests) and refused.scope == "code_fail_all"
+        assert refused.retry_after == 840 and "14分钟" in refused.message
+    assert [r.getMessage() for r in caplog.records] == [
+        "SMS code checks: 100 wrong codes in 900 s, every check refused for 840 s"
+    ]
+    ceiling = AuditEvent.objects.filter(
+        action="accounts.login", result="refused", after__limit="code_fail_all"
+    )
+    assert ceiling.count() == 1
+    clock.advance(840)
+    code = send_code(purpose="login")
+    assert login_with_code(PHONE, code, client=CLIENT) == registered

@@ -13,7 +13,9 @@ transition. At most one code is active per phone and purpose (a partial unique i
 Sending is limited per phone (1 per 60 s, 5 per hour) and per client address (20 per hour);
 a refused request sends nothing. The phone's limits count every purpose together: they protect
 the phone from being flooded, whichever page asks (docs/accounts.md); a refusal says the wait,
-which the pages count down on their button (:func:`sending_wait`). A login code is only sent
+which the pages count down on their button (:func:`sending_wait`). Checking is limited too
+(:func:`reserve_guess`): a code dies after three wrong guesses, and 100 wrong codes of everyone
+in 15 minutes stop every check (docs/security.md). A login code is only sent
 to a phone that has an account, but the answer is the same either way (the page does not tell
 who is registered).
 """
@@ -21,7 +23,9 @@ who is registered).
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +41,8 @@ from certhall.lifecycle import Lifecycle, transition
 from certhall.messages import text
 from certhall.notify.models import mask_phone
 from certhall.pki.identity import fold_width
+
+log = logging.getLogger(__name__)
 
 State = SmsCode.State
 Purpose = SmsCode.Purpose
@@ -68,6 +74,16 @@ SEND_LIMITS_PHONE = (
 )
 SEND_LIMIT_CLIENT = ratelimit.Limit("code_client_hour", 20, 3600, "rate_limited_code_client_hour")
 SEND_SCOPES = frozenset(limit.scope for limit in (*SEND_LIMITS_PHONE, SEND_LIMIT_CLIENT))
+
+#: Wrong guesses one code takes (per phone, purpose and code, over its life): after the third it
+#: is refused even when right, until a new code is asked (a new SMS its owner sees).
+GUESSES_PER_CODE = ratelimit.Limit(
+    "code_fail_code", 3, int(VALID_FOR.total_seconds()), "rate_limited_code_guesses"
+)
+#: Wrong codes of every phone, purpose and address together: the ceiling a guesser with many
+#: phones and many addresses meets (docs/security.md, "SMS codes guessed across phones").
+GUESSES_ALL = ratelimit.Limit("code_fail_all", 100, 900, "rate_limited_code_all")
+GUESS_SCOPES = frozenset({GUESSES_PER_CODE.scope, GUESSES_ALL.scope})
 
 SMS_KIND = {
     Purpose.REGISTER: "register_code",
@@ -224,6 +240,44 @@ class CodeRefused(Exception):
     def message(self) -> str:
         """The words of catalogue code ``code_<reason>``."""
         return text(f"code_{self.reason}")
+
+
+def guess_limits(phone: str, purpose: str) -> list[tuple[ratelimit.Limit, str]]:
+    """The limits every check of a code reserves a slot of before :func:`take` (and releases
+    when the code was right): its code's own wrong guesses and everyone's together.
+
+    Counted by the one rate limiter, not on the code's row: a wrong code rolls back the
+    transaction of the action it was to authorise, the count must not go with it."""
+    active = (
+        SmsCode.objects.filter(phone=phone, purpose=purpose, state=State.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return [(GUESSES_PER_CODE, f"{purpose}\0{phone}\0{active or '-'}"), (GUESSES_ALL, "all")]
+
+
+def reserve_guess(
+    phone: str,
+    purpose: str,
+    others: Sequence[tuple[ratelimit.Limit, str]],
+    *,
+    now: datetime,
+) -> ratelimit.Reservation:
+    """Reserve a check of ``phone``'s code of ``purpose``: the caller's own limits (``others``,
+    checked first: their words), then :func:`guess_limits`. The caller releases the reservation
+    when the code was right. The ceiling's first refusal of its window is logged (the ops
+    signal; its audit event is the caller's ``refusals_recorded``)."""
+    try:
+        return ratelimit.reserve([*others, *guess_limits(phone, purpose)], now=now)
+    except TooManyRequests as refused:
+        if refused.scope == GUESSES_ALL.scope and refused.first_refusal:
+            log.warning(
+                "SMS code checks: %d wrong codes in %d s, every check refused for %d s",
+                GUESSES_ALL.max_events,
+                GUESSES_ALL.window,
+                refused.retry_after,
+            )
+        raise
 
 
 def take(phone: str, purpose: str, code: str, now: datetime) -> SmsCode:

@@ -84,10 +84,12 @@ def _recorded(key: str, client: str | None, method: str) -> AbstractContextManag
     )
 
 
+def _limits(key: str, client: str | None) -> list[tuple[ratelimit.Limit, str]]:
+    return [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))]
+
+
 def _limited(key: str, client: str | None, now: datetime) -> ratelimit.Reservation:
-    return ratelimit.reserve(
-        [(ACCOUNT_LIMIT, key), (CLIENT_LIMIT, ratelimit.client_key(client))], now=now
-    )
+    return ratelimit.reserve(_limits(key, client), now=now)
 
 
 def _failed(method: str, reason: str) -> LoginFailed:
@@ -143,7 +145,9 @@ def login_with_code(
     if not (code or "").strip():
         raise InvalidInput(code="login_incomplete", variant="code").naming("code")
     with _recorded(number, client, "sms"):
-        reservation = _limited(number, client, now)
+        reservation = codes.reserve_guess(
+            number, codes.Purpose.LOGIN, _limits(number, client), now=now
+        )
         account = EnterpriseAccount.objects.select_related("user").filter(phone=number).first()
         if account is None or account.user.is_system:
             raise _failed("sms", "unknown_account")

@@ -87,7 +87,9 @@ def register(data: Registration, *, client: str | None, now: datetime | None = N
         object_id=checked.uscc,
         refused=audit.Refused(after={"client": client}),
     ):
-        reservation = ratelimit.reserve(
+        reservation = codes.reserve_guess(
+            checked.phone,
+            codes.Purpose.REGISTER,
             [
                 (VERIFY_LIMITS_PHONE, checked.phone),
                 (VERIFY_LIMITS_CLIENT, ratelimit.client_key(client)),

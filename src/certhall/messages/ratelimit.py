@@ -21,6 +21,8 @@ MESSAGES: dict[str, str] = {
     "rate_limited_login_account": "该账号登录失败次数过多，已暂停登录，请{wait}后再试。",
     "rate_limited_password_change": "原密码输错次数过多，请{wait}后再试。",
     "rate_limited_login_client": "您的网络地址登录失败次数过多，请{wait}后再试。",
+    "rate_limited_code_guesses": "该验证码错误次数过多，已失效，请重新获取验证码。",
+    "rate_limited_code_all": "验证码校验失败过多，系统已暂时限制验证码校验，请{wait}后再试。",
     "rate_limited_register_phone": "验证码错误次数过多，请{wait}后再试。",
     "rate_limited_register_client": "您的网络地址尝试次数过多，请{wait}后再试。",
     "rate_limited_refund_retry": "该订单的自动退款重试过于频繁，请{wait}后再试。",

@@ -183,7 +183,9 @@ def _enter_offline(
     phone = mobile(entry.phone)
     if not entry.code.strip():
         raise InvalidInput(code="refund_counter_code_empty").naming("code")
-    guess = ratelimit.reserve([(CODE_LIMIT, phone)], now=now)
+    guess = codes.reserve_guess(
+        phone, SmsCode.Purpose.REFUND_COUNTER, [(CODE_LIMIT, phone)], now=now
+    )
     try:
         with transaction.atomic():  # the code, and the SMS with its number, go with it
             codes.take(phone, SmsCode.Purpose.REFUND_COUNTER, entry.code, now)

@@ -124,7 +124,9 @@ def open_progress(
     """The application, once the code sent to its phone is given back (audited)."""
     application = _lookup(number, uscc, client)
     now = at or clock.now()
-    guess = ratelimit.reserve([(CODE_LIMIT, application.number)], now=now)
+    guess = codes.reserve_guess(
+        application.phone, SmsCode.Purpose.REFUND, [(CODE_LIMIT, application.number)], now=now
+    )
     with transaction.atomic():
         try:
             codes.take(application.phone, SmsCode.Purpose.REFUND, code, now)
