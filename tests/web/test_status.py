@@ -102,7 +102,7 @@ def test_valid_organisation_certificate(client: Client, certs: dict[str, Certifi
     # validity in Beijing time
     assert "2026-11-20 10:00:00 至 2027-11-" in re.sub(r"</?time>", "", html)
     assert "持证人" not in html.split("查询结果")[1].split("</table>")[0]
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"  # web.private.ALWAYS_PRIVATE
 
     data = api(client, cert.serial).json()
     assert data["status"] == "valid" and data["status_name"] == "有效"

@@ -19,7 +19,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -84,7 +83,7 @@ def account_page[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R
             return HttpResponseRedirect("/accounts/login/")
         return view(request, user, *args, **kwargs)
 
-    return never_cache(login_required(wrapper))
+    return login_required(wrapper)
 
 
 def _open_session(request: HttpRequest, user: User, *, by_sms: bool = False) -> HttpResponse:
@@ -94,7 +93,6 @@ def _open_session(request: HttpRequest, user: User, *, by_sms: bool = False) -> 
     return HttpResponseRedirect(_next(request))
 
 
-@never_cache
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def register_page(request: HttpRequest) -> HttpResponse:
@@ -129,7 +127,6 @@ def register_page(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(context["next"])
 
 
-@never_cache
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def login_page(request: HttpRequest) -> HttpResponse:

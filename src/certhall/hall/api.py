@@ -160,7 +160,6 @@ def download_document(request: HttpRequest, number: str, document_id: int) -> Ht
         f'attachment; filename="{document.sha256[:16]}.{_ext(document.content_type)}"'
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -560,6 +560,5 @@ def _pdf(filename: str, pdf: bytes, *, disposition: str) -> HttpResponse:
         content_type="application/pdf",
         headers={
             "Content-Disposition": f'{disposition}; filename="{filename}"',
-            "Cache-Control": "private, no-store",
         },
     )

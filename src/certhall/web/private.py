@@ -8,7 +8,13 @@ no ``Cache-Control`` at all: a browser's disk cache or a shared proxy could keep
 logout, for the next user of a shared computer. This middleware is the floor for every
 answer: one to a logged-in account, or one that sets a cookie (a session or a CSRF token), is
 ``private, no-store`` unless its view chose its own caching (a public certificate's
-``max-age``). Anonymous answers that set no cookie stay as their views made them.
+``max-age``). Anonymous answers that set no cookie stay as their views made them, but those of
+:data:`ALWAYS_PRIVATE`.
+
+Since 12-07 (helper h5) this is the one rule: the views' own ``never_cache`` and hand-set
+``private, no-store`` are gone. The pages that are someone's without a session (a link's token,
+a code typed, a form typed) are named once, in :data:`ALWAYS_PRIVATE`, rather than each view
+deciding again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,28 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 PRIVATE = "private, no-store"
+
+#: Answers private whoever asks, by URL name: anonymous, and still one person's. 登录 and 注册
+#: (the phone and the organisation as typed, a refusal's words), the handler's 人脸识别 page on
+#: the phone and its sandbox (a link's token), the refund pages (进度查询 with its code, an
+#: application opened by it, 申请 and 补充材料 as typed) and the portal's 在线咨询 and 查看答复
+#: (a 查询码), 证书状态查询 (a holder's name and a certificate's state, looked up by a limit).
+ALWAYS_PRIVATE = frozenset(
+    {
+        "accounts-login",
+        "accounts-register",
+        "hall-identity:phone",
+        "hall-identity:sandbox",
+        "refunds:progress",
+        "refunds:application",
+        "refunds:supply",
+        "refunds:programme",
+        "refunds:apply",
+        "portal:questions",
+        "portal:question-answer",
+        "status",
+    }
+)
 
 
 class PrivateAnswersMiddleware:
@@ -39,6 +67,9 @@ class PrivateAnswersMiddleware:
 
 def _private(request: HttpRequest, response: HttpResponseBase) -> bool:
     if response.cookies:
+        return True
+    match = getattr(request, "resolver_match", None)  # None when no route answered
+    if match is not None and match.view_name in ALWAYS_PRIVATE:
         return True
     user = getattr(request, "user", None)  # absent when a middleware above answered
     return bool(user is not None and user.is_authenticated)

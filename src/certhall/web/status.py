@@ -196,6 +196,5 @@ def status_page(request: HttpRequest) -> HttpResponse:
         found, error = attempt(lambda: lookup(query, client=ratelimit.client_address(request)))
         context["result"] = found
     response = form_page(request, "web/status.html", context, error)
-    response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

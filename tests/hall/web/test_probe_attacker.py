@@ -309,3 +309,67 @@ def test_every_page_route_refuses_a_post_without_the_csrf_token(applicant: User)
         tried += 1
     assert exempt == SERVER_TO_SERVER
     assert tried > 100
+
+
+# --- one cache rule: every page route of every role (web.private) ----------------------------
+
+#: Public answers with their own caching (docs/security.md): the CA certificates, the CRLs and
+#: OCSP (its refusal of a malformed request ``no-store``), whoever asks.
+OWN_CACHING = {"ca-certificate", "crl", "ocsp", "/ocsp/", "ocsp-get"}
+
+
+def _cache_of_every_route(client: Client) -> dict[str, str]:
+    """The Cache-Control of a GET of every page route (sample arguments: a 404 answers too),
+    by name (or URL when unnamed); logging out left out."""
+    seen = {}
+    for route, name, pattern in _routes(get_resolver().url_patterns):
+        if "logout" in route:
+            continue
+        url = _concrete(route)
+        response = client.get(url)
+        seen[url if pattern.name is None else name] = response.get("Cache-Control", "")
+    return seen
+
+
+def test_every_page_route_of_every_role_is_private(applicant: User, make_user: Any) -> None:
+    """The one rule (12-07, helper h5): the views' own ``never_cache`` are gone, and every
+    answer to an enterprise, a reviewer, a CA admin, a refund officer or an auditor, 404s and
+    refusals included, is ``private, no-store``; only the public certificates and CRLs keep their
+    own caching."""
+    roles = [applicant] + [
+        make_user(role) for role in (Role.REVIEWER, Role.CA_ADMIN, Role.REFUND_OFFICER)
+    ]
+    for user in roles:
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        with at(FRIDAY):
+            seen = _cache_of_every_route(client)
+        assert len(seen) > 100
+        public = {name for name, cache in seen.items() if "public" in cache}
+        assert public <= OWN_CACHING, (user.role, public)
+        wrong = {
+            name: cache
+            for name, cache in seen.items()
+            if name not in OWN_CACHING and not ("private" in cache and "no-store" in cache)
+        }
+        assert not wrong, (user.role, wrong)
+
+
+def test_anonymous_pages_private_by_the_list_and_the_rest_cacheable(hall_ca: Any) -> None:
+    """A visitor without a session: the pages that are one person's anyway (web.private's
+    ALWAYS_PRIVATE: 登录, 注册, the refund pages, 查看答复, 证书状态查询, the identity link) are
+    ``private, no-store`` although no view says so any more; the portal's notices, the CA
+    certificate and the CRL stay cacheable (no ``no-store``) when they set no cookie."""
+    from certhall.web.private import ALWAYS_PRIVATE
+
+    client = Client(raise_request_exception=False)
+    client.cookies["csrftoken"] = "x" * 32  # a returning visitor: no cookie set again
+    with at(FRIDAY):
+        seen = _cache_of_every_route(client)
+    for name in ALWAYS_PRIVATE:
+        assert seen[name] == "private, no-store", (name, seen[name])
+    slug = CertificateAuthority.objects.order_by("pk").first().slug  # type: ignore[union-attr]
+    for url in ("/notices/", f"/ca/{slug}.crt", f"/crl/{slug}.crl"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" not in response.get("Cache-Control", ""), url

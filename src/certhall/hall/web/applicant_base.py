@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 
 from certhall import clock, money
 from certhall.accounts.models import Role, User
@@ -121,7 +120,7 @@ def applicant_page(view: ViewFunc) -> ViewFunc:
             raise Forbidden(code="hall_applicants_only") from None
         return view(request, user, *args, **kwargs)
 
-    return never_cache(login_required(wrapper))
+    return login_required(wrapper)
 
 
 def to(name: str, number: str | None = None) -> HttpResponseRedirect:

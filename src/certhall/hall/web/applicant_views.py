@@ -228,6 +228,5 @@ def form_pdf(request: HttpRequest, actor: User, number: str, key: str) -> HttpRe
         f'attachment; filename="{application.number}-{key}.pdf"; '
         f"filename*=UTF-8''{quote(application.number + '-' + filename)}"
     )
-    response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

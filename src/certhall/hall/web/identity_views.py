@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -84,7 +83,6 @@ def _phone_context(check: IdentityCheck) -> dict[str, Any]:
     }
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def phone(request: HttpRequest, token: str) -> HttpResponse:
     check = identity.by_token(token)
@@ -113,7 +111,6 @@ def phone(request: HttpRequest, token: str) -> HttpResponse:
     return form_page(request, "hall/identity/phone.html", _phone_context(check), error)
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def sandbox(request: HttpRequest, token: str) -> HttpResponse:
     """The liveness sandbox: the tester chooses what the provider reports."""

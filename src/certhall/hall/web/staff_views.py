@@ -21,7 +21,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall import clock
@@ -92,7 +91,7 @@ def staff(view: View) -> View:
         except Forbidden as error:
             return _denied(request, error)
 
-    return never_cache(wrapped)
+    return wrapped
 
 
 def _detail_url(number: str) -> str:
@@ -483,7 +482,6 @@ def document_file(request: HttpRequest, number: str, document_id: int) -> HttpRe
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -503,7 +501,6 @@ def form_pdf(request: HttpRequest, number: str, key: str) -> HttpResponse:
         content_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{application.number}-{key}.pdf"',
-            "Cache-Control": "private, no-store",
         },
     )
 

@@ -11,7 +11,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from certhall import config, ratelimit
@@ -205,12 +204,10 @@ def _private(response: HttpResponse) -> HttpResponse:
     """A page carrying a 查询码: not cached, and its address not sent on as a referrer (only
     the origin: ``no-referrer`` would make the browser send ``Origin: null`` with the page's
     own form, which the CSRF check rightly refuses)."""
-    response["Cache-Control"] = "no-store, private"
     response["Referrer-Policy"] = "strict-origin"
     return response
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def answer_page(request: HttpRequest) -> HttpResponse:
     """查看答复: number + 查询码, typed in the form or brought by the link shown on asking

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import User
@@ -38,7 +37,7 @@ def editor(view: View) -> View:
             raise Forbidden(code="portal_role_required")
         return view(request, *args, **kwargs)
 
-    return never_cache(wrapped)
+    return wrapped
 
 
 def _actor(request: HttpRequest) -> User:

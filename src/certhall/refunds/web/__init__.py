@@ -9,7 +9,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 
 from certhall.accounts.models import Role, User
 from certhall.accounts.permissions import require_role
@@ -35,7 +34,7 @@ def staff_step(view: View) -> View:
             raise Forbidden(code="refund_no_organization")
         return view(request, user, *args, **kwargs)
 
-    return never_cache(wrapped)
+    return wrapped
 
 
 def staff_page(*roles: Role) -> Callable[[View], View]:

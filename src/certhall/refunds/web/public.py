@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from certhall import clock
@@ -91,14 +90,12 @@ def _programme_context(request: HttpRequest, programme: Programme) -> dict[str, 
     return context
 
 
-@never_cache
 @require_safe
 def programme_page(request: HttpRequest, slug: str) -> HttpResponse:
     programme = get_programme(slug)
     return render(request, "refunds/programme.html", _programme_context(request, programme))
 
 
-@never_cache
 @require_POST
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
     actor = _applicant(request)
@@ -147,7 +144,6 @@ def _viewable(request: HttpRequest, number: str) -> RefundApplication:
     return services.get_application(user, number)
 
 
-@never_cache
 @require_safe
 def application_page(request: HttpRequest, number: str) -> HttpResponse:
     if not request.user.is_authenticated and not _opened_by_code(request, number):
@@ -168,7 +164,6 @@ def _application_context(request: HttpRequest, application: RefundApplication) -
     }
 
 
-@never_cache
 @require_POST
 def supply(request: HttpRequest, number: str) -> HttpResponse:
     actor = _applicant(request)
@@ -191,7 +186,6 @@ def supply(request: HttpRequest, number: str) -> HttpResponse:
     return form_page(request, "refunds/application.html", context, refused)
 
 
-@never_cache
 @require_http_methods(["GET", "POST"])
 def progress_page(request: HttpRequest) -> HttpResponse:
     """Step 1: number + USCC -> a code to the registered phone; step 2: the code -> the
