@@ -533,7 +533,8 @@ def cancel(actor: User, number: str, reason: str = "") -> Application:
             access.require_editor(actor, application)
         if application.paid_at is not None:
             raise Conflict(code="application_paid", number=application.number)
-        reason = identity.visible_text(reason.strip(), REASON_LENGTH, "原因")
+        with about("reason"):
+            reason = identity.visible_text(reason.strip(), REASON_LENGTH, "原因")
         withdraw(actor, application, reason, clock.now())
     return application
 

@@ -489,6 +489,34 @@ def test_an_over_long_field_is_refused_not_cut(
         assert Application.objects.get(pk=draft.pk).state == State.CANCELLED
 
 
+def test_a_refused_cancel_is_the_application_page_with_its_reason_marked(
+    client_a: Client, applicant: User, handler: Handler
+) -> None:
+    """撤销申请 went through ``act_and_return``: refused, a notice after a redirect, the reason
+    sent lost. It is the application page again, the refusal inside the cancel form, the
+    reason as sent (hidden: nothing to mark); a paid one's refusal on the page without it."""
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+        url = f"/hall/applications/{draft.number}/cancel/"
+        refused = client_a.post(url, {"reason": "不要了\u200b"})
+        assert refused.status_code == 400
+        page = refused.content.decode()
+        form = page[
+            page.index('id="cancel-form"') : page.index("</form>", page.index('id="cancel-form"'))
+        ]
+        assert 'id="form-error"' in form and "原因" in form
+        assert 'value="不要了\u200b"' in form
+        assert marked(page) == []  # the reason is a hidden field: nothing to mark (web.refused)
+        assert Application.objects.get(pk=draft.pk).state == State.DRAFT
+
+        client_a.post(f"/hall/applications/{draft.number}/confirm/")
+        pay_online(draft.number, applicant)
+        paid = client_a.post(url, {"reason": "不要了"})
+    assert paid.status_code == 409
+    assert "已付款，请到受理点或联系客服" in text(paid)
+    assert 'id="form-error"' in paid.content.decode() and "cancel-form" not in paid.content.decode()
+
+
 def test_returned_documents_are_replaced_and_resubmitted(
     client_a: Client, applicant: User, handler: Handler, reviewer: User
 ) -> None:

@@ -25,10 +25,10 @@ from django.views.decorators.http import require_GET, require_POST
 from certhall.accounts import profile
 from certhall.accounts.models import User
 from certhall.certlogin import conf as certlogin_conf
-from certhall.errors import NotFound
+from certhall.errors import CerthallError, NotFound
 from certhall.forms import FORM_FILES, render_forms_for
 from certhall.hall import documents, services
-from certhall.hall.models import Application, ApplicationItem, Document
+from certhall.hall.models import REASON_LENGTH, Application, ApplicationItem, Document
 from certhall.hall.printing import form_data
 from certhall.hall.renewal import ended_notice, replaced_renewal
 from certhall.hall.states import TRANSITIONS, State, done_words
@@ -51,7 +51,7 @@ from certhall.hall.web.applicant_base import (
     to,
 )
 from certhall.messages import text
-from certhall.web.errors import act_and_return, attempt, form_page
+from certhall.web.errors import act_and_return, act_on_page, attempt, form_page
 
 ViewFunc = Callable[..., HttpResponse]
 
@@ -144,6 +144,11 @@ def continue_draft(request: HttpRequest, actor: User, number: str) -> HttpRespon
 @require_GET
 @applicant_page
 def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    return render(request, "hall/applicant/detail.html", _detail_context(actor, number))
+
+
+def _detail_context(actor: User, number: str) -> dict[str, Any]:
+    """The application page's context (the page, and the page again with a refusal)."""
     application = services.get_application(actor, number)
     lines = list(application.items.all())
     shown = row(application)
@@ -179,7 +184,7 @@ def detail(request: HttpRequest, actor: User, number: str) -> HttpResponse:
         "renewal_replaced": replaced_renewal(renew_line),
         "agent_url": certlogin_conf.get().agent_url if renew_line is not None else "",
     }
-    return render(request, "hall/applicant/detail.html", context)
+    return context
 
 
 def _allowed_next(state: str) -> frozenset[str]:
@@ -189,12 +194,23 @@ def _allowed_next(state: str) -> frozenset[str]:
 @require_POST
 @applicant_page
 def cancel(request: HttpRequest, actor: User, number: str) -> HttpResponse:
+    """撤销申请: done, the application page with the notice; refused, the application page
+    again with the refusal inside the cancel form, its reason as sent and marked when the
+    refusal names it (``act_on_page``: a notice after a redirect lost it)."""
     services.get_application(actor, number)  # another enterprise's: 403/404, not a message
-    return act_and_return(
+
+    def again(error: CerthallError, typed: dict[str, str]) -> HttpResponse:
+        context = _detail_context(actor, number)
+        context["typed"] = typed
+        return form_page(request, "hall/applicant/detail.html", context, error)
+
+    return act_on_page(
         request,
         to("detail", number).url,
         lambda: services.cancel(actor, number, field(request, "reason")),
         text("done_application_cancelled", number=number),
+        again,
+        limit=REASON_LENGTH,
     )
 
 
