@@ -16,6 +16,7 @@ from certhall.portal import questions, search
 from certhall.portal.models import Entry, Question
 from certhall.portal.questions import ANSWER_MAX
 from certhall.portal.states import QuestionState
+from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,29 @@ def test_a_refused_answer_is_kept_beside_the_form(seeded: User, editor: User) ->
     assert f"答复不能超过{ANSWER_MAX}个字" in page and f">{typed}</textarea>" in page
     question.refresh_from_db()
     assert question.state == QuestionState.OPEN and not question.answer
+
+
+def test_a_refused_faq_category_is_kept_in_its_form_and_marked(seeded: User, editor: User) -> None:
+    """公开到常见问题 went through ``act_and_return``: refused, a notice after a redirect, the
+    category typed lost and nothing marked. It is the question again, the refusal inside the
+    publish form (not the answer's), the category as typed, marked."""
+    question = Question.objects.get(text="深圳CA能和廣東廣州通用嗎")
+    client = Client()
+    client.force_login(editor)
+    url = f"/console/portal/questions/{question.pk}/"
+    client.post(url, {"action": "answer", "answer": "不通用，请在深圳办理。"})
+    refused = client.post(url, {"action": "publish", "category": "受理\u200b点"})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    publish = page[
+        page.index('value="publish"') : page.index("</form>", page.index('value="publish"'))
+    ]
+    assert 'id="form-error"' in publish and "分类" in publish
+    assert 'value="受理\u200b点"' in publish
+    assert page.count('id="form-error"') == 1 and ">不通用，请在深圳办理。</textarea>" in page
+    assert marked(page) == ["category"]
+    question.refresh_from_db()
+    assert question.state == QuestionState.ANSWERED
 
 
 def test_staff_unpublish_close_and_reopen_in_the_console(seeded: User, editor: User) -> None:

@@ -37,7 +37,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from certhall import clock, ratelimit
 from certhall.accounts.models import User
-from certhall.errors import InvalidInput, NotFound
+from certhall.errors import InvalidInput, NotFound, about
 from certhall.lifecycle import transition
 from certhall.pki import identity
 from certhall.portal import entries, sanitize
@@ -216,7 +216,8 @@ def publish(actor: User, question: Question, category: str = FAQ_CATEGORY) -> En
     """Put the question and its answer into the FAQ."""
     require_editor(actor)
     category = " ".join(category.split()) or FAQ_CATEGORY
-    identity.visible_text(category, entries.CATEGORY_MAX, "分类")
+    with about("category"):
+        identity.visible_text(category, entries.CATEGORY_MAX, "分类")
     with transaction.atomic():
         question = transition(actor, QUESTIONS, question, QuestionState.PUBLISHED)
         entry = Entry.objects.filter(question=question).first()

@@ -15,12 +15,12 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import User
-from certhall.errors import Forbidden
+from certhall.errors import CerthallError, Forbidden
 from certhall.messages import text
 from certhall.portal import access, downloads, entries, notices, questions
 from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
 from certhall.portal.states import NoticeState, QuestionState
-from certhall.web.errors import act_and_return, attempt, form_page, int_field
+from certhall.web.errors import act_and_return, act_on_page, attempt, form_page, int_field
 
 LOGIN = "/accounts/login/"
 HOME = "/console/portal/"
@@ -186,11 +186,21 @@ def question_page(request: HttpRequest, pk: int) -> HttpResponse:
             return form_page(request, "portal/staff/question.html", context, error)
         if action == "publish":
             category = request.POST.get("category", "") or questions.FAQ_CATEGORY
-            return act_and_return(
+
+            def again(error: CerthallError, typed: dict[str, str]) -> HttpResponse:
+                """The question again, the refusal inside the 公开到常见问题 form, the category
+                as typed and marked (a notice after a redirect lost it)."""
+                context = {"question": question, "faq_category": typed.get("category", "")}
+                context |= {"answer": question.answer, "refused_in": "publish"}
+                return form_page(request, "portal/staff/question.html", context, error)
+
+            return act_on_page(
                 request,
                 target,
                 lambda: questions.publish(actor, question, category),
                 text("done_question_published"),
+                again,
+                limit=entries.CATEGORY_MAX,
             )
         if action in QUESTION_ACTIONS:
             service, done = QUESTION_ACTIONS[action]
