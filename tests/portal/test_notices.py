@@ -7,6 +7,7 @@ from datetime import date
 from xml.etree import ElementTree
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from certhall.accounts.models import Role, User
@@ -302,3 +303,25 @@ def test_each_refusal_marks_the_field_it_is_about(clock, editor: User) -> None: 
         assert page.status_code == 400, change
         assert marked(page.content.decode()) == [field], change
     assert not Notice.objects.exists()
+
+
+def test_a_refused_attachment_is_the_notice_again_with_its_file_marked(  # type: ignore[no-untyped-def]
+    clock, editor: User
+) -> None:
+    """上传附件 went through ``act_and_return``: refused, a notice above the page after a
+    redirect, nothing marked. It is the notice again, the refusal inside the attachment form
+    (not above the notice's own), the file field marked; none chosen the same."""
+    notice = notices.create(editor, _input())
+    client = Client()
+    client.force_login(editor)
+    url = f"/console/portal/notices/{notice.pk}/files"
+    for sent in ({"file": SimpleUploadedFile("a.pdf", b"not a pdf at all")}, {}):
+        refused = client.post(url, sent)
+        page = refused.content.decode()
+        assert refused.status_code == 400
+        start = page.index('enctype="multipart/form-data"')
+        assert 'id="form-error"' in page[start : page.index("</form>", start)]
+        assert page.count('id="form-error"') == 1
+        assert marked(page) == ["file"]
+    assert "请选择文件。" in page
+    assert not notice.attachments.exists()

@@ -15,10 +15,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from certhall.accounts.models import User
-from certhall.errors import CerthallError, Forbidden
+from certhall.errors import CerthallError, Forbidden, InvalidInput, about
 from certhall.messages import text
 from certhall.portal import access, downloads, entries, notices, questions
-from certhall.portal.models import DownloadKind, EntryKind, NoticeCategory, Region
+from certhall.portal.models import DownloadKind, EntryKind, Notice, NoticeCategory, Region
 from certhall.portal.states import NoticeState, QuestionState
 from certhall.web.errors import act_and_return, act_on_page, attempt, form_page, int_field
 
@@ -103,6 +103,11 @@ def notice_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, text("done_notice_saved", number=notice.number))
             return HttpResponseRedirect(f"{HOME}notices/{pk}/", status=303)
         return form_page(request, "portal/staff/notice_form.html", context, error)
+    return render(request, "portal/staff/notice_form.html", _notice_page_context(notice))
+
+
+def _notice_page_context(notice: Notice) -> dict[str, Any]:
+    """A notice's page as saved (the page, and the page again with an attachment refused)."""
     form = {
         "title": notice.title,
         "summary": notice.summary,
@@ -112,13 +117,12 @@ def notice_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "published_on": notice.published_on.isoformat(),
         "pinned": "on" if notice.pinned else "",
     }
-    context = _notice_context(
+    return _notice_context(
         notice=notice,
         form=form,
         attachments=notice.attachments.order_by("pk"),
         editable=notice.state != NoticeState.PUBLISHED,
     )
-    return render(request, "portal/staff/notice_form.html", context)
 
 
 NOTICE_ACTIONS = {
@@ -143,18 +147,27 @@ def notice_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @require_POST
 @editor
 def notice_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """上传附件: done, the notice with the notice; refused (none chosen, its type, size or
+    contents), the notice again with the refusal inside the attachment form, the file field
+    marked (``act_on_page``: a notice after a redirect said it above the page, nothing marked;
+    a browser never fills a file field again, so it is chosen again)."""
     actor = _actor(request)
     notice = notices.get_for_staff(actor, pk)
     upload = request.FILES.get("file")
-    target = f"{HOME}notices/{pk}/"
-    if upload is None:
-        messages.error(request, text("portal_file_missing"))
-        return HttpResponseRedirect(target, status=303)
-    return act_and_return(
-        request,
-        target,
-        lambda: notices.attach(actor, notice, upload.name or "", upload.chunks()),
-        text("done_attachment_uploaded"),
+
+    def attach() -> object:
+        with about("file"):
+            if upload is None:
+                raise InvalidInput(code="portal_file_missing")
+            return notices.attach(actor, notice, upload.name or "", upload.chunks())
+
+    def again(error: CerthallError, typed: dict[str, str]) -> HttpResponse:
+        context = _notice_page_context(notice)
+        context["refused_in"] = "attach"
+        return form_page(request, "portal/staff/notice_form.html", context, error)
+
+    return act_on_page(
+        request, f"{HOME}notices/{pk}/", attach, text("done_attachment_uploaded"), again, limit=0
     )
 
 
