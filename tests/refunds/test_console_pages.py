@@ -298,3 +298,24 @@ def test_a_bank_return_with_many_refused_lines_lists_the_first_reasons(
     assert "FH20990101-000020" not in page
     assert f"以上为前 {SHOWN_REFUSALS} 行的原因，共拒绝 50 行。" in page
     assert len(officer.session.get("refund_settle_report", "")) == 0  # shown once, then gone
+
+
+@pytest.mark.usefixtures("open_programme")
+def test_a_refused_bank_return_is_the_batches_page_with_its_file_marked(
+    actors: dict[str, User],
+) -> None:
+    """导入回盘 went through ``act_and_return``: refused (no file, a file not UTF-8), a notice
+    above the page after a redirect, nothing marked. It is the batches page again, the refusal
+    inside the 导入回盘 form, the file field marked."""
+    officer = client_for(actors["officer"])
+    gbk = SimpleUploadedFile("return.csv", "批次,行号\n".encode("gbk"), "text/csv")
+    for sent in ({"bank_return": gbk}, {}):
+        refused = officer.post("/refunds/console/batches/settle", {"programme": "sz-2021", **sent})
+        page = refused.content.decode()
+        assert refused.status_code == 400, page
+        start = page.index('enctype="multipart/form-data"')
+        assert 'id="form-error"' in page[start : page.index("</form>", start)]
+        assert page.count('id="form-error"') == 1
+        assert re.findall(r'<input[^>]*name="(\w+)"[^>]*aria-invalid="true"', page) == [
+            "bank_return"
+        ]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from certhall.accounts.models import Provider, Role, User
 from certhall.accounts.permissions import require_role
-from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound
+from certhall.errors import CerthallError, Forbidden, InvalidInput, NotFound, about
 from certhall.messages import text
 from certhall.refunds import payout, programmes, reports, review, services
 from certhall.refunds.eligibility import explain
@@ -27,7 +27,7 @@ from certhall.refunds.records import get_programme
 from certhall.refunds.services import BankAccount
 from certhall.refunds.states import APPLICATIONS, IN_REVIEW, State
 from certhall.refunds.web import staff_page, staff_step
-from certhall.web.errors import act_and_return, attempt, form_page, typed
+from certhall.web.errors import act_and_return, act_on_page, attempt, form_page, typed
 
 #: The approved applications the batches page lists by name (the count covers them all).
 SHOWN_PENDING = 20
@@ -156,26 +156,27 @@ def application_action(request: HttpRequest, actor: User, number: str, action: s
 @require_GET
 @officer
 def batches(request: HttpRequest, actor: User) -> HttpResponse:
+    return render(request, "refunds/console/batches.html", _batches_context(request, actor))
+
+
+def _batches_context(request: HttpRequest, actor: User) -> dict[str, Any]:
+    """The batches page (the page, and the page again with a bank return refused)."""
     slug = _programme_slug(request)
     programme = get_programme(slug)
     approved = services.list_applications(actor, slug, State.APPROVED, limit=SHOWN_PENDING)
     waiting = payout.pending(slug)
-    return render(
-        request,
-        "refunds/console/batches.html",
-        {
-            "programme": programme,
-            "batches": PayoutBatch.objects.filter(programme=programme)
-            .select_related("created_by", "released_by", "cancelled_by")
-            .order_by("-pk")[:50],
-            "approved": approved,
-            "pending": waiting,
-            "more_pending": max(0, waiting.count - len(approved)),
-            "actor_id": actor.pk,  # who may release which batch (never its maker)
-            "report": request.session.pop("refund_settle_report", None),
-            "section": "batches",
-        },
-    )
+    return {
+        "programme": programme,
+        "batches": PayoutBatch.objects.filter(programme=programme)
+        .select_related("created_by", "released_by", "cancelled_by")
+        .order_by("-pk")[:50],
+        "approved": approved,
+        "pending": waiting,
+        "more_pending": max(0, waiting.count - len(approved)),
+        "actor_id": actor.pk,  # who may release which batch (never its maker)
+        "report": request.session.pop("refund_settle_report", None),
+        "section": "batches",
+    }
 
 
 @require_POST
@@ -241,9 +242,10 @@ def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
     upload = request.FILES.get("bank_return")
 
     def run() -> payout.SettleReport:
-        if upload is None:
-            raise InvalidInput(code="refund_bank_return_missing")
-        report = payout.settle(actor, slug, upload.read())
+        with about("bank_return"):
+            if upload is None:
+                raise InvalidInput(code="refund_bank_return_missing")
+            report = payout.settle(actor, slug, upload.read())
         shown = report.as_json()  # the first lines' reasons: a page, and the session, stay small
         shown["refusals"] = shown["refusals"][:SHOWN_REFUSALS]
         request.session["refund_settle_report"] = shown
@@ -252,7 +254,13 @@ def batch_settle(request: HttpRequest, actor: User) -> HttpResponse:
     def done(report: payout.SettleReport) -> str:
         return text("done_bank_return_refused" if report.refused else "done_bank_return")
 
-    return act_and_return(request, target, run, done)
+    def again(error: CerthallError, sent: dict[str, str]) -> HttpResponse:
+        """The batches again, the refusal inside the 导入回盘 form, the file field marked (a
+        notice after a redirect said it above the page; a file is never filled in again)."""
+        context = _batches_context(request, actor)
+        return form_page(request, "refunds/console/batches.html", context, error)
+
+    return act_on_page(request, target, run, done, again, limit=0)
 
 
 @require_GET
