@@ -31,7 +31,8 @@ from certhall.web.errors import refusals
 
 
 class _Session(SessionAuth):
-    """The Django session, CSRF-checked on unsafe methods; refusals as ``{"error", "message"}``."""
+    """The Django session, CSRF-checked on unsafe methods; refusals as ``{"error", "message"}``
+    (``fields`` too when the refusal names inputs)."""
 
     def _get_key(self, request: HttpRequest) -> str | None:
         require_csrf(request)

@@ -2,7 +2,8 @@
 
 Thin: read the request, call one service, shape the answer (:mod:`certhall.hall.schemas`).
 Session-authenticated (``accounts.api.session``, which checks CSRF on every unsafe method); errors
-are ``{"error", "message"}`` with the status of the ``CerthallError`` (``certhall.api``).
+are ``{"error", "message"}``, with ``fields`` when the refusal names inputs, answered with the
+status of the ``CerthallError`` (``certhall.api``).
 The clerk's service point is the clerk's context: chosen once per session
 (``PUT /counter/point``) and used for every application the clerk opens.
 """

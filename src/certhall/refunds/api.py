@@ -3,7 +3,8 @@
 Session-authenticated (``accounts.api.session``, CSRF on unsafe methods) except the programme
 list and the offline progress query, which are public (the latter rate limited and opened by SMS
 code, CSRF-checked by ``accounts.api.require_csrf``).
-Errors are ``{"error", "message"}`` (``certhall.api``).
+Errors are ``{"error", "message"}``, with ``fields`` when the refusal names inputs
+(``certhall.api``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The same service and rate limit as the ``/status/`` page (``certhall.web.status``). No login,
 no session, no state change but the rate counter: safe without a CSRF token. Errors come out as
-``{"error", "message"}``: 400 ``bad_serial``, 404 ``certificate_not_found``, 429
-``rate_limited``.
+``{"error", "message"}`` (``fields`` too when the refusal names inputs): 400 ``bad_serial``,
+404 ``certificate_not_found``, 429 ``rate_limited``.
 """
 
 from __future__ import annotations
