@@ -225,3 +225,44 @@ def test_the_remaining_forms_mark_their_refused_fields(
         expect(issuer.locator("#stock-count")).to_have_value("99")
         check(issuer, "ukeys-refused")
     check.assert_clean()
+
+
+# The four forms that sent a field through act_and_return (h6, 12-07, night): a notice's
+# 上传附件 with none chosen, in the browser at 1366 and 390 px.
+@pytest.mark.allow_page_error(refused("/console/portal/notices/", 400), why="no file chosen")
+def test_a_notice_attachment_refused_marks_its_file(
+    world: dict[str, Any],  # noqa: F811
+    live_server: Any,
+    browser: Browser,
+    tmp_path: Path,
+) -> None:
+    from datetime import date
+
+    from certhall.portal import notices
+
+    url = live_server.url
+    print(f"screenshots in {tmp_path}")
+    check = Looks(tmp_path)
+    clerk = world["staff"][Role.CLERK]
+    with time_machine.travel(FRIDAY):
+        notice = notices.create(
+            clerk,
+            notices.NoticeInput(
+                title="关于系统维护的通知",
+                summary="",
+                body_html="<p>维护期间暂停服务。</p>",
+                region="shenzhen",
+                category="system",
+                published_on=date(2026, 11, 20),
+                pinned=False,
+            ),
+        )
+        desk = session(browser, url, DESKTOP_VIEWPORT, clerk)
+        desk.goto(f"{url}/console/portal/notices/{notice.pk}/")
+        form = 'form[enctype="multipart/form-data"]'
+        _send(desk, form, "button[type=submit]")
+        expect(desk.locator(f"{form} #form-error")).to_contain_text(text("portal_file_missing"))
+        assert_refused(desk, f"{form} input[type=file]")
+        check(desk, "notice-attach-refused")
+        desk.set_viewport_size(PHONE_VIEWPORT)
+        check(desk, "notice-attach-refused-390")
