@@ -11,10 +11,9 @@ answer: one to a logged-in account, or one that sets a cookie (a session or a CS
 ``max-age``). Anonymous answers that set no cookie stay as their views made them, but those of
 :data:`ALWAYS_PRIVATE`.
 
-Since 12-07 (helper h5) this is the one rule: the views' own ``never_cache`` and hand-set
-``private, no-store`` are gone. The pages that are someone's without a session (a link's token,
-a code typed, a form typed) are named once, in :data:`ALWAYS_PRIVATE`, rather than each view
-deciding again.
+This is the one rule: views set no ``never_cache`` or ``private, no-store`` of their own. The
+pages that are someone's without a session (a link's token, a code typed, a form typed) are
+named once, in :data:`ALWAYS_PRIVATE`, rather than each view deciding again.
 """
 
 from __future__ import annotations
