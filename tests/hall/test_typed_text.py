@@ -88,7 +88,8 @@ def test_a_cancellation_reason_refuses_an_invisible_character(
 def test_the_hall_api_answers_an_invisible_character_with_text_chars(
     applicant: User, handler: Handler
 ) -> None:
-    """The JSON API's refusal is the one boundary's: {"error": "text_chars", "message": ...}."""
+    """The JSON API's refusal is the one boundary's: {"error": "text_chars", "message": ...},
+    naming the field refused (``fields``)."""
     web = Client()
     web.force_login(applicant)
     with at(FRIDAY):
@@ -102,5 +103,6 @@ def test_the_hall_api_answers_an_invisible_character_with_text_chars(
     assert answer.json() == {
         "error": "text_chars",
         "message": "原因的第2个字符（U+202E）是文字方向控制符，不能使用，请删除后重新输入。",
+        "fields": ["reason"],
     }
     assert Application.objects.get(pk=draft.pk).state == State.DRAFT

@@ -194,7 +194,7 @@ def macro_workbook() -> bytes:
     return zipped({**xlsx_parts(), "xl/vbaProject.bin": OLE_FILE})
 
 
-# Archives of formats nothing here reads inside (``archives._foreign``), made with the stdlib
+# Archives of formats nothing here reads inside (``hall.formats.foreign``), made with the stdlib
 # where it writes them, byte by byte from their specifications where it does not.
 
 

@@ -243,7 +243,7 @@ MESSAGES: dict[str, str] = {
         "压缩文件；只有Word、Excel文档中嵌入的图表或文档可再深一层，其中不能再有压缩文件），"
         "请把里层的压缩文件解开后重新打包上传。"
     ),
-    # an archive of a format not read (hall.archives._foreign), {format} its name (7z, RAR ...)
+    # an archive of a format not read (hall.formats.foreign), {format} its name (7z, RAR ...)
     "archive_foreign": (
         "压缩文件中的“{name}”是{format}格式的压缩文件，平台无法检查其中的文件，"
         "请把它解压后与其他文件一起重新打包成ZIP上传。"
