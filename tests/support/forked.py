@@ -100,8 +100,6 @@ class Zygote:
         if not reply:
             raise RuntimeError(f"the zygote ended ({self.process.wait()})")
         answer: dict[str, Any] = json.loads(reply)
-        if "error" in answer:
-            raise RuntimeError(answer["error"])
         return answer
 
     def start(self, argv: tuple[str, ...], env: dict[str, str]) -> Child:
