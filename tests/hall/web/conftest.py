@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from certhall.accounts.models import User
-from tests.hall.conftest import LEGAL_REP_ID
+from certhall.accounts.models import Handler, User
+from certhall.hall.models import Application, Document
+from tests.hall.conftest import FRIDAY, LEGAL_REP_ID, at, online_draft
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +45,11 @@ def file(content: bytes, name: str) -> SimpleUploadedFile:
 
 def text(response) -> str:  # type: ignore[no-untyped-def]
     return response.content.decode()
+
+
+def draft_without_documents(client_a: Client, applicant: User, handler: Handler) -> Application:
+    """An online draft of ``applicant`` whose documents are all gone (the documents step)."""
+    with at(FRIDAY):
+        draft = online_draft(applicant, handler)
+    Document.objects.filter(application=draft).delete()
+    return draft

@@ -1,8 +1,8 @@
-"""网上营业厅 pages (/hall/): the online 新办 wizard, the progress page, cancel, correction
-after a return, the printed forms, refusals shown on the page (online 续期:
-test_applicant_renew_pages.py). The pages call the same services as the JSON API; these tests
-check what a person sees and that nothing changes where it must not (another enterprise and
-CSRF: test_applicant_access.py)."""
+"""网上营业厅 pages (/hall/): the online 新办 wizard, the progress page, cancel, the printed
+forms, refusals shown on the page (the documents step and correction after a return:
+test_applicant_documents.py; online 续期: test_applicant_renew_pages.py). The pages call the
+same services as the JSON API; these tests check what a person sees and that nothing changes
+where it must not (another enterprise and CSRF: test_applicant_access.py)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,15 @@ from django.test import Client
 
 from certhall.accounts.models import Handler, Organization, Role, User
 from certhall.audit.models import AuditEvent
-from certhall.hall import documents, review, services, storage
+from certhall.hall import documents, review, services
 from certhall.hall.items import ItemRequest
-from certhall.hall.models import Application, Document
+from certhall.hall.models import Application
 from certhall.hall.states import State
 from certhall.rules import Business as RuleBusiness
 from certhall.rules import CertType as RuleCertType
 from certhall.rules import default_catalog
-from certhall.web.errors import attempt
 from certhall.web.templatetags.wrapping import numbers_whole, ranges_whole
 from tests.hall.conftest import (
-    EXE,
     FRIDAY,
     HANDLER_ID,
     JPEG,
@@ -42,7 +40,7 @@ from tests.hall.conftest import (
     pay_online,
     software_certificate,
 )
-from tests.hall.web.conftest import file, new_form, text
+from tests.hall.web.conftest import draft_without_documents, file, new_form, text
 from tests.support.refused import marked
 
 pytestmark = pytest.mark.django_db
@@ -339,82 +337,6 @@ def test_refused_start_is_audited_once(client_a: Client, organization: Organizat
     assert [e.action for e in refused] == ["hall.application.start"]
 
 
-def _draft_without_documents(client_a: Client, applicant: User, handler: Handler) -> Application:
-    with at(FRIDAY):
-        draft = online_draft(applicant, handler)
-    Document.objects.filter(application=draft).delete()
-    return draft
-
-
-@pytest.mark.parametrize(
-    ("content", "words"),
-    [
-        (b"%PDF-" + b"0" * storage.MAX_BYTES, "文件超过 5 MB 的大小限制"),
-        (EXE, "PDF"),
-        (b"", "空"),
-    ],
-    ids=["oversized", "exe-named-pdf", "empty"],
-)
-def test_bad_upload_is_explained_on_the_page(
-    client_a: Client, applicant: User, handler: Handler, content: bytes, words: str
-) -> None:
-    draft = _draft_without_documents(client_a, applicant, handler)
-    with at(FRIDAY):
-        response = client_a.post(
-            f"/hall/applications/{draft.number}/documents/",
-            {"kind": "licence_copy", "file": file(content, "licence.pdf")},
-        )
-    assert response.status_code == 400
-    assert words in _row_refusal(text(response), "licence_copy")
-    assert marked(text(response)) == ["file"]  # that row's file (web.refused), no other row's
-    assert not draft.documents.exists()
-
-
-def _row_refusal(page: str, kind: str) -> str:
-    """The words of the refusal shown in the row of ``kind`` (the page's only ``#form-error``)."""
-    start = page.index(f'<tr data-kind="{kind}">')
-    row = page[start : page.index("</tr>", start)]
-    assert page.count('id="form-error"') == 1 and 'id="form-error"' in row, row
-    return row
-
-
-def test_upload_without_a_file(client_a: Client, applicant: User, handler: Handler) -> None:
-    draft = _draft_without_documents(client_a, applicant, handler)
-    response = client_a.post(
-        f"/hall/applications/{draft.number}/documents/", {"kind": "licence_copy"}
-    )
-    assert response.status_code == 400
-    assert "请选择要上传的文件" in _row_refusal(text(response), "licence_copy")
-    assert marked(text(response)) == ["file"]
-
-
-@pytest.mark.parametrize(
-    ("kind", "words"),
-    [("nonsense", "未知的资料类型"), ("ukey", "Ukey须带到受理点"), ("资" * 33, "资料类型不能超过")],
-    ids=["unknown", "ukey", "too-long"],
-)
-def test_a_document_type_refused_names_it(
-    client_a: Client, applicant: User, handler: Handler, kind: str, words: str
-) -> None:
-    """资料类型: the kind a row's form sends, hidden. One no row shows (a mangled form, the Ukey,
-    one past its bound) is refused above the rows naming ``kind``, which no field shows: none is
-    marked (a row's file would say the file was wrong)."""
-    draft = _draft_without_documents(client_a, applicant, handler)
-    url = f"/hall/applications/{draft.number}/documents/"
-    response = client_a.post(url, {"kind": kind, "file": file(b"%PDF-1.4", "a.pdf")})
-    page = text(response)
-    assert response.status_code == 400 and words in page, page
-    assert page.count('id="form-error"') == 1 and page.index('id="form-error"') < page.index(
-        'id="documents"'
-    )
-    assert marked(page) == []
-    _, error = attempt(
-        lambda: documents.upload(applicant, draft.number, kind, filename="a", chunks=[b"%PDF-"])
-    )
-    assert error is not None and error.fields == ("kind",)  # the API's field too
-    assert not draft.documents.exists()
-
-
 def test_handler_added_on_the_way(client_a: Client, applicant: User, handler: Handler) -> None:
     with at(FRIDAY):
         client_a.post("/hall/new/", new_form())
@@ -447,7 +369,7 @@ def test_handler_added_on_the_way(client_a: Client, applicant: User, handler: Ha
 def test_submit_incomplete_says_what_is_missing(
     client_a: Client, applicant: User, handler: Handler
 ) -> None:
-    draft = _draft_without_documents(client_a, applicant, handler)
+    draft = draft_without_documents(client_a, applicant, handler)
     with at(FRIDAY):
         response = client_a.post(f"/hall/applications/{draft.number}/confirm/")
     assert response.status_code == 400
@@ -515,30 +437,6 @@ def test_a_refused_cancel_is_the_application_page_with_its_reason_marked(
     assert paid.status_code == 409
     assert "已付款，请到受理点或联系客服" in text(paid)
     assert 'id="form-error"' in paid.content.decode() and "cancel-form" not in paid.content.decode()
-
-
-def test_returned_documents_are_replaced_and_resubmitted(
-    client_a: Client, applicant: User, handler: Handler, reviewer: User
-) -> None:
-    with at(FRIDAY):
-        draft = online_draft(applicant, handler)
-        client_a.post(f"/hall/applications/{draft.number}/confirm/")
-        pay_online(draft.number, applicant)
-        licence = draft.documents.get(kind="licence_copy")
-        review.return_application(
-            reviewer, draft.number, reasons={licence.pk: "营业执照复印件未加盖公章"}
-        )
-        detail = text(client_a.get(f"/hall/applications/{draft.number}/"))
-        assert "单位新版营业执照复印件一份：营业执照复印件未加盖公章" in detail
-        early = client_a.post(f"/hall/applications/{draft.number}/resubmit/", follow=True)
-        assert "须重新提交：单位新版营业执照复印件一份" in text(early)
-        client_a.post(
-            f"/hall/applications/{draft.number}/documents/",
-            {"kind": "licence_copy", "file": file(JPEG + b"stamped", "licence.jpg")},
-        )
-        response = client_a.post(f"/hall/applications/{draft.number}/resubmit/")
-    assert response.status_code == 303
-    assert Application.objects.get(pk=draft.pk).state == State.RESUBMITTED
 
 
 def _path(page: str) -> list[tuple[str, str]]:

@@ -69,13 +69,14 @@ def cards(
     found: dict[str, dict[str, Any]] = {}
     for cert in certificates:
         card: dict[str, Any] = {"open": None, "actions": []}
-        application = None if cert.serial in unwritten else open_ones.get(cert.pk)
-        if application is not None:
+        if cert.serial in unwritten:
+            pass  # the page says what to do with the renewal issued and not written
+        elif (application := open_ones.get(cert.pk)) is not None:
             card["open"] = row(application)
             card["open_businesses"] = "、".join(
                 dict.fromkeys(Business(line.business).label for line in application.items.all())
             )
-        elif cert.serial not in unwritten:
+        else:
             card["actions"] = actions(cert, at, catalog)
         # the page's two rows: in the hall, then at a counter (said once, not on each button)
         card["online"] = [a for a in card["actions"] if a.online]
