@@ -11,8 +11,8 @@ from django.test import Client
 
 from certhall.accounts.models import User
 from certhall.errors import InvalidInput
-from certhall.portal import search
-from certhall.portal.models import SearchDoc, SearchPosting
+from certhall.portal import indexing, search
+from certhall.portal.models import Entry, Notice, SearchDoc, SearchPosting
 from certhall.portal.textindex import (
     fold,
     grams,
@@ -538,3 +538,19 @@ def test_a_query_writing_the_pages_word_is_not_given_it_again(seeded: User) -> N
     assert search.variants("收费标准") == (["收费标准"], ())
     assert search.variants("收费")[1] == ("收费标准",)
     assert 'id="search-also"' not in Client().get("/search/", {"q": "收費標準"}).content.decode()
+
+
+def test_a_rebuild_indexes_rows_in_the_order_they_were_made(seeded: User) -> None:
+    """Equal matches rank the newer document first (PI: two usage entries mention PIN in
+    their text only). PostgreSQL returns an unordered query's rows as they lie on disk, where
+    an edited row moves to the end: the rebuild read the entries in that order on CI, and the
+    older entry came first."""
+    for model in (Entry, Notice):
+        oldest = model.objects.order_by("pk").first()
+        assert oldest is not None
+        model.objects.filter(pk=oldest.pk).update(title=oldest.title)  # moved, not changed
+    indexing.reindex_all()
+    for kind in ("faq", "usage", "notice"):
+        docs = SearchDoc.objects.filter(kind=kind).order_by("pk")
+        made = [int(doc.key) for doc in docs]
+        assert len(made) > 1 and made == sorted(made), kind

@@ -42,16 +42,18 @@ def introduction_document() -> search.Document:
 def documents() -> Iterator[search.Document]:
     """Everything public: the guide, its index page and its introduction, 联系我们, the home
     page's 证书验证服务 card, published notices,
-    published FAQ and usage entries, downloads, the refund programmes (``/refunds/``)."""
+    published FAQ and usage entries, downloads, the refund programmes (``/refunds/``). Rows in
+    the order they were made: equal matches rank the newer document first, and PostgreSQL
+    returns an unordered query's rows as they lie on disk (an edited row moves)."""
     yield introduction_document()
     for page in guide.all_guides():
         yield _guide_document(page)
     yield guide_index_document()
     yield contact_document()
     yield cacard.document()
-    for notice in notices.published():
+    for notice in notices.published().order_by("pk"):
         yield notices.notice_document(notice)
-    for entry in entries.published_entries():
+    for entry in entries.published_entries().order_by("pk"):
         yield entries.entry_document(entry)
     for row in downloads.public():
         yield downloads.download_document(row)
