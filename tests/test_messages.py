@@ -138,7 +138,7 @@ def test_every_template_formats() -> None:
 NOT_SENTENCES = (
     "audit_csv.", "audit_result.", "surplus_page_", "discrepancy_page_", "bill_run_page_",
     "refund_notice.", "refund_reason.", "batch_item", "identity_missing", "path_",
-    "lifecycle_onward", "next_", "page_label.", "cli_label.",
+    "lifecycle_onward", "next_", "page_label.", "cli_label.", "rules_label.",
 )  # fmt: skip
 
 

@@ -499,3 +499,76 @@ def test_onsite_in_2027_is_quoted() -> None:
     refused = onsite("unlock", "personal", at=sh(2027, 2, 8))  # 春节 by law
     assert [r.rule for r in refused.refusals] == ["statutory_holiday"]
     assert "春节" in refused.refusals[0].detail
+
+
+#: Each rule's detail (why it applies), as the catalogue words it (``rule_detail.*``: the rules
+#: core wrote its own until 12-07, with half-width "," and "()" and no final 。).
+DETAILS = [
+    (
+        {"business": "new", "cert_type": "personal", "years": 6, "channel": "online"},
+        sh(2026, 11, 20, 10, 0),
+        "term",
+        "申请 6 年期，机构个人证书(法人证书) 可办理 1-5 年期。",
+    ),
+    (
+        {"business": "change", "cert_type": "org", "channel": "online"},
+        sh(2026, 11, 20, 10, 0),
+        "channel",
+        "变更（机构证书(ODC证书)）不能通过网上营业厅办理。",
+    ),
+    (
+        {"business": "new", "cert_type": "org", "channel": "onsite", "point": "kejiyuan"},
+        sh(2026, 11, 21, 10, 0),
+        "weekend",
+        "2026-11-21 是周末。",
+    ),
+    (
+        {"business": "new", "cert_type": "org", "channel": "onsite", "point": "kejiyuan"},
+        sh(2026, 11, 20, 12, 30),
+        "hours",
+        "12:30 不在服务时间 9:00-12:00,13:30-18:00 内。",
+    ),
+    (
+        {"business": "new", "cert_type": "org", "channel": "onsite", "point": "kejiyuan"},
+        sh(2026, 10, 1, 10, 0),
+        "statutory_holiday",
+        "2026-10-01 星期四 为法定节假日（国庆节）。",
+    ),
+    (
+        {"business": "unlock", "cert_type": "org", "channel": "onsite", "point": "longgang-hall"},
+        sh(2026, 11, 22, 10, 0),
+        "closed_day",
+        "2026-11-22 星期日 不是龙岗行政服务大厅受理点的服务日。",
+    ),
+    (
+        {
+            "business": "renew",
+            "cert_type": "org",
+            "channel": "online",
+            "cert_expiry": date(2026, 11, 19),
+        },
+        sh(2026, 11, 20, 10, 0),
+        "renewal_expired",
+        "证书已于 2026-11-19 到期。",
+    ),
+    (
+        {
+            "business": "renew",
+            "cert_type": "org",
+            "channel": "online",
+            "cert_expiry": date(2027, 6, 30),
+        },
+        sh(2026, 11, 20, 10, 0),
+        "renewal_too_early",
+        "证书 2027-06-30 到期，网厅续期自 2027-04-01 起可办理。",
+    ),
+]
+
+
+@pytest.mark.parametrize(("asked", "at", "rule", "detail"), DETAILS, ids=[d[2] for d in DETAILS])
+def test_each_refusal_says_why_in_the_catalogues_words(
+    asked: dict[str, object], at: datetime, rule: str, detail: str
+) -> None:
+    answer = quote(at=at, **asked)  # type: ignore[arg-type]
+    details = {refusal.rule: refusal.detail for refusal in answer.refusals}
+    assert details.get(rule) == detail, details

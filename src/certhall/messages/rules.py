@@ -1,4 +1,9 @@
-"""Messages of the business rules (certhall.rules): quotes and the catalog."""
+"""Messages of the business rules (certhall.rules): quotes and the catalog.
+
+The rules core writes no words of its own (``tests/test_messages.py``,
+``test_the_rules_core_writes_no_words``): its refusals' details and the labels they are built
+from are here too (``rules_label.``: fragments, not sentences).
+"""
 
 MESSAGES: dict[str, str] = {
     "point_required": "现场办理须选择受理点。",
@@ -61,4 +66,53 @@ MESSAGES: dict[str, str] = {
         "请填写年份（通知文本中没有标题“国务院办公厅关于YYYY年部分节假日安排的通知”）。"
     ),
     "working_days_invalid": "工作日数须为不小于1的整数，而不是 {got!r}。",
+    # The details of the rules' refusals (``Refusal.detail``, by its rule: why the rule applies
+    # to this request; the counter's page, ``certhall rules quote`` and the API show them)
+    "rule_detail.term": "申请 {years} 年期，{cert} 可办理 {min_years}-{max_years} 年期。",
+    "rule_detail.channel": "{business}（{cert}）不能通过{channel}办理。",
+    "rule_detail.renewal_expired": "证书已于 {expiry} 到期。",
+    "rule_detail.renewal_too_early": "证书 {expiry} 到期，网厅续期自 {opens} 起可办理。",
+    "rule_detail.weekend": "{day} 是周末{estimate}。",
+    "rule_detail.statutory_holiday": "{day} 为法定节假日（{holiday}）{estimate}。",
+    "rule_detail.closed_day": "{day} 不是{point}的服务日{estimate}。",
+    "rule_detail.hours": "{time} 不在服务时间 {sessions} 内。",
+    # Labels and fragments the rules' words are built from (not sentences)
+    # a day as the refusals and the calendar's pages write it: 2027-02-05 星期五
+    "rules_label.day": "{day} {weekday}",
+    "rules_label.weekday.1": "星期一",
+    "rules_label.weekday.2": "星期二",
+    "rules_label.weekday.3": "星期三",
+    "rules_label.weekday.4": "星期四",
+    "rules_label.weekday.5": "星期五",
+    "rules_label.weekday.6": "星期六",
+    "rules_label.weekday.7": "星期日",
+    # what a detail adds while the day's year is counted provisionally (``hours.estimate_note``)
+    "rules_label.estimate": "（{year}年节假日安排尚未导入，按法定节假日预计，不含调休）",
+    # a service point's rule quoted when it is closed: the seed's 服务时间 line, verbatim
+    "rules_label.hours_rule": "{point} 服务时间:{hours}",
+    "rules_label.channel.onsite": "现场",
+    "rules_label.channel.online": "网上营业厅",
+    # what an unknown choice is (``unknown_choice``'s ``what``)
+    "rules_label.business": "业务类型",
+    "rules_label.cert_type": "证书类型",
+    "rules_label.channel": "办理渠道",
+    "rules_label.point": "受理点",
+    # the holiday calendar's import: the lists' names (a CA administrator pasting the notice
+    # sees them, and the file's keys mean nothing to them), an item of a list, the keys
+    "rules_label.list.holidays": "放假日期",
+    "rules_label.list.workdays": "调休上班日期",
+    "rules_label.list_item": "{name}第{n}个（{key}[{index}]）",
+    "rules_label.keys_missing": "缺少 {keys}",
+    "rules_label.keys_unknown": "未知字段 {keys}",
+    # where a year's days come from while its notice is not imported, and a notice's title
+    "rules_label.law_source": "《全国年节及纪念日放假办法》法定节假日（不含调休）",
+    "rules_label.notice_title": "国务院办公厅关于{year}年部分节假日安排的通知",
+    # the law's holidays (``statutory``), by chinese_calendar's ``Holiday`` names
+    "rules_label.holiday.new_years_day": "元旦",
+    "rules_label.holiday.spring_festival": "春节",
+    "rules_label.holiday.tomb_sweeping_day": "清明节",
+    "rules_label.holiday.labour_day": "劳动节",
+    "rules_label.holiday.dragon_boat_festival": "端午节",
+    "rules_label.holiday.mid_autumn_festival": "中秋节",
+    "rules_label.holiday.national_day": "国庆节",
 }

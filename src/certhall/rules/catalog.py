@@ -18,6 +18,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from certhall.errors import InvalidInput
+from certhall.messages import text
 
 __all__ = [
     "Business",
@@ -60,12 +61,16 @@ class Channel(enum.StrEnum):
 
 
 def parse_enum[E: enum.StrEnum](kind: type[E], value: E | str, what: str) -> E:
-    """``value`` as a member of ``kind``; :class:`InvalidInput` naming the choices otherwise."""
+    """``value`` as a member of ``kind``; :class:`InvalidInput` naming the choices otherwise.
+    ``what`` names the choice: its label's code ``rules_label.<what>`` (``business``)."""
     try:
         return kind(value)
     except ValueError:
         choices = ", ".join(member.value for member in kind)
-        raise InvalidInput(code="unknown_choice", what=what, value=value, choices=choices) from None
+        label = text(f"rules_label.{what}")
+        raise InvalidInput(
+            code="unknown_choice", what=label, value=value, choices=choices
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,7 @@ class ServicePoint:
     @property
     def hours_rule(self) -> str:
         """The words quoted when the point is closed."""
-        return f"{self.name} 服务时间:{self.hours_text}"
+        return text("rules_label.hours_rule", point=self.name, hours=self.hours_text)
 
 
 @dataclass(frozen=True)
@@ -266,7 +271,8 @@ class Catalog:
             if point.slug == slug:
                 return point
         choices = ", ".join(p.slug for p in self.points)
-        raise InvalidInput(code="unknown_choice", what="受理点", value=slug, choices=choices)
+        what = text("rules_label.point")
+        raise InvalidInput(code="unknown_choice", what=what, value=slug, choices=choices)
 
     def offer(self, business: Business, cert_type: CertType) -> Offer:
         return self.businesses[business].offers[cert_type]

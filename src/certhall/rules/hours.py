@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from certhall.clock import SHANGHAI
 from certhall.errors import InvalidInput
+from certhall.messages import text
 from certhall.rules.catalog import ServicePoint
 from certhall.rules.workdays import DayKind, current, day_kind, holiday_name
 
@@ -30,8 +31,6 @@ __all__ = [
     "local",
     "point_status",
 ]
-
-_WEEKDAY_NAMES = "一二三四五六日"
 
 
 def local(at: datetime) -> datetime:
@@ -53,7 +52,8 @@ class PointStatus:
 
 def day_label(day: date) -> str:
     """``2027-02-05 星期五``: a day as the refusals and the calendar's pages write it."""
-    return f"{day.isoformat()} 星期{_WEEKDAY_NAMES[day.weekday()]}"
+    weekday = text(f"rules_label.weekday.{day.isoweekday()}")
+    return text("rules_label.day", day=day.isoformat(), weekday=weekday)
 
 
 def estimate_note(day: date) -> str:
@@ -61,20 +61,28 @@ def estimate_note(day: date) -> str:
     is the law's alone, a swapped day off or a 调休 working day may turn it round (12-06)."""
     if not current().status(day.year).provisional:
         return ""
-    return f"（{day.year}年节假日安排尚未导入，按法定节假日预计，不含调休）"
+    return text("rules_label.estimate", year=day.year)
 
 
 def _closed_day(point: ServicePoint, day: date) -> tuple[str, str] | None:
     """(rule, detail) when the point does not open at all on ``day``."""
     kind = day_kind(day)
     if kind is DayKind.STATUTORY_HOLIDAY and point.closed_on_statutory_holidays:
-        detail = f"{day_label(day)} 为法定节假日({holiday_name(day)})"
-        return "statutory_holiday", detail + estimate_note(day)
+        detail = text(
+            "rule_detail.statutory_holiday",
+            day=day_label(day),
+            holiday=holiday_name(day),
+            estimate=estimate_note(day),
+        )
+        return "statutory_holiday", detail
     if kind is DayKind.MAKEUP_WORKDAY and point.open_on_makeup_workdays:
         return None
     if day.isoweekday() in point.open_weekdays:
         return None
-    return "closed_day", f"{day_label(day)} 不是{point.name}的服务日{estimate_note(day)}"
+    detail = text(
+        "rule_detail.closed_day", day=day_label(day), point=point.name, estimate=estimate_note(day)
+    )
+    return "closed_day", detail
 
 
 def is_service_day(point: ServicePoint, day: date) -> bool:
@@ -90,7 +98,7 @@ def point_status(point: ServicePoint, at: datetime) -> PointStatus:
     if any(session.contains(clock) for session in point.sessions):
         return PointStatus(point, moment, True, None, "")
     sessions = ",".join(session.text() for session in point.sessions)
-    detail = f"{moment.strftime('%H:%M')} 不在服务时间 {sessions} 内"
+    detail = text("rule_detail.hours", time=f"{moment:%H:%M}", sessions=sessions)
     return PointStatus(point, moment, False, "hours", detail)
 
 

@@ -78,7 +78,11 @@ _PHONE = re.compile(r"[0-9]{3,}(?:-[0-9]{2,})*")
 _PHONE_LENGTH = 20
 #: An amount in a fee's words and what follows it: "150元/个/年", "300元", "99.50元/个".
 _FEE_IN_TEXT = re.compile(r"(\d+(?:\.\d{1,2})?)元((?:/[个年])*)")
+#: The fee words the loader reads in the catalog's texts (input, as the pattern above): a free
+#: fee's, the unit of an amount, and what follows a yearly one.
 FREE = "免费"
+YUAN = "元"
+PER_YEAR = "/年"
 
 
 class _Reader:
@@ -241,11 +245,11 @@ def _fee_text_agrees(r: _Reader, path: str, text: str, fee: Decimal, *, per_year
             r.fail(path, f"{text!r} disagrees with fee_yuan 0: free fees say {FREE}, no amount")
         return
     if FREE in text or not amounts:
-        r.fail(path, f"{text!r} disagrees with fee_yuan {fee}: no amount in 元")
+        r.fail(path, f"{text!r} disagrees with fee_yuan {fee}: no amount in {YUAN}")
     for amount, units in amounts:
         if money.parse(amount).yuan != fee:
-            r.fail(path, f"{text!r} says {amount}元, fee_yuan is {fee}")
-        if ("/年" in units) != per_year:
+            r.fail(path, f"{text!r} says {amount}{YUAN}, fee_yuan is {fee}")
+        if (PER_YEAR in units) != per_year:
             basis = "per year" if per_year else "per certificate"
             r.fail(path, f"{text!r} disagrees with fee_per: the fee is {basis}")
 

@@ -40,6 +40,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from certhall import messages
 from certhall.errors import InvalidInput
 from certhall.pki.identity import marked
 from certhall.rules.workdays import Arrangement, arranged_by
@@ -59,6 +60,9 @@ OFF = re.compile(
 )
 WORK = re.compile(rf"{DAY}(?:[、,]{DAY})*上班")
 ANY_DAY = re.compile(DAY)
+#: The words of a sentence that arranges days: one without a day or either word is the
+#: notice's advice, passed over; a line holding both outside an item is refused.
+ARRANGING = ("放假", "上班")
 NOTE = re.compile(r"\([^()]*\)")
 SPACE = re.compile(r"\s+")
 
@@ -80,7 +84,7 @@ class Notice:
 
 
 def notice_title(year: int) -> str:
-    return f"国务院办公厅关于{year}年部分节假日安排的通知"
+    return messages.text("rules_label.notice_title", year=year)
 
 
 def _day(groups: tuple[str | None, ...], year: int, line: int, text: str) -> date:
@@ -132,7 +136,7 @@ def _sentence(text: str, year: int, line: int) -> tuple[list[date], list[date]]:
     if WORK.fullmatch(text):
         days = [_day(m.groups(), year, line, text) for m in ANY_DAY.finditer(text)]
         return [], days
-    if not re.search(r"[0-9]", text) and "放假" not in text and "上班" not in text:
+    if not re.search(r"[0-9]", text) and not any(word in text for word in ARRANGING):
         return [], []
     raise InvalidInput(code="calendar_notice_line", line=line, text=marked(text))
 
@@ -163,7 +167,7 @@ def parse_notice(text: str, year: int | None = None) -> Notice:
         line = SPACE.sub("", raw)
         item = ITEM.fullmatch(line)
         if item is None:
-            if ANY_DAY.search(line) and ("放假" in line or "上班" in line):
+            if ANY_DAY.search(line) and any(word in line for word in ARRANGING):
                 raise InvalidInput(
                     code="calendar_notice_line",
                     variant="unnumbered",

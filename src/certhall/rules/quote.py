@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from certhall.errors import InvalidInput, RuleViolation
+from certhall.messages import text
 from certhall.rules.catalog import (
     Business,
     Catalog,
@@ -213,10 +214,12 @@ def _renewal_refusals(
     window = catalog.online_renewal
     opens = window.opens(expiry)
     if ended:
-        detail = f"证书已于 {expiry.isoformat()} 到期"
+        detail = text("rule_detail.renewal_expired", expiry=expiry.isoformat())
         return [Refusal("renewal_expired", window.expired_rule, detail, _WINDOW)]
     if today < opens:
-        detail = f"证书 {expiry.isoformat()} 到期,网厅续期自 {opens.isoformat()} 起可办理"
+        detail = text(
+            "rule_detail.renewal_too_early", expiry=expiry.isoformat(), opens=opens.isoformat()
+        )
         return [Refusal("renewal_too_early", window.too_early_rule, detail, _WINDOW)]
     return []
 
@@ -235,9 +238,35 @@ def _point_refusals(
         day_kind(today) is not DayKind.MAKEUP_WORKDAY or weekend.applies_on_makeup_workdays
     )
     if cert_type in weekend.cert_types and rest_day:
-        detail = f"{today.isoformat()} 是周末{estimate_note(today)}"
+        detail = text("rule_detail.weekend", day=today.isoformat(), estimate=estimate_note(today))
         # the day, and the certificate's type: the other type is done on a weekend
         refusals.append(Refusal("weekend", weekend.text, detail, ("at", "cert_type")))
+    return refusals
+
+
+def _offer_refusals(
+    catalog: Catalog, offer: Offer, channel: Channel, term: int | None
+) -> list[Refusal]:
+    """The offer's own rules: the term it is sold for, the channels it is done through."""
+    refusals = []
+    spec = catalog.businesses[offer.business]
+    cert = catalog.cert_types[offer.cert_type]
+    if term is not None and not cert.min_years <= term <= cert.max_years:
+        detail = text(
+            "rule_detail.term",
+            years=term,
+            cert=cert.name,
+            min_years=cert.min_years,
+            max_years=cert.max_years,
+        )
+        refusals.append(Refusal("term", offer.fee_text, detail, ("years",)))
+    if channel not in offer.channels:
+        words = offer.channel_rule or ""  # the loader guarantees words for a refused channel
+        how = text(f"rules_label.channel.{channel.value}")
+        detail = text("rule_detail.channel", business=spec.name, cert=cert.name, channel=how)
+        # a business done at the counter only (变更 ...), or only this type online (新办 ODC)
+        chosen = "cert_type" if channel in spec.channels else "business"
+        refusals.append(Refusal("channel", words, detail, ("channel", chosen)))
     return refusals
 
 
@@ -283,9 +312,9 @@ def quote(
     """
     if catalog is None:
         catalog = default_catalog()
-    business = parse_enum(Business, business, "业务类型")
-    cert_type = parse_enum(CertType, cert_type, "证书类型")
-    channel = parse_enum(Channel, channel, "办理渠道")
+    business = parse_enum(Business, business, "business")
+    cert_type = parse_enum(CertType, cert_type, "cert_type")
+    channel = parse_enum(Channel, channel, "channel")
     moment = local(at)
     today = moment.date()
     spec = catalog.businesses[business]
@@ -294,17 +323,8 @@ def quote(
 
     where = _service_point(catalog, channel, point)
 
-    refusals: list[Refusal] = []
+    refusals = _offer_refusals(catalog, offer, channel, term)
     cert = catalog.cert_types[cert_type]
-    if term is not None and not cert.min_years <= term <= cert.max_years:
-        detail = f"申请 {term} 年期,{cert.name} 可办理 {cert.min_years}-{cert.max_years} 年期"
-        refusals.append(Refusal("term", offer.fee_text, detail, ("years",)))
-    if channel not in offer.channels:
-        words = offer.channel_rule or ""  # the loader guarantees words for a refused channel
-        detail = f"{spec.name}({cert.name})不能通过{_channel_name(channel)}办理"
-        # a business done at the counter only (变更 ...), or only this type online (新办 ODC)
-        chosen = "cert_type" if channel in spec.channels else "business"
-        refusals.append(Refusal("channel", words, detail, ("channel", chosen)))
     if where is not None:
         refusals.extend(_point_refusals(catalog, where, cert_type, moment))
     if business is Business.RENEW and channel is Channel.ONLINE:
@@ -316,7 +336,7 @@ def quote(
     )
     # the seed's notes 注1-注3 all, numbered as the seed does (注2 says itself that it is for
     # 现场办理): a page that showed 注1 and 注3 only would look as if one were missing
-    notes = [text for text, _channels in catalog.document_notes]
+    notes = [note for note, _channels in catalog.document_notes]
     notes.extend(offer.notes)
     if channel_spec is not None:
         notes.extend(channel_spec.notes)
@@ -340,10 +360,6 @@ def quote(
         payee=catalog.payee if fee > 0 else None,
         catalog_version=catalog.version,
     )
-
-
-def _channel_name(channel: Channel) -> str:
-    return "网上营业厅" if channel is Channel.ONLINE else "现场"
 
 
 def enforce(

@@ -15,8 +15,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import chinese_calendar
+from chinese_calendar import Holiday
+from chinese_calendar.solar_terms import SolarTerms
 from lunardate import LunarDate
 
+from certhall import messages
 from certhall.errors import InvalidInput
 
 __all__ = ["FIRST_LAW_YEAR", "statutory_holidays"]
@@ -35,10 +38,10 @@ def _lunar(year: int, month: int, day: int) -> date:
 def _qingming(year: int) -> date:
     start, end = date(year, 4, 1), date(year, 4, 10)
     for day, name in chinese_calendar.get_solar_terms(start, end):
-        if name == "清明":
+        if name == SolarTerms.pure_brightness.value[1]:  # the library's own name, 清明
             found: date = day
             return found
-    raise AssertionError(f"no 清明 between {start} and {end}")  # pragma: no cover - astronomy
+    raise AssertionError(f"no Qingming between {start} and {end}")  # pragma: no cover - astronomy
 
 
 def statutory_holidays(year: int) -> dict[date, str]:
@@ -48,13 +51,14 @@ def statutory_holidays(year: int) -> dict[date, str]:
             code="statutory_year", first=FIRST_LAW_YEAR, last=LAST_LUNAR_YEAR, year=year
         )
     spring = _lunar(year, 1, 1)
-    days: dict[date, str] = {date(year, 1, 1): "元旦"}
+    law: dict[date, Holiday] = {date(year, 1, 1): Holiday.new_years_day}
     for offset in (-1, 0, 1, 2):  # 除夕, 初一, 初二, 初三
-        days[spring + timedelta(days=offset)] = "春节"
-    days[_qingming(year)] = "清明节"
-    days[date(year, 5, 1)] = days[date(year, 5, 2)] = "劳动节"
-    days[_lunar(year, 5, 5)] = "端午节"
-    days[_lunar(year, 8, 15)] = "中秋节"
+        law[spring + timedelta(days=offset)] = Holiday.spring_festival
+    law[_qingming(year)] = Holiday.tomb_sweeping_day
+    law[date(year, 5, 1)] = law[date(year, 5, 2)] = Holiday.labour_day
+    law[_lunar(year, 5, 5)] = Holiday.dragon_boat_festival
+    law[_lunar(year, 8, 15)] = Holiday.mid_autumn_festival
     for day in (1, 2, 3):
-        days[date(year, 10, day)] = "国庆节"
-    return days
+        law[date(year, 10, day)] = Holiday.national_day
+    # the law's names, from the catalogue (the library's own are shorter: 端午, 中秋, 清明)
+    return {day: messages.text(f"rules_label.holiday.{h.name}") for day, h in law.items()}

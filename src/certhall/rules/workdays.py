@@ -30,6 +30,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import chinese_calendar
 
+from certhall import messages
 from certhall.errors import InvalidInput
 from certhall.rules.statutory import FIRST_LAW_YEAR, LAST_LUNAR_YEAR, statutory_holidays
 
@@ -104,8 +105,21 @@ class Deadline:
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _iso_day(text: object, where: str, year: int) -> date:
+#: The lists' names in refusals: a CA administrator pasting the notice in the console sees
+#: them too, and the file's keys mean nothing to them.
+LIST_NAMES = {key: messages.text(f"rules_label.list.{key}") for key in ("holidays", "workdays")}
+
+
+def _where(key: str, index: int) -> str:
+    """Which item of a list a refusal is about (放假日期第3个（holidays[2]）): written only
+    when one is refused (a file of 40,000 days is read in well under a second)."""
+    name = LIST_NAMES[key]
+    return messages.text("rules_label.list_item", name=name, n=index + 1, key=key, index=index)
+
+
+def _iso_day(text: object, key: str, index: int, year: int) -> date:
     if not isinstance(text, str):
+        where = _where(key, index)
         raise InvalidInput(code="calendar_date", variant="type", where=where, text=text)
     try:
         # YYYY-MM-DD as the message says: fromisoformat also reads 20261231 and the week date
@@ -114,15 +128,11 @@ def _iso_day(text: object, where: str, year: int) -> date:
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(code="calendar_date", where=where, text=text) from None
+        raise InvalidInput(code="calendar_date", where=_where(key, index), text=text) from None
     if not arranged_by(day, year):
+        where = _where(key, index)
         raise InvalidInput(code="calendar_date", variant="year", where=where, text=text, year=year)
     return day
-
-
-#: The lists' names in refusals: a CA administrator pasting the notice in the console sees
-#: them too, and the file's keys mean nothing to them.
-LIST_NAMES = {"holidays": "放假日期", "workdays": "调休上班日期"}
 
 
 def arranged_by(day: date, year: int) -> bool:
@@ -136,7 +146,7 @@ def _day_list(data: Mapping[str, object], key: str, year: int) -> frozenset[date
     if not isinstance(raw, list):
         raise InvalidInput(code="calendar_dates", key=key)
     name = LIST_NAMES[key]
-    days = [_iso_day(item, f"{name}第{i + 1}个（{key}[{i}]）", year) for i, item in enumerate(raw)]
+    days = [_iso_day(item, key, i, year) for i, item in enumerate(raw)]
     # counted once (list.count for each day was quadratic: 8,000 days took 1 s until 12-06)
     repeated = sorted(d for d, n in Counter(days).items() if n > 1)
     if repeated:
@@ -175,8 +185,11 @@ class Arrangement:
         missing = sorted(cls.KEYS - set(data))
         unknown = sorted(set(data) - cls.KEYS)
         if missing or unknown:
-            parts = [f"缺少 {', '.join(missing)}"] if missing else []
-            parts += [f"未知字段 {', '.join(unknown)}"] if unknown else []
+            parts = []
+            if missing:
+                parts.append(messages.text("rules_label.keys_missing", keys=", ".join(missing)))
+            if unknown:
+                parts.append(messages.text("rules_label.keys_unknown", keys=", ".join(unknown)))
             raise InvalidInput(code="calendar_format", problems="；".join(parts))
         year = data["year"]
         if isinstance(year, bool) or not isinstance(year, int):
@@ -291,9 +304,8 @@ class WorkCalendar:
         if self._first <= year <= self._last:
             return YearStatus(year, Source.PACKAGE, f"chinese-calendar {_library_version()}")
         if FIRST_LAW_YEAR <= year <= LAST_LUNAR_YEAR:
-            return YearStatus(
-                year, Source.PROVISIONAL, "《全国年节及纪念日放假办法》法定节假日（不含调休）"
-            )
+            source = messages.text("rules_label.law_source")
+            return YearStatus(year, Source.PROVISIONAL, source)
         raise CalendarUnknown(
             code="calendar_unknown", year=year, first=self._first, last=LAST_LUNAR_YEAR
         )
