@@ -8,6 +8,7 @@ every parameter its template uses, and none carries its own text.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,3 +270,66 @@ def test_the_halls_history_notes_come_from_the_catalogue() -> None:
                 found += [f"{path.relative_to(SRC)}:{line}" for line in lines]
     found = sorted(set(found))  # a nested function is walked twice
     assert not found, f"history notes written in place, not from certhall.messages: {found}"
+
+
+#: The rules core's texts that are its input, not words it writes, by the module-level name they
+#: are assigned to: the patterns and words it reads the State Council's notice with (``notice``)
+#: and the catalog's fee texts with (``loader``).
+READS_INPUT = {
+    "notice.py": {"TITLE", "ITEM", "DAY", "END", "OFF", "WORK", "ARRANGING"},
+    "loader.py": {"_FEE_IN_TEXT", "FREE", "YUAN", "PER_YEAR"},
+}
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _assigned(node: ast.stmt) -> set[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {target.id for target in targets if isinstance(target, ast.Name)}
+
+
+def words_written(tree: ast.Module, reads_input: set[str]) -> list[int]:
+    """Lines of ``tree`` with a Chinese character in a text it writes: any string (an f-string's
+    parts too) but a docstring, or another string standing as a statement, and the module-level
+    assignments ``reads_input`` names. Comments are not in the tree."""
+    passed: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            passed.add(id(node.value))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and _assigned(statement) & reads_input:
+            passed.update(id(node) for node in ast.walk(statement))
+    return sorted(
+        {
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in passed
+            and CHINESE.search(node.value)
+        }
+    )
+
+
+def test_the_rules_core_writes_no_words() -> None:
+    """The rules core's details (a refusal's 是周末, 不在服务时间 ...), labels and names come
+    from the catalogue like its refusals (issue 7: ``rules/quote.py`` and ``hours.py`` wrote
+    theirs until 12-07); only what it reads is Chinese in its code."""
+    found = []
+    for path in sorted((SRC / "rules").glob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        reads = READS_INPUT.get(path.name, set())
+        assigned = set().union(*(_assigned(s) for s in tree.body if isinstance(s, ast.Assign)))
+        assert reads <= assigned, f"rules/{path.name}: no such names {sorted(reads - assigned)}"
+        found += [f"rules/{path.name}:{line}" for line in words_written(tree, reads)]
+    assert not found, f"words written in the rules core, not from certhall.messages: {found}"
+
+
+def test_a_word_written_in_the_rules_is_found() -> None:
+    source = (
+        'FREE = "免费"\n'
+        "def weekend(day):\n"
+        '    """星期六 or 星期日."""\n'
+        '    return f"{day} 是周末"  # 周末\n'
+    )
+    assert words_written(ast.parse(source), {"FREE"}) == [4]
+    assert words_written(ast.parse(source), set()) == [1, 4]
