@@ -9,6 +9,7 @@ phone_checks.js; full-page screenshots are saved under tmp_path (printed) to be 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -389,6 +390,54 @@ def test_a_photo_over_the_limit_cut_short_is_not_sent_and_the_page_says_why(
     check.refresh_from_db()
     assert check.front_sha256 == ""
     assert set(draft.documents.values_list("pk", flat=True)) == documents
+    shot.passed()
+
+
+#: In one task, as a hand is quicker than the decoder: the photo chosen, then 上传 tapped.
+CHOOSE_AND_TAP = """([data, name]) => {
+  const form = document.getElementById("upload-front");
+  const input = form.querySelector("input[type=file]");
+  const list = new DataTransfer();
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  list.items.add(new File([bytes], name, { type: "image/jpeg" }));
+  input.files = list.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+  const looking = input.hasAttribute("data-shrinking");
+  form.querySelector("button[type=submit]").click();
+  return [looking, form.hasAttribute("data-send-after")];
+}"""
+
+
+def test_a_tap_while_a_cut_short_photo_is_looked_at_sends_nothing(
+    world: dict[str, Any], live_server: Any, browser: Browser, tmp_path: Path
+) -> None:
+    """上传 tapped while the page is still decoding a photo over 5 MiB cut short: the form waits
+    for the photo, and when it cannot be read the page says why, undoes the choice and sends
+    nothing (not the emptied form: what a slow decode did on CI, 12-07, night)."""
+    url, applicant = live_server.url, world["applicant"]
+    shot = Shots(tmp_path)
+    photo = camera_jpeg(tmp_path / "whole.jpg").read_bytes()
+    cut = photo[: len(photo) * 85 // 100]
+    assert len(cut) > storage.MAX_BYTES
+    with time_machine.travel(FRIDAY):
+        draft = online_draft(applicant, world["handler"], identity_check=False)
+        check = identity.start(applicant, draft.number)
+        phone = session(browser, url, PHONE_VIEWPORT, None)
+        page_url = f"{url}/hall/identity/m/{check.token}/"
+        phone.goto(page_url)
+        sent: list[str] = []
+        phone.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+        data = base64.b64encode(cut).decode()
+        waiting = phone.evaluate(CHOOSE_AND_TAP, [data, "IMG_20261120_100007.jpg"])
+        assert waiting == [True, True]  # being looked at, and the tap waits for it
+        form = phone.locator("#upload-front")
+        expect(form.locator(".file-pick-note")).to_contain_text("读不出来，可能不完整或已损坏")
+        expect(form.locator(".file-pick-name")).to_have_text("未选择文件")
+        assert form.evaluate("f => f.hasAttribute('data-send-after')") is False
+        shot(phone, "01-phone-tapped-while-looked-at")
+    assert phone.url == page_url and sent == []
+    check.refresh_from_db()
+    assert check.front_sha256 == ""
     shot.passed()
 
 
