@@ -369,6 +369,11 @@ def _some_words(words: list[str]) -> tuple[Keys, dict[int, int], bool]:
 
 
 def search(query: str, *, page: int = 1, per_page: int = PER_PAGE) -> Results:
+    with matching.one_search():
+        return _search(query, page, per_page)
+
+
+def _search(query: str, page: int, per_page: int) -> Results:
     query = " ".join(query.split())
     if len(query) > MAX_QUERY:
         raise InvalidInput(code="search_query_too_long", limit=MAX_QUERY)
