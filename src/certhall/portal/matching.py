@@ -8,7 +8,8 @@ the title: :func:`_about`), then the newer day, then the newer document (higher 
 
 The work per query is bounded, whatever the size of the index:
 
-1. Each term's document count is counted up to ``RARE + 1`` (an index-only range count).
+1. Each term's document count is counted up to ``RARE + 1`` (an index-only range count), the
+   terms of a list in one statement, each term once in a search (:func:`one_search`).
    A term with no document: no hit, done.
 2. **Rare query** (the rarest term is in at most ``RARE`` documents): those documents are the
    candidates; each other term, rarest first, is looked up for the remaining candidates only
